@@ -1,0 +1,5 @@
+import sys
+
+from imugait.cli import main
+
+sys.exit(main())

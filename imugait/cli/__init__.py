@@ -1,0 +1,53 @@
+"""``imugait`` command line: thin — parse arguments, call the library, print.
+
+Each sub-command lives in its own module exposing ``register(subparsers)``; that function adds
+the parser and sets ``func`` to a handler ``(args) -> int`` (the exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from imugait import __version__
+from imugait.errors import ImugaitError
+
+# Sub-command modules, in the order `imugait --help` lists them.
+COMMAND_MODULES = [
+    "imugait.cli.simulate",
+    "imugait.cli.import_",
+    "imugait.cli.info",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="imugait",
+        description="Wearable IMU gait sensing: hip rotation and knee tracking for every gait cycle.",
+    )
+    parser.add_argument("--version", action="version", version=f"imugait {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except ImugaitError as exc:
+        print(f"imugait {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"imugait {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""The project's conventions, written once: units, frames, placements, the joint-angle sign table.
+
+Everything in imugait uses these; ``docs/conventions.md`` explains them with a figure.
+
+* Units: SI inside (s, m, m/s², rad/s, µT, rad); reported angles in degrees. Every scalar
+  name carries its unit (``stride_time_s``, ``knee_valgus_peak_deg``).
+* Time: ``t_s``, float64 seconds on the session clock. First axis of every array is time.
+* Quaternions: Hamilton, scalar first ``[w, x, y, z]``, shape ``(N, 4)``.
+  ``q_a_b`` is frame *b* expressed in frame *a* (``v_a = q_a_b ⊗ v_b ⊗ q_a_b*``).
+* World frame: z up (ENU-like); heading arbitrary unless a magnetometer is trusted.
+* Anatomical segment frames (ISB, Wu et al. 2002): X anterior, Y superior (proximal),
+  Z to the subject's right — on *both* legs.
+* Joint angles: joint coordinate system (Grood & Suntay 1983) = intrinsic Z-X-Y sequence of the
+  distal segment relative to the proximal one; signs below make a positive number mean the same
+  thing on both legs: flexion +, adduction (knee: varus) +, internal rotation +.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+GRAVITY_MPS2 = 9.80665
+"""Standard gravity; the simulator and calibration use it as the magnitude of gravity."""
+
+GRAVITY_WORLD_MPS2 = np.array([0.0, 0.0, -GRAVITY_MPS2])
+"""Gravity vector in the world frame (z up). An accelerometer at rest reads ``-GRAVITY_WORLD``."""
+
+JCS_SEQUENCE = "ZXY"
+"""Intrinsic Euler sequence of the joint coordinate system for ISB segment frames."""
+
+
+class Side(Enum):
+    """Body side. ``mirror`` turns raw right-handed angles into the shared sign table."""
+
+    LEFT = "left"
+    RIGHT = "right"
+
+    @property
+    def mirror(self) -> int:
+        """+1 on the right, -1 on the left: applied to adduction and rotation angles."""
+        return 1 if self is Side.RIGHT else -1
+
+    @property
+    def other(self) -> Side:
+        return Side.LEFT if self is Side.RIGHT else Side.RIGHT
+
+
+class Segment(Enum):
+    """Body segments a sensor can be worn on."""
+
+    PELVIS = "pelvis"
+    THIGH = "thigh"
+    SHANK = "shank"
+    FOOT = "foot"
+
+
+class Placement(Enum):
+    """Where a sensor is worn: a segment and (except the pelvis) a side.
+
+    The value is the canonical name used in files and column prefixes (``left_thigh``).
+    """
+
+    PELVIS = "pelvis"
+    LEFT_THIGH = "left_thigh"
+    RIGHT_THIGH = "right_thigh"
+    LEFT_SHANK = "left_shank"
+    RIGHT_SHANK = "right_shank"
+    LEFT_FOOT = "left_foot"
+    RIGHT_FOOT = "right_foot"
+
+    @property
+    def segment(self) -> Segment:
+        return Segment(self.value.split("_")[-1])
+
+    @property
+    def side(self) -> Side | None:
+        return None if self is Placement.PELVIS else Side(self.value.split("_")[0])
+
+    @classmethod
+    def of(cls, segment: Segment, side: Side | None = None) -> Placement:
+        """The placement of ``segment`` on ``side`` (``side`` must be None for the pelvis)."""
+        if segment is Segment.PELVIS:
+            if side is not None:
+                raise ValueError("the pelvis has no side")
+            return cls.PELVIS
+        if side is None:
+            raise ValueError(f"a {segment.value} placement needs a side")
+        return cls(f"{side.value}_{segment.value}")
+
+    @classmethod
+    def parse(cls, name: str) -> Placement:
+        """Parse ``left_thigh``-style names (case-insensitive, ``-`` or ``_``)."""
+        key = name.strip().lower().replace("-", "_")
+        try:
+            return cls(key)
+        except ValueError:
+            valid = ", ".join(p.value for p in cls)
+            raise ValueError(f"unknown placement {name!r}; expected one of: {valid}") from None
+
+
+class Joint(Enum):
+    HIP = "hip"
+    KNEE = "knee"
+
+
+class AngleComponent(Enum):
+    """The three JCS components, in the order of the columns of every angle array."""
+
+    FLEXION = "flexion"
+    ADDUCTION = "adduction"
+    ROTATION = "rotation"
+
+
+class HipRotationReference(Enum):
+    """The two meanings of 'hip rotation' (docs/conventions.md, section *Hip rotation*).
+
+    ``PELVIS``: femur relative to the pelvis (true ISB hip angle; needs a pelvis sensor).
+    ``PROGRESSION``: femur relative to the line of progression of the current walking bout
+    (pelvis absent); averages to the hip rotation over a gait cycle because pelvic rotation
+    averages near zero.
+    """
+
+    PELVIS = "pelvis"
+    PROGRESSION = "progression"
+
+
+FLEXION_SIGN = {Joint.HIP: 1, Joint.KNEE: -1}
+"""Sign of the raw first (Z) JCS angle that makes flexion positive.
+
+With ISB frames a positive rotation about Z turns the distal segment's Y axis towards -X. For
+the thigh relative to the pelvis that is hip flexion; for the shank relative to the thigh the
+same rotation is knee *extension*, so the knee's raw angle is negated.
+"""
+
+
+def sign_table(joint: Joint, side: Side) -> np.ndarray:
+    """Multipliers ``(3,)`` from raw right-handed Z-X-Y angles to the shared sign table.
+
+    Adduction and rotation are mirrored on the left so that + means adduction (varus) and
+    internal rotation on both legs.
+    """
+    return np.array([FLEXION_SIGN[joint], side.mirror, side.mirror], dtype=float)
+
+
+def joint_angles_rad(
+    q_world_proximal: np.ndarray, q_world_distal: np.ndarray, joint: Joint, side: Side
+) -> np.ndarray:
+    """Joint angles by the JCS, in the shared sign table.
+
+    Parameters
+    ----------
+    q_world_proximal, q_world_distal : (N, 4) or (4,) array
+        Anatomical (ISB) frames of the proximal and distal segment in the world frame,
+        scalar-first quaternions.
+    joint, side : which joint; selects the sign table.
+
+    Returns
+    -------
+    (N, 3) array, rad: flexion, adduction (varus for the knee), internal rotation.
+    """
+    r_prox = Rotation.from_quat(np.asarray(q_world_proximal, dtype=float), scalar_first=True)
+    r_dist = Rotation.from_quat(np.asarray(q_world_distal, dtype=float), scalar_first=True)
+    raw = (r_prox.inv() * r_dist).as_euler(JCS_SEQUENCE, degrees=False)
+    return raw * sign_table(joint, side)
+
+
+def relative_rotation_from_angles(angles_rad: np.ndarray, joint: Joint, side: Side) -> Rotation:
+    """Inverse of :func:`joint_angles_rad`: the rotation ``proximal → distal``.
+
+    ``angles_rad`` is ``(N, 3)`` or ``(3,)``: flexion, adduction, internal rotation (sign table).
+    """
+    raw = np.asarray(angles_rad, dtype=float) * sign_table(joint, side)
+    return Rotation.from_euler(JCS_SEQUENCE, raw, degrees=False)
+
+
+def quat(r: Rotation) -> np.ndarray:
+    """Scalar-first quaternion(s) of a scipy rotation, sign-normalised to ``w >= 0``."""
+    q = r.as_quat(scalar_first=True)
+    return q * np.where(q[..., :1] < 0, -1.0, 1.0)
+
+
+def rotation(q: np.ndarray) -> Rotation:
+    """scipy rotation from scalar-first quaternion(s)."""
+    return Rotation.from_quat(np.asarray(q, dtype=float), scalar_first=True)

@@ -1,0 +1,297 @@
+"""The session model shared by every stage: sensor streams, device info, metadata.
+
+Validation happens here, where data enters: a :class:`~imugait.errors.ValidationError` names the
+sensor and the problem ("left_thigh: gyr_radps has NaN at sample 12").
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from imugait import __version__
+from imugait.conventions import GRAVITY_MPS2, Placement
+from imugait.errors import ValidationError
+
+# Limits of what a body-worn IMU can physically report; beyond them the data is in the wrong
+# unit (deg/s passed as rad/s, g passed as m/s²) or corrupt.
+MAX_GYR_RADPS = 70.0
+"""About 4000 °/s: twice the largest common gyroscope range. Larger means deg/s passed as rad/s."""
+MAX_ACC_MPS2 = 40.0 * GRAVITY_MPS2
+"""Twice the largest common accelerometer range (±16 g)."""
+ACC_MEDIAN_MIN_MPS2 = 0.3 * GRAVITY_MPS2
+"""A worn sensor's median |acc| is near 1 g; far below it the data is probably in g, not m/s²."""
+MAX_MAG_UT = 5000.0
+"""Far above the earth's ~25–65 µT even near magnets; larger means nT or raw counts."""
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """What is known about the sensor that produced a stream.
+
+    Ranges are full-scale magnitudes (``±range``); ``None`` when unknown. Samples whose
+    magnitude reaches a range are treated as clipped by later stages.
+    """
+
+    device_id: str = "unknown"
+    model: str = "unknown"
+    firmware: str = ""
+    protocol: str = ""
+    acc_range_mps2: float | None = None
+    gyr_range_radps: float | None = None
+    mag_normalised: bool = False
+    """True when the vendor exported a unitless magnetometer (e.g. Xsens 'normalised')."""
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Samples lost between two received samples of one stream (never interpolated)."""
+
+    after_index: int
+    """Index of the last sample received before the gap."""
+    n_lost: int
+
+
+@dataclass(frozen=True, eq=False)
+class ImuStream:
+    """One sensor's data on the session clock.
+
+    Attributes
+    ----------
+    placement : Placement
+    t_s : (N,) float64, s, strictly increasing, session clock.
+    acc_mps2 : (N, 3) float64, m/s², sensor frame, specific force (gravity included: +1 g up at rest).
+    gyr_radps : (N, 3) float64, rad/s, sensor frame.
+    mag_uT : (N, 3) float64, µT, sensor frame, or None.
+    q_world_sensor : (N, 4) float64, scalar first, the device's own orientation estimate, or None.
+    sample_rate_hz : nominal rate the device was configured for.
+    gaps : lost-sample accounting; ``n_lost_total`` sums it.
+    """
+
+    placement: Placement
+    t_s: np.ndarray
+    acc_mps2: np.ndarray
+    gyr_radps: np.ndarray
+    sample_rate_hz: float
+    mag_uT: np.ndarray | None = None
+    q_world_sensor: np.ndarray | None = None
+    device: DeviceInfo = field(default_factory=DeviceInfo)
+    gaps: tuple[Gap, ...] = ()
+
+    def __post_init__(self) -> None:
+        name = self.placement.value if isinstance(self.placement, Placement) else repr(self.placement)
+        if not isinstance(self.placement, Placement):
+            raise ValidationError(f"{name}: placement must be a Placement, not {type(self.placement).__name__}")
+        t = _as_array(name, "t_s", self.t_s, (None,))
+        n = t.shape[0]
+        if n < 2:
+            raise ValidationError(f"{name}: needs at least 2 samples, got {n}")
+        _check_finite(name, "t_s", t)
+        dt = np.diff(t)
+        bad = np.flatnonzero(dt <= 0)
+        if bad.size:
+            i = int(bad[0])
+            raise ValidationError(
+                f"{name}: t_s is not strictly increasing at sample {i + 1} "
+                f"({t[i]!r} s then {t[i + 1]!r} s)"
+            )
+        acc = _as_array(name, "acc_mps2", self.acc_mps2, (n, 3))
+        gyr = _as_array(name, "gyr_radps", self.gyr_radps, (n, 3))
+        _check_finite(name, "acc_mps2", acc)
+        _check_finite(name, "gyr_radps", gyr)
+        mag = None if self.mag_uT is None else _as_array(name, "mag_uT", self.mag_uT, (n, 3))
+        if mag is not None:
+            _check_finite(name, "mag_uT", mag)
+        q = None
+        if self.q_world_sensor is not None:
+            q = _as_array(name, "q_world_sensor", self.q_world_sensor, (n, 4))
+            _check_finite(name, "q_world_sensor", q)
+            norm = np.linalg.norm(q, axis=1)
+            if np.any(np.abs(norm - 1.0) > 1e-3):
+                i = int(np.argmax(np.abs(norm - 1.0)))
+                raise ValidationError(f"{name}: q_world_sensor is not a unit quaternion at sample {i} (|q| = {norm[i]:.4f})")
+        if not (np.isfinite(self.sample_rate_hz) and 0 < self.sample_rate_hz <= 10_000):
+            raise ValidationError(f"{name}: sample_rate_hz must be in (0, 10000], got {self.sample_rate_hz!r}")
+        _check_magnitudes(name, acc, gyr, mag)
+        for g in self.gaps:
+            if not (0 <= g.after_index < n - 1) or g.n_lost < 1:
+                raise ValidationError(f"{name}: invalid gap {g} for {n} samples")
+        object.__setattr__(self, "t_s", t)
+        object.__setattr__(self, "acc_mps2", acc)
+        object.__setattr__(self, "gyr_radps", gyr)
+        object.__setattr__(self, "mag_uT", mag)
+        object.__setattr__(self, "q_world_sensor", q)
+        object.__setattr__(self, "gaps", tuple(self.gaps))
+        for arr in (t, acc, gyr, mag, q):
+            if arr is not None:
+                arr.flags.writeable = False
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.t_s.shape[0])
+
+    @property
+    def n_lost_total(self) -> int:
+        return sum(g.n_lost for g in self.gaps)
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.t_s[-1] - self.t_s[0])
+
+    def slice_time(self, t_start_s: float, t_end_s: float) -> ImuStream:
+        """The samples with ``t_start_s <= t_s < t_end_s`` (gaps re-indexed)."""
+        i0, i1 = np.searchsorted(self.t_s, [t_start_s, t_end_s])
+        gaps = tuple(Gap(g.after_index - i0, g.n_lost) for g in self.gaps if i0 <= g.after_index < i1 - 1)
+
+        def cut(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[i0:i1]
+
+        return replace(
+            self, t_s=self.t_s[i0:i1], acc_mps2=self.acc_mps2[i0:i1], gyr_radps=self.gyr_radps[i0:i1],
+            mag_uT=cut(self.mag_uT), q_world_sensor=cut(self.q_world_sensor), gaps=gaps,
+        )
+
+
+@dataclass(frozen=True)
+class ProtocolStep:
+    """A named part of a session (``standing``, ``walk``, ``prone_rotation`` …) on the session clock."""
+
+    name: str
+    t_start_s: float
+    t_end_s: float
+
+    def __post_init__(self) -> None:
+        if not self.name or not isinstance(self.name, str):
+            raise ValidationError("a protocol step needs a non-empty name")
+        if not (np.isfinite(self.t_start_s) and np.isfinite(self.t_end_s) and self.t_end_s > self.t_start_s):
+            raise ValidationError(
+                f"protocol step {self.name!r}: needs t_start_s < t_end_s, got {self.t_start_s!r}..{self.t_end_s!r}"
+            )
+
+
+@dataclass(frozen=True)
+class SessionMeta:
+    """Who, when and what. ``subject_id`` is a pseudonym, never a real name."""
+
+    subject_id: str = "anonymous"
+    recorded_at: str = field(default_factory=lambda: _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
+    """ISO 8601 date-time of the start of the recording."""
+    steps: tuple[ProtocolStep, ...] = ()
+    software_version: str = __version__
+    source: str = ""
+    """Where the data came from: ``simulate``, ``record``, ``import:xsens`` …"""
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", tuple(self.steps))
+        try:
+            _dt.datetime.fromisoformat(self.recorded_at)
+        except (TypeError, ValueError):
+            raise ValidationError(f"recorded_at must be an ISO 8601 date-time, got {self.recorded_at!r}") from None
+
+
+class Session(Mapping[Placement, ImuStream]):
+    """A recording: one :class:`ImuStream` per placement plus metadata.
+
+    Behaves as a read-only mapping ``Placement -> ImuStream``.
+    """
+
+    def __init__(self, streams: Iterable[ImuStream], meta: SessionMeta | None = None) -> None:
+        by_placement: dict[Placement, ImuStream] = {}
+        for s in streams:
+            if not isinstance(s, ImuStream):
+                raise ValidationError(f"a session holds ImuStream objects, got {type(s).__name__}")
+            if s.placement in by_placement:
+                raise ValidationError(f"{s.placement.value}: placement appears twice in the session")
+            by_placement[s.placement] = s
+        if not by_placement:
+            raise ValidationError("a session needs at least one sensor stream")
+        # A stable order (the enum's) so files and tables come out the same every time.
+        self._streams = {p: by_placement[p] for p in Placement if p in by_placement}
+        self.meta = meta if meta is not None else SessionMeta()
+
+    def __getitem__(self, placement: Placement) -> ImuStream:
+        try:
+            return self._streams[placement]
+        except KeyError:
+            have = ", ".join(p.value for p in self._streams)
+            raise KeyError(f"no {placement.value} sensor in this session (it has: {have})") from None
+
+    def __iter__(self) -> Iterator[Placement]:
+        return iter(self._streams)
+
+    def __len__(self) -> int:
+        return len(self._streams)
+
+    @property
+    def streams(self) -> tuple[ImuStream, ...]:
+        return tuple(self._streams.values())
+
+    @property
+    def t_start_s(self) -> float:
+        return min(float(s.t_s[0]) for s in self.streams)
+
+    @property
+    def t_end_s(self) -> float:
+        return max(float(s.t_s[-1]) for s in self.streams)
+
+    def step(self, name: str) -> ProtocolStep:
+        for s in self.meta.steps:
+            if s.name == name:
+                return s
+        raise KeyError(f"no protocol step {name!r} in this session")
+
+    def with_meta(self, **changes) -> Session:
+        return Session(self.streams, replace(self.meta, **changes))
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{p.value}: {s.n_samples} @ {s.sample_rate_hz:g} Hz" for p, s in self._streams.items())
+        return f"Session({self.meta.subject_id!r}, {parts})"
+
+
+def _as_array(name: str, what: str, value, shape: tuple) -> np.ndarray:
+    try:
+        arr = np.array(value, dtype=np.float64, copy=True)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"{name}: {what} is not numeric ({exc})") from None
+    want_ndim = len(shape)
+    if arr.ndim != want_ndim or any(w is not None and w != a for w, a in zip(shape, arr.shape, strict=True)):
+        want = "(" + ", ".join("N" if w is None else str(w) for w in shape) + ("," if want_ndim == 1 else "") + ")"
+        raise ValidationError(f"{name}: {what} must have shape {want}, got {arr.shape}")
+    return arr
+
+
+def _check_finite(name: str, what: str, arr: np.ndarray) -> None:
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i = int(np.flatnonzero(bad.reshape(arr.shape[0], -1).any(axis=1))[0])
+        kind = "NaN" if np.isnan(arr).any() else "infinite values"
+        raise ValidationError(f"{name}: {what} has {kind} (first at sample {i})")
+
+
+def _check_magnitudes(name: str, acc: np.ndarray, gyr: np.ndarray, mag: np.ndarray | None) -> None:
+    gyr_norm = np.linalg.norm(gyr, axis=1)
+    if gyr_norm.max() > MAX_GYR_RADPS:
+        i = int(np.argmax(gyr_norm))
+        raise ValidationError(
+            f"{name}: gyroscope magnitude {gyr_norm[i]:.1f} rad/s at sample {i} is impossible for a "
+            f"body-worn sensor — is gyr in deg/s instead of rad/s?"
+        )
+    acc_norm = np.linalg.norm(acc, axis=1)
+    if acc_norm.max() > MAX_ACC_MPS2:
+        i = int(np.argmax(acc_norm))
+        raise ValidationError(f"{name}: accelerometer magnitude {acc_norm[i]:.1f} m/s² at sample {i} is impossible")
+    median = float(np.median(acc_norm))
+    if median < ACC_MEDIAN_MIN_MPS2:
+        raise ValidationError(
+            f"{name}: median accelerometer magnitude is {median:.3f} m/s², far below gravity "
+            f"({GRAVITY_MPS2} m/s²) — is acc in g instead of m/s²?"
+        )
+    if mag is not None:
+        mag_norm = np.linalg.norm(mag, axis=1)
+        if mag_norm.max() > MAX_MAG_UT:
+            i = int(np.argmax(mag_norm))
+            raise ValidationError(f"{name}: magnetometer magnitude {mag_norm[i]:.0f} µT at sample {i} is impossible — nT or raw counts?")

@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from imugait.conventions import (
+    Joint,
+    Placement,
+    Segment,
+    Side,
+    joint_angles_rad,
+    quat,
+    relative_rotation_from_angles,
+)
+
+ISB_X, ISB_Y, ISB_Z = np.eye(3)  # anterior, superior, right
+
+
+@pytest.mark.parametrize("joint", list(Joint))
+@pytest.mark.parametrize("side", list(Side))
+def test_angles_round_trip(joint, side):
+    rng = np.random.default_rng(1)
+    angles = rng.uniform(-0.6, 0.6, size=(50, 3))
+    r = relative_rotation_from_angles(angles, joint, side)
+    back = joint_angles_rad(np.tile([1.0, 0, 0, 0], (50, 1)), quat(r), joint, side)
+    np.testing.assert_allclose(back, angles, atol=1e-12)
+
+
+def test_hip_flexion_moves_knee_forward():
+    r = relative_rotation_from_angles(np.deg2rad([30.0, 0, 0]), Joint.HIP, Side.RIGHT)
+    knee_direction = r.apply(-ISB_Y)  # from hip to knee, in the pelvis frame
+    assert knee_direction[0] > 0.45  # anterior
+
+
+def test_knee_flexion_moves_ankle_backward():
+    r = relative_rotation_from_angles(np.deg2rad([60.0, 0, 0]), Joint.KNEE, Side.LEFT)
+    ankle_direction = r.apply(-ISB_Y)
+    assert ankle_direction[0] < -0.8  # posterior
+
+
+@pytest.mark.parametrize("side", list(Side))
+def test_adduction_and_internal_rotation_mean_the_same_on_both_legs(side):
+    medial = -ISB_Z if side is Side.RIGHT else ISB_Z
+    # Adduction: the distal end moves medially.
+    r = relative_rotation_from_angles(np.deg2rad([0.0, 10.0, 0]), Joint.HIP, side)
+    assert np.dot(r.apply(-ISB_Y), medial) > 0.15
+    # Knee varus (+ adduction): the ankle moves medially relative to the thigh.
+    r = relative_rotation_from_angles(np.deg2rad([0.0, 10.0, 0]), Joint.KNEE, side)
+    assert np.dot(r.apply(-ISB_Y), medial) > 0.15
+    # Internal rotation: the anterior axis turns medially.
+    r = relative_rotation_from_angles(np.deg2rad([0.0, 0, 20.0]), Joint.HIP, side)
+    assert np.dot(r.apply(ISB_X), medial) > 0.3
+
+
+def test_placements():
+    assert Placement.of(Segment.THIGH, Side.LEFT) is Placement.LEFT_THIGH
+    assert Placement.parse("Right-Shank") is Placement.RIGHT_SHANK
+    assert Placement.PELVIS.side is None and Placement.RIGHT_FOOT.segment is Segment.FOOT
+    with pytest.raises(ValueError, match="unknown placement"):
+        Placement.parse("left_arm")
+    with pytest.raises(ValueError):
+        Placement.of(Segment.PELVIS, Side.LEFT)
+
+
+def test_quat_is_scalar_first_and_positive():
+    q = quat(Rotation.from_rotvec([[0, 0, np.deg2rad(190.0)]]))
+    assert q.shape == (1, 4) and q[0, 0] >= 0
+    np.testing.assert_allclose(np.abs(q[0, 3]), np.sin(np.deg2rad(95)), atol=1e-12)
