@@ -1,0 +1,1 @@
+"""Wire protocols: pure, incremental decoders (feed bytes, get messages) and our encoder."""

@@ -1,0 +1,75 @@
+"""What every decoder emits, whatever the vendor: SI units, the device's own clock.
+
+Decoders are pure and incremental: ``decoder.feed(chunk) -> list[Message]`` for any chunking of
+the byte stream; they resynchronise after garbage and count what they dropped in ``stats``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class SampleBlock:
+    """Consecutive samples from one device.
+
+    Attributes
+    ----------
+    seq : (n,) int64, per-sample sequence counter, already unwrapped to a monotonic count by the
+        decoder when the wire counter wraps; ``None`` when the protocol has no counter.
+    t_device_us : (n,) int64, µs on the device clock (unwrapped), or ``None`` when the protocol
+        carries no timestamp (then acquisition stamps samples on arrival).
+    acc_mps2, gyr_radps : (n, 3) float64, sensor frame.
+    mag_uT : (n, 3) float64 or None.
+    q_world_sensor : (n, 4) float64 scalar first, or None (vendor orientation output).
+    """
+
+    seq: np.ndarray | None
+    t_device_us: np.ndarray | None
+    acc_mps2: np.ndarray
+    gyr_radps: np.ndarray
+    mag_uT: np.ndarray | None = None
+    q_world_sensor: np.ndarray | None = None
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.acc_mps2.shape[0])
+
+
+@dataclass(frozen=True)
+class DeviceAnnouncement:
+    """A device's description of itself (our protocol's info message; vendor constants otherwise)."""
+
+    device_id: str
+    model: str
+    firmware: str
+    sample_rate_hz: float
+    acc_range_mps2: float
+    gyr_range_radps: float
+    mag_range_uT: float | None = None
+
+
+@dataclass(frozen=True)
+class DeviceStatus:
+    battery_percent: float | None = None
+    error_flags: int = 0
+    flag_names: tuple[str, ...] = ()
+
+
+Message = SampleBlock | DeviceAnnouncement | DeviceStatus
+
+
+@dataclass
+class DecoderStats:
+    """What a decoder saw and dropped; counts only ever grow."""
+
+    frames_ok: int = 0
+    crc_failures: int = 0
+    malformed_frames: int = 0
+    bytes_discarded: int = 0
+    samples_decoded: int = 0
+    samples_lost: int = 0
+    """Sequence-counter gaps between consecutive decoded samples."""
+    extra: dict[str, int] = field(default_factory=dict)
