@@ -1,0 +1,237 @@
+"""The sensor model: what a real IMU strapped on a segment would report.
+
+Ideal signals come from the walker's pose (specific force and angular rate in the sensor frame,
+the earth's field plus optional disturbance); then mounting, soft-tissue wobble, scale and axis
+misalignment, bias and bias drift, noise, int16 quantisation with range saturation, a clock that
+runs off by some ppm, and lost samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from imugait.conventions import GRAVITY_MPS2, GRAVITY_WORLD_MPS2, Placement, Segment
+from imugait.model import DeviceInfo, Gap, ImuStream
+from imugait.simulate.walker import Walker
+
+FINITE_DIFF_H_S = 5e-4
+"""Half-step of the central differences giving angular rate and acceleration."""
+
+EARTH_FIELD_UT = 48.0
+EARTH_DIP_RAD = np.deg2rad(60.0)
+EARTH_FIELD_WORLD_UT = EARTH_FIELD_UT * np.array([0.0, np.cos(EARTH_DIP_RAD), -np.sin(EARTH_DIP_RAD)])
+"""A mid-latitude field: north along +y, pointing down (northern hemisphere)."""
+
+
+@dataclass(frozen=True)
+class SensorErrors:
+    """Error magnitudes of one sensor model (the draws per sensor are random, seeded)."""
+
+    acc_noise_mps2: float = 0.02
+    gyr_noise_radps: float = 0.004
+    mag_noise_uT: float = 0.3
+    gyr_bias_radps: float = 0.01
+    """SD of the constant gyroscope bias per axis."""
+    gyr_bias_walk_radps_per_sqrt_s: float = 2e-4
+    acc_bias_mps2: float = 0.05
+    scale_error: float = 0.01
+    """SD of the per-axis scale-factor error (fraction)."""
+    misalignment_rad: float = 0.005
+    """SD of the axis non-orthogonality terms."""
+    acc_range_mps2: float = 16.0 * GRAVITY_MPS2
+    gyr_range_radps: float = np.deg2rad(2000.0)
+    mag_range_uT: float = 4900.0
+    quantise: bool = True
+    clock_drift_ppm: float = 30.0
+    """SD of the crystal error per sensor."""
+    loss_probability: float = 0.0
+    """Probability that a sample starts a lost burst."""
+    loss_burst_mean: float = 2.0
+    wobble_deg: float = 0.8
+    """Soft-tissue wobble: rotation amplitude after each initial contact of the leg."""
+    magnetic_disturbance_uT: float = 0.0
+    """Peak of a local disturbance (e.g. steel) placed along the walking path."""
+
+    @classmethod
+    def ideal(cls) -> SensorErrors:
+        """No error of any kind: the signals are the exact physics (for consistency tests)."""
+        return cls(
+            acc_noise_mps2=0.0, gyr_noise_radps=0.0, mag_noise_uT=0.0, gyr_bias_radps=0.0,
+            gyr_bias_walk_radps_per_sqrt_s=0.0, acc_bias_mps2=0.0, scale_error=0.0,
+            misalignment_rad=0.0, quantise=False, clock_drift_ppm=0.0, wobble_deg=0.0,
+        )
+
+
+@dataclass(frozen=True)
+class Mounting:
+    """Where and how a sensor sits on its segment.
+
+    ``position_segment_m`` is measured from the segment's proximal joint centre in the segment's
+    ISB frame; ``r_segment_sensor`` is the sensor frame in the segment frame.
+    """
+
+    position_segment_m: np.ndarray
+    r_segment_sensor: Rotation
+
+
+@dataclass(frozen=True)
+class SensorTruth:
+    """The hidden parameters of one simulated sensor, for tests and calibration checks."""
+
+    placement: Placement
+    q_segment_sensor: np.ndarray
+    position_segment_m: np.ndarray
+    gyr_bias_radps: np.ndarray
+    acc_bias_mps2: np.ndarray
+    acc_gain: np.ndarray
+    """(3, 3): measured = gain @ true + bias (scale and misalignment)."""
+    gyr_gain: np.ndarray
+    clock_drift_ppm: float
+    clock_offset_s: float
+    """True time of the sensor's first sample."""
+    n_lost: int
+    extra: dict = field(default_factory=dict)
+
+
+def default_mounting(placement: Placement, walker: Walker, rng: np.random.Generator, random_rotation: bool) -> Mounting:
+    """A sensor on the lateral side of the segment (front of the sacrum for the pelvis).
+
+    With ``random_rotation`` the sensor is turned arbitrarily (uniform over all rotations), as a
+    person might strap it on; otherwise its axes follow the segment's.
+    """
+    side = placement.side
+    if placement.segment is Segment.PELVIS:
+        position = np.array([-0.10, 0.05, 0.0])
+    else:
+        length = walker.params.segment_length_m(placement.segment)
+        radius = 0.08 if placement.segment is Segment.THIGH else 0.05
+        along = 0.5 if placement.segment is Segment.THIGH else 0.4
+        position = np.array([0.0, -along * length, side.mirror * radius])
+    r = Rotation.random(random_state=rng) if random_rotation else Rotation.identity()
+    return Mounting(position, r)
+
+
+def simulate_sensor(
+    placement: Placement,
+    walker: Walker,
+    mounting: Mounting,
+    errors: SensorErrors,
+    sample_rate_hz: float,
+    rng: np.random.Generator,
+) -> tuple[ImuStream, SensorTruth]:
+    """One sensor's stream (session clock = true time) and its hidden parameters."""
+    key = (placement.segment, placement.side)
+    drift_ppm = float(rng.normal(0.0, errors.clock_drift_ppm)) if errors.clock_drift_ppm else 0.0
+    offset_s = float(rng.uniform(0.0, 1.0 / sample_rate_hz))
+    period_s = 1.0 / (sample_rate_hz * (1.0 + drift_ppm * 1e-6))
+    h = FINITE_DIFF_H_S
+    n = int(np.floor((walker.timeline.duration_s - offset_s - 2 * h) / period_s))
+    t = offset_s + period_s * np.arange(n)
+
+    # Sensor orientation and position at t-h, t, t+h, one batch.
+    t3 = np.concatenate([t - h, t, t + h])
+    pose = walker.pose(t3)
+    r_seg = pose.r_world[key]
+    r_sensor = r_seg * _wobble(walker, placement, t3, errors.wobble_deg, rng) * mounting.r_segment_sensor
+    p_sensor = pose.origin_m[key] + r_seg.apply(mounting.position_segment_m)
+    r_before, r_now, r_after = r_sensor[:n], r_sensor[n : 2 * n], r_sensor[2 * n :]
+    gyr = (r_before.inv() * r_after).as_rotvec() / (2 * h)
+    acc_world = (p_sensor[2 * n :] - 2 * p_sensor[n : 2 * n] + p_sensor[:n]) / h**2
+    acc = r_now.inv().apply(acc_world - GRAVITY_WORLD_MPS2)
+    field_world = EARTH_FIELD_WORLD_UT + _disturbance_uT(p_sensor[n : 2 * n], errors.magnetic_disturbance_uT)
+    mag = r_now.inv().apply(field_world)
+
+    acc_gain, acc_bias = _gain(rng, errors.scale_error, errors.misalignment_rad), rng.normal(0, errors.acc_bias_mps2, 3)
+    gyr_gain, gyr_bias = _gain(rng, errors.scale_error, errors.misalignment_rad), rng.normal(0, errors.gyr_bias_radps, 3)
+    bias_walk = np.cumsum(rng.normal(0.0, errors.gyr_bias_walk_radps_per_sqrt_s * np.sqrt(period_s), (n, 3)), axis=0)
+    acc = acc @ acc_gain.T + acc_bias + rng.normal(0.0, errors.acc_noise_mps2, (n, 3))
+    gyr = gyr @ gyr_gain.T + gyr_bias + bias_walk + rng.normal(0.0, errors.gyr_noise_radps, (n, 3))
+    mag = mag + rng.normal(0.0, errors.mag_noise_uT, (n, 3))
+    if errors.quantise:
+        acc = _quantise(acc, errors.acc_range_mps2)
+        gyr = _quantise(gyr, errors.gyr_range_radps)
+        mag = _quantise(mag, errors.mag_range_uT)
+
+    keep = _kept_samples(n, errors.loss_probability, errors.loss_burst_mean, rng)
+    gaps = _gaps(keep)
+    device = DeviceInfo(
+        device_id=f"SIM-{placement.value}",
+        model="imugait simulator",
+        protocol="simulated",
+        acc_range_mps2=errors.acc_range_mps2,
+        gyr_range_radps=errors.gyr_range_radps,
+    )
+    stream = ImuStream(
+        placement=placement, t_s=t[keep], acc_mps2=acc[keep], gyr_radps=gyr[keep], mag_uT=mag[keep],
+        sample_rate_hz=sample_rate_hz, device=device, gaps=gaps,
+    )
+    truth = SensorTruth(
+        placement=placement,
+        q_segment_sensor=mounting.r_segment_sensor.as_quat(scalar_first=True),
+        position_segment_m=mounting.position_segment_m,
+        gyr_bias_radps=gyr_bias, acc_bias_mps2=acc_bias, acc_gain=acc_gain, gyr_gain=gyr_gain,
+        clock_drift_ppm=drift_ppm, clock_offset_s=offset_s, n_lost=int(n - keep.sum()),
+    )
+    return stream, truth
+
+
+def _gain(rng: np.random.Generator, scale_sd: float, misalignment_sd: float) -> np.ndarray:
+    off_diagonal = rng.normal(0.0, misalignment_sd, (3, 3))
+    np.fill_diagonal(off_diagonal, 0.0)
+    return np.eye(3) + np.diag(rng.normal(0.0, scale_sd, 3)) + off_diagonal
+
+
+def _quantise(x: np.ndarray, full_scale: float) -> np.ndarray:
+    """int16 counts over ±full_scale, saturating like a real converter."""
+    lsb = full_scale / 32768.0
+    return np.clip(np.round(x / lsb), -32768, 32767) * lsb
+
+
+def _kept_samples(n: int, p_start: float, burst_mean: float, rng: np.random.Generator) -> np.ndarray:
+    keep = np.ones(n, dtype=bool)
+    if p_start <= 0:
+        return keep
+    starts = np.flatnonzero(rng.random(n) < p_start)
+    lengths = rng.geometric(1.0 / max(burst_mean, 1.0), starts.size)
+    for s, length in zip(starts, lengths, strict=True):
+        keep[s : s + length] = False
+    keep[0] = keep[-1] = True  # a stream starts and ends with a received sample
+    return keep
+
+
+def _gaps(keep: np.ndarray) -> tuple[Gap, ...]:
+    kept_idx = np.flatnonzero(keep)
+    jumps = np.diff(kept_idx) - 1
+    return tuple(Gap(int(i), int(j)) for i, j in enumerate(jumps) if j > 0)
+
+
+def _wobble(walker: Walker, placement: Placement, t_s: np.ndarray, amplitude_deg: float, rng) -> Rotation:
+    """Soft-tissue wobble of the sensor on its segment: a damped oscillation after each heel strike."""
+    axis = rng.normal(size=3)
+    axis /= np.linalg.norm(axis)
+    if amplitude_deg <= 0 or placement.side is None:
+        return Rotation.identity(t_s.size)
+    phase = walker.leg_phase(t_s, placement.side)
+    since_contact_s = np.mod(phase, 1.0) * walker.params.stride_time_s
+    frequency_hz = 12.0 if placement.segment is Segment.THIGH else 16.0
+    decay_s = 0.05
+    w = np.clip(walker.timeline.walking_weight(t_s), 0.0, 1.0)
+    angle = (
+        np.deg2rad(amplitude_deg) * w * np.exp(-since_contact_s / decay_s)
+        * np.sin(2 * np.pi * frequency_hz * since_contact_s)
+    )
+    return Rotation.from_rotvec(angle[:, None] * axis)
+
+
+def _disturbance_uT(position_m: np.ndarray, peak_uT: float) -> np.ndarray:
+    """A dipole-like disturbance near a point 4 m along +x from the start, 0.5 m off the path."""
+    if peak_uT <= 0:
+        return np.zeros_like(position_m)
+    source = np.array([4.0, 0.5, 0.3])
+    d = position_m - source
+    r2 = np.sum(d**2, axis=1, keepdims=True)
+    falloff = 1.0 / (1.0 + r2 / 0.5**2) ** 1.5
+    return peak_uT * falloff * np.array([1.0, -0.5, 0.8]) / np.linalg.norm([1.0, -0.5, 0.8])
