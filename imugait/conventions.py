@@ -185,3 +185,6 @@ def quat(r: Rotation) -> np.ndarray:
 def rotation(q: np.ndarray) -> Rotation:
     """scipy rotation from scalar-first quaternion(s)."""
     return Rotation.from_quat(np.asarray(q, dtype=float), scalar_first=True)
+
+
+

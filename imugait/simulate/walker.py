@@ -13,7 +13,13 @@ from scipy.interpolate import CubicSpline
 from scipy.ndimage import gaussian_filter1d
 from scipy.spatial.transform import Rotation
 
-from imugait.conventions import Joint, Segment, Side, relative_rotation_from_angles
+from imugait.conventions import (
+    Joint,
+    Segment,
+    Side,
+    progression_rotation,
+    relative_rotation_from_angles,
+)
 from imugait.data import load_json
 from imugait.errors import ValidationError
 from imugait.simulate.curves import GaitCurves, normative_curves
@@ -35,6 +41,66 @@ class SideParams:
 
 
 @dataclass(frozen=True)
+class WalkerParams:
+    """A simulated person. Lengths in m, speed in m/s, cadence in steps/min."""
+
+    height_m: float = 1.75
+    speed_mps: float = 1.3
+    cadence_spm: float = 110.0
+    left: SideParams = field(default_factory=SideParams)
+    right: SideParams = field(default_factory=SideParams)
+    stride_time_cv: float = 0.02
+    """Coefficient of variation of stride time."""
+    angle_variability_deg: float = 1.0
+    """SD of slow random deviations of every joint angle from its curve (stride to stride)."""
+    standing_knee_flexion_deg: float = 3.0
+
+    def __post_init__(self) -> None:
+        checks = [
+            (1.0 <= self.height_m <= 2.3, f"height_m {self.height_m} outside 1.0..2.3"),
+            (0.2 <= self.speed_mps <= 2.5, f"speed_mps {self.speed_mps} outside 0.2..2.5"),
+            (60.0 <= self.cadence_spm <= 160.0, f"cadence_spm {self.cadence_spm} outside 60..160"),
+            (0.0 <= self.stride_time_cv <= 0.2, "stride_time_cv outside 0..0.2"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValidationError(f"walker: {message}")
+
+    def side(self, side: Side) -> SideParams:
+        return self.left if side is Side.LEFT else self.right
+
+    @property
+    def stride_time_s(self) -> float:
+        return 120.0 / self.cadence_spm
+
+    def segment_length_m(self, segment: Segment) -> float:
+        fractions = load_json("anthropometry.json")["segment_length_fraction_of_height"]
+        return fractions[segment.value]["value"] * self.height_m
+
+    @property
+    def hip_separation_m(self) -> float:
+        fractions = load_json("anthropometry.json")["segment_length_fraction_of_height"]
+        return 0.5 * fractions["hip_width"]["value"] * self.height_m
+
+    @property
+    def pelvis_height_m(self) -> float:
+        fractions = load_json("anthropometry.json")["segment_length_fraction_of_height"]
+        return fractions["hip_joint_height"]["value"] * self.height_m
+
+
+@dataclass(frozen=True)
+class Pose:
+    """The body at ``t_s`` (N,): rotations are anatomical frames in the world, positions in m."""
+
+    t_s: np.ndarray
+    r_world: dict[tuple[Segment, Side | None], Rotation]
+    origin_m: dict[tuple[Segment, Side | None], np.ndarray]
+    """Proximal joint centre of each segment (pelvis: midpoint of the hip joint centres)."""
+    r_world_progression: Rotation
+    angles_rad: dict[tuple[Joint, Side], np.ndarray]
+    """Driving joint angles (N, 3) flexion, adduction, rotation (sign table)."""
+
+
 class WalkerParams:
     """A simulated person. Lengths in m, speed in m/s, cadence in steps/min."""
 
