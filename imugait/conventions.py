@@ -187,4 +187,11 @@ def rotation(q: np.ndarray) -> Rotation:
     return Rotation.from_quat(np.asarray(q, dtype=float), scalar_first=True)
 
 
-
+def progression_rotation(heading_rad: np.ndarray) -> Rotation:
+    """World rotation of the progression frame: X along ``heading`` (about world z), Y up, Z right."""
+    heading_rad = np.asarray(heading_rad, dtype=float)
+    cos, sin = np.cos(heading_rad), np.sin(heading_rad)
+    x_axis = np.stack([cos, sin, np.zeros_like(cos)], axis=-1)
+    y_axis = np.broadcast_to([0.0, 0.0, 1.0], x_axis.shape)
+    z_axis = np.cross(x_axis, y_axis)
+    return Rotation.from_matrix(np.stack([x_axis, y_axis, z_axis], axis=-1))
