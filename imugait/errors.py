@@ -13,3 +13,6 @@ class FormatError(ImugaitError):
     """A file that is not a valid imugait or vendor file (corrupt, truncated, wrong columns)."""
 
 
+
+class CalibrationError(ImugaitError):
+    """The data cannot determine a calibration (no motion, not still, sensors swapped …)."""
