@@ -7,6 +7,7 @@ the byte stream; they resynchronise after garbage and count what they dropped in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import IntEnum
 
 import numpy as np
 
@@ -58,13 +59,61 @@ class DeviceStatus:
     flag_names: tuple[str, ...] = ()
 
 
-Message = SampleBlock | DeviceAnnouncement | DeviceStatus
+class CommandCode(IntEnum):
+    """Commands a host sends to a device (our protocol; values are the wire opcodes)."""
+
+    START = 0x01
+    STOP = 0x02
+    SET_RATE = 0x03
+    REQUEST_INFO = 0x04
+
+
+class AckResult(IntEnum):
+    """A device's answer to a command (values are the wire codes)."""
+
+    OK = 0x00
+    UNKNOWN_COMMAND = 0x01
+    INVALID_ARGUMENT = 0x02
+    BUSY = 0x03
+    FAILED = 0x04
+
+
+@dataclass(frozen=True)
+class Command:
+    """A host-to-device command; ``token`` (0–255) is echoed in the :class:`CommandAck`."""
+
+    code: CommandCode
+    token: int
+    sample_rate_hz: float | None = None
+    """Only for ``SET_RATE``: the requested output rate."""
+
+
+@dataclass(frozen=True)
+class CommandAck:
+    """A device's acknowledgement of the command with the same ``token`` and ``code``."""
+
+    code: CommandCode
+    token: int
+    result: AckResult
+
+    @property
+    def ok(self) -> bool:
+        return self.result is AckResult.OK
+
+
+Message = SampleBlock | DeviceAnnouncement | DeviceStatus | Command | CommandAck
 
 
 @dataclass
 class DecoderStats:
     """What a decoder saw and dropped; counts only ever grow."""
 
+    bytes_received: int = 0
+    bytes_accepted: int = 0
+    """Bytes that belonged to decoded frames (delimiters included).
+
+    Always ``bytes_received == bytes_accepted + bytes_discarded + decoder.pending_bytes``.
+    """
     frames_ok: int = 0
     crc_failures: int = 0
     malformed_frames: int = 0
