@@ -1,0 +1,91 @@
+"""Session metadata <-> JSON-ready dicts, for the native format's key-value metadata.
+
+Floats go through :mod:`json`, which writes ``repr`` (shortest round-trip form), so rates and
+step times come back bit-exact. Unknown keys are ignored (a newer writer may add optional
+fields without a format version bump); missing optional keys take the model's defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from typing import Any
+
+from imugait.errors import FormatError, ValidationError
+from imugait.model import DeviceInfo, Gap, ProtocolStep, SessionMeta
+
+
+def meta_to_dict(meta: SessionMeta) -> dict[str, Any]:
+    """``SessionMeta`` as plain JSON types (steps as a list of dicts)."""
+    d = asdict(meta)
+    d["steps"] = [asdict(s) for s in meta.steps]
+    return d
+
+
+def device_to_dict(device: DeviceInfo) -> dict[str, Any]:
+    return asdict(device)
+
+
+def gaps_to_list(gaps: tuple[Gap, ...]) -> list[list[int]]:
+    """Gaps as ``[[after_index, n_lost], ...]``."""
+    return [[int(g.after_index), int(g.n_lost)] for g in gaps]
+
+
+def meta_from_dict(d: Any, where: str) -> SessionMeta:
+    """Inverse of :func:`meta_to_dict`; ``where`` prefixes error messages (the file name)."""
+    obj = _as_object(d, where, "meta")
+    steps_raw = obj.pop("steps", [])
+    if not isinstance(steps_raw, list):
+        raise FormatError(f"{where}: metadata 'meta.steps' must be a list")
+    steps = []
+    for i, s in enumerate(steps_raw):
+        step = _as_object(s, where, f"meta.steps[{i}]")
+        try:
+            steps.append(ProtocolStep(str(step["name"]), float(step["t_start_s"]), float(step["t_end_s"])))
+        except KeyError as exc:
+            raise FormatError(f"{where}: metadata 'meta.steps[{i}]' has no {exc.args[0]!r}") from None
+        except (TypeError, ValueError, ValidationError) as exc:
+            raise FormatError(f"{where}: metadata 'meta.steps[{i}]' is invalid: {exc}") from None
+    kwargs = _known_fields(SessionMeta, obj, where, "meta", exclude={"steps"})
+    try:
+        return SessionMeta(steps=tuple(steps), **kwargs)
+    except ValidationError as exc:
+        raise FormatError(f"{where}: metadata 'meta' is invalid: {exc}") from None
+
+
+def device_from_dict(d: Any, where: str, what: str) -> DeviceInfo:
+    obj = _as_object(d, where, what)
+    return DeviceInfo(**_known_fields(DeviceInfo, obj, where, what))
+
+
+def gaps_from_list(raw: Any, where: str, what: str) -> tuple[Gap, ...]:
+    if not isinstance(raw, list):
+        raise FormatError(f"{where}: metadata '{what}' must be a list of [after_index, n_lost]")
+    gaps = []
+    for item in raw:
+        if not (isinstance(item, list) and len(item) == 2 and all(type(v) is int for v in item)):
+            raise FormatError(f"{where}: metadata '{what}' has a malformed entry {item!r}")
+        gaps.append(Gap(after_index=item[0], n_lost=item[1]))
+    return tuple(gaps)
+
+
+def _as_object(d: Any, where: str, what: str) -> dict[str, Any]:
+    if not isinstance(d, dict):
+        raise FormatError(f"{where}: metadata '{what}' must be a JSON object")
+    return dict(d)
+
+
+_JSON_TYPES = {"str": (str,), "bool": (bool,), "float | None": (int, float, type(None))}
+
+
+def _known_fields(cls, obj: dict[str, Any], where: str, what: str, exclude=frozenset()) -> dict[str, Any]:
+    """The entries of ``obj`` that are fields of dataclass ``cls``, type-checked."""
+    out = {}
+    for f in fields(cls):
+        if f.name in exclude or f.name not in obj:
+            continue
+        value = obj[f.name]
+        allowed = _JSON_TYPES.get(str(f.type))
+        if allowed is not None and (not isinstance(value, allowed) or (bool not in allowed and isinstance(value, bool))):
+            raise FormatError(f"{where}: metadata '{what}.{f.name}' has the wrong type ({type(value).__name__})")
+        out[f.name] = float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    return out

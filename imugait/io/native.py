@@ -1,0 +1,297 @@
+"""The native session file: one Parquet file per session, readable with pandas alone.
+
+Layout (``docs/formats.md`` is the reference):
+
+* Long format, one row per sample, rows grouped by stream in the order of :class:`Placement`
+  and by time within a stream. Columns: ``placement`` (string, dictionary-encoded), ``t_s``,
+  ``acc_{x,y,z}_mps2``, ``gyr_{x,y,z}_radps``, ``mag_{x,y,z}_uT`` and
+  ``q_world_sensor_{w,x,y,z}``; all float64. The magnetometer and quaternion columns are null
+  for the rows of a stream that has none (every column is always present).
+* Parquet key-value metadata: ``imugait.format_version`` (``"1"``), ``imugait.session`` (JSON:
+  session metadata and per stream its sample rate, device, gaps, row count and SHA-256 of its
+  samples) and ``imugait.session_sha256`` (SHA-256 of that JSON text).
+
+Integrity: Parquet page checksums are written and verified; on top, the per-stream hashes and
+the metadata hash are verified on every read, so a flipped byte is an error, never silently
+wrong data. Writes are atomic (temporary file, fsync, ``os.replace``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from imugait.conventions import Placement
+from imugait.errors import FormatError, ValidationError
+from imugait.io._atomic import atomic_path
+from imugait.io._session_json import (
+    device_from_dict,
+    device_to_dict,
+    gaps_from_list,
+    gaps_to_list,
+    meta_from_dict,
+    meta_to_dict,
+)
+from imugait.model import ImuStream, Session
+
+FORMAT_VERSION = 1
+"""Bumped whenever a reader of the previous version could not read a new file correctly."""
+
+KEY_VERSION = b"imugait.format_version"
+KEY_SESSION = b"imugait.session"
+KEY_SESSION_SHA256 = b"imugait.session_sha256"
+
+ACC_COLUMNS = ("acc_x_mps2", "acc_y_mps2", "acc_z_mps2")
+GYR_COLUMNS = ("gyr_x_radps", "gyr_y_radps", "gyr_z_radps")
+MAG_COLUMNS = ("mag_x_uT", "mag_y_uT", "mag_z_uT")
+QUAT_COLUMNS = ("q_world_sensor_w", "q_world_sensor_x", "q_world_sensor_y", "q_world_sensor_z")
+FLOAT_COLUMNS = ("t_s", *ACC_COLUMNS, *GYR_COLUMNS, *MAG_COLUMNS, *QUAT_COLUMNS)
+COLUMNS = ("placement", *FLOAT_COLUMNS)
+
+_PARQUET_MAGIC = b"PAR1"
+
+
+def write_session(session: Session, path: str | os.PathLike) -> Path:
+    """Write ``session`` to ``path`` (conventionally ``*.parquet``), atomically.
+
+    Parameters
+    ----------
+    session : Session
+        Any valid session; every stream's arrays are stored bit-exact as float64.
+    path : path-like
+        Target file; an existing file is replaced only once the new one is complete on disk.
+
+    Returns
+    -------
+    Path
+        ``path`` as a :class:`~pathlib.Path`.
+    """
+    if not isinstance(session, Session):
+        raise ValidationError(f"write_session needs a Session, got {type(session).__name__}")
+    table = _session_table(session)
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        pq.write_table(
+            table, tmp, compression="zstd", write_page_checksum=True,
+            use_dictionary=["placement"], write_statistics=["placement", "t_s"],
+        )
+    return target
+
+
+def read_session(path: str | os.PathLike) -> Session:
+    """Read a session written by :func:`write_session`, verifying checksums and hashes.
+
+    Raises
+    ------
+    FormatError
+        The file is missing, truncated, corrupt, not an imugait session, of another format
+        version, or lacks columns; the message names the file and the problem.
+    """
+    p = Path(path)
+    name = p.name
+    _check_container(p)
+    try:
+        pf = pq.ParquetFile(p, page_checksum_verification=True)
+        kv = pf.schema_arrow.metadata or {}
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise FormatError(f"{name} is corrupt: cannot read the Parquet footer ({_reason(exc)})") from None
+    header = _read_header(kv, name)
+    missing = [c for c in COLUMNS if c not in pf.schema_arrow.names]
+    if missing:
+        raise FormatError(f"{name}: missing column(s) {', '.join(missing)}")
+    try:
+        table = pf.read(columns=list(COLUMNS))
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise FormatError(f"{name} is corrupt: {_reason(exc)}") from None
+    return _session_from_table(table, header, name)
+
+
+def _reason(exc: BaseException) -> str:
+    """pyarrow's message on one line (thrift errors span several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _check_container(p: Path) -> None:
+    name = p.name
+    try:
+        size = p.stat().st_size
+        with open(p, "rb") as f:
+            head = f.read(4)
+            f.seek(max(size - 4, 0))
+            tail = f.read(4)
+    except FileNotFoundError:
+        raise FormatError(f"{p}: no such file") from None
+    except OSError as exc:
+        raise FormatError(f"{p}: cannot read ({exc.strerror})") from None
+    if head != _PARQUET_MAGIC:
+        raise FormatError(f"{name} is not a Parquet file (an imugait session starts with 'PAR1')")
+    if size < 12 or tail != _PARQUET_MAGIC:
+        raise FormatError(f"{name} is truncated: no Parquet footer (interrupted write or incomplete copy)")
+
+
+def _read_header(kv: dict[bytes, bytes], name: str) -> dict[str, Any]:
+    if KEY_VERSION not in kv:
+        raise FormatError(f"{name} is a Parquet file but not an imugait session (no imugait.format_version metadata)")
+    raw_version = kv[KEY_VERSION].decode("utf-8", "replace")
+    try:
+        version = int(raw_version)
+    except ValueError:
+        raise FormatError(f"{name}: unreadable imugait.format_version {raw_version!r}") from None
+    if version != FORMAT_VERSION:
+        hint = "upgrade imugait to read it" if version > FORMAT_VERSION else "convert it with the imugait that wrote it"
+        raise FormatError(f"{name} has format version {version}; this imugait reads version {FORMAT_VERSION} ({hint})")
+    text = kv.get(KEY_SESSION)
+    if text is None:
+        raise FormatError(f"{name}: no imugait.session metadata")
+    expected = kv.get(KEY_SESSION_SHA256, b"").decode("ascii", "replace")
+    if hashlib.sha256(text).hexdigest() != expected:
+        raise FormatError(f"{name} is corrupt: the session metadata does not match its checksum")
+    try:
+        header = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FormatError(f"{name}: session metadata is not valid JSON ({exc})") from None
+    if not isinstance(header, dict) or not isinstance(header.get("streams"), list):
+        raise FormatError(f"{name}: session metadata has no 'streams' list")
+    return header
+
+
+def _session_table(session: Session) -> pa.Table:
+    placements = list(session)
+    codes = np.concatenate([np.full(s.n_samples, i, dtype=np.int8) for i, s in enumerate(session.streams)])
+    columns: dict[str, pa.Array] = {
+        "placement": pa.DictionaryArray.from_arrays(
+            pa.array(codes, type=pa.int8()), pa.array([p.value for p in placements], type=pa.string())
+        )
+    }
+    for col, values in zip(FLOAT_COLUMNS, _stacked_columns(session), strict=True):
+        columns[col] = values
+    streams = []
+    for s in session.streams:
+        streams.append({
+            "placement": s.placement.value,
+            "n_samples": s.n_samples,
+            "sample_rate_hz": float(s.sample_rate_hz),
+            "has_mag": s.mag_uT is not None,
+            "has_quat": s.q_world_sensor is not None,
+            "device": device_to_dict(s.device),
+            "gaps": gaps_to_list(s.gaps),
+            "sha256": _stream_sha256(s),
+        })
+    try:
+        text = json.dumps(
+            {"format_version": FORMAT_VERSION, "meta": meta_to_dict(session.meta), "streams": streams},
+            ensure_ascii=False, allow_nan=False, separators=(",", ":"),
+        ).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        # DeviceInfo and SessionMeta fields are not validated by the model; NaN ranges or
+        # numpy scalars other than float64 end up here.
+        raise ValidationError(f"session metadata cannot be stored: {exc}") from None
+    kv = {
+        KEY_VERSION: str(FORMAT_VERSION).encode("ascii"),
+        KEY_SESSION: text,
+        KEY_SESSION_SHA256: hashlib.sha256(text).hexdigest().encode("ascii"),
+    }
+    return pa.table(columns).replace_schema_metadata(kv)
+
+
+def _stacked_columns(session: Session) -> list[pa.Array]:
+    """The float columns in ``FLOAT_COLUMNS`` order, streams concatenated, nulls where absent."""
+    blocks: list[list[np.ndarray]] = [[] for _ in FLOAT_COLUMNS]
+    valid: list[list[np.ndarray]] = [[] for _ in FLOAT_COLUMNS]
+    for s in session.streams:
+        n = s.n_samples
+        parts = [s.t_s[:, None], s.acc_mps2, s.gyr_radps, s.mag_uT, s.q_world_sensor]
+        widths = [1, 3, 3, 3, 4]
+        j = 0
+        for part, width in zip(parts, widths, strict=True):
+            for k in range(width):
+                blocks[j].append(np.zeros(n) if part is None else part[:, k])
+                valid[j].append(np.full(n, part is not None))
+                j += 1
+    out = []
+    for data, ok in zip(blocks, valid, strict=True):
+        mask = ~np.concatenate(ok)
+        out.append(pa.array(np.concatenate(data), type=pa.float64(), mask=mask if mask.any() else None))
+    return out
+
+
+def _stream_sha256(s: ImuStream) -> str:
+    return _arrays_sha256((s.t_s, s.acc_mps2, s.gyr_radps, s.mag_uT, s.q_world_sensor))
+
+
+def _arrays_sha256(arrays: tuple[np.ndarray | None, ...]) -> str:
+    """SHA-256 of the little-endian float64 bytes of the present arrays, in order."""
+    h = hashlib.sha256()
+    for arr in arrays:
+        if arr is not None:
+            h.update(np.ascontiguousarray(arr, dtype="<f8").tobytes())
+    return h.hexdigest()
+
+
+def _session_from_table(table: pa.Table, header: dict[str, Any], name: str) -> Session:
+    for col in FLOAT_COLUMNS:
+        if table.schema.field(col).type != pa.float64():
+            raise FormatError(f"{name}: column {col} is {table.schema.field(col).type}, expected double")
+    entries = header["streams"]
+    counts = [e.get("n_samples") if isinstance(e, dict) else None for e in entries]
+    if not all(type(c) is int and c >= 0 for c in counts):
+        raise FormatError(f"{name}: session metadata has a stream without a valid n_samples")
+    if sum(counts) != table.num_rows:
+        raise FormatError(f"{name}: metadata lists {sum(counts)} samples but the file holds {table.num_rows} rows")
+    labels = table.column("placement").cast(pa.string()).to_numpy(zero_copy_only=False)
+    streams = []
+    offset = 0
+    for i, (entry, n) in enumerate(zip(entries, counts, strict=True)):
+        streams.append(_stream_from_rows(table, labels, entry, offset, n, name, i))
+        offset += n
+    try:
+        return Session(streams, meta_from_dict(header.get("meta", {}), name))
+    except ValidationError as exc:
+        raise FormatError(f"{name}: {exc}") from None
+
+
+def _stream_from_rows(table: pa.Table, labels: np.ndarray, entry: dict, offset: int, n: int, name: str, i: int) -> ImuStream:
+    try:
+        placement = Placement(entry.get("placement"))
+    except ValueError:
+        raise FormatError(f"{name}: stream {i} has an unknown placement {entry.get('placement')!r}") from None
+    where = f"{name}: {placement.value}"
+    if not np.all(labels[offset:offset + n] == placement.value):
+        raise FormatError(f"{where}: rows {offset}..{offset + n - 1} do not all carry this placement")
+
+    def block(cols: tuple[str, ...], present: Any) -> np.ndarray | None:
+        if not isinstance(present, bool):
+            raise FormatError(f"{where}: metadata has no has_mag/has_quat flag")
+        chunks = [table.column(c).slice(offset, n) for c in cols]
+        nulls = sum(c.null_count for c in chunks)
+        if present and nulls:
+            raise FormatError(f"{where}: {cols[0][:3]} columns have {nulls} missing values")
+        if not present:
+            if nulls != n * len(cols):
+                raise FormatError(f"{where}: {cols[0][:3]} columns hold values the metadata says are absent")
+            return None
+        return np.column_stack([c.to_numpy() for c in chunks])
+
+    t = block(("t_s",), True)
+    acc, gyr = block(ACC_COLUMNS, True), block(GYR_COLUMNS, True)
+    mag, q = block(MAG_COLUMNS, entry.get("has_mag")), block(QUAT_COLUMNS, entry.get("has_quat"))
+    if _arrays_sha256((t[:, 0], acc, gyr, mag, q)) != entry.get("sha256"):
+        raise FormatError(f"{where}: samples do not match their checksum (the file is corrupt)")
+    try:
+        stream = ImuStream(
+            placement=placement, t_s=t[:, 0], acc_mps2=acc, gyr_radps=gyr,
+            sample_rate_hz=float(entry.get("sample_rate_hz", float("nan"))),
+            mag_uT=mag, q_world_sensor=q,
+            device=device_from_dict(entry.get("device", {}), name, f"streams[{i}].device"),
+            gaps=gaps_from_list(entry.get("gaps", []), name, f"streams[{i}].gaps"),
+        )
+    except (ValidationError, TypeError, ValueError) as exc:
+        raise FormatError(f"{name}: stored data is invalid: {exc}") from None
+    return stream

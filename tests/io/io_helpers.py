@@ -1,0 +1,97 @@
+"""Helpers for the io tests (a module name unique across tests/, imported by plain name)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from imugait.conventions import Placement
+from imugait.model import DeviceInfo, Gap, ImuStream, Session
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DATASETS = REPO_ROOT / ".." / "shared" / "datasets"
+
+
+def awkward_floats(rng: np.random.Generator, shape: tuple[int, ...], limit: float) -> np.ndarray:
+    """Random float64 bit patterns with ``|x| < limit``: every exponent incl. subnormals, ±0."""
+    out = np.empty(int(np.prod(shape)))
+    filled = 0
+    while filled < out.size:
+        bits = rng.integers(0, 2**64, size=4 * out.size, dtype=np.uint64, endpoint=False)
+        cand = bits.view(np.float64)
+        cand = cand[np.isfinite(cand) & (np.abs(cand) < limit)]
+        take = min(cand.size, out.size - filled)
+        out[filled:filled + take] = cand[:take]
+        filled += take
+    specials = [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072009e-308, np.nextafter(limit, 0)]
+    k = min(len(specials), out.size)
+    out[:k] = specials[:k]
+    return out.reshape(shape)
+
+
+def make_stream(rng: np.random.Generator, placement: Placement, n: int, *, mag: bool, quat: bool,
+                gaps: tuple[Gap, ...] = (), rate_hz: float = 100.0) -> ImuStream:
+    t0 = rng.uniform(-1e6, 1e6)
+    t = t0 + np.cumsum(rng.uniform(0.5, 1.5, n)) / rate_hz
+    t[1] = np.nextafter(t[0], np.inf)  # adjacent float64s are strictly increasing too
+    acc = awkward_floats(rng, (n, 3), 100.0)
+    acc[:, 2] = 9.80665 + awkward_floats(rng, (n,), 1.0)  # median |acc| must look like gravity
+    gyr = awkward_floats(rng, (n, 3), 40.0)
+    q = rng.normal(size=(n, 4))
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    return ImuStream(
+        placement=placement, t_s=t, acc_mps2=acc, gyr_radps=gyr, sample_rate_hz=rate_hz,
+        mag_uT=awkward_floats(rng, (n, 3), 2000.0) if mag else None,
+        q_world_sensor=q if quat else None,
+        device=DeviceInfo(device_id=f"dev-{placement.value}", model="test-imu", firmware="1.2.3",
+                          protocol="imugait_v1", acc_range_mps2=156.9064, gyr_range_radps=34.9),
+        gaps=gaps,
+    )
+
+
+def assert_same_session(a: Session, b: Session) -> None:
+    """Bit-exact equality of every array and equality of all metadata."""
+    assert list(a) == list(b)
+    assert a.meta == b.meta
+    for p in a:
+        x, y = a[p], b[p]
+        for name in ("t_s", "acc_mps2", "gyr_radps", "mag_uT", "q_world_sensor"):
+            u, v = getattr(x, name), getattr(y, name)
+            assert (u is None) == (v is None), f"{p.value}.{name}"
+            if u is not None:
+                assert u.dtype == v.dtype == np.float64
+                assert u.shape == v.shape
+                assert u.tobytes() == v.tobytes(), f"{p.value}.{name} differs"
+        assert x.sample_rate_hz == y.sample_rate_hz
+        assert x.device == y.device
+        assert x.gaps == y.gaps
+
+
+def write_xsens(
+    path: Path, counter, *, rate_line: str | None = "// Update Rate: 100.0Hz", sep: str = "\t",
+    counter_name: str = "PacketCounter", mag: bool = True, quat: bool = False,
+    drop: tuple[str, ...] = (), seed: int = 0, newline_at_end: bool = True,
+) -> np.ndarray:
+    """Write an MT Manager-like export; returns the (N, 6 or more) values written after the counter."""
+    rng = np.random.default_rng(seed)
+    counter = np.asarray(counter)
+    n = counter.size
+    cols = [counter_name, "Acc_X", "Acc_Y", "Acc_Z", "Gyr_X", "Gyr_Y", "Gyr_Z"]
+    values = [rng.normal(0, 1, (n, 3)) + [0, 0, 9.81], rng.normal(0, 1, (n, 3))]
+    if mag:
+        cols += ["Mag_X", "Mag_Y", "Mag_Z"]
+        values.append(rng.normal(0, 0.5, (n, 3)))
+    if quat:
+        q = rng.normal(size=(n, 4))
+        values.append(q / np.linalg.norm(q, axis=1, keepdims=True))
+        cols += [f"Quat_q{k}" for k in range(4)]
+    data = np.round(np.hstack(values), 6)
+    keep = [i for i, c in enumerate(cols) if c not in drop]
+    lines = ["// Start Time: 0"] + ([rate_line] if rate_line else []) + ["// Firmware Version: 4.3.1"]
+    lines.append(sep.join(cols[i] for i in keep))
+    for c, row in zip(counter, data, strict=True):
+        cells = [str(int(c))] + [f"{v:.6f}" for v in row]
+        lines.append(sep.join(cells[i] for i in keep))
+    path.write_text("\r\n".join(lines) + ("\r\n" if newline_at_end else ""))
+    return data
