@@ -70,32 +70,88 @@ def vectors() -> list[dict]:
     bad_crc = bytearray(good_data)
     bad_crc[-2] ^= 0x01  # the last CRC byte before the delimiter (never a COBS code byte here)
     cases = [
-        ("status_hand", "STATUS worked out by hand in imugait_v1.md §Worked examples",
-         None, [encode_status(85, StatusFlag.IMU_FAULT | StatusFlag.LOW_BATTERY)]),
-        ("data_hand", "one-sample DATA (+1 g on z) worked out by hand in imugait_v1.md",
-         EXAMPLE_INFO, [hand_data]),
-        ("device_info", "DEVICE_INFO of the example device", None,
-         [encode_device_info(EXAMPLE_INFO)]),
-        ("info_then_data", "DEVICE_INFO then a two-sample DATA block", None,
-         [encode_device_info(EXAMPLE_INFO), good_data]),
-        ("data_with_mag", "three samples with magnetometer", EXAMPLE_INFO,
-         [encode_data_raw(100, 5_000_000, PERIOD_NS, _ramp(3, 1000, -333), _ramp(3, -5, 3),
-                          _ramp(3, 300, 25))]),
-        ("seq_and_clock_wrap", "two blocks across the u32 wrap of seq and µs clock", EXAMPLE_INFO,
-         [encode_data_raw(2**32 - 1, 2**32 - 5000, PERIOD_NS, _ramp(1, 1, 1), _ramp(1, 2, 2)),
-          encode_data_raw(0, 5000, PERIOD_NS, _ramp(1, 3, 1), _ramp(1, 4, 2))]),
-        ("sequence_gap", "5 samples lost between two blocks", EXAMPLE_INFO,
-         [encode_data_raw(10, 0, PERIOD_NS, _ramp(2, 0, 1), _ramp(2, 0, 1)),
-          encode_data_raw(17, 70_000, PERIOD_NS, _ramp(1, 0, 1), _ramp(1, 0, 1))]),
-        ("bad_crc", "DATA block with one CRC bit flipped: dropped, counted", EXAMPLE_INFO,
-         [bytes(bad_crc)]),
-        ("garbage_then_frame", "3 garbage bytes glued before a STATUS frame", None,
-         [bytes.fromhex("123456"), encode_status(None, 0)]),
-        ("command_set_rate", "COMMAND SET_RATE 208 Hz, token 42", None,
-         [encode_command(CommandCode.SET_RATE, 42, 208.0)]),
+        (
+            "status_hand",
+            "STATUS worked out by hand in imugait_v1.md §Worked examples",
+            None,
+            [encode_status(85, StatusFlag.IMU_FAULT | StatusFlag.LOW_BATTERY)],
+        ),
+        (
+            "data_hand",
+            "one-sample DATA (+1 g on z) worked out by hand in imugait_v1.md",
+            EXAMPLE_INFO,
+            [hand_data],
+        ),
+        (
+            "device_info",
+            "DEVICE_INFO of the example device",
+            None,
+            [encode_device_info(EXAMPLE_INFO)],
+        ),
+        (
+            "info_then_data",
+            "DEVICE_INFO then a two-sample DATA block",
+            None,
+            [encode_device_info(EXAMPLE_INFO), good_data],
+        ),
+        (
+            "data_with_mag",
+            "three samples with magnetometer",
+            EXAMPLE_INFO,
+            [
+                encode_data_raw(
+                    100,
+                    5_000_000,
+                    PERIOD_NS,
+                    _ramp(3, 1000, -333),
+                    _ramp(3, -5, 3),
+                    _ramp(3, 300, 25),
+                )
+            ],
+        ),
+        (
+            "seq_and_clock_wrap",
+            "two blocks across the u32 wrap of seq and µs clock",
+            EXAMPLE_INFO,
+            [
+                encode_data_raw(2**32 - 1, 2**32 - 5000, PERIOD_NS, _ramp(1, 1, 1), _ramp(1, 2, 2)),
+                encode_data_raw(0, 5000, PERIOD_NS, _ramp(1, 3, 1), _ramp(1, 4, 2)),
+            ],
+        ),
+        (
+            "sequence_gap",
+            "5 samples lost between two blocks",
+            EXAMPLE_INFO,
+            [
+                encode_data_raw(10, 0, PERIOD_NS, _ramp(2, 0, 1), _ramp(2, 0, 1)),
+                encode_data_raw(17, 70_000, PERIOD_NS, _ramp(1, 0, 1), _ramp(1, 0, 1)),
+            ],
+        ),
+        (
+            "bad_crc",
+            "DATA block with one CRC bit flipped: dropped, counted",
+            EXAMPLE_INFO,
+            [bytes(bad_crc)],
+        ),
+        (
+            "garbage_then_frame",
+            "3 garbage bytes glued before a STATUS frame",
+            None,
+            [bytes.fromhex("123456"), encode_status(None, 0)],
+        ),
+        (
+            "command_set_rate",
+            "COMMAND SET_RATE 208 Hz, token 42",
+            None,
+            [encode_command(CommandCode.SET_RATE, 42, 208.0)],
+        ),
         ("command_start", "COMMAND START, token 1", None, [encode_command(CommandCode.START, 1)]),
-        ("ack_busy", "ACK of SET_RATE token 42: BUSY", None,
-         [encode_ack(CommandCode.SET_RATE, 42, AckResult.BUSY)]),
+        (
+            "ack_busy",
+            "ACK of SET_RATE token 42: BUSY",
+            None,
+            [encode_ack(CommandCode.SET_RATE, 42, AckResult.BUSY)],
+        ),
     ]
     out = []
     for name, description, info, parts in cases:
