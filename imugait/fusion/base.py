@@ -1,0 +1,226 @@
+"""The one interface every orientation filter offers, and the plain data it returns.
+
+A filter object keeps its settings (frozen), its state (inside, changed by ``update`` and
+``estimate``) and reports diagnostics apart from the orientation. ``update`` (one sample, for live
+use) and ``estimate`` (many samples, for recordings) advance the *same* state, so running
+``estimate`` over a recording gives what ``update`` would give sample by sample.
+
+Output is always ``q_world_sensor``: scalar-first Hamilton quaternion of the sensor frame in a
+z-up world frame (ENU when the magnetometer is used; otherwise heading starts arbitrary),
+whatever frame and quaternion order the wrapped library uses.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from imugait.errors import ImugaitError, ValidationError
+from imugait.fusion.settings import FilterKind, FilterTuning, FusionSettings
+from imugait.model import ACC_MEDIAN_MIN_MPS2, MAX_GYR_RADPS
+
+
+class BatchOnlyError(ImugaitError, TypeError):
+    """A batch-only filter (offline VQF) was asked for a per-sample update."""
+
+
+@dataclass(frozen=True)
+class FilterStatus:
+    """Diagnostics of the latest sample of a running filter; None where the filter has none.
+
+    Attributes
+    ----------
+    rest_detected : bool or None
+    gyr_bias_radps : (3,) array, rad/s, sensor frame, or None — the filter's gyro-bias estimate.
+    mag_disturbed : bool or None — True while the magnetometer is being rejected (9-axis VQF).
+    """
+
+    rest_detected: bool | None = None
+    gyr_bias_radps: np.ndarray | None = None
+    mag_disturbed: bool | None = None
+
+
+@dataclass(frozen=True)
+class FusionDiagnostics:
+    """Per-sample diagnostics of a batch run; None where the filter does not provide them.
+
+    Attributes
+    ----------
+    rest_detected : (N,) bool or None
+    gyr_bias_radps : (N, 3) rad/s, sensor frame, or None — gyro-bias estimate.
+    gyr_bias_sigma_radps : (N,) rad/s or None — standard deviation of the bias estimate (VQF).
+    mag_disturbed : (N,) bool or None — magnetic disturbance detected (9-axis VQF only).
+    """
+
+    rest_detected: np.ndarray | None = None
+    gyr_bias_radps: np.ndarray | None = None
+    gyr_bias_sigma_radps: np.ndarray | None = None
+    mag_disturbed: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class FusionResult:
+    """Orientations of a recording and the diagnostics of the run that made them.
+
+    Attributes
+    ----------
+    q_world_sensor : (N, 4) float64, scalar first, sensor frame in the z-up world frame.
+    diagnostics : FusionDiagnostics
+    kind : FilterKind
+    settings : FusionSettings
+    """
+
+    q_world_sensor: np.ndarray
+    diagnostics: FusionDiagnostics
+    kind: FilterKind
+    settings: FusionSettings
+
+    @property
+    def heading_is_magnetic(self) -> bool:
+        """True when heading refers to magnetic north (9-axis); else it is arbitrary at the start."""
+        return self.settings.use_magnetometer
+
+
+class OrientationFilter(ABC):
+    """Base of every filter. Construct with :class:`FusionSettings`; see the module docstring.
+
+    Subclasses implement ``_step`` (one validated sample), ``_status`` and ``_reset``; they may
+    override ``_run_batch`` when the library has a faster batch path than a loop over ``_step``.
+    """
+
+    kind: ClassVar[FilterKind]
+
+    def __init__(self, settings: FusionSettings) -> None:
+        if not isinstance(settings, FusionSettings):
+            raise ValidationError(f"settings must be FusionSettings, got {type(settings).__name__}")
+        self._settings = settings
+        self._tuning = settings.tuning_for(self.kind)
+        self._reset()
+
+    @property
+    def settings(self) -> FusionSettings:
+        return self._settings
+
+    @property
+    def tuning(self) -> FilterTuning:
+        """The tuning in use (the filter's defaults when the settings gave none)."""
+        return self._tuning
+
+    def reset(self) -> None:
+        """Forget all state: the next sample starts a new recording."""
+        self._reset()
+
+    def update(self, gyr_radps: np.ndarray, acc_mps2: np.ndarray, mag_uT: np.ndarray | None = None) -> np.ndarray:
+        """Feed one sample; return the orientation after it.
+
+        Parameters
+        ----------
+        gyr_radps : (3,) rad/s, sensor frame.
+        acc_mps2 : (3,) m/s², sensor frame, specific force (+1 g up at rest).
+        mag_uT : (3,) µT, sensor frame, or None. Required when ``settings.use_magnetometer``;
+            ignored otherwise.
+
+        Returns
+        -------
+        (4,) float64 ``q_world_sensor``, scalar first.
+        """
+        gyr = _vector(gyr_radps, "gyr_radps")
+        acc = _vector(acc_mps2, "acc_mps2")
+        mag = self._mag_or_none(mag_uT, _vector)
+        return self._step(gyr, acc, mag)
+
+    def status(self) -> FilterStatus:
+        """Diagnostics after the latest sample (rest, gyro bias, magnetic disturbance)."""
+        return self._status()
+
+    def estimate(self, gyr_radps: np.ndarray, acc_mps2: np.ndarray, mag_uT: np.ndarray | None = None) -> FusionResult:
+        """Run the filter over ``N`` samples, continuing from the current state.
+
+        Parameters
+        ----------
+        gyr_radps : (N, 3) rad/s, sensor frame.
+        acc_mps2 : (N, 3) m/s², sensor frame, specific force (+1 g up at rest).
+        mag_uT : (N, 3) µT, sensor frame, or None. Required when ``settings.use_magnetometer``;
+            ignored otherwise.
+
+        Returns
+        -------
+        FusionResult with ``q_world_sensor`` (N, 4) and per-sample diagnostics.
+        """
+        gyr = _series(gyr_radps, "gyr_radps")
+        acc = _series(acc_mps2, "acc_mps2", n=gyr.shape[0])
+        mag = self._mag_or_none(mag_uT, lambda m, name: _series(m, name, n=gyr.shape[0]))
+        _check_units(gyr, acc)
+        q, diagnostics = self._run_batch(gyr, acc, mag)
+        return FusionResult(q_world_sensor=q, diagnostics=diagnostics, kind=self.kind, settings=self._settings)
+
+    # --- for subclasses -------------------------------------------------------------------
+
+    @abstractmethod
+    def _reset(self) -> None: ...
+
+    @abstractmethod
+    def _step(self, gyr: np.ndarray, acc: np.ndarray, mag: np.ndarray | None) -> np.ndarray: ...
+
+    @abstractmethod
+    def _status(self) -> FilterStatus: ...
+
+    def _run_batch(self, gyr: np.ndarray, acc: np.ndarray, mag: np.ndarray | None) -> tuple[np.ndarray, FusionDiagnostics]:
+        """Default batch path: the per-sample step in a loop, collecting the status."""
+        n = gyr.shape[0]
+        q = np.empty((n, 4))
+        first = self._status()
+        bias = np.empty((n, 3)) if first.gyr_bias_radps is not None else None
+        for i in range(n):
+            q[i] = self._step(gyr[i], acc[i], None if mag is None else mag[i])
+            if bias is not None:
+                bias[i] = self._status().gyr_bias_radps
+        return q, FusionDiagnostics(gyr_bias_radps=bias)
+
+    def _mag_or_none(self, mag_uT, check) -> np.ndarray | None:
+        if not self._settings.use_magnetometer:
+            return None
+        if mag_uT is None:
+            raise ValidationError(
+                f"the {self.kind.value} filter was set up with use_magnetometer=True but got no mag_uT; "
+                "pass magnetometer data or use use_magnetometer=False (6-axis)"
+            )
+        return check(mag_uT, "mag_uT")
+
+
+def _vector(value, name: str) -> np.ndarray:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.shape != (3,):
+        raise ValidationError(f"{name} must be one sample of shape (3,), got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValidationError(f"{name} has NaN or infinite values: {arr}")
+    return np.ascontiguousarray(arr)
+
+
+def _series(value, name: str, n: int | None = None) -> np.ndarray:
+    try:
+        arr = np.ascontiguousarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"{name} is not numeric ({exc})") from None
+    if arr.ndim != 2 or arr.shape[1] != 3 or arr.shape[0] < 1:
+        raise ValidationError(f"{name} must have shape (N, 3) with N >= 1 (time first), got {arr.shape}")
+    if n is not None and arr.shape[0] != n:
+        raise ValidationError(f"{name} has {arr.shape[0]} samples but gyr_radps has {n}; pass equally long arrays")
+    bad = ~np.isfinite(arr).all(axis=1)
+    if bad.any():
+        raise ValidationError(f"{name} has NaN or infinite values (first at sample {int(np.flatnonzero(bad)[0])}); "
+                              "fill or cut them before fusion")
+    return arr
+
+
+def _check_units(gyr: np.ndarray, acc: np.ndarray) -> None:
+    """Catch the two unit mistakes that silently ruin orientations: deg/s and g."""
+    gyr_max = float(np.linalg.norm(gyr, axis=1).max())
+    if gyr_max > MAX_GYR_RADPS:
+        raise ValidationError(f"gyroscope magnitude reaches {gyr_max:.0f} rad/s — is gyr in deg/s instead of rad/s?")
+    acc_median = float(np.median(np.linalg.norm(acc, axis=1)))
+    if acc_median < ACC_MEDIAN_MIN_MPS2:
+        raise ValidationError(f"median accelerometer magnitude is {acc_median:.3f} m/s² — is acc in g instead of m/s²?")

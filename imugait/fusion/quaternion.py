@@ -1,0 +1,122 @@
+"""Small quaternion helpers for fusion: Hamilton product, heading/inclination split, start pose.
+
+All quaternions are scalar first ``[w, x, y, z]``; ``q_a_b`` maps vectors from frame *b* to *a*.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_TINY = 1e-9
+
+
+def quat_multiply(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
+    """Hamilton product ``q1 ⊗ q2`` of ``(4,)`` or ``(N, 4)`` arrays (broadcast over N)."""
+    a = np.asarray(q1, dtype=np.float64)
+    b = np.asarray(q2, dtype=np.float64)
+    w1, x1, y1, z1 = np.moveaxis(a, -1, 0)
+    w2, x2, y2, z2 = np.moveaxis(b, -1, 0)
+    return np.stack(
+        [
+            w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2,
+            w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
+            w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
+            w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2,
+        ],
+        axis=-1,
+    )
+
+
+def quat_conj(q: np.ndarray) -> np.ndarray:
+    """Conjugate (= inverse of a unit quaternion), ``(4,)`` or ``(N, 4)``."""
+    out = np.array(q, dtype=np.float64, copy=True)
+    out[..., 1:] *= -1.0
+    return out
+
+
+def quat_about_z(angle_rad: float | np.ndarray) -> np.ndarray:
+    """Rotation by ``angle_rad`` about the vertical (world z) axis: ``(4,)`` or ``(N, 4)``."""
+    half = 0.5 * np.asarray(angle_rad, dtype=np.float64)
+    zeros = np.zeros_like(half)
+    return np.stack([np.cos(half), zeros, zeros, np.sin(half)], axis=-1)
+
+
+def heading_inclination_split(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split ``q = q_heading ⊗ q_inclination`` (heading about world z, inclination about a
+    horizontal axis), the decomposition of Laidig et al. 2021 (BROAD).
+
+    Parameters
+    ----------
+    q : (N, 4) or (4,) scalar-first quaternions, e.g. a world-frame error quaternion.
+
+    Returns
+    -------
+    heading_rad, inclination_rad : arrays of shape (N,) or scalars, each in [0, π]: the angles of
+        the two factors. For an error quaternion these are the heading and inclination errors.
+    """
+    q = np.asarray(q, dtype=np.float64)
+    w, z = q[..., 0], q[..., 3]
+    heading = 2.0 * np.arctan2(np.abs(z), np.abs(w))
+    inclination = 2.0 * np.arccos(np.clip(np.sqrt(w**2 + z**2), 0.0, 1.0))
+    return heading, inclination
+
+
+def total_angle(q: np.ndarray) -> np.ndarray:
+    """Rotation angle in [0, π] of ``(N, 4)`` or ``(4,)`` unit quaternions."""
+    w = np.asarray(q, dtype=np.float64)[..., 0]
+    return 2.0 * np.arccos(np.clip(np.abs(w), 0.0, 1.0))
+
+
+def orientation_from_acc_mag(acc_mps2: np.ndarray, mag_uT: np.ndarray | None = None) -> np.ndarray:
+    """The orientation a single static sample implies: used to start filters on their first sample.
+
+    Parameters
+    ----------
+    acc_mps2 : (3,) m/s², sensor frame, specific force (points up at rest).
+    mag_uT : (3,) µT, sensor frame, or None.
+
+    Returns
+    -------
+    (4,) ``q_world_sensor``. With ``mag_uT``: world is ENU (y towards magnetic north). Without, or
+    when the field is parallel to gravity: the smallest rotation that makes the sensor's measured
+    up the world z axis (heading arbitrary but deterministic).
+    """
+    up = np.asarray(acc_mps2, dtype=np.float64)
+    norm = np.linalg.norm(up)
+    if norm < _TINY:
+        return np.array([1.0, 0.0, 0.0, 0.0])
+    up = up / norm
+    if mag_uT is not None:
+        east = np.cross(np.asarray(mag_uT, dtype=np.float64), up)
+        east_norm = np.linalg.norm(east)
+        if east_norm > _TINY * max(1.0, float(np.linalg.norm(mag_uT))):
+            east /= east_norm
+            north = np.cross(up, east)
+            # Rows are the world axes in sensor coordinates: v_world = m @ v_sensor.
+            return _quat_from_matrix(np.vstack([east, north, up]))
+    # Shortest arc taking `up` (sensor coordinates) onto world z.
+    cos_angle = float(up[2])
+    if cos_angle < -1.0 + 1e-12:
+        return np.array([0.0, 1.0, 0.0, 0.0])  # upside down: half turn about x
+    q = np.array([1.0 + cos_angle, up[1], -up[0], 0.0])  # [1 + a·z, a × z]
+    return q / np.linalg.norm(q)
+
+
+def _quat_from_matrix(m: np.ndarray) -> np.ndarray:
+    """Scalar-first unit quaternion of a 3×3 rotation matrix (numerically stable branch choice)."""
+    trace = np.trace(m)
+    if trace > 0:
+        s = 2.0 * np.sqrt(1.0 + trace)
+        q = [0.25 * s, (m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s]
+    else:
+        i = int(np.argmax(np.diag(m)))
+        j, k = (i + 1) % 3, (i + 2) % 3
+        s = 2.0 * np.sqrt(1.0 + m[i, i] - m[j, j] - m[k, k])
+        q = np.empty(4)
+        q[0] = (m[k, j] - m[j, k]) / s
+        q[1 + i] = 0.25 * s
+        q[1 + j] = (m[j, i] + m[i, j]) / s
+        q[1 + k] = (m[k, i] + m[i, k]) / s
+    q = np.asarray(q, dtype=np.float64)
+    q /= np.linalg.norm(q)
+    return q if q[0] >= 0 else -q

@@ -1,0 +1,82 @@
+"""``orient_stream``: a whole ImuStream through a filter, with the rate taken from ``t_s``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import make_synthetic
+
+from imugait.conventions import Placement
+from imugait.errors import ValidationError
+from imugait.fusion import FilterKind, FusionSettings, make_filter, orient_stream
+from imugait.fusion.evaluation import orientation_errors_rad
+from imugait.model import Gap, ImuStream
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_synthetic(duration_s=20.0, rate_hz=100.0, seed=5)
+
+
+def _stream(d, mag=True, t_s=None, rate_hz=None, gaps=()):
+    return ImuStream(
+        placement=Placement.LEFT_SHANK,
+        t_s=d.t_s + 12.5 if t_s is None else t_s,
+        acc_mps2=d.acc_mps2,
+        gyr_radps=d.gyr_radps,
+        mag_uT=d.mag_uT if mag else None,
+        sample_rate_hz=d.rate_hz if rate_hz is None else rate_hz,
+        gaps=gaps,
+    )
+
+
+def test_default_is_6d_offline_vqf(data):
+    result = orient_stream(_stream(data))
+    assert result.kind is FilterKind.VQF_OFFLINE
+    assert not result.heading_is_magnetic
+    assert result.q_world_sensor.shape == (data.t_s.size, 4)
+    assert result.settings.sample_period_s == pytest.approx(0.01, abs=1e-9)
+    # Same period as measured from t_s (differs from 1/100 in the last bits of float64).
+    settings = FusionSettings(sample_period_s=result.settings.sample_period_s)
+    expected = make_filter(FilterKind.VQF_OFFLINE, settings).estimate(
+        data.gyr_radps, data.acc_mps2
+    )
+    np.testing.assert_allclose(result.q_world_sensor, expected.q_world_sensor, atol=1e-12)
+
+
+def test_9d_heading_is_magnetic(data):
+    result = orient_stream(_stream(data), kind=FilterKind.VQF_ONLINE, use_magnetometer=True)
+    assert result.heading_is_magnetic
+    _, heading, _ = orientation_errors_rad(result.q_world_sensor[500:], data.q_world_sensor[500:])
+    assert np.degrees(np.sqrt(np.mean(heading**2))) < 1.0
+
+
+def test_9d_without_magnetometer_names_the_sensor(data):
+    with pytest.raises(ValidationError, match="left_shank: use_magnetometer=True but the stream has no magnetometer"):
+        orient_stream(_stream(data, mag=False), use_magnetometer=True)
+
+
+def test_rate_from_timestamps_wins_over_nominal(data):
+    # A device configured for 100 Hz that really delivers 110 Hz: t_s is what the data is.
+    t_s = np.arange(data.t_s.size) / 110.0
+    with pytest.warns(UserWarning, match="t_s gives 110.00 Hz but the nominal rate is 100 Hz"):
+        result = orient_stream(_stream(data, t_s=t_s))
+    assert result.settings.sample_period_s == pytest.approx(1 / 110.0)
+
+
+def test_small_jitter_does_not_warn(data, recwarn):
+    rng = np.random.default_rng(0)
+    t_s = data.t_s + rng.uniform(-1e-4, 1e-4, data.t_s.size)
+    result = orient_stream(_stream(data, t_s=t_s))
+    assert result.settings.sample_period_s == pytest.approx(0.01, rel=0.01)
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
+
+
+def test_gaps_are_reported(data):
+    with pytest.warns(UserWarning, match="7 samples were lost in 1 gaps"):
+        orient_stream(_stream(data, gaps=(Gap(after_index=100, n_lost=7),)))
+
+
+def test_not_a_stream():
+    with pytest.raises(ValidationError, match="needs an ImuStream"):
+        orient_stream(np.zeros((10, 3)))
