@@ -1,0 +1,184 @@
+"""What every transport shares: link states, link events, back-off, errors, the bounded channel.
+
+A transport is an async iterator of ``bytes | LinkEvent``: byte chunks exactly as they came off
+the wire, interleaved — in arrival order — with events that say when the link went down and came
+back. Transports know nothing of frames; a decoder downstream consumes the bytes and acquisition
+uses the events to account for the gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import enum
+import time
+from dataclasses import dataclass
+
+from imugait.errors import ImugaitError
+
+
+class TransportError(ImugaitError):
+    """A link that cannot be opened or used (no such port, device not found, write failed)."""
+
+
+class DeviceDisconnected(TransportError):
+    """The device went away and did not come back (or the transport was closed)."""
+
+
+class LinkState(enum.Enum):
+    """Where a transport's link is."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class LinkEvent:
+    """A change of link state, delivered in the transport's stream between byte chunks.
+
+    Attributes
+    ----------
+    state : LinkState
+        The state the link entered.
+    t_s : float
+        Host time of the change, seconds on ``time.monotonic()`` (acquisition maps it to the
+        session clock).
+    down_s : float
+        Seconds the link had been down when it came back (``CONNECTED`` after ``RECONNECTING``);
+        for ``RECONNECTING`` and ``CLOSED`` the seconds down so far; 0.0 for the first connect.
+    attempt : int
+        Number of the open attempt that produced this state (1 for the first).
+    reason : str
+        Human-readable cause (the error that dropped the link, or why it closed).
+    """
+
+    state: LinkState
+    t_s: float
+    down_s: float = 0.0
+    attempt: int = 1
+    reason: str = ""
+
+
+TransportItem = bytes | LinkEvent
+"""What a transport's async iterator yields."""
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential back-off between reconnect attempts.
+
+    Attributes
+    ----------
+    initial_s : float
+        Wait before the first retry, seconds.
+    factor : float
+        Multiplier applied after each failed attempt.
+    max_s : float
+        Upper bound of one wait, seconds.
+    max_attempts : int or None
+        Give up after this many failed attempts in a row (``None``: retry until closed).
+    """
+
+    initial_s: float = 0.1
+    factor: float = 2.0
+    max_s: float = 5.0
+    max_attempts: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.initial_s <= 0 or self.max_s < self.initial_s or self.factor < 1.0:
+            raise ValueError(
+                f"Backoff needs 0 < initial_s <= max_s and factor >= 1, got {self!r}"
+            )
+
+    def delay_s(self, failures: int) -> float:
+        """Wait before the next attempt after ``failures`` consecutive failures (>= 0)."""
+        return min(self.max_s, self.initial_s * self.factor ** max(0, failures))
+
+    def exhausted(self, failures: int) -> bool:
+        return self.max_attempts is not None and failures >= self.max_attempts
+
+
+def now_s() -> float:
+    """The transports' clock: ``time.monotonic()`` in seconds."""
+    return time.monotonic()
+
+
+class Channel:
+    """A bounded, ordered channel of ``bytes | LinkEvent`` with one consumer.
+
+    Byte chunks count against ``maxsize``; link events are never dropped nor block, so the
+    consumer always learns about an outage even when it is behind.
+
+    Parameters
+    ----------
+    maxsize : int
+        Most byte chunks held at once.
+    """
+
+    def __init__(self, maxsize: int) -> None:
+        if maxsize < 1:
+            raise ValueError(f"queue size must be >= 1, got {maxsize}")
+        self.maxsize = maxsize
+        self.dropped_chunks = 0
+        self.dropped_bytes = 0
+        self._items: collections.deque[TransportItem] = collections.deque()
+        self._n_chunks = 0
+        self._closed = False
+        self._error: BaseException | None = None
+        self._readable = asyncio.Event()
+        self._writable = asyncio.Event()
+        self._writable.set()
+
+    def _wake(self) -> None:
+        self._readable.set()
+        if self._n_chunks >= self.maxsize:
+            self._writable.clear()
+
+    def put_nowait(self, chunk: bytes) -> bool:
+        """Append a chunk; when full, drop it, count it and return False."""
+        if self._closed:
+            return False
+        if self._n_chunks >= self.maxsize:
+            self.dropped_chunks += 1
+            self.dropped_bytes += len(chunk)
+            return False
+        self._items.append(bytes(chunk))
+        self._n_chunks += 1
+        self._wake()
+        return True
+
+    async def put(self, chunk: bytes) -> None:
+        """Append a chunk, waiting for room (back-pressure instead of loss)."""
+        while self._n_chunks >= self.maxsize and not self._closed:
+            await self._writable.wait()
+        self.put_nowait(chunk)
+
+    def put_event(self, event: LinkEvent) -> None:
+        if not self._closed:
+            self._items.append(event)
+            self._readable.set()
+
+    def close(self, error: BaseException | None = None) -> None:
+        """End the stream; items already queued are still delivered, then ``error`` is raised."""
+        self._closed = True
+        self._error = error
+        self._readable.set()
+        self._writable.set()
+
+    async def get(self) -> TransportItem:
+        """Next item in order; raises ``StopAsyncIteration`` (or the close error) at the end."""
+        while not self._items:
+            if self._closed:
+                if self._error is not None:
+                    raise self._error
+                raise StopAsyncIteration
+            self._readable.clear()
+            await self._readable.wait()
+        item = self._items.popleft()
+        if isinstance(item, bytes):
+            self._n_chunks -= 1
+            if self._n_chunks < self.maxsize:
+                self._writable.set()
+        return item

@@ -1,0 +1,151 @@
+"""Serial transport over pseudo-terminal pairs: order, no loss, unplug/replug, discovery."""
+
+import asyncio
+import random
+
+import pytest
+from transport_helpers import Recorder, run
+
+from imugait.transport.link import Backoff, DeviceDisconnected, LinkState, TransportError
+from imugait.transport.pty_pair import PtyPair
+from imugait.transport.serial import (
+    SerialTransport,
+    list_serial_ports,
+    register_port,
+    unregister_port,
+)
+
+FAST = Backoff(initial_s=0.01, factor=2.0, max_s=0.1)
+
+
+@pytest.fixture
+def device():
+    with PtyPair() as pty:
+        yield pty
+
+
+def _random_bytes(rng: random.Random, n: int) -> bytes:
+    return bytes(rng.getrandbits(8) for _ in range(n))
+
+
+def test_bytes_written_in_random_pieces_arrive_in_order_without_loss(device):
+    rng = random.Random(7)
+    payload = _random_bytes(rng, 60_000)
+
+    async def scenario():
+        async with SerialTransport(device.path, baud_rate=921_600) as link:
+            rec = Recorder(link)
+            pieces, sent = [], 0
+            while sent < len(payload):
+                n = rng.randint(1, 700)
+                pieces.append(payload[sent : sent + n])
+                sent += n
+            # The "device" writes from its own thread: a full pty buffer must block it, not us.
+            await asyncio.to_thread(lambda: [device.write(p) for p in pieces])
+            await rec.wait_for(lambda: len(rec.data) >= len(payload))
+        await rec.finished()
+        return rec, link
+
+    rec, link = run(scenario())
+    assert rec.data == payload
+    assert rec.states() == [LinkState.CONNECTED, LinkState.CLOSED]
+    assert link.bytes_received == len(payload)
+
+
+def test_unplug_and_replug_reports_the_outage_and_loses_nothing(device):
+    before, after = b"before-" * 500, b"after-" * 700
+    unplugged_s = 0.25
+
+    async def scenario():
+        async with SerialTransport(device.path, backoff=FAST) as link:
+            rec = Recorder(link)
+            await asyncio.to_thread(device.write, before)
+            await rec.wait_for(lambda: len(rec.data) == len(before))
+            device.unplug()
+            await rec.wait_for(lambda: LinkState.RECONNECTING in rec.states())
+            assert link.state is LinkState.RECONNECTING
+            with pytest.raises(DeviceDisconnected, match="reconnecting"):
+                await link.write(b"cmd")
+            await asyncio.sleep(unplugged_s)
+            device.replug()
+            await rec.wait_for(lambda: rec.states().count(LinkState.CONNECTED) == 2)
+            await asyncio.to_thread(device.write, after)
+            await rec.wait_for(lambda: len(rec.data) == len(before) + len(after))
+        await rec.finished()
+        return rec, link
+
+    rec, link = run(scenario())
+    assert rec.data == before + after
+    assert rec.states() == [
+        LinkState.CONNECTED, LinkState.RECONNECTING, LinkState.CONNECTED, LinkState.CLOSED
+    ]
+    # Every byte from before the unplug comes before the outage events, every later byte after.
+    i_down = rec.items.index(rec.events[1])
+    i_up = rec.items.index(rec.events[2])
+    assert b"".join(x for x in rec.items[:i_down] if isinstance(x, bytes)) == before
+    assert b"".join(x for x in rec.items[i_up:] if isinstance(x, bytes)) == after
+    back = rec.events[2]
+    assert unplugged_s <= back.down_s < unplugged_s + 1.0
+    assert back.t_s - rec.events[1].t_s == pytest.approx(back.down_s)
+    assert back.attempt > 1  # it had to retry while the cable was out
+    assert link.reconnects == 1
+
+
+def test_commands_reach_the_device(device):
+    async def scenario():
+        async with SerialTransport(device.path) as link:
+            await link.write(b"\xff\xaa\x03\x0b\x00")
+            return await asyncio.to_thread(device.read, 64, 2.0)
+
+    assert run(scenario()) == b"\xff\xaa\x03\x0b\x00"
+
+
+def test_gives_up_after_max_attempts_and_says_so(device):
+    async def scenario():
+        backoff = Backoff(initial_s=0.01, max_s=0.02, max_attempts=3)
+        async with SerialTransport(device.path, backoff=backoff) as link:
+            rec = Recorder(link)
+            device.write(b"kept")
+            await rec.wait_for(lambda: rec.data == b"kept")
+            device.unplug()
+            await rec.finished()
+        return rec
+
+    rec = run(scenario())
+    assert rec.data == b"kept"
+    assert rec.states() == [LinkState.CONNECTED, LinkState.RECONNECTING, LinkState.CLOSED]
+    assert isinstance(rec.error, DeviceDisconnected)
+    assert "3 attempts" in str(rec.error) and "re-plug" in str(rec.error)
+
+
+def test_opening_a_missing_port_names_it_and_lists_the_ports_present(device):
+    missing = device.path + "-missing"
+
+    async def scenario():
+        async with SerialTransport(missing):
+            pass
+
+    with pytest.raises(TransportError, match="Ports present") as info:
+        run(scenario())
+    assert missing in str(info.value)
+
+
+def test_port_discovery_lists_a_registered_pty(device):
+    register_port(device.path, "emulated IMU")
+    try:
+        ports = {p.path: p for p in list_serial_ports()}
+        assert ports[device.path].description == "emulated IMU"
+    finally:
+        unregister_port(device.path)
+    assert device.path not in {p.path for p in list_serial_ports()}
+
+
+def test_loop_url_works_without_any_device():
+    async def scenario():
+        async with SerialTransport("loop://") as link:
+            rec = Recorder(link)
+            await link.write(b"echo")
+            await rec.wait_for(lambda: rec.data == b"echo")
+        return rec
+
+    assert run(scenario()).data == b"echo"
