@@ -96,7 +96,7 @@ class ImuStream:
             i = int(bad[0])
             raise ValidationError(
                 f"{name}: t_s is not strictly increasing at sample {i + 1} "
-                f"({t[i]!r} s then {t[i + 1]!r} s)"
+                f"({float(t[i])!r} s then {float(t[i + 1])!r} s)"
             )
         acc = _as_array(name, "acc_mps2", self.acc_mps2, (n, 3))
         gyr = _as_array(name, "gyr_radps", self.gyr_radps, (n, 3))

@@ -1,0 +1,79 @@
+"""Which parts of a recording calibrate a leg: upright standing, and knee motion.
+
+Standing comes from the session's protocol steps when one is named ``stand…`` (trimmed and
+checked for stillness), else from the longest stretch in which every given sensor is still.
+Motion is where the shank turns fast enough (walking, knee bends).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import uniform_filter1d
+
+from imugait.calibration.still import StillConfig, still_mask
+from imugait.errors import CalibrationError
+from imugait.model import ProtocolStep
+
+
+@dataclass(frozen=True)
+class PeriodConfig:
+    min_standing_s: float = 1.0
+    standing_trim_s: float = 0.5
+    """Trimmed from both ends of an annotated standing step (people settle, then start moving)."""
+    motion_window_s: float = 1.0
+    motion_rms_min_radps: float = 1.0
+    """Moving RMS of the shank's angular rate above which the leg is in motion."""
+
+
+def standing_mask(
+    t_s: np.ndarray,
+    sensors: Sequence[tuple[np.ndarray, np.ndarray]],
+    steps: Sequence[ProtocolStep] = (),
+    config: PeriodConfig | None = None,
+) -> np.ndarray:
+    """(M,) bool over ``t_s``: samples of upright standing in which every sensor is still.
+
+    ``sensors`` holds ``(acc_mps2, gyr_radps)`` pairs (M, 3) of the sensors that must be still.
+    """
+    config = config or PeriodConfig()
+    still = np.ones(t_s.shape, dtype=bool)
+    for acc, gyr in sensors:
+        still &= still_mask(t_s, acc, gyr, StillConfig())
+    for step in steps:
+        if step.name.lower().startswith("stand"):
+            inside = (t_s >= step.t_start_s + config.standing_trim_s) & (t_s <= step.t_end_s - config.standing_trim_s)
+            chosen = inside & still
+            if _duration_s(t_s, chosen) >= config.min_standing_s:
+                return chosen
+    best = _longest_run(still)
+    if _duration_s(t_s, best) < config.min_standing_s:
+        raise CalibrationError(
+            f"no still standing period of at least {config.min_standing_s:g} s was found: stand "
+            f"upright and still for a few seconds before walking"
+        )
+    return best
+
+
+def motion_mask(t_s: np.ndarray, gyr_shank_radps: np.ndarray, config: PeriodConfig | None = None) -> np.ndarray:
+    """(M,) bool: samples where the shank moves (moving RMS of |ω| above the threshold)."""
+    config = config or PeriodConfig()
+    n_window = max(int(round(config.motion_window_s / np.median(np.diff(t_s)))), 1)
+    rms = np.sqrt(uniform_filter1d(np.sum(gyr_shank_radps**2, axis=1), n_window, mode="nearest"))
+    return rms > config.motion_rms_min_radps
+
+
+def _longest_run(mask: np.ndarray) -> np.ndarray:
+    edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    out = np.zeros_like(mask)
+    if starts.size:
+        k = int(np.argmax(stops - starts))
+        out[starts[k] : stops[k]] = True
+    return out
+
+
+def _duration_s(t_s: np.ndarray, mask: np.ndarray) -> float:
+    return float(mask.sum() * np.median(np.diff(t_s)))

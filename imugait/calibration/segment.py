@@ -1,0 +1,251 @@
+"""Sensor-to-segment calibration without trusting how a sensor was strapped on.
+
+For each leg, two facts fix the thigh and shank anatomical frames in their sensors' frames:
+
+* the knee is nearly a hinge, so its flexion axis is identifiable from the two gyroscopes while
+  the person walks or bends the knee (Seel, Raisch & Schauer 2014, Sensors 14:6891): find the unit
+  vectors ``j_thigh``, ``j_shank`` (sensor frames) minimising
+  ``|ω_thigh × j_thigh| − |ω_shank × j_shank|`` — the angular rates perpendicular to the axis
+  agree on both sides of a hinge. The flexion axis is the ISB Z axis (to the right);
+* gravity while standing upright gives each segment's Y axis (superior).
+
+The signs of the axes come from gait itself: the shank's rotation about the knee axis has its
+largest peak forward in mid-swing (positive about Z), and thigh and shank swing together.
+
+Standing upright is the anatomical reference: deviations of the knee from a hinge that already
+exist while standing (static varus/valgus) are absorbed into the shank frame; dynamic ones are
+measured (``docs/calibration.md`` says so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import least_squares
+from scipy.spatial.transform import Rotation
+
+from imugait.calibration.heading import HeadingConfig, HeadingTrack, track_heading_offset
+from imugait.calibration.knee_axes import (
+    KneeAxes,
+    angles_from_unit,
+    fit_knee_axes,
+    unit_from_angles,
+)
+from imugait.conventions import Placement
+from imugait.errors import CalibrationError
+
+
+@dataclass(frozen=True)
+class SegmentCalibrationConfig:
+    """Thresholds of the sensor-to-segment calibration (units in the names)."""
+
+    max_fit_samples: int = 4000
+    """The hinge fit uses at most this many samples (evenly spread) — enough, and fast."""
+    min_motion_rms_radps: float = 0.6
+    """Below this RMS knee-flexion rate in the motion data the axis cannot be identified."""
+    max_relative_residual: float = 0.35
+    """Hinge-fit residual RMS over motion RMS above which the leg is not moving as a hinge."""
+    max_axis_tilt_deg: float = 30.0
+    """How far the knee axis may be from horizontal while standing."""
+    max_motion_s: float = 60.0
+    """The knee axes are fitted to the first this-many seconds of motion (enough, and fast)."""
+
+
+@dataclass(frozen=True)
+class AlignmentQuality:
+    """How well the data determined a leg's calibration.
+
+    ``axis_fit_residual_radps``: RMS of the hinge-constraint residual; ``motion_rms_radps``: RMS of
+    the knee-flexion rate in the data used; ``axis_tilt_deg``: angle of the knee axis from the
+    horizontal while standing; ``n_fit_samples``: samples in the fit.
+    """
+
+    axis_fit_residual_radps: float
+    motion_rms_radps: float
+    axis_tilt_deg: float
+    n_fit_samples: int
+
+    @property
+    def relative_residual(self) -> float:
+        return self.axis_fit_residual_radps / max(self.motion_rms_radps, 1e-9)
+
+
+@dataclass(frozen=True)
+class SegmentAlignment:
+    """The anatomical frame of ``placement``'s segment in its sensor's frame.
+
+    ``q_sensor_segment`` (4,), scalar first: ``q_world_segment = q_world_sensor ⊗ q_sensor_segment``.
+    """
+
+    placement: Placement
+    q_sensor_segment: np.ndarray
+
+    @property
+    def r_sensor_segment(self) -> Rotation:
+        return Rotation.from_quat(self.q_sensor_segment, scalar_first=True)
+
+
+@dataclass(frozen=True)
+class LegAlignment:
+    thigh: SegmentAlignment
+    shank: SegmentAlignment
+    axes: KneeAxes
+    """Functional knee axes (two-axis model) and the thigh-shank heading offset."""
+    heading: HeadingTrack
+    """Heading offset of the shank sensor's world frame relative to the thigh's, over the grid."""
+    hinge_axis_shank: np.ndarray
+    """(3,) best single hinge axis in the shank sensor frame (pointing right): the axis about
+    which the shank's rate peaks forward in mid-swing, used to find gait events."""
+    quality: AlignmentQuality
+
+
+def _principal_axis(gyr_radps: np.ndarray) -> np.ndarray:
+    """Axis of largest angular-rate variance (the flexion axis dominates in gait)."""
+    _, vecs = np.linalg.eigh(gyr_radps.T @ gyr_radps)
+    return vecs[:, -1]
+
+
+def fit_hinge_axes(
+    gyr_thigh_radps: np.ndarray, gyr_shank_radps: np.ndarray, config: SegmentCalibrationConfig | None = None
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Knee flexion axis in both sensor frames from simultaneous gyroscope samples (N, 3), rad/s.
+
+    Returns ``(j_thigh, j_shank, residual_rms_radps, motion_rms_radps)``; the axes are unit
+    vectors pointing to the subject's right (sign rule in the module docstring).
+    """
+    config = config or SegmentCalibrationConfig()
+    n = gyr_thigh_radps.shape[0]
+    take = np.linspace(0, n - 1, min(n, config.max_fit_samples)).astype(int)
+    w1, w2 = gyr_thigh_radps[take], gyr_shank_radps[take]
+
+    def residual(x: np.ndarray) -> np.ndarray:
+        j1, j2 = unit_from_angles(x[0], x[1]), unit_from_angles(x[2], x[3])
+        return np.linalg.norm(np.cross(w1, j1), axis=1) - np.linalg.norm(np.cross(w2, j2), axis=1)
+
+    # The flexion axis dominates both gyroscopes in gait: their principal axes start the fit
+    # close to the optimum, which avoids the local minima of the hinge cost.
+    x0 = np.r_[angles_from_unit(_principal_axis(w1)), angles_from_unit(_principal_axis(w2))]
+    best = least_squares(residual, x0, method="lm")
+    j1, j2 = unit_from_angles(*best.x[:2]), unit_from_angles(*best.x[2:])
+    rate_shank = gyr_shank_radps @ j2
+    if np.percentile(rate_shank, 99.5) < -np.percentile(rate_shank, 0.5):
+        j2 = -j2
+        rate_shank = -rate_shank
+    if np.corrcoef(gyr_thigh_radps @ j1, rate_shank)[0, 1] < 0:
+        j1 = -j1
+    residual_rms = float(np.sqrt(np.mean(best.fun**2)))
+    knee_rate = gyr_shank_radps @ j2 - gyr_thigh_radps @ j1
+    return j1, j2, residual_rms, float(np.sqrt(np.mean(knee_rate**2)))
+
+
+def segment_frame(up_sensor: np.ndarray, axis_sensor: np.ndarray) -> Rotation:
+    """``r_sensor_segment`` from the upward direction (→ Y) and the flexion axis (→ Z), sensor frame."""
+    y = up_sensor / np.linalg.norm(up_sensor)
+    z = axis_sensor - np.dot(axis_sensor, y) * y
+    z /= np.linalg.norm(z)
+    x = np.cross(y, z)
+    return Rotation.from_matrix(np.column_stack([x, y, z]))
+
+
+@dataclass(frozen=True, eq=False)
+class LegRecording:
+    """A leg's two sensors on one time grid (every array's first axis is ``t_s``).
+
+    ``q_world_*_sensor`` (M, 4) scalar-first 6-axis orientations (each in its own world frame);
+    ``gyr_*_radps``, ``acc_*_mps2`` (M, 3) sensor frames.
+    """
+
+    t_s: np.ndarray
+    q_world_thigh_sensor: np.ndarray
+    q_world_shank_sensor: np.ndarray
+    gyr_thigh_radps: np.ndarray
+    gyr_shank_radps: np.ndarray
+    acc_thigh_mps2: np.ndarray
+    acc_shank_mps2: np.ndarray
+
+
+def calibrate_leg(
+    thigh: Placement,
+    shank: Placement,
+    rec: LegRecording,
+    standing: np.ndarray,
+    motion: np.ndarray,
+    config: SegmentCalibrationConfig | None = None,
+    heading_config: HeadingConfig | None = None,
+) -> LegAlignment:
+    """Calibrate one leg, and track the thigh-shank heading offset over the whole recording.
+
+    Parameters
+    ----------
+    thigh, shank : placements of the two sensors (same side).
+    rec : the leg's data on a grid.
+    standing : (M,) bool, upright and still (the anatomical reference).
+    motion : (M,) bool, knee motion (walking, knee bends); the knee axes are fitted to the first
+        ``config.max_motion_s`` of it, the heading offset is tracked over all of it.
+
+    The thigh frame: Y from gravity while standing, Z from the functional flexion axis. The shank
+    frame: Y from gravity while standing, Z from the thigh's flexion axis as the shank sees it
+    while standing — so knee adduction and rotation are zero in the standing reference.
+
+    Raises
+    ------
+    CalibrationError
+        Too little knee motion, not a hinge (sensor loose or on another leg), thigh and shank
+        swapped, or the knee axis far from horizontal while standing.
+    """
+    config = config or SegmentCalibrationConfig()
+    leg = f"{thigh.value}/{shank.value}"
+    fit_mask = motion & (np.cumsum(motion) * float(np.median(np.diff(rec.t_s))) <= config.max_motion_s)
+    h1, h2, residual_rms, motion_rms = fit_hinge_axes(rec.gyr_thigh_radps[fit_mask], rec.gyr_shank_radps[fit_mask], config)
+    if motion_rms < config.min_motion_rms_radps:
+        raise CalibrationError(
+            f"{leg}: too little knee motion to find the knee axis (knee-flexion rate RMS "
+            f"{motion_rms:.2f} rad/s, need {config.min_motion_rms_radps}); walk for 10 s or bend the knee a few times"
+        )
+    if residual_rms / motion_rms > config.max_relative_residual:
+        raise CalibrationError(
+            f"{leg}: thigh and shank do not move as a knee hinge (residual {residual_rms:.2f} rad/s "
+            f"for {motion_rms:.2f} rad/s of motion) — a sensor is loose, or the two are not on the same leg"
+        )
+    swing_thigh = np.percentile(np.abs(rec.gyr_thigh_radps[fit_mask] @ h1), 99)
+    swing_shank = np.percentile(np.abs(rec.gyr_shank_radps[fit_mask] @ h2), 99)
+    if swing_thigh > 1.1 * swing_shank:
+        raise CalibrationError(
+            f"{leg}: the sensor given as the thigh swings faster ({swing_thigh:.1f} rad/s) than the "
+            f"one given as the shank ({swing_shank:.1f} rad/s) — thigh and shank look swapped"
+        )
+    up1 = _unit(np.mean(rec.acc_thigh_mps2[standing], axis=0))
+    up2 = _unit(np.mean(rec.acc_shank_mps2[standing], axis=0))
+    tilt = float(max(abs(90.0 - np.rad2deg(np.arccos(abs(np.dot(j, u))))) for j, u in ((h1, up1), (h2, up2))))
+    if tilt > config.max_axis_tilt_deg:
+        raise CalibrationError(
+            f"{leg}: the knee axis is {tilt:.0f}° from horizontal in the standing period — was the "
+            f"person standing upright and still, and are the sensors strapped firmly?"
+        )
+    axes = fit_knee_axes(
+        rec.q_world_thigh_sensor[fit_mask], rec.q_world_shank_sensor[fit_mask], rec.gyr_thigh_radps[fit_mask],
+        rec.gyr_shank_radps[fit_mask], h1, h2, up2, max_samples=config.max_fit_samples,
+    )
+    track = track_heading_offset(
+        rec.t_s, rec.q_world_thigh_sensor, rec.q_world_shank_sensor, rec.gyr_thigh_radps, rec.gyr_shank_radps,
+        motion, axes, heading_config,
+    )
+    # The thigh's flexion axis seen from the shank sensor while standing (heading offset of then).
+    r1 = Rotation.from_quat(rec.q_world_thigh_sensor[standing], scalar_first=True)
+    r2 = Rotation.from_quat(rec.q_world_shank_sensor[standing], scalar_first=True)
+    r_offset = Rotation.from_rotvec(np.outer(track.heading_offset_rad[standing], [0.0, 0.0, 1.0]))
+    flexion_in_shank = _unit(np.mean((r_offset * r2).inv().apply(r1.apply(axes.flexion_axis_thigh)), axis=0))
+    quality = AlignmentQuality(residual_rms, motion_rms, tilt, int(min(fit_mask.sum(), config.max_fit_samples)))
+    return LegAlignment(
+        thigh=SegmentAlignment(thigh, segment_frame(up1, axes.flexion_axis_thigh).as_quat(scalar_first=True)),
+        shank=SegmentAlignment(shank, segment_frame(up2, flexion_in_shank).as_quat(scalar_first=True)),
+        axes=axes,
+        hinge_axis_shank=h2,
+        heading=track,
+        quality=quality,
+    )
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v)

@@ -1,0 +1,1 @@
+"""Segment orientations, joint angles (JCS, sign table) and the line of progression."""

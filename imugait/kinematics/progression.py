@@ -1,0 +1,117 @@
+"""The line of progression: straight walking bouts, turns, and the walking direction of each bout.
+
+Without a pelvis sensor, hip rotation is the femur's rotation relative to the line of progression
+(docs/conventions.md). The walking direction must not come from the femur's own pointing (an
+internally rotated femur would then look straight), so it comes from the axis the thigh swings
+about: in straight walking the thigh's angular rate in the horizontal plane is dominated by hip
+flexion-extension, whose axis is fixed in the pelvis and perpendicular to the walking direction.
+Its principal axis over a bout is the bout's medio-lateral direction.
+
+Turns are found from the thigh's heading smoothed over about a stride (which removes the
+stride-periodic hip rotation): where it turns faster than a threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import uniform_filter1d
+from scipy.spatial.transform import Rotation
+
+
+@dataclass(frozen=True)
+class ProgressionConfig:
+    smoothing_s: float = 1.2
+    turn_rate_min_degps: float = 25.0
+    turn_margin_s: float = 0.6
+    """Added before and after each turn: the steps into and out of a turn are not straight."""
+    min_bout_s: float = 3.0
+
+
+@dataclass(frozen=True)
+class Bout:
+    """A straight walking bout: grid indices ``[start, stop)`` and its walking direction."""
+
+    start: int
+    stop: int
+    heading_rad: float
+    """Walking direction about world z (of the thigh sensor's world frame)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Progression:
+    bouts: tuple[Bout, ...]
+    turning: np.ndarray
+    """(M,) bool: inside a turn (with margins)."""
+    heading_rad: np.ndarray
+    """(M,) walking direction of the nearest bout at every instant (NaN if there is no bout)."""
+    in_bout: np.ndarray
+    """(M,) bool: inside a straight bout."""
+
+
+def _smoothed_heading(x_world: np.ndarray, n: int) -> np.ndarray:
+    hx = uniform_filter1d(x_world[:, 0], n, mode="nearest")
+    hy = uniform_filter1d(x_world[:, 1], n, mode="nearest")
+    return np.unwrap(np.arctan2(hy, hx))
+
+
+def find_progression(
+    t_s: np.ndarray,
+    q_world_thigh: np.ndarray,
+    gyr_world_thigh_radps: np.ndarray,
+    walking: np.ndarray,
+    config: ProgressionConfig | None = None,
+) -> Progression:
+    """Bouts, turns and walking direction from one thigh.
+
+    Parameters
+    ----------
+    t_s : (M,) s. q_world_thigh : (M, 4) anatomical thigh frame in the thigh sensor's world.
+    gyr_world_thigh_radps : (M, 3) the thigh's angular rate in that world frame.
+    walking : (M,) bool, the leg is in motion.
+    """
+    config = config or ProgressionConfig()
+    dt = float(np.median(np.diff(t_s)))
+    r = Rotation.from_quat(q_world_thigh, scalar_first=True)
+    heading = _smoothed_heading(r.apply([1.0, 0.0, 0.0]), max(int(round(config.smoothing_s / dt)), 1))
+    rate_degps = np.rad2deg(np.gradient(heading, dt))
+    turning = _dilate(np.abs(rate_degps) > config.turn_rate_min_degps, int(round(config.turn_margin_s / dt)))
+    straight = walking & ~turning
+    edges = np.diff(np.r_[0, straight.astype(np.int8), 0])
+    bouts = []
+    axis_world = r.apply([0.0, 0.0, 1.0])
+    for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+        if (stop - start) * dt < config.min_bout_s:
+            continue
+        bouts.append(Bout(int(start), int(stop), _bout_heading(gyr_world_thigh_radps[start:stop], axis_world[start:stop])))
+    in_bout = np.zeros(t_s.shape, dtype=bool)
+    for b in bouts:
+        in_bout[b.start : b.stop] = True
+    return Progression(tuple(bouts), turning, _nearest_bout_heading(t_s.size, bouts), in_bout)
+
+
+def _bout_heading(gyr_world: np.ndarray, flexion_axis_world: np.ndarray) -> float:
+    """Walking direction of a bout: perpendicular to the principal horizontal swing axis."""
+    horizontal = gyr_world[:, :2] - gyr_world[:, :2].mean(axis=0)
+    _, vecs = np.linalg.eigh(horizontal.T @ horizontal)
+    ml = vecs[:, -1]
+    if np.dot(ml, flexion_axis_world[:, :2].mean(axis=0)) < 0:
+        ml = -ml  # the medio-lateral axis points to the right, like the femur's flexion axis
+    # Forward = up × right.
+    return float(np.arctan2(ml[0], -ml[1]))
+
+
+def _nearest_bout_heading(n: int, bouts: list[Bout]) -> np.ndarray:
+    out = np.full(n, np.nan)
+    if not bouts:
+        return out
+    centres = np.array([(b.start + b.stop) / 2 for b in bouts])
+    nearest = np.argmin(np.abs(np.arange(n)[:, None] - centres[None, :]), axis=1)
+    return np.array([b.heading_rad for b in bouts])[nearest]
+
+
+def _dilate(mask: np.ndarray, n: int) -> np.ndarray:
+    if n <= 0 or not mask.any():
+        return mask
+    return uniform_filter1d(mask.astype(float), 2 * n + 1, mode="constant") > 0
