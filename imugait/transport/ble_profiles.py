@@ -4,8 +4,9 @@ A profile says which service a sensor advertises, which characteristic notifies 
 and which one takes commands. Transports use it to find and subscribe; decoders (in
 ``imugait.protocol``) give the bytes meaning.
 
-``IMUGAIT_V1`` is provisional: ``firmware_specs/`` will hold the final wire protocol and may
-change these UUIDs (then change them here, nowhere else).
+The values are those of ``firmware_specs/gatt.md`` (the protocol stage keeps the same numbers in
+``imugait.protocol``; transports may not import it, so ``tests/transport`` checks that the two
+and the spec agree).
 """
 
 from __future__ import annotations
@@ -41,15 +42,15 @@ class BleProfile:
                 object.__setattr__(self, field_name, value.lower())
 
 
-_IMUGAIT_TAIL = "-6a1b-4d5e-9c2a-3b7e1f2d8a50"
+_IMUGAIT_TAIL = "-15e5-4dce-aaad-eeb317d4d386"
 
 IMUGAIT_V1 = BleProfile(
     name="imugait_v1",
-    service_uuid="9f4c0001" + _IMUGAIT_TAIL,
-    notify_uuid="9f4c0002" + _IMUGAIT_TAIL,
-    command_uuid="9f4c0003" + _IMUGAIT_TAIL,
+    service_uuid="c0840001" + _IMUGAIT_TAIL,
+    notify_uuid="c0840002" + _IMUGAIT_TAIL,
+    command_uuid="c0840003" + _IMUGAIT_TAIL,
 )
-"""Our own sensors (provisional UUIDs, see the module docstring)."""
+"""Our own sensors (firmware_specs/imugait_v1.md §7)."""
 
 WITMOTION_BLE5 = BleProfile(
     name="witmotion",
@@ -57,7 +58,7 @@ WITMOTION_BLE5 = BleProfile(
     notify_uuid="0000ffe4-0000-1000-8000-00805f9a34fb",
     command_uuid="0000ffe9-0000-1000-8000-00805f9a34fb",
 )
-"""WitMotion WT901BLECL (BLE 5.0); source: WitMotion BLE protocol (see docs/REFERENCE notes)."""
+"""WitMotion WT901BLECL (BLE 5.0); firmware_specs/supported_devices.md."""
 
 _DOT_BASE = "-4947-11e9-8646-d663bd873d93"
 
