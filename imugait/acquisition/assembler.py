@@ -1,0 +1,312 @@
+"""Decoded messages of several sensors → per-sensor streams on the session clock → a Session.
+
+Feed it what the decoders emit, with the host arrival time of each message::
+
+    asm = SessionAssembler(AcquisitionConfig(), t0_host_s=time.monotonic())
+    asm.handle(Placement.LEFT_THIGH, arrival_s, message)   # SampleBlock / DeviceAnnouncement / DeviceStatus
+    asm.begin_step("walk", host_s); asm.end_step("walk", host_s)
+    session = asm.assemble(subject_id="p01").session
+
+While recording, :meth:`SessionAssembler.handle` returns the block's accepted samples mapped
+causally (:class:`LiveSamples`) and fills the live buffers; :meth:`assemble` remaps everything
+with the offline (centred-window) clock fit, so the session is as accurate at its start as in its
+middle. Session time ``t_s`` is host time minus ``t0_host_s``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from imugait.acquisition.clock import ClockSyncConfig, OnlineClockMapper, fit_offline
+from imugait.acquisition.live_buffer import LiveBuffer, LiveWindow
+from imugait.acquisition.sequence import SequenceTracker, gaps_from_seq
+from imugait.conventions import Placement
+from imugait.errors import ImugaitError, ValidationError
+from imugait.model import DeviceInfo, ImuStream, ProtocolStep, Session, SessionMeta
+from imugait.protocol.messages import DeviceAnnouncement, DeviceStatus, SampleBlock
+
+
+@dataclass(frozen=True)
+class AcquisitionConfig:
+    """Settings of acquisition."""
+
+    clock: ClockSyncConfig = field(default_factory=ClockSyncConfig)
+    nominal_rate_hz: float | None = None
+    """Rate assumed for sensors that never announce one (needed without timestamps)."""
+    live_window_s: float | None = 10.0
+    """History kept per sensor for live views; None keeps no live buffers."""
+
+    def __post_init__(self) -> None:
+        if self.nominal_rate_hz is not None and not (0 < self.nominal_rate_hz <= 10_000):
+            raise ValidationError(f"nominal_rate_hz must be in (0, 10000], got {self.nominal_rate_hz!r}")
+        if self.live_window_s is not None and not self.live_window_s > 0:
+            raise ValidationError(f"live_window_s must be positive or None, got {self.live_window_s!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class LiveSamples:
+    """The accepted samples of one block, causally mapped to the session clock."""
+
+    placement: Placement
+    t_s: np.ndarray
+    acc_mps2: np.ndarray
+    gyr_radps: np.ndarray
+    mag_uT: np.ndarray | None
+    q_world_sensor: np.ndarray | None
+    n_lost: int
+    """Samples lost just before / inside this block (from the sequence counter)."""
+
+
+@dataclass(frozen=True)
+class SensorHealth:
+    """Running counters of one sensor, for live views and recovery reports."""
+
+    placement: Placement
+    n_received: int
+    n_samples: int
+    n_lost: int
+    n_dropped: int
+    """Received samples rejected as duplicates or because their counter/clock did not advance."""
+    n_clock_steps: int
+    drift_ppm: float
+    last_arrival_s: float
+    battery_percent: float | None
+    error_flags: int
+    device: DeviceInfo
+
+
+@dataclass(frozen=True, eq=False)
+class Assembly:
+    """What :meth:`SessionAssembler.assemble` built, with notes on anything left out."""
+
+    session: Session
+    health: tuple[SensorHealth, ...]
+    notes: tuple[str, ...]
+
+
+class _Track:
+    """Everything received from one sensor."""
+
+    def __init__(self, placement: Placement, config: AcquisitionConfig, protocol: str) -> None:
+        self.placement = placement
+        self.protocol = protocol
+        self.announcement: DeviceAnnouncement | None = None
+        self.status = DeviceStatus()
+        self.tracker = SequenceTracker(config.nominal_rate_hz, placement.value)
+        self.mapper = OnlineClockMapper(config.clock)
+        self.live: LiveBuffer | None = None
+        self.last_arrival_s = float("nan")
+        self.points_us: list[int] = []
+        self.points_arrival_s: list[float] = []
+        self.chunks: list[tuple[int, SampleBlock, np.ndarray, np.ndarray, np.ndarray]] = []
+        """(point index, block, keep mask, seq, t_device_us) per block with accepted samples."""
+
+    @property
+    def rate_hz(self) -> float | None:
+        return self.announcement.sample_rate_hz if self.announcement else self.tracker.sample_rate_hz
+
+    def device(self) -> DeviceInfo:
+        a = self.announcement
+        if a is None:
+            return DeviceInfo(protocol=self.protocol)
+        return DeviceInfo(device_id=a.device_id, model=a.model, firmware=a.firmware, protocol=self.protocol,
+                          acc_range_mps2=a.acc_range_mps2, gyr_range_radps=a.gyr_range_radps)
+
+
+class SessionAssembler:
+    """Per-sensor bookkeeping from decoded messages to a :class:`Session`.
+
+    Parameters
+    ----------
+    config : AcquisitionConfig
+    t0_host_s : host time (s, monotonic clock) that becomes ``t_s = 0``; default: the first
+        arrival seen.
+    protocols : protocol name per placement, stored in each stream's :class:`DeviceInfo`.
+    """
+
+    def __init__(self, config: AcquisitionConfig | None = None, t0_host_s: float | None = None,
+                 protocols: dict[Placement, str] | None = None) -> None:
+        self.config = config or AcquisitionConfig()
+        self.t0_host_s = t0_host_s
+        self._protocols = dict(protocols or {})
+        self._tracks: dict[Placement, _Track] = {}
+        self._steps: list[list] = []  # [name, begin_host_s, end_host_s | None]
+
+    # ----------------------------------------------------------------- input
+    def handle(self, placement: Placement, arrival_s: float, message) -> LiveSamples | None:
+        """Take one decoded message of ``placement`` that arrived at ``arrival_s`` (host s).
+
+        Returns the mapped samples for a :class:`SampleBlock`, else None. Other message types
+        (commands, acks) are ignored.
+        """
+        if not isinstance(placement, Placement):
+            raise ValidationError(f"placement must be a Placement, not {placement!r}")
+        if self.t0_host_s is None:
+            self.t0_host_s = float(arrival_s)
+        track = self._track(placement)
+        track.last_arrival_s = float(arrival_s)
+        if isinstance(message, DeviceAnnouncement):
+            track.announcement = message
+            track.tracker.sample_rate_hz = message.sample_rate_hz
+        elif isinstance(message, DeviceStatus):
+            track.status = message
+        elif isinstance(message, SampleBlock):
+            return self._add_block(track, float(arrival_s), message)
+        return None
+
+    def begin_step(self, name: str, host_s: float) -> None:
+        """A protocol step (``standing``, ``walk`` …) starts at host time ``host_s``."""
+        if any(s[0] == name and s[2] is None for s in self._steps):
+            raise ValidationError(f"protocol step {name!r} has already begun and not ended")
+        self._steps.append([name, float(host_s), None])
+
+    def end_step(self, name: str, host_s: float) -> None:
+        for s in reversed(self._steps):
+            if s[0] == name and s[2] is None:
+                s[2] = float(host_s)
+                return
+        raise ValidationError(f"protocol step {name!r} cannot end: it has not begun")
+
+    # ----------------------------------------------------------------- live
+    def placements(self) -> tuple[Placement, ...]:
+        return tuple(p for p in Placement if p in self._tracks)
+
+    def live_window(self, placement: Placement) -> LiveWindow | None:
+        """The last ``live_window_s`` of ``placement`` (None before its first samples)."""
+        track = self._tracks.get(placement)
+        return None if track is None or track.live is None else track.live.snapshot()
+
+    def health(self, placement: Placement) -> SensorHealth:
+        t = self._tracks[placement]
+        return SensorHealth(
+            placement=placement, n_received=t.tracker.n_received, n_samples=t.tracker.n_kept,
+            n_lost=t.tracker.n_lost, n_dropped=t.tracker.n_dropped,
+            n_clock_steps=len(t.mapper.segment_starts) - 1 if t.mapper.segment_starts else 0,
+            drift_ppm=t.mapper.drift_ppm, last_arrival_s=t.last_arrival_s,
+            battery_percent=t.status.battery_percent, error_flags=t.status.error_flags, device=t.device(),
+        )
+
+    # ----------------------------------------------------------------- output
+    def assemble(self, subject_id: str = "anonymous", recorded_at: str | None = None,
+                 source: str = "record", notes: str = "") -> Assembly:
+        """Map every sensor with the offline clock fit and build the session.
+
+        Raises
+        ------
+        ImugaitError
+            No sensor delivered at least two samples.
+        """
+        streams, remarks = [], []
+        for placement in self.placements():
+            stream, note = self._stream(self._tracks[placement])
+            if note:
+                remarks.append(note)
+            if stream is not None:
+                streams.append(stream)
+        if not streams:
+            raise ImugaitError("no sensor delivered at least 2 samples: nothing to assemble into a session")
+        end_s = max(float(s.t_s[-1]) for s in streams)
+        steps = []
+        for name, begin, end in self._steps:
+            t0, t1 = begin - self.t0_host_s, (end - self.t0_host_s) if end is not None else end_s
+            if end is None:
+                remarks.append(f"protocol step {name!r} had not ended; closed at the end of the data")
+            if t1 > t0:
+                steps.append(ProtocolStep(name, t0, t1))
+        meta_kwargs = {} if recorded_at is None else {"recorded_at": recorded_at}
+        meta = SessionMeta(subject_id=subject_id, steps=tuple(steps), source=source, notes=notes, **meta_kwargs)
+        health = tuple(self.health(p) for p in self.placements())
+        return Assembly(Session(streams, meta), health, tuple(remarks))
+
+    # ----------------------------------------------------------------- internals
+    def _track(self, placement: Placement) -> _Track:
+        if placement not in self._tracks:
+            self._tracks[placement] = _Track(placement, self.config, self._protocols.get(placement, ""))
+        return self._tracks[placement]
+
+    def _add_block(self, track: _Track, arrival_s: float, block: SampleBlock) -> LiveSamples | None:
+        n = block.n_samples
+        if n == 0:
+            return None
+        _check_block(track.placement, block)
+        got = track.tracker.process(block)
+        if not got.keep.any():
+            return None
+        point = len(track.points_us)
+        last_us = int(got.t_device_us[-1])
+        track.points_us.append(last_us)
+        track.points_arrival_s.append(arrival_s)
+        track.mapper.update(last_us, arrival_s)
+        track.chunks.append((point, block, got.keep, got.seq, got.t_device_us))
+        t_s = track.mapper.to_host_s(got.t_device_us) - self.t0_host_s
+        keep = got.keep
+        mag = None if block.mag_uT is None else np.asarray(block.mag_uT)[keep]
+        q = None if block.q_world_sensor is None else np.asarray(block.q_world_sensor)[keep]
+        live = LiveSamples(track.placement, t_s, np.asarray(block.acc_mps2)[keep], np.asarray(block.gyr_radps)[keep],
+                           mag, q, got.n_lost)
+        if self.config.live_window_s is not None:
+            if track.live is None:
+                track.live = LiveBuffer(self.config.live_window_s, track.rate_hz or 1000.0)
+            track.live.append(t_s, live.acc_mps2, live.gyr_radps, mag, q)
+        return live
+
+    def _stream(self, track: _Track) -> tuple[ImuStream | None, str]:
+        name = track.placement.value
+        if track.tracker.n_kept < 2:
+            return None, f"{name}: left out, only {track.tracker.n_kept} sample(s) received"
+        points_us = np.asarray(track.points_us, dtype=np.int64)
+        points_y = np.asarray(track.points_arrival_s, dtype=float)
+        starts = [*track.mapper.segment_starts, len(points_us)]
+        host_parts = []
+        for point, _block, _keep, _seq, t_us in track.chunks:
+            host_parts.append((point, t_us))
+        host = np.empty(sum(p[1].size for p in host_parts))
+        point_of_sample = np.concatenate([np.full(t.size, p) for p, t in host_parts])
+        t_all = np.concatenate([t for _p, t in host_parts])
+        for a, b in zip(starts[:-1], starts[1:], strict=True):
+            mapping = fit_offline(points_us[a:b], points_y[a:b], self.config.clock)
+            sel = (point_of_sample >= a) & (point_of_sample < b)
+            host[sel] = mapping(t_all[sel])
+        t_s = host - self.t0_host_s
+        # A clock step can leave the next segment's first samples at or before the last ones.
+        ok = t_s > np.maximum.accumulate(np.concatenate([[-np.inf], t_s]))[:-1]
+        seq = np.concatenate([c[3] for c in track.chunks])[ok]
+        notes = []
+        if not ok.all():
+            notes.append(f"{int((~ok).sum())} sample(s) dropped at clock steps")
+
+        def stacked(attr: str) -> np.ndarray | None:
+            parts = [getattr(c[1], attr) for c in track.chunks]
+            if any(p is None for p in parts):
+                if any(p is not None for p in parts):
+                    notes.append(f"{attr} left out: only some blocks carried it")
+                return None
+            return np.concatenate([np.asarray(p)[c[2]] for p, c in zip(parts, track.chunks, strict=True)])[ok]
+
+        acc, gyr = stacked("acc_mps2"), stacked("gyr_radps")
+        mag, q = stacked("mag_uT"), stacked("q_world_sensor")
+        if ok.sum() < 2:
+            return None, f"{name}: left out, fewer than 2 samples after clock mapping"
+        rate = track.rate_hz
+        if not rate:
+            span_s = float(t_s[ok][-1] - t_s[ok][0])
+            rate = float(seq[-1] - seq[0]) / span_s
+            notes.append(f"sample rate not announced; estimated {rate:.3f} Hz")
+        stream = ImuStream(
+            placement=track.placement, t_s=t_s[ok], acc_mps2=acc, gyr_radps=gyr, sample_rate_hz=rate,
+            mag_uT=mag, q_world_sensor=q, device=track.device(), gaps=gaps_from_seq(seq),
+        )
+        return stream, (f"{name}: " + "; ".join(notes)) if notes else ""
+
+
+def _check_block(placement: Placement, block: SampleBlock) -> None:
+    n = block.n_samples
+    for what, arr, width in (("acc_mps2", block.acc_mps2, 3), ("gyr_radps", block.gyr_radps, 3),
+                             ("mag_uT", block.mag_uT, 3), ("q_world_sensor", block.q_world_sensor, 4)):
+        if arr is not None and np.shape(arr) != (n, width):
+            raise ValidationError(f"{placement.value}: block {what} has shape {np.shape(arr)}, expected ({n}, {width})")
+    for what, arr in (("seq", block.seq), ("t_device_us", block.t_device_us)):
+        if arr is not None and np.shape(arr) != (n,):
+            raise ValidationError(f"{placement.value}: block {what} has shape {np.shape(arr)}, expected ({n},)")

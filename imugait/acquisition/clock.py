@@ -1,0 +1,251 @@
+"""Device clock → session (host) clock: offset and drift from the minimum-latency envelope.
+
+Each sensor stamps its samples with its own crystal (µs, unwrapped by the decoder); the host
+stamps each block's arrival on its monotonic clock. Per sensor we fit ``host = a + b·device`` to
+the lower envelope of the (device time of a block's last sample, arrival) points over a sliding
+window (:mod:`imugait.acquisition.envelope`). Two variants share that fit:
+
+* :class:`OnlineClockMapper` — causal, updated as blocks arrive (live views, health);
+* :func:`fit_offline` — for a finished recording: a window centred on each knot (every
+  ``knot_interval_s`` of device time), knots joined piecewise linearly, so the start of a
+  recording is as good as its middle.
+
+What the mapping gives is the host time at which a sample *would have arrived with the smallest
+latency seen*: the constant part of the transport latency cannot be observed from arrival times
+alone, so it stays in the session clock (the same for sensors on the same kind of link).
+
+A device clock step (reboot, clock restart) shows as points far below the line (impossible for a
+latency) or persistently far above it; either starts a new clock segment.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from imugait.acquisition.envelope import LineFit, envelope_fit
+from imugait.errors import ValidationError
+
+
+@dataclass(frozen=True)
+class ClockSyncConfig:
+    """Settings of the device-to-host clock mapping (all times in seconds of device time)."""
+
+    window_s: float = 60.0
+    """Length of the sliding window the envelope is fitted over."""
+    refit_interval_s: float = 0.5
+    """Online: refit at most this often (the line in between is reused)."""
+    min_span_s: float = 2.0
+    """Below this window span the drift is not estimated (slope kept at its last value, or 1)."""
+    max_drift_ppm: float = 1000.0
+    """Bound of the crystal error; quartz is ±20–50 ppm, cheap RC oscillators up to ~1000."""
+    step_threshold_s: float = 0.5
+    """A residual beyond this (below the line, or above it for ``step_confirm_s``) is a clock step."""
+    step_confirm_s: float = 3.0
+    """How long residuals must stay above ``step_threshold_s`` before they count as a clock step
+    rather than a transport stall (BLE stalls with a backlog last up to a few seconds)."""
+    knot_interval_s: float = 2.0
+    """Offline: spacing of the knots of the piecewise-linear mapping."""
+
+    def __post_init__(self) -> None:
+        for name in ("window_s", "refit_interval_s", "min_span_s", "max_drift_ppm",
+                     "step_threshold_s", "step_confirm_s", "knot_interval_s"):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value > 0):
+                raise ValidationError(f"ClockSyncConfig.{name} must be a positive number, got {value!r}")
+        if self.min_span_s > self.window_s:
+            raise ValidationError(
+                f"ClockSyncConfig.min_span_s ({self.min_span_s} s) must not exceed window_s ({self.window_s} s)"
+            )
+
+    @property
+    def slope_bounds(self) -> tuple[float, float]:
+        return 1.0 - self.max_drift_ppm * 1e-6, 1.0 + self.max_drift_ppm * 1e-6
+
+
+class OnlineClockMapper:
+    """Causal device→host mapping of one sensor, refitted as blocks arrive.
+
+    Call :meth:`update` once per block with the device time of its last sample and its arrival
+    time; map any device times with :meth:`to_host_s`.
+
+    Attributes
+    ----------
+    n_points : int — points (blocks) seen.
+    segment_starts : list[int] — point indices where a clock segment began (``[0, …]``).
+    """
+
+    def __init__(self, config: ClockSyncConfig | None = None) -> None:
+        self.config = config or ClockSyncConfig()
+        self._origin_us: int | None = None
+        self._x: deque[float] = deque()
+        self._y: deque[float] = deque()
+        self._fit: LineFit | None = None
+        self._last_refit_x = -np.inf
+        self._high_run = 0
+        self._high_since_x = 0.0
+        self.n_points = 0
+        self.segment_starts: list[int] = []
+
+    @property
+    def ready(self) -> bool:
+        return self._fit is not None
+
+    @property
+    def drift_ppm(self) -> float:
+        """Estimated rate error of the device clock relative to the host clock (+ = device slow)."""
+        return 0.0 if self._fit is None else (self._fit.slope - 1.0) * 1e6
+
+    @property
+    def window_span_s(self) -> float:
+        return 0.0 if len(self._x) < 2 else self._x[-1] - self._x[0]
+
+    def update(self, t_device_us: int, arrival_s: float) -> bool:
+        """Add one block's point; returns True when it started a new clock segment (a step)."""
+        if self._origin_us is None:
+            self._origin_us = int(t_device_us)
+            self.segment_starts.append(0)
+        x = (int(t_device_us) - self._origin_us) * 1e-6
+        y = float(arrival_s)
+        index = self.n_points
+        self.n_points += 1
+        cfg = self.config
+        stepped = False
+        if self._fit is not None:
+            residual_s = y - float(self._fit(x))
+            if residual_s < -cfg.step_threshold_s:
+                self._restart(keep_last=0, first_index=index)
+                stepped = True
+            elif residual_s > cfg.step_threshold_s:
+                if self._high_run == 0:
+                    self._high_since_x = x
+                self._high_run += 1
+                if x - self._high_since_x >= cfg.step_confirm_s:
+                    self._restart(keep_last=self._high_run - 1, first_index=index - (self._high_run - 1))
+                    stepped = True
+            else:
+                self._high_run = 0
+        self._x.append(x)
+        self._y.append(y)
+        while self._x[-1] - self._x[0] > cfg.window_s:
+            self._x.popleft()
+            self._y.popleft()
+        if self._fit is None or stepped or x - self._last_refit_x >= cfg.refit_interval_s:
+            self._refit()
+        return stepped
+
+    def to_host_s(self, t_device_us: np.ndarray | int) -> np.ndarray:
+        """Host times (s, monotonic host clock) of device times (µs); needs one update first."""
+        if self._fit is None or self._origin_us is None:
+            raise ValidationError("the clock mapper has no data yet: call update() with a block first")
+        x = (np.asarray(t_device_us, dtype=np.int64) - self._origin_us) * 1e-6
+        return np.asarray(self._fit(x), dtype=float)
+
+    def _restart(self, keep_last: int, first_index: int) -> None:
+        xs, ys = list(self._x), list(self._y)
+        self._x.clear()
+        self._y.clear()
+        if keep_last:
+            self._x.extend(xs[-keep_last:])
+            self._y.extend(ys[-keep_last:])
+        self._high_run = 0
+        self.segment_starts.append(first_index)
+
+    def _refit(self) -> None:
+        xs = np.fromiter(self._x, dtype=float, count=len(self._x))
+        ys = np.fromiter(self._y, dtype=float, count=len(self._y))
+        prior = 1.0 if self._fit is None else self._fit.slope
+        self._fit = _window_fit(xs, ys, self.config, prior)
+        self._last_refit_x = xs[-1]
+
+
+@dataclass(frozen=True, eq=False)
+class ClockMapping:
+    """A finished recording's mapping of one clock segment: knots joined linearly.
+
+    Attributes
+    ----------
+    knots_device_us : (k,) int64, µs device time.
+    knots_host_s : (k,) float64, s host time at the knots.
+    slope_first, slope_last : slopes used to extrapolate before the first / after the last knot.
+    """
+
+    knots_device_us: np.ndarray
+    knots_host_s: np.ndarray
+    slope_first: float
+    slope_last: float
+
+    def __call__(self, t_device_us: np.ndarray) -> np.ndarray:
+        """Host times (s) of device times (µs), shape preserved."""
+        origin = int(self.knots_device_us[0])
+        x = (np.asarray(t_device_us, dtype=np.int64) - origin) * 1e-6
+        kx = (self.knots_device_us - origin) * 1e-6
+        ky = self.knots_host_s
+        out = np.interp(x, kx, ky)
+        before, after = x < kx[0], x > kx[-1]
+        out[before] = ky[0] + self.slope_first * (x[before] - kx[0])
+        out[after] = ky[-1] + self.slope_last * (x[after] - kx[-1])
+        return out
+
+    @property
+    def drift_ppm(self) -> float:
+        """Mean rate error of the device clock over the segment (+ = device clock slow)."""
+        if self.knots_device_us.size < 2:
+            return (self.slope_first - 1.0) * 1e6
+        span_s = (int(self.knots_device_us[-1]) - int(self.knots_device_us[0])) * 1e-6
+        return ((self.knots_host_s[-1] - self.knots_host_s[0]) / span_s - 1.0) * 1e6
+
+
+def fit_offline(t_device_us: np.ndarray, arrival_s: np.ndarray, config: ClockSyncConfig | None = None) -> ClockMapping:
+    """Mapping of one clock segment from all its points, windows centred on each knot.
+
+    Parameters
+    ----------
+    t_device_us : (n,) int64, µs, device time of each block's last sample (ascending).
+    arrival_s : (n,) float64, s, host arrival time of each block.
+    config : ClockSyncConfig
+
+    Returns
+    -------
+    ClockMapping
+    """
+    cfg = config or ClockSyncConfig()
+    t_us = np.asarray(t_device_us, dtype=np.int64)
+    y = np.asarray(arrival_s, dtype=float)
+    if t_us.size == 0 or t_us.shape != y.shape:
+        raise ValidationError(f"fit_offline needs matching non-empty point arrays, got {t_us.shape} and {y.shape}")
+    order = np.argsort(t_us, kind="stable")
+    t_us, y = t_us[order], y[order]
+    origin = int(t_us[0])
+    x = (t_us - origin) * 1e-6
+    span_s = float(x[-1])
+    n_knots = max(2, int(np.ceil(span_s / cfg.knot_interval_s)) + 1)
+    knots_x = np.linspace(0.0, span_s, n_knots) if span_s > 0 else np.zeros(1)
+    fits: dict[tuple[int, int], LineFit] = {}
+    knot_fits = []
+    prior = 1.0
+    for kx in knots_x:
+        start = min(max(kx - cfg.window_s / 2, 0.0), max(span_s - cfg.window_s, 0.0))
+        i0 = int(np.searchsorted(x, start, side="left"))
+        i1 = max(int(np.searchsorted(x, start + cfg.window_s, side="right")), i0 + 1)
+        key = (i0, i1)
+        if key not in fits:
+            fits[key] = _window_fit(x[i0:i1], y[i0:i1], cfg, prior)
+            prior = fits[key].slope
+        knot_fits.append(fits[key])
+    knots_host = np.array([float(f(kx)) for f, kx in zip(knot_fits, knots_x, strict=True)])
+    knots_us = origin + np.round(knots_x * 1e6).astype(np.int64)
+    if knots_us.size == 1:
+        knots_us = np.array([origin, origin + 1], dtype=np.int64)
+        knots_host = np.array([knots_host[0], knots_host[0] + knot_fits[0].slope * 1e-6])
+    return ClockMapping(knots_us, knots_host, knot_fits[0].slope, knot_fits[-1].slope)
+
+
+def _window_fit(x: np.ndarray, y: np.ndarray, cfg: ClockSyncConfig, prior_slope: float) -> LineFit:
+    lo, hi = cfg.slope_bounds
+    if x.size < 2 or x[-1] - x[0] < cfg.min_span_s:
+        # Too short to see drift: keep the slope we had and fit the offset only.
+        return envelope_fit(x, y, prior_slope, prior_slope)
+    return envelope_fit(x, y, lo, hi)

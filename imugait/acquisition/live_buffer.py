@@ -1,0 +1,98 @@
+"""Bounded ring buffers of the last seconds of each sensor, for live views.
+
+Memory is fixed at construction (``capacity`` samples); appending never allocates. A snapshot
+copies the buffered samples out in time order, so a reader can never see a half-written block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from imugait.errors import ValidationError
+
+
+@dataclass(frozen=True, eq=False)
+class LiveWindow:
+    """A copy of a live buffer, oldest sample first.
+
+    Attributes
+    ----------
+    t_s : (n,) float64, s, session clock (causal mapping: may differ from the final session by
+        the clock-fit refinement, well under a millisecond after warm-up).
+    acc_mps2, gyr_radps : (n, 3) float64, sensor frame.
+    mag_uT, q_world_sensor : (n, 3) / (n, 4) float64 or None.
+    """
+
+    t_s: np.ndarray
+    acc_mps2: np.ndarray
+    gyr_radps: np.ndarray
+    mag_uT: np.ndarray | None
+    q_world_sensor: np.ndarray | None
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.t_s.shape[0])
+
+
+class LiveBuffer:
+    """The last ``window_s`` seconds of one sensor (at most ``capacity`` samples).
+
+    Parameters
+    ----------
+    window_s : float, s — how much history a snapshot returns.
+    sample_rate_hz : nominal rate; the capacity is ``window_s × rate × 1.25`` (+ slack).
+    """
+
+    def __init__(self, window_s: float, sample_rate_hz: float) -> None:
+        if not (window_s > 0 and sample_rate_hz > 0):
+            raise ValidationError(f"a live buffer needs window_s > 0 and sample_rate_hz > 0, got {window_s}, {sample_rate_hz}")
+        self.window_s = float(window_s)
+        self.capacity = int(np.ceil(window_s * sample_rate_hz * 1.25)) + 64
+        self._t = np.full(self.capacity, -np.inf)
+        self._acc = np.zeros((self.capacity, 3))
+        self._gyr = np.zeros((self.capacity, 3))
+        self._mag: np.ndarray | None = None
+        self._q: np.ndarray | None = None
+        self._head = 0  # next write position
+        self._size = 0
+        self.n_rejected = 0
+        """Samples not appended because their time did not advance (clock refit stepped back)."""
+
+    def append(self, t_s: np.ndarray, acc_mps2: np.ndarray, gyr_radps: np.ndarray,
+               mag_uT: np.ndarray | None = None, q_world_sensor: np.ndarray | None = None) -> None:
+        """Append samples (``t_s`` (n,), s; vectors (n, 3); quaternions (n, 4))."""
+        t = np.asarray(t_s, dtype=float)
+        last = self._t[(self._head - 1) % self.capacity] if self._size else -np.inf
+        ok = t > np.maximum.accumulate(np.concatenate([[last], t]))[:-1]
+        self.n_rejected += int(t.size - ok.sum())
+        idx = np.flatnonzero(ok)[-self.capacity:]
+        if idx.size == 0:
+            return
+        if mag_uT is not None and self._mag is None:
+            self._mag = np.full((self.capacity, 3), np.nan)
+        if q_world_sensor is not None and self._q is None:
+            self._q = np.full((self.capacity, 4), np.nan)
+        pos = (self._head + np.arange(idx.size)) % self.capacity
+        self._t[pos] = t[idx]
+        self._acc[pos] = np.asarray(acc_mps2)[idx]
+        self._gyr[pos] = np.asarray(gyr_radps)[idx]
+        if self._mag is not None:
+            self._mag[pos] = np.nan if mag_uT is None else np.asarray(mag_uT)[idx]
+        if self._q is not None:
+            self._q[pos] = np.nan if q_world_sensor is None else np.asarray(q_world_sensor)[idx]
+        self._head = (self._head + idx.size) % self.capacity
+        self._size = min(self._size + idx.size, self.capacity)
+
+    def snapshot(self) -> LiveWindow:
+        """The samples within ``window_s`` of the newest one, oldest first (copies)."""
+        order = (self._head - self._size + np.arange(self._size)) % self.capacity
+        t = self._t[order]
+        if t.size:
+            order = order[t >= t[-1] - self.window_s]
+        return LiveWindow(
+            t_s=self._t[order].copy(), acc_mps2=self._acc[order].copy(), gyr_radps=self._gyr[order].copy(),
+            mag_uT=None if self._mag is None else self._mag[order].copy(),
+            q_world_sensor=None if self._q is None else self._q[order].copy(),
+        )

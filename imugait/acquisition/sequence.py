@@ -1,0 +1,142 @@
+"""Lost-sample accounting and the per-sample counter/clock every stream needs.
+
+Each received sample gets an *effective sequence number* and an *effective device time*:
+
+* sequence: the decoder's unwrapped counter when the protocol has one; otherwise inferred from
+  device timestamps (a step of ``k`` nominal periods means ``k - 1`` lost samples); otherwise a
+  plain count of received samples (losses then cannot be seen).
+* device time: the device's timestamp when the protocol has one; otherwise a *virtual device
+  clock* ``seq / nominal rate`` — the arrival-time envelope then fits offset and the true rate
+  just like a real device clock (see ``docs/acquisition.md``, *Clock synchronisation*).
+
+Samples whose sequence number (or device time) does not advance are duplicates or the first
+sample after a device reset; they are dropped and counted, never merged. Lost samples are never
+interpolated: they become :class:`~imugait.model.Gap` entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from imugait.errors import ValidationError
+from imugait.model import Gap
+from imugait.protocol.messages import SampleBlock
+
+
+@dataclass(frozen=True, eq=False)
+class TrackedSamples:
+    """The result of :meth:`SequenceTracker.process` for one block.
+
+    Attributes
+    ----------
+    keep : (n,) bool — which samples of the block were accepted.
+    seq : (k,) int64 — effective sequence numbers of the accepted samples.
+    t_device_us : (k,) int64 — effective device times (µs) of the accepted samples.
+    n_lost : int — samples lost just before and inside this block.
+    n_dropped : int — samples of this block dropped as duplicates / not advancing.
+    """
+
+    keep: np.ndarray
+    seq: np.ndarray
+    t_device_us: np.ndarray
+    n_lost: int
+    n_dropped: int
+
+
+class SequenceTracker:
+    """Online sequence and device-time bookkeeping of one sensor.
+
+    Parameters
+    ----------
+    sample_rate_hz : nominal rate, or None while unknown (needed only for protocols without a
+        counter or without timestamps; set :attr:`sample_rate_hz` once a device announces it).
+    name : used in error messages (the placement).
+    """
+
+    def __init__(self, sample_rate_hz: float | None = None, name: str = "sensor") -> None:
+        self.sample_rate_hz = sample_rate_hz
+        self.name = name
+        self._last_seq: int | None = None
+        self._last_t_us: int | None = None
+        self.n_received = 0
+        self.n_kept = 0
+        self.n_lost = 0
+        self.n_dropped = 0
+        self.seq_source = ""
+        """``counter``, ``timestamps`` or ``count``: where the sequence numbers come from."""
+
+    def process(self, block: SampleBlock) -> TrackedSamples:
+        """Effective counters of a block's samples; updates the running totals."""
+        n = block.n_samples
+        seq = self._effective_seq(block)
+        t_us = self._effective_time(block, seq)
+        keep = np.zeros(n, dtype=bool)
+        last_seq = self._last_seq
+        last_t = self._last_t_us
+        lost = 0
+        # Plain loop: blocks are small (≤ ~50 samples) and the rule is per sample.
+        for i, (s, t) in enumerate(zip(seq.tolist(), t_us.tolist(), strict=True)):
+            if last_seq is not None and (s <= last_seq or t <= last_t):
+                continue
+            if last_seq is not None:
+                lost += s - last_seq - 1
+            keep[i] = True
+            last_seq, last_t = s, t
+        self._last_seq, self._last_t_us = last_seq, last_t
+        kept = int(keep.sum())
+        self.n_received += n
+        self.n_kept += kept
+        self.n_lost += lost
+        self.n_dropped += n - kept
+        return TrackedSamples(keep, seq[keep], t_us[keep], lost, n - kept)
+
+    def _period_us(self) -> float:
+        if not self.sample_rate_hz:
+            raise ValidationError(
+                f"{self.name}: the samples carry no device timestamps or no sequence counter and no "
+                f"sample rate is known; pass nominal_rate_hz to the assembler or let the device "
+                f"announce itself (DeviceAnnouncement) before its samples"
+            )
+        return 1e6 / self.sample_rate_hz
+
+    def _effective_seq(self, block: SampleBlock) -> np.ndarray:
+        n = block.n_samples
+        if block.seq is not None:
+            self.seq_source = "counter"
+            return np.asarray(block.seq, dtype=np.int64).reshape(n)
+        if block.t_device_us is not None and self.sample_rate_hz:
+            self.seq_source = "timestamps"
+            t = np.asarray(block.t_device_us, dtype=np.int64).reshape(n)
+            prev_t = t[0] if self._last_t_us is None else self._last_t_us
+            steps = np.maximum(np.rint(np.diff(t, prepend=prev_t) / self._period_us()), 1).astype(np.int64)
+            if self._last_seq is None:
+                steps[0] = 0
+            base = -1 if self._last_seq is None else self._last_seq
+            return base + np.cumsum(steps) + (1 if self._last_seq is None else 0)
+        self.seq_source = "count"
+        base = 0 if self._last_seq is None else self._last_seq + 1
+        return base + np.arange(n, dtype=np.int64)
+
+    def _effective_time(self, block: SampleBlock, seq: np.ndarray) -> np.ndarray:
+        if block.t_device_us is not None:
+            return np.asarray(block.t_device_us, dtype=np.int64).reshape(seq.shape)
+        return np.rint(seq * self._period_us()).astype(np.int64)
+
+
+def gaps_from_seq(seq: np.ndarray) -> tuple[Gap, ...]:
+    """Gaps of a stream from the sequence numbers of its received samples.
+
+    Parameters
+    ----------
+    seq : (N,) int, strictly increasing.
+
+    Returns
+    -------
+    One :class:`Gap` per jump, ``after_index`` = index of the sample before the jump.
+    """
+    s = np.asarray(seq, dtype=np.int64)
+    jumps = np.diff(s) - 1
+    idx = np.flatnonzero(jumps > 0)
+    return tuple(Gap(int(i), int(jumps[i])) for i in idx)
