@@ -53,7 +53,13 @@ class WalkerParams:
     """Coefficient of variation of stride time."""
     angle_variability_deg: float = 1.0
     """SD of slow random deviations of every joint angle from its curve (stride to stride)."""
-    standing_knee_flexion_deg: float = 3.0
+    standing_knee_flexion_deg: float = 0.0
+    """Knee flexion while standing (the calibration pose asks for straight knees)."""
+    heel_strike_knee_deg: float = 1.5
+    """Size of the quick knee flexion at heel strike that the smoothed normative curves lack (the
+    impact is what makes the shank's angular rate dip sharply at initial contact; Aminian et al.
+    2002, J Biomech 35:689). A modelling parameter, not a clinical norm."""
+    heel_strike_time_s: float = 0.012
 
     def __post_init__(self) -> None:
         checks = [
@@ -162,6 +168,9 @@ class Walker:
                 axis=-1,
             )
             walking[:, 0] *= sp.sagittal_scale
+            since_contact_s = np.mod(phase, 1.0) * p.stride_time_s
+            tau = since_contact_s / p.heel_strike_time_s
+            walking[:, 0] += np.deg2rad(p.heel_strike_knee_deg) * tau * np.exp(1.0 - tau)
             stance = np.mod(phase, 1.0) / c.toe_off_fraction
             bump = np.where(stance < 1.0, np.sin(np.pi * np.clip(stance, 0.0, 1.0)) ** 2, 0.0)
             walking[:, 1] -= np.deg2rad(sp.knee_dynamic_valgus_deg) * bump

@@ -1,0 +1,1 @@
+"""Gait events, cycles, time normalisation and per-cycle metrics."""
