@@ -13,6 +13,16 @@ from enum import Enum
 from imugait.errors import ValidationError
 
 
+def _require_positive(owner: object, *names: str) -> None:
+    """Raise if a tuning field is not a positive finite number (the libraries divide by them)."""
+    for name in names:
+        value = getattr(owner, name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (math.isfinite(value) and value > 0):
+            raise ValidationError(f"{type(owner).__name__}.{name} must be a positive number, got {value!r}")
+
+
 class FilterKind(Enum):
     """The orientation filters imugait can run (see ``docs/fusion.md`` for which to pick)."""
 
@@ -52,6 +62,9 @@ class VqfTuning:
     rest_threshold_acc_mps2: float = 0.5
     """Accelerometer deviation below which the sensor may be at rest."""
 
+    def __post_init__(self) -> None:
+        _require_positive(self, "tau_acc_s", "tau_mag_s", "rest_threshold_gyr_radps", "rest_threshold_acc_mps2")
+
 
 @dataclass(frozen=True)
 class MadgwickTuning:
@@ -59,6 +72,9 @@ class MadgwickTuning:
 
     gain: float | None = None
     """Gradient-descent step β (rad/s). None: ahrs' defaults, 0.033 (6-axis) or 0.041 (9-axis)."""
+
+    def __post_init__(self) -> None:
+        _require_positive(self, "gain")
 
 
 @dataclass(frozen=True)
@@ -68,7 +84,11 @@ class MahonyTuning:
     k_p: float = 1.0
     """Proportional gain (1/s)."""
     k_i: float = 0.3
-    """Integral gain (1/s²) of the gyro-bias estimate."""
+    """Integral gain (1/s²) of the gyro-bias estimate. ahrs requires > 0. Its default 0.3 lets the
+    bias estimate wander during fast motion (docs/fusion.md); 0.01 is far more robust."""
+
+    def __post_init__(self) -> None:
+        _require_positive(self, "k_p", "k_i")
 
 
 @dataclass(frozen=True)
@@ -83,6 +103,12 @@ class EkfTuning:
     """Variance of the normalised magnetometer direction (unitless)."""
     mag_dip_deg: float | None = None
     """Dip (inclination) of the earth's field, + downwards. None: estimated from the first sample."""
+
+    def __post_init__(self) -> None:
+        _require_positive(self, "var_gyr_radps2", "var_acc", "var_mag")
+        dip = self.mag_dip_deg
+        if dip is not None and not (isinstance(dip, int | float) and -90.0 <= dip <= 90.0):
+            raise ValidationError(f"EkfTuning.mag_dip_deg must be in [-90, 90] degrees, got {dip!r}")
 
 
 FilterTuning = VqfTuning | MadgwickTuning | MahonyTuning | EkfTuning

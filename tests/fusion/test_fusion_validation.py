@@ -8,9 +8,11 @@ import pytest
 from imugait.errors import ImugaitError, ValidationError
 from imugait.fusion import (
     BatchOnlyError,
+    EkfTuning,
     FilterKind,
     FusionSettings,
     MadgwickTuning,
+    MahonyTuning,
     VqfTuning,
     make_filter,
 )
@@ -114,3 +116,18 @@ def test_make_filter_kind():
 def test_errors_are_the_projects():
     assert issubclass(BatchOnlyError, ImugaitError)
     assert issubclass(ValidationError, ImugaitError)
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: MahonyTuning(k_i=0.0), "MahonyTuning.k_i must be a positive number"),
+        (lambda: MadgwickTuning(gain=-0.1), "MadgwickTuning.gain must be a positive number"),
+        (lambda: VqfTuning(tau_acc_s=float("nan")), "VqfTuning.tau_acc_s"),
+        (lambda: EkfTuning(var_acc=0), "EkfTuning.var_acc"),
+        (lambda: EkfTuning(mag_dip_deg=120.0), r"mag_dip_deg must be in \[-90, 90\]"),
+    ],
+)
+def test_tuning_values(make, match):
+    with pytest.raises(ValidationError, match=match):
+        make()

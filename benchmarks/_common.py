@@ -1,0 +1,68 @@
+"""Helpers shared by the benchmarks: timing, Markdown tables, synthetic IMU data.
+
+Benchmarks are scripts run from the repository root (``.venv/bin/python benchmarks/<name>.py``);
+this module sits next to them and is imported as ``_common``.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+
+def best_time_s(fn: Callable[[], object], repeat: int = 3) -> float:
+    """Shortest wall time of ``repeat`` calls of ``fn``, s."""
+    best = float("inf")
+    for _ in range(max(1, repeat)):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]], align: str | None = None) -> str:
+    """A Markdown table; ``align`` is one character per column, ``l`` or ``r`` (default: first
+    column left, others right)."""
+    align = align or "l" + "r" * (len(header) - 1)
+    sep = ["---" if a == "l" else "---:" for a in align]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(sep) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    """One line describing where a benchmark ran."""
+    return f"{platform.machine()}, Python {platform.python_version()}, {platform.system()}"
+
+
+def synthetic_imu(duration_s: float, rate_hz: float = 200.0, seed: int = 0):
+    """Smooth random rotation with gait-like linear acceleration, as a body-worn sensor sees it.
+
+    Returns
+    -------
+    gyr_radps, acc_mps2, mag_uT : (N, 3) sensor frame, with white noise.
+    q_world_sensor : (N, 4) truth, ENU, scalar first.
+    """
+    rng = np.random.default_rng(seed)
+    n = int(round(duration_s * rate_hz))
+    t = np.arange(n) / rate_hz
+
+    def smooth(amplitude: float, f_max_hz: float) -> np.ndarray:
+        f = rng.uniform(0.05, f_max_hz, 4)
+        phase = rng.uniform(0, 2 * np.pi, 4)
+        return amplitude / 4 * np.sum(np.sin(2 * np.pi * f[:, None] * t + phase[:, None]), axis=0)
+
+    r = Rotation.from_euler("ZYX", np.column_stack([smooth(np.pi, 0.4), smooth(1.0, 1.0), smooth(1.0, 1.0)]))
+    gyr = np.zeros((n, 3))
+    gyr[1:] = (r[:-1].inv() * r[1:]).as_rotvec() * rate_hz
+    lin = np.column_stack([smooth(2.0, 3.0) for _ in range(3)])
+    acc = r.inv().apply(lin + [0.0, 0.0, 9.81])
+    mag = r.inv().apply(np.tile([0.0, 19.0, -41.0], (n, 1)))
+    gyr += rng.normal(0, 0.005, gyr.shape)
+    acc += rng.normal(0, 0.05, acc.shape)
+    mag += rng.normal(0, 0.3, mag.shape)
+    return gyr, acc, mag, r.as_quat(scalar_first=True)
