@@ -137,23 +137,13 @@ def simulate_sensor(
     r_seg = pose.r_world[key]
     r_sensor = r_seg * _wobble(walker, placement, t3, errors.wobble_deg, rng) * mounting.r_segment_sensor
     p_sensor = pose.origin_m[key] + r_seg.apply(mounting.position_segment_m)
-    r_before, r_now, r_after = r_sensor[:n], r_sensor[n : 2 * n], r_sensor[2 * n :]
-    gyr = (r_before.inv() * r_after).as_rotvec() / (2 * h)
     acc_world = (p_sensor[2 * n :] - 2 * p_sensor[n : 2 * n] + p_sensor[:n]) / h**2
-    acc = r_now.inv().apply(acc_world - GRAVITY_WORLD_MPS2)
     field_world = EARTH_FIELD_WORLD_UT + _disturbance_uT(p_sensor[n : 2 * n], errors.magnetic_disturbance_uT)
-    mag = r_now.inv().apply(field_world)
-
-    acc_gain, acc_bias = _gain(rng, errors.scale_error, errors.misalignment_rad), rng.normal(0, errors.acc_bias_mps2, 3)
-    gyr_gain, gyr_bias = _gain(rng, errors.scale_error, errors.misalignment_rad), rng.normal(0, errors.gyr_bias_radps, 3)
-    bias_walk = np.cumsum(rng.normal(0.0, errors.gyr_bias_walk_radps_per_sqrt_s * np.sqrt(period_s), (n, 3)), axis=0)
-    acc = acc @ acc_gain.T + acc_bias + rng.normal(0.0, errors.acc_noise_mps2, (n, 3))
-    gyr = gyr @ gyr_gain.T + gyr_bias + bias_walk + rng.normal(0.0, errors.gyr_noise_radps, (n, 3))
-    mag = mag + rng.normal(0.0, errors.mag_noise_uT, (n, 3))
-    if errors.quantise:
-        acc = _quantise(acc, errors.acc_range_mps2)
-        gyr = _quantise(gyr, errors.gyr_range_radps)
-        mag = _quantise(mag, errors.mag_range_uT)
+    acc, gyr, mag = ideal_signals(r_sensor, acc_world, field_world, h)
+    measured = apply_sensor_errors(acc, gyr, mag, errors, period_s, rng)
+    acc, gyr, mag = measured.acc_mps2, measured.gyr_radps, measured.mag_uT
+    acc_gain, acc_bias = measured.acc_gain, measured.acc_bias_mps2
+    gyr_gain, gyr_bias = measured.gyr_gain, measured.gyr_bias_radps
 
     keep = _kept_samples(n, errors.loss_probability, errors.loss_burst_mean, rng)
     gaps = _gaps(keep)
@@ -176,6 +166,70 @@ def simulate_sensor(
         clock_drift_ppm=drift_ppm, clock_offset_s=offset_s, n_lost=int(n - keep.sum()),
     )
     return stream, truth
+
+
+def ideal_signals(
+    r_world_sensor: Rotation, acc_world_mps2: np.ndarray, field_world_uT: np.ndarray, h_s: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Error-free accelerometer, gyroscope and magnetometer signals from a sensor's motion.
+
+    Parameters
+    ----------
+    r_world_sensor : Rotation of length 3N
+        Sensor orientation at ``t - h``, ``t`` and ``t + h`` (three blocks of N, in that order).
+    acc_world_mps2 : (N, 3) m/s², world frame: acceleration of the sensor at ``t``.
+    field_world_uT : (N, 3) or (3,) µT, world frame: magnetic field at the sensor.
+    h_s : half-step of the central differences, s.
+
+    Returns
+    -------
+    acc_mps2, gyr_radps, mag_uT : (N, 3) each, sensor frame (specific force, angular rate, field).
+    """
+    n = len(r_world_sensor) // 3
+    r_before, r_now, r_after = r_world_sensor[:n], r_world_sensor[n : 2 * n], r_world_sensor[2 * n :]
+    gyr = (r_before.inv() * r_after).as_rotvec() / (2 * h_s)
+    acc = r_now.inv().apply(acc_world_mps2 - GRAVITY_WORLD_MPS2)
+    mag = r_now.inv().apply(field_world_uT)
+    return acc, gyr, mag
+
+
+@dataclass(frozen=True, eq=False)
+class MeasuredSignals:
+    """Signals after :func:`apply_sensor_errors`, with the error parameters that were drawn."""
+
+    acc_mps2: np.ndarray
+    gyr_radps: np.ndarray
+    mag_uT: np.ndarray
+    acc_gain: np.ndarray
+    acc_bias_mps2: np.ndarray
+    gyr_gain: np.ndarray
+    gyr_bias_radps: np.ndarray
+    gyr_bias_walk_radps: np.ndarray
+    """(N, 3): random-walk part of the gyroscope bias; the bias at sample i is ``gyr_bias_radps + walk[i]``."""
+
+
+def apply_sensor_errors(
+    acc_mps2: np.ndarray, gyr_radps: np.ndarray, mag_uT: np.ndarray, errors: SensorErrors,
+    period_s: float, rng: np.random.Generator,
+) -> MeasuredSignals:
+    """The sensor's error model: ``measured = gain @ true + bias (+ bias walk) + noise``, quantised.
+
+    Inputs are ``(N, 3)`` ideal signals in the sensor frame (m/s², rad/s, µT); scale,
+    misalignment and bias are drawn from ``rng`` with the SDs of ``errors``. The magnetometer gets
+    noise and quantisation only.
+    """
+    n = acc_mps2.shape[0]
+    acc_gain, acc_bias = _gain(rng, errors.scale_error, errors.misalignment_rad), rng.normal(0, errors.acc_bias_mps2, 3)
+    gyr_gain, gyr_bias = _gain(rng, errors.scale_error, errors.misalignment_rad), rng.normal(0, errors.gyr_bias_radps, 3)
+    bias_walk = np.cumsum(rng.normal(0.0, errors.gyr_bias_walk_radps_per_sqrt_s * np.sqrt(period_s), (n, 3)), axis=0)
+    acc = acc_mps2 @ acc_gain.T + acc_bias + rng.normal(0.0, errors.acc_noise_mps2, (n, 3))
+    gyr = gyr_radps @ gyr_gain.T + gyr_bias + bias_walk + rng.normal(0.0, errors.gyr_noise_radps, (n, 3))
+    mag = mag_uT + rng.normal(0.0, errors.mag_noise_uT, (n, 3))
+    if errors.quantise:
+        acc = _quantise(acc, errors.acc_range_mps2)
+        gyr = _quantise(gyr, errors.gyr_range_radps)
+        mag = _quantise(mag, errors.mag_range_uT)
+    return MeasuredSignals(acc, gyr, mag, acc_gain, acc_bias, gyr_gain, gyr_bias, bias_walk)
 
 
 def _gain(rng: np.random.Generator, scale_sd: float, misalignment_sd: float) -> np.ndarray:

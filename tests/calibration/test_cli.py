@@ -1,0 +1,71 @@
+import argparse
+import json
+
+import pytest
+
+from imugait.calibration import read_calibration
+from imugait.cli import calibrate
+from imugait.errors import ImugaitError
+from imugait.io.native import write_session
+from imugait.model import Session
+
+
+def _run(*argv: str) -> int:
+    # Only this sub-command's parser: the shared CLI lists modules others are still writing.
+    parser = argparse.ArgumentParser(prog="imugait")
+    calibrate.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["calibrate", *argv])
+    return args.func(args)
+
+
+def test_registered_in_the_cli():
+    from imugait.cli import COMMAND_MODULES
+
+    assert "imugait.cli.calibrate" in COMMAND_MODULES
+
+
+def test_emulate_end_to_end(tmp_path, capsys):
+    out = tmp_path / "calibration"
+    assert _run("imu", "--device", "DOT 01:A", "--emulate", "--out", str(out), "--seed", "3") == 0
+    text = capsys.readouterr().out
+    for expected in ("Lay the sensor flat", "Z down", "Rotate in all directions", "accepted", "wrote"):
+        assert expected in text
+    files = list(out.glob("*.json"))
+    assert len(files) == 1 and files[0].name.startswith("DOT_01_A-")
+    cal = read_calibration(files[0])
+    assert cal.device_id == "DOT 01:A" and cal.n_positions == 6 and cal.mag_calibrated
+    assert json.loads(files[0].read_text())["format"] == "imugait.imu_calibration"
+
+
+def test_through_the_imugait_entry_point(tmp_path, capsys):
+    from imugait.cli import main
+
+    out = tmp_path / "cal"
+    assert main(["calibrate", "imu", "--device", "D2", "--emulate", "--no-mag", "--out", str(out)]) == 0
+    assert not read_calibration(out / "D2.json").mag_calibrated
+    assert main(["calibrate", "imu", "--device", "D2"]) == 1
+    assert "live sensors are not wired" in capsys.readouterr().err
+
+
+def test_from_recorded_session(tmp_path, six, capsys):
+    stream, truth = six
+    path = tmp_path / "procedure.parquet"
+    write_session(Session([stream]), path)
+    assert _run("imu", "--from", str(path), "--placement", "left_thigh", "--out", str(tmp_path / "cal")) == 0
+    cal = read_calibration(tmp_path / "cal" / f"{stream.device.device_id}.json")
+    assert abs(cal.acc_bias_mps2 - truth.sensor.acc_bias_mps2).max() < 0.01
+    assert abs(cal.mag_hard_iron_uT - truth.mag_hard_iron_uT).max() < 0.5
+
+
+def test_errors_are_actionable(tmp_path, six):
+    with pytest.raises(ImugaitError, match="live sensors are not wired"):
+        _run("imu", "--device", "X")
+    with pytest.raises(ImugaitError, match="--emulate needs --device"):
+        _run("imu", "--emulate")
+    stream, _ = six
+    path = tmp_path / "s.parquet"
+    write_session(Session([stream]), path)
+    with pytest.raises(ImugaitError, match="has no right_shank stream"):
+        _run("imu", "--from", str(path), "--placement", "right_shank")
+    with pytest.raises(ImugaitError, match="unknown placement"):
+        _run("imu", "--from", str(path), "--placement", "elbow")
