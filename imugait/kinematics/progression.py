@@ -2,10 +2,12 @@
 
 Without a pelvis sensor, hip rotation is the femur's rotation relative to the line of progression
 (docs/conventions.md). The walking direction must not come from the femur's own pointing (an
-internally rotated femur would then look straight), so it comes from the axis the thigh swings
-about: in straight walking the thigh's angular rate in the horizontal plane is dominated by hip
-flexion-extension, whose axis is fixed in the pelvis and perpendicular to the walking direction.
-Its principal axis over a bout is the bout's medio-lateral direction.
+internally rotated femur would then look straight), so it comes from how the thigh swings: in
+straight walking the knee travels forwards and backwards about the hip, so the principal
+horizontal direction of the thigh's long axis over a bout is the walking direction (the sign
+from the femur's flexion axis, which points to the right). Second moments of the swing *rate*
+would do too, but they are more biased by the pelvis rotating with each step (measured on the
+simulator: about 4° against about 2.4°; docs/accuracy.md).
 
 Turns are found from the thigh's heading smoothed over about a stride (which removes the
 stride-periodic hip rotation): where it turns faster than a threshold.
@@ -59,7 +61,6 @@ def _smoothed_heading(x_world: np.ndarray, n: int) -> np.ndarray:
 def find_progression(
     t_s: np.ndarray,
     q_world_thigh: np.ndarray,
-    gyr_world_thigh_radps: np.ndarray,
     walking: np.ndarray,
     config: ProgressionConfig | None = None,
 ) -> Progression:
@@ -68,7 +69,6 @@ def find_progression(
     Parameters
     ----------
     t_s : (M,) s. q_world_thigh : (M, 4) anatomical thigh frame in the thigh sensor's world.
-    gyr_world_thigh_radps : (M, 3) the thigh's angular rate in that world frame.
     walking : (M,) bool, the leg is in motion.
     """
     config = config or ProgressionConfig()
@@ -81,25 +81,28 @@ def find_progression(
     edges = np.diff(np.r_[0, straight.astype(np.int8), 0])
     bouts = []
     axis_world = r.apply([0.0, 0.0, 1.0])
+    long_axis_world = r.apply([0.0, 1.0, 0.0])
     for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
         if (stop - start) * dt < config.min_bout_s:
             continue
-        bouts.append(Bout(int(start), int(stop), _bout_heading(gyr_world_thigh_radps[start:stop], axis_world[start:stop])))
+        bouts.append(Bout(int(start), int(stop), _bout_heading(long_axis_world[start:stop], axis_world[start:stop])))
     in_bout = np.zeros(t_s.shape, dtype=bool)
     for b in bouts:
         in_bout[b.start : b.stop] = True
     return Progression(tuple(bouts), turning, _nearest_bout_heading(t_s.size, bouts), in_bout)
 
 
-def _bout_heading(gyr_world: np.ndarray, flexion_axis_world: np.ndarray) -> float:
-    """Walking direction of a bout: perpendicular to the principal horizontal swing axis."""
-    horizontal = gyr_world[:, :2] - gyr_world[:, :2].mean(axis=0)
+def _bout_heading(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray) -> float:
+    """Walking direction of a bout: the principal horizontal direction of the long-axis swing."""
+    horizontal = long_axis_world[:, :2] - long_axis_world[:, :2].mean(axis=0)
     _, vecs = np.linalg.eigh(horizontal.T @ horizontal)
-    ml = vecs[:, -1]
-    if np.dot(ml, flexion_axis_world[:, :2].mean(axis=0)) < 0:
-        ml = -ml  # the medio-lateral axis points to the right, like the femur's flexion axis
-    # Forward = up × right.
-    return float(np.arctan2(ml[0], -ml[1]))
+    ap = vecs[:, -1]
+    right = flexion_axis_world[:, :2].mean(axis=0)
+    # Forward is a quarter turn anticlockwise (seen from above) from the right.
+    forward = np.array([-right[1], right[0]])
+    if np.dot(ap, forward) < 0:
+        ap = -ap
+    return float(np.arctan2(ap[1], ap[0]))
 
 
 def _nearest_bout_heading(n: int, bouts: list[Bout]) -> np.ndarray:

@@ -58,8 +58,10 @@ class WalkerParams:
     heel_strike_knee_deg: float = 1.5
     """Size of the quick knee flexion at heel strike that the smoothed normative curves lack (the
     impact is what makes the shank's angular rate dip sharply at initial contact; Aminian et al.
-    2002, J Biomech 35:689). A modelling parameter, not a clinical norm."""
-    heel_strike_time_s: float = 0.012
+    2002, J Biomech 35:689): a raised-cosine pulse, peak shank acceleration about 11 g. A modelling
+    parameter, not a clinical norm."""
+    heel_strike_time_s: float = 0.04
+    """Duration of the heel-strike pulse."""
 
     def __post_init__(self) -> None:
         checks = [
@@ -169,8 +171,12 @@ class Walker:
             )
             walking[:, 0] *= sp.sagittal_scale
             since_contact_s = np.mod(phase, 1.0) * p.stride_time_s
-            tau = since_contact_s / p.heel_strike_time_s
-            walking[:, 0] += np.deg2rad(p.heel_strike_knee_deg) * tau * np.exp(1.0 - tau)
+            pulse = np.where(
+                since_contact_s < p.heel_strike_time_s,
+                0.5 * (1.0 - np.cos(2.0 * np.pi * since_contact_s / p.heel_strike_time_s)),
+                0.0,
+            )
+            walking[:, 0] += np.deg2rad(p.heel_strike_knee_deg) * pulse
             stance = np.mod(phase, 1.0) / c.toe_off_fraction
             bump = np.where(stance < 1.0, np.sin(np.pi * np.clip(stance, 0.0, 1.0)) ** 2, 0.0)
             walking[:, 1] -= np.deg2rad(sp.knee_dynamic_valgus_deg) * bump

@@ -1,0 +1,175 @@
+"""The offline analysis: session → fused orientations → calibration → angles → events → metrics.
+
+This module only sequences the stages; each algorithm lives in its own stage package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from imugait.analysis.result import AnalysisResult, LegReport
+from imugait.calibration.periods import PeriodConfig, motion_mask, standing_mask
+from imugait.calibration.segment import LegRecording, SegmentCalibrationConfig, calibrate_leg
+from imugait.conventions import Placement, Segment, Side
+from imugait.errors import CalibrationError, ValidationError
+from imugait.fusion.settings import FilterKind
+from imugait.gait.cycles import N_NORMALISED, Stride, StrideConfig, segment_strides, time_normalise
+from imugait.gait.events import EventConfig, detect_leg_events
+from imugait.gait.metrics import (
+    ANGLE_COLUMNS,
+    aggregate,
+    asymmetry,
+    double_support_pct,
+    stride_metrics,
+)
+from imugait.kinematics.angles import leg_angles, segment_orientations
+from imugait.kinematics.prepare import FusedSession, fuse_session
+from imugait.kinematics.progression import ProgressionConfig, find_progression
+from imugait.model import Session
+
+CLIP_FRACTION = 0.98
+"""A sample within this fraction of a sensor's full-scale range counts as clipped."""
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    filter_kind: FilterKind = FilterKind.VQF_OFFLINE
+    rate_hz: float | None = None
+    """Common grid rate; default the highest sensor rate."""
+    periods: PeriodConfig = field(default_factory=PeriodConfig)
+    calibration: SegmentCalibrationConfig = field(default_factory=SegmentCalibrationConfig)
+    progression: ProgressionConfig = field(default_factory=ProgressionConfig)
+    events: EventConfig = field(default_factory=EventConfig)
+    strides: StrideConfig = field(default_factory=StrideConfig)
+
+
+def analyze_session(
+    session: Session, config: AnalysisConfig | None = None, progress: Callable[[str], None] | None = None
+) -> AnalysisResult:
+    """Analyse a walking session with thigh and shank sensors on one or both legs.
+
+    Raises
+    ------
+    ValidationError
+        No leg has both a thigh and a shank sensor.
+    CalibrationError
+        No leg could be calibrated (each leg's reason is in the message).
+    """
+    config = config or AnalysisConfig()
+    report = progress or (lambda _stage: None)
+    sides = [s for s in Side if {Placement.of(Segment.THIGH, s), Placement.of(Segment.SHANK, s)} <= set(session)]
+    if not sides:
+        have = ", ".join(p.value for p in session)
+        raise ValidationError(f"walking analysis needs a thigh and a shank sensor on at least one leg; the session has: {have}")
+    report("fusing sensor orientations")
+    fused = fuse_session(session, config.filter_kind, config.rate_hz)
+    t = fused.t_s
+    legs: dict[Side, LegReport] = {}
+    failures = []
+    for side in sides:
+        report(f"calibrating the {side.value} leg")
+        try:
+            legs[side] = _analyse_leg(session, fused, side, config)
+        except CalibrationError as exc:
+            failures.append(str(exc))
+    if not legs:
+        raise CalibrationError("; ".join(failures))
+    report("gait cycles and metrics")
+    strides = {side: leg.strides for side, leg in legs.items()}
+    cycles = _cycles_table(t, legs, strides)
+    metric_columns = [c for c in cycles.columns if c.endswith(("_s", "_pct", "_deg", "_per_min")) and c != "t_initial_contact_s"
+                      and not c.startswith("t_")]
+    aggregates = aggregate(cycles, metric_columns)
+    return AnalysisResult(
+        session_meta=session.meta,
+        t_s=t,
+        legs=legs,
+        cycles=cycles,
+        aggregates=aggregates,
+        asymmetry=asymmetry(aggregates),
+        filter_kind=config.filter_kind,
+        warnings=tuple(failures),
+    )
+
+
+def _analyse_leg(session: Session, fused: FusedSession, side: Side, config: AnalysisConfig) -> LegReport:
+    t = fused.t_s
+    p_thigh, p_shank = Placement.of(Segment.THIGH, side), Placement.of(Segment.SHANK, side)
+    a, b = fused.sensors[p_thigh], fused.sensors[p_shank]
+    rec = LegRecording(t, a.q_world_sensor, b.q_world_sensor, a.gyr_radps, b.gyr_radps, a.acc_mps2, b.acc_mps2)
+    standing = standing_mask(t, [(a.acc_mps2, a.gyr_radps), (b.acc_mps2, b.gyr_radps)], session.meta.steps, config.periods)
+    moving = motion_mask(t, b.gyr_radps, config.periods)
+    alignment = calibrate_leg(p_thigh, p_shank, rec, standing, moving, config.calibration)
+    r_thigh, r_shank = segment_orientations(
+        a.q_world_sensor, b.q_world_sensor, alignment.thigh.q_sensor_segment, alignment.shank.q_sensor_segment,
+        alignment.heading.heading_offset_rad,
+    )
+    progression = find_progression(t, r_thigh.as_quat(scalar_first=True), moving, config.progression)
+    angles = leg_angles(side, r_thigh, r_shank, progression.heading_rad)
+    angles_deg = {
+        "knee_flexion_deg": np.rad2deg(angles.knee_rad[:, 0]),
+        "knee_adduction_deg": np.rad2deg(angles.knee_rad[:, 1]),
+        "knee_rotation_deg": np.rad2deg(angles.knee_rad[:, 2]),
+        "hip_rotation_deg": np.where(progression.in_bout, np.rad2deg(angles.hip_rotation_progression_rad), np.nan),
+    }
+    events = detect_leg_events(t, b.gyr_radps @ alignment.hinge_axis_shank, moving, config.events)
+    bout_id = np.full(t.size, -1)
+    for i, bout in enumerate(progression.bouts):
+        bout_id[bout.start : bout.stop] = i
+    lost = a.lost | b.lost
+    clipped = _clipped(session, p_thigh, fused) | _clipped(session, p_shank, fused)
+    strides = segment_strides(t, events, bout_id, lost, clipped, config.strides)
+    return LegReport(
+        side=side, alignment=alignment, angles_deg=angles_deg, events=events, strides=strides,
+        standing=standing, moving=moving, turning=progression.turning, in_bout=progression.in_bout,
+        n_bouts=len(progression.bouts), lost=lost, clipped=clipped,
+    )
+
+
+def _clipped(session: Session, placement: Placement, fused: FusedSession) -> np.ndarray:
+    """(M,) bool: the sensor's reading is at its full-scale range (known from the device)."""
+    device = session[placement].device
+    s = fused.sensors[placement]
+    out = np.zeros(fused.t_s.shape, dtype=bool)
+    if device.gyr_range_radps:
+        out |= np.abs(s.gyr_radps).max(axis=1) >= CLIP_FRACTION * device.gyr_range_radps
+    if device.acc_range_mps2:
+        out |= np.abs(s.acc_mps2).max(axis=1) >= CLIP_FRACTION * device.acc_range_mps2
+    return out
+
+
+def _cycles_table(t: np.ndarray, legs: dict[Side, LegReport], strides: dict[Side, list[Stride]]) -> pd.DataFrame:
+    rows = []
+    for side, leg in legs.items():
+        other = strides.get(side.other, [])
+        for k, stride in enumerate(leg.strides):
+            row = {
+                "side": side.value,
+                "stride": k,
+                "t_initial_contact_s": stride.t_initial_contact_s,
+                "t_toe_off_s": stride.t_toe_off_s,
+                "t_next_initial_contact_s": stride.t_next_initial_contact_s,
+                "used": stride.used,
+                "exclusion": stride.exclusion.value,
+            }
+            row.update(stride_metrics(t, leg.angles_deg, stride))
+            row["double_support_pct"] = double_support_pct(stride, other) if other else np.nan
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def normalised_cycles(t: np.ndarray, leg: LegReport) -> dict[str, np.ndarray]:
+    """Time-normalised curves of the used strides: name → (n_strides, 101), degrees."""
+    used = [s for s in leg.strides if s.used]
+    out = {}
+    for name in ANGLE_COLUMNS:
+        series = leg.angles_deg[name]
+        out[name] = (
+            np.array([time_normalise(t, series, s.t_initial_contact_s, s.t_next_initial_contact_s) for s in used])
+            if used else np.empty((0, N_NORMALISED))
+        )
+    return out

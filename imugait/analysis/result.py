@@ -1,0 +1,164 @@
+"""The result of a walking analysis, and its JSON (schema ``imugait.analysis``, versioned) and
+per-sample angle CSV. ``docs/analysis.md`` documents both."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from imugait import __version__
+from imugait.calibration.segment import LegAlignment
+from imugait.conventions import HipRotationReference, Side
+from imugait.fusion.settings import FilterKind
+from imugait.gait.cycles import Stride
+from imugait.gait.events import LegEvents
+from imugait.model import SessionMeta
+
+SCHEMA = "imugait.analysis"
+SCHEMA_VERSION = 1
+
+CALIBRATION_GOOD_RELATIVE_RESIDUAL = 0.15
+"""Hinge-fit residual over motion below which a leg's calibration is rated good …"""
+CALIBRATION_FAIR_RELATIVE_RESIDUAL = 0.25
+"""… and below which fair (above: poor). Engineering limits from the simulator, not clinical."""
+
+
+@dataclass(frozen=True, eq=False)
+class LegReport:
+    """Everything computed for one leg (arrays on the result's grid ``t_s``)."""
+
+    side: Side
+    alignment: LegAlignment
+    angles_deg: dict[str, np.ndarray]
+    events: LegEvents
+    strides: list[Stride]
+    standing: np.ndarray
+    moving: np.ndarray
+    turning: np.ndarray
+    in_bout: np.ndarray
+    n_bouts: int
+    lost: np.ndarray
+    clipped: np.ndarray
+
+    @property
+    def calibration_quality(self) -> str:
+        r = self.alignment.quality.relative_residual
+        if r < CALIBRATION_GOOD_RELATIVE_RESIDUAL:
+            return "good"
+        return "fair" if r < CALIBRATION_FAIR_RELATIVE_RESIDUAL else "poor"
+
+
+@dataclass(frozen=True, eq=False)
+class AnalysisResult:
+    session_meta: SessionMeta
+    t_s: np.ndarray
+    legs: dict[Side, LegReport]
+    cycles: pd.DataFrame
+    """One row per stride and side: times, ``used``/``exclusion`` and the metrics."""
+    aggregates: pd.DataFrame
+    """``side, metric, mean, sd, n`` over used strides."""
+    asymmetry: pd.DataFrame
+    filter_kind: FilterKind
+    warnings: tuple[str, ...] = ()
+
+    hip_rotation_reference: HipRotationReference = HipRotationReference.PROGRESSION
+
+    def metric(self, side: Side, name: str) -> float:
+        row = self.aggregates[(self.aggregates["side"] == side.value) & (self.aggregates["metric"] == name)]
+        return float(row["mean"].iloc[0]) if len(row) else math.nan
+
+    def angles_frame(self) -> pd.DataFrame:
+        """Per-sample angles: ``t_s``, ``<side>_<angle>_deg`` and event marks ``<side>_initial_contact``
+        / ``<side>_toe_off`` (1 at the sample nearest the event, else 0)."""
+        cols: dict[str, np.ndarray] = {"t_s": self.t_s}
+        for side, leg in self.legs.items():
+            for name, values in leg.angles_deg.items():
+                cols[f"{side.value}_{name}"] = values
+            for event, times in (("initial_contact", leg.events.initial_contact_s), ("toe_off", leg.events.toe_off_s)):
+                mark = np.zeros(self.t_s.size, dtype=np.int8)
+                idx = np.searchsorted(self.t_s, times[np.isfinite(times)])
+                mark[np.clip(idx, 0, self.t_s.size - 1)] = 1
+                cols[f"{side.value}_{event}"] = mark
+        return pd.DataFrame(cols)
+
+    def write_angles_csv(self, path: str | Path) -> Path:
+        path = Path(path)
+        self.angles_frame().to_csv(path, index=False, float_format="%.4f")
+        return path
+
+    def to_dict(self, normalised: dict[Side, dict[str, np.ndarray]] | None = None) -> dict[str, Any]:
+        """The JSON document (see docs/analysis.md for the schema)."""
+        meta = self.session_meta
+        doc: dict[str, Any] = {
+            "schema": SCHEMA,
+            "schema_version": SCHEMA_VERSION,
+            "software_version": __version__,
+            "session": {"subject_id": meta.subject_id, "recorded_at": meta.recorded_at, "source": meta.source},
+            "fusion_filter": self.filter_kind.value,
+            "hip_rotation_reference": self.hip_rotation_reference.value,
+            "hip_rotation_note": (
+                "femur rotation relative to the line of progression of each straight walking bout "
+                "(no pelvis sensor); averages to hip rotation over a gait cycle"
+            ),
+            "legs": {},
+            "cycles": _records(self.cycles),
+            "aggregates": _records(self.aggregates),
+            "asymmetry": _records(self.asymmetry),
+            "warnings": list(self.warnings),
+        }
+        for side, leg in self.legs.items():
+            q = leg.alignment.quality
+            doc["legs"][side.value] = {
+                "calibration": {
+                    "quality": leg.calibration_quality,
+                    "axis_fit_residual_radps": q.axis_fit_residual_radps,
+                    "motion_rms_radps": q.motion_rms_radps,
+                    "axis_tilt_deg": q.axis_tilt_deg,
+                    "q_sensor_segment_thigh": leg.alignment.thigh.q_sensor_segment.tolist(),
+                    "q_sensor_segment_shank": leg.alignment.shank.q_sensor_segment.tolist(),
+                },
+                "n_strides": len(leg.strides),
+                "n_strides_used": sum(s.used for s in leg.strides),
+                "n_bouts": leg.n_bouts,
+                "lost_fraction": float(leg.lost.mean()),
+                "clipped_fraction": float(leg.clipped.mean()),
+            }
+            if normalised and side in normalised:
+                doc["legs"][side.value]["normalised_cycles"] = {
+                    name: {
+                        "mean": _clean(np.nanmean(curves, axis=0)) if len(curves) else [],
+                        "sd": _clean(np.nanstd(curves, axis=0, ddof=1)) if len(curves) > 1 else [],
+                        "n": int(len(curves)),
+                    }
+                    for name, curves in normalised[side].items()
+                }
+        return doc
+
+    def write_json(self, path: str | Path, normalised: dict[Side, dict[str, np.ndarray]] | None = None) -> Path:
+        path = Path(path)
+        path.write_text(json.dumps(self.to_dict(normalised), indent=2, allow_nan=False))
+        return path
+
+
+def _clean(values) -> list:
+    return [None if not np.isfinite(v) else round(float(v), 6) for v in values]
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for row in df.to_dict(orient="records"):
+        clean = {}
+        for k, v in row.items():
+            if isinstance(v, np.generic):
+                v = v.item()
+            if isinstance(v, float) and not math.isfinite(v):
+                v = None
+            clean[k] = v
+        out.append(clean)
+    return out

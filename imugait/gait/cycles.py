@@ -1,0 +1,133 @@
+"""Strides from events: segmentation, exclusion with a reason, and time normalisation.
+
+A stride runs from one initial contact to the next of the same leg; its toe-off is the one before
+the mid-swing between them. A stride is used only when it lies inside a straight walking bout and
+is not the first or last of the bout, has a plausible duration, and its data are good (few lost
+samples, no clipping). Excluded strides keep their reason: they are reported, never averaged in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from imugait.gait.events import LegEvents
+
+N_NORMALISED = 101
+"""Points of a time-normalised cycle (0, 1, …, 100 % of the stride)."""
+
+
+class Exclusion(Enum):
+    """Why a stride is not used (``NONE``: it is used)."""
+
+    NONE = ""
+    NOT_IN_BOUT = "not inside a straight walking bout (turn, standing or start/stop)"
+    BOUT_EDGE = "first or last stride of a bout"
+    MISSING_EVENT = "toe-off not found"
+    IRREGULAR = "stride time far from the bout's median"
+    LOST_SAMPLES = "too many lost samples"
+    CLIPPED = "sensor range exceeded (clipped data)"
+
+
+@dataclass(frozen=True)
+class StrideConfig:
+    min_stride_s: float = 0.6
+    max_stride_s: float = 2.5
+    max_relative_deviation: float = 0.3
+    """Strides whose duration differs from the bout median by more than this fraction."""
+    max_lost_fraction: float = 0.02
+
+
+@dataclass(frozen=True)
+class Stride:
+    t_initial_contact_s: float
+    t_toe_off_s: float
+    t_next_initial_contact_s: float
+    exclusion: Exclusion
+
+    @property
+    def used(self) -> bool:
+        return self.exclusion is Exclusion.NONE
+
+    @property
+    def stride_time_s(self) -> float:
+        return self.t_next_initial_contact_s - self.t_initial_contact_s
+
+
+def segment_strides(
+    t_s: np.ndarray,
+    events: LegEvents,
+    bout_id: np.ndarray,
+    lost: np.ndarray,
+    clipped: np.ndarray,
+    config: StrideConfig | None = None,
+) -> list[Stride]:
+    """Strides of one leg.
+
+    Parameters
+    ----------
+    t_s : (M,) grid, s. events : the leg's events.
+    bout_id : (M,) int, index of the straight bout a sample belongs to, -1 outside bouts.
+    lost, clipped : (M,) bool per sample (any of the leg's sensors).
+    """
+    config = config or StrideConfig()
+    ic = events.initial_contact_s
+    to = events.toe_off_s
+    strides = []
+    for k in range(len(ic) - 1):
+        t0, t1 = ic[k], ic[k + 1]
+        if not (np.isfinite(t0) and np.isfinite(t1)):
+            continue
+        duration = t1 - t0
+        if not (config.min_stride_s <= duration <= config.max_stride_s):
+            continue  # not a stride at all: the leg stopped or an event was missed
+        inside = (t_s >= t0) & (t_s < t1)
+        ids = bout_id[inside]
+        if ids.size == 0 or ids.min() < 0 or ids.min() != ids.max():
+            reason = Exclusion.NOT_IN_BOUT
+        elif not np.isfinite(to[k + 1]):
+            reason = Exclusion.MISSING_EVENT
+        elif lost[inside].mean() > config.max_lost_fraction:
+            reason = Exclusion.LOST_SAMPLES
+        elif clipped[inside].any():
+            reason = Exclusion.CLIPPED
+        else:
+            reason = Exclusion.NONE
+        strides.append(Stride(float(t0), float(to[k + 1]), float(t1), reason))
+    _mark_bout_edges_and_irregular(strides, t_s, bout_id, config)
+    return strides
+
+
+def _mark_bout_edges_and_irregular(strides: list[Stride], t_s: np.ndarray, bout_id: np.ndarray, config: StrideConfig) -> None:
+    by_bout: dict[int, list[int]] = {}
+    for i, s in enumerate(strides):
+        if s.exclusion is Exclusion.NOT_IN_BOUT:
+            continue
+        b = int(bout_id[np.searchsorted(t_s, s.t_initial_contact_s)])
+        by_bout.setdefault(b, []).append(i)
+    for members in by_bout.values():
+        median = np.median([strides[i].stride_time_s for i in members])
+        for rank, i in enumerate(members):
+            s = strides[i]
+            if not s.used:
+                continue
+            if rank == 0 or rank == len(members) - 1:
+                strides[i] = _excluded(s, Exclusion.BOUT_EDGE)
+            elif abs(s.stride_time_s - median) > config.max_relative_deviation * median:
+                strides[i] = _excluded(s, Exclusion.IRREGULAR)
+
+
+def _excluded(s: Stride, reason: Exclusion) -> Stride:
+    return Stride(s.t_initial_contact_s, s.t_toe_off_s, s.t_next_initial_contact_s, reason)
+
+
+def time_normalise(t_s: np.ndarray, values: np.ndarray, t_start_s: float, t_end_s: float) -> np.ndarray:
+    """Values (M,) or (M, K) resampled to :data:`N_NORMALISED` points from ``t_start_s`` to
+    ``t_end_s`` (0–100 % of the cycle), linear interpolation."""
+    grid = np.linspace(t_start_s, t_end_s, N_NORMALISED)
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1:
+        return np.interp(grid, t_s, values)
+    return np.column_stack([np.interp(grid, t_s, values[:, k]) for k in range(values.shape[1])])

@@ -1,0 +1,96 @@
+"""Per-stride metrics, per-leg aggregates and left/right asymmetry.
+
+Angles in degrees with the sign table of docs/conventions.md; times in seconds; percentages of
+the stride. Metric names carry their unit. ``knee_valgus_stance_peak_deg`` is the size of the
+largest valgus in stance (= minus the smallest knee adduction), positive when the knee caves in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from imugait.gait.cycles import Stride
+
+LOADING_RESPONSE_END_PCT = 25.0
+"""Loading-response peak of knee flexion is searched in the first quarter of the stride."""
+
+ANGLE_COLUMNS = ("knee_flexion_deg", "knee_adduction_deg", "knee_rotation_deg", "hip_rotation_deg")
+
+
+def stride_metrics(t_s: np.ndarray, angles_deg: dict[str, np.ndarray], stride: Stride) -> dict[str, float]:
+    """Metrics of one stride from the leg's angle series (each (M,), degrees, on ``t_s``)."""
+    t0, t_to, t1 = stride.t_initial_contact_s, stride.t_toe_off_s, stride.t_next_initial_contact_s
+    inside = (t_s >= t0) & (t_s < t1)
+    stance = inside & (t_s < t_to)
+    swing = inside & (t_s >= t_to)
+    pct = 100.0 * (t_s - t0) / (t1 - t0)
+    flex = angles_deg["knee_flexion_deg"]
+    add = angles_deg["knee_adduction_deg"]
+    rot = angles_deg["knee_rotation_deg"]
+    hip = angles_deg["hip_rotation_deg"]
+    loading = inside & (pct <= LOADING_RESPONSE_END_PCT)
+    stance_pct = 100.0 * (t_to - t0) / (t1 - t0)
+
+    def stat(fn, x: np.ndarray, mask: np.ndarray) -> float:
+        values = x[mask]
+        values = values[np.isfinite(values)]
+        return float(fn(values)) if values.size else np.nan
+
+    return {
+        "stride_time_s": t1 - t0,
+        "cadence_steps_per_min": 120.0 / (t1 - t0),
+        "stance_pct": stance_pct,
+        "swing_pct": 100.0 - stance_pct,
+        "hip_rotation_mean_deg": stat(np.mean, hip, inside),
+        "hip_rotation_stance_mean_deg": stat(np.mean, hip, stance),
+        "hip_rotation_swing_mean_deg": stat(np.mean, hip, swing),
+        "hip_rotation_stance_peak_deg": stat(np.max, hip, stance),
+        "hip_rotation_swing_peak_deg": stat(np.max, hip, swing),
+        "knee_flexion_initial_contact_deg": float(np.interp(t0, t_s, flex)),
+        "knee_flexion_loading_peak_deg": stat(np.max, flex, loading),
+        "knee_flexion_swing_peak_deg": stat(np.max, flex, swing),
+        "knee_flexion_range_deg": stat(np.ptp, flex, inside),
+        "knee_adduction_stance_mean_deg": stat(np.mean, add, stance),
+        "knee_valgus_stance_peak_deg": -stat(np.min, add, stance),
+        "knee_rotation_stance_mean_deg": stat(np.mean, rot, stance),
+    }
+
+
+def double_support_pct(stride: Stride, other_strides: list[Stride]) -> float:
+    """Double support (both feet down) as % of ``stride``, from the other leg's events: from this
+    leg's contact to the other's toe-off, and from the other's contact to this toe-off."""
+    t0, t_to, t1 = stride.t_initial_contact_s, stride.t_toe_off_s, stride.t_next_initial_contact_s
+    other_to = [s.t_toe_off_s for s in other_strides]
+    other_ic = [s.t_initial_contact_s for s in other_strides] + [s.t_next_initial_contact_s for s in other_strides]
+    initial = [x - t0 for x in other_to if t0 < x < t_to]
+    terminal = [t_to - x for x in other_ic if t0 < x < t_to]
+    if not initial or not terminal:
+        return np.nan
+    return 100.0 * (min(initial) + min(terminal)) / (t1 - t0)
+
+
+def aggregate(cycles: pd.DataFrame, metric_columns: list[str]) -> pd.DataFrame:
+    """Mean, SD and count of each metric per side, over used strides only."""
+    used = cycles[cycles["used"]]
+    rows = []
+    for side, group in used.groupby("side"):
+        for col in metric_columns:
+            values = group[col].dropna()
+            rows.append(
+                {"side": side, "metric": col, "mean": float(values.mean()) if len(values) else np.nan,
+                 "sd": float(values.std(ddof=1)) if len(values) > 1 else np.nan, "n": int(len(values))}
+            )
+    return pd.DataFrame(rows, columns=["side", "metric", "mean", "sd", "n"])
+
+
+def asymmetry(aggregates: pd.DataFrame) -> pd.DataFrame:
+    """Right minus left for every metric, and for positive quantities the symmetry index
+    ``100 (R − L) / ((R + L) / 2)`` (a 10 % cut-off is a convention, not a norm)."""
+    wide = aggregates.pivot(index="metric", columns="side", values="mean")
+    if not {"left", "right"} <= set(wide.columns):
+        return pd.DataFrame(columns=["metric", "right_minus_left", "symmetry_index_pct"])
+    diff = wide["right"] - wide["left"]
+    positive = (wide["left"] > 0) & (wide["right"] > 0) & ~wide.index.str.endswith("_deg")
+    si = np.where(positive, 100.0 * diff / (0.5 * (wide["left"] + wide["right"])), np.nan)
+    return pd.DataFrame({"metric": wide.index, "right_minus_left": diff.to_numpy(), "symmetry_index_pct": si})
