@@ -18,7 +18,8 @@ from imugait.simulate import (
 @pytest.fixture(scope="module")
 def ideal():
     config = SimulationConfig(
-        errors=SensorErrors.ideal(), timeline=walking_test(n_bouts=2, bout_s=8.0, stand_s=3.0), seed=3
+        errors=SensorErrors.ideal(), timeline=walking_test(n_bouts=2, bout_s=8.0, stand_s=3.0), seed=3,
+        sample_rate_hz=400.0,  # fine enough to integrate the heel-strike pulse
     )
     return simulate(config)
 
