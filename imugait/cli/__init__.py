@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "imugait.cli.simulate",
     "imugait.cli.import_",
     "imugait.cli.info",
+    "imugait.cli.analyze",
     "imugait.cli.calibrate",
     "imugait.cli.recover",
 ]

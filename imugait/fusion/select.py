@@ -8,7 +8,7 @@ import numpy as np
 
 from imugait.errors import ValidationError
 from imugait.fusion.ahrs_filters import EkfFilter, MadgwickFilter, MahonyFilter
-from imugait.fusion.base import FusionResult, OrientationFilter
+from imugait.fusion.base import FusionDiagnostics, FusionResult, OrientationFilter
 from imugait.fusion.settings import FilterKind, FilterTuning, FusionSettings
 from imugait.fusion.vqf_filters import VqfOfflineFilter, VqfOnlineFilter
 from imugait.model import ImuStream
@@ -77,8 +77,9 @@ def orient_stream(
 
     Notes
     -----
-    The filters assume uniform sampling. Samples lost in ``stream.gaps`` are not interpolated,
-    so the rotation during a gap is missed; a warning says how many were lost.
+    The filters assume uniform sampling. Across samples lost in ``stream.gaps`` the filter is fed
+    linearly interpolated samples (so it integrates the rotation during the gap); the result has
+    one orientation per *real* sample.
     """
     if not isinstance(stream, ImuStream):
         raise ValidationError(f"orient_stream needs an ImuStream, got {type(stream).__name__}")
@@ -87,13 +88,31 @@ def orient_stream(
             f"{stream.placement.value}: use_magnetometer=True but the stream has no magnetometer data "
             "(mag_uT is None); use 6-axis fusion"
         )
-    if stream.n_lost_total:
-        warnings.warn(
-            f"{stream.placement.value}: {stream.n_lost_total} samples were lost in {len(stream.gaps)} gaps; "
-            "fusion treats the stream as uniformly sampled, so rotation during the gaps is missed",
-            stacklevel=2,
-        )
     settings = FusionSettings(
         sample_period_s=stream_sample_period_s(stream), use_magnetometer=use_magnetometer, tuning=tuning
     )
-    return make_filter(kind, settings).estimate(stream.gyr_radps, stream.acc_mps2, stream.mag_uT)
+    if not stream.gaps:
+        return make_filter(kind, settings).estimate(stream.gyr_radps, stream.acc_mps2, stream.mag_uT)
+    # Bridge lost-sample gaps for the filter only: it integrates rotation sample by sample, so a
+    # missing sample would make it miss that rotation. It is fed samples interpolated at the lost
+    # instants; only the real samples' orientations are returned.
+    real = _bridged_positions(stream)
+    n = int(real[-1]) + 1
+    t_full = np.interp(np.arange(n), real, stream.t_s)
+
+    def bridge(x: np.ndarray | None) -> np.ndarray | None:
+        return None if x is None else np.column_stack([np.interp(t_full, stream.t_s, x[:, k]) for k in range(3)])
+
+    full = make_filter(kind, settings).estimate(bridge(stream.gyr_radps), bridge(stream.acc_mps2), bridge(stream.mag_uT))
+    d = full.diagnostics
+    pick = {f: (None if getattr(d, f) is None else getattr(d, f)[real]) for f in
+            ("rest_detected", "gyr_bias_radps", "gyr_bias_sigma_radps", "mag_disturbed")}
+    return FusionResult(full.q_world_sensor[real], FusionDiagnostics(**pick), full.kind, full.settings)
+
+
+def _bridged_positions(stream: ImuStream) -> np.ndarray:
+    """Index of each real sample in the stream with its lost samples put back (N,) int."""
+    shift = np.zeros(stream.n_samples, dtype=np.int64)
+    for gap in stream.gaps:
+        shift[gap.after_index + 1 :] += gap.n_lost
+    return np.arange(stream.n_samples) + shift
