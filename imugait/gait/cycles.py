@@ -37,7 +37,10 @@ class StrideConfig:
     max_stride_s: float = 2.5
     max_relative_deviation: float = 0.3
     """Strides whose duration differs from the bout median by more than this fraction."""
-    max_lost_fraction: float = 0.02
+    max_lost_fraction: float = 0.1
+    """Short gaps are bridged well (fusion integrates across them, angles are interpolated) …"""
+    max_gap_s: float = 0.06
+    """… but a stride with a gap longer than this loses its peaks and events: excluded."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ def segment_strides(
             reason = Exclusion.NOT_IN_BOUT
         elif not np.isfinite(to[k + 1]):
             reason = Exclusion.MISSING_EVENT
-        elif lost[inside].mean() > config.max_lost_fraction:
+        elif lost[inside].mean() > config.max_lost_fraction or _longest_run_s(t_s, lost & inside) > config.max_gap_s:
             reason = Exclusion.LOST_SAMPLES
         elif clipped[inside].any():
             reason = Exclusion.CLIPPED
@@ -98,6 +101,14 @@ def segment_strides(
         strides.append(Stride(float(t0), float(to[k + 1]), float(t1), reason))
     _mark_bout_edges_and_irregular(strides, t_s, bout_id, config)
     return strides
+
+
+def _longest_run_s(t_s: np.ndarray, mask: np.ndarray) -> float:
+    if not mask.any():
+        return 0.0
+    edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
+    runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+    return float(runs.max() * np.median(np.diff(t_s)))
 
 
 def _mark_bout_edges_and_irregular(strides: list[Stride], t_s: np.ndarray, bout_id: np.ndarray, config: StrideConfig) -> None:
