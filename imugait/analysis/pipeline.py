@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from imugait.analysis.checks import SWAP_MARGIN_DEG, frontal_lean_contrast_deg
 from imugait.analysis.result import AnalysisResult, LegReport
 from imugait.calibration.periods import PeriodConfig, motion_mask, standing_mask
 from imugait.calibration.segment import LegRecording, SegmentCalibrationConfig, calibrate_leg
@@ -30,6 +31,9 @@ from imugait.kinematics.angles import leg_angles, segment_orientations
 from imugait.kinematics.prepare import FusedSession, fuse_session
 from imugait.kinematics.progression import ProgressionConfig, find_progression
 from imugait.model import Session
+
+MIN_WALKING_KNEE_FLEXION_DEG = -10.0
+"""A knee that seems to hyperextend beyond this while walking is not one knee (sensors mixed up)."""
 
 CLIP_FRACTION = 0.98
 """A sample within this fraction of a sensor's full-scale range counts as clipped."""
@@ -78,6 +82,17 @@ def analyze_session(
             failures.append(str(exc))
     if not legs:
         raise CalibrationError("; ".join(failures))
+    swapped = [leg for leg in legs.values() if leg.frontal_lean_contrast_deg < -SWAP_MARGIN_DEG]
+    if swapped and len(swapped) == len(legs):
+        detail = ", ".join(f"{leg.side.value} {leg.frontal_lean_contrast_deg:+.1f}°" for leg in swapped)
+        raise CalibrationError(
+            f"left and right look swapped: the thighs lean the way the other side's would in stance and "
+            f"swing ({detail}; expected positive) — check which sensor is on which leg"
+        )
+    failures += [
+        f"{leg.side.value} thigh leans like a {leg.side.other.value} thigh in stance and swing "
+        f"({leg.frontal_lean_contrast_deg:+.1f}°): is it on the {leg.side.value} leg?" for leg in swapped
+    ]
     report("gait cycles and metrics")
     strides = {side: leg.strides for side, leg in legs.items()}
     cycles = _cycles_table(t, legs, strides)
@@ -116,6 +131,13 @@ def _analyse_leg(session: Session, fused: FusedSession, side: Side, config: Anal
         "knee_rotation_deg": np.rad2deg(angles.knee_rad[:, 2]),
         "hip_rotation_deg": np.where(progression.in_bout, np.rad2deg(angles.hip_rotation_progression_rad), np.nan),
     }
+    walking_flexion = angles_deg["knee_flexion_deg"][progression.in_bout]
+    if walking_flexion.size and np.percentile(walking_flexion, 1) < MIN_WALKING_KNEE_FLEXION_DEG:
+        raise CalibrationError(
+            f"{p_thigh.value}/{p_shank.value}: the knee would hyperextend to "
+            f"{np.percentile(walking_flexion, 1):.0f}° while walking — the two sensors do not move like one "
+            f"knee: are they on the same leg?"
+        )
     events = detect_leg_events(t, b.gyr_radps @ alignment.hinge_axis_shank, moving, config.events)
     bout_id = np.full(t.size, -1)
     for i, bout in enumerate(progression.bouts):
@@ -124,6 +146,7 @@ def _analyse_leg(session: Session, fused: FusedSession, side: Side, config: Anal
     clipped = _clipped(session, p_thigh, fused) | _clipped(session, p_shank, fused)
     strides = segment_strides(t, events, bout_id, lost, clipped, config.strides)
     return LegReport(
+        frontal_lean_contrast_deg=frontal_lean_contrast_deg(t, r_thigh, strides, side),
         side=side, alignment=alignment, angles_deg=angles_deg, events=events, strides=strides,
         standing=standing, moving=moving, turning=progression.turning, in_bout=progression.in_bout,
         n_bouts=len(progression.bouts), lost=lost, clipped=clipped,

@@ -45,6 +45,8 @@ class LegReport:
     n_bouts: int
     lost: np.ndarray
     clipped: np.ndarray
+    frontal_lean_contrast_deg: float = float("nan")
+    """Left/right plausibility (analysis.checks): + when the thigh moves like this side's."""
 
     @property
     def calibration_quality(self) -> str:
@@ -123,6 +125,7 @@ class AnalysisResult:
                     "q_sensor_segment_thigh": leg.alignment.thigh.q_sensor_segment.tolist(),
                     "q_sensor_segment_shank": leg.alignment.shank.q_sensor_segment.tolist(),
                 },
+                "frontal_lean_contrast_deg": _none_if_nan(leg.frontal_lean_contrast_deg),
                 "n_strides": len(leg.strides),
                 "n_strides_used": sum(s.used for s in leg.strides),
                 "n_bouts": leg.n_bouts,
@@ -144,6 +147,10 @@ class AnalysisResult:
         path = Path(path)
         path.write_text(json.dumps(self.to_dict(normalised), indent=2, allow_nan=False))
         return path
+
+
+def _none_if_nan(x: float) -> float | None:
+    return None if not math.isfinite(x) else float(x)
 
 
 def _clean(values) -> list:

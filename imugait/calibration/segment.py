@@ -48,6 +48,8 @@ class SegmentCalibrationConfig:
     """Hinge-fit residual RMS over motion RMS above which the leg is not moving as a hinge."""
     max_axis_tilt_deg: float = 30.0
     """How far the knee axis may be from horizontal while standing."""
+    min_motion_s: float = 3.0
+    """At least this much knee motion is needed."""
     max_motion_s: float = 60.0
     """The knee axes are fitted to the first this-many seconds of motion (enough, and fast)."""
 
@@ -196,7 +198,15 @@ def calibrate_leg(
     """
     config = config or SegmentCalibrationConfig()
     leg = f"{thigh.value}/{shank.value}"
-    fit_mask = motion & (np.cumsum(motion) * float(np.median(np.diff(rec.t_s))) <= config.max_motion_s)
+    dt = float(np.median(np.diff(rec.t_s)))
+    fit_mask = motion & (np.cumsum(motion) * dt <= config.max_motion_s)
+    if fit_mask.sum() * dt < config.min_motion_s:
+        raise CalibrationError(
+            f"{leg}: too little knee motion to find the knee axis ({fit_mask.sum() * dt:.1f} s of motion, need "
+            f"{config.min_motion_s:g} s); walk for 10 s or bend the knee a few times"
+        )
+    if not standing.any():
+        raise CalibrationError(f"{leg}: no standing period to calibrate against; stand still for a few seconds")
     h1, h2, residual_rms, motion_rms = fit_hinge_axes(rec.gyr_thigh_radps[fit_mask], rec.gyr_shank_radps[fit_mask], config)
     if motion_rms < config.min_motion_rms_radps:
         raise CalibrationError(

@@ -1,0 +1,40 @@
+"""Plausibility checks that need whole strides: are left and right the right way round?
+
+In normal walking the femur adducts in stance (the knee comes under the body) and abducts in
+swing, so in the frontal plane the thigh's long axis leans towards the stance leg's own side in
+stance and away from it in swing. A thigh labelled with the wrong side shows the opposite pattern.
+The check compares the thigh's mean frontal lean in stance and in swing, expressed so that a
+positive number is the expected pattern on either side.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from imugait.conventions import Side
+from imugait.gait.cycles import Stride
+
+SWAP_MARGIN_DEG = 1.0
+"""A leg whose stance-minus-swing lean is below minus this looks like the other side's."""
+
+
+def frontal_lean_contrast_deg(t_s: np.ndarray, r_world_thigh: Rotation, strides: list[Stride], side: Side) -> float:
+    """Stance minus swing mean frontal lean of the thigh (deg), signed so that + is expected.
+
+    NaN when there are no used strides.
+    """
+    stance = np.zeros(t_s.shape, dtype=bool)
+    swing = np.zeros(t_s.shape, dtype=bool)
+    for s in strides:
+        if s.used:
+            stance |= (t_s >= s.t_initial_contact_s) & (t_s < s.t_toe_off_s)
+            swing |= (t_s >= s.t_toe_off_s) & (t_s < s.t_next_initial_contact_s)
+    if not stance.any() or not swing.any():
+        return float("nan")
+    up_axis = r_world_thigh.apply([0.0, 1.0, 0.0])
+    right = r_world_thigh.apply([0.0, 0.0, 1.0])
+    right[:, 2] = 0.0
+    right /= np.linalg.norm(right, axis=1, keepdims=True)
+    lean_deg = np.rad2deg(np.arcsin(np.clip(np.sum(up_axis * right, axis=1), -1.0, 1.0)))
+    return float(side.mirror * (lean_deg[stance].mean() - lean_deg[swing].mean()))

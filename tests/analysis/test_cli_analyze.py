@@ -1,0 +1,47 @@
+"""`imugait analyze` on a simulated session file: summary, JSON result and angle CSV."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from imugait.cli import main
+
+
+def test_analyze_command(tmp_path, capsys):
+    out = tmp_path / "sim"
+    assert main(["simulate", "--out", str(out), "--seed", "4", "--bouts", "2", "--bout-s", "10",
+                 "--right-hip-rotation", "15", "--loss", "0.002"]) == 0
+    session = out / "session.parquet"
+    assert main(["analyze", str(session), "--angles-csv", str(tmp_path / "angles.csv")]) == 0
+    printed = capsys.readouterr().out
+    assert "hip rotation" in printed and "line of progression" in printed
+    doc = json.loads((out / "session.analysis.json").read_text())
+    assert doc["schema"] == "imugait.analysis" and doc["schema_version"] == 1
+    assert doc["hip_rotation_reference"] == "progression"
+    assert set(doc["legs"]) == {"left", "right"}
+    for leg in doc["legs"].values():
+        assert leg["calibration"]["quality"] in {"good", "fair", "poor"}
+        assert leg["n_strides_used"] >= 5
+        curve = leg["normalised_cycles"]["knee_flexion_deg"]
+        assert len(curve["mean"]) == 101 and max(curve["mean"]) > 40.0
+    used = [c for c in doc["cycles"] if c["used"]]
+    assert all(c["exclusion"] == "" for c in used)
+    assert any(c["exclusion"] for c in doc["cycles"])  # turns and bout edges are reported, not used
+    aggregates = {(a["side"], a["metric"]): a for a in doc["aggregates"]}
+    right = aggregates[("right", "hip_rotation_mean_deg")]["mean"]
+    left = aggregates[("left", "hip_rotation_mean_deg")]["mean"]
+    assert 10.0 < right - left < 20.0
+    angles = pd.read_csv(tmp_path / "angles.csv")
+    for side in ("left", "right"):
+        for col in ("knee_flexion_deg", "knee_adduction_deg", "knee_rotation_deg", "hip_rotation_deg",
+                    "initial_contact", "toe_off"):
+            assert f"{side}_{col}" in angles.columns
+    assert angles["t_s"].is_monotonic_increasing
+    assert angles["right_initial_contact"].sum() >= 10
+
+
+def test_analyze_missing_file_is_a_clear_error(tmp_path, capsys):
+    assert main(["analyze", str(tmp_path / "nope.parquet")]) == 1
+    assert "nope.parquet" in capsys.readouterr().err

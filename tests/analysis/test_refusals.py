@@ -1,0 +1,63 @@
+"""The analysis refuses, with a message a person can act on, when the data cannot be right."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from imugait.analysis import analyze_session
+from imugait.conventions import Placement
+from imugait.errors import CalibrationError, ValidationError
+from imugait.model import Session
+from imugait.simulate import PhaseKind, SimulationConfig, TimelinePhase, simulate, walking_test
+
+SHORT = walking_test(n_bouts=2, bout_s=10.0)
+
+
+@pytest.fixture(scope="module")
+def walk():
+    return simulate(SimulationConfig(seed=7, timeline=SHORT)).session
+
+
+def relabel(session: Session, mapping: dict[Placement, Placement]) -> Session:
+    return Session([dataclasses.replace(s, placement=mapping.get(s.placement, s.placement)) for s in session.streams],
+                   session.meta)
+
+
+def test_needs_a_thigh_and_a_shank(walk):
+    thighs = Session([walk[Placement.LEFT_THIGH], walk[Placement.RIGHT_THIGH]], walk.meta)
+    with pytest.raises(ValidationError, match="needs a thigh and a shank sensor on at least one leg"):
+        analyze_session(thighs)
+
+
+def test_standing_only_has_no_knee_motion():
+    standing = simulate(SimulationConfig(seed=1, timeline=(TimelinePhase(PhaseKind.STAND, 20.0, "stand"),))).session
+    with pytest.raises(CalibrationError, match="too little knee motion"):
+        analyze_session(standing)
+
+
+def test_thigh_and_shank_swapped(walk):
+    swapped = relabel(walk, {Placement.LEFT_THIGH: Placement.LEFT_SHANK, Placement.LEFT_SHANK: Placement.LEFT_THIGH,
+                             Placement.RIGHT_THIGH: Placement.RIGHT_SHANK, Placement.RIGHT_SHANK: Placement.RIGHT_THIGH})
+    with pytest.raises(CalibrationError, match="thigh and shank look swapped"):
+        analyze_session(swapped)
+
+
+def test_sensors_of_different_legs_are_not_a_knee(walk):
+    crossed = relabel(walk, {Placement.LEFT_SHANK: Placement.RIGHT_SHANK, Placement.RIGHT_SHANK: Placement.LEFT_SHANK})
+    with pytest.raises(CalibrationError, match="do not move like one knee"):
+        analyze_session(crossed)
+
+
+def test_left_and_right_swapped(walk):
+    swapped = relabel(walk, {Placement.LEFT_THIGH: Placement.RIGHT_THIGH, Placement.RIGHT_THIGH: Placement.LEFT_THIGH,
+                             Placement.LEFT_SHANK: Placement.RIGHT_SHANK, Placement.RIGHT_SHANK: Placement.LEFT_SHANK})
+    with pytest.raises(CalibrationError, match="left and right look swapped"):
+        analyze_session(swapped)
+
+
+def test_correct_labels_pass_the_side_check(walk):
+    result = analyze_session(walk)
+    assert all(leg.frontal_lean_contrast_deg > 1.0 for leg in result.legs.values())
+    assert result.warnings == ()
