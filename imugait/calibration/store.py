@@ -25,7 +25,7 @@ import numpy as np
 from imugait.calibration.imu_calibration import CALIBRATION_FORMAT_VERSION, ImuCalibration
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
-from imugait.io._atomic import atomic_path
+from imugait.atomic import atomic_path
 from imugait.model import Session
 
 FORMAT_NAME = "imugait.imu_calibration"

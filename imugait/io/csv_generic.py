@@ -18,7 +18,7 @@ import pandas as pd
 
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
-from imugait.io._atomic import atomic_path
+from imugait.atomic import atomic_path
 from imugait.io._text_table import (
     TextTable,
     float_column,

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
-from imugait.io._atomic import atomic_path
+from imugait.atomic import atomic_path
 from imugait.io._session_json import (
     device_from_dict,
     device_to_dict,
