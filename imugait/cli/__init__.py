@@ -15,6 +15,7 @@ from imugait.errors import ImugaitError
 
 # Sub-command modules, in the order `imugait --help` lists them.
 COMMAND_MODULES = [
+    "imugait.cli.demo",
     "imugait.cli.simulate",
     "imugait.cli.import_",
     "imugait.cli.info",

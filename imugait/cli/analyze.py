@@ -76,7 +76,8 @@ def _print_summary(console, result) -> None:
     for name, label, unit, digits in SUMMARY_METRICS:
         cells = []
         for side in sides:
-            row = result.aggregates.query("side == @side.value and metric == @name")
+            agg = result.aggregates
+            row = agg[(agg["side"] == side.value) & (agg["metric"] == name)]
             if row.empty or row["n"].iloc[0] == 0:
                 cells.append("—")
             else:
