@@ -61,7 +61,8 @@ def motion_mask(t_s: np.ndarray, gyr_shank_radps: np.ndarray, config: PeriodConf
     """(M,) bool: samples where the shank moves (moving RMS of |ω| above the threshold)."""
     config = config or PeriodConfig()
     n_window = max(int(round(config.motion_window_s / np.median(np.diff(t_s)))), 1)
-    rms = np.sqrt(uniform_filter1d(np.sum(gyr_shank_radps**2, axis=1), n_window, mode="nearest"))
+    mean_square = uniform_filter1d(np.sum(gyr_shank_radps**2, axis=1), n_window, mode="nearest")
+    rms = np.sqrt(np.maximum(mean_square, 0.0))  # the filter can leave -1e-17 where the rate is 0
     return rms > config.motion_rms_min_radps
 
 
