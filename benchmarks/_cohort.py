@@ -1,0 +1,229 @@
+"""The simulated walking cohort of ``benchmarks/accuracy.py``: who walks, and how one walker is
+scored against the simulator's ground truth.
+
+Every walker is drawn from one seeded generator, so ``draw_cohort(n, seed)`` always gives the same
+people. :func:`evaluate_walker` simulates one of them, analyses the raw sensor data end to end
+with :func:`imugait.analysis.analyze_session` and compares the result with the truth; it returns
+plain numbers (a dict) so that it can run in a worker process.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from imugait.analysis import AnalysisConfig, analyze_session
+from imugait.conventions import Side
+from imugait.fusion import FilterKind
+from imugait.simulate import (
+    SensorErrors,
+    SideParams,
+    SimulationConfig,
+    WalkerParams,
+    simulate,
+    walking_test,
+)
+
+EVENT_MATCH_S = 0.3
+"""A true event is found when a detected event of the same kind lies within this, s."""
+STANDING_WEIGHT = 1e-3
+"""Truth samples with a walking weight below this are standing (no stepping at all)."""
+ANGLES = (  # (estimate column, truth column, short name)
+    ("knee_flexion_deg", "knee_flexion_deg", "knee_flexion"),
+    ("knee_adduction_deg", "knee_adduction_deg", "knee_adduction"),
+    ("knee_rotation_deg", "knee_rotation_deg", "knee_rotation"),
+    ("hip_rotation_deg", "hip_rotation_progression_deg", "hip_rotation"),
+)
+
+
+@dataclass(frozen=True)
+class WalkerSpec:
+    """One simulated person and recording (everything :func:`evaluate_walker` needs)."""
+
+    index: int
+    config: SimulationConfig
+
+    @property
+    def label(self) -> str:
+        return f"w{self.index:03d}"
+
+
+def _side(rng: np.random.Generator) -> SideParams:
+    kind = rng.choice(["none", "static", "dynamic", "both"])
+    static = float(rng.uniform(0.0, 8.0)) if kind in ("static", "both") else 0.0
+    dynamic = float(rng.uniform(0.0, 8.0)) if kind in ("dynamic", "both") else 0.0
+    return SideParams(
+        hip_rotation_offset_deg=float(rng.uniform(-10.0, 20.0)),
+        knee_valgus_deg=static,
+        knee_dynamic_valgus_deg=dynamic,
+        sagittal_scale=float(rng.uniform(0.9, 1.1)),
+    )
+
+
+def draw_walker(index: int, seed: int = 2026) -> WalkerSpec:
+    """Walker ``index`` of the cohort drawn with ``seed`` (independent of the cohort size)."""
+    rng = np.random.default_rng([seed, index])
+    walker = WalkerParams(
+        height_m=float(rng.uniform(1.5, 1.95)),
+        speed_mps=float(rng.uniform(0.9, 1.6)),
+        cadence_spm=float(rng.uniform(95.0, 125.0)),
+        left=_side(rng),
+        right=_side(rng),
+        stride_time_cv=float(rng.uniform(0.01, 0.04)),
+        angle_variability_deg=float(rng.uniform(0.5, 1.5)),
+    )
+    noise = float(rng.uniform(0.5, 2.0))  # scales the default noise SDs
+    disturbed = rng.random() < 0.3
+    errors = SensorErrors(
+        acc_noise_mps2=0.02 * noise,
+        gyr_noise_radps=0.004 * noise,
+        gyr_bias_radps=float(rng.uniform(0.005, 0.02)),
+        acc_bias_mps2=float(rng.uniform(0.02, 0.1)),
+        clock_drift_ppm=float(rng.uniform(10.0, 50.0)),
+        # Lost bursts average 2 samples, so this loses 0–1 % of the samples.
+        loss_probability=float(rng.uniform(0.0, 0.005)),
+        wobble_deg=float(rng.uniform(0.5, 1.5)),
+        magnetic_disturbance_uT=float(rng.uniform(20.0, 80.0)) if disturbed else 0.0,
+    )
+    timeline = walking_test(
+        n_bouts=int(rng.integers(2, 4)), bout_s=float(rng.uniform(12.0, 15.0)), stand_s=float(rng.uniform(4.0, 6.0))
+    )
+    config = SimulationConfig(
+        walker=walker, timeline=timeline, errors=errors, sample_rate_hz=float(rng.choice([100.0, 200.0])),
+        random_mounting=True, initial_heading_deg=float(rng.uniform(0.0, 360.0)),
+        seed=int(rng.integers(2**31)), subject_id=f"cohort-{index:03d}",
+    )
+    return WalkerSpec(index, config)
+
+
+def draw_cohort(n: int, seed: int = 2026) -> list[WalkerSpec]:
+    return [draw_walker(i, seed) for i in range(n)]
+
+
+def _rmse(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return float(np.sqrt(np.mean(x**2))) if x.size else np.nan
+
+
+def _event_errors_ms(true_s: np.ndarray, found_s: np.ndarray) -> tuple[np.ndarray, int]:
+    """Signed errors (ms) of the true events matched within :data:`EVENT_MATCH_S`, and how many
+    true events had no match."""
+    found_s = np.sort(found_s[np.isfinite(found_s)])
+    if not found_s.size:
+        return np.empty(0), int(true_s.size)
+    idx = np.clip(np.searchsorted(found_s, true_s), 1, found_s.size - 1) if found_s.size > 1 else np.zeros(true_s.size, int)
+    left = found_s[np.maximum(idx - 1, 0)]
+    right = found_s[idx]
+    nearest = np.where(np.abs(left - true_s) <= np.abs(right - true_s), left, right)
+    err = nearest - true_s
+    ok = np.abs(err) <= EVENT_MATCH_S
+    return 1000.0 * err[ok], int((~ok).sum())
+
+
+def _stats_ms(errors_ms: np.ndarray) -> tuple[float, float]:
+    if not errors_ms.size:
+        return np.nan, np.nan
+    return float(np.median(np.abs(errors_ms))), float(np.mean(errors_ms))
+
+
+def score_leg(sim, result, side: Side) -> dict[str, float]:
+    """Compare one leg of an analysis with the simulation's truth (see the module docstring of
+    ``benchmarks/accuracy.py`` for each quantity)."""
+    truth = sim.truth
+    t_truth = truth.series["t_s"].to_numpy()
+    weight = truth.series["walking_weight"].to_numpy()
+    leg = result.legs[side]
+    t = result.t_s
+    out: dict[str, float] = {}
+    standing_truth = weight < STANDING_WEIGHT
+    for est_name, truth_name, short in ANGLES:
+        true_series = truth.angle(side, truth_name)
+        true_on_grid = np.interp(t, t_truth, true_series)
+        err = leg.angles_deg[est_name] - true_on_grid
+        out[f"{short}_rmse_deg"] = _rmse(err[leg.in_bout])
+        if short.startswith("knee"):
+            # The calibration defines the standing pose as zero knee adduction and rotation, so a
+            # static valgus is absorbed by design: also score against truth re-zeroed at standing.
+            zero = float(np.mean(true_series[standing_truth & (t_truth < t_truth[np.argmax(~standing_truth)])]))
+            out[f"{short}_rezeroed_rmse_deg"] = _rmse((err + zero)[leg.in_bout])
+    used = result.cycles[(result.cycles["side"] == side.value) & result.cycles["used"]]
+    steady = truth.cycles[(truth.cycles["side"] == side.value) & truth.cycles["steady"]]
+    out["hip_rotation_walk_mean_error_deg"] = float(
+        used["hip_rotation_mean_deg"].mean() - steady["hip_rotation_progression_mean_deg"].mean()
+    )
+    ev = truth.events[(truth.events["side"] == side.value) & truth.events["steady"]]
+    for event, found, short in (("initial_contact", leg.events.initial_contact_s, "ic"),
+                                ("toe_off", leg.events.toe_off_s, "to")):
+        errors, missed = _event_errors_ms(ev.loc[ev["event"] == event, "t_s"].to_numpy(), found)
+        out[f"{short}_median_abs_error_ms"], out[f"{short}_bias_ms"] = _stats_ms(errors)
+        out[f"{short}_missed"] = float(missed)
+    true_ic = steady["t_initial_contact_s"].to_numpy()
+    _, missed_strides = _event_errors_ms(true_ic, leg.events.initial_contact_s)
+    out["true_steady_strides"] = float(true_ic.size)
+    out["strides_found_pct"] = 100.0 * (true_ic.size - missed_strides) / max(true_ic.size, 1)
+    out["strides_used_pct"] = 100.0 * len(used) / max(true_ic.size, 1)
+    # Anything detected while the walker truly stands is a false stride.
+    standing_grid = np.interp(t, t_truth, weight) < STANDING_WEIGHT
+    detected = np.concatenate([leg.events.initial_contact_s, leg.events.toe_off_s, leg.events.mid_swing_s])
+    detected = detected[np.isfinite(detected)]
+    out["events_while_standing"] = float(np.sum(standing_grid[np.clip(np.searchsorted(t, detected), 0, t.size - 1)]))
+    cyc = result.cycles[result.cycles["side"] == side.value]
+    overlap = [np.any(standing_grid[(t >= a) & (t < b)]) for a, b in
+               zip(cyc["t_initial_contact_s"], cyc["t_next_initial_contact_s"], strict=True)]
+    out["strides_while_standing"] = float(np.sum(overlap))
+    out["calibration_relative_residual"] = float(leg.alignment.quality.relative_residual)
+    # Diagnostics: how far the found segment frames are from the true mounting, and the largest
+    # constant gyroscope bias of the leg's two sensors (VQF detects rest, and so learns the bias,
+    # only while |gyr| stays under its rest threshold of 2 deg/s).
+    seg_err, bias = [], []
+    for alignment in (leg.alignment.thigh, leg.alignment.shank):
+        hidden = sim.sensors[alignment.placement]
+        r_segment_sensor = Rotation.from_quat(hidden.q_segment_sensor, scalar_first=True)
+        seg_err.append(np.rad2deg((r_segment_sensor * alignment.r_sensor_segment).magnitude()))
+        bias.append(np.rad2deg(np.linalg.norm(hidden.gyr_bias_radps)))
+    out["segment_frame_error_max_deg"] = float(max(seg_err))
+    out["gyr_bias_max_degps"] = float(max(bias))
+    return out
+
+
+def evaluate_walker(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_OFFLINE) -> dict:
+    """Simulate, analyse and score one walker.
+
+    Returns
+    -------
+    dict with ``walker`` (label), ``simulation_s``, ``analysis_s`` (wall time of
+    ``analyze_session``), ``duration_s`` (of the recording), ``lost_pct`` (of all samples),
+    ``sample_rate_hz``, ``error`` (None, or the exception's text when the analysis failed) and
+    ``legs``: ``{"left": {...}, "right": {...}}`` of :func:`score_leg` numbers.
+    """
+    t0 = time.perf_counter()
+    sim = simulate(spec.config)
+    t1 = time.perf_counter()
+    n_lost = sum(s.n_lost for s in sim.sensors.values())
+    n_all = sum(st.n_samples for st in sim.session.streams) + n_lost
+    out = {
+        "walker": spec.label,
+        "simulation_s": t1 - t0,
+        "duration_s": float(sim.walker.timeline.duration_s),
+        "lost_pct": 100.0 * n_lost / n_all,
+        "sample_rate_hz": spec.config.sample_rate_hz,
+        "filter": filter_kind.value,
+        "error": None,
+        "legs": {},
+    }
+    try:
+        result = analyze_session(sim.session, AnalysisConfig(filter_kind=filter_kind))
+    except Exception as exc:  # a crash is a finding: recorded, not hidden
+        out["analysis_s"] = time.perf_counter() - t1
+        out["error"] = f"{type(exc).__name__}: {exc}"
+        return out
+    out["analysis_s"] = time.perf_counter() - t1
+    for side in Side:
+        if side in result.legs:
+            out["legs"][side.value] = score_leg(sim, result, side)
+        else:
+            out["error"] = f"{side.value} leg not analysed: {'; '.join(result.warnings)}"
+    return out

@@ -1,0 +1,231 @@
+"""Real IMU data: a mechanical hinge against optical truth, and walking recordings without truth.
+
+Reproduce (from the repository root; reads ``../shared/datasets``, ≈ 1 min; prints Markdown)::
+
+    .venv/bin/python benchmarks/real_data.py
+
+(a) dfjimu 1-DoF hinge trials (Weygers, Kok et al.; 50 Hz; optical orientation of both sensors).
+    imugait's pieces, as ``analyze_session`` uses them: VQF offline 6-axis orientation of each
+    sensor (``orient_stream``), the hinge axes (``fit_hinge_axes``) and the two-axis knee model
+    with its heading offset (``fit_knee_axes``) on the samples in motion (``motion_mask``), and the
+    heading tracking (``track_heading_offset``). Relative orientation sensor 2 in sensor 1
+    ``R1⁻¹ · Rz(δ) · R2`` with δ = 0 (no heading alignment), δ = the constant offset of the knee
+    fit, or δ tracked over time. Reference: ``A1⁻¹ · Q1⁻¹ · Q2 · A2`` where ``Q`` are the optical
+    orientations and ``A`` the constant sensor-to-marker rotations, fitted from the gyroscope
+    against the markers' own angular rate (independent of our estimate). Samples where a marker's
+    rate disagrees with its gyroscope by more than 1 rad/s are optical glitches and left out.
+    Reported: RMSE of the relative rotation angle ``|R_ref⁻¹ · R_est|``, and of the hinge angle
+    (rotation about the hinge axis since the first sample; each side about its own axis) after
+    removing the constant offset.
+(b) Walking recordings (no truth): sessions built with ``imugait.model`` and run through
+    ``analyze_session``; strides found and used, cadence, left/right agreement, calibration
+    quality, clipped data, and any crash (a crash is a finding: its summary is printed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import traceback
+
+import numpy as np
+from _common import machine, markdown_table
+from _real_loaders import (
+    HingeTrial,
+    dfjimu_paths,
+    hugadb_paths,
+    load_dfjimu,
+    load_hugadb,
+    load_qmt,
+    load_skinematics,
+    raw_clipped_fraction,
+)
+from scipy.ndimage import binary_dilation
+from scipy.spatial.transform import Rotation
+
+from imugait.analysis import analyze_session
+from imugait.calibration.heading import track_heading_offset
+from imugait.calibration.knee_axes import fit_knee_axes
+from imugait.calibration.periods import motion_mask
+from imugait.calibration.segment import fit_hinge_axes
+from imugait.conventions import Placement, Side
+from imugait.fusion.select import orient_stream
+from imugait.gait.cycles import Exclusion
+from imugait.model import ImuStream
+
+GLITCH_RADPS = 1.0
+
+
+def _body_rate(r: Rotation, rate_hz: float) -> np.ndarray:
+    """Angular rate (N, 3) in the body frame from orientations, central differences."""
+    w = (r[:-1].inv() * r[1:]).as_rotvec() * rate_hz
+    return np.vstack([w[:1], 0.5 * (w[1:] + w[:-1]), w[-1:]])
+
+
+def _sensor_to_marker(q_ref: np.ndarray, gyr: np.ndarray, rate_hz: float) -> tuple[Rotation, np.ndarray]:
+    """Constant rotation A with ``ω_marker ≈ A ω_sensor`` (two passes, glitches dropped), and the
+    (N,) mask of samples where the marker agrees with the gyroscope."""
+    w_marker = _body_rate(Rotation.from_quat(q_ref, scalar_first=True), rate_hz)
+    a, _ = Rotation.align_vectors(w_marker, gyr)
+    ok = np.linalg.norm(a.apply(gyr) - w_marker, axis=1) < GLITCH_RADPS
+    a, _ = Rotation.align_vectors(w_marker[ok], gyr[ok])
+    ok = np.linalg.norm(a.apply(gyr) - w_marker, axis=1) < GLITCH_RADPS
+    return a, ~binary_dilation(~ok, iterations=2)
+
+
+def _hinge_angle_deg(r_rel: Rotation, axis: np.ndarray) -> np.ndarray:
+    """Rotation (deg) about ``axis`` (distal frame) since the first sample."""
+    return np.rad2deg((r_rel[0].inv() * r_rel).as_rotvec() @ axis)
+
+
+def hinge_trial(trial: HingeTrial) -> list[list[str]]:
+    n = trial.gyr1_radps.shape[0]
+    t = np.arange(n) / trial.rate_hz
+    s1 = ImuStream(Placement.LEFT_THIGH, t, trial.acc1_mps2, trial.gyr1_radps, trial.rate_hz)
+    s2 = ImuStream(Placement.LEFT_SHANK, t, trial.acc2_mps2, trial.gyr2_radps, trial.rate_hz)
+    q1, q2 = orient_stream(s1).q_world_sensor, orient_stream(s2).q_world_sensor
+    moving = motion_mask(t, trial.gyr2_radps)
+    g1, g2 = trial.gyr1_radps, trial.gyr2_radps
+    j1, j2, _, _ = fit_hinge_axes(g1[moving], g2[moving])
+    up2 = np.mean(trial.acc2_mps2[: int(trial.rate_hz)], axis=0)
+    axes = fit_knee_axes(q1[moving], q2[moving], g1[moving], g2[moving], j1, j2, up2 / np.linalg.norm(up2))
+    track = track_heading_offset(t, q1, q2, g1, g2, moving, axes)
+
+    a1, ok1 = _sensor_to_marker(trial.q_ref1, g1, trial.rate_hz)
+    a2, ok2 = _sensor_to_marker(trial.q_ref2, g2, trial.rate_hz)
+    valid = ok1 & ok2
+    q_ref1, q_ref2 = Rotation.from_quat(trial.q_ref1, scalar_first=True), Rotation.from_quat(trial.q_ref2, scalar_first=True)
+    r_ref = a1.inv() * q_ref1.inv() * q_ref2 * a2
+    ref_rotvec = (r_ref[0].inv() * r_ref).as_rotvec()
+    _, vecs = np.linalg.eigh(ref_rotvec[valid].T @ ref_rotvec[valid])
+    ref_axis = vecs[:, -1]
+    hinge_ref = _hinge_angle_deg(r_ref, ref_axis)
+    r1, r2 = Rotation.from_quat(q1, scalar_first=True), Rotation.from_quat(q2, scalar_first=True)
+    flex_axis_angle = np.rad2deg(np.arccos(min(1.0, abs(float(np.dot(axes.flexion_axis_thigh, j1))))))
+    rows = []
+    for label, delta in (("none (δ = 0)", np.zeros(n)), ("constant δ from the knee-axis fit", np.full(n, axes.heading_offset_rad)),
+                         ("tracked δ(t) (track_heading_offset)", track.heading_offset_rad)):
+        r_est = r1.inv() * Rotation.from_rotvec(np.outer(delta, [0.0, 0.0, 1.0])) * r2
+        rel_err = np.rad2deg((r_ref.inv() * r_est).magnitude())
+        hinge_est = _hinge_angle_deg(r_est, j2)
+        if np.corrcoef(hinge_est[valid], hinge_ref[valid])[0, 1] < 0:
+            hinge_est = -hinge_est
+        diff = (hinge_est - hinge_ref)[valid]
+        rows.append([
+            trial.name if not rows else "", label, f"{np.sqrt(np.mean(rel_err[valid] ** 2)):.2f}",
+            f"{np.max(rel_err[valid]):.1f}", f"{np.sqrt(np.mean((diff - diff.mean()) ** 2)):.2f}",
+        ])
+    rows[0].append(f"{n / trial.rate_hz:.0f} s, ROM {np.ptp(hinge_ref[valid]):.0f}°, {int((~valid).sum())} glitch samples; "
+                   f"A1 {np.rad2deg(a1.magnitude()):.1f}°, A2 {np.rad2deg(a2.magnitude()):.1f}°; "
+                   f"knee-fit flexion axis {flex_axis_angle:.0f}° from the hinge fit; "
+                   f"δ track range {np.rad2deg(np.ptp(track.heading_offset_rad)):.1f}°")
+    for r in rows[1:]:
+        r.append("")
+    return rows
+
+
+def analyse_walk(name: str, load) -> dict:
+    """Load and analyse one walking recording; never raises (a failure is recorded)."""
+    out = {"name": name}
+    try:
+        session, raw = load()
+        out["duration_s"] = session.t_end_s - session.t_start_s
+        out["raw_clipped_pct"] = None if raw is None else 100.0 * raw_clipped_fraction(raw)
+        t0 = time.perf_counter()
+        result = analyze_session(session)
+        out["analysis_s"] = time.perf_counter() - t0
+    except Exception as exc:  # a crash is a finding
+        tb = traceback.extract_tb(exc.__traceback__)[-1]
+        message = "; ".join(dict.fromkeys(str(exc).split("; ")))  # the same reason for both legs once
+        out["error"] = f"{type(exc).__name__}: {message} (at {tb.filename.split('imugait/')[-1]}:{tb.lineno})"
+        return out
+    cyc = result.cycles
+    for side in Side:
+        if side not in result.legs:
+            continue
+        leg = result.legs[side]
+        c = cyc[cyc["side"] == side.value]
+        used = c[c["used"]]
+        out[side.value] = {
+            "strides": f"{len(used)}/{len(c)}",
+            "cadence": result.metric(side, "cadence_steps_per_min"),
+            "stride_time_s": result.metric(side, "stride_time_s"),
+            "calibration": f"{leg.calibration_quality} ({leg.alignment.quality.relative_residual:.2f})",
+            "clipped_pct": 100.0 * float(leg.clipped.mean()),
+            "clipped_strides": int((c["exclusion"] == Exclusion.CLIPPED.value).sum()),
+            "events_outside_walk": _events_outside_walk(result, leg),
+        }
+    out["warnings"] = "; ".join(result.warnings)
+    return out
+
+
+def _events_outside_walk(result, leg) -> int | None:
+    """Initial contacts detected outside the recording's ``walk*`` steps (None if none annotated)."""
+    walks = [s for s in result.session_meta.steps if s.name.startswith("walk")]
+    if not walks:
+        return None
+    ic = leg.events.initial_contact_s[np.isfinite(leg.events.initial_contact_s)]
+    inside = np.zeros(ic.shape, dtype=bool)
+    for s in walks:
+        inside |= (ic >= s.t_start_s) & (ic <= s.t_end_s)
+    return int((~inside).sum())
+
+
+def walk_rows(r: dict) -> list[str]:
+    if "error" in r:
+        raw = "n/a" if r.get("raw_clipped_pct") is None else f"{r['raw_clipped_pct']:.1f} % → not analysed"
+        duration = f"{r['duration_s']:.0f}" if "duration_s" in r else "—"
+        return [r["name"], duration, "—", "—", "—", "—", raw, f"**crash**: {r['error']}"]
+    legs = {s: r.get(s) for s in ("left", "right")}
+
+    def both(key: str, fmt: str) -> str:
+        return " / ".join("—" if legs[s] is None else format(legs[s][key], fmt) if isinstance(legs[s][key], float)
+                          else str(legs[s][key]) for s in ("left", "right"))
+
+    agree = "—"
+    if legs["left"] and legs["right"]:
+        dst = 1000.0 * (legs["right"]["stride_time_s"] - legs["left"]["stride_time_s"])
+        dcad = legs["right"]["cadence"] - legs["left"]["cadence"]
+        agree = f"{dst:+.0f} ms / {dcad:+.1f}"
+    raw = "n/a" if r.get("raw_clipped_pct") is None else f"{r['raw_clipped_pct']:.1f} %"
+    flagged = " / ".join("—" if legs[s] is None else f"{legs[s]['clipped_pct']:.1f} % ({legs[s]['clipped_strides']})"
+                         for s in ("left", "right"))
+    notes = []
+    outside = [legs[s]["events_outside_walk"] for s in ("left", "right") if legs[s]]
+    if any(o is not None for o in outside):
+        notes.append("ICs outside walking: " + " / ".join(str(o) for o in outside))
+    if r.get("warnings"):
+        notes.append(r["warnings"])
+    return [r["name"], f"{r['duration_s']:.0f}", both("strides", ""), both("cadence", ".1f"), agree,
+            both("calibration", ""), f"{raw} → {flagged}", "; ".join(notes)]
+
+
+def main() -> None:
+    t0 = time.perf_counter()
+    print(f"Real data; {machine()}; {dt.date.today()}\n")
+    trials = dfjimu_paths()
+    if trials:
+        print("(a) dfjimu 1-DoF hinge vs optical reference (VQF offline 6-axis), deg\n")
+        rows = [r for p in trials for r in hinge_trial(load_dfjimu(p))]
+        print(markdown_table(["trial", "heading alignment", "relative rotation RMSE", "max", "hinge angle RMSE (offset removed)",
+                              "notes"], rows, align="llrrrl"))
+    else:
+        print("(a) skipped: no ../shared/datasets/dfjimu/data_1D_*.mat")
+    walks = [(p.stem.replace("HuGaDB_v1_", "hugadb "), (lambda p=p: load_hugadb(p))) for p in hugadb_paths()]
+    walks.append(("qmt_full_body (stand 40–44 s annotated)", lambda: (load_qmt(), None)))
+    walks.append(("skinematics_xsens_leg (as right leg)", lambda: (load_skinematics(), None)))
+    walks.append(("skinematics_xsens_leg (as left leg)",
+                  lambda: (load_skinematics(Placement.LEFT_THIGH, Placement.LEFT_SHANK), None)))
+    results = [analyse_walk(name, load) for name, load in walks]
+    print("\n(b) Walking recordings through analyze_session (no truth). Per side left / right; agreement is "
+          "right − left stride time and cadence; clipped: raw int16 samples at full scale (4 leg sensors) → "
+          "flagged by imugait (% of grid, strides excluded)\n")
+    print(markdown_table(["recording", "s", "strides used/total", "cadence steps/min", "R − L stride time / cadence",
+                          "calibration (rel. residual)", "clipped: raw → flagged", "notes"],
+                         [walk_rows(r) for r in results], align="lrrrrlll"))
+    n_crash = sum("error" in r for r in results)
+    print(f"\n{len(results)} walking recordings, {n_crash} crashed; {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

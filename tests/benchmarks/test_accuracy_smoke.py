@@ -1,0 +1,51 @@
+"""Smoke test of the walking accuracy benchmark: its per-walker function runs end to end on two
+walkers and returns every score, finite. The tolerances themselves are tested elsewhere
+(tests/analysis/test_accuracy.py); this only guards the benchmark against bit rot."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+accuracy = pytest.importorskip("accuracy")
+
+LEG_KEYS = {
+    "knee_flexion_rmse_deg", "knee_adduction_rmse_deg", "knee_adduction_rezeroed_rmse_deg", "knee_rotation_rmse_deg",
+    "hip_rotation_rmse_deg", "hip_rotation_walk_mean_error_deg", "ic_median_abs_error_ms", "ic_bias_ms",
+    "to_median_abs_error_ms", "to_bias_ms", "strides_found_pct", "strides_used_pct", "events_while_standing",
+    "strides_while_standing", "segment_frame_error_max_deg", "gyr_bias_max_degps", "true_steady_strides",
+}
+
+
+@pytest.fixture(scope="module")
+def results():
+    return [accuracy.evaluate_walker(spec) for spec in accuracy.draw_cohort(2)]
+
+
+def test_per_walker_scores_are_complete_and_finite(results):
+    for r in results:
+        assert r["error"] is None
+        assert set(r["legs"]) == {"left", "right"}
+        for key in ("simulation_s", "analysis_s", "duration_s", "lost_pct"):
+            assert math.isfinite(r[key])
+        for scores in r["legs"].values():
+            assert LEG_KEYS <= set(scores)
+            assert all(math.isfinite(v) for v in scores.values()), scores
+            assert scores["true_steady_strides"] > 0
+
+
+def test_cohort_is_seeded():
+    a, b = accuracy.draw_cohort(2), accuracy.draw_cohort(3)[:2]
+    assert [s.config for s in a] == [s.config for s in b]
+
+
+def test_summary_tables_render(results):
+    rows = accuracy.leg_rows(results)
+    assert len(rows) == 4
+    table = accuracy.summary_table(rows)
+    assert "knee flexion RMSE" in table and "verdict" in table
