@@ -31,6 +31,7 @@ from imugait.kinematics.angles import leg_angles, segment_orientations
 from imugait.kinematics.prepare import FusedSession, fuse_session
 from imugait.kinematics.progression import ProgressionConfig, find_progression
 from imugait.model import Session
+from imugait.timebase import common_grid, interp_vectors
 
 MIN_WALKING_KNEE_FLEXION_DEG = -10.0
 """A knee that seems to hyperextend beyond this while walking is not one knee (sensors mixed up)."""
@@ -69,15 +70,19 @@ def analyze_session(
     if not sides:
         have = ", ".join(p.value for p in session)
         raise ValidationError(f"walking analysis needs a thigh and a shank sensor on at least one leg; the session has: {have}")
+    t = common_grid(session.streams, config.rate_hz)
+    report("finding the standing reference")
+    raw = {p: (interp_vectors(s.t_s, s.acc_mps2, t), interp_vectors(s.t_s, s.gyr_radps, t)) for p, s in session.items()}
+    standing = standing_mask(t, list(raw.values()), session.meta.steps, config.periods)
+    gyr_bias = {p: np.mean(gyr[standing], axis=0) for p, (_acc, gyr) in raw.items()}
     report("fusing sensor orientations")
-    fused = fuse_session(session, config.filter_kind, config.rate_hz)
-    t = fused.t_s
+    fused = fuse_session(session, config.filter_kind, t, gyr_bias)
     legs: dict[Side, LegReport] = {}
     failures = []
     for side in sides:
         report(f"calibrating the {side.value} leg")
         try:
-            legs[side] = _analyse_leg(session, fused, side, config)
+            legs[side] = _analyse_leg(session, fused, side, standing, config)
         except CalibrationError as exc:
             failures.append(str(exc))
     if not legs:
@@ -111,12 +116,13 @@ def analyze_session(
     )
 
 
-def _analyse_leg(session: Session, fused: FusedSession, side: Side, config: AnalysisConfig) -> LegReport:
+def _analyse_leg(
+    session: Session, fused: FusedSession, side: Side, standing: np.ndarray, config: AnalysisConfig
+) -> LegReport:
     t = fused.t_s
     p_thigh, p_shank = Placement.of(Segment.THIGH, side), Placement.of(Segment.SHANK, side)
     a, b = fused.sensors[p_thigh], fused.sensors[p_shank]
     rec = LegRecording(t, a.q_world_sensor, b.q_world_sensor, a.gyr_radps, b.gyr_radps, a.acc_mps2, b.acc_mps2)
-    standing = standing_mask(t, [(a.acc_mps2, a.gyr_radps), (b.acc_mps2, b.gyr_radps)], session.meta.steps, config.periods)
     moving = motion_mask(t, b.gyr_radps, config.periods)
     alignment = calibrate_leg(p_thigh, p_shank, rec, standing, moving, config.calibration)
     r_thigh, r_shank = segment_orientations(
@@ -169,6 +175,8 @@ def _cycles_table(t: np.ndarray, legs: dict[Side, LegReport], strides: dict[Side
     rows = []
     for side, leg in legs.items():
         other = strides.get(side.other, [])
+        other_to = np.sort([s.t_toe_off_s for s in other if np.isfinite(s.t_toe_off_s)])
+        other_ic = np.unique([s.t_initial_contact_s for s in other] + [s.t_next_initial_contact_s for s in other])
         for k, stride in enumerate(leg.strides):
             row = {
                 "side": side.value,
@@ -180,7 +188,7 @@ def _cycles_table(t: np.ndarray, legs: dict[Side, LegReport], strides: dict[Side
                 "exclusion": stride.exclusion.value,
             }
             row.update(stride_metrics(t, leg.angles_deg, stride))
-            row["double_support_pct"] = double_support_pct(stride, other) if other else np.nan
+            row["double_support_pct"] = double_support_pct(stride, other_to, other_ic) if other else np.nan
             rows.append(row)
     return pd.DataFrame(rows)
 

@@ -30,6 +30,7 @@ from imugait.calibration.knee_axes import (
     KneeAxes,
     angles_from_unit,
     fit_knee_axes,
+    heading_offset_from_axes,
     unit_from_angles,
 )
 from imugait.conventions import Placement
@@ -44,12 +45,15 @@ class SegmentCalibrationConfig:
     """The hinge fit uses at most this many samples (evenly spread) — enough, and fast."""
     min_motion_rms_radps: float = 0.6
     """Below this RMS knee-flexion rate in the motion data the axis cannot be identified."""
-    max_relative_residual: float = 0.35
+    max_relative_residual: float = 0.45
     """Hinge-fit residual RMS over motion RMS above which the leg is not moving as a hinge."""
     max_axis_tilt_deg: float = 30.0
     """How far the knee axis may be from horizontal while standing."""
     min_motion_s: float = 3.0
     """At least this much knee motion is needed."""
+    max_axis_refinement_deg: float = 45.0
+    """The two-axis refinement of the flexion axis is kept only this close to the hinge axis (it
+    legitimately moves it by 10–25°; on a near-pure hinge it can land 90° off)."""
     max_motion_s: float = 60.0
     """The knee axes are fitted to the first this-many seconds of motion (enough, and fast)."""
 
@@ -67,6 +71,8 @@ class AlignmentQuality:
     motion_rms_radps: float
     axis_tilt_deg: float
     n_fit_samples: int
+    two_axis_refined: bool = True
+    """False when the two-axis refinement strayed from the hinge axis and the hinge axis was kept."""
 
     @property
     def relative_residual(self) -> float:
@@ -237,6 +243,13 @@ def calibrate_leg(
         rec.q_world_thigh_sensor[fit_mask], rec.q_world_shank_sensor[fit_mask], rec.gyr_thigh_radps[fit_mask],
         rec.gyr_shank_radps[fit_mask], h1, h2, up2, max_samples=config.max_fit_samples,
     )
+    refined = np.rad2deg(np.arccos(np.clip(np.dot(axes.flexion_axis_thigh, h1), -1.0, 1.0))) <= config.max_axis_refinement_deg
+    if not refined:
+        # On a knee that moves almost purely as a hinge the two-axis model is ambiguous and can
+        # land far from the hinge axis: keep the hinge axis, with the heading offset it implies.
+        r1 = Rotation.from_quat(rec.q_world_thigh_sensor[fit_mask], scalar_first=True)
+        r2 = Rotation.from_quat(rec.q_world_shank_sensor[fit_mask], scalar_first=True)
+        axes = KneeAxes(h1, up2, heading_offset_from_axes(r1.apply(h1), r2.apply(h2)), residual_rms)
     track = track_heading_offset(
         rec.t_s, rec.q_world_thigh_sensor, rec.q_world_shank_sensor, rec.gyr_thigh_radps, rec.gyr_shank_radps,
         motion, axes, heading_config,
@@ -246,7 +259,7 @@ def calibrate_leg(
     r2 = Rotation.from_quat(rec.q_world_shank_sensor[standing], scalar_first=True)
     r_offset = Rotation.from_rotvec(np.outer(track.heading_offset_rad[standing], [0.0, 0.0, 1.0]))
     flexion_in_shank = _unit(np.mean((r_offset * r2).inv().apply(r1.apply(axes.flexion_axis_thigh)), axis=0))
-    quality = AlignmentQuality(residual_rms, motion_rms, tilt, int(min(fit_mask.sum(), config.max_fit_samples)))
+    quality = AlignmentQuality(residual_rms, motion_rms, tilt, int(min(fit_mask.sum(), config.max_fit_samples)), refined)
     return LegAlignment(
         thigh=SegmentAlignment(thigh, segment_frame(up1, axes.flexion_axis_thigh).as_quat(scalar_first=True)),
         shank=SegmentAlignment(shank, segment_frame(up2, flexion_in_shank).as_quat(scalar_first=True)),

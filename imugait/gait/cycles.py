@@ -86,15 +86,15 @@ def segment_strides(
         duration = t1 - t0
         if not (config.min_stride_s <= duration <= config.max_stride_s):
             continue  # not a stride at all: the leg stopped or an event was missed
-        inside = (t_s >= t0) & (t_s < t1)
-        ids = bout_id[inside]
+        i0, i1 = np.searchsorted(t_s, [t0, t1])
+        ids = bout_id[i0:i1]
         if ids.size == 0 or ids.min() < 0 or ids.min() != ids.max():
             reason = Exclusion.NOT_IN_BOUT
         elif not np.isfinite(to[k + 1]):
             reason = Exclusion.MISSING_EVENT
-        elif lost[inside].mean() > config.max_lost_fraction or _longest_run_s(t_s, lost & inside) > config.max_gap_s:
+        elif lost[i0:i1].mean() > config.max_lost_fraction or _longest_run_s(t_s, lost[i0:i1]) > config.max_gap_s:
             reason = Exclusion.LOST_SAMPLES
-        elif clipped[inside].any():
+        elif clipped[i0:i1].any():
             reason = Exclusion.CLIPPED
         else:
             reason = Exclusion.NONE
@@ -138,7 +138,11 @@ def time_normalise(t_s: np.ndarray, values: np.ndarray, t_start_s: float, t_end_
     """Values (M,) or (M, K) resampled to :data:`N_NORMALISED` points from ``t_start_s`` to
     ``t_end_s`` (0–100 % of the cycle), linear interpolation."""
     grid = np.linspace(t_start_s, t_end_s, N_NORMALISED)
-    values = np.asarray(values, dtype=float)
+    # Only the stride's own samples (and one either side) take part: linear in the recording.
+    i0 = max(int(np.searchsorted(t_s, t_start_s)) - 1, 0)
+    i1 = min(int(np.searchsorted(t_s, t_end_s)) + 1, len(t_s))
+    t_s = t_s[i0:i1]
+    values = np.asarray(values[i0:i1], dtype=float)
     if values.ndim == 1:
         return np.interp(grid, t_s, values)
     return np.column_stack([np.interp(grid, t_s, values[:, k]) for k in range(values.shape[1])])

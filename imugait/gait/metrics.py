@@ -21,15 +21,18 @@ ANGLE_COLUMNS = ("knee_flexion_deg", "knee_adduction_deg", "knee_rotation_deg", 
 def stride_metrics(t_s: np.ndarray, angles_deg: dict[str, np.ndarray], stride: Stride) -> dict[str, float]:
     """Metrics of one stride from the leg's angle series (each (M,), degrees, on ``t_s``)."""
     t0, t_to, t1 = stride.t_initial_contact_s, stride.t_toe_off_s, stride.t_next_initial_contact_s
-    inside = (t_s >= t0) & (t_s < t1)
-    stance = inside & (t_s < t_to)
-    swing = inside & (t_s >= t_to)
-    pct = 100.0 * (t_s - t0) / (t1 - t0)
-    flex = angles_deg["knee_flexion_deg"]
-    add = angles_deg["knee_adduction_deg"]
-    rot = angles_deg["knee_rotation_deg"]
-    hip = angles_deg["hip_rotation_deg"]
-    loading = inside & (pct <= LOADING_RESPONSE_END_PCT)
+    # Work on the stride's slice only: linear in the recording's length, not quadratic.
+    i0, i1 = np.searchsorted(t_s, [t0, t1])
+    t = t_s[i0:i1]
+    stance = t < t_to
+    swing = ~stance
+    inside = np.ones(t.shape, dtype=bool)
+    pct = 100.0 * (t - t0) / (t1 - t0)
+    flex = angles_deg["knee_flexion_deg"][i0:i1]
+    add = angles_deg["knee_adduction_deg"][i0:i1]
+    rot = angles_deg["knee_rotation_deg"][i0:i1]
+    hip = angles_deg["hip_rotation_deg"][i0:i1]
+    loading = pct <= LOADING_RESPONSE_END_PCT
     stance_pct = 100.0 * (t_to - t0) / (t1 - t0)
 
     def stat(fn, x: np.ndarray, mask: np.ndarray) -> float:
@@ -47,7 +50,7 @@ def stride_metrics(t_s: np.ndarray, angles_deg: dict[str, np.ndarray], stride: S
         "hip_rotation_swing_mean_deg": stat(np.mean, hip, swing),
         "hip_rotation_stance_peak_deg": stat(np.max, hip, stance),
         "hip_rotation_swing_peak_deg": stat(np.max, hip, swing),
-        "knee_flexion_initial_contact_deg": float(np.interp(t0, t_s, flex)),
+        "knee_flexion_initial_contact_deg": float(np.interp(t0, t_s, angles_deg["knee_flexion_deg"])),
         "knee_flexion_loading_peak_deg": stat(np.max, flex, loading),
         "knee_flexion_swing_peak_deg": stat(np.max, flex, swing),
         "knee_flexion_range_deg": stat(np.ptp, flex, inside),
@@ -57,17 +60,19 @@ def stride_metrics(t_s: np.ndarray, angles_deg: dict[str, np.ndarray], stride: S
     }
 
 
-def double_support_pct(stride: Stride, other_strides: list[Stride]) -> float:
-    """Double support (both feet down) as % of ``stride``, from the other leg's events: from this
-    leg's contact to the other's toe-off, and from the other's contact to this toe-off."""
+def double_support_pct(stride: Stride, other_toe_off_s: np.ndarray, other_contact_s: np.ndarray) -> float:
+    """Double support (both feet down) as % of ``stride``, from the other leg's sorted toe-off
+    and initial-contact times: from this leg's contact to the other's toe-off, and from the
+    other's contact to this toe-off."""
     t0, t_to, t1 = stride.t_initial_contact_s, stride.t_toe_off_s, stride.t_next_initial_contact_s
-    other_to = [s.t_toe_off_s for s in other_strides]
-    other_ic = [s.t_initial_contact_s for s in other_strides] + [s.t_next_initial_contact_s for s in other_strides]
-    initial = [x - t0 for x in other_to if t0 < x < t_to]
-    terminal = [t_to - x for x in other_ic if t0 < x < t_to]
-    if not initial or not terminal:
+    i = np.searchsorted(other_toe_off_s, t0, side="right")
+    j = np.searchsorted(other_contact_s, t_to, side="left") - 1
+    if i >= other_toe_off_s.size or j < 0:
         return np.nan
-    return 100.0 * (min(initial) + min(terminal)) / (t1 - t0)
+    initial, terminal = other_toe_off_s[i] - t0, t_to - other_contact_s[j]
+    if not (0.0 < initial < t_to - t0 and 0.0 < terminal < t_to - t0):
+        return np.nan
+    return 100.0 * (initial + terminal) / (t1 - t0)
 
 
 def aggregate(cycles: pd.DataFrame, metric_columns: list[str]) -> pd.DataFrame:

@@ -7,7 +7,7 @@ samples that fall in a sensor's lost-sample gap are marked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -45,12 +45,24 @@ class FusedSession:
 
 
 def fuse_session(
-    session: Session, kind: FilterKind = FilterKind.VQF_OFFLINE, rate_hz: float | None = None
+    session: Session,
+    kind: FilterKind = FilterKind.VQF_OFFLINE,
+    t_s: np.ndarray | None = None,
+    gyr_bias_radps: dict[Placement, np.ndarray] | None = None,
 ) -> FusedSession:
-    """Fuse each stream of ``session`` with ``kind`` (6-axis) and resample all to one grid."""
-    t = common_grid(session.streams, rate_hz)
+    """Fuse each stream of ``session`` with ``kind`` (6-axis) and resample all onto ``t_s``
+    (default: :func:`~imugait.timebase.common_grid`).
+
+    ``gyr_bias_radps`` (3,) per placement, sensor frame, is subtracted from the gyroscope first
+    (e.g. measured while standing still): a filter that never sees the sensor at rest cannot
+    learn a large bias itself, and its heading then drifts.
+    """
+    t = common_grid(session.streams) if t_s is None else t_s
     sensors = {}
     for placement, stream in session.items():
+        bias = (gyr_bias_radps or {}).get(placement)
+        if bias is not None:
+            stream = replace(stream, gyr_radps=stream.gyr_radps - bias)
         q = orient_stream(stream, kind=kind).q_world_sensor
         sensors[placement] = SensorOnGrid(
             q_world_sensor=slerp_quats(stream.t_s, q, t),

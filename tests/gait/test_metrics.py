@@ -21,9 +21,9 @@ def test_time_normalise_maps_the_stride_to_101_points():
 
 def test_double_support_from_the_other_legs_events():
     this = Stride(0.0, 0.6, 1.0, Exclusion.NONE)
-    other = [Stride(-0.5, 0.1, 0.5, Exclusion.NONE), Stride(0.5, 1.1, 1.5, Exclusion.NONE)]
     # other toe-off at 0.1 (0.1 after this contact), other contact at 0.5 (0.1 before this toe-off)
-    assert double_support_pct(this, other) == pytest.approx(20.0)
+    assert double_support_pct(this, np.array([0.1, 1.1]), np.array([-0.5, 0.5, 1.5])) == pytest.approx(20.0)
+    assert np.isnan(double_support_pct(this, np.array([]), np.array([0.5])))
 
 
 def test_stride_metrics_on_known_curves():
