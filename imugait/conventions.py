@@ -22,6 +22,8 @@ from enum import Enum
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from imugait.quaternion import quat_conj, quat_multiply
+
 GRAVITY_MPS2 = 9.80665
 """Standard gravity; the simulator and calibration use it as the magnitude of gravity."""
 
@@ -161,9 +163,8 @@ def joint_angles_rad(
     -------
     (N, 3) array, rad: flexion, adduction (varus for the knee), internal rotation.
     """
-    r_prox = Rotation.from_quat(np.asarray(q_world_proximal, dtype=float), scalar_first=True)
-    r_dist = Rotation.from_quat(np.asarray(q_world_distal, dtype=float), scalar_first=True)
-    raw = (r_prox.inv() * r_dist).as_euler(JCS_SEQUENCE, degrees=False)
+    q_rel = quat_multiply(quat_conj(q_world_proximal), q_world_distal)
+    raw = Rotation.from_quat(q_rel, scalar_first=True).as_euler(JCS_SEQUENCE, degrees=False)
     return raw * sign_table(joint, side)
 
 

@@ -19,8 +19,9 @@ SWAP_MARGIN_DEG = 1.0
 """A leg whose stance-minus-swing lean is below minus this looks like the other side's."""
 
 
-def frontal_lean_contrast_deg(t_s: np.ndarray, r_world_thigh: Rotation, strides: list[Stride], side: Side) -> float:
-    """Stance minus swing mean frontal lean of the thigh (deg), signed so that + is expected.
+def frontal_lean_contrast_deg(t_s: np.ndarray, q_world_thigh: np.ndarray, strides: list[Stride], side: Side) -> float:
+    """Stance minus swing mean frontal lean of the thigh (deg), signed so that + is expected;
+    ``q_world_thigh`` (M, 4) the anatomical thigh frame.
 
     NaN when there are no used strides.
     """
@@ -32,6 +33,7 @@ def frontal_lean_contrast_deg(t_s: np.ndarray, r_world_thigh: Rotation, strides:
             swing |= (t_s >= s.t_toe_off_s) & (t_s < s.t_next_initial_contact_s)
     if not stance.any() or not swing.any():
         return float("nan")
+    r_world_thigh = Rotation.from_quat(q_world_thigh, scalar_first=True)
     up_axis = r_world_thigh.apply([0.0, 1.0, 0.0])
     right = r_world_thigh.apply([0.0, 0.0, 1.0])
     right[:, 2] = 0.0

@@ -125,12 +125,12 @@ def _analyse_leg(
     rec = LegRecording(t, a.q_world_sensor, b.q_world_sensor, a.gyr_radps, b.gyr_radps, a.acc_mps2, b.acc_mps2)
     moving = motion_mask(t, b.gyr_radps, config.periods)
     alignment = calibrate_leg(p_thigh, p_shank, rec, standing, moving, config.calibration)
-    r_thigh, r_shank = segment_orientations(
+    q_thigh, q_shank = segment_orientations(
         a.q_world_sensor, b.q_world_sensor, alignment.thigh.q_sensor_segment, alignment.shank.q_sensor_segment,
         alignment.heading.heading_offset_rad,
     )
-    progression = find_progression(t, r_thigh.as_quat(scalar_first=True), moving, config.progression)
-    angles = leg_angles(side, r_thigh, r_shank, progression.heading_rad)
+    progression = find_progression(t, q_thigh, moving, config.progression)
+    angles = leg_angles(side, q_thigh, q_shank, progression.heading_rad)
     angles_deg = {
         "knee_flexion_deg": np.rad2deg(angles.knee_rad[:, 0]),
         "knee_adduction_deg": np.rad2deg(angles.knee_rad[:, 1]),
@@ -152,7 +152,7 @@ def _analyse_leg(
     clipped = _clipped(session, p_thigh, fused) | _clipped(session, p_shank, fused)
     strides = segment_strides(t, events, bout_id, lost, clipped, config.strides)
     return LegReport(
-        frontal_lean_contrast_deg=frontal_lean_contrast_deg(t, r_thigh, strides, side),
+        frontal_lean_contrast_deg=frontal_lean_contrast_deg(t, q_thigh, strides, side),
         side=side, alignment=alignment, angles_deg=angles_deg, events=events, strides=strides,
         standing=standing, moving=moving, turning=progression.turning, in_bout=progression.in_bout,
         n_bouts=len(progression.bouts), lost=lost, clipped=clipped,

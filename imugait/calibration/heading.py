@@ -20,10 +20,10 @@ from imugait.calibration.knee_axes import KneeAxes, constraint_residual_radps
 @dataclass(frozen=True)
 class HeadingConfig:
     window_s: float = 8.0
-    step_s: float = 4.0
+    step_s: float = 8.0
     min_motion_fraction: float = 0.5
     """A window is used when at least this fraction of it is knee motion."""
-    max_samples_per_window: int = 400
+    max_samples_per_window: int = 200
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,7 +13,7 @@ What each ahrs filter expects, checked numerically by ``tests/fusion/test_fusion
   which we estimate from the first sample unless tuned. Its measurement model tests the
   constructor's ``mag`` attribute rather than the ``update`` argument, so 9-axis mode sets it.
 * None starts from a good pose by itself, so every wrapper starts from
-  :func:`~imugait.fusion.quaternion.orientation_from_acc_mag` of its first sample (no gyro step
+  :func:`~imugait.quaternion.orientation_from_acc_mag` of its first sample (no gyro step
   on that sample), as BROAD's reference code does.
 """
 
@@ -25,8 +25,8 @@ import numpy as np
 from ahrs.filters import EKF, Madgwick, Mahony
 
 from imugait.fusion.base import FilterStatus, OrientationFilter
-from imugait.fusion.quaternion import orientation_from_acc_mag, quat_about_z, quat_multiply
 from imugait.fusion.settings import FilterKind
+from imugait.quaternion import orientation_from_acc_mag, quat_about_z, quat_multiply
 
 MADGWICK_GAIN_6D = 0.033
 """ahrs' default β without magnetometer."""

@@ -17,7 +17,7 @@ from enum import Enum
 import numpy as np
 
 from imugait.errors import ValidationError
-from imugait.fusion.quaternion import (
+from imugait.quaternion import (
     heading_inclination_split,
     quat_about_z,
     quat_conj,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from imugait.conventions import Joint, Side, joint_angles_rad, progression_rotation, quat
+from imugait.quaternion import quat_about_z, quat_multiply
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,23 +37,16 @@ def segment_orientations(
     q_thigh_sensor_segment: np.ndarray,
     q_shank_sensor_segment: np.ndarray,
     heading_offset_rad: np.ndarray,
-) -> tuple[Rotation, Rotation]:
-    """Anatomical thigh and shank frames, both in the thigh sensor's world frame."""
-    r_thigh = Rotation.from_quat(q_world_thigh_sensor, scalar_first=True) * Rotation.from_quat(
-        q_thigh_sensor_segment, scalar_first=True
-    )
-    r_offset = Rotation.from_rotvec(np.outer(heading_offset_rad, [0.0, 0.0, 1.0]))
-    r_shank = (
-        r_offset
-        * Rotation.from_quat(q_world_shank_sensor, scalar_first=True)
-        * Rotation.from_quat(q_shank_sensor_segment, scalar_first=True)
-    )
-    return r_thigh, r_shank
+) -> tuple[np.ndarray, np.ndarray]:
+    """Anatomical thigh and shank frames (M, 4), both in the thigh sensor's world frame."""
+    q_thigh = quat_multiply(q_world_thigh_sensor, q_thigh_sensor_segment)
+    q_shank = quat_multiply(quat_about_z(heading_offset_rad), quat_multiply(q_world_shank_sensor, q_shank_sensor_segment))
+    return q_thigh, q_shank
 
 
-def leg_angles(side: Side, r_world_thigh: Rotation, r_world_shank: Rotation, progression_heading_rad: np.ndarray) -> LegAngles:
-    """Knee angles and hip rotation relative to the line of progression for one leg."""
-    q_thigh, q_shank = quat(r_world_thigh), quat(r_world_shank)
+def leg_angles(side: Side, q_thigh: np.ndarray, q_shank: np.ndarray, progression_heading_rad: np.ndarray) -> LegAngles:
+    """Knee angles and hip rotation relative to the line of progression for one leg, from the
+    anatomical frames (M, 4) in one world frame."""
     knee = joint_angles_rad(q_thigh, q_shank, Joint.KNEE, side)
     hip_rotation = np.full(q_thigh.shape[0], np.nan)
     known = np.isfinite(progression_heading_rad)

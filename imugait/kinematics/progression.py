@@ -110,8 +110,10 @@ def _nearest_bout_heading(n: int, bouts: list[Bout]) -> np.ndarray:
     if not bouts:
         return out
     centres = np.array([(b.start + b.stop) / 2 for b in bouts])
-    nearest = np.argmin(np.abs(np.arange(n)[:, None] - centres[None, :]), axis=1)
-    return np.array([b.heading_rad for b in bouts])[nearest]
+    headings = np.array([b.heading_rad for b in bouts])
+    # Boundaries half-way between consecutive bout centres split the grid among the bouts.
+    boundaries = 0.5 * (centres[1:] + centres[:-1])
+    return headings[np.searchsorted(boundaries, np.arange(n))]
 
 
 def _dilate(mask: np.ndarray, n: int) -> np.ndarray:

@@ -17,7 +17,7 @@ from conftest import make_synthetic
 
 from imugait.fusion import FilterKind, FusionSettings, VqfTuning, make_filter
 from imugait.fusion.evaluation import orientation_errors_rad
-from imugait.fusion.quaternion import quat_conj, quat_multiply
+from imugait.quaternion import quat_conj, quat_multiply
 
 SETTLE_S = 5.0
 

@@ -14,7 +14,7 @@ from imugait.fusion.evaluation import (
     orientation_errors_rad,
     orientation_rmse,
 )
-from imugait.fusion.quaternion import (
+from imugait.quaternion import (
     heading_inclination_split,
     orientation_from_acc_mag,
     quat_conj,

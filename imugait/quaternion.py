@@ -1,4 +1,5 @@
-"""Small quaternion helpers for fusion: Hamilton product, heading/inclination split, start pose.
+"""Small quaternion helpers shared by the stages: Hamilton product, heading/inclination split,
+start pose. Plain numpy: on long recordings several times faster than composing scipy rotations.
 
 All quaternions are scalar first ``[w, x, y, z]``; ``q_a_b`` maps vectors from frame *b* to *a*.
 """
