@@ -22,6 +22,9 @@ COMMAND_MODULES = [
     "imugait.cli.analyze",
     "imugait.cli.calibrate",
     "imugait.cli.recover",
+    "imugait.cli.scan",
+    "imugait.cli.stream",
+    "imugait.cli.record",
 ]
 
 

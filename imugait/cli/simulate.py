@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from imugait.cli._walker_args import add_walker_args, walker_params
 from imugait.conventions import Placement
 
 
@@ -24,15 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--bouts", type=int, default=2, help="straight walking bouts (default 2)")
     g.add_argument("--bout-s", type=float, default=12.0, help="seconds per bout (default 12)")
     g.add_argument("--stand-s", type=float, default=5.0, help="standing before and after (default 5)")
-    g = p.add_argument_group("walker")
-    g.add_argument("--height", type=float, default=1.75, metavar="M")
-    g.add_argument("--speed", type=float, default=1.3, metavar="M/S")
-    g.add_argument("--cadence", type=float, default=110.0, metavar="STEPS/MIN")
-    for side in ("left", "right"):
-        g.add_argument(f"--{side}-hip-rotation", type=float, default=0.0, metavar="DEG",
-                       help=f"{side} hip internal-rotation offset (+ = internally rotated)")
-        g.add_argument(f"--{side}-knee-valgus", type=float, default=0.0, metavar="DEG",
-                       help=f"{side} static knee valgus (+ = knee caves in)")
+    add_walker_args(p)
     g = p.add_argument_group("sensors")
     g.add_argument("--pelvis", action="store_true", help="also wear a pelvis sensor")
     g.add_argument("--aligned", action="store_true", help="sensor axes aligned with the segments "
@@ -52,9 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from imugait.simulate import (
         LOWER_LIMBS,
         SensorErrors,
-        SideParams,
         SimulationConfig,
-        WalkerParams,
         simulate,
         walking_test,
     )
@@ -67,11 +58,7 @@ def run(args: argparse.Namespace) -> int:
         clock_drift_ppm=0.0 if args.ideal else args.drift_ppm,
         magnetic_disturbance_uT=args.mag_disturbance,
     )
-    walker = WalkerParams(
-        height_m=args.height, speed_mps=args.speed, cadence_spm=args.cadence,
-        left=SideParams(hip_rotation_offset_deg=args.left_hip_rotation, knee_valgus_deg=args.left_knee_valgus),
-        right=SideParams(hip_rotation_offset_deg=args.right_hip_rotation, knee_valgus_deg=args.right_knee_valgus),
-    )
+    walker = walker_params(args)
     config = SimulationConfig(
         walker=walker,
         timeline=walking_test(n_bouts=args.bouts, bout_s=args.bout_s, stand_s=args.stand_s),

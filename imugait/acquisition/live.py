@@ -1,0 +1,324 @@
+"""Live acquisition: N transports → decoders → the assembler (or the crash-safe recorder).
+
+One asyncio task per sensor reads its transport, stamps each chunk with the host clock the moment
+it comes off the transport, decodes it with the sensor's protocol decoder and hands every message
+to the :class:`~imugait.acquisition.recorder.Recorder` (when recording) or to a
+:class:`~imugait.acquisition.assembler.SessionAssembler`. :meth:`LiveAcquisition.status` gives a
+per-sensor live view: rate over the last second, lost samples, battery, link state, clock drift
+and offset, decoder errors, outages.
+
+::
+
+    sources = [SensorSource(Placement.LEFT_THIGH, SourceKind.SERIAL, "/dev/ttyACM0"), ...]
+    with Recorder("sessions/p01") as rec:               # or recorder=None to only watch
+        async with LiveAcquisition(sources, recorder=rec) as live:
+            await live.run(duration_s=60.0, on_tick=lambda status: ...)
+        rec.finalise()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from imugait.acquisition.assembler import AcquisitionConfig, SessionAssembler
+from imugait.acquisition.recorder import Recorder
+from imugait.conventions import Placement
+from imugait.errors import ValidationError
+from imugait.protocol.base import Decoder
+from imugait.protocol.imugait_v1 import ImugaitV1Decoder, encode_command
+from imugait.protocol.messages import CommandCode, DeviceAnnouncement, SampleBlock
+from imugait.protocol.movella_dot import MovellaDotDecoder, PayloadMode, control_command
+from imugait.protocol.witmotion import WitMotionBleDecoder, WitMotionSerialDecoder
+from imugait.transport.ble import BleTransport
+from imugait.transport.ble_profiles import KNOWN_PROFILES
+from imugait.transport.link import LinkEvent, LinkState, TransportError
+from imugait.transport.serial import SerialTransport
+
+
+class SourceKind(Enum):
+    SERIAL = "serial"
+    BLE = "ble"
+
+
+@dataclass(frozen=True)
+class ProtocolSupport:
+    """How the host talks to one protocol: its decoders and what to write once connected."""
+
+    name: str
+    serial_decoder: Callable[[], Decoder] | None
+    ble_decoder: Callable[[], Decoder] | None
+    start_commands: Callable[[], list[bytes]] = list
+
+
+def _imugait_v1_start() -> list[bytes]:
+    # Ask for DEVICE_INFO (a host that attached late has missed it), then start streaming.
+    return [encode_command(CommandCode.REQUEST_INFO, 1), encode_command(CommandCode.START, 2)]
+
+
+PROTOCOLS: dict[str, ProtocolSupport] = {
+    p.name: p for p in (
+        ProtocolSupport("imugait_v1", ImugaitV1Decoder, ImugaitV1Decoder, _imugait_v1_start),
+        ProtocolSupport("witmotion", WitMotionSerialDecoder, WitMotionBleDecoder),
+        ProtocolSupport("movella_dot", None, MovellaDotDecoder,
+                        lambda: [control_command(True, PayloadMode.RATE_QUANTITIES_WITH_MAG)]),
+    )
+}
+"""Protocols live acquisition can decode, by name (the names of ``ble_profiles``)."""
+
+
+@dataclass(frozen=True)
+class SensorSource:
+    """Where one sensor's bytes come from.
+
+    Attributes
+    ----------
+    placement : where the sensor is worn.
+    kind : serial port or BLE device.
+    address : serial path (or pyserial URL), or BLE address.
+    protocol : a key of :data:`PROTOCOLS`.
+    ble_device : the ``BLEDevice`` from a scan (preferred over the bare address for BLE).
+    baud_rate : serial line rate (ignored by USB CDC and ptys).
+    adapter : BlueZ adapter for BLE (``"hci0"``).
+    """
+
+    placement: Placement
+    kind: SourceKind
+    address: str
+    protocol: str = "imugait_v1"
+    ble_device: Any = None
+    baud_rate: int = 921_600
+    adapter: str | None = None
+
+    def __post_init__(self) -> None:
+        support = PROTOCOLS.get(self.protocol)
+        if support is None:
+            raise ValidationError(f"{self.placement.value}: unknown protocol {self.protocol!r}; "
+                                  f"supported: {', '.join(PROTOCOLS)}")
+        if (support.serial_decoder if self.kind is SourceKind.SERIAL else support.ble_decoder) is None:
+            raise ValidationError(f"{self.placement.value}: protocol {self.protocol} is not spoken over {self.kind.value}")
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """Settings of live acquisition.
+
+    ``host_clock`` stamps arrivals (s); it must be monotonic. Leave it at
+    :func:`time.monotonic` for real sensors; an emulation played faster than real time passes
+    its :class:`~imugait.transport.emulator.ScaledClock`.
+    """
+
+    acquisition: AcquisitionConfig = field(default_factory=AcquisitionConfig)
+    host_clock: Callable[[], float] = time.monotonic
+    rate_window_s: float = 1.0
+    """Rates in the status are averaged over this much host time."""
+    send_start: bool = True
+    """Write the protocol's start commands whenever a link (re)connects."""
+    ble_connect_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class SensorStatus:
+    """One sensor's live state (times on the session clock, s)."""
+
+    placement: Placement
+    address: str
+    kind: SourceKind
+    link_state: LinkState
+    device_id: str
+    rate_hz: float
+    """Samples accepted per second over the last ``rate_window_s``."""
+    n_samples: int
+    n_lost: int
+    battery_percent: float | None
+    drift_ppm: float
+    """Online estimate of the device clock's rate error relative to the host clock."""
+    clock_offset_s: float | None
+    """Session time minus device time at the newest sample (None before the first)."""
+    bytes_discarded: int
+    frame_errors: int
+    """Frames that failed their CRC or were malformed."""
+    reconnects: int
+    outages: tuple[tuple[float, float], ...]
+    """(session time the link went down, seconds it stayed down) per outage."""
+
+
+class _SensorLink:
+    """Transport, decoder and counters of one sensor."""
+
+    def __init__(self, source: SensorSource, config: LiveConfig) -> None:
+        self.source = source
+        support = PROTOCOLS[source.protocol]
+        self.support = support
+        if source.kind is SourceKind.SERIAL:
+            self.decoder: Decoder = support.serial_decoder()
+            self.transport: Any = SerialTransport(source.address, source.baud_rate)
+        else:
+            self.decoder = support.ble_decoder()
+            profile = next(p for p in KNOWN_PROFILES if p.name == source.protocol)
+            self.transport = BleTransport(source.ble_device or source.address, profile, adapter=source.adapter,
+                                          connect_timeout_s=config.ble_connect_timeout_s)
+        self.state = LinkState.CONNECTING
+        self.device_id = ""
+        self.arrivals: deque[tuple[float, int]] = deque()
+        self.clock_offset_s: float | None = None
+        self.reconnects = 0
+        self.outages: list[list[float]] = []
+        self.command_errors: list[str] = []
+
+
+class LiveAcquisition:
+    """Stream N sensors into the assembler or a recorder; an async context manager.
+
+    Parameters
+    ----------
+    sources : one per sensor, distinct placements.
+    config : LiveConfig
+    recorder : when given, every message goes to it (crash-safe log) and its assembler is used;
+        its ``t0_host_s`` must be on ``config.host_clock``.
+    """
+
+    def __init__(self, sources: Sequence[SensorSource], config: LiveConfig | None = None,
+                 recorder: Recorder | None = None) -> None:
+        placements = [s.placement for s in sources]
+        if not sources or len(set(placements)) != len(placements):
+            raise ValidationError(f"live acquisition needs sensors at distinct placements, got {[p.value for p in placements]}")
+        self.config = config or LiveConfig()
+        self.clock = self.config.host_clock
+        self.recorder = recorder
+        self.assembler = recorder.assembler if recorder is not None else SessionAssembler(
+            self.config.acquisition, self.clock(), {s.placement: s.protocol for s in sources})
+        self._sink = recorder if recorder is not None else self.assembler
+        self._links = {s.placement: _SensorLink(s, self.config) for s in sources}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def t0_host_s(self) -> float:
+        return float(self.assembler.t0_host_s)
+
+    def decoder(self, placement: Placement) -> Decoder:
+        return self._links[placement].decoder
+
+    # ------------------------------------------------------------------ lifecycle
+    async def open(self) -> LiveAcquisition:
+        """Open every transport (all or none) and start reading."""
+        links = list(self._links.values())
+        results = await asyncio.gather(*(link.transport.open() for link in links), return_exceptions=True)
+        failed = [(link, r) for link, r in zip(links, results, strict=True) if isinstance(r, BaseException)]
+        if failed:
+            for link, r in zip(links, results, strict=True):
+                if not isinstance(r, BaseException):
+                    await link.transport.close()
+            raise TransportError("; ".join(f"{link.source.placement.value}: {exc}" for link, exc in failed))
+        self._tasks = [asyncio.create_task(self._consume(link), name=f"live-{p.value}")
+                       for p, link in self._links.items()]
+        return self
+
+    async def close(self) -> None:
+        """Close the transports; messages already queued are still handled."""
+        for link in self._links.values():
+            with contextlib.suppress(Exception):
+                await link.transport.close()
+        for task in self._tasks:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, 5.0)
+        self._tasks.clear()
+        for p, link in self._links.items():
+            for message in link.decoder.flush():
+                self._sink.handle(p, self.clock(), message)
+
+    async def __aenter__(self) -> LiveAcquisition:
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def run(self, duration_s: float | None = None, stop: asyncio.Event | None = None,
+                  until: Callable[[], bool] | None = None,
+                  on_tick: Callable[[tuple[SensorStatus, ...]], None] | None = None,
+                  tick_s: float = 0.25) -> None:
+        """Acquire until ``duration_s`` of host-clock time, ``stop`` is set, ``until()`` is true,
+        or every link has closed; call ``on_tick(status)`` every ``tick_s`` real seconds."""
+        t_end = None if duration_s is None else self.clock() + duration_s
+        stop = stop or asyncio.Event()
+        while True:
+            if on_tick is not None:
+                on_tick(self.status())
+            if self.recorder is not None:
+                self.recorder.sync_if_due()
+            if (stop.is_set() or (t_end is not None and self.clock() >= t_end) or (until is not None and until())
+                    or all(t.done() for t in self._tasks)):
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), tick_s)
+
+    # ------------------------------------------------------------------ status
+    def status(self) -> tuple[SensorStatus, ...]:
+        now = self.clock()
+        out = []
+        for p, link in self._links.items():
+            while link.arrivals and link.arrivals[0][0] < now - self.config.rate_window_s:
+                link.arrivals.popleft()
+            known = p in self.assembler.placements()
+            health = self.assembler.health(p) if known else None
+            stats = link.decoder.stats
+            out.append(SensorStatus(
+                placement=p, address=link.source.address, kind=link.source.kind, link_state=link.state,
+                device_id=link.device_id, rate_hz=sum(n for _t, n in link.arrivals) / self.config.rate_window_s,
+                n_samples=health.n_samples if health else 0, n_lost=health.n_lost if health else 0,
+                battery_percent=health.battery_percent if health else None,
+                drift_ppm=health.drift_ppm if health else 0.0, clock_offset_s=link.clock_offset_s,
+                bytes_discarded=stats.bytes_discarded, frame_errors=stats.crc_failures + stats.malformed_frames,
+                reconnects=link.reconnects, outages=tuple((t, d) for t, d in link.outages),
+            ))
+        return tuple(out)
+
+    # ------------------------------------------------------------------ internals
+    async def _consume(self, link: _SensorLink) -> None:
+        placement = link.source.placement
+        try:
+            async for item in link.transport:
+                arrival_s = self.clock()
+                if isinstance(item, LinkEvent):
+                    await self._on_event(link, item, arrival_s)
+                    continue
+                for message in link.decoder.feed(item):
+                    live = self._sink.handle(placement, arrival_s, message)
+                    if isinstance(message, DeviceAnnouncement):
+                        link.device_id = message.device_id
+                    elif isinstance(message, SampleBlock) and live is not None:
+                        link.arrivals.append((arrival_s, int(live.t_s.size)))
+                        if live.t_s.size == message.n_samples and message.t_device_us is not None:
+                            link.clock_offset_s = float(live.t_s[-1] - message.t_device_us[-1] * 1e-6)
+        except TransportError as exc:  # the transport gave up: the link stays closed
+            link.state = LinkState.CLOSED
+            link.command_errors.append(str(exc))
+
+    async def _on_event(self, link: _SensorLink, event: LinkEvent, arrival_s: float) -> None:
+        link.state = event.state
+        t_session = arrival_s - self.t0_host_s
+        if event.state is LinkState.RECONNECTING:
+            link.outages.append([t_session, 0.0])
+        elif event.state is LinkState.CONNECTED:
+            if link.outages and link.outages[-1][1] == 0.0:
+                # down_s is real seconds; the session clock may run faster (emulation).
+                link.outages[-1][1] = t_session - link.outages[-1][0]
+                link.reconnects += 1
+            if self.config.send_start:
+                for command in link.support.start_commands():
+                    try:
+                        await link.transport.write(command)
+                    except TransportError as exc:
+                        link.command_errors.append(f"{type(exc).__name__}: {exc}")
+
+
+def lost_fraction(status: SensorStatus) -> float:
+    """Lost samples as a fraction of samples produced (0 when nothing arrived yet)."""
+    total = status.n_samples + status.n_lost
+    return status.n_lost / total if total else 0.0

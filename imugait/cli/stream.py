@@ -1,0 +1,31 @@
+"""``imugait stream``: a live terminal view of sensors (rate, lost samples, battery, link)."""
+
+from __future__ import annotations
+
+import argparse
+
+from imugait.cli._live import add_source_args
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "stream", help="show live sensor health (rate, lost samples, battery, link state)",
+        description="Connect to sensors over serial and/or BLE, or play emulated ones (--emulate N), "
+                    "and show per-sensor rate, lost samples, battery, link state and clock drift, "
+                    "updating in place. Nothing is recorded. Ctrl-C stops.",
+    )
+    p.add_argument("--duration", type=float, default=None, metavar="S",
+                   help="stop after S seconds of session time (default: Ctrl-C, or the end of an emulated walk)")
+    add_source_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from imugait.cli._live import acquire
+
+    status, interrupted, _ = asyncio.run(acquire(args, args.duration))
+    print(f"stopped{' (Ctrl-C)' if interrupted else ''}: " + ", ".join(
+        f"{s.placement.value} {s.n_samples} samples, {s.n_lost} lost" for s in status))
+    return 0

@@ -1,0 +1,64 @@
+"""Shared by the emulator end-to-end tests: a time-limited runner and a serial recording."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
+import numpy as np
+
+from imugait.acquisition.live import LiveAcquisition, LiveConfig, SensorSource, SourceKind
+from imugait.acquisition.recorder import Recorder
+from imugait.model import ImuStream
+from imugait.transport.emulated_device import SentRecord
+
+
+def run(coro: Coroutine[Any, Any, Any], timeout_s: float) -> Any:
+    """Run a test coroutine with a hard time limit, so a bug cannot hang the suite."""
+
+    async def limited() -> Any:
+        async with asyncio.timeout(timeout_s):
+            return await coro
+
+    return asyncio.run(limited())
+
+
+def everything_arrived(live: LiveAcquisition, emulator) -> bool:
+    """The emulation is over and the host accepted every sample the devices sent."""
+    if not emulator.finished:
+        return False
+    got = {s.placement: s.n_samples for s in live.status()}
+    return all(got[p] >= n for p, n in emulator.finished_counts.items())
+
+
+async def record_serial(emulator, folder, timeout_s: float = 30.0, during=None, until=None):
+    """Record every sensor of a running SerialEmulator until all it sent has arrived.
+
+    ``during(live)`` (async), if given, runs alongside; ``until(live)`` replaces the stop
+    condition. Returns (session path, final status,
+    decoders by placement).
+    """
+    sources = [SensorSource(p, SourceKind.SERIAL, path) for p, path in emulator.paths.items()]
+    with Recorder(folder, subject_id="emulated", t0_host_s=emulator.clock()) as rec:
+        async with LiveAcquisition(sources, LiveConfig(host_clock=emulator.clock), recorder=rec) as live:
+            side = asyncio.ensure_future(during(live)) if during is not None else None
+            async with asyncio.timeout(timeout_s):
+                done = until or (lambda live: everything_arrived(live, emulator))
+                await live.run(until=lambda: done(live), tick_s=0.05)
+            if side is not None:
+                await side
+            status = {s.placement: s for s in live.status()}
+            decoders = {p: live.decoder(p) for p in emulator.paths}
+        path = rec.finalise()
+    return path, status, decoders
+
+
+def alignment_errors_s(session, truth: dict[Any, ImuStream], sent: dict[Any, SentRecord]) -> dict:
+    """Recorded t_s minus the simulator's true time of each sample, per placement."""
+    return {p: session[p].t_s - truth[p].t_s[sent[p].source_index] for p in sent}
+
+
+def common_offset_s(errors: dict) -> float:
+    """The latency/offset all sensors share (it stays in the session clock by design)."""
+    return float(np.median(np.concatenate(list(errors.values()))))
