@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.spatial.transform import Rotation, Slerp
 
 from imugait.errors import ValidationError
 from imugait.model import ImuStream
@@ -38,10 +37,20 @@ def interp_vectors(t_src_s: np.ndarray, values: np.ndarray, t_dst_s: np.ndarray)
 
 
 def slerp_quats(t_src_s: np.ndarray, q_src: np.ndarray, t_dst_s: np.ndarray) -> np.ndarray:
-    """Orientations (N, 4) scalar first at ``t_src_s`` → (M, 4) at ``t_dst_s`` (clamped at the ends)."""
+    """Orientations (N, 4) scalar first at ``t_src_s`` → (M, 4) at ``t_dst_s`` (clamped at the ends).
+
+    Normalised linear interpolation between neighbouring samples (sign-aligned): between samples
+    of a body-worn IMU the rotation is a few degrees at most, where it differs from true slerp by
+    well under 0.01° — and it is several times faster on long recordings.
+    """
+    q_src = np.asarray(q_src, dtype=float)
     t_dst = np.clip(t_dst_s, t_src_s[0], t_src_s[-1])
-    slerp = Slerp(t_src_s, Rotation.from_quat(q_src, scalar_first=True))
-    return slerp(t_dst).as_quat(scalar_first=True)
+    i = np.clip(np.searchsorted(t_src_s, t_dst, side="right") - 1, 0, len(t_src_s) - 2)
+    frac = ((t_dst - t_src_s[i]) / (t_src_s[i + 1] - t_src_s[i]))[:, None]
+    q0, q1 = q_src[i], q_src[i + 1]
+    q1 = np.where(np.sum(q0 * q1, axis=1, keepdims=True) < 0.0, -q1, q1)
+    q = (1.0 - frac) * q0 + frac * q1
+    return q / np.linalg.norm(q, axis=1, keepdims=True)
 
 
 def gap_mask(stream: ImuStream, t_dst_s: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from imugait.analysis.checks import SWAP_MARGIN_DEG, frontal_lean_contrast_deg
+from imugait.analysis.reference import NO_STANDING_WARNING, midstance_mask
 from imugait.analysis.result import AnalysisResult, LegReport
 from imugait.calibration.periods import PeriodConfig, motion_mask, standing_mask
 from imugait.calibration.segment import LegRecording, SegmentCalibrationConfig, calibrate_leg
@@ -73,20 +74,24 @@ def analyze_session(
     t = common_grid(session.streams, config.rate_hz)
     report("finding the standing reference")
     raw = {p: (interp_vectors(s.t_s, s.acc_mps2, t), interp_vectors(s.t_s, s.gyr_radps, t)) for p, s in session.items()}
-    standing = standing_mask(t, list(raw.values()), session.meta.steps, config.periods)
-    gyr_bias = {p: np.mean(gyr[standing], axis=0) for p, (_acc, gyr) in raw.items()}
+    warnings: list[str] = []
+    try:
+        standing = standing_mask(t, list(raw.values()), session.meta.steps, config.periods)
+        gyr_bias = {p: np.mean(gyr[standing], axis=0) for p, (_acc, gyr) in raw.items()}
+    except CalibrationError:
+        standing, gyr_bias = None, None
+        warnings.append(NO_STANDING_WARNING)
     report("fusing sensor orientations")
     fused = fuse_session(session, config.filter_kind, t, gyr_bias)
     legs: dict[Side, LegReport] = {}
-    failures = []
     for side in sides:
         report(f"calibrating the {side.value} leg")
         try:
             legs[side] = _analyse_leg(session, fused, side, standing, config)
         except CalibrationError as exc:
-            failures.append(str(exc))
+            warnings.append(str(exc))
     if not legs:
-        raise CalibrationError("; ".join(failures))
+        raise CalibrationError("; ".join(warnings))
     swapped = [leg for leg in legs.values() if leg.frontal_lean_contrast_deg < -SWAP_MARGIN_DEG]
     if swapped and len(swapped) == len(legs):
         detail = ", ".join(f"{leg.side.value} {leg.frontal_lean_contrast_deg:+.1f}°" for leg in swapped)
@@ -94,7 +99,7 @@ def analyze_session(
             f"left and right look swapped: the thighs lean the way the other side's would in stance and "
             f"swing ({detail}; expected positive) — check which sensor is on which leg"
         )
-    failures += [
+    warnings += [
         f"{leg.side.value} thigh leans like a {leg.side.other.value} thigh in stance and swing "
         f"({leg.frontal_lean_contrast_deg:+.1f}°): is it on the {leg.side.value} leg?" for leg in swapped
     ]
@@ -112,18 +117,20 @@ def analyze_session(
         aggregates=aggregates,
         asymmetry=asymmetry(aggregates),
         filter_kind=config.filter_kind,
-        warnings=tuple(failures),
+        warnings=tuple(warnings),
     )
 
 
 def _analyse_leg(
-    session: Session, fused: FusedSession, side: Side, standing: np.ndarray, config: AnalysisConfig
+    session: Session, fused: FusedSession, side: Side, standing: np.ndarray | None, config: AnalysisConfig
 ) -> LegReport:
     t = fused.t_s
     p_thigh, p_shank = Placement.of(Segment.THIGH, side), Placement.of(Segment.SHANK, side)
     a, b = fused.sensors[p_thigh], fused.sensors[p_shank]
     rec = LegRecording(t, a.q_world_sensor, b.q_world_sensor, a.gyr_radps, b.gyr_radps, a.acc_mps2, b.acc_mps2)
     moving = motion_mask(t, b.gyr_radps, config.periods)
+    if standing is None:
+        standing = midstance_mask(t, a.gyr_radps, b.gyr_radps, moving, config.calibration, config.events)
     alignment = calibrate_leg(p_thigh, p_shank, rec, standing, moving, config.calibration)
     q_thigh, q_shank = segment_orientations(
         a.q_world_sensor, b.q_world_sensor, alignment.thigh.q_sensor_segment, alignment.shank.q_sensor_segment,

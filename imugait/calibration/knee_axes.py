@@ -98,6 +98,7 @@ def fit_knee_axes(
     shank_flexion_axis_guess: np.ndarray,
     rotation_axis_guess: np.ndarray,
     max_samples: int = 3000,
+    t_s: np.ndarray | None = None,
 ) -> KneeAxes:
     """Fit both knee axes and the heading offset to samples of motion.
 
@@ -111,22 +112,28 @@ def fit_knee_axes(
         offset).
     rotation_axis_guess : (3,) shank sensor frame, e.g. gravity while standing (sets the sign: up).
     max_samples : evenly spread subset used for the fit.
+    t_s : (N,) s, the instants: when given, the heading offset may drift linearly over them (a
+        6-axis heading drifts with the gyroscope bias; without a standing period to measure the
+        bias first it can drift tens of degrees a minute). ``heading_offset_rad`` is then the
+        value at the middle of the data.
     """
     n = q_world_thigh_sensor.shape[0]
     take = np.linspace(0, n - 1, min(n, max_samples)).astype(int)
     r1 = Rotation.from_quat(q_world_thigh_sensor[take], scalar_first=True)
     r2 = Rotation.from_quat(q_world_shank_sensor[take], scalar_first=True)
     w1, w2 = gyr_thigh_radps[take], gyr_shank_radps[take]
+    dt_s = np.zeros(take.size) if t_s is None else t_s[take] - 0.5 * (t_s[take][0] + t_s[take][-1])
     delta0 = heading_offset_from_axes(r1.apply(flexion_axis_guess), r2.apply(shank_flexion_axis_guess))
 
     def residual(x: np.ndarray) -> np.ndarray:
         j1, j2 = unit_from_angles(x[0], x[1]), unit_from_angles(x[2], x[3])
-        constraint = constraint_residual_radps(r1, r2, w1, w2, j1, j2, x[4])
+        delta = x[4] + x[5] * dt_s
+        constraint = constraint_residual_radps(r1, r2, w1, w2, j1, j2, delta)
         a = r1.apply(j1)
-        b = Rotation.from_rotvec([0.0, 0.0, x[4]]).apply(r2.apply(j2))
+        b = Rotation.from_rotvec(np.outer(delta, [0.0, 0.0, 1.0])).apply(r2.apply(j2))
         return np.r_[constraint, ADDUCTION_PENALTY_RADPS * np.sum(a * b, axis=1)]
 
-    x0 = np.r_[angles_from_unit(flexion_axis_guess), angles_from_unit(rotation_axis_guess), delta0]
+    x0 = np.r_[angles_from_unit(flexion_axis_guess), angles_from_unit(rotation_axis_guess), delta0, 0.0]
     fit = least_squares(residual, x0, method="trf", x_scale="jac")
     if not fit.success:
         raise CalibrationError(f"knee axis fit did not converge ({fit.message})")

@@ -241,7 +241,7 @@ def calibrate_leg(
         )
     axes = fit_knee_axes(
         rec.q_world_thigh_sensor[fit_mask], rec.q_world_shank_sensor[fit_mask], rec.gyr_thigh_radps[fit_mask],
-        rec.gyr_shank_radps[fit_mask], h1, h2, up2, max_samples=config.max_fit_samples,
+        rec.gyr_shank_radps[fit_mask], h1, h2, up2, max_samples=config.max_fit_samples, t_s=rec.t_s[fit_mask],
     )
     refined = np.rad2deg(np.arccos(np.clip(np.dot(axes.flexion_axis_thigh, h1), -1.0, 1.0))) <= config.max_axis_refinement_deg
     if not refined:

@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from imugait.atomic import atomic_path
 from imugait.calibration.imu_calibration import CALIBRATION_FORMAT_VERSION, ImuCalibration
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
-from imugait.atomic import atomic_path
 from imugait.model import Session
 
 FORMAT_NAME = "imugait.imu_calibration"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from imugait.analysis import analyze_session
@@ -61,3 +62,19 @@ def test_correct_labels_pass_the_side_check(walk):
     result = analyze_session(walk)
     assert all(leg.frontal_lean_contrast_deg > 1.0 for leg in result.legs.values())
     assert result.warnings == ()
+
+
+def test_without_standing_the_reference_is_mid_stance():
+    walk_only = (TimelinePhase(PhaseKind.WALK, 20.0, "walk_1"), TimelinePhase(PhaseKind.TURN, 2.5, "turn_1"),
+                 TimelinePhase(PhaseKind.WALK, 20.0, "walk_2"))
+    sim = simulate(SimulationConfig(seed=2, timeline=walk_only))
+    result = analyze_session(sim.session)
+    assert any("no standing-still period" in w for w in result.warnings)
+    for side, leg in result.legs.items():
+        truth = np.interp(result.t_s, sim.truth.series["t_s"], sim.truth.angle(side, "hip_rotation_progression_deg"))
+        est = leg.angles_deg["hip_rotation_deg"]
+        m = leg.in_bout & np.isfinite(est)
+        assert np.sqrt(np.mean((est[m] - truth[m]) ** 2)) < 4.0
+        # Knee flexion is referred to mid-stance, where the knee is about 10° flexed.
+        flex_truth = np.interp(result.t_s, sim.truth.series["t_s"], sim.truth.angle(side, "knee_flexion_deg"))
+        assert np.mean(leg.angles_deg["knee_flexion_deg"][m] - flex_truth[m]) == pytest.approx(-10.0, abs=4.0)
