@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from imugait.atomic import atomic_path
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
-from imugait.atomic import atomic_path
 from imugait.io._text_table import (
     TextTable,
     float_column,

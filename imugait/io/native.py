@@ -28,9 +28,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from imugait.atomic import atomic_path
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
-from imugait.atomic import atomic_path
 from imugait.io._session_json import (
     device_from_dict,
     device_to_dict,
