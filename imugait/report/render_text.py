@@ -1,0 +1,129 @@
+"""The report in a terminal (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from imugait.report.findings import Status
+from imugait.report.present import (
+    KEY_METRICS,
+    SEVERITY_TEXT,
+    SIDE_ORDER,
+    STATUS_TEXT,
+    comparison_value_text,
+    measurement_text,
+    side_text,
+    value_text,
+)
+from imugait.report.report import Report
+
+STATUS_STYLE = {Status.WITHIN: "green", Status.OUTSIDE: "bold yellow", Status.REFERENCE: "cyan",
+                Status.NOT_AVAILABLE: "dim"}
+
+
+def render_text(report: Report, console: Console | None = None) -> None:
+    """Print the report. All user-provided text (subject id) is escaped for rich markup."""
+    console = console or Console()
+    console.rule(f"Movement report — {escape(report.subject_id)}")
+    console.print(f"recorded {escape(report.recorded_at)}   reference population: {report.population.value}")
+    console.print(Panel(escape(report.disclaimer), title="Please read", border_style="blue"))
+    p = report.programme
+    for r in p.referrals:
+        style = "bold red" if r.kind == "refer" else "yellow"
+        msg = "See a health professional" if r.kind == "refer" else "Consider seeing a health professional"
+        console.print(Panel(f"{escape(r.text)}", title=msg, border_style=style))
+    console.print(_summary_table(report))
+    console.print(f"[dim]{escape(report.hip_rotation_note)}[/dim]")
+    console.print(_comparison_table(report))
+    if report.findings:
+        console.print(_findings_table(report))
+    else:
+        console.print("[green]No finding: every compared measurement is within its reference.[/green]")
+    if p.drills:
+        console.print(_programme(report))
+    console.print("[bold]See a health professional when[/bold]")
+    for text in p.always_see_a_professional_when:
+        console.print(f"  • {escape(text)}")
+    if report.trends:
+        console.print(_trend_table(report))
+    for q in report.quality:
+        console.print(f"[dim]{q.side.value} leg: sensor calibration {q.calibration_quality}, "
+                      f"{q.strides_used} of {q.strides_found} strides used[/dim]")
+    for w in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(w)}")
+
+
+def _summary_table(report: Report) -> Table:
+    sides = [s for s in SIDE_ORDER if any(m.side is s for m in report.measurements)]
+    table = Table(title="Walking: summary (mean ± SD over strides)")
+    table.add_column("metric")
+    for side in sides:
+        table.add_column(side.value, justify="right")
+    for name, label in KEY_METRICS:
+        cells = [measurement_text(report.measurement(name, side)) for side in sides]
+        if any(c != "—" for c in cells):
+            table.add_row(label, *cells)
+    return table
+
+
+def _comparison_table(report: Report) -> Table:
+    table = Table(title="Measurements against thresholds")
+    for col in ("measurement", "side", "value", "reference", "result", "confidence", "source"):
+        table.add_column(col, overflow="fold")
+    notes: list[str] = []
+    for c in report.comparisons:
+        result = STATUS_TEXT[c.status] + (f" ({SEVERITY_TEXT[c.severity.value]})" if c.severity else "")
+        style = STATUS_STYLE[c.status]
+        reference = c.reference_text
+        if c.status is Status.NOT_AVAILABLE:
+            if c.reference_text not in notes:
+                notes.append(c.reference_text)
+            reference = f"no verified norm [{notes.index(c.reference_text) + 1}]"
+        table.add_row(escape(c.title), side_text(c.side, c.quantity), comparison_value_text(c), escape(reference),
+                      f"[{style}]{result}[/{style}]", c.confidence.value, c.source)
+    if notes:
+        table.caption = " ".join(f"[{i + 1}] {escape(n)}" for i, n in enumerate(notes))
+    return table
+
+
+def _findings_table(report: Report) -> Table:
+    table = Table(title="Findings")
+    for col in ("finding", "severity", "confidence", "reference"):
+        table.add_column(col, overflow="fold")
+    for f in report.findings:
+        conf = f.confidence.value + (f" ({escape(f.confidence_reason)})" if f.confidence_reason else "")
+        table.add_row(escape(f.message), SEVERITY_TEXT[f.severity.value], conf, escape(f.reference_text))
+    return table
+
+
+def _programme(report: Report) -> Panel:
+    p = report.programme
+    parts = []
+    if p.on_hold:
+        parts.append("[bold red]Do not start these drills before a health professional has seen you.[/bold red]")
+    days = ", ".join(p.schedule) or "—"
+    parts.append(f"{p.sessions_per_week} sessions a week ({days}); range {p.sessions_per_week_range[0]}–"
+                 f"{p.sessions_per_week_range[1]}.")
+    table = Table(show_header=True, box=None)
+    for col in ("drill", "type", "dose", "for"):
+        table.add_column(col, overflow="fold")
+    for d in p.drills:
+        table.add_row(escape(d.drill.name), d.drill.category.replace("_", " "), escape(d.dose_text), ", ".join(d.findings))
+    parts.append(table)
+    parts.extend(f"• {escape(n)}" for n in p.notes + p.progression)
+    parts.append("Instructions for every drill are in the HTML report (--html).")
+    return Panel(Group(*parts), title="Practice programme")
+
+
+def _trend_table(report: Report) -> Table:
+    table = Table(title="Trend over sessions")
+    table.add_column("measurement")
+    table.add_column("side")
+    table.add_column("values (oldest → this session)")
+    for t in report.trends:
+        values = " → ".join(value_text(p.value, t.unit) for p in t.points)
+        table.add_row(t.metric, side_text(t.side), values)
+    return table

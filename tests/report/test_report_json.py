@@ -1,0 +1,71 @@
+"""The JSON report validates against its published schema; earlier reports feed trends."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from imugait.errors import FormatError, ValidationError
+from imugait.report.render_json import (
+    previous_from_dict,
+    read_previous,
+    report_to_dict,
+    schema_document,
+    write_report_json,
+)
+from imugait.report.report import build_report
+
+
+def _validate(doc):
+    schema = schema_document()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(doc)
+
+
+def test_schema_is_valid_and_reports_validate(rotated_report, normal_report, tmp_path):
+    for report in (rotated_report, normal_report):
+        path = write_report_json(report, tmp_path / "r.json")
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        _validate(doc)
+        assert doc["schema"] == "imugait.report" and doc["schema_version"] == 1
+        assert doc["disclaimer"] and doc["hip_rotation"]["reference"] == "progression"
+        assert len(doc["curves"]["left"]["hip_rotation_deg"]["mean"]) == 101
+
+
+def test_schema_rejects_a_broken_document(rotated_report):
+    doc = report_to_dict(rotated_report)
+    doc["findings"][0]["severity"] = "catastrophic"
+    with pytest.raises(jsonschema.ValidationError):
+        _validate(doc)
+
+
+def test_trends_over_previous_reports(rotated_analysis, rotated_report, tmp_path):
+    doc = report_to_dict(rotated_report)
+    doc["subject"]["recorded_at"] = "2025-12-01T09:00:00+00:00"
+    for m in doc["measurements"]:
+        if m["name"] == "hip_rotation_mean_deg" and m["side"] == "right":
+            m["value"] = 20.0
+    path = tmp_path / "old.report.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    report = build_report(rotated_analysis, previous=[read_previous(path)])
+    trend = next(t for t in report.trends if t.metric == "hip_rotation_mean_deg" and t.side and t.side.value == "right")
+    assert [p.value for p in trend.points][0] == 20.0 and len(trend.points) == 2
+    assert trend.points[0].recorded_at < trend.points[1].recorded_at
+    _validate(report_to_dict(report))
+
+
+def test_previous_report_of_another_subject_is_refused(rotated_analysis, normal_report):
+    other = previous_from_dict(report_to_dict(normal_report))
+    with pytest.raises(ValidationError, match="one person"):
+        build_report(rotated_analysis, previous=[other])
+
+
+def test_not_a_report_is_a_clear_error(tmp_path):
+    path = tmp_path / "x.json"
+    path.write_text('{"schema": "imugait.analysis", "schema_version": 1}', encoding="utf-8")
+    with pytest.raises(FormatError, match="not an imugait report"):
+        read_previous(path)
+    with pytest.raises(FormatError, match="no such file"):
+        read_previous(tmp_path / "missing.json")
