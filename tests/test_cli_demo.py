@@ -1,4 +1,4 @@
-"""`imugait demo` (what `make demo` runs) works end to end and finds the simulated right hip."""
+"""`imugait demo` (what `make demo` runs), shortened: emulated serial sensors → record → report."""
 
 import json
 
@@ -7,14 +7,17 @@ import pytest
 from imugait.cli import main
 
 
-def test_demo_runs_and_finds_the_right_hip(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path)]) == 0
+def test_demo_end_to_end_finds_the_right_hip(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--duration", "30", "--speed", "5"]) == 0
     printed = capsys.readouterr().out
-    assert "Walking analysis" in printed
-    doc = json.loads((tmp_path / "session.analysis.json").read_text())
-    agg = {(a["side"], a["metric"]): a["mean"] for a in doc["aggregates"]}
-    assert agg[("right", "hip_rotation_mean_deg")] - agg[("left", "hip_rotation_mean_deg")] > 8.0
-    assert agg[("right", "knee_valgus_stance_peak_deg")] > agg[("left", "knee_valgus_stance_peak_deg")] + 3.0
+    assert "session written to" in printed and "HTML report written to" in printed
+    assert (tmp_path / "recording" / "session.parquet").exists()
+    html = (tmp_path / "report.html").read_text()
+    assert "<svg" in html or "<img" in html
+    report = json.loads((tmp_path / "report.json").read_text())
+    hip = [f for f in report["findings"] if f["metric"] == "hip_rotation_mean_deg"]
+    assert [f["side"] for f in hip] == ["right"]
+    assert report["programme"]["drills"], "a finding leads to drills"
 
 
 def test_help_lists_the_commands(capsys):
@@ -22,5 +25,5 @@ def test_help_lists_the_commands(capsys):
         main(["--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for command in ("simulate", "import", "info", "analyze", "demo"):
+    for command in ("simulate", "import", "info", "analyze", "report", "record", "demo"):
         assert command in out

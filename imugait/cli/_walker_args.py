@@ -20,7 +20,9 @@ def add_walker_args(parser: argparse.ArgumentParser, walking_speed_flag: str = "
         g.add_argument(f"--{side}-hip-rotation", type=float, default=0.0, metavar="DEG",
                        help=f"{side} hip internal-rotation offset (+ = internally rotated)")
         g.add_argument(f"--{side}-knee-valgus", type=float, default=0.0, metavar="DEG",
-                       help=f"{side} static knee valgus (+ = knee caves in)")
+                       help=f"{side} static knee valgus, standing and walking (+ = knee caves in)")
+        g.add_argument(f"--{side}-stance-valgus", type=float, default=0.0, metavar="DEG",
+                       help=f"{side} extra knee valgus in stance, peaking mid-stance (dynamic valgus)")
 
 
 def walker_params(args: argparse.Namespace):
@@ -29,6 +31,8 @@ def walker_params(args: argparse.Namespace):
 
     return WalkerParams(
         height_m=args.height, speed_mps=args.walking_speed, cadence_spm=args.cadence,
-        left=SideParams(hip_rotation_offset_deg=args.left_hip_rotation, knee_valgus_deg=args.left_knee_valgus),
-        right=SideParams(hip_rotation_offset_deg=args.right_hip_rotation, knee_valgus_deg=args.right_knee_valgus),
+        left=SideParams(hip_rotation_offset_deg=args.left_hip_rotation, knee_valgus_deg=args.left_knee_valgus,
+                        knee_dynamic_valgus_deg=args.left_stance_valgus),
+        right=SideParams(hip_rotation_offset_deg=args.right_hip_rotation, knee_valgus_deg=args.right_knee_valgus,
+                         knee_dynamic_valgus_deg=args.right_stance_valgus),
     )

@@ -1,8 +1,9 @@
-"""``imugait demo``: the whole offline flow on a simulated walker, in under a minute.
+"""``imugait demo``: the main job on built-in emulated sensors, start to finish.
 
-A walker with a right hip internally rotated by 12° and a right knee that caves in during stance
-is simulated wearing four sensors strapped on at arbitrary rotations; the session is written,
-analysed, and the per-leg summary printed.
+Four emulated sensors speaking imugait's wire protocol over pseudo-terminal serial ports play a
+walker whose right hip is internally rotated and whose right knee caves in during stance; the
+live view runs while the recording is made (faster than real time), then the session is
+analysed and the findings, drills and an HTML report are produced.
 """
 
 from __future__ import annotations
@@ -10,39 +11,52 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+DEMO_WALKER = ["--right-hip-rotation", "14", "--right-stance-valgus", "8", "--seed", "3"]
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="simulate a walker, analyse the session, print what was found",
+    p = sub.add_parser("demo", help="emulated sensors → live view → recording → analysis → report",
                        description=__doc__)
     p.add_argument("--out", type=Path, default=Path("demo_output"), help="folder for the files (default ./demo_output)")
-    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--duration", type=float, default=60.0, metavar="S",
+                   help="seconds of walking protocol to record (default 60)")
+    p.add_argument("--speed", type=float, default=3.0, metavar="X",
+                   help="play the emulated sensors X times faster than real time (default 3)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import shutil
+
     from rich.console import Console
 
-    from imugait.cli import analyze as analyze_cli
-    from imugait.simulate import SideParams, SimulationConfig, WalkerParams, simulate, walking_test
-    from imugait.simulate.output import write_simulation
+    from imugait.cli import build_parser
 
     console = Console()
     console.rule("imugait demo")
-    console.print("Simulating 4 sensors (left/right thigh and shank, strapped on at arbitrary rotations) on a "
-                  "walker whose [bold]right hip turns in by 12°[/bold] and whose right knee caves in by 6° in stance: "
-                  "5 s standing, three 15 s walks with turns, 5 s standing.")
-    config = SimulationConfig(
-        walker=WalkerParams(right=SideParams(hip_rotation_offset_deg=12.0, knee_dynamic_valgus_deg=6.0)),
-        timeline=walking_test(n_bouts=3, bout_s=15.0),
-        seed=args.seed,
-        subject_id="demo-walker",
+    console.print(
+        "Four emulated sensors (left/right thigh and shank, strapped on at arbitrary rotations) stream "
+        "imugait's wire protocol over serial pseudo-terminals. The walker's [bold]right hip turns in by "
+        "14°[/bold] and the right knee caves in during stance. Standing, then walks with turns: "
+        f"{args.duration:g} s of protocol shown [bold]{args.speed:g}× faster than real time[/bold]."
     )
+    recording = args.out / "recording"
+    if recording.exists():
+        shutil.rmtree(recording)  # the demo's own output from an earlier run
     args.out.mkdir(parents=True, exist_ok=True)
-    session_path = write_simulation(simulate(config), args.out)
-    console.print(f"session written to [bold]{session_path}[/bold] (ground truth in {args.out / 'truth'})")
-    analyze_args = argparse.Namespace(session=session_path, out=None, angles_csv=args.out / "angles.csv",
-                                      filter="vqf_offline")
-    analyze_cli.run(analyze_args)
-    console.print("Not built yet: live streaming from emulated sensors in this demo, the findings and drills "
-                  "report (see README, 'Status').")
+    parser = build_parser()
+    steps = [
+        ["record", "--emulate", "4", "--duration", f"{args.duration:g}", "--speed", f"{args.speed:g}",
+         "--out", str(recording), "--subject", "demo-walker", *DEMO_WALKER],
+        ["report", str(recording / "session.parquet"), "--html", str(args.out / "report.html"),
+         "--json", str(args.out / "report.json")],
+    ]
+    for argv in steps:
+        step_args = parser.parse_args(argv)
+        code = step_args.func(step_args)
+        if code:
+            return code
+    console.print(f"\nOpen [bold]{(args.out / 'report.html').resolve()}[/bold] in a browser for the full report "
+                  "with charts. Recorded session: "
+                  f"{recording / 'session.parquet'}  (analyse it again: imugait analyze …)")
     return 0
