@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from imugait.cli._session import add_calibration_arg, load_session
+
 SUMMARY_METRICS = (
     ("stride_time_s", "stride time", "s", 2),
     ("cadence_steps_per_min", "cadence", "steps/min", 1),
@@ -36,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--angles-csv", type=Path, metavar="FILE", help="also write the per-sample angles and events")
     p.add_argument("--filter", choices=[k.value for k in FilterKind], default=FilterKind.VQF_OFFLINE.value,
                    help="orientation filter (default vqf_offline)")
+    add_calibration_arg(p)
     p.set_defaults(func=run)
 
 
@@ -44,11 +47,10 @@ def run(args: argparse.Namespace) -> int:
 
     from imugait.analysis import AnalysisConfig, analyze_session, normalised_cycles
     from imugait.fusion.settings import FilterKind
-    from imugait.io.native import read_session
 
     console = Console()
     with console.status("reading the session") as status:
-        session = read_session(args.session)
+        session = load_session(args.session, args, say=console.print)
         result = analyze_session(
             session, AnalysisConfig(filter_kind=FilterKind(args.filter)), progress=lambda stage: status.update(stage)
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from imugait.cli._session import add_calibration_arg, load_session
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     from imugait.report.thresholds import Population
@@ -29,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     pain.add_argument("--pain", dest="pain", action="store_true", default=None,
                       help="the person reported pain during or after the tests (leads to 'see a professional')")
     pain.add_argument("--no-pain", dest="pain", action="store_false", help="the person reported no pain")
+    add_calibration_arg(p)
     p.set_defaults(func=run)
 
 
@@ -36,7 +39,6 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from imugait.analysis import analyze_session
-    from imugait.io.native import read_session
     from imugait.report.render_html import write_report_html
     from imugait.report.render_json import read_previous, write_report_json
     from imugait.report.render_text import render_text
@@ -46,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     previous = [read_previous(path) for path in args.previous]
     with console.status("reading the session") as status:
-        session = read_session(args.session)
+        session = load_session(args.session, args, say=console.print)
         result = analyze_session(session, progress=lambda stage: status.update(stage))
         status.update("findings and drills")
         report = build_report(result, previous=previous, population=Population(args.sex), pain_reported=args.pain)

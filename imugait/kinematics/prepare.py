@@ -49,8 +49,10 @@ def fuse_session(
     kind: FilterKind = FilterKind.VQF_OFFLINE,
     t_s: np.ndarray | None = None,
     gyr_bias_radps: dict[Placement, np.ndarray] | None = None,
+    use_magnetometer: bool = False,
 ) -> FusedSession:
-    """Fuse each stream of ``session`` with ``kind`` (6-axis) and resample all onto ``t_s``
+    """Fuse each stream of ``session`` with ``kind`` (6-axis unless ``use_magnetometer``) and
+    resample all onto ``t_s``
     (default: :func:`~imugait.timebase.common_grid`).
 
     ``gyr_bias_radps`` (3,) per placement, sensor frame, is subtracted from the gyroscope first
@@ -63,7 +65,7 @@ def fuse_session(
         bias = (gyr_bias_radps or {}).get(placement)
         if bias is not None:
             stream = replace(stream, gyr_radps=stream.gyr_radps - bias)
-        q = orient_stream(stream, kind=kind).q_world_sensor
+        q = orient_stream(stream, kind=kind, use_magnetometer=use_magnetometer).q_world_sensor
         sensors[placement] = SensorOnGrid(
             q_world_sensor=slerp_quats(stream.t_s, q, t),
             gyr_radps=interp_vectors(stream.t_s, stream.gyr_radps, t),

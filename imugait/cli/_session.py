@@ -1,0 +1,34 @@
+"""Loading a session for analysis: read it, then apply the per-device intrinsic calibrations.
+
+Calibration files (``imugait calibrate imu`` writes them) live in a folder, by default
+``./calibration``; every stream whose device has a file there is corrected (bias, scale,
+misalignment, magnetometer) before anything is computed. The raw session file is never changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+DEFAULT_CALIBRATION_DIR = Path("calibration")
+
+
+def add_calibration_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--calibration-dir", type=Path, default=DEFAULT_CALIBRATION_DIR, metavar="DIR",
+                        help="per-device calibration files to apply (default ./calibration; skipped if absent)")
+    parser.add_argument("--no-calibration", action="store_true", help="do not apply per-device calibrations")
+
+
+def load_session(path: Path, args: argparse.Namespace, say=print):
+    """The session at ``path`` with the calibrations of ``args.calibration_dir`` applied."""
+    from imugait.calibration.store import CalibrationStore
+    from imugait.io.native import read_session
+
+    session = read_session(path)
+    folder = args.calibration_dir
+    if args.no_calibration or not folder.is_dir():
+        return session
+    applied = CalibrationStore(folder).apply_to_session(session)
+    for placement, file in applied.corrected.items():
+        say(f"{placement.value}: corrected with {file}")
+    return applied.session
