@@ -37,11 +37,11 @@ from imugait.transport.ble_profiles import IMUGAIT_V1, KNOWN_PROFILES, BleProfil
 from imugait.transport.link import (
     Backoff,
     Channel,
+    ChannelTransport,
     DeviceDisconnected,
     LinkEvent,
     LinkState,
     TransportError,
-    TransportItem,
     now_s,
 )
 
@@ -147,7 +147,7 @@ async def scan_ble(
     return results
 
 
-class BleTransport:
+class BleTransport(ChannelTransport):
     """Notifications of one BLE sensor as an async iterator of ``bytes | LinkEvent``.
 
     Parameters
@@ -246,19 +246,6 @@ class BleTransport:
             )
             self._channel.close()
 
-    async def __aenter__(self) -> BleTransport:
-        return await self.open()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    def __aiter__(self) -> BleTransport:
-        return self
-
-    async def __anext__(self) -> TransportItem:
-        if self._channel is None:
-            raise TransportError("BleTransport is not open; use 'async with' or await open()")
-        return await self._channel.get()
 
     # -- commands -----------------------------------------------------------------------------
 

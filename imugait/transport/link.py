@@ -182,3 +182,31 @@ class Channel:
             if self._n_chunks < self.maxsize:
                 self._writable.set()
         return item
+
+
+class ChannelTransport:
+    """What every transport shares: an async context manager and an async iterator over its
+    :class:`Channel` of ``bytes | LinkEvent``. Subclasses implement ``open`` and ``close`` and set
+    ``self._channel`` while open."""
+
+    _channel: Channel | None = None
+
+    async def open(self):  # pragma: no cover - every subclass overrides it
+        raise NotImplementedError
+
+    async def close(self) -> None:  # pragma: no cover - every subclass overrides it
+        raise NotImplementedError
+
+    async def __aenter__(self):
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self) -> bytes | LinkEvent:
+        if self._channel is None:
+            raise TransportError(f"{type(self).__name__} is not open; use 'async with' or await open()")
+        return await self._channel.get()

@@ -28,6 +28,7 @@ import serial.tools.list_ports
 from imugait.transport.link import (
     Backoff,
     Channel,
+    ChannelTransport,
     DeviceDisconnected,
     LinkEvent,
     LinkState,
@@ -96,7 +97,7 @@ def list_serial_ports(include_registered: bool = True) -> list[SerialPortInfo]:
     return ports
 
 
-class SerialTransport:
+class SerialTransport(ChannelTransport):
     """Byte stream from a serial port, as an async context manager and async iterator.
 
     Iterating yields ``bytes`` chunks in arrival order, interleaved with ``LinkEvent`` items
@@ -188,19 +189,6 @@ class SerialTransport:
         if self._channel is not None:
             self._channel.close()
 
-    async def __aenter__(self) -> SerialTransport:
-        return await self.open()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    def __aiter__(self) -> SerialTransport:
-        return self
-
-    async def __anext__(self) -> TransportItem:
-        if self._channel is None:
-            raise TransportError("SerialTransport is not open; use 'async with' or await open()")
-        return await self._channel.get()
 
     # -- writing ------------------------------------------------------------------------------
 
