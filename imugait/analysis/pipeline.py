@@ -29,9 +29,11 @@ from imugait.gait.metrics import (
     stride_metrics,
 )
 from imugait.kinematics.angles import leg_angles, segment_orientations
+from imugait.kinematics.pelvis import hip_angles_rad, pelvis_frame
 from imugait.kinematics.prepare import FusedSession, fuse_session
 from imugait.kinematics.progression import ProgressionConfig, find_progression
 from imugait.model import Session
+from imugait.quaternion import quat_multiply
 from imugait.timebase import common_grid, interp_vectors
 
 MIN_WALKING_KNEE_FLEXION_DEG = -10.0
@@ -103,6 +105,14 @@ def analyze_session(
         f"{leg.side.value} thigh leans like a {leg.side.other.value} thigh in stance and swing "
         f"({leg.frontal_lean_contrast_deg:+.1f}°): is it on the {leg.side.value} leg?" for leg in swapped
     ]
+    pelvis_worn = Placement.PELVIS in session and standing is not None
+    if pelvis_worn:
+        report("hip angles against the pelvis")
+        try:
+            _add_pelvis_hip_angles(fused, legs, standing)
+        except CalibrationError as exc:
+            pelvis_worn = False
+            warnings.append(str(exc))
     report("gait cycles and metrics")
     strides = {side: leg.strides for side, leg in legs.items()}
     cycles = _cycles_table(t, legs, strides)
@@ -118,6 +128,7 @@ def analyze_session(
         asymmetry=asymmetry(aggregates),
         filter_kind=config.filter_kind,
         warnings=tuple(warnings),
+        pelvis_worn=pelvis_worn,
     )
 
 
@@ -159,11 +170,25 @@ def _analyse_leg(
     clipped = _clipped(session, p_thigh, fused) | _clipped(session, p_shank, fused)
     strides = segment_strides(t, events, bout_id, lost, clipped, config.strides)
     return LegReport(
+        q_world_thigh=q_thigh,
+        progression=progression,
         frontal_lean_contrast_deg=frontal_lean_contrast_deg(t, q_thigh, strides, side),
         side=side, alignment=alignment, angles_deg=angles_deg, events=events, strides=strides,
         standing=standing, moving=moving, turning=progression.turning, in_bout=progression.in_bout,
         n_bouts=len(progression.bouts), lost=lost, clipped=clipped,
     )
+
+
+def _add_pelvis_hip_angles(fused: FusedSession, legs: dict[Side, LegReport], standing: np.ndarray) -> None:
+    """Femur-vs-pelvis angles for every leg, added to its ``angles_deg``."""
+    pelvis = fused.sensors[Placement.PELVIS]
+    walking = np.logical_or.reduce([leg.moving for leg in legs.values()])
+    contacts = {side: leg.events.initial_contact_s for side, leg in legs.items()}
+    q_sensor_segment = pelvis_frame(fused.t_s, pelvis.gyr_radps, pelvis.acc_mps2, standing, walking, contacts)
+    q_world_pelvis = quat_multiply(pelvis.q_world_sensor, q_sensor_segment)
+    for side, leg in legs.items():
+        hip = np.rad2deg(hip_angles_rad(q_world_pelvis, leg.q_world_thigh, leg.progression, side))
+        leg.angles_deg.update(hip_flexion_deg=hip[:, 0], hip_adduction_deg=hip[:, 1], hip_rotation_pelvis_deg=hip[:, 2])
 
 
 def _clipped(session: Session, placement: Placement, fused: FusedSession) -> np.ndarray:

@@ -18,6 +18,7 @@ from imugait.conventions import HipRotationReference, Side
 from imugait.fusion.settings import FilterKind
 from imugait.gait.cycles import Stride
 from imugait.gait.events import LegEvents
+from imugait.kinematics.progression import Progression
 from imugait.model import SessionMeta
 
 SCHEMA = "imugait.analysis"
@@ -45,6 +46,9 @@ class LegReport:
     n_bouts: int
     lost: np.ndarray
     clipped: np.ndarray
+    q_world_thigh: np.ndarray | None = None
+    """(M, 4) anatomical thigh frame in the thigh sensor's world frame."""
+    progression: Progression | None = None
     frontal_lean_contrast_deg: float = float("nan")
     """Left/right plausibility (analysis.checks): + when the thigh moves like this side's."""
 
@@ -70,6 +74,9 @@ class AnalysisResult:
     warnings: tuple[str, ...] = ()
 
     hip_rotation_reference: HipRotationReference = HipRotationReference.PROGRESSION
+    """What ``hip_rotation_deg`` is relative to; with a pelvis sensor the pelvis-relative angles
+    are given as well (``hip_flexion_deg``, ``hip_adduction_deg``, ``hip_rotation_pelvis_deg``)."""
+    pelvis_worn: bool = False
 
     def metric(self, side: Side, name: str) -> float:
         row = self.aggregates[(self.aggregates["side"] == side.value) & (self.aggregates["metric"] == name)]
@@ -105,9 +112,12 @@ class AnalysisResult:
             "fusion_filter": self.filter_kind.value,
             "hip_rotation_reference": self.hip_rotation_reference.value,
             "hip_rotation_note": (
-                "femur rotation relative to the line of progression of each straight walking bout "
-                "(no pelvis sensor); averages to hip rotation over a gait cycle"
+                "hip_rotation_* is the femur's rotation relative to the line of progression of each "
+                "straight walking bout; it averages to hip rotation over a gait cycle"
+                + ("; hip_flexion/adduction/rotation_pelvis are relative to the pelvis sensor's frame "
+                   "(zero in the standing pose)" if self.pelvis_worn else " (no pelvis sensor worn)")
             ),
+            "pelvis_worn": self.pelvis_worn,
             "legs": {},
             "cycles": _records(self.cycles),
             "aggregates": _records(self.aggregates),

@@ -40,7 +40,7 @@ def stride_metrics(t_s: np.ndarray, angles_deg: dict[str, np.ndarray], stride: S
         values = values[np.isfinite(values)]
         return float(fn(values)) if values.size else np.nan
 
-    return {
+    metrics = {
         "stride_time_s": t1 - t0,
         "cadence_steps_per_min": 120.0 / (t1 - t0),
         "stance_pct": stance_pct,
@@ -58,6 +58,16 @@ def stride_metrics(t_s: np.ndarray, angles_deg: dict[str, np.ndarray], stride: S
         "knee_valgus_stance_peak_deg": -stat(np.min, add, stance),
         "knee_rotation_stance_mean_deg": stat(np.mean, rot, stance),
     }
+    if "hip_rotation_pelvis_deg" in angles_deg:  # a pelvis sensor was worn
+        hip_flex = angles_deg["hip_flexion_deg"][i0:i1]
+        metrics.update(
+            hip_flexion_peak_deg=stat(np.max, hip_flex, inside),
+            hip_extension_peak_deg=-stat(np.min, hip_flex, inside),
+            hip_flexion_range_deg=stat(np.ptp, hip_flex, inside),
+            hip_adduction_stance_peak_deg=stat(np.max, angles_deg["hip_adduction_deg"][i0:i1], stance),
+            hip_rotation_pelvis_mean_deg=stat(np.mean, angles_deg["hip_rotation_pelvis_deg"][i0:i1], inside),
+        )
+    return metrics
 
 
 def double_support_pct(stride: Stride, other_toe_off_s: np.ndarray, other_contact_s: np.ndarray) -> float:
