@@ -22,6 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--subject", default="sim-0000", help="pseudonymous subject id")
     p.add_argument("--rate", type=float, default=100.0, metavar="HZ", help="sample rate (default 100)")
     g = p.add_argument_group("protocol")
+    g.add_argument("--protocol", choices=("walking", "battery"), default="walking",
+                   help="walking test only (default), or the whole assessment battery with every step "
+                        "annotated (for `imugait assess --from`)")
     g.add_argument("--bouts", type=int, default=2, help="straight walking bouts (default 2)")
     g.add_argument("--bout-s", type=float, default=12.0, help="seconds per bout (default 12)")
     g.add_argument("--stand-s", type=float, default=5.0, help="standing before and after (default 5)")
@@ -59,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         magnetic_disturbance_uT=args.mag_disturbance,
     )
     walker = walker_params(args)
+    if args.protocol == "battery":
+        return _run_battery(args, walker, errors)
     config = SimulationConfig(
         walker=walker,
         timeline=walking_test(n_bouts=args.bouts, bout_s=args.bout_s, stand_s=args.stand_s),
@@ -75,4 +80,24 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {path} ({result.session!r})")
     print(f"ground truth in {path.parent / 'truth'}: {len(steady)} steady strides of "
           f"{len(result.truth.cycles)}, duration {result.session.t_end_s:.1f} s")
+    return 0
+
+
+def _run_battery(args: argparse.Namespace, walker, errors) -> int:
+    from imugait.simulate import LOWER_LIMBS, walking_test
+    from imugait.simulate.protocols import (
+        ProtocolSimConfig,
+        simulate_protocols,
+        write_protocol_simulation,
+    )
+
+    sim = simulate_protocols(ProtocolSimConfig(
+        walker=walker, walking=walking_test(n_bouts=args.bouts, bout_s=args.bout_s, stand_s=args.stand_s),
+        errors=errors, placements=((Placement.PELVIS,) if args.pelvis else ()) + LOWER_LIMBS,
+        sample_rate_hz=args.rate, random_mounting=not args.aligned, seed=args.seed, subject_id=args.subject,
+    ))
+    path = write_protocol_simulation(sim, args.out)
+    print(f"wrote {path} ({sim.session!r})")
+    print(f"assessment battery, {len(sim.session.meta.steps)} annotated steps, duration {sim.session.t_end_s:.1f} s; "
+          f"truth in {path.parent / 'truth'}")
     return 0

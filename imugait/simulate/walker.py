@@ -220,20 +220,38 @@ class Walker:
         pelvis_origin = np.column_stack([xy, p.pelvis_height_m + bob]) + r_prog.apply(
             np.column_stack([np.zeros_like(sway), np.zeros_like(sway), sway])
         )
-        r_world = {(Segment.PELVIS, None): r_world_pelvis}
-        origin = {(Segment.PELVIS, None): pelvis_origin}
         angles = {}
         for side in Side:
-            hip = self.joint_angles_rad(t_s, Joint.HIP, side)
-            knee = self.joint_angles_rad(t_s, Joint.KNEE, side)
-            angles[(Joint.HIP, side)] = hip
-            angles[(Joint.KNEE, side)] = knee
-            r_thigh = r_world_pelvis * relative_rotation_from_angles(hip, Joint.HIP, side)
-            r_shank = r_thigh * relative_rotation_from_angles(knee, Joint.KNEE, side)
-            hip_centre = pelvis_origin + r_world_pelvis.apply([0.0, 0.0, side.mirror * 0.5 * p.hip_separation_m])
-            knee_centre = hip_centre + r_thigh.apply([0.0, -p.segment_length_m(Segment.THIGH), 0.0])
-            r_world[(Segment.THIGH, side)] = r_thigh
-            r_world[(Segment.SHANK, side)] = r_shank
-            origin[(Segment.THIGH, side)] = hip_centre
-            origin[(Segment.SHANK, side)] = knee_centre
-        return Pose(t_s=t_s, r_world=r_world, origin_m=origin, r_world_progression=r_prog, angles_rad=angles)
+            angles[(Joint.HIP, side)] = self.joint_angles_rad(t_s, Joint.HIP, side)
+            angles[(Joint.KNEE, side)] = self.joint_angles_rad(t_s, Joint.KNEE, side)
+        return chain_pose(p, t_s, r_world_pelvis, pelvis_origin, angles, r_prog)
+
+
+def chain_pose(
+    params: WalkerParams,
+    t_s: np.ndarray,
+    r_world_pelvis: Rotation,
+    pelvis_origin_m: np.ndarray,
+    angles_rad: dict[tuple[Joint, Side], np.ndarray],
+    r_world_progression: Rotation,
+) -> Pose:
+    """The body from the pelvis down: thighs and shanks chained by the joint angles (sign table).
+
+    ``r_world_pelvis`` (N rotations) and ``pelvis_origin_m`` (N, 3) place the pelvis (midpoint of
+    the hip joint centres); ``angles_rad`` holds (N, 3) hip and knee angles per side. Shared by the
+    walker and the scripted postures of :mod:`imugait.simulate.body`.
+    """
+    p = params
+    r_world = {(Segment.PELVIS, None): r_world_pelvis}
+    origin = {(Segment.PELVIS, None): pelvis_origin_m}
+    for side in Side:
+        hip, knee = angles_rad[(Joint.HIP, side)], angles_rad[(Joint.KNEE, side)]
+        r_thigh = r_world_pelvis * relative_rotation_from_angles(hip, Joint.HIP, side)
+        r_shank = r_thigh * relative_rotation_from_angles(knee, Joint.KNEE, side)
+        hip_centre = pelvis_origin_m + r_world_pelvis.apply([0.0, 0.0, side.mirror * 0.5 * p.hip_separation_m])
+        knee_centre = hip_centre + r_thigh.apply([0.0, -p.segment_length_m(Segment.THIGH), 0.0])
+        r_world[(Segment.THIGH, side)] = r_thigh
+        r_world[(Segment.SHANK, side)] = r_shank
+        origin[(Segment.THIGH, side)] = hip_centre
+        origin[(Segment.SHANK, side)] = knee_centre
+    return Pose(t_s=t_s, r_world=r_world, origin_m=origin, r_world_progression=r_world_progression, angles_rad=angles_rad)
