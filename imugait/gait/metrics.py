@@ -87,6 +87,8 @@ def double_support_pct(stride: Stride, other_toe_off_s: np.ndarray, other_contac
 
 def aggregate(cycles: pd.DataFrame, metric_columns: list[str]) -> pd.DataFrame:
     """Mean, SD and count of each metric per side, over used strides only."""
+    if cycles.empty:
+        return pd.DataFrame(columns=["side", "metric", "mean", "sd", "n"])
     used = cycles[cycles["used"]]
     rows = []
     for side, group in used.groupby("side"):

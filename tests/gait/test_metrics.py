@@ -70,3 +70,11 @@ def test_events_on_a_synthetic_shank_rate():
     np.testing.assert_allclose(np.mod(ic, 1.0), 0.02, atol=0.006)
     to = events.toe_off_s[np.isfinite(events.toe_off_s)]
     np.testing.assert_allclose(np.mod(to, 1.0), 0.60, atol=0.006)
+
+
+def test_aggregate_of_no_strides_is_empty():
+    from imugait.gait.metrics import aggregate
+
+    out = aggregate(pd.DataFrame(), ["stride_time_s"])
+    assert out.empty and list(out.columns) == ["side", "metric", "mean", "sd", "n"]
+    assert asymmetry(out).empty
