@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from imugait.acquisition.assembler import AcquisitionConfig, SessionAssembler
+from imugait.acquisition.assembler import AcquisitionConfig, LiveSamples, SessionAssembler
 from imugait.acquisition.recorder import Recorder
 from imugait.conventions import Placement
 from imugait.errors import ValidationError
@@ -182,10 +182,15 @@ class LiveAcquisition:
     config : LiveConfig
     recorder : when given, every message goes to it (crash-safe log) and its assembler is used;
         its ``t0_host_s`` must be on ``config.host_clock``.
+    observer : called as ``observer(placement, message, live)`` after each decoded message was
+        handled, with ``live`` the :class:`LiveSamples` it yielded (None for other messages);
+        for consumers of the samples as they arrive (the guided calibration). It runs on the
+        event loop: keep it short.
     """
 
     def __init__(self, sources: Sequence[SensorSource], config: LiveConfig | None = None,
-                 recorder: Recorder | None = None) -> None:
+                 recorder: Recorder | None = None,
+                 observer: Callable[[Placement, Any, LiveSamples | None], None] | None = None) -> None:
         placements = [s.placement for s in sources]
         if not sources or len(set(placements)) != len(placements):
             raise ValidationError(f"live acquisition needs sensors at distinct placements, got {[p.value for p in placements]}")
@@ -196,6 +201,7 @@ class LiveAcquisition:
             self.config.acquisition, self.clock(), {s.placement: s.protocol for s in sources})
         self._sink = recorder if recorder is not None else self.assembler
         self._links = {s.placement: _SensorLink(s, self.config) for s in sources}
+        self._observer = observer
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -231,7 +237,9 @@ class LiveAcquisition:
         self._tasks.clear()
         for p, link in self._links.items():
             for message in link.decoder.flush():
-                self._sink.handle(p, self.clock(), message)
+                live = self._sink.handle(p, self.clock(), message)
+                if self._observer is not None:
+                    self._observer(p, message, live)
 
     async def __aenter__(self) -> LiveAcquisition:
         return await self.open()
@@ -290,6 +298,8 @@ class LiveAcquisition:
                     continue
                 for message in link.decoder.feed(item):
                     live = self._sink.handle(placement, arrival_s, message)
+                    if self._observer is not None:
+                        self._observer(placement, message, live)
                     if isinstance(message, DeviceAnnouncement):
                         link.device_id = message.device_id
                     elif isinstance(message, SampleBlock) and live is not None:

@@ -15,15 +15,26 @@ EMULATION_MARGIN_S = 10.0
 """Extra walk simulated beyond --duration: connecting and starting take some walker time."""
 
 
-def add_source_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("sensors")
-    g.add_argument("--port", action="append", default=[], metavar="[PLACEMENT=]PATH",
-                   help="serial port of a sensor (repeat; placements default to left thigh, left "
-                        "shank, right thigh, right shank in order)")
-    g.add_argument("--ble", action="append", default=[], metavar="[PLACEMENT=]ADDRESS",
-                   help="BLE address of a sensor (repeat)")
+def add_sensor_args(p: argparse.ArgumentParser, several: bool = True) -> None:
+    """--port / --ble / --protocol / --adapter (``several``: repeatable, with placements)."""
+    g = p.add_argument_group("sensors" if several else "sensor")
+    if several:
+        g.add_argument("--port", action="append", default=[], metavar="[PLACEMENT=]PATH",
+                       help="serial port of a sensor (repeat; placements default to left thigh, left "
+                            "shank, right thigh, right shank in order)")
+        g.add_argument("--ble", action="append", default=[], metavar="[PLACEMENT=]ADDRESS",
+                       help="BLE address of a sensor (repeat)")
+    else:
+        g.add_argument("--port", action="append", default=[], metavar="PATH",
+                       help="serial port of the sensor (e.g. /dev/ttyACM0)")
+        g.add_argument("--ble", action="append", default=[], metavar="ADDRESS",
+                       help="BLE address of the sensor (see `imugait scan`)")
     g.add_argument("--protocol", default="imugait_v1", help="protocol of --port/--ble sensors (default imugait_v1)")
     g.add_argument("--adapter", default=None, help="BlueZ adapter for --ble (default: the first)")
+
+
+def add_source_args(p: argparse.ArgumentParser) -> None:
+    add_sensor_args(p)
     g = p.add_argument_group("emulation (no hardware)")
     g.add_argument("--emulate", type=int, default=0, metavar="N",
                    help="play N simulated sensors (1-4: left/right thigh/shank) instead of real ones")
@@ -37,7 +48,8 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
     add_walker_args(p, walking_speed_flag="--walking-speed")
 
 
-def _sources_from_args(args: argparse.Namespace):
+def sources_from_args(args: argparse.Namespace):
+    """One :class:`SensorSource` per --port / --ble option."""
     from imugait.acquisition.live import SensorSource, SourceKind
     from imugait.conventions import Placement
     from imugait.errors import ValidationError
@@ -69,14 +81,9 @@ async def acquire(args: argparse.Namespace, duration_s: float | None,
     from rich.console import Console
     from rich.live import Live
 
-    from imugait.acquisition.live import LiveAcquisition, LiveConfig, SensorSource, SourceKind
+    from imugait.acquisition.live import LiveAcquisition, LiveConfig
     from imugait.transport.emulated_device import DeviceSettings
-    from imugait.transport.emulator import (
-        BleEmulator,
-        SerialEmulator,
-        emulated_devices,
-        walker_simulation,
-    )
+    from imugait.transport.emulator import emulated_devices, walker_simulation
 
     clock: Callable[[], float] = time.monotonic
     emulator = None
@@ -84,41 +91,58 @@ async def acquire(args: argparse.Namespace, duration_s: float | None,
         if args.emulate:
             walk_s = (duration_s if duration_s is not None else 60.0) + EMULATION_MARGIN_S * args.speed
             result = walker_simulation(args.emulate, walk_s, walker_params(args), args.rate, seed=args.seed)
-            serial = args.carrier == "serial"
-            settings = DeviceSettings(sample_loss_probability=args.loss, samples_per_block=4 if serial else None,
-                                      seed=args.seed)
-            devices = emulated_devices(result, settings)
-            if serial:
-                emulator = stack.enter_context(SerialEmulator(devices, args.speed))
-                sources = [SensorSource(p, SourceKind.SERIAL, path) for p, path in emulator.paths.items()]
-            else:
-                from imugait.transport.ble import scan_ble
-                from imugait.transport.bluez_emulation import EmulatedBlueZ
-
-                bluez = await stack.enter_async_context(EmulatedBlueZ())
-                emulator = await stack.enter_async_context(BleEmulator(devices, bluez, args.speed))
-                found = {r.address: r for r in await scan_ble(1.3, adapter=bluez.central_adapter)}
-                sources = [SensorSource(p, SourceKind.BLE, a, ble_device=found[a].device if a in found else None,
-                                        adapter=bluez.central_adapter) for p, a in emulator.addresses.items()]
+            settings = DeviceSettings(sample_loss_probability=args.loss,
+                                      samples_per_block=4 if args.carrier == "serial" else None, seed=args.seed)
+            sources, emulator = await open_emulation(stack, emulated_devices(result, settings), args.speed,
+                                                     args.carrier)
             clock = emulator.clock
         else:
-            sources = _sources_from_args(args)
+            sources = sources_from_args(args)
         recorder = make_recorder(clock()) if make_recorder is not None else None
         live = LiveAcquisition(sources, LiveConfig(host_clock=clock), recorder=recorder)
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGINT, stop.set)
-        try:
+        with stop_on_sigint(stop):
             console = Console()
             async with live:
                 with Live(render(live.status(), 0.0, args), console=console, refresh_per_second=4) as view:
                     await live.run(duration_s, stop, until=(lambda: emulator.finished) if emulator else None,
                                    on_tick=lambda st: view.update(render(st, clock() - live.t0_host_s, args)))
             return live.status(), stop.is_set(), recorder
-        finally:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(signal.SIGINT)
+
+
+async def open_emulation(stack: contextlib.AsyncExitStack, devices, speed: float, carrier: str = "serial"):
+    """Start emulated ``devices`` (placement → EmulatedDevice) on pseudo-terminals or as BLE
+    peripherals, closed with ``stack``. Returns (sources to open, the emulator); the emulator's
+    ``clock`` is the host clock to acquire with."""
+    from imugait.acquisition.live import SensorSource, SourceKind
+    from imugait.transport.emulator import BleEmulator, SerialEmulator
+
+    if carrier == "serial":
+        emulator = stack.enter_context(SerialEmulator(devices, speed))
+        return [SensorSource(p, SourceKind.SERIAL, path) for p, path in emulator.paths.items()], emulator
+    from imugait.transport.ble import scan_ble
+    from imugait.transport.bluez_emulation import EmulatedBlueZ
+
+    bluez = await stack.enter_async_context(EmulatedBlueZ())
+    emulator = await stack.enter_async_context(BleEmulator(devices, bluez, speed))
+    found = {r.address: r for r in await scan_ble(1.3, adapter=bluez.central_adapter)}
+    sources = [SensorSource(p, SourceKind.BLE, a, ble_device=found[a].device if a in found else None,
+                            adapter=bluez.central_adapter) for p, a in emulator.addresses.items()]
+    return sources, emulator
+
+
+@contextlib.contextmanager
+def stop_on_sigint(stop: asyncio.Event):
+    """While inside, Ctrl-C (SIGINT) sets ``stop`` instead of raising KeyboardInterrupt (on the
+    running event loop, where the platform allows it)."""
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+    try:
+        yield stop
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
 
 
 def render(status, t_session_s: float, args: argparse.Namespace):

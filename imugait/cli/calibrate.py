@@ -1,19 +1,28 @@
 """``imugait calibrate imu``: the guided intrinsic calibration of one sensor.
 
-Data comes from a recorded session (``--from``) or the emulator (``--emulate``: the simulator's
-sensor model put through the procedure); live sensors are wired in by the acquisition stage later.
-The procedure itself is :class:`imugait.calibration.procedure.IntrinsicProcedure`; this module only
-feeds it, prints its instructions and progress, and writes ``<out>/<device-id>.json``.
+Live (``--port PATH`` or ``--ble ADDRESS``): the sensor is opened with live acquisition
+(:mod:`imugait.acquisition.live`), every decoded block goes to a
+:class:`~imugait.calibration.guide.LiveGuide` as it arrives, and a rich view shows the current
+instruction, the seconds held still, whether the position is new, the overall progress and what
+to do next. ``--emulate`` runs the same path on the simulator's sensor put through the procedure
+(:mod:`imugait.simulate.static_poses`), played by an emulated device on a pseudo-terminal in our
+protocol at ``--speed``. ``--from`` runs the procedure on a recording. On success
+``<out>/<device-id>.json`` is written; on Ctrl-C or an incomplete procedure nothing is.
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 
-from imugait.errors import ImugaitError
+from imugait.cli._live import add_sensor_args
+from imugait.errors import CalibrationError, ImugaitError
 
 _CHUNK_S = 0.25
-"""Samples are fed in chunks of this length, as a live sensor would deliver them."""
+"""Samples of a recording are fed in chunks of this length, as a live sensor would deliver them."""
+EMULATED_DEVICE_ID = 0x1A6A_CA1B_0000_0000
+"""The u64 id an emulated sensor announces (plus the seed): ``1a6aca1b0000000N``."""
+INTERRUPTED_EXIT = 130
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,24 +34,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     imu = kinds.add_parser(
         "imu", help="intrinsic calibration of one sensor",
         description=(
-            "Guide through six still positions and a slow rotation, then estimate the gyroscope "
-            "bias, accelerometer bias and scale (and misalignment with --edges) and the "
-            "magnetometer hard and soft iron; write OUT/<device-id>.json."
+            "Guide through six still positions and a slow rotation with a live sensor (--port or "
+            "--ble), an emulated one (--emulate) or a recording (--from), then estimate the "
+            "gyroscope bias, accelerometer bias and scale (and misalignment with --edges) and the "
+            "magnetometer hard and soft iron; write OUT/<device-id>.json. Ctrl-C stops; nothing "
+            "is written unless every step was completed."
         ),
     )
-    imu.add_argument("--device", metavar="ID", help="device id (default with --from: the stream's)")
-    source = imu.add_mutually_exclusive_group()
-    source.add_argument("--emulate", action="store_true", help="run on an emulated sensor (simulator)")
-    source.add_argument("--from", dest="from_path", metavar="SESSION.parquet",
-                        help="run on a recorded session whose stream contains the positions")
-    imu.add_argument("--placement", metavar="PLACEMENT",
-                     help="stream of the session to use (e.g. left_thigh; needed if it has several)")
+    imu.add_argument("--device", metavar="ID",
+                     help="device id the calibration is written under (default: the id the sensor "
+                          "announces, or the recording's)")
     imu.add_argument("--out", default="calibration", metavar="DIR", help="output folder (default: calibration)")
     imu.add_argument("--hold-s", type=float, default=5.0, help="seconds to hold each position (default 5)")
     imu.add_argument("--rotation-s", type=float, default=30.0, help="seconds of rotation (default 30)")
     imu.add_argument("--edges", action="store_true", help="six more positions on edges (estimates misalignment)")
     imu.add_argument("--no-mag", action="store_true", help="skip the rotation step (no magnetometer calibration)")
-    imu.add_argument("--seed", type=int, default=0, help="emulator seed")
+    add_sensor_args(imu, several=False)
+    g = imu.add_argument_group("without a sensor")
+    g.add_argument("--emulate", action="store_true",
+                   help="an emulated sensor (the simulator's, put through the procedure) streamed over a "
+                        "pseudo-terminal in the imugait protocol, through the same live path")
+    g.add_argument("--speed", type=float, default=10.0, metavar="X",
+                   help="play the emulation X times faster than real time (default 10)")
+    g.add_argument("--seed", type=int, default=0, help="emulator seed")
+    g.add_argument("--from", dest="from_path", metavar="SESSION.parquet",
+                   help="run on a recorded session whose stream contains the positions")
+    g.add_argument("--placement", metavar="PLACEMENT",
+                   help="stream of the session to use (e.g. left_thigh; needed if it has several)")
     imu.set_defaults(func=run_imu)
     p.set_defaults(func=lambda args: _usage(p))
 
@@ -53,20 +71,269 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def run_imu(args: argparse.Namespace) -> int:
-    import numpy as np
+    import asyncio
+
     from rich.console import Console
-    from rich.panel import Panel
 
-    from imugait.calibration import CalibrationStore, IntrinsicProcedure, ProcedureConfig
+    from imugait.calibration import ProcedureConfig
+    from imugait.calibration.guide import LiveGuide
 
+    chosen = [name for name, given in (("--emulate", args.emulate), ("--from", args.from_path),
+                                       ("--port", args.port), ("--ble", args.ble)) if given]
+    if len(chosen) > 1:
+        raise ImugaitError(f"choose one source of data, not {' and '.join(chosen)}")
+    if not chosen:
+        raise ImugaitError(
+            "no sensor: give --port PATH (serial) or --ble ADDRESS, --emulate for an emulated sensor, "
+            "or --from SESSION.parquet --placement PLACEMENT with a recording of the procedure"
+        )
     console = Console(highlight=False)
-    stream, truth = _source(args)
-    device_id = args.device or stream.device.device_id
-    if device_id == "unknown":
-        raise ImugaitError("the recording does not name its device: give --device ID")
     config = ProcedureConfig(
         hold_s=args.hold_s, rotation_s=args.rotation_s, with_edges=args.edges, with_rotation=not args.no_mag,
     )
+    if args.from_path:
+        return _run_recording(args, config, console)
+    stream = truth = devices = None
+    if args.emulate:
+        stream, truth = simulated_procedure(args)
+        devices = {stream.placement: emulated_sensor(stream, truth, args.seed)}
+    guide = LiveGuide(config, args.device)
+    run = asyncio.run(guided_acquisition(args, guide, devices, console=console))
+    if run.interrupted:
+        state = guide.state
+        where = f" during step {state.step_number} of {state.n_steps} ({state.title})" if state.title else ""
+        console.print(f"[yellow]interrupted (Ctrl-C){where}[/yellow]: nothing was written")
+        return INTERRUPTED_EXIT
+    try:
+        result = guide.finish()
+    except CalibrationError as exc:
+        if guide.failed or guide.done:  # the guide stopped on an error, or a fit refused
+            reason = f"calibration failed: {exc}"
+        else:
+            why = "the sensor stopped sending" if devices is None else "the emulation ended"
+            reason = f"calibration not completed ({why}): {exc}"
+        raise CalibrationError(f"{reason}; nothing was written to {args.out}") from None
+    path = _save_and_report(result, args, console)
+    if truth is not None:
+        console.print(_truth_errors(result, stream, truth, run.true_time_offset_s))
+    console.print(f"wrote {path}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------- live
+
+
+@dataclass(frozen=True)
+class GuidedRun:
+    """How a guided acquisition ended.
+
+    Attributes
+    ----------
+    interrupted : stopped by Ctrl-C (or ``stop``) before the procedure was done.
+    sensor : the sensor's final live status.
+    true_time_offset_s : emulation only: the simulator's time minus session time (s).
+    """
+
+    interrupted: bool
+    sensor: object
+    true_time_offset_s: float | None
+
+
+async def guided_acquisition(args: argparse.Namespace, guide, devices=None, console=None, on_state=None,
+                             stop=None) -> GuidedRun:
+    """Open one sensor (``args.port`` / ``args.ble``) or play emulated ``devices`` (placement →
+    EmulatedDevice, at ``args.speed``), feed ``guide`` every block as it arrives and show the
+    guided view until the procedure is done, the guide fails, the sensor or emulation ends, or
+    Ctrl-C / ``stop`` (an ``asyncio.Event``). ``on_state(GuideState)`` is called after every
+    decoded message (for tests and other front ends)."""
+    import asyncio
+    import contextlib
+    import time
+
+    from rich.live import Live
+
+    from imugait.acquisition.live import LiveAcquisition, LiveConfig
+    from imugait.cli._live import open_emulation, sources_from_args, stop_on_sigint
+
+    clock = time.monotonic
+    emulator = None
+    async with contextlib.AsyncExitStack() as stack:
+        if devices is not None:
+            sources, emulator = await open_emulation(stack, devices, args.speed, "serial")
+            clock = emulator.clock
+            mode = f"emulated ×{args.speed:g}"
+        else:
+            sources = sources_from_args(args)
+            if len(sources) != 1:
+                raise ImugaitError(f"calibrate one sensor at a time: got {len(sources)} (--port/--ble)")
+            mode = "live"
+
+        def observe(placement, message, live) -> None:
+            guide.observe(placement, message, live)
+            if on_state is not None:
+                on_state(guide.state)
+
+        acquisition = LiveAcquisition(sources, LiveConfig(host_clock=clock), observer=observe)
+        stop = stop or asyncio.Event()
+
+        def over() -> bool:
+            if guide.done or guide.failed:
+                return True
+            if emulator is None or not emulator.finished:
+                return False
+            sent = sum(emulator.finished_counts.values())
+            return acquisition.status()[0].n_samples >= sent
+
+        with stop_on_sigint(stop):
+            async with acquisition:
+                with Live(render_guide(guide.state, None, mode), console=console, refresh_per_second=8) as view:
+                    log = _Log(view.console)
+
+                    def tick(status) -> None:
+                        state = guide.state
+                        log.update(guide, state)
+                        view.update(render_guide(state, status[0], mode))
+
+                    await acquisition.run(stop=stop, until=over, tick_s=0.1, on_tick=tick)
+                    tick(acquisition.status())
+                view.console.print()
+        offset = None if emulator is None else acquisition.t0_host_s - emulator.world_t0_s
+        return GuidedRun(stop.is_set() and not guide.done, acquisition.status()[0], offset)
+
+
+class _Log:
+    """Lines printed above the live view, so a transcript stays: the steps, then each acceptance."""
+
+    def __init__(self, console) -> None:
+        self.console = console
+        self.n_accepted = 0
+        self.started = False
+
+    def update(self, guide, state) -> None:
+        if not self.started and guide.procedure is not None:
+            self.started = True
+            self.console.rule(f"Intrinsic calibration of {state.device_id}")
+            for i, step in enumerate(guide.procedure.steps, 1):
+                self.console.print(f"  {i}. {step.title}")
+        for line in state.accepted[self.n_accepted:]:
+            self.console.print(f"  [green]✓[/green] {line}")
+        self.n_accepted = len(state.accepted)
+
+
+def render_guide(state, sensor, mode: str):
+    """The guided view: sensor line, current step, stillness, position, progress, prompt."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
+    from rich.text import Text
+
+    parts: list = [Text(f"imugait calibrate imu — {state.device_id or 'sensor'} — {mode} — "
+                        f"t = {state.t_s:6.1f} s", style="bold")]
+    if sensor is not None:
+        parts.append(Text(f"{sensor.kind.value} {sensor.address}: {sensor.link_state.value}, "
+                          f"{sensor.rate_hz:.0f} Hz, {sensor.n_samples} samples, {sensor.n_lost} lost",
+                          style="dim"))
+    if state.phase == "waiting":
+        parts.append(Panel(state.prompt, title="connecting"))
+        return Group(*parts)
+    if state.title:
+        parts.append(Panel(state.instruction, title=f"step {state.step_number} of {state.n_steps}: {state.title}"))
+    grid = Table.grid(padding=(0, 2))
+    if state.phase == "running" and state.is_hold:
+        still = "[green]● still[/green]" if state.stillness == "still" else "[red]● not still[/red]"
+        grid.add_row("sensor", f"{still}  held {state.still_s:4.1f} of {state.hold_s:g} s")
+        if state.position:
+            new = "new" if state.is_new else "[yellow]already done[/yellow]"
+            asked = "[green]as asked[/green]" if state.matches_step else f"[yellow]not {state.title}[/yellow]"
+            grid.add_row("position", f"{state.position} — {asked}, {new}")
+        else:
+            grid.add_row("position", "— (moving)")
+    elif state.phase == "running":
+        grid.add_row("rotation", f"{state.rotation_s:4.1f} s, {state.coverage:.0%} of directions covered")
+    bar = Table.grid(padding=(0, 1))
+    bar.add_row(ProgressBar(total=1.0, completed=state.overall, width=40), f"{state.overall:.0%} overall")
+    grid.add_row("progress", bar)
+    parts.append(grid)
+    style = "bold red" if state.phase == "failed" else "bold green" if state.phase == "done" else "bold"
+    parts.append(Text(f"→ {state.prompt}", style=style))
+    return Group(*parts)
+
+
+# ---------------------------------------------------------------------------------- emulation
+
+
+def simulated_procedure(args: argparse.Namespace):
+    """(stream, truth) of the simulator's sensor put through ``args``' procedure, with slack on
+    every hold and the rotation (the emulated person is not in a hurry)."""
+    from imugait.conventions import Placement
+    from imugait.simulate.static_poses import (
+        EDGE_UP_AXES,
+        FACE_UP_AXES,
+        StaticPoseConfig,
+        simulate_static_poses,
+    )
+
+    config = StaticPoseConfig(
+        up_axes=FACE_UP_AXES + (EDGE_UP_AXES if args.edges else ()), hold_s=args.hold_s + 1.5,
+        rotation_s=0.0 if args.no_mag else args.rotation_s + 5.0, placement=Placement.LEFT_THIGH,
+        device_id=f"{EMULATED_DEVICE_ID + args.seed:016x}", seed=args.seed,
+    )
+    return simulate_static_poses(config)
+
+
+def emulated_sensor(stream, truth=None, seed: int = 0):
+    """An :class:`~imugait.transport.emulated_device.EmulatedDevice` playing ``stream`` in our
+    protocol (4 samples per frame, as on serial), announcing ``EMULATED_DEVICE_ID + seed``."""
+    import math
+
+    from imugait.conventions import GRAVITY_MPS2
+    from imugait.protocol.imugait_v1 import DeviceInfoV1
+    from imugait.simulate.sensors import SensorErrors
+    from imugait.transport.emulated_device import DeviceSettings, EmulatedDevice
+
+    # The ranges the stream was quantised with (whole g, °/s and µT, as the wire carries them).
+    acc_g = round(stream.device.acc_range_mps2 / GRAVITY_MPS2)
+    gyr_dps = round(math.degrees(stream.device.gyr_range_radps))
+    mag_uT = round(SensorErrors().mag_range_uT) if stream.mag_uT is not None else 0
+    info = DeviceInfoV1(EMULATED_DEVICE_ID + seed, "imugait emulator", "emu-1.0", stream.sample_rate_hz,
+                        acc_g, gyr_dps, mag_uT)
+    return EmulatedDevice(stream, info, DeviceSettings(samples_per_block=4, with_mag=stream.mag_uT is not None,
+                                                       seed=seed))
+
+
+def _truth_errors(result, stream, truth, offset_s: float) -> str:
+    """The calibration's errors against the simulator's truth (one dim line)."""
+    import numpy as np
+
+    cal, sensor = result.calibration, truth.sensor
+    scale_true = np.linalg.norm(sensor.acc_gain, axis=1)
+    held = np.zeros(stream.n_samples, dtype=bool)
+    for pos in result.positions:  # the gyro bias wanders: compare where it was measured
+        held |= (stream.t_s >= pos.summary.t_start_s + offset_s) & (stream.t_s <= pos.summary.t_end_s + offset_s)
+    gyr_bias_true = truth.gyr_bias_radps[held].mean(axis=0)
+    text = (
+        f"[dim]emulator truth: errors — gyro bias {np.abs(cal.gyr_bias_radps - gyr_bias_true).max():.1e} rad/s, "
+        f"acc bias {np.abs(cal.acc_bias_mps2 - sensor.acc_bias_mps2).max():.4f} m/s², "
+        f"acc scale {np.abs(result.acc.scale / scale_true - 1.0).max() * 100:.3f} %"
+    )
+    if cal.mag_calibrated:
+        text += f", hard iron {np.abs(cal.mag_hard_iron_uT - truth.mag_hard_iron_uT).max():.3f} µT"
+    return text + "[/dim]"
+
+
+# ---------------------------------------------------------------------------------- recordings
+
+
+def _run_recording(args: argparse.Namespace, config, console) -> int:
+    from rich.panel import Panel
+
+    from imugait.calibration import IntrinsicProcedure
+
+    stream = _recorded_stream(args)
+    device_id = args.device or stream.device.device_id
+    if device_id == "unknown":
+        raise ImugaitError("the recording does not name its device: give --device ID")
     proc = IntrinsicProcedure(device_id, stream.sample_rate_hz, config, has_magnetometer=stream.mag_uT is not None)
     console.rule(f"Intrinsic calibration of {device_id}")
     for i, step in enumerate(proc.steps, 1):
@@ -89,13 +356,45 @@ def run_imu(args: argparse.Namespace) -> int:
     if not progress.done:
         console.print(f"  [yellow]recording ended[/yellow]: {progress.hint}")
     result = proc.finish()
+    path = _save_and_report(result, args, console)
+    console.print(f"wrote {path}")
+    return 0
+
+
+def _recorded_stream(args: argparse.Namespace):
+    from imugait.conventions import Placement
+    from imugait.io.native import read_session
+
+    try:
+        placement = Placement.parse(args.placement) if args.placement else None
+    except ValueError as exc:
+        raise ImugaitError(str(exc)) from None
+    session = read_session(args.from_path)
+    if placement is not None:
+        if placement not in session:
+            have = ", ".join(p.value for p in session)
+            raise ImugaitError(f"{args.from_path} has no {placement.value} stream (it has: {have})")
+        return session[placement]
+    if len(session) != 1:
+        have = ", ".join(p.value for p in session)
+        raise ImugaitError(f"{args.from_path} has several streams ({have}): choose one with --placement")
+    return session.streams[0]
+
+
+# ---------------------------------------------------------------------------------- result
+
+
+def _save_and_report(result, args: argparse.Namespace, console):
+    """Write the calibration to ``args.out`` and print what it found; returns the path."""
+    from imugait.calibration import CalibrationStore
+
     cal = result.calibration
     path = CalibrationStore(args.out).save(cal)
 
     def vec(v, scale=1.0, fmt="+.4f"):
         return "[" + ", ".join(format(x * scale, fmt) for x in v) + "]"
 
-    console.rule("Result")
+    console.rule(f"Result for {cal.device_id}")
     console.print(f"gyroscope bias      {vec(cal.gyr_bias_radps)} rad/s  ({cal.still_s:.0f} s still)")
     console.print(f"accelerometer bias  {vec(cal.acc_bias_mps2)} m/s²  ({cal.acc_model}, {cal.n_positions} positions)")
     console.print(f"accelerometer scale {vec((result.acc.scale - 1.0) * 100, fmt='+.3f')} %  "
@@ -106,63 +405,4 @@ def run_imu(args: argparse.Namespace) -> int:
                       f"coverage {cal.mag_coverage:.0%}")
     else:
         console.print("magnetometer        not calibrated")
-    if truth is not None:
-        sensor = truth.sensor
-        scale_true = np.linalg.norm(sensor.acc_gain, axis=1)
-        held = np.zeros(stream.n_samples, dtype=bool)
-        for pos in result.positions:
-            held |= (stream.t_s >= pos.summary.t_start_s) & (stream.t_s <= pos.summary.t_end_s)
-        gyr_bias_true = truth.gyr_bias_radps[held].mean(axis=0)  # the bias wanders; compare where it was measured
-        console.print(
-            f"[dim]emulator truth: errors — gyro bias {np.abs(cal.gyr_bias_radps - gyr_bias_true).max():.1e} rad/s, "
-            f"acc bias {np.abs(cal.acc_bias_mps2 - sensor.acc_bias_mps2).max():.4f} m/s², "
-            f"acc scale {np.abs(result.acc.scale / scale_true - 1.0).max() * 100:.3f} %"
-            + (f", hard iron {np.abs(cal.mag_hard_iron_uT - truth.mag_hard_iron_uT).max():.3f} µT" if cal.mag_calibrated else "")
-            + "[/dim]"
-        )
-    console.print(f"wrote {path}")
-    return 0
-
-
-def _source(args: argparse.Namespace):
-    """The stream to run the procedure on, and the emulator's truth (None for recordings)."""
-    from imugait.conventions import Placement
-
-    try:
-        placement = Placement.parse(args.placement) if args.placement else None
-    except ValueError as exc:
-        raise ImugaitError(str(exc)) from None
-    if args.emulate:
-        if not args.device:
-            raise ImugaitError("--emulate needs --device ID (the id the calibration file is named after)")
-        from imugait.simulate.static_poses import (
-            EDGE_UP_AXES,
-            FACE_UP_AXES,
-            StaticPoseConfig,
-            simulate_static_poses,
-        )
-
-        config = StaticPoseConfig(
-            up_axes=FACE_UP_AXES + (EDGE_UP_AXES if args.edges else ()), hold_s=args.hold_s + 1.5,
-            rotation_s=0.0 if args.no_mag else args.rotation_s + 5.0, placement=placement or Placement.LEFT_THIGH,
-            device_id=args.device, seed=args.seed,
-        )
-        return simulate_static_poses(config)
-    if args.from_path:
-        from imugait.io.native import read_session
-
-        session = read_session(args.from_path)
-        if placement is not None:
-            if placement not in session:
-                have = ", ".join(p.value for p in session)
-                raise ImugaitError(f"{args.from_path} has no {placement.value} stream (it has: {have})")
-            return session[placement], None
-        if len(session) != 1:
-            have = ", ".join(p.value for p in session)
-            raise ImugaitError(f"{args.from_path} has several streams ({have}): choose one with --placement")
-        return session.streams[0], None
-    raise ImugaitError(
-        "live sensors are not wired into 'calibrate imu' yet: use --emulate, or --from SESSION.parquet "
-        "--placement PLACEMENT with a recording of the procedure"
-    )
-
+    return path

@@ -26,9 +26,9 @@ def test_registered_in_the_cli():
 
 def test_emulate_end_to_end(tmp_path, capsys):
     out = tmp_path / "calibration"
-    assert _run("imu", "--device", "DOT 01:A", "--emulate", "--out", str(out), "--seed", "3") == 0
+    assert _run("imu", "--device", "DOT 01:A", "--emulate", "--speed", "40", "--out", str(out), "--seed", "3") == 0
     text = capsys.readouterr().out
-    for expected in ("Lay the sensor flat", "Z down", "Rotate in all directions", "accepted", "wrote"):
+    for expected in ("Z up", "Z down", "Rotate in all directions", "accepted", "wrote"):
         assert expected in text
     files = list(out.glob("*.json"))
     assert len(files) == 1 and files[0].name.startswith("DOT_01_A-")
@@ -41,10 +41,10 @@ def test_through_the_imugait_entry_point(tmp_path, capsys):
     from imugait.cli import main
 
     out = tmp_path / "cal"
-    assert main(["calibrate", "imu", "--device", "D2", "--emulate", "--no-mag", "--out", str(out)]) == 0
+    assert main(["calibrate", "imu", "--device", "D2", "--emulate", "--speed", "40", "--no-mag", "--out", str(out)]) == 0
     assert not read_calibration(out / "D2.json").mag_calibrated
     assert main(["calibrate", "imu", "--device", "D2"]) == 1
-    assert "live sensors are not wired" in capsys.readouterr().err
+    assert "no sensor: give --port PATH" in capsys.readouterr().err
 
 
 def test_from_recorded_session(tmp_path, six, capsys):
@@ -58,10 +58,10 @@ def test_from_recorded_session(tmp_path, six, capsys):
 
 
 def test_errors_are_actionable(tmp_path, six):
-    with pytest.raises(ImugaitError, match="live sensors are not wired"):
+    with pytest.raises(ImugaitError, match="no sensor: give --port PATH"):
         _run("imu", "--device", "X")
-    with pytest.raises(ImugaitError, match="--emulate needs --device"):
-        _run("imu", "--emulate")
+    with pytest.raises(ImugaitError, match="choose one source of data"):
+        _run("imu", "--emulate", "--from", "s.parquet")
     stream, _ = six
     path = tmp_path / "s.parquet"
     write_session(Session([stream]), path)
