@@ -45,7 +45,8 @@ class StepMark:
 
 @dataclass
 class GuidedRun:
-    """Walks a person through ``protocols`` (default: the whole battery)."""
+    """Walks a person through ``protocols`` (default: the whole battery, one recording per protocol;
+    :data:`~imugait.assessment.guided_steps.GUIDED_STEPS` records it part by part)."""
 
     protocols: tuple[ProtocolSpec, ...] = BATTERY
     countdown_s: float = 3.0
@@ -61,6 +62,12 @@ class GuidedRun:
     def current(self) -> ProtocolSpec | None:
         return self.protocols[self.index] if self.index < len(self.protocols) else None
 
+    @property
+    def step_name(self) -> str:
+        """The current step's name in the session: the item's ``step`` when it has one (a part such
+        as ``prone:left``, :mod:`imugait.assessment.guided_steps`), else the protocol's name."""
+        return getattr(self.current, "step", None) or self.current.protocol.value
+
     def instructions(self) -> tuple[str, ...]:
         return self.current.instructions if self.current else ()
 
@@ -71,6 +78,10 @@ class GuidedRun:
 
     def countdown_remaining_s(self, t_s: float) -> float:
         return max(self.countdown_s - (t_s - self._t_state_s), 0.0) if self.state is GuidedState.COUNTDOWN else 0.0
+
+    def elapsed_s(self, t_s: float) -> float:
+        """Time spent in the current state (e.g. recording so far)."""
+        return max(t_s - self._t_state_s, 0.0)
 
     def tick(self, t_s: float) -> GuidedState:
         """Advance with time: countdown → recording → checking."""
@@ -83,7 +94,7 @@ class GuidedRun:
     def done(self, t_s: float) -> StepMark:
         """The person finished early (or the time is up): close the step mark, wait for the check."""
         self._expect(GuidedState.RECORDING)
-        mark = StepMark(self.current.protocol.value, self._t_state_s, t_s, self.attempt)
+        mark = StepMark(self.step_name, self._t_state_s, t_s, self.attempt)
         self.marks.append(mark)
         self._enter(GuidedState.CHECKING, t_s)
         return mark

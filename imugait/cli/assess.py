@@ -1,4 +1,5 @@
-"""``imugait assess``: the assessment battery — re-analyse a recording (``--from``)."""
+"""``imugait assess``: the assessment battery — guided with live (or emulated) sensors, or
+re-analysing a recording (``--from``); both end with the report."""
 
 from __future__ import annotations
 
@@ -7,45 +8,96 @@ import json
 from pathlib import Path
 
 from imugait.cli._session import add_calibration_arg, load_session
-from imugait.errors import ImugaitError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from imugait.cli._live import add_sensor_args
+
     p = sub.add_parser(
         "assess",
         help="assessment battery: posture, walking, supine/prone hip rotation, squat, balance",
         description=(
-            "Measure the assessment protocols of a recorded session (each protocol found from the "
-            "session's step marks, else automatically): metrics per side with confidence, and "
-            "quality feedback per step. See docs/assessment.md."
+            "Without --from: guide the person through the battery step by step with live sensors "
+            "(--port/--ble) or emulated ones (--emulate) — instructions, countdown, recording, a quality "
+            "check per step and a redo of a failed one — recording everything as one session in --out DIR "
+            "with the steps annotated, then analyse it and write DIR/report.html and DIR/report.json. "
+            "With --from: re-analyse a recorded session. See docs/assessment.md."
         ),
     )
     p.add_argument("--from", dest="source", type=Path, metavar="SESSION.parquet",
                    help="re-analyse a recorded session (e.g. from `imugait simulate --protocol battery`)")
-    p.add_argument("--out", type=Path, help="JSON result (default: next to the session, *.assessment.json)")
+    p.add_argument("--out", type=Path, metavar="PATH",
+                   help="guided run: the session folder (default assessments/<time>); with --from: the "
+                        "assessment result JSON (default next to the session, *.assessment.json)")
+    p.add_argument("--html", type=Path, metavar="OUT.html", help="write the HTML report here (guided: DIR/report.html)")
+    p.add_argument("--json", type=Path, metavar="OUT.json", help="write the JSON report here (guided: DIR/report.json)")
+    g = p.add_argument_group("guided run")
+    g.add_argument("--subject", default="anonymous", help="pseudonymous subject id")
+    g.add_argument("--protocols", default="", metavar="NAMES",
+                   help="comma-separated protocols to run (default: the whole battery), e.g. prone,squat")
+    g.add_argument("--countdown", type=float, default=3.0, metavar="S", help="countdown before each step (s, default 3)")
+    add_sensor_args(p)
+    e = p.add_argument_group("emulation (no hardware)")
+    e.add_argument("--emulate", action="store_true",
+                   help="four emulated sensors worn by a simulated person who performs the battery")
+    e.add_argument("--speed", type=float, default=1.0, metavar="X", help="play the emulation X times faster (default 1)")
+    e.add_argument("--short", action="store_true", help="a shorter simulated battery (about 190 s; for tests and demos)")
+    e.add_argument("--fail-step", metavar="STEP",
+                   help="emulate the first attempt of STEP (e.g. prone:left) badly, to see the redo")
+    e.add_argument("--carrier", choices=("serial", "ble"), default="serial", help="emulated serial ports or BLE")
+    e.add_argument("--rate", type=float, default=100.0, metavar="HZ", help="emulated sample rate (default 100)")
+    e.add_argument("--loss", type=float, default=0.0, metavar="P", help="probability an emulated sample is lost")
+    e.add_argument("--seed", type=int, default=0)
     add_calibration_arg(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.source is None:
-        raise ImugaitError(
-            "the live guided assessment (prompts, countdowns, redo of a failed step with live sensors) is "
-            "not built yet — record the steps and use `imugait assess --from SESSION.parquet`"
-        )
     from rich.console import Console
 
+    console = Console()
+    if args.source is not None:
+        result = _assess(load_session(args.source, args, say=console.print), console)
+        out = args.out or args.source.with_name(args.source.name.removesuffix(".parquet") + ".assessment.json")
+        _write_outputs(console, result, out, args.html, args.json)
+        return 0
+    from imugait.cli._assess_live import run_guided
+
+    session_path = run_guided(args, console)
+    if session_path is None:
+        return 1
+    folder = session_path.parent
+    result = _assess(load_session(session_path, args, say=console.print), console)
+    _write_outputs(console, result, folder / "assessment.json", args.html or folder / "report.html",
+                   args.json or folder / "report.json")
+    return 0
+
+
+def _assess(session, console):
     from imugait.assessment import assess_session
 
-    console = Console()
-    with console.status("reading the session") as status:
-        session = load_session(args.source, args, say=console.print)
-        result = assess_session(session, progress=lambda stage: status.update(stage))
-    out = args.out or args.source.with_name(args.source.name.removesuffix(".parquet") + ".assessment.json")
+    with console.status("analysing the session") as status:
+        return assess_session(session, progress=lambda stage: status.update(stage))
+
+
+def _write_outputs(console, result, out: Path, html: Path | None, json_out: Path | None) -> None:
+    """Print the protocol results and the report; write the assessment JSON and the report files."""
+    from imugait.assessment.reporting import assessment_report
+    from imugait.report.render_html import write_report_html
+    from imugait.report.render_json import write_report_json
+    from imugait.report.render_text import render_text
+
     out.write_text(json.dumps(result.to_dict(), indent=2, allow_nan=False))
     _print(console, result)
     console.print(f"result written to [bold]{out}[/bold]")
-    return 0
+    report = assessment_report(result)
+    render_text(report, console)
+    if json_out:
+        write_report_json(report, json_out)
+        console.print(f"JSON report written to [bold]{json_out}[/bold]")
+    if html:
+        write_report_html(report, html)
+        console.print(f"HTML report written to [bold]{html}[/bold]")
 
 
 def _print(console, result) -> None:

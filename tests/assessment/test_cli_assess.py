@@ -24,6 +24,6 @@ def test_simulate_battery_then_assess(tmp_path, capsys):
     assert all(p["passed"] for p in doc["protocols"].values())
 
 
-def test_live_assess_not_built_yet(capsys):
+def test_live_assess_without_sensors_says_what_to_give(capsys):
     assert main(["assess"]) == 1
-    assert "not built yet" in capsys.readouterr().err
+    assert "no sensors" in capsys.readouterr().err

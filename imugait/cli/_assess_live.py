@@ -1,0 +1,106 @@
+"""The guided battery of ``imugait assess`` on live or emulated sensors (the sensor handling of
+``imugait record``, :mod:`imugait.cli._live`; the run itself, :mod:`imugait.assessment.live_run`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as _dt
+import time
+from pathlib import Path
+
+EMULATION_LEAD_IN_S = {"serial": 0.5, "ble": 2.5}
+"""Real seconds the emulated sensors wait before playing the person (opening the pseudo-terminals,
+or the BLE scan and connections, must not eat the first step)."""
+
+
+def run_guided(args: argparse.Namespace, console) -> Path | None:
+    """Run the guided battery; returns the finalised session's path (None: nothing recorded)."""
+    from imugait.errors import ValidationError
+
+    if args.emulate and (args.port or args.ble):
+        raise ValidationError("give either --emulate or sensors (--port/--ble), not both")
+    if not args.emulate and not (args.port or args.ble):
+        raise ValidationError("no sensors: give --port PATH or --ble ADDRESS (repeatable), or --emulate; "
+                              "or --from SESSION.parquet to re-analyse a recording")
+    if args.fail_step and not args.emulate:
+        raise ValidationError("--fail-step is for emulated runs (--emulate)")
+    if args.out is None:
+        args.out = Path("assessments") / _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    opened = []
+    try:
+        driver, recorder = asyncio.run(_run(args, console, opened))
+    except BaseException:
+        for rec in opened:  # the log stays on disk: `imugait recover` rebuilds the session
+            rec.close()
+            console.print(f"recording stopped by an error; recover it with: imugait recover {rec.folder}")
+        raise
+    path = recorder.finalise()
+    run = driver.run
+    redone = [(m, r) for m, r in driver.results if not r.passed]
+    console.print(f"session written to [bold]{path}[/bold] — steps kept: "
+                  f"{', '.join(s.name for s in driver.accepted) or 'none'}"
+                  + (f"; attempts repeated: {', '.join(f'{m.name} #{m.attempt}' for m, _ in redone)}" if redone else ""))
+    for m, r in redone:
+        console.print(f"  {m.name} #{m.attempt}: " + "; ".join(i.message for i in r.issues if i.repeat))
+    if run.current is not None:
+        console.print(f"[yellow]the run stopped at step {run.index + 1} ({run.step_name}); the analysis uses the "
+                      f"steps recorded so far[/yellow]")
+    if not driver.accepted:
+        console.print("[red]no step was recorded: nothing to analyse[/red]")
+        return None
+    return path
+
+
+async def _run(args: argparse.Namespace, console, opened: list):
+    from rich.live import Live
+
+    from imugait.acquisition.live import LiveAcquisition, LiveConfig
+    from imugait.acquisition.recorder import Recorder
+    from imugait.assessment.emulated_run import EmulatedPerson
+    from imugait.assessment.guided import GuidedRun
+    from imugait.assessment.guided_steps import guided_steps
+    from imugait.assessment.live_run import GuidedDriver, KeyboardPerson, ScriptedPerson
+    from imugait.cli._guided_view import render
+    from imugait.cli._live import open_emulation, sources_from_args, stop_on_sigint
+
+    steps = guided_steps([s for s in args.protocols.split(",") if s.strip()])
+    run = GuidedRun(protocols=steps, countdown_s=args.countdown)
+    clock, emulated = time.monotonic, None
+    async with contextlib.AsyncExitStack() as stack:
+        if args.emulate:
+            from imugait.transport.emulated_device import DeviceSettings
+            from imugait.transport.emulator import emulated_devices
+
+            with console.status("simulating the person doing the battery"):
+                lead_in_s = (EMULATION_LEAD_IN_S[args.carrier]) * args.speed
+                emulated = EmulatedPerson(steps, args.fail_step, args.short, args.rate, args.seed, lead_in_s)
+            settings = DeviceSettings(sample_loss_probability=args.loss,
+                                      samples_per_block=4 if args.carrier == "serial" else None, seed=args.seed)
+            sources, emulator = await open_emulation(stack, emulated_devices(emulated.played(), settings),
+                                                     args.speed, args.carrier)
+            clock = emulator.clock
+        else:
+            sources = sources_from_args(args)
+        notes = (f"imugait assess, emulated battery x{args.speed:g}" + (f", --fail-step {args.fail_step}" if args.fail_step else "")
+                 if args.emulate else "imugait assess, guided battery")
+        recorder = Recorder(args.out, subject_id=args.subject, t0_host_s=clock(), notes=notes)
+        opened.append(recorder)
+        t0 = recorder.assembler.t0_host_s
+        if emulated is not None:
+            emulated.offset_s = emulator.world_t0_s - t0
+            person = ScriptedPerson(emulated, args.countdown)
+        else:
+            person = KeyboardPerson()
+        live = LiveAcquisition(sources, LiveConfig(host_clock=clock), recorder=recorder)
+        driver = GuidedDriver(run, recorder, lambda: clock() - t0, person)
+        stop = asyncio.Event()
+        keyboard = emulated is None
+        with stop_on_sigint(stop):
+            async with live:
+                with Live(render(run, 0.0, live.status(), args, keyboard), console=console,
+                          refresh_per_second=8) as view:
+                    await driver.drive(stop, on_tick=lambda: view.update(
+                        render(run, clock() - t0, live.status(), args, keyboard)))
+        return driver, recorder
