@@ -217,7 +217,8 @@ def report(results: Sequence[dict], title: str, out: Callable[[str], None] = pri
     out(runtime_lines(results) + "\n")
     out(summary_table(rows))
     out(f"\nThe same angle scores split by the largest true constant gyroscope bias |b| of the leg's two "
-        f"sensors (VQF learns a bias only at rest, and detects rest only under {BIAS_SPLIT_DEGPS:g} °/s):\n")
+        f"sensors (VQF alone learns a bias only at rest, detected only under {BIAS_SPLIT_DEGPS:g} °/s; the analysis "
+        f"now removes the bias measured while standing before fusion):\n")
     out(bias_split_table(rows))
     if failed:
         out("\nAnalysis failures (a crash is a finding):")

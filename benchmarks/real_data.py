@@ -5,10 +5,13 @@ Reproduce (from the repository root; reads ``../shared/datasets``, ≈ 1 min; pr
     .venv/bin/python benchmarks/real_data.py
 
 (a) dfjimu 1-DoF hinge trials (Weygers, Kok et al.; 50 Hz; optical orientation of both sensors).
-    imugait's pieces, as ``analyze_session`` uses them: VQF offline 6-axis orientation of each
-    sensor (``orient_stream``), the hinge axes (``fit_hinge_axes``) and the two-axis knee model
-    with its heading offset (``fit_knee_axes``) on the samples in motion (``motion_mask``), and the
-    heading tracking (``track_heading_offset``). Relative orientation sensor 2 in sensor 1
+    imugait's pieces, as ``analyze_session`` uses them: the gyroscope bias measured over the still
+    period (``standing_mask``) removed, VQF offline 6-axis orientation of each sensor
+    (``orient_stream``), the hinge axes (``fit_hinge_axes``) and the two-axis knee model with its
+    (linearly drifting) heading offset (``fit_knee_axes``) on the samples in motion
+    (``motion_mask``) — or, as ``calibrate_leg`` does when that model's flexion axis strays more
+    than ``max_axis_refinement_deg`` from the hinge axis, the hinge axes and the heading offset
+    they imply — and the heading tracking (``track_heading_offset``). Relative orientation sensor 2 in sensor 1
     ``R1⁻¹ · Rz(δ) · R2`` with δ = 0 (no heading alignment), δ = the constant offset of the knee
     fit, or δ tracked over time. Reference: ``A1⁻¹ · Q1⁻¹ · Q2 · A2`` where ``Q`` are the optical
     orientations and ``A`` the constant sensor-to-marker rotations, fitted from the gyroscope
@@ -27,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import traceback
+from dataclasses import replace
 
 import numpy as np
 from _common import machine, markdown_table
@@ -45,10 +49,11 @@ from scipy.spatial.transform import Rotation
 
 from imugait.analysis import analyze_session
 from imugait.calibration.heading import track_heading_offset
-from imugait.calibration.knee_axes import fit_knee_axes
-from imugait.calibration.periods import motion_mask
-from imugait.calibration.segment import fit_hinge_axes
+from imugait.calibration.knee_axes import KneeAxes, fit_knee_axes, heading_offset_from_axes
+from imugait.calibration.periods import motion_mask, standing_mask
+from imugait.calibration.segment import SegmentCalibrationConfig, fit_hinge_axes
 from imugait.conventions import Placement, Side
+from imugait.errors import CalibrationError
 from imugait.fusion.select import orient_stream
 from imugait.gait.cycles import Exclusion
 from imugait.model import ImuStream
@@ -83,16 +88,32 @@ def hinge_trial(trial: HingeTrial) -> list[list[str]]:
     t = np.arange(n) / trial.rate_hz
     s1 = ImuStream(Placement.LEFT_THIGH, t, trial.acc1_mps2, trial.gyr1_radps, trial.rate_hz)
     s2 = ImuStream(Placement.LEFT_SHANK, t, trial.acc2_mps2, trial.gyr2_radps, trial.rate_hz)
+    # As analyze_session: the gyroscope bias measured while still is removed before fusion.
+    try:
+        still = standing_mask(t, [(trial.acc1_mps2, trial.gyr1_radps), (trial.acc2_mps2, trial.gyr2_radps)])
+        bias1, bias2 = np.mean(trial.gyr1_radps[still], axis=0), np.mean(trial.gyr2_radps[still], axis=0)
+        bias_note = f"gyro bias from {still.sum() / trial.rate_hz:.1f} s still removed"
+    except CalibrationError:
+        bias1 = bias2 = np.zeros(3)
+        bias_note = "no still period: gyro bias not removed"
+    s1 = replace(s1, gyr_radps=s1.gyr_radps - bias1)
+    s2 = replace(s2, gyr_radps=s2.gyr_radps - bias2)
     q1, q2 = orient_stream(s1).q_world_sensor, orient_stream(s2).q_world_sensor
-    moving = motion_mask(t, trial.gyr2_radps)
-    g1, g2 = trial.gyr1_radps, trial.gyr2_radps
-    j1, j2, _, _ = fit_hinge_axes(g1[moving], g2[moving])
+    g1, g2 = s1.gyr_radps, s2.gyr_radps
+    moving = motion_mask(t, g2)
+    j1, j2, hinge_residual, _ = fit_hinge_axes(g1[moving], g2[moving])
     up2 = np.mean(trial.acc2_mps2[: int(trial.rate_hz)], axis=0)
-    axes = fit_knee_axes(q1[moving], q2[moving], g1[moving], g2[moving], j1, j2, up2 / np.linalg.norm(up2))
+    axes = fit_knee_axes(q1[moving], q2[moving], g1[moving], g2[moving], j1, j2, up2 / np.linalg.norm(up2), t_s=t[moving])
+    flex_axis_angle = np.rad2deg(np.arccos(np.clip(float(np.dot(axes.flexion_axis_thigh, j1)), -1.0, 1.0)))
+    refined = flex_axis_angle <= SegmentCalibrationConfig().max_axis_refinement_deg
+    if not refined:  # as calibrate_leg: the two-axis refinement strayed, keep the hinge axis
+        rm1, rm2 = Rotation.from_quat(q1[moving], scalar_first=True), Rotation.from_quat(q2[moving], scalar_first=True)
+        axes = KneeAxes(j1, up2 / np.linalg.norm(up2), heading_offset_from_axes(rm1.apply(j1), rm2.apply(j2)),
+                        hinge_residual)
     track = track_heading_offset(t, q1, q2, g1, g2, moving, axes)
 
-    a1, ok1 = _sensor_to_marker(trial.q_ref1, g1, trial.rate_hz)
-    a2, ok2 = _sensor_to_marker(trial.q_ref2, g2, trial.rate_hz)
+    a1, ok1 = _sensor_to_marker(trial.q_ref1, trial.gyr1_radps, trial.rate_hz)
+    a2, ok2 = _sensor_to_marker(trial.q_ref2, trial.gyr2_radps, trial.rate_hz)
     valid = ok1 & ok2
     q_ref1, q_ref2 = Rotation.from_quat(trial.q_ref1, scalar_first=True), Rotation.from_quat(trial.q_ref2, scalar_first=True)
     r_ref = a1.inv() * q_ref1.inv() * q_ref2 * a2
@@ -101,9 +122,9 @@ def hinge_trial(trial: HingeTrial) -> list[list[str]]:
     ref_axis = vecs[:, -1]
     hinge_ref = _hinge_angle_deg(r_ref, ref_axis)
     r1, r2 = Rotation.from_quat(q1, scalar_first=True), Rotation.from_quat(q2, scalar_first=True)
-    flex_axis_angle = np.rad2deg(np.arccos(min(1.0, abs(float(np.dot(axes.flexion_axis_thigh, j1))))))
     rows = []
-    for label, delta in (("none (δ = 0)", np.zeros(n)), ("constant δ from the knee-axis fit", np.full(n, axes.heading_offset_rad)),
+    for label, delta in (("none (δ = 0)", np.zeros(n)), ("constant δ from the knee-axis fit" if refined else "constant δ from the hinge axes (fallback)",
+                          np.full(n, axes.heading_offset_rad)),
                          ("tracked δ(t) (track_heading_offset)", track.heading_offset_rad)):
         r_est = r1.inv() * Rotation.from_rotvec(np.outer(delta, [0.0, 0.0, 1.0])) * r2
         rel_err = np.rad2deg((r_ref.inv() * r_est).magnitude())
@@ -117,7 +138,8 @@ def hinge_trial(trial: HingeTrial) -> list[list[str]]:
         ])
     rows[0].append(f"{n / trial.rate_hz:.0f} s, ROM {np.ptp(hinge_ref[valid]):.0f}°, {int((~valid).sum())} glitch samples; "
                    f"A1 {np.rad2deg(a1.magnitude()):.1f}°, A2 {np.rad2deg(a2.magnitude()):.1f}°; "
-                   f"knee-fit flexion axis {flex_axis_angle:.0f}° from the hinge fit; "
+                   f"{bias_note}; two-axis flexion axis {flex_axis_angle:.0f}° from the hinge fit "
+                   f"({'refinement kept' if refined else 'strayed: hinge axis kept'}); "
                    f"δ track range {np.rad2deg(np.ptp(track.heading_offset_rad)):.1f}°")
     for r in rows[1:]:
         r.append("")
@@ -154,6 +176,8 @@ def analyse_walk(name: str, load) -> dict:
             "clipped_pct": 100.0 * float(leg.clipped.mean()),
             "clipped_strides": int((c["exclusion"] == Exclusion.CLIPPED.value).sum()),
             "events_outside_walk": _events_outside_walk(result, leg),
+            "unused": c.loc[~c["used"], "exclusion"].value_counts().to_dict(),
+            "cadence_all": float(120.0 / c["stride_time_s"].median()) if len(c) else np.nan,
         }
     out["warnings"] = "; ".join(result.warnings)
     return out
@@ -179,14 +203,14 @@ def walk_rows(r: dict) -> list[str]:
     legs = {s: r.get(s) for s in ("left", "right")}
 
     def both(key: str, fmt: str) -> str:
-        return " / ".join("—" if legs[s] is None else format(legs[s][key], fmt) if isinstance(legs[s][key], float)
-                          else str(legs[s][key]) for s in ("left", "right"))
+        return " / ".join("—" if legs[s] is None else ("n/a" if not np.isfinite(legs[s][key]) else format(legs[s][key], fmt))
+                          if isinstance(legs[s][key], float) else str(legs[s][key]) for s in ("left", "right"))
 
     agree = "—"
     if legs["left"] and legs["right"]:
         dst = 1000.0 * (legs["right"]["stride_time_s"] - legs["left"]["stride_time_s"])
         dcad = legs["right"]["cadence"] - legs["left"]["cadence"]
-        agree = f"{dst:+.0f} ms / {dcad:+.1f}"
+        agree = f"{dst:+.0f} ms / {dcad:+.1f}" if np.isfinite(dst) else "n/a"
     raw = "n/a" if r.get("raw_clipped_pct") is None else f"{r['raw_clipped_pct']:.1f} %"
     flagged = " / ".join("—" if legs[s] is None else f"{legs[s]['clipped_pct']:.1f} % ({legs[s]['clipped_strides']})"
                          for s in ("left", "right"))
@@ -194,6 +218,14 @@ def walk_rows(r: dict) -> list[str]:
     outside = [legs[s]["events_outside_walk"] for s in ("left", "right") if legs[s]]
     if any(o is not None for o in outside):
         notes.append("ICs outside walking: " + " / ".join(str(o) for o in outside))
+    short = {e.value: e.name.lower().replace("_", " ") for e in Exclusion}
+    for s in ("left", "right"):
+        if legs[s] and legs[s]["unused"]:
+            reasons = ", ".join(f"{n} {short.get(k, k)}" for k, n in legs[s]["unused"].items())
+            notes.append(f"{s} unused: {reasons}")
+    if any(legs[s] and legs[s]["strides"].startswith("0/") for s in ("left", "right")):
+        notes.append("median cadence of all strides (none used): "
+                     + " / ".join("—" if legs[s] is None else f"{legs[s]['cadence_all']:.1f}" for s in ("left", "right")))
     if r.get("warnings"):
         notes.append(r["warnings"])
     return [r["name"], f"{r['duration_s']:.0f}", both("strides", ""), both("cadence", ".1f"), agree,
