@@ -29,8 +29,9 @@ def frontal_lean_contrast_deg(t_s: np.ndarray, q_world_thigh: np.ndarray, stride
     swing = np.zeros(t_s.shape, dtype=bool)
     for s in strides:
         if s.used:
-            stance |= (t_s >= s.t_initial_contact_s) & (t_s < s.t_toe_off_s)
-            swing |= (t_s >= s.t_toe_off_s) & (t_s < s.t_next_initial_contact_s)
+            i0, i_to, i1 = np.searchsorted(t_s, [s.t_initial_contact_s, s.t_toe_off_s, s.t_next_initial_contact_s])
+            stance[i0:i_to] = True  # index slices: linear in the recording, not per-stride masks
+            swing[i_to:i1] = True
     if not stance.any() or not swing.any():
         return float("nan")
     r_world_thigh = Rotation.from_quat(q_world_thigh, scalar_first=True)
