@@ -19,8 +19,7 @@ from imugait.simulate.sensors import (
     Mounting,
     SensorErrors,
     SensorTruth,
-    default_mounting,
-    simulate_sensor,
+    simulate_worn_sensors,
 )
 from imugait.simulate.timeline import PhaseKind, TimelinePhase, build_timeline, walking_test
 from imugait.simulate.truth import GroundTruth, build_truth
@@ -86,15 +85,10 @@ def simulate(config: SimulationConfig | None = None) -> SimulationResult:
         initial_heading_rad=np.deg2rad(config.initial_heading_deg),
     )
     walker = Walker(config.walker, timeline, rng_walker)
-    streams, sensors = [], {}
-    for placement, seed in zip(config.placements, seeds[2:], strict=True):
-        rng = np.random.default_rng(seed)
-        mounting = (config.mountings or {}).get(placement) or default_mounting(
-            placement, walker, rng, config.random_mounting
-        )
-        stream, truth = simulate_sensor(placement, walker, mounting, config.errors, config.sample_rate_hz, rng)
-        streams.append(stream)
-        sensors[placement] = truth
+    streams, sensors = simulate_worn_sensors(
+        config.placements, walker, seeds[2:], config.errors, config.sample_rate_hz, config.random_mounting,
+        config.mountings,
+    )
     steps = tuple(ProtocolStep(p.name, t0, t1) for p, t0, t1 in timeline.phase_intervals)
     meta = SessionMeta(
         subject_id=config.subject_id, recorded_at=config.recorded_at, steps=steps, source="simulate",

@@ -40,8 +40,7 @@ from imugait.simulate.sensors import (
     Mounting,
     SensorErrors,
     SensorTruth,
-    default_mounting,
-    simulate_sensor,
+    simulate_worn_sensors,
 )
 from imugait.simulate.timeline import TimelinePhase, walking_test
 from imugait.simulate.walker import WalkerParams
@@ -131,15 +130,10 @@ def simulate_protocols(config: ProtocolSimConfig | None = None) -> ProtocolSimul
     config = config or ProtocolSimConfig()
     seeds = np.random.SeedSequence(config.seed).spawn(1 + len(config.placements))
     body = build_body(config, np.random.default_rng(seeds[0]))
-    streams, sensors = [], {}
-    for placement, seed in zip(config.placements, seeds[1:], strict=True):
-        rng = np.random.default_rng(seed)
-        mounting = (config.mountings or {}).get(placement) or default_mounting(
-            placement, body, rng, config.random_mounting
-        )
-        stream, truth = simulate_sensor(placement, body, mounting, config.errors, config.sample_rate_hz, rng)
-        streams.append(stream)
-        sensors[placement] = truth
+    streams, sensors = simulate_worn_sensors(
+        config.placements, body, seeds[1:], config.errors, config.sample_rate_hz, config.random_mounting,
+        config.mountings,
+    )
     steps = tuple(ProtocolStep(name, t0, t1) for name, t0, t1 in body.marks)
     meta = SessionMeta(
         subject_id=config.subject_id, recorded_at=config.recorded_at, steps=steps, source="simulate",

@@ -168,6 +168,31 @@ def simulate_sensor(
     return stream, truth
 
 
+def simulate_worn_sensors(
+    placements: tuple[Placement, ...],
+    walker: Walker,
+    seeds: list[np.random.SeedSequence],
+    errors: SensorErrors,
+    sample_rate_hz: float,
+    random_mounting: bool,
+    mountings: dict[Placement, Mounting] | None = None,
+) -> tuple[list[ImuStream], dict[Placement, SensorTruth]]:
+    """Every sensor of ``placements`` worn on ``walker`` (a walker or a scripted body), one seed each.
+
+    A placement without an explicit mounting in ``mountings`` gets :func:`default_mounting` drawn
+    from its own seeded generator, which then simulates the sensor (so each sensor's draws depend on
+    its seed only). Returns the streams in placement order and each sensor's truth.
+    """
+    streams, sensors = [], {}
+    for placement, seed in zip(placements, seeds, strict=True):
+        rng = np.random.default_rng(seed)
+        mounting = (mountings or {}).get(placement) or default_mounting(placement, walker, rng, random_mounting)
+        stream, truth = simulate_sensor(placement, walker, mounting, errors, sample_rate_hz, rng)
+        streams.append(stream)
+        sensors[placement] = truth
+    return streams, sensors
+
+
 def ideal_signals(
     r_world_sensor: Rotation, acc_world_mps2: np.ndarray, field_world_uT: np.ndarray, h_s: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
