@@ -177,6 +177,17 @@ def relative_rotation_from_angles(angles_rad: np.ndarray, joint: Joint, side: Si
     return Rotation.from_euler(JCS_SEQUENCE, raw, degrees=False)
 
 
+def pelvis_rotation_from_angles(angles_rad: np.ndarray) -> Rotation:
+    """Pelvis relative to the progression frame from its clinical angles ``(N, 3)`` or ``(3,)``,
+    rad: anterior tilt, obliquity (right side up +), rotation (right side forward +).
+
+    As a Z-X-Y sequence in ISB axes: anterior tilt turns Y towards +X (a negative rotation about
+    Z), right side up is a negative rotation about X, right side forward a positive one about Y.
+    """
+    raw = np.asarray(angles_rad, dtype=float) * np.array([-1.0, -1.0, 1.0])
+    return Rotation.from_euler(JCS_SEQUENCE, raw, degrees=False)
+
+
 def quat(r: Rotation) -> np.ndarray:
     """Scalar-first quaternion(s) of a scipy rotation, sign-normalised to ``w >= 0``."""
     q = r.as_quat(scalar_first=True)

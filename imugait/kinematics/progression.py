@@ -7,7 +7,10 @@ straight walking the knee travels forwards and backwards about the hip, so the p
 horizontal direction of the thigh's long axis over a bout is the walking direction (the sign
 from the femur's flexion axis, which points to the right). Second moments of the swing *rate*
 would do too, but they are more biased by the pelvis rotating with each step (measured on the
-simulator: about 4° against about 2.4°; docs/accuracy.md).
+simulator: about 4° against about 2.4°; docs/accuracy.md). Even the long axis's swing leans about
+2.5° towards the leg's lateral side in normal gait (pelvic obliquity and rotation, hip adduction
+in time with flexion): when the side is known, that lean is removed with the normative model of
+:mod:`imugait.kinematics.swing_tilt`, scaled to the swing measured in the bout.
 
 Turns are found from the thigh's heading smoothed over about a stride (which removes the
 stride-periodic hip rotation): where it turns faster than a threshold.
@@ -21,6 +24,9 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 from scipy.spatial.transform import Rotation
 
+from imugait.conventions import Side
+from imugait.kinematics.swing_tilt import heading_correction_rad, principal_horizontal_direction, swing_extent
+
 
 @dataclass(frozen=True)
 class ProgressionConfig:
@@ -29,6 +35,8 @@ class ProgressionConfig:
     turn_margin_s: float = 0.6
     """Added before and after each turn: the steps into and out of a turn are not straight."""
     min_bout_s: float = 3.0
+    correct_swing_lean: bool = True
+    """Remove the normative lateral lean of the swing direction (needs the side)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,7 @@ def find_progression(
     q_world_thigh: np.ndarray,
     walking: np.ndarray,
     config: ProgressionConfig | None = None,
+    side: Side | None = None,
 ) -> Progression:
     """Bouts, turns and walking direction from one thigh.
 
@@ -70,6 +79,7 @@ def find_progression(
     ----------
     t_s : (M,) s. q_world_thigh : (M, 4) anatomical thigh frame in the thigh sensor's world.
     walking : (M,) bool, the leg is in motion.
+    side : the thigh's side; without it the swing direction is used uncorrected.
     """
     config = config or ProgressionConfig()
     dt = float(np.median(np.diff(t_s)))
@@ -85,24 +95,27 @@ def find_progression(
     for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
         if (stop - start) * dt < config.min_bout_s:
             continue
-        bouts.append(Bout(int(start), int(stop), _bout_heading(long_axis_world[start:stop], axis_world[start:stop])))
+        heading = _bout_heading(long_axis_world[start:stop], axis_world[start:stop], side if config.correct_swing_lean else None)
+        bouts.append(Bout(int(start), int(stop), heading))
     in_bout = np.zeros(t_s.shape, dtype=bool)
     for b in bouts:
         in_bout[b.start : b.stop] = True
     return Progression(tuple(bouts), turning, _nearest_bout_heading(t_s.size, bouts), in_bout)
 
 
-def _bout_heading(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray) -> float:
-    """Walking direction of a bout: the principal horizontal direction of the long-axis swing."""
-    horizontal = long_axis_world[:, :2] - long_axis_world[:, :2].mean(axis=0)
-    _, vecs = np.linalg.eigh(horizontal.T @ horizontal)
-    ap = vecs[:, -1]
+def _bout_heading(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, side: Side | None) -> float:
+    """Walking direction of a bout: the principal horizontal direction of the long-axis swing,
+    less its normative lateral lean when ``side`` is given."""
+    ap = principal_horizontal_direction(long_axis_world[:, :2])
     right = flexion_axis_world[:, :2].mean(axis=0)
     # Forward is a quarter turn anticlockwise (seen from above) from the right.
     forward = np.array([-right[1], right[0]])
     if np.dot(ap, forward) < 0:
         ap = -ap
-    return float(np.arctan2(ap[1], ap[0]))
+    heading = float(np.arctan2(ap[1], ap[0]))
+    if side is not None:
+        heading += heading_correction_rad(side, swing_extent(long_axis_world[:, :2] @ ap))
+    return heading
 
 
 def _nearest_bout_heading(n: int, bouts: list[Bout]) -> np.ndarray:

@@ -1,0 +1,83 @@
+"""How far the thigh's swing direction leans away from the line of progression in normal gait.
+
+:mod:`imugait.kinematics.progression` takes the walking direction of a bout as the principal
+horizontal direction of the thigh's long axis. That direction is not exactly the line of
+progression: the pelvis drops and turns with every step and the hip ab/adducts in time with
+its flexion, so the knee's path about the hip is a slightly slanted line. Worked out on the
+packaged normative curves (pelvis tilt, obliquity and rotation, hip flexion and adduction;
+``imugait/data/normative_gait_kinematics.json`` names their source), the principal direction
+leans about 2.5° towards the leg's lateral side. Because the lean depends strongly on how far the
+thigh swings (a smaller swing leans more: the same frontal-plane motion over a shorter line),
+the model's hip flexion excursion is scaled until its swing matches the one measured, and the
+lean of that scaled model is the correction.
+
+What it cannot know: a person whose pelvic obliquity or rotation differs from the normative
+pattern keeps part of the lean (on the normative curves, ±50 % obliquity moves it by about ±2°,
+±50 % pelvic rotation by about ±1°; docs/analysis.md).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from imugait.conventions import Joint, Side, pelvis_rotation_from_angles, relative_rotation_from_angles
+from imugait.data import load_csv
+
+CURVES_FILE = "normative_gait_kinematics.csv"
+SWING_SCALES = np.linspace(0.3, 2.0, 35)
+"""Hip-flexion excursion scales the lean is tabulated over (1 = the normative excursion)."""
+SWING_PERCENTILES = (5.0, 95.0)
+"""The swing is measured as this percentile range of the long axis along the walking direction."""
+
+
+def principal_horizontal_direction(vectors: np.ndarray) -> np.ndarray:
+    """Unit 2-vector (sign arbitrary) along which the horizontal parts of ``vectors`` (N, 2)
+    spread most."""
+    centred = vectors - vectors.mean(axis=0)
+    _, vecs = np.linalg.eigh(centred.T @ centred)
+    return vecs[:, -1]
+
+
+def swing_extent(along: np.ndarray) -> float:
+    """Extent of the long axis's horizontal component along the walking direction (unitless: a
+    difference of sines of the thigh's sagittal inclination)."""
+    low, high = np.percentile(along, SWING_PERCENTILES)
+    return float(high - low)
+
+
+@cache
+def _lean_table() -> tuple[np.ndarray, np.ndarray]:
+    """(swing extent, lateral lean in rad) of the normative right thigh at each of SWING_SCALES."""
+    table = load_csv(CURVES_FILE).iloc[:-1]  # 100 % repeats 0 %
+    deg = lambda name: np.deg2rad(table[f"{name}_mean_deg"].to_numpy(dtype=float))  # noqa: E731
+    r_prog_pelvis = pelvis_rotation_from_angles(
+        np.column_stack([deg("pelvis_tilt"), deg("pelvis_obliquity"), deg("pelvis_rotation")])
+    )
+    flexion = deg("hip_flexion")
+    extents, leans = [], []
+    for scale in SWING_SCALES:
+        hip = np.column_stack([flexion.mean() + scale * (flexion - flexion.mean()), deg("hip_adduction"), deg("hip_rotation")])
+        long_axis = (r_prog_pelvis * relative_rotation_from_angles(hip, Joint.HIP, Side.RIGHT)).apply([0.0, 1.0, 0.0])
+        # Progression frame: X forward, Z right — the horizontal plane is (X, Z).
+        direction = principal_horizontal_direction(long_axis[:, [0, 2]])
+        direction = direction if direction[0] >= 0 else -direction
+        extents.append(swing_extent(long_axis[:, [0, 2]] @ direction))
+        leans.append(np.arctan2(direction[1], direction[0]))  # towards +Z: lateral for the right leg
+    order = np.argsort(extents)
+    return np.asarray(extents)[order], np.asarray(leans)[order]
+
+
+def lateral_swing_lean_rad(extent: float) -> float:
+    """Expected lean (rad, + lateral) of the thigh's principal swing direction from the line of
+    progression for a measured swing ``extent`` (:func:`swing_extent`), from the normative model;
+    clamped to the tabulated range of swings."""
+    extents, leans = _lean_table()
+    return float(np.interp(extent, extents, leans))
+
+
+def heading_correction_rad(side: Side, extent: float) -> float:
+    """What to add to the swing direction's heading (about world z, anticlockwise +) to get the
+    line of progression: the lateral lean is clockwise seen from above for the right leg."""
+    return side.mirror * lateral_swing_lean_rad(extent)
