@@ -25,7 +25,11 @@ from scipy.ndimage import uniform_filter1d
 from scipy.spatial.transform import Rotation
 
 from imugait.conventions import Side
-from imugait.kinematics.swing_tilt import heading_correction_rad, principal_horizontal_direction, swing_extent
+from imugait.kinematics.swing_tilt import (
+    heading_correction_rad,
+    principal_horizontal_direction,
+    swing_extent,
+)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,12 @@ from functools import cache
 
 import numpy as np
 
-from imugait.conventions import Joint, Side, pelvis_rotation_from_angles, relative_rotation_from_angles
+from imugait.conventions import (
+    Joint,
+    Side,
+    pelvis_rotation_from_angles,
+    relative_rotation_from_angles,
+)
 from imugait.data import load_csv
 
 CURVES_FILE = "normative_gait_kinematics.csv"
