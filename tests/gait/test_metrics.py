@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from imugait.gait.cycles import N_NORMALISED, Exclusion, Stride, time_normalise
-from imugait.gait.events import detect_leg_events
 from imugait.gait.metrics import asymmetry, double_support_pct, stride_metrics
 
 
@@ -54,22 +53,6 @@ def test_asymmetry_reports_difference_and_symmetry_index():
     assert a.loc["stride_time_s", "symmetry_index_pct"] == pytest.approx(100 * 0.1 / 1.05)
     assert a.loc["hip_rotation_mean_deg", "right_minus_left"] == pytest.approx(10.0)
     assert np.isnan(a.loc["hip_rotation_mean_deg", "symmetry_index_pct"])  # no index for signed angles
-
-
-def test_events_on_a_synthetic_shank_rate():
-    rate_hz = 100.0
-    t = np.arange(0.0, 10.0, 1 / rate_hz)
-    stride_s = 1.0
-    phase = np.mod(t, stride_s) / stride_s
-    # Mid-swing peak at 80 %, toe-off dip at 60 %, heel-strike dip at 2 % (after contact at 0 %).
-    rate = (4.0 * np.exp(-(((phase - 0.8) / 0.06) ** 2)) - 1.5 * np.exp(-(((phase - 0.6) / 0.03) ** 2))
-            - 2.0 * np.exp(-(((np.mod(phase + 0.5, 1.0) - 0.52) / 0.01) ** 2)))
-    events = detect_leg_events(t, rate, np.ones_like(t, dtype=bool))
-    assert events.mid_swing_s.size == 10
-    ic = events.initial_contact_s[np.isfinite(events.initial_contact_s)]
-    np.testing.assert_allclose(np.mod(ic, 1.0), 0.02, atol=0.006)
-    to = events.toe_off_s[np.isfinite(events.toe_off_s)]
-    np.testing.assert_allclose(np.mod(to, 1.0), 0.60, atol=0.006)
 
 
 def test_aggregate_of_no_strides_is_empty():

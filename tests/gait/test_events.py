@@ -1,0 +1,81 @@
+"""Gait events on synthetic angular rates whose events are known exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from imugait.gait.events import detect_leg_events
+
+STRIDE_S = 1.0
+TOE_OFF = 0.60
+"""Toe-off as a fraction of the stride (initial contact at 0)."""
+SHANK_MIN = 0.56
+"""Where the shank's rate is lowest before swing: before toe-off, as on real legs."""
+IMPACT_S = 0.04
+"""Duration of the heel-strike impulse (the quick knee flexion it causes): the shank's rate is
+lowest a quarter of it (10 ms) after contact, the delay Aminian et al. 2002 measured."""
+
+
+def _bump(phase: np.ndarray, centre: float, width: float) -> np.ndarray:
+    d = np.mod(phase - centre + 0.5, 1.0) - 0.5
+    return np.exp(-((d / width) ** 2))
+
+
+def _leg(rate_hz: float, n_strides: int = 10):
+    """(t_s, shank rate, thigh rate, true contacts, true toe-offs): mid-swing peak at 80 %, a
+    heel-strike impulse starting exactly at each contact, and a knee flexion rate that peaks at
+    toe-off while the shank's own minimum comes earlier."""
+    t = np.arange(0.0, n_strides * STRIDE_S, 1.0 / rate_hz)
+    phase = np.mod(t, STRIDE_S) / STRIDE_S
+    since_contact_s = phase * STRIDE_S
+    # The impact flexes the knee by a raised-cosine pulse: the shank's rate drops at once and is
+    # lowest a quarter of the pulse later; a smaller second dip (a bounce) follows.
+    impact = np.where(since_contact_s < IMPACT_S, np.sin(2 * np.pi * since_contact_s / IMPACT_S), 0.0)
+    bounce = _bump(phase, 0.08, 0.01)
+    shank = 4.0 * _bump(phase, 0.8, 0.06) - 1.5 * _bump(phase, SHANK_MIN, 0.04) - 2.0 * impact - 1.2 * bounce
+    knee_flexion_rate = 4.0 * _bump(phase, TOE_OFF, 0.05)
+    thigh = shank + knee_flexion_rate
+    contacts = np.arange(1, n_strides) * STRIDE_S
+    toe_offs = np.arange(n_strides) * STRIDE_S + TOE_OFF * STRIDE_S
+    return t, shank, thigh, contacts, toe_offs
+
+
+def _nearest_errors_s(found: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    found = found[np.isfinite(found)]
+    return np.array([found[np.argmin(np.abs(found - x))] - x for x in truth])
+
+
+@pytest.mark.parametrize("rate_hz", [60.0, 100.0, 200.0])
+def test_initial_contact_from_the_first_heel_strike_dip(rate_hz):
+    t, shank, thigh, contacts, _ = _leg(rate_hz)
+    events = detect_leg_events(t, shank, np.ones_like(t, dtype=bool), thigh_ml_rate_radps=thigh)
+    assert events.mid_swing_s.size == 10
+    errors = _nearest_errors_s(events.initial_contact_s, contacts)
+    # The first dip, not the bounce; its bottom minus the published delay (half a sample at 60 Hz
+    # is 8 ms).
+    assert np.max(np.abs(errors)) <= max(0.005, 0.5 / rate_hz)
+    assert np.isfinite(events.initial_contact_s[:-1]).all()
+
+
+@pytest.mark.parametrize("rate_hz", [60.0, 100.0, 200.0])
+def test_toe_off_is_the_knee_flexion_rate_peak(rate_hz):
+    t, shank, thigh, _, toe_offs = _leg(rate_hz)
+    walking = np.ones_like(t, dtype=bool)
+    events = detect_leg_events(t, shank, walking, thigh_ml_rate_radps=thigh)
+    errors = _nearest_errors_s(events.toe_off_s, toe_offs)
+    assert np.max(np.abs(errors)) <= 0.006
+    # Without the thigh's rate the shank's minimum is used: the known early fallback.
+    shank_only = detect_leg_events(t, shank, walking)
+    early = _nearest_errors_s(shank_only.toe_off_s, toe_offs)
+    np.testing.assert_allclose(early, (SHANK_MIN - TOE_OFF) * STRIDE_S, atol=0.01)
+
+
+def test_no_events_outside_walking_and_nan_without_a_dip():
+    t, shank, thigh, _, _ = _leg(100.0)
+    walking = t < 5.0
+    events = detect_leg_events(t, shank, walking, thigh_ml_rate_radps=thigh)
+    assert events.mid_swing_s.size == 5 and events.mid_swing_s.max() < 5.0
+    # A swing that never dips below zero after mid-swing has no contact to find.
+    no_dip = 4.0 * _bump(np.mod(t, STRIDE_S) / STRIDE_S, 0.8, 0.06) + 0.5
+    assert np.isnan(detect_leg_events(t, no_dip, np.ones_like(walking)).initial_contact_s).all()
