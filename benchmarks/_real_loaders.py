@@ -25,6 +25,26 @@ HUGADB_GYR_RADPS_PER_COUNT = np.deg2rad(2000.0 / 32768.0)
 HUGADB_SENSORS = {  # first column of each sensor's acc xyz, gyr xyz block (read by position)
     Placement.RIGHT_SHANK: 6, Placement.RIGHT_THIGH: 12, Placement.LEFT_SHANK: 24, Placement.LEFT_THIGH: 30,
 }
+_HUGADB_LEG_SENSORS = frozenset(HUGADB_SENSORS)
+HUGADB_CORRUPTED_GYRO: dict[str, frozenset[Placement]] = {
+    "HuGaDB_v1_walking_03_00": frozenset({Placement.RIGHT_SHANK, Placement.RIGHT_THIGH}),
+    "HuGaDB_v1_walking_03_01": frozenset({Placement.RIGHT_SHANK, Placement.RIGHT_THIGH}),
+    "HuGaDB_v1_walking_04_00": _HUGADB_LEG_SENSORS,
+    "HuGaDB_v1_walking_05_00": frozenset({Placement.RIGHT_SHANK}),
+    "HuGaDB_v1_walking_14_00": _HUGADB_LEG_SENSORS,
+    "HuGaDB_v1_walking_15_00": _HUGADB_LEG_SENSORS,
+    "HuGaDB_v1_walking_16_00": _HUGADB_LEG_SENSORS,
+    "HuGaDB_v1_walking_17_00": _HUGADB_LEG_SENSORS,
+    "HuGaDB_v1_walking_17_02": _HUGADB_LEG_SENSORS,
+    "HuGaDB_v1_walking_18_03": frozenset({Placement.RIGHT_SHANK, Placement.LEFT_SHANK, Placement.LEFT_THIGH}),
+}
+"""Thigh and shank gyroscopes the dataset's maintainers list as corrupted ("some gyroscope data
+was amplified 10 times which led to clipping": README of github.com/romanchereshnev/HuGaDB,
+section "Corrupted gyroscope data", table of walking files; files not in the table are OK). The
+raw data agree: exactly these gyroscopes sit at int16 full scale for 1–25 % of the samples and
+their median |rate| is 5–10× that of the sound ones in the same file; no other leg gyroscope
+reaches full scale. Their data cannot be repaired (the peaks are lost), so they are left out."""
+
 QMT_SEGMENTS = {
     Placement.LEFT_THIGH: "upper_leg_left", Placement.LEFT_SHANK: "lower_leg_left",
     Placement.RIGHT_THIGH: "upper_leg_right", Placement.RIGHT_SHANK: "lower_leg_right",
@@ -78,9 +98,18 @@ def _numeric_rows(path: Path) -> np.ndarray:
     return np.array([r for r in rows if len(r) == width])
 
 
+def hugadb_sound_sensors(path: Path) -> list[Placement]:
+    """The thigh and shank sensors of a HuGaDB file whose gyroscopes are not listed as corrupted."""
+    return [p for p in HUGADB_SENSORS if p not in HUGADB_CORRUPTED_GYRO.get(path.stem, frozenset())]
+
+
 def load_hugadb(path: Path) -> tuple[Session, np.ndarray]:
-    """A HuGaDB walking file as a session of both thighs and shanks, and the raw int16 counts
-    (N, 24) of those four sensors (to count clipped samples independently of imugait)."""
+    """A HuGaDB walking file as a session of the thighs and shanks whose gyroscopes are sound
+    (:data:`HUGADB_CORRUPTED_GYRO`), and the raw int16 counts (N, 24) of all four (to count clipped
+    samples independently of imugait).
+
+    Raises ``ValidationError`` (no sensor left) when every leg gyroscope is listed as corrupted.
+    """
     raw = _numeric_rows(path)
     t = np.arange(raw.shape[0]) / HUGADB_RATE_HZ
     device = DeviceInfo(model="HuGaDB MPU-6050", protocol="hugadb-txt",
@@ -89,7 +118,7 @@ def load_hugadb(path: Path) -> tuple[Session, np.ndarray]:
         ImuStream(placement=p, t_s=t, acc_mps2=raw[:, c:c + 3] * HUGADB_ACC_MPS2_PER_COUNT,
                   gyr_radps=raw[:, c + 3:c + 6] * HUGADB_GYR_RADPS_PER_COUNT, sample_rate_hz=HUGADB_RATE_HZ,
                   device=DeviceInfo(**{**device.__dict__, "device_id": f"hugadb-{p.value}"}))
-        for p, c in HUGADB_SENSORS.items()
+        for p, c in HUGADB_SENSORS.items() if p in hugadb_sound_sensors(path)
     ]
     meta = SessionMeta(subject_id=path.stem, recorded_at="2017-01-01T00:00:00+00:00", source="import:hugadb")
     return Session(streams, meta), np.hstack([raw[:, c:c + 6] for c in HUGADB_SENSORS.values()])

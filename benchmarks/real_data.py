@@ -35,9 +35,11 @@ from dataclasses import replace
 import numpy as np
 from _common import machine, markdown_table
 from _real_loaders import (
+    HUGADB_SENSORS,
     HingeTrial,
     dfjimu_paths,
     hugadb_paths,
+    hugadb_sound_sensors,
     load_dfjimu,
     load_hugadb,
     load_qmt,
@@ -53,7 +55,7 @@ from imugait.calibration.knee_axes import KneeAxes, fit_knee_axes, heading_offse
 from imugait.calibration.periods import motion_mask, standing_mask
 from imugait.calibration.segment import SegmentCalibrationConfig, fit_hinge_axes
 from imugait.conventions import Placement, Side
-from imugait.errors import CalibrationError
+from imugait.errors import CalibrationError, ValidationError
 from imugait.fusion.select import orient_stream
 from imugait.gait.cycles import Exclusion
 from imugait.model import ImuStream
@@ -146,9 +148,9 @@ def hinge_trial(trial: HingeTrial) -> list[list[str]]:
     return rows
 
 
-def analyse_walk(name: str, load) -> dict:
-    """Load and analyse one walking recording; never raises (a failure is recorded)."""
-    out = {"name": name}
+def analyse_walk(name: str, load, note: str = "") -> dict:
+    """Load and analyse one walking recording; never raises (a refusal or crash is recorded)."""
+    out = {"name": name, "note": note}
     try:
         session, raw = load()
         out["duration_s"] = session.t_end_s - session.t_start_s
@@ -156,9 +158,12 @@ def analyse_walk(name: str, load) -> dict:
         t0 = time.perf_counter()
         result = analyze_session(session)
         out["analysis_s"] = time.perf_counter() - t0
+    except (CalibrationError, ValidationError) as exc:  # a refusal with a reason
+        out["refused"] = "; ".join(dict.fromkeys(str(exc).split("; ")))  # the same reason for both legs once
+        return out
     except Exception as exc:  # a crash is a finding
         tb = traceback.extract_tb(exc.__traceback__)[-1]
-        message = "; ".join(dict.fromkeys(str(exc).split("; ")))  # the same reason for both legs once
+        message = "; ".join(dict.fromkeys(str(exc).split("; ")))
         out["error"] = f"{type(exc).__name__}: {message} (at {tb.filename.split('imugait/')[-1]}:{tb.lineno})"
         return out
     cyc = result.cycles
@@ -174,6 +179,7 @@ def analyse_walk(name: str, load) -> dict:
             "stride_time_s": result.metric(side, "stride_time_s"),
             "calibration": f"{leg.calibration_quality} ({leg.alignment.quality.relative_residual:.2f})",
             "clipped_pct": 100.0 * float(leg.clipped.mean()),
+            "acc_clipped_pct": 100.0 * float(leg.acc_clipped.mean()) if leg.acc_clipped is not None else np.nan,
             "clipped_strides": int((c["exclusion"] == Exclusion.CLIPPED.value).sum()),
             "events_outside_walk": _events_outside_walk(result, leg),
             "unused": c.loc[~c["used"], "exclusion"].value_counts().to_dict(),
@@ -195,11 +201,17 @@ def _events_outside_walk(result, leg) -> int | None:
     return int((~inside).sum())
 
 
+def _hugadb_note(path) -> str:
+    left_out = [p.value for p in HUGADB_SENSORS if p not in hugadb_sound_sensors(path)]
+    return f"left out, gyroscope listed as corrupted by the maintainers: {', '.join(left_out)}" if left_out else ""
+
+
 def walk_rows(r: dict) -> list[str]:
-    if "error" in r:
+    if "error" in r or "refused" in r:
         raw = "n/a" if r.get("raw_clipped_pct") is None else f"{r['raw_clipped_pct']:.1f} % → not analysed"
         duration = f"{r['duration_s']:.0f}" if "duration_s" in r else "—"
-        return [r["name"], duration, "—", "—", "—", "—", raw, f"**crash**: {r['error']}"]
+        outcome = f"**crash**: {r['error']}" if "error" in r else f"refused: {r['refused']}"
+        return [r["name"], duration, "—", "—", "—", "—", raw, "; ".join(filter(None, [r["note"], outcome]))]
     legs = {s: r.get(s) for s in ("left", "right")}
 
     def both(key: str, fmt: str) -> str:
@@ -212,7 +224,8 @@ def walk_rows(r: dict) -> list[str]:
         dcad = legs["right"]["cadence"] - legs["left"]["cadence"]
         agree = f"{dst:+.0f} ms / {dcad:+.1f}" if np.isfinite(dst) else "n/a"
     raw = "n/a" if r.get("raw_clipped_pct") is None else f"{r['raw_clipped_pct']:.1f} %"
-    flagged = " / ".join("—" if legs[s] is None else f"{legs[s]['clipped_pct']:.1f} % ({legs[s]['clipped_strides']})"
+    flagged = " / ".join("—" if legs[s] is None else
+                         f"gyr {legs[s]['clipped_pct']:.1f} % ({legs[s]['clipped_strides']}), acc {legs[s]['acc_clipped_pct']:.1f} %"
                          for s in ("left", "right"))
     notes = []
     outside = [legs[s]["events_outside_walk"] for s in ("left", "right") if legs[s]]
@@ -228,6 +241,8 @@ def walk_rows(r: dict) -> list[str]:
                      + " / ".join("—" if legs[s] is None else f"{legs[s]['cadence_all']:.1f}" for s in ("left", "right")))
     if r.get("warnings"):
         notes.append(r["warnings"])
+    if r["note"]:
+        notes.insert(0, r["note"])
     return [r["name"], f"{r['duration_s']:.0f}", both("strides", ""), both("cadence", ".1f"), agree,
             both("calibration", ""), f"{raw} → {flagged}", "; ".join(notes)]
 
@@ -243,20 +258,22 @@ def main() -> None:
                               "notes"], rows, align="llrrrl"))
     else:
         print("(a) skipped: no ../shared/datasets/dfjimu/data_1D_*.mat")
-    walks = [(p.stem.replace("HuGaDB_v1_", "hugadb "), (lambda p=p: load_hugadb(p))) for p in hugadb_paths()]
-    walks.append(("qmt_full_body (stand 40–44 s annotated)", lambda: (load_qmt(), None)))
-    walks.append(("skinematics_xsens_leg (as right leg)", lambda: (load_skinematics(), None)))
+    walks = [(p.stem.replace("HuGaDB_v1_", "hugadb "), (lambda p=p: load_hugadb(p)), _hugadb_note(p))
+             for p in hugadb_paths()]
+    walks.append(("qmt_full_body (stand 40–44 s annotated)", lambda: (load_qmt(), None), ""))
+    walks.append(("skinematics_xsens_leg (as right leg)", lambda: (load_skinematics(), None), ""))
     walks.append(("skinematics_xsens_leg (as left leg)",
-                  lambda: (load_skinematics(Placement.LEFT_THIGH, Placement.LEFT_SHANK), None)))
-    results = [analyse_walk(name, load) for name, load in walks]
+                  lambda: (load_skinematics(Placement.LEFT_THIGH, Placement.LEFT_SHANK), None), ""))
+    results = [analyse_walk(name, load, note) for name, load, note in walks]
     print("\n(b) Walking recordings through analyze_session (no truth). Per side left / right; agreement is "
           "right − left stride time and cadence; clipped: raw int16 samples at full scale (4 leg sensors) → "
-          "flagged by imugait (% of grid, strides excluded)\n")
+          "flagged by imugait per leg, % of grid: gyroscope (strides excluded for it), accelerometer (reported only)\n")
     print(markdown_table(["recording", "s", "strides used/total", "cadence steps/min", "R − L stride time / cadence",
                           "calibration (rel. residual)", "clipped: raw → flagged", "notes"],
                          [walk_rows(r) for r in results], align="lrrrrlll"))
     n_crash = sum("error" in r for r in results)
-    print(f"\n{len(results)} walking recordings, {n_crash} crashed; {time.perf_counter() - t0:.0f} s")
+    n_refused = sum("refused" in r for r in results)
+    print(f"\n{len(results)} walking recordings, {n_refused} refused, {n_crash} crashed; {time.perf_counter() - t0:.0f} s")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,12 @@ swing, so in the frontal plane the thigh's long axis leans towards the stance le
 stance and away from it in swing. A thigh labelled with the wrong side shows the opposite pattern.
 The check compares the thigh's mean frontal lean in stance and in swing, expressed so that a
 positive number is the expected pattern on either side.
+
+The signal is small: the thigh's lean against the vertical is the hip's adduction minus most of
+the pelvis's obliquity (the pelvis drops on the swing side, which is much of the stance hip's
+adduction), about +3.5° on the simulator driven by normative curves. Real recordings scatter
+more: all six HuGaDB legs (four subjects, labels not verifiable) read −0.8 to −3.1°. One leg's
+contrast is therefore only a warning; the analysis refuses only when both legs look swapped.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from imugait.gait.cycles import Stride
 
 SWAP_MARGIN_DEG = 1.0
 """A leg whose stance-minus-swing lean is below minus this looks like the other side's."""
+MIN_LEGS_TO_REFUSE_SWAP = 2
+"""Left and right are refused as swapped only when this many legs (all analysed) agree."""
 
 
 def frontal_lean_contrast_deg(t_s: np.ndarray, q_world_thigh: np.ndarray, strides: list[Stride], side: Side) -> float:

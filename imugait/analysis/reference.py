@@ -3,25 +3,56 @@
 The preferred reference is standing upright and still (calibration.periods). Recordings that
 start walking at once (many public datasets) have none; then mid-stance — 25 to 35 % of each
 stride, when thigh and shank are closest to upright under the body — is used instead, found
-from the shank's own swing peaks with the gyroscope-only hinge axis. It is less exact (the knee
-is a few degrees flexed at mid-stance and the segments are moving), and results say so.
+from the shank's own swing peaks with the gyroscope-only hinge axis.
+
+Mid-stance is not the upright pose for the knee: the knee is still flexed there (normative
+mean over 25–35 % of the cycle about 10°), so a calibration that took each segment's mid-stance
+vertical as its long axis would read knee flexion that much too low. The thigh, by contrast, is
+close to vertical there (hip flexion minus anterior pelvic tilt, under 1° on the same normative
+data). :func:`refer_to_upright` therefore turns the shank's frame by the normative mid-stance knee
+flexion (the packaged normative curve, ``imugait/data/normative_gait_kinematics.json`` names its
+source). A person whose knee is more or less flexed at mid-stance than the norm reads off by the
+difference (the source's between-subject SD there is about 5°); results say so.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import cache
+
 import numpy as np
 
-from imugait.calibration.segment import SegmentCalibrationConfig, fit_hinge_axes
+from imugait.calibration.segment import (
+    LegAlignment,
+    SegmentAlignment,
+    SegmentCalibrationConfig,
+    fit_hinge_axes,
+)
+from imugait.conventions import Joint, Side, quat, relative_rotation_from_angles
+from imugait.data import load_csv
 from imugait.gait.events import EventConfig, detect_leg_events
+from imugait.quaternion import quat_multiply
 
 MIDSTANCE_START, MIDSTANCE_END = 0.25, 0.35
 """Mid-stance as a fraction of the stride from initial contact (engineering choice)."""
 
+NORMATIVE_CURVES_FILE = "normative_gait_kinematics.csv"
+
 NO_STANDING_WARNING = (
-    "no standing-still period: angles are referred to mid-stance instead of upright standing "
-    "(knee flexion reads about 10° low, the knee's flexion at mid-stance; stand still for 3 s before "
-    "walking next time)"
+    "no standing-still period: angles are referred to mid-stance instead of upright standing, with the "
+    "knee's flexion there taken from normative data (knee flexion can be off by a few degrees for a knee "
+    "that is more or less flexed at mid-stance than the norm; knee adduction and rotation are relative to "
+    "mid-stance; stand still for 3 s before walking next time)"
 )
+
+
+@cache
+def midstance_knee_flexion_deg() -> float:
+    """Normative mean knee flexion over the mid-stance window (deg), from the packaged curve."""
+    table = load_csv(NORMATIVE_CURVES_FILE)
+    pct = table["gait_cycle_pct"].to_numpy(dtype=float)
+    window = (pct >= 100.0 * MIDSTANCE_START) & (pct <= 100.0 * MIDSTANCE_END)
+    return float(table.loc[window, "knee_flexion_mean_deg"].mean())
 
 
 def midstance_mask(
@@ -43,3 +74,12 @@ def midstance_mask(
             i0, i1 = np.searchsorted(t_s, [start, stop])
             mask[i0:i1] = True
     return mask
+
+
+def refer_to_upright(alignment: LegAlignment, side: Side) -> LegAlignment:
+    """A leg calibrated against mid-stance, with the shank's frame turned about the knee so that
+    the mid-stance pose reads the normative mid-stance knee flexion instead of zero."""
+    flexion_rad = np.deg2rad(midstance_knee_flexion_deg())
+    r_knee = relative_rotation_from_angles(np.array([flexion_rad, 0.0, 0.0]), Joint.KNEE, side)
+    q_shank = quat_multiply(alignment.shank.q_sensor_segment, quat(r_knee))
+    return replace(alignment, shank=SegmentAlignment(alignment.shank.placement, q_shank))

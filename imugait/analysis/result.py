@@ -46,11 +46,14 @@ class LegReport:
     n_bouts: int
     lost: np.ndarray
     clipped: np.ndarray
+    """(M,) bool: a gyroscope of the leg at its full-scale range (such strides are not used)."""
     q_world_thigh: np.ndarray | None = None
     """(M, 4) anatomical thigh frame in the thigh sensor's world frame."""
     progression: Progression | None = None
     frontal_lean_contrast_deg: float = float("nan")
     """Left/right plausibility (analysis.checks): + when the thigh moves like this side's."""
+    acc_clipped: np.ndarray | None = None
+    """(M,) bool: an accelerometer of the leg at its full-scale range (reported, not excluded)."""
 
     @property
     def calibration_quality(self) -> str:
@@ -141,6 +144,7 @@ class AnalysisResult:
                 "n_bouts": leg.n_bouts,
                 "lost_fraction": float(leg.lost.mean()),
                 "clipped_fraction": float(leg.clipped.mean()),
+                "acc_clipped_fraction": None if leg.acc_clipped is None else float(leg.acc_clipped.mean()),
             }
             if normalised and side in normalised:
                 doc["legs"][side.value]["normalised_cycles"] = {
