@@ -80,7 +80,7 @@ def test_toe_off_timing_from_knee_flexion_rate(cohort, side):
     # Target 25 ms, met by the cohort median but not on every leg (measured 23-27 ms here and in
     # benchmarks/accuracy.py). The knee-flexion-rate peak follows the simulator's toe-off by about
     # 2.5 % of the cycle (its normative curves: peak at 61.5 %, foot-off at 59 %), so it is late
-    # by 20-28 ms; the shank's minimum alone was 31-52 ms early. Pinned so a regression shows.
+    # by 19-29 ms (40-walker benchmark); the shank's minimum alone was 31-52 ms early. Pinned so a regression shows.
     for sim, result in cohort:
         truth = sim.truth.events.query("steady and side == @side.value and event == 'toe_off'")["t_s"].to_numpy()
         found = _toe_offs_from_knee_rate(sim, result, side)
