@@ -15,7 +15,7 @@ import numpy as np
 from imugait.assessment.calibration import BatteryCalibration
 from imugait.assessment.measures import runs, tilt_rms_deg
 from imugait.assessment.result import Confidence, Metric, ProtocolResult, QualityIssue
-from imugait.assessment.steps import Protocol, protocol_steps, side_of, step_mask
+from imugait.assessment.steps import Protocol, protocol_steps, side_of, step_mask, unmarked_mask
 from imugait.conventions import Segment, Side
 from imugait.model import ProtocolStep
 
@@ -93,8 +93,9 @@ def _auto_steps(cal: BatteryCalibration, config: BalanceConfig) -> dict[Side, Pr
     if len(cal.legs) < 2:
         return {}
     out = {}
+    free = unmarked_mask(t, cal.session.meta.steps)
     for stance in Side:
-        up = cal.frames(stance.other).knee_deg[:, 0] > config.stance_knee_max_deg + config.lift_knee_deg
+        up = free & (cal.frames(stance.other).knee_deg[:, 0] > config.stance_knee_max_deg + config.lift_knee_deg)
         straight = cal.frames(stance).knee_deg[:, 0] < config.stance_knee_max_deg
         found = [(a, b) for a, b in runs(up & straight) if t[b - 1] - t[a] >= config.min_hold_s]
         if found:

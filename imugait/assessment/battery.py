@@ -1,6 +1,7 @@
 """The whole battery: its protocols in order, and :func:`assess_session` over a recorded session.
 
-Order: standing posture, walking test, supine, prone, squat, single-leg balance. The session is
+Order: standing posture, walking test, supine (rest and rotation range), prone, squat, single-leg
+squat, single-leg balance. The session is
 fused once and calibrated once (:func:`~imugait.assessment.calibration.calibrate_battery`, on the
 walking test); every protocol found in the session's steps is then measured and quality-checked.
 A session without any assessment steps is searched automatically for each protocol.
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from imugait.analysis import AnalysisConfig
-from imugait.assessment import balance, posture, prone, squat, supine, walking
+from imugait.assessment import balance, posture, prone, single_leg_squat, squat, supine, walking
 from imugait.assessment.calibration import (
     BatteryCalibration,
     BatteryCalibrationConfig,
@@ -39,9 +40,10 @@ class ProtocolSpec:
 BATTERY: tuple[ProtocolSpec, ...] = (
     ProtocolSpec(Protocol.POSTURE, "Standing posture", posture.INSTRUCTIONS, 10.0),
     ProtocolSpec(Protocol.WALKING, "Walking test", walking.INSTRUCTIONS, 40.0),
-    ProtocolSpec(Protocol.SUPINE, "Lying on your back", supine.INSTRUCTIONS, 12.0),
+    ProtocolSpec(Protocol.SUPINE, "Lying on your back: rest and hip rotation", supine.INSTRUCTIONS + supine.RANGE_INSTRUCTIONS, 110.0),
     ProtocolSpec(Protocol.PRONE, "Lying face down: hip rotation", prone.INSTRUCTIONS, 90.0),
     ProtocolSpec(Protocol.SQUAT, "Mindful squat", squat.INSTRUCTIONS, 25.0),
+    ProtocolSpec(Protocol.SINGLE_LEG_SQUAT, "Single-leg squat", single_leg_squat.INSTRUCTIONS, 60.0),
     ProtocolSpec(Protocol.BALANCE, "Single-leg balance", balance.INSTRUCTIONS, 70.0),
 )
 
@@ -58,6 +60,7 @@ class AssessmentConfig:
     supine: supine.SupineConfig = field(default_factory=supine.SupineConfig)
     prone: prone.ProneConfig = field(default_factory=prone.ProneConfig)
     squat: squat.SquatConfig = field(default_factory=squat.SquatConfig)
+    single_leg_squat: single_leg_squat.SingleLegSquatConfig = field(default_factory=single_leg_squat.SingleLegSquatConfig)
     balance: balance.BalanceConfig = field(default_factory=balance.BalanceConfig)
 
 
@@ -110,7 +113,8 @@ def assess_session(
                     protocol, "needs_calibration",
                     f"cannot be measured without the walking test's sensor calibration ({no_calibration})"),))
             else:
-                module = {Protocol.POSTURE: posture, Protocol.SUPINE: supine, Protocol.SQUAT: squat, Protocol.BALANCE: balance}[protocol]
+                module = {Protocol.POSTURE: posture, Protocol.SUPINE: supine, Protocol.SQUAT: squat,
+                          Protocol.SINGLE_LEG_SQUAT: single_leg_squat, Protocol.BALANCE: balance}[protocol]
                 results[protocol] = module.measure(cal, getattr(config, protocol.value))
         except CalibrationError as exc:
             results[protocol] = ProtocolResult(protocol, issues=(QualityIssue(protocol, "calibration", str(exc)),))

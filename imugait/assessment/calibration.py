@@ -134,6 +134,17 @@ class BatteryCalibration:
             return None
         return float(facing_rotation_deg(self.frames(side).q_world_thigh[self.reference_mask], leg.facing_heading_rad, side).mean())
 
+    def facing_heading_rad(self, side: Side, idx: np.ndarray) -> tuple[float, bool]:
+        """The direction the person faces while standing at grid samples ``idx`` (heading about z in
+        the thigh sensor's world, rad), and whether it is known: the thigh's heading less its
+        standing rotation from the reference standing. Without that rotation (no facing direction)
+        the thigh's own heading is returned with ``False`` — it mixes a rotated femur's offset in."""
+        from imugait.assessment.measures import heading_rad
+
+        standing_rotation = self.standing_femur_rotation_deg(side)
+        heading = heading_rad(self.frames(side).axis(Segment.THIGH, 0)[idx])
+        return heading - side.mirror * np.deg2rad(standing_rotation or 0.0), standing_rotation is not None
+
     @cached_property
     def reference_mask(self) -> np.ndarray:
         """(M,) bool: the reference standing step (trimmed), or all False."""

@@ -49,6 +49,40 @@ def facing_rotation_deg(q_world_thigh: np.ndarray, facing_heading_rad: float | n
     return np.rad2deg(joint_angles_rad(q_facing, q_world_thigh, Joint.HIP, side)[:, 2])
 
 
+def frontal_projection_angle_deg(
+    thigh_up_world: np.ndarray, shank_up_world: np.ndarray, facing_heading_rad: float, side: Side
+) -> np.ndarray:
+    """(M,) the knee's frontal-plane projection angle (FPPA), degrees, + = valgus (knee medial).
+
+    What a camera in front of the person sees: the thigh's and the shank's long axes (``(M, 3)``
+    world directions pointing up the segment, thigh Y and shank Y) projected on the vertical plane
+    across the facing direction, and the angle by which the two projected lines deviate from
+    straight. It mixes knee abduction with hip adduction and femur rotation seen through a bent
+    knee, as the 2-D video measure does.
+    """
+    facing = np.array([np.cos(facing_heading_rad), np.sin(facing_heading_rad), 0.0])
+    right = np.cross(facing, UP)
+
+    def lean(up: np.ndarray) -> np.ndarray:  # towards the subject's right, in the frontal plane
+        return np.arctan2(up @ right, up @ UP)
+
+    # Right leg: the knee medial (to the left) makes the thigh lean right and the shank lean left.
+    return side.mirror * np.rad2deg(lean(thigh_up_world) - lean(shank_up_world))
+
+
+def repetition_bottoms(depth_deg: np.ndarray, idx: np.ndarray, min_depth_deg: float, fraction: float) -> list[int]:
+    """Grid index of the deepest sample of each repetition inside ``idx``: runs above ``fraction`` of
+    the deepest ``depth_deg`` (knee flexion gained) that reach ``min_depth_deg``; [] when none does."""
+    d = depth_deg[idx]
+    if d.max() < min_depth_deg:
+        return []
+    out = []
+    for a, b in runs(d > fraction * d.max()):
+        if d[a:b].max() >= min_depth_deg:
+            out.append(int(idx[a + int(np.argmax(d[a:b]))]))
+    return out
+
+
 def heading_rad(direction_world: np.ndarray) -> float:
     """Mean heading (about world z) of horizontal projections of (M, 3) directions."""
     d = np.mean(direction_world[:, :2] / np.maximum(np.linalg.norm(direction_world[:, :2], axis=1, keepdims=True), 1e-9), axis=0)

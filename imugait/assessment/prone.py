@@ -19,15 +19,20 @@ calibrated knee angle.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
 from scipy.spatial.transform import Rotation
 
 from imugait.assessment.calibration import BatteryCalibration
-from imugait.assessment.measures import rotation_about_long_axis_deg, runs
-from imugait.assessment.result import Confidence, Metric, ProtocolResult, QualityIssue
+from imugait.assessment.measures import rotation_about_long_axis_deg
+from imugait.assessment.result import ProtocolResult, QualityIssue
+from imugait.assessment.rotation_range import (
+    SweepConfig,
+    SweepWords,
+    analyse_sweeps,
+    principal_axis,
+)
 from imugait.assessment.steps import Protocol, parse_step, protocol_steps, side_of, step_mask
 from imugait.calibration.periods import PeriodConfig, motion_mask
 from imugait.calibration.still import StillConfig, still_mask
@@ -49,24 +54,14 @@ INSTRUCTIONS: tuple[str, ...] = (
 )
 
 
+WORDS = SweepWords(shin_at_90="points straight up", move="let the shin fall slowly")
+
+
 @dataclass(frozen=True)
 class ProneConfig:
     """Engineering limits of the prone test (not clinical thresholds)."""
 
-    knee_target_deg: float = 90.0
-    knee_tolerance_deg: float = 20.0
-    """The knee counts as 'near 90°' within this."""
-    min_sweep_knee_deg: float = 45.0
-    """Samples with less knee flexion are not part of the sweep."""
-    min_excursion_deg: float = 5.0
-    """An excursion must go beyond this to count as a sweep to one side."""
-    end_band_deg: float = 1.0
-    end_hold_min_s: float = 1.2
-    """The end of the range counts as reached when the shin stays within ``end_band_deg`` of its
-    furthest point for this long (it stopped there)."""
-    smoothing_s: float = 0.2
-    max_sweep_sd_deg: float = 4.0
-    """Repetitions agreeing within this (SD) give high confidence."""
+    sweep: SweepConfig = field(default_factory=SweepConfig)
     rest_trim_s: float = 0.5
 
 
@@ -104,61 +99,13 @@ def measure(session: Session, fused: FusedSession, cal: BatteryCalibration | Non
         else:
             issues.append(found)
             continue
-        m, i = _analyse_sweep(t, rotation, knee, window, side, mode, config)
+        m, i = analyse_sweeps(PROTOCOL, t, rotation, knee, window, side, mode, config.sweep, WORDS,
+                              capped=mode == "thigh")  # the thigh frames carry the calibration's rotation error
         metrics += m
         issues += i
     starts = [s.t_start_s for s in leg_steps.values()]
     ends = [s.t_end_s for s in leg_steps.values()]
     return ProtocolResult(PROTOCOL, tuple(metrics), tuple(issues), min(starts), max(ends), detection)
-
-
-def _analyse_sweep(t, rotation, knee, window, side: Side, mode: str, config: ProneConfig):
-    dt = float(np.median(np.diff(t)))
-    rotation = uniform_filter1d(rotation, max(int(round(config.smoothing_s / dt)), 1), mode="nearest")
-    active = window & (knee >= config.min_sweep_knee_deg)
-    if not active.any():
-        return [], [QualityIssue(PROTOCOL, "knee_not_bent", f"{side.value} knee not bent — bend it until the shin "
-                                 "points straight up, then repeat", side)]
-    issues = []
-    upright = active & (np.abs(rotation) < 10.0)
-    knee_upright = float(np.median(knee[upright if upright.any() else active]))
-    if abs(knee_upright - config.knee_target_deg) > config.knee_tolerance_deg:
-        issues.append(QualityIssue(PROTOCOL, "knee_not_90", f"{side.value} knee not bent near 90° (it was "
-                                   f"{knee_upright:.0f}°) — bend it until the shin points straight up, and repeat", side))
-    metrics = []
-    ranges = {}
-    for direction, sign in (("internal", 1.0), ("external", -1.0)):
-        peaks, held = [], []
-        for a, b in runs(active & (sign * rotation > config.min_excursion_deg)):
-            r = sign * rotation[a:b]
-            peak = float(r.max())
-            peaks.append(peak)
-            held.append((r >= peak - config.end_band_deg).sum() * dt >= config.end_hold_min_s)
-        word = "outward" if direction == "internal" else "inward"
-        if not peaks:
-            issues.append(QualityIssue(PROTOCOL, f"no_{direction}_sweep", f"{side.value} leg: no sweep to the end of "
-                                       f"range detected ({word}) — let the shin fall slowly {word} as far as it goes",
-                                       side))
-            continue
-        if not any(held):
-            issues.append(QualityIssue(PROTOCOL, f"{direction}_end_not_held", f"{side.value} leg: the end of the "
-                                       f"{word} range was not held — move slowly until the leg stops, pause 2 s there",
-                                       side))
-        use = [p for p, h in zip(peaks, held, strict=True) if h] or peaks
-        sd = float(np.std(use, ddof=1)) if len(use) > 1 else float("nan")
-        confidence = Confidence.HIGH if (any(held) and len(use) > 1 and sd <= config.max_sweep_sd_deg) else (
-            Confidence.MEDIUM if any(held) else Confidence.LOW)
-        if mode == "thigh" and confidence is Confidence.HIGH:
-            confidence = Confidence.MEDIUM  # carries the thigh calibration's rotation error
-        ranges[direction] = (float(np.mean(use)), len(use), confidence)
-        metrics.append(Metric(PROTOCOL, f"prone_{direction}_rotation_range_deg", side, float(np.mean(use)), len(use),
-                              confidence, reference=f"shin vertical (from the {mode} sensor)", sd=sd))
-    if len(ranges) == 2:
-        (vi, ni, ci), (ve, ne, ce) = ranges["internal"], ranges["external"]
-        lowest = max((ci, ce), key=lambda c: list(Confidence).index(c))
-        metrics.append(Metric(PROTOCOL, "prone_internal_minus_external_rotation_deg", side, vi - ve, min(ni, ne), lowest,
-                              reference="internal range minus external range"))
-    return metrics, issues
 
 
 def _standalone_signals(fused: FusedSession, side: Side, window: np.ndarray, rest: np.ndarray, config: ProneConfig):
@@ -177,8 +124,7 @@ def _standalone_signals(fused: FusedSession, side: Side, window: np.ndarray, res
     if not rest.any() or bends.sum() < 10:
         return QualityIssue(PROTOCOL, "no_bends", f"{side.value} leg: lie still with straight legs first, then bend "
                             "and straighten the knee slowly three times", side)
-    _, vecs = np.linalg.eigh(s.gyr_radps[bends].T @ s.gyr_radps[bends])
-    axis = vecs[:, -1]
+    axis = principal_axis(s.gyr_radps[bends])
     up_rest = np.mean(s.acc_mps2[rest], axis=0)
     r_sensor = Rotation.from_quat(s.q_world_sensor, scalar_first=True)
     i_rest = int(np.flatnonzero(rest)[len(np.flatnonzero(rest)) // 2])

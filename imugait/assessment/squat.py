@@ -12,10 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from imugait.assessment.calibration import BatteryCalibration
-from imugait.assessment.measures import facing_rotation_deg, heading_rad, runs
+from imugait.assessment.measures import facing_rotation_deg, repetition_bottoms, runs
 from imugait.assessment.result import Confidence, Metric, ProtocolResult, QualityIssue
-from imugait.assessment.steps import Protocol, protocol_steps, step_mask
-from imugait.conventions import Segment
+from imugait.assessment.steps import Protocol, protocol_steps, step_mask, unmarked_mask
 from imugait.model import ProtocolStep
 
 PROTOCOL = Protocol.SQUAT
@@ -59,17 +58,13 @@ def measure(cal: BatteryCalibration, config: SquatConfig | None = None) -> Proto
         frames = cal.frames(side)
         knee = frames.knee_deg
         depth = knee[:, 0] - knee[base, 0].mean()
-        bottoms = _bottoms(depth, idx, config)
+        bottoms = repetition_bottoms(depth, idx, config.min_depth_deg, config.rep_fraction)
         if not bottoms:
             issues.append(QualityIssue(PROTOCOL, "no_squat", f"no squat detected on the {side.value} knee — bend the "
                                        f"knees well (at least {config.min_depth_deg:.0f}°) and repeat", side))
             continue
         b = np.array(bottoms)
-        # The direction the person faces: the thigh's heading less its standing rotation (from the
-        # battery reference); without it the thigh's own heading, which mixes a rotated femur's
-        # offset into the rotation at depth.
-        standing_rotation = cal.standing_femur_rotation_deg(side)
-        facing = heading_rad(frames.axis(Segment.THIGH, 0)[base]) - side.mirror * np.deg2rad(standing_rotation or 0.0)
+        facing, facing_known = cal.facing_heading_rad(side, base)
         femur = facing_rotation_deg(frames.q_world_thigh[np.r_[base, b]], facing, side)
         values = {
             "squat_knee_flexion_peak_deg": depth[b],
@@ -84,27 +79,16 @@ def measure(cal: BatteryCalibration, config: SquatConfig | None = None) -> Proto
         for name, v in values.items():
             sd = float(np.std(v, ddof=1)) if v.size > 1 else float("nan")
             confidence = Confidence.HIGH if v.size >= 2 and sd <= config.max_rep_sd_deg else Confidence.MEDIUM
-            if name == "squat_femur_rotation_deg" and standing_rotation is None:
+            if name == "squat_femur_rotation_deg" and not facing_known:
                 confidence = Confidence.LOW
             metrics.append(Metric(PROTOCOL, name, side, float(np.mean(v)), int(v.size), confidence, references[name], sd))
     return ProtocolResult(PROTOCOL, tuple(metrics), tuple(issues), float(t[idx[0]]), float(t[idx[-1]]), detection)
 
 
-def _bottoms(depth: np.ndarray, idx: np.ndarray, config: SquatConfig) -> list[int]:
-    d = depth[idx]
-    if d.max() < config.min_depth_deg:
-        return []
-    out = []
-    for a, b in runs(d > config.rep_fraction * d.max()):
-        if d[a:b].max() >= config.min_depth_deg:
-            out.append(int(idx[a + int(np.argmax(d[a:b]))]))
-    return out
-
-
 def _auto_step(cal: BatteryCalibration, config: SquatConfig) -> ProtocolStep | None:
     """From the first to the last run in which every knee bends past the minimum depth together."""
     t = cal.t_s
-    bent = np.ones(t.shape, dtype=bool)
+    bent = unmarked_mask(t, cal.session.meta.steps)
     for side in cal.legs:
         bent &= cal.frames(side).knee_deg[:, 0] >= config.min_depth_deg
     found = runs(bent)

@@ -1,7 +1,8 @@
 """The protocols of the battery and how their parts are named in a session's protocol steps.
 
 A step is named ``<protocol>`` or ``<protocol>:<part>`` (``posture``, ``walking:walk_1``,
-``prone:left``, ``balance:right`` — for balance the part names the *stance* leg). The guided run
+``supine:left``, ``prone:left``, ``single_leg_squat:left``, ``balance:right`` — for balance and the
+single-leg squat the part names the *stance* leg). The guided run
 writes these names; the simulator (:mod:`imugait.simulate.postures`) uses the same ones.
 """
 
@@ -24,6 +25,7 @@ class Protocol(Enum):
     SUPINE = "supine"
     PRONE = "prone"
     SQUAT = "squat"
+    SINGLE_LEG_SQUAT = "single_leg_squat"
     BALANCE = "balance"
 
 
@@ -63,3 +65,12 @@ def side_of(step: ProtocolStep) -> Side | None:
 def step_mask(t_s: np.ndarray, step: ProtocolStep, trim_s: float = 0.0) -> np.ndarray:
     """(M,) bool: grid samples inside ``step`` less ``trim_s`` at each end."""
     return (t_s >= step.t_start_s + trim_s) & (t_s <= step.t_end_s - trim_s)
+
+
+def unmarked_mask(t_s: np.ndarray, steps: Sequence[ProtocolStep]) -> np.ndarray:
+    """(M,) bool: grid samples outside every step — where a protocol without marks of its own may be
+    searched for (a marked single-leg squat is not a balance test, nor a squat)."""
+    out = np.ones(t_s.shape, dtype=bool)
+    for s in steps:
+        out &= ~step_mask(t_s, s)
+    return out

@@ -2,13 +2,14 @@
 
 Each ``script_*`` function appends one protocol to a :class:`~imugait.simulate.body.ScriptBuilder`
 and marks its protocol steps with the names the assessment reads (``posture``, ``walking:…``,
-``supine``, ``prone:rest``, ``prone:left``, ``squat``, ``balance:left`` …; ``balance:<side>`` names
-the *stance* leg). What each protocol asks of the person is in :mod:`imugait.assessment`; the
+``supine``, ``supine:left``, ``prone:rest``, ``prone:left``, ``squat``, ``single_leg_squat:left``,
+``balance:left`` …; ``balance:<side>`` and ``single_leg_squat:<side>`` name the *stance* leg). What each protocol asks of the person is in :mod:`imugait.assessment`; the
 parameters here are what the simulated person does (simulation inputs, not norms).
 
 Angles follow the sign table (docs/conventions.md): hip internal rotation +, knee valgus is
-negative knee adduction. In prone with the knee at 90°, hip *internal* rotation moves the shank
-*out* (the foot lateral).
+negative knee adduction. In prone with the knee at 90°, and lying supine with the lower legs hanging
+over the end of the table (knee 90°), hip *internal* rotation moves the shank *out* (the foot
+lateral).
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ class LegProtocolParams:
     """Extra knee valgus when standing relaxed over quiet standing (the calibration reference)."""
     supine_hip_rotation_deg: float = -10.0
     """Femur rotation at rest lying supine, legs straight (+ = internal: the feet fall inward)."""
+    supine_internal_range_deg: float = 30.0
+    """End of internal rotation reached lying supine, hip extended, the lower leg hanging over the
+    end of the table (knee 90°): the shank turns out."""
+    supine_external_range_deg: float = 38.0
+    """End of external rotation reached in the same position (the shank turns in)."""
     prone_rest_hip_rotation_deg: float = 0.0
     """Femur rotation while lying prone with straight legs before the test."""
     prone_internal_range_deg: float = 35.0
@@ -56,6 +62,10 @@ class LegProtocolParams:
     """Extra knee valgus at the bottom of the squat (relative to standing)."""
     squat_hip_rotation_deg: float = 0.0
     """Extra femur internal rotation at the bottom of the squat (relative to standing)."""
+    single_leg_squat_knee_valgus_deg: float = 0.0
+    """Extra knee valgus (3-D, negative knee adduction) at the bottom of a single-leg squat on this leg."""
+    single_leg_squat_hip_rotation_deg: float = 0.0
+    """Extra femur internal rotation at the bottom of a single-leg squat on this leg."""
     balance_knee_valgus_deg: float = 0.0
     """Extra knee valgus of this leg while balancing on it."""
     balance_sway_deg: float = 1.0
@@ -76,6 +86,10 @@ class ProtocolParams:
     supine_hold_s: float = 10.0
     supine_jitter_deg: float = 0.0
     """Slow random motion of every joint while supine (0 = lies still; > 0 makes 'not held still')."""
+    supine_range_knee_flexion_deg: float = 90.0
+    """Knee flexion of the lower legs hanging over the end of the table (supine rotation range)."""
+    supine_range_sweeps: int = 2
+    supine_range_end_hold_s: float = 1.5
     prone_knee_flexion_deg: float = 90.0
     prone_sweeps: int = 2
     prone_end_hold_s: float = 1.5
@@ -85,6 +99,11 @@ class ProtocolParams:
     squat_depth_deg: float = 95.0
     """Knee flexion at the bottom of each squat."""
     squat_reps: int = 3
+    single_leg_squat_depth_deg: float = 60.0
+    """Knee flexion gained at the bottom of each single-leg squat (over single-leg standing)."""
+    single_leg_squat_reps: int = 3
+    single_leg_squat_touch_down: bool = False
+    """The free foot is put down between repetitions (balance not kept)."""
     balance_lift_knee_deg: float = 70.0
     """Knee flexion of the lifted leg."""
 
@@ -139,19 +158,32 @@ def lying_state(standing: BodyState, prone: bool) -> BodyState:
 
 
 def squat_state(params: WalkerParams, standing: BodyState, pp: ProtocolParams, depth: float) -> BodyState:
-    """``depth`` (0..1) of the way to the bottom of the squat, feet planted.
-
-    Knee flexion κ; the shank leans forward by 0.4 κ, the thigh by 0.6 κ, the pelvis tilts forward
-    by half the thigh's lean (a plausible squat, not a norm).
-    """
-    kappa = depth * pp.squat_depth_deg
-    thigh_lean, pelvis_tilt = 0.6 * kappa, 0.3 * kappa
-    state = replace(standing, r_world_pelvis=standing.r_world_pelvis * Rotation.from_euler("ZXY", [-np.deg2rad(pelvis_tilt), 0, 0]))
-    for side in Side:
-        leg = pp.leg(side)
-        state = state.add_deg(HIP, side, [thigh_lean + pelvis_tilt, 0.0, depth * leg.squat_hip_rotation_deg])
-        state = state.add_deg(KNEE, side, [kappa, -depth * leg.squat_knee_valgus_deg, 0.0])
+    """``depth`` (0..1) of the way to the bottom of the squat, feet planted (:func:`_bend_legs`)."""
+    legs = {side: (depth * pp.leg(side).squat_knee_valgus_deg, depth * pp.leg(side).squat_hip_rotation_deg) for side in Side}
+    state = _bend_legs(standing, depth * pp.squat_depth_deg, legs)
     return place_on_point(params, state, _feet_midpoint(params, standing), None)
+
+
+def _bend_legs(state: BodyState, kappa_deg: float, legs: dict[Side, tuple[float, float]]) -> BodyState:
+    """Knee flexion ``kappa_deg`` on each leg of ``legs`` (``side: (valgus_deg, femur_rotation_deg)``);
+    the shank leans forward by 0.4 κ, the thigh by 0.6 κ, the pelvis tilts forward by half the
+    thigh's lean (a plausible squat, not a norm)."""
+    thigh_lean, pelvis_tilt = 0.6 * kappa_deg, 0.3 * kappa_deg
+    state = replace(state, r_world_pelvis=state.r_world_pelvis * Rotation.from_euler("ZXY", [-np.deg2rad(pelvis_tilt), 0, 0]))
+    for side, (valgus_deg, rotation_deg) in legs.items():
+        state = state.add_deg(HIP, side, [thigh_lean + pelvis_tilt, 0.0, rotation_deg])
+        state = state.add_deg(KNEE, side, [kappa_deg, -valgus_deg, 0.0])
+    return state
+
+
+def single_leg_squat_state(params: WalkerParams, one_leg: BodyState, pp: ProtocolParams, stance: Side,
+                           depth: float) -> BodyState:
+    """``depth`` (0..1) of the way down a single-leg squat on ``stance`` from single-leg standing
+    ``one_leg`` (the free leg keeps its angles to the pelvis); the stance foot stays planted."""
+    leg = pp.leg(stance)
+    legs = {stance: (depth * leg.single_leg_squat_knee_valgus_deg, depth * leg.single_leg_squat_hip_rotation_deg)}
+    state = _bend_legs(one_leg, depth * pp.single_leg_squat_depth_deg, legs)
+    return place_on_point(params, state, ankle_positions_m(params, one_leg)[stance], stance)
 
 
 def balance_state(params: WalkerParams, standing: BodyState, pp: ProtocolParams, stance: Side) -> BodyState:
@@ -205,6 +237,37 @@ def script_supine(b: ScriptBuilder, pp: ProtocolParams) -> None:
     b.hold(0.5)
 
 
+def script_supine_range(b: ScriptBuilder, pp: ProtocolParams, bends: int = 3) -> None:
+    """Lying supine, hip extended, the lower legs hanging over the end of the table (knee 90°):
+    each leg straightens and bends the knee, then turns the shank out (internal rotation) and in
+    (external) to the end of the range, pausing there; marks ``supine:<side>``."""
+    hanging = b.state
+    for side in Side:
+        hanging = hanging.set_deg(HIP, side, ROT, 0.0).set_deg(KNEE, side, FLEX, pp.supine_range_knee_flexion_deg)
+    b.move(4.0, hanging)
+    b.hold(2.0)
+    for side in Side:
+        leg = pp.leg(side)
+        straight = hanging.set_deg(KNEE, side, FLEX, 10.0)
+        t0 = b.t_s
+        b.hold(1.0)
+        for _ in range(bends):
+            b.move(1.5, straight)
+            b.hold(0.3)
+            b.move(1.5, hanging)
+            b.hold(0.3)
+        b.hold(1.5)
+        for _ in range(pp.supine_range_sweeps):
+            for end_deg in (leg.supine_internal_range_deg, -leg.supine_external_range_deg):
+                b.move(3.0, hanging.set_deg(HIP, side, ROT, end_deg))
+                if pp.supine_range_end_hold_s > 0:
+                    b.hold(pp.supine_range_end_hold_s)
+                b.move(3.0, hanging)
+        b.hold(1.0)
+        b.mark(f"supine:{side.value}", t0, b.t_s)
+        b.hold(1.0)
+
+
 def script_prone(b: ScriptBuilder, pp: ProtocolParams, standing: BodyState, bends: int = 3) -> None:
     """Roll (or get) onto the front, rest, then each leg: knee bends, the sweep at 90°, lower."""
     prone = lying_state(standing, prone=True)
@@ -255,6 +318,33 @@ def script_squat(b: ScriptBuilder, pp: ProtocolParams) -> None:
         b.hold(1.0)
     b.mark("squat", t0, b.t_s)
     b.hold(1.0)
+
+
+def script_single_leg_squat(b: ScriptBuilder, pp: ProtocolParams) -> None:
+    """Per stance leg: stand, lift the other foot, squat on the stance leg ``single_leg_squat_reps``
+    times (the free foot put down between them with ``single_leg_squat_touch_down``), put the foot
+    down; marks ``single_leg_squat:<stance>``."""
+    standing = b.state
+    for stance in Side:
+        one_leg = balance_state(b.params, standing, replace(pp, left=replace(pp.left, balance_knee_valgus_deg=0.0),
+                                                           right=replace(pp.right, balance_knee_valgus_deg=0.0)), stance)
+        bottom = single_leg_squat_state(b.params, one_leg, pp, stance, 1.0)
+        t0, _ = b.hold(1.5)
+        b.move(1.5, one_leg)
+        b.hold(1.0)
+        for i in range(pp.single_leg_squat_reps):
+            b.move(2.0, bottom)
+            b.hold(0.5)
+            b.move(2.0, one_leg)
+            b.hold(0.8)
+            if pp.single_leg_squat_touch_down and i < pp.single_leg_squat_reps - 1:
+                b.move(1.0, standing)
+                b.hold(0.5)
+                b.move(1.0, one_leg)
+                b.hold(0.5)
+        b.move(1.5, standing)
+        _, t1 = b.hold(1.5)
+        b.mark(f"single_leg_squat:{stance.value}", t0, t1)
 
 
 def script_balance(b: ScriptBuilder, pp: ProtocolParams) -> None:

@@ -44,22 +44,68 @@ def expected_values(series: pd.DataFrame, marks, config) -> tuple[TruthValue, ..
         protocol, _, part = name.partition(":")
         if protocol == "posture":
             out += _posture(series, inside)
+        elif protocol == "supine" and part in ("left", "right"):
+            out += _rotation_range(series, inside, "supine", Side(part))
         elif protocol == "supine":
             for side in Side:
                 out.append(TruthValue("supine", "supine_hip_rotation_rest_deg", side, float(_col(series, side, "hip_rotation_deg")[inside].mean())))
         elif protocol == "prone" and part in ("left", "right"):
-            side = Side(part)
-            rot = _col(series, side, "hip_rotation_deg")[inside]
-            out += [
-                TruthValue("prone", "prone_internal_rotation_range_deg", side, float(rot.max())),
-                TruthValue("prone", "prone_external_rotation_range_deg", side, float(-rot.min())),
-                TruthValue("prone", "prone_internal_minus_external_rotation_deg", side, float(rot.max() + rot.min())),
-            ]
+            out += _rotation_range(series, inside, "prone", Side(part))
         elif protocol == "squat":
             out += _squat(series, inside)
+        elif protocol == "single_leg_squat":
+            out += _single_leg_squat(series, inside, Side(part))
         elif protocol == "balance":
             out += _balance(series, inside, Side(part))
     return tuple(out)
+
+
+def _rotation_range(series: pd.DataFrame, inside: np.ndarray, protocol: str, side: Side) -> list[TruthValue]:
+    """The ends of the femur's rotation (relative to the pelvis) reached in a range test's step."""
+    rot = _col(series, side, "hip_rotation_deg")[inside]
+    return [
+        TruthValue(protocol, f"{protocol}_internal_rotation_range_deg", side, float(rot.max())),
+        TruthValue(protocol, f"{protocol}_external_rotation_range_deg", side, float(-rot.min())),
+        TruthValue(protocol, f"{protocol}_internal_minus_external_rotation_deg", side, float(rot.max() + rot.min())),
+    ]
+
+
+def _single_leg_squat(series: pd.DataFrame, inside: np.ndarray, stance: Side) -> list[TruthValue]:
+    """At the deepest knee flexion of each repetition, relative to standing at the start of the step.
+    The frontal-plane projection angle is the 2-D video measure: the hip, knee and ankle joint
+    centres seen from the front (a camera facing the pelvis as it stood at the start of the step),
+    the angle by which the hip–knee and knee–ankle lines deviate from straight, + when the knee is
+    medial."""
+    idx = np.flatnonzero(inside)
+    flexion = _col(series, stance, "knee_flexion_deg")
+    bottoms = _rep_bottoms(flexion, idx)
+    i0 = idx[0]
+    fppa = _fppa_deg(series, stance, i0)
+    adduction = _col(series, stance, "knee_adduction_deg")
+    rotation = _col(series, stance, "hip_rotation_deg")
+    name = "single_leg_squat"
+    return [
+        TruthValue(name, "single_leg_squat_knee_flexion_peak_deg", stance, float(np.mean(flexion[bottoms] - flexion[i0]))),
+        TruthValue(name, "single_leg_squat_knee_valgus_peak_deg", stance, float(np.mean(fppa[bottoms] - fppa[i0]))),
+        TruthValue(name, "single_leg_squat_knee_valgus_3d_deg", stance, float(np.mean(-(adduction[bottoms] - adduction[i0])))),
+        TruthValue(name, "single_leg_squat_femur_rotation_deg", stance, float(np.mean(rotation[bottoms] - rotation[i0]))),
+    ]
+
+
+def _fppa_deg(series: pd.DataFrame, side: Side, i_front: int) -> np.ndarray:
+    """(N,) frontal-plane projection angle from the joint centres, seen from in front of the pelvis
+    at sample ``i_front`` (see :func:`_single_leg_squat`)."""
+    from scipy.spatial.transform import Rotation
+
+    right = Rotation.from_quat(_q(series, "pelvis")[i_front], scalar_first=True).apply([0.0, 0.0, 1.0])
+    right[2] = 0.0
+    right /= np.linalg.norm(right)
+    seen = {j: np.column_stack([np.column_stack([_col(series, side, f"{j}_{a}_m") for a in "xyz"]) @ right,
+                                _col(series, side, f"{j}_z_m")]) for j in ("hip", "knee", "ankle")}
+    up_thigh, up_shank = seen["hip"] - seen["knee"], seen["knee"] - seen["ankle"]
+    lean = lambda v: np.arctan2(v[:, 0], v[:, 1])  # noqa: E731 — towards the subject's right
+    # Right leg: the knee medial (to the left) makes the thigh lean right and the shank lean left.
+    return side.mirror * np.rad2deg(lean(up_thigh) - lean(up_shank))
 
 
 def _col(series: pd.DataFrame, side: Side, name: str) -> np.ndarray:

@@ -28,9 +28,11 @@ from imugait.simulate.postures import (
     script_balance,
     script_posture,
     script_prone,
+    script_single_leg_squat,
     script_squat,
     script_stand_up,
     script_supine,
+    script_supine_range,
     script_walking,
     standing_state,
     walker_over,
@@ -45,7 +47,7 @@ from imugait.simulate.sensors import (
 from imugait.simulate.timeline import TimelinePhase, walking_test
 from imugait.simulate.walker import WalkerParams
 
-BATTERY = ("posture", "walking", "supine", "prone", "squat", "balance")
+BATTERY = ("posture", "walking", "supine", "prone", "squat", "single_leg_squat", "balance")
 """The battery's protocols in order (the names the assessment reads from the step marks)."""
 
 
@@ -72,7 +74,8 @@ class ProtocolSimConfig:
 class ProtocolTruth:
     """``series``: ``t_s``, ``q_world_<placement>_<wxyz>`` of the anatomical frames, and per side
     ``<side>_knee_{flexion,adduction,rotation}_deg``, ``<side>_hip_{flexion,adduction,rotation}_deg``
-    (femur relative to the pelvis). ``values``: the expected metrics."""
+    (femur relative to the pelvis), ``<side>_{hip,knee,ankle}_{x,y,z}_m`` (joint centres, world) and
+    ``<side>_shank_up_{x,y,z}``. ``values``: the expected metrics."""
 
     series: pd.DataFrame
     values: tuple[TruthValue, ...]
@@ -112,12 +115,15 @@ def build_body(config: ProtocolSimConfig, rng: np.random.Generator) -> ScriptedB
             standing = b.state
         elif name == "supine":
             script_supine(b, pp)
+            script_supine_range(b, pp)
             script_stand_up(b, standing)
         elif name == "prone":
             script_prone(b, pp, standing)
             script_stand_up(b, standing)
         elif name == "squat":
             script_squat(b, pp)
+        elif name == "single_leg_squat":
+            script_single_leg_squat(b, pp)
         elif name == "balance":
             script_balance(b, pp)
         if i == len(config.protocols) - 1:
@@ -160,6 +166,10 @@ def build_protocol_truth(body: ScriptedBody, config: ProtocolSimConfig, rate_hz:
         ankle = pose.origin_m[(Segment.SHANK, side)] + pose.r_world[(Segment.SHANK, side)].apply(
             [0.0, -config.walker.segment_length_m(Segment.SHANK), 0.0])
         cols[f"{side.value}_ankle_height_m"] = ankle[:, 2]
+        joints = {"hip": pose.origin_m[(Segment.THIGH, side)], "knee": pose.origin_m[(Segment.SHANK, side)], "ankle": ankle}
+        for joint, position in joints.items():
+            for k, axis in enumerate("xyz"):
+                cols[f"{side.value}_{joint}_{axis}_m"] = position[:, k]
         shank_up = pose.r_world[(Segment.SHANK, side)].apply([0.0, 1.0, 0.0])
         for k, axis in enumerate("xyz"):
             cols[f"{side.value}_shank_up_{axis}"] = shank_up[:, k]
