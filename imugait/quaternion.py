@@ -15,6 +15,12 @@ def quat_multiply(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
     """Hamilton product ``q1 ⊗ q2`` of ``(4,)`` or ``(N, 4)`` arrays (broadcast over N)."""
     a = np.asarray(q1, dtype=np.float64)
     b = np.asarray(q2, dtype=np.float64)
+    if a.ndim == 1 and b.ndim == 2:  # a constant rotation on the left: one matrix product
+        w, x, y, z = a
+        return b @ np.array([[w, -x, -y, -z], [x, w, -z, y], [y, z, w, -x], [z, -y, x, w]]).T
+    if b.ndim == 1 and a.ndim == 2:  # … or on the right
+        w, x, y, z = b
+        return a @ np.array([[w, -x, -y, -z], [x, w, z, -y], [y, -z, w, x], [z, y, -x, w]]).T
     w1, x1, y1, z1 = np.moveaxis(a, -1, 0)
     w2, x2, y2, z2 = np.moveaxis(b, -1, 0)
     return np.stack(
@@ -26,6 +32,15 @@ def quat_multiply(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
         ],
         axis=-1,
     )
+
+
+def quat_rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Vector(s) ``v`` (3,) or (N, 3) rotated by unit quaternion(s) ``q`` (4,) or (N, 4): ``q v q*``."""
+    q = np.asarray(q, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    w, u = q[..., :1], q[..., 1:]
+    t = 2.0 * np.cross(u, v)
+    return v + w * t + np.cross(u, t)
 
 
 def quat_conj(q: np.ndarray) -> np.ndarray:

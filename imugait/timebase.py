@@ -30,27 +30,52 @@ def common_grid(streams: Sequence[ImuStream], rate_hz: float | None = None) -> n
     return t0 + np.arange(n) / rate_hz
 
 
-def interp_vectors(t_src_s: np.ndarray, values: np.ndarray, t_dst_s: np.ndarray) -> np.ndarray:
-    """Linear interpolation of ``values`` (N, K) sampled at ``t_src_s`` onto ``t_dst_s`` (M,)."""
+def grid_position(t_src_s: np.ndarray, t_dst_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each instant of ``t_dst_s`` (M,) falls among the samples ``t_src_s`` (N,): the index
+    ``i`` (M,) of the sample before it and the fraction (M,) of the way to sample ``i + 1``
+    (clamped to the ends). Compute once per stream and grid, and pass to the resamplers."""
+    t_dst = np.clip(t_dst_s, t_src_s[0], t_src_s[-1])
+    i = np.clip(np.searchsorted(t_src_s, t_dst, side="right") - 1, 0, len(t_src_s) - 2)
+    t_before = t_src_s[i]
+    return i, (t_dst - t_before) / (t_src_s[i + 1] - t_before)
+
+
+def interp_vectors(
+    t_src_s: np.ndarray, values: np.ndarray, t_dst_s: np.ndarray,
+    position: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Linear interpolation of ``values`` (N, K) sampled at ``t_src_s`` onto ``t_dst_s`` (M,)
+    (clamped at the ends); ``position`` from :func:`grid_position` if already known."""
     values = np.asarray(values, dtype=float)
-    return np.column_stack([np.interp(t_dst_s, t_src_s, values[:, k]) for k in range(values.shape[1])])
+    i, frac = grid_position(t_src_s, t_dst_s) if position is None else position
+    before = values[i]
+    out = values[i + 1]
+    out -= before
+    out *= frac[:, None]
+    out += before
+    return out
 
 
-def slerp_quats(t_src_s: np.ndarray, q_src: np.ndarray, t_dst_s: np.ndarray) -> np.ndarray:
-    """Orientations (N, 4) scalar first at ``t_src_s`` → (M, 4) at ``t_dst_s`` (clamped at the ends).
+def slerp_quats(
+    t_src_s: np.ndarray, q_src: np.ndarray, t_dst_s: np.ndarray,
+    position: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Orientations (N, 4) scalar first at ``t_src_s`` → (M, 4) at ``t_dst_s`` (clamped at the ends);
+    ``position`` from :func:`grid_position` if already known.
 
     Normalised linear interpolation between neighbouring samples (sign-aligned): between samples
     of a body-worn IMU the rotation is a few degrees at most, where it differs from true slerp by
     well under 0.01° — and it is several times faster on long recordings.
     """
     q_src = np.asarray(q_src, dtype=float)
-    t_dst = np.clip(t_dst_s, t_src_s[0], t_src_s[-1])
-    i = np.clip(np.searchsorted(t_src_s, t_dst, side="right") - 1, 0, len(t_src_s) - 2)
-    frac = ((t_dst - t_src_s[i]) / (t_src_s[i + 1] - t_src_s[i]))[:, None]
-    q0, q1 = q_src[i], q_src[i + 1]
-    q1 = np.where(np.sum(q0 * q1, axis=1, keepdims=True) < 0.0, -q1, q1)
-    q = (1.0 - frac) * q0 + frac * q1
-    return q / np.linalg.norm(q, axis=1, keepdims=True)
+    i, frac = grid_position(t_src_s, t_dst_s) if position is None else position
+    q0, q = q_src[i], q_src[i + 1]
+    q[np.einsum("ij,ij->i", q0, q) < 0.0] *= -1.0  # the shorter way round
+    q -= q0
+    q *= frac[:, None]
+    q += q0
+    q /= np.sqrt(np.einsum("ij,ij->i", q, q))[:, None]
+    return q
 
 
 def gap_mask(stream: ImuStream, t_dst_s: np.ndarray) -> np.ndarray:

@@ -16,10 +16,10 @@ contrast is therefore only a warning; the analysis refuses only when both legs l
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from imugait.conventions import Side
 from imugait.gait.cycles import Stride
+from imugait.quaternion import quat_rotate
 
 SWAP_MARGIN_DEG = 1.0
 """A leg whose stance-minus-swing lean is below minus this looks like the other side's."""
@@ -42,9 +42,8 @@ def frontal_lean_contrast_deg(t_s: np.ndarray, q_world_thigh: np.ndarray, stride
             swing[i_to:i1] = True
     if not stance.any() or not swing.any():
         return float("nan")
-    r_world_thigh = Rotation.from_quat(q_world_thigh, scalar_first=True)
-    up_axis = r_world_thigh.apply([0.0, 1.0, 0.0])
-    right = r_world_thigh.apply([0.0, 0.0, 1.0])
+    up_axis = quat_rotate(q_world_thigh, [0.0, 1.0, 0.0])
+    right = quat_rotate(q_world_thigh, [0.0, 0.0, 1.0])
     right[:, 2] = 0.0
     right /= np.linalg.norm(right, axis=1, keepdims=True)
     lean_deg = np.rad2deg(np.arcsin(np.clip(np.sum(up_axis * right, axis=1), -1.0, 1.0)))

@@ -36,9 +36,9 @@ from imugait.kinematics.angles import leg_angles, segment_orientations
 from imugait.kinematics.pelvis import hip_angles_rad, pelvis_frame
 from imugait.kinematics.prepare import FusedSession, fuse_session
 from imugait.kinematics.progression import ProgressionConfig, find_progression
-from imugait.model import Session
+from imugait.model import ImuStream, Session
 from imugait.quaternion import quat_multiply
-from imugait.timebase import common_grid, interp_vectors
+from imugait.timebase import common_grid, grid_position, interp_vectors
 
 MIN_WALKING_KNEE_FLEXION_DEG = -10.0
 """A knee that seems to hyperextend beyond this while walking is not one knee (sensors mixed up)."""
@@ -86,7 +86,7 @@ def analyze_session(
         raise ValidationError(f"walking analysis needs a thigh and a shank sensor on at least one leg; the session has: {have}")
     t = common_grid(session.streams, config.rate_hz)
     report("finding the standing reference")
-    raw = {p: (interp_vectors(s.t_s, s.acc_mps2, t), interp_vectors(s.t_s, s.gyr_radps, t)) for p, s in session.items()}
+    raw = {p: _acc_gyr_on_grid(s, t) for p, s in session.items()}
     warnings: list[str] = []
     try:
         standing = standing_mask(t, list(raw.values()), session.meta.steps, config.periods)
@@ -95,7 +95,7 @@ def analyze_session(
         standing, gyr_bias = None, None
         warnings.append(NO_STANDING_WARNING)
     report("fusing sensor orientations")
-    fused = fuse_session(session, config.filter_kind, t, gyr_bias)
+    fused = fuse_session(session, config.filter_kind, t, gyr_bias, on_grid=raw)
     legs: dict[Side, LegReport] = {}
     refusals: list[str] = []
     for side in sides:
@@ -143,6 +143,11 @@ def analyze_session(
         warnings=tuple(warnings),
         pelvis_worn=pelvis_worn,
     )
+
+
+def _acc_gyr_on_grid(stream: ImuStream, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    position = grid_position(stream.t_s, t_s)
+    return interp_vectors(stream.t_s, stream.acc_mps2, t_s, position), interp_vectors(stream.t_s, stream.gyr_radps, t_s, position)
 
 
 def _analyse_leg(

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from imugait.atomic import atomic_path
@@ -245,7 +246,7 @@ def _session_from_table(table: pa.Table, header: dict[str, Any], name: str) -> S
         raise FormatError(f"{name}: session metadata has a stream without a valid n_samples")
     if sum(counts) != table.num_rows:
         raise FormatError(f"{name}: metadata lists {sum(counts)} samples but the file holds {table.num_rows} rows")
-    labels = table.column("placement").cast(pa.string()).to_numpy(zero_copy_only=False)
+    labels = table.column("placement")
     streams = []
     offset = 0
     for i, (entry, n) in enumerate(zip(entries, counts, strict=True)):
@@ -257,13 +258,15 @@ def _session_from_table(table: pa.Table, header: dict[str, Any], name: str) -> S
         raise FormatError(f"{name}: {exc}") from None
 
 
-def _stream_from_rows(table: pa.Table, labels: np.ndarray, entry: dict, offset: int, n: int, name: str, i: int) -> ImuStream:
+def _stream_from_rows(table: pa.Table, labels: pa.ChunkedArray, entry: dict, offset: int, n: int, name: str,
+                      i: int) -> ImuStream:
     try:
         placement = Placement(entry.get("placement"))
     except ValueError:
         raise FormatError(f"{name}: stream {i} has an unknown placement {entry.get('placement')!r}") from None
     where = f"{name}: {placement.value}"
-    if not np.all(labels[offset:offset + n] == placement.value):
+    # Compared in Arrow (dictionary-encoded, no Python string per row); a null label is a mismatch.
+    if not pc.all(pc.equal(labels.slice(offset, n), placement.value), skip_nulls=False).as_py():
         raise FormatError(f"{where}: rows {offset}..{offset + n - 1} do not all carry this placement")
 
     def block(cols: tuple[str, ...], present: Any) -> np.ndarray | None:

@@ -15,7 +15,7 @@ from imugait.conventions import Placement
 from imugait.fusion.select import orient_stream
 from imugait.fusion.settings import FilterKind
 from imugait.model import Session
-from imugait.timebase import common_grid, gap_mask, interp_vectors, slerp_quats
+from imugait.timebase import common_grid, gap_mask, grid_position, interp_vectors, slerp_quats
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,6 +50,7 @@ def fuse_session(
     t_s: np.ndarray | None = None,
     gyr_bias_radps: dict[Placement, np.ndarray] | None = None,
     use_magnetometer: bool = False,
+    on_grid: dict[Placement, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> FusedSession:
     """Fuse each stream of ``session`` with ``kind`` (6-axis unless ``use_magnetometer``) and
     resample all onto ``t_s``
@@ -57,7 +58,8 @@ def fuse_session(
 
     ``gyr_bias_radps`` (3,) per placement, sensor frame, is subtracted from the gyroscope first
     (e.g. measured while standing still): a filter that never sees the sensor at rest cannot
-    learn a large bias itself, and its heading then drifts.
+    learn a large bias itself, and its heading then drifts. ``on_grid``: each stream's
+    ``(acc_mps2, gyr_radps)`` already resampled onto ``t_s`` (bias not removed), to reuse.
     """
     t = common_grid(session.streams) if t_s is None else t_s
     sensors = {}
@@ -66,10 +68,15 @@ def fuse_session(
         if bias is not None:
             stream = replace(stream, gyr_radps=stream.gyr_radps - bias)
         q = orient_stream(stream, kind=kind, use_magnetometer=use_magnetometer).q_world_sensor
+        position = grid_position(stream.t_s, t)
+        if on_grid is not None and placement in on_grid:
+            acc, gyr = on_grid[placement]
+            gyr = gyr if bias is None else gyr - bias
+        else:
+            acc = interp_vectors(stream.t_s, stream.acc_mps2, t, position)
+            gyr = interp_vectors(stream.t_s, stream.gyr_radps, t, position)
         sensors[placement] = SensorOnGrid(
-            q_world_sensor=slerp_quats(stream.t_s, q, t),
-            gyr_radps=interp_vectors(stream.t_s, stream.gyr_radps, t),
-            acc_mps2=interp_vectors(stream.t_s, stream.acc_mps2, t),
+            q_world_sensor=slerp_quats(stream.t_s, q, t, position), gyr_radps=gyr, acc_mps2=acc,
             lost=gap_mask(stream, t),
         )
     return FusedSession(t_s=t, sensors=sensors, rate_hz=float(1.0 / np.median(np.diff(t))), filter_kind=kind)
