@@ -193,9 +193,14 @@ def _reference_steps(session: Session) -> list:
 
 
 def calibrate_battery(
-    session: Session, fused: FusedSession | None = None, config: BatteryCalibrationConfig | None = None
+    session: Session, fused: FusedSession | None = None, config: BatteryCalibrationConfig | None = None,
+    alignments: dict[Side, LegAlignment] | None = None,
 ) -> BatteryCalibration:
     """Calibrate every leg of ``session`` on its walking test (see the module docstring).
+
+    ``alignments``: legs already calibrated on this session's walking test (e.g. by an earlier
+    check of the guided run, whose session has since grown) are reused instead of fitted again;
+    their heading offset is still re-tracked over the whole session.
 
     Raises
     ------
@@ -225,7 +230,8 @@ def calibrate_battery(
                 "(stand still 5 s, then walk) in the same session, or run the prone test on its own"
             )
         try:
-            alignment = calibrate_leg(p_thigh, p_shank, rec, standing, moving & walking, config.segment)
+            alignment = (alignments or {}).get(side) or calibrate_leg(
+                p_thigh, p_shank, rec, standing, moving & walking, config.segment)
         except CalibrationError as exc:
             failures.append(str(exc))
             continue

@@ -33,10 +33,11 @@ FAILED_FRACTION = 0.3
 
 
 def short_params() -> tuple[ProtocolParams, tuple]:
-    """A shorter battery (about 190 s instead of 300 s): shorter holds, one prone sweep each way,
-    two squats, 6 s balance, two 8 m walking bouts — for tests and demonstrations."""
+    """A shorter battery: shorter holds, one prone and one supine sweep each way, two squats and two
+    single-leg squats, 6 s balance, two 8 m walking bouts — for tests and demonstrations."""
     leg = LegProtocolParams(balance_hold_s=6.0)
-    pp = ProtocolParams(left=leg, right=leg, posture_hold_s=4.0, supine_hold_s=5.0, prone_sweeps=1, squat_reps=2)
+    pp = ProtocolParams(left=leg, right=leg, posture_hold_s=4.0, supine_hold_s=5.0, prone_sweeps=1, squat_reps=2,
+                        supine_range_sweeps=1, single_leg_squat_reps=2)
     return pp, walking_test(n_bouts=2, bout_s=8.0, stand_s=4.0)
 
 

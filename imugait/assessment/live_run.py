@@ -111,6 +111,8 @@ class GuidedDriver:
         self.quit = False
         self._cue: Cue | None = None
         self._check: asyncio.Task | None = None
+        self._check_cache: dict = {}
+        """Shared by the steps' checks (the legs' calibration on the walking test)."""
 
     @property
     def checking(self) -> bool:
@@ -185,7 +187,8 @@ class GuidedDriver:
                 return
             session = self.recorder.assemble().session
             step = ProtocolStep(mark.name, mark.t_start_s, mark.t_end_s)
-            self._check = asyncio.ensure_future(asyncio.to_thread(check_step, session, step, list(self.accepted), self.config))
+            self._check = asyncio.ensure_future(asyncio.to_thread(check_step, session, step, list(self.accepted), self.config,
+                                                                  self._check_cache))
         elif self._check.done():
             result = self._check.result()
             self._check = None

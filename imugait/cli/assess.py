@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--emulate", action="store_true",
                    help="four emulated sensors worn by a simulated person who performs the battery")
     e.add_argument("--speed", type=float, default=1.0, metavar="X", help="play the emulation X times faster (default 1)")
-    e.add_argument("--short", action="store_true", help="a shorter simulated battery (about 190 s; for tests and demos)")
+    e.add_argument("--short", action="store_true", help="a shorter simulated battery (about 290 s instead of 400 s; for tests and demos)")
     e.add_argument("--fail-step", metavar="STEP",
                    help="emulate the first attempt of STEP (e.g. prone:left) badly, to see the redo")
     e.add_argument("--carrier", choices=("serial", "ble"), default="serial", help="emulated serial ports or BLE")

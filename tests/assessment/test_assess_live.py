@@ -23,19 +23,23 @@ def test_guided_emulated_battery_records_annotated_steps_and_reports(tmp_path, c
     assert main(["assess", "--emulate", "--short", "--speed", "16", "--out", str(out), "--no-calibration"]) == 0
     session = read_session(out / "session.parquet")
     names = [s.name for s in session.meta.steps]
-    assert names == ["posture", "walking:stand_start", "walking:walk", "walking:stand_end", "supine", "prone:rest",
-                     "prone:left", "prone:right", "squat", "balance:left", "balance:right"]
+    assert names == ["posture", "walking:stand_start", "walking:walk", "walking:stand_end", "supine", "supine:left",
+                     "supine:right", "prone:rest", "prone:left", "prone:right", "squat", "single_leg_squat:left",
+                     "single_leg_squat:right", "balance:left", "balance:right"]
     result = json.loads((out / "assessment.json").read_text())
     assert all(p["passed"] and p["detection"] == "steps" for p in result["protocols"].values())
     prone = {(m["name"], m["side"]): m["value"] for m in result["metrics"] if m["protocol"] == "prone"}
-    for side in ("left", "right"):  # the simulated person: 35° internal, 40° external
+    supine = {(m["name"], m["side"]): m["value"] for m in result["metrics"] if m["protocol"] == "supine"}
+    for side in ("left", "right"):  # the simulated person: prone 35° internal, 40° external; supine 30°, 38°
         assert abs(prone[("prone_internal_rotation_range_deg", side)] - 35.0) < 6.0
         assert abs(prone[("prone_external_rotation_range_deg", side)] - 40.0) < 6.0
+        assert abs(supine[("supine_internal_rotation_range_deg", side)] - 30.0) < 6.0
+        assert abs(supine[("supine_external_rotation_range_deg", side)] - 38.0) < 6.0
     report = _report(out)
     assert (out / "report.html").stat().st_size > 1000
     measured = [(m["name"], m["side"]) for m in report["measurements"]]
     assert len(measured) == len(set(measured)), "a metric (walking aggregates) entered the report twice"
-    assert {"prone", "walking", "squat", "balance"} <= {m["protocol"] for m in report["measurements"]}
+    assert {"prone", "walking", "supine", "squat", "single_leg_squat", "balance"} <= {m["protocol"] for m in report["measurements"]}
     assert "attempts repeated" not in _printed(capsys)
 
 
@@ -67,5 +71,7 @@ def test_assess_from_a_simulated_battery_reports_every_protocol(tmp_path, capsys
     assert {("prone_internal_minus_external_rotation_deg", "left"), ("prone_internal_minus_external_rotation_deg", "right")} <= compared
     measured = [(m["name"], m["side"]) for m in report["measurements"]]
     assert len(measured) == len(set(measured))
-    assert {"posture", "walking", "supine", "prone", "squat", "balance"} <= {m["protocol"] for m in report["measurements"]}
+    assert {"posture", "walking", "supine", "prone", "squat", "single_leg_squat", "balance"} <= {
+        m["protocol"] for m in report["measurements"]}
+    assert {("supine_internal_rotation_range_deg", "left"), ("single_leg_squat_knee_valgus_peak_deg", "right")} <= compared
     assert html.stat().st_size > 1000
