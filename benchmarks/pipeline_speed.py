@@ -77,21 +77,24 @@ def tile(block: Session, total_s: float) -> Session:
     return Session(streams, meta)
 
 
-def timed_run(path: Path, kind: FilterKind) -> tuple[float, dict[str, float], object]:
-    """Wall time of read + analyse, the time per stage, and the result."""
+def timed_run(path: Path, kind: FilterKind) -> tuple[float, dict[str, float], object, float]:
+    """Wall time of read + analyse, the time per stage, the result, and the process's CPU time
+    (user + system) over the same span — on a shared machine the fairer figure."""
     marks: list[tuple[str, float]] = []
+    c0 = time.process_time()
     t0 = time.perf_counter()
     session = read_session(path)
     marks.append(("read native file", time.perf_counter()))
     result = analyze_session(session, AnalysisConfig(filter_kind=kind), progress=lambda s: marks.append((s, time.perf_counter())))
     t_end = time.perf_counter()
+    cpu_s = time.process_time() - c0
     stages: dict[str, float] = {}
     bounds = [("start", t0), *marks, ("end", t_end)]
     for (name, a), (_, b) in zip(bounds[:-1], bounds[1:], strict=True):
         key = "read native file" if name == "start" else ("calibrate + angles + events (per leg)" if name.startswith("calibrating")
                                                           else name)
         stages[key] = stages.get(key, 0.0) + (b - a)
-    return t_end - t0, stages, result
+    return t_end - t0, stages, result, cpu_s
 
 
 def main() -> None:
@@ -113,9 +116,9 @@ def main() -> None:
         short_s = min(args.madgwick_minutes * 60.0, total_s)
         short_path = write_session(tile(block, short_s), Path(tmp) / "short.imugait")
         size_mb = full_path.stat().st_size / 1e6
-        t_default, stages, result = timed_run(full_path, FilterKind.VQF_OFFLINE)
-        t_default_short, _, _ = timed_run(short_path, FilterKind.VQF_OFFLINE)
-        t_madgwick_short, m_stages, _ = timed_run(short_path, FilterKind.MADGWICK)
+        t_default, stages, result, cpu_default = timed_run(full_path, FilterKind.VQF_OFFLINE)
+        t_default_short, _, _, cpu_default_short = timed_run(short_path, FilterKind.VQF_OFFLINE)
+        t_madgwick_short, m_stages, _, cpu_madgwick_short = timed_run(short_path, FilterKind.MADGWICK)
     scale = total_s / short_s
     used = int(result.cycles["used"].sum())
 
@@ -124,15 +127,15 @@ def main() -> None:
           f"block (simulated in {t_sim:.1f} s) tiled ×{total_s / (args.block_minutes * 60):.0f}; native file {size_mb:.0f} MB; "
           f"{used} strides used\n")
     rows = [
-        ["VQF offline (default), measured", f"{t_default:.1f} s", "1.00", "**met**" if t_default < TARGET_S else
-         f"**missed** by {t_default - TARGET_S:.1f} s"],
+        ["VQF offline (default), measured", f"{t_default:.1f} s", f"{cpu_default:.1f} s", "1.00",
+         "**met**" if t_default < TARGET_S else f"**missed** by {t_default - TARGET_S:.1f} s"],
         [f"VQF offline, {short_s / 60:g} min measured × {scale:g} (linear extrapolation)", f"{t_default_short * scale:.1f} s",
-         "1.00", f"(measured ÷ extrapolated = {t_default / (t_default_short * scale):.2f})"],
+         f"{cpu_default_short * scale:.1f} s", "1.00", f"(measured ÷ extrapolated = {t_default / (t_default_short * scale):.2f})"],
         [f"ahrs Madgwick, {short_s / 60:g} min measured × {scale:g} (linear extrapolation)", f"{t_madgwick_short * scale:.0f} s",
-         f"{t_madgwick_short / t_default_short:.1f}", "—"],
+         f"{cpu_madgwick_short * scale:.0f} s", f"{t_madgwick_short / t_default_short:.1f}", "—"],
     ]
-    print(markdown_table([f"pipeline ({args.hours:g} h, read + analyse)", "time", "÷ default (same method)",
-                          f"target < {TARGET_S:g} s"],
+    print(markdown_table([f"pipeline ({args.hours:g} h, read + analyse)", "wall time", "CPU time", "÷ default (same method)",
+                          f"target < {TARGET_S:g} s (wall)"],
                          rows))
     print("\nWhere the default path spends its time (measured hour):\n")
     print(markdown_table(["stage", "time"], [[k, f"{v:.2f} s"] for k, v in stages.items()]))
