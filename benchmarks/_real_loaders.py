@@ -13,6 +13,7 @@ import numpy as np
 import scipy.io
 
 from imugait.conventions import Placement
+from imugait.errors import ValidationError
 from imugait.io import read_xsens_dir
 from imugait.model import DeviceInfo, ImuStream, ProtocolStep, Session, SessionMeta
 
@@ -43,7 +44,8 @@ was amplified 10 times which led to clipping": README of github.com/romancheresh
 section "Corrupted gyroscope data", table of walking files; files not in the table are OK). The
 raw data agree: exactly these gyroscopes sit at int16 full scale for 1–25 % of the samples and
 their median |rate| is 5–10× that of the sound ones in the same file; no other leg gyroscope
-reaches full scale. Their data cannot be repaired (the peaks are lost), so they are left out."""
+reaches full scale. Their data cannot be repaired (the peaks are lost), so a leg with one of them is
+left out."""
 
 QMT_SEGMENTS = {
     Placement.LEFT_THIGH: "upper_leg_left", Placement.LEFT_SHANK: "lower_leg_left",
@@ -99,8 +101,11 @@ def _numeric_rows(path: Path) -> np.ndarray:
 
 
 def hugadb_sound_sensors(path: Path) -> list[Placement]:
-    """The thigh and shank sensors of a HuGaDB file whose gyroscopes are not listed as corrupted."""
-    return [p for p in HUGADB_SENSORS if p not in HUGADB_CORRUPTED_GYRO.get(path.stem, frozenset())]
+    """The thigh and shank sensors of a HuGaDB file on legs whose two gyroscopes are both sound
+    (not listed as corrupted): a lone sensor of a leg is of no use to the analysis."""
+    corrupted = HUGADB_CORRUPTED_GYRO.get(path.stem, frozenset())
+    sound_legs = {p.side for p in HUGADB_SENSORS} - {p.side for p in corrupted}
+    return [p for p in HUGADB_SENSORS if p.side in sound_legs]
 
 
 def load_hugadb(path: Path) -> tuple[Session, np.ndarray]:
@@ -108,8 +113,10 @@ def load_hugadb(path: Path) -> tuple[Session, np.ndarray]:
     (:data:`HUGADB_CORRUPTED_GYRO`), and the raw int16 counts (N, 24) of all four (to count clipped
     samples independently of imugait).
 
-    Raises ``ValidationError`` (no sensor left) when every leg gyroscope is listed as corrupted.
+    Raises ``ValidationError`` when no leg has two sound gyroscopes.
     """
+    if not hugadb_sound_sensors(path):
+        raise ValidationError(f"{path.stem}: no leg with both thigh and shank gyroscopes sound (maintainers' list)")
     raw = _numeric_rows(path)
     t = np.arange(raw.shape[0]) / HUGADB_RATE_HZ
     device = DeviceInfo(model="HuGaDB MPU-6050", protocol="hugadb-txt",

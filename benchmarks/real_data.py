@@ -35,11 +35,11 @@ from dataclasses import replace
 import numpy as np
 from _common import machine, markdown_table
 from _real_loaders import (
+    HUGADB_CORRUPTED_GYRO,
     HUGADB_SENSORS,
     HingeTrial,
     dfjimu_paths,
     hugadb_paths,
-    hugadb_sound_sensors,
     load_dfjimu,
     load_hugadb,
     load_qmt,
@@ -153,6 +153,10 @@ def analyse_walk(name: str, load, note: str = "") -> dict:
     out = {"name": name, "note": note}
     try:
         session, raw = load()
+    except ValidationError as exc:  # the data cannot be used at all
+        out["skipped"] = str(exc)
+        return out
+    try:
         out["duration_s"] = session.t_end_s - session.t_start_s
         out["raw_clipped_pct"] = None if raw is None else 100.0 * raw_clipped_fraction(raw)
         t0 = time.perf_counter()
@@ -202,11 +206,13 @@ def _events_outside_walk(result, leg) -> int | None:
 
 
 def _hugadb_note(path) -> str:
-    left_out = [p.value for p in HUGADB_SENSORS if p not in hugadb_sound_sensors(path)]
-    return f"left out, gyroscope listed as corrupted by the maintainers: {', '.join(left_out)}" if left_out else ""
+    corrupted = [p.value for p in HUGADB_SENSORS if p in HUGADB_CORRUPTED_GYRO.get(path.stem, ())]
+    return f"gyroscopes listed as corrupted by the maintainers (leg left out): {', '.join(corrupted)}" if corrupted else ""
 
 
 def walk_rows(r: dict) -> list[str]:
+    if "skipped" in r:
+        return [r["name"], "—", "—", "—", "—", "—", "n/a", f"not analysed: {r['skipped']}"]
     if "error" in r or "refused" in r:
         raw = "n/a" if r.get("raw_clipped_pct") is None else f"{r['raw_clipped_pct']:.1f} % → not analysed"
         duration = f"{r['duration_s']:.0f}" if "duration_s" in r else "—"
@@ -273,7 +279,9 @@ def main() -> None:
                          [walk_rows(r) for r in results], align="lrrrrlll"))
     n_crash = sum("error" in r for r in results)
     n_refused = sum("refused" in r for r in results)
-    print(f"\n{len(results)} walking recordings, {n_refused} refused, {n_crash} crashed; {time.perf_counter() - t0:.0f} s")
+    n_skipped = sum("skipped" in r for r in results)
+    print(f"\n{len(results)} walking recordings: {len(results) - n_skipped - n_refused - n_crash} analysed, "
+          f"{n_skipped} not analysable (data), {n_refused} refused, {n_crash} crashed; {time.perf_counter() - t0:.0f} s")
 
 
 if __name__ == "__main__":
