@@ -42,9 +42,8 @@ HUGADB_CORRUPTED_GYRO: dict[str, frozenset[Placement]] = {
 """Thigh and shank gyroscopes the dataset's maintainers list as corrupted ("some gyroscope data
 was amplified 10 times which led to clipping": README of github.com/romanchereshnev/HuGaDB,
 section "Corrupted gyroscope data", table of walking files; files not in the table are OK). The
-raw data agree: exactly these gyroscopes sit at int16 full scale for 1–25 % of the samples and
-their median |rate| is 5–10× that of the sound ones in the same file; no other leg gyroscope
-reaches full scale. Their data cannot be repaired (the peaks are lost), so a leg with one of them is
+raw data agree: these gyroscopes have a median |rate| of 14–24 rad/s (the others 1.9–3.7 rad/s),
+all but one reach int16 full scale (up to 25 % of the samples), and no other leg gyroscope does. Their data cannot be repaired (the peaks are lost), so a leg with one of them is
 left out."""
 
 QMT_SEGMENTS = {
