@@ -183,7 +183,8 @@ def _analyse_leg(
             f"{np.percentile(walking_flexion, 1):.0f}° while walking — the two sensors do not move like one "
             f"knee: are they on the same leg?"
         )
-    events = detect_leg_events(t, b.gyr_radps @ alignment.hinge_axis_shank, moving, config.events)
+    events = detect_leg_events(t, b.gyr_radps @ alignment.hinge_axis_shank, moving, config.events,
+                               thigh_ml_rate_radps=a.gyr_radps @ alignment.axes.flexion_axis_thigh)
     bout_id = np.full(t.size, -1)
     for i, bout in enumerate(progression.bouts):
         bout_id[bout.start : bout.stop] = i

@@ -10,9 +10,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from imugait.conventions import Placement, Segment, Side
-from imugait.gait.events import detect_leg_events
-from imugait.timebase import interp_vectors
+from imugait.conventions import Side
 
 
 def _rmse_deg(sim, result, side, est_name, truth_name):
@@ -62,19 +60,6 @@ def test_initial_contact_timing_and_stride_detection(cohort, side):
         assert np.median(np.abs(errors)) <= 15.0
 
 
-def _toe_offs_from_knee_rate(sim, result, side):
-    """Toe-offs of one leg by the detector given the thigh's rate too (the knee-flexion-rate
-    peak), from the session's gyroscopes on the analysis grid and the leg's calibrated axes."""
-    leg = result.legs[side]
-    gyr = {}
-    for segment in (Segment.THIGH, Segment.SHANK):
-        stream = sim.session[Placement.of(segment, side)]
-        gyr[segment] = interp_vectors(stream.t_s, stream.gyr_radps, result.t_s)
-    events = detect_leg_events(result.t_s, gyr[Segment.SHANK] @ leg.alignment.hinge_axis_shank, leg.moving,
-                               thigh_ml_rate_radps=gyr[Segment.THIGH] @ leg.alignment.axes.flexion_axis_thigh)
-    return events.toe_off_s
-
-
 @pytest.mark.parametrize("side", list(Side))
 def test_toe_off_timing_from_knee_flexion_rate(cohort, side):
     # Target 25 ms, met by the cohort median but not on every leg (measured 23-27 ms here and in
@@ -83,7 +68,7 @@ def test_toe_off_timing_from_knee_flexion_rate(cohort, side):
     # by 19-29 ms (40-walker benchmark); the shank's minimum alone was 31-52 ms early. Pinned so a regression shows.
     for sim, result in cohort:
         truth = sim.truth.events.query("steady and side == @side.value and event == 'toe_off'")["t_s"].to_numpy()
-        found = _toe_offs_from_knee_rate(sim, result, side)
+        found = result.legs[side].events.toe_off_s
         found = found[np.isfinite(found)]
         errors = 1000.0 * np.array([found[np.argmin(np.abs(found - t))] - t for t in truth])
         assert np.median(np.abs(errors)) <= 30.0
