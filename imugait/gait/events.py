@@ -118,14 +118,16 @@ def detect_leg_events(
         floor = config.relative_swing_peak * np.percentile(rate[candidates], 95)
         candidates = candidates[rate[candidates] >= floor]
     n_to, n_ic = int(config.toe_off_window_s / dt), int(config.initial_contact_window_s / dt)
+    # Minima are searched as maxima of the negated rates, negated once here, not per stride.
+    dips, dips_sharp = -rate, -rate_sharp
     mid, to, ic = [], [], []
     for i in candidates:
         mid.append(float(t_s[i]))
         if knee_rate is None:
-            to.append(_window_min(t_s, rate, i - n_to, i))
+            to.append(_window_max(t_s, dips, i - n_to, i))
         else:
             to.append(_window_max(t_s, knee_rate, i - n_to, i))
-        ic.append(_heel_strike(t_s, rate_sharp, i + 1, i + n_ic + 1, config.contact_delay_s))
+        ic.append(_heel_strike(t_s, dips_sharp, i + 1, i + n_ic + 1, config.contact_delay_s))
     return LegEvents(np.array(mid), np.array(to), np.array(ic))
 
 
@@ -149,17 +151,13 @@ def _window_max(t_s: np.ndarray, x: np.ndarray, start: int, stop: int) -> float:
     return _refine_extremum(t_s, x, i)
 
 
-def _window_min(t_s: np.ndarray, rate: np.ndarray, start: int, stop: int) -> float:
-    """Time of the deepest negative local minimum in ``[start, stop)``, NaN if none."""
-    return _window_max(t_s, -rate, start, stop)
-
-
-def _heel_strike(t_s: np.ndarray, rate: np.ndarray, start: int, stop: int, delay_s: float) -> float:
-    """Initial contact in ``[start, stop)``: the bottom of the first real heel-strike dip (at
-    least half as deep as the deepest) minus ``delay_s``; NaN if there is no negative dip."""
-    start, minima = _positive_peaks(-rate, start, stop)
+def _heel_strike(t_s: np.ndarray, dips: np.ndarray, start: int, stop: int, delay_s: float) -> float:
+    """Initial contact in ``[start, stop)`` of ``dips`` (the negated rate): the bottom of the
+    first real heel-strike dip (at least half as deep as the deepest) minus ``delay_s``; NaN if
+    there is no negative dip."""
+    start, minima = _positive_peaks(dips, start, stop)
     if not minima.size:
         return np.nan
-    depths = rate[start + minima]
-    bottom = start + int(minima[depths <= 0.5 * depths.min()][0])
-    return _refine_extremum(t_s, rate, bottom) - delay_s
+    depths = dips[start + minima]
+    bottom = start + int(minima[depths >= 0.5 * depths.max()][0])
+    return _refine_extremum(t_s, dips, bottom) - delay_s
