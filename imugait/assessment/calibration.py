@@ -123,6 +123,28 @@ class BatteryCalibration:
     def frames(self, side: Side) -> LegFrames:
         return self._frames[side]
 
+    def frames_anchored(self, side: Side, standing_idx: np.ndarray) -> LegFrames:
+        """:meth:`frames` with the thigh–shank heading offset re-anchored on a standing period.
+
+        The offset is re-tracked only while the knee moves briskly (walking); slow protocols after
+        lying down and standing up can leave it several degrees off, which shows as knee rotation
+        in standing and, with the knee bent, as varus/valgus. Standing straight, the knee is locked
+        in extension (screw-home), so its axial rotation is taken to be what it was in the
+        reference standing: the offset is shifted by the difference over ``standing_idx`` (grid
+        indices), for use near that standing (e.g. the repetitions that follow it).
+        """
+        frames = self.frames(side)
+        target = frames.knee_deg[self.reference_mask, 2].mean() if self.reference_mask.any() else 0.0
+        shift_rad = np.deg2rad(frames.knee_deg[standing_idx, 2].mean() - target)
+        leg = self.legs[side]
+        a = self.fused.sensors[Placement.of(Segment.THIGH, side)]
+        b = self.fused.sensors[Placement.of(Segment.SHANK, side)]
+        q_thigh, q_shank = segment_orientations(
+            a.q_world_sensor, b.q_world_sensor, leg.alignment.thigh.q_sensor_segment,
+            leg.alignment.shank.q_sensor_segment, leg.heading_offset_rad - side.mirror * shift_rad,
+        )
+        return LegFrames(side, q_thigh, q_shank)
+
     def standing_femur_rotation_deg(self, side: Side) -> float | None:
         """The femur's internal rotation relative to the facing direction in the reference standing
         (None without a facing direction). Other protocols use it to recover the direction the

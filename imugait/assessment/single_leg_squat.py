@@ -16,8 +16,11 @@ repetition, relative to standing on both feet at the start of the step:
 * ``single_leg_squat_femur_rotation_deg`` (internal +, relative to the facing direction),
   ``single_leg_squat_knee_flexion_peak_deg`` (depth).
 
-The facing direction is the thigh's heading standing at the start less its standing rotation from
-the battery reference (as the squat test); FPPA is sensitive to it (about 1.5–2° of FPPA per degree
+The thigh–shank heading offset is re-anchored on the standing at the start of the step
+(:meth:`~imugait.assessment.calibration.BatteryCalibration.frames_anchored`: standing straight,
+the knee's axial rotation is taken to be that of the reference standing). The facing direction is
+the thigh's heading standing at the start less its standing rotation from the battery reference
+(as the squat test); FPPA is sensitive to it (about 1.5–2° of FPPA per degree
 of facing error at 60° of knee flexion), which is why its confidence is at most medium. The
 standing alignment counts as zero (the battery calibration's reference: a static valgus is not
 measured, docs/assessment.md).
@@ -97,7 +100,7 @@ def _measure_leg(cal: BatteryCalibration, stance: Side, step: ProtocolStep, conf
                                  "cannot be measured", stance)]
     idx = np.flatnonzero(step_mask(t, step))
     base = idx[: max(int(round(config.baseline_s * cal.fused.rate_hz)), 1)]
-    frames = cal.frames(stance)
+    frames = cal.frames_anchored(stance, base)  # the heading offset may be stale after lying down
     knee = frames.knee_deg
     depth = knee[:, 0] - knee[base, 0].mean()
     bottoms = repetition_bottoms(depth, idx, config.min_depth_deg, config.rep_fraction)

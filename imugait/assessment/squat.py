@@ -3,6 +3,9 @@
 Each repetition's bottom is its deepest knee flexion. Valgus is the change of knee adduction from
 the standing start (+ = the knee caves in), femur rotation the change of the thigh's rotation
 relative to the direction it faced at the start (+ = internal), depth the knee flexion gained.
+The thigh–shank heading offset is re-anchored on that standing
+(:meth:`~imugait.assessment.calibration.BatteryCalibration.frames_anchored`): after lying down and
+getting up it can be several degrees stale, which a bent knee shows as varus/valgus.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from imugait.assessment.calibration import BatteryCalibration
-from imugait.assessment.measures import facing_rotation_deg, repetition_bottoms, runs
+from imugait.assessment.measures import elevation_deg, facing_rotation_deg, repetition_bottoms, runs
 from imugait.assessment.result import Confidence, Metric, ProtocolResult, QualityIssue
 from imugait.assessment.steps import Protocol, protocol_steps, step_mask, unmarked_mask
+from imugait.conventions import Segment
 from imugait.model import ProtocolStep
 
 PROTOCOL = Protocol.SQUAT
@@ -40,6 +44,10 @@ class SquatConfig:
     max_rep_sd_deg: float = 3.0
     """Repetitions agreeing within this (SD) give high confidence."""
     auto_margin_s: float = 2.0
+    min_auto_thigh_elevation_deg: float = 15.0
+    """Automatic detection: the thighs point at least this far above horizontal (not lying)."""
+    auto_standing_knee_max_deg: float = 20.0
+    """Automatic detection: a squat starts from standing, knees (and thighs from vertical) within this."""
 
 
 def measure(cal: BatteryCalibration, config: SquatConfig | None = None) -> ProtocolResult:
@@ -55,7 +63,7 @@ def measure(cal: BatteryCalibration, config: SquatConfig | None = None) -> Proto
     base = idx[:n_base]
     metrics, issues = [], []
     for side in cal.legs:
-        frames = cal.frames(side)
+        frames = cal.frames_anchored(side, base)  # the heading offset may be stale after lying down
         knee = frames.knee_deg
         depth = knee[:, 0] - knee[base, 0].mean()
         bottoms = repetition_bottoms(depth, idx, config.min_depth_deg, config.rep_fraction)
@@ -86,12 +94,20 @@ def measure(cal: BatteryCalibration, config: SquatConfig | None = None) -> Proto
 
 
 def _auto_step(cal: BatteryCalibration, config: SquatConfig) -> ProtocolStep | None:
-    """From the first to the last run in which every knee bends past the minimum depth together."""
+    """From the first to the last run in which every knee bends past the minimum depth together,
+    on the feet (thighs above horizontal) and coming from standing straight (getting up from lying
+    is not a squat)."""
     t = cal.t_s
-    bent = unmarked_mask(t, cal.session.meta.steps)
+    free = unmarked_mask(t, cal.session.meta.steps)
+    bent, straight = free.copy(), free.copy()
     for side in cal.legs:
-        bent &= cal.frames(side).knee_deg[:, 0] >= config.min_depth_deg
-    found = runs(bent)
+        frames = cal.frames(side)
+        knee, thigh_elevation = frames.knee_deg[:, 0], elevation_deg(frames.axis(Segment.THIGH, 1))
+        bent &= (knee >= config.min_depth_deg) & (thigh_elevation >= config.min_auto_thigh_elevation_deg)
+        straight &= (knee < config.auto_standing_knee_max_deg) & (thigh_elevation >= 90.0 - config.auto_standing_knee_max_deg)
+    dt = float(np.median(np.diff(t)))
+    n_margin = int(round(config.auto_margin_s / dt))
+    found = [(a, b) for a, b in runs(bent) if straight[max(a - n_margin, 0) : a].any()]
     if not found:
         return None
     t0 = max(t[found[0][0]] - config.auto_margin_s, t[0])
