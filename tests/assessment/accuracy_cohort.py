@@ -19,10 +19,13 @@ for seed in range(int(sys.argv[1]), int(sys.argv[2])):
         return LegProtocolParams(posture_knee_valgus_deg=rng.uniform(0,4), posture_hip_rotation_deg=rng.uniform(-3,3),
             supine_hip_rotation_deg=rng.uniform(-20,15), prone_internal_range_deg=rng.uniform(20,60), prone_external_range_deg=rng.uniform(20,55),
             squat_knee_valgus_deg=rng.uniform(0,10), squat_hip_rotation_deg=rng.uniform(-5,10), balance_knee_valgus_deg=rng.uniform(0,6),
-            balance_sway_deg=rng.uniform(0.5,3), balance_hold_s=rng.uniform(6,20))
+            balance_sway_deg=rng.uniform(0.5,3), balance_hold_s=rng.uniform(6,20),
+            supine_internal_range_deg=rng.uniform(15,50), supine_external_range_deg=rng.uniform(20,50),
+            single_leg_squat_knee_valgus_deg=rng.uniform(0,8), single_leg_squat_hip_rotation_deg=rng.uniform(-5,10))
     side=lambda: SideParams(hip_rotation_offset_deg=rng.uniform(-10,15), knee_valgus_deg=rng.uniform(0,5))
     cfg=ProtocolSimConfig(seed=seed, walker=WalkerParams(height_m=rng.uniform(1.55,1.95), left=side(), right=side()),
-        protocol=ProtocolParams(left=leg(), right=leg(), weight_shift_deg=rng.uniform(-4,4)))
+        protocol=ProtocolParams(left=leg(), right=leg(), weight_shift_deg=rng.uniform(-4,4),
+                                single_leg_squat_depth_deg=rng.uniform(45,75)))
     sim=simulate_protocols(cfg)
     r=assess_session(sim.session)
     for v in sim.truth.values:
