@@ -1,19 +1,27 @@
 """Magnetometer-free heading: keep the shank's world frame turned onto the thigh's.
 
 With 6-axis fusion each sensor's heading drifts on its own, so knee rotation and varus/valgus
-would drift too. The knee constraint of :mod:`imugait.calibration.knee_axes` fixes the heading
-offset between thigh and shank whenever the knee moves: it is re-estimated over sliding windows of
-motion and interpolated in between (it changes only as slowly as the gyroscope biases drift).
+would drift too. Whenever the knee moves, the heading offset between thigh and shank is fixed by
+the knee: it is re-estimated over sliding windows of motion and interpolated in between (it
+changes only as slowly as the gyroscope biases drift). Two estimators share the windows:
+
+* :func:`track_heading_offset_from_centre` — the joint centre's acceleration seen from both
+  sensors (:mod:`imugait.calibration.joint_centre`); unbiased by the knee's secondary motion and
+  free of sign ambiguities, used whenever the accelerations determine the heading;
+* :func:`track_heading_offset` — the two-axis rotation constraint of
+  :mod:`imugait.calibration.knee_axes` (needs the knee axes; biased by about 1° by the tibia's
+  rotation and varus/valgus that come with flexion).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import least_squares
 from scipy.spatial.transform import Rotation
 
+from imugait.calibration.joint_centre import JointCentre, centre_force_world_mps2, heading_between
 from imugait.calibration.knee_axes import KneeAxes, constraint_residual_radps
 
 
@@ -21,6 +29,12 @@ from imugait.calibration.knee_axes import KneeAxes, constraint_residual_radps
 class HeadingConfig:
     window_s: float = 8.0
     step_s: float = 8.0
+    """Windows of the rotation constraint (it needs several strides to be well conditioned)."""
+    centre_window_s: float = 4.0
+    centre_step_s: float = 2.0
+    """Windows of the joint-centre estimate: a few strides fix the heading to a fraction of a
+    degree, and short windows follow the gyroscopes' heading drift closely and put the first
+    estimate next to the standing reference (where the shank frame is defined)."""
     min_motion_fraction: float = 0.5
     """A window is used when at least this fraction of it is knee motion."""
     max_samples_per_window: int = 200
@@ -29,12 +43,14 @@ class HeadingConfig:
 @dataclass(frozen=True, eq=False)
 class HeadingTrack:
     """``heading_offset_rad`` (M,) over the grid; ``window_t_s``/``window_offset_rad`` the
-    estimates it was interpolated from; ``window_residual_radps`` their constraint residuals."""
+    estimates it was interpolated from; their residuals are ``window_residual_radps`` (rotation
+    constraint) or ``window_residual_mps2`` (joint centre), the other one empty."""
 
     heading_offset_rad: np.ndarray
     window_t_s: np.ndarray
     window_offset_rad: np.ndarray
     window_residual_radps: np.ndarray
+    window_residual_mps2: np.ndarray = field(default_factory=lambda: np.array([]))
 
 
 def track_heading_offset(
@@ -51,16 +67,9 @@ def track_heading_offset(
     thigh sensor's, at every instant of ``t_s`` (M,). Inputs are (M, 4) / (M, 3) on that grid;
     ``motion`` (M,) bool marks knee motion."""
     config = config or HeadingConfig()
-    dt = float(np.median(np.diff(t_s)))
-    n_win, n_step = int(round(config.window_s / dt)), max(int(round(config.step_s / dt)), 1)
     centres, offsets, residuals = [], [], []
     previous = axes.heading_offset_rad
-    for start in range(0, max(t_s.size - n_win, 0) + 1, n_step):
-        idx = np.arange(start, min(start + n_win, t_s.size))
-        idx = idx[motion[idx]]
-        if idx.size < config.min_motion_fraction * n_win:
-            continue
-        idx = idx[np.linspace(0, idx.size - 1, min(idx.size, config.max_samples_per_window)).astype(int)]
+    for idx in _windows(t_s, motion, config.window_s, config.step_s, config):
         r1 = Rotation.from_quat(q_world_thigh_sensor[idx], scalar_first=True)
         r2 = Rotation.from_quat(q_world_shank_sensor[idx], scalar_first=True)
         w1, w2 = gyr_thigh_radps[idx], gyr_shank_radps[idx]
@@ -73,10 +82,57 @@ def track_heading_offset(
         centres.append(float(np.mean(t_s[idx])))
         offsets.append(previous)
         residuals.append(float(np.sqrt(np.mean(fit.fun**2))))
+    track = _interpolated(t_s, centres, offsets, axes.heading_offset_rad)
+    return HeadingTrack(*track, window_residual_radps=np.array(residuals))
+
+
+def track_heading_offset_from_centre(
+    t_s: np.ndarray,
+    q_world_thigh_sensor: np.ndarray,
+    q_world_shank_sensor: np.ndarray,
+    gyr_thigh_radps: np.ndarray,
+    gyr_shank_radps: np.ndarray,
+    acc_thigh_mps2: np.ndarray,
+    acc_shank_mps2: np.ndarray,
+    motion: np.ndarray,
+    centre: JointCentre,
+    config: HeadingConfig | None = None,
+) -> HeadingTrack:
+    """Heading offset (rad, about world z) of the shank sensor's world frame relative to the
+    thigh sensor's at every instant of ``t_s`` (M,), from the joint centre's acceleration seen
+    from both sensors (``centre`` gives where it is). Inputs are (M, 4) / (M, 3) on that grid,
+    sensor frames; ``motion`` (M,) bool marks knee motion."""
+    config = config or HeadingConfig()
+    f1 = centre_force_world_mps2(t_s, q_world_thigh_sensor, gyr_thigh_radps, acc_thigh_mps2, centre.centre_thigh_sensor_m)
+    f2 = centre_force_world_mps2(t_s, q_world_shank_sensor, gyr_shank_radps, acc_shank_mps2, centre.centre_shank_sensor_m)
+    centres, offsets, residuals = [], [], []
+    for idx in _windows(t_s, motion, config.centre_window_s, config.centre_step_s, config):
+        delta, rms = heading_between(f1[idx], f2[idx])
+        centres.append(float(np.mean(t_s[idx])))
+        offsets.append(delta)
+        residuals.append(rms)
+    track = _interpolated(t_s, centres, offsets, centre.heading_offset_rad)
+    return HeadingTrack(*track, window_residual_radps=np.array([]), window_residual_mps2=np.array(residuals))
+
+
+def _windows(t_s: np.ndarray, motion: np.ndarray, window_s: float, step_s: float, config: HeadingConfig):
+    """Sample indices (evenly thinned) of each window with enough knee motion."""
+    dt = float(np.median(np.diff(t_s)))
+    n_win, n_step = int(round(window_s / dt)), max(int(round(step_s / dt)), 1)
+    for start in range(0, max(t_s.size - n_win, 0) + 1, n_step):
+        idx = np.arange(start, min(start + n_win, t_s.size))
+        idx = idx[motion[idx]]
+        if idx.size < config.min_motion_fraction * n_win:
+            continue
+        yield idx[np.linspace(0, idx.size - 1, min(idx.size, config.max_samples_per_window)).astype(int)]
+
+
+def _interpolated(
+    t_s: np.ndarray, centres: list[float], offsets: list[float], fallback_rad: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(track over ``t_s``, window centres, unwrapped window offsets)."""
     if not centres:
         # No window with enough motion: keep the calibration's offset.
-        track = np.full(t_s.shape, axes.heading_offset_rad)
-        return HeadingTrack(track, np.array([]), np.array([]), np.array([]))
+        return np.full(t_s.shape, fallback_rad), np.array([]), np.array([])
     offsets_arr = np.unwrap(np.array(offsets))
-    track = np.interp(t_s, np.array(centres), offsets_arr)
-    return HeadingTrack(track, np.array(centres), offsets_arr, np.array(residuals))
+    return np.interp(t_s, np.array(centres), offsets_arr), np.array(centres), offsets_arr

@@ -25,12 +25,20 @@ import numpy as np
 from scipy.optimize import least_squares
 from scipy.spatial.transform import Rotation
 
-from imugait.calibration.heading import HeadingConfig, HeadingTrack, track_heading_offset
+from imugait.calibration.heading import (
+    HeadingConfig,
+    HeadingTrack,
+    track_heading_offset,
+    track_heading_offset_from_centre,
+)
+from imugait.calibration.joint_centre import JointCentre, fit_joint_centre
 from imugait.calibration.knee_axes import (
     KneeAxes,
     angles_from_unit,
+    fit_flexion_axis,
     fit_knee_axes,
     heading_offset_from_axes,
+    hinge_rate_mismatch_radps,
     unit_from_angles,
 )
 from imugait.conventions import Placement
@@ -56,6 +64,10 @@ class SegmentCalibrationConfig:
     legitimately moves it by 10–25°; on a near-pure hinge it can land 90° off)."""
     max_motion_s: float = 60.0
     """The knee axes are fitted to the first this-many seconds of motion (enough, and fast)."""
+    min_heading_contrast: float = 1.5
+    """How much better the found heading offset between the two sensors must explain the data than
+    the one 180° from it (ratio of costs): the joint centre's acceleration is used when it passes
+    this, else the angular rates (and the calibration refuses when they do not pass it either)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,11 @@ class AlignmentQuality:
     n_fit_samples: int
     two_axis_refined: bool = True
     """False when the two-axis refinement strayed from the hinge axis and the hinge axis was kept."""
+    heading_contrast: float = float("nan")
+    """How clearly the joint centre's acceleration fixes the thigh-shank heading offset (cost ratio
+    of the opposite heading to the found one; below ``min_heading_contrast`` the rates were used)."""
+    joint_centre_residual_mps2: float = float("nan")
+    """RMS mismatch of the joint centre's acceleration seen from the two sensors."""
 
     @property
     def relative_residual(self) -> float:
@@ -140,7 +157,8 @@ def fit_hinge_axes(
     if np.percentile(rate_shank, 99.5) < -np.percentile(rate_shank, 0.5):
         j2 = -j2
         rate_shank = -rate_shank
-    if np.corrcoef(gyr_thigh_radps @ j1, rate_shank)[0, 1] < 0:
+    rate_thigh = gyr_thigh_radps @ j1
+    if np.dot(rate_thigh - rate_thigh.mean(), rate_shank - rate_shank.mean()) < 0:
         j1 = -j1
     residual_rms = float(np.sqrt(np.mean(best.fun**2)))
     knee_rate = gyr_shank_radps @ j2 - gyr_thigh_radps @ j1
@@ -239,27 +257,28 @@ def calibrate_leg(
             f"{leg}: the knee axis is {tilt:.0f}° from horizontal in the standing period — was the "
             f"person standing upright and still, and are the sensors strapped firmly?"
         )
-    axes = fit_knee_axes(
-        rec.q_world_thigh_sensor[fit_mask], rec.q_world_shank_sensor[fit_mask], rec.gyr_thigh_radps[fit_mask],
-        rec.gyr_shank_radps[fit_mask], h1, h2, up2, max_samples=config.max_fit_samples, t_s=rec.t_s[fit_mask],
-    )
-    refined = np.rad2deg(np.arccos(np.clip(np.dot(axes.flexion_axis_thigh, h1), -1.0, 1.0))) <= config.max_axis_refinement_deg
-    if not refined:
-        # On a knee that moves almost purely as a hinge the two-axis model is ambiguous and can
-        # land far from the hinge axis: keep the hinge axis, with the heading offset it implies.
-        r1 = Rotation.from_quat(rec.q_world_thigh_sensor[fit_mask], scalar_first=True)
-        r2 = Rotation.from_quat(rec.q_world_shank_sensor[fit_mask], scalar_first=True)
-        axes = KneeAxes(h1, up2, heading_offset_from_axes(r1.apply(h1), r2.apply(h2)), residual_rms)
-    track = track_heading_offset(
+    centre = fit_joint_centre(
         rec.t_s, rec.q_world_thigh_sensor, rec.q_world_shank_sensor, rec.gyr_thigh_radps, rec.gyr_shank_radps,
-        motion, axes, heading_config,
+        rec.acc_thigh_mps2, rec.acc_shank_mps2, fit_mask, max_samples=config.max_fit_samples,
     )
+    if centre.heading_contrast >= config.min_heading_contrast:
+        axes, track = _axes_from_joint_centre(rec, motion, fit_mask, h1, h2, up1, up2, centre, config, heading_config)
+        refined = True
+    else:
+        axes, refined = _axes_from_rotation(leg, rec, fit_mask, h1, h2, up2, residual_rms, config)
+        track = track_heading_offset(
+            rec.t_s, rec.q_world_thigh_sensor, rec.q_world_shank_sensor, rec.gyr_thigh_radps, rec.gyr_shank_radps,
+            motion, axes, heading_config,
+        )
     # The thigh's flexion axis seen from the shank sensor while standing (heading offset of then).
     r1 = Rotation.from_quat(rec.q_world_thigh_sensor[standing], scalar_first=True)
     r2 = Rotation.from_quat(rec.q_world_shank_sensor[standing], scalar_first=True)
     r_offset = Rotation.from_rotvec(np.outer(track.heading_offset_rad[standing], [0.0, 0.0, 1.0]))
     flexion_in_shank = _unit(np.mean((r_offset * r2).inv().apply(r1.apply(axes.flexion_axis_thigh)), axis=0))
-    quality = AlignmentQuality(residual_rms, motion_rms, tilt, int(min(fit_mask.sum(), config.max_fit_samples)), refined)
+    quality = AlignmentQuality(
+        residual_rms, motion_rms, tilt, int(min(fit_mask.sum(), config.max_fit_samples)), refined,
+        centre.heading_contrast, centre.residual_rms_mps2,
+    )
     return LegAlignment(
         thigh=SegmentAlignment(thigh, segment_frame(up1, axes.flexion_axis_thigh).as_quat(scalar_first=True)),
         shank=SegmentAlignment(shank, segment_frame(up2, flexion_in_shank).as_quat(scalar_first=True)),
@@ -268,6 +287,91 @@ def calibrate_leg(
         heading=track,
         quality=quality,
     )
+
+
+def _axes_from_joint_centre(
+    rec: LegRecording,
+    motion: np.ndarray,
+    fit_mask: np.ndarray,
+    h1: np.ndarray,
+    h2: np.ndarray,
+    up1: np.ndarray,
+    up2: np.ndarray,
+    centre: JointCentre,
+    config: SegmentCalibrationConfig,
+    heading_config: HeadingConfig | None,
+) -> tuple[KneeAxes, HeadingTrack]:
+    """Knee axes with the heading offset tracked from the joint centre's acceleration."""
+    track = track_heading_offset_from_centre(
+        rec.t_s, rec.q_world_thigh_sensor, rec.q_world_shank_sensor, rec.gyr_thigh_radps, rec.gyr_shank_radps,
+        rec.acc_thigh_mps2, rec.acc_shank_mps2, motion, centre, heading_config,
+    )
+    # One physical axis points one way in the common frame — a rule that holds on any hinge (the
+    # hinge fit signs its axes by gait, which a mechanical joint need not follow).
+    r1 = Rotation.from_quat(rec.q_world_thigh_sensor[fit_mask], scalar_first=True)
+    r2 = Rotation.from_quat(rec.q_world_shank_sensor[fit_mask], scalar_first=True)
+    r_offset = Rotation.from_rotvec(np.outer(track.heading_offset_rad[fit_mask], [0.0, 0.0, 1.0]))
+    if np.mean(np.sum(r1.apply(h1) * (r_offset * r2).apply(h2), axis=1)) < 0:
+        h1 = -h1
+    flexion_axis, constraint_rms = fit_flexion_axis(
+        rec.q_world_thigh_sensor[fit_mask], rec.q_world_shank_sensor[fit_mask], rec.gyr_thigh_radps[fit_mask],
+        rec.gyr_shank_radps[fit_mask], h1, up1, up2, track.heading_offset_rad[fit_mask], config.max_fit_samples,
+    )
+    return KneeAxes(flexion_axis, up2, centre.heading_offset_rad, constraint_rms), track
+
+
+def _axes_from_rotation(
+    leg: str,
+    rec: LegRecording,
+    fit_mask: np.ndarray,
+    h1: np.ndarray,
+    h2: np.ndarray,
+    up2: np.ndarray,
+    hinge_residual_radps: float,
+    config: SegmentCalibrationConfig,
+) -> tuple[KneeAxes, bool]:
+    """Knee axes and heading offset from angular rates alone (the joint centre hardly accelerates).
+
+    Returns the axes and whether the two-axis refinement was kept (else the hinge axes are).
+
+    Raises
+    ------
+    CalibrationError
+        The rates do not tell which way the two sensors face relative to each other.
+    """
+    r1 = Rotation.from_quat(rec.q_world_thigh_sensor[fit_mask], scalar_first=True)
+    r2 = Rotation.from_quat(rec.q_world_shank_sensor[fit_mask], scalar_first=True)
+    w1, w2 = rec.gyr_thigh_radps[fit_mask], rec.gyr_shank_radps[fit_mask]
+    # Sign the hinge axes so that they are one axis: of the two headings they imply (180° apart),
+    # the right one makes the rates perpendicular to the hinge agree in the common frame. With a
+    # horizontal axis and no motion but about the axis and the vertical the two are equally good.
+    candidates = []
+    for sign in (1.0, -1.0):
+        delta = heading_offset_from_axes(r1.apply(sign * h1), r2.apply(h2))
+        candidates.append((hinge_rate_mismatch_radps(r1, r2, w1, w2, h1, delta), sign, delta))
+    (best, sign, delta), (other, _, _) = sorted(candidates)
+    if other < config.min_heading_contrast * best:
+        raise CalibrationError(
+            f"{leg}: the two sensors do not move like one knee that walks — their accelerations meet at "
+            f"no common knee centre, and their rates fit both ways the sensors could face each other "
+            f"({best:.2f} vs {other:.2f} rad/s): are both on the same leg and strapped firmly? (Walking is "
+            f"needed; the knee moving alone in place does not show this.)"
+        )
+    h1 = sign * h1
+    try:
+        axes = fit_knee_axes(
+            rec.q_world_thigh_sensor[fit_mask], rec.q_world_shank_sensor[fit_mask], w1, w2, h1, h2, up2,
+            max_samples=config.max_fit_samples, t_s=rec.t_s[fit_mask],
+        )
+        moved_deg = np.rad2deg(np.arccos(np.clip(np.dot(axes.flexion_axis_thigh, h1), -1.0, 1.0)))
+        refined = moved_deg <= config.max_axis_refinement_deg
+    except CalibrationError:  # no convergence: as ambiguous as straying
+        refined = False
+    if not refined:
+        # On a knee that moves almost purely as a hinge the two-axis model is ambiguous and can
+        # land far from the hinge axis: keep the hinge axis, with the heading offset it implies.
+        axes = KneeAxes(h1, up2, delta, hinge_residual_radps)
+    return axes, refined
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

@@ -1,0 +1,204 @@
+"""The joint centre seen from both sensors: the heading offset between their 6-axis world frames.
+
+The knee centre is a point of the thigh and of the shank, so its acceleration computed from either
+sensor is one vector. From a sensor with specific force ``f`` and angular rate ``ω`` (sensor
+frame) and the centre at ``r`` from it (sensor frame, constant), the centre's specific force is
+
+    f + ω × (ω × r) + ω̇ × r                                    (sensor frame)
+
+(Seel, Schauer & Raisch 2012, IEEE CCA: joint position from inertial data). Turned into each
+sensor's 6-axis world frame, the two vectors differ only by the heading offset ``δ`` between the
+frames (both frames share gravity, which cancels), so the horizontal accelerations of the knee —
+large and varied in walking — fix ``δ`` (the idea of Weygers et al. 2020, Sensors 20:4709, for
+drift-free relative heading). Unlike the rotation constraint of
+:mod:`imugait.calibration.knee_axes` this knows nothing of the knee's secondary motion (tibial
+rotation, varus/valgus), which biases a heading found from angular rates by about 1°, and it has no
+180° ambiguity: it needs no sign of any axis.
+
+Heel-strike impacts and soft-tissue motion give residuals of several m/s² that no rigid model
+explains; a Cauchy loss with a scale of :data:`RESIDUAL_SCALE_MPS2` discounts them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import least_squares
+from scipy.spatial.transform import Rotation
+
+RESIDUAL_SCALE_MPS2 = 1.0
+"""Scale of the robust loss: the size of residual a rigid joint still explains. A 1° inclination
+error of the 6-axis fusion alone turns gravity into 0.17 m/s² of horizontal error, noise and the
+lever arms' angular-acceleration term add a few tenths; impacts and skin motion are far above."""
+
+
+@dataclass(frozen=True)
+class JointCentre:
+    """Where the joint centre is from each sensor, and the heading offset it implies.
+
+    ``centre_thigh_sensor_m``, ``centre_shank_sensor_m`` (3,): from the sensor to the joint centre,
+    in that sensor's frame, m (for a hinge, any point of the axis serves: the part along the axis
+    is weakly determined). ``heading_offset_rad``: rotation about world z taking the shank sensor's
+    world frame into the thigh sensor's at ``t_ref_s``, changing by ``heading_drift_radps``.
+    ``residual_rms_mps2``: RMS of the centre-acceleration mismatch over the fit.
+    ``heading_contrast``: robust cost of the best fit with the heading turned by 180° over that of
+    the best fit — near 1 when the accelerations do not tell the heading (e.g. a joint centre that
+    hardly moves).
+    """
+
+    centre_thigh_sensor_m: np.ndarray
+    centre_shank_sensor_m: np.ndarray
+    heading_offset_rad: float
+    heading_drift_radps: float
+    t_ref_s: float
+    residual_rms_mps2: float
+    heading_contrast: float
+
+    def heading_at(self, t_s: np.ndarray) -> np.ndarray:
+        """Heading offset (rad) at ``t_s`` (N,) from the fitted offset and drift."""
+        return self.heading_offset_rad + self.heading_drift_radps * (np.asarray(t_s) - self.t_ref_s)
+
+
+def angular_acceleration_radps2(t_s: np.ndarray, gyr_radps: np.ndarray) -> np.ndarray:
+    """(N, 3) rad/s², sensor frame: central differences of the angular rate (N, 3) over ``t_s`` (N,)."""
+    return np.gradient(gyr_radps, t_s, axis=0)
+
+
+def centre_force_world_mps2(
+    t_s: np.ndarray, q_world_sensor: np.ndarray, gyr_radps: np.ndarray, acc_mps2: np.ndarray, centre_sensor_m: np.ndarray
+) -> np.ndarray:
+    """Specific force (M, 3), m/s², of the point ``centre_sensor_m`` (3,) (from the sensor, sensor
+    frame) in the sensor's world frame, over the grid ``t_s`` (M,); inputs (M, 4) / (M, 3)."""
+    f_world, lever_world = _centre_terms(t_s, q_world_sensor, gyr_radps, acc_mps2, np.arange(t_s.size))
+    return f_world + np.einsum("nij,j->ni", lever_world, centre_sensor_m)
+
+
+def heading_between(
+    f_thigh_world_mps2: np.ndarray, f_shank_world_mps2: np.ndarray, scale_mps2: float = RESIDUAL_SCALE_MPS2,
+    iterations: int = 6,
+) -> tuple[float, float]:
+    """Heading ``δ`` (rad) turning the shank's world vectors (N, 3) onto the thigh's, and the
+    weighted RMS (m/s²) of what is left.
+
+    Closed form per iteration: with horizontal parts as complex numbers ``u`` (thigh) and ``v``
+    (shank), ``Σ w|u − e^{iδ} v|²`` is smallest at ``δ = arg Σ w u v̄``; the weights ``w`` are the
+    Cauchy weights of the residuals (iteratively reweighted least squares).
+    """
+    u = f_thigh_world_mps2[:, 0] + 1j * f_thigh_world_mps2[:, 1]
+    v = f_shank_world_mps2[:, 0] + 1j * f_shank_world_mps2[:, 1]
+    dz = f_thigh_world_mps2[:, 2] - f_shank_world_mps2[:, 2]
+    w = np.ones(u.shape)
+    delta = 0.0
+    for _ in range(iterations):
+        delta = float(np.angle(np.sum(w * u * np.conj(v))))
+        r2 = np.abs(u - np.exp(1j * delta) * v) ** 2 + dz**2
+        w = 1.0 / (1.0 + r2 / scale_mps2**2)
+    return delta, float(np.sqrt(np.sum(w * r2) / np.sum(w)))
+
+
+def _centre_terms(
+    t_s: np.ndarray, q_world_sensor: np.ndarray, gyr_radps: np.ndarray, acc_mps2: np.ndarray, idx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """At the samples ``idx``: the sensor's specific force in its world frame (n, 3) and the
+    matrices (n, 3, 3) giving the lever-arm term ``ω×(ω×r) + ω̇×r`` in world from the centre's
+    position ``r`` (sensor frame) — the centre's specific force is linear in ``r``."""
+    m = Rotation.from_quat(q_world_sensor[idx], scalar_first=True).as_matrix()
+    w, w_dot = gyr_radps[idx], angular_acceleration_radps2(t_s, gyr_radps)[idx]
+    lever = _cross_matrix(w) @ _cross_matrix(w) + _cross_matrix(w_dot)  # r ↦ ω×(ω×r) + ω̇×r
+    return np.einsum("nij,nj->ni", m, acc_mps2[idx]), m @ lever
+
+
+def _cross_matrix(v: np.ndarray) -> np.ndarray:
+    """(n, 3, 3) matrices of ``r ↦ v × r`` for vectors ``v`` (n, 3)."""
+    out = np.zeros((v.shape[0], 3, 3))
+    out[:, 0, 1], out[:, 0, 2] = -v[:, 2], v[:, 1]
+    out[:, 1, 0], out[:, 1, 2] = v[:, 2], -v[:, 0]
+    out[:, 2, 0], out[:, 2, 1] = -v[:, 1], v[:, 0]
+    return out
+
+
+def fit_joint_centre(
+    t_s: np.ndarray,
+    q_world_thigh_sensor: np.ndarray,
+    q_world_shank_sensor: np.ndarray,
+    gyr_thigh_radps: np.ndarray,
+    gyr_shank_radps: np.ndarray,
+    acc_thigh_mps2: np.ndarray,
+    acc_shank_mps2: np.ndarray,
+    mask: np.ndarray,
+    max_samples: int = 3000,
+    scale_mps2: float = RESIDUAL_SCALE_MPS2,
+) -> JointCentre:
+    """Fit the joint centre's position from both sensors and their heading offset (with a linear
+    drift) to the samples in ``mask``.
+
+    Parameters
+    ----------
+    t_s : (M,) s, a regular grid; every other array is (M, ·) on it, ``mask`` (M,) bool.
+    q_world_thigh_sensor, q_world_shank_sensor : (M, 4) scalar-first 6-axis orientations, each
+        in its own world frame (z up).
+    gyr_*_radps, acc_*_mps2 : (M, 3) sensor frames (the angular acceleration is differentiated
+        from the whole grid, so pass the grid, not the masked samples).
+    max_samples : evenly spread subset of ``mask`` used for the fit.
+    """
+    idx = np.flatnonzero(mask)
+    idx = idx[np.linspace(0, idx.size - 1, min(idx.size, max_samples)).astype(int)]
+    # The centre's specific force in world is linear in the centre's position r: f_w + A r.
+    f1_world, a1 = _centre_terms(t_s, q_world_thigh_sensor, gyr_thigh_radps, acc_thigh_mps2, idx)
+    f2_world, a2 = _centre_terms(t_s, q_world_shank_sensor, gyr_shank_radps, acc_shank_mps2, idx)
+    t_ref = float(np.mean(t_s[idx]))
+    dt = t_s[idx] - t_ref
+    n = idx.size
+
+    def parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(thigh-side centre force, shank-side centre force turned by δ, e^{iδ}) — world frames."""
+        a = f1_world + np.einsum("nij,j->ni", a1, x[2:5])
+        b = f2_world + np.einsum("nij,j->ni", a2, x[5:8])
+        turn = np.exp(1j * (x[0] + x[1] * dt))
+        bc = turn * (b[:, 0] + 1j * b[:, 1])
+        return a, np.column_stack([bc.real, bc.imag, b[:, 2]]), turn
+
+    def residual(x: np.ndarray) -> np.ndarray:
+        a, b, _ = parts(x)
+        return (a - b).ravel()
+
+    def jacobian(x: np.ndarray) -> np.ndarray:
+        _, b, turn = parts(x)
+        jac = np.zeros((n, 3, 8))
+        d_delta = np.column_stack([b[:, 1], -b[:, 0], np.zeros(n)])  # ∂(−turned b)/∂δ
+        jac[:, :, 0] = d_delta
+        jac[:, :, 1] = d_delta * dt[:, None]
+        jac[:, :, 2:5] = a1
+        turned_a2 = a2.copy()
+        rows = turn[:, None] * (a2[:, 0, :] + 1j * a2[:, 1, :])
+        turned_a2[:, 0, :], turned_a2[:, 1, :] = rows.real, rows.imag
+        jac[:, :, 5:8] = -turned_a2
+        return jac.reshape(3 * n, 8)
+
+    def fit(x0: np.ndarray, fixed_heading: bool = False):
+        if not fixed_heading:
+            return least_squares(residual, x0, jac=jacobian, loss="cauchy", f_scale=scale_mps2, x_scale="jac")
+        # Heading offset held at x0[0]: the other seven parameters are fitted.
+        return least_squares(
+            lambda y: residual(np.r_[x0[0], y]), x0[1:], jac=lambda y: jacobian(np.r_[x0[0], y])[:, 1:],
+            loss="cauchy", f_scale=scale_mps2, x_scale="jac",
+        )
+
+    # Start from the heading that turns the sensors' own accelerations onto each other (the
+    # body's accelerations dominate the lever-arm terms), then compare with the opposite heading.
+    start, _ = heading_between(f1_world, f2_world, scale_mps2)
+    best = fit(np.r_[start, np.zeros(7)])
+    flipped = fit(np.r_[best.x[0] + np.pi, best.x[1:]], fixed_heading=True)
+    if flipped.cost < best.cost:  # the start was on the wrong side: refit from the other one
+        best, flipped = fit(np.r_[best.x[0] + np.pi, flipped.x]), best
+    raw = best.fun.reshape(-1, 3)
+    return JointCentre(
+        centre_thigh_sensor_m=best.x[2:5],
+        centre_shank_sensor_m=best.x[5:8],
+        heading_offset_rad=float(np.angle(np.exp(1j * best.x[0]))),
+        heading_drift_radps=float(best.x[1]),
+        t_ref_s=t_ref,
+        residual_rms_mps2=float(np.sqrt(np.mean(np.sum(raw**2, axis=1)))),
+        heading_contrast=float(flipped.cost / max(best.cost, 1e-12)),
+    )

@@ -1,0 +1,131 @@
+"""Sensor-to-segment calibration against the simulator's truth, and on a non-gait hinge.
+
+Truth compared with (``docs/calibration.md``): the simulator straps each sensor on at
+``q_segment_sensor`` (its frame in the segment's ISB frame), so the true ``r_sensor_segment`` is
+its inverse. The flexion axis is the thigh's Z — the JCS's e1, the axis knee flexion is about
+(``docs/conventions.md``). The shank's Z is, by the calibration's definition, the thigh's flexion
+axis as the shank sees it while standing; the walkers here stand with zero knee adduction and
+rotation, so that is the shank's own true Z. Per sensor we score (a) the angle between the found
+and the true Z (flexion axis) and (b) the larger angle error of X and Y.
+
+Issue target: (a) within 2°, (b) within 3°, with random mountings, noise and gyroscope bias.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hinge_helpers import hinge_recording
+from scipy.spatial.transform import Rotation
+
+from imugait.analysis import analyze_session
+from imugait.calibration.segment import SegmentCalibrationConfig, calibrate_leg
+from imugait.conventions import Placement, Segment
+from imugait.errors import CalibrationError
+from imugait.simulate import SideParams, SimulationConfig, WalkerParams, simulate, walking_test
+
+WALKERS = [
+    SimulationConfig(seed=301, walker=WalkerParams(height_m=1.62, speed_mps=1.05, cadence_spm=104.0,
+                                                   left=SideParams(hip_rotation_offset_deg=-8.0)),
+                     timeline=walking_test(n_bouts=2, bout_s=12.0)),
+    SimulationConfig(seed=302, walker=WalkerParams(height_m=1.84, speed_mps=1.45, cadence_spm=118.0,
+                                                   right=SideParams(hip_rotation_offset_deg=15.0)),
+                     timeline=walking_test(n_bouts=2, bout_s=12.0)),
+    SimulationConfig(seed=303, walker=WalkerParams(height_m=1.72, speed_mps=1.25, cadence_spm=110.0,
+                                                   right=SideParams(knee_dynamic_valgus_deg=5.0)),
+                     timeline=walking_test(n_bouts=2, bout_s=12.0)),
+]
+"""Default sensor errors (noise, random gyroscope bias and bias walk, scale, misalignment,
+soft-tissue wobble, clock drift) and sensors strapped on at uniformly random rotations."""
+
+
+def _axis_errors_deg(estimated: Rotation, q_segment_sensor: np.ndarray) -> np.ndarray:
+    """Angles (3,) between the found and the true segment X, Y, Z axes, in the sensor frame."""
+    true = Rotation.from_quat(q_segment_sensor, scalar_first=True).inv()
+    cosines = np.sum(estimated.apply(np.eye(3)) * true.apply(np.eye(3)), axis=1)
+    return np.rad2deg(np.arccos(np.clip(cosines, -1.0, 1.0)))
+
+
+@pytest.fixture(scope="module")
+def errors_deg():
+    """{(seed, placement): (3,) X, Y, Z axis errors, deg} of every sensor of every walker."""
+    out = {}
+    for config in WALKERS:
+        sim = simulate(config)
+        result = analyze_session(sim.session)
+        for leg in result.legs.values():
+            for alignment in (leg.alignment.thigh, leg.alignment.shank):
+                truth = sim.sensors[alignment.placement].q_segment_sensor
+                out[(config.seed, alignment.placement)] = _axis_errors_deg(alignment.r_sensor_segment, truth)
+    return out
+
+
+def _worst(errors_deg, segment: Segment, axes: slice) -> tuple[float, tuple]:
+    chosen = {k: v[axes].max() for k, v in errors_deg.items() if k[1].segment is segment}
+    key = max(chosen, key=chosen.get)
+    return float(chosen[key]), key
+
+
+def test_flexion_axis_within_two_degrees(errors_deg):
+    """The thigh's Z, the JCS flexion axis: the issue's 2° target."""
+    assert len(errors_deg) == 4 * len(WALKERS)
+    worst, key = _worst(errors_deg, Segment.THIGH, slice(2, 3))
+    assert worst < 2.0, f"flexion axis {worst:.2f}° off for {key}"
+
+
+def test_other_axes_within_three_degrees(errors_deg):
+    """Every other axis within 3°, the shank's Z included: it is the thigh's flexion axis carried
+    into the shank through the heading offset at standing, so it adds that offset's error (up to
+    about 1° from the accelerometers' scale and axis errors) to the thigh's — measured up to
+    2.5° (``docs/calibration.md``)."""
+    for segment, axes in ((Segment.THIGH, slice(0, 2)), (Segment.SHANK, slice(0, 3))):
+        worst, key = _worst(errors_deg, segment, axes)
+        assert worst < 3.0, f"{segment.value} axis {worst:.2f}° off for {key}"
+
+
+# --- a mechanical hinge moved by hand (not gait) -----------------------------------------------
+
+
+def _calibrate(hinge, config=None):
+    return calibrate_leg(Placement.LEFT_THIGH, Placement.LEFT_SHANK, hinge.rec, hinge.still, hinge.moving, config)
+
+
+def _check_hinge(hinge, alignment) -> None:
+    """Heading offset between the two sensors' world frames, and the flexion axis in both sensors."""
+    w1, w2 = hinge.r_true_world_own_world
+    true_offset_rad = (w1.inv() * w2).as_rotvec()[2]
+    error_deg = np.rad2deg(np.angle(np.exp(1j * (alignment.heading.heading_offset_rad - true_offset_rad))))
+    assert np.max(np.abs(error_deg[hinge.still | hinge.moving])) < 1.0
+    # One physical axis: the two sensors' Z axes are the hinge axis, pointing the same way.
+    z_thigh = hinge.r_link_sensor[0].apply(alignment.thigh.r_sensor_segment.apply([0.0, 0.0, 1.0]))
+    z_shank = hinge.r_link_sensor[1].apply(alignment.shank.r_sensor_segment.apply([0.0, 0.0, 1.0]))
+    assert abs(z_thigh[2]) > np.cos(np.deg2rad(1.0))
+    assert np.dot(z_thigh, z_shank) > np.cos(np.deg2rad(1.0))
+
+
+def test_hinge_with_opposed_links_keeps_one_axis_direction():
+    """The links turn against each other about the hinge (gait's sign rule fails); the joint centre
+    moves, so its acceleration gives the heading offset without any axis sign."""
+    hinge = hinge_recording(seed=3, duration_s=12.0)
+    alignment = _calibrate(hinge)
+    assert alignment.quality.heading_contrast > 10.0
+    _check_hinge(hinge, alignment)
+
+
+def test_hinge_fallback_signs_axes_by_the_common_frame():
+    """The joint centre stays put (no heading from accelerations), so the rates decide; with the
+    two-axis refinement refused (a 0° allowance) the plain hinge axes are kept — the fallback that
+    used to come out 180° off on this hinge."""
+    hinge = hinge_recording(seed=3, duration_s=12.0, centre_moves=False)
+    alignment = _calibrate(hinge, SegmentCalibrationConfig(max_axis_refinement_deg=0.0))
+    assert alignment.quality.heading_contrast < SegmentCalibrationConfig().min_heading_contrast
+    assert not alignment.quality.two_axis_refined
+    _check_hinge(hinge, alignment)
+
+
+def test_hinge_that_cannot_tell_the_heading_is_refused():
+    """One link still, the other swinging about a horizontal axis through a fixed centre: the
+    data fit the shank sensor facing either way, so the calibration refuses."""
+    hinge = hinge_recording(seed=3, duration_s=12.0, centre_moves=False, link1_moves=False)
+    with pytest.raises(CalibrationError, match="do not move like one knee"):
+        _calibrate(hinge)
