@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "assess",
-        help="assessment battery: posture, walking, supine/prone hip rotation, squat, balance",
+        help="assessment battery: posture, walking, supine/prone hip rotation, squat, single-leg squat, balance",
         description=(
             "Without --from: guide the person through the battery step by step with live sensors "
             "(--port/--ble) or emulated ones (--emulate) — instructions, countdown, recording, a quality "

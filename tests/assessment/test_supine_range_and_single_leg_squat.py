@@ -89,7 +89,7 @@ def test_fppa_includes_femur_rotation_the_3d_valgus_does_not():
                                                protocol=ProtocolParams(left=still, right=rotating)))
     result = assess_session(sim.session)
     fppa = {s: sim.truth.value("single_leg_squat_knee_valgus_peak_deg", s) for s in Side}
-    assert fppa[Side.RIGHT] - fppa[Side.LEFT] > 4.0
+    assert fppa[Side.RIGHT] - fppa[Side.LEFT] > 8.0  # about 12° here
     assert abs(sim.truth.value("single_leg_squat_knee_valgus_3d_deg", Side.RIGHT)) < 0.5
     measured = {s: result.metric("single_leg_squat_knee_valgus_peak_deg", s).value for s in Side}
     assert measured[Side.RIGHT] - measured[Side.LEFT] == pytest.approx(fppa[Side.RIGHT] - fppa[Side.LEFT], abs=3.0)
