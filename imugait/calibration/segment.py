@@ -1,16 +1,26 @@
 """Sensor-to-segment calibration without trusting how a sensor was strapped on.
 
-For each leg, two facts fix the thigh and shank anatomical frames in their sensors' frames:
+For each leg, in each sensor's own frame:
 
-* the knee is nearly a hinge, so its flexion axis is identifiable from the two gyroscopes while
-  the person walks or bends the knee (Seel, Raisch & Schauer 2014, Sensors 14:6891): find the unit
-  vectors ``j_thigh``, ``j_shank`` (sensor frames) minimising
-  ``|ω_thigh × j_thigh| − |ω_shank × j_shank|`` — the angular rates perpendicular to the axis
-  agree on both sides of a hinge. The flexion axis is the ISB Z axis (to the right);
-* gravity while standing upright gives each segment's Y axis (superior).
+* gravity while standing upright gives each segment's Y axis (superior);
+* a hinge fit on the two gyroscopes (Seel, Raisch & Schauer 2014, Sensors 14:6891) gives a first
+  knee axis ``j_thigh``, ``j_shank``: the angular rates perpendicular to a hinge axis agree on
+  both sides of it; it also runs the plausibility checks (motion, hinge residual, swapped
+  sensors, axis tilt);
+* the heading offset between the two sensors' 6-axis world frames comes from the knee centre's
+  acceleration seen from both sensors (:mod:`imugait.calibration.joint_centre`), tracked over the
+  recording (:mod:`imugait.calibration.heading`);
+* with that heading, the flexion axis — perpendicular to the thigh's Y — is fitted to the
+  two-axis knee constraint with the shank's Y as the tibial rotation axis
+  (:func:`~imugait.calibration.knee_axes.fit_flexion_axis`); it is the thigh's Z (right).
 
-The signs of the axes come from gait itself: the shank's rotation about the knee axis has its
-largest peak forward in mid-swing (positive about Z), and thigh and shank swing together.
+The hinge fit signs its axes by gait (the shank swings forward fastest in mid-swing, thigh and
+shank swing together); only the shank's sign, which says which way is right, is kept. The thigh's
+axis is signed so that both are one axis pointing one way in the common frame — a rule that holds
+on any hinge. When the knee centre hardly accelerates (or the sensors are not on one joint), the
+rates decide the heading (the two-axis model of :func:`~imugait.calibration.knee_axes.fit_knee_axes`,
+or the hinge axes), and the calibration refuses when they cannot tell the two ways the sensors
+could face each other.
 
 Standing upright is the anatomical reference: deviations of the knee from a hinge that already
 exist while standing (static varus/valgus) are absorbed into the shank frame; dynamic ones are
