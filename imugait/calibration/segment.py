@@ -100,6 +100,8 @@ class AlignmentQuality:
     of the opposite heading to the found one; below ``min_heading_contrast`` the rates were used)."""
     joint_centre_residual_mps2: float = float("nan")
     """RMS mismatch of the joint centre's acceleration seen from the two sensors."""
+    heading_from_joint_centre: bool = False
+    """True when the heading offset was tracked from the joint centre (else from the rates)."""
 
     @property
     def relative_residual(self) -> float:
@@ -133,6 +135,25 @@ class LegAlignment:
     """(3,) best single hinge axis in the shank sensor frame (pointing right): the axis about
     which the shank's rate peaks forward in mid-swing, used to find gait events."""
     quality: AlignmentQuality
+    joint_centre: JointCentre | None = None
+    """Where the knee centre is from each sensor (and the heading offset it gave)."""
+
+
+def retrack_heading(
+    alignment: LegAlignment, rec: LegRecording, motion: np.ndarray, heading_config: HeadingConfig | None = None
+) -> HeadingTrack:
+    """The thigh-shank heading offset over ``rec`` (M samples; ``motion`` (M,) bool), tracked the
+    way ``alignment`` was calibrated — from the knee centre's acceleration or from the rates — e.g.
+    to follow it over other knee motion of the session than the calibration saw."""
+    if alignment.quality.heading_from_joint_centre and alignment.joint_centre is not None:
+        return track_heading_offset_from_centre(
+            rec.t_s, rec.q_world_thigh_sensor, rec.q_world_shank_sensor, rec.gyr_thigh_radps, rec.gyr_shank_radps,
+            rec.acc_thigh_mps2, rec.acc_shank_mps2, motion, alignment.joint_centre, heading_config,
+        )
+    return track_heading_offset(
+        rec.t_s, rec.q_world_thigh_sensor, rec.q_world_shank_sensor, rec.gyr_thigh_radps, rec.gyr_shank_radps,
+        motion, alignment.axes, heading_config,
+    )
 
 
 def _principal_axis(gyr_radps: np.ndarray) -> np.ndarray:
@@ -271,7 +292,8 @@ def calibrate_leg(
         rec.t_s, rec.q_world_thigh_sensor, rec.q_world_shank_sensor, rec.gyr_thigh_radps, rec.gyr_shank_radps,
         rec.acc_thigh_mps2, rec.acc_shank_mps2, fit_mask, max_samples=config.max_fit_samples,
     )
-    if centre.heading_contrast >= config.min_heading_contrast:
+    from_centre = centre.heading_contrast >= config.min_heading_contrast
+    if from_centre:
         axes, track = _axes_from_joint_centre(rec, motion, fit_mask, h1, h2, up1, up2, centre, config, heading_config)
         refined = True
     else:
@@ -287,7 +309,7 @@ def calibrate_leg(
     flexion_in_shank = _unit(np.mean((r_offset * r2).inv().apply(r1.apply(axes.flexion_axis_thigh)), axis=0))
     quality = AlignmentQuality(
         residual_rms, motion_rms, tilt, int(min(fit_mask.sum(), config.max_fit_samples)), refined,
-        centre.heading_contrast, centre.residual_rms_mps2,
+        centre.heading_contrast, centre.residual_rms_mps2, from_centre,
     )
     return LegAlignment(
         thigh=SegmentAlignment(thigh, segment_frame(up1, axes.flexion_axis_thigh).as_quat(scalar_first=True)),
@@ -296,6 +318,7 @@ def calibrate_leg(
         hinge_axis_shank=h2,
         heading=track,
         quality=quality,
+        joint_centre=centre,
     )
 
 

@@ -19,7 +19,7 @@ from hinge_helpers import hinge_recording
 from scipy.spatial.transform import Rotation
 
 from imugait.analysis import analyze_session
-from imugait.calibration.segment import SegmentCalibrationConfig, calibrate_leg
+from imugait.calibration.segment import SegmentCalibrationConfig, calibrate_leg, retrack_heading
 from imugait.conventions import Placement, Segment
 from imugait.errors import CalibrationError
 from imugait.simulate import SideParams, SimulationConfig, WalkerParams, simulate, walking_test
@@ -108,8 +108,11 @@ def test_hinge_with_opposed_links_keeps_one_axis_direction():
     moves, so its acceleration gives the heading offset without any axis sign."""
     hinge = hinge_recording(seed=3, duration_s=12.0)
     alignment = _calibrate(hinge)
-    assert alignment.quality.heading_contrast > 10.0
+    assert alignment.quality.heading_contrast > 10.0 and alignment.quality.heading_from_joint_centre
     _check_hinge(hinge, alignment)
+    # Re-tracking over the same motion (as the assessment battery does over its protocols) agrees.
+    again = retrack_heading(alignment, hinge.rec, hinge.moving)
+    np.testing.assert_allclose(again.heading_offset_rad, alignment.heading.heading_offset_rad, atol=1e-9)
 
 
 def test_hinge_fallback_signs_axes_by_the_common_frame():
