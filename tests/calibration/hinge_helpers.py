@@ -30,6 +30,8 @@ class HingeRecording:
     moving: np.ndarray
     r_link_sensor: tuple[Rotation, Rotation]
     """Each sensor's frame in its link's frame (link frames coincide at zero flexion)."""
+    sensor_link_m: tuple[np.ndarray, np.ndarray]
+    """Each sensor's position from the joint centre, in its link's frame, m."""
     r_true_world_own_world: tuple[Rotation, Rotation]
     """Each sensor's own world frame in the true world frame (a rotation about z)."""
 
@@ -83,4 +85,4 @@ def hinge_recording(
     rec = LegRecording(t, q1, q2, g1, g2, a1, a2)
     still = t < STILL_S - 0.5
     moving = t > STILL_S + 2.0
-    return HingeRecording(rec, still, moving, mountings, own_world)
+    return HingeRecording(rec, still, moving, mountings, offsets, own_world)

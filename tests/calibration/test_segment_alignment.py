@@ -110,6 +110,10 @@ def test_hinge_with_opposed_links_keeps_one_axis_direction():
     alignment = _calibrate(hinge)
     assert alignment.quality.heading_contrast > 10.0 and alignment.quality.heading_from_joint_centre
     _check_hinge(hinge, alignment)
+    # The joint centre seen from each sensor (the part along the hinge axis is not determined).
+    for k, found in enumerate((alignment.joint_centre.centre_thigh_sensor_m, alignment.joint_centre.centre_shank_sensor_m)):
+        error_m = hinge.r_link_sensor[k].apply(found) + hinge.sensor_link_m[k]  # link frame
+        assert np.hypot(error_m[0], error_m[1]) < 0.005
     # Re-tracking over the same motion (as the assessment battery does over its protocols) agrees.
     again = retrack_heading(alignment, hinge.rec, hinge.moving)
     np.testing.assert_allclose(again.heading_offset_rad, alignment.heading.heading_offset_rad, atol=1e-9)
