@@ -50,7 +50,8 @@ from scipy.ndimage import binary_dilation
 from scipy.spatial.transform import Rotation
 
 from imugait.analysis import analyze_session
-from imugait.calibration.heading import track_heading_offset
+from imugait.calibration.heading import track_heading_offset, track_heading_offset_from_centre
+from imugait.calibration.joint_centre import fit_joint_centre
 from imugait.calibration.knee_axes import KneeAxes, fit_knee_axes, heading_offset_from_axes
 from imugait.calibration.periods import motion_mask, standing_mask
 from imugait.calibration.segment import SegmentCalibrationConfig, fit_hinge_axes
@@ -113,6 +114,11 @@ def hinge_trial(trial: HingeTrial) -> list[list[str]]:
         axes = KneeAxes(j1, up2 / np.linalg.norm(up2), heading_offset_from_axes(rm1.apply(j1), rm2.apply(j2)),
                         hinge_residual)
     track = track_heading_offset(t, q1, q2, g1, g2, moving, axes)
+    # The default since the joint-centre calibration: δ from the knee centre's acceleration seen
+    # by both sensors (no axis sign or secondary motion involved).
+    centre = fit_joint_centre(t, q1, q2, g1, g2, trial.acc1_mps2, trial.acc2_mps2, moving)
+    track_centre = track_heading_offset_from_centre(
+        t, q1, q2, g1, g2, trial.acc1_mps2, trial.acc2_mps2, moving, centre)
 
     a1, ok1 = _sensor_to_marker(trial.q_ref1, trial.gyr1_radps, trial.rate_hz)
     a2, ok2 = _sensor_to_marker(trial.q_ref2, trial.gyr2_radps, trial.rate_hz)
@@ -125,9 +131,11 @@ def hinge_trial(trial: HingeTrial) -> list[list[str]]:
     hinge_ref = _hinge_angle_deg(r_ref, ref_axis)
     r1, r2 = Rotation.from_quat(q1, scalar_first=True), Rotation.from_quat(q2, scalar_first=True)
     rows = []
-    for label, delta in (("none (δ = 0)", np.zeros(n)), ("constant δ from the knee-axis fit" if refined else "constant δ from the hinge axes (fallback)",
+    for label, delta in (("none (δ = 0)", np.zeros(n)), ("previous: constant δ from the knee-axis fit" if refined
+                          else "previous: constant δ from the hinge axes (fallback, gait sign rule)",
                           np.full(n, axes.heading_offset_rad)),
-                         ("tracked δ(t) (track_heading_offset)", track.heading_offset_rad)):
+                         ("previous: tracked δ(t) from the rates", track.heading_offset_rad),
+                         ("tracked δ(t) from the knee centre (default)", track_centre.heading_offset_rad)):
         r_est = r1.inv() * Rotation.from_rotvec(np.outer(delta, [0.0, 0.0, 1.0])) * r2
         rel_err = np.rad2deg((r_ref.inv() * r_est).magnitude())
         hinge_est = _hinge_angle_deg(r_est, j2)
