@@ -13,10 +13,9 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 
 from imugait.data import load_csv, load_json
+from imugait.data.normative_knee import CURVES_FILE, closed_loop_deg, knee_adduction_bone_scaled_deg
 
-CURVES_FILE = "normative_gait_kinematics.csv"
 SOURCES_FILE = "normative_gait_kinematics.json"
-KNEE_SECONDARY_FILE = "knee_secondary_motion.json"
 
 # (joint, component) pairs the walker needs; the CSV column is f"{joint}_{component}_mean_deg".
 CURVE_NAMES = (
@@ -61,15 +60,10 @@ def normative_curves() -> GaitCurves:
         raise ValueError(f"{CURVES_FILE}: gait_cycle_pct must run from 0 to 100")
     splines = {}
     for joint, component in CURVE_NAMES:
-        y = table[f"{joint}_{component}_mean_deg"].to_numpy(dtype=float).copy()
         # Close the loop exactly: the source's 0 % and 100 % differ by measurement noise.
-        y[0] = y[-1] = 0.5 * (y[0] + y[-1])
+        y = closed_loop_deg(table, f"{joint}_{component}_mean_deg")
         splines[f"{joint}_{component}"] = CubicSpline(x, y, bc_type="periodic")
     # Marker-based knee adduction swings ~7 deg in swing, mostly flexion crosstalk; a knee that
     # really moved like that would not be a hinge. Scale its excursion to the bone-measured range.
-    bone_range_deg = load_json(KNEE_SECONDARY_FILE)["adduction_range_deg"]["value"]
-    add = table["knee_adduction_mean_deg"].to_numpy(dtype=float).copy()
-    add[0] = add[-1] = 0.5 * (add[0] + add[-1])
-    add = add.mean() + (add - add.mean()) * bone_range_deg / np.ptp(add)
-    splines["knee_adduction"] = CubicSpline(x, add, bc_type="periodic")
+    splines["knee_adduction"] = CubicSpline(x, knee_adduction_bone_scaled_deg(table), bc_type="periodic")
     return GaitCurves(splines=splines, toe_off_fraction=float(meta["toe_off_pct"]["value"]) / 100.0)
