@@ -178,7 +178,9 @@ def fit_flexion_axis(
     axis is the shank's long axis. With the axes free the fit tilts the flexion axis in the frontal
     plane and about the femur together to absorb the knee's flexion-coupled varus/valgus (a
     3.7° range in the simulator's bone-measured curve): 3–4° off on exact data, against 1° with
-    only the angle about the femur left free.
+    only the angle about the femur left free — a lean the normative secondary motion predicts,
+    which :mod:`imugait.calibration.secondary_motion` evaluates with this function and the
+    calibration removes.
     """
     n = q_world_thigh_sensor.shape[0]
     take = np.linspace(0, n - 1, min(n, max_samples)).astype(int)

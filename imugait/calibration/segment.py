@@ -12,7 +12,9 @@ For each leg, in each sensor's own frame:
   recording (:mod:`imugait.calibration.heading`);
 * with that heading, the flexion axis — perpendicular to the thigh's Y — is fitted to the
   two-axis knee constraint with the shank's Y as the tibial rotation axis
-  (:func:`~imugait.calibration.knee_axes.fit_flexion_axis`); it is the thigh's Z (right).
+  (:func:`~imugait.calibration.knee_axes.fit_flexion_axis`), then turned back by the lean the
+  knee's normative secondary motion gives that fit (:mod:`imugait.calibration.secondary_motion`);
+  it is the thigh's Z (right).
 
 The hinge fit signs its axes by gait (the shank swings forward fastest in mid-swing, thigh and
 shank swing together); only the shank's sign, which says which way is right, is kept. The thigh's
@@ -51,6 +53,11 @@ from imugait.calibration.knee_axes import (
     hinge_rate_mismatch_radps,
     unit_from_angles,
 )
+from imugait.calibration.secondary_motion import (
+    flexion_range_rad,
+    knee_flexion_rad,
+    remove_expected_offset,
+)
 from imugait.conventions import Placement
 from imugait.errors import CalibrationError
 
@@ -74,6 +81,12 @@ class SegmentCalibrationConfig:
     legitimately moves it by 10–25°; on a near-pure hinge it can land 90° off)."""
     max_motion_s: float = 60.0
     """The knee axes are fitted to the first this-many seconds of motion (enough, and fast)."""
+    correct_secondary_motion: bool = True
+    """Subtract from the fitted flexion axis the turn about the femur that the knee's normative
+    secondary motion (flexion-coupled ab/adduction, bone-measured range) gives the fit
+    (:mod:`imugait.calibration.secondary_motion`, scaled to the measured flexion range). Only on
+    the joint-centre path, where the one-angle fit runs. Off for a joint without that motion (a
+    mechanical hinge)."""
     min_heading_contrast: float = 1.5
     """How much better the found heading offset between the two sensors must explain the data than
     the one 180° from it (ratio of costs): the joint centre's acceleration is used when it passes
@@ -102,6 +115,9 @@ class AlignmentQuality:
     """RMS mismatch of the joint centre's acceleration seen from the two sensors."""
     heading_from_joint_centre: bool = False
     """True when the heading offset was tracked from the joint centre (else from the rates)."""
+    secondary_motion_offset_deg: float = 0.0
+    """Expected turn of the fitted flexion axis about the femur from the knee's normative secondary
+    motion, removed from the axis (+ = Z turned towards X); 0 when not corrected."""
 
     @property
     def relative_residual(self) -> float:
@@ -293,8 +309,11 @@ def calibrate_leg(
         rec.acc_thigh_mps2, rec.acc_shank_mps2, fit_mask, max_samples=config.max_fit_samples,
     )
     from_centre = centre.heading_contrast >= config.min_heading_contrast
+    offset_deg = 0.0
     if from_centre:
         axes, track = _axes_from_joint_centre(rec, motion, fit_mask, h1, h2, up1, up2, centre, config, heading_config)
+        if config.correct_secondary_motion:
+            axes, offset_deg = _remove_secondary_motion_offset(axes, rec, fit_mask, track, up1, up2, thigh)
         refined = True
     else:
         axes, refined = _axes_from_rotation(leg, rec, fit_mask, h1, h2, up2, residual_rms, config)
@@ -309,7 +328,7 @@ def calibrate_leg(
     flexion_in_shank = _unit(np.mean((r_offset * r2).inv().apply(r1.apply(axes.flexion_axis_thigh)), axis=0))
     quality = AlignmentQuality(
         residual_rms, motion_rms, tilt, int(min(fit_mask.sum(), config.max_fit_samples)), refined,
-        centre.heading_contrast, centre.residual_rms_mps2, from_centre,
+        centre.heading_contrast, centre.residual_rms_mps2, from_centre, offset_deg,
     )
     return LegAlignment(
         thigh=SegmentAlignment(thigh, segment_frame(up1, axes.flexion_axis_thigh).as_quat(scalar_first=True)),
@@ -351,6 +370,25 @@ def _axes_from_joint_centre(
         rec.gyr_shank_radps[fit_mask], h1, up1, up2, track.heading_offset_rad[fit_mask], config.max_fit_samples,
     )
     return KneeAxes(flexion_axis, up2, centre.heading_offset_rad, constraint_rms), track
+
+
+def _remove_secondary_motion_offset(
+    axes: KneeAxes,
+    rec: LegRecording,
+    fit_mask: np.ndarray,
+    track: HeadingTrack,
+    up1: np.ndarray,
+    up2: np.ndarray,
+    thigh: Placement,
+) -> tuple[KneeAxes, float]:
+    """The flexion axis with the normative secondary motion's expected offset removed, for the
+    flexion range of the fitted data; and that offset, deg."""
+    flexion = knee_flexion_rad(
+        rec.q_world_thigh_sensor[fit_mask], rec.q_world_shank_sensor[fit_mask], track.heading_offset_rad[fit_mask],
+        up1, up2, axes.flexion_axis_thigh,
+    )
+    axis, offset_rad = remove_expected_offset(axes.flexion_axis_thigh, up1, thigh.side, flexion_range_rad(flexion))
+    return KneeAxes(axis, axes.rotation_axis_shank, axes.heading_offset_rad, axes.residual_rms_radps), float(np.rad2deg(offset_rad))
 
 
 def _axes_from_rotation(

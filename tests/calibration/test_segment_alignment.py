@@ -67,26 +67,34 @@ def _worst(errors_deg, segment: Segment, axes: slice) -> tuple[float, tuple]:
 
 
 def test_flexion_axis_within_two_degrees(errors_deg):
-    """The thigh's Z, the JCS flexion axis: the issue's 2° target."""
+    """The thigh's Z, the JCS flexion axis: the issue's 2° target. Measured worst 1.28° (median
+    0.82°) with the normative secondary motion's expected lean removed
+    (``SegmentCalibrationConfig.correct_secondary_motion``), 1.85° without it; asserted at 1.5°
+    so that losing the correction shows."""
     assert len(errors_deg) == 4 * len(WALKERS)
     worst, key = _worst(errors_deg, Segment.THIGH, slice(2, 3))
-    assert worst < 2.0, f"flexion axis {worst:.2f}° off for {key}"
+    assert worst < 1.5, f"flexion axis {worst:.2f}° off for {key}"
 
 
 def test_other_axes_within_three_degrees(errors_deg):
     """Every other axis within 3°, the shank's Z included: it is the thigh's flexion axis carried
     into the shank through the heading offset at standing, so it adds that offset's error (up to
     about 1° from the accelerometers' scale and axis errors) to the thigh's — measured up to
-    2.5° (``docs/calibration.md``)."""
+    1.46° (2.5° before the secondary-motion correction; ``docs/calibration.md``), asserted at 2°."""
     for segment, axes in ((Segment.THIGH, slice(0, 2)), (Segment.SHANK, slice(0, 3))):
         worst, key = _worst(errors_deg, segment, axes)
-        assert worst < 3.0, f"{segment.value} axis {worst:.2f}° off for {key}"
+        assert worst < 2.0, f"{segment.value} axis {worst:.2f}° off for {key}"
 
 
 # --- a mechanical hinge moved by hand (not gait) -----------------------------------------------
 
 
-def _calibrate(hinge, config=None):
+MECHANICAL = SegmentCalibrationConfig(correct_secondary_motion=False)
+"""A mechanical hinge has no knee secondary motion to correct for (``correct_secondary_motion``
+would turn its exact axis by the normative knee's ~1°)."""
+
+
+def _calibrate(hinge, config=MECHANICAL):
     return calibrate_leg(Placement.LEFT_THIGH, Placement.LEFT_SHANK, hinge.rec, hinge.still, hinge.moving, config)
 
 
@@ -124,7 +132,7 @@ def test_hinge_fallback_signs_axes_by_the_common_frame():
     two-axis refinement refused (a 0° allowance) the plain hinge axes are kept — the fallback that
     used to come out 180° off on this hinge."""
     hinge = hinge_recording(seed=3, duration_s=12.0, centre_moves=False)
-    alignment = _calibrate(hinge, SegmentCalibrationConfig(max_axis_refinement_deg=0.0))
+    alignment = _calibrate(hinge, SegmentCalibrationConfig(max_axis_refinement_deg=0.0, correct_secondary_motion=False))
     assert alignment.quality.heading_contrast < SegmentCalibrationConfig().min_heading_contrast
     assert not alignment.quality.two_axis_refined
     _check_hinge(hinge, alignment)
