@@ -90,8 +90,9 @@ def test_right_hip_rotated_13_deg_or_more_is_flagged_on_the_right_with_95_percen
 
 
 def test_right_hip_rotated_10_to_12_deg_is_flagged_with_95_percent_sensitivity(results):
-    """Met on the simulator (here 10/10; benchmark 10/10 in 10–12° and 19/20 at exactly 10°) — but
-    with a thin margin that depends on the measurement bias pinned in the next test."""
+    """Met on the simulator (here 10/10, measured right means 7.92–10.95° against the 7.7°
+    threshold) — with a thin margin now that the measurement carries no systematic bias (next
+    test); before the calibration removed the secondary-motion lean, the ~0.8° bias carried it."""
     rotated = _rotated(results, 10.0, 12.0)
     assert len(rotated) == 10
     assert _sensitivity(rotated) >= TARGET_SENSITIVITY, [
@@ -99,24 +100,25 @@ def test_right_hip_rotated_10_to_12_deg_is_flagged_with_95_percent_sensitivity(r
         if not rc.detected(r)]
 
 
-def test_near_10_deg_detection_leans_on_a_systematic_internal_bias_of_about_one_degree(results, threshold_deg):
-    """Pins WHY offsets of 10–12° are flagged, so that a change shows.
+def test_near_10_deg_detection_no_longer_leans_on_a_systematic_bias(results, threshold_deg):
+    """Pins the per-walk bias that near-threshold detection depends on, so that a change shows.
 
     The derived threshold is the normative mean + 1 SD = 7.7°. A walker's true mean hip rotation
     is about offset − 1.9° (the normative curve's own mean), so at a 10° offset the truth sits only
     0–1° above the threshold: a perfect measurement would flag such a walker about 80 % of the time
-    (benchmark: 16/20 at exactly 10°), below the 95 % target. The report flags 19/20 there because
-    the measured per-walk mean hip rotation reads about 0.8° more internal than the simulator's
-    truth — on every walker, normal or rotated, and even with ideal sensors and the default mounting
-    (docs/report.md). That bias is an open question about the analysis (or the simulator's truth
-    definition), not a tuning.
+    (benchmark: 16/20 at exactly 10°), below the 95 % target.
 
-    If the bias is removed, expect detection at 10° to fall toward the truth-level rate: then
-    replace the 10–12° assertion above by a pin of the new measured rate and update docs/report.md.
-    Do not loosen the threshold (it is derived from the normative file) to get the 95 % back.
+    The measured per-walk mean used to read about 0.8° more internal than the truth on every walker
+    (+0.3…+1.5° was pinned here), which lifted detection at 10° to 19/20. That was the thigh
+    calibration's flexion axis turned about the femur by the knee's flexion-coupled adduction; the
+    calibration now removes the lean the normative secondary motion predicts
+    (imugait/calibration/secondary_motion.py, docs/calibration.md). Measured on these 60 legs:
+    mean error +0.06°, SD 0.45°. (docs/report.md still describes the biased state; its benchmark,
+    benchmarks/report_cohort.py, needs a re-run.) Do not loosen the threshold (it is derived from the normative file) to get a
+    margin back.
     """
     errors = [r[f"{s}_measured_deg"] - r[f"{s}_true_mean_deg"] for r in results for s in ("left", "right")]
-    assert 0.3 <= float(np.mean(errors)) <= 1.5
+    assert abs(float(np.mean(errors))) <= 0.3
     near = _rotated(results, 10.0, 12.0)
     margins = [r["right_true_mean_deg"] - threshold_deg for r in near]
     # The truth itself is within about a degree of the threshold at the bottom of the range ...
