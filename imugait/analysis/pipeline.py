@@ -168,7 +168,7 @@ def _analyse_leg(
         a.q_world_sensor, b.q_world_sensor, alignment.thigh.q_sensor_segment, alignment.shank.q_sensor_segment,
         alignment.heading.heading_offset_rad,
     )
-    progression = find_progression(t, q_thigh, moving, config.progression)
+    progression = find_progression(t, q_thigh, moving, config.progression, side=side)
     angles = leg_angles(side, q_thigh, q_shank, progression.heading_rad)
     angles_deg = {
         "knee_flexion_deg": np.rad2deg(angles.knee_rad[:, 0]),

@@ -264,7 +264,7 @@ def calibrate_battery(
             a.q_world_sensor, b.q_world_sensor, alignment.thigh.q_sensor_segment, alignment.shank.q_sensor_segment,
             track.heading_offset_rad,
         )
-        progression = find_progression(t, q_thigh, moving & walking)
+        progression = find_progression(t, q_thigh, moving & walking, side=side)
         facing = progression.bouts[0].heading_rad if progression.bouts else None
         if facing is None:
             warnings.append(f"{side.value} leg: no straight walking bout, so the facing direction is unknown")

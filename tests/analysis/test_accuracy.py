@@ -91,8 +91,9 @@ def test_sensor_to_segment_rotation_recovered(cohort):
                 r_segment_sensor = Rotation.from_quat(sim.sensors[alignment.placement].q_segment_sensor, scalar_first=True)
                 error = r_segment_sensor * alignment.r_sensor_segment
                 worst = max(worst, np.rad2deg(error.magnitude()))
-    # Issue target: 2° (flexion axis) / 3° (other axes); measured worst about 3.2° — docs/calibration.md.
-    assert worst < 4.0
+    # Issue target: 2° (flexion axis) / 3° (other axes), per axis in tests/calibration/
+    # test_segment_alignment.py; here the whole rotation, measured worst about 1.5°.
+    assert worst < 2.5
 
 
 def test_used_strides_are_steady_and_metrics_finite(cohort):
