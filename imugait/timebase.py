@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.signal import butter, sosfiltfilt
 
 from imugait.errors import ValidationError
 from imugait.model import ImuStream
@@ -85,3 +86,10 @@ def gap_mask(stream: ImuStream, t_dst_s: np.ndarray) -> np.ndarray:
         t_before, t_after = stream.t_s[gap.after_index], stream.t_s[gap.after_index + 1]
         mask |= (t_dst_s > t_before) & (t_dst_s < t_after)
     return mask
+
+
+def lowpass(x: np.ndarray, rate_hz: float, cutoff_hz: float) -> np.ndarray:
+    """Zero-phase 2nd-order Butterworth low-pass of ``x`` (along the first axis) sampled at
+    ``rate_hz``; the cutoff is clamped below Nyquist."""
+    sos = butter(2, min(cutoff_hz, 0.45 * rate_hz) / (0.5 * rate_hz), output="sos")
+    return sosfiltfilt(sos, x, axis=0)

@@ -60,6 +60,7 @@ from imugait.calibration.secondary_motion import (
 )
 from imugait.conventions import Placement
 from imugait.errors import CalibrationError
+from imugait.timebase import lowpass
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,9 @@ class SegmentCalibrationConfig:
     """Below this RMS knee-flexion rate in the motion data the axis cannot be identified."""
     max_relative_residual: float = 0.45
     """Hinge-fit residual RMS over motion RMS above which the leg is not moving as a hinge."""
+    swap_check_lowpass_hz: float = 3.0
+    """The thigh/shank swap check compares swing rates low-passed to this: a strap that lets a
+    sensor shake (4–5 Hz on the qmt example recording) must not make a thigh look like a shank."""
     max_axis_tilt_deg: float = 30.0
     """How far the knee axis may be from horizontal while standing."""
     min_motion_s: float = 3.0
@@ -289,8 +293,9 @@ def calibrate_leg(
             f"{leg}: thigh and shank do not move as a knee hinge (residual {residual_rms:.2f} rad/s "
             f"for {motion_rms:.2f} rad/s of motion) — a sensor is loose, or the two are not on the same leg"
         )
-    swing_thigh = np.percentile(np.abs(rec.gyr_thigh_radps[fit_mask] @ h1), 99)
-    swing_shank = np.percentile(np.abs(rec.gyr_shank_radps[fit_mask] @ h2), 99)
+    rate_hz = 1.0 / float(np.median(np.diff(rec.t_s)))
+    swing_thigh = np.percentile(np.abs(lowpass(rec.gyr_thigh_radps @ h1, rate_hz, config.swap_check_lowpass_hz)[fit_mask]), 99)
+    swing_shank = np.percentile(np.abs(lowpass(rec.gyr_shank_radps @ h2, rate_hz, config.swap_check_lowpass_hz)[fit_mask]), 99)
     if swing_thigh > 1.1 * swing_shank:
         raise CalibrationError(
             f"{leg}: the sensor given as the thigh swings faster ({swing_thigh:.1f} rad/s) than the "

@@ -26,7 +26,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import butter, find_peaks, sosfiltfilt
+from scipy.signal import find_peaks
+
+from imugait.timebase import lowpass
 
 
 @dataclass(frozen=True)
@@ -63,11 +65,6 @@ class LegEvents:
     initial_contact_s: np.ndarray
 
 
-def _lowpass(x: np.ndarray, rate_hz: float, cutoff_hz: float) -> np.ndarray:
-    sos = butter(2, cutoff_hz / (0.5 * rate_hz), output="sos")
-    return sosfiltfilt(sos, x)
-
-
 def _refine_extremum(t_s: np.ndarray, x: np.ndarray, i: int) -> float:
     """Time of the extremum (minimum or maximum) at sample ``i`` by a parabola through it and
     its neighbours."""
@@ -101,9 +98,9 @@ def detect_leg_events(
     """
     config = config or EventConfig()
     dt = float(np.median(np.diff(t_s)))
-    rate = _lowpass(ml_rate_radps, 1.0 / dt, config.lowpass_hz)
+    rate = lowpass(ml_rate_radps, 1.0 / dt, config.lowpass_hz)
     # Heel strike is a sharp dip: searched on a less smoothed rate, and the first dip counts.
-    rate_sharp = _lowpass(ml_rate_radps, 1.0 / dt, min(config.contact_lowpass_hz, 0.45 / dt))
+    rate_sharp = lowpass(ml_rate_radps, 1.0 / dt, min(config.contact_lowpass_hz, 0.45 / dt))
     knee_rate = None
     if thigh_ml_rate_radps is not None:
         thigh = np.asarray(thigh_ml_rate_radps, dtype=float)
@@ -111,7 +108,7 @@ def detect_leg_events(
         # way (a leg labelled with the wrong side) would turn the knee rate into a sum.
         if walking.any() and np.dot(thigh[walking], ml_rate_radps[walking]) < 0:
             thigh = -thigh
-        knee_rate = _lowpass(thigh - ml_rate_radps, 1.0 / dt, config.lowpass_hz)
+        knee_rate = lowpass(thigh - ml_rate_radps, 1.0 / dt, config.lowpass_hz)
     candidates, _ = find_peaks(np.where(walking, rate, 0.0), height=config.min_swing_peak_radps,
                                distance=max(int(config.min_stride_s / dt), 1))
     if candidates.size:
