@@ -36,8 +36,11 @@ def short_params() -> tuple[ProtocolParams, tuple]:
     """A shorter battery: shorter holds, one prone and one supine sweep each way, two squats and two
     single-leg squats, 6 s balance, two 8 m walking bouts — for tests and demonstrations."""
     leg = LegProtocolParams(balance_hold_s=6.0)
+    # End-of-range pauses as long as the instructions ask (2 s; the check needs 1.2 s held): the
+    # script's default 1.5 s left a live run on a loaded machine too little margin.
     pp = ProtocolParams(left=leg, right=leg, posture_hold_s=4.0, supine_hold_s=5.0, prone_sweeps=1, squat_reps=2,
-                        supine_range_sweeps=1, single_leg_squat_reps=2)
+                        supine_range_sweeps=1, single_leg_squat_reps=2, supine_range_end_hold_s=2.0,
+                        prone_end_hold_s=2.0)
     return pp, walking_test(n_bouts=2, bout_s=8.0, stand_s=4.0)
 
 
