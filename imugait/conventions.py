@@ -22,7 +22,7 @@ from enum import Enum
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from imugait.quaternion import quat_conj, quat_multiply
+from imugait.quaternion import quat_about_z, quat_conj, quat_multiply
 
 GRAVITY_MPS2 = 9.80665
 """Standard gravity; the simulator and calibration use it as the magnitude of gravity."""
@@ -197,6 +197,12 @@ def quat(r: Rotation) -> np.ndarray:
 def rotation(q: np.ndarray) -> Rotation:
     """scipy rotation from scalar-first quaternion(s)."""
     return Rotation.from_quat(np.asarray(q, dtype=float), scalar_first=True)
+
+
+def progression_quat(heading_rad: float | np.ndarray) -> np.ndarray:
+    """:func:`progression_rotation` as scalar-first quaternion(s) ``(4,)`` or ``(N, 4)``: the
+    frame at heading 0 turned about world z (no rotation matrix per sample)."""
+    return quat_multiply(quat_about_z(heading_rad), quat(progression_rotation(0.0)))
 
 
 def progression_rotation(heading_rad: np.ndarray) -> Rotation:

@@ -29,14 +29,12 @@ from imugait.calibration.segment import (
     fit_hinge_axes,
 )
 from imugait.conventions import Joint, Side, quat, relative_rotation_from_angles
-from imugait.data import load_csv
+from imugait.data import normative_gait_table
 from imugait.gait.events import EventConfig, detect_leg_events
 from imugait.quaternion import quat_multiply
 
 MIDSTANCE_START, MIDSTANCE_END = 0.25, 0.35
 """Mid-stance as a fraction of the stride from initial contact (engineering choice)."""
-
-NORMATIVE_CURVES_FILE = "normative_gait_kinematics.csv"
 
 NO_STANDING_WARNING = (
     "no standing-still period: angles are referred to mid-stance instead of upright standing, with the "
@@ -49,7 +47,7 @@ NO_STANDING_WARNING = (
 @cache
 def midstance_knee_flexion_deg() -> float:
     """Normative mean knee flexion over the mid-stance window (deg), from the packaged curve."""
-    table = load_csv(NORMATIVE_CURVES_FILE)
+    table = normative_gait_table()
     pct = table["gait_cycle_pct"].to_numpy(dtype=float)
     window = (pct >= 100.0 * MIDSTANCE_START) & (pct <= 100.0 * MIDSTANCE_END)
     return float(table.loc[window, "knee_flexion_mean_deg"].mean())

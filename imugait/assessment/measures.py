@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from imugait.conventions import Joint, Side, joint_angles_rad, progression_rotation, quat
+from imugait.conventions import Joint, Side, joint_angles_rad, progression_quat
 
 UP = np.array([0.0, 0.0, 1.0])
 
@@ -45,7 +45,7 @@ def facing_rotation_deg(q_world_thigh: np.ndarray, facing_heading_rad: float | n
     """(M,) femur internal rotation relative to a facing direction (about world z), degrees —
     the JCS of the thigh (``q_world_thigh`` (M, 4)) against a progression frame pointing that way."""
     heading = np.broadcast_to(np.asarray(facing_heading_rad, dtype=float), (q_world_thigh.shape[0],))
-    q_facing = quat(progression_rotation(heading))
+    q_facing = progression_quat(heading)
     return np.rad2deg(joint_angles_rad(q_facing, q_world_thigh, Joint.HIP, side)[:, 2])
 
 

@@ -293,7 +293,7 @@ def calibrate_leg(
             f"{leg}: thigh and shank do not move as a knee hinge (residual {residual_rms:.2f} rad/s "
             f"for {motion_rms:.2f} rad/s of motion) — a sensor is loose, or the two are not on the same leg"
         )
-    rate_hz = 1.0 / float(np.median(np.diff(rec.t_s)))
+    rate_hz = 1.0 / dt
     swing_thigh = np.percentile(np.abs(lowpass(rec.gyr_thigh_radps @ h1, rate_hz, config.swap_check_lowpass_hz)[fit_mask]), 99)
     swing_shank = np.percentile(np.abs(lowpass(rec.gyr_shank_radps @ h2, rate_hz, config.swap_check_lowpass_hz)[fit_mask]), 99)
     if swing_thigh > 1.1 * swing_shank:

@@ -13,9 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from imugait.data import load_csv, load_json
+from imugait.data import load_json, normative_gait_table
 
-CURVES_FILE = "normative_gait_kinematics.csv"
 KNEE_SECONDARY_FILE = "knee_secondary_motion.json"
 
 
@@ -39,7 +38,7 @@ def normative_knee_angles_deg() -> tuple[np.ndarray, np.ndarray]:
     """``(gait_cycle_fraction (K,), angles_deg (K, 3))``: the normative knee flexion, adduction
     (bone-scaled) and internal rotation over one cycle (0 = initial contact, closed loop), sign
     table of ``docs/conventions.md``."""
-    table = load_csv(CURVES_FILE)
+    table = normative_gait_table()
     x = table["gait_cycle_pct"].to_numpy(dtype=float) / 100.0
     angles = np.column_stack(
         [

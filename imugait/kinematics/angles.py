@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from imugait.conventions import Joint, Side, joint_angles_rad, progression_rotation, quat
+from imugait.conventions import Joint, Side, joint_angles_rad, progression_quat
 from imugait.quaternion import quat_about_z, quat_multiply
 
 
@@ -51,8 +51,6 @@ def leg_angles(side: Side, q_thigh: np.ndarray, q_shank: np.ndarray, progression
     hip_rotation = np.full(q_thigh.shape[0], np.nan)
     known = np.isfinite(progression_heading_rad)
     if known.any():
-        # The progression frame at heading 0 turned about world z: the same frames as
-        # ``progression_rotation(heading)``, without building a rotation matrix per sample.
-        q_prog = quat_multiply(quat_about_z(progression_heading_rad[known]), quat(progression_rotation(0.0)))
+        q_prog = progression_quat(progression_heading_rad[known])
         hip_rotation[known] = joint_angles_rad(q_prog, q_thigh[known], Joint.HIP, side)[:, 2]
     return LegAngles(knee, hip_rotation, q_thigh, q_shank)

@@ -28,9 +28,8 @@ from imugait.conventions import (
     pelvis_rotation_from_angles,
     relative_rotation_from_angles,
 )
-from imugait.data import load_csv
+from imugait.data import normative_gait_table
 
-CURVES_FILE = "normative_gait_kinematics.csv"
 SWING_SCALES = np.linspace(0.3, 2.0, 35)
 """Hip-flexion excursion scales the lean is tabulated over (1 = the normative excursion)."""
 SWING_PERCENTILES = (5.0, 95.0)
@@ -55,7 +54,7 @@ def swing_extent(along: np.ndarray) -> float:
 @cache
 def _lean_table() -> tuple[np.ndarray, np.ndarray]:
     """(swing extent, lateral lean in rad) of the normative right thigh at each of SWING_SCALES."""
-    table = load_csv(CURVES_FILE).iloc[:-1]  # 100 % repeats 0 %
+    table = normative_gait_table().iloc[:-1]  # 100 % repeats 0 %
     deg = lambda name: np.deg2rad(table[f"{name}_mean_deg"].to_numpy(dtype=float))  # noqa: E731
     r_prog_pelvis = pelvis_rotation_from_angles(
         np.column_stack([deg("pelvis_tilt"), deg("pelvis_obliquity"), deg("pelvis_rotation")])

@@ -16,13 +16,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from imugait.conventions import Side  # noqa: E402
-from imugait.data import load_csv  # noqa: E402
+from imugait.data import normative_gait_table  # noqa: E402
 from imugait.report.findings import Status  # noqa: E402
 from imugait.report.present import CURVE_LABELS, SIDE_ORDER, metric_label  # noqa: E402
 from imugait.report.report import CurveSummary, Report  # noqa: E402
 from imugait.report.thresholds import ComparisonKind, load_report_data  # noqa: E402
 
-NORMATIVE_FILE = "normative_gait_kinematics.csv"
 SIDE_COLOUR = {Side.LEFT: "#1f77b4", Side.RIGHT: "#d62728"}
 BAND_COLOUR = "#9e9e9e"
 PCT = np.arange(101)
@@ -30,7 +29,7 @@ PCT = np.arange(101)
 
 def normative_band(angle: str) -> tuple[np.ndarray, np.ndarray] | None:
     """(mean, sd) over 0..100 % from the normative file for ``knee_flexion_deg`` etc.; None if absent."""
-    table = load_csv(NORMATIVE_FILE)
+    table = normative_gait_table()
     base = angle.removesuffix("_deg")
     mean_col, sd_col = f"{base}_mean_deg", f"{base}_sd_deg"
     if mean_col not in table or sd_col not in table:

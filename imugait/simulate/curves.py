@@ -12,8 +12,8 @@ from functools import cache
 import numpy as np
 from scipy.interpolate import CubicSpline
 
-from imugait.data import load_csv, load_json
-from imugait.data.normative_knee import CURVES_FILE, closed_loop_deg, knee_adduction_bone_scaled_deg
+from imugait.data import NORMATIVE_GAIT_CURVES, load_json, normative_gait_table
+from imugait.data.normative_knee import closed_loop_deg, knee_adduction_bone_scaled_deg
 
 SOURCES_FILE = "normative_gait_kinematics.json"
 
@@ -53,11 +53,11 @@ class GaitCurves:
 @cache
 def normative_curves() -> GaitCurves:
     """The packaged normative curves (loaded once)."""
-    table = load_csv(CURVES_FILE)
+    table = normative_gait_table()
     meta = load_json(SOURCES_FILE)
     x = table["gait_cycle_pct"].to_numpy(dtype=float) / 100.0
     if not (np.isclose(x[0], 0.0) and np.isclose(x[-1], 1.0)):
-        raise ValueError(f"{CURVES_FILE}: gait_cycle_pct must run from 0 to 100")
+        raise ValueError(f"{NORMATIVE_GAIT_CURVES}: gait_cycle_pct must run from 0 to 100")
     splines = {}
     for joint, component in CURVE_NAMES:
         # Close the loop exactly: the source's 0 % and 100 % differ by measurement noise.

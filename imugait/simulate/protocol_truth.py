@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from imugait.conventions import Joint, Side, joint_angles_rad, progression_rotation, quat
+from imugait.conventions import Joint, Side, joint_angles_rad, progression_quat
 
 QUIET_BEFORE_POSTURE_S = 3.5
 """The posture step starts this long after the quiet standing it is compared with."""
@@ -133,7 +133,7 @@ def _posture(series: pd.DataFrame, inside: np.ndarray) -> list[TruthValue]:
         up = Rotation.from_quat(q_thigh, scalar_first=True).apply([0.0, 1.0, 0.0])
         leans.append(np.rad2deg(np.arcsin(np.sum(up * right, axis=1))).mean())
         # The facing direction is world +x in the simulator (the walking test walks along it).
-        facing = quat(progression_rotation(np.zeros(q_thigh.shape[0])))
+        facing = progression_quat(np.zeros(q_thigh.shape[0]))
         rotation = np.rad2deg(joint_angles_rad(facing, q_thigh, Joint.HIP, side)[:, 2]).mean()
         out.append(TruthValue("posture", "posture_thigh_rotation_deg", side, float(rotation)))
         adduction = _col(series, side, "knee_adduction_deg")

@@ -17,6 +17,7 @@ from imugait.conventions import (
     Joint,
     Segment,
     Side,
+    pelvis_rotation_from_angles,
     progression_rotation,
     relative_rotation_from_angles,
 )
@@ -208,11 +209,7 @@ class Walker:
         phase_r = self.leg_phase(t_s, Side.RIGHT)
 
         pelvis_angles = self.pelvis_angles_rad(t_s)
-        # Pelvis angles as a Z-X-Y sequence in ISB axes: anterior tilt turns Y towards +X, i.e. a
-        # negative rotation about Z; right side up is a negative rotation about X; right side
-        # forward is a positive rotation about Y.
-        raw = pelvis_angles * np.array([-1.0, -1.0, 1.0])
-        r_world_pelvis = r_prog * Rotation.from_euler("ZXY", raw)
+        r_world_pelvis = r_prog * pelvis_rotation_from_angles(pelvis_angles)
 
         xy = tl.position_xy_m(t_s)
         bob = 0.02 * w * np.cos(4.0 * np.pi * phase_r)  # two vertical oscillations per stride
