@@ -62,8 +62,9 @@ def midstance_mask(
     events: EventConfig | None = None,
 ) -> np.ndarray:
     """(M,) bool: the mid-stance samples of every plausible stride of one leg."""
-    _, axis_shank, _, _ = fit_hinge_axes(gyr_thigh_radps[moving], gyr_shank_radps[moving], calibration)
-    leg_events = detect_leg_events(t_s, gyr_shank_radps @ axis_shank, moving, events)
+    rate_hz = 1.0 / float(np.median(np.diff(t_s)))
+    hinge = fit_hinge_axes(gyr_thigh_radps[moving], gyr_shank_radps[moving], rate_hz, calibration)
+    leg_events = detect_leg_events(t_s, gyr_shank_radps @ hinge.axis_shank, moving, events)
     contacts = leg_events.initial_contact_s[np.isfinite(leg_events.initial_contact_s)]
     mask = np.zeros(t_s.shape, dtype=bool)
     for t0, t1 in zip(contacts[:-1], contacts[1:], strict=True):

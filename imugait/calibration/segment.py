@@ -32,6 +32,7 @@ measured (``docs/calibration.md`` says so).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -58,6 +59,7 @@ from imugait.calibration.secondary_motion import (
     knee_flexion_rad,
     remove_expected_offset,
 )
+from imugait.calibration.swing import Swing, swing_correlation
 from imugait.conventions import Placement
 from imugait.errors import CalibrationError
 from imugait.timebase import lowpass
@@ -94,7 +96,24 @@ class SegmentCalibrationConfig:
     min_heading_contrast: float = 1.5
     """How much better the found heading offset between the two sensors must explain the data than
     the one 180° from it (ratio of costs): the joint centre's acceleration is used when it passes
-    this, else the angular rates (and the calibration refuses when they do not pass it either)."""
+    this, else the angular rates, else the swing of walking (``min_swing_correlation``)."""
+    min_swing_correlation: float = 0.4
+    """When neither the joint centre nor the rates tell which way the two sensors face each other
+    (a walk with little but sagittal motion, as the real MPU-9250 10-m walks), walking does: thigh
+    and shank swing forward together in swing and back together in stance. Used when the lagged
+    correlation of their flexion rates (:mod:`imugait.calibration.swing`; 0.7–0.9 on those walks)
+    is at least this; below it the thigh does not swing with the shank and the calibration refuses."""
+
+
+class HeadingSource(Enum):
+    """What fixed the heading offset between the thigh and shank sensors' world frames."""
+
+    KNEE_CENTRE = "knee centre"
+    """The knee centre's acceleration seen from both sensors."""
+    KNEE_RATES = "knee rates"
+    """The angular rates perpendicular to the knee's hinge axis (non-sagittal motion, turns)."""
+    GAIT_SWING = "gait swing"
+    """The hinge axes signed by walking (thigh and shank swing together); the rates only refine."""
 
 
 @dataclass(frozen=True)
@@ -117,11 +136,17 @@ class AlignmentQuality:
     of the opposite heading to the found one; below ``min_heading_contrast`` the rates were used)."""
     joint_centre_residual_mps2: float = float("nan")
     """RMS mismatch of the joint centre's acceleration seen from the two sensors."""
-    heading_from_joint_centre: bool = False
-    """True when the heading offset was tracked from the joint centre (else from the rates)."""
+    heading_source: HeadingSource = HeadingSource.KNEE_RATES
+    """What fixed the thigh-shank heading offset (tracked from the joint centre, else the rates)."""
+    swing_correlation: float = float("nan")
+    """Correlation of the thigh's and shank's low-passed flexion rates (walking: clearly positive)."""
     secondary_motion_offset_deg: float = 0.0
     """Expected turn of the fitted flexion axis about the femur from the knee's normative secondary
     motion, removed from the axis (+ = Z turned towards X); 0 when not corrected."""
+
+    @property
+    def heading_from_joint_centre(self) -> bool:
+        return self.heading_source is HeadingSource.KNEE_CENTRE
 
     @property
     def relative_residual(self) -> float:
@@ -182,14 +207,27 @@ def _principal_axis(gyr_radps: np.ndarray) -> np.ndarray:
     return vecs[:, -1]
 
 
-def fit_hinge_axes(
-    gyr_thigh_radps: np.ndarray, gyr_shank_radps: np.ndarray, config: SegmentCalibrationConfig | None = None
-) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """Knee flexion axis in both sensor frames from simultaneous gyroscope samples (N, 3), rad/s.
+@dataclass(frozen=True)
+class HingeFit:
+    """The knee's hinge axis in each sensor frame (unit (3,), pointing to the subject's right by the
+    sign rule of the module docstring), the fit's residual and the knee-flexion rate RMS (rad/s),
+    and how the thigh swings with the shank (:mod:`imugait.calibration.swing`)."""
 
-    Returns ``(j_thigh, j_shank, residual_rms_radps, motion_rms_radps)``; the axes are unit
-    vectors pointing to the subject's right (sign rule in the module docstring).
-    """
+    axis_thigh: np.ndarray
+    axis_shank: np.ndarray
+    residual_rms_radps: float
+    motion_rms_radps: float
+    swing: Swing
+
+
+def fit_hinge_axes(
+    gyr_thigh_radps: np.ndarray,
+    gyr_shank_radps: np.ndarray,
+    rate_hz: float,
+    config: SegmentCalibrationConfig | None = None,
+) -> HingeFit:
+    """Knee flexion axis in both sensor frames from simultaneous gyroscope samples (N, 3), rad/s,
+    at ``rate_hz`` (used to compare the swing of the two segments)."""
     config = config or SegmentCalibrationConfig()
     n = gyr_thigh_radps.shape[0]
     take = np.linspace(0, n - 1, min(n, config.max_fit_samples)).astype(int)
@@ -208,12 +246,13 @@ def fit_hinge_axes(
     if np.percentile(rate_shank, 99.5) < -np.percentile(rate_shank, 0.5):
         j2 = -j2
         rate_shank = -rate_shank
-    rate_thigh = gyr_thigh_radps @ j1
-    if np.dot(rate_thigh - rate_thigh.mean(), rate_shank - rate_shank.mean()) < 0:
+    swing = swing_correlation(gyr_thigh_radps @ j1, rate_shank, rate_hz)
+    if swing.correlation < 0:
         j1 = -j1
+        swing = Swing(-swing.correlation, swing.lag_s)
     residual_rms = float(np.sqrt(np.mean(best.fun**2)))
-    knee_rate = gyr_shank_radps @ j2 - gyr_thigh_radps @ j1
-    return j1, j2, residual_rms, float(np.sqrt(np.mean(knee_rate**2)))
+    knee_rate = rate_shank - gyr_thigh_radps @ j1
+    return HingeFit(j1, j2, residual_rms, float(np.sqrt(np.mean(knee_rate**2))), swing)
 
 
 def segment_frame(up_sensor: np.ndarray, axis_sensor: np.ndarray) -> Rotation:
@@ -282,7 +321,10 @@ def calibrate_leg(
         )
     if not standing.any():
         raise CalibrationError(f"{leg}: no standing period to calibrate against; stand still for a few seconds")
-    h1, h2, residual_rms, motion_rms = fit_hinge_axes(rec.gyr_thigh_radps[fit_mask], rec.gyr_shank_radps[fit_mask], config)
+    rate_hz = 1.0 / dt
+    hinge = fit_hinge_axes(rec.gyr_thigh_radps[fit_mask], rec.gyr_shank_radps[fit_mask], rate_hz, config)
+    h1, h2, residual_rms, motion_rms = hinge.axis_thigh, hinge.axis_shank, hinge.residual_rms_radps, hinge.motion_rms_radps
+    swing_correlation = hinge.swing.correlation
     if motion_rms < config.min_motion_rms_radps:
         raise CalibrationError(
             f"{leg}: too little knee motion to find the knee axis (knee-flexion rate RMS "
@@ -293,7 +335,6 @@ def calibrate_leg(
             f"{leg}: thigh and shank do not move as a knee hinge (residual {residual_rms:.2f} rad/s "
             f"for {motion_rms:.2f} rad/s of motion) — a sensor is loose, or the two are not on the same leg"
         )
-    rate_hz = 1.0 / dt
     swing_thigh = np.percentile(np.abs(lowpass(rec.gyr_thigh_radps @ h1, rate_hz, config.swap_check_lowpass_hz)[fit_mask]), 99)
     swing_shank = np.percentile(np.abs(lowpass(rec.gyr_shank_radps @ h2, rate_hz, config.swap_check_lowpass_hz)[fit_mask]), 99)
     if swing_thigh > 1.1 * swing_shank:
@@ -316,12 +357,13 @@ def calibrate_leg(
     from_centre = centre.heading_contrast >= config.min_heading_contrast
     offset_deg = 0.0
     if from_centre:
+        source = HeadingSource.KNEE_CENTRE
         axes, track = _axes_from_joint_centre(rec, motion, fit_mask, h1, h2, up1, up2, centre, config, heading_config)
         if config.correct_secondary_motion:
             axes, offset_deg = _remove_secondary_motion_offset(axes, rec, fit_mask, track, up1, up2, thigh)
         refined = True
     else:
-        axes, refined = _axes_from_rotation(leg, rec, fit_mask, h1, h2, up2, residual_rms, config)
+        axes, refined, source = _axes_from_rotation(leg, rec, fit_mask, h1, h2, up2, residual_rms, swing_correlation, config)
         track = track_heading_offset(
             rec.t_s, rec.q_world_thigh_sensor, rec.q_world_shank_sensor, rec.gyr_thigh_radps, rec.gyr_shank_radps,
             motion, axes, heading_config,
@@ -333,7 +375,7 @@ def calibrate_leg(
     flexion_in_shank = _unit(np.mean((r_offset * r2).inv().apply(r1.apply(axes.flexion_axis_thigh)), axis=0))
     quality = AlignmentQuality(
         residual_rms, motion_rms, tilt, int(min(fit_mask.sum(), config.max_fit_samples)), refined,
-        centre.heading_contrast, centre.residual_rms_mps2, from_centre, offset_deg,
+        centre.heading_contrast, centre.residual_rms_mps2, source, swing_correlation, offset_deg,
     )
     return LegAlignment(
         thigh=SegmentAlignment(thigh, segment_frame(up1, axes.flexion_axis_thigh).as_quat(scalar_first=True)),
@@ -404,16 +446,19 @@ def _axes_from_rotation(
     h2: np.ndarray,
     up2: np.ndarray,
     hinge_residual_radps: float,
+    swing_correlation: float,
     config: SegmentCalibrationConfig,
-) -> tuple[KneeAxes, bool]:
+) -> tuple[KneeAxes, bool, HeadingSource]:
     """Knee axes and heading offset from angular rates alone (the joint centre hardly accelerates).
 
-    Returns the axes and whether the two-axis refinement was kept (else the hinge axes are).
+    ``h1`` comes signed by gait (:func:`fit_hinge_axes`). Returns the axes, whether the two-axis
+    refinement was kept (else the hinge axes are), and what fixed the heading.
 
     Raises
     ------
     CalibrationError
-        The rates do not tell which way the two sensors face relative to each other.
+        Neither the rates nor the swing of walking tell which way the two sensors face relative
+        to each other.
     """
     r1 = Rotation.from_quat(rec.q_world_thigh_sensor[fit_mask], scalar_first=True)
     r2 = Rotation.from_quat(rec.q_world_shank_sensor[fit_mask], scalar_first=True)
@@ -426,12 +471,17 @@ def _axes_from_rotation(
         delta = heading_offset_from_axes(r1.apply(sign * h1), r2.apply(h2))
         candidates.append((hinge_rate_mismatch_radps(r1, r2, w1, w2, h1, delta), sign, delta))
     (best, sign, delta), (other, _, _) = sorted(candidates)
-    if other < config.min_heading_contrast * best:
+    source = HeadingSource.KNEE_RATES
+    if other < config.min_heading_contrast * best and swing_correlation >= config.min_swing_correlation:
+        # Mostly sagittal motion fits both headings; walking's swing signs the thigh's axis (h1).
+        (_, sign, delta), source = next(c for c in candidates if c[1] > 0), HeadingSource.GAIT_SWING
+    elif other < config.min_heading_contrast * best:
         raise CalibrationError(
             f"{leg}: the two sensors do not move like one knee that walks — their accelerations meet at "
             f"no common knee centre, and their rates fit both ways the sensors could face each other "
-            f"({best:.2f} vs {other:.2f} rad/s): are both on the same leg and strapped firmly? (Walking is "
-            f"needed; the knee moving alone in place does not show this.)"
+            f"({best:.2f} vs {other:.2f} rad/s), and the thigh does not swing with the shank as in walking "
+            f"(correlation {swing_correlation:.2f}, need {config.min_swing_correlation}): are both on the same "
+            f"leg and strapped firmly? (Walking is needed; the knee moving alone in place does not show this.)"
         )
     h1 = sign * h1
     try:
@@ -447,7 +497,7 @@ def _axes_from_rotation(
         # On a knee that moves almost purely as a hinge the two-axis model is ambiguous and can
         # land far from the hinge axis: keep the hinge axis, with the heading offset it implies.
         axes = KneeAxes(h1, up2, delta, hinge_residual_radps)
-    return axes, refined
+    return axes, refined, source
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
