@@ -104,7 +104,7 @@ def hinge_trial(trial: HingeTrial) -> list[list[str]]:
     q1, q2 = orient_stream(s1).q_world_sensor, orient_stream(s2).q_world_sensor
     g1, g2 = s1.gyr_radps, s2.gyr_radps
     moving = motion_mask(t, g2)
-    hinge = fit_hinge_axes(g1[moving], g2[moving], trial.rate_hz)
+    hinge = fit_hinge_axes(g1, g2, trial.rate_hz, moving)
     j1, j2, hinge_residual = hinge.axis_thigh, hinge.axis_shank, hinge.residual_rms_radps
     up2 = np.mean(trial.acc2_mps2[: int(trial.rate_hz)], axis=0)
     axes = fit_knee_axes(q1[moving], q2[moving], g1[moving], g2[moving], j1, j2, up2 / np.linalg.norm(up2), t_s=t[moving])

@@ -6,7 +6,7 @@ This module only sequences the stages; each algorithm lives in its own stage pac
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,14 @@ from imugait.calibration.segment import LegRecording, SegmentCalibrationConfig, 
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import CalibrationError, ValidationError
 from imugait.fusion.settings import FilterKind
-from imugait.gait.cycles import N_NORMALISED, Stride, StrideConfig, segment_strides, time_normalise
+from imugait.gait.cycles import (
+    N_NORMALISED,
+    Exclusion,
+    Stride,
+    StrideConfig,
+    segment_strides,
+    time_normalise,
+)
 from imugait.gait.events import EventConfig, detect_leg_events
 from imugait.gait.metrics import (
     ANGLE_COLUMNS,
@@ -32,6 +39,7 @@ from imugait.gait.metrics import (
     double_support_pct,
     stride_metrics,
 )
+from imugait.gait.plausibility import implausible_strides, plausibility_limits
 from imugait.kinematics.angles import leg_angles, segment_orientations
 from imugait.kinematics.pelvis import hip_angles_rad, pelvis_frame
 from imugait.kinematics.prepare import FusedSession, fuse_session
@@ -39,9 +47,6 @@ from imugait.kinematics.progression import ProgressionConfig, find_progression
 from imugait.model import ImuStream, Session
 from imugait.quaternion import quat_multiply
 from imugait.timebase import common_grid, grid_position, interp_vectors
-
-MIN_WALKING_KNEE_FLEXION_DEG = -10.0
-"""A knee that seems to hyperextend beyond this while walking is not one knee (sensors mixed up)."""
 
 CLIP_FRACTION = 0.98
 """A sample within this fraction of a sensor's full-scale range counts as clipped.
@@ -129,6 +134,8 @@ def analyze_session(
     report("gait cycles and metrics")
     strides = {side: leg.strides for side, leg in legs.items()}
     cycles = _cycles_table(t, legs, strides)
+    legs, cycles, implausible_warnings = _exclude_implausible(legs, cycles)
+    warnings += implausible_warnings
     metric_columns = [c for c in cycles.columns if c.endswith(("_s", "_pct", "_deg", "_per_min")) and c != "t_initial_contact_s"
                       and not c.startswith("t_")]
     aggregates = aggregate(cycles, metric_columns)
@@ -176,13 +183,6 @@ def _analyse_leg(
         "knee_rotation_deg": np.rad2deg(angles.knee_rad[:, 2]),
         "hip_rotation_deg": np.where(progression.in_bout, np.rad2deg(angles.hip_rotation_progression_rad), np.nan),
     }
-    walking_flexion = angles_deg["knee_flexion_deg"][progression.in_bout]
-    if walking_flexion.size and np.percentile(walking_flexion, 1) < MIN_WALKING_KNEE_FLEXION_DEG:
-        raise CalibrationError(
-            f"{p_thigh.value}/{p_shank.value}: the knee would hyperextend to "
-            f"{np.percentile(walking_flexion, 1):.0f}° while walking — the two sensors do not move like one "
-            f"knee: are they on the same leg?"
-        )
     events = detect_leg_events(t, b.gyr_radps @ alignment.hinge_axis_shank, moving, config.events,
                                thigh_ml_rate_radps=a.gyr_radps @ alignment.axes.flexion_axis_thigh)
     bout_id = np.full(t.size, -1)
@@ -250,6 +250,40 @@ def _cycles_table(t: np.ndarray, legs: dict[Side, LegReport], strides: dict[Side
             row["double_support_pct"] = double_support_pct(stride, other_to, other_ic) if other else np.nan
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _exclude_implausible(
+    legs: dict[Side, LegReport], cycles: pd.DataFrame
+) -> tuple[dict[Side, LegReport], pd.DataFrame, list[str]]:
+    """Strides whose values no walking produces are excluded (:mod:`imugait.gait.plausibility`);
+    a leg with too many of them is marked untrusted, with a warning saying what to redo."""
+    limits = plausibility_limits()
+    cycles = cycles.copy()
+    out, warnings = {}, []
+    for side, leg in legs.items():
+        rows = cycles["side"] == side.value
+        if not rows.any():
+            out[side] = leg
+            continue
+        reasons = implausible_strides(cycles[rows], limits)
+        hit = reasons != Exclusion.NONE
+        strides = list(leg.strides)
+        for (index, reason), k in zip(reasons[hit].items(), cycles.loc[reasons[hit].index, "stride"], strict=True):
+            cycles.loc[index, ["used", "exclusion"]] = [False, reason.value]
+            strides[k] = replace(strides[k], exclusion=reason)
+        usable = int(hit.sum() + cycles.loc[rows, "used"].sum())
+        n_implausible = int(hit.sum())
+        untrusted = usable > 0 and n_implausible > limits.max_implausible_fraction * usable
+        if n_implausible:
+            counts = reasons[hit].map(lambda r: r.value).value_counts()
+            detail = "; ".join(f"{n}× {reason}" for reason, n in counts.items())
+            message = f"{side.value} leg: {n_implausible} of {usable} strides excluded as implausible ({detail})"
+            if untrusted:
+                message += (" — the leg's results are not trusted: check that both sensors are strapped firmly on this "
+                            "leg and record the walk again")
+            warnings.append(message)
+        out[side] = replace(leg, strides=strides, implausible_strides=n_implausible, trusted=not untrusted)
+    return out, cycles, warnings
 
 
 def normalised_cycles(t: np.ndarray, leg: LegReport) -> dict[str, np.ndarray]:

@@ -63,7 +63,7 @@ def midstance_mask(
 ) -> np.ndarray:
     """(M,) bool: the mid-stance samples of every plausible stride of one leg."""
     rate_hz = 1.0 / float(np.median(np.diff(t_s)))
-    hinge = fit_hinge_axes(gyr_thigh_radps[moving], gyr_shank_radps[moving], rate_hz, calibration)
+    hinge = fit_hinge_axes(gyr_thigh_radps, gyr_shank_radps, rate_hz, moving, calibration)
     leg_events = detect_leg_events(t_s, gyr_shank_radps @ hinge.axis_shank, moving, events)
     contacts = leg_events.initial_contact_s[np.isfinite(leg_events.initial_contact_s)]
     mask = np.zeros(t_s.shape, dtype=bool)

@@ -54,6 +54,10 @@ class LegReport:
     """Left/right plausibility (analysis.checks): + when the thigh moves like this side's."""
     acc_clipped: np.ndarray | None = None
     """(M,) bool: an accelerometer of the leg at its full-scale range (reported, not excluded)."""
+    implausible_strides: int = 0
+    """Strides excluded because their values are not walking (:mod:`imugait.gait.plausibility`)."""
+    trusted: bool = True
+    """False when too many strides were implausible: the leg's results are not to be relied on."""
 
     @property
     def calibration_quality(self) -> str:
@@ -135,12 +139,16 @@ class AnalysisResult:
                     "axis_fit_residual_radps": q.axis_fit_residual_radps,
                     "motion_rms_radps": q.motion_rms_radps,
                     "axis_tilt_deg": q.axis_tilt_deg,
+                    "heading_source": q.heading_source.value,
+                    "swing_correlation": _none_if_nan(q.swing_correlation),
                     "q_sensor_segment_thigh": leg.alignment.thigh.q_sensor_segment.tolist(),
                     "q_sensor_segment_shank": leg.alignment.shank.q_sensor_segment.tolist(),
                 },
                 "frontal_lean_contrast_deg": _none_if_nan(leg.frontal_lean_contrast_deg),
                 "n_strides": len(leg.strides),
                 "n_strides_used": sum(s.used for s in leg.strides),
+                "n_strides_implausible": leg.implausible_strides,
+                "trusted": leg.trusted,
                 "n_bouts": leg.n_bouts,
                 "lost_fraction": float(leg.lost.mean()),
                 "clipped_fraction": float(leg.clipped.mean()),

@@ -59,7 +59,12 @@ from imugait.calibration.secondary_motion import (
     knee_flexion_rad,
     remove_expected_offset,
 )
-from imugait.calibration.swing import Swing, swing_correlation
+from imugait.calibration.swing import (
+    MAX_SWING_LAG_S,
+    Swing,
+    forward_backward_ratio,
+    swing_correlation,
+)
 from imugait.conventions import Placement
 from imugait.errors import CalibrationError
 from imugait.timebase import lowpass
@@ -75,6 +80,9 @@ class SegmentCalibrationConfig:
     """Below this RMS knee-flexion rate in the motion data the axis cannot be identified."""
     max_relative_residual: float = 0.45
     """Hinge-fit residual RMS over motion RMS above which the leg is not moving as a hinge."""
+    hinge_lowpass_hz: float = 3.0
+    """The hinge fit runs on rates low-passed to this (the swing of walking is slow; a sensor
+    shaking on its strap is not)."""
     swap_check_lowpass_hz: float = 3.0
     """The thigh/shank swap check compares swing rates low-passed to this: a strap that lets a
     sensor shake (4–5 Hz on the qmt example recording) must not make a thigh look like a shank."""
@@ -97,6 +105,10 @@ class SegmentCalibrationConfig:
     """How much better the found heading offset between the two sensors must explain the data than
     the one 180° from it (ratio of costs): the joint centre's acceleration is used when it passes
     this, else the angular rates, else the swing of walking (``min_swing_correlation``)."""
+    min_thigh_forward_ratio: float = 1.1
+    """… and when the thigh, with its axis signed by that swing, swings forward faster than back
+    (:func:`~imugait.calibration.swing.forward_backward_ratio`; real walks 1.31–2.3, a thigh
+    paired with the other leg's shank about 0.7)."""
     min_swing_correlation: float = 0.4
     """When neither the joint centre nor the rates tell which way the two sensors face each other
     (a walk with little but sagittal motion, as the real MPU-9250 10-m walks), walking does: thigh
@@ -218,20 +230,35 @@ class HingeFit:
     residual_rms_radps: float
     motion_rms_radps: float
     swing: Swing
+    thigh_forward_ratio: float
+    """:func:`~imugait.calibration.swing.forward_backward_ratio` of the thigh about its signed axis."""
 
 
 def fit_hinge_axes(
     gyr_thigh_radps: np.ndarray,
     gyr_shank_radps: np.ndarray,
     rate_hz: float,
+    mask: np.ndarray | None = None,
     config: SegmentCalibrationConfig | None = None,
+    up_thigh: np.ndarray | None = None,
 ) -> HingeFit:
-    """Knee flexion axis in both sensor frames from simultaneous gyroscope samples (N, 3), rad/s,
-    at ``rate_hz`` (used to compare the swing of the two segments)."""
+    """Knee flexion axis in both sensor frames from simultaneous gyroscope samples (M, 3), rad/s,
+    sampled at ``rate_hz``, fitted on the ``mask`` (M,) samples (all when None).
+
+    The rates are low-passed first (``config.hinge_lowpass_hz``): the swing of walking is slow,
+    while a sensor shaking on its strap (4–5 Hz on the qmt example recording) adds rates about
+    every axis that would swamp the hinge cost. With ``up_thigh`` (3,), the thigh's long axis in
+    its sensor frame (gravity while upright), the thigh's axis is fitted perpendicular to it: a
+    real thigh sensor also turns about the femur on the soft tissue under the strap, which the
+    free fit takes for flexion (on the qmt thighs it put the axis 76–83° from horizontal).
+    """
     config = config or SegmentCalibrationConfig()
-    n = gyr_thigh_radps.shape[0]
+    mask = np.ones(gyr_thigh_radps.shape[0], dtype=bool) if mask is None else mask
+    gyr_thigh = lowpass(gyr_thigh_radps, rate_hz, config.hinge_lowpass_hz)[mask]
+    gyr_shank = lowpass(gyr_shank_radps, rate_hz, config.hinge_lowpass_hz)[mask]
+    n = gyr_thigh.shape[0]
     take = np.linspace(0, n - 1, min(n, config.max_fit_samples)).astype(int)
-    w1, w2 = gyr_thigh_radps[take], gyr_shank_radps[take]
+    w1, w2 = gyr_thigh[take], gyr_shank[take]
 
     def residual(x: np.ndarray) -> np.ndarray:
         j1, j2 = unit_from_angles(x[0], x[1]), unit_from_angles(x[2], x[3])
@@ -242,17 +269,38 @@ def fit_hinge_axes(
     x0 = np.r_[angles_from_unit(_principal_axis(w1)), angles_from_unit(_principal_axis(w2))]
     best = least_squares(residual, x0, method="lm")
     j1, j2 = unit_from_angles(*best.x[:2]), unit_from_angles(*best.x[2:])
-    rate_shank = gyr_shank_radps @ j2
+    if up_thigh is not None:
+        j1 = _axis_about_long_axis(w1, np.linalg.norm(np.cross(w2, j2), axis=1), _unit(up_thigh))
+    rate_shank = gyr_shank @ j2
     if np.percentile(rate_shank, 99.5) < -np.percentile(rate_shank, 0.5):
         j2 = -j2
         rate_shank = -rate_shank
-    swing = swing_correlation(gyr_thigh_radps @ j1, rate_shank, rate_hz)
+    swing = swing_correlation(gyr_thigh @ j1, rate_shank, rate_hz)
     if swing.correlation < 0:
         j1 = -j1
         swing = Swing(-swing.correlation, swing.lag_s)
-    residual_rms = float(np.sqrt(np.mean(best.fun**2)))
-    knee_rate = rate_shank - gyr_thigh_radps @ j1
-    return HingeFit(j1, j2, residual_rms, float(np.sqrt(np.mean(knee_rate**2))), swing)
+    fit_residual = np.linalg.norm(np.cross(w1, j1), axis=1) - np.linalg.norm(np.cross(w2, j2), axis=1)
+    knee_rate = rate_shank - gyr_thigh @ j1
+    return HingeFit(j1, j2, float(np.sqrt(np.mean(fit_residual**2))), float(np.sqrt(np.mean(knee_rate**2))), swing,
+                    forward_backward_ratio(gyr_thigh @ j1, rate_hz))
+
+
+def _axis_about_long_axis(gyr_thigh_radps: np.ndarray, shank_off_axis_radps: np.ndarray, up_thigh: np.ndarray) -> np.ndarray:
+    """The thigh's hinge axis perpendicular to its long axis ``up_thigh``: the one angle about it
+    that best matches the shank's off-axis rate (N,), a coarse scan (the cost has local minima)
+    refined with a robust loss (a few strides of strap slip must not pull it)."""
+    e1 = _unit(np.cross(up_thigh, [1.0, 0.0, 0.0] if abs(up_thigh[0]) < 0.9 else [0.0, 1.0, 0.0]))
+    e2 = np.cross(up_thigh, e1)
+
+    def residual(angle_rad: float) -> np.ndarray:
+        axis = np.cos(angle_rad) * e1 + np.sin(angle_rad) * e2
+        return np.linalg.norm(np.cross(gyr_thigh_radps, axis), axis=1) - shank_off_axis_radps
+
+    scan = np.linspace(0.0, np.pi, 72, endpoint=False)  # an axis and its opposite fit alike
+    start = scan[int(np.argmin([np.mean(np.abs(residual(a))) for a in scan]))]
+    scale = max(float(np.median(np.abs(residual(start)))), 1e-3)
+    fit = least_squares(lambda x: residual(x[0]), [start], loss="soft_l1", f_scale=scale)
+    return np.cos(fit.x[0]) * e1 + np.sin(fit.x[0]) * e2
 
 
 def segment_frame(up_sensor: np.ndarray, axis_sensor: np.ndarray) -> Rotation:
@@ -322,9 +370,13 @@ def calibrate_leg(
     if not standing.any():
         raise CalibrationError(f"{leg}: no standing period to calibrate against; stand still for a few seconds")
     rate_hz = 1.0 / dt
-    hinge = fit_hinge_axes(rec.gyr_thigh_radps[fit_mask], rec.gyr_shank_radps[fit_mask], rate_hz, config)
+    up1 = _unit(np.mean(rec.acc_thigh_mps2[standing], axis=0))
+    up2 = _unit(np.mean(rec.acc_shank_mps2[standing], axis=0))
+    hinge = fit_hinge_axes(rec.gyr_thigh_radps, rec.gyr_shank_radps, rate_hz, fit_mask, config, up_thigh=up1)
     h1, h2, residual_rms, motion_rms = hinge.axis_thigh, hinge.axis_shank, hinge.residual_rms_radps, hinge.motion_rms_radps
     swing_correlation = hinge.swing.correlation
+    walks_like_one_leg = (swing_correlation >= config.min_swing_correlation and not hinge.swing.at_window_edge
+                          and hinge.thigh_forward_ratio >= config.min_thigh_forward_ratio)
     if motion_rms < config.min_motion_rms_radps:
         raise CalibrationError(
             f"{leg}: too little knee motion to find the knee axis (knee-flexion rate RMS "
@@ -342,8 +394,6 @@ def calibrate_leg(
             f"{leg}: the sensor given as the thigh swings faster ({swing_thigh:.1f} rad/s) than the "
             f"one given as the shank ({swing_shank:.1f} rad/s) — thigh and shank look swapped"
         )
-    up1 = _unit(np.mean(rec.acc_thigh_mps2[standing], axis=0))
-    up2 = _unit(np.mean(rec.acc_shank_mps2[standing], axis=0))
     tilt = float(max(abs(90.0 - np.rad2deg(np.arccos(abs(np.dot(j, u))))) for j, u in ((h1, up1), (h2, up2))))
     if tilt > config.max_axis_tilt_deg:
         raise CalibrationError(
@@ -363,7 +413,7 @@ def calibrate_leg(
             axes, offset_deg = _remove_secondary_motion_offset(axes, rec, fit_mask, track, up1, up2, thigh)
         refined = True
     else:
-        axes, refined, source = _axes_from_rotation(leg, rec, fit_mask, h1, h2, up2, residual_rms, swing_correlation, config)
+        axes, refined, source = _axes_from_rotation(leg, rec, fit_mask, hinge, up2, walks_like_one_leg, config)
         track = track_heading_offset(
             rec.t_s, rec.q_world_thigh_sensor, rec.q_world_shank_sensor, rec.gyr_thigh_radps, rec.gyr_shank_radps,
             motion, axes, heading_config,
@@ -442,16 +492,16 @@ def _axes_from_rotation(
     leg: str,
     rec: LegRecording,
     fit_mask: np.ndarray,
-    h1: np.ndarray,
-    h2: np.ndarray,
+    hinge: HingeFit,
     up2: np.ndarray,
-    hinge_residual_radps: float,
-    swing_correlation: float,
+    walks_like_one_leg: bool,
     config: SegmentCalibrationConfig,
 ) -> tuple[KneeAxes, bool, HeadingSource]:
     """Knee axes and heading offset from angular rates alone (the joint centre hardly accelerates).
 
-    ``h1`` comes signed by gait (:func:`fit_hinge_axes`). Returns the axes, whether the two-axis
+    The hinge's thigh axis comes signed by gait (:func:`fit_hinge_axes`); ``walks_like_one_leg``
+    says whether that sign can be trusted (the thigh swings with the shank, forward faster than
+    back). Returns the axes, whether the two-axis
     refinement was kept (else the hinge axes are), and what fixed the heading.
 
     Raises
@@ -460,6 +510,7 @@ def _axes_from_rotation(
         Neither the rates nor the swing of walking tell which way the two sensors face relative
         to each other.
     """
+    h1, h2 = hinge.axis_thigh, hinge.axis_shank
     r1 = Rotation.from_quat(rec.q_world_thigh_sensor[fit_mask], scalar_first=True)
     r2 = Rotation.from_quat(rec.q_world_shank_sensor[fit_mask], scalar_first=True)
     w1, w2 = rec.gyr_thigh_radps[fit_mask], rec.gyr_shank_radps[fit_mask]
@@ -472,7 +523,7 @@ def _axes_from_rotation(
         candidates.append((hinge_rate_mismatch_radps(r1, r2, w1, w2, h1, delta), sign, delta))
     (best, sign, delta), (other, _, _) = sorted(candidates)
     source = HeadingSource.KNEE_RATES
-    if other < config.min_heading_contrast * best and swing_correlation >= config.min_swing_correlation:
+    if other < config.min_heading_contrast * best and walks_like_one_leg:
         # Mostly sagittal motion fits both headings; walking's swing signs the thigh's axis (h1).
         (_, sign, delta), source = next(c for c in candidates if c[1] > 0), HeadingSource.GAIT_SWING
     elif other < config.min_heading_contrast * best:
@@ -480,8 +531,10 @@ def _axes_from_rotation(
             f"{leg}: the two sensors do not move like one knee that walks — their accelerations meet at "
             f"no common knee centre, and their rates fit both ways the sensors could face each other "
             f"({best:.2f} vs {other:.2f} rad/s), and the thigh does not swing with the shank as in walking "
-            f"(correlation {swing_correlation:.2f}, need {config.min_swing_correlation}): are both on the same "
-            f"leg and strapped firmly? (Walking is needed; the knee moving alone in place does not show this.)"
+            f"(correlation {hinge.swing.correlation:.2f} at {hinge.swing.lag_s:+.2f} s, need "
+            f"{config.min_swing_correlation} within ±{MAX_SWING_LAG_S} s; forward/back swing "
+            f"{hinge.thigh_forward_ratio:.2f}, need {config.min_thigh_forward_ratio}): are both on the same leg "
+            f"and strapped firmly? (Walking is needed; the knee moving alone in place does not show this.)"
         )
     h1 = sign * h1
     try:
@@ -496,7 +549,7 @@ def _axes_from_rotation(
     if not refined:
         # On a knee that moves almost purely as a hinge the two-axis model is ambiguous and can
         # land far from the hinge axis: keep the hinge axis, with the heading offset it implies.
-        axes = KneeAxes(h1, up2, delta, hinge_residual_radps)
+        axes = KneeAxes(h1, up2, delta, hinge.residual_rms_radps)
     return axes, refined, source
 
 

@@ -32,6 +32,23 @@ class Swing:
     correlation: float
     lag_s: float
 
+    @property
+    def at_window_edge(self) -> bool:
+        """The best lag is the largest searched: the two do not line up within a stride's lag."""
+        return abs(self.lag_s) >= MAX_SWING_LAG_S - 1e-9
+
+
+def forward_backward_ratio(rate_radps: np.ndarray, rate_hz: float) -> float:
+    """How much faster a segment swings forward than back: the 99.5th percentile of its low-passed
+    flexion rate (N,) over minus the 0.5th (> 1 when the rate's sign says forward).
+
+    In walking both thigh and shank swing forward fast in swing and return slowly in stance: on
+    the 64 real MPU-9250 10-m walks the thigh's ratio, with its axis signed by the lagged swing,
+    was 1.31–2.3 (median 1.75), 1.41–1.48 on the simulator; a thigh labelled on the other leg
+    than its shank, whose axis the swing then signs backwards, reads 0.70–0.73 on the simulator."""
+    r = lowpass(rate_radps, rate_hz, SWING_LOWPASS_HZ)
+    return float(np.percentile(r, 99.5) / max(-np.percentile(r, 0.5), 1e-9))
+
 
 def swing_correlation(rate_thigh_radps: np.ndarray, rate_shank_radps: np.ndarray, rate_hz: float) -> Swing:
     """Swing agreement of two flexion rates (N,) rad/s sampled at ``rate_hz``."""

@@ -29,6 +29,19 @@ class Exclusion(Enum):
     IRREGULAR = "stride time far from the bout's median"
     LOST_SAMPLES = "too many lost samples"
     CLIPPED = "sensor range exceeded (clipped data)"
+    IMPLAUSIBLE_KNEE_FLEXION = "knee flexion beyond what walking produces (a sensor moved or a wrong calibration)"
+    IMPLAUSIBLE_KNEE_ADDUCTION = "knee ab/adduction swings like flexion (a wrong knee axis)"
+    IMPLAUSIBLE_HIP_ROTATION = "femur rotation beyond the hip's range of motion"
+    HIP_ROTATION_OUTLIER = "femur rotation far from the leg's other strides"
+
+    @property
+    def implausible(self) -> bool:
+        """The stride's values are not walking (:mod:`imugait.gait.plausibility`)."""
+        return self in _IMPLAUSIBLE
+
+
+_IMPLAUSIBLE = frozenset({Exclusion.IMPLAUSIBLE_KNEE_FLEXION, Exclusion.IMPLAUSIBLE_KNEE_ADDUCTION,
+                          Exclusion.IMPLAUSIBLE_HIP_ROTATION, Exclusion.HIP_ROTATION_OUTLIER})
 
 
 @dataclass(frozen=True)

@@ -48,10 +48,16 @@ def with_unit(value: float, unit: str, digits: int = 1) -> str:
     return f"{value:.{digits}f}{UNIT_SYMBOL.get(unit, ' ' + unit)}".rstrip()
 
 
-def leg_confidence(calibration_quality: str, n_used: int, rules: ConfidenceRules) -> tuple[Confidence, str]:
-    """Confidence of a leg's walking metrics: lowered by a poor calibration or few used strides."""
+def leg_confidence(
+    calibration_quality: str, n_used: int, rules: ConfidenceRules, trusted: bool = True
+) -> tuple[Confidence, str]:
+    """Confidence of a leg's walking metrics: lowered by a poor calibration, few used strides, or
+    too many strides whose values were not walking (``trusted`` False)."""
     confidence = rules.calibration_quality_to_confidence.get(calibration_quality, Confidence.LOW)
     reasons = [] if confidence is Confidence.HIGH else [f"sensor calibration {calibration_quality}"]
+    if not trusted:
+        confidence = Confidence.LOW
+        reasons.append("most strides had values no walking produces (sensors moved or mislabelled)")
     if n_used < rules.min_strides_for_high_confidence:
         confidence = Confidence.LOW
         reasons.append(f"only {n_used} strides used (fewer than {rules.min_strides_for_high_confidence})")
@@ -68,7 +74,7 @@ def measurements_from_analysis(result: AnalysisResult, rules: ConfidenceRules) -
         for row in rows.itertuples(index=False):
             if not math.isfinite(row.mean):
                 continue
-            confidence, reason = leg_confidence(leg.calibration_quality, int(row.n), rules)
+            confidence, reason = leg_confidence(leg.calibration_quality, int(row.n), rules, leg.trusted)
             out.append(Measurement(
                 name=row.metric, side=side, value=float(row.mean), unit=unit_of(row.metric), n=int(row.n),
                 confidence=confidence, sd=float(row.sd) if math.isfinite(row.sd) else None, protocol="walking",
