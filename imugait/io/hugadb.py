@@ -187,7 +187,8 @@ def read_hugadb(
     """
     if corrupted_gyro not in CORRUPTED_GYRO_POLICIES:
         raise ValidationError(f"corrupted_gyro must be one of {', '.join(CORRUPTED_GYRO_POLICIES)}, got {corrupted_gyro!r}")
-    mapping = {pl: code.strip().upper() for pl, code in (placement_map or HUGADB_DEFAULT_MAP).items()}
+    mapping = {pl: code.strip().upper()
+               for pl, code in (HUGADB_DEFAULT_MAP if placement_map is None else placement_map).items()}
     if not mapping:
         raise ValidationError("a HuGaDB import needs at least one placement, e.g. left_thigh=LT")
     for pl, code in mapping.items():
@@ -224,7 +225,7 @@ def read_hugadb(
     meta = SessionMeta(
         subject_id=subject_id or (f"HuGaDB-{m[1]}" if m else f.path.stem),
         recorded_at=f.recorded_at or modified_time_iso(f.path),
-        steps=_activity_steps(f.activity, t, sample_rate_hz),
+        steps=_activity_steps(f.activity, sample_rate_hz),
         source="import:hugadb",
         notes=f"imported from {f.path.name}: " + "; ".join([*notes, *f.notes]),
     )
@@ -249,11 +250,11 @@ def _leg_drop(mapping: Mapping[Placement, str], listed: set[Placement]) -> set[P
 def _int_column(table: TextTable, j: int) -> np.ndarray:
     name = table.header[j]
     values = float_column(table, name)
-    bad = np.flatnonzero((values != np.rint(values)) | (np.abs(values) > 32768))
+    bad = np.flatnonzero((values != np.rint(values)) | (values < -32768) | (values > 32767))
     if bad.size:
         k = int(bad[0])
         raise FormatError(f"{table.label}: line {table.line_numbers[k]}: column {j + 1} ({name}) holds "
-                          f"{values[k]!r}, not a 16-bit integer")
+                          f"{float(values[k])!r}, not a 16-bit integer")
     return values.astype(np.int64)
 
 
@@ -268,9 +269,10 @@ def _date(preamble: tuple[str, ...]) -> tuple[str | None, str]:
     return None, "no #Date line: recording time is the file's modification time"
 
 
-def _activity_steps(activity: np.ndarray, t_s: np.ndarray, rate_hz: float) -> tuple[ProtocolStep, ...]:
+def _activity_steps(activity: np.ndarray, rate_hz: float) -> tuple[ProtocolStep, ...]:
+    """One step per run of an activity id, from its first row to the next run's first row."""
     starts = np.flatnonzero(np.r_[True, activity[1:] != activity[:-1]])
     ends = np.r_[starts[1:], activity.size]
     return tuple(ProtocolStep(HUGADB_ACTIVITIES.get(int(activity[a]), f"activity_{int(activity[a])}"),
-                              float(t_s[a]), float(t_s[b - 1] + 1.0 / rate_hz))
+                              float(a / rate_hz), float(b / rate_hz))
                  for a, b in zip(starts, ends, strict=True))

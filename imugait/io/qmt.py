@@ -106,17 +106,18 @@ def parse_steps(items: Iterable[str]) -> tuple[ProtocolStep, ...]:
         try:
             if not (sep and colon):
                 raise ValueError
-            out.append(ProtocolStep(name.strip(), float(start), float(end)))
+            t_start_s, t_end_s = float(start), float(end)
         except ValueError:
             raise ValidationError(f"--step {item!r}: expected NAME=START:END in seconds, e.g. walk=95:115") from None
+        out.append(ProtocolStep(name.strip(), t_start_s, t_end_s))
     return tuple(out)
 
 
 def _load(p: Path) -> dict:
+    if not p.is_file():
+        raise FormatError(f"{p.name}: no such file")
     try:
         return scipy.io.loadmat(p, squeeze_me=True, struct_as_record=False)
-    except FileNotFoundError:
-        raise FormatError(f"{p.name}: no such file") from None
     except NotImplementedError:
         raise FormatError(f"{p.name} is a MATLAB v7.3 (HDF5) file; save it with save(..., '-v7')") from None
     except (ValueError, TypeError, OSError) as exc:
@@ -159,5 +160,5 @@ def _time(m: dict, label: str) -> np.ndarray:
     back = np.flatnonzero(np.diff(t) <= 0)
     if back.size:
         k = int(back[0]) + 1
-        raise FormatError(f"{label}: t does not increase at sample {k} ({t[k - 1]!r} s then {t[k]!r} s)")
+        raise FormatError(f"{label}: t does not increase at sample {k} ({float(t[k - 1])!r} s then {float(t[k])!r} s)")
     return t
