@@ -106,15 +106,18 @@ class HugadbFile:
     recorded_at: str | None
     notes: tuple[str, ...]
 
-    def acc_mps2(self, code: str) -> np.ndarray:
-        """(N, 3) float64, m/s², sensor frame, of sensor ``code`` (``RT`` …)."""
+    def raw(self, code: str) -> np.ndarray:
+        """(N, 6) int64, the raw acc xyz, gyr xyz counts of sensor ``code`` (``RT`` …)."""
         k = _sensor_index(code, self.path.name)
-        return self.counts[:, 6 * k:6 * k + 3] * HUGADB_ACC_MPS2_PER_COUNT
+        return self.counts[:, 6 * k:6 * k + 6]
+
+    def acc_mps2(self, code: str) -> np.ndarray:
+        """(N, 3) float64, m/s², sensor frame, of sensor ``code``."""
+        return self.raw(code)[:, :3] * HUGADB_ACC_MPS2_PER_COUNT
 
     def gyr_radps(self, code: str) -> np.ndarray:
         """(N, 3) float64, rad/s, sensor frame, of sensor ``code``."""
-        k = _sensor_index(code, self.path.name)
-        return self.counts[:, 6 * k + 3:6 * k + 6] * HUGADB_GYR_RADPS_PER_COUNT
+        return self.raw(code)[:, 3:] * HUGADB_GYR_RADPS_PER_COUNT
 
 
 def read_hugadb_file(path: str | os.PathLike, *, allow_truncated: bool = False) -> HugadbFile:
@@ -158,7 +161,7 @@ def hugadb_corrupted_gyros(path: str | os.PathLike) -> frozenset[str]:
 
 
 def read_hugadb(
-    path: str | os.PathLike, placement_map: Mapping[Placement, str] | None = None, *,
+    path: str | os.PathLike | HugadbFile, placement_map: Mapping[Placement, str] | None = None, *,
     subject_id: str | None = None, corrupted_gyro: str = "warn", sample_rate_hz: float = HUGADB_RATE_HZ,
     allow_truncated: bool = False,
 ) -> Session:
@@ -166,7 +169,7 @@ def read_hugadb(
 
     Parameters
     ----------
-    path : the ``.txt`` file.
+    path : the ``.txt`` file, or the file already parsed by :func:`read_hugadb_file`.
     placement_map : placement -> sensor code (``RF RS RT LF LS LT``, case-insensitive); default
         :data:`HUGADB_DEFAULT_MAP` (both thighs and shanks).
     subject_id : pseudonym; default ``HuGaDB-<participant>`` from the file name.
@@ -193,7 +196,7 @@ def read_hugadb(
         raise ValidationError("a HuGaDB import needs at least one placement, e.g. left_thigh=LT")
     for pl, code in mapping.items():
         _sensor_index(code, f"--map {pl.value}={code}")
-    f = read_hugadb_file(path, allow_truncated=allow_truncated)
+    f = path if isinstance(path, HugadbFile) else read_hugadb_file(path, allow_truncated=allow_truncated)
     listed = {pl for pl, code in mapping.items() if code in hugadb_corrupted_gyros(f.path)}
     notes = [f"{pl.value}={code}" for pl, code in mapping.items()]
     if listed:
