@@ -22,12 +22,14 @@ from imugait.errors import FormatError, ValidationError
 from imugait.io.mpu9250 import decode_1bsn
 from imugait.model import Session, SessionMeta
 
-MPU9250_SHANK_FILE_FIXES: dict[tuple[str, str, str], str] = {
-    ("NO.8", "left", "IMU_2"): "IMU_3",
-    ("NO.8", "left", "IMU_3"): "IMU_4",
+MPU9250_SHANK_FILE_FIXES: dict[tuple[str, str, str], tuple[str, int]] = {
+    ("NO.8", "left", "IMU_2"): ("IMU_3", 1427 * 28),
+    ("NO.8", "left", "IMU_3"): ("IMU_4", 1733 * 28),
 }
-"""``(subject, side, thigh file stem) -> shank file stem`` where the dataset's file names do not
-pair the two files of one walk. In ``NO.8`` left the shank files are numbered one higher than
+"""``(subject, side, thigh file stem) -> (shank file stem, size in bytes of both files)`` where
+the dataset's file names do not pair the two files of one walk. A fix applies only when both
+files have that size, so other recordings laid out the same way (another part of the dataset)
+are still paired by name. In ``NO.8`` left the shank files are numbered one higher than
 their thigh files: by name, ``Thigh-left/IMU_2`` and ``Shank-left/IMU_4`` have no partner, and
 ``IMU_3`` pairs a 17.33 s thigh file with a 14.27 s shank file whose strides do not line up.
 ``Thigh IMU_2`` / ``Shank IMU_3`` (1427 records each) and ``Thigh IMU_3`` / ``Shank IMU_4`` (1733
@@ -106,6 +108,11 @@ class _Source:
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             raise FormatError(f"{self.path.name}: cannot read {member} ({exc})") from None
 
+    def size(self, member: str) -> int:
+        if self._zip is not None:
+            return self._zip.getinfo(member).file_size
+        return (self._base / member).stat().st_size
+
     def modified_iso(self, member: str) -> str:
         """The member's modification time: local time without zone from a zip, UTC from a folder."""
         if self._zip is not None:
@@ -132,7 +139,7 @@ def catalog_mpu9250(source: str | os.PathLike, *, fix_known_pairs: bool = True) 
     source : the dataset's zip, or a folder (the unpacked zip, or a part of it down to one
         subject's ``NO.<n>`` folder).
     fix_known_pairs : pair the files listed in :data:`MPU9250_SHANK_FILE_FIXES` as corrected
-        there; False pairs strictly by file name.
+        there (when their sizes match); False pairs strictly by file name.
 
     Returns
     -------
@@ -206,7 +213,10 @@ def _catalog(src: _Source, fix_known_pairs: bool) -> Mpu9250Catalog:
             continue
         shanks = files.get((subject, side, "shank"), {})
         for stem, thigh_member in thighs.items():
-            shank_stem = MPU9250_SHANK_FILE_FIXES.get((subject, side, stem), stem) if fix_known_pairs else stem
+            shank_stem = stem
+            fix = MPU9250_SHANK_FILE_FIXES.get((subject, side, stem)) if fix_known_pairs else None
+            if fix and fix[0] in shanks and src.size(thigh_member) == src.size(shanks[fix[0]]) == fix[1]:
+                shank_stem = fix[0]
             if shank_stem in shanks:
                 walks.append(Mpu9250Walk(subject, Side(side), stem, thigh_member, shanks[shank_stem]))
                 used.update((thigh_member, shanks[shank_stem]))

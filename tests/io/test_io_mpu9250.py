@@ -134,10 +134,10 @@ def test_catalog_order_unpaired_and_known_pair_fix(tmp_path):
         **_leg_files("NO.2", "right", "IMU_9"), **_leg_files("NO.2", "left", "IMU_11"),
         "NO.2/Thigh-left/IMU_12": _leg_files("x", "left", "y")["x/Thigh-left/y"],
         # NO.8 left as in the dataset: shank files numbered one higher than their thigh files
-        "NO.8/Thigh-left/IMU_2": bsn_bytes(np.arange(40), *walking_counts(40)),
-        "NO.8/Thigh-left/IMU_3": bsn_bytes(np.arange(50), *walking_counts(50)),
-        "NO.8/Shank-left/IMU_3": bsn_bytes(np.arange(40), *walking_counts(40, seed=1)),
-        "NO.8/Shank-left/IMU_4": bsn_bytes(np.arange(50), *walking_counts(50, seed=1)),
+        "NO.8/Thigh-left/IMU_2": bsn_bytes(np.arange(1427), *walking_counts(1427)),
+        "NO.8/Thigh-left/IMU_3": bsn_bytes(np.arange(1733), *walking_counts(1733)),
+        "NO.8/Shank-left/IMU_3": bsn_bytes(np.arange(1427), *walking_counts(1427, seed=1)),
+        "NO.8/Shank-left/IMU_4": bsn_bytes(np.arange(1733), *walking_counts(1733, seed=1)),
     }
     write_mpu9250_tree(files, zip_path=tmp_path / "d.zip")
     c = catalog_mpu9250(tmp_path / "d.zip")
@@ -149,10 +149,15 @@ def test_catalog_order_unpaired_and_known_pair_fix(tmp_path):
     assert no8["IMU_2"].shank_file.endswith("Shank-left/IMU_3.1bsn") and no8["IMU_2"].side is Side.LEFT
     assert no8["IMU_3"].shank_file.endswith("Shank-left/IMU_4.1bsn")
     s = read_mpu9250_walk(tmp_path / "d.zip", "NO.8/left/IMU_3")
-    assert s[Placement.LEFT_THIGH].n_samples == s[Placement.LEFT_SHANK].n_samples == 50
+    assert s[Placement.LEFT_THIGH].n_samples == s[Placement.LEFT_SHANK].n_samples == 1733
     by_name = catalog_mpu9250(tmp_path / "d.zip", fix_known_pairs=False)
     assert [w.walk_id for w in by_name.walks if w.subject == "NO.8"] == ["NO.8/left/IMU_3"]
     assert len(by_name.unpaired) == 3
+    # the same names in other recordings (sizes differ) are paired by name
+    other = {**_leg_files("NO.8", "left", "IMU_2"), **_leg_files("NO.8", "left", "IMU_3")}
+    write_mpu9250_tree(other, zip_path=tmp_path / "other.zip")
+    assert [(w.trial, w.shank_file.rsplit("/", 1)[1]) for w in list_mpu9250_walks(tmp_path / "other.zip")] == [
+        ("IMU_2", "IMU_2.1bsn"), ("IMU_3", "IMU_3.1bsn")]
     with pytest.raises(FormatError, match=r"no walk 'NO.2/left/IMU_1' .*; walks of NO.2/left: IMU_11$"):
         c.find("NO.2/left/IMU_1")
     with pytest.raises(FormatError, match="use --list to see the walks"):
