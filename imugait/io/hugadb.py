@@ -13,6 +13,7 @@ samples at a nominal :data:`HUGADB_RATE_HZ`. ``docs/formats.md`` describes it al
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import warnings
@@ -188,6 +189,8 @@ def read_hugadb(
         per run of one activity id (``walking`` …); ``recorded_at`` from ``#Date`` (the file's
         modification time when absent); ``source = "import:hugadb"``.
     """
+    if not (np.isfinite(sample_rate_hz) and sample_rate_hz > 0):
+        raise ValidationError(f"sample_rate_hz must be a positive number, got {sample_rate_hz!r}")
     if corrupted_gyro not in CORRUPTED_GYRO_POLICIES:
         raise ValidationError(f"corrupted_gyro must be one of {', '.join(CORRUPTED_GYRO_POLICIES)}, got {corrupted_gyro!r}")
     mapping = {pl: code.strip().upper()
@@ -266,10 +269,12 @@ def _date(preamble: tuple[str, ...]) -> tuple[str | None, str]:
         m = _DATE.match(line)
         if m:
             year, month, day, hour, minute = m.groups()
-            note = "" if year else f"#Date has no year: {HUGADB_YEAR_ASSUMED} assumed"
-            iso = f"{int(year or HUGADB_YEAR_ASSUMED):04d}-{int(month):02d}-{int(day):02d}T{int(hour):02d}:{int(minute):02d}:00"
-            return iso, note
-    return None, "no #Date line: recording time is the file's modification time"
+            try:
+                when = dt.datetime(int(year or HUGADB_YEAR_ASSUMED), int(month), int(day), int(hour), int(minute))
+            except ValueError:
+                break
+            return when.isoformat(), "" if year else f"#Date has no year: {HUGADB_YEAR_ASSUMED} assumed"
+    return None, "no readable #Date line: recording time is the file's modification time"
 
 
 def _activity_steps(activity: np.ndarray, rate_hz: float) -> tuple[ProtocolStep, ...]:

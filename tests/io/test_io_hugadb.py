@@ -72,6 +72,11 @@ def test_map_feet_rate_activity_steps_and_date_without_year(tmp_path):
         read_hugadb(path, {Placement.LEFT_FOOT: "XX"})
     with pytest.raises(ValidationError, match="needs at least one placement"):
         read_hugadb(path, {})
+    with pytest.raises(ValidationError, match="sample_rate_hz must be a positive number, got 0.0"):
+        read_hugadb(path, sample_rate_hz=0.0)
+    write_hugadb(path, _counts(), 1, date="13-45-11-45")
+    s = read_hugadb(path)
+    assert "no readable #Date line: recording time is the file's modification time" in s.meta.notes
 
 
 def test_corrupted_gyroscopes_warn_drop_or_keep(tmp_path):
