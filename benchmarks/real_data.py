@@ -35,10 +35,9 @@ from dataclasses import replace
 import numpy as np
 from _common import machine, markdown_table
 from _real_loaders import (
-    HUGADB_CORRUPTED_GYRO,
-    HUGADB_SENSORS,
     HingeTrial,
     dfjimu_paths,
+    hugadb_corrupted_legs,
     hugadb_paths,
     load_dfjimu,
     load_hugadb,
@@ -215,7 +214,7 @@ def _events_outside_walk(result, leg) -> int | None:
 
 
 def _hugadb_note(path) -> str:
-    corrupted = [p.value for p in HUGADB_SENSORS if p in HUGADB_CORRUPTED_GYRO.get(path.stem, ())]
+    corrupted = [p.value for p in hugadb_corrupted_legs(path)]
     return f"gyroscopes listed as corrupted by the maintainers (leg left out): {', '.join(corrupted)}" if corrupted else ""
 
 

@@ -1,16 +1,31 @@
-"""``imugait import csv|xsens …``: convert recordings from other tools into a session file."""
+"""``imugait import csv|xsens|mpu9250|hugadb|qmt …``: convert recordings from other tools into a
+session file."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
 from pathlib import Path
 
-from imugait.io import parse_placement_map, read_csv_session, read_xsens_dir, write_session
+from imugait.errors import ValidationError
+from imugait.io import (
+    catalog_mpu9250,
+    iter_mpu9250_walks,
+    parse_placement_map,
+    read_csv_session,
+    read_hugadb,
+    read_qmt_mat,
+    read_xsens_dir,
+    write_session,
+)
+from imugait.io.hugadb import HUGADB_RATE_HZ
+from imugait.io.qmt import parse_steps, qmt_segments
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "import", help="convert a generic CSV or Xsens exports into a session file",
+        "import", help="convert a generic CSV, Xsens exports or a supported dataset into a session file",
         description="Convert recordings from other tools into an imugait session file (docs/formats.md).",
     )
     sources = parser.add_subparsers(dest="source", metavar="SOURCE", required=True)
@@ -38,10 +53,73 @@ def register(subparsers) -> None:
     _common(xsens_p)
     xsens_p.set_defaults(func=_run_xsens)
 
+    _register_mpu9250(sources)
+    _register_hugadb(sources)
+    _register_qmt(sources)
 
-def _common(p: argparse.ArgumentParser) -> None:
+
+def _register_mpu9250(sources) -> None:
+    p = sources.add_parser(
+        "mpu9250", help="MPU-9250 .1bsn walks (thigh + shank of one leg), from the dataset zip or a folder",
+        epilog="examples: imugait import mpu9250 Healthy_Adults-gait_activity.zip --list; "
+               "… --walk NO.1/left/IMU_10 --out walk.parquet; … --all --out-dir walks/",
+    )
+    p.add_argument("source", type=Path, help="the dataset's zip, or a folder of NO.<n>/<Thigh|Shank>-<side>/*.1bsn")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--list", action="store_true", help="print the walks (and files without a partner)")
+    what.add_argument("--walk", metavar="SUBJECT/SIDE/TRIAL", help="the walk to import, e.g. NO.1/left/IMU_10")
+    what.add_argument("--all", action="store_true", help="import every walk into --out-dir")
+    p.add_argument("--out", type=Path, metavar="SESSION.parquet", help="session file to write (with --walk)")
+    p.add_argument("--out-dir", type=Path, metavar="DIR",
+                   help="folder for --all: one <subject>_<side>_<trial>.parquet per walk")
+    p.add_argument("--subject", default=None, metavar="ID", help="subject pseudonym (default: the dataset's NO.<n>)")
+    p.add_argument("--allow-truncated", action="store_true",
+                   help="keep the complete records of a file cut in the middle of a record")
+    p.add_argument("--pair-by-name", action="store_true",
+                   help="pair thigh and shank files strictly by name (without the dataset's known correction)")
+    p.set_defaults(func=_run_mpu9250)
+
+
+def _register_hugadb(sources) -> None:
+    p = sources.add_parser(
+        "hugadb", help="HuGaDB text file: six IMUs (feet, shanks, thighs), raw int16",
+        epilog="example: imugait import hugadb HuGaDB_v1_walking_06_00.txt --out h06.parquet",
+    )
+    p.add_argument("file", type=Path, help="the HuGaDB .txt file")
+    p.add_argument("--map", action="append", default=None, metavar="PLACEMENT=SENSOR",
+                   help="placement = HuGaDB sensor (RF RS RT LF LS LT); repeat for each sensor; default: "
+                        "left_thigh=LT left_shank=LS right_thigh=RT right_shank=RS")
+    p.add_argument("--corrupted-gyro", choices=("warn", "drop-leg", "keep"), default="warn",
+                   help="gyroscopes the maintainers list as corrupted: keep with a warning (default), leave "
+                        "out the legs that have one, or keep silently")
+    p.add_argument("--rate-hz", type=float, default=HUGADB_RATE_HZ, help=f"sample rate (default {HUGADB_RATE_HZ:g})")
+    p.add_argument("--allow-truncated", action="store_true", help="keep the complete lines of a file cut mid-line")
+    _common(p, subject_default=None)
+    p.set_defaults(func=_run_hugadb)
+
+
+def _register_qmt(sources) -> None:
+    p = sources.add_parser(
+        "qmt", help="qmt example .mat file: one struct per IMU with acc (m/s²) and gyr (rad/s)",
+        epilog="example: imugait import qmt full_body_example_data.mat --out qmt.parquet "
+               "--step stand=40:44 --step walk_1=95:115",
+    )
+    p.add_argument("file", type=Path, help="the .mat file")
+    p.add_argument("--list", action="store_true", help="print the IMU struct names and exit")
+    p.add_argument("--map", action="append", default=None, metavar="PLACEMENT=STRUCT",
+                   help="placement = struct name; repeat for each sensor; default: pelvis=hip "
+                        "left_thigh=upper_leg_left left_shank=lower_leg_left right_thigh=upper_leg_right "
+                        "right_shank=lower_leg_right")
+    p.add_argument("--step", action="append", default=[], metavar="NAME=START:END",
+                   help="a protocol step in s on the file's clock (e.g. stand=40:44); repeat for each")
+    p.add_argument("--out", type=Path, metavar="SESSION.parquet", help="session file to write")
+    p.add_argument("--subject", default="qmt-example", metavar="ID", help="subject pseudonym")
+    p.set_defaults(func=_run_qmt)
+
+
+def _common(p: argparse.ArgumentParser, subject_default: str | None = "anonymous") -> None:
     p.add_argument("--out", type=Path, required=True, metavar="SESSION.parquet", help="session file to write")
-    p.add_argument("--subject", default="anonymous", metavar="ID", help="subject pseudonym (never a real name)")
+    p.add_argument("--subject", default=subject_default, metavar="ID", help="subject pseudonym (never a real name)")
 
 
 def _run_csv(args: argparse.Namespace) -> int:
@@ -53,6 +131,60 @@ def _run_xsens(args: argparse.Namespace) -> int:
     session = read_xsens_dir(
         args.folder, parse_placement_map(args.map), subject_id=args.subject, sample_rate_hz=args.rate_hz
     )
+    return _write(session, args.out)
+
+
+def _run_mpu9250(args: argparse.Namespace) -> int:
+    fix = not args.pair_by_name
+    if args.list:
+        catalog = catalog_mpu9250(args.source, fix_known_pairs=fix)
+        for w in catalog.walks:
+            print(f"{w.walk_id:<20} thigh {_tail(w.thigh_file):<26} shank {_tail(w.shank_file)}")
+        print(f"{len(catalog.walks)} walks" + (f"; files without a partner: {', '.join(map(_tail, catalog.unpaired))}"
+                                               if catalog.unpaired else ""))
+        return 0
+    if args.walk and args.out is None:
+        raise ValidationError("--walk needs --out SESSION.parquet")
+    if args.all and args.out_dir is None:
+        raise ValidationError("--all needs --out-dir DIR")
+    walks = [args.walk] if args.walk else None
+    if args.all:
+        args.out_dir.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for w, session in iter_mpu9250_walks(args.source, walks, subject_id=args.subject,
+                                         allow_truncated=args.allow_truncated, fix_known_pairs=fix):
+        out = args.out if args.walk else args.out_dir / f"{w.walk_id.replace('/', '_')}.parquet"
+        _write(session, out)
+        n += 1
+    if args.all:
+        print(f"{n} walks written to {args.out_dir}")
+    return 0
+
+
+def _tail(member: str) -> str:
+    return "/".join(member.split("/")[-2:])
+
+
+def _run_hugadb(args: argparse.Namespace) -> int:
+    mapping = parse_placement_map(args.map, example="left_thigh=LT") if args.map else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        session = read_hugadb(args.file, mapping, subject_id=args.subject, sample_rate_hz=args.rate_hz,
+                              corrupted_gyro=args.corrupted_gyro.replace("-", "_"),
+                              allow_truncated=args.allow_truncated)
+    for w in caught:
+        print(f"imugait import: warning: {w.message}", file=sys.stderr)
+    return _write(session, args.out)
+
+
+def _run_qmt(args: argparse.Namespace) -> int:
+    if args.list:
+        print("\n".join(qmt_segments(args.file)))
+        return 0
+    if args.out is None:
+        raise ValidationError("--out SESSION.parquet is needed (or --list)")
+    mapping = parse_placement_map(args.map, example="left_thigh=upper_leg_left") if args.map else None
+    session = read_qmt_mat(args.file, mapping, subject_id=args.subject, steps=parse_steps(args.step))
     return _write(session, args.out)
 
 

@@ -166,6 +166,24 @@ def gaps_from_steps(steps: np.ndarray) -> tuple[Gap, ...]:
     return tuple(Gap(after_index=int(i), n_lost=int(steps[i] - 1)) for i in np.flatnonzero(steps > 1))
 
 
+GAP_STEP_FACTOR = 1.5
+"""A time step of at least this many nominal periods counts as lost samples (``rint(dt/period) - 1``)."""
+
+
+def gaps_from_times(t_s: np.ndarray, period_s: float) -> tuple[Gap, ...]:
+    """Gaps from time stamps: a step of at least :data:`GAP_STEP_FACTOR` periods is
+    ``rint(dt / period) - 1`` lost samples (for formats whose only clock is a time column).
+
+    Parameters
+    ----------
+    t_s : (N,) float64, s, strictly increasing.
+    period_s : the nominal sample period, s.
+    """
+    steps_s = np.diff(np.asarray(t_s, dtype=np.float64))
+    steps = np.where(steps_s >= GAP_STEP_FACTOR * period_s, np.rint(steps_s / period_s), 1).astype(np.int64)
+    return gaps_from_steps(steps)
+
+
 def modified_time_iso(path: str | os.PathLike) -> str:
     """The file's modification time as ISO 8601 UTC: the best available guess at when an
     exported recording was made, for formats that do not say."""

@@ -22,7 +22,7 @@ from imugait.errors import FormatError, ValidationError
 from imugait.io._text_table import (
     TextTable,
     float_column,
-    gaps_from_steps,
+    gaps_from_times,
     modified_time_iso,
     read_text_table,
 )
@@ -31,8 +31,6 @@ from imugait.model import ImuStream, Session, SessionMeta
 TIME_COLUMN = "t_s"
 _AXES = {"acc": "xyz", "gyr": "xyz", "mag": "xyz", "q": "wxyz"}
 _COLUMN = re.compile(r"^(?P<placement>.+)_(?P<kind>acc|gyr|mag|q)_(?P<axis>[wxyz])$")
-GAP_STEP_FACTOR = 1.5
-"""A time step of at least this many nominal periods counts as lost samples (``rint(dt/period) - 1``)."""
 
 
 def read_csv_session(
@@ -154,7 +152,6 @@ def _stream(table: TextTable, t: np.ndarray, placement: Placement, kinds: dict[s
     t_kept = t[keep]
     steps_s = np.diff(t_kept)
     period_s = float(np.median(steps_s))
-    steps = np.where(steps_s >= GAP_STEP_FACTOR * period_s, np.rint(steps_s / period_s), 1).astype(np.int64)
     try:
         return ImuStream(
             placement=placement, t_s=t_kept, acc_mps2=blocks["acc"][keep], gyr_radps=blocks["gyr"][keep],
@@ -162,7 +159,7 @@ def _stream(table: TextTable, t: np.ndarray, placement: Placement, kinds: dict[s
             sample_rate_hz=float(f"{1.0 / period_s:.9g}"),
             mag_uT=blocks["mag"][keep] if "mag" in blocks else None,
             q_world_sensor=blocks["q"][keep] if "q" in blocks else None,
-            gaps=gaps_from_steps(steps),
+            gaps=gaps_from_times(t_kept, period_s),
         )
     except ValidationError as exc:
         raise ValidationError(f"{table.label}: {exc}") from None

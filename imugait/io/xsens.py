@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,23 +205,6 @@ def device_id_from_name(path: str | os.PathLike) -> str:
         return stem
     with_letters = [s for s in parts if re.search(r"[A-Fa-f]", s)]
     return (with_letters or parts)[-1].upper()
-
-
-def parse_placement_map(items: Iterable[str]) -> dict[Placement, str]:
-    """``["left_thigh=00B40C45", ...]`` -> ``{Placement.LEFT_THIGH: "00B40C45", ...}``."""
-    out: dict[Placement, str] = {}
-    for item in items:
-        name, sep, key = item.partition("=")
-        if not sep or not key.strip():
-            raise ValidationError(f"--map {item!r}: expected PLACEMENT=SENSOR, e.g. left_thigh=00B40C45")
-        try:
-            placement = Placement.parse(name)
-        except ValueError as exc:
-            raise ValidationError(f"--map {item!r}: {exc}") from None
-        if placement in out:
-            raise ValidationError(f"--map: {placement.value} is mapped twice")
-        out[placement] = key.strip()
-    return out
 
 
 def _xyz(prefix: str) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -95,3 +97,60 @@ def write_xsens(
         lines.append(sep.join(cells[i] for i in keep))
     path.write_text("\r\n".join(lines) + ("\r\n" if newline_at_end else ""))
     return data
+
+
+def bsn_bytes(counter, acc_counts, gyr_counts, extra=None) -> bytes:
+    """A ``.1bsn`` file written record by record with ``struct`` (independently of the reader's
+    dtype): u32 counter, int16 acc xyz, gyr xyz, mag xyz (zeros), 3 extra channels."""
+    counter = np.asarray(counter)
+    n = counter.size
+    acc = np.broadcast_to(np.asarray(acc_counts), (n, 3))
+    gyr = np.broadcast_to(np.asarray(gyr_counts), (n, 3))
+    ext = np.zeros((n, 3), dtype=int) if extra is None else np.broadcast_to(np.asarray(extra), (n, 3))
+    return b"".join(struct.pack("<I12h", int(c), *map(int, a), *map(int, g), 0, 0, 0, *map(int, e))
+                    for c, a, g, e in zip(counter, acc, gyr, ext, strict=True))
+
+
+def walking_counts(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 3) int acc and gyr counts of a leg sensor at ±8 g / ±2000 °/s: ~1 g on x, ~2 rad/s swing."""
+    rng = np.random.default_rng(seed)
+    k = np.arange(n)
+    acc = np.column_stack([4096 + 300 * np.sin(k / 8), rng.integers(-200, 200, n), rng.integers(-200, 200, n)])
+    gyr = np.column_stack([rng.integers(-50, 50, n), rng.integers(-50, 50, n), 1900 * np.sin(k / 17)])
+    return acc.astype(int), gyr.astype(int)
+
+
+def write_mpu9250_tree(files: dict[str, bytes], *, zip_path: Path | None = None, folder: Path | None = None,
+                       root: str = "Healthy Adults-gait activity") -> None:
+    """The dataset's layout (``<root>/NO.1/Thigh-left/IMU_1.1bsn`` …) as a zip and/or a folder;
+    ``files`` maps ``NO.1/Thigh-left/IMU_1`` to the file's bytes."""
+    if zip_path is not None:
+        with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            for name, data in files.items():
+                z.writestr(f"{root}/{name}.1bsn", data)
+    if folder is not None:
+        for name, data in files.items():
+            p = folder / root / f"{name}.1bsn"
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(data)
+
+
+HUGADB_HEADERS = {
+    "upper": [f"{s}_{k}_{a}" for s in ("RF", "RS", "RT", "LF", "LS", "LT") for k in ("acc", "gyro") for a in "xyz"]
+    + ["R_EMG", "L_EMG", "act"],
+    "lower": [f"{k}_{s}_{a}" for s in ("rf", "rs", "rt", "lf", "ls", "lt") for k in ("acc", "gyro") for a in "xyz"]
+    + ["EMG_r", "EMG_l", "act"],
+}
+
+
+def write_hugadb(path: Path, counts: np.ndarray, activity, *, spelling: str = "upper",
+                 date: str = "2016-10-20-15-35", emg=(120, 130), cut_last: int = 0) -> None:
+    """A HuGaDB text file as the dataset writes it: three ``#`` lines, column names, tab-separated
+    integer rows with CRLF. ``counts`` (N, 36); ``cut_last`` removes that many characters from the
+    end (a truncated write)."""
+    activity = np.broadcast_to(np.asarray(activity), (counts.shape[0],))
+    lines = ["#Activity\twalking ", "#ActivityID\t1 ", f"#Date {date}", "\t".join(HUGADB_HEADERS[spelling])]
+    for row, act in zip(counts, activity, strict=True):
+        lines.append("\t".join(str(int(v)) for v in [*row, *emg, act]))
+    text = "\r\n".join(lines) + "\r\n"
+    path.write_text(text[:len(text) - cut_last] if cut_last else text, newline="")

@@ -6,7 +6,8 @@ import importlib
 
 import numpy as np
 import pytest
-from io_helpers import write_xsens
+import scipy.io
+from io_helpers import bsn_bytes, walking_counts, write_hugadb, write_mpu9250_tree, write_xsens
 
 from imugait import cli
 from imugait.conventions import Placement
@@ -72,6 +73,66 @@ def test_import_xsens_own_files(main, tmp_path, capsys):
     assert "device 00B40C46 (Xsens)" in text
 
 
+def _mpu_zip(tmp_path):
+    files = {}
+    for subject, side, trial in (("NO.1", "left", "IMU_10"), ("NO.1", "left", "IMU_9"), ("NO.2", "right", "IMU_3")):
+        for segment in ("Thigh", "Shank"):
+            files[f"{subject}/{segment}-{side}/{trial}"] = bsn_bytes(np.arange(150), *walking_counts(150))
+    files["NO.2/Shank-left/IMU_7"] = bsn_bytes(np.arange(150), *walking_counts(150))
+    write_mpu9250_tree(files, zip_path=tmp_path / "gait.zip")
+    return tmp_path / "gait.zip"
+
+
+def test_import_mpu9250_list_walk_all(main, tmp_path, capsys):
+    z = _mpu_zip(tmp_path)
+    assert main(["import", "mpu9250", str(z), "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["NO.1/left/IMU_9", "thigh", "Thigh-left/IMU_9.1bsn", "shank", "Shank-left/IMU_9.1bsn"]
+    assert [ln.split()[0] for ln in lines[:3]] == ["NO.1/left/IMU_9", "NO.1/left/IMU_10", "NO.2/right/IMU_3"]
+    assert lines[-1] == "3 walks; files without a partner: Shank-left/IMU_7.1bsn"
+    out = tmp_path / "w.parquet"
+    assert main(["import", "mpu9250", str(z), "--walk", "NO.2/right/IMU_3", "--out", str(out), "--subject", "P-2"]) == 0
+    assert capsys.readouterr().out == f"wrote {out}: right_thigh (150 samples), right_shank (150 samples)\n"
+    s = read_session(out)
+    assert s.meta.subject_id == "P-2" and s[Placement.RIGHT_SHANK].device.model == "MPU-9250"
+    assert main(["import", "mpu9250", str(z), "--all", "--out-dir", str(tmp_path / "all")]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"3 walks written to {tmp_path / 'all'}"
+    assert sorted(p.name for p in (tmp_path / "all").iterdir()) == [
+        "NO.1_left_IMU_10.parquet", "NO.1_left_IMU_9.parquet", "NO.2_right_IMU_3.parquet"]
+
+
+def test_import_hugadb_warns_and_maps(main, tmp_path, capsys):
+    path = tmp_path / "HuGaDB_v1_walking_05_00.txt"  # right shank gyroscope listed as corrupted
+    counts = np.zeros((100, 36), dtype=int)
+    counts[:, 2::6] = 16384
+    write_hugadb(path, counts, 1)
+    out = tmp_path / "h.parquet"
+    assert main(["import", "hugadb", str(path), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "imugait import: warning: HuGaDB_v1_walking_05_00.txt: gyroscopes listed as corrupted" in captured.err
+    assert len(read_session(out)) == 4
+    assert main(["import", "hugadb", str(path), "--out", str(out), "--corrupted-gyro", "drop-leg"]) == 0
+    assert capsys.readouterr().err == ""
+    assert list(read_session(out)) == [Placement.LEFT_THIGH, Placement.LEFT_SHANK]
+    assert main(["import", "hugadb", str(path), "--out", str(out), "--map", "left_foot=LF", "--rate-hz", "60"]) == 0
+    s = read_session(out)
+    assert list(s) == [Placement.LEFT_FOOT] and s[Placement.LEFT_FOOT].sample_rate_hz == 60.0
+
+
+def test_import_qmt_list_map_steps(main, tmp_path, capsys):
+    path = tmp_path / "q.mat"
+    n = 300
+    imu = {"acc": np.tile([0.0, 0.0, 9.81], (n, 1)), "gyr": np.zeros((n, 3)), "quat": np.tile([1.0, 0, 0, 0], (n, 1))}
+    scipy.io.savemat(path, {"t": 40 + np.arange(n) / 100, "upper_leg_left": imu, "lower_leg_left": imu})
+    assert main(["import", "qmt", str(path), "--list"]) == 0
+    assert capsys.readouterr().out == "upper_leg_left\nlower_leg_left\n"
+    out = tmp_path / "q.parquet"
+    assert main(["import", "qmt", str(path), "--out", str(out), "--map", "left_thigh=upper_leg_left",
+                 "--map", "left_shank=lower_leg_left", "--step", "stand=40:41.5"]) == 0
+    s = read_session(out)
+    assert list(s) == [Placement.LEFT_THIGH, Placement.LEFT_SHANK] and s.step("stand").t_end_s == 41.5
+
+
 @pytest.mark.realdata
 def test_import_xsens_real_data(main, xsens_leg_dir, tmp_path, capsys):
     out = tmp_path / "leg.parquet"
@@ -98,6 +159,14 @@ def test_info_shows_steps(main, session, tmp_path, capsys):
      "imugait import: error: --map 'knee=00B40C45': unknown placement 'knee'"),
     (["import", "xsens", "{tmp}", "--map", "left_thigh=00B40C45", "--out", "{out}"],
      "imugait import: error: no file in"),
+    (["import", "mpu9250", "{tmp}", "--list"], "imugait import: error: "),
+    (["import", "mpu9250", "{good}", "--walk", "NO.1/left/IMU_1", "--out", "{out}"],
+     "imugait import: error: rec.csv: not a zip file or a folder of .1bsn files"),
+    (["import", "hugadb", "{good}", "--out", "{out}"], "imugait import: error: HuGaDB file rec.csv: the column-name line has 7"),
+    (["import", "hugadb", "{good}", "--map", "left_thigh=XT", "--out", "{out}"],
+     "imugait import: error: --map left_thigh=XT: unknown HuGaDB sensor 'XT'"),
+    (["import", "qmt", "{good}", "--out", "{out}"], "imugait import: error: rec.csv: not a readable MATLAB .mat file"),
+    (["import", "qmt", "{good}"], "imugait import: error: --out SESSION.parquet is needed (or --list)"),
     (["info", "{cut}"], "imugait info: error: cut.parquet is truncated"),
     (["info", "{good}"], "imugait info: error: rec.csv is not a Parquet file"),
 ])

@@ -8,12 +8,11 @@ from io_helpers import assert_same_session, write_xsens
 
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
-from imugait.io import read_session, write_session
+from imugait.io import parse_placement_map, read_session, write_session
 from imugait.io.xsens import (
     XSENS_MAG_NOMINAL_UT,
     device_id_from_name,
     find_sensor_file,
-    parse_placement_map,
     read_xsens_dir,
     read_xsens_file,
 )
