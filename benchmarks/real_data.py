@@ -27,9 +27,9 @@ Reproduce (from the repository root; reads ``../shared/datasets``, ≈ 1 min; pr
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import time
-import traceback
 from dataclasses import replace
 
 import numpy as np
@@ -37,27 +37,20 @@ from _common import machine, markdown_table
 from _real_loaders import (
     HingeTrial,
     dfjimu_paths,
-    hugadb_corrupted_legs,
-    hugadb_paths,
     load_dfjimu,
-    load_hugadb,
-    load_qmt,
-    load_skinematics,
-    raw_clipped_fraction,
 )
+from _real_walks import HUGADB_SIDES_NOTE, MIN_USED_STRIDES, analyse_all, plausible
 from scipy.ndimage import binary_dilation
 from scipy.spatial.transform import Rotation
 
-from imugait.analysis import analyze_session
 from imugait.calibration.heading import track_heading_offset, track_heading_offset_from_centre
 from imugait.calibration.joint_centre import fit_joint_centre
 from imugait.calibration.knee_axes import KneeAxes, fit_knee_axes, heading_offset_from_axes
 from imugait.calibration.periods import motion_mask, standing_mask
 from imugait.calibration.segment import SegmentCalibrationConfig, fit_hinge_axes
-from imugait.conventions import Placement, Side
-from imugait.errors import CalibrationError, ValidationError
+from imugait.conventions import Placement
+from imugait.errors import CalibrationError
 from imugait.fusion.select import orient_stream
-from imugait.gait.cycles import Exclusion
 from imugait.model import ImuStream
 
 GLITCH_RADPS = 1.0
@@ -156,113 +149,72 @@ def hinge_trial(trial: HingeTrial) -> list[list[str]]:
     return rows
 
 
-def analyse_walk(name: str, load, note: str = "") -> dict:
-    """Load and analyse one walking recording; never raises (a refusal or crash is recorded)."""
-    out = {"name": name, "note": note}
-    try:
-        session, raw = load()
-    except ValidationError as exc:  # the data cannot be used at all
-        out["skipped"] = str(exc)
-        return out
-    try:
-        out["duration_s"] = session.t_end_s - session.t_start_s
-        out["raw_clipped_pct"] = None if raw is None else 100.0 * raw_clipped_fraction(raw)
-        t0 = time.perf_counter()
-        result = analyze_session(session)
-        out["analysis_s"] = time.perf_counter() - t0
-    except (CalibrationError, ValidationError) as exc:  # a refusal with a reason
-        out["refused"] = "; ".join(dict.fromkeys(str(exc).split("; ")))  # the same reason for both legs once
-        return out
-    except Exception as exc:  # a crash is a finding
-        tb = traceback.extract_tb(exc.__traceback__)[-1]
-        message = "; ".join(dict.fromkeys(str(exc).split("; ")))
-        out["error"] = f"{type(exc).__name__}: {message} (at {tb.filename.split('imugait/')[-1]}:{tb.lineno})"
-        return out
-    cyc = result.cycles
-    for side in Side:
-        if side not in result.legs:
-            continue
-        leg = result.legs[side]
-        c = cyc[cyc["side"] == side.value]
-        used = c[c["used"]]
-        out[side.value] = {
-            "strides": f"{len(used)}/{len(c)}",
-            "cadence": result.metric(side, "cadence_steps_per_min"),
-            "stride_time_s": result.metric(side, "stride_time_s"),
-            "calibration": f"{leg.calibration_quality} ({leg.alignment.quality.relative_residual:.2f})",
-            "clipped_pct": 100.0 * float(leg.clipped.mean()),
-            "acc_clipped_pct": 100.0 * float(leg.acc_clipped.mean()) if leg.acc_clipped is not None else np.nan,
-            "clipped_strides": int((c["exclusion"] == Exclusion.CLIPPED.value).sum()),
-            "events_outside_walk": _events_outside_walk(result, leg),
-            "unused": c.loc[~c["used"], "exclusion"].value_counts().to_dict(),
-            "cadence_all": float(120.0 / c["stride_time_s"].median()) if len(c) else np.nan,
-        }
-    out["warnings"] = "; ".join(result.warnings)
-    return out
+def walking_tables(jobs: int) -> None:
+    """Part (b): one row per recording and leg, a summary per dataset, and the repeatability of
+    the MPU-9250 legs across their walks."""
+    t0 = time.perf_counter()
+    df = analyse_all(jobs)
+    ok = plausible(df)
+    legs = df[(df["leg"] != "—") & df["counted"]]
 
+    def cell(row, key: str, fmt: str) -> str:
+        value = row.get(key)
+        return "—" if value is None or (isinstance(value, float) and not np.isfinite(value)) else format(value, fmt)
 
-def _events_outside_walk(result, leg) -> int | None:
-    """Initial contacts detected outside the recording's ``walk*`` steps (None if none annotated)."""
-    walks = [s for s in result.session_meta.steps if s.name.startswith("walk")]
-    if not walks:
-        return None
-    ic = leg.events.initial_contact_s[np.isfinite(leg.events.initial_contact_s)]
-    inside = np.zeros(ic.shape, dtype=bool)
-    for s in walks:
-        inside |= (ic >= s.t_start_s) & (ic <= s.t_end_s)
-    return int((~inside).sum())
-
-
-def _hugadb_note(path) -> str:
-    corrupted = [p.value for p in hugadb_corrupted_legs(path)]
-    return f"gyroscopes listed as corrupted by the maintainers (leg left out): {', '.join(corrupted)}" if corrupted else ""
-
-
-def walk_rows(r: dict) -> list[str]:
-    if "skipped" in r:
-        return [r["name"], "—", "—", "—", "—", "—", "n/a", f"not analysed: {r['skipped']}"]
-    if "error" in r or "refused" in r:
-        raw = "n/a" if r.get("raw_clipped_pct") is None else f"{r['raw_clipped_pct']:.1f} % → not analysed"
-        duration = f"{r['duration_s']:.0f}" if "duration_s" in r else "—"
-        outcome = f"**crash**: {r['error']}" if "error" in r else f"refused: {r['refused']}"
-        return [r["name"], duration, "—", "—", "—", "—", raw, "; ".join(filter(None, [r["note"], outcome]))]
-    legs = {s: r.get(s) for s in ("left", "right")}
-
-    def both(key: str, fmt: str) -> str:
-        return " / ".join("—" if legs[s] is None else ("n/a" if not np.isfinite(legs[s][key]) else format(legs[s][key], fmt))
-                          if isinstance(legs[s][key], float) else str(legs[s][key]) for s in ("left", "right"))
-
-    agree = "—"
-    if legs["left"] and legs["right"]:
-        dst = 1000.0 * (legs["right"]["stride_time_s"] - legs["left"]["stride_time_s"])
-        dcad = legs["right"]["cadence"] - legs["left"]["cadence"]
-        agree = f"{dst:+.0f} ms / {dcad:+.1f}" if np.isfinite(dst) else "n/a"
-    raw = "n/a" if r.get("raw_clipped_pct") is None else f"{r['raw_clipped_pct']:.1f} %"
-    flagged = " / ".join("—" if legs[s] is None else
-                         f"gyr {legs[s]['clipped_pct']:.1f} % ({legs[s]['clipped_strides']}), acc {legs[s]['acc_clipped_pct']:.1f} %"
-                         for s in ("left", "right"))
-    notes = []
-    outside = [legs[s]["events_outside_walk"] for s in ("left", "right") if legs[s]]
-    if any(o is not None for o in outside):
-        notes.append("ICs outside walking: " + " / ".join(str(o) for o in outside))
-    short = {e.value: e.name.lower().replace("_", " ") for e in Exclusion}
-    for s in ("left", "right"):
-        if legs[s] and legs[s]["unused"]:
-            reasons = ", ".join(f"{n} {short.get(k, k)}" for k, n in legs[s]["unused"].items())
-            notes.append(f"{s} unused: {reasons}")
-    if any(legs[s] and legs[s]["strides"].startswith("0/") for s in ("left", "right")):
-        notes.append("median cadence of all strides (none used): "
-                     + " / ".join("—" if legs[s] is None else f"{legs[s]['cadence_all']:.1f}" for s in ("left", "right")))
-    if r.get("warnings"):
-        notes.append(r["warnings"])
-    if r["note"]:
-        notes.insert(0, r["note"])
-    return [r["name"], f"{r['duration_s']:.0f}", both("strides", ""), both("cadence", ".1f"), agree,
-            both("calibration", ""), f"{raw} → {flagged}", "; ".join(notes)]
+    rows = []
+    for i, row in df.iterrows():
+        if row["outcome"] == "calibrated":
+            outcome = f"{row['quality']}, heading: {row['heading']}" + ("" if row["trusted"] else ", **not trusted**")
+            strides = f"{int(row['used'])}/{int(row['found'])}"
+        else:
+            outcome, strides = row["outcome"], "—"
+        notes = "; ".join(filter(None, [row.get("note") or "", row.get("reason") or "",
+                                        f"unused: {row['unused']}" if isinstance(row.get("unused"), str) and row["unused"] else ""]))
+        rows.append([row["dataset"], row["recording"], row["leg"], cell(row, "duration_s", ".0f"), outcome, strides,
+                     cell(row, "cadence", ".0f"), cell(row, "stance_pct", ".0f"), cell(row, "knee_range_deg", ".0f"),
+                     (cell(row, "hip_mean_deg", "+.1f") + (f" ± {row['hip_sd_deg']:.1f}" if np.isfinite(row.get("hip_sd_deg", np.nan)) else "")),
+                     "yes" if ok[i] else "**no**", notes.replace("|", "/")])
+    print("(b) Walking recordings of real people through analyze_session (no reference). One row per recording and "
+          "leg; strides used/found; cadence (steps/min), stance (%) and knee flexion range (deg) are medians over used "
+          "strides; hip rotation (vs the line of progression) mean ± SD over used strides; plausible = calibrated, "
+          f"trusted and ≥ {MIN_USED_STRIDES} used strides\n")
+    print(markdown_table(["dataset", "recording", "leg", "s", "calibration", "strides", "cadence", "stance %", "knee range",
+                          "hip rotation", "plausible", "notes"], rows, align="lllrlrrrrrll"))
+    summary = []
+    for name, group in legs.groupby("dataset", sort=False):
+        good = ok[group.index]
+        refused = group[group["outcome"] != "calibrated"]
+        summary.append([name, len(group), f"{int(good.sum())} ({100.0 * good.mean():.0f} %)",
+                        int((group["outcome"] == "calibrated").sum()), len(refused),
+                        int((group.get("trusted") == False).sum()),  # noqa: E712 (NaN for refused legs)
+                        f"{group['used'].sum():.0f}" if "used" in group else "—"])
+    data_skipped = df[df["leg"] == "—"]
+    print(f"\nSummary per dataset ({len(data_skipped)} recordings not analysable for their data are not counted as legs; "
+          f"{HUGADB_SIDES_NOTE})\n")
+    print(markdown_table(["dataset", "legs", "plausible per-stride results", "calibrated", "refused", "not trusted",
+                          "used strides"], summary))
+    mpu = df[(df["dataset"] == "gait_rehab_mpu9250") & ok]
+    if len(mpu):
+        mpu = mpu.assign(subject_leg=mpu["recording"].str.rsplit("/", n=1).str[0])
+        rep = mpu.groupby("subject_leg").agg(walks=("hip_mean_deg", "size"), hip_sd=("hip_mean_deg", "std"),
+                                             knee_sd=("knee_range_deg", "std"), cadence_sd=("cadence", "std"))
+        rep = rep[rep["walks"] >= 2]
+        print(f"\nRepeatability across the walks of one leg (MPU-9250: {len(rep)} legs with 2–4 walks each, sensors "
+              "left on between walks): SD across walks of the walk's mean — hip rotation median "
+              f"{rep['hip_sd'].median():.1f}° (largest {rep['hip_sd'].max():.1f}°), knee flexion range median "
+              f"{rep['knee_sd'].median():.1f}° (largest {rep['knee_sd'].max():.1f}°), cadence median "
+              f"{rep['cadence_sd'].median():.1f} steps/min. Within one walk, SD of the stride means of hip rotation: "
+              f"median {mpu['hip_sd_deg'].median():.1f}°, largest {mpu['hip_sd_deg'].max():.1f}°.")
+    n_plausible = int(ok[legs.index].sum())
+    print(f"\n{len(legs)} legs: {n_plausible} ({100.0 * n_plausible / max(len(legs), 1):.0f} %) with plausible per-stride "
+          f"results; {int((legs['outcome'] == 'refused').sum())} refused, {int((legs['outcome'] == 'CRASH').sum())} crashed; "
+          f"{time.perf_counter() - t0:.0f} s")
 
 
 def main() -> None:
-    t0 = time.perf_counter()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes for the walking recordings")
+    args = parser.parse_args()
     print(f"Real data; {machine()}; {dt.date.today()}\n")
     trials = dfjimu_paths()
     if trials:
@@ -272,24 +224,7 @@ def main() -> None:
                               "notes"], rows, align="llrrrl"))
     else:
         print("(a) skipped: no ../shared/datasets/dfjimu/data_1D_*.mat")
-    walks = [(p.stem.replace("HuGaDB_v1_", "hugadb "), (lambda p=p: load_hugadb(p)), _hugadb_note(p))
-             for p in hugadb_paths()]
-    walks.append(("qmt_full_body (stand 40–44 s annotated)", lambda: (load_qmt(), None), ""))
-    walks.append(("skinematics_xsens_leg (as right leg)", lambda: (load_skinematics(), None), ""))
-    walks.append(("skinematics_xsens_leg (as left leg)",
-                  lambda: (load_skinematics(Placement.LEFT_THIGH, Placement.LEFT_SHANK), None), ""))
-    results = [analyse_walk(name, load, note) for name, load, note in walks]
-    print("\n(b) Walking recordings through analyze_session (no truth). Per side left / right; agreement is "
-          "right − left stride time and cadence; clipped: raw int16 samples at full scale (4 leg sensors) → "
-          "flagged by imugait per leg, % of grid: gyroscope (strides excluded for it), accelerometer (reported only)\n")
-    print(markdown_table(["recording", "s", "strides used/total", "cadence steps/min", "R − L stride time / cadence",
-                          "calibration (rel. residual)", "clipped: raw → flagged", "notes"],
-                         [walk_rows(r) for r in results], align="lrrrrlll"))
-    n_crash = sum("error" in r for r in results)
-    n_refused = sum("refused" in r for r in results)
-    n_skipped = sum("skipped" in r for r in results)
-    print(f"\n{len(results)} walking recordings: {len(results) - n_skipped - n_refused - n_crash} analysed, "
-          f"{n_skipped} not analysable (data), {n_refused} refused, {n_crash} crashed; {time.perf_counter() - t0:.0f} s")
+    walking_tables(args.jobs)
 
 
 if __name__ == "__main__":

@@ -105,10 +105,11 @@ class SegmentCalibrationConfig:
     """How much better the found heading offset between the two sensors must explain the data than
     the one 180° from it (ratio of costs): the joint centre's acceleration is used when it passes
     this, else the angular rates, else the swing of walking (``min_swing_correlation``)."""
-    min_thigh_forward_ratio: float = 1.1
+    min_thigh_forward_ratio: float = 1.0
     """… and when the thigh, with its axis signed by that swing, swings forward faster than back
-    (:func:`~imugait.calibration.swing.forward_backward_ratio`; real walks 1.31–2.3, a thigh
-    paired with the other leg's shank about 0.7)."""
+    (:func:`~imugait.calibration.swing.forward_backward_ratio`): two independent sign rules must
+    agree (real walks: MPU-9250 1.31–2.3, HuGaDB 01_00 1.09; a thigh paired with the other leg's
+    shank about 0.7 on the simulator)."""
     min_swing_correlation: float = 0.4
     """When neither the joint centre nor the rates tell which way the two sensors face each other
     (a walk with little but sagittal motion, as the real MPU-9250 10-m walks), walking does: thigh
@@ -532,7 +533,7 @@ def _axes_from_rotation(
             f"no common knee centre, and their rates fit both ways the sensors could face each other "
             f"({best:.2f} vs {other:.2f} rad/s), and the thigh does not swing with the shank as in walking "
             f"(correlation {hinge.swing.correlation:.2f} at {hinge.swing.lag_s:+.2f} s, need "
-            f"{config.min_swing_correlation} within ±{MAX_SWING_LAG_S} s; forward/back swing "
+            f"{config.min_swing_correlation} within ±{MAX_SWING_LAG_S} s, forward/back swing "
             f"{hinge.thigh_forward_ratio:.2f}, need {config.min_thigh_forward_ratio}): are both on the same leg "
             f"and strapped firmly? (Walking is needed; the knee moving alone in place does not show this.)"
         )

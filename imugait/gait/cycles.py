@@ -2,13 +2,13 @@
 
 A stride runs from one initial contact to the next of the same leg; its toe-off is the one before
 the mid-swing between them. A stride is used only when it lies inside a straight walking bout and
-is not the first or last of the bout, has a plausible duration, and its data are good (few lost
+is steady (the first and last of a bout only when their duration is the bout's), has a plausible duration, and its data are good (few lost
 samples, no clipping). Excluded strides keep their reason: they are reported, never averaged in.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 import numpy as np
@@ -24,7 +24,7 @@ class Exclusion(Enum):
 
     NONE = ""
     NOT_IN_BOUT = "not inside a straight walking bout (turn, standing or start/stop)"
-    BOUT_EDGE = "first or last stride of a bout"
+    BOUT_EDGE = "first or last stride of a bout, not yet steady"
     MISSING_EVENT = "toe-off not found"
     IRREGULAR = "stride time far from the bout's median"
     LOST_SAMPLES = "too many lost samples"
@@ -50,6 +50,16 @@ class StrideConfig:
     max_stride_s: float = 2.5
     max_relative_deviation: float = 0.3
     """Strides whose duration differs from the bout median by more than this fraction."""
+    max_edge_deviation: float = 0.1
+    """The first and last strides of a bout (from standing or a turn, into a stop or a turn) are
+    used only when their duration and their shank's forward swing rate are both within this
+    fraction of the bout's medians: a clinical 10-m pass has only 4–8 strides per leg, too few to
+    drop two unseen. Gait started from standing reaches its steady state within the first step
+    (Brenière & Do 1986, J Biomech 19:1035); an edge stride that still speeds up or slows down
+    shows it in a shorter or weaker swing. Engineering limit."""
+    min_bout_strides_for_edges: int = 4
+    """Edge strides are judged this way only in bouts of at least this many strides (a median of
+    fewer says little); in shorter bouts they are left out."""
     max_lost_fraction: float = 0.1
     """Short gaps are bridged well (fusion integrates across them, angles are interpolated) …"""
     max_gap_s: float = 0.06
@@ -62,6 +72,8 @@ class Stride:
     t_toe_off_s: float
     t_next_initial_contact_s: float
     exclusion: Exclusion
+    swing_peak_radps: float = float("nan")
+    """The shank's forward swing rate at this stride's mid-swing."""
 
     @property
     def used(self) -> bool:
@@ -111,7 +123,8 @@ def segment_strides(
             reason = Exclusion.CLIPPED
         else:
             reason = Exclusion.NONE
-        strides.append(Stride(float(t0), float(to[k + 1]), float(t1), reason))
+        peak = float(events.mid_swing_peak_radps[k + 1]) if events.mid_swing_peak_radps is not None else np.nan
+        strides.append(Stride(float(t0), float(to[k + 1]), float(t1), reason, peak))
     _mark_bout_edges_and_irregular(strides, t_s, bout_id, config)
     return strides
 
@@ -133,18 +146,23 @@ def _mark_bout_edges_and_irregular(strides: list[Stride], t_s: np.ndarray, bout_
         by_bout.setdefault(b, []).append(i)
     for members in by_bout.values():
         median = np.median([strides[i].stride_time_s for i in members])
+        median_peak = np.median([strides[i].swing_peak_radps for i in members])
         for rank, i in enumerate(members):
             s = strides[i]
             if not s.used:
                 continue
+            deviation = abs(s.stride_time_s - median) / median
             if rank == 0 or rank == len(members) - 1:
-                strides[i] = _excluded(s, Exclusion.BOUT_EDGE)
-            elif abs(s.stride_time_s - median) > config.max_relative_deviation * median:
+                peak_deviation = abs(s.swing_peak_radps - median_peak) / median_peak
+                if (len(members) < config.min_bout_strides_for_edges or deviation > config.max_edge_deviation
+                        or not peak_deviation <= config.max_edge_deviation):
+                    strides[i] = _excluded(s, Exclusion.BOUT_EDGE)
+            elif deviation > config.max_relative_deviation:
                 strides[i] = _excluded(s, Exclusion.IRREGULAR)
 
 
 def _excluded(s: Stride, reason: Exclusion) -> Stride:
-    return Stride(s.t_initial_contact_s, s.t_toe_off_s, s.t_next_initial_contact_s, reason)
+    return replace(s, exclusion=reason)
 
 
 def time_normalise(t_s: np.ndarray, values: np.ndarray, t_start_s: float, t_end_s: float) -> np.ndarray:

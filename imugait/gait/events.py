@@ -64,6 +64,8 @@ class LegEvents:
     mid_swing_s: np.ndarray
     toe_off_s: np.ndarray
     initial_contact_s: np.ndarray
+    mid_swing_peak_radps: np.ndarray | None = None
+    """The shank's low-passed forward rate at each mid-swing (how hard the leg swings)."""
 
 
 def _refine_extremum(t_s: np.ndarray, x: np.ndarray, i: int) -> float:
@@ -126,7 +128,7 @@ def detect_leg_events(
         else:
             to.append(_window_max(t_s, knee_rate, i - n_to, i))
         ic.append(_heel_strike(t_s, dips_sharp, i + 1, i + n_ic + 1, config.contact_delay_s))
-    return LegEvents(np.array(mid), np.array(to), np.array(ic))
+    return LegEvents(np.array(mid), np.array(to), np.array(ic), rate[candidates])
 
 
 def _positive_peaks(x: np.ndarray, start: int, stop: int) -> tuple[int, np.ndarray]:
