@@ -57,17 +57,14 @@ PROTOCOLS = ("walking", "ten-metre", "corridor", "battery")
 
 
 def soft_tissue_scale(value: str) -> float:
-    """``--sta``: 'literature' = 1, 'none' = 0, or a non-negative scale."""
-    named = {"literature": 1.0, "none": 0.0}
-    if value in named:
-        return named[value]
+    """``--sta``: see :func:`imugait.simulate.soft_tissue.scale_from_text`."""
+    from imugait.errors import ValidationError
+    from imugait.simulate.soft_tissue import scale_from_text
+
     try:
-        scale = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected literature, none or a number, got {value!r}") from None
-    if not scale >= 0.0:
-        raise argparse.ArgumentTypeError("the soft-tissue scale must be >= 0")
-    return scale
+        return scale_from_text(value)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run(args: argparse.Namespace) -> int:

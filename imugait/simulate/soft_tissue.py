@@ -27,9 +27,12 @@ from scipy.spatial.transform import Rotation
 
 from imugait.conventions import Joint, Placement, Segment, Side
 from imugait.data import load_json
+from imugait.errors import ValidationError
 from imugait.simulate.curves import normative_curves
 
 STA_FILE = "soft_tissue_artefact.json"
+NAMED_SCALES = {"literature": 1.0, "none": 0.0}
+"""Names of soft-tissue artefact scales (CLI ``--sta`` and the accuracy benchmark)."""
 AXES = ("x", "y", "z")
 STA_SEGMENTS = (Segment.THIGH, Segment.SHANK)
 
@@ -79,6 +82,19 @@ def heel_strike_vibration(body, side: Side, t_s: np.ndarray, frequency_hz: float
     x = since_contact_s / peak_s
     weight = np.clip(body.timeline.walking_weight(t_s), 0.0, 1.0)
     return weight * x**2 * np.exp(2.0 * (1.0 - x)) * np.sin(2.0 * np.pi * frequency_hz * since_contact_s)
+
+
+def scale_from_text(value: str) -> float:
+    """A soft-tissue artefact scale from text: ``literature`` (1), ``none`` (0) or a number >= 0."""
+    if value in NAMED_SCALES:
+        return NAMED_SCALES[value]
+    try:
+        scale = float(value)
+    except ValueError:
+        raise ValidationError(f"expected {' or '.join(NAMED_SCALES)} or a number, got {value!r}") from None
+    if not scale >= 0.0:
+        raise ValidationError(f"a soft-tissue artefact scale must be >= 0, got {value!r}")
+    return scale
 
 
 @cache
