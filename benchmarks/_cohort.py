@@ -19,7 +19,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from imugait.analysis import AnalysisConfig, analyze_session
-from imugait.conventions import Side
+from imugait.conventions import Joint, Placement, Segment, Side, joint_angles_rad, quat
 from imugait.fusion import FilterKind
 from imugait.simulate import (
     SensorErrors,
@@ -227,6 +227,38 @@ def score_leg(sim, result, side: Side) -> dict[str, float]:
     return out
 
 
+def soft_tissue_floor(sim, side: Side) -> dict[str, float]:
+    """What the artefact alone costs: the angles a pipeline would report with perfect sensors,
+    fusion and a calibration on the first standing instant (thigh and shank frames = bone ·
+    STA(t) · STA(standing)⁻¹), scored against the truth over the steady strides of ``side``.
+    Empty without the artefact."""
+    thigh, shank = Placement.of(Segment.THIGH, side), Placement.of(Segment.SHANK, side)
+    if sim.sensors[thigh].soft_tissue is None:
+        return {}
+    series = sim.truth.series
+    t = series["t_s"].to_numpy()
+    pose = sim.walker.pose(t)
+    standing = series["walking_weight"].to_numpy() < STANDING_WEIGHT
+    i_stand = int(np.argmax(standing))
+    est = {}
+    for placement in (thigh, shank):
+        r_sta, _ = sim.sensors[placement].soft_tissue.evaluate(sim.walker, pose.angles_rad, t)
+        est[placement] = quat(pose.r_world[(placement.segment, side)] * r_sta * r_sta[i_stand].inv())
+    knee = np.rad2deg(joint_angles_rad(est[thigh], est[shank], Joint.KNEE, side))
+    hip = np.rad2deg(joint_angles_rad(quat(pose.r_world_progression), est[thigh], Joint.HIP, side))
+    steady = sim.truth.cycles[(sim.truth.cycles["side"] == side.value) & sim.truth.cycles["steady"]]
+    inside = np.zeros(t.size, dtype=bool)
+    for a, b in zip(steady["t_initial_contact_s"], steady["t_next_initial_contact_s"], strict=True):
+        inside |= (t >= a) & (t < b)
+    hip_error = (hip[:, 2] - sim.truth.angle(side, "hip_rotation_progression_deg"))[inside]
+    return {
+        "sta_floor_knee_flexion_rmse_deg": _rmse((knee[:, 0] - sim.truth.angle(side, "knee_flexion_deg"))[inside]),
+        "sta_floor_knee_rotation_rmse_deg": _rmse((knee[:, 2] - sim.truth.angle(side, "knee_rotation_deg"))[inside]),
+        "sta_floor_hip_rotation_rmse_deg": _rmse(hip_error),
+        "sta_floor_hip_rotation_walk_mean_error_deg": float(hip_error.mean()) if hip_error.size else np.nan,
+    }
+
+
 def evaluate_walker(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_OFFLINE) -> dict:
     """Simulate, analyse and score one walker.
 
@@ -261,7 +293,7 @@ def evaluate_walker(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_O
     out["analysis_s"] = time.perf_counter() - t1
     for side in Side:
         if side in result.legs:
-            out["legs"][side.value] = score_leg(sim, result, side)
+            out["legs"][side.value] = score_leg(sim, result, side) | soft_tissue_floor(sim, side)
         else:
             out["error"] = f"{side.value} leg not analysed: {'; '.join(result.warnings)}"
     return out
