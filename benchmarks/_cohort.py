@@ -2,13 +2,16 @@
 scored against the simulator's ground truth.
 
 Every walker is drawn from one seeded generator, so ``draw_cohort(n, seed)`` always gives the same
-people. :func:`evaluate_walker` simulates one of them, analyses the raw sensor data end to end
-with :func:`imugait.analysis.analyze_session` and compares the result with the truth; it returns
-plain numbers (a dict) so that it can run in a worker process.
+people. A :class:`CohortVariant` changes the recording, not the people: the same walker with the
+soft-tissue artefact on, or walking a 2-pass 10-m walk without standing. :func:`evaluate_walker`
+simulates one of them, analyses the raw sensor data end to end with
+:func:`imugait.analysis.analyze_session` and compares the result with the truth; it returns plain
+numbers (a dict) so that it can run in a worker process.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -16,7 +19,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from imugait.analysis import AnalysisConfig, analyze_session
-from imugait.conventions import Side
+from imugait.conventions import Joint, Placement, Segment, Side, joint_angles_rad, quat
 from imugait.fusion import FilterKind
 from imugait.simulate import (
     SensorErrors,
@@ -24,6 +27,7 @@ from imugait.simulate import (
     SimulationConfig,
     WalkerParams,
     simulate,
+    ten_metre_walk,
     walking_test,
 )
 
@@ -37,6 +41,27 @@ ANGLES = (  # (estimate column, truth column, short name)
     ("knee_rotation_deg", "knee_rotation_deg", "knee_rotation"),
     ("hip_rotation_deg", "hip_rotation_progression_deg", "hip_rotation"),
 )
+
+
+@dataclass(frozen=True)
+class CohortVariant:
+    """How the cohort's recordings differ from the default (the people stay the same).
+
+    ``sta_scale``: soft-tissue artefact of thigh and shank sensors (0 = off, 1 = the literature
+    ranges of ``imugait/data/soft_tissue_artefact.json``); it replaces the small heel-strike
+    wobble. ``ten_metre_passes``: instead of the standing/bouts/standing walk, a 10-m walk of
+    this many passes with 180° turns and no standing period (0 = the default walk).
+    """
+
+    sta_scale: float = 0.0
+    ten_metre_passes: int = 0
+
+    @property
+    def label(self) -> str:
+        parts = [f"soft-tissue artefact ×{self.sta_scale:g}" if self.sta_scale else "no soft-tissue artefact"]
+        parts.append(f"{self.ten_metre_passes}-pass 10-m walk, no standing" if self.ten_metre_passes
+                     else "stand, 2–3 bouts, stand")
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -63,8 +88,9 @@ def _side(rng: np.random.Generator) -> SideParams:
     )
 
 
-def draw_walker(index: int, seed: int = 2026) -> WalkerSpec:
-    """Walker ``index`` of the cohort drawn with ``seed`` (independent of the cohort size)."""
+def draw_walker(index: int, seed: int = 2026, variant: CohortVariant | None = None) -> WalkerSpec:
+    """Walker ``index`` of the cohort drawn with ``seed`` (independent of the cohort size), recorded
+    as ``variant`` says (every draw is made first, so a variant changes nothing else)."""
     rng = np.random.default_rng([seed, index])
     walker = WalkerParams(
         height_m=float(rng.uniform(1.5, 1.95)),
@@ -96,11 +122,22 @@ def draw_walker(index: int, seed: int = 2026) -> WalkerSpec:
         random_mounting=True, initial_heading_deg=float(rng.uniform(0.0, 360.0)),
         seed=int(rng.integers(2**31)), subject_id=f"cohort-{index:03d}",
     )
-    return WalkerSpec(index, config)
+    return WalkerSpec(index, apply_variant(config, variant or CohortVariant()))
 
 
-def draw_cohort(n: int, seed: int = 2026) -> list[WalkerSpec]:
-    return [draw_walker(i, seed) for i in range(n)]
+def apply_variant(config: SimulationConfig, variant: CohortVariant) -> SimulationConfig:
+    """``config`` recorded as ``variant`` says."""
+    if variant.sta_scale:
+        errors = dataclasses.replace(config.errors, soft_tissue_scale=variant.sta_scale, wobble_deg=0.0)
+        config = dataclasses.replace(config, errors=errors)
+    if variant.ten_metre_passes:
+        timeline = ten_metre_walk(config.walker.speed_mps, passes=variant.ten_metre_passes, standing=False)
+        config = dataclasses.replace(config, timeline=timeline)
+    return config
+
+
+def draw_cohort(n: int, seed: int = 2026, variant: CohortVariant | None = None) -> list[WalkerSpec]:
+    return [draw_walker(i, seed, variant) for i in range(n)]
 
 
 def _rmse(x: np.ndarray) -> float:
@@ -163,6 +200,7 @@ def score_leg(sim, result, side: Side) -> dict[str, float]:
     true_ic = steady["t_initial_contact_s"].to_numpy()
     _, missed_strides = _event_errors_ms(true_ic, leg.events.initial_contact_s)
     out["true_steady_strides"] = float(true_ic.size)
+    out["strides_used"] = float(len(used))
     out["strides_found_pct"] = 100.0 * (true_ic.size - missed_strides) / max(true_ic.size, 1)
     out["strides_used_pct"] = 100.0 * len(used) / max(true_ic.size, 1)
     # Anything detected while the walker truly stands is a false stride.
@@ -187,6 +225,38 @@ def score_leg(sim, result, side: Side) -> dict[str, float]:
     out["segment_frame_error_max_deg"] = float(max(seg_err))
     out["gyr_bias_max_degps"] = float(max(bias))
     return out
+
+
+def soft_tissue_floor(sim, side: Side) -> dict[str, float]:
+    """What the artefact alone costs: the angles a pipeline would report with perfect sensors,
+    fusion and a calibration on the first standing instant (thigh and shank frames = bone ·
+    STA(t) · STA(standing)⁻¹), scored against the truth over the steady strides of ``side``.
+    Empty without the artefact."""
+    thigh, shank = Placement.of(Segment.THIGH, side), Placement.of(Segment.SHANK, side)
+    if sim.sensors[thigh].soft_tissue is None:
+        return {}
+    series = sim.truth.series
+    t = series["t_s"].to_numpy()
+    pose = sim.walker.pose(t)
+    standing = series["walking_weight"].to_numpy() < STANDING_WEIGHT
+    i_stand = int(np.argmax(standing))
+    est = {}
+    for placement in (thigh, shank):
+        r_sta, _ = sim.sensors[placement].soft_tissue.evaluate(sim.walker, pose.angles_rad, t)
+        est[placement] = quat(pose.r_world[(placement.segment, side)] * r_sta * r_sta[i_stand].inv())
+    knee = np.rad2deg(joint_angles_rad(est[thigh], est[shank], Joint.KNEE, side))
+    hip = np.rad2deg(joint_angles_rad(quat(pose.r_world_progression), est[thigh], Joint.HIP, side))
+    steady = sim.truth.cycles[(sim.truth.cycles["side"] == side.value) & sim.truth.cycles["steady"]]
+    inside = np.zeros(t.size, dtype=bool)
+    for a, b in zip(steady["t_initial_contact_s"], steady["t_next_initial_contact_s"], strict=True):
+        inside |= (t >= a) & (t < b)
+    hip_error = (hip[:, 2] - sim.truth.angle(side, "hip_rotation_progression_deg"))[inside]
+    return {
+        "sta_floor_knee_flexion_rmse_deg": _rmse((knee[:, 0] - sim.truth.angle(side, "knee_flexion_deg"))[inside]),
+        "sta_floor_knee_rotation_rmse_deg": _rmse((knee[:, 2] - sim.truth.angle(side, "knee_rotation_deg"))[inside]),
+        "sta_floor_hip_rotation_rmse_deg": _rmse(hip_error),
+        "sta_floor_hip_rotation_walk_mean_error_deg": float(hip_error.mean()) if hip_error.size else np.nan,
+    }
 
 
 def evaluate_walker(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_OFFLINE) -> dict:
@@ -223,7 +293,7 @@ def evaluate_walker(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_O
     out["analysis_s"] = time.perf_counter() - t1
     for side in Side:
         if side in result.legs:
-            out["legs"][side.value] = score_leg(sim, result, side)
+            out["legs"][side.value] = score_leg(sim, result, side) | soft_tissue_floor(sim, side)
         else:
             out["error"] = f"{side.value} leg not analysed: {'; '.join(result.warnings)}"
     return out

@@ -6,6 +6,8 @@ Reproduce (from the repository root; prints Markdown tables)::
     .venv/bin/python benchmarks/accuracy.py                      # 40 walkers + 10 with Madgwick
     .venv/bin/python benchmarks/accuracy.py --quick              # 8 walkers, 3 with Madgwick
     .venv/bin/python benchmarks/accuracy.py --walkers 80 --jobs 2 --csv /tmp/cohort.csv
+    .venv/bin/python benchmarks/accuracy.py --sta literature --baseline --madgwick 0   # with soft-tissue artefact
+    .venv/bin/python benchmarks/accuracy.py --ten-metre --baseline --madgwick 0        # 2-pass 10-m walk, no standing
 
 The cohort (``benchmarks/_cohort.py``, seeded; walker *i* is the same whatever the cohort size):
 height 1.5–1.95 m, speed 0.9–1.6 m/s, cadence 95–125 steps/min, per side a hip rotation offset
@@ -14,6 +16,13 @@ sensors strapped on at uniformly random rotations, noise ×0.5–2 of the defaul
 0.005–0.02 rad/s, clock drift SD 10–50 ppm, 0–1 % lost samples, soft-tissue wobble, 30 % with a
 magnetic disturbance on the path (6-axis fusion ignores the magnetometer, so it should not
 matter); 100 or 200 Hz; stand 4–6 s, 2–3 straight bouts of 12–15 s with 180° turns, stand.
+
+Variants of the same people (``CohortVariant`` in ``_cohort.py``): ``--sta`` adds the soft-tissue
+artefact of thigh and shank sensors (``imugait/data/soft_tissue_artefact.json``; ``literature`` =
+the sourced ranges, a number scales them) in place of the small heel-strike wobble;
+``--ten-metre`` records a 2-pass 10-m walk with a 180° turn and no standing period instead.
+``--baseline`` also runs the same walkers without the artefact (with ``--sta``) or with the default
+walk (``--ten-metre`` alone) and prints the ratios.
 
 Scores, per walker and side (``score_leg`` in ``_cohort.py``):
 
@@ -39,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
@@ -46,10 +56,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from _cohort import WalkerSpec, draw_cohort, evaluate_walker
+from _cohort import CohortVariant, WalkerSpec, draw_cohort, evaluate_walker
 from _common import machine, markdown_table
 
 from imugait.fusion import FilterKind
+from imugait.simulate.soft_tissue import scale_from_text
 
 __all__ = ["evaluate_walker", "draw_cohort", "main"]
 
@@ -80,6 +91,7 @@ TARGETS = [
     Target("toe-off bias (+ late)", "to_bias_ms", None, unit=" ms"),
     Target("true steady strides found", "strides_found_pct", 99.0, kind="min", unit=" %"),
     Target("strides used / true steady strides", "strides_used_pct", None, kind="min", unit=" %"),
+    Target("strides used (count)", "strides_used", None, kind="min", unit=""),
     Target("events detected while standing", "events_while_standing", 0.0, unit=""),
     Target("strides reported over standing", "strides_while_standing", 0.0, unit=""),
     Target("sensor-to-segment frame error (worse of thigh, shank)", "segment_frame_error_max_deg", None),
@@ -153,7 +165,8 @@ def summary_table(rows: Sequence[dict]) -> str:
                           align="lrrrrl")
 
 
-def comparison_table(base: Sequence[dict], other: Sequence[dict], name: str) -> str:
+def comparison_table(base: Sequence[dict], other: Sequence[dict], name: str,
+                     base_name: str = "VQF offline (default)") -> str:
     b_rows, o_rows = leg_rows(base), leg_rows(other)
     body = []
     for t in TARGETS:
@@ -166,7 +179,10 @@ def comparison_table(base: Sequence[dict], other: Sequence[dict], name: str) -> 
     tb = np.sum([r["analysis_s"] for r in base])
     to = np.sum([r["analysis_s"] for r in other])
     body.append(["analysis wall time (sum)", f"{tb:.1f} s", f"{to:.1f} s", f"{to / tb:.2f}"])
-    return markdown_table(["median over legs", "VQF offline (default)", name, f"{name} ÷ VQF"], body)
+    n_b, n_o = len(b_rows), len(o_rows)
+    body.append(["legs analysed", f"{n_b}", f"{n_o}", f"{n_o / n_b:.2f}" if n_b else "n/a"])
+    short = base_name.split(" (")[0]
+    return markdown_table(["median over legs", base_name, name, f"{name} ÷ {short}"], body)
 
 
 def bias_split_table(rows: Sequence[dict]) -> str:
@@ -190,6 +206,28 @@ def bias_split_table(rows: Sequence[dict]) -> str:
     return markdown_table(header, body, align="lrr")
 
 
+FLOOR_KEYS = (  # (pipeline key, floor key, label)
+    ("knee_flexion_rmse_deg", "sta_floor_knee_flexion_rmse_deg", "knee flexion RMSE"),
+    ("knee_rotation_rmse_deg", "sta_floor_knee_rotation_rmse_deg", "knee rotation RMSE"),
+    ("hip_rotation_rmse_deg", "sta_floor_hip_rotation_rmse_deg", "hip rotation (vs progression) RMSE"),
+    ("hip_rotation_walk_mean_error_deg", "sta_floor_hip_rotation_walk_mean_error_deg", "per-walk mean hip rotation error"),
+)
+
+
+def floor_table(rows: Sequence[dict]) -> str:
+    """The pipeline against what the soft-tissue artefact alone costs (``soft_tissue_floor``)."""
+    body = []
+    for key, floor_key, label in FLOOR_KEYS:
+        p = np.array([r[key] for r in rows], dtype=float)
+        f = np.array([r[floor_key] for r in rows], dtype=float)
+        signed = key.endswith("mean_error_deg")
+        slope = f", slope {np.polyfit(f, p, 1)[0]:+.2f}, r = {np.corrcoef(f, p)[0, 1]:+.2f}" if signed else ""
+        body.append([label, f"{np.nanmedian(np.abs(f)):.2f}° / {np.nanpercentile(np.abs(f), 95):.2f}°",
+                     f"{np.nanmedian(np.abs(p)):.2f}° / {np.nanpercentile(np.abs(p), 95):.2f}°{slope}"])
+    return markdown_table(["absolute value: median / 95th pct over legs", "artefact alone (perfect standing calibration)",
+                           "pipeline (signed per-walk error: fit against the artefact alone)"], body, align="lrr")
+
+
 def runtime_lines(results: Sequence[dict]) -> str:
     a = np.array([r["analysis_s"] for r in results])
     s = np.array([r["simulation_s"] for r in results])
@@ -207,19 +245,40 @@ def write_csv(path: str, rows: Sequence[dict]) -> None:
         w.writerows(rows)
 
 
+def strides_per_leg_line(results: Sequence[dict]) -> str:
+    """Strides used per leg over all legs of the cohort, a leg that was not analysed counting 0."""
+    counts = np.array([r["legs"].get(side, {}).get("strides_used", 0.0) for r in results for side in ("left", "right")])
+    analysed = sum(len(r["legs"]) for r in results)
+    return (f"strides used per leg (a leg not analysed counts 0): median {np.median(counts):.0f}, "
+            f"5th pct {np.percentile(counts, 5):.0f}, min {counts.min():.0f}, max {counts.max():.0f}; "
+            f"legs analysed {analysed}/{counts.size}; legs with fewer than 4 strides {int(np.sum(counts < 4))}")
+
+
 def report(results: Sequence[dict], title: str, out: Callable[[str], None] = print) -> None:
     failed = [r for r in results if r["error"]]
     rows = leg_rows(results)
+    if not rows:
+        out(f"{title}: {len(results)} walkers, no leg analysed")
+        out(strides_per_leg_line(results))
+        for r in failed:
+            out(f"- {r['walker']}: {r['error']}")
+        return
     lost = np.array([r["lost_pct"] for r in results])
     rates = sorted({int(r["sample_rate_hz"]) for r in results})
     out(f"{title}: {len(results)} walkers, {len(rows)} legs analysed; sample rates {rates} Hz; "
         f"lost samples {lost.min():.2f}–{lost.max():.2f} %")
-    out(runtime_lines(results) + "\n")
+    out(runtime_lines(results))
+    out(strides_per_leg_line(results) + "\n")
     out(summary_table(rows))
     out(f"\nThe same angle scores split by the largest true constant gyroscope bias |b| of the leg's two "
         f"sensors (VQF alone learns a bias only at rest, detected only under {BIAS_SPLIT_DEGPS:g} °/s; the analysis "
         f"now removes the bias measured while standing before fusion):\n")
     out(bias_split_table(rows))
+    if all(FLOOR_KEYS[0][1] in r for r in rows):
+        out("\nWhat the soft-tissue artefact alone costs — the same angles from perfect sensors, fusion and a "
+            "calibration on the first standing instant (segment frames = bone · STA(t) · STA(standing)⁻¹), steady "
+            "strides — against the pipeline:\n")
+        out(floor_table(rows))
     if failed:
         out("\nAnalysis failures (a crash is a finding):")
         for r in failed:
@@ -234,19 +293,36 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--seed", type=int, default=2026, help="cohort seed (default 2026)")
     parser.add_argument("--csv", help="write the per-leg scores to this CSV file")
+    parser.add_argument("--sta", type=scale_from_text, default=0.0, metavar="literature|SCALE",
+                        help="soft-tissue artefact on thigh and shank sensors: 'literature' (the sourced ranges) "
+                             "or a scale of them (default: none)")
+    parser.add_argument("--ten-metre", action="store_true",
+                        help="record a 2-pass 10-m walk with a 180-degree turn and no standing period instead")
+    parser.add_argument("--baseline", action="store_true",
+                        help="with --sta: also run the same recording without the artefact; with --ten-metre "
+                             "alone: also run the default walk; print the ratios")
     args = parser.parse_args(argv)
     n = 8 if args.quick else args.walkers
     n_madgwick = min(args.madgwick, 3 if args.quick else args.madgwick, n)
+    variant = CohortVariant(sta_scale=args.sta, ten_metre_passes=2 if args.ten_metre else 0)
 
-    specs = draw_cohort(n, args.seed)
+    specs = draw_cohort(n, args.seed, variant)
     t0 = time.perf_counter()
     base = run_all(specs, FilterKind.VQF_OFFLINE, args.jobs)
     t_base = time.perf_counter() - t0
     print(f"Walking accuracy, simulated cohort (seed {args.seed}); {machine()}; {dt.date.today()}; "
-          f"{args.jobs} process(es), {t_base:.0f} s\n")
+          f"{args.jobs} process(es), {t_base:.0f} s; recording: {variant.label}\n")
     report(base, "Default path (VQF offline, 6-axis)")
     if args.csv:
         write_csv(args.csv, leg_rows(base))
+    if args.baseline and variant != CohortVariant():
+        # With the artefact on, compare with the same recording without it; else with the default walk.
+        reference_variant = dataclasses.replace(variant, sta_scale=0.0) if variant.sta_scale else CohortVariant()
+        reference = run_all(draw_cohort(n, args.seed, reference_variant), FilterKind.VQF_OFFLINE, args.jobs)
+        print(f"\nBaseline: the same walkers, {reference_variant.label}:\n")
+        report(reference, "Default path (VQF offline, 6-axis)")
+        print(f"\n{variant.label} against the baseline ({reference_variant.label}), medians over the analysed legs:\n")
+        print(comparison_table(reference, base, "variant", base_name="baseline"))
     if n_madgwick:
         madgwick = run_all(specs[:n_madgwick], FilterKind.MADGWICK, args.jobs)
         print(f"\nSame pipeline with the ahrs Madgwick filter (default tuning) on the first {n_madgwick} walkers, "

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import argparse
 
+DEFAULT_SPEED_MPS = 1.3
+DEFAULT_CADENCE_SPM = 110.0
+
 
 def add_walker_args(parser: argparse.ArgumentParser, walking_speed_flag: str = "--speed") -> None:
-    """Add the walker group: height, walking speed, cadence, hip rotation and knee valgus per side.
+    """Add the walker group: height, walking speed, cadence, stance, the older-walker preset, hip
+    rotation and knee valgus per side.
 
     ``walking_speed_flag`` names the walking-speed option (``record`` uses ``--speed`` for the
     playback speed, so it passes ``--walking-speed``); its value lands in ``args.walking_speed``.
     """
     g = parser.add_argument_group("walker")
     g.add_argument("--height", type=float, default=1.75, metavar="M")
-    g.add_argument(walking_speed_flag, dest="walking_speed", type=float, default=1.3, metavar="M/S",
-                   help="walking speed (default 1.3)")
-    g.add_argument("--cadence", type=float, default=110.0, metavar="STEPS/MIN")
+    g.add_argument(walking_speed_flag, dest="walking_speed", type=float, default=None, metavar="M/S",
+                   help=f"walking speed (default {DEFAULT_SPEED_MPS:g}; the older preset's with --older)")
+    g.add_argument("--cadence", type=float, default=None, metavar="STEPS/MIN",
+                   help=f"cadence (default {DEFAULT_CADENCE_SPM:g}; the older preset's with --older)")
+    g.add_argument("--stance-pct", type=float, default=None, metavar="PCT",
+                   help="stance as %% of the stride (default: the normative curves' 59 %%; the older preset's "
+                        "with --older)")
+    g.add_argument("--older", action="store_true",
+                   help="a slower, older walker: the middle of the 'older' ranges of "
+                        "imugait/data/walker_populations.json (0.8 m/s, 100 steps/min, stance 63.5 %%, "
+                        "sagittal excursion x0.925); explicit --speed/--cadence/--stance-pct win")
     for side in ("left", "right"):
         g.add_argument(f"--{side}-hip-rotation", type=float, default=0.0, metavar="DEG",
                        help=f"{side} hip internal-rotation offset (+ = internally rotated)")
@@ -27,12 +39,23 @@ def add_walker_args(parser: argparse.ArgumentParser, walking_speed_flag: str = "
 
 def walker_params(args: argparse.Namespace):
     """The :class:`~imugait.simulate.WalkerParams` the walker options describe."""
-    from imugait.simulate import SideParams, WalkerParams
+    import dataclasses
 
-    return WalkerParams(
-        height_m=args.height, speed_mps=args.walking_speed, cadence_spm=args.cadence,
-        left=SideParams(hip_rotation_offset_deg=args.left_hip_rotation, knee_valgus_deg=args.left_knee_valgus,
-                        knee_dynamic_valgus_deg=args.left_stance_valgus),
-        right=SideParams(hip_rotation_offset_deg=args.right_hip_rotation, knee_valgus_deg=args.right_knee_valgus,
-                         knee_dynamic_valgus_deg=args.right_stance_valgus),
-    )
+    from imugait.simulate import WalkerParams
+    from imugait.simulate.populations import Population, typical_walker_params
+
+    base = WalkerParams(height_m=args.height, speed_mps=DEFAULT_SPEED_MPS, cadence_spm=DEFAULT_CADENCE_SPM)
+    if getattr(args, "older", False):
+        base = typical_walker_params(Population.OLDER, base)
+    explicit = {"speed_mps": args.walking_speed, "cadence_spm": args.cadence, "stance_pct": getattr(args, "stance_pct", None)}
+    walker = dataclasses.replace(base, **{k: v for k, v in explicit.items() if v is not None})
+
+    def side(name: str, current):
+        return dataclasses.replace(
+            current,
+            hip_rotation_offset_deg=getattr(args, f"{name}_hip_rotation"),
+            knee_valgus_deg=getattr(args, f"{name}_knee_valgus"),
+            knee_dynamic_valgus_deg=getattr(args, f"{name}_stance_valgus"),
+        )
+
+    return dataclasses.replace(walker, left=side("left", walker.left), right=side("right", walker.right))

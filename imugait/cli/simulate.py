@@ -13,8 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "simulate",
         help="write a simulated walking session and its ground truth",
         description=(
-            "Simulate a person walking (standing, straight bouts with 180-degree turns, standing) "
-            "with IMUs on the thighs and shanks, and write DIR/session.parquet plus DIR/truth/."
+            "Simulate a person walking (the assessment's walking test, a 10-m walk test, a corridor walk, "
+            "or the whole assessment battery) with IMUs on the thighs and shanks, and write "
+            "DIR/session.parquet plus DIR/truth/."
         ),
     )
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
@@ -22,18 +23,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--subject", default="sim-0000", help="pseudonymous subject id")
     p.add_argument("--rate", type=float, default=100.0, metavar="HZ", help="sample rate (default 100)")
     g = p.add_argument_group("protocol")
-    g.add_argument("--protocol", choices=("walking", "battery"), default="walking",
-                   help="walking test only (default), or the whole assessment battery with every step "
-                        "annotated (for `imugait assess --from`)")
-    g.add_argument("--bouts", type=int, default=2, help="straight walking bouts (default 2)")
-    g.add_argument("--bout-s", type=float, default=12.0, help="seconds per bout (default 12)")
+    g.add_argument("--protocol", choices=PROTOCOLS, default="walking",
+                   help="walking: the assessment's walking test (default; --bouts, --bout-s); ten-metre: a "
+                        "10-m walk test (--passes); corridor: up and down a 30-m corridor (--minutes); battery: "
+                        "the whole assessment battery with every step annotated (for `imugait assess --from`)")
+    g.add_argument("--bouts", type=int, default=2, help="walking: straight walking bouts (default 2)")
+    g.add_argument("--bout-s", type=float, default=12.0, help="walking: seconds per bout (default 12)")
+    g.add_argument("--passes", type=int, default=2, help="ten-metre: passes of 10 m, 180-degree turns between "
+                   "(default 2)")
+    g.add_argument("--minutes", type=float, default=6.0, help="corridor: minutes of walking, 2-6 (default 6)")
     g.add_argument("--stand-s", type=float, default=5.0, help="standing before and after (default 5)")
+    g.add_argument("--no-standing", action="store_true", help="ten-metre, corridor: no standing before or after "
+                   "(walking starts at the first sample and stops at the last)")
     add_walker_args(p)
     g = p.add_argument_group("sensors")
     g.add_argument("--pelvis", action="store_true", help="also wear a pelvis sensor")
     g.add_argument("--aligned", action="store_true", help="sensor axes aligned with the segments "
                    "(default: strapped on at arbitrary rotations)")
     g.add_argument("--ideal", action="store_true", help="no noise, bias, quantisation, drift or wobble")
+    g.add_argument("--sta", type=soft_tissue_scale, default=0.0, metavar="literature|none|SCALE",
+                   help="soft-tissue artefact of thigh and shank sensors: 'literature' draws every amplitude "
+                        "from the sourced ranges of imugait/data/soft_tissue_artefact.json, a number scales "
+                        "them (0.5 = half), 'none' (default) leaves it out; on, it replaces the small "
+                        "heel-strike wobble")
     g.add_argument("--loss", type=float, default=0.0, metavar="P", help="probability a lost burst starts at a sample")
     g.add_argument("--drift-ppm", type=float, default=30.0, help="SD of the clock error per sensor")
     g.add_argument("--mag-disturbance", type=float, default=0.0, metavar="UT",
@@ -41,17 +53,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+PROTOCOLS = ("walking", "ten-metre", "corridor", "battery")
+
+
+def soft_tissue_scale(value: str) -> float:
+    """``--sta``: see :func:`imugait.simulate.soft_tissue.scale_from_text`."""
+    from imugait.errors import ValidationError
+    from imugait.simulate.soft_tissue import scale_from_text
+
+    try:
+        return scale_from_text(value)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def run(args: argparse.Namespace) -> int:
     # Imported here so that `imugait --help` stays fast.
     import dataclasses
 
-    from imugait.simulate import (
-        LOWER_LIMBS,
-        SensorErrors,
-        SimulationConfig,
-        simulate,
-        walking_test,
-    )
+    from imugait.errors import ValidationError
+    from imugait.simulate import LOWER_LIMBS, SensorErrors, SimulationConfig, simulate
     from imugait.simulate.output import write_simulation
 
     errors = SensorErrors.ideal() if args.ideal else SensorErrors()
@@ -60,13 +81,17 @@ def run(args: argparse.Namespace) -> int:
         loss_probability=args.loss,
         clock_drift_ppm=0.0 if args.ideal else args.drift_ppm,
         magnetic_disturbance_uT=args.mag_disturbance,
+        soft_tissue_scale=args.sta,
+        wobble_deg=0.0 if args.sta > 0 else errors.wobble_deg,
     )
     walker = walker_params(args)
+    if args.no_standing and args.protocol not in ("ten-metre", "corridor"):
+        raise ValidationError("--no-standing applies to --protocol ten-metre and corridor")
     if args.protocol == "battery":
         return _run_battery(args, walker, errors)
     config = SimulationConfig(
         walker=walker,
-        timeline=walking_test(n_bouts=args.bouts, bout_s=args.bout_s, stand_s=args.stand_s),
+        timeline=_timeline(args, walker.speed_mps),
         errors=errors,
         placements=((Placement.PELVIS,) if args.pelvis else ()) + LOWER_LIMBS,
         sample_rate_hz=args.rate,
@@ -81,6 +106,16 @@ def run(args: argparse.Namespace) -> int:
     print(f"ground truth in {path.parent / 'truth'}: {len(steady)} steady strides of "
           f"{len(result.truth.cycles)}, duration {result.session.t_end_s:.1f} s")
     return 0
+
+
+def _timeline(args: argparse.Namespace, speed_mps: float):
+    from imugait.simulate import corridor_walk, ten_metre_walk, walking_test
+
+    if args.protocol == "ten-metre":
+        return ten_metre_walk(speed_mps, passes=args.passes, standing=not args.no_standing, stand_s=args.stand_s)
+    if args.protocol == "corridor":
+        return corridor_walk(speed_mps, 60.0 * args.minutes, standing=not args.no_standing, stand_s=args.stand_s)
+    return walking_test(n_bouts=args.bouts, bout_s=args.bout_s, stand_s=args.stand_s)
 
 
 def _run_battery(args: argparse.Namespace, walker, errors) -> int:

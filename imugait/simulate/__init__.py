@@ -21,7 +21,14 @@ from imugait.simulate.sensors import (
     SensorTruth,
     simulate_worn_sensors,
 )
-from imugait.simulate.timeline import PhaseKind, TimelinePhase, build_timeline, walking_test
+from imugait.simulate.timeline import (
+    PhaseKind,
+    TimelinePhase,
+    build_timeline,
+    corridor_walk,
+    ten_metre_walk,
+    walking_test,
+)
 from imugait.simulate.truth import GroundTruth, build_truth
 from imugait.simulate.walker import SideParams, Walker, WalkerParams
 
@@ -36,7 +43,9 @@ __all__ = [
     "SimulationResult",
     "TimelinePhase",
     "WalkerParams",
+    "corridor_walk",
     "simulate",
+    "ten_metre_walk",
     "walking_test",
 ]
 

@@ -1,9 +1,10 @@
 """The sensor model: what a real IMU strapped on a segment would report.
 
 Ideal signals come from the walker's pose (specific force and angular rate in the sensor frame,
-the earth's field plus optional disturbance); then mounting, soft-tissue wobble, scale and axis
-misalignment, bias and bias drift, noise, int16 quantisation with range saturation, a clock that
-runs off by some ppm, and lost samples.
+the earth's field plus optional disturbance); then mounting, soft-tissue artefact (optional,
+:mod:`imugait.simulate.soft_tissue`) and wobble, scale and axis misalignment, bias and bias drift,
+noise, int16 quantisation with range saturation, a clock that runs off by some ppm, and lost
+samples.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from scipy.spatial.transform import Rotation
 
 from imugait.conventions import GRAVITY_MPS2, GRAVITY_WORLD_MPS2, Placement, Segment
 from imugait.model import DeviceInfo, Gap, ImuStream
+from imugait.simulate.soft_tissue import SoftTissueArtefact, draw_soft_tissue
 from imugait.simulate.walker import Walker
 
 FINITE_DIFF_H_S = 5e-4
@@ -24,6 +26,9 @@ EARTH_FIELD_UT = 48.0
 EARTH_DIP_RAD = np.deg2rad(60.0)
 EARTH_FIELD_WORLD_UT = EARTH_FIELD_UT * np.array([0.0, np.cos(EARTH_DIP_RAD), -np.sin(EARTH_DIP_RAD)])
 """A mid-latitude field: north along +y, pointing down (northern hemisphere)."""
+
+SOFT_TISSUE_SPAWN_KEY = 0x57A
+"""Extra spawn-key element of the generator the soft-tissue artefact is drawn from."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,13 @@ class SensorErrors:
     """Probability that a sample starts a lost burst."""
     loss_burst_mean: float = 2.0
     wobble_deg: float = 0.8
-    """Soft-tissue wobble: rotation amplitude after each initial contact of the leg."""
+    """Soft-tissue wobble: rotation amplitude after each initial contact of the leg (the small
+    legacy model; the soft-tissue artefact below has its own heel-strike vibration, so callers
+    that turn that on set this to 0)."""
+    soft_tissue_scale: float = 0.0
+    """Soft-tissue artefact on thigh and shank sensors (:mod:`imugait.simulate.soft_tissue`):
+    0 = none (default), 1 = amplitudes drawn from the sourced ranges of
+    ``imugait/data/soft_tissue_artefact.json``, other values scale those amplitudes."""
     magnetic_disturbance_uT: float = 0.0
     """Peak of a local disturbance (e.g. steel) placed along the walking path."""
 
@@ -94,6 +105,8 @@ class SensorTruth:
     """True time of the sensor's first sample."""
     n_lost: int
     extra: dict = field(default_factory=dict)
+    soft_tissue: SoftTissueArtefact | None = None
+    """The artefact drawn for this sensor (None when the model is off)."""
 
 
 def default_mounting(placement: Placement, walker: Walker, rng: np.random.Generator, random_rotation: bool) -> Mounting:
@@ -121,8 +134,14 @@ def simulate_sensor(
     errors: SensorErrors,
     sample_rate_hz: float,
     rng: np.random.Generator,
+    soft_tissue: SoftTissueArtefact | None = None,
 ) -> tuple[ImuStream, SensorTruth]:
-    """One sensor's stream (session clock = true time) and its hidden parameters."""
+    """One sensor's stream (session clock = true time) and its hidden parameters.
+
+    With ``soft_tissue`` the sensor turns and slides on its segment (rotation about the sensor's
+    centre, displacement of that centre, both in the segment frame) before the signals are
+    differentiated from its pose, so gyroscope and accelerometer see the same motion.
+    """
     key = (placement.segment, placement.side)
     drift_ppm = float(rng.normal(0.0, errors.clock_drift_ppm)) if errors.clock_drift_ppm else 0.0
     offset_s = float(rng.uniform(0.0, 1.0 / sample_rate_hz))
@@ -135,8 +154,14 @@ def simulate_sensor(
     t3 = np.concatenate([t - h, t, t + h])
     pose = walker.pose(t3)
     r_seg = pose.r_world[key]
-    r_sensor = r_seg * _wobble(walker, placement, t3, errors.wobble_deg, rng) * mounting.r_segment_sensor
-    p_sensor = pose.origin_m[key] + r_seg.apply(mounting.position_segment_m)
+    r_skin = _wobble(walker, placement, t3, errors.wobble_deg, rng)
+    position_segment_m = mounting.position_segment_m
+    if soft_tissue is not None:
+        r_sta, shift_m = soft_tissue.evaluate(walker, pose.angles_rad, t3)
+        r_skin = r_sta * r_skin
+        position_segment_m = position_segment_m + shift_m
+    r_sensor = r_seg * r_skin * mounting.r_segment_sensor
+    p_sensor = pose.origin_m[key] + r_seg.apply(position_segment_m)
     acc_world = (p_sensor[2 * n :] - 2 * p_sensor[n : 2 * n] + p_sensor[:n]) / h**2
     field_world = EARTH_FIELD_WORLD_UT + _disturbance_uT(p_sensor[n : 2 * n], errors.magnetic_disturbance_uT)
     acc, gyr, mag = ideal_signals(r_sensor, acc_world, field_world, h)
@@ -164,6 +189,7 @@ def simulate_sensor(
         position_segment_m=mounting.position_segment_m,
         gyr_bias_radps=gyr_bias, acc_bias_mps2=acc_bias, acc_gain=acc_gain, gyr_gain=gyr_gain,
         clock_drift_ppm=drift_ppm, clock_offset_s=offset_s, n_lost=int(n - keep.sum()),
+        soft_tissue=soft_tissue,
     )
     return stream, truth
 
@@ -181,16 +207,24 @@ def simulate_worn_sensors(
 
     A placement without an explicit mounting in ``mountings`` gets :func:`default_mounting` drawn
     from its own seeded generator, which then simulates the sensor (so each sensor's draws depend on
-    its seed only). Returns the streams in placement order and each sensor's truth.
+    its seed only). The soft-tissue artefact, when on, is drawn from a generator of its own
+    (derived from the sensor's seed), so turning it on changes nothing else of the sensor.
+    Returns the streams in placement order and each sensor's truth.
     """
     streams, sensors = [], {}
     for placement, seed in zip(placements, seeds, strict=True):
         rng = np.random.default_rng(seed)
         mounting = (mountings or {}).get(placement) or default_mounting(placement, walker, rng, random_mounting)
-        stream, truth = simulate_sensor(placement, walker, mounting, errors, sample_rate_hz, rng)
+        soft_tissue = draw_soft_tissue(placement, errors.soft_tissue_scale, np.random.default_rng(_child(seed)))
+        stream, truth = simulate_sensor(placement, walker, mounting, errors, sample_rate_hz, rng, soft_tissue)
         streams.append(stream)
         sensors[placement] = truth
     return streams, sensors
+
+
+def _child(seed: np.random.SeedSequence) -> np.random.SeedSequence:
+    """A seed derived from ``seed`` without spawning from it (``seed`` stays untouched)."""
+    return np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, SOFT_TISSUE_SPAWN_KEY))
 
 
 def ideal_signals(

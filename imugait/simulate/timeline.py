@@ -1,5 +1,9 @@
 """The simulated protocol timeline: standing, straight walking bouts, 180° turns.
 
+Three recipes: :func:`walking_test` (the assessment's walk: stand, bouts of given seconds, stand),
+:func:`ten_metre_walk` (1–3 passes of 10 m with 180° turns) and :func:`corridor_walk` (2–6 minutes
+up and down a 30 m corridor); the last two with or without standing before and after.
+
 The timeline is turned into smooth functions of time on a fine grid (gait phase, walking weight,
 heading, position along the path) so that the walker can be evaluated at any instant and its
 derivatives are smooth.
@@ -14,10 +18,13 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.ndimage import gaussian_filter1d
 
+from imugait.data import load_json
 from imugait.errors import ValidationError
 
 GRID_DT_S = 0.002
 """Fine grid on which the timeline is integrated; splines make it smooth in between."""
+WALK_RAMP_S = 1.2
+"""Duration of the smooth start (and stop) of walking from (and to) rest."""
 
 
 class PhaseKind(Enum):
@@ -43,13 +50,76 @@ def walking_test(
     """Stand, then ``n_bouts`` straight bouts separated by 180° turns, then stand."""
     if n_bouts < 1:
         raise ValidationError("a walking test needs at least one bout")
-    phases = [TimelinePhase(PhaseKind.STAND, stand_s, "stand_start")]
-    for i in range(n_bouts):
+    return _walk_with_turns([bout_s] * n_bouts, True, stand_s, turn_s)
+
+
+def ten_metre_walk(
+    speed_mps: float,
+    passes: int = 2,
+    standing: bool = True,
+    distance_m: float | None = None,
+    stand_s: float = 5.0,
+    turn_s: float = 2.5,
+) -> tuple[TimelinePhase, ...]:
+    """A 10-m walk test: ``passes`` straight passes of ``distance_m`` (default 10 m,
+    ``imugait/data/walker_populations.json``) with a 180° turn between passes.
+
+    Each pass lasts what ``distance_m`` takes at ``speed_mps``, plus half the start or stop ramp
+    where it starts from or ends at rest. ``standing=False`` leaves out the standing periods
+    before and after: walking starts at the first instant and stops at the last, as in a clinical
+    recording started on "go".
+    """
+    if not 1 <= passes <= 10:
+        raise ValidationError("a 10-m walk needs 1..10 passes")
+    distance_m = distance_m if distance_m is not None else _clinical_walk("ten_metre_walk_distance_m")
+    straight_s = distance_m / speed_mps
+    bouts = [straight_s + 0.5 * WALK_RAMP_S * ((i == 0) + (i == passes - 1)) for i in range(passes)]
+    return _walk_with_turns(bouts, standing, stand_s, turn_s)
+
+
+def corridor_walk(
+    speed_mps: float,
+    duration_s: float,
+    standing: bool = True,
+    corridor_m: float | None = None,
+    stand_s: float = 5.0,
+    turn_s: float = 2.5,
+) -> tuple[TimelinePhase, ...]:
+    """A corridor walk (2- or 6-minute walk test): up and down a ``corridor_m`` corridor (default
+    30 m, ``imugait/data/walker_populations.json``) with a 180° turn at each end, for at most
+    ``duration_s`` of walking (the walk stops at the end of the last whole length, or earlier when
+    the time is up). ``standing`` as in :func:`ten_metre_walk`."""
+    corridor_m = corridor_m if corridor_m is not None else _clinical_walk("corridor_length_m")
+    straight_s = corridor_m / speed_mps
+    if duration_s < straight_s:
+        raise ValidationError(f"a corridor walk of {duration_s:g} s does not reach the end of a {corridor_m:g} m corridor")
+    bouts: list[float] = []
+    remaining_s = duration_s
+    while remaining_s > 0:
+        bout = straight_s + (0.5 * WALK_RAMP_S if not bouts else 0.0)
+        if remaining_s - bout - turn_s < max(0.5 * straight_s, WALK_RAMP_S + 1.0):
+            bouts.append(min(remaining_s, bout + 0.5 * WALK_RAMP_S))  # the last length, ending in the stop
+            break
+        bouts.append(bout)
+        remaining_s -= bout + turn_s
+    return _walk_with_turns(bouts, standing, stand_s, turn_s)
+
+
+def _walk_with_turns(
+    bouts_s: list[float], standing: bool, stand_s: float, turn_s: float
+) -> tuple[TimelinePhase, ...]:
+    phases = [TimelinePhase(PhaseKind.STAND, stand_s, "stand_start")] if standing else []
+    for i, bout_s in enumerate(bouts_s):
         if i:
             phases.append(TimelinePhase(PhaseKind.TURN, turn_s, f"turn_{i}"))
         phases.append(TimelinePhase(PhaseKind.WALK, bout_s, f"walk_{i + 1}"))
-    phases.append(TimelinePhase(PhaseKind.STAND, stand_s, "stand_end"))
+    if standing:
+        phases.append(TimelinePhase(PhaseKind.STAND, stand_s, "stand_end"))
     return tuple(phases)
+
+
+def _clinical_walk(name: str) -> float:
+    return float(load_json("walker_populations.json")["clinical_walks"][name]["value"])
 
 
 def smoothstep(x: np.ndarray) -> np.ndarray:
@@ -82,7 +152,7 @@ def build_timeline(
     speed_mps: float,
     stride_time_cv: float,
     rng: np.random.Generator,
-    ramp_s: float = 1.2,
+    ramp_s: float = WALK_RAMP_S,
     initial_heading_rad: float = 0.0,
 ) -> TimelineSignals:
     """Integrate the timeline into smooth signals (see :class:`TimelineSignals`)."""

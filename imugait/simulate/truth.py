@@ -91,7 +91,7 @@ def _events(walker: Walker) -> pd.DataFrame:
         first, last = int(np.floor(phase[0])) + 1, int(np.floor(phase[-1]))
         # Invert the (non-decreasing) phase; strictly increasing wherever an event falls.
         for k in range(first, last + 1):
-            for event, target in (("initial_contact", k), ("toe_off", k + walker.curves.toe_off_fraction)):
+            for event, target in (("initial_contact", k), ("toe_off", k + walker.stance_fraction)):
                 if target > phase[-1]:
                     continue
                 i = int(np.searchsorted(phase, target))

@@ -63,6 +63,10 @@ class WalkerParams:
     parameter, not a clinical norm."""
     heel_strike_time_s: float = 0.04
     """Duration of the heel-strike pulse."""
+    stance_pct: float | None = None
+    """Stance as % of the stride (initial contact to toe-off). None keeps the normative curves'
+    timing (59 %); a slower, older walker has a longer stance: the curves are then time-warped
+    smoothly so that their toe-off falls here (see :func:`stance_warp`)."""
 
     def __post_init__(self) -> None:
         checks = [
@@ -70,6 +74,7 @@ class WalkerParams:
             (0.2 <= self.speed_mps <= 2.5, f"speed_mps {self.speed_mps} outside 0.2..2.5"),
             (60.0 <= self.cadence_spm <= 160.0, f"cadence_spm {self.cadence_spm} outside 60..160"),
             (0.0 <= self.stride_time_cv <= 0.2, "stride_time_cv outside 0..0.2"),
+            (self.stance_pct is None or 52.0 <= self.stance_pct <= 70.0, f"stance_pct {self.stance_pct} outside 52..70"),
         ]
         for ok, message in checks:
             if not ok:
@@ -139,6 +144,19 @@ class Walker:
         phase = self.timeline.stride_phase(t_s)
         return phase if side is Side.RIGHT else phase - 0.5
 
+    @property
+    def stance_fraction(self) -> float:
+        """Toe-off as a fraction of the stride (``params.stance_pct``, else the curves')."""
+        if self.params.stance_pct is None:
+            return self.curves.toe_off_fraction
+        return self.params.stance_pct / 100.0
+
+    def curve_phase(self, phase: np.ndarray) -> np.ndarray:
+        """The phase at which to read the normative curves for leg phase ``phase``."""
+        if self.params.stance_pct is None:
+            return phase
+        return stance_warp(phase, self.stance_fraction, self.curves.toe_off_fraction)
+
     def joint_angles_rad(self, t_s: np.ndarray, joint: Joint, side: Side) -> np.ndarray:
         """Driving angles (N, 3) of ``joint`` on ``side``, rad, sign table."""
         p = self.params
@@ -146,13 +164,14 @@ class Walker:
         c = self.curves
         w = np.clip(self.timeline.walking_weight(t_s), 0.0, 1.0)
         phase = self.leg_phase(t_s, side)
+        curve_phase = self.curve_phase(phase)
         tilt_standing = c.mean_rad("pelvis_tilt")
         if joint is Joint.HIP:
             walking = np.stack(
                 [
-                    c.angles_rad("hip_flexion", phase),
-                    c.angles_rad("hip_adduction", phase),
-                    c.angles_rad("hip_rotation", phase),
+                    c.angles_rad("hip_flexion", curve_phase),
+                    c.angles_rad("hip_adduction", curve_phase),
+                    c.angles_rad("hip_rotation", curve_phase),
                 ],
                 axis=-1,
             )
@@ -164,9 +183,9 @@ class Walker:
         else:
             walking = np.stack(
                 [
-                    c.angles_rad("knee_flexion", phase),
-                    c.angles_rad("knee_adduction", phase),
-                    c.angles_rad("knee_rotation", phase),
+                    c.angles_rad("knee_flexion", curve_phase),
+                    c.angles_rad("knee_adduction", curve_phase),
+                    c.angles_rad("knee_rotation", curve_phase),
                 ],
                 axis=-1,
             )
@@ -178,7 +197,7 @@ class Walker:
                 0.0,
             )
             walking[:, 0] += np.deg2rad(p.heel_strike_knee_deg) * pulse
-            stance = np.mod(phase, 1.0) / c.toe_off_fraction
+            stance = np.mod(phase, 1.0) / self.stance_fraction
             bump = np.where(stance < 1.0, np.sin(np.pi * np.clip(stance, 0.0, 1.0)) ** 2, 0.0)
             walking[:, 1] -= np.deg2rad(sp.knee_dynamic_valgus_deg) * bump
             standing = np.array([np.deg2rad(p.standing_knee_flexion_deg), 0.0, 0.0])
@@ -191,7 +210,7 @@ class Walker:
         rotation (right forward +), rad."""
         c = self.curves
         w = np.clip(self.timeline.walking_weight(t_s), 0.0, 1.0)
-        phase = self.leg_phase(t_s, Side.RIGHT)
+        phase = self.curve_phase(self.leg_phase(t_s, Side.RIGHT))
         tilt_mean = c.mean_rad("pelvis_tilt")
         tilt = tilt_mean + w * (c.angles_rad("pelvis_tilt", phase) - tilt_mean)
         obliquity = w * c.angles_rad("pelvis_obliquity", phase)
@@ -222,6 +241,19 @@ class Walker:
             angles[(Joint.HIP, side)] = self.joint_angles_rad(t_s, Joint.HIP, side)
             angles[(Joint.KNEE, side)] = self.joint_angles_rad(t_s, Joint.KNEE, side)
         return chain_pose(p, t_s, r_world_pelvis, pelvis_origin, angles, r_prog)
+
+
+def stance_warp(phase: np.ndarray, stance_fraction: float, curve_toe_off_fraction: float) -> np.ndarray:
+    """Map leg phase to curve phase so that the curves' toe-off falls at ``stance_fraction``.
+
+    ``q(p) = p - c sin(2 pi p) / (2 pi)`` within each cycle: smooth and periodic (initial contacts
+    stay where they are), monotonic for ``|c| < 1``; ``c`` solves ``q(stance) = curve toe-off``.
+    """
+    c = 2.0 * np.pi * (stance_fraction - curve_toe_off_fraction) / np.sin(2.0 * np.pi * stance_fraction)
+    if not abs(c) < 0.95:
+        raise ValidationError(f"stance {100 * stance_fraction:.1f} % is too far from the curves' "
+                              f"{100 * curve_toe_off_fraction:.1f} % to warp smoothly")
+    return phase - c * np.sin(2.0 * np.pi * phase) / (2.0 * np.pi)
 
 
 def chain_pose(

@@ -19,6 +19,7 @@ LEG_KEYS = {
     "hip_rotation_rmse_deg", "hip_rotation_walk_mean_error_deg", "ic_median_abs_error_ms", "ic_bias_ms",
     "to_median_abs_error_ms", "to_bias_ms", "strides_found_pct", "strides_used_pct", "events_while_standing",
     "strides_while_standing", "segment_frame_error_max_deg", "gyr_bias_max_degps", "true_steady_strides",
+    "strides_used",
 }
 
 
@@ -49,3 +50,35 @@ def test_summary_tables_render(results):
     assert len(rows) == 4
     table = accuracy.summary_table(rows)
     assert "knee flexion RMSE" in table and "verdict" in table
+
+
+def test_cohort_variants_change_the_recording_not_the_people():
+    import dataclasses
+
+    from _cohort import CohortVariant
+
+    base = accuracy.draw_cohort(3)
+    varied = accuracy.draw_cohort(3, variant=CohortVariant(sta_scale=1.0, ten_metre_passes=2))
+    for a, b in zip(base, varied, strict=True):
+        assert a.config.walker == b.config.walker and a.config.seed == b.config.seed
+        assert b.config.errors == dataclasses.replace(a.config.errors, soft_tissue_scale=1.0, wobble_deg=0.0)
+        assert [p.kind.value for p in b.config.timeline] == ["walk", "turn", "walk"]
+    assert "soft-tissue" in CohortVariant(sta_scale=1.0).label
+
+
+def test_soft_tissue_floor_is_empty_without_the_artefact_and_finite_with_it():
+    import dataclasses
+
+    from _cohort import soft_tissue_floor
+
+    from imugait.conventions import Side
+    from imugait.simulate import SensorErrors, SimulationConfig, simulate, walking_test
+
+    config = SimulationConfig(timeline=walking_test(n_bouts=1, bout_s=8.0, stand_s=2.0), seed=3)
+    assert soft_tissue_floor(simulate(config), Side.LEFT) == {}
+    with_sta = dataclasses.replace(config, errors=dataclasses.replace(SensorErrors(), soft_tissue_scale=1.0))
+    floor = soft_tissue_floor(simulate(with_sta), Side.LEFT)
+    assert set(floor) == {"sta_floor_knee_flexion_rmse_deg", "sta_floor_knee_rotation_rmse_deg",
+                          "sta_floor_hip_rotation_rmse_deg", "sta_floor_hip_rotation_walk_mean_error_deg"}
+    assert all(math.isfinite(v) for v in floor.values())
+    assert 0.1 < floor["sta_floor_hip_rotation_rmse_deg"] < 10.0
