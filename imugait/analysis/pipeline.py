@@ -16,6 +16,7 @@ from imugait.analysis.checks import (
     SWAP_MARGIN_DEG,
     frontal_lean_contrast_deg,
 )
+from imugait.analysis.expected_error import MID_STANCE, STANDING
 from imugait.analysis.reference import NO_STANDING_WARNING, midstance_mask, refer_to_upright
 from imugait.analysis.result import AnalysisResult, LegReport
 from imugait.calibration.periods import PeriodConfig, motion_mask, standing_mask
@@ -198,6 +199,7 @@ def _analyse_leg(
         frontal_lean_contrast_deg=frontal_lean_contrast_deg(t, q_thigh, strides, side),
         side=side, alignment=alignment, angles_deg=angles_deg, events=events, strides=strides,
         standing=standing, moving=moving, turning=progression.turning, in_bout=progression.in_bout,
+        reference=MID_STANCE if midstance else STANDING,
         n_bouts=len(progression.bouts), lost=lost, clipped=clipped, acc_clipped=acc_clipped,
     )
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from imugait import __version__
+from imugait.analysis.expected_error import STANDING, describe, expected_error_deg
 from imugait.calibration.segment import LegAlignment
 from imugait.conventions import HipRotationReference, Side
 from imugait.fusion.settings import FilterKind
@@ -58,6 +59,13 @@ class LegReport:
     """Strides excluded because their values are not walking (:mod:`imugait.gait.plausibility`)."""
     trusted: bool = True
     """False when too many strides were implausible: the leg's results are not to be relied on."""
+    reference: str = STANDING
+    """The anatomical reference pose: ``standing`` still, or ``mid-stance`` when there was none."""
+
+    @property
+    def calibration_method(self) -> str:
+        """The reference, what fixed the heading, and the errors to expect (one line)."""
+        return describe(self.reference, self.alignment.quality.heading_source.value)
 
     @property
     def calibration_quality(self) -> str:
@@ -140,6 +148,8 @@ class AnalysisResult:
                     "motion_rms_radps": q.motion_rms_radps,
                     "axis_tilt_deg": q.axis_tilt_deg,
                     "heading_source": q.heading_source.value,
+                    "reference": leg.reference,
+                    "expected_error_deg": expected_error_deg(leg.reference),
                     "swing_correlation": _none_if_nan(q.swing_correlation),
                     "q_sensor_segment_thigh": leg.alignment.thigh.q_sensor_segment.tolist(),
                     "q_sensor_segment_shank": leg.alignment.shank.q_sensor_segment.tolist(),

@@ -129,6 +129,7 @@ def fit_joint_centre(
     mask: np.ndarray,
     max_samples: int = 3000,
     scale_mps2: float = RESIDUAL_SCALE_MPS2,
+    heading_near_rad: float | None = None,
 ) -> JointCentre:
     """Fit the joint centre's position from both sensors and their heading offset (with a linear
     drift) to the samples in ``mask``.
@@ -141,6 +142,9 @@ def fit_joint_centre(
     gyr_*_radps, acc_*_mps2 : (M, 3) sensor frames (the angular acceleration is differentiated
         from the whole grid, so pass the grid, not the masked samples).
     max_samples : evenly spread subset of ``mask`` used for the fit.
+    heading_near_rad : when given, of the two fits 180° apart the one whose heading is nearer to
+        this is returned (its ``heading_contrast`` may then be below 1): for walks whose mostly
+        sagittal accelerations fit both ways about equally, where another estimate tells the way.
     """
     idx = np.flatnonzero(mask)
     idx = idx[np.linspace(0, idx.size - 1, min(idx.size, max_samples)).astype(int)]
@@ -191,6 +195,8 @@ def fit_joint_centre(
     best = fit(np.r_[start, np.zeros(7)])
     flipped = fit(np.r_[best.x[0] + np.pi, best.x[1:]], fixed_heading=True)
     if flipped.cost < best.cost:  # the start was on the wrong side: refit from the other one
+        best, flipped = fit(np.r_[best.x[0] + np.pi, flipped.x]), best
+    if heading_near_rad is not None and np.cos(best.x[0] - heading_near_rad) < 0.0:
         best, flipped = fit(np.r_[best.x[0] + np.pi, flipped.x]), best
     raw = best.fun.reshape(-1, 3)
     return JointCentre(

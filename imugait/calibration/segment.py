@@ -110,6 +110,10 @@ class SegmentCalibrationConfig:
     (:func:`~imugait.calibration.swing.forward_backward_ratio`): two independent sign rules must
     agree (real walks: MPU-9250 1.31–2.3, HuGaDB 01_00 1.09; a thigh paired with the other leg's
     shank about 0.7 on the simulator)."""
+    max_centre_swing_disagreement_deg: float = 45.0
+    """When walking's swing picks which of the knee centre's two fits to use, that fit's heading
+    must lie this close to the heading of the gait-signed hinge axes (which soft tissue and the
+    knee's secondary motion bias by some degrees), else the rates and the swing are used alone."""
     min_swing_correlation: float = 0.4
     """When neither the joint centre nor the rates tell which way the two sensors face each other
     (a walk with little but sagittal motion, as the real MPU-9250 10-m walks), walking does: thigh
@@ -125,6 +129,10 @@ class HeadingSource(Enum):
     """The knee centre's acceleration seen from both sensors."""
     KNEE_RATES = "knee rates"
     """The angular rates perpendicular to the knee's hinge axis (non-sagittal motion, turns)."""
+    KNEE_CENTRE_SWING = "knee centre, way from gait swing"
+    """The knee centre's acceleration, of its two fits 180° apart the one that walking's swing
+    points to (the accelerations alone fit both about equally), cross-checked against the heading
+    the signed hinge axes give."""
     GAIT_SWING = "gait swing"
     """The hinge axes signed by walking (thigh and shank swing together); the rates only refine."""
 
@@ -159,7 +167,7 @@ class AlignmentQuality:
 
     @property
     def heading_from_joint_centre(self) -> bool:
-        return self.heading_source is HeadingSource.KNEE_CENTRE
+        return self.heading_source in (HeadingSource.KNEE_CENTRE, HeadingSource.KNEE_CENTRE_SWING)
 
     @property
     def relative_residual(self) -> float:
@@ -406,9 +414,12 @@ def calibrate_leg(
         rec.acc_thigh_mps2, rec.acc_shank_mps2, fit_mask, max_samples=config.max_fit_samples,
     )
     from_centre = centre.heading_contrast >= config.min_heading_contrast
+    source = HeadingSource.KNEE_CENTRE
+    if not from_centre and walks_like_one_leg:
+        centre, from_centre = _centre_by_swing(rec, fit_mask, hinge, centre, config)
+        source = HeadingSource.KNEE_CENTRE_SWING
     offset_deg = 0.0
     if from_centre:
-        source = HeadingSource.KNEE_CENTRE
         axes, track = _axes_from_joint_centre(rec, motion, fit_mask, h1, h2, up1, up2, centre, config, heading_config)
         if config.correct_secondary_motion:
             axes, offset_deg = _remove_secondary_motion_offset(axes, rec, fit_mask, track, up1, up2, thigh)
@@ -437,6 +448,25 @@ def calibrate_leg(
         quality=quality,
         joint_centre=centre,
     )
+
+
+def _centre_by_swing(
+    rec: LegRecording, fit_mask: np.ndarray, hinge: HingeFit, centre: JointCentre, config: SegmentCalibrationConfig
+) -> tuple[JointCentre, bool]:
+    """The knee centre's fit on the side walking's swing points to, and whether it agrees with the
+    heading of the gait-signed hinge axes (``config.max_centre_swing_disagreement_deg``)."""
+    r1 = Rotation.from_quat(rec.q_world_thigh_sensor[fit_mask], scalar_first=True)
+    r2 = Rotation.from_quat(rec.q_world_shank_sensor[fit_mask], scalar_first=True)
+    axes_heading = heading_offset_from_axes(r1.apply(hinge.axis_thigh), r2.apply(hinge.axis_shank))
+    chosen = fit_joint_centre(
+        rec.t_s, rec.q_world_thigh_sensor, rec.q_world_shank_sensor, rec.gyr_thigh_radps, rec.gyr_shank_radps,
+        rec.acc_thigh_mps2, rec.acc_shank_mps2, fit_mask, max_samples=config.max_fit_samples,
+        heading_near_rad=axes_heading,
+    )
+    disagreement_deg = np.rad2deg(abs(np.angle(np.exp(1j * (chosen.heading_offset_rad - axes_heading)))))
+    if disagreement_deg > config.max_centre_swing_disagreement_deg:
+        return centre, False
+    return chosen, True
 
 
 def _axes_from_joint_centre(

@@ -91,7 +91,8 @@ def _summary(report: Report) -> str:
         if any(c != "—" for c in cells):
             rows.append([_td(label)] + [_td(c, "num") for c in cells])
     quality = "".join(f"<li>{_e(q.side.value)} leg: sensor calibration {_e(q.calibration_quality)}, "
-                      f"{q.strides_used} of {q.strides_found} strides used</li>" for q in report.quality)
+                      f"{q.strides_used} of {q.strides_found} strides used"
+                      f"{'' if q.trusted else ' — not trusted (most strides implausible)'}; {_e(q.calibration_method)}</li>" for q in report.quality)
     return (_table(["measurement (mean ± SD over strides)"] + [s.value for s in sides], rows, "summary-table")
             + f'<p class="small">{_e(report.hip_rotation_note)}</p><ul class="small">{quality}</ul>')
 

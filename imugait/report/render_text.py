@@ -51,7 +51,8 @@ def render_text(report: Report, console: Console | None = None) -> None:
         console.print(_trend_table(report))
     for q in report.quality:
         console.print(f"[dim]{q.side.value} leg: sensor calibration {q.calibration_quality}, "
-                      f"{q.strides_used} of {q.strides_found} strides used[/dim]")
+                      f"{q.strides_used} of {q.strides_found} strides used"
+                      f"{'' if q.trusted else ' — NOT TRUSTED (most strides implausible)'}; {escape(q.calibration_method)}[/dim]")
     for w in report.warnings:
         console.print(f"[yellow]warning:[/yellow] {escape(w)}")
 

@@ -44,6 +44,9 @@ class LegQuality:
     calibration_quality: str
     strides_used: int
     strides_found: int
+    calibration_method: str = ""
+    """Reference pose, heading source and expected errors (``LegReport.calibration_method``)."""
+    trusted: bool = True
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,8 @@ def build_report(
     programme = plan_programme(findings, data.drills, data.rules)
     quality = ()
     if analysis is not None:
-        quality = tuple(LegQuality(side, leg.calibration_quality, sum(s.used for s in leg.strides), len(leg.strides))
+        quality = tuple(LegQuality(side, leg.calibration_quality, sum(s.used for s in leg.strides), len(leg.strides),
+                                   leg.calibration_method, leg.trusted)
                         for side, leg in sorted(analysis.legs.items(), key=lambda kv: kv[0].value))
     return Report(
         subject_id=subject_id, recorded_at=recorded_at, generated_at=generated_at or _now(), population=population,
