@@ -47,6 +47,7 @@ from imugait.calibration.heading import track_heading_offset, track_heading_offs
 from imugait.calibration.joint_centre import fit_joint_centre
 from imugait.calibration.knee_axes import KneeAxes, fit_knee_axes, heading_offset_from_axes
 from imugait.calibration.periods import motion_mask, standing_mask
+from imugait.calibration.recording import LegRecording
 from imugait.calibration.segment import SegmentCalibrationConfig, fit_hinge_axes
 from imugait.conventions import Placement
 from imugait.errors import CalibrationError
@@ -106,12 +107,12 @@ def hinge_trial(trial: HingeTrial) -> list[list[str]]:
         rm1, rm2 = Rotation.from_quat(q1[moving], scalar_first=True), Rotation.from_quat(q2[moving], scalar_first=True)
         axes = KneeAxes(j1, up2 / np.linalg.norm(up2), heading_offset_from_axes(rm1.apply(j1), rm2.apply(j2)),
                         hinge_residual)
-    track = track_heading_offset(t, q1, q2, g1, g2, moving, axes)
+    rec = LegRecording(t, q1, q2, g1, g2, trial.acc1_mps2, trial.acc2_mps2, trial.rate_hz)
+    track = track_heading_offset(rec, moving, axes)
     # The default since the joint-centre calibration: δ from the knee centre's acceleration seen
     # by both sensors (no axis sign or secondary motion involved).
-    centre = fit_joint_centre(t, q1, q2, g1, g2, trial.acc1_mps2, trial.acc2_mps2, moving)
-    track_centre = track_heading_offset_from_centre(
-        t, q1, q2, g1, g2, trial.acc1_mps2, trial.acc2_mps2, moving, centre)
+    centre = fit_joint_centre(rec, moving)
+    track_centre = track_heading_offset_from_centre(rec, moving, centre)
 
     a1, ok1 = _sensor_to_marker(trial.q_ref1, trial.gyr1_radps, trial.rate_hz)
     a2, ok2 = _sensor_to_marker(trial.q_ref2, trial.gyr2_radps, trial.rate_hz)

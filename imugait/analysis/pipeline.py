@@ -17,12 +17,13 @@ from imugait.analysis.checks import (
     frontal_lean_contrast_deg,
 )
 from imugait.analysis.expected_error import MID_STANCE, STANDING
+from imugait.analysis.legs import calibrate_fused_leg, fuse_for_legs, require_leg
 from imugait.analysis.reference import NO_STANDING_WARNING, midstance_mask, refer_to_upright
 from imugait.analysis.result import AnalysisResult, LegReport
-from imugait.calibration.periods import PeriodConfig, motion_mask, standing_mask
-from imugait.calibration.segment import LegRecording, SegmentCalibrationConfig, calibrate_leg
+from imugait.calibration.periods import PeriodConfig, motion_mask
+from imugait.calibration.segment import SegmentCalibrationConfig
 from imugait.conventions import Placement, Segment, Side
-from imugait.errors import CalibrationError, ValidationError
+from imugait.errors import CalibrationError
 from imugait.fusion.settings import FilterKind
 from imugait.gait.cycles import (
     N_NORMALISED,
@@ -41,13 +42,12 @@ from imugait.gait.metrics import (
     stride_metrics,
 )
 from imugait.gait.plausibility import implausible_strides, plausibility_limits
-from imugait.kinematics.angles import leg_angles, segment_orientations
+from imugait.kinematics.angles import leg_angles
 from imugait.kinematics.pelvis import hip_angles_rad, pelvis_frame
-from imugait.kinematics.prepare import FusedSession, fuse_session
+from imugait.kinematics.prepare import FusedSession
 from imugait.kinematics.progression import ProgressionConfig, find_progression
-from imugait.model import ImuStream, Session
+from imugait.model import Session
 from imugait.quaternion import quat_multiply
-from imugait.timebase import common_grid, grid_position, interp_vectors
 
 CLIP_FRACTION = 0.98
 """A sample within this fraction of a sensor's full-scale range counts as clipped.
@@ -86,22 +86,12 @@ def analyze_session(
     """
     config = config or AnalysisConfig()
     report = progress or (lambda _stage: None)
-    sides = [s for s in Side if {Placement.of(Segment.THIGH, s), Placement.of(Segment.SHANK, s)} <= set(session)]
-    if not sides:
-        have = ", ".join(p.value for p in session)
-        raise ValidationError(f"walking analysis needs a thigh and a shank sensor on at least one leg; the session has: {have}")
-    t = common_grid(session.streams, config.rate_hz)
-    report("finding the standing reference")
-    raw = {p: _acc_gyr_on_grid(s, t) for p, s in session.items()}
-    warnings: list[str] = []
-    try:
-        standing = standing_mask(t, list(raw.values()), session.meta.steps, config.periods)
-        gyr_bias = {p: np.mean(gyr[standing], axis=0) for p, (_acc, gyr) in raw.items()}
-    except CalibrationError:
-        standing, gyr_bias = None, None
-        warnings.append(NO_STANDING_WARNING)
-    report("fusing sensor orientations")
-    fused = fuse_session(session, config.filter_kind, t, gyr_bias, on_grid=raw)
+    sides = require_leg(session)
+    report("finding the standing reference and fusing sensor orientations")
+    prepared = fuse_for_legs(session, config.filter_kind, config.rate_hz, (), config.periods)
+    fused, standing = prepared.fused, prepared.standing
+    t = fused.t_s
+    warnings: list[str] = [] if standing is not None else [NO_STANDING_WARNING]
     legs: dict[Side, LegReport] = {}
     refusals: list[str] = []
     for side in sides:
@@ -153,29 +143,19 @@ def analyze_session(
     )
 
 
-def _acc_gyr_on_grid(stream: ImuStream, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    position = grid_position(stream.t_s, t_s)
-    return interp_vectors(stream.t_s, stream.acc_mps2, t_s, position), interp_vectors(stream.t_s, stream.gyr_radps, t_s, position)
-
-
 def _analyse_leg(
     session: Session, fused: FusedSession, side: Side, standing: np.ndarray | None, config: AnalysisConfig
 ) -> LegReport:
     t = fused.t_s
     p_thigh, p_shank = Placement.of(Segment.THIGH, side), Placement.of(Segment.SHANK, side)
     a, b = fused.sensors[p_thigh], fused.sensors[p_shank]
-    rec = LegRecording(t, a.q_world_sensor, b.q_world_sensor, a.gyr_radps, b.gyr_radps, a.acc_mps2, b.acc_mps2)
     moving = motion_mask(t, b.gyr_radps, config.periods)
     midstance = standing is None
     if midstance:
         standing = midstance_mask(t, a.gyr_radps, b.gyr_radps, moving, config.calibration, config.events)
-    alignment = calibrate_leg(p_thigh, p_shank, rec, standing, moving, config.calibration)
-    if midstance:
-        alignment = refer_to_upright(alignment, side)
-    q_thigh, q_shank = segment_orientations(
-        a.q_world_sensor, b.q_world_sensor, alignment.thigh.q_sensor_segment, alignment.shank.q_sensor_segment,
-        alignment.heading.heading_offset_rad,
-    )
+    leg = calibrate_fused_leg(fused, side, standing, moving, config.calibration)
+    alignment = refer_to_upright(leg.alignment, side) if midstance else leg.alignment
+    q_thigh, q_shank = replace(leg, alignment=alignment).orientations()
     progression = find_progression(t, q_thigh, moving, config.progression, side=side)
     angles = leg_angles(side, q_thigh, q_shank, progression.heading_rad)
     angles_deg = {

@@ -23,24 +23,19 @@ from functools import cached_property
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from imugait.analysis.legs import calibrate_fused_leg, fuse_for_legs, leg_sides, require_leg
 from imugait.assessment.steps import Protocol, parse_step, protocol_steps, step_mask
 from imugait.calibration.heading import track_heading_offset
 from imugait.calibration.periods import PeriodConfig, motion_mask, standing_mask
-from imugait.calibration.segment import (
-    LegAlignment,
-    LegRecording,
-    SegmentCalibrationConfig,
-    calibrate_leg,
-)
+from imugait.calibration.segment import LegAlignment, SegmentCalibrationConfig
 from imugait.calibration.still import StillConfig, still_mask
 from imugait.conventions import Joint, Placement, Segment, Side, joint_angles_rad
-from imugait.errors import CalibrationError, ValidationError
+from imugait.errors import CalibrationError
 from imugait.fusion.settings import FilterKind
 from imugait.kinematics.angles import segment_orientations
-from imugait.kinematics.prepare import FusedSession, fuse_session
+from imugait.kinematics.prepare import FusedSession
 from imugait.kinematics.progression import find_progression
 from imugait.model import Session
-from imugait.timebase import common_grid, interp_vectors
 
 
 @dataclass(frozen=True)
@@ -184,29 +179,15 @@ class BatteryCalibration:
         return out
 
 
-def leg_sides(session: Session) -> list[Side]:
-    """Sides with both a thigh and a shank sensor."""
-    return [s for s in Side if {Placement.of(Segment.THIGH, s), Placement.of(Segment.SHANK, s)} <= set(session)]
-
-
 def fuse(session: Session, config: BatteryCalibrationConfig | None = None) -> FusedSession:
-    """Fuse every sensor once on one grid; gyroscope biases from the quiet standing of the walking
-    test when there is one (as the walking analysis does), else the filter's own estimate."""
+    """Fuse every sensor once on one grid (:func:`~imugait.analysis.legs.fuse_for_legs`);
+    gyroscope biases from the quiet standing of the walking test when there is one (as the walking
+    analysis does), else the filter's own estimate."""
     config = config or BatteryCalibrationConfig()
-    if not leg_sides(session):
-        have = ", ".join(p.value for p in session)
-        raise ValidationError(f"the assessment needs a thigh and a shank sensor on at least one leg; the session has: {have}")
-    t = common_grid(session.streams)
-    gyr_bias = None
+    require_leg(session, "the assessment")
     reference = _reference_steps(session)
-    if reference:
-        raw = {p: (interp_vectors(s.t_s, s.acc_mps2, t), interp_vectors(s.t_s, s.gyr_radps, t)) for p, s in session.items()}
-        try:
-            standing = standing_mask(t, list(raw.values()), [replace(reference[0], name="stand")], config.periods)
-            gyr_bias = {p: np.mean(gyr[standing], axis=0) for p, (_acc, gyr) in raw.items()}
-        except CalibrationError:
-            gyr_bias = None
-    return fuse_session(session, config.filter_kind, t, gyr_bias)
+    steps = [replace(reference[0], name="stand")] if reference else None
+    return fuse_for_legs(session, config.filter_kind, None, steps, config.periods).fused
 
 
 def _reference_steps(session: Session) -> list:
@@ -240,9 +221,8 @@ def calibrate_battery(
     reference = reference_steps[0].name if reference_steps else "automatic"
     legs, failures, warnings = {}, [], []
     for side in leg_sides(session):
-        p_thigh, p_shank = Placement.of(Segment.THIGH, side), Placement.of(Segment.SHANK, side)
-        a, b = fused.sensors[p_thigh], fused.sensors[p_shank]
-        rec = LegRecording(t, a.q_world_sensor, b.q_world_sensor, a.gyr_radps, b.gyr_radps, a.acc_mps2, b.acc_mps2)
+        a = fused.sensors[Placement.of(Segment.THIGH, side)]
+        b = fused.sensors[Placement.of(Segment.SHANK, side)]
         pairs = [(a.acc_mps2, a.gyr_radps), (b.acc_mps2, b.gyr_radps)]
         standing = standing_mask(t, pairs, [replace(s, name="stand") for s in reference_steps[:1]], config.periods)
         moving = motion_mask(t, b.gyr_radps, config.periods)
@@ -252,18 +232,14 @@ def calibrate_battery(
                 "(stand still 5 s, then walk) in the same session, or run the prone test on its own"
             )
         try:
-            alignment = (alignments or {}).get(side) or calibrate_leg(
-                p_thigh, p_shank, rec, standing, moving & walking, config.segment)
+            leg = calibrate_fused_leg(fused, side, standing, moving & walking, config.segment, (alignments or {}).get(side))
         except CalibrationError as exc:
             failures.append(str(exc))
             continue
         # Re-track the heading offset over every knee motion of the session, not only walking.
-        track = track_heading_offset(t, a.q_world_sensor, b.q_world_sensor, a.gyr_radps, b.gyr_radps, moving, alignment.axes)
-        alignment = replace(alignment, heading=track)
-        q_thigh, _ = segment_orientations(
-            a.q_world_sensor, b.q_world_sensor, alignment.thigh.q_sensor_segment, alignment.shank.q_sensor_segment,
-            track.heading_offset_rad,
-        )
+        track = track_heading_offset(leg.recording, moving, leg.alignment.axes)
+        alignment = replace(leg.alignment, heading=track)
+        q_thigh, _ = leg.orientations(track.heading_offset_rad)
         progression = find_progression(t, q_thigh, moving & walking, side=side)
         facing = progression.bouts[0].heading_rad if progression.bouts else None
         if facing is None:

@@ -23,6 +23,7 @@ from scipy.spatial.transform import Rotation
 
 from imugait.calibration.joint_centre import JointCentre, centre_force_world_mps2, heading_between
 from imugait.calibration.knee_axes import KneeAxes, constraint_residual_radps
+from imugait.calibration.recording import LegRecording
 
 
 @dataclass(frozen=True)
@@ -54,25 +55,18 @@ class HeadingTrack:
 
 
 def track_heading_offset(
-    t_s: np.ndarray,
-    q_world_thigh_sensor: np.ndarray,
-    q_world_shank_sensor: np.ndarray,
-    gyr_thigh_radps: np.ndarray,
-    gyr_shank_radps: np.ndarray,
-    motion: np.ndarray,
-    axes: KneeAxes,
-    config: HeadingConfig | None = None,
+    rec: LegRecording, motion: np.ndarray, axes: KneeAxes, config: HeadingConfig | None = None
 ) -> HeadingTrack:
     """Heading offset (rad, about world z) of the shank sensor's world frame relative to the
-    thigh sensor's, at every instant of ``t_s`` (M,). Inputs are (M, 4) / (M, 3) on that grid;
-    ``motion`` (M,) bool marks knee motion."""
+    thigh sensor's, at every instant of ``rec.t_s`` (M,); ``motion`` (M,) bool marks knee motion."""
     config = config or HeadingConfig()
+    t_s = rec.t_s
     centres, offsets, residuals = [], [], []
     previous = axes.heading_offset_rad
     for idx in _windows(t_s, motion, config.window_s, config.step_s, config):
-        r1 = Rotation.from_quat(q_world_thigh_sensor[idx], scalar_first=True)
-        r2 = Rotation.from_quat(q_world_shank_sensor[idx], scalar_first=True)
-        w1, w2 = gyr_thigh_radps[idx], gyr_shank_radps[idx]
+        r1 = Rotation.from_quat(rec.q_world_thigh_sensor[idx], scalar_first=True)
+        r2 = Rotation.from_quat(rec.q_world_shank_sensor[idx], scalar_first=True)
+        w1, w2 = rec.gyr_thigh_radps[idx], rec.gyr_shank_radps[idx]
 
         def residual(x: np.ndarray, r1=r1, r2=r2, w1=w1, w2=w2) -> np.ndarray:
             return constraint_residual_radps(r1, r2, w1, w2, axes.flexion_axis_thigh, axes.rotation_axis_shank, x[0])
@@ -87,24 +81,17 @@ def track_heading_offset(
 
 
 def track_heading_offset_from_centre(
-    t_s: np.ndarray,
-    q_world_thigh_sensor: np.ndarray,
-    q_world_shank_sensor: np.ndarray,
-    gyr_thigh_radps: np.ndarray,
-    gyr_shank_radps: np.ndarray,
-    acc_thigh_mps2: np.ndarray,
-    acc_shank_mps2: np.ndarray,
-    motion: np.ndarray,
-    centre: JointCentre,
-    config: HeadingConfig | None = None,
+    rec: LegRecording, motion: np.ndarray, centre: JointCentre, config: HeadingConfig | None = None
 ) -> HeadingTrack:
     """Heading offset (rad, about world z) of the shank sensor's world frame relative to the
-    thigh sensor's at every instant of ``t_s`` (M,), from the joint centre's acceleration seen
-    from both sensors (``centre`` gives where it is). Inputs are (M, 4) / (M, 3) on that grid,
-    sensor frames; ``motion`` (M,) bool marks knee motion."""
+    thigh sensor's at every instant of ``rec.t_s`` (M,), from the joint centre's acceleration seen
+    from both sensors (``centre`` gives where it is); ``motion`` (M,) bool marks knee motion."""
     config = config or HeadingConfig()
-    f1 = centre_force_world_mps2(t_s, q_world_thigh_sensor, gyr_thigh_radps, acc_thigh_mps2, centre.centre_thigh_sensor_m)
-    f2 = centre_force_world_mps2(t_s, q_world_shank_sensor, gyr_shank_radps, acc_shank_mps2, centre.centre_shank_sensor_m)
+    t_s = rec.t_s
+    f1 = centre_force_world_mps2(t_s, rec.q_world_thigh_sensor, rec.gyr_thigh_radps, rec.acc_thigh_mps2,
+                                 centre.centre_thigh_sensor_m)
+    f2 = centre_force_world_mps2(t_s, rec.q_world_shank_sensor, rec.gyr_shank_radps, rec.acc_shank_mps2,
+                                 centre.centre_shank_sensor_m)
     centres, offsets, residuals = [], [], []
     for idx in _windows(t_s, motion, config.centre_window_s, config.centre_step_s, config):
         delta, rms = heading_between(f1[idx], f2[idx])

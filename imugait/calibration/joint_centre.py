@@ -27,6 +27,8 @@ import numpy as np
 from scipy.optimize import least_squares
 from scipy.spatial.transform import Rotation
 
+from imugait.calibration.recording import LegRecording
+
 RESIDUAL_SCALE_MPS2 = 1.0
 """Scale of the robust loss: the size of residual a rigid joint still explains. A 1° inclination
 error of the 6-axis fusion alone turns gravity into 0.17 m/s² of horizontal error, noise and the
@@ -119,13 +121,7 @@ def _cross_matrix(v: np.ndarray) -> np.ndarray:
 
 
 def fit_joint_centre(
-    t_s: np.ndarray,
-    q_world_thigh_sensor: np.ndarray,
-    q_world_shank_sensor: np.ndarray,
-    gyr_thigh_radps: np.ndarray,
-    gyr_shank_radps: np.ndarray,
-    acc_thigh_mps2: np.ndarray,
-    acc_shank_mps2: np.ndarray,
+    rec: LegRecording,
     mask: np.ndarray,
     max_samples: int = 3000,
     scale_mps2: float = RESIDUAL_SCALE_MPS2,
@@ -136,11 +132,8 @@ def fit_joint_centre(
 
     Parameters
     ----------
-    t_s : (M,) s, a regular grid; every other array is (M, ·) on it, ``mask`` (M,) bool.
-    q_world_thigh_sensor, q_world_shank_sensor : (M, 4) scalar-first 6-axis orientations, each
-        in its own world frame (z up).
-    gyr_*_radps, acc_*_mps2 : (M, 3) sensor frames (the angular acceleration is differentiated
-        from the whole grid, so pass the grid, not the masked samples).
+    rec : the leg on its grid (the angular acceleration is differentiated from the whole grid,
+        so pass the grid, not the masked samples); ``mask`` (M,) bool on that grid.
     max_samples : evenly spread subset of ``mask`` used for the fit.
     heading_near_rad : when given, of the two fits 180° apart the one whose heading is nearer to
         this is returned (its ``heading_contrast`` may then be below 1): for walks whose mostly
@@ -149,8 +142,9 @@ def fit_joint_centre(
     idx = np.flatnonzero(mask)
     idx = idx[np.linspace(0, idx.size - 1, min(idx.size, max_samples)).astype(int)]
     # The centre's specific force in world is linear in the centre's position r: f_w + A r.
-    f1_world, a1 = _centre_terms(t_s, q_world_thigh_sensor, gyr_thigh_radps, acc_thigh_mps2, idx)
-    f2_world, a2 = _centre_terms(t_s, q_world_shank_sensor, gyr_shank_radps, acc_shank_mps2, idx)
+    t_s = rec.t_s
+    f1_world, a1 = _centre_terms(t_s, rec.q_world_thigh_sensor, rec.gyr_thigh_radps, rec.acc_thigh_mps2, idx)
+    f2_world, a2 = _centre_terms(t_s, rec.q_world_shank_sensor, rec.gyr_shank_radps, rec.acc_shank_mps2, idx)
     t_ref = float(np.mean(t_s[idx]))
     dt = t_s[idx] - t_ref
     n = idx.size

@@ -54,6 +54,7 @@ from imugait.calibration.knee_axes import (
     hinge_rate_mismatch_radps,
     unit_from_angles,
 )
+from imugait.calibration.recording import LegRecording
 from imugait.calibration.secondary_motion import (
     flexion_range_rad,
     knee_flexion_rad,
@@ -212,14 +213,8 @@ def retrack_heading(
     way ``alignment`` was calibrated — from the knee centre's acceleration or from the rates — e.g.
     to follow it over other knee motion of the session than the calibration saw."""
     if alignment.quality.heading_from_joint_centre and alignment.joint_centre is not None:
-        return track_heading_offset_from_centre(
-            rec.t_s, rec.q_world_thigh_sensor, rec.q_world_shank_sensor, rec.gyr_thigh_radps, rec.gyr_shank_radps,
-            rec.acc_thigh_mps2, rec.acc_shank_mps2, motion, alignment.joint_centre, heading_config,
-        )
-    return track_heading_offset(
-        rec.t_s, rec.q_world_thigh_sensor, rec.q_world_shank_sensor, rec.gyr_thigh_radps, rec.gyr_shank_radps,
-        motion, alignment.axes, heading_config,
-    )
+        return track_heading_offset_from_centre(rec, motion, alignment.joint_centre, heading_config)
+    return track_heading_offset(rec, motion, alignment.axes, heading_config)
 
 
 def _principal_axis(gyr_radps: np.ndarray) -> np.ndarray:
@@ -321,23 +316,6 @@ def segment_frame(up_sensor: np.ndarray, axis_sensor: np.ndarray) -> Rotation:
     return Rotation.from_matrix(np.column_stack([x, y, z]))
 
 
-@dataclass(frozen=True, eq=False)
-class LegRecording:
-    """A leg's two sensors on one time grid (every array's first axis is ``t_s``).
-
-    ``q_world_*_sensor`` (M, 4) scalar-first 6-axis orientations (each in its own world frame);
-    ``gyr_*_radps``, ``acc_*_mps2`` (M, 3) sensor frames.
-    """
-
-    t_s: np.ndarray
-    q_world_thigh_sensor: np.ndarray
-    q_world_shank_sensor: np.ndarray
-    gyr_thigh_radps: np.ndarray
-    gyr_shank_radps: np.ndarray
-    acc_thigh_mps2: np.ndarray
-    acc_shank_mps2: np.ndarray
-
-
 def calibrate_leg(
     thigh: Placement,
     shank: Placement,
@@ -369,7 +347,7 @@ def calibrate_leg(
     """
     config = config or SegmentCalibrationConfig()
     leg = f"{thigh.value}/{shank.value}"
-    dt = float(np.median(np.diff(rec.t_s)))
+    dt = 1.0 / rec.rate_hz
     fit_mask = motion & (np.cumsum(motion) * dt <= config.max_motion_s)
     if fit_mask.sum() * dt < config.min_motion_s:
         raise CalibrationError(
@@ -378,7 +356,7 @@ def calibrate_leg(
         )
     if not standing.any():
         raise CalibrationError(f"{leg}: no standing period to calibrate against; stand still for a few seconds")
-    rate_hz = 1.0 / dt
+    rate_hz = rec.rate_hz
     up1 = _unit(np.mean(rec.acc_thigh_mps2[standing], axis=0))
     up2 = _unit(np.mean(rec.acc_shank_mps2[standing], axis=0))
     hinge = fit_hinge_axes(rec.gyr_thigh_radps, rec.gyr_shank_radps, rate_hz, fit_mask, config, up_thigh=up1)
@@ -409,10 +387,7 @@ def calibrate_leg(
             f"{leg}: the knee axis is {tilt:.0f}° from horizontal in the standing period — was the "
             f"person standing upright and still, and are the sensors strapped firmly?"
         )
-    centre = fit_joint_centre(
-        rec.t_s, rec.q_world_thigh_sensor, rec.q_world_shank_sensor, rec.gyr_thigh_radps, rec.gyr_shank_radps,
-        rec.acc_thigh_mps2, rec.acc_shank_mps2, fit_mask, max_samples=config.max_fit_samples,
-    )
+    centre = fit_joint_centre(rec, fit_mask, max_samples=config.max_fit_samples)
     from_centre = centre.heading_contrast >= config.min_heading_contrast
     source = HeadingSource.KNEE_CENTRE
     if not from_centre and walks_like_one_leg:
@@ -426,10 +401,7 @@ def calibrate_leg(
         refined = True
     else:
         axes, refined, source = _axes_from_rotation(leg, rec, fit_mask, hinge, up2, walks_like_one_leg, config)
-        track = track_heading_offset(
-            rec.t_s, rec.q_world_thigh_sensor, rec.q_world_shank_sensor, rec.gyr_thigh_radps, rec.gyr_shank_radps,
-            motion, axes, heading_config,
-        )
+        track = track_heading_offset(rec, motion, axes, heading_config)
     # The thigh's flexion axis seen from the shank sensor while standing (heading offset of then).
     r1 = Rotation.from_quat(rec.q_world_thigh_sensor[standing], scalar_first=True)
     r2 = Rotation.from_quat(rec.q_world_shank_sensor[standing], scalar_first=True)
@@ -458,11 +430,7 @@ def _centre_by_swing(
     r1 = Rotation.from_quat(rec.q_world_thigh_sensor[fit_mask], scalar_first=True)
     r2 = Rotation.from_quat(rec.q_world_shank_sensor[fit_mask], scalar_first=True)
     axes_heading = heading_offset_from_axes(r1.apply(hinge.axis_thigh), r2.apply(hinge.axis_shank))
-    chosen = fit_joint_centre(
-        rec.t_s, rec.q_world_thigh_sensor, rec.q_world_shank_sensor, rec.gyr_thigh_radps, rec.gyr_shank_radps,
-        rec.acc_thigh_mps2, rec.acc_shank_mps2, fit_mask, max_samples=config.max_fit_samples,
-        heading_near_rad=axes_heading,
-    )
+    chosen = fit_joint_centre(rec, fit_mask, max_samples=config.max_fit_samples, heading_near_rad=axes_heading)
     disagreement_deg = np.rad2deg(abs(np.angle(np.exp(1j * (chosen.heading_offset_rad - axes_heading)))))
     if disagreement_deg > config.max_centre_swing_disagreement_deg:
         return centre, False
@@ -482,10 +450,7 @@ def _axes_from_joint_centre(
     heading_config: HeadingConfig | None,
 ) -> tuple[KneeAxes, HeadingTrack]:
     """Knee axes with the heading offset tracked from the joint centre's acceleration."""
-    track = track_heading_offset_from_centre(
-        rec.t_s, rec.q_world_thigh_sensor, rec.q_world_shank_sensor, rec.gyr_thigh_radps, rec.gyr_shank_radps,
-        rec.acc_thigh_mps2, rec.acc_shank_mps2, motion, centre, heading_config,
-    )
+    track = track_heading_offset_from_centre(rec, motion, centre, heading_config)
     # One physical axis points one way in the common frame — a rule that holds on any hinge (the
     # hinge fit signs its axes by gait, which a mechanical joint need not follow).
     r1 = Rotation.from_quat(rec.q_world_thigh_sensor[fit_mask], scalar_first=True)

@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from imugait.conventions import Placement
+from imugait.calibration.recording import LegRecording
+from imugait.conventions import Placement, Segment, Side
 from imugait.fusion.select import orient_stream
 from imugait.fusion.settings import FilterKind
 from imugait.model import Session
@@ -38,6 +39,13 @@ class FusedSession:
     sensors: dict[Placement, SensorOnGrid]
     rate_hz: float
     filter_kind: FilterKind
+
+    def leg(self, side: Side) -> LegRecording:
+        """The thigh and shank sensors of ``side`` as one :class:`LegRecording` on this grid."""
+        a = self.sensors[Placement.of(Segment.THIGH, side)]
+        b = self.sensors[Placement.of(Segment.SHANK, side)]
+        return LegRecording(self.t_s, a.q_world_sensor, b.q_world_sensor, a.gyr_radps, b.gyr_radps, a.acc_mps2,
+                            b.acc_mps2, self.rate_hz)
 
     def window(self, mask: np.ndarray, placement: Placement) -> SensorOnGrid:
         s = self.sensors[placement]

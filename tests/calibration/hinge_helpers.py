@@ -82,7 +82,7 @@ def hinge_recording(
         q_own = (world.inv() * r_world_sensor[n : 2 * n]).as_quat(scalar_first=True)
         signals.append((q_own, gyr, acc))
     (q1, g1, a1), (q2, g2, a2) = signals
-    rec = LegRecording(t, q1, q2, g1, g2, a1, a2)
+    rec = LegRecording.on_grid(t, q1, q2, g1, g2, a1, a2)
     still = t < STILL_S - 0.5
     moving = t > STILL_S + 2.0
     return HingeRecording(rec, still, moving, mountings, offsets, own_world)

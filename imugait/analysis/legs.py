@@ -1,0 +1,123 @@
+"""One path from a session to calibrated legs, shared by every use of the calibration.
+
+Offline analysis (:mod:`imugait.analysis.pipeline`) and the assessment battery
+(:mod:`imugait.assessment.calibration`) — and, as they are built, live and batch — turn a session
+into fused, calibrated legs the same way:
+
+1. :func:`fuse_for_legs`: the sides with a thigh and a shank, one time grid, the standing-still
+   period (from the given protocol steps, or found), the gyroscope biases measured in it, and the
+   fusion of every sensor;
+2. :func:`calibrate_fused_leg`: the leg's :class:`~imugait.calibration.recording.LegRecording`
+   from the fused session, its sensor-to-segment calibration (or one already made), and the
+   segment orientations it gives.
+
+Each caller keeps only what is its own: which motion calibrates (all walking, or the walking
+test's), which standing is the reference (the analysis falls back to mid-stance), and what it
+does with the legs afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from imugait.calibration.heading import HeadingConfig
+from imugait.calibration.periods import PeriodConfig, standing_mask
+from imugait.calibration.recording import LegRecording
+from imugait.calibration.segment import LegAlignment, SegmentCalibrationConfig, calibrate_leg
+from imugait.conventions import Placement, Segment, Side
+from imugait.errors import CalibrationError, ValidationError
+from imugait.fusion.settings import FilterKind
+from imugait.kinematics.angles import segment_orientations
+from imugait.kinematics.prepare import FusedSession, fuse_session
+from imugait.model import ProtocolStep, Session
+from imugait.timebase import common_grid, grid_position, interp_vectors
+
+
+def leg_sides(session: Session) -> list[Side]:
+    """Sides with both a thigh and a shank sensor."""
+    return [s for s in Side if {Placement.of(Segment.THIGH, s), Placement.of(Segment.SHANK, s)} <= set(session)]
+
+
+def require_leg(session: Session, what: str = "walking analysis") -> list[Side]:
+    """:func:`leg_sides`, refusing a session without any leg."""
+    sides = leg_sides(session)
+    if not sides:
+        have = ", ".join(p.value for p in session)
+        raise ValidationError(f"{what} needs a thigh and a shank sensor on at least one leg; the session has: {have}")
+    return sides
+
+
+@dataclass(frozen=True, eq=False)
+class FusedForLegs:
+    """The session fused on one grid; ``standing`` (M,) the standing-still period whose gyroscope
+    biases were removed before fusion, or None when there was none."""
+
+    fused: FusedSession
+    standing: np.ndarray | None
+
+
+def fuse_for_legs(
+    session: Session,
+    filter_kind: FilterKind = FilterKind.VQF_OFFLINE,
+    rate_hz: float | None = None,
+    steps: Sequence[ProtocolStep] | None = (),
+    periods: PeriodConfig | None = None,
+) -> FusedForLegs:
+    """Grid, standing period, gyroscope biases, fusion.
+
+    ``steps``: the protocol steps that may name the standing period (``()``: found automatically
+    with the session's own steps; None: no standing is looked for, the filter learns its biases).
+    """
+    t = common_grid(session.streams, rate_hz)
+    raw = {p: _acc_gyr_on_grid(s, t) for p, s in session.items()}
+    standing, gyr_bias = None, None
+    if steps is not None:
+        try:
+            standing = standing_mask(t, list(raw.values()), list(steps) or session.meta.steps, periods)
+            gyr_bias = {p: np.mean(gyr[standing], axis=0) for p, (_acc, gyr) in raw.items()}
+        except CalibrationError:
+            standing = None
+    return FusedForLegs(fuse_session(session, filter_kind, t, gyr_bias, on_grid=raw), standing)
+
+
+def _acc_gyr_on_grid(stream, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    position = grid_position(stream.t_s, t_s)
+    return interp_vectors(stream.t_s, stream.acc_mps2, t_s, position), interp_vectors(stream.t_s, stream.gyr_radps, t_s, position)
+
+
+@dataclass(frozen=True, eq=False)
+class CalibratedLeg:
+    """One leg: its recording on the grid and its calibration."""
+
+    side: Side
+    recording: LegRecording
+    alignment: LegAlignment
+
+    def orientations(self, heading_offset_rad: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(q_world_thigh, q_world_shank)`` (M, 4) anatomical frames in the thigh sensor's world,
+        with the calibration's heading track or ``heading_offset_rad`` (M,) instead."""
+        rec = self.recording
+        heading = self.alignment.heading.heading_offset_rad if heading_offset_rad is None else heading_offset_rad
+        return segment_orientations(rec.q_world_thigh_sensor, rec.q_world_shank_sensor,
+                                    self.alignment.thigh.q_sensor_segment, self.alignment.shank.q_sensor_segment, heading)
+
+
+def calibrate_fused_leg(
+    fused: FusedSession,
+    side: Side,
+    standing: np.ndarray,
+    motion: np.ndarray,
+    config: SegmentCalibrationConfig | None = None,
+    alignment: LegAlignment | None = None,
+    heading_config: HeadingConfig | None = None,
+) -> CalibratedLeg:
+    """Calibrate ``side`` on ``standing`` and ``motion`` (M,) bool of the fused grid — or reuse
+    ``alignment`` made earlier on this session. Raises :class:`CalibrationError` with the reason."""
+    rec = fused.leg(side)
+    if alignment is None:
+        alignment = calibrate_leg(Placement.of(Segment.THIGH, side), Placement.of(Segment.SHANK, side), rec,
+                                  standing, motion, config, heading_config)
+    return CalibratedLeg(side, rec, alignment)
