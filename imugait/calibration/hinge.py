@@ -11,8 +11,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from imugait.calibration.knee_axes import angles_from_unit, unit_from_angles
-from imugait.calibration.swing import Swing, forward_backward_ratio, swing_correlation
-from imugait.timebase import lowpass
+from imugait.calibration.swing import Swing, forward_backward_ratio, swing_correlation, swing_rates
 
 if TYPE_CHECKING:
     from imugait.calibration.segment import SegmentCalibrationConfig
@@ -35,6 +34,9 @@ class HingeFit:
     residual_rms_radps: float
     motion_rms_radps: float
     swing: Swing
+    swing_peak_thigh_radps: float
+    swing_peak_shank_radps: float
+    """99th percentile of the thigh's and shank's low-passed |rate| about their axes (swap check)."""
     thigh_forward_ratio: float
     """:func:`~imugait.calibration.swing.forward_backward_ratio` of the thigh about its signed axis."""
 
@@ -50,7 +52,7 @@ def fit_hinge_axes(
     """Knee flexion axis in both sensor frames from simultaneous gyroscope samples (M, 3), rad/s,
     sampled at ``rate_hz``, fitted on the ``mask`` (M,) samples (all when None).
 
-    The rates are low-passed first (``config.hinge_lowpass_hz``): the swing of walking is slow,
+    The rates are low-passed first (:func:`~imugait.calibration.swing.swing_rates`): the swing of walking is slow,
     while a sensor shaking on its strap (4–5 Hz on the qmt example recording) adds rates about
     every axis that would swamp the hinge cost. With ``up_thigh`` (3,), the thigh's long axis in
     its sensor frame (gravity while upright), the thigh's axis is fitted perpendicular to it: a
@@ -64,8 +66,8 @@ def fit_hinge_axes(
 
         config = SegmentCalibrationConfig()
     mask = np.ones(gyr_thigh_radps.shape[0], dtype=bool) if mask is None else mask
-    gyr_thigh = lowpass(gyr_thigh_radps, rate_hz, config.hinge_lowpass_hz)[mask]
-    gyr_shank = lowpass(gyr_shank_radps, rate_hz, config.hinge_lowpass_hz)[mask]
+    gyr_thigh = swing_rates(gyr_thigh_radps, rate_hz)[mask]
+    gyr_shank = swing_rates(gyr_shank_radps, rate_hz)[mask]
     n = gyr_thigh.shape[0]
     take = np.linspace(0, n - 1, min(n, config.max_fit_samples)).astype(int)
     w1, w2 = gyr_thigh[take], gyr_shank[take]
@@ -85,14 +87,20 @@ def fit_hinge_axes(
     if np.percentile(rate_shank, 99.5) < -np.percentile(rate_shank, 0.5):
         j2 = -j2
         rate_shank = -rate_shank
-    swing = swing_correlation(gyr_thigh @ j1, rate_shank, rate_hz)
+    rate_thigh = gyr_thigh @ j1
+    swing = swing_correlation(rate_thigh, rate_shank, rate_hz)
     if swing.correlation < 0:
-        j1 = -j1
+        j1, rate_thigh = -j1, -rate_thigh
         swing = Swing(-swing.correlation, swing.lag_s)
     fit_residual = np.linalg.norm(np.cross(w1, j1), axis=1) - np.linalg.norm(np.cross(w2, j2), axis=1)
-    knee_rate = rate_shank - gyr_thigh @ j1
-    return HingeFit(j1, j2, float(np.sqrt(np.mean(fit_residual**2))), float(np.sqrt(np.mean(knee_rate**2))), swing,
-                    forward_backward_ratio(gyr_thigh @ j1, rate_hz))
+    knee_rate = rate_shank - rate_thigh
+    return HingeFit(
+        axis_thigh=j1, axis_shank=j2, residual_rms_radps=float(np.sqrt(np.mean(fit_residual**2))),
+        motion_rms_radps=float(np.sqrt(np.mean(knee_rate**2))), swing=swing,
+        swing_peak_thigh_radps=float(np.percentile(np.abs(rate_thigh), 99)),
+        swing_peak_shank_radps=float(np.percentile(np.abs(rate_shank), 99)),
+        thigh_forward_ratio=forward_backward_ratio(rate_thigh),
+    )
 
 
 def _axis_about_long_axis(gyr_thigh_radps: np.ndarray, shank_off_axis_radps: np.ndarray, up_thigh: np.ndarray) -> np.ndarray:

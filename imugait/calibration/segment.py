@@ -16,13 +16,14 @@ For each leg, in each sensor's own frame:
   knee's normative secondary motion gives that fit (:mod:`imugait.calibration.secondary_motion`);
   it is the thigh's Z (right).
 
-The hinge fit signs its axes by gait (the shank swings forward fastest in mid-swing, thigh and
-shank swing together); only the shank's sign, which says which way is right, is kept. The thigh's
-axis is signed so that both are one axis pointing one way in the common frame — a rule that holds
-on any hinge. When the knee centre hardly accelerates (or the sensors are not on one joint), the
-rates decide the heading (the two-axis model of :func:`~imugait.calibration.knee_axes.fit_knee_axes`,
-or the hinge axes), and the calibration refuses when they cannot tell the two ways the sensors
-could face each other.
+The hinge fit (:mod:`imugait.calibration.hinge`) signs its axes by gait: the shank swings forward
+fastest in mid-swing, and thigh and shank swing together at the lag of best fit
+(:mod:`imugait.calibration.swing`). On the knee-centre path the thigh's axis is then signed so that
+both are one axis pointing one way in the common frame — a rule that holds on any hinge. When the
+knee centre's accelerations fit both ways the sensors could face each other, walking's swing picks
+the fit (cross-checked against the signed hinge axes); failing that the rates decide the heading
+(the two-axis model of :func:`~imugait.calibration.knee_axes.fit_knee_axes`, or the hinge axes),
+then the swing alone, and the calibration refuses when none of them can tell (``HeadingSource``).
 
 Standing upright is the anatomical reference: deviations of the knee from a hinge that already
 exist while standing (static varus/valgus) are absorbed into the shank frame; dynamic ones are
@@ -58,12 +59,9 @@ from imugait.calibration.secondary_motion import (
     knee_flexion_rad,
     remove_expected_offset,
 )
-from imugait.calibration.swing import (
-    MAX_SWING_LAG_S,
-)
+from imugait.calibration.swing import MAX_SWING_LAG_S
 from imugait.conventions import Placement
 from imugait.errors import CalibrationError
-from imugait.timebase import lowpass
 
 
 @dataclass(frozen=True)
@@ -76,12 +74,6 @@ class SegmentCalibrationConfig:
     """Below this RMS knee-flexion rate in the motion data the axis cannot be identified."""
     max_relative_residual: float = 0.45
     """Hinge-fit residual RMS over motion RMS above which the leg is not moving as a hinge."""
-    hinge_lowpass_hz: float = 3.0
-    """The hinge fit runs on rates low-passed to this (the swing of walking is slow; a sensor
-    shaking on its strap is not)."""
-    swap_check_lowpass_hz: float = 3.0
-    """The thigh/shank swap check compares swing rates low-passed to this: a strap that lets a
-    sensor shake (4–5 Hz on the qmt example recording) must not make a thigh look like a shank."""
     max_axis_tilt_deg: float = 30.0
     """How far the knee axis may be from horizontal while standing."""
     min_motion_s: float = 3.0
@@ -261,10 +253,9 @@ def calibrate_leg(
         )
     if not standing.any():
         raise CalibrationError(f"{leg}: no standing period to calibrate against; stand still for a few seconds")
-    rate_hz = rec.rate_hz
     up1 = _unit(np.mean(rec.acc_thigh_mps2[standing], axis=0))
     up2 = _unit(np.mean(rec.acc_shank_mps2[standing], axis=0))
-    hinge = fit_hinge_axes(rec.gyr_thigh_radps, rec.gyr_shank_radps, rate_hz, fit_mask, config, up_thigh=up1)
+    hinge = fit_hinge_axes(rec.gyr_thigh_radps, rec.gyr_shank_radps, rec.rate_hz, fit_mask, config, up_thigh=up1)
     h1, h2, residual_rms, motion_rms = hinge.axis_thigh, hinge.axis_shank, hinge.residual_rms_radps, hinge.motion_rms_radps
     swing_correlation = hinge.swing.correlation
     walks_like_one_leg = (swing_correlation >= config.min_swing_correlation and not hinge.swing.at_window_edge
@@ -279,8 +270,9 @@ def calibrate_leg(
             f"{leg}: thigh and shank do not move as a knee hinge (residual {residual_rms:.2f} rad/s "
             f"for {motion_rms:.2f} rad/s of motion) — a sensor is loose, or the two are not on the same leg"
         )
-    swing_thigh = np.percentile(np.abs(lowpass(rec.gyr_thigh_radps @ h1, rate_hz, config.swap_check_lowpass_hz)[fit_mask]), 99)
-    swing_shank = np.percentile(np.abs(lowpass(rec.gyr_shank_radps @ h2, rate_hz, config.swap_check_lowpass_hz)[fit_mask]), 99)
+    # Swing rates low-passed (swing.SWING_LOWPASS_HZ): a strap that lets a sensor shake (4–5 Hz on
+    # the qmt example recording) must not make a thigh look like a shank.
+    swing_thigh, swing_shank = hinge.swing_peak_thigh_radps, hinge.swing_peak_shank_radps
     if swing_thigh > 1.1 * swing_shank:
         raise CalibrationError(
             f"{leg}: the sensor given as the thigh swings faster ({swing_thigh:.1f} rad/s) than the "

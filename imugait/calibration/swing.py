@@ -21,7 +21,14 @@ MAX_SWING_LAG_S = 0.3
 """Largest thigh-shank lag searched (engineering bound above the 0.28 s seen on real walks, below
 a quarter of the fastest stride)."""
 SWING_LOWPASS_HZ = 3.0
-"""The swing is slow; a strap that lets a sensor shake (4–5 Hz on the qmt example) must not count."""
+"""The swing is slow; a strap that lets a sensor shake (4–5 Hz on the qmt example) must not count.
+Every swing comparison (the hinge fit, its sign rules, the thigh/shank swap check, the event
+detector's sign check) runs on rates low-passed to this with :func:`swing_rates`."""
+
+
+def swing_rates(rate_radps: np.ndarray, rate_hz: float) -> np.ndarray:
+    """Rates (N,) or (N, 3) along the first axis, low-passed to :data:`SWING_LOWPASS_HZ`."""
+    return lowpass(rate_radps, rate_hz, SWING_LOWPASS_HZ)
 
 
 @dataclass(frozen=True)
@@ -38,22 +45,23 @@ class Swing:
         return abs(self.lag_s) >= MAX_SWING_LAG_S - 1e-9
 
 
-def forward_backward_ratio(rate_radps: np.ndarray, rate_hz: float) -> float:
-    """How much faster a segment swings forward than back: the 99.5th percentile of its low-passed
-    flexion rate (N,) over minus the 0.5th (> 1 when the rate's sign says forward).
+def forward_backward_ratio(swing_rate_radps: np.ndarray) -> float:
+    """How much faster a segment swings forward than back: the 99.5th percentile of its flexion
+    rate (N,), low-passed by :func:`swing_rates`, over minus the 0.5th (> 1 when the rate's sign
+    says forward).
 
     In walking both thigh and shank swing forward fast in swing and return slowly in stance: on
     the 64 real MPU-9250 10-m walks the thigh's ratio, with its axis signed by the lagged swing,
     was 1.31–2.3 (median 1.75), 1.41–1.48 on the simulator; a thigh labelled on the other leg
     than its shank, whose axis the swing then signs backwards, reads 0.70–0.73 on the simulator."""
-    r = lowpass(rate_radps, rate_hz, SWING_LOWPASS_HZ)
+    r = swing_rate_radps
     return float(np.percentile(r, 99.5) / max(-np.percentile(r, 0.5), 1e-9))
 
 
-def swing_correlation(rate_thigh_radps: np.ndarray, rate_shank_radps: np.ndarray, rate_hz: float) -> Swing:
-    """Swing agreement of two flexion rates (N,) rad/s sampled at ``rate_hz``."""
-    a = lowpass(rate_thigh_radps, rate_hz, SWING_LOWPASS_HZ)
-    b = lowpass(rate_shank_radps, rate_hz, SWING_LOWPASS_HZ)
+def swing_correlation(swing_thigh_radps: np.ndarray, swing_shank_radps: np.ndarray, rate_hz: float) -> Swing:
+    """Swing agreement of two flexion rates (N,) rad/s sampled at ``rate_hz``, each low-passed by
+    :func:`swing_rates`."""
+    a, b = swing_thigh_radps, swing_shank_radps
     n = a.size
     if n < 3 or a.std() == 0.0 or b.std() == 0.0:
         return Swing(0.0, 0.0)

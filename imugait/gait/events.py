@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import find_peaks
 
-from imugait.calibration.swing import swing_correlation
+from imugait.calibration.swing import swing_correlation, swing_rates
 from imugait.timebase import lowpass
 
 
@@ -109,7 +109,8 @@ def detect_leg_events(
         thigh = np.asarray(thigh_ml_rate_radps, dtype=float)
         # Thigh and shank swing forward together in gait (the thigh leads: compared at the lag of
         # best fit): a thigh axis that points the other way would turn the knee rate into a sum.
-        if walking.any() and swing_correlation(thigh[walking], ml_rate_radps[walking], 1.0 / dt).correlation < 0:
+        if walking.any() and swing_correlation(swing_rates(thigh, 1.0 / dt)[walking],
+                                                 swing_rates(ml_rate_radps, 1.0 / dt)[walking], 1.0 / dt).correlation < 0:
             thigh = -thigh
         knee_rate = lowpass(thigh - ml_rate_radps, 1.0 / dt, config.lowpass_hz)
     candidates, _ = find_peaks(np.where(walking, rate, 0.0), height=config.min_swing_peak_radps,

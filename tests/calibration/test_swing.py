@@ -11,7 +11,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from imugait.calibration.segment import fit_hinge_axes
-from imugait.calibration.swing import MAX_SWING_LAG_S, swing_correlation
+from imugait.calibration.swing import MAX_SWING_LAG_S, swing_correlation, swing_rates
 
 RATE_HZ = 100.0
 
@@ -34,10 +34,10 @@ def _gait_like_rates(lag_s: float, stride_s: float = 1.0, duration_s: float = 12
 @pytest.mark.parametrize("lag_s", [0.08, 0.16, 0.28])
 def test_swing_correlation_finds_the_lag_even_where_zero_lag_disagrees(lag_s):
     _, thigh, shank = _gait_like_rates(lag_s)
-    swing = swing_correlation(thigh, shank, RATE_HZ)
+    swing = swing_correlation(swing_rates(thigh, RATE_HZ), swing_rates(shank, RATE_HZ), RATE_HZ)
     assert swing.correlation > 0.8
     assert swing.lag_s == pytest.approx(-lag_s, abs=0.02)  # the thigh leads
-    opposite = swing_correlation(-thigh, shank, RATE_HZ)
+    opposite = swing_correlation(swing_rates(-thigh, RATE_HZ), swing_rates(shank, RATE_HZ), RATE_HZ)
     assert opposite.correlation < -0.8
 
 
@@ -45,7 +45,7 @@ def test_zero_lag_sign_would_fail_on_this_walk():
     """The case behind the rule: at 0.3 s lag on a 1-s stride the zero-lag correlation is negative."""
     _, thigh, shank = _gait_like_rates(0.29)
     assert np.corrcoef(thigh, shank)[0, 1] < 0.0
-    assert swing_correlation(thigh, shank, RATE_HZ).correlation > 0.8
+    assert swing_correlation(swing_rates(thigh, RATE_HZ), swing_rates(shank, RATE_HZ), RATE_HZ).correlation > 0.8
     assert MAX_SWING_LAG_S >= 0.29
 
 
