@@ -1,0 +1,21 @@
+"""One short simulated walk, analysed once for every export test (seeded)."""
+
+from __future__ import annotations
+
+import pytest
+
+from imugait.analysis import analyze_session
+from imugait.simulate import SimulationConfig, simulate, walking_test
+
+
+@pytest.fixture(scope="session")
+def simulated():
+    """(session, analysis): 3 s standing, one 10-s straight bout, a turn, standing."""
+    sim = simulate(SimulationConfig(seed=3, timeline=walking_test(n_bouts=1, bout_s=10.0, stand_s=3.0),
+                                    subject_id="sim-export"))
+    return sim.session, analyze_session(sim.session)
+
+
+@pytest.fixture(scope="session")
+def analysis(simulated):
+    return simulated[1]
