@@ -1,0 +1,59 @@
+"""Vendor files made faithfully from their documented layouts (docs/formats.md), filled with a
+physically consistent motion so importers can be checked against known values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+G = 9.80665
+FIELD_WORLD_UT = np.array([20.0, 0.0, -40.0])
+
+
+@dataclass(frozen=True)
+class Motion:
+    """A sensor swinging about a fixed axis: ``q_world_sensor`` (N, 4), scalar first; ``gyr_radps``
+    and ``acc_mps2`` (specific force, no linear acceleration) in the sensor frame; ``mag_uT``."""
+
+    t_s: np.ndarray
+    q: np.ndarray
+    gyr_radps: np.ndarray
+    acc_mps2: np.ndarray
+    mag_uT: np.ndarray
+
+
+def swing(n: int = 300, rate_hz: float = 60.0, axis=(0.2, 1.0, 0.1), amplitude_deg: float = 30.0,
+          tilt_deg: float = 10.0) -> Motion:
+    t = np.arange(n) / rate_hz
+    axis = np.asarray(axis, float) / np.linalg.norm(axis)
+    freq = 0.9
+    angle = np.deg2rad(amplitude_deg) * np.sin(2 * np.pi * freq * t)
+    rate = np.deg2rad(amplitude_deg) * 2 * np.pi * freq * np.cos(2 * np.pi * freq * t)
+    base = Rotation.from_rotvec([np.deg2rad(tilt_deg), 0, 0])
+    r = base * Rotation.from_rotvec(angle[:, None] * axis)
+    gyr = rate[:, None] * axis  # body-fixed axis: the rate is along it in the sensor frame
+    acc = r.inv().apply([0.0, 0.0, G])
+    mag = r.inv().apply(FIELD_WORLD_UT)
+    return Motion(t, r.as_quat(scalar_first=True), gyr, acc, mag)
+
+
+def write_dot_csv(path: Path, tag: str, m: Motion, *, t0_us: int = 2_268_972_329, synced: bool = True,
+                  rate_hz: int = 60, mag_scale_uT: float = 50.0) -> Path:
+    """A DOT SDK/app export in "custom mode 27" (quaternion, Euler, free acc, acc, gyr, mag)."""
+    head = ["sep=,", f"DeviceTag:,{tag},,,,", "FirmwareVersion:,2.6.0,,,,", "AppVersion:,2023.6.0,,,,",
+            f"SyncStatus:,{'Synced' if synced else 'Un-synced'},,,,", f"OutputRate:,{rate_hz}Hz,,,,",
+            "FilterProfile:,General,,,,", "Measurement Mode:,Custom Mode 4,,,,",
+            "StartTime:,2025-07-11 20:06:00.087 +0100,,,,", "Movella Technologies B. V. 2005-2025,,,,,", "",
+            "PacketCounter,SampleTimeFine,Quat_W,Quat_X,Quat_Y,Quat_Z,Euler_X,Euler_Y,Euler_Z,FreeAcc_X,FreeAcc_Y,"
+            "FreeAcc_Z,Acc_X,Acc_Y,Acc_Z,Gyr_X,Gyr_Y,Gyr_Z,Mag_X,Mag_Y,Mag_Z,Flag"]
+    euler = Rotation.from_quat(m.q, scalar_first=True).as_euler("xyz", degrees=True)
+    stf = (t0_us + np.rint(m.t_s * 1e6).astype(np.int64)) % 2**32
+    rows = []
+    for i in range(m.t_s.size):
+        vals = [*m.q[i], *euler[i], 0.0, 0.0, 0.0, *m.acc_mps2[i], *np.rad2deg(m.gyr_radps[i]), *(m.mag_uT[i] / mag_scale_uT)]
+        rows.append(", ".join([str(i + 1), str(int(stf[i])), *(f"{v:.9g}" for v in vals), "0"]))
+    path.write_text("\n".join(head + rows) + "\n")
+    return path
