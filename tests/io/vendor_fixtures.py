@@ -57,3 +57,24 @@ def write_dot_csv(path: Path, tag: str, m: Motion, *, t0_us: int = 2_268_972_329
         rows.append(", ".join([str(i + 1), str(int(stf[i])), *(f"{v:.9g}" for v in vals), "0"]))
     path.write_text("\n".join(head + rows) + "\n")
     return path
+
+
+def write_ximu3_device(log: Path, serial: str, m: Motion, *, t0_us: int = 34_290_905, quat: np.ndarray | None = None,
+                       interface: str = "USB") -> Path:
+    """One x-IMU3 GUI device folder: Command.json, Inertial.csv (deg/s, g), Quaternion.csv."""
+    d = log / f"x-IMU3 - {serial} ({interface})"
+    d.mkdir(parents=True)
+    (d / "Command.json").write_text(
+        '[{"ping":{"deviceName":"x-IMU3","interface":"%s","serialNumber":"%s"}},{"time":"2024-05-06 10:11:12"}]'
+        % (interface, serial))
+    ts = t0_us + np.rint(m.t_s * 1e6).astype(np.int64)
+    rows = ["Timestamp (us),Gyroscope X (deg/s),Gyroscope Y (deg/s),Gyroscope Z (deg/s),Accelerometer X (g),"
+            "Accelerometer Y (g),Accelerometer Z (g)"]
+    rows += [",".join([str(ts[i]), *(f"{v:.6f}" for v in np.rad2deg(m.gyr_radps[i])), *(f"{v:.6f}" for v in m.acc_mps2[i] / G)])
+             for i in range(ts.size)]
+    (d / "Inertial.csv").write_text("\n".join(rows) + "\n")
+    q = m.q if quat is None else quat
+    rows = ["Timestamp (us),W Element,X Element,Y Element,Z Element"]
+    rows += [",".join([str(ts[i]), *(f"{v:.6f}" for v in q[i])]) for i in range(ts.size)]
+    (d / "Quaternion.csv").write_text("\n".join(rows) + "\n")
+    return d
