@@ -78,3 +78,26 @@ def write_ximu3_device(log: Path, serial: str, m: Motion, *, t0_us: int = 34_290
     rows += [",".join([str(ts[i]), *(f"{v:.6f}" for v in q[i])]) for i in range(ts.size)]
     (d / "Quaternion.csv").write_text("\n".join(rows) + "\n")
     return d
+
+
+def write_apdm_h5(path: Path, sensors: dict[str, tuple[str, Motion]], *, t0_us: int = 1_700_000_000_000_000,
+                  rate_hz: float = 128.0, version: int = 5, orientation: bool = True) -> Path:
+    """An APDM Opal file (format version 5): ``sensors`` is case id -> (Label 0, motion)."""
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        f.attrs["FileFormatVersion"] = np.int32(version)
+        f.create_group("Annotations")
+        for cid, (label, m) in sensors.items():
+            g = f.create_group(f"Sensors/{cid}")
+            cfg = g.create_group("Configuration")
+            cfg.attrs["Label 0"] = np.bytes_(label)
+            cfg.attrs["Sample Rate"] = np.uint16(rate_hz)
+            g["Time"] = (t0_us + np.rint(m.t_s * 1e6)).astype(np.uint64)
+            g["Accelerometer"] = m.acc_mps2.astype(np.float32)
+            g["Gyroscope"] = m.gyr_radps.astype(np.float32)
+            g["Magnetometer"] = m.mag_uT.astype(np.float32)
+            g["Temperature"] = np.full(m.t_s.size, 31.5, dtype=np.float32)
+            if orientation:
+                f[f"Processed/{cid}/Orientation"] = m.q.astype(np.float32)
+    return path
