@@ -3,6 +3,7 @@ physically consistent motion so importers can be checked against known values.""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,9 +65,8 @@ def write_ximu3_device(log: Path, serial: str, m: Motion, *, t0_us: int = 34_290
     """One x-IMU3 GUI device folder: Command.json, Inertial.csv (deg/s, g), Quaternion.csv."""
     d = log / f"x-IMU3 - {serial} ({interface})"
     d.mkdir(parents=True)
-    (d / "Command.json").write_text(
-        '[{"ping":{"deviceName":"x-IMU3","interface":"%s","serialNumber":"%s"}},{"time":"2024-05-06 10:11:12"}]'
-        % (interface, serial))
+    ping = {"ping": {"deviceName": "x-IMU3", "interface": interface, "serialNumber": serial}}
+    (d / "Command.json").write_text(json.dumps([ping, {"time": "2024-05-06 10:11:12"}]))
     ts = t0_us + np.rint(m.t_s * 1e6).astype(np.int64)
     rows = ["Timestamp (us),Gyroscope X (deg/s),Gyroscope Y (deg/s),Gyroscope Z (deg/s),Accelerometer X (g),"
             "Accelerometer Y (g),Accelerometer Z (g)"]
