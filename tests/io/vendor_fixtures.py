@@ -101,3 +101,35 @@ def write_apdm_h5(path: Path, sensors: dict[str, tuple[str, Motion]], *, t0_us: 
             if orientation:
                 f[f"Processed/{cid}/Orientation"] = m.q.astype(np.float32)
     return path
+
+
+def write_mvnx(path: Path, sensors: dict[str, Motion], *, rate_hz: float = 60.0, drop_frames: tuple[int, ...] = (),
+               namespace: bool = True) -> Path:
+    """An MVN Analyze MVNX (version 4) with calibration frames, then normal frames carrying the
+    sensor data (segment data left out: the importer ignores it)."""
+    labels = list(sensors)
+    n = next(iter(sensors.values())).t_s.size
+    ns = ' xmlns="http://www.xsens.com/mvn/mvnx"' if namespace else ""
+    out = [f'<?xml version="1.0" encoding="UTF-8"?>\n<mvnx version="4"{ns}>',
+           '<mvn version="2022.0.0" build="42"/>', "<comment>imugait test fixture</comment>",
+           f'<subject label="P01" frameRate="{rate_hz:g}" segmentCount="23" recDate="Mon Sep 09 11:37:04.456 2019" '
+           'configuration="FullBody">', "<sensors>", *(f'<sensor label="{s}"/>' for s in labels), "</sensors>",
+           f'<frames segmentCount="23" sensorCount="{len(labels)}" jointCount="22">',
+           '<frame time="0" index="" tc="" ms="" type="identity"><orientation>1 0 0 0</orientation></frame>',
+           '<frame time="0" index="" tc="" ms="" type="tpose"><orientation>1 0 0 0</orientation></frame>']
+    for i in range(n):
+        if i in drop_frames:
+            continue
+        t_ms = round(sensors[labels[0]].t_s[i] * 1000.0)
+        def join(arrs):
+            return " ".join(f"{v:.9g}" for a in arrs for v in a)
+        out.append(
+            f'<frame time="{t_ms}" index="{i}" tc="00:00:00:00" ms="{1568022000000 + t_ms}" type="normal">'
+            f"<orientation>{' '.join(['1 0 0 0'] * 23)}</orientation>"
+            f"<sensorFreeAcceleration>{join([np.zeros(3) for _ in labels])}</sensorFreeAcceleration>"
+            f"<sensorMagneticField>{join([sensors[s].mag_uT[i] / 50.0 for s in labels])}</sensorMagneticField>"
+            f"<sensorOrientation>{join([sensors[s].q[i] for s in labels])}</sensorOrientation>"
+            "</frame>")
+    out += ["</frames>", "</subject>", '<securityCode code="KeyCode"/>', "</mvnx>"]
+    path.write_text("\n".join(out) + "\n")
+    return path
