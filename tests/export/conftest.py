@@ -19,3 +19,13 @@ def simulated():
 @pytest.fixture(scope="session")
 def analysis(simulated):
     return simulated[1]
+
+
+@pytest.fixture
+def xsens_leg_dir():
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets" / "skinematics_xsens_leg"
+    if not (folder / "walking_xsens_upperLeg.txt").is_file():
+        pytest.skip(f"real Xsens data not available: {folder.resolve()} is absent (see ../shared/datasets/README.md)")
+    return folder
