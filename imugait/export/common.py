@@ -7,7 +7,8 @@ leg's **progression frame** (:func:`imugait.conventions.progression_rotation`: X
 progression, Y up, Z to the subject's right) at each instant, so both legs share one frame whose X
 is the walking direction. This is also OpenSim's ground convention (X forward, Y up, Z right), so
 segment frames (ISB: X anterior, Y proximal, Z right on both legs) equal OpenSim body frames in the
-neutral standing pose.
+neutral standing pose. Across a turn the frame switches to the next bout's line of progression at
+mid-turn (the nearest bout), so the segments' heading jumps there; joint angles do not.
 """
 
 from __future__ import annotations
