@@ -145,9 +145,11 @@ def read_dot_dir(
     if not d.is_dir():
         raise FormatError(f"{d}: not a folder")
     candidates = sorted(f for f in d.iterdir() if f.is_file() and f.suffix.lower() == ".csv")
-    files = {f.name: read_dot_file(f, sample_rate_hz=sample_rate_hz) for f in candidates}
-    names = {n: [f.tag, f.path.stem, *re.split(r"[_\-\s]+", f.path.stem)] for n, f in files.items()}
-    chosen = {pl: files[pick_device(names, key, f"DOT import from {d}")] for pl, key in placement_map.items()}
+    # Only the head of every file is read to find the sensors; only the mapped files are parsed,
+    # so another CSV in the folder does not stop the import.
+    names = {f.name: [t for t in (_device_tag(f), f.stem, *re.split(r"[_\-\s]+", f.stem)) if t] for f in candidates}
+    chosen = {pl: read_dot_file(d / pick_device(names, key, f"DOT import from {d}"), sample_rate_hz=sample_rate_hz)
+              for pl, key in placement_map.items()}
     if clock is None:
         clock = ClockMode.SHARED if all(f.synced for f in chosen.values()) else ClockMode.START
     offsets = session_offsets({pl: float(f.t_device_s[0]) for pl, f in chosen.items()}, clock, f"DOT import from {d}")
@@ -171,6 +173,19 @@ def read_dot_dir(
         notes=f"imported from {', '.join(notes)}; clock: {clock.value}",
     )
     return Session(streams, meta)
+
+
+def _device_tag(path: Path) -> str:
+    """The ``DeviceTag`` of a DOT export from its first lines ("" if it has none)."""
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace") as fh:
+            for _ in range(20):
+                m = _META.match(fh.readline())
+                if m and m[1].strip().lower().replace(" ", "") == "devicetag":
+                    return m[2].strip()
+    except OSError:
+        pass
+    return ""
 
 
 def _header_rate(meta: dict[str, str], label: str) -> float:

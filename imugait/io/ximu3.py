@@ -70,10 +70,6 @@ class Ximu3Device:
     q_world_sensor: np.ndarray | None
     notes: tuple[str, ...]
 
-    @property
-    def names(self) -> list[str]:
-        return [self.serial, self.folder.name, self.device_name]
-
 
 def read_ximu3_device(folder: str | os.PathLike) -> Ximu3Device:
     """Parse one device folder (``Inertial.csv`` required)."""
@@ -128,8 +124,9 @@ def read_ximu3(
         f for f in root.iterdir() if f.is_dir() and (f / "Inertial.csv").is_file())
     if not folders:
         raise FormatError(f"{root}: no x-IMU3 device folder (a folder with Inertial.csv) in it")
-    devices = {f.name: read_ximu3_device(f) for f in folders}
-    chosen = {pl: devices[pick_device({n: d.names for n, d in devices.items()}, key, f"x-IMU3 import from {root}")]
+    by_name = {f.name: f for f in folders}
+    names = {n: _names(f) for n, f in by_name.items()}  # only the mapped devices' files are parsed
+    chosen = {pl: read_ximu3_device(by_name[pick_device(names, key, f"x-IMU3 import from {root}")])
               for pl, key in placement_map.items()}
     offsets = session_offsets({pl: float(d.t_device_s[0]) for pl, d in chosen.items()}, clock, f"x-IMU3 import from {root}")
     streams, notes = [], []
@@ -148,6 +145,14 @@ def read_ximu3(
     meta = SessionMeta(subject_id=subject_id, recorded_at=min(_recorded_at(d) for d in chosen.values()),
                        source="import:x-imu3", notes=f"imported from {', '.join(notes)}; clock: {clock.value}")
     return Session(streams, meta)
+
+
+def _names(d: Path) -> list[str]:
+    """What ``--map`` may call a device folder: its serial number, folder name and device name."""
+    ping = next((r["ping"] for r in _command(d) if isinstance(r, dict) and "ping" in r), {})
+    m = _FOLDER.match(d.name)
+    return [str(v) for v in (ping.get("serialNumber"), ping.get("sn"), m["serial"] if m else None, d.name,
+                             ping.get("deviceName")) if v]
 
 
 def _command(d: Path) -> list:

@@ -81,3 +81,9 @@ def test_errors_name_the_problem(dot_dir, tmp_path):
     (tmp_path / "x" / "bad.csv").write_text("hello\n")
     with pytest.raises(FormatError, match="no header row starting with 'PacketCounter'"):
         read_dot_file(tmp_path / "x" / "bad.csv")
+
+
+def test_other_csv_files_in_the_folder_do_not_matter(dot_dir):
+    folder, m1, _m2 = dot_dir
+    (folder / "notes.csv").write_text("a,b\n1,2\n")
+    assert read_dot_dir(folder, {Placement.LEFT_THIGH: "1"})[Placement.LEFT_THIGH].n_samples == m1.t_s.size

@@ -71,3 +71,10 @@ def test_wrong_columns_and_truncation(tmp_path):
     (d / "Inertial.csv").write_text(text)
     with pytest.raises(ValidationError, match="no device matches 'CCCC'"):
         read_ximu3(tmp_path, {Placement.LEFT_THIGH: "CCCC"})
+
+
+def test_other_files_in_the_folder_do_not_matter(tmp_path):
+    write_ximu3_device(tmp_path, "AAAA-0001", swing())
+    broken = write_ximu3_device(tmp_path, "BBBB-0002", swing())
+    (broken / "Inertial.csv").write_text("garbage\n")
+    assert read_ximu3(tmp_path, {Placement.LEFT_THIGH: "AAAA-0001"})[Placement.LEFT_THIGH].n_samples == 300
