@@ -30,7 +30,7 @@ ANGLE_DESCRIPTIONS = {
     "knee_adduction_deg": "knee adduction = varus (+) / abduction = valgus (-), JCS",
     "knee_rotation_deg": "tibia internal (+) / external (-) rotation relative to the femur, JCS",
     "hip_rotation_deg": "femur internal (+) / external (-) rotation relative to the line of progression "
-                        "(no pelvis sensor: averages to hip rotation over a gait cycle); empty outside straight walking",
+                        "(averages to hip rotation over a gait cycle); empty outside straight walking",
     "hip_flexion_deg": "hip flexion (+), femur relative to the pelvis sensor's frame, JCS",
     "hip_adduction_deg": "hip adduction (+), femur relative to the pelvis sensor's frame, JCS",
     "hip_rotation_pelvis_deg": "hip internal rotation (+), femur relative to the pelvis sensor's frame, JCS",
