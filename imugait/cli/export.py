@@ -56,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         from imugait.export.bids import export_bids
 
-        files = export_bids(result, args.out, task=args.task, subject=args.subject)
-        written = (files.motion_tsv, files.channels_tsv, files.motion_json, files.events_tsv)
+        files = export_bids(result, args.out, task=args.task, subject=args.subject, session=session)
+        written = (files.motion_tsv, files.channels_tsv, files.motion_json, files.events_tsv, *files.raw)
     for path in written:
         print(f"wrote {path}")
     for warning in result.warnings:
