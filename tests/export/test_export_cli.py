@@ -7,8 +7,10 @@ from imugait.conventions import Placement
 from imugait.io import write_session
 
 
-def test_export_opensim_from_a_session_file(simulated, tmp_path, capsys):
-    session, _analysis = simulated
+def test_export_opensim_from_a_session_file(simulated, tmp_path, capsys, monkeypatch):
+    session, analysis = simulated
+    # The CLI only wires: the analysis itself is tested elsewhere, so reuse the fixture's.
+    monkeypatch.setattr("imugait.analysis.analyze_session", lambda s, config=None: analysis)
     path = tmp_path / "s01.parquet"
     write_session(session, path)
     rc = main(["export", "opensim", str(path), "--out", str(tmp_path / "os"), "--no-calibration"])
