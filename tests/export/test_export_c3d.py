@@ -56,3 +56,20 @@ def test_events(analysis, c3d_back):
         assert labels[k] == e.label and contexts[k] == e.side.value.capitalize()
         assert times[0, k] * 60 + times[1, k] + t0 == pytest.approx(e.t_s, abs=1e-4)
     assert list(_param(c3d_back, "EVENT", "SUBJECTS"))[0] == "sim-export"
+
+
+def test_hip_angles_vs_pelvis_when_a_pelvis_was_worn(analysis, tmp_path):
+    """With a pelvis sensor the analysis adds hip_flexion/adduction/rotation_pelvis: LHipAngles etc."""
+    from dataclasses import replace
+
+    legs = {}
+    for side, leg in analysis.legs.items():
+        n = analysis.t_s.size
+        extra = {"hip_flexion_deg": np.full(n, 20.0), "hip_adduction_deg": np.full(n, -3.0),
+                 "hip_rotation_pelvis_deg": np.full(n, 7.0)}
+        legs[side] = replace(leg, angles_deg={**leg.angles_deg, **extra})
+    c3d = ezc3d.c3d(str(export_c3d(replace(analysis, legs=legs, pelvis_worn=True), tmp_path / "p.c3d")))
+    labels = list(_param(c3d, "POINT", "LABELS"))
+    assert labels == ["LKneeAngles", "LHipAngles", "LThighProgressAngles", "RKneeAngles", "RHipAngles",
+                      "RThighProgressAngles"]
+    np.testing.assert_allclose(c3d["data"]["points"][:3, labels.index("RHipAngles"), 0], [20.0, -3.0, 7.0], atol=1e-5)
