@@ -187,6 +187,7 @@ def _analyse_leg(
                                               np.rad2deg(angles.hip_rotation_progression_rad), np.nan)
     return LegReport(
         q_world_thigh=q_thigh,
+        q_world_shank=q_shank,
         progression=progression,
         frontal_lean_contrast_deg=frontal_lean_contrast_deg(t, q_thigh, strides, side),
         side=side, alignment=alignment, angles_deg=angles_deg, events=events, strides=strides,

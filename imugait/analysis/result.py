@@ -50,6 +50,8 @@ class LegReport:
     """(M,) bool: a gyroscope of the leg at its full-scale range (such strides are not used)."""
     q_world_thigh: np.ndarray | None = None
     """(M, 4) anatomical thigh frame in the thigh sensor's world frame."""
+    q_world_shank: np.ndarray | None = None
+    """(M, 4) anatomical shank frame in the same world frame as ``q_world_thigh``."""
     progression: Progression | None = None
     frontal_lean_contrast_deg: float = float("nan")
     """Left/right plausibility (analysis.checks): + when the thigh moves like this side's."""
