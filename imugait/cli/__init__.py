@@ -54,9 +54,27 @@ def main(argv: list[str] | None = None) -> int:
     except ImugaitError as exc:
         print(f"imugait {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # disk full, read-only folder, permission, missing file …
+        print(f"imugait {args.command}: error: {describe_os_error(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"imugait {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for an ``OSError``: the file, what went wrong, and the errno name."""
+    import errno
+
+    where = " → ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+    what = exc.strerror or str(exc) or type(exc).__name__
+    code = f" [{errno.errorcode[exc.errno]}]" if exc.errno in errno.errorcode else ""
+    text = f"{where}: {what}{code}" if where else f"{what}{code}"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        text += "; existing files were left as they were: free some space and run the command again"
+    elif exc.errno == errno.EROFS:
+        text += "; existing files were left as they were: write to another folder"
+    return text
 
 
 if __name__ == "__main__":
