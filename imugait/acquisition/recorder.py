@@ -262,7 +262,8 @@ class SkippedRecords:
 
     ``samples_lost`` per placement: the samples missing where reading resumed, by each sensor's
     counter (or clock) — the skipped records' samples plus any lost on the radio just there.
-    Sensors with no block after the span are not listed (nothing tells what was lost).
+    Sensors that lost none, and sensors with no block after the span (nothing tells what was
+    lost), are not listed.
     """
 
     span: SkippedSpan
@@ -333,7 +334,8 @@ def _replay(contents: LogContents) -> tuple[Assembly, tuple[SkippedRecords, ...]
             asm.handle(e.placement, e.arrival_s, e.message)
             if isinstance(e.message, SampleBlock) and e.placement in watching:
                 k, before = watching.pop(e.placement)
-                lost[k][e.placement] = asm.health(e.placement).n_lost - before
+                if n := asm.health(e.placement).n_lost - before:
+                    lost[k][e.placement] = n
     skipped = tuple(SkippedRecords(span, lost[k]) for k, span in enumerate(contents.skipped))
     notes = [str(h.get("notes", ""))] + [f"recovered: {s.describe()}" for s in skipped]
     clean = contents.clean_end and not skipped

@@ -111,10 +111,11 @@ def test_import_hugadb_warns_and_maps(main, tmp_path, capsys):
     captured = capsys.readouterr()
     assert "imugait import: warning: HuGaDB_v1_walking_05_00.txt: gyroscopes listed as corrupted" in captured.err
     assert len(read_session(out)) == 4
-    assert main(["import", "hugadb", str(path), "--out", str(out), "--corrupted-gyro", "drop-leg"]) == 0
+    assert main(["import", "hugadb", str(path), "--out", str(out), "--corrupted-gyro", "drop-leg", "--force"]) == 0
     assert capsys.readouterr().err == ""
     assert list(read_session(out)) == [Placement.LEFT_THIGH, Placement.LEFT_SHANK]
-    assert main(["import", "hugadb", str(path), "--out", str(out), "--map", "left_foot=LF", "--rate-hz", "60"]) == 0
+    assert main(["import", "hugadb", str(path), "--out", str(out), "--map", "left_foot=LF", "--rate-hz", "60",
+                 "--force"]) == 0
     s = read_session(out)
     assert list(s) == [Placement.LEFT_FOOT] and s[Placement.LEFT_FOOT].sample_rate_hz == 60.0
 
