@@ -349,3 +349,27 @@ def test_csv_time_in_milliseconds_is_refused_with_the_fix(tmp_path, capsys):
     assert "a sample rate of 0.1 Hz" in line
     assert "it looks like milliseconds (that would be 100 Hz): divide t_s by 1000" in line
     assert not (tmp_path / "o.parquet").exists()
+
+
+def test_record_on_a_full_disk_stops_with_one_line_and_stays_recoverable(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "rec"
+    real, calls = os.write, {"n": 0}
+
+    def write(fd, data):  # the log's header and first 50 records fit, then the disk is full
+        if not os.readlink(f"/proc/self/fd/{fd}").endswith("recording.imulog"):
+            return real(fd, data)  # os.write of the emulated sensors' pseudo-terminals
+        calls["n"] += 1
+        if calls["n"] > 51:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(fd, data)
+
+    monkeypatch.setattr("imugait.acquisition.recorder.os.write", write)
+    code = main(["record", "--emulate", "2", "--duration", "8", "--speed", "4", "--out", str(folder)])
+    assert code == 1
+    line = _error_line(capsys)
+    assert line.startswith("imugait record: error: recording stopped: cannot write")
+    assert "No space left on device [ENOSPC]" in line and f"imugait recover {folder}" in line
+    monkeypatch.undo()
+    assert main(["recover", str(folder)]) == 0
+    assert "50 records" in capsys.readouterr().out
+    assert len(read_session(folder / "session.parquet")) == 2
