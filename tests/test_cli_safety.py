@@ -373,3 +373,11 @@ def test_record_on_a_full_disk_stops_with_one_line_and_stays_recoverable(tmp_pat
     assert main(["recover", str(folder)]) == 0
     assert "50 records" in capsys.readouterr().out
     assert len(read_session(folder / "session.parquet")) == 2
+
+
+def test_calibrate_refuses_an_existing_calibration_before_the_procedure(tmp_path, capsys):
+    existing = tmp_path / "D1.json"
+    existing.write_text("an earlier calibration")
+    assert main(["calibrate", "imu", "--device", "D1", "--emulate", "--out", str(tmp_path)]) == 1
+    assert f"{existing} exists: use --force to replace it" in _error_line(capsys)
+    assert existing.read_text() == "an earlier calibration"
