@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from imugait.errors import ImugaitError
-from imugait.output_guard import check_output, check_outputs, check_session_folder, safe_file_stem, same_file
+from imugait.output_guard import (
+    check_output,
+    check_outputs,
+    check_session_folder,
+    safe_file_stem,
+    same_file,
+)
 
 
 def test_same_file_sees_through_links_and_dots(tmp_path):

@@ -17,7 +17,6 @@ most that much). :func:`recover` turns the log of a session that never reached
 from __future__ import annotations
 
 import datetime as _dt
-import errno
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -38,7 +37,7 @@ from imugait.acquisition.logfile import (
     step_record,
 )
 from imugait.conventions import Placement
-from imugait.errors import ImugaitError, ValidationError
+from imugait.errors import ImugaitError, ValidationError, describe_os_error
 from imugait.io.native import write_session
 from imugait.model import Session
 from imugait.protocol.messages import DeviceAnnouncement, DeviceStatus, SampleBlock
@@ -122,7 +121,7 @@ class Recorder:
         except FileExistsError:
             raise _log_exists(self.folder) from None
         except OSError as exc:
-            raise ImugaitError(f"cannot start a recording in {self.folder}: {exc.strerror or exc}") from None
+            raise ImugaitError(f"cannot start a recording in {self.folder}: {describe_os_error(exc, with_file=False)}") from None
         self.records_written = 0
         self.records_synced = 0
         """Records known to be on disk (fsync returned after they were written)."""
@@ -223,9 +222,7 @@ class Recorder:
             raise ImugaitError(f"the recording in {self.folder} is closed")
 
     def _describe(self, exc: OSError) -> str:
-        what = exc.strerror or str(exc)
-        code = f" [{errno.errorcode[exc.errno]}]" if exc.errno in errno.errorcode else ""
-        return (f"recording stopped: cannot write {self.log_path}: {what}{code}; the "
+        return (f"recording stopped: cannot write {self.log_path}: {describe_os_error(exc, with_file=False)}; the "
                 f"{self.records_written} record(s) written before are kept — make room (or make the folder "
                 f"writable), then run `imugait recover {self.folder}`")
 

@@ -11,7 +11,7 @@ import importlib
 import sys
 
 from imugait import __version__
-from imugait.errors import ImugaitError
+from imugait.errors import ImugaitError, describe_os_error
 
 # Sub-command modules, in the order `imugait --help` lists them.
 COMMAND_MODULES = [
@@ -55,21 +55,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"imugait {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:  # disk full, read-only folder, permission, missing file …
-        print(f"imugait {args.command}: error: {describe_os_error(exc)}", file=sys.stderr)
+        print(f"imugait {args.command}: error: {os_error_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"imugait {args.command}: interrupted", file=sys.stderr)
         return 130
 
 
-def describe_os_error(exc: OSError) -> str:
-    """One line for an ``OSError``: the file, what went wrong, and the errno name."""
+def os_error_line(exc: OSError) -> str:
+    """:func:`~imugait.errors.describe_os_error` plus what to do for a full or read-only disk."""
     import errno
 
-    where = " → ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
-    what = exc.strerror or str(exc) or type(exc).__name__
-    code = f" [{errno.errorcode[exc.errno]}]" if exc.errno in errno.errorcode else ""
-    text = f"{where}: {what}{code}" if where else f"{what}{code}"
+    text = describe_os_error(exc)
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         text += "; existing files were left as they were: free some space and run the command again"
     elif exc.errno == errno.EROFS:
