@@ -381,3 +381,31 @@ def test_calibrate_refuses_an_existing_calibration_before_the_procedure(tmp_path
     assert main(["calibrate", "imu", "--device", "D1", "--emulate", "--out", str(tmp_path)]) == 1
     assert f"{existing} exists: use --force to replace it" in _error_line(capsys)
     assert existing.read_text() == "an earlier calibration"
+
+
+def _commands(parser, prefix=()):
+    """(name path, parser) of every sub-command, recursively."""
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _commands(sub, (*prefix, name))
+    if prefix:
+        yield prefix, parser
+
+
+WRITING_OPTIONS = {"--out", "--out-dir", "--html", "--json", "--angles-csv"}
+NEVER_FORCED = {("record",)}
+"""Commands whose outputs are recordings: never replaced, so no --force."""
+
+
+def test_every_writing_command_has_force():
+    from imugait.cli import build_parser
+
+    missing = []
+    for path, parser in _commands(build_parser()):
+        options = {o for a in parser._actions for o in a.option_strings}
+        if options & WRITING_OPTIONS and "--force" not in options and path not in NEVER_FORCED:
+            missing.append(" ".join(path))
+    assert missing == []

@@ -186,3 +186,16 @@ def test_errors_exit_1_with_a_readable_message(main, tmp_path, capsys, argv, mes
     assert "Traceback" not in err
     assert not (tmp_path / "o.parquet").exists()
 
+
+
+def test_import_mpu9250_all_checks_every_output_first(main, tmp_path, capsys):
+    z = _mpu_zip(tmp_path)
+    folder = tmp_path / "all"
+    folder.mkdir()
+    (folder / "NO.2_right_IMU_3.parquet").write_bytes(b"an earlier import")
+    assert main(["import", "mpu9250", str(z), "--all", "--out-dir", str(folder)]) == 1
+    assert "NO.2_right_IMU_3.parquet exists: use --force to replace it" in capsys.readouterr().err
+    assert sorted(p.name for p in folder.iterdir()) == ["NO.2_right_IMU_3.parquet"]  # nothing written at all
+    assert (folder / "NO.2_right_IMU_3.parquet").read_bytes() == b"an earlier import"
+    assert main(["import", "mpu9250", str(z), "--all", "--out-dir", str(folder), "--force"]) == 0
+    assert len(list(folder.iterdir())) == 3
