@@ -170,13 +170,27 @@ class Recorder:
 
     # ----------------------------------------------------------------- ending
     def finalise(self, path: str | os.PathLike | None = None) -> Path:
-        """Close the log and write the session (default ``folder/session.parquet``)."""
+        """Close the log and write the session (default ``folder/session.parquet``).
+
+        Raises
+        ------
+        RecordingStopped
+            A write failed (the log up to there stays recoverable), or the session file could not
+            be written (the log is complete: ``imugait recover`` writes it later).
+        """
         self._check_open()
         self._write(json_record(RecordKind.END, {"finalised_at": _dt.datetime.now(_dt.UTC).isoformat()}))
         self.sync()
         self.close()
         assembly = self.assemble()
-        return write_session(assembly.session, self.folder / SESSION_NAME if path is None else path)
+        target = self.folder / SESSION_NAME if path is None else Path(path)
+        try:
+            return write_session(assembly.session, target)
+        except OSError as exc:
+            raise RecordingStopped(
+                f"the recording is complete in {self.log_path} but {target} could not be written "
+                f"({describe_os_error(exc, with_file=False)}); make room, then run `imugait recover {self.folder}`"
+            ) from None
 
     def assemble(self) -> Assembly:
         """The session so far (clock mapping applied), without closing anything."""

@@ -192,3 +192,21 @@ def test_recorder_never_replaces_a_session(tmp_path):
         Recorder(folder)
     assert (folder / SESSION_NAME).read_bytes() == b"a real session"
     assert not (folder / LOG_NAME).exists()
+
+
+def test_finalise_on_a_full_disk_keeps_the_complete_log(tmp_path, monkeypatch):
+    messages, _ = message_stream(5.0, seed=4, loss_probability=0.0)
+    rec = Recorder(tmp_path / "s", subject_id="p01", t0_host_s=0.0)
+    for p, arrival_s, msg in messages:
+        rec.handle(p, arrival_s, msg)
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("imugait.acquisition.recorder.write_session", full)
+    with pytest.raises(RecordingStopped, match=r"the recording is complete in .*No space left on device \[ENOSPC\].*"
+                                               r"imugait recover"):
+        rec.finalise()
+    monkeypatch.undo()
+    report = recover_with_report(tmp_path / "s")
+    assert report.clean_end and report.records == len(messages)
