@@ -280,7 +280,7 @@ def test_full_disk_leaves_the_previous_result_intact(session_copy, tmp_path, cap
     _full_disk(monkeypatch)
     assert main(["analyze", str(session_copy), "--out", str(out), "--force"]) == 1
     line = _error_line(capsys)
-    assert "No space left on device [ENOSPC]" in line and "existing files were left as they were" in line
+    assert f"{out}: No space left on device [ENOSPC]" in line and "existing files were left as they were" in line
     assert out.read_text() == '{"an": "earlier result"}'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "s.parquet"]  # no temporary file left
 
@@ -295,7 +295,7 @@ def test_read_only_folder_is_a_one_line_error(session_copy, tmp_path, capsys, mo
     out.write_text("earlier")
     monkeypatch.setattr(tempfile, "mkstemp", read_only)
     assert main(["analyze", str(session_copy), "--out", str(out), "--force"]) == 1
-    assert "Read-only file system [EROFS]" in _error_line(capsys)
+    assert f"{out}: Read-only file system [EROFS]" in _error_line(capsys)
     assert out.read_text() == "earlier"
 
 
