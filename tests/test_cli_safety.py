@@ -71,6 +71,7 @@ BAD_OPTIONS = [
     (["orient", "S", "--out", "o.csv", "--rate", "1e7"], "--rate: 1e7 is out of range"),
     (["analyze", "S", "--calibration-dir", "/nonexistent"], "--calibration-dir: /nonexistent is not an existing folder"),
     (["assess", "--emulate", "--loss", "2"], "--loss: 2 is out of range"),
+    (["assess", "--emulate", "--countdown", "-1"], "--countdown: -1 is out of range"),
     (["calibrate", "imu", "--emulate", "--hold-s", "0"], "--hold-s: 0 is out of range"),
     (["import", "xsens", "D", "--map", "left_thigh=A", "--out", "o.parquet", "--rate-hz", "0"], "--rate-hz: 0 is out of range"),
     (["demo", "--duration", "1e9"], "--duration: 1e9 is out of range"),
