@@ -210,3 +210,36 @@ def test_finalise_on_a_full_disk_keeps_the_complete_log(tmp_path, monkeypatch):
     monkeypatch.undo()
     report = recover_with_report(tmp_path / "s")
     assert report.clean_end and report.records == len(messages)
+
+
+def test_a_byte_flipped_anywhere_after_the_header_costs_at_most_its_record(tmp_path):
+    log, _ = _record(tmp_path / "s", seconds=30.0, seed=6)
+    data = log.read_bytes()
+    offsets = _record_offsets(data)
+    full = read_log(log).entries
+    rng = np.random.default_rng(13)
+    for at in rng.integers(offsets[1], len(data), 40):
+        damaged = bytearray(data)
+        damaged[at] ^= 1 << int(rng.integers(0, 8))
+        log.write_bytes(bytes(damaged))
+        contents = read_log(log)
+        k = int(np.searchsorted(offsets, at, side="right")) - 2  # the entry whose record holds the byte
+        kept = [e for i, e in enumerate(full) if i != k]
+        assert len(contents.entries) == len(kept), f"flip at byte {at}"
+        assert all(a.arrival_s == b.arrival_s for a, b in zip(contents.entries, kept, strict=True))
+        if k == len(full) - 1:  # the last record: a damaged tail, not a skipped span
+            assert contents.ignored_bytes > 0 and not contents.skipped
+        else:
+            [span] = contents.skipped
+            assert span.start_byte == offsets[k + 1] and span.end_byte == offsets[k + 2]
+
+
+def test_a_damaged_header_is_a_format_error(tmp_path):
+    from imugait.errors import FormatError
+
+    log, _ = _record(tmp_path / "s")
+    data = bytearray(log.read_bytes())
+    data[len(MAGIC) + 20] ^= 0x01
+    log.write_bytes(bytes(data))
+    with pytest.raises(FormatError, match="header record is missing or unreadable"):
+        recover_with_report(log)
