@@ -410,3 +410,17 @@ def test_every_writing_command_has_force():
         if options & WRITING_OPTIONS and "--force" not in options and path not in NEVER_FORCED:
             missing.append(" ".join(path))
     assert missing == []
+
+
+def test_guided_assessment_never_records_over_a_session(tmp_path, capsys):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "session.parquet").write_bytes(b"an earlier run")
+    assert main(["assess", "--emulate", "--out", str(folder), "--force"]) == 1
+    assert "a session is never replaced by a recording" in _error_line(capsys)
+    assert (folder / "session.parquet").read_bytes() == b"an earlier run"
+    (folder / "session.parquet").unlink()
+    (folder / "report.html").write_text("an earlier report")
+    assert main(["assess", "--emulate", "--out", str(folder)]) == 1
+    assert "report.html exists: use --force to replace it" in _error_line(capsys)
+    assert sorted(p.name for p in folder.iterdir()) == ["report.html"]

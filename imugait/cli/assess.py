@@ -17,8 +17,8 @@ from imugait.cli._options import (
 )
 from imugait.cli._session import add_calibration_arg, load_session
 
-GUIDED_OUTPUTS = ("session.parquet", "assessment.json", "report.html", "report.json")
-"""What a guided run writes into its folder."""
+GUIDED_REPORTS = ("assessment.json", "report.html", "report.json")
+"""What a guided run writes into its folder besides the recording (replaced only with --force)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -82,7 +82,10 @@ def run(args: argparse.Namespace) -> int:
     from imugait.cli._assess_live import run_guided
 
     if args.out is not None:
-        check_session_folder(args.out, GUIDED_OUTPUTS, force=args.force)
+        from imugait.acquisition.recorder import check_recording_folder
+
+        check_recording_folder(args.out)  # the recording and its session: never replaced
+        check_session_folder(args.out, GUIDED_REPORTS, force=args.force)
     check_outputs([args.html, args.json], force=args.force)
 
     session_path = run_guided(args, console)
