@@ -9,8 +9,9 @@ that runs for a minute and then refuses to write is no help), then writes throug
 * an output that exists is refused unless ``force`` (the message says "use --force to replace it");
 * an output that is a folder, or whose folder does not exist or cannot be written, is refused;
 * two outputs of one command that are the same file are refused;
-* a folder that holds a recording (``recording.imulog``) is never written into by anything but
-  the recorder that made it (``imugait recover`` writes its session there).
+* a folder that holds a recording (``recording.imulog``) never becomes the folder of another
+  session (:func:`check_session_folder`), not even with ``force``; the recorder's own check is
+  :func:`imugait.acquisition.recorder.check_recording_folder`.
 
 :func:`safe_file_stem` turns device- or file-supplied text into a file-name stem.
 """

@@ -40,6 +40,7 @@ from imugait.conventions import Placement
 from imugait.errors import ImugaitError, ValidationError, describe_os_error
 from imugait.io.native import write_session
 from imugait.model import Session
+from imugait.output_guard import RECORDING_LOG_NAME
 from imugait.protocol.messages import DeviceAnnouncement, DeviceStatus, SampleBlock
 
 
@@ -52,7 +53,7 @@ def _log_exists(folder: Path) -> ImugaitError:
                         f"folder, or run `imugait recover {folder}` if that recording was interrupted")
 
 
-LOG_NAME = "recording.imulog"
+LOG_NAME = RECORDING_LOG_NAME
 SESSION_NAME = "session.parquet"
 LOG_FORMAT_VERSION = 1
 
