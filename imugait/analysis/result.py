@@ -14,6 +14,7 @@ import pandas as pd
 
 from imugait import __version__
 from imugait.analysis.expected_error import STANDING, describe, expected_error_deg
+from imugait.atomic import atomic_path, write_text_atomic
 from imugait.calibration.segment import LegAlignment
 from imugait.conventions import HipRotationReference, Side
 from imugait.fusion.settings import FilterKind
@@ -123,7 +124,8 @@ class AnalysisResult:
 
     def write_angles_csv(self, path: str | Path) -> Path:
         path = Path(path)
-        self.angles_frame().to_csv(path, index=False, float_format="%.4f")
+        with atomic_path(path) as tmp:
+            self.angles_frame().to_csv(tmp, index=False, float_format="%.4f")
         return path
 
     def to_dict(self, normalised: dict[Side, dict[str, np.ndarray]] | None = None) -> dict[str, Any]:
@@ -187,9 +189,7 @@ class AnalysisResult:
         return doc
 
     def write_json(self, path: str | Path, normalised: dict[Side, dict[str, np.ndarray]] | None = None) -> Path:
-        path = Path(path)
-        path.write_text(json.dumps(self.to_dict(normalised), indent=2, allow_nan=False))
-        return path
+        return write_text_atomic(path, json.dumps(self.to_dict(normalised), indent=2, allow_nan=False))
 
 
 def _none_if_nan(x: float) -> float | None:

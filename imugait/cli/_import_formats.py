@@ -10,6 +10,8 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
+from imugait.output_guard import check_outputs
+
 _CLOCK_HELP = ("shared: the devices' time stamps are one clock (synchronised sensors); start: each device's first "
                "sample is t = 0")
 
@@ -17,6 +19,8 @@ _CLOCK_HELP = ("shared: the devices' time stamps are one clock (synchronised sen
 def register_formats(sources, common: Callable[[argparse.ArgumentParser], None], write: Callable) -> None:
     def run(reader):
         def handler(args: argparse.Namespace) -> int:
+            source = getattr(args, "folder", None) or args.file
+            check_outputs([args.out], inputs=list(source.rglob("*.csv")) if source.is_dir() else [source], force=args.force)
             return write(reader(args), args.out)
         return handler
 

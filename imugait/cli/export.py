@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from imugait.cli._options import add_force_arg
 from imugait.cli._session import add_calibration_arg, load_session
+from imugait.output_guard import check_outputs
 
 FORMATS = ("opensim", "c3d", "bids")
 
@@ -35,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--filter", choices=[k.value for k in FilterKind], default=FilterKind.VQF_OFFLINE.value,
                    help="orientation filter (default vqf_offline)")
     add_calibration_arg(p)
+    add_force_arg(p)
     p.set_defaults(func=run)
 
 
@@ -42,21 +45,24 @@ def run(args: argparse.Namespace) -> int:
     from imugait.analysis import AnalysisConfig, analyze_session
     from imugait.fusion.settings import FilterKind
 
+    if args.format == "c3d":  # before the analysis: a refusal should not wait for it
+        check_outputs([args.out], inputs=[args.session], force=args.force)
     session = load_session(args.session, args)
     result = analyze_session(session, AnalysisConfig(filter_kind=FilterKind(args.filter)))
     stem = args.stem or args.session.name.removesuffix(".parquet")
     if args.format == "opensim":
         from imugait.export.opensim import export_opensim
 
-        written = export_opensim(result, args.out, stem=stem, model_file=args.model_file).all
+        written = export_opensim(result, args.out, stem=stem, model_file=args.model_file, force=args.force).all
     elif args.format == "c3d":
         from imugait.export.c3d import export_c3d
 
-        written = (export_c3d(result, args.out),)
+        written = (export_c3d(result, args.out, force=args.force),)
     else:
         from imugait.export.bids import export_bids
 
-        files = export_bids(result, args.out, task=args.task, subject=args.subject, session=session)
+        files = export_bids(result, args.out, task=args.task, subject=args.subject, session=session,
+                            force=args.force)
         written = (files.motion_tsv, files.channels_tsv, files.motion_json, files.events_tsv, *files.raw)
     for path in written:
         print(f"wrote {path}")

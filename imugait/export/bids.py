@@ -45,6 +45,7 @@ from imugait.export.common import (
     write_text,
 )
 from imugait.model import Session
+from imugait.output_guard import check_outputs
 from imugait.timebase import common_grid, gap_mask, grid_position, interp_vectors
 
 BIDS_RULES = "bids_motion.json"
@@ -76,11 +77,12 @@ def bids_label(text: str) -> str:
 
 def export_bids(result: AnalysisResult, root: str | os.PathLike, task: str = "walking",
                 subject: str | None = None, dataset_name: str = "imugait export",
-                session: Session | None = None) -> BidsFiles:
+                session: Session | None = None, force: bool = False) -> BidsFiles:
     """Write the dataset files under ``root`` (created; an existing dataset_description.json is kept).
 
     With ``session`` (the analysed one) the sensors' own data is written too, as a second tracking
-    system ``tracksys-imu`` (:func:`raw_channels`)."""
+    system ``tracksys-imu`` (:func:`raw_channels`). This subject's and task's files are refused when
+    they exist, unless ``force`` (before any is written); other subjects in the dataset are left alone."""
     rules = load_json(BIDS_RULES)
     sub = bids_label(subject or result.session_meta.subject_id)
     task_label = bids_label(task)
@@ -91,6 +93,9 @@ def export_bids(result: AnalysisResult, root: str | os.PathLike, task: str = "wa
     files = BidsFiles(root, root / "dataset_description.json", folder / f"{stem}_motion.tsv",
                       folder / f"{stem}_motion.json", folder / f"{stem}_channels.tsv",
                       folder / f"{stem}_channels.json", folder / f"{stem}_events.tsv")
+    check_outputs([files.motion_tsv, files.motion_json, files.channels_tsv, files.channels_json, files.events_tsv,
+                   *(folder.glob(f"sub-{sub}_task-{task_label}_tracksys-imu_*") if session is not None else ())],
+                  force=force)
     t = result.t_s
     rows, columns = [_latency_row()], [t - t[0]]
     orientations = ground_orientations(result)

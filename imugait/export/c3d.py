@@ -34,6 +34,7 @@ from imugait._optional import require
 from imugait.analysis.result import AnalysisResult
 from imugait.conventions import Side
 from imugait.export.common import gait_events, require_legs, sample_rate_hz
+from imugait.output_guard import check_output
 
 C3D_ANGLE_POINTS = (
     # (label suffix, imugait angles for X, Y, Z — None = not computed, written as 0)
@@ -48,10 +49,11 @@ _PREFIX = {Side.LEFT: "L", Side.RIGHT: "R"}
 _CONTEXT = {Side.LEFT: "Left", Side.RIGHT: "Right"}
 
 
-def export_c3d(result: AnalysisResult, path: str | os.PathLike) -> Path:
-    """Write ``path`` (.c3d): angle POINTs on the analysis grid, and the gait events."""
+def export_c3d(result: AnalysisResult, path: str | os.PathLike, force: bool = False) -> Path:
+    """Write ``path`` (.c3d): angle POINTs on the analysis grid, and the gait events. An existing
+    file is refused unless ``force``."""
     ezc3d = require("ezc3d", "export", "writing C3D files")
-    path = Path(path)
+    path = check_output(path, force=force)
     t = result.t_s
     labels, descriptions, blocks = [], [], []
     for side in require_legs(result):

@@ -13,14 +13,12 @@ mid-turn (the nearest bout), so the segments' heading jumps there; joint angles 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from imugait.analysis.result import AnalysisResult, LegReport
-from imugait.atomic import atomic_path
+from imugait.atomic import write_text_atomic as write_text  # noqa: F401 (the exporters' writer)
 from imugait.conventions import Placement, Segment, Side, progression_quat
 from imugait.errors import ValidationError
 from imugait.quaternion import quat_conj, quat_multiply
@@ -130,8 +128,3 @@ def sample_rate_hz(result: AnalysisResult) -> float:
     return float((t.size - 1) / (t[-1] - t[0]))
 
 
-def write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8, ``\\n`` line ends) atomically: never half a file."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8", newline="\n")
-    return Path(path)

@@ -39,6 +39,7 @@ import numpy as np
 from imugait.analysis.result import AnalysisResult
 from imugait.conventions import Placement, Segment
 from imugait.export.common import angle_channels, ground_orientations, sample_rate_hz, write_text
+from imugait.output_guard import check_outputs
 
 OPENSIM_BODY = {Segment.PELVIS: "pelvis", Segment.THIGH: "femur", Segment.SHANK: "tibia", Segment.FOOT: "calcn"}
 """imugait segment -> body name in gait2392 and Rajagopal 2015 (``_r`` / ``_l`` added per side)."""
@@ -70,12 +71,13 @@ def export_opensim(
     out_dir: str | os.PathLike,
     stem: str = "session",
     model_file: str = "Rajagopal_2015.osim",
+    force: bool = False,
 ) -> OpenSimFiles:
     """Write the five files into ``out_dir`` (created if needed).
 
     ``model_file`` is the model the setup files name (resolved by OpenSim relative to the setup
     file); the placer writes ``<stem>_calibrated_model.osim`` and IK ``<stem>_ik.mot`` into
-    ``<stem>_ik/``.
+    ``<stem>_ik/``. Existing files of those names are refused unless ``force`` (before any is written).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -86,6 +88,7 @@ def export_opensim(
         placer_setup=out / f"{stem}_imu_placer.xml", ik_setup=out / f"{stem}_ik_setup.xml",
         angles=out / f"{stem}_angles.mot",
     )
+    check_outputs(files.all, force=force)
     rate = sample_rate_hz(result)
     t = result.t_s
     write_text(files.orientations, orientations_sto(t, labels, list(q.values()), rate))

@@ -22,7 +22,7 @@ def test_dot(tmp_path, capsys):
                  "--out", str(out), "--subject", "P-1"]) == 0
     s = read_session(out)
     assert set(s) == {Placement.LEFT_THIGH, Placement.LEFT_SHANK} and s.meta.subject_id == "P-1"
-    assert main(["import", "dot", str(tmp_path), "--map", "left_thigh=5", "--out", str(out)]) == 1
+    assert main(["import", "dot", str(tmp_path), "--map", "left_thigh=5", "--out", str(out), "--force"]) == 1
     assert "no device matches '5'" in capsys.readouterr().err
 
 
