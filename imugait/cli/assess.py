@@ -82,7 +82,7 @@ def _assess(session, console):
 
 def _write_outputs(console, result, out: Path, html: Path | None, json_out: Path | None) -> None:
     """Print the protocol results and the report; write the assessment JSON and the report files."""
-    from imugait.assessment.reporting import assessment_report
+    from imugait.report.assessment import assessment_report
     from imugait.report.render_html import write_report_html
     from imugait.report.render_json import write_report_json
     from imugait.report.render_text import render_text

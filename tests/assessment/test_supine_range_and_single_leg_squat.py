@@ -15,7 +15,7 @@ import pytest
 
 from imugait.assessment import Protocol, assess_session
 from imugait.assessment.guided_steps import check_step
-from imugait.assessment.reporting import assessment_report
+from imugait.report.assessment import assessment_report
 from imugait.conventions import Side
 from imugait.simulate.postures import LegProtocolParams, ProtocolParams
 from imugait.simulate.protocols import ProtocolSimConfig, simulate_protocols

@@ -10,9 +10,9 @@ import asyncio
 import pytest
 from transport_helpers import Recorder, run
 
+from imugait.emulate.bluez import EmulatedBlueZ, emulation_unavailable_reason
 from imugait.transport.ble import BleTransport, scan_ble
 from imugait.transport.ble_profiles import IMUGAIT_V1, WITMOTION_BLE5
-from imugait.transport.bluez_emulation import EmulatedBlueZ, emulation_unavailable_reason
 from imugait.transport.link import Backoff, LinkState
 
 _UNAVAILABLE = emulation_unavailable_reason()

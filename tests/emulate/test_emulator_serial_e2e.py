@@ -13,10 +13,10 @@ import pytest
 from emulator_helpers import alignment_errors_s, common_offset_s, record_serial, run
 
 from imugait.acquisition.sequence import gaps_from_seq
+from imugait.emulate.device import DeviceSettings
+from imugait.emulate.emulator import emulated_devices, walker_simulation
+from imugait.emulate.process import SerialEmulatorProcess
 from imugait.io.native import read_session
-from imugait.transport.emulated_device import DeviceSettings
-from imugait.transport.emulator import emulated_devices, walker_simulation
-from imugait.transport.emulator_process import SerialEmulatorProcess
 
 DURATION_S = 20.0
 SPEED = 2.0

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from emulator_helpers import common_offset_s, everything_arrived, run
 
-from imugait.acquisition.live import LiveAcquisition, LiveConfig, SensorSource, SourceKind
 from imugait.acquisition.recorder import Recorder
+from imugait.emulate.bluez import EmulatedBlueZ, emulation_unavailable_reason
+from imugait.emulate.device import DeviceSettings
+from imugait.emulate.emulator import BleEmulator, emulated_devices, walker_simulation
 from imugait.io.native import read_session
+from imugait.live.acquisition import LiveAcquisition, LiveConfig, SensorSource, SourceKind
 from imugait.transport.ble import scan_ble
-from imugait.transport.bluez_emulation import EmulatedBlueZ, emulation_unavailable_reason
-from imugait.transport.emulated_device import DeviceSettings
-from imugait.transport.emulator import BleEmulator, emulated_devices, walker_simulation
 
 _UNAVAILABLE = emulation_unavailable_reason()
 pytestmark = pytest.mark.skipif(_UNAVAILABLE is not None, reason=f"EMULATED BLUEZ UNAVAILABLE: {_UNAVAILABLE}")

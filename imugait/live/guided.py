@@ -6,8 +6,8 @@ when the movement starts and when it ends:
 
 * :class:`KeyboardPerson` — a real person (Enter: ready / done early, ``s`` Enter: skip the step,
   ``q`` Enter: stop); recording starts after the countdown and stops after the step's ``hold_s``;
-* :class:`ScriptedPerson` — the emulated person (:mod:`imugait.assessment.emulated_run`), whose
-  times come from the simulated battery.
+* :class:`~imugait.emulate.person.ScriptedPerson` — the emulated person, whose times come
+  from the simulated battery (``imugait.emulate`` supplies it; this module does not import it).
 
 After each recording the step's quality check (:func:`~imugait.assessment.guided_steps.check_step`)
 runs in a worker thread while acquisition continues. The step goes into the session under its
@@ -23,8 +23,8 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from imugait.assessment.emulated_run import EmulatedPerson
 from imugait.assessment.guided import GuidedRun, GuidedState, StepMark
 from imugait.assessment.guided_steps import check_step
 from imugait.assessment.result import ProtocolResult
@@ -49,31 +49,6 @@ class Cue:
 
 SKIP = Cue(float("nan"))
 """The person cannot do the step (an emulated script without a further performance of it)."""
-
-
-class ScriptedPerson:
-    """The emulated person: each attempt's times from the simulated battery (session clock)."""
-
-    def __init__(self, emulated: EmulatedPerson, countdown_s: float) -> None:
-        self.emulated = emulated
-        self.countdown_s = countdown_s
-        self._last_end_s = 0.0
-        self._cue: tuple[str, int, Cue] | None = None
-
-    def cue(self, step: str, attempt: int, t_s: float) -> Cue | None:
-        """The cue of this attempt once it is due; ``SKIP`` when the script has no performance left."""
-        if self._cue is None or self._cue[:2] != (step, attempt):
-            w = self.emulated.attempt(step, attempt)
-            if w is None:
-                return SKIP
-            ready = max(w.t_start_s - self.countdown_s, min(self._last_end_s, w.t_start_s))
-            self._cue = (step, attempt, Cue(ready, w.t_start_s, w.t_end_s))
-            self._last_end_s = w.t_end_s
-        cue = self._cue[2]
-        return cue if t_s >= cue.ready_s else None
-
-    def command(self) -> str | None:
-        return None
 
 
 class KeyboardPerson:
@@ -201,3 +176,28 @@ class GuidedDriver:
                 self.accepted.append(ProtocolStep(mark.name, mark.t_start_s, mark.t_end_s))
             self.results.append((mark, result))
             self.run.checked(result, t)
+
+
+async def run_guided(run: GuidedRun, opener, make_recorder: Callable[[float], Any],
+                     make_person: Callable[[Any, float], Any],
+                     on_tick: Callable[[float, tuple], None] = lambda t_s, status: None) -> GuidedDriver:
+    """Open the sensors (``opener``, see :mod:`imugait.live.run`), record to
+    ``make_recorder(t0_host_s)`` and drive ``run`` with ``make_person(opened, t0_host_s)`` until it
+    finishes or Ctrl-C; ``on_tick(t_session_s, sensor_status)`` as it goes. Returns the driver
+    (its recorder is not finalised)."""
+    from imugait.live.acquisition import LiveAcquisition, LiveConfig
+    from imugait.live.run import stop_on_sigint
+
+    async with contextlib.AsyncExitStack() as stack:
+        opened = await opener(stack)
+        clock = opened.clock
+        recorder = make_recorder(clock())
+        t0 = recorder.assembler.t0_host_s
+        person = make_person(opened, t0)
+        live = LiveAcquisition(opened.sources, LiveConfig(host_clock=clock), recorder=recorder)
+        driver = GuidedDriver(run, recorder, lambda: clock() - t0, person)
+        stop = asyncio.Event()
+        with stop_on_sigint(stop):
+            async with live:
+                await driver.drive(stop, on_tick=lambda: on_tick(clock() - t0, live.status()))
+        return driver

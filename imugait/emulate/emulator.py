@@ -1,13 +1,13 @@
 """Simulated walkers played as real sensors: over pseudo-terminals or as BLE peripherals.
 
-Each sensor is an :class:`~imugait.transport.emulated_device.EmulatedDevice` (the firmware's
+Each sensor is an :class:`~imugait.emulate.device.EmulatedDevice` (the firmware's
 logic, carrier-independent); a carrier moves its bytes:
 
-* :class:`SerialEmulator` — one :class:`~imugait.transport.pty_pair.PtyPair` per sensor and a
+* :class:`SerialEmulator` — one :class:`~imugait.emulate.pty_pair.PtyPair` per sensor and a
   thread per sensor; the paths are registered so ``list_serial_ports`` shows them. Disconnects
   unplug the pty for a while (the host's ``SerialTransport`` reconnects).
-* :class:`BleEmulator` — one :class:`~imugait.transport.bluez_peripheral.EmulatedPeripheral` per
-  sensor on an :class:`~imugait.transport.bluez_emulation.EmulatedBlueZ`, a task per sensor on
+* :class:`BleEmulator` — one :class:`~imugait.emulate.peripheral.EmulatedPeripheral` per
+  sensor on an :class:`~imugait.emulate.bluez.EmulatedBlueZ`, a task per sensor on
   the event loop; one frame per notification (blocks are sized for ATT_MTU 247).
 
 Time: the walker's true time ``t`` is played at host time ``world_t0 + t`` on a
@@ -35,6 +35,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from imugait.conventions import GRAVITY_MPS2, Placement
+from imugait.emulate.device import DeviceSettings, EmulatedDevice
+from imugait.emulate.pty_pair import PtyPair
 from imugait.errors import ValidationError
 from imugait.protocol.imugait_v1 import DeviceInfoV1
 from imugait.simulate import (
@@ -46,9 +48,7 @@ from imugait.simulate import (
     simulate,
     walking_test,
 )
-from imugait.transport.emulated_device import DeviceSettings, EmulatedDevice
 from imugait.transport.link import TransportError
-from imugait.transport.pty_pair import PtyPair
 from imugait.transport.serial import register_port, unregister_port
 
 MAX_POLL_S = 0.02
@@ -282,7 +282,7 @@ class BleEmulator(_Playback):
     Parameters
     ----------
     devices : placement → EmulatedDevice
-    bluez : a running :class:`~imugait.transport.bluez_emulation.EmulatedBlueZ`.
+    bluez : a running :class:`~imugait.emulate.bluez.EmulatedBlueZ`.
     speed : playback speed.
     disconnects : links to drop (the host's transport reconnects; the device loses what it
         produces until it is subscribed again, at least ``duration_s``).

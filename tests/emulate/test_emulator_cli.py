@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from imugait.cli import main
 from imugait.conventions import Placement
+from imugait.emulate.bluez import emulation_unavailable_reason
 from imugait.io.native import read_session
-from imugait.transport.bluez_emulation import emulation_unavailable_reason
 
 
 def test_record_emulated_writes_a_readable_session_with_four_streams(tmp_path, capsys):

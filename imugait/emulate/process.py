@@ -1,4 +1,4 @@
-"""A :class:`~imugait.transport.emulator.SerialEmulator` in a child process.
+"""A :class:`~imugait.emulate.emulator.SerialEmulator` in a child process.
 
 Benchmarks and timing tests run the emulated sensors here so that their threads neither cost the
 host CPU time nor contend with the host's threads for the interpreter, as real sensors would not.
@@ -11,8 +11,8 @@ import time
 from collections.abc import Mapping
 
 from imugait.conventions import Placement
-from imugait.transport.emulated_device import EmulatedDevice
-from imugait.transport.emulator import MAX_POLL_S, Disconnect, ScaledClock, SerialEmulator
+from imugait.emulate.device import EmulatedDevice
+from imugait.emulate.emulator import MAX_POLL_S, Disconnect, ScaledClock, SerialEmulator
 from imugait.transport.link import TransportError
 
 
@@ -22,7 +22,7 @@ class SerialEmulatorProcess:
     The host keeps :attr:`clock` (same ``speed``; the constant offset between the two processes'
     clocks is absorbed like any transport latency). ``finished_counts`` becomes the samples
     each device sent once the whole walk has been played; :meth:`stop` returns every device's
-    :class:`~imugait.transport.emulated_device.SentRecord`.
+    :class:`~imugait.emulate.device.SentRecord`.
     """
 
     def __init__(self, devices: Mapping[Placement, EmulatedDevice], speed: float = 1.0,

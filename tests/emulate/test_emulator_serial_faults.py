@@ -8,14 +8,14 @@ import numpy as np
 from emulator_helpers import record_serial, run
 
 from imugait.conventions import Placement
-from imugait.io.native import read_session
-from imugait.transport.emulated_device import DeviceSettings
-from imugait.transport.emulator import (
+from imugait.emulate.device import DeviceSettings
+from imugait.emulate.emulator import (
     Disconnect,
     SerialEmulator,
     emulated_devices,
     walker_simulation,
 )
+from imugait.io.native import read_session
 
 UNPLUGGED = Placement.LEFT_THIGH
 GARBLED = Placement.LEFT_SHANK

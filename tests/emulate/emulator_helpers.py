@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from imugait.acquisition.live import LiveAcquisition, LiveConfig, SensorSource, SourceKind
 from imugait.acquisition.recorder import Recorder
+from imugait.emulate.device import SentRecord
+from imugait.live.acquisition import LiveAcquisition, LiveConfig, SensorSource, SourceKind
 from imugait.model import ImuStream
-from imugait.transport.emulated_device import SentRecord
 
 
 def run(coro: Coroutine[Any, Any, Any], timeout_s: float) -> Any:
