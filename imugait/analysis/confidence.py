@@ -1,7 +1,7 @@
 """How much a measured value can be trusted: one :class:`Confidence` for the assessment and the
 report, and one mapping from a leg's calibration quality to it.
 
-The mapping is data (``imugait/data/thresholds.json``, ``confidence.calibration_quality_to_confidence``,
+The mapping is data (``imugait/data/thresholds.json``, ``confidence_rules.calibration_quality_to_confidence``,
 with its source); the walking analysis rates calibrations ``good`` / ``fair`` / ``poor``
 (:mod:`imugait.analysis.result`), the assessment's walking metrics and the report's walking
 measurements both take their confidence from it through :func:`calibration_confidence`.
@@ -39,7 +39,7 @@ def parse_calibration_confidence(raw: Mapping[str, str]) -> dict[str, Confidence
 
 @functools.cache
 def _packaged_mapping() -> dict[str, Confidence]:
-    raw = load_json("thresholds.json")["confidence"]["calibration_quality_to_confidence"]
+    raw = load_json("thresholds.json")["confidence_rules"]["calibration_quality_to_confidence"]
     return parse_calibration_confidence(raw)
 
 

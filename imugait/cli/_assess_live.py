@@ -9,8 +9,9 @@ import datetime as _dt
 from pathlib import Path
 
 EMULATION_LEAD_IN_S = {"serial": 0.5, "ble": 2.5}
-"""Real seconds the emulated sensors wait before playing the person (opening the pseudo-terminals,
-or the BLE scan and connections, must not eat the first step)."""
+"""Seconds (× --speed, emulated time) the emulated sensors stream before the person's first step.
+Connecting no longer eats into it (the emulation's clock waits until every sensor streams); the
+values are kept so the emulated battery, and what the tests expect of it, stay as they were."""
 
 
 def run_guided(args: argparse.Namespace, console) -> Path | None:

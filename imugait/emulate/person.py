@@ -139,15 +139,24 @@ class ScriptedPerson:
 
     def cue(self, step: str, attempt: int, t_s: float) -> Cue | None:
         """The cue of this attempt once it is due; ``SKIP`` when the script has no performance left."""
+        cue = self._cue_of(step, attempt)
+        return cue if cue is SKIP or t_s >= cue.ready_s else None
+
+    def ready_s(self, step: str, attempt: int) -> float | None:
+        """Session time the person will be ready for this attempt (None: never, a skip)."""
+        cue = self._cue_of(step, attempt)
+        return None if cue is SKIP else cue.ready_s
+
+    def _cue_of(self, step: str, attempt: int) -> Cue:
         if self._cue is None or self._cue[:2] != (step, attempt):
             w = self.emulated.attempt(step, attempt)
             if w is None:
+                self._cue = (step, attempt, SKIP)
                 return SKIP
             ready = max(w.t_start_s - self.countdown_s, min(self._last_end_s, w.t_start_s))
             self._cue = (step, attempt, Cue(ready, w.t_start_s, w.t_end_s))
             self._last_end_s = w.t_end_s
-        cue = self._cue[2]
-        return cue if t_s >= cue.ready_s else None
+        return self._cue[2]
 
     def command(self) -> str | None:
         return None

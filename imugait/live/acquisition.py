@@ -44,8 +44,12 @@ class LiveConfig:
     """Settings of live acquisition.
 
     ``host_clock`` stamps arrivals (s); it must be monotonic. Leave it at
-    :func:`time.monotonic` for real sensors; an emulation played faster than real time passes
-    its :class:`~imugait.emulate.emulator.ScaledClock`.
+    :func:`time.monotonic` for real sensors; an emulation passes its own clock. A clock with a
+    ``consumed(placement, n_bytes)`` method (an emulation's virtual clock,
+    :class:`~imugait.emulate.clock.VirtualClock`) is told after every chunk was handled: the
+    emulation waits for the host instead of running ahead of it (back-pressure), so arrival
+    stamps do not depend on how busy the machine is. Its ``lost(placement)`` is called when a
+    link (re)connects: bytes that were waiting in a reopened port are gone.
     """
 
     acquisition: AcquisitionConfig = field(default_factory=AcquisitionConfig)
@@ -136,6 +140,8 @@ class LiveAcquisition:
         self._sink = recorder if recorder is not None else self.assembler
         self._links = {s.placement: _SensorLink(s, self.config) for s in sources}
         self._observer = observer
+        self._consumed: Callable[[Placement, int], None] | None = getattr(self.clock, "consumed", None)
+        self._flushed: Callable[[Placement], None] | None = getattr(self.clock, "lost", None)
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -240,6 +246,8 @@ class LiveAcquisition:
                         link.arrivals.append((arrival_s, int(live.t_s.size)))
                         if live.t_s.size == message.n_samples and message.t_device_us is not None:
                             link.clock_offset_s = float(live.t_s[-1] - message.t_device_us[-1] * 1e-6)
+                if self._consumed is not None:
+                    self._consumed(placement, len(item))
         except TransportError as exc:  # the transport gave up: the link stays closed
             link.state = LinkState.CLOSED
             link.command_errors.append(str(exc))
@@ -250,6 +258,8 @@ class LiveAcquisition:
         if event.state is LinkState.RECONNECTING:
             link.outages.append([t_session, 0.0])
         elif event.state is LinkState.CONNECTED:
+            if self._flushed is not None:  # opening a port flushes what was waiting in it
+                self._flushed(link.source.placement)
             if link.outages and link.outages[-1][1] == 0.0:
                 # down_s is real seconds; the session clock may run faster (emulation).
                 link.outages[-1][1] = t_session - link.outages[-1][0]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import sys
 import threading
 from collections.abc import Callable
@@ -34,6 +35,11 @@ CHECK_MARGIN_S = 0.5
 """Samples of every sensor must have arrived this far past a step's end before it is checked."""
 CHECK_WAIT_S = 10.0
 """Session time after which a step is checked even when a sensor has not delivered (link lost)."""
+CHECK_AT_S = 1.0
+"""On a paced (virtual) clock, a step is checked exactly this long after its end, with everything
+sent up to then handled: the check sees the same data however busy the machine is."""
+HOLD_PAST_S = 1e-6
+"""A paced clock is held this far past a decision time, so rounding cannot leave it short."""
 FAILED_PREFIX = "failed"
 
 
@@ -75,12 +81,45 @@ class KeyboardPerson:
     def cue(self, step: str, attempt: int, t_s: float) -> Cue | None:
         return None
 
+    def ready_s(self, step: str, attempt: int) -> float | None:
+        return None  # a person says when
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """How a guided run holds a virtual clock (an emulation's,
+    :class:`~imugait.emulate.clock.VirtualClock`): ``hold(t_s)`` keeps it from passing session
+    time ``t_s`` (None: let it run); ``settled()`` is True when the host has handled every byte
+    sent so far. With pacing, every decision (a cue, a recording's end, a check) happens at its
+    own session time, not at whatever time the driver's loop happened to look."""
+
+    hold: Callable[[float | None], None]
+    settled: Callable[[], bool]
+
+
+def pacing_of(clock, t0_host_s: float) -> Pacing | None:
+    """The :class:`Pacing` of ``clock`` (host clock, session time 0 at ``t0_host_s``), None for a
+    clock that cannot be held (real time)."""
+    if not hasattr(clock, "hold"):
+        return None
+
+    def hold(t_s: float | None) -> None:
+        if t_s is None or not math.isfinite(t_s):
+            clock.release("guided")
+        else:
+            clock.hold("guided", t0_host_s + t_s + HOLD_PAST_S)
+
+    return Pacing(hold, lambda: not clock.busy())
+
 
 class GuidedDriver:
-    """Advance ``run`` with ``person`` on the session clock ``now()``; write the steps to ``recorder``."""
+    """Advance ``run`` with ``person`` on the session clock ``now()``; write the steps to ``recorder``.
+    ``pacing``: hold a virtual clock at each decision (emulations; None: real time)."""
 
-    def __init__(self, run: GuidedRun, recorder, now: Callable[[], float], person, config=None) -> None:
+    def __init__(self, run: GuidedRun, recorder, now: Callable[[], float], person, config=None,
+                 pacing: Pacing | None = None) -> None:
         self.run, self.recorder, self.now, self.person, self.config = run, recorder, now, person, config
+        self.pacing = pacing
         self.accepted: list[ProtocolStep] = []
         self.results: list[tuple[StepMark, ProtocolResult]] = []
         self.quit = False
@@ -100,6 +139,8 @@ class GuidedDriver:
             if until() and self.run.state is not GuidedState.CHECKING:
                 break
             self.advance()
+            if self.pacing is not None:
+                self.pacing.hold(self._next_decision_s())
             on_tick()
             self.recorder.sync_if_due()
             with contextlib.suppress(TimeoutError):
@@ -107,6 +148,21 @@ class GuidedDriver:
         if self._check is not None:
             with contextlib.suppress(Exception):
                 await self._check
+        if self.pacing is not None:
+            self.pacing.hold(None)
+
+    def _next_decision_s(self) -> float | None:
+        """Session time of the run's next decision (None: none scheduled, e.g. a person presses Enter)."""
+        state = self.run.state
+        if state in (GuidedState.PROMPT, GuidedState.REDO):
+            return self.person.ready_s(self.run.step_name, self.run.attempt)
+        if state is GuidedState.COUNTDOWN:
+            return self._cue.start_s
+        if state is GuidedState.RECORDING:
+            return self._cue.end_s
+        if state is GuidedState.CHECKING:
+            return self.now() if self._check is not None else self.run.marks[-1].t_end_s + CHECK_AT_S
+        return None
 
     def advance(self) -> None:
         run, t = self.run, self.now()
@@ -158,7 +214,10 @@ class GuidedDriver:
     def _advance_check(self, t: float) -> None:
         mark = self.run.marks[-1]
         if self._check is None:
-            if self._data_until_s() < mark.t_end_s + CHECK_MARGIN_S and t < mark.t_end_s + CHECK_WAIT_S:
+            if self.pacing is not None:
+                if t < mark.t_end_s + CHECK_AT_S or not self.pacing.settled():
+                    return
+            elif self._data_until_s() < mark.t_end_s + CHECK_MARGIN_S and t < mark.t_end_s + CHECK_WAIT_S:
                 return
             session = self.recorder.assemble().session
             step = ProtocolStep(mark.name, mark.t_start_s, mark.t_end_s)
@@ -195,7 +254,7 @@ async def run_guided(run: GuidedRun, opener, make_recorder: Callable[[float], An
         t0 = recorder.assembler.t0_host_s
         person = make_person(opened, t0)
         live = LiveAcquisition(opened.sources, LiveConfig(host_clock=clock), recorder=recorder)
-        driver = GuidedDriver(run, recorder, lambda: clock() - t0, person)
+        driver = GuidedDriver(run, recorder, lambda: clock() - t0, person, pacing=pacing_of(clock, t0))
         stop = asyncio.Event()
         with stop_on_sigint(stop):
             async with live:

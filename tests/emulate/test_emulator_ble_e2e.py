@@ -39,7 +39,7 @@ def test_two_ble_sensors_recorded_through_bleak(tmp_path):
                     status = {s.placement: s for s in live.status()}
                 return rec.finalise(), status
 
-    path, status = run(scenario(), timeout_s=45.0)
+    path, status = run(scenario(), timeout_s=300.0)
     session = read_session(path)
     assert len(session) == 2
     errors = {}

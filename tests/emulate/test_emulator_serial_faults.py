@@ -47,7 +47,7 @@ def test_unplug_replug_and_garbage(tmp_path):
             return emulator.finished and got[GARBLED] >= devices[GARBLED].sent().n_sent
 
         path, status, decoders = run(record_serial(emulator, tmp_path / "s", during=inject_garbage, until=done),
-                                     timeout_s=30.0)
+                                     timeout_s=300.0)
     session = read_session(path)
 
     # The unplugged sensor: one outage reported, one gap of about the outage, data after it.
