@@ -9,7 +9,7 @@ import datetime as _dt
 from pathlib import Path
 
 EMULATION_LEAD_IN_S = {"serial": 0.5, "ble": 2.5}
-"""Seconds (× --speed, emulated time) the emulated sensors stream before the person's first step.
+"""Seconds (× --playback, emulated time) the emulated sensors stream before the person's first step.
 Connecting no longer eats into it (the emulation's clock waits until every sensor streams); the
 values are kept so the emulated battery, and what the tests expect of it, stay as they were."""
 
@@ -72,13 +72,13 @@ def _run(args: argparse.Namespace, console, opened: list):
         from imugait.emulate.sensors import emulated_sensors
 
         with console.status("simulating the person doing the battery"):
-            lead_in_s = (EMULATION_LEAD_IN_S[args.carrier]) * args.speed
+            lead_in_s = (EMULATION_LEAD_IN_S[args.carrier]) * args.playback
             emulated = EmulatedPerson(steps, args.fail_step, args.short, args.rate, args.seed, lead_in_s)
         settings = DeviceSettings(sample_loss_probability=args.loss,
                                   samples_per_block=4 if args.carrier == "serial" else None, seed=args.seed)
-        opener = emulated_sensors(emulated_devices(emulated.played(), settings), args.speed, args.carrier)
+        opener = emulated_sensors(emulated_devices(emulated.played(), settings), args.playback, args.carrier)
         make_person = scripted_person(emulated, args.countdown)
-        notes = (f"imugait assess, emulated battery x{args.speed:g}"
+        notes = (f"imugait assess, emulated battery x{args.playback:g}"
                  + (f", --fail-step {args.fail_step}" if args.fail_step else ""))
     else:
         opener = opener_from_args(args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from imugait.cli._walker_args import add_walker_args, walker_params
+from imugait.cli._walker_args import add_playback_arg, add_walker_args, walker_params
 
 
 def add_sensor_args(p: argparse.ArgumentParser, several: bool = True) -> None:
@@ -31,14 +31,14 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("emulation (no hardware)")
     g.add_argument("--emulate", type=int, default=0, metavar="N",
                    help="play N simulated sensors (1-4: left/right thigh/shank) instead of real ones")
-    g.add_argument("--speed", type=float, default=1.0, metavar="X",
-                   help="play the emulation X times faster than real time (default 1)")
+    add_playback_arg(g)
     g.add_argument("--carrier", choices=("serial", "ble"), default="serial",
                    help="emulated sensors on pseudo-terminals (default) or as BLE peripherals")
     g.add_argument("--rate", type=float, default=200.0, metavar="HZ", help="emulated sample rate (default 200)")
     g.add_argument("--loss", type=float, default=0.0, metavar="P", help="probability an emulated sample is lost")
-    g.add_argument("--seed", type=int, default=0)
-    add_walker_args(p, walking_speed_flag="--walking-speed")
+    g.add_argument("--seed", type=int, default=0,
+                   help="seed of the emulated walker and of the sample losses (default 0)")
+    add_walker_args(p, speed_alias=False)
 
 
 def sources_from_args(args: argparse.Namespace):
@@ -57,8 +57,8 @@ def opener_from_args(args: argparse.Namespace, duration_s: float | None = None):
     from imugait.emulate.sensors import emulated_sensors, emulated_walk
 
     devices = emulated_walk(args.emulate, duration_s, walker_params(args), args.rate, args.loss, args.carrier,
-                            args.speed, args.seed)
-    return emulated_sensors(devices, args.speed, args.carrier)
+                            args.playback, args.seed)
+    return emulated_sensors(devices, args.playback, args.carrier)
 
 
 async def acquire(args: argparse.Namespace, duration_s: float | None,
@@ -82,7 +82,7 @@ def render(status, t_session_s: float, args: argparse.Namespace):
 
     from imugait.live.acquisition import lost_fraction
 
-    mode = f"emulated x{args.speed:g}" if args.emulate else "live"
+    mode = f"emulated x{args.playback:g}" if args.emulate else "live"
     table = Table(title=f"imugait {args.command} — {mode} — t = {t_session_s:7.1f} s", title_justify="left")
     for name, justify in (("sensor", "left"), ("link", "left"), ("Hz", "right"), ("samples", "right"),
                           ("lost", "right"), ("batt", "right"), ("drift ppm", "right"), ("offset s", "right"),

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from imugait.cli._session import add_calibration_arg, load_session
+from imugait.cli._walker_args import add_playback_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,14 +41,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     e = p.add_argument_group("emulation (no hardware)")
     e.add_argument("--emulate", action="store_true",
                    help="four emulated sensors worn by a simulated person who performs the battery")
-    e.add_argument("--speed", type=float, default=1.0, metavar="X", help="play the emulation X times faster (default 1)")
+    add_playback_arg(e)
     e.add_argument("--short", action="store_true", help="a shorter simulated battery (about 290 s instead of 400 s; for tests and demos)")
     e.add_argument("--fail-step", metavar="STEP",
                    help="emulate the first attempt of STEP (e.g. prone:left) badly, to see the redo")
     e.add_argument("--carrier", choices=("serial", "ble"), default="serial", help="emulated serial ports or BLE")
     e.add_argument("--rate", type=float, default=100.0, metavar="HZ", help="emulated sample rate (default 100)")
     e.add_argument("--loss", type=float, default=0.0, metavar="P", help="probability an emulated sample is lost")
-    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--seed", type=int, default=0, help="seed of the simulated person and of the sample losses (default 0)")
     add_calibration_arg(p)
     p.set_defaults(func=run)
 

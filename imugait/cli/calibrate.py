@@ -6,7 +6,7 @@ Live (``--port PATH`` or ``--ble ADDRESS``): the sensor is opened with live acqu
 instruction, the seconds held still, whether the position is new, the overall progress and what
 to do next. ``--emulate`` runs the same path on the simulator's sensor put through the procedure
 (:mod:`imugait.simulate.static_poses`), played by an emulated device on a pseudo-terminal in our
-protocol at ``--speed``. ``--from`` runs the procedure on a recording. On success
+protocol at ``--playback``. ``--from`` runs the procedure on a recording. On success
 ``<out>/<device-id>.json`` is written; on Ctrl-C or an incomplete procedure nothing is.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 
 from imugait.cli._live import add_sensor_args
+from imugait.cli._walker_args import add_playback_arg
 from imugait.errors import CalibrationError, ImugaitError
 
 _CHUNK_S = 0.25
@@ -51,8 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--emulate", action="store_true",
                    help="an emulated sensor (the simulator's, put through the procedure) streamed over a "
                         "pseudo-terminal in the imugait protocol, through the same live path")
-    g.add_argument("--speed", type=float, default=10.0, metavar="X",
-                   help="play the emulation X times faster than real time (default 10)")
+    add_playback_arg(g, default=10.0)
     g.add_argument("--seed", type=int, default=0, help="emulator seed")
     g.add_argument("--from", dest="from_path", metavar="SESSION.parquet",
                    help="run on a recorded session whose stream contains the positions")
@@ -125,7 +125,7 @@ def run_imu(args: argparse.Namespace) -> int:
 async def guided_acquisition(args: argparse.Namespace, guide, devices=None, console=None, on_state=None,
                              stop=None):
     """Open one sensor (``args.port`` / ``args.ble``) or play emulated ``devices`` (placement →
-    EmulatedDevice, at ``args.speed``) and show the guided view while
+    EmulatedDevice, at ``args.playback``) and show the guided view while
     :func:`~imugait.live.calibration_guide.guided_calibration` feeds ``guide``."""
     from rich.live import Live
 
@@ -136,7 +136,7 @@ async def guided_acquisition(args: argparse.Namespace, guide, devices=None, cons
     if devices is not None:
         from imugait.emulate.sensors import emulated_sensors
 
-        opener, mode = emulated_sensors(devices, args.speed, "serial"), f"emulated ×{args.speed:g}"
+        opener, mode = emulated_sensors(devices, args.playback, "serial"), f"emulated ×{args.playback:g}"
     else:
         opener, mode = real_sensors(sources_from_args(args)), "live"
     with Live(render_guide(guide.state, None, mode), console=console, refresh_per_second=8) as view:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from imugait.cli._walker_args import add_playback_arg
+
 DEMO_WALKER = ["--right-hip-rotation", "14", "--right-stance-valgus", "8", "--seed", "3"]
 
 
@@ -20,8 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=Path("demo_output"), help="folder for the files (default ./demo_output)")
     p.add_argument("--duration", type=float, default=60.0, metavar="S",
                    help="seconds of walking protocol to record (default 60)")
-    p.add_argument("--speed", type=float, default=3.0, metavar="X",
-                   help="play the emulated sensors X times faster than real time (default 3)")
+    add_playback_arg(p, default=3.0)
     p.set_defaults(func=run)
 
 
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         "Four emulated sensors (left/right thigh and shank, strapped on at arbitrary rotations) stream "
         "imugait's wire protocol over serial pseudo-terminals. The walker's [bold]right hip turns in by "
         "14°[/bold] and the right knee caves in during stance. Standing, then walks with turns: "
-        f"{args.duration:g} s of protocol shown [bold]{args.speed:g}× faster than real time[/bold]."
+        f"{args.duration:g} s of protocol shown [bold]{args.playback:g}× faster than real time[/bold]."
     )
     recording = args.out / "recording"
     if recording.exists():
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     parser = build_parser()
     steps = [
-        ["record", "--emulate", "4", "--duration", f"{args.duration:g}", "--speed", f"{args.speed:g}",
+        ["record", "--emulate", "4", "--duration", f"{args.duration:g}", "--playback", f"{args.playback:g}",
          "--out", str(recording), "--subject", "demo-walker", *DEMO_WALKER],
         ["report", str(recording / "session.parquet"), "--html", str(args.out / "report.html"),
          "--json", str(args.out / "report.json")],

@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "cleanly and keeps what was recorded.",
     )
     p.add_argument("--duration", type=float, required=True, metavar="S",
-                   help="seconds of session time to record (an emulation at --speed X takes S/X s)")
+                   help="seconds of session time to record (an emulation at --playback X takes S/X s)")
     p.add_argument("--out", required=True, metavar="DIR", help="session folder (must not hold a recording)")
     p.add_argument("--subject", default="anonymous", help="pseudonymous subject id")
     add_source_args(p)
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from imugait.cli._live import acquire
     from imugait.io import describe_session, read_session
 
-    notes = f"emulated walker x{args.emulate}, speed {args.speed:g}" if args.emulate else ""
+    notes = f"emulated walker, {args.emulate} sensors, playback x{args.playback:g}" if args.emulate else ""
 
     opened: list[Recorder] = []
 

@@ -48,7 +48,7 @@ def _moving_holds():
 
 def test_emulated_sensor_over_a_pty_gives_the_simulators_calibration(tmp_path, capsys):
     out = tmp_path / "calibration"
-    assert _run("imu", "--emulate", "--speed", SPEED, "--seed", "3", "--out", str(out)) == 0
+    assert _run("imu", "--emulate", "--playback", SPEED, "--seed", "3", "--out", str(out)) == 0
     text = capsys.readouterr().out
     for expected in ("emulated ×40", "Rotate in all directions", "Z down: held still", "accepted", "wrote"):
         assert expected in text
@@ -73,7 +73,7 @@ def test_guide_reports_not_still_when_the_sensor_moves_during_a_position():
     stream, truth = _moving_holds()
     guide = LiveGuide(ProcedureConfig(hold_s=5.0, with_rotation=False))
     states = []
-    args = _parser().parse_args(["calibrate", "imu", "--emulate", "--speed", SPEED])
+    args = _parser().parse_args(["calibrate", "imu", "--emulate", "--playback", SPEED])
 
     async def main():
         async with asyncio.timeout(300.0):  # a hang guard
@@ -98,7 +98,7 @@ def test_incomplete_procedure_writes_nothing_and_says_why(tmp_path, monkeypatch)
     out = tmp_path / "calibration"
     with pytest.raises(CalibrationError, match=r"not completed \(the emulation ended\).*Z up.*not held still "
                                                r"for 5 s.*nothing was written"):
-        _run("imu", "--emulate", "--speed", SPEED, "--out", str(out))
+        _run("imu", "--emulate", "--playback", SPEED, "--out", str(out))
     assert not out.exists()
 
 
