@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from imugait.acquisition.recorder import Recorder
+from imugait.acquisition.sources import SensorSource, SourceKind
 from imugait.emulate.device import SentRecord
-from imugait.live.acquisition import LiveAcquisition, LiveConfig, SensorSource, SourceKind
+from imugait.live.acquisition import LiveAcquisition, LiveConfig
 from imugait.model import ImuStream
 
 

@@ -11,11 +11,12 @@ import pytest
 from emulator_helpers import common_offset_s, everything_arrived, run
 
 from imugait.acquisition.recorder import Recorder
+from imugait.acquisition.sources import SensorSource, SourceKind
 from imugait.emulate.bluez import EmulatedBlueZ, emulation_unavailable_reason
 from imugait.emulate.device import DeviceSettings
 from imugait.emulate.emulator import BleEmulator, emulated_devices, walker_simulation
 from imugait.io.native import read_session
-from imugait.live.acquisition import LiveAcquisition, LiveConfig, SensorSource, SourceKind
+from imugait.live.acquisition import LiveAcquisition, LiveConfig
 from imugait.transport.ble import scan_ble
 
 _UNAVAILABLE = emulation_unavailable_reason()
