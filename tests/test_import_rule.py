@@ -20,17 +20,18 @@ FLOW = ("transport", "protocol", "acquisition", "calibration", "fusion", "kinema
         "assessment", "report")
 """The data flow, left to right (``analysis`` sequences the offline stages and is used by the
 assessment and the report: docs/architecture.md, deviation 5)."""
-SHARED = {"imugait", "conventions", "model", "errors", "data", "atomic", "quaternion", "timebase"}
+SHARED = {"imugait", "conventions", "model", "errors", "data", "atomic", "quaternion", "timebase", "_optional"}
 """Importable by everyone (``imugait`` itself: ``__version__``)."""
 
 ALLOWED: dict[str, set[str]] = {
     **{stage: set(FLOW[:i]) for i, stage in enumerate(FLOW)},
     "io": {"protocol"},  # vendor formats reuse the decoders
     "simulate": set(),
+    "export": set(FLOW[:FLOW.index("analysis") + 1]),  # takes an AnalysisResult; only the CLI imports it
     "live": set(FLOW) | {"io"},
     "batch": set(FLOW) | {"io"},
     "emulate": set(FLOW) | {"io", "simulate", "live"},
-    "cli": set(FLOW) | {"io", "simulate", "emulate", "live", "batch"},
+    "cli": set(FLOW) | {"io", "simulate", "emulate", "live", "batch", "export"},
     "__main__": {"cli"},
 }
 """Package → the packages (besides ``SHARED``) it may import."""

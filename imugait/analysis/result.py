@@ -50,6 +50,8 @@ class LegReport:
     """(M,) bool: a gyroscope of the leg at its full-scale range (such strides are not used)."""
     q_world_thigh: np.ndarray | None = None
     """(M, 4) anatomical thigh frame in the thigh sensor's world frame."""
+    q_world_shank: np.ndarray | None = None
+    """(M, 4) anatomical shank frame in the same world frame as ``q_world_thigh``."""
     progression: Progression | None = None
     frontal_lean_contrast_deg: float = float("nan")
     """Left/right plausibility (analysis.checks): + when the thigh moves like this side's."""
@@ -65,10 +67,18 @@ class LegReport:
     @property
     def calibration_method(self) -> str:
         """The reference, what fixed the heading, and the errors to expect (one line)."""
-        return describe(self.reference, self.alignment.quality.heading_source.value)
+        return describe(self.reference, self.alignment.quality.heading_source.value, self.pose_only)
+
+    @property
+    def pose_only(self) -> bool:
+        """Calibrated by the pose-only fallback (:mod:`imugait.calibration.pose`)."""
+        return not self.alignment.measures_femur_rotation
 
     @property
     def calibration_quality(self) -> str:
+        """good / fair / poor by the hinge fit's relative residual; poor for the pose-only fallback."""
+        if self.pose_only:
+            return "poor"
         r = self.alignment.quality.relative_residual
         if r < CALIBRATION_GOOD_RELATIVE_RESIDUAL:
             return "good"
@@ -149,7 +159,8 @@ class AnalysisResult:
                     "axis_tilt_deg": q.axis_tilt_deg,
                     "heading_source": q.heading_source.value,
                     "reference": leg.reference,
-                    "expected_error_deg": expected_error_deg(leg.reference),
+                    "expected_error_deg": expected_error_deg(leg.reference, leg.pose_only),
+                    "pose_only_fallback": leg.alignment.quality.fallback_reason or None,
                     "swing_correlation": _none_if_nan(q.swing_correlation),
                     "q_sensor_segment_thigh": leg.alignment.thigh.q_sensor_segment.tolist(),
                     "q_sensor_segment_shank": leg.alignment.shank.q_sensor_segment.tolist(),

@@ -1,4 +1,4 @@
-"""``imugait import csv|xsens|mpu9250|hugadb|qmt …``: convert recordings from other tools into a
+"""``imugait import csv|xsens|mpu9250|hugadb|qmt|dot|ximu3|apdm|mvnx …``: convert recordings from other tools into a
 session file."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from imugait.cli._import_formats import register_formats
 from imugait.errors import ValidationError
 from imugait.io import (
     catalog_mpu9250,
@@ -56,6 +57,7 @@ def register(subparsers) -> None:
     _register_mpu9250(sources)
     _register_hugadb(sources)
     _register_qmt(sources)
+    register_formats(sources, _common, _write)
 
 
 def _register_mpu9250(sources) -> None:

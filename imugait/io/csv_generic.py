@@ -24,6 +24,7 @@ from imugait.io._text_table import (
     float_column,
     gaps_from_times,
     modified_time_iso,
+    rate_from_times,
     read_text_table,
 )
 from imugait.model import ImuStream, Session, SessionMeta
@@ -150,13 +151,11 @@ def _stream(table: TextTable, t: np.ndarray, placement: Placement, kinds: dict[s
     if keep.sum() < 2:
         raise ValidationError(f"{where}: fewer than 2 complete samples")
     t_kept = t[keep]
-    steps_s = np.diff(t_kept)
-    period_s = float(np.median(steps_s))
+    rate_hz, period_s = rate_from_times(t_kept)
     try:
         return ImuStream(
             placement=placement, t_s=t_kept, acc_mps2=blocks["acc"][keep], gyr_radps=blocks["gyr"][keep],
-            # 9 significant digits: float noise of the median step (99.99999999999991 Hz) goes.
-            sample_rate_hz=float(f"{1.0 / period_s:.9g}"),
+            sample_rate_hz=rate_hz,
             mag_uT=blocks["mag"][keep] if "mag" in blocks else None,
             q_world_sensor=blocks["q"][keep] if "q" in blocks else None,
             gaps=gaps_from_times(t_kept, period_s),
