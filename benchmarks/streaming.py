@@ -24,11 +24,12 @@ from pathlib import Path
 
 from _common import machine, markdown_table
 
-from imugait.acquisition.live import LiveAcquisition, LiveConfig, SensorSource, SourceKind
 from imugait.acquisition.recorder import Recorder
-from imugait.transport.emulated_device import DeviceSettings
-from imugait.transport.emulator import emulated_devices, walker_simulation
-from imugait.transport.emulator_process import SerialEmulatorProcess
+from imugait.acquisition.sources import SensorSource, SourceKind
+from imugait.emulate.device import DeviceSettings
+from imugait.emulate.emulator import emulated_devices, walker_simulation
+from imugait.emulate.process import SerialEmulatorProcess
+from imugait.live.acquisition import LiveAcquisition, LiveConfig
 
 N_SENSORS = 4
 RATE_HZ = 200.0

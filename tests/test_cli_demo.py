@@ -8,7 +8,7 @@ from imugait.cli import main
 
 
 def test_demo_end_to_end_finds_the_right_hip(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path), "--duration", "30", "--speed", "5"]) == 0
+    assert main(["demo", "--out", str(tmp_path), "--duration", "30", "--playback", "5"]) == 0
     printed = capsys.readouterr().out
     assert "session written to" in printed and "HTML report written to" in printed
     assert (tmp_path / "recording" / "session.parquet").exists()

@@ -12,7 +12,7 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from imugait.acquisition.live import PROTOCOLS, SourceKind
+from imugait.acquisition.sources import PROTOCOLS, SourceKind
 from imugait.protocol.imugait_v1 import encode_command
 from imugait.protocol.messages import CommandCode, DeviceAnnouncement, SampleBlock
 from imugait.transport.ble import scan_ble
@@ -27,7 +27,7 @@ class FoundSensor:
     Attributes
     ----------
     kind, address : serial path or BLE address.
-    protocol : name of a supported protocol (a key of ``imugait.acquisition.live.PROTOCOLS``).
+    protocol : name of a supported protocol (a key of ``imugait.live.acquisition.PROTOCOLS``).
     name : device id (serial, from its announcement) or advertised name (BLE).
     model : device model when announced.
     sample_rate_hz : announced rate, or None.

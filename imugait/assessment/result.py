@@ -10,24 +10,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 from imugait import __version__
+from imugait.analysis.confidence import Confidence
 from imugait.assessment.steps import Protocol
 from imugait.conventions import Side
 from imugait.model import SessionMeta
 
 SCHEMA = "imugait.assessment"
 SCHEMA_VERSION = 1
-
-
-class Confidence(Enum):
-    """How much a measured value can be trusted (rules in docs/assessment.md)."""
-
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
 
 
 @dataclass(frozen=True)

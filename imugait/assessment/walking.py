@@ -6,7 +6,8 @@ import math
 from dataclasses import replace
 
 from imugait.analysis import AnalysisConfig, AnalysisResult, analyze_session
-from imugait.assessment.result import Confidence, Metric, ProtocolResult
+from imugait.analysis.confidence import calibration_confidence
+from imugait.assessment.result import Metric, ProtocolResult
 from imugait.assessment.steps import Protocol, parse_step, protocol_steps
 from imugait.model import Session
 
@@ -19,7 +20,6 @@ INSTRUCTIONS: tuple[str, ...] = (
     "Stop and stand still for 5 seconds.",
 )
 
-CONFIDENCE_BY_CALIBRATION = {"good": Confidence.HIGH, "fair": Confidence.MEDIUM, "poor": Confidence.LOW}
 """The walking analysis rates each leg's sensor calibration; its metrics inherit that rating."""
 
 
@@ -41,7 +41,7 @@ def measure(session: Session, config: AnalysisConfig | None = None) -> tuple[Pro
     result = analyze_session(part, config)
     metrics = []
     for side, leg in result.legs.items():
-        confidence = CONFIDENCE_BY_CALIBRATION.get(leg.calibration_quality, Confidence.LOW)
+        confidence = calibration_confidence(leg.calibration_quality)
         rows = result.aggregates[result.aggregates["side"] == side.value]
         for row in rows.itertuples(index=False):
             if not math.isfinite(row.mean):

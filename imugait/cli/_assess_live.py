@@ -1,18 +1,17 @@
 """The guided battery of ``imugait assess`` on live or emulated sensors (the sensor handling of
-``imugait record``, :mod:`imugait.cli._live`; the run itself, :mod:`imugait.assessment.live_run`)."""
+``imugait record``, :mod:`imugait.cli._live`; the run itself, :mod:`imugait.live.guided`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as _dt
-import time
 from pathlib import Path
 
 EMULATION_LEAD_IN_S = {"serial": 0.5, "ble": 2.5}
-"""Real seconds the emulated sensors wait before playing the person (opening the pseudo-terminals,
-or the BLE scan and connections, must not eat the first step)."""
+"""Seconds (× --playback, emulated time) the emulated sensors stream before the person's first step.
+Connecting no longer eats into it (the emulation's clock waits until every sensor streams); the
+values are kept so the emulated battery, and what the tests expect of it, stay as they were."""
 
 
 def run_guided(args: argparse.Namespace, console) -> Path | None:
@@ -30,7 +29,8 @@ def run_guided(args: argparse.Namespace, console) -> Path | None:
         args.out = Path("assessments") / _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     opened = []
     try:
-        driver, recorder = asyncio.run(_run(args, console, opened))
+        driver = _run(args, console, opened)
+        recorder = driver.recorder
     except BaseException:
         for rec in opened:  # the log stays on disk: `imugait recover` rebuilds the session
             rec.close()
@@ -53,54 +53,43 @@ def run_guided(args: argparse.Namespace, console) -> Path | None:
     return path
 
 
-async def _run(args: argparse.Namespace, console, opened: list):
+def _run(args: argparse.Namespace, console, opened: list):
     from rich.live import Live
 
-    from imugait.acquisition.live import LiveAcquisition, LiveConfig
     from imugait.acquisition.recorder import Recorder
-    from imugait.assessment.emulated_run import EmulatedPerson
     from imugait.assessment.guided import GuidedRun
     from imugait.assessment.guided_steps import guided_steps
-    from imugait.assessment.live_run import GuidedDriver, KeyboardPerson, ScriptedPerson
     from imugait.cli._guided_view import render
-    from imugait.cli._live import open_emulation, sources_from_args, stop_on_sigint
+    from imugait.cli._live import opener_from_args
+    from imugait.live.guided import KeyboardPerson, run_guided
 
     steps = guided_steps([s for s in args.protocols.split(",") if s.strip()])
     run = GuidedRun(protocols=steps, countdown_s=args.countdown)
-    clock, emulated = time.monotonic, None
-    async with contextlib.AsyncExitStack() as stack:
-        if args.emulate:
-            from imugait.transport.emulated_device import DeviceSettings
-            from imugait.transport.emulator import emulated_devices
+    if args.emulate:
+        from imugait.emulate.device import DeviceSettings
+        from imugait.emulate.emulator import emulated_devices
+        from imugait.emulate.person import EmulatedPerson, scripted_person
+        from imugait.emulate.sensors import emulated_sensors
 
-            with console.status("simulating the person doing the battery"):
-                lead_in_s = (EMULATION_LEAD_IN_S[args.carrier]) * args.speed
-                emulated = EmulatedPerson(steps, args.fail_step, args.short, args.rate, args.seed, lead_in_s)
-            settings = DeviceSettings(sample_loss_probability=args.loss,
-                                      samples_per_block=4 if args.carrier == "serial" else None, seed=args.seed)
-            sources, emulator = await open_emulation(stack, emulated_devices(emulated.played(), settings),
-                                                     args.speed, args.carrier)
-            clock = emulator.clock
-        else:
-            sources = sources_from_args(args)
-        notes = (f"imugait assess, emulated battery x{args.speed:g}" + (f", --fail-step {args.fail_step}" if args.fail_step else "")
-                 if args.emulate else "imugait assess, guided battery")
-        recorder = Recorder(args.out, subject_id=args.subject, t0_host_s=clock(), notes=notes)
-        opened.append(recorder)
-        t0 = recorder.assembler.t0_host_s
-        if emulated is not None:
-            emulated.offset_s = emulator.world_t0_s - t0
-            person = ScriptedPerson(emulated, args.countdown)
-        else:
-            person = KeyboardPerson()
-        live = LiveAcquisition(sources, LiveConfig(host_clock=clock), recorder=recorder)
-        driver = GuidedDriver(run, recorder, lambda: clock() - t0, person)
-        stop = asyncio.Event()
-        keyboard = emulated is None
-        with stop_on_sigint(stop):
-            async with live:
-                with Live(render(run, 0.0, live.status(), args, keyboard), console=console,
-                          refresh_per_second=8) as view:
-                    await driver.drive(stop, on_tick=lambda: view.update(
-                        render(run, clock() - t0, live.status(), args, keyboard)))
-        return driver, recorder
+        with console.status("simulating the person doing the battery"):
+            lead_in_s = (EMULATION_LEAD_IN_S[args.carrier]) * args.playback
+            emulated = EmulatedPerson(steps, args.fail_step, args.short, args.rate, args.seed, lead_in_s)
+        settings = DeviceSettings(sample_loss_probability=args.loss,
+                                  samples_per_block=4 if args.carrier == "serial" else None, seed=args.seed)
+        opener = emulated_sensors(emulated_devices(emulated.played(), settings), args.playback, args.carrier)
+        make_person = scripted_person(emulated, args.countdown)
+        notes = (f"imugait assess, emulated battery x{args.playback:g}"
+                 + (f", --fail-step {args.fail_step}" if args.fail_step else ""))
+    else:
+        opener = opener_from_args(args)
+        make_person = lambda _opened, _t0: KeyboardPerson()  # noqa: E731
+        notes = "imugait assess, guided battery"
+
+    def make_recorder(t0_host_s: float) -> Recorder:
+        opened.append(Recorder(args.out, subject_id=args.subject, t0_host_s=t0_host_s, notes=notes))
+        return opened[-1]
+
+    keyboard = not args.emulate
+    with Live(render(run, 0.0, (), args, keyboard), console=console, refresh_per_second=8) as view:
+        return asyncio.run(run_guided(run, opener, make_recorder, make_person, on_tick=lambda t_s, status: view.update(
+            render(run, t_s, status, args, keyboard))))

@@ -10,12 +10,12 @@ from pathlib import Path
 from imugait.cli._options import (
     add_force_arg,
     finite_range,
-    playback_speed,
     sample_loss,
     seed,
     sensor_rate_hz,
 )
 from imugait.cli._session import add_calibration_arg, load_session
+from imugait.cli._walker_args import add_playback_arg
 
 GUIDED_REPORTS = ("assessment.json", "report.html", "report.json")
 """What a guided run writes into its folder besides the recording (replaced only with --force)."""
@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e = p.add_argument_group("emulation (no hardware)")
     e.add_argument("--emulate", action="store_true",
                    help="four emulated sensors worn by a simulated person who performs the battery")
-    e.add_argument("--speed", type=playback_speed, default=1.0, metavar="X", help="play the emulation X times faster (default 1)")
+    add_playback_arg(e)
     e.add_argument("--short", action="store_true", help="a shorter simulated battery (about 290 s instead of 400 s; for tests and demos)")
     e.add_argument("--fail-step", metavar="STEP",
                    help="emulate the first attempt of STEP (e.g. prone:left) badly, to see the redo")
@@ -61,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="emulated sample rate (20-1000, default 100)")
     e.add_argument("--loss", type=sample_loss, default=0.0, metavar="P",
                    help="probability an emulated sample is lost (0-0.5)")
-    e.add_argument("--seed", type=seed, default=0, help="emulation seed (0 to 2^32-1)")
+    e.add_argument("--seed", type=seed, default=0, help="seed of the simulated person and of the sample losses (0 to 2^32-1, default 0)")
     add_calibration_arg(p)
     add_force_arg(p)
     p.set_defaults(func=run)
@@ -107,8 +107,8 @@ def _assess(session, console):
 
 def _write_outputs(console, result, out: Path, html: Path | None, json_out: Path | None) -> None:
     """Print the protocol results and the report; write the assessment JSON and the report files."""
-    from imugait.assessment.reporting import assessment_report
     from imugait.atomic import write_text_atomic
+    from imugait.report.assessment import assessment_report
     from imugait.report.render_html import write_report_html
     from imugait.report.render_json import write_report_json
     from imugait.report.render_text import render_text

@@ -1,28 +1,26 @@
 """``imugait calibrate imu``: the guided intrinsic calibration of one sensor.
 
 Live (``--port PATH`` or ``--ble ADDRESS``): the sensor is opened with live acquisition
-(:mod:`imugait.acquisition.live`), every decoded block goes to a
-:class:`~imugait.calibration.guide.LiveGuide` as it arrives, and a rich view shows the current
+(:mod:`imugait.live.acquisition`), every decoded block goes to a
+:class:`~imugait.live.calibration_guide.LiveGuide` as it arrives, and a rich view shows the current
 instruction, the seconds held still, whether the position is new, the overall progress and what
 to do next. ``--emulate`` runs the same path on the simulator's sensor put through the procedure
 (:mod:`imugait.simulate.static_poses`), played by an emulated device on a pseudo-terminal in our
-protocol at ``--speed``. ``--from`` runs the procedure on a recording. On success
+protocol at ``--playback``. ``--from`` runs the procedure on a recording. On success
 ``<out>/<device-id>.json`` is written; on Ctrl-C or an incomplete procedure nothing is.
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 
 from imugait.cli._live import add_sensor_args
-from imugait.cli._options import add_force_arg, finite_range, playback_speed, seed
+from imugait.cli._options import add_force_arg, finite_range, seed
+from imugait.cli._walker_args import add_playback_arg
 from imugait.errors import CalibrationError, ImugaitError
 
 _CHUNK_S = 0.25
 """Samples of a recording are fed in chunks of this length, as a live sensor would deliver them."""
-EMULATED_DEVICE_ID = 0x1A6A_CA1B_0000_0000
-"""The u64 id an emulated sensor announces (plus the seed): ``1a6aca1b0000000N``."""
 INTERRUPTED_EXIT = 130
 
 
@@ -58,8 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--emulate", action="store_true",
                    help="an emulated sensor (the simulator's, put through the procedure) streamed over a "
                         "pseudo-terminal in the imugait protocol, through the same live path")
-    g.add_argument("--speed", type=playback_speed, default=10.0, metavar="X",
-                   help="play the emulation X times faster than real time (default 10)")
+    add_playback_arg(g, default=10.0)
     g.add_argument("--seed", type=seed, default=0, help="emulator seed (0 to 2^32-1)")
     g.add_argument("--from", dest="from_path", metavar="SESSION.parquet",
                    help="run on a recorded session whose stream contains the positions")
@@ -80,7 +77,7 @@ def run_imu(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from imugait.calibration import ProcedureConfig
-    from imugait.calibration.guide import LiveGuide
+    from imugait.live.calibration_guide import LiveGuide
 
     chosen = [name for name, given in (("--emulate", args.emulate), ("--from", args.from_path),
                                        ("--port", args.port), ("--ble", args.ble)) if given]
@@ -100,8 +97,10 @@ def run_imu(args: argparse.Namespace) -> int:
         return _run_recording(args, config, console)
     stream = truth = devices = None
     if args.emulate:
-        stream, truth = simulated_procedure(args)
-        devices = {stream.placement: emulated_sensor(stream, truth, args.seed)}
+        from imugait.emulate.sensors import emulated_sensor, simulated_procedure
+
+        stream, truth = simulated_procedure(args.hold_s, args.rotation_s, args.edges, args.no_mag, args.seed)
+        devices = {stream.placement: emulated_sensor(stream, args.seed)}
     guide = LiveGuide(config, args.device)
     run = asyncio.run(guided_acquisition(args, guide, devices, console=console))
     if run.interrupted:
@@ -128,82 +127,34 @@ def run_imu(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------- live
 
 
-@dataclass(frozen=True)
-class GuidedRun:
-    """How a guided acquisition ended.
-
-    Attributes
-    ----------
-    interrupted : stopped by Ctrl-C (or ``stop``) before the procedure was done.
-    sensor : the sensor's final live status.
-    true_time_offset_s : emulation only: the simulator's time minus session time (s).
-    """
-
-    interrupted: bool
-    sensor: object
-    true_time_offset_s: float | None
-
-
 async def guided_acquisition(args: argparse.Namespace, guide, devices=None, console=None, on_state=None,
-                             stop=None) -> GuidedRun:
+                             stop=None):
     """Open one sensor (``args.port`` / ``args.ble``) or play emulated ``devices`` (placement →
-    EmulatedDevice, at ``args.speed``), feed ``guide`` every block as it arrives and show the
-    guided view until the procedure is done, the guide fails, the sensor or emulation ends, or
-    Ctrl-C / ``stop`` (an ``asyncio.Event``). ``on_state(GuideState)`` is called after every
-    decoded message (for tests and other front ends)."""
-    import asyncio
-    import contextlib
-    import time
-
+    EmulatedDevice, at ``args.playback``) and show the guided view while
+    :func:`~imugait.live.calibration_guide.guided_calibration` feeds ``guide``."""
     from rich.live import Live
 
-    from imugait.acquisition.live import LiveAcquisition, LiveConfig
-    from imugait.cli._live import open_emulation, sources_from_args, stop_on_sigint
+    from imugait.cli._live import sources_from_args
+    from imugait.live.calibration_guide import guided_calibration
+    from imugait.live.run import real_sensors
 
-    clock = time.monotonic
-    emulator = None
-    async with contextlib.AsyncExitStack() as stack:
-        if devices is not None:
-            sources, emulator = await open_emulation(stack, devices, args.speed, "serial")
-            clock = emulator.clock
-            mode = f"emulated ×{args.speed:g}"
-        else:
-            sources = sources_from_args(args)
-            if len(sources) != 1:
-                raise ImugaitError(f"calibrate one sensor at a time: got {len(sources)} (--port/--ble)")
-            mode = "live"
+    if devices is not None:
+        from imugait.emulate.sensors import emulated_sensors
 
-        def observe(placement, message, live) -> None:
-            guide.observe(placement, message, live)
-            if on_state is not None:
-                on_state(guide.state)
+        opener, mode = emulated_sensors(devices, args.playback, "serial"), f"emulated ×{args.playback:g}"
+    else:
+        opener, mode = real_sensors(sources_from_args(args)), "live"
+    with Live(render_guide(guide.state, None, mode), console=console, refresh_per_second=8) as view:
+        log = _Log(view.console)
 
-        acquisition = LiveAcquisition(sources, LiveConfig(host_clock=clock), observer=observe)
-        stop = stop or asyncio.Event()
+        def tick(sensor) -> None:
+            state = guide.state
+            log.update(guide, state)
+            view.update(render_guide(state, sensor, mode))
 
-        def over() -> bool:
-            if guide.done or guide.failed:
-                return True
-            if emulator is None or not emulator.finished:
-                return False
-            sent = sum(emulator.finished_counts.values())
-            return acquisition.status()[0].n_samples >= sent
-
-        with stop_on_sigint(stop):
-            async with acquisition:
-                with Live(render_guide(guide.state, None, mode), console=console, refresh_per_second=8) as view:
-                    log = _Log(view.console)
-
-                    def tick(status) -> None:
-                        state = guide.state
-                        log.update(guide, state)
-                        view.update(render_guide(state, status[0], mode))
-
-                    await acquisition.run(stop=stop, until=over, tick_s=0.1, on_tick=tick)
-                    tick(acquisition.status())
-                view.console.print()
-        offset = None if emulator is None else acquisition.t0_host_s - emulator.world_t0_s
-        return GuidedRun(stop.is_set() and not guide.done, acquisition.status()[0], offset)
+        run = await guided_calibration(guide, opener, stop=stop, on_state=on_state, on_tick=tick)
+        view.console.print()
+    return run
 
 
 class _Log:
@@ -266,45 +217,6 @@ def render_guide(state, sensor, mode: str):
 
 
 # ---------------------------------------------------------------------------------- emulation
-
-
-def simulated_procedure(args: argparse.Namespace):
-    """(stream, truth) of the simulator's sensor put through ``args``' procedure, with slack on
-    every hold and the rotation (the emulated person is not in a hurry)."""
-    from imugait.conventions import Placement
-    from imugait.simulate.static_poses import (
-        EDGE_UP_AXES,
-        FACE_UP_AXES,
-        StaticPoseConfig,
-        simulate_static_poses,
-    )
-
-    config = StaticPoseConfig(
-        up_axes=FACE_UP_AXES + (EDGE_UP_AXES if args.edges else ()), hold_s=args.hold_s + 1.5,
-        rotation_s=0.0 if args.no_mag else args.rotation_s + 5.0, placement=Placement.LEFT_THIGH,
-        device_id=f"{EMULATED_DEVICE_ID + args.seed:016x}", seed=args.seed,
-    )
-    return simulate_static_poses(config)
-
-
-def emulated_sensor(stream, truth=None, seed: int = 0):
-    """An :class:`~imugait.transport.emulated_device.EmulatedDevice` playing ``stream`` in our
-    protocol (4 samples per frame, as on serial), announcing ``EMULATED_DEVICE_ID + seed``."""
-    import math
-
-    from imugait.conventions import GRAVITY_MPS2
-    from imugait.protocol.imugait_v1 import DeviceInfoV1
-    from imugait.simulate.sensors import SensorErrors
-    from imugait.transport.emulated_device import DeviceSettings, EmulatedDevice
-
-    # The ranges the stream was quantised with (whole g, °/s and µT, as the wire carries them).
-    acc_g = round(stream.device.acc_range_mps2 / GRAVITY_MPS2)
-    gyr_dps = round(math.degrees(stream.device.gyr_range_radps))
-    mag_uT = round(SensorErrors().mag_range_uT) if stream.mag_uT is not None else 0
-    info = DeviceInfoV1(EMULATED_DEVICE_ID + seed, "imugait emulator", "emu-1.0", stream.sample_rate_hz,
-                        acc_g, gyr_dps, mag_uT)
-    return EmulatedDevice(stream, info, DeviceSettings(samples_per_block=4, with_mag=stream.mag_uT is not None,
-                                                       seed=seed))
 
 
 def _truth_errors(result, stream, truth, offset_s: float) -> str:

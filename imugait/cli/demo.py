@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from imugait.cli._options import add_force_arg, finite_range, playback_speed
+from imugait.cli._options import add_force_arg, finite_range
+from imugait.cli._walker_args import add_playback_arg
 from imugait.errors import ImugaitError
 
 DEMO_WALKER = ["--right-hip-rotation", "14", "--right-stance-valgus", "8", "--seed", "3"]
@@ -25,8 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "the new one goes to recording-2, -3 …")
     p.add_argument("--duration", type=finite_range(20.0, 600.0, "s"), default=60.0, metavar="S",
                    help="seconds of walking protocol to record (20-600, default 60)")
-    p.add_argument("--speed", type=playback_speed, default=3.0, metavar="X",
-                   help="play the emulated sensors X times faster than real time (default 3)")
+    add_playback_arg(p, default=3.0)
     add_force_arg(p)
     p.set_defaults(func=run)
 
@@ -50,11 +50,11 @@ def run(args: argparse.Namespace) -> int:
         "Four emulated sensors (left/right thigh and shank, strapped on at arbitrary rotations) stream "
         "imugait's wire protocol over serial pseudo-terminals. The walker's [bold]right hip turns in by "
         "14°[/bold] and the right knee caves in during stance. Standing, then walks with turns: "
-        f"{args.duration:g} s of protocol shown [bold]{args.speed:g}× faster than real time[/bold]."
+        f"{args.duration:g} s of protocol shown [bold]{args.playback:g}× faster than real time[/bold]."
     )
     parser = build_parser()
     steps = [
-        ["record", "--emulate", "4", "--duration", f"{args.duration:g}", "--speed", f"{args.speed:g}",
+        ["record", "--emulate", "4", "--duration", f"{args.duration:g}", "--playback", f"{args.playback:g}",
          "--out", str(recording), "--subject", "demo-walker", *DEMO_WALKER],
         ["report", str(recording / "session.parquet"), "--html", str(html), "--json", str(json_out),
          *(["--force"] if args.force else [])],

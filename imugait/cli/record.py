@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "cleanly and keeps what was recorded.",
     )
     p.add_argument("--duration", type=session_duration_s, required=True, metavar="S",
-                   help="seconds of session time to record, up to 24 h (an emulation at --speed X takes S/X s)")
+                   help="seconds of session time to record, up to 24 h (an emulation at --playback X takes S/X s)")
     p.add_argument("--out", required=True, metavar="DIR",
                    help="session folder (must not hold a recording or a session: recordings are never replaced)")
     p.add_argument("--subject", default="anonymous", help="pseudonymous subject id")
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from imugait.io import describe_session, read_session
 
     check_recording_folder(args.out)
-    notes = f"emulated walker x{args.emulate}, speed {args.speed:g}" if args.emulate else ""
+    notes = f"emulated walker, {args.emulate} sensors, playback x{args.playback:g}" if args.emulate else ""
 
     opened: list[Recorder] = []
 

@@ -48,12 +48,12 @@ async def _scan(args: argparse.Namespace):
         adapter = None
         want_ble = not args.no_ble
         if args.emulate:
-            from imugait.transport.bluez_emulation import (
+            from imugait.emulate.bluez import (
                 EmulatedBlueZ,
                 emulation_unavailable_reason,
             )
-            from imugait.transport.emulated_device import DeviceSettings
-            from imugait.transport.emulator import (
+            from imugait.emulate.device import DeviceSettings
+            from imugait.emulate.emulator import (
                 BleEmulator,
                 SerialEmulator,
                 emulated_devices,

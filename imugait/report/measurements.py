@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from imugait.analysis import AnalysisResult
+from imugait.analysis.confidence import calibration_confidence
 from imugait.conventions import Side
 from imugait.report.thresholds import Confidence, ConfidenceRules, DerivedMetric
 
@@ -53,7 +54,7 @@ def leg_confidence(
 ) -> tuple[Confidence, str]:
     """Confidence of a leg's walking metrics: lowered by a poor calibration, few used strides, or
     too many strides whose values were not walking (``trusted`` False)."""
-    confidence = rules.calibration_quality_to_confidence.get(calibration_quality, Confidence.LOW)
+    confidence = calibration_confidence(calibration_quality, rules.calibration_quality_to_confidence)
     reasons = [] if confidence is Confidence.HIGH else [f"sensor calibration {calibration_quality}"]
     if not trusted:
         confidence = Confidence.LOW

@@ -13,6 +13,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
+from imugait.analysis.confidence import Confidence, parse_calibration_confidence
 from imugait.data import load_json
 from imugait.errors import ValidationError
 
@@ -33,20 +34,6 @@ class Severity(StrEnum):
     @property
     def rank(self) -> int:
         return list(Severity).index(self)
-
-
-class Confidence(StrEnum):
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-    @property
-    def rank(self) -> int:
-        return list(Confidence).index(self)
-
-    @staticmethod
-    def lowest(*values: Confidence) -> Confidence:
-        return max(values, key=lambda c: c.rank)
 
 
 class ComparisonKind(StrEnum):
@@ -303,7 +290,7 @@ def parse_thresholds(doc: dict[str, Any]) -> ThresholdSet:
     rules = _require(doc, "confidence_rules", THRESHOLDS_FILE)
     confidence = ConfidenceRules(
         min_strides_for_high_confidence=int(rules["min_strides_for_high_confidence"]),
-        calibration_quality_to_confidence={k: Confidence(v) for k, v in rules["calibration_quality_to_confidence"].items()},
+        calibration_quality_to_confidence=parse_calibration_confidence(rules["calibration_quality_to_confidence"]),
         source=_check_source(rules, sources, f"{THRESHOLDS_FILE}: confidence_rules"),
     )
     derived = tuple(

@@ -1,9 +1,9 @@
-"""Transports: bytes in from sensors (serial, BLE, emulated), nothing about frames.
+"""Transports: bytes in from sensors (serial, BLE), nothing about frames.
 
 Every transport is an async context manager and an async iterator of ``bytes | LinkEvent``
 (see ``imugait.transport.link``). Modules: ``serial`` (pyserial), ``ble`` (bleak),
-``ble_profiles`` (GATT UUIDs), ``pty_pair`` (emulated serial device), ``bluez_emulation`` and
-``bluez_peripheral`` (emulated BlueZ and BLE peripherals for tests and ``--emulate``).
+``ble_profiles`` (GATT UUIDs). Emulated sensors (pseudo-terminals, emulated BlueZ) are in
+``imugait.emulate``.
 """
 
 from imugait.transport.link import (

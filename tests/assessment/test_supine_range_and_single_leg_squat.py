@@ -15,8 +15,8 @@ import pytest
 
 from imugait.assessment import Protocol, assess_session
 from imugait.assessment.guided_steps import check_step
-from imugait.assessment.reporting import assessment_report
 from imugait.conventions import Side
+from imugait.report.assessment import assessment_report
 from imugait.simulate.postures import LegProtocolParams, ProtocolParams
 from imugait.simulate.protocols import ProtocolSimConfig, simulate_protocols
 from imugait.simulate.timeline import walking_test

@@ -26,7 +26,7 @@ def test_registered_in_the_cli():
 
 def test_emulate_end_to_end(tmp_path, capsys):
     out = tmp_path / "calibration"
-    assert _run("imu", "--device", "DOT 01:A", "--emulate", "--speed", "40", "--out", str(out), "--seed", "3") == 0
+    assert _run("imu", "--device", "DOT 01:A", "--emulate", "--playback", "40", "--out", str(out), "--seed", "3") == 0
     text = capsys.readouterr().out
     for expected in ("Z up", "Z down", "Rotate in all directions", "accepted", "wrote"):
         assert expected in text
@@ -41,7 +41,7 @@ def test_through_the_imugait_entry_point(tmp_path, capsys):
     from imugait.cli import main
 
     out = tmp_path / "cal"
-    assert main(["calibrate", "imu", "--device", "D2", "--emulate", "--speed", "40", "--no-mag", "--out", str(out)]) == 0
+    assert main(["calibrate", "imu", "--device", "D2", "--emulate", "--playback", "40", "--no-mag", "--out", str(out)]) == 0
     assert not read_calibration(out / "D2.json").mag_calibrated
     assert main(["calibrate", "imu", "--device", "D2"]) == 1
     assert "no sensor: give --port PATH" in capsys.readouterr().err

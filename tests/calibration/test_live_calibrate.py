@@ -13,13 +13,14 @@ import pytest
 
 from imugait.acquisition.assembler import LiveSamples
 from imugait.calibration import ProcedureConfig, read_calibration
-from imugait.calibration.guide import LiveGuide
 from imugait.cli import calibrate
 from imugait.conventions import Placement
+from imugait.emulate import sensors
+from imugait.emulate.emulator import SerialEmulator
 from imugait.errors import CalibrationError, ImugaitError
+from imugait.live.calibration_guide import LiveGuide
 from imugait.protocol.messages import DeviceAnnouncement
 from imugait.simulate.static_poses import StaticPoseConfig, simulate_static_poses
-from imugait.transport.emulator import SerialEmulator
 
 SPEED = "40"  # 92 s of procedure in about 2.5 s
 
@@ -47,17 +48,16 @@ def _moving_holds():
 
 def test_emulated_sensor_over_a_pty_gives_the_simulators_calibration(tmp_path, capsys):
     out = tmp_path / "calibration"
-    assert _run("imu", "--emulate", "--speed", SPEED, "--seed", "3", "--out", str(out)) == 0
+    assert _run("imu", "--emulate", "--playback", SPEED, "--seed", "3", "--out", str(out)) == 0
     text = capsys.readouterr().out
     for expected in ("emulated ×40", "Rotate in all directions", "Z down: held still", "accepted", "wrote"):
         assert expected in text
     # The device id defaults to the one the emulated sensor announces over the wire.
-    announced = f"{calibrate.EMULATED_DEVICE_ID + 3:016x}"
+    announced = f"{sensors.EMULATED_DEVICE_ID + 3:016x}"
     cal = read_calibration(out / f"{announced}.json")
     assert cal.device_id == announced and cal.n_positions == 6 and cal.mag_calibrated
 
-    stream, truth = calibrate.simulated_procedure(_parser().parse_args(
-        ["calibrate", "imu", "--emulate", "--seed", "3"]))
+    stream, truth = sensors.simulated_procedure(hold_s=5.0, rotation_s=30.0, edges=False, no_mag=False, seed=3)
     # Tolerances of the offline calibration tests (docs/calibration.md).
     assert np.abs(cal.acc_bias_mps2 - truth.sensor.acc_bias_mps2).max() < 0.01
     scale = np.linalg.norm(np.linalg.inv(cal.acc_correction), axis=1)
@@ -73,12 +73,12 @@ def test_guide_reports_not_still_when_the_sensor_moves_during_a_position():
     stream, truth = _moving_holds()
     guide = LiveGuide(ProcedureConfig(hold_s=5.0, with_rotation=False))
     states = []
-    args = _parser().parse_args(["calibrate", "imu", "--emulate", "--speed", SPEED])
+    args = _parser().parse_args(["calibrate", "imu", "--emulate", "--playback", SPEED])
 
     async def main():
-        async with asyncio.timeout(20.0):
+        async with asyncio.timeout(300.0):  # a hang guard
             return await calibrate.guided_acquisition(
-                args, guide, {stream.placement: calibrate.emulated_sensor(stream, truth)}, on_state=states.append)
+                args, guide, {stream.placement: sensors.emulated_sensor(stream)}, on_state=states.append)
 
     run = asyncio.run(main())
     assert not run.interrupted and not guide.done
@@ -94,11 +94,11 @@ def test_guide_reports_not_still_when_the_sensor_moves_during_a_position():
 
 
 def test_incomplete_procedure_writes_nothing_and_says_why(tmp_path, monkeypatch):
-    monkeypatch.setattr(calibrate, "simulated_procedure", lambda args: _moving_holds())
+    monkeypatch.setattr(sensors, "simulated_procedure", lambda *args: _moving_holds())
     out = tmp_path / "calibration"
     with pytest.raises(CalibrationError, match=r"not completed \(the emulation ended\).*Z up.*not held still "
                                                r"for 5 s.*nothing was written"):
-        _run("imu", "--emulate", "--speed", SPEED, "--out", str(out))
+        _run("imu", "--emulate", "--playback", SPEED, "--out", str(out))
     assert not out.exists()
 
 
@@ -116,12 +116,12 @@ def test_ctrl_c_on_a_serial_sensor_writes_nothing(tmp_path, monkeypatch, capsys)
 
     monkeypatch.setattr(LiveGuide, "observe", observe_then_interrupt)
     out = tmp_path / "calibration"
-    with SerialEmulator({Placement.LEFT_THIGH: calibrate.emulated_sensor(stream, truth)}, speed=1.0) as emulator:
+    with SerialEmulator({Placement.LEFT_THIGH: sensors.emulated_sensor(stream)}, speed=1.0) as emulator:
         code = _run("imu", "--port", emulator.paths[Placement.LEFT_THIGH], "--out", str(out))
     assert code == calibrate.INTERRUPTED_EXIT
     text = capsys.readouterr().out
     assert "interrupted (Ctrl-C) during step 1 of 7 (Z up): nothing was written" in text
-    assert f"{calibrate.EMULATED_DEVICE_ID:016x}" in text  # the id the sensor announced
+    assert f"{sensors.EMULATED_DEVICE_ID:016x}" in text  # the id the sensor announced
     assert not out.exists()
 
 

@@ -9,8 +9,6 @@ start-up yet fails on any frame, unit or rate mistake (those cost many degrees).
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from imugait.fusion import FilterKind, FusionSettings, make_filter
@@ -31,7 +29,7 @@ def trial():
 
 
 def test_offline_vqf_inclination_on_broad_segment(trial):
-    t0 = time.perf_counter()
+    # Its speed is benchmarks/fusion_speed.py's business: no assertion here depends on the machine's load.
     result = make_filter(FilterKind.VQF_OFFLINE, FusionSettings.from_rate(trial.rate_hz)).estimate(
         trial.gyr_radps, trial.acc_mps2
     )
@@ -39,7 +37,6 @@ def test_offline_vqf_inclination_on_broad_segment(trial):
     assert rmse.n_samples > 15.0 * trial.rate_hz  # ≥ 15 s of movement with optical tracking
     assert rmse.inclination_deg < 1.0
     assert rmse.total_deg < 2.0
-    assert time.perf_counter() - t0 < 10.0
 
 
 def test_9d_heading_without_world_alignment(trial):

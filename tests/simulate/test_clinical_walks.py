@@ -125,7 +125,7 @@ def test_stance_too_far_from_the_curves_is_refused():
 def test_cli_ten_metre_older_walker_with_soft_tissue(tmp_path, capsys):
     out = tmp_path / "tmw"
     args = ["simulate", "--out", str(out), "--protocol", "ten-metre", "--passes", "3", "--no-standing",
-            "--sta", "literature", "--older", "--speed", "0.7", "--seed", "1"]
+            "--sta", "literature", "--older", "--walking-speed", "0.7", "--seed", "1"]
     assert main(args) == 0
     config = json.loads((out / "truth" / "config.json").read_text())
     assert [p["kind"] for p in config["timeline"]] == ["walk", "turn", "walk", "turn", "walk"]

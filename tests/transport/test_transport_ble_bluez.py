@@ -10,9 +10,9 @@ import asyncio
 import pytest
 from transport_helpers import Recorder, run
 
+from imugait.emulate.bluez import EmulatedBlueZ, emulation_unavailable_reason
 from imugait.transport.ble import BleTransport, scan_ble
 from imugait.transport.ble_profiles import IMUGAIT_V1, WITMOTION_BLE5
-from imugait.transport.bluez_emulation import EmulatedBlueZ, emulation_unavailable_reason
 from imugait.transport.link import Backoff, LinkState
 
 _UNAVAILABLE = emulation_unavailable_reason()
@@ -40,7 +40,7 @@ def test_scan_finds_the_emulated_peripherals_with_rssi_and_protocol():
             )
             return ours, wit, found, only_ours, by_name
 
-    ours, wit, found, only_ours, by_name = run(scenario(), timeout_s=30)
+    ours, wit, found, only_ours, by_name = run(scenario(), timeout_s=120)
     by_address = {r.address: r for r in found}
     assert by_address[ours.address].name == "IMU-L-THIGH"
     assert by_address[ours.address].profile == IMUGAIT_V1
@@ -84,7 +84,7 @@ def test_two_peripherals_stream_concurrently_every_byte_in_order():
                 await link.close()
             return recorders, links, command
 
-    recorders, links, command = run(scenario(), timeout_s=40)
+    recorders, links, command = run(scenario(), timeout_s=120)
     assert command == b"start"
     for tag, rec, link in zip((1, 2), recorders, links, strict=True):
         assert rec.data == b"".join(_chunks(tag, n_notifications))
@@ -113,7 +113,7 @@ def test_link_drop_reconnects_through_bluez_and_bytes_after_it_arrive():
             await rec.finished()
             return rec
 
-    rec = run(scenario(), timeout_s=30)
+    rec = run(scenario(), timeout_s=120)
     assert rec.data == b"".join(_chunks(3, 20) + _chunks(4, 20))
     assert rec.states() == [
         LinkState.CONNECTED, LinkState.RECONNECTING, LinkState.CONNECTED, LinkState.CLOSED

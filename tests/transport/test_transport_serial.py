@@ -6,8 +6,8 @@ import random
 import pytest
 from transport_helpers import Recorder, run
 
+from imugait.emulate.pty_pair import PtyPair
 from imugait.transport.link import Backoff, DeviceDisconnected, LinkState, TransportError
-from imugait.transport.pty_pair import PtyPair
 from imugait.transport.serial import (
     SerialTransport,
     list_serial_ports,

@@ -9,7 +9,7 @@ from typing import Any
 from imugait.transport.link import LinkEvent, LinkState
 
 
-def run(coro: Coroutine[Any, Any, Any], timeout_s: float = 20.0) -> Any:
+def run(coro: Coroutine[Any, Any, Any], timeout_s: float = 120.0) -> Any:
     """Run a test coroutine with a hard time limit, so a bug cannot hang the suite."""
 
     async def limited() -> Any:
@@ -46,13 +46,13 @@ class Recorder:
     def states(self) -> list[LinkState]:
         return [e.state for e in self.events]
 
-    async def wait_for(self, condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    async def wait_for(self, condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
         async with asyncio.timeout(timeout_s):
             while not condition():
                 if self._task.done():
                     raise AssertionError(f"transport ended early ({self.error!r})")
                 await asyncio.sleep(0.005)
 
-    async def finished(self, timeout_s: float = 5.0) -> None:
+    async def finished(self, timeout_s: float = 60.0) -> None:
         async with asyncio.timeout(timeout_s):
             await self._task

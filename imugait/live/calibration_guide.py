@@ -1,7 +1,7 @@
 """The guided intrinsic calibration fed by a live sensor: decoded messages in, what to show out.
 
 :class:`LiveGuide` sits between live acquisition and :class:`IntrinsicProcedure`. Give
-:meth:`LiveGuide.observe` to :class:`~imugait.acquisition.live.LiveAcquisition` as its
+:meth:`LiveGuide.observe` to :class:`~imugait.live.acquisition.LiveAcquisition` as its
 ``observer``: it learns the device id and sample rate from the sensor's announcement, starts the
 procedure with the first samples and feeds it every block as it arrives. :attr:`LiveGuide.state`
 is a :class:`GuideState`: everything a user interface shows (instruction, seconds held still,
@@ -241,3 +241,62 @@ def overall_fraction(progress: Progress, config: ProcedureConfig) -> float:
     else:
         part = min(progress.rotation_s / config.rotation_s, progress.coverage / config.rotation_min_coverage, 1.0)
     return (progress.step_index + part) / progress.n_steps
+
+
+@dataclass(frozen=True)
+class GuidedAcquisition:
+    """How a guided calibration's acquisition ended.
+
+    Attributes
+    ----------
+    interrupted : stopped by Ctrl-C (or ``stop``) before the procedure was done.
+    sensor : the sensor's final live status.
+    true_time_offset_s : emulation only: the emulator's time minus session time (s).
+    """
+
+    interrupted: bool
+    sensor: object
+    true_time_offset_s: float | None
+
+
+async def guided_calibration(guide: LiveGuide, opener, stop=None, on_state=None, on_tick=None,
+                             tick_s: float = 0.1) -> GuidedAcquisition:
+    """Open one sensor (``opener``, see :mod:`imugait.live.run`), feed ``guide`` every block as it
+    arrives until the procedure is done, the guide fails, the sensor or emulation ends, or Ctrl-C
+    / ``stop`` (an ``asyncio.Event``). ``on_state(GuideState)`` after every decoded message;
+    ``on_tick(sensor_status)`` every ``tick_s``."""
+    import asyncio
+    import contextlib
+
+    from imugait.live.acquisition import LiveAcquisition, LiveConfig
+    from imugait.live.run import stop_on_sigint
+
+    async with contextlib.AsyncExitStack() as stack:
+        opened = await opener(stack)
+        if len(opened.sources) != 1:
+            raise ImugaitError(f"calibrate one sensor at a time: got {len(opened.sources)} (--port/--ble)")
+
+        def observe(placement, message, live) -> None:
+            guide.observe(placement, message, live)
+            if on_state is not None:
+                on_state(guide.state)
+
+        acquisition = LiveAcquisition(opened.sources, LiveConfig(host_clock=opened.clock), observer=observe)
+        stop = stop or asyncio.Event()
+        emulator = opened.emulator
+
+        def over() -> bool:
+            if guide.done or guide.failed:
+                return True
+            if emulator is None or not emulator.finished:
+                return False
+            return acquisition.status()[0].n_samples >= sum(emulator.finished_counts.values())
+
+        with stop_on_sigint(stop):
+            async with acquisition:
+                tick = None if on_tick is None else (lambda status: on_tick(status[0]))
+                await acquisition.run(stop=stop, until=over, tick_s=tick_s, on_tick=tick)
+                if on_tick is not None:
+                    on_tick(acquisition.status()[0])
+        offset = None if emulator is None else acquisition.t0_host_s - emulator.world_t0_s
+        return GuidedAcquisition(stop.is_set() and not guide.done, acquisition.status()[0], offset)

@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 from emulator_helpers import common_offset_s, everything_arrived, run
 
-from imugait.acquisition.live import LiveAcquisition, LiveConfig, SensorSource, SourceKind
 from imugait.acquisition.recorder import Recorder
+from imugait.acquisition.sources import SensorSource, SourceKind
+from imugait.emulate.bluez import EmulatedBlueZ, emulation_unavailable_reason
+from imugait.emulate.device import DeviceSettings
+from imugait.emulate.emulator import BleEmulator, emulated_devices, walker_simulation
 from imugait.io.native import read_session
+from imugait.live.acquisition import LiveAcquisition, LiveConfig
 from imugait.transport.ble import scan_ble
-from imugait.transport.bluez_emulation import EmulatedBlueZ, emulation_unavailable_reason
-from imugait.transport.emulated_device import DeviceSettings
-from imugait.transport.emulator import BleEmulator, emulated_devices, walker_simulation
 
 _UNAVAILABLE = emulation_unavailable_reason()
 pytestmark = pytest.mark.skipif(_UNAVAILABLE is not None, reason=f"EMULATED BLUEZ UNAVAILABLE: {_UNAVAILABLE}")
@@ -39,7 +40,7 @@ def test_two_ble_sensors_recorded_through_bleak(tmp_path):
                     status = {s.placement: s for s in live.status()}
                 return rec.finalise(), status
 
-    path, status = run(scenario(), timeout_s=45.0)
+    path, status = run(scenario(), timeout_s=300.0)
     session = read_session(path)
     assert len(session) == 2
     errors = {}

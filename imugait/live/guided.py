@@ -6,8 +6,8 @@ when the movement starts and when it ends:
 
 * :class:`KeyboardPerson` — a real person (Enter: ready / done early, ``s`` Enter: skip the step,
   ``q`` Enter: stop); recording starts after the countdown and stops after the step's ``hold_s``;
-* :class:`ScriptedPerson` — the emulated person (:mod:`imugait.assessment.emulated_run`), whose
-  times come from the simulated battery.
+* :class:`~imugait.emulate.person.ScriptedPerson` — the emulated person, whose times come
+  from the simulated battery (``imugait.emulate`` supplies it; this module does not import it).
 
 After each recording the step's quality check (:func:`~imugait.assessment.guided_steps.check_step`)
 runs in a worker thread while acquisition continues. The step goes into the session under its
@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from imugait.assessment.emulated_run import EmulatedPerson
 from imugait.assessment.guided import GuidedRun, GuidedState, StepMark
 from imugait.assessment.guided_steps import check_step
 from imugait.assessment.result import ProtocolResult
@@ -34,6 +35,11 @@ CHECK_MARGIN_S = 0.5
 """Samples of every sensor must have arrived this far past a step's end before it is checked."""
 CHECK_WAIT_S = 10.0
 """Session time after which a step is checked even when a sensor has not delivered (link lost)."""
+CHECK_AT_S = 1.0
+"""On a paced (virtual) clock, a step is checked exactly this long after its end, with everything
+sent up to then handled: the check sees the same data however busy the machine is."""
+HOLD_PAST_S = 1e-6
+"""A paced clock is held this far past a decision time, so rounding cannot leave it short."""
 FAILED_PREFIX = "failed"
 
 
@@ -49,31 +55,6 @@ class Cue:
 
 SKIP = Cue(float("nan"))
 """The person cannot do the step (an emulated script without a further performance of it)."""
-
-
-class ScriptedPerson:
-    """The emulated person: each attempt's times from the simulated battery (session clock)."""
-
-    def __init__(self, emulated: EmulatedPerson, countdown_s: float) -> None:
-        self.emulated = emulated
-        self.countdown_s = countdown_s
-        self._last_end_s = 0.0
-        self._cue: tuple[str, int, Cue] | None = None
-
-    def cue(self, step: str, attempt: int, t_s: float) -> Cue | None:
-        """The cue of this attempt once it is due; ``SKIP`` when the script has no performance left."""
-        if self._cue is None or self._cue[:2] != (step, attempt):
-            w = self.emulated.attempt(step, attempt)
-            if w is None:
-                return SKIP
-            ready = max(w.t_start_s - self.countdown_s, min(self._last_end_s, w.t_start_s))
-            self._cue = (step, attempt, Cue(ready, w.t_start_s, w.t_end_s))
-            self._last_end_s = w.t_end_s
-        cue = self._cue[2]
-        return cue if t_s >= cue.ready_s else None
-
-    def command(self) -> str | None:
-        return None
 
 
 class KeyboardPerson:
@@ -100,12 +81,45 @@ class KeyboardPerson:
     def cue(self, step: str, attempt: int, t_s: float) -> Cue | None:
         return None
 
+    def ready_s(self, step: str, attempt: int) -> float | None:
+        return None  # a person says when
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """How a guided run holds a virtual clock (an emulation's,
+    :class:`~imugait.emulate.clock.VirtualClock`): ``hold(t_s)`` keeps it from passing session
+    time ``t_s`` (None: let it run); ``settled()`` is True when the host has handled every byte
+    sent so far. With pacing, every decision (a cue, a recording's end, a check) happens at its
+    own session time, not at whatever time the driver's loop happened to look."""
+
+    hold: Callable[[float | None], None]
+    settled: Callable[[], bool]
+
+
+def pacing_of(clock, t0_host_s: float) -> Pacing | None:
+    """The :class:`Pacing` of ``clock`` (host clock, session time 0 at ``t0_host_s``), None for a
+    clock that cannot be held (real time)."""
+    if not hasattr(clock, "hold"):
+        return None
+
+    def hold(t_s: float | None) -> None:
+        if t_s is None or not math.isfinite(t_s):
+            clock.release("guided")
+        else:
+            clock.hold("guided", t0_host_s + t_s + HOLD_PAST_S)
+
+    return Pacing(hold, lambda: not clock.busy())
+
 
 class GuidedDriver:
-    """Advance ``run`` with ``person`` on the session clock ``now()``; write the steps to ``recorder``."""
+    """Advance ``run`` with ``person`` on the session clock ``now()``; write the steps to ``recorder``.
+    ``pacing``: hold a virtual clock at each decision (emulations; None: real time)."""
 
-    def __init__(self, run: GuidedRun, recorder, now: Callable[[], float], person, config=None) -> None:
+    def __init__(self, run: GuidedRun, recorder, now: Callable[[], float], person, config=None,
+                 pacing: Pacing | None = None) -> None:
         self.run, self.recorder, self.now, self.person, self.config = run, recorder, now, person, config
+        self.pacing = pacing
         self.accepted: list[ProtocolStep] = []
         self.results: list[tuple[StepMark, ProtocolResult]] = []
         self.quit = False
@@ -125,6 +139,8 @@ class GuidedDriver:
             if until() and self.run.state is not GuidedState.CHECKING:
                 break
             self.advance()
+            if self.pacing is not None:
+                self.pacing.hold(self._next_decision_s())
             on_tick()
             self.recorder.sync_if_due()
             with contextlib.suppress(TimeoutError):
@@ -132,6 +148,21 @@ class GuidedDriver:
         if self._check is not None:
             with contextlib.suppress(Exception):
                 await self._check
+        if self.pacing is not None:
+            self.pacing.hold(None)
+
+    def _next_decision_s(self) -> float | None:
+        """Session time of the run's next decision (None: none scheduled, e.g. a person presses Enter)."""
+        state = self.run.state
+        if state in (GuidedState.PROMPT, GuidedState.REDO):
+            return self.person.ready_s(self.run.step_name, self.run.attempt)
+        if state is GuidedState.COUNTDOWN:
+            return self._cue.start_s
+        if state is GuidedState.RECORDING:
+            return self._cue.end_s
+        if state is GuidedState.CHECKING:
+            return self.now() if self._check is not None else self.run.marks[-1].t_end_s + CHECK_AT_S
+        return None
 
     def advance(self) -> None:
         run, t = self.run, self.now()
@@ -183,7 +214,10 @@ class GuidedDriver:
     def _advance_check(self, t: float) -> None:
         mark = self.run.marks[-1]
         if self._check is None:
-            if self._data_until_s() < mark.t_end_s + CHECK_MARGIN_S and t < mark.t_end_s + CHECK_WAIT_S:
+            if self.pacing is not None:
+                if t < mark.t_end_s + CHECK_AT_S or not self.pacing.settled():
+                    return
+            elif self._data_until_s() < mark.t_end_s + CHECK_MARGIN_S and t < mark.t_end_s + CHECK_WAIT_S:
                 return
             session = self.recorder.assemble().session
             step = ProtocolStep(mark.name, mark.t_start_s, mark.t_end_s)
@@ -201,3 +235,28 @@ class GuidedDriver:
                 self.accepted.append(ProtocolStep(mark.name, mark.t_start_s, mark.t_end_s))
             self.results.append((mark, result))
             self.run.checked(result, t)
+
+
+async def run_guided(run: GuidedRun, opener, make_recorder: Callable[[float], Any],
+                     make_person: Callable[[Any, float], Any],
+                     on_tick: Callable[[float, tuple], None] = lambda t_s, status: None) -> GuidedDriver:
+    """Open the sensors (``opener``, see :mod:`imugait.live.run`), record to
+    ``make_recorder(t0_host_s)`` and drive ``run`` with ``make_person(opened, t0_host_s)`` until it
+    finishes or Ctrl-C; ``on_tick(t_session_s, sensor_status)`` as it goes. Returns the driver
+    (its recorder is not finalised)."""
+    from imugait.live.acquisition import LiveAcquisition, LiveConfig
+    from imugait.live.run import stop_on_sigint
+
+    async with contextlib.AsyncExitStack() as stack:
+        opened = await opener(stack)
+        clock = opened.clock
+        recorder = make_recorder(clock())
+        t0 = recorder.assembler.t0_host_s
+        person = make_person(opened, t0)
+        live = LiveAcquisition(opened.sources, LiveConfig(host_clock=clock), recorder=recorder)
+        driver = GuidedDriver(run, recorder, lambda: clock() - t0, person, pacing=pacing_of(clock, t0))
+        stop = asyncio.Event()
+        with stop_on_sigint(stop):
+            async with live:
+                await driver.drive(stop, on_tick=lambda: on_tick(clock() - t0, live.status()))
+        return driver

@@ -7,7 +7,7 @@ DEVICE_INFO and STATUS now and then, and answers COMMAND frames with ACKs. Loss 
 or whole blocks) is applied after numbering, so every lost sample is a sequence gap.
 
 It is a pure, time-driven state machine: a carrier (pseudo-terminal, BLE peripheral, see
-:mod:`imugait.transport.emulator`) asks :meth:`EmulatedDevice.poll` for the frames due at a true
+:mod:`imugait.emulate.emulator`) asks :meth:`EmulatedDevice.poll` for the frames due at a true
 time, hands it the host's command bytes with :meth:`EmulatedDevice.receive`, and tells it when
 the link goes down and comes back. Everything the device put on the wire is recorded
 (:meth:`EmulatedDevice.sent`), so tests can compare it with what the host recorded.

@@ -1,7 +1,10 @@
-"""A :class:`~imugait.transport.emulator.SerialEmulator` in a child process.
+"""A :class:`~imugait.emulate.emulator.SerialEmulator` in a child process.
 
-Benchmarks and timing tests run the emulated sensors here so that their threads neither cost the
-host CPU time nor contend with the host's threads for the interpreter, as real sensors would not.
+Benchmarks run the emulated sensors here so that their threads neither cost the host CPU time
+nor contend with the host's threads for the interpreter, as real sensors would not. Both sides
+run on scaled real time (:class:`~imugait.emulate.clock.ScaledClock`), so what is measured depends
+on the machine's load: tests whose assertions must not use an in-process
+:class:`~imugait.emulate.emulator.SerialEmulator` on a virtual clock instead.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ import time
 from collections.abc import Mapping
 
 from imugait.conventions import Placement
-from imugait.transport.emulated_device import EmulatedDevice
-from imugait.transport.emulator import MAX_POLL_S, Disconnect, ScaledClock, SerialEmulator
+from imugait.emulate.clock import ScaledClock
+from imugait.emulate.device import EmulatedDevice
+from imugait.emulate.emulator import MAX_POLL_S, Disconnect, SerialEmulator
 from imugait.transport.link import TransportError
 
 
@@ -22,7 +26,7 @@ class SerialEmulatorProcess:
     The host keeps :attr:`clock` (same ``speed``; the constant offset between the two processes'
     clocks is absorbed like any transport latency). ``finished_counts`` becomes the samples
     each device sent once the whole walk has been played; :meth:`stop` returns every device's
-    :class:`~imugait.transport.emulated_device.SentRecord`.
+    :class:`~imugait.emulate.device.SentRecord`.
     """
 
     def __init__(self, devices: Mapping[Placement, EmulatedDevice], speed: float = 1.0,
@@ -79,7 +83,8 @@ class SerialEmulatorProcess:
 
 
 def _serve_serial(conn, devices, speed, disconnects) -> None:
-    with SerialEmulator(devices, speed, disconnects) as emu:
+    # Real (scaled) time on both sides: the two processes cannot share a virtual clock.
+    with SerialEmulator(devices, speed, disconnects, clock=ScaledClock(speed)) as emu:
         conn.send(("paths", emu.paths))
         reported = False
         while not conn.poll(0.05):

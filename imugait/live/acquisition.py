@@ -24,85 +24,19 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 from imugait.acquisition.assembler import AcquisitionConfig, LiveSamples, SessionAssembler
 from imugait.acquisition.recorder import Recorder
+from imugait.acquisition.sources import PROTOCOLS, SensorSource, SourceKind
 from imugait.conventions import Placement
 from imugait.errors import ValidationError
 from imugait.protocol.base import Decoder
-from imugait.protocol.imugait_v1 import ImugaitV1Decoder, encode_command
-from imugait.protocol.messages import CommandCode, DeviceAnnouncement, SampleBlock
-from imugait.protocol.movella_dot import MovellaDotDecoder, PayloadMode, control_command
-from imugait.protocol.witmotion import WitMotionBleDecoder, WitMotionSerialDecoder
+from imugait.protocol.messages import DeviceAnnouncement, SampleBlock
 from imugait.transport.ble import BleTransport
 from imugait.transport.ble_profiles import KNOWN_PROFILES
 from imugait.transport.link import LinkEvent, LinkState, TransportError
 from imugait.transport.serial import SerialTransport
-
-
-class SourceKind(Enum):
-    SERIAL = "serial"
-    BLE = "ble"
-
-
-@dataclass(frozen=True)
-class ProtocolSupport:
-    """How the host talks to one protocol: its decoders and what to write once connected."""
-
-    name: str
-    serial_decoder: Callable[[], Decoder] | None
-    ble_decoder: Callable[[], Decoder] | None
-    start_commands: Callable[[], list[bytes]] = list
-
-
-def _imugait_v1_start() -> list[bytes]:
-    # Ask for DEVICE_INFO (a host that attached late has missed it), then start streaming.
-    return [encode_command(CommandCode.REQUEST_INFO, 1), encode_command(CommandCode.START, 2)]
-
-
-PROTOCOLS: dict[str, ProtocolSupport] = {
-    p.name: p for p in (
-        ProtocolSupport("imugait_v1", ImugaitV1Decoder, ImugaitV1Decoder, _imugait_v1_start),
-        ProtocolSupport("witmotion", WitMotionSerialDecoder, WitMotionBleDecoder),
-        ProtocolSupport("movella_dot", None, MovellaDotDecoder,
-                        lambda: [control_command(True, PayloadMode.RATE_QUANTITIES_WITH_MAG)]),
-    )
-}
-"""Protocols live acquisition can decode, by name (the names of ``ble_profiles``)."""
-
-
-@dataclass(frozen=True)
-class SensorSource:
-    """Where one sensor's bytes come from.
-
-    Attributes
-    ----------
-    placement : where the sensor is worn.
-    kind : serial port or BLE device.
-    address : serial path (or pyserial URL), or BLE address.
-    protocol : a key of :data:`PROTOCOLS`.
-    ble_device : the ``BLEDevice`` from a scan (preferred over the bare address for BLE).
-    baud_rate : serial line rate (ignored by USB CDC and ptys).
-    adapter : BlueZ adapter for BLE (``"hci0"``).
-    """
-
-    placement: Placement
-    kind: SourceKind
-    address: str
-    protocol: str = "imugait_v1"
-    ble_device: Any = None
-    baud_rate: int = 921_600
-    adapter: str | None = None
-
-    def __post_init__(self) -> None:
-        support = PROTOCOLS.get(self.protocol)
-        if support is None:
-            raise ValidationError(f"{self.placement.value}: unknown protocol {self.protocol!r}; "
-                                  f"supported: {', '.join(PROTOCOLS)}")
-        if (support.serial_decoder if self.kind is SourceKind.SERIAL else support.ble_decoder) is None:
-            raise ValidationError(f"{self.placement.value}: protocol {self.protocol} is not spoken over {self.kind.value}")
 
 
 @dataclass(frozen=True)
@@ -110,8 +44,12 @@ class LiveConfig:
     """Settings of live acquisition.
 
     ``host_clock`` stamps arrivals (s); it must be monotonic. Leave it at
-    :func:`time.monotonic` for real sensors; an emulation played faster than real time passes
-    its :class:`~imugait.transport.emulator.ScaledClock`.
+    :func:`time.monotonic` for real sensors; an emulation passes its own clock. A clock with a
+    ``consumed(placement, n_bytes)`` method (an emulation's virtual clock,
+    :class:`~imugait.emulate.clock.VirtualClock`) is told after every chunk was handled: the
+    emulation waits for the host instead of running ahead of it (back-pressure), so arrival
+    stamps do not depend on how busy the machine is. Its ``lost(placement)`` is called when a
+    link (re)connects: bytes that were waiting in a reopened port are gone.
     """
 
     acquisition: AcquisitionConfig = field(default_factory=AcquisitionConfig)
@@ -202,6 +140,8 @@ class LiveAcquisition:
         self._sink = recorder if recorder is not None else self.assembler
         self._links = {s.placement: _SensorLink(s, self.config) for s in sources}
         self._observer = observer
+        self._consumed: Callable[[Placement, int], None] | None = getattr(self.clock, "consumed", None)
+        self._flushed: Callable[[Placement], None] | None = getattr(self.clock, "lost", None)
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -306,6 +246,8 @@ class LiveAcquisition:
                         link.arrivals.append((arrival_s, int(live.t_s.size)))
                         if live.t_s.size == message.n_samples and message.t_device_us is not None:
                             link.clock_offset_s = float(live.t_s[-1] - message.t_device_us[-1] * 1e-6)
+                if self._consumed is not None:
+                    self._consumed(placement, len(item))
         except TransportError as exc:  # the transport gave up: the link stays closed
             link.state = LinkState.CLOSED
             link.command_errors.append(str(exc))
@@ -316,6 +258,8 @@ class LiveAcquisition:
         if event.state is LinkState.RECONNECTING:
             link.outages.append([t_session, 0.0])
         elif event.state is LinkState.CONNECTED:
+            if self._flushed is not None:  # opening a port flushes what was waiting in it
+                self._flushed(link.source.placement)
             if link.outages and link.outages[-1][1] == 0.0:
                 # down_s is real seconds; the session clock may run faster (emulation).
                 link.outages[-1][1] = t_session - link.outages[-1][0]

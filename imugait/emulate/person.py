@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from imugait.assessment.guided_steps import GuidedStep
 from imugait.assessment.steps import Protocol, parse_step
 from imugait.errors import ValidationError
+from imugait.live.guided import SKIP, Cue
 from imugait.model import Session
 from imugait.simulate.postures import LegProtocolParams, ProtocolParams
 from imugait.simulate.protocols import ProtocolSimConfig, ProtocolSimulation, simulate_protocols
@@ -124,3 +125,47 @@ def windows_of(simulation: ProtocolSimulation) -> list[Window]:
         else:
             out.append(Window(name, s.t_start_s, s.t_end_s))
     return out
+
+
+class ScriptedPerson:
+    """The emulated person as the guided driver (:class:`~imugait.live.guided.GuidedDriver`) asks it:
+    each attempt's cue from the simulated battery (session clock)."""
+
+    def __init__(self, emulated: EmulatedPerson, countdown_s: float) -> None:
+        self.emulated = emulated
+        self.countdown_s = countdown_s
+        self._last_end_s = 0.0
+        self._cue: tuple[str, int, Cue] | None = None
+
+    def cue(self, step: str, attempt: int, t_s: float) -> Cue | None:
+        """The cue of this attempt once it is due; ``SKIP`` when the script has no performance left."""
+        cue = self._cue_of(step, attempt)
+        return cue if cue is SKIP or t_s >= cue.ready_s else None
+
+    def ready_s(self, step: str, attempt: int) -> float | None:
+        """Session time the person will be ready for this attempt (None: never, a skip)."""
+        cue = self._cue_of(step, attempt)
+        return None if cue is SKIP else cue.ready_s
+
+    def _cue_of(self, step: str, attempt: int) -> Cue:
+        if self._cue is None or self._cue[:2] != (step, attempt):
+            w = self.emulated.attempt(step, attempt)
+            if w is None:
+                self._cue = (step, attempt, SKIP)
+                return SKIP
+            ready = max(w.t_start_s - self.countdown_s, min(self._last_end_s, w.t_start_s))
+            self._cue = (step, attempt, Cue(ready, w.t_start_s, w.t_end_s))
+            self._last_end_s = w.t_end_s
+        return self._cue[2]
+
+    def command(self) -> str | None:
+        return None
+
+
+def scripted_person(emulated: EmulatedPerson, countdown_s: float):
+    """``make_person`` of :func:`imugait.live.guided.run_guided` for an emulation: the script's
+    times are moved onto the session clock the run records on."""
+    def make(opened, t0_host_s: float) -> ScriptedPerson:
+        emulated.offset_s = opened.emulator.world_t0_s - t0_host_s
+        return ScriptedPerson(emulated, countdown_s)
+    return make

@@ -1,19 +1,22 @@
 """Simulated walkers played as real sensors: over pseudo-terminals or as BLE peripherals.
 
-Each sensor is an :class:`~imugait.transport.emulated_device.EmulatedDevice` (the firmware's
+Each sensor is an :class:`~imugait.emulate.device.EmulatedDevice` (the firmware's
 logic, carrier-independent); a carrier moves its bytes:
 
-* :class:`SerialEmulator` — one :class:`~imugait.transport.pty_pair.PtyPair` per sensor and a
+* :class:`SerialEmulator` — one :class:`~imugait.emulate.pty_pair.PtyPair` per sensor and a
   thread per sensor; the paths are registered so ``list_serial_ports`` shows them. Disconnects
   unplug the pty for a while (the host's ``SerialTransport`` reconnects).
-* :class:`BleEmulator` — one :class:`~imugait.transport.bluez_peripheral.EmulatedPeripheral` per
-  sensor on an :class:`~imugait.transport.bluez_emulation.EmulatedBlueZ`, a task per sensor on
+* :class:`BleEmulator` — one :class:`~imugait.emulate.peripheral.EmulatedPeripheral` per
+  sensor on an :class:`~imugait.emulate.bluez.EmulatedBlueZ`, a task per sensor on
   the event loop; one frame per notification (blocks are sized for ATT_MTU 247).
 
-Time: the walker's true time ``t`` is played at host time ``world_t0 + t`` on a
-:class:`ScaledClock`, which runs ``speed`` times faster than :func:`time.monotonic`. A host that
-records an emulation faster than real time stamps arrivals on a clock with the same speed, so
-device clocks keep their few-ppm drift relative to it and the recording is on the walker's time.
+Time: the walker's true time ``t`` is played at host time ``world_t0 + t`` on the emulator's
+``clock``, by default a :class:`~imugait.emulate.clock.VirtualClock` running ``speed`` times
+faster than real time: each device holds it at its next frame's due time, the emulator holds it
+at the start until every device was told to stream, and a host that reports the bytes it handled
+(live acquisition does) holds it while bytes are in flight. A host stamps arrivals on the same
+clock, so device clocks keep their few-ppm drift relative to it, the recording is on the walker's
+time, and a loaded machine makes the run slower, never different.
 
 Example
 -------
@@ -30,11 +33,13 @@ import contextlib
 import math
 import os
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from imugait.conventions import GRAVITY_MPS2, Placement
+from imugait.emulate.clock import VirtualClock
+from imugait.emulate.device import DeviceSettings, EmulatedDevice
+from imugait.emulate.pty_pair import PtyPair
 from imugait.errors import ValidationError
 from imugait.protocol.imugait_v1 import DeviceInfoV1
 from imugait.simulate import (
@@ -46,35 +51,18 @@ from imugait.simulate import (
     simulate,
     walking_test,
 )
-from imugait.transport.emulated_device import DeviceSettings, EmulatedDevice
 from imugait.transport.link import TransportError
-from imugait.transport.pty_pair import PtyPair
 from imugait.transport.serial import register_port, unregister_port
 
 MAX_POLL_S = 0.02
 """Longest real-time wait of a device loop between looks at its commands and schedule."""
 MAX_PENDING_BYTES = 1 << 16
 """Serial bytes a device holds for a host that does not read before it drops them (TX overflow)."""
-
-
-class ScaledClock:
-    """A host clock that runs ``speed`` times faster than :func:`time.monotonic` (s).
-
-    Calling it returns the time; ``speed = 1`` is the monotonic clock itself.
-    """
-
-    def __init__(self, speed: float = 1.0) -> None:
-        if not (math.isfinite(speed) and 0.01 <= speed <= 1000):
-            raise ValidationError(f"speed must be in [0.01, 1000], got {speed!r}")
-        self.speed = float(speed)
-        self._origin_s = time.monotonic()
-
-    def __call__(self) -> float:
-        return self._origin_s + (time.monotonic() - self._origin_s) * self.speed
-
-    def real_s(self, scaled_s: float) -> float:
-        """Real seconds that pass while this clock advances ``scaled_s``."""
-        return scaled_s / self.speed
+HOLD_PAST_S = 1e-6
+"""A device holds the clock this far past its next frame's due time, so rounding in
+``world_t0 + t`` cannot leave the clock a hair short of it."""
+START_HOLD_MAX_REAL_S = 30.0
+"""Hang guard: the clock waits at most this many real seconds for every device to be started."""
 
 
 @dataclass(frozen=True)
@@ -145,12 +133,15 @@ class _Playback:
     """What both carriers share: the clock, the walker's time origin, the disconnect schedule."""
 
     def __init__(self, devices: Mapping[Placement, EmulatedDevice], speed: float,
-                 disconnects: tuple[Disconnect, ...]) -> None:
+                 disconnects: tuple[Disconnect, ...], clock=None) -> None:
         if not devices:
             raise ValidationError("the emulator needs at least one device")
         self.devices = dict(devices)
-        self.clock = ScaledClock(speed)
+        self.clock = clock if clock is not None else VirtualClock(speed)
         self.world_t0_s = self.clock()
+        self._hold = getattr(self.clock, "hold", None)
+        if self._hold is not None:  # the walker starts when every sensor streams, however long connecting takes
+            self._hold("start", self.world_t0_s, START_HOLD_MAX_REAL_S)
         self.disconnects = tuple(disconnects)
         unknown = [d.placement.value for d in self.disconnects if d.placement not in self.devices]
         if unknown:
@@ -169,6 +160,33 @@ class _Playback:
     def finished_counts(self) -> dict[Placement, int] | None:
         """Samples each device sent, once every device has played its whole stream (else None)."""
         return {p: d.sent().n_sent for p, d in self.devices.items()} if self.finished else None
+
+    def paced(self, placement: Placement, t_s: float) -> None:
+        """After a device loop's turn at true time ``t_s``: hold a virtual clock at the device's
+        next frame (or link change), and release the start once every device streams."""
+        if self._hold is None:
+            return
+        device = self.devices[placement]
+        due = device.next_due_s() if device.connected else math.inf
+        due = min(due, *(b for d in self.disconnects if d.placement is placement
+                         for b in (d.at_s, d.at_s + d.duration_s) if b > t_s), math.inf)
+        self._hold(placement, self.world_t0_s + max(due, t_s) + HOLD_PAST_S)
+        if all(d.streaming for d in self.devices.values()):
+            self.clock.release("start")
+
+    def _produced(self, placement: Placement, n_bytes: int) -> None:
+        if n_bytes and hasattr(self.clock, "produced"):
+            self.clock.produced(placement, n_bytes)
+
+    def _lost(self, placement: Placement) -> None:
+        if hasattr(self.clock, "lost"):
+            self.clock.lost(placement)
+
+    def stop_pacing(self) -> None:
+        """Let the clock run free (the devices stopped)."""
+        if self._hold is not None:
+            for key in [*self.devices, "start"]:
+                self.clock.release(key)
 
     def link_down(self, placement: Placement, t_s: float) -> bool:
         return any(d.placement is placement and d.at_s <= t_s < d.at_s + d.duration_s for d in self.disconnects)
@@ -211,8 +229,8 @@ class SerialEmulator(_Playback):
     """
 
     def __init__(self, devices: Mapping[Placement, EmulatedDevice], speed: float = 1.0,
-                 disconnects: tuple[Disconnect, ...] = ()) -> None:
-        super().__init__(devices, speed, disconnects)
+                 disconnects: tuple[Disconnect, ...] = (), clock=None) -> None:
+        super().__init__(devices, speed, disconnects, clock)
         self._ptys = {p: _DevicePty() for p in self.devices}
         self.paths = {p: pty.path for p, pty in self._ptys.items()}
         self.overflow_bytes = dict.fromkeys(self.devices, 0)
@@ -231,6 +249,7 @@ class SerialEmulator(_Playback):
 
     def stop(self) -> None:
         self._stop.set()
+        self.stop_pacing()
         for thread in self._threads:
             thread.join(5.0)
         self._threads.clear()
@@ -258,6 +277,7 @@ class SerialEmulator(_Playback):
                 device.on_disconnect()
                 pty.unplug()
                 pending = b""
+                self._lost(placement)
             elif not down and not pty.plugged:
                 pty.replug()
                 device.on_connect()
@@ -268,12 +288,17 @@ class SerialEmulator(_Playback):
                     device.receive(commands, self.true_time_s())
             else:
                 self._stop.wait(wait_s)
-            pending += b"".join(device.poll(self.true_time_s()))
+            t = self.true_time_s()
+            pending += b"".join(device.poll(t))
             if pending and pty.plugged:
-                pending = pending[pty.write_nowait(pending):]
+                n = pty.write_nowait(pending)
+                self._produced(placement, n)
+                pending = pending[n:]
                 if len(pending) > MAX_PENDING_BYTES:
                     self.overflow_bytes[placement] += len(pending)
                     pending = b""
+            if not pending:  # bytes still to write keep the clock where it is
+                self.paced(placement, t)
 
 
 class BleEmulator(_Playback):
@@ -282,7 +307,7 @@ class BleEmulator(_Playback):
     Parameters
     ----------
     devices : placement → EmulatedDevice
-    bluez : a running :class:`~imugait.transport.bluez_emulation.EmulatedBlueZ`.
+    bluez : a running :class:`~imugait.emulate.bluez.EmulatedBlueZ`.
     speed : playback speed.
     disconnects : links to drop (the host's transport reconnects; the device loses what it
         produces until it is subscribed again, at least ``duration_s``).
@@ -293,8 +318,8 @@ class BleEmulator(_Playback):
     """
 
     def __init__(self, devices: Mapping[Placement, EmulatedDevice], bluez, speed: float = 1.0,
-                 disconnects: tuple[Disconnect, ...] = ()) -> None:
-        super().__init__(devices, speed, disconnects)
+                 disconnects: tuple[Disconnect, ...] = (), clock=None) -> None:
+        super().__init__(devices, speed, disconnects, clock)
         self.bluez = bluez
         self.addresses: dict[Placement, str] = {}
         self.peripherals: dict = {}
@@ -310,6 +335,7 @@ class BleEmulator(_Playback):
         return self
 
     async def stop(self) -> None:
+        self.stop_pacing()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -333,6 +359,7 @@ class BleEmulator(_Playback):
             if drop is not None and drop is not dropped_for and device.connected:
                 dropped_for = drop
                 device.on_disconnect()
+                self._lost(placement)
                 await peripheral.drop_link(self.bluez.central_adapter_path)
             subscribed = peripheral.notifying and drop is None
             if subscribed and not device.connected:
@@ -342,10 +369,14 @@ class BleEmulator(_Playback):
             with contextlib.suppress(TimeoutError):
                 command = await asyncio.wait_for(peripheral.commands.get(), self.wait_real_s(device, t))
                 device.receive(command, self.true_time_s())
-            for frame in device.poll(self.true_time_s()):
+            t = self.true_time_s()
+            for frame in device.poll(t):
                 try:
+                    self._produced(placement, len(frame))
                     await peripheral.notify(frame)
                 except (TransportError, TimeoutError):
                     device.on_disconnect()
+                    self._lost(placement)
                     break
+            self.paced(placement, t)
 

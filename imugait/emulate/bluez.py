@@ -34,8 +34,8 @@ from pathlib import Path
 from dbus_fast import BusType
 from dbus_fast.aio import MessageBus
 
+from imugait.emulate.peripheral import EmulatedPeripheral, call_bluez
 from imugait.transport.ble_profiles import IMUGAIT_V1, BleProfile
-from imugait.transport.bluez_peripheral import EmulatedPeripheral, call_bluez
 from imugait.transport.link import TransportError
 
 _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -139,7 +139,7 @@ class EmulatedBlueZ:
             ).connect()
             self._spawn(
                 [
-                    sys.executable, "-m", "imugait.transport._bluezoo_main",
+                    sys.executable, "-m", "imugait.emulate._bluezoo_main",
                     "--auto-enable", "--scan-interval", str(self.scan_interval_s),
                     "-a", CENTRAL_ADDRESS,
                 ],

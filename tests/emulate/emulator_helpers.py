@@ -8,14 +8,16 @@ from typing import Any
 
 import numpy as np
 
-from imugait.acquisition.live import LiveAcquisition, LiveConfig, SensorSource, SourceKind
 from imugait.acquisition.recorder import Recorder
+from imugait.acquisition.sources import SensorSource, SourceKind
+from imugait.emulate.device import SentRecord
+from imugait.live.acquisition import LiveAcquisition, LiveConfig
 from imugait.model import ImuStream
-from imugait.transport.emulated_device import SentRecord
 
 
 def run(coro: Coroutine[Any, Any, Any], timeout_s: float) -> Any:
-    """Run a test coroutine with a hard time limit, so a bug cannot hang the suite."""
+    """Run a test coroutine with a hard time limit, so a bug cannot hang the suite (a hang guard:
+    the emulations run on a virtual clock, so a loaded machine makes them slower, not different)."""
 
     async def limited() -> Any:
         async with asyncio.timeout(timeout_s):
@@ -32,7 +34,7 @@ def everything_arrived(live: LiveAcquisition, emulator) -> bool:
     return all(got[p] >= n for p, n in emulator.finished_counts.items())
 
 
-async def record_serial(emulator, folder, timeout_s: float = 30.0, during=None, until=None):
+async def record_serial(emulator, folder, timeout_s: float = 300.0, during=None, until=None):
     """Record every sensor of a running SerialEmulator until all it sent has arrived.
 
     ``during(live)`` (async), if given, runs alongside; ``until(live)`` replaces the stop

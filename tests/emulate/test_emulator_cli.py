@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from imugait.cli import main
 from imugait.conventions import Placement
+from imugait.emulate.bluez import emulation_unavailable_reason
 from imugait.io.native import read_session
-from imugait.transport.bluez_emulation import emulation_unavailable_reason
 
 
 def test_record_emulated_writes_a_readable_session_with_four_streams(tmp_path, capsys):
     out = tmp_path / "rec"
-    code = main(["record", "--emulate", "4", "--duration", "3", "--speed", "4", "--out", str(out),
+    code = main(["record", "--emulate", "4", "--duration", "3", "--playback", "4", "--out", str(out),
                  "--right-hip-rotation", "12", "--right-knee-valgus", "8", "--loss", "0.01"])
     assert code == 0
     session = read_session(out / "session.parquet")
@@ -26,7 +26,7 @@ def test_record_emulated_writes_a_readable_session_with_four_streams(tmp_path, c
 
 
 def test_stream_emulated_shows_every_sensor(capsys):
-    assert main(["stream", "--emulate", "2", "--duration", "2", "--speed", "4"]) == 0
+    assert main(["stream", "--emulate", "2", "--duration", "2", "--playback", "4"]) == 0
     text = capsys.readouterr().out
     assert "left_thigh" in text and "left_shank" in text and "samples" in text
 

@@ -11,7 +11,7 @@ unconnected, unpaired devices some time after a scan; here they are forgotten wh
 starts, so each scan announces every advertiser afresh.
 
 Run as
-``python -m imugait.transport._bluezoo_main [bluezoo arguments]``.
+``python -m imugait.emulate._bluezoo_main [bluezoo arguments]``.
 """
 
 import asyncio

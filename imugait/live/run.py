@@ -1,0 +1,117 @@
+"""Running live acquisition: which sensors to open, Ctrl-C, and the stream / record loop.
+
+A live run reads an :class:`OpenedSensors`: the sources to open, the host clock to stamp
+arrivals with and, for an emulation, the emulator (which says when it has played everything).
+Real sensors come from :func:`real_sensors`; emulated ones from
+:func:`imugait.emulate.sensors.emulated_sensors` — this package does not import the emulation,
+the command line hands it in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from imugait.acquisition.sources import SensorSource, SourceKind
+from imugait.conventions import Placement
+from imugait.errors import ValidationError
+from imugait.live.acquisition import LiveAcquisition, LiveConfig, SensorStatus
+
+DEFAULT_PLACEMENTS = (Placement.LEFT_THIGH, Placement.LEFT_SHANK, Placement.RIGHT_THIGH, Placement.RIGHT_SHANK)
+"""Placements of sensors given without one, in order."""
+
+
+@dataclass(frozen=True)
+class OpenedSensors:
+    """What a live run reads.
+
+    Attributes
+    ----------
+    sources : one per sensor.
+    clock : the host clock arrivals are stamped with (s, monotonic): :func:`time.monotonic` for
+        real sensors, the emulator's clock for an emulation.
+    emulator : the running emulation (``finished``, ``finished_counts``, ``world_t0_s``), else None.
+    """
+
+    sources: Sequence[SensorSource]
+    clock: Callable[[], float] = time.monotonic
+    emulator: Any = None
+
+    @property
+    def finished(self) -> bool:
+        """An emulation has played everything (never for real sensors)."""
+        return self.emulator is not None and self.emulator.finished
+
+
+SensorOpener = Callable[[contextlib.AsyncExitStack], Awaitable[OpenedSensors]]
+"""Opens the sensors of a run (closed with the stack)."""
+
+
+def sources_from_specs(ports: Sequence[str], bles: Sequence[str], protocol: str = "imugait_v1",
+                       adapter: str | None = None) -> list[SensorSource]:
+    """One :class:`SensorSource` per ``[PLACEMENT=]PATH`` (serial) and ``[PLACEMENT=]ADDRESS`` (BLE);
+    unnamed sensors take the free placements in the order left thigh, left shank, right thigh,
+    right shank."""
+    given = [(SourceKind.SERIAL, v) for v in ports] + [(SourceKind.BLE, v) for v in bles]
+    if not given:
+        raise ValidationError("no sensors: give --port PATH or --ble ADDRESS (repeatable), or --emulate N")
+    named = {}
+    for kind, value in given:
+        head, sep, tail = value.partition("=")
+        with contextlib.suppress(ValueError):
+            if sep:
+                named[(kind, value)] = (Placement.parse(head), tail)
+    free = [p for p in DEFAULT_PLACEMENTS if p not in {pl for pl, _ in named.values()}]
+    sources = []
+    for kind, value in given:
+        placement, address = named.get((kind, value)) or (free.pop(0) if free else None, value)
+        if placement is None:
+            raise ValidationError("more sensors than placements: name them as PLACEMENT=ADDRESS")
+        sources.append(SensorSource(placement, kind, address, protocol, adapter=adapter))
+    return sources
+
+
+def real_sensors(sources: Sequence[SensorSource]) -> SensorOpener:
+    """An opener of real sensors, stamped with :func:`time.monotonic`."""
+    async def open_(_stack: contextlib.AsyncExitStack) -> OpenedSensors:
+        return OpenedSensors(list(sources))
+    return open_
+
+
+@contextlib.contextmanager
+def stop_on_sigint(stop: asyncio.Event):
+    """While inside, Ctrl-C (SIGINT) sets ``stop`` instead of raising KeyboardInterrupt (on the
+    running event loop, where the platform allows it)."""
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+    try:
+        yield stop
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
+
+
+async def stream(opener: SensorOpener, duration_s: float | None,
+                 make_recorder: Callable[[float], Any] | None = None,
+                 on_tick: Callable[[tuple[SensorStatus, ...], float], None] | None = None):
+    """Open the sensors, acquire until ``duration_s`` of session time, the end of an emulation or
+    Ctrl-C, calling ``on_tick(status, t_session_s)`` as it goes. ``make_recorder(t0_host_s)``
+    gives the recorder to write to (None: only watch). Returns (final status, interrupted, recorder)."""
+    async with contextlib.AsyncExitStack() as stack:
+        opened = await opener(stack)
+        clock = opened.clock
+        recorder = make_recorder(clock()) if make_recorder is not None else None
+        live = LiveAcquisition(opened.sources, LiveConfig(host_clock=clock), recorder=recorder)
+        stop = asyncio.Event()
+        with stop_on_sigint(stop):
+            async with live:
+                tick = None if on_tick is None else (lambda st: on_tick(st, clock() - live.t0_host_s))
+                await live.run(duration_s, stop, until=(lambda: opened.finished) if opened.emulator else None,
+                               on_tick=tick)
+        return live.status(), stop.is_set(), recorder
