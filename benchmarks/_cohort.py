@@ -27,6 +27,7 @@ from imugait.simulate import (
     SideParams,
     SimulationConfig,
     WalkerParams,
+    corridor_walk,
     simulate,
     ten_metre_walk,
     walking_test,
@@ -52,18 +53,22 @@ class CohortVariant:
     ranges of ``imugait/data/soft_tissue_artefact.json``); it replaces the small heel-strike
     wobble. ``ten_metre_passes``: instead of the standing/bouts/standing walk, a 10-m walk of
     this many passes with 180° turns and no standing period (0 = the default walk).
+    ``corridor_s``: instead, a corridor walk (up and down the default corridor, 180° turns at the
+    ends) of this many seconds without a standing period (0 = not).
     ``pose_only``: the recording unchanged, every leg calibrated by the pose-only fallback
     (:mod:`imugait.calibration.pose`) — that path's own errors.
     """
 
     sta_scale: float = 0.0
     ten_metre_passes: int = 0
+    corridor_s: float = 0.0
     pose_only: bool = False
 
     @property
     def label(self) -> str:
         parts = [f"soft-tissue artefact ×{self.sta_scale:g}" if self.sta_scale else "no soft-tissue artefact"]
         parts.append(f"{self.ten_metre_passes}-pass 10-m walk, no standing" if self.ten_metre_passes
+                     else f"{self.corridor_s:g}-s corridor walk, no standing" if self.corridor_s
                      else "stand, 2–3 bouts, stand")
         if self.pose_only:
             parts.append("pose-only calibration forced")
@@ -141,6 +146,9 @@ def apply_variant(config: SimulationConfig, variant: CohortVariant) -> Simulatio
         config = dataclasses.replace(config, errors=errors)
     if variant.ten_metre_passes:
         timeline = ten_metre_walk(config.walker.speed_mps, passes=variant.ten_metre_passes, standing=False)
+        config = dataclasses.replace(config, timeline=timeline)
+    elif variant.corridor_s:
+        timeline = corridor_walk(config.walker.speed_mps, variant.corridor_s, standing=False)
         config = dataclasses.replace(config, timeline=timeline)
     return config
 

@@ -308,12 +308,18 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="with --pose-only: also run the regular calibration; with --sta: also run the same "
                              "recording without the artefact; with --ten-metre alone: also run the default walk; "
                              "print the ratios")
+    parser.add_argument("--corridor", type=float, default=0.0, metavar="SECONDS",
+                        help="record a corridor walk of this many seconds (up and down, 180-degree turns, no "
+                             "standing period) instead")
     parser.add_argument("--pose-only", action="store_true",
                         help="calibrate every leg with the pose-only fallback (that path's own errors)")
     args = parser.parse_args(argv)
     n = 8 if args.quick else args.walkers
     n_madgwick = min(args.madgwick, 3 if args.quick else args.madgwick, n)
-    variant = CohortVariant(sta_scale=args.sta, ten_metre_passes=2 if args.ten_metre else 0, pose_only=args.pose_only)
+    if args.ten_metre and args.corridor:
+        parser.error("--ten-metre and --corridor are two different walks: give one")
+    variant = CohortVariant(sta_scale=args.sta, ten_metre_passes=2 if args.ten_metre else 0, corridor_s=args.corridor,
+                            pose_only=args.pose_only)
 
     specs = draw_cohort(n, args.seed, variant)
     t0 = time.perf_counter()
