@@ -105,7 +105,7 @@ def test_simulated_duration_is_bounded(capsys, tmp_path):
 
 
 def test_emulated_walk_is_bounded(capsys, tmp_path):
-    assert main(["record", "--emulate", "4", "--duration", "3590", "--speed", "100", "--out", str(tmp_path / "r")]) == 1
+    assert main(["record", "--emulate", "4", "--duration", "3590", "--playback", "100", "--out", str(tmp_path / "r")]) == 1
     assert "is too long: at most 3600 s" in _error_line(capsys)
     assert not (tmp_path / "r").exists()
 
