@@ -10,17 +10,15 @@ from pathlib import Path
 
 from imugait.errors import ValidationError
 from imugait.io import (
+    SourceFormat,
     catalog_mpu9250,
     iter_mpu9250_walks,
     parse_placement_map,
-    read_csv_session,
-    read_hugadb,
-    read_qmt_mat,
-    read_xsens_dir,
+    read_recording,
     write_session,
 )
 from imugait.io.hugadb import HUGADB_RATE_HZ
-from imugait.io.qmt import parse_steps, qmt_segments
+from imugait.io.qmt import qmt_segments
 
 
 def register(subparsers) -> None:
@@ -123,14 +121,13 @@ def _common(p: argparse.ArgumentParser, subject_default: str | None = "anonymous
 
 
 def _run_csv(args: argparse.Namespace) -> int:
-    session = read_csv_session(args.file, subject_id=args.subject)
+    session = read_recording(args.file, SourceFormat.CSV, subject_id=args.subject)
     return _write(session, args.out)
 
 
 def _run_xsens(args: argparse.Namespace) -> int:
-    session = read_xsens_dir(
-        args.folder, parse_placement_map(args.map), subject_id=args.subject, sample_rate_hz=args.rate_hz
-    )
+    session = read_recording(args.folder, SourceFormat.XSENS, placement_map=parse_placement_map(args.map),
+                             subject_id=args.subject, options={"rate_hz": args.rate_hz})
     return _write(session, args.out)
 
 
@@ -169,9 +166,9 @@ def _run_hugadb(args: argparse.Namespace) -> int:
     mapping = parse_placement_map(args.map, example="left_thigh=LT") if args.map else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        session = read_hugadb(args.file, mapping, subject_id=args.subject, sample_rate_hz=args.rate_hz,
-                              corrupted_gyro=args.corrupted_gyro.replace("-", "_"),
-                              allow_truncated=args.allow_truncated)
+        session = read_recording(args.file, SourceFormat.HUGADB, placement_map=mapping, subject_id=args.subject,
+                                 options={"rate_hz": args.rate_hz, "corrupted_gyro": args.corrupted_gyro,
+                                          "allow_truncated": args.allow_truncated})
     for w in caught:
         print(f"imugait import: warning: {w.message}", file=sys.stderr)
     return _write(session, args.out)
@@ -184,7 +181,8 @@ def _run_qmt(args: argparse.Namespace) -> int:
     if args.out is None:
         raise ValidationError("--out SESSION.parquet is needed (or --list)")
     mapping = parse_placement_map(args.map, example="left_thigh=upper_leg_left") if args.map else None
-    session = read_qmt_mat(args.file, mapping, subject_id=args.subject, steps=parse_steps(args.step))
+    session = read_recording(args.file, SourceFormat.QMT, placement_map=mapping, subject_id=args.subject,
+                             options={"steps": args.step})
     return _write(session, args.out)
 
 

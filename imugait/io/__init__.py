@@ -5,6 +5,7 @@ See ``docs/formats.md`` for every layout.
 
 from imugait.io._placement_map import parse_placement_map
 from imugait.io.csv_generic import read_csv_session, write_csv_session
+from imugait.io.formats import SourceFormat, read_recording
 from imugait.io.hugadb import read_hugadb, read_hugadb_file
 from imugait.io.mpu9250 import decode_1bsn, read_1bsn
 from imugait.io.mpu9250_walks import (
@@ -20,6 +21,7 @@ from imugait.io.xsens import read_xsens_dir, read_xsens_file
 
 __all__ = [
     "FORMAT_VERSION",
+    "SourceFormat",
     "catalog_mpu9250",
     "decode_1bsn",
     "describe_session",
@@ -32,6 +34,7 @@ __all__ = [
     "read_hugadb_file",
     "read_mpu9250_walk",
     "read_qmt_mat",
+    "read_recording",
     "read_session",
     "read_xsens_dir",
     "read_xsens_file",
