@@ -34,7 +34,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     with contextlib.ExitStack() as stack:
         if scheduler is None:
             cluster = stack.enter_context(LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
             ))
             client = stack.enter_context(Client(cluster))
         else:
