@@ -14,7 +14,7 @@ separate session to the batch (own id, own result) and costs a full analysis.
 Timed, each on the same files, one after another:
 
 * **loop**: ``read_session`` + ``analyze_session`` for every file, in this process (nothing
-  written);
+  written; one BLAS thread, like the workers);
 * **batch, 1 worker / 2 workers**: :func:`imugait.batch.run_batch` into a fresh output folder on
   a ``LocalCluster`` of worker processes with one thread each (results written, tables and the
   cohort page rebuilt, which is counted). The cluster's start-up is timed apart and not in the
@@ -26,18 +26,23 @@ ratios, taken in the same run, are the fairer figures.
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import os
-import tempfile
-import time
-from pathlib import Path
 
-from _common import block_session, machine, markdown_table
+# One BLAS/OpenMP thread, as Dask gives its workers: the loop and the workers run alike.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-from imugait.analysis import analyze_session
-from imugait.batch import TaskSettings, collect_inputs, dask_client, finish, run_batch
-from imugait.io import read_session, write_session
+import argparse  # noqa: E402
+import datetime as dt  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from _common import block_session, machine, markdown_table  # noqa: E402
+
+from imugait.analysis import analyze_session  # noqa: E402
+from imugait.batch import TaskSettings, collect_inputs, dask_client, finish, run_batch  # noqa: E402
+from imugait.io import read_session, write_session  # noqa: E402
 
 TARGET_SPEEDUP = 1.8
 """Issue 12: 2 workers at least 1.8× the sessions per minute of 1."""
