@@ -20,8 +20,10 @@ Timed, each on the same files, one after another:
   cohort page rebuilt, which is counted). The cluster's start-up is timed apart and not in the
   throughput; the tables + cohort page column is that last step timed again on its own.
 
-Overhead = batch with 1 worker ÷ loop − 1. On a shared machine the figures are noisy; the
-ratios, taken in the same run, are the fairer figures.
+Overhead = batch with 1 worker ÷ loop − 1 (wall time). CPU time is given too: the loop's whole
+process, and for batch the sum over sessions of each task thread's CPU time (``analysis_cpu_s`` of
+its record: read, analyse, write) — on a shared machine wall time depends on what else runs, the
+CPU time much less.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from pathlib import Path  # noqa: E402
 from _common import block_session, machine, markdown_table  # noqa: E402
 
 from imugait.analysis import analyze_session  # noqa: E402
-from imugait.batch import TaskSettings, collect_inputs, dask_client, finish, run_batch  # noqa: E402
+from imugait.batch import TaskSettings, collect_inputs, dask_client, finish, read_records, run_batch  # noqa: E402
 from imugait.io import read_session, write_session  # noqa: E402
 
 TARGET_SPEEDUP = 1.8
@@ -59,15 +61,17 @@ def make_sessions(folder: Path, n: int, distinct: int, minutes: float, rate_hz: 
     return sorted(paths)
 
 
-def time_loop(paths: list[Path]) -> float:
-    t0 = time.perf_counter()
+def time_loop(paths: list[Path]) -> tuple[float, float]:
+    """(wall s, CPU s) of read + analyse over every file."""
+    t0, c0 = time.perf_counter(), time.process_time()
     for p in paths:
         analyze_session(read_session(p))
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
-def time_batch(paths: list[Path], workers: int, out: Path) -> tuple[float, float, float, int]:
-    """(cluster start-up s, analysis s, tables + cohort page s, failed sessions)."""
+def time_batch(paths: list[Path], workers: int, out: Path) -> tuple[float, float, float, int, float]:
+    """(cluster start-up s, analysis s, tables + cohort page s, failed sessions, summed CPU s of
+    the sessions' tasks on the workers)."""
     t0 = time.perf_counter()
     with dask_client(workers=workers) as client:
         client.wait_for_workers(workers)
@@ -78,9 +82,11 @@ def time_batch(paths: list[Path], workers: int, out: Path) -> tuple[float, float
         report = run_batch(client, collect_inputs(paths), TaskSettings(out))
         t_run = time.perf_counter() - t1
     t2 = time.perf_counter()
+    records = read_records(out)
     finish(out)
     t_finish = time.perf_counter() - t2
-    return t_start, t_run, t_finish, len(report.failed)
+    task_cpu = sum(r.get("analysis_cpu_s", 0.0) for r in records)
+    return t_start, t_run, t_finish, len(report.failed), task_cpu
 
 
 def main() -> None:
@@ -98,7 +104,7 @@ def main() -> None:
         t0 = time.perf_counter()
         paths = make_sessions(root / "in", args.sessions, distinct, args.minutes, args.rate_hz)
         t_make = time.perf_counter() - t0
-        t_loop = time_loop(paths)
+        t_loop, cpu_loop = time_loop(paths)
         runs = {w: time_batch(paths, w, root / f"out{w}") for w in (1, 2)}
 
     n = len(paths)
@@ -107,14 +113,16 @@ def main() -> None:
     print(f"Batch throughput; {machine()}; {os.cpu_count()} CPUs (shared: other work was running); {dt.date.today()}")
     print(f"{n} sessions of {args.minutes:g} min × 4 sensors at {args.rate_hz:g} Hz: {distinct} simulated walkers, "
           f"each copied to {n // distinct}–{-(-n // distinct)} files (made in {t_make:.0f} s)\n")
-    rows = [["plain loop over analyze_session (1 process)", f"{t_loop:.0f} s", f"{loop_per_min:.1f}", "—", "—", "—"]]
-    for w, (t_start, t_run, t_finish, failed) in runs.items():
+    rows = [["plain loop over analyze_session (1 process)", f"{t_loop:.0f} s", f"{loop_per_min:.1f}",
+             f"{cpu_loop:.0f} s (whole process)", "—", "—", "—"]]
+    for w, (t_start, t_run, t_finish, failed, task_cpu) in runs.items():
         rows.append([f"imugait batch, {w} worker{'s' if w > 1 else ''}", f"{t_run:.0f} s", f"{per_min[w]:.1f}",
-                     f"{t_start:.1f} s", f"{t_finish:.1f} s", str(failed)])
-    print(markdown_table(["run", "analysis wall time", "sessions/min", "cluster start-up", "tables + cohort page",
-                          "failed"], rows))
+                     f"{task_cpu:.0f} s (sum of tasks)", f"{t_start:.1f} s", f"{t_finish:.1f} s", str(failed)])
+    print(markdown_table(["run", "analysis wall time", "sessions/min", "CPU time", "cluster start-up",
+                          "tables + cohort page", "failed"], rows))
     speedup = per_min[2] / per_min[1]
     overhead = runs[1][1] / t_loop - 1.0
+    print(f"\nbatch CPU per session (sum of tasks, 1 worker) ÷ loop CPU per session: {runs[1][4] / cpu_loop:.2f}")
     print(f"\n2 workers ÷ 1 worker: **{speedup:.2f}×** (target ≥ {TARGET_SPEEDUP:g}×: "
           f"{'met' if speedup >= TARGET_SPEEDUP else 'missed'})")
     print(f"batch (1 worker) vs plain loop: **{overhead * 100:+.1f} %** (target ≤ {TARGET_OVERHEAD * 100:.0f} %: "

@@ -125,8 +125,8 @@ def summary_table(records: list[dict[str, Any]]) -> pd.DataFrame:
     for r in records:
         if r["status"] != "analysed":
             continue
-        row = {k: r[k] for k in ("session", "subject", "recorded_at", "source", "format", "duration_s",
-                                  "analysis_s", "filter")}
+        row = {k: r.get(k) for k in ("session", "subject", "recorded_at", "source", "format", "duration_s",
+                                      "analysis_s", "analysis_cpu_s", "filter")}
         row["n_warnings"] = len(r["warnings"])
         row["warnings"] = " | ".join(r["warnings"])
         for side in Side:

@@ -70,7 +70,7 @@ def run_session(item: BatchInput, settings: TaskSettings, fingerprint_hex: str) 
         "worker_pid": os.getpid(), "finished_at": None,
     }
     stage = "read"
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.thread_time()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -87,6 +87,7 @@ def run_session(item: BatchInput, settings: TaskSettings, fingerprint_hex: str) 
         stage = "write"
         record.update(_analysed(result, session, [str(w.message) for w in caught]))
         record["analysis_s"] = round(time.perf_counter() - t0, 3)
+        record["analysis_cpu_s"] = round(time.thread_time() - c0, 3)  # this task's thread only
         record["finished_at"] = _now()
         write_analysed(settings.out_dir, item.session_id, result.cycles, record)
     except Exception as exc:  # noqa: BLE001 — one bad session never stops the run

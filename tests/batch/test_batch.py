@@ -25,7 +25,14 @@ from imugait.batch import (
 from imugait.batch.outputs import strides_path
 from imugait.cli import main
 from imugait.errors import ValidationError
-from imugait.io import SourceFormat, read_csv_session, read_session, write_csv_session, write_session
+from imugait.io import (
+    SourceFormat,
+    read_csv_session,
+    read_recording,
+    read_session,
+    write_csv_session,
+    write_session,
+)
 from imugait.simulate import SimulationConfig, simulate, walking_test
 
 pytest.importorskip("distributed", reason="the batch extra (dask.distributed) is not installed")
@@ -166,3 +173,14 @@ def test_manifest_errors_name_the_entry(tmp_path):
         collect_inputs([tmp_path / "notes.txt"])
     with pytest.raises(ValidationError, match="no session files"):
         collect_inputs([tmp_path])
+
+
+def test_read_recording_overrides_subject_and_date_and_checks_the_map(recordings):
+    path = recordings / "site_a" / "walk11.parquet"
+    session = read_recording(path, "native", subject_id="Q7", recorded_at="2026-05-06T07:08:09+00:00")
+    assert (session.meta.subject_id, session.meta.recorded_at) == ("Q7", "2026-05-06T07:08:09+00:00")
+    assert read_recording(path, SourceFormat.NATIVE).meta.subject_id == "P11"
+    with pytest.raises(ValidationError, match="needs a placement map"):
+        read_recording(recordings, "xsens")
+    with pytest.raises(ValidationError, match="unknown format 'dot'"):
+        read_recording(path, "dot")
