@@ -4,7 +4,7 @@ and the cohort summary rebuilt."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,7 @@ def run_batch(
     """
     from distributed import as_completed
 
+    settings = replace(settings, out_dir=settings.out_dir.absolute())  # workers may have another cwd
     settings.out_dir.mkdir(parents=True, exist_ok=True)
     todo, skipped = pending(inputs, settings, force, retry_failed)
     if on_start:
