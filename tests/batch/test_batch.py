@@ -135,12 +135,16 @@ def test_resume_skips_current_results_and_redoes_the_rest(first_run, client, rec
     assert again.failed == ("broken",) and again.analysed == ()
 
 
-def test_cli_force_redoes_a_current_session(first_run, capsys):
+def test_cli_on_an_existing_cluster_force_redoes_a_current_session(first_run, client, capsys):
     out, inputs, _report = first_run
     walk11 = next(i.path for i in inputs if i.session_id == "walk11")
-    args = ["batch", str(walk11), "--out", str(out), "--workers", "1", "--no-progress", "--no-calibration", "--force"]
+    args = ["batch", str(walk11), "--out", str(out), "--scheduler", client.scheduler.address, "--no-progress",
+            "--no-calibration"]
     assert main(args) == 0
+    assert "1 of 1 sessions already done" in capsys.readouterr().out
+    assert main([*args, "--force"]) == 0
     assert "1 analysed, 0 failed, 0 skipped" in capsys.readouterr().out
+    assert client.status == "running"  # the CLI closed its own client, not the cluster
 
 
 def test_toml_manifest_with_defaults_map_and_options(tmp_path):
