@@ -22,6 +22,11 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
 
     Workers import imugait themselves: on a cluster they need the same imugait version, and the
     inputs and the output folder at the same paths (a shared file system).
+
+    Local workers start without Dask's default ``MALLOC_TRIM_THRESHOLD_=65536``: with it glibc
+    returns every large temporary array to the system at once, and the analysis (many
+    session-long NumPy temporaries) then costs ≈ 30 % more CPU (measured: 1.07 → 1.37 s per
+    5-min session). One BLAS/OpenMP thread per worker is kept.
     """
     try:
         from distributed import Client, LocalCluster
@@ -33,6 +38,11 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
         raise ValidationError(f"--workers must be at least 1, got {workers}")
     with contextlib.ExitStack() as stack:
         if scheduler is None:
+            import dask
+
+            environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ").items()
+                       if k != "MALLOC_TRIM_THRESHOLD_"}
+            stack.enter_context(dask.config.set({"distributed.nanny.pre-spawn-environ": environ}))
             cluster = stack.enter_context(LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
             ))
