@@ -65,7 +65,8 @@ def render_cohort_html(records: list[dict[str, Any]]) -> str:
              _td(f"{_num(d.mean)} ± {_num(d.sd)}", "num")] for d in dist.itertuples()]
     table = _table(["metric", "side", "sessions", "median", "quartiles", "5th – 95th percentile", "mean ± SD"],
                    rows, "distributions")
-    figures = "".join(f"<figure>{_metric_chart(means, metric, label)}<figcaption>{_e(label)}: per-session means, "
+    figures = "".join(f"<figure>{_metric_chart(means, metric, _label(metric))}<figcaption>{_e(_label(metric))}: "
+                      "per-session means, "
                       f"box = quartiles, whiskers = 5th–95th percentile</figcaption></figure>"
                       for metric, label in KEY_METRICS if not means[means.metric == metric].empty)
     error_rows = [[_td(r["session"]), _td(r["error"]["stage"]), _td(r["error"]["message"])] for r in failed]
@@ -131,8 +132,14 @@ def _metric_chart(means: pd.DataFrame, metric: str, label: str) -> str:
     return _svg(fig)
 
 
+_UNITS = (("_deg", "°"), ("_per_min", "/min"), ("_pct", "%"), ("_s", "s"))
+
+
 def _label(metric: str) -> str:
-    return dict(KEY_METRICS).get(metric, metric)
+    """The report's label with the unit the metric's name carries (``stride_time_s`` → ``… (s)``)."""
+    unit = next((u for suffix, u in _UNITS if metric.endswith(suffix)), "")
+    label = dict(KEY_METRICS).get(metric, metric)
+    return f"{label} ({unit})" if unit else label
 
 
 def _num(x: float) -> str:
