@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/imugait demo
+	$(VENV)/bin/imugait demo --force
 
 # pytest exits 5 when it collected no test: that is a failure for us, not a pass.
 test: $(STAMP)

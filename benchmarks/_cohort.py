@@ -19,6 +19,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from imugait.analysis import AnalysisConfig, analyze_session
+from imugait.calibration.segment import SegmentCalibrationConfig
 from imugait.conventions import Joint, Placement, Segment, Side, joint_angles_rad, quat
 from imugait.fusion import FilterKind
 from imugait.simulate import (
@@ -51,16 +52,21 @@ class CohortVariant:
     ranges of ``imugait/data/soft_tissue_artefact.json``); it replaces the small heel-strike
     wobble. ``ten_metre_passes``: instead of the standing/bouts/standing walk, a 10-m walk of
     this many passes with 180° turns and no standing period (0 = the default walk).
+    ``pose_only``: the recording unchanged, every leg calibrated by the pose-only fallback
+    (:mod:`imugait.calibration.pose`) — that path's own errors.
     """
 
     sta_scale: float = 0.0
     ten_metre_passes: int = 0
+    pose_only: bool = False
 
     @property
     def label(self) -> str:
         parts = [f"soft-tissue artefact ×{self.sta_scale:g}" if self.sta_scale else "no soft-tissue artefact"]
         parts.append(f"{self.ten_metre_passes}-pass 10-m walk, no standing" if self.ten_metre_passes
                      else "stand, 2–3 bouts, stand")
+        if self.pose_only:
+            parts.append("pose-only calibration forced")
         return "; ".join(parts)
 
 
@@ -70,6 +76,8 @@ class WalkerSpec:
 
     index: int
     config: SimulationConfig
+    pose_only: bool = False
+    """Analyse with the pose-only calibration forced."""
 
     @property
     def label(self) -> str:
@@ -122,7 +130,8 @@ def draw_walker(index: int, seed: int = 2026, variant: CohortVariant | None = No
         random_mounting=True, initial_heading_deg=float(rng.uniform(0.0, 360.0)),
         seed=int(rng.integers(2**31)), subject_id=f"cohort-{index:03d}",
     )
-    return WalkerSpec(index, apply_variant(config, variant or CohortVariant()))
+    variant = variant or CohortVariant()
+    return WalkerSpec(index, apply_variant(config, variant), pose_only=variant.pose_only)
 
 
 def apply_variant(config: SimulationConfig, variant: CohortVariant) -> SimulationConfig:
@@ -285,7 +294,8 @@ def evaluate_walker(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_O
         "legs": {},
     }
     try:
-        result = analyze_session(sim.session, AnalysisConfig(filter_kind=filter_kind))
+        calibration = SegmentCalibrationConfig(pose_only=spec.pose_only)
+        result = analyze_session(sim.session, AnalysisConfig(filter_kind=filter_kind, calibration=calibration))
     except Exception as exc:  # a crash is a finding: recorded, not hidden
         out["analysis_s"] = time.perf_counter() - t1
         out["error"] = f"{type(exc).__name__}: {exc}"

@@ -30,7 +30,8 @@ from _real_loaders import (
     load_skinematics,
 )
 
-from imugait.analysis import analyze_session
+from imugait.analysis import AnalysisConfig, analyze_session
+from imugait.calibration.segment import SegmentCalibrationConfig
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import ImugaitError
 from imugait.io import list_mpu9250_walks, read_mpu9250_walk
@@ -100,8 +101,9 @@ def _load(source: WalkSource) -> Session:
     return session
 
 
-def analyse(source: WalkSource) -> list[dict]:
-    """Rows (one per leg with a thigh and a shank) for one recording; never raises."""
+def analyse(source: WalkSource, pose_only: bool = False) -> list[dict]:
+    """Rows (one per leg with a thigh and a shank) for one recording; never raises. ``pose_only``:
+    every leg calibrated by the pose-only fallback."""
     base = {"dataset": source.dataset, "recording": source.name, "note": source.note, "counted": source.counted}
     if source.kind == "skip":
         return [{**base, "leg": "—", "outcome": "not analysable (data)", "reason": source.note}]
@@ -113,7 +115,7 @@ def analyse(source: WalkSource) -> list[dict]:
     base["duration_s"] = session.t_end_s - session.t_start_s
     t0 = time.perf_counter()
     try:
-        result = analyze_session(session)
+        result = analyze_session(session, AnalysisConfig(calibration=SegmentCalibrationConfig(pose_only=pose_only)))
     except ImugaitError as exc:
         reasons = str(exc).split("; ")
         return [{**base, "leg": s.value, "outcome": "refused",
@@ -151,13 +153,13 @@ def analyse(source: WalkSource) -> list[dict]:
     return rows
 
 
-def analyse_all(jobs: int = 2) -> pd.DataFrame:
+def analyse_all(jobs: int = 2, pose_only: bool = False) -> pd.DataFrame:
     sources = walk_sources()
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
-            results = list(pool.map(analyse, sources))
+            results = list(pool.map(analyse, sources, [pose_only] * len(sources)))
     else:
-        results = [analyse(s) for s in sources]
+        results = [analyse(s, pose_only) for s in sources]
     return pd.DataFrame([row for rows in results for row in rows])
 
 

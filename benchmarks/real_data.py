@@ -150,11 +150,11 @@ def hinge_trial(trial: HingeTrial) -> list[list[str]]:
     return rows
 
 
-def walking_tables(jobs: int) -> None:
+def walking_tables(jobs: int, pose_only: bool = False) -> None:
     """Part (b): one row per recording and leg, a summary per dataset, and the repeatability of
     the MPU-9250 legs across their walks."""
     t0 = time.perf_counter()
-    df = analyse_all(jobs)
+    df = analyse_all(jobs, pose_only)
     ok = plausible(df)
     legs = df[(df["leg"] != "—") & df["counted"]]
 
@@ -215,17 +215,21 @@ def walking_tables(jobs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=2, help="worker processes for the walking recordings")
+    parser.add_argument("--pose-only", action="store_true",
+                        help="walking recordings only, every leg calibrated by the pose-only fallback")
     args = parser.parse_args()
     print(f"Real data; {machine()}; {dt.date.today()}\n")
-    trials = dfjimu_paths()
-    if trials:
+    trials = [] if args.pose_only else dfjimu_paths()
+    if args.pose_only:
+        print("(a) skipped: --pose-only (the walking recordings with the pose-only fallback forced)")
+    elif trials:
         print("(a) dfjimu 1-DoF hinge vs optical reference (VQF offline 6-axis), deg\n")
         rows = [r for p in trials for r in hinge_trial(load_dfjimu(p))]
         print(markdown_table(["trial", "heading alignment", "relative rotation RMSE", "max", "hinge angle RMSE (offset removed)",
                               "notes"], rows, align="llrrrl"))
     else:
         print("(a) skipped: no ../shared/datasets/dfjimu/data_1D_*.mat")
-    walking_tables(args.jobs)
+    walking_tables(args.jobs, args.pose_only)
 
 
 if __name__ == "__main__":

@@ -26,12 +26,18 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     ------
     ImugaitError
         The target folder does not exist.
+    OSError
+        Writing failed (disk full, read-only folder …); the error names ``path``, not the
+        temporary file, and ``path`` is as it was.
     """
     target = Path(path)
     folder = target.parent
     if not folder.is_dir():
         raise ImugaitError(f"cannot write {target}: folder {folder} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise _naming(exc, target) from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -42,10 +48,20 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.filename in (None, str(tmp), tmp):
+            raise _naming(exc, target) from None
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_folder(folder)
+
+
+def _naming(exc: OSError, target: Path) -> OSError:
+    """``exc`` about ``target`` (the user's file) instead of the temporary file."""
+    return type(exc)(exc.errno, exc.strerror or str(exc), str(target)) if exc.errno else exc
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -62,3 +78,10 @@ def _fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` through :func:`atomic_path`; returns the path."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+    return Path(path)

@@ -14,7 +14,15 @@ from imugait.acquisition.assembler import (
 )
 from imugait.acquisition.clock import ClockMapping, ClockSyncConfig, OnlineClockMapper, fit_offline
 from imugait.acquisition.live_buffer import LiveBuffer, LiveWindow
-from imugait.acquisition.recorder import Recorder, RecoveryReport, recover, recover_with_report
+from imugait.acquisition.recorder import (
+    Recorder,
+    RecordingStopped,
+    RecoveryReport,
+    SkippedRecords,
+    check_recording_folder,
+    recover,
+    recover_with_report,
+)
 from imugait.acquisition.sequence import SequenceTracker, gaps_from_seq
 
 __all__ = [
@@ -27,10 +35,13 @@ __all__ = [
     "LiveWindow",
     "OnlineClockMapper",
     "Recorder",
+    "RecordingStopped",
     "RecoveryReport",
     "SensorHealth",
     "SequenceTracker",
     "SessionAssembler",
+    "SkippedRecords",
+    "check_recording_folder",
     "fit_offline",
     "gaps_from_seq",
     "recover",

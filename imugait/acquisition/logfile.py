@@ -6,8 +6,10 @@ File layout (little-endian)::
     record*:  marker b"\\xa5\\x5a" | kind u8 | length u32 | crc32 u32 | payload[length]
 
 ``crc32`` (zlib) covers ``kind``, ``length`` and the payload, so a torn or overwritten record
-(and a garbage length) is detected. Reading stops at the first record that is incomplete or
-fails its check; everything before it is trusted, everything from it on is reported as ignored.
+(and a garbage length) is detected. A damaged record in the middle is skipped: reading
+resynchronises on the next marker that starts a record whose length and CRC check out, and
+every skipped span is reported (:class:`SkippedSpan`). Bytes after the last intact record (a torn
+tail, or garbage) are reported as ignored.
 
 Payloads: ``HEADER``, ``ANNOUNCEMENT``, ``STATUS``, ``STEP`` and ``END`` are UTF-8 JSON objects;
 ``BLOCK`` is binary (see :func:`encode_block`): placement, arrival time, sample count, which
@@ -65,6 +67,26 @@ class LoggedStep:
     host_s: float
 
 
+@dataclass(frozen=True)
+class SkippedSpan:
+    """Damaged bytes in the middle of a log, skipped up to the next intact record."""
+
+    start_byte: int
+    end_byte: int
+    """Exclusive: the offset of the intact record reading resumed at."""
+    n_records: int
+    """Records the span held, counted by the lengths of their intact headers (at least 1)."""
+    records_exact: bool
+    """True when those lengths tile the span exactly (then ``n_records`` is exact)."""
+    entry_index: int
+    """Index in :attr:`LogContents.entries` of the first entry after the span."""
+    reason: str
+
+    @property
+    def n_bytes(self) -> int:
+        return self.end_byte - self.start_byte
+
+
 @dataclass(frozen=True, eq=False)
 class LogContents:
     """Everything readable in a log, and what was not."""
@@ -74,10 +96,13 @@ class LogContents:
     clean_end: bool
     """True when the recording was closed normally (an END record was written)."""
     valid_bytes: int
+    """Offset just after the last intact record."""
     ignored_bytes: int
     """Bytes after the last complete, intact record (a torn tail, or garbage)."""
     problem: str
-    """Why reading stopped early ('' when the whole file was read)."""
+    """Why the tail was ignored ('' when the file ends with an intact record)."""
+    skipped: tuple[SkippedSpan, ...] = ()
+    """Damaged spans in the middle, each followed by intact records."""
 
 
 def record_bytes(kind: RecordKind, payload: bytes) -> bytes:
@@ -172,18 +197,29 @@ def read_log(path: str | os.PathLike) -> LogContents:
     pos = len(MAGIC)
     header: dict[str, Any] | None = None
     entries: list[LoggedMessage | LoggedStep] = []
+    skipped: list[SkippedSpan] = []
     clean_end = False
     problem = ""
     while pos < len(data):
         record, problem = _next_record(data, pos)
+        entry = None
+        if record is not None:
+            try:
+                entry = _decode(record[0], record[1])
+            except (ValueError, KeyError, TypeError, UnicodeDecodeError, struct.error) as exc:
+                problem = f"record at byte {pos} passed its CRC but cannot be decoded ({exc})"
+                record = None
         if record is None:
-            break
-        kind, payload, end = record
-        try:
-            entry = _decode(kind, payload)
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError, struct.error) as exc:
-            problem = f"record at byte {pos} passed its CRC but cannot be decoded ({exc})"
-            break
+            if header is None and pos == len(MAGIC):
+                break  # without the header nothing after it can be placed in time
+            resume = _resync(data, pos + 1)
+            if resume is None:
+                break  # the tail: nothing intact follows
+            n, exact = _count_records(data, pos, resume)
+            skipped.append(SkippedSpan(pos, resume, n, exact, len(entries), problem))
+            pos, problem = resume, ""
+            continue
+        kind, _payload, end = record
         if kind is RecordKind.HEADER:
             header = entry
         elif kind is RecordKind.END:
@@ -193,7 +229,32 @@ def read_log(path: str | os.PathLike) -> LogContents:
         pos = end
     if header is None:
         raise FormatError(f"{p.name}: the log's header record is missing or unreadable ({problem or 'empty log'})")
-    return LogContents(header, tuple(entries), clean_end, pos, len(data) - pos, problem)
+    return LogContents(header, tuple(entries), clean_end, pos, len(data) - pos, problem, tuple(skipped))
+
+
+def _resync(data: bytes, start: int) -> int | None:
+    """Offset of the first marker at or after ``start`` that begins an intact record."""
+    at = data.find(MARKER, start)
+    while at != -1:
+        if _next_record(data, at)[0] is not None:
+            return at
+        at = data.find(MARKER, at + 1)
+    return None
+
+
+def _count_records(data: bytes, start: int, end: int) -> tuple[int, bool]:
+    """Records in the damaged span ``[start, end)``: hop over intact headers' lengths; (count, exact)."""
+    n, at = 0, start
+    while at < end:
+        n += 1
+        if end - at < _HEAD.size:
+            return n, False
+        marker, _kind, length, _crc = _HEAD.unpack_from(data, at)
+        hop = at + _HEAD.size + length
+        if marker != MARKER or hop > end:
+            return n, False
+        at = hop
+    return n, True
 
 
 def _next_record(data: bytes, pos: int) -> tuple[tuple[RecordKind, bytes, int] | None, str]:
@@ -207,11 +268,11 @@ def _next_record(data: bytes, pos: int) -> tuple[tuple[RecordKind, bytes, int] |
     end = pos + _HEAD.size + length
     if end > len(data):
         return None, f"torn record at byte {pos}: {end - len(data)} byte(s) missing"
-    payload = data[pos + _HEAD.size:end]
+    payload = memoryview(data)[pos + _HEAD.size:end]
     if zlib.crc32(payload, zlib.crc32(data[pos + 2:pos + 7])) != crc:
         return None, f"record at byte {pos} fails its CRC (torn or corrupt)"
     try:
-        return (RecordKind(kind), payload, end), ""
+        return (RecordKind(kind), bytes(payload), end), ""
     except ValueError:
         return None, f"unknown record kind {kind} at byte {pos}"
 

@@ -30,20 +30,52 @@ from imugait.acquisition.logfile import (
     LoggedMessage,
     LoggedStep,
     RecordKind,
+    SkippedSpan,
     json_record,
     message_record,
     read_log,
     step_record,
 )
 from imugait.conventions import Placement
-from imugait.errors import ImugaitError, ValidationError
+from imugait.errors import ImugaitError, ValidationError, describe_os_error
 from imugait.io.native import write_session
 from imugait.model import Session
+from imugait.output_guard import RECORDING_LOG_NAME
 from imugait.protocol.messages import DeviceAnnouncement, DeviceStatus, SampleBlock
 
-LOG_NAME = "recording.imulog"
+
+class RecordingStopped(ImugaitError):
+    """The recording could not go on (disk full, read-only folder): its log stays recoverable."""
+
+
+def _log_exists(folder: Path) -> ImugaitError:
+    return ImugaitError(f"{folder / LOG_NAME} already exists: a recording is never overwritten — choose a new "
+                        f"folder, or run `imugait recover {folder}` if that recording was interrupted")
+
+
+LOG_NAME = RECORDING_LOG_NAME
 SESSION_NAME = "session.parquet"
 LOG_FORMAT_VERSION = 1
+
+
+def check_recording_folder(folder: str | os.PathLike) -> Path:
+    """Refuse ``folder`` for a new recording when it is a file or already holds a recording log or
+    a session: a recording is never replaced (not even with ``--force``).
+
+    Raises
+    ------
+    ImugaitError
+        With what is there and what to do.
+    """
+    p = Path(folder)
+    if p.exists() and not p.is_dir():
+        raise ImugaitError(f"{p} is a file, not a folder: give a new folder for the recording")
+    if (p / LOG_NAME).exists():
+        raise _log_exists(p)
+    if (p / SESSION_NAME).exists():
+        raise ImugaitError(f"{p / SESSION_NAME} already exists: a session is never replaced by a recording — "
+                           "choose a new folder")
+    return p
 
 
 class Recorder:
@@ -66,9 +98,8 @@ class Recorder:
                  notes: str = "") -> None:
         if not fsync_interval_s > 0:
             raise ValidationError(f"fsync_interval_s must be positive, got {fsync_interval_s!r}")
-        self.folder = Path(folder)
+        self.folder = check_recording_folder(folder)
         self.log_path = self.folder / LOG_NAME
-        self.folder.mkdir(parents=True, exist_ok=True)
         t0 = time.monotonic() if t0_host_s is None else float(t0_host_s)
         self.config = config or AcquisitionConfig()
         self.assembler = SessionAssembler(self.config, t0, protocols)
@@ -83,13 +114,15 @@ class Recorder:
             "nominal_rate_hz": self.config.nominal_rate_hz,
             "clock": asdict(self.config.clock),
         }
+        self.error = ""
+        """Why the recording stopped early ('' while it runs): the disk was full, the folder read-only …"""
         try:
+            self.folder.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
         except FileExistsError:
-            raise ImugaitError(
-                f"{self.log_path} already exists: a recording is never overwritten — choose a new "
-                f"folder, or run `imugait recover {self.folder}` if that recording was interrupted"
-            ) from None
+            raise _log_exists(self.folder) from None
+        except OSError as exc:
+            raise ImugaitError(f"cannot start a recording in {self.folder}: {describe_os_error(exc, with_file=False)}") from None
         self.records_written = 0
         self.records_synced = 0
         """Records known to be on disk (fsync returned after they were written)."""
@@ -116,7 +149,11 @@ class Recorder:
         self._write(step_record(LoggedStep(name, "end", float(host_s))))
 
     def sync_if_due(self) -> bool:
-        """``fsync`` when the last one is older than ``fsync_interval_s``; True if it synced."""
+        """``fsync`` when the last one is older than ``fsync_interval_s``; True if it synced.
+
+        Raises :class:`RecordingStopped` once a write has failed, so that a loop calling it ends."""
+        if self.error:
+            raise RecordingStopped(self.error)
         if self.records_synced < self.records_written and time.monotonic() - self._last_sync >= self.fsync_interval_s:
             self.sync()
             return True
@@ -125,19 +162,36 @@ class Recorder:
     def sync(self) -> None:
         """Flush the log to disk now."""
         self._check_open()
-        os.fsync(self._fd)
+        try:
+            os.fsync(self._fd)
+        except OSError as exc:
+            self._fail(exc)
         self.records_synced = self.records_written
         self._last_sync = time.monotonic()
 
     # ----------------------------------------------------------------- ending
     def finalise(self, path: str | os.PathLike | None = None) -> Path:
-        """Close the log and write the session (default ``folder/session.parquet``)."""
+        """Close the log and write the session (default ``folder/session.parquet``).
+
+        Raises
+        ------
+        RecordingStopped
+            A write failed (the log up to there stays recoverable), or the session file could not
+            be written (the log is complete: ``imugait recover`` writes it later).
+        """
         self._check_open()
         self._write(json_record(RecordKind.END, {"finalised_at": _dt.datetime.now(_dt.UTC).isoformat()}))
         self.sync()
         self.close()
         assembly = self.assemble()
-        return write_session(assembly.session, self.folder / SESSION_NAME if path is None else path)
+        target = self.folder / SESSION_NAME if path is None else Path(path)
+        try:
+            return write_session(assembly.session, target)
+        except OSError as exc:
+            raise RecordingStopped(
+                f"the recording is complete in {self.log_path} but {target} could not be written "
+                f"({describe_os_error(exc, with_file=False)}); make room, then run `imugait recover {self.folder}`"
+            ) from None
 
     def assemble(self) -> Assembly:
         """The session so far (clock mapping applied), without closing anything."""
@@ -146,13 +200,18 @@ class Recorder:
                                        source="record", notes=h["notes"])
 
     def close(self) -> None:
-        """Close the log without building a session (it stays recoverable)."""
+        """Close the log without building a session (it stays recoverable). Never raises for a
+        failing disk: what could be written stays, and :attr:`error` says what went wrong."""
         if self._fd is not None:
-            if self.records_synced < self.records_written:
-                os.fsync(self._fd)
-                self.records_synced = self.records_written
-            os.close(self._fd)
-            self._fd = None
+            fd, self._fd = self._fd, None
+            try:
+                if self.records_synced < self.records_written:
+                    os.fsync(fd)
+                    self.records_synced = self.records_written
+            except OSError as exc:
+                self.error = self.error or self._describe(exc)
+            finally:
+                os.close(fd)
 
     def __enter__(self) -> Recorder:
         return self
@@ -163,14 +222,31 @@ class Recorder:
     def _write(self, data: bytes) -> None:
         self._check_open()
         view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+        try:
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+        except OSError as exc:
+            self._fail(exc)
         self.records_written += 1
 
     def _check_open(self) -> None:
+        if self.error:
+            raise RecordingStopped(self.error)
         if getattr(self, "_fd", None) is None:
             raise ImugaitError(f"the recording in {self.folder} is closed")
+
+    def _describe(self, exc: OSError) -> str:
+        return (f"recording stopped: cannot write {self.log_path}: {describe_os_error(exc, with_file=False)}; the "
+                f"{self.records_written} record(s) written before are kept — make room (or make the folder "
+                f"writable), then run `imugait recover {self.folder}`")
+
+    def _fail(self, exc: OSError) -> None:
+        """Stop at the first failed write (a full disk, a read-only or vanished folder): keep the
+        log as it is — a torn last record is skipped by :func:`recover` — and refuse to go on."""
+        self.error = self._describe(exc)
+        self.close()
+        raise RecordingStopped(self.error) from None
 
 
 @dataclass(frozen=True, eq=False)
@@ -184,10 +260,33 @@ class RecoveryReport:
     valid_bytes: int
     ignored_bytes: int
     problem: str
+    skipped: tuple[SkippedRecords, ...] = ()
+    """Damaged records in the middle of the log that were skipped (reading went on after them)."""
 
     @property
     def session(self) -> Session:
         return self.assembly.session
+
+
+@dataclass(frozen=True)
+class SkippedRecords:
+    """A damaged span of the log that recovery skipped, and the samples it cost.
+
+    ``samples_lost`` per placement: the samples missing where reading resumed, by each sensor's
+    counter (or clock) — the skipped records' samples plus any lost on the radio just there.
+    Sensors that lost none, and sensors with no block after the span (nothing tells what was
+    lost), are not listed.
+    """
+
+    span: SkippedSpan
+    samples_lost: dict[Placement, int]
+
+    def describe(self) -> str:
+        s = self.span
+        records = f"{s.n_records} record(s)" if s.records_exact else f"at least {s.n_records} record(s)"
+        lost = ", ".join(f"{p.value} {n}" for p, n in self.samples_lost.items()) or "none seen"
+        return (f"skipped bytes {s.start_byte}-{s.end_byte} ({s.n_bytes} bytes, {records}; {s.reason}); "
+                f"samples lost: {lost}")
 
 
 def recover_with_report(path: str | os.PathLike) -> RecoveryReport:
@@ -207,9 +306,9 @@ def recover_with_report(path: str | os.PathLike) -> RecoveryReport:
     p = Path(path)
     log_path = p / LOG_NAME if p.is_dir() else p
     contents = read_log(log_path)
-    assembly = replay(contents)
+    assembly, skipped = _replay(contents)
     return RecoveryReport(log_path, assembly, contents.clean_end, len(contents.entries),
-                          contents.valid_bytes, contents.ignored_bytes, contents.problem)
+                          contents.valid_bytes, contents.ignored_bytes, contents.problem, skipped)
 
 
 def recover(path: str | os.PathLike) -> Session:
@@ -218,13 +317,26 @@ def recover(path: str | os.PathLike) -> Session:
 
 
 def replay(contents: LogContents) -> Assembly:
-    """Feed a log's entries through a fresh assembler, as the recorder did while recording."""
+    """Feed a log's entries through a fresh assembler, as the recorder did while recording.
+
+    Skipped damaged spans are written into the session's notes (``recovered: skipped …``)."""
+    return _replay(contents)[0]
+
+
+def _replay(contents: LogContents) -> tuple[Assembly, tuple[SkippedRecords, ...]]:
     h = contents.header
     protocols = {Placement(k): v for k, v in dict(h.get("protocols", {})).items()}
     clock = ClockSyncConfig(**dict(h.get("clock", {})))
     config = AcquisitionConfig(clock=clock, nominal_rate_hz=h.get("nominal_rate_hz"), live_window_s=None)
     asm = SessionAssembler(config, float(h["t0_host_s"]), protocols)
-    for e in contents.entries:
+    spans_at: dict[int, list[int]] = {}
+    for k, span in enumerate(contents.skipped):
+        spans_at.setdefault(span.entry_index, []).append(k)
+    lost: list[dict[Placement, int]] = [{} for _ in contents.skipped]
+    watching: dict[Placement, tuple[int, int]] = {}  # placement → (span, lost count before it)
+    for index, e in enumerate(contents.entries):
+        for k in spans_at.get(index, ()):
+            watching.update({p: (k, asm.health(p).n_lost) for p in asm.placements()})
         if isinstance(e, LoggedStep):
             try:
                 (asm.begin_step if e.event == "begin" else asm.end_step)(e.name, e.host_s)
@@ -232,5 +344,13 @@ def replay(contents: LogContents) -> Assembly:
                 continue  # an unmatched mark cannot make a step; the samples still count
         else:
             asm.handle(e.placement, e.arrival_s, e.message)
-    return asm.assemble(subject_id=str(h.get("subject_id", "anonymous")), recorded_at=h.get("recorded_at"),
-                        source="record" if contents.clean_end else "record:recovered", notes=str(h.get("notes", "")))
+            if isinstance(e.message, SampleBlock) and e.placement in watching:
+                k, before = watching.pop(e.placement)
+                if n := asm.health(e.placement).n_lost - before:
+                    lost[k][e.placement] = n
+    skipped = tuple(SkippedRecords(span, lost[k]) for k, span in enumerate(contents.skipped))
+    notes = [str(h.get("notes", ""))] + [f"recovered: {s.describe()}" for s in skipped]
+    clean = contents.clean_end and not skipped
+    assembly = asm.assemble(subject_id=str(h.get("subject_id", "anonymous")), recorded_at=h.get("recorded_at"),
+                            source="record" if clean else "record:recovered", notes="; ".join(n for n in notes if n))
+    return assembly, skipped

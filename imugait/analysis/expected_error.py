@@ -17,16 +17,21 @@ STANDING, MID_STANCE = "standing", "mid-stance"
 
 
 @cache
-def expected_error_deg(reference: str) -> dict[str, float]:
+def expected_error_deg(reference: str, pose_only: bool = False) -> dict[str, float | None]:
     """Angle name → 95th-percentile error (deg) on the simulated cohort for ``reference``
-    (:data:`STANDING` or :data:`MID_STANCE`)."""
-    entry = load_json(EXPECTED_ERROR_FILE)["references"][reference]
-    return {name: float(value) for name, value in entry.items()}
+    (:data:`STANDING` or :data:`MID_STANCE`), of the regular calibration or of the pose-only
+    fallback (None for an angle that calibration does not measure)."""
+    entry = load_json(EXPECTED_ERROR_FILE)["pose_only" if pose_only else "references"][reference]
+    return {name: None if value is None else float(value) for name, value in entry.items()}
 
 
-def describe(reference: str, heading_source: str) -> str:
+def describe(reference: str, heading_source: str, pose_only: bool = False) -> str:
     """One line for people: the reference, what fixed the heading, the expected errors."""
-    err = expected_error_deg(reference)
+    err = expected_error_deg(reference, pose_only)
+    if pose_only:
+        return (f"referred to {reference}, calibrated from the {heading_source} (no knee model); on simulated "
+                f"walkers with soft-tissue artefact 95 % of legs were within {err['knee_flexion_rmse_deg']:.1f}° knee "
+                f"flexion and {err['knee_rotation_rmse_deg']:.1f}° knee rotation (RMSE); hip rotation not measured")
     return (f"referred to {reference}, heading from the {heading_source}; on simulated walkers with soft-tissue "
             f"artefact 95 % of legs were within {err['knee_flexion_rmse_deg']:.1f}° knee flexion, "
             f"{err['hip_rotation_rmse_deg']:.1f}° hip rotation (RMSE) and "

@@ -41,12 +41,25 @@ def leg_sides(session: Session) -> list[Side]:
     return [s for s in Side if {Placement.of(Segment.THIGH, s), Placement.of(Segment.SHANK, s)} <= set(session)]
 
 
+MIN_ANALYSIS_S = 6.0
+"""Shortest recording of a leg's sensors worth analysing (s): a standing moment and about three
+strides; anything shorter cannot determine the knee axes (the fits have fewer data than unknowns)."""
+
+
 def require_leg(session: Session, what: str = "walking analysis") -> list[Side]:
-    """:func:`leg_sides`, refusing a session without any leg."""
+    """:func:`leg_sides`, refusing a session without any leg or too short to analyse
+    (:data:`MIN_ANALYSIS_S`)."""
     sides = leg_sides(session)
     if not sides:
         have = ", ".join(p.value for p in session)
         raise ValidationError(f"{what} needs a thigh and a shank sensor on at least one leg; the session has: {have}")
+    legs = [session[Placement.of(seg, side)] for side in sides for seg in (Segment.THIGH, Segment.SHANK)]
+    shortest = min(legs, key=lambda s: s.duration_s)
+    if not shortest.duration_s >= MIN_ANALYSIS_S:
+        raise ValidationError(
+            f"too short to analyse: {shortest.n_samples} samples ({shortest.duration_s:.2f} s) of "
+            f"{shortest.placement.value}; at least {MIN_ANALYSIS_S:g} s (a standing moment and a few strides) needed"
+        )
     return sides
 
 

@@ -111,6 +111,11 @@ def analyze_session(
             f"swing ({detail}; expected positive) — check which sensor is on which leg"
         )
     warnings += [
+        f"{leg.side.value} leg calibrated from the pose alone — {leg.alignment.quality.fallback_reason}; its knee "
+        f"angles carry larger errors and its hip rotation is not measured: strap both sensors firmly and walk again"
+        for leg in legs.values() if not leg.alignment.measures_femur_rotation
+    ]
+    warnings += [
         f"{leg.side.value} thigh leans like a {leg.side.other.value} thigh in stance and swing "
         f"({leg.frontal_lean_contrast_deg:+.1f}°): is it on the {leg.side.value} leg?" for leg in swapped
     ]
@@ -162,7 +167,6 @@ def _analyse_leg(
         "knee_flexion_deg": np.rad2deg(angles.knee_rad[:, 0]),
         "knee_adduction_deg": np.rad2deg(angles.knee_rad[:, 1]),
         "knee_rotation_deg": np.rad2deg(angles.knee_rad[:, 2]),
-        "hip_rotation_deg": np.where(progression.in_bout, np.rad2deg(angles.hip_rotation_progression_rad), np.nan),
     }
     events = detect_leg_events(t, b.gyr_radps @ alignment.hinge_axis_shank, moving, config.events,
                                thigh_ml_rate_radps=a.gyr_radps @ alignment.axes.flexion_axis_thigh)
@@ -173,8 +177,17 @@ def _analyse_leg(
     clipped = _clipped_gyr(session, p_thigh, fused) | _clipped_gyr(session, p_shank, fused)
     acc_clipped = _clipped_acc(session, p_thigh, fused) | _clipped_acc(session, p_shank, fused)
     strides = segment_strides(t, events, bout_id, lost, clipped, config.strides)
+    # Against the walking direction: inside a straight bout, and over the strides that count to one
+    # (they may touch the margin a bout keeps from a turn, StrideConfig.max_bout_overhang).
+    straight = progression.in_bout.copy()
+    for stride in strides:
+        if stride.exclusion is not Exclusion.NOT_IN_BOUT:
+            straight[slice(*np.searchsorted(t, [stride.t_initial_contact_s, stride.t_next_initial_contact_s]))] = True
+    angles_deg["hip_rotation_deg"] = np.where(straight & alignment.measures_femur_rotation,
+                                              np.rad2deg(angles.hip_rotation_progression_rad), np.nan)
     return LegReport(
         q_world_thigh=q_thigh,
+        q_world_shank=q_shank,
         progression=progression,
         frontal_lean_contrast_deg=frontal_lean_contrast_deg(t, q_thigh, strides, side),
         side=side, alignment=alignment, angles_deg=angles_deg, events=events, strides=strides,

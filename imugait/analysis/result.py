@@ -14,6 +14,7 @@ import pandas as pd
 
 from imugait import __version__
 from imugait.analysis.expected_error import STANDING, describe, expected_error_deg
+from imugait.atomic import atomic_path, write_text_atomic
 from imugait.calibration.segment import LegAlignment
 from imugait.conventions import HipRotationReference, Side
 from imugait.fusion.settings import FilterKind
@@ -50,6 +51,8 @@ class LegReport:
     """(M,) bool: a gyroscope of the leg at its full-scale range (such strides are not used)."""
     q_world_thigh: np.ndarray | None = None
     """(M, 4) anatomical thigh frame in the thigh sensor's world frame."""
+    q_world_shank: np.ndarray | None = None
+    """(M, 4) anatomical shank frame in the same world frame as ``q_world_thigh``."""
     progression: Progression | None = None
     frontal_lean_contrast_deg: float = float("nan")
     """Left/right plausibility (analysis.checks): + when the thigh moves like this side's."""
@@ -65,10 +68,18 @@ class LegReport:
     @property
     def calibration_method(self) -> str:
         """The reference, what fixed the heading, and the errors to expect (one line)."""
-        return describe(self.reference, self.alignment.quality.heading_source.value)
+        return describe(self.reference, self.alignment.quality.heading_source.value, self.pose_only)
+
+    @property
+    def pose_only(self) -> bool:
+        """Calibrated by the pose-only fallback (:mod:`imugait.calibration.pose`)."""
+        return not self.alignment.measures_femur_rotation
 
     @property
     def calibration_quality(self) -> str:
+        """good / fair / poor by the hinge fit's relative residual; poor for the pose-only fallback."""
+        if self.pose_only:
+            return "poor"
         r = self.alignment.quality.relative_residual
         if r < CALIBRATION_GOOD_RELATIVE_RESIDUAL:
             return "good"
@@ -113,7 +124,8 @@ class AnalysisResult:
 
     def write_angles_csv(self, path: str | Path) -> Path:
         path = Path(path)
-        self.angles_frame().to_csv(path, index=False, float_format="%.4f")
+        with atomic_path(path) as tmp:
+            self.angles_frame().to_csv(tmp, index=False, float_format="%.4f")
         return path
 
     def to_dict(self, normalised: dict[Side, dict[str, np.ndarray]] | None = None) -> dict[str, Any]:
@@ -149,7 +161,8 @@ class AnalysisResult:
                     "axis_tilt_deg": q.axis_tilt_deg,
                     "heading_source": q.heading_source.value,
                     "reference": leg.reference,
-                    "expected_error_deg": expected_error_deg(leg.reference),
+                    "expected_error_deg": expected_error_deg(leg.reference, leg.pose_only),
+                    "pose_only_fallback": leg.alignment.quality.fallback_reason or None,
                     "swing_correlation": _none_if_nan(q.swing_correlation),
                     "q_sensor_segment_thigh": leg.alignment.thigh.q_sensor_segment.tolist(),
                     "q_sensor_segment_shank": leg.alignment.shank.q_sensor_segment.tolist(),
@@ -176,9 +189,7 @@ class AnalysisResult:
         return doc
 
     def write_json(self, path: str | Path, normalised: dict[Side, dict[str, np.ndarray]] | None = None) -> Path:
-        path = Path(path)
-        path.write_text(json.dumps(self.to_dict(normalised), indent=2, allow_nan=False))
-        return path
+        return write_text_atomic(path, json.dumps(self.to_dict(normalised), indent=2, allow_nan=False))
 
 
 def _none_if_nan(x: float) -> float | None:

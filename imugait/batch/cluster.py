@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from imugait._optional import require
 from imugait.errors import ImugaitError, ValidationError
 
 
@@ -28,10 +29,8 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     session-long NumPy temporaries) then costs ≈ 30 % more CPU (measured: 1.07 → 1.37 s per
     5-min session). One BLAS/OpenMP thread per worker is kept.
     """
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise ImugaitError("batch needs dask.distributed: pip install 'imugait[batch]'") from None
+    distributed = require("distributed", "batch", "imugait batch (Dask)")
+    Client, LocalCluster = distributed.Client, distributed.LocalCluster
     if scheduler is not None and workers is not None:
         raise ValidationError("--workers starts a local cluster; with --scheduler the cluster has its own workers")
     if workers is not None and workers < 1:

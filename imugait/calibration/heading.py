@@ -10,7 +10,9 @@ changes only as slowly as the gyroscope biases drift). Two estimators share the 
   free of sign ambiguities, used whenever the accelerations determine the heading;
 * :func:`track_heading_offset` — the two-axis rotation constraint of
   :mod:`imugait.calibration.knee_axes` (needs the knee axes; biased by about 1° by the tibia's
-  rotation and varus/valgus that come with flexion).
+  rotation and varus/valgus that come with flexion);
+* :func:`track_heading_offset_from_axes` — the two flexion axes lined up in the horizontal plane
+  (no knee model at all; the pose-only fallback, :mod:`imugait.calibration.pose`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,11 @@ from scipy.optimize import least_squares
 from scipy.spatial.transform import Rotation
 
 from imugait.calibration.joint_centre import JointCentre, centre_force_world_mps2, heading_between
-from imugait.calibration.knee_axes import KneeAxes, constraint_residual_radps
+from imugait.calibration.knee_axes import (
+    KneeAxes,
+    constraint_residual_radps,
+    heading_offset_from_axes,
+)
 from imugait.calibration.recording import LegRecording
 
 
@@ -100,6 +106,30 @@ def track_heading_offset_from_centre(
         residuals.append(rms)
     track = _interpolated(t_s, centres, offsets, centre.heading_offset_rad)
     return HeadingTrack(*track, window_residual_radps=np.array([]), window_residual_mps2=np.array(residuals))
+
+
+def track_heading_offset_from_axes(
+    rec: LegRecording,
+    motion: np.ndarray,
+    flexion_axis_thigh: np.ndarray,
+    flexion_axis_shank: np.ndarray,
+    fallback_rad: float,
+    config: HeadingConfig | None = None,
+) -> HeadingTrack:
+    """Heading offset (rad, about world z) of the shank sensor's world frame relative to the
+    thigh sensor's at every instant of ``rec.t_s`` (M,): over windows of knee motion (``motion``
+    (M,) bool), the heading that lines the shank's flexion axis (3,, its sensor frame) up with the
+    thigh's in the horizontal plane; ``fallback_rad`` where no window has enough motion."""
+    config = config or HeadingConfig()
+    t_s = rec.t_s
+    centres, offsets = [], []
+    for idx in _windows(t_s, motion, config.centre_window_s, config.centre_step_s, config):
+        r1 = Rotation.from_quat(rec.q_world_thigh_sensor[idx], scalar_first=True)
+        r2 = Rotation.from_quat(rec.q_world_shank_sensor[idx], scalar_first=True)
+        centres.append(float(np.mean(t_s[idx])))
+        offsets.append(heading_offset_from_axes(r1.apply(flexion_axis_thigh), r2.apply(flexion_axis_shank)))
+    track = _interpolated(t_s, centres, offsets, fallback_rad)
+    return HeadingTrack(*track, window_residual_radps=np.array([]))
 
 
 def _windows(t_s: np.ndarray, motion: np.ndarray, window_s: float, step_s: float, config: HeadingConfig):

@@ -83,15 +83,8 @@ def fit_hinge_axes(
     j1, j2 = unit_from_angles(*best.x[:2]), unit_from_angles(*best.x[2:])
     if up_thigh is not None:
         j1 = _axis_about_long_axis(w1, np.linalg.norm(np.cross(w2, j2), axis=1), up_thigh / np.linalg.norm(up_thigh))
-    rate_shank = gyr_shank @ j2
-    if np.percentile(rate_shank, 99.5) < -np.percentile(rate_shank, 0.5):
-        j2 = -j2
-        rate_shank = -rate_shank
-    rate_thigh = gyr_thigh @ j1
-    swing = swing_correlation(rate_thigh, rate_shank, rate_hz)
-    if swing.correlation < 0:
-        j1, rate_thigh = -j1, -rate_thigh
-        swing = Swing(-swing.correlation, swing.lag_s)
+    j1, j2, swing = sign_by_gait(j1, j2, gyr_thigh, gyr_shank, rate_hz)
+    rate_thigh, rate_shank = gyr_thigh @ j1, gyr_shank @ j2
     fit_residual = np.linalg.norm(np.cross(w1, j1), axis=1) - np.linalg.norm(np.cross(w2, j2), axis=1)
     knee_rate = rate_shank - rate_thigh
     return HingeFit(
@@ -101,6 +94,23 @@ def fit_hinge_axes(
         swing_peak_shank_radps=float(np.percentile(np.abs(rate_shank), 99)),
         thigh_forward_ratio=forward_backward_ratio(rate_thigh),
     )
+
+
+def sign_by_gait(
+    axis_thigh: np.ndarray, axis_shank: np.ndarray, swing_thigh_radps: np.ndarray, swing_shank_radps: np.ndarray,
+    rate_hz: float,
+) -> tuple[np.ndarray, np.ndarray, Swing]:
+    """The two flexion axes (3,) signed by walking: the shank swings forward faster than it
+    returns, the thigh swings with the shank at the lag of best fit. The rates (N, 3) are the
+    sensors' :func:`~imugait.calibration.swing.swing_rates`. Returns the signed axes and the swing
+    (its correlation then positive)."""
+    rate_shank = swing_shank_radps @ axis_shank
+    if np.percentile(rate_shank, 99.5) < -np.percentile(rate_shank, 0.5):
+        axis_shank, rate_shank = -axis_shank, -rate_shank
+    swing = swing_correlation(swing_thigh_radps @ axis_thigh, rate_shank, rate_hz)
+    if swing.correlation < 0:
+        axis_thigh, swing = -axis_thigh, Swing(-swing.correlation, swing.lag_s)
+    return axis_thigh, axis_shank, swing
 
 
 def _axis_about_long_axis(gyr_thigh_radps: np.ndarray, shank_off_axis_radps: np.ndarray, up_thigh: np.ndarray) -> np.ndarray:

@@ -42,6 +42,7 @@ from imugait.calibration.heading import (
     HeadingConfig,
     HeadingTrack,
     track_heading_offset,
+    track_heading_offset_from_axes,
     track_heading_offset_from_centre,
 )
 from imugait.calibration.hinge import HingeFit, fit_hinge_axes
@@ -53,13 +54,14 @@ from imugait.calibration.knee_axes import (
     heading_offset_from_axes,
     hinge_rate_mismatch_radps,
 )
+from imugait.calibration.pose import pose_axes
 from imugait.calibration.recording import LegRecording
 from imugait.calibration.secondary_motion import (
     flexion_range_rad,
     knee_flexion_rad,
     remove_expected_offset,
 )
-from imugait.calibration.swing import MAX_SWING_LAG_S
+from imugait.calibration.swing import MAX_SWING_LAG_S, Swing
 from imugait.conventions import Placement
 from imugait.errors import CalibrationError
 
@@ -102,6 +104,13 @@ class SegmentCalibrationConfig:
     """When walking's swing picks which of the knee centre's two fits to use, that fit's heading
     must lie this close to the heading of the gait-signed hinge axes (which soft tissue and the
     knee's secondary motion bias by some degrees), else the rates and the swing are used alone."""
+    pose_fallback: bool = True
+    """When the two sensors do not fit one hinge (residual or axis tilt), calibrate each segment
+    from the pose and its own swing (:mod:`imugait.calibration.pose`) instead of refusing — if
+    walking signs the axes (``min_swing_correlation``, ``min_thigh_forward_ratio``). The result
+    says so and its calibration quality is poor."""
+    pose_only: bool = False
+    """Calibrate every leg pose-only (benchmarks measure the fallback's own errors with it)."""
     min_swing_correlation: float = 0.4
     """When neither the joint centre nor the rates tell which way the two sensors face each other
     (a walk with little but sagittal motion, as the real MPU-9250 10-m walks), walking does: thigh
@@ -123,6 +132,9 @@ class HeadingSource(Enum):
     the signed hinge axes give."""
     GAIT_SWING = "gait swing"
     """The hinge axes signed by walking (thigh and shank swing together); the rates only refine."""
+    POSE = "pose and each segment's swing"
+    """No knee model: each segment's swing axis, lined up (:mod:`imugait.calibration.pose`) — the
+    fallback when the sensors do not move as one hinge."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +164,8 @@ class AlignmentQuality:
     secondary_motion_offset_deg: float = 0.0
     """Expected turn of the fitted flexion axis about the femur from the knee's normative secondary
     motion, removed from the axis (+ = Z turned towards X); 0 when not corrected."""
+    fallback_reason: str = ""
+    """Why the regular calibration could not be used (pose-only fallback); empty otherwise."""
 
     @property
     def heading_from_joint_centre(self) -> bool:
@@ -192,6 +206,13 @@ class LegAlignment:
     joint_centre: JointCentre | None = None
     """Where the knee centre is from each sensor (and the heading offset it gave)."""
 
+    @property
+    def measures_femur_rotation(self) -> bool:
+        """False for the pose-only fallback: a thigh swings about the hip's flexion axis, not about
+        its own knee axis, so without a knee model its frame is set by the way it swings and the
+        femur's rotation against that (hip rotation) is not measured."""
+        return self.quality.heading_source is not HeadingSource.POSE
+
 
 def retrack_heading(
     alignment: LegAlignment, rec: LegRecording, motion: np.ndarray, heading_config: HeadingConfig | None = None
@@ -201,6 +222,9 @@ def retrack_heading(
     to follow it over other knee motion of the session than the calibration saw."""
     if alignment.quality.heading_from_joint_centre and alignment.joint_centre is not None:
         return track_heading_offset_from_centre(rec, motion, alignment.joint_centre, heading_config)
+    if alignment.quality.heading_source is HeadingSource.POSE:
+        return track_heading_offset_from_axes(rec, motion, alignment.axes.flexion_axis_thigh, alignment.hinge_axis_shank,
+                                              alignment.axes.heading_offset_rad, heading_config)
     return track_heading_offset(rec, motion, alignment.axes, heading_config)
 
 
@@ -258,17 +282,11 @@ def calibrate_leg(
     hinge = fit_hinge_axes(rec.gyr_thigh_radps, rec.gyr_shank_radps, rec.rate_hz, fit_mask, config, up_thigh=up1)
     h1, h2, residual_rms, motion_rms = hinge.axis_thigh, hinge.axis_shank, hinge.residual_rms_radps, hinge.motion_rms_radps
     swing_correlation = hinge.swing.correlation
-    walks_like_one_leg = (swing_correlation >= config.min_swing_correlation and not hinge.swing.at_window_edge
-                          and hinge.thigh_forward_ratio >= config.min_thigh_forward_ratio)
+    walks_like_one_leg = _walks_like_one_leg(hinge.swing, hinge.thigh_forward_ratio, config)
     if motion_rms < config.min_motion_rms_radps:
         raise CalibrationError(
             f"{leg}: too little knee motion to find the knee axis (knee-flexion rate RMS "
             f"{motion_rms:.2f} rad/s, need {config.min_motion_rms_radps}); walk for 10 s or bend the knee a few times"
-        )
-    if residual_rms / motion_rms > config.max_relative_residual:
-        raise CalibrationError(
-            f"{leg}: thigh and shank do not move as a knee hinge (residual {residual_rms:.2f} rad/s "
-            f"for {motion_rms:.2f} rad/s of motion) — a sensor is loose, or the two are not on the same leg"
         )
     # Swing rates low-passed (swing.SWING_LOWPASS_HZ): a strap that lets a sensor shake (4–5 Hz on
     # the qmt example recording) must not make a thigh look like a shank.
@@ -279,26 +297,29 @@ def calibrate_leg(
             f"one given as the shank ({swing_shank:.1f} rad/s) — thigh and shank look swapped"
         )
     tilt = float(max(abs(90.0 - np.rad2deg(np.arccos(abs(np.dot(j, u))))) for j, u in ((h1, up1), (h2, up2))))
-    if tilt > config.max_axis_tilt_deg:
-        raise CalibrationError(
-            f"{leg}: the knee axis is {tilt:.0f}° from horizontal in the standing period — was the "
-            f"person standing upright and still, and are the sensors strapped firmly?"
-        )
-    centre = fit_joint_centre(rec, fit_mask, max_samples=config.max_fit_samples)
-    from_centre = centre.heading_contrast >= config.min_heading_contrast
-    source = HeadingSource.KNEE_CENTRE
-    if not from_centre and walks_like_one_leg:
-        centre, from_centre = _centre_by_swing(rec, fit_mask, hinge, centre, config)
-        source = HeadingSource.KNEE_CENTRE_SWING
-    offset_deg = 0.0
-    if from_centre:
-        axes, track = _axes_from_joint_centre(rec, motion, fit_mask, h1, h2, up1, up2, centre, config, heading_config)
-        if config.correct_secondary_motion:
-            axes, offset_deg = _remove_secondary_motion_offset(axes, rec, fit_mask, track, up1, up2, thigh)
-        refined = True
+    no_hinge = _no_hinge_reason(leg, residual_rms, motion_rms, tilt, config)
+    offset_deg, centre = 0.0, None
+    if no_hinge or config.pose_only:
+        pose = pose_axes(rec, fit_mask, motion, up1, up2, heading_config)
+        if no_hinge and not (config.pose_fallback and _walks_like_one_leg(pose.swing, pose.thigh_forward_ratio, config)):
+            raise CalibrationError(no_hinge)
+        axes, track, h2, refined, source = pose.axes, pose.track, pose.axis_shank, False, HeadingSource.POSE
+        swing_correlation = pose.swing.correlation
     else:
-        axes, refined, source = _axes_from_rotation(leg, rec, fit_mask, hinge, up2, walks_like_one_leg, config)
-        track = track_heading_offset(rec, motion, axes, heading_config)
+        centre = fit_joint_centre(rec, fit_mask, max_samples=config.max_fit_samples)
+        from_centre = centre.heading_contrast >= config.min_heading_contrast
+        source = HeadingSource.KNEE_CENTRE
+        if not from_centre and walks_like_one_leg:
+            centre, from_centre = _centre_by_swing(rec, fit_mask, hinge, centre, config)
+            source = HeadingSource.KNEE_CENTRE_SWING
+        if from_centre:
+            axes, track = _axes_from_joint_centre(rec, motion, fit_mask, h1, h2, up1, up2, centre, config, heading_config)
+            if config.correct_secondary_motion:
+                axes, offset_deg = _remove_secondary_motion_offset(axes, rec, fit_mask, track, up1, up2, thigh)
+            refined = True
+        else:
+            axes, refined, source = _axes_from_rotation(leg, rec, fit_mask, hinge, up2, walks_like_one_leg, config)
+            track = track_heading_offset(rec, motion, axes, heading_config)
     # The thigh's flexion axis seen from the shank sensor while standing (heading offset of then).
     r1 = Rotation.from_quat(rec.q_world_thigh_sensor[standing], scalar_first=True)
     r2 = Rotation.from_quat(rec.q_world_shank_sensor[standing], scalar_first=True)
@@ -306,7 +327,8 @@ def calibrate_leg(
     flexion_in_shank = _unit(np.mean((r_offset * r2).inv().apply(r1.apply(axes.flexion_axis_thigh)), axis=0))
     quality = AlignmentQuality(
         residual_rms, motion_rms, tilt, int(min(fit_mask.sum(), config.max_fit_samples)), refined,
-        centre.heading_contrast, centre.residual_rms_mps2, source, swing_correlation, offset_deg,
+        centre.heading_contrast if centre else float("nan"), centre.residual_rms_mps2 if centre else float("nan"),
+        source, swing_correlation, offset_deg, no_hinge or ("pose only (forced)" if config.pose_only else ""),
     )
     return LegAlignment(
         thigh=SegmentAlignment(thigh, segment_frame(up1, axes.flexion_axis_thigh).as_quat(scalar_first=True)),
@@ -317,6 +339,25 @@ def calibrate_leg(
         quality=quality,
         joint_centre=centre,
     )
+
+
+def _walks_like_one_leg(swing: Swing, thigh_forward_ratio: float, config: SegmentCalibrationConfig) -> bool:
+    """Walking signs the thigh's axis: it swings with the shank within a stride's lag, forward
+    faster than back (two independent sign rules agree)."""
+    return (swing.correlation >= config.min_swing_correlation and not swing.at_window_edge
+            and thigh_forward_ratio >= config.min_thigh_forward_ratio)
+
+
+def _no_hinge_reason(leg: str, residual_rms: float, motion_rms: float, tilt_deg: float,
+                     config: SegmentCalibrationConfig) -> str:
+    """Why the two sensors cannot be calibrated as one hinge ('' when they can)."""
+    if residual_rms / motion_rms > config.max_relative_residual:
+        return (f"{leg}: thigh and shank do not move as a knee hinge (residual {residual_rms:.2f} rad/s "
+                f"for {motion_rms:.2f} rad/s of motion) — a sensor is loose, or the two are not on the same leg")
+    if tilt_deg > config.max_axis_tilt_deg:
+        return (f"{leg}: the knee axis is {tilt_deg:.0f}° from horizontal in the standing period — was the "
+                f"person standing upright and still, and are the sensors strapped firmly?")
+    return ""
 
 
 def _centre_by_swing(

@@ -12,25 +12,22 @@ two ids never share a file (``"BT 00:1A/7"`` → ``BT_00_1A_7-<8 hex>.json``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from imugait.atomic import atomic_path
+from imugait.atomic import write_text_atomic
 from imugait.calibration.imu_calibration import CALIBRATION_FORMAT_VERSION, ImuCalibration
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
 from imugait.model import Session
+from imugait.output_guard import safe_file_stem
 
 FORMAT_NAME = "imugait.imu_calibration"
-_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-_UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 _ARRAY_SHAPES = {
     "gyr_bias_radps": (3,), "acc_bias_mps2": (3,), "acc_correction": (3, 3),
     "mag_hard_iron_uT": (3,), "mag_soft_iron": (3, 3),
@@ -40,11 +37,7 @@ _OPTIONAL_FLOATS = ("mag_field_uT", "mag_residual_rms_uT", "mag_coverage")
 
 def calibration_filename(device_id: str) -> str:
     """File name (``<id>.json``) for a device id, safe on every file system."""
-    if _SAFE_ID.fullmatch(device_id):
-        return f"{device_id}.json"
-    stem = _UNSAFE_CHARS.sub("_", device_id).strip("._")[:60] or "device"
-    digest = hashlib.sha256(device_id.encode("utf-8")).hexdigest()[:8]
-    return f"{stem}-{digest}.json"
+    return f"{safe_file_stem(device_id)}.json"
 
 
 def calibration_to_dict(cal: ImuCalibration) -> dict[str, Any]:
@@ -88,14 +81,13 @@ def calibration_from_dict(d: Any, where: str) -> ImuCalibration:
         raise FormatError(f"{where}: {exc}") from None
 
 
-def write_calibration(cal: ImuCalibration, folder: str | os.PathLike) -> Path:
-    """Write ``cal`` to ``folder/<device-id>.json`` atomically (the folder is created)."""
-    target = Path(folder) / calibration_filename(cal.device_id)
+def write_calibration(cal: ImuCalibration, folder: str | os.PathLike, filename: str | None = None) -> Path:
+    """Write ``cal`` to ``folder/<device-id>.json`` (or ``folder/filename``) atomically (the folder
+    is created)."""
+    target = Path(folder) / (filename or calibration_filename(cal.device_id))
     target.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(calibration_to_dict(cal), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
-    with atomic_path(target) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return target
+    return write_text_atomic(target, text)
 
 
 def read_calibration(path: str | os.PathLike) -> ImuCalibration:
@@ -146,8 +138,9 @@ class CalibrationStore:
     def path_for(self, device_id: str) -> Path:
         return self.folder / calibration_filename(device_id)
 
-    def save(self, cal: ImuCalibration) -> Path:
-        return write_calibration(cal, self.folder)
+    def save(self, cal: ImuCalibration, filename: str | None = None) -> Path:
+        """Write ``cal`` as the device's file (or as ``filename``, which :meth:`load` does not read)."""
+        return write_calibration(cal, self.folder, filename)
 
     def load(self, device_id: str) -> ImuCalibration | None:
         """The calibration of ``device_id``, or None when there is no file for it.

@@ -11,7 +11,7 @@ import importlib
 import sys
 
 from imugait import __version__
-from imugait.errors import ImugaitError
+from imugait.errors import ImugaitError, describe_os_error
 
 # Sub-command modules, in the order `imugait --help` lists them.
 COMMAND_MODULES = [
@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "imugait.cli.info",
     "imugait.cli.analyze",
     "imugait.cli.batch",
+    "imugait.cli.export",
     "imugait.cli.assess",
     "imugait.cli.orient",
     "imugait.cli.report",
@@ -55,9 +56,24 @@ def main(argv: list[str] | None = None) -> int:
     except ImugaitError as exc:
         print(f"imugait {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # disk full, read-only folder, permission, missing file …
+        print(f"imugait {args.command}: error: {os_error_line(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"imugait {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def os_error_line(exc: OSError) -> str:
+    """:func:`~imugait.errors.describe_os_error` plus what to do for a full or read-only disk."""
+    import errno
+
+    text = describe_os_error(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        text += "; existing files were left as they were: free some space and run the command again"
+    elif exc.errno == errno.EROFS:
+        text += "; existing files were left as they were: write to another folder"
+    return text
 
 
 if __name__ == "__main__":

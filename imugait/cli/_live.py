@@ -9,10 +9,13 @@ import signal
 import time
 from collections.abc import Callable
 
+from imugait.cli._options import emulated_sensors, playback_speed, sample_loss, seed, sensor_rate_hz
 from imugait.cli._walker_args import add_walker_args, walker_params
 
 EMULATION_MARGIN_S = 10.0
 """Extra walk simulated beyond --duration: connecting and starting take some walker time."""
+MAX_EMULATED_WALK_S = 3600.0
+"""Longest walk an emulation simulates up front (--duration plus the margin at --speed)."""
 
 
 def add_sensor_args(p: argparse.ArgumentParser, several: bool = True) -> None:
@@ -36,15 +39,17 @@ def add_sensor_args(p: argparse.ArgumentParser, several: bool = True) -> None:
 def add_source_args(p: argparse.ArgumentParser) -> None:
     add_sensor_args(p)
     g = p.add_argument_group("emulation (no hardware)")
-    g.add_argument("--emulate", type=int, default=0, metavar="N",
+    g.add_argument("--emulate", type=emulated_sensors, default=0, metavar="N",
                    help="play N simulated sensors (1-4: left/right thigh/shank) instead of real ones")
-    g.add_argument("--speed", type=float, default=1.0, metavar="X",
+    g.add_argument("--speed", type=playback_speed, default=1.0, metavar="X",
                    help="play the emulation X times faster than real time (default 1)")
     g.add_argument("--carrier", choices=("serial", "ble"), default="serial",
                    help="emulated sensors on pseudo-terminals (default) or as BLE peripherals")
-    g.add_argument("--rate", type=float, default=200.0, metavar="HZ", help="emulated sample rate (default 200)")
-    g.add_argument("--loss", type=float, default=0.0, metavar="P", help="probability an emulated sample is lost")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--rate", type=sensor_rate_hz, default=200.0, metavar="HZ",
+                   help="emulated sample rate (20-1000, default 200)")
+    g.add_argument("--loss", type=sample_loss, default=0.0, metavar="P",
+                   help="probability an emulated sample is lost (0-0.5)")
+    g.add_argument("--seed", type=seed, default=0, help="emulation seed (0 to 2^32-1)")
     add_walker_args(p, walking_speed_flag="--walking-speed")
 
 
@@ -90,6 +95,11 @@ async def acquire(args: argparse.Namespace, duration_s: float | None,
     async with contextlib.AsyncExitStack() as stack:
         if args.emulate:
             walk_s = (duration_s if duration_s is not None else 60.0) + EMULATION_MARGIN_S * args.speed
+            if walk_s > MAX_EMULATED_WALK_S:
+                from imugait.errors import ValidationError
+
+                raise ValidationError(f"an emulation of {walk_s:g} s of walking (--duration plus {EMULATION_MARGIN_S:g} s "
+                                      f"at --speed) is too long: at most {MAX_EMULATED_WALK_S:g} s")
             result = walker_simulation(args.emulate, walk_s, walker_params(args), args.rate, seed=args.seed)
             settings = DeviceSettings(sample_loss_probability=args.loss,
                                       samples_per_block=4 if args.carrier == "serial" else None, seed=args.seed)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from imugait.cli._options import existing_folder
+
 DEFAULT_CALIBRATION_DIR = Path("calibration")
 
 
 def add_calibration_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--calibration-dir", type=Path, default=DEFAULT_CALIBRATION_DIR, metavar="DIR",
-                        help="per-device calibration files to apply (default ./calibration; skipped if absent)")
+    parser.add_argument("--calibration-dir", type=existing_folder, default=DEFAULT_CALIBRATION_DIR, metavar="DIR",
+                        help="per-device calibration files to apply (default ./calibration, skipped if absent; "
+                             "a folder given here must exist)")
     parser.add_argument("--no-calibration", action="store_true", help="do not apply per-device calibrations")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from imugait.cli._options import add_force_arg
 from imugait.cli._session import add_calibration_arg, load_session
 
 SUMMARY_METRICS = (
@@ -39,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--filter", choices=[k.value for k in FilterKind], default=FilterKind.VQF_OFFLINE.value,
                    help="orientation filter (default vqf_offline)")
     add_calibration_arg(p)
+    add_force_arg(p)
     p.set_defaults(func=run)
 
 
@@ -47,14 +49,16 @@ def run(args: argparse.Namespace) -> int:
 
     from imugait.analysis import AnalysisConfig, analyze_session, normalised_cycles
     from imugait.fusion.settings import FilterKind
+    from imugait.output_guard import check_outputs
 
+    out = args.out or args.session.with_name(args.session.name.removesuffix(".parquet") + ".analysis.json")
+    check_outputs([out, args.angles_csv], inputs=[args.session], force=args.force)
     console = Console()
     with console.status("reading the session") as status:
         session = load_session(args.session, args, say=console.print)
         result = analyze_session(
             session, AnalysisConfig(filter_kind=FilterKind(args.filter)), progress=lambda stage: status.update(stage)
         )
-    out = args.out or args.session.with_name(args.session.name.removesuffix(".parquet") + ".analysis.json")
     curves = {side: normalised_cycles(result.t_s, leg) for side, leg in result.legs.items()}
     result.write_json(out, curves)
     _print_summary(console, result)

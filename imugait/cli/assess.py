@@ -7,7 +7,18 @@ import argparse
 import json
 from pathlib import Path
 
+from imugait.cli._options import (
+    add_force_arg,
+    finite_range,
+    playback_speed,
+    sample_loss,
+    seed,
+    sensor_rate_hz,
+)
 from imugait.cli._session import add_calibration_arg, load_session
+
+GUIDED_REPORTS = ("assessment.json", "report.html", "report.json")
+"""What a guided run writes into its folder besides the recording (replaced only with --force)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,33 +46,47 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--subject", default="anonymous", help="pseudonymous subject id")
     g.add_argument("--protocols", default="", metavar="NAMES",
                    help="comma-separated protocols to run (default: the whole battery), e.g. prone,squat")
-    g.add_argument("--countdown", type=float, default=3.0, metavar="S", help="countdown before each step (s, default 3)")
+    g.add_argument("--countdown", type=finite_range(0.0, 60.0, "s"), default=3.0, metavar="S",
+                   help="countdown before each step (s, 0-60, default 3)")
     add_sensor_args(p)
     e = p.add_argument_group("emulation (no hardware)")
     e.add_argument("--emulate", action="store_true",
                    help="four emulated sensors worn by a simulated person who performs the battery")
-    e.add_argument("--speed", type=float, default=1.0, metavar="X", help="play the emulation X times faster (default 1)")
+    e.add_argument("--speed", type=playback_speed, default=1.0, metavar="X", help="play the emulation X times faster (default 1)")
     e.add_argument("--short", action="store_true", help="a shorter simulated battery (about 290 s instead of 400 s; for tests and demos)")
     e.add_argument("--fail-step", metavar="STEP",
                    help="emulate the first attempt of STEP (e.g. prone:left) badly, to see the redo")
     e.add_argument("--carrier", choices=("serial", "ble"), default="serial", help="emulated serial ports or BLE")
-    e.add_argument("--rate", type=float, default=100.0, metavar="HZ", help="emulated sample rate (default 100)")
-    e.add_argument("--loss", type=float, default=0.0, metavar="P", help="probability an emulated sample is lost")
-    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--rate", type=sensor_rate_hz, default=100.0, metavar="HZ",
+                   help="emulated sample rate (20-1000, default 100)")
+    e.add_argument("--loss", type=sample_loss, default=0.0, metavar="P",
+                   help="probability an emulated sample is lost (0-0.5)")
+    e.add_argument("--seed", type=seed, default=0, help="emulation seed (0 to 2^32-1)")
     add_calibration_arg(p)
+    add_force_arg(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from imugait.output_guard import check_outputs, check_session_folder
+
     console = Console()
     if args.source is not None:
-        result = _assess(load_session(args.source, args, say=console.print), console)
         out = args.out or args.source.with_name(args.source.name.removesuffix(".parquet") + ".assessment.json")
+        check_outputs([out, args.html, args.json], inputs=[args.source], force=args.force)
+        result = _assess(load_session(args.source, args, say=console.print), console)
         _write_outputs(console, result, out, args.html, args.json)
         return 0
     from imugait.cli._assess_live import run_guided
+
+    if args.out is not None:
+        from imugait.acquisition.recorder import check_recording_folder
+
+        check_recording_folder(args.out)  # the recording and its session: never replaced
+        check_session_folder(args.out, GUIDED_REPORTS, force=args.force)
+    check_outputs([args.html, args.json], force=args.force)
 
     session_path = run_guided(args, console)
     if session_path is None:
@@ -83,11 +108,12 @@ def _assess(session, console):
 def _write_outputs(console, result, out: Path, html: Path | None, json_out: Path | None) -> None:
     """Print the protocol results and the report; write the assessment JSON and the report files."""
     from imugait.assessment.reporting import assessment_report
+    from imugait.atomic import write_text_atomic
     from imugait.report.render_html import write_report_html
     from imugait.report.render_json import write_report_json
     from imugait.report.render_text import render_text
 
-    out.write_text(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+    write_text_atomic(out, json.dumps(result.to_dict(), indent=2, allow_nan=False))
     _print(console, result)
     console.print(f"result written to [bold]{out}[/bold]")
     report = assessment_report(result)

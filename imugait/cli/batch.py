@@ -39,8 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+    from imugait._optional import require
 
+    tqdm = require("tqdm", "batch", "imugait batch's progress bar").tqdm
     from imugait.batch import TaskSettings, collect_inputs, dask_client, run_batch
     from imugait.fusion.settings import FilterKind
 

@@ -16,6 +16,7 @@ import argparse
 from dataclasses import dataclass
 
 from imugait.cli._live import add_sensor_args
+from imugait.cli._options import add_force_arg, finite_range, playback_speed, seed
 from imugait.errors import CalibrationError, ImugaitError
 
 _CHUNK_S = 0.25
@@ -45,8 +46,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="device id the calibration is written under (default: the id the sensor "
                           "announces, or the recording's)")
     imu.add_argument("--out", default="calibration", metavar="DIR", help="output folder (default: calibration)")
-    imu.add_argument("--hold-s", type=float, default=5.0, help="seconds to hold each position (default 5)")
-    imu.add_argument("--rotation-s", type=float, default=30.0, help="seconds of rotation (default 30)")
+    add_force_arg(imu)
+    imu.add_argument("--hold-s", type=finite_range(1.0, 60.0, "s"), default=5.0,
+                     help="seconds to hold each position (1-60, default 5)")
+    imu.add_argument("--rotation-s", type=finite_range(5.0, 600.0, "s"), default=30.0,
+                     help="seconds of rotation (5-600, default 30)")
     imu.add_argument("--edges", action="store_true", help="six more positions on edges (estimates misalignment)")
     imu.add_argument("--no-mag", action="store_true", help="skip the rotation step (no magnetometer calibration)")
     add_sensor_args(imu, several=False)
@@ -54,9 +58,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--emulate", action="store_true",
                    help="an emulated sensor (the simulator's, put through the procedure) streamed over a "
                         "pseudo-terminal in the imugait protocol, through the same live path")
-    g.add_argument("--speed", type=float, default=10.0, metavar="X",
+    g.add_argument("--speed", type=playback_speed, default=10.0, metavar="X",
                    help="play the emulation X times faster than real time (default 10)")
-    g.add_argument("--seed", type=int, default=0, help="emulator seed")
+    g.add_argument("--seed", type=seed, default=0, help="emulator seed (0 to 2^32-1)")
     g.add_argument("--from", dest="from_path", metavar="SESSION.parquet",
                    help="run on a recorded session whose stream contains the positions")
     g.add_argument("--placement", metavar="PLACEMENT",
@@ -87,6 +91,7 @@ def run_imu(args: argparse.Namespace) -> int:
             "no sensor: give --port PATH (serial) or --ble ADDRESS, --emulate for an emulated sensor, "
             "or --from SESSION.parquet --placement PLACEMENT with a recording of the procedure"
         )
+    _check_out_folder(args)
     console = Console(highlight=False)
     config = ProcedureConfig(
         hold_s=args.hold_s, rotation_s=args.rotation_s, with_edges=args.edges, with_rotation=not args.no_mag,
@@ -384,12 +389,39 @@ def _recorded_stream(args: argparse.Namespace):
 # ---------------------------------------------------------------------------------- result
 
 
+def _check_out_folder(args: argparse.Namespace) -> None:
+    """Before the procedure: ``--out`` must be a folder, and with ``--device`` its file is checked."""
+    from pathlib import Path
+
+    from imugait.calibration import CalibrationStore
+    from imugait.output_guard import check_output
+
+    folder = Path(args.out)
+    if folder.exists() and not folder.is_dir():
+        raise ImugaitError(f"--out {folder} is a file: give a folder for the calibration files")
+    if args.device and folder.is_dir():
+        check_output(CalibrationStore(folder).path_for(args.device), force=args.force)
+
+
 def _save_and_report(result, args: argparse.Namespace, console):
-    """Write the calibration to ``args.out`` and print what it found; returns the path."""
+    """Write the calibration to ``args.out`` and print what it found; returns the path.
+
+    A calibration file of the device that exists is replaced only with ``--force``; otherwise it is
+    kept and the new one is written beside it under a dated name (the procedure is not lost)."""
+    import datetime as _dt
+
     from imugait.calibration import CalibrationStore
 
     cal = result.calibration
-    path = CalibrationStore(args.out).save(cal)
+    store = CalibrationStore(args.out)
+    existing = store.path_for(cal.device_id)
+    if existing.exists() and not args.force:
+        stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        path = store.save(cal, f"{existing.stem}.{stamp}.json")
+        console.print(f"[yellow]{existing} exists and was kept (use --force to replace it); the new calibration "
+                      f"is in {path.name} — rename it to {existing.name} to use it[/yellow]")
+    else:
+        path = store.save(cal)
 
     def vec(v, scale=1.0, fmt="+.4f"):
         return "[" + ", ".join(format(x * scale, fmt) for x in v) + "]"

@@ -11,26 +11,38 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from imugait.cli._options import add_force_arg, finite_range, playback_speed
+from imugait.errors import ImugaitError
+
 DEMO_WALKER = ["--right-hip-rotation", "14", "--right-stance-valgus", "8", "--seed", "3"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="emulated sensors → live view → recording → analysis → report",
                        description=__doc__)
-    p.add_argument("--out", type=Path, default=Path("demo_output"), help="folder for the files (default ./demo_output)")
-    p.add_argument("--duration", type=float, default=60.0, metavar="S",
-                   help="seconds of walking protocol to record (default 60)")
-    p.add_argument("--speed", type=float, default=3.0, metavar="X",
+    p.add_argument("--out", type=Path, default=Path("demo_output"),
+                   help="folder for the files (default ./demo_output); an earlier recording there is kept and "
+                        "the new one goes to recording-2, -3 …")
+    p.add_argument("--duration", type=finite_range(20.0, 600.0, "s"), default=60.0, metavar="S",
+                   help="seconds of walking protocol to record (20-600, default 60)")
+    p.add_argument("--speed", type=playback_speed, default=3.0, metavar="X",
                    help="play the emulated sensors X times faster than real time (default 3)")
+    add_force_arg(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import shutil
-
     from rich.console import Console
 
     from imugait.cli import build_parser
+    from imugait.output_guard import check_outputs
+
+    if args.out.exists() and not args.out.is_dir():
+        raise ImugaitError(f"--out {args.out} is a file: give a folder for the demo's files")
+    args.out.mkdir(parents=True, exist_ok=True)
+    html, json_out = args.out / "report.html", args.out / "report.json"
+    check_outputs([html, json_out], force=args.force)
+    recording = _new_recording_folder(args.out)
 
     console = Console()
     console.rule("imugait demo")
@@ -40,23 +52,28 @@ def run(args: argparse.Namespace) -> int:
         "14°[/bold] and the right knee caves in during stance. Standing, then walks with turns: "
         f"{args.duration:g} s of protocol shown [bold]{args.speed:g}× faster than real time[/bold]."
     )
-    recording = args.out / "recording"
-    if recording.exists():
-        shutil.rmtree(recording)  # the demo's own output from an earlier run
-    args.out.mkdir(parents=True, exist_ok=True)
     parser = build_parser()
     steps = [
         ["record", "--emulate", "4", "--duration", f"{args.duration:g}", "--speed", f"{args.speed:g}",
          "--out", str(recording), "--subject", "demo-walker", *DEMO_WALKER],
-        ["report", str(recording / "session.parquet"), "--html", str(args.out / "report.html"),
-         "--json", str(args.out / "report.json")],
+        ["report", str(recording / "session.parquet"), "--html", str(html), "--json", str(json_out),
+         *(["--force"] if args.force else [])],
     ]
     for argv in steps:
         step_args = parser.parse_args(argv)
         code = step_args.func(step_args)
         if code:
             return code
-    console.print(f"\nOpen [bold]{(args.out / 'report.html').resolve()}[/bold] in a browser for the full report "
+    console.print(f"\nOpen [bold]{html.resolve()}[/bold] in a browser for the full report "
                   "with charts. Recorded session: "
                   f"{recording / 'session.parquet'}  (analyse it again: imugait analyze …)")
     return 0
+
+
+def _new_recording_folder(out: Path) -> Path:
+    """``out/recording``, or ``recording-2``, ``-3`` … when earlier runs left theirs (never deleted)."""
+    for n in range(1, 1000):
+        folder = out / ("recording" if n == 1 else f"recording-{n}")
+        if not folder.exists():
+            return folder
+    raise ImugaitError(f"{out} holds 999 demo recordings: choose another --out")

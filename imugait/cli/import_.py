@@ -1,4 +1,4 @@
-"""``imugait import csv|xsens|mpu9250|hugadb|qmt …``: convert recordings from other tools into a
+"""``imugait import csv|xsens|mpu9250|hugadb|qmt|dot|ximu3|apdm|mvnx …``: convert recordings from other tools into a
 session file."""
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from imugait.cli._import_formats import register_formats
+from imugait.cli._options import add_force_arg, file_rate_hz
 from imugait.errors import ValidationError
 from imugait.io import (
     SourceFormat,
@@ -19,6 +21,7 @@ from imugait.io import (
 )
 from imugait.io.hugadb import HUGADB_RATE_HZ
 from imugait.io.qmt import qmt_segments
+from imugait.output_guard import check_outputs, safe_file_stem
 
 
 def register(subparsers) -> None:
@@ -46,14 +49,15 @@ def register(subparsers) -> None:
         help="where a sensor was worn: placement (left_thigh, right_shank, pelvis …) = sensor id "
              "or file stem; repeat for each sensor",
     )
-    xsens_p.add_argument("--rate-hz", type=float, default=None,
-                         help="sample rate, only if the files' headers do not state it")
+    xsens_p.add_argument("--rate-hz", type=file_rate_hz, default=None,
+                         help="sample rate (Hz), only if the files' headers do not state it")
     _common(xsens_p)
     xsens_p.set_defaults(func=_run_xsens)
 
     _register_mpu9250(sources)
     _register_hugadb(sources)
     _register_qmt(sources)
+    register_formats(sources, _common, _write)
 
 
 def _register_mpu9250(sources) -> None:
@@ -75,6 +79,7 @@ def _register_mpu9250(sources) -> None:
                    help="keep the complete records of a file cut in the middle of a record")
     p.add_argument("--pair-by-name", action="store_true",
                    help="pair thigh and shank files strictly by name (without the dataset's known correction)")
+    add_force_arg(p)
     p.set_defaults(func=_run_mpu9250)
 
 
@@ -90,7 +95,8 @@ def _register_hugadb(sources) -> None:
     p.add_argument("--corrupted-gyro", choices=("warn", "drop-leg", "keep"), default="warn",
                    help="gyroscopes the maintainers list as corrupted: keep with a warning (default), leave "
                         "out the legs that have one, or keep silently")
-    p.add_argument("--rate-hz", type=float, default=HUGADB_RATE_HZ, help=f"sample rate (default {HUGADB_RATE_HZ:g})")
+    p.add_argument("--rate-hz", type=file_rate_hz, default=HUGADB_RATE_HZ,
+                   help=f"sample rate (Hz, default {HUGADB_RATE_HZ:g})")
     p.add_argument("--allow-truncated", action="store_true", help="keep the complete lines of a file cut mid-line")
     _common(p, subject_default=None)
     p.set_defaults(func=_run_hugadb)
@@ -112,20 +118,24 @@ def _register_qmt(sources) -> None:
                    help="a protocol step in s on the file's clock (e.g. stand=40:44); repeat for each")
     p.add_argument("--out", type=Path, metavar="SESSION.parquet", help="session file to write")
     p.add_argument("--subject", default="qmt-example", metavar="ID", help="subject pseudonym")
+    add_force_arg(p)
     p.set_defaults(func=_run_qmt)
 
 
 def _common(p: argparse.ArgumentParser, subject_default: str | None = "anonymous") -> None:
     p.add_argument("--out", type=Path, required=True, metavar="SESSION.parquet", help="session file to write")
     p.add_argument("--subject", default=subject_default, metavar="ID", help="subject pseudonym (never a real name)")
+    add_force_arg(p)
 
 
 def _run_csv(args: argparse.Namespace) -> int:
-    session = read_recording(args.file, SourceFormat.CSV, subject_id=args.subject)
+    check_outputs([args.out], inputs=[args.file], force=args.force)
+    session = _with_warnings(lambda: read_recording(args.file, SourceFormat.CSV, subject_id=args.subject))
     return _write(session, args.out)
 
 
 def _run_xsens(args: argparse.Namespace) -> int:
+    check_outputs([args.out], inputs=list(args.folder.glob("*")) if args.folder.is_dir() else [], force=args.force)
     session = read_recording(args.folder, SourceFormat.XSENS, placement_map=parse_placement_map(args.map),
                              subject_id=args.subject, options={"rate_hz": args.rate_hz})
     return _write(session, args.out)
@@ -146,16 +156,27 @@ def _run_mpu9250(args: argparse.Namespace) -> int:
         raise ValidationError("--all needs --out-dir DIR")
     walks = [args.walk] if args.walk else None
     if args.all:
+        if args.out_dir.exists() and not args.out_dir.is_dir():
+            raise ValidationError(f"--out-dir {args.out_dir} is a file, not a folder")
         args.out_dir.mkdir(parents=True, exist_ok=True)
+        outs = {w.walk_id: _walk_file(args.out_dir, w.walk_id)
+                for w in catalog_mpu9250(args.source, fix_known_pairs=fix).walks}
+    else:
+        outs = {None: args.out}
+    check_outputs(outs.values(), inputs=[args.source], force=args.force)
     n = 0
     for w, session in iter_mpu9250_walks(args.source, walks, subject_id=args.subject,
                                          allow_truncated=args.allow_truncated, fix_known_pairs=fix):
-        out = args.out if args.walk else args.out_dir / f"{w.walk_id.replace('/', '_')}.parquet"
-        _write(session, out)
+        _write(session, outs[w.walk_id] if args.all else args.out)
         n += 1
     if args.all:
         print(f"{n} walks written to {args.out_dir}")
     return 0
+
+
+def _walk_file(folder: Path, walk_id: str) -> Path:
+    """``<subject>_<side>_<trial>.parquet``; the walk id comes from the dataset's member names."""
+    return folder / f"{safe_file_stem(walk_id.replace('/', '_'))}.parquet"
 
 
 def _tail(member: str) -> str:
@@ -163,15 +184,22 @@ def _tail(member: str) -> str:
 
 
 def _run_hugadb(args: argparse.Namespace) -> int:
+    check_outputs([args.out], inputs=[args.file], force=args.force)
     mapping = parse_placement_map(args.map, example="left_thigh=LT") if args.map else None
+    session = _with_warnings(lambda: read_recording(
+        args.file, SourceFormat.HUGADB, placement_map=mapping, subject_id=args.subject,
+        options={"rate_hz": args.rate_hz, "corrupted_gyro": args.corrupted_gyro, "allow_truncated": args.allow_truncated}))
+    return _write(session, args.out)
+
+
+def _with_warnings(read):
+    """``read()``, printing each warning it raised as one line on stderr."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        session = read_recording(args.file, SourceFormat.HUGADB, placement_map=mapping, subject_id=args.subject,
-                                 options={"rate_hz": args.rate_hz, "corrupted_gyro": args.corrupted_gyro,
-                                          "allow_truncated": args.allow_truncated})
+        session = read()
     for w in caught:
         print(f"imugait import: warning: {w.message}", file=sys.stderr)
-    return _write(session, args.out)
+    return session
 
 
 def _run_qmt(args: argparse.Namespace) -> int:
@@ -180,6 +208,7 @@ def _run_qmt(args: argparse.Namespace) -> int:
         return 0
     if args.out is None:
         raise ValidationError("--out SESSION.parquet is needed (or --list)")
+    check_outputs([args.out], inputs=[args.file], force=args.force)
     mapping = parse_placement_map(args.map, example="left_thigh=upper_leg_left") if args.map else None
     session = read_recording(args.file, SourceFormat.QMT, placement_map=mapping, subject_id=args.subject,
                              options={"steps": args.step})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from imugait.cli._options import add_force_arg, output_rate_hz
 from imugait.cli._session import add_calibration_arg, load_session
 
 
@@ -26,8 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="orientation filter (default vqf_offline)")
     p.add_argument("--magnetometer", action="store_true",
                    help="9-axis fusion (heading from magnetic north; only where the field is undisturbed)")
-    p.add_argument("--rate", type=float, default=None, metavar="HZ", help="output rate (default: the highest sensor rate)")
+    p.add_argument("--rate", type=output_rate_hz, default=None, metavar="HZ",
+                   help="output rate, 1-1000 Hz (default: the highest sensor rate)")
     add_calibration_arg(p)
+    add_force_arg(p)
     p.set_defaults(func=run)
 
 
@@ -35,8 +38,10 @@ def run(args: argparse.Namespace) -> int:
     from imugait.fusion.settings import FilterKind
     from imugait.io.orientation_csv import write_orientation_csv
     from imugait.kinematics.prepare import fuse_session
+    from imugait.output_guard import check_outputs
     from imugait.timebase import common_grid
 
+    check_outputs([args.out], inputs=[args.session], force=args.force)
     session = load_session(args.session, args)
     t = common_grid(session.streams, args.rate)
     fused = fuse_session(session, FilterKind(args.filter), t, use_magnetometer=args.magnetometer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from imugait.cli._live import add_source_args
+from imugait.cli._options import session_duration_s
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,9 +16,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "interrupted one), and DIR/session.parquet is written at the end. Ctrl-C stops "
                     "cleanly and keeps what was recorded.",
     )
-    p.add_argument("--duration", type=float, required=True, metavar="S",
-                   help="seconds of session time to record (an emulation at --speed X takes S/X s)")
-    p.add_argument("--out", required=True, metavar="DIR", help="session folder (must not hold a recording)")
+    p.add_argument("--duration", type=session_duration_s, required=True, metavar="S",
+                   help="seconds of session time to record, up to 24 h (an emulation at --speed X takes S/X s)")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="session folder (must not hold a recording or a session: recordings are never replaced)")
     p.add_argument("--subject", default="anonymous", help="pseudonymous subject id")
     add_source_args(p)
     p.set_defaults(func=run)
@@ -26,10 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from imugait.acquisition.recorder import Recorder
+    from imugait.acquisition.recorder import Recorder, check_recording_folder
     from imugait.cli._live import acquire
     from imugait.io import describe_session, read_session
 
+    check_recording_folder(args.out)
     notes = f"emulated walker x{args.emulate}, speed {args.speed:g}" if args.emulate else ""
 
     opened: list[Recorder] = []

@@ -5,33 +5,37 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from imugait.cli._options import add_force_arg
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "recover",
         help="rebuild a session from the log of an interrupted recording",
         description=(
-            "Read PATH (a session folder or its recording.imulog) up to its last intact record, "
-            "map the device clocks and write the session. A torn or corrupt tail is ignored and "
-            "reported."
+            "Read every intact record of PATH (a session folder or its recording.imulog), map the "
+            "device clocks and write the session. A damaged record in the middle is skipped (reading "
+            "resumes at the next intact record) and a torn or corrupt tail is ignored; both are "
+            "reported here and in the session's notes."
         ),
     )
     p.add_argument("path", metavar="PATH", help="session folder or recording.imulog")
     p.add_argument("--out", metavar="SESSION.parquet",
                    help="where to write the session (default: session.parquet next to the log)")
-    p.add_argument("--force", action="store_true", help="replace an existing output file")
+    add_force_arg(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from imugait.acquisition.recorder import SESSION_NAME, recover_with_report
-    from imugait.errors import ImugaitError
+    from imugait.acquisition.recorder import LOG_NAME, SESSION_NAME, recover_with_report
     from imugait.io.native import write_session
+    from imugait.output_guard import check_outputs
 
-    report = recover_with_report(args.path)
-    out = Path(args.out) if args.out else report.log_path.parent / SESSION_NAME
-    if out.exists() and not args.force:
-        raise ImugaitError(f"{out} exists; pass --force to replace it or --out to choose another file")
+    path = Path(args.path)
+    log_path = path / LOG_NAME if path.is_dir() else path
+    out = Path(args.out) if args.out else log_path.parent / SESSION_NAME
+    check_outputs([out], inputs=[log_path], force=args.force)
+    report = recover_with_report(log_path)
     session = report.session
     ended = "closed normally" if report.clean_end else "interrupted (no end record)"
     print(f"{report.log_path}: {report.records} records, recording {ended}")
@@ -40,6 +44,10 @@ def run(args: argparse.Namespace) -> int:
               f"{s.duration_s:9.2f} s  ({s.sample_rate_hz:g} Hz, {s.device.device_id})")
     for note in report.assembly.notes:
         print(f"  note: {note}")
+    for skipped in report.skipped:
+        print(f"  damaged: {skipped.describe()}")
+    print(f"  damaged records in the middle: {len(report.skipped)} span(s), "
+          f"{sum(s.span.n_bytes for s in report.skipped)} bytes skipped")
     if report.ignored_bytes:
         print(f"  torn/corrupt tail: {report.ignored_bytes} bytes ignored ({report.problem})")
     else:

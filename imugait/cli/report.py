@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from imugait.cli._options import add_force_arg
 from imugait.cli._session import add_calibration_arg, load_session
 
 
@@ -32,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="the person reported pain during or after the tests (leads to 'see a professional')")
     pain.add_argument("--no-pain", dest="pain", action="store_false", help="the person reported no pain")
     add_calibration_arg(p)
+    add_force_arg(p)
     p.set_defaults(func=run)
 
 
@@ -39,12 +41,14 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from imugait.analysis import analyze_session
+    from imugait.output_guard import check_outputs
     from imugait.report.render_html import write_report_html
     from imugait.report.render_json import read_previous, write_report_json
     from imugait.report.render_text import render_text
     from imugait.report.report import build_report
     from imugait.report.thresholds import Population
 
+    check_outputs([args.json, args.html], inputs=[args.session, *args.previous], force=args.force)
     console = Console()
     previous = [read_previous(path) for path in args.previous]
     with console.status("reading the session") as status:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from imugait.cli._options import emulated_sensors, timeout_s
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -13,8 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "strength. --emulate N starts N emulated sensors first (on pseudo-terminals, and "
                     "as BLE peripherals when the emulated BlueZ is available) and scans them.",
     )
-    p.add_argument("--timeout", type=float, default=1.5, metavar="S", help="probe / scan time (default 1.5)")
-    p.add_argument("--emulate", type=int, default=0, metavar="N", help="start N emulated sensors (1-4)")
+    p.add_argument("--timeout", type=timeout_s, default=1.5, metavar="S", help="probe / scan time (0-60 s, default 1.5)")
+    p.add_argument("--emulate", type=emulated_sensors, default=0, metavar="N", help="start N emulated sensors (1-4)")
     p.add_argument("--no-ble", action="store_true", help="skip BLE")
     p.add_argument("--no-serial", action="store_true", help="skip serial ports")
     p.set_defaults(func=run)

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from imugait.cli._options import (
+    add_force_arg,
+    finite_range,
+    int_range,
+    sample_loss,
+    seed,
+    sensor_rate_hz,
+)
 from imugait.cli._walker_args import add_walker_args, walker_params
 from imugait.conventions import Placement
 
@@ -18,21 +26,26 @@ def register(sub: argparse._SubParsersAction) -> None:
             "DIR/session.parquet plus DIR/truth/."
         ),
     )
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="output folder (created; a folder holding a session needs --force, a recording's never)")
+    add_force_arg(p)
+    p.add_argument("--seed", type=seed, default=0, help="random seed (0 to 2^32-1, default 0)")
     p.add_argument("--subject", default="sim-0000", help="pseudonymous subject id")
-    p.add_argument("--rate", type=float, default=100.0, metavar="HZ", help="sample rate (default 100)")
+    p.add_argument("--rate", type=sensor_rate_hz, default=100.0, metavar="HZ", help="sample rate (20-1000, default 100)")
     g = p.add_argument_group("protocol")
     g.add_argument("--protocol", choices=PROTOCOLS, default="walking",
                    help="walking: the assessment's walking test (default; --bouts, --bout-s); ten-metre: a "
                         "10-m walk test (--passes); corridor: up and down a 30-m corridor (--minutes); battery: "
                         "the whole assessment battery with every step annotated (for `imugait assess --from`)")
-    g.add_argument("--bouts", type=int, default=2, help="walking: straight walking bouts (default 2)")
-    g.add_argument("--bout-s", type=float, default=12.0, help="walking: seconds per bout (default 12)")
-    g.add_argument("--passes", type=int, default=2, help="ten-metre: passes of 10 m, 180-degree turns between "
-                   "(default 2)")
-    g.add_argument("--minutes", type=float, default=6.0, help="corridor: minutes of walking, 2-6 (default 6)")
-    g.add_argument("--stand-s", type=float, default=5.0, help="standing before and after (default 5)")
+    g.add_argument("--bouts", type=int_range(1, 20), default=2, help="walking: straight walking bouts (1-20, default 2)")
+    g.add_argument("--bout-s", type=finite_range(2.0, 600.0, "s"), default=12.0,
+                   help="walking: seconds per bout (2-600, default 12)")
+    g.add_argument("--passes", type=int_range(1, 10), default=2, help="ten-metre: passes of 10 m, 180-degree turns "
+                   "between (1-10, default 2)")
+    g.add_argument("--minutes", type=finite_range(0.5, 30.0, "min"), default=6.0,
+                   help="corridor: minutes of walking (clinical tests use 2-6; default 6)")
+    g.add_argument("--stand-s", type=finite_range(0.5, 120.0, "s"), default=5.0,
+                   help="standing before and after (0.5-120 s, default 5)")
     g.add_argument("--no-standing", action="store_true", help="ten-metre, corridor: no standing before or after "
                    "(walking starts at the first sample and stops at the last)")
     add_walker_args(p)
@@ -46,14 +59,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "from the sourced ranges of imugait/data/soft_tissue_artefact.json, a number scales "
                         "them (0.5 = half), 'none' (default) leaves it out; on, it replaces the small "
                         "heel-strike wobble")
-    g.add_argument("--loss", type=float, default=0.0, metavar="P", help="probability a lost burst starts at a sample")
-    g.add_argument("--drift-ppm", type=float, default=30.0, help="SD of the clock error per sensor")
-    g.add_argument("--mag-disturbance", type=float, default=0.0, metavar="UT",
-                   help="peak of a magnetic disturbance beside the path")
+    g.add_argument("--loss", type=sample_loss, default=0.0, metavar="P",
+                   help="probability a lost burst starts at a sample (0-0.5)")
+    g.add_argument("--drift-ppm", type=finite_range(0.0, 1000.0, "ppm"), default=30.0,
+                   help="SD of the clock error per sensor (0-1000 ppm, default 30)")
+    g.add_argument("--mag-disturbance", type=finite_range(0.0, 500.0, "µT"), default=0.0, metavar="UT",
+                   help="peak of a magnetic disturbance beside the path (0-500 µT)")
     p.set_defaults(func=run)
 
 
 PROTOCOLS = ("walking", "ten-metre", "corridor", "battery")
+MAX_SIMULATED_S = 3600.0
+"""Longest simulated session (s): an hour at 1000 Hz is already about 4 GB of truth."""
+SIMULATION_FILES = ("session.parquet", "truth/series.parquet", "truth/events.csv", "truth/cycles.csv",
+                    "truth/values.csv", "truth/sensors.json", "truth/config.json")
 
 
 def soft_tissue_scale(value: str) -> float:
@@ -72,9 +91,11 @@ def run(args: argparse.Namespace) -> int:
     import dataclasses
 
     from imugait.errors import ValidationError
+    from imugait.output_guard import check_session_folder
     from imugait.simulate import LOWER_LIMBS, SensorErrors, SimulationConfig, simulate
     from imugait.simulate.output import write_simulation
 
+    check_session_folder(args.out, SIMULATION_FILES, force=args.force)
     errors = SensorErrors.ideal() if args.ideal else SensorErrors()
     errors = dataclasses.replace(
         errors,
@@ -89,9 +110,11 @@ def run(args: argparse.Namespace) -> int:
         raise ValidationError("--no-standing applies to --protocol ten-metre and corridor")
     if args.protocol == "battery":
         return _run_battery(args, walker, errors)
+    timeline = _timeline(args, walker.speed_mps)
+    _check_duration(sum(phase.duration_s for phase in timeline))
     config = SimulationConfig(
         walker=walker,
-        timeline=_timeline(args, walker.speed_mps),
+        timeline=timeline,
         errors=errors,
         placements=((Placement.PELVIS,) if args.pelvis else ()) + LOWER_LIMBS,
         sample_rate_hz=args.rate,
@@ -118,6 +141,14 @@ def _timeline(args: argparse.Namespace, speed_mps: float):
     return walking_test(n_bouts=args.bouts, bout_s=args.bout_s, stand_s=args.stand_s)
 
 
+def _check_duration(duration_s: float) -> None:
+    from imugait.errors import ValidationError
+
+    if duration_s > MAX_SIMULATED_S:
+        raise ValidationError(f"the session would last {duration_s:g} s; at most {MAX_SIMULATED_S:g} s can be "
+                              "simulated (fewer or shorter bouts)")
+
+
 def _run_battery(args: argparse.Namespace, walker, errors) -> int:
     from imugait.simulate import LOWER_LIMBS, walking_test
     from imugait.simulate.protocols import (
@@ -126,8 +157,10 @@ def _run_battery(args: argparse.Namespace, walker, errors) -> int:
         write_protocol_simulation,
     )
 
+    walking = walking_test(n_bouts=args.bouts, bout_s=args.bout_s, stand_s=args.stand_s)
+    _check_duration(sum(phase.duration_s for phase in walking))
     sim = simulate_protocols(ProtocolSimConfig(
-        walker=walker, walking=walking_test(n_bouts=args.bouts, bout_s=args.bout_s, stand_s=args.stand_s),
+        walker=walker, walking=walking,
         errors=errors, placements=((Placement.PELVIS,) if args.pelvis else ()) + LOWER_LIMBS,
         sample_rate_hz=args.rate, random_mounting=not args.aligned, seed=args.seed, subject_id=args.subject,
     ))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from imugait.cli._live import add_source_args
+from imugait.cli._options import session_duration_s
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "and show per-sensor rate, lost samples, battery, link state and clock drift, "
                     "updating in place. Nothing is recorded. Ctrl-C stops.",
     )
-    p.add_argument("--duration", type=float, default=None, metavar="S",
+    p.add_argument("--duration", type=session_duration_s, default=None, metavar="S",
                    help="stop after S seconds of session time (default: Ctrl-C, or the end of an emulated walk)")
     add_source_args(p)
     p.set_defaults(func=run)

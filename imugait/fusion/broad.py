@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from imugait.errors import FormatError, ImugaitError
+from imugait._optional import require
+from imugait.errors import FormatError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BROAD_DIR = REPO_ROOT.parent / "shared" / "datasets" / "broad"
@@ -59,10 +60,7 @@ def broad_trial_paths(directory: Path = BROAD_DIR) -> list[Path]:
 def load_broad_trial(path: Path, t_start_s: float = 0.0, t_end_s: float | None = None) -> BroadTrial:
     """Read one trial, optionally only the samples with ``t_start_s <= t < t_end_s`` (t = 0 at
     the first sample)."""
-    try:
-        import h5py
-    except ImportError:  # a dev dependency: only tests and benchmarks read BROAD
-        raise ImugaitError("reading BROAD needs h5py: pip install 'imugait[dev]' or pip install h5py") from None
+    h5py = require("h5py", "hdf5", "reading BROAD trials")
     path = Path(path)
     try:
         with h5py.File(path, "r") as f:

@@ -57,6 +57,10 @@ class StrideConfig:
     drop two unseen. Gait started from standing reaches its steady state within the first step
     (Brenière & Do 1986, J Biomech 19:1035); an edge stride that still speeds up or slows down
     shows it in a shorter or weaker swing. Engineering limit."""
+    max_bout_overhang: float = 0.1
+    """A stride may reach this fraction of its duration past its bout's ends: a bout ends a margin
+    before a turn (``ProgressionConfig.turn_margin_s``) and a stride that only touches that margin
+    counts to the bout, as an edge stride judged by its steadiness. Engineering limit."""
     min_bout_strides_for_edges: int = 4
     """Edge strides are judged this way only in bouts of at least this many strides (a median of
     fewer says little); in shorter bouts they are left out."""
@@ -103,7 +107,7 @@ def segment_strides(
     config = config or StrideConfig()
     ic = events.initial_contact_s
     to = events.toe_off_s
-    strides = []
+    strides, bouts = [], []
     for k in range(len(ic) - 1):
         t0, t1 = ic[k], ic[k + 1]
         if not (np.isfinite(t0) and np.isfinite(t1)):
@@ -112,8 +116,8 @@ def segment_strides(
         if not (config.min_stride_s <= duration <= config.max_stride_s):
             continue  # not a stride at all: the leg stopped or an event was missed
         i0, i1 = np.searchsorted(t_s, [t0, t1])
-        ids = bout_id[i0:i1]
-        if ids.size == 0 or ids.min() < 0 or ids.min() != ids.max():
+        bout = _stride_bout(bout_id[i0:i1], config.max_bout_overhang)
+        if bout < 0:
             reason = Exclusion.NOT_IN_BOUT
         elif not np.isfinite(to[k + 1]):
             reason = Exclusion.MISSING_EVENT
@@ -125,8 +129,18 @@ def segment_strides(
             reason = Exclusion.NONE
         peak = float(events.mid_swing_peak_radps[k + 1]) if events.mid_swing_peak_radps is not None else np.nan
         strides.append(Stride(float(t0), float(to[k + 1]), float(t1), reason, peak))
-    _mark_bout_edges_and_irregular(strides, t_s, bout_id, config)
+        bouts.append(bout)
+    _mark_bout_edges_and_irregular(strides, bouts, config)
     return strides
+
+
+def _stride_bout(ids: np.ndarray, max_overhang: float) -> int:
+    """The bout a stride's samples (their bout ids, -1 outside bouts) belong to, or -1: one bout
+    only, at most ``max_overhang`` of them outside it."""
+    inside = ids[ids >= 0]
+    if inside.size == 0 or inside.min() != inside.max() or 1.0 - inside.size / ids.size > max_overhang:
+        return -1
+    return int(inside[0])
 
 
 def _longest_run_s(t_s: np.ndarray, mask: np.ndarray) -> float:
@@ -137,13 +151,11 @@ def _longest_run_s(t_s: np.ndarray, mask: np.ndarray) -> float:
     return float(runs.max() * np.median(np.diff(t_s)))
 
 
-def _mark_bout_edges_and_irregular(strides: list[Stride], t_s: np.ndarray, bout_id: np.ndarray, config: StrideConfig) -> None:
+def _mark_bout_edges_and_irregular(strides: list[Stride], bouts: list[int], config: StrideConfig) -> None:
     by_bout: dict[int, list[int]] = {}
-    for i, s in enumerate(strides):
-        if s.exclusion is Exclusion.NOT_IN_BOUT:
-            continue
-        b = int(bout_id[np.searchsorted(t_s, s.t_initial_contact_s)])
-        by_bout.setdefault(b, []).append(i)
+    for i, (s, b) in enumerate(zip(strides, bouts, strict=True)):
+        if s.exclusion is not Exclusion.NOT_IN_BOUT:
+            by_bout.setdefault(b, []).append(i)
     for members in by_bout.values():
         median = np.median([strides[i].stride_time_s for i in members])
         median_peak = np.median([strides[i].swing_peak_radps for i in members])

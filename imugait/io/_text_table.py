@@ -58,9 +58,12 @@ class TextTable:
 
 
 def read_text_table(
-    path: str | os.PathLike, *, label: str, comment_prefix: str | None = None
+    path: str | os.PathLike, *, label: str, comment_prefix: str | None = None, header_start: str | None = None
 ) -> TextTable:
     """Read a delimited file: optional ``comment_prefix`` lines, a header row, data rows.
+
+    With ``header_start`` every line before the first one that starts with it is preamble (for
+    exports whose metadata lines have no common prefix, such as Movella DOT's ``Key:,value``).
 
     The delimiter (tab, comma or semicolon) is the most frequent of them in the header row.
     Blank lines are skipped. Rows with more fields than the header raise :class:`FormatError`;
@@ -78,6 +81,13 @@ def read_text_table(
     lines = text.splitlines(keepends=True)
     preamble = []
     i = 0
+    if header_start is not None:
+        while i < len(lines) and not lines[i].lstrip().startswith(header_start):
+            if lines[i].strip():
+                preamble.append(lines[i].strip())
+            i += 1
+        if i == len(lines):
+            raise FormatError(f"{label}: no header row starting with {header_start!r}")
     while i < len(lines) and (not lines[i].strip() or (comment_prefix and lines[i].lstrip().startswith(comment_prefix))):
         if lines[i].strip():
             preamble.append(lines[i].strip()[len(comment_prefix):].strip())
@@ -188,3 +198,46 @@ def modified_time_iso(path: str | os.PathLike) -> str:
     """The file's modification time as ISO 8601 UTC: the best available guess at when an
     exported recording was made, for formats that do not say."""
     return dt.datetime.fromtimestamp(Path(path).stat().st_mtime, dt.UTC).isoformat(timespec="seconds")
+
+
+def optional_group(table: TextTable, cols: list[str]) -> bool:
+    """True when all of ``cols`` are columns, False when none is; a partial group is an error."""
+    present = [c for c in cols if c in table.header]
+    if present and len(present) != len(cols):
+        missing = ", ".join(c for c in cols if c not in table.header)
+        raise FormatError(f"{table.label}: has {', '.join(present)} but no {missing} column")
+    return bool(present)
+
+
+def require_columns(table: TextTable, cols: list[str]) -> None:
+    """:class:`FormatError` naming every one of ``cols`` that is not a column."""
+    missing = [c for c in cols if c not in table.header]
+    if missing:
+        raise FormatError(f"{table.label}: no {', '.join(missing)} column{'s' if len(missing) > 1 else ''} "
+                          f"(it has: {', '.join(table.header)})")
+
+
+def drop_truncated_last_line(table: TextTable, used: list[str]) -> tuple[TextTable, int | None]:
+    """Drop a last row that is a truncated write (no end-of-line, fewer fields than the header, or
+    an empty used cell); returns the table and the dropped row's file line (or None)."""
+    if not table.rows:
+        return table, None
+    last = table.rows[-1]
+    idx = [table.column_index(c) for c in used]
+    if not table.ends_with_newline or table.n_fields[-1] < len(table.header) or any(last[j] == "" for j in idx):
+        return table.drop_last_row(), int(table.line_numbers[-1])
+    return table, None
+
+
+def block(table: TextTable, cols: list[str]) -> np.ndarray:
+    """Columns ``cols`` as ``(n_rows, len(cols))`` float64 (empty cells are errors)."""
+    return np.column_stack([float_column(table, c) for c in cols])
+
+
+def rate_from_times(t_s: np.ndarray) -> tuple[float, float]:
+    """``(sample_rate_hz, period_s)`` from time stamps: the median step, the rate rounded to 9
+    significant digits (float noise of the median step — 99.99999999999991 Hz — goes)."""
+    period_s = float(np.median(np.diff(np.asarray(t_s, dtype=np.float64))))
+    if not period_s > 0:
+        raise FormatError(f"time stamps do not increase (median step {period_s!r} s)")
+    return float(f"{1.0 / period_s:.9g}"), period_s

@@ -24,11 +24,16 @@ from imugait.io._text_table import (
     float_column,
     gaps_from_times,
     modified_time_iso,
+    rate_from_times,
     read_text_table,
 )
 from imugait.model import ImuStream, Session, SessionMeta
 
 TIME_COLUMN = "t_s"
+MIN_PLAUSIBLE_RATE_HZ = 5.0
+"""A median time step giving a lower rate is taken as a time column in the wrong unit (gait
+sensors sample at 50-1000 Hz): refused, with the unit it looks like."""
+_TIME_UNITS = (("milliseconds", 1e3), ("microseconds", 1e6), ("nanoseconds", 1e9))
 _AXES = {"acc": "xyz", "gyr": "xyz", "mag": "xyz", "q": "wxyz"}
 _COLUMN = re.compile(r"^(?P<placement>.+)_(?P<kind>acc|gyr|mag|q)_(?P<axis>[wxyz])$")
 
@@ -141,6 +146,15 @@ def _check_time(t: np.ndarray, table: TextTable) -> None:
         raise ValidationError(
             f"{table.label}: t_s does not increase at line {table.line_numbers[k]} ({float(t[k - 1])!r} s then {float(t[k])!r} s)"
         )
+    step = float(np.median(np.diff(t)))
+    rate_hz = 1.0 / step
+    if rate_hz < MIN_PLAUSIBLE_RATE_HZ:
+        guess = next((f"; it looks like {unit} (that would be {scale * rate_hz:.4g} Hz): divide t_s by {scale:g}"
+                      for unit, scale in _TIME_UNITS if MIN_PLAUSIBLE_RATE_HZ <= scale * rate_hz <= 10_000.0), "")
+        raise ValidationError(
+            f"{table.label}: t_s steps by {step:g} (median), a sample rate of {rate_hz:.3g} Hz — below the "
+            f"{MIN_PLAUSIBLE_RATE_HZ:g} Hz an IMU for gait samples at; t_s must be in seconds{guess}"
+        )
 
 
 def _stream(table: TextTable, t: np.ndarray, placement: Placement, kinds: dict[str, list[str]]) -> ImuStream:
@@ -150,13 +164,11 @@ def _stream(table: TextTable, t: np.ndarray, placement: Placement, kinds: dict[s
     if keep.sum() < 2:
         raise ValidationError(f"{where}: fewer than 2 complete samples")
     t_kept = t[keep]
-    steps_s = np.diff(t_kept)
-    period_s = float(np.median(steps_s))
+    rate_hz, period_s = rate_from_times(t_kept)
     try:
         return ImuStream(
             placement=placement, t_s=t_kept, acc_mps2=blocks["acc"][keep], gyr_radps=blocks["gyr"][keep],
-            # 9 significant digits: float noise of the median step (99.99999999999991 Hz) goes.
-            sample_rate_hz=float(f"{1.0 / period_s:.9g}"),
+            sample_rate_hz=rate_hz,
             mag_uT=blocks["mag"][keep] if "mag" in blocks else None,
             q_world_sensor=blocks["q"][keep] if "q" in blocks else None,
             gaps=gaps_from_times(t_kept, period_s),

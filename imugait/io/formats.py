@@ -5,7 +5,8 @@ format is added once, here (its reader, the options it takes), and both can read
 
 Options are the reader's own settings given by name; values may be strings (a CSV manifest
 cell) and are converted here: ``rate_hz`` (float), ``allow_truncated`` / ``pair_by_name``
-(``true``/``false``), ``corrupted_gyro`` (``warn``, ``drop_leg``, ``keep``), ``steps``
+(``true``/``false``), ``corrupted_gyro`` (``warn``, ``drop_leg``, ``keep``), ``clock``
+(``shared`` or ``start``: DOT, x-IMU3), ``steps``
 (``NAME=START:END``, several separated by ``;``) and ``walk`` (an MPU-9250 walk id such as
 ``NO.1/left/IMU_10``).
 """
@@ -33,6 +34,10 @@ class SourceFormat(StrEnum):
     HUGADB = "hugadb"
     QMT = "qmt"
     MPU9250 = "mpu9250"
+    DOT = "dot"
+    XIMU3 = "ximu3"
+    APDM = "apdm"
+    MVNX = "mvnx"
 
 
 PlacementMap = Mapping[Placement, str]
@@ -170,6 +175,44 @@ def _read_mpu9250(path, _map, subject, opts) -> Session:
                              fix_known_pairs=not _bool(opts, "pair_by_name"))
 
 
+def _clock(opts: dict[str, Any]):
+    from imugait.io._devices import ClockMode
+
+    value = opts.get("clock")
+    if value is None:
+        return None
+    try:
+        return ClockMode(str(value).strip().lower())
+    except ValueError:
+        raise ValidationError(f"option clock: expected shared or start, got {value!r}") from None
+
+
+def _read_dot(path, mapping, subject, opts) -> Session:
+    from imugait.io.movella_dot import read_dot_dir
+
+    return read_dot_dir(path, mapping, clock=_clock(opts), sample_rate_hz=_float(opts, "rate_hz"),
+                        **({"subject_id": subject} if subject else {}))
+
+
+def _read_ximu3(path, mapping, subject, opts) -> Session:
+    from imugait.io.ximu3 import read_ximu3
+
+    clock = _clock(opts)
+    return read_ximu3(path, mapping, **({"clock": clock} if clock else {}), **({"subject_id": subject} if subject else {}))
+
+
+def _read_apdm(path, mapping, subject, _opts) -> Session:
+    from imugait.io.apdm import read_apdm_h5
+
+    return read_apdm_h5(path, mapping, **({"subject_id": subject} if subject else {}))
+
+
+def _read_mvnx(path, mapping, subject, _opts) -> Session:
+    from imugait.io.mvnx import read_mvnx
+
+    return read_mvnx(path, mapping, **({"subject_id": subject} if subject else {}))
+
+
 _READERS: dict[SourceFormat, _Reader] = {
     SourceFormat.NATIVE: _Reader(_read_native),
     SourceFormat.CSV: _Reader(_read_csv),
@@ -177,5 +220,9 @@ _READERS: dict[SourceFormat, _Reader] = {
     SourceFormat.HUGADB: _Reader(_read_hugadb, frozenset({"rate_hz", "corrupted_gyro", "allow_truncated"})),
     SourceFormat.QMT: _Reader(_read_qmt, frozenset({"steps", "rate_hz"})),
     SourceFormat.MPU9250: _Reader(_read_mpu9250, frozenset({"walk", "allow_truncated", "pair_by_name"})),
+    SourceFormat.DOT: _Reader(_read_dot, frozenset({"clock", "rate_hz"}), needs_map=True),
+    SourceFormat.XIMU3: _Reader(_read_ximu3, frozenset({"clock"}), needs_map=True),
+    SourceFormat.APDM: _Reader(_read_apdm),
+    SourceFormat.MVNX: _Reader(_read_mvnx),
 }
-_MAP_OPTIONAL = frozenset({SourceFormat.HUGADB, SourceFormat.QMT})
+_MAP_OPTIONAL = frozenset({SourceFormat.HUGADB, SourceFormat.QMT, SourceFormat.APDM, SourceFormat.MVNX})

@@ -23,7 +23,7 @@ import scipy.io
 
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
-from imugait.io._text_table import gaps_from_times, modified_time_iso
+from imugait.io._text_table import gaps_from_times, modified_time_iso, rate_from_times
 from imugait.model import DeviceInfo, ImuStream, ProtocolStep, Session, SessionMeta
 
 QMT_DEFAULT_MAP: dict[Placement, str] = {
@@ -68,8 +68,7 @@ def read_qmt_mat(
     m = _load(p)
     imus = _imus(m)
     t = _time(m, p.name)
-    period_s = float(np.median(np.diff(t)))
-    rate = sample_rate_hz if sample_rate_hz is not None else float(f"{1.0 / period_s:.9g}")
+    rate = sample_rate_hz if sample_rate_hz is not None else rate_from_times(t)[0]
     gaps = gaps_from_times(t, 1.0 / rate)
     streams = []
     for pl, name in mapping.items():

@@ -26,9 +26,12 @@ from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
 from imugait.io._text_table import (
     TextTable,
+    block,
+    drop_truncated_last_line,
     float_column,
     gaps_from_steps,
     modified_time_iso,
+    optional_group,
     read_text_table,
 )
 from imugait.model import DeviceInfo, ImuStream, Session, SessionMeta
@@ -97,11 +100,11 @@ def read_xsens_file(path: str | os.PathLike, *, sample_rate_hz: float | None = N
     for col in (*_xyz("Acc"), *_xyz("Gyr")):
         if col not in table.header:
             raise FormatError(f"{label}: no {col} column")
-    has_mag = _optional_group(table, _xyz("Mag"))
-    has_quat = _optional_group(table, [f"Quat_q{k}" for k in range(4)])
+    has_mag = optional_group(table, _xyz("Mag"))
+    has_quat = optional_group(table, [f"Quat_q{k}" for k in range(4)])
     used = [counter_name, *_xyz("Acc"), *_xyz("Gyr"), *(_xyz("Mag") if has_mag else []),
             *([f"Quat_q{k}" for k in range(4)] if has_quat else [])]
-    table, dropped = _drop_truncated_last_line(table, used)
+    table, dropped = drop_truncated_last_line(table, used)
     if len(table.rows) < 2:
         raise FormatError(f"{label}: needs at least 2 samples, found {len(table.rows)}")
     return XsensFile(
@@ -110,10 +113,10 @@ def read_xsens_file(path: str | os.PathLike, *, sample_rate_hz: float | None = N
         sample_rate_hz=float(rate),
         firmware=next((m[1] for m in map(_FIRMWARE.search, table.preamble) if m), ""),
         counter=_unwrap_counter(float_column(table, counter_name), table),
-        acc_mps2=_block(table, _xyz("Acc")),
-        gyr_radps=_block(table, _xyz("Gyr")),
-        mag_normalised=_block(table, _xyz("Mag")) if has_mag else None,
-        q_world_sensor=_block(table, [f"Quat_q{k}" for k in range(4)]) if has_quat else None,
+        acc_mps2=block(table, _xyz("Acc")),
+        gyr_radps=block(table, _xyz("Gyr")),
+        mag_normalised=block(table, _xyz("Mag")) if has_mag else None,
+        q_world_sensor=block(table, [f"Quat_q{k}" for k in range(4)]) if has_quat else None,
         dropped_line=dropped,
     )
 
@@ -217,28 +220,6 @@ def _header_rate(table: TextTable) -> float:
         if m:
             return float(m[1])
     raise FormatError(f"{table.label}: no '// Sample rate: ...Hz' or '// Update Rate: ...Hz' header line; pass the rate explicitly")
-
-
-def _optional_group(table: TextTable, cols: list[str]) -> bool:
-    present = [c for c in cols if c in table.header]
-    if present and len(present) != len(cols):
-        missing = ", ".join(c for c in cols if c not in table.header)
-        raise FormatError(f"{table.label}: has {', '.join(present)} but no {missing} column")
-    return bool(present)
-
-
-def _drop_truncated_last_line(table: TextTable, used: list[str]) -> tuple[TextTable, int | None]:
-    if not table.rows:
-        return table, None
-    last = table.rows[-1]
-    idx = [table.column_index(c) for c in used]
-    if not table.ends_with_newline or table.n_fields[-1] < len(table.header) or any(last[j] == "" for j in idx):
-        return table.drop_last_row(), int(table.line_numbers[-1])
-    return table, None
-
-
-def _block(table: TextTable, cols: list[str]) -> np.ndarray:
-    return np.column_stack([float_column(table, c) for c in cols])
 
 
 def _unwrap_counter(raw: np.ndarray, table: TextTable) -> np.ndarray:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from imugait.atomic import atomic_path
+from imugait.atomic import write_text_atomic
 from imugait.report.charts import curve_chart, summary_chart, trend_chart
 from imugait.report.present import (
     CURVE_LABELS,
@@ -211,8 +211,4 @@ def render_html(report: Report) -> str:
 
 
 def write_report_html(report: Report, path: str | Path) -> Path:
-    path = Path(path)
-    text = render_html(report)
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return path
+    return write_text_atomic(path, render_html(report))

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from imugait.atomic import atomic_path
+from imugait.atomic import write_text_atomic
 from imugait.conventions import Side
 from imugait.errors import FormatError
 from imugait.report.report import PreviousReport, Report
@@ -116,9 +116,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
 def write_report_json(report: Report, path: str | Path) -> Path:
     path = Path(path)
     text = json.dumps(report_to_dict(report), indent=2, ensure_ascii=False, allow_nan=False)
-    with atomic_path(path) as tmp:
-        tmp.write_text(text + "\n", encoding="utf-8")
-    return path
+    return write_text_atomic(path, text + "\n")
 
 
 def previous_from_dict(doc: dict[str, Any], where: str = "report") -> PreviousReport:
@@ -142,6 +140,12 @@ def read_previous(path: str | Path) -> PreviousReport:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FormatError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise FormatError(f"{path}: not a JSON report (not UTF-8 text)") from None
     except json.JSONDecodeError as exc:
         raise FormatError(f"{path}: not JSON ({exc})") from None
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not isinstance(doc, dict):
+        raise FormatError(f"{path}: not a JSON report (a {type(doc).__name__}, not an object)")
     return previous_from_dict(doc, str(path))

@@ -9,11 +9,13 @@ Everything is seeded: the same config gives the same bits.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from imugait.conventions import Placement
+from imugait.errors import ValidationError
 from imugait.model import ProtocolStep, Session, SessionMeta
 from imugait.simulate.sensors import (
     Mounting,
@@ -49,6 +51,9 @@ __all__ = [
     "walking_test",
 ]
 
+MAX_SAMPLE_RATE_HZ = 10_000.0
+"""Highest sample rate a simulation accepts (Hz)."""
+
 LOWER_LIMBS = (Placement.LEFT_THIGH, Placement.LEFT_SHANK, Placement.RIGHT_THIGH, Placement.RIGHT_SHANK)
 
 
@@ -69,6 +74,13 @@ class SimulationConfig:
     seed: int = 0
     subject_id: str = "sim-0000"
     recorded_at: str = "2026-01-01T09:00:00+00:00"
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.sample_rate_hz) and 1.0 <= self.sample_rate_hz <= MAX_SAMPLE_RATE_HZ):
+            raise ValidationError(f"simulation: sample_rate_hz must be in 1..{MAX_SAMPLE_RATE_HZ:g}, "
+                                  f"got {self.sample_rate_hz!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) or self.seed < 0:
+            raise ValidationError(f"simulation: seed must be an integer >= 0, got {self.seed!r}")
 
 
 @dataclass(frozen=True, eq=False)

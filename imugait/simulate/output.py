@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from imugait.atomic import atomic_path, write_text_atomic
 from imugait.io.native import write_session
 from imugait.simulate import SimulationResult
 from imugait.simulate.truth import GroundTruth
@@ -32,14 +33,23 @@ def write_simulation(result: SimulationResult, folder: str | Path) -> Path:
     truth_dir = folder / "truth"
     truth_dir.mkdir(parents=True, exist_ok=True)
     session_path = write_session(result.session, folder / "session.parquet")
-    result.truth.series.to_parquet(truth_dir / "series.parquet", index=False)
-    result.truth.events.to_csv(truth_dir / "events.csv", index=False)
-    result.truth.cycles.to_csv(truth_dir / "cycles.csv", index=False)
+    write_frame(result.truth.series, truth_dir / "series.parquet")
+    write_frame(result.truth.events, truth_dir / "events.csv")
+    write_frame(result.truth.cycles, truth_dir / "cycles.csv")
     sensors = {p.value: _jsonable(dataclasses.asdict(s)) for p, s in result.sensors.items()}
-    (truth_dir / "sensors.json").write_text(json.dumps(sensors, indent=2))
+    write_text_atomic(truth_dir / "sensors.json", json.dumps(sensors, indent=2))
     config = _jsonable(dataclasses.asdict(dataclasses.replace(result.config, mountings=None)))
-    (truth_dir / "config.json").write_text(json.dumps(config, indent=2))
+    write_text_atomic(truth_dir / "config.json", json.dumps(config, indent=2))
     return session_path
+
+
+def write_frame(frame: pd.DataFrame, path: Path) -> None:
+    """``frame`` to ``path`` (Parquet or CSV by the suffix), atomically."""
+    with atomic_path(path) as tmp:
+        if path.suffix == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, index=False)
 
 
 def read_truth(folder: str | Path) -> GroundTruth:

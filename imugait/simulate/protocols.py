@@ -183,18 +183,19 @@ def write_protocol_simulation(sim: ProtocolSimulation, folder) -> Path:
     import dataclasses
     import json
 
+    from imugait.atomic import write_text_atomic
     from imugait.io.native import write_session
-    from imugait.simulate.output import _jsonable
+    from imugait.simulate.output import _jsonable, write_frame
 
     folder = Path(folder)
     truth_dir = folder / "truth"
     truth_dir.mkdir(parents=True, exist_ok=True)
     path = write_session(sim.session, folder / "session.parquet")
-    sim.truth.series.to_parquet(truth_dir / "series.parquet", index=False)
-    pd.DataFrame(
+    write_frame(sim.truth.series, truth_dir / "series.parquet")
+    write_frame(pd.DataFrame(
         [{"protocol": v.protocol, "name": v.name, "side": v.side.value if v.side else "", "value": v.value}
          for v in sim.truth.values]
-    ).to_csv(truth_dir / "values.csv", index=False)
+    ), truth_dir / "values.csv")
     sensors = {p.value: _jsonable(dataclasses.asdict(s)) for p, s in sim.sensors.items()}
-    (truth_dir / "sensors.json").write_text(json.dumps(sensors, indent=2))
+    write_text_atomic(truth_dir / "sensors.json", json.dumps(sensors, indent=2))
     return path

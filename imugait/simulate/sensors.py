@@ -9,12 +9,14 @@ samples.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from scipy.spatial.transform import Rotation
 
 from imugait.conventions import GRAVITY_MPS2, GRAVITY_WORLD_MPS2, Placement, Segment
+from imugait.errors import ValidationError
 from imugait.model import DeviceInfo, Gap, ImuStream
 from imugait.simulate.soft_tissue import SoftTissueArtefact, draw_soft_tissue
 from imugait.simulate.walker import Walker
@@ -65,6 +67,16 @@ class SensorErrors:
     ``imugait/data/soft_tissue_artefact.json``, other values scale those amplitudes."""
     magnetic_disturbance_uT: float = 0.0
     """Peak of a local disturbance (e.g. steel) placed along the walking path."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool):
+                continue
+            if not (math.isfinite(value) and value >= 0.0):
+                raise ValidationError(f"sensor errors: {f.name} must be a finite number >= 0, got {value!r}")
+        if not self.loss_probability < 1.0:
+            raise ValidationError(f"sensor errors: loss_probability must be below 1, got {self.loss_probability!r}")
 
     @classmethod
     def ideal(cls) -> SensorErrors:

@@ -26,10 +26,18 @@ from imugait.errors import ValidationError
 from imugait.simulate.curves import GaitCurves, normative_curves
 from imugait.simulate.timeline import GRID_DT_S, TimelineSignals
 
+SIDE_LIMITS_DEG = {"hip_rotation_offset_deg": 40.0, "knee_valgus_deg": 20.0, "knee_dynamic_valgus_deg": 20.0}
+"""Largest magnitude of each per-leg offset the walker model is meant for (deg): beyond them the
+body model leaves the range of the normative curves it is built on, and the segment
+orientations stop being a plausible person."""
+
 
 @dataclass(frozen=True)
 class SideParams:
-    """What a clinician varies per leg. Degrees because that is how people think of them."""
+    """What a clinician varies per leg. Degrees because that is how people think of them.
+
+    Raises ``ValidationError`` for an offset beyond :data:`SIDE_LIMITS_DEG` or a non-finite one.
+    """
 
     hip_rotation_offset_deg: float = 0.0
     """Added to hip internal rotation (+ = more internally rotated femur), standing and walking."""
@@ -39,6 +47,14 @@ class SideParams:
     """Extra valgus in stance, peaking mid-stance (dynamic knee valgus)."""
     sagittal_scale: float = 1.0
     """Scales this leg's hip and knee flexion excursion (asymmetry)."""
+
+    def __post_init__(self) -> None:
+        for name, limit in SIDE_LIMITS_DEG.items():
+            value = getattr(self, name)
+            if not abs(value) <= limit:  # also refuses NaN
+                raise ValidationError(f"walker: {name} {value:g} outside -{limit:g}..{limit:g}")
+        if not 0.3 <= self.sagittal_scale <= 1.5:
+            raise ValidationError(f"walker: sagittal_scale {self.sagittal_scale:g} outside 0.3..1.5")
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def emulation_unavailable_reason() -> str | None:
     try:
         import bluezoo  # noqa: F401
     except ImportError as exc:
-        return f"bluezoo is not importable ({exc}): pip install -e '.[dev]' or pip install bluezoo"
+        return f"bluezoo is not importable ({exc}): pip install 'imugait[ble-emulation]'"
     if not sys.platform.startswith("linux"):
         return "emulated BlueZ needs Linux (bleak uses its BlueZ backend only there)"
     return None

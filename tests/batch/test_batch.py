@@ -186,5 +186,5 @@ def test_read_recording_overrides_subject_and_date_and_checks_the_map(recordings
     assert read_recording(path, SourceFormat.NATIVE).meta.subject_id == "P11"
     with pytest.raises(ValidationError, match="needs a placement map"):
         read_recording(recordings, "xsens")
-    with pytest.raises(ValidationError, match="unknown format 'dot'"):
-        read_recording(path, "dot")
+    with pytest.raises(ValidationError, match="unknown format 'c3d'"):
+        read_recording(path, "c3d")

@@ -69,3 +69,24 @@ def test_errors_are_actionable(tmp_path, six):
         _run("imu", "--from", str(path), "--placement", "right_shank")
     with pytest.raises(ImugaitError, match="unknown placement"):
         _run("imu", "--from", str(path), "--placement", "elbow")
+
+
+def test_an_existing_calibration_is_kept_without_force(tmp_path, six, capsys):
+    stream, _ = six
+    path = tmp_path / "procedure.parquet"
+    write_session(Session([stream]), path)
+    out = tmp_path / "cal"
+    argv = ("imu", "--from", str(path), "--placement", "left_thigh", "--out", str(out))
+    assert _run(*argv) == 0
+    first = out / f"{stream.device.device_id}.json"
+    before = first.read_bytes()
+    capsys.readouterr()
+    assert _run(*argv) == 0  # the procedure's result is not lost: written beside, under a dated name
+    text = capsys.readouterr().out
+    assert "exists and was kept (use --force to replace it)" in text
+    assert first.read_bytes() == before
+    dated = [p for p in out.iterdir() if p != first]
+    assert len(dated) == 1 and dated[0].name.startswith(f"{stream.device.device_id}.") and dated[0].suffix == ".json"
+    assert read_calibration(dated[0]).device_id == stream.device.device_id
+    assert _run(*argv, "--force") == 0
+    assert sorted(out.iterdir()) == sorted([first, dated[0]])

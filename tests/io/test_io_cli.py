@@ -111,10 +111,11 @@ def test_import_hugadb_warns_and_maps(main, tmp_path, capsys):
     captured = capsys.readouterr()
     assert "imugait import: warning: HuGaDB_v1_walking_05_00.txt: gyroscopes listed as corrupted" in captured.err
     assert len(read_session(out)) == 4
-    assert main(["import", "hugadb", str(path), "--out", str(out), "--corrupted-gyro", "drop-leg"]) == 0
+    assert main(["import", "hugadb", str(path), "--out", str(out), "--corrupted-gyro", "drop-leg", "--force"]) == 0
     assert capsys.readouterr().err == ""
     assert list(read_session(out)) == [Placement.LEFT_THIGH, Placement.LEFT_SHANK]
-    assert main(["import", "hugadb", str(path), "--out", str(out), "--map", "left_foot=LF", "--rate-hz", "60"]) == 0
+    assert main(["import", "hugadb", str(path), "--out", str(out), "--map", "left_foot=LF", "--rate-hz", "60",
+                 "--force"]) == 0
     s = read_session(out)
     assert list(s) == [Placement.LEFT_FOOT] and s[Placement.LEFT_FOOT].sample_rate_hz == 60.0
 
@@ -185,3 +186,16 @@ def test_errors_exit_1_with_a_readable_message(main, tmp_path, capsys, argv, mes
     assert "Traceback" not in err
     assert not (tmp_path / "o.parquet").exists()
 
+
+
+def test_import_mpu9250_all_checks_every_output_first(main, tmp_path, capsys):
+    z = _mpu_zip(tmp_path)
+    folder = tmp_path / "all"
+    folder.mkdir()
+    (folder / "NO.2_right_IMU_3.parquet").write_bytes(b"an earlier import")
+    assert main(["import", "mpu9250", str(z), "--all", "--out-dir", str(folder)]) == 1
+    assert "NO.2_right_IMU_3.parquet exists: use --force to replace it" in capsys.readouterr().err
+    assert sorted(p.name for p in folder.iterdir()) == ["NO.2_right_IMU_3.parquet"]  # nothing written at all
+    assert (folder / "NO.2_right_IMU_3.parquet").read_bytes() == b"an earlier import"
+    assert main(["import", "mpu9250", str(z), "--all", "--out-dir", str(folder), "--force"]) == 0
+    assert len(list(folder.iterdir())) == 3

@@ -60,5 +60,5 @@ def test_device_calibrations_are_applied_automatically(simulated, tmp_path, caps
     assert main(["analyze", str(simulated / "session.parquet"), "--calibration-dir", str(calibration)]) == 0
     assert "left_thigh: corrected with" in capsys.readouterr().out
     assert main(["analyze", str(simulated / "session.parquet"), "--calibration-dir", str(calibration),
-                 "--no-calibration"]) == 0
+                 "--no-calibration", "--force"]) == 0
     assert "corrected with" not in capsys.readouterr().out

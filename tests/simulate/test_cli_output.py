@@ -44,3 +44,17 @@ def test_simulate_is_reproducible_through_files(tmp_path):
 def test_bad_walker_parameter_is_a_clear_error(tmp_path, capsys):
     assert main(["simulate", "--out", str(tmp_path / "x"), "--speed", "9"]) == 1
     assert "speed_mps 9.0 outside" in capsys.readouterr().err
+
+
+def test_simulation_api_refuses_impossible_settings():
+    import pytest
+
+    from imugait.errors import ValidationError
+    from imugait.simulate import SensorErrors, SimulationConfig
+
+    for bad in ({"sample_rate_hz": 0.0}, {"sample_rate_hz": float("nan")}, {"seed": -1}, {"seed": 1.5}):
+        with pytest.raises(ValidationError, match="simulation: "):
+            SimulationConfig(**bad)
+    for bad in ({"loss_probability": 1.5}, {"clock_drift_ppm": -5.0}, {"acc_noise_mps2": float("inf")}):
+        with pytest.raises(ValidationError, match="sensor errors: "):
+            SensorErrors(**bad)

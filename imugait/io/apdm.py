@@ -1,0 +1,160 @@
+"""APDM Opal ``.h5`` recordings (Mobility Lab / Moveo Explorer, HDF5 file format version 5).
+
+Layout read (one group per sensor, named by its case id, e.g. ``1234`` or ``SI-000646``):
+
+======================================== ====================== ==========================
+dataset / attribute                      unit                   imported as
+======================================== ====================== ==========================
+``/`` attr ``FileFormatVersion``          —                      must be 5
+``/Sensors/<id>/Configuration`` attr      —                      placement (``--map`` or the
+``Label 0``                                                      label table below)
+``/Sensors/<id>/Configuration`` attr      Hz                     ``sample_rate_hz``
+``Sample Rate``
+``/Sensors/<id>/Time``                    µs since 1970 UTC      ``t_s`` (t = 0 at the earliest
+                                                                 sensor's first sample),
+                                                                 ``recorded_at``; steps ≥ 1.5
+                                                                 periods are gaps
+``/Sensors/<id>/Accelerometer`` (N, 3)    m/s²                   ``acc_mps2``
+``/Sensors/<id>/Gyroscope`` (N, 3)        rad/s                  ``gyr_radps``
+``/Sensors/<id>/Magnetometer`` (N, 3)     µT                     ``mag_uT``
+``/Processed/<id>/Orientation`` (N, 4)    scalar first           ``q_world_sensor`` if it turns
+                                                                 gravity to +z (or its conjugate
+                                                                 does); else left out
+======================================== ====================== ==========================
+
+Ignored: ``Temperature``, ``Barometer``, ``/Annotations``, other configuration attributes. Files
+of format versions 3–4 (``/CaseIdList``, ``/<id>/Calibrated/…``) are refused with that reason.
+Needs ``h5py`` (``pip install 'imugait[hdf5]'``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from imugait._optional import require
+from imugait.conventions import Placement
+from imugait.errors import FormatError, ValidationError
+from imugait.io._devices import ClockMode, pick_device, session_offsets, z_up_orientation
+from imugait.io._text_table import gaps_from_times
+from imugait.model import DeviceInfo, ImuStream, Session, SessionMeta
+
+SUPPORTED_VERSION = 5
+APDM_LABELS: dict[Placement, tuple[str, ...]] = {
+    Placement.PELVIS: ("Lumbar", "Pelvis", "Sacrum"),
+    Placement.LEFT_THIGH: ("Left Upper Leg", "Left Thigh"),
+    Placement.RIGHT_THIGH: ("Right Upper Leg", "Right Thigh"),
+    Placement.LEFT_SHANK: ("Left Lower Leg", "Left Shank", "Left Shin"),
+    Placement.RIGHT_SHANK: ("Right Lower Leg", "Right Shank", "Right Shin"),
+    Placement.LEFT_FOOT: ("Left Foot",),
+    Placement.RIGHT_FOOT: ("Right Foot",),
+}
+"""Labels Mobility Lab / Moveo give the sensor positions used by imugait (the default mapping)."""
+
+
+def read_apdm_h5(
+    path: str | os.PathLike,
+    placement_map: Mapping[Placement, str] | None = None,
+    *,
+    subject_id: str = "anonymous",
+) -> Session:
+    """Import an APDM ``.h5`` file as a session.
+
+    ``placement_map``: placement -> the sensor's ``Label 0`` or case id; default: every placement
+    whose label (:data:`APDM_LABELS`) is in the file.
+    """
+    h5py = require("h5py", "hdf5", "reading APDM .h5 files")
+    p = Path(path)
+    label = p.name
+    try:
+        f = h5py.File(p, "r")
+    except FileNotFoundError:
+        raise FormatError(f"{label}: no such file") from None
+    except OSError as exc:
+        raise FormatError(f"{label}: not a readable HDF5 file ({exc}); truncated or not an APDM .h5?") from None
+    with f:
+        version = f.attrs.get("FileFormatVersion", f.attrs.get("File_Format_Version"))
+        if "Sensors" not in f:
+            raise FormatError(f"{label}: no /Sensors group (APDM file format version {_text(version) or 'unknown'}); "
+                              f"only version {SUPPORTED_VERSION} (Mobility Lab 2 / Moveo) files are read")
+        if version is not None and int(np.asarray(version).ravel()[0]) != SUPPORTED_VERSION:
+            raise FormatError(f"{label}: APDM file format version {_text(version)}; only {SUPPORTED_VERSION} is read")
+        sensors = {str(cid): _text(g["Configuration"].attrs.get("Label 0", b"")) if "Configuration" in g else ""
+                   for cid, g in f["Sensors"].items()}
+        mapping = dict(placement_map) if placement_map else _default_map(sensors, label)
+        names = {cid: [cid, lab] for cid, lab in sensors.items()}
+        chosen = {pl: pick_device(names, key, f"{label}") for pl, key in mapping.items()}
+        raw = {pl: _read_sensor(f, cid, label) for pl, cid in chosen.items()}
+    offsets = session_offsets({pl: r["t_us"][0] * 1e-6 for pl, r in raw.items()}, ClockMode.SHARED, label)
+    streams, notes = [], []
+    for pl, r in raw.items():
+        t_dev = r["t_us"] * 1e-6
+        try:
+            streams.append(ImuStream(
+                placement=pl, t_s=t_dev - offsets[pl], acc_mps2=r["acc"], gyr_radps=r["gyr"], mag_uT=r["mag"],
+                sample_rate_hz=r["rate"], q_world_sensor=r["q"],
+                device=DeviceInfo(device_id=r["id"], model="APDM Opal", protocol="apdm-h5"),
+                gaps=gaps_from_times(t_dev, 1.0 / r["rate"]),
+            ))
+        except ValidationError as exc:
+            raise ValidationError(f"{label}: sensor {r['id']} ({sensors[r['id']]}): {exc}") from None
+        notes.append(f"{pl.value}={r['id']} ({sensors[r['id']]})" + "".join(f" ({n})" for n in r["notes"]))
+    first_us = min(r["t_us"][0] for r in raw.values())
+    recorded_at = dt.datetime.fromtimestamp(first_us * 1e-6, dt.UTC).isoformat(timespec="milliseconds")
+    return Session(streams, SessionMeta(subject_id=subject_id, recorded_at=recorded_at, source="import:apdm-h5",
+                                        notes="imported from " + ", ".join(notes)))
+
+
+def _default_map(sensors: dict[str, str], label: str) -> dict[Placement, str]:
+    by_label = {lab.strip().lower(): cid for cid, lab in sensors.items()}
+    mapping = {pl: by_label[n.lower()] for pl, names in APDM_LABELS.items() for n in names if n.lower() in by_label}
+    if not mapping:
+        listing = ", ".join(f"{cid} ({lab or 'no label'})" for cid, lab in sensors.items())
+        raise ValidationError(f"{label}: no sensor label imugait knows (sensors: {listing}); give --map PLACEMENT=LABEL")
+    return mapping
+
+
+def _read_sensor(f, cid: str, label: str) -> dict:
+    g = f["Sensors"][cid]
+    where = f"{label}: /Sensors/{cid}"
+    for name in ("Time", "Accelerometer", "Gyroscope"):
+        if name not in g:
+            raise FormatError(f"{where} has no {name} dataset")
+    t_us = np.asarray(g["Time"][()], dtype=np.float64).ravel()
+    n = t_us.size
+    arrays = {}
+    for name in ("Accelerometer", "Gyroscope", "Magnetometer"):
+        if name in g:
+            a = np.asarray(g[name][()], dtype=np.float64)
+            if a.shape != (n, 3):
+                raise FormatError(f"{where}/{name} has shape {a.shape}, expected ({n}, 3) like Time (truncated file?)")
+            arrays[name] = a
+    if n < 2 or np.any(np.diff(t_us) <= 0):
+        raise FormatError(f"{where}/Time does not increase (or has fewer than 2 samples)")
+    rate = g["Configuration"].attrs.get("Sample Rate") if "Configuration" in g else None
+    rate = float(np.asarray(rate).ravel()[0]) if rate is not None else 1e6 / float(np.median(np.diff(t_us)))
+    notes, q = [], None
+    if "Processed" in f and cid in f["Processed"] and "Orientation" in f["Processed"][cid]:
+        q_raw = np.asarray(f["Processed"][cid]["Orientation"][()], dtype=np.float64)
+        if q_raw.shape == (n, 4):
+            q, why = z_up_orientation(q_raw / np.linalg.norm(q_raw, axis=1, keepdims=True), arrays["Accelerometer"])
+            if why:
+                notes.append(f"orientation {why}")
+        else:
+            notes.append(f"orientation left out: shape {q_raw.shape}, expected ({n}, 4)")
+    return {"id": cid, "t_us": t_us, "acc": arrays["Accelerometer"], "gyr": arrays["Gyroscope"],
+            "mag": arrays.get("Magnetometer"), "rate": rate, "q": q, "notes": notes}
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes | np.bytes_):
+        return value.decode("utf-8", "replace").rstrip("\x00").strip()
+    if isinstance(value, np.ndarray):
+        return _text(value.ravel()[0]) if value.size else ""
+    return str(value).strip()
