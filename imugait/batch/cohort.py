@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from imugait import __version__
-from imugait.atomic import atomic_path
+from imugait.atomic import write_text_atomic
 from imugait.conventions import Side
 from imugait.report.present import KEY_METRICS, SIDE_ORDER
 
@@ -46,10 +46,7 @@ def cohort_distributions(records: list[dict[str, Any]]) -> pd.DataFrame:
 
 def write_cohort_html(path: Path, records: list[dict[str, Any]]) -> Path:
     """The cohort page (inline CSS and SVG, no script, nothing fetched)."""
-    text = render_cohort_html(records)
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return path
+    return write_text_atomic(path, render_cohort_html(records))
 
 
 def render_cohort_html(records: list[dict[str, Any]]) -> str:

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from imugait.atomic import atomic_path
+from imugait.atomic import atomic_path, write_text_atomic
 from imugait.conventions import Side
 from imugait.errors import FormatError
 from imugait.report.present import KEY_METRICS
@@ -73,9 +73,7 @@ def write_failed(out: Path, sid: str, record: dict[str, Any]) -> Path:
         strides.parent.rmdir()
     target = failed_path(out, sid)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(target) as tmp:
-        tmp.write_text(json.dumps(record, indent=1, allow_nan=False), encoding="utf-8")
-    return target
+    return write_text_atomic(target, json.dumps(record, indent=1, allow_nan=False))
 
 
 def read_record(out: Path, sid: str) -> dict[str, Any] | None:
