@@ -39,6 +39,18 @@ def machine() -> str:
     return f"{platform.machine()}, Python {platform.python_version()}, {platform.system()}"
 
 
+def block_session(minutes: float, seed: int = 7, rate_hz: float = 200.0, subject_id: str = "sim-0000"):
+    """A simulated walking session of ``minutes``: stand, 9 straight bouts with 8 turns (an even
+    number: the walker ends facing the way it started), stand; default sensor errors."""
+    from imugait.simulate import SimulationConfig, simulate, walking_test
+
+    stand_s, turn_s, n_bouts = 5.0, 2.5, 9
+    bout_s = (minutes * 60.0 - 2 * stand_s - (n_bouts - 1) * turn_s) / n_bouts
+    config = SimulationConfig(timeline=walking_test(n_bouts, bout_s, stand_s, turn_s), sample_rate_hz=rate_hz, seed=seed,
+                              subject_id=subject_id)
+    return simulate(config).session
+
+
 def synthetic_imu(duration_s: float, rate_hz: float = 200.0, seed: int = 0):
     """Smooth random rotation with gait-like linear acceleration, as a body-worn sensor sees it.
 

@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "streaming": ([], ["--duration", "15"]),
     "demo_strides": ([], []),
     "pipeline_speed": (["--madgwick-minutes", "2"], ["--hours", "0.25", "--madgwick-minutes", "1"]),
+    "batch": ([], ["--sessions", "8", "--distinct", "2", "--minutes", "1"]),
     "accuracy": (["--jobs", "2"], ["--quick"]),
     "real_data": ([], []),
     "report_cohort": (["--jobs", "2"], ["--walkers", "10", "--edge-walkers", "0"]),

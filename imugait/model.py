@@ -265,22 +265,28 @@ def _as_array(name: str, what: str, value, shape: tuple) -> np.ndarray:
 
 
 def _check_finite(name: str, what: str, arr: np.ndarray) -> None:
+    if np.isfinite(arr).all():  # the common case, without building the mask of bad samples
+        return
     bad = ~np.isfinite(arr)
-    if bad.any():
-        i = int(np.flatnonzero(bad.reshape(arr.shape[0], -1).any(axis=1))[0])
-        kind = "NaN" if np.isnan(arr).any() else "infinite values"
-        raise ValidationError(f"{name}: {what} has {kind} (first at sample {i})")
+    i = int(np.flatnonzero(bad.reshape(arr.shape[0], -1).any(axis=1))[0])
+    kind = "NaN" if np.isnan(arr).any() else "infinite values"
+    raise ValidationError(f"{name}: {what} has {kind} (first at sample {i})")
+
+
+def _norms(x: np.ndarray) -> np.ndarray:
+    """Row norms of (N, 3) ``x`` (einsum: no temporary (N, 3) array as ``np.linalg.norm`` makes)."""
+    return np.sqrt(np.einsum("ij,ij->i", x, x))
 
 
 def _check_magnitudes(name: str, acc: np.ndarray, gyr: np.ndarray, mag: np.ndarray | None) -> None:
-    gyr_norm = np.linalg.norm(gyr, axis=1)
+    gyr_norm = _norms(gyr)
     if gyr_norm.max() > MAX_GYR_RADPS:
         i = int(np.argmax(gyr_norm))
         raise ValidationError(
             f"{name}: gyroscope magnitude {gyr_norm[i]:.1f} rad/s at sample {i} is impossible for a "
             f"body-worn sensor — is gyr in deg/s instead of rad/s?"
         )
-    acc_norm = np.linalg.norm(acc, axis=1)
+    acc_norm = _norms(acc)
     if acc_norm.max() > MAX_ACC_MPS2:
         i = int(np.argmax(acc_norm))
         raise ValidationError(f"{name}: accelerometer magnitude {acc_norm[i]:.1f} m/s² at sample {i} is impossible")
@@ -291,7 +297,7 @@ def _check_magnitudes(name: str, acc: np.ndarray, gyr: np.ndarray, mag: np.ndarr
             f"({GRAVITY_MPS2} m/s²) — is acc in g instead of m/s²?"
         )
     if mag is not None:
-        mag_norm = np.linalg.norm(mag, axis=1)
+        mag_norm = _norms(mag)
         if mag_norm.max() > MAX_MAG_UT:
             i = int(np.argmax(mag_norm))
             raise ValidationError(f"{name}: magnetometer magnitude {mag_norm[i]:.0f} µT at sample {i} is impossible — nT or raw counts?")

@@ -318,7 +318,7 @@ def test_unreadable_input_is_a_one_line_error(tmp_path, capsys, monkeypatch):
     def denied(*_args, **_kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(source))
 
-    monkeypatch.setattr("imugait.cli.import_.read_csv_session", denied)
+    monkeypatch.setattr("imugait.io.csv_generic.read_csv_session", denied)  # what read_recording calls
     assert main(["import", "csv", str(source), "--out", str(tmp_path / "o.parquet")]) == 1
     assert _error_line(capsys) == f"imugait import: error: {source}: Permission denied [EACCES]"
 

@@ -39,7 +39,7 @@ from imugait.gait.metrics import (
     aggregate,
     asymmetry,
     double_support_pct,
-    stride_metrics,
+    strides_metrics,
 )
 from imugait.gait.plausibility import implausible_strides, plausibility_limits
 from imugait.kinematics.angles import leg_angles
@@ -226,25 +226,27 @@ def _at_range(values: np.ndarray, full_scale: float | None) -> np.ndarray:
 
 
 def _cycles_table(t: np.ndarray, legs: dict[Side, LegReport], strides: dict[Side, list[Stride]]) -> pd.DataFrame:
-    rows = []
+    frames = []
     for side, leg in legs.items():
+        if not leg.strides:
+            continue
         other = strides.get(side.other, [])
         other_to = np.sort([s.t_toe_off_s for s in other if np.isfinite(s.t_toe_off_s)])
         other_ic = np.unique([s.t_initial_contact_s for s in other] + [s.t_next_initial_contact_s for s in other])
-        for k, stride in enumerate(leg.strides):
-            row = {
-                "side": side.value,
-                "stride": k,
-                "t_initial_contact_s": stride.t_initial_contact_s,
-                "t_toe_off_s": stride.t_toe_off_s,
-                "t_next_initial_contact_s": stride.t_next_initial_contact_s,
-                "used": stride.used,
-                "exclusion": stride.exclusion.value,
-            }
-            row.update(stride_metrics(t, leg.angles_deg, stride))
-            row["double_support_pct"] = double_support_pct(stride, other_to, other_ic) if other else np.nan
-            rows.append(row)
-    return pd.DataFrame(rows)
+        columns = {
+            "side": side.value,
+            "stride": np.arange(len(leg.strides)),
+            "t_initial_contact_s": [s.t_initial_contact_s for s in leg.strides],
+            "t_toe_off_s": [s.t_toe_off_s for s in leg.strides],
+            "t_next_initial_contact_s": [s.t_next_initial_contact_s for s in leg.strides],
+            "used": [s.used for s in leg.strides],
+            "exclusion": [s.exclusion.value for s in leg.strides],
+        }
+        columns.update(strides_metrics(t, leg.angles_deg, leg.strides))
+        columns["double_support_pct"] = [double_support_pct(s, other_to, other_ic) if other else np.nan
+                                         for s in leg.strides]
+        frames.append(pd.DataFrame(columns))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame([])
 
 
 def _exclude_implausible(

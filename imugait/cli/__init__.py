@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "imugait.cli.import_",
     "imugait.cli.info",
     "imugait.cli.analyze",
+    "imugait.cli.batch",
     "imugait.cli.export",
     "imugait.cli.assess",
     "imugait.cli.orient",

@@ -70,28 +70,23 @@ def _placements(args: argparse.Namespace):
     return parse_placement_map(args.map) if args.map else None
 
 
-def _read_dot(args: argparse.Namespace):
-    from imugait.io._devices import ClockMode
-    from imugait.io.movella_dot import read_dot_dir
+def _read(fmt: str, path: Path, args: argparse.Namespace, **options):
+    from imugait.io import read_recording
 
-    return read_dot_dir(args.folder, _placements(args), subject_id=args.subject, sample_rate_hz=args.rate_hz,
-                        clock=ClockMode(args.clock) if args.clock else None)
+    return read_recording(path, fmt, placement_map=_placements(args), subject_id=args.subject, options=options)
+
+
+def _read_dot(args: argparse.Namespace):
+    return _read("dot", args.folder, args, rate_hz=args.rate_hz, clock=args.clock)
 
 
 def _read_ximu3(args: argparse.Namespace):
-    from imugait.io._devices import ClockMode
-    from imugait.io.ximu3 import read_ximu3
-
-    return read_ximu3(args.folder, _placements(args), subject_id=args.subject, clock=ClockMode(args.clock))
+    return _read("ximu3", args.folder, args, clock=args.clock)
 
 
 def _read_apdm(args: argparse.Namespace):
-    from imugait.io.apdm import read_apdm_h5
-
-    return read_apdm_h5(args.file, _placements(args), subject_id=args.subject)
+    return _read("apdm", args.file, args)
 
 
 def _read_mvnx(args: argparse.Namespace):
-    from imugait.io.mvnx import read_mvnx
-
-    return read_mvnx(args.file, _placements(args), subject_id=args.subject)
+    return _read("mvnx", args.file, args)

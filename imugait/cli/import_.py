@@ -12,17 +12,15 @@ from imugait.cli._import_formats import register_formats
 from imugait.cli._options import add_force_arg, file_rate_hz
 from imugait.errors import ValidationError
 from imugait.io import (
+    SourceFormat,
     catalog_mpu9250,
     iter_mpu9250_walks,
     parse_placement_map,
-    read_csv_session,
-    read_hugadb,
-    read_qmt_mat,
-    read_xsens_dir,
+    read_recording,
     write_session,
 )
 from imugait.io.hugadb import HUGADB_RATE_HZ
-from imugait.io.qmt import parse_steps, qmt_segments
+from imugait.io.qmt import qmt_segments
 from imugait.output_guard import check_outputs, safe_file_stem
 
 
@@ -132,15 +130,14 @@ def _common(p: argparse.ArgumentParser, subject_default: str | None = "anonymous
 
 def _run_csv(args: argparse.Namespace) -> int:
     check_outputs([args.out], inputs=[args.file], force=args.force)
-    session = _with_warnings(lambda: read_csv_session(args.file, subject_id=args.subject))
+    session = _with_warnings(lambda: read_recording(args.file, SourceFormat.CSV, subject_id=args.subject))
     return _write(session, args.out)
 
 
 def _run_xsens(args: argparse.Namespace) -> int:
     check_outputs([args.out], inputs=list(args.folder.glob("*")) if args.folder.is_dir() else [], force=args.force)
-    session = read_xsens_dir(
-        args.folder, parse_placement_map(args.map), subject_id=args.subject, sample_rate_hz=args.rate_hz
-    )
+    session = read_recording(args.folder, SourceFormat.XSENS, placement_map=parse_placement_map(args.map),
+                             subject_id=args.subject, options={"rate_hz": args.rate_hz})
     return _write(session, args.out)
 
 
@@ -189,9 +186,9 @@ def _tail(member: str) -> str:
 def _run_hugadb(args: argparse.Namespace) -> int:
     check_outputs([args.out], inputs=[args.file], force=args.force)
     mapping = parse_placement_map(args.map, example="left_thigh=LT") if args.map else None
-    session = _with_warnings(lambda: read_hugadb(
-        args.file, mapping, subject_id=args.subject, sample_rate_hz=args.rate_hz,
-        corrupted_gyro=args.corrupted_gyro.replace("-", "_"), allow_truncated=args.allow_truncated))
+    session = _with_warnings(lambda: read_recording(
+        args.file, SourceFormat.HUGADB, placement_map=mapping, subject_id=args.subject,
+        options={"rate_hz": args.rate_hz, "corrupted_gyro": args.corrupted_gyro, "allow_truncated": args.allow_truncated}))
     return _write(session, args.out)
 
 
@@ -213,7 +210,8 @@ def _run_qmt(args: argparse.Namespace) -> int:
         raise ValidationError("--out SESSION.parquet is needed (or --list)")
     check_outputs([args.out], inputs=[args.file], force=args.force)
     mapping = parse_placement_map(args.map, example="left_thigh=upper_leg_left") if args.map else None
-    session = read_qmt_mat(args.file, mapping, subject_id=args.subject, steps=parse_steps(args.step))
+    session = read_recording(args.file, SourceFormat.QMT, placement_map=mapping, subject_id=args.subject,
+                             options={"steps": args.step})
     return _write(session, args.out)
 
 

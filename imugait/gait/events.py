@@ -119,46 +119,45 @@ def detect_leg_events(
         floor = config.relative_swing_peak * np.percentile(rate[candidates], 95)
         candidates = candidates[rate[candidates] >= floor]
     n_to, n_ic = int(config.toe_off_window_s / dt), int(config.initial_contact_window_s / dt)
-    # Minima are searched as maxima of the negated rates, negated once here, not per stride.
-    dips, dips_sharp = -rate, -rate_sharp
+    # Minima are searched as maxima of the negated rates, negated once here, not per stride; the
+    # local maxima of each whole series are found once, and each stride's window takes its own.
+    to_rate = -rate if knee_rate is None else knee_rate
+    dips_sharp = -rate_sharp
+    to_peaks, ic_peaks = find_peaks(to_rate)[0], find_peaks(dips_sharp)[0]
     mid, to, ic = [], [], []
     for i in candidates:
         mid.append(float(t_s[i]))
-        if knee_rate is None:
-            to.append(_window_max(t_s, dips, i - n_to, i))
-        else:
-            to.append(_window_max(t_s, knee_rate, i - n_to, i))
-        ic.append(_heel_strike(t_s, dips_sharp, i + 1, i + n_ic + 1, config.contact_delay_s))
+        to.append(_window_max(t_s, to_rate, to_peaks, i - n_to, i))
+        ic.append(_heel_strike(t_s, dips_sharp, ic_peaks, i + 1, i + n_ic + 1, config.contact_delay_s))
     return LegEvents(np.array(mid), np.array(to), np.array(ic), rate[candidates])
 
 
-def _positive_peaks(x: np.ndarray, start: int, stop: int) -> tuple[int, np.ndarray]:
-    """Clipped ``start`` and the indices (relative to it) of the local maxima of
-    ``x[start:stop]`` that are above zero (pass ``-rate`` for negative minima)."""
+def _positive_peaks(x: np.ndarray, peaks: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """The local maxima of ``x[start:stop]`` that are above zero (pass ``-rate`` for negative
+    minima), as indices into ``x``; ``peaks`` are the local maxima of the whole ``x``
+    (``find_peaks(x)``), of which a window's are those not on its first or last sample."""
     start, stop = max(start, 1), min(stop, x.size - 1)
     if stop - start < 3:
-        return start, np.empty(0, dtype=int)
-    seg = x[start:stop]
-    peaks, _ = find_peaks(seg)
-    return start, peaks[seg[peaks] > 0]
+        return np.empty(0, dtype=int)
+    inside = peaks[np.searchsorted(peaks, start + 1):np.searchsorted(peaks, stop - 1)]
+    return inside[x[inside] > 0]
 
 
-def _window_max(t_s: np.ndarray, x: np.ndarray, start: int, stop: int) -> float:
+def _window_max(t_s: np.ndarray, x: np.ndarray, peaks: np.ndarray, start: int, stop: int) -> float:
     """Time of the highest positive local maximum of ``x`` in ``[start, stop)``, NaN if none."""
-    start, peaks = _positive_peaks(x, start, stop)
-    if not peaks.size:
+    found = _positive_peaks(x, peaks, start, stop)
+    if not found.size:
         return np.nan
-    i = start + int(peaks[np.argmax(x[start + peaks])])
-    return _refine_extremum(t_s, x, i)
+    return _refine_extremum(t_s, x, int(found[np.argmax(x[found])]))
 
 
-def _heel_strike(t_s: np.ndarray, dips: np.ndarray, start: int, stop: int, delay_s: float) -> float:
+def _heel_strike(t_s: np.ndarray, dips: np.ndarray, peaks: np.ndarray, start: int, stop: int, delay_s: float) -> float:
     """Initial contact in ``[start, stop)`` of ``dips`` (the negated rate): the bottom of the
     first real heel-strike dip (at least half as deep as the deepest) minus ``delay_s``; NaN if
     there is no negative dip."""
-    start, minima = _positive_peaks(dips, start, stop)
+    minima = _positive_peaks(dips, peaks, start, stop)
     if not minima.size:
         return np.nan
-    depths = dips[start + minima]
-    bottom = start + int(minima[depths >= 0.5 * depths.max()][0])
+    depths = dips[minima]
+    bottom = int(minima[depths >= 0.5 * depths.max()][0])
     return _refine_extremum(t_s, dips, bottom) - delay_s

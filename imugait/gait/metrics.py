@@ -7,6 +7,8 @@ largest valgus in stance (= minus the smallest knee adduction), positive when th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -20,57 +22,85 @@ ANGLE_COLUMNS = ("knee_flexion_deg", "knee_adduction_deg", "knee_rotation_deg", 
 
 def stride_metrics(t_s: np.ndarray, angles_deg: dict[str, np.ndarray], stride: Stride) -> dict[str, float]:
     """Metrics of one stride from the leg's angle series (each (M,), degrees, on ``t_s``)."""
-    t0, t_to, t1 = stride.t_initial_contact_s, stride.t_toe_off_s, stride.t_next_initial_contact_s
-    # Work on the stride's slice only: linear in the recording's length, not quadratic.
-    i0, i1 = np.searchsorted(t_s, [t0, t1])
-    t = t_s[i0:i1]
-    stance = t < t_to
+    return {name: float(values[0]) for name, values in strides_metrics(t_s, angles_deg, [stride]).items()}
+
+
+def strides_metrics(
+    t_s: np.ndarray, angles_deg: dict[str, np.ndarray], strides: Sequence[Stride]
+) -> dict[str, np.ndarray]:
+    """Metrics of every stride of a leg: name -> (K,) array, one value per stride, in order.
+
+    ``angles_deg``: the leg's angle series, each (M,) in degrees on ``t_s`` (M,) s. A stride covers
+    the samples ``t0 <= t < t1``; stance is ``t < t_toe_off``. A statistic over a part with no
+    finite sample is NaN. All strides are computed together over one flat index of their samples
+    (no Python loop per stride: an hour has thousands).
+    """
+    t0 = np.array([s.t_initial_contact_s for s in strides], dtype=float)
+    t_to = np.array([s.t_toe_off_s for s in strides], dtype=float)
+    t1 = np.array([s.t_next_initial_contact_s for s in strides], dtype=float)
+    k = t0.size
+    i0, i1 = np.searchsorted(t_s, t0), np.searchsorted(t_s, t1)
+    lengths = np.maximum(i1 - i0, 0)
+    seg = np.repeat(np.arange(k), lengths)  # which stride each flat sample belongs to
+    idx = np.arange(seg.size) - np.repeat(np.cumsum(lengths) - lengths - i0, lengths)
+    t = t_s[idx]
+    duration = t1 - t0
+    stance = t < t_to[seg]
     swing = ~stance
     inside = np.ones(t.shape, dtype=bool)
-    pct = 100.0 * (t - t0) / (t1 - t0)
-    flex = angles_deg["knee_flexion_deg"][i0:i1]
-    add = angles_deg["knee_adduction_deg"][i0:i1]
-    rot = angles_deg["knee_rotation_deg"][i0:i1]
-    hip = angles_deg["hip_rotation_deg"][i0:i1]
-    loading = pct <= LOADING_RESPONSE_END_PCT
-    stance_pct = 100.0 * (t_to - t0) / (t1 - t0)
+    loading = 100.0 * (t - t0[seg]) / duration[seg] <= LOADING_RESPONSE_END_PCT
+    stance_pct = 100.0 * (t_to - t0) / duration
 
-    def stat(fn, x: np.ndarray, mask: np.ndarray) -> float:
-        values = x[mask]
-        values = values[np.isfinite(values)]
-        return float(fn(values)) if values.size else np.nan
+    def stat(kind: str, name: str, mask: np.ndarray) -> np.ndarray:
+        x = angles_deg[name][idx]
+        ok = mask & np.isfinite(x)
+        which, values = seg[ok], x[ok]
+        n = np.bincount(which, minlength=k)
+        if kind == "mean":
+            out = np.bincount(which, weights=values, minlength=k) / np.maximum(n, 1)
+        elif kind == "ptp":
+            out = _extreme(np.maximum, which, values, k) - _extreme(np.minimum, which, values, k)
+        else:
+            out = _extreme(np.maximum if kind == "max" else np.minimum, which, values, k)
+        return np.where(n > 0, out, np.nan)
 
     metrics = {
-        "stride_time_s": t1 - t0,
-        "cadence_steps_per_min": 120.0 / (t1 - t0),
+        "stride_time_s": duration,
+        "cadence_steps_per_min": 120.0 / duration,
         "stance_pct": stance_pct,
         "swing_pct": 100.0 - stance_pct,
-        "hip_rotation_mean_deg": stat(np.mean, hip, inside),
-        "hip_rotation_stance_mean_deg": stat(np.mean, hip, stance),
-        "hip_rotation_swing_mean_deg": stat(np.mean, hip, swing),
-        "hip_rotation_stance_peak_deg": stat(np.max, hip, stance),
-        "hip_rotation_swing_peak_deg": stat(np.max, hip, swing),
-        "knee_flexion_initial_contact_deg": float(np.interp(t0, t_s, angles_deg["knee_flexion_deg"])),
-        "knee_flexion_loading_peak_deg": stat(np.max, flex, loading),
-        "knee_flexion_swing_peak_deg": stat(np.max, flex, swing),
-        "knee_flexion_range_deg": stat(np.ptp, flex, inside),
-        "knee_flexion_min_deg": stat(np.min, flex, inside),
-        "knee_flexion_max_deg": stat(np.max, flex, inside),
-        "knee_adduction_range_deg": stat(np.ptp, add, inside),
-        "knee_adduction_stance_mean_deg": stat(np.mean, add, stance),
-        "knee_valgus_stance_peak_deg": -stat(np.min, add, stance),
-        "knee_rotation_stance_mean_deg": stat(np.mean, rot, stance),
+        "hip_rotation_mean_deg": stat("mean", "hip_rotation_deg", inside),
+        "hip_rotation_stance_mean_deg": stat("mean", "hip_rotation_deg", stance),
+        "hip_rotation_swing_mean_deg": stat("mean", "hip_rotation_deg", swing),
+        "hip_rotation_stance_peak_deg": stat("max", "hip_rotation_deg", stance),
+        "hip_rotation_swing_peak_deg": stat("max", "hip_rotation_deg", swing),
+        "knee_flexion_initial_contact_deg": np.interp(t0, t_s, angles_deg["knee_flexion_deg"]),
+        "knee_flexion_loading_peak_deg": stat("max", "knee_flexion_deg", loading),
+        "knee_flexion_swing_peak_deg": stat("max", "knee_flexion_deg", swing),
+        "knee_flexion_range_deg": stat("ptp", "knee_flexion_deg", inside),
+        "knee_flexion_min_deg": stat("min", "knee_flexion_deg", inside),
+        "knee_flexion_max_deg": stat("max", "knee_flexion_deg", inside),
+        "knee_adduction_range_deg": stat("ptp", "knee_adduction_deg", inside),
+        "knee_adduction_stance_mean_deg": stat("mean", "knee_adduction_deg", stance),
+        "knee_valgus_stance_peak_deg": -stat("min", "knee_adduction_deg", stance),
+        "knee_rotation_stance_mean_deg": stat("mean", "knee_rotation_deg", stance),
     }
     if "hip_rotation_pelvis_deg" in angles_deg:  # a pelvis sensor was worn
-        hip_flex = angles_deg["hip_flexion_deg"][i0:i1]
         metrics.update(
-            hip_flexion_peak_deg=stat(np.max, hip_flex, inside),
-            hip_extension_peak_deg=-stat(np.min, hip_flex, inside),
-            hip_flexion_range_deg=stat(np.ptp, hip_flex, inside),
-            hip_adduction_stance_peak_deg=stat(np.max, angles_deg["hip_adduction_deg"][i0:i1], stance),
-            hip_rotation_pelvis_mean_deg=stat(np.mean, angles_deg["hip_rotation_pelvis_deg"][i0:i1], inside),
+            hip_flexion_peak_deg=stat("max", "hip_flexion_deg", inside),
+            hip_extension_peak_deg=-stat("min", "hip_flexion_deg", inside),
+            hip_flexion_range_deg=stat("ptp", "hip_flexion_deg", inside),
+            hip_adduction_stance_peak_deg=stat("max", "hip_adduction_deg", stance),
+            hip_rotation_pelvis_mean_deg=stat("mean", "hip_rotation_pelvis_deg", inside),
         )
     return metrics
+
+
+def _extreme(ufunc: np.ufunc, which: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    """Per-group maximum or minimum of ``values`` grouped by ``which`` (0..k-1); ±inf when empty."""
+    out = np.full(k, -np.inf if ufunc is np.maximum else np.inf)
+    ufunc.at(out, which, values)
+    return out
 
 
 def double_support_pct(stride: Stride, other_toe_off_s: np.ndarray, other_contact_s: np.ndarray) -> float:

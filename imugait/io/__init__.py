@@ -7,6 +7,7 @@ from imugait.io._devices import ClockMode
 from imugait.io._placement_map import parse_placement_map
 from imugait.io.apdm import read_apdm_h5
 from imugait.io.csv_generic import read_csv_session, write_csv_session
+from imugait.io.formats import SourceFormat, read_recording
 from imugait.io.hugadb import read_hugadb, read_hugadb_file
 from imugait.io.movella_dot import read_dot_dir, read_dot_file
 from imugait.io.mpu9250 import decode_1bsn, read_1bsn
@@ -26,6 +27,7 @@ from imugait.io.xsens import read_xsens_dir, read_xsens_file
 __all__ = [
     "FORMAT_VERSION",
     "ClockMode",
+    "SourceFormat",
     "catalog_mpu9250",
     "decode_1bsn",
     "describe_session",
@@ -42,6 +44,7 @@ __all__ = [
     "read_mpu9250_walk",
     "read_mvnx",
     "read_qmt_mat",
+    "read_recording",
     "read_session",
     "read_xsens_dir",
     "read_xsens_file",

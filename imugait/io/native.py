@@ -232,7 +232,7 @@ def _arrays_sha256(arrays: tuple[np.ndarray | None, ...]) -> str:
     h = hashlib.sha256()
     for arr in arrays:
         if arr is not None:
-            h.update(np.ascontiguousarray(arr, dtype="<f8").tobytes())
+            h.update(np.ascontiguousarray(arr, dtype="<f8"))  # the buffer itself, no bytes copy
     return h.hexdigest()
 
 

@@ -61,3 +61,42 @@ def test_aggregate_of_no_strides_is_empty():
     out = aggregate(pd.DataFrame(), ["stride_time_s"])
     assert out.empty and list(out.columns) == ["side", "metric", "mean", "sd", "n"]
     assert asymmetry(out).empty
+
+
+def test_all_strides_at_once_equal_each_stride_alone():
+    """strides_metrics groups every stride's samples in one pass; check it against plain per-stride
+    numpy on rough curves with NaN gaps, a stride without hip values and a stride without toe-off."""
+    from imugait.gait.metrics import strides_metrics
+
+    rng = np.random.default_rng(3)
+    t = np.arange(0.0, 30.0, 0.01)
+    names = ("knee_flexion_deg", "knee_adduction_deg", "knee_rotation_deg", "hip_rotation_deg",
+             "hip_flexion_deg", "hip_adduction_deg", "hip_rotation_pelvis_deg")
+    angles = {n: np.cumsum(rng.normal(size=t.size)) for n in names}
+    angles["hip_rotation_deg"][rng.random(t.size) < 0.2] = np.nan
+    angles["hip_rotation_deg"][1000:1300] = np.nan
+    starts = np.cumsum(rng.uniform(0.9, 1.3, 25)) - 0.5
+    strides = [Stride(a, a + 0.6 * (b - a) if k != 7 else np.nan, b, Exclusion.NONE)
+               for k, (a, b) in enumerate(zip(starts[:-1], starts[1:], strict=True))]
+    got = strides_metrics(t, angles, strides)
+    for k, s in enumerate(strides):
+        inside = (t >= s.t_initial_contact_s) & (t < s.t_next_initial_contact_s)
+        stance, swing = inside & (t < s.t_toe_off_s), inside & ~(t < s.t_toe_off_s)
+
+        def pick(name, mask):
+            x = angles[name][mask]
+            return x[np.isfinite(x)]
+
+        hip_stance = pick("hip_rotation_deg", stance)
+        expected = {
+            "hip_rotation_stance_mean_deg": hip_stance.mean() if hip_stance.size else np.nan,
+            "knee_flexion_swing_peak_deg": pick("knee_flexion_deg", swing).max() if swing.any() else np.nan,
+            "knee_flexion_range_deg": np.ptp(pick("knee_flexion_deg", inside)),
+            "knee_valgus_stance_peak_deg": -pick("knee_adduction_deg", stance).min() if stance.any() else np.nan,
+            "hip_rotation_pelvis_mean_deg": pick("hip_rotation_pelvis_deg", inside).mean(),
+            "stance_pct": 100.0 * (s.t_toe_off_s - s.t_initial_contact_s) / s.stride_time_s,
+        }
+        for name, value in expected.items():
+            np.testing.assert_allclose(got[name][k], value, rtol=1e-12, atol=1e-12, equal_nan=True,
+                                       err_msg=f"stride {k} {name}")
+    assert np.isnan(got["hip_rotation_stance_mean_deg"]).any()  # the stride without hip values

@@ -1,0 +1,97 @@
+"""A/B speed of the default pipeline: another revision's imugait against this checkout's, on the
+same tiled session, alternating, each run a fresh process pinned to one CPU; and whether the
+per-stride tables agree.
+
+Reproduce (from the repository root)::
+
+    .venv/bin/python benchmarks/speed_ab.py --rev main --hours 1 --repeat 2
+
+The other revision's ``imugait/`` is taken with ``git archive REV imugait`` into a temporary
+folder and put first on ``PYTHONPATH`` of its runs. The session is made as in
+``pipeline_speed.py`` (a simulated block tiled to ``--hours``). CPU time (user + system) is the
+figure to compare on a shared machine; the best of ``--repeat`` runs of each is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from _common import block_session, markdown_table
+from pipeline_speed import RATE_HZ, tile
+
+from imugait.io import write_session
+
+ROOT = Path(__file__).resolve().parents[1]
+CHILD = r"""
+import json, os, sys, time
+os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+import imugait
+from imugait.analysis import analyze_session
+from imugait.io import read_session
+c, w = time.process_time(), time.perf_counter()
+result = analyze_session(read_session(sys.argv[1]))
+print(json.dumps({"cpu_s": time.process_time() - c, "wall_s": time.perf_counter() - w, "imugait": imugait.__file__}))
+result.cycles.to_pickle(sys.argv[2])
+"""
+
+
+def run(root: Path, session: Path, cycles: Path) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(root), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", CHILD, str(session), str(cycles)], env=env, capture_output=True,
+                         text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def largest_difference(a: pd.DataFrame, b: pd.DataFrame) -> str:
+    if list(a.columns) != list(b.columns) or len(a) != len(b):
+        return f"tables differ in shape or columns ({a.shape} vs {b.shape})"
+    worst = 0.0
+    for col in a.columns:
+        if a[col].dtype.kind == "f":
+            x, y = a[col].to_numpy(float), b[col].to_numpy(float)
+            if not np.array_equal(np.isnan(x), np.isnan(y)):
+                return f"{col}: NaN in different strides"
+            worst = max(worst, float(np.nanmax(np.abs(x - y), initial=0.0)))
+        elif a[col].tolist() != b[col].tolist():
+            return f"{col} differs"
+    return f"same strides and columns; largest difference {worst:.1e}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rev", default="main", help="the revision to compare with (default main)")
+    parser.add_argument("--hours", type=float, default=1.0, help="length of the tiled session, h (default 1)")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each, alternating (default 2)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        archive = subprocess.run(["git", "archive", args.rev, "imugait"], cwd=ROOT, capture_output=True, check=True)
+        (tmp / "other.tar").write_bytes(archive.stdout)
+        with tarfile.open(tmp / "other.tar") as tar:
+            tar.extractall(tmp / "other", filter="data")
+        session = write_session(tile(block_session(5.0, rate_hz=RATE_HZ), args.hours * 3600.0), tmp / "s.parquet")
+        roots = {args.rev: tmp / "other", "this checkout": ROOT}
+        runs: dict[str, list[dict]] = {name: [] for name in roots}
+        for _ in range(args.repeat):
+            for k, (name, root) in enumerate(roots.items()):
+                runs[name].append(run(root, session, tmp / f"cycles_{k}.pkl"))
+        agree = largest_difference(pd.read_pickle(tmp / "cycles_0.pkl"), pd.read_pickle(tmp / "cycles_1.pkl"))
+    best = {name: min(r["cpu_s"] for r in rs) for name, rs in runs.items()}
+    print(f"Default pipeline, {args.hours:g} h × 4 sensors at {RATE_HZ:g} Hz, read + analyse, one CPU, best of {args.repeat}\n")
+    print(markdown_table(["imugait", "CPU time (best)", "wall time (best)", "÷ " + args.rev],
+                         [[name, f"{best[name]:.2f} s", f"{min(r['wall_s'] for r in rs):.2f} s",
+                           f"{best[name] / best[args.rev]:.2f}"] for name, rs in runs.items()]))
+    print(f"\nper-stride tables: {agree}")
+
+
+if __name__ == "__main__":
+    main()
