@@ -15,6 +15,14 @@ from imugait.cli._options import existing_folder
 DEFAULT_CALIBRATION_DIR = Path("calibration")
 
 
+def add_filter_arg(parser: argparse.ArgumentParser) -> None:
+    """``--filter``: the orientation filter (``args.filter``, a ``FilterKind`` value)."""
+    from imugait.fusion.settings import FilterKind
+
+    parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=FilterKind.VQF_OFFLINE.value,
+                        help="orientation filter (default vqf_offline)")
+
+
 def add_calibration_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calibration-dir", type=existing_folder, default=DEFAULT_CALIBRATION_DIR, metavar="DIR",
                         help="per-device calibration files to apply (default ./calibration, skipped if absent; "

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from imugait.cli._options import add_force_arg
-from imugait.cli._session import add_calibration_arg, load_session
+from imugait.cli._session import add_calibration_arg, add_filter_arg, load_session
 
 SUMMARY_METRICS = (
     ("stride_time_s", "stride time", "s", 2),
@@ -22,7 +22,6 @@ SUMMARY_METRICS = (
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from imugait.fusion.settings import FilterKind
 
     p = sub.add_parser(
         "analyze",
@@ -37,8 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("session", type=Path, help="session file (.parquet), e.g. from `imugait simulate` or `imugait import`")
     p.add_argument("--out", type=Path, help="JSON result (default: next to the session, *.analysis.json)")
     p.add_argument("--angles-csv", type=Path, metavar="FILE", help="also write the per-sample angles and events")
-    p.add_argument("--filter", choices=[k.value for k in FilterKind], default=FilterKind.VQF_OFFLINE.value,
-                   help="orientation filter (default vqf_offline)")
+    add_filter_arg(p)
     add_calibration_arg(p)
     add_force_arg(p)
     p.set_defaults(func=run)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from imugait.cli._session import add_calibration_arg
+from imugait.cli._session import add_calibration_arg, add_filter_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from imugait.fusion.settings import FilterKind
 
     p = sub.add_parser(
         "batch",
@@ -31,8 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: one per core)")
     p.add_argument("--force", action="store_true", help="analyse again sessions whose results are current")
     p.add_argument("--retry-failed", action="store_true", help="analyse again sessions that failed")
-    p.add_argument("--filter", choices=[k.value for k in FilterKind], default=FilterKind.VQF_OFFLINE.value,
-                   help="orientation filter (default vqf_offline)")
+    add_filter_arg(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_calibration_arg(p)
     p.set_defaults(func=run)

@@ -7,14 +7,13 @@ import argparse
 from pathlib import Path
 
 from imugait.cli._options import add_force_arg
-from imugait.cli._session import add_calibration_arg, load_session
+from imugait.cli._session import add_calibration_arg, add_filter_arg, load_session
 from imugait.output_guard import check_outputs
 
 FORMATS = ("opensim", "c3d", "bids")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from imugait.fusion.settings import FilterKind
 
     p = sub.add_parser(
         "export", help="analyse a session and export it for OpenSim/OpenSense, C3D tools or a BIDS-motion dataset",
@@ -34,8 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="opensim: the model the IMU placer setup names (default Rajagopal_2015.osim)")
     p.add_argument("--task", default="walking", help="bids: task label (default walking)")
     p.add_argument("--subject", default=None, help="bids: subject label (default: the session's pseudonym)")
-    p.add_argument("--filter", choices=[k.value for k in FilterKind], default=FilterKind.VQF_OFFLINE.value,
-                   help="orientation filter (default vqf_offline)")
+    add_filter_arg(p)
     add_calibration_arg(p)
     add_force_arg(p)
     p.set_defaults(func=run)

@@ -6,11 +6,10 @@ import argparse
 from pathlib import Path
 
 from imugait.cli._options import add_force_arg, output_rate_hz
-from imugait.cli._session import add_calibration_arg, load_session
+from imugait.cli._session import add_calibration_arg, add_filter_arg, load_session
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from imugait.fusion.settings import FilterKind
 
     p = sub.add_parser(
         "orient",
@@ -23,8 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("session", type=Path, help="session file (.parquet)")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
-    p.add_argument("--filter", choices=[k.value for k in FilterKind], default=FilterKind.VQF_OFFLINE.value,
-                   help="orientation filter (default vqf_offline)")
+    add_filter_arg(p)
     p.add_argument("--magnetometer", action="store_true",
                    help="9-axis fusion (heading from magnetic north; only where the field is undisturbed)")
     p.add_argument("--rate", type=output_rate_hz, default=None, metavar="HZ",
