@@ -33,6 +33,7 @@ import time
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 from _common import machine, markdown_table
 from _real_loaders import (
     HingeTrial,
@@ -150,6 +151,13 @@ def hinge_trial(trial: HingeTrial) -> list[list[str]]:
     return rows
 
 
+def _median_largest(values: pd.Series) -> str:
+    """'median X° (largest Y°)', or 'not measured' (the pose-only fallback's hip rotation)."""
+    if not np.isfinite(values).any():
+        return "not measured"
+    return f"median {values.median():.1f}° (largest {values.max():.1f}°)"
+
+
 def walking_tables(jobs: int, pose_only: bool = False) -> None:
     """Part (b): one row per recording and leg, a summary per dataset, and the repeatability of
     the MPU-9250 legs across their walks."""
@@ -201,11 +209,11 @@ def walking_tables(jobs: int, pose_only: bool = False) -> None:
                                              knee_sd=("knee_range_deg", "std"), cadence_sd=("cadence", "std"))
         rep = rep[rep["walks"] >= 2]
         print(f"\nRepeatability across the walks of one leg (MPU-9250: {len(rep)} legs with 2–4 walks each, sensors "
-              "left on between walks): SD across walks of the walk's mean — hip rotation median "
-              f"{rep['hip_sd'].median():.1f}° (largest {rep['hip_sd'].max():.1f}°), knee flexion range median "
+              "left on between walks): SD across walks of the walk's mean — hip rotation "
+              f"{_median_largest(rep['hip_sd'])}, knee flexion range median "
               f"{rep['knee_sd'].median():.1f}° (largest {rep['knee_sd'].max():.1f}°), cadence median "
               f"{rep['cadence_sd'].median():.1f} steps/min. Within one walk, SD of the stride means of hip rotation: "
-              f"median {mpu['hip_sd_deg'].median():.1f}°, largest {mpu['hip_sd_deg'].max():.1f}°.")
+              f"{_median_largest(mpu['hip_sd_deg'])}.")
     n_plausible = int(ok[legs.index].sum())
     print(f"\n{len(legs)} legs: {n_plausible} ({100.0 * n_plausible / max(len(legs), 1):.0f} %) with plausible per-stride "
           f"results; {int((legs['outcome'] == 'refused').sum())} refused, {int((legs['outcome'] == 'CRASH').sum())} crashed; "
