@@ -162,9 +162,11 @@ def _nearest_bout_heading(t_s: np.ndarray, bouts: list[Bout]) -> np.ndarray:
     out = np.full(t_s.size, np.nan)
     if not bouts:
         return out
-    centres = np.array([(b.start + b.stop) / 2 for b in bouts])
-    # Boundaries half-way between consecutive bout centres split the grid among the bouts.
-    owner = np.searchsorted(0.5 * (centres[1:] + centres[:-1]), np.arange(t_s.size))
+    # Boundaries half-way across the gap between consecutive bouts split the grid among them, so
+    # every sample of a bout is its own (half-way between bout centres gave a long bout's last
+    # seconds to a shorter next one, walking the other way: a 180° error in hip rotation).
+    gaps = np.array([(a.stop + b.start) / 2 for a, b in zip(bouts[:-1], bouts[1:], strict=True)])
+    owner = np.searchsorted(gaps, np.arange(t_s.size), side="right")
     for k, b in enumerate(bouts):
         idx = np.flatnonzero(owner == k)
         t_mid = 0.5 * (t_s[b.start] + t_s[b.stop - 1])

@@ -54,3 +54,17 @@ def test_walking_direction_from_true_thigh_motion(walker, side):
     lateral = -side.mirror  # anticlockwise is lateral for the left leg
     assert np.all(lateral * raw > 1.5)
     assert np.all(np.abs(corrected) < 0.6)
+
+
+def test_every_sample_of_a_bout_takes_its_own_walking_direction():
+    # A long length, a turn, a short length back: splitting half-way between bout centres gave the
+    # long bout's last seconds the short bout's (opposite) direction.
+    from imugait.kinematics.progression import Bout, _nearest_bout_heading
+
+    t = np.arange(0.0, 60.0, 0.01)
+    long_bout = Bout(start=100, stop=3000, heading_rad=0.1, drift_radps=0.0)
+    short_bout = Bout(start=3300, stop=4200, heading_rad=0.1 + np.pi, drift_radps=0.0)
+    heading = _nearest_bout_heading(t, [long_bout, short_bout])
+    assert np.all(heading[100:3000] == pytest.approx(0.1))
+    assert np.all(heading[3300:4200] == pytest.approx(0.1 + np.pi))
+    assert np.all(heading[:3150] == pytest.approx(0.1)) and np.all(heading[3150:] == pytest.approx(0.1 + np.pi))
