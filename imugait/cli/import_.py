@@ -26,7 +26,7 @@ from imugait.output_guard import check_outputs, safe_file_stem
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "import", help="convert a generic CSV, Xsens exports or a supported dataset into a session file",
+        "import", help="convert a generic CSV, vendor exports (Xsens, Movella DOT, x-IMU3, APDM, MVNX) or a dataset into a session file",
         description="Convert recordings from other tools into an imugait session file (docs/formats.md).",
     )
     sources = parser.add_subparsers(dest="source", metavar="SOURCE", required=True)
