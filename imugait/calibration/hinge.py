@@ -113,13 +113,18 @@ def sign_by_gait(
     return axis_thigh, axis_shank, swing
 
 
+def perpendicular_basis(axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two unit vectors (3,) perpendicular to the unit ``axis`` (3,) and to each other."""
+    e1 = np.cross(axis, [1.0, 0.0, 0.0] if abs(axis[0]) < 0.9 else [0.0, 1.0, 0.0])
+    e1 /= np.linalg.norm(e1)
+    return e1, np.cross(axis, e1)
+
+
 def _axis_about_long_axis(gyr_thigh_radps: np.ndarray, shank_off_axis_radps: np.ndarray, up_thigh: np.ndarray) -> np.ndarray:
     """The thigh's hinge axis perpendicular to its long axis ``up_thigh``: the one angle about it
     that best matches the shank's off-axis rate (N,), a coarse scan (the cost has local minima)
     refined with a robust loss (a few strides of strap slip must not pull it)."""
-    e1 = np.cross(up_thigh, [1.0, 0.0, 0.0] if abs(up_thigh[0]) < 0.9 else [0.0, 1.0, 0.0])
-    e1 /= np.linalg.norm(e1)
-    e2 = np.cross(up_thigh, e1)
+    e1, e2 = perpendicular_basis(up_thigh)
 
     def residual(angle_rad: float) -> np.ndarray:
         axis = np.cos(angle_rad) * e1 + np.sin(angle_rad) * e2

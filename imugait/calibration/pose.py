@@ -24,7 +24,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from imugait.calibration.heading import HeadingConfig, HeadingTrack, track_heading_offset_from_axes
-from imugait.calibration.hinge import sign_by_gait
+from imugait.calibration.hinge import perpendicular_basis, sign_by_gait
 from imugait.calibration.knee_axes import KneeAxes, heading_offset_from_axes
 from imugait.calibration.recording import LegRecording
 from imugait.calibration.swing import Swing, forward_backward_ratio, swing_rates
@@ -33,10 +33,7 @@ from imugait.calibration.swing import Swing, forward_backward_ratio, swing_rates
 def swing_axis(swing_rate_radps: np.ndarray, up_sensor: np.ndarray) -> np.ndarray:
     """Unit (3,) axis perpendicular to ``up_sensor`` (3,) about which the rates (N, 3) vary most
     (a segment swings about its flexion axis in walking); its sign is arbitrary."""
-    up = up_sensor / np.linalg.norm(up_sensor)
-    e1 = np.cross(up, [1.0, 0.0, 0.0] if abs(up[0]) < 0.9 else [0.0, 1.0, 0.0])
-    e1 /= np.linalg.norm(e1)
-    e2 = np.cross(up, e1)
+    e1, e2 = perpendicular_basis(up_sensor / np.linalg.norm(up_sensor))
     plane = swing_rate_radps @ np.column_stack([e1, e2])
     _, vecs = np.linalg.eigh(plane.T @ plane)
     return vecs[0, -1] * e1 + vecs[1, -1] * e2
