@@ -1,0 +1,86 @@
+"""What the live pipeline hands to a live view: the contract between the two.
+
+The live kinematics (:mod:`imugait.live.kinematics`) is fed the accepted samples of each sensor
+as they arrive (:class:`~imugait.acquisition.assembler.LiveSamples`) and, when polled, returns a
+:class:`LiveUpdate` with everything new since the previous poll: the angles of the samples it
+could compute, the strides completed, and the calibration state. A view (the web dashboard, the
+terminal) only reads these objects; it never reaches into the pipeline.
+
+Times are on the session clock (s), angles in degrees with the sign table of
+docs/conventions.md, metric names those of :mod:`imugait.gait.metrics`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from imugait.conventions import Side
+
+
+class CalibrationPhase(enum.Enum):
+    """Where a leg's live calibration stands."""
+
+    WAITING_FOR_STANDING = "waiting for standing still"
+    WAITING_FOR_WALKING = "waiting for walking"
+    CALIBRATED = "calibrated"
+    REUSED = "reused an earlier calibration"
+    FAILED = "calibration failed"
+
+
+@dataclass(frozen=True)
+class LegCalibrationState:
+    """One leg's calibration, as a live view shows it."""
+
+    side: Side
+    phase: CalibrationPhase
+    quality: str | None = None
+    """The calibration's rating (``good`` / ``fair`` / ``poor``) once calibrated, else None."""
+    message: str = ""
+    """What the person should do next, or why the calibration failed."""
+
+
+@dataclass(frozen=True)
+class LegAngles:
+    """Angles of one leg for consecutive samples (each array (N,), degrees, on ``t_s``)."""
+
+    side: Side
+    t_s: np.ndarray
+    knee_flexion_deg: np.ndarray
+    knee_adduction_deg: np.ndarray
+    knee_rotation_deg: np.ndarray
+    hip_rotation_deg: np.ndarray
+    """NaN where hip rotation is withheld (pose-only calibration)."""
+
+
+@dataclass(frozen=True)
+class LiveStride:
+    """One completed stride of one leg."""
+
+    side: Side
+    index: int
+    """0, 1, 2, … per leg, in order of completion."""
+    t_initial_contact_s: float
+    t_toe_off_s: float
+    t_next_initial_contact_s: float
+    metrics: Mapping[str, float]
+    """Per-stride metrics, names as :func:`imugait.gait.metrics.strides_metrics` gives them."""
+    used: bool
+    exclusion: str | None = None
+    """Why the stride is not used (None when used)."""
+
+
+@dataclass(frozen=True)
+class LiveUpdate:
+    """Everything new since the previous poll."""
+
+    t_s: float
+    """Session time of the newest sample the pipeline has taken in (NaN before the first)."""
+    angles: tuple[LegAngles, ...] = ()
+    strides: tuple[LiveStride, ...] = ()
+    calibration: tuple[LegCalibrationState, ...] = ()
+    n_strides: Mapping[Side, int] = field(default_factory=dict)
+    """Strides completed so far per leg (all of them, not only the new ones)."""
