@@ -69,7 +69,9 @@ class LiveConfig:
     """Grid time between updates of the walking direction, events and strides."""
     check_s: float = 0.5
     """Grid time between looks for standing and for enough motion to calibrate."""
-    event_window_s: float = 8.0
+    event_every_s: float = 0.2
+    """Grid time between looks for settled gait events (a multiple of ``tick_s``)."""
+    event_window_s: float = 6.0
     """Trailing window in which events are detected (a few strides)."""
     stall_s: float = 1.0
     """A sensor silent this long no longer holds the grid back (its rows are marked lost)."""
@@ -82,7 +84,7 @@ class LiveConfig:
     strides: StrideConfig = field(default_factory=StrideConfig)
 
     def __post_init__(self) -> None:
-        for name in ("rate_hz", "history_s", "tick_s", "check_s", "event_window_s", "stall_s"):
+        for name in ("rate_hz", "history_s", "tick_s", "check_s", "event_every_s", "event_window_s", "stall_s"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
                 raise ValidationError(f"live config: {name} must be a positive number, got {value!r}")
@@ -136,7 +138,8 @@ class LiveKinematics:
         self._states_changed = True
         self._polled: dict[Side, int] = {}
         self._t_newest_s = float("nan")
-        self._settings = LegSettings(rate, self.config.tick_s, self.config.event_window_s, self.config.periods,
+        self._settings = LegSettings(rate, self.config.tick_s, self.config.event_every_s, self.config.event_window_s,
+                                     self.config.periods,
                                      self.config.heading, self.config.progression, self.config.events,
                                      self.config.strides)
 
@@ -181,6 +184,7 @@ class LiveKinematics:
         strides = []
         for side, leg in self.legs.items():
             h = leg.history
+            leg.angles_until()
             start = max(self._polled.get(side, h.first_index), h.first_index)
             if h.n_appended > start:
                 knee = h.since("knee_deg", start)

@@ -43,7 +43,9 @@ from imugait.live.history import History
 from imugait.live.updates import LiveStride
 from imugait.quaternion import quat_multiply
 
-LEG_COLUMNS = {"t_s": (), "knee_deg": (3,), "hip_rotation_deg": (), "motion": (), "run": (), "lost": ()}
+LEG_COLUMNS = {"t_s": (), "knee_deg": (3,), "hip_rotation_deg": (), "motion": (), "run": (), "lost": (),
+               "heading_offset_rad": (), "direction_rad": ()}
+"""Per grid row: angles, motion, straight run, lost, and the held state the angles are computed with."""
 RECENT_STRIDES = 50
 """Strides kept for the plausibility check against the leg's other strides."""
 EVENTS_KEPT = 12
@@ -56,6 +58,7 @@ class LegSettings:
 
     rate_hz: float
     tick_s: float
+    event_every_s: float
     event_window_s: float
     periods: PeriodConfig
     heading: HeadingConfig
@@ -76,6 +79,7 @@ class LiveLeg:
         self._n_tick = max(int(round(settings.tick_s / dt)), 1)
         self._n_motion_settle = int(np.ceil(0.5 * settings.periods.motion_window_s / dt)) + 1
         self._n_event_window = int(round(settings.event_window_s / dt))
+        self._n_event_every = max(int(round(settings.event_every_s / settings.tick_s)), 1) * self._n_tick
         from_centre = alignment.quality.heading_from_joint_centre or not alignment.measures_femur_rotation
         win_s, step_s = ((settings.heading.centre_window_s, settings.heading.centre_step_s) if from_centre
                          else (settings.heading.window_s, settings.heading.step_s))
@@ -85,6 +89,7 @@ class LiveLeg:
                                         else alignment.axes.heading_offset_rad)
         self._next_window = -(-start // self._n_step)  # first window starting in the history
         self._settled = start  # rows whose motion, walking direction are final
+        self._n_angled = start  # rows whose angles are computed
         self._progression = CausalProgression(settings.rate_hz, settings.progression, side)
         self._events: deque[tuple[float, float, float, float]] = deque(maxlen=EVENTS_KEPT)
         self._recent: deque[dict] = deque(maxlen=RECENT_STRIDES)
@@ -94,31 +99,44 @@ class LiveLeg:
     # --- rows --------------------------------------------------------------------------------
 
     def take(self, grid: History) -> None:
-        """Process the grid rows not yet seen (angles now, the rest at each tick boundary)."""
+        """Take the grid rows not yet seen, each with the held state of the latest tick boundary
+        (their angles are computed when needed: :meth:`angles_until`); at each tick boundary the
+        rest is updated."""
+        self._grid = grid
         while self.history.n_appended < grid.n_appended:
             k = self.history.n_appended
             stop = min(grid.n_appended, (k // self._n_tick + 1) * self._n_tick)
-            self._angles(grid, k, stop)
+            n = stop - k
+            self.history.append({"t_s": self._rows(grid, "t_s", k, stop), "knee_deg": np.full((n, 3), np.nan),
+                                 "hip_rotation_deg": np.full(n, np.nan), "motion": np.zeros(n, bool),
+                                 "run": np.full(n, -1), "lost": self._rows(grid, f"{self.thigh}/lost", k, stop)
+                                 | self._rows(grid, f"{self.shank}/lost", k, stop),
+                                 "heading_offset_rad": np.full(n, self.heading_offset_rad),
+                                 "direction_rad": np.full(n, self._progression.heading_rad)})
             if stop % self._n_tick == 0:
                 self._tick(grid, stop)
 
     def _rows(self, grid: History, name: str, k0: int, k1: int) -> np.ndarray:
         return grid.since(name, k0)[:k1 - max(k0, grid.first_index)]
 
-    def _angles(self, grid: History, k0: int, k1: int) -> None:
+    def angles_until(self, k1: int | None = None) -> None:
+        """Compute the angles of the rows before grid index ``k1`` (all taken rows when None) that
+        have none yet — from their sensors' orientations and the state they were taken with, so
+        when this happens does not change them."""
+        grid = self._grid
+        k1 = self.history.n_appended if k1 is None else k1
+        k0 = max(self._n_angled, grid.first_index, self.history.first_index)
+        if k1 <= k0:
+            return
+        state = {name: self.history.since(name, k0)[:k1 - k0] for name in ("heading_offset_rad", "direction_rad")}
         q_thigh, q_shank = segment_orientations(
             self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1), self._rows(grid, f"{self.shank}/q_world_sensor", k0, k1),
-            self.alignment.thigh.q_sensor_segment, self.alignment.shank.q_sensor_segment,
-            np.full(k1 - k0, self.heading_offset_rad))
-        direction = np.full(k1 - k0, self._progression.heading_rad)
-        angles = leg_angles(self.side, q_thigh, q_shank, direction)
-        hip = np.rad2deg(angles.hip_rotation_progression_rad)
-        if not self.alignment.measures_femur_rotation:
-            hip[:] = np.nan
-        lost = self._rows(grid, f"{self.thigh}/lost", k0, k1) | self._rows(grid, f"{self.shank}/lost", k0, k1)
-        self.history.append({"t_s": self._rows(grid, "t_s", k0, k1), "knee_deg": np.rad2deg(angles.knee_rad),
-                             "hip_rotation_deg": hip, "motion": np.zeros(k1 - k0, bool),
-                             "run": np.full(k1 - k0, -1), "lost": lost})
+            self.alignment.thigh.q_sensor_segment, self.alignment.shank.q_sensor_segment, state["heading_offset_rad"])
+        angles = leg_angles(self.side, q_thigh, q_shank, state["direction_rad"])
+        self.history.since("knee_deg", k0)[:k1 - k0] = np.rad2deg(angles.knee_rad)
+        if self.alignment.measures_femur_rotation:
+            self.history.since("hip_rotation_deg", k0)[:k1 - k0] = np.rad2deg(angles.hip_rotation_progression_rad)
+        self._n_angled = k1
 
     # --- ticks -------------------------------------------------------------------------------
 
@@ -128,7 +146,8 @@ class LiveLeg:
             self._settle(grid, self._settled, settled)
             self._settled = settled
         self._heading_windows(grid, settled)
-        self._find_strides(grid, settled)
+        if k % self._n_event_every == 0:
+            self._find_strides(grid, settled)
 
     def _settle(self, grid: History, k0: int, k1: int) -> None:
         """Motion and walking direction of rows ``k0 .. k1 - 1`` (their motion window is complete)."""
@@ -172,6 +191,7 @@ class LiveLeg:
         walking = self.history.since("motion", lo)[:settled - lo]
         if not walking.any():
             return
+        self.angles_until(settled)
         t = self.history.since("t_s", lo)[:settled - lo]
         # The rates about the calibrated axes, as offline (detect_leg_events' inputs).
         shank_rate = self._rows(grid, f"{self.shank}/gyr_radps", lo, settled) @ self.alignment.hinge_axis_shank
