@@ -84,9 +84,10 @@ class LiveSensor:
         period_s = float(np.median(np.diff(t)))
         self._filter = make_filter(self.kind, FusionSettings(sample_period_s=period_s))
         self._n_fused = self.samples.first_index
-        self._fuse()
+        self._fuse(check_units=True)
 
-    def _fuse(self) -> None:
+    def _fuse(self, check_units: bool = False) -> None:
+        """Fuse the samples not yet fused; units are checked on the first (long) stretch only."""
         start = max(self._n_fused, self.samples.first_index)
         n_new = self.samples.n_appended - start
         if n_new <= 0:
@@ -100,13 +101,13 @@ class LiveSensor:
         lost[0] = 0  # the first row is the previous (already fused) sample or the first kept one
         real = np.arange(take) + np.cumsum(lost)
         if real[-1] == take - 1:
-            q = self._filter.estimate(gyr[int(has_previous):], acc[int(has_previous):]).q_world_sensor
+            q = self._filter.estimate(gyr[int(has_previous):], acc[int(has_previous):], check_units=check_units).q_world_sensor
         else:  # bridge lost samples for the filter (see orient_stream)
             t_full = np.interp(np.arange(real[-1] + 1), real, t)
             bridged = [np.column_stack([np.interp(t_full, t, x[:, k]) for k in range(3)]) for x in (gyr, acc)]
             # Fed from just after the previous sample: the lost instants before the first new one too.
             first = int(has_previous)
-            q_full = self._filter.estimate(bridged[0][first:], bridged[1][first:]).q_world_sensor
+            q_full = self._filter.estimate(bridged[0][first:], bridged[1][first:], check_units=check_units).q_world_sensor
             q = q_full[real[first:] - first]
         self.samples.tail("q_world_sensor", n_new)[:] = q
         self._n_fused = self.samples.n_appended

@@ -87,6 +87,9 @@ class LiveLeg:
         track = alignment.heading
         self.heading_offset_rad = float(track.window_offset_rad[0] if track.window_offset_rad.size
                                         else alignment.axes.heading_offset_rad)
+        """The latest window's estimate of the thigh-shank heading offset, at its centre ``_t_offset_s``."""
+        self._t_offset_s = float("nan")
+        self._offset_drift_radps = 0.0
         self._next_window = -(-start // self._n_step)  # first window starting in the history
         self._settled = start  # rows whose motion, walking direction are final
         self._n_angled = start  # rows whose angles are computed
@@ -107,12 +110,13 @@ class LiveLeg:
             k = self.history.n_appended
             stop = min(grid.n_appended, (k // self._n_tick + 1) * self._n_tick)
             n = stop - k
-            self.history.append({"t_s": self._rows(grid, "t_s", k, stop), "knee_deg": np.full((n, 3), np.nan),
+            t = self._rows(grid, "t_s", k, stop)
+            self.history.append({"t_s": t, "knee_deg": np.full((n, 3), np.nan),
                                  "hip_rotation_deg": np.full(n, np.nan), "motion": np.zeros(n, bool),
                                  "run": np.full(n, -1), "lost": self._rows(grid, f"{self.thigh}/lost", k, stop)
                                  | self._rows(grid, f"{self.shank}/lost", k, stop),
-                                 "heading_offset_rad": np.full(n, self.heading_offset_rad),
-                                 "direction_rad": np.full(n, self._progression.heading_rad)})
+                                 "heading_offset_rad": self._offset_at(t),
+                                 "direction_rad": self._progression.direction_at(t)})
             if stop % self._n_tick == 0:
                 self._tick(grid, stop)
 
@@ -158,7 +162,7 @@ class LiveLeg:
                              self.settings.periods)[k0 - lo:k1 - lo]
         q_thigh = quat_multiply(self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1),
                                 self.alignment.thigh.q_sensor_segment)
-        runs = self._progression.update(q_thigh, moving)
+        runs = self._progression.update(self._rows(grid, "t_s", k0, k1), q_thigh, moving)
         n = self.history.n_appended
         self.history.tail("motion", n - k0)[:k1 - k0] = moving
         self.history.tail("run", n - k0)[:k1 - k0] = runs
@@ -181,8 +185,22 @@ class LiveLeg:
             track = retrack_heading(self.alignment, rec, motion, self.settings.heading)
             if track.window_offset_rad.size:
                 estimate = float(track.window_offset_rad[-1])
-                # Unwrapped onto the held value (the offline track unwraps its windows too).
-                self.heading_offset_rad += float(np.angle(np.exp(1j * (estimate - self.heading_offset_rad))))
+                # Unwrapped onto the previous value (the offline track unwraps its windows too).
+                estimate = self.heading_offset_rad + float(np.angle(np.exp(1j * (estimate - self.heading_offset_rad))))
+                t_centre = float(track.window_t_s[-1])
+                # Offline interpolates between the windows' centres; live extrapolates the line
+                # through the last two (the gyroscopes' heading drift is slow and steady).
+                if np.isfinite(self._t_offset_s) and t_centre - self._t_offset_s < 2.5 * self._n_step / self.settings.rate_hz:
+                    self._offset_drift_radps = (estimate - self.heading_offset_rad) / (t_centre - self._t_offset_s)
+                else:
+                    self._offset_drift_radps = 0.0
+                self.heading_offset_rad, self._t_offset_s = estimate, t_centre
+
+    def _offset_at(self, t_s: np.ndarray) -> np.ndarray:
+        """The thigh-shank heading offset (rad) the angles of rows at ``t_s`` are computed with."""
+        if not np.isfinite(self._t_offset_s):
+            return np.full(t_s.shape, self.heading_offset_rad)
+        return self.heading_offset_rad + self._offset_drift_radps * (t_s - self._t_offset_s)
 
     def _find_strides(self, grid: History, settled: int) -> None:
         lo = max(settled - self._n_event_window, self.history.first_index, grid.first_index)
