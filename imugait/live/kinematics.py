@@ -159,10 +159,13 @@ class LiveKinematics:
     def feed_session(self, session: Session, chunk_s: float | Iterator[float] = 0.05) -> None:
         """Feed a recorded session as if it streamed: blocks of ``chunk_s`` seconds of each sensor
         (or the next value of an iterator per block), the sensors' blocks in time order. Lost
-        samples (the stream's gaps) are passed as each block's ``n_lost``."""
+        samples (the stream's gaps) are passed as ``n_lost`` of the block after them."""
         lengths = iter(chunk_s) if isinstance(chunk_s, Iterator) else None
         cursors = {p: 0 for p in session}
         lost_after = {p: {g.after_index: g.n_lost for g in s.gaps} for p, s in session.items()}
+        # A block ends at a gap: lost samples are reported before a block (as a device loses whole
+        # packets), so the next block starts after the gap.
+        gap_ends = {p: np.array(sorted(i + 1 for i in lost)) for p, lost in lost_after.items()}
         while True:
             pending = [p for p, i in cursors.items() if i < session[p].n_samples]
             if not pending:
@@ -171,6 +174,8 @@ class LiveKinematics:
             s, i = session[p], cursors[p]
             length = next(lengths) if lengths is not None else chunk_s
             j = max(int(np.searchsorted(s.t_s, s.t_s[i] + length)), i + 1)
+            later_gaps = gap_ends[p][gap_ends[p] > i]
+            j = min(j, int(later_gaps[0])) if later_gaps.size else j
             self.feed(LiveSamples(p, s.t_s[i:j], s.acc_mps2[i:j], s.gyr_radps[i:j], None, None,
                                   lost_after[p].get(i - 1, 0)))
             cursors[p] = j
