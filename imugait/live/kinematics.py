@@ -73,8 +73,12 @@ class LiveConfig:
     """Grid time between looks for settled gait events (a multiple of ``tick_s``)."""
     event_window_s: float = 6.0
     """Trailing window in which events are detected (a few strides)."""
-    stall_s: float = 1.0
-    """A sensor silent this long no longer holds the grid back (its rows are marked lost)."""
+    stall_s: float | None = None
+    """None: the grid waits for every sensor (results then never depend on how the samples were
+    chunked). A number: a sensor whose newest sample is this much older (s, session clock) than
+    the newest of all no longer holds the grid back — its rows are marked lost — so a sensor that
+    drops out does not freeze the live view; the results then depend on the order in which the
+    sensors' blocks arrived when one lags by more than this."""
     periods: PeriodConfig = field(default_factory=PeriodConfig)
     calibration: SegmentCalibrationConfig = field(default_factory=lambda: SegmentCalibrationConfig(max_motion_s=10.0))
     """``max_motion_s``: the knee motion (s) the calibration waits for and fits the axes to."""
@@ -86,6 +90,8 @@ class LiveConfig:
     def __post_init__(self) -> None:
         for name in ("rate_hz", "history_s", "tick_s", "check_s", "event_every_s", "event_window_s", "stall_s"):
             value = getattr(self, name)
+            if value is None and name == "stall_s":
+                continue
             if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
                 raise ValidationError(f"live config: {name} must be a positive number, got {value!r}")
 
@@ -246,7 +252,7 @@ class LiveKinematics:
         if self._reused is not None:
             if k * 1.0 / self._grid.rate_hz < 1.0:
                 return False
-            self._start_fusion(dict(self._reused.gyr_bias_radps))
+            self._start_fusion(dict(self._reused.gyr_bias_radps), k)
             return True
         k0 = self._covered_from()
         if k - k0 < 2:
@@ -272,17 +278,19 @@ class LiveKinematics:
             self._standing_k = (k0 + int(np.flatnonzero(standing)[0]), k0 + int(np.flatnonzero(standing)[-1]) + 1)
             self._standing_mask = standing[self._standing_k[0] - k0:self._standing_k[1] - k0]
             bias = {p: np.mean(gyr[standing], axis=0) for p, (_acc, gyr) in zip(self.placements, raw, strict=True)}
-            self._start_fusion(bias)
+            self._start_fusion(bias, k)
             return True
         if k - k0 > 0.9 * self.grid.capacity:
             self._set_all(CalibrationPhase.WAITING_FOR_STANDING, "no still standing found yet: stand upright and still "
                                                                  "for a few seconds")
         return False
 
-    def _start_fusion(self, bias: Mapping[Placement, np.ndarray]) -> None:
+    def _start_fusion(self, bias: Mapping[Placement, np.ndarray], k: int) -> None:
+        """Start every sensor's filter (at grid row ``k``: the rate from the samples until then)."""
         self.gyr_bias_radps = dict(bias)
+        t_k = float(self._grid.t_s(k, k + 1)[0])
         for p, sensor in self._sensors.items():
-            sensor.start_fusion(bias.get(p))
+            sensor.start_fusion(bias.get(p), t_k)
         self.grid.skip_to(self._covered_from())
         if self._reused is not None:
             for side in self.sides:

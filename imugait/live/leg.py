@@ -145,17 +145,18 @@ class LiveLeg:
     def _tick(self, grid: History, k: int) -> None:
         settled = k - self._n_motion_settle
         if settled > self._settled:
-            self._settle(grid, self._settled, settled)
+            self._settle(grid, self._settled, settled, k)
             self._settled = settled
         self._heading_windows(grid, settled)
         if k % self._n_event_every == 0:
             self._find_strides(grid, settled)
 
-    def _settle(self, grid: History, k0: int, k1: int) -> None:
-        """Motion and walking direction of rows ``k0 .. k1 - 1`` (their motion window is complete)."""
+    def _settle(self, grid: History, k0: int, k1: int, k: int) -> None:
+        """Motion and walking direction of rows ``k0 .. k1 - 1`` (their motion window is complete),
+        from the rows before ``k`` only (the grid may hold more: a tick never looks past itself)."""
         n_w = 2 * self._n_motion_settle
         lo = max(k0 - n_w, grid.first_index)
-        hi = min(k1 + n_w, grid.n_appended)
+        hi = min(k1 + n_w, k)
         moving = motion_mask(self._rows(grid, "t_s", lo, hi), self._rows(grid, f"{self.shank}/gyr_radps", lo, hi),
                              self.settings.periods)[k0 - lo:k1 - lo]
         q_thigh = quat_multiply(self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1),
