@@ -40,10 +40,20 @@ def _angles(updates: list[LiveUpdate]) -> dict:
 
 
 def _strides(updates: list[LiveUpdate]) -> list:
-    """The strides per leg in order, comparable (NaN metrics — no hip rotation — as None)."""
-    return sorted([(s.side.value, s.index, s.t_initial_contact_s, s.t_toe_off_s, s.t_next_initial_contact_s, s.used,
-             s.exclusion, tuple((k, None if np.isnan(v) else v) for k, v in s.metrics.items()))
-            for update in updates for s in update.strides], key=lambda row: row[:2])
+    """The strides per leg in order."""
+    return sorted((s for update in updates for s in update.strides), key=lambda s: (s.side.value, s.index))
+
+
+def assert_same_strides(got: list, expected: list) -> None:
+    """Same strides, events, flags; metrics equal to the last bits (batches of different sizes may
+    round the angles 1 ulp apart: numpy's vector loops treat a batch's tail separately)."""
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected, strict=True):
+        assert (a.side, a.index, a.t_initial_contact_s, a.t_toe_off_s, a.t_next_initial_contact_s, a.used,
+                a.exclusion) == (b.side, b.index, b.t_initial_contact_s, b.t_toe_off_s, b.t_next_initial_contact_s,
+                                 b.used, b.exclusion)
+        assert a.metrics.keys() == b.metrics.keys()
+        np.testing.assert_allclose(list(a.metrics.values()), list(b.metrics.values()), rtol=0, atol=1e-9)
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +71,11 @@ def test_random_chunks_and_polls_give_what_the_whole_recording_gives(live_run, w
     got, expected = _angles(updates), _angles(whole_updates)
     assert got.keys() == expected.keys() and got
     for key in expected:
-        np.testing.assert_array_equal(got[key], expected[key], err_msg=str(key))
-    assert _strides(updates) == _strides(whole_updates)
+        np.testing.assert_allclose(got[key], expected[key], rtol=0, atol=1e-9, err_msg=str(key))
+    assert_same_strides(_strides(updates), _strides(whole_updates))
     assert len(_strides(updates)) >= 40
     # …and the same as the 50 ms blocks of the shared run.
-    assert _strides(updates) == _strides([live_run.update])
+    assert_same_strides(_strides(updates), _strides([live_run.update]))
 
 
 def test_a_short_history_keeps_memory_bounded_and_changes_no_stride(live_run):
@@ -78,4 +88,4 @@ def test_a_short_history_keeps_memory_bounded_and_changes_no_stride(live_run):
         assert len(leg.history) <= capacity
     for sensor in live._sensors.values():
         assert len(sensor.samples) <= sensor.samples.capacity
-    assert _strides(updates) == _strides([live_run.update])
+    assert_same_strides(_strides(updates), _strides([live_run.update]))
