@@ -49,7 +49,6 @@ from imugait.gait.events import EventConfig
 from imugait.kinematics.prepare import FusedSession, SensorOnGrid
 from imugait.kinematics.progression import ProgressionConfig
 from imugait.live.grid import LiveGrid, LiveSensor, grid_history
-from imugait.live.history import History
 from imugait.live.leg import LegSettings, LiveLeg
 from imugait.live.updates import CalibrationPhase, LegAngles, LegCalibrationState, LiveUpdate
 from imugait.model import ProtocolStep, Session

@@ -13,7 +13,14 @@ from imugait.fusion.settings import FilterKind
 from imugait.live.kinematics import LiveConfig, LiveKinematics, session_with_standing
 from imugait.live.updates import LiveUpdate
 from imugait.model import Session
-from imugait.simulate import SensorErrors, SideParams, SimulationConfig, WalkerParams, simulate, walking_test
+from imugait.simulate import (
+    SensorErrors,
+    SideParams,
+    SimulationConfig,
+    WalkerParams,
+    simulate,
+    walking_test,
+)
 
 SIMULATION = SimulationConfig(
     seed=211, sample_rate_hz=200.0, errors=SensorErrors(loss_probability=0.002),

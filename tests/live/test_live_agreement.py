@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from imugait.conventions import Side
 from imugait.live.updates import CalibrationPhase
 
