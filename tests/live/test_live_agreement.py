@@ -15,6 +15,7 @@ WARM_UP_S = 4.0
 needs ``drift_window_s`` of straight walking, and a few strides to settle)."""
 EVENT_TOLERANCE_S = 0.010
 KNEE_TOLERANCE_DEG = 1.0
+HIP_TOLERANCE_DEG = 1.5
 KNEE_METRICS = ("knee_flexion_initial_contact_deg", "knee_flexion_loading_peak_deg", "knee_flexion_swing_peak_deg",
                 "knee_flexion_range_deg", "knee_adduction_range_deg", "knee_adduction_stance_mean_deg",
                 "knee_valgus_stance_peak_deg", "knee_rotation_stance_mean_deg")
@@ -70,9 +71,11 @@ def test_after_warm_up_stride_metrics_agree_with_analyze(live_run):
     assert steady[list(KNEE_METRICS)].abs().max().max() <= KNEE_TOLERANCE_DEG
     hip = steady[list(HIP_METRICS)].abs()
     assert hip.notna().all().all()
-    # Within 1° on this recording; on others the live walking direction (the run so far) has
-    # been up to 1.6° off the whole bout's (benchmarks/live_pipeline.py, docs/live.md).
-    assert hip.max().max() <= KNEE_TOLERANCE_DEG
+    # The issue's 1° is not met for hip rotation in the worst strides: the live walking direction
+    # (the run so far) against the whole bout's — 0.97° here, 1.27° over three walkers, medians
+    # 0.2-0.3° (benchmarks/live_pipeline.py, docs/live.md).
+    assert hip.max().max() <= HIP_TOLERANCE_DEG
+    assert float(np.median(hip.to_numpy())) <= 0.5
 
 
 def test_used_strides_mostly_agree_with_analyze(live_run):
