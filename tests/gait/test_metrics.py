@@ -108,13 +108,13 @@ def test_an_open_end_judges_the_last_stride_of_the_last_bout_as_an_inner_one():
     from imugait.gait.events import LegEvents
 
     t = np.arange(0.0, 12.0, 0.01)
-    ic = np.arange(1.0, 11.0, 1.1)  # nine strides of 1.1 s in one bout
+    ic = np.arange(1.0, 11.0, 1.1)  # ten contacts: nine strides of 1.1 s in one bout
     events = LegEvents(ic - 0.3, ic - 0.45, ic, np.full(ic.size, 4.0))
     bout = np.zeros(t.size, dtype=int)
     none = np.zeros(t.size, dtype=bool)
     closed = segment_strides(t, events, bout, none, none)
     opened = segment_strides(t, events, bout, none, none, open_end=True)
-    assert [s.exclusion for s in closed] == [s.exclusion for s in opened] == [Exclusion.NONE] * 8
+    assert [s.exclusion for s in closed] == [s.exclusion for s in opened] == [Exclusion.NONE] * 9
     # Both ends are steady here, so both are used either way; make the last one slower than the
     # bout's median by 20 %: an edge stride is then excluded, an inner one (within 30 %) is not.
     ic_slow = ic.copy()
