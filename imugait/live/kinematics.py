@@ -29,6 +29,7 @@ leg calibration is not retried; calibrations are reused in memory only (no file 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -72,6 +73,9 @@ class LiveConfig:
     """Grid time between looks for settled gait events (a multiple of ``tick_s``)."""
     event_window_s: float = 6.0
     """Trailing window in which events are detected (a few strides)."""
+    grid_step_s: float = 0.02
+    """The grid advances by at least this much at a time (s): rows are interpolated in batches,
+    which costs less than row by row as blocks trickle in; a row's angles may wait this long."""
     stall_s: float | None = None
     """None: the grid waits for every sensor (results then never depend on how the samples were
     chunked). A number: a sensor whose newest sample is this much older (s, session clock) than
@@ -87,7 +91,8 @@ class LiveConfig:
     strides: StrideConfig = field(default_factory=StrideConfig)
 
     def __post_init__(self) -> None:
-        for name in ("rate_hz", "history_s", "tick_s", "check_s", "event_every_s", "event_window_s", "stall_s"):
+        for name in ("rate_hz", "history_s", "tick_s", "check_s", "event_every_s", "event_window_s", "grid_step_s",
+                     "stall_s"):
             value = getattr(self, name)
             if value is None and name == "stall_s":
                 continue
@@ -132,6 +137,7 @@ class LiveKinematics:
         self._grid = LiveGrid(self.placements, rate, self.config.stall_s)
         self.grid = grid_history(self.placements, capacity)
         self._n_check = max(int(round(self.config.check_s * rate)), 1)
+        self._n_grid_step = max(int(round(self.config.grid_step_s * rate)), 1)
         self._next_check = self._n_check
         self._reused = calibration
         self.standing_step: ProtocolStep | None = None
@@ -141,6 +147,7 @@ class LiveKinematics:
         self._states = {s: LegCalibrationState(s, CalibrationPhase.WAITING_FOR_STANDING,
                                                message="stand upright and still for a few seconds") for s in self.sides}
         self._states_changed = True
+        self._lock = threading.Lock()  # feed (acquisition thread) and poll (a view's thread)
         self._polled: dict[Side, int] = {}
         self._t_newest_s = float("nan")
         self._settings = LegSettings(rate, self.config.tick_s, self.config.event_every_s, self.config.event_window_s,
@@ -155,11 +162,12 @@ class LiveKinematics:
         if samples.placement not in self._sensors:
             raise ValidationError(f"live kinematics got samples of {samples.placement.value}, which it was not set up "
                                   f"for ({', '.join(p.value for p in self.placements)})")
-        self._sensors[samples.placement].add(samples)
-        if samples.t_s.size:
-            self._t_newest_s = max(float(samples.t_s[-1]), self._t_newest_s) if np.isfinite(self._t_newest_s) \
-                else float(samples.t_s[-1])
-        self._advance()
+        with self._lock:
+            self._sensors[samples.placement].add(samples)
+            if samples.t_s.size:
+                self._t_newest_s = max(float(samples.t_s[-1]), self._t_newest_s) if np.isfinite(self._t_newest_s) \
+                    else float(samples.t_s[-1])
+            self._advance()
 
     def feed_session(self, session: Session, chunk_s: float | Iterator[float] = 0.05) -> None:
         """Feed a recorded session as if it streamed: blocks of ``chunk_s`` seconds of each sensor
@@ -189,7 +197,13 @@ class LiveKinematics:
 
     def poll(self) -> LiveUpdate:
         """Everything new since the previous poll (angles of rows computed since, strides
-        completed since, the calibration states when they changed)."""
+        completed since, the calibration states when they changed). Safe to call from another
+        thread than ``feed``."""
+        with self._lock:
+            return self._poll()
+
+    def _poll(self) -> LiveUpdate:
+        self._advance(flush=True)
         angles = []
         strides = []
         for side, leg in self.legs.items():
@@ -209,6 +223,7 @@ class LiveKinematics:
                           n_strides={side: leg.n_strides for side, leg in self.legs.items()})
 
     def calibration_states(self) -> tuple[LegCalibrationState, ...]:
+        """Every leg's calibration state now (``poll`` gives them only when they change)."""
         return tuple(self._states.values())
 
     @property
@@ -221,7 +236,9 @@ class LiveKinematics:
 
     # --- the flow ----------------------------------------------------------------------------
 
-    def _advance(self) -> None:
+    def _advance(self, flush: bool = False) -> None:
+        """Take in what the sensors sent: grid rows, and everything due at their grid instants;
+        ``flush``: every ready row, even fewer than ``grid_step_s``."""
         if not self._grid.start(self._sensors):
             return
         n_ready = self._grid.n_ready(self._sensors)
@@ -230,7 +247,7 @@ class LiveKinematics:
             k = self._next_check
             self._next_check += self._n_check
             fusing = self._try_start_fusion(k)
-        if not fusing:
+        if not fusing or n_ready - self.grid.n_appended < (1 if flush else self._n_grid_step):
             return
         while self.grid.n_appended < n_ready:
             k0 = self.grid.n_appended
@@ -345,7 +362,7 @@ class LiveKinematics:
 
     def _set_all(self, phase: CalibrationPhase, message: str) -> None:
         for side in self.sides:
-            if side not in self.legs and self._states[side].phase is not phase:
+            if side not in self.legs and (self._states[side].phase, self._states[side].message) != (phase, message):
                 self._set(side, phase, message)
 
 
