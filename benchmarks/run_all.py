@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "streaming": ([], ["--duration", "15"]),
     "demo_strides": ([], []),
     "pipeline_speed": (["--madgwick-minutes", "2"], ["--hours", "0.25", "--madgwick-minutes", "1"]),
+    "live_pipeline": (["--minutes", "10"], ["--walkers", "1"]),
     "batch": ([], ["--sessions", "8", "--distinct", "2", "--minutes", "1"]),
     "accuracy": (["--jobs", "2"], ["--quick"]),
     "real_data": ([], []),
