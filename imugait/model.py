@@ -7,6 +7,7 @@ sensor and the problem ("left_thigh: gyr_radps has NaN at sample 12").
 from __future__ import annotations
 
 import datetime as _dt
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -27,6 +28,24 @@ ACC_MEDIAN_MIN_MPS2 = 0.3 * GRAVITY_MPS2
 MAX_MAG_UT = 5000.0
 """Far above the earth's ~25–65 µT even near magnets; larger means nT or raw counts."""
 
+MAX_DEVICE_TEXT_CHARS = 64
+"""Longest device-supplied name, id, model or firmware string kept (longer ones are cut)."""
+
+
+def device_text(text: object, max_chars: int = MAX_DEVICE_TEXT_CHARS) -> str:
+    """A device-supplied string made safe to print, log, put in HTML or a file name's stem.
+
+    Sensors and vendor files name themselves (a BLE advertisement, a firmware announcement, a
+    file's header): that text is untrusted. Control and format characters (terminal escape
+    sequences, newlines, bidirectional overrides, NUL) become ``?``, surrounding space is
+    stripped and the result is cut to ``max_chars`` (ending in ``…``). Path separators are kept
+    as they are: code that builds a path from a device id makes its own safe name
+    (:mod:`imugait.calibration.store`).
+    """
+    cleaned = "".join("?" if unicodedata.category(c).startswith("C") else c for c in str(text).strip())
+    return cleaned if len(cleaned) <= max_chars else cleaned[: max_chars - 1] + "…"
+
+
 
 @dataclass(frozen=True)
 class DeviceInfo:
@@ -44,6 +63,10 @@ class DeviceInfo:
     gyr_range_radps: float | None = None
     mag_normalised: bool = False
     """True when the vendor exported a unitless magnetometer (e.g. Xsens 'normalised')."""
+
+    def __post_init__(self) -> None:
+        for name in ("device_id", "model", "firmware"):  # device-supplied: see device_text
+            object.__setattr__(self, name, device_text(getattr(self, name)))
 
 
 @dataclass(frozen=True)
