@@ -258,3 +258,15 @@ def test_a_restart_with_counter_and_clock_at_their_origin_is_still_a_reset():
     blocks = dec.feed(b"".join(frames))
     assert dec.stats.extra["device_resets"] == 1
     assert blocks[-1].seq[0] == 900 and blocks[-1].t_device_us[0] == 9_000_000
+
+
+def test_a_clock_that_jumps_back_continues_from_the_counter():
+    """Fault matrix: the device clock steps back 2 s while the counter goes on; the block keeps
+    advancing times (was: stamped at the previous block's time, so the acquisition dropped it
+    as a duplicate)."""
+    frames = _blocks_of([(0, 5_000_000), (3, 5_030_000), (6, 3_060_000), (9, 3_090_000)])
+    dec = ImugaitV1Decoder(INFO)
+    blocks = dec.feed(b"".join(frames))
+    t = np.concatenate([b.t_device_us for b in blocks])
+    assert t.tolist() == [5_000_000 + 10_000 * i for i in range(12)]
+    assert dec.stats.extra["clock_resets"] == 1

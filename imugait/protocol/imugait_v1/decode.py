@@ -272,7 +272,11 @@ class ImugaitV1Decoder:
                 resets = self._clock.resets
                 t0 = self._clock.unwrap(t_raw)
                 if self._clock.resets != resets:
+                    # The clock went back while the counter went on: continue the clock from the
+                    # counter, so that no sample looks older than the ones before it.
                     stats.extra["clock_resets"] = stats.extra.get("clock_resets", 0) + 1
+                    t0 = self._last_end_us + (gap * period_ns + 500) // 1000
+                    self._clock.rebase(t_raw, t0)
             elif (late := self._late_block(seq_raw, t_raw, period_ns)) is not None:
                 # An old block again (a duplicate, or overtaken by later ones): its own numbers,
                 # nothing advances; the acquisition drops duplicates and slots late samples in.
