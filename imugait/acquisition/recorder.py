@@ -27,10 +27,12 @@ from imugait.acquisition.clock import ClockSyncConfig
 from imugait.acquisition.logfile import (
     MAGIC,
     LogContents,
+    LoggedEvent,
     LoggedMessage,
     LoggedStep,
     RecordKind,
     SkippedSpan,
+    event_record,
     json_record,
     message_record,
     read_log,
@@ -39,7 +41,7 @@ from imugait.acquisition.logfile import (
 from imugait.conventions import Placement
 from imugait.errors import ImugaitError, ValidationError, describe_os_error
 from imugait.io.native import write_session
-from imugait.model import Session
+from imugait.model import EventKind, Session
 from imugait.output_guard import RECORDING_LOG_NAME
 from imugait.protocol.messages import DeviceAnnouncement, DeviceStatus, SampleBlock
 
@@ -147,6 +149,13 @@ class Recorder:
     def end_step(self, name: str, host_s: float) -> None:
         self.assembler.end_step(name, host_s)
         self._write(step_record(LoggedStep(name, "end", float(host_s))))
+
+    def add_event(self, kind: EventKind, host_s: float, placement: Placement | None = None, count: int = 0,
+                  value_s: float = 0.0, detail: str = "") -> None:
+        """Log an event the data cannot show (a link drop, discarded bytes, a device reset, Ctrl-C)
+        and add it to the session's event log (see :meth:`SessionAssembler.add_event`)."""
+        self._write(event_record(LoggedEvent(float(host_s), kind, placement, int(count), float(value_s), detail)))
+        self.assembler.add_event(kind, host_s, placement, count, value_s, detail)
 
     def sync_if_due(self) -> bool:
         """``fsync`` when the last one is older than ``fsync_interval_s``; True if it synced.
@@ -323,6 +332,10 @@ def replay(contents: LogContents) -> Assembly:
     return _replay(contents)[0]
 
 
+def _host_s(entry: LoggedMessage | LoggedStep | LoggedEvent) -> float:
+    return entry.arrival_s if isinstance(entry, LoggedMessage) else entry.host_s
+
+
 def _replay(contents: LogContents) -> tuple[Assembly, tuple[SkippedRecords, ...]]:
     h = contents.header
     protocols = {Placement(k): v for k, v in dict(h.get("protocols", {})).items()}
@@ -337,7 +350,9 @@ def _replay(contents: LogContents) -> tuple[Assembly, tuple[SkippedRecords, ...]
     for index, e in enumerate(contents.entries):
         for k in spans_at.get(index, ()):
             watching.update({p: (k, asm.health(p).n_lost) for p in asm.placements()})
-        if isinstance(e, LoggedStep):
+        if isinstance(e, LoggedEvent):
+            asm.add_event(e.kind, e.host_s, e.placement, e.count, e.value_s, e.detail)
+        elif isinstance(e, LoggedStep):
             try:
                 (asm.begin_step if e.event == "begin" else asm.end_step)(e.name, e.host_s)
             except ValidationError:
@@ -349,6 +364,16 @@ def _replay(contents: LogContents) -> tuple[Assembly, tuple[SkippedRecords, ...]
                 if n := asm.health(e.placement).n_lost - before:
                     lost[k][e.placement] = n
     skipped = tuple(SkippedRecords(span, lost[k]) for k, span in enumerate(contents.skipped))
+    last_host_s = max((_host_s(e) for e in contents.entries), default=float(h["t0_host_s"]))
+    for s in skipped:
+        after = contents.entries[s.span.entry_index] if s.span.entry_index < len(contents.entries) else None
+        asm.add_event(EventKind.LOG_DAMAGE_SKIPPED, last_host_s if after is None else _host_s(after),
+                      count=s.span.n_bytes, detail=s.describe())
+    if not contents.clean_end:
+        asm.add_event(EventKind.LOG_UNFINISHED, last_host_s, count=contents.ignored_bytes,
+                      detail=("the recording log ends without its END record (the recorder was stopped or killed)"
+                              + (f"; {contents.ignored_bytes} byte(s) after the last intact record ignored: "
+                                 f"{contents.problem}" if contents.ignored_bytes else "")))
     notes = [str(h.get("notes", ""))] + [f"recovered: {s.describe()}" for s in skipped]
     clean = contents.clean_end and not skipped
     assembly = asm.assemble(subject_id=str(h.get("subject_id", "anonymous")), recorded_at=h.get("recorded_at"),
