@@ -60,6 +60,10 @@ class LiveConfig:
     send_start: bool = True
     """Write the protocol's start commands whenever a link (re)connects."""
     ble_connect_timeout_s: float = 10.0
+    transport_factory: Callable[[SensorSource], Any] | None = None
+    """Builds each sensor's transport (an async context manager and async iterator of
+    ``bytes | LinkEvent`` with ``open``, ``close`` and ``write``) instead of the serial or BLE
+    transport its source names: for in-process emulations (:mod:`imugait.emulate.wire`)."""
 
 
 @dataclass(frozen=True)
@@ -102,11 +106,13 @@ class _SensorLink:
         self.source = source
         support = PROTOCOLS[source.protocol]
         self.support = support
-        if source.kind is SourceKind.SERIAL:
-            self.decoder: Decoder = support.serial_decoder()
-            self.transport: Any = SerialTransport(source.address, source.baud_rate)
+        serial = source.kind is SourceKind.SERIAL
+        self.decoder: Decoder = (support.serial_decoder if serial else support.ble_decoder)()
+        if config.transport_factory is not None:
+            self.transport: Any = config.transport_factory(source)
+        elif serial:
+            self.transport = SerialTransport(source.address, source.baud_rate)
         else:
-            self.decoder = support.ble_decoder()
             profile = next(p for p in KNOWN_PROFILES if p.name == source.protocol)
             self.transport = BleTransport(source.ble_device or source.address, profile, adapter=source.adapter,
                                           connect_timeout_s=config.ble_connect_timeout_s)
@@ -279,7 +285,8 @@ class LiveAcquisition:
         if (n := stats.extra.get("device_resets", 0) - seen.device_resets) > 0:
             seen.device_resets += n
             self._sink.add_event(EventKind.DEVICE_RESET, arrival_s, p, n,
-                                 detail="the device's counter restarted (it rebooted); counting continues")
+                                 detail="the device's counter restarted (it rebooted): samples lost across the restart "
+                                        "cannot be counted; counting continues")
         if (n := stats.extra.get("clock_resets", 0) - seen.clock_resets) > 0:
             seen.clock_resets += n
             self._sink.add_event(EventKind.CLOCK_STEP, arrival_s, p, n,
