@@ -50,6 +50,34 @@ class RecordingStopped(ImugaitError):
     """The recording could not go on (disk full, read-only folder): its log stays recoverable."""
 
 
+try:
+    import fcntl as _fcntl
+except ImportError:  # pragma: no cover - not POSIX: no advisory locks, the O_EXCL create still guards
+    _fcntl = None
+
+
+def _being_recorded(log_path: Path) -> bool:
+    """True while a :class:`Recorder` (in any process) holds ``log_path`` open for writing."""
+    if _fcntl is None:
+        return False
+    try:
+        fd = os.open(log_path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        _fcntl.flock(fd, _fcntl.LOCK_SH | _fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # closing drops the shared lock if it was taken
+    return False
+
+
+def _busy(folder: Path) -> ImugaitError:
+    return ImugaitError(f"{folder / LOG_NAME} is being recorded right now by another recorder: two recorders never "
+                        "share a folder — choose another folder, or stop that recording first")
+
+
 def _log_exists(folder: Path) -> ImugaitError:
     return ImugaitError(f"{folder / LOG_NAME} already exists: a recording is never overwritten — choose a new "
                         f"folder, or run `imugait recover {folder}` if that recording was interrupted")
@@ -73,10 +101,16 @@ def check_recording_folder(folder: str | os.PathLike) -> Path:
     if p.exists() and not p.is_dir():
         raise ImugaitError(f"{p} is a file, not a folder: give a new folder for the recording")
     if (p / LOG_NAME).exists():
-        raise _log_exists(p)
+        raise _busy(p) if _being_recorded(p / LOG_NAME) else _log_exists(p)
     if (p / SESSION_NAME).exists():
         raise ImugaitError(f"{p / SESSION_NAME} already exists: a session is never replaced by a recording — "
                            "choose a new folder")
+    existing = next(a for a in (p, *p.absolute().parents) if a.exists())
+    if not os.access(existing, os.W_OK):
+        # Checked before any sensor is opened (a read-only file system, a folder without write
+        # permission); the recorder's own open still catches what this cannot foresee.
+        raise ImugaitError(f"cannot start a recording in {p}: {existing} is not writable (a read-only file system, "
+                           "or no permission) — choose another folder")
     return p
 
 
@@ -121,8 +155,10 @@ class Recorder:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
-        except FileExistsError:
-            raise _log_exists(self.folder) from None
+            if _fcntl is not None:  # held until the log is closed: a second recorder or recover sees it
+                _fcntl.flock(self._fd, _fcntl.LOCK_EX | _fcntl.LOCK_NB)
+        except FileExistsError:  # created between the check and here (another recorder starting)
+            raise (_busy if _being_recorded(self.log_path) else _log_exists)(self.folder) from None
         except OSError as exc:
             raise ImugaitError(f"cannot start a recording in {self.folder}: {describe_os_error(exc, with_file=False)}") from None
         self.records_written = 0
@@ -310,10 +346,13 @@ def recover_with_report(path: str | os.PathLike) -> RecoveryReport:
     FormatError
         Not a recording log, or no header.
     ImugaitError
-        The log holds no sensor with at least two samples.
+        The log is being recorded right now, or holds no sensor with at least two samples.
     """
     p = Path(path)
     log_path = p / LOG_NAME if p.is_dir() else p
+    if _being_recorded(log_path):
+        raise ImugaitError(f"{log_path} is being recorded right now: recover it once that recording has stopped "
+                           "(or was killed)")
     contents = read_log(log_path)
     assembly, skipped = _replay(contents)
     return RecoveryReport(log_path, assembly, contents.clean_end, len(contents.entries),

@@ -1,0 +1,187 @@
+"""The fault-injection matrix of recording: a real full disk and a real read-only file system
+(small tmpfs mounts, where this process may mount), SIGKILL at 50 random moments, two recorders
+on one folder. Failed writes injected at the file-write layer are in ``test_recover_resync.py``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+from imugait.acquisition.logfile import LoggedMessage, read_log
+from imugait.acquisition.recorder import (
+    LOG_NAME,
+    Recorder,
+    RecordingStopped,
+    check_recording_folder,
+    recover,
+    recover_with_report,
+)
+from imugait.cli import main as cli_main
+from imugait.conventions import Placement
+from imugait.emulate.device import DeviceSettings
+from imugait.emulate.emulator import emulated_devices, walker_simulation
+from imugait.emulate.wire import WireEmulation, acquire_over_wire
+from imugait.errors import FormatError, ImugaitError
+from imugait.model import EventKind
+from imugait.protocol.messages import SampleBlock
+
+from .blockgen import message_stream
+
+N_KILLS = 50
+
+
+@contextlib.contextmanager
+def _tmpfs(path, size: str, read_only: bool = False):
+    """A real small file system at ``path``; skips the test where mounting is not allowed."""
+    path.mkdir()
+    if shutil.which("mount") is None:
+        pytest.skip("no mount command")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}" + (",ro" if read_only else ""), "tmpfs",
+                           str(path)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def test_a_real_full_disk_while_recording(tmp_path):
+    walk = walker_simulation(2, 30.0, sample_rate_hz=100.0, seed=12)
+    devices = emulated_devices(walk, DeviceSettings(samples_per_block=10, autostart=True))
+    wire = WireEmulation(devices)
+    with _tmpfs(tmp_path / "disk", "96k") as disk:
+        rec = Recorder(disk / "r", t0_host_s=wire.clock())
+        with pytest.raises(RecordingStopped) as info:
+            asyncio.run(asyncio.wait_for(acquire_over_wire(wire, rec), 120.0))
+        message = str(info.value)
+        assert "No space left on device [ENOSPC]" in message and "imugait recover" in message
+        assert "\n" not in message
+        rec.close()
+        report = recover_with_report(disk / "r")
+    # Everything written before the disk filled is back; the end is marked in the event log.
+    assert report.records == rec.records_written - 1  # every record but the header
+    assert sum(s.n_samples for s in report.session.streams) > 0
+    kinds = [e.kind for e in report.session.meta.events]
+    assert EventKind.LOG_UNFINISHED in kinds
+    for p, stream in report.session.items():
+        sent = devices[p].sent()
+        n = stream.n_samples
+        q = devices[p].stream  # the recovered samples are the first ones the device sent
+        assert np.allclose(stream.acc_mps2, q.acc_mps2[sent.source_index[:n]], atol=0.01)
+
+
+def test_a_real_read_only_file_system(tmp_path, capsys):
+    with _tmpfs(tmp_path / "ro", "64k", read_only=True) as ro:
+        with pytest.raises(ImugaitError, match=r"cannot start a recording in .* is not writable \(a read-only"):
+            Recorder(ro / "r")
+        # The command line refuses with the same check before it opens any sensor.
+        with pytest.raises(ImugaitError, match=r"cannot start a recording in .* is not writable"):
+            check_recording_folder(ro / "r")
+        assert cli_main(["record", "--emulate", "1", "--duration", "5", "--out", str(ro / "r")]) == 1
+        assert "is not writable" in capsys.readouterr().err
+        assert not any(ro.iterdir())
+
+
+def test_two_recorders_on_one_folder(tmp_path, capsys):
+    messages, _ = message_stream(5.0, seed=8, loss_probability=0.0)
+    folder = tmp_path / "s"
+    first = Recorder(folder, t0_host_s=0.0)
+    for m in messages[:100]:
+        first.handle(*m)
+    with pytest.raises(ImugaitError, match="being recorded right now by another recorder") as info:
+        Recorder(folder, t0_host_s=0.0)
+    assert "\n" not in str(info.value)
+    assert cli_main(["record", "--emulate", "1", "--duration", "5", "--out", str(folder)]) == 1
+    assert "being recorded right now" in capsys.readouterr().err
+    with pytest.raises(ImugaitError, match="being recorded right now"):
+        recover(folder)
+    for m in messages[100:]:  # the first recorder is not disturbed
+        first.handle(*m)
+    session = read_log(folder / LOG_NAME)
+    assert len(session.entries) == len(messages)
+    first.finalise()
+    with pytest.raises(ImugaitError, match="never overwritten"):  # stopped: now it is an old recording
+        Recorder(folder)
+
+
+def _child_records(folder, messages, report_fd: int) -> None:
+    """In a forked child: record ``messages``, writing the records fsynced after each sync."""
+    try:
+        rec = Recorder(folder, subject_id="kill", t0_host_s=0.0, fsync_interval_s=0.001)
+        os.write(report_fd, f"{rec.records_synced}\n".encode())
+        synced = rec.records_synced
+        for p, arrival_s, msg in messages:
+            rec.handle(p, arrival_s, msg)
+            if rec.records_synced != synced:
+                synced = rec.records_synced
+                os.write(report_fd, f"{synced}\n".encode())
+        rec.sync()
+        os.write(report_fd, f"{rec.records_synced}\n".encode())
+        while True:  # wait for the kill
+            time.sleep(1.0)
+    finally:
+        os._exit(3)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_sigkill_at_50_random_moments_loses_nothing_fsynced(tmp_path):
+    messages, _ = message_stream(8.0, seed=9, loss_probability=0.01)
+    rng = np.random.default_rng(21)
+    moments_s = rng.uniform(0.0, 0.3, N_KILLS)
+    outcomes = []
+    for k, moment_s in enumerate(moments_s):
+        folder = tmp_path / f"k{k}"
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_fd)
+            _child_records(folder, messages, write_fd)
+        os.close(write_fd)
+        time.sleep(moment_s)  # a random moment; the outcome must hold at any of them
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        with os.fdopen(read_fd) as reports:
+            lines = reports.read().split()
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+        synced = int(lines[-1]) if lines else 0
+        outcomes.append(_check_killed_recording(folder, messages, synced))
+    # The moments spread over the whole recording: killed before the header, mid-way and after.
+    assert outcomes.count("no log") < N_KILLS // 2 and "recovered" in outcomes
+
+
+def _check_killed_recording(folder, messages, synced: int) -> str:
+    log = folder / LOG_NAME
+    try:
+        contents = read_log(log)
+    except FormatError:
+        assert synced == 0  # killed before the header was on disk
+        return "no log"
+    entries = contents.entries
+    assert 1 + len(entries) >= synced  # every record reported fsynced is there (header included)
+    for e, (p, arrival_s, msg) in zip(entries, messages, strict=False):  # a prefix, in order, intact
+        assert isinstance(e, LoggedMessage) and e.placement is p and e.arrival_s == arrival_s
+        assert type(e.message) is type(msg)
+    blocks = [m for m in messages[:len(entries)] if isinstance(m[2], SampleBlock)]
+    if not any(len([b for q, _t, b in blocks if q is p]) for p in Placement):
+        return "header only"
+    try:
+        session = recover(folder)
+    except ImugaitError as exc:
+        assert "no sensor delivered at least 2 samples" in str(exc)
+        return "too short"
+    for p, stream in session.items():
+        received = np.unique(np.concatenate([b.seq for q, _t, b in blocks if q is p]))
+        assert stream.n_samples == received.size
+        assert stream.n_lost_total == int(received[-1] - received[0] + 1 - received.size)
+    assert any(e.kind is EventKind.LOG_UNFINISHED for e in session.meta.events)
+    return "recovered"
+
