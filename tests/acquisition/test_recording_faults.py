@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 
 import numpy as np
@@ -30,6 +31,7 @@ from imugait.emulate.device import DeviceSettings
 from imugait.emulate.emulator import emulated_devices, walker_simulation
 from imugait.emulate.wire import WireEmulation, acquire_over_wire
 from imugait.errors import FormatError, ImugaitError
+from imugait.io.native import read_session
 from imugait.model import EventKind
 from imugait.protocol.messages import SampleBlock
 
@@ -185,3 +187,42 @@ def _check_killed_recording(folder, messages, synced: int) -> str:
     assert any(e.kind is EventKind.LOG_UNFINISHED for e in session.meta.events)
     return "recovered"
 
+
+
+@pytest.mark.parametrize(("playback", "when"), [(1.0, "recording"), (10.0, "recording"), (100.0, "preparing")])
+def test_ctrl_c_at_any_playback(tmp_path, capsys, playback, when):
+    """Ctrl-C while the emulated walk is being prepared ends at once (exit 130, nothing written);
+    during the recording it stops cleanly: exit 0, the session written, Ctrl-C in its event log."""
+    folder = tmp_path / "r"
+    log = folder / LOG_NAME
+    stop = threading.Event()
+
+    def press_ctrl_c():
+        if when == "recording":  # once records arrive (the handler is installed before the sensors open)
+            while not stop.wait(0.02) and not (log.exists() and log.stat().st_size > 4_000):
+                pass
+        else:
+            stop.wait(0.5)
+        if not stop.is_set():
+            os.kill(os.getpid(), signal.SIGINT)
+
+    presser = threading.Thread(target=press_ctrl_c)
+    presser.start()
+    started = time.monotonic()
+    try:
+        code = cli_main(["record", "--emulate", "1", "--playback", f"{playback:g}", "--rate", "50",
+                         "--duration", "20", "--out", str(folder)])
+    finally:
+        stop.set()
+        presser.join()
+    assert time.monotonic() - started < 120.0  # a hang guard only
+    out, err = capsys.readouterr()
+    if when == "preparing":
+        assert code == 130 and err.strip().endswith("imugait record: interrupted")
+        assert not log.exists()
+        return
+    assert code == 0 and "interrupted (Ctrl-C)" in out
+    session = read_session(folder / "session.parquet")
+    [interrupted] = [e for e in session.meta.events if e.kind is EventKind.INTERRUPTED]
+    assert 0 < interrupted.t_s < 20.0
+    assert session.meta.source == "record" and session[Placement.LEFT_THIGH].n_samples > 0
