@@ -24,7 +24,15 @@ from imugait.acquisition.live_buffer import LiveBuffer, LiveWindow
 from imugait.acquisition.sequence import SequenceTracker, gaps_from_seq
 from imugait.conventions import Placement
 from imugait.errors import ImugaitError, ValidationError
-from imugait.model import DeviceInfo, EventKind, ImuStream, ProtocolStep, Session, SessionEvent, SessionMeta
+from imugait.model import (
+    DeviceInfo,
+    EventKind,
+    ImuStream,
+    ProtocolStep,
+    Session,
+    SessionEvent,
+    SessionMeta,
+)
 from imugait.protocol.messages import DeviceAnnouncement, DeviceStatus, SampleBlock
 
 

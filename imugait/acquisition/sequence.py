@@ -26,7 +26,6 @@ from imugait.errors import ValidationError
 from imugait.model import Gap
 from imugait.protocol.messages import SampleBlock
 
-
 MAX_OPEN_GAPS = 64
 """Gaps remembered for late samples to fill; older gaps are closed for good (bounded memory)."""
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from typing import Any
 
-from imugait.errors import FormatError, ValidationError
 from imugait.conventions import Placement
+from imugait.errors import FormatError, ValidationError
 from imugait.model import DeviceInfo, EventKind, Gap, ProtocolStep, SessionEvent, SessionMeta
 
 
