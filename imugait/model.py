@@ -230,6 +230,20 @@ class SessionEvent:
         if not np.isfinite(self.t_s) or not np.isfinite(self.value_s):
             raise ValidationError(f"event {self.kind.value}: t_s and value_s must be finite")
 
+    def to_dict(self) -> dict:
+        """Plain JSON types (enums by value)."""
+        return {"t_s": self.t_s, "kind": self.kind.value,
+                "placement": None if self.placement is None else self.placement.value,
+                "count": self.count, "value_s": self.value_s, "detail": self.detail}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SessionEvent:
+        """Inverse of :meth:`to_dict`; raises KeyError, TypeError, ValueError or ValidationError."""
+        placement = d.get("placement")
+        return cls(t_s=float(d["t_s"]), kind=EventKind(d["kind"]),
+                   placement=None if placement is None else Placement(placement), count=int(d.get("count", 0)),
+                   value_s=float(d.get("value_s", 0.0)), detail=str(d.get("detail", "")))
+
     def describe(self) -> str:
         where = f" {self.placement.value}" if self.placement is not None else ""
         count = f" ×{self.count}" if self.count else ""

@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from imugait.conventions import Placement
-from imugait.errors import FormatError
-from imugait.model import EventKind
+from imugait.errors import FormatError, ValidationError
+from imugait.model import SessionEvent
 from imugait.protocol.messages import DeviceAnnouncement, DeviceStatus, SampleBlock
 
 MAGIC = b"IMUGAITLOG\x00\x01"
@@ -72,14 +72,10 @@ class LoggedStep:
 
 @dataclass(frozen=True)
 class LoggedEvent:
-    """An event-log entry as logged: host time (s) and what happened."""
+    """An event-log entry as logged: the host time (s) it happened at, and the event."""
 
     host_s: float
-    kind: EventKind
-    placement: Placement | None = None
-    count: int = 0
-    value_s: float = 0.0
-    detail: str = ""
+    event: SessionEvent
 
 
 @dataclass(frozen=True)
@@ -148,11 +144,8 @@ def step_record(step: LoggedStep) -> bytes:
     return json_record(RecordKind.STEP, asdict(step))
 
 
-def event_record(event: LoggedEvent) -> bytes:
-    d = asdict(event)
-    d["kind"] = event.kind.value
-    d["placement"] = None if event.placement is None else event.placement.value
-    return json_record(RecordKind.EVENT, d)
+def event_record(entry: LoggedEvent) -> bytes:
+    return json_record(RecordKind.EVENT, {"host_s": entry.host_s, **entry.event.to_dict()})
 
 
 _BLOCK_HEAD = struct.Struct("<dIB")
@@ -228,7 +221,8 @@ def read_log(path: str | os.PathLike) -> LogContents:
         if record is not None:
             try:
                 entry = _decode(record[0], record[1])
-            except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError, struct.error) as exc:
+            except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError, struct.error,
+                    ValidationError) as exc:
                 problem = f"record at byte {pos} passed its CRC but cannot be decoded ({exc})"
                 record = None
         if record is None:
@@ -308,9 +302,7 @@ def _decode(kind: RecordKind, payload: bytes):
     if kind is RecordKind.STEP:
         return LoggedStep(str(obj["name"]), str(obj["event"]), float(obj["host_s"]))
     if kind is RecordKind.EVENT:
-        placement = obj.get("placement")
-        return LoggedEvent(float(obj["host_s"]), EventKind(obj["kind"]), None if placement is None else Placement(placement),
-                           int(obj.get("count", 0)), float(obj.get("value_s", 0.0)), str(obj.get("detail", "")))
+        return LoggedEvent(float(obj["host_s"]), SessionEvent.from_dict(obj))
     placement, arrival_s = Placement(obj.pop("placement")), float(obj.pop("arrival_s"))
     if kind is RecordKind.ANNOUNCEMENT:
         return LoggedMessage(placement, arrival_s, DeviceAnnouncement(**obj))

@@ -41,7 +41,7 @@ from imugait.acquisition.logfile import (
 from imugait.conventions import Placement
 from imugait.errors import ImugaitError, ValidationError, describe_os_error
 from imugait.io.native import write_session
-from imugait.model import EventKind, Session
+from imugait.model import EventKind, Session, SessionEvent
 from imugait.output_guard import RECORDING_LOG_NAME
 from imugait.protocol.messages import DeviceAnnouncement, DeviceStatus, SampleBlock
 
@@ -190,7 +190,9 @@ class Recorder:
                   value_s: float = 0.0, detail: str = "") -> None:
         """Log an event the data cannot show (a link drop, discarded bytes, a device reset, Ctrl-C)
         and add it to the session's event log (see :meth:`SessionAssembler.add_event`)."""
-        self._write(event_record(LoggedEvent(float(host_s), kind, placement, int(count), float(value_s), detail)))
+        t_s = float(host_s) - float(self.assembler.t0_host_s)
+        event = SessionEvent(t_s, kind, placement, int(count), float(value_s), detail)
+        self._write(event_record(LoggedEvent(float(host_s), event)))
         self.assembler.add_event(kind, host_s, placement, count, value_s, detail)
 
     def sync_if_due(self) -> bool:
@@ -390,7 +392,8 @@ def _replay(contents: LogContents) -> tuple[Assembly, tuple[SkippedRecords, ...]
         for k in spans_at.get(index, ()):
             watching.update({p: (k, asm.health(p).n_lost) for p in asm.placements()})
         if isinstance(e, LoggedEvent):
-            asm.add_event(e.kind, e.host_s, e.placement, e.count, e.value_s, e.detail)
+            v = e.event
+            asm.add_event(v.kind, e.host_s, v.placement, v.count, v.value_s, v.detail)
         elif isinstance(e, LoggedStep):
             try:
                 (asm.begin_step if e.event == "begin" else asm.end_step)(e.name, e.host_s)

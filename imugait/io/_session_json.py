@@ -10,36 +10,23 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from typing import Any
 
-from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
-from imugait.model import DeviceInfo, EventKind, Gap, ProtocolStep, SessionEvent, SessionMeta
+from imugait.model import DeviceInfo, Gap, ProtocolStep, SessionEvent, SessionMeta
 
 
 def meta_to_dict(meta: SessionMeta) -> dict[str, Any]:
     """``SessionMeta`` as plain JSON types (steps as a list of dicts)."""
     d = asdict(meta)
     d["steps"] = [asdict(s) for s in meta.steps]
-    d["events"] = [event_to_dict(e) for e in meta.events]
-    return d
-
-
-def event_to_dict(event: SessionEvent) -> dict[str, Any]:
-    """One event-log entry as plain JSON types (enums by value)."""
-    d = asdict(event)
-    d["kind"] = event.kind.value
-    d["placement"] = None if event.placement is None else event.placement.value
+    d["events"] = [e.to_dict() for e in meta.events]
     return d
 
 
 def event_from_dict(d: Any, where: str, what: str) -> SessionEvent:
-    """Inverse of :func:`event_to_dict`; ``what`` names the entry in error messages."""
+    """An event-log entry from its JSON object; ``what`` names the entry in error messages."""
     obj = _as_object(d, where, what)
     try:
-        placement = obj.get("placement")
-        return SessionEvent(t_s=float(obj["t_s"]), kind=EventKind(obj["kind"]),
-                            placement=None if placement is None else Placement(placement),
-                            count=int(obj.get("count", 0)), value_s=float(obj.get("value_s", 0.0)),
-                            detail=str(obj.get("detail", "")))
+        return SessionEvent.from_dict(obj)
     except KeyError as exc:
         raise FormatError(f"{where}: metadata '{what}' has no {exc.args[0]!r}") from None
     except (TypeError, ValueError, ValidationError) as exc:
