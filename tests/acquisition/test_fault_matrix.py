@@ -31,6 +31,7 @@ from imugait.emulate.wire import (
     WireEmulation,
     acquire_over_wire,
 )
+from imugait.io.summary import describe_session
 from imugait.model import EventKind
 
 RATE_HZ = 100.0
@@ -102,9 +103,11 @@ def test_ble_disconnect_storm_a_drop_every_2_s_for_a_minute(walk, tmp_path):
     stream = session[FAULTY]
     assert len(stream.gaps) == 30 and all(abs(g.n_lost - 0.3 * RATE_HZ) <= BLOCK for g in stream.gaps)
     assert session[STEADY].n_lost_total == 0 and not _events(session, STEADY)
-    # The recording log holds the same event log: recover rebuilds it.
+    # The recording log holds the same event log: recover rebuilds it; `imugait info` shows it.
     recovered = recover(tmp_path / "r")
     assert recovered.meta.events == session.meta.events
+    text = describe_session(recovered)
+    assert "events       60: link_down 30, link_up 30" in text and "1.000 s left_thigh link_down" in text
 
 
 def test_serial_unplug_mid_frame(walk, tmp_path):
