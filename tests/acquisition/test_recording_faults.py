@@ -138,7 +138,7 @@ def _child_records(folder, messages, report_fd: int) -> None:
 def test_sigkill_at_50_random_moments_loses_nothing_fsynced(tmp_path):
     messages, _ = message_stream(8.0, seed=9, loss_probability=0.01)
     rng = np.random.default_rng(21)
-    moments_s = rng.uniform(0.0, 0.3, N_KILLS)
+    moments_s = rng.uniform(0.0, 0.2, N_KILLS)
     outcomes = []
     for k, moment_s in enumerate(moments_s):
         folder = tmp_path / f"k{k}"
