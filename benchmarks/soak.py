@@ -34,6 +34,7 @@ from imugait.acquisition.recorder import Recorder
 from imugait.conventions import GRAVITY_MPS2, Placement
 from imugait.emulate.device import DeviceSettings, EmulatedDevice
 from imugait.emulate.wire import LatencyModel, LinkDrop, WireEmulation, acquire_over_wire
+from imugait.io.native import read_session
 from imugait.model import EventKind, ImuStream
 from imugait.protocol.imugait_v1 import DeviceInfoV1
 
@@ -54,6 +55,8 @@ class SoakConfig:
     latency_base_s: float = 0.008
     latency_jitter_mean_s: float = 0.004
     seed: int = 0
+    keep_samples: bool = False
+    """As ``imugait record`` records (False: memory flat, the session replayed from the log at the end)."""
 
 
 @dataclass
@@ -80,6 +83,8 @@ class SoakResult:
     held_mb: float = 0.0
     """Sample data the assembler holds at the end (the arrays of every block), MB."""
     real_s: float = 0.0
+    rss_end_mb: float = 0.0
+    """Resident set after the session was built and written."""
     events: dict[str, int] = field(default_factory=dict)
 
 
@@ -113,7 +118,7 @@ def run_soak(cfg: SoakConfig, folder: Path) -> SoakResult:
              for t in np.arange(cfg.reconnect_every_s * (i + 1) / (len(PLACEMENTS) + 1),
                                cfg.duration_s - cfg.reconnect_down_s - 1.0, cfg.reconnect_every_s)]
     wire = WireEmulation(devices, drops, LatencyModel(cfg.latency_base_s, cfg.latency_jitter_mean_s, cfg.seed))
-    rec = Recorder(folder, subject_id="soak", t0_host_s=wire.clock())
+    rec = Recorder(folder, subject_id="soak", t0_host_s=wire.clock(), keep_samples=cfg.keep_samples)
     result = SoakResult(cfg, [])
     next_sample_s = [0.0]
 
@@ -126,11 +131,10 @@ def run_soak(cfg: SoakConfig, folder: Path) -> SoakResult:
     asyncio.run(acquire_over_wire(wire, rec, on_tick=sample_memory, tick_s=0.05))
     result.real_s = time.perf_counter() - started
     result.rss_mb.append((wire.clock(), _rss_mb()))
-    assembly = rec.assemble()
-    rec.finalise()
     result.held_mb = sum(b.acc_mps2.nbytes + b.gyr_radps.nbytes + s.nbytes + t.nbytes
                          for track in rec.assembler._tracks.values() for _pt, b, _k, s, t in track.chunks) / 2**20
-    session = assembly.session
+    session = read_session(rec.finalise())
+    result.rss_end_mb = _rss_mb()
     result.events = {k.value: sum(1 for e in session.meta.events if e.kind is k) for k in EventKind}
 
     errors = {}
@@ -178,8 +182,9 @@ def report(result: SoakResult) -> str:
                                  [[f"{t / 60:.0f}", f"{m:.0f}"] for t, m in result.rss_mb]), ""]
     growth = result.rss_mb[-1][1] - result.rss_mb[0][1]
     per_sample = growth * 2**20 / max(1, total[1])
-    lines.append(f"sample data the assembler holds for the session at the end: {result.held_mb:.0f} MB "
-                 "(acc, gyr, counters, device times)")
+    lines.append(f"recorder keeps samples in memory: {'yes' if cfg.keep_samples else 'no (as imugait record)'}; "
+                 f"sample data held at the end of the recording: {result.held_mb:.0f} MB; RSS after the session "
+                 f"was built from the log and written: {result.rss_end_mb:.0f} MB")
     lines.append("events: " + ", ".join(f"{k} {n}" for k, n in result.events.items() if n))
     flat = growth <= 0.05 * result.rss_mb[0][1]
     met = {True: "met", False: "NOT met"}
@@ -193,8 +198,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=60.0, help="virtual minutes to record (default 60)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--keep-samples", action="store_true",
+                    help="the recorder keeps every sample in memory (the library default) instead of "
+                         "replaying its log at the end (as imugait record does)")
     args = ap.parse_args(argv)
-    cfg = SoakConfig(duration_s=args.minutes * 60.0, seed=args.seed)
+    cfg = SoakConfig(duration_s=args.minutes * 60.0, seed=args.seed, keep_samples=args.keep_samples)
     with tempfile.TemporaryDirectory() as d:
         print(report(run_soak(cfg, Path(d) / "soak")))
     return 0

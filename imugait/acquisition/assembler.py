@@ -45,6 +45,10 @@ class AcquisitionConfig:
     """Rate assumed for sensors that never announce one (needed without timestamps)."""
     live_window_s: float | None = 10.0
     """History kept per sensor for live views; None keeps no live buffers."""
+    keep_samples: bool = True
+    """Keep every sample for :meth:`SessionAssembler.assemble`. False keeps only counters, the
+    online clock fit, the event log and the live buffers, so memory stays flat however long the
+    acquisition runs; the session must then come from elsewhere (the recorder replays its log)."""
 
     def __post_init__(self) -> None:
         if self.nominal_rate_hz is not None and not (0 < self.nominal_rate_hz <= 10_000):
@@ -237,8 +241,12 @@ class SessionAssembler:
         Raises
         ------
         ImugaitError
-            No sensor delivered at least two samples.
+            No sensor delivered at least two samples, or the samples were not kept
+            (``keep_samples=False``).
         """
+        if not self.config.keep_samples:
+            raise ImugaitError("this acquisition kept no samples in memory (keep_samples=False): "
+                               "build the session from its recording log")
         streams, remarks = [], []
         for placement in self.placements():
             stream, note = self._stream(self._tracks[placement])
@@ -284,17 +292,20 @@ class SessionAssembler:
         if not got.keep.any():
             return None
         fresh = ~got.late
+        keep_samples = self.config.keep_samples
         if fresh.any():
             point = len(track.points_us)
             last_us = int(got.t_device_us[fresh][-1])
-            track.points_us.append(last_us)
-            track.points_arrival_s.append(arrival_s)
+            if keep_samples:
+                track.points_us.append(last_us)
+                track.points_arrival_s.append(arrival_s)
             if track.mapper.update(last_us, arrival_s):
                 self.add_event(EventKind.CLOCK_STEP, arrival_s, p,
                                detail="device clock jumped against the host clock; a new clock segment starts")
         else:  # only late samples: they belong with the newest clock point
             point = len(track.points_us) - 1
-        track.chunks.append((point, block, got.keep, got.seq, got.t_device_us))
+        if keep_samples:
+            track.chunks.append((point, block, got.keep, got.seq, got.t_device_us))
         if not fresh.any():
             return None  # late samples go to the session, not to live views (those only move forward)
         keep = got.keep.copy()

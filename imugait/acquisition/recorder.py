@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from imugait.acquisition.assembler import AcquisitionConfig, Assembly, LiveSamples, SessionAssembler
@@ -126,18 +126,22 @@ class Recorder:
     protocols : protocol name per placement (stored in the device info of each stream).
     fsync_interval_s : longest time written data may wait for an ``fsync``.
     notes : free text stored in the session metadata.
+    keep_samples : keep every sample in memory (the default). False keeps memory flat however long
+        the recording: live views, counters and the event log still work, and :meth:`finalise`
+        builds the session by replaying the closed log (the same session; at the end the memory
+        it needs is about what the kept samples would have taken).
     """
 
     def __init__(self, folder: str | os.PathLike, subject_id: str = "anonymous",
                  config: AcquisitionConfig | None = None, t0_host_s: float | None = None,
                  protocols: dict[Placement, str] | None = None, fsync_interval_s: float = 1.0,
-                 notes: str = "") -> None:
+                 notes: str = "", keep_samples: bool = True) -> None:
         if not fsync_interval_s > 0:
             raise ValidationError(f"fsync_interval_s must be positive, got {fsync_interval_s!r}")
         self.folder = check_recording_folder(folder)
         self.log_path = self.folder / LOG_NAME
         t0 = time.monotonic() if t0_host_s is None else float(t0_host_s)
-        self.config = config or AcquisitionConfig()
+        self.config = replace(config or AcquisitionConfig(), keep_samples=keep_samples)
         self.assembler = SessionAssembler(self.config, t0, protocols)
         self.fsync_interval_s = float(fsync_interval_s)
         self.header = {
@@ -242,6 +246,11 @@ class Recorder:
 
     def assemble(self) -> Assembly:
         """The session so far (clock mapping applied), without closing anything."""
+        if not self.config.keep_samples:
+            if self._fd is not None:
+                raise ImugaitError("this recording keeps no samples in memory (keep_samples=False): its session "
+                                   "is built from the log when the recording ends")
+            return replay(read_log(self.log_path))
         h = self.header
         return self.assembler.assemble(subject_id=h["subject_id"], recorded_at=h["recorded_at"],
                                        source="record", notes=h["notes"])

@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
     opened: list[Recorder] = []
 
     def make_recorder(t0_host_s: float) -> Recorder:
-        opened.append(Recorder(args.out, subject_id=args.subject, t0_host_s=t0_host_s, notes=notes))
+        # keep_samples=False: memory stays flat however long the recording; finalise replays the log.
+        opened.append(Recorder(args.out, subject_id=args.subject, t0_host_s=t0_host_s, notes=notes,
+                               keep_samples=False))
         return opened[-1]
 
     try:

@@ -31,6 +31,7 @@ from imugait.emulate.wire import (
     WireEmulation,
     acquire_over_wire,
 )
+from imugait.io.native import read_session
 from imugait.io.summary import describe_session
 from imugait.model import EventKind
 
@@ -51,18 +52,17 @@ def clean(walk, tmp_path_factory):
     return _record(walk, tmp_path_factory.mktemp("clean") / "r")[2]
 
 
-def _record(walk, folder, faults=(), kind=SourceKind.BLE):
+def _record(walk, folder, faults=(), kind=SourceKind.BLE, keep_samples=True):
     devices = emulated_devices(walk, DeviceSettings(samples_per_block=BLOCK, autostart=True))
     wire = WireEmulation(devices, faults)
-    rec = Recorder(folder, subject_id="faults", t0_host_s=wire.clock())
+    rec = Recorder(folder, subject_id="faults", t0_host_s=wire.clock(), keep_samples=keep_samples)
 
     async def main():
         async with asyncio.timeout(HANG_GUARD_S):
             return await acquire_over_wire(wire, rec, kind=kind)
 
     live = asyncio.run(main())
-    session = rec.assemble().session
-    rec.finalise()
+    session = read_session(rec.finalise())
     return wire, devices, session, live
 
 
@@ -194,3 +194,18 @@ def _assert_accounted_with_losses(devices, session):
     stream = session[FAULTY]
     assert stream.n_samples <= sent.n_sent
     assert stream.n_samples + stream.n_lost_total == sent.n_sent + sent.lost_seq.size - _lost_before_first(sent)
+
+
+def test_a_recorder_that_keeps_no_samples_writes_the_same_session(walk, tmp_path):
+    """keep_samples=False (memory flat while recording; the session replayed from the log) gives
+    the session the recorder builds from memory, event log included."""
+    faults = [LinkDrop(FAULTY, 3.0, 0.5), Duplicate(FAULTY, 5.0), Reorder(FAULTY, 7.0), ClockJump(FAULTY, 9.0, -1.0)]
+    kept = _record(walk, tmp_path / "kept", faults)[2]
+    wire, devices, flat, live = _record(walk, tmp_path / "flat", faults, keep_samples=False)
+    assert not any(track.chunks for track in live.assembler._tracks.values())  # nothing held
+    assert flat.meta.events == kept.meta.events and flat.meta.source == kept.meta.source == "record"
+    for p in kept:
+        a, b = flat[p], kept[p]
+        np.testing.assert_array_equal(a.t_s, b.t_s)
+        np.testing.assert_array_equal(a.acc_mps2, b.acc_mps2)
+        assert a.gaps == b.gaps
