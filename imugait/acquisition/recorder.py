@@ -128,8 +128,8 @@ class Recorder:
     notes : free text stored in the session metadata.
     keep_samples : keep every sample in memory (the default). False keeps memory flat however long
         the recording: live views, counters and the event log still work, and :meth:`finalise`
-        builds the session by replaying the closed log (the same session; at the end the memory
-        it needs is about what the kept samples would have taken).
+        builds the session by replaying the closed log (the same session; building it takes about
+        as much memory at the end as keeping the samples would have taken all along).
     """
 
     def __init__(self, folder: str | os.PathLike, subject_id: str = "anonymous",
