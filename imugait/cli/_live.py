@@ -66,15 +66,19 @@ def opener_from_args(args: argparse.Namespace, duration_s: float | None = None):
 
 
 async def acquire(args: argparse.Namespace, duration_s: float | None,
-                  make_recorder: Callable[[float], object] | None = None):
+                  make_recorder: Callable[[float], object] | None = None, opener=None):
     """Open the sensors (or an emulation), show the live view until the duration, the end of the
-    emulated walk, or Ctrl-C. Returns (final status, interrupted, recorder)."""
+    emulated walk, or Ctrl-C. Returns (final status, interrupted, recorder).
+
+    Build ``opener`` with :func:`opener_from_args` *before* the event loop runs: preparing an
+    emulation takes seconds of computing, and only outside the loop does Ctrl-C stop it at once
+    (inside, asyncio defers the interrupt until the next ``await``)."""
     from rich.console import Console
     from rich.live import Live
 
     from imugait.live.run import stream
 
-    opener = opener_from_args(args, duration_s)
+    opener = opener or opener_from_args(args, duration_s)
     with Live(render((), 0.0, args), console=Console(), refresh_per_second=4) as view:
         return await stream(opener, duration_s, make_recorder,
                             on_tick=lambda status, t_s: view.update(render(status, t_s, args)))
