@@ -1,7 +1,8 @@
 """``imugait demo``: the main job on built-in emulated sensors, start to finish.
 
 Four emulated sensors speaking imugait's wire protocol over pseudo-terminal serial ports play a
-walker whose right hip is internally rotated and whose right knee caves in during stance; the
+walker whose right hip is turned in 14° more than the left (a finding in the report) and whose right
+knee caves in by up to 8° in stance (inside the reference band, so no finding); the
 live view runs while the recording is made (faster than real time), then the session is
 analysed and the findings, drills and an HTML report are produced.
 """
@@ -48,8 +49,11 @@ def run(args: argparse.Namespace) -> int:
     console.rule("imugait demo")
     console.print(
         "Four emulated sensors (left/right thigh and shank, strapped on at arbitrary rotations) stream "
-        "imugait's wire protocol over serial pseudo-terminals. The walker's [bold]right hip turns in by "
-        "14°[/bold] and the right knee caves in during stance. Standing, then walks with turns: "
+        "imugait's wire protocol over serial pseudo-terminals. The walker's [bold]right hip is turned in "
+        "14° more than the left[/bold]: the report finds the right hip's mean rotation while walking above "
+        "the normative band (the walker's own baseline is a few degrees external, so expect about 10–12°). "
+        "The right knee caves in by up to 8° in stance: that is inside the reference (up to 12°), so the "
+        "report shows it without a finding. Standing, then walks with turns: "
         f"{args.duration:g} s of protocol shown [bold]{args.playback:g}× faster than real time[/bold]."
     )
     parser = build_parser()
