@@ -13,7 +13,8 @@ causal variants, over the leg's bounded history:
   :func:`~imugait.calibration.segment.retrack_heading`; offline interpolates between them, live
   holds the latest), the settled gait events (:func:`~imugait.gait.events.settled_events`) and,
   per new initial contact, the stride (:func:`~imugait.gait.cycles.segment_strides` with an open
-  end), its metrics (:func:`~imugait.gait.metrics.strides_metrics`) and plausibility
+  end), its metrics (:func:`~imugait.gait.metrics.strides_metrics`), its thigh–shank timing
+  (:func:`~imugait.gait.coordination.stride_lags_s`) and plausibility
   (:func:`~imugait.gait.plausibility.implausible_strides`, against the leg's recent strides).
 
 Not done live: the clipping check (the live samples carry no device range), double support (needs
@@ -33,6 +34,7 @@ from imugait.calibration.periods import PeriodConfig, motion_mask
 from imugait.calibration.recording import LegRecording
 from imugait.calibration.segment import LegAlignment, retrack_heading
 from imugait.conventions import Placement, Segment, Side
+from imugait.gait.coordination import MAX_LAG_S, sagittal_rate_radps, stride_lags_s
 from imugait.gait.cycles import Exclusion, StrideConfig, segment_strides
 from imugait.gait.events import EventConfig, LegEvents, settled_events
 from imugait.gait.metrics import strides_metrics
@@ -209,10 +211,26 @@ class LiveLeg:
                                      events.mid_swing_peak_radps, strict=True):
             self._events.append((float(mid), float(to), float(ic), float(peak)))
             if len(self._events) >= 2:
-                self._stride_ending(float(ic))
+                self._stride_ending(grid, float(ic), settled + self._n_motion_settle)
 
-    def _stride_ending(self, t_ic_s: float) -> None:
-        """The stride that ends at the initial contact just found, if it is one."""
+    def _thigh_shank_lag_s(self, grid: History, stride, k: int) -> float:
+        """The stride's thigh–shank timing (:func:`~imugait.gait.coordination.stride_lags_s`, as
+        offline) from the anatomical frames of its rows and ``MAX_LAG_S`` around them."""
+        t_all = self.history.tail("t_s")
+        n_lag = int(np.ceil(MAX_LAG_S * self.settings.rate_hz)) + 2
+        first = self.history.first_index
+        g0 = max(first + int(np.searchsorted(t_all, stride.t_initial_contact_s)) - n_lag, first, grid.first_index)
+        g1 = min(first + int(np.searchsorted(t_all, stride.t_next_initial_contact_s)) + n_lag, k)
+        q_thigh, q_shank = segment_orientations(
+            self._rows(grid, f"{self.thigh}/q_world_sensor", g0, g1), self._rows(grid, f"{self.shank}/q_world_sensor", g0, g1),
+            self.alignment.thigh.q_sensor_segment, self.alignment.shank.q_sensor_segment,
+            self.history.since("heading_offset_rad", g0)[:g1 - g0])
+        t = self._rows(grid, "t_s", g0, g1)
+        return float(stride_lags_s(t, sagittal_rate_radps(t, q_thigh), sagittal_rate_radps(t, q_shank), [stride])[0])
+
+    def _stride_ending(self, grid: History, t_ic_s: float, k: int) -> None:
+        """The stride that ends at the initial contact just found, if it is one (at the tick of
+        grid row ``k``: no row from ``k`` on is read)."""
         ev = np.array(self._events)
         events = LegEvents(ev[:, 0], ev[:, 1], ev[:, 2], ev[:, 3])
         first_t = ev[0, 2] if np.isfinite(ev[0, 2]) else ev[0, 0]
@@ -231,6 +249,7 @@ class LiveLeg:
                   "knee_rotation_deg": self.history.tail("knee_deg")[lo:hi, 2],
                   "hip_rotation_deg": self.history.tail("hip_rotation_deg")[lo:hi]}
         metrics = {name: float(v[0]) for name, v in strides_metrics(t, angles, [stride]).items()}
+        metrics["thigh_shank_lag_s"] = self._thigh_shank_lag_s(grid, stride, k)  # as the offline cycles table
         row = {"used": stride.used, **metrics}
         self._recent.append(row)
         reason = implausible_strides(pd.DataFrame(list(self._recent))).iloc[-1]

@@ -37,7 +37,8 @@ def matched(live_run) -> pd.DataFrame:
                "ic_s": stride.t_initial_contact_s - o["t_initial_contact_s"],
                "to_s": stride.t_toe_off_s - o["t_toe_off_s"],
                "next_ic_s": stride.t_next_initial_contact_s - o["t_next_initial_contact_s"]}
-        row.update({name: stride.metrics[name] - o[name] for name in KNEE_METRICS + HIP_METRICS})
+        row.update({name: stride.metrics[name] - o[name]
+                    for name in KNEE_METRICS + HIP_METRICS + ("thigh_shank_lag_s",)})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -57,11 +58,14 @@ def test_both_legs_calibrate_live_exactly_as_analyze_does(live_run):
             assert angle_deg <= 0.01
 
 
-def test_every_live_stride_has_the_offline_events(live_run):
+def test_every_live_stride_has_the_offline_events_and_timing(live_run):
     table = matched(live_run)
     offline_strides = len(live_run.offline.cycles)
     assert len(table) >= offline_strides - 2  # at most the last stride of each leg is still open
     assert table[["ic_s", "to_s", "next_ic_s"]].abs().max().max() <= EVENT_TOLERANCE_S
+    # The thigh-shank timing the plausibility check uses (gait/coordination.py), as offline.
+    assert table["thigh_shank_lag_s"].notna().mean() >= 0.9
+    assert table["thigh_shank_lag_s"].abs().max() <= 0.001
 
 
 def test_after_warm_up_stride_metrics_agree_with_analyze(live_run):
