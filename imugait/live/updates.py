@@ -67,7 +67,9 @@ class LiveStride:
     t_toe_off_s: float
     t_next_initial_contact_s: float
     metrics: Mapping[str, float]
-    """Per-stride metrics, names as :func:`imugait.gait.metrics.strides_metrics` gives them."""
+    """Per-stride metrics, names as :func:`imugait.gait.metrics.strides_metrics` gives them, and
+    ``thigh_shank_lag_s`` (:func:`imugait.gait.coordination.stride_lags_s`), as the offline cycles
+    table has them."""
     used: bool
     exclusion: str | None = None
     """Why the stride is not used (None when used)."""
