@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import uniform_filter1d
 from scipy.spatial.transform import Rotation
 
@@ -126,16 +127,20 @@ def find_progression(
 
 def _bout_heading(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, side: Side | None) -> float:
     """Walking direction of a bout: the principal horizontal direction of the long-axis swing,
-    less its normative lateral lean when ``side`` is given."""
-    ap = principal_horizontal_direction(long_axis_world[:, :2])
-    right = flexion_axis_world[:, :2].mean(axis=0)
+    less its normative lateral lean when ``side`` is given; axes (N, 3) world."""
+    return float(_window_headings(long_axis_world[None], flexion_axis_world[None], side)[0])
+
+
+def _window_headings(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, side: Side | None) -> np.ndarray:
+    """:func:`_bout_heading` of K windows at once: axes (K, N, 3) world → headings (K,) rad."""
+    ap = principal_horizontal_direction(long_axis_world[..., :2])
+    right = flexion_axis_world[..., :2].mean(axis=-2)
     # Forward is a quarter turn anticlockwise (seen from above) from the right.
-    forward = np.array([-right[1], right[0]])
-    if np.dot(ap, forward) < 0:
-        ap = -ap
-    heading = float(np.arctan2(ap[1], ap[0]))
+    backwards = ap[:, 0] * -right[:, 1] + ap[:, 1] * right[:, 0] < 0
+    ap[backwards] *= -1.0
+    heading = np.arctan2(ap[:, 1], ap[:, 0])
     if side is not None:
-        heading += heading_correction_rad(side, swing_extent(long_axis_world[:, :2] @ ap))
+        heading += heading_correction_rad(side, swing_extent(np.einsum("knj,kj->kn", long_axis_world[..., :2], ap)))
     return heading
 
 
@@ -147,11 +152,15 @@ def _heading_drift_radps(
     0 with fewer than three windows."""
     dt = float(np.median(np.diff(t_s)))
     n = max(int(round(config.drift_window_s / dt)), 2)
-    starts = range(0, t_s.size - n + 1, max(n // 2, 1))
-    if len(starts) < 3:
+    step = max(n // 2, 1)
+    n_windows = len(range(0, t_s.size - n + 1, step))
+    if n_windows < 3:
         return 0.0
-    centres = np.array([t_s[i:i + n].mean() for i in starts])
-    headings = np.array([_bout_heading(long_axis_world[i:i + n], flexion_axis_world[i:i + n], side) for i in starts])
+    # (K, N, …) views of the windows, no copies.
+    window = lambda a: sliding_window_view(a, n, axis=0)[::step]  # noqa: E731
+    centres = window(t_s).mean(axis=1)
+    headings = _window_headings(np.moveaxis(window(long_axis_world), -1, 1), np.moveaxis(window(flexion_axis_world), -1, 1),
+                                side)
     deviations = np.angle(np.exp(1j * (headings - bout_heading_rad)))
     return float(np.polyfit(centres - centres.mean(), deviations, 1)[0])
 
