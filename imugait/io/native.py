@@ -233,16 +233,11 @@ def _arrays_sha256(arrays: tuple[np.ndarray | None, ...]) -> str:
 
 
 _COLUMN_GROUPS = (("t_s",), ACC_COLUMNS, GYR_COLUMNS, MAG_COLUMNS, QUAT_COLUMNS)
-"""Read one group at a time, each turned into numpy and its Arrow memory released before the next:
-reading all columns at once held the whole decoded table (the null magnetometer and quaternion
-columns included) next to the arrays made from it — about 3.5× the samples at the peak."""
-
-
-def _read_columns(pf: pq.ParquetFile, columns: tuple[str, ...], name: str) -> pa.Table:
-    try:
-        return pf.read(columns=list(columns))
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        raise FormatError(f"{name} is corrupt: {_reason(exc)}") from None
+READ_BATCH_ROWS = 1 << 16
+"""The file is decoded in batches of this many rows, each copied straight into the streams'
+arrays: the peak while reading is the samples plus one batch. (Decoding the whole table first held
+it, null magnetometer and quaternion columns included, next to the arrays made from it — about
+3.5× the samples — and Arrow's allocator kept much of that after the table was freed.)"""
 
 
 def _session_from_file(pf: pq.ParquetFile, header: dict[str, Any], name: str) -> Session:
@@ -257,56 +252,65 @@ def _session_from_file(pf: pq.ParquetFile, header: dict[str, Any], name: str) ->
     if sum(counts) != pf.metadata.num_rows:
         raise FormatError(f"{name}: metadata lists {sum(counts)} samples but the file holds {pf.metadata.num_rows} rows")
     offsets = np.cumsum([0, *counts[:-1]]).tolist()
-    labels = _read_columns(pf, ("placement",), name).column("placement")
-    placements = [_stream_placement(labels, entry, offset, n, name, i)
-                  for i, (entry, offset, n) in enumerate(zip(entries, offsets, counts, strict=True))]
-    del labels
-    blocks: list[list[np.ndarray | None]] = [[] for _ in entries]
-    for group in _COLUMN_GROUPS:
-        table = _read_columns(pf, group, name)
-        for i, (entry, placement, offset, n) in enumerate(zip(entries, placements, offsets, counts, strict=True)):
-            present = True if group in (("t_s",), ACC_COLUMNS, GYR_COLUMNS) else entry.get(
-                "has_mag" if group == MAG_COLUMNS else "has_quat")
-            blocks[i].append(_block(table, group, present, offset, n, f"{name}: {placement.value}"))
-        del table
-        pa.default_memory_pool().release_unused()
+    placements = [_stream_placement(entry, name, i) for i, entry in enumerate(entries)]
+    flags = [[True, True, True, e.get("has_mag"), e.get("has_quat")] for e in entries]
+    arrays = [[np.empty((n, len(cols))) if flag is True else None for cols, flag in zip(_COLUMN_GROUPS, f, strict=True)]
+              for n, f in zip(counts, flags, strict=True)]
+    nulls = [[0] * len(_COLUMN_GROUPS) for _ in entries]
+    labelled = [True] * len(entries)
+    row = 0
+    try:
+        for batch in pf.iter_batches(batch_size=READ_BATCH_ROWS, columns=list(COLUMNS), use_threads=False):
+            end = row + batch.num_rows
+            for i, (placement, offset, n) in enumerate(zip(placements, offsets, counts, strict=True)):
+                lo, hi = max(offset, row), min(offset + n, end)
+                if lo >= hi:
+                    continue
+                part = batch.slice(lo - row, hi - lo)
+                # Compared in Arrow (dictionary-encoded, no Python string per row); a null label is a mismatch.
+                labelled[i] &= bool(pc.all(pc.equal(part.column(0), placement.value), skip_nulls=False).as_py())
+                k = 1
+                for g, cols in enumerate(_COLUMN_GROUPS):
+                    for j in range(len(cols)):
+                        column = part.column(k + j)
+                        nulls[i][g] += column.null_count
+                        if arrays[i][g] is not None and not column.null_count:
+                            arrays[i][g][lo - offset : hi - offset, j] = column.to_numpy()
+                    k += len(cols)
+            row = end
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise FormatError(f"{name} is corrupt: {_reason(exc)}") from None
+    pa.default_memory_pool().release_unused()
     streams = []
-    for i, (entry, placement) in enumerate(zip(entries, placements, strict=True)):
-        streams.append(_stream_from_blocks(blocks[i], entry, placement, name, i))
-        blocks[i] = []  # the stream holds its own copy now
+    for i, (entry, placement, offset, n) in enumerate(zip(entries, placements, offsets, counts, strict=True)):
+        where = f"{name}: {placement.value}"
+        if not labelled[i]:
+            raise FormatError(f"{where}: rows {offset}..{offset + n - 1} do not all carry this placement")
+        for g, cols in enumerate(_COLUMN_GROUPS):
+            _check_nulls(cols, flags[i][g], nulls[i][g], n, where)
+        streams.append(_stream_from_blocks(arrays[i], entry, placement, name, i))
+        arrays[i] = []  # the stream holds its own copy now
     try:
         return Session(streams, meta_from_dict(header.get("meta", {}), name))
     except ValidationError as exc:
         raise FormatError(f"{name}: {exc}") from None
 
 
-def _stream_placement(labels: pa.ChunkedArray, entry: dict, offset: int, n: int, name: str, i: int) -> Placement:
+def _stream_placement(entry: dict, name: str, i: int) -> Placement:
     try:
-        placement = Placement(entry.get("placement"))
+        return Placement(entry.get("placement"))
     except ValueError:
         raise FormatError(f"{name}: stream {i} has an unknown placement {entry.get('placement')!r}") from None
-    # Compared in Arrow (dictionary-encoded, no Python string per row); a null label is a mismatch.
-    if not pc.all(pc.equal(labels.slice(offset, n), placement.value), skip_nulls=False).as_py():
-        raise FormatError(f"{name}: {placement.value}: rows {offset}..{offset + n - 1} do not all carry this placement")
-    return placement
 
 
-def _block(table: pa.Table, cols: tuple[str, ...], present: Any, offset: int, n: int, where: str) -> np.ndarray | None:
-    """The stream's rows of ``cols`` as (n, len(cols)) float64, or None when absent."""
+def _check_nulls(cols: tuple[str, ...], present: Any, nulls: int, n: int, where: str) -> None:
+    """Present columns have no nulls; absent ones (no magnetometer, no quaternions) only nulls."""
     if not isinstance(present, bool):
         raise FormatError(f"{where}: metadata has no has_mag/has_quat flag")
-    chunks = [table.column(c).slice(offset, n) for c in cols]
-    nulls = sum(c.null_count for c in chunks)
     if present and nulls:
         raise FormatError(f"{where}: {cols[0][:3]} columns have {nulls} missing values")
-    if not present:
-        if nulls != n * len(cols):
-            raise FormatError(f"{where}: {cols[0][:3]} columns hold values the metadata says are absent")
-        return None
-    out = np.empty((n, len(cols)))
-    for k, c in enumerate(chunks):
-        out[:, k] = c.to_numpy()
-    return out
+    if not present and nulls != n * len(cols):
+        raise FormatError(f"{where}: {cols[0][:3]} columns hold values the metadata says are absent")
 
 
 def _stream_from_blocks(blocks: list[np.ndarray | None], entry: dict, placement: Placement, name: str, i: int) -> ImuStream:

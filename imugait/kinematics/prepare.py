@@ -68,8 +68,9 @@ def fuse_session(
     (e.g. measured while standing still): a filter that never sees the sensor at rest cannot
     learn a large bias itself, and its heading then drifts. ``on_grid``: each stream's
     ``(acc_mps2, gyr_radps, position)`` already resampled onto ``t_s``, with the stream's
-    :func:`~imugait.timebase.grid_position` on it, to reuse as they are (taken over, not copied:
-    the gyroscope's bias is subtracted from them in place).
+    :func:`~imugait.timebase.grid_position` on it, to reuse as they are: taken over (each entry is
+    removed from ``on_grid`` as its sensor is done, the arrays are not copied and the gyroscope's
+    bias is subtracted from them in place).
     """
     t = common_grid(session.streams) if t_s is None else t_s
     sensors = {}
@@ -77,7 +78,7 @@ def fuse_session(
         bias = (gyr_bias_radps or {}).get(placement)
         q = orient_stream(stream, kind=kind, use_magnetometer=use_magnetometer, gyr_bias_radps=bias).q_world_sensor
         if on_grid is not None and placement in on_grid:
-            acc, gyr, position = on_grid[placement]
+            acc, gyr, position = on_grid.pop(placement)
         else:
             position = grid_position(stream.t_s, t)
             acc = interp_vectors(stream.t_s, stream.acc_mps2, t, position)

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import uniform_filter1d
-from scipy.spatial.transform import Rotation
 
 from imugait.conventions import Side
 from imugait.kinematics.swing_tilt import (
@@ -38,6 +37,7 @@ from imugait.kinematics.swing_tilt import (
     principal_horizontal_direction,
     swing_extent,
 )
+from imugait.quaternion import quat_rotate
 
 
 @dataclass(frozen=True)
@@ -102,15 +102,14 @@ def find_progression(
     """
     config = config or ProgressionConfig()
     dt = float(np.median(np.diff(t_s)))
-    r = Rotation.from_quat(q_world_thigh, scalar_first=True)
-    heading = _smoothed_heading(r.apply([1.0, 0.0, 0.0]), max(int(round(config.smoothing_s / dt)), 1))
+    heading = _smoothed_heading(quat_rotate(q_world_thigh, [1.0, 0.0, 0.0]), max(int(round(config.smoothing_s / dt)), 1))
     rate_degps = np.rad2deg(np.gradient(heading, dt))
     turning = _dilate(np.abs(rate_degps) > config.turn_rate_min_degps, int(round(config.turn_margin_s / dt)))
     straight = walking & ~turning
     edges = np.diff(np.r_[0, straight.astype(np.int8), 0])
     bouts = []
-    axis_world = r.apply([0.0, 0.0, 1.0])
-    long_axis_world = r.apply([0.0, 1.0, 0.0])
+    axis_world = quat_rotate(q_world_thigh, [0.0, 0.0, 1.0])
+    long_axis_world = quat_rotate(q_world_thigh, [0.0, 1.0, 0.0])
     for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
         if (stop - start) * dt < config.min_bout_s:
             continue
