@@ -99,7 +99,9 @@ def track_heading_offset_from_centre(
         track = _interpolated(t_s, [], [], centre.heading_offset_rad)
         return HeadingTrack(*track, window_residual_radps=np.array([]), window_residual_mps2=np.array([]))
     # The centre's force only where a window samples it, all windows' estimates at once.
-    used = np.unique(np.concatenate(windows))
+    sampled = np.zeros(t_s.size, dtype=bool)
+    sampled[np.concatenate(windows)] = True
+    used = np.flatnonzero(sampled)
     f1 = centre_force_world_mps2(t_s, rec.q_world_thigh_sensor, rec.gyr_thigh_radps, rec.acc_thigh_mps2,
                                  centre.centre_thigh_sensor_m, used)
     f2 = centre_force_world_mps2(t_s, rec.q_world_shank_sensor, rec.gyr_shank_radps, rec.acc_shank_mps2,
@@ -107,7 +109,7 @@ def track_heading_offset_from_centre(
     n_max = max(idx.size for idx in windows)
     rows = np.zeros((len(windows), n_max), dtype=np.intp)
     valid = np.arange(n_max) < np.array([idx.size for idx in windows])[:, None]
-    rows[valid] = np.searchsorted(used, np.concatenate(windows))
+    rows[valid] = (np.cumsum(sampled) - 1)[np.concatenate(windows)]  # where each sample is in `used`
     deltas, residuals = headings_between(f1[rows], f2[rows], valid)
     centres = [float(np.mean(t_s[idx])) for idx in windows]
     track = _interpolated(t_s, centres, list(deltas), centre.heading_offset_rad)
