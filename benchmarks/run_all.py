@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "streaming": ([], ["--duration", "15"]),
     "demo_strides": ([], []),
     "pipeline_speed": (["--madgwick-minutes", "2"], ["--hours", "0.25", "--madgwick-minutes", "1"]),
+    "memory_stages": ([], ["--hours", "0.25"]),
     "batch": ([], ["--sessions", "8", "--distinct", "2", "--minutes", "1"]),
     "accuracy": (["--jobs", "2"], ["--quick"]),
     "real_data": ([], []),
