@@ -111,9 +111,14 @@ def _child(path: Path, kind: FilterKind, conn) -> None:
 
 def measured(path: Path, kind: FilterKind) -> dict:
     """:func:`timed_run` in a fresh spawned process (pinned to one CPU like this one)."""
+    return in_fresh_process(_child, path, kind)
+
+
+def in_fresh_process(target, *args):
+    """``target(*args, conn)`` in a fresh spawned process; what it sends through ``conn``."""
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(path, kind, child))
+    proc = ctx.Process(target=target, args=(*args, child))
     proc.start()
     out = parent.recv()
     proc.join()

@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "demo_strides": ([], []),
     "pipeline_speed": (["--madgwick-minutes", "2"], ["--hours", "0.25", "--madgwick-minutes", "1"]),
     "live_pipeline": (["--minutes", "10"], ["--walkers", "1"]),
+    "memory_stages": ([], ["--hours", "0.25"]),
     "batch": ([], ["--sessions", "8", "--distinct", "2", "--minutes", "1"]),
     "accuracy": (["--jobs", "2"], ["--quick"]),
     "real_data": ([], []),

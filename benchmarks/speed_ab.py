@@ -46,9 +46,14 @@ result.cycles.to_pickle(sys.argv[2])
 
 def run(root: Path, session: Path, cycles: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(root), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    # Not from the checkout's folder: ``python -c`` puts the working directory first on sys.path,
+    # ahead of PYTHONPATH, and every run would import the checkout's imugait.
     out = subprocess.run([sys.executable, "-c", CHILD, str(session), str(cycles)], env=env, capture_output=True,
-                         text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+                         text=True, check=True, cwd=session.parent)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if not Path(result["imugait"]).resolve().is_relative_to(root.resolve()):
+        raise RuntimeError(f"the run meant for {root} imported {result['imugait']}")
+    return result
 
 
 def largest_difference(a: pd.DataFrame, b: pd.DataFrame) -> str:

@@ -22,7 +22,7 @@ from enum import Enum
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from imugait.quaternion import quat_about_z, quat_conj, quat_multiply
+from imugait.quaternion import CHUNK_ROWS, quat_about_z, quat_conj, quat_multiply, row_chunks
 
 GRAVITY_MPS2 = 9.80665
 """Standard gravity; the simulator and calibration use it as the magnitude of gravity."""
@@ -163,9 +163,22 @@ def joint_angles_rad(
     -------
     (N, 3) array, rad: flexion, adduction (varus for the knee), internal rotation.
     """
+    proximal = np.asarray(q_world_proximal, dtype=float)
+    distal = np.asarray(q_world_distal, dtype=float)
+    signs = sign_table(joint, side)
+    if proximal.ndim == 1 or distal.ndim == 1 or proximal.shape[0] <= CHUNK_ROWS:
+        return _jcs_angles(proximal, distal) * signs
+    # Long recordings in blocks: a few MB of temporaries instead of several (N, 4) and (N, 3) arrays.
+    out = np.empty((max(proximal.shape[0], distal.shape[0]), 3))
+    for rows in row_chunks(out.shape[0]):
+        out[rows] = _jcs_angles(proximal[rows], distal[rows])
+    out *= signs
+    return out
+
+
+def _jcs_angles(q_world_proximal: np.ndarray, q_world_distal: np.ndarray) -> np.ndarray:
     q_rel = quat_multiply(quat_conj(q_world_proximal), q_world_distal)
-    raw = Rotation.from_quat(q_rel, scalar_first=True).as_euler(JCS_SEQUENCE, degrees=False)
-    return raw * sign_table(joint, side)
+    return Rotation.from_quat(q_rel, scalar_first=True).as_euler(JCS_SEQUENCE, degrees=False)
 
 
 def relative_rotation_from_angles(angles_rad: np.ndarray, joint: Joint, side: Side) -> Rotation:

@@ -6,9 +6,21 @@ All quaternions are scalar first ``[w, x, y, z]``; ``q_a_b`` maps vectors from f
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 _TINY = 1e-9
+
+
+CHUNK_ROWS = 1 << 15
+"""Long arrays are processed in blocks of this many rows: the temporaries of a block stay in the
+CPU cache and a few MB at most, instead of several full-length (N, 4) arrays at once."""
+
+
+def row_chunks(n: int, size: int = CHUNK_ROWS) -> Iterator[slice]:
+    """Slices covering ``range(n)`` in blocks of ``size`` rows."""
+    return (slice(start, min(start + size, n)) for start in range(0, n, size))
 
 
 def quat_multiply(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
@@ -21,6 +33,15 @@ def quat_multiply(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
     if b.ndim == 1 and a.ndim == 2:  # … or on the right
         w, x, y, z = b
         return a @ np.array([[w, -x, -y, -z], [x, w, z, -y], [y, -z, w, x], [z, y, -x, w]]).T
+    if a.ndim == 2 and b.ndim == 2 and a.shape[0] > CHUNK_ROWS:
+        out = np.empty(np.broadcast_shapes(a.shape, b.shape))
+        for rows in row_chunks(out.shape[0]):
+            out[rows] = _multiply(a[rows] if a.shape[0] > 1 else a, b[rows] if b.shape[0] > 1 else b)
+        return out
+    return _multiply(a, b)
+
+
+def _multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     w1, x1, y1, z1 = np.moveaxis(a, -1, 0)
     w2, x2, y2, z2 = np.moveaxis(b, -1, 0)
     return np.stack(
@@ -35,12 +56,29 @@ def quat_multiply(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
 
 
 def quat_rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Vector(s) ``v`` (3,) or (N, 3) rotated by unit quaternion(s) ``q`` (4,) or (N, 4): ``q v q*``."""
+    """Vector(s) ``v`` (3,) or (N, 3) rotated by unit quaternion(s) ``q`` (4,) or (N, 4): ``q v q*``.
+
+    Computed as the rotation matrix of ``q`` times ``v``, component by component and in blocks of
+    :data:`CHUNK_ROWS` (no (N, 3, 3) matrices, no full-length temporaries)."""
     q = np.asarray(q, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
-    w, u = q[..., :1], q[..., 1:]
-    t = 2.0 * np.cross(u, v)
-    return v + w * t + np.cross(u, t)
+    out = np.empty(np.broadcast_shapes(q.shape[:-1], v.shape[:-1]) + (3,))
+    if out.ndim == 1:
+        _rotate(q, v, out)
+        return out
+    for rows in row_chunks(out.shape[0]):
+        _rotate(q[rows] if q.ndim == 2 else q, v[rows] if v.ndim == 2 else v, out[rows])
+    return out
+
+
+def _rotate(q: np.ndarray, v: np.ndarray, out: np.ndarray) -> None:
+    w, x, y, z = np.moveaxis(q, -1, 0)
+    v0, v1, v2 = np.moveaxis(v, -1, 0)
+    xx, yy, zz = x * x, y * y, z * z
+    xy, xz, yz, wx, wy, wz = x * y, x * z, y * z, w * x, w * y, w * z
+    out[..., 0] = v0 + 2.0 * ((xy - wz) * v1 + (xz + wy) * v2 - (yy + zz) * v0)
+    out[..., 1] = v1 + 2.0 * ((xy + wz) * v0 + (yz - wx) * v2 - (xx + zz) * v1)
+    out[..., 2] = v2 + 2.0 * ((xz - wy) * v0 + (yz + wx) * v1 - (xx + yy) * v2)
 
 
 def quat_conj(q: np.ndarray) -> np.ndarray:

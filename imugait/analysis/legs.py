@@ -89,16 +89,19 @@ def fuse_for_legs(
     standing, gyr_bias = None, None
     if steps is not None:
         try:
-            standing = standing_mask(t, list(raw.values()), list(steps) or session.meta.steps, periods)
-            gyr_bias = {p: np.mean(gyr[standing], axis=0) for p, (_acc, gyr) in raw.items()}
+            standing = standing_mask(t, [(acc, gyr) for acc, gyr, _position in raw.values()], list(steps) or session.meta.steps,
+                                     periods)
+            gyr_bias = {p: np.mean(gyr[standing], axis=0) for p, (_acc, gyr, _position) in raw.items()}
         except CalibrationError:
             standing = None
     return FusedForLegs(fuse_session(session, filter_kind, t, gyr_bias, on_grid=raw), standing)
 
 
-def _acc_gyr_on_grid(stream, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _acc_gyr_on_grid(stream, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """The stream's accelerometer and gyroscope on the grid, and its position there (reused by the fusion)."""
     position = grid_position(stream.t_s, t_s)
-    return interp_vectors(stream.t_s, stream.acc_mps2, t_s, position), interp_vectors(stream.t_s, stream.gyr_radps, t_s, position)
+    return (interp_vectors(stream.t_s, stream.acc_mps2, t_s, position), interp_vectors(stream.t_s, stream.gyr_radps, t_s, position),
+            position)
 
 
 @dataclass(frozen=True, eq=False)

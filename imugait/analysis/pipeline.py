@@ -101,6 +101,10 @@ def analyze_session(
             legs[side] = _analyse_leg(session, fused, side, standing, config)
         except CalibrationError as exc:
             refusals.append(str(exc))
+        # The leg's sensors on the grid are not needed again (the pelvis angles use the legs'
+        # segment frames): released now, the next leg runs without them (peak memory).
+        for segment in (Segment.THIGH, Segment.SHANK):
+            fused.sensors.pop(Placement.of(segment, side))
     if not legs:  # the fatal reasons first, then what was only a warning
         raise CalibrationError("; ".join(refusals + warnings))
     warnings += refusals

@@ -23,7 +23,7 @@ import numpy as np
 from scipy.optimize import least_squares
 from scipy.spatial.transform import Rotation
 
-from imugait.calibration.joint_centre import JointCentre, centre_force_world_mps2, heading_between
+from imugait.calibration.joint_centre import JointCentre, centre_force_world_mps2, headings_between
 from imugait.calibration.knee_axes import (
     KneeAxes,
     constraint_residual_radps,
@@ -94,18 +94,26 @@ def track_heading_offset_from_centre(
     from both sensors (``centre`` gives where it is); ``motion`` (M,) bool marks knee motion."""
     config = config or HeadingConfig()
     t_s = rec.t_s
+    windows = list(_windows(t_s, motion, config.centre_window_s, config.centre_step_s, config))
+    if not windows:
+        track = _interpolated(t_s, [], [], centre.heading_offset_rad)
+        return HeadingTrack(*track, window_residual_radps=np.array([]), window_residual_mps2=np.array([]))
+    # The centre's force only where a window samples it, all windows' estimates at once.
+    sampled = np.zeros(t_s.size, dtype=bool)
+    sampled[np.concatenate(windows)] = True
+    used = np.flatnonzero(sampled)
     f1 = centre_force_world_mps2(t_s, rec.q_world_thigh_sensor, rec.gyr_thigh_radps, rec.acc_thigh_mps2,
-                                 centre.centre_thigh_sensor_m)
+                                 centre.centre_thigh_sensor_m, used)
     f2 = centre_force_world_mps2(t_s, rec.q_world_shank_sensor, rec.gyr_shank_radps, rec.acc_shank_mps2,
-                                 centre.centre_shank_sensor_m)
-    centres, offsets, residuals = [], [], []
-    for idx in _windows(t_s, motion, config.centre_window_s, config.centre_step_s, config):
-        delta, rms = heading_between(f1[idx], f2[idx])
-        centres.append(float(np.mean(t_s[idx])))
-        offsets.append(delta)
-        residuals.append(rms)
-    track = _interpolated(t_s, centres, offsets, centre.heading_offset_rad)
-    return HeadingTrack(*track, window_residual_radps=np.array([]), window_residual_mps2=np.array(residuals))
+                                 centre.centre_shank_sensor_m, used)
+    n_max = max(idx.size for idx in windows)
+    rows = np.zeros((len(windows), n_max), dtype=np.intp)
+    valid = np.arange(n_max) < np.array([idx.size for idx in windows])[:, None]
+    rows[valid] = (np.cumsum(sampled) - 1)[np.concatenate(windows)]  # where each sample is in `used`
+    deltas, residuals = headings_between(f1[rows], f2[rows], valid)
+    centres = [float(np.mean(t_s[idx])) for idx in windows]
+    track = _interpolated(t_s, centres, list(deltas), centre.heading_offset_rad)
+    return HeadingTrack(*track, window_residual_radps=np.array([]), window_residual_mps2=residuals)
 
 
 def track_heading_offset_from_axes(

@@ -28,6 +28,7 @@ from scipy.optimize import least_squares
 from scipy.spatial.transform import Rotation
 
 from imugait.calibration.recording import LegRecording
+from imugait.quaternion import quat_rotate
 
 RESIDUAL_SCALE_MPS2 = 1.0
 """Scale of the robust loss: the size of residual a rigid joint still explains. A 1° inclination
@@ -62,18 +63,40 @@ class JointCentre:
         return self.heading_offset_rad + self.heading_drift_radps * (np.asarray(t_s) - self.t_ref_s)
 
 
-def angular_acceleration_radps2(t_s: np.ndarray, gyr_radps: np.ndarray) -> np.ndarray:
-    """(N, 3) rad/s², sensor frame: central differences of the angular rate (N, 3) over ``t_s`` (N,)."""
-    return np.gradient(gyr_radps, t_s, axis=0)
+def angular_acceleration_radps2(t_s: np.ndarray, gyr_radps: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
+    """(N, 3) rad/s², sensor frame: differences of the angular rate (N, 3) over ``t_s`` (N,), as
+    :func:`numpy.gradient` computes them (second-order central inside, one-sided at the ends) —
+    at the samples ``idx`` (n,) only when given ((n, 3) then)."""
+    if idx is None:
+        return np.gradient(gyr_radps, t_s, axis=0)
+    last = t_s.size - 1
+    before, after = np.maximum(idx - 1, 0), np.minimum(idx + 1, last)
+    h_before = (t_s[idx] - t_s[before])[:, None]
+    h_after = (t_s[after] - t_s[idx])[:, None]
+    inner = (idx > 0) & (idx < last)
+    out = np.empty((idx.size, gyr_radps.shape[1]))
+    hb, ha = h_before[inner], h_after[inner]
+    out[inner] = (-ha / (hb * (hb + ha)) * gyr_radps[idx[inner] - 1] + (ha - hb) / (hb * ha) * gyr_radps[idx[inner]]
+                  + hb / (ha * (hb + ha)) * gyr_radps[idx[inner] + 1])
+    first, end = idx == 0, idx == last
+    out[first] = (gyr_radps[1] - gyr_radps[0]) / (t_s[1] - t_s[0])
+    out[end] = (gyr_radps[last] - gyr_radps[last - 1]) / (t_s[last] - t_s[last - 1])
+    return out
 
 
 def centre_force_world_mps2(
-    t_s: np.ndarray, q_world_sensor: np.ndarray, gyr_radps: np.ndarray, acc_mps2: np.ndarray, centre_sensor_m: np.ndarray
+    t_s: np.ndarray, q_world_sensor: np.ndarray, gyr_radps: np.ndarray, acc_mps2: np.ndarray, centre_sensor_m: np.ndarray,
+    idx: np.ndarray | None = None,
 ) -> np.ndarray:
     """Specific force (M, 3), m/s², of the point ``centre_sensor_m`` (3,) (from the sensor, sensor
-    frame) in the sensor's world frame, over the grid ``t_s`` (M,); inputs (M, 4) / (M, 3)."""
-    f_world, lever_world = _centre_terms(t_s, q_world_sensor, gyr_radps, acc_mps2, np.arange(t_s.size))
-    return f_world + np.einsum("nij,j->ni", lever_world, centre_sensor_m)
+    frame) in the sensor's world frame, over the grid ``t_s`` (M,); inputs (M, 4) unit / (M, 3).
+    With ``idx`` (n,): at those grid samples only, (n, 3) (the angular acceleration still comes
+    from the neighbouring grid samples)."""
+    idx = np.arange(t_s.size) if idx is None else idx
+    w = gyr_radps[idx]
+    r = np.asarray(centre_sensor_m, dtype=float)
+    f_sensor = acc_mps2[idx] + np.cross(w, np.cross(w, r)) + np.cross(angular_acceleration_radps2(t_s, gyr_radps, idx), r)
+    return quat_rotate(q_world_sensor[idx], f_sensor)
 
 
 def heading_between(
@@ -81,22 +104,36 @@ def heading_between(
     iterations: int = 6,
 ) -> tuple[float, float]:
     """Heading ``δ`` (rad) turning the shank's world vectors (N, 3) onto the thigh's, and the
-    weighted RMS (m/s²) of what is left.
+    weighted RMS (m/s²) of what is left (:func:`headings_between` for one window)."""
+    delta, rms = headings_between(f_thigh_world_mps2[None], f_shank_world_mps2[None],
+                                  np.ones((1, f_thigh_world_mps2.shape[0]), dtype=bool), scale_mps2, iterations)
+    return float(delta[0]), float(rms[0])
+
+
+def headings_between(
+    f_thigh_world_mps2: np.ndarray, f_shank_world_mps2: np.ndarray, valid: np.ndarray,
+    scale_mps2: float = RESIDUAL_SCALE_MPS2, iterations: int = 6,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`heading_between` for K windows at once: vectors (K, n, 3), of which ``valid`` (K, n)
+    bool are the window's (the rest is padding and carries no weight); returns ``δ`` (K,) rad and
+    the weighted RMS (K,) m/s².
 
     Closed form per iteration: with horizontal parts as complex numbers ``u`` (thigh) and ``v``
     (shank), ``Σ w|u − e^{iδ} v|²`` is smallest at ``δ = arg Σ w u v̄``; the weights ``w`` are the
     Cauchy weights of the residuals (iteratively reweighted least squares).
     """
-    u = f_thigh_world_mps2[:, 0] + 1j * f_thigh_world_mps2[:, 1]
-    v = f_shank_world_mps2[:, 0] + 1j * f_shank_world_mps2[:, 1]
-    dz = f_thigh_world_mps2[:, 2] - f_shank_world_mps2[:, 2]
-    w = np.ones(u.shape)
-    delta = 0.0
+    u = f_thigh_world_mps2[..., 0] + 1j * f_thigh_world_mps2[..., 1]
+    v = f_shank_world_mps2[..., 0] + 1j * f_shank_world_mps2[..., 1]
+    dz2 = (f_thigh_world_mps2[..., 2] - f_shank_world_mps2[..., 2]) ** 2
+    w = valid.astype(float)
+    uv = u * np.conj(v)
+    delta = np.zeros(u.shape[0])
+    r2 = dz2
     for _ in range(iterations):
-        delta = float(np.angle(np.sum(w * u * np.conj(v))))
-        r2 = np.abs(u - np.exp(1j * delta) * v) ** 2 + dz**2
-        w = 1.0 / (1.0 + r2 / scale_mps2**2)
-    return delta, float(np.sqrt(np.sum(w * r2) / np.sum(w)))
+        delta = np.angle(np.sum(w * uv, axis=1))
+        r2 = np.abs(u - np.exp(1j * delta)[:, None] * v) ** 2 + dz2
+        w = valid / (1.0 + r2 / scale_mps2**2)
+    return delta, np.sqrt(np.sum(w * r2, axis=1) / np.sum(w, axis=1))
 
 
 def _centre_terms(
@@ -106,7 +143,7 @@ def _centre_terms(
     matrices (n, 3, 3) giving the lever-arm term ``ω×(ω×r) + ω̇×r`` in world from the centre's
     position ``r`` (sensor frame) — the centre's specific force is linear in ``r``."""
     m = Rotation.from_quat(q_world_sensor[idx], scalar_first=True).as_matrix()
-    w, w_dot = gyr_radps[idx], angular_acceleration_radps2(t_s, gyr_radps)[idx]
+    w, w_dot = gyr_radps[idx], angular_acceleration_radps2(t_s, gyr_radps, idx)
     lever = _cross_matrix(w) @ _cross_matrix(w) + _cross_matrix(w_dot)  # r ↦ ω×(ω×r) + ω̇×r
     return np.einsum("nij,nj->ni", m, acc_mps2[idx]), m @ lever
 

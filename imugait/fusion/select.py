@@ -56,6 +56,7 @@ def orient_stream(
     kind: FilterKind = FilterKind.VQF_OFFLINE,
     use_magnetometer: bool = False,
     tuning: FilterTuning | None = None,
+    gyr_bias_radps: np.ndarray | None = None,
 ) -> FusionResult:
     """Orientation of one sensor over a whole recording.
 
@@ -70,6 +71,9 @@ def orient_stream(
     use_magnetometer : bool
         9-axis fusion; needs ``stream.mag_uT``. Off by default (indoor fields are disturbed).
     tuning : filter-specific tuning or None for the filter's defaults.
+    gyr_bias_radps : (3,) rad/s, sensor frame, or None
+        Subtracted from the gyroscope before fusion (e.g. measured while standing still), without
+        building and re-validating a second stream.
 
     Returns
     -------
@@ -91,8 +95,9 @@ def orient_stream(
     settings = FusionSettings(
         sample_period_s=stream_sample_period_s(stream), use_magnetometer=use_magnetometer, tuning=tuning
     )
+    gyr = stream.gyr_radps if gyr_bias_radps is None else stream.gyr_radps - np.asarray(gyr_bias_radps, dtype=float)
     if not stream.gaps:
-        return make_filter(kind, settings).estimate(stream.gyr_radps, stream.acc_mps2, stream.mag_uT)
+        return make_filter(kind, settings).estimate(gyr, stream.acc_mps2, stream.mag_uT)
     # Bridge lost-sample gaps for the filter only: it integrates rotation sample by sample, so a
     # missing sample would make it miss that rotation. It is fed samples interpolated at the lost
     # instants; only the real samples' orientations are returned.
@@ -103,7 +108,7 @@ def orient_stream(
     def bridge(x: np.ndarray | None) -> np.ndarray | None:
         return None if x is None else np.column_stack([np.interp(t_full, stream.t_s, x[:, k]) for k in range(3)])
 
-    full = make_filter(kind, settings).estimate(bridge(stream.gyr_radps), bridge(stream.acc_mps2), bridge(stream.mag_uT))
+    full = make_filter(kind, settings).estimate(bridge(gyr), bridge(stream.acc_mps2), bridge(stream.mag_uT))
     d = full.diagnostics
     pick = {f: (None if getattr(d, f) is None else getattr(d, f)[real]) for f in
             ("rest_detected", "gyr_bias_radps", "gyr_bias_sigma_radps", "mag_disturbed")}

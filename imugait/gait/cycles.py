@@ -115,6 +115,11 @@ def segment_strides(
     ic = events.initial_contact_s
     to = events.toe_off_s
     strides, bouts = [], []
+    # Grid index of every contact, and running counts of lost and clipped samples: each stride's
+    # share of them is a difference of two counts, not a pass over its samples.
+    at = np.searchsorted(t_s, ic)
+    n_lost = np.r_[0, np.cumsum(lost, dtype=np.int64)]
+    n_clipped = np.r_[0, np.cumsum(clipped, dtype=np.int64)]
     for k in range(len(ic) - 1):
         t0, t1 = ic[k], ic[k + 1]
         if not (np.isfinite(t0) and np.isfinite(t1)):
@@ -122,15 +127,17 @@ def segment_strides(
         duration = t1 - t0
         if not (config.min_stride_s <= duration <= config.max_stride_s):
             continue  # not a stride at all: the leg stopped or an event was missed
-        i0, i1 = np.searchsorted(t_s, [t0, t1])
+        i0, i1 = int(at[k]), int(at[k + 1])
+        stride_lost = int(n_lost[i1] - n_lost[i0])
         bout = _stride_bout(bout_id[i0:i1], config.max_bout_overhang)
         if bout < 0:
             reason = Exclusion.NOT_IN_BOUT
         elif not np.isfinite(to[k + 1]):
             reason = Exclusion.MISSING_EVENT
-        elif lost[i0:i1].mean() > config.max_lost_fraction or _longest_run_s(t_s, lost[i0:i1]) > config.max_gap_s:
+        elif (stride_lost / max(i1 - i0, 1) > config.max_lost_fraction
+              or (_longest_run_s(t_s, lost[i0:i1]) if stride_lost else 0.0) > config.max_gap_s):
             reason = Exclusion.LOST_SAMPLES
-        elif clipped[i0:i1].any():
+        elif n_clipped[i1] > n_clipped[i0]:
             reason = Exclusion.CLIPPED
         else:
             reason = Exclusion.NONE

@@ -68,15 +68,17 @@ class LegEvents:
     """The shank's low-passed forward rate at each mid-swing (how hard the leg swings)."""
 
 
-def _refine_extremum(t_s: np.ndarray, x: np.ndarray, i: int) -> float:
-    """Time of the extremum (minimum or maximum) at sample ``i`` by a parabola through it and
-    its neighbours."""
-    if i <= 0 or i >= x.size - 1:
-        return float(t_s[i])
-    a, b, c = x[i - 1], x[i], x[i + 1]
+def _refine_extremum(t_s: np.ndarray, x: np.ndarray, i: np.ndarray) -> np.ndarray:
+    """Times (K,) of the extrema (minimum or maximum) at samples ``i`` (K,) by a parabola through
+    each and its neighbours (the sample's own time at either end of ``x``)."""
+    inner = (i > 0) & (i < x.size - 1)
+    j = np.clip(i, 1, max(x.size - 2, 1))
+    a, b, c = x[j - 1], x[j], x[j + 1]
     denom = a - 2 * b + c
-    shift = 0.5 * (a - c) / denom if denom != 0 else 0.0
-    return float(t_s[i] + np.clip(shift, -0.5, 0.5) * (t_s[i + 1] - t_s[i]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shift = np.where(denom != 0, 0.5 * (a - c) / denom, 0.0)
+    refined = t_s[j] + np.clip(shift, -0.5, 0.5) * (t_s[j + 1] - t_s[j])
+    return np.where(inner, refined, t_s[i])
 
 
 def detect_leg_events(
@@ -124,43 +126,57 @@ def detect_leg_events(
     to_rate = -rate if knee_rate is None else knee_rate
     dips_sharp = -rate_sharp
     to_peaks, ic_peaks = find_peaks(to_rate)[0], find_peaks(dips_sharp)[0]
-    mid, to, ic = [], [], []
-    for i in candidates:
-        mid.append(float(t_s[i]))
-        to.append(_window_max(t_s, to_rate, to_peaks, i - n_to, i))
-        ic.append(_heel_strike(t_s, dips_sharp, ic_peaks, i + 1, i + n_ic + 1, config.contact_delay_s))
-    return LegEvents(np.array(mid), np.array(to), np.array(ic), rate[candidates])
+    # Every stride's window at once.
+    to = _window_max(t_s, to_rate, to_peaks, candidates - n_to, candidates)
+    ic = _heel_strike(t_s, dips_sharp, ic_peaks, candidates + 1, candidates + n_ic + 1, config.contact_delay_s)
+    return LegEvents(t_s[candidates].astype(float), to, ic, rate[candidates])
 
 
-def _positive_peaks(x: np.ndarray, peaks: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """The local maxima of ``x[start:stop]`` that are above zero (pass ``-rate`` for negative
-    minima), as indices into ``x``; ``peaks`` are the local maxima of the whole ``x``
-    (``find_peaks(x)``), of which a window's are those not on its first or last sample."""
-    start, stop = max(start, 1), min(stop, x.size - 1)
-    if stop - start < 3:
-        return np.empty(0, dtype=int)
-    inside = peaks[np.searchsorted(peaks, start + 1):np.searchsorted(peaks, stop - 1)]
-    return inside[x[inside] > 0]
+def _positive_peaks(x: np.ndarray, peaks: np.ndarray, starts: np.ndarray, stops: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The local maxima of ``x[start:stop]`` above zero (pass ``-rate`` for negative minima) of K
+    windows ``starts``, ``stops`` (K,) at once: ``(window, index into x)``, both (P,), by window
+    and then by index. ``peaks`` are the local maxima of the whole ``x`` (``find_peaks(x)``), of
+    which a window's are those not on its first or last sample."""
+    starts, stops = np.maximum(starts, 1), np.minimum(stops, x.size - 1)
+    lo = np.searchsorted(peaks, starts + 1)
+    hi = np.where(stops - starts < 3, lo, np.maximum(np.searchsorted(peaks, stops - 1), lo))
+    counts = hi - lo
+    window = np.repeat(np.arange(starts.size), counts)
+    first = np.cumsum(counts) - counts
+    index = peaks[np.arange(window.size) - np.repeat(first, counts) + np.repeat(lo, counts)]
+    positive = x[index] > 0
+    return window[positive], index[positive]
 
 
-def _window_max(t_s: np.ndarray, x: np.ndarray, peaks: np.ndarray, start: int, stop: int) -> float:
-    """Time of the highest positive local maximum of ``x`` in ``[start, stop)``, NaN if none."""
-    found = _positive_peaks(x, peaks, start, stop)
-    if not found.size:
-        return np.nan
-    return _refine_extremum(t_s, x, int(found[np.argmax(x[found])]))
+def _window_max(t_s: np.ndarray, x: np.ndarray, peaks: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Time (K,) of the highest positive local maximum of ``x`` in each ``[start, stop)``, NaN if none
+    (of equal maxima, the first)."""
+    window, index = _positive_peaks(x, peaks, starts, stops)
+    out = np.full(starts.size, np.nan)
+    if window.size:
+        order = np.lexsort((index, -x[index], window))  # by window, highest first, then earliest
+        best = order[np.r_[True, window[order][1:] != window[order][:-1]]]
+        out[window[best]] = _refine_extremum(t_s, x, index[best])
+    return out
 
 
-def _heel_strike(t_s: np.ndarray, dips: np.ndarray, peaks: np.ndarray, start: int, stop: int, delay_s: float) -> float:
-    """Initial contact in ``[start, stop)`` of ``dips`` (the negated rate): the bottom of the
-    first real heel-strike dip (at least half as deep as the deepest) minus ``delay_s``; NaN if
-    there is no negative dip."""
-    minima = _positive_peaks(dips, peaks, start, stop)
-    if not minima.size:
-        return np.nan
-    depths = dips[minima]
-    bottom = int(minima[depths >= 0.5 * depths.max()][0])
-    return _refine_extremum(t_s, dips, bottom) - delay_s
+def _heel_strike(t_s: np.ndarray, dips: np.ndarray, peaks: np.ndarray, starts: np.ndarray, stops: np.ndarray,
+                 delay_s: float) -> np.ndarray:
+    """Initial contact (K,) in each ``[start, stop)`` of ``dips`` (the negated rate): the bottom of
+    the first real heel-strike dip (at least half as deep as the deepest) minus ``delay_s``; NaN
+    if there is no negative dip."""
+    window, index = _positive_peaks(dips, peaks, starts, stops)
+    out = np.full(starts.size, np.nan)
+    if window.size:
+        depths = dips[index]
+        deepest = np.full(starts.size, -np.inf)
+        np.maximum.at(deepest, window, depths)
+        real = depths >= 0.5 * deepest[window]
+        window, index = window[real], index[real]
+        first = np.r_[True, window[1:] != window[:-1]]
+        out[window[first]] = _refine_extremum(t_s, dips, index[first]) - delay_s
+    return out
 
 
 SETTLE_MARGIN_S = 0.3

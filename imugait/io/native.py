@@ -107,11 +107,7 @@ def read_session(path: str | os.PathLike) -> Session:
     missing = [c for c in COLUMNS if c not in pf.schema_arrow.names]
     if missing:
         raise FormatError(f"{name}: missing column(s) {', '.join(missing)}")
-    try:
-        table = pf.read(columns=list(COLUMNS))
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        raise FormatError(f"{name} is corrupt: {_reason(exc)}") from None
-    return _session_from_table(table, header, name)
+    return _session_from_file(pf, header, name)
 
 
 def _reason(exc: BaseException) -> str:
@@ -236,59 +232,93 @@ def _arrays_sha256(arrays: tuple[np.ndarray | None, ...]) -> str:
     return h.hexdigest()
 
 
-def _session_from_table(table: pa.Table, header: dict[str, Any], name: str) -> Session:
+_COLUMN_GROUPS = (("t_s",), ACC_COLUMNS, GYR_COLUMNS, MAG_COLUMNS, QUAT_COLUMNS)
+READ_BATCH_ROWS = 1 << 16
+"""The file is decoded in batches of this many rows, each copied straight into the streams'
+arrays: the peak while reading is the samples plus one batch. (Decoding the whole table first held
+it, null magnetometer and quaternion columns included, next to the arrays made from it — about
+3.5× the samples — and Arrow's allocator kept much of that after the table was freed.)"""
+
+
+def _session_from_file(pf: pq.ParquetFile, header: dict[str, Any], name: str) -> Session:
+    schema = pf.schema_arrow
     for col in FLOAT_COLUMNS:
-        if table.schema.field(col).type != pa.float64():
-            raise FormatError(f"{name}: column {col} is {table.schema.field(col).type}, expected double")
+        if schema.field(col).type != pa.float64():
+            raise FormatError(f"{name}: column {col} is {schema.field(col).type}, expected double")
     entries = header["streams"]
     counts = [e.get("n_samples") if isinstance(e, dict) else None for e in entries]
     if not all(type(c) is int and c >= 0 for c in counts):
         raise FormatError(f"{name}: session metadata has a stream without a valid n_samples")
-    if sum(counts) != table.num_rows:
-        raise FormatError(f"{name}: metadata lists {sum(counts)} samples but the file holds {table.num_rows} rows")
-    labels = table.column("placement")
+    if sum(counts) != pf.metadata.num_rows:
+        raise FormatError(f"{name}: metadata lists {sum(counts)} samples but the file holds {pf.metadata.num_rows} rows")
+    offsets = np.cumsum([0, *counts[:-1]]).tolist()
+    placements = [_stream_placement(entry, name, i) for i, entry in enumerate(entries)]
+    flags = [[True, True, True, e.get("has_mag"), e.get("has_quat")] for e in entries]
+    arrays = [[np.empty((n, len(cols))) if flag is True else None for cols, flag in zip(_COLUMN_GROUPS, f, strict=True)]
+              for n, f in zip(counts, flags, strict=True)]
+    nulls = [[0] * len(_COLUMN_GROUPS) for _ in entries]
+    labelled = [True] * len(entries)
+    row = 0
+    try:
+        for batch in pf.iter_batches(batch_size=READ_BATCH_ROWS, columns=list(COLUMNS), use_threads=False):
+            end = row + batch.num_rows
+            for i, (placement, offset, n) in enumerate(zip(placements, offsets, counts, strict=True)):
+                lo, hi = max(offset, row), min(offset + n, end)
+                if lo >= hi:
+                    continue
+                part = batch.slice(lo - row, hi - lo)
+                # Compared in Arrow (dictionary-encoded, no Python string per row); a null label is a mismatch.
+                labelled[i] &= bool(pc.all(pc.equal(part.column(0), placement.value), skip_nulls=False).as_py())
+                k = 1
+                for g, cols in enumerate(_COLUMN_GROUPS):
+                    for j in range(len(cols)):
+                        column = part.column(k + j)
+                        nulls[i][g] += column.null_count
+                        if arrays[i][g] is not None and not column.null_count:
+                            arrays[i][g][lo - offset : hi - offset, j] = column.to_numpy()
+                    k += len(cols)
+            row = end
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise FormatError(f"{name} is corrupt: {_reason(exc)}") from None
+    pa.default_memory_pool().release_unused()
     streams = []
-    offset = 0
-    for i, (entry, n) in enumerate(zip(entries, counts, strict=True)):
-        streams.append(_stream_from_rows(table, labels, entry, offset, n, name, i))
-        offset += n
+    for i, (entry, placement, offset, n) in enumerate(zip(entries, placements, offsets, counts, strict=True)):
+        where = f"{name}: {placement.value}"
+        if not labelled[i]:
+            raise FormatError(f"{where}: rows {offset}..{offset + n - 1} do not all carry this placement")
+        for g, cols in enumerate(_COLUMN_GROUPS):
+            _check_nulls(cols, flags[i][g], nulls[i][g], n, where)
+        streams.append(_stream_from_blocks(arrays[i], entry, placement, name, i))
+        arrays[i] = []  # the stream holds its own copy now
     try:
         return Session(streams, meta_from_dict(header.get("meta", {}), name))
     except ValidationError as exc:
         raise FormatError(f"{name}: {exc}") from None
 
 
-def _stream_from_rows(table: pa.Table, labels: pa.ChunkedArray, entry: dict, offset: int, n: int, name: str,
-                      i: int) -> ImuStream:
+def _stream_placement(entry: dict, name: str, i: int) -> Placement:
     try:
-        placement = Placement(entry.get("placement"))
+        return Placement(entry.get("placement"))
     except ValueError:
         raise FormatError(f"{name}: stream {i} has an unknown placement {entry.get('placement')!r}") from None
-    where = f"{name}: {placement.value}"
-    # Compared in Arrow (dictionary-encoded, no Python string per row); a null label is a mismatch.
-    if not pc.all(pc.equal(labels.slice(offset, n), placement.value), skip_nulls=False).as_py():
-        raise FormatError(f"{where}: rows {offset}..{offset + n - 1} do not all carry this placement")
 
-    def block(cols: tuple[str, ...], present: Any) -> np.ndarray | None:
-        if not isinstance(present, bool):
-            raise FormatError(f"{where}: metadata has no has_mag/has_quat flag")
-        chunks = [table.column(c).slice(offset, n) for c in cols]
-        nulls = sum(c.null_count for c in chunks)
-        if present and nulls:
-            raise FormatError(f"{where}: {cols[0][:3]} columns have {nulls} missing values")
-        if not present:
-            if nulls != n * len(cols):
-                raise FormatError(f"{where}: {cols[0][:3]} columns hold values the metadata says are absent")
-            return None
-        return np.column_stack([c.to_numpy() for c in chunks])
 
-    t = block(("t_s",), True)
-    acc, gyr = block(ACC_COLUMNS, True), block(GYR_COLUMNS, True)
-    mag, q = block(MAG_COLUMNS, entry.get("has_mag")), block(QUAT_COLUMNS, entry.get("has_quat"))
+def _check_nulls(cols: tuple[str, ...], present: Any, nulls: int, n: int, where: str) -> None:
+    """Present columns have no nulls; absent ones (no magnetometer, no quaternions) only nulls."""
+    if not isinstance(present, bool):
+        raise FormatError(f"{where}: metadata has no has_mag/has_quat flag")
+    if present and nulls:
+        raise FormatError(f"{where}: {cols[0][:3]} columns have {nulls} missing values")
+    if not present and nulls != n * len(cols):
+        raise FormatError(f"{where}: {cols[0][:3]} columns hold values the metadata says are absent")
+
+
+def _stream_from_blocks(blocks: list[np.ndarray | None], entry: dict, placement: Placement, name: str, i: int) -> ImuStream:
+    t, acc, gyr, mag, q = blocks
     if _arrays_sha256((t[:, 0], acc, gyr, mag, q)) != entry.get("sha256"):
-        raise FormatError(f"{where}: samples do not match their checksum (the file is corrupt)")
+        raise FormatError(f"{name}: {placement.value}: samples do not match their checksum (the file is corrupt)")
     try:
-        stream = ImuStream(
+        return ImuStream(
             placement=placement, t_s=t[:, 0], acc_mps2=acc, gyr_radps=gyr,
             sample_rate_hz=float(entry.get("sample_rate_hz", float("nan"))),
             mag_uT=mag, q_world_sensor=q,
@@ -297,4 +327,3 @@ def _stream_from_rows(table: pa.Table, labels: pa.ChunkedArray, entry: dict, off
         )
     except (ValidationError, TypeError, ValueError) as exc:
         raise FormatError(f"{name}: stored data is invalid: {exc}") from None
-    return stream

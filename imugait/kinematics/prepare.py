@@ -7,7 +7,7 @@ samples that fall in a sensor's lost-sample gap are marked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -58,7 +58,7 @@ def fuse_session(
     t_s: np.ndarray | None = None,
     gyr_bias_radps: dict[Placement, np.ndarray] | None = None,
     use_magnetometer: bool = False,
-    on_grid: dict[Placement, tuple[np.ndarray, np.ndarray]] | None = None,
+    on_grid: dict[Placement, tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]] | None = None,
 ) -> FusedSession:
     """Fuse each stream of ``session`` with ``kind`` (6-axis unless ``use_magnetometer``) and
     resample all onto ``t_s``
@@ -67,22 +67,24 @@ def fuse_session(
     ``gyr_bias_radps`` (3,) per placement, sensor frame, is subtracted from the gyroscope first
     (e.g. measured while standing still): a filter that never sees the sensor at rest cannot
     learn a large bias itself, and its heading then drifts. ``on_grid``: each stream's
-    ``(acc_mps2, gyr_radps)`` already resampled onto ``t_s`` (bias not removed), to reuse.
+    ``(acc_mps2, gyr_radps, position)`` already resampled onto ``t_s``, with the stream's
+    :func:`~imugait.timebase.grid_position` on it, to reuse as they are: taken over (each entry is
+    removed from ``on_grid`` as its sensor is done, the arrays are not copied and the gyroscope's
+    bias is subtracted from them in place).
     """
     t = common_grid(session.streams) if t_s is None else t_s
     sensors = {}
     for placement, stream in session.items():
         bias = (gyr_bias_radps or {}).get(placement)
-        if bias is not None:
-            stream = replace(stream, gyr_radps=stream.gyr_radps - bias)
-        q = orient_stream(stream, kind=kind, use_magnetometer=use_magnetometer).q_world_sensor
-        position = grid_position(stream.t_s, t)
+        q = orient_stream(stream, kind=kind, use_magnetometer=use_magnetometer, gyr_bias_radps=bias).q_world_sensor
         if on_grid is not None and placement in on_grid:
-            acc, gyr = on_grid[placement]
-            gyr = gyr if bias is None else gyr - bias
+            acc, gyr, position = on_grid.pop(placement)
         else:
+            position = grid_position(stream.t_s, t)
             acc = interp_vectors(stream.t_s, stream.acc_mps2, t, position)
             gyr = interp_vectors(stream.t_s, stream.gyr_radps, t, position)
+        if bias is not None:
+            gyr -= bias
         sensors[placement] = SensorOnGrid(
             q_world_sensor=slerp_quats(stream.t_s, q, t, position), gyr_radps=gyr, acc_mps2=acc,
             lost=gap_mask(stream, t),

@@ -28,8 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import uniform_filter1d
-from scipy.spatial.transform import Rotation
 
 from imugait.conventions import Side
 from imugait.kinematics.swing_tilt import (
@@ -37,6 +37,7 @@ from imugait.kinematics.swing_tilt import (
     principal_horizontal_direction,
     swing_extent,
 )
+from imugait.quaternion import quat_rotate
 
 
 @dataclass(frozen=True)
@@ -101,15 +102,14 @@ def find_progression(
     """
     config = config or ProgressionConfig()
     dt = float(np.median(np.diff(t_s)))
-    r = Rotation.from_quat(q_world_thigh, scalar_first=True)
-    heading = _smoothed_heading(r.apply([1.0, 0.0, 0.0]), max(int(round(config.smoothing_s / dt)), 1))
+    heading = _smoothed_heading(quat_rotate(q_world_thigh, [1.0, 0.0, 0.0]), max(int(round(config.smoothing_s / dt)), 1))
     rate_degps = np.rad2deg(np.gradient(heading, dt))
     turning = _dilate(np.abs(rate_degps) > config.turn_rate_min_degps, int(round(config.turn_margin_s / dt)))
     straight = walking & ~turning
     edges = np.diff(np.r_[0, straight.astype(np.int8), 0])
     bouts = []
-    axis_world = r.apply([0.0, 0.0, 1.0])
-    long_axis_world = r.apply([0.0, 1.0, 0.0])
+    axis_world = quat_rotate(q_world_thigh, [0.0, 0.0, 1.0])
+    long_axis_world = quat_rotate(q_world_thigh, [0.0, 1.0, 0.0])
     for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
         if (stop - start) * dt < config.min_bout_s:
             continue
@@ -126,16 +126,20 @@ def find_progression(
 
 def _bout_heading(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, side: Side | None) -> float:
     """Walking direction of a bout: the principal horizontal direction of the long-axis swing,
-    less its normative lateral lean when ``side`` is given."""
-    ap = principal_horizontal_direction(long_axis_world[:, :2])
-    right = flexion_axis_world[:, :2].mean(axis=0)
+    less its normative lateral lean when ``side`` is given; axes (N, 3) world."""
+    return float(_window_headings(long_axis_world[None], flexion_axis_world[None], side)[0])
+
+
+def _window_headings(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, side: Side | None) -> np.ndarray:
+    """:func:`_bout_heading` of K windows at once: axes (K, N, 3) world → headings (K,) rad."""
+    ap = principal_horizontal_direction(long_axis_world[..., :2])
+    right = flexion_axis_world[..., :2].mean(axis=-2)
     # Forward is a quarter turn anticlockwise (seen from above) from the right.
-    forward = np.array([-right[1], right[0]])
-    if np.dot(ap, forward) < 0:
-        ap = -ap
-    heading = float(np.arctan2(ap[1], ap[0]))
+    backwards = ap[:, 0] * -right[:, 1] + ap[:, 1] * right[:, 0] < 0
+    ap[backwards] *= -1.0
+    heading = np.arctan2(ap[:, 1], ap[:, 0])
     if side is not None:
-        heading += heading_correction_rad(side, swing_extent(long_axis_world[:, :2] @ ap))
+        heading += heading_correction_rad(side, swing_extent(np.einsum("knj,kj->kn", long_axis_world[..., :2], ap)))
     return heading
 
 
@@ -147,11 +151,15 @@ def _heading_drift_radps(
     0 with fewer than three windows."""
     dt = float(np.median(np.diff(t_s)))
     n = max(int(round(config.drift_window_s / dt)), 2)
-    starts = range(0, t_s.size - n + 1, max(n // 2, 1))
-    if len(starts) < 3:
+    step = max(n // 2, 1)
+    n_windows = len(range(0, t_s.size - n + 1, step))
+    if n_windows < 3:
         return 0.0
-    centres = np.array([t_s[i:i + n].mean() for i in starts])
-    headings = np.array([_bout_heading(long_axis_world[i:i + n], flexion_axis_world[i:i + n], side) for i in starts])
+    # (K, N, …) views of the windows, no copies.
+    window = lambda a: sliding_window_view(a, n, axis=0)[::step]  # noqa: E731
+    centres = window(t_s).mean(axis=1)
+    headings = _window_headings(np.moveaxis(window(long_axis_world), -1, 1), np.moveaxis(window(flexion_axis_world), -1, 1),
+                                side)
     deviations = np.angle(np.exp(1j * (headings - bout_heading_rad)))
     return float(np.polyfit(centres - centres.mean(), deviations, 1)[0])
 

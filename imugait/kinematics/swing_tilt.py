@@ -38,17 +38,18 @@ SWING_PERCENTILES = (5.0, 95.0)
 
 def principal_horizontal_direction(vectors: np.ndarray) -> np.ndarray:
     """Unit 2-vector (sign arbitrary) along which the horizontal parts of ``vectors`` (N, 2)
-    spread most."""
-    centred = vectors - vectors.mean(axis=0)
-    _, vecs = np.linalg.eigh(centred.T @ centred)
-    return vecs[:, -1]
+    spread most; for K sets at once, ``vectors`` (K, N, 2) → (K, 2)."""
+    centred = vectors - vectors.mean(axis=-2, keepdims=True)
+    _, vecs = np.linalg.eigh(np.swapaxes(centred, -1, -2) @ centred)
+    return vecs[..., -1]
 
 
-def swing_extent(along: np.ndarray) -> float:
+def swing_extent(along: np.ndarray) -> float | np.ndarray:
     """Extent of the long axis's horizontal component along the walking direction (unitless: a
-    difference of sines of the thigh's sagittal inclination)."""
-    low, high = np.percentile(along, SWING_PERCENTILES)
-    return float(high - low)
+    difference of sines of the thigh's sagittal inclination); ``along`` (N,) → a float, or
+    (K, N) → (K,) for K sets at once."""
+    low, high = np.percentile(along, SWING_PERCENTILES, axis=-1)
+    return float(high - low) if np.ndim(along) == 1 else high - low
 
 
 @cache
@@ -73,15 +74,16 @@ def _lean_table() -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(extents)[order], np.asarray(leans)[order]
 
 
-def lateral_swing_lean_rad(extent: float) -> float:
+def lateral_swing_lean_rad(extent: float | np.ndarray) -> float | np.ndarray:
     """Expected lean (rad, + lateral) of the thigh's principal swing direction from the line of
-    progression for a measured swing ``extent`` (:func:`swing_extent`), from the normative model;
-    clamped to the tabulated range of swings."""
+    progression for a measured swing ``extent`` (:func:`swing_extent`; a float or an array), from
+    the normative model; clamped to the tabulated range of swings."""
     extents, leans = _lean_table()
-    return float(np.interp(extent, extents, leans))
+    lean = np.interp(extent, extents, leans)
+    return float(lean) if np.ndim(extent) == 0 else lean
 
 
-def heading_correction_rad(side: Side, extent: float) -> float:
+def heading_correction_rad(side: Side, extent: float | np.ndarray) -> float | np.ndarray:
     """What to add to the swing direction's heading (about world z, anticlockwise +) to get the
     line of progression: the lateral lean is clockwise seen from above for the right leg."""
     return side.mirror * lateral_swing_lean_rad(extent)

@@ -61,3 +61,32 @@ def test_quat_multiply_with_a_constant_matches_scipy():
     same(quat_multiply(qa[0], qb), a[0] * b)  # constant on the left
     same(quat_multiply(qa, qb[0]), a * b[0])  # … on the right
     same(quat_multiply(qa, qb), a * b)
+
+
+def test_long_arrays_in_blocks_give_what_one_block_gives():
+    """quat_rotate, quat_multiply, joint_angles_rad and segment_orientations work on recordings
+    longer than CHUNK_ROWS in blocks: the same numbers as scipy on the whole array at once."""
+    from imugait.conventions import Joint, Side, joint_angles_rad
+    from imugait.kinematics.angles import segment_orientations
+    from imugait.quaternion import CHUNK_ROWS, quat_about_z
+
+    n = 2 * CHUNK_ROWS + 123  # three blocks, the last one short
+    a, b = Rotation.random(n, random_state=6), Rotation.random(n, random_state=7)
+    qa, qb = a.as_quat(scalar_first=True), b.as_quat(scalar_first=True)
+    v = np.random.default_rng(8).normal(size=(n, 3))
+    np.testing.assert_allclose(quat_rotate(qa, v), a.apply(v), atol=1e-12)
+    np.testing.assert_allclose(quat_rotate(qa, [0.0, 0.0, 1.0]), a.apply([0.0, 0.0, 1.0]), atol=1e-12)
+    np.testing.assert_allclose(np.abs(np.sum(quat_multiply(qa, qb) * (a * b).as_quat(scalar_first=True), axis=1)), 1.0,
+                               atol=1e-12)
+    expected = (a.inv() * b).as_euler("ZXY") * [-1.0, -1.0, -1.0]  # knee flexion sign; left: adduction, rotation mirrored
+    angles = joint_angles_rad(qa, qb, Joint.KNEE, Side.LEFT)
+    np.testing.assert_allclose(np.angle(np.exp(1j * (angles - expected))), 0.0, atol=1e-9)
+    heading = np.linspace(-1.0, 2.0, n)
+    c_thigh, c_shank = Rotation.random(2, random_state=9).as_quat(scalar_first=True)
+    q_thigh, q_shank = segment_orientations(qa, qb, c_thigh, c_shank, heading)
+    whole = quat_multiply(quat_about_z(heading)[:CHUNK_ROWS], quat_multiply(qb[:CHUNK_ROWS], c_shank))
+    np.testing.assert_allclose(q_shank[:CHUNK_ROWS], whole, atol=1e-15)
+    np.testing.assert_allclose(np.abs(np.sum(q_shank * (Rotation.from_rotvec(np.outer(heading, [0, 0, 1])) * b
+                                                          * Rotation.from_quat(c_shank, scalar_first=True))
+                                             .as_quat(scalar_first=True), axis=1)), 1.0, atol=1e-12)
+    np.testing.assert_allclose(q_thigh, quat_multiply(qa, c_thigh))

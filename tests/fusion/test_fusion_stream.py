@@ -97,3 +97,14 @@ def test_lost_samples_are_bridged_for_the_filter(data):
 def test_not_a_stream():
     with pytest.raises(ValidationError, match="needs an ImuStream"):
         orient_stream(np.zeros((10, 3)))
+
+
+@pytest.mark.parametrize("gaps", [(), (Gap(after_index=499, n_lost=5),)])
+def test_gyroscope_bias_given_is_the_bias_removed_from_the_stream(data, gaps):
+    bias = np.array([0.02, -0.01, 0.015])
+    stream = _stream(data, mag=False, gaps=gaps)
+    removed = ImuStream(placement=stream.placement, t_s=stream.t_s, acc_mps2=stream.acc_mps2,
+                        gyr_radps=stream.gyr_radps - bias, sample_rate_hz=stream.sample_rate_hz, gaps=gaps)
+    given = orient_stream(stream, gyr_bias_radps=bias).q_world_sensor
+    np.testing.assert_array_equal(given, orient_stream(removed).q_world_sensor)
+    assert not np.allclose(given, orient_stream(stream).q_world_sensor, atol=1e-3)

@@ -113,3 +113,34 @@ def test_settled_events_of_trailing_windows_are_the_whole_recordings():
     np.testing.assert_allclose(found[:, 0], whole.mid_swing_s[last_settled], atol=1e-9)
     np.testing.assert_allclose(found[:, 1], whole.toe_off_s[last_settled], atol=1e-3)
     np.testing.assert_allclose(found[:, 2], whole.initial_contact_s[last_settled], atol=1e-3)
+
+
+def test_all_windows_at_once_equal_each_window_searched_alone():
+    """The stride windows are searched together; each must give what a search of its own gives:
+    the highest positive local maximum (toe-off), and the first dip at least half as deep as the
+    deepest (heel strike), both refined by a parabola."""
+    from scipy.signal import find_peaks
+
+    from imugait.gait.events import _heel_strike, _window_max
+
+    rng = np.random.default_rng(11)
+    t = np.arange(3000) / 100.0
+    x = np.sin(2 * np.pi * 1.3 * t) + 0.6 * np.sin(2 * np.pi * 4.1 * t) + rng.normal(0, 0.2, t.size)
+    peaks = find_peaks(x)[0]
+    starts = np.array([-5, 0, 10, 500, 1200, 2990, 2995, 700])
+    stops = starts + np.array([40, 3, 60, 90, 1, 40, 40, 2])
+
+    def parabola(i):
+        a, b, c = x[i - 1], x[i], x[i + 1]
+        return t[i] + np.clip(0.5 * (a - c) / (a - 2 * b + c), -0.5, 0.5) * (t[i + 1] - t[i])
+
+    for k, (start, stop) in enumerate(zip(starts, stops, strict=True)):
+        lo, hi = max(start, 1), min(stop, x.size - 1)
+        inside = [i for i in range(lo + 1, hi - 1) if x[i - 1] < x[i] > x[i + 1] and x[i] > 0]
+        expected_max = parabola(max(inside, key=lambda i: (x[i], -i))) if inside and hi - lo >= 3 else np.nan
+        deep = [i for i in inside if x[i] >= 0.5 * max(x[j] for j in inside)] if inside and hi - lo >= 3 else []
+        expected_dip = parabola(deep[0]) - 0.01 if deep else np.nan
+        np.testing.assert_allclose(_window_max(t, x, peaks, starts, stops)[k], expected_max, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(_heel_strike(t, x, peaks, starts, stops, 0.01)[k], expected_dip, rtol=0, atol=1e-12)
+    assert np.isnan(_window_max(t, x, peaks, starts, stops)[[1, 4, 7]]).all()
+    assert np.isfinite(_window_max(t, x, peaks, starts, stops)[[2, 3]]).all()

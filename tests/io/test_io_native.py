@@ -30,6 +30,28 @@ def test_round_trip_is_bit_exact(session, tmp_path):
     assert np.any(np.signbit(acc) & (acc == 0)), "no -0.0 tested"
 
 
+def test_read_in_small_batches_is_bit_exact(session, tmp_path, monkeypatch):
+    """Batches that end inside streams and span stream boundaries give the same session."""
+    path = write_session(session, tmp_path / "s.parquet")
+    monkeypatch.setattr(native, "READ_BATCH_ROWS", 37)
+    assert max(s.n_samples for s in session.streams) > 3 * 37
+    assert_same_session(session, read_session(path))
+
+
+def test_a_value_where_the_metadata_says_absent_is_found_in_any_batch(session, tmp_path, monkeypatch):
+    path = write_session(session, tmp_path / "s.parquet")
+    table = pq.read_table(path)
+    rows = np.flatnonzero(table.column("placement").to_numpy(zero_copy_only=False) == "right_thigh")
+    mag = table.column("mag_x_uT").to_numpy(zero_copy_only=False)
+    mag[rows[-1]] = 1.0  # the stream's last row: in its last batch
+    table = table.set_column(table.schema.get_field_index("mag_x_uT"), "mag_x_uT",
+                             pa.array(mag, mask=np.isnan(mag)))
+    pq.write_table(table, path)
+    monkeypatch.setattr(native, "READ_BATCH_ROWS", 37)
+    with pytest.raises(FormatError, match="right_thigh: mag columns hold values the metadata says are absent"):
+        read_session(path)
+
+
 def test_readable_with_pandas_alone(session, tmp_path):
     path = write_session(session, tmp_path / "s.parquet")
     df = pd.read_parquet(path)

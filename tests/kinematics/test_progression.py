@@ -98,3 +98,24 @@ def test_causal_walking_direction_follows_the_offline_one(walker, side):
         # One straight run per bout (live runs start where offline bouts do, give or take the margins).
         assert np.unique(runs[settled]).size == 1 and runs[settled][0] >= 0
     assert not (runs[~walking] >= 0).any()
+
+
+def test_window_headings_at_once_equal_each_window_alone():
+    from imugait.kinematics.progression import _bout_heading, _window_headings
+    from imugait.kinematics.swing_tilt import swing_extent
+
+    rng = np.random.default_rng(5)
+    t = np.arange(600) / 100.0
+    swing = 0.5 * np.sin(2 * np.pi * 0.9 * t)
+    heading = np.deg2rad(40.0)
+    forward, right = np.array([np.cos(heading), np.sin(heading)]), np.array([np.sin(heading), -np.cos(heading)])
+    long_axis = np.column_stack([np.outer(swing, forward) + rng.normal(0, 0.02, (t.size, 2)), np.ones(t.size)])
+    flexion = np.column_stack([np.tile(right, (t.size, 1)) + rng.normal(0, 0.05, (t.size, 2)), np.zeros(t.size)])
+    starts = [0, 150, 300, 450]
+    batch = _window_headings(np.stack([long_axis[s:s + 150] for s in starts]),
+                             np.stack([flexion[s:s + 150] for s in starts]), Side.LEFT)
+    for k, s in enumerate(starts):
+        assert batch[k] == pytest.approx(_bout_heading(long_axis[s:s + 150], flexion[s:s + 150], Side.LEFT), abs=1e-12)
+        assert abs(np.rad2deg(batch[k] - heading)) < 6.0  # the swing's direction, less the normative lean
+    extents = swing_extent(np.stack([swing[:300], swing[300:]]))
+    assert extents == pytest.approx([swing_extent(swing[:300]), swing_extent(swing[300:])], abs=1e-15)

@@ -1,0 +1,29 @@
+"""Stride exclusions for lost and clipped samples (counted per stride from running sums)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from imugait.gait.cycles import Exclusion, segment_strides
+from imugait.gait.events import LegEvents
+
+
+def test_lost_and_clipped_samples_exclude_exactly_their_strides():
+    t = np.arange(0.0, 20.0, 0.01)
+    ic = np.arange(1.0, 19.0, 1.0)  # 17 strides of 1 s in one bout
+    events = LegEvents(mid_swing_s=ic - 0.3, toe_off_s=ic - 0.4, initial_contact_s=ic, mid_swing_peak_radps=np.full(ic.size, 4.0))
+    bout_id = np.zeros(t.size, dtype=int)
+    lost, clipped = np.zeros(t.size, bool), np.zeros(t.size, bool)
+    def at(s):
+        return int(np.searchsorted(t, s))
+    lost[at(3.2):at(3.2) + 12] = True  # stride 2: 12 % of it lost → LOST_SAMPLES (fraction)
+    lost[at(5.5):at(5.5) + 7] = True   # stride 4: one 70-ms gap (7 %) → LOST_SAMPLES (gap)
+    lost[at(7.5):at(7.5) + 3] = True   # stride 6: 30 ms lost, 3 % → kept
+    lost[at(8.1)] = lost[at(8.6)] = True
+    clipped[at(10.4)] = True           # stride 9: one clipped sample → CLIPPED
+    strides = segment_strides(t, events, bout_id, lost, clipped)
+    reasons = {k: s.exclusion for k, s in enumerate(strides)}
+    assert reasons[2] is Exclusion.LOST_SAMPLES and reasons[4] is Exclusion.LOST_SAMPLES
+    assert reasons[9] is Exclusion.CLIPPED
+    assert reasons[6] is Exclusion.NONE and reasons[7] is Exclusion.NONE
+    assert [k for k, r in reasons.items() if r in (Exclusion.LOST_SAMPLES, Exclusion.CLIPPED)] == [2, 4, 9]
