@@ -243,8 +243,7 @@ class CausalProgression:
         n = q_world_thigh.shape[0]
         if n == 0:
             return np.empty(0, dtype=int)
-        r = Rotation.from_quat(q_world_thigh, scalar_first=True)
-        x = np.concatenate([self._x_tail, r.apply([1.0, 0.0, 0.0])[:, :2]])
+        x = np.concatenate([self._x_tail, quat_rotate(q_world_thigh, [1.0, 0.0, 0.0])[:, :2]])
         # Trailing mean over n_smooth samples (fewer at the very start).
         c = np.cumsum(np.vstack([np.zeros((1, 2)), x]), axis=0)
         lo = np.maximum(np.arange(self._x_tail.shape[0] + 1, x.shape[0] + 1) - self._n_smooth, 0)
@@ -256,7 +255,7 @@ class CausalProgression:
         fast = np.abs(np.rad2deg(step / self.dt_s)) > self.config.turn_rate_min_degps
         self._last_heading = float(heading[-1])
         self._x_tail = x[-self._n_smooth:]
-        long_axis, flexion_axis = r.apply([0.0, 1.0, 0.0]), r.apply([0.0, 0.0, 1.0])
+        long_axis, flexion_axis = quat_rotate(q_world_thigh, [0.0, 1.0, 0.0]), quat_rotate(q_world_thigh, [0.0, 0.0, 1.0])
         idx = np.arange(n)
         last_fast = np.maximum.accumulate(np.where(fast, idx, -1))
         since_turn = np.where(last_fast >= 0, idx - last_fast, self._since_turn + idx + 1)
