@@ -2,9 +2,10 @@
 
 A live run acquires without a recorder; :class:`Takes` gets every decoded message from the live
 acquisition's observer and, while a take runs, hands it to a crash-safe
-:class:`~imugait.acquisition.recorder.Recorder` in its own folder ``ROOT/take-N``. A take started
+:class:`~imugait.acquisition.recorder.Recorder` in its own folder: the first in ``FOLDER`` (as
+``imugait record --out FOLDER``), the next ones in ``FOLDER-2``, ``FOLDER-3`` … A take started
 after the sensors connected gets each sensor's last device announcement and status first, so its
-session knows the devices. Folders are never reused (``take-N`` that exists is skipped).
+session knows the devices. A folder that holds a recording or a session is skipped, never reused.
 
 Times: ``host_s`` on the run's host clock; a take's session clock starts when the take starts.
 """
@@ -15,21 +16,20 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from imugait.acquisition.recorder import Recorder, RecordingStopped
+from imugait.acquisition.recorder import Recorder, RecordingStopped, check_recording_folder
 from imugait.conventions import Placement
 from imugait.errors import ImugaitError
 from imugait.protocol.messages import DeviceAnnouncement, DeviceStatus
 
-TAKE_PREFIX = "take-"
 MAX_TAKES = 9999
 
 
 class Takes:
-    """Takes under ``root`` (created on the first take).
+    """Takes in ``root``, ``root-2``, ``root-3`` … (each created when its take starts).
 
     Parameters
     ----------
-    root : folder the takes go to.
+    root : folder of the first take.
     clock : the run's host clock (s).
     subject_id, notes : stored in each take's session.
     """
@@ -60,10 +60,13 @@ class Takes:
 
     def _next_folder(self) -> Path:
         for n in range(1, MAX_TAKES + 1):
-            folder = self.root / f"{TAKE_PREFIX}{n}"
-            if not folder.exists() or not any(folder.iterdir()):
-                return folder
-        raise ImugaitError(f"{self.root} holds {MAX_TAKES} takes: choose another folder for the recordings")
+            folder = self.root if n == 1 else self.root.with_name(f"{self.root.name}-{n}")
+            try:
+                return check_recording_folder(folder)
+            except ImugaitError:
+                continue
+        raise ImugaitError(f"{self.root} and {MAX_TAKES - 1} numbered folders beside it hold recordings: "
+                           "choose another folder")
 
     # ------------------------------------------------------------------ control
     def start(self) -> Path:

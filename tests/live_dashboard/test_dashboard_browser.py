@@ -68,7 +68,7 @@ def test_serial_dashboard_in_chromium(chromium, walk, tmp_path):
     devices = emulated_devices(result, DeviceSettings(samples_per_block=4, seed=3))
     opener = serial_opener(devices, PLAYBACK, disconnects=(Disconnect(DROPPED, 9.0, 1.5),))
     pipeline = ReplayPipeline(analysis)
-    config = DashboardConfig(record_dir=tmp_path / "takes", window_s=8.0)
+    config = DashboardConfig(record_dir=tmp_path / "take", window_s=8.0)
 
     async def scenario():
         async with LiveDashboard(opener, pipeline, config) as dash, async_playwright() as pw:
@@ -114,7 +114,7 @@ def test_serial_dashboard_in_chromium(chromium, walk, tmp_path):
             await _wait_for(lambda: _after(dash, t_rec + 10.0), "the stream stalled while recording")
             await page.click("#step-button")
             await page.click("#record-button")
-            await _wait_for(lambda: page.evaluate("document.getElementById('sessions').textContent.includes('take-1')"),
+            await _wait_for(lambda: page.evaluate("document.getElementById('sessions').textContent.includes('session.parquet')"),
                             "the recorded session is not shown")
 
             await asyncio.wait_for(run, HANG_GUARD_S)
@@ -152,7 +152,7 @@ def test_serial_dashboard_in_chromium(chromium, walk, tmp_path):
             return await scenario()
 
     asyncio.run(guarded())
-    session = tmp_path / "takes" / "take-1" / "session.parquet"
+    session = tmp_path / "take" / "session.parquet"
     assert session.exists()
     assert cli_main(["analyze", str(session)]) == 0  # `analyze` reads the take recorded from the page
 
