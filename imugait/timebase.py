@@ -8,6 +8,7 @@ stages can drop what was made up, instead of trusting it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
@@ -91,5 +92,14 @@ def gap_mask(stream: ImuStream, t_dst_s: np.ndarray) -> np.ndarray:
 def lowpass(x: np.ndarray, rate_hz: float, cutoff_hz: float) -> np.ndarray:
     """Zero-phase 2nd-order Butterworth low-pass of ``x`` (along the first axis) sampled at
     ``rate_hz``; the cutoff is clamped below Nyquist."""
-    sos = butter(2, min(cutoff_hz, 0.45 * rate_hz) / (0.5 * rate_hz), output="sos")
-    return sosfiltfilt(sos, x, axis=0)
+    # A copy of the cached design: scipy's filter wants a writable array.
+    return sosfiltfilt(_butter_sos(float(min(cutoff_hz, 0.45 * rate_hz) / (0.5 * rate_hz))).copy(), x, axis=0)
+
+
+@cache
+def _butter_sos(cutoff_nyquist: float) -> np.ndarray:
+    """The filter's design, made once per cutoff (designing costs more than filtering a few
+    seconds: the live pipeline filters a trailing window many times a second)."""
+    sos = butter(2, cutoff_nyquist, output="sos")
+    sos.flags.writeable = False
+    return sos

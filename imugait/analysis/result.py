@@ -77,13 +77,18 @@ class LegReport:
 
     @property
     def calibration_quality(self) -> str:
-        """good / fair / poor by the hinge fit's relative residual; poor for the pose-only fallback."""
-        if self.pose_only:
-            return "poor"
-        r = self.alignment.quality.relative_residual
-        if r < CALIBRATION_GOOD_RELATIVE_RESIDUAL:
-            return "good"
-        return "fair" if r < CALIBRATION_FAIR_RELATIVE_RESIDUAL else "poor"
+        """good / fair / poor (:func:`calibration_rating`)."""
+        return calibration_rating(self.alignment)
+
+
+def calibration_rating(alignment: LegAlignment) -> str:
+    """good / fair / poor by the hinge fit's relative residual; poor for the pose-only fallback."""
+    if not alignment.measures_femur_rotation:
+        return "poor"
+    r = alignment.quality.relative_residual
+    if r < CALIBRATION_GOOD_RELATIVE_RESIDUAL:
+        return "good"
+    return "fair" if r < CALIBRATION_FAIR_RELATIVE_RESIDUAL else "poor"
 
 
 @dataclass(frozen=True, eq=False)

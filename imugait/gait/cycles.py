@@ -95,6 +95,7 @@ def segment_strides(
     lost: np.ndarray,
     clipped: np.ndarray,
     config: StrideConfig | None = None,
+    open_end: bool = False,
 ) -> list[Stride]:
     """Strides of one leg.
 
@@ -103,6 +104,9 @@ def segment_strides(
     t_s : (M,) grid, s. events : the leg's events.
     bout_id : (M,) int, index of the straight bout a sample belongs to, -1 outside bouts.
     lost, clipped : (M,) bool per sample (any of the leg's sensors).
+    open_end : the causal (live) variant: the data end while the person may still be walking, so
+        the last stride of the last bout is judged as an inner stride (duration against the bout's
+        median), not as the bout's last; offline every bout has ended.
     """
     config = config or StrideConfig()
     ic = events.initial_contact_s
@@ -130,7 +134,7 @@ def segment_strides(
         peak = float(events.mid_swing_peak_radps[k + 1]) if events.mid_swing_peak_radps is not None else np.nan
         strides.append(Stride(float(t0), float(to[k + 1]), float(t1), reason, peak))
         bouts.append(bout)
-    _mark_bout_edges_and_irregular(strides, bouts, config)
+    _mark_bout_edges_and_irregular(strides, bouts, config, open_bout=bouts[-1] if open_end and bouts else None)
     return strides
 
 
@@ -151,12 +155,14 @@ def _longest_run_s(t_s: np.ndarray, mask: np.ndarray) -> float:
     return float(runs.max() * np.median(np.diff(t_s)))
 
 
-def _mark_bout_edges_and_irregular(strides: list[Stride], bouts: list[int], config: StrideConfig) -> None:
+def _mark_bout_edges_and_irregular(strides: list[Stride], bouts: list[int], config: StrideConfig,
+                                   open_bout: int | None = None) -> None:
     by_bout: dict[int, list[int]] = {}
     for i, (s, b) in enumerate(zip(strides, bouts, strict=True)):
         if s.exclusion is not Exclusion.NOT_IN_BOUT:
             by_bout.setdefault(b, []).append(i)
-    for members in by_bout.values():
+    for bout, members in by_bout.items():
+        last_is_edge = bout != open_bout
         median = np.median([strides[i].stride_time_s for i in members])
         median_peak = np.median([strides[i].swing_peak_radps for i in members])
         for rank, i in enumerate(members):
@@ -164,7 +170,7 @@ def _mark_bout_edges_and_irregular(strides: list[Stride], bouts: list[int], conf
             if not s.used:
                 continue
             deviation = abs(s.stride_time_s - median) / median
-            if rank == 0 or rank == len(members) - 1:
+            if rank == 0 or (rank == len(members) - 1 and last_is_edge):
                 peak_deviation = abs(s.swing_peak_radps - median_peak) / median_peak
                 if (len(members) < config.min_bout_strides_for_edges or deviation > config.max_edge_deviation
                         or not peak_deviation <= config.max_edge_deviation):

@@ -161,3 +161,40 @@ def _heel_strike(t_s: np.ndarray, dips: np.ndarray, peaks: np.ndarray, start: in
     depths = dips[minima]
     bottom = int(minima[depths >= 0.5 * depths.max()][0])
     return _refine_extremum(t_s, dips, bottom) - delay_s
+
+
+SETTLE_MARGIN_S = 0.3
+"""How long the zero-phase low-passes' start and end transients reach into a window (s): about
+three time constants of the 6 Hz second-order Butterworth, with room to spare."""
+
+
+def settle_time_s(config: EventConfig | None = None) -> float:
+    """How long after a mid-swing the trailing-window detection (:func:`settled_events`) can no
+    longer change its events: its initial-contact search window plus the filters' transient."""
+    config = config or EventConfig()
+    return config.initial_contact_window_s + SETTLE_MARGIN_S
+
+
+def settled_events(
+    t_s: np.ndarray,
+    ml_rate_radps: np.ndarray,
+    walking: np.ndarray,
+    after_s: float,
+    config: EventConfig | None = None,
+    thigh_ml_rate_radps: np.ndarray | None = None,
+) -> LegEvents:
+    """The causal (live) variant of :func:`detect_leg_events`: the same detection over a trailing
+    window of the newest samples (arguments as there, (M,) each), keeping only the mid-swings later
+    than ``after_s`` whose events the window's edges no longer reach — at least
+    :func:`settle_time_s` before its end, and the toe-off window plus the transient after its start.
+
+    Differences to the whole recording: the low-passes see the window only (their transients are
+    kept out by the margins), and a candidate mid-swing is compared with the 95th percentile of
+    the window's peaks, not the recording's.
+    """
+    config = config or EventConfig()
+    events = detect_leg_events(t_s, ml_rate_radps, walking, config, thigh_ml_rate_radps)
+    t_first = t_s[0] + config.toe_off_window_s + SETTLE_MARGIN_S
+    keep = (events.mid_swing_s > max(after_s, t_first)) & (events.mid_swing_s <= t_s[-1] - settle_time_s(config))
+    peaks = None if events.mid_swing_peak_radps is None else events.mid_swing_peak_radps[keep]
+    return LegEvents(events.mid_swing_s[keep], events.toe_off_s[keep], events.initial_contact_s[keep], peaks)

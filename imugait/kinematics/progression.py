@@ -179,3 +179,87 @@ def _dilate(mask: np.ndarray, n: int) -> np.ndarray:
     if n <= 0 or not mask.any():
         return mask
     return uniform_filter1d(mask.astype(float), 2 * n + 1, mode="constant") > 0
+
+
+class CausalProgression:
+    """The walking direction as the walk goes on: the causal (live) variant of :func:`find_progression`.
+
+    Fed the thigh's anatomical orientation block after block, it keeps the same quantities from the
+    past only:
+
+    * turns from the thigh's heading smoothed over the *trailing* ``smoothing_s`` (offline: centred),
+      marked for ``turn_margin_s`` after the turn rate last exceeded the threshold (offline: also
+      before, which needs the future);
+    * a straight run is walking outside a turn; its walking direction is that of the run so far
+      (:func:`_bout_heading` over its samples, at most ``max_run_s`` of the newest), once the run is
+      ``drift_window_s`` long (before that no direction: hip rotation is withheld). Offline, the
+      whole bout's swing gives the direction and a line in time follows the heading drift; live,
+      the run so far follows the drift with a lag.
+
+    Runs are numbered (0, 1, …) as they start; ``update`` returns each sample's run (-1 outside).
+    """
+
+    def __init__(self, rate_hz: float, config: ProgressionConfig | None = None, side: Side | None = None,
+                 max_run_s: float = 10.0) -> None:
+        self.config = config or ProgressionConfig()
+        self.side = side if self.config.correct_swing_lean else None
+        self.dt_s = 1.0 / float(rate_hz)
+        self._n_smooth = max(int(round(self.config.smoothing_s / self.dt_s)), 1)
+        self._n_margin = int(round(self.config.turn_margin_s / self.dt_s))
+        self._n_min_run = max(int(round(self.config.drift_window_s / self.dt_s)), 2)
+        self._n_max_run = max(int(round(max_run_s / self.dt_s)), self._n_min_run)
+        self._x_tail = np.empty((0, 2))  # the thigh's forward axis, horizontal, the last n_smooth samples
+        self._last_heading: float | None = None
+        self._since_turn = self._n_margin + 1  # samples since the turn rate last exceeded the threshold
+        self._run_long = np.empty((0, 3))
+        self._run_axis = np.empty((0, 3))
+        self._run_id = -1
+        self.heading_rad = float("nan")
+        """The walking direction of the current straight run (NaN outside one or while it is short)."""
+
+    def update(self, q_world_thigh: np.ndarray, walking: np.ndarray) -> np.ndarray:
+        """Take the next samples: ``q_world_thigh`` (n, 4) anatomical thigh frame in the thigh
+        sensor's world, ``walking`` (n,) bool. Returns each sample's straight run (n,) int, -1
+        outside one; :attr:`heading_rad` is then the direction after these samples."""
+        n = q_world_thigh.shape[0]
+        if n == 0:
+            return np.empty(0, dtype=int)
+        r = Rotation.from_quat(q_world_thigh, scalar_first=True)
+        x = np.concatenate([self._x_tail, r.apply([1.0, 0.0, 0.0])[:, :2]])
+        # Trailing mean over n_smooth samples (fewer at the very start).
+        c = np.cumsum(np.vstack([np.zeros((1, 2)), x]), axis=0)
+        lo = np.maximum(np.arange(self._x_tail.shape[0] + 1, x.shape[0] + 1) - self._n_smooth, 0)
+        hi = np.arange(self._x_tail.shape[0] + 1, x.shape[0] + 1)
+        mean = (c[hi] - c[lo]) / (hi - lo)[:, None]
+        heading = np.arctan2(mean[:, 1], mean[:, 0])
+        previous = heading[0] if self._last_heading is None else self._last_heading
+        step = np.angle(np.exp(1j * np.diff(np.r_[previous, heading])))
+        fast = np.abs(np.rad2deg(step / self.dt_s)) > self.config.turn_rate_min_degps
+        self._last_heading = float(heading[-1])
+        self._x_tail = x[-self._n_smooth:]
+        long_axis, flexion_axis = r.apply([0.0, 1.0, 0.0]), r.apply([0.0, 0.0, 1.0])
+        idx = np.arange(n)
+        last_fast = np.maximum.accumulate(np.where(fast, idx, -1))
+        since_turn = np.where(last_fast >= 0, idx - last_fast, self._since_turn + idx + 1)
+        self._since_turn = int(since_turn[-1])
+        straight = np.asarray(walking, dtype=bool) & (since_turn > self._n_margin)
+        runs = np.full(n, -1)
+        # A run continues from the previous block while straight; each new start is a new run.
+        starts = np.flatnonzero(straight & ~np.r_[self._run_long.shape[0] > 0, straight[:-1]])
+        number = np.cumsum(np.isin(idx, starts)) + self._run_id
+        runs[straight] = number[straight]
+        self._run_id = int(number[-1])
+        if not straight[-1]:
+            self._run_long, self._run_axis = np.empty((0, 3)), np.empty((0, 3))
+        else:
+            breaks = np.flatnonzero(~straight)
+            first = int(breaks[-1]) + 1 if breaks.size else 0
+            keep_old = self._run_long if first == 0 else np.empty((0, 3))
+            keep_axis = self._run_axis if first == 0 else np.empty((0, 3))
+            self._run_long = np.vstack([keep_old, long_axis[first:]])[-self._n_max_run:]
+            self._run_axis = np.vstack([keep_axis, flexion_axis[first:]])[-self._n_max_run:]
+        if self._run_long.shape[0] >= self._n_min_run:
+            self.heading_rad = _bout_heading(self._run_long, self._run_axis, self.side)
+        else:
+            self.heading_rad = float("nan")
+        return runs

@@ -1,0 +1,90 @@
+"""A bounded, columnar history of the newest rows: the live pipeline's memory stays flat.
+
+Each column is a numpy array whose first axis is time. Rows are appended in blocks; once more than
+``capacity`` rows were appended, the oldest are forgotten. Storage is twice the capacity, so the
+newest rows are always one contiguous slice (a view, no copy) and moving them back to the front
+happens once per ``capacity`` appended rows (amortised constant cost per row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from imugait.errors import ValidationError
+
+
+class History:
+    """The newest ``capacity`` rows of named columns.
+
+    Parameters
+    ----------
+    capacity : rows kept (at least 1).
+    columns : name → trailing shape of one row (``()`` for a scalar, ``(3,)`` for a vector);
+        float64 unless ``dtypes`` names another type.
+    """
+
+    def __init__(self, capacity: int, columns: Mapping[str, tuple[int, ...]],
+                 dtypes: Mapping[str, type] | None = None) -> None:
+        if capacity < 1:
+            raise ValidationError(f"a history needs a capacity of at least 1 row, got {capacity}")
+        self.capacity = int(capacity)
+        dtypes = dtypes or {}
+        self._data = {name: np.zeros((2 * self.capacity, *shape), dtype=dtypes.get(name, np.float64))
+                      for name, shape in columns.items()}
+        self._start = 0  # storage row of the oldest kept row
+        self._stop = 0  # storage row after the newest
+        self.n_appended = 0
+        """Rows appended since construction (the absolute index of the next row)."""
+
+    def __len__(self) -> int:
+        return self._stop - self._start
+
+    @property
+    def first_index(self) -> int:
+        """Absolute index (counted since construction) of the oldest kept row."""
+        return self.n_appended - len(self)
+
+    def append(self, rows: Mapping[str, np.ndarray]) -> None:
+        """Append the same number of rows to every column."""
+        n = {name: len(values) for name, values in rows.items()}
+        if set(n) != set(self._data) or len(set(n.values())) != 1:
+            raise ValidationError(f"a history append needs equally many rows of every column {sorted(self._data)}, "
+                                  f"got {n}")
+        k = next(iter(n.values()))
+        if k > self.capacity:  # only the newest fit
+            rows = {name: values[-self.capacity:] for name, values in rows.items()}
+            self.n_appended += k - self.capacity
+            k = self.capacity
+            self._start = self._stop = 0
+        if self._stop + k > 2 * self.capacity:
+            keep = min(len(self), self.capacity - k)
+            for column in self._data.values():
+                column[:keep] = column[self._stop - keep:self._stop]
+            self._start, self._stop = 0, keep
+        for name, column in self._data.items():
+            column[self._stop:self._stop + k] = rows[name]
+        self._stop += k
+        self.n_appended += k
+        if len(self) > self.capacity:
+            self._start = self._stop - self.capacity
+
+    def tail(self, name: str, n: int | None = None) -> np.ndarray:
+        """The newest ``n`` rows (all kept rows when None) of column ``name``, oldest first — a
+        view that is valid until the next append."""
+        n = len(self) if n is None else min(int(n), len(self))
+        return self._data[name][self._stop - n:self._stop]
+
+    def since(self, name: str, index: int) -> np.ndarray:
+        """Rows of ``name`` from absolute index ``index`` on (clamped to what is kept), a view."""
+        return self.tail(name, self.n_appended - max(int(index), self.first_index))
+
+    def skip_to(self, index: int) -> None:
+        """Forget every row and continue at absolute index ``index`` (not before the current one)."""
+        self.n_appended = max(self.n_appended, int(index))
+        self._start = self._stop = 0
+
+    def drop_before(self, index: int) -> None:
+        """Forget the rows before absolute index ``index``."""
+        self._start = min(self._stop, max(self._start, self._start + int(index) - self.first_index))

@@ -1,0 +1,343 @@
+"""The live pipeline: samples as they stream → angles per sample, strides as they complete.
+
+``feed`` takes the accepted samples of one block of one sensor (what
+:class:`~imugait.live.acquisition.LiveAcquisition` hands its observer); ``poll`` returns a
+:class:`~imugait.live.updates.LiveUpdate` with everything new since the previous poll. The stages
+are those of the offline analysis (:mod:`imugait.analysis.pipeline`), run as the data come:
+
+1. fusion and the common grid (:mod:`imugait.live.grid`): online VQF per sensor, rows of the
+   offline grid once every sensor has passed them;
+2. standing: every ``check_s`` of grid time, the first still period of all sensors that has ended
+   (the person started to move) is the standing reference — handed to
+   :func:`~imugait.calibration.periods.standing_mask` as a ``stand`` step, as offline with a named
+   step. Its mean gyroscope rates are the biases removed before fusion (as
+   :func:`~imugait.analysis.legs.fuse_for_legs`); fusion starts then, over the samples kept since
+   the start;
+3. calibration of each leg with :func:`~imugait.analysis.legs.calibrate_fused_leg` (the one path of
+   offline analysis) once ``calibration.max_motion_s`` of knee motion is final in the history —
+   or an earlier calibration is reused (:class:`LiveCalibration`);
+4. each leg (:class:`~imugait.live.leg.LiveLeg`): angles, events, strides, metrics, plausibility.
+
+Everything that decides (standing, calibration, the legs' ticks) happens at fixed instants of the
+grid, never at a feed or a poll, so the results do not depend on how the samples were chunked.
+Memory is bounded: every buffer keeps at most ``history_s`` (see :class:`LiveConfig`).
+
+Not done: a standing period is required (no mid-stance fallback live, unlike offline); a failed
+leg calibration is not retried; calibrations are reused in memory only (no file format for a
+:class:`~imugait.calibration.segment.LegAlignment` yet); the magnetometer is not used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from imugait.acquisition.assembler import LiveSamples
+from imugait.analysis.legs import calibrate_fused_leg
+from imugait.analysis.result import calibration_rating
+from imugait.calibration.heading import HeadingConfig
+from imugait.calibration.periods import PeriodConfig, motion_mask, standing_mask
+from imugait.calibration.segment import LegAlignment, SegmentCalibrationConfig
+from imugait.calibration.still import StillConfig, still_mask
+from imugait.conventions import Placement, Segment, Side
+from imugait.errors import CalibrationError, ValidationError
+from imugait.fusion.settings import FilterKind
+from imugait.gait.cycles import StrideConfig
+from imugait.gait.events import EventConfig
+from imugait.kinematics.prepare import FusedSession, SensorOnGrid
+from imugait.kinematics.progression import ProgressionConfig
+from imugait.live.grid import LiveGrid, LiveSensor, grid_history
+from imugait.live.history import History
+from imugait.live.leg import LegSettings, LiveLeg
+from imugait.live.updates import CalibrationPhase, LegAngles, LegCalibrationState, LiveUpdate
+from imugait.model import ProtocolStep, Session
+
+LIVE_STANDING_STEP = "stand (found live)"
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """Settings of the live pipeline (the stage configurations are those of offline analysis)."""
+
+    rate_hz: float = 200.0
+    """The common grid's rate (offline: the highest nominal sensor rate)."""
+    history_s: float = 60.0
+    """Longest history kept (per sensor and on the grid); standing and the calibration walk must fit."""
+    tick_s: float = 0.1
+    """Grid time between updates of the walking direction, events and strides."""
+    check_s: float = 0.5
+    """Grid time between looks for standing and for enough motion to calibrate."""
+    event_every_s: float = 0.2
+    """Grid time between looks for settled gait events (a multiple of ``tick_s``)."""
+    event_window_s: float = 6.0
+    """Trailing window in which events are detected (a few strides)."""
+    stall_s: float = 1.0
+    """A sensor silent this long no longer holds the grid back (its rows are marked lost)."""
+    periods: PeriodConfig = field(default_factory=PeriodConfig)
+    calibration: SegmentCalibrationConfig = field(default_factory=lambda: SegmentCalibrationConfig(max_motion_s=10.0))
+    """``max_motion_s``: the knee motion (s) the calibration waits for and fits the axes to."""
+    heading: HeadingConfig = field(default_factory=HeadingConfig)
+    progression: ProgressionConfig = field(default_factory=ProgressionConfig)
+    events: EventConfig = field(default_factory=EventConfig)
+    strides: StrideConfig = field(default_factory=StrideConfig)
+
+    def __post_init__(self) -> None:
+        for name in ("rate_hz", "history_s", "tick_s", "check_s", "event_every_s", "event_window_s", "stall_s"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
+                raise ValidationError(f"live config: {name} must be a positive number, got {value!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class LiveCalibration:
+    """A live run's calibration, to reuse with the same sensors on the same person."""
+
+    alignments: Mapping[Side, LegAlignment]
+    gyr_bias_radps: Mapping[Placement, np.ndarray] = field(default_factory=dict)
+    """(3,) rad/s per sensor, measured while standing; empty: the filter learns the biases."""
+    standing_step: ProtocolStep | None = None
+    """Where the standing reference was (session clock of the run that calibrated)."""
+
+
+class LiveKinematics:
+    """The live pipeline for the sensors ``placements`` (see the module docstring).
+
+    Parameters
+    ----------
+    placements : the sensors that will stream (legs need a thigh and a shank on the same side).
+    config : :class:`LiveConfig`.
+    calibration : an earlier :class:`LiveCalibration` of the same sensors to reuse: fusion starts
+        after the first second, each leg is calibrated at once (its thigh-shank heading offset is
+        re-tracked from the first window of knee motion on).
+    """
+
+    def __init__(self, placements: Collection[Placement], config: LiveConfig | None = None,
+                 calibration: LiveCalibration | None = None) -> None:
+        self.config = config or LiveConfig()
+        self.placements = tuple(placements)
+        self.sides = [s for s in Side if {Placement.of(Segment.THIGH, s), Placement.of(Segment.SHANK, s)} <= set(self.placements)]
+        if not self.sides:
+            have = ", ".join(p.value for p in self.placements) or "none"
+            raise ValidationError(f"live kinematics needs a thigh and a shank sensor on at least one leg; got: {have}")
+        rate = self.config.rate_hz
+        capacity = int(np.ceil(self.config.history_s * rate))
+        self._sensors = {p: LiveSensor(p, int(capacity * 1.25) + 64) for p in self.placements}
+        self._grid = LiveGrid(self.placements, rate, self.config.stall_s)
+        self.grid = grid_history(self.placements, capacity)
+        self._n_check = max(int(round(self.config.check_s * rate)), 1)
+        self._next_check = self._n_check
+        self._reused = calibration
+        self.standing_step: ProtocolStep | None = None
+        self._standing_k: tuple[int, int] | None = None  # grid rows [k0, k1) of the standing step
+        self.gyr_bias_radps: dict[Placement, np.ndarray] = {}
+        self.legs: dict[Side, LiveLeg] = {}
+        self._states = {s: LegCalibrationState(s, CalibrationPhase.WAITING_FOR_STANDING,
+                                               message="stand upright and still for a few seconds") for s in self.sides}
+        self._states_changed = True
+        self._polled: dict[Side, int] = {}
+        self._t_newest_s = float("nan")
+        self._settings = LegSettings(rate, self.config.tick_s, self.config.event_every_s, self.config.event_window_s,
+                                     self.config.periods,
+                                     self.config.heading, self.config.progression, self.config.events,
+                                     self.config.strides)
+
+    # --- input -------------------------------------------------------------------------------
+
+    def feed(self, samples: LiveSamples) -> None:
+        """Take the accepted samples of one block of one sensor (time order per sensor)."""
+        if samples.placement not in self._sensors:
+            raise ValidationError(f"live kinematics got samples of {samples.placement.value}, which it was not set up "
+                                  f"for ({', '.join(p.value for p in self.placements)})")
+        self._sensors[samples.placement].add(samples)
+        if samples.t_s.size:
+            self._t_newest_s = max(float(samples.t_s[-1]), self._t_newest_s) if np.isfinite(self._t_newest_s) \
+                else float(samples.t_s[-1])
+        self._advance()
+
+    def feed_session(self, session: Session, chunk_s: float | Iterator[float] = 0.05) -> None:
+        """Feed a recorded session as if it streamed: blocks of ``chunk_s`` seconds of each sensor
+        (or the next value of an iterator per block), the sensors' blocks in time order. Lost
+        samples (the stream's gaps) are passed as each block's ``n_lost``."""
+        lengths = iter(chunk_s) if isinstance(chunk_s, Iterator) else None
+        cursors = {p: 0 for p in session}
+        lost_after = {p: {g.after_index: g.n_lost for g in s.gaps} for p, s in session.items()}
+        while True:
+            pending = [p for p, i in cursors.items() if i < session[p].n_samples]
+            if not pending:
+                return
+            p = min(pending, key=lambda q: session[q].t_s[cursors[q]])
+            s, i = session[p], cursors[p]
+            length = next(lengths) if lengths is not None else chunk_s
+            j = max(int(np.searchsorted(s.t_s, s.t_s[i] + length)), i + 1)
+            self.feed(LiveSamples(p, s.t_s[i:j], s.acc_mps2[i:j], s.gyr_radps[i:j], None, None,
+                                  lost_after[p].get(i - 1, 0)))
+            cursors[p] = j
+
+    # --- output ------------------------------------------------------------------------------
+
+    def poll(self) -> LiveUpdate:
+        """Everything new since the previous poll (angles of rows computed since, strides
+        completed since, the calibration states when they changed)."""
+        angles = []
+        strides = []
+        for side, leg in self.legs.items():
+            h = leg.history
+            leg.angles_until()
+            start = max(self._polled.get(side, h.first_index), h.first_index)
+            if h.n_appended > start:
+                knee = h.since("knee_deg", start)
+                angles.append(LegAngles(side, h.since("t_s", start).copy(), knee[:, 0].copy(), knee[:, 1].copy(),
+                                        knee[:, 2].copy(), h.since("hip_rotation_deg", start).copy()))
+            self._polled[side] = h.n_appended
+            strides += leg.new_strides
+            leg.new_strides = []
+        calibration = tuple(self._states.values()) if self._states_changed else ()
+        self._states_changed = False
+        return LiveUpdate(t_s=self._t_newest_s, angles=tuple(angles), strides=tuple(strides), calibration=calibration,
+                          n_strides={side: leg.n_strides for side, leg in self.legs.items()})
+
+    def calibration_states(self) -> tuple[LegCalibrationState, ...]:
+        return tuple(self._states.values())
+
+    @property
+    def calibration(self) -> LiveCalibration | None:
+        """This run's calibration (to reuse later), once every leg is calibrated."""
+        if not self.legs or len(self.legs) < len(self.sides):
+            return None
+        return LiveCalibration({s: leg.alignment for s, leg in self.legs.items()}, dict(self.gyr_bias_radps),
+                               self.standing_step)
+
+    # --- the flow ----------------------------------------------------------------------------
+
+    def _advance(self) -> None:
+        if not self._grid.start(self._sensors):
+            return
+        n_ready = self._grid.n_ready(self._sensors)
+        fusing = next(iter(self._sensors.values())).fusing
+        while not fusing and self._next_check <= n_ready:
+            k = self._next_check
+            self._next_check += self._n_check
+            fusing = self._try_start_fusion(k)
+        if not fusing:
+            return
+        while self.grid.n_appended < n_ready:
+            k0 = self.grid.n_appended
+            k1 = min(n_ready, k0 + self.grid.capacity, (k0 // self._n_check + 1) * self._n_check)
+            self.grid.append(self._grid.rows(self._sensors, k0, k1))
+            for leg in self.legs.values():
+                leg.take(self.grid)
+            if k1 % self._n_check == 0:
+                self._calibrate_legs(k1)
+
+    def _covered_from(self) -> int:
+        """First grid row that every sensor's kept samples still cover."""
+        t_first = max(s.first_t_s for s in self._sensors.values())
+        return max(int(np.ceil((t_first - self._grid.t0_s) * self._grid.rate_hz - 1e-9)), 0)
+
+    def _try_start_fusion(self, k: int) -> bool:
+        """At grid row ``k``: start fusion when standing was found (or a calibration is reused)."""
+        if self._reused is not None:
+            if k * 1.0 / self._grid.rate_hz < 1.0:
+                return False
+            self._start_fusion(dict(self._reused.gyr_bias_radps))
+            return True
+        k0 = self._covered_from()
+        if k - k0 < 2:
+            return False
+        rows = self._grid.rows(self._sensors, k0, k, with_orientation=False)
+        t = rows["t_s"]
+        raw = [(rows[f"{p.value}/acc_mps2"], rows[f"{p.value}/gyr_radps"]) for p in self.placements]
+        still = np.logical_and.reduce([still_mask(t, acc, gyr, StillConfig()) for acc, gyr in raw])
+        periods = self.config.periods
+        dt = 1.0 / self._grid.rate_hz
+        n_need = int(np.ceil((periods.min_standing_s + 2 * periods.standing_trim_s) / dt))
+        n_settle = int(np.ceil(periods.motion_window_s / dt))
+        edges = np.diff(np.r_[0, still.astype(np.int8), 0])
+        for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+            if stop - start < n_need or stop > t.size - n_settle:
+                continue
+            step = ProtocolStep(LIVE_STANDING_STEP, float(t[start]), float(t[stop - 1]))
+            try:
+                standing = standing_mask(t, raw, [step], periods)
+            except CalibrationError:
+                continue
+            self.standing_step = step
+            self._standing_k = (k0 + int(np.flatnonzero(standing)[0]), k0 + int(np.flatnonzero(standing)[-1]) + 1)
+            self._standing_mask = standing[self._standing_k[0] - k0:self._standing_k[1] - k0]
+            bias = {p: np.mean(gyr[standing], axis=0) for p, (_acc, gyr) in zip(self.placements, raw, strict=True)}
+            self._start_fusion(bias)
+            return True
+        if k - k0 > 0.9 * self.grid.capacity:
+            self._set_all(CalibrationPhase.WAITING_FOR_STANDING, "no still standing found yet: stand upright and still "
+                                                                 "for a few seconds")
+        return False
+
+    def _start_fusion(self, bias: Mapping[Placement, np.ndarray]) -> None:
+        self.gyr_bias_radps = dict(bias)
+        for p, sensor in self._sensors.items():
+            sensor.start_fusion(bias.get(p))
+        self.grid.skip_to(self._covered_from())
+        if self._reused is not None:
+            for side in self.sides:
+                if side in self._reused.alignments:
+                    self._start_leg(side, self._reused.alignments[side], CalibrationPhase.REUSED)
+        else:
+            self._set_all(CalibrationPhase.WAITING_FOR_WALKING,
+                          f"walk: {self.config.calibration.max_motion_s:g} s of walking calibrate the knees")
+
+    def _calibrate_legs(self, k: int) -> None:
+        """At grid row ``k``: calibrate each leg whose calibration walk is complete and final."""
+        waiting = [s for s in self.sides if s not in self.legs and self._states[s].phase is CalibrationPhase.WAITING_FOR_WALKING]
+        if not waiting or self._standing_k is None or self._standing_k[1] > k:
+            return
+        k0 = self.grid.first_index
+        if self._standing_k[0] < k0:
+            self._set_all(CalibrationPhase.FAILED, "the standing reference left the history before the calibration "
+                                                   "walk was complete; restart and walk within a minute of standing")
+            return
+        t = self.grid.tail("t_s")
+        dt = 1.0 / self._grid.rate_hz
+        # Final motion and heading windows reach this far back from the newest row.
+        n_settle = int(np.ceil((self.config.heading.centre_window_s + self.config.periods.motion_window_s) / dt))
+        standing = np.zeros(t.size, dtype=bool)
+        standing[self._standing_k[0] - k0:self._standing_k[1] - k0] = self._standing_mask
+        for side in waiting:
+            thigh, shank = (Placement.of(seg, side) for seg in (Segment.THIGH, Segment.SHANK))
+            moving = motion_mask(t, self.grid.tail(f"{shank.value}/gyr_radps"), self.config.periods)
+            if moving[:max(t.size - n_settle, 0)].sum() * dt < self.config.calibration.max_motion_s:
+                continue
+            fused = FusedSession(t, {p: SensorOnGrid(self.grid.tail(f"{p.value}/q_world_sensor"),
+                                                     self.grid.tail(f"{p.value}/gyr_radps"),
+                                                     self.grid.tail(f"{p.value}/acc_mps2"),
+                                                     self.grid.tail(f"{p.value}/lost")) for p in (thigh, shank)},
+                                 self._grid.rate_hz, FilterKind.VQF_ONLINE)
+            try:
+                leg = calibrate_fused_leg(fused, side, standing, moving, self.config.calibration,
+                                          heading_config=self.config.heading)
+            except CalibrationError as exc:
+                self._set(side, CalibrationPhase.FAILED, str(exc))
+                continue
+            self._start_leg(side, leg.alignment, CalibrationPhase.CALIBRATED)
+
+    def _start_leg(self, side: Side, alignment: LegAlignment, phase: CalibrationPhase) -> None:
+        leg = LiveLeg(side, alignment, self._settings, self.grid.first_index, self.grid.capacity)
+        leg.take(self.grid)
+        self.legs[side] = leg
+        self._set(side, phase, "", calibration_rating(alignment))
+
+    def _set(self, side: Side, phase: CalibrationPhase, message: str, quality: str | None = None) -> None:
+        self._states[side] = LegCalibrationState(side, phase, quality, message)
+        self._states_changed = True
+
+    def _set_all(self, phase: CalibrationPhase, message: str) -> None:
+        for side in self.sides:
+            if side not in self.legs and self._states[side].phase is not phase:
+                self._set(side, phase, message)
+
+
+def session_with_standing(session: Session, step: ProtocolStep) -> Session:
+    """``session`` whose only protocol step is the standing the live pipeline found: analysed
+    offline, it is calibrated against the same standing as live (for comparisons)."""
+    return Session(session.streams, replace(session.meta, steps=(step,)))

@@ -1,0 +1,236 @@
+"""One calibrated leg while the sensors stream: angles per sample, events and strides as they complete.
+
+The offline analysis of a leg (:func:`imugait.analysis.pipeline.analyze_session`) with its stages'
+causal variants, over the leg's bounded history:
+
+* angles of every grid row as soon as it is ready, with the stage functions of offline
+  (:func:`~imugait.kinematics.angles.segment_orientations`, :func:`~imugait.kinematics.angles.leg_angles`),
+  the thigh-shank heading offset and the walking direction held at their latest estimates;
+* every ``tick_s`` of grid time (so that the results do not depend on how the samples were
+  chunked): the motion mask of the rows its centred window no longer reaches, the walking
+  direction (:class:`~imugait.kinematics.progression.CausalProgression`), the heading-offset window
+  of the offline track that has just completed (the same windows, estimated by
+  :func:`~imugait.calibration.segment.retrack_heading`; offline interpolates between them, live
+  holds the latest), the settled gait events (:func:`~imugait.gait.events.settled_events`) and,
+  per new initial contact, the stride (:func:`~imugait.gait.cycles.segment_strides` with an open
+  end), its metrics (:func:`~imugait.gait.metrics.strides_metrics`) and plausibility
+  (:func:`~imugait.gait.plausibility.implausible_strides`, against the leg's recent strides).
+
+Not done live: the clipping check (the live samples carry no device range), double support (needs
+the other leg's events as they settle) and the pelvis-relative hip angles.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from imugait.calibration.heading import HeadingConfig
+from imugait.calibration.periods import PeriodConfig, motion_mask
+from imugait.calibration.recording import LegRecording
+from imugait.calibration.segment import LegAlignment, retrack_heading
+from imugait.conventions import Placement, Segment, Side
+from imugait.gait.cycles import Exclusion, StrideConfig, segment_strides
+from imugait.gait.events import EventConfig, LegEvents, settled_events
+from imugait.gait.metrics import strides_metrics
+from imugait.gait.plausibility import implausible_strides
+from imugait.kinematics.angles import leg_angles, segment_orientations
+from imugait.kinematics.progression import CausalProgression, ProgressionConfig
+from imugait.live.history import History
+from imugait.live.updates import LiveStride
+from imugait.quaternion import quat_multiply
+
+LEG_COLUMNS = {"t_s": (), "knee_deg": (3,), "hip_rotation_deg": (), "motion": (), "run": (), "lost": (),
+               "heading_offset_rad": (), "direction_rad": ()}
+"""Per grid row: angles, motion, straight run, lost, and the held state the angles are computed with."""
+RECENT_STRIDES = 50
+"""Strides kept for the plausibility check against the leg's other strides."""
+EVENTS_KEPT = 12
+"""Settled events kept to segment strides (a stride needs two; the bout's median a few more)."""
+
+
+@dataclass(frozen=True)
+class LegSettings:
+    """What a live leg needs of the live configuration (see :class:`imugait.live.kinematics.LiveConfig`)."""
+
+    rate_hz: float
+    tick_s: float
+    event_every_s: float
+    event_window_s: float
+    periods: PeriodConfig
+    heading: HeadingConfig
+    progression: ProgressionConfig
+    events: EventConfig
+    strides: StrideConfig
+
+
+class LiveLeg:
+    """One leg from grid index ``start`` on (see the module docstring)."""
+
+    def __init__(self, side: Side, alignment: LegAlignment, settings: LegSettings, start: int, capacity: int) -> None:
+        self.side, self.alignment, self.settings = side, alignment, settings
+        self.thigh, self.shank = (Placement.of(seg, side).value for seg in (Segment.THIGH, Segment.SHANK))
+        dt = 1.0 / settings.rate_hz
+        self.history = History(capacity, LEG_COLUMNS, {"motion": np.bool_, "run": np.int64, "lost": np.bool_})
+        self.history.skip_to(start)
+        self._n_tick = max(int(round(settings.tick_s / dt)), 1)
+        self._n_motion_settle = int(np.ceil(0.5 * settings.periods.motion_window_s / dt)) + 1
+        self._n_event_window = int(round(settings.event_window_s / dt))
+        self._n_event_every = max(int(round(settings.event_every_s / settings.tick_s)), 1) * self._n_tick
+        from_centre = alignment.quality.heading_from_joint_centre or not alignment.measures_femur_rotation
+        win_s, step_s = ((settings.heading.centre_window_s, settings.heading.centre_step_s) if from_centre
+                         else (settings.heading.window_s, settings.heading.step_s))
+        self._n_win, self._n_step = int(round(win_s / dt)), max(int(round(step_s / dt)), 1)
+        track = alignment.heading
+        self.heading_offset_rad = float(track.window_offset_rad[0] if track.window_offset_rad.size
+                                        else alignment.axes.heading_offset_rad)
+        self._next_window = -(-start // self._n_step)  # first window starting in the history
+        self._settled = start  # rows whose motion, walking direction are final
+        self._n_angled = start  # rows whose angles are computed
+        self._progression = CausalProgression(settings.rate_hz, settings.progression, side)
+        self._events: deque[tuple[float, float, float, float]] = deque(maxlen=EVENTS_KEPT)
+        self._recent: deque[dict] = deque(maxlen=RECENT_STRIDES)
+        self.n_strides = 0
+        self.new_strides: list[LiveStride] = []
+
+    # --- rows --------------------------------------------------------------------------------
+
+    def take(self, grid: History) -> None:
+        """Take the grid rows not yet seen, each with the held state of the latest tick boundary
+        (their angles are computed when needed: :meth:`angles_until`); at each tick boundary the
+        rest is updated."""
+        self._grid = grid
+        while self.history.n_appended < grid.n_appended:
+            k = self.history.n_appended
+            stop = min(grid.n_appended, (k // self._n_tick + 1) * self._n_tick)
+            n = stop - k
+            self.history.append({"t_s": self._rows(grid, "t_s", k, stop), "knee_deg": np.full((n, 3), np.nan),
+                                 "hip_rotation_deg": np.full(n, np.nan), "motion": np.zeros(n, bool),
+                                 "run": np.full(n, -1), "lost": self._rows(grid, f"{self.thigh}/lost", k, stop)
+                                 | self._rows(grid, f"{self.shank}/lost", k, stop),
+                                 "heading_offset_rad": np.full(n, self.heading_offset_rad),
+                                 "direction_rad": np.full(n, self._progression.heading_rad)})
+            if stop % self._n_tick == 0:
+                self._tick(grid, stop)
+
+    def _rows(self, grid: History, name: str, k0: int, k1: int) -> np.ndarray:
+        return grid.since(name, k0)[:k1 - max(k0, grid.first_index)]
+
+    def angles_until(self, k1: int | None = None) -> None:
+        """Compute the angles of the rows before grid index ``k1`` (all taken rows when None) that
+        have none yet — from their sensors' orientations and the state they were taken with, so
+        when this happens does not change them."""
+        grid = self._grid
+        k1 = self.history.n_appended if k1 is None else k1
+        k0 = max(self._n_angled, grid.first_index, self.history.first_index)
+        if k1 <= k0:
+            return
+        state = {name: self.history.since(name, k0)[:k1 - k0] for name in ("heading_offset_rad", "direction_rad")}
+        q_thigh, q_shank = segment_orientations(
+            self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1), self._rows(grid, f"{self.shank}/q_world_sensor", k0, k1),
+            self.alignment.thigh.q_sensor_segment, self.alignment.shank.q_sensor_segment, state["heading_offset_rad"])
+        angles = leg_angles(self.side, q_thigh, q_shank, state["direction_rad"])
+        self.history.since("knee_deg", k0)[:k1 - k0] = np.rad2deg(angles.knee_rad)
+        if self.alignment.measures_femur_rotation:
+            self.history.since("hip_rotation_deg", k0)[:k1 - k0] = np.rad2deg(angles.hip_rotation_progression_rad)
+        self._n_angled = k1
+
+    # --- ticks -------------------------------------------------------------------------------
+
+    def _tick(self, grid: History, k: int) -> None:
+        settled = k - self._n_motion_settle
+        if settled > self._settled:
+            self._settle(grid, self._settled, settled)
+            self._settled = settled
+        self._heading_windows(grid, settled)
+        if k % self._n_event_every == 0:
+            self._find_strides(grid, settled)
+
+    def _settle(self, grid: History, k0: int, k1: int) -> None:
+        """Motion and walking direction of rows ``k0 .. k1 - 1`` (their motion window is complete)."""
+        n_w = 2 * self._n_motion_settle
+        lo = max(k0 - n_w, grid.first_index)
+        hi = min(k1 + n_w, grid.n_appended)
+        moving = motion_mask(self._rows(grid, "t_s", lo, hi), self._rows(grid, f"{self.shank}/gyr_radps", lo, hi),
+                             self.settings.periods)[k0 - lo:k1 - lo]
+        q_thigh = quat_multiply(self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1),
+                                self.alignment.thigh.q_sensor_segment)
+        runs = self._progression.update(q_thigh, moving)
+        n = self.history.n_appended
+        self.history.tail("motion", n - k0)[:k1 - k0] = moving
+        self.history.tail("run", n - k0)[:k1 - k0] = runs
+
+    def _heading_windows(self, grid: History, settled: int) -> None:
+        """The heading offset of every window of the offline track that has completed."""
+        while self._next_window * self._n_step + self._n_win <= settled:
+            w0 = self._next_window * self._n_step
+            self._next_window += 1
+            if w0 < grid.first_index:
+                continue
+            w1 = w0 + self._n_win
+            motion = self.history.since("motion", w0)[:self._n_win]
+            rec = LegRecording(
+                self._rows(grid, "t_s", w0, w1),
+                self._rows(grid, f"{self.thigh}/q_world_sensor", w0, w1), self._rows(grid, f"{self.shank}/q_world_sensor", w0, w1),
+                self._rows(grid, f"{self.thigh}/gyr_radps", w0, w1), self._rows(grid, f"{self.shank}/gyr_radps", w0, w1),
+                self._rows(grid, f"{self.thigh}/acc_mps2", w0, w1), self._rows(grid, f"{self.shank}/acc_mps2", w0, w1),
+                self.settings.rate_hz)
+            track = retrack_heading(self.alignment, rec, motion, self.settings.heading)
+            if track.window_offset_rad.size:
+                estimate = float(track.window_offset_rad[-1])
+                # Unwrapped onto the held value (the offline track unwraps its windows too).
+                self.heading_offset_rad += float(np.angle(np.exp(1j * (estimate - self.heading_offset_rad))))
+
+    def _find_strides(self, grid: History, settled: int) -> None:
+        lo = max(settled - self._n_event_window, self.history.first_index, grid.first_index)
+        if settled - lo < 2 * self._n_tick:
+            return
+        walking = self.history.since("motion", lo)[:settled - lo]
+        if not walking.any():
+            return
+        self.angles_until(settled)
+        t = self.history.since("t_s", lo)[:settled - lo]
+        # The rates about the calibrated axes, as offline (detect_leg_events' inputs).
+        shank_rate = self._rows(grid, f"{self.shank}/gyr_radps", lo, settled) @ self.alignment.hinge_axis_shank
+        thigh_rate = self._rows(grid, f"{self.thigh}/gyr_radps", lo, settled) @ self.alignment.axes.flexion_axis_thigh
+        after = self._events[-1][0] + 0.5 * self.settings.events.min_stride_s if self._events else -np.inf
+        events = settled_events(t, shank_rate, walking, after, self.settings.events, thigh_rate)
+        for mid, to, ic, peak in zip(events.mid_swing_s, events.toe_off_s, events.initial_contact_s,
+                                     events.mid_swing_peak_radps, strict=True):
+            self._events.append((float(mid), float(to), float(ic), float(peak)))
+            if len(self._events) >= 2:
+                self._stride_ending(float(ic))
+
+    def _stride_ending(self, t_ic_s: float) -> None:
+        """The stride that ends at the initial contact just found, if it is one."""
+        ev = np.array(self._events)
+        events = LegEvents(ev[:, 0], ev[:, 1], ev[:, 2], ev[:, 3])
+        first_t = ev[0, 2] if np.isfinite(ev[0, 2]) else ev[0, 0]
+        t_all = self.history.tail("t_s")
+        lo = max(int(np.searchsorted(t_all, first_t)) - 1, 0)
+        hi = int(np.searchsorted(t_all, t_ic_s)) + 2
+        t = t_all[lo:hi]
+        lost = self.history.tail("lost")[lo:hi]
+        strides = segment_strides(t, events, self.history.tail("run")[lo:hi], lost, np.zeros_like(lost),
+                                  self.settings.strides, open_end=True)
+        if not strides or strides[-1].t_next_initial_contact_s != t_ic_s:
+            return
+        stride = strides[-1]
+        angles = {"knee_flexion_deg": self.history.tail("knee_deg")[lo:hi, 0],
+                  "knee_adduction_deg": self.history.tail("knee_deg")[lo:hi, 1],
+                  "knee_rotation_deg": self.history.tail("knee_deg")[lo:hi, 2],
+                  "hip_rotation_deg": self.history.tail("hip_rotation_deg")[lo:hi]}
+        metrics = {name: float(v[0]) for name, v in strides_metrics(t, angles, [stride]).items()}
+        row = {"used": stride.used, **metrics}
+        self._recent.append(row)
+        reason = implausible_strides(pd.DataFrame(list(self._recent))).iloc[-1]
+        exclusion = stride.exclusion if reason is Exclusion.NONE else reason
+        self.new_strides.append(LiveStride(
+            side=self.side, index=self.n_strides, t_initial_contact_s=stride.t_initial_contact_s,
+            t_toe_off_s=stride.t_toe_off_s, t_next_initial_contact_s=stride.t_next_initial_contact_s,
+            metrics=metrics, used=exclusion is Exclusion.NONE,
+            exclusion=None if exclusion is Exclusion.NONE else exclusion.value))
+        self.n_strides += 1
