@@ -68,12 +68,11 @@ async def serve(args: argparse.Namespace, record: Path | None, notes: str = ""):
                              record_at_start=record is not None, subject_id=args.subject, notes=notes)
     if not config.loopback_only:
         print(LAN_WARNING.format(host=args.host), file=sys.stderr)
-    pipeline = live_pipeline()
-    async with LiveDashboard(opener_from_args(args, args.duration), pipeline, config) as dash:
+    async with LiveDashboard(opener_from_args(args, args.duration), live_pipeline, config) as dash:
         print(f"dashboard: {dash.url}", flush=True)
-        if pipeline is None:
-            print("note: the live pipeline (imugait.live.kinematics) is not built yet: the dashboard shows the "
-                  "sensors, recording and marks, but no angles or strides", file=sys.stderr)
+        if dash.pipeline is None:
+            print("note: no leg has both a thigh and a shank sensor: the dashboard shows the sensors, "
+                  "recording and marks, but no angles or strides", file=sys.stderr)
         if not args.no_browser:
             open_browser(dash.url)
         with Live(render((), 0.0, args), console=Console(), refresh_per_second=4, transient=True) as view:
@@ -82,9 +81,16 @@ async def serve(args: argparse.Namespace, record: Path | None, notes: str = ""):
     return status, interrupted, list(dash.takes.sessions) if dash.takes else []
 
 
-def live_pipeline():
-    """The live kinematics for a run, or None while it is not built (see docs/live.md)."""
-    return None
+def live_pipeline(placements):
+    """The live kinematics for the sensors at ``placements``; None when no leg has both a thigh
+    and a shank sensor (then there are no angles to compute)."""
+    from imugait.errors import ValidationError
+    from imugait.live.kinematics import LiveKinematics
+
+    try:
+        return LiveKinematics(placements)
+    except ValidationError:
+        return None
 
 
 def open_browser(url: str) -> bool:

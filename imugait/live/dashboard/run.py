@@ -2,16 +2,17 @@
 
 ::
 
-    async with LiveDashboard(opener, pipeline, DashboardConfig(record_dir="takes")) as dash:
+    async with LiveDashboard(opener, LiveKinematics, DashboardConfig(record_dir="take")) as dash:
         print(dash.url)                      # http://127.0.0.1:PORT/?token=…
         interrupted = await dash.run(duration_s=60.0)
     # the sessions recorded from the page: dash.takes.sessions
 
 Each decoded message goes, on the event loop, to the takes (recording from the page) and its
 samples to the pipeline (``feed``); every ``push_interval_s`` the pipeline is polled and what is new
-goes to every page (at least 20 updates/s by default 40). The pipeline is anything with the
-:class:`LivePipeline` methods (the live kinematics, :mod:`imugait.live.kinematics`); without one
-the page shows the sensors, recording and marks but no angles. After :meth:`LiveDashboard.run`
+goes to every page (at least 20 updates/s, by default 40). The pipeline is made for the opened
+sensors' placements by ``make_pipeline`` (the live kinematics,
+:class:`imugait.live.kinematics.LiveKinematics`, or anything with the :class:`LivePipeline`
+methods); without one the page shows the sensors, recording and marks but no angles. After :meth:`LiveDashboard.run`
 returns the page stays served (marked finished) until the context ends.
 """
 
@@ -88,10 +89,12 @@ class DashboardConfig:
 class LiveDashboard:
     """One live run with its dashboard; an async context manager (opens the sensors and the server)."""
 
-    def __init__(self, opener: SensorOpener, pipeline: LivePipeline | None = None,
+    def __init__(self, opener: SensorOpener,
+                 make_pipeline: Callable[[tuple[Placement, ...]], LivePipeline | None] | None = None,
                  config: DashboardConfig | None = None) -> None:
         self.config = config or DashboardConfig()
-        self.pipeline = pipeline
+        self.pipeline: LivePipeline | None = None
+        self._make_pipeline = make_pipeline
         self.token = new_token()
         self.state = DashboardState(self.config.window_s, self.config.strides_kept)
         self.url = ""
@@ -118,6 +121,8 @@ class LiveDashboard:
         self._stack.callback(sock.close)
         self.opened = await self._opener(self._stack)
         self._clock = self.opened.clock
+        if self._make_pipeline is not None:
+            self.pipeline = self._make_pipeline(tuple(s.placement for s in self.opened.sources))
         if config.record_dir is not None:
             self.takes = Takes(config.record_dir, self._clock, config.subject_id, config.notes)
             self._stack.callback(self.takes.close)
@@ -191,6 +196,8 @@ class LiveDashboard:
     def _push(self, with_status: bool) -> None:
         if self.pipeline is not None:
             self.state.take(self.pipeline.poll())
+        elif self.live is not None:  # no angles: the session time is the acquisition's
+            self.state.t_s = self._session_s()
         if with_status and self.live is not None:
             self.state.set_sensors(self.live.status())
         if self.takes is not None:  # a take can also stop on its own (disk full)

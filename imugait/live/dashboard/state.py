@@ -105,8 +105,18 @@ class _AngleHistory:
         while self.chunks and float(self.chunks[0].t_s[-1]) < newest - self.window_s:
             self.chunks.popleft()
 
-    def latest(self) -> LegAngles | None:
-        return self.chunks[-1] if self.chunks else None
+    def newest_t_s(self) -> float | None:
+        return float(self.chunks[-1].t_s[-1]) if self.chunks else None
+
+    def newest_finite(self, name: str) -> tuple[float, float] | None:
+        """(time, value) of the newest finite sample of angle ``name`` kept (None if none is):
+        hip rotation is NaN where the pipeline withholds it (standing, turning, pose-only legs)."""
+        for chunk in reversed(self.chunks):
+            values = getattr(chunk, name)
+            finite = np.flatnonzero(np.isfinite(values))
+            if finite.size:
+                return float(chunk.t_s[finite[-1]]), float(values[finite[-1]])
+        return None
 
 
 def angles_json(chunks: Iterable[LegAngles]) -> dict[str, list]:
@@ -240,14 +250,17 @@ class DashboardState:
 
     # ------------------------------------------------------------------ output
     def latest(self) -> dict[str, dict]:
-        """Per leg: the newest sample's time and angles (degrees, None when not computed)."""
+        """Per leg: the newest sample's time (``t_s``), and of each angle the newest computed value
+        (degrees) with its time (``<angle>_t_s``); None before any."""
         out = {}
         for side in SIDES:
-            last = self._history[side].latest()
-            entry = {"t_s": None, **dict.fromkeys(ANGLE_NAMES)}
-            if last is not None:
-                entry["t_s"] = finite_or_none(float(last.t_s[-1]), 3)
-                entry.update({name: finite_or_none(float(getattr(last, name)[-1])) for name in ANGLE_NAMES})
+            history = self._history[side]
+            newest = history.newest_t_s()
+            entry: dict = {"t_s": None if newest is None else finite_or_none(newest, 3)}
+            for name in ANGLE_NAMES:
+                found = history.newest_finite(name)
+                entry[name] = None if found is None else finite_or_none(found[1])
+                entry[name.removesuffix("_deg") + "_t_s"] = None if found is None else finite_or_none(found[0], 3)
             entry["strides_completed"] = self.n_strides.get(side, 0)
             out[side.value] = entry
         return out
@@ -292,13 +305,13 @@ class DashboardState:
                 "summary": self._summary, "sensors": [sensor_json(s) for s in self.sensors]}
 
     def status(self) -> dict:
-        """The ``GET /api/status`` answer: per leg the latest knee flexion and hip rotation
-        (degrees, None before the first computed sample) and the strides completed; the sensors'
-        health; the recording."""
+        """The ``GET /api/status`` answer: per leg the newest sample's time, the latest computed
+        knee flexion and hip rotation (degrees, with their times; None before the first) and the
+        strides completed; the sensors' health; the recording."""
         latest = self.latest()
         return {"t_s": finite_or_none(self.t_s, 3),
-                "legs": {side: {"t_s": v["t_s"], "knee_flexion_deg": v["knee_flexion_deg"],
-                                "hip_rotation_deg": v["hip_rotation_deg"],
-                                "strides_completed": v["strides_completed"]} for side, v in latest.items()},
+                "legs": {side: {k: v[k] for k in ("t_s", "knee_flexion_deg", "knee_flexion_t_s", "hip_rotation_deg",
+                                                  "hip_rotation_t_s", "strides_completed")}
+                         for side, v in latest.items()},
                 "sensors": [sensor_json(s) for s in self.sensors], "recording": self.recording,
                 "finished": self.finished}

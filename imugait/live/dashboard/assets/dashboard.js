@@ -136,7 +136,13 @@
     for (const side of SIDES) {
       const v = latest[side];
       if (!v) continue;
-      for (const [name] of ANGLES) $(`latest-${side}-${name}`).textContent = fmt(v[name]);
+      for (const [name] of ANGLES) {
+        const cell = $(`latest-${side}-${name}`);
+        cell.textContent = fmt(v[name]);
+        const at = v[name.replace(/_deg$/, "_t_s")];
+        cell.title = at === null ? "" : `at ${fmt(at, 2)} s`;
+        cell.className = at !== null && v.t_s !== null && v.t_s - at > 1 ? "stale" : "";
+      }
       $(`latest-${side}-strides_completed`).textContent = String(v.strides_completed);
     }
   }
