@@ -78,6 +78,8 @@ async def serve(args: argparse.Namespace, record: Path | None, notes: str = ""):
         with Live(render((), 0.0, args), console=Console(), refresh_per_second=4, transient=True) as view:
             interrupted = await dash.run(args.duration, on_tick=lambda st, t: view.update(render(st, t, args)))
         status = dash.live.status()
+        if dash.pipeline_error:
+            print(f"imugait live: the live angles stopped: {dash.pipeline_error}", file=sys.stderr)
     return status, interrupted, list(dash.takes.sessions) if dash.takes else []
 
 

@@ -94,6 +94,11 @@ class LiveDashboard:
                  config: DashboardConfig | None = None) -> None:
         self.config = config or DashboardConfig()
         self.pipeline: LivePipeline | None = None
+        self.pipeline_error = ""
+        """Why the pipeline stopped during the run ('' while it works): the run goes on without angles."""
+        self.samples_out_of_order = 0
+        """Samples not fed to the pipeline because a clock correction put them before earlier ones."""
+        self._last_fed_t_s: dict[Placement, float] = {}
         self._make_pipeline = make_pipeline
         self.token = new_token()
         self.state = DashboardState(self.config.window_s, self.config.strides_kept)
@@ -184,18 +189,25 @@ class LiveDashboard:
         return arrived or now - self._finished_at >= DRAIN_AFTER_EMULATION_S * getattr(self._clock, "speed", 1.0)
 
     async def _push_loop(self) -> None:
-        next_status = 0.0
+        """Push every ``push_interval_s`` of real time (on a schedule, so the work of a push does
+        not lower the rate; a push that ran late is not made up twice)."""
+        interval = self.config.push_interval_s
+        next_push = next_status = time.monotonic()
         while True:
             now = time.monotonic()
             with_status = now >= next_status
             if with_status:
                 next_status = now + self.config.status_interval_s
             self._push(with_status)
-            await asyncio.sleep(self.config.push_interval_s)
+            next_push = max(next_push + interval, time.monotonic())
+            await asyncio.sleep(max(next_push - time.monotonic(), 0.0))
 
     def _push(self, with_status: bool) -> None:
         if self.pipeline is not None:
-            self.state.take(self.pipeline.poll())
+            try:
+                self.state.take(self.pipeline.poll())
+            except Exception as exc:  # as in feed
+                self._pipeline_failed(exc)
         elif self.live is not None:  # no angles: the session time is the acquisition's
             self.state.t_s = self._session_s()
         if with_status and self.live is not None:
@@ -210,8 +222,39 @@ class LiveDashboard:
         if samples is None or samples.t_s.size == 0:
             return
         self.state.arrivals.add(placement, float(samples.t_s[-1]), self._clock())
-        if self.pipeline is not None:
-            self.pipeline.feed(samples)
+        samples = self._in_time_order(samples)
+        if self.pipeline is not None and samples is not None:
+            try:
+                self.pipeline.feed(samples)
+            except Exception as exc:  # the sensors and a recording go on without angles
+                self._pipeline_failed(exc)
+
+    def _in_time_order(self, samples: LiveSamples) -> LiveSamples | None:
+        """``samples`` without those at or before the sensor's last sample fed to the pipeline.
+
+        The acquisition maps device clocks causally; when its mapping is corrected (early in a
+        stream, on real time) a block can start a few ms before the previous one ended, and the
+        live kinematics takes samples in time order only. Those few samples are left out of the
+        angles (counted in ``samples_out_of_order``; the recording keeps them). Until the
+        acquisition or the pipeline handles corrections itself, this is where it is handled.
+        """
+        last = self._last_fed_t_s.get(samples.placement, -math.inf)
+        keep = samples.t_s > last
+        if not keep.all():
+            self.samples_out_of_order += int((~keep).sum())
+            if not keep.any():
+                return None
+            samples = LiveSamples(samples.placement, samples.t_s[keep], samples.acc_mps2[keep],
+                                  samples.gyr_radps[keep], None if samples.mag_uT is None else samples.mag_uT[keep],
+                                  None if samples.q_world_sensor is None else samples.q_world_sensor[keep],
+                                  samples.n_lost)
+        self._last_fed_t_s[samples.placement] = float(samples.t_s[-1])
+        return samples
+
+    def _pipeline_failed(self, exc: Exception) -> None:
+        self.pipeline = None
+        self.pipeline_error = f"{type(exc).__name__}: {exc}"
+        self.state.pipeline_error = self.pipeline_error
 
     # ------------------------------------------------------------------ controls (the page's buttons)
     def _session_s(self) -> float:

@@ -222,6 +222,7 @@ class DashboardState:
         self._sensors_changed = False
         self.marks: list[StepMark] = []
         self.recording: dict = {"active": False, "folder": None, "sessions": [], "error": ""}
+        self.pipeline_error = ""
         self.finished = False
         """The sensors stopped (end of the run): the page stops expecting data."""
 
@@ -269,7 +270,7 @@ class DashboardState:
         return {"t_s": finite_or_none(self.t_s, 3), "latest": self.latest(),
                 "calibration": [calibration_json(self.calibration[s]) for s in SIDES if s in self.calibration],
                 "marks": [m.as_json() for m in self.marks], "recording": self.recording,
-                "finished": self.finished}
+                "pipeline_error": self.pipeline_error, "finished": self.finished}
 
     def delta(self, host_to_epoch_s: float | None = None) -> dict:
         """What is new since the previous call (then forgotten). ``host_to_epoch_s`` (wall-clock

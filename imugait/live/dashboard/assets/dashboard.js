@@ -18,7 +18,7 @@
 
   const probe = {
     connected: false, snapshots: 0, updates: 0, finished: false,
-    latency: { angleMs: [], strideMs: [] }, lastStatus: null,
+    latency: { angleMs: [], strideMs: [], strideUpdate: [] }, lastStatus: null,
   };
   window.imugait = probe;
 
@@ -275,13 +275,17 @@
     if (msg.arrival_epoch_ms) for (const side of SIDES) if (side in msg.arrival_epoch_ms) pendingStamps.push(msg.arrival_epoch_ms[side]);
     showMarks(msg.marks);
     probe.finished = msg.finished;
+    $("pipeline-error").textContent = msg.pipeline_error ? `angles stopped: ${msg.pipeline_error}` : "";
     showRecording(msg.recording);
     showLatest(msg.latest);
     showCalibration(msg.calibration);
     if (msg.summary) showSummary(msg.summary);
     if (msg.strides && msg.type === "update" && config.t0_epoch_ms !== null) {
       const now = nowEpochMs();
-      for (const s of msg.strides) record(probe.latency.strideMs, now - (config.t0_epoch_ms + 1e3 * s.t_next_initial_contact_s));
+      for (const s of msg.strides) {
+        record(probe.latency.strideMs, now - (config.t0_epoch_ms + 1e3 * s.t_next_initial_contact_s));
+        record(probe.latency.strideUpdate, probe.updates);
+      }
     }
     if (msg.type === "snapshot" || (msg.angles && Object.keys(msg.angles).length) || msg.sensors) redraw();
     probe.lastStatus = { t_s: msg.t_s, latest: msg.latest };
