@@ -136,8 +136,13 @@ class OrientationFilter(ABC):
         """Diagnostics after the latest sample (rest, gyro bias, magnetic disturbance)."""
         return self._status()
 
-    def estimate(self, gyr_radps: np.ndarray, acc_mps2: np.ndarray, mag_uT: np.ndarray | None = None) -> FusionResult:
+    def estimate(self, gyr_radps: np.ndarray, acc_mps2: np.ndarray, mag_uT: np.ndarray | None = None,
+                 check_units: bool = True) -> FusionResult:
         """Run the filter over ``N`` samples, continuing from the current state.
+
+        ``check_units=False`` skips the check for deg/s and g (a median over the samples): a live
+        caller feeding blocks of a few samples checks a longer stretch once instead (a short
+        block's median says nothing, e.g. a few samples in a jump).
 
         Parameters
         ----------
@@ -153,7 +158,8 @@ class OrientationFilter(ABC):
         gyr = _series(gyr_radps, "gyr_radps")
         acc = _series(acc_mps2, "acc_mps2", n=gyr.shape[0])
         mag = self._mag_or_none(mag_uT, lambda m, name: _series(m, name, n=gyr.shape[0]))
-        _check_units(gyr, acc)
+        if check_units:
+            _check_units(gyr, acc)
         q, diagnostics = self._run_batch(gyr, acc, mag)
         return FusionResult(q_world_sensor=q, diagnostics=diagnostics, kind=self.kind, settings=self._settings)
 

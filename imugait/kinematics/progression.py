@@ -190,17 +190,19 @@ class CausalProgression:
     * turns from the thigh's heading smoothed over the *trailing* ``smoothing_s`` (offline: centred),
       marked for ``turn_margin_s`` after the turn rate last exceeded the threshold (offline: also
       before, which needs the future);
-    * a straight run is walking outside a turn; its walking direction is that of the run so far
-      (:func:`_bout_heading` over its samples, at most ``max_run_s`` of the newest), once the run is
-      ``drift_window_s`` long (before that no direction: hip rotation is withheld). Offline, the
-      whole bout's swing gives the direction and a line in time follows the heading drift; live,
-      the run so far follows the drift with a lag.
+    * a straight run is walking outside a turn; its walking direction is found as offline but over
+      the run so far (at most ``max_run_s`` of the newest samples): the swing's direction
+      (:func:`_bout_heading`) and, with ``follow_drift``, the line in time that follows the heading
+      drift (:func:`_heading_drift_radps`), extrapolated to the newest samples
+      (:meth:`direction_at`) — once the run is ``min_drift_run_s`` long (a slope from fewer
+      windows is mostly noise: on the simulator, up to 3° off the offline line). Before the run is ``drift_window_s`` long there is no direction
+      (hip rotation is withheld).
 
     Runs are numbered (0, 1, …) as they start; ``update`` returns each sample's run (-1 outside).
     """
 
     def __init__(self, rate_hz: float, config: ProgressionConfig | None = None, side: Side | None = None,
-                 max_run_s: float = 10.0) -> None:
+                 max_run_s: float = 10.0, min_drift_run_s: float = 8.0) -> None:
         self.config = config or ProgressionConfig()
         self.side = side if self.config.correct_swing_lean else None
         self.dt_s = 1.0 / float(rate_hz)
@@ -208,19 +210,28 @@ class CausalProgression:
         self._n_margin = int(round(self.config.turn_margin_s / self.dt_s))
         self._n_min_run = max(int(round(self.config.drift_window_s / self.dt_s)), 2)
         self._n_max_run = max(int(round(max_run_s / self.dt_s)), self._n_min_run)
+        self._n_min_drift_run = int(round(min_drift_run_s / self.dt_s))
         self._x_tail = np.empty((0, 2))  # the thigh's forward axis, horizontal, the last n_smooth samples
         self._last_heading: float | None = None
         self._since_turn = self._n_margin + 1  # samples since the turn rate last exceeded the threshold
+        self._run_t = np.empty(0)
         self._run_long = np.empty((0, 3))
         self._run_axis = np.empty((0, 3))
         self._run_id = -1
         self.heading_rad = float("nan")
-        """The walking direction of the current straight run (NaN outside one or while it is short)."""
+        """The walking direction of the current straight run at its middle ``t_mid_s`` (NaN outside
+        a run or while it is short)."""
+        self.drift_radps = 0.0
+        self.t_mid_s = float("nan")
 
-    def update(self, q_world_thigh: np.ndarray, walking: np.ndarray) -> np.ndarray:
-        """Take the next samples: ``q_world_thigh`` (n, 4) anatomical thigh frame in the thigh
-        sensor's world, ``walking`` (n,) bool. Returns each sample's straight run (n,) int, -1
-        outside one; :attr:`heading_rad` is then the direction after these samples."""
+    def direction_at(self, t_s: np.ndarray) -> np.ndarray:
+        """The current run's walking direction (rad) at the instants ``t_s`` (its drift line)."""
+        return self.heading_rad + self.drift_radps * (np.asarray(t_s, dtype=float) - self.t_mid_s)
+
+    def update(self, t_s: np.ndarray, q_world_thigh: np.ndarray, walking: np.ndarray) -> np.ndarray:
+        """Take the next samples: ``t_s`` (n,), ``q_world_thigh`` (n, 4) anatomical thigh frame in
+        the thigh sensor's world, ``walking`` (n,) bool. Returns each sample's straight run (n,)
+        int, -1 outside one; :meth:`direction_at` then gives the direction."""
         n = q_world_thigh.shape[0]
         if n == 0:
             return np.empty(0, dtype=int)
@@ -250,16 +261,20 @@ class CausalProgression:
         runs[straight] = number[straight]
         self._run_id = int(number[-1])
         if not straight[-1]:
-            self._run_long, self._run_axis = np.empty((0, 3)), np.empty((0, 3))
+            self._run_t, self._run_long, self._run_axis = np.empty(0), np.empty((0, 3)), np.empty((0, 3))
         else:
             breaks = np.flatnonzero(~straight)
             first = int(breaks[-1]) + 1 if breaks.size else 0
-            keep_old = self._run_long if first == 0 else np.empty((0, 3))
-            keep_axis = self._run_axis if first == 0 else np.empty((0, 3))
-            self._run_long = np.vstack([keep_old, long_axis[first:]])[-self._n_max_run:]
-            self._run_axis = np.vstack([keep_axis, flexion_axis[first:]])[-self._n_max_run:]
+            old = (self._run_t, self._run_long, self._run_axis) if first == 0 else (np.empty(0), np.empty((0, 3)),
+                                                                                    np.empty((0, 3)))
+            self._run_t = np.concatenate([old[0], t_s[first:]])[-self._n_max_run:]
+            self._run_long = np.vstack([old[1], long_axis[first:]])[-self._n_max_run:]
+            self._run_axis = np.vstack([old[2], flexion_axis[first:]])[-self._n_max_run:]
+        self.heading_rad, self.drift_radps, self.t_mid_s = float("nan"), 0.0, float("nan")
         if self._run_long.shape[0] >= self._n_min_run:
             self.heading_rad = _bout_heading(self._run_long, self._run_axis, self.side)
-        else:
-            self.heading_rad = float("nan")
+            self.t_mid_s = 0.5 * float(self._run_t[0] + self._run_t[-1])
+            if self.config.follow_drift and self._run_long.shape[0] >= self._n_min_drift_run:
+                self.drift_radps = _heading_drift_radps(self._run_t, self._run_long, self._run_axis, self.side,
+                                                        self.heading_rad, self.config)
         return runs

@@ -13,8 +13,8 @@ and resamples everything onto one grid (:func:`imugait.kinematics.prepare.fuse_s
   after it, and its values are interpolated with the same functions as offline (linear for rates
   and accelerations, normalised linear for orientations), so a ready row never changes.
 
-A sensor that stops sending for longer than ``stall_s`` no longer holds the grid back: its values
-are held at its last sample and marked lost.
+With ``stall_s``, a sensor whose newest sample is that much older than the newest of all no longer
+holds the grid back: its values are held at its last sample and marked lost.
 """
 
 from __future__ import annotations
@@ -73,20 +73,24 @@ class LiveSensor:
         if self._filter is not None:
             self._fuse()
 
-    def start_fusion(self, gyr_bias_radps: np.ndarray | None) -> None:
+    def start_fusion(self, gyr_bias_radps: np.ndarray | None, t_until_s: float) -> None:
         """Start the filter on every kept sample, ``gyr_bias_radps`` (3,) removed from the gyroscope
         first (as :func:`~imugait.kinematics.prepare.fuse_session` does). The sample period is the
-        median step of the kept samples (as :func:`~imugait.fusion.select.stream_sample_period_s`)."""
+        median step of the kept samples up to ``t_until_s`` (as
+        :func:`~imugait.fusion.select.stream_sample_period_s`; up to a fixed instant, so that it
+        does not depend on how many samples happen to have arrived)."""
         t = self.samples.tail("t_s")
+        t = t[t <= t_until_s]
         if t.size < 2:
             raise ValidationError(f"{self.placement.value}: fusion needs at least two samples to know the rate")
         self.gyr_bias_radps = np.zeros(3) if gyr_bias_radps is None else np.asarray(gyr_bias_radps, dtype=float)
         period_s = float(np.median(np.diff(t)))
         self._filter = make_filter(self.kind, FusionSettings(sample_period_s=period_s))
         self._n_fused = self.samples.first_index
-        self._fuse()
+        self._fuse(check_units=True)
 
-    def _fuse(self) -> None:
+    def _fuse(self, check_units: bool = False) -> None:
+        """Fuse the samples not yet fused; units are checked on the first (long) stretch only."""
         start = max(self._n_fused, self.samples.first_index)
         n_new = self.samples.n_appended - start
         if n_new <= 0:
@@ -100,13 +104,13 @@ class LiveSensor:
         lost[0] = 0  # the first row is the previous (already fused) sample or the first kept one
         real = np.arange(take) + np.cumsum(lost)
         if real[-1] == take - 1:
-            q = self._filter.estimate(gyr[int(has_previous):], acc[int(has_previous):]).q_world_sensor
+            q = self._filter.estimate(gyr[int(has_previous):], acc[int(has_previous):], check_units=check_units).q_world_sensor
         else:  # bridge lost samples for the filter (see orient_stream)
             t_full = np.interp(np.arange(real[-1] + 1), real, t)
             bridged = [np.column_stack([np.interp(t_full, t, x[:, k]) for k in range(3)]) for x in (gyr, acc)]
             # Fed from just after the previous sample: the lost instants before the first new one too.
             first = int(has_previous)
-            q_full = self._filter.estimate(bridged[0][first:], bridged[1][first:]).q_world_sensor
+            q_full = self._filter.estimate(bridged[0][first:], bridged[1][first:], check_units=check_units).q_world_sensor
             q = q_full[real[first:] - first]
         self.samples.tail("q_world_sensor", n_new)[:] = q
         self._n_fused = self.samples.n_appended
@@ -115,14 +119,14 @@ class LiveSensor:
 class LiveGrid:
     """The common grid of ``placements`` at ``rate_hz``; see the module docstring."""
 
-    def __init__(self, placements: Collection[Placement], rate_hz: float, stall_s: float = 1.0) -> None:
+    def __init__(self, placements: Collection[Placement], rate_hz: float, stall_s: float | None = None) -> None:
         if not placements:
             raise ValidationError("a live grid needs at least one sensor")
         if not rate_hz > 0:
             raise ValidationError(f"a live grid needs a rate above 0 Hz, got {rate_hz!r}")
         self.placements = tuple(placements)
         self.rate_hz = float(rate_hz)
-        self.stall_s = float(stall_s)
+        self.stall_s = np.inf if stall_s is None else float(stall_s)
         self.t0_s: float | None = None
 
     def start(self, sensors: Mapping[Placement, LiveSensor]) -> bool:

@@ -29,6 +29,7 @@ leg calibration is not retried; calibrations are reused in memory only (no file 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -49,7 +50,6 @@ from imugait.gait.events import EventConfig
 from imugait.kinematics.prepare import FusedSession, SensorOnGrid
 from imugait.kinematics.progression import ProgressionConfig
 from imugait.live.grid import LiveGrid, LiveSensor, grid_history
-from imugait.live.history import History
 from imugait.live.leg import LegSettings, LiveLeg
 from imugait.live.updates import CalibrationPhase, LegAngles, LegCalibrationState, LiveUpdate
 from imugait.model import ProtocolStep, Session
@@ -73,8 +73,15 @@ class LiveConfig:
     """Grid time between looks for settled gait events (a multiple of ``tick_s``)."""
     event_window_s: float = 6.0
     """Trailing window in which events are detected (a few strides)."""
-    stall_s: float = 1.0
-    """A sensor silent this long no longer holds the grid back (its rows are marked lost)."""
+    grid_step_s: float = 0.02
+    """The grid advances by at least this much at a time (s): rows are interpolated in batches,
+    which costs less than row by row as blocks trickle in; a row's angles may wait this long."""
+    stall_s: float | None = None
+    """None: the grid waits for every sensor (results then never depend on how the samples were
+    chunked). A number: a sensor whose newest sample is this much older (s, session clock) than
+    the newest of all no longer holds the grid back — its rows are marked lost — so a sensor that
+    drops out does not freeze the live view; the results then depend on the order in which the
+    sensors' blocks arrived when one lags by more than this."""
     periods: PeriodConfig = field(default_factory=PeriodConfig)
     calibration: SegmentCalibrationConfig = field(default_factory=lambda: SegmentCalibrationConfig(max_motion_s=10.0))
     """``max_motion_s``: the knee motion (s) the calibration waits for and fits the axes to."""
@@ -84,8 +91,11 @@ class LiveConfig:
     strides: StrideConfig = field(default_factory=StrideConfig)
 
     def __post_init__(self) -> None:
-        for name in ("rate_hz", "history_s", "tick_s", "check_s", "event_every_s", "event_window_s", "stall_s"):
+        for name in ("rate_hz", "history_s", "tick_s", "check_s", "event_every_s", "event_window_s", "grid_step_s",
+                     "stall_s"):
             value = getattr(self, name)
+            if value is None and name == "stall_s":
+                continue
             if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
                 raise ValidationError(f"live config: {name} must be a positive number, got {value!r}")
 
@@ -127,6 +137,7 @@ class LiveKinematics:
         self._grid = LiveGrid(self.placements, rate, self.config.stall_s)
         self.grid = grid_history(self.placements, capacity)
         self._n_check = max(int(round(self.config.check_s * rate)), 1)
+        self._n_grid_step = max(int(round(self.config.grid_step_s * rate)), 1)
         self._next_check = self._n_check
         self._reused = calibration
         self.standing_step: ProtocolStep | None = None
@@ -136,6 +147,7 @@ class LiveKinematics:
         self._states = {s: LegCalibrationState(s, CalibrationPhase.WAITING_FOR_STANDING,
                                                message="stand upright and still for a few seconds") for s in self.sides}
         self._states_changed = True
+        self._lock = threading.Lock()  # feed (acquisition thread) and poll (a view's thread)
         self._polled: dict[Side, int] = {}
         self._t_newest_s = float("nan")
         self._settings = LegSettings(rate, self.config.tick_s, self.config.event_every_s, self.config.event_window_s,
@@ -150,19 +162,23 @@ class LiveKinematics:
         if samples.placement not in self._sensors:
             raise ValidationError(f"live kinematics got samples of {samples.placement.value}, which it was not set up "
                                   f"for ({', '.join(p.value for p in self.placements)})")
-        self._sensors[samples.placement].add(samples)
-        if samples.t_s.size:
-            self._t_newest_s = max(float(samples.t_s[-1]), self._t_newest_s) if np.isfinite(self._t_newest_s) \
-                else float(samples.t_s[-1])
-        self._advance()
+        with self._lock:
+            self._sensors[samples.placement].add(samples)
+            if samples.t_s.size:
+                self._t_newest_s = max(float(samples.t_s[-1]), self._t_newest_s) if np.isfinite(self._t_newest_s) \
+                    else float(samples.t_s[-1])
+            self._advance()
 
     def feed_session(self, session: Session, chunk_s: float | Iterator[float] = 0.05) -> None:
         """Feed a recorded session as if it streamed: blocks of ``chunk_s`` seconds of each sensor
         (or the next value of an iterator per block), the sensors' blocks in time order. Lost
-        samples (the stream's gaps) are passed as each block's ``n_lost``."""
+        samples (the stream's gaps) are passed as ``n_lost`` of the block after them."""
         lengths = iter(chunk_s) if isinstance(chunk_s, Iterator) else None
         cursors = {p: 0 for p in session}
         lost_after = {p: {g.after_index: g.n_lost for g in s.gaps} for p, s in session.items()}
+        # A block ends at a gap: lost samples are reported before a block (as a device loses whole
+        # packets), so the next block starts after the gap.
+        gap_ends = {p: np.array(sorted(i + 1 for i in lost)) for p, lost in lost_after.items()}
         while True:
             pending = [p for p, i in cursors.items() if i < session[p].n_samples]
             if not pending:
@@ -171,6 +187,8 @@ class LiveKinematics:
             s, i = session[p], cursors[p]
             length = next(lengths) if lengths is not None else chunk_s
             j = max(int(np.searchsorted(s.t_s, s.t_s[i] + length)), i + 1)
+            later_gaps = gap_ends[p][gap_ends[p] > i]
+            j = min(j, int(later_gaps[0])) if later_gaps.size else j
             self.feed(LiveSamples(p, s.t_s[i:j], s.acc_mps2[i:j], s.gyr_radps[i:j], None, None,
                                   lost_after[p].get(i - 1, 0)))
             cursors[p] = j
@@ -179,7 +197,13 @@ class LiveKinematics:
 
     def poll(self) -> LiveUpdate:
         """Everything new since the previous poll (angles of rows computed since, strides
-        completed since, the calibration states when they changed)."""
+        completed since, the calibration states when they changed). Safe to call from another
+        thread than ``feed``."""
+        with self._lock:
+            return self._poll()
+
+    def _poll(self) -> LiveUpdate:
+        self._advance(flush=True)
         angles = []
         strides = []
         for side, leg in self.legs.items():
@@ -199,6 +223,7 @@ class LiveKinematics:
                           n_strides={side: leg.n_strides for side, leg in self.legs.items()})
 
     def calibration_states(self) -> tuple[LegCalibrationState, ...]:
+        """Every leg's calibration state now (``poll`` gives them only when they change)."""
         return tuple(self._states.values())
 
     @property
@@ -211,7 +236,9 @@ class LiveKinematics:
 
     # --- the flow ----------------------------------------------------------------------------
 
-    def _advance(self) -> None:
+    def _advance(self, flush: bool = False) -> None:
+        """Take in what the sensors sent: grid rows, and everything due at their grid instants;
+        ``flush``: every ready row, even fewer than ``grid_step_s``."""
         if not self._grid.start(self._sensors):
             return
         n_ready = self._grid.n_ready(self._sensors)
@@ -220,7 +247,7 @@ class LiveKinematics:
             k = self._next_check
             self._next_check += self._n_check
             fusing = self._try_start_fusion(k)
-        if not fusing:
+        if not fusing or n_ready - self.grid.n_appended < (1 if flush else self._n_grid_step):
             return
         while self.grid.n_appended < n_ready:
             k0 = self.grid.n_appended
@@ -241,7 +268,7 @@ class LiveKinematics:
         if self._reused is not None:
             if k * 1.0 / self._grid.rate_hz < 1.0:
                 return False
-            self._start_fusion(dict(self._reused.gyr_bias_radps))
+            self._start_fusion(dict(self._reused.gyr_bias_radps), k)
             return True
         k0 = self._covered_from()
         if k - k0 < 2:
@@ -267,17 +294,19 @@ class LiveKinematics:
             self._standing_k = (k0 + int(np.flatnonzero(standing)[0]), k0 + int(np.flatnonzero(standing)[-1]) + 1)
             self._standing_mask = standing[self._standing_k[0] - k0:self._standing_k[1] - k0]
             bias = {p: np.mean(gyr[standing], axis=0) for p, (_acc, gyr) in zip(self.placements, raw, strict=True)}
-            self._start_fusion(bias)
+            self._start_fusion(bias, k)
             return True
         if k - k0 > 0.9 * self.grid.capacity:
             self._set_all(CalibrationPhase.WAITING_FOR_STANDING, "no still standing found yet: stand upright and still "
                                                                  "for a few seconds")
         return False
 
-    def _start_fusion(self, bias: Mapping[Placement, np.ndarray]) -> None:
+    def _start_fusion(self, bias: Mapping[Placement, np.ndarray], k: int) -> None:
+        """Start every sensor's filter (at grid row ``k``: the rate from the samples until then)."""
         self.gyr_bias_radps = dict(bias)
+        t_k = float(self._grid.t_s(k, k + 1)[0])
         for p, sensor in self._sensors.items():
-            sensor.start_fusion(bias.get(p))
+            sensor.start_fusion(bias.get(p), t_k)
         self.grid.skip_to(self._covered_from())
         if self._reused is not None:
             for side in self.sides:
@@ -333,7 +362,7 @@ class LiveKinematics:
 
     def _set_all(self, phase: CalibrationPhase, message: str) -> None:
         for side in self.sides:
-            if side not in self.legs and self._states[side].phase is not phase:
+            if side not in self.legs and (self._states[side].phase, self._states[side].message) != (phase, message):
                 self._set(side, phase, message)
 
 

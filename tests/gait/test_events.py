@@ -79,3 +79,37 @@ def test_no_events_outside_walking_and_nan_without_a_dip():
     # A swing that never dips below zero after mid-swing has no contact to find.
     no_dip = 4.0 * _bump(np.mod(t, STRIDE_S) / STRIDE_S, 0.8, 0.06) + 0.5
     assert np.isnan(detect_leg_events(t, no_dip, np.ones_like(walking)).initial_contact_s).all()
+
+
+def test_settled_events_of_trailing_windows_are_the_whole_recordings():
+    # The live variant: the same detection over trailing 6-s windows every 0.2 s, keeping what
+    # the window's edges no longer reach, finds every event of the whole recording at the same
+    # instant (the windows' low-pass transients are kept out by the settle margins).
+    from imugait.calibration.periods import motion_mask
+    from imugait.conventions import Placement
+    from imugait.gait.events import settle_time_s, settled_events
+    from imugait.simulate import SimulationConfig, simulate
+    from imugait.simulate.timeline import walking_test
+
+    sim = simulate(SimulationConfig(seed=3, sample_rate_hz=200.0, random_mounting=False,
+                                    timeline=walking_test(n_bouts=2, bout_s=10.0)))
+    shank, thigh = sim.session[Placement.RIGHT_SHANK], sim.session[Placement.RIGHT_THIGH]
+    t = shank.t_s
+    rate, thigh_rate = shank.gyr_radps[:, 2], np.interp(t, thigh.t_s, thigh.gyr_radps[:, 2])
+    walking = motion_mask(t, shank.gyr_radps)
+    whole = detect_leg_events(t, rate, walking, thigh_ml_rate_radps=thigh_rate)
+    found, after = [], -np.inf
+    window, step = 1200, 40
+    for end in range(window // 2, t.size + 1, step):
+        lo = max(end - window, 0)
+        ev = settled_events(t[lo:end], rate[lo:end], walking[lo:end], after, thigh_ml_rate_radps=thigh_rate[lo:end])
+        found += list(zip(ev.mid_swing_s, ev.toe_off_s, ev.initial_contact_s, strict=True))
+        after = found[-1][0] + 0.3 if found else after
+    found = np.array(found)
+    # Only the last mid-swing is still open at the end of the recording.
+    assert settle_time_s() > 0.35
+    last_settled = whole.mid_swing_s <= t[-1] - settle_time_s()
+    assert len(found) == int(last_settled.sum()) >= 15
+    np.testing.assert_allclose(found[:, 0], whole.mid_swing_s[last_settled], atol=1e-9)
+    np.testing.assert_allclose(found[:, 1], whole.toe_off_s[last_settled], atol=1e-3)
+    np.testing.assert_allclose(found[:, 2], whole.initial_contact_s[last_settled], atol=1e-3)

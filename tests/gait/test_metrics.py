@@ -100,3 +100,25 @@ def test_all_strides_at_once_equal_each_stride_alone():
             np.testing.assert_allclose(got[name][k], value, rtol=1e-12, atol=1e-12, equal_nan=True,
                                        err_msg=f"stride {k} {name}")
     assert np.isnan(got["hip_rotation_stance_mean_deg"]).any()  # the stride without hip values
+
+
+def test_an_open_end_judges_the_last_stride_of_the_last_bout_as_an_inner_one():
+    # Live, the data end while the person still walks: the newest stride is not the bout's last.
+    from imugait.gait.cycles import segment_strides
+    from imugait.gait.events import LegEvents
+
+    t = np.arange(0.0, 12.0, 0.01)
+    ic = np.arange(1.0, 11.0, 1.1)  # ten contacts: nine strides of 1.1 s in one bout
+    events = LegEvents(ic - 0.3, ic - 0.45, ic, np.full(ic.size, 4.0))
+    bout = np.zeros(t.size, dtype=int)
+    none = np.zeros(t.size, dtype=bool)
+    closed = segment_strides(t, events, bout, none, none)
+    opened = segment_strides(t, events, bout, none, none, open_end=True)
+    assert [s.exclusion for s in closed] == [s.exclusion for s in opened] == [Exclusion.NONE] * 9
+    # Both ends are steady here, so both are used either way; make the last one slower than the
+    # bout's median by 20 %: an edge stride is then excluded, an inner one (within 30 %) is not.
+    ic_slow = ic.copy()
+    ic_slow[-1] += 0.22
+    events_slow = LegEvents(ic_slow - 0.3, ic_slow - 0.45, ic_slow, np.full(ic.size, 4.0))
+    assert segment_strides(t, events_slow, bout, none, none)[-1].exclusion is Exclusion.BOUT_EDGE
+    assert segment_strides(t, events_slow, bout, none, none, open_end=True)[-1].exclusion is Exclusion.NONE

@@ -68,3 +68,33 @@ def test_every_sample_of_a_bout_takes_its_own_walking_direction():
     assert np.all(heading[100:3000] == pytest.approx(0.1))
     assert np.all(heading[3300:4200] == pytest.approx(0.1 + np.pi))
     assert np.all(heading[:3150] == pytest.approx(0.1)) and np.all(heading[3150:] == pytest.approx(0.1 + np.pi))
+
+
+@pytest.mark.parametrize("side", list(Side))
+def test_causal_walking_direction_follows_the_offline_one(walker, side):
+    # The live variant, fed the true thigh motion in 0.1-s blocks: inside each offline bout, once
+    # the run is a few seconds old, its direction is the offline bout's within a degree or two.
+    from imugait.kinematics.progression import CausalProgression
+
+    series = walker.truth.series
+    t = series["t_s"].to_numpy()
+    q_thigh = walker.truth.q_world(Placement.of(Segment.THIGH, side))
+    walking = series["walking_weight"].to_numpy() > 0.5
+    offline = find_progression(t, q_thigh, walking, side=side)
+    rate_hz = 1.0 / float(np.median(np.diff(t)))
+    causal = CausalProgression(rate_hz, side=side)
+    direction = np.full(t.size, np.nan)
+    runs = np.full(t.size, -1)
+    n = int(round(0.1 * rate_hz))
+    for i in range(0, t.size, n):
+        direction[i:i + n] = causal.direction_at(t[i:i + n])  # the state before the block, as live
+        runs[i:i + n] = causal.update(t[i:i + n], q_thigh[i:i + n], walking[i:i + n])
+    assert len(offline.bouts) == 2
+    for bout in offline.bouts:
+        settled = slice(bout.start + int(4.0 * rate_hz), bout.stop)
+        error = np.rad2deg(np.angle(np.exp(1j * (direction[settled] - offline.heading_rad[settled]))))
+        assert np.isfinite(error).all()
+        assert np.abs(error).max() < 2.0
+        # One straight run per bout (live runs start where offline bouts do, give or take the margins).
+        assert np.unique(runs[settled]).size == 1 and runs[settled][0] >= 0
+    assert not (runs[~walking] >= 0).any()

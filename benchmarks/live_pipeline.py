@@ -1,0 +1,175 @@
+"""The live pipeline against ``analyze`` on the same recordings, and its CPU cost per second of data.
+
+Reproduce (from the repository root; ≈ 2 min; prints Markdown tables)::
+
+    .venv/bin/python benchmarks/live_pipeline.py
+    .venv/bin/python benchmarks/live_pipeline.py --walkers 1 --minutes 0   # quicker
+    .venv/bin/python benchmarks/live_pipeline.py --minutes 60              # an hour streamed (slow)
+
+**Agreement.** ``--walkers`` simulated walking tests (stand, two 14-s straight bouts with a turn,
+stand; four sensors at 200 Hz; random mountings, 0.2 % lost samples in bursts) are each fed through
+:class:`~imugait.live.kinematics.LiveKinematics` in 20-ms blocks per sensor and analysed by
+``analyze`` made comparable (``tests/live/conftest.offline_like_live``: the standing the live run
+found, the online VQF filter, the knee axes fitted to the same first 10 s of walking). Strides are
+matched by initial contact; the table gives, over the strides both call used that start at least
+4 s into their bout, the largest and the median absolute difference of each metric, and the event
+timing differences. What remains is what is live about the live path: the thigh-shank heading
+offset held at its latest window (offline: interpolated between windows), the walking direction
+from the run so far (offline: the whole bout), stride judgement before the bout has ended.
+
+**CPU.** process time of feeding ``--cpu-s`` seconds of a walking test (20-ms blocks, a poll every
+50 ms of data as a dashboard at 20 updates/s would) divided by the data's duration, for four
+sensors at 200 Hz: with the live calibration (standing, walking, calibration and catch-up inside)
+and with a reused calibration (the steady state). The peer is ``analyze`` of the same recording
+(offline VQF, its default), per second of data. One core, BLAS pinned to one thread.
+
+**Long run** (``--minutes``): a simulated 5-min block tiled into that many minutes is streamed
+with a 60-s history; the table reports the resident memory after each tenth of the run (flat when
+the buffers are bounded) and the strides found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests" / "live"))
+
+from _common import machine, markdown_table  # noqa: E402
+from conftest import SIMULATION, LiveRun, offline_like_live  # noqa: E402
+from test_live_agreement import HIP_METRICS, KNEE_METRICS, WARM_UP_S, matched  # noqa: E402
+
+from imugait.analysis import analyze_session  # noqa: E402
+from imugait.live.kinematics import LiveConfig, LiveKinematics  # noqa: E402
+from imugait.live.updates import LiveUpdate  # noqa: E402
+from imugait.simulate import simulate  # noqa: E402
+
+BLOCK_S = 0.02
+POLL_S = 0.05
+
+
+def stream(session, config: LiveConfig, calibration=None) -> tuple[LiveKinematics, list]:
+    """Feed ``session`` in BLOCK_S blocks, polling every POLL_S of data; (pipeline, updates)."""
+    live = LiveKinematics(list(session), config, calibration)
+    updates, next_poll = [], POLL_S
+    original = live.feed
+
+    def feed(samples):
+        nonlocal next_poll
+        original(samples)
+        if samples.t_s[-1] >= next_poll:
+            updates.append(live.poll())
+            next_poll += POLL_S
+
+    live.feed = feed
+    live.feed_session(session, BLOCK_S)
+    updates.append(live.poll())
+    return live, updates
+
+
+def agreement(n_walkers: int) -> pd.DataFrame:
+    tables = []
+    for k in range(n_walkers):
+        session = simulate(SIMULATION if k == 0 else replace(SIMULATION, seed=300 + k)).session
+        live, updates = stream(session, LiveConfig(rate_hz=SIMULATION.sample_rate_hz))
+        everything = LiveUpdate(t_s=updates[-1].t_s, strides=tuple(s for u in updates for s in u.strides))
+        table = matched(LiveRun(session, live, everything, offline_like_live(session, live)))
+        table["walker"] = k
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)
+
+
+def cpu_per_data_s(fn, data_s: float) -> float:
+    t0 = time.process_time()
+    fn()
+    return (time.process_time() - t0) / data_s
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--walkers", type=int, default=3)
+    parser.add_argument("--minutes", type=float, default=0.0, help="long streamed run (0: skip)")
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    print(f"# Live pipeline against analyze\n\n{machine()}\n")
+
+    table = agreement(args.walkers)
+    steady = table[table["used"] & table["offline_used"] & (table["into_bout_s"] >= WARM_UP_S)]
+    rows = []
+    for name in KNEE_METRICS + HIP_METRICS:
+        d = steady[name].abs()
+        rows.append([name, f"{d.max():.2f}", f"{d.median():.2f}", "1.0", f"{d.max() / 1.0:.2f}"])
+    for name, column in (("initial contact (ms)", "ic_s"), ("toe-off (ms)", "to_s"), ("next initial contact (ms)", "next_ic_s")):
+        d = 1000 * table[column].abs()
+        rows.append([name, f"{d.max():.2f}", f"{d.median():.2f}", "10", f"{d.max() / 10:.2f}"])
+    print(f"{args.walkers} walkers; {len(table)} live strides, {len(steady)} steady strides used by both; "
+          f"used flags agree on {100 * (table['used'] == table['offline_used']).mean():.0f} % of strides\n")
+    print(markdown_table(["metric (live − analyze)", "max abs", "median abs", "target", "max / target"], rows))
+
+    session = simulate(SIMULATION).session
+    data_s = float(min(s.t_s[-1] for s in session.streams) - max(s.t_s[0] for s in session.streams))
+    config = LiveConfig(rate_hz=SIMULATION.sample_rate_hz)
+    live, _ = stream(session, config)
+    full = cpu_per_data_s(lambda: stream(session, config), data_s)
+    reused = cpu_per_data_s(lambda: stream(session, config, live.calibration), data_s)
+    offline = cpu_per_data_s(lambda: analyze_session(session), data_s)
+    print(f"\n## CPU per second of data (4 sensors × 200 Hz, {data_s:.0f} s, {BLOCK_S * 1000:.0f}-ms blocks, "
+          f"a poll per {POLL_S * 1000:.0f} ms)\n")
+    print(markdown_table(["path", "CPU s per s of data", "share of one core", "target", "vs analyze"], [
+        ["live, calibrating live", f"{full:.3f}", f"{100 * full:.0f} %", "≤ 20 %", f"{full / offline:.1f}×"],
+        ["live, reused calibration (steady state)", f"{reused:.3f}", f"{100 * reused:.0f} %", "≤ 20 %",
+         f"{reused / offline:.1f}×"],
+        ["analyze (offline VQF), whole recording", f"{offline:.3f}", f"{100 * offline:.0f} %", "", "1.0×"],
+    ]))
+
+    if args.minutes > 0:
+        from pipeline_speed import tile
+
+        from imugait.simulate import SimulationConfig, walking_test
+
+        block = simulate(SimulationConfig(seed=5, sample_rate_hz=200.0,
+                                          timeline=walking_test(n_bouts=9, bout_s=25.0))).session
+        long = tile(block, 60.0 * args.minutes)
+        live = LiveKinematics(list(long), LiveConfig(rate_hz=200.0, history_s=60.0))
+        marks, memory = np.linspace(0, 60 * args.minutes, 11)[1:], []
+        original, n_strides = live.feed, [0]
+
+        def feed(samples):
+            original(samples)
+            if memory.__len__() < marks.size and samples.t_s[-1] >= marks[len(memory)]:
+                n_strides[0] += len(live.poll().strides)
+                memory.append((float(samples.t_s[-1]), rss_mib(), n_strides[0]))
+
+        live.feed = feed
+        t0 = time.process_time()
+        live.feed_session(long, BLOCK_S)
+        cpu = time.process_time() - t0
+        print(f"\n## {args.minutes:g} min streamed (a 5-min walking block tiled; 60-s history)\n")
+        print(markdown_table(["data time (s)", "resident memory (MiB)", "strides so far"],
+                             [[f"{t:.0f}", f"{m:.1f}", n] for t, m, n in memory]))
+        print(f"\nCPU {cpu:.0f} s for {60 * args.minutes:.0f} s of data ({100 * cpu / (60 * args.minutes):.0f} % of one core)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Chunked equals whole: the live path fed a recording in random chunks (and polled at random
+moments) gives exactly what it gives fed at once — as vqf tests its online filter. And bounded
+memory: a history shorter than the recording keeps its buffers at their capacity and changes no
+stride."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from imugait.live.kinematics import LiveConfig, LiveKinematics
+from imugait.live.updates import LiveUpdate
+
+
+def _feed(session, chunks, config: LiveConfig, poll_every: int = 0, seed: int = 0) -> list[LiveUpdate]:
+    live = LiveKinematics(list(session), config)
+    updates = []
+    if poll_every:
+        rng = np.random.default_rng(seed)
+        original = live.feed
+
+        def feed_and_poll(samples):
+            original(samples)
+            if rng.integers(poll_every) == 0:
+                updates.append(live.poll())
+
+        live.feed = feed_and_poll
+    live.feed_session(session, chunks)
+    updates.append(live.poll())
+    return updates, live
+
+
+def _angles(updates: list[LiveUpdate]) -> dict:
+    out = {}
+    for update in updates:
+        for a in update.angles:
+            for name in ("t_s", "knee_flexion_deg", "knee_adduction_deg", "knee_rotation_deg", "hip_rotation_deg"):
+                out.setdefault((a.side, name), []).append(getattr(a, name))
+    return {key: np.concatenate(parts) for key, parts in out.items()}
+
+
+def _strides(updates: list[LiveUpdate]) -> list:
+    """The strides per leg in order."""
+    return sorted((s for update in updates for s in update.strides), key=lambda s: (s.side.value, s.index))
+
+
+def assert_same_strides(got: list, expected: list) -> None:
+    """Same strides, events, flags; metrics equal to the last bits (batches of different sizes may
+    round the angles 1 ulp apart: numpy's vector loops treat a batch's tail separately)."""
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected, strict=True):
+        assert (a.side, a.index, a.t_initial_contact_s, a.t_toe_off_s, a.t_next_initial_contact_s, a.used,
+                a.exclusion) == (b.side, b.index, b.t_initial_contact_s, b.t_toe_off_s, b.t_next_initial_contact_s,
+                                 b.used, b.exclusion)
+        assert a.metrics.keys() == b.metrics.keys()
+        np.testing.assert_allclose(list(a.metrics.values()), list(b.metrics.values()), rtol=0, atol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def whole(live_run):
+    """The recording fed at once: one block per sensor."""
+    return _feed(live_run.session, 1e9, LiveConfig(rate_hz=200.0))
+
+
+def test_random_chunks_and_polls_give_what_the_whole_recording_gives(live_run, whole):
+    rng = np.random.default_rng(5)
+    chunks = iter(rng.uniform(0.001, 0.3, size=100_000))
+    updates, _live = _feed(live_run.session, chunks, LiveConfig(rate_hz=200.0), poll_every=40, seed=6)
+    whole_updates, _ = whole
+    assert len(updates) > 5
+    got, expected = _angles(updates), _angles(whole_updates)
+    assert got.keys() == expected.keys() and got
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=0, atol=1e-9, err_msg=str(key))
+    assert_same_strides(_strides(updates), _strides(whole_updates))
+    assert len(_strides(updates)) >= 40
+    # …and the same as the 50 ms blocks of the shared run.
+    assert_same_strides(_strides(updates), _strides([live_run.update]))
+
+
+def test_a_short_history_keeps_memory_bounded_and_changes_no_stride(live_run):
+    config = LiveConfig(rate_hz=200.0, history_s=25.0)  # the recording is 40 s
+    updates, live = _feed(live_run.session, 0.05, config, poll_every=10)
+    capacity = int(np.ceil(config.history_s * config.rate_hz))
+    assert live.grid.capacity == capacity and len(live.grid) == capacity
+    assert live.grid.n_appended > 1.5 * capacity  # it did wrap
+    for leg in live.legs.values():
+        assert len(leg.history) <= capacity
+    for sensor in live._sensors.values():
+        assert len(sensor.samples) <= sensor.samples.capacity
+    assert_same_strides(_strides(updates), _strides([live_run.update]))
