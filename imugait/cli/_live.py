@@ -80,6 +80,12 @@ async def acquire(args: argparse.Namespace, duration_s: float | None,
                             on_tick=lambda status, t_s: view.update(render(status, t_s, args)))
 
 
+def print_stopped(status, interrupted: bool) -> None:
+    """One line at the end of a live run: samples and losses per sensor."""
+    print(f"stopped{' (Ctrl-C)' if interrupted else ''}: " + ", ".join(
+        f"{s.placement.value} {s.n_samples} samples, {s.n_lost} lost" for s in status))
+
+
 def render(status, t_session_s: float, args: argparse.Namespace):
     """The live table: one row per sensor."""
     from rich.table import Table

@@ -42,9 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
+    from imugait.cli._live import print_stopped
+
     status, interrupted, sessions = asyncio.run(serve(args, args.record))
-    print(f"stopped{' (Ctrl-C)' if interrupted else ''}: " + ", ".join(
-        f"{s.placement.value} {s.n_samples} samples, {s.n_lost} lost" for s in status))
+    print_stopped(status, interrupted)
     for path in sessions:
         print(f"session written to {path}")
     return 0

@@ -24,9 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from imugait.cli._live import acquire
+    from imugait.cli._live import acquire, print_stopped
 
     status, interrupted, _ = asyncio.run(acquire(args, args.duration))
-    print(f"stopped{' (Ctrl-C)' if interrupted else ''}: " + ", ".join(
-        f"{s.placement.value} {s.n_samples} samples, {s.n_lost} lost" for s in status))
+    print_stopped(status, interrupted)
     return 0
