@@ -7,8 +7,10 @@ sensor and the problem ("left_thigh: gyr_radps has NaN at sample 12").
 from __future__ import annotations
 
 import datetime as _dt
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from enum import Enum
 
 import numpy as np
 
@@ -27,6 +29,24 @@ ACC_MEDIAN_MIN_MPS2 = 0.3 * GRAVITY_MPS2
 MAX_MAG_UT = 5000.0
 """Far above the earth's ~25–65 µT even near magnets; larger means nT or raw counts."""
 
+MAX_DEVICE_TEXT_CHARS = 64
+"""Longest device-supplied name, id, model or firmware string kept (longer ones are cut)."""
+
+
+def device_text(text: object, max_chars: int = MAX_DEVICE_TEXT_CHARS) -> str:
+    """A device-supplied string made safe to print, log, put in HTML or a file name's stem.
+
+    Sensors and vendor files name themselves (a BLE advertisement, a firmware announcement, a
+    file's header): that text is untrusted. Control and format characters (terminal escape
+    sequences, newlines, bidirectional overrides, NUL) become ``?``, surrounding space is
+    stripped and the result is cut to ``max_chars`` (ending in ``…``). Path separators are kept
+    as they are: code that builds a path from a device id makes its own safe name
+    (:mod:`imugait.calibration.store`).
+    """
+    cleaned = "".join("?" if unicodedata.category(c).startswith("C") else c for c in str(text).strip())
+    return cleaned if len(cleaned) <= max_chars else cleaned[: max_chars - 1] + "…"
+
+
 
 @dataclass(frozen=True)
 class DeviceInfo:
@@ -44,6 +64,10 @@ class DeviceInfo:
     gyr_range_radps: float | None = None
     mag_normalised: bool = False
     """True when the vendor exported a unitless magnetometer (e.g. Xsens 'normalised')."""
+
+    def __post_init__(self) -> None:
+        for name in ("device_id", "model", "firmware"):  # device-supplied: see device_text
+            object.__setattr__(self, name, device_text(getattr(self, name)))
 
 
 @dataclass(frozen=True)
@@ -172,6 +196,85 @@ class ProtocolStep:
             )
 
 
+class EventKind(Enum):
+    """What happened during an acquisition, as written to a session's event log."""
+
+    LINK_DOWN = "link_down"
+    """The sensor's link dropped (BLE disconnect, cable pulled); ``detail`` names the reason."""
+    LINK_UP = "link_up"
+    """The link came back; ``value_s`` is how long it was down."""
+    LINK_CLOSED = "link_closed"
+    """The transport gave up on the sensor: nothing more arrived from it."""
+    BYTES_DISCARDED = "bytes_discarded"
+    """Bytes that were no frame (garbage, a frame torn by an unplug, a CRC failure); ``count`` bytes."""
+    DEVICE_RESET = "device_reset"
+    """The device's sample counter (and clock) restarted: it rebooted."""
+    CLOCK_STEP = "clock_step"
+    """The device clock jumped against the host clock; a new clock segment starts here."""
+    DUPLICATES_DROPPED = "duplicates_dropped"
+    """``count`` samples received twice (or not advancing) were dropped."""
+    LATE_SAMPLES = "late_samples"
+    """``count`` samples arrived after later ones (reordered) and were put back in their place."""
+    LOG_DAMAGE_SKIPPED = "log_damage_skipped"
+    """Recovery skipped a damaged span of the recording log (``count`` bytes)."""
+    LOG_UNFINISHED = "log_unfinished"
+    """The recording log ends without its END record (the recorder was killed or stopped)."""
+    INTERRUPTED = "interrupted"
+    """The user stopped the acquisition (Ctrl-C)."""
+
+
+@dataclass(frozen=True)
+class SessionEvent:
+    """One entry of a session's event log.
+
+    Attributes
+    ----------
+    t_s : float — session time (s) of the event (host clock minus the session start).
+    kind : EventKind
+    placement : the sensor it concerns, None for the whole session.
+    count : samples or bytes it concerns (see :class:`EventKind`), 0 when not a count.
+    value_s : a duration (s) when the kind has one (``LINK_UP``: time down; ``CLOCK_STEP``:
+        the step), else 0.
+    detail : one line for people.
+    """
+
+    t_s: float
+    kind: EventKind
+    placement: Placement | None = None
+    count: int = 0
+    value_s: float = 0.0
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, EventKind):
+            raise ValidationError(f"event kind must be an EventKind, not {self.kind!r}")
+        if self.placement is not None and not isinstance(self.placement, Placement):
+            raise ValidationError(f"event placement must be a Placement or None, not {self.placement!r}")
+        if not np.isfinite(self.t_s) or not np.isfinite(self.value_s):
+            raise ValidationError(f"event {self.kind.value}: t_s and value_s must be finite")
+
+    def to_dict(self) -> dict:
+        """Plain JSON types (enums by value)."""
+        return {"t_s": self.t_s, "kind": self.kind.value,
+                "placement": None if self.placement is None else self.placement.value,
+                "count": self.count, "value_s": self.value_s, "detail": self.detail}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SessionEvent:
+        """Inverse of :meth:`to_dict`; raises KeyError, TypeError, ValueError or ValidationError."""
+        placement = d.get("placement")
+        return cls(t_s=float(d["t_s"]), kind=EventKind(d["kind"]),
+                   placement=None if placement is None else Placement(placement), count=int(d.get("count", 0)),
+                   value_s=float(d.get("value_s", 0.0)), detail=str(d.get("detail", "")))
+
+    def describe(self) -> str:
+        where = f" {self.placement.value}" if self.placement is not None else ""
+        count = f" ×{self.count}" if self.count else ""
+        value = f" ({self.value_s:.3f} s)" if self.value_s else ""
+        detail = f": {self.detail}" if self.detail else ""
+        return f"{self.t_s:.3f} s{where} {self.kind.value}{count}{value}{detail}"
+
+
 @dataclass(frozen=True)
 class SessionMeta:
     """Who, when and what. ``subject_id`` is a pseudonym, never a real name."""
@@ -184,9 +287,14 @@ class SessionMeta:
     source: str = ""
     """Where the data came from: ``simulate``, ``record``, ``import:xsens`` …"""
     notes: str = ""
+    events: tuple[SessionEvent, ...] = ()
+    """The acquisition's event log (link drops, resets, clock steps, discarded bytes …), in time order."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "steps", tuple(self.steps))
+        object.__setattr__(self, "events", tuple(self.events))
+        if not all(isinstance(e, SessionEvent) for e in self.events):
+            raise ValidationError("SessionMeta.events holds SessionEvent objects only")
         try:
             _dt.datetime.fromisoformat(self.recorded_at)
         except (TypeError, ValueError):

@@ -21,6 +21,14 @@ def test_demo_end_to_end_finds_the_right_hip(tmp_path, capsys, monkeypatch):
     hip = [f for f in report["findings"] if f["metric"] == "hip_rotation_mean_deg"]
     assert [f["side"] for f in hip] == ["right"]
     assert report["programme"]["drills"], "a finding leads to drills"
+    # What the demo's story promises: the right hip above the band, the right knee's stance valgus
+    # present (several degrees more than the left) but inside the reference, so no finding.
+    valgus = {c["side"]: c for c in report["comparisons"] if c["metric"] == "knee_valgus_stance_peak_deg"}
+    assert valgus["right"]["status"] == "within" and valgus["right"]["value"] - valgus["left"]["value"] > 4.0
+    assert not [f for f in report["findings"] if f["metric"] == "knee_valgus_stance_peak_deg"]
+    right_hip = next(c for c in report["comparisons"]
+                     if c["metric"] == "hip_rotation_mean_deg" and c["side"] == "right")
+    assert 8.0 < right_hip["value"] < 14.0, "the story says about 10-12°"
 
 
 def test_help_lists_the_commands(capsys):

@@ -26,6 +26,21 @@ def test_every_option_of_the_live_commands_has_help(path):
     assert not bare, f"imugait {' '.join(path)}: options without help: {bare}"
 
 
+def _every_parser(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _every_parser(sub, path + (name,))
+
+
+def test_every_option_and_argument_of_every_command_has_help():
+    bare = [(" ".join(path), a.option_strings or a.dest) for path, parser in _every_parser(build_parser())
+            for a in parser._actions
+            if not a.help and not isinstance(a, (argparse._HelpAction, argparse._SubParsersAction))]
+    assert not bare, f"without help text: {bare}"
+
+
 def test_playback_and_walking_speed_each_have_one_name(capsys):
     parser = build_parser()
     args = parser.parse_args(["record", "--emulate", "4", "--duration", "3", "--out", "x", "--playback", "4",

@@ -24,7 +24,15 @@ from imugait.acquisition.live_buffer import LiveBuffer, LiveWindow
 from imugait.acquisition.sequence import SequenceTracker, gaps_from_seq
 from imugait.conventions import Placement
 from imugait.errors import ImugaitError, ValidationError
-from imugait.model import DeviceInfo, ImuStream, ProtocolStep, Session, SessionMeta
+from imugait.model import (
+    DeviceInfo,
+    EventKind,
+    ImuStream,
+    ProtocolStep,
+    Session,
+    SessionEvent,
+    SessionMeta,
+)
 from imugait.protocol.messages import DeviceAnnouncement, DeviceStatus, SampleBlock
 
 
@@ -37,6 +45,10 @@ class AcquisitionConfig:
     """Rate assumed for sensors that never announce one (needed without timestamps)."""
     live_window_s: float | None = 10.0
     """History kept per sensor for live views; None keeps no live buffers."""
+    keep_samples: bool = True
+    """Keep every sample for :meth:`SessionAssembler.assemble`. False keeps only counters, the
+    online clock fit, the event log and the live buffers, so memory stays flat however long the
+    acquisition runs; the session must then come from elsewhere (the recorder replays its log)."""
 
     def __post_init__(self) -> None:
         if self.nominal_rate_hz is not None and not (0 < self.nominal_rate_hz <= 10_000):
@@ -75,6 +87,13 @@ class SensorHealth:
     battery_percent: float | None
     error_flags: int
     device: DeviceInfo
+    n_late: int = 0
+    """Samples that arrived after later ones and were put back in their place."""
+
+
+COALESCE_S = 1.0
+"""Counting events of one sensor and kind closer than this to the previous one are added to it."""
+_COUNTING = (EventKind.BYTES_DISCARDED, EventKind.DUPLICATES_DROPPED, EventKind.LATE_SAMPLES)
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,6 +152,7 @@ class SessionAssembler:
         self._protocols = dict(protocols or {})
         self._tracks: dict[Placement, _Track] = {}
         self._steps: list[list] = []  # [name, begin_host_s, end_host_s | None]
+        self._events: list[SessionEvent] = []
 
     # ----------------------------------------------------------------- input
     def handle(self, placement: Placement, arrival_s: float, message) -> LiveSamples | None:
@@ -169,6 +189,31 @@ class SessionAssembler:
                 return
         raise ValidationError(f"protocol step {name!r} cannot end: it has not begun")
 
+    def add_event(self, kind: EventKind, host_s: float, placement: Placement | None = None, count: int = 0,
+                  value_s: float = 0.0, detail: str = "") -> None:
+        """Add an entry to the session's event log at host time ``host_s`` (s).
+
+        Counting events (discarded bytes, dropped duplicates, late samples) of one sensor within
+        :data:`COALESCE_S` of the previous one of the same kind are added to it, so that a sensor
+        streaming garbage makes one entry per second, not one per chunk.
+        """
+        if self.t0_host_s is None:
+            self.t0_host_s = float(host_s)
+        t_s = float(host_s) - self.t0_host_s
+        if kind in _COUNTING:
+            for k in range(len(self._events) - 1, -1, -1):
+                e = self._events[k]
+                if e.kind is kind and e.placement is placement:
+                    if t_s - e.t_s <= COALESCE_S:
+                        self._events[k] = SessionEvent(e.t_s, kind, placement, e.count + int(count), 0.0, e.detail)
+                        return
+                    break
+        self._events.append(SessionEvent(t_s, kind, placement, int(count), float(value_s), detail))
+
+    def events(self) -> tuple[SessionEvent, ...]:
+        """The event log so far, in time order."""
+        return tuple(sorted(self._events, key=lambda e: e.t_s))
+
     # ----------------------------------------------------------------- live
     def placements(self) -> tuple[Placement, ...]:
         return tuple(p for p in Placement if p in self._tracks)
@@ -182,7 +227,7 @@ class SessionAssembler:
         t = self._tracks[placement]
         return SensorHealth(
             placement=placement, n_received=t.tracker.n_received, n_samples=t.tracker.n_kept,
-            n_lost=t.tracker.n_lost, n_dropped=t.tracker.n_dropped,
+            n_lost=t.tracker.n_lost, n_dropped=t.tracker.n_dropped, n_late=t.tracker.n_late,
             n_clock_steps=len(t.mapper.segment_starts) - 1 if t.mapper.segment_starts else 0,
             drift_ppm=t.mapper.drift_ppm, last_arrival_s=t.last_arrival_s,
             battery_percent=t.status.battery_percent, error_flags=t.status.error_flags, device=t.device(),
@@ -196,8 +241,12 @@ class SessionAssembler:
         Raises
         ------
         ImugaitError
-            No sensor delivered at least two samples.
+            No sensor delivered at least two samples, or the samples were not kept
+            (``keep_samples=False``).
         """
+        if not self.config.keep_samples:
+            raise ImugaitError("this acquisition kept no samples in memory (keep_samples=False): "
+                               "build the session from its recording log")
         streams, remarks = [], []
         for placement in self.placements():
             stream, note = self._stream(self._tracks[placement])
@@ -216,7 +265,8 @@ class SessionAssembler:
             if t1 > t0:
                 steps.append(ProtocolStep(name, t0, t1))
         meta_kwargs = {} if recorded_at is None else {"recorded_at": recorded_at}
-        meta = SessionMeta(subject_id=subject_id, steps=tuple(steps), source=source, notes=notes, **meta_kwargs)
+        meta = SessionMeta(subject_id=subject_id, steps=tuple(steps), source=source, notes=notes,
+                           events=self.events(), **meta_kwargs)
         health = tuple(self.health(p) for p in self.placements())
         return Assembly(Session(streams, meta), health, tuple(remarks))
 
@@ -232,16 +282,35 @@ class SessionAssembler:
             return None
         _check_block(track.placement, block)
         got = track.tracker.process(block)
+        p = track.placement
+        if got.n_dropped:
+            self.add_event(EventKind.DUPLICATES_DROPPED, arrival_s, p, got.n_dropped,
+                           detail="received again or not advancing; dropped")
+        if got.n_late:
+            self.add_event(EventKind.LATE_SAMPLES, arrival_s, p, got.n_late,
+                           detail="arrived after later samples; put back in their place")
         if not got.keep.any():
             return None
-        point = len(track.points_us)
-        last_us = int(got.t_device_us[-1])
-        track.points_us.append(last_us)
-        track.points_arrival_s.append(arrival_s)
-        track.mapper.update(last_us, arrival_s)
-        track.chunks.append((point, block, got.keep, got.seq, got.t_device_us))
-        t_s = track.mapper.to_host_s(got.t_device_us) - self.t0_host_s
-        keep = got.keep
+        fresh = ~got.late
+        keep_samples = self.config.keep_samples
+        if fresh.any():
+            point = len(track.points_us)
+            last_us = int(got.t_device_us[fresh][-1])
+            if keep_samples:
+                track.points_us.append(last_us)
+                track.points_arrival_s.append(arrival_s)
+            if track.mapper.update(last_us, arrival_s):
+                self.add_event(EventKind.CLOCK_STEP, arrival_s, p,
+                               detail="device clock jumped against the host clock; a new clock segment starts")
+        else:  # only late samples: they belong with the newest clock point
+            point = len(track.points_us) - 1
+        if keep_samples:
+            track.chunks.append((point, block, got.keep, got.seq, got.t_device_us))
+        if not fresh.any():
+            return None  # late samples go to the session, not to live views (those only move forward)
+        keep = got.keep.copy()
+        keep[keep] = fresh
+        t_s = track.mapper.to_host_s(got.t_device_us[fresh]) - self.t0_host_s
         mag = None if block.mag_uT is None else np.asarray(block.mag_uT)[keep]
         q = None if block.q_world_sensor is None else np.asarray(block.q_world_sensor)[keep]
         live = LiveSamples(track.placement, t_s, np.asarray(block.acc_mps2)[keep], np.asarray(block.gyr_radps)[keep],
@@ -269,13 +338,17 @@ class SessionAssembler:
             mapping = fit_offline(points_us[a:b], points_y[a:b], self.config.clock)
             sel = (point_of_sample >= a) & (point_of_sample < b)
             host[sel] = mapping(t_all[sel])
-        t_s = host - self.t0_host_s
+        # Late samples were appended after newer ones: put every sample in counter order.
+        seq_all = np.concatenate([c[3] for c in track.chunks])
+        order = np.argsort(seq_all, kind="stable")
+        t_s = host[order] - self.t0_host_s
         # A clock step can leave the next segment's first samples at or before the last ones.
-        ok = t_s > np.maximum.accumulate(np.concatenate([[-np.inf], t_s]))[:-1]
-        seq = np.concatenate([c[3] for c in track.chunks])[ok]
+        ok_sorted = t_s > np.maximum.accumulate(np.concatenate([[-np.inf], t_s]))[:-1]
+        ok = order[ok_sorted]
+        seq = seq_all[ok]
         notes = []
-        if not ok.all():
-            notes.append(f"{int((~ok).sum())} sample(s) dropped at clock steps")
+        if not ok_sorted.all():
+            notes.append(f"{int((~ok_sorted).sum())} sample(s) dropped at clock steps")
 
         def stacked(attr: str) -> np.ndarray | None:
             parts = [getattr(c[1], attr) for c in track.chunks]
@@ -287,15 +360,15 @@ class SessionAssembler:
 
         acc, gyr = stacked("acc_mps2"), stacked("gyr_radps")
         mag, q = stacked("mag_uT"), stacked("q_world_sensor")
-        if ok.sum() < 2:
+        if ok.size < 2:
             return None, f"{name}: left out, fewer than 2 samples after clock mapping"
         rate = track.rate_hz
         if not rate:
-            span_s = float(t_s[ok][-1] - t_s[ok][0])
+            span_s = float(t_s[ok_sorted][-1] - t_s[ok_sorted][0])
             rate = float(seq[-1] - seq[0]) / span_s
             notes.append(f"sample rate not announced; estimated {rate:.3f} Hz")
         stream = ImuStream(
-            placement=track.placement, t_s=t_s[ok], acc_mps2=acc, gyr_radps=gyr, sample_rate_hz=rate,
+            placement=track.placement, t_s=t_s[ok_sorted], acc_mps2=acc, gyr_radps=gyr, sample_rate_hz=rate,
             mag_uT=mag, q_world_sensor=q, device=track.device(), gaps=gaps_from_seq(seq),
         )
         return stream, (f"{name}: " + "; ".join(notes)) if notes else ""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from imugait.acquisition.sources import PROTOCOLS, SourceKind
+from imugait.model import device_text
 from imugait.protocol.imugait_v1 import encode_command
 from imugait.protocol.messages import CommandCode, DeviceAnnouncement, SampleBlock
 from imugait.transport.ble import scan_ble
@@ -43,6 +44,10 @@ class FoundSensor:
     sample_rate_hz: float | None = None
     rssi_dbm: int | None = None
     ble_device: Any = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for name in ("name", "model"):  # what the device calls itself: untrusted text
+            object.__setattr__(self, name, device_text(getattr(self, name)))
 
 
 async def probe_serial(path: str, timeout_s: float = 1.0, baud_rate: int = 921_600) -> FoundSensor | None:

@@ -11,7 +11,7 @@ resynchronises on the next marker that starts a record whose length and CRC chec
 every skipped span is reported (:class:`SkippedSpan`). Bytes after the last intact record (a torn
 tail, or garbage) are reported as ignored.
 
-Payloads: ``HEADER``, ``ANNOUNCEMENT``, ``STATUS``, ``STEP`` and ``END`` are UTF-8 JSON objects;
+Payloads: ``HEADER``, ``ANNOUNCEMENT``, ``STATUS``, ``STEP``, ``EVENT`` and ``END`` are UTF-8 JSON objects;
 ``BLOCK`` is binary (see :func:`encode_block`): placement, arrival time, sample count, which
 optional arrays are present, then the arrays (seq int64, t_device_us int64, acc, gyr, mag f64
 ×3, q f64 ×4), all raw decoded values with the device's own timestamps.
@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from imugait.conventions import Placement
-from imugait.errors import FormatError
+from imugait.errors import FormatError, ValidationError
+from imugait.model import SessionEvent
 from imugait.protocol.messages import DeviceAnnouncement, DeviceStatus, SampleBlock
 
 MAGIC = b"IMUGAITLOG\x00\x01"
@@ -48,6 +49,8 @@ class RecordKind(IntEnum):
     STATUS = 4
     STEP = 5
     END = 6
+    EVENT = 7
+    """Something that happened to a link or a decoder (the data cannot show it): the event log."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +68,14 @@ class LoggedStep:
     event: str
     """``begin`` or ``end``."""
     host_s: float
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """An event-log entry as logged: the host time (s) it happened at, and the event."""
+
+    host_s: float
+    event: SessionEvent
 
 
 @dataclass(frozen=True)
@@ -92,7 +103,7 @@ class LogContents:
     """Everything readable in a log, and what was not."""
 
     header: dict[str, Any]
-    entries: tuple[LoggedMessage | LoggedStep, ...]
+    entries: tuple[LoggedMessage | LoggedStep | LoggedEvent, ...]
     clean_end: bool
     """True when the recording was closed normally (an END record was written)."""
     valid_bytes: int
@@ -131,6 +142,10 @@ def message_record(entry: LoggedMessage) -> bytes:
 
 def step_record(step: LoggedStep) -> bytes:
     return json_record(RecordKind.STEP, asdict(step))
+
+
+def event_record(entry: LoggedEvent) -> bytes:
+    return json_record(RecordKind.EVENT, {"host_s": entry.host_s, **entry.event.to_dict()})
 
 
 _BLOCK_HEAD = struct.Struct("<dIB")
@@ -196,7 +211,7 @@ def read_log(path: str | os.PathLike) -> LogContents:
         raise FormatError(f"{p.name} is not an imugait recording log (it does not start with {MAGIC!r})")
     pos = len(MAGIC)
     header: dict[str, Any] | None = None
-    entries: list[LoggedMessage | LoggedStep] = []
+    entries: list[LoggedMessage | LoggedStep | LoggedEvent] = []
     skipped: list[SkippedSpan] = []
     clean_end = False
     problem = ""
@@ -206,7 +221,8 @@ def read_log(path: str | os.PathLike) -> LogContents:
         if record is not None:
             try:
                 entry = _decode(record[0], record[1])
-            except (ValueError, KeyError, TypeError, UnicodeDecodeError, struct.error) as exc:
+            except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError, struct.error,
+                    ValidationError) as exc:
                 problem = f"record at byte {pos} passed its CRC but cannot be decoded ({exc})"
                 record = None
         if record is None:
@@ -285,6 +301,8 @@ def _decode(kind: RecordKind, payload: bytes):
         return obj
     if kind is RecordKind.STEP:
         return LoggedStep(str(obj["name"]), str(obj["event"]), float(obj["host_s"]))
+    if kind is RecordKind.EVENT:
+        return LoggedEvent(float(obj["host_s"]), SessionEvent.from_dict(obj))
     placement, arrival_s = Placement(obj.pop("placement")), float(obj.pop("arrival_s"))
     if kind is RecordKind.ANNOUNCEMENT:
         return LoggedMessage(placement, arrival_s, DeviceAnnouncement(**obj))

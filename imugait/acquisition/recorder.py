@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from imugait.acquisition.assembler import AcquisitionConfig, Assembly, LiveSamples, SessionAssembler
@@ -27,10 +27,12 @@ from imugait.acquisition.clock import ClockSyncConfig
 from imugait.acquisition.logfile import (
     MAGIC,
     LogContents,
+    LoggedEvent,
     LoggedMessage,
     LoggedStep,
     RecordKind,
     SkippedSpan,
+    event_record,
     json_record,
     message_record,
     read_log,
@@ -39,13 +41,41 @@ from imugait.acquisition.logfile import (
 from imugait.conventions import Placement
 from imugait.errors import ImugaitError, ValidationError, describe_os_error
 from imugait.io.native import write_session
-from imugait.model import Session
+from imugait.model import EventKind, Session, SessionEvent
 from imugait.output_guard import RECORDING_LOG_NAME
 from imugait.protocol.messages import DeviceAnnouncement, DeviceStatus, SampleBlock
 
 
 class RecordingStopped(ImugaitError):
     """The recording could not go on (disk full, read-only folder): its log stays recoverable."""
+
+
+try:
+    import fcntl as _fcntl
+except ImportError:  # pragma: no cover - not POSIX: no advisory locks, the O_EXCL create still guards
+    _fcntl = None
+
+
+def _being_recorded(log_path: Path) -> bool:
+    """True while a :class:`Recorder` (in any process) holds ``log_path`` open for writing."""
+    if _fcntl is None:
+        return False
+    try:
+        fd = os.open(log_path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        _fcntl.flock(fd, _fcntl.LOCK_SH | _fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # closing drops the shared lock if it was taken
+    return False
+
+
+def _busy(folder: Path) -> ImugaitError:
+    return ImugaitError(f"{folder / LOG_NAME} is being recorded right now by another recorder: two recorders never "
+                        "share a folder — choose another folder, or stop that recording first")
 
 
 def _log_exists(folder: Path) -> ImugaitError:
@@ -71,10 +101,16 @@ def check_recording_folder(folder: str | os.PathLike) -> Path:
     if p.exists() and not p.is_dir():
         raise ImugaitError(f"{p} is a file, not a folder: give a new folder for the recording")
     if (p / LOG_NAME).exists():
-        raise _log_exists(p)
+        raise _busy(p) if _being_recorded(p / LOG_NAME) else _log_exists(p)
     if (p / SESSION_NAME).exists():
         raise ImugaitError(f"{p / SESSION_NAME} already exists: a session is never replaced by a recording — "
                            "choose a new folder")
+    existing = next(a for a in (p, *p.absolute().parents) if a.exists())
+    if not os.access(existing, os.W_OK):
+        # Checked before any sensor is opened (a read-only file system, a folder without write
+        # permission); the recorder's own open still catches what this cannot foresee.
+        raise ImugaitError(f"cannot start a recording in {p}: {existing} is not writable (a read-only file system, "
+                           "or no permission) — choose another folder")
     return p
 
 
@@ -90,18 +126,22 @@ class Recorder:
     protocols : protocol name per placement (stored in the device info of each stream).
     fsync_interval_s : longest time written data may wait for an ``fsync``.
     notes : free text stored in the session metadata.
+    keep_samples : keep every sample in memory (the default). False keeps memory flat however long
+        the recording: live views, counters and the event log still work, and :meth:`finalise`
+        builds the session by replaying the closed log (the same session; building it takes about
+        as much memory at the end as keeping the samples would have taken all along).
     """
 
     def __init__(self, folder: str | os.PathLike, subject_id: str = "anonymous",
                  config: AcquisitionConfig | None = None, t0_host_s: float | None = None,
                  protocols: dict[Placement, str] | None = None, fsync_interval_s: float = 1.0,
-                 notes: str = "") -> None:
+                 notes: str = "", keep_samples: bool = True) -> None:
         if not fsync_interval_s > 0:
             raise ValidationError(f"fsync_interval_s must be positive, got {fsync_interval_s!r}")
         self.folder = check_recording_folder(folder)
         self.log_path = self.folder / LOG_NAME
         t0 = time.monotonic() if t0_host_s is None else float(t0_host_s)
-        self.config = config or AcquisitionConfig()
+        self.config = replace(config or AcquisitionConfig(), keep_samples=keep_samples)
         self.assembler = SessionAssembler(self.config, t0, protocols)
         self.fsync_interval_s = float(fsync_interval_s)
         self.header = {
@@ -119,8 +159,10 @@ class Recorder:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
-        except FileExistsError:
-            raise _log_exists(self.folder) from None
+            if _fcntl is not None:  # held until the log is closed: a second recorder or recover sees it
+                _fcntl.flock(self._fd, _fcntl.LOCK_EX | _fcntl.LOCK_NB)
+        except FileExistsError:  # created between the check and here (another recorder starting)
+            raise (_busy if _being_recorded(self.log_path) else _log_exists)(self.folder) from None
         except OSError as exc:
             raise ImugaitError(f"cannot start a recording in {self.folder}: {describe_os_error(exc, with_file=False)}") from None
         self.records_written = 0
@@ -147,6 +189,15 @@ class Recorder:
     def end_step(self, name: str, host_s: float) -> None:
         self.assembler.end_step(name, host_s)
         self._write(step_record(LoggedStep(name, "end", float(host_s))))
+
+    def add_event(self, kind: EventKind, host_s: float, placement: Placement | None = None, count: int = 0,
+                  value_s: float = 0.0, detail: str = "") -> None:
+        """Log an event the data cannot show (a link drop, discarded bytes, a device reset, Ctrl-C)
+        and add it to the session's event log (see :meth:`SessionAssembler.add_event`)."""
+        t_s = float(host_s) - float(self.assembler.t0_host_s)
+        event = SessionEvent(t_s, kind, placement, int(count), float(value_s), detail)
+        self._write(event_record(LoggedEvent(float(host_s), event)))
+        self.assembler.add_event(kind, host_s, placement, count, value_s, detail)
 
     def sync_if_due(self) -> bool:
         """``fsync`` when the last one is older than ``fsync_interval_s``; True if it synced.
@@ -195,6 +246,11 @@ class Recorder:
 
     def assemble(self) -> Assembly:
         """The session so far (clock mapping applied), without closing anything."""
+        if not self.config.keep_samples:
+            if self._fd is not None:
+                raise ImugaitError("this recording keeps no samples in memory (keep_samples=False): its session "
+                                   "is built from the log when the recording ends")
+            return replay(read_log(self.log_path))
         h = self.header
         return self.assembler.assemble(subject_id=h["subject_id"], recorded_at=h["recorded_at"],
                                        source="record", notes=h["notes"])
@@ -301,10 +357,13 @@ def recover_with_report(path: str | os.PathLike) -> RecoveryReport:
     FormatError
         Not a recording log, or no header.
     ImugaitError
-        The log holds no sensor with at least two samples.
+        The log is being recorded right now, or holds no sensor with at least two samples.
     """
     p = Path(path)
     log_path = p / LOG_NAME if p.is_dir() else p
+    if _being_recorded(log_path):
+        raise ImugaitError(f"{log_path} is being recorded right now: recover it once that recording has stopped "
+                           "(or was killed)")
     contents = read_log(log_path)
     assembly, skipped = _replay(contents)
     return RecoveryReport(log_path, assembly, contents.clean_end, len(contents.entries),
@@ -323,6 +382,10 @@ def replay(contents: LogContents) -> Assembly:
     return _replay(contents)[0]
 
 
+def _host_s(entry: LoggedMessage | LoggedStep | LoggedEvent) -> float:
+    return entry.arrival_s if isinstance(entry, LoggedMessage) else entry.host_s
+
+
 def _replay(contents: LogContents) -> tuple[Assembly, tuple[SkippedRecords, ...]]:
     h = contents.header
     protocols = {Placement(k): v for k, v in dict(h.get("protocols", {})).items()}
@@ -337,7 +400,10 @@ def _replay(contents: LogContents) -> tuple[Assembly, tuple[SkippedRecords, ...]
     for index, e in enumerate(contents.entries):
         for k in spans_at.get(index, ()):
             watching.update({p: (k, asm.health(p).n_lost) for p in asm.placements()})
-        if isinstance(e, LoggedStep):
+        if isinstance(e, LoggedEvent):
+            v = e.event
+            asm.add_event(v.kind, e.host_s, v.placement, v.count, v.value_s, v.detail)
+        elif isinstance(e, LoggedStep):
             try:
                 (asm.begin_step if e.event == "begin" else asm.end_step)(e.name, e.host_s)
             except ValidationError:
@@ -349,6 +415,16 @@ def _replay(contents: LogContents) -> tuple[Assembly, tuple[SkippedRecords, ...]
                 if n := asm.health(e.placement).n_lost - before:
                     lost[k][e.placement] = n
     skipped = tuple(SkippedRecords(span, lost[k]) for k, span in enumerate(contents.skipped))
+    last_host_s = max((_host_s(e) for e in contents.entries), default=float(h["t0_host_s"]))
+    for s in skipped:
+        after = contents.entries[s.span.entry_index] if s.span.entry_index < len(contents.entries) else None
+        asm.add_event(EventKind.LOG_DAMAGE_SKIPPED, last_host_s if after is None else _host_s(after),
+                      count=s.span.n_bytes, detail=s.describe())
+    if not contents.clean_end:
+        asm.add_event(EventKind.LOG_UNFINISHED, last_host_s, count=contents.ignored_bytes,
+                      detail=("the recording log ends without its END record (the recorder was stopped or killed)"
+                              + (f"; {contents.ignored_bytes} byte(s) after the last intact record ignored: "
+                                 f"{contents.problem}" if contents.ignored_bytes else "")))
     notes = [str(h.get("notes", ""))] + [f"recovered: {s.describe()}" for s in skipped]
     clean = contents.clean_end and not skipped
     assembly = asm.assemble(subject_id=str(h.get("subject_id", "anonymous")), recorded_at=h.get("recorded_at"),

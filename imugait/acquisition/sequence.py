@@ -9,9 +9,11 @@ Each received sample gets an *effective sequence number* and an *effective devic
   clock* ``seq / nominal rate`` — the arrival-time envelope then fits offset and the true rate
   just like a real device clock (see ``docs/acquisition.md``, *Clock synchronisation*).
 
-Samples whose sequence number (or device time) does not advance are duplicates or the first
-sample after a device reset; they are dropped and counted, never merged. Lost samples are never
-interpolated: they become :class:`~imugait.model.Gap` entries.
+Samples whose sequence number (or device time) does not advance are duplicates; they are
+dropped and counted, never merged — unless their counter falls in a gap left by the samples
+before (a block overtaken on the link): then they are *late*, taken, and no longer counted lost
+(only with a real counter, and only for the last :data:`MAX_OPEN_GAPS` gaps). Lost samples are
+never interpolated: they become :class:`~imugait.model.Gap` entries.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ import numpy as np
 from imugait.errors import ValidationError
 from imugait.model import Gap
 from imugait.protocol.messages import SampleBlock
+
+MAX_OPEN_GAPS = 64
+"""Gaps remembered for late samples to fill; older gaps are closed for good (bounded memory)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,6 +41,7 @@ class TrackedSamples:
     t_device_us : (k,) int64 — effective device times (µs) of the accepted samples.
     n_lost : int — samples lost just before and inside this block.
     n_dropped : int — samples of this block dropped as duplicates / not advancing.
+    late : (k,) bool — accepted samples that filled an earlier gap (older than the newest).
     """
 
     keep: np.ndarray
@@ -43,6 +49,11 @@ class TrackedSamples:
     t_device_us: np.ndarray
     n_lost: int
     n_dropped: int
+    late: np.ndarray
+
+    @property
+    def n_late(self) -> int:
+        return int(self.late.sum())
 
 
 class SequenceTracker:
@@ -64,6 +75,9 @@ class SequenceTracker:
         self.n_kept = 0
         self.n_lost = 0
         self.n_dropped = 0
+        self.n_late = 0
+        self._open_gaps: list[list[int]] = []
+        """[first, last] missing sequence numbers of recent gaps, oldest first."""
         self.seq_source = ""
         """``counter``, ``timestamps`` or ``count``: where the sequence numbers come from."""
 
@@ -73,24 +87,39 @@ class SequenceTracker:
         seq = self._effective_seq(block)
         t_us = self._effective_time(block, seq)
         keep = np.zeros(n, dtype=bool)
+        late = np.zeros(n, dtype=bool)
         last_seq = self._last_seq
         last_t = self._last_t_us
         lost = 0
         # Plain loop: blocks are small (≤ ~50 samples) and the rule is per sample.
         for i, (s, t) in enumerate(zip(seq.tolist(), t_us.tolist(), strict=True)):
             if last_seq is not None and (s <= last_seq or t <= last_t):
+                if self.seq_source == "counter" and self._fill(s):
+                    keep[i] = late[i] = True
                 continue
-            if last_seq is not None:
+            if last_seq is not None and s > last_seq + 1:
                 lost += s - last_seq - 1
+                self._open_gaps.append([last_seq + 1, s - 1])
+                del self._open_gaps[:-MAX_OPEN_GAPS]
             keep[i] = True
             last_seq, last_t = s, t
         self._last_seq, self._last_t_us = last_seq, last_t
-        kept = int(keep.sum())
+        kept, n_late = int(keep.sum()), int(late.sum())
         self.n_received += n
         self.n_kept += kept
-        self.n_lost += lost
+        self.n_lost += lost - n_late
+        self.n_late += n_late
         self.n_dropped += n - kept
-        return TrackedSamples(keep, seq[keep], t_us[keep], lost, n - kept)
+        return TrackedSamples(keep, seq[keep], t_us[keep], lost, n - kept, late[keep])
+
+    def _fill(self, s: int) -> bool:
+        """Take sequence number ``s`` out of an open gap; False when it is in none (a duplicate)."""
+        for k, (first, last) in enumerate(self._open_gaps):
+            if first <= s <= last:
+                parts = [p for p in ([first, s - 1], [s + 1, last]) if p[0] <= p[1]]
+                self._open_gaps[k:k + 1] = parts
+                return True
+        return False
 
     def _period_us(self) -> float:
         if not self.sample_rate_hz:

@@ -25,6 +25,7 @@ from imugait.calibration.segment import SegmentCalibrationConfig
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import CalibrationError
 from imugait.fusion.settings import FilterKind
+from imugait.gait.coordination import sagittal_rate_radps, stride_lags_s
 from imugait.gait.cycles import (
     N_NORMALISED,
     Exclusion,
@@ -243,6 +244,10 @@ def _cycles_table(t: np.ndarray, legs: dict[Side, LegReport], strides: dict[Side
             "exclusion": [s.exclusion.value for s in leg.strides],
         }
         columns.update(strides_metrics(t, leg.angles_deg, leg.strides))
+        columns["thigh_shank_lag_s"] = (
+            stride_lags_s(t, sagittal_rate_radps(t, leg.q_world_thigh), sagittal_rate_radps(t, leg.q_world_shank),
+                          leg.strides)
+            if leg.q_world_thigh is not None and leg.q_world_shank is not None else np.nan)
         columns["double_support_pct"] = [double_support_pct(s, other_to, other_ic) if other else np.nan
                                          for s in leg.strides]
         frames.append(pd.DataFrame(columns))

@@ -66,15 +66,19 @@ def opener_from_args(args: argparse.Namespace, duration_s: float | None = None):
 
 
 async def acquire(args: argparse.Namespace, duration_s: float | None,
-                  make_recorder: Callable[[float], object] | None = None):
+                  make_recorder: Callable[[float], object] | None = None, opener=None):
     """Open the sensors (or an emulation), show the live view until the duration, the end of the
-    emulated walk, or Ctrl-C. Returns (final status, interrupted, recorder)."""
+    emulated walk, or Ctrl-C. Returns (final status, interrupted, recorder).
+
+    Build ``opener`` with :func:`opener_from_args` *before* the event loop runs: preparing an
+    emulation takes seconds of computing, and only outside the loop does Ctrl-C stop it at once
+    (inside, asyncio defers the interrupt until the next ``await``)."""
     from rich.console import Console
     from rich.live import Live
 
     from imugait.live.run import stream
 
-    opener = opener_from_args(args, duration_s)
+    opener = opener or opener_from_args(args, duration_s)
     with Live(render((), 0.0, args), console=Console(), refresh_per_second=4) as view:
         return await stream(opener, duration_s, make_recorder,
                             on_tick=lambda status, t_s: view.update(render(status, t_s, args)))
@@ -86,24 +90,40 @@ def print_stopped(status, interrupted: bool) -> None:
         f"{s.placement.value} {s.n_samples} samples, {s.n_lost} lost" for s in status))
 
 
+LINK_WORDS = {"connecting": "opening", "connected": "ok", "reconnecting": "retrying", "closed": "closed"}
+"""Link states as the live table shows them (short enough for an 80-column terminal or a log)."""
+
+
+def run_title(args: argparse.Namespace, t_session_s: float) -> str:
+    """``imugait record — 4 emulated sensors, playback 3× — t = 12.0 s`` (or ``— live sensors —``)."""
+    mode = (f"{args.emulate} emulated sensor{'s' if args.emulate != 1 else ''}, playback {args.playback:g}×"
+            if args.emulate else "live sensors")
+    return f"imugait {args.command} — {mode} — t = {t_session_s:.1f} s"
+
+
 def render(status, t_session_s: float, args: argparse.Namespace):
-    """The live table: one row per sensor."""
+    """The live table: one row per sensor, fitting 80 columns (and a log file) without cutting a word.
+
+    The clock's offset is not shown: device clocks start anywhere, so session-minus-device time is a
+    large meaningless number; its drift (ppm) is what tells a clock is off."""
+    from rich import box
     from rich.table import Table
 
     from imugait.live.acquisition import lost_fraction
 
-    mode = f"emulated x{args.playback:g}" if args.emulate else "live"
-    table = Table(title=f"imugait {args.command} — {mode} — t = {t_session_s:7.1f} s", title_justify="left")
+    table = Table(title=run_title(args, t_session_s), title_justify="left", box=box.SIMPLE_HEAD,
+                  show_edge=False, pad_edge=False, padding=(0, 1), collapse_padding=True)
     for name, justify in (("sensor", "left"), ("link", "left"), ("Hz", "right"), ("samples", "right"),
-                          ("lost", "right"), ("batt", "right"), ("drift ppm", "right"), ("offset s", "right"),
-                          ("bad B", "right"), ("outages", "right")):
-        table.add_column(name, justify=justify)
+                          ("lost", "right"), ("battery", "right"), ("drift\nppm", "right"),
+                          ("bad\nbytes", "right"), ("outages", "right")):
+        table.add_column(name, justify=justify, no_wrap=True)
     for s in status:
+        side, segment = s.placement.value.split("_", 1)
+        down_s = sum(d for _, d in s.outages)
         table.add_row(
-            s.placement.value, s.link_state.value, f"{s.rate_hz:.0f}", str(s.n_samples),
-            f"{s.n_lost} ({100 * lost_fraction(s):.1f} %)",
-            "—" if s.battery_percent is None else f"{s.battery_percent:.0f} %", f"{s.drift_ppm:+.1f}",
-            "—" if s.clock_offset_s is None else f"{s.clock_offset_s:.3f}", str(s.bytes_discarded),
-            " ".join(f"{d:.1f}s@{t:.0f}" for t, d in s.outages) or "0",
+            f"{side[0].upper()} {segment}", LINK_WORDS.get(s.link_state.value, s.link_state.value),
+            f"{s.rate_hz:.0f}", str(s.n_samples), f"{s.n_lost} ({100 * lost_fraction(s):.1f}%)",
+            "—" if s.battery_percent is None else f"{s.battery_percent:.0f}%", f"{s.drift_ppm:+.0f}",
+            str(s.bytes_discarded), f"{len(s.outages)} ({down_s:.1f} s)" if s.outages else "0",
         )
     return table

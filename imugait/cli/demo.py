@@ -1,9 +1,10 @@
 """``imugait demo``: the main job on built-in emulated sensors, start to finish.
 
 Four emulated sensors speaking imugait's wire protocol over pseudo-terminal serial ports play a
-walker whose right hip is internally rotated and whose right knee caves in during stance; the
-live dashboard (`imugait live`: knee and hip curves, stride metrics, sensor health) is served and
-opened in the browser while the recording is made (faster than real time), then the session is
+walker whose right hip is turned in 14° more than the left (a finding in the report) and whose right
+knee caves in by up to 8° in stance (inside the reference band, so no finding); the live dashboard
+(`imugait live`: knee and hip curves, stride metrics, sensor health) is served and opened in the
+browser while the recording is made (faster than real time), then the session is
 analysed and the findings, drills and an HTML report are produced.
 """
 
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from imugait.cli import build_parser
+    from imugait.cli._live import opener_from_args
     from imugait.cli.live import serve
     from imugait.io import describe_session, read_session
     from imugait.output_guard import check_outputs
@@ -56,8 +58,11 @@ def run(args: argparse.Namespace) -> int:
     console.rule("imugait demo")
     console.print(
         "Four emulated sensors (left/right thigh and shank, strapped on at arbitrary rotations) stream "
-        "imugait's wire protocol over serial pseudo-terminals. The walker's [bold]right hip turns in by "
-        "14°[/bold] and the right knee caves in during stance. Standing, then walks with turns: "
+        "imugait's wire protocol over serial pseudo-terminals. The walker's [bold]right hip is turned in "
+        "14° more than the left[/bold]: the report finds the right hip's mean rotation while walking above "
+        "the normative band (the walker's own baseline is a few degrees external, so expect about 10–12°). "
+        "The right knee caves in by up to 8° in stance: that is inside the reference (up to 12°), so the "
+        "report shows it without a finding. Standing, then walks with turns: "
         f"{args.duration:g} s of protocol shown [bold]{args.playback:g}× faster than real time[/bold] on the "
         "live dashboard (the URL below)."
     )
@@ -65,8 +70,9 @@ def run(args: argparse.Namespace) -> int:
     live_args = parser.parse_args(
         ["live", "--emulate", "4", "--duration", f"{args.duration:g}", "--playback", f"{args.playback:g}",
          "--subject", "demo-walker", *DEMO_WALKER, *(["--no-browser"] if args.no_browser else [])])
+    opener = opener_from_args(live_args, live_args.duration)  # outside the event loop (Ctrl-C)
     _status, interrupted, sessions = asyncio.run(
-        serve(live_args, recording, notes=f"emulated walker, 4 sensors, playback x{args.playback:g}"))
+        serve(live_args, opener, recording, notes=f"emulated walker, 4 sensors, playback x{args.playback:g}"))
     if interrupted:
         print("interrupted (Ctrl-C): recording stopped and finalised")
     print(describe_session(read_session(sessions[0]), title=f"session written to {sessions[0]}"))

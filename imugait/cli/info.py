@@ -14,7 +14,7 @@ def register(subparsers) -> None:
         description="Print placements, samples, rates, durations, lost samples, protocol steps and "
                     "metadata of a session file. Reading it verifies its checksums.",
     )
-    parser.add_argument("session", type=Path, metavar="SESSION.parquet")
+    parser.add_argument("session", type=Path, metavar="SESSION.parquet", help="the session to describe (.parquet)")
     parser.set_defaults(func=_run)
 
 

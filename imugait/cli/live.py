@@ -42,25 +42,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from imugait.cli._live import print_stopped
+    from imugait.cli._live import opener_from_args, print_stopped
 
-    status, interrupted, sessions = asyncio.run(serve(args, args.record))
+    opener = opener_from_args(args, args.duration)  # outside the event loop: Ctrl-C stops it at once
+    status, interrupted, sessions = asyncio.run(serve(args, opener, args.record))
     print_stopped(status, interrupted)
     for path in sessions:
         print(f"session written to {path}")
     return 0
 
 
-async def serve(args: argparse.Namespace, record: Path | None, notes: str = ""):
-    """Run the dashboard for ``args`` (the live options), recording from the start into ``record``.
-    Returns (final sensor status, interrupted, sessions written)."""
+async def serve(args: argparse.Namespace, opener, record: Path | None, notes: str = ""):
+    """Run the dashboard for ``args`` (the live options) on the sensors ``opener`` opens (made with
+    :func:`~imugait.cli._live.opener_from_args` before the event loop runs), recording from the
+    start into ``record``. Returns (final sensor status, interrupted, sessions written)."""
     import sys
 
     from rich.console import Console
     from rich.live import Live
 
     from imugait.acquisition.recorder import check_recording_folder
-    from imugait.cli._live import opener_from_args, render
+    from imugait.cli._live import render
     from imugait.live.dashboard.run import DashboardConfig, LiveDashboard
 
     if record is not None:
@@ -69,7 +71,7 @@ async def serve(args: argparse.Namespace, record: Path | None, notes: str = ""):
                              record_at_start=record is not None, subject_id=args.subject, notes=notes)
     if not config.loopback_only:
         print(LAN_WARNING.format(host=args.host), file=sys.stderr)
-    async with LiveDashboard(opener_from_args(args, args.duration), live_pipeline, config) as dash:
+    async with LiveDashboard(opener, live_pipeline, config) as dash:
         print(f"dashboard: {dash.url}", flush=True)
         if dash.pipeline is None:
             print("note: no leg has both a thigh and a shank sensor: the dashboard shows the sensors, "

@@ -21,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("session", type=Path, help="session file (.parquet)")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.csv",
+                   help="the CSV to write: t_s and every sensor's q_world_sensor (scalar-first) on one time grid")
     add_filter_arg(p)
     p.add_argument("--magnetometer", action="store_true",
                    help="9-axis fusion (heading from magnetic north; only where the field is undisturbed)")

@@ -29,20 +29,23 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from imugait.acquisition.recorder import Recorder, check_recording_folder
-    from imugait.cli._live import acquire
+    from imugait.cli._live import acquire, opener_from_args
     from imugait.io import describe_session, read_session
 
     check_recording_folder(args.out)
     notes = f"emulated walker, {args.emulate} sensors, playback x{args.playback:g}" if args.emulate else ""
 
+    opener = opener_from_args(args, args.duration)  # outside the event loop: Ctrl-C stops it at once
     opened: list[Recorder] = []
 
     def make_recorder(t0_host_s: float) -> Recorder:
-        opened.append(Recorder(args.out, subject_id=args.subject, t0_host_s=t0_host_s, notes=notes))
+        # keep_samples=False: memory stays flat however long the recording; finalise replays the log.
+        opened.append(Recorder(args.out, subject_id=args.subject, t0_host_s=t0_host_s, notes=notes,
+                               keep_samples=False))
         return opened[-1]
 
     try:
-        _status, interrupted, recorder = asyncio.run(acquire(args, args.duration, make_recorder))
+        _status, interrupted, recorder = asyncio.run(acquire(args, args.duration, make_recorder, opener))
     except BaseException:
         for rec in opened:  # the log stays on disk: `imugait recover` rebuilds the session
             rec.close()

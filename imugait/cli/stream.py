@@ -24,8 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from imugait.cli._live import acquire, print_stopped
+    from imugait.cli._live import acquire, opener_from_args, print_stopped
 
-    status, interrupted, _ = asyncio.run(acquire(args, args.duration))
+    opener = opener_from_args(args, args.duration)  # outside the event loop: Ctrl-C stops it at once
+    status, interrupted, _ = asyncio.run(acquire(args, args.duration, opener=opener))
     print_stopped(status, interrupted)
     return 0

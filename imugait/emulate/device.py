@@ -146,6 +146,8 @@ class EmulatedDevice:
         self.cursor = 0
         """Index in ``stream`` of the next sample the IMU produces."""
         self._seq_next = self.settings.seq_start
+        self._clock_offset_us = 0
+        """Added to the device clock: clock jumps and restarts (:meth:`jump_clock`, :meth:`reboot`)."""
         self.streaming = self.settings.autostart
         self.connected = True
         self._next_status_s: float | None = None
@@ -199,6 +201,26 @@ class EmulatedDevice:
                 self._lost.append(seq)
         self._out.clear()
 
+    def jump_clock(self, jump_us: int) -> None:
+        """The device clock steps by ``jump_us`` (µs, either sign) from the next sample on; the
+        counter goes on as before."""
+        self._clock_offset_us += int(jump_us)
+
+    def reboot(self, t_true_s: float) -> None:
+        """The device restarts at true time ``t_true_s``: what was queued is lost, counter and clock
+        start again from ``seq_start`` and ``clock_start_us``, and it streams again only on START
+        (or at once with ``autostart``). Call :meth:`on_disconnect` first when the link drops with it."""
+        for _frame, seq, _index in self._out:
+            if seq is not None:
+                self._lost.append(seq)
+        self._out.clear()
+        self._skip_until(t_true_s)
+        self._seq_next = self.settings.seq_start
+        self._clock_offset_us = -((self.cursor * self._source_period_ns + 500) // 1000)
+        self.streaming = self.settings.autostart
+        self._next_status_s = self._next_info_s = None
+        self._decimation = 1
+
     def inject(self, data: bytes) -> None:
         """Put raw bytes on the wire before the next frame (corruption tests)."""
         self._out.append((bytes(data), None, None))
@@ -240,6 +262,11 @@ class EmulatedDevice:
     # ------------------------------------------------------------------ output
     def poll(self, t_true_s: float) -> list[bytes]:
         """Frames due by true time ``t_true_s``, in wire order (empty while the link is down)."""
+        return [frame for frame, _seq in self.poll_tagged(t_true_s)]
+
+    def poll_tagged(self, t_true_s: float) -> list[tuple[bytes, np.ndarray | None]]:
+        """As :meth:`poll`, each frame with the sequence numbers of the samples it carries (None
+        for frames without samples): a faulty wire uses them to say which samples it destroyed."""
         if not self.streaming:
             self._skip_until(t_true_s)
         else:
@@ -252,7 +279,7 @@ class EmulatedDevice:
                 self._sent_seq.append(seq)
                 self._sent_index.append(index)
         self.frames_sent += len(out)
-        return [frame for frame, _seq, _index in out]
+        return [(frame, seq) for frame, seq, _index in out]
 
     def sent(self) -> SentRecord:
         def cat(parts: list[np.ndarray]) -> np.ndarray:
@@ -317,7 +344,8 @@ class EmulatedDevice:
                 self._lost.append(seq[part])
                 continue
             i = idx[part]
-            t_first_us = self.settings.clock_start_us + (int(i[0]) * self._source_period_ns + 500) // 1000
+            t_first_us = (self.settings.clock_start_us + self._clock_offset_us
+                          + (int(i[0]) * self._source_period_ns + 500) // 1000)
             mag = stream.mag_uT[i] if self.settings.with_mag and stream.mag_uT is not None else None
             frame = encode_data(self.info, int(seq[part[0]]), t_first_us, stream.acc_mps2[i],
                                 stream.gyr_radps[i], mag, self._source_period_ns * self._decimation)

@@ -33,6 +33,8 @@ class Exclusion(Enum):
     IMPLAUSIBLE_KNEE_ADDUCTION = "knee ab/adduction swings like flexion (a wrong knee axis)"
     IMPLAUSIBLE_HIP_ROTATION = "femur rotation beyond the hip's range of motion"
     HIP_ROTATION_OUTLIER = "femur rotation far from the leg's other strides"
+    KNEE_TIMING_OUTLIER = ("thigh and shank out of step with the leg's other strides (the two sensors' clocks "
+                           "slipped apart: knee angles unreliable)")
 
     @property
     def implausible(self) -> bool:
@@ -41,7 +43,8 @@ class Exclusion(Enum):
 
 
 _IMPLAUSIBLE = frozenset({Exclusion.IMPLAUSIBLE_KNEE_FLEXION, Exclusion.IMPLAUSIBLE_KNEE_ADDUCTION,
-                          Exclusion.IMPLAUSIBLE_HIP_ROTATION, Exclusion.HIP_ROTATION_OUTLIER})
+                          Exclusion.IMPLAUSIBLE_HIP_ROTATION, Exclusion.HIP_ROTATION_OUTLIER,
+                          Exclusion.KNEE_TIMING_OUTLIER})
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ A stride that passed the timing and data checks of :mod:`imugait.gait.cycles` is
 when its angles are beyond what walking produces (limits with their sources in
 ``imugait/data/plausibility.json``): knee hyperextension or flexion far beyond walking, knee
 ab/adduction that swings like flexion (a wrong knee axis), a mean femur rotation beyond the hip's
-passive range, or a femur rotation far from the leg's other strides. Such values come from a
-sensor that moved under its strap, a wrong calibration or a wrong label.
+passive range, a femur rotation far from the leg's other strides, or a thigh–shank timing far from
+the leg's other strides (:mod:`imugait.gait.coordination`). Such values come from a sensor that
+moved under its strap, a wrong calibration, a wrong label or sensor clocks that slipped apart.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class PlausibilityLimits:
     knee_adduction_range_deg: float
     hip_rotation_mean_abs_deg: float
     hip_rotation_stride_deviation_deg: float
+    thigh_shank_lag_deviation_s: float
     max_implausible_fraction: float
 
 
@@ -45,7 +47,8 @@ def implausible_strides(strides: pd.DataFrame, limits: PlausibilityLimits | None
     """Why each stride is implausible (:class:`Exclusion`; ``NONE`` when plausible or not used).
 
     ``strides``: one leg's rows of the cycles table, with ``used``, ``knee_flexion_min_deg``,
-    ``knee_flexion_max_deg``, ``knee_adduction_range_deg`` and ``hip_rotation_mean_deg``.
+    ``knee_flexion_max_deg``, ``knee_adduction_range_deg`` and ``hip_rotation_mean_deg`` (and
+    ``thigh_shank_lag_s`` when known).
     """
     limits = limits or plausibility_limits()
     reasons = pd.Series(Exclusion.NONE, index=strides.index, dtype=object)
@@ -58,8 +61,22 @@ def implausible_strides(strides: pd.DataFrame, limits: PlausibilityLimits | None
     hip = strides["hip_rotation_mean_deg"].to_numpy(dtype=float)
     beyond_range = np.abs(hip) > limits.hip_rotation_mean_abs_deg
     reasons[used & (reasons == Exclusion.NONE).to_numpy() & beyond_range] = Exclusion.IMPLAUSIBLE_HIP_ROTATION
-    candidates = used & (reasons == Exclusion.NONE).to_numpy() & np.isfinite(hip)
-    if candidates.sum() >= 3:  # a median of fewer strides says nothing about which one is off
-        deviation = np.abs(hip - np.median(hip[candidates]))
-        reasons[candidates & (deviation > limits.hip_rotation_stride_deviation_deg)] = Exclusion.HIP_ROTATION_OUTLIER
+    _exclude_outliers(reasons, used, strides, "hip_rotation_mean_deg", limits.hip_rotation_stride_deviation_deg,
+                      Exclusion.HIP_ROTATION_OUTLIER)
+    _exclude_outliers(reasons, used, strides, "thigh_shank_lag_s", limits.thigh_shank_lag_deviation_s,
+                      Exclusion.KNEE_TIMING_OUTLIER)
     return reasons
+
+
+def _exclude_outliers(reasons: pd.Series, used: np.ndarray, strides: pd.DataFrame, column: str, limit: float,
+                      reason: Exclusion) -> None:
+    """Mark (in place) the still-plausible used strides whose ``column`` is further than ``limit``
+    from the median over them — only when at least 3 have a value (a median of fewer says nothing
+    about which one is off)."""
+    if column not in strides:
+        return
+    values = strides[column].to_numpy(dtype=float)
+    candidates = used & (reasons == Exclusion.NONE).to_numpy() & np.isfinite(values)
+    if candidates.sum() >= 3:
+        deviation = np.abs(values - np.median(values[candidates]))
+        reasons[candidates & (deviation > limit)] = reason

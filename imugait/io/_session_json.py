@@ -11,14 +11,26 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from imugait.errors import FormatError, ValidationError
-from imugait.model import DeviceInfo, Gap, ProtocolStep, SessionMeta
+from imugait.model import DeviceInfo, Gap, ProtocolStep, SessionEvent, SessionMeta
 
 
 def meta_to_dict(meta: SessionMeta) -> dict[str, Any]:
     """``SessionMeta`` as plain JSON types (steps as a list of dicts)."""
     d = asdict(meta)
     d["steps"] = [asdict(s) for s in meta.steps]
+    d["events"] = [e.to_dict() for e in meta.events]
     return d
+
+
+def event_from_dict(d: Any, where: str, what: str) -> SessionEvent:
+    """An event-log entry from its JSON object; ``what`` names the entry in error messages."""
+    obj = _as_object(d, where, what)
+    try:
+        return SessionEvent.from_dict(obj)
+    except KeyError as exc:
+        raise FormatError(f"{where}: metadata '{what}' has no {exc.args[0]!r}") from None
+    except (TypeError, ValueError, ValidationError) as exc:
+        raise FormatError(f"{where}: metadata '{what}' is invalid: {exc}") from None
 
 
 def device_to_dict(device: DeviceInfo) -> dict[str, Any]:
@@ -45,9 +57,13 @@ def meta_from_dict(d: Any, where: str) -> SessionMeta:
             raise FormatError(f"{where}: metadata 'meta.steps[{i}]' has no {exc.args[0]!r}") from None
         except (TypeError, ValueError, ValidationError) as exc:
             raise FormatError(f"{where}: metadata 'meta.steps[{i}]' is invalid: {exc}") from None
-    kwargs = _known_fields(SessionMeta, obj, where, "meta", exclude={"steps"})
+    events_raw = obj.pop("events", [])
+    if not isinstance(events_raw, list):
+        raise FormatError(f"{where}: metadata 'meta.events' must be a list")
+    events = tuple(event_from_dict(e, where, f"meta.events[{i}]") for i, e in enumerate(events_raw))
+    kwargs = _known_fields(SessionMeta, obj, where, "meta", exclude={"steps", "events"})
     try:
-        return SessionMeta(steps=tuple(steps), **kwargs)
+        return SessionMeta(steps=tuple(steps), events=events, **kwargs)
     except ValidationError as exc:
         raise FormatError(f"{where}: metadata 'meta' is invalid: {exc}") from None
 

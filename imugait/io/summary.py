@@ -7,7 +7,8 @@ from imugait.model import Session
 
 def describe_session(session: Session, title: str = "") -> str:
     """Multi-line text: metadata, one line per stream (samples, rate, duration, lost samples,
-    magnetometer/orientation presence, device), and the protocol steps."""
+    magnetometer/orientation presence, device), the protocol steps and the event log (counts per
+    kind and the first entries)."""
     m = session.meta
     lines = [title] if title else []
     lines += [
@@ -38,4 +39,16 @@ def describe_session(session: Session, title: str = "") -> str:
             lines.append(f"  {st.name:<20} {st.t_start_s:9.3f} .. {st.t_end_s:9.3f} s")
     else:
         lines.append("steps        none")
+    if m.events:
+        counts: dict[str, int] = {}
+        for e in m.events:
+            counts[e.kind.value] = counts.get(e.kind.value, 0) + 1
+        lines.append(f"events       {len(m.events)}: " + ", ".join(f"{k} {n}" for k, n in counts.items()))
+        lines += [f"  {e.describe()}" for e in m.events[:MAX_EVENTS_SHOWN]]
+        if len(m.events) > MAX_EVENTS_SHOWN:
+            lines.append(f"  … {len(m.events) - MAX_EVENTS_SHOWN} more (session.meta.events)")
     return "\n".join(lines)
+
+
+MAX_EVENTS_SHOWN = 10
+"""Event-log entries listed by :func:`describe_session`; the rest are counted."""

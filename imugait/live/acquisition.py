@@ -31,6 +31,7 @@ from imugait.acquisition.recorder import Recorder
 from imugait.acquisition.sources import PROTOCOLS, SensorSource, SourceKind
 from imugait.conventions import Placement
 from imugait.errors import ValidationError
+from imugait.model import EventKind
 from imugait.protocol.base import Decoder
 from imugait.protocol.messages import DeviceAnnouncement, SampleBlock
 from imugait.transport.ble import BleTransport
@@ -59,6 +60,10 @@ class LiveConfig:
     send_start: bool = True
     """Write the protocol's start commands whenever a link (re)connects."""
     ble_connect_timeout_s: float = 10.0
+    transport_factory: Callable[[SensorSource], Any] | None = None
+    """Builds each sensor's transport (an async context manager and async iterator of
+    ``bytes | LinkEvent`` with ``open``, ``close`` and ``write``) instead of the serial or BLE
+    transport its source names: for in-process emulations (:mod:`imugait.emulate.wire`)."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,13 @@ class SensorStatus:
     """(session time the link went down, seconds it stayed down) per outage."""
 
 
+@dataclass
+class _DecoderCounts:
+    bytes_discarded: int = 0
+    device_resets: int = 0
+    clock_resets: int = 0
+
+
 class _SensorLink:
     """Transport, decoder and counters of one sensor."""
 
@@ -94,11 +106,13 @@ class _SensorLink:
         self.source = source
         support = PROTOCOLS[source.protocol]
         self.support = support
-        if source.kind is SourceKind.SERIAL:
-            self.decoder: Decoder = support.serial_decoder()
-            self.transport: Any = SerialTransport(source.address, source.baud_rate)
+        serial = source.kind is SourceKind.SERIAL
+        self.decoder: Decoder = (support.serial_decoder if serial else support.ble_decoder)()
+        if config.transport_factory is not None:
+            self.transport: Any = config.transport_factory(source)
+        elif serial:
+            self.transport = SerialTransport(source.address, source.baud_rate)
         else:
-            self.decoder = support.ble_decoder()
             profile = next(p for p in KNOWN_PROFILES if p.name == source.protocol)
             self.transport = BleTransport(source.ble_device or source.address, profile, adapter=source.adapter,
                                           connect_timeout_s=config.ble_connect_timeout_s)
@@ -109,6 +123,8 @@ class _SensorLink:
         self.reconnects = 0
         self.outages: list[list[float]] = []
         self.command_errors: list[str] = []
+        self.seen = _DecoderCounts()
+        """Decoder counters already written to the event log."""
 
 
 class LiveAcquisition:
@@ -206,6 +222,11 @@ class LiveAcquisition:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), tick_s)
 
+    def add_event(self, kind: EventKind, placement: Placement | None = None, count: int = 0,
+                  value_s: float = 0.0, detail: str = "") -> None:
+        """Add an entry to the session's event log (and the recording log), stamped now."""
+        self._sink.add_event(kind, self.clock(), placement, count, value_s, detail)
+
     # ------------------------------------------------------------------ status
     def status(self) -> tuple[SensorStatus, ...]:
         now = self.clock()
@@ -246,17 +267,42 @@ class LiveAcquisition:
                         link.arrivals.append((arrival_s, int(live.t_s.size)))
                         if live.t_s.size == message.n_samples and message.t_device_us is not None:
                             link.clock_offset_s = float(live.t_s[-1] - message.t_device_us[-1] * 1e-6)
+                self._log_decoder(link, arrival_s)
                 if self._consumed is not None:
                     self._consumed(placement, len(item))
         except TransportError as exc:  # the transport gave up: the link stays closed
             link.state = LinkState.CLOSED
             link.command_errors.append(str(exc))
+            self._sink.add_event(EventKind.LINK_CLOSED, self.clock(), placement, detail=str(exc))
+
+    def _log_decoder(self, link: _SensorLink, arrival_s: float) -> None:
+        """What the decoder dropped or saw restart since the last chunk, into the event log."""
+        stats, seen, p = link.decoder.stats, link.seen, link.source.placement
+        if (n := stats.bytes_discarded - seen.bytes_discarded) > 0:
+            seen.bytes_discarded = stats.bytes_discarded
+            self._sink.add_event(EventKind.BYTES_DISCARDED, arrival_s, p, n,
+                                 detail="bytes that were no valid frame (garbage, a torn frame, a CRC failure)")
+        if (n := stats.extra.get("device_resets", 0) - seen.device_resets) > 0:
+            seen.device_resets += n
+            self._sink.add_event(EventKind.DEVICE_RESET, arrival_s, p, n,
+                                 detail="the device's counter restarted (it rebooted): samples lost across the restart "
+                                        "cannot be counted; counting continues")
+        if (n := stats.extra.get("clock_resets", 0) - seen.clock_resets) > 0:
+            seen.clock_resets += n
+            self._sink.add_event(EventKind.CLOCK_STEP, arrival_s, p, n,
+                                 detail="the device clock went back while its counter went on; "
+                                        "its time continues from the counter")
 
     async def _on_event(self, link: _SensorLink, event: LinkEvent, arrival_s: float) -> None:
         link.state = event.state
         t_session = arrival_s - self.t0_host_s
+        p = link.source.placement
         if event.state is LinkState.RECONNECTING:
             link.outages.append([t_session, 0.0])
+            self._sink.add_event(EventKind.LINK_DOWN, arrival_s, p, detail=event.reason or "link lost")
+        elif event.state is LinkState.CLOSED and link.outages and link.outages[-1][1] == 0.0:
+            self._sink.add_event(EventKind.LINK_CLOSED, arrival_s, p, value_s=t_session - link.outages[-1][0],
+                                 detail=event.reason or "the transport gave up reconnecting")
         elif event.state is LinkState.CONNECTED:
             if self._flushed is not None:  # opening a port flushes what was waiting in it
                 self._flushed(link.source.placement)
@@ -264,6 +310,8 @@ class LiveAcquisition:
                 # down_s is real seconds; the session clock may run faster (emulation).
                 link.outages[-1][1] = t_session - link.outages[-1][0]
                 link.reconnects += 1
+                self._sink.add_event(EventKind.LINK_UP, arrival_s, p, value_s=link.outages[-1][1],
+                                     detail=f"reconnected after {event.attempt} attempt(s)")
             if self.config.send_start:
                 for command in link.support.start_commands():
                     try:

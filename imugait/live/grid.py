@@ -45,6 +45,8 @@ class LiveSensor:
         self.gyr_bias_radps = np.zeros(3)
         self._filter: OrientationFilter | None = None
         self._n_fused = 0  # absolute index of the first sample not yet fused
+        self.n_dropped = 0
+        """Samples dropped because they did not come after the newest one kept."""
 
     @property
     def fusing(self) -> bool:
@@ -61,14 +63,18 @@ class LiveSensor:
     def add(self, block: LiveSamples) -> None:
         """Keep the block's samples (and fuse them when the filter runs)."""
         t = np.asarray(block.t_s, dtype=np.float64)
-        if t.size == 0:
+        # Samples not after the newest kept one (a clock-mapping step back) cannot be placed in
+        # time order: dropped and counted, never allowed to stop a live run.
+        keep = t > self.last_t_s
+        keep &= np.r_[True, np.diff(t) > 0]
+        self.n_dropped += int(t.size - keep.sum())
+        if not keep.any():
             return
-        if len(self.samples) and not t[0] > self.last_t_s:
-            raise ValidationError(f"{self.placement.value}: samples must arrive in time order "
-                                  f"(block at {t[0]:.4f} s after one at {self.last_t_s:.4f} s)")
+        t = t[keep]
         lost = np.zeros(t.size, dtype=np.int64)
         lost[0] = max(int(block.n_lost), 0)
-        self.samples.append({"t_s": t, "acc_mps2": block.acc_mps2, "gyr_radps": block.gyr_radps,
+        self.samples.append({"t_s": t, "acc_mps2": np.asarray(block.acc_mps2)[keep],
+                             "gyr_radps": np.asarray(block.gyr_radps)[keep],
                              "q_world_sensor": np.full((t.size, 4), np.nan), "n_lost_before": lost})
         if self._filter is not None:
             self._fuse()

@@ -29,7 +29,7 @@ from typing import Any
 from imugait.assessment.guided import GuidedRun, GuidedState, StepMark
 from imugait.assessment.guided_steps import check_step
 from imugait.assessment.result import ProtocolResult
-from imugait.model import ProtocolStep
+from imugait.model import EventKind, ProtocolStep
 
 CHECK_MARGIN_S = 0.5
 """Samples of every sensor must have arrived this far past a step's end before it is checked."""
@@ -259,4 +259,6 @@ async def run_guided(run: GuidedRun, opener, make_recorder: Callable[[float], An
         with stop_on_sigint(stop):
             async with live:
                 await driver.drive(stop, on_tick=lambda: on_tick(clock() - t0, live.status()))
+                if stop.is_set():
+                    live.add_event(EventKind.INTERRUPTED, detail="stopped with Ctrl-C during the guided run")
         return driver

@@ -169,6 +169,13 @@ class LiveKinematics:
                     else float(samples.t_s[-1])
             self._advance()
 
+    def observe(self, placement: Placement, message: object, samples: LiveSamples | None) -> None:
+        """:meth:`feed`, in the shape of :class:`~imugait.live.acquisition.LiveAcquisition`'s
+        ``observer`` (called after every decoded message; ``samples`` is None for messages without
+        samples)."""
+        if samples is not None:
+            self.feed(samples)
+
     def feed_session(self, session: Session, chunk_s: float | Iterator[float] = 0.05) -> None:
         """Feed a recorded session as if it streamed: blocks of ``chunk_s`` seconds of each sensor
         (or the next value of an iterator per block), the sensors' blocks in time order. Lost

@@ -21,6 +21,7 @@ from imugait.acquisition.sources import SensorSource, SourceKind
 from imugait.conventions import Placement
 from imugait.errors import ValidationError
 from imugait.live.acquisition import LiveAcquisition, LiveConfig, SensorStatus
+from imugait.model import EventKind
 
 DEFAULT_PLACEMENTS = (Placement.LEFT_THIGH, Placement.LEFT_SHANK, Placement.RIGHT_THIGH, Placement.RIGHT_SHANK)
 """Placements of sensors given without one, in order."""
@@ -114,4 +115,6 @@ async def stream(opener: SensorOpener, duration_s: float | None,
                 tick = None if on_tick is None else (lambda st: on_tick(st, clock() - live.t0_host_s))
                 await live.run(duration_s, stop, until=(lambda: opened.finished) if opened.emulator else None,
                                on_tick=tick)
+                if stop.is_set():
+                    live.add_event(EventKind.INTERRUPTED, detail="stopped with Ctrl-C")
         return live.status(), stop.is_set(), recorder

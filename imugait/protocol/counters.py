@@ -40,6 +40,14 @@ class Unwrapper:
             return 0
         return (raw - self._last_raw) & self._mask
 
+    def nearest(self, raw: int) -> int:
+        """The unwrapped value nearest the last one that ``raw`` can stand for (backwards too);
+        nothing is updated. Before the first call: ``raw`` itself."""
+        raw &= self._mask
+        if self._last_raw is None:
+            return raw
+        return self._last + ((raw - self._last_raw + self._half) & self._mask) - self._half
+
     def unwrap(self, raw: int) -> int:
         """Unwrapped value of ``raw``; see the class docstring for resets."""
         raw &= self._mask

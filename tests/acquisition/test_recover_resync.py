@@ -11,10 +11,11 @@ import pytest
 
 from imugait.acquisition import Recorder, recover_with_report
 from imugait.acquisition.logfile import MAGIC, LoggedMessage, read_log
-from imugait.acquisition.recorder import LOG_NAME, SESSION_NAME, RecordingStopped
+from imugait.acquisition.recorder import LOG_NAME, SESSION_NAME, RecordingStopped, replay
 from imugait.cli import main as cli_main
 from imugait.errors import ImugaitError
 from imugait.io.native import read_session
+from imugait.model import EventKind
 from imugait.protocol.messages import SampleBlock
 
 from .blockgen import LIMBS, message_stream
@@ -218,6 +219,7 @@ def test_a_byte_flipped_anywhere_after_the_header_costs_at_most_its_record(tmp_p
     offsets = _record_offsets(data)
     full = read_log(log).entries
     rng = np.random.default_rng(13)
+    checked_events = 0
     for at in rng.integers(offsets[1], len(data), 40):
         damaged = bytearray(data)
         damaged[at] ^= 1 << int(rng.integers(0, 8))
@@ -232,6 +234,14 @@ def test_a_byte_flipped_anywhere_after_the_header_costs_at_most_its_record(tmp_p
         else:
             [span] = contents.skipped
             assert span.start_byte == offsets[k + 1] and span.end_byte == offsets[k + 2]
+        if checked_events < 5:  # the session's event log says what was skipped (assembling is slower)
+            checked_events += 1
+            events = replay(contents).session.meta.events
+            skipped = [e for e in events if e.kind is EventKind.LOG_DAMAGE_SKIPPED]
+            if k == len(full) - 1:
+                assert not skipped and any(e.kind is EventKind.LOG_UNFINISHED and e.count > 0 for e in events)
+            else:
+                assert [e.count for e in skipped] == [offsets[k + 2] - offsets[k + 1]]
 
 
 def test_a_damaged_header_is_a_format_error(tmp_path):

@@ -17,6 +17,7 @@ from imugait.analysis import analyze_session
 from imugait.calibration.segment import HeadingSource
 from imugait.conventions import Placement, Side
 from imugait.errors import CalibrationError
+from imugait.gait.cycles import Exclusion
 from imugait.gait.plausibility import plausibility_limits
 from imugait.io import list_mpu9250_walks, read_hugadb, read_mpu9250_walk, read_qmt_mat
 from imugait.model import Session
@@ -27,6 +28,8 @@ HUGADB_06 = DATASETS / "hugadb_walking" / "HuGaDB_v1_walking_06_00.txt"
 QMT = DATASETS / "qmt_full_body" / "full_body_example_data.mat"
 LEGS = {Placement.LEFT_THIGH: "upper_leg_left", Placement.LEFT_SHANK: "lower_leg_left",
         Placement.RIGHT_THIGH: "upper_leg_right", Placement.RIGHT_SHANK: "lower_leg_right"}
+
+KNEE_TIMING = Exclusion.KNEE_TIMING_OUTLIER
 
 pytestmark = pytest.mark.realdata
 
@@ -79,6 +82,8 @@ def test_shaking_thigh_sensors_of_qmt_are_calibrated():
     result = analyze_session(session)
     for side in Side:
         _assert_plausible_leg(result, side)
+        # One logger clocks both sensors: no stride is out of step with its leg's others.
+        assert KNEE_TIMING.value not in set(result.cycles["exclusion"])
         thigh_axis_tilt = result.legs[side].alignment.quality.axis_tilt_deg
         assert thigh_axis_tilt < 30.0
 
@@ -109,3 +114,19 @@ def test_gait_swing_picks_the_knee_centre_fit_when_the_accelerations_cannot():
         result = analyze_session(read_mpu9250_walk(MPU_ZIP, walk.walk_id))
         sources.add(result.legs[walk.side].alignment.quality.heading_source)
     assert HeadingSource.KNEE_CENTRE_SWING in sources
+
+
+def test_strides_after_the_sensor_clocks_slipped_are_excluded():
+    """NO.7/right/IMU_3: the two sensors keep their own clocks; some 11 s in, the shank's samples
+    slip about 190 ms behind the thigh's (no counter says so) and the knee flexion range steps from
+    ~45° to ~85° while both segments' own rotation ranges stay the same. Those strides are excluded
+    as out of step, so the walk's used strides agree with each other again."""
+    _need(MPU_ZIP)
+    result = analyze_session(read_mpu9250_walk(MPU_ZIP, "NO.7/right/IMU_3"))
+    cycles = result.cycles[result.cycles["side"] == "right"]
+    slipped = cycles[cycles["exclusion"] == KNEE_TIMING.value]
+    assert len(slipped) >= 2 and (slipped["t_initial_contact_s"] > 10.5).all()
+    assert (slipped["knee_flexion_range_deg"] > 75.0).all()
+    used = cycles[cycles["used"]]
+    assert len(used) >= 4 and used["knee_flexion_range_deg"].max() - used["knee_flexion_range_deg"].min() < 15.0
+    assert any("out of step" in w for w in result.warnings)

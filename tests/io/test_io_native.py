@@ -204,3 +204,25 @@ def test_unstorable_device_info_is_a_validation_error(session, tmp_path):
     with pytest.raises(ValidationError, match="session metadata cannot be stored: Out of range float"):
         write_session(Session([bad]), tmp_path / "x.parquet")
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_event_log_round_trips(session, tmp_path):
+    from dataclasses import replace
+
+    from imugait.model import EventKind, Session, SessionEvent
+
+    events = (SessionEvent(1.5, EventKind.LINK_DOWN, Placement.LEFT_THIGH, detail="radio"),
+              SessionEvent(1.8, EventKind.LINK_UP, Placement.LEFT_THIGH, value_s=0.3),
+              SessionEvent(9.0, EventKind.INTERRUPTED))
+    with_events = Session(session.streams, replace(session.meta, events=events))
+    back = read_session(write_session(with_events, tmp_path / "e.parquet"))
+    assert back.meta.events == events
+
+
+def test_a_malformed_event_is_a_format_error(session, tmp_path):
+    from imugait.io._session_json import meta_from_dict, meta_to_dict
+
+    d = meta_to_dict(session.meta)
+    d["events"] = [{"t_s": 1.0, "kind": "no_such_kind"}]
+    with pytest.raises(FormatError, match=r"meta.events\[0\]"):
+        meta_from_dict(d, "x.parquet")

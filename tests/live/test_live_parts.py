@@ -92,3 +92,16 @@ def test_a_sensor_that_stops_no_longer_holds_the_others_back_when_asked(live_run
     after = moving_on.grid.tail("t_s") > 20.0
     assert moving_on.grid.tail(f"{cut.value}/lost")[after].all()
     assert not moving_on.grid.tail(f"{Placement.RIGHT_SHANK.value}/lost")[after].all()
+
+
+def test_the_acquisition_observer_feeds_it_and_samples_out_of_order_are_dropped(live_run):
+    live = LiveKinematics(list(live_run.session), LiveConfig(rate_hz=200.0))
+    s = live_run.session[Placement.LEFT_THIGH]
+    live.observe(Placement.LEFT_THIGH, object(), None)  # a message without samples
+    live.observe(Placement.LEFT_THIGH, object(), LiveSamples(Placement.LEFT_THIGH, s.t_s[:10], s.acc_mps2[:10],
+                                                             s.gyr_radps[:10], None, None, 0))
+    # A block that steps back in time (a clock-mapping step): its old samples are dropped, the rest kept.
+    live.feed(LiveSamples(Placement.LEFT_THIGH, s.t_s[5:15], s.acc_mps2[5:15], s.gyr_radps[5:15], None, None, 0))
+    sensor = live._sensors[Placement.LEFT_THIGH]
+    assert len(sensor.samples) == 15 and sensor.n_dropped == 5
+    np.testing.assert_array_equal(sensor.samples.tail("t_s"), s.t_s[:15])

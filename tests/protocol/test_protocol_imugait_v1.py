@@ -227,3 +227,46 @@ def test_block_is_sample_block():
     z = np.zeros((1, 3), dtype=np.int16)
     (b,) = ImugaitV1Decoder(INFO).feed(encode_data_raw(0, 0, PERIOD_NS, z, z))
     assert isinstance(b, SampleBlock) and b.n_samples == 1
+
+
+def _blocks_of(seq_t_pairs, n=3):
+    z = np.zeros((n, 3), dtype=np.int16)
+    return [encode_data_raw(s, t, PERIOD_NS, z, z) for s, t in seq_t_pairs]
+
+
+@pytest.mark.parametrize("order", [[0, 1, 1, 2], [0, 2, 1, 3], [0, 1, 3, 2, 4], [0, 1, 2, 0, 3]],
+                         ids=["duplicate", "swapped", "swapped-late", "resent-old"])
+def test_duplicated_or_reordered_frames_keep_their_own_numbers(order):
+    """Fault matrix: a frame sent twice or overtaken keeps its counter and clock; nothing after it
+    is renumbered and no restart is reported (was: taken as a device reset, which relabelled the
+    old samples as new ones and shifted every later block)."""
+    frames = _blocks_of([(1000 + 3 * k, 50_000 + 30_000 * k) for k in range(5)])
+    dec = ImugaitV1Decoder(INFO)
+    blocks = dec.feed(b"".join(frames[k] for k in order))
+    for k, block in zip(order, blocks, strict=True):
+        assert block.seq.tolist() == [1000 + 3 * k + i for i in range(3)]
+        assert block.t_device_us.tolist() == [50_000 + 30_000 * k + 10_000 * i for i in range(3)]
+    assert "device_resets" not in dec.stats.extra
+    assert dec.stats.extra["late_or_duplicate_frames"] == 1
+
+
+def test_a_restart_with_counter_and_clock_at_their_origin_is_still_a_reset():
+    """A device that reboots after more than LATE_WINDOW_S restarts at seq 0, t 0: a reset, not a
+    late copy of its first block."""
+    frames = _blocks_of([(0, 0), (3, 30_000)] + [(3 * k, 30_000 * k) for k in range(2, 300)] + [(0, 0)])
+    dec = ImugaitV1Decoder(INFO)
+    blocks = dec.feed(b"".join(frames))
+    assert dec.stats.extra["device_resets"] == 1
+    assert blocks[-1].seq[0] == 900 and blocks[-1].t_device_us[0] == 9_000_000
+
+
+def test_a_clock_that_jumps_back_continues_from_the_counter():
+    """Fault matrix: the device clock steps back 2 s while the counter goes on; the block keeps
+    advancing times (was: stamped at the previous block's time, so the acquisition dropped it
+    as a duplicate)."""
+    frames = _blocks_of([(0, 5_000_000), (3, 5_030_000), (6, 3_060_000), (9, 3_090_000)])
+    dec = ImugaitV1Decoder(INFO)
+    blocks = dec.feed(b"".join(frames))
+    t = np.concatenate([b.t_device_us for b in blocks])
+    assert t.tolist() == [5_000_000 + 10_000 * i for i in range(12)]
+    assert dec.stats.extra["clock_resets"] == 1

@@ -50,6 +50,13 @@ class _Malformed(Exception):
     """Internal: a CRC-valid frame whose content breaks the spec."""
 
 
+LATE_WINDOW_S = 2.0
+"""How far behind (s of samples) a block may be and still be taken as late or duplicated rather
+than as a restart: reordering and retransmission on a link span a few blocks; a device that
+restarts with the same counter and clock origin looks exactly like its own first blocks, so the
+window must stay short."""
+
+
 class ImugaitV1Decoder:
     """Incremental decoder of our protocol; see :class:`imugait.protocol.base.Decoder`.
 
@@ -64,9 +71,12 @@ class ImugaitV1Decoder:
     monotonic int64), :class:`DeviceAnnouncement`, :class:`DeviceStatus`, :class:`CommandAck`
     and :class:`Command` (the latter for device-side use, e.g. the emulator).
 
-    ``stats.samples_lost`` counts sequence-counter gaps. A counter that steps backwards means
-    the device restarted: ``stats.extra["device_resets"]`` is incremented and ``seq`` and
-    ``t_device_us`` continue monotonically from where they were.
+    ``stats.samples_lost`` counts sequence-counter gaps. A block whose counter steps back by at
+    most :data:`LATE_WINDOW_S` with a clock that agrees is an old block again (duplicated or
+    reordered on the link): it keeps its own ``seq`` and ``t_device_us`` and is counted in
+    ``stats.extra["late_or_duplicate_frames"]``. Any other backward step means the device
+    restarted: ``stats.extra["device_resets"]`` is incremented and ``seq`` and ``t_device_us``
+    continue monotonically from where they were.
     """
 
     def __init__(self, info: DeviceInfoV1 | None = None) -> None:
@@ -262,8 +272,17 @@ class ImugaitV1Decoder:
                 resets = self._clock.resets
                 t0 = self._clock.unwrap(t_raw)
                 if self._clock.resets != resets:
+                    # The clock went back while the counter went on: continue the clock from the
+                    # counter, so that no sample looks older than the ones before it.
                     stats.extra["clock_resets"] = stats.extra.get("clock_resets", 0) + 1
-            else:  # the counter went back: the device restarted
+                    t0 = self._last_end_us + (gap * period_ns + 500) // 1000
+                    self._clock.rebase(t_raw, t0)
+            elif (late := self._late_block(seq_raw, t_raw, period_ns)) is not None:
+                # An old block again (a duplicate, or overtaken by later ones): its own numbers,
+                # nothing advances; the acquisition drops duplicates and slots late samples in.
+                stats.extra["late_or_duplicate_frames"] = stats.extra.get("late_or_duplicate_frames", 0) + 1
+                return late
+            else:  # the counter went back and the clock with it: the device restarted
                 stats.extra["device_resets"] = stats.extra.get("device_resets", 0) + 1
                 seq0 = self._next_seq
                 t0 = self._last_end_us
@@ -272,3 +291,16 @@ class ImugaitV1Decoder:
         self._next_seq_raw = (seq_raw + n) & 0xFFFFFFFF
         self._last_end_us = t0 + (n * period_ns + 500) // 1000
         return seq0, t0
+
+    def _late_block(self, seq_raw: int, t_raw: int, period_ns: int) -> tuple[int, int] | None:
+        """(seq0, t0) of a block whose counter is behind the expected one by at most
+        :data:`LATE_WINDOW_S` while its clock agrees with where that counter value was (within a
+        quarter period); None otherwise — then the counter went back because the device restarted."""
+        back = (self._next_seq_raw - seq_raw) & 0xFFFFFFFF
+        if back * period_ns > LATE_WINDOW_S * 1e9:
+            return None
+        t0 = self._clock.nearest(t_raw)
+        expected_us = self._last_end_us - (back * period_ns + 500) // 1000
+        if abs(t0 - expected_us) > period_ns // 4000 + 1:
+            return None
+        return self._next_seq - back, t0

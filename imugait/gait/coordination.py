@@ -1,0 +1,67 @@
+"""Thigh–shank timing per stride: how far the shank's swing follows the thigh's.
+
+In steady walking the shank's sagittal rotation follows the thigh's by a nearly constant time (the
+knee's flexion is that difference). Two sensors that each keep their own sample clock can slip
+against each other in the middle of a walk — a sensor that drops or repeats a burst of samples
+without counting them shifts everything after it. Nothing in the data says so, but the knee's
+angles change: on real MPU-9250 walks the knee flexion range steps from ~45° to ~85° mid-walk
+while both segments' own rotation ranges stay the same (docs/validation.md). The per-stride lag
+between the two segments' sagittal rates exposes it; :mod:`imugait.gait.plausibility` excludes the
+strides whose lag is far from the leg's other strides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from imugait.gait.cycles import Stride
+from imugait.quaternion import quat_conj, quat_multiply
+
+MAX_LAG_S = 0.5
+"""Largest thigh–shank lag searched (either way); walking's is about 0.1–0.3 s."""
+
+
+def sagittal_rate_radps(t_s: np.ndarray, q_world_segment: np.ndarray) -> np.ndarray:
+    """(M,) rotation rate of a segment about its own Z axis (the knee flexion axis, ISB), rad/s,
+    from its orientations (M, 4) on ``t_s`` (M,) s. The last sample repeats the one before;
+    NaN where an orientation is NaN."""
+    dq = quat_multiply(quat_conj(q_world_segment[:-1]), q_world_segment[1:])
+    sign = np.where(dq[:, 0] < 0.0, -1.0, 1.0)
+    rate = 2.0 * sign * dq[:, 3] / np.diff(t_s)
+    return np.append(rate, rate[-1:]) if rate.size else np.zeros(t_s.shape)
+
+
+def stride_lags_s(t_s: np.ndarray, thigh_rate: np.ndarray, shank_rate: np.ndarray,
+                  strides: Sequence[Stride], max_lag_s: float = MAX_LAG_S) -> np.ndarray:
+    """(K,) per stride, how long the shank's sagittal rate follows the thigh's (s; negative: the
+    shank leads): the shift that best correlates the two over the stride, refined between samples.
+
+    NaN where the stride has a non-finite rate or too few samples, or the best shift is at the
+    search's edge (no peak within ``max_lag_s``).
+    """
+    dt_s = float(np.median(np.diff(t_s))) if t_s.size > 1 else np.nan
+    n_lag = int(round(max_lag_s / dt_s)) if np.isfinite(dt_s) and dt_s > 0 else 0
+    lags = np.arange(-n_lag, n_lag + 1)
+    out = np.full(len(strides), np.nan)
+    for k, stride in enumerate(strides):
+        i0, i1 = np.searchsorted(t_s, [stride.t_initial_contact_s, stride.t_next_initial_contact_s])
+        if n_lag == 0 or i1 - i0 < 8 or i0 - n_lag < 0 or i1 + n_lag > t_s.size:
+            continue
+        x = thigh_rate[i0:i1]
+        windows = np.lib.stride_tricks.sliding_window_view(shank_rate[i0 - n_lag:i1 + n_lag], i1 - i0)
+        if not (np.isfinite(x).all() and np.isfinite(windows).all()):
+            continue
+        xc = x - x.mean()
+        wc = windows - windows.mean(axis=1, keepdims=True)
+        denom = np.linalg.norm(xc) * np.linalg.norm(wc, axis=1)
+        r = np.divide(wc @ xc, denom, out=np.zeros(lags.size), where=denom > 0)
+        best = int(np.argmax(r))
+        if best in (0, lags.size - 1):
+            continue
+        a, b, c = r[best - 1], r[best], r[best + 1]
+        curvature = a - 2.0 * b + c
+        shift = 0.5 * (a - c) / curvature if curvature < 0 else 0.0
+        out[k] = (lags[best] + shift) * dt_s
+    return out
