@@ -99,6 +99,8 @@ class LiveDashboard:
         self.samples_out_of_order = 0
         """Samples not fed to the pipeline because a clock correction put them before earlier ones."""
         self._last_fed_t_s: dict[Placement, float] = {}
+        self._finished_at: float | None = None
+        """Host time the emulation was first seen finished."""
         self._make_pipeline = make_pipeline
         self.token = new_token()
         self.state = DashboardState(self.config.window_s, self.config.strides_kept)
@@ -181,7 +183,7 @@ class LiveDashboard:
         if not emulator.finished:
             return False
         now = self._clock()
-        if not hasattr(self, "_finished_at"):
+        if self._finished_at is None:
             self._finished_at = now
         counts = emulator.finished_counts or {}
         got = {s.placement: s.n_samples for s in self.live.status()}
