@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "fusion_speed": ([], ["--seconds", "20", "--repeat", "1"]),
     "fusion_broad": ([], ["--max-seconds", "60"]),
     "streaming": ([], ["--duration", "15"]),
+    "dashboard_latency": ([], ["--duration", "30"]),
     "soak": ([], ["--minutes", "5"]),
     "demo_strides": ([], []),
     "pipeline_speed": (["--madgwick-minutes", "2"], ["--hours", "0.25", "--madgwick-minutes", "1"]),

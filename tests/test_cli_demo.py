@@ -7,10 +7,13 @@ import pytest
 from imugait.cli import main
 
 
-def test_demo_end_to_end_finds_the_right_hip(tmp_path, capsys):
+def test_demo_end_to_end_finds_the_right_hip(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)  # the dashboard is served; no browser is opened
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     assert main(["demo", "--out", str(tmp_path), "--duration", "30", "--playback", "5"]) == 0
     printed = capsys.readouterr().out
     assert "session written to" in printed and "HTML report written to" in printed
+    assert "dashboard: http://127.0.0.1:" in printed and "?token=" in printed
     assert (tmp_path / "recording" / "session.parquet").exists()
     html = (tmp_path / "report.html").read_text()
     assert "<svg" in html or "<img" in html

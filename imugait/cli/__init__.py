@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "imugait.cli.scan",
     "imugait.cli.stream",
     "imugait.cli.record",
+    "imugait.cli.live",
 ]
 
 

@@ -84,6 +84,12 @@ async def acquire(args: argparse.Namespace, duration_s: float | None,
                             on_tick=lambda status, t_s: view.update(render(status, t_s, args)))
 
 
+def print_stopped(status, interrupted: bool) -> None:
+    """One line at the end of a live run: samples and losses per sensor."""
+    print(f"stopped{' (Ctrl-C)' if interrupted else ''}: " + ", ".join(
+        f"{s.placement.value} {s.n_samples} samples, {s.n_lost} lost" for s in status))
+
+
 LINK_WORDS = {"connecting": "opening", "connected": "ok", "reconnecting": "retrying", "closed": "closed"}
 """Link states as the live table shows them (short enough for an 80-column terminal or a log)."""
 

@@ -2,8 +2,9 @@
 
 Four emulated sensors speaking imugait's wire protocol over pseudo-terminal serial ports play a
 walker whose right hip is turned in 14° more than the left (a finding in the report) and whose right
-knee caves in by up to 8° in stance (inside the reference band, so no finding); the
-live view runs while the recording is made (faster than real time), then the session is
+knee caves in by up to 8° in stance (inside the reference band, so no finding); the live dashboard
+(`imugait live`: knee and hip curves, stride metrics, sensor health) is served and opened in the
+browser while the recording is made (faster than real time), then the session is
 analysed and the findings, drills and an HTML report are produced.
 """
 
@@ -28,14 +29,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--duration", type=finite_range(20.0, 600.0, "s"), default=60.0, metavar="S",
                    help="seconds of walking protocol to record (20-600, default 60)")
     add_playback_arg(p, default=3.0)
+    p.add_argument("--no-browser", action="store_true",
+                   help="serve the live dashboard and print its URL, but do not open a browser (none is "
+                        "opened without a graphical display either)")
     add_force_arg(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from rich.console import Console
 
     from imugait.cli import build_parser
+    from imugait.cli._live import opener_from_args
+    from imugait.cli.live import serve
+    from imugait.io import describe_session, read_session
     from imugait.output_guard import check_outputs
 
     if args.out.exists() and not args.out.is_dir():
@@ -54,20 +63,24 @@ def run(args: argparse.Namespace) -> int:
         "the normative band (the walker's own baseline is a few degrees external, so expect about 10–12°). "
         "The right knee caves in by up to 8° in stance: that is inside the reference (up to 12°), so the "
         "report shows it without a finding. Standing, then walks with turns: "
-        f"{args.duration:g} s of protocol shown [bold]{args.playback:g}× faster than real time[/bold]."
+        f"{args.duration:g} s of protocol shown [bold]{args.playback:g}× faster than real time[/bold] on the "
+        "live dashboard (the URL below)."
     )
     parser = build_parser()
-    steps = [
-        ["record", "--emulate", "4", "--duration", f"{args.duration:g}", "--playback", f"{args.playback:g}",
-         "--out", str(recording), "--subject", "demo-walker", *DEMO_WALKER],
-        ["report", str(recording / "session.parquet"), "--html", str(html), "--json", str(json_out),
-         *(["--force"] if args.force else [])],
-    ]
-    for argv in steps:
-        step_args = parser.parse_args(argv)
-        code = step_args.func(step_args)
-        if code:
-            return code
+    live_args = parser.parse_args(
+        ["live", "--emulate", "4", "--duration", f"{args.duration:g}", "--playback", f"{args.playback:g}",
+         "--subject", "demo-walker", *DEMO_WALKER, *(["--no-browser"] if args.no_browser else [])])
+    opener = opener_from_args(live_args, live_args.duration)  # outside the event loop (Ctrl-C)
+    _status, interrupted, sessions = asyncio.run(
+        serve(live_args, opener, recording, notes=f"emulated walker, 4 sensors, playback x{args.playback:g}"))
+    if interrupted:
+        print("interrupted (Ctrl-C): recording stopped and finalised")
+    print(describe_session(read_session(sessions[0]), title=f"session written to {sessions[0]}"))
+    report = parser.parse_args(["report", str(recording / "session.parquet"), "--html", str(html), "--json",
+                                str(json_out), *(["--force"] if args.force else [])])
+    code = report.func(report)
+    if code:
+        return code
     console.print(f"\nOpen [bold]{html.resolve()}[/bold] in a browser for the full report "
                   "with charts. Recorded session: "
                   f"{recording / 'session.parquet'}  (analyse it again: imugait analyze …)")

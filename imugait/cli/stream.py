@@ -24,10 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from imugait.cli._live import acquire, opener_from_args
+    from imugait.cli._live import acquire, opener_from_args, print_stopped
 
     opener = opener_from_args(args, args.duration)  # outside the event loop: Ctrl-C stops it at once
     status, interrupted, _ = asyncio.run(acquire(args, args.duration, opener=opener))
-    print(f"stopped{' (Ctrl-C)' if interrupted else ''}: " + ", ".join(
-        f"{s.placement.value} {s.n_samples} samples, {s.n_lost} lost" for s in status))
+    print_stopped(status, interrupted)
     return 0

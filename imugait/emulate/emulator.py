@@ -75,15 +75,19 @@ class Disconnect:
 
 
 def walker_simulation(n_sensors: int = 4, duration_s: float = 30.0, walker: WalkerParams | None = None,
-                      sample_rate_hz: float = 200.0, clock_drift_ppm: float = 30.0, seed: int = 0) -> SimulationResult:
-    """A walker to emulate, ``duration_s`` long: stand 2.5 s, walk bouts of ≤ 12 s with turns, stand.
+                      sample_rate_hz: float = 200.0, clock_drift_ppm: float = 30.0, seed: int = 0,
+                      stand_s: float = 2.5) -> SimulationResult:
+    """A walker to emulate, ``duration_s`` long: stand ``stand_s``, walk bouts of ≤ 12 s with turns,
+    stand ``stand_s``.
 
     ``n_sensors`` (1–4) picks placements in the order left thigh, left shank, right thigh,
-    right shank. No loss in the simulation: the emulator loses samples on the wire.
+    right shank. No loss in the simulation: the emulator loses samples on the wire. A longer
+    ``stand_s`` leaves a host that connects late (an emulator in a child process plays on real
+    time from its start) the standing still a live calibration needs.
     """
     if not 1 <= n_sensors <= len(LOWER_LIMBS):
         raise ValidationError(f"the emulator plays 1 to {len(LOWER_LIMBS)} sensors (thighs and shanks), got {n_sensors}")
-    stand_s, turn_s = 2.5, 2.5
+    turn_s = 2.5
     if duration_s < 2 * stand_s + 3.0:
         raise ValidationError(f"an emulated walk needs at least {2 * stand_s + 3.0} s, got {duration_s}")
     n_bouts = max(1, math.ceil((duration_s - 2 * stand_s + turn_s) / (12.0 + turn_s)))

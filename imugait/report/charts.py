@@ -125,18 +125,15 @@ def _short_title(report: Report, threshold_id: str) -> str:
 
 
 def _reference_bands(report: Report, threshold_ids: list[str]) -> dict[str, tuple[float, float]]:
-    """The first (mildest) level of each threshold as a (low, high) band for plotting."""
+    """The first (mildest) level of each threshold as a (low, high) band for plotting (an open
+    low end of an upper limit is drawn from 0)."""
     out = {}
     for t in load_report_data().thresholds.thresholds:
-        if t.id not in threshold_ids:
+        if t.id not in threshold_ids or (band := t.reference_band(report.population)) is None:
             continue
-        level = t.levels(report.population)[0]
-        if level.low is not None:
-            out[t.id] = (level.low, level.high)
-        elif t.comparison in (ComparisonKind.ABOVE, ComparisonKind.AT_LEAST):
-            out[t.id] = (0.0, level.limit)
-        elif t.comparison is ComparisonKind.BELOW:
-            out[t.id] = (level.limit, np.nan)
+        low, high = band
+        out[t.id] = (0.0 if np.isnan(low) and t.comparison in (ComparisonKind.ABOVE, ComparisonKind.AT_LEAST)
+                     else low, high)
     return out
 
 

@@ -8,6 +8,7 @@ comparison. Nothing here holds a clinical number.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -101,6 +102,24 @@ class Threshold:
             if key in self.levels_by_population:
                 return self.levels_by_population[key]
         return ()
+
+    def reference_band(self, population: Population = Population.UNKNOWN) -> tuple[float, float] | None:
+        """The mildest level as a band (low, high) of values that raise no finding, NaN for an
+        open end (``above`` / ``at_least``: no low; ``below``: no high); None when the threshold
+        has no levels with numbers (flags, reference-only and not-available entries)."""
+        levels = self.levels(population)
+        if not levels:
+            return None
+        level = levels[0]
+        if level.low is not None or level.high is not None:
+            return (math.nan if level.low is None else level.low, math.nan if level.high is None else level.high)
+        if level.limit is None:
+            return None
+        if self.comparison in (ComparisonKind.ABOVE, ComparisonKind.AT_LEAST):
+            return (math.nan, level.limit)
+        if self.comparison is ComparisonKind.BELOW:
+            return (level.limit, math.nan)
+        return None
 
     def finding_code(self, direction: str, severity: Severity) -> str:
         return self.findings_by_severity.get(severity.value) or self.findings[direction]

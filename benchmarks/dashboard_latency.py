@@ -1,0 +1,177 @@
+"""Live dashboard: latency from a sample's arrival to its angle drawn in the browser, stride
+metrics on screen after the stride's end, and the server's CPU, for 4 sensors at 200 Hz.
+
+Reproduce (from the repository root; prints Markdown tables)::
+
+    .venv/bin/python benchmarks/dashboard_latency.py                 # 60 s per row, real time
+    .venv/bin/python benchmarks/dashboard_latency.py --duration 30   # quicker
+
+The emulated sensors (imugait v1 over pseudo-terminals, 4 samples per frame) run in a child
+process on real time (:class:`~imugait.emulate.process.SerialEmulatorProcess`), so only the host's
+work is counted. The host runs ``imugait live``'s loop (:class:`~imugait.live.dashboard.run.LiveDashboard`:
+live acquisition, the live kinematics, the push loop and uvicorn) in this process; the page is
+real headless Chromium (Debian's ``chromium``, driven by Playwright) in its own processes.
+
+* **Angle latency** is measured in the page: for each push, the server stamps each leg's newest
+  angle with the wall-clock time at which the last sample it needs (the leg's thigh and shank)
+  came off the transport (the live acquisition's arrival stamp, on the emulator's clock mapped
+  to wall-clock time); the page subtracts it from the wall-clock time at which uPlot has drawn
+  the update into its canvases (its ``draw`` hook). Compositing to the screen (the next frame) is
+  not included.
+* **Stride latency**: when a stride arrives, the page subtracts the wall-clock time of the
+  stride's end (its next initial contact on the session clock, mapped the same way) from the time
+  the stride table was updated.
+* **CPU** is ``getrusage(RUSAGE_SELF)`` user + system time of this process over the run's wall
+  time, as a percentage of one core, with the page open, without a page, and for acquisition
+  alone (no pipeline, no server) for comparison.
+
+The targets (issue 11) are printed next to the numbers as ratios measured / target (≤ 1 meets it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import shutil
+import time
+
+import numpy as np
+from _common import machine, markdown_table
+
+from imugait.acquisition.sources import SensorSource, SourceKind
+from imugait.emulate.device import DeviceSettings
+from imugait.emulate.emulator import emulated_devices, walker_simulation
+from imugait.emulate.process import SerialEmulatorProcess
+from imugait.live.acquisition import LiveAcquisition, LiveConfig
+from imugait.live.dashboard.run import DashboardConfig, LiveDashboard
+from imugait.live.kinematics import LiveKinematics
+from imugait.live.run import OpenedSensors
+
+N_SENSORS = 4
+RATE_HZ = 200.0
+TARGET_ANGLE_P50_MS, TARGET_ANGLE_P99_MS = 20.0, 50.0
+TARGET_STRIDE_MS = 150.0
+TARGET_CPU_PCT = 20.0
+STAND_S = 10.0
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _opener(emulator):
+    async def open_(_stack) -> OpenedSensors:
+        sources = [SensorSource(p, SourceKind.SERIAL, path) for p, path in emulator.paths.items()]
+        return OpenedSensors(sources, emulator.clock)  # no emulator: run for the duration
+    return open_
+
+
+async def _dashboard(emulator, duration_s: float, with_page: bool, with_pipeline: bool = True) -> dict:
+    from playwright.async_api import async_playwright
+
+    out: dict = {}
+    pipeline = LiveKinematics if with_pipeline else None
+    async with LiveDashboard(_opener(emulator), pipeline, DashboardConfig()) as dash, async_playwright() as pw:
+        browser = page = None
+        if with_page:
+            chromium = shutil.which("chromium")
+            if chromium is None:
+                raise SystemExit("needs Debian's chromium (apt-get install -y chromium)")
+            browser = await pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            page = await browser.new_page()
+            await page.goto(dash.url)
+        cpu0, wall0 = _cpu_s(), time.perf_counter()
+        await dash.run(duration_s)
+        out["cpu_s"], out["wall_s"] = _cpu_s() - cpu0, time.perf_counter() - wall0
+        out["samples"] = sum(s.n_samples for s in dash.live.status())
+        out["strides"] = sum(dash.state.n_strides.values())
+        out["out_of_order"] = dash.samples_out_of_order
+        if dash.pipeline_error:
+            raise SystemExit(f"the live pipeline failed: {dash.pipeline_error}")
+        if page is not None:
+            probe = await page.evaluate("window.imugait")
+            out["angle_ms"] = np.asarray(probe["latency"]["angleMs"], float)
+            out["stride_ms"] = np.asarray(probe["latency"]["strideMs"], float)
+            out["stride_update"] = np.asarray(probe["latency"]["strideUpdate"], int)
+            out["updates"] = probe["updates"]
+            await browser.close()
+    return out
+
+
+async def _acquisition_only(emulator, duration_s: float) -> dict:
+    sources = [SensorSource(p, SourceKind.SERIAL, path) for p, path in emulator.paths.items()]
+    live = LiveAcquisition(sources, LiveConfig(host_clock=emulator.clock))
+    async with live:
+        cpu0, wall0 = _cpu_s(), time.perf_counter()
+        await live.run(duration_s=duration_s)
+        out = {"cpu_s": _cpu_s() - cpu0, "wall_s": time.perf_counter() - wall0}
+    out["samples"] = sum(s.n_samples for s in live.status())
+    return out
+
+
+def measure(kind: str, duration_s: float) -> dict:
+    # The child's walk starts when it does, before the host connects: stand long enough that the
+    # live calibration still sees standing still.
+    result = walker_simulation(N_SENSORS, duration_s + 2 * STAND_S, sample_rate_hz=RATE_HZ, seed=1, stand_s=STAND_S)
+    devices = emulated_devices(result, DeviceSettings(samples_per_block=4))
+    with SerialEmulatorProcess(devices, speed=1.0) as emulator:
+        if kind == "acquisition":
+            out = asyncio.run(_acquisition_only(emulator, duration_s))
+        else:
+            out = asyncio.run(_dashboard(emulator, duration_s, with_page=kind in ("page", "page_no_pipeline"),
+                                         with_pipeline=kind != "page_no_pipeline"))
+        emulator.stop()
+    return out
+
+
+def _pct(values: np.ndarray, q: float) -> float:
+    return float(np.percentile(values, q)) if values.size else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=60.0, metavar="S", help="seconds per row (default 60)")
+    args = parser.parse_args()
+    page = measure("page", args.duration)
+    no_page = measure("no_page", args.duration)
+    bare = measure("page_no_pipeline", args.duration)
+    acquisition = measure("acquisition", args.duration)
+
+    angle, stride = page["angle_ms"], page["stride_ms"]
+    # Strides in the first update that carried any completed before the leg was calibrated: a
+    # backlog, not live strides. They are shown apart.
+    backlog = page["stride_update"] == page["stride_update"].min() if stride.size else np.zeros(0, bool)
+    live_stride = stride[~backlog]
+    print(f"{N_SENSORS} sensors × {RATE_HZ:g} Hz over pseudo-terminals, real time, {args.duration:g} s per run; "
+          f"{machine()}")
+    print(f"page: {page['updates']} updates in {page['wall_s']:.1f} s ({page['updates'] / page['wall_s']:.0f}/s), "
+          f"{angle.size} angle stamps, {stride.size} strides; samples left out of the angles after a clock "
+          f"correction: {page['out_of_order']} (page run), {no_page['out_of_order']} (no page)\n")
+    print(markdown_table(["latency (ms)", "n", "p50", "p99", "max", "target", "p50 / target", "p99 / target"], [
+        ["sample arrival → angle drawn", angle.size, f"{_pct(angle, 50):.1f}", f"{_pct(angle, 99):.1f}",
+         f"{np.max(angle) if angle.size else float('nan'):.1f}", f"p50 ≤ {TARGET_ANGLE_P50_MS:g}, p99 ≤ {TARGET_ANGLE_P99_MS:g}",
+         f"{_pct(angle, 50) / TARGET_ANGLE_P50_MS:.2f}", f"{_pct(angle, 99) / TARGET_ANGLE_P99_MS:.2f}"],
+        ["stride end → metrics on screen (live strides)", live_stride.size, f"{_pct(live_stride, 50):.0f}",
+         f"{_pct(live_stride, 99):.0f}", f"{np.max(live_stride) if live_stride.size else float('nan'):.0f}",
+         f"≤ {TARGET_STRIDE_MS:g}", f"{_pct(live_stride, 50) / TARGET_STRIDE_MS:.2f}",
+         f"{_pct(live_stride, 99) / TARGET_STRIDE_MS:.2f}"],
+        ["(backlog at calibration: strides walked before it)", int(backlog.sum()), f"{_pct(stride[backlog], 50):.0f}",
+         f"{_pct(stride[backlog], 99):.0f}", "", "", "", ""],
+    ]))
+    print()
+    rows = []
+    for label, m in (("acquisition only (no pipeline, no server)", acquisition),
+                     ("dashboard without the live kinematics, page open", bare),
+                     ("dashboard: acquisition + live kinematics + server, no page", no_page),
+                     ("dashboard with the page open", page)):
+        pct = 100 * m["cpu_s"] / m["wall_s"]
+        rows.append([label, f"{m['wall_s']:.1f}", f"{m['samples']:,}", f"{m['cpu_s']:.2f}", f"{pct:.1f} %",
+                     f"{pct / TARGET_CPU_PCT:.2f}"])
+    print(markdown_table(["server process", "wall s", "samples", "CPU s", "CPU, % of one core",
+                          f"/ target {TARGET_CPU_PCT:g} %"], rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""``imugait live``: live knee and hip angles, stride metrics and sensor health on a local web dashboard."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from imugait.cli._live import add_source_args
+from imugait.cli._options import int_range, session_duration_s
+
+LAN_WARNING = ("imugait: warning: the dashboard is served on {host}: anyone on this network who has the URL "
+               "(with its token) can watch the sensors and start recordings. Use it on a network you trust.")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "live", help="live knee/hip angles, stride metrics and sensor health in the browser",
+        description="Connect to sensors over serial and/or BLE, or play emulated ones (--emulate N), and show "
+                    "a local web dashboard: live knee flexion, adduction and rotation and hip rotation of both "
+                    "legs, the last strides' metrics against the reference bands (left vs right), per-sensor "
+                    "link, lost samples and battery, calibration state, recording and step marks. Prints one "
+                    "line 'dashboard: URL' (the URL carries a random token; without it the server refuses) and "
+                    "opens the browser. Ctrl-C stops.",
+    )
+    p.add_argument("--duration", type=session_duration_s, default=None, metavar="S",
+                   help="stop after S seconds of session time (default: Ctrl-C, or the end of an emulated walk)")
+    p.add_argument("--record", type=Path, default=None, metavar="DIR",
+                   help="record from the start into DIR (as `imugait record --out DIR`); recordings started "
+                        "again from the page go to DIR-2, DIR-3 … (without --record, recording is off)")
+    p.add_argument("--subject", default="anonymous", help="pseudonymous subject id of the recordings")
+    g = p.add_argument_group("dashboard")
+    g.add_argument("--no-browser", action="store_true", help="print the URL but do not open a browser")
+    g.add_argument("--host", default="127.0.0.1", metavar="H",
+                   help="address to serve on (default 127.0.0.1: this machine only); e.g. 0.0.0.0 serves the "
+                        "local network, with a warning")
+    g.add_argument("--http-port", type=int_range(0, 65535), default=0, metavar="N",
+                   help="TCP port of the dashboard (default 0: a free port)")
+    add_source_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from imugait.cli._live import opener_from_args, print_stopped
+
+    opener = opener_from_args(args, args.duration)  # outside the event loop: Ctrl-C stops it at once
+    status, interrupted, sessions = asyncio.run(serve(args, opener, args.record))
+    print_stopped(status, interrupted)
+    for path in sessions:
+        print(f"session written to {path}")
+    return 0
+
+
+async def serve(args: argparse.Namespace, opener, record: Path | None, notes: str = ""):
+    """Run the dashboard for ``args`` (the live options) on the sensors ``opener`` opens (made with
+    :func:`~imugait.cli._live.opener_from_args` before the event loop runs), recording from the
+    start into ``record``. Returns (final sensor status, interrupted, sessions written)."""
+    import sys
+
+    from rich.console import Console
+    from rich.live import Live
+
+    from imugait.acquisition.recorder import check_recording_folder
+    from imugait.cli._live import render
+    from imugait.live.dashboard.run import DashboardConfig, LiveDashboard
+
+    if record is not None:
+        check_recording_folder(record)
+    config = DashboardConfig(host=args.host, port=args.http_port, record_dir=record,
+                             record_at_start=record is not None, subject_id=args.subject, notes=notes)
+    if not config.loopback_only:
+        print(LAN_WARNING.format(host=args.host), file=sys.stderr)
+    async with LiveDashboard(opener, live_pipeline, config) as dash:
+        print(f"dashboard: {dash.url}", flush=True)
+        if dash.pipeline is None:
+            print("note: no leg has both a thigh and a shank sensor: the dashboard shows the sensors, "
+                  "recording and marks, but no angles or strides", file=sys.stderr)
+        if not args.no_browser:
+            open_browser(dash.url)
+        with Live(render((), 0.0, args), console=Console(), refresh_per_second=4, transient=True) as view:
+            interrupted = await dash.run(args.duration, on_tick=lambda st, t: view.update(render(st, t, args)))
+        status = dash.live.status()
+        if dash.pipeline_error:
+            print(f"imugait live: the live angles stopped: {dash.pipeline_error}", file=sys.stderr)
+    return status, interrupted, list(dash.takes.sessions) if dash.takes else []
+
+
+def live_pipeline(placements):
+    """The live kinematics for the sensors at ``placements``; None when no leg has both a thigh
+    and a shank sensor (then there are no angles to compute)."""
+    from imugait.errors import ValidationError
+    from imugait.live.kinematics import LiveKinematics
+
+    try:
+        return LiveKinematics(placements)
+    except ValidationError:
+        return None
+
+
+def open_browser(url: str) -> bool:
+    """Open ``url`` in the desktop's browser; False (nothing opened) without a graphical display
+    on Linux, where :mod:`webbrowser` would otherwise start a text browser in this terminal."""
+    import os
+    import sys
+    import webbrowser
+
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    try:
+        return webbrowser.open(url, new=2)
+    except webbrowser.Error:
+        return False

@@ -1,0 +1,296 @@
+"""A live run with the web dashboard: sensors → live acquisition → live pipeline → page.
+
+::
+
+    async with LiveDashboard(opener, LiveKinematics, DashboardConfig(record_dir="take")) as dash:
+        print(dash.url)                      # http://127.0.0.1:PORT/?token=…
+        interrupted = await dash.run(duration_s=60.0)
+    # the sessions recorded from the page: dash.takes.sessions
+
+Each decoded message goes, on the event loop, to the takes (recording from the page) and its
+samples to the pipeline (``feed``); every ``push_interval_s`` the pipeline is polled and what is new
+goes to every page (at least 20 updates/s, by default 40). The pipeline is made for the opened
+sensors' placements by ``make_pipeline`` (the live kinematics,
+:class:`imugait.live.kinematics.LiveKinematics`, or anything with the :class:`LivePipeline`
+methods); without one the page shows the sensors, recording and marks but no angles. After :meth:`LiveDashboard.run`
+returns the page stays served (marked finished) until the context ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from imugait.acquisition.assembler import LiveSamples
+from imugait.conventions import Placement
+from imugait.errors import ImugaitError, ValidationError
+from imugait.live.acquisition import LiveAcquisition, LiveConfig, SensorStatus
+from imugait.live.dashboard.server import DashboardServer, Hub, bind, build_app, new_token, url_of
+from imugait.live.dashboard.state import DashboardState, StepMark
+from imugait.live.run import OpenedSensors, SensorOpener, stop_on_sigint
+from imugait.live.takes import Takes
+from imugait.live.updates import LiveUpdate
+
+LOOPBACK = "127.0.0.1"
+MIN_UPDATES_PER_S = 20.0
+DRAIN_AFTER_EMULATION_S = 2.0
+"""Host seconds an ended emulation may take to deliver its last bytes before the run stops."""
+
+
+class LivePipeline(Protocol):
+    """The live pipeline as the dashboard uses it (:class:`imugait.live.kinematics.LiveKinematics`)."""
+
+    def feed(self, samples: LiveSamples) -> None: ...
+    def poll(self) -> LiveUpdate: ...
+
+
+@dataclass(frozen=True)
+class DashboardConfig:
+    """Settings of a dashboard run.
+
+    ``host`` other than the loopback serves the local network (anyone there with the token can
+    watch and record: the command line warns). ``record_dir``: folder for the takes started from
+    the page (None: recording is off); ``record_at_start`` starts the first take at once.
+    """
+
+    host: str = LOOPBACK
+    port: int = 0
+    push_interval_s: float = 0.025
+    status_interval_s: float = 0.25
+    window_s: float = 10.0
+    strides_kept: int = 10
+    record_dir: Path | None = None
+    record_at_start: bool = False
+    subject_id: str = "anonymous"
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        if not (0 < self.push_interval_s <= 1.0 / MIN_UPDATES_PER_S):
+            raise ValidationError(f"push_interval_s must be in (0, {1 / MIN_UPDATES_PER_S:g}] (at least "
+                                  f"{MIN_UPDATES_PER_S:g} updates/s), got {self.push_interval_s!r}")
+        if not (0 < self.window_s <= 600 and 0 < self.status_interval_s <= 5 and self.strides_kept >= 1):
+            raise ValidationError("window_s must be in (0, 600], status_interval_s in (0, 5], strides_kept >= 1")
+        if not 0 <= self.port <= 65535:
+            raise ValidationError(f"port must be in [0, 65535], got {self.port}")
+        if self.record_at_start and self.record_dir is None:
+            raise ValidationError("record_at_start needs a record_dir")
+
+    @property
+    def loopback_only(self) -> bool:
+        return self.host in (LOOPBACK, "localhost", "::1")
+
+
+class LiveDashboard:
+    """One live run with its dashboard; an async context manager (opens the sensors and the server)."""
+
+    def __init__(self, opener: SensorOpener,
+                 make_pipeline: Callable[[tuple[Placement, ...]], LivePipeline | None] | None = None,
+                 config: DashboardConfig | None = None) -> None:
+        self.config = config or DashboardConfig()
+        self.pipeline: LivePipeline | None = None
+        self.pipeline_error = ""
+        """Why the pipeline stopped during the run ('' while it works): the run goes on without angles."""
+        self.samples_out_of_order = 0
+        """Samples not fed to the pipeline because a clock correction put them before earlier ones."""
+        self._last_fed_t_s: dict[Placement, float] = {}
+        self._finished_at: float | None = None
+        """Host time the emulation was first seen finished."""
+        self._make_pipeline = make_pipeline
+        self.token = new_token()
+        self.state = DashboardState(self.config.window_s, self.config.strides_kept)
+        self.url = ""
+        self.takes: Takes | None = None
+        self.live: LiveAcquisition | None = None
+        self.opened: OpenedSensors | None = None
+        self.hub: Hub | None = None
+        self._opener = opener
+        self._stack = contextlib.AsyncExitStack()
+        self._clock: Callable[[], float] = time.monotonic
+
+    # ------------------------------------------------------------------ lifecycle
+    async def __aenter__(self) -> LiveDashboard:
+        try:
+            await self._open()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def _open(self) -> None:
+        config = self.config
+        sock = bind(config.host, config.port)
+        self._stack.callback(sock.close)
+        self.opened = await self._opener(self._stack)
+        self._clock = self.opened.clock
+        if self._make_pipeline is not None:
+            self.pipeline = self._make_pipeline(tuple(s.placement for s in self.opened.sources))
+        if config.record_dir is not None:
+            self.takes = Takes(config.record_dir, self._clock, config.subject_id, config.notes)
+            self._stack.callback(self.takes.close)
+        self.live = LiveAcquisition(self.opened.sources, LiveConfig(host_clock=self._clock), observer=self._observe)
+        self.hub = Hub(self.state, {"window_s": config.window_s, "recording_enabled": self.takes is not None,
+                                    "push_interval_s": config.push_interval_s})
+        app = build_app(self.hub, self.token, self)
+        self.url = url_of(sock, config.host, self.token)
+        await self._stack.enter_async_context(DashboardServer(app, sock, self.hub))
+        await self._stack.enter_async_context(self.live)
+        self.hub.config["t0_epoch_ms"] = (self.live.t0_host_s + self._host_to_epoch_s()) * 1e3
+        if config.record_at_start:
+            self.start_recording()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+    def _host_to_epoch_s(self) -> float:
+        """Wall-clock minus host-clock seconds now (host times → the page's clock; meaningful when
+        the host clock runs at real speed, as for real sensors and real-time benchmarks)."""
+        return time.time() - self._clock()
+
+    # ------------------------------------------------------------------ the run
+    async def run(self, duration_s: float | None = None, stop: asyncio.Event | None = None,
+                  on_tick: Callable[[tuple[SensorStatus, ...], float], None] | None = None) -> bool:
+        """Acquire and push until ``duration_s`` of session time, the end of an emulation, ``stop``
+        or Ctrl-C; returns whether it was stopped (Ctrl-C or ``stop``)."""
+        if self.live is None:
+            raise ImugaitError("open the dashboard (async with) before running it")
+        live, opened = self.live, self.opened
+        stop = stop or asyncio.Event()
+        pusher = asyncio.create_task(self._push_loop(), name="dashboard-push")
+        tick = None if on_tick is None else (lambda st: on_tick(st, self._clock() - live.t0_host_s))
+        try:
+            with stop_on_sigint(stop):
+                await live.run(duration_s, stop, until=self._emulation_done if opened.emulator else None,
+                               on_tick=tick)
+        finally:
+            pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pusher
+        if self.takes is not None and self.takes.active:
+            self.stop_recording()
+        self.state.finished = True
+        self._push(with_status=True)
+        return stop.is_set()
+
+    def _emulation_done(self) -> bool:
+        """The emulation has played everything and the host has it (or had time to get it)."""
+        emulator = self.opened.emulator
+        if not emulator.finished:
+            return False
+        now = self._clock()
+        if self._finished_at is None:
+            self._finished_at = now
+        counts = emulator.finished_counts or {}
+        got = {s.placement: s.n_samples for s in self.live.status()}
+        arrived = all(got.get(p, 0) >= n for p, n in counts.items())
+        return arrived or now - self._finished_at >= DRAIN_AFTER_EMULATION_S * getattr(self._clock, "speed", 1.0)
+
+    async def _push_loop(self) -> None:
+        """Push every ``push_interval_s`` of real time (on a schedule, so the work of a push does
+        not lower the rate; a push that ran late is not made up twice)."""
+        interval = self.config.push_interval_s
+        next_push = next_status = time.monotonic()
+        while True:
+            now = time.monotonic()
+            with_status = now >= next_status
+            if with_status:
+                next_status = now + self.config.status_interval_s
+            self._push(with_status)
+            next_push = max(next_push + interval, time.monotonic())
+            await asyncio.sleep(max(next_push - time.monotonic(), 0.0))
+
+    def _push(self, with_status: bool) -> None:
+        if self.pipeline is not None:
+            try:
+                self.state.take(self.pipeline.poll())
+            except Exception as exc:  # as in feed
+                self._pipeline_failed(exc)
+        elif self.live is not None:  # no angles: the session time is the acquisition's
+            self.state.t_s = self._session_s()
+        if with_status and self.live is not None:
+            self.state.set_sensors(self.live.status())
+        if self.takes is not None:  # a take can also stop on its own (disk full)
+            self._recording_changed()
+        self.hub.broadcast(self.state.delta(self._host_to_epoch_s()))
+
+    def _observe(self, placement: Placement, message: Any, samples: LiveSamples | None) -> None:
+        if self.takes is not None:
+            self.takes.handle(placement, message)
+        if samples is None or samples.t_s.size == 0:
+            return
+        self.state.arrivals.add(placement, float(samples.t_s[-1]), self._clock())
+        samples = self._in_time_order(samples)
+        if self.pipeline is not None and samples is not None:
+            try:
+                self.pipeline.feed(samples)
+            except Exception as exc:  # the sensors and a recording go on without angles
+                self._pipeline_failed(exc)
+
+    def _in_time_order(self, samples: LiveSamples) -> LiveSamples | None:
+        """``samples`` without those at or before the sensor's last sample fed to the pipeline.
+
+        The acquisition maps device clocks causally; when its mapping is corrected (early in a
+        stream, on real time) a block can start a few ms before the previous one ended, and the
+        live kinematics takes samples in time order only. Those few samples are left out of the
+        angles (counted in ``samples_out_of_order``; the recording keeps them). Until the
+        acquisition or the pipeline handles corrections itself, this is where it is handled.
+        """
+        last = self._last_fed_t_s.get(samples.placement, -math.inf)
+        keep = samples.t_s > last
+        if not keep.all():
+            self.samples_out_of_order += int((~keep).sum())
+            if not keep.any():
+                return None
+            samples = LiveSamples(samples.placement, samples.t_s[keep], samples.acc_mps2[keep],
+                                  samples.gyr_radps[keep], None if samples.mag_uT is None else samples.mag_uT[keep],
+                                  None if samples.q_world_sensor is None else samples.q_world_sensor[keep],
+                                  samples.n_lost)
+        self._last_fed_t_s[samples.placement] = float(samples.t_s[-1])
+        return samples
+
+    def _pipeline_failed(self, exc: Exception) -> None:
+        self.pipeline = None
+        self.pipeline_error = f"{type(exc).__name__}: {exc}"
+        self.state.pipeline_error = self.pipeline_error
+
+    # ------------------------------------------------------------------ controls (the page's buttons)
+    def _session_s(self) -> float:
+        return self._clock() - self.live.t0_host_s if self.live is not None else math.nan
+
+    def _recording_changed(self) -> None:
+        takes = self.takes
+        self.state.recording = {"active": takes.active, "folder": str(takes.folder) if takes.folder else None,
+                                "sessions": [str(p) for p in takes.sessions], "error": takes.error}
+
+    def start_recording(self) -> None:
+        if self.takes is None:
+            raise ImugaitError("recording is off: start the run with a folder for the recordings (--record DIR)")
+        self.takes.start()
+        self._recording_changed()
+
+    def stop_recording(self) -> None:
+        if self.takes is None or not self.takes.active:
+            raise ImugaitError("no recording is running")
+        self.takes.stop()
+        self._recording_changed()
+
+    def begin_step(self, name: str) -> None:
+        if any(m.name == name and m.t_end_s is None for m in self.state.marks):
+            raise ImugaitError(f"step {name!r} is already marked and not ended")
+        if self.takes is not None:
+            self.takes.begin_step(name)
+        self.state.marks.append(StepMark(name, self._session_s()))
+        del self.state.marks[:-50]  # the last 50 marks are shown (bounded)
+
+    def end_step(self, name: str) -> None:
+        mark = next((m for m in reversed(self.state.marks) if m.name == name and m.t_end_s is None), None)
+        if mark is None:
+            raise ImugaitError(f"step {name!r} cannot end: it has not begun")
+        if self.takes is not None:
+            self.takes.end_step(name)
+        mark.t_end_s = self._session_s()

@@ -1,0 +1,139 @@
+"""Recordings started and stopped while a live run goes on ("takes"), and the step marks in them.
+
+A live run acquires without a recorder; :class:`Takes` gets every decoded message from the live
+acquisition's observer and, while a take runs, hands it to a crash-safe
+:class:`~imugait.acquisition.recorder.Recorder` in its own folder: the first in ``FOLDER`` (as
+``imugait record --out FOLDER``), the next ones in ``FOLDER-2``, ``FOLDER-3`` … A take started
+after the sensors connected gets each sensor's last device announcement and status first, so its
+session knows the devices. A folder that holds a recording or a session is skipped, never reused.
+
+Times: ``host_s`` on the run's host clock; a take's session clock starts when the take starts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from imugait.acquisition.recorder import Recorder, RecordingStopped, check_recording_folder
+from imugait.conventions import Placement
+from imugait.errors import ImugaitError
+from imugait.protocol.messages import DeviceAnnouncement, DeviceStatus
+
+MAX_TAKES = 9999
+
+
+class Takes:
+    """Takes in ``root``, ``root-2``, ``root-3`` … (each created when its take starts).
+
+    Parameters
+    ----------
+    root : folder of the first take.
+    clock : the run's host clock (s).
+    subject_id, notes : stored in each take's session.
+    """
+
+    def __init__(self, root: str | os.PathLike, clock: Callable[[], float], subject_id: str = "anonymous",
+                 notes: str = "") -> None:
+        self.root = Path(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise ImugaitError(f"{self.root} is a file: give a folder for the recordings")
+        self.clock = clock
+        self.subject_id = subject_id
+        self.notes = notes
+        self.recorder: Recorder | None = None
+        self.sessions: list[Path] = []
+        """Sessions written by the takes so far, in order."""
+        self.error = ""
+        """Why the last take stopped early ('' when it did not)."""
+        self._known: dict[Placement, list] = {}
+        self._open_steps: list[str] = []
+
+    @property
+    def active(self) -> bool:
+        return self.recorder is not None
+
+    @property
+    def folder(self) -> Path | None:
+        return None if self.recorder is None else self.recorder.folder
+
+    def _next_folder(self) -> Path:
+        for n in range(1, MAX_TAKES + 1):
+            folder = self.root if n == 1 else self.root.with_name(f"{self.root.name}-{n}")
+            try:
+                return check_recording_folder(folder)
+            except ImugaitError:
+                continue
+        raise ImugaitError(f"{self.root} and {MAX_TAKES - 1} numbered folders beside it hold recordings: "
+                           "choose another folder")
+
+    # ------------------------------------------------------------------ control
+    def start(self) -> Path:
+        """Start a take in the next free ``take-N`` folder; returns the folder."""
+        if self.recorder is not None:
+            raise ImugaitError(f"a recording is already running in {self.recorder.folder}")
+        self.error = ""
+        now = self.clock()
+        self.recorder = Recorder(self._next_folder(), subject_id=self.subject_id, t0_host_s=now, notes=self.notes)
+        for placement, messages in self._known.items():
+            for message in messages:
+                if message is not None:
+                    self.recorder.handle(placement, now, message)
+        for name in self._open_steps:  # a step marked before the take began goes on in it
+            self.recorder.begin_step(name, now)
+        return self.recorder.folder
+
+    def stop(self) -> Path | None:
+        """End the take: close open steps, finalise; returns the session written (None when the
+        take had stopped on an error: its log in the take's folder stays recoverable)."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is None:
+            return None
+        now = self.clock()
+        try:
+            for name in self._open_steps:
+                recorder.end_step(name, now)
+            path = recorder.finalise()
+        except RecordingStopped as exc:
+            self.error = str(exc)
+            recorder.close()
+            return None
+        self.sessions.append(path)
+        return path
+
+    def begin_step(self, name: str) -> None:
+        """A step starts now (in the running take, if any)."""
+        if name in self._open_steps:
+            raise ImugaitError(f"step {name!r} is already marked and not ended")
+        self._open_steps.append(name)
+        if self.recorder is not None:
+            self.recorder.begin_step(name, self.clock())
+
+    def end_step(self, name: str) -> None:
+        if name in self._open_steps:
+            self._open_steps.remove(name)
+            if self.recorder is not None:
+                self.recorder.end_step(name, self.clock())
+
+    # ------------------------------------------------------------------ messages
+    def handle(self, placement: Placement, message) -> None:
+        """Every decoded message of the run (the live acquisition's observer calls this)."""
+        if isinstance(message, DeviceAnnouncement):
+            self._known.setdefault(placement, [None, None])[0] = message
+        elif isinstance(message, DeviceStatus):
+            self._known.setdefault(placement, [None, None])[1] = message
+        if self.recorder is None:
+            return
+        try:
+            self.recorder.handle(placement, self.clock(), message)
+        except RecordingStopped as exc:  # disk full, folder gone: keep streaming, say so
+            self.error = str(exc)
+            recorder, self.recorder = self.recorder, None
+            recorder.close()
+
+    def close(self) -> None:
+        """Finalise a take still running (end of the run)."""
+        if self.recorder is not None:
+            self.stop()
+

@@ -1,0 +1,87 @@
+"""Shared by the dashboard tests: a tap on the live pipeline, emulated openers with link drops,
+Chromium."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from imugait.acquisition.sources import SensorSource, SourceKind
+from imugait.conventions import Side
+from imugait.live.run import OpenedSensors
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "report"))
+from report_browser import ensure_chromium  # noqa: E402  (tests/report: one Chromium installer)
+
+
+def chromium_path() -> str:
+    """Debian's chromium (installed with apt-get when missing and running as root); a clear
+    failure, not a skip, when it cannot be had: the dashboard tests need a real browser."""
+    import pytest
+
+    path, reason = ensure_chromium()
+    if path is None:
+        pytest.fail("the dashboard browser tests need headless Chromium: " + reason.removeprefix("SKIPPED: "))
+    return path
+
+
+class Tap:
+    """Wraps a live pipeline and keeps every update it gave (what the page should show)."""
+
+    def __init__(self, pipeline) -> None:
+        self.pipeline = pipeline
+        self.updates: list = []
+
+    def feed(self, samples) -> None:
+        self.pipeline.feed(samples)
+
+    def poll(self):
+        update = self.pipeline.poll()
+        self.updates.append(update)
+        return update
+
+    def newest_finite(self, side: Side, name: str) -> float | None:
+        """The newest finite value of angle ``name`` of ``side`` in the stream (None if none)."""
+        for update in reversed(self.updates):
+            for angles in update.angles:
+                if angles.side is side:
+                    values = finite(getattr(angles, name))
+                    if values.size:
+                        return float(values[-1])
+        return None
+
+    def strides(self, side: Side) -> int:
+        return sum(1 for u in self.updates for s in u.strides if s.side is side)
+
+
+def emulated_opener(carrier: str, devices, playback: float, disconnects=()):
+    """An opener of emulated sensors (``serial`` ptys or ``ble`` peripherals on an emulated BlueZ)
+    on a virtual clock, with ``disconnects`` (what :func:`imugait.emulate.sensors.emulated_sensors`
+    opens, plus dropped links)."""
+    from imugait.emulate.emulator import BleEmulator, SerialEmulator
+
+    async def serial(stack: contextlib.AsyncExitStack) -> OpenedSensors:
+        emulator = stack.enter_context(SerialEmulator(devices, playback, disconnects))
+        sources = [SensorSource(p, SourceKind.SERIAL, path) for p, path in emulator.paths.items()]
+        return OpenedSensors(sources, emulator.clock, emulator)
+
+    async def ble(stack: contextlib.AsyncExitStack) -> OpenedSensors:
+        from imugait.emulate.bluez import EmulatedBlueZ
+        from imugait.transport.ble import scan_ble
+
+        bluez = await stack.enter_async_context(EmulatedBlueZ())
+        emulator = await stack.enter_async_context(BleEmulator(devices, bluez, playback, disconnects))
+        found = {r.address: r for r in await scan_ble(1.3, adapter=bluez.central_adapter)}
+        sources = [SensorSource(p, SourceKind.BLE, a, ble_device=found[a].device, adapter=bluez.central_adapter)
+                   for p, a in emulator.addresses.items()]
+        return OpenedSensors(sources, emulator.clock, emulator)
+
+    return serial if carrier == "serial" else ble
+
+
+def finite(values) -> np.ndarray:
+    a = np.asarray(values, float)
+    return a[np.isfinite(a)]

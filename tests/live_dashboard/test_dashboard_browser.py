@@ -1,0 +1,174 @@
+"""The dashboard in real headless Chromium against 4 emulated sensors, over serial ptys and over
+the emulated BlueZ, with the real live pipeline (:class:`imugait.live.kinematics.LiveKinematics`).
+
+The emulations run on a virtual clock (:class:`imugait.emulate.clock.VirtualClock`), so a loaded
+machine makes them slower, never different; the timeouts only guard against hangs. Nothing here
+asserts on speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+from dashboard_helpers import Tap, chromium_path, emulated_opener
+
+from imugait.cli import main as cli_main
+from imugait.conventions import Placement, Side
+from imugait.emulate.bluez import emulation_unavailable_reason
+from imugait.emulate.device import DeviceSettings
+from imugait.emulate.emulator import Disconnect, emulated_devices, walker_simulation
+from imugait.live.dashboard.run import DashboardConfig, LiveDashboard
+from imugait.live.kinematics import LiveKinematics
+
+WALK_S = 40.0
+"""Stand 2.5 s, three 10-s walks with turns, stand: calibrated after the first walk."""
+PLAYBACK = 4.0
+DROPPED = Placement.RIGHT_SHANK
+DROP = Disconnect(DROPPED, 20.0, 1.5)
+RECORD_FROM_S, RECORD_FOR_S = 13.0, 20.0
+"""The take spans the drop; `analyze` needs 6 s without a gap on each side of it."""
+HANG_GUARD_S = 900.0
+SENSORS = (Placement.LEFT_THIGH, Placement.LEFT_SHANK, Placement.RIGHT_THIGH, Placement.RIGHT_SHANK)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    return chromium_path()
+
+
+@pytest.fixture(scope="module")
+def walk():
+    return walker_simulation(4, WALK_S, seed=7)
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+async def _wait_for(predicate, what: str, timeout_s: float = 300.0, step_s: float = 0.1):
+    try:
+        async with asyncio.timeout(timeout_s):  # hang guard
+            while not (value := await predicate()):
+                await asyncio.sleep(step_s)
+            return value
+    except TimeoutError:
+        raise AssertionError(what) from None
+
+
+def _shown(value: float | None) -> str:
+    """How the page shows a number (one decimal; a dash for none)."""
+    return "—" if value is None else f"{value:.1f}"
+
+
+async def _session_time(dash, t_s: float) -> bool:
+    return dash.state.finished or (dash.state.t_s == dash.state.t_s and dash.state.t_s >= t_s)
+
+
+async def _scenario(chromium: str, dash: LiveDashboard, tap: Tap) -> dict:
+    from playwright.async_api import async_playwright
+
+    base = dash.url.split("?")[0]
+    assert dash.url.startswith("http://127.0.0.1:")
+    # refused without the token (page, assets, API), served with it
+    for path in ("", "assets/dashboard.js", "api/status", "api/status?token=wrong"):
+        assert (await asyncio.to_thread(_get, base + path))[0] == 401, path
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = await browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        response = await page.goto(base)
+        assert response.status == 401
+        ws_refused = await page.evaluate("""url => new Promise(resolve => {
+            const ws = new WebSocket(url);
+            ws.onopen = () => resolve(false); ws.onerror = () => resolve(true);
+        })""", base.replace("http", "ws") + "ws?token=wrong")
+        assert ws_refused
+        response = await page.goto(dash.url)
+        assert response.status == 200
+        run = asyncio.ensure_future(dash.run())
+
+        # the curves move: angles reach the page and their newest time advances
+        latest = "window.imugait.lastStatus && window.imugait.lastStatus.latest"
+        await _wait_for(lambda: page.evaluate(f"{latest} && {latest}.left.knee_flexion_t_s"),
+                        "no angles reached the page")
+        t1 = await page.evaluate(f"{latest}.left.knee_flexion_t_s")
+        await _wait_for(lambda: page.evaluate(f"{latest}.left.knee_flexion_t_s > {t1} + 2"), "the curves did not move")
+        drawn = await page.evaluate("document.querySelectorAll('#charts canvas').length")
+        assert drawn == 4
+
+        # record a take from the page, with a step mark
+        await _wait_for(lambda: _session_time(dash, RECORD_FROM_S), "the stream stalled")
+        await page.click("#record-button")
+        await _wait_for(lambda: page.evaluate("document.getElementById('record-button').textContent === 'Stop recording'"),
+                        "recording did not start")
+        await page.click("#step-button")
+        await _wait_for(lambda: page.evaluate("document.getElementById('marks').children.length === 1"),
+                        "the step mark is not shown")
+        await _wait_for(lambda: _session_time(dash, RECORD_FROM_S + RECORD_FOR_S), "the stream stalled while recording")
+        await page.click("#step-button")
+        await page.click("#record-button")
+        await _wait_for(lambda: page.evaluate("document.getElementById('sessions').textContent.includes('session.parquet')"),
+                        "the recorded session is not shown")
+
+        await asyncio.wait_for(run, HANG_GUARD_S)
+        await _wait_for(lambda: page.evaluate("window.imugait.finished"), "the page did not see the end")
+        # the page's values equal /api/status and the pipeline's stream once the stream has ended
+        code, text = await asyncio.to_thread(_get, base + "api/status?token=" + dash.token)
+        assert code == 200
+        status = json.loads(text)
+        for side in Side:
+            leg = status["legs"][side.value]
+            assert leg["strides_completed"] >= 10 and leg["knee_flexion_deg"] is not None
+            assert leg["strides_completed"] == tap.strides(side)
+            assert leg["knee_flexion_deg"] == pytest.approx(tap.newest_finite(side, "knee_flexion_deg"), abs=0.006)
+            for name in ("knee_flexion_deg", "hip_rotation_deg"):
+                assert await page.text_content(f"#latest-{side.value}-{name}") == _shown(leg[name])
+            assert await page.text_content(f"#latest-{side.value}-strides_completed") == str(leg["strides_completed"])
+            assert await page.get_attribute(f"#calibration-{side.value}", "data-phase") == "calibrated"
+        # the dropped sensor shows its gap; the others none
+        row = page.locator(f"#sensor-{DROPPED.value}")
+        assert await row.get_attribute("data-outages") == "1"
+        assert await row.get_attribute("data-reconnects") == "1"
+        assert " s at " in await row.text_content()
+        for p in SENSORS:
+            if p is not DROPPED:
+                assert await page.locator(f"#sensor-{p.value}").get_attribute("data-outages") == "0"
+        # the stride table compares with the packaged bands
+        assert await page.locator("#stride-hip_rotation_mean_deg").count() == 1
+        assert errors == []
+        await browser.close()
+    return status
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("carrier", ["serial", "ble"])
+def test_dashboard_in_chromium(carrier, chromium, walk, tmp_path):
+    if carrier == "ble" and (reason := emulation_unavailable_reason()) is not None:
+        pytest.skip(f"EMULATED BLUEZ UNAVAILABLE: {reason}")
+    devices = emulated_devices(walk, DeviceSettings(samples_per_block=4 if carrier == "serial" else None, seed=3))
+    opener = emulated_opener(carrier, devices, PLAYBACK, disconnects=(DROP,))
+    taps: list[Tap] = []
+
+    def pipeline(placements):
+        taps.append(Tap(LiveKinematics(placements)))
+        return taps[-1]
+
+    async def guarded():
+        async with asyncio.timeout(HANG_GUARD_S):
+            config = DashboardConfig(record_dir=tmp_path / "take", window_s=8.0)
+            async with LiveDashboard(opener, pipeline, config) as dash:
+                return await _scenario(chromium, dash, taps[0])
+
+    asyncio.run(guarded())
+    session = tmp_path / "take" / "session.parquet"
+    assert session.exists()
+    assert cli_main(["analyze", str(session)]) == 0  # `analyze` reads the take recorded from the page
