@@ -163,6 +163,9 @@ def run_target(name: str, inputs: int, jobs: int, seed: int, artifacts: Path, rs
             total["hangs"] += 1
         elif ended:
             total["crashes"] += 1
+    if any(e == "out of memory" for _g, e in rows):
+        for g, _e in rows:
+            g["peak_rss_mb"] = max(g.get("peak_rss_mb", 0.0), float(rss_limit_mb))
     fuzz_s = max((g.get("elapsed_s", 0.0) for g, _ in rows), default=0.0)
     return {"target": name, **total, "peak_rss_mb": max((g.get("peak_rss_mb", 0.0) for g, _ in rows), default=0.0),
             "exec_per_s": total["inputs"] / fuzz_s if fuzz_s > 0 else 0.0, "wall_s": wall_s,
