@@ -73,10 +73,11 @@ class _Worker:
         if crash is not None:
             self.crashes += 1
             self._save("crash", crash.key, str(crash), data)
-        if took > self.target.time_limit_s:
+        slow = took > self.target.time_limit_s
+        if slow:
             self.hangs += 1
             self._save("slow", "slow input", f"slow input: {took:.2f} s (limit {self.target.time_limit_s} s)", data)
-        if self.count % STATS_EVERY == 0 or crash is not None:
+        if self.count % STATS_EVERY == 0 or crash is not None or slow:
             self.write_stats()
         if self.count >= self.inputs:
             self.write_stats(done=True)

@@ -39,6 +39,7 @@ import numpy as np
 from imugait._optional import require
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
+from imugait.io._address_space import address_space_budget
 from imugait.io._devices import ClockMode, pick_device, session_offsets, z_up_orientation
 from imugait.io._text_table import gaps_from_times
 from imugait.model import DeviceInfo, ImuStream, Session, SessionMeta
@@ -54,6 +55,9 @@ APDM_LABELS: dict[Placement, tuple[str, ...]] = {
     Placement.RIGHT_FOOT: ("Right Foot",),
 }
 """Labels Mobility Lab / Moveo give the sensor positions used by imugait (the default mapping)."""
+MEMORY_BUDGET_BYTES = 64 << 20
+"""Address space a read may add beyond 16 × the file's size (``_address_space``): reading a
+damaged header must fail, not take the machine's memory."""
 MAX_EXPANSION = 100
 """A dataset may hold at most this many times the file's size (as float64): compressed IMU data
 never shrinks 100-fold, so a larger declared shape is a damaged header, refused before reading."""
@@ -74,18 +78,26 @@ def read_apdm_h5(
     p = Path(path)
     label = p.name
     try:
-        f = h5py.File(p, "r")
+        budget = MEMORY_BUDGET_BYTES + 16 * p.stat().st_size
     except FileNotFoundError:
         raise FormatError(f"{label}: no such file") from None
-    except OSError as exc:
-        raise FormatError(f"{label}: not a readable HDF5 file ({exc}); truncated or not an APDM .h5?") from None
-    try:
-        with f:
-            sensors, raw = _read_file(h5py, f, placement_map, label)
-    except (RuntimeError, KeyError, OSError) as exc:
-        # h5py reports a damaged object header, heap or B-tree with these when it is reached
-        raise FormatError(f"{label}: damaged HDF5 file ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
-                          "truncated or overwritten?") from None
+    with address_space_budget(budget):  # libhdf5 may trust a damaged size field (see the module)
+        try:
+            f = h5py.File(p, "r")
+        except FileNotFoundError:
+            raise FormatError(f"{label}: no such file") from None
+        except OSError as exc:
+            raise FormatError(f"{label}: not a readable HDF5 file ({exc}); truncated or not an APDM .h5?") from None
+        try:
+            with f:
+                sensors, raw = _read_file(h5py, f, placement_map, label)
+        except (RuntimeError, KeyError, OSError) as exc:
+            # h5py reports a damaged object header, heap or B-tree with these when it is reached
+            raise FormatError(f"{label}: damaged HDF5 file ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
+                              "truncated or overwritten?") from None
+        except MemoryError:
+            raise FormatError(f"{label}: reading it needs more than {budget >> 20} MB, far more than its size "
+                              "explains (damaged file?)") from None
     offsets = session_offsets({pl: r["t_us"][0] * 1e-6 for pl, r in raw.items()}, ClockMode.SHARED, label)
     streams, notes = [], []
     for pl, r in raw.items():
