@@ -1,0 +1,56 @@
+"""Every crash the fuzzer found stays fixed: each saved input is refused with one line.
+
+``crashes/`` holds the first input of each distinct crash (``docs/reliability.md`` lists them):
+before the fixes they raised ``KeyError``/``RuntimeError``/``TypeError`` from h5py (APDM),
+``LookupError``/``OverflowError``/``ValueError`` (MVNX), killed the interpreter inside scipy's
+``.mat`` reader or made libhdf5 allocate gigabytes. They run in one subprocess under a 4 GB
+address-space limit, so a regression fails its test instead of the test run or the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+CRASHES = sorted((HERE / "crashes").iterdir())
+TARGET_OF = {"apdm": "import.apdm", "mvnx": "import.mvnx", "qmt": "import.qmt", "log-records": "log.records"}
+
+
+def _target(path: Path) -> str:
+    return next(t for prefix, t in TARGET_OF.items() if path.name.startswith(prefix + "-"))
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> dict[str, dict]:
+    args = [f"{_target(p)}={p}" for p in CRASHES]
+    proc = subprocess.run([sys.executable, str(HERE / "replay_inputs.py"), *args], capture_output=True, text=True,
+                          timeout=300, preexec_fn=_limit_memory)
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    got = {d["file"]: d for d in lines}
+    if len(got) < len(CRASHES):  # the interpreter died: name the input it died on
+        dead = CRASHES[len(got)].name
+        got[dead] = {"outcome": "crash", "type": f"process ended with {proc.returncode}", "message": proc.stderr[-300:]}
+    return got
+
+
+def test_every_saved_crash_has_a_target():
+    assert CRASHES and all(_target(p) for p in CRASHES)
+
+
+@pytest.mark.parametrize("path", CRASHES, ids=lambda p: p.name)
+def test_saved_crash_is_refused_with_one_line(path, outcomes):
+    got = outcomes.get(path.name)
+    assert got is not None, f"{path.name} was not run (an earlier input ended the process)"
+    assert got["outcome"] == "refused", f"{path.name}: {got['type']}: {got['message']}"
+    assert got["type"] in {"FormatError", "ValidationError"}
+    assert "\n" not in got["message"] and got["message"]
