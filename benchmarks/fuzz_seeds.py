@@ -24,7 +24,7 @@ REPO = HERE.parent
 CORPUS = HERE / "fuzz_corpus"
 sys.path[:0] = [str(HERE), str(REPO / "tests" / "io"), str(REPO / "tests")]
 
-from decoders import packets_dot, stream_wit_ble, stream_wit_serial, stream_v1  # noqa: E402
+from decoders import packets_dot, stream_v1, stream_wit_ble, stream_wit_serial  # noqa: E402
 from fuzz_targets import TARGETS, XIMU3_SEPARATOR, check_one, log_as_records  # noqa: E402
 
 from imugait.conventions import Placement  # noqa: E402
