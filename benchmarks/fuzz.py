@@ -100,7 +100,8 @@ class _Worker:
     def write_stats(self, done: bool = False) -> None:
         elapsed = time.perf_counter() - (self.t_first or time.perf_counter())
         stats = {"inputs": self.count, "crashes": self.crashes, "hangs": self.hangs, "done": done,
-                 "elapsed_s": elapsed, "cpu_s": time.process_time() - self.cpu_first if self.t_first else 0.0, "slowest_s": self.slowest_s, "signatures": self.signatures,
+                 "elapsed_s": elapsed, "cpu_s": time.process_time() - self.cpu_first if self.t_first else 0.0,
+                 "slowest_s": self.slowest_s, "signatures": self.signatures,
                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
         tmp = self.stats_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(stats))
@@ -114,9 +115,9 @@ def worker_main(args: argparse.Namespace) -> None:
         import fuzz_targets
 
         target = fuzz_targets.TARGETS[args.worker]
-        scratch = Path(tempfile.mkdtemp(prefix="imugait-fuzz-", dir=_scratch_root()))
+        scratch, corpus = Path(args.scratch) / "files", Path(args.scratch) / "corpus"
+        corpus.mkdir(parents=True)
         run = target.make(scratch)
-        corpus = Path(tempfile.mkdtemp(prefix="imugait-fuzz-corpus-", dir=_scratch_root()))
         for seed in sorted((CORPUS / target.name).glob("seed-*")):
             shutil.copy(seed, corpus / seed.name)
             fuzz_targets.check_one(target.name, run, seed.read_bytes())  # lazy imports, instrumented
@@ -131,9 +132,7 @@ def worker_main(args: argparse.Namespace) -> None:
     try:
         atheris.Fuzz()
     finally:
-        w.write_stats()
-        shutil.rmtree(scratch, ignore_errors=True)
-        shutil.rmtree(corpus, ignore_errors=True)
+        w.write_stats()  # the parent removes the scratch folder, however the worker ended
 
 
 # -- parent ----------------------------------------------------------------------------------
@@ -141,15 +140,17 @@ def worker_main(args: argparse.Namespace) -> None:
 def run_target(name: str, inputs: int, jobs: int, seed: int, artifacts: Path, rss_limit_mb: int,
                max_seconds: float) -> dict:
     """Run ``jobs`` workers on one target; the summed counts and what ended each worker."""
-    with tempfile.TemporaryDirectory(prefix="imugait-fuzz-stats-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="imugait-fuzz-", dir=_scratch_root()) as tmp:
         procs = []
         t0 = time.perf_counter()
         for j in range(jobs):
             n = inputs // jobs + (j < inputs % jobs)
             stats = Path(tmp) / f"{j}.json"
+            (Path(tmp) / f"scratch-{j}").mkdir()
             cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name, "--inputs", str(n),
                    "--seed", str(seed + j), "--stats", str(stats), "--artifacts", str(artifacts),
-                   "--rss-limit-mb", str(rss_limit_mb), "--max-seconds", str(max_seconds)]
+                   "--rss-limit-mb", str(rss_limit_mb), "--max-seconds", str(max_seconds),
+                   "--scratch", str(Path(tmp) / f"scratch-{j}")]
             procs.append((subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), stats))
         rows = []
         for proc, stats in procs:
@@ -214,6 +215,7 @@ def main() -> int:
     parser.add_argument("--list", action="store_true", help="list the targets and exit")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--stats", help=argparse.SUPPRESS)
+    parser.add_argument("--scratch", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker_main(args)
