@@ -19,7 +19,8 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 CRASHES = sorted((HERE / "crashes").iterdir())
-TARGET_OF = {"apdm": "import.apdm", "mvnx": "import.mvnx", "qmt": "import.qmt", "log-records": "log.records"}
+TARGET_OF = {"apdm": "import.apdm", "mvnx": "import.mvnx", "qmt": "import.qmt", "log-records": "log.records",
+             "ximu3": "import.ximu3"}
 
 
 def _target(path: Path) -> str:
