@@ -91,7 +91,7 @@ def read_mvnx(
         raise FormatError(f"{label}: no such file") from None
     except ET.ParseError as exc:
         raise FormatError(f"{label}: not well-formed XML ({exc}); truncated or not an MVNX file?") from None
-    except LookupError as exc:  # the XML declaration names an encoding Python does not know
+    except (LookupError, ValueError) as exc:  # the XML declaration names an encoding expat cannot read
         raise FormatError(f"{label}: not readable XML ({exc}); not an MVNX file?") from None
     if not sensors:
         raise FormatError(f"{label}: no <sensors> list (not an MVNX file, or one without sensor data)")
