@@ -221,7 +221,10 @@ def fit_offline(t_device_us: np.ndarray, arrival_s: np.ndarray, config: ClockSyn
     origin = int(t_us[0])
     x = (t_us - origin) * 1e-6
     span_s = float(x[-1])
-    n_knots = max(2, int(np.ceil(span_s / cfg.knot_interval_s)) + 1)
+    # More knots than points carry no information (a knot's line is its window's points); the cap
+    # never binds at real block rates, but keeps a damaged log's timestamps from asking for
+    # billions of knots (found by fuzzing recover).
+    n_knots = max(2, min(int(np.ceil(span_s / cfg.knot_interval_s)) + 1, t_us.size + 1))
     knots_x = np.linspace(0.0, span_s, n_knots) if span_s > 0 else np.zeros(1)
     fits: dict[tuple[int, int], LineFit] = {}
     knot_fits = []

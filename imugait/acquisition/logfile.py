@@ -167,6 +167,8 @@ def encode_block(placement: Placement, arrival_s: float, block: SampleBlock) -> 
 
 
 def decode_block(payload: bytes) -> LoggedMessage:
+    if not payload:
+        raise ValueError("empty block payload")
     k = payload[0]
     placement = Placement(payload[1:1 + k].decode("ascii"))
     arrival_s, n, flags = _BLOCK_HEAD.unpack_from(payload, 1 + k)
@@ -297,6 +299,8 @@ def _decode(kind: RecordKind, payload: bytes):
     if kind is RecordKind.BLOCK:
         return decode_block(payload)
     obj = json.loads(payload.decode("utf-8"))
+    if not isinstance(obj, dict):
+        raise ValueError(f"a {kind.name} record holds JSON {type(obj).__name__}, not an object")
     if kind in (RecordKind.HEADER, RecordKind.END):
         return obj
     if kind is RecordKind.STEP:

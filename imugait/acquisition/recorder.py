@@ -17,6 +17,7 @@ most that much). :func:`recover` turns the log of a session that never reached
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import os
 import time
 from dataclasses import asdict, dataclass, replace
@@ -39,7 +40,7 @@ from imugait.acquisition.logfile import (
     step_record,
 )
 from imugait.conventions import Placement
-from imugait.errors import ImugaitError, ValidationError, describe_os_error
+from imugait.errors import FormatError, ImugaitError, ValidationError, describe_os_error
 from imugait.io.native import write_session
 from imugait.model import EventKind, Session, SessionEvent
 from imugait.output_guard import RECORDING_LOG_NAME
@@ -386,12 +387,25 @@ def _host_s(entry: LoggedMessage | LoggedStep | LoggedEvent) -> float:
     return entry.arrival_s if isinstance(entry, LoggedMessage) else entry.host_s
 
 
+def _assembler_for(header: dict) -> SessionAssembler:
+    """The assembler the recorder used, from the log's header; a FormatError if the header's
+    settings cannot be right (its record passed the CRC, so it was written like that)."""
+    try:
+        protocols = {Placement(k): str(v) for k, v in dict(header.get("protocols", {})).items()}
+        clock = ClockSyncConfig(**{k: float(v) for k, v in dict(header.get("clock", {})).items()})
+        rate = header.get("nominal_rate_hz")
+        config = AcquisitionConfig(clock=clock, nominal_rate_hz=None if rate is None else float(rate), live_window_s=None)
+        t0_host_s = float(header["t0_host_s"])
+        if not math.isfinite(t0_host_s):
+            raise ValueError(f"t0_host_s is {t0_host_s}")
+        return SessionAssembler(config, t0_host_s, protocols)
+    except (KeyError, TypeError, ValueError) as exc:  # ValidationError too
+        raise FormatError(f"the log's header holds settings that cannot be right ({type(exc).__name__}: {exc})") from None
+
+
 def _replay(contents: LogContents) -> tuple[Assembly, tuple[SkippedRecords, ...]]:
     h = contents.header
-    protocols = {Placement(k): v for k, v in dict(h.get("protocols", {})).items()}
-    clock = ClockSyncConfig(**dict(h.get("clock", {})))
-    config = AcquisitionConfig(clock=clock, nominal_rate_hz=h.get("nominal_rate_hz"), live_window_s=None)
-    asm = SessionAssembler(config, float(h["t0_host_s"]), protocols)
+    asm = _assembler_for(h)
     spans_at: dict[int, list[int]] = {}
     for k, span in enumerate(contents.skipped):
         spans_at.setdefault(span.entry_index, []).append(k)

@@ -39,6 +39,7 @@ import numpy as np
 from imugait._optional import require
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
+from imugait.io._address_space import address_space_budget
 from imugait.io._devices import ClockMode, pick_device, session_offsets, z_up_orientation
 from imugait.io._text_table import gaps_from_times
 from imugait.model import DeviceInfo, ImuStream, Session, SessionMeta
@@ -54,6 +55,12 @@ APDM_LABELS: dict[Placement, tuple[str, ...]] = {
     Placement.RIGHT_FOOT: ("Right Foot",),
 }
 """Labels Mobility Lab / Moveo give the sensor positions used by imugait (the default mapping)."""
+MEMORY_BUDGET_BYTES = 64 << 20
+"""Address space a read may add beyond 16 × the file's size (``_address_space``): reading a
+damaged header must fail, not take the machine's memory."""
+MAX_EXPANSION = 100
+"""A dataset may hold at most this many times the file's size (as float64): compressed IMU data
+never shrinks 100-fold, so a larger declared shape is a damaged header, refused before reading."""
 
 
 def read_apdm_h5(
@@ -71,24 +78,26 @@ def read_apdm_h5(
     p = Path(path)
     label = p.name
     try:
-        f = h5py.File(p, "r")
+        budget = MEMORY_BUDGET_BYTES + 16 * p.stat().st_size
     except FileNotFoundError:
         raise FormatError(f"{label}: no such file") from None
-    except OSError as exc:
-        raise FormatError(f"{label}: not a readable HDF5 file ({exc}); truncated or not an APDM .h5?") from None
-    with f:
-        version = f.attrs.get("FileFormatVersion", f.attrs.get("File_Format_Version"))
-        if "Sensors" not in f:
-            raise FormatError(f"{label}: no /Sensors group (APDM file format version {_text(version) or 'unknown'}); "
-                              f"only version {SUPPORTED_VERSION} (Mobility Lab 2 / Moveo) files are read")
-        if version is not None and int(np.asarray(version).ravel()[0]) != SUPPORTED_VERSION:
-            raise FormatError(f"{label}: APDM file format version {_text(version)}; only {SUPPORTED_VERSION} is read")
-        sensors = {str(cid): _text(g["Configuration"].attrs.get("Label 0", b"")) if "Configuration" in g else ""
-                   for cid, g in f["Sensors"].items()}
-        mapping = dict(placement_map) if placement_map else _default_map(sensors, label)
-        names = {cid: [cid, lab] for cid, lab in sensors.items()}
-        chosen = {pl: pick_device(names, key, f"{label}") for pl, key in mapping.items()}
-        raw = {pl: _read_sensor(f, cid, label) for pl, cid in chosen.items()}
+    with address_space_budget(budget):  # libhdf5 may trust a damaged size field (see the module)
+        try:
+            f = h5py.File(p, "r")
+        except FileNotFoundError:
+            raise FormatError(f"{label}: no such file") from None
+        except OSError as exc:
+            raise FormatError(f"{label}: not a readable HDF5 file ({exc}); truncated or not an APDM .h5?") from None
+        try:
+            with f:
+                sensors, raw = _read_file(h5py, f, placement_map, label)
+        except (RuntimeError, KeyError, OSError) as exc:
+            # h5py reports a damaged object header, heap or B-tree with these when it is reached
+            raise FormatError(f"{label}: damaged HDF5 file ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
+                              "truncated or overwritten?") from None
+        except MemoryError:
+            raise FormatError(f"{label}: reading it needs more than {budget >> 20} MB, far more than its size "
+                              "explains (damaged file?)") from None
     offsets = session_offsets({pl: r["t_us"][0] * 1e-6 for pl, r in raw.items()}, ClockMode.SHARED, label)
     streams, notes = [], []
     for pl, r in raw.items():
@@ -109,6 +118,55 @@ def read_apdm_h5(
                                         notes="imported from " + ", ".join(notes)))
 
 
+def _read_file(h5py, f, placement_map: Mapping[Placement, str] | None, label: str) -> tuple[dict[str, str], dict]:
+    """Labels of the sensors by case id, and the chosen sensors' arrays by placement."""
+    version = f.attrs.get("FileFormatVersion", f.attrs.get("File_Format_Version"))
+    if "Sensors" not in f:
+        raise FormatError(f"{label}: no /Sensors group (APDM file format version {_text(version) or 'unknown'}); "
+                          f"only version {SUPPORTED_VERSION} (Mobility Lab 2 / Moveo) files are read")
+    if version is not None and _number(version, f"{label}: FileFormatVersion") != SUPPORTED_VERSION:
+        raise FormatError(f"{label}: APDM file format version {_text(version)}; only {SUPPORTED_VERSION} is read")
+    groups = _group(h5py, f.get("Sensors"), f"{label}: /Sensors")
+    sensors = {}
+    for cid, g in groups.items():
+        g = _group(h5py, g, f"{label}: /Sensors/{cid}")
+        config = g.get("Configuration")
+        sensors[str(cid)] = _text(_group(h5py, config, f"{label}: /Sensors/{cid}/Configuration").attrs.get("Label 0", b"")
+                                  ) if config is not None else ""
+    mapping = dict(placement_map) if placement_map else _default_map(sensors, label)
+    names = {cid: [cid, lab] for cid, lab in sensors.items()}
+    chosen = {pl: pick_device(names, key, f"{label}") for pl, key in mapping.items()}
+    return sensors, {pl: _read_sensor(h5py, f, cid, label) for pl, cid in chosen.items()}
+
+
+def _group(h5py, obj, where: str):
+    if not isinstance(obj, h5py.Group):
+        raise FormatError(f"{where} is not an HDF5 group (damaged file?)")
+    return obj
+
+
+def _array(h5py, g, name: str, where: str) -> np.ndarray:
+    """Dataset ``name`` of group ``g`` as float64 (a FormatError if it is anything else)."""
+    d = g.get(name)
+    if not isinstance(d, h5py.Dataset):
+        raise FormatError(f"{where}/{name} is not an HDF5 dataset (damaged file?)")
+    file_bytes = d.file.id.get_filesize()
+    if d.size * 8 > MAX_EXPANSION * file_bytes + (1 << 20):
+        raise FormatError(f"{where}/{name} declares shape {d.shape}, far more values than the {file_bytes}-byte file "
+                          "can hold (damaged file?)")
+    try:
+        return np.asarray(d[()], dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise FormatError(f"{where}/{name} is not numeric ({exc})") from None
+
+
+def _number(value, where: str) -> float:
+    try:
+        return float(np.asarray(value, dtype=np.float64).ravel()[0])
+    except (TypeError, ValueError, IndexError):
+        raise FormatError(f"{where}: {_text(value)!r} is not a number") from None
+
+
 def _default_map(sensors: dict[str, str], label: str) -> dict[Placement, str]:
     by_label = {lab.strip().lower(): cid for cid, lab in sensors.items()}
     mapping = {pl: by_label[n.lower()] for pl, names in APDM_LABELS.items() for n in names if n.lower() in by_label}
@@ -118,28 +176,32 @@ def _default_map(sensors: dict[str, str], label: str) -> dict[Placement, str]:
     return mapping
 
 
-def _read_sensor(f, cid: str, label: str) -> dict:
+def _read_sensor(h5py, f, cid: str, label: str) -> dict:
     g = f["Sensors"][cid]
     where = f"{label}: /Sensors/{cid}"
     for name in ("Time", "Accelerometer", "Gyroscope"):
         if name not in g:
             raise FormatError(f"{where} has no {name} dataset")
-    t_us = np.asarray(g["Time"][()], dtype=np.float64).ravel()
+    t_us = _array(h5py, g, "Time", where).ravel()
     n = t_us.size
     arrays = {}
     for name in ("Accelerometer", "Gyroscope", "Magnetometer"):
         if name in g:
-            a = np.asarray(g[name][()], dtype=np.float64)
+            a = _array(h5py, g, name, where)
             if a.shape != (n, 3):
                 raise FormatError(f"{where}/{name} has shape {a.shape}, expected ({n}, 3) like Time (truncated file?)")
             arrays[name] = a
-    if n < 2 or np.any(np.diff(t_us) <= 0):
-        raise FormatError(f"{where}/Time does not increase (or has fewer than 2 samples)")
-    rate = g["Configuration"].attrs.get("Sample Rate") if "Configuration" in g else None
-    rate = float(np.asarray(rate).ravel()[0]) if rate is not None else 1e6 / float(np.median(np.diff(t_us)))
+    if n < 2 or not np.all(np.isfinite(t_us)) or np.any(np.diff(t_us) <= 0):
+        raise FormatError(f"{where}/Time does not increase (or has fewer than 2 samples, or is not finite)")
+    config = g.get("Configuration")
+    rate = _group(h5py, config, f"{where}/Configuration").attrs.get("Sample Rate") if config is not None else None
+    rate = _number(rate, f"{where}/Configuration: Sample Rate") if rate is not None else 1e6 / float(np.median(np.diff(t_us)))
+    if not (np.isfinite(rate) and rate > 0):
+        raise FormatError(f"{where}/Configuration: Sample Rate {rate!r} Hz is not a positive number")
     notes, q = [], None
-    if "Processed" in f and cid in f["Processed"] and "Orientation" in f["Processed"][cid]:
-        q_raw = np.asarray(f["Processed"][cid]["Orientation"][()], dtype=np.float64)
+    processed = f.get(f"Processed/{cid}")
+    if isinstance(processed, h5py.Group) and "Orientation" in processed:
+        q_raw = _array(h5py, processed, "Orientation", f"{label}: /Processed/{cid}")
         if q_raw.shape == (n, 4):
             q, why = z_up_orientation(q_raw / np.linalg.norm(q_raw, axis=1, keepdims=True), arrays["Accelerometer"])
             if why:

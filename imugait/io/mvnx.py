@@ -91,6 +91,8 @@ def read_mvnx(
         raise FormatError(f"{label}: no such file") from None
     except ET.ParseError as exc:
         raise FormatError(f"{label}: not well-formed XML ({exc}); truncated or not an MVNX file?") from None
+    except (LookupError, ValueError) as exc:  # the XML declaration names an encoding expat cannot read
+        raise FormatError(f"{label}: not readable XML ({exc}); not an MVNX file?") from None
     if not sensors:
         raise FormatError(f"{label}: no <sensors> list (not an MVNX file, or one without sensor data)")
     if len(index) < 2:
@@ -102,8 +104,8 @@ def read_mvnx(
         rate = float(subject.get("frameRate", "nan"))
     except ValueError:
         rate = float("nan")
-    if not rate > 0:
-        raise FormatError(f"{label}: no valid subject frameRate attribute")
+    if not 0 < rate < 1e6:
+        raise FormatError(f"{label}: no valid subject frameRate attribute (a rate in Hz)")
     idx = np.asarray(index, dtype=np.int64)
     steps = np.diff(idx)
     if np.any(steps <= 0):
@@ -121,7 +123,12 @@ def read_mvnx(
         name = pick_device({s: [s] for s in sensors}, key, label)
         k = sensors.index(name)
         q = arrays["sensorOrientation"][:, k]
-        q = q / np.linalg.norm(q, axis=1, keepdims=True)
+        norm = np.linalg.norm(q, axis=1, keepdims=True)
+        bad = np.flatnonzero(~(np.isfinite(norm[:, 0]) & (norm[:, 0] > 0.5) & (norm[:, 0] < 2.0)))
+        if bad.size:
+            raise FormatError(f"{label}: sensor {name}: sensorOrientation of frame {index[bad[0]]} is not a unit "
+                              f"quaternion {q[bad[0]].tolist()}")
+        q = q / norm
         r = Rotation.from_quat(q, scalar_first=True)
         acc = r.inv().apply(arrays["sensorFreeAcceleration"][:, k] + [0.0, 0.0, GRAVITY_MPS2])
         mag = arrays["sensorMagneticField"][:, k] * mag_field_uT if "sensorMagneticField" in arrays else None
@@ -162,9 +169,12 @@ def body_rate_radps(q_world_sensor: np.ndarray, t_s: np.ndarray, index_steps: np
 
 def _frame(el, label: str, n_sensors: int, index: list, data: dict) -> None:
     try:
-        index.append(int(el.attrib["index"]))
+        value = int(el.attrib["index"])
     except (KeyError, ValueError):
         raise FormatError(f"{label}: a normal frame without a numeric index (after {len(index)} frames)") from None
+    if not 0 <= value < 2**53:
+        raise FormatError(f"{label}: frame index {value} is out of range (after {len(index)} frames)")
+    index.append(value)
     for child in el:
         tag = child.tag.rsplit("}", 1)[-1]
         if tag in _FIELDS:

@@ -13,6 +13,7 @@ into one common vertical, so they are not sensor-in-world orientations with z up
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -23,6 +24,7 @@ import scipy.io
 
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
+from imugait.io._mat_check import MatStructureError, check_mat5
 from imugait.io._text_table import gaps_from_times, modified_time_iso, rate_from_times
 from imugait.model import DeviceInfo, ImuStream, ProtocolStep, Session, SessionMeta
 
@@ -115,12 +117,18 @@ def parse_steps(items: Iterable[str]) -> tuple[ProtocolStep, ...]:
 def _load(p: Path) -> dict:
     if not p.is_file():
         raise FormatError(f"{p.name}: no such file")
+    data = p.read_bytes()
     try:
-        return scipy.io.loadmat(p, squeeze_me=True, struct_as_record=False)
+        check_mat5(data)  # scipy's reader may crash the interpreter on a damaged structure
+    except MatStructureError as exc:
+        raise FormatError(f"{p.name}: not a readable MATLAB .mat file ({exc})") from None
+    try:
+        return scipy.io.loadmat(io.BytesIO(data), squeeze_me=True, struct_as_record=False)
     except NotImplementedError:
         raise FormatError(f"{p.name} is a MATLAB v7.3 (HDF5) file; save it with save(..., '-v7')") from None
-    except (ValueError, TypeError, OSError) as exc:
-        raise FormatError(f"{p.name}: not a readable MATLAB .mat file ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 — scipy's reader is not hardened: a damaged file raises
+        # IndexError, KeyError, UnboundLocalError, ZeroDivisionError … from inside it (found by fuzzing)
+        raise FormatError(f"{p.name}: not a readable MATLAB .mat file ({type(exc).__name__}: {exc})") from None
 
 
 def _created(m: dict) -> str | None:

@@ -149,7 +149,7 @@ def read_ximu3(
 
 def _names(d: Path) -> list[str]:
     """What ``--map`` may call a device folder: its serial number, folder name and device name."""
-    ping = next((r["ping"] for r in _command(d) if isinstance(r, dict) and "ping" in r), {})
+    ping = next((r["ping"] for r in _command(d) if isinstance(r, dict) and isinstance(r.get("ping"), dict)), {})
     m = _FOLDER.match(d.name)
     return [str(v) for v in (ping.get("serialNumber"), ping.get("sn"), m["serial"] if m else None, d.name,
                              ping.get("deviceName")) if v]

@@ -141,3 +141,12 @@ def test_config_rejects_nonsense():
         ClockSyncConfig(window_s=1.0, min_span_s=2.0)
     with pytest.raises(ValidationError, match="no data yet"):
         OnlineClockMapper().to_host_s(0)
+
+
+def test_offline_fit_of_points_spanning_millennia_has_no_more_knots_than_points():
+    # a damaged (but CRC-intact) log gave device times 10¹² s apart: the knots once asked for
+    # 24 TiB; now there are at most one more than the points (fuzzing, docs/reliability.md)
+    t_us = np.array([0, 10**18, 2 * 10**18], dtype=np.int64)
+    mapping = fit_offline(t_us, np.array([1.0, 2.0, 3.0]))
+    assert mapping.knots_device_us.size <= t_us.size + 1
+    assert np.isfinite(mapping.knots_host_s).all()
