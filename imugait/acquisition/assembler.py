@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from imugait.acquisition.clock import ClockSyncConfig, MonotonicLiveTimes, OnlineClockMapper, fit_offline
+from imugait.acquisition.clock import (
+    ClockSyncConfig,
+    MonotonicLiveTimes,
+    OnlineClockMapper,
+    fit_offline,
+)
 from imugait.acquisition.live_buffer import LiveBuffer, LiveWindow
 from imugait.acquisition.sequence import SequenceTracker, gaps_from_seq
 from imugait.conventions import Placement

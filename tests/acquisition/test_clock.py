@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from imugait.acquisition.clock import ClockSyncConfig, MonotonicLiveTimes, OnlineClockMapper, fit_offline
+from imugait.acquisition.clock import (
+    ClockSyncConfig,
+    MonotonicLiveTimes,
+    OnlineClockMapper,
+    fit_offline,
+)
 from imugait.acquisition.envelope import envelope_fit
 from imugait.errors import ValidationError
 

@@ -8,14 +8,13 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from conftest import SIMULATION, offline_like_live
 
 from imugait.acquisition import gaps_from_seq
 from imugait.conventions import Placement, Side
 from imugait.live.kinematics import LiveConfig, LiveKinematics
 from imugait.model import ImuStream, Session
 from imugait.simulate import simulate
-
-from conftest import SIMULATION, offline_like_live
 
 GAP_S = (27.0, 28.5)
 """The right shank's samples lost (6 s into the second walk, after both legs calibrated)."""
