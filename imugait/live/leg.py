@@ -96,7 +96,6 @@ class LiveLeg:
         """The latest window's estimate of the thigh-shank heading offset (held until the next)."""
         self._next_window = -(-start // self._n_step)  # first window starting in the history
         self._n_bridge = max(int(np.floor(settings.max_bridge_s / dt)), 1)
-        self._lost_run = 0  # lost rows at the end of the rows taken so far
         self._in_long_lost = False  # the last row taken is inside a long lost stretch
         self._settled = start  # rows whose motion, walking direction are final
         self._n_angled = start  # rows whose angles are computed
@@ -113,39 +112,21 @@ class LiveLeg:
         (their angles are computed when needed: :meth:`angles_until`); at each tick boundary the
         rest is updated."""
         self._grid = grid
-        k_first = self.history.n_appended
-        if k_first >= grid.n_appended:
-            return
-        lost_all = (self._rows(grid, f"{self.thigh}/lost", k_first, grid.n_appended)
-                    | self._rows(grid, f"{self.shank}/lost", k_first, grid.n_appended))
-        long_all = self._long_lost(lost_all)
         while self.history.n_appended < grid.n_appended:
             k = self.history.n_appended
             stop = min(grid.n_appended, (k // self._n_tick + 1) * self._n_tick)
             n = stop - k
             t = self._rows(grid, "t_s", k, stop)
-            lost = lost_all[k - k_first:stop - k_first]
+            lost = self._rows(grid, f"{self.thigh}/lost", k, stop) | self._rows(grid, f"{self.shank}/lost", k, stop)
+            long_lost = np.maximum(self._rows(grid, f"{self.thigh}/lost_s", k, stop),
+                                   self._rows(grid, f"{self.shank}/lost_s", k, stop)) > self.settings.max_bridge_s
             self.history.append({"t_s": t, "knee_deg": np.full((n, 3), np.nan),
                                  "hip_rotation_deg": np.full(n, np.nan), "motion": np.zeros(n, bool),
                                  "run": np.full(n, -1), "lost": lost,
-                                 "heading_offset_rad": self._held_offsets(k, long_all[k - k_first:stop - k_first]),
+                                 "heading_offset_rad": self._held_offsets(k, long_lost),
                                  "direction_rad": self._progression.direction_at(t)})
             if stop % self._n_tick == 0:
                 self._tick(grid, stop)
-
-    def _long_lost(self, lost: np.ndarray) -> np.ndarray:
-        """Which of these new rows (``lost`` flags) lie in a lost stretch longer than
-        ``max_bridge_s`` (counting the lost rows just before them). A stretch still running at the
-        newest row counts by its length so far (the grid releases a gap's rows once the sensor is
-        back, unless ``stall_s`` lets it go on without the sensor)."""
-        long = np.zeros(lost.size, dtype=bool)
-        for start, stop in runs(lost):
-            carried = self._lost_run if start == 0 else 0
-            if stop - start + carried > self._n_bridge:
-                long[start:stop] = True
-        trailing = lost.size - (int(np.flatnonzero(~lost)[-1]) + 1 if (~lost).any() else 0)
-        self._lost_run = trailing + (self._lost_run if trailing == lost.size else 0)
-        return long
 
     def _held_offsets(self, k: int, long_lost: np.ndarray) -> np.ndarray:
         """The heading offset each of the rows ``k ..`` is computed with (NaN: no angles).

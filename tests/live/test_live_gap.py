@@ -92,3 +92,18 @@ def test_no_used_stride_of_the_leg_covers_the_gap_or_the_withheld_angles(gap_run
     for stride in update.strides:
         if stride.side is Side.RIGHT and stride.used:
             assert not (stride.t_initial_contact_s <= blank[-1] and stride.t_next_initial_contact_s >= blank[0])
+
+
+def test_the_blank_stretch_does_not_depend_on_how_the_samples_were_chunked(gap_run):
+    cut, _live, update, _offline = gap_run
+    live = LiveKinematics(list(cut), LiveConfig(rate_hz=SIMULATION.sample_rate_hz))
+    live.feed_session(cut, iter(np.random.default_rng(7).uniform(0.001, 0.3, size=100_000)))
+    chunked = live.poll()
+    for side in Side:
+        t = np.concatenate([a.t_s for a in update.angles if a.side is side])
+        t_chunked = np.concatenate([a.t_s for a in chunked.angles if a.side is side])
+        np.testing.assert_array_equal(t_chunked, t)
+        for name in ("knee_flexion_deg", "knee_rotation_deg"):
+            whole = np.concatenate([getattr(a, name) for a in update.angles if a.side is side])
+            np.testing.assert_allclose(np.concatenate([getattr(a, name) for a in chunked.angles if a.side is side]),
+                                       whole, atol=1e-9, equal_nan=True)
