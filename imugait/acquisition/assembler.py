@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from imugait.acquisition.clock import ClockSyncConfig, OnlineClockMapper, fit_offline
+from imugait.acquisition.clock import (
+    ClockSyncConfig,
+    MonotonicLiveTimes,
+    OnlineClockMapper,
+    fit_offline,
+)
 from imugait.acquisition.live_buffer import LiveBuffer, LiveWindow
 from imugait.acquisition.sequence import SequenceTracker, gaps_from_seq
 from imugait.conventions import Placement
@@ -115,6 +120,7 @@ class _Track:
         self.status = DeviceStatus()
         self.tracker = SequenceTracker(config.nominal_rate_hz, placement.value)
         self.mapper = OnlineClockMapper(config.clock)
+        self.live_times = MonotonicLiveTimes(config.clock.slew_fraction)
         self.live: LiveBuffer | None = None
         self.last_arrival_s = float("nan")
         self.points_us: list[int] = []
@@ -310,7 +316,9 @@ class SessionAssembler:
             return None  # late samples go to the session, not to live views (those only move forward)
         keep = got.keep.copy()
         keep[keep] = fresh
-        t_s = track.mapper.to_host_s(got.t_device_us[fresh]) - self.t0_host_s
+        t_device_us = got.t_device_us[fresh]
+        t_s = track.live_times(t_device_us, track.mapper.to_host_s(t_device_us),
+                               1.0 / track.rate_hz if track.rate_hz else None) - self.t0_host_s
         mag = None if block.mag_uT is None else np.asarray(block.mag_uT)[keep]
         q = None if block.q_world_sensor is None else np.asarray(block.q_world_sensor)[keep]
         live = LiveSamples(track.placement, t_s, np.asarray(block.acc_mps2)[keep], np.asarray(block.gyr_radps)[keep],

@@ -48,8 +48,13 @@ class ClockSyncConfig:
     rather than a transport stall (BLE stalls with a backlog last up to a few seconds)."""
     knot_interval_s: float = 2.0
     """Offline: spacing of the knots of the piecewise-linear mapping."""
+    slew_fraction: float = 0.1
+    """Live: when a refit moves the mapping back, the live times run this fraction slower than
+    device time until the fit catches up (0.1: a 0.5-s correction is absorbed in 5 s)."""
 
     def __post_init__(self) -> None:
+        if not (np.isfinite(self.slew_fraction) and 0 < self.slew_fraction < 1):
+            raise ValidationError(f"ClockSyncConfig.slew_fraction must be in (0, 1), got {self.slew_fraction!r}")
         for name in ("window_s", "refit_interval_s", "min_span_s", "max_drift_ppm",
                      "step_threshold_s", "step_confirm_s", "knot_interval_s"):
             value = getattr(self, name)
@@ -159,6 +164,53 @@ class OnlineClockMapper:
         prior = 1.0 if self._fit is None else self._fit.slope
         self._fit = _window_fit(xs, ys, self.config, prior)
         self._last_refit_x = xs[-1]
+
+
+class MonotonicLiveTimes:
+    """Live host times of one sensor that never step back when the causal fit is corrected.
+
+    :class:`OnlineClockMapper` refits its line as blocks arrive; a refit that lowers the line (a
+    new minimum-latency point early in a stream, or the end of a transport stall taken for a clock
+    step) would map the next block before the end of the previous one. Each sample's time here is
+    the fit's, but at least the previous sample's time plus ``1 - slew_fraction`` of the device
+    time between them: a backward correction is slewed away at that rate instead of stepped, and
+    once the fit has caught up the times are the fit's again (long-run accuracy unchanged).
+    Forward corrections are applied at once (a forward step leaves a gap in time, no lost sample).
+    After a device clock step (device time going back) the device spacing is counted from the
+    block's first sample plus one nominal period.
+    """
+
+    def __init__(self, slew_fraction: float) -> None:
+        if not (0 < slew_fraction < 1):
+            raise ValidationError(f"slew_fraction must be in (0, 1), got {slew_fraction!r}")
+        self.slew_fraction = float(slew_fraction)
+        self._last_device_us: int | None = None
+        self._last_host_s = -np.inf
+        self.n_slewed = 0
+        """Samples whose time was set later than the fit's."""
+
+    def __call__(self, t_device_us: np.ndarray, fit_host_s: np.ndarray, period_s: float | None) -> np.ndarray:
+        """Host times (s) of one block's ascending device times (µs), given the fit's times for them.
+
+        ``period_s`` (the nominal sample period, None if not known yet: 1 µs) only spaces the first
+        sample after a device clock step from the previous one.
+        """
+        t_us = np.asarray(t_device_us, dtype=np.int64)
+        host = np.asarray(fit_host_s, dtype=float)
+        if t_us.size == 0:
+            return host.copy()
+        if self._last_device_us is None:
+            out = host.copy()
+        else:
+            dx_s = (t_us - self._last_device_us) * 1e-6
+            if dx_s[0] <= 0:  # the device clock went back (a new clock segment)
+                dx_s = (t_us - t_us[0]) * 1e-6 + (period_s if period_s else 1e-6)
+            floor_s = self._last_host_s + (1.0 - self.slew_fraction) * dx_s
+            out = np.maximum(host, floor_s)
+            self.n_slewed += int((floor_s > host).sum())
+        self._last_device_us = int(t_us[-1])
+        self._last_host_s = float(out[-1])
+        return out
 
 
 @dataclass(frozen=True, eq=False)

@@ -157,7 +157,8 @@ class LiveGrid:
     def rows(self, sensors: Mapping[Placement, LiveSensor], k0: int, k1: int,
              with_orientation: bool = True) -> dict[str, np.ndarray]:
         """Grid rows ``k0 .. k1 - 1``: ``t_s`` and per placement ``<placement>/acc_mps2``,
-        ``/gyr_radps`` (bias removed), ``/lost`` and, ``with_orientation``, ``/q_world_sensor``."""
+        ``/gyr_radps`` (bias removed), ``/lost``, ``/lost_s`` (the length of the lost stretch a lost
+        row lies in, s; 0 elsewhere) and, ``with_orientation``, ``/q_world_sensor``."""
         t = self.t_s(k0, k1)
         out: dict[str, np.ndarray] = {"t_s": t}
         for p in self.placements:
@@ -182,7 +183,13 @@ class LiveGrid:
             i, _frac = position
             gap_after = np.r_[n_rows["n_lost_before"][1:] > 0, False]
             inside = (t > t_src[i]) & (t < t_src[np.minimum(i + 1, t_src.size - 1)])
-            out[f"{p.value}/lost"] = (gap_after[i] & inside) | (t > t_src[-1])
+            stalled = t > t_src[-1]
+            lost = (gap_after[i] & inside) | stalled
+            out[f"{p.value}/lost"] = lost
+            # How long the lost stretch around each lost row is (known once the sample after it has
+            # come: that is when its rows are ready; unknown, infinite, past a stalled sensor's end).
+            span_s = t_src[np.minimum(i + 1, t_src.size - 1)] - t_src[i]
+            out[f"{p.value}/lost_s"] = np.where(stalled, np.inf, np.where(lost, span_s, 0.0))
         return out
 
 
@@ -191,5 +198,5 @@ def grid_history(placements: Collection[Placement], capacity: int) -> History:
     columns: dict[str, tuple[int, ...]] = {"t_s": ()}
     for p in placements:
         columns.update({f"{p.value}/acc_mps2": (3,), f"{p.value}/gyr_radps": (3,), f"{p.value}/q_world_sensor": (4,),
-                        f"{p.value}/lost": ()})
+                        f"{p.value}/lost": (), f"{p.value}/lost_s": ()})
     return History(capacity, columns, {f"{p.value}/lost": np.bool_ for p in placements})

@@ -82,6 +82,10 @@ class LiveConfig:
     the newest of all no longer holds the grid back — its rows are marked lost — so a sensor that
     drops out does not freeze the live view; the results then depend on the order in which the
     sensors' blocks arrived when one lags by more than this."""
+    max_bridge_s: float = 0.1
+    """A sensor's lost stretch longer than this (s) is bridged in fusion as offline, but its legs'
+    angles are NaN from its start until a heading window wholly after it has been estimated (the
+    bridged orientation comes back far off: ``LiveLeg``). Shorter losses are bridged as offline."""
     periods: PeriodConfig = field(default_factory=PeriodConfig)
     calibration: SegmentCalibrationConfig = field(default_factory=lambda: SegmentCalibrationConfig(max_motion_s=10.0))
     """``max_motion_s``: the knee motion (s) the calibration waits for and fits the axes to."""
@@ -92,7 +96,7 @@ class LiveConfig:
 
     def __post_init__(self) -> None:
         for name in ("rate_hz", "history_s", "tick_s", "check_s", "event_every_s", "event_window_s", "grid_step_s",
-                     "stall_s"):
+                     "stall_s", "max_bridge_s"):
             value = getattr(self, name)
             if value is None and name == "stall_s":
                 continue
@@ -153,7 +157,7 @@ class LiveKinematics:
         self._settings = LegSettings(rate, self.config.tick_s, self.config.event_every_s, self.config.event_window_s,
                                      self.config.periods,
                                      self.config.heading, self.config.progression, self.config.events,
-                                     self.config.strides)
+                                     self.config.strides, self.config.max_bridge_s)
 
     # --- input -------------------------------------------------------------------------------
 

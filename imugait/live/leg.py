@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from imugait.assessment.measures import runs
 from imugait.calibration.heading import HeadingConfig
 from imugait.calibration.periods import PeriodConfig, motion_mask
 from imugait.calibration.recording import LegRecording
@@ -67,6 +68,9 @@ class LegSettings:
     progression: ProgressionConfig
     events: EventConfig
     strides: StrideConfig
+    max_bridge_s: float = 0.1
+    """Lost stretches of a sensor longer than this void the leg's held heading offset (see
+    :class:`LiveLeg`)."""
 
 
 class LiveLeg:
@@ -91,6 +95,8 @@ class LiveLeg:
                                         else alignment.axes.heading_offset_rad)
         """The latest window's estimate of the thigh-shank heading offset (held until the next)."""
         self._next_window = -(-start // self._n_step)  # first window starting in the history
+        self._n_bridge = max(int(np.floor(settings.max_bridge_s / dt)), 1)
+        self._in_long_lost = False  # the last row taken is inside a long lost stretch
         self._settled = start  # rows whose motion, walking direction are final
         self._n_angled = start  # rows whose angles are computed
         self._progression = CausalProgression(settings.rate_hz, settings.progression, side)
@@ -111,14 +117,37 @@ class LiveLeg:
             stop = min(grid.n_appended, (k // self._n_tick + 1) * self._n_tick)
             n = stop - k
             t = self._rows(grid, "t_s", k, stop)
+            lost = self._rows(grid, f"{self.thigh}/lost", k, stop) | self._rows(grid, f"{self.shank}/lost", k, stop)
+            long_lost = np.maximum(self._rows(grid, f"{self.thigh}/lost_s", k, stop),
+                                   self._rows(grid, f"{self.shank}/lost_s", k, stop)) > self.settings.max_bridge_s
             self.history.append({"t_s": t, "knee_deg": np.full((n, 3), np.nan),
                                  "hip_rotation_deg": np.full(n, np.nan), "motion": np.zeros(n, bool),
-                                 "run": np.full(n, -1), "lost": self._rows(grid, f"{self.thigh}/lost", k, stop)
-                                 | self._rows(grid, f"{self.shank}/lost", k, stop),
-                                 "heading_offset_rad": np.full(n, self.heading_offset_rad),
+                                 "run": np.full(n, -1), "lost": lost,
+                                 "heading_offset_rad": self._held_offsets(k, long_lost),
                                  "direction_rad": self._progression.direction_at(t)})
             if stop % self._n_tick == 0:
                 self._tick(grid, stop)
+
+    def _held_offsets(self, k: int, long_lost: np.ndarray) -> np.ndarray:
+        """The heading offset each of the rows ``k ..`` is computed with (NaN: no angles).
+
+        A sensor's lost samples are bridged in fusion (as offline). Over a long stretch (more than
+        ``max_bridge_s``) the bridged orientations are not data, and they come back far off — in
+        walking, tens of degrees of inclination and any heading, settling over seconds (VQF's
+        accelerometer time constant) — so the offset held from before no longer applies: from the
+        start of such a stretch it is NaN (the leg's angles are NaN, never invented) until a
+        heading window that starts after the stretch has been estimated."""
+        offsets = np.full(long_lost.size, self.heading_offset_rad)
+        offsets[long_lost] = np.nan
+        ends = np.flatnonzero(np.diff(np.r_[self._in_long_lost, long_lost].astype(np.int8)) == -1)
+        if ends.size:
+            end = int(ends[-1])
+            self.heading_offset_rad = np.nan
+            offsets[end:] = np.nan
+            self._next_window = max(self._next_window, -(-(k + end) // self._n_step))
+        if long_lost.size:
+            self._in_long_lost = bool(long_lost[-1])
+        return offsets
 
     def _rows(self, grid: History, name: str, k0: int, k1: int) -> np.ndarray:
         return grid.since(name, k0)[:k1 - max(k0, grid.first_index)]
@@ -135,11 +164,19 @@ class LiveLeg:
         state = {name: self.history.since(name, k0)[:k1 - k0] for name in ("heading_offset_rad", "direction_rad")}
         q_thigh, q_shank = segment_orientations(
             self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1), self._rows(grid, f"{self.shank}/q_world_sensor", k0, k1),
-            self.alignment.thigh.q_sensor_segment, self.alignment.shank.q_sensor_segment, state["heading_offset_rad"])
+            self.alignment.thigh.q_sensor_segment, self.alignment.shank.q_sensor_segment,
+            np.nan_to_num(state["heading_offset_rad"]))
         angles = leg_angles(self.side, q_thigh, q_shank, state["direction_rad"])
-        self.history.since("knee_deg", k0)[:k1 - k0] = np.rad2deg(angles.knee_rad)
+        # NaN inside a long lost stretch of a sensor and until the heading offset is known again
+        # after it (see _held_offsets).
+        lost = ~np.isfinite(state["heading_offset_rad"])
+        knee_deg = np.rad2deg(angles.knee_rad)
+        knee_deg[lost] = np.nan
+        self.history.since("knee_deg", k0)[:k1 - k0] = knee_deg
         if self.alignment.measures_femur_rotation:
-            self.history.since("hip_rotation_deg", k0)[:k1 - k0] = np.rad2deg(angles.hip_rotation_progression_rad)
+            hip_deg = np.rad2deg(angles.hip_rotation_progression_rad)
+            hip_deg[lost] = np.nan
+            self.history.since("hip_rotation_deg", k0)[:k1 - k0] = hip_deg
         self._n_angled = k1
 
     # --- ticks -------------------------------------------------------------------------------
@@ -176,6 +213,9 @@ class LiveLeg:
             if w0 < grid.first_index:
                 continue
             w1 = w0 + self._n_win
+            lost = self.history.since("lost", w0)[:self._n_win]
+            if any(stop - start > self._n_bridge for start, stop in runs(lost)):
+                continue  # the window spans a long lost stretch: before and after do not match
             motion = self.history.since("motion", w0)[:self._n_win]
             rec = LegRecording(
                 self._rows(grid, "t_s", w0, w1),
@@ -187,7 +227,8 @@ class LiveLeg:
             if track.window_offset_rad.size:
                 estimate = float(track.window_offset_rad[-1])
                 # Unwrapped onto the previous value (the offline track unwraps its windows too).
-                estimate = self.heading_offset_rad + float(np.angle(np.exp(1j * (estimate - self.heading_offset_rad))))
+                if np.isfinite(self.heading_offset_rad):
+                    estimate = self.heading_offset_rad + float(np.angle(np.exp(1j * (estimate - self.heading_offset_rad))))
                 # Offline interpolates between the windows' centres; live holds the latest window's
                 # estimate (extrapolating the line through the latest windows was measured worse
                 # on the simulator: up to 1.7-2.4° in the knee's rotation, against 0.6° held).
@@ -238,7 +279,8 @@ class LiveLeg:
         lo = max(int(np.searchsorted(t_all, first_t)) - 1, 0)
         hi = int(np.searchsorted(t_all, t_ic_s)) + 2
         t = t_all[lo:hi]
-        lost = self.history.tail("lost")[lo:hi]
+        # Rows without angles (a long lost stretch and after it) exclude their strides as lost ones do.
+        lost = self.history.tail("lost")[lo:hi] | ~np.isfinite(self.history.tail("heading_offset_rad")[lo:hi])
         strides = segment_strides(t, events, self.history.tail("run")[lo:hi], lost, np.zeros_like(lost),
                                   self.settings.strides, open_end=True)
         if not strides or strides[-1].t_next_initial_contact_s != t_ic_s:
@@ -260,3 +302,4 @@ class LiveLeg:
             metrics=metrics, used=exclusion is Exclusion.NONE,
             exclusion=None if exclusion is Exclusion.NONE else exclusion.value))
         self.n_strides += 1
+

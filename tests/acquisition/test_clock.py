@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from imugait.acquisition.clock import ClockSyncConfig, OnlineClockMapper, fit_offline
+from imugait.acquisition.clock import (
+    ClockSyncConfig,
+    MonotonicLiveTimes,
+    OnlineClockMapper,
+    fit_offline,
+)
 from imugait.acquisition.envelope import envelope_fit
 from imugait.errors import ValidationError
 
@@ -134,9 +139,32 @@ def test_virtual_clock_without_device_timestamps():
     assert abs(err_s).max() < 1e-3
 
 
+def test_live_times_slew_a_backward_correction_away():
+    """A fit moved 0.5 s back is absorbed at the slew rate, then followed exactly; forward is at once."""
+    times = MonotonicLiveTimes(slew_fraction=0.1)
+    period_us = 5_000
+    t_us = np.arange(4000, dtype=np.int64) * period_us  # 20 s at 200 Hz, blocks of 4
+    fit_s = t_us * 1e-6 + 100.0
+    fit_s[800:] -= 0.5  # the line lowered at 4 s
+    fit_s[2400:] += 0.2  # and raised at 12 s
+    out = np.concatenate([times(t_us[i:i + 4], fit_s[i:i + 4], period_us * 1e-6) for i in range(0, t_us.size, 4)])
+    step_s = np.diff(out)
+    assert step_s.min() == pytest.approx(0.9 * period_us * 1e-6, rel=1e-9)
+    caught_up = int(np.flatnonzero(out[800:] == fit_s[800:])[0]) + 800
+    assert (t_us[caught_up] - t_us[800]) * 1e-6 == pytest.approx(0.5 / 0.1, abs=2 * period_us * 1e-6)
+    np.testing.assert_array_equal(out[caught_up:], fit_s[caught_up:])
+    np.testing.assert_array_equal(out[:800], fit_s[:800])
+    assert times.n_slewed == caught_up - 800
+    # A device clock restarted back: still after the last time, by one period.
+    after = times(np.array([0, period_us]), np.array([out[-1] - 3.0, out[-1] - 3.0 + 0.005]), period_us * 1e-6)
+    assert after[0] == pytest.approx(out[-1] + 0.9 * period_us * 1e-6, abs=1e-9)
+
+
 def test_config_rejects_nonsense():
     with pytest.raises(ValidationError, match="window_s"):
         ClockSyncConfig(window_s=0)
+    with pytest.raises(ValidationError, match="slew_fraction"):
+        ClockSyncConfig(slew_fraction=1.0)
     with pytest.raises(ValidationError, match="min_span_s"):
         ClockSyncConfig(window_s=1.0, min_span_s=2.0)
     with pytest.raises(ValidationError, match="no data yet"):

@@ -215,3 +215,39 @@ def test_no_browser_is_opened_without_a_display(monkeypatch):
     assert open_browser("http://127.0.0.1:1/?token=x") is (not sys.platform.startswith("linux"))
     monkeypatch.setenv("DISPLAY", ":0")
     assert open_browser("http://127.0.0.1:1/?token=x") is True and opened
+
+
+def test_every_sample_reaches_the_pipeline_and_any_out_of_order_is_counted_in_status():
+    """The dashboard no longer filters samples (the live clock mapping only goes forward); a
+    sample at or before its sensor's previous one would be counted and shown in /api/status."""
+    from imugait.acquisition.assembler import LiveSamples
+    from imugait.conventions import Placement
+    from imugait.live.dashboard.run import LiveDashboard
+
+    class Pipeline:
+        def __init__(self) -> None:
+            self.fed: list[np.ndarray] = []
+
+        def feed(self, samples: LiveSamples) -> None:
+            self.fed.append(samples.t_s)
+
+        def poll(self) -> LiveUpdate:
+            return LiveUpdate(t_s=math.nan)
+
+    async def no_sensors(_stack):
+        raise AssertionError("not opened in this test")
+
+    dash = LiveDashboard(no_sensors)
+    dash.pipeline = pipeline = Pipeline()
+
+    def block(t0: float) -> LiveSamples:
+        t_s = t0 + np.arange(4) / 200.0
+        return LiveSamples(Placement.LEFT_SHANK, t_s, np.zeros((4, 3)), np.zeros((4, 3)), None, None, 0)
+
+    dash._observe(Placement.LEFT_SHANK, object(), block(0.0))
+    dash._observe(Placement.LEFT_SHANK, object(), block(0.02))
+    assert dash.state.status()["samples_out_of_order"] == 0
+    dash._observe(Placement.LEFT_SHANK, object(), block(0.03))  # starts 2 samples before the last one
+    assert [t.size for t in pipeline.fed] == [4, 4, 4]
+    assert dash.samples_out_of_order == 2
+    assert dash.state.status()["samples_out_of_order"] == 2

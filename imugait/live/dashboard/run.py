@@ -97,7 +97,8 @@ class LiveDashboard:
         self.pipeline_error = ""
         """Why the pipeline stopped during the run ('' while it works): the run goes on without angles."""
         self.samples_out_of_order = 0
-        """Samples not fed to the pipeline because a clock correction put them before earlier ones."""
+        """Samples that came at or before an earlier sample of their sensor (0 since the live clock
+        mapping is monotonic; the recording keeps them)."""
         self._last_fed_t_s: dict[Placement, float] = {}
         self._finished_at: float | None = None
         """Host time the emulation was first seen finished."""
@@ -224,34 +225,24 @@ class LiveDashboard:
         if samples is None or samples.t_s.size == 0:
             return
         self.state.arrivals.add(placement, float(samples.t_s[-1]), self._clock())
-        samples = self._in_time_order(samples)
-        if self.pipeline is not None and samples is not None:
+        self._count_out_of_order(samples)
+        if self.pipeline is not None:
             try:
                 self.pipeline.feed(samples)
             except Exception as exc:  # the sensors and a recording go on without angles
                 self._pipeline_failed(exc)
 
-    def _in_time_order(self, samples: LiveSamples) -> LiveSamples | None:
-        """``samples`` without those at or before the sensor's last sample fed to the pipeline.
-
-        The acquisition maps device clocks causally; when its mapping is corrected (early in a
-        stream, on real time) a block can start a few ms before the previous one ended, and the
-        live kinematics takes samples in time order only. Those few samples are left out of the
-        angles (counted in ``samples_out_of_order``; the recording keeps them). Until the
-        acquisition or the pipeline handles corrections itself, this is where it is handled.
-        """
+    def _count_out_of_order(self, samples: LiveSamples) -> None:
+        """Count samples at or before the sensor's previous one (``samples_out_of_order``, in
+        ``/api/status``). The acquisition's live times only go forward (clock corrections are
+        slewed, :class:`~imugait.acquisition.clock.MonotonicLiveTimes`), so this stays 0; should
+        one come, the pipeline leaves it out (``LiveKinematics`` drops and counts it in its grid)."""
         last = self._last_fed_t_s.get(samples.placement, -math.inf)
-        keep = samples.t_s > last
-        if not keep.all():
-            self.samples_out_of_order += int((~keep).sum())
-            if not keep.any():
-                return None
-            samples = LiveSamples(samples.placement, samples.t_s[keep], samples.acc_mps2[keep],
-                                  samples.gyr_radps[keep], None if samples.mag_uT is None else samples.mag_uT[keep],
-                                  None if samples.q_world_sensor is None else samples.q_world_sensor[keep],
-                                  samples.n_lost)
-        self._last_fed_t_s[samples.placement] = float(samples.t_s[-1])
-        return samples
+        n_old = int((samples.t_s <= last).sum())
+        if n_old:
+            self.samples_out_of_order += n_old
+            self.state.samples_out_of_order = self.samples_out_of_order
+        self._last_fed_t_s[samples.placement] = max(last, float(samples.t_s[-1]))
 
     def _pipeline_failed(self, exc: Exception) -> None:
         self.pipeline = None

@@ -223,6 +223,8 @@ class DashboardState:
         self.marks: list[StepMark] = []
         self.recording: dict = {"active": False, "folder": None, "sessions": [], "error": ""}
         self.pipeline_error = ""
+        self.samples_out_of_order = 0
+        """Samples whose live time was not after their sensor's previous one (expected 0)."""
         self.finished = False
         """The sensors stopped (end of the run): the page stops expecting data."""
 
@@ -308,11 +310,11 @@ class DashboardState:
     def status(self) -> dict:
         """The ``GET /api/status`` answer: per leg the newest sample's time, the latest computed
         knee flexion and hip rotation (degrees, with their times; None before the first) and the
-        strides completed; the sensors' health; the recording."""
+        strides completed; the sensors' health; the recording; samples that came out of time order."""
         latest = self.latest()
         return {"t_s": finite_or_none(self.t_s, 3),
                 "legs": {side: {k: v[k] for k in ("t_s", "knee_flexion_deg", "knee_flexion_t_s", "hip_rotation_deg",
                                                   "hip_rotation_t_s", "strides_completed")}
                          for side, v in latest.items()},
                 "sensors": [sensor_json(s) for s in self.sensors], "recording": self.recording,
-                "finished": self.finished}
+                "samples_out_of_order": self.samples_out_of_order, "finished": self.finished}
