@@ -187,9 +187,10 @@ class LiveGrid:
             lost = (gap_after[i] & inside) | stalled
             out[f"{p.value}/lost"] = lost
             # How long the lost stretch around each lost row is (known once the sample after it has
-            # come: that is when its rows are ready; unknown, infinite, past a stalled sensor's end).
+            # come: that is when its rows are ready); past a sensor's newest sample (rows released
+            # without it, ``stall_s``), how long it has been silent by then.
             span_s = t_src[np.minimum(i + 1, t_src.size - 1)] - t_src[i]
-            out[f"{p.value}/lost_s"] = np.where(stalled, np.inf, np.where(lost, span_s, 0.0))
+            out[f"{p.value}/lost_s"] = np.where(stalled, t - t_src[-1], np.where(lost, span_s, 0.0))
         return out
 
 
