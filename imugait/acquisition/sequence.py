@@ -12,7 +12,8 @@ Each received sample gets an *effective sequence number* and an *effective devic
 Samples whose sequence number (or device time) does not advance are duplicates; they are
 dropped and counted, never merged — unless their counter falls in a gap left by the samples
 before (a block overtaken on the link): then they are *late*, taken, and no longer counted lost
-(only with a real counter, and only for the last :data:`MAX_OPEN_GAPS` gaps). Lost samples are
+(with a real counter, or a sequence inferred from device timestamps; only for the last
+:data:`MAX_OPEN_GAPS` gaps). Lost samples are
 never interpolated: they become :class:`~imugait.model.Gap` entries.
 """
 
@@ -84,8 +85,14 @@ class SequenceTracker:
     def process(self, block: SampleBlock) -> TrackedSamples:
         """Effective counters of a block's samples; updates the running totals."""
         n = block.n_samples
-        seq = self._effective_seq(block)
-        t_us = self._effective_time(block, seq)
+        from_time = block.seq is None and block.t_device_us is not None and bool(self.sample_rate_hz)
+        if from_time:
+            self.seq_source = "timestamps"
+            t_us = np.asarray(block.t_device_us, dtype=np.int64).reshape(n)
+            seq = np.zeros(n, dtype=np.int64)  # filled in the loop, from the last accepted sample
+        else:
+            seq = self._effective_seq(block)
+            t_us = self._effective_time(block, seq)
         keep = np.zeros(n, dtype=bool)
         late = np.zeros(n, dtype=bool)
         last_seq = self._last_seq
@@ -93,8 +100,10 @@ class SequenceTracker:
         lost = 0
         # Plain loop: blocks are small (≤ ~50 samples) and the rule is per sample.
         for i, (s, t) in enumerate(zip(seq.tolist(), t_us.tolist(), strict=True)):
+            if from_time:
+                s = seq[i] = self._seq_from_time(t, last_seq, last_t)
             if last_seq is not None and (s <= last_seq or t <= last_t):
-                if self.seq_source == "counter" and self._fill(s):
+                if self.seq_source != "count" and self._fill(s):
                     keep[i] = late[i] = True
                 continue
             if last_seq is not None and s > last_seq + 1:
@@ -111,6 +120,15 @@ class SequenceTracker:
         self.n_late += n_late
         self.n_dropped += n - kept
         return TrackedSamples(keep, seq[keep], t_us[keep], lost, n - kept, late[keep])
+
+    def _seq_from_time(self, t_us: int, last_seq: int | None, last_t_us: int | None) -> int:
+        """Sequence number of a sample stamped ``t_us`` from the last accepted one: whole nominal
+        periods since then — at least one when later (jitter), none or negative when not later (a
+        duplicate, or a sample overtaken on the link whose place may be an open gap)."""
+        if last_seq is None:
+            return 0
+        steps = int(np.rint((t_us - last_t_us) / self._period_us()))
+        return last_seq + (max(steps, 1) if t_us > last_t_us else min(steps, 0))
 
     def _fill(self, s: int) -> bool:
         """Take sequence number ``s`` out of an open gap; False when it is in none (a duplicate)."""
@@ -135,15 +153,6 @@ class SequenceTracker:
         if block.seq is not None:
             self.seq_source = "counter"
             return np.asarray(block.seq, dtype=np.int64).reshape(n)
-        if block.t_device_us is not None and self.sample_rate_hz:
-            self.seq_source = "timestamps"
-            t = np.asarray(block.t_device_us, dtype=np.int64).reshape(n)
-            prev_t = t[0] if self._last_t_us is None else self._last_t_us
-            steps = np.maximum(np.rint(np.diff(t, prepend=prev_t) / self._period_us()), 1).astype(np.int64)
-            if self._last_seq is None:
-                steps[0] = 0
-            base = -1 if self._last_seq is None else self._last_seq
-            return base + np.cumsum(steps) + (1 if self._last_seq is None else 0)
         self.seq_source = "count"
         base = 0 if self._last_seq is None else self._last_seq + 1
         return base + np.arange(n, dtype=np.int64)

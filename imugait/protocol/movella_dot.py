@@ -44,6 +44,9 @@ GYR_RANGE_DPS = 2000
 MAG_PER_LSB = 1.0 / 4096
 PLAUSIBLE_FACTOR = 2.0
 """Values beyond twice the sensor's range are not measurements: the packet is rejected."""
+REORDER_WINDOW_US = 1_000_000
+"""A timestamp at most this far behind the newest is a packet sent again or overtaken on the link
+(it keeps its own time); further back, the sensor's clock restarted (a reboot)."""
 
 
 class PayloadMode(IntEnum):
@@ -152,7 +155,7 @@ class MovellaDotDecoder:
         stats.frames_ok += 1
         stats.bytes_accepted += n
         stats.samples_decoded += 1
-        t_us = self._clock.unwrap(fields[0])
+        t_us, behind = self._time_us(fields[0])
         mag = None
         if self.mode is PayloadMode.RATE_QUANTITIES_WITH_MAG:
             if self.mag_field_uT is None:
@@ -162,7 +165,7 @@ class MovellaDotDecoder:
                 mag = np.array([[v * scale for v in fields[7:10]]])
         return [
             SampleBlock(
-                seq=self._seq(t_us),
+                seq=self._seq(t_us, behind),
                 t_device_us=np.array([t_us], dtype=np.int64),
                 acc_mps2=np.array([acc], dtype=float),
                 gyr_radps=np.radians(np.array([gyr], dtype=float)),
@@ -170,13 +173,27 @@ class MovellaDotDecoder:
             )
         ]
 
-    def _seq(self, t_us: int) -> np.ndarray | None:
-        """Sample index from the time since the first sample (needs the rate); counts gaps."""
+    def _time_us(self, raw: int) -> tuple[int, bool]:
+        """The unwrapped timestamp, and whether it is not later than the newest so far — by at
+        most :data:`REORDER_WINDOW_US`: the same packet again, or one overtaken on the link. Such
+        a stamp leaves the clock where it is; a larger step back is a clock reset (reboot)."""
+        if self._clock.started:
+            near = self._clock.nearest(raw)
+            if self._clock.last - REORDER_WINDOW_US <= near <= self._clock.last:
+                return near, True
+        return self._clock.unwrap(raw), False
+
+    def _seq(self, t_us: int, behind: bool = False) -> np.ndarray | None:
+        """Sample index from the time since the first sample (needs the rate); counts gaps. A
+        sample ``behind`` the newest gets its own index (a duplicate's or a gap's, for the
+        assembler to drop or put back) and changes nothing here."""
         if self.sample_rate_hz is None:
             return None
         if self._t_first_us is None:
             self._t_first_us = t_us
         seq = round((t_us - self._t_first_us) * self.sample_rate_hz / 1e6)
+        if behind:
+            return np.array([seq], dtype=np.int64)
         seq = max(seq, self._last_seq + 1)
         if self._last_seq >= 0:
             self.stats.samples_lost += seq - self._last_seq - 1

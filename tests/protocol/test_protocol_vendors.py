@@ -183,3 +183,104 @@ def test_movella_dot_control_and_bad_mode():
     assert control_command(True, PayloadMode.RATE_QUANTITIES_WITH_MAG) == bytes([1, 1, 20])
     with pytest.raises(ValidationError, match="payload mode 2 is not supported"):
         MovellaDotDecoder(2)
+
+
+# --- duplicated and reordered packets, through the assembler -------------------------------------
+
+DOT_RATE_HZ = 60.0
+DOT_PERIOD_US = 1e6 / DOT_RATE_HZ
+
+
+def _dot_walk(n):
+    """``n`` DOT packets 1/60 s apart, each with its index in the gyroscope's x (to check order)."""
+    return [_dot_packet(round(k * DOT_PERIOD_US), [0, 0, G], [float(k), 0, 0]) for k in range(n)]
+
+
+def _assembled(decoder, packets, rate_hz):
+    from imugait.acquisition import AcquisitionConfig, SessionAssembler
+    from imugait.conventions import Placement
+
+    asm = SessionAssembler(AcquisitionConfig(nominal_rate_hz=rate_hz), t0_host_s=0.0)
+    for k, data in enumerate(packets):
+        for message in decoder.feed(data):
+            asm.handle(Placement.LEFT_THIGH, 0.02 + k / rate_hz, message)
+    return asm, asm.assemble().session[Placement.LEFT_THIGH]
+
+
+def _event_counts(asm):
+    from imugait.model import EventKind
+
+    return {kind: sum(e.count for e in asm.events() if e.kind is kind)
+            for kind in (EventKind.DUPLICATES_DROPPED, EventKind.LATE_SAMPLES)}
+
+
+def test_movella_dot_duplicated_and_reordered_packets_keep_every_sample_and_its_time():
+    from imugait.model import EventKind
+
+    packets = _dot_walk(40)
+    order = list(range(40))
+    order[10], order[11] = 11, 10  # 10 overtaken by 11
+    order[30:33] = [31, 32, 30]  # 30 delivered two packets late
+    order.insert(20, 19)  # 19 sent twice
+    received = [packets[k] for k in order]
+
+    dec = MovellaDotDecoder(PayloadMode.RATE_QUANTITIES, sample_rate_hz=DOT_RATE_HZ)
+    stamps = [b.t_device_us[0] for p in received for b in dec.feed(p)]
+    # A stamp behind the newest keeps its own time and moves no later one (it used to be read as
+    # a clock reset that shifted every later stamp by the step back).
+    assert stamps == [round(k * DOT_PERIOD_US) for k in order]
+    assert dec._clock.resets == 0
+
+    asm, stream = _assembled(MovellaDotDecoder(PayloadMode.RATE_QUANTITIES, sample_rate_hz=DOT_RATE_HZ),
+                             received, DOT_RATE_HZ)
+    _, in_order = _assembled(MovellaDotDecoder(PayloadMode.RATE_QUANTITIES, sample_rate_hz=DOT_RATE_HZ),
+                             packets, DOT_RATE_HZ)
+    assert stream.n_samples == 40 and stream.n_lost_total == 0 and not stream.gaps
+    np.testing.assert_array_equal(np.rad2deg(stream.gyr_radps[:, 0]).round(6), np.arange(40.0))
+    # The host clock fit sees other arrival times; the samples' spacing is the device's, untouched.
+    np.testing.assert_allclose(stream.t_s - stream.t_s[0], in_order.t_s - in_order.t_s[0], atol=1e-6)
+    assert _event_counts(asm) == {EventKind.DUPLICATES_DROPPED: 1, EventKind.LATE_SAMPLES: 2}
+
+
+def test_movella_dot_clock_restart_is_still_a_reset():
+    dec = MovellaDotDecoder(PayloadMode.RATE_QUANTITIES, sample_rate_hz=DOT_RATE_HZ)
+    far = round(600 * DOT_PERIOD_US)  # 10 s in, then the sensor reboots: its clock starts again
+    blocks = [b for t in (far, far + round(DOT_PERIOD_US), 0, round(DOT_PERIOD_US)) for b in
+              dec.feed(_dot_packet(t, [0, 0, G], [0, 0, 0]))]
+    assert dec._clock.resets == 1
+    t = [b.t_device_us[0] for b in blocks]
+    assert t[2] == t[1] and t[3] > t[2]  # counting continues from where it was
+
+
+def _wit_time_frame(t_ms):
+    """A WitMotion 0x50 time frame ``t_ms`` after 2024-03-15 10:30:00.000."""
+    s, ms = divmod(t_ms, 1000)
+    m, s = divmod(s, 60)
+    body = bytes([0x55, 0x50, 24, 3, 15, 10, 30 + m, s]) + ms.to_bytes(2, "little")
+    return body + bytes([sum(body) & 0xFF])
+
+
+def test_witmotion_with_time_frames_reordered_cycles_are_put_back_and_duplicates_dropped():
+    from imugait.model import EventKind
+
+    rate_hz = 100.0
+    cycles = [_wit_time_frame(10 * k) + ACC_1G_Z + GYRO_Z_90 for k in range(30)]
+    order = list(range(30))
+    order[5], order[6] = 6, 5
+    order.insert(15, 14)
+    asm, stream = _assembled(WitMotionSerialDecoder(), [cycles[k] for k in order] + [cycles[0][:0]], rate_hz)
+    _, in_order = _assembled(WitMotionSerialDecoder(), cycles, rate_hz)
+    assert stream.n_samples == in_order.n_samples and stream.n_lost_total == 0 and not stream.gaps
+    # The host clock fit sees other arrival times; the samples' spacing is the device's, untouched.
+    np.testing.assert_allclose(stream.t_s - stream.t_s[0], in_order.t_s - in_order.t_s[0], atol=1e-6)
+    assert _event_counts(asm) == {EventKind.DUPLICATES_DROPPED: 1, EventKind.LATE_SAMPLES: 1}
+
+
+def test_witmotion_without_time_frames_cannot_tell_a_duplicate():
+    """No counter and no clock on the wire: a cycle received twice is a new sample — what the
+    docs say (docs/reliability.md); the test pins it so that a change is noticed."""
+    rate_hz = 100.0
+    cycle = ACC_1G_Z + GYRO_Z_90
+    _, stream = _assembled(WitMotionSerialDecoder(), [cycle] * 11, rate_hz)
+    _, once_more = _assembled(WitMotionSerialDecoder(), [cycle] * 12, rate_hz)
+    assert once_more.n_samples == stream.n_samples + 1
