@@ -96,7 +96,9 @@ LINK_WORDS = {"connecting": "opening", "connected": "ok", "reconnecting": "retry
 
 def run_title(args: argparse.Namespace, t_session_s: float) -> str:
     """``imugait record — 4 emulated sensors, playback 3× — t = 12.0 s`` (or ``— live sensors —``)."""
-    mode = (f"{args.emulate} emulated sensor{'s' if args.emulate != 1 else ''}, playback {args.playback:g}×"
+    # ``assess --emulate`` is a flag for its four sensors; ``record``/``stream --emulate N`` count them.
+    n = 4 if args.emulate is True else args.emulate
+    mode = (f"{n} emulated sensor{'s' if n != 1 else ''}, playback {args.playback:g}×"
             if args.emulate else "live sensors")
     return f"imugait {args.command} — {mode} — t = {t_session_s:.1f} s"
 
