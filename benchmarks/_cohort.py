@@ -63,6 +63,7 @@ class CohortVariant:
     ten_metre_passes: int = 0
     corridor_s: float = 0.0
     pose_only: bool = False
+    shank_axis_weight: float = 0.0
 
     @property
     def label(self) -> str:
@@ -72,6 +73,8 @@ class CohortVariant:
                      else "stand, 2–3 bouts, stand")
         if self.pose_only:
             parts.append("pose-only calibration forced")
+        if self.shank_axis_weight:
+            parts.append(f"thigh axis {self.shank_axis_weight:g} from the shank's hinge axis")
         return "; ".join(parts)
 
 
@@ -83,6 +86,8 @@ class WalkerSpec:
     config: SimulationConfig
     pose_only: bool = False
     """Analyse with the pose-only calibration forced."""
+    shank_axis_weight: float = 0.0
+    """``SegmentCalibrationConfig.shank_axis_weight`` of the analysis."""
 
     @property
     def label(self) -> str:
@@ -136,7 +141,8 @@ def draw_walker(index: int, seed: int = 2026, variant: CohortVariant | None = No
         seed=int(rng.integers(2**31)), subject_id=f"cohort-{index:03d}",
     )
     variant = variant or CohortVariant()
-    return WalkerSpec(index, apply_variant(config, variant), pose_only=variant.pose_only)
+    return WalkerSpec(index, apply_variant(config, variant), pose_only=variant.pose_only,
+                      shank_axis_weight=variant.shank_axis_weight)
 
 
 def apply_variant(config: SimulationConfig, variant: CohortVariant) -> SimulationConfig:
@@ -302,7 +308,7 @@ def evaluate_walker(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_O
         "legs": {},
     }
     try:
-        calibration = SegmentCalibrationConfig(pose_only=spec.pose_only)
+        calibration = SegmentCalibrationConfig(pose_only=spec.pose_only, shank_axis_weight=spec.shank_axis_weight)
         result = analyze_session(sim.session, AnalysisConfig(filter_kind=filter_kind, calibration=calibration))
     except Exception as exc:  # a crash is a finding: recorded, not hidden
         out["analysis_s"] = time.perf_counter() - t1

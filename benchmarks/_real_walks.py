@@ -101,9 +101,9 @@ def _load(source: WalkSource) -> Session:
     return session
 
 
-def analyse(source: WalkSource, pose_only: bool = False) -> list[dict]:
-    """Rows (one per leg with a thigh and a shank) for one recording; never raises. ``pose_only``:
-    every leg calibrated by the pose-only fallback."""
+def analyse(source: WalkSource, calibration: SegmentCalibrationConfig | None = None) -> list[dict]:
+    """Rows (one per leg with a thigh and a shank) for one recording; never raises. ``calibration``:
+    the settings of the calibration (default: the defaults)."""
     base = {"dataset": source.dataset, "recording": source.name, "note": source.note, "counted": source.counted}
     if source.kind == "skip":
         return [{**base, "leg": "—", "outcome": "not analysable (data)", "reason": source.note}]
@@ -115,7 +115,7 @@ def analyse(source: WalkSource, pose_only: bool = False) -> list[dict]:
     base["duration_s"] = session.t_end_s - session.t_start_s
     t0 = time.perf_counter()
     try:
-        result = analyze_session(session, AnalysisConfig(calibration=SegmentCalibrationConfig(pose_only=pose_only)))
+        result = analyze_session(session, AnalysisConfig(calibration=calibration or SegmentCalibrationConfig()))
     except ImugaitError as exc:
         reasons = str(exc).split("; ")
         return [{**base, "leg": s.value, "outcome": "refused",
@@ -146,6 +146,7 @@ def analyse(source: WalkSource, pose_only: bool = False) -> list[dict]:
             "knee_range_deg": float(used["knee_flexion_range_deg"].median()) if len(used) else np.nan,
             "hip_mean_deg": float(used["hip_rotation_mean_deg"].mean()) if len(used) else np.nan,
             "hip_sd_deg": float(used["hip_rotation_mean_deg"].std()) if len(used) > 1 else np.nan,
+            "thigh_axis_cross_check_deg": q.thigh_axis_cross_check_deg,
             "unused": ", ".join(f"{n} {k}" for k, n in unused.items()),
             "reason": "; ".join(side_warnings),
             "no_standing": any(w.startswith("no standing-still period") for w in result.warnings),
@@ -153,13 +154,13 @@ def analyse(source: WalkSource, pose_only: bool = False) -> list[dict]:
     return rows
 
 
-def analyse_all(jobs: int = 2, pose_only: bool = False) -> pd.DataFrame:
+def analyse_all(jobs: int = 2, calibration: SegmentCalibrationConfig | None = None) -> pd.DataFrame:
     sources = walk_sources()
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
-            results = list(pool.map(analyse, sources, [pose_only] * len(sources)))
+            results = list(pool.map(analyse, sources, [calibration] * len(sources)))
     else:
-        results = [analyse(s, pose_only) for s in sources]
+        results = [analyse(s, calibration) for s in sources]
     return pd.DataFrame([row for rows in results for row in rows])
 
 

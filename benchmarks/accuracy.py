@@ -305,21 +305,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--ten-metre", action="store_true",
                         help="record a 2-pass 10-m walk with a 180-degree turn and no standing period instead")
     parser.add_argument("--baseline", action="store_true",
-                        help="with --pose-only: also run the regular calibration; with --sta: also run the same "
-                             "recording without the artefact; with --ten-metre alone: also run the default walk; "
+                        help="with --pose-only: also run the regular calibration; with --shank-axis-weight: also "
+                             "run weight 0; with --sta: also run the same recording without the artefact; with --ten-metre alone: also run the default walk; "
                              "print the ratios")
     parser.add_argument("--corridor", type=float, default=0.0, metavar="SECONDS",
                         help="record a corridor walk of this many seconds (up and down, 180-degree turns, no "
                              "standing period) instead")
     parser.add_argument("--pose-only", action="store_true",
                         help="calibrate every leg with the pose-only fallback (that path's own errors)")
+    parser.add_argument("--shank-axis-weight", type=float, default=0.0, metavar="W",
+                        help="calibrate with SegmentCalibrationConfig.shank_axis_weight=W (0-1: the thigh's flexion "
+                             "axis partly from the shank's hinge axis); with --baseline also run W=0")
     args = parser.parse_args(argv)
     n = 8 if args.quick else args.walkers
     n_madgwick = min(args.madgwick, 3 if args.quick else args.madgwick, n)
     if args.ten_metre and args.corridor:
         parser.error("--ten-metre and --corridor are two different walks: give one")
     variant = CohortVariant(sta_scale=args.sta, ten_metre_passes=2 if args.ten_metre else 0, corridor_s=args.corridor,
-                            pose_only=args.pose_only)
+                            pose_only=args.pose_only, shank_axis_weight=args.shank_axis_weight)
 
     specs = draw_cohort(n, args.seed, variant)
     t0 = time.perf_counter()
@@ -333,6 +336,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.baseline and variant != CohortVariant():
         # With the artefact on, compare with the same recording without it; else with the default walk.
         reference_variant = (dataclasses.replace(variant, pose_only=False) if variant.pose_only
+                             else dataclasses.replace(variant, shank_axis_weight=0.0) if variant.shank_axis_weight
                              else dataclasses.replace(variant, sta_scale=0.0) if variant.sta_scale else CohortVariant())
         reference = run_all(draw_cohort(n, args.seed, reference_variant), FilterKind.VQF_OFFLINE, args.jobs)
         print(f"\nBaseline: the same walkers, {reference_variant.label}:\n")

@@ -158,11 +158,11 @@ def _median_largest(values: pd.Series) -> str:
     return f"median {values.median():.1f}° (largest {values.max():.1f}°)"
 
 
-def walking_tables(jobs: int, pose_only: bool = False) -> None:
+def walking_tables(jobs: int, calibration: SegmentCalibrationConfig | None = None) -> None:
     """Part (b): one row per recording and leg, a summary per dataset, and the repeatability of
     the MPU-9250 legs across their walks."""
     t0 = time.perf_counter()
-    df = analyse_all(jobs, pose_only)
+    df = analyse_all(jobs, calibration)
     ok = plausible(df)
     legs = df[(df["leg"] != "—") & df["counted"]]
 
@@ -214,6 +214,10 @@ def walking_tables(jobs: int, pose_only: bool = False) -> None:
               f"{rep['knee_sd'].median():.1f}° (largest {rep['knee_sd'].max():.1f}°), cadence median "
               f"{rep['cadence_sd'].median():.1f} steps/min. Within one walk, SD of the stride means of hip rotation: "
               f"{_median_largest(mpu['hip_sd_deg'])}.")
+    cross = legs[legs["outcome"] == "calibrated"].groupby("dataset", sort=False)["thigh_axis_cross_check_deg"]
+    parts = [f"{name} {_median_largest(values.abs().dropna())} (n = {values.notna().sum()})" for name, values in cross]
+    print("\nThigh flexion axis, fitted vs the shank's hinge axis carried into the thigh at standing "
+          "(|AlignmentQuality.thigh_axis_cross_check_deg|, calibrated legs with a knee model): " + "; ".join(parts) + ".")
     n_plausible = int(ok[legs.index].sum())
     print(f"\n{len(legs)} legs: {n_plausible} ({100.0 * n_plausible / max(len(legs), 1):.0f} %) with plausible per-stride "
           f"results; {int((legs['outcome'] == 'refused').sum())} refused, {int((legs['outcome'] == 'CRASH').sum())} crashed; "
@@ -225,7 +229,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="worker processes for the walking recordings")
     parser.add_argument("--pose-only", action="store_true",
                         help="walking recordings only, every leg calibrated by the pose-only fallback")
+    parser.add_argument("--shank-axis-weight", type=float, default=0.0, metavar="W",
+                        help="calibrate with SegmentCalibrationConfig.shank_axis_weight=W (the thigh's flexion axis "
+                             "partly from the shank's hinge axis)")
     args = parser.parse_args()
+    calibration = SegmentCalibrationConfig(pose_only=args.pose_only, shank_axis_weight=args.shank_axis_weight)
     print(f"Real data; {machine()}; {dt.date.today()}\n")
     trials = [] if args.pose_only else dfjimu_paths()
     if args.pose_only:
@@ -237,7 +245,7 @@ def main() -> None:
                               "notes"], rows, align="llrrrl"))
     else:
         print("(a) skipped: no ../shared/datasets/dfjimu/data_1D_*.mat")
-    walking_tables(args.jobs, args.pose_only)
+    walking_tables(args.jobs, calibration)
 
 
 if __name__ == "__main__":

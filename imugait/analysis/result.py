@@ -169,6 +169,7 @@ class AnalysisResult:
                     "expected_error_deg": expected_error_deg(leg.reference, leg.pose_only),
                     "pose_only_fallback": leg.alignment.quality.fallback_reason or None,
                     "swing_correlation": _none_if_nan(q.swing_correlation),
+                    "thigh_axis_cross_check_deg": _none_if_nan(q.thigh_axis_cross_check_deg),
                     "q_sensor_segment_thigh": leg.alignment.thigh.q_sensor_segment.tolist(),
                     "q_sensor_segment_shank": leg.alignment.shank.q_sensor_segment.tolist(),
                 },

@@ -63,7 +63,7 @@ from imugait.calibration.secondary_motion import (
 )
 from imugait.calibration.swing import MAX_SWING_LAG_S, Swing
 from imugait.conventions import Placement
-from imugait.errors import CalibrationError
+from imugait.errors import CalibrationError, ValidationError
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,13 @@ class SegmentCalibrationConfig:
     """When walking's swing picks which of the knee centre's two fits to use, that fit's heading
     must lie this close to the heading of the gait-signed hinge axes (which soft tissue and the
     knee's secondary motion bias by some degrees), else the rates and the swing are used alone."""
+    shank_axis_weight: float = 0.0
+    """Weight (0–1) of the shank's hinge axis, carried into the thigh sensor at standing, in the
+    thigh's flexion axis; the fitted axis has the rest. The shank's axis sees less soft tissue
+    than the thigh's fit, but carries the knee's secondary motion uncorrected: on the simulator
+    0.5 brings the per-walk hip-rotation error down with the literature artefact and up without it
+    (``docs/accuracy.md``, *Thigh axis from the shank*). 0 (default): the fitted axis alone. The
+    angle between the two is reported either way (``AlignmentQuality.thigh_axis_cross_check_deg``)."""
     pose_fallback: bool = True
     """When the two sensors do not fit one hinge (residual or axis tilt), calibrate each segment
     from the pose and its own swing (:mod:`imugait.calibration.pose`) instead of refusing — if
@@ -117,6 +124,10 @@ class SegmentCalibrationConfig:
     and shank swing forward together in swing and back together in stance. Used when the lagged
     correlation of their flexion rates (:mod:`imugait.calibration.swing`; 0.7–0.9 on those walks)
     is at least this; below it the thigh does not swing with the shank and the calibration refuses."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.shank_axis_weight <= 1.0:
+            raise ValidationError(f"shank_axis_weight must be within 0..1, got {self.shank_axis_weight!r}")
 
 
 class HeadingSource(Enum):
@@ -166,6 +177,10 @@ class AlignmentQuality:
     motion, removed from the axis (+ = Z turned towards X); 0 when not corrected."""
     fallback_reason: str = ""
     """Why the regular calibration could not be used (pose-only fallback); empty otherwise."""
+    thigh_axis_cross_check_deg: float = float("nan")
+    """Turn about the thigh's long axis from the fitted flexion axis to the shank's hinge axis as
+    the thigh sensor sees it while standing — two estimates of one axis (+ = towards the thigh's
+    X); NaN for the pose-only fallback. Soft tissue on the thigh moves them apart by degrees."""
 
     @property
     def heading_from_joint_centre(self) -> bool:
@@ -320,15 +335,19 @@ def calibrate_leg(
         else:
             axes, refined, source = _axes_from_rotation(leg, rec, fit_mask, hinge, up2, walks_like_one_leg, config)
             track = track_heading_offset(rec, motion, axes, heading_config)
-    # The thigh's flexion axis seen from the shank sensor while standing (heading offset of then).
     r1 = Rotation.from_quat(rec.q_world_thigh_sensor[standing], scalar_first=True)
     r2 = Rotation.from_quat(rec.q_world_shank_sensor[standing], scalar_first=True)
     r_offset = Rotation.from_rotvec(np.outer(track.heading_offset_rad[standing], [0.0, 0.0, 1.0]))
+    cross_check_deg = float("nan")
+    if source is not HeadingSource.POSE:
+        axes, cross_check_deg = _with_shank_axis(axes, r1, r_offset * r2, h2, up1, config.shank_axis_weight)
+    # The thigh's flexion axis seen from the shank sensor while standing (heading offset of then).
     flexion_in_shank = _unit(np.mean((r_offset * r2).inv().apply(r1.apply(axes.flexion_axis_thigh)), axis=0))
     quality = AlignmentQuality(
         residual_rms, motion_rms, tilt, int(min(fit_mask.sum(), config.max_fit_samples)), refined,
         centre.heading_contrast if centre else float("nan"), centre.residual_rms_mps2 if centre else float("nan"),
         source, swing_correlation, offset_deg, no_hinge or ("pose only (forced)" if config.pose_only else ""),
+        cross_check_deg,
     )
     return LegAlignment(
         thigh=SegmentAlignment(thigh, segment_frame(up1, axes.flexion_axis_thigh).as_quat(scalar_first=True)),
@@ -401,6 +420,26 @@ def _axes_from_joint_centre(
         rec.gyr_shank_radps[fit_mask], h1, up1, up2, track.heading_offset_rad[fit_mask], config.max_fit_samples,
     )
     return KneeAxes(flexion_axis, up2, centre.heading_offset_rad, constraint_rms), track
+
+
+def _with_shank_axis(
+    axes: KneeAxes, r_world_thigh: Rotation, r_world_shank: Rotation, hinge_axis_shank: np.ndarray,
+    up_thigh: np.ndarray, weight: float,
+) -> tuple[KneeAxes, float]:
+    """The thigh's flexion axis with ``weight`` of the shank's hinge axis carried into the thigh
+    sensor over the standing samples (``r_world_*``: their orientations, the shank's in the
+    thigh's world), kept perpendicular to the thigh's long axis; and the turn about that axis from
+    the fitted axis to the carried one, deg."""
+    fitted = axes.flexion_axis_thigh
+    carried = np.mean(r_world_thigh.inv().apply(r_world_shank.apply(hinge_axis_shank)), axis=0)
+    carried = _unit(carried - np.dot(carried, up_thigh) * up_thigh)
+    if np.dot(carried, fitted) < 0:  # the hinge fit signs by gait, the fitted axis by the common frame
+        carried = -carried
+    turn_deg = float(np.rad2deg(np.arctan2(np.dot(np.cross(fitted, carried), up_thigh), np.dot(fitted, carried))))
+    if weight == 0.0:
+        return axes, turn_deg
+    blended = _unit((1.0 - weight) * fitted + weight * carried)
+    return KneeAxes(blended, axes.rotation_axis_shank, axes.heading_offset_rad, axes.residual_rms_radps), turn_deg
 
 
 def _remove_secondary_motion_offset(

@@ -144,3 +144,42 @@ def test_hinge_that_cannot_tell_the_heading_is_refused():
     hinge = hinge_recording(seed=3, duration_s=12.0, centre_moves=False, link1_moves=False)
     with pytest.raises(CalibrationError, match="do not move like one knee"):
         _calibrate(hinge)
+
+
+# --- the shank's hinge axis as a second estimate of the thigh's flexion axis --------------------
+
+
+def test_on_a_hinge_the_shank_axis_carried_into_the_thigh_agrees_with_the_fitted_one():
+    hinge = hinge_recording(seed=3, duration_s=12.0)
+    alignment = _calibrate(hinge)
+    assert abs(alignment.quality.thigh_axis_cross_check_deg) < 1.0
+    half = _calibrate(hinge, SegmentCalibrationConfig(correct_secondary_motion=False, shank_axis_weight=0.5))
+    _check_hinge(hinge, half)
+    assert half.quality.thigh_axis_cross_check_deg == pytest.approx(alignment.quality.thigh_axis_cross_check_deg)
+
+
+def test_shank_axis_weight_blends_the_two_estimates_about_the_long_axis():
+    from imugait.calibration.knee_axes import KneeAxes
+    from imugait.calibration.segment import _with_shank_axis
+
+    up = np.array([0.0, 1.0, 0.0])
+    fitted = np.array([0.0, 0.0, 1.0])
+    turn = Rotation.from_rotvec(np.deg2rad(10.0) * up)
+    # The shank's axis, seen from a shank sensor turned 30° about the vertical against the thigh's.
+    r_thigh, r_shank = Rotation.identity(5), Rotation.from_rotvec(np.tile([0.0, np.deg2rad(30.0), 0.0], (5, 1)))
+    h_shank = r_shank[0].inv().apply(turn.apply(fitted))
+    axes = KneeAxes(fitted, up, 0.0, 0.0)
+    for weight, expected_deg in ((0.0, 0.0), (0.5, 5.0), (1.0, 10.0)):
+        out, cross_deg = _with_shank_axis(axes, r_thigh, r_shank, -h_shank, up, weight)  # sign: either
+        assert cross_deg == pytest.approx(10.0)
+        got_deg = np.rad2deg(np.arctan2(np.dot(np.cross(fitted, out.flexion_axis_thigh), up), out.flexion_axis_thigh @ fitted))
+        assert got_deg == pytest.approx(expected_deg, abs=1e-9)
+        assert abs(out.flexion_axis_thigh @ up) < 1e-12
+
+
+@pytest.mark.parametrize("weight", [-0.1, 1.5, float("nan")])
+def test_shank_axis_weight_outside_zero_to_one_is_refused(weight):
+    from imugait.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="shank_axis_weight"):
+        SegmentCalibrationConfig(shank_axis_weight=weight)
