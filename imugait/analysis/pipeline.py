@@ -227,7 +227,12 @@ def _clipped_acc(session: Session, placement: Placement, fused: FusedSession) ->
 def _at_range(values: np.ndarray, full_scale: float | None) -> np.ndarray:
     if not full_scale:
         return np.zeros(values.shape[0], dtype=bool)
-    return np.abs(values).max(axis=1) >= CLIP_FRACTION * full_scale
+    limit = CLIP_FRACTION * full_scale
+    # Column by column: a row-wise max over three values is several times slower than this.
+    out = np.abs(values[:, 0]) >= limit
+    for k in range(1, values.shape[1]):
+        out |= np.abs(values[:, k]) >= limit
+    return out
 
 
 def _cycles_table(t: np.ndarray, legs: dict[Side, LegReport], strides: dict[Side, list[Stride]]) -> pd.DataFrame:

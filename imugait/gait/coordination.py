@@ -45,18 +45,15 @@ def stride_lags_s(t_s: np.ndarray, thigh_rate: np.ndarray, shank_rate: np.ndarra
     n_lag = int(round(max_lag_s / dt_s)) if np.isfinite(dt_s) and dt_s > 0 else 0
     lags = np.arange(-n_lag, n_lag + 1)
     out = np.full(len(strides), np.nan)
-    for k, stride in enumerate(strides):
-        i0, i1 = np.searchsorted(t_s, [stride.t_initial_contact_s, stride.t_next_initial_contact_s])
+    starts = np.searchsorted(t_s, [s.t_initial_contact_s for s in strides]).tolist()
+    stops = np.searchsorted(t_s, [s.t_next_initial_contact_s for s in strides]).tolist()
+    for k, (i0, i1) in enumerate(zip(starts, stops, strict=True)):
         if n_lag == 0 or i1 - i0 < 8 or i0 - n_lag < 0 or i1 + n_lag > t_s.size:
             continue
-        x = thigh_rate[i0:i1]
-        windows = np.lib.stride_tricks.sliding_window_view(shank_rate[i0 - n_lag:i1 + n_lag], i1 - i0)
-        if not (np.isfinite(x).all() and np.isfinite(windows).all()):
+        x, seg = thigh_rate[i0:i1], shank_rate[i0 - n_lag:i1 + n_lag]
+        if not (np.isfinite(x).all() and np.isfinite(seg).all()):
             continue
-        xc = x - x.mean()
-        wc = windows - windows.mean(axis=1, keepdims=True)
-        denom = np.linalg.norm(xc) * np.linalg.norm(wc, axis=1)
-        r = np.divide(wc @ xc, denom, out=np.zeros(lags.size), where=denom > 0)
+        r = _normalised_correlation(x, seg)
         best = int(np.argmax(r))
         if best in (0, lags.size - 1):
             continue
@@ -65,3 +62,23 @@ def stride_lags_s(t_s: np.ndarray, thigh_rate: np.ndarray, shank_rate: np.ndarra
         shift = 0.5 * (a - c) / curvature if curvature < 0 else 0.0
         out[k] = (lags[best] + shift) * dt_s
     return out
+
+
+def _normalised_correlation(x: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """Pearson correlation of ``x`` (L,) with every window of length L of ``seg`` (L + 2n,), in
+    order of shift (2n + 1,); 0 where either has no variance.
+
+    The windows' sums and sums of squares come from running sums over ``seg`` and the products
+    from one ``np.correlate`` (``x`` centred, so the windows need no centring), instead of a
+    centred copy of every window: the same values within rounding (≈ 1e-13 relative), several
+    times faster for the thousands of strides of an hour.
+    """
+    n = x.size
+    xc = x - x.mean()
+    products = np.correlate(seg, xc, mode="valid")
+    sums = np.cumsum(np.concatenate(([0.0], seg)))
+    squares = np.cumsum(np.concatenate(([0.0], seg * seg)))
+    window_sum = sums[n:] - sums[:-n]
+    spread = np.maximum(squares[n:] - squares[:-n] - window_sum * window_sum / n, 0.0)
+    denom = np.sqrt(xc @ xc) * np.sqrt(spread)
+    return np.divide(products, denom, out=np.zeros(products.size), where=denom > 0)
