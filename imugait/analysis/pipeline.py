@@ -137,9 +137,7 @@ def analyze_session(
     cycles = _cycles_table(t, legs, strides)
     legs, cycles, implausible_warnings = _exclude_implausible(legs, cycles)
     warnings += implausible_warnings
-    metric_columns = [c for c in cycles.columns if c.endswith(("_s", "_pct", "_deg", "_per_min")) and c != "t_initial_contact_s"
-                      and not c.startswith("t_")]
-    aggregates = aggregate(cycles, metric_columns)
+    aggregates = aggregate(cycles, metric_columns(cycles))
     return AnalysisResult(
         session_meta=session.meta,
         t_s=t,
@@ -151,6 +149,11 @@ def analyze_session(
         warnings=tuple(warnings),
         pelvis_worn=pelvis_worn,
     )
+
+
+def metric_columns(cycles: pd.DataFrame) -> list[str]:
+    """The stride table's metric columns (units in their names; not the event times)."""
+    return [c for c in cycles.columns if c.endswith(("_s", "_pct", "_deg", "_per_min")) and not c.startswith("t_")]
 
 
 def _analyse_leg(
