@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 import pandas as pd
@@ -27,7 +27,7 @@ from imugait.analysis.pipeline import AnalysisConfig, analyze_session, metric_co
 from imugait.conventions import Side
 from imugait.errors import CalibrationError, ValidationError
 from imugait.gait.metrics import aggregate, asymmetry
-from imugait.model import ProtocolStep, Session, SessionMeta
+from imugait.model import Session, SessionMeta
 
 CHUNK_S = 1800.0
 """Default core of a window (s): 30 min, about 0.45× the raw samples of one hour per window."""
@@ -58,15 +58,7 @@ class SessionInMemory:
         self.t_end_s = session.t_end_s
 
     def read(self, t_start_s: float, t_end_s: float) -> Session:
-        return Session([s.slice_time(t_start_s, t_end_s) for s in self.session.streams],
-                       window_meta(self.meta, t_start_s, t_end_s))
-
-
-def window_meta(meta: SessionMeta, t_start_s: float, t_end_s: float) -> SessionMeta:
-    """``meta`` with only the protocol steps inside the window, cut to it."""
-    steps = tuple(ProtocolStep(s.name, max(s.t_start_s, t_start_s), min(s.t_end_s, t_end_s)) for s in meta.steps
-                  if min(s.t_end_s, t_end_s) > max(s.t_start_s, t_start_s))
-    return replace(meta, steps=steps)
+        return self.session.slice_time(t_start_s, t_end_s)
 
 
 @dataclass(frozen=True)
