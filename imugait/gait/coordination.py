@@ -17,7 +17,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from imugait.gait.cycles import Stride
-from imugait.quaternion import quat_conj, quat_multiply
 
 MAX_LAG_S = 0.5
 """Largest thigh–shank lag searched (either way); walking's is about 0.1–0.3 s."""
@@ -27,9 +26,14 @@ def sagittal_rate_radps(t_s: np.ndarray, q_world_segment: np.ndarray) -> np.ndar
     """(M,) rotation rate of a segment about its own Z axis (the knee flexion axis, ISB), rad/s,
     from its orientations (M, 4) on ``t_s`` (M,) s. The last sample repeats the one before;
     NaN where an orientation is NaN."""
-    dq = quat_multiply(quat_conj(q_world_segment[:-1]), q_world_segment[1:])
-    sign = np.where(dq[:, 0] < 0.0, -1.0, 1.0)
-    rate = 2.0 * sign * dq[:, 3] / np.diff(t_s)
+    # The w and z components of conj(q[k]) ⊗ q[k + 1], written out (the same operations as
+    # quat_multiply, so the same values, without the x and y components and the copies).
+    aw, ax, ay, az = (q_world_segment[:-1, k] for k in range(4))
+    bw, bx, by, bz = (q_world_segment[1:, k] for k in range(4))
+    dq_w = aw * bw + ax * bx + ay * by + az * bz
+    dq_z = aw * bz - ax * by + ay * bx - az * bw
+    sign = np.where(dq_w < 0.0, -1.0, 1.0)
+    rate = 2.0 * sign * dq_z / np.diff(t_s)
     return np.append(rate, rate[-1:]) if rate.size else np.zeros(t_s.shape)
 
 
