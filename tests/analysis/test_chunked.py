@@ -10,6 +10,8 @@ import pytest
 from imugait.analysis import analyze_session
 from imugait.analysis.chunked import SessionInMemory, analyze_in_chunks, windows
 from imugait.errors import CalibrationError, ValidationError
+from imugait.io.native import write_session
+from imugait.io.native_ranges import SessionFileRanges
 from imugait.simulate import SimulationConfig, simulate, walking_test
 
 ANGLE_TOLERANCE_DEG = 1.5
@@ -70,3 +72,11 @@ def test_no_window_analysable_is_one_error_naming_each(session):
     standing_only.t_end_s = session.t_start_s + 4.0  # the first standing seconds, in windows too short to analyse
     with pytest.raises(CalibrationError, match="no part of the recording could be analysed — 0–2 s: too short.*; 2–4 s: too short"):
         analyze_in_chunks(standing_only, chunk_s=2.0, overlap_s=0.0)
+
+
+def test_read_from_a_file_window_by_window_gives_the_same_result(session, tmp_path):
+    path = write_session(session, tmp_path / "walk.parquet")
+    from_file = analyze_in_chunks(SessionFileRanges(path), chunk_s=40.0, overlap_s=15.0)
+    in_memory = analyze_in_chunks(SessionInMemory(session), chunk_s=40.0, overlap_s=15.0)
+    assert from_file.cycles.equals(in_memory.cycles)
+    assert from_file.warnings == in_memory.warnings
