@@ -84,3 +84,16 @@ def test_read_from_a_file_window_by_window_gives_the_same_result(session, tmp_pa
     in_memory = analyze_in_chunks(SessionInMemory(session), chunk_s=40.0, overlap_s=15.0)
     assert from_file.cycles.equals(in_memory.cycles)
     assert from_file.warnings == in_memory.warnings
+
+
+def test_later_windows_keep_the_first_windows_standing_calibration():
+    # Standing only in the first and last 5 s: the middle window has none of its own.
+    config = SimulationConfig(seed=12, sample_rate_hz=100.0, timeline=walking_test(n_bouts=6, bout_s=20.0))
+    session = simulate(config).session
+    result = analyze_in_chunks(SessionInMemory(session), chunk_s=50.0, overlap_s=10.0)
+    assert len(result.windows) == 3
+    assert not any("no standing-still period" in w for w in result.warnings)
+    whole = analyze_session(session).cycles
+    used = whole["used"].to_numpy() & result.cycles["used"].to_numpy()
+    rotation = "knee_rotation_stance_mean_deg"
+    assert np.nanmax(np.abs(result.cycles.loc[used, rotation] - whole.loc[used, rotation])) < ANGLE_TOLERANCE_DEG
