@@ -290,6 +290,12 @@ class SessionMeta:
     events: tuple[SessionEvent, ...] = ()
     """The acquisition's event log (link drops, resets, clock steps, discarded bytes …), in time order."""
 
+    def cut_to(self, t_start_s: float, t_end_s: float) -> SessionMeta:
+        """This metadata with only the protocol steps that overlap ``[t_start_s, t_end_s)``, cut to it."""
+        steps = tuple(ProtocolStep(s.name, max(s.t_start_s, t_start_s), min(s.t_end_s, t_end_s)) for s in self.steps
+                      if min(s.t_end_s, t_end_s) > max(s.t_start_s, t_start_s))
+        return replace(self, steps=steps)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "steps", tuple(self.steps))
         object.__setattr__(self, "events", tuple(self.events))
@@ -354,6 +360,19 @@ class Session(Mapping[Placement, ImuStream]):
 
     def with_meta(self, **changes) -> Session:
         return Session(self.streams, replace(self.meta, **changes))
+
+    def slice_time(self, t_start_s: float, t_end_s: float) -> Session:
+        """Every stream's samples with ``t_start_s <= t_s < t_end_s`` (views, not copies) and the
+        protocol steps inside that window, cut to it. A stream with fewer than two samples there is
+        left out; :class:`ValidationError` if no stream has two."""
+        streams = []
+        for s in self.streams:
+            i0, i1 = np.searchsorted(s.t_s, [t_start_s, t_end_s])
+            if i1 - i0 >= 2:
+                streams.append(s.slice_time(t_start_s, t_end_s))
+        if not streams:
+            raise ValidationError(f"no sensor has two samples between {t_start_s:g} and {t_end_s:g} s")
+        return Session(streams, self.meta.cut_to(t_start_s, t_end_s))
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{p.value}: {s.n_samples} @ {s.sample_rate_hz:g} Hz" for p, s in self._streams.items())

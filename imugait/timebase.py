@@ -50,8 +50,9 @@ def interp_vectors(
     (clamped at the ends); ``position`` from :func:`grid_position` if already known."""
     values = np.asarray(values, dtype=float)
     i, frac = grid_position(t_src_s, t_dst_s) if position is None else position
-    before = values[i]
-    out = values[i + 1]
+    # ``np.take`` gathers rows about twice as fast as fancy indexing (same values).
+    before = np.take(values, i, axis=0)
+    out = np.take(values, i + 1, axis=0)
     out -= before
     out *= frac[:, None]
     out += before
@@ -71,7 +72,7 @@ def slerp_quats(
     """
     q_src = np.asarray(q_src, dtype=float)
     i, frac = grid_position(t_src_s, t_dst_s) if position is None else position
-    q0, q = q_src[i], q_src[i + 1]
+    q0, q = np.take(q_src, i, axis=0), np.take(q_src, i + 1, axis=0)
     q[np.einsum("ij,ij->i", q0, q) < 0.0] *= -1.0  # the shorter way round
     q -= q0
     q *= frac[:, None]

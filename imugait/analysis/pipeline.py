@@ -5,7 +5,7 @@ This module only sequences the stages; each algorithm lives in its own stage pac
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -21,7 +21,7 @@ from imugait.analysis.legs import calibrate_fused_leg, fuse_for_legs, require_le
 from imugait.analysis.reference import NO_STANDING_WARNING, midstance_mask, refer_to_upright
 from imugait.analysis.result import AnalysisResult, LegReport
 from imugait.calibration.periods import PeriodConfig, motion_mask
-from imugait.calibration.segment import SegmentCalibrationConfig
+from imugait.calibration.segment import LegAlignment, SegmentCalibrationConfig, retrack_heading
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import CalibrationError
 from imugait.fusion.settings import FilterKind
@@ -73,10 +73,25 @@ class AnalysisConfig:
     strides: StrideConfig = field(default_factory=StrideConfig)
 
 
+@dataclass(frozen=True, eq=False)
+class CarriedCalibration:
+    """A leg's calibration made on an earlier part of the same recording (same sensors, same
+    straps): its alignment and the reference it stands on (``standing`` or ``mid-stance``). The
+    sensor-to-segment frames and the knee centre are reused; the thigh–shank heading offset is
+    tracked anew on the data it is applied to (:func:`~imugait.calibration.segment.retrack_heading`)."""
+
+    alignment: LegAlignment
+    reference: str
+
+
 def analyze_session(
-    session: Session, config: AnalysisConfig | None = None, progress: Callable[[str], None] | None = None
+    session: Session, config: AnalysisConfig | None = None, progress: Callable[[str], None] | None = None,
+    carried: Mapping[Side, CarriedCalibration] | None = None,
 ) -> AnalysisResult:
     """Analyse a walking session with thigh and shank sensors on one or both legs.
+
+    ``carried``: legs calibrated on an earlier part of the recording (the chunked analysis of long
+    recordings, :mod:`imugait.analysis.chunked`) are not calibrated again.
 
     Raises
     ------
@@ -92,13 +107,15 @@ def analyze_session(
     prepared = fuse_for_legs(session, config.filter_kind, config.rate_hz, (), config.periods)
     fused, standing = prepared.fused, prepared.standing
     t = fused.t_s
-    warnings: list[str] = [] if standing is not None else [NO_STANDING_WARNING]
+    # A leg whose carried calibration stands on an earlier standing period is not referred to mid-stance.
+    referred_to_standing = all(c.reference == STANDING for c in (carried or {}).values()) and set(carried or {}) >= set(sides)
+    warnings: list[str] = [] if standing is not None or referred_to_standing else [NO_STANDING_WARNING]
     legs: dict[Side, LegReport] = {}
     refusals: list[str] = []
     for side in sides:
         report(f"calibrating the {side.value} leg")
         try:
-            legs[side] = _analyse_leg(session, fused, side, standing, config)
+            legs[side] = _analyse_leg(session, fused, side, standing, config, (carried or {}).get(side))
         except CalibrationError as exc:
             refusals.append(str(exc))
         # The leg's sensors on the grid are not needed again (the pelvis angles use the legs'
@@ -137,9 +154,7 @@ def analyze_session(
     cycles = _cycles_table(t, legs, strides)
     legs, cycles, implausible_warnings = _exclude_implausible(legs, cycles)
     warnings += implausible_warnings
-    metric_columns = [c for c in cycles.columns if c.endswith(("_s", "_pct", "_deg", "_per_min")) and c != "t_initial_contact_s"
-                      and not c.startswith("t_")]
-    aggregates = aggregate(cycles, metric_columns)
+    aggregates = aggregate(cycles, metric_columns(cycles))
     return AnalysisResult(
         session_meta=session.meta,
         t_s=t,
@@ -153,8 +168,14 @@ def analyze_session(
     )
 
 
+def metric_columns(cycles: pd.DataFrame) -> list[str]:
+    """The stride table's metric columns (units in their names; not the event times)."""
+    return [c for c in cycles.columns if c.endswith(("_s", "_pct", "_deg", "_per_min")) and not c.startswith("t_")]
+
+
 def _analyse_leg(
-    session: Session, fused: FusedSession, side: Side, standing: np.ndarray | None, config: AnalysisConfig
+    session: Session, fused: FusedSession, side: Side, standing: np.ndarray | None, config: AnalysisConfig,
+    carried: CarriedCalibration | None = None,
 ) -> LegReport:
     t = fused.t_s
     p_thigh, p_shank = Placement.of(Segment.THIGH, side), Placement.of(Segment.SHANK, side)
@@ -163,8 +184,15 @@ def _analyse_leg(
     midstance = standing is None
     if midstance:
         standing = midstance_mask(t, a.gyr_radps, b.gyr_radps, moving, config.calibration, config.events)
-    leg = calibrate_fused_leg(fused, side, standing, moving, config.calibration)
-    alignment = refer_to_upright(leg.alignment, side) if midstance else leg.alignment
+    if carried is not None:
+        rec = fused.leg(side)
+        leg = calibrate_fused_leg(fused, side, standing, moving, config.calibration, alignment=replace(
+            carried.alignment, heading=retrack_heading(carried.alignment, rec, moving)))
+        alignment, reference = leg.alignment, carried.reference
+    else:
+        leg = calibrate_fused_leg(fused, side, standing, moving, config.calibration)
+        alignment = refer_to_upright(leg.alignment, side) if midstance else leg.alignment
+        reference = MID_STANCE if midstance else STANDING
     q_thigh, q_shank = replace(leg, alignment=alignment).orientations()
     progression = find_progression(t, q_thigh, moving, config.progression, side=side)
     angles = leg_angles(side, q_thigh, q_shank, progression.heading_rad)
@@ -197,7 +225,7 @@ def _analyse_leg(
         frontal_lean_contrast_deg=frontal_lean_contrast_deg(t, q_thigh, strides, side),
         side=side, alignment=alignment, angles_deg=angles_deg, events=events, strides=strides,
         standing=standing, moving=moving, turning=progression.turning, in_bout=progression.in_bout,
-        reference=MID_STANCE if midstance else STANDING,
+        reference=reference,
         n_bouts=len(progression.bouts), lost=lost, clipped=clipped, acc_clipped=acc_clipped,
     )
 
@@ -227,7 +255,12 @@ def _clipped_acc(session: Session, placement: Placement, fused: FusedSession) ->
 def _at_range(values: np.ndarray, full_scale: float | None) -> np.ndarray:
     if not full_scale:
         return np.zeros(values.shape[0], dtype=bool)
-    return np.abs(values).max(axis=1) >= CLIP_FRACTION * full_scale
+    limit = CLIP_FRACTION * full_scale
+    # Column by column: a row-wise max over three values is several times slower than this.
+    out = np.abs(values[:, 0]) >= limit
+    for k in range(1, values.shape[1]):
+        out |= np.abs(values[:, k]) >= limit
+    return out
 
 
 def _cycles_table(t: np.ndarray, legs: dict[Side, LegReport], strides: dict[Side, list[Stride]]) -> pd.DataFrame:

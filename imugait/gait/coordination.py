@@ -17,7 +17,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from imugait.gait.cycles import Stride
-from imugait.quaternion import quat_conj, quat_multiply
 
 MAX_LAG_S = 0.5
 """Largest thigh–shank lag searched (either way); walking's is about 0.1–0.3 s."""
@@ -27,9 +26,14 @@ def sagittal_rate_radps(t_s: np.ndarray, q_world_segment: np.ndarray) -> np.ndar
     """(M,) rotation rate of a segment about its own Z axis (the knee flexion axis, ISB), rad/s,
     from its orientations (M, 4) on ``t_s`` (M,) s. The last sample repeats the one before;
     NaN where an orientation is NaN."""
-    dq = quat_multiply(quat_conj(q_world_segment[:-1]), q_world_segment[1:])
-    sign = np.where(dq[:, 0] < 0.0, -1.0, 1.0)
-    rate = 2.0 * sign * dq[:, 3] / np.diff(t_s)
+    # The w and z components of conj(q[k]) ⊗ q[k + 1], written out (the same operations as
+    # quat_multiply, so the same values, without the x and y components and the copies).
+    aw, ax, ay, az = (q_world_segment[:-1, k] for k in range(4))
+    bw, bx, by, bz = (q_world_segment[1:, k] for k in range(4))
+    dq_w = aw * bw + ax * bx + ay * by + az * bz
+    dq_z = aw * bz - ax * by + ay * bx - az * bw
+    sign = np.where(dq_w < 0.0, -1.0, 1.0)
+    rate = 2.0 * sign * dq_z / np.diff(t_s)
     return np.append(rate, rate[-1:]) if rate.size else np.zeros(t_s.shape)
 
 
@@ -45,18 +49,15 @@ def stride_lags_s(t_s: np.ndarray, thigh_rate: np.ndarray, shank_rate: np.ndarra
     n_lag = int(round(max_lag_s / dt_s)) if np.isfinite(dt_s) and dt_s > 0 else 0
     lags = np.arange(-n_lag, n_lag + 1)
     out = np.full(len(strides), np.nan)
-    for k, stride in enumerate(strides):
-        i0, i1 = np.searchsorted(t_s, [stride.t_initial_contact_s, stride.t_next_initial_contact_s])
+    starts = np.searchsorted(t_s, [s.t_initial_contact_s for s in strides]).tolist()
+    stops = np.searchsorted(t_s, [s.t_next_initial_contact_s for s in strides]).tolist()
+    for k, (i0, i1) in enumerate(zip(starts, stops, strict=True)):
         if n_lag == 0 or i1 - i0 < 8 or i0 - n_lag < 0 or i1 + n_lag > t_s.size:
             continue
-        x = thigh_rate[i0:i1]
-        windows = np.lib.stride_tricks.sliding_window_view(shank_rate[i0 - n_lag:i1 + n_lag], i1 - i0)
-        if not (np.isfinite(x).all() and np.isfinite(windows).all()):
+        x, seg = thigh_rate[i0:i1], shank_rate[i0 - n_lag:i1 + n_lag]
+        if not (np.isfinite(x).all() and np.isfinite(seg).all()):
             continue
-        xc = x - x.mean()
-        wc = windows - windows.mean(axis=1, keepdims=True)
-        denom = np.linalg.norm(xc) * np.linalg.norm(wc, axis=1)
-        r = np.divide(wc @ xc, denom, out=np.zeros(lags.size), where=denom > 0)
+        r = _normalised_correlation(x, seg)
         best = int(np.argmax(r))
         if best in (0, lags.size - 1):
             continue
@@ -65,3 +66,23 @@ def stride_lags_s(t_s: np.ndarray, thigh_rate: np.ndarray, shank_rate: np.ndarra
         shift = 0.5 * (a - c) / curvature if curvature < 0 else 0.0
         out[k] = (lags[best] + shift) * dt_s
     return out
+
+
+def _normalised_correlation(x: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """Pearson correlation of ``x`` (L,) with every window of length L of ``seg`` (L + 2n,), in
+    order of shift (2n + 1,); 0 where either has no variance.
+
+    The windows' sums and sums of squares come from running sums over ``seg`` and the products
+    from one ``np.correlate`` (``x`` centred, so the windows need no centring), instead of a
+    centred copy of every window: the same values within rounding (≈ 1e-13 relative), several
+    times faster for the thousands of strides of an hour.
+    """
+    n = x.size
+    xc = x - x.mean()
+    products = np.correlate(seg, xc, mode="valid")
+    sums = np.cumsum(np.concatenate(([0.0], seg)))
+    squares = np.cumsum(np.concatenate(([0.0], seg * seg)))
+    window_sum = sums[n:] - sums[:-n]
+    spread = np.maximum(squares[n:] - squares[:-n] - window_sum * window_sum / n, 0.0)
+    denom = np.sqrt(xc @ xc) * np.sqrt(spread)
+    return np.divide(products, denom, out=np.zeros(products.size), where=denom > 0)

@@ -174,9 +174,10 @@ def _nearest_bout_heading(t_s: np.ndarray, bouts: list[Bout]) -> np.ndarray:
     # every sample of a bout is its own (half-way between bout centres gave a long bout's last
     # seconds to a shorter next one, walking the other way: a 180° error in hip rotation).
     gaps = np.array([(a.stop + b.start) / 2 for a, b in zip(bouts[:-1], bouts[1:], strict=True)])
-    owner = np.searchsorted(gaps, np.arange(t_s.size), side="right")
+    owner = np.searchsorted(gaps, np.arange(t_s.size), side="right")  # non-decreasing: each bout's samples are a run
+    bounds = np.searchsorted(owner, np.arange(len(bouts) + 1))
     for k, b in enumerate(bouts):
-        idx = np.flatnonzero(owner == k)
+        idx = np.arange(bounds[k], bounds[k + 1])
         t_mid = 0.5 * (t_s[b.start] + t_s[b.stop - 1])
         t_clamped = np.clip(t_s[idx], t_s[b.start], t_s[b.stop - 1])
         out[idx] = b.heading_rad + b.drift_radps * (t_clamped - t_mid)
