@@ -115,8 +115,10 @@ class VirtualClock:
         It expires after ``max_real_s`` real seconds (a hang guard)."""
         with self._lock:
             self._advance()
+            old = self._holds.get(key)
             self._holds[key] = (float(until_s), time.monotonic() + max_real_s)
-            self._changed.notify_all()
+            if old is not None and until_s > old[0]:  # only a hold moved on can let a waiter go on
+                self._changed.notify_all()
 
     def release(self, key: Hashable) -> None:
         with self._lock:
@@ -137,7 +139,7 @@ class VirtualClock:
             self._advance()
             self._consumer = True
             self._backlog[key] = self._backlog.get(key, 0) - int(n_bytes)
-            if self._backlog[key] <= 0:  # this device's bytes are all handled: a waiter may go on
+            if not self.busy_locked():  # every byte sent is handled: a waiter may go on
                 self._changed.notify_all()
 
     def lost(self, key: Hashable) -> None:
