@@ -336,12 +336,9 @@ class SessionAssembler:
         points_us = np.asarray(track.points_us, dtype=np.int64)
         points_y = np.asarray(track.points_arrival_s, dtype=float)
         starts = [*track.mapper.segment_starts, len(points_us)]
-        host_parts = []
-        for point, _block, _keep, _seq, t_us in track.chunks:
-            host_parts.append((point, t_us))
-        host = np.empty(sum(p[1].size for p in host_parts))
-        point_of_sample = np.concatenate([np.full(t.size, p) for p, t in host_parts])
-        t_all = np.concatenate([t for _p, t in host_parts])
+        t_all = np.concatenate([c[4] for c in track.chunks])
+        point_of_sample = np.repeat([c[0] for c in track.chunks], [c[4].size for c in track.chunks])
+        host = np.empty(t_all.size)
         for a, b in zip(starts[:-1], starts[1:], strict=True):
             mapping = fit_offline(points_us[a:b], points_y[a:b], self.config.clock)
             sel = (point_of_sample >= a) & (point_of_sample < b)
@@ -358,13 +355,15 @@ class SessionAssembler:
         if not ok_sorted.all():
             notes.append(f"{int((~ok_sorted).sum())} sample(s) dropped at clock steps")
 
+        kept = np.concatenate([c[2] for c in track.chunks])  # the samples each block kept
+
         def stacked(attr: str) -> np.ndarray | None:
             parts = [getattr(c[1], attr) for c in track.chunks]
             if any(p is None for p in parts):
                 if any(p is not None for p in parts):
                     notes.append(f"{attr} left out: only some blocks carried it")
                 return None
-            return np.concatenate([np.asarray(p)[c[2]] for p, c in zip(parts, track.chunks, strict=True)])[ok]
+            return np.concatenate([np.asarray(p) for p in parts])[kept][ok]
 
         acc, gyr = stacked("acc_mps2"), stacked("gyr_radps")
         mag, q = stacked("mag_uT"), stacked("q_world_sensor")

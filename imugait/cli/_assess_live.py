@@ -8,10 +8,11 @@ import asyncio
 import datetime as _dt
 from pathlib import Path
 
-EMULATION_LEAD_IN_S = {"serial": 0.5, "ble": 2.5}
-"""Seconds (× --playback, emulated time) the emulated sensors stream before the person's first step.
-Connecting no longer eats into it (the emulation's clock waits until every sensor streams); the
-values are kept so the emulated battery, and what the tests expect of it, stay as they were."""
+EMULATION_LEAD_IN_S = 2.0
+"""Seconds of emulated time the emulated sensors stream before the person's first step, whatever
+the carrier and --playback: connecting does not eat into it (the emulation's clock waits until
+every sensor streams), so the battery played is the same at any playback factor. (It was 0.5 s
+× --playback on serial; 2 s is what the tests' --playback 4 runs had.)"""
 
 
 def run_guided(args: argparse.Namespace, console) -> Path | None:
@@ -72,8 +73,7 @@ def _run(args: argparse.Namespace, console, opened: list):
         from imugait.emulate.sensors import emulated_sensors
 
         with console.status("simulating the person doing the battery"):
-            lead_in_s = (EMULATION_LEAD_IN_S[args.carrier]) * args.playback
-            emulated = EmulatedPerson(steps, args.fail_step, args.short, args.rate, args.seed, lead_in_s)
+            emulated = EmulatedPerson(steps, args.fail_step, args.short, args.rate, args.seed, EMULATION_LEAD_IN_S)
         settings = DeviceSettings(sample_loss_probability=args.loss,
                                   samples_per_block=4 if args.carrier == "serial" else None, seed=args.seed)
         opener = emulated_sensors(emulated_devices(emulated.played(), settings), args.playback, args.carrier)

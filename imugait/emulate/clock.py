@@ -62,6 +62,8 @@ class VirtualClock:
     def __init__(self, playback: float = 1.0) -> None:
         self.speed = _check_playback(playback)
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        """Notified whenever a hold or the back-pressure changes (what :meth:`wait_until` waits for)."""
         self._real_s = time.monotonic()
         self._t_s = self._real_s
         self._holds: dict[Hashable, tuple[float, float]] = {}
@@ -88,18 +90,41 @@ class VirtualClock:
         self._real_s = real
         return self._t_s
 
+    def wait_until(self, t_s: float, max_real_s: float) -> None:
+        """Block until the clock reaches ``t_s`` or ``max_real_s`` real seconds have passed.
+
+        While the clock is free this sleeps the real time it needs; while something holds it below
+        ``t_s`` (a hold, bytes in flight) it sleeps until a hold or the back-pressure changes, not
+        in short polls: a waiting emulated device costs no CPU the host needs."""
+        deadline = time.monotonic() + max_real_s
+        with self._lock:
+            while True:
+                now_s = self._advance()
+                remaining_s = deadline - time.monotonic()
+                if now_s >= t_s or remaining_s <= 0:
+                    return
+                limit = min((t for t, _e in self._holds.values()), default=math.inf)
+                if self.busy_locked() or limit <= now_s:
+                    self._changed.wait(remaining_s)
+                else:
+                    self._changed.wait(min(remaining_s, (min(t_s, limit) - now_s) / self.speed))
+
     # ------------------------------------------------------------------ holds
     def hold(self, key: Hashable, until_s: float, max_real_s: float = math.inf) -> None:
         """Do not pass ``until_s`` (clock time) while this hold stands; replaces ``key``'s hold.
         It expires after ``max_real_s`` real seconds (a hang guard)."""
         with self._lock:
             self._advance()
+            old = self._holds.get(key)
             self._holds[key] = (float(until_s), time.monotonic() + max_real_s)
+            if old is not None and until_s > old[0]:  # only a hold moved on can let a waiter go on
+                self._changed.notify_all()
 
     def release(self, key: Hashable) -> None:
         with self._lock:
             self._advance()
             self._holds.pop(key, None)
+            self._changed.notify_all()
 
     # ------------------------------------------------------------------ back-pressure
     def produced(self, key: Hashable, n_bytes: int) -> None:
@@ -114,12 +139,15 @@ class VirtualClock:
             self._advance()
             self._consumer = True
             self._backlog[key] = self._backlog.get(key, 0) - int(n_bytes)
+            if not self.busy_locked():  # every byte sent is handled: a waiter may go on
+                self._changed.notify_all()
 
     def lost(self, key: Hashable) -> None:
         """``key``'s link dropped or was reopened: bytes still on the wire will never be handled."""
         with self._lock:
             self._advance()
             self._backlog[key] = 0
+            self._changed.notify_all()
 
     def busy(self) -> bool:
         """Bytes sent and not yet handled by the host (always False without a consumer)."""

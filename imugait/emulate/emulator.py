@@ -195,11 +195,24 @@ class _Playback:
     def link_down(self, placement: Placement, t_s: float) -> bool:
         return any(d.placement is placement and d.at_s <= t_s < d.at_s + d.duration_s for d in self.disconnects)
 
+    def _next_change_s(self, device: EmulatedDevice, t_s: float) -> float:
+        """True time of a device's next frame or of the next link change (inf: none)."""
+        due = device.next_due_s() if device.connected else math.inf
+        return min(due, *(b for d in self.disconnects for b in (d.at_s, d.at_s + d.duration_s) if b > t_s), math.inf)
+
     def wait_real_s(self, device: EmulatedDevice, t_s: float) -> float:
         """Real seconds a device loop may sleep: until its next frame or link change, at most MAX_POLL_S."""
-        due = device.next_due_s() if device.connected else math.inf
-        due = min(due, *(b for d in self.disconnects for b in (d.at_s, d.at_s + d.duration_s) if b > t_s), math.inf)
-        return min(max(self.clock.real_s(due - t_s), 0.0), MAX_POLL_S)
+        return min(max(self.clock.real_s(self._next_change_s(device, t_s) - t_s), 0.0), MAX_POLL_S)
+
+    def wait_for_change(self, device: EmulatedDevice, t_s: float) -> bool:
+        """On a clock that can be waited on (a virtual clock): block until the clock reaches the
+        device's next frame or link change, at most MAX_POLL_S real seconds, and return True — a
+        device does not spin while the host holds the clock. False (nothing waited): a plain clock."""
+        wait_until = getattr(self.clock, "wait_until", None)
+        if wait_until is None:
+            return False
+        wait_until(self.world_t0_s + self._next_change_s(device, t_s), MAX_POLL_S)
+        return True
 
 
 class _DevicePty(PtyPair):
@@ -287,10 +300,10 @@ class SerialEmulator(_Playback):
                 device.on_connect()
             wait_s = self.wait_real_s(device, t)
             if pty.plugged:
-                commands = pty.read(4096, timeout_s=wait_s)
+                commands = pty.read(4096, timeout_s=0.0 if self.wait_for_change(device, t) else wait_s)
                 if commands:
                     device.receive(commands, self.true_time_s())
-            else:
+            elif not self.wait_for_change(device, t):
                 self._stop.wait(wait_s)
             t = self.true_time_s()
             pending += b"".join(device.poll(t))

@@ -62,12 +62,24 @@ def _one_walk_per_leg():
     return list(first.values())
 
 
+@pytest.fixture(scope="module")
+def mpu_analysis():
+    """``mpu_analysis(walk_id)``: the MPU-9250 walk analysed, once for this module (the per-leg
+    test and the heading-source test look at the same walks)."""
+    cache: dict = {}
+
+    def analysed(walk_id: str):
+        if walk_id not in cache:
+            cache[walk_id] = analyze_session(read_mpu9250_walk(MPU_ZIP, walk_id))
+        return cache[walk_id]
+
+    return analysed
+
+
 @pytest.mark.parametrize("walk", _one_walk_per_leg() or [None], ids=lambda w: w.walk_id if w else "absent")
-def test_every_mpu9250_leg_gives_plausible_strides(walk):
+def test_every_mpu9250_leg_gives_plausible_strides(walk, mpu_analysis):
     _need(MPU_ZIP)
-    session = read_mpu9250_walk(MPU_ZIP, walk.walk_id)
-    result = analyze_session(session)
-    _assert_plausible_leg(result, walk.side)
+    _assert_plausible_leg(mpu_analysis(walk.walk_id), walk.side)
 
 
 def test_shaking_thigh_sensors_of_qmt_are_calibrated():
@@ -105,24 +117,24 @@ def test_hugadb_documented_sides_are_refused_as_swapped_and_exchanged_sides_pass
     _assert_plausible_leg(result, Side.LEFT, min_used=20)
 
 
-def test_gait_swing_picks_the_knee_centre_fit_when_the_accelerations_cannot():
+def test_gait_swing_picks_the_knee_centre_fit_when_the_accelerations_cannot(mpu_analysis):
     """On many MPU-9250 walks the knee centre's accelerations fit both ways the sensors could face
     each other about equally; walking's swing picks the fit (heading source reported)."""
     _need(MPU_ZIP)
     sources = set()
     for walk in _one_walk_per_leg()[:8]:
-        result = analyze_session(read_mpu9250_walk(MPU_ZIP, walk.walk_id))
+        result = mpu_analysis(walk.walk_id)
         sources.add(result.legs[walk.side].alignment.quality.heading_source)
     assert HeadingSource.KNEE_CENTRE_SWING in sources
 
 
-def test_strides_after_the_sensor_clocks_slipped_are_excluded():
+def test_strides_after_the_sensor_clocks_slipped_are_excluded(mpu_analysis):
     """NO.7/right/IMU_3: the two sensors keep their own clocks; some 11 s in, the shank's samples
     slip about 190 ms behind the thigh's (no counter says so) and the knee flexion range steps from
     ~45° to ~85° while both segments' own rotation ranges stay the same. Those strides are excluded
     as out of step, so the walk's used strides agree with each other again."""
     _need(MPU_ZIP)
-    result = analyze_session(read_mpu9250_walk(MPU_ZIP, "NO.7/right/IMU_3"))
+    result = mpu_analysis("NO.7/right/IMU_3")
     cycles = result.cycles[result.cycles["side"] == "right"]
     slipped = cycles[cycles["exclusion"] == KNEE_TIMING.value]
     assert len(slipped) >= 2 and (slipped["t_initial_contact_s"] > 10.5).all()

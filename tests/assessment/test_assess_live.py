@@ -20,7 +20,7 @@ def _report(folder):
 
 def test_guided_emulated_battery_records_annotated_steps_and_reports(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["assess", "--emulate", "--short", "--playback", "4", "--out", str(out), "--no-calibration"]) == 0
+    assert main(["assess", "--emulate", "--short", "--playback", "100", "--out", str(out), "--no-calibration"]) == 0
     session = read_session(out / "session.parquet")
     names = [s.name for s in session.meta.steps]
     assert names == ["posture", "walking:stand_start", "walking:walk", "walking:stand_end", "supine", "supine:left",
@@ -45,7 +45,7 @@ def test_guided_emulated_battery_records_annotated_steps_and_reports(tmp_path, c
 
 def test_failed_step_is_redone_once_and_the_good_attempt_kept(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["assess", "--emulate", "--short", "--playback", "4", "--protocols", "prone", "--fail-step", "prone:left",
+    assert main(["assess", "--emulate", "--short", "--playback", "100", "--protocols", "prone", "--fail-step", "prone:left",
                  "--out", str(out), "--no-calibration"]) == 0
     assert "attempts repeated: prone:left #1" in _printed(capsys)
     steps = read_session(out / "session.parquet").meta.steps

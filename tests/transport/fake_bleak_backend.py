@@ -23,6 +23,7 @@ class FakePeripheral:
         self.address = address
         self.reachable = True
         self.connect_attempt_times_s: list[float] = []
+        self.connect_attempt_reachable: list[bool] = []
         self.writes: list[tuple[str, bytes]] = []
         self.client: FakeClientBase | None = None
 
@@ -82,6 +83,7 @@ class FakeClientBase(BaseBleakClient):
         peripheral = self.peripheral
         peripheral.connect_attempt_times_s.append(asyncio.get_running_loop().time())
         await asyncio.sleep(0)
+        peripheral.connect_attempt_reachable.append(peripheral.reachable)  # what this attempt met
         if not peripheral.reachable:
             raise BleakError(f"Device with address {self.address} was not found.")
         self.connected = True

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from typing import Any
 
-from imugait.transport.link import LinkEvent, LinkState
+from imugait.transport.link import Backoff, LinkEvent, LinkState
 
 
 def run(coro: Coroutine[Any, Any, Any], timeout_s: float = 120.0) -> Any:
@@ -17,6 +18,19 @@ def run(coro: Coroutine[Any, Any, Any], timeout_s: float = 120.0) -> Any:
             return await coro
 
     return asyncio.run(limited())
+
+
+@dataclass(frozen=True)
+class RecordingBackoff(Backoff):
+    """A :class:`Backoff` that keeps every wait a transport asked of it (s), in order: what a test
+    asserts on instead of the measured gaps, which a loaded machine stretches."""
+
+    asked_s: list[float] = field(default_factory=list, compare=False, repr=False)
+
+    def delay_s(self, failures: int) -> float:
+        delay = super().delay_s(failures)
+        self.asked_s.append(delay)
+        return delay
 
 
 class Recorder:

@@ -1,0 +1,18 @@
+"""Suite-wide set-up: linear algebra on one thread.
+
+numpy and scipy use OpenBLAS, which by default starts a thread per core for every call. The suite's
+matrices are small (a joint-centre fit's Jacobian is 9000 × 8), and on a 2-core machine running
+the suite beside other work those threads wait on each other: one such SVD took 140 ms instead of
+3 ms, and assessing a 2-minute prone session 56 CPU-s instead of 1.9 (measured, issue 13). Only
+takes effect before numpy is first imported, hence here (subprocesses the tests start inherit it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+if "numpy" in sys.modules:  # pragma: no cover — a plugin imported numpy first: the setting is too late
+    sys.stderr.write("tests/conftest.py: numpy was imported before the BLAS thread count was set\n")
