@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from imugait import __version__
@@ -46,7 +47,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_blas_thread() -> None:
+    """Linear algebra on one thread unless the user set otherwise — before numpy is imported.
+
+    imugait's matrices are small (a joint-centre fit's Jacobian is 9000 × 8); OpenBLAS's default of
+    a thread per core makes such calls wait on each other on a busy 2-core laptop: one SVD took
+    140 ms instead of 3 ms, and assessing a 2-minute prone session 56 CPU-s instead of 1.9
+    (measured, issue 13). Has no effect once numpy is imported (e.g. ``main`` called in-process)."""
+    for name in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
+
+
 def main(argv: list[str] | None = None) -> int:
+    one_blas_thread()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
