@@ -92,12 +92,13 @@ def agreement(n_walkers: int) -> pd.DataFrame:
 
 
 def stride_delays_s(session) -> np.ndarray:
-    """Data time from each stride's closing initial contact to the poll that returned it (s), for
+    """Data time from each stride's closing initial contact to the poll that first returned it (s), for
     the strides that end after their leg was calibrated (earlier ones come with the calibration)."""
     _live, updates = stream(session, LiveConfig(rate_hz=SIMULATION.sample_rate_hz))
     calibrated_at = {c.side: u.t_s for u in updates for c in u.calibration if c.phase is CalibrationPhase.CALIBRATED}
+    # A stride's first version is the one shown (its final one only adds the thigh–shank timing).
     return np.array([u.t_s - s.t_next_initial_contact_s for u in updates for s in u.strides
-                     if s.t_next_initial_contact_s > calibrated_at[s.side]])
+                     if not s.final and s.t_next_initial_contact_s > calibrated_at[s.side]])
 
 
 def cpu_per_data_s(fn, data_s: float) -> float:
@@ -171,7 +172,7 @@ def main() -> None:
         def feed(samples):
             original(samples)
             if memory.__len__() < marks.size and samples.t_s[-1] >= marks[len(memory)]:
-                n_strides[0] += len(live.poll().strides)
+                n_strides[0] += sum(not s.final for s in live.poll().strides)
                 memory.append((float(samples.t_s[-1]), rss_mib(), n_strides[0]))
 
         live.feed = feed

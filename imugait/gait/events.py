@@ -179,16 +179,25 @@ def _heel_strike(t_s: np.ndarray, dips: np.ndarray, peaks: np.ndarray, starts: n
     return out
 
 
-SETTLE_MARGIN_S = 0.3
-"""How long the zero-phase low-passes' start and end transients reach into a window (s): about
-three time constants of the 6 Hz second-order Butterworth, with room to spare."""
+SETTLE_TIME_CONSTANTS = 8.0
+"""How many time constants of a zero-phase low-pass are kept between a window's edge and an event
+found on it: the edge's transient has decayed to e⁻⁸ ≈ 3e-4 of its size there."""
+
+
+def transient_s(cutoff_hz: float) -> float:
+    """How long the start and end transients of :func:`~imugait.timebase.lowpass` (2nd-order
+    Butterworth, damping 1/√2, time constant 1 / (2π f_c / √2)) reach into a window (s):
+    :data:`SETTLE_TIME_CONSTANTS` time constants — 0.30 s at 6 Hz, 0.05 s at 35 Hz."""
+    return SETTLE_TIME_CONSTANTS * np.sqrt(2.0) / (2.0 * np.pi * cutoff_hz)
 
 
 def settle_time_s(config: EventConfig | None = None) -> float:
     """How long after a mid-swing the trailing-window detection (:func:`settled_events`) can no
-    longer change its events: its initial-contact search window plus the filters' transient."""
+    longer change its events: the mid-swing low-pass's transient, and the initial-contact search
+    window plus the transient of the sharper contact low-pass (which decides the dip in it)."""
     config = config or EventConfig()
-    return config.initial_contact_window_s + SETTLE_MARGIN_S
+    return max(transient_s(config.lowpass_hz),
+               config.initial_contact_window_s + transient_s(config.contact_lowpass_hz))
 
 
 def settled_events(
@@ -210,7 +219,7 @@ def settled_events(
     """
     config = config or EventConfig()
     events = detect_leg_events(t_s, ml_rate_radps, walking, config, thigh_ml_rate_radps)
-    t_first = t_s[0] + config.toe_off_window_s + SETTLE_MARGIN_S
+    t_first = t_s[0] + config.toe_off_window_s + transient_s(config.lowpass_hz)
     keep = (events.mid_swing_s > max(after_s, t_first)) & (events.mid_swing_s <= t_s[-1] - settle_time_s(config))
     peaks = None if events.mid_swing_peak_radps is None else events.mid_swing_peak_radps[keep]
     return LegEvents(events.mid_swing_s[keep], events.toe_off_s[keep], events.initial_contact_s[keep], peaks)

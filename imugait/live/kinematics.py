@@ -69,7 +69,7 @@ class LiveConfig:
     """Grid time between updates of the walking direction, events and strides."""
     check_s: float = 0.5
     """Grid time between looks for standing and for enough motion to calibrate."""
-    event_every_s: float = 0.2
+    event_every_s: float = 0.1
     """Grid time between looks for settled gait events (a multiple of ``tick_s``)."""
     event_window_s: float = 6.0
     """Trailing window in which events are detected (a few strides)."""

@@ -24,7 +24,7 @@ the other leg's events as they settle) and the pelvis-relative hip angles.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,7 @@ from imugait.calibration.recording import LegRecording
 from imugait.calibration.segment import LegAlignment, retrack_heading
 from imugait.conventions import Placement, Segment, Side
 from imugait.gait.coordination import MAX_LAG_S, sagittal_rate_radps, stride_lags_s
-from imugait.gait.cycles import Exclusion, StrideConfig, segment_strides
+from imugait.gait.cycles import Exclusion, Stride, StrideConfig, segment_strides
 from imugait.gait.events import EventConfig, LegEvents, settled_events
 from imugait.gait.metrics import strides_metrics
 from imugait.gait.plausibility import implausible_strides
@@ -84,6 +84,8 @@ class LiveLeg:
         self.history.skip_to(start)
         self._n_tick = max(int(round(settings.tick_s / dt)), 1)
         self._n_motion_settle = int(np.ceil(0.5 * settings.periods.motion_window_s / dt)) + 1
+        self._n_motion_window = max(int(round(settings.periods.motion_window_s / dt)), 1)  # as motion_mask
+        self._n_lag = int(np.ceil(MAX_LAG_S * settings.rate_hz)) + 2
         self._n_event_window = int(round(settings.event_window_s / dt))
         self._n_event_every = max(int(round(settings.event_every_s / settings.tick_s)), 1) * self._n_tick
         from_centre = alignment.quality.heading_from_joint_centre or not alignment.measures_femur_rotation
@@ -104,6 +106,9 @@ class LiveLeg:
         self._recent: deque[dict] = deque(maxlen=RECENT_STRIDES)
         self.n_strides = 0
         self.new_strides: list[LiveStride] = []
+        self._unfinished: list[tuple[Stride, LiveStride, dict, int]] = []
+        """Strides given without their thigh–shank timing: (stride, as given, its row in the recent
+        strides, the grid row from which its timing can be computed)."""
 
     # --- rows --------------------------------------------------------------------------------
 
@@ -182,13 +187,35 @@ class LiveLeg:
     # --- ticks -------------------------------------------------------------------------------
 
     def _tick(self, grid: History, k: int) -> None:
-        settled = k - self._n_motion_settle
+        settled = self._moving_until(grid, max(k - self._n_motion_settle, self._settled), k)
         if settled > self._settled:
             self._settle(grid, self._settled, settled, k)
             self._settled = settled
         self._heading_windows(grid, settled)
         if k % self._n_event_every == 0:
-            self._find_strides(grid, settled)
+            self._find_strides(grid, settled, k)
+        self._finish_strides(grid, k)
+
+    def _moving_until(self, grid: History, k0: int, k: int) -> int:
+        """The first row from ``k0`` on whose motion the rows before ``k`` do not decide yet.
+
+        A row's motion (:func:`~imugait.calibration.periods.motion_mask`) is the mean square of
+        the shank's rate over a centred window above the threshold's square; the window's rows
+        not yet come can only add to it, so a row is already known to be moving when the rows
+        that have come alone bring the mean over the whole window above it. In walking that holds
+        up to the newest rows (a window always holds a swing), so motion, the walking direction
+        and the events need not wait for the window's second half."""
+        if k <= k0:
+            return k0
+        n, half = self._n_motion_window, self._n_motion_window // 2
+        lo = max(k0 - half, grid.first_index)
+        square = np.sum(self._rows(grid, f"{self.shank}/gyr_radps", lo, k) ** 2, axis=1)
+        total = np.r_[0.0, np.cumsum(square)]
+        rows = np.arange(k0, k)
+        sums = total[np.minimum(rows - half + n, k) - lo] - total[np.maximum(rows - half, lo) - lo]
+        # A relative margin far above the sums' rounding: the final mask decides these rows alike.
+        moving = sums / n > self.settings.periods.motion_rms_min_radps ** 2 * (1.0 + 1e-6)
+        return k0 + (int(np.argmin(moving)) if not moving.all() else moving.size)
 
     def _settle(self, grid: History, k0: int, k1: int, k: int) -> None:
         """Motion and walking direction of rows ``k0 .. k1 - 1`` (their motion window is complete),
@@ -198,6 +225,8 @@ class LiveLeg:
         hi = min(k1 + n_w, k)
         moving = motion_mask(self._rows(grid, "t_s", lo, hi), self._rows(grid, f"{self.shank}/gyr_radps", lo, hi),
                              self.settings.periods)[k0 - lo:k1 - lo]
+        # Rows whose window reaches past ``k`` were found moving from its first part (_moving_until).
+        moving[max(k - self._n_motion_settle - k0, 0):] = True
         q_thigh = quat_multiply(self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1),
                                 self.alignment.thigh.q_sensor_segment)
         runs = self._progression.update(self._rows(grid, "t_s", k0, k1), q_thigh, moving)
@@ -234,7 +263,7 @@ class LiveLeg:
                 # on the simulator: up to 1.7-2.4° in the knee's rotation, against 0.6° held).
                 self.heading_offset_rad = estimate
 
-    def _find_strides(self, grid: History, settled: int) -> None:
+    def _find_strides(self, grid: History, settled: int, k: int) -> None:
         lo = max(settled - self._n_event_window, self.history.first_index, grid.first_index)
         if settled - lo < 2 * self._n_tick:
             return
@@ -252,7 +281,7 @@ class LiveLeg:
                                      events.mid_swing_peak_radps, strict=True):
             self._events.append((float(mid), float(to), float(ic), float(peak)))
             if len(self._events) >= 2:
-                self._stride_ending(grid, float(ic), settled + self._n_motion_settle)
+                self._stride_ending(grid, float(ic), k)
 
     def _thigh_shank_lag_s(self, grid: History, stride, k: int) -> float:
         """The stride's thigh–shank timing (:func:`~imugait.gait.coordination.stride_lags_s`, as
@@ -291,15 +320,36 @@ class LiveLeg:
                   "knee_rotation_deg": self.history.tail("knee_deg")[lo:hi, 2],
                   "hip_rotation_deg": self.history.tail("hip_rotation_deg")[lo:hi]}
         metrics = {name: float(v[0]) for name, v in strides_metrics(t, angles, [stride]).items()}
-        metrics["thigh_shank_lag_s"] = self._thigh_shank_lag_s(grid, stride, k)  # as the offline cycles table
+        # The thigh–shank timing (as the offline cycles table) searches MAX_LAG_S past the stride:
+        # the stride is given now without it, and again with it once those rows have come.
+        metrics["thigh_shank_lag_s"] = np.nan
         row = {"used": stride.used, **metrics}
         self._recent.append(row)
-        reason = implausible_strides(pd.DataFrame(list(self._recent))).iloc[-1]
-        exclusion = stride.exclusion if reason is Exclusion.NONE else reason
-        self.new_strides.append(LiveStride(
-            side=self.side, index=self.n_strides, t_initial_contact_s=stride.t_initial_contact_s,
-            t_toe_off_s=stride.t_toe_off_s, t_next_initial_contact_s=stride.t_next_initial_contact_s,
-            metrics=metrics, used=exclusion is Exclusion.NONE,
-            exclusion=None if exclusion is Exclusion.NONE else exclusion.value))
+        given = LiveStride(side=self.side, index=self.n_strides, t_initial_contact_s=stride.t_initial_contact_s,
+                           t_toe_off_s=stride.t_toe_off_s, t_next_initial_contact_s=stride.t_next_initial_contact_s,
+                           metrics=metrics, used=stride.used, final=False)
+        given = self._judged(stride, given, row)
+        self.new_strides.append(given)
         self.n_strides += 1
+        k_lag = self.history.first_index + int(np.searchsorted(t_all, stride.t_next_initial_contact_s)) + self._n_lag
+        self._unfinished.append((stride, given, row, k_lag))
+        self._finish_strides(grid, k)
+
+    def _judged(self, stride: Stride, given: LiveStride, row: dict) -> LiveStride:
+        """``given`` with its plausibility against the leg's strides until it (as offline)."""
+        recent = list(self._recent)
+        until = next((i for i, r in enumerate(recent) if r is row), len(recent) - 1)
+        reason = implausible_strides(pd.DataFrame(recent[:until + 1])).iloc[-1]
+        exclusion = stride.exclusion if reason is Exclusion.NONE else reason
+        return replace(given, used=exclusion is Exclusion.NONE,
+                       exclusion=None if exclusion is Exclusion.NONE else exclusion.value)
+
+    def _finish_strides(self, grid: History, k: int) -> None:
+        """Give again, with their thigh–shank timing, the strides whose rows for it have come
+        (at the tick of grid row ``k``)."""
+        while self._unfinished and self._unfinished[0][3] <= k:
+            stride, given, row, _ = self._unfinished.pop(0)
+            row["thigh_shank_lag_s"] = self._thigh_shank_lag_s(grid, stride, k)
+            metrics = {**given.metrics, "thigh_shank_lag_s": row["thigh_shank_lag_s"]}
+            self.new_strides.append(self._judged(stride, replace(given, metrics=metrics, final=True), row))
 

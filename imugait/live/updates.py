@@ -13,7 +13,7 @@ docs/conventions.md, metric names those of :mod:`imugait.gait.metrics`.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,6 +73,11 @@ class LiveStride:
     used: bool
     exclusion: str | None = None
     """Why the stride is not used (None when used)."""
+    final: bool = True
+    """False when given as soon as its events settled, before its ``thigh_shank_lag_s`` (NaN) could
+    be computed — the timing searches half a second past the stride's end. The stride then comes
+    again, with the same ``index``, ``final`` and the timing, and replaces the first (its ``used``
+    may change: a timing far from the leg's other strides excludes it)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,16 @@ class LiveUpdate:
     """Session time of the newest sample the pipeline has taken in (NaN before the first)."""
     angles: tuple[LegAngles, ...] = ()
     strides: tuple[LiveStride, ...] = ()
+    """Strides completed since, and strides given earlier that are now final (:attr:`LiveStride.final`)."""
     calibration: tuple[LegCalibrationState, ...] = ()
     n_strides: Mapping[Side, int] = field(default_factory=dict)
     """Strides completed so far per leg (all of them, not only the new ones)."""
+
+
+def latest_strides(strides: Iterable[LiveStride]) -> list[LiveStride]:
+    """The latest version of each stride (by side and index: see :attr:`LiveStride.final`), in the
+    order in which the strides first came."""
+    latest: dict[tuple[Side, int], LiveStride] = {}
+    for stride in strides:
+        latest[(stride.side, stride.index)] = stride
+    return list(latest.values())

@@ -107,7 +107,7 @@ def test_settled_events_of_trailing_windows_are_the_whole_recordings():
         after = found[-1][0] + 0.3 if found else after
     found = np.array(found)
     # Only the last mid-swing is still open at the end of the recording.
-    assert settle_time_s() > 0.35
+    assert settle_time_s() > 0.35  # the contact window and its low-pass transient
     last_settled = whole.mid_swing_s <= t[-1] - settle_time_s()
     assert len(found) == int(last_settled.sum()) >= 15
     np.testing.assert_allclose(found[:, 0], whole.mid_swing_s[last_settled], atol=1e-9)
