@@ -96,9 +96,13 @@ def stride_delays_s(session) -> np.ndarray:
     the strides that end after their leg was calibrated (earlier ones come with the calibration)."""
     _live, updates = stream(session, LiveConfig(rate_hz=SIMULATION.sample_rate_hz))
     calibrated_at = {c.side: u.t_s for u in updates for c in u.calibration if c.phase is CalibrationPhase.CALIBRATED}
-    # A stride's first version is the one shown (its final one only adds the thigh–shank timing).
-    return np.array([u.t_s - s.t_next_initial_contact_s for u in updates for s in u.strides
-                     if not s.final and s.t_next_initial_contact_s > calibrated_at[s.side]])
+    # A stride's first version is the one shown (later ones correct it or add the thigh–shank timing).
+    first = {}
+    for u in updates:
+        for s in u.strides:
+            if s.t_next_initial_contact_s > calibrated_at[s.side]:
+                first.setdefault((s.side, s.index), u.t_s - s.t_next_initial_contact_s)
+    return np.array(list(first.values()))
 
 
 def cpu_per_data_s(fn, data_s: float) -> float:

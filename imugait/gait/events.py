@@ -200,6 +200,12 @@ def settle_time_s(config: EventConfig | None = None) -> float:
                config.initial_contact_window_s + transient_s(config.contact_lowpass_hz))
 
 
+EARLY_MID_SWING_S = 4.0 * transient_s(EventConfig.lowpass_hz) / SETTLE_TIME_CONSTANTS
+"""How long after a mid-swing :func:`trailing_events` gives it early (s): four time constants of
+the mid-swing low-pass (its end transient is down to e⁻⁴ there; the mid-swing is a whole sample,
+so it moves only when the transient tips two neighbouring samples)."""
+
+
 def settled_events(
     t_s: np.ndarray,
     ml_rate_radps: np.ndarray,
@@ -217,9 +223,33 @@ def settled_events(
     kept out by the margins), and a candidate mid-swing is compared with the 95th percentile of
     the window's peaks, not the recording's.
     """
+    return trailing_events(t_s, ml_rate_radps, walking, after_s, config, thigh_ml_rate_radps)[0]
+
+
+def trailing_events(
+    t_s: np.ndarray,
+    ml_rate_radps: np.ndarray,
+    walking: np.ndarray,
+    after_s: float,
+    config: EventConfig | None = None,
+    thigh_ml_rate_radps: np.ndarray | None = None,
+) -> tuple[LegEvents, LegEvents]:
+    """:func:`settled_events`, and from the same detection the *early* events: the mid-swings
+    after those that are not settled yet but at least :data:`EARLY_MID_SWING_S` before the
+    window's end, whose initial contact has been found with the contact low-pass's transient
+    behind it. Their initial contact may still change (a dip later in its search window twice as
+    deep would make it; rare): a live view shows them at once and corrects them once settled."""
     config = config or EventConfig()
     events = detect_leg_events(t_s, ml_rate_radps, walking, config, thigh_ml_rate_radps)
     t_first = t_s[0] + config.toe_off_window_s + transient_s(config.lowpass_hz)
-    keep = (events.mid_swing_s > max(after_s, t_first)) & (events.mid_swing_s <= t_s[-1] - settle_time_s(config))
+    later = events.mid_swing_s > max(after_s, t_first)
+    settled = events.mid_swing_s <= t_s[-1] - settle_time_s(config)
+    with np.errstate(invalid="ignore"):
+        early = (later & ~settled & (events.mid_swing_s <= t_s[-1] - EARLY_MID_SWING_S)
+                 & (events.initial_contact_s + config.contact_delay_s <= t_s[-1] - transient_s(config.contact_lowpass_hz)))
+    return _subset(events, later & settled), _subset(events, early)
+
+
+def _subset(events: LegEvents, keep: np.ndarray) -> LegEvents:
     peaks = None if events.mid_swing_peak_radps is None else events.mid_swing_peak_radps[keep]
     return LegEvents(events.mid_swing_s[keep], events.toe_off_s[keep], events.initial_contact_s[keep], peaks)

@@ -37,7 +37,7 @@ from imugait.calibration.segment import LegAlignment, retrack_heading
 from imugait.conventions import Placement, Segment, Side
 from imugait.gait.coordination import MAX_LAG_S, sagittal_rate_radps, stride_lags_s
 from imugait.gait.cycles import Exclusion, Stride, StrideConfig, segment_strides
-from imugait.gait.events import EventConfig, LegEvents, settled_events
+from imugait.gait.events import EventConfig, LegEvents, settle_time_s, trailing_events
 from imugait.gait.metrics import strides_metrics
 from imugait.gait.plausibility import implausible_strides
 from imugait.kinematics.angles import leg_angles, segment_orientations
@@ -53,6 +53,8 @@ RECENT_STRIDES = 50
 """Strides kept for the plausibility check against the leg's other strides."""
 EVENTS_KEPT = 12
 """Settled events kept to segment strides (a stride needs two; the bout's median a few more)."""
+WITHDRAWN = "withdrawn: given early, its events settled into no stride"
+"""The exclusion of a stride given early whose events did not settle into one."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ class LiveLeg:
         self._recent: deque[dict] = deque(maxlen=RECENT_STRIDES)
         self.n_strides = 0
         self.new_strides: list[LiveStride] = []
+        self._early: tuple[float, LiveStride, dict] | None = None
+        """The stride given early (its mid-swing, as given, its row in the recent strides)."""
         self._unfinished: list[tuple[Stride, LiveStride, dict, int]] = []
         """Strides given without their thigh–shank timing: (stride, as given, its row in the recent
         strides, the grid row from which its timing can be computed)."""
@@ -267,21 +271,89 @@ class LiveLeg:
         lo = max(settled - self._n_event_window, self.history.first_index, grid.first_index)
         if settled - lo < 2 * self._n_tick:
             return
-        walking = self.history.since("motion", lo)[:settled - lo]
-        if not walking.any():
-            return
-        self.angles_until(settled)
         t = self.history.since("t_s", lo)[:settled - lo]
-        # The rates about the calibrated axes, as offline (detect_leg_events' inputs).
-        shank_rate = self._rows(grid, f"{self.shank}/gyr_radps", lo, settled) @ self.alignment.hinge_axis_shank
-        thigh_rate = self._rows(grid, f"{self.thigh}/gyr_radps", lo, settled) @ self.alignment.axes.flexion_axis_thigh
         after = self._events[-1][0] + 0.5 * self.settings.events.min_stride_s if self._events else -np.inf
-        events = settled_events(t, shank_rate, walking, after, self.settings.events, thigh_rate)
-        for mid, to, ic, peak in zip(events.mid_swing_s, events.toe_off_s, events.initial_contact_s,
-                                     events.mid_swing_peak_radps, strict=True):
-            self._events.append((float(mid), float(to), float(ic), float(peak)))
+        walking = self.history.since("motion", lo)[:settled - lo]
+        if walking.any() and t[-1] - settle_time_s(self.settings.events) > after or self._early is not None:
+            self.angles_until(settled)
+            # The rates about the calibrated axes, as offline (detect_leg_events' inputs).
+            shank_rate = self._rows(grid, f"{self.shank}/gyr_radps", lo, settled) @ self.alignment.hinge_axis_shank
+            thigh_rate = self._rows(grid, f"{self.thigh}/gyr_radps", lo, settled) @ self.alignment.axes.flexion_axis_thigh
+            events, early = trailing_events(t, shank_rate, walking, after, self.settings.events, thigh_rate)
+        else:  # nothing can settle yet (the next mid-swing comes after ``after``) and none is early
+            return
+        for event in zip(events.mid_swing_s, events.toe_off_s, events.initial_contact_s, events.mid_swing_peak_radps,
+                         strict=True):
+            self._events.append(tuple(float(x) for x in event))
             if len(self._events) >= 2:
-                self._stride_ending(grid, float(ic), k)
+                self._stride_settled(grid, self._events[-1], k)
+        if self._early is not None and self._early[0] <= t[-1] - settle_time_s(self.settings.events):
+            self._withdraw()  # its mid-swing settled as none (or the leg stopped before it)
+        for event in zip(early.mid_swing_s, early.toe_off_s, early.initial_contact_s, early.mid_swing_peak_radps,
+                         strict=True):
+            if self._events and self._early is None:
+                self._stride_early(tuple(float(x) for x in event))
+
+    def _stride_early(self, event: tuple[float, float, float, float]) -> None:
+        """Give at once the stride that ends at an early initial contact (see
+        :func:`~imugait.gait.events.trailing_events`); it is checked once its events settle."""
+        found = self._stride_at([*self._events, event][-EVENTS_KEPT:], event[2])
+        if found is None:
+            return
+        stride, metrics = found
+        row = {"used": stride.used, **metrics}
+        self._recent.append(row)
+        given = self._judged(stride, self._live_stride(stride, metrics, self.n_strides), row)
+        self.n_strides += 1
+        self.new_strides.append(given)
+        self._early = (event[0], given, row)
+
+    def _stride_settled(self, grid: History, event: tuple[float, float, float, float], k: int) -> None:
+        """The stride that ends at the settled initial contact just found, if it is one (at the
+        tick of grid row ``k``: no row from ``k`` on is read) — given, or, if it was given early,
+        given again only where it changed."""
+        early = None
+        if self._early is not None:
+            if abs(self._early[0] - event[0]) < 0.5 * self.settings.events.min_stride_s:
+                early, self._early = self._early, None
+            elif self._early[0] < event[0]:
+                self._withdraw()
+        found = self._stride_at(list(self._events), event[2])
+        if found is None:
+            if early is not None:
+                self._early = early
+                self._withdraw()
+            return
+        stride, metrics = found
+        if early is None:
+            row = {"used": stride.used, **metrics}
+            self._recent.append(row)
+            index = self.n_strides
+            self.n_strides += 1
+        else:
+            _mid, first, row = early
+            row.clear()
+            row.update({"used": stride.used, **metrics})
+            index = first.index
+        given = self._judged(stride, self._live_stride(stride, metrics, index), row)
+        if early is None or not _same_stride(given, early[1]):
+            self.new_strides.append(given)
+        t_all = self.history.tail("t_s")
+        k_lag = self.history.first_index + int(np.searchsorted(t_all, stride.t_next_initial_contact_s)) + self._n_lag
+        self._unfinished.append((stride, given, row, k_lag))
+        self._finish_strides(grid, k)
+
+    def _withdraw(self) -> None:
+        """The stride given early whose events did not settle into one: given again as withdrawn."""
+        _mid, given, row = self._early
+        self._early = None
+        self._recent = deque((r for r in self._recent if r is not row), maxlen=RECENT_STRIDES)
+        self.new_strides.append(replace(given, used=False, exclusion=WITHDRAWN, final=True))
+
+    def _live_stride(self, stride: Stride, metrics: dict[str, float], index: int) -> LiveStride:
+        return LiveStride(side=self.side, index=index, t_initial_contact_s=stride.t_initial_contact_s,
+                          t_toe_off_s=stride.t_toe_off_s, t_next_initial_contact_s=stride.t_next_initial_contact_s,
+                          metrics=metrics, used=stride.used, final=False)
 
     def _thigh_shank_lag_s(self, grid: History, stride, k: int) -> float:
         """The stride's thigh–shank timing (:func:`~imugait.gait.coordination.stride_lags_s`, as
@@ -298,10 +370,12 @@ class LiveLeg:
         t = self._rows(grid, "t_s", g0, g1)
         return float(stride_lags_s(t, sagittal_rate_radps(t, q_thigh), sagittal_rate_radps(t, q_shank), [stride])[0])
 
-    def _stride_ending(self, grid: History, t_ic_s: float, k: int) -> None:
-        """The stride that ends at the initial contact just found, if it is one (at the tick of
-        grid row ``k``: no row from ``k`` on is read)."""
-        ev = np.array(self._events)
+    def _stride_at(self, events_kept: list[tuple[float, float, float, float]], t_ic_s: float
+                   ) -> tuple[Stride, dict[str, float]] | None:
+        """The stride that ends at the initial contact ``t_ic_s`` of the newest of ``events_kept``,
+        if it is one, and its metrics (the thigh–shank timing NaN: it searches MAX_LAG_S past the
+        stride, so it is added once those rows have come, :meth:`_finish_strides`)."""
+        ev = np.array(events_kept)
         events = LegEvents(ev[:, 0], ev[:, 1], ev[:, 2], ev[:, 3])
         first_t = ev[0, 2] if np.isfinite(ev[0, 2]) else ev[0, 0]
         t_all = self.history.tail("t_s")
@@ -313,27 +387,15 @@ class LiveLeg:
         strides = segment_strides(t, events, self.history.tail("run")[lo:hi], lost, np.zeros_like(lost),
                                   self.settings.strides, open_end=True)
         if not strides or strides[-1].t_next_initial_contact_s != t_ic_s:
-            return
+            return None
         stride = strides[-1]
         angles = {"knee_flexion_deg": self.history.tail("knee_deg")[lo:hi, 0],
                   "knee_adduction_deg": self.history.tail("knee_deg")[lo:hi, 1],
                   "knee_rotation_deg": self.history.tail("knee_deg")[lo:hi, 2],
                   "hip_rotation_deg": self.history.tail("hip_rotation_deg")[lo:hi]}
         metrics = {name: float(v[0]) for name, v in strides_metrics(t, angles, [stride]).items()}
-        # The thigh–shank timing (as the offline cycles table) searches MAX_LAG_S past the stride:
-        # the stride is given now without it, and again with it once those rows have come.
         metrics["thigh_shank_lag_s"] = np.nan
-        row = {"used": stride.used, **metrics}
-        self._recent.append(row)
-        given = LiveStride(side=self.side, index=self.n_strides, t_initial_contact_s=stride.t_initial_contact_s,
-                           t_toe_off_s=stride.t_toe_off_s, t_next_initial_contact_s=stride.t_next_initial_contact_s,
-                           metrics=metrics, used=stride.used, final=False)
-        given = self._judged(stride, given, row)
-        self.new_strides.append(given)
-        self.n_strides += 1
-        k_lag = self.history.first_index + int(np.searchsorted(t_all, stride.t_next_initial_contact_s)) + self._n_lag
-        self._unfinished.append((stride, given, row, k_lag))
-        self._finish_strides(grid, k)
+        return stride, metrics
 
     def _judged(self, stride: Stride, given: LiveStride, row: dict) -> LiveStride:
         """``given`` with its plausibility against the leg's strides until it (as offline)."""
@@ -353,3 +415,11 @@ class LiveLeg:
             metrics = {**given.metrics, "thigh_shank_lag_s": row["thigh_shank_lag_s"]}
             self.new_strides.append(self._judged(stride, replace(given, metrics=metrics, final=True), row))
 
+
+
+def _same_stride(a: LiveStride, b: LiveStride) -> bool:
+    """The same stride, events, judgement and metrics (NaN equal to NaN)."""
+    return ((a.side, a.index, a.t_initial_contact_s, a.t_toe_off_s, a.t_next_initial_contact_s, a.used, a.exclusion)
+            == (b.side, b.index, b.t_initial_contact_s, b.t_toe_off_s, b.t_next_initial_contact_s, b.used, b.exclusion)
+            and a.metrics.keys() == b.metrics.keys()
+            and np.array_equal(list(a.metrics.values()), list(b.metrics.values()), equal_nan=True))

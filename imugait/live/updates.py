@@ -74,10 +74,13 @@ class LiveStride:
     exclusion: str | None = None
     """Why the stride is not used (None when used)."""
     final: bool = True
-    """False when given as soon as its events settled, before its ``thigh_shank_lag_s`` (NaN) could
-    be computed — the timing searches half a second past the stride's end. The stride then comes
-    again, with the same ``index``, ``final`` and the timing, and replaces the first (its ``used``
-    may change: a timing far from the leg's other strides excludes it)."""
+    """A stride comes more than once, each version (same ``side`` and ``index``) replacing the one
+    before (:func:`latest_strides`): first as soon as its closing initial contact is found (early,
+    ``final`` False, ``thigh_shank_lag_s`` NaN — it may still change: :func:`imugait.gait.events.trailing_events`);
+    again, still not final, if it changed once its events settled; and ``final`` once its
+    ``thigh_shank_lag_s`` is known (the timing searches half a second past the stride's end; a
+    timing far from the leg's other strides may exclude it). A stride given early whose events
+    settled into none comes ``final``, not ``used``, with the exclusion ``withdrawn: …``."""
 
 
 @dataclass(frozen=True)
