@@ -236,17 +236,18 @@ def trailing_events(
 ) -> tuple[LegEvents, LegEvents]:
     """:func:`settled_events`, and from the same detection the *early* events: the mid-swings
     after those that are not settled yet but at least :data:`EARLY_MID_SWING_S` before the
-    window's end, whose initial contact has been found with the contact low-pass's transient
-    behind it. Their initial contact may still change (a dip later in its search window twice as
+    window's end, whose initial contact (the dip's bottom) is as many time constants of the
+    contact low-pass (4: 26 ms at 35 Hz) before it. Their initial contact may still change (a dip later in its search window twice as
     deep would make it; rare): a live view shows them at once and corrects them once settled."""
     config = config or EventConfig()
     events = detect_leg_events(t_s, ml_rate_radps, walking, config, thigh_ml_rate_radps)
     t_first = t_s[0] + config.toe_off_window_s + transient_s(config.lowpass_hz)
     later = events.mid_swing_s > max(after_s, t_first)
     settled = events.mid_swing_s <= t_s[-1] - settle_time_s(config)
+    contact_s = EARLY_MID_SWING_S / transient_s(config.lowpass_hz) * transient_s(config.contact_lowpass_hz)
     with np.errstate(invalid="ignore"):
         early = (later & ~settled & (events.mid_swing_s <= t_s[-1] - EARLY_MID_SWING_S)
-                 & (events.initial_contact_s + config.contact_delay_s <= t_s[-1] - transient_s(config.contact_lowpass_hz)))
+                 & (events.initial_contact_s + config.contact_delay_s <= t_s[-1] - contact_s))
     return _subset(events, later & settled), _subset(events, early)
 
 

@@ -71,8 +71,11 @@ class LegSettings:
     events: EventConfig
     strides: StrideConfig
     max_bridge_s: float = 0.1
-    """Lost stretches of a sensor longer than this void the leg's held heading offset (see
-    :class:`LiveLeg`)."""
+    """Lost stretches of a sensor longer than this leave the leg without angles (see :class:`LiveLeg`)."""
+    reseeded: bool = False
+    """The sensors' filters are re-seeded after such a stretch (:mod:`imugait.live.reseed`): the
+    angles go on with the held heading offset from its end. False: it is void until a heading
+    window after the stretch has been estimated."""
 
 
 class LiveLeg:
@@ -149,7 +152,7 @@ class LiveLeg:
         offsets = np.full(long_lost.size, self.heading_offset_rad)
         offsets[long_lost] = np.nan
         ends = np.flatnonzero(np.diff(np.r_[self._in_long_lost, long_lost].astype(np.int8)) == -1)
-        if ends.size:
+        if ends.size and not self.settings.reseeded:
             end = int(ends[-1])
             self.heading_offset_rad = np.nan
             offsets[end:] = np.nan
