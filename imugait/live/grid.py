@@ -81,6 +81,8 @@ class LiveSensor:
     @property
     def ready_t_s(self) -> float:
         """Time of the newest sample whose values are final."""
+        if not self.held:
+            return self.last_t_s
         return float(self.samples.since("t_s", self.n_ready - 1)[0]) if self.n_ready > self.samples.first_index \
             else -np.inf
 

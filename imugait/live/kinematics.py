@@ -69,8 +69,10 @@ class LiveConfig:
     """Grid time between updates of the walking direction, events and strides."""
     check_s: float = 0.5
     """Grid time between looks for standing and for enough motion to calibrate."""
-    event_every_s: float = 0.05
-    """Grid time between looks for settled gait events (a multiple of ``tick_s``)."""
+    event_every_s: float = 0.2
+    """Grid time between looks for settled gait events (a multiple of ``tick_s``); a leg also looks
+    at every tick once its shank's swing has ended in a dip (an early initial contact may be there)
+    and when its early stride's events settle."""
     event_window_s: float = 6.0
     """Trailing window in which events are detected (a few strides)."""
     grid_step_s: float = 0.02

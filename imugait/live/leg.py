@@ -37,7 +37,13 @@ from imugait.calibration.segment import LegAlignment, retrack_heading
 from imugait.conventions import Placement, Segment, Side
 from imugait.gait.coordination import MAX_LAG_S, sagittal_rate_radps, stride_lags_s
 from imugait.gait.cycles import Exclusion, Stride, StrideConfig, segment_strides
-from imugait.gait.events import EventConfig, LegEvents, settle_time_s, trailing_events
+from imugait.gait.events import (
+    EARLY_MID_SWING_S,
+    EventConfig,
+    LegEvents,
+    settle_time_s,
+    trailing_events,
+)
 from imugait.gait.metrics import strides_metrics
 from imugait.gait.plausibility import implausible_strides
 from imugait.kinematics.angles import leg_angles, segment_orientations
@@ -199,8 +205,7 @@ class LiveLeg:
             self._settle(grid, self._settled, settled, k)
             self._settled = settled
         self._heading_windows(grid, settled)
-        if k % self._n_event_every == 0:
-            self._find_strides(grid, settled, k)
+        self._find_strides(grid, settled, k)
         self._finish_strides(grid, k)
 
     def _moving_until(self, grid: History, k0: int, k: int) -> int:
@@ -277,25 +282,40 @@ class LiveLeg:
         t = self.history.since("t_s", lo)[:settled - lo]
         after = self._events[-1][0] + 0.5 * self.settings.events.min_stride_s if self._events else -np.inf
         walking = self.history.since("motion", lo)[:settled - lo]
-        if walking.any() and t[-1] - settle_time_s(self.settings.events) > after or self._early is not None:
-            self.angles_until(settled)
-            # The rates about the calibrated axes, as offline (detect_leg_events' inputs).
-            shank_rate = self._rows(grid, f"{self.shank}/gyr_radps", lo, settled) @ self.alignment.hinge_axis_shank
-            thigh_rate = self._rows(grid, f"{self.thigh}/gyr_radps", lo, settled) @ self.alignment.axes.flexion_axis_thigh
-            events, early = trailing_events(t, shank_rate, walking, after, self.settings.events, thigh_rate)
-        else:  # nothing can settle yet (the next mid-swing comes after ``after``) and none is early
+        settle_s = settle_time_s(self.settings.events)
+        shank_rate = self._rows(grid, f"{self.shank}/gyr_radps", lo, settled) @ self.alignment.hinge_axis_shank
+        if self._early is not None:  # nothing before it can settle before it does (it was the first)
+            look = t[-1] - settle_s >= self._early[0]
+        else:  # every ``event_every_s``, and at every tick once a swing has ended in a dip (early)
+            look = t[-1] - EARLY_MID_SWING_S > after and (k % self._n_event_every == 0 or self._swing_ended(t, shank_rate, after))
+        if not (look and (walking.any() or self._early is not None)):
             return
+        # The rates about the calibrated axes, as offline (detect_leg_events' inputs).
+        thigh_rate = self._rows(grid, f"{self.thigh}/gyr_radps", lo, settled) @ self.alignment.axes.flexion_axis_thigh
+        events, early = trailing_events(t, shank_rate, walking, after, self.settings.events, thigh_rate)
         for event in zip(events.mid_swing_s, events.toe_off_s, events.initial_contact_s, events.mid_swing_peak_radps,
                          strict=True):
             self._events.append(tuple(float(x) for x in event))
             if len(self._events) >= 2:
                 self._stride_settled(grid, self._events[-1], k)
-        if self._early is not None and self._early[0] <= t[-1] - settle_time_s(self.settings.events):
+        if self._early is not None and self._early[0] <= t[-1] - settle_s:
             self._withdraw()  # its mid-swing settled as none (or the leg stopped before it)
         for event in zip(early.mid_swing_s, early.toe_off_s, early.initial_contact_s, early.mid_swing_peak_radps,
                          strict=True):
             if self._events and self._early is None:
                 self._stride_early(tuple(float(x) for x in event))
+
+    def _swing_ended(self, t: np.ndarray, shank_rate: np.ndarray, after_s: float) -> bool:
+        """Whether the shank's rate since ``after_s`` rose above a mid-swing's least peak and then
+        fell below zero (the heel-strike dip) early enough for an early initial contact: a cheap
+        look before the event detection (which runs anyway every ``event_every_s``)."""
+        since = t > after_s
+        if not since.any():
+            return False
+        rate = shank_rate[since]
+        top = int(np.argmax(rate))
+        n_contact = int(np.ceil(0.05 * self.settings.rate_hz))
+        return bool(rate[top] >= self.settings.events.min_swing_peak_radps and (rate[top:rate.size - n_contact] < 0).any())
 
     def _stride_early(self, event: tuple[float, float, float, float]) -> None:
         """Give at once the stride that ends at an early initial contact (see
@@ -378,6 +398,7 @@ class LiveLeg:
         """The stride that ends at the initial contact ``t_ic_s`` of the newest of ``events_kept``,
         if it is one, and its metrics (the thigh–shank timing NaN: it searches MAX_LAG_S past the
         stride, so it is added once those rows have come, :meth:`_finish_strides`)."""
+        self.angles_until(self._settled)  # (only when a stride needs them: a poll computes the rest)
         ev = np.array(events_kept)
         events = LegEvents(ev[:, 0], ev[:, 1], ev[:, 2], ev[:, 3])
         first_t = ev[0, 2] if np.isfinite(ev[0, 2]) else ev[0, 0]
