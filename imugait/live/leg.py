@@ -117,8 +117,8 @@ class LiveLeg:
         self._recent: deque[dict] = deque(maxlen=RECENT_STRIDES)
         self.n_strides = 0
         self.new_strides: list[LiveStride] = []
-        self._early: tuple[float, LiveStride, dict] | None = None
-        """The stride given early (its mid-swing, as given, its row in the recent strides)."""
+        self._early: tuple[float, LiveStride, dict, Stride] | None = None
+        """The stride given early (its mid-swing, as given, its row in the recent strides, the stride)."""
         self._unfinished: list[tuple[Stride, LiveStride, dict, int]] = []
         """Strides given without their thigh–shank timing: (stride, as given, its row in the recent
         strides, the grid row from which its timing can be computed)."""
@@ -329,7 +329,7 @@ class LiveLeg:
         given = self._judged(stride, self._live_stride(stride, metrics, self.n_strides), row)
         self.n_strides += 1
         self.new_strides.append(given)
-        self._early = (event[0], given, row)
+        self._early = (event[0], given, row, stride)
 
     def _stride_settled(self, grid: History, event: tuple[float, float, float, float], k: int) -> None:
         """The stride that ends at the settled initial contact just found, if it is one (at the
@@ -354,13 +354,17 @@ class LiveLeg:
             index = self.n_strides
             self.n_strides += 1
         else:
-            _mid, first, row = early
+            _mid, first, row, _stride = early
             row.clear()
             row.update({"used": stride.used, **metrics})
             index = first.index
-        given = self._judged(stride, self._live_stride(stride, metrics, index), row)
-        if early is None or not _same_stride(given, early[1]):
-            self.new_strides.append(given)
+        if early is not None and early[3] == stride and np.array_equal(list(early[1].metrics.values()),
+                                                                     list(metrics.values()), equal_nan=True):
+            given = early[1]  # the same stride, judged against the same strides: as given early
+        else:
+            given = self._judged(stride, self._live_stride(stride, metrics, index), row)
+            if early is None or not _same_stride(given, early[1]):
+                self.new_strides.append(given)
         t_all = self.history.tail("t_s")
         k_lag = self.history.first_index + int(np.searchsorted(t_all, stride.t_next_initial_contact_s)) + self._n_lag
         self._unfinished.append((stride, given, row, k_lag))
@@ -368,7 +372,7 @@ class LiveLeg:
 
     def _withdraw(self) -> None:
         """The stride given early whose events did not settle into one: given again as withdrawn."""
-        _mid, given, row = self._early
+        _mid, given, row, _stride = self._early
         self._early = None
         self._recent = deque((r for r in self._recent if r is not row), maxlen=RECENT_STRIDES)
         self.new_strides.append(replace(given, used=False, exclusion=WITHDRAWN, final=True))
