@@ -5,6 +5,7 @@ Reproduce (from the repository root; ≈ 2 min; prints Markdown tables)::
     .venv/bin/python benchmarks/live_pipeline.py
     .venv/bin/python benchmarks/live_pipeline.py --walkers 1 --minutes 0   # quicker
     .venv/bin/python benchmarks/live_pipeline.py --minutes 60              # an hour streamed (slow)
+    .venv/bin/python benchmarks/live_pipeline.py --cpu-only                # the CPU lines only
 
 **Agreement.** ``--walkers`` simulated walking tests (stand, two 14-s straight bouts with a turn,
 stand; four sensors at 200 Hz; random mountings, 0.2 % lost samples in bursts) are each fed through
@@ -123,9 +124,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--walkers", type=int, default=3)
     parser.add_argument("--minutes", type=float, default=0.0, help="long streamed run (0: skip)")
+    parser.add_argument("--cpu-only", action="store_true",
+                        help="only the pipeline's CPU per second of data (best of 2 runs of each path)")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    if args.cpu_only:
+        session = simulate(SIMULATION).session
+        data_s = float(min(s.t_s[-1] for s in session.streams) - max(s.t_s[0] for s in session.streams))
+        config = LiveConfig(rate_hz=SIMULATION.sample_rate_hz)
+        live, _ = stream(session, config)
+        full = min(cpu_per_data_s(lambda: stream(session, config), data_s) for _ in range(2))
+        reused = min(cpu_per_data_s(lambda: stream(session, config, live.calibration), data_s) for _ in range(2))
+        print(f"{machine()}: CPU s per s of data, live calibrating {full:.3f}, reused calibration {reused:.3f}")
+        return
     print(f"# Live pipeline against analyze\n\n{machine()}\n")
 
     table = agreement(args.walkers)

@@ -11,11 +11,14 @@ causal variants, over the leg's bounded history:
   direction (:class:`~imugait.kinematics.progression.CausalProgression`), the heading-offset window
   of the offline track that has just completed (the same windows, estimated by
   :func:`~imugait.calibration.segment.retrack_heading`; offline interpolates between them, live
-  holds the latest), the settled gait events (:func:`~imugait.gait.events.settled_events`) and,
-  per new initial contact, the stride (:func:`~imugait.gait.cycles.segment_strides` with an open
-  end), its metrics (:func:`~imugait.gait.metrics.strides_metrics`), its thigh–shank timing
-  (:func:`~imugait.gait.coordination.stride_lags_s`) and plausibility
-  (:func:`~imugait.gait.plausibility.implausible_strides`, against the leg's recent strides).
+  holds the latest), the gait events (:func:`~imugait.gait.events.trailing_events`: settled, and
+  early ones) and, per new initial contact, the stride (:func:`~imugait.gait.cycles.segment_strides`
+  with an open end), its metrics (:func:`~imugait.gait.metrics.strides_metrics`) and plausibility
+  (:func:`~imugait.gait.plausibility.implausible_strides`, against the leg's recent strides) — given
+  at once from the early initial contact, checked once it settles, and given final with its
+  thigh–shank timing (:func:`~imugait.gait.coordination.stride_lags_s`) half a second later.
+  Rows are known to be moving as soon as the part of their motion window that has come says so
+  (:meth:`LiveLeg._moving_until`), so none of this waits for the window's second half.
 
 Not done live: the clipping check (the live samples carry no device range), double support (needs
 the other leg's events as they settle) and the pelvis-relative hip angles.
@@ -153,8 +156,9 @@ class LiveLeg:
         ``max_bridge_s``) the bridged orientations are not data, and they come back far off — in
         walking, tens of degrees of inclination and any heading, settling over seconds (VQF's
         accelerometer time constant) — so the offset held from before no longer applies: from the
-        start of such a stretch it is NaN (the leg's angles are NaN, never invented) until a
-        heading window that starts after the stretch has been estimated."""
+        start of such a stretch it is NaN (the leg's angles are NaN, never invented) — until a
+        heading window that starts after the stretch has been estimated, or, when the sensors'
+        filters are re-seeded after it (``settings.reseeded``), only to its end."""
         offsets = np.full(long_lost.size, self.heading_offset_rad)
         offsets[long_lost] = np.nan
         ends = np.flatnonzero(np.diff(np.r_[self._in_long_lost, long_lost].astype(np.int8)) == -1)
