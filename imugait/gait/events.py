@@ -195,7 +195,7 @@ def transient_s(cutoff_hz: float) -> float:
 
 
 def settle_time_s(config: EventConfig | None = None) -> float:
-    """How long after a mid-swing the trailing-window detection (:func:`settled_events`) can no
+    """How long after a mid-swing the trailing-window detection (:func:`trailing_events`) can no
     longer change its events: the mid-swing low-pass's transient, and the initial-contact search
     window plus the transient of the sharper contact low-pass (which decides the dip in it)."""
     config = config or EventConfig()
@@ -209,26 +209,6 @@ the mid-swing low-pass (its end transient is down to e⁻⁴ there; the mid-swin
 so it moves only when the transient tips two neighbouring samples)."""
 
 
-def settled_events(
-    t_s: np.ndarray,
-    ml_rate_radps: np.ndarray,
-    walking: np.ndarray,
-    after_s: float,
-    config: EventConfig | None = None,
-    thigh_ml_rate_radps: np.ndarray | None = None,
-) -> LegEvents:
-    """The causal (live) variant of :func:`detect_leg_events`: the same detection over a trailing
-    window of the newest samples (arguments as there, (M,) each), keeping only the mid-swings later
-    than ``after_s`` whose events the window's edges no longer reach — at least
-    :func:`settle_time_s` before its end, and the toe-off window plus the transient after its start.
-
-    Differences to the whole recording: the low-passes see the window only (their transients are
-    kept out by the margins), and a candidate mid-swing is compared with the 95th percentile of
-    the window's peaks, not the recording's.
-    """
-    return trailing_events(t_s, ml_rate_radps, walking, after_s, config, thigh_ml_rate_radps)[0]
-
-
 def trailing_events(
     t_s: np.ndarray,
     ml_rate_radps: np.ndarray,
@@ -237,7 +217,15 @@ def trailing_events(
     config: EventConfig | None = None,
     thigh_ml_rate_radps: np.ndarray | None = None,
 ) -> tuple[LegEvents, LegEvents]:
-    """:func:`settled_events`, and from the same detection the *early* events: the mid-swings
+    """The causal (live) variant of :func:`detect_leg_events`: the same detection over a trailing
+    window of the newest samples (arguments as there, (M,) each). Returns the *settled* events: the
+    mid-swings later than ``after_s`` whose events the window's edges no longer reach — at least
+    :func:`settle_time_s` before its end, and the toe-off window plus the transient after its
+    start. Differences to the whole recording: the low-passes see the window only (their
+    transients are kept out by the margins), and a candidate mid-swing is compared with the 95th
+    percentile of the window's peaks, not the recording's.
+
+    And, from the same detection, the *early* events: the mid-swings
     after those that are not settled yet but at least :data:`EARLY_MID_SWING_S` before the
     window's end, whose initial contact (the dip's bottom) is as many time constants of the
     contact low-pass (4: 26 ms at 35 Hz) before it. Their initial contact may still change (a dip later in its search window twice as

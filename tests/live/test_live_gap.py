@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import SIMULATION, offline_like_live
+from conftest import SIMULATION, feed_polled, offline_like_live
 
 from imugait.acquisition import gaps_from_seq
 from imugait.conventions import Placement, Side
@@ -59,16 +59,7 @@ def reseeded_run(live_run):
     """Re-seeded (the default), polled after every block: (cut session, pipeline, updates)."""
     cut = cut_session(live_run.session)
     live = LiveKinematics(list(cut), LiveConfig(rate_hz=SIMULATION.sample_rate_hz))
-    updates = []
-    original = live.feed
-
-    def feed(samples):
-        original(samples)
-        updates.append(live.poll())
-
-    live.feed = feed
-    live.feed_session(cut, chunk_s=0.05)
-    return cut, live, updates
+    return cut, live, feed_polled(live, cut, 0.05)
 
 
 def _first_after(cut: Session) -> float:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import feed_polled
 
 from imugait.live.kinematics import LiveConfig, LiveKinematics
 from imugait.live.leg import WITHDRAWN
@@ -14,17 +15,7 @@ from imugait.live.updates import CalibrationPhase, latest_strides
 
 @pytest.fixture(scope="module")
 def polled(live_run):
-    live = LiveKinematics(list(live_run.session), LiveConfig(rate_hz=200.0))
-    updates = []
-    original = live.feed
-
-    def feed(samples):
-        original(samples)
-        updates.append(live.poll())
-
-    live.feed = feed
-    live.feed_session(live_run.session, chunk_s=0.02)
-    return updates
+    return feed_polled(LiveKinematics(list(live_run.session), LiveConfig(rate_hz=200.0)), live_run.session, 0.02)
 
 
 def test_a_stride_comes_within_150_ms_of_data_after_its_end(polled):
