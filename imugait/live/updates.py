@@ -77,7 +77,8 @@ class LiveStride:
     """A stride comes more than once, each version (same ``side`` and ``index``) replacing the one
     before (:func:`latest_strides`): first as soon as its closing initial contact is found (early,
     ``final`` False, ``thigh_shank_lag_s`` NaN — it may still change: :func:`imugait.gait.events.trailing_events`);
-    again, still not final, if it changed once its events settled; and ``final`` once its
+    again, still not final, if it changed once its events settled (beyond 0.1 ms in an event,
+    0.001 in a metric, or in its judgement); and ``final``, with the settled values, once its
     ``thigh_shank_lag_s`` is known (the timing searches half a second past the stride's end; a
     timing far from the leg's other strides may exclude it). A stride given early whose events
     settled into none comes ``final``, not ``used``, with the exclusion ``withdrawn: …``."""
