@@ -5,6 +5,7 @@ Reproduce (from the repository root; ≈ 2 min; prints Markdown tables)::
     .venv/bin/python benchmarks/live_pipeline.py
     .venv/bin/python benchmarks/live_pipeline.py --walkers 1 --minutes 0   # quicker
     .venv/bin/python benchmarks/live_pipeline.py --minutes 60              # an hour streamed (slow)
+    .venv/bin/python benchmarks/live_pipeline.py --cpu-only                # the CPU lines only
 
 **Agreement.** ``--walkers`` simulated walking tests (stand, two 14-s straight bouts with a turn,
 stand; four sensors at 200 Hz; random mountings, 0.2 % lost samples in bursts) are each fed through
@@ -92,12 +93,17 @@ def agreement(n_walkers: int) -> pd.DataFrame:
 
 
 def stride_delays_s(session) -> np.ndarray:
-    """Data time from each stride's closing initial contact to the poll that returned it (s), for
+    """Data time from each stride's closing initial contact to the poll that first returned it (s), for
     the strides that end after their leg was calibrated (earlier ones come with the calibration)."""
     _live, updates = stream(session, LiveConfig(rate_hz=SIMULATION.sample_rate_hz))
     calibrated_at = {c.side: u.t_s for u in updates for c in u.calibration if c.phase is CalibrationPhase.CALIBRATED}
-    return np.array([u.t_s - s.t_next_initial_contact_s for u in updates for s in u.strides
-                     if s.t_next_initial_contact_s > calibrated_at[s.side]])
+    # A stride's first version is the one shown (later ones correct it or add the thigh–shank timing).
+    first = {}
+    for u in updates:
+        for s in u.strides:
+            if s.t_next_initial_contact_s > calibrated_at[s.side]:
+                first.setdefault((s.side, s.index), u.t_s - s.t_next_initial_contact_s)
+    return np.array(list(first.values()))
 
 
 def cpu_per_data_s(fn, data_s: float) -> float:
@@ -118,9 +124,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--walkers", type=int, default=3)
     parser.add_argument("--minutes", type=float, default=0.0, help="long streamed run (0: skip)")
+    parser.add_argument("--cpu-only", action="store_true",
+                        help="only the pipeline's CPU per second of data (best of 2 runs of each path)")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    if args.cpu_only:
+        session = simulate(SIMULATION).session
+        data_s = float(min(s.t_s[-1] for s in session.streams) - max(s.t_s[0] for s in session.streams))
+        config = LiveConfig(rate_hz=SIMULATION.sample_rate_hz)
+        live, _ = stream(session, config)
+        full = min(cpu_per_data_s(lambda: stream(session, config), data_s) for _ in range(2))
+        reused = min(cpu_per_data_s(lambda: stream(session, config, live.calibration), data_s) for _ in range(2))
+        print(f"{machine()}: CPU s per s of data, live calibrating {full:.3f}, reused calibration {reused:.3f}")
+        return
     print(f"# Live pipeline against analyze\n\n{machine()}\n")
 
     table = agreement(args.walkers)
@@ -171,7 +188,7 @@ def main() -> None:
         def feed(samples):
             original(samples)
             if memory.__len__() < marks.size and samples.t_s[-1] >= marks[len(memory)]:
-                n_strides[0] += len(live.poll().strides)
+                n_strides[0] += sum(not s.final for s in live.poll().strides)
                 memory.append((float(samples.t_s[-1]), rss_mib(), n_strides[0]))
 
         live.feed = feed

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
+from scipy.signal import butter, sosfilt, sosfilt_zi, sosfiltfilt
 
 from imugait.errors import ValidationError
 from imugait.model import ImuStream
@@ -92,15 +92,32 @@ def gap_mask(stream: ImuStream, t_dst_s: np.ndarray) -> np.ndarray:
 
 def lowpass(x: np.ndarray, rate_hz: float, cutoff_hz: float) -> np.ndarray:
     """Zero-phase 2nd-order Butterworth low-pass of ``x`` (along the first axis) sampled at
-    ``rate_hz``; the cutoff is clamped below Nyquist."""
-    # A copy of the cached design: scipy's filter wants a writable array.
-    return sosfiltfilt(_butter_sos(float(min(cutoff_hz, 0.45 * rate_hz) / (0.5 * rate_hz))).copy(), x, axis=0)
+    ``rate_hz``; the cutoff is clamped below Nyquist.
+
+    scipy's ``sosfiltfilt`` (odd extension of 3 × 3 samples, forward and backward ``sosfilt``
+    started from the steady state of the edge values), without its per-call checks and design of
+    the initial state: the same arithmetic, the same result, several times cheaper on the short
+    windows the live pipeline filters many times a second."""
+    sos, zi = _butter_sos(float(min(cutoff_hz, 0.45 * rate_hz) / (0.5 * rate_hz)))
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[0] <= _PADLEN:  # too short to extend: scipy's checks and message
+        return sosfiltfilt(sos, x, axis=0)
+    ext = np.concatenate([2 * x[:1] - x[_PADLEN:0:-1], x, 2 * x[-1:] - x[-2:-_PADLEN - 2:-1]])
+    zi = zi.reshape(zi.shape + (1,) * (x.ndim - 1))
+    y, _ = sosfilt(sos, ext, axis=0, zi=zi * ext[:1])
+    y, _ = sosfilt(sos, y[::-1], axis=0, zi=zi * y[-1:])
+    return y[::-1][_PADLEN:-_PADLEN]
+
+
+_PADLEN = 9
+"""scipy's default padding of ``sosfiltfilt`` for one second-order section: 3 × (2 × 1 + 1)."""
 
 
 @cache
-def _butter_sos(cutoff_nyquist: float) -> np.ndarray:
-    """The filter's design, made once per cutoff (designing costs more than filtering a few
-    seconds: the live pipeline filters a trailing window many times a second)."""
+def _butter_sos(cutoff_nyquist: float) -> tuple[np.ndarray, np.ndarray]:
+    """The filter's design and its steady-state initial condition, made once per cutoff
+    (designing costs more than filtering a few seconds)."""
     sos = butter(2, cutoff_nyquist, output="sos")
-    sos.flags.writeable = False
-    return sos
+    zi = sosfilt_zi(sos)
+    zi.flags.writeable = False  # (scipy's filter wants a writable design: private, never written)
+    return sos, zi

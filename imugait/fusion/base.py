@@ -136,6 +136,12 @@ class OrientationFilter(ABC):
         """Diagnostics after the latest sample (rest, gyro bias, magnetic disturbance)."""
         return self._status()
 
+    def reseed(self, q_world_sensor: np.ndarray) -> None:
+        """Continue from the orientation ``q_world_sensor`` (4,) (a sensor back after its samples
+        were lost), keeping what the filter learnt of the sensor (gyroscope bias). Filters that
+        cannot raise :class:`NotImplementedError`."""
+        raise NotImplementedError(f"the {self.kind.value} filter cannot be re-seeded")
+
     def estimate(self, gyr_radps: np.ndarray, acc_mps2: np.ndarray, mag_uT: np.ndarray | None = None,
                  check_units: bool = True) -> FusionResult:
         """Run the filter over ``N`` samples, continuing from the current state.

@@ -9,11 +9,13 @@ VQF's own rest threshold is in °/s; it is converted here.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 import vqf
 
+from imugait.conventions import GRAVITY_MPS2
 from imugait.fusion.base import BatchOnlyError, FilterStatus, FusionDiagnostics, OrientationFilter
 from imugait.fusion.settings import FilterKind, VqfTuning
 
@@ -56,6 +58,22 @@ class VqfOnlineFilter(OrientationFilter):
             return np.asarray(self._vqf.getQuat9D(), dtype=np.float64)
         self._vqf.update(gyr, acc)
         return np.asarray(self._vqf.getQuat6D(), dtype=np.float64)
+
+    def reseed(self, q_world_sensor: np.ndarray) -> None:
+        """Continue from ``q_world_sensor``: VQF's gyroscope strapdown quaternion set to it, its
+        inclination correction to none, and its low-passed acceleration (in that frame) to the
+        steady state of gravity along z — so the accelerometer goes on correcting with its time
+        constant instead of snapping to the first sample's direction (a fresh start does that, and
+        in walking the first sample is gravity plus the leg's acceleration). The bias estimate and
+        the rest detection's state are kept. 6D only (the magnetometer reference is not re-seeded)."""
+        if self._use_mag:
+            raise NotImplementedError("re-seeding VQF with the magnetometer is not supported")
+        q = np.asarray(q_world_sensor, dtype=np.float64)
+        state = self._vqf.state
+        state.update(gyrQuat=q / np.linalg.norm(q), accQuat=np.array([1.0, 0.0, 0.0, 0.0]),
+                     lastAccCorrAngularRate=0.0, **_gravity_lowpass_state(self.settings.sample_period_s,
+                                                                         float(self.tuning.tau_acc_s)))
+        self._vqf.state = state
 
     def _status(self) -> FilterStatus:
         bias, _sigma = self._vqf.getBiasEstimate()
@@ -112,3 +130,16 @@ class VqfOfflineFilter(OrientationFilter):
             mag_disturbed=None if diag.mag_disturbed is None else bool(diag.mag_disturbed[-1]),
         )
         return q, diag
+
+
+@functools.cache
+def _gravity_lowpass_state(sample_period_s: float, tau_acc_s: float) -> dict[str, np.ndarray]:
+    """VQF's accelerometer low-pass state after a long rest with gravity along z (its own
+    filter run to steady state: ``lastAccLp`` and ``accLpState``)."""
+    settle = vqf.VQF(sample_period_s, tauAcc=tau_acc_s)
+    n = int(np.ceil(4.0 * tau_acc_s / sample_period_s)) + 10
+    acc = np.ascontiguousarray(np.tile([0.0, 0.0, GRAVITY_MPS2], (n, 1)))
+    settle.updateBatch(np.zeros((n, 3)), acc)
+    state = settle.state
+    return {"lastAccLp": np.asarray(state["lastAccLp"], dtype=np.float64),
+            "accLpState": np.asarray(state["accLpState"], dtype=np.float64)}

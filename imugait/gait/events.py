@@ -103,18 +103,21 @@ def detect_leg_events(
     """
     config = config or EventConfig()
     dt = float(np.median(np.diff(t_s)))
-    rate = lowpass(ml_rate_radps, 1.0 / dt, config.lowpass_hz)
     # Heel strike is a sharp dip: searched on a less smoothed rate, and the first dip counts.
     rate_sharp = lowpass(ml_rate_radps, 1.0 / dt, min(config.contact_lowpass_hz, 0.45 / dt))
     knee_rate = None
-    if thigh_ml_rate_radps is not None:
+    if thigh_ml_rate_radps is None:
+        rate = lowpass(ml_rate_radps, 1.0 / dt, config.lowpass_hz)
+    else:
         thigh = np.asarray(thigh_ml_rate_radps, dtype=float)
         # Thigh and shank swing forward together in gait (the thigh leads: compared at the lag of
         # best fit): a thigh axis that points the other way would turn the knee rate into a sum.
-        if walking.any() and swing_correlation(swing_rates(thigh, 1.0 / dt)[walking],
-                                                 swing_rates(ml_rate_radps, 1.0 / dt)[walking], 1.0 / dt).correlation < 0:
-            thigh = -thigh
-        knee_rate = lowpass(thigh - ml_rate_radps, 1.0 / dt, config.lowpass_hz)
+        # (Columns filtered together: the same arithmetic per column, fewer calls.)
+        if walking.any():
+            swing = swing_rates(np.column_stack([thigh, ml_rate_radps]), 1.0 / dt)[walking]
+            if swing_correlation(swing[:, 0], swing[:, 1], 1.0 / dt).correlation < 0:
+                thigh = -thigh
+        rate, knee_rate = lowpass(np.column_stack([ml_rate_radps, thigh - ml_rate_radps]), 1.0 / dt, config.lowpass_hz).T
     candidates, _ = find_peaks(np.where(walking, rate, 0.0), height=config.min_swing_peak_radps,
                                distance=max(int(config.min_stride_s / dt), 1))
     if candidates.size:
@@ -179,38 +182,66 @@ def _heel_strike(t_s: np.ndarray, dips: np.ndarray, peaks: np.ndarray, starts: n
     return out
 
 
-SETTLE_MARGIN_S = 0.3
-"""How long the zero-phase low-passes' start and end transients reach into a window (s): about
-three time constants of the 6 Hz second-order Butterworth, with room to spare."""
+SETTLE_TIME_CONSTANTS = 8.0
+"""How many time constants of a zero-phase low-pass are kept between a window's edge and an event
+found on it: the edge's transient has decayed to e⁻⁸ ≈ 3e-4 of its size there."""
+
+
+def transient_s(cutoff_hz: float) -> float:
+    """How long the start and end transients of :func:`~imugait.timebase.lowpass` (2nd-order
+    Butterworth, damping 1/√2, time constant 1 / (2π f_c / √2)) reach into a window (s):
+    :data:`SETTLE_TIME_CONSTANTS` time constants — 0.30 s at 6 Hz, 0.05 s at 35 Hz."""
+    return SETTLE_TIME_CONSTANTS * np.sqrt(2.0) / (2.0 * np.pi * cutoff_hz)
 
 
 def settle_time_s(config: EventConfig | None = None) -> float:
-    """How long after a mid-swing the trailing-window detection (:func:`settled_events`) can no
-    longer change its events: its initial-contact search window plus the filters' transient."""
+    """How long after a mid-swing the trailing-window detection (:func:`trailing_events`) can no
+    longer change its events: the mid-swing low-pass's transient, and the initial-contact search
+    window plus the transient of the sharper contact low-pass (which decides the dip in it)."""
     config = config or EventConfig()
-    return config.initial_contact_window_s + SETTLE_MARGIN_S
+    return max(transient_s(config.lowpass_hz),
+               config.initial_contact_window_s + transient_s(config.contact_lowpass_hz))
 
 
-def settled_events(
+EARLY_MID_SWING_S = 4.0 * transient_s(EventConfig.lowpass_hz) / SETTLE_TIME_CONSTANTS
+"""How long after a mid-swing :func:`trailing_events` gives it early (s): four time constants of
+the mid-swing low-pass (its end transient is down to e⁻⁴ there; the mid-swing is a whole sample,
+so it moves only when the transient tips two neighbouring samples)."""
+
+
+def trailing_events(
     t_s: np.ndarray,
     ml_rate_radps: np.ndarray,
     walking: np.ndarray,
     after_s: float,
     config: EventConfig | None = None,
     thigh_ml_rate_radps: np.ndarray | None = None,
-) -> LegEvents:
+) -> tuple[LegEvents, LegEvents]:
     """The causal (live) variant of :func:`detect_leg_events`: the same detection over a trailing
-    window of the newest samples (arguments as there, (M,) each), keeping only the mid-swings later
-    than ``after_s`` whose events the window's edges no longer reach — at least
-    :func:`settle_time_s` before its end, and the toe-off window plus the transient after its start.
+    window of the newest samples (arguments as there, (M,) each). Returns the *settled* events: the
+    mid-swings later than ``after_s`` whose events the window's edges no longer reach — at least
+    :func:`settle_time_s` before its end, and the toe-off window plus the transient after its
+    start. Differences to the whole recording: the low-passes see the window only (their
+    transients are kept out by the margins), and a candidate mid-swing is compared with the 95th
+    percentile of the window's peaks, not the recording's.
 
-    Differences to the whole recording: the low-passes see the window only (their transients are
-    kept out by the margins), and a candidate mid-swing is compared with the 95th percentile of
-    the window's peaks, not the recording's.
-    """
+    And, from the same detection, the *early* events: the mid-swings
+    after those that are not settled yet but at least :data:`EARLY_MID_SWING_S` before the
+    window's end, whose initial contact (the dip's bottom) is as many time constants of the
+    contact low-pass (4: 26 ms at 35 Hz) before it. Their initial contact may still change (a dip later in its search window twice as
+    deep would make it; rare): a live view shows them at once and corrects them once settled."""
     config = config or EventConfig()
     events = detect_leg_events(t_s, ml_rate_radps, walking, config, thigh_ml_rate_radps)
-    t_first = t_s[0] + config.toe_off_window_s + SETTLE_MARGIN_S
-    keep = (events.mid_swing_s > max(after_s, t_first)) & (events.mid_swing_s <= t_s[-1] - settle_time_s(config))
+    t_first = t_s[0] + config.toe_off_window_s + transient_s(config.lowpass_hz)
+    later = events.mid_swing_s > max(after_s, t_first)
+    settled = events.mid_swing_s <= t_s[-1] - settle_time_s(config)
+    contact_s = EARLY_MID_SWING_S / transient_s(config.lowpass_hz) * transient_s(config.contact_lowpass_hz)
+    with np.errstate(invalid="ignore"):
+        early = (later & ~settled & (events.mid_swing_s <= t_s[-1] - EARLY_MID_SWING_S)
+                 & (events.initial_contact_s + config.contact_delay_s <= t_s[-1] - contact_s))
+    return _subset(events, later & settled), _subset(events, early)
+
+
+def _subset(events: LegEvents, keep: np.ndarray) -> LegEvents:
     peaks = None if events.mid_swing_peak_radps is None else events.mid_swing_peak_radps[keep]
     return LegEvents(events.mid_swing_s[keep], events.toe_off_s[keep], events.initial_contact_s[keep], peaks)

@@ -208,10 +208,12 @@ class CausalProgression:
       (hip rotation is withheld).
 
     Runs are numbered (0, 1, …) as they start; ``update`` returns each sample's run (-1 outside).
+    The direction is fitted again once the run has grown by ``refit_s`` (and at every new run), not
+    at every update: the fits span the run (up to ``max_run_s``) and cost most of an update.
     """
 
     def __init__(self, rate_hz: float, config: ProgressionConfig | None = None, side: Side | None = None,
-                 max_run_s: float = 10.0, min_drift_run_s: float = 8.0) -> None:
+                 max_run_s: float = 10.0, min_drift_run_s: float = 8.0, refit_s: float = 0.1) -> None:
         self.config = config or ProgressionConfig()
         self.side = side if self.config.correct_swing_lean else None
         self.dt_s = 1.0 / float(rate_hz)
@@ -220,6 +222,8 @@ class CausalProgression:
         self._n_min_run = max(int(round(self.config.drift_window_s / self.dt_s)), 2)
         self._n_max_run = max(int(round(max_run_s / self.dt_s)), self._n_min_run)
         self._n_min_drift_run = int(round(min_drift_run_s / self.dt_s))
+        self._n_refit = max(int(round(refit_s / self.dt_s)), 1)
+        self._fitted = (-1, -1.0)  # (run, time of its newest sample) the direction was last fitted at
         self._x_tail = np.empty((0, 2))  # the thigh's forward axis, horizontal, the last n_smooth samples
         self._last_heading: float | None = None
         self._since_turn = self._n_margin + 1  # samples since the turn rate last exceeded the threshold
@@ -278,7 +282,11 @@ class CausalProgression:
             self._run_t = np.concatenate([old[0], t_s[first:]])[-self._n_max_run:]
             self._run_long = np.vstack([old[1], long_axis[first:]])[-self._n_max_run:]
             self._run_axis = np.vstack([old[2], flexion_axis[first:]])[-self._n_max_run:]
+        if self._run_long.shape[0] and self._fitted[0] == self._run_id \
+                and self._run_t[-1] - self._fitted[1] < (self._n_refit - 0.5) * self.dt_s:
+            return runs  # the same run, grown by less than ``refit_s``: the direction is kept
         self.heading_rad, self.drift_radps, self.t_mid_s = float("nan"), 0.0, float("nan")
+        self._fitted = (self._run_id, float(self._run_t[-1]) if self._run_t.size else -1.0)
         if self._run_long.shape[0] >= self._n_min_run:
             self.heading_rad = _bout_heading(self._run_long, self._run_axis, self.side)
             self.t_mid_s = 0.5 * float(self._run_t[0] + self._run_t[-1])

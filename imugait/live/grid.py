@@ -30,15 +30,25 @@ from imugait.fusion.base import OrientationFilter
 from imugait.fusion.select import make_filter
 from imugait.fusion.settings import FilterKind, FusionSettings
 from imugait.live.history import History
+from imugait.live.reseed import mean_heading_rad, reseed_orientation, stride_period_s
 from imugait.timebase import grid_position, interp_vectors, slerp_quats
 
+STRIDE_LOOKBACK_S = 5.0
+"""How far before a gap the sensor's stride period is measured (s), for the re-seeding window."""
 SENSOR_COLUMNS = {"t_s": (), "acc_mps2": (3,), "gyr_radps": (3,), "q_world_sensor": (4,), "n_lost_before": ()}
 
 
 class LiveSensor:
-    """One sensor's newest samples (at most ``capacity``) and its online orientation filter."""
+    """One sensor's newest samples (at most ``capacity``) and its online orientation filter.
 
-    def __init__(self, placement: Placement, capacity: int, kind: FilterKind = FilterKind.VQF_ONLINE) -> None:
+    ``reseed_after_s``: after a gap in the samples longer than this (s), the filter is re-seeded
+    (:mod:`imugait.live.reseed`) from the first ``reseed_window_s`` of samples after it instead of
+    bridging the gap; those samples are held (not fused, not ready for the grid) until the window
+    has come. ``partner``: the other sensor of the leg, whose turn across the gap is carried over
+    (set by the caller). None: every gap is bridged, as offline."""
+
+    def __init__(self, placement: Placement, capacity: int, kind: FilterKind = FilterKind.VQF_ONLINE,
+                 reseed_after_s: float | None = None, reseed_window_s: float = 1.0) -> None:
         self.placement = placement
         self.kind = kind
         self.samples = History(capacity, SENSOR_COLUMNS, {"n_lost_before": np.int64})
@@ -47,6 +57,12 @@ class LiveSensor:
         self._n_fused = 0  # absolute index of the first sample not yet fused
         self.n_dropped = 0
         """Samples dropped because they did not come after the newest one kept."""
+        self.reseed_after_s, self.reseed_window_s = reseed_after_s, float(reseed_window_s)
+        self.partner: LiveSensor | None = None
+        self.held = False
+        """Samples after a long gap wait for the re-seeding window (``ready_t_s`` stops before them)."""
+        self.reseeds: list[tuple[float, float]] = []
+        """(time of the first sample after the gap, length of the gap) of every re-seeding (s)."""
 
     @property
     def fusing(self) -> bool:
@@ -55,6 +71,20 @@ class LiveSensor:
     @property
     def last_t_s(self) -> float:
         return float(self.samples.tail("t_s", 1)[0]) if len(self.samples) else -np.inf
+
+    @property
+    def n_ready(self) -> int:
+        """Absolute index after the newest sample whose values are final (the samples held for a
+        re-seeding are not)."""
+        return self._n_fused if self.held else self.samples.n_appended
+
+    @property
+    def ready_t_s(self) -> float:
+        """Time of the newest sample whose values are final."""
+        if not self.held:
+            return self.last_t_s
+        return float(self.samples.since("t_s", self.n_ready - 1)[0]) if self.n_ready > self.samples.first_index \
+            else -np.inf
 
     @property
     def first_t_s(self) -> float:
@@ -95,18 +125,101 @@ class LiveSensor:
         self._n_fused = self.samples.first_index
         self._fuse(check_units=True)
 
+    def retry(self) -> None:
+        """Fuse the held samples if their re-seeding can be decided now (the partner's samples it
+        waited for may have come)."""
+        if self.held:
+            self._fuse()
+
     def _fuse(self, check_units: bool = False) -> None:
-        """Fuse the samples not yet fused; units are checked on the first (long) stretch only."""
-        start = max(self._n_fused, self.samples.first_index)
-        n_new = self.samples.n_appended - start
+        """Fuse the samples not yet fused (re-seeding after long gaps); units are checked on the
+        first (long) stretch only."""
+        first = self.samples.first_index
+        start = max(self._n_fused, first)
+        stop = self.samples.n_appended
+        while start < stop:
+            gap = self._long_gap(start, stop)
+            if gap is None:
+                self._fuse_span(start, stop, check_units)
+                return
+            self._fuse_span(start, gap, check_units)
+            self.held = True
+            if not self._reseed(gap):
+                return  # wait for the window after the gap (and the partner's samples over it)
+            self.held = False
+            self._fuse_span(gap, stop, False, fresh=True)
+            start = self._n_fused
+
+    def _long_gap(self, start: int, stop: int) -> int | None:
+        """Absolute index of the first sample in ``start .. stop - 1`` after a gap longer than
+        ``reseed_after_s`` (one with a sample before it kept), None if none."""
+        if self.reseed_after_s is None or self._filter is None:
+            return None
+        lo = max(start, self.samples.first_index + 1)
+        if lo >= stop:
+            return None
+        n_lost = self.samples.since("n_lost_before", lo)[:stop - lo]
+        t = self.samples.since("t_s", lo - 1)[:stop - lo + 1]
+        long = (n_lost > 0) & (np.diff(t) > self.reseed_after_s)
+        return lo + int(np.argmax(long)) if long.any() else None
+
+    def _reseed(self, k: int) -> bool:
+        """Re-seed the filter for the samples from absolute index ``k`` on (the first after a
+        gap), if the window after it has come; False to wait."""
+        t_all = self.samples.tail("t_s")
+        i = k - self.samples.first_index
+        # A whole number of strides (the sensor's period over the last seconds before the gap).
+        before = t_all[:i] >= t_all[i - 1] - STRIDE_LOOKBACK_S
+        period = stride_period_s(t_all[:i][before], self.samples.tail("gyr_radps")[:i][before])
+        window_s = self.reseed_window_s if period is None else period * np.ceil(self.reseed_window_s / period - 0.25)
+        t_end = t_all[i] + window_s
+        if t_all[-1] < t_end:
+            return False
+        turn = self._partner_turn_rad(t_all[i - 1], t_all[i], window_s)
+        if turn is None:
+            return False
+        j = i + int(np.searchsorted(t_all[i:], t_end, side="right"))
+        bias = self.gyr_bias_radps + self._filter.status().gyr_bias_radps
+        gyr = self.samples.tail("gyr_radps")[i:j] - bias
+        dt = np.diff(t_all[i - 1:j])
+        dt[0] = self._filter.settings.sample_period_s
+        before = (t_all >= t_all[i - 1] - window_s) & (np.arange(t_all.size) < i)
+        heading = mean_heading_rad(self.samples.tail("q_world_sensor")[before]) + turn
+        try:
+            self._filter.reseed(reseed_orientation(gyr, self.samples.tail("acc_mps2")[i:j], dt, heading))
+        except NotImplementedError:
+            return True  # this filter bridges the gap as offline
+        self.reseeds.append((float(t_all[i]), float(t_all[i] - t_all[i - 1])))
+        return True
+
+    def _partner_turn_rad(self, t_before_s: float, t_after_s: float, window_s: float) -> float | None:
+        """How much the partner turned (heading, rad) from the window before ``t_before_s`` to the
+        window after ``t_after_s``: 0 without a partner that streamed on, None to wait for its samples."""
+        partner = self.partner
+        if partner is None or not partner.fusing or partner.held:
+            return 0.0
+        if partner.ready_t_s < t_after_s + window_s:
+            return None
+        t = partner.samples.tail("t_s")
+        q = partner.samples.tail("q_world_sensor")
+        before = (t >= t_before_s - window_s) & (t <= t_before_s)
+        after = (t >= t_after_s) & (t <= t_after_s + window_s)
+        turn = mean_heading_rad(q[after]) - mean_heading_rad(q[before])
+        return float(np.angle(np.exp(1j * turn))) if np.isfinite(turn) else 0.0
+
+    def _fuse_span(self, start: int, stop: int, check_units: bool, fresh: bool = False) -> None:
+        """Fuse the samples ``start .. stop - 1`` (absolute), bridging their lost samples as
+        offline; ``fresh``: the filter was re-seeded, nothing is bridged before ``start``."""
+        n_new = stop - start
         if n_new <= 0:
             return
-        has_previous = start > self.samples.first_index and self._n_fused == start
+        has_previous = not fresh and start > self.samples.first_index and self._n_fused == start
         take = n_new + int(has_previous)
-        t = self.samples.tail("t_s", take)
-        gyr = self.samples.tail("gyr_radps", take) - self.gyr_bias_radps
-        acc = self.samples.tail("acc_mps2", take)
-        lost = self.samples.tail("n_lost_before", take).copy()
+        first_row = start - int(has_previous)
+        t = self.samples.since("t_s", first_row)[:take]
+        gyr = self.samples.since("gyr_radps", first_row)[:take] - self.gyr_bias_radps
+        acc = self.samples.since("acc_mps2", first_row)[:take]
+        lost = self.samples.since("n_lost_before", first_row)[:take].copy()
         lost[0] = 0  # the first row is the previous (already fused) sample or the first kept one
         real = np.arange(take) + np.cumsum(lost)
         if real[-1] == take - 1:
@@ -118,8 +231,8 @@ class LiveSensor:
             first = int(has_previous)
             q_full = self._filter.estimate(bridged[0][first:], bridged[1][first:], check_units=check_units).q_world_sensor
             q = q_full[real[first:] - first]
-        self.samples.tail("q_world_sensor", n_new)[:] = q
-        self._n_fused = self.samples.n_appended
+        self.samples.since("q_world_sensor", start)[:n_new] = q
+        self._n_fused = stop
 
 
 class LiveGrid:
@@ -149,7 +262,7 @@ class LiveGrid:
         """Grid instants ready so far (each live sensor has a sample at or after them)."""
         if self.t0_s is None:
             return 0
-        last = {p: sensors[p].last_t_s for p in self.placements}
+        last = {p: sensors[p].ready_t_s for p in self.placements}
         newest = max(last.values())
         live = [t for t in last.values() if t >= newest - self.stall_s]
         return max(int(np.floor((min(live) - self.t0_s) * self.rate_hz + 1e-9)) + 1, 0)
@@ -163,16 +276,17 @@ class LiveGrid:
         out: dict[str, np.ndarray] = {"t_s": t}
         for p in self.placements:
             s = sensors[p].samples
-            t_all = s.tail("t_s")
+            n_held = s.n_appended - sensors[p].n_ready  # samples after the ready ones (re-seeding)
+            t_all = s.tail("t_s")[:len(s) - n_held]
             # Only the samples from the one before the first instant on are needed.
             first = max(int(np.searchsorted(t_all, t[0], side="right")) - 1, 0) if t.size else 0
-            n = len(s) - first
-            t_src = s.tail("t_s", n)
+            n = t_all.size - first
+            t_src = t_all[first:]
             if t_src.size < 2:  # one sample only: hold it
                 t_src = np.r_[t_src, t_src + 1.0 / self.rate_hz]
-                n_rows = {name: np.repeat(s.tail(name, 1), 2, axis=0) for name in SENSOR_COLUMNS}
+                n_rows = {name: np.repeat(s.tail(name, 1 + n_held)[:1], 2, axis=0) for name in SENSOR_COLUMNS}
             else:
-                n_rows = {name: s.tail(name, n) for name in SENSOR_COLUMNS}
+                n_rows = {name: s.tail(name, n + n_held)[:n] for name in SENSOR_COLUMNS}
             position = grid_position(t_src, t)
             out[f"{p.value}/acc_mps2"] = interp_vectors(t_src, n_rows["acc_mps2"], t, position)
             out[f"{p.value}/gyr_radps"] = interp_vectors(t_src, n_rows["gyr_radps"], t, position) - sensors[p].gyr_bias_radps

@@ -65,12 +65,14 @@ class LiveConfig:
     """The common grid's rate (offline: the highest nominal sensor rate)."""
     history_s: float = 60.0
     """Longest history kept (per sensor and on the grid); standing and the calibration walk must fit."""
-    tick_s: float = 0.1
+    tick_s: float = 0.05
     """Grid time between updates of the walking direction, events and strides."""
     check_s: float = 0.5
     """Grid time between looks for standing and for enough motion to calibrate."""
     event_every_s: float = 0.2
-    """Grid time between looks for settled gait events (a multiple of ``tick_s``)."""
+    """Grid time between looks for settled gait events (a multiple of ``tick_s``); a leg also looks
+    at every tick once its shank's swing has ended in a dip (an early initial contact may be there)
+    and when its early stride's events settle."""
     event_window_s: float = 6.0
     """Trailing window in which events are detected (a few strides)."""
     grid_step_s: float = 0.02
@@ -86,6 +88,12 @@ class LiveConfig:
     """A sensor's lost stretch longer than this (s) is bridged in fusion as offline, but its legs'
     angles are NaN from its start until a heading window wholly after it has been estimated (the
     bridged orientation comes back far off: ``LiveLeg``). Shorter losses are bridged as offline."""
+    reseed_window_s: float | None = 1.0
+    """After a sensor's gap longer than ``max_bridge_s`` its filter is re-seeded from this much of
+    the samples after it (inclination from gravity over the window, heading carried over:
+    :mod:`imugait.live.reseed`) and the leg's angles go on with the held heading offset from the
+    end of the gap. None: the gap is bridged as offline and the angles are NaN until a heading
+    window after it has been estimated (about 6 s)."""
     periods: PeriodConfig = field(default_factory=PeriodConfig)
     calibration: SegmentCalibrationConfig = field(default_factory=lambda: SegmentCalibrationConfig(max_motion_s=10.0))
     """``max_motion_s``: the knee motion (s) the calibration waits for and fits the axes to."""
@@ -96,9 +104,9 @@ class LiveConfig:
 
     def __post_init__(self) -> None:
         for name in ("rate_hz", "history_s", "tick_s", "check_s", "event_every_s", "event_window_s", "grid_step_s",
-                     "stall_s", "max_bridge_s"):
+                     "stall_s", "max_bridge_s", "reseed_window_s"):
             value = getattr(self, name)
-            if value is None and name == "stall_s":
+            if value is None and name in ("stall_s", "reseed_window_s"):
                 continue
             if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
                 raise ValidationError(f"live config: {name} must be a positive number, got {value!r}")
@@ -137,7 +145,13 @@ class LiveKinematics:
             raise ValidationError(f"live kinematics needs a thigh and a shank sensor on at least one leg; got: {have}")
         rate = self.config.rate_hz
         capacity = int(np.ceil(self.config.history_s * rate))
-        self._sensors = {p: LiveSensor(p, int(capacity * 1.25) + 64) for p in self.placements}
+        reseed = self.config.reseed_window_s
+        self._sensors = {p: LiveSensor(p, int(capacity * 1.25) + 64, reseed_after_s=None if reseed is None
+                                       else self.config.max_bridge_s, reseed_window_s=reseed or 1.0)
+                         for p in self.placements}
+        for side in self.sides:
+            thigh, shank = (self._sensors[Placement.of(seg, side)] for seg in (Segment.THIGH, Segment.SHANK))
+            thigh.partner, shank.partner = shank, thigh
         self._grid = LiveGrid(self.placements, rate, self.config.stall_s)
         self.grid = grid_history(self.placements, capacity)
         self._n_check = max(int(round(self.config.check_s * rate)), 1)
@@ -157,7 +171,8 @@ class LiveKinematics:
         self._settings = LegSettings(rate, self.config.tick_s, self.config.event_every_s, self.config.event_window_s,
                                      self.config.periods,
                                      self.config.heading, self.config.progression, self.config.events,
-                                     self.config.strides, self.config.max_bridge_s)
+                                     self.config.strides, self.config.max_bridge_s,
+                                     reseeded=self.config.reseed_window_s is not None)
 
     # --- input -------------------------------------------------------------------------------
 
@@ -168,6 +183,8 @@ class LiveKinematics:
                                   f"for ({', '.join(p.value for p in self.placements)})")
         with self._lock:
             self._sensors[samples.placement].add(samples)
+            for sensor in self._sensors.values():
+                sensor.retry()  # a re-seeding may have waited for these samples
             if samples.t_s.size:
                 self._t_newest_s = max(float(samples.t_s[-1]), self._t_newest_s) if np.isfinite(self._t_newest_s) \
                     else float(samples.t_s[-1])

@@ -11,11 +11,14 @@ causal variants, over the leg's bounded history:
   direction (:class:`~imugait.kinematics.progression.CausalProgression`), the heading-offset window
   of the offline track that has just completed (the same windows, estimated by
   :func:`~imugait.calibration.segment.retrack_heading`; offline interpolates between them, live
-  holds the latest), the settled gait events (:func:`~imugait.gait.events.settled_events`) and,
-  per new initial contact, the stride (:func:`~imugait.gait.cycles.segment_strides` with an open
-  end), its metrics (:func:`~imugait.gait.metrics.strides_metrics`), its thigh–shank timing
-  (:func:`~imugait.gait.coordination.stride_lags_s`) and plausibility
-  (:func:`~imugait.gait.plausibility.implausible_strides`, against the leg's recent strides).
+  holds the latest), the gait events (:func:`~imugait.gait.events.trailing_events`: settled, and
+  early ones) and, per new initial contact, the stride (:func:`~imugait.gait.cycles.segment_strides`
+  with an open end), its metrics (:func:`~imugait.gait.metrics.strides_metrics`) and plausibility
+  (:func:`~imugait.gait.plausibility.implausible_strides`, against the leg's recent strides) — given
+  at once from the early initial contact, checked once it settles, and given final with its
+  thigh–shank timing (:func:`~imugait.gait.coordination.stride_lags_s`) half a second later.
+  Rows are known to be moving as soon as the part of their motion window that has come says so
+  (:meth:`LiveLeg._moving_until`), so none of this waits for the window's second half.
 
 Not done live: the clipping check (the live samples carry no device range), double support (needs
 the other leg's events as they settle) and the pelvis-relative hip angles.
@@ -24,7 +27,7 @@ the other leg's events as they settle) and the pelvis-relative hip angles.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -36,8 +39,14 @@ from imugait.calibration.recording import LegRecording
 from imugait.calibration.segment import LegAlignment, retrack_heading
 from imugait.conventions import Placement, Segment, Side
 from imugait.gait.coordination import MAX_LAG_S, sagittal_rate_radps, stride_lags_s
-from imugait.gait.cycles import Exclusion, StrideConfig, segment_strides
-from imugait.gait.events import EventConfig, LegEvents, settled_events
+from imugait.gait.cycles import Exclusion, Stride, StrideConfig, segment_strides
+from imugait.gait.events import (
+    EARLY_MID_SWING_S,
+    EventConfig,
+    LegEvents,
+    settle_time_s,
+    trailing_events,
+)
 from imugait.gait.metrics import strides_metrics
 from imugait.gait.plausibility import implausible_strides
 from imugait.kinematics.angles import leg_angles, segment_orientations
@@ -53,6 +62,8 @@ RECENT_STRIDES = 50
 """Strides kept for the plausibility check against the leg's other strides."""
 EVENTS_KEPT = 12
 """Settled events kept to segment strides (a stride needs two; the bout's median a few more)."""
+WITHDRAWN = "withdrawn: given early, its events settled into no stride"
+"""The exclusion of a stride given early whose events did not settle into one."""
 
 
 @dataclass(frozen=True)
@@ -69,8 +80,11 @@ class LegSettings:
     events: EventConfig
     strides: StrideConfig
     max_bridge_s: float = 0.1
-    """Lost stretches of a sensor longer than this void the leg's held heading offset (see
-    :class:`LiveLeg`)."""
+    """Lost stretches of a sensor longer than this leave the leg without angles (see :class:`LiveLeg`)."""
+    reseeded: bool = False
+    """The sensors' filters are re-seeded after such a stretch (:mod:`imugait.live.reseed`): the
+    angles go on with the held heading offset from its end. False: it is void until a heading
+    window after the stretch has been estimated."""
 
 
 class LiveLeg:
@@ -84,6 +98,8 @@ class LiveLeg:
         self.history.skip_to(start)
         self._n_tick = max(int(round(settings.tick_s / dt)), 1)
         self._n_motion_settle = int(np.ceil(0.5 * settings.periods.motion_window_s / dt)) + 1
+        self._n_motion_window = max(int(round(settings.periods.motion_window_s / dt)), 1)  # as motion_mask
+        self._n_lag = int(np.ceil(MAX_LAG_S * settings.rate_hz)) + 2
         self._n_event_window = int(round(settings.event_window_s / dt))
         self._n_event_every = max(int(round(settings.event_every_s / settings.tick_s)), 1) * self._n_tick
         from_centre = alignment.quality.heading_from_joint_centre or not alignment.measures_femur_rotation
@@ -104,6 +120,11 @@ class LiveLeg:
         self._recent: deque[dict] = deque(maxlen=RECENT_STRIDES)
         self.n_strides = 0
         self.new_strides: list[LiveStride] = []
+        self._early: tuple[float, LiveStride, dict, Stride] | None = None
+        """The stride given early (its mid-swing, as given, its row in the recent strides, the stride)."""
+        self._unfinished: list[tuple[Stride, LiveStride, dict, int]] = []
+        """Strides given without their thigh–shank timing: (stride, as given, its row in the recent
+        strides, the grid row from which its timing can be computed)."""
 
     # --- rows --------------------------------------------------------------------------------
 
@@ -135,12 +156,13 @@ class LiveLeg:
         ``max_bridge_s``) the bridged orientations are not data, and they come back far off — in
         walking, tens of degrees of inclination and any heading, settling over seconds (VQF's
         accelerometer time constant) — so the offset held from before no longer applies: from the
-        start of such a stretch it is NaN (the leg's angles are NaN, never invented) until a
-        heading window that starts after the stretch has been estimated."""
+        start of such a stretch it is NaN (the leg's angles are NaN, never invented) — until a
+        heading window that starts after the stretch has been estimated, or, when the sensors'
+        filters are re-seeded after it (``settings.reseeded``), only to its end."""
         offsets = np.full(long_lost.size, self.heading_offset_rad)
         offsets[long_lost] = np.nan
         ends = np.flatnonzero(np.diff(np.r_[self._in_long_lost, long_lost].astype(np.int8)) == -1)
-        if ends.size:
+        if ends.size and not self.settings.reseeded:
             end = int(ends[-1])
             self.heading_offset_rad = np.nan
             offsets[end:] = np.nan
@@ -182,13 +204,34 @@ class LiveLeg:
     # --- ticks -------------------------------------------------------------------------------
 
     def _tick(self, grid: History, k: int) -> None:
-        settled = k - self._n_motion_settle
+        settled = self._moving_until(grid, max(k - self._n_motion_settle, self._settled), k)
         if settled > self._settled:
             self._settle(grid, self._settled, settled, k)
             self._settled = settled
         self._heading_windows(grid, settled)
-        if k % self._n_event_every == 0:
-            self._find_strides(grid, settled)
+        self._find_strides(grid, settled, k)
+        self._finish_strides(grid, k)
+
+    def _moving_until(self, grid: History, k0: int, k: int) -> int:
+        """The first row from ``k0`` on whose motion the rows before ``k`` do not decide yet.
+
+        A row's motion (:func:`~imugait.calibration.periods.motion_mask`) is the mean square of
+        the shank's rate over a centred window above the threshold's square; the window's rows
+        not yet come can only add to it, so a row is already known to be moving when the rows
+        that have come alone bring the mean over the whole window above it. In walking that holds
+        up to the newest rows (a window always holds a swing), so motion, the walking direction
+        and the events need not wait for the window's second half."""
+        if k <= k0:
+            return k0
+        n, half = self._n_motion_window, self._n_motion_window // 2
+        lo = max(k0 - half, grid.first_index)
+        square = np.sum(self._rows(grid, f"{self.shank}/gyr_radps", lo, k) ** 2, axis=1)
+        total = np.r_[0.0, np.cumsum(square)]
+        rows = np.arange(k0, k)
+        sums = total[np.minimum(rows - half + n, k) - lo] - total[np.maximum(rows - half, lo) - lo]
+        # A relative margin far above the sums' rounding: the final mask decides these rows alike.
+        moving = sums / n > self.settings.periods.motion_rms_min_radps ** 2 * (1.0 + 1e-6)
+        return k0 + (int(np.argmin(moving)) if not moving.all() else moving.size)
 
     def _settle(self, grid: History, k0: int, k1: int, k: int) -> None:
         """Motion and walking direction of rows ``k0 .. k1 - 1`` (their motion window is complete),
@@ -198,6 +241,8 @@ class LiveLeg:
         hi = min(k1 + n_w, k)
         moving = motion_mask(self._rows(grid, "t_s", lo, hi), self._rows(grid, f"{self.shank}/gyr_radps", lo, hi),
                              self.settings.periods)[k0 - lo:k1 - lo]
+        # Rows whose window reaches past ``k`` were found moving from its first part (_moving_until).
+        moving[max(k - self._n_motion_settle - k0, 0):] = True
         q_thigh = quat_multiply(self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1),
                                 self.alignment.thigh.q_sensor_segment)
         runs = self._progression.update(self._rows(grid, "t_s", k0, k1), q_thigh, moving)
@@ -234,25 +279,112 @@ class LiveLeg:
                 # on the simulator: up to 1.7-2.4° in the knee's rotation, against 0.6° held).
                 self.heading_offset_rad = estimate
 
-    def _find_strides(self, grid: History, settled: int) -> None:
+    def _find_strides(self, grid: History, settled: int, k: int) -> None:
         lo = max(settled - self._n_event_window, self.history.first_index, grid.first_index)
         if settled - lo < 2 * self._n_tick:
             return
-        walking = self.history.since("motion", lo)[:settled - lo]
-        if not walking.any():
-            return
-        self.angles_until(settled)
         t = self.history.since("t_s", lo)[:settled - lo]
-        # The rates about the calibrated axes, as offline (detect_leg_events' inputs).
-        shank_rate = self._rows(grid, f"{self.shank}/gyr_radps", lo, settled) @ self.alignment.hinge_axis_shank
-        thigh_rate = self._rows(grid, f"{self.thigh}/gyr_radps", lo, settled) @ self.alignment.axes.flexion_axis_thigh
         after = self._events[-1][0] + 0.5 * self.settings.events.min_stride_s if self._events else -np.inf
-        events = settled_events(t, shank_rate, walking, after, self.settings.events, thigh_rate)
-        for mid, to, ic, peak in zip(events.mid_swing_s, events.toe_off_s, events.initial_contact_s,
-                                     events.mid_swing_peak_radps, strict=True):
-            self._events.append((float(mid), float(to), float(ic), float(peak)))
+        walking = self.history.since("motion", lo)[:settled - lo]
+        settle_s = settle_time_s(self.settings.events)
+        shank_rate = self._rows(grid, f"{self.shank}/gyr_radps", lo, settled) @ self.alignment.hinge_axis_shank
+        if self._early is not None:  # nothing before it can settle before it does (it was the first)
+            look = t[-1] - settle_s >= self._early[0]
+        else:  # every ``event_every_s``, and at every tick once a swing has ended in a dip (early)
+            look = t[-1] - EARLY_MID_SWING_S > after and (k % self._n_event_every == 0 or self._swing_ended(t, shank_rate, after))
+        if not (look and (walking.any() or self._early is not None)):
+            return
+        # The rates about the calibrated axes, as offline (detect_leg_events' inputs).
+        thigh_rate = self._rows(grid, f"{self.thigh}/gyr_radps", lo, settled) @ self.alignment.axes.flexion_axis_thigh
+        events, early = trailing_events(t, shank_rate, walking, after, self.settings.events, thigh_rate)
+        for event in zip(events.mid_swing_s, events.toe_off_s, events.initial_contact_s, events.mid_swing_peak_radps,
+                         strict=True):
+            self._events.append(tuple(float(x) for x in event))
             if len(self._events) >= 2:
-                self._stride_ending(grid, float(ic), settled + self._n_motion_settle)
+                self._stride_settled(grid, self._events[-1], k)
+        if self._early is not None and self._early[0] <= t[-1] - settle_s:
+            self._withdraw()  # its mid-swing settled as none (or the leg stopped before it)
+        for event in zip(early.mid_swing_s, early.toe_off_s, early.initial_contact_s, early.mid_swing_peak_radps,
+                         strict=True):
+            if self._events and self._early is None:
+                self._stride_early(tuple(float(x) for x in event))
+
+    def _swing_ended(self, t: np.ndarray, shank_rate: np.ndarray, after_s: float) -> bool:
+        """Whether the shank's rate since ``after_s`` rose above a mid-swing's least peak and then
+        fell below zero (the heel-strike dip) early enough for an early initial contact: a cheap
+        look before the event detection (which runs anyway every ``event_every_s``)."""
+        since = t > after_s
+        if not since.any():
+            return False
+        rate = shank_rate[since]
+        top = int(np.argmax(rate))
+        n_contact = int(np.ceil(0.05 * self.settings.rate_hz))
+        return bool(rate[top] >= self.settings.events.min_swing_peak_radps and (rate[top:rate.size - n_contact] < 0).any())
+
+    def _stride_early(self, event: tuple[float, float, float, float]) -> None:
+        """Give at once the stride that ends at an early initial contact (see
+        :func:`~imugait.gait.events.trailing_events`); it is checked once its events settle."""
+        found = self._stride_at([*self._events, event][-EVENTS_KEPT:], event[2])
+        if found is None:
+            return
+        stride, metrics = found
+        row = {"used": stride.used, **metrics}
+        self._recent.append(row)
+        given = self._judged(stride, self._live_stride(stride, metrics, self.n_strides), row)
+        self.n_strides += 1
+        self.new_strides.append(given)
+        self._early = (event[0], given, row, stride)
+
+    def _stride_settled(self, grid: History, event: tuple[float, float, float, float], k: int) -> None:
+        """The stride that ends at the settled initial contact just found, if it is one (at the
+        tick of grid row ``k``: no row from ``k`` on is read) — given, or, if it was given early,
+        given again only where it changed."""
+        early = None
+        if self._early is not None:
+            if abs(self._early[0] - event[0]) < 0.5 * self.settings.events.min_stride_s:
+                early, self._early = self._early, None
+            elif self._early[0] < event[0]:
+                self._withdraw()
+        found = self._stride_at(list(self._events), event[2])
+        if found is None:
+            if early is not None:
+                self._early = early
+                self._withdraw()
+            return
+        stride, metrics = found
+        if early is None:
+            row = {"used": stride.used, **metrics}
+            self._recent.append(row)
+            index = self.n_strides
+            self.n_strides += 1
+        else:
+            _mid, first, row, _stride = early
+            row.clear()
+            row.update({"used": stride.used, **metrics})
+            index = first.index
+        if early is not None and early[3] == stride and np.array_equal(list(early[1].metrics.values()),
+                                                                     list(metrics.values()), equal_nan=True):
+            given = early[1]  # the same stride, judged against the same strides: as given early
+        else:
+            given = self._judged(stride, self._live_stride(stride, metrics, index), row)
+            if early is None or not _same_stride(given, early[1]):
+                self.new_strides.append(given)
+        t_all = self.history.tail("t_s")
+        k_lag = self.history.first_index + int(np.searchsorted(t_all, stride.t_next_initial_contact_s)) + self._n_lag
+        self._unfinished.append((stride, given, row, k_lag))
+        self._finish_strides(grid, k)
+
+    def _withdraw(self) -> None:
+        """The stride given early whose events did not settle into one: given again as withdrawn."""
+        _mid, given, row, _stride = self._early
+        self._early = None
+        self._recent = deque((r for r in self._recent if r is not row), maxlen=RECENT_STRIDES)
+        self.new_strides.append(replace(given, used=False, exclusion=WITHDRAWN, final=True))
+
+    def _live_stride(self, stride: Stride, metrics: dict[str, float], index: int) -> LiveStride:
+        return LiveStride(side=self.side, index=index, t_initial_contact_s=stride.t_initial_contact_s,
+                          t_toe_off_s=stride.t_toe_off_s, t_next_initial_contact_s=stride.t_next_initial_contact_s,
+                          metrics=metrics, used=stride.used, final=False)
 
     def _thigh_shank_lag_s(self, grid: History, stride, k: int) -> float:
         """The stride's thigh–shank timing (:func:`~imugait.gait.coordination.stride_lags_s`, as
@@ -269,10 +401,13 @@ class LiveLeg:
         t = self._rows(grid, "t_s", g0, g1)
         return float(stride_lags_s(t, sagittal_rate_radps(t, q_thigh), sagittal_rate_radps(t, q_shank), [stride])[0])
 
-    def _stride_ending(self, grid: History, t_ic_s: float, k: int) -> None:
-        """The stride that ends at the initial contact just found, if it is one (at the tick of
-        grid row ``k``: no row from ``k`` on is read)."""
-        ev = np.array(self._events)
+    def _stride_at(self, events_kept: list[tuple[float, float, float, float]], t_ic_s: float
+                   ) -> tuple[Stride, dict[str, float]] | None:
+        """The stride that ends at the initial contact ``t_ic_s`` of the newest of ``events_kept``,
+        if it is one, and its metrics (the thigh–shank timing NaN: it searches MAX_LAG_S past the
+        stride, so it is added once those rows have come, :meth:`_finish_strides`)."""
+        self.angles_until(self._settled)  # (only when a stride needs them: a poll computes the rest)
+        ev = np.array(events_kept)
         events = LegEvents(ev[:, 0], ev[:, 1], ev[:, 2], ev[:, 3])
         first_t = ev[0, 2] if np.isfinite(ev[0, 2]) else ev[0, 0]
         t_all = self.history.tail("t_s")
@@ -284,22 +419,42 @@ class LiveLeg:
         strides = segment_strides(t, events, self.history.tail("run")[lo:hi], lost, np.zeros_like(lost),
                                   self.settings.strides, open_end=True)
         if not strides or strides[-1].t_next_initial_contact_s != t_ic_s:
-            return
+            return None
         stride = strides[-1]
         angles = {"knee_flexion_deg": self.history.tail("knee_deg")[lo:hi, 0],
                   "knee_adduction_deg": self.history.tail("knee_deg")[lo:hi, 1],
                   "knee_rotation_deg": self.history.tail("knee_deg")[lo:hi, 2],
                   "hip_rotation_deg": self.history.tail("hip_rotation_deg")[lo:hi]}
         metrics = {name: float(v[0]) for name, v in strides_metrics(t, angles, [stride]).items()}
-        metrics["thigh_shank_lag_s"] = self._thigh_shank_lag_s(grid, stride, k)  # as the offline cycles table
-        row = {"used": stride.used, **metrics}
-        self._recent.append(row)
-        reason = implausible_strides(pd.DataFrame(list(self._recent))).iloc[-1]
-        exclusion = stride.exclusion if reason is Exclusion.NONE else reason
-        self.new_strides.append(LiveStride(
-            side=self.side, index=self.n_strides, t_initial_contact_s=stride.t_initial_contact_s,
-            t_toe_off_s=stride.t_toe_off_s, t_next_initial_contact_s=stride.t_next_initial_contact_s,
-            metrics=metrics, used=exclusion is Exclusion.NONE,
-            exclusion=None if exclusion is Exclusion.NONE else exclusion.value))
-        self.n_strides += 1
+        metrics["thigh_shank_lag_s"] = np.nan
+        return stride, metrics
 
+    def _judged(self, stride: Stride, given: LiveStride, row: dict) -> LiveStride:
+        """``given`` with its plausibility against the leg's strides until it (as offline)."""
+        recent = list(self._recent)
+        until = next((i for i, r in enumerate(recent) if r is row), len(recent) - 1)
+        reason = implausible_strides(pd.DataFrame(recent[:until + 1])).iloc[-1]
+        exclusion = stride.exclusion if reason is Exclusion.NONE else reason
+        return replace(given, used=exclusion is Exclusion.NONE,
+                       exclusion=None if exclusion is Exclusion.NONE else exclusion.value)
+
+    def _finish_strides(self, grid: History, k: int) -> None:
+        """Give again, with their thigh–shank timing, the strides whose rows for it have come
+        (at the tick of grid row ``k``)."""
+        while self._unfinished and self._unfinished[0][3] <= k:
+            stride, given, row, _ = self._unfinished.pop(0)
+            row["thigh_shank_lag_s"] = self._thigh_shank_lag_s(grid, stride, k)
+            metrics = {**given.metrics, "thigh_shank_lag_s": row["thigh_shank_lag_s"]}
+            self.new_strides.append(self._judged(stride, replace(given, metrics=metrics, final=True), row))
+
+
+
+def _same_stride(a: LiveStride, b: LiveStride) -> bool:
+    """The same stride, judgement, and events and metrics to within what no view shows (0.1 ms,
+    0.001 of a metric's unit; NaN equal to NaN): a settled stride is not given again for the
+    last bits its low-passes' transients still moved (its final version carries them)."""
+    if (a.side, a.index, a.used, a.exclusion) != (b.side, b.index, b.used, b.exclusion) or a.metrics.keys() != b.metrics.keys():
+        return False
+    events = [[s.t_initial_contact_s, s.t_toe_off_s, s.t_next_initial_contact_s] for s in (a, b)]
+    return (np.allclose(*events, rtol=0, atol=1e-4, equal_nan=True)
+            and np.allclose(list(a.metrics.values()), list(b.metrics.values()), rtol=0, atol=1e-3, equal_nan=True))

@@ -13,7 +13,7 @@ docs/conventions.md, metric names those of :mod:`imugait.gait.metrics`.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,6 +73,15 @@ class LiveStride:
     used: bool
     exclusion: str | None = None
     """Why the stride is not used (None when used)."""
+    final: bool = True
+    """A stride comes more than once, each version (same ``side`` and ``index``) replacing the one
+    before (:func:`latest_strides`): first as soon as its closing initial contact is found (early,
+    ``final`` False, ``thigh_shank_lag_s`` NaN — it may still change: :func:`imugait.gait.events.trailing_events`);
+    again, still not final, if it changed once its events settled (beyond 0.1 ms in an event,
+    0.001 in a metric, or in its judgement); and ``final``, with the settled values, once its
+    ``thigh_shank_lag_s`` is known (the timing searches half a second past the stride's end; a
+    timing far from the leg's other strides may exclude it). A stride given early whose events
+    settled into none comes ``final``, not ``used``, with the exclusion ``withdrawn: …``."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,16 @@ class LiveUpdate:
     """Session time of the newest sample the pipeline has taken in (NaN before the first)."""
     angles: tuple[LegAngles, ...] = ()
     strides: tuple[LiveStride, ...] = ()
+    """Strides completed since, and strides given earlier that are now final (:attr:`LiveStride.final`)."""
     calibration: tuple[LegCalibrationState, ...] = ()
     n_strides: Mapping[Side, int] = field(default_factory=dict)
     """Strides completed so far per leg (all of them, not only the new ones)."""
+
+
+def latest_strides(strides: Iterable[LiveStride]) -> list[LiveStride]:
+    """The latest version of each stride (by side and index: see :attr:`LiveStride.final`), in the
+    order in which the strides first came."""
+    latest: dict[tuple[Side, int], LiveStride] = {}
+    for stride in strides:
+        latest[(stride.side, stride.index)] = stride
+    return list(latest.values())

@@ -87,7 +87,7 @@ def test_settled_events_of_trailing_windows_are_the_whole_recordings():
     # instant (the windows' low-pass transients are kept out by the settle margins).
     from imugait.calibration.periods import motion_mask
     from imugait.conventions import Placement
-    from imugait.gait.events import settle_time_s, settled_events
+    from imugait.gait.events import settle_time_s, trailing_events
     from imugait.simulate import SimulationConfig, simulate
     from imugait.simulate.timeline import walking_test
 
@@ -102,12 +102,13 @@ def test_settled_events_of_trailing_windows_are_the_whole_recordings():
     window, step = 1200, 40
     for end in range(window // 2, t.size + 1, step):
         lo = max(end - window, 0)
-        ev = settled_events(t[lo:end], rate[lo:end], walking[lo:end], after, thigh_ml_rate_radps=thigh_rate[lo:end])
+        ev, _early = trailing_events(t[lo:end], rate[lo:end], walking[lo:end], after,
+                                     thigh_ml_rate_radps=thigh_rate[lo:end])
         found += list(zip(ev.mid_swing_s, ev.toe_off_s, ev.initial_contact_s, strict=True))
         after = found[-1][0] + 0.3 if found else after
     found = np.array(found)
     # Only the last mid-swing is still open at the end of the recording.
-    assert settle_time_s() > 0.35
+    assert settle_time_s() > 0.35  # the contact window and its low-pass transient
     last_settled = whole.mid_swing_s <= t[-1] - settle_time_s()
     assert len(found) == int(last_settled.sum()) >= 15
     np.testing.assert_allclose(found[:, 0], whole.mid_swing_s[last_settled], atol=1e-9)

@@ -58,3 +58,17 @@ def live_run() -> LiveRun:
     live = LiveKinematics(list(session), LiveConfig(rate_hz=SIMULATION.sample_rate_hz))
     live.feed_session(session, chunk_s=0.05)
     return LiveRun(session, live, live.poll(), offline_like_live(session, live))
+
+
+def feed_polled(live: LiveKinematics, session: Session, chunk_s: float) -> list[LiveUpdate]:
+    """Feed ``session`` in blocks of ``chunk_s`` and poll after every block: the updates."""
+    updates = []
+    original = live.feed
+
+    def feed(samples):
+        original(samples)
+        updates.append(live.poll())
+
+    live.feed = feed
+    live.feed_session(session, chunk_s=chunk_s)
+    return updates

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from imugait.conventions import Side
-from imugait.live.updates import CalibrationPhase
+from imugait.live.updates import CalibrationPhase, latest_strides
 
 WARM_UP_S = 4.0
 """Strides starting within this long of their bout's start are warm-up (the live walking direction
@@ -25,7 +25,7 @@ HIP_METRICS = ("hip_rotation_mean_deg", "hip_rotation_stance_mean_deg", "hip_rot
 def matched(live_run) -> pd.DataFrame:
     """Each live stride beside the offline stride with the nearest initial contact."""
     rows = []
-    for stride in live_run.update.strides:
+    for stride in latest_strides(live_run.update.strides):
         cycles = live_run.offline.cycles[live_run.offline.cycles["side"] == stride.side.value]
         o = cycles.iloc[int(np.argmin(np.abs(cycles["t_initial_contact_s"] - stride.t_initial_contact_s)))]
         bouts = live_run.offline.legs[stride.side].progression.bouts

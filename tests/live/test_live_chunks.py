@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from imugait.live.kinematics import LiveConfig, LiveKinematics
-from imugait.live.updates import LiveUpdate
+from imugait.live.updates import LiveUpdate, latest_strides
 
 
 def _feed(session, chunks, config: LiveConfig, poll_every: int = 0, seed: int = 0) -> list[LiveUpdate]:
@@ -41,7 +41,7 @@ def _angles(updates: list[LiveUpdate]) -> dict:
 
 def _strides(updates: list[LiveUpdate]) -> list:
     """The strides per leg in order."""
-    return sorted((s for update in updates for s in update.strides), key=lambda s: (s.side.value, s.index))
+    return sorted(latest_strides(s for update in updates for s in update.strides), key=lambda s: (s.side.value, s.index))
 
 
 def assert_same_strides(got: list, expected: list) -> None:

@@ -11,7 +11,7 @@ from imugait.conventions import Placement, Side
 from imugait.gait.plausibility import plausibility_limits
 from imugait.io import read_qmt_mat
 from imugait.live.kinematics import LiveConfig, LiveKinematics
-from imugait.live.updates import CalibrationPhase
+from imugait.live.updates import CalibrationPhase, latest_strides
 
 DATASETS = Path(__file__).resolve().parents[3] / "shared" / "datasets"
 QMT = DATASETS / "qmt_full_body" / "full_body_example_data.mat"
@@ -33,7 +33,7 @@ def test_a_real_walk_streams_into_plausible_strides():
     assert {s.phase for s in live.calibration_states()} == {CalibrationPhase.CALIBRATED}
     limits = plausibility_limits()
     for side in Side:
-        used = [s for s in update.strides if s.side is side and s.used]
+        used = [s for s in latest_strides(update.strides) if s.side is side and s.used]
         assert len(used) >= 8, side
         for s in used:
             assert 0.8 <= s.metrics["stride_time_s"] <= 1.4

@@ -12,6 +12,7 @@ import numpy as np
 from imugait.acquisition.sources import SensorSource, SourceKind
 from imugait.conventions import Side
 from imugait.live.run import OpenedSensors
+from imugait.live.updates import latest_strides
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "report"))
 from report_browser import ensure_chromium  # noqa: E402  (tests/report: one Chromium installer)
@@ -54,7 +55,8 @@ class Tap:
         return None
 
     def strides(self, side: Side) -> int:
-        return sum(1 for u in self.updates for s in u.strides if s.side is side)
+        # A stride comes again once settled and once final (LiveStride.final): counted once.
+        return sum(1 for s in latest_strides(s for u in self.updates for s in u.strides) if s.side is side)
 
 
 def emulated_opener(carrier: str, devices, playback: float, disconnects=()):

@@ -135,7 +135,7 @@ def stride_json(stride: LiveStride) -> dict:
             "t_initial_contact_s": finite_or_none(stride.t_initial_contact_s, 3),
             "t_toe_off_s": finite_or_none(stride.t_toe_off_s, 3),
             "t_next_initial_contact_s": finite_or_none(stride.t_next_initial_contact_s, 3),
-            "used": stride.used, "exclusion": stride.exclusion,
+            "used": stride.used, "exclusion": stride.exclusion, "final": stride.final,
             "metrics": {k: finite_or_none(v) for k, v in stride.metrics.items()}}
 
 
@@ -238,7 +238,12 @@ class DashboardState:
             if angles.t_s.size:
                 self._pending[angles.side].append(angles)
         for stride in update.strides:
-            self._strides[stride.side].append(stride)
+            kept = self._strides[stride.side]
+            again = next((i for i, s in enumerate(kept) if s.index == stride.index), None)
+            if again is None:
+                kept.append(stride)
+            else:  # the final version of a stride given before its thigh–shank timing
+                kept[again] = stride
             self._new_strides.append(stride)
         if update.strides:
             self._summary = stride_summary([s for side in SIDES for s in self._strides[side]], self.bands)

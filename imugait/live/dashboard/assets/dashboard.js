@@ -283,6 +283,7 @@
     if (msg.strides && msg.type === "update" && config.t0_epoch_ms !== null) {
       const now = nowEpochMs();
       for (const s of msg.strides) {
+        if (s.final) continue;  // the stride again with its thigh–shank timing: on screen already
         record(probe.latency.strideMs, now - (config.t0_epoch_ms + 1e3 * s.t_next_initial_contact_s));
         record(probe.latency.strideUpdate, probe.updates);
       }
