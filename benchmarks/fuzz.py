@@ -7,9 +7,12 @@ Reproduce (from the repository root; one target at a time, prints a Markdown tab
     .venv/bin/python benchmarks/fuzz.py --list
 
 Each target (``benchmarks/fuzz_targets.py``) runs in its own worker process: atheris
-instruments ``imugait`` (line coverage and comparisons), libFuzzer mutates the seed corpus
-(``benchmarks/fuzz_corpus/TARGET``, copied to a scratch folder, so the repository is never
-written) and calls the target with each input. A worker counts
+instruments ``imugait`` (line coverage and comparisons), libFuzzer mutates the corpus and
+calls the target with each input. The corpus is the seeds (``benchmarks/fuzz_corpus/TARGET``,
+read only: the repository is never written) plus the inputs earlier runs found to add coverage,
+kept outside the repository in ``--corpus-dir`` (default ``~/.cache/imugait/fuzz-corpus``;
+libFuzzer adds to and minimises that folder only), so a run resumes where the last one stopped;
+``--corpus-dir ''`` starts from the seeds alone. A worker counts
 
 * **crashes**: exceptions other than the target's expected ones (none for decoders; the
   project's own ``ImugaitError`` for importers and the log), and broken decoder invariants;
@@ -36,7 +39,6 @@ import hashlib
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,6 +47,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "fuzz_corpus"
+SAVED_CORPUS = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "imugait" / "fuzz-corpus"
 STATS_EVERY = 1000
 
 
@@ -115,17 +118,19 @@ def worker_main(args: argparse.Namespace) -> None:
         import fuzz_targets
 
         target = fuzz_targets.TARGETS[args.worker]
-        scratch, corpus = Path(args.scratch) / "files", Path(args.scratch) / "corpus"
-        corpus.mkdir(parents=True)
+        scratch = Path(args.scratch) / "files"
+        # libFuzzer writes new inputs into (and minimises) the first folder only: the saved corpus
+        # when resuming, else a scratch folder; the seeds' folder comes second and is only read
+        corpus = Path(args.corpus) if args.corpus else Path(args.scratch) / "corpus"
+        corpus.mkdir(parents=True, exist_ok=True)
         run = target.make(scratch)
         for seed in sorted((CORPUS / target.name).glob("seed-*")):
-            shutil.copy(seed, corpus / seed.name)
             fuzz_targets.check_one(target.name, run, seed.read_bytes())  # lazy imports, instrumented
     artifacts = Path(args.artifacts)
     artifacts.mkdir(parents=True, exist_ok=True)
     w = _Worker(target, run, fuzz_targets.check_one, args.inputs, args.max_seconds, Path(args.stats), artifacts)
     hard_timeout_s = max(10, int(20 * target.time_limit_s))
-    argv = [sys.argv[0], str(corpus), f"-seed={args.seed}", f"-max_len={target.max_len}",
+    argv = [sys.argv[0], str(corpus), str(CORPUS / target.name), f"-seed={args.seed}", f"-max_len={target.max_len}",
             f"-timeout={hard_timeout_s}", f"-rss_limit_mb={args.rss_limit_mb}",
             f"-artifact_prefix={artifacts}/", "-print_final_stats=0", "-close_fd_mask=0"]
     atheris.Setup(argv, w.one_input)
@@ -138,7 +143,7 @@ def worker_main(args: argparse.Namespace) -> None:
 # -- parent ----------------------------------------------------------------------------------
 
 def run_target(name: str, inputs: int, jobs: int, seed: int, artifacts: Path, rss_limit_mb: int,
-               max_seconds: float) -> dict:
+               max_seconds: float, saved_corpus: Path | None = None) -> dict:
     """Run ``jobs`` workers on one target; the summed counts and what ended each worker."""
     with tempfile.TemporaryDirectory(prefix="imugait-fuzz-", dir=_scratch_root()) as tmp:
         procs = []
@@ -150,7 +155,8 @@ def run_target(name: str, inputs: int, jobs: int, seed: int, artifacts: Path, rs
             cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name, "--inputs", str(n),
                    "--seed", str(seed + j), "--stats", str(stats), "--artifacts", str(artifacts),
                    "--rss-limit-mb", str(rss_limit_mb), "--max-seconds", str(max_seconds),
-                   "--scratch", str(Path(tmp) / f"scratch-{j}")]
+                   "--scratch", str(Path(tmp) / f"scratch-{j}"),
+                   "--corpus", str(saved_corpus / name) if saved_corpus else ""]
             procs.append((subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), stats))
         rows = []
         for proc, stats in procs:
@@ -182,6 +188,10 @@ def run_target(name: str, inputs: int, jobs: int, seed: int, artifacts: Path, rs
             "signatures": sorted({s for g, _ in rows for s in g.get("signatures", {}).values()})}
 
 
+def _count(folder: Path) -> int:
+    return sum(1 for _ in folder.iterdir()) if folder.is_dir() else 0
+
+
 def _why_ended(output: str, code: int | None) -> str:
     if "libFuzzer: timeout" in output:
         return "hang"
@@ -211,11 +221,15 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=float("inf"),
                         help="stop a target's worker after this many seconds of fuzzing even if --inputs "
                              "is not reached (the table shows the inputs actually run)")
+    parser.add_argument("--corpus-dir", default=str(SAVED_CORPUS),
+                        help="keep the inputs found here (one folder per target) and resume from them; "
+                             f"'' for the seeds alone (default {SAVED_CORPUS})")
     parser.add_argument("--json", help="also write the results as JSON here")
     parser.add_argument("--list", action="store_true", help="list the targets and exit")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--stats", help=argparse.SUPPRESS)
     parser.add_argument("--scratch", help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker_main(args)
@@ -235,11 +249,13 @@ def main() -> int:
     artifacts = Path(args.artifacts)
     results = []
     for name in names:
-        r = run_target(name, args.inputs, args.jobs, args.seed, artifacts, args.rss_limit_mb, args.max_seconds)
+        r = run_target(name, args.inputs, args.jobs, args.seed, artifacts, args.rss_limit_mb, args.max_seconds,
+                       Path(args.corpus_dir) if args.corpus_dir else None)
         results.append(r)
         print(f"{name}: {r['inputs']:,} inputs, {r['crashes']} crash(es), {r['hangs']} hang(s), "
               f"{r['peak_rss_mb']:.0f} MB, {r['exec_per_s']:,.0f} exec/s, {r['wall_s']:.0f} s"
-              + (f"; ended: {', '.join(r['ended'])}" if r["ended"] else ""), flush=True)
+              + (f"; ended: {', '.join(r['ended'])}" if r["ended"] else "")
+              + (f"; saved corpus {_count(Path(args.corpus_dir) / name)} inputs" if args.corpus_dir else ""), flush=True)
     budget = "" if args.max_seconds == float("inf") else f" or {args.max_seconds:g} s"
     print(f"\nFuzzing — {args.inputs:,} inputs{budget} per target, --jobs {args.jobs}, seed {args.seed}; "
           f"artifacts in {artifacts}\n")
