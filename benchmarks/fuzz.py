@@ -23,7 +23,9 @@ libFuzzer adds to and minimises that folder only), so a run resumes where the la
   counted as a hang too; libFuzzer's ``-rss_limit_mb`` ends one that runs out of memory
   (counted as a crash);
 * **peak memory**: the worker's peak resident set (MB; the interpreter with numpy, pandas and
-  pyarrow loaded is ~150–200 MB of it);
+  pyarrow loaded is ~150–200 MB of it); an input that raises the peak by more than
+  ``MEMORY_JUMP_MB`` at once is saved in ``--artifacts`` (``memory-TARGET-…``, the largest jump
+  so far each time), so that a peak can be traced to its input;
 * **exec/s**: inputs per second of fuzzing, wall clock (imports and start-up excluded); on a
   shared machine this is the share the worker got, so **exec/CPU-s** (inputs per second of the
   worker's CPU time) is given too.
@@ -49,6 +51,7 @@ HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "fuzz_corpus"
 SAVED_CORPUS = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "imugait" / "fuzz-corpus"
 STATS_EVERY = 1000
+MEMORY_JUMP_MB = 64
 
 
 def _scratch_root() -> str | None:
@@ -66,15 +69,21 @@ class _Worker:
         self.count = self.hangs = self.crashes = 0
         self.signatures: dict[str, str] = {}
         self.slowest_s = 0.0
+        self.largest_jump_mb = 0.0
         self.t_first: float | None = None
         self.cpu_first = 0.0
 
     def one_input(self, data: bytes) -> None:
         if self.t_first is None:
             self.t_first, self.cpu_first = time.perf_counter(), time.process_time()
+        peak_before = _peak_rss_mb()
         t0 = time.process_time()  # CPU time: a loaded machine must not turn inputs into "hangs"
         crash = self.check(self.target.name, self.run, data)
         took = time.process_time() - t0
+        jump = _peak_rss_mb() - peak_before
+        if jump > max(MEMORY_JUMP_MB, self.largest_jump_mb):
+            self._save("memory", f"memory {jump:.0f}", f"peak memory +{jump:.0f} MB in one input", data)
+        self.largest_jump_mb = max(self.largest_jump_mb, jump)
         self.count += 1
         self.slowest_s = max(self.slowest_s, took)
         if crash is not None:
@@ -105,10 +114,14 @@ class _Worker:
         stats = {"inputs": self.count, "crashes": self.crashes, "hangs": self.hangs, "done": done,
                  "elapsed_s": elapsed, "cpu_s": time.process_time() - self.cpu_first if self.t_first else 0.0,
                  "slowest_s": self.slowest_s, "signatures": self.signatures,
-                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+                 "peak_rss_mb": _peak_rss_mb(), "largest_jump_mb": self.largest_jump_mb}
         tmp = self.stats_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(stats))
         os.replace(tmp, self.stats_path)
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def worker_main(args: argparse.Namespace) -> None:
@@ -184,6 +197,7 @@ def run_target(name: str, inputs: int, jobs: int, seed: int, artifacts: Path, rs
             "exec_per_s": total["inputs"] / fuzz_s if fuzz_s > 0 else 0.0, "wall_s": wall_s,
             "exec_per_cpu_s": total["inputs"] / cpu_s if (cpu_s := sum(g.get("cpu_s", 0.0) for g, _ in rows)) else 0.0,
             "slowest_s": max((g.get("slowest_s", 0.0) for g, _ in rows), default=0.0),
+            "largest_jump_mb": max((g.get("largest_jump_mb", 0.0) for g, _ in rows), default=0.0),
             "ended": [e for _g, e in rows if e],
             "signatures": sorted({s for g, _ in rows for s in g.get("signatures", {}).values()})}
 
@@ -253,7 +267,8 @@ def main() -> int:
                        Path(args.corpus_dir) if args.corpus_dir else None)
         results.append(r)
         print(f"{name}: {r['inputs']:,} inputs, {r['crashes']} crash(es), {r['hangs']} hang(s), "
-              f"{r['peak_rss_mb']:.0f} MB, {r['exec_per_s']:,.0f} exec/s, {r['wall_s']:.0f} s"
+              f"{r['peak_rss_mb']:.0f} MB (largest rise in one input {r['largest_jump_mb']:.0f} MB), "
+              f"{r['exec_per_s']:,.0f} exec/s, {r['wall_s']:.0f} s"
               + (f"; ended: {', '.join(r['ended'])}" if r["ended"] else "")
               + (f"; saved corpus {_count(Path(args.corpus_dir) / name)} inputs" if args.corpus_dir else ""), flush=True)
     budget = "" if args.max_seconds == float("inf") else f" or {args.max_seconds:g} s"
