@@ -7,9 +7,12 @@ Reproduce (from the repository root; one target at a time, prints a Markdown tab
     .venv/bin/python benchmarks/fuzz.py --list
 
 Each target (``benchmarks/fuzz_targets.py``) runs in its own worker process: atheris
-instruments ``imugait`` (line coverage and comparisons), libFuzzer mutates the seed corpus
-(``benchmarks/fuzz_corpus/TARGET``, copied to a scratch folder, so the repository is never
-written) and calls the target with each input. A worker counts
+instruments ``imugait`` (line coverage and comparisons), libFuzzer mutates the corpus and
+calls the target with each input. The corpus is the seeds (``benchmarks/fuzz_corpus/TARGET``,
+read only: the repository is never written) plus the inputs earlier runs found to add coverage,
+kept outside the repository in ``--corpus-dir`` (default ``~/.cache/imugait/fuzz-corpus``;
+libFuzzer adds to and minimises that folder only), so a run resumes where the last one stopped;
+``--corpus-dir ''`` starts from the seeds alone. A worker counts
 
 * **crashes**: exceptions other than the target's expected ones (none for decoders; the
   project's own ``ImugaitError`` for importers and the log), and broken decoder invariants;
@@ -20,7 +23,9 @@ written) and calls the target with each input. A worker counts
   counted as a hang too; libFuzzer's ``-rss_limit_mb`` ends one that runs out of memory
   (counted as a crash);
 * **peak memory**: the worker's peak resident set (MB; the interpreter with numpy, pandas and
-  pyarrow loaded is ~150–200 MB of it);
+  pyarrow loaded is ~150–200 MB of it); an input that raises the peak by more than
+  ``MEMORY_JUMP_MB`` at once is saved in ``--artifacts`` (``memory-TARGET-…``, the largest jump
+  so far each time), so that a peak can be traced to its input;
 * **exec/s**: inputs per second of fuzzing, wall clock (imports and start-up excluded); on a
   shared machine this is the share the worker got, so **exec/CPU-s** (inputs per second of the
   worker's CPU time) is given too.
@@ -36,7 +41,6 @@ import hashlib
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,7 +49,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "fuzz_corpus"
+SAVED_CORPUS = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "imugait" / "fuzz-corpus"
 STATS_EVERY = 1000
+MEMORY_JUMP_MB = 64
 
 
 def _scratch_root() -> str | None:
@@ -63,15 +69,21 @@ class _Worker:
         self.count = self.hangs = self.crashes = 0
         self.signatures: dict[str, str] = {}
         self.slowest_s = 0.0
+        self.largest_jump_mb = 0.0
         self.t_first: float | None = None
         self.cpu_first = 0.0
 
     def one_input(self, data: bytes) -> None:
         if self.t_first is None:
             self.t_first, self.cpu_first = time.perf_counter(), time.process_time()
+        peak_before = _peak_rss_mb()
         t0 = time.process_time()  # CPU time: a loaded machine must not turn inputs into "hangs"
         crash = self.check(self.target.name, self.run, data)
         took = time.process_time() - t0
+        jump = _peak_rss_mb() - peak_before
+        if jump > max(MEMORY_JUMP_MB, self.largest_jump_mb):
+            self._save("memory", f"memory {jump:.0f}", f"peak memory +{jump:.0f} MB in one input", data)
+        self.largest_jump_mb = max(self.largest_jump_mb, jump)
         self.count += 1
         self.slowest_s = max(self.slowest_s, took)
         if crash is not None:
@@ -102,10 +114,14 @@ class _Worker:
         stats = {"inputs": self.count, "crashes": self.crashes, "hangs": self.hangs, "done": done,
                  "elapsed_s": elapsed, "cpu_s": time.process_time() - self.cpu_first if self.t_first else 0.0,
                  "slowest_s": self.slowest_s, "signatures": self.signatures,
-                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+                 "peak_rss_mb": _peak_rss_mb(), "largest_jump_mb": self.largest_jump_mb}
         tmp = self.stats_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(stats))
         os.replace(tmp, self.stats_path)
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def worker_main(args: argparse.Namespace) -> None:
@@ -115,17 +131,19 @@ def worker_main(args: argparse.Namespace) -> None:
         import fuzz_targets
 
         target = fuzz_targets.TARGETS[args.worker]
-        scratch, corpus = Path(args.scratch) / "files", Path(args.scratch) / "corpus"
-        corpus.mkdir(parents=True)
+        scratch = Path(args.scratch) / "files"
+        # libFuzzer writes new inputs into (and minimises) the first folder only: the saved corpus
+        # when resuming, else a scratch folder; the seeds' folder comes second and is only read
+        corpus = Path(args.corpus) if args.corpus else Path(args.scratch) / "corpus"
+        corpus.mkdir(parents=True, exist_ok=True)
         run = target.make(scratch)
         for seed in sorted((CORPUS / target.name).glob("seed-*")):
-            shutil.copy(seed, corpus / seed.name)
             fuzz_targets.check_one(target.name, run, seed.read_bytes())  # lazy imports, instrumented
     artifacts = Path(args.artifacts)
     artifacts.mkdir(parents=True, exist_ok=True)
     w = _Worker(target, run, fuzz_targets.check_one, args.inputs, args.max_seconds, Path(args.stats), artifacts)
     hard_timeout_s = max(10, int(20 * target.time_limit_s))
-    argv = [sys.argv[0], str(corpus), f"-seed={args.seed}", f"-max_len={target.max_len}",
+    argv = [sys.argv[0], str(corpus), str(CORPUS / target.name), f"-seed={args.seed}", f"-max_len={target.max_len}",
             f"-timeout={hard_timeout_s}", f"-rss_limit_mb={args.rss_limit_mb}",
             f"-artifact_prefix={artifacts}/", "-print_final_stats=0", "-close_fd_mask=0"]
     atheris.Setup(argv, w.one_input)
@@ -138,7 +156,7 @@ def worker_main(args: argparse.Namespace) -> None:
 # -- parent ----------------------------------------------------------------------------------
 
 def run_target(name: str, inputs: int, jobs: int, seed: int, artifacts: Path, rss_limit_mb: int,
-               max_seconds: float) -> dict:
+               max_seconds: float, saved_corpus: Path | None = None) -> dict:
     """Run ``jobs`` workers on one target; the summed counts and what ended each worker."""
     with tempfile.TemporaryDirectory(prefix="imugait-fuzz-", dir=_scratch_root()) as tmp:
         procs = []
@@ -150,7 +168,8 @@ def run_target(name: str, inputs: int, jobs: int, seed: int, artifacts: Path, rs
             cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name, "--inputs", str(n),
                    "--seed", str(seed + j), "--stats", str(stats), "--artifacts", str(artifacts),
                    "--rss-limit-mb", str(rss_limit_mb), "--max-seconds", str(max_seconds),
-                   "--scratch", str(Path(tmp) / f"scratch-{j}")]
+                   "--scratch", str(Path(tmp) / f"scratch-{j}"),
+                   "--corpus", str(saved_corpus / name) if saved_corpus else ""]
             procs.append((subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), stats))
         rows = []
         for proc, stats in procs:
@@ -178,8 +197,13 @@ def run_target(name: str, inputs: int, jobs: int, seed: int, artifacts: Path, rs
             "exec_per_s": total["inputs"] / fuzz_s if fuzz_s > 0 else 0.0, "wall_s": wall_s,
             "exec_per_cpu_s": total["inputs"] / cpu_s if (cpu_s := sum(g.get("cpu_s", 0.0) for g, _ in rows)) else 0.0,
             "slowest_s": max((g.get("slowest_s", 0.0) for g, _ in rows), default=0.0),
+            "largest_jump_mb": max((g.get("largest_jump_mb", 0.0) for g, _ in rows), default=0.0),
             "ended": [e for _g, e in rows if e],
             "signatures": sorted({s for g, _ in rows for s in g.get("signatures", {}).values()})}
+
+
+def _count(folder: Path) -> int:
+    return sum(1 for _ in folder.iterdir()) if folder.is_dir() else 0
 
 
 def _why_ended(output: str, code: int | None) -> str:
@@ -211,11 +235,15 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=float("inf"),
                         help="stop a target's worker after this many seconds of fuzzing even if --inputs "
                              "is not reached (the table shows the inputs actually run)")
+    parser.add_argument("--corpus-dir", default=str(SAVED_CORPUS),
+                        help="keep the inputs found here (one folder per target) and resume from them; "
+                             f"'' for the seeds alone (default {SAVED_CORPUS})")
     parser.add_argument("--json", help="also write the results as JSON here")
     parser.add_argument("--list", action="store_true", help="list the targets and exit")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--stats", help=argparse.SUPPRESS)
     parser.add_argument("--scratch", help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker_main(args)
@@ -235,11 +263,14 @@ def main() -> int:
     artifacts = Path(args.artifacts)
     results = []
     for name in names:
-        r = run_target(name, args.inputs, args.jobs, args.seed, artifacts, args.rss_limit_mb, args.max_seconds)
+        r = run_target(name, args.inputs, args.jobs, args.seed, artifacts, args.rss_limit_mb, args.max_seconds,
+                       Path(args.corpus_dir) if args.corpus_dir else None)
         results.append(r)
         print(f"{name}: {r['inputs']:,} inputs, {r['crashes']} crash(es), {r['hangs']} hang(s), "
-              f"{r['peak_rss_mb']:.0f} MB, {r['exec_per_s']:,.0f} exec/s, {r['wall_s']:.0f} s"
-              + (f"; ended: {', '.join(r['ended'])}" if r["ended"] else ""), flush=True)
+              f"{r['peak_rss_mb']:.0f} MB (largest rise in one input {r['largest_jump_mb']:.0f} MB), "
+              f"{r['exec_per_s']:,.0f} exec/s, {r['wall_s']:.0f} s"
+              + (f"; ended: {', '.join(r['ended'])}" if r["ended"] else "")
+              + (f"; saved corpus {_count(Path(args.corpus_dir) / name)} inputs" if args.corpus_dir else ""), flush=True)
     budget = "" if args.max_seconds == float("inf") else f" or {args.max_seconds:g} s"
     print(f"\nFuzzing — {args.inputs:,} inputs{budget} per target, --jobs {args.jobs}, seed {args.seed}; "
           f"artifacts in {artifacts}\n")

@@ -23,6 +23,8 @@ _NUMERIC_CLASSES = (6, 15)
 """mxDOUBLE_CLASS … mxUINT64_CLASS."""
 _COMPLEX_FLAG = 0x08
 _ITEM_BYTES = {1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 4, 9: 8, 12: 8, 13: 8}
+_INT_FORMATS = {1: "b", 2: "B", 3: "h", 4: "H", 5: "i", 6: "I", 12: "q", 13: "Q"}
+"""struct formats of the integer element types (the row indices and column starts of a sparse array)."""
 _MAX_DEPTH = 32
 _MAX_EXPANSION = 200
 """A compressed element may inflate to at most this many times the file's size."""
@@ -101,8 +103,11 @@ def _matrix(data: bytes, start: int, end: int, order: str, depth: int, budget: l
         count *= d
     if array_class != _SPARSE_CLASS and count > 8 * (end - start) + 64:
         raise MatStructureError(f"array at byte {start - 8} declares {count} elements in {end - start} bytes")
+    complex_ = bool(data[parts[0][1] + (1 if order == "<" else 2)] & _COMPLEX_FLAG)
     if _NUMERIC_CLASSES[0] <= array_class <= _NUMERIC_CLASSES[1]:
-        _numeric(parts[3:], count, bool(data[parts[0][1] + (1 if order == "<" else 2)] & _COMPLEX_FLAG), start)
+        _numeric(parts[3:], count, complex_, start)
+    elif array_class == _SPARSE_CLASS:
+        _sparse(data, parts[3:], dims, complex_, start, order)
     for mdtype, body, nbytes in parts[3:]:
         if mdtype == _MATRIX:
             if depth + 1 > _MAX_DEPTH:
@@ -123,6 +128,41 @@ def _numeric(parts: list[tuple[int, int, int]], count: int, complex_: bool, star
         if size is None or nbytes != count * size:
             raise MatStructureError(f"numeric array at byte {start - 8}: {nbytes} bytes of type {mdtype} "
                                     f"for {count} values")
+
+
+def _sparse(data: bytes, parts: list[tuple[int, int, int]], dims: tuple[int, ...], complex_: bool, start: int,
+            order: str) -> None:
+    """A sparse (M, N) array holds row indices, N + 1 column starts (0 first, never decreasing) and
+    the values (a real part, and an imaginary one if flagged complex) of at least as many entries
+    as the last start says, every row index below M. scipy reads these parts without checking
+    their presence or sizes: fuzzing found a sparse array with only a value part that crashed it."""
+    where = f"sparse array at byte {start - 8}"
+    if len(dims) != 2:
+        raise MatStructureError(f"{where} has {len(dims)} dimensions, expected 2")
+    if len(parts) != 3 + complex_:
+        raise MatStructureError(f"{where} has {len(parts)} data part(s), expected {3 + complex_} "
+                                "(row indices, column starts, values)")
+    for mdtype, _body, nbytes in parts:
+        size = _ITEM_BYTES.get(mdtype)
+        if size is None or nbytes % size:
+            raise MatStructureError(f"{where}: {nbytes} bytes of type {mdtype} are not whole numbers")
+    rows, starts = (_integers(data, part, order, where) for part in parts[:2])
+    m, n = dims
+    if len(starts) < n + 1 or starts[0] != 0 or any(b < a for a, b in zip(starts[:n], starts[1:n + 1], strict=True)):
+        raise MatStructureError(f"{where}: its {len(starts)} column starts are not {n + 1} rising from 0")
+    entries = starts[n]
+    if any(nbytes // _ITEM_BYTES[mdtype] < entries for mdtype, _body, nbytes in (parts[0], *parts[2:])):
+        raise MatStructureError(f"{where}: fewer row indices or values than its {entries} entries")
+    if any(not 0 <= r < m for r in rows[:entries]):
+        raise MatStructureError(f"{where}: a row index outside 0..{m - 1}")
+
+
+def _integers(data: bytes, part: tuple[int, int, int], order: str, where: str) -> tuple[int, ...]:
+    mdtype, body, nbytes = part
+    fmt = _INT_FORMATS.get(mdtype)
+    if fmt is None:
+        raise MatStructureError(f"{where}: indices of type {mdtype}, not integers")
+    return struct.unpack_from(f"{order}{nbytes // _ITEM_BYTES[mdtype]}{fmt}", data, body)
 
 
 def _inflate(blob: bytes, budget: list[int], at: int) -> bytes:

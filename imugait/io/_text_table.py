@@ -30,9 +30,12 @@ class TextTable:
     label : file name used in messages.
     preamble : the comment lines before the header, without their prefix and line end.
     header : column names (stripped); trailing unnamed empty columns are dropped.
-    rows : cells as stripped strings, padded with ``""`` to the header's width.
+    rows : cells as stripped strings, as many as the line had (at most the header's width; read
+        them with :meth:`cell`, which gives ``""`` for a missing one). Not padded: a wide header
+        over many short lines would otherwise take header width × lines of memory (a 16-KB file
+        of 2,000 named columns and 4,192 one-number lines took 65 MB).
     line_numbers : (n_rows,) 1-based line of each row in the file.
-    n_fields : (n_rows,) how many fields each row really had (before padding).
+    n_fields : (n_rows,) how many fields each row really had.
     ends_with_newline : False when the last line has no end-of-line (an interrupted write).
     """
 
@@ -49,6 +52,11 @@ class TextTable:
             return self.header.index(name)
         except ValueError:
             return None
+
+    def cell(self, i: int, j: int) -> str:
+        """Row ``i``, column ``j``; ``""`` where the line had fewer fields."""
+        row = self.rows[i]
+        return row[j] if j < len(row) else ""
 
     def drop_last_row(self) -> TextTable:
         return TextTable(
@@ -67,7 +75,8 @@ def read_text_table(
 
     The delimiter (tab, comma or semicolon) is the most frequent of them in the header row.
     Blank lines are skipped. Rows with more fields than the header raise :class:`FormatError`;
-    shorter rows are padded and reported in ``n_fields`` for the caller to judge.
+    shorter rows read as empty cells past their end and are reported in ``n_fields`` for the
+    caller to judge.
     """
     p = Path(path)
     try:
@@ -115,7 +124,7 @@ def read_text_table(
         line_no = i + reader.line_num
         if n > width:
             raise FormatError(f"{label}: line {line_no} has {n} fields but the header has {width}")
-        rows.append(cells[:n] + [""] * (width - n))
+        rows.append(cells[:n])
         line_numbers.append(line_no)
         n_fields.append(n)
     return TextTable(
@@ -144,7 +153,7 @@ def float_column(table: TextTable, name: str, *, is_missing: Callable[[str], boo
     j = table.column_index(name)
     if j is None:
         raise FormatError(f"{table.label}: no {name} column")
-    cells = [r[j] for r in table.rows]
+    cells = [r[j] if j < len(r) else "" for r in table.rows]
     missing = np.array([is_missing(c) for c in cells] if is_missing else [c == "" for c in cells], dtype=bool)
     if is_missing is None and missing.any():
         k = int(np.argmax(missing))
@@ -222,9 +231,9 @@ def drop_truncated_last_line(table: TextTable, used: list[str]) -> tuple[TextTab
     an empty used cell); returns the table and the dropped row's file line (or None)."""
     if not table.rows:
         return table, None
-    last = table.rows[-1]
+    last = len(table.rows) - 1
     idx = [table.column_index(c) for c in used]
-    if not table.ends_with_newline or table.n_fields[-1] < len(table.header) or any(last[j] == "" for j in idx):
+    if not table.ends_with_newline or table.n_fields[-1] < len(table.header) or any(table.cell(last, j) == "" for j in idx):
         return table.drop_last_row(), int(table.line_numbers[-1])
     return table, None
 

@@ -20,6 +20,7 @@ last magnetic calibration, ×50 µT nominal like Xsens MT, ``mag_normalised``) a
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -192,7 +193,13 @@ def _header_rate(meta: dict[str, str], label: str) -> float:
     m = re.match(r"\s*([0-9.]+)\s*hz", meta.get("outputrate", ""), re.IGNORECASE)
     if not m:
         raise FormatError(f"{label}: no 'OutputRate:,<n>Hz' line; pass the rate explicitly (--rate-hz)")
-    return float(m[1])
+    try:
+        rate = float(m[1])
+    except ValueError:  # the pattern also matches "1.2.3" and "."
+        rate = float("nan")
+    if not (math.isfinite(rate) and rate > 0):
+        raise FormatError(f"{label}: OutputRate {m[1]!r} Hz is not a positive number; pass the rate explicitly (--rate-hz)")
+    return rate
 
 
 def _unwrap_us(raw: np.ndarray, lines: np.ndarray, label: str) -> np.ndarray:

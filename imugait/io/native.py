@@ -57,6 +57,8 @@ FLOAT_COLUMNS = ("t_s", *ACC_COLUMNS, *GYR_COLUMNS, *MAG_COLUMNS, *QUAT_COLUMNS)
 COLUMNS = ("placement", *FLOAT_COLUMNS)
 
 _PARQUET_MAGIC = b"PAR1"
+_MIN_THRIFT_LIMIT = 1 << 16
+"""Thrift decoding limits (list elements, string bytes) are the file's size, at least this."""
 
 
 ROW_GROUP_ROWS = 1 << 16
@@ -111,9 +113,13 @@ def open_native(path: str | os.PathLike) -> tuple[pq.ParquetFile, dict[str, Any]
     its name for messages; raises :class:`FormatError` as :func:`read_session` does."""
     p = Path(path)
     name = p.name
-    _check_container(p)
+    size = _check_container(p)
     try:
-        pf = pq.ParquetFile(p, page_checksum_verification=True)
+        # a footer of n bytes holds at most n thrift list elements and n bytes of strings; without
+        # these limits a damaged 9-KB footer declaring a million-element list took 177 MB (fuzzing)
+        limit = max(size, _MIN_THRIFT_LIMIT)
+        pf = pq.ParquetFile(p, page_checksum_verification=True, thrift_string_size_limit=limit,
+                            thrift_container_size_limit=limit)
         kv = pf.schema_arrow.metadata or {}
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise FormatError(f"{name} is corrupt: cannot read the Parquet footer ({_reason(exc)})") from None
@@ -132,7 +138,8 @@ def _reason(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def _check_container(p: Path) -> None:
+def _check_container(p: Path) -> int:
+    """The file's size, once its first and last four bytes are Parquet's magic."""
     name = p.name
     try:
         size = p.stat().st_size
@@ -148,6 +155,7 @@ def _check_container(p: Path) -> None:
         raise FormatError(f"{name} is not a Parquet file (an imugait session starts with 'PAR1')")
     if size < 12 or tail != _PARQUET_MAGIC:
         raise FormatError(f"{name} is truncated: no Parquet footer (interrupted write or incomplete copy)")
+    return size
 
 
 def _read_header(kv: dict[bytes, bytes], name: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 CRASHES = sorted((HERE / "crashes").iterdir())
 TARGET_OF = {"apdm": "import.apdm", "mvnx": "import.mvnx", "qmt": "import.qmt", "log-records": "log.records",
-             "ximu3": "import.ximu3"}
+             "ximu3": "import.ximu3", "native": "import.native", "dot": "import.dot"}
 
 
 def _target(path: Path) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from vendor_fixtures import swing, write_dot_csv
@@ -87,3 +89,15 @@ def test_other_csv_files_in_the_folder_do_not_matter(dot_dir):
     folder, m1, _m2 = dot_dir
     (folder / "notes.csv").write_text("a,b\n1,2\n")
     assert read_dot_dir(folder, {Placement.LEFT_THIGH: "1"})[Placement.LEFT_THIGH].n_samples == m1.t_s.size
+
+
+@pytest.mark.parametrize("rate", ["0", "00", "1.2.3", "."])
+def test_an_output_rate_that_is_not_a_positive_number_is_refused(tmp_path, rate):
+    """Fuzzing found ``OutputRate:,00Hz`` (ZeroDivisionError) and the pattern also admits
+    ``1.2.3`` (ValueError); both are now a one-line FormatError."""
+    f = write_dot_csv(tmp_path / "D1.csv", "D1", swing())
+    text = f.read_text()
+    line = next(x for x in text.splitlines() if x.startswith("OutputRate:"))
+    f.write_text(text.replace(line, f"OutputRate:,{rate}Hz"))
+    with pytest.raises(FormatError, match=f"OutputRate '{re.escape(rate)}' Hz is not a positive number"):
+        read_dot_dir(tmp_path, {Placement.LEFT_THIGH: "D1"})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -248,3 +250,24 @@ def test_a_malformed_event_is_a_format_error(session, tmp_path):
     d["events"] = [{"t_s": 1.0, "kind": "no_such_kind"}]
     with pytest.raises(FormatError, match=r"meta.events\[0\]"):
         meta_from_dict(d, "x.parquet")
+
+
+def test_a_footer_declaring_a_huge_list_is_refused_without_taking_memory_for_it():
+    """Fuzzing found a 9-KB file whose damaged footer declares a million-element thrift list:
+    pyarrow's default limits let it take 177 MB before refusing it; the limits are now the file's size."""
+    saved = Path(__file__).resolve().parents[1] / "fuzz" / "crashes" / "native-memory-thrift-list.parquet"
+    code = (
+        "import resource, sys\n"
+        "from imugait.errors import FormatError\n"
+        "from imugait.io.native import read_session\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "try:\n"
+        "    read_session(sys.argv[1])\n"
+        "except FormatError as exc:\n"
+        "    print(str(exc).splitlines()[0])\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(saved)], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}).stdout.splitlines()
+    assert "cannot read the Parquet footer" in out[0]
+    assert int(out[1]) < 32  # MB more than before the read (was 177)
