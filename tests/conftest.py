@@ -9,10 +9,10 @@ takes effect before numpy is first imported, hence here (subprocesses the tests 
 
 from __future__ import annotations
 
-import os
 import sys
 
-for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
+from imugait.cli import one_blas_thread  # imports no numpy
+
+one_blas_thread()
 if "numpy" in sys.modules:  # pragma: no cover — a plugin imported numpy first: the setting is too late
     sys.stderr.write("tests/conftest.py: numpy was imported before the BLAS thread count was set\n")
