@@ -338,11 +338,12 @@ def calibrate_leg(
     r1 = Rotation.from_quat(rec.q_world_thigh_sensor[standing], scalar_first=True)
     r2 = Rotation.from_quat(rec.q_world_shank_sensor[standing], scalar_first=True)
     r_offset = Rotation.from_rotvec(np.outer(track.heading_offset_rad[standing], [0.0, 0.0, 1.0]))
+    r2_common = r_offset * r2  # the shank sensor in the thigh's world while standing
     cross_check_deg = float("nan")
     if source is not HeadingSource.POSE:
-        axes, cross_check_deg = _with_shank_axis(axes, r1, r_offset * r2, h2, up1, config.shank_axis_weight)
+        axes, cross_check_deg = _with_shank_axis(axes, r1, r2_common, h2, up1, config.shank_axis_weight)
     # The thigh's flexion axis seen from the shank sensor while standing (heading offset of then).
-    flexion_in_shank = _unit(np.mean((r_offset * r2).inv().apply(r1.apply(axes.flexion_axis_thigh)), axis=0))
+    flexion_in_shank = _unit(np.mean(r2_common.inv().apply(r1.apply(axes.flexion_axis_thigh)), axis=0))
     quality = AlignmentQuality(
         residual_rms, motion_rms, tilt, int(min(fit_mask.sum(), config.max_fit_samples)), refined,
         centre.heading_contrast if centre else float("nan"), centre.residual_rms_mps2 if centre else float("nan"),
