@@ -19,9 +19,11 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/imugait demo --force
 
-# pytest exits 5 when it collected no test: that is a failure for us, not a pass.
+# The suite runs in parallel (pytest-xdist): one worker per core, at most 4 (TEST_WORKERS=0 for
+# one process). pytest exits 5 when it collected no test: that is a failure for us, not a pass.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	@$(PY) -m pytest -q; rc=$$?; \
+	@$(PY) -m pytest -q -n $(TEST_WORKERS) --maxprocesses 4 --dist worksteal; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests — failing"; exit 1; fi; \
 	exit $$rc
 
