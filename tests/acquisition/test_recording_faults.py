@@ -195,31 +195,41 @@ def _check_killed_recording(folder, messages, synced: int) -> str:
 
 
 @pytest.mark.parametrize(("playback", "when"), [(1.0, "recording"), (10.0, "recording"), (100.0, "preparing")])
-def test_ctrl_c_at_any_playback(tmp_path, capsys, playback, when):
+def test_ctrl_c_at_any_playback(tmp_path, capsys, monkeypatch, playback, when):
     """Ctrl-C while the emulated walk is being prepared ends at once (exit 130, nothing written);
     during the recording it stops cleanly: exit 0, the session written, Ctrl-C in its event log."""
     folder = tmp_path / "r"
     log = folder / LOG_NAME
     stop = threading.Event()
 
-    def press_ctrl_c():
-        if when == "recording":  # once records arrive (the handler is installed before the sensors open)
-            while not stop.wait(0.02) and not (log.exists() and log.stat().st_size > 4_000):
-                pass
-        else:
-            stop.wait(0.5)
+    if when == "preparing":  # Ctrl-C lands inside the walk's preparation, however fast the machine
+        import imugait.emulate.sensors as emulated
+
+        prepare = emulated.emulated_walk
+
+        def interrupted_preparation(*args, **kwargs):
+            os.kill(os.getpid(), signal.SIGINT)  # raised in this (the main) thread as it goes on
+            return prepare(*args, **kwargs)
+
+        monkeypatch.setattr(emulated, "emulated_walk", interrupted_preparation)
+
+    def press_ctrl_c():  # once records arrive (the handler is installed before the sensors open)
+        while not stop.wait(0.02) and not (log.exists() and log.stat().st_size > 4_000):
+            pass
         if not stop.is_set():
             os.kill(os.getpid(), signal.SIGINT)
 
-    presser = threading.Thread(target=press_ctrl_c)
-    presser.start()
+    presser = threading.Thread(target=press_ctrl_c) if when == "recording" else None
+    if presser is not None:
+        presser.start()
     started = time.monotonic()
     try:
         code = cli_main(["record", "--emulate", "1", "--playback", f"{playback:g}", "--rate", "50",
                          "--duration", "20", "--out", str(folder)])
     finally:
         stop.set()
-        presser.join()
+        if presser is not None:
+            presser.join()
     assert time.monotonic() - started < 120.0  # a hang guard only
     out, err = capsys.readouterr()
     if when == "preparing":
