@@ -33,6 +33,7 @@ import contextlib
 import math
 import os
 import threading
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -332,12 +333,15 @@ class BleEmulator(_Playback):
     Attributes
     ----------
     addresses : placement → Bluetooth address to connect to (after ``start``).
+    links_dropped : placement → links the emulator dropped (a scheduled drop that comes while the
+        host is still reconnecting from the last one finds no link to drop and is not counted).
     """
 
     def __init__(self, devices: Mapping[Placement, EmulatedDevice], bluez, speed: float = 1.0,
                  disconnects: tuple[Disconnect, ...] = (), clock=None) -> None:
         super().__init__(devices, speed, disconnects, clock)
         self.bluez = bluez
+        self.links_dropped: Counter[Placement] = Counter()
         self.addresses: dict[Placement, str] = {}
         self.peripherals: dict = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -375,6 +379,7 @@ class BleEmulator(_Playback):
                          and d.at_s <= t < d.at_s + d.duration_s), None)
             if drop is not None and drop is not dropped_for and device.connected:
                 dropped_for = drop
+                self.links_dropped[placement] += 1
                 device.on_disconnect()
                 self._lost(placement)
                 await peripheral.drop_link(self.bluez.central_adapter_path)
