@@ -12,6 +12,7 @@ import asyncio
 import collections
 import enum
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from imugait.errors import ImugaitError
@@ -115,12 +116,16 @@ class Channel:
     ----------
     maxsize : int
         Most byte chunks held at once.
+    on_chunk_taken : callable, optional
+        Called (in the consumer's thread) each time the consumer takes a byte chunk: a producer in
+        another thread that reserves room before handing a chunk over gets it back here.
     """
 
-    def __init__(self, maxsize: int) -> None:
+    def __init__(self, maxsize: int, on_chunk_taken: Callable[[], object] | None = None) -> None:
         if maxsize < 1:
             raise ValueError(f"queue size must be >= 1, got {maxsize}")
         self.maxsize = maxsize
+        self._on_chunk_taken = on_chunk_taken
         self.dropped_chunks = 0
         self.dropped_bytes = 0
         self._items: collections.deque[TransportItem] = collections.deque()
@@ -181,6 +186,8 @@ class Channel:
             self._n_chunks -= 1
             if self._n_chunks < self.maxsize:
                 self._writable.set()
+            if self._on_chunk_taken is not None:
+                self._on_chunk_taken()
         return item
 
 

@@ -1,7 +1,10 @@
 """USB / UART serial transport (pyserial) with re-plug recovery.
 
 A reader thread owns the port; chunks reach the event loop through a bounded channel with
-back-pressure (the OS buffer holds bytes while the consumer is behind, nothing is dropped here).
+back-pressure (the OS buffer holds bytes while the consumer is behind, nothing is dropped here):
+the thread reserves a place in the channel before it reads on (a semaphore the consumer releases
+as it takes each chunk) and hands chunks and link events over in order, waking the loop once per
+batch rather than waiting on the loop for each chunk.
 When a read fails because the device went away the link goes ``RECONNECTING`` and the thread
 retries opening the same path with exponential back-off until it reappears or the transport is
 closed. Chunks delivered before the error stay delivered.
@@ -145,6 +148,10 @@ class SerialTransport(ChannelTransport):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._room = threading.Semaphore(queue_size)  # places left in the channel (reader side)
+        self._handover: list[TransportItem] = []  # items the loop has not taken over yet, in order
+        self._handover_lock = threading.Lock()
+        self._handover_due = False  # a hand-over is scheduled on the loop
 
     # -- opening and closing -------------------------------------------------------------------
 
@@ -158,7 +165,9 @@ class SerialTransport(ChannelTransport):
         if self._thread is not None:
             return self
         self._loop = asyncio.get_running_loop()
-        self._channel = Channel(self._queue_size)
+        self._room = threading.Semaphore(self._queue_size)
+        self._handover, self._handover_due = [], False
+        self._channel = Channel(self._queue_size, on_chunk_taken=self._room.release)
         self.state = LinkState.CONNECTING
         try:
             self._serial = await asyncio.to_thread(self._open_port)
@@ -212,20 +221,33 @@ class SerialTransport(ChannelTransport):
     # -- the reader thread --------------------------------------------------------------------
 
     def _emit(self, item: TransportItem) -> None:
-        """Hand an item to the event loop; waits for room so nothing is dropped."""
-        assert self._loop is not None and self._channel is not None
-        channel = self._channel
-        if isinstance(item, LinkEvent):
-            self._loop.call_soon_threadsafe(channel.put_event, item)
-            return
-        future = asyncio.run_coroutine_threadsafe(channel.put(item), self._loop)
-        while not self._stop.is_set():
-            try:
-                future.result(timeout=self.poll_interval_s)
+        """Hand an item to the event loop, in order; a chunk first waits for a place in the channel
+        so nothing is dropped (link events never wait)."""
+        assert self._loop is not None
+        if not isinstance(item, LinkEvent):
+            while not self._room.acquire(timeout=self.poll_interval_s):
+                if self._stop.is_set():
+                    return
+        with self._handover_lock:
+            self._handover.append(item)
+            if self._handover_due:
                 return
-            except TimeoutError:
-                continue
-        future.cancel()
+            self._handover_due = True
+        self._loop.call_soon_threadsafe(self._take_over)
+
+    def _take_over(self) -> None:
+        """On the loop: move what the reader handed over into the channel (each chunk has its place)."""
+        with self._handover_lock:
+            items, self._handover = self._handover, []
+            self._handover_due = False
+        channel = self._channel
+        if channel is None:
+            return
+        for item in items:
+            if isinstance(item, LinkEvent):
+                channel.put_event(item)
+            else:
+                channel.put_nowait(item)
 
     def _close_serial(self) -> None:
         with self._write_lock:

@@ -52,6 +52,33 @@ def test_bytes_written_in_random_pieces_arrive_in_order_without_loss(device):
     assert link.bytes_received == len(payload)
 
 
+def test_a_stalled_consumer_holds_the_reader_back_and_nothing_is_dropped(device):
+    """With room for 2 chunks and a consumer that takes nothing for a while, the reader thread
+    waits (the pty buffer fills) instead of dropping; then everything arrives in order."""
+    rng = random.Random(11)
+    payload = _random_bytes(rng, 20_000)
+    pieces = [payload[k:k + 100] for k in range(0, len(payload), 100)]
+
+    async def scenario():
+        async with SerialTransport(device.path, baud_rate=921_600, queue_size=2, read_chunk_bytes=100) as link:
+            writer = asyncio.ensure_future(asyncio.to_thread(lambda: [device.write(p) for p in pieces]))
+            async with asyncio.timeout(60.0):  # a hang guard: the channel fills, nobody takes from it
+                while link._channel._n_chunks < 2:
+                    await asyncio.sleep(0.01)
+            await asyncio.sleep(0.2)  # the consumer stalls on: the reader must wait, not drop
+            held = link._channel._n_chunks
+            rec = Recorder(link)
+            await writer
+            await rec.wait_for(lambda: len(rec.data) >= len(payload))
+        await rec.finished()
+        return rec, link, held
+
+    rec, link, held = run(scenario())
+    assert held == 2  # full, never over
+    assert rec.data == payload and link._channel.dropped_chunks == 0
+    assert rec.states() == [LinkState.CONNECTED, LinkState.CLOSED]
+
+
 def test_unplug_and_replug_reports_the_outage_and_loses_nothing(device):
     before, after = b"before-" * 500, b"after-" * 700
     unplugged_s = 0.25
