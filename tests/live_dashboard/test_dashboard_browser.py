@@ -72,7 +72,22 @@ async def _session_time(dash, t_s: float) -> bool:
     return dash.state.finished or (dash.state.t_s == dash.state.t_s and dash.state.t_s >= t_s)
 
 
-async def _scenario(chromium: str, dash: LiveDashboard, tap: Tap) -> dict:
+class _PausedWalk:
+    """Holds the emulated walk where it is while the page acts (a click, and what it should
+    show): how long a loaded browser takes to click then costs no walking, so the take spans the
+    same stretch of the walk on any machine."""
+
+    def __init__(self, opened: list) -> None:
+        self.clock = opened[0].clock  # the emulation's clock (the sensors are open by now)
+
+    async def __aenter__(self) -> None:
+        self.clock.hold("test-page", self.clock(), max_real_s=HANG_GUARD_S)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.clock.release("test-page")
+
+
+async def _scenario(chromium: str, dash: LiveDashboard, tap: Tap, opened: list) -> dict:
     from playwright.async_api import async_playwright
 
     base = dash.url.split("?")[0]
@@ -83,6 +98,7 @@ async def _scenario(chromium: str, dash: LiveDashboard, tap: Tap) -> dict:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         page = await browser.new_page()
+        page.set_default_timeout(HANG_GUARD_S * 1000)  # a hang guard: a loaded machine is slow, not wrong
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         response = await page.goto(base)
@@ -107,17 +123,20 @@ async def _scenario(chromium: str, dash: LiveDashboard, tap: Tap) -> dict:
 
         # record a take from the page, with a step mark
         await _wait_for(lambda: _session_time(dash, RECORD_FROM_S), "the stream stalled")
-        await page.click("#record-button")
-        await _wait_for(lambda: page.evaluate("document.getElementById('record-button').textContent === 'Stop recording'"),
-                        "recording did not start")
-        await page.click("#step-button")
-        await _wait_for(lambda: page.evaluate("document.getElementById('marks').children.length === 1"),
-                        "the step mark is not shown")
+        async with _PausedWalk(opened):
+            await page.click("#record-button")
+            await _wait_for(lambda: page.evaluate(
+                "document.getElementById('record-button').textContent === 'Stop recording'"), "recording did not start")
+            await page.click("#step-button")
+            await _wait_for(lambda: page.evaluate("document.getElementById('marks').children.length === 1"),
+                            "the step mark is not shown")
         await _wait_for(lambda: _session_time(dash, RECORD_FROM_S + RECORD_FOR_S), "the stream stalled while recording")
-        await page.click("#step-button")
-        await page.click("#record-button")
-        await _wait_for(lambda: page.evaluate("document.getElementById('sessions').textContent.includes('session.parquet')"),
-                        "the recorded session is not shown")
+        async with _PausedWalk(opened):
+            await page.click("#step-button")
+            await page.click("#record-button")
+            await _wait_for(lambda: page.evaluate(
+                "document.getElementById('sessions').textContent.includes('session.parquet')"),
+                "the recorded session is not shown")
 
         await asyncio.wait_for(run, HANG_GUARD_S)
         await _wait_for(lambda: page.evaluate("window.imugait.finished"), "the page did not see the end")
@@ -155,7 +174,13 @@ def test_dashboard_in_chromium(carrier, chromium, walk, tmp_path):
     if carrier == "ble" and (reason := emulation_unavailable_reason()) is not None:
         pytest.skip(f"EMULATED BLUEZ UNAVAILABLE: {reason}")
     devices = emulated_devices(walk, DeviceSettings(samples_per_block=4 if carrier == "serial" else None, seed=3))
-    opener = emulated_opener(carrier, devices, PLAYBACK, disconnects=(DROP,))
+    emulated = emulated_opener(carrier, devices, PLAYBACK, disconnects=(DROP,))
+    opened = []
+
+    async def opener(stack):
+        opened.append(await emulated(stack))
+        return opened[-1]
+
     taps: list[Tap] = []
 
     def pipeline(placements):
@@ -166,7 +191,7 @@ def test_dashboard_in_chromium(carrier, chromium, walk, tmp_path):
         async with asyncio.timeout(HANG_GUARD_S):
             config = DashboardConfig(record_dir=tmp_path / "take", window_s=8.0)
             async with LiveDashboard(opener, pipeline, config) as dash:
-                return await _scenario(chromium, dash, taps[0])
+                return await _scenario(chromium, dash, taps[0], opened)
 
     asyncio.run(guarded())
     session = tmp_path / "take" / "session.parquet"
