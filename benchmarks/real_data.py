@@ -87,7 +87,8 @@ def hinge_trial(trial: HingeTrial) -> list[list[str]]:
     s2 = ImuStream(Placement.LEFT_SHANK, t, trial.acc2_mps2, trial.gyr2_radps, trial.rate_hz)
     # As analyze_session: the gyroscope bias measured while still is removed before fusion.
     try:
-        still = standing_mask(t, [(trial.acc1_mps2, trial.gyr1_radps), (trial.acc2_mps2, trial.gyr2_radps)])
+        still = standing_mask(t, [(trial.acc1_mps2, trial.gyr1_radps), (trial.acc2_mps2, trial.gyr2_radps)],
+                              rate_hz=trial.rate_hz)
         bias1, bias2 = np.mean(trial.gyr1_radps[still], axis=0), np.mean(trial.gyr2_radps[still], axis=0)
         bias_note = f"gyro bias from {still.sum() / trial.rate_hz:.1f} s still removed"
     except CalibrationError:
@@ -97,7 +98,7 @@ def hinge_trial(trial: HingeTrial) -> list[list[str]]:
     s2 = replace(s2, gyr_radps=s2.gyr_radps - bias2)
     q1, q2 = orient_stream(s1).q_world_sensor, orient_stream(s2).q_world_sensor
     g1, g2 = s1.gyr_radps, s2.gyr_radps
-    moving = motion_mask(t, g2)
+    moving = motion_mask(t, g2, rate_hz=trial.rate_hz)
     hinge = fit_hinge_axes(g1, g2, trial.rate_hz, moving)
     j1, j2, hinge_residual = hinge.axis_thigh, hinge.axis_shank, hinge.residual_rms_radps
     up2 = np.mean(trial.acc2_mps2[: int(trial.rate_hz)], axis=0)

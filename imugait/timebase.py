@@ -17,12 +17,18 @@ from imugait.errors import ValidationError
 from imugait.model import ImuStream
 
 
-def common_grid(streams: Sequence[ImuStream], rate_hz: float | None = None) -> np.ndarray:
-    """A uniform grid (M,), s, over the time all ``streams`` overlap, at ``rate_hz``
-    (default: the highest nominal rate among them)."""
+def grid_rate_hz(streams: Sequence[ImuStream], rate_hz: float | None = None) -> float:
+    """The rate (Hz) of :func:`common_grid` over ``streams``: ``rate_hz``, or by default the
+    highest nominal rate among them."""
     if not streams:
         raise ValidationError("common_grid needs at least one stream")
-    rate_hz = rate_hz or max(s.sample_rate_hz for s in streams)
+    return float(rate_hz or max(s.sample_rate_hz for s in streams))
+
+
+def common_grid(streams: Sequence[ImuStream], rate_hz: float | None = None) -> np.ndarray:
+    """A uniform grid (M,), s, over the time all ``streams`` overlap, at ``rate_hz``
+    (default: the highest nominal rate among them, :func:`grid_rate_hz`)."""
+    rate_hz = grid_rate_hz(streams, rate_hz)
     t0 = max(float(s.t_s[0]) for s in streams)
     t1 = min(float(s.t_s[-1]) for s in streams)
     if t1 - t0 < 1.0 / rate_hz:
@@ -30,6 +36,29 @@ def common_grid(streams: Sequence[ImuStream], rate_hz: float | None = None) -> n
         raise ValidationError(f"streams {names} do not overlap in time ({t0:.3f} s .. {t1:.3f} s)")
     n = int(np.floor((t1 - t0) * rate_hz)) + 1
     return t0 + np.arange(n) / rate_hz
+
+
+def sample_period_s(t_s: np.ndarray, rate_hz: float | None = None) -> float:
+    """The sample period (s) of the instants ``t_s`` (N,): ``1 / rate_hz`` when the rate is known
+    (a grid made here carries it: ``FusedSession.rate_hz``, ``LegRecording.rate_hz``), otherwise
+    measured once here as the median step of ``t_s`` — robust to clock jitter and to lost samples,
+    so also right for a device's own timestamps.
+
+    Raises :class:`ValidationError` when the period has to be measured and ``t_s`` has fewer than
+    two instants or does not strictly increase."""
+    if rate_hz is not None:
+        if not (np.isfinite(rate_hz) and rate_hz > 0):
+            raise ValidationError(f"a sample rate must be positive and finite, got {rate_hz!r} Hz")
+        return 1.0 / float(rate_hz)
+    t_s = np.asarray(t_s, dtype=float)
+    if t_s.ndim != 1 or t_s.size < 2:
+        raise ValidationError(f"a sample period needs at least two sample instants (N,), got shape {t_s.shape}")
+    step_s = np.diff(t_s)
+    if not np.all(step_s > 0):
+        i = int(np.argmin(step_s > 0))
+        raise ValidationError(f"sample instants must strictly increase: t_s[{i + 1}] = {t_s[i + 1]!r} s "
+                              f"after t_s[{i}] = {t_s[i]!r} s")
+    return float(np.median(step_s))
 
 
 def grid_position(t_src_s: np.ndarray, t_dst_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -33,7 +33,7 @@ from imugait.fusion.settings import FilterKind
 from imugait.kinematics.angles import segment_orientations
 from imugait.kinematics.prepare import FusedSession, fuse_session
 from imugait.model import ProtocolStep, Session
-from imugait.timebase import common_grid, grid_position, interp_vectors
+from imugait.timebase import common_grid, grid_position, grid_rate_hz, interp_vectors
 
 
 def leg_sides(session: Session) -> list[Side]:
@@ -84,17 +84,18 @@ def fuse_for_legs(
     ``steps``: the protocol steps that may name the standing period (``()``: found automatically
     with the session's own steps; None: no standing is looked for, the filter learns its biases).
     """
+    rate_hz = grid_rate_hz(session.streams, rate_hz)
     t = common_grid(session.streams, rate_hz)
     raw = {p: _acc_gyr_on_grid(s, t) for p, s in session.items()}
     standing, gyr_bias = None, None
     if steps is not None:
         try:
             standing = standing_mask(t, [(acc, gyr) for acc, gyr, _position in raw.values()], list(steps) or session.meta.steps,
-                                     periods)
+                                     periods, rate_hz)
             gyr_bias = {p: np.mean(gyr[standing], axis=0) for p, (_acc, gyr, _position) in raw.items()}
         except CalibrationError:
             standing = None
-    return FusedForLegs(fuse_session(session, filter_kind, t, gyr_bias, on_grid=raw), standing)
+    return FusedForLegs(fuse_session(session, filter_kind, t, gyr_bias, on_grid=raw, rate_hz=rate_hz), standing)
 
 
 def _acc_gyr_on_grid(stream, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:

@@ -151,7 +151,7 @@ def analyze_session(
             warnings.append(str(exc))
     report("gait cycles and metrics")
     strides = {side: leg.strides for side, leg in legs.items()}
-    cycles = _cycles_table(t, legs, strides)
+    cycles = _cycles_table(t, fused.rate_hz, legs, strides)
     legs, cycles, implausible_warnings = _exclude_implausible(legs, cycles)
     warnings += implausible_warnings
     aggregates = aggregate(cycles, metric_columns(cycles))
@@ -180,10 +180,10 @@ def _analyse_leg(
     t = fused.t_s
     p_thigh, p_shank = Placement.of(Segment.THIGH, side), Placement.of(Segment.SHANK, side)
     a, b = fused.sensors[p_thigh], fused.sensors[p_shank]
-    moving = motion_mask(t, b.gyr_radps, config.periods)
+    moving = motion_mask(t, b.gyr_radps, config.periods, fused.rate_hz)
     midstance = standing is None
     if midstance:
-        standing = midstance_mask(t, a.gyr_radps, b.gyr_radps, moving, config.calibration, config.events)
+        standing = midstance_mask(t, a.gyr_radps, b.gyr_radps, moving, config.calibration, config.events, fused.rate_hz)
     if carried is not None:
         rec = fused.leg(side)
         leg = calibrate_fused_leg(fused, side, standing, moving, config.calibration, alignment=replace(
@@ -194,7 +194,7 @@ def _analyse_leg(
         alignment = refer_to_upright(leg.alignment, side) if midstance else leg.alignment
         reference = MID_STANCE if midstance else STANDING
     q_thigh, q_shank = replace(leg, alignment=alignment).orientations()
-    progression = find_progression(t, q_thigh, moving, config.progression, side=side)
+    progression = find_progression(t, q_thigh, moving, config.progression, side=side, rate_hz=fused.rate_hz)
     angles = leg_angles(side, q_thigh, q_shank, progression.heading_rad)
     angles_deg = {
         "knee_flexion_deg": np.rad2deg(angles.knee_rad[:, 0]),
@@ -202,14 +202,14 @@ def _analyse_leg(
         "knee_rotation_deg": np.rad2deg(angles.knee_rad[:, 2]),
     }
     events = detect_leg_events(t, b.gyr_radps @ alignment.hinge_axis_shank, moving, config.events,
-                               thigh_ml_rate_radps=a.gyr_radps @ alignment.axes.flexion_axis_thigh)
+                               thigh_ml_rate_radps=a.gyr_radps @ alignment.axes.flexion_axis_thigh, rate_hz=fused.rate_hz)
     bout_id = np.full(t.size, -1)
     for i, bout in enumerate(progression.bouts):
         bout_id[bout.start : bout.stop] = i
     lost = a.lost | b.lost
     clipped = _clipped_gyr(session, p_thigh, fused) | _clipped_gyr(session, p_shank, fused)
     acc_clipped = _clipped_acc(session, p_thigh, fused) | _clipped_acc(session, p_shank, fused)
-    strides = segment_strides(t, events, bout_id, lost, clipped, config.strides)
+    strides = segment_strides(t, events, bout_id, lost, clipped, config.strides, rate_hz=fused.rate_hz)
     # Against the walking direction: inside a straight bout, and over the strides that count to one
     # (they may touch the margin a bout keeps from a turn, StrideConfig.max_bout_overhang).
     straight = progression.in_bout.copy()
@@ -263,7 +263,7 @@ def _at_range(values: np.ndarray, full_scale: float | None) -> np.ndarray:
     return out
 
 
-def _cycles_table(t: np.ndarray, legs: dict[Side, LegReport], strides: dict[Side, list[Stride]]) -> pd.DataFrame:
+def _cycles_table(t: np.ndarray, rate_hz: float, legs: dict[Side, LegReport], strides: dict[Side, list[Stride]]) -> pd.DataFrame:
     frames = []
     for side, leg in legs.items():
         if not leg.strides:
@@ -283,7 +283,7 @@ def _cycles_table(t: np.ndarray, legs: dict[Side, LegReport], strides: dict[Side
         columns.update(strides_metrics(t, leg.angles_deg, leg.strides))
         columns["thigh_shank_lag_s"] = (
             stride_lags_s(t, sagittal_rate_radps(t, leg.q_world_thigh), sagittal_rate_radps(t, leg.q_world_shank),
-                          leg.strides)
+                          leg.strides, rate_hz=rate_hz)
             if leg.q_world_thigh is not None and leg.q_world_shank is not None else np.nan)
         columns["double_support_pct"] = [double_support_pct(s, other_to, other_ic) if other else np.nan
                                          for s in leg.strides]

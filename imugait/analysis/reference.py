@@ -32,6 +32,7 @@ from imugait.conventions import Joint, Side, quat, relative_rotation_from_angles
 from imugait.data import normative_gait_table
 from imugait.gait.events import EventConfig, detect_leg_events
 from imugait.quaternion import quat_multiply
+from imugait.timebase import sample_period_s
 
 MIDSTANCE_START, MIDSTANCE_END = 0.25, 0.35
 """Mid-stance as a fraction of the stride from initial contact (engineering choice)."""
@@ -60,11 +61,13 @@ def midstance_mask(
     moving: np.ndarray,
     calibration: SegmentCalibrationConfig | None = None,
     events: EventConfig | None = None,
+    rate_hz: float | None = None,
 ) -> np.ndarray:
-    """(M,) bool: the mid-stance samples of every plausible stride of one leg."""
-    rate_hz = 1.0 / float(np.median(np.diff(t_s)))
+    """(M,) bool: the mid-stance samples of every plausible stride of one leg (``rate_hz``: the
+    grid's rate if known, measured from ``t_s`` otherwise)."""
+    rate_hz = 1.0 / sample_period_s(t_s, rate_hz)
     hinge = fit_hinge_axes(gyr_thigh_radps, gyr_shank_radps, rate_hz, moving, calibration)
-    leg_events = detect_leg_events(t_s, gyr_shank_radps @ hinge.axis_shank, moving, events)
+    leg_events = detect_leg_events(t_s, gyr_shank_radps @ hinge.axis_shank, moving, events, rate_hz=rate_hz)
     contacts = leg_events.initial_contact_s[np.isfinite(leg_events.initial_contact_s)]
     mask = np.zeros(t_s.shape, dtype=bool)
     for t0, t1 in zip(contacts[:-1], contacts[1:], strict=True):

@@ -53,7 +53,7 @@ def measure(cal: BatteryCalibration, config: BalanceConfig | None = None) -> Pro
         steps = _auto_steps(cal, config)
     if not steps:
         return ProtocolResult(PROTOCOL, issues=(QualityIssue(PROTOCOL, "not_found", "no single-leg stance found — lift one foot and balance"),), detection=detection)
-    dt = float(np.median(np.diff(t)))
+    dt = 1.0 / cal.rate_hz
     metrics, issues = [], []
     for stance, step in steps.items():
         if stance not in cal.legs or stance.other not in cal.legs:

@@ -102,6 +102,11 @@ class BatteryCalibration:
     def t_s(self) -> np.ndarray:
         return self.fused.t_s
 
+    @property
+    def rate_hz(self) -> float:
+        """The sample rate of the grid :attr:`t_s`, Hz."""
+        return self.fused.rate_hz
+
     @cached_property
     def _frames(self) -> dict[Side, LegFrames]:
         out = {}
@@ -175,7 +180,7 @@ class BatteryCalibration:
         out = np.ones(self.t_s.shape, dtype=bool)
         for segment in (Segment.THIGH, Segment.SHANK):
             s = self.fused.sensors[Placement.of(segment, side)]
-            out &= still_mask(self.t_s, s.acc_mps2, s.gyr_radps, self.config.still)
+            out &= still_mask(self.t_s, s.acc_mps2, s.gyr_radps, self.config.still, self.rate_hz)
         return out
 
 
@@ -224,8 +229,9 @@ def calibrate_battery(
         a = fused.sensors[Placement.of(Segment.THIGH, side)]
         b = fused.sensors[Placement.of(Segment.SHANK, side)]
         pairs = [(a.acc_mps2, a.gyr_radps), (b.acc_mps2, b.gyr_radps)]
-        standing = standing_mask(t, pairs, [replace(s, name="stand") for s in reference_steps[:1]], config.periods)
-        moving = motion_mask(t, b.gyr_radps, config.periods)
+        standing = standing_mask(t, pairs, [replace(s, name="stand") for s in reference_steps[:1]], config.periods,
+                                 fused.rate_hz)
+        moving = motion_mask(t, b.gyr_radps, config.periods, fused.rate_hz)
         if not walking.any():
             raise CalibrationError(
                 "no walking test in this session to calibrate the sensors on: record the walking test "
@@ -240,7 +246,7 @@ def calibrate_battery(
         track = track_heading_offset(leg.recording, moving, leg.alignment.axes)
         alignment = replace(leg.alignment, heading=track)
         q_thigh, _ = leg.orientations(track.heading_offset_rad)
-        progression = find_progression(t, q_thigh, moving & walking, side=side)
+        progression = find_progression(t, q_thigh, moving & walking, side=side, rate_hz=fused.rate_hz)
         facing = progression.bouts[0].heading_rad if progression.bouts else None
         if facing is None:
             warnings.append(f"{side.value} leg: no straight walking bout, so the facing direction is unknown")

@@ -100,7 +100,7 @@ def measure(session: Session, fused: FusedSession, cal: BatteryCalibration | Non
             issues.append(found)
             continue
         m, i = analyse_sweeps(PROTOCOL, t, rotation, knee, window, side, mode, config.sweep, WORDS,
-                              capped=mode == "thigh")  # the thigh frames carry the calibration's rotation error
+                              capped=mode == "thigh", rate_hz=fused.rate_hz)  # the thigh frames carry the calibration's rotation error
         metrics += m
         issues += i
     starts = [s.t_start_s for s in leg_steps.values()]
@@ -112,15 +112,15 @@ def _standalone_signals(fused: FusedSession, side: Side, window: np.ndarray, res
     """Knee flexion and hip rotation (deg, (M,)) from the shank sensor alone (module docstring)."""
     t = fused.t_s
     s = fused.sensors[Placement.of(Segment.SHANK, side)]
-    still = still_mask(t, s.acc_mps2, s.gyr_radps, StillConfig())
+    still = still_mask(t, s.acc_mps2, s.gyr_radps, StillConfig(), fused.rate_hz)
     rest = rest & still
     if not rest.any():  # lying still before the first bend of this leg's step
         first = np.flatnonzero(window & still)
         rest = np.zeros_like(window)
         if first.size:
-            rest[first[0] : first[0] + int(1.0 / np.median(np.diff(t)))] = True
+            rest[first[0] : first[0] + int(round(fused.rate_hz))] = True  # one second
         rest &= still
-    bends = window & motion_mask(t, s.gyr_radps, PeriodConfig(motion_rms_min_radps=0.5))
+    bends = window & motion_mask(t, s.gyr_radps, PeriodConfig(motion_rms_min_radps=0.5), fused.rate_hz)
     if not rest.any() or bends.sum() < 10:
         return QualityIssue(PROTOCOL, "no_bends", f"{side.value} leg: lie still with straight legs first, then bend "
                             "and straighten the knee slowly three times", side)

@@ -18,6 +18,7 @@ from imugait.assessment.measures import runs
 from imugait.assessment.result import Confidence, Metric, QualityIssue
 from imugait.assessment.steps import Protocol
 from imugait.conventions import Side
+from imugait.timebase import sample_period_s
 
 
 @dataclass(frozen=True)
@@ -53,16 +54,18 @@ class SweepWords:
 def analyse_sweeps(
     protocol: Protocol, t_s: np.ndarray, rotation_deg: np.ndarray, knee_deg: np.ndarray, window: np.ndarray,
     side: Side, source: str, config: SweepConfig, words: SweepWords, capped: bool = False,
+    rate_hz: float | None = None,
 ) -> tuple[list[Metric], list[QualityIssue]]:
     """Metrics ``<protocol>_internal_rotation_range_deg``, ``…_external_…`` and
     ``…_internal_minus_external_rotation_deg`` of one leg, and the quality issues.
 
     ``rotation_deg``, ``knee_deg``: (M,) on the grid ``t_s``; ``window``: (M,) bool, the leg's step;
     ``source``: which sensor the rotation comes from (for the metric's reference); ``capped``: the
-    rotation carries a calibration error (confidence at most medium).
+    rotation carries a calibration error (confidence at most medium); ``rate_hz``: the grid's rate
+    if known (measured from ``t_s`` otherwise).
     """
     name = protocol.value
-    dt = float(np.median(np.diff(t_s)))
+    dt = sample_period_s(t_s, rate_hz)
     rotation = uniform_filter1d(rotation_deg, max(int(round(config.smoothing_s / dt)), 1), mode="nearest")
     active = window & (knee_deg >= config.min_sweep_knee_deg)
     if not active.any():

@@ -105,7 +105,7 @@ def _auto_step(cal: BatteryCalibration, config: SquatConfig) -> ProtocolStep | N
         knee, thigh_elevation = frames.knee_deg[:, 0], elevation_deg(frames.axis(Segment.THIGH, 1))
         bent &= (knee >= config.min_depth_deg) & (thigh_elevation >= config.min_auto_thigh_elevation_deg)
         straight &= (knee < config.auto_standing_knee_max_deg) & (thigh_elevation >= 90.0 - config.auto_standing_knee_max_deg)
-    dt = float(np.median(np.diff(t)))
+    dt = 1.0 / cal.rate_hz
     n_margin = int(round(config.auto_margin_s / dt))
     found = [(a, b) for a, b in runs(bent) if straight[max(a - n_margin, 0) : a].any()]
     if not found:

@@ -162,7 +162,7 @@ def _measure_range(cal: BatteryCalibration, side: Side, window: np.ndarray, conf
         flexion_axis, source = frames.axis(Segment.THIGH, 2), "thigh"
     rotation = rotation_about_long_axis_deg(flexion_axis, femur, side, anterior_up=True)
     return analyse_sweeps(PROTOCOL, cal.t_s, rotation, knee, window, side, source, config.sweep, WORDS,
-                          capped=source == "thigh")
+                          capped=source == "thigh", rate_hz=cal.rate_hz)
 
 
 def _bend_axis_world(cal: BatteryCalibration, side: Side, window: np.ndarray, config: SupineConfig):
@@ -171,7 +171,8 @@ def _bend_axis_world(cal: BatteryCalibration, side: Side, window: np.ndarray, co
     are too few bends or their axis disagrees with the calibrated knee axis (the bends were not
     bends)."""
     s = cal.fused.sensors[Placement.of(Segment.SHANK, side)]
-    bends = window & motion_mask(cal.t_s, s.gyr_radps, PeriodConfig(motion_rms_min_radps=config.bend_rate_min_radps))
+    bends = window & motion_mask(cal.t_s, s.gyr_radps, PeriodConfig(motion_rms_min_radps=config.bend_rate_min_radps),
+                                 cal.rate_hz)
     if bends.sum() < config.min_bend_samples:
         return None
     axis_sensor = principal_axis(s.gyr_radps[bends])

@@ -69,7 +69,7 @@ def track_heading_offset(
     t_s = rec.t_s
     centres, offsets, residuals = [], [], []
     previous = axes.heading_offset_rad
-    for idx in _windows(t_s, motion, config.window_s, config.step_s, config):
+    for idx in _windows(t_s, rec.rate_hz, motion, config.window_s, config.step_s, config):
         r1 = Rotation.from_quat(rec.q_world_thigh_sensor[idx], scalar_first=True)
         r2 = Rotation.from_quat(rec.q_world_shank_sensor[idx], scalar_first=True)
         w1, w2 = rec.gyr_thigh_radps[idx], rec.gyr_shank_radps[idx]
@@ -94,7 +94,7 @@ def track_heading_offset_from_centre(
     from both sensors (``centre`` gives where it is); ``motion`` (M,) bool marks knee motion."""
     config = config or HeadingConfig()
     t_s = rec.t_s
-    windows = list(_windows(t_s, motion, config.centre_window_s, config.centre_step_s, config))
+    windows = list(_windows(t_s, rec.rate_hz, motion, config.centre_window_s, config.centre_step_s, config))
     if not windows:
         track = _interpolated(t_s, [], [], centre.heading_offset_rad)
         return HeadingTrack(*track, window_residual_radps=np.array([]), window_residual_mps2=np.array([]))
@@ -131,7 +131,7 @@ def track_heading_offset_from_axes(
     config = config or HeadingConfig()
     t_s = rec.t_s
     centres, offsets = [], []
-    for idx in _windows(t_s, motion, config.centre_window_s, config.centre_step_s, config):
+    for idx in _windows(t_s, rec.rate_hz, motion, config.centre_window_s, config.centre_step_s, config):
         r1 = Rotation.from_quat(rec.q_world_thigh_sensor[idx], scalar_first=True)
         r2 = Rotation.from_quat(rec.q_world_shank_sensor[idx], scalar_first=True)
         centres.append(float(np.mean(t_s[idx])))
@@ -140,9 +140,9 @@ def track_heading_offset_from_axes(
     return HeadingTrack(*track, window_residual_radps=np.array([]))
 
 
-def _windows(t_s: np.ndarray, motion: np.ndarray, window_s: float, step_s: float, config: HeadingConfig):
-    """Sample indices (evenly thinned) of each window with enough knee motion."""
-    dt = float(np.median(np.diff(t_s)))
+def _windows(t_s: np.ndarray, rate_hz: float, motion: np.ndarray, window_s: float, step_s: float, config: HeadingConfig):
+    """Sample indices (evenly thinned) of each window with enough knee motion (``t_s`` sampled at ``rate_hz``)."""
+    dt = 1.0 / rate_hz
     n_win, n_step = int(round(window_s / dt)), max(int(round(step_s / dt)), 1)
     for start in range(0, max(t_s.size - n_win, 0) + 1, n_step):
         idx = np.arange(start, min(start + n_win, t_s.size))

@@ -16,6 +16,7 @@ from scipy.ndimage import uniform_filter1d
 from imugait.calibration.still import StillConfig, still_mask
 from imugait.errors import CalibrationError
 from imugait.model import ProtocolStep
+from imugait.timebase import sample_period_s
 
 
 @dataclass(frozen=True)
@@ -33,23 +34,26 @@ def standing_mask(
     sensors: Sequence[tuple[np.ndarray, np.ndarray]],
     steps: Sequence[ProtocolStep] = (),
     config: PeriodConfig | None = None,
+    rate_hz: float | None = None,
 ) -> np.ndarray:
     """(M,) bool over ``t_s``: samples of upright standing in which every sensor is still.
 
-    ``sensors`` holds ``(acc_mps2, gyr_radps)`` pairs (M, 3) of the sensors that must be still.
+    ``sensors`` holds ``(acc_mps2, gyr_radps)`` pairs (M, 3) of the sensors that must be still;
+    ``rate_hz`` the grid's rate if known (measured from ``t_s`` otherwise).
     """
     config = config or PeriodConfig()
+    period_s = sample_period_s(t_s, rate_hz)
     still = np.ones(t_s.shape, dtype=bool)
     for acc, gyr in sensors:
-        still &= still_mask(t_s, acc, gyr, StillConfig())
+        still &= still_mask(t_s, acc, gyr, StillConfig(), 1.0 / period_s)
     for step in steps:
         if step.name.lower().startswith("stand"):
             inside = (t_s >= step.t_start_s + config.standing_trim_s) & (t_s <= step.t_end_s - config.standing_trim_s)
             chosen = inside & still
-            if _duration_s(t_s, chosen) >= config.min_standing_s:
+            if chosen.sum() * period_s >= config.min_standing_s:
                 return chosen
     best = _longest_run(still)
-    if _duration_s(t_s, best) < config.min_standing_s:
+    if best.sum() * period_s < config.min_standing_s:
         raise CalibrationError(
             f"no still standing period of at least {config.min_standing_s:g} s was found: stand "
             f"upright and still for a few seconds before walking"
@@ -57,10 +61,13 @@ def standing_mask(
     return best
 
 
-def motion_mask(t_s: np.ndarray, gyr_shank_radps: np.ndarray, config: PeriodConfig | None = None) -> np.ndarray:
-    """(M,) bool: samples where the shank moves (moving RMS of |ω| above the threshold)."""
+def motion_mask(
+    t_s: np.ndarray, gyr_shank_radps: np.ndarray, config: PeriodConfig | None = None, rate_hz: float | None = None,
+) -> np.ndarray:
+    """(M,) bool: samples where the shank moves (moving RMS of |ω| above the threshold); ``rate_hz``
+    the rate of ``t_s`` if known (measured from it otherwise)."""
     config = config or PeriodConfig()
-    n_window = max(int(round(config.motion_window_s / np.median(np.diff(t_s)))), 1)
+    n_window = max(int(round(config.motion_window_s / sample_period_s(t_s, rate_hz))), 1)
     mean_square = uniform_filter1d(np.sum(gyr_shank_radps**2, axis=1), n_window, mode="nearest")
     rms = np.sqrt(np.maximum(mean_square, 0.0))  # the filter can leave -1e-17 where the rate is 0
     return rms > config.motion_rms_min_radps
@@ -75,6 +82,3 @@ def _longest_run(mask: np.ndarray) -> np.ndarray:
         out[starts[k] : stops[k]] = True
     return out
 
-
-def _duration_s(t_s: np.ndarray, mask: np.ndarray) -> float:
-    return float(mask.sum() * np.median(np.diff(t_s)))

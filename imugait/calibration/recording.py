@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from imugait.timebase import sample_period_s
+
 
 @dataclass(frozen=True, eq=False)
 class LegRecording:
@@ -28,4 +30,4 @@ class LegRecording:
     @classmethod
     def on_grid(cls, t_s: np.ndarray, *arrays: np.ndarray) -> LegRecording:
         """From a grid and the six arrays in field order, the rate taken from the grid once."""
-        return cls(t_s, *arrays, rate_hz=float(1.0 / np.median(np.diff(t_s))))
+        return cls(t_s, *arrays, rate_hz=1.0 / sample_period_s(t_s))

@@ -27,6 +27,7 @@ import numpy as np
 from imugait.conventions import GRAVITY_MPS2
 from imugait.errors import ValidationError
 from imugait.model import ImuStream
+from imugait.timebase import sample_period_s
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,8 @@ class WindowStats:
 
 
 def window_stats(
-    t_s: np.ndarray, acc_mps2: np.ndarray, gyr_radps: np.ndarray, config: StillConfig = StillConfig()
+    t_s: np.ndarray, acc_mps2: np.ndarray, gyr_radps: np.ndarray, config: StillConfig = StillConfig(),
+    rate_hz: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Centred moving-window statistics of the still test.
 
@@ -94,6 +96,7 @@ def window_stats(
     t_s : (N,) s, strictly increasing.
     acc_mps2 : (N, 3) m/s², sensor frame.
     gyr_radps : (N, 3) rad/s, sensor frame.
+    rate_hz : the sample rate of ``t_s`` if known (a grid's); measured from ``t_s`` otherwise.
 
     Returns
     -------
@@ -101,7 +104,7 @@ def window_stats(
     """
     t, acc, gyr = _check_inputs(t_s, acc_mps2, gyr_radps)
     n = t.size
-    w = config.window_samples(_rate_hz(t))
+    w = config.window_samples(1.0 / sample_period_s(t, rate_hz))
     gyr_mean = np.full(n, np.nan)
     acc_sd = np.full(n, np.nan)
     if n < w:
@@ -121,10 +124,11 @@ def window_stats(
 
 
 def still_mask(
-    t_s: np.ndarray, acc_mps2: np.ndarray, gyr_radps: np.ndarray, config: StillConfig = StillConfig()
+    t_s: np.ndarray, acc_mps2: np.ndarray, gyr_radps: np.ndarray, config: StillConfig = StillConfig(),
+    rate_hz: float | None = None,
 ) -> np.ndarray:
     """``(N,)`` bool: True where the sample is still (centred window; see :func:`window_stats`)."""
-    gyr_mean, acc_sd = window_stats(t_s, acc_mps2, gyr_radps, config)
+    gyr_mean, acc_sd = window_stats(t_s, acc_mps2, gyr_radps, config, rate_hz)
     with np.errstate(invalid="ignore"):
         return (gyr_mean < config.gyr_norm_max_radps) & (acc_sd < config.acc_norm_sd_max_mps2)
 
@@ -208,10 +212,6 @@ class StillTracker:
     def reset(self) -> None:
         """Forget all samples (e.g. after a gap in the data)."""
         self.__init__(self.sample_rate_hz, self.config)
-
-
-def _rate_hz(t: np.ndarray) -> float:
-    return 1.0 / float(np.median(np.diff(t)))
 
 
 def _check_inputs(t_s, acc_mps2, gyr_radps) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

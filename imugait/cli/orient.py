@@ -38,12 +38,10 @@ def run(args: argparse.Namespace) -> int:
     from imugait.io.orientation_csv import write_orientation_csv
     from imugait.kinematics.prepare import fuse_session
     from imugait.output_guard import check_outputs
-    from imugait.timebase import common_grid
 
     check_outputs([args.out], inputs=[args.session], force=args.force)
     session = load_session(args.session, args)
-    t = common_grid(session.streams, args.rate)
-    fused = fuse_session(session, FilterKind(args.filter), t, use_magnetometer=args.magnetometer)
+    fused = fuse_session(session, FilterKind(args.filter), use_magnetometer=args.magnetometer, rate_hz=args.rate)
     path = write_orientation_csv(fused.t_s, {p: s.q_world_sensor for p, s in fused.sensors.items()}, args.out)
     print(f"wrote {path}: {len(fused.sensors)} sensors × {fused.t_s.size} samples ({args.filter}, "
           f"{'9-axis' if args.magnetometer else '6-axis'})")

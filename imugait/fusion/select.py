@@ -12,6 +12,7 @@ from imugait.fusion.base import FusionDiagnostics, FusionResult, OrientationFilt
 from imugait.fusion.settings import FilterKind, FilterTuning, FusionSettings
 from imugait.fusion.vqf_filters import VqfOfflineFilter, VqfOnlineFilter
 from imugait.model import ImuStream
+from imugait.timebase import sample_period_s
 
 FILTERS: dict[FilterKind, type[OrientationFilter]] = {
     FilterKind.VQF_ONLINE: VqfOnlineFilter,
@@ -40,7 +41,7 @@ def stream_sample_period_s(stream: ImuStream) -> float:
     :data:`RATE_MISMATCH_WARN`: the device then does not run at the rate it was configured for
     (or its clock was mapped wrongly), and the measured period is the one that is used.
     """
-    period_s = float(np.median(np.diff(stream.t_s)))
+    period_s = sample_period_s(stream.t_s)
     nominal_s = 1.0 / stream.sample_rate_hz
     if abs(period_s - nominal_s) > RATE_MISMATCH_WARN * nominal_s:
         warnings.warn(

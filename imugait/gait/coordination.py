@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from imugait.gait.cycles import Stride
+from imugait.timebase import sample_period_s
 
 MAX_LAG_S = 0.5
 """Largest thigh–shank lag searched (either way); walking's is about 0.1–0.3 s."""
@@ -38,14 +39,15 @@ def sagittal_rate_radps(t_s: np.ndarray, q_world_segment: np.ndarray) -> np.ndar
 
 
 def stride_lags_s(t_s: np.ndarray, thigh_rate: np.ndarray, shank_rate: np.ndarray,
-                  strides: Sequence[Stride], max_lag_s: float = MAX_LAG_S) -> np.ndarray:
+                  strides: Sequence[Stride], max_lag_s: float = MAX_LAG_S, rate_hz: float | None = None) -> np.ndarray:
     """(K,) per stride, how long the shank's sagittal rate follows the thigh's (s; negative: the
     shank leads): the shift that best correlates the two over the stride, refined between samples.
 
     NaN where the stride has a non-finite rate or too few samples, or the best shift is at the
-    search's edge (no peak within ``max_lag_s``).
+    search's edge (no peak within ``max_lag_s``). ``rate_hz``: the grid's sample rate if known
+    (measured from ``t_s`` otherwise).
     """
-    dt_s = float(np.median(np.diff(t_s))) if t_s.size > 1 else np.nan
+    dt_s = sample_period_s(t_s, rate_hz) if rate_hz is not None or t_s.size > 1 else np.nan
     n_lag = int(round(max_lag_s / dt_s)) if np.isfinite(dt_s) and dt_s > 0 else 0
     lags = np.arange(-n_lag, n_lag + 1)
     out = np.full(len(strides), np.nan)

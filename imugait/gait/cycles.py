@@ -14,6 +14,7 @@ from enum import Enum
 import numpy as np
 
 from imugait.gait.events import LegEvents
+from imugait.timebase import sample_period_s
 
 N_NORMALISED = 101
 """Points of a time-normalised cycle (0, 1, …, 100 % of the stride)."""
@@ -99,6 +100,7 @@ def segment_strides(
     clipped: np.ndarray,
     config: StrideConfig | None = None,
     open_end: bool = False,
+    rate_hz: float | None = None,
 ) -> list[Stride]:
     """Strides of one leg.
 
@@ -110,6 +112,8 @@ def segment_strides(
     open_end : the causal (live) variant: the data end while the person may still be walking, so
         the last stride of the last bout is judged as an inner stride (duration against the bout's
         median), not as the bout's last; offline every bout has ended.
+    rate_hz : the grid's sample rate if known (measured from ``t_s`` otherwise, when a stride has
+        lost samples).
     """
     config = config or StrideConfig()
     ic = events.initial_contact_s
@@ -135,7 +139,7 @@ def segment_strides(
         elif not np.isfinite(to[k + 1]):
             reason = Exclusion.MISSING_EVENT
         elif (stride_lost / max(i1 - i0, 1) > config.max_lost_fraction
-              or (_longest_run_s(t_s, lost[i0:i1]) if stride_lost else 0.0) > config.max_gap_s):
+              or (_longest_run(lost[i0:i1]) * sample_period_s(t_s, rate_hz) if stride_lost else 0.0) > config.max_gap_s):
             reason = Exclusion.LOST_SAMPLES
         elif n_clipped[i1] > n_clipped[i0]:
             reason = Exclusion.CLIPPED
@@ -157,12 +161,13 @@ def _stride_bout(ids: np.ndarray, max_overhang: float) -> int:
     return int(inside[0])
 
 
-def _longest_run_s(t_s: np.ndarray, mask: np.ndarray) -> float:
+def _longest_run(mask: np.ndarray) -> int:
+    """The number of samples in the longest run of True in ``mask``."""
     if not mask.any():
-        return 0.0
+        return 0
     edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
     runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
-    return float(runs.max() * np.median(np.diff(t_s)))
+    return int(runs.max())
 
 
 def _mark_bout_edges_and_irregular(strides: list[Stride], bouts: list[int], config: StrideConfig,

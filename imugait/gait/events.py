@@ -29,7 +29,7 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from imugait.calibration.swing import swing_correlation, swing_rates
-from imugait.timebase import lowpass
+from imugait.timebase import lowpass, sample_period_s
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,7 @@ def detect_leg_events(
     walking: np.ndarray,
     config: EventConfig | None = None,
     thigh_ml_rate_radps: np.ndarray | None = None,
+    rate_hz: float | None = None,
 ) -> LegEvents:
     """Events of one leg.
 
@@ -100,9 +101,10 @@ def detect_leg_events(
     thigh_ml_rate_radps : (M,) optional, the thigh's angular rate about the knee's flexion axis
         (pointing right, same sign rule), rad/s. With it, toe-off is the knee-flexion-rate peak;
         without it, the shank-rate minimum (earlier than toe-off, see the module docstring).
+    rate_hz : the grid's sample rate, Hz, if known (measured from ``t_s`` otherwise).
     """
     config = config or EventConfig()
-    dt = float(np.median(np.diff(t_s)))
+    dt = sample_period_s(t_s, rate_hz)
     # Heel strike is a sharp dip: searched on a less smoothed rate, and the first dip counts.
     rate_sharp = lowpass(ml_rate_radps, 1.0 / dt, min(config.contact_lowpass_hz, 0.45 / dt))
     knee_rate = None
@@ -216,6 +218,7 @@ def trailing_events(
     after_s: float,
     config: EventConfig | None = None,
     thigh_ml_rate_radps: np.ndarray | None = None,
+    rate_hz: float | None = None,
 ) -> tuple[LegEvents, LegEvents]:
     """The causal (live) variant of :func:`detect_leg_events`: the same detection over a trailing
     window of the newest samples (arguments as there, (M,) each). Returns the *settled* events: the
@@ -231,7 +234,7 @@ def trailing_events(
     contact low-pass (4: 26 ms at 35 Hz) before it. Their initial contact may still change (a dip later in its search window twice as
     deep would make it; rare): a live view shows them at once and corrects them once settled."""
     config = config or EventConfig()
-    events = detect_leg_events(t_s, ml_rate_radps, walking, config, thigh_ml_rate_radps)
+    events = detect_leg_events(t_s, ml_rate_radps, walking, config, thigh_ml_rate_radps, rate_hz)
     t_first = t_s[0] + config.toe_off_window_s + transient_s(config.lowpass_hz)
     later = events.mid_swing_s > max(after_s, t_first)
     settled = events.mid_swing_s <= t_s[-1] - settle_time_s(config)

@@ -16,7 +16,15 @@ from imugait.conventions import Placement, Segment, Side
 from imugait.fusion.select import orient_stream
 from imugait.fusion.settings import FilterKind
 from imugait.model import Session
-from imugait.timebase import common_grid, gap_mask, grid_position, interp_vectors, slerp_quats
+from imugait.timebase import (
+    common_grid,
+    gap_mask,
+    grid_position,
+    grid_rate_hz,
+    interp_vectors,
+    sample_period_s,
+    slerp_quats,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +67,7 @@ def fuse_session(
     gyr_bias_radps: dict[Placement, np.ndarray] | None = None,
     use_magnetometer: bool = False,
     on_grid: dict[Placement, tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]] | None = None,
+    rate_hz: float | None = None,
 ) -> FusedSession:
     """Fuse each stream of ``session`` with ``kind`` (6-axis unless ``use_magnetometer``) and
     resample all onto ``t_s``
@@ -70,9 +79,16 @@ def fuse_session(
     ``(acc_mps2, gyr_radps, position)`` already resampled onto ``t_s``, with the stream's
     :func:`~imugait.timebase.grid_position` on it, to reuse as they are: taken over (each entry is
     removed from ``on_grid`` as its sensor is done, the arrays are not copied and the gyroscope's
-    bias is subtracted from them in place).
+    bias is subtracted from them in place). ``rate_hz``: the grid's rate — of ``t_s`` when given
+    (measured from it when not), else the common grid's (default: the highest nominal rate); the
+    result carries it (:attr:`FusedSession.rate_hz`).
     """
-    t = common_grid(session.streams) if t_s is None else t_s
+    if t_s is None:
+        rate_hz = grid_rate_hz(session.streams, rate_hz)
+        t = common_grid(session.streams, rate_hz)
+    else:
+        t = t_s
+        rate_hz = rate_hz or 1.0 / sample_period_s(t_s)
     sensors = {}
     for placement, stream in session.items():
         bias = (gyr_bias_radps or {}).get(placement)
@@ -89,4 +105,4 @@ def fuse_session(
             q_world_sensor=slerp_quats(stream.t_s, q, t, position), gyr_radps=gyr, acc_mps2=acc,
             lost=gap_mask(stream, t),
         )
-    return FusedSession(t_s=t, sensors=sensors, rate_hz=float(1.0 / np.median(np.diff(t))), filter_kind=kind)
+    return FusedSession(t_s=t, sensors=sensors, rate_hz=float(rate_hz), filter_kind=kind)

@@ -38,6 +38,7 @@ from imugait.kinematics.swing_tilt import (
     swing_extent,
 )
 from imugait.quaternion import quat_rotate
+from imugait.timebase import sample_period_s
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ def find_progression(
     walking: np.ndarray,
     config: ProgressionConfig | None = None,
     side: Side | None = None,
+    rate_hz: float | None = None,
 ) -> Progression:
     """Bouts, turns and walking direction from one thigh.
 
@@ -99,9 +101,10 @@ def find_progression(
     t_s : (M,) s. q_world_thigh : (M, 4) anatomical thigh frame in the thigh sensor's world.
     walking : (M,) bool, the leg is in motion.
     side : the thigh's side; without it the swing direction is used uncorrected.
+    rate_hz : the grid's sample rate if known (measured from ``t_s`` otherwise).
     """
     config = config or ProgressionConfig()
-    dt = float(np.median(np.diff(t_s)))
+    dt = sample_period_s(t_s, rate_hz)
     heading = _smoothed_heading(quat_rotate(q_world_thigh, [1.0, 0.0, 0.0]), max(int(round(config.smoothing_s / dt)), 1))
     rate_degps = np.rad2deg(np.gradient(heading, dt))
     turning = _dilate(np.abs(rate_degps) > config.turn_rate_min_degps, int(round(config.turn_margin_s / dt)))
@@ -115,7 +118,7 @@ def find_progression(
             continue
         bout_side = side if config.correct_swing_lean else None
         heading = _bout_heading(long_axis_world[start:stop], axis_world[start:stop], bout_side)
-        drift = _heading_drift_radps(t_s[start:stop], long_axis_world[start:stop], axis_world[start:stop], bout_side,
+        drift = _heading_drift_radps(t_s[start:stop], dt, long_axis_world[start:stop], axis_world[start:stop], bout_side,
                                      heading, config) if config.follow_drift else 0.0
         bouts.append(Bout(int(start), int(stop), heading, drift))
     in_bout = np.zeros(t_s.shape, dtype=bool)
@@ -144,13 +147,12 @@ def _window_headings(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray
 
 
 def _heading_drift_radps(
-    t_s: np.ndarray, long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, side: Side | None,
+    t_s: np.ndarray, period_s: float, long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, side: Side | None,
     bout_heading_rad: float, config: ProgressionConfig,
 ) -> float:
-    """Slope (rad/s) of a line through the swing direction of half-overlapping windows of a bout;
-    0 with fewer than three windows."""
-    dt = float(np.median(np.diff(t_s)))
-    n = max(int(round(config.drift_window_s / dt)), 2)
+    """Slope (rad/s) of a line through the swing direction of half-overlapping windows of a bout
+    sampled at ``t_s`` every ``period_s``; 0 with fewer than three windows."""
+    n = max(int(round(config.drift_window_s / period_s)), 2)
     step = max(n // 2, 1)
     n_windows = len(range(0, t_s.size - n + 1, step))
     if n_windows < 3:
@@ -291,6 +293,6 @@ class CausalProgression:
             self.heading_rad = _bout_heading(self._run_long, self._run_axis, self.side)
             self.t_mid_s = 0.5 * float(self._run_t[0] + self._run_t[-1])
             if self.config.follow_drift and self._run_long.shape[0] >= self._n_min_drift_run:
-                self.drift_radps = _heading_drift_radps(self._run_t, self._run_long, self._run_axis, self.side,
+                self.drift_radps = _heading_drift_radps(self._run_t, self.dt_s, self._run_long, self._run_axis, self.side,
                                                         self.heading_rad, self.config)
         return runs

@@ -31,7 +31,7 @@ from imugait.fusion.select import make_filter
 from imugait.fusion.settings import FilterKind, FusionSettings
 from imugait.live.history import History
 from imugait.live.reseed import mean_heading_rad, reseed_orientation, stride_period_s
-from imugait.timebase import grid_position, interp_vectors, slerp_quats
+from imugait.timebase import grid_position, interp_vectors, sample_period_s, slerp_quats
 
 STRIDE_LOOKBACK_S = 5.0
 """How far before a gap the sensor's stride period is measured (s), for the re-seeding window."""
@@ -120,7 +120,7 @@ class LiveSensor:
         if t.size < 2:
             raise ValidationError(f"{self.placement.value}: fusion needs at least two samples to know the rate")
         self.gyr_bias_radps = np.zeros(3) if gyr_bias_radps is None else np.asarray(gyr_bias_radps, dtype=float)
-        period_s = float(np.median(np.diff(t)))
+        period_s = sample_period_s(t)
         self._filter = make_filter(self.kind, FusionSettings(sample_period_s=period_s))
         self._n_fused = self.samples.first_index
         self._fuse(check_units=True)

@@ -304,7 +304,7 @@ class LiveKinematics:
         rows = self._grid.rows(self._sensors, k0, k, with_orientation=False)
         t = rows["t_s"]
         raw = [(rows[f"{p.value}/acc_mps2"], rows[f"{p.value}/gyr_radps"]) for p in self.placements]
-        still = np.logical_and.reduce([still_mask(t, acc, gyr, StillConfig()) for acc, gyr in raw])
+        still = np.logical_and.reduce([still_mask(t, acc, gyr, StillConfig(), self._grid.rate_hz) for acc, gyr in raw])
         periods = self.config.periods
         dt = 1.0 / self._grid.rate_hz
         n_need = int(np.ceil((periods.min_standing_s + 2 * periods.standing_trim_s) / dt))
@@ -315,7 +315,7 @@ class LiveKinematics:
                 continue
             step = ProtocolStep(LIVE_STANDING_STEP, float(t[start]), float(t[stop - 1]))
             try:
-                standing = standing_mask(t, raw, [step], periods)
+                standing = standing_mask(t, raw, [step], periods, self._grid.rate_hz)
             except CalibrationError:
                 continue
             self.standing_step = step
@@ -362,7 +362,7 @@ class LiveKinematics:
         standing[self._standing_k[0] - k0:self._standing_k[1] - k0] = self._standing_mask
         for side in waiting:
             thigh, shank = (Placement.of(seg, side) for seg in (Segment.THIGH, Segment.SHANK))
-            moving = motion_mask(t, self.grid.tail(f"{shank.value}/gyr_radps"), self.config.periods)
+            moving = motion_mask(t, self.grid.tail(f"{shank.value}/gyr_radps"), self.config.periods, self._grid.rate_hz)
             if moving[:max(t.size - n_settle, 0)].sum() * dt < self.config.calibration.max_motion_s:
                 continue
             fused = FusedSession(t, {p: SensorOnGrid(self.grid.tail(f"{p.value}/q_world_sensor"),

@@ -240,7 +240,7 @@ class LiveLeg:
         lo = max(k0 - n_w, grid.first_index)
         hi = min(k1 + n_w, k)
         moving = motion_mask(self._rows(grid, "t_s", lo, hi), self._rows(grid, f"{self.shank}/gyr_radps", lo, hi),
-                             self.settings.periods)[k0 - lo:k1 - lo]
+                             self.settings.periods, self.settings.rate_hz)[k0 - lo:k1 - lo]
         # Rows whose window reaches past ``k`` were found moving from its first part (_moving_until).
         moving[max(k - self._n_motion_settle - k0, 0):] = True
         q_thigh = quat_multiply(self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1),
@@ -296,7 +296,8 @@ class LiveLeg:
             return
         # The rates about the calibrated axes, as offline (detect_leg_events' inputs).
         thigh_rate = self._rows(grid, f"{self.thigh}/gyr_radps", lo, settled) @ self.alignment.axes.flexion_axis_thigh
-        events, early = trailing_events(t, shank_rate, walking, after, self.settings.events, thigh_rate)
+        events, early = trailing_events(t, shank_rate, walking, after, self.settings.events, thigh_rate,
+                                        self.settings.rate_hz)
         for event in zip(events.mid_swing_s, events.toe_off_s, events.initial_contact_s, events.mid_swing_peak_radps,
                          strict=True):
             self._events.append(tuple(float(x) for x in event))
@@ -399,7 +400,8 @@ class LiveLeg:
             self.alignment.thigh.q_sensor_segment, self.alignment.shank.q_sensor_segment,
             self.history.since("heading_offset_rad", g0)[:g1 - g0])
         t = self._rows(grid, "t_s", g0, g1)
-        return float(stride_lags_s(t, sagittal_rate_radps(t, q_thigh), sagittal_rate_radps(t, q_shank), [stride])[0])
+        return float(stride_lags_s(t, sagittal_rate_radps(t, q_thigh), sagittal_rate_radps(t, q_shank), [stride],
+                                   rate_hz=self.settings.rate_hz)[0])
 
     def _stride_at(self, events_kept: list[tuple[float, float, float, float]], t_ic_s: float
                    ) -> tuple[Stride, dict[str, float]] | None:
@@ -417,7 +419,7 @@ class LiveLeg:
         # Rows without angles (a long lost stretch and after it) exclude their strides as lost ones do.
         lost = self.history.tail("lost")[lo:hi] | ~np.isfinite(self.history.tail("heading_offset_rad")[lo:hi])
         strides = segment_strides(t, events, self.history.tail("run")[lo:hi], lost, np.zeros_like(lost),
-                                  self.settings.strides, open_end=True)
+                                  self.settings.strides, open_end=True, rate_hz=self.settings.rate_hz)
         if not strides or strides[-1].t_next_initial_contact_s != t_ic_s:
             return None
         stride = strides[-1]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from imugait.quaternion import quat_about_z, quat_multiply, quat_rotate
+from imugait.timebase import sample_period_s
 
 
 def gyro_rotations(gyr_radps: np.ndarray, dt_s: np.ndarray) -> np.ndarray:
@@ -61,7 +62,7 @@ def stride_period_s(t_s: np.ndarray, gyr_radps: np.ndarray, min_s: float = 0.6, 
     None otherwise (standing, turning, too short)."""
     if t_s.size < 4:
         return None
-    dt = float(np.median(np.diff(t_s)))
+    dt = sample_period_s(t_s)
     x = np.linalg.norm(gyr_radps, axis=1)
     x = x - x.mean()
     lags = np.arange(max(int(round(min_s / dt)), 1), min(int(round(max_s / dt)), x.size // 2) + 1)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from imugait.conventions import Joint, Side, joint_angles_rad, progression_quat
+from imugait.timebase import sample_period_s
 
 QUIET_BEFORE_POSTURE_S = 3.5
 """The posture step starts this long after the quiet standing it is compared with."""
@@ -35,8 +36,9 @@ class TruthValue:
     value: float
 
 
-def expected_values(series: pd.DataFrame, marks, config) -> tuple[TruthValue, ...]:
-    """Truth values of every marked protocol step (``marks``: ``(name, t_start_s, t_end_s)``)."""
+def expected_values(series: pd.DataFrame, marks, config, rate_hz: float | None = None) -> tuple[TruthValue, ...]:
+    """Truth values of every marked protocol step (``marks``: ``(name, t_start_s, t_end_s)``);
+    ``rate_hz``: the rate of ``series["t_s"]`` if known (measured from it otherwise)."""
     t = series["t_s"].to_numpy()
     out: list[TruthValue] = []
     for name, t0, t1 in marks:
@@ -56,7 +58,7 @@ def expected_values(series: pd.DataFrame, marks, config) -> tuple[TruthValue, ..
         elif protocol == "single_leg_squat":
             out += _single_leg_squat(series, inside, Side(part))
         elif protocol == "balance":
-            out += _balance(series, inside, Side(part))
+            out += _balance(series, inside, Side(part), sample_period_s(t, rate_hz))
     return tuple(out)
 
 
@@ -168,14 +170,12 @@ def _rep_bottoms(flexion: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return np.array([idx[a + int(np.argmax(f[a:b]))] for a, b in zip(starts, stops, strict=True)])
 
 
-def _balance(series: pd.DataFrame, inside: np.ndarray, stance: Side) -> list[TruthValue]:
-    t = series["t_s"].to_numpy()
+def _balance(series: pd.DataFrame, inside: np.ndarray, stance: Side, period_s: float) -> list[TruthValue]:
     lifted = stance.other
     height = _col(series, lifted, "ankle_height_m")
     idx = np.flatnonzero(inside)
     off = inside & (height > height[idx[0]] + LIFTED_ANKLE_M)
-    dt = float(np.median(np.diff(t)))
-    n_trim = int(round(SWAY_TRIM_S / dt))
+    n_trim = int(round(SWAY_TRIM_S / period_s))
     steady = np.flatnonzero(off)[n_trim:-n_trim]
     up = np.column_stack([_col(series, stance, f"shank_up_{a}") for a in "xyz"])[steady]
     mean = up.mean(axis=0)
@@ -183,7 +183,7 @@ def _balance(series: pd.DataFrame, inside: np.ndarray, stance: Side) -> list[Tru
     tilt = np.arccos(np.clip(up @ mean, -1.0, 1.0))
     adduction = _col(series, stance, "knee_adduction_deg")
     return [
-        TruthValue("balance", "balance_hold_time_s", stance, float(off.sum() * dt)),
+        TruthValue("balance", "balance_hold_time_s", stance, float(off.sum() * period_s)),
         TruthValue("balance", "balance_sway_rms_deg", stance, float(np.rad2deg(np.sqrt(np.mean(tilt**2))))),
         TruthValue("balance", "balance_knee_valgus_deg", stance, float(-(adduction[off].mean() - adduction[idx[0]]))),
     ]

@@ -174,7 +174,7 @@ def build_protocol_truth(body: ScriptedBody, config: ProtocolSimConfig, rate_hz:
         for k, axis in enumerate("xyz"):
             cols[f"{side.value}_shank_up_{axis}"] = shank_up[:, k]
     series = pd.DataFrame(cols)
-    return ProtocolTruth(series, expected_values(series, body.marks, config))
+    return ProtocolTruth(series, expected_values(series, body.marks, config, rate_hz))
 
 
 def write_protocol_simulation(sim: ProtocolSimulation, folder) -> Path:

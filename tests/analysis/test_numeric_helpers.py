@@ -4,10 +4,22 @@ by quaternions (imugait.quaternion), against scipy."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy.spatial.transform import Rotation, Slerp
 
+from imugait.conventions import GRAVITY_MPS2, Placement, Side
+from imugait.errors import ValidationError
+from imugait.fusion.settings import FilterKind
+from imugait.kinematics.prepare import fuse_session
+from imugait.model import ImuStream, Session
 from imugait.quaternion import quat_multiply, quat_rotate
-from imugait.timebase import grid_position, interp_vectors, slerp_quats
+from imugait.timebase import (
+    common_grid,
+    grid_position,
+    interp_vectors,
+    sample_period_s,
+    slerp_quats,
+)
 
 
 def _times(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -90,3 +102,47 @@ def test_long_arrays_in_blocks_give_what_one_block_gives():
                                                           * Rotation.from_quat(c_shank, scalar_first=True))
                                              .as_quat(scalar_first=True), axis=1)), 1.0, atol=1e-12)
     np.testing.assert_allclose(q_thigh, quat_multiply(qa, c_thigh))
+
+
+def test_sample_period_is_the_known_rate_or_the_median_step():
+    rng = np.random.default_rng(3)
+    t = 1000.0 + _times(rng, 500)  # jittered 200 Hz, far from 0 (a device clock)
+    t = np.delete(t, np.s_[100:140])  # 40 lost samples
+    assert sample_period_s(t) == float(np.median(np.diff(t)))
+    assert sample_period_s(t) == pytest.approx(0.005, abs=2e-4)
+    assert sample_period_s(t, rate_hz=250.0) == 1.0 / 250.0  # a known rate wins, whatever t_s holds
+
+
+@pytest.mark.parametrize(("t_s", "rate_hz", "message"), [
+    (np.array([0.5]), None, "at least two sample instants"),
+    (np.zeros((3, 2)), None, "at least two sample instants"),
+    (np.array([0.0, 0.01, 0.01, 0.02]), None, r"strictly increase: t_s\[2\]"),
+    (np.array([0.0, 0.01, np.nan]), None, "strictly increase"),
+    (np.arange(5.0), 0.0, "positive and finite"),
+    (np.arange(5.0), np.inf, "positive and finite"),
+])
+def test_sample_period_refuses_what_has_no_period(t_s, rate_hz, message):
+    with pytest.raises(ValidationError, match=message):
+        sample_period_s(t_s, rate_hz)
+
+
+def _still_stream(placement: Placement, rate_hz: float, t0_s: float, duration_s: float) -> ImuStream:
+    t = t0_s + np.arange(int(duration_s * rate_hz)) / rate_hz
+    acc = np.tile([0.0, 0.0, GRAVITY_MPS2], (t.size, 1))
+    return ImuStream(placement, t, acc, np.zeros((t.size, 3)), sample_rate_hz=rate_hz)
+
+
+def test_fused_session_carries_the_rate_its_grid_was_made_at():
+    # Two sensors at different rates on a clock far from 0, where the grid's steps differ from
+    # 1 / rate in their last digits: the rate is carried, not measured back from the steps.
+    session = Session([_still_stream(Placement.LEFT_THIGH, 100.0, 5000.0, 3.0),
+                       _still_stream(Placement.LEFT_SHANK, 60.0, 5000.1, 3.0)])
+    fused = fuse_session(session, FilterKind.MADGWICK)
+    assert fused.rate_hz == 100.0  # the highest nominal rate, common_grid's default
+    np.testing.assert_array_equal(fused.t_s, common_grid(session.streams))
+    assert np.ptp(np.diff(fused.t_s)) > 0  # the steps are not all 1 / rate exactly
+    slower = fuse_session(session, FilterKind.MADGWICK, rate_hz=40.0)
+    assert slower.rate_hz == 40.0
+    np.testing.assert_array_equal(slower.t_s, common_grid(session.streams, 40.0))
+    assert fuse_session(session, FilterKind.MADGWICK, t_s=slower.t_s).rate_hz == 1.0 / sample_period_s(slower.t_s)
+    assert fused.leg(Side.LEFT).rate_hz == 100.0  # and every leg calibration step with it

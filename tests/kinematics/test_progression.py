@@ -9,6 +9,7 @@ from imugait.conventions import Placement, Segment, Side
 from imugait.kinematics.progression import ProgressionConfig, find_progression
 from imugait.kinematics.swing_tilt import heading_correction_rad, lateral_swing_lean_rad
 from imugait.simulate import SideParams, SimulationConfig, WalkerParams, simulate, walking_test
+from imugait.timebase import sample_period_s
 
 
 def test_normative_lean_is_lateral_and_grows_as_the_swing_shrinks():
@@ -81,7 +82,7 @@ def test_causal_walking_direction_follows_the_offline_one(walker, side):
     q_thigh = walker.truth.q_world(Placement.of(Segment.THIGH, side))
     walking = series["walking_weight"].to_numpy() > 0.5
     offline = find_progression(t, q_thigh, walking, side=side)
-    rate_hz = 1.0 / float(np.median(np.diff(t)))
+    rate_hz = 1.0 / sample_period_s(t)
     causal = CausalProgression(rate_hz, side=side)
     direction = np.full(t.size, np.nan)
     runs = np.full(t.size, -1)
