@@ -7,7 +7,10 @@ calibrations (:mod:`imugait.calibration.alignment_json`): every reader raises
 
 from __future__ import annotations
 
+import json
 import math
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -59,3 +62,19 @@ def json_array(values: np.ndarray) -> list[Any]:
     if a.ndim == 1:
         return [json_number(v) for v in a.tolist()]
     return [json_array(row) for row in a]
+
+
+def read_json_file(path: str | os.PathLike, again: str) -> Any:
+    """The JSON value in the calibration file ``path``; :class:`FormatError` when it is missing,
+    unreadable or not valid JSON (the message ends with ``again``: what to do about it)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FormatError(f"{p}: no such calibration file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FormatError(f"{p}: cannot read ({exc})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"{p.name} is not valid JSON (line {exc.lineno}: {exc.msg}); {again}") from None

@@ -22,7 +22,7 @@ import numpy as np
 
 from imugait.atomic import write_text_atomic
 from imugait.calibration.imu_calibration import CALIBRATION_FORMAT_VERSION, ImuCalibration
-from imugait.calibration.json_fields import array_field, typed_field
+from imugait.calibration.json_fields import array_field, read_json_file, typed_field
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
 from imugait.model import Session
@@ -101,16 +101,7 @@ def read_calibration(path: str | os.PathLike) -> ImuCalibration:
         the wrong type, shape or value; the message names the file and the field.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FormatError(f"{p}: no such calibration file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{p}: cannot read ({exc})") from None
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{p.name} is not valid JSON (line {exc.lineno}: {exc.msg}); calibrate the sensor again") from None
+    d = read_json_file(p, "calibrate the sensor again")
     return calibration_from_dict(d, p.name)
 
 

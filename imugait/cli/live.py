@@ -77,12 +77,14 @@ def run(args: argparse.Namespace) -> int:
 def _calibration_args(args: argparse.Namespace):
     """The calibration to reuse (read, refused in one line when damaged or of a newer version),
     and the file to save to checked (never over the one reused, an existing one only with --force)."""
-    from imugait.live.calibration_file import load_calibration
+    from imugait.live.calibration_file import check_subject, load_calibration
     from imugait.output_guard import check_output
 
     saved = load_calibration(args.calibration) if args.calibration is not None else None
     if args.save_calibration is not None:
         check_output(args.save_calibration, [args.calibration], args.force)
+    if saved is not None and args.subject is not None:
+        check_subject(saved, args.subject)
     if args.subject is None:
         args.subject = saved.subject_id if saved is not None else "anonymous"
     return saved

@@ -30,7 +30,7 @@ from imugait.analysis.expected_error import MID_STANCE, STANDING
 from imugait.analysis.result import calibration_rating
 from imugait.atomic import write_text_atomic
 from imugait.calibration.alignment_json import alignment_from_dict, alignment_to_dict
-from imugait.calibration.json_fields import array_field, json_array, typed_field
+from imugait.calibration.json_fields import array_field, json_array, read_json_file, typed_field
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import FormatError, ImugaitError, ValidationError
 from imugait.live.kinematics import LiveCalibration
@@ -114,16 +114,7 @@ def load_calibration(path: str | os.PathLike) -> SavedCalibration:
         a field of the wrong type, shape or value; the message names the file and the field.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FormatError(f"{p}: no such calibration file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{p}: cannot read ({exc})") from None
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{p.name} is damaged: not valid JSON (line {exc.lineno}: {exc.msg}); calibrate again") from None
+    d = read_json_file(p, "the file is damaged: calibrate again")
     return calibration_from_dict(d, p.name, p)
 
 
@@ -201,19 +192,24 @@ def sensor_mismatch(saved: SavedCalibration, placement: Placement, device_id: st
             f"{address}{'' if device_id else ' (it announced no device id)'}: calibrate again (without --calibration)")
 
 
-def check_legs(saved: SavedCalibration, placements: Collection[Placement], subject_id: str | None = None) -> None:
-    """Refuse (one line) to reuse ``saved`` for the sensors at ``placements``: a leg connected whose
-    calibration the file does not hold, or another subject than the file's (``subject_id`` None:
-    not checked)."""
+def check_legs(saved: SavedCalibration, placements: Collection[Placement]) -> None:
+    """Refuse (one line) to reuse ``saved`` for the sensors at ``placements`` when a leg is
+    connected whose calibration the file does not hold, or none of its legs is."""
     name = saved.path.name if saved.path is not None else "the calibration"
     legs = [side for side in Side if set(leg_placements(side)) <= set(placements)]
     missing = [side.value for side in legs if side not in saved.calibration.alignments]
     if missing:
         raise ImugaitError(f"{name} holds no calibration of the {' and '.join(missing)} leg: calibrate again "
                            f"(without --calibration)")
-    if not any(side in saved.calibration.alignments for side in legs):
-        raise ImugaitError(f"{name} calibrates the {', '.join(s.value for s in saved.sides)} leg, which is not connected")
-    if subject_id is not None and subject_id != saved.subject_id:
+    if not legs:
+        raise ImugaitError(f"{name} calibrates the {' and '.join(s.value for s in saved.sides)} leg, which is not "
+                           f"connected")
+
+
+def check_subject(saved: SavedCalibration, subject_id: str) -> None:
+    """Refuse (one line) to reuse ``saved`` for another subject than the file's."""
+    if subject_id != saved.subject_id:
+        name = saved.path.name if saved.path is not None else "the calibration"
         raise ImugaitError(f"{name} is the calibration of subject {saved.subject_id!r}, not {subject_id!r}")
 
 

@@ -43,9 +43,8 @@ from imugait.analysis.expected_error import STANDING
 from imugait.analysis.legs import calibrate_fused_leg_upright
 from imugait.analysis.result import calibration_rating
 from imugait.calibration.heading import HeadingConfig
-from imugait.calibration.periods import PeriodConfig, motion_mask, standing_mask
+from imugait.calibration.periods import PeriodConfig, motion_mask
 from imugait.calibration.segment import LegAlignment, SegmentCalibrationConfig
-from imugait.calibration.still import StillConfig, still_mask
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import CalibrationError, ValidationError
 from imugait.fusion.settings import FilterKind
@@ -55,10 +54,9 @@ from imugait.kinematics.prepare import FusedSession, SensorOnGrid
 from imugait.kinematics.progression import ProgressionConfig
 from imugait.live.grid import LiveGrid, LiveSensor, grid_history
 from imugait.live.leg import LegSettings, LiveLeg
+from imugait.live.standing import find_standing, walked_s
 from imugait.live.updates import CalibrationPhase, LegAngles, LegCalibrationState, LiveUpdate
 from imugait.model import ProtocolStep, Session
-
-LIVE_STANDING_STEP = "stand (found live)"
 
 
 @dataclass(frozen=True)
@@ -353,42 +351,17 @@ class LiveKinematics:
         return False
 
     def _find_standing(self, rows: Mapping[str, np.ndarray], k0: int) -> dict[Placement, np.ndarray] | None:
-        """The first still period of all sensors in ``rows`` (grid rows from ``k0``: ``t_s`` and
-        every sensor's ``acc_mps2``, ``gyr_radps``) that has ended: kept as the standing reference;
-        returns its mean gyroscope rates per sensor (None when there is none)."""
-        t = rows["t_s"]
-        raw = [(rows[f"{p.value}/acc_mps2"], rows[f"{p.value}/gyr_radps"]) for p in self.placements]
-        still = np.logical_and.reduce([still_mask(t, acc, gyr, StillConfig()) for acc, gyr in raw])
-        periods = self.config.periods
-        dt = 1.0 / self._grid.rate_hz
-        n_need = int(np.ceil((periods.min_standing_s + 2 * periods.standing_trim_s) / dt))
-        n_settle = int(np.ceil(periods.motion_window_s / dt))
-        edges = np.diff(np.r_[0, still.astype(np.int8), 0])
-        for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-            if stop - start < n_need or stop > t.size - n_settle:
-                continue
-            step = ProtocolStep(LIVE_STANDING_STEP, float(t[start]), float(t[stop - 1]))
-            try:
-                standing = standing_mask(t, raw, [step], periods)
-            except CalibrationError:
-                continue
-            self.standing_step = step
-            self._standing_k = (k0 + int(np.flatnonzero(standing)[0]), k0 + int(np.flatnonzero(standing)[-1]) + 1)
-            self._standing_mask = standing[self._standing_k[0] - k0:self._standing_k[1] - k0]
-            return {p: np.mean(gyr[standing], axis=0) for p, (_acc, gyr) in zip(self.placements, raw, strict=True)}
-        return None
+        """Keep the standing reference found in ``rows`` (from grid row ``k0``); its gyroscope
+        biases, or None when there is none yet."""
+        found = find_standing(rows, k0, self.placements, self._grid.rate_hz, self.config.periods)
+        if found is None:
+            return None
+        self.standing_step, self._standing_k, self._standing_mask = found.step, found.k, found.mask
+        return found.gyr_bias_radps
 
     def _walked_without_standing(self, rows: Mapping[str, np.ndarray]) -> bool:
-        """Every leg's shank moved at least ``standing_wait_s`` in ``rows`` (final motion only)."""
         wait = self.config.standing_wait_s
-        if wait is None:
-            return False
-        t = rows["t_s"]
-        dt = 1.0 / self._grid.rate_hz
-        n_final = t.size - int(np.ceil(0.5 * self.config.periods.motion_window_s / dt))
-        return n_final > 0 and all(
-            motion_mask(t, rows[f"{Placement.of(Segment.SHANK, side).value}/gyr_radps"], self.config.periods)[:n_final].sum()
-            * dt >= wait for side in self.sides)
+        return wait is not None and walked_s(rows, self.sides, self._grid.rate_hz, self.config.periods) >= wait
 
     def _search_again(self, k: int) -> bool:
         """After :meth:`recalibrate`, at grid row ``k``: whether the standing reference (or, after

@@ -13,6 +13,7 @@ from imugait.errors import FormatError, ImugaitError
 from imugait.live.calibration_file import (
     SensorIdentity,
     check_legs,
+    check_subject,
     load_calibration,
     save_calibration,
     sensor_mismatch,
@@ -76,7 +77,7 @@ def _edited(saved_file, tmp_path, edit) -> str:
 def test_damaged_files_and_other_versions_are_refused_naming_the_field(saved_file, tmp_path):
     cut = tmp_path / "cut.json"
     cut.write_text(saved_file.read_text()[:500])
-    with pytest.raises(FormatError, match="cut.json is damaged: not valid JSON"):
+    with pytest.raises(FormatError, match="cut.json is not valid JSON .*the file is damaged"):
         load_calibration(cut)
     with pytest.raises(FormatError, match="no such calibration file"):
         load_calibration(tmp_path / "none.json")
@@ -109,10 +110,13 @@ def test_other_sensors_are_refused(saved_file):
 
 def test_connected_legs_and_the_subject_must_be_the_files(live_run, saved_file, tmp_path):
     saved = load_calibration(saved_file)
-    check_legs(saved, list(SENSORS), "p01")
+    check_legs(saved, list(SENSORS))
     check_legs(saved, [Placement.LEFT_THIGH, Placement.LEFT_SHANK])  # one leg of the two: fine
+    with pytest.raises(ImugaitError, match="is not connected"):
+        check_legs(saved, [Placement.LEFT_THIGH, Placement.RIGHT_SHANK])
+    check_subject(saved, "p01")
     with pytest.raises(ImugaitError, match="subject 'p01', not 'p02'"):
-        check_legs(saved, list(SENSORS), "p02")
+        check_subject(saved, "p02")
     left_only = live_run.live.calibration
     left_only = type(left_only)({Side.LEFT: left_only.alignments[Side.LEFT]}, left_only.gyr_bias_radps,
                                 left_only.standing_step)

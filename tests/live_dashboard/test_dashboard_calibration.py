@@ -83,10 +83,12 @@ def test_the_saved_file_is_never_replaced_without_force_nor_reused_for_other_sen
     [line] = err.strip().splitlines()
     assert "other.json was made with device 00000000000000ff at left_thigh" in line
     assert "but left_thigh is device 1a6a170000000000" in line
+    assert main(["live", "--emulate", "4", "--no-browser", "--calibration", str(path), "--subject", "p02"]) == 1
+    assert "is the calibration of subject 'p01', not 'p02'" in capsys.readouterr().err
     (tmp_path / "cut.json").write_text(path.read_text()[:300])
     assert main(["live", "--emulate", "4", "--no-browser", "--calibration", str(tmp_path / "cut.json")]) == 1
     [line] = capsys.readouterr().err.strip().splitlines()
-    assert "cut.json is damaged" in line
+    assert "cut.json is not valid JSON" in line and "damaged" in line
 
 
 def test_recalibrate_from_the_page_calibrates_again_on_the_walking_after_it():
