@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import feed_polled
+from test_live_chunks import _angles as angles_by_leg
+from test_live_chunks import _feed, _strides, assert_same_strides
 
 from imugait.analysis import analyze_session
 from imugait.analysis.pipeline import AnalysisConfig
@@ -60,6 +62,18 @@ def test_without_standing_the_legs_calibrate_against_mid_stance_as_offline(no_st
         error = flexion[keep] - truth
         assert np.sqrt(np.mean(error ** 2)) < 3.0 and abs(np.mean(error)) < 2.5
     assert {s.side for s in latest_strides(s for u in updates for s in u.strides) if s.used} == set(Side)
+
+
+def test_the_mid_stance_path_does_not_depend_on_how_the_samples_were_chunked(no_standing):
+    sim, _live, updates = no_standing
+    rng = np.random.default_rng(8)
+    chunked, _ = _feed(sim.session, iter(rng.uniform(0.001, 0.3, size=100_000)), LiveConfig(rate_hz=RATE_HZ),
+                       poll_every=30, seed=9)
+    got, expected = angles_by_leg(chunked), angles_by_leg(updates)
+    assert got.keys() == expected.keys() and got
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=0, atol=1e-9, err_msg=str(key))
+    assert_same_strides(_strides(chunked), _strides(updates))
 
 
 def test_without_the_fallback_the_legs_wait_for_standing(no_standing):
