@@ -19,10 +19,12 @@ does with the legs afterwards.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from imugait.analysis.expected_error import MID_STANCE, STANDING
+from imugait.analysis.reference import midstance_mask, refer_to_upright
 from imugait.calibration.heading import HeadingConfig
 from imugait.calibration.periods import PeriodConfig, standing_mask
 from imugait.calibration.recording import LegRecording
@@ -30,6 +32,7 @@ from imugait.calibration.segment import LegAlignment, SegmentCalibrationConfig, 
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import CalibrationError, ValidationError
 from imugait.fusion.settings import FilterKind
+from imugait.gait.events import EventConfig
 from imugait.kinematics.angles import segment_orientations
 from imugait.kinematics.prepare import FusedSession, fuse_session
 from imugait.model import ProtocolStep, Session
@@ -138,3 +141,26 @@ def calibrate_fused_leg(
         alignment = calibrate_leg(Placement.of(Segment.THIGH, side), Placement.of(Segment.SHANK, side), rec,
                                   standing, motion, config, heading_config)
     return CalibratedLeg(side, rec, alignment)
+
+
+def calibrate_fused_leg_upright(
+    fused: FusedSession,
+    side: Side,
+    standing: np.ndarray | None,
+    motion: np.ndarray,
+    config: SegmentCalibrationConfig | None = None,
+    events: EventConfig | None = None,
+    heading_config: HeadingConfig | None = None,
+) -> tuple[CalibratedLeg, np.ndarray, str]:
+    """:func:`calibrate_fused_leg` against ``standing`` (M,) bool — or, when it is None (no still
+    standing period), against the leg's mid-stance (:func:`~imugait.analysis.reference.midstance_mask`
+    over ``motion``), its alignment then referred to upright
+    (:func:`~imugait.analysis.reference.refer_to_upright`). The one fallback of offline analysis
+    and the live pipeline. Returns (the leg, the reference mask used, ``STANDING`` or
+    ``MID_STANCE``). Raises :class:`CalibrationError` with the reason."""
+    if standing is not None:
+        return calibrate_fused_leg(fused, side, standing, motion, config, heading_config=heading_config), standing, STANDING
+    thigh, shank = (fused.sensors[Placement.of(seg, side)] for seg in (Segment.THIGH, Segment.SHANK))
+    midstance = midstance_mask(fused.t_s, thigh.gyr_radps, shank.gyr_radps, motion, config, events, fused.rate_hz)
+    leg = calibrate_fused_leg(fused, side, midstance, motion, config, heading_config=heading_config)
+    return replace(leg, alignment=refer_to_upright(leg.alignment, side)), midstance, MID_STANCE

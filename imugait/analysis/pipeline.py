@@ -16,9 +16,14 @@ from imugait.analysis.checks import (
     SWAP_MARGIN_DEG,
     frontal_lean_contrast_deg,
 )
-from imugait.analysis.expected_error import MID_STANCE, STANDING
-from imugait.analysis.legs import calibrate_fused_leg, fuse_for_legs, require_leg
-from imugait.analysis.reference import NO_STANDING_WARNING, midstance_mask, refer_to_upright
+from imugait.analysis.expected_error import STANDING
+from imugait.analysis.legs import (
+    calibrate_fused_leg,
+    calibrate_fused_leg_upright,
+    fuse_for_legs,
+    require_leg,
+)
+from imugait.analysis.reference import NO_STANDING_WARNING, midstance_mask
 from imugait.analysis.result import AnalysisResult, LegReport
 from imugait.calibration.periods import PeriodConfig, motion_mask
 from imugait.calibration.segment import LegAlignment, SegmentCalibrationConfig, retrack_heading
@@ -181,19 +186,19 @@ def _analyse_leg(
     p_thigh, p_shank = Placement.of(Segment.THIGH, side), Placement.of(Segment.SHANK, side)
     a, b = fused.sensors[p_thigh], fused.sensors[p_shank]
     moving = motion_mask(t, b.gyr_radps, config.periods, fused.rate_hz)
-    midstance = standing is None
-    if midstance:
-        standing = midstance_mask(t, a.gyr_radps, b.gyr_radps, moving, config.calibration, config.events, fused.rate_hz)
     if carried is not None:
+        if standing is None:
+            standing = midstance_mask(t, a.gyr_radps, b.gyr_radps, moving, config.calibration, config.events,
+                                      fused.rate_hz)
         rec = fused.leg(side)
         leg = calibrate_fused_leg(fused, side, standing, moving, config.calibration, alignment=replace(
             carried.alignment, heading=retrack_heading(carried.alignment, rec, moving)))
-        alignment, reference = leg.alignment, carried.reference
+        reference = carried.reference
     else:
-        leg = calibrate_fused_leg(fused, side, standing, moving, config.calibration)
-        alignment = refer_to_upright(leg.alignment, side) if midstance else leg.alignment
-        reference = MID_STANCE if midstance else STANDING
-    q_thigh, q_shank = replace(leg, alignment=alignment).orientations()
+        leg, standing, reference = calibrate_fused_leg_upright(fused, side, standing, moving, config.calibration,
+                                                               config.events)
+    alignment = leg.alignment
+    q_thigh, q_shank = leg.orientations()
     progression = find_progression(t, q_thigh, moving, config.progression, side=side, rate_hz=fused.rate_hz)
     angles = leg_angles(side, q_thigh, q_shank, progression.heading_rad)
     angles_deg = {

@@ -22,6 +22,7 @@ import numpy as np
 
 from imugait.atomic import write_text_atomic
 from imugait.calibration.imu_calibration import CALIBRATION_FORMAT_VERSION, ImuCalibration
+from imugait.calibration.json_fields import array_field, read_json_file, typed_field
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
 from imugait.model import Session
@@ -64,12 +65,12 @@ def calibration_from_dict(d: Any, where: str) -> ImuCalibration:
         )
     kwargs: dict[str, Any] = {}
     for name, shape in _ARRAY_SHAPES.items():
-        kwargs[name] = _array(d, name, shape, where)
+        kwargs[name] = array_field(d, name, shape, where)
     for name in ("device_id", "created_at", "acc_model", "software_version"):
-        kwargs[name] = _typed(d, name, str, where)
-    kwargs["n_positions"] = _typed(d, "n_positions", int, where)
+        kwargs[name] = typed_field(d, name, str, where)
+    kwargs["n_positions"] = typed_field(d, "n_positions", int, where)
     for name in ("acc_residual_rms_mps2", "still_s"):
-        kwargs[name] = float(_typed(d, name, (int, float), where))
+        kwargs[name] = float(typed_field(d, name, (int, float), where))
     for name in _OPTIONAL_FLOATS:
         value = d.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
@@ -100,16 +101,7 @@ def read_calibration(path: str | os.PathLike) -> ImuCalibration:
         the wrong type, shape or value; the message names the file and the field.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FormatError(f"{p}: no such calibration file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{p}: cannot read ({exc})") from None
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{p.name} is not valid JSON (line {exc.lineno}: {exc.msg}); calibrate the sensor again") from None
+    d = read_json_file(p, "calibrate the sensor again")
     return calibration_from_dict(d, p.name)
 
 
@@ -177,26 +169,3 @@ class CalibrationStore:
         )
         notes = f"{session.meta.notes}\n{note}" if session.meta.notes else note
         return CalibratedSession(Session(streams, session.meta).with_meta(notes=notes), corrected, tuple(missing))
-
-
-def _typed(d: dict, name: str, kind, where: str):
-    if name not in d:
-        raise FormatError(f"{where}: field '{name}' is missing")
-    value = d[name]
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise FormatError(f"{where}: field '{name}' has the wrong type ({type(value).__name__})")
-    return value
-
-
-def _array(d: dict, name: str, shape: tuple[int, ...], where: str) -> np.ndarray:
-    if name not in d:
-        raise FormatError(f"{where}: field '{name}' is missing")
-    try:
-        arr = np.array(d[name], dtype=float)
-    except (TypeError, ValueError):
-        raise FormatError(f"{where}: field '{name}' is not numeric") from None
-    if arr.shape != shape:
-        raise FormatError(f"{where}: field '{name}' must have shape {shape}, got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise FormatError(f"{where}: field '{name}' has non-finite values")
-    return arr

@@ -71,8 +71,9 @@ def run(args: argparse.Namespace) -> int:
         ["live", "--emulate", "4", "--duration", f"{args.duration:g}", "--playback", f"{args.playback:g}",
          "--subject", "demo-walker", *DEMO_WALKER, *(["--no-browser"] if args.no_browser else [])])
     opener = opener_from_args(live_args, live_args.duration)  # outside the event loop (Ctrl-C)
-    _status, interrupted, sessions = asyncio.run(
+    dash = asyncio.run(
         serve(live_args, opener, recording, notes=f"emulated walker, 4 sensors, playback x{args.playback:g}"))
+    interrupted, sessions = dash.interrupted, list(dash.takes.sessions)
     if interrupted:
         print("interrupted (Ctrl-C): recording stopped and finalised")
     print(describe_session(read_session(sessions[0]), title=f"session written to {sessions[0]}"))

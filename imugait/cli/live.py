@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from imugait.cli._live import add_source_args
-from imugait.cli._options import int_range, session_duration_s
+from imugait.cli._options import add_force_arg, int_range, session_duration_s
 
 LAN_WARNING = ("imugait: warning: the dashboard is served on {host}: anyone on this network who has the URL "
                "(with its token) can watch the sensors and start recordings. Use it on a network you trust.")
@@ -27,7 +27,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--record", type=Path, default=None, metavar="DIR",
                    help="record from the start into DIR (as `imugait record --out DIR`); recordings started "
                         "again from the page go to DIR-2, DIR-3 … (without --record, recording is off)")
-    p.add_argument("--subject", default="anonymous", help="pseudonymous subject id of the recordings")
+    p.add_argument("--subject", default=None,
+                   help="pseudonymous subject id of the recordings and of a saved calibration (default: the "
+                        "reused calibration's, else anonymous)")
+    c = p.add_argument_group("calibration")
+    c.add_argument("--calibration", type=Path, default=None, metavar="FILE",
+                   help="reuse the calibration saved in FILE (--save-calibration) of the same sensors on the same "
+                        "person: the angles come from the first second, no standing and walking to calibrate; "
+                        "refused when the sensors (device ids) are not the file's")
+    c.add_argument("--save-calibration", type=Path, default=None, metavar="FILE",
+                   help="save this run's calibration to FILE once every leg is calibrated (again after a "
+                        "recalibration from the page); an existing FILE only with --force")
+    add_force_arg(p)
     g = p.add_argument_group("dashboard")
     g.add_argument("--no-browser", action="store_true", help="print the URL but do not open a browser")
     g.add_argument("--host", default="127.0.0.1", metavar="H",
@@ -43,19 +54,48 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from imugait.cli._live import opener_from_args, print_stopped
+    from imugait.errors import ImugaitError
 
+    saved = _calibration_args(args)  # refused before anything opens
     opener = opener_from_args(args, args.duration)  # outside the event loop: Ctrl-C stops it at once
-    status, interrupted, sessions = asyncio.run(serve(args, opener, args.record))
-    print_stopped(status, interrupted)
-    for path in sessions:
+    if saved is not None:
+        print(f"calibration: reusing {args.calibration} ({saved.describe()})", flush=True)
+    dash = asyncio.run(serve(args, opener, args.record, calibration=saved))
+    if dash.refusal:
+        raise ImugaitError(dash.refusal)
+    print_stopped(dash.live.status(), dash.interrupted)
+    for path in dash.takes.sessions if dash.takes else []:
         print(f"session written to {path}")
+    if dash.state.calibration_file["saved"]:
+        print(f"calibration saved to {dash.state.calibration_file['saved']}")
+    elif args.save_calibration is not None:
+        print(f"calibration not saved to {args.save_calibration}: "
+              f"{dash.state.calibration_file['error'] or 'the legs were not all calibrated in this run'}")
     return 0
 
 
-async def serve(args: argparse.Namespace, opener, record: Path | None, notes: str = ""):
+def _calibration_args(args: argparse.Namespace):
+    """The calibration to reuse (read, refused in one line when damaged or of a newer version),
+    and the file to save to checked (never over the one reused, an existing one only with --force)."""
+    from imugait.live.calibration_file import check_subject, load_calibration
+    from imugait.output_guard import check_output
+
+    saved = load_calibration(args.calibration) if args.calibration is not None else None
+    if args.save_calibration is not None:
+        check_output(args.save_calibration, [args.calibration], args.force)
+    if saved is not None and args.subject is not None:
+        check_subject(saved, args.subject)
+    if args.subject is None:
+        args.subject = saved.subject_id if saved is not None else "anonymous"
+    return saved
+
+
+async def serve(args: argparse.Namespace, opener, record: Path | None, notes: str = "", calibration=None):
     """Run the dashboard for ``args`` (the live options) on the sensors ``opener`` opens (made with
     :func:`~imugait.cli._live.opener_from_args` before the event loop runs), recording from the
-    start into ``record``. Returns (final sensor status, interrupted, sessions written)."""
+    start into ``record``, reusing ``calibration`` (a
+    :class:`~imugait.live.calibration_file.SavedCalibration`). Returns the finished
+    :class:`~imugait.live.dashboard.run.LiveDashboard` (``interrupted`` set)."""
     import sys
 
     from rich.console import Console
@@ -68,10 +108,12 @@ async def serve(args: argparse.Namespace, opener, record: Path | None, notes: st
     if record is not None:
         check_recording_folder(record)
     config = DashboardConfig(host=args.host, port=args.http_port, record_dir=record,
-                             record_at_start=record is not None, subject_id=args.subject, notes=notes)
+                             record_at_start=record is not None, subject_id=args.subject or "anonymous", notes=notes,
+                             calibration=calibration, save_calibration=args.save_calibration)
     if not config.loopback_only:
         print(LAN_WARNING.format(host=args.host), file=sys.stderr)
-    async with LiveDashboard(opener, live_pipeline, config) as dash:
+    reused = None if calibration is None else calibration.calibration
+    async with LiveDashboard(opener, lambda placements: live_pipeline(placements, reused), config) as dash:
         print(f"dashboard: {dash.url}", flush=True)
         if dash.pipeline is None:
             print("note: no leg has both a thigh and a shank sensor: the dashboard shows the sensors, "
@@ -79,21 +121,21 @@ async def serve(args: argparse.Namespace, opener, record: Path | None, notes: st
         if not args.no_browser:
             open_browser(dash.url)
         with Live(render((), 0.0, args), console=Console(), refresh_per_second=4, transient=True) as view:
-            interrupted = await dash.run(args.duration, on_tick=lambda st, t: view.update(render(st, t, args)))
-        status = dash.live.status()
-        if dash.pipeline_error:
+            await dash.run(args.duration, on_tick=lambda st, t: view.update(render(st, t, args)))
+        if dash.pipeline_error and not dash.refusal:
             print(f"imugait live: the live angles stopped: {dash.pipeline_error}", file=sys.stderr)
-    return status, interrupted, list(dash.takes.sessions) if dash.takes else []
+    return dash
 
 
-def live_pipeline(placements):
-    """The live kinematics for the sensors at ``placements``; None when no leg has both a thigh
-    and a shank sensor (then there are no angles to compute)."""
+def live_pipeline(placements, calibration=None):
+    """The live kinematics for the sensors at ``placements`` (reusing ``calibration``, a
+    :class:`~imugait.live.kinematics.LiveCalibration`); None when no leg has both a thigh and a
+    shank sensor (then there are no angles to compute)."""
     from imugait.errors import ValidationError
     from imugait.live.kinematics import LiveKinematics
 
     try:
-        return LiveKinematics(placements)
+        return LiveKinematics(placements, calibration=calibration)
     except ValidationError:
         return None
 

@@ -22,9 +22,12 @@ Everything that decides (standing, calibration, the legs' ticks) happens at fixe
 grid, never at a feed or a poll, so the results do not depend on how the samples were chunked.
 Memory is bounded: every buffer keeps at most ``history_s`` (see :class:`LiveConfig`).
 
-Not done: a standing period is required (no mid-stance fallback live, unlike offline); a failed
-leg calibration is not retried; calibrations are reused in memory only (no file format for a
-:class:`~imugait.calibration.segment.LegAlignment` yet); the magnetometer is not used.
+Without a still standing period (the person starts walking at once), after ``standing_wait_s``
+of walking the legs are calibrated against mid-stance instead, as offline
+(:func:`~imugait.analysis.legs.calibrate_fused_leg_upright`). A leg whose calibration fails is
+tried again on the next ``calibration.max_motion_s`` of walking. :meth:`LiveKinematics.recalibrate`
+drops the calibration and calibrates again from the next standing and walking. A calibration is
+saved between runs by :mod:`imugait.live.calibration_file`. The magnetometer is not used.
 """
 
 from __future__ import annotations
@@ -36,12 +39,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from imugait.acquisition.assembler import LiveSamples
-from imugait.analysis.legs import calibrate_fused_leg
+from imugait.analysis.expected_error import STANDING
+from imugait.analysis.legs import calibrate_fused_leg_upright
 from imugait.analysis.result import calibration_rating
 from imugait.calibration.heading import HeadingConfig
-from imugait.calibration.periods import PeriodConfig, motion_mask, standing_mask
+from imugait.calibration.periods import PeriodConfig, motion_mask
 from imugait.calibration.segment import LegAlignment, SegmentCalibrationConfig
-from imugait.calibration.still import StillConfig, still_mask
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import CalibrationError, ValidationError
 from imugait.fusion.settings import FilterKind
@@ -51,10 +54,9 @@ from imugait.kinematics.prepare import FusedSession, SensorOnGrid
 from imugait.kinematics.progression import ProgressionConfig
 from imugait.live.grid import LiveGrid, LiveSensor, grid_history
 from imugait.live.leg import LegSettings, LiveLeg
+from imugait.live.standing import find_standing, walked_s
 from imugait.live.updates import CalibrationPhase, LegAngles, LegCalibrationState, LiveUpdate
 from imugait.model import ProtocolStep, Session
-
-LIVE_STANDING_STEP = "stand (found live)"
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,10 @@ class LiveConfig:
     """A sensor's lost stretch longer than this (s) is bridged in fusion as offline, but its legs'
     angles are NaN from its start until a heading window wholly after it has been estimated (the
     bridged orientation comes back far off: ``LiveLeg``). Shorter losses are bridged as offline."""
+    standing_wait_s: float | None = 10.0
+    """Seconds of walking (every leg's shank moving, motion mask) without a still standing period
+    after which the legs are calibrated against mid-stance (as offline when there is none); None:
+    they wait for standing."""
     reseed_window_s: float | None = 1.0
     """After a sensor's gap longer than ``max_bridge_s`` its filter is re-seeded from this much of
     the samples after it (inclination from gravity over the window, heading carried over:
@@ -104,9 +110,9 @@ class LiveConfig:
 
     def __post_init__(self) -> None:
         for name in ("rate_hz", "history_s", "tick_s", "check_s", "event_every_s", "event_window_s", "grid_step_s",
-                     "stall_s", "max_bridge_s", "reseed_window_s"):
+                     "stall_s", "max_bridge_s", "reseed_window_s", "standing_wait_s"):
             value = getattr(self, name)
-            if value is None and name in ("stall_s", "reseed_window_s"):
+            if value is None and name in ("stall_s", "reseed_window_s", "standing_wait_s"):
                 continue
             if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
                 raise ValidationError(f"live config: {name} must be a positive number, got {value!r}")
@@ -121,6 +127,8 @@ class LiveCalibration:
     """(3,) rad/s per sensor, measured while standing; empty: the filter learns the biases."""
     standing_step: ProtocolStep | None = None
     """Where the standing reference was (session clock of the run that calibrated)."""
+    references: Mapping[Side, str] = field(default_factory=dict)
+    """Per leg, what its angles are referred to: ``standing`` or ``mid-stance`` (missing: standing)."""
 
 
 class LiveKinematics:
@@ -160,6 +168,12 @@ class LiveKinematics:
         self._reused = calibration
         self.standing_step: ProtocolStep | None = None
         self._standing_k: tuple[int, int] | None = None  # grid rows [k0, k1) of the standing step
+        self._midstance = False  # no standing: the legs calibrate against mid-stance
+        self._search_from = 0  # grid row from which standing is looked for again (recalibrate)
+        self._calibrate_from: dict[Side, int] = {}  # grid row from which a leg's calibration walk counts
+        self._references: dict[Side, str] = {}
+        self._strides_before: dict[Side, int] = {}  # strides of legs dropped by a recalibration
+        self._dropped_strides: list = []  # strides of dropped legs not yet polled
         self.gyr_bias_radps: dict[Placement, np.ndarray] = {}
         self.legs: dict[Side, LiveLeg] = {}
         self._states = {s: LegCalibrationState(s, CalibrationPhase.WAITING_FOR_STANDING,
@@ -245,6 +259,8 @@ class LiveKinematics:
             self._polled[side] = h.n_appended
             strides += leg.new_strides
             leg.new_strides = []
+        strides = self._dropped_strides + strides
+        self._dropped_strides = []
         calibration = tuple(self._states.values()) if self._states_changed else ()
         self._states_changed = False
         return LiveUpdate(t_s=self._t_newest_s, angles=tuple(angles), strides=tuple(strides), calibration=calibration,
@@ -260,7 +276,25 @@ class LiveKinematics:
         if not self.legs or len(self.legs) < len(self.sides):
             return None
         return LiveCalibration({s: leg.alignment for s, leg in self.legs.items()}, dict(self.gyr_bias_radps),
-                               self.standing_step)
+                               self.standing_step, {s: self._references.get(s, STANDING) for s in self.legs})
+
+    def recalibrate(self) -> None:
+        """Drop the calibration (this run's, or an earlier one reused) and calibrate again from the
+        next standing and walking (or against mid-stance after ``standing_wait_s`` of walking
+        without standing). The sensors' filters go on; the legs' angles stop until then; the
+        strides go on being numbered where they were."""
+        with self._lock:
+            for side, leg in self.legs.items():
+                self._strides_before[side] = leg.n_strides
+                self._dropped_strides += leg.new_strides
+            self.legs = {}
+            self._reused = None
+            self.standing_step, self._standing_k, self._midstance = None, None, False
+            self._references = {}
+            self._search_from = self.grid.n_appended
+            self._calibrate_from = dict.fromkeys(self.sides, self.grid.n_appended)
+            self._set_all(CalibrationPhase.WAITING_FOR_STANDING, "recalibrating: stand upright and still for a few "
+                                                                 "seconds, then walk")
 
     # --- the flow ----------------------------------------------------------------------------
 
@@ -292,7 +326,8 @@ class LiveKinematics:
         return max(int(np.ceil((t_first - self._grid.t0_s) * self._grid.rate_hz - 1e-9)), 0)
 
     def _try_start_fusion(self, k: int) -> bool:
-        """At grid row ``k``: start fusion when standing was found (or a calibration is reused)."""
+        """At grid row ``k``: start fusion when standing was found (or a calibration is reused, or
+        the person walked ``standing_wait_s`` without standing)."""
         if self._reused is not None:
             if k * 1.0 / self._grid.rate_hz < 1.0:
                 return False
@@ -302,32 +337,46 @@ class LiveKinematics:
         if k - k0 < 2:
             return False
         rows = self._grid.rows(self._sensors, k0, k, with_orientation=False)
-        t = rows["t_s"]
-        raw = [(rows[f"{p.value}/acc_mps2"], rows[f"{p.value}/gyr_radps"]) for p in self.placements]
-        still = np.logical_and.reduce([still_mask(t, acc, gyr, StillConfig(), self._grid.rate_hz) for acc, gyr in raw])
-        periods = self.config.periods
-        dt = 1.0 / self._grid.rate_hz
-        n_need = int(np.ceil((periods.min_standing_s + 2 * periods.standing_trim_s) / dt))
-        n_settle = int(np.ceil(periods.motion_window_s / dt))
-        edges = np.diff(np.r_[0, still.astype(np.int8), 0])
-        for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-            if stop - start < n_need or stop > t.size - n_settle:
-                continue
-            step = ProtocolStep(LIVE_STANDING_STEP, float(t[start]), float(t[stop - 1]))
-            try:
-                standing = standing_mask(t, raw, [step], periods, self._grid.rate_hz)
-            except CalibrationError:
-                continue
-            self.standing_step = step
-            self._standing_k = (k0 + int(np.flatnonzero(standing)[0]), k0 + int(np.flatnonzero(standing)[-1]) + 1)
-            self._standing_mask = standing[self._standing_k[0] - k0:self._standing_k[1] - k0]
-            bias = {p: np.mean(gyr[standing], axis=0) for p, (_acc, gyr) in zip(self.placements, raw, strict=True)}
+        bias = self._find_standing(rows, k0)
+        if bias is not None:
             self._start_fusion(bias, k)
+            return True
+        if self._walked_without_standing(rows):
+            self._midstance = True
+            self._start_fusion({}, k)  # as offline without standing: the filters learn the biases
             return True
         if k - k0 > 0.9 * self.grid.capacity:
             self._set_all(CalibrationPhase.WAITING_FOR_STANDING, "no still standing found yet: stand upright and still "
                                                                  "for a few seconds")
         return False
+
+    def _find_standing(self, rows: Mapping[str, np.ndarray], k0: int) -> dict[Placement, np.ndarray] | None:
+        """Keep the standing reference found in ``rows`` (from grid row ``k0``); its gyroscope
+        biases, or None when there is none yet."""
+        found = find_standing(rows, k0, self.placements, self._grid.rate_hz, self.config.periods)
+        if found is None:
+            return None
+        self.standing_step, self._standing_k, self._standing_mask = found.step, found.k, found.mask
+        return found.gyr_bias_radps
+
+    def _walked_without_standing(self, rows: Mapping[str, np.ndarray]) -> bool:
+        wait = self.config.standing_wait_s
+        return wait is not None and walked_s(rows, self.sides, self._grid.rate_hz, self.config.periods) >= wait
+
+    def _search_again(self, k: int) -> bool:
+        """After :meth:`recalibrate`, at grid row ``k``: whether the standing reference (or, after
+        ``standing_wait_s`` of walking without it, mid-stance) has been found in the rows since."""
+        k0 = max(self._search_from, self.grid.first_index)
+        if k - k0 < 2:
+            return False
+        names = ["t_s", *(f"{p.value}/{c}" for p in self.placements for c in ("acc_mps2", "gyr_radps"))]
+        rows = {name: self.grid.since(name, k0)[:k - k0] for name in names}
+        if self._find_standing(rows, k0) is None:  # (the filters go on with the biases they have)
+            if not self._walked_without_standing(rows):
+                return False
+            self._midstance = True
+        self._waiting_for_walking()
+        return True
 
     def _start_fusion(self, bias: Mapping[Placement, np.ndarray], k: int) -> None:
         """Start every sensor's filter (at grid row ``k``: the rate from the samples until then)."""
@@ -339,31 +388,45 @@ class LiveKinematics:
         if self._reused is not None:
             for side in self.sides:
                 if side in self._reused.alignments:
-                    self._start_leg(side, self._reused.alignments[side], CalibrationPhase.REUSED)
+                    self._start_leg(side, self._reused.alignments[side], CalibrationPhase.REUSED,
+                                    self._reused.references.get(side, STANDING))
         else:
+            self._waiting_for_walking()
+
+    def _waiting_for_walking(self) -> None:
+        walk_s = self.config.calibration.max_motion_s
+        if self._midstance:
             self._set_all(CalibrationPhase.WAITING_FOR_WALKING,
-                          f"walk: {self.config.calibration.max_motion_s:g} s of walking calibrate the knees")
+                          f"no still standing found: the knees are calibrated against mid-stance of {walk_s:g} s of "
+                          f"walking (stand upright and still for a few seconds before walking next time)")
+        else:
+            self._set_all(CalibrationPhase.WAITING_FOR_WALKING, f"walk: {walk_s:g} s of walking calibrate the knees")
 
     def _calibrate_legs(self, k: int) -> None:
-        """At grid row ``k``: calibrate each leg whose calibration walk is complete and final."""
-        waiting = [s for s in self.sides if s not in self.legs and self._states[s].phase is CalibrationPhase.WAITING_FOR_WALKING]
-        if not waiting or self._standing_k is None or self._standing_k[1] > k:
+        """At grid row ``k``: calibrate each leg whose calibration walk is complete and final — a
+        leg whose calibration failed with the next one (after a recalibration: once the standing
+        reference has been found again)."""
+        if self._reused is not None or (self._standing_k is None and not self._midstance and not self._search_again(k)):
+            return
+        waiting = [s for s in self.sides if s not in self.legs]
+        if not waiting or (self._standing_k is not None and self._standing_k[1] > k):
             return
         k0 = self.grid.first_index
-        if self._standing_k[0] < k0:
-            self._set_all(CalibrationPhase.FAILED, "the standing reference left the history before the calibration "
-                                                   "walk was complete; restart and walk within a minute of standing")
-            return
         t = self.grid.tail("t_s")
         dt = 1.0 / self._grid.rate_hz
+        walk_s = self.config.calibration.max_motion_s
         # Final motion and heading windows reach this far back from the newest row.
         n_settle = int(np.ceil((self.config.heading.centre_window_s + self.config.periods.motion_window_s) / dt))
-        standing = np.zeros(t.size, dtype=bool)
-        standing[self._standing_k[0] - k0:self._standing_k[1] - k0] = self._standing_mask
+        standing = None  # mid-stance: no standing, or it has left the history
+        if self._standing_k is not None and self._standing_k[0] >= k0:
+            standing = np.zeros(t.size, dtype=bool)
+            standing[self._standing_k[0] - k0:self._standing_k[1] - k0] = self._standing_mask
         for side in waiting:
             thigh, shank = (Placement.of(seg, side) for seg in (Segment.THIGH, Segment.SHANK))
-            moving = motion_mask(t, self.grid.tail(f"{shank.value}/gyr_radps"), self.config.periods, self._grid.rate_hz)
-            if moving[:max(t.size - n_settle, 0)].sum() * dt < self.config.calibration.max_motion_s:
+            moving = motion_mask(t, self.grid.tail(f"{shank.value}/gyr_radps"), self.config.periods,
+                                 self._grid.rate_hz)
+            moving[:max(self._calibrate_from.get(side, 0) - k0, 0)] = False
+            if moving[:max(t.size - n_settle, 0)].sum() * dt < walk_s:
                 continue
             fused = FusedSession(t, {p: SensorOnGrid(self.grid.tail(f"{p.value}/q_world_sensor"),
                                                      self.grid.tail(f"{p.value}/gyr_radps"),
@@ -371,21 +434,25 @@ class LiveKinematics:
                                                      self.grid.tail(f"{p.value}/lost")) for p in (thigh, shank)},
                                  self._grid.rate_hz, FilterKind.VQF_ONLINE)
             try:
-                leg = calibrate_fused_leg(fused, side, standing, moving, self.config.calibration,
-                                          heading_config=self.config.heading)
+                leg, _reference_mask, reference = calibrate_fused_leg_upright(
+                    fused, side, standing, moving, self.config.calibration, self.config.events, self.config.heading)
             except CalibrationError as exc:
-                self._set(side, CalibrationPhase.FAILED, str(exc))
+                self._calibrate_from[side] = k  # tried again on the walking after this
+                self._set(side, CalibrationPhase.FAILED, f"{exc} (trying again with the next {walk_s:g} s of walking)")
                 continue
-            self._start_leg(side, leg.alignment, CalibrationPhase.CALIBRATED)
+            self._start_leg(side, leg.alignment, CalibrationPhase.CALIBRATED, reference)
 
-    def _start_leg(self, side: Side, alignment: LegAlignment, phase: CalibrationPhase) -> None:
+    def _start_leg(self, side: Side, alignment: LegAlignment, phase: CalibrationPhase, reference: str) -> None:
         leg = LiveLeg(side, alignment, self._settings, self.grid.first_index, self.grid.capacity)
+        leg.n_strides = self._strides_before.get(side, 0)  # after a recalibration the numbers go on
         leg.take(self.grid)
         self.legs[side] = leg
-        self._set(side, phase, "", calibration_rating(alignment))
+        self._references[side] = reference
+        self._set(side, phase, "", calibration_rating(alignment), reference)
 
-    def _set(self, side: Side, phase: CalibrationPhase, message: str, quality: str | None = None) -> None:
-        self._states[side] = LegCalibrationState(side, phase, quality, message)
+    def _set(self, side: Side, phase: CalibrationPhase, message: str, quality: str | None = None,
+             reference: str | None = None) -> None:
+        self._states[side] = LegCalibrationState(side, phase, quality, message, reference)
         self._states_changed = True
 
     def _set_all(self, phase: CalibrationPhase, message: str) -> None:

@@ -40,7 +40,10 @@ class LegCalibrationState:
     quality: str | None = None
     """The calibration's rating (``good`` / ``fair`` / ``poor``) once calibrated, else None."""
     message: str = ""
-    """What the person should do next, or why the calibration failed."""
+    """What the person should do next, or why the calibration failed (and that it is tried again)."""
+    reference: str | None = None
+    """What the angles are referred to once calibrated: ``standing`` (still, upright) or
+    ``mid-stance`` (no standing period: as offline, :mod:`imugait.analysis.reference`); else None."""
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,9 @@ class Tap:
         self.pipeline = pipeline
         self.updates: list = []
 
+    def __getattr__(self, name: str):  # recalibrate, calibration, calibration_states: the pipeline's
+        return getattr(self.pipeline, name)
+
     def feed(self, samples) -> None:
         self.pipeline.feed(samples)
 

@@ -64,6 +64,9 @@ class Calls:
     def end_step(self, name: str) -> None:
         self.calls.append(("end", name))
 
+    def recalibrate(self) -> None:
+        self.calls.append(("recalibrate",))
+
 
 @pytest.fixture
 def served():
@@ -125,7 +128,10 @@ def test_commands_from_the_page(served):
     assert client.post("/api/record" + q, json={"action": "start"}).json()["recording"]["active"] is True
     assert client.post("/api/step" + q, json={"action": "begin", "name": "walk-1"}).status_code == 200
     assert client.post("/api/step" + q, json={"action": "end", "name": "walk-1"}).status_code == 200
-    assert controls.calls == [("start",), ("begin", "walk-1"), ("end", "walk-1")]
+    assert client.post("/api/calibration" + q, json={"action": "recalibrate"}).status_code == 200
+    assert client.post("/api/calibration", json={"action": "recalibrate"}).status_code == 401
+    assert client.post("/api/calibration" + q, json={"action": "forget"}).status_code == 400
+    assert controls.calls == [("start",), ("begin", "walk-1"), ("end", "walk-1"), ("recalibrate",)]
     assert client.post("/api/step" + q, json={"action": "begin", "name": "<script>"}).status_code == 409
     assert client.post("/api/record" + q, json={"action": "explode"}).status_code == 400
     assert client.post("/api/record" + q, content=b"not json").status_code == 400
@@ -193,7 +199,7 @@ def test_calibration_state_is_passed_on():
                                                                     message="walk a few steps"),)))
     [cal] = state.delta()["calibration"]
     assert cal == {"side": "left", "phase": "waiting_for_walking", "phase_text": "waiting for walking",
-                   "quality": None, "message": "walk a few steps"}
+                   "quality": None, "reference": None, "message": "walk a few steps"}
 
 
 def test_config_refuses_fewer_than_20_updates_per_second_and_knows_the_loopback():

@@ -31,11 +31,19 @@ from imugait.acquisition.assembler import LiveSamples
 from imugait.conventions import Placement
 from imugait.errors import ImugaitError, ValidationError
 from imugait.live.acquisition import LiveAcquisition, LiveConfig, SensorStatus
+from imugait.live.calibration_file import (
+    SavedCalibration,
+    SensorIdentity,
+    check_legs,
+    save_calibration,
+    sensor_mismatch,
+)
 from imugait.live.dashboard.server import DashboardServer, Hub, bind, build_app, new_token, url_of
 from imugait.live.dashboard.state import DashboardState, StepMark
 from imugait.live.run import OpenedSensors, SensorOpener, stop_on_sigint
 from imugait.live.takes import Takes
-from imugait.live.updates import LiveUpdate
+from imugait.live.updates import CalibrationPhase, LiveUpdate
+from imugait.protocol.messages import DeviceAnnouncement
 
 LOOPBACK = "127.0.0.1"
 MIN_UPDATES_PER_S = 20.0
@@ -44,7 +52,9 @@ DRAIN_AFTER_EMULATION_S = 2.0
 
 
 class LivePipeline(Protocol):
-    """The live pipeline as the dashboard uses it (:class:`imugait.live.kinematics.LiveKinematics`)."""
+    """The live pipeline as the dashboard uses it (:class:`imugait.live.kinematics.LiveKinematics`).
+    Optional: ``recalibrate()`` (the page's button) and ``calibration`` (a
+    :class:`~imugait.live.kinematics.LiveCalibration` once every leg is calibrated, to save)."""
 
     def feed(self, samples: LiveSamples) -> None: ...
     def poll(self) -> LiveUpdate: ...
@@ -57,6 +67,11 @@ class DashboardConfig:
     ``host`` other than the loopback serves the local network (anyone there with the token can
     watch and record: the command line warns). ``record_dir``: folder for the takes started from
     the page (None: recording is off); ``record_at_start`` starts the first take at once.
+    ``calibration``: the calibration the pipeline reuses (made with
+    :func:`~imugait.live.calibration_file.load_calibration`): the connected sensors must be its own,
+    else the run stops with :attr:`LiveDashboard.refusal`. ``save_calibration``: a file (checked
+    by the caller, :func:`~imugait.output_guard.check_output`) that this run's calibration is
+    written to once every leg is calibrated — again after each recalibration.
     """
 
     host: str = LOOPBACK
@@ -69,6 +84,8 @@ class DashboardConfig:
     record_at_start: bool = False
     subject_id: str = "anonymous"
     notes: str = ""
+    calibration: SavedCalibration | None = None
+    save_calibration: Path | None = None
 
     def __post_init__(self) -> None:
         if not (0 < self.push_interval_s <= 1.0 / MIN_UPDATES_PER_S):
@@ -100,6 +117,14 @@ class LiveDashboard:
         """Samples that came at or before an earlier sample of their sensor (0 since the live clock
         mapping is monotonic; the recording keeps them)."""
         self._last_fed_t_s: dict[Placement, float] = {}
+        self.interrupted = False
+        """The run was stopped (Ctrl-C, ``stop``, or a :attr:`refusal`)."""
+        self.refusal = ""
+        """Why the run stopped at once ('' if it did not): the sensors are not the reused calibration's."""
+        self._unchecked: set[Placement] = set()
+        """Sensors not yet checked against the reused calibration (they check in with their first message)."""
+        self._addresses: dict[Placement, str] = {}
+        self._stop: asyncio.Event | None = None
         self._finished_at: float | None = None
         """Host time the emulation was first seen finished."""
         self._make_pipeline = make_pipeline
@@ -129,8 +154,14 @@ class LiveDashboard:
         self._stack.callback(sock.close)
         self.opened = await self._opener(self._stack)
         self._clock = self.opened.clock
+        placements = tuple(s.placement for s in self.opened.sources)
+        if config.calibration is not None:
+            check_legs(config.calibration, placements)
+            self._addresses = {s.placement: s.address for s in self.opened.sources}
+            self._unchecked = {p for p in placements if p in config.calibration.sensors}
+            self.state.calibration_file["reused"] = str(config.calibration.path)
         if self._make_pipeline is not None:
-            self.pipeline = self._make_pipeline(tuple(s.placement for s in self.opened.sources))
+            self.pipeline = self._make_pipeline(placements)
         if config.record_dir is not None:
             self.takes = Takes(config.record_dir, self._clock, config.subject_id, config.notes)
             self._stack.callback(self.takes.close)
@@ -161,7 +192,9 @@ class LiveDashboard:
         if self.live is None:
             raise ImugaitError("open the dashboard (async with) before running it")
         live, opened = self.live, self.opened
-        stop = stop or asyncio.Event()
+        stop = self._stop = stop or asyncio.Event()
+        if self.refusal:
+            stop.set()
         pusher = asyncio.create_task(self._push_loop(), name="dashboard-push")
         tick = None if on_tick is None else (lambda st: on_tick(st, self._clock() - live.t0_host_s))
         try:
@@ -176,7 +209,8 @@ class LiveDashboard:
             self.stop_recording()
         self.state.finished = True
         self._push(with_status=True)
-        return stop.is_set()
+        self.interrupted = stop.is_set()
+        return self.interrupted
 
     def _emulation_done(self) -> bool:
         """The emulation has played everything and the host has it (or had time to get it)."""
@@ -208,9 +242,13 @@ class LiveDashboard:
     def _push(self, with_status: bool) -> None:
         if self.pipeline is not None:
             try:
-                self.state.take(self.pipeline.poll())
+                update = self.pipeline.poll()
+                self.state.take(update)
             except Exception as exc:  # as in feed
                 self._pipeline_failed(exc)
+            else:
+                if any(c.phase is CalibrationPhase.CALIBRATED for c in update.calibration):
+                    self._save_calibration()
         elif self.live is not None:  # no angles: the session time is the acquisition's
             self.state.t_s = self._session_s()
         if with_status and self.live is not None:
@@ -220,6 +258,11 @@ class LiveDashboard:
         self.hub.broadcast(self.state.delta(self._host_to_epoch_s()))
 
     def _observe(self, placement: Placement, message: Any, samples: LiveSamples | None) -> None:
+        if placement in self._unchecked:  # the announcement comes first; a sensor without one is known by its address
+            if isinstance(message, DeviceAnnouncement):
+                self._check_sensor(placement, message.device_id)
+            elif samples is not None and samples.t_s.size:
+                self._check_sensor(placement, "")
         if self.takes is not None:
             self.takes.handle(placement, message)
         if samples is None or samples.t_s.size == 0:
@@ -243,6 +286,33 @@ class LiveDashboard:
             self.samples_out_of_order += n_old
             self.state.samples_out_of_order = self.samples_out_of_order
         self._last_fed_t_s[samples.placement] = max(last, float(samples.t_s[-1]))
+
+    def _check_sensor(self, placement: Placement, device_id: str) -> None:
+        """Stop the run (:attr:`refusal`) when the sensor at ``placement`` is not the reused calibration's."""
+        self._unchecked.discard(placement)
+        why = sensor_mismatch(self.config.calibration, placement, device_id, self._addresses.get(placement, ""))
+        if why and not self.refusal:
+            self.refusal = why
+            self.pipeline = None  # no angle from a calibration of other sensors
+            self.state.pipeline_error = why
+            if self._stop is not None:
+                self._stop.set()
+
+    def _save_calibration(self) -> None:
+        """Write the run's calibration to ``config.save_calibration`` once every leg is calibrated
+        here (not reused); a failure is shown, and the run goes on."""
+        path = self.config.save_calibration
+        calibration = getattr(self.pipeline, "calibration", None)
+        states = self.state.calibration.values()
+        if path is None or calibration is None or any(c.phase is not CalibrationPhase.CALIBRATED for c in states):
+            return
+        sensors = {s.placement: SensorIdentity(s.device_id, s.address, s.kind.value) for s in self.live.status()}
+        try:
+            save_calibration(path, calibration, sensors, self.config.subject_id)
+        except (OSError, ImugaitError) as exc:
+            self.state.calibration_file["error"] = f"not saved: {exc}"
+        else:
+            self.state.calibration_file.update(saved=str(path), error="")
 
     def _pipeline_failed(self, exc: Exception) -> None:
         self.pipeline = None
@@ -269,6 +339,14 @@ class LiveDashboard:
             raise ImugaitError("no recording is running")
         self.takes.stop()
         self._recording_changed()
+
+    def recalibrate(self) -> None:
+        """Drop the calibration and calibrate again from the next standing and walking (the page's button)."""
+        recalibrate = getattr(self.pipeline, "recalibrate", None)
+        if recalibrate is None:
+            raise ImugaitError("there is no live calibration to redo (no leg with a thigh and a shank sensor, or the "
+                               "angles stopped)")
+        recalibrate()
 
     def begin_step(self, name: str) -> None:
         if any(m.name == name and m.t_end_s is None for m in self.state.marks):

@@ -12,6 +12,7 @@ Routes (all with ``?token=``):
 ``GET /api/status``       JSON: per leg the latest knee flexion and hip rotation (deg) and strides completed
 ``POST /api/record``      ``{"action": "start" | "stop"}``: a take (:mod:`imugait.live.takes`)
 ``POST /api/step``        ``{"action": "begin" | "end", "name": "walk"}``: a step mark
+``POST /api/calibration`` ``{"action": "recalibrate"}``: drop the calibration, calibrate again
 ``WS /ws``                a snapshot, then an update every push (see :mod:`.state`)
 """
 
@@ -55,6 +56,7 @@ class Controls(Protocol):
     def stop_recording(self) -> None: ...
     def begin_step(self, name: str) -> None: ...
     def end_step(self, name: str) -> None: ...
+    def recalibrate(self) -> None: ...
 
 
 class Hub:
@@ -158,8 +160,8 @@ def build_app(hub: Hub, token: str, controls: Controls | None):
             action(body)
         except ImugaitError as exc:
             return JSONResponse({"error": str(exc)}, status_code=409, headers=SECURITY_HEADERS)
-        return JSONResponse({"recording": hub.state.recording,
-                             "marks": [m.as_json() for m in hub.state.marks]}, headers=SECURITY_HEADERS)
+        return JSONResponse({"recording": hub.state.recording, "marks": [m.as_json() for m in hub.state.marks],
+                             "calibration_file": hub.state.calibration_file}, headers=SECURITY_HEADERS)
 
     def _step_name(body: dict) -> str:
         name = str(body.get("name") or "step").strip()
@@ -174,6 +176,9 @@ def build_app(hub: Hub, token: str, controls: Controls | None):
     async def step(request: Request):
         return await _command(request, {"begin": lambda b: controls.begin_step(_step_name(b)),
                                         "end": lambda b: controls.end_step(_step_name(b))})
+
+    async def calibration(request: Request):
+        return await _command(request, {"recalibrate": lambda _b: controls.recalibrate()})
 
     async def updates(websocket: WebSocket):
         await websocket.accept()
@@ -196,6 +201,7 @@ def build_app(hub: Hub, token: str, controls: Controls | None):
         Route("/api/status", status),
         Route("/api/record", record, methods=["POST"]),
         Route("/api/step", step, methods=["POST"]),
+        Route("/api/calibration", calibration, methods=["POST"]),
         WebSocketRoute("/ws", updates),
         Mount("/assets", StaticFiles(directory=ASSETS), name="assets"),
     ])

@@ -150,7 +150,7 @@ def sensor_json(s: SensorStatus) -> dict:
 
 def calibration_json(c: LegCalibrationState) -> dict:
     return {"side": c.side.value, "phase": c.phase.name.lower(), "phase_text": c.phase.value,
-            "quality": c.quality, "message": c.message}
+            "quality": c.quality, "reference": c.reference, "message": c.message}
 
 
 def stride_summary(strides: Sequence[LiveStride], bands: Sequence[MetricBand]) -> list[dict]:
@@ -223,6 +223,8 @@ class DashboardState:
         self.marks: list[StepMark] = []
         self.recording: dict = {"active": False, "folder": None, "sessions": [], "error": ""}
         self.pipeline_error = ""
+        self.calibration_file: dict = {"reused": None, "saved": None, "error": ""}
+        """The calibration file reused (``--calibration``), the one this run's calibration was saved to, and why not."""
         self.samples_out_of_order = 0
         """Samples whose live time was not after their sensor's previous one (expected 0)."""
         self.finished = False
@@ -276,6 +278,7 @@ class DashboardState:
     def _common(self) -> dict:
         return {"t_s": finite_or_none(self.t_s, 3), "latest": self.latest(),
                 "calibration": [calibration_json(self.calibration[s]) for s in SIDES if s in self.calibration],
+                "calibration_file": self.calibration_file,
                 "marks": [m.as_json() for m in self.marks], "recording": self.recording,
                 "pipeline_error": self.pipeline_error, "finished": self.finished}
 
@@ -322,4 +325,5 @@ class DashboardState:
                                                   "hip_rotation_t_s", "strides_completed")}
                          for side, v in latest.items()},
                 "sensors": [sensor_json(s) for s in self.sensors], "recording": self.recording,
-                "samples_out_of_order": self.samples_out_of_order, "finished": self.finished}
+                "calibration": [calibration_json(self.calibration[s]) for s in SIDES if s in self.calibration],
+                "calibration_file": self.calibration_file, "samples_out_of_order": self.samples_out_of_order, "finished": self.finished}

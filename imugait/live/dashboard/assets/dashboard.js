@@ -154,11 +154,21 @@
       tr.id = "calibration-" + c.side;
       tr.dataset.phase = c.phase;
       tr.className = c.phase;
-      for (const text of [c.side, c.phase_text + (c.quality ? ` (${c.quality})` : ""), c.message]) {
+      const rating = [c.quality, c.reference === "mid-stance" ? "against mid-stance" : null].filter(Boolean).join(", ");
+      for (const text of [c.side, c.phase_text + (rating ? ` (${rating})` : ""), c.message]) {
         const td = document.createElement("td"); td.textContent = text; tr.appendChild(td);
       }
       return tr;
     }));
+  }
+
+  function showCalibrationFile(file) {
+    if (!file) return;
+    const parts = [];
+    if (file.reused) parts.push(`reused ${file.reused}`);
+    if (file.saved) parts.push(`saved to ${file.saved}`);
+    if (file.error) parts.push(file.error);
+    $("calibration-file").textContent = parts.join("; ");
   }
 
   function showSensors(sensors) {
@@ -279,6 +289,8 @@
     showRecording(msg.recording);
     showLatest(msg.latest);
     showCalibration(msg.calibration);
+    showCalibrationFile(msg.calibration_file);
+    $("recalibrate-button").disabled = probe.finished || !!msg.pipeline_error;
     if (msg.summary) showSummary(msg.summary);
     if (msg.strides && msg.type === "update" && config.t0_epoch_ms !== null) {
       const now = nowEpochMs();
@@ -313,6 +325,7 @@
     if (!response.ok) { alert(answer.error); return; }
     showRecording(answer.recording);
     showMarks(answer.marks);
+    showCalibrationFile(answer.calibration_file);
   }
 
   $("record-button").addEventListener("click", () => post("api/record", { action: recording.active ? "stop" : "start" }));
@@ -322,5 +335,6 @@
     post("api/step", { action: open ? "end" : "begin", name });
   });
   $("step-name").addEventListener("input", () => showMarks(marks));
+  $("recalibrate-button").addEventListener("click", () => post("api/calibration", { action: "recalibrate" }));
   connect();
 })();

@@ -1,0 +1,70 @@
+"""A live run's anatomical reference as the rows come: the first still standing period that has
+ended — or, when the person walks without standing, how long they have walked (the wait before
+the legs are calibrated against mid-stance instead)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from imugait.calibration.periods import PeriodConfig, motion_mask, standing_mask
+from imugait.calibration.still import StillConfig, still_mask
+from imugait.conventions import Placement, Segment, Side
+from imugait.errors import CalibrationError
+from imugait.model import ProtocolStep
+
+LIVE_STANDING_STEP = "stand (found live)"
+
+
+@dataclass(frozen=True, eq=False)
+class LiveStanding:
+    """The standing reference: its step (session clock), grid rows ``k`` = [k0, k1), ``mask``
+    (k1 - k0,) bool of the rows used (trimmed, :func:`~imugait.calibration.periods.standing_mask`),
+    and every sensor's mean gyroscope rate over them (rad/s, (3,))."""
+
+    step: ProtocolStep
+    k: tuple[int, int]
+    mask: np.ndarray
+    gyr_bias_radps: dict[Placement, np.ndarray]
+
+
+def find_standing(rows: Mapping[str, np.ndarray], k0: int, placements: Sequence[Placement], rate_hz: float,
+                  periods: PeriodConfig) -> LiveStanding | None:
+    """The first still period of all sensors in ``rows`` (grid rows from ``k0``: ``t_s`` and every
+    sensor's ``<placement>/acc_mps2``, ``<placement>/gyr_radps``) that has ended — the person moved
+    on, a motion window ago — handed to :func:`~imugait.calibration.periods.standing_mask` as a
+    named step, as offline; None when there is none yet."""
+    t = rows["t_s"]
+    raw = [(rows[f"{p.value}/acc_mps2"], rows[f"{p.value}/gyr_radps"]) for p in placements]
+    still = np.logical_and.reduce([still_mask(t, acc, gyr, StillConfig(), rate_hz) for acc, gyr in raw])
+    dt = 1.0 / rate_hz
+    n_need = int(np.ceil((periods.min_standing_s + 2 * periods.standing_trim_s) / dt))
+    n_settle = int(np.ceil(periods.motion_window_s / dt))
+    edges = np.diff(np.r_[0, still.astype(np.int8), 0])
+    for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+        if stop - start < n_need or stop > t.size - n_settle:
+            continue
+        step = ProtocolStep(LIVE_STANDING_STEP, float(t[start]), float(t[stop - 1]))
+        try:
+            standing = standing_mask(t, raw, [step], periods, rate_hz)
+        except CalibrationError:
+            continue
+        rows_used = np.flatnonzero(standing)
+        i0, i1 = int(rows_used[0]), int(rows_used[-1]) + 1
+        bias = {p: np.mean(gyr[standing], axis=0) for p, (_acc, gyr) in zip(placements, raw, strict=True)}
+        return LiveStanding(step, (k0 + i0, k0 + i1), standing[i0:i1], bias)
+    return None
+
+
+def walked_s(rows: Mapping[str, np.ndarray], sides: Sequence[Side], rate_hz: float, periods: PeriodConfig) -> float:
+    """The least knee motion (s) of the legs ``sides`` in ``rows`` (their shanks' motion mask, rows
+    whose motion window has come only)."""
+    t = rows["t_s"]
+    dt = 1.0 / rate_hz
+    n_final = t.size - int(np.ceil(0.5 * periods.motion_window_s / dt))
+    if n_final <= 0:
+        return 0.0
+    return min(float(motion_mask(t, rows[f"{Placement.of(Segment.SHANK, side).value}/gyr_radps"], periods,
+                                 rate_hz)[:n_final].sum()) * dt for side in sides)
