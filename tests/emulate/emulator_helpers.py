@@ -56,6 +56,25 @@ async def record_serial(emulator, folder, timeout_s: float = 300.0, during=None,
     return path, status, decoders
 
 
+async def record_ble(devices, folder, speed: float, disconnects=()):
+    """Record every device as a BLE peripheral on an emulated BlueZ through the real bleak backend
+    until all it sent has arrived. Returns (session path, final status by placement, links the
+    emulator dropped by placement)."""
+    from imugait.emulate.bluez import EmulatedBlueZ
+    from imugait.emulate.emulator import BleEmulator
+    from imugait.transport.ble import scan_ble
+
+    async with EmulatedBlueZ() as bluez, BleEmulator(devices, bluez, speed=speed, disconnects=disconnects) as emulator:
+        found = {r.address: r for r in await scan_ble(1.3, adapter=bluez.central_adapter)}
+        sources = [SensorSource(p, SourceKind.BLE, a, ble_device=found[a].device, adapter=bluez.central_adapter)
+                   for p, a in emulator.addresses.items()]
+        with Recorder(folder, t0_host_s=emulator.clock()) as rec:
+            async with LiveAcquisition(sources, LiveConfig(host_clock=emulator.clock), recorder=rec) as live:
+                await live.run(until=lambda: everything_arrived(live, emulator), tick_s=0.05)
+                status = {s.placement: s for s in live.status()}
+            return rec.finalise(), status, dict(emulator.links_dropped)
+
+
 def alignment_errors_s(session, truth: dict[Any, ImuStream], sent: dict[Any, SentRecord]) -> dict:
     """Recorded t_s minus the simulator's true time of each sample, per placement."""
     return {p: session[p].t_s - truth[p].t_s[sent[p].source_index] for p in sent}

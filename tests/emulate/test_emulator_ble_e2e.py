@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from emulator_helpers import common_offset_s, everything_arrived, run
+from emulator_helpers import common_offset_s, record_ble, run
 
-from imugait.acquisition.recorder import Recorder
-from imugait.acquisition.sources import SensorSource, SourceKind
-from imugait.emulate.bluez import EmulatedBlueZ, emulation_unavailable_reason
+from imugait.emulate.bluez import emulation_unavailable_reason
 from imugait.emulate.device import DeviceSettings
-from imugait.emulate.emulator import BleEmulator, emulated_devices, walker_simulation
+from imugait.emulate.emulator import emulated_devices, walker_simulation
 from imugait.io.native import read_session
-from imugait.live.acquisition import LiveAcquisition, LiveConfig
-from imugait.transport.ble import scan_ble
 
 _UNAVAILABLE = emulation_unavailable_reason()
 pytestmark = pytest.mark.skipif(_UNAVAILABLE is not None, reason=f"EMULATED BLUEZ UNAVAILABLE: {_UNAVAILABLE}")
@@ -29,18 +25,7 @@ def test_two_ble_sensors_recorded_through_bleak(tmp_path):
     result = walker_simulation(2, 8.0, sample_rate_hz=RATE_HZ, seed=4)
     devices = emulated_devices(result, DeviceSettings(sample_loss_probability=0.01, seed=2))
 
-    async def scenario():
-        async with EmulatedBlueZ() as bluez, BleEmulator(devices, bluez, speed=2.0) as emulator:
-            found = {r.address: r for r in await scan_ble(1.3, adapter=bluez.central_adapter)}
-            sources = [SensorSource(p, SourceKind.BLE, a, ble_device=found[a].device, adapter=bluez.central_adapter)
-                       for p, a in emulator.addresses.items()]
-            with Recorder(tmp_path / "s", t0_host_s=emulator.clock()) as rec:
-                async with LiveAcquisition(sources, LiveConfig(host_clock=emulator.clock), recorder=rec) as live:
-                    await live.run(until=lambda: everything_arrived(live, emulator), tick_s=0.05)
-                    status = {s.placement: s for s in live.status()}
-                return rec.finalise(), status
-
-    path, status = run(scenario(), timeout_s=300.0)
+    path, status, _dropped = run(record_ble(devices, tmp_path / "s", speed=2.0), timeout_s=300.0)
     session = read_session(path)
     assert len(session) == 2
     errors = {}

@@ -13,18 +13,15 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from emulator_helpers import everything_arrived, run
+from emulator_helpers import record_ble, run
 
-from imugait.acquisition.recorder import Recorder, recover
-from imugait.acquisition.sources import SensorSource, SourceKind
+from imugait.acquisition.recorder import recover
 from imugait.conventions import Placement
-from imugait.emulate.bluez import EmulatedBlueZ, emulation_unavailable_reason
+from imugait.emulate.bluez import emulation_unavailable_reason
 from imugait.emulate.device import DeviceSettings
-from imugait.emulate.emulator import BleEmulator, Disconnect, emulated_devices, walker_simulation
+from imugait.emulate.emulator import Disconnect, emulated_devices, walker_simulation
 from imugait.io.native import read_session
-from imugait.live.acquisition import LiveAcquisition, LiveConfig
 from imugait.model import EventKind
-from imugait.transport.ble import scan_ble
 
 _UNAVAILABLE = emulation_unavailable_reason()
 pytestmark = pytest.mark.skipif(_UNAVAILABLE is not None, reason=f"EMULATED BLUEZ UNAVAILABLE: {_UNAVAILABLE}")
@@ -39,18 +36,7 @@ def test_ble_disconnect_storm_through_bleak(tmp_path):
     devices = emulated_devices(result, DeviceSettings(seed=3))
     drops = tuple(Disconnect(STORMY, 4.0 + EVERY_S * k, DROP_S) for k in range(N_DROPS))
 
-    async def scenario():
-        async with EmulatedBlueZ() as bluez, BleEmulator(devices, bluez, speed=2.0, disconnects=drops) as emulator:
-            found = {r.address: r for r in await scan_ble(1.3, adapter=bluez.central_adapter)}
-            sources = [SensorSource(p, SourceKind.BLE, a, ble_device=found[a].device, adapter=bluez.central_adapter)
-                       for p, a in emulator.addresses.items()]
-            with Recorder(tmp_path / "s", t0_host_s=emulator.clock()) as rec:
-                async with LiveAcquisition(sources, LiveConfig(host_clock=emulator.clock), recorder=rec) as live:
-                    await live.run(until=lambda: everything_arrived(live, emulator), tick_s=0.05)
-                    status = {s.placement: s for s in live.status()}
-                return rec.finalise(), status, dict(emulator.links_dropped)
-
-    path, status, dropped = run(scenario(), timeout_s=300.0)
+    path, status, dropped = run(record_ble(devices, tmp_path / "s", speed=2.0, disconnects=drops), timeout_s=300.0)
     session = read_session(path)
     n_dropped = dropped.get(STORMY, 0)
     print(f"BLE storm (emulated BlueZ): {n_dropped} of {N_DROPS} scheduled drops found a link to drop; "
