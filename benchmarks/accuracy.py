@@ -8,6 +8,7 @@ Reproduce (from the repository root; prints Markdown tables)::
     .venv/bin/python benchmarks/accuracy.py --walkers 80 --jobs 2 --csv /tmp/cohort.csv
     .venv/bin/python benchmarks/accuracy.py --sta literature --baseline --madgwick 0   # with soft-tissue artefact
     .venv/bin/python benchmarks/accuracy.py --ten-metre --baseline --madgwick 0        # 2-pass 10-m walk, no standing
+    .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --compare vqf_online  # another filter, paired
 
 The cohort (``benchmarks/_cohort.py``, seeded; walker *i* is the same whatever the cohort size):
 height 1.5–1.95 m, speed 0.9–1.6 m/s, cadence 95–125 steps/min, per side a hip rotation offset
@@ -188,6 +189,34 @@ def comparison_table(base: Sequence[dict], other: Sequence[dict], name: str,
     return markdown_table(["median over legs", base_name, name, f"{name} ÷ {short}"], body)
 
 
+PAIRED_KEYS = ("knee_flexion_rmse_deg", "knee_adduction_rmse_deg", "knee_adduction_rezeroed_rmse_deg",
+               "knee_rotation_rmse_deg", "hip_rotation_rmse_deg", "hip_rotation_walk_mean_error_deg")
+
+
+def paired_table(base: Sequence[dict], other: Sequence[dict], base_name: str, name: str) -> str:
+    """Per-leg scores of two filters on the same legs: median / 95th percentile of each, and the
+    paired difference (other − base) per leg: median, 5th–95th percentile, legs where other is worse."""
+    by_key = {t.key: t for t in TARGETS}
+    b_rows = {(r["walker"], r["side"]): r for r in leg_rows(base)}
+    o_rows = {(r["walker"], r["side"]): r for r in leg_rows(other)}
+    legs = sorted(b_rows.keys() & o_rows.keys())
+    body = []
+    for key in PAIRED_KEYS:
+        t = by_key[key]
+        b = np.array([b_rows[k][key] for k in legs], dtype=float)
+        o = np.array([o_rows[k][key] for k in legs], dtype=float)
+        if t.absolute:
+            b, o = np.abs(b), np.abs(o)
+        d = o - b
+        body.append([t.label, f"{np.nanmedian(b):.2f} / {np.nanpercentile(b, 95):.2f}°",
+                     f"{np.nanmedian(o):.2f} / {np.nanpercentile(o, 95):.2f}°",
+                     f"{np.nanmedian(d):+.2f}° ({np.nanpercentile(d, 5):+.2f} … {np.nanpercentile(d, 95):+.2f}°)",
+                     f"{int(np.sum(d > 0))}/{len(legs)}"])
+    header = ["per leg", f"{base_name}: median / 95th", f"{name}: median / 95th",
+              f"{name} − {base_name}, per leg: median (5th … 95th pct)", f"legs worse with {name}"]
+    return markdown_table(header, body, align="lrrrr")
+
+
 def bias_split_table(rows: Sequence[dict]) -> str:
     """Angle scores split by the largest true gyroscope bias of the leg's two sensors."""
     by_key = {t.key: t for t in TARGETS}
@@ -316,7 +345,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--shank-axis-weight", type=float, default=0.0, metavar="W",
                         help="calibrate with SegmentCalibrationConfig.shank_axis_weight=W (0-1: the thigh's flexion "
                              "axis partly from the shank's hinge axis); with --baseline also run W=0")
+    parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=FilterKind.VQF_OFFLINE.value,
+                        help="orientation filter of the main path (default vqf_offline)")
+    parser.add_argument("--compare", choices=[k.value for k in FilterKind], metavar="FILTER",
+                        help="also run the same walkers with this filter; print its report and the paired "
+                             "per-leg differences")
     args = parser.parse_args(argv)
+    kind = FilterKind(args.filter)
     n = 8 if args.quick else args.walkers
     n_madgwick = min(args.madgwick, 3 if args.quick else args.madgwick, n)
     if args.ten_metre and args.corridor:
@@ -326,11 +361,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     specs = draw_cohort(n, args.seed, variant)
     t0 = time.perf_counter()
-    base = run_all(specs, FilterKind.VQF_OFFLINE, args.jobs)
+    base = run_all(specs, kind, args.jobs)
     t_base = time.perf_counter() - t0
     print(f"Walking accuracy, simulated cohort (seed {args.seed}); {machine()}; {dt.date.today()}; "
           f"{args.jobs} process(es), {t_base:.0f} s; recording: {variant.label}\n")
-    report(base, "Default path (VQF offline, 6-axis)")
+    title = f"Main path ({kind.value}, 6-axis)"
+    report(base, title)
     if args.csv:
         write_csv(args.csv, leg_rows(base))
     if args.baseline and variant != CohortVariant():
@@ -338,16 +374,26 @@ def main(argv: Sequence[str] | None = None) -> None:
         reference_variant = (dataclasses.replace(variant, pose_only=False) if variant.pose_only
                              else dataclasses.replace(variant, shank_axis_weight=0.0) if variant.shank_axis_weight
                              else dataclasses.replace(variant, sta_scale=0.0) if variant.sta_scale else CohortVariant())
-        reference = run_all(draw_cohort(n, args.seed, reference_variant), FilterKind.VQF_OFFLINE, args.jobs)
+        reference = run_all(draw_cohort(n, args.seed, reference_variant), kind, args.jobs)
         print(f"\nBaseline: the same walkers, {reference_variant.label}:\n")
-        report(reference, "Default path (VQF offline, 6-axis)")
+        report(reference, title)
         print(f"\n{variant.label} against the baseline ({reference_variant.label}), medians over the analysed legs:\n")
         print(comparison_table(reference, base, "variant", base_name="baseline"))
+    if args.compare:
+        other_kind = FilterKind(args.compare)
+        t0 = time.perf_counter()
+        other = run_all(specs, other_kind, args.jobs)
+        print(f"\nThe same walkers with {other_kind.value} ({time.perf_counter() - t0:.0f} s):\n")
+        report(other, f"Compared path ({other_kind.value}, 6-axis)")
+        print(f"\n{other_kind.value} against {kind.value}, the same legs paired:\n")
+        print(paired_table(base, other, kind.value, other_kind.value))
+        print()
+        print(comparison_table(base, other, other_kind.value, base_name=kind.value))
     if n_madgwick:
         madgwick = run_all(specs[:n_madgwick], FilterKind.MADGWICK, args.jobs)
         print(f"\nSame pipeline with the ahrs Madgwick filter (default tuning) on the first {n_madgwick} walkers, "
               "as a ratio to the default path on the same walkers:\n")
-        print(comparison_table(base[:n_madgwick], madgwick, "ahrs Madgwick"))
+        print(comparison_table(base[:n_madgwick], madgwick, "ahrs Madgwick", base_name=f"{kind.value} (main path)"))
         bad = [r for r in madgwick if r["error"]]
         for r in bad:
             print(f"- Madgwick failure {r['walker']}: {r['error']}")
