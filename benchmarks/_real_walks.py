@@ -34,6 +34,7 @@ from imugait.analysis import AnalysisConfig, analyze_session
 from imugait.calibration.segment import SegmentCalibrationConfig
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import ImugaitError
+from imugait.fusion import FilterKind
 from imugait.io import list_mpu9250_walks, read_mpu9250_walk
 from imugait.model import Session
 
@@ -101,9 +102,11 @@ def _load(source: WalkSource) -> Session:
     return session
 
 
-def analyse(source: WalkSource, calibration: SegmentCalibrationConfig | None = None) -> list[dict]:
+def analyse(source: WalkSource, calibration: SegmentCalibrationConfig | None = None,
+            filter_kind: FilterKind | None = None) -> list[dict]:
     """Rows (one per leg with a thigh and a shank) for one recording; never raises. ``calibration``:
-    the settings of the calibration (default: the defaults)."""
+    the settings of the calibration (default: the defaults); ``filter_kind``: the orientation
+    filter (default: the analysis' default)."""
     base = {"dataset": source.dataset, "recording": source.name, "note": source.note, "counted": source.counted}
     if source.kind == "skip":
         return [{**base, "leg": "—", "outcome": "not analysable (data)", "reason": source.note}]
@@ -115,7 +118,8 @@ def analyse(source: WalkSource, calibration: SegmentCalibrationConfig | None = N
     base["duration_s"] = session.t_end_s - session.t_start_s
     t0 = time.perf_counter()
     try:
-        result = analyze_session(session, AnalysisConfig(calibration=calibration or SegmentCalibrationConfig()))
+        config = AnalysisConfig(calibration=calibration or SegmentCalibrationConfig())
+        result = analyze_session(session, config if filter_kind is None else replace(config, filter_kind=filter_kind))
     except ImugaitError as exc:
         reasons = str(exc).split("; ")
         return [{**base, "leg": s.value, "outcome": "refused",
@@ -154,13 +158,14 @@ def analyse(source: WalkSource, calibration: SegmentCalibrationConfig | None = N
     return rows
 
 
-def analyse_all(jobs: int = 2, calibration: SegmentCalibrationConfig | None = None) -> pd.DataFrame:
+def analyse_all(jobs: int = 2, calibration: SegmentCalibrationConfig | None = None,
+                filter_kind: FilterKind | None = None) -> pd.DataFrame:
     sources = walk_sources()
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
-            results = list(pool.map(analyse, sources, [calibration] * len(sources)))
+            results = list(pool.map(analyse, sources, [calibration] * len(sources), [filter_kind] * len(sources)))
     else:
-        results = [analyse(s, calibration) for s in sources]
+        results = [analyse(s, calibration, filter_kind) for s in sources]
     return pd.DataFrame([row for rows in results for row in rows])
 
 

@@ -44,6 +44,7 @@ from _real_walks import HUGADB_SIDES_NOTE, MIN_USED_STRIDES, analyse_all, plausi
 from scipy.ndimage import binary_dilation
 from scipy.spatial.transform import Rotation
 
+from imugait.analysis import AnalysisConfig
 from imugait.calibration.heading import track_heading_offset, track_heading_offset_from_centre
 from imugait.calibration.joint_centre import fit_joint_centre
 from imugait.calibration.knee_axes import KneeAxes, fit_knee_axes, heading_offset_from_axes
@@ -52,6 +53,7 @@ from imugait.calibration.recording import LegRecording
 from imugait.calibration.segment import SegmentCalibrationConfig, fit_hinge_axes
 from imugait.conventions import Placement
 from imugait.errors import CalibrationError
+from imugait.fusion import FilterKind
 from imugait.fusion.select import orient_stream
 from imugait.model import ImuStream
 
@@ -80,7 +82,7 @@ def _hinge_angle_deg(r_rel: Rotation, axis: np.ndarray) -> np.ndarray:
     return np.rad2deg((r_rel[0].inv() * r_rel).as_rotvec() @ axis)
 
 
-def hinge_trial(trial: HingeTrial) -> list[list[str]]:
+def hinge_trial(trial: HingeTrial, kind: FilterKind = FilterKind.VQF_OFFLINE) -> list[list[str]]:
     n = trial.gyr1_radps.shape[0]
     t = np.arange(n) / trial.rate_hz
     s1 = ImuStream(Placement.LEFT_THIGH, t, trial.acc1_mps2, trial.gyr1_radps, trial.rate_hz)
@@ -96,7 +98,7 @@ def hinge_trial(trial: HingeTrial) -> list[list[str]]:
         bias_note = "no still period: gyro bias not removed"
     s1 = replace(s1, gyr_radps=s1.gyr_radps - bias1)
     s2 = replace(s2, gyr_radps=s2.gyr_radps - bias2)
-    q1, q2 = orient_stream(s1).q_world_sensor, orient_stream(s2).q_world_sensor
+    q1, q2 = orient_stream(s1, kind).q_world_sensor, orient_stream(s2, kind).q_world_sensor
     g1, g2 = s1.gyr_radps, s2.gyr_radps
     moving = motion_mask(t, g2, rate_hz=trial.rate_hz)
     hinge = fit_hinge_axes(g1, g2, trial.rate_hz, moving)
@@ -159,11 +161,12 @@ def _median_largest(values: pd.Series) -> str:
     return f"median {values.median():.1f}° (largest {values.max():.1f}°)"
 
 
-def walking_tables(jobs: int, calibration: SegmentCalibrationConfig | None = None) -> None:
+def walking_tables(jobs: int, calibration: SegmentCalibrationConfig | None = None,
+                   filter_kind: FilterKind | None = None) -> None:
     """Part (b): one row per recording and leg, a summary per dataset, and the repeatability of
     the MPU-9250 legs across their walks."""
     t0 = time.perf_counter()
-    df = analyse_all(jobs, calibration)
+    df = analyse_all(jobs, calibration, filter_kind)
     ok = plausible(df)
     legs = df[(df["leg"] != "—") & df["counted"]]
 
@@ -233,20 +236,24 @@ def main() -> None:
     parser.add_argument("--shank-axis-weight", type=float, default=0.0, metavar="W",
                         help="calibrate with SegmentCalibrationConfig.shank_axis_weight=W (the thigh's flexion axis "
                              "partly from the shank's hinge axis)")
+    parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=None,
+                        help="orientation filter (default: the analysis' default)")
     args = parser.parse_args()
+    kind = None if args.filter is None else FilterKind(args.filter)
     calibration = SegmentCalibrationConfig(pose_only=args.pose_only, shank_axis_weight=args.shank_axis_weight)
     print(f"Real data; {machine()}; {dt.date.today()}\n")
     trials = [] if args.pose_only else dfjimu_paths()
     if args.pose_only:
         print("(a) skipped: --pose-only (the walking recordings with the pose-only fallback forced)")
     elif trials:
-        print("(a) dfjimu 1-DoF hinge vs optical reference (VQF offline 6-axis), deg\n")
-        rows = [r for p in trials for r in hinge_trial(load_dfjimu(p))]
+        hinge_kind = kind or AnalysisConfig().filter_kind
+        print(f"(a) dfjimu 1-DoF hinge vs optical reference ({hinge_kind.value} 6-axis), deg\n")
+        rows = [r for p in trials for r in hinge_trial(load_dfjimu(p), hinge_kind)]
         print(markdown_table(["trial", "heading alignment", "relative rotation RMSE", "max", "hinge angle RMSE (offset removed)",
                               "notes"], rows, align="llrrrl"))
     else:
         print("(a) skipped: no ../shared/datasets/dfjimu/data_1D_*.mat")
-    walking_tables(args.jobs, calibration)
+    walking_tables(args.jobs, calibration, kind)
 
 
 if __name__ == "__main__":
