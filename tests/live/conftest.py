@@ -39,13 +39,15 @@ class LiveRun:
     """``analyze`` with the live run's standing, the online filter and the live calibration's motion."""
 
 
-def offline_like_live(session: Session, live: LiveKinematics) -> AnalysisResult:
+def offline_like_live(session: Session, live: LiveKinematics,
+                      filter_kind: FilterKind = FilterKind.VQF_ONLINE) -> AnalysisResult:
     """``analyze`` made comparable with a live run: the same standing reference (the one the live
     run found, as the session's only step), the same online filter, and the knee axes fitted to the
     same first seconds of walking (``max_motion_s``). The comparison then measures what is live
     about the live path: the held/extrapolated heading offset and walking direction, the events
-    from trailing windows, the strides judged before their bout has ended."""
-    config = AnalysisConfig(filter_kind=FilterKind.VQF_ONLINE, rate_hz=live.config.rate_hz,
+    from trailing windows, the strides judged before their bout has ended. ``filter_kind``: another
+    filter for ``analyze`` (the filter's own share of the difference)."""
+    config = AnalysisConfig(filter_kind=filter_kind, rate_hz=live.config.rate_hz,
                             calibration=live.config.calibration, periods=live.config.periods,
                             progression=live.config.progression, events=live.config.events,
                             strides=live.config.strides)
