@@ -6,6 +6,7 @@ Reproduce (from the repository root; ≈ 3 min; prints Markdown tables)::
     .venv/bin/python benchmarks/pipeline_speed.py
     .venv/bin/python benchmarks/pipeline_speed.py --hours 0.25 --madgwick-minutes 5   # quicker
     .venv/bin/python benchmarks/pipeline_speed.py --madgwick-minutes 60               # Madgwick measured, not extrapolated
+    .venv/bin/python benchmarks/pipeline_speed.py --compare vqf_offline --repeat 2    # another filter on the same hour
 
 How the hour is made (said so in the output): simulating an hour takes long, so the simulator
 makes ``--block-minutes`` (default 5) of walking — stand, 9 straight bouts with 8 turns (an even
@@ -155,7 +156,12 @@ def main() -> None:
     parser.add_argument("--block-minutes", type=float, default=5.0, help="simulated block that is tiled (default 5)")
     parser.add_argument("--madgwick-minutes", type=float, default=10.0,
                         help="Madgwick timed on this much, then extrapolated (default 10; ≥ the session: measured)")
+    parser.add_argument("--compare", choices=[k.value for k in FilterKind], metavar="FILTER",
+                        help="also time this filter on the whole length, alternating with the default")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="with --compare: alternate default and FILTER this many times, best CPU of each")
     args = parser.parse_args()
+    default_kind = AnalysisConfig().filter_kind
     total_s = args.hours * 3600.0
 
     t0 = time.perf_counter()
@@ -170,8 +176,16 @@ def main() -> None:
         short_s = min(args.madgwick_minutes * 60.0, total_s)
         short_path = full_path if short_s >= total_s else write_session(tile(block, short_s), Path(tmp) / "short.imugait")
         size_mb = full_path.stat().st_size / 1e6
-        vqf = measured(full_path, FilterKind.VQF_OFFLINE)
-        vqf_short = vqf if short_path == full_path else measured(short_path, FilterKind.VQF_OFFLINE)
+        vqf = measured(full_path, default_kind)
+        compared = []
+        if args.compare:
+            runs = [vqf]
+            for i in range(max(args.repeat, 1)):
+                compared.append(measured(full_path, FilterKind(args.compare)))
+                if i + 1 < args.repeat:
+                    runs.append(measured(full_path, default_kind))
+            vqf = min(runs, key=lambda r: r["cpu_s"])
+        vqf_short = vqf if short_path == full_path else measured(short_path, default_kind)
         madgwick = measured(short_path, FilterKind.MADGWICK)
     scale = total_s / short_s
     extrapolated = scale > 1.0
@@ -187,13 +201,18 @@ def main() -> None:
     how = f"{short_s / 60:g} min measured × {scale:g} (linear extrapolation)" if extrapolated else "measured"
     ratio = madgwick["wall_s"] / vqf_short["wall_s"]
     rows = [
-        ["VQF offline (default), measured", f"{vqf['wall_s']:.1f} s", f"{vqf['cpu_s']:.1f} s", memory(vqf, raw), "1.00",
+        [f"{default_kind.value} (default), measured", f"{vqf['wall_s']:.1f} s", f"{vqf['cpu_s']:.1f} s", memory(vqf, raw), "1.00",
          "**met**" if vqf["wall_s"] <= TARGET_S else f"**missed** by {vqf['wall_s'] - TARGET_S:.1f} s"],
     ]
     if extrapolated:
-        rows.append([f"VQF offline, {how}", f"{vqf_short['wall_s'] * scale:.1f} s", f"{vqf_short['cpu_s'] * scale:.1f} s",
+        rows.append([f"{default_kind.value}, {how}", f"{vqf_short['wall_s'] * scale:.1f} s", f"{vqf_short['cpu_s'] * scale:.1f} s",
                      memory(vqf_short, raw / scale), "1.00",
                      f"(measured ÷ extrapolated = {vqf['wall_s'] / (vqf_short['wall_s'] * scale):.2f})"])
+    if compared:
+        best = min(compared, key=lambda r: r["cpu_s"])
+        rows.append([f"{args.compare}, measured (best CPU of {len(compared)})", f"{best['wall_s']:.1f} s",
+                     f"{best['cpu_s']:.1f} s", memory(best, raw), f"{best['cpu_s'] / vqf['cpu_s']:.2f} (CPU)",
+                     "—"])
     rows.append([f"ahrs Madgwick, {how}", f"{madgwick['wall_s'] * scale:.0f} s", f"{madgwick['cpu_s'] * scale:.0f} s",
                  memory(madgwick, raw / scale), f"{ratio:.1f}", "—"])
     print(markdown_table([f"pipeline ({args.hours:g} h, read + analyse)", "wall time", "CPU time",
@@ -203,10 +222,13 @@ def main() -> None:
     print(f"\nahrs Madgwick pipeline ÷ default pipeline on the same {short_s / 60:g} min: **{ratio:.1f}×** wall, "
           f"**{cpu_ratio:.1f}×** CPU (issue target ≥ 30×; on a shared machine the CPU ratio is the fairer one; load "
           f"average {os.getloadavg()[0]:.1f})")
+    if compared:
+        print(f"\nCPU time of each run, in the order run: {default_kind.value} and {args.compare} alternating — "
+              + ", ".join(f"{r['cpu_s']:.2f} s" for pair in zip(runs, compared, strict=False) for r in pair))
     print(f"\nWhere the time goes, per stage (wall; default on the measured {args.hours:g} h; Madgwick on "
           f"{short_s / 60:g} min{' and × ' + format(scale, 'g') if extrapolated else ''}):\n")
     names = list(dict.fromkeys([*vqf["stages"], *madgwick["stages"]]))
-    print(markdown_table(["stage", "VQF offline (default)", "ahrs Madgwick", "Madgwick ÷ default"],
+    print(markdown_table(["stage", f"{default_kind.value} (default)", "ahrs Madgwick", "Madgwick ÷ default"],
                          [[k, f"{vqf['stages'].get(k, 0.0):.2f} s", f"{madgwick['stages'].get(k, 0.0) * scale:.2f} s",
                            _ratio(madgwick["stages"].get(k, 0.0) * scale, vqf["stages"].get(k, 0.0))] for k in names]))
 
