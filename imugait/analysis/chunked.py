@@ -21,10 +21,12 @@ windows' fusion; docs/benchmarks.md gives the measured differences). A window in
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -35,17 +37,15 @@ from imugait.analysis.pipeline import (
     analyze_session,
     metric_columns,
 )
+from imugait.analysis.result import calibration_dict, document
+from imugait.atomic import write_text_atomic
 from imugait.calibration.segment import LegAlignment
+from imugait.chunk_plan import CHUNK_S, OVERLAP_S, Window, windows
 from imugait.conventions import Side
 from imugait.errors import CalibrationError, ValidationError
+from imugait.fusion.settings import FilterKind
 from imugait.gait.metrics import aggregate, asymmetry
 from imugait.model import Session, SessionMeta
-
-CHUNK_S = 1800.0
-"""Default core of a window (s): 30 min, about 0.45× the raw samples of one hour per window."""
-OVERLAP_S = 120.0
-"""Default margin on either side of a core (s): longer than a walking bout's edge effects
-(the filter's settling, a bout's heading window, a stride's search) on the simulator's walks."""
 
 
 class SessionSource(Protocol):
@@ -73,29 +73,6 @@ class SessionInMemory:
         return self.session.slice_time(t_start_s, t_end_s)
 
 
-@dataclass(frozen=True)
-class Window:
-    """One piece of the recording: strides that begin in ``[core_start_s, core_end_s)`` are kept
-    from the analysis of ``[start_s, end_s)``."""
-
-    start_s: float
-    core_start_s: float
-    core_end_s: float
-    end_s: float
-
-
-def windows(t_start_s: float, t_end_s: float, chunk_s: float = CHUNK_S, overlap_s: float = OVERLAP_S) -> list[Window]:
-    """Equal cores of at most ``chunk_s`` covering the span, each with ``overlap_s`` either side
-    (cut to the span). The last core is open at the end so the last sample's stride counts."""
-    if not (chunk_s > 0 and overlap_s >= 0 and math.isfinite(chunk_s) and math.isfinite(overlap_s)):
-        raise ValidationError(f"chunks need chunk_s > 0 and overlap_s >= 0, got {chunk_s!r} and {overlap_s!r}")
-    span = t_end_s - t_start_s
-    n = max(1, math.ceil(span / chunk_s - 1e-9))
-    edges = [t_start_s + span * k / n for k in range(n + 1)]
-    edges[-1] = math.inf
-    return [Window(max(t_start_s, a - overlap_s), a, b, min(t_end_s + 1.0, b + overlap_s)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
-
-
 @dataclass(frozen=True, eq=False)
 class ChunkedResult:
     """The stride table and its summaries from all windows (no per-sample series: they would
@@ -108,6 +85,29 @@ class ChunkedResult:
     asymmetry: pd.DataFrame
     warnings: tuple[str, ...]
     windows: tuple[Window, ...]
+    filter_kind: FilterKind
+    calibrations: Mapping[Side, CarriedCalibration] = field(default_factory=dict)
+    """Each leg's calibration as carried at the end (the best found; see the module)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``imugait analyze`` (docs/analysis.md), with what the chunked
+        analysis has: the stride table and summaries, each leg's carried calibration and stride
+        counts, and the windows; no per-sample series or normalised cycle curves."""
+        pelvis_worn = "hip_rotation_pelvis_mean_deg" in self.cycles.columns
+        doc = document(self.session_meta, self.filter_kind, pelvis_worn, self.cycles, self.aggregates,
+                       self.asymmetry, self.warnings)
+        for side, carried in self.calibrations.items():
+            mine = self.cycles[self.cycles["side"] == side.value] if len(self.cycles) else self.cycles
+            doc["legs"][side.value] = {"calibration": calibration_dict(carried.alignment, carried.reference),
+                                       "n_strides": len(mine),
+                                       "n_strides_used": int(mine["used"].sum()) if len(mine) else 0}
+        doc["chunked"] = {"windows": [{"start_s": w.start_s, "core_start_s": w.core_start_s,
+                                       "core_end_s": None if math.isinf(w.core_end_s) else w.core_end_s,
+                                       "end_s": w.end_s} for w in self.windows]}
+        return doc
+
+    def write_json(self, path: str | Path) -> Path:
+        return write_text_atomic(path, json.dumps(self.to_dict(), indent=2, allow_nan=False))
 
 
 def analyze_in_chunks(
@@ -157,7 +157,9 @@ def analyze_in_chunks(
                                     kind="stable", ignore_index=True)
         cycles["stride"] = cycles.groupby("side").cumcount()
     aggregates = aggregate(cycles, metric_columns(cycles))
-    return ChunkedResult(source.meta, cycles, aggregates, asymmetry(aggregates), tuple(warnings), tuple(plan))
+    kind = (config or AnalysisConfig()).filter_kind
+    return ChunkedResult(source.meta, cycles, aggregates, asymmetry(aggregates), tuple(warnings), tuple(plan), kind,
+                         dict(carried))
 
 
 def _rank(reference: str, alignment: LegAlignment) -> int:

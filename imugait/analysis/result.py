@@ -135,44 +135,11 @@ class AnalysisResult:
 
     def to_dict(self, normalised: dict[Side, dict[str, np.ndarray]] | None = None) -> dict[str, Any]:
         """The JSON document (see docs/analysis.md for the schema)."""
-        meta = self.session_meta
-        doc: dict[str, Any] = {
-            "schema": SCHEMA,
-            "schema_version": SCHEMA_VERSION,
-            "software_version": __version__,
-            "session": {"subject_id": meta.subject_id, "recorded_at": meta.recorded_at, "source": meta.source},
-            "fusion_filter": self.filter_kind.value,
-            "hip_rotation_reference": self.hip_rotation_reference.value,
-            "hip_rotation_note": (
-                "hip_rotation_* is the femur's rotation relative to the line of progression of each "
-                "straight walking bout; it averages to hip rotation over a gait cycle"
-                + ("; hip_flexion/adduction/rotation_pelvis are relative to the pelvis sensor's frame "
-                   "(zero in the standing pose)" if self.pelvis_worn else " (no pelvis sensor worn)")
-            ),
-            "pelvis_worn": self.pelvis_worn,
-            "legs": {},
-            "cycles": _records(self.cycles),
-            "aggregates": _records(self.aggregates),
-            "asymmetry": _records(self.asymmetry),
-            "warnings": list(self.warnings),
-        }
+        doc = document(self.session_meta, self.filter_kind, self.pelvis_worn, self.cycles, self.aggregates,
+                       self.asymmetry, self.warnings, self.hip_rotation_reference)
         for side, leg in self.legs.items():
-            q = leg.alignment.quality
             doc["legs"][side.value] = {
-                "calibration": {
-                    "quality": leg.calibration_quality,
-                    "axis_fit_residual_radps": q.axis_fit_residual_radps,
-                    "motion_rms_radps": q.motion_rms_radps,
-                    "axis_tilt_deg": q.axis_tilt_deg,
-                    "heading_source": q.heading_source.value,
-                    "reference": leg.reference,
-                    "expected_error_deg": expected_error_deg(leg.reference, leg.pose_only),
-                    "pose_only_fallback": leg.alignment.quality.fallback_reason or None,
-                    "swing_correlation": _none_if_nan(q.swing_correlation),
-                    "thigh_axis_cross_check_deg": _none_if_nan(q.thigh_axis_cross_check_deg),
-                    "q_sensor_segment_thigh": leg.alignment.thigh.q_sensor_segment.tolist(),
-                    "q_sensor_segment_shank": leg.alignment.shank.q_sensor_segment.tolist(),
-                },
+                "calibration": calibration_dict(leg.alignment, leg.reference),
                 "frontal_lean_contrast_deg": _none_if_nan(leg.frontal_lean_contrast_deg),
                 "n_strides": len(leg.strides),
                 "n_strides_used": sum(s.used for s in leg.strides),
@@ -196,6 +163,52 @@ class AnalysisResult:
 
     def write_json(self, path: str | Path, normalised: dict[Side, dict[str, np.ndarray]] | None = None) -> Path:
         return write_text_atomic(path, json.dumps(self.to_dict(normalised), indent=2, allow_nan=False))
+
+
+def document(meta: SessionMeta, filter_kind: FilterKind, pelvis_worn: bool, cycles: pd.DataFrame,
+             aggregates: pd.DataFrame, asymmetry: pd.DataFrame, warnings: tuple[str, ...],
+             hip_rotation_reference: HipRotationReference = HipRotationReference.PROGRESSION) -> dict[str, Any]:
+    """The JSON document's fields common to the whole and the chunked analysis (``legs`` empty)."""
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "software_version": __version__,
+        "session": {"subject_id": meta.subject_id, "recorded_at": meta.recorded_at, "source": meta.source},
+        "fusion_filter": filter_kind.value,
+        "hip_rotation_reference": hip_rotation_reference.value,
+        "hip_rotation_note": (
+            "hip_rotation_* is the femur's rotation relative to the line of progression of each "
+            "straight walking bout; it averages to hip rotation over a gait cycle"
+            + ("; hip_flexion/adduction/rotation_pelvis are relative to the pelvis sensor's frame "
+               "(zero in the standing pose)" if pelvis_worn else " (no pelvis sensor worn)")
+        ),
+        "pelvis_worn": pelvis_worn,
+        "legs": {},
+        "cycles": _records(cycles),
+        "aggregates": _records(aggregates),
+        "asymmetry": _records(asymmetry),
+        "warnings": list(warnings),
+    }
+
+
+def calibration_dict(alignment: LegAlignment, reference: str) -> dict[str, Any]:
+    """A leg's ``calibration`` entry of the JSON document."""
+    q = alignment.quality
+    pose_only = not alignment.measures_femur_rotation
+    return {
+        "quality": calibration_rating(alignment),
+        "axis_fit_residual_radps": q.axis_fit_residual_radps,
+        "motion_rms_radps": q.motion_rms_radps,
+        "axis_tilt_deg": q.axis_tilt_deg,
+        "heading_source": q.heading_source.value,
+        "reference": reference,
+        "expected_error_deg": expected_error_deg(reference, pose_only),
+        "pose_only_fallback": q.fallback_reason or None,
+        "swing_correlation": _none_if_nan(q.swing_correlation),
+        "thigh_axis_cross_check_deg": _none_if_nan(q.thigh_axis_cross_check_deg),
+        "q_sensor_segment_thigh": alignment.thigh.q_sensor_segment.tolist(),
+        "q_sensor_segment_shank": alignment.shank.q_sensor_segment.tolist(),
+    }
 
 
 def _none_if_nan(x: float) -> float | None:

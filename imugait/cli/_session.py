@@ -30,6 +30,33 @@ def add_calibration_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-calibration", action="store_true", help="do not apply per-device calibrations")
 
 
+class CalibratedWindows:
+    """A :class:`~imugait.analysis.chunked.SessionSource` whose windows get the per-device
+    calibrations of ``folder`` as :func:`load_session` applies them to a whole session."""
+
+    def __init__(self, source, folder: Path) -> None:
+        from imugait.calibration.store import CalibrationStore
+
+        self.source, self.store = source, CalibrationStore(folder)
+        self.meta, self.t_start_s, self.t_end_s = source.meta, source.t_start_s, source.t_end_s
+        self.corrected: dict = {}
+
+    def read(self, t_start_s: float, t_end_s: float):
+        applied = self.store.apply_to_session(self.source.read(t_start_s, t_end_s))
+        self.corrected.update(applied.corrected)
+        return applied.session
+
+
+def open_session_windows(path: Path, args: argparse.Namespace):
+    """The native file at ``path`` read window by window (verified once now), with the
+    calibrations of ``args.calibration_dir`` applied to each window."""
+    from imugait.io.native_ranges import SessionFileRanges
+
+    source = SessionFileRanges(path)
+    folder = args.calibration_dir
+    return source if args.no_calibration or not folder.is_dir() else CalibratedWindows(source, folder)
+
+
 def load_session(path: Path, args: argparse.Namespace, say=print):
     """The session at ``path`` with the calibrations of ``args.calibration_dir`` applied."""
     from imugait.calibration.store import CalibrationStore

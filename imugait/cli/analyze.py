@@ -5,8 +5,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from imugait.cli._options import add_force_arg
-from imugait.cli._session import add_calibration_arg, add_filter_arg, load_session
+from imugait.chunk_plan import CHUNK_S, CHUNKED_ABOVE_S, OVERLAP_S
+from imugait.cli._options import add_force_arg, finite_range
+from imugait.cli._session import (
+    add_calibration_arg,
+    add_filter_arg,
+    load_session,
+    open_session_windows,
+)
+
+CHUNKED_ABOVE_H = CHUNKED_ABOVE_S / 3600.0
+CHUNK_MIN = CHUNK_S / 60.0
+OVERLAP_DEFAULT_S = OVERLAP_S
 
 SUMMARY_METRICS = (
     ("stride_time_s", "stride time", "s", 2),
@@ -35,7 +45,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("session", type=Path, help="session file (.parquet), e.g. from `imugait simulate` or `imugait import`")
     p.add_argument("--out", type=Path, help="JSON result (default: next to the session, *.analysis.json)")
-    p.add_argument("--angles-csv", type=Path, metavar="FILE", help="also write the per-sample angles and events")
+    p.add_argument("--angles-csv", type=Path, metavar="FILE",
+                   help="also write the per-sample angles and events (whole analysis only)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--chunked", action="store_true",
+                      help=f"analyse in overlapping windows, in bounded memory (default for recordings longer than "
+                           f"{CHUNKED_ABOVE_H:g} h); per-stride results, no per-sample series")
+    mode.add_argument("--whole", action="store_true", help="analyse the whole recording at once, whatever its length")
+    p.add_argument("--chunk-minutes", type=finite_range(0.0, 24 * 60.0, "min", lo_open=True), default=CHUNK_MIN, metavar="M",
+                   help=f"with chunked analysis: the core of a window, minutes (default {CHUNK_MIN:g})")
+    p.add_argument("--overlap-s", type=finite_range(0.0, 3600.0, "s"), default=OVERLAP_DEFAULT_S, metavar="S",
+                   help=f"with chunked analysis: the margin on either side of a core, s (default {OVERLAP_DEFAULT_S:g})")
     add_filter_arg(p)
     add_calibration_arg(p)
     add_force_arg(p)
@@ -52,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or args.session.with_name(args.session.name.removesuffix(".parquet") + ".analysis.json")
     check_outputs([out, args.angles_csv], inputs=[args.session], force=args.force)
     console = Console()
+    if _chunked(args):
+        return _run_chunked(args, out, console)
     with console.status("reading the session") as status:
         session = load_session(args.session, args, say=console.print)
         result = analyze_session(
@@ -67,20 +89,78 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _chunked(args: argparse.Namespace) -> bool:
+    """Chunked when asked, or when the recording is longer than ``CHUNKED_ABOVE_S`` and not
+    ``--whole``; an --angles-csv with the chunked analysis is refused (one-line error)."""
+    from imugait.errors import ValidationError
+    from imugait.io.native_ranges import recording_span_s
+
+    if args.whole:
+        return False
+    span_s = recording_span_s(args.session)
+    chunked = args.chunked or span_s > CHUNKED_ABOVE_S
+    if chunked and args.angles_csv:
+        why = "--chunked was given" if args.chunked else f"the recording is {span_s / 3600:.1f} h long (over {CHUNKED_ABOVE_H:g} h)"
+        raise ValidationError(f"--angles-csv needs the whole analysis, which keeps every sample's angles in memory, "
+                              f"and {why}: add --whole to get them (memory grows with the length)")
+    return chunked
+
+
+def _run_chunked(args: argparse.Namespace, out: Path, console) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from imugait.analysis import AnalysisConfig
+    from imugait.analysis.chunked import analyze_in_chunks
+    from imugait.analysis.result import calibration_rating
+    from imugait.chunk_plan import windows
+    from imugait.fusion.settings import FilterKind
+
+    chunk_s, overlap_s = 60.0 * args.chunk_minutes, args.overlap_s
+    with console.status("verifying the session file"):
+        source = open_session_windows(args.session, args)
+    n = len(windows(source.t_start_s, source.t_end_s, chunk_s, overlap_s))
+    console.print(f"{(source.t_end_s - source.t_start_s) / 3600:.2f} h recording: analysed in {n} window(s) of "
+                  f"{args.chunk_minutes:g} min (± {overlap_s:g} s) in bounded memory; per-stride results only")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("windows", total=n)
+        started = [0]
+
+        def progress(stage: str) -> None:
+            bar.update(task, completed=started[0], description=stage)
+            started[0] += 1
+
+        result = analyze_in_chunks(source, AnalysisConfig(filter_kind=FilterKind(args.filter)), chunk_s, overlap_s,
+                                   progress=progress)
+        bar.update(task, completed=n)
+    for placement, file in getattr(source, "corrected", {}).items():
+        console.print(f"{placement.value}: corrected with {file}")
+    result.write_json(out)
+    _print_table(console, result.session_meta.subject_id, result.aggregates, result.cycles,
+                 {side: calibration_rating(c.alignment) for side, c in result.calibrations.items()}, result.warnings)
+    console.print(f"result written to [bold]{out}[/bold]")
+    return 0
+
+
 def _print_summary(console, result) -> None:
+    _print_table(console, result.session_meta.subject_id, result.aggregates, result.cycles,
+                 {side: leg.calibration_quality for side, leg in result.legs.items()}, result.warnings)
+
+
+def _print_table(console, subject_id: str, aggregates, cycles, quality: dict, warnings) -> None:
     from rich.table import Table
 
     from imugait.conventions import Side
 
-    sides = [s for s in Side if s in result.legs]
-    table = Table(title=f"Walking analysis — {result.session_meta.subject_id}")
+    sides = [s for s in Side if s in quality]
+    table = Table(title=f"Walking analysis — {subject_id}")
     table.add_column("metric")
     for side in sides:
         table.add_column(f"{side.value} (mean ± SD)", justify="right")
     for name, label, unit, digits in SUMMARY_METRICS:
         cells = []
         for side in sides:
-            agg = result.aggregates
+            agg = aggregates
             row = agg[(agg["side"] == side.value) & (agg["metric"] == name)]
             if row.empty or row["n"].iloc[0] == 0:
                 cells.append("—")
@@ -88,10 +168,11 @@ def _print_summary(console, result) -> None:
                 mean, sd = row["mean"].iloc[0], row["sd"].iloc[0]
                 cells.append(f"{mean:.{digits}f} ± {sd:.{digits}f} {unit}")
         table.add_row(label, *cells)
-    table.add_row("strides used / found", *[
-        f"{sum(s.used for s in result.legs[side].strides)} / {len(result.legs[side].strides)}" for side in sides])
-    table.add_row("sensor calibration", *[result.legs[side].calibration_quality for side in sides])
+    mine = {side: cycles[cycles["side"] == side.value] if len(cycles) else cycles for side in sides}
+    table.add_row("strides used / found", *[f"{int(mine[side]['used'].sum()) if len(mine[side]) else 0} / {len(mine[side])}"
+                                             for side in sides])
+    table.add_row("sensor calibration", *[quality[side] for side in sides])
     console.print(table)
     console.print("hip rotation is the femur's rotation relative to the line of progression (no pelvis sensor).")
-    for warning in result.warnings:
+    for warning in warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")

@@ -164,3 +164,26 @@ class SessionFileRanges:
         except (pa.ArrowException, OSError, ValueError) as exc:
             raise FormatError(f"{self._name} is corrupt: {' '.join(str(exc).split())}") from None
         return arrays
+
+
+def recording_span_s(path: str | os.PathLike) -> float:
+    """The recording's length (s) from the file's footer, without decoding samples: the last
+    minus the first time stamp from the row groups' statistics of ``t_s``, else the longest
+    stream's ``n_samples / sample_rate_hz`` from the header; NaN when neither is stored."""
+    pf, header, name = open_native(path)
+    column = pf.schema_arrow.get_field_index("t_s")
+    lows, highs = [], []
+    for g in range(pf.metadata.num_row_groups):
+        stats = pf.metadata.row_group(g).column(column).statistics
+        if stats is None or not stats.has_min_max:
+            lows = []
+            break
+        lows.append(stats.min)
+        highs.append(stats.max)
+    if lows:
+        return float(max(highs) - min(lows))
+    counts, _offsets, _placements, _flags = stream_layout(pf, header, name)
+    rates = [e.get("sample_rate_hz") for e in header["streams"]]
+    spans = [n / r for n, r in zip(counts, rates, strict=True) if isinstance(r, int | float) and r > 0]
+    finite = [s for s in spans if np.isfinite(s)]
+    return max(finite) if finite else float("nan")

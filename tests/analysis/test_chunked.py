@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from imugait.analysis import analyze_session
@@ -97,3 +99,48 @@ def test_later_windows_keep_the_first_windows_standing_calibration():
     used = whole["used"].to_numpy() & result.cycles["used"].to_numpy()
     rotation = "knee_rotation_stance_mean_deg"
     assert np.nanmax(np.abs(result.cycles.loc[used, rotation] - whole.loc[used, rotation])) < ANGLE_TOLERANCE_DEG
+
+
+def _cli_chunked(path, out, *extra):
+    from imugait.cli import main
+
+    return main(["analyze", str(path), "--out", str(out), "--no-calibration", "--chunk-minutes", str(40.0 / 60.0),
+                 "--overlap-s", "15", *extra])
+
+
+def test_analyze_command_chunked_agrees_with_the_whole_analysis(session, whole, tmp_path, capsys):
+    path = write_session(session, tmp_path / "walk.parquet")
+    assert _cli_chunked(path, tmp_path / "chunked.json", "--chunked") == 0
+    assert "2 window(s)" in capsys.readouterr().out
+    doc = json.loads((tmp_path / "chunked.json").read_text())
+    assert len(doc["chunked"]["windows"]) == 2 and set(doc["legs"]) == {"left", "right"}
+    chunked, expected = pd.DataFrame(doc["cycles"]), whole.cycles
+    assert len(chunked) == len(expected) > 20
+    assert (chunked["side"] == expected["side"]).all() and (chunked["used"] == expected["used"]).all()
+    assert (chunked["exclusion"] == expected["exclusion"]).all()
+    times = [c for c in expected.columns if c.startswith("t_")] + ["stride_time_s"]
+    np.testing.assert_allclose(chunked[times].to_numpy(float), expected[times].to_numpy(float), atol=TIME_TOLERANCE_S, rtol=0)
+    angles = [c for c in expected.columns if c.endswith("_deg")]
+    used = expected["used"].to_numpy()
+    difference = np.abs(chunked.loc[used, angles].to_numpy(float) - expected.loc[used, angles].to_numpy(float))
+    assert np.nanmax(difference) < ANGLE_TOLERANCE_DEG
+    for side, leg in doc["legs"].items():
+        assert leg["n_strides_used"] == int(expected.loc[expected["side"] == side, "used"].sum())
+
+
+def test_analyze_command_goes_chunked_above_the_stated_length(session, tmp_path, monkeypatch, capsys):
+    import imugait.cli.analyze as command
+
+    path = write_session(session, tmp_path / "walk.parquet")
+    assert _cli_chunked(path, tmp_path / "whole.json") == 0  # ≈ 78 s: under the limit, whole
+    assert "chunked" not in json.loads((tmp_path / "whole.json").read_text())
+    monkeypatch.setattr(command, "CHUNKED_ABOVE_S", 60.0)
+    assert _cli_chunked(path, tmp_path / "auto.json") == 0
+    assert "chunked" in json.loads((tmp_path / "auto.json").read_text())
+    assert _cli_chunked(path, tmp_path / "forced.json", "--whole") == 0
+    assert "chunked" not in json.loads((tmp_path / "forced.json").read_text())
+    capsys.readouterr()
+    assert _cli_chunked(path, tmp_path / "refused.json", "--angles-csv", str(tmp_path / "angles.csv")) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--angles-csv needs the whole analysis" in err and "--whole" in err
+    assert not (tmp_path / "refused.json").exists() and not (tmp_path / "angles.csv").exists()
