@@ -59,3 +59,13 @@ def test_whole_file_reads_equal_after_the_row_group_change(session, tmp_path, sm
     source = SessionFileRanges(path)
     t = np.concatenate([s.t_s for s in session.streams])
     assert source.read(t.min(), t.max() + 1.0).meta == session.meta
+
+
+def test_recording_span_from_the_footer(session, tmp_path, small_groups):
+    path = write_session(session, tmp_path / "s.parquet")
+    assert native_ranges.recording_span_s(path) == session.t_end_s - session.t_start_s
+    # Without the time stamps' statistics: the longest stream's sample count over its rate (an
+    # estimate: short by the lost samples, and blind to streams that start at different times).
+    pq.write_table(pq.read_table(path), path, write_statistics=False)
+    estimate = max(s.n_samples / s.sample_rate_hz for s in session.streams)
+    assert native_ranges.recording_span_s(path) == pytest.approx(estimate)
