@@ -62,3 +62,8 @@ def test_device_calibrations_are_applied_automatically(simulated, tmp_path, caps
     assert main(["analyze", str(simulated / "session.parquet"), "--calibration-dir", str(calibration),
                  "--no-calibration", "--force"]) == 0
     assert "corrected with" not in capsys.readouterr().out
+    # The chunked path applies them to every window it reads.
+    assert main(["analyze", str(simulated / "session.parquet"), "--calibration-dir", str(calibration), "--chunked",
+                 "--force"]) == 0
+    printed = capsys.readouterr().out
+    assert "1 window(s)" in printed and "left_thigh: corrected with" in printed
