@@ -20,7 +20,8 @@ FLOW = ("transport", "protocol", "acquisition", "calibration", "fusion", "kinema
         "assessment", "report")
 """The data flow, left to right (``analysis`` sequences the offline stages and is used by the
 assessment and the report: docs/architecture.md, deviation 5)."""
-SHARED = {"imugait", "conventions", "model", "errors", "data", "atomic", "quaternion", "timebase", "_optional", "output_guard"}
+SHARED = {"imugait", "conventions", "model", "errors", "data", "atomic", "quaternion", "timebase", "_optional", "output_guard",
+          "chunk_plan"}
 """Importable by everyone (``imugait`` itself: ``__version__``)."""
 
 ALLOWED: dict[str, set[str]] = {
