@@ -68,8 +68,12 @@ def _shown(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
-async def _session_time(dash, t_s: float) -> bool:
-    return dash.state.finished or (dash.state.t_s == dash.state.t_s and dash.state.t_s >= t_s)
+async def _walked(opened: list, t_s: float) -> bool:
+    """The emulated walk (the walker's own time, which the link drop is scheduled in) has reached
+    ``t_s``. (The dashboard's session time — the newest sample the pipeline took in — was used
+    before; under heavy load one take came out 5 s long, stopped before the drop at 20 s, which
+    that condition should not allow — not diagnosed: docs/live.md, "Not done".)"""
+    return bool(opened) and opened[0].emulator.true_time_s() >= t_s
 
 
 class _PausedWalk:
@@ -122,7 +126,7 @@ async def _scenario(chromium: str, dash: LiveDashboard, tap: Tap, opened: list) 
         assert drawn == 4
 
         # record a take from the page, with a step mark
-        await _wait_for(lambda: _session_time(dash, RECORD_FROM_S), "the stream stalled")
+        await _wait_for(lambda: _walked(opened, RECORD_FROM_S), "the stream stalled")
         async with _PausedWalk(opened):
             await page.click("#record-button")
             await _wait_for(lambda: page.evaluate(
@@ -130,7 +134,7 @@ async def _scenario(chromium: str, dash: LiveDashboard, tap: Tap, opened: list) 
             await page.click("#step-button")
             await _wait_for(lambda: page.evaluate("document.getElementById('marks').children.length === 1"),
                             "the step mark is not shown")
-        await _wait_for(lambda: _session_time(dash, RECORD_FROM_S + RECORD_FOR_S), "the stream stalled while recording")
+        await _wait_for(lambda: _walked(opened, RECORD_FROM_S + RECORD_FOR_S), "the stream stalled while recording")
         async with _PausedWalk(opened):
             await page.click("#step-button")
             await page.click("#record-button")
