@@ -133,13 +133,6 @@ class Channel:
         self._closed = False
         self._error: BaseException | None = None
         self._readable = asyncio.Event()
-        self._writable = asyncio.Event()
-        self._writable.set()
-
-    def _wake(self) -> None:
-        self._readable.set()
-        if self._n_chunks >= self.maxsize:
-            self._writable.clear()
 
     def put_nowait(self, chunk: bytes) -> bool:
         """Append a chunk; when full, drop it, count it and return False."""
@@ -151,14 +144,8 @@ class Channel:
             return False
         self._items.append(bytes(chunk))
         self._n_chunks += 1
-        self._wake()
+        self._readable.set()
         return True
-
-    async def put(self, chunk: bytes) -> None:
-        """Append a chunk, waiting for room (back-pressure instead of loss)."""
-        while self._n_chunks >= self.maxsize and not self._closed:
-            await self._writable.wait()
-        self.put_nowait(chunk)
 
     def put_event(self, event: LinkEvent) -> None:
         if not self._closed:
@@ -170,7 +157,6 @@ class Channel:
         self._closed = True
         self._error = error
         self._readable.set()
-        self._writable.set()
 
     async def get(self) -> TransportItem:
         """Next item in order; raises ``StopAsyncIteration`` (or the close error) at the end."""
@@ -184,8 +170,6 @@ class Channel:
         item = self._items.popleft()
         if isinstance(item, bytes):
             self._n_chunks -= 1
-            if self._n_chunks < self.maxsize:
-                self._writable.set()
             if self._on_chunk_taken is not None:
                 self._on_chunk_taken()
         return item

@@ -1,6 +1,5 @@
 """The shared pieces: the bounded channel and the back-off policy."""
 
-import asyncio
 
 import pytest
 from transport_helpers import run
@@ -24,19 +23,23 @@ def test_channel_drops_newest_chunks_when_full_but_never_events():
     assert items[3].state is LinkState.RECONNECTING
 
 
-def test_channel_put_waits_for_room_instead_of_dropping():
+def test_a_full_channel_drops_and_counts_and_each_chunk_taken_is_reported():
+    """A full channel drops a chunk and counts it (a producer in another thread reserves room
+    first: ``on_chunk_taken`` gives a place back each time the consumer takes a chunk)."""
+    taken = []
+
     async def scenario():
-        channel = Channel(maxsize=2)
-        writer = asyncio.ensure_future(_put_all(channel, [bytes([i]) for i in range(10)]))
-        got = []
-        while len(got) < 10:
-            got.append(await channel.get())
-        await writer
+        channel = Channel(maxsize=2, on_chunk_taken=lambda: taken.append(1))
+        assert channel.put_nowait(b"a") and channel.put_nowait(b"b")
+        assert not channel.put_nowait(b"c")
+        got = [await channel.get(), await channel.get()]
+        assert channel.put_nowait(b"d")
+        got.append(await channel.get())
         return channel, got
 
     channel, got = run(scenario())
-    assert got == [bytes([i]) for i in range(10)]
-    assert channel.dropped_chunks == 0
+    assert got == [b"a", b"b", b"d"]
+    assert channel.dropped_chunks == 1 and channel.dropped_bytes == 1 and len(taken) == 3
 
 
 def test_channel_raises_the_close_error_after_delivering_queued_items():
@@ -66,8 +69,3 @@ async def _drain(channel):
             yield await channel.get()
         except StopAsyncIteration:
             return
-
-
-async def _put_all(channel, chunks):
-    for chunk in chunks:
-        await channel.put(chunk)
