@@ -16,7 +16,6 @@ from imugait.cli._session import (
 
 CHUNKED_ABOVE_H = CHUNKED_ABOVE_S / 3600.0
 CHUNK_MIN = CHUNK_S / 60.0
-OVERLAP_DEFAULT_S = OVERLAP_S
 
 SUMMARY_METRICS = (
     ("stride_time_s", "stride time", "s", 2),
@@ -54,8 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     mode.add_argument("--whole", action="store_true", help="analyse the whole recording at once, whatever its length")
     p.add_argument("--chunk-minutes", type=finite_range(0.0, 24 * 60.0, "min", lo_open=True), default=CHUNK_MIN, metavar="M",
                    help=f"with chunked analysis: the core of a window, minutes (default {CHUNK_MIN:g})")
-    p.add_argument("--overlap-s", type=finite_range(0.0, 3600.0, "s"), default=OVERLAP_DEFAULT_S, metavar="S",
-                   help=f"with chunked analysis: the margin on either side of a core, s (default {OVERLAP_DEFAULT_S:g})")
+    p.add_argument("--overlap-s", type=finite_range(0.0, 3600.0, "s"), default=OVERLAP_S, metavar="S",
+                   help=f"with chunked analysis: the margin on either side of a core, s (default {OVERLAP_S:g})")
     add_filter_arg(p)
     add_calibration_arg(p)
     add_force_arg(p)
