@@ -305,7 +305,7 @@ class SessionAssembler:
             if keep_samples:
                 track.points_us.append(last_us)
                 track.points_arrival_s.append(arrival_s)
-            if track.mapper.update(last_us, arrival_s):
+            if track.mapper.update(last_us, arrival_s, new_segment=block.device_restarted):
                 self.add_event(EventKind.CLOCK_STEP, arrival_s, p,
                                detail="device clock jumped against the host clock; a new clock segment starts")
         else:  # only late samples: they belong with the newest clock point

@@ -107,8 +107,11 @@ class OnlineClockMapper:
     def window_span_s(self) -> float:
         return 0.0 if len(self._x) < 2 else self._x[-1] - self._x[0]
 
-    def update(self, t_device_us: int, arrival_s: float) -> bool:
-        """Add one block's point; returns True when it started a new clock segment (a step)."""
+    def update(self, t_device_us: int, arrival_s: float, new_segment: bool = False) -> bool:
+        """Add one block's point; returns True when the point showed a clock step and started a
+        new clock segment. ``new_segment``: the caller knows the device clock does not continue
+        from the last point (the device restarted) — a new segment starts here, whatever the point
+        looks like, and False is returned (no step was detected)."""
         if self._origin_us is None:
             self._origin_us = int(t_device_us)
             self.segment_starts.append(0)
@@ -118,7 +121,10 @@ class OnlineClockMapper:
         self.n_points += 1
         cfg = self.config
         stepped = False
-        if self._fit is not None:
+        restarted = new_segment and index > 0
+        if restarted:
+            self._restart(keep_last=0, first_index=index)  # the drift estimate is kept as the prior
+        elif self._fit is not None:
             residual_s = y - float(self._fit(x))
             if residual_s < -cfg.step_threshold_s:
                 self._restart(keep_last=0, first_index=index)
@@ -137,7 +143,7 @@ class OnlineClockMapper:
         while self._x[-1] - self._x[0] > cfg.window_s:
             self._x.popleft()
             self._y.popleft()
-        if self._fit is None or stepped or x - self._last_refit_x >= cfg.refit_interval_s:
+        if self._fit is None or stepped or restarted or x - self._last_refit_x >= cfg.refit_interval_s:
             self._refit()
         return stepped
 

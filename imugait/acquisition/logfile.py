@@ -12,8 +12,8 @@ every skipped span is reported (:class:`SkippedSpan`). Bytes after the last inta
 tail, or garbage) are reported as ignored.
 
 Payloads: ``HEADER``, ``ANNOUNCEMENT``, ``STATUS``, ``STEP``, ``EVENT`` and ``END`` are UTF-8 JSON objects;
-``BLOCK`` is binary (see :func:`encode_block`): placement, arrival time, sample count, which
-optional arrays are present, then the arrays (seq int64, t_device_us int64, acc, gyr, mag f64
+``BLOCK`` is binary (see :func:`encode_block`): placement, arrival time, sample count, flags (which
+optional arrays are present; bit 4: the device restarted just before the block), then the arrays (seq int64, t_device_us int64, acc, gyr, mag f64
 ×3, q f64 ×4), all raw decoded values with the device's own timestamps.
 """
 
@@ -149,7 +149,7 @@ def event_record(entry: LoggedEvent) -> bytes:
 
 
 _BLOCK_HEAD = struct.Struct("<dIB")
-_HAS_SEQ, _HAS_T, _HAS_MAG, _HAS_Q = 1, 2, 4, 8
+_HAS_SEQ, _HAS_T, _HAS_MAG, _HAS_Q, _RESTARTED = 1, 2, 4, 8, 16
 
 
 def encode_block(placement: Placement, arrival_s: float, block: SampleBlock) -> bytes:
@@ -157,7 +157,8 @@ def encode_block(placement: Placement, arrival_s: float, block: SampleBlock) -> 
     name = placement.value.encode("ascii")
     n = block.n_samples
     flags = ((block.seq is not None) * _HAS_SEQ | (block.t_device_us is not None) * _HAS_T
-             | (block.mag_uT is not None) * _HAS_MAG | (block.q_world_sensor is not None) * _HAS_Q)
+             | (block.mag_uT is not None) * _HAS_MAG | (block.q_world_sensor is not None) * _HAS_Q
+             | block.device_restarted * _RESTARTED)
     parts = [bytes([len(name)]), name, _BLOCK_HEAD.pack(arrival_s, n, flags)]
     for arr, dtype in ((block.seq, "<i8"), (block.t_device_us, "<i8"), (block.acc_mps2, "<f8"),
                        (block.gyr_radps, "<f8"), (block.mag_uT, "<f8"), (block.q_world_sensor, "<f8")):
@@ -191,7 +192,7 @@ def decode_block(payload: bytes) -> LoggedMessage:
     mag, q = take(bool(flags & _HAS_MAG), "<f8", 3), take(bool(flags & _HAS_Q), "<f8", 4)
     if pos != len(payload):
         raise ValueError("block payload longer than its arrays")
-    return LoggedMessage(placement, arrival_s, SampleBlock(seq, t, acc, gyr, mag, q))
+    return LoggedMessage(placement, arrival_s, SampleBlock(seq, t, acc, gyr, mag, q, bool(flags & _RESTARTED)))
 
 
 def read_log(path: str | os.PathLike) -> LogContents:

@@ -10,6 +10,12 @@ logic, carrier-independent); a carrier moves its bytes:
   sensor on an :class:`~imugait.emulate.bluez.EmulatedBlueZ`, a task per sensor on
   the event loop; one frame per notification (blocks are sized for ATT_MTU 247).
 
+Device faults (:mod:`imugait.emulate.faults`: :class:`~imugait.emulate.faults.Reboot`,
+:class:`~imugait.emulate.faults.ClockJump`, :class:`~imugait.emulate.faults.Duplicate`,
+:class:`~imugait.emulate.faults.Reorder`) play over either carrier as over the in-process wire of
+:mod:`imugait.emulate.wire`: a reboot drops the link for its ``down_s`` (the pty unplugged, the BLE
+link dropped) and restarts the device's counter and clock; the others change what the device sends.
+
 Time: the walker's true time ``t`` is played at host time ``world_t0 + t`` on the emulator's
 ``clock``, by default a :class:`~imugait.emulate.clock.VirtualClock` running ``speed`` times
 faster than real time: each device holds it at its next frame's due time, the emulator holds it
@@ -40,6 +46,7 @@ from dataclasses import dataclass, replace
 from imugait.conventions import GRAVITY_MPS2, Placement
 from imugait.emulate.clock import VirtualClock
 from imugait.emulate.device import DeviceSettings, EmulatedDevice
+from imugait.emulate.faults import ClockJump, Duplicate, FrameShaper, Reboot, Reorder
 from imugait.emulate.pty_pair import PtyPair
 from imugait.errors import ValidationError
 from imugait.protocol.imugait_v1 import DeviceInfoV1
@@ -134,27 +141,62 @@ def device_name(placement: Placement) -> str:
     return "IMU-" + placement.value.upper().replace("_", "-")
 
 
+DeviceFault = Reboot | ClockJump | Duplicate | Reorder
+"""The faults a carrier plays besides its disconnects."""
+
+
 class _Playback:
-    """What both carriers share: the clock, the walker's time origin, the disconnect schedule."""
+    """What both carriers share: the clock, the walker's time origin, the disconnect schedule and
+    the device faults."""
 
     def __init__(self, devices: Mapping[Placement, EmulatedDevice], speed: float,
-                 disconnects: tuple[Disconnect, ...], clock=None) -> None:
+                 disconnects: tuple[Disconnect, ...], clock=None, faults: tuple[DeviceFault, ...] = ()) -> None:
         if not devices:
             raise ValidationError("the emulator needs at least one device")
         self.devices = dict(devices)
+        foreign = [type(f).__name__ for f in faults if not isinstance(f, DeviceFault)]
+        if foreign:
+            raise ValidationError(f"the emulator's carriers play Reboot, ClockJump, Duplicate and Reorder "
+                                  f"(link drops as disconnects), not {foreign}")
+        self._faults = {p: sorted((f for f in faults if f.placement is p), key=lambda f: f.at_s) for p in self.devices}
+        self._shapers = {p: FrameShaper() for p in self.devices}
+        self.faults_applied: list[tuple[float, Placement, str]] = []
+        """(true time, placement, fault) of every device fault played, for tests to compare with the log."""
+        # A reboot takes the link down while the device restarts.
+        disconnects = (*disconnects, *(Disconnect(f.placement, f.at_s, f.down_s) for f in faults if isinstance(f, Reboot)))
         self.clock = clock if clock is not None else VirtualClock(speed)
         self.world_t0_s = self.clock()
         self._hold = getattr(self.clock, "hold", None)
         if self._hold is not None:  # the walker starts when every sensor streams, however long connecting takes
             self._hold("start", self.world_t0_s, START_HOLD_MAX_REAL_S)
         self.disconnects = tuple(disconnects)
-        unknown = [d.placement.value for d in self.disconnects if d.placement not in self.devices]
+        unknown = [d.placement.value for d in (*self.disconnects, *faults) if d.placement not in self.devices]
         if unknown:
             raise ValidationError(f"disconnects for sensors that are not emulated: {unknown}")
 
     def true_time_s(self) -> float:
         """The walker's time now (s)."""
         return self.clock() - self.world_t0_s
+
+    def apply_faults(self, placement: Placement, t_s: float) -> None:
+        """Play ``placement``'s device faults due by true time ``t_s`` (after its link changes)."""
+        due = self._faults[placement]
+        device = self.devices[placement]
+        while due and due[0].at_s <= t_s:
+            f = due.pop(0)
+            self.faults_applied.append((t_s, placement, type(f).__name__))
+            if isinstance(f, Reboot):
+                device.on_disconnect()
+                device.reboot(t_s)
+            elif isinstance(f, ClockJump):
+                device.jump_clock(round(f.jump_s * 1e6))
+            else:
+                self._shapers[placement].arm(f)
+
+    def frames(self, placement: Placement, t_s: float) -> list[bytes]:
+        """The device's frames due by true time ``t_s``, shaped by its armed duplicates and reorders."""
+        tagged = self._shapers[placement].shape(self.devices[placement].poll_tagged(t_s))
+        return [frame for frame, _seq in tagged]
 
     @property
     def finished(self) -> bool:
@@ -173,8 +215,9 @@ class _Playback:
             return
         device = self.devices[placement]
         due = device.next_due_s() if device.connected else math.inf
-        due = min(due, *(b for d in self.disconnects if d.placement is placement
-                         for b in (d.at_s, d.at_s + d.duration_s) if b > t_s), math.inf)
+        due = min(due, *(f.at_s for f in self._faults[placement][:1]),
+                  *(b for d in self.disconnects if d.placement is placement
+                    for b in (d.at_s, d.at_s + d.duration_s) if b > t_s), math.inf)
         self._hold(placement, self.world_t0_s + max(due, t_s) + HOLD_PAST_S)
         if all(d.streaming for d in self.devices.values()):
             self.clock.release("start")
@@ -197,9 +240,11 @@ class _Playback:
         return any(d.placement is placement and d.at_s <= t_s < d.at_s + d.duration_s for d in self.disconnects)
 
     def _next_change_s(self, device: EmulatedDevice, t_s: float) -> float:
-        """True time of a device's next frame or of the next link change (inf: none)."""
+        """True time of a device's next frame, of the next link change or of its next fault (inf: none)."""
         due = device.next_due_s() if device.connected else math.inf
-        return min(due, *(b for d in self.disconnects for b in (d.at_s, d.at_s + d.duration_s) if b > t_s), math.inf)
+        faults = (f.at_s for p, fs in self._faults.items() if self.devices[p] is device for f in fs[:1])
+        return min(due, *faults, *(b for d in self.disconnects for b in (d.at_s, d.at_s + d.duration_s) if b > t_s),
+                   math.inf)
 
     def wait_real_s(self, device: EmulatedDevice, t_s: float) -> float:
         """Real seconds a device loop may sleep: until its next frame or link change, at most MAX_POLL_S."""
@@ -239,6 +284,7 @@ class SerialEmulator(_Playback):
     devices : placement → EmulatedDevice
     speed : playback speed (1 = real time).
     disconnects : links to unplug for a while (true time).
+    faults : device faults (:data:`DeviceFault`, true time).
 
     Attributes
     ----------
@@ -247,8 +293,8 @@ class SerialEmulator(_Playback):
     """
 
     def __init__(self, devices: Mapping[Placement, EmulatedDevice], speed: float = 1.0,
-                 disconnects: tuple[Disconnect, ...] = (), clock=None) -> None:
-        super().__init__(devices, speed, disconnects, clock)
+                 disconnects: tuple[Disconnect, ...] = (), clock=None, faults: tuple[DeviceFault, ...] = ()) -> None:
+        super().__init__(devices, speed, disconnects, clock, faults)
         self._ptys = {p: _DevicePty() for p in self.devices}
         self.paths = {p: pty.path for p, pty in self._ptys.items()}
         self.overflow_bytes = dict.fromkeys(self.devices, 0)
@@ -299,6 +345,7 @@ class SerialEmulator(_Playback):
             elif not down and not pty.plugged:
                 pty.replug()
                 device.on_connect()
+            self.apply_faults(placement, t)
             wait_s = self.wait_real_s(device, t)
             if pty.plugged:
                 commands = pty.read(4096, timeout_s=0.0 if self.wait_for_change(device, t) else wait_s)
@@ -307,7 +354,7 @@ class SerialEmulator(_Playback):
             elif not self.wait_for_change(device, t):
                 self._stop.wait(wait_s)
             t = self.true_time_s()
-            pending += b"".join(device.poll(t))
+            pending += b"".join(self.frames(placement, t))
             if pending and pty.plugged:
                 n = pty.write_nowait(pending)
                 self._produced(placement, n)
@@ -329,6 +376,7 @@ class BleEmulator(_Playback):
     speed : playback speed.
     disconnects : links to drop (the host's transport reconnects; the device loses what it
         produces until it is subscribed again, at least ``duration_s``).
+    faults : device faults (:data:`DeviceFault`, true time).
 
     Attributes
     ----------
@@ -338,8 +386,8 @@ class BleEmulator(_Playback):
     """
 
     def __init__(self, devices: Mapping[Placement, EmulatedDevice], bluez, speed: float = 1.0,
-                 disconnects: tuple[Disconnect, ...] = (), clock=None) -> None:
-        super().__init__(devices, speed, disconnects, clock)
+                 disconnects: tuple[Disconnect, ...] = (), clock=None, faults: tuple[DeviceFault, ...] = ()) -> None:
+        super().__init__(devices, speed, disconnects, clock, faults)
         self.bluez = bluez
         self.links_dropped: Counter[Placement] = Counter()
         self.addresses: dict[Placement, str] = {}
@@ -383,6 +431,7 @@ class BleEmulator(_Playback):
                 device.on_disconnect()
                 self._lost(placement)
                 await peripheral.drop_link(self.bluez.central_adapter_path)
+            self.apply_faults(placement, t)
             subscribed = peripheral.notifying and drop is None
             if subscribed and not device.connected:
                 device.on_connect()
@@ -392,7 +441,7 @@ class BleEmulator(_Playback):
                 command = await asyncio.wait_for(peripheral.commands.get(), self.wait_real_s(device, t))
                 device.receive(command, self.true_time_s())
             t = self.true_time_s()
-            for frame in device.poll(t):
+            for frame in self.frames(placement, t):
                 try:
                     self._produced(placement, len(frame))
                     await peripheral.notify(frame)

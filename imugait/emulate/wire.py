@@ -8,14 +8,7 @@ with ``LiveConfig(transport_factory=wire.transport, host_clock=wire.clock)``). T
 waits after each delivery until the host has handled every chunk (back-pressure), so an hour of
 four sensors plays in seconds and the result never depends on how busy the machine is.
 
-Faults are scheduled in true (= host) time:
-
-* :class:`LinkDrop` — the link goes down for ``duration_s`` (a BLE disconnect, a cable pulled);
-  with ``tear_frame`` the frame in flight is cut in half first (serial unplugged mid-frame).
-* :class:`Reboot` — the device restarts: link down, then counter and clock from their origin.
-* :class:`ClockJump` — the device clock steps by ``jump_s`` while its counter goes on.
-* :class:`Duplicate` / :class:`Reorder` — the next frame is sent twice / overtaken by the one after.
-* :class:`Garbage` — ``n_bytes`` random bytes on the wire.
+Faults (:mod:`imugait.emulate.faults`) are scheduled in true (= host) time.
 
 Every sample the wire destroyed (a torn frame, frames in flight at a drop) is recorded in
 :attr:`WireEmulation.destroyed_seq`, so a test can account for every sample the device sent.
@@ -35,55 +28,19 @@ import numpy as np
 from imugait.acquisition.sources import SensorSource, SourceKind
 from imugait.conventions import Placement
 from imugait.emulate.device import EmulatedDevice
+from imugait.emulate.faults import (
+    ClockJump,
+    Duplicate,
+    Fault,
+    FrameShaper,
+    Garbage,
+    LinkDrop,
+    Reboot,
+    Reorder,
+)
 from imugait.errors import ValidationError
 from imugait.live.acquisition import LiveAcquisition, LiveConfig, SensorStatus
 from imugait.transport.link import LinkEvent, LinkState
-
-
-@dataclass(frozen=True)
-class LinkDrop:
-    placement: Placement
-    at_s: float
-    duration_s: float
-    tear_frame: bool = False
-    """Cut the first frame due at the drop in half and deliver only its first half."""
-
-
-@dataclass(frozen=True)
-class Reboot:
-    placement: Placement
-    at_s: float
-    down_s: float = 0.5
-
-
-@dataclass(frozen=True)
-class ClockJump:
-    placement: Placement
-    at_s: float
-    jump_s: float
-
-
-@dataclass(frozen=True)
-class Duplicate:
-    placement: Placement
-    at_s: float
-
-
-@dataclass(frozen=True)
-class Reorder:
-    placement: Placement
-    at_s: float
-
-
-@dataclass(frozen=True)
-class Garbage:
-    placement: Placement
-    at_s: float
-    n_bytes: int
-    seed: int = 0
-
-
-Fault = LinkDrop | Reboot | ClockJump | Duplicate | Reorder | Garbage
 
 _END = object()
 """Put in a transport's queue when the play is over: its stream ends."""
@@ -172,8 +129,7 @@ class WireEmulation:
         self._transports: dict[Placement, WireTransport] = {}
         self._down_until: dict[Placement, float] = {}
         self._down_since: dict[Placement, float] = {}
-        self._duplicate_next: set[Placement] = set()
-        self._reorder_next: dict[Placement, list] = {}
+        self._shapers = {p: FrameShaper() for p in self.devices}
         self._tear_next: dict[Placement, float] = {}
         self._deliveries: list[tuple[float, int, Placement, object]] = []
         self._last_delivery_s: dict[Placement, float] = {}
@@ -247,10 +203,8 @@ class WireEmulation:
                 device.reboot(self.t_s)
             elif isinstance(f, ClockJump):
                 device.jump_clock(round(f.jump_s * 1e6))
-            elif isinstance(f, Duplicate):
-                self._duplicate_next.add(p)
-            elif isinstance(f, Reorder):
-                self._reorder_next[p] = []
+            elif isinstance(f, Duplicate | Reorder):
+                self._shapers[p].arm(f)
             elif isinstance(f, Garbage):
                 rng = np.random.default_rng(f.seed)
                 self._queue(p, bytes(rng.integers(1, 256, f.n_bytes, dtype=np.uint8)))
@@ -282,7 +236,7 @@ class WireEmulation:
                 self._queue(p, LinkEvent(LinkState.CONNECTED, self.t_s, down_s, 2, "reconnected"))
 
     def _send(self, p: Placement, frames: list[tuple[bytes, np.ndarray | None]]) -> None:
-        for frame, seq in frames:
+        for frame, seq in self._shapers[p].shape(frames):
             if not self.link_up(p):  # torn off earlier in this batch
                 if seq is not None:
                     self.destroyed_seq[p].append(seq)
@@ -294,18 +248,7 @@ class WireEmulation:
                 self.destroyed_seq[p].append(seq)
                 self._drop(p, self._tear_next.pop(p), "unplugged mid-frame")
                 continue
-            if p in self._reorder_next and seq is not None:
-                held = self._reorder_next[p]
-                held.append((frame, seq))
-                if len(held) == 2:
-                    del self._reorder_next[p]
-                    for item in reversed(held):
-                        self._queue(p, item)
-                continue
             self._queue(p, (frame, seq))
-            if p in self._duplicate_next and seq is not None:
-                self._duplicate_next.discard(p)
-                self._queue(p, (frame, None))  # the copy carries no new samples
 
     def _queue(self, p: Placement, item: object) -> None:
         lat = self.latency

@@ -25,6 +25,9 @@ class SampleBlock:
     acc_mps2, gyr_radps : (n, 3) float64, sensor frame.
     mag_uT : (n, 3) float64 or None.
     q_world_sensor : (n, 4) float64 scalar first, or None (vendor orientation output).
+    device_restarted : the device restarted (rebooted) just before this block: its counter and
+        clock started again, so however the decoder continued them, the time between the block
+        before and this one is unknown — the host's clock mapping starts afresh here.
     """
 
     seq: np.ndarray | None
@@ -33,6 +36,7 @@ class SampleBlock:
     gyr_radps: np.ndarray
     mag_uT: np.ndarray | None = None
     q_world_sensor: np.ndarray | None = None
+    device_restarted: bool = False
 
     @property
     def n_samples(self) -> int:

@@ -155,7 +155,11 @@ class MovellaDotDecoder:
         stats.frames_ok += 1
         stats.bytes_accepted += n
         stats.samples_decoded += 1
+        resets = self._clock.resets
         t_us, behind = self._time_us(fields[0])
+        restarted = self._clock.resets != resets
+        if restarted:
+            stats.extra["device_resets"] = stats.extra.get("device_resets", 0) + 1
         mag = None
         if self.mode is PayloadMode.RATE_QUANTITIES_WITH_MAG:
             if self.mag_field_uT is None:
@@ -170,6 +174,7 @@ class MovellaDotDecoder:
                 acc_mps2=np.array([acc], dtype=float),
                 gyr_radps=np.radians(np.array([gyr], dtype=float)),
                 mag_uT=mag,
+                device_restarted=restarted,
             )
         ]
 

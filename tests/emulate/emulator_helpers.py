@@ -56,15 +56,16 @@ async def record_serial(emulator, folder, timeout_s: float = 300.0, during=None,
     return path, status, decoders
 
 
-async def record_ble(devices, folder, speed: float, disconnects=()):
+async def record_ble(devices, folder, speed: float, disconnects=(), faults=()):
     """Record every device as a BLE peripheral on an emulated BlueZ through the real bleak backend
-    until all it sent has arrived. Returns (session path, final status by placement, links the
-    emulator dropped by placement)."""
+    until all it sent has arrived; ``faults`` are the emulator's device faults. Returns (session
+    path, final status by placement, links the emulator dropped by placement)."""
     from imugait.emulate.bluez import EmulatedBlueZ
     from imugait.emulate.emulator import BleEmulator
     from imugait.transport.ble import scan_ble
 
-    async with EmulatedBlueZ() as bluez, BleEmulator(devices, bluez, speed=speed, disconnects=disconnects) as emulator:
+    async with EmulatedBlueZ() as bluez, BleEmulator(devices, bluez, speed=speed, disconnects=disconnects,
+                                                               faults=faults) as emulator:
         found = {r.address: r for r in await scan_ble(1.3, adapter=bluez.central_adapter)}
         sources = [SensorSource(p, SourceKind.BLE, a, ble_device=found[a].device, adapter=bluez.central_adapter)
                    for p, a in emulator.addresses.items()]

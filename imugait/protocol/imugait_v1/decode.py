@@ -241,7 +241,7 @@ class ImugaitV1Decoder:
         info = self.info
         if info is not None and with_mag and info.mag_range_uT == 0:
             raise _Malformed
-        seq0, t0 = self._advance(seq_raw, t_raw, n, period_ns)
+        seq0, t0, restarted = self._advance(seq_raw, t_raw, n, period_ns)
         extra = self.stats.extra
         if info is None:
             extra["samples_without_info"] = extra.get("samples_without_info", 0) + n
@@ -256,11 +256,14 @@ class ImugaitV1Decoder:
             acc_mps2=raw[:, 0:3] * info.acc_mps2_per_lsb,
             gyr_radps=raw[:, 3:6] * info.gyr_radps_per_lsb,
             mag_uT=raw[:, 6:9] * info.mag_uT_per_lsb if with_mag else None,
+            device_restarted=restarted,
         )
 
-    def _advance(self, seq_raw: int, t_raw: int, n: int, period_ns: int) -> tuple[int, int]:
-        """Unwrap the block's counter and clock; count gaps and resets."""
+    def _advance(self, seq_raw: int, t_raw: int, n: int, period_ns: int) -> tuple[int, int, bool]:
+        """Unwrap the block's counter and clock; count gaps and resets. Returns (first sequence
+        number, first device time, whether the device restarted before this block)."""
         stats = self.stats
+        restarted = False
         if self._next_seq is None:
             seq0 = seq_raw
             t0 = self._clock.unwrap(t_raw)
@@ -281,16 +284,17 @@ class ImugaitV1Decoder:
                 # An old block again (a duplicate, or overtaken by later ones): its own numbers,
                 # nothing advances; the acquisition drops duplicates and slots late samples in.
                 stats.extra["late_or_duplicate_frames"] = stats.extra.get("late_or_duplicate_frames", 0) + 1
-                return late
+                return (*late, False)
             else:  # the counter went back and the clock with it: the device restarted
                 stats.extra["device_resets"] = stats.extra.get("device_resets", 0) + 1
                 seq0 = self._next_seq
                 t0 = self._last_end_us
                 self._clock.rebase(t_raw, t0)
+                restarted = True
         self._next_seq = seq0 + n
         self._next_seq_raw = (seq_raw + n) & 0xFFFFFFFF
         self._last_end_us = t0 + (n * period_ns + 500) // 1000
-        return seq0, t0
+        return seq0, t0, restarted
 
     def _late_block(self, seq_raw: int, t_raw: int, period_ns: int) -> tuple[int, int] | None:
         """(seq0, t0) of a block whose counter is behind the expected one by at most
