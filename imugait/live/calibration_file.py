@@ -89,18 +89,29 @@ def calibration_to_dict(saved: SavedCalibration) -> dict[str, Any]:
     }
 
 
+def calibration_of_sensors(calibration: LiveCalibration, sensors: Mapping[Placement, SensorIdentity],
+                           subject_id: str, path: Path | None = None) -> SavedCalibration:
+    """``calibration`` with the ``sensors`` it belongs to (at least the thigh and shank of each of
+    its legs), dated now: what a calibration file holds."""
+    missing = [p.value for side in calibration.alignments for p in leg_placements(side) if p not in sensors]
+    if missing:
+        raise ValidationError(f"cannot save the calibration: no identity for the sensors {', '.join(missing)}")
+    return SavedCalibration(calibration, dict(sensors), subject_id, _dt.datetime.now().astimezone().isoformat(
+        timespec="seconds"), __version__, path)
+
+
+def calibration_text(saved: SavedCalibration) -> str:
+    """The calibration file's text (JSON, see :func:`calibration_to_dict`)."""
+    return json.dumps(calibration_to_dict(saved), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+
+
 def save_calibration(path: str | os.PathLike, calibration: LiveCalibration,
                      sensors: Mapping[Placement, SensorIdentity], subject_id: str) -> SavedCalibration:
     """Write ``calibration`` of ``sensors`` (at least the thigh and shank of each of its legs)
     atomically to ``path``. Check the path first (:func:`imugait.output_guard.check_output`): this
     replaces a file that exists."""
-    missing = [p.value for side in calibration.alignments for p in leg_placements(side) if p not in sensors]
-    if missing:
-        raise ValidationError(f"cannot save the calibration: no identity for the sensors {', '.join(missing)}")
-    saved = SavedCalibration(calibration, dict(sensors), subject_id, _dt.datetime.now().astimezone().isoformat(
-        timespec="seconds"), __version__, Path(path))
-    text = json.dumps(calibration_to_dict(saved), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
-    write_text_atomic(path, text)
+    saved = calibration_of_sensors(calibration, sensors, subject_id, Path(path))
+    write_text_atomic(path, calibration_text(saved))
     return saved
 
 

@@ -12,6 +12,7 @@ import asyncio
 import json
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from dashboard_helpers import Tap, chromium_path, emulated_opener
@@ -21,6 +22,7 @@ from imugait.conventions import Placement, Side
 from imugait.emulate.bluez import emulation_unavailable_reason
 from imugait.emulate.device import DeviceSettings
 from imugait.emulate.emulator import Disconnect, emulated_devices, walker_simulation
+from imugait.live.calibration_file import calibration_from_dict
 from imugait.live.dashboard.run import DashboardConfig, LiveDashboard
 from imugait.live.kinematics import LiveKinematics
 
@@ -157,6 +159,13 @@ async def _scenario(chromium: str, dash: LiveDashboard, tap: Tap, opened: list) 
                 assert await page.text_content(f"#latest-{side.value}-{name}") == _shown(leg[name])
             assert await page.text_content(f"#latest-{side.value}-strides_completed") == str(leg["strides_completed"])
             assert await page.get_attribute(f"#calibration-{side.value}", "data-phase") == "calibrated"
+        # the page's Save calibration button downloads the calibration as a file that reads back
+        async with page.expect_download(timeout=HANG_GUARD_S * 1000) as download_info:
+            await page.click("#save-calibration-button")
+        download = await download_info.value
+        assert download.suggested_filename.startswith("imugait-calibration-")
+        saved = calibration_from_dict(json.loads(Path(await download.path()).read_text()), "downloaded")
+        assert set(saved.calibration.alignments) == set(Side) and set(saved.sensors) == set(SENSORS)
         # the dropped sensor shows its gap; the others none
         row = page.locator(f"#sensor-{DROPPED.value}")
         assert await row.get_attribute("data-outages") == "1"

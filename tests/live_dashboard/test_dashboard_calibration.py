@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.error
 import urllib.request
 
 import numpy as np
@@ -13,8 +14,9 @@ import pytest
 from dashboard_helpers import Tap, emulated_opener
 
 from imugait.cli import main
+from imugait.conventions import Side
 from imugait.emulate.emulator import emulated_devices, walker_simulation
-from imugait.live.calibration_file import load_calibration
+from imugait.live.calibration_file import calibration_from_dict, load_calibration
 from imugait.live.dashboard.run import DashboardConfig, LiveDashboard
 from imugait.live.kinematics import LiveConfig, LiveKinematics
 from imugait.live.updates import CalibrationPhase
@@ -92,21 +94,41 @@ def test_the_saved_file_is_never_replaced_without_force_nor_reused_for_other_sen
 
 
 def test_recalibrate_from_the_page_calibrates_again_on_the_walking_after_it():
-    """POST /api/calibration mid-walk: the legs drop their calibration, find no standing in the
-    walk that follows and calibrate against mid-stance after 10 s of it."""
+    """GET /api/calibration (the page's *Save calibration*) refused before the legs are calibrated,
+    then the calibration as a file; POST /api/calibration mid-walk: the legs drop their
+    calibration, find no standing in the walk that follows and calibrate against mid-stance after
+    10 s of it."""
     devices = emulated_devices(walker_simulation(4, 44.0, seed=5))
     tap = Tap(None)
     dash = LiveDashboard(emulated_opener("serial", devices, PLAYBACK),
                          lambda placements: setattr(tap, "pipeline", LiveKinematics(placements)) or tap)
-    answers = []
+    answers, downloads = [], []
+
+    async def get(url):
+        def fetch():
+            try:
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    return response.status, response.headers["Content-Disposition"], response.read().decode()
+            except urllib.error.HTTPError as exc:
+                return exc.code, None, exc.read().decode()
+        return await asyncio.to_thread(fetch)
+
+    def calibrated_on_the_page():
+        states = dash.state.calibration.values()
+        return bool(states) and all(c.phase is CalibrationPhase.CALIBRATED for c in states)
 
     async def go():
         async with dash:
             run = asyncio.ensure_future(dash.run())
             async with asyncio.timeout(HANG_GUARD_S):
-                while not (tap.pipeline.calibration is not None or run.done()):
-                    await asyncio.sleep(0.05)
                 url = dash.url.replace("/?token=", "/api/calibration?token=")
+                while tap.pipeline is None and not run.done():
+                    await asyncio.sleep(0.05)
+                downloads.append(await get(url))  # standing: nothing calibrated yet
+                while not (calibrated_on_the_page() or run.done()):
+                    await asyncio.sleep(0.05)
+                downloads.append(await get(url))
+                calibration_then = tap.pipeline.calibration
                 request = urllib.request.Request(url, data=b'{"action": "recalibrate"}', method="POST",
                                                  headers={"Content-Type": "application/json"})
                 answers.append(await asyncio.to_thread(lambda: urllib.request.urlopen(request, timeout=10).status))
@@ -115,9 +137,20 @@ def test_recalibrate_from_the_page_calibrates_again_on_the_walking_after_it():
                     await asyncio.to_thread(urllib.request.urlopen, refused, None, 10)
                 answers.append(no_token.value.code)
                 await run
+                return calibration_then
 
-    asyncio.run(go())
+    calibration_then = asyncio.run(go())
     assert answers == [200, 401]
+    (early, _none, refusal), (ok, disposition, text) = downloads
+    assert early == 409 and "no calibration to save yet" in json.loads(refusal)["error"]
+    assert ok == 200 and disposition.startswith('attachment; filename="imugait-calibration-') and disposition.endswith('.json"')
+    downloaded = calibration_from_dict(json.loads(text), "downloaded")
+    assert set(downloaded.sensors) == set(devices) and set(downloaded.calibration.alignments) == set(Side)
+    for side, alignment in calibration_then.alignments.items():  # what the pipeline used, read back from the file
+        got = downloaded.calibration.alignments[side]
+        for segment in ("thigh", "shank"):
+            np.testing.assert_array_equal(getattr(got, segment).q_sensor_segment,
+                                          getattr(alignment, segment).q_sensor_segment)
     states = [c for u in tap.updates for c in u.calibration]
     phases = [c.phase for c in states if c.side.value == "left"]
     first = phases.index(CalibrationPhase.CALIBRATED)

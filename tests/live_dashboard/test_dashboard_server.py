@@ -67,6 +67,12 @@ class Calls:
     def recalibrate(self) -> None:
         self.calls.append(("recalibrate",))
 
+    def calibration_download(self) -> tuple[str, str]:
+        self.calls.append(("download",))
+        if not self.state.calibration:
+            raise ImugaitError("no calibration to save yet")
+        return "imugait-calibration-p01-2026-12-05.json", '{"format": "imugait.leg_calibration"}\n'
+
 
 @pytest.fixture
 def served():
@@ -140,6 +146,21 @@ def test_commands_from_the_page(served):
 def test_commands_without_controls_answer_409():
     client = TestClient(build_app(Hub(DashboardState(), {}), "t" * 32, None))
     assert client.post("/api/record?token=" + "t" * 32, json={"action": "start"}).status_code == 409
+    assert client.get("/api/calibration?token=" + "t" * 32).status_code == 409
+
+
+def test_the_calibration_is_downloaded_as_a_file_once_there_is_one(served):
+    client, token, state, controls = served
+    q = "?token=" + token
+    early = client.get("/api/calibration" + q)
+    assert early.status_code == 409 and early.json() == {"error": "no calibration to save yet"}
+    state.take(LiveUpdate(t_s=1.0, calibration=(LegCalibrationState(Side.LEFT, CalibrationPhase.CALIBRATED),)))
+    got = client.get("/api/calibration" + q)
+    assert got.status_code == 200 and got.json() == {"format": "imugait.leg_calibration"}
+    assert got.headers["content-disposition"] == 'attachment; filename="imugait-calibration-p01-2026-12-05.json"'
+    assert got.headers["cache-control"] == "no-store" and got.headers["content-type"].startswith("application/json")
+    assert client.get("/api/calibration").status_code == 401
+    assert controls.calls == [("download",), ("download",)]
 
 
 def test_delta_drains_and_the_history_is_bounded():

@@ -34,6 +34,8 @@ from imugait.live.acquisition import LiveAcquisition, LiveConfig, SensorStatus
 from imugait.live.calibration_file import (
     SavedCalibration,
     SensorIdentity,
+    calibration_of_sensors,
+    calibration_text,
     check_legs,
     save_calibration,
     sensor_mismatch,
@@ -43,6 +45,7 @@ from imugait.live.dashboard.state import DashboardState, StepMark
 from imugait.live.run import OpenedSensors, SensorOpener, stop_on_sigint
 from imugait.live.takes import Takes
 from imugait.live.updates import CalibrationPhase, LiveUpdate
+from imugait.output_guard import safe_file_stem
 from imugait.protocol.messages import DeviceAnnouncement
 
 LOOPBACK = "127.0.0.1"
@@ -306,13 +309,27 @@ class LiveDashboard:
         states = self.state.calibration.values()
         if path is None or calibration is None or any(c.phase is not CalibrationPhase.CALIBRATED for c in states):
             return
-        sensors = {s.placement: SensorIdentity(s.device_id, s.address, s.kind.value) for s in self.live.status()}
         try:
-            save_calibration(path, calibration, sensors, self.config.subject_id)
+            save_calibration(path, calibration, self._sensor_identities(), self.config.subject_id)
         except (OSError, ImugaitError) as exc:
             self.state.calibration_file["error"] = f"not saved: {exc}"
         else:
             self.state.calibration_file.update(saved=str(path), error="")
+
+    def _sensor_identities(self) -> dict[Placement, SensorIdentity]:
+        return {s.placement: SensorIdentity(s.device_id, s.address, s.kind.value) for s in self.live.status()}
+
+    def calibration_download(self) -> tuple[str, str]:
+        """(file name, text) of the run's calibration as a calibration file, calibrated here or
+        reused (the page's *Save calibration* button; ``--calibration FILE`` reads it back)."""
+        calibration = getattr(self.pipeline, "calibration", None)
+        phases = {c.phase for c in self.state.calibration.values()}
+        if calibration is None or self.live is None or not phases <= {CalibrationPhase.CALIBRATED,
+                                                                      CalibrationPhase.REUSED}:
+            raise ImugaitError("no calibration to save yet: every leg is calibrated first (stand still, then walk)")
+        saved = calibration_of_sensors(calibration, self._sensor_identities(), self.config.subject_id)
+        stem = safe_file_stem(f"imugait-calibration-{self.config.subject_id or 'subject'}-{saved.created_at[:10]}")
+        return stem + ".json", calibration_text(saved)
 
     def _pipeline_failed(self, exc: Exception) -> None:
         self.pipeline = None

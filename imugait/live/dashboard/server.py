@@ -13,6 +13,8 @@ Routes (all with ``?token=``):
 ``POST /api/record``      ``{"action": "start" | "stop"}``: a take (:mod:`imugait.live.takes`)
 ``POST /api/step``        ``{"action": "begin" | "end", "name": "walk"}``: a step mark
 ``POST /api/calibration`` ``{"action": "recalibrate"}``: drop the calibration, calibrate again
+``GET /api/calibration``  the run's calibration as a calibration file (a download; 409 until
+                          every leg is calibrated), for ``imugait live --calibration FILE``
 ``WS /ws``                a snapshot, then an update every push (see :mod:`.state`)
 """
 
@@ -57,6 +59,7 @@ class Controls(Protocol):
     def begin_step(self, name: str) -> None: ...
     def end_step(self, name: str) -> None: ...
     def recalibrate(self) -> None: ...
+    def calibration_download(self) -> tuple[str, str]: ...
 
 
 class Hub:
@@ -134,7 +137,7 @@ def build_app(hub: Hub, token: str, controls: Controls | None):
     """The Starlette app of one run (``controls`` None: the record and step buttons answer 409)."""
     from starlette.applications import Starlette
     from starlette.requests import Request
-    from starlette.responses import HTMLResponse, JSONResponse
+    from starlette.responses import HTMLResponse, JSONResponse, Response
     from starlette.routing import Mount, Route, WebSocketRoute
     from starlette.staticfiles import StaticFiles
     from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -178,7 +181,19 @@ def build_app(hub: Hub, token: str, controls: Controls | None):
                                         "end": lambda b: controls.end_step(_step_name(b))})
 
     async def calibration(request: Request):
+        if request.method == "GET":
+            return _calibration_download()
         return await _command(request, {"recalibrate": lambda _b: controls.recalibrate()})
+
+    def _calibration_download():
+        if controls is None:
+            return JSONResponse({"error": "this run has no controls"}, status_code=409, headers=SECURITY_HEADERS)
+        try:
+            name, text = controls.calibration_download()
+        except ImugaitError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=409, headers=SECURITY_HEADERS)
+        return Response(text, media_type="application/json", headers={
+            **SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
 
     async def updates(websocket: WebSocket):
         await websocket.accept()
@@ -201,7 +216,7 @@ def build_app(hub: Hub, token: str, controls: Controls | None):
         Route("/api/status", status),
         Route("/api/record", record, methods=["POST"]),
         Route("/api/step", step, methods=["POST"]),
-        Route("/api/calibration", calibration, methods=["POST"]),
+        Route("/api/calibration", calibration, methods=["GET", "POST"]),
         WebSocketRoute("/ws", updates),
         Mount("/assets", StaticFiles(directory=ASSETS), name="assets"),
     ])

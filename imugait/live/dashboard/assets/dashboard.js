@@ -291,6 +291,8 @@
     showCalibration(msg.calibration);
     showCalibrationFile(msg.calibration_file);
     $("recalibrate-button").disabled = probe.finished || !!msg.pipeline_error;
+    $("save-calibration-button").disabled = !!msg.pipeline_error || !msg.calibration.length
+      || !msg.calibration.every((c) => c.phase === "calibrated" || c.phase === "reused");
     if (msg.summary) showSummary(msg.summary);
     if (msg.strides && msg.type === "update" && config.t0_epoch_ms !== null) {
       const now = nowEpochMs();
@@ -336,5 +338,15 @@
   });
   $("step-name").addEventListener("input", () => showMarks(marks));
   $("recalibrate-button").addEventListener("click", () => post("api/calibration", { action: "recalibrate" }));
+  $("save-calibration-button").addEventListener("click", async () => {
+    const response = await fetch(`api/calibration?token=${encodeURIComponent(TOKEN)}`);
+    if (!response.ok) { alert((await response.json()).error); return; }
+    const name = (/filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "") || [])[1] || "calibration.json";
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(await response.blob());
+    link.download = name;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  });
   connect();
 })();
