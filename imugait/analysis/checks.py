@@ -19,7 +19,7 @@ import numpy as np
 
 from imugait.conventions import Side
 from imugait.gait.cycles import Stride
-from imugait.quaternion import quat_rotate
+from imugait.quaternion import quat_rotate_each
 
 SWAP_MARGIN_DEG = 1.0
 """A leg whose stance-minus-swing lean is below minus this looks like the other side's."""
@@ -42,8 +42,7 @@ def frontal_lean_contrast_deg(t_s: np.ndarray, q_world_thigh: np.ndarray, stride
             swing[i_to:i1] = True
     if not stance.any() or not swing.any():
         return float("nan")
-    up_axis = quat_rotate(q_world_thigh, [0.0, 1.0, 0.0])
-    right = quat_rotate(q_world_thigh, [0.0, 0.0, 1.0])
+    up_axis, right = quat_rotate_each(q_world_thigh, ([0.0, 1.0, 0.0], [0.0, 0.0, 1.0]))
     right[:, 2] = 0.0
     right /= np.linalg.norm(right, axis=1, keepdims=True)
     lean_deg = np.rad2deg(np.arcsin(np.clip(np.sum(up_axis * right, axis=1), -1.0, 1.0)))

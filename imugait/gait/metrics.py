@@ -51,9 +51,14 @@ def strides_metrics(
     loading = 100.0 * (t - t0[seg]) / duration[seg] <= LOADING_RESPONSE_END_PCT
     stance_pct = 100.0 * (t_to - t0) / duration
 
+    gathered: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> its samples of every stride, finite
+
     def stat(kind: str, name: str, mask: np.ndarray) -> np.ndarray:
-        x = angles_deg[name][idx]
-        ok = mask & np.isfinite(x)
+        if name not in gathered:
+            x = np.take(angles_deg[name], idx)
+            gathered[name] = x, np.isfinite(x)
+        x, finite = gathered[name]
+        ok = mask & finite
         which, values = seg[ok], x[ok]
         n = np.bincount(which, minlength=k)
         if kind == "mean":
@@ -97,9 +102,13 @@ def strides_metrics(
 
 
 def _extreme(ufunc: np.ufunc, which: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
-    """Per-group maximum or minimum of ``values`` grouped by ``which`` (0..k-1); ±inf when empty."""
+    """Per-group maximum or minimum of ``values`` grouped by ``which`` (0..k-1, non-decreasing:
+    each group is a run); ±inf when empty."""
     out = np.full(k, -np.inf if ufunc is np.maximum else np.inf)
-    ufunc.at(out, which, values)
+    starts = np.searchsorted(which, np.arange(k))
+    present = np.flatnonzero(np.diff(np.r_[starts, which.size]) > 0)
+    if present.size:
+        out[present] = ufunc.reduceat(values, starts[present])
     return out
 
 
