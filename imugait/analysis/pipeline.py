@@ -44,7 +44,7 @@ from imugait.gait.metrics import (
     ANGLE_COLUMNS,
     aggregate,
     asymmetry,
-    double_support_pct,
+    double_support_pcts,
     strides_metrics,
 )
 from imugait.gait.plausibility import implausible_strides, plausibility_limits
@@ -290,8 +290,8 @@ def _cycles_table(t: np.ndarray, rate_hz: float, legs: dict[Side, LegReport], st
             stride_lags_s(t, sagittal_rate_radps(t, leg.q_world_thigh), sagittal_rate_radps(t, leg.q_world_shank),
                           leg.strides, rate_hz=rate_hz)
             if leg.q_world_thigh is not None and leg.q_world_shank is not None else np.nan)
-        columns["double_support_pct"] = [double_support_pct(s, other_to, other_ic) if other else np.nan
-                                         for s in leg.strides]
+        columns["double_support_pct"] = (double_support_pcts(leg.strides, other_to, other_ic) if other
+                                         else np.full(len(leg.strides), np.nan))
         frames.append(pd.DataFrame(columns))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame([])
 
