@@ -380,8 +380,12 @@ class Session(Mapping[Placement, ImuStream]):
 
 
 def _as_array(name: str, what: str, value, shape: tuple) -> np.ndarray:
+    """``value`` as a float64 array of ``shape`` (None: any length) that nothing else can change: a
+    copy, unless it already is a read-only float64 array owning its memory (a reader's fresh
+    arrays, another stream's): no other reference can write to it, so it is taken as it is."""
+    frozen = isinstance(value, np.ndarray) and value.dtype == np.float64 and value.base is None and not value.flags.writeable
     try:
-        arr = np.array(value, dtype=np.float64, copy=True)
+        arr = value if frozen else np.array(value, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"{name}: {what} is not numeric ({exc})") from None
     want_ndim = len(shape)
