@@ -26,7 +26,7 @@ import numpy as np
 
 from imugait.conventions import GRAVITY_MPS2
 from imugait.errors import ValidationError
-from imugait.model import ImuStream
+from imugait.model import ImuStream, row_norms
 from imugait.timebase import sample_period_s
 
 
@@ -110,8 +110,8 @@ def window_stats(
     if n < w:
         return gyr_mean, acc_sd
     # Centred on g so that the running sums of squares do not lose the small variance.
-    a = np.linalg.norm(acc, axis=1) - GRAVITY_MPS2
-    g = np.linalg.norm(gyr, axis=1)
+    a = row_norms(acc) - GRAVITY_MPS2
+    g = row_norms(gyr)
     cs = lambda x: np.concatenate([[0.0], np.cumsum(x)])  # noqa: E731
     sum_g, sum_a, sum_a2 = cs(g), cs(a), cs(a * a)
     mean_a = (sum_a[w:] - sum_a[:-w]) / w  # windows [lo, lo + w) for lo = 0 … n − w, as slices
