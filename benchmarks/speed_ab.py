@@ -1,6 +1,6 @@
 """A/B speed of the default pipeline: another revision's imugait against this checkout's, on the
 same tiled session, alternating, each run a fresh process pinned to one CPU; and whether the
-per-stride tables agree.
+per-stride tables and the per-sample angles (``angles_frame``) agree.
 
 Reproduce (from the repository root)::
 
@@ -41,14 +41,15 @@ c, w = time.process_time(), time.perf_counter()
 result = analyze_session(read_session(sys.argv[1]))
 print(json.dumps({"cpu_s": time.process_time() - c, "wall_s": time.perf_counter() - w, "imugait": imugait.__file__}))
 result.cycles.to_pickle(sys.argv[2])
+result.angles_frame().to_pickle(sys.argv[3])
 """
 
 
-def run(root: Path, session: Path, cycles: Path) -> dict:
+def run(root: Path, session: Path, cycles: Path, angles: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(root), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     # Not from the checkout's folder: ``python -c`` puts the working directory first on sys.path,
     # ahead of PYTHONPATH, and every run would import the checkout's imugait.
-    out = subprocess.run([sys.executable, "-c", CHILD, str(session), str(cycles)], env=env, capture_output=True,
+    out = subprocess.run([sys.executable, "-c", CHILD, str(session), str(cycles), str(angles)], env=env, capture_output=True,
                          text=True, check=True, cwd=session.parent)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if not Path(result["imugait"]).resolve().is_relative_to(root.resolve()):
@@ -88,14 +89,19 @@ def main() -> None:
         runs: dict[str, list[dict]] = {name: [] for name in roots}
         for _ in range(args.repeat):
             for k, (name, root) in enumerate(roots.items()):
-                runs[name].append(run(root, session, tmp / f"cycles_{k}.pkl"))
+                runs[name].append(run(root, session, tmp / f"cycles_{k}.pkl", tmp / f"angles_{k}.pkl"))
         agree = largest_difference(pd.read_pickle(tmp / "cycles_0.pkl"), pd.read_pickle(tmp / "cycles_1.pkl"))
+        agree_angles = largest_difference(pd.read_pickle(tmp / "angles_0.pkl"), pd.read_pickle(tmp / "angles_1.pkl"))
     best = {name: min(r["cpu_s"] for r in rs) for name, rs in runs.items()}
-    print(f"Default pipeline, {args.hours:g} h × 4 sensors at {RATE_HZ:g} Hz, read + analyse, one CPU, best of {args.repeat}\n")
-    print(markdown_table(["imugait", "CPU time (best)", "wall time (best)", "÷ " + args.rev],
-                         [[name, f"{best[name]:.2f} s", f"{min(r['wall_s'] for r in rs):.2f} s",
-                           f"{best[name] / best[args.rev]:.2f}"] for name, rs in runs.items()]))
+    median = {name: float(np.median([r["cpu_s"] for r in rs])) for name, rs in runs.items()}
+    print(f"Default pipeline, {args.hours:g} h × 4 sensors at {RATE_HZ:g} Hz, read + analyse, one CPU, {args.repeat} runs each\n")
+    print(markdown_table(["imugait", "CPU time (best)", "CPU time (median)", "CPU times (in order)", "wall time (best)",
+                          "÷ " + args.rev + " (best)", "÷ " + args.rev + " (median)"],
+                         [[name, f"{best[name]:.2f} s", f"{median[name]:.2f} s", ", ".join(f"{r['cpu_s']:.2f}" for r in rs),
+                           f"{min(r['wall_s'] for r in rs):.2f} s", f"{best[name] / best[args.rev]:.2f}",
+                           f"{median[name] / median[args.rev]:.2f}"] for name, rs in runs.items()]))
     print(f"\nper-stride tables: {agree}")
+    print(f"per-sample angles: {agree_angles.replace('strides', 'samples')}")
 
 
 if __name__ == "__main__":

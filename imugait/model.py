@@ -380,8 +380,12 @@ class Session(Mapping[Placement, ImuStream]):
 
 
 def _as_array(name: str, what: str, value, shape: tuple) -> np.ndarray:
+    """``value`` as a float64 array of ``shape`` (None: any length) that nothing else can change: a
+    copy, unless it already is a read-only float64 array owning its memory (a reader's fresh
+    arrays, another stream's): no other reference can write to it, so it is taken as it is."""
+    frozen = isinstance(value, np.ndarray) and value.dtype == np.float64 and value.base is None and not value.flags.writeable
     try:
-        arr = np.array(value, dtype=np.float64, copy=True)
+        arr = value if frozen else np.array(value, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"{name}: {what} is not numeric ({exc})") from None
     want_ndim = len(shape)
@@ -400,20 +404,22 @@ def _check_finite(name: str, what: str, arr: np.ndarray) -> None:
     raise ValidationError(f"{name}: {what} has {kind} (first at sample {i})")
 
 
-def _norms(x: np.ndarray) -> np.ndarray:
-    """Row norms of (N, 3) ``x`` (einsum: no temporary (N, 3) array as ``np.linalg.norm`` makes)."""
-    return np.sqrt(np.einsum("ij,ij->i", x, x))
+def row_norms(x: np.ndarray) -> np.ndarray:
+    """Row norms (N,) of (N, 3) ``x``: ``np.linalg.norm(x, axis=1)``'s arithmetic (the same values),
+    column by column — no (N, 3) temporaries and no reduction over the three-long rows, 2–3× faster."""
+    x0, x1, x2 = x[:, 0], x[:, 1], x[:, 2]
+    return np.sqrt(x0 * x0 + x1 * x1 + x2 * x2)
 
 
 def _check_magnitudes(name: str, acc: np.ndarray, gyr: np.ndarray, mag: np.ndarray | None) -> None:
-    gyr_norm = _norms(gyr)
+    gyr_norm = row_norms(gyr)
     if gyr_norm.max() > MAX_GYR_RADPS:
         i = int(np.argmax(gyr_norm))
         raise ValidationError(
             f"{name}: gyroscope magnitude {gyr_norm[i]:.1f} rad/s at sample {i} is impossible for a "
             f"body-worn sensor — is gyr in deg/s instead of rad/s?"
         )
-    acc_norm = _norms(acc)
+    acc_norm = row_norms(acc)
     if acc_norm.max() > MAX_ACC_MPS2:
         i = int(np.argmax(acc_norm))
         raise ValidationError(f"{name}: accelerometer magnitude {acc_norm[i]:.1f} m/s² at sample {i} is impossible")
@@ -424,7 +430,7 @@ def _check_magnitudes(name: str, acc: np.ndarray, gyr: np.ndarray, mag: np.ndarr
             f"({GRAVITY_MPS2} m/s²) — is acc in g instead of m/s²?"
         )
     if mag is not None:
-        mag_norm = _norms(mag)
+        mag_norm = row_norms(mag)
         if mag_norm.max() > MAX_MAG_UT:
             i = int(np.argmax(mag_norm))
             raise ValidationError(f"{name}: magnetometer magnitude {mag_norm[i]:.0f} µT at sample {i} is impossible — nT or raw counts?")

@@ -6,7 +6,7 @@ All quaternions are scalar first ``[w, x, y, z]``; ``q_a_b`` maps vectors from f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -71,11 +71,33 @@ def quat_rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     return out
 
 
+def quat_rotate_each(q: np.ndarray, vectors: Sequence[Sequence[float]]) -> list[np.ndarray]:
+    """Each constant vector of ``vectors`` (K of (3,)) rotated by the unit quaternions ``q``
+    (N, 4): K arrays (N, 3), the same values as ``quat_rotate(q, v)`` for each, with the
+    quaternions' products computed once (a segment's axes in the world, say)."""
+    q = np.asarray(q, dtype=np.float64)
+    vs = [np.asarray(v, dtype=np.float64) for v in vectors]
+    outs = [np.empty(q.shape[:-1] + (3,)) for _ in vs]
+    for rows in row_chunks(q.shape[0]):
+        products = _products(q[rows])
+        for v, out in zip(vs, outs, strict=True):
+            _apply(products, v, out[rows])
+    return outs
+
+
 def _rotate(q: np.ndarray, v: np.ndarray, out: np.ndarray) -> None:
+    _apply(_products(q), v, out)
+
+
+def _products(q: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The quaternion's pairwise products the rotation matrix is made of."""
     w, x, y, z = np.moveaxis(q, -1, 0)
+    return x * x, y * y, z * z, x * y, x * z, y * z, w * x, w * y, w * z
+
+
+def _apply(products: tuple[np.ndarray, ...], v: np.ndarray, out: np.ndarray) -> None:
+    xx, yy, zz, xy, xz, yz, wx, wy, wz = products
     v0, v1, v2 = np.moveaxis(v, -1, 0)
-    xx, yy, zz = x * x, y * y, z * z
-    xy, xz, yz, wx, wy, wz = x * y, x * z, y * z, w * x, w * y, w * z
     out[..., 0] = v0 + 2.0 * ((xy - wz) * v1 + (xz + wy) * v2 - (yy + zz) * v0)
     out[..., 1] = v1 + 2.0 * ((xy + wz) * v0 + (yz - wx) * v2 - (xx + zz) * v1)
     out[..., 2] = v2 + 2.0 * ((xz - wy) * v0 + (yz + wx) * v1 - (xx + yy) * v2)

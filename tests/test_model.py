@@ -26,6 +26,22 @@ def test_valid_stream_is_read_only_float64():
         s.acc_mps2[0, 0] = 1.0
 
 
+def test_a_stream_copies_what_its_caller_could_change_and_takes_frozen_arrays_as_they_are():
+    gyr = np.zeros((200, 3))
+    s = stream(gyr_radps=gyr)
+    gyr[0, 0] = 1.0  # the caller's array, still writeable: the stream has its own copy
+    assert s.gyr_radps[0, 0] == 0.0 and s.gyr_radps is not gyr
+    frozen = np.zeros((200, 3))
+    frozen.flags.writeable = False  # read-only and owning its memory: nothing can change it
+    assert stream(gyr_radps=frozen).gyr_radps is frozen
+    base = np.zeros((400, 3))
+    view = base[:200]
+    view.flags.writeable = False  # read-only, but its base can still be written: copied
+    taken = stream(gyr_radps=view).gyr_radps
+    base[0, 0] = 1.0
+    assert taken is not view and taken[0, 0] == 0.0
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [

@@ -37,6 +37,7 @@ from imugait.gait.cycles import (
     Stride,
     StrideConfig,
     segment_strides,
+    spans_mask,
     time_normalise,
 )
 from imugait.gait.events import EventConfig, detect_leg_events
@@ -44,7 +45,7 @@ from imugait.gait.metrics import (
     ANGLE_COLUMNS,
     aggregate,
     asymmetry,
-    double_support_pct,
+    double_support_pcts,
     strides_metrics,
 )
 from imugait.gait.plausibility import implausible_strides, plausibility_limits
@@ -217,10 +218,9 @@ def _analyse_leg(
     strides = segment_strides(t, events, bout_id, lost, clipped, config.strides, rate_hz=fused.rate_hz)
     # Against the walking direction: inside a straight bout, and over the strides that count to one
     # (they may touch the margin a bout keeps from a turn, StrideConfig.max_bout_overhang).
-    straight = progression.in_bout.copy()
-    for stride in strides:
-        if stride.exclusion is not Exclusion.NOT_IN_BOUT:
-            straight[slice(*np.searchsorted(t, [stride.t_initial_contact_s, stride.t_next_initial_contact_s]))] = True
+    in_bouts = [(s.t_initial_contact_s, s.t_next_initial_contact_s) for s in strides if s.exclusion is not Exclusion.NOT_IN_BOUT]
+    spans = np.searchsorted(t, np.reshape(in_bouts, (-1, 2)))
+    straight = progression.in_bout | spans_mask(t.size, spans[:, 0], spans[:, 1])
     angles_deg["hip_rotation_deg"] = np.where(straight & alignment.measures_femur_rotation,
                                               np.rad2deg(angles.hip_rotation_progression_rad), np.nan)
     return LegReport(
@@ -290,8 +290,8 @@ def _cycles_table(t: np.ndarray, rate_hz: float, legs: dict[Side, LegReport], st
             stride_lags_s(t, sagittal_rate_radps(t, leg.q_world_thigh), sagittal_rate_radps(t, leg.q_world_shank),
                           leg.strides, rate_hz=rate_hz)
             if leg.q_world_thigh is not None and leg.q_world_shank is not None else np.nan)
-        columns["double_support_pct"] = [double_support_pct(s, other_to, other_ic) if other else np.nan
-                                         for s in leg.strides]
+        columns["double_support_pct"] = (double_support_pcts(leg.strides, other_to, other_ic) if other
+                                         else np.full(len(leg.strides), np.nan))
         frames.append(pd.DataFrame(columns))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame([])
 

@@ -70,14 +70,19 @@ def angular_acceleration_radps2(t_s: np.ndarray, gyr_radps: np.ndarray, idx: np.
     if idx is None:
         return np.gradient(gyr_radps, t_s, axis=0)
     last = t_s.size - 1
-    before, after = np.maximum(idx - 1, 0), np.minimum(idx + 1, last)
-    h_before = (t_s[idx] - t_s[before])[:, None]
-    h_after = (t_s[after] - t_s[idx])[:, None]
     inner = (idx > 0) & (idx < last)
+    all_inner = bool(inner.all())
+    at = idx if all_inner else idx[inner]
+    t_at = t_s.take(at)
+    hb = (t_at - t_s.take(at - 1))[:, None]
+    ha = (t_s.take(at + 1) - t_at)[:, None]
+    # Rows gathered with ``take`` (faster than fancy indexing; the same values).
+    inside = (-ha / (hb * (hb + ha)) * gyr_radps.take(at - 1, axis=0) + (ha - hb) / (hb * ha) * gyr_radps.take(at, axis=0)
+              + hb / (ha * (hb + ha)) * gyr_radps.take(at + 1, axis=0))
+    if all_inner:
+        return inside
     out = np.empty((idx.size, gyr_radps.shape[1]))
-    hb, ha = h_before[inner], h_after[inner]
-    out[inner] = (-ha / (hb * (hb + ha)) * gyr_radps[idx[inner] - 1] + (ha - hb) / (hb * ha) * gyr_radps[idx[inner]]
-                  + hb / (ha * (hb + ha)) * gyr_radps[idx[inner] + 1])
+    out[inner] = inside
     first, end = idx == 0, idx == last
     out[first] = (gyr_radps[1] - gyr_radps[0]) / (t_s[1] - t_s[0])
     out[end] = (gyr_radps[last] - gyr_radps[last - 1]) / (t_s[last] - t_s[last - 1])
@@ -93,10 +98,26 @@ def centre_force_world_mps2(
     With ``idx`` (n,): at those grid samples only, (n, 3) (the angular acceleration still comes
     from the neighbouring grid samples)."""
     idx = np.arange(t_s.size) if idx is None else idx
-    w = gyr_radps[idx]
+    w = gyr_radps.take(idx, axis=0)
     r = np.asarray(centre_sensor_m, dtype=float)
-    f_sensor = acc_mps2[idx] + np.cross(w, np.cross(w, r)) + np.cross(angular_acceleration_radps2(t_s, gyr_radps, idx), r)
-    return quat_rotate(q_world_sensor[idx], f_sensor)
+    # a + ω×(ω×r) + ω̇×r, the cross products component by component (np.cross's arithmetic,
+    # without its copies of the operands).
+    w_x_r = _cross(w, r)
+    f_sensor = acc_mps2.take(idx, axis=0)
+    f_sensor += _cross(w, w_x_r)
+    f_sensor += _cross(angular_acceleration_radps2(t_s, gyr_radps, idx), r)
+    return quat_rotate(q_world_sensor.take(idx, axis=0), f_sensor)
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a × b`` for (n, 3) ``a`` and (n, 3) or (3,) ``b``: the same operations as ``np.cross``."""
+    a0, a1, a2 = a[:, 0], a[:, 1], a[:, 2]
+    b0, b1, b2 = (b[:, 0], b[:, 1], b[:, 2]) if b.ndim == 2 else (b[0], b[1], b[2])
+    out = np.empty(a.shape)
+    out[:, 0] = a1 * b2 - a2 * b1
+    out[:, 1] = a2 * b0 - a0 * b2
+    out[:, 2] = a0 * b1 - a1 * b0
+    return out
 
 
 def heading_between(

@@ -26,7 +26,7 @@ import numpy as np
 
 from imugait.conventions import GRAVITY_MPS2
 from imugait.errors import ValidationError
-from imugait.model import ImuStream
+from imugait.model import ImuStream, row_norms
 from imugait.timebase import sample_period_s
 
 
@@ -110,15 +110,14 @@ def window_stats(
     if n < w:
         return gyr_mean, acc_sd
     # Centred on g so that the running sums of squares do not lose the small variance.
-    a = np.linalg.norm(acc, axis=1) - GRAVITY_MPS2
-    g = np.linalg.norm(gyr, axis=1)
+    a = row_norms(acc) - GRAVITY_MPS2
+    g = row_norms(gyr)
     cs = lambda x: np.concatenate([[0.0], np.cumsum(x)])  # noqa: E731
     sum_g, sum_a, sum_a2 = cs(g), cs(a), cs(a * a)
-    lo = np.arange(n - w + 1)
-    mean_a = (sum_a[lo + w] - sum_a[lo]) / w
-    var_a = np.maximum((sum_a2[lo + w] - sum_a2[lo]) / w - mean_a**2, 0.0)
-    centre = lo + w // 2
-    gyr_mean[centre] = (sum_g[lo + w] - sum_g[lo]) / w
+    mean_a = (sum_a[w:] - sum_a[:-w]) / w  # windows [lo, lo + w) for lo = 0 … n − w, as slices
+    var_a = np.maximum((sum_a2[w:] - sum_a2[:-w]) / w - mean_a**2, 0.0)
+    centre = slice(w // 2, w // 2 + n - w + 1)
+    gyr_mean[centre] = (sum_g[w:] - sum_g[:-w]) / w
     acc_sd[centre] = np.sqrt(var_a)
     return gyr_mean, acc_sd
 

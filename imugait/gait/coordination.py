@@ -49,42 +49,74 @@ def stride_lags_s(t_s: np.ndarray, thigh_rate: np.ndarray, shank_rate: np.ndarra
     """
     dt_s = sample_period_s(t_s, rate_hz) if rate_hz is not None or t_s.size > 1 else np.nan
     n_lag = int(round(max_lag_s / dt_s)) if np.isfinite(dt_s) and dt_s > 0 else 0
-    lags = np.arange(-n_lag, n_lag + 1)
     out = np.full(len(strides), np.nan)
-    starts = np.searchsorted(t_s, [s.t_initial_contact_s for s in strides]).tolist()
-    stops = np.searchsorted(t_s, [s.t_next_initial_contact_s for s in strides]).tolist()
-    for k, (i0, i1) in enumerate(zip(starts, stops, strict=True)):
-        if n_lag == 0 or i1 - i0 < 8 or i0 - n_lag < 0 or i1 + n_lag > t_s.size:
-            continue
-        x, seg = thigh_rate[i0:i1], shank_rate[i0 - n_lag:i1 + n_lag]
-        if not (np.isfinite(x).all() and np.isfinite(seg).all()):
-            continue
-        r = _normalised_correlation(x, seg)
-        best = int(np.argmax(r))
-        if best in (0, lags.size - 1):
-            continue
-        a, b, c = r[best - 1], r[best], r[best + 1]
-        curvature = a - 2.0 * b + c
-        shift = 0.5 * (a - c) / curvature if curvature < 0 else 0.0
-        out[k] = (lags[best] + shift) * dt_s
+    if n_lag == 0 or not strides:
+        return out
+    starts = np.searchsorted(t_s, [s.t_initial_contact_s for s in strides])
+    stops = np.searchsorted(t_s, [s.t_next_initial_contact_s for s in strides])
+    # Non-finite samples counted by running sums: a stride (and its shank segment) is usable when
+    # it holds none.
+    bad_thigh = np.r_[0, np.cumsum(~np.isfinite(thigh_rate))]
+    bad_shank = np.r_[0, np.cumsum(~np.isfinite(shank_rate))]
+    usable = np.flatnonzero((stops - starts >= 8) & (starts - n_lag >= 0) & (stops + n_lag <= t_s.size))
+    usable = usable[(bad_thigh[stops[usable]] == bad_thigh[starts[usable]])
+                    & (bad_shank[stops[usable] + n_lag] == bad_shank[starts[usable] - n_lag])]
+    r = _normalised_correlations(thigh_rate, shank_rate, starts[usable], stops[usable], n_lag)
+    best = np.argmax(r, axis=1)
+    inside = (best > 0) & (best < 2 * n_lag)
+    rows, best = np.flatnonzero(inside), best[inside]
+    a, b, c = r[rows, best - 1], r[rows, best], r[rows, best + 1]
+    curvature = a - 2.0 * b + c
+    shift = np.where(curvature < 0, 0.5 * (a - c) / np.where(curvature < 0, curvature, 1.0), 0.0)
+    out[usable[rows]] = (best - n_lag + shift) * dt_s
     return out
 
 
-def _normalised_correlation(x: np.ndarray, seg: np.ndarray) -> np.ndarray:
-    """Pearson correlation of ``x`` (L,) with every window of length L of ``seg`` (L + 2n,), in
-    order of shift (2n + 1,); 0 where either has no variance.
+CHUNK_SAMPLES = 1 << 20
+"""The strides' shank segments are handled in groups of at most this many samples (padded)."""
 
-    The windows' sums and sums of squares come from running sums over ``seg`` and the products
-    from one ``np.correlate`` (``x`` centred, so the windows need no centring), instead of a
-    centred copy of every window: the same values within rounding (≈ 1e-13 relative), several
-    times faster for the thousands of strides of an hour.
+
+def _normalised_correlations(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray,
+                             n_lag: int) -> np.ndarray:
+    """(K, 2·n_lag + 1): per stride ``x[start:stop]`` (K strides), its Pearson correlation with
+    every window of the same length of ``y[start − n_lag : stop + n_lag]``, in order of shift; 0
+    where either has no variance.
+
+    The windows' sums and sums of squares come from running sums over each stride's segment of
+    ``y`` (all strides of a group at once, one row each) and the products from one
+    ``np.correlate`` per stride (``x`` centred, so the windows need no centring), instead of a
+    centred copy of every window: the same values within rounding (≈ 1e-13 relative).
     """
-    n = x.size
-    xc = x - x.mean()
-    products = np.correlate(seg, xc, mode="valid")
-    sums = np.cumsum(np.concatenate(([0.0], seg)))
-    squares = np.cumsum(np.concatenate(([0.0], seg * seg)))
-    window_sum = sums[n:] - sums[:-n]
-    spread = np.maximum(squares[n:] - squares[:-n] - window_sum * window_sum / n, 0.0)
-    denom = np.sqrt(xc @ xc) * np.sqrt(spread)
-    return np.divide(products, denom, out=np.zeros(products.size), where=denom > 0)
+    lengths = stops - starts
+    r = np.zeros((starts.size, 2 * n_lag + 1))
+    products = np.empty_like(r)
+    x_norm = np.empty(starts.size)
+    for k, (i0, i1) in enumerate(zip(starts.tolist(), stops.tolist(), strict=True)):
+        xc = x[i0:i1] - np.add.reduce(x[i0:i1]) / (i1 - i0)  # x.mean(), without its overhead
+        products[k] = np.correlate(y[i0 - n_lag:i1 + n_lag], xc, mode="valid")
+        x_norm[k] = np.sqrt(xc @ xc)
+    # Groups of strides of similar length, so the padded rows stay short.
+    order = np.argsort(lengths, kind="stable")
+    shifts = np.arange(2 * n_lag + 1)
+    first = 0
+    while first < order.size:
+        last = first + 1
+        while last < order.size and (last + 1 - first) * (lengths[order[last]] + 2 * n_lag) <= CHUNK_SAMPLES:
+            last += 1
+        group = order[first:last]
+        width = int(lengths[group[-1]]) + 2 * n_lag
+        index = np.minimum(starts[group, None] - n_lag + np.arange(width), y.size - 1)
+        segments = y[index]
+        sums = np.zeros((group.size, width + 1))
+        squares = np.zeros((group.size, width + 1))
+        np.cumsum(segments, axis=1, out=sums[:, 1:])
+        np.cumsum(segments * segments, axis=1, out=squares[:, 1:])
+        n = lengths[group, None]
+        ends = shifts + n
+        window_sum = np.take_along_axis(sums, ends, axis=1) - sums[:, : shifts.size]
+        window_squares = np.take_along_axis(squares, ends, axis=1) - squares[:, : shifts.size]
+        spread = np.maximum(window_squares - window_sum * window_sum / n, 0.0)
+        denom = x_norm[group, None] * np.sqrt(spread)
+        r[group] = np.divide(products[group], denom, out=np.zeros(denom.shape), where=denom > 0)
+        first = last
+    return r

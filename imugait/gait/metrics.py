@@ -51,9 +51,14 @@ def strides_metrics(
     loading = 100.0 * (t - t0[seg]) / duration[seg] <= LOADING_RESPONSE_END_PCT
     stance_pct = 100.0 * (t_to - t0) / duration
 
+    gathered: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> its samples of every stride, finite
+
     def stat(kind: str, name: str, mask: np.ndarray) -> np.ndarray:
-        x = angles_deg[name][idx]
-        ok = mask & np.isfinite(x)
+        if name not in gathered:
+            x = np.take(angles_deg[name], idx)
+            gathered[name] = x, np.isfinite(x)
+        x, finite = gathered[name]
+        ok = mask & finite
         which, values = seg[ok], x[ok]
         n = np.bincount(which, minlength=k)
         if kind == "mean":
@@ -97,9 +102,13 @@ def strides_metrics(
 
 
 def _extreme(ufunc: np.ufunc, which: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
-    """Per-group maximum or minimum of ``values`` grouped by ``which`` (0..k-1); ±inf when empty."""
+    """Per-group maximum or minimum of ``values`` grouped by ``which`` (0..k-1, non-decreasing:
+    each group is a run); ±inf when empty."""
     out = np.full(k, -np.inf if ufunc is np.maximum else np.inf)
-    ufunc.at(out, which, values)
+    starts = np.searchsorted(which, np.arange(k))
+    present = np.flatnonzero(np.diff(np.r_[starts, which.size]) > 0)
+    if present.size:
+        out[present] = ufunc.reduceat(values, starts[present])
     return out
 
 
@@ -107,15 +116,26 @@ def double_support_pct(stride: Stride, other_toe_off_s: np.ndarray, other_contac
     """Double support (both feet down) as % of ``stride``, from the other leg's sorted toe-off
     and initial-contact times: from this leg's contact to the other's toe-off, and from the
     other's contact to this toe-off."""
-    t0, t_to, t1 = stride.t_initial_contact_s, stride.t_toe_off_s, stride.t_next_initial_contact_s
+    return float(double_support_pcts([stride], other_toe_off_s, other_contact_s)[0])
+
+
+def double_support_pcts(strides: Sequence[Stride], other_toe_off_s: np.ndarray, other_contact_s: np.ndarray) -> np.ndarray:
+    """:func:`double_support_pct` of every stride (K,), NaN where it is not defined."""
+    t0 = np.array([s.t_initial_contact_s for s in strides], dtype=float)
+    t_to = np.array([s.t_toe_off_s for s in strides], dtype=float)
+    t1 = np.array([s.t_next_initial_contact_s for s in strides], dtype=float)
+    other_toe_off_s, other_contact_s = np.asarray(other_toe_off_s, dtype=float), np.asarray(other_contact_s, dtype=float)
     i = np.searchsorted(other_toe_off_s, t0, side="right")
     j = np.searchsorted(other_contact_s, t_to, side="left") - 1
-    if i >= other_toe_off_s.size or j < 0:
-        return np.nan
-    initial, terminal = other_toe_off_s[i] - t0, t_to - other_contact_s[j]
-    if not (0.0 < initial < t_to - t0 and 0.0 < terminal < t_to - t0):
-        return np.nan
-    return 100.0 * (initial + terminal) / (t1 - t0)
+    out = np.full(t0.size, np.nan)
+    known = np.flatnonzero((i < other_toe_off_s.size) & (j >= 0))
+    initial = other_toe_off_s[i[known]] - t0[known]
+    terminal = t_to[known] - other_contact_s[j[known]]
+    stance = t_to[known] - t0[known]
+    # (NaN times compare false: such strides stay NaN, as one by one.)
+    ok = (0.0 < initial) & (initial < stance) & (0.0 < terminal) & (terminal < stance)
+    out[known[ok]] = 100.0 * (initial[ok] + terminal[ok]) / (t1[known[ok]] - t0[known[ok]])
+    return out
 
 
 def aggregate(cycles: pd.DataFrame, metric_columns: list[str]) -> pd.DataFrame:

@@ -283,8 +283,8 @@ def stream_layout(pf: pq.ParquetFile, header: dict[str, Any], name: str) -> tupl
 def _session_from_file(pf: pq.ParquetFile, header: dict[str, Any], name: str) -> Session:
     entries = header["streams"]
     counts, offsets, placements, flags = stream_layout(pf, header, name)
-    arrays = [[np.empty((n, len(cols))) if flag is True else None for cols, flag in zip(COLUMN_GROUPS, f, strict=True)]
-              for n, f in zip(counts, flags, strict=True)]
+    arrays = [[np.empty((n, len(cols)) if len(cols) > 1 else n) if flag is True else None
+               for cols, flag in zip(COLUMN_GROUPS, f, strict=True)] for n, f in zip(counts, flags, strict=True)]
     nulls = [[0] * len(COLUMN_GROUPS) for _ in entries]
     labelled = [True] * len(entries)
     row = 0
@@ -303,8 +303,13 @@ def _session_from_file(pf: pq.ParquetFile, header: dict[str, Any], name: str) ->
                     for j in range(len(cols)):
                         column = part.column(k + j)
                         nulls[i][g] += column.null_count
-                        if arrays[i][g] is not None and not column.null_count:
-                            arrays[i][g][lo - offset : hi - offset, j] = column.to_numpy()
+                        target = arrays[i][g]  # (n,) for the time, (n, k) for the others
+                        if target is not None and not column.null_count:
+                            rows = slice(lo - offset, hi - offset)
+                            if target.ndim == 1:
+                                target[rows] = column.to_numpy()
+                            else:
+                                target[rows, j] = column.to_numpy()
                     k += len(cols)
             row = end
     except (pa.ArrowException, OSError, ValueError) as exc:
@@ -317,8 +322,11 @@ def _session_from_file(pf: pq.ParquetFile, header: dict[str, Any], name: str) ->
             raise FormatError(f"{where}: rows {offset}..{offset + n - 1} do not all carry this placement")
         for g, cols in enumerate(COLUMN_GROUPS):
             check_nulls(cols, flags[i][g], nulls[i][g], n, where)
+        for arr in arrays[i]:
+            if arr is not None:  # read-only arrays of their own: the stream takes them without a copy
+                arr.flags.writeable = False
         streams.append(_stream_from_blocks(arrays[i], entry, placement, name, i))
-        arrays[i] = []  # the stream holds its own copy now
+        arrays[i] = []
     try:
         return Session(streams, meta_from_dict(header.get("meta", {}), name))
     except ValidationError as exc:
@@ -344,11 +352,11 @@ def check_nulls(cols: tuple[str, ...], present: Any, nulls: int, n: int, where: 
 
 def _stream_from_blocks(blocks: list[np.ndarray | None], entry: dict, placement: Placement, name: str, i: int) -> ImuStream:
     t, acc, gyr, mag, q = blocks
-    if _arrays_sha256((t[:, 0], acc, gyr, mag, q)) != entry.get("sha256"):
+    if _arrays_sha256((t, acc, gyr, mag, q)) != entry.get("sha256"):
         raise FormatError(f"{name}: {placement.value}: samples do not match their checksum (the file is corrupt)")
     try:
         return ImuStream(
-            placement=placement, t_s=t[:, 0], acc_mps2=acc, gyr_radps=gyr,
+            placement=placement, t_s=t, acc_mps2=acc, gyr_radps=gyr,
             sample_rate_hz=float(entry.get("sample_rate_hz", float("nan"))),
             mag_uT=mag, q_world_sensor=q,
             device=device_from_dict(entry.get("device", {}), name, f"streams[{i}].device"),

@@ -37,7 +37,7 @@ from imugait.kinematics.swing_tilt import (
     principal_horizontal_direction,
     swing_extent,
 )
-from imugait.quaternion import quat_rotate
+from imugait.quaternion import quat_rotate_each
 from imugait.timebase import sample_period_s
 
 
@@ -105,14 +105,15 @@ def find_progression(
     """
     config = config or ProgressionConfig()
     dt = sample_period_s(t_s, rate_hz)
-    heading = _smoothed_heading(quat_rotate(q_world_thigh, [1.0, 0.0, 0.0]), max(int(round(config.smoothing_s / dt)), 1))
+    forward_world, axis_world, long_axis_world = quat_rotate_each(q_world_thigh, ([1.0, 0.0, 0.0], [0.0, 0.0, 1.0],
+                                                                                 [0.0, 1.0, 0.0]))
+    heading = _smoothed_heading(forward_world, max(int(round(config.smoothing_s / dt)), 1))
+    del forward_world
     rate_degps = np.rad2deg(np.gradient(heading, dt))
     turning = _dilate(np.abs(rate_degps) > config.turn_rate_min_degps, int(round(config.turn_margin_s / dt)))
     straight = walking & ~turning
     edges = np.diff(np.r_[0, straight.astype(np.int8), 0])
     bouts = []
-    axis_world = quat_rotate(q_world_thigh, [0.0, 0.0, 1.0])
-    long_axis_world = quat_rotate(q_world_thigh, [0.0, 1.0, 0.0])
     for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
         if (stop - start) * dt < config.min_bout_s:
             continue
@@ -250,7 +251,8 @@ class CausalProgression:
         n = q_world_thigh.shape[0]
         if n == 0:
             return np.empty(0, dtype=int)
-        x = np.concatenate([self._x_tail, quat_rotate(q_world_thigh, [1.0, 0.0, 0.0])[:, :2]])
+        forward, long_axis, flexion_axis = quat_rotate_each(q_world_thigh, ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]))
+        x = np.concatenate([self._x_tail, forward[:, :2]])
         # Trailing mean over n_smooth samples (fewer at the very start).
         c = np.cumsum(np.vstack([np.zeros((1, 2)), x]), axis=0)
         lo = np.maximum(np.arange(self._x_tail.shape[0] + 1, x.shape[0] + 1) - self._n_smooth, 0)
@@ -262,7 +264,6 @@ class CausalProgression:
         fast = np.abs(np.rad2deg(step / self.dt_s)) > self.config.turn_rate_min_degps
         self._last_heading = float(heading[-1])
         self._x_tail = x[-self._n_smooth:]
-        long_axis, flexion_axis = quat_rotate(q_world_thigh, [0.0, 1.0, 0.0]), quat_rotate(q_world_thigh, [0.0, 0.0, 1.0])
         idx = np.arange(n)
         last_fast = np.maximum.accumulate(np.where(fast, idx, -1))
         since_turn = np.where(last_fast >= 0, idx - last_fast, self._since_turn + idx + 1)

@@ -62,6 +62,17 @@ def test_quat_rotate_matches_scipy():
     np.testing.assert_allclose(quat_rotate(q[7], v[7]), r[7].apply(v[7]), atol=1e-12)
 
 
+def test_a_segments_axes_at_once_are_what_rotating_each_gives():
+    """quat_rotate_each shares the quaternions' products between the vectors: the same values,
+    bit for bit, as one quat_rotate per vector, over several blocks of rows."""
+    from imugait.quaternion import CHUNK_ROWS, quat_rotate_each
+
+    q = Rotation.random(CHUNK_ROWS + 77, random_state=10).as_quat(scalar_first=True)
+    axes = ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.3, -0.5, 0.8])
+    for got, v in zip(quat_rotate_each(q, axes), axes, strict=True):
+        assert np.array_equal(got, quat_rotate(q, v))
+
+
 def test_quat_multiply_with_a_constant_matches_scipy():
     a = Rotation.random(300, random_state=4)
     b = Rotation.random(300, random_state=5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from imugait.gait.cycles import Exclusion, segment_strides
+from imugait.gait.cycles import Exclusion, segment_strides, spans_mask
 from imugait.gait.events import LegEvents
 
 
@@ -27,3 +27,14 @@ def test_lost_and_clipped_samples_exclude_exactly_their_strides():
     assert reasons[9] is Exclusion.CLIPPED
     assert reasons[6] is Exclusion.NONE and reasons[7] is Exclusion.NONE
     assert [k for k, r in reasons.items() if r in (Exclusion.LOST_SAMPLES, Exclusion.CLIPPED)] == [2, 4, 9]
+
+
+def test_spans_mark_what_setting_them_one_by_one_marks():
+    rng = np.random.default_rng(5)
+    starts = rng.integers(-5, 300, 60)
+    stops = starts + rng.integers(-20, 40, 60)  # some empty or reversed, some past either end
+    expected = np.zeros(300, dtype=bool)
+    for a, b in zip(starts, stops, strict=True):
+        expected[max(a, 0):max(b, 0)] = True
+    assert np.array_equal(spans_mask(300, starts, stops), expected)
+    assert not spans_mask(10, np.array([], dtype=int), np.array([], dtype=int)).any()
