@@ -18,6 +18,7 @@ Everything in imugait uses these; ``docs/conventions.md`` explains them with a f
 from __future__ import annotations
 
 from enum import Enum
+from functools import cache
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -215,7 +216,15 @@ def rotation(q: np.ndarray) -> Rotation:
 def progression_quat(heading_rad: float | np.ndarray) -> np.ndarray:
     """:func:`progression_rotation` as scalar-first quaternion(s) ``(4,)`` or ``(N, 4)``: the
     frame at heading 0 turned about world z (no rotation matrix per sample)."""
-    return quat_multiply(quat_about_z(heading_rad), quat(progression_rotation(0.0)))
+    return quat_multiply(quat_about_z(heading_rad), _progression_quat_at_zero())
+
+
+@cache
+def _progression_quat_at_zero() -> np.ndarray:
+    """The progression frame at heading 0 (a constant; read-only so the cached array stays one)."""
+    q = quat(progression_rotation(0.0))
+    q.flags.writeable = False
+    return q
 
 
 def progression_rotation(heading_rad: np.ndarray) -> Rotation:

@@ -42,8 +42,8 @@ def quat_multiply(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
 
 
 def _multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    w1, x1, y1, z1 = np.moveaxis(a, -1, 0)
-    w2, x2, y2, z2 = np.moveaxis(b, -1, 0)
+    w1, x1, y1, z1 = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
+    w2, x2, y2, z2 = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
     return np.stack(
         [
             w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2,
@@ -91,13 +91,13 @@ def _rotate(q: np.ndarray, v: np.ndarray, out: np.ndarray) -> None:
 
 def _products(q: np.ndarray) -> tuple[np.ndarray, ...]:
     """The quaternion's pairwise products the rotation matrix is made of."""
-    w, x, y, z = np.moveaxis(q, -1, 0)
+    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
     return x * x, y * y, z * z, x * y, x * z, y * z, w * x, w * y, w * z
 
 
 def _apply(products: tuple[np.ndarray, ...], v: np.ndarray, out: np.ndarray) -> None:
     xx, yy, zz, xy, xz, yz, wx, wy, wz = products
-    v0, v1, v2 = np.moveaxis(v, -1, 0)
+    v0, v1, v2 = v[..., 0], v[..., 1], v[..., 2]
     out[..., 0] = v0 + 2.0 * ((xy - wz) * v1 + (xz + wy) * v2 - (yy + zz) * v0)
     out[..., 1] = v1 + 2.0 * ((xy + wz) * v0 + (yz - wx) * v2 - (xx + zz) * v1)
     out[..., 2] = v2 + 2.0 * ((xz - wy) * v0 + (yz + wx) * v1 - (xx + yy) * v2)

@@ -11,6 +11,7 @@ moved under its strap, a wrong calibration, a wrong label or sensor clocks that 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -43,6 +44,13 @@ def plausibility_limits() -> PlausibilityLimits:
     return PlausibilityLimits(**values, max_implausible_fraction=float(data["leg"]["max_implausible_fraction"]))
 
 
+PLAUSIBILITY_COLUMNS = ("used", "knee_flexion_min_deg", "knee_flexion_max_deg", "knee_adduction_range_deg",
+                        "hip_rotation_mean_deg")
+"""The columns :func:`implausible_reasons` needs."""
+OUTLIER_COLUMNS = ("thigh_shank_lag_s",)
+"""The columns it uses when they are there."""
+
+
 def implausible_strides(strides: pd.DataFrame, limits: PlausibilityLimits | None = None) -> pd.Series:
     """Why each stride is implausible (:class:`Exclusion`; ``NONE`` when plausible or not used).
 
@@ -50,17 +58,26 @@ def implausible_strides(strides: pd.DataFrame, limits: PlausibilityLimits | None
     ``knee_flexion_max_deg``, ``knee_adduction_range_deg`` and ``hip_rotation_mean_deg`` (and
     ``thigh_shank_lag_s`` when known).
     """
+    columns = {name: strides[name].to_numpy() for name in (*PLAUSIBILITY_COLUMNS, *OUTLIER_COLUMNS)
+               if name in strides or name in PLAUSIBILITY_COLUMNS}
+    return pd.Series(implausible_reasons(columns, limits), index=strides.index, dtype=object)
+
+
+def implausible_reasons(strides: Mapping[str, np.ndarray], limits: PlausibilityLimits | None = None) -> np.ndarray:
+    """:func:`implausible_strides` over plain columns (name → (N,) array; ``used`` bool, the others
+    float): (N,) object array of :class:`Exclusion` — no table to build, for the live pipeline,
+    which judges each stride as it comes."""
     limits = limits or plausibility_limits()
-    reasons = pd.Series(Exclusion.NONE, index=strides.index, dtype=object)
-    used = strides["used"].to_numpy(dtype=bool)
-    knee = (strides["knee_flexion_min_deg"] < limits.knee_flexion_min_deg) | (
-        strides["knee_flexion_max_deg"] > limits.knee_flexion_max_deg)
-    reasons[used & knee.to_numpy()] = Exclusion.IMPLAUSIBLE_KNEE_FLEXION
-    adduction = strides["knee_adduction_range_deg"] > limits.knee_adduction_range_deg
-    reasons[used & (reasons == Exclusion.NONE).to_numpy() & adduction.to_numpy()] = Exclusion.IMPLAUSIBLE_KNEE_ADDUCTION
-    hip = strides["hip_rotation_mean_deg"].to_numpy(dtype=float)
+    used = np.asarray(strides["used"], dtype=bool)
+    reasons = np.full(used.shape, Exclusion.NONE, dtype=object)
+    knee = (np.asarray(strides["knee_flexion_min_deg"], dtype=float) < limits.knee_flexion_min_deg) | (
+        np.asarray(strides["knee_flexion_max_deg"], dtype=float) > limits.knee_flexion_max_deg)
+    reasons[used & knee] = Exclusion.IMPLAUSIBLE_KNEE_FLEXION
+    adduction = np.asarray(strides["knee_adduction_range_deg"], dtype=float) > limits.knee_adduction_range_deg
+    reasons[used & (reasons == Exclusion.NONE) & adduction] = Exclusion.IMPLAUSIBLE_KNEE_ADDUCTION
+    hip = np.asarray(strides["hip_rotation_mean_deg"], dtype=float)
     beyond_range = np.abs(hip) > limits.hip_rotation_mean_abs_deg
-    reasons[used & (reasons == Exclusion.NONE).to_numpy() & beyond_range] = Exclusion.IMPLAUSIBLE_HIP_ROTATION
+    reasons[used & (reasons == Exclusion.NONE) & beyond_range] = Exclusion.IMPLAUSIBLE_HIP_ROTATION
     _exclude_outliers(reasons, used, strides, "hip_rotation_mean_deg", limits.hip_rotation_stride_deviation_deg,
                       Exclusion.HIP_ROTATION_OUTLIER)
     _exclude_outliers(reasons, used, strides, "thigh_shank_lag_s", limits.thigh_shank_lag_deviation_s,
@@ -68,15 +85,26 @@ def implausible_strides(strides: pd.DataFrame, limits: PlausibilityLimits | None
     return reasons
 
 
-def _exclude_outliers(reasons: pd.Series, used: np.ndarray, strides: pd.DataFrame, column: str, limit: float,
-                      reason: Exclusion) -> None:
+def stride_columns(rows: Sequence[Mapping[str, object]]) -> dict[str, np.ndarray]:
+    """The columns :func:`implausible_reasons` reads, from strides as rows (dicts with ``used`` and
+    the metrics), as ``pd.DataFrame(rows)`` would hold them: a column where any row has a value, a
+    value missing from a row NaN."""
+    columns = {"used": np.array([r["used"] for r in rows], dtype=bool)}
+    for name in (*PLAUSIBILITY_COLUMNS[1:], *OUTLIER_COLUMNS):
+        if any(name in r for r in rows):
+            columns[name] = np.array([r.get(name, np.nan) for r in rows], dtype=float)
+    return columns
+
+
+def _exclude_outliers(reasons: np.ndarray, used: np.ndarray, strides: Mapping[str, np.ndarray], column: str,
+                      limit: float, reason: Exclusion) -> None:
     """Mark (in place) the still-plausible used strides whose ``column`` is further than ``limit``
     from the median over them — only when at least 3 have a value (a median of fewer says nothing
     about which one is off)."""
     if column not in strides:
         return
-    values = strides[column].to_numpy(dtype=float)
-    candidates = used & (reasons == Exclusion.NONE).to_numpy() & np.isfinite(values)
+    values = np.asarray(strides[column], dtype=float)
+    candidates = used & (reasons == Exclusion.NONE) & np.isfinite(values)
     if candidates.sum() >= 3:
         deviation = np.abs(values - np.median(values[candidates]))
         reasons[candidates & (deviation > limit)] = reason

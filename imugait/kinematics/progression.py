@@ -260,7 +260,7 @@ class CausalProgression:
         mean = (c[hi] - c[lo]) / (hi - lo)[:, None]
         heading = np.arctan2(mean[:, 1], mean[:, 0])
         previous = heading[0] if self._last_heading is None else self._last_heading
-        step = np.angle(np.exp(1j * np.diff(np.r_[previous, heading])))
+        step = np.angle(np.exp(1j * np.diff(heading, prepend=previous)))
         fast = np.abs(np.rad2deg(step / self.dt_s)) > self.config.turn_rate_min_degps
         self._last_heading = float(heading[-1])
         self._x_tail = x[-self._n_smooth:]
@@ -271,7 +271,7 @@ class CausalProgression:
         straight = np.asarray(walking, dtype=bool) & (since_turn > self._n_margin)
         runs = np.full(n, -1)
         # A run continues from the previous block while straight; each new start is a new run.
-        starts = np.flatnonzero(straight & ~np.r_[self._run_long.shape[0] > 0, straight[:-1]])
+        starts = np.flatnonzero(straight & ~np.concatenate([[self._run_long.shape[0] > 0], straight[:-1]]))
         number = np.cumsum(np.isin(idx, starts)) + self._run_id
         runs[straight] = number[straight]
         self._run_id = int(number[-1])

@@ -96,7 +96,7 @@ class LiveSensor:
         # Samples not after the newest kept one (a clock-mapping step back) cannot be placed in
         # time order: dropped and counted, never allowed to stop a live run.
         keep = t > self.last_t_s
-        keep &= np.r_[True, np.diff(t) > 0]
+        keep[1:] &= t[1:] > t[:-1]
         self.n_dropped += int(t.size - keep.sum())
         if not keep.any():
             return
@@ -159,6 +159,8 @@ class LiveSensor:
         if lo >= stop:
             return None
         n_lost = self.samples.since("n_lost_before", lo)[:stop - lo]
+        if not n_lost.any():
+            return None
         t = self.samples.since("t_s", lo - 1)[:stop - lo + 1]
         long = (n_lost > 0) & (np.diff(t) > self.reseed_after_s)
         return lo + int(np.argmax(long)) if long.any() else None
@@ -283,7 +285,7 @@ class LiveGrid:
             n = t_all.size - first
             t_src = t_all[first:]
             if t_src.size < 2:  # one sample only: hold it
-                t_src = np.r_[t_src, t_src + 1.0 / self.rate_hz]
+                t_src = np.concatenate([t_src, t_src + 1.0 / self.rate_hz])
                 n_rows = {name: np.repeat(s.tail(name, 1 + n_held)[:1], 2, axis=0) for name in SENSOR_COLUMNS}
             else:
                 n_rows = {name: s.tail(name, n + n_held)[:n] for name in SENSOR_COLUMNS}
@@ -295,15 +297,16 @@ class LiveGrid:
             # Inside a gap: between a sample and the next one that had samples lost before it
             # (as timebase.gap_mask), or past the last sample of a stalled sensor.
             i, _frac = position
-            gap_after = np.r_[n_rows["n_lost_before"][1:] > 0, False]
-            inside = (t > t_src[i]) & (t < t_src[np.minimum(i + 1, t_src.size - 1)])
+            gap_after = np.append(n_rows["n_lost_before"][1:] > 0, False)
+            t_after = t_src[np.minimum(i + 1, t_src.size - 1)]
+            inside = (t > t_src[i]) & (t < t_after)
             stalled = t > t_src[-1]
             lost = (gap_after[i] & inside) | stalled
             out[f"{p.value}/lost"] = lost
             # How long the lost stretch around each lost row is (known once the sample after it has
             # come: that is when its rows are ready); past a sensor's newest sample (rows released
             # without it, ``stall_s``), how long it has been silent by then.
-            span_s = t_src[np.minimum(i + 1, t_src.size - 1)] - t_src[i]
+            span_s = t_after - t_src[i]
             out[f"{p.value}/lost_s"] = np.where(stalled, t - t_src[-1], np.where(lost, span_s, 0.0))
         return out
 

@@ -48,11 +48,12 @@ class History:
 
     def append(self, rows: Mapping[str, np.ndarray]) -> None:
         """Append the same number of rows to every column."""
-        n = {name: len(values) for name, values in rows.items()}
-        if set(n) != set(self._data) or len(set(n.values())) != 1:
+        lengths = [len(values) for values in rows.values()]
+        k = lengths[0] if lengths else 0
+        if rows.keys() != self._data.keys() or lengths.count(k) != len(lengths):
+            n = {name: len(values) for name, values in rows.items()}
             raise ValidationError(f"a history append needs equally many rows of every column {sorted(self._data)}, "
                                   f"got {n}")
-        k = next(iter(n.values()))
         if k > self.capacity:  # only the newest fit
             rows = {name: values[-self.capacity:] for name, values in rows.items()}
             self.n_appended += k - self.capacity
@@ -73,12 +74,15 @@ class History:
     def tail(self, name: str, n: int | None = None) -> np.ndarray:
         """The newest ``n`` rows (all kept rows when None) of column ``name``, oldest first — a
         view that is valid until the next append."""
-        n = len(self) if n is None else min(int(n), len(self))
+        size = self._stop - self._start
+        n = size if n is None else min(int(n), size)
         return self._data[name][self._stop - n:self._stop]
 
     def since(self, name: str, index: int) -> np.ndarray:
         """Rows of ``name`` from absolute index ``index`` on (clamped to what is kept), a view."""
-        return self.tail(name, self.n_appended - max(int(index), self.first_index))
+        stop = self._stop
+        first = self.n_appended - (stop - self._start)
+        return self._data[name][stop - (self.n_appended - max(int(index), first)):stop]
 
     def skip_to(self, index: int) -> None:
         """Forget every row and continue at absolute index ``index`` (not before the current one)."""

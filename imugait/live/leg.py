@@ -14,7 +14,7 @@ causal variants, over the leg's bounded history:
   holds the latest), the gait events (:func:`~imugait.gait.events.trailing_events`: settled, and
   early ones) and, per new initial contact, the stride (:func:`~imugait.gait.cycles.segment_strides`
   with an open end), its metrics (:func:`~imugait.gait.metrics.strides_metrics`) and plausibility
-  (:func:`~imugait.gait.plausibility.implausible_strides`, against the leg's recent strides) — given
+  (:func:`~imugait.gait.plausibility.implausible_reasons`, against the leg's recent strides) — given
   at once from the early initial contact, checked once it settles, and given final with its
   thigh–shank timing (:func:`~imugait.gait.coordination.stride_lags_s`) half a second later.
   Rows are known to be moving as soon as the part of their motion window that has come says so
@@ -30,7 +30,6 @@ from collections import deque
 from dataclasses import dataclass, replace
 
 import numpy as np
-import pandas as pd
 
 from imugait.assessment.measures import runs
 from imugait.calibration.heading import HeadingConfig
@@ -48,7 +47,7 @@ from imugait.gait.events import (
     trailing_events,
 )
 from imugait.gait.metrics import strides_metrics
-from imugait.gait.plausibility import implausible_strides
+from imugait.gait.plausibility import implausible_reasons, stride_columns
 from imugait.kinematics.angles import leg_angles, segment_orientations
 from imugait.kinematics.progression import CausalProgression, ProgressionConfig
 from imugait.live.history import History
@@ -160,8 +159,10 @@ class LiveLeg:
         heading window that starts after the stretch has been estimated, or, when the sensors'
         filters are re-seeded after it (``settings.reseeded``), only to its end."""
         offsets = np.full(long_lost.size, self.heading_offset_rad)
+        if not (self._in_long_lost or long_lost.any()):
+            return offsets  # (the common case: nothing lost for long, nothing ends)
         offsets[long_lost] = np.nan
-        ends = np.flatnonzero(np.diff(np.r_[self._in_long_lost, long_lost].astype(np.int8)) == -1)
+        ends = np.flatnonzero(np.diff(np.concatenate([[self._in_long_lost], long_lost]).astype(np.int8)) == -1)
         if ends.size and not self.settings.reseeded:
             end = int(ends[-1])
             self.heading_offset_rad = np.nan
@@ -226,7 +227,7 @@ class LiveLeg:
         n, half = self._n_motion_window, self._n_motion_window // 2
         lo = max(k0 - half, grid.first_index)
         square = np.sum(self._rows(grid, f"{self.shank}/gyr_radps", lo, k) ** 2, axis=1)
-        total = np.r_[0.0, np.cumsum(square)]
+        total = np.concatenate([[0.0], np.cumsum(square)])
         rows = np.arange(k0, k)
         sums = total[np.minimum(rows - half + n, k) - lo] - total[np.maximum(rows - half, lo) - lo]
         # A relative margin far above the sums' rounding: the final mask decides these rows alike.
@@ -435,7 +436,7 @@ class LiveLeg:
         """``given`` with its plausibility against the leg's strides until it (as offline)."""
         recent = list(self._recent)
         until = next((i for i, r in enumerate(recent) if r is row), len(recent) - 1)
-        reason = implausible_strides(pd.DataFrame(recent[:until + 1])).iloc[-1]
+        reason = implausible_reasons(stride_columns(recent[:until + 1]))[-1]
         exclusion = stride.exclusion if reason is Exclusion.NONE else reason
         return replace(given, used=exclusion is Exclusion.NONE,
                        exclusion=None if exclusion is Exclusion.NONE else exclusion.value)

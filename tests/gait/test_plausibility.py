@@ -1,0 +1,50 @@
+"""Plausibility of strides (imugait.gait.plausibility): the live pipeline's judgement of its
+strides as rows (dicts, over plain columns) is the table's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from imugait.gait.cycles import Exclusion
+from imugait.gait.plausibility import (
+    implausible_reasons,
+    implausible_strides,
+    plausibility_limits,
+    stride_columns,
+)
+
+
+def _strides(n: int, seed: int) -> pd.DataFrame:
+    """Strides with every reason in reach: values around and beyond each limit, NaNs, unused rows."""
+    limits = plausibility_limits()
+    rng = np.random.default_rng(seed)
+    table = pd.DataFrame({
+        "used": rng.random(n) < 0.8,
+        "knee_flexion_min_deg": rng.normal(limits.knee_flexion_min_deg + 5.0, 5.0, n),
+        "knee_flexion_max_deg": rng.normal(limits.knee_flexion_max_deg - 5.0, 5.0, n),
+        "knee_adduction_range_deg": rng.normal(limits.knee_adduction_range_deg - 3.0, 3.0, n),
+        "hip_rotation_mean_deg": rng.normal(0.0, 0.6 * limits.hip_rotation_mean_abs_deg, n),
+        "thigh_shank_lag_s": rng.normal(0.1, limits.thigh_shank_lag_deviation_s, n),
+    }, index=np.arange(10, 10 + n))
+    for column in table.columns[1:]:
+        table.loc[rng.random(n) < 0.1, column] = np.nan
+    return table
+
+
+def test_strides_as_rows_are_judged_as_the_table_of_them():
+    reasons_seen = set()
+    for seed in range(20):
+        table = _strides(30, seed)
+        rows = [{k: v for k, v in row.items() if k != "thigh_shank_lag_s" or i % 3}  # some rows without it
+                for i, row in enumerate(table.to_dict("records"))]
+        for some in (rows, [{k: v for k, v in r.items() if k != "thigh_shank_lag_s"} for r in rows]):
+            expected = implausible_strides(pd.DataFrame(some))  # as the live pipeline judged before
+            got = implausible_reasons(stride_columns(some))
+            assert list(got) == list(expected)
+            reasons_seen |= set(got)
+        # The table's own index is kept.
+        assert list(implausible_strides(table).index) == list(table.index)
+    assert reasons_seen == {Exclusion.NONE, Exclusion.IMPLAUSIBLE_KNEE_FLEXION, Exclusion.IMPLAUSIBLE_KNEE_ADDUCTION,
+                            Exclusion.IMPLAUSIBLE_HIP_ROTATION, Exclusion.HIP_ROTATION_OUTLIER,
+                            Exclusion.KNEE_TIMING_OUTLIER}
