@@ -80,9 +80,10 @@ def interp_vectors(
     (clamped at the ends); ``position`` from :func:`grid_position` if already known."""
     values = np.asarray(values, dtype=float)
     i, frac = grid_position(t_src_s, t_dst_s) if position is None else position
-    # ``np.take`` gathers rows about twice as fast as fancy indexing (same values).
-    before = np.take(values, i, axis=0)
-    out = np.take(values, i + 1, axis=0)
+    # ``take`` gathers rows about twice as fast as fancy indexing (same values); the method, not
+    # ``np.take``, spares a Python wrapper per call (the live grid interpolates a few rows at a time).
+    before = values.take(i, axis=0)
+    out = values.take(i + 1, axis=0)
     out -= before
     out *= frac[:, None]
     out += before
@@ -102,7 +103,7 @@ def slerp_quats(
     """
     q_src = np.asarray(q_src, dtype=float)
     i, frac = grid_position(t_src_s, t_dst_s) if position is None else position
-    q0, q = np.take(q_src, i, axis=0), np.take(q_src, i + 1, axis=0)
+    q0, q = q_src.take(i, axis=0), q_src.take(i + 1, axis=0)
     q[np.einsum("ij,ij->i", q0, q) < 0.0] *= -1.0  # the shorter way round
     q -= q0
     q *= frac[:, None]

@@ -281,7 +281,7 @@ class LiveGrid:
             n_held = s.n_appended - sensors[p].n_ready  # samples after the ready ones (re-seeding)
             t_all = s.tail("t_s")[:len(s) - n_held]
             # Only the samples from the one before the first instant on are needed.
-            first = max(int(np.searchsorted(t_all, t[0], side="right")) - 1, 0) if t.size else 0
+            first = max(int(t_all.searchsorted(t[0], side="right")) - 1, 0) if t.size else 0
             n = t_all.size - first
             t_src = t_all[first:]
             if t_src.size < 2:  # one sample only: hold it
