@@ -172,7 +172,7 @@ class _Playback:
         self.disconnects = tuple(disconnects)
         unknown = [d.placement.value for d in (*self.disconnects, *faults) if d.placement not in self.devices]
         if unknown:
-            raise ValidationError(f"disconnects for sensors that are not emulated: {unknown}")
+            raise ValidationError(f"disconnects or faults for sensors that are not emulated: {unknown}")
 
     def true_time_s(self) -> float:
         """The walker's time now (s)."""
