@@ -121,7 +121,9 @@ def test_device_reboot_over_a_pseudo_terminal(tmp_path):
     kinds = _kinds(session, faulty)
     assert kinds[EventKind.DEVICE_RESET] == 1 and kinds[EventKind.LINK_DOWN] == 1 and kinds[EventKind.LINK_UP] == 1
     [reset] = [e for e in session.meta.events if e.kind is EventKind.DEVICE_RESET]
-    assert "cannot be counted" in reset.detail and 6.5 <= reset.t_s <= 9.5  # when the host hears from it again
+    # Logged when the host hears from it again: after the port is back (how long reopening takes is
+    # up to the machine; the walk ends at 20 s).
+    assert "cannot be counted" in reset.detail and 6.5 <= reset.t_s < 20.0
     assert status[faulty].reconnects == 1
     # Everything the device sent arrived, before and after the restart, each sample at its time;
     # what it numbered while the port was gone cannot be counted across the restart (no gap).
