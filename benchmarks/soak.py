@@ -33,7 +33,8 @@ import numpy as np
 from imugait.acquisition.recorder import Recorder
 from imugait.conventions import GRAVITY_MPS2, Placement
 from imugait.emulate.device import DeviceSettings, EmulatedDevice
-from imugait.emulate.wire import LatencyModel, LinkDrop, WireEmulation, acquire_over_wire
+from imugait.emulate.faults import LinkDrop
+from imugait.emulate.wire import LatencyModel, WireEmulation, acquire_over_wire
 from imugait.io.native import read_session
 from imugait.model import EventKind, ImuStream
 from imugait.protocol.imugait_v1 import DeviceInfoV1

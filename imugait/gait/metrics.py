@@ -112,15 +112,10 @@ def _extreme(ufunc: np.ufunc, which: np.ndarray, values: np.ndarray, k: int) -> 
     return out
 
 
-def double_support_pct(stride: Stride, other_toe_off_s: np.ndarray, other_contact_s: np.ndarray) -> float:
-    """Double support (both feet down) as % of ``stride``, from the other leg's sorted toe-off
-    and initial-contact times: from this leg's contact to the other's toe-off, and from the
-    other's contact to this toe-off."""
-    return float(double_support_pcts([stride], other_toe_off_s, other_contact_s)[0])
-
-
 def double_support_pcts(strides: Sequence[Stride], other_toe_off_s: np.ndarray, other_contact_s: np.ndarray) -> np.ndarray:
-    """:func:`double_support_pct` of every stride (K,), NaN where it is not defined."""
+    """Double support (both feet down) as % of each stride (K,), from the other leg's sorted
+    toe-off and initial-contact times: from this leg's contact to the other's toe-off, and from
+    the other's contact to this toe-off; NaN where it is not defined."""
     t0 = np.array([s.t_initial_contact_s for s in strides], dtype=float)
     t_to = np.array([s.t_toe_off_s for s in strides], dtype=float)
     t1 = np.array([s.t_next_initial_contact_s for s in strides], dtype=float)

@@ -21,16 +21,8 @@ from imugait.acquisition.sources import SourceKind
 from imugait.conventions import Placement
 from imugait.emulate.device import DeviceSettings
 from imugait.emulate.emulator import emulated_devices, walker_simulation
-from imugait.emulate.wire import (
-    ClockJump,
-    Duplicate,
-    Garbage,
-    LinkDrop,
-    Reboot,
-    Reorder,
-    WireEmulation,
-    acquire_over_wire,
-)
+from imugait.emulate.faults import ClockJump, Duplicate, Garbage, LinkDrop, Reboot, Reorder
+from imugait.emulate.wire import WireEmulation, acquire_over_wire
 from imugait.io.native import read_session
 from imugait.io.summary import describe_session
 from imugait.model import EventKind

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from imugait.gait.cycles import N_NORMALISED, Exclusion, Stride, time_normalise
-from imugait.gait.metrics import asymmetry, double_support_pct, stride_metrics
+from imugait.gait.metrics import asymmetry, double_support_pcts, stride_metrics
 
 
 def test_time_normalise_maps_the_stride_to_101_points():
@@ -21,8 +21,8 @@ def test_time_normalise_maps_the_stride_to_101_points():
 def test_double_support_from_the_other_legs_events():
     this = Stride(0.0, 0.6, 1.0, Exclusion.NONE)
     # other toe-off at 0.1 (0.1 after this contact), other contact at 0.5 (0.1 before this toe-off)
-    assert double_support_pct(this, np.array([0.1, 1.1]), np.array([-0.5, 0.5, 1.5])) == pytest.approx(20.0)
-    assert np.isnan(double_support_pct(this, np.array([]), np.array([0.5])))
+    assert double_support_pcts([this], np.array([0.1, 1.1]), np.array([-0.5, 0.5, 1.5]))[0] == pytest.approx(20.0)
+    assert np.isnan(double_support_pcts([this], np.array([]), np.array([0.5]))[0])
 
 
 def test_stride_metrics_on_known_curves():
