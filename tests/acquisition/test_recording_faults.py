@@ -241,3 +241,43 @@ def test_ctrl_c_at_any_playback(tmp_path, capsys, monkeypatch, playback, when):
     [interrupted] = [e for e in session.meta.events if e.kind is EventKind.INTERRUPTED]
     assert 0 < interrupted.t_s < 20.0
     assert session.meta.source == "record" and session[Placement.LEFT_THIGH].n_samples > 0
+
+
+def test_a_real_full_disk_while_recording_over_pseudo_terminals(tmp_path):
+    """The disk fills while four sensors stream over the carrier users have (real pyserial on
+    pseudo-terminals): the acquisition stops with one line, the ports close, and everything
+    written before is recovered — the first samples each device sent, in order."""
+    from imugait.acquisition.sources import SensorSource, SourceKind
+    from imugait.emulate.emulator import SerialEmulator
+    from imugait.live.acquisition import LiveAcquisition, LiveConfig
+
+    walk = walker_simulation(4, 40.0, sample_rate_hz=100.0, seed=13)
+    devices = emulated_devices(walk, DeviceSettings(samples_per_block=4))
+
+    async def record(emulator, folder):
+        sources = [SensorSource(p, SourceKind.SERIAL, path) for p, path in emulator.paths.items()]
+        rec = Recorder(folder, t0_host_s=emulator.clock())
+        try:
+            async with LiveAcquisition(sources, LiveConfig(host_clock=emulator.clock), recorder=rec) as live:
+                await live.run(until=lambda: emulator.finished, tick_s=0.05)
+        finally:
+            rec.close()
+        return rec
+
+    with _tmpfs(tmp_path / "disk", "96k") as disk, SerialEmulator(devices, speed=4.0) as emulator:
+        with pytest.raises(RecordingStopped) as info:
+            asyncio.run(asyncio.wait_for(record(emulator, disk / "r"), 300.0))
+        assert not emulator.finished  # it stopped because the disk was full, not at the walk's end
+        message = str(info.value)
+        assert "No space left on device [ENOSPC]" in message and "imugait recover" in message
+        assert "\n" not in message
+        report = recover_with_report(disk / "r")
+    assert EventKind.LOG_UNFINISHED in [e.kind for e in report.session.meta.events]
+    assert sum(s.n_samples for s in report.session.streams) > 0
+    for p, stream in report.session.items():
+        sent = devices[p].sent()
+        n = stream.n_samples
+        assert 0 < n <= sent.seq.size
+        # the recovered samples are the first ones the device sent, none lost on the way
+        assert stream.n_lost_total == 0
+        assert np.allclose(stream.acc_mps2, devices[p].stream.acc_mps2[sent.source_index[:n]], atol=0.01)
