@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 from dashboard_helpers import Tap, chromium_path, emulated_opener
 
@@ -22,9 +23,11 @@ from imugait.conventions import Placement, Side
 from imugait.emulate.bluez import emulation_unavailable_reason
 from imugait.emulate.device import DeviceSettings
 from imugait.emulate.emulator import Disconnect, emulated_devices, walker_simulation
+from imugait.io.native import read_session
 from imugait.live.calibration_file import calibration_from_dict
 from imugait.live.dashboard.run import DashboardConfig, LiveDashboard
 from imugait.live.kinematics import LiveKinematics
+from imugait.protocol.messages import SampleBlock
 
 WALK_S = 46.0
 """Stand 2.5 s, walks of about 11 s with turns, stand: calibrated after the first walk; the walk
@@ -220,9 +223,33 @@ def test_dashboard_in_chromium(carrier, chromium, walk, tmp_path):
         async with asyncio.timeout(HANG_GUARD_S):
             config = DashboardConfig(record_dir=tmp_path / "take", window_s=8.0)
             async with LiveDashboard(opener, pipeline, config) as dash:
+                _count_take_samples(dash, handed)
                 return await _scenario(chromium, dash, taps[0], opened)
 
+    handed: dict[Placement, list[int]] = {p: [] for p in SENSORS}
     asyncio.run(guarded())
     session = tmp_path / "take" / "session.parquet"
     assert session.exists()
+    # The take holds every sample the run handed it while it was recording, none dropped on the way
+    # (each sensor's decoded samples in the take's time, as device sequence numbers).
+    take = read_session(session)
+    for p in SENSORS:
+        seq = np.asarray(handed[p])
+        assert take[p].n_samples == seq.size, (
+            f"{p.value}: the take holds {take[p].n_samples} samples, the run handed it {seq.size} "
+            f"(sequence {seq.min() if seq.size else None}…{seq.max() if seq.size else None}, "
+            f"{take[p].n_lost_total} counted lost in the take)")
     assert cli_main(["analyze", str(session)]) == 0  # `analyze` reads the take recorded from the page
+
+
+def _count_take_samples(dash: LiveDashboard, handed: dict[Placement, list[int]]) -> None:
+    """Note the sequence numbers of every sample block the run hands its take while one records."""
+    takes = dash.takes
+    handle = takes.handle
+
+    def counting(placement, message):
+        if takes.active and isinstance(message, SampleBlock) and message.seq is not None:
+            handed[placement].extend(int(s) for s in message.seq)
+        handle(placement, message)
+
+    takes.handle = counting
