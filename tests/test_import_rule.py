@@ -21,7 +21,7 @@ FLOW = ("transport", "protocol", "acquisition", "calibration", "fusion", "kinema
 """The data flow, left to right (``analysis`` sequences the offline stages and is used by the
 assessment and the report: docs/architecture.md, deviation 5)."""
 SHARED = {"imugait", "conventions", "model", "errors", "data", "atomic", "quaternion", "timebase", "_optional", "output_guard",
-          "chunk_plan"}
+          "chunk_plan", "heap"}
 """Importable by everyone (``imugait`` itself: ``__version__``)."""
 
 ALLOWED: dict[str, set[str]] = {

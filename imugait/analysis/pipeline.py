@@ -49,6 +49,7 @@ from imugait.gait.metrics import (
     strides_metrics,
 )
 from imugait.gait.plausibility import implausible_strides, plausibility_limits
+from imugait.heap import release_free_heap
 from imugait.kinematics.angles import leg_angles
 from imugait.kinematics.pelvis import hip_angles_rad, pelvis_frame
 from imugait.kinematics.prepare import FusedSession
@@ -110,8 +111,10 @@ def analyze_session(
     report = progress or (lambda _stage: None)
     sides = require_leg(session)
     report("finding the standing reference and fusing sensor orientations")
+    release_free_heap()  # e.g. what reading the session freed: each stage starts from what is held
     prepared = fuse_for_legs(session, config.filter_kind, config.rate_hz, (), config.periods)
     fused, standing = prepared.fused, prepared.standing
+    release_free_heap()  # between stages, freed temporaries go back to the system (peak memory)
     t = fused.t_s
     # A leg whose carried calibration stands on an earlier standing period is not referred to mid-stance.
     referred_to_standing = all(c.reference == STANDING for c in (carried or {}).values()) and set(carried or {}) >= set(sides)
@@ -128,6 +131,7 @@ def analyze_session(
         # segment frames): released now, the next leg runs without them (peak memory).
         for segment in (Segment.THIGH, Segment.SHANK):
             fused.sensors.pop(Placement.of(segment, side))
+        release_free_heap()
     if not legs:  # the fatal reasons first, then what was only a warning
         raise CalibrationError("; ".join(refusals + warnings))
     warnings += refusals

@@ -15,6 +15,7 @@ from imugait.calibration.recording import LegRecording
 from imugait.conventions import Placement, Segment, Side
 from imugait.fusion.select import orient_stream
 from imugait.fusion.settings import FilterKind
+from imugait.heap import release_free_heap
 from imugait.model import Session
 from imugait.timebase import (
     common_grid,
@@ -93,6 +94,7 @@ def fuse_session(
     for placement, stream in session.items():
         bias = (gyr_bias_radps or {}).get(placement)
         q = orient_stream(stream, kind=kind, use_magnetometer=use_magnetometer, gyr_bias_radps=bias).q_world_sensor
+        release_free_heap()  # the filter's internal buffers, freed: the next sensor starts from less
         if on_grid is not None and placement in on_grid:
             acc, gyr, position = on_grid.pop(placement)
         else:
