@@ -99,6 +99,11 @@ class Takes:
             self.error = str(exc)
             recorder.close()
             return None
+        except ImugaitError as exc:  # the log is complete and closed, but holds no samples to make a session of
+            self.error = (f"the take in {recorder.folder} ended before it held samples ({exc}); no session was "
+                          "written — start the take once the sensors stream")
+            recorder.close()
+            return None
         self.sessions.append(path)
         return path
 
