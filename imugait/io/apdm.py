@@ -120,7 +120,7 @@ def read_apdm_h5(
 
 def _read_file(h5py, f, placement_map: Mapping[Placement, str] | None, label: str) -> tuple[dict[str, str], dict]:
     """Labels of the sensors by case id, and the chosen sensors' arrays by placement."""
-    version = f.attrs.get("FileFormatVersion", f.attrs.get("File_Format_Version"))
+    version = _attr(f, "FileFormatVersion", _attr(f, "File_Format_Version", None, label), label)
     if "Sensors" not in f:
         raise FormatError(f"{label}: no /Sensors group (APDM file format version {_text(version) or 'unknown'}); "
                           f"only version {SUPPORTED_VERSION} (Mobility Lab 2 / Moveo) files are read")
@@ -131,12 +131,22 @@ def _read_file(h5py, f, placement_map: Mapping[Placement, str] | None, label: st
     for cid, g in groups.items():
         g = _group(h5py, g, f"{label}: /Sensors/{cid}")
         config = g.get("Configuration")
-        sensors[str(cid)] = _text(_group(h5py, config, f"{label}: /Sensors/{cid}/Configuration").attrs.get("Label 0", b"")
-                                  ) if config is not None else ""
+        where = f"{label}: /Sensors/{cid}/Configuration"
+        sensors[str(cid)] = _text(_attr(_group(h5py, config, where), "Label 0", b"", where)) if config is not None else ""
     mapping = dict(placement_map) if placement_map else _default_map(sensors, label)
     names = {cid: [cid, lab] for cid, lab in sensors.items()}
     chosen = {pl: pick_device(names, key, f"{label}") for pl, key in mapping.items()}
     return sensors, {pl: _read_sensor(h5py, f, cid, label) for pl, cid in chosen.items()}
+
+
+def _attr(obj, name: str, default, where: str):
+    """Attribute ``name`` of an HDF5 object (``default`` when absent); a FormatError when its stored
+    type cannot be read (h5py raises TypeError or ValueError for a damaged datatype, e.g. an
+    unknown string encoding)."""
+    try:
+        return obj.attrs.get(name, default)
+    except (TypeError, ValueError) as exc:
+        raise FormatError(f"{where}: attribute {name!r} cannot be read ({exc}; damaged file?)") from None
 
 
 def _group(h5py, obj, where: str):
@@ -194,7 +204,8 @@ def _read_sensor(h5py, f, cid: str, label: str) -> dict:
     if n < 2 or not np.all(np.isfinite(t_us)) or np.any(np.diff(t_us) <= 0):
         raise FormatError(f"{where}/Time does not increase (or has fewer than 2 samples, or is not finite)")
     config = g.get("Configuration")
-    rate = _group(h5py, config, f"{where}/Configuration").attrs.get("Sample Rate") if config is not None else None
+    rate = _attr(_group(h5py, config, f"{where}/Configuration"), "Sample Rate", None, f"{where}/Configuration") \
+        if config is not None else None
     rate = _number(rate, f"{where}/Configuration: Sample Rate") if rate is not None else 1e6 / float(np.median(np.diff(t_us)))
     if not (np.isfinite(rate) and rate > 0):
         raise FormatError(f"{where}/Configuration: Sample Rate {rate!r} Hz is not a positive number")
