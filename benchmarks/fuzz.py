@@ -19,8 +19,10 @@ libFuzzer adds to and minimises that folder only), so a run resumes where the la
   each distinct signature is printed once and its first input saved in ``--artifacts``;
 * **hangs**: inputs taking more CPU time than the target's limit (1 s for a decoder, 5 s for a
   file; CPU time, so that other work on the machine does not make an input look slow);
-  libFuzzer's own ``-timeout`` (20× the limit) ends a worker stuck on one input, which is then
-  counted as a hang too; libFuzzer's ``-rss_limit_mb`` ends one that runs out of memory
+  libFuzzer's own ``-timeout`` (wall clock: 100× the limit, at least 300 s) ends a worker stuck
+  on one input, which is then counted as a hang too — generous, because it is wall time: a worker
+  starved of CPU on a loaded machine once tripped the former 20-s timeout on an input that takes
+  3 ms; libFuzzer's ``-rss_limit_mb`` ends one that runs out of memory
   (counted as a crash);
 * **peak memory**: the worker's peak resident set (MB; the interpreter with numpy, pandas and
   pyarrow loaded is ~150–200 MB of it); an input that raises the peak by more than
@@ -142,7 +144,7 @@ def worker_main(args: argparse.Namespace) -> None:
     artifacts = Path(args.artifacts)
     artifacts.mkdir(parents=True, exist_ok=True)
     w = _Worker(target, run, fuzz_targets.check_one, args.inputs, args.max_seconds, Path(args.stats), artifacts)
-    hard_timeout_s = max(10, int(20 * target.time_limit_s))
+    hard_timeout_s = max(300, int(100 * target.time_limit_s))  # wall clock: only for a worker really stuck
     argv = [sys.argv[0], str(corpus), str(CORPUS / target.name), f"-seed={args.seed}", f"-max_len={target.max_len}",
             f"-timeout={hard_timeout_s}", f"-rss_limit_mb={args.rss_limit_mb}",
             f"-artifact_prefix={artifacts}/", "-print_final_stats=0", "-close_fd_mask=0"]
