@@ -6,6 +6,7 @@ Reproduce (from the repository root; ≈ 2 min; prints Markdown tables)::
     .venv/bin/python benchmarks/live_pipeline.py --walkers 1 --minutes 0   # quicker
     .venv/bin/python benchmarks/live_pipeline.py --minutes 60              # an hour streamed (slow)
     .venv/bin/python benchmarks/live_pipeline.py --cpu-only                # the CPU lines only
+    .venv/bin/python benchmarks/live_pipeline.py --cpu-only --poll-s 0.025 # polled as the dashboard does
     .venv/bin/python benchmarks/live_pipeline.py --agreement-only --analyze-filter vqf_offline
 
 **Agreement.** ``--walkers`` simulated walking tests (stand, two 14-s straight bouts with a turn,
@@ -19,8 +20,8 @@ timing differences. What remains is what is live about the live path: the thigh-
 offset held at its latest window (offline: interpolated between windows), the walking direction
 from the run so far (offline: the whole bout), stride judgement before the bout has ended.
 
-**CPU.** process time of feeding ``--cpu-s`` seconds of a walking test (20-ms blocks, a poll every
-50 ms of data as a dashboard at 20 updates/s would) divided by the data's duration, for four
+**CPU.** process time of feeding a walking test (20-ms blocks, a poll every ``--poll-s`` of data:
+50 ms by default as a dashboard at 20 updates/s would, 25 ms as the web dashboard does at 40/s) divided by the data's duration, for four
 sensors at 200 Hz: with the live calibration (standing, walking, calibration and catch-up inside)
 and with a reused calibration (the steady state). The peer is ``analyze`` of the same recording
 (offline VQF, its default), per second of data. One core, BLAS pinned to one thread.
@@ -63,10 +64,10 @@ BLOCK_S = 0.02
 POLL_S = 0.05
 
 
-def stream(session, config: LiveConfig, calibration=None) -> tuple[LiveKinematics, list]:
-    """Feed ``session`` in BLOCK_S blocks, polling every POLL_S of data; (pipeline, updates)."""
+def stream(session, config: LiveConfig, calibration=None, poll_s: float = POLL_S) -> tuple[LiveKinematics, list]:
+    """Feed ``session`` in BLOCK_S blocks, polling every ``poll_s`` of data; (pipeline, updates)."""
     live = LiveKinematics(list(session), config, calibration)
-    updates, next_poll = [], POLL_S
+    updates, next_poll = [], poll_s
     original = live.feed
 
     def feed(samples):
@@ -74,7 +75,7 @@ def stream(session, config: LiveConfig, calibration=None) -> tuple[LiveKinematic
         original(samples)
         if samples.t_s[-1] >= next_poll:
             updates.append(live.poll())
-            next_poll += POLL_S
+            next_poll += poll_s
 
     live.feed = feed
     live.feed_session(session, BLOCK_S)
@@ -128,6 +129,12 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=0.0, help="long streamed run (0: skip)")
     parser.add_argument("--cpu-only", action="store_true",
                         help="only the pipeline's CPU per second of data (best of 2 runs of each path)")
+    parser.add_argument("--poll-s", type=float, default=POLL_S,
+                        help=f"data time between polls of --cpu-only (default {POLL_S:g}; the dashboard polls every "
+                             "0.025 s)")
+    parser.add_argument("--profile", type=Path, metavar="FILE",
+                        help="with --cpu-only: also write a cProfile of one steady-state run (reused calibration) "
+                             "to FILE (read it with python -m pstats)")
     parser.add_argument("--analyze-filter", choices=[k.value for k in FilterKind], default=FilterKind.VQF_ONLINE.value,
                         help="orientation filter of the analyze side of the agreement (default vqf_online, the live "
                              "path's own: the fair comparison)")
@@ -140,9 +147,16 @@ def main() -> None:
         data_s = float(min(s.t_s[-1] for s in session.streams) - max(s.t_s[0] for s in session.streams))
         config = LiveConfig(rate_hz=SIMULATION.sample_rate_hz)
         live, _ = stream(session, config)
-        full = min(cpu_per_data_s(lambda: stream(session, config), data_s) for _ in range(2))
-        reused = min(cpu_per_data_s(lambda: stream(session, config, live.calibration), data_s) for _ in range(2))
-        print(f"{machine()}: CPU s per s of data, live calibrating {full:.3f}, reused calibration {reused:.3f}")
+        full = min(cpu_per_data_s(lambda: stream(session, config, poll_s=args.poll_s), data_s) for _ in range(2))
+        reused = min(cpu_per_data_s(lambda: stream(session, config, live.calibration, args.poll_s), data_s)
+                     for _ in range(2))
+        print(f"{machine()}: CPU s per s of data ({BLOCK_S * 1000:.0f}-ms blocks, a poll per {args.poll_s * 1000:g} ms "
+              f"of data), live calibrating {full:.3f}, reused calibration {reused:.3f}")
+        if args.profile is not None:
+            import cProfile
+
+            cProfile.runctx("stream(session, config, live.calibration, args.poll_s)", globals(), locals(),
+                            str(args.profile))
         return
     print(f"# Live pipeline against analyze\n\n{machine()}\n")
 

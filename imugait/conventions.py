@@ -17,6 +17,7 @@ Everything in imugait uses these; ``docs/conventions.md`` explains them with a f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 from functools import cache
 
@@ -175,6 +176,22 @@ def joint_angles_rad(
         out[rows] = _jcs_angles(proximal[rows], distal[rows])
     out *= signs
     return out
+
+
+def joint_angles_each_rad(joints: Sequence[tuple[np.ndarray, np.ndarray, Joint, Side]]) -> list[np.ndarray]:
+    """:func:`joint_angles_rad` of several joints at once: ``joints`` holds (proximal (N_i, 4),
+    distal (N_i, 4), joint, side) each; returns their (N_i, 3) arrays, rad.
+
+    The same values as one call each (a row's angles depend on its own quaternions only), with
+    one rotation conversion for all rows: on short arrays (the live pipeline's few rows per
+    poll) that conversion's per-call cost is most of the work."""
+    if sum(np.shape(d)[0] if np.ndim(d) == 2 else 1 for _, d, _, _ in joints) > CHUNK_ROWS \
+            or any(np.ndim(p) != 2 or np.ndim(d) != 2 for p, d, _, _ in joints):
+        return [joint_angles_rad(*j) for j in joints]
+    q_rel = [quat_multiply(quat_conj(np.asarray(p, dtype=float)), np.asarray(d, dtype=float)) for p, d, _, _ in joints]
+    raw = Rotation.from_quat(np.concatenate(q_rel), scalar_first=True).as_euler(JCS_SEQUENCE, degrees=False)
+    parts = np.split(raw, np.cumsum([q.shape[0] for q in q_rel])[:-1])
+    return [part * sign_table(joint, side) for part, (_, _, joint, side) in zip(parts, joints, strict=True)]
 
 
 def _jcs_angles(q_world_proximal: np.ndarray, q_world_distal: np.ndarray) -> np.ndarray:

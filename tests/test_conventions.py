@@ -7,6 +7,7 @@ from imugait.conventions import (
     Placement,
     Segment,
     Side,
+    joint_angles_each_rad,
     joint_angles_rad,
     quat,
     relative_rotation_from_angles,
@@ -23,6 +24,21 @@ def test_angles_round_trip(joint, side):
     r = relative_rotation_from_angles(angles, joint, side)
     back = joint_angles_rad(np.tile([1.0, 0, 0, 0], (50, 1)), quat(r), joint, side)
     np.testing.assert_allclose(back, angles, atol=1e-12)
+
+
+@pytest.mark.parametrize("sizes", [(1, 1), (5, 3), (7, 0), (40, 40, 2)])
+def test_joint_angles_at_once_are_those_of_one_call_each_to_the_bit(sizes):
+    """One rotation conversion for several joints: each row's angles depend on its own rows only
+    (the live pipeline relies on it to compute knee and hip in one call)."""
+    rng = np.random.default_rng(7)
+    joints = []
+    for k, n in enumerate(sizes):
+        q = rng.normal(size=(2, n, 4))
+        q[:, ::3, 1:3] *= 1e-9  # near the sequence's singularity too
+        joints.append((q[0], q[1], list(Joint)[k % 2], list(Side)[k % 2]))
+    for (p, d, joint, side), angles in zip(joints, joint_angles_each_rad(joints), strict=True):
+        assert angles.shape == (p.shape[0], 3)
+        np.testing.assert_array_equal(angles, joint_angles_rad(p, d, joint, side), strict=True)
 
 
 def test_hip_flexion_moves_knee_forward():

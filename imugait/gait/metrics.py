@@ -141,12 +141,18 @@ def aggregate(cycles: pd.DataFrame, metric_columns: list[str]) -> pd.DataFrame:
     rows = []
     for side, group in used.groupby("side"):
         for col in metric_columns:
-            values = group[col].dropna()
-            rows.append(
-                {"side": side, "metric": col, "mean": float(values.mean()) if len(values) else np.nan,
-                 "sd": float(values.std(ddof=1)) if len(values) > 1 else np.nan, "n": int(len(values))}
-            )
+            mean, sd, n = mean_sd_n(group[col].to_numpy(dtype=float))
+            rows.append({"side": side, "metric": col, "mean": mean, "sd": sd, "n": n})
     return pd.DataFrame(rows, columns=["side", "metric", "mean", "sd", "n"])
+
+
+def mean_sd_n(values: np.ndarray) -> tuple[float, float, int]:
+    """Mean, SD (ddof 1) and count of one metric's values (N,) — of one side's used strides in
+    :func:`aggregate` — leaving NaN out: the mean NaN without values, the SD with fewer than two.
+    (Plain numpy: the live dashboard's stride table calls it at every new stride.)"""
+    values = values[~np.isnan(values)]
+    n = int(values.size)
+    return float(values.mean()) if n else np.nan, float(values.std(ddof=1)) if n > 1 else np.nan, n
 
 
 def asymmetry(aggregates: pd.DataFrame) -> pd.DataFrame:
@@ -155,7 +161,17 @@ def asymmetry(aggregates: pd.DataFrame) -> pd.DataFrame:
     wide = aggregates.pivot(index="metric", columns="side", values="mean")
     if not {"left", "right"} <= set(wide.columns):
         return pd.DataFrame(columns=["metric", "right_minus_left", "symmetry_index_pct"])
-    diff = wide["right"] - wide["left"]
-    positive = (wide["left"] > 0) & (wide["right"] > 0) & ~wide.index.str.endswith("_deg")
-    si = np.where(positive, 100.0 * diff / (0.5 * (wide["left"] + wide["right"])), np.nan)
-    return pd.DataFrame({"metric": wide.index, "right_minus_left": diff.to_numpy(), "symmetry_index_pct": si})
+    diff, si = right_minus_left(wide.index.to_numpy(dtype=str), wide["left"].to_numpy(dtype=float),
+                                wide["right"].to_numpy(dtype=float))
+    return pd.DataFrame({"metric": wide.index, "right_minus_left": diff, "symmetry_index_pct": si})
+
+
+def right_minus_left(metrics: np.ndarray, left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Of the metrics named ``metrics`` (K,) with per-side means ``left``, ``right`` (K,): right
+    minus left (K,), and the symmetry index (K,) %, NaN for angles (``_deg``, signed) and for
+    quantities not positive on both sides (see :func:`asymmetry`)."""
+    diff = right - left
+    positive = (left > 0) & (right > 0) & ~np.char.endswith(metrics, "_deg")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        si = np.where(positive, 100.0 * diff / (0.5 * (left + right)), np.nan)
+    return diff, si

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from imugait.conventions import Joint, Side, joint_angles_rad, progression_quat
+from imugait.conventions import Joint, Side, joint_angles_each_rad, progression_quat
 from imugait.quaternion import quat_about_z, quat_multiply, row_chunks
 
 
@@ -51,10 +51,12 @@ def segment_orientations(
 def leg_angles(side: Side, q_thigh: np.ndarray, q_shank: np.ndarray, progression_heading_rad: np.ndarray) -> LegAngles:
     """Knee angles and hip rotation relative to the line of progression for one leg, from the
     anatomical frames (M, 4) in one world frame."""
-    knee = joint_angles_rad(q_thigh, q_shank, Joint.KNEE, side)
-    hip_rotation = np.full(q_thigh.shape[0], np.nan)
+    joints = [(q_thigh, q_shank, Joint.KNEE, side)]
     known = np.isfinite(progression_heading_rad)
     if known.any():
-        q_prog = progression_quat(progression_heading_rad[known])
-        hip_rotation[known] = joint_angles_rad(q_prog, q_thigh[known], Joint.HIP, side)[:, 2]
-    return LegAngles(knee, hip_rotation, q_thigh, q_shank)
+        joints.append((progression_quat(progression_heading_rad[known]), q_thigh[known], Joint.HIP, side))
+    angles = joint_angles_each_rad(joints)
+    hip_rotation = np.full(q_thigh.shape[0], np.nan)
+    if len(angles) > 1:
+        hip_rotation[known] = angles[1][:, 2]
+    return LegAngles(angles[0], hip_rotation, q_thigh, q_shank)

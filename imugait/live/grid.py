@@ -294,6 +294,11 @@ class LiveGrid:
             out[f"{p.value}/gyr_radps"] = interp_vectors(t_src, n_rows["gyr_radps"], t, position) - sensors[p].gyr_bias_radps
             if with_orientation:
                 out[f"{p.value}/q_world_sensor"] = slerp_quats(t_src, n_rows["q_world_sensor"], t, position)
+            if not (t.size and t[-1] > t_src[-1]) and not n_rows["n_lost_before"][1:].any():
+                # (the common case, and the same values: no gap among these samples, none stalled)
+                out[f"{p.value}/lost"] = np.zeros(t.size, dtype=bool)
+                out[f"{p.value}/lost_s"] = np.zeros(t.size)
+                continue
             # Inside a gap: between a sample and the next one that had samples lost before it
             # (as timebase.gap_mask), or past the last sample of a stalled sensor.
             i, _frac = position

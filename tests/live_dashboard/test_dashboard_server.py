@@ -177,6 +177,28 @@ def test_delta_drains_and_the_history_is_bounded():
     assert len(state.snapshot({})["strides"]) == 3
 
 
+def test_latest_is_the_newest_finite_angle_in_the_window():
+    """While hip rotation is withheld (NaN) the latest value is the newest finite one kept, until
+    its chunk leaves the window."""
+    state = DashboardState(window_s=1.0)
+
+    def chunk(t0_s, hip_deg):
+        t = t0_s + 0.005 * np.arange(10)
+        return LegAngles(Side.LEFT, t, t.copy(), np.zeros(10), np.zeros(10), np.asarray(hip_deg, float))
+
+    state.take(LiveUpdate(t_s=0.05, angles=(chunk(0.0, [np.nan] * 3 + [2.0, 3.0] + [np.nan] * 5),)))
+    for k in range(1, 30):  # NaN from then on
+        state.take(LiveUpdate(t_s=0.05 * k, angles=(chunk(0.05 * k, [np.nan] * 10),)))
+        left = state.latest()["left"]
+        assert left["knee_flexion_deg"] == pytest.approx(0.05 * k + 0.045, abs=0.006)
+        if k < 20:  # the first chunk is still kept (its last sample less than 1 s before the newest)
+            assert (left["hip_rotation_deg"], left["hip_rotation_t_s"]) == (3.0, 0.02)
+        elif k > 20:
+            assert left["hip_rotation_deg"] is None and left["hip_rotation_t_s"] is None
+    state.take(LiveUpdate(t_s=1.1, angles=(chunk(1.05, [np.nan] * 9 + [4.0]),)))
+    assert state.latest()["left"]["hip_rotation_deg"] == 4.0
+
+
 def test_nan_is_sent_as_null():
     state = DashboardState()
     angles = LegAngles(Side.LEFT, np.array([0.0, 0.005]), np.array([1.0, np.nan]), np.zeros(2), np.zeros(2),

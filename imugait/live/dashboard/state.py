@@ -20,10 +20,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from imugait.conventions import Placement, Side
-from imugait.gait.metrics import aggregate, asymmetry
+from imugait.gait.metrics import mean_sd_n, right_minus_left
 from imugait.live.acquisition import SensorStatus, lost_fraction
 from imugait.live.dashboard.bands import MetricBand, stride_metric_bands
 from imugait.live.updates import LegAngles, LegCalibrationState, LiveStride, LiveUpdate
@@ -96,14 +95,26 @@ class _AngleHistory:
     def __init__(self, window_s: float) -> None:
         self.window_s = window_s
         self.chunks: deque[LegAngles] = deque()
+        # Per angle: the newest chunk with a finite value and that value's (time, value). Found
+        # as chunks come, not per push: while hip rotation is withheld (standing, turning) a
+        # search from the newest chunk went back through the whole window at every push.
+        self._finite: dict[str, tuple[LegAngles, tuple[float, float]]] = {}
 
     def add(self, angles: LegAngles) -> None:
         if angles.t_s.size == 0:
             return
         self.chunks.append(angles)
+        for name in ANGLE_NAMES:
+            values = getattr(angles, name)
+            finite = np.flatnonzero(np.isfinite(values))
+            if finite.size:
+                self._finite[name] = (angles, (float(angles.t_s[finite[-1]]), float(values[finite[-1]])))
         newest = float(angles.t_s[-1])
         while self.chunks and float(self.chunks[0].t_s[-1]) < newest - self.window_s:
-            self.chunks.popleft()
+            dropped = self.chunks.popleft()
+            # The newest chunk with a finite value left the window: no kept chunk has one.
+            for name in [n for n, (chunk, _) in self._finite.items() if chunk is dropped]:
+                del self._finite[name]
 
     def newest_t_s(self) -> float | None:
         return float(self.chunks[-1].t_s[-1]) if self.chunks else None
@@ -111,12 +122,8 @@ class _AngleHistory:
     def newest_finite(self, name: str) -> tuple[float, float] | None:
         """(time, value) of the newest finite sample of angle ``name`` kept (None if none is):
         hip rotation is NaN where the pipeline withholds it (standing, turning, pose-only legs)."""
-        for chunk in reversed(self.chunks):
-            values = getattr(chunk, name)
-            finite = np.flatnonzero(np.isfinite(values))
-            if finite.size:
-                return float(chunk.t_s[finite[-1]]), float(values[finite[-1]])
-        return None
+        found = self._finite.get(name)
+        return None if found is None else found[1]
 
 
 def angles_json(chunks: Iterable[LegAngles]) -> dict[str, list]:
@@ -157,32 +164,34 @@ def stride_summary(strides: Sequence[LiveStride], bands: Sequence[MetricBand]) -
     """One row per band whose metric the strides carry: each side's mean over the used strides
     kept and its last stride's value, or the symmetry index of the two means, with the band and
     whether the value is outside it. Means and the symmetry index come from
-    :func:`imugait.gait.metrics.aggregate` and :func:`~imugait.gait.metrics.asymmetry`."""
+    :func:`imugait.gait.metrics.mean_sd_n` and :func:`~imugait.gait.metrics.right_minus_left`
+    (what :func:`~imugait.gait.metrics.aggregate` and :func:`~imugait.gait.metrics.asymmetry`
+    compute, over plain arrays: this runs at every new stride)."""
     if not strides:
         return []
     carried = set().union(*(s.metrics.keys() for s in strides))
-    metrics = [b.metric for b in bands if b.metric in carried]
-    if not metrics:
+    shown = [b for b in bands if b.metric in carried]
+    if not shown:
         return []
-    table = pd.DataFrame([{"side": s.side.value, "used": s.used, **{m: s.metrics.get(m, np.nan) for m in metrics}}
-                          for s in strides])
-    means = aggregate(table, metrics)
-    index = {(r.side, r.metric): r for r in means.itertuples()}
-    si = asymmetry(means).set_index("metric")["symmetry_index_pct"] if not means.empty else pd.Series(dtype=float)
+    metrics = [b.metric for b in shown]
+    used = {side: [s for s in strides if s.side is side and s.used] for side in SIDES}
+    means = {side: [mean_sd_n(np.array([s.metrics.get(m, np.nan) for s in used[side]], dtype=float))[::2]
+                    for m in metrics] for side in SIDES if used[side]}
+    # The symmetry index of sides that both have used strides (NaN where a mean is).
+    si = (right_minus_left(np.array(metrics, dtype=str), *(np.array([mean for mean, _n in means[side]], dtype=float)
+                                                         for side in SIDES))[1]
+          if len(means) == len(SIDES) else np.full(len(metrics), np.nan))
     rows = []
-    for band in bands:
-        if band.metric not in carried:
-            continue
+    for k, band in enumerate(shown):
         row = band.as_json()
         for side in SIDES:
-            agg = index.get((side.value, band.metric))
-            last = next((s.metrics.get(band.metric) for s in reversed(strides) if s.side is side and s.used), None)
-            value = finite_or_none(agg.mean) if agg is not None else None
-            row[side.value] = {"mean": value, "n": int(agg.n) if agg is not None else 0,
-                               "last": finite_or_none(last) if last is not None else None,
+            mean, n = means[side][k] if side in means else (None, 0)
+            last = used[side][-1].metrics.get(band.metric) if used[side] else None
+            value = finite_or_none(mean) if mean is not None else None
+            row[side.value] = {"mean": value, "n": n, "last": finite_or_none(last) if last is not None else None,
                                "outside": band.compare == "per_side" and _outside(value, band)}
         if band.compare == "symmetry_index":
-            value = finite_or_none(float(si.get(band.metric, np.nan)))
+            value = finite_or_none(float(si[k]))
             row["symmetry_index_pct"] = value
             row["outside"] = _outside(value, band)
         rows.append(row)
