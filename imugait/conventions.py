@@ -190,8 +190,11 @@ def joint_angles_each_rad(joints: Sequence[tuple[np.ndarray, np.ndarray, Joint, 
         return [joint_angles_rad(*j) for j in joints]
     q_rel = [quat_multiply(quat_conj(np.asarray(p, dtype=float)), np.asarray(d, dtype=float)) for p, d, _, _ in joints]
     raw = Rotation.from_quat(np.concatenate(q_rel), scalar_first=True).as_euler(JCS_SEQUENCE, degrees=False)
-    parts = np.split(raw, np.cumsum([q.shape[0] for q in q_rel])[:-1])
-    return [part * sign_table(joint, side) for part, (_, _, joint, side) in zip(parts, joints, strict=True)]
+    out, start = [], 0
+    for q, (_, _, joint, side) in zip(q_rel, joints, strict=True):
+        out.append(raw[start:start + q.shape[0]] * sign_table(joint, side))
+        start += q.shape[0]
+    return out
 
 
 def _jcs_angles(q_world_proximal: np.ndarray, q_world_distal: np.ndarray) -> np.ndarray:

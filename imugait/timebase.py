@@ -104,7 +104,9 @@ def slerp_quats(
     q_src = np.asarray(q_src, dtype=float)
     i, frac = grid_position(t_src_s, t_dst_s) if position is None else position
     q0, q = q_src.take(i, axis=0), q_src.take(i + 1, axis=0)
-    q[np.einsum("ij,ij->i", q0, q) < 0.0] *= -1.0  # the shorter way round
+    flip = np.einsum("ij,ij->i", q0, q) < 0.0  # the shorter way round
+    if flip.any():
+        q[flip] *= -1.0
     q -= q0
     q *= frac[:, None]
     q += q0

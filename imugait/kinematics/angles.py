@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from imugait.conventions import Joint, Side, joint_angles_each_rad, progression_quat
-from imugait.quaternion import quat_about_z, quat_multiply, row_chunks
+from imugait.quaternion import CHUNK_ROWS, quat_about_z, quat_multiply, row_chunks
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,6 +41,8 @@ def segment_orientations(
     """Anatomical thigh and shank frames (M, 4), both in the thigh sensor's world frame."""
     q_thigh = quat_multiply(q_world_thigh_sensor, q_thigh_sensor_segment)
     heading = np.broadcast_to(np.asarray(heading_offset_rad, dtype=float), q_world_shank_sensor.shape[:1])
+    if q_world_shank_sensor.shape[0] <= CHUNK_ROWS:  # (one block: the same products, less per-call work)
+        return q_thigh, quat_multiply(quat_about_z(heading), quat_multiply(q_world_shank_sensor, q_shank_sensor_segment))
     q_shank = np.empty(q_world_shank_sensor.shape)
     for rows in row_chunks(q_shank.shape[0]):  # blocks: no full-length temporaries
         q_shank[rows] = quat_multiply(quat_about_z(heading[rows]),

@@ -97,14 +97,15 @@ class LiveSensor:
         # time order: dropped and counted, never allowed to stop a live run.
         keep = t > self.last_t_s
         keep[1:] &= t[1:] > t[:-1]
-        self.n_dropped += int(t.size - keep.sum())
-        if not keep.any():
-            return
-        t = t[keep]
+        acc, gyr = block.acc_mps2, block.gyr_radps
+        if not (t.size and keep.all()):  # (all kept is the common case: no copies then)
+            self.n_dropped += int(t.size - keep.sum())
+            if not keep.any():
+                return
+            t, acc, gyr = t[keep], np.asarray(acc)[keep], np.asarray(gyr)[keep]
         lost = np.zeros(t.size, dtype=np.int64)
         lost[0] = max(int(block.n_lost), 0)
-        self.samples.append({"t_s": t, "acc_mps2": np.asarray(block.acc_mps2)[keep],
-                             "gyr_radps": np.asarray(block.gyr_radps)[keep],
+        self.samples.append({"t_s": t, "acc_mps2": acc, "gyr_radps": gyr,
                              "q_world_sensor": np.full((t.size, 4), np.nan), "n_lost_before": lost})
         if self._filter is not None:
             self._fuse()
@@ -223,10 +224,10 @@ class LiveSensor:
         acc = self.samples.since("acc_mps2", first_row)[:take]
         lost = self.samples.since("n_lost_before", first_row)[:take].copy()
         lost[0] = 0  # the first row is the previous (already fused) sample or the first kept one
-        real = np.arange(take) + np.cumsum(lost)
-        if real[-1] == take - 1:
+        if not lost.any():
             q = self._filter.estimate(gyr[int(has_previous):], acc[int(has_previous):], check_units=check_units).q_world_sensor
         else:  # bridge lost samples for the filter (see orient_stream)
+            real = np.arange(take) + np.cumsum(lost)
             t_full = np.interp(np.arange(real[-1] + 1), real, t)
             bridged = [np.column_stack([np.interp(t_full, t, x[:, k]) for k in range(3)]) for x in (gyr, acc)]
             # Fed from just after the previous sample: the lost instants before the first new one too.

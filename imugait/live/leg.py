@@ -185,14 +185,14 @@ class LiveLeg:
         if k1 <= k0:
             return
         state = {name: self.history.since(name, k0)[:k1 - k0] for name in ("heading_offset_rad", "direction_rad")}
-        q_thigh, q_shank = segment_orientations(
-            self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1), self._rows(grid, f"{self.shank}/q_world_sensor", k0, k1),
-            self.alignment.thigh.q_sensor_segment, self.alignment.shank.q_sensor_segment,
-            np.nan_to_num(state["heading_offset_rad"]))
-        angles = leg_angles(self.side, q_thigh, q_shank, state["direction_rad"])
         # NaN inside a long lost stretch of a sensor and until the heading offset is known again
         # after it (see _held_offsets).
         lost = ~np.isfinite(state["heading_offset_rad"])
+        q_thigh, q_shank = segment_orientations(
+            self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1), self._rows(grid, f"{self.shank}/q_world_sensor", k0, k1),
+            self.alignment.thigh.q_sensor_segment, self.alignment.shank.q_sensor_segment,
+            np.where(lost, 0.0, state["heading_offset_rad"]))  # (the held offset is finite or NaN: nan_to_num)
+        angles = leg_angles(self.side, q_thigh, q_shank, state["direction_rad"])
         knee_deg = np.rad2deg(angles.knee_rad)
         knee_deg[lost] = np.nan
         self.history.since("knee_deg", k0)[:k1 - k0] = knee_deg
