@@ -141,7 +141,7 @@ def aggregate(cycles: pd.DataFrame, metric_columns: list[str]) -> pd.DataFrame:
     rows = []
     for side, group in used.groupby("side"):
         for col in metric_columns:
-            mean, sd, n = mean_sd_n(group[col].to_numpy(dtype=float))
+            mean, sd, n = mean_sd_n(group[col].to_numpy(dtype=float, na_value=np.nan))
             rows.append({"side": side, "metric": col, "mean": mean, "sd": sd, "n": n})
     return pd.DataFrame(rows, columns=["side", "metric", "mean", "sd", "n"])
 

@@ -191,7 +191,7 @@ class LiveLeg:
         q_thigh, q_shank = segment_orientations(
             self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1), self._rows(grid, f"{self.shank}/q_world_sensor", k0, k1),
             self.alignment.thigh.q_sensor_segment, self.alignment.shank.q_sensor_segment,
-            np.where(lost, 0.0, state["heading_offset_rad"]))  # (the held offset is finite or NaN: nan_to_num)
+            np.where(lost, 0.0, state["heading_offset_rad"]))  # (those rows come out NaN below)
         angles = leg_angles(self.side, q_thigh, q_shank, state["direction_rad"])
         knee_deg = np.rad2deg(angles.knee_rad)
         knee_deg[lost] = np.nan
