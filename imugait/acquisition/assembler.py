@@ -390,7 +390,9 @@ class SessionAssembler:
 
 def _rows(values: np.ndarray, rows: slice | np.ndarray) -> np.ndarray:
     """A copy of the block's rows the live view takes (all of them: a plain copy)."""
-    return np.array(values, order="C") if isinstance(rows, slice) else np.asarray(values)[rows]
+    if isinstance(rows, slice):
+        return values.copy() if type(values) is np.ndarray else np.array(values)
+    return np.asarray(values)[rows]
 
 
 def _check_block(placement: Placement, block: SampleBlock) -> None:

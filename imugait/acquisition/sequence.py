@@ -56,7 +56,7 @@ class TrackedSamples:
 
     @property
     def n_late(self) -> int:
-        return int(self.late.sum())
+        return int(np.count_nonzero(self.late))
 
 
 class SequenceTracker:
@@ -169,15 +169,21 @@ class SequenceTracker:
         n = block.n_samples
         if block.seq is not None:
             self.seq_source = "counter"
-            return np.asarray(block.seq, dtype=np.int64).reshape(n)
+            return _as_int64(block.seq, (n,))
         self.seq_source = "count"
         base = 0 if self._last_seq is None else self._last_seq + 1
         return base + np.arange(n, dtype=np.int64)
 
     def _effective_time(self, block: SampleBlock, seq: np.ndarray) -> np.ndarray:
         if block.t_device_us is not None:
-            return np.asarray(block.t_device_us, dtype=np.int64).reshape(seq.shape)
+            return _as_int64(block.t_device_us, seq.shape)
         return np.rint(seq * self._period_us()).astype(np.int64)
+
+
+def _as_int64(values, shape: tuple[int, ...]) -> np.ndarray:
+    """``values`` as int64 of ``shape`` (the array itself when it already is)."""
+    out = np.asarray(values, dtype=np.int64)
+    return out if out.shape == shape else out.reshape(shape)
 
 
 _MASKS: dict[tuple[int, bool], np.ndarray] = {}

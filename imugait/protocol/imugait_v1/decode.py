@@ -49,6 +49,7 @@ _DATA, _DEVICE_INFO, _STATUS, _ACK, _COMMAND = (int(t) for t in (MessageType.DAT
                                                                   MessageType.STATUS, MessageType.ACK,
                                                                   MessageType.COMMAND))
 _MAG = int(DataFlags.MAG)
+_INT16_LE = np.dtype("<i2")
 _RESERVED_DATA_FLAGS = 0xFF & ~_MAG
 
 
@@ -257,7 +258,7 @@ class ImugaitV1Decoder:
         self.stats.samples_decoded += n
         # One multiplication for all channels: (channel, sample, axis), each channel contiguous.
         n_channels = size // 6
-        raw = np.frombuffer(frame, dtype="<i2", count=n * size // 2, offset=_DATA_START)
+        raw = np.frombuffer(frame, dtype=_INT16_LE, count=n * size // 2, offset=_DATA_START)
         si = np.multiply(raw.reshape(n, n_channels, 3).transpose(1, 0, 2), self._scales(info)[:n_channels],
                          out=np.empty((n_channels, n, 3)))
         return SampleBlock(
