@@ -280,7 +280,9 @@ def _run(root: Path, args: list[str], cwd: Path) -> dict:
                OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     # Not from the checkout's folder: the working directory would come first on sys.path.
     out = subprocess.run([sys.executable, str(Path(__file__).resolve()), *args], env=env, capture_output=True,
-                         text=True, check=True, cwd=cwd)
+                         text=True, cwd=cwd)
+    if out.returncode:
+        raise RuntimeError(f"the run with {root} failed:\n{out.stderr[-2000:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if not Path(result["imugait"]).resolve().is_relative_to(root.resolve()):
         raise RuntimeError(f"the run meant for {root} imported {result['imugait']}")
