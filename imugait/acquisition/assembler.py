@@ -289,19 +289,23 @@ class SessionAssembler:
         _check_block(track.placement, block)
         got = track.tracker.process(block)
         p = track.placement
+        n_late = got.n_late
         if got.n_dropped:
             self.add_event(EventKind.DUPLICATES_DROPPED, arrival_s, p, got.n_dropped,
                            detail="received again or not advancing; dropped")
-        if got.n_late:
-            self.add_event(EventKind.LATE_SAMPLES, arrival_s, p, got.n_late,
+        if n_late:
+            self.add_event(EventKind.LATE_SAMPLES, arrival_s, p, n_late,
                            detail="arrived after later samples; put back in their place")
-        if not got.keep.any():
+        n_fresh = got.seq.size - n_late
+        if got.seq.size == 0:
             return None
-        fresh = ~got.late
         keep_samples = self.config.keep_samples
-        if fresh.any():
+        # The common case — every accepted sample is newer than the ones before — needs no masks.
+        fresh = None if n_late == 0 else ~got.late
+        t_device_us = got.t_device_us if fresh is None else got.t_device_us[fresh]
+        if n_fresh:
             point = len(track.points_us)
-            last_us = int(got.t_device_us[fresh][-1])
+            last_us = int(t_device_us[-1])
             if keep_samples:
                 track.points_us.append(last_us)
                 track.points_arrival_s.append(arrival_s)
@@ -312,16 +316,19 @@ class SessionAssembler:
             point = len(track.points_us) - 1
         if keep_samples:
             track.chunks.append((point, block, got.keep, got.seq, got.t_device_us))
-        if not fresh.any():
+        if not n_fresh:
             return None  # late samples go to the session, not to live views (those only move forward)
-        keep = got.keep.copy()
-        keep[keep] = fresh
-        t_device_us = got.t_device_us[fresh]
+        if fresh is None:
+            keep = got.keep
+        else:
+            keep = got.keep.copy()
+            keep[keep] = fresh
+        rows = slice(None) if n_fresh == n else keep
         t_s = track.live_times(t_device_us, track.mapper.to_host_s(t_device_us),
                                1.0 / track.rate_hz if track.rate_hz else None) - self.t0_host_s
-        mag = None if block.mag_uT is None else np.asarray(block.mag_uT)[keep]
-        q = None if block.q_world_sensor is None else np.asarray(block.q_world_sensor)[keep]
-        live = LiveSamples(track.placement, t_s, np.asarray(block.acc_mps2)[keep], np.asarray(block.gyr_radps)[keep],
+        mag = None if block.mag_uT is None else _rows(block.mag_uT, rows)
+        q = None if block.q_world_sensor is None else _rows(block.q_world_sensor, rows)
+        live = LiveSamples(track.placement, t_s, _rows(block.acc_mps2, rows), _rows(block.gyr_radps, rows),
                            mag, q, got.n_lost)
         if self.config.live_window_s is not None:
             if track.live is None:
@@ -381,12 +388,21 @@ class SessionAssembler:
         return stream, (f"{name}: " + "; ".join(notes)) if notes else ""
 
 
+def _rows(values: np.ndarray, rows: slice | np.ndarray) -> np.ndarray:
+    """A copy of the block's rows the live view takes (all of them: a plain copy)."""
+    if isinstance(rows, slice):
+        return values.copy() if type(values) is np.ndarray else np.array(values)
+    return np.asarray(values)[rows]
+
+
 def _check_block(placement: Placement, block: SampleBlock) -> None:
     n = block.n_samples
-    for what, arr, width in (("acc_mps2", block.acc_mps2, 3), ("gyr_radps", block.gyr_radps, 3),
-                             ("mag_uT", block.mag_uT, 3), ("q_world_sensor", block.q_world_sensor, 4)):
-        if arr is not None and np.shape(arr) != (n, width):
-            raise ValidationError(f"{placement.value}: block {what} has shape {np.shape(arr)}, expected ({n}, {width})")
-    for what, arr in (("seq", block.seq), ("t_device_us", block.t_device_us)):
-        if arr is not None and np.shape(arr) != (n,):
-            raise ValidationError(f"{placement.value}: block {what} has shape {np.shape(arr)}, expected ({n},)")
+    for what, arr, shape in (("acc_mps2", block.acc_mps2, (n, 3)), ("gyr_radps", block.gyr_radps, (n, 3)),
+                             ("mag_uT", block.mag_uT, (n, 3)), ("q_world_sensor", block.q_world_sensor, (n, 4)),
+                             ("seq", block.seq, (n,)), ("t_device_us", block.t_device_us, (n,))):
+        if arr is not None and _shape(arr) != shape:
+            raise ValidationError(f"{placement.value}: block {what} has shape {_shape(arr)}, expected {shape}")
+
+
+def _shape(values) -> tuple[int, ...]:
+    return values.shape if type(values) is np.ndarray else np.shape(values)

@@ -20,13 +20,15 @@ latency) or persistently far above it; either starts a new clock segment.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
 from imugait.acquisition.envelope import LineFit, envelope_fit
 from imugait.errors import ValidationError
+
+_FEW_SAMPLES = 64
+"""Up to this many device times are mapped in plain floats (numpy's cost per call would dominate)."""
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,7 @@ class OnlineClockMapper:
     def __init__(self, config: ClockSyncConfig | None = None) -> None:
         self.config = config or ClockSyncConfig()
         self._origin_us: int | None = None
-        self._x: deque[float] = deque()
-        self._y: deque[float] = deque()
+        self._points = _Window()
         self._fit: LineFit | None = None
         self._last_refit_x = -np.inf
         self._high_run = 0
@@ -105,7 +106,8 @@ class OnlineClockMapper:
 
     @property
     def window_span_s(self) -> float:
-        return 0.0 if len(self._x) < 2 else self._x[-1] - self._x[0]
+        points = self._points
+        return 0.0 if len(points) < 2 else float(points.x[-1] - points.x[0])
 
     def update(self, t_device_us: int, arrival_s: float, new_segment: bool = False) -> bool:
         """Add one block's point; returns True when the point showed a clock step and started a
@@ -125,7 +127,7 @@ class OnlineClockMapper:
         if restarted:
             self._restart(keep_last=0, first_index=index)  # the drift estimate is kept as the prior
         elif self._fit is not None:
-            residual_s = y - float(self._fit(x))
+            residual_s = y - self._fit.at(x)
             if residual_s < -cfg.step_threshold_s:
                 self._restart(keep_last=0, first_index=index)
                 stepped = True
@@ -138,11 +140,8 @@ class OnlineClockMapper:
                     stepped = True
             else:
                 self._high_run = 0
-        self._x.append(x)
-        self._y.append(y)
-        while self._x[-1] - self._x[0] > cfg.window_s:
-            self._x.popleft()
-            self._y.popleft()
+        self._points.append(x, y)
+        self._points.drop_older(x, cfg.window_s)
         if self._fit is None or stepped or restarted or x - self._last_refit_x >= cfg.refit_interval_s:
             self._refit()
         return stepped
@@ -151,25 +150,62 @@ class OnlineClockMapper:
         """Host times (s, monotonic host clock) of device times (µs); needs one update first."""
         if self._fit is None or self._origin_us is None:
             raise ValidationError("the clock mapper has no data yet: call update() with a block first")
-        x = (np.asarray(t_device_us, dtype=np.int64) - self._origin_us) * 1e-6
-        return np.asarray(self._fit(x), dtype=float)
+        t_us = np.asarray(t_device_us, dtype=np.int64)
+        if t_us.ndim == 1 and t_us.size <= _FEW_SAMPLES:  # a block: plain floats, the same arithmetic
+            at, origin_us = self._fit.at, self._origin_us
+            return np.array([at((t - origin_us) * 1e-6) for t in t_us.tolist()], dtype=float)
+        return np.asarray(self._fit((t_us - self._origin_us) * 1e-6), dtype=float)
 
     def _restart(self, keep_last: int, first_index: int) -> None:
-        xs, ys = list(self._x), list(self._y)
-        self._x.clear()
-        self._y.clear()
-        if keep_last:
-            self._x.extend(xs[-keep_last:])
-            self._y.extend(ys[-keep_last:])
+        self._points.keep_last(keep_last)
         self._high_run = 0
         self.segment_starts.append(first_index)
 
     def _refit(self) -> None:
-        xs = np.fromiter(self._x, dtype=float, count=len(self._x))
-        ys = np.fromiter(self._y, dtype=float, count=len(self._y))
+        xs, ys = self._points.x, self._points.y
         prior = 1.0 if self._fit is None else self._fit.slope
         self._fit = _window_fit(xs, ys, self.config, prior)
         self._last_refit_x = xs[-1]
+
+
+class _Window:
+    """The (x, y) points of the mapper's sliding window, oldest first, in one buffer: appending and
+    dropping the oldest never copy the window, and the fit reads it without conversion."""
+
+    def __init__(self) -> None:
+        self._xy = np.empty((2, 256))
+        self._start = 0
+        self._end = 0
+
+    def __len__(self) -> int:
+        return self._end - self._start
+
+    @property
+    def x(self) -> np.ndarray:
+        return self._xy[0, self._start:self._end]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self._xy[1, self._start:self._end]
+
+    def append(self, x: float, y: float) -> None:
+        if self._end == self._xy.shape[1]:  # full: move the window to the front, twice as large if need be
+            n = len(self)
+            xy = np.empty((2, max(256, 2 * n))) if 2 * n > self._xy.shape[1] else self._xy
+            xy[:, :n] = self._xy[:, self._start:self._end]
+            self._xy, self._start, self._end = xy, 0, n
+        self._xy[0, self._end] = x
+        self._xy[1, self._end] = y
+        self._end += 1
+
+    def drop_older(self, newest_x: float, span: float) -> None:
+        """Drop the oldest points while they are more than ``span`` before ``newest_x``."""
+        xs = self._xy[0]
+        while newest_x - xs[self._start] > span:
+            self._start += 1
+
+    def keep_last(self, n: int) -> None:
+        self._start = max(self._start, self._end - n)
 
 
 class MonotonicLiveTimes:
@@ -207,16 +243,27 @@ class MonotonicLiveTimes:
             return host.copy()
         if self._last_device_us is None:
             out = host.copy()
-        else:
-            dx_s = (t_us - self._last_device_us) * 1e-6
-            if dx_s[0] <= 0:  # the device clock went back (a new clock segment)
-                dx_s = (t_us - t_us[0]) * 1e-6 + (period_s if period_s else 1e-6)
-            floor_s = self._last_host_s + (1.0 - self.slew_fraction) * dx_s
-            out = np.maximum(host, floor_s)
-            self.n_slewed += int((floor_s > host).sum())
-        self._last_device_us = int(t_us[-1])
-        self._last_host_s = float(out[-1])
-        return out
+            self._last_device_us = int(t_us[-1])
+            self._last_host_s = float(out[-1])
+            return out
+        # Plain floats: a block holds a few samples, and numpy's cost per call would dominate.
+        t_list, fit_list = t_us.tolist(), host.tolist()
+        since_us, since_s = self._last_device_us, 0.0
+        if t_list[0] <= since_us:  # the device clock went back (a new clock segment)
+            since_us, since_s = t_list[0], (period_s if period_s else 1e-6)
+        slow = 1.0 - self.slew_fraction
+        last_s = self._last_host_s
+        times = []
+        for t, fit_s in zip(t_list, fit_list, strict=True):
+            dx_s = (t - since_us) * 1e-6 + since_s
+            floor_s = last_s + slow * dx_s
+            if floor_s > fit_s:
+                self.n_slewed += 1
+            # np.maximum's rule, NaN included: the fit's time unless the floor is later.
+            times.append(fit_s if fit_s >= floor_s or fit_s != fit_s else floor_s)
+        self._last_device_us = t_list[-1]
+        self._last_host_s = times[-1]
+        return np.array(times, dtype=float)
 
 
 @dataclass(frozen=True, eq=False)

@@ -64,26 +64,48 @@ class LiveBuffer:
                mag_uT: np.ndarray | None = None, q_world_sensor: np.ndarray | None = None) -> None:
         """Append samples (``t_s`` (n,), s; vectors (n, 3); quaternions (n, 4))."""
         t = np.asarray(t_s, dtype=float)
-        last = self._t[(self._head - 1) % self.capacity] if self._size else -np.inf
-        ok = t > np.maximum.accumulate(np.concatenate([[last], t]))[:-1]
-        self.n_rejected += int(t.size - ok.sum())
-        idx = np.flatnonzero(ok)[-self.capacity:]
-        if idx.size == 0:
+        if t.ndim != 1:
+            raise ValidationError(f"live buffer times must be one-dimensional, got shape {t.shape}")
+        # A sample is taken when it is later than every sample before it (NaN: nothing after it
+        # is later). Plain Python: a block holds a few samples.
+        latest = float(self._t[(self._head - 1) % self.capacity]) if self._size else -np.inf
+        taken = []
+        for i, value in enumerate(t.tolist()):
+            if value > latest:
+                taken.append(i)
+                latest = value
+            elif value != value:
+                latest = value
+        self.n_rejected += t.size - len(taken)
+        taken = taken[-self.capacity:]
+        n = len(taken)
+        if n == 0:
             return
         if mag_uT is not None and self._mag is None:
             self._mag = np.full((self.capacity, 3), np.nan)
         if q_world_sensor is not None and self._q is None:
             self._q = np.full((self.capacity, 4), np.nan)
-        pos = (self._head + np.arange(idx.size)) % self.capacity
-        self._t[pos] = t[idx]
-        self._acc[pos] = np.asarray(acc_mps2)[idx]
-        self._gyr[pos] = np.asarray(gyr_radps)[idx]
+        rows = slice(None) if n == t.size else taken
+        self._put(self._t, t[rows], n)
+        self._put(self._acc, np.asarray(acc_mps2)[rows], n)
+        self._put(self._gyr, np.asarray(gyr_radps)[rows], n)
         if self._mag is not None:
-            self._mag[pos] = np.nan if mag_uT is None else np.asarray(mag_uT)[idx]
+            self._put(self._mag, np.nan if mag_uT is None else np.asarray(mag_uT)[rows], n)
         if self._q is not None:
-            self._q[pos] = np.nan if q_world_sensor is None else np.asarray(q_world_sensor)[idx]
-        self._head = (self._head + idx.size) % self.capacity
-        self._size = min(self._size + idx.size, self.capacity)
+            self._put(self._q, np.nan if q_world_sensor is None else np.asarray(q_world_sensor)[rows], n)
+        self._head = (self._head + n) % self.capacity
+        self._size = min(self._size + n, self.capacity)
+
+    def _put(self, ring: np.ndarray, values: np.ndarray | float, n: int) -> None:
+        """Write ``n`` rows at the head, wrapping at the end of the ring; a float fills them."""
+        head = self._head
+        first = min(n, self.capacity - head)
+        if first == n:
+            ring[head:head + n] = values
+            return
+        scalar = np.ndim(values) == 0
+        ring[head:] = values if scalar else values[:first]
+        ring[:n - first] = values if scalar else values[first:]
 
     def snapshot(self) -> LiveWindow:
         """The samples within ``window_s`` of the newest one, oldest first (copies)."""

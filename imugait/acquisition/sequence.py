@@ -43,6 +43,8 @@ class TrackedSamples:
     n_lost : int — samples lost just before and inside this block.
     n_dropped : int — samples of this block dropped as duplicates / not advancing.
     late : (k,) bool — accepted samples that filled an earlier gap (older than the newest).
+
+    The arrays are to be read, not written: they may be shared masks or the block's own arrays.
     """
 
     keep: np.ndarray
@@ -54,7 +56,7 @@ class TrackedSamples:
 
     @property
     def n_late(self) -> int:
-        return int(self.late.sum())
+        return int(np.count_nonzero(self.late))
 
 
 class SequenceTracker:
@@ -88,38 +90,53 @@ class SequenceTracker:
         from_time = block.seq is None and block.t_device_us is not None and bool(self.sample_rate_hz)
         if from_time:
             self.seq_source = "timestamps"
-            t_us = np.asarray(block.t_device_us, dtype=np.int64).reshape(n)
-            seq = np.zeros(n, dtype=np.int64)  # filled in the loop, from the last accepted sample
+            t_list = np.asarray(block.t_device_us, dtype=np.int64).reshape(n).tolist()
+            seq_list = [0] * n  # filled in the loop, from the last accepted sample
         else:
             seq = self._effective_seq(block)
             t_us = self._effective_time(block, seq)
-        keep = np.zeros(n, dtype=bool)
-        late = np.zeros(n, dtype=bool)
+            seq_list, t_list = seq.tolist(), t_us.tolist()
+        # Plain Python: blocks are small (≤ ~50 samples), the rule is per sample, and a few numpy
+        # calls on a 4-sample block cost more than the loop.
+        keep = [False] * n
+        kept_seq, kept_t, kept_late = [], [], []
         last_seq = self._last_seq
         last_t = self._last_t_us
         lost = 0
-        # Plain loop: blocks are small (≤ ~50 samples) and the rule is per sample.
-        for i, (s, t) in enumerate(zip(seq.tolist(), t_us.tolist(), strict=True)):
+        for i in range(n):
+            t = t_list[i]
             if from_time:
-                s = seq[i] = self._seq_from_time(t, last_seq, last_t)
+                seq_list[i] = self._seq_from_time(t, last_seq, last_t)
+            s = seq_list[i]
             if last_seq is not None and (s <= last_seq or t <= last_t):
                 if self.seq_source != "count" and self._fill(s):
-                    keep[i] = late[i] = True
+                    keep[i] = True
+                    kept_seq.append(s)
+                    kept_t.append(t)
+                    kept_late.append(True)
                 continue
             if last_seq is not None and s > last_seq + 1:
                 lost += s - last_seq - 1
                 self._open_gaps.append([last_seq + 1, s - 1])
                 del self._open_gaps[:-MAX_OPEN_GAPS]
             keep[i] = True
+            kept_seq.append(s)
+            kept_t.append(t)
+            kept_late.append(False)
             last_seq, last_t = s, t
         self._last_seq, self._last_t_us = last_seq, last_t
-        kept, n_late = int(keep.sum()), int(late.sum())
+        kept, n_late = len(kept_seq), sum(kept_late)
         self.n_received += n
         self.n_kept += kept
         self.n_lost += lost - n_late
         self.n_late += n_late
         self.n_dropped += n - kept
-        return TrackedSamples(keep, seq[keep], t_us[keep], lost, n - kept, late[keep])
+        if kept == n and not n_late and not from_time:
+            # The common case, every sample taken in order: the block's own counters and shared
+            # read-only masks, no new arrays.
+            return TrackedSamples(_mask(n, True), seq, t_us, lost, 0, _mask(n, False))
+        return TrackedSamples(np.array(keep, dtype=bool), np.array(kept_seq, dtype=np.int64),
+                              np.array(kept_t, dtype=np.int64), lost, n - kept, np.array(kept_late, dtype=bool))
 
     def _seq_from_time(self, t_us: int, last_seq: int | None, last_t_us: int | None) -> int:
         """Sequence number of a sample stamped ``t_us`` from the last accepted one: whole nominal
@@ -152,15 +169,35 @@ class SequenceTracker:
         n = block.n_samples
         if block.seq is not None:
             self.seq_source = "counter"
-            return np.asarray(block.seq, dtype=np.int64).reshape(n)
+            return _as_int64(block.seq, (n,))
         self.seq_source = "count"
         base = 0 if self._last_seq is None else self._last_seq + 1
         return base + np.arange(n, dtype=np.int64)
 
     def _effective_time(self, block: SampleBlock, seq: np.ndarray) -> np.ndarray:
         if block.t_device_us is not None:
-            return np.asarray(block.t_device_us, dtype=np.int64).reshape(seq.shape)
+            return _as_int64(block.t_device_us, seq.shape)
         return np.rint(seq * self._period_us()).astype(np.int64)
+
+
+def _as_int64(values, shape: tuple[int, ...]) -> np.ndarray:
+    """``values`` as int64 of ``shape`` (the array itself when it already is)."""
+    out = np.asarray(values, dtype=np.int64)
+    return out if out.shape == shape else out.reshape(shape)
+
+
+_MASKS: dict[tuple[int, bool], np.ndarray] = {}
+
+
+def _mask(n: int, value: bool) -> np.ndarray:
+    """A read-only (n,) bool array filled with ``value``, made once per block size."""
+    mask = _MASKS.get((n, value))
+    if mask is None:
+        mask = np.full(n, value)
+        mask.flags.writeable = False
+        if n <= 256:
+            _MASKS[(n, value)] = mask
+    return mask
 
 
 def gaps_from_seq(seq: np.ndarray) -> tuple[Gap, ...]:

@@ -26,6 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from imugait.acquisition.assembler import AcquisitionConfig, LiveSamples, SessionAssembler
 from imugait.acquisition.recorder import Recorder
 from imugait.acquisition.sources import PROTOCOLS, SensorSource, SourceKind
@@ -119,12 +121,21 @@ class _SensorLink:
         self.state = LinkState.CONNECTING
         self.device_id = ""
         self.arrivals: deque[tuple[float, int]] = deque()
-        self.clock_offset_s: float | None = None
+        self.newest_times: tuple[np.ndarray, np.ndarray] | None = None
+        """(session times, device times in µs) of the newest block mapped whole: the clock offset
+        is worked out from them when a status asks for it, not for every block."""
         self.reconnects = 0
         self.outages: list[list[float]] = []
         self.command_errors: list[str] = []
         self.seen = _DecoderCounts()
         """Decoder counters already written to the event log."""
+
+    def clock_offset_s(self) -> float | None:
+        """Session time minus device time at the newest sample (None before the first)."""
+        if self.newest_times is None:
+            return None
+        t_s, t_device_us = self.newest_times
+        return float(t_s[-1] - t_device_us[-1] * 1e-6)
 
 
 class LiveAcquisition:
@@ -242,7 +253,7 @@ class LiveAcquisition:
                 device_id=link.device_id, rate_hz=sum(n for _t, n in link.arrivals) / self.config.rate_window_s,
                 n_samples=health.n_samples if health else 0, n_lost=health.n_lost if health else 0,
                 battery_percent=health.battery_percent if health else None,
-                drift_ppm=health.drift_ppm if health else 0.0, clock_offset_s=link.clock_offset_s,
+                drift_ppm=health.drift_ppm if health else 0.0, clock_offset_s=link.clock_offset_s(),
                 bytes_discarded=stats.bytes_discarded, frame_errors=stats.crc_failures + stats.malformed_frames,
                 reconnects=link.reconnects, outages=tuple((t, d) for t, d in link.outages),
             ))
@@ -263,10 +274,11 @@ class LiveAcquisition:
                         self._observer(placement, message, live)
                     if isinstance(message, DeviceAnnouncement):
                         link.device_id = message.device_id
-                    elif isinstance(message, SampleBlock) and live is not None:
-                        link.arrivals.append((arrival_s, int(live.t_s.size)))
-                        if live.t_s.size == message.n_samples and message.t_device_us is not None:
-                            link.clock_offset_s = float(live.t_s[-1] - message.t_device_us[-1] * 1e-6)
+                    elif live is not None and isinstance(message, SampleBlock):
+                        n_live = live.t_s.size
+                        link.arrivals.append((arrival_s, n_live))
+                        if n_live == message.n_samples and message.t_device_us is not None:
+                            link.newest_times = (live.t_s, message.t_device_us)
                 self._log_decoder(link, arrival_s)
                 if self._consumed is not None:
                     self._consumed(placement, len(item))

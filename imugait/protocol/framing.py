@@ -12,6 +12,7 @@ from __future__ import annotations
 import binascii
 
 DELIMITER = 0x00
+_DELIMITER_BYTE = bytes([DELIMITER])
 CRC_INIT = 0xFFFF
 CRC_SIZE = 2
 
@@ -69,25 +70,22 @@ def cobs_decode(data: bytes) -> bytes | None:
     code byte points past the end). Never raises on bytes input.
     """
     n = len(data)
-    if n == 0:
+    # A zero anywhere is invalid, whether it would be read as a code byte or inside a group.
+    if n == 0 or DELIMITER in data:
         return None
     out = bytearray()
     i = 0
-    while i < n:
+    while True:
         code = data[i]
-        if code == 0:
-            return None
         end = i + code
         if end > n:
             return None
-        block = data[i + 1 : end]
-        if DELIMITER in block:
-            return None
-        out += block
-        i = end
-        if code != 0xFF and i < n:
+        out += data[i + 1 : end]
+        if end == n:
+            return bytes(out)
+        if code != 0xFF:
             out.append(0)
-    return bytes(out)
+        i = end
 
 
 def encode_frame(payload: bytes) -> bytes:
@@ -124,14 +122,8 @@ class FrameSplitter:
         buf += data
         chunks: list[bytes] = []
         if DELIMITER in data:
-            start = 0
-            while True:
-                end = buf.find(DELIMITER, start)
-                if end < 0:
-                    break
-                chunks.append(bytes(buf[start:end]))
-                start = end + 1
-            del buf[:start]
+            chunks = bytes(buf).split(_DELIMITER_BYTE)
+            buf[:] = chunks.pop()  # after the last delimiter: waits for the next call
         excess = len(buf) - self.max_chunk_size
         if excess > 0:
             del buf[:excess]

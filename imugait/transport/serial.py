@@ -291,6 +291,10 @@ class SerialTransport(ChannelTransport):
                 return "port closed"
             try:
                 chunk = ser.read(max(1, min(ser.in_waiting, self.read_chunk_bytes)))
+                if chunk and len(chunk) < self.read_chunk_bytes and (more := ser.in_waiting):
+                    # Woken by the first byte of a burst (a frame written at once): the rest came
+                    # with it and goes in the same chunk — one hand-over per frame, not two.
+                    chunk += ser.read(min(more, self.read_chunk_bytes - len(chunk)))
             except (serial.SerialException, OSError, TypeError) as exc:
                 # TypeError: pyserial's posix read after the fd was torn down underneath it.
                 return str(exc) or type(exc).__name__

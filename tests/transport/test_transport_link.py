@@ -1,5 +1,6 @@
 """The shared pieces: the bounded channel and the back-off policy."""
 
+import asyncio
 
 import pytest
 from transport_helpers import run
@@ -53,6 +54,31 @@ def test_channel_raises_the_close_error_after_delivering_queued_items():
         return first
 
     assert run(scenario()) == b"last words"
+
+
+def test_chunks_handed_over_together_are_taken_in_one_wake_of_the_consumer():
+    """``get`` waits only when the channel is empty: chunks a reader thread handed over in one
+    batch are all taken before the consumer task yields — no task switch per chunk."""
+
+    async def scenario():
+        channel = Channel(maxsize=8)
+        taken: list[bytes] = []
+
+        async def consume() -> None:
+            async for item in _drain(channel):
+                taken.append(item)
+
+        task = asyncio.create_task(consume())
+        await asyncio.sleep(0)  # the consumer now waits on the empty channel
+        for chunk in (b"a", b"b", b"c"):
+            channel.put_nowait(chunk)
+        await asyncio.sleep(0)  # the consumer runs once
+        after_one_wake = list(taken)
+        channel.close()
+        await task
+        return after_one_wake
+
+    assert run(scenario()) == [b"a", b"b", b"c"]
 
 
 def test_backoff_grows_exponentially_up_to_its_cap():

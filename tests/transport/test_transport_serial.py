@@ -2,6 +2,7 @@
 
 import asyncio
 import random
+import time
 
 import pytest
 from transport_helpers import Recorder, RecordingBackoff, run
@@ -50,6 +51,51 @@ def test_bytes_written_in_random_pieces_arrive_in_order_without_loss(device):
     assert rec.data == payload
     assert rec.states() == [LinkState.CONNECTED, LinkState.CLOSED]
     assert link.bytes_received == len(payload)
+
+
+class _BurstPort:
+    """A port on which each burst (bytes a device wrote at once) arrives while the reader waits
+    for a first byte: ``read(1)`` returns that byte, ``in_waiting`` then counts the rest."""
+
+    def __init__(self, bursts: list[bytes]) -> None:
+        self._bursts = list(bursts)
+        self._arrived = b""
+
+    @property
+    def in_waiting(self) -> int:
+        return len(self._arrived)
+
+    def read(self, size: int) -> bytes:
+        if not self._arrived and self._bursts:
+            self._arrived = self._bursts.pop(0)
+        out, self._arrived = self._arrived[:size], self._arrived[size:]
+        if not out:
+            time.sleep(0.01)  # the read timeout: nothing came
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("read_chunk_bytes", "sizes"), [(4096, [90, 50]), (64, [64, 26, 50])])
+def test_a_burst_is_handed_over_whole_not_as_its_first_byte_then_the_rest(read_chunk_bytes, sizes):
+    """A frame written at once wakes the reader with its first byte; the rest is already waiting
+    and goes in the same chunk (up to ``read_chunk_bytes``): one hand-over per frame."""
+    bursts = [bytes(range(1, 91)), bytes(range(100, 150))]
+
+    async def scenario():
+        link = SerialTransport("burst-port", read_chunk_bytes=read_chunk_bytes)
+        link._open_port = lambda: _BurstPort(bursts)
+        async with link:
+            rec = Recorder(link)
+            await rec.wait_for(lambda: len(rec.data) >= 140)
+        await rec.finished()
+        return rec
+
+    rec = run(scenario())
+    chunks = [item for item in rec.items if isinstance(item, bytes)]
+    assert rec.data == b"".join(bursts)
+    assert [len(c) for c in chunks] == sizes
 
 
 def test_a_stalled_consumer_holds_the_reader_back_and_nothing_is_dropped(device):

@@ -44,6 +44,13 @@ from imugait.protocol.messages import (
 
 _KNOWN_TYPES = frozenset(int(t) for t in MessageType)
 _DATA_START = HEADER_SIZE + DATA_HEADER.size
+# Plain ints for the per-frame tests: enum arithmetic costs more than the rest of a small frame.
+_DATA, _DEVICE_INFO, _STATUS, _ACK, _COMMAND = (int(t) for t in (MessageType.DATA, MessageType.DEVICE_INFO,
+                                                                  MessageType.STATUS, MessageType.ACK,
+                                                                  MessageType.COMMAND))
+_MAG = int(DataFlags.MAG)
+_INT16_LE = np.dtype("<i2")
+_RESERVED_DATA_FLAGS = 0xFF & ~_MAG
 
 
 class _Malformed(Exception):
@@ -89,6 +96,8 @@ class ImugaitV1Decoder:
         self._clock = Unwrapper(32)
         self._last_end_us = 0
         """Unwrapped device time one period after the last sample of the previous block."""
+        self._scales_info: DeviceInfoV1 | None = None
+        self._scales_si = np.ones((3, 1, 1))
 
     @property
     def pending_bytes(self) -> int:
@@ -169,16 +178,16 @@ class ImugaitV1Decoder:
         if version != PROTOCOL_VERSION:
             extra["unsupported_version"] = extra.get("unsupported_version", 0) + 1
             raise _Malformed
-        if kind == MessageType.DATA:
+        if kind == _DATA:
             message = self._data(frame, payload_end)
-        elif kind == MessageType.DEVICE_INFO:
+        elif kind == _DEVICE_INFO:
             message = self._info(frame, payload_end)
-        elif kind == MessageType.STATUS:
+        elif kind == _STATUS:
             message = self._status(frame, payload_end)
-        elif kind == MessageType.ACK:
+        elif kind == _ACK:
             token, code, result = ACK_BODY.unpack(frame[HEADER_SIZE:payload_end])
             message = CommandAck(CommandCode(code), token, AckResult(result))
-        elif kind == MessageType.COMMAND:
+        elif kind == _COMMAND:
             message = self._command(frame, payload_end)
         else:  # a newer message type: valid frame, skipped
             extra["unknown_message_types"] = extra.get("unknown_message_types", 0) + 1
@@ -232,9 +241,9 @@ class ImugaitV1Decoder:
 
     def _data(self, frame: bytes, end: int) -> SampleBlock | None:
         flags, n, seq_raw, t_raw, period_ns = DATA_HEADER.unpack_from(frame, HEADER_SIZE)
-        if flags & ~DataFlags.MAG & 0xFF or n == 0 or period_ns == 0:
+        if flags & _RESERVED_DATA_FLAGS or n == 0 or period_ns == 0:
             raise _Malformed
-        with_mag = bool(flags & DataFlags.MAG)
+        with_mag = flags & _MAG
         size = SAMPLE_SIZE_MAG if with_mag else SAMPLE_SIZE_NO_MAG
         if end - _DATA_START != size * n:
             raise _Malformed
@@ -242,22 +251,32 @@ class ImugaitV1Decoder:
         if info is not None and with_mag and info.mag_range_uT == 0:
             raise _Malformed
         seq0, t0, restarted = self._advance(seq_raw, t_raw, n, period_ns)
-        extra = self.stats.extra
         if info is None:
+            extra = self.stats.extra
             extra["samples_without_info"] = extra.get("samples_without_info", 0) + n
             return None
-        raw = np.frombuffer(frame, dtype="<i2", count=n * size // 2, offset=_DATA_START)
-        raw = raw.reshape(n, size // 2)
         self.stats.samples_decoded += n
-        steps = np.arange(n, dtype=np.int64)
+        # One multiplication for all channels: (channel, sample, axis), each channel contiguous.
+        n_channels = size // 6
+        raw = np.frombuffer(frame, dtype=_INT16_LE, count=n * size // 2, offset=_DATA_START)
+        si = np.multiply(raw.reshape(n, n_channels, 3).transpose(1, 0, 2), self._scales(info)[:n_channels],
+                         out=np.empty((n_channels, n, 3)))
         return SampleBlock(
-            seq=seq0 + steps,
-            t_device_us=t0 + (steps * period_ns + 500) // 1000,
-            acc_mps2=raw[:, 0:3] * info.acc_mps2_per_lsb,
-            gyr_radps=raw[:, 3:6] * info.gyr_radps_per_lsb,
-            mag_uT=raw[:, 6:9] * info.mag_uT_per_lsb if with_mag else None,
+            seq=np.arange(seq0, seq0 + n, dtype=np.int64),
+            t_device_us=np.array([t0 + (k * period_ns + 500) // 1000 for k in range(n)], dtype=np.int64),
+            acc_mps2=si[0],
+            gyr_radps=si[1],
+            mag_uT=si[2] if with_mag else None,
             device_restarted=restarted,
         )
+
+    def _scales(self, info: DeviceInfoV1) -> np.ndarray:
+        """(3, 1, 3) SI units per count of acc, gyr and mag for ``info`` (kept until it changes)."""
+        if self._scales_info is not info:
+            self._scales_info = info
+            per_lsb = (info.acc_mps2_per_lsb, info.gyr_radps_per_lsb, info.mag_uT_per_lsb)
+            self._scales_si = np.array(per_lsb, dtype=float).reshape(3, 1, 1)
+        return self._scales_si
 
     def _advance(self, seq_raw: int, t_raw: int, n: int, period_ns: int) -> tuple[int, int, bool]:
         """Unwrap the block's counter and clock; count gaps and resets. Returns (first sequence

@@ -1,0 +1,387 @@
+"""CPU per frame of receiving 4 sensors × 200 Hz, offline and deterministic: another revision's
+imugait against this checkout's, alternating, on the same byte stream; and whether everything the
+two produce is bit-identical.
+
+Reproduce (from the repository root)::
+
+    .venv/bin/python benchmarks/acquisition_cpu.py --rev main            # 20 s of walking, 5 runs
+    .venv/bin/python benchmarks/acquisition_cpu.py --rev main --seconds 60 --repeat 7
+    .venv/bin/python benchmarks/acquisition_cpu.py --profile             # cProfile of this checkout
+
+The byte stream is made once: 4 emulated imugait-v1 sensors (:func:`~imugait.emulate.emulator.walker_simulation`,
+:func:`~imugait.emulate.emulator.emulated_devices`, 4 samples per DATA frame as over USB serial)
+started with the host's start commands and polled at every sample instant; each poll's frames
+are one chunk, stamped with a host arrival time (send time + 0.5 ms + exponential jitter of mean
+0.3 ms, never before the sensor's previous chunk). A second, *faulty* stream adds what the fast
+paths must not get wrong: lost samples and frames, chunks split at random bytes, duplicated and
+swapped chunks, garbage, a device clock jump and a device reboot.
+
+Each run is a fresh process with the revision's ``imugait/`` first on ``PYTHONPATH``, pinned to
+one CPU; it times (``time.process_time``, best of ``--inner`` passes) three paths over the whole
+clean stream, per chunk:
+
+* **decode** — ``ImugaitV1Decoder.feed`` per chunk;
+* **decode + assemble** — and ``SessionAssembler.handle`` for every message (live buffers on);
+* **live acquisition** — :class:`~imugait.live.acquisition.LiveAcquisition` with an in-memory
+  transport per sensor (its :class:`~imugait.transport.link.Channel`), a feeder putting the chunks
+  in arrival order and yielding to the loop after each, so each chunk costs one wake of the
+  consumer task, as a serial reader's hand-over does (the self-pipe write and read of a real
+  hand-over are not in it).
+
+Then it dumps everything acquisition produced on both streams (every decoded message, every
+:class:`~imugait.acquisition.assembler.LiveSamples`, the live windows, the sensors' status and
+health, decoder counters, the event log and the assembled session) and the parent compares the
+dumps of the two revisions byte for byte.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import pickle
+import pstats
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import markdown_table
+
+ROOT = Path(__file__).resolve().parents[1]
+N_SENSORS = 4
+RATE_HZ = 200.0
+SAMPLES_PER_FRAME = 4
+
+
+# ----------------------------------------------------------------------------- the byte stream
+def sensor_stream(duration_s: float, seed: int = 1, faulty: bool = False) -> list[tuple[float, object, bytes]]:
+    """(host arrival s, placement, chunk) of 4 emulated sensors, in arrival order."""
+    from imugait.acquisition.sources import PROTOCOLS
+    from imugait.emulate.device import DeviceSettings
+    from imugait.emulate.emulator import emulated_devices, walker_simulation
+
+    result = walker_simulation(N_SENSORS, duration_s, sample_rate_hz=RATE_HZ, seed=seed)
+    settings = DeviceSettings(samples_per_block=SAMPLES_PER_FRAME,
+                              sample_loss_probability=0.01 if faulty else 0.0,
+                              block_loss_probability=0.01 if faulty else 0.0)
+    devices = emulated_devices(result, settings)
+    rng = np.random.default_rng(seed)
+    items = []
+    for k, (placement, device) in enumerate(devices.items()):
+        start = PROTOCOLS["imugait_v1"].start_commands
+        for command in start():
+            device.receive(command, 0.0)
+        sent: list[tuple[float, bytes]] = []
+        for t_s in device.stream.t_s.tolist():
+            if faulty and k == 1 and abs(t_s - duration_s / 3) < 0.5 / RATE_HZ:
+                device.jump_clock(2_000_000)  # the device clock steps 2 s ahead
+            if faulty and k == 2 and abs(t_s - duration_s / 2) < 0.5 / RATE_HZ:
+                device.reboot(t_s)
+                for command in start():
+                    device.receive(command, t_s)
+            frames = device.poll(t_s)
+            if frames:
+                sent.append((t_s, b"".join(frames)))
+        if faulty:
+            sent = _damage(sent, rng)
+        last_s = -np.inf
+        for t_s, chunk in sent:
+            last_s = max(t_s + 0.0005 + rng.exponential(0.0003), last_s + 1e-6)
+            items.append((last_s, placement, chunk))
+    items.sort(key=lambda item: item[0])
+    return items
+
+
+def _damage(sent: list[tuple[float, bytes]], rng: np.random.Generator) -> list[tuple[float, bytes]]:
+    out: list[tuple[float, bytes]] = []
+    i = 0
+    while i < len(sent):
+        t_s, chunk = sent[i]
+        u = rng.random()
+        if u < 0.01:  # sent twice
+            out += [(t_s, chunk), (t_s, chunk)]
+        elif u < 0.02 and i + 1 < len(sent):  # overtaken by the next
+            out += [(t_s, sent[i + 1][1]), (t_s, chunk)]
+            i += 1
+        elif u < 0.025:  # garbage glued in front
+            out.append((t_s, rng.integers(0, 256, int(rng.integers(1, 40)), dtype=np.uint8).tobytes() + chunk))
+        elif u < 0.05 and len(chunk) > 2:  # one frame in two reads
+            cut = int(rng.integers(1, len(chunk)))
+            out += [(t_s, chunk[:cut]), (t_s, chunk[cut:])]
+        else:
+            out.append((t_s, chunk))
+        i += 1
+    return out
+
+
+# ----------------------------------------------------------------------------- the paths
+class _Clock:
+    """The host clock: the arrival stamp of the chunk being handed over."""
+
+    def __init__(self, t_s: float) -> None:
+        self.t_s = t_s
+
+    def __call__(self) -> float:
+        return self.t_s
+
+
+class _MemoryTransport:
+    """A transport over a :class:`Channel` that the feeder fills."""
+
+    def __init__(self) -> None:
+        from imugait.transport.link import Channel
+
+        self.channel = Channel(1 << 20)
+
+    async def open(self):
+        return self
+
+    async def close(self) -> None:
+        self.channel.close()
+
+    async def write(self, data: bytes) -> None:
+        pass
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        return await self.channel.get()
+
+
+def _decode(items: list) -> None:
+    from imugait.acquisition.sources import PROTOCOLS
+
+    decoders = {p: PROTOCOLS["imugait_v1"].serial_decoder() for _t, p, _c in items}
+    for _t, p, chunk in items:
+        decoders[p].feed(chunk)
+
+
+def _assemble(items: list) -> None:
+    from imugait.acquisition.assembler import AcquisitionConfig, SessionAssembler
+    from imugait.acquisition.sources import PROTOCOLS
+
+    decoders = {p: PROTOCOLS["imugait_v1"].serial_decoder() for _t, p, _c in items}
+    asm = SessionAssembler(AcquisitionConfig(), items[0][0], {p: "imugait_v1" for p in decoders})
+    for t_s, p, chunk in items:
+        for message in decoders[p].feed(chunk):
+            asm.handle(p, t_s, message)
+
+
+async def _live(items: list, observer=None):
+    from imugait.acquisition.sources import SensorSource, SourceKind
+    from imugait.live.acquisition import LiveAcquisition, LiveConfig
+
+    placements = list(dict.fromkeys(p for _t, p, _c in items))
+    clock = _Clock(items[0][0])
+    transports = {p: _MemoryTransport() for p in placements}
+    sources = [SensorSource(p, SourceKind.SERIAL, f"memory:{p.value}") for p in placements]
+    config = LiveConfig(host_clock=clock, send_start=False, transport_factory=lambda s: transports[s.placement])
+    live = LiveAcquisition(sources, config, observer=observer)
+    async with live:
+        for t_s, p, chunk in items:
+            clock.t_s = t_s
+            transports[p].channel.put_nowait(chunk)
+            await asyncio.sleep(0)  # the consumer task takes it: one wake per chunk
+    return live
+
+
+def _timed(fn, inner: int) -> float:
+    best = float("inf")
+    for _ in range(inner):
+        c = time.process_time()
+        fn()
+        best = min(best, time.process_time() - c)
+    return best
+
+
+def _plain(x):
+    """Pickle-safe, comparable form of what acquisition produced (arrays stay arrays)."""
+    import dataclasses
+    import enum
+
+    if isinstance(x, np.ndarray):
+        return ("array", x.dtype.str, x.shape, x.tobytes())
+    if isinstance(x, enum.Enum):
+        return (type(x).__name__, x.name)
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return (type(x).__name__, {f.name: _plain(getattr(x, f.name)) for f in dataclasses.fields(x)})
+    if isinstance(x, dict):
+        return {str(_plain(k)): _plain(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_plain(v) for v in x]
+    if isinstance(x, float):
+        return ("float", x.hex())
+    return x
+
+
+def _dump(items: list) -> dict:
+    seen: list = []
+    live = asyncio.run(_live(items, observer=lambda p, message, samples: seen.append((p, message, samples))))
+    asm = live.assembler
+    out = {"messages": _plain(seen), "status": _plain(live.status()), "events": _plain(asm.events()),
+           "decoders": {p.value: _plain(live.decoder(p).stats) for p in asm.placements()},
+           "health": _plain([asm.health(p) for p in asm.placements()]),
+           "windows": _plain([asm.live_window(p) for p in asm.placements()])}
+    assembly = asm.assemble(recorded_at="2026-01-01T00:00:00+00:00")
+    out["session"] = _plain([(s.placement, s.t_s, s.acc_mps2, s.gyr_radps, s.mag_uT, s.q_world_sensor, s.gaps,
+                              s.sample_rate_hz, s.device) for s in assembly.session.streams])
+    out["meta"] = _plain(assembly.session.meta)
+    out["assembly"] = _plain((assembly.health, assembly.notes))
+    return out
+
+
+def child(seconds: float, inner: int, dump: Path | None) -> dict:
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    import imugait
+
+    items = sensor_stream(seconds)
+    paths = {"decode": lambda: _decode(items), "decode + assemble": lambda: _assemble(items),
+             "live acquisition": lambda: asyncio.run(_live(items))}
+    out = {"imugait": imugait.__file__, "chunks": len(items), "cpu_s": {name: _timed(fn, inner) for name, fn in paths.items()}}
+    if dump is not None:
+        dumps = {"clean": _dump(items), "faulty": _dump(sensor_stream(seconds, faulty=True))}
+        dump.write_bytes(pickle.dumps(dumps))
+    return out
+
+
+# ----------------------------------------------------------------------------- the parent
+def _differences(a, b, path: str = "") -> list[str]:
+    if type(a) is not type(b):
+        return [f"{path}: {type(a).__name__} vs {type(b).__name__}"]
+    if isinstance(a, dict):
+        if a.keys() != b.keys():
+            return [f"{path}: keys {sorted(set(a) ^ set(b))}"]
+        return [d for k in a for d in _differences(a[k], b[k], f"{path}/{k}")]
+    if isinstance(a, list | tuple):
+        if len(a) != len(b):
+            return [f"{path}: {len(a)} vs {len(b)} items"]
+        return [d for k, (x, y) in enumerate(zip(a, b, strict=True)) for d in _differences(x, y, f"{path}[{k}]")]
+    return [] if a == b else [f"{path}: {str(a)[:80]} vs {str(b)[:80]}"]
+
+
+def _checkout(rev: str, tmp: Path) -> Path:
+    """``imugait/`` of ``rev`` in a temporary folder."""
+    archive = subprocess.run(["git", "archive", rev, "imugait"], cwd=ROOT, capture_output=True, check=True)
+    (tmp / "other.tar").write_bytes(archive.stdout)
+    with tarfile.open(tmp / "other.tar") as tar:
+        tar.extractall(tmp / "other", filter="data")
+    return tmp / "other"
+
+
+def _run(root: Path, args: list[str], cwd: Path) -> dict:
+    env = dict(os.environ, PYTHONPATH=f"{root}{os.pathsep}{ROOT / 'benchmarks'}", OMP_NUM_THREADS="1",
+               OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    # Not from the checkout's folder: the working directory would come first on sys.path.
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), *args], env=env, capture_output=True,
+                         text=True, cwd=cwd)
+    if out.returncode:
+        raise RuntimeError(f"the run with {root} failed:\n{out.stderr[-2000:]}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if not Path(result["imugait"]).resolve().is_relative_to(root.resolve()):
+        raise RuntimeError(f"the run meant for {root} imported {result['imugait']}")
+    return result
+
+
+def compare(rev: str, seconds: float, repeat: int, inner: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        roots = {rev: _checkout(rev, tmp), "this checkout": ROOT}
+        runs: dict[str, list[dict]] = {name: [] for name in roots}
+        for r in range(repeat):
+            for k, (name, root) in enumerate(roots.items()):
+                args = ["--child", "--seconds", str(seconds), "--inner", str(inner)]
+                runs[name].append(_run(root, args + (["--dump", str(tmp / f"dump_{k}.pkl")] if r == 0 else []), tmp))
+        dumps = [pickle.loads((tmp / f"dump_{k}.pkl").read_bytes()) for k in range(2)]
+    chunks = runs[rev][0]["chunks"]
+    rows = []
+    for path in runs[rev][0]["cpu_s"]:
+        per_chunk_us = {name: [1e6 * r["cpu_s"][path] / chunks for r in rs] for name, rs in runs.items()}
+        best = {name: min(v) for name, v in per_chunk_us.items()}
+        median = {name: float(np.median(v)) for name, v in per_chunk_us.items()}
+        rows.append([path, f"{best[rev]:.1f}", f"{best['this checkout']:.1f}", f"{best['this checkout'] / best[rev]:.2f}",
+                     f"{median[rev]:.1f}", f"{median['this checkout']:.1f}", f"{median['this checkout'] / median[rev]:.2f}"])
+    print(f"{N_SENSORS} sensors × {RATE_HZ:g} Hz, {SAMPLES_PER_FRAME} samples per frame, {seconds:g} s of walking: "
+          f"{chunks} chunks; CPU time per chunk (process_time, one CPU), best of {inner} passes per run, "
+          f"{repeat} runs each, alternating\n")
+    print(markdown_table(["path", f"{rev} µs (best)", "this µs (best)", "÷ " + rev, f"{rev} µs (median)",
+                          "this µs (median)", "÷ " + rev + " (median)"], rows))
+    for stream in ("clean", "faulty"):
+        diff = _differences(dumps[0][stream], dumps[1][stream])
+        n_messages = len(dumps[0][stream]["messages"])
+        print(f"\n{stream} stream ({n_messages} messages): "
+              + ("bit-identical (messages, live samples, live windows, status, health, decoder counters, "
+                 "events, session)" if not diff else f"{len(diff)} differences, first: " + "; ".join(diff[:5])))
+
+
+def real_time(rev: str, seconds: float, repeat: int) -> None:
+    """The acquisition-only row of ``dashboard_latency.py`` (real sensors' path: pseudo-terminals,
+    reader threads, the event loop), each revision in turn, ``repeat`` times."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        other = _checkout(rev, tmp)
+        roots = {rev: other, "this checkout": ROOT}
+        runs: dict[str, list[dict]] = {name: [] for name in roots}
+        for _ in range(repeat):
+            for name, root in roots.items():
+                runs[name].append(_run(root, ["--real-time-child", "--seconds", str(seconds)], tmp))
+    rows = []
+    for name, rs in runs.items():
+        pct = [100 * r["cpu_s"] / r["wall_s"] for r in rs]
+        rows.append([name, ", ".join(f"{v:.1f}" for v in pct), f"{np.median(pct):.1f}",
+                     ", ".join(f"{r['steady_pct']:.1f}" for r in rs), f"{np.median([r['samples'] for r in rs]):,.0f}"])
+    ratio = np.median([100 * r["cpu_s"] / r["wall_s"] for r in runs["this checkout"]]) / np.median(
+        [100 * r["cpu_s"] / r["wall_s"] for r in runs[rev]])
+    print(f"acquisition only, {N_SENSORS} sensors × {RATE_HZ:g} Hz over pseudo-terminals, real time, {seconds:g} s per "
+          f"run, {repeat} runs each, alternating; CPU of the host process (getrusage, all its threads)\n")
+    print(markdown_table(["imugait", "CPU, % of one core (in order)", "median", "second half (steady), %", "samples"], rows))
+    print(f"\nthis checkout ÷ {rev} (medians): {ratio:.2f}")
+
+
+def profile(seconds: float) -> None:
+    items = sensor_stream(seconds)
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: asyncio.run(_live(items)))
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rev", default="main", help="the revision to compare with (default main)")
+    parser.add_argument("--seconds", type=float, help="seconds of walking streamed (default 20; 60 with --real-time)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each revision, alternating (default 5)")
+    parser.add_argument("--inner", type=int, default=3, help="timed passes per run, best kept (default 3)")
+    parser.add_argument("--profile", action="store_true", help="cProfile the live acquisition path of this checkout")
+    parser.add_argument("--real-time", action="store_true",
+                        help="instead: the acquisition-only row of dashboard_latency.py, real time, alternating "
+                             "(--seconds per run)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--real-time-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--dump", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.seconds is None and not args.real_time:
+        args.seconds = 20.0
+    if args.child:
+        print(json.dumps(child(args.seconds, args.inner, args.dump)))
+    elif args.real_time_child:
+        from dashboard_latency import measure
+
+        import imugait
+
+        print(json.dumps({"imugait": imugait.__file__, **measure("acquisition", args.seconds)}))
+    elif args.real_time:
+        real_time(args.rev, args.seconds or 60.0, args.repeat)
+    elif args.profile:
+        profile(args.seconds)
+    else:
+        compare(args.rev, args.seconds, args.repeat, args.inner)
+
+
+if __name__ == "__main__":
+    main()
