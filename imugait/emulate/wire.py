@@ -277,15 +277,16 @@ class WireEmulation:
 
 async def acquire_over_wire(wire: WireEmulation, recorder=None, kind: SourceKind = SourceKind.BLE,
                             on_tick: Callable[[tuple[SensorStatus, ...]], None] | None = None,
-                            tick_s: float = 0.01) -> LiveAcquisition:
+                            tick_s: float = 0.01, duration_s: float | None = None) -> LiveAcquisition:
     """Play ``wire`` into live acquisition (into ``recorder`` when given) until every device has
     played everything; returns the closed :class:`LiveAcquisition` (its ``status()`` and
-    ``assembler`` hold the result). ``kind`` is what the sources claim to be (serial or BLE)."""
+    ``assembler`` hold the result). ``kind`` is what the sources claim to be (serial or BLE);
+    ``duration_s``: the acquisition's duration (what arrives after it is not taken)."""
     sources = [SensorSource(p, kind, f"wire:{p.value}") for p in wire.devices]
     live = LiveAcquisition(sources, LiveConfig(host_clock=wire.clock, transport_factory=wire.transport),
                            recorder=recorder)
     async with live:
         player = asyncio.create_task(wire.play())
-        await live.run(on_tick=on_tick, tick_s=tick_s)
+        await live.run(duration_s, on_tick=on_tick, tick_s=tick_s)
         await player
     return live

@@ -170,6 +170,8 @@ class LiveAcquisition:
         self._consumed: Callable[[Placement, int], None] | None = getattr(self.clock, "consumed", None)
         self._flushed: Callable[[Placement], None] | None = getattr(self.clock, "lost", None)
         self._tasks: list[asyncio.Task[None]] = []
+        self._t_end_host_s: float | None = None
+        """Host-clock time from which arrivals are no longer taken (set by :meth:`run` with a duration)."""
 
     @property
     def t0_host_s(self) -> float:
@@ -219,8 +221,13 @@ class LiveAcquisition:
                   on_tick: Callable[[tuple[SensorStatus, ...]], None] | None = None,
                   tick_s: float = 0.25) -> None:
         """Acquire until ``duration_s`` of host-clock time, ``stop`` is set, ``until()`` is true,
-        or every link has closed; call ``on_tick(status)`` every ``tick_s`` real seconds."""
+        or every link has closed; call ``on_tick(status)`` every ``tick_s`` real seconds.
+
+        With a duration the run takes exactly what arrived within it: a chunk stamped at or after
+        its end is not decoded, and that sensor's reading stops (the loop only looks at the clock
+        every ``tick_s``, and a loaded host may look late — neither lengthens the recording)."""
         t_end = None if duration_s is None else self.clock() + duration_s
+        self._t_end_host_s = t_end
         stop = stop or asyncio.Event()
         while True:
             if on_tick is not None:
@@ -265,6 +272,8 @@ class LiveAcquisition:
         try:
             async for item in link.transport:
                 arrival_s = self.clock()
+                if self._t_end_host_s is not None and arrival_s >= self._t_end_host_s:
+                    continue  # past the run's duration (see run): drained, not taken
                 if isinstance(item, LinkEvent):
                     await self._on_event(link, item, arrival_s)
                     continue

@@ -44,14 +44,14 @@ def clean(walk, tmp_path_factory):
     return _record(walk, tmp_path_factory.mktemp("clean") / "r")[2]
 
 
-def _record(walk, folder, faults=(), kind=SourceKind.BLE, keep_samples=True):
+def _record(walk, folder, faults=(), kind=SourceKind.BLE, keep_samples=True, duration_s=None):
     devices = emulated_devices(walk, DeviceSettings(samples_per_block=BLOCK, autostart=True))
     wire = WireEmulation(devices, faults)
     rec = Recorder(folder, subject_id="faults", t0_host_s=wire.clock(), keep_samples=keep_samples)
 
     async def main():
         async with asyncio.timeout(HANG_GUARD_S):
-            return await acquire_over_wire(wire, rec, kind=kind)
+            return await acquire_over_wire(wire, rec, kind=kind, duration_s=duration_s)
 
     live = asyncio.run(main())
     session = read_session(rec.finalise())
@@ -206,3 +206,22 @@ def test_a_recorder_that_keeps_no_samples_writes_the_same_session(walk, tmp_path
         np.testing.assert_array_equal(a.t_s, b.t_s)
         np.testing.assert_array_equal(a.acc_mps2, b.acc_mps2)
         assert a.gaps == b.gaps
+
+
+def test_a_run_with_a_duration_takes_exactly_what_arrived_within_it(walk, clean, tmp_path):
+    """A 20-s run of a 60-s walk: the session is the first 20 s of the walk recorded whole, sample
+    for sample, however late the host's loop looked at the clock (it polls every 10 ms of real
+    time while the virtual clock races ahead; what arrives after the duration is drained, not
+    taken)."""
+    duration_s = 20.0
+    wire, devices, session, live = _record(walk, tmp_path / "r", duration_s=duration_s)
+    assert max(wire.clock(), 0.0) > 50.0  # the play ran on well past the duration
+    for p in devices:
+        a, whole = session[p], clean[p]
+        assert a.n_lost_total == 0 and not a.gaps
+        # Frames of BLOCK samples arrive when their last sample is due: the last whole frame
+        # before 20 s ends within a frame of it.
+        assert duration_s - BLOCK / RATE_HZ - 1e-9 <= a.t_s[-1] - whole.t_s[0] < duration_s
+        n = a.n_samples
+        np.testing.assert_array_equal(a.acc_mps2, whole.acc_mps2[:n])
+        np.testing.assert_array_equal(a.gyr_radps, whole.gyr_radps[:n])
