@@ -40,6 +40,7 @@ from imugait.emulate.faults import (
 )
 from imugait.errors import ValidationError
 from imugait.live.acquisition import LiveAcquisition, LiveConfig, SensorStatus
+from imugait.live.run import OpenedSensors, SensorOpener
 from imugait.transport.link import LinkEvent, LinkState
 
 _END = object()
@@ -153,6 +154,17 @@ class WireEmulation:
             raise ValidationError(f"no emulated device at {source.placement.value}")
         t = self._transports.setdefault(source.placement, WireTransport(self, source.placement))
         return t
+
+    def sources(self, kind: SourceKind = SourceKind.BLE) -> list[SensorSource]:
+        """One source per device, claiming to be ``kind`` (serial or BLE)."""
+        return [SensorSource(p, kind, f"wire:{p.value}") for p in self.devices]
+
+    def opener(self, kind: SourceKind = SourceKind.BLE) -> SensorOpener:
+        """The devices as a live run opens sensors (:func:`imugait.live.run.stream`, the dashboard):
+        the wire's clock and transports. Start :meth:`play` once the run has opened them."""
+        async def open_(_stack) -> OpenedSensors:
+            return OpenedSensors(self.sources(kind), clock=self.clock, transport_factory=self.transport)
+        return open_
 
     def link_up(self, placement: Placement) -> bool:
         return placement not in self._down_until
@@ -282,8 +294,7 @@ async def acquire_over_wire(wire: WireEmulation, recorder=None, kind: SourceKind
     played everything; returns the closed :class:`LiveAcquisition` (its ``status()`` and
     ``assembler`` hold the result). ``kind`` is what the sources claim to be (serial or BLE);
     ``duration_s``: the acquisition's duration (what arrives after it is not taken)."""
-    sources = [SensorSource(p, kind, f"wire:{p.value}") for p in wire.devices]
-    live = LiveAcquisition(sources, LiveConfig(host_clock=wire.clock, transport_factory=wire.transport),
+    live = LiveAcquisition(wire.sources(kind), LiveConfig(host_clock=wire.clock, transport_factory=wire.transport),
                            recorder=recorder)
     async with live:
         player = asyncio.create_task(wire.play())

@@ -268,7 +268,7 @@ async def guided_calibration(guide: LiveGuide, opener, stop=None, on_state=None,
     import asyncio
     import contextlib
 
-    from imugait.live.acquisition import LiveAcquisition, LiveConfig
+    from imugait.live.acquisition import LiveAcquisition
     from imugait.live.run import stop_on_sigint
 
     async with contextlib.AsyncExitStack() as stack:
@@ -281,7 +281,7 @@ async def guided_calibration(guide: LiveGuide, opener, stop=None, on_state=None,
             if on_state is not None:
                 on_state(guide.state)
 
-        acquisition = LiveAcquisition(opened.sources, LiveConfig(host_clock=opened.clock), observer=observe)
+        acquisition = LiveAcquisition(opened.sources, opened.live_config(keep_samples=False), observer=observe)
         stop = stop or asyncio.Event()
         emulator = opened.emulator
 

@@ -244,7 +244,7 @@ async def run_guided(run: GuidedRun, opener, make_recorder: Callable[[float], An
     ``make_recorder(t0_host_s)`` and drive ``run`` with ``make_person(opened, t0_host_s)`` until it
     finishes or Ctrl-C; ``on_tick(t_session_s, sensor_status)`` as it goes. Returns the driver
     (its recorder is not finalised)."""
-    from imugait.live.acquisition import LiveAcquisition, LiveConfig
+    from imugait.live.acquisition import LiveAcquisition
     from imugait.live.run import stop_on_sigint
 
     async with contextlib.AsyncExitStack() as stack:
@@ -253,7 +253,7 @@ async def run_guided(run: GuidedRun, opener, make_recorder: Callable[[float], An
         recorder = make_recorder(clock())
         t0 = recorder.assembler.t0_host_s
         person = make_person(opened, t0)
-        live = LiveAcquisition(opened.sources, LiveConfig(host_clock=clock), recorder=recorder)
+        live = LiveAcquisition(opened.sources, opened.live_config(), recorder=recorder)
         driver = GuidedDriver(run, recorder, lambda: clock() - t0, person, pacing=pacing_of(clock, t0))
         stop = asyncio.Event()
         with stop_on_sigint(stop):

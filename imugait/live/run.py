@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from imugait.acquisition.assembler import AcquisitionConfig
 from imugait.acquisition.sources import SensorSource, SourceKind
 from imugait.conventions import Placement
 from imugait.errors import ValidationError
@@ -37,11 +38,23 @@ class OpenedSensors:
     clock : the host clock arrivals are stamped with (s, monotonic): :func:`time.monotonic` for
         real sensors, the emulator's clock for an emulation.
     emulator : the running emulation (``finished``, ``finished_counts``, ``world_t0_s``), else None.
+    transport_factory : the opener's own transports (``LiveConfig.transport_factory``: the
+        in-process wire of an accelerated run, :meth:`imugait.emulate.wire.WireEmulation.opener`);
+        None: serial and BLE by each source's kind.
     """
 
     sources: Sequence[SensorSource]
     clock: Callable[[], float] = time.monotonic
     emulator: Any = None
+    transport_factory: Callable[[SensorSource], Any] | None = None
+
+    def live_config(self, keep_samples: bool = True) -> LiveConfig:
+        """The live acquisition's settings for these sensors: their clock and transports.
+        ``keep_samples=False`` for an acquisition without a recorder whose session nobody
+        assembles (a watch, the dashboard): it then keeps counters, the clock fit, the event log
+        and the live buffers only — memory flat however long it runs."""
+        return LiveConfig(acquisition=AcquisitionConfig(keep_samples=keep_samples), host_clock=self.clock,
+                          transport_factory=self.transport_factory)
 
     @property
     def finished(self) -> bool:
@@ -108,7 +121,8 @@ async def stream(opener: SensorOpener, duration_s: float | None,
         opened = await opener(stack)
         clock = opened.clock
         recorder = make_recorder(clock()) if make_recorder is not None else None
-        live = LiveAcquisition(opened.sources, LiveConfig(host_clock=clock), recorder=recorder)
+        # Without a recorder the session is never assembled: no sample is kept (memory flat).
+        live = LiveAcquisition(opened.sources, opened.live_config(keep_samples=recorder is not None), recorder=recorder)
         stop = asyncio.Event()
         with stop_on_sigint(stop):
             async with live:

@@ -75,7 +75,10 @@ class Takes:
             raise ImugaitError(f"a recording is already running in {self.recorder.folder}")
         self.error = ""
         now = self.clock()
-        self.recorder = Recorder(self._next_folder(), subject_id=self.subject_id, t0_host_s=now, notes=self.notes)
+        # As ``imugait record``: no sample kept in memory (flat however long the take), the session
+        # replayed from the log when the take ends.
+        self.recorder = Recorder(self._next_folder(), subject_id=self.subject_id, t0_host_s=now, notes=self.notes,
+                                 keep_samples=False)
         for placement, messages in self._known.items():
             for message in messages:
                 if message is not None:

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from imugait.acquisition.assembler import LiveSamples
 from imugait.conventions import Placement
 from imugait.errors import ImugaitError, ValidationError
-from imugait.live.acquisition import LiveAcquisition, LiveConfig, SensorStatus
+from imugait.live.acquisition import LiveAcquisition, SensorStatus
 from imugait.live.calibration_file import (
     SavedCalibration,
     SensorIdentity,
@@ -168,7 +168,10 @@ class LiveDashboard:
         if config.record_dir is not None:
             self.takes = Takes(config.record_dir, self._clock, config.subject_id, config.notes)
             self._stack.callback(self.takes.close)
-        self.live = LiveAcquisition(self.opened.sources, LiveConfig(host_clock=self._clock), observer=self._observe)
+        # The takes record (each its own recorder); the acquisition itself keeps no samples, so
+        # memory stays flat however long the dashboard runs.
+        self.live = LiveAcquisition(self.opened.sources, self.opened.live_config(keep_samples=False),
+                                    observer=self._observe)
         self.hub = Hub(self.state, {"window_s": config.window_s, "recording_enabled": self.takes is not None,
                                     "push_interval_s": config.push_interval_s})
         app = build_app(self.hub, self.token, self)
