@@ -89,23 +89,24 @@ def fuse_for_legs(
     """
     rate_hz = grid_rate_hz(session.streams, rate_hz)
     t = common_grid(session.streams, rate_hz)
-    raw = {p: _acc_gyr_on_grid(s, t) for p, s in session.items()}
     standing, gyr_bias = None, None
     if steps is not None:
         try:
-            standing = standing_mask(t, [(acc, gyr) for acc, gyr, _position in raw.values()], list(steps) or session.meta.steps,
-                                     periods, rate_hz)
-            gyr_bias = {p: np.mean(gyr[standing], axis=0) for p, (_acc, gyr, _position) in raw.items()}
+            # One sensor on the grid at a time (standing_mask takes the pairs in turn from the
+            # generator); the fusion puts them on the grid again after its filters (peak memory).
+            standing = standing_mask(t, (_acc_gyr_on_grid(s, t) for s in session.streams),
+                                     list(steps) or session.meta.steps, periods, rate_hz)
+            # The same values as the gyroscope on the whole grid, taken where standing.
+            gyr_bias = {p: np.mean(interp_vectors(s.t_s, s.gyr_radps, t[standing]), axis=0) for p, s in session.items()}
         except CalibrationError:
             standing = None
-    return FusedForLegs(fuse_session(session, filter_kind, t, gyr_bias, on_grid=raw, rate_hz=rate_hz), standing)
+    return FusedForLegs(fuse_session(session, filter_kind, t, gyr_bias, rate_hz=rate_hz), standing)
 
 
-def _acc_gyr_on_grid(stream, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """The stream's accelerometer and gyroscope on the grid, and its position there (reused by the fusion)."""
+def _acc_gyr_on_grid(stream, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The stream's accelerometer and gyroscope (M, 3) on the grid."""
     position = grid_position(stream.t_s, t_s)
-    return (interp_vectors(stream.t_s, stream.acc_mps2, t_s, position), interp_vectors(stream.t_s, stream.gyr_radps, t_s, position),
-            position)
+    return interp_vectors(stream.t_s, stream.acc_mps2, t_s, position), interp_vectors(stream.t_s, stream.gyr_radps, t_s, position)
 
 
 @dataclass(frozen=True, eq=False)

@@ -211,6 +211,8 @@ def _analyse_leg(
         "knee_adduction_deg": np.rad2deg(angles.knee_rad[:, 1]),
         "knee_rotation_deg": np.rad2deg(angles.knee_rad[:, 2]),
     }
+    hip_rotation_rad = angles.hip_rotation_progression_rad
+    del angles  # the knee angles in radians (M, 3), not needed again: freed before the events (peak memory)
     events = detect_leg_events(t, b.gyr_radps @ alignment.hinge_axis_shank, moving, config.events,
                                thigh_ml_rate_radps=a.gyr_radps @ alignment.axes.flexion_axis_thigh, rate_hz=fused.rate_hz)
     bout_id = np.full(t.size, -1)
@@ -220,13 +222,14 @@ def _analyse_leg(
     clipped = _clipped_gyr(session, p_thigh, fused) | _clipped_gyr(session, p_shank, fused)
     acc_clipped = _clipped_acc(session, p_thigh, fused) | _clipped_acc(session, p_shank, fused)
     strides = segment_strides(t, events, bout_id, lost, clipped, config.strides, rate_hz=fused.rate_hz)
+    del bout_id  # (M,) int, freed before the left/right check (peak memory)
     # Against the walking direction: inside a straight bout, and over the strides that count to one
     # (they may touch the margin a bout keeps from a turn, StrideConfig.max_bout_overhang).
     in_bouts = [(s.t_initial_contact_s, s.t_next_initial_contact_s) for s in strides if s.exclusion is not Exclusion.NOT_IN_BOUT]
     spans = np.searchsorted(t, np.reshape(in_bouts, (-1, 2)))
     straight = progression.in_bout | spans_mask(t.size, spans[:, 0], spans[:, 1])
     angles_deg["hip_rotation_deg"] = np.where(straight & alignment.measures_femur_rotation,
-                                              np.rad2deg(angles.hip_rotation_progression_rad), np.nan)
+                                              np.rad2deg(hip_rotation_rad), np.nan)
     return LegReport(
         q_world_thigh=q_thigh,
         q_world_shank=q_shank,

@@ -7,7 +7,7 @@ Motion is where the shank turns fast enough (walking, knee bends).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,14 +31,15 @@ class PeriodConfig:
 
 def standing_mask(
     t_s: np.ndarray,
-    sensors: Sequence[tuple[np.ndarray, np.ndarray]],
+    sensors: Iterable[tuple[np.ndarray, np.ndarray]],
     steps: Sequence[ProtocolStep] = (),
     config: PeriodConfig | None = None,
     rate_hz: float | None = None,
 ) -> np.ndarray:
     """(M,) bool over ``t_s``: samples of upright standing in which every sensor is still.
 
-    ``sensors`` holds ``(acc_mps2, gyr_radps)`` pairs (M, 3) of the sensors that must be still;
+    ``sensors`` holds ``(acc_mps2, gyr_radps)`` pairs (M, 3) of the sensors that must be still,
+    taken one at a time (a generator keeps only one sensor's pair alive);
     ``rate_hz`` the grid's rate if known (measured from ``t_s`` otherwise).
     """
     config = config or PeriodConfig()

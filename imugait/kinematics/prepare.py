@@ -67,7 +67,6 @@ def fuse_session(
     t_s: np.ndarray | None = None,
     gyr_bias_radps: dict[Placement, np.ndarray] | None = None,
     use_magnetometer: bool = False,
-    on_grid: dict[Placement, tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]] | None = None,
     rate_hz: float | None = None,
 ) -> FusedSession:
     """Fuse each stream of ``session`` with ``kind`` (6-axis unless ``use_magnetometer``) and
@@ -76,13 +75,13 @@ def fuse_session(
 
     ``gyr_bias_radps`` (3,) per placement, sensor frame, is subtracted from the gyroscope first
     (e.g. measured while standing still): a filter that never sees the sensor at rest cannot
-    learn a large bias itself, and its heading then drifts. ``on_grid``: each stream's
-    ``(acc_mps2, gyr_radps, position)`` already resampled onto ``t_s``, with the stream's
-    :func:`~imugait.timebase.grid_position` on it, to reuse as they are: taken over (each entry is
-    removed from ``on_grid`` as its sensor is done, the arrays are not copied and the gyroscope's
-    bias is subtracted from them in place). ``rate_hz``: the grid's rate — of ``t_s`` when given
-    (measured from it when not), else the common grid's (default: the highest nominal rate); the
-    result carries it (:attr:`FusedSession.rate_hz`).
+    learn a large bias itself, and its heading then drifts. ``rate_hz``: the grid's rate — of
+    ``t_s`` when given (measured from it when not), else the common grid's (default: the highest
+    nominal rate); the result carries it (:attr:`FusedSession.rate_hz`).
+
+    Every filter runs before any sensor is put on the grid: a filter's own buffers (the offline
+    VQF's are ≈ 160 MB for an hour at 200 Hz) are then the largest thing alive, not added to every
+    sensor's grid arrays (the peak memory of an analysis, docs/benchmarks.md).
     """
     if t_s is None:
         rate_hz = grid_rate_hz(session.streams, rate_hz)
@@ -90,21 +89,21 @@ def fuse_session(
     else:
         t = t_s
         rate_hz = rate_hz or 1.0 / sample_period_s(t_s)
+    biases = gyr_bias_radps or {}
+    q_at_samples = {}
+    for placement, stream in session.items():
+        q_at_samples[placement] = orient_stream(stream, kind=kind, use_magnetometer=use_magnetometer,
+                                                gyr_bias_radps=biases.get(placement)).q_world_sensor
+        release_free_heap()  # the filter's internal buffers, freed: the next sensor starts from less
     sensors = {}
     for placement, stream in session.items():
-        bias = (gyr_bias_radps or {}).get(placement)
-        q = orient_stream(stream, kind=kind, use_magnetometer=use_magnetometer, gyr_bias_radps=bias).q_world_sensor
-        release_free_heap()  # the filter's internal buffers, freed: the next sensor starts from less
-        if on_grid is not None and placement in on_grid:
-            acc, gyr, position = on_grid.pop(placement)
-        else:
-            position = grid_position(stream.t_s, t)
-            acc = interp_vectors(stream.t_s, stream.acc_mps2, t, position)
-            gyr = interp_vectors(stream.t_s, stream.gyr_radps, t, position)
+        position = grid_position(stream.t_s, t)
+        gyr = interp_vectors(stream.t_s, stream.gyr_radps, t, position)
+        bias = biases.get(placement)
         if bias is not None:
             gyr -= bias
         sensors[placement] = SensorOnGrid(
-            q_world_sensor=slerp_quats(stream.t_s, q, t, position), gyr_radps=gyr, acc_mps2=acc,
-            lost=gap_mask(stream, t),
+            q_world_sensor=slerp_quats(stream.t_s, q_at_samples.pop(placement), t, position), gyr_radps=gyr,
+            acc_mps2=interp_vectors(stream.t_s, stream.acc_mps2, t, position), lost=gap_mask(stream, t),
         )
     return FusedSession(t_s=t, sensors=sensors, rate_hz=float(rate_hz), filter_kind=kind)
