@@ -23,8 +23,10 @@ from the run so far (offline: the whole bout), stride judgement before the bout 
 **CPU.** process time of feeding a walking test (20-ms blocks, a poll every ``--poll-s`` of data:
 50 ms by default as a dashboard at 20 updates/s would, 25 ms as the web dashboard does at 40/s) divided by the data's duration, for four
 sensors at 200 Hz: with the live calibration (standing, walking, calibration and catch-up inside)
-and with a reused calibration (the steady state). The peer is ``analyze`` of the same recording
-(offline VQF, its default), per second of data. One core, BLAS pinned to one thread.
+and with a reused calibration (the steady state); with ``--cpu-only``, also the web dashboard's own work on
+the reused run's updates, a push per poll (state, arrival stamps, JSON; no transport, no server). The
+peer is ``analyze`` of the same recording (offline VQF, its default), per second of data. One core,
+BLAS pinned to one thread.
 
 **Long run** (``--minutes``): a simulated 5-min block tiled into that many minutes is streamed
 with a 60-s history; the table reports the resident memory after each tenth of the run (flat when
@@ -34,6 +36,7 @@ the buffers are bounded) and the strides found.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -56,6 +59,7 @@ from test_live_agreement import HIP_METRICS, KNEE_METRICS, WARM_UP_S, matched  #
 
 from imugait.analysis import analyze_session  # noqa: E402
 from imugait.fusion import FilterKind  # noqa: E402
+from imugait.live.dashboard.state import DashboardState  # noqa: E402
 from imugait.live.kinematics import LiveConfig, LiveKinematics  # noqa: E402
 from imugait.live.updates import CalibrationPhase, LiveUpdate  # noqa: E402
 from imugait.simulate import simulate  # noqa: E402
@@ -115,6 +119,23 @@ def cpu_per_data_s(fn, data_s: float) -> float:
     return (time.process_time() - t0) / data_s
 
 
+def dashboard_cpu_per_data_s(session, updates: list, data_s: float) -> float:
+    """The web dashboard's own work on a run's ``updates`` (one per push): ``DashboardState.take``,
+    ``delta`` with the arrival stamps (each sensor's ``BLOCK_S`` blocks logged as they would have
+    come) and the JSON text ``Hub.broadcast`` sends; process time per second of data."""
+    state = DashboardState()
+    t0 = time.process_time()
+    t_block = 0.0
+    for update in updates:
+        while t_block + BLOCK_S <= update.t_s:  # (NaN before the first sample: none)
+            t_block += BLOCK_S
+            for placement in session:
+                state.arrivals.add(placement, t_block, t_block)
+        state.take(update)
+        json.dumps(state.delta(0.0), separators=(",", ":"), allow_nan=False)
+    return (time.process_time() - t0) / data_s
+
+
 def rss_mib() -> float:
     with open("/proc/self/status") as f:
         for line in f:
@@ -150,8 +171,11 @@ def main() -> None:
         full = min(cpu_per_data_s(lambda: stream(session, config, poll_s=args.poll_s), data_s) for _ in range(2))
         reused = min(cpu_per_data_s(lambda: stream(session, config, live.calibration, args.poll_s), data_s)
                      for _ in range(2))
+        updates = stream(session, config, live.calibration, args.poll_s)[1]
+        dashboard = min(dashboard_cpu_per_data_s(session, updates, data_s) for _ in range(3))
         print(f"{machine()}: CPU s per s of data ({BLOCK_S * 1000:.0f}-ms blocks, a poll per {args.poll_s * 1000:g} ms "
-              f"of data), live calibrating {full:.3f}, reused calibration {reused:.3f}")
+              f"of data), live calibrating {full:.3f}, reused calibration {reused:.3f}; the dashboard's own work "
+              f"on the reused run's updates (a push per poll) {dashboard:.4f}")
         if args.profile is not None:
             import cProfile
 

@@ -186,14 +186,17 @@ def joint_angles_each_rad(joints: Sequence[tuple[np.ndarray, np.ndarray, Joint, 
     one rotation conversion for all rows: on short arrays (the live pipeline's few rows per
     poll) that conversion's per-call cost is most of the work."""
     if sum(np.shape(d)[0] if np.ndim(d) == 2 else 1 for _, d, _, _ in joints) > CHUNK_ROWS \
-            or any(np.ndim(p) != 2 or np.ndim(d) != 2 for p, d, _, _ in joints):
+            or any(np.ndim(p) != 2 or np.ndim(d) != 2 or np.shape(p) != np.shape(d) for p, d, _, _ in joints):
         return [joint_angles_rad(*j) for j in joints]
-    q_rel = [quat_multiply(quat_conj(np.asarray(p, dtype=float)), np.asarray(d, dtype=float)) for p, d, _, _ in joints]
-    raw = Rotation.from_quat(np.concatenate(q_rel), scalar_first=True).as_euler(JCS_SEQUENCE, degrees=False)
+    # All joints' rows in one product too (row by row the same arithmetic as joint by joint).
+    proximal = np.concatenate([np.asarray(p, dtype=float) for p, _, _, _ in joints])
+    distal = np.concatenate([np.asarray(d, dtype=float) for _, d, _, _ in joints])
+    raw = Rotation.from_quat(quat_multiply(quat_conj(proximal), distal), scalar_first=True).as_euler(JCS_SEQUENCE,
+                                                                                                      degrees=False)
     out, start = [], 0
-    for q, (_, _, joint, side) in zip(q_rel, joints, strict=True):
-        out.append(raw[start:start + q.shape[0]] * sign_table(joint, side))
-        start += q.shape[0]
+    for p, _, joint, side in joints:
+        out.append(raw[start:start + p.shape[0]] * sign_table(joint, side))
+        start += p.shape[0]
     return out
 
 

@@ -7,6 +7,7 @@ found from the thigh itself (:mod:`imugait.kinematics.progression`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,12 +54,26 @@ def segment_orientations(
 def leg_angles(side: Side, q_thigh: np.ndarray, q_shank: np.ndarray, progression_heading_rad: np.ndarray) -> LegAngles:
     """Knee angles and hip rotation relative to the line of progression for one leg, from the
     anatomical frames (M, 4) in one world frame."""
-    joints = [(q_thigh, q_shank, Joint.KNEE, side)]
-    known = np.isfinite(progression_heading_rad)
-    if known.any():
-        joints.append((progression_quat(progression_heading_rad[known]), q_thigh[known], Joint.HIP, side))
-    angles = joint_angles_each_rad(joints)
-    hip_rotation = np.full(q_thigh.shape[0], np.nan)
-    if len(angles) > 1:
-        hip_rotation[known] = angles[1][:, 2]
-    return LegAngles(angles[0], hip_rotation, q_thigh, q_shank)
+    return legs_angles([(side, q_thigh, q_shank, progression_heading_rad)])[0]
+
+
+def legs_angles(legs: Sequence[tuple[Side, np.ndarray, np.ndarray, np.ndarray]]) -> list[LegAngles]:
+    """:func:`leg_angles` of several legs — (side, q_thigh (M_i, 4), q_shank (M_i, 4), progression
+    heading (M_i,) rad) each — with one rotation conversion for all their joints (the same values:
+    :func:`~imugait.conventions.joint_angles_each_rad`); the live pipeline's polls have a few rows
+    per leg, where that conversion's per-call cost is most of the work."""
+    joints, known = [], []
+    for side, q_thigh, q_shank, heading in legs:
+        joints.append((q_thigh, q_shank, Joint.KNEE, side))
+        known.append(np.isfinite(heading))
+        if known[-1].any():
+            joints.append((progression_quat(heading[known[-1]]), q_thigh[known[-1]], Joint.HIP, side))
+    angles = iter(joint_angles_each_rad(joints))
+    out = []
+    for (_side, q_thigh, q_shank, _heading), finite in zip(legs, known, strict=True):
+        knee = next(angles)
+        hip_rotation = np.full(q_thigh.shape[0], np.nan)
+        if finite.any():
+            hip_rotation[finite] = next(angles)[:, 2]
+        out.append(LegAngles(knee, hip_rotation, q_thigh, q_shank))
+    return out

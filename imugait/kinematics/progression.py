@@ -272,7 +272,9 @@ class CausalProgression:
         runs = np.full(n, -1)
         # A run continues from the previous block while straight; each new start is a new run.
         starts = np.flatnonzero(straight & ~np.concatenate([[self._run_long.shape[0] > 0], straight[:-1]]))
-        number = np.cumsum(np.isin(idx, starts)) + self._run_id
+        is_start = np.zeros(n, dtype=bool)
+        is_start[starts] = True  # (np.isin(idx, starts): the same mask, without its search)
+        number = np.cumsum(is_start) + self._run_id
         runs[straight] = number[straight]
         self._run_id = int(number[-1])
         if not straight[-1]:

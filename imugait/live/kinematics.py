@@ -53,7 +53,7 @@ from imugait.gait.events import EventConfig
 from imugait.kinematics.prepare import FusedSession, SensorOnGrid
 from imugait.kinematics.progression import ProgressionConfig
 from imugait.live.grid import LiveGrid, LiveSensor, grid_history
-from imugait.live.leg import LegSettings, LiveLeg
+from imugait.live.leg import LegSettings, LiveLeg, angles_of_legs
 from imugait.live.standing import find_standing, walked_s
 from imugait.live.updates import CalibrationPhase, LegAngles, LegCalibrationState, LiveUpdate
 from imugait.model import ProtocolStep, Session
@@ -248,9 +248,9 @@ class LiveKinematics:
         self._advance(flush=True)
         angles = []
         strides = []
+        angles_of_legs(list(self.legs.values()))  # (both legs' joints in one conversion)
         for side, leg in self.legs.items():
             h = leg.history
-            leg.angles_until()
             start = max(self._polled.get(side, h.first_index), h.first_index)
             if h.n_appended > start:
                 knee = h.since("knee_deg", start)

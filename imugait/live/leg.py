@@ -4,7 +4,7 @@ The offline analysis of a leg (:func:`imugait.analysis.pipeline.analyze_session`
 causal variants, over the leg's bounded history:
 
 * angles of every grid row as soon as it is ready, with the stage functions of offline
-  (:func:`~imugait.kinematics.angles.segment_orientations`, :func:`~imugait.kinematics.angles.leg_angles`),
+  (:func:`~imugait.kinematics.angles.segment_orientations`, :func:`~imugait.kinematics.angles.legs_angles`),
   the thigh-shank heading offset and the walking direction held at their latest estimates;
 * every ``tick_s`` of grid time (so that the results do not depend on how the samples were
   chunked): the motion mask of the rows its centred window no longer reaches, the walking
@@ -27,6 +27,7 @@ the other leg's events as they settle) and the pelvis-relative hip angles.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -48,7 +49,7 @@ from imugait.gait.events import (
 )
 from imugait.gait.metrics import strides_metrics
 from imugait.gait.plausibility import implausible_reasons, stride_columns
-from imugait.kinematics.angles import leg_angles, segment_orientations
+from imugait.kinematics.angles import LegAngles, legs_angles, segment_orientations
 from imugait.kinematics.progression import CausalProgression, ProgressionConfig
 from imugait.live.history import History
 from imugait.live.updates import LiveStride
@@ -96,6 +97,10 @@ class LiveLeg:
         self.history = History(capacity, LEG_COLUMNS, {"motion": np.bool_, "run": np.int64, "lost": np.bool_})
         self.history.skip_to(start)
         self._n_tick = max(int(round(settings.tick_s / dt)), 1)
+        # What a taken row holds until its tick and its angles fill it in (a tick's rows at most;
+        # copied by the append, so one set serves every take).
+        self._blank = {"knee_deg": np.full((self._n_tick, 3), np.nan), "hip_rotation_deg": np.full(self._n_tick, np.nan),
+                       "motion": np.zeros(self._n_tick, bool), "run": np.full(self._n_tick, -1)}
         self._n_motion_settle = int(np.ceil(0.5 * settings.periods.motion_window_s / dt)) + 1
         self._n_motion_window = max(int(round(settings.periods.motion_window_s / dt)), 1)  # as motion_mask
         self._n_lag = int(np.ceil(MAX_LAG_S * settings.rate_hz)) + 2
@@ -140,9 +145,9 @@ class LiveLeg:
             lost = self._rows(grid, f"{self.thigh}/lost", k, stop) | self._rows(grid, f"{self.shank}/lost", k, stop)
             long_lost = np.maximum(self._rows(grid, f"{self.thigh}/lost_s", k, stop),
                                    self._rows(grid, f"{self.shank}/lost_s", k, stop)) > self.settings.max_bridge_s
-            self.history.append({"t_s": t, "knee_deg": np.full((n, 3), np.nan),
-                                 "hip_rotation_deg": np.full(n, np.nan), "motion": np.zeros(n, bool),
-                                 "run": np.full(n, -1), "lost": lost,
+            blank = self._blank
+            self.history.append({"t_s": t, "knee_deg": blank["knee_deg"][:n], "hip_rotation_deg": blank["hip_rotation_deg"][:n],
+                                 "motion": blank["motion"][:n], "run": blank["run"][:n], "lost": lost,
                                  "heading_offset_rad": self._held_offsets(k, long_lost),
                                  "direction_rad": self._progression.direction_at(t)})
             if stop % self._n_tick == 0:
@@ -179,11 +184,16 @@ class LiveLeg:
         """Compute the angles of the rows before grid index ``k1`` (all taken rows when None) that
         have none yet — from their sensors' orientations and the state they were taken with, so
         when this happens does not change them."""
+        angles_of_legs([self], k1)
+
+    def _angle_rows(self, k1: int | None) -> tuple[int, int, np.ndarray, tuple] | None:
+        """The rows ``k0 .. k1 - 1`` without angles yet: (k0, k1, rows voided by a long lost
+        stretch, the input of :func:`~imugait.kinematics.angles.legs_angles`), or None if none."""
         grid = self._grid
         k1 = self.history.n_appended if k1 is None else k1
         k0 = max(self._n_angled, grid.first_index, self.history.first_index)
         if k1 <= k0:
-            return
+            return None
         state = {name: self.history.since(name, k0)[:k1 - k0] for name in ("heading_offset_rad", "direction_rad")}
         # NaN inside a long lost stretch of a sensor and until the heading offset is known again
         # after it (see _held_offsets).
@@ -192,7 +202,9 @@ class LiveLeg:
             self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1), self._rows(grid, f"{self.shank}/q_world_sensor", k0, k1),
             self.alignment.thigh.q_sensor_segment, self.alignment.shank.q_sensor_segment,
             np.where(lost, 0.0, state["heading_offset_rad"]))  # (those rows come out NaN below)
-        angles = leg_angles(self.side, q_thigh, q_shank, state["direction_rad"])
+        return k0, k1, lost, (self.side, q_thigh, q_shank, state["direction_rad"])
+
+    def _store_angles(self, k0: int, k1: int, lost: np.ndarray, angles: LegAngles) -> None:
         knee_deg = np.rad2deg(angles.knee_rad)
         knee_deg[lost] = np.nan
         self.history.since("knee_deg", k0)[:k1 - k0] = knee_deg
@@ -450,6 +462,16 @@ class LiveLeg:
             metrics = {**given.metrics, "thigh_shank_lag_s": row["thigh_shank_lag_s"]}
             self.new_strides.append(self._judged(stride, replace(given, metrics=metrics, final=True), row))
 
+
+
+def angles_of_legs(legs: Sequence[LiveLeg], k1: int | None = None) -> None:
+    """:meth:`LiveLeg.angles_until` of every leg of ``legs``, their joints in one rotation
+    conversion (:func:`~imugait.kinematics.angles.legs_angles`: the same values as leg by leg)."""
+    pending = [(leg, rows) for leg in legs if (rows := leg._angle_rows(k1)) is not None]
+    if not pending:
+        return
+    for (leg, (k0, k1_leg, lost, _)), angles in zip(pending, legs_angles([rows[3] for _, rows in pending]), strict=True):
+        leg._store_angles(k0, k1_leg, lost, angles)
 
 
 def _same_stride(a: LiveStride, b: LiveStride) -> bool:

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from imugait.conventions import Side
+from imugait.conventions import Placement, Side
 from imugait.errors import ImugaitError, ValidationError
 from imugait.live.dashboard.bands import stride_metric_bands
 from imugait.live.dashboard.run import DashboardConfig
 from imugait.live.dashboard.server import Hub, build_app, new_token
-from imugait.live.dashboard.state import DashboardState, StepMark
+from imugait.live.dashboard.state import ArrivalLog, DashboardState, StepMark
 from imugait.live.updates import (
     CalibrationPhase,
     LegAngles,
@@ -197,6 +197,30 @@ def test_latest_is_the_newest_finite_angle_in_the_window():
             assert left["hip_rotation_deg"] is None and left["hip_rotation_t_s"] is None
     state.take(LiveUpdate(t_s=1.1, angles=(chunk(1.05, [np.nan] * 9 + [4.0]),)))
     assert state.latest()["left"]["hip_rotation_deg"] == 4.0
+
+
+
+def test_an_angle_is_stamped_with_the_arrival_of_the_last_block_it_needs():
+    """Per sensor of the leg, the first block (in time order) whose newest sample is at or after
+    the angle's time; the later of thigh and shank; None while a sensor's blocks do not reach it.
+    (Searched from the newest block back: checked against a search from the oldest.)"""
+    rng = np.random.default_rng(5)
+    log = ArrivalLog(keep_s=2.0)
+    t_end = {p: 0.0 for p in (Placement.LEFT_THIGH, Placement.LEFT_SHANK)}
+    blocks = {p: [] for p in t_end}
+    for k in range(600):
+        p = list(t_end)[k % 2]
+        t_end[p] += rng.uniform(0.0, 0.04)  # (a block may end where the previous did)
+        blocks[p].append((t_end[p], 100.0 + 0.01 * k))
+        log.add(p, t_end[p], 100.0 + 0.01 * k)
+        t = min(t_end.values()) - rng.uniform(0.0, 0.3)
+        expected = []
+        for q in [q for q in blocks if blocks[q]]:  # (a sensor without a block yet is not waited for)
+            kept = [b for b in blocks[q] if b[0] >= t_end[q] - 2.0]
+            expected.append(next((arrival for end, arrival in kept if end >= t - 1e-9), None))
+        assert log.arrival_host_s(Side.LEFT, t) == (None if None in expected else max(expected))
+    assert log.arrival_host_s(Side.LEFT, max(t_end.values()) + 1.0) is None
+    assert log.arrival_host_s(Side.RIGHT, 0.0) is None  # no sensor of that leg: unknown
 
 
 def test_nan_is_sent_as_null():

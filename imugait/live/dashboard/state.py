@@ -35,9 +35,13 @@ DECIMALS = 2
 anyone reads off a live curve and keeps the messages small)."""
 
 
-def finite_list(values: np.ndarray, decimals: int = DECIMALS) -> list[float | None]:
-    """``values`` rounded, NaN and ±inf as None (JSON has no NaN)."""
-    return [v if math.isfinite(v) else None for v in np.round(np.asarray(values, float), decimals).tolist()]
+def finite_list(values: np.ndarray, decimals: int = DECIMALS) -> list[float | None] | list[list[float | None]]:
+    """``values`` rounded, NaN and ±inf as None (JSON has no NaN); (N,) → a list, (K, N) → K lists
+    (rounded in one call: the dashboard's columns at each push)."""
+    rounded = np.round(np.asarray(values, float), decimals).tolist()
+    if np.ndim(values) == 2:
+        return [[v if math.isfinite(v) else None for v in row] for row in rounded]
+    return [v if math.isfinite(v) else None for v in rounded]
 
 
 def finite_or_none(value: float, decimals: int = DECIMALS) -> float | None:
@@ -77,12 +81,19 @@ class ArrivalLog:
             blocks.popleft()
 
     def arrival_host_s(self, side: Side, t_s: float) -> float | None:
-        """Host time at which the last sample a ``side`` angle at ``t_s`` needs arrived (None if unknown)."""
+        """Host time at which the last sample a ``side`` angle at ``t_s`` needs arrived (None if unknown):
+        per sensor, the first block whose newest sample is at or after ``t_s``."""
         latest = None
         for placement, blocks in self._blocks.items():
             if placement.side is not side:
                 continue
-            found = next((arrival for t_end, arrival in blocks if t_end >= t_s - 1e-9), None)
+            # Searched from the newest block back (a sensor's blocks come in time order): the
+            # angles stamped are the newest, so a few blocks are looked at, not the ``keep_s``.
+            found = None
+            for t_end, arrival in reversed(blocks):
+                if t_end < t_s - 1e-9:
+                    break
+                found = arrival
             if found is None:
                 return None
             latest = found if latest is None else max(latest, found)
@@ -104,11 +115,13 @@ class _AngleHistory:
         if angles.t_s.size == 0:
             return
         self.chunks.append(angles)
-        for name in ANGLE_NAMES:
-            values = getattr(angles, name)
-            finite = np.flatnonzero(np.isfinite(values))
-            if finite.size:
-                self._finite[name] = (angles, (float(angles.t_s[finite[-1]]), float(values[finite[-1]])))
+        values = _angle_rows(angles)
+        finite = np.isfinite(values)
+        # Per angle the last finite sample (all four at once: a few numpy calls per chunk, not eight).
+        last = finite.shape[1] - 1 - np.argmax(finite[:, ::-1], axis=1)
+        for k in np.flatnonzero(finite.any(axis=1)).tolist():
+            i = int(last[k])
+            self._finite[ANGLE_NAMES[k]] = (angles, (float(angles.t_s[i]), float(values[k, i])))
         newest = float(angles.t_s[-1])
         while self.chunks and float(self.chunks[0].t_s[-1]) < newest - self.window_s:
             dropped = self.chunks.popleft()
@@ -132,9 +145,13 @@ def angles_json(chunks: Iterable[LegAngles]) -> dict[str, list]:
     if not chunks:
         return {name: [] for name in ("t_s", *ANGLE_NAMES)}
     out = {"t_s": finite_list(np.concatenate([c.t_s for c in chunks]), 3)}
-    for name in ANGLE_NAMES:
-        out[name] = finite_list(np.concatenate([getattr(c, name) for c in chunks]))
+    out.update(zip(ANGLE_NAMES, finite_list(np.concatenate([_angle_rows(c) for c in chunks], axis=1)), strict=True))
     return out
+
+
+def _angle_rows(angles: LegAngles) -> np.ndarray:
+    """(4, N): the chunk's :data:`ANGLE_NAMES` as rows."""
+    return np.stack([getattr(angles, name) for name in ANGLE_NAMES])
 
 
 def stride_json(stride: LiveStride) -> dict:
