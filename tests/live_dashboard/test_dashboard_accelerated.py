@@ -32,18 +32,7 @@ def played():
                                                    autostart=True, seed=21))
     [dropped] = [p for p in devices if p.value == DROPPED]
     wire = WireEmulation(devices, [LinkDrop(dropped, 30.0, 1.0)], LatencyModel(0.008, 0.004, seed=21))
-    fed: Counter = Counter()
     messages: list[dict] = []
-
-    def make_pipeline(placements):
-        pipeline = LiveKinematics(placements)
-        feed = pipeline.feed
-
-        def counted(samples):
-            fed[samples.placement] += samples.t_s.size
-            feed(samples)
-        pipeline.feed = counted
-        return pipeline
 
     async def page(url):
         import websockets
@@ -55,7 +44,7 @@ def played():
 
     async def main():
         async with asyncio.timeout(HANG_GUARD_S):
-            async with LiveDashboard(wire.opener(), make_pipeline, DashboardConfig()) as dash:
+            async with LiveDashboard(wire.opener(), LiveKinematics, DashboardConfig()) as dash:
                 reader = asyncio.create_task(page(dash.url))
                 while dash.hub.n_clients == 0:  # the page is connected before the sensors play
                     await asyncio.sleep(0.01)
@@ -66,11 +55,12 @@ def played():
                 held = sum(len(track.chunks) for track in dash.live.assembler._tracks.values())
                 update = dash.pipeline.poll()
                 calibration = dash.pipeline.calibration_states()
+                fed = dict(dash.samples_fed)
                 await asyncio.sleep(0.1)
             await reader
-            return status, update, held, calibration
+            return status, update, held, calibration, fed
 
-    status, update, held, calibration = asyncio.run(main())
+    status, update, held, calibration, fed = asyncio.run(main())
     return SimpleNamespace(wire=wire, devices=devices, status=status, update=update, fed=fed, messages=messages,
                            held=held, calibration=calibration)
 

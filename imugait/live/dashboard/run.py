@@ -117,6 +117,9 @@ class LiveDashboard:
         self.pipeline_error = ""
         """Why the pipeline stopped during the run ('' while it works): the run goes on without angles."""
         self.samples_out_of_order = 0
+        self.samples_fed: dict[Placement, int] = {}
+        """Samples of each sensor handed to the pipeline (every sample the acquisition received,
+        while a pipeline runs)."""
         """Samples that came at or before an earlier sample of their sensor (0 since the live clock
         mapping is monotonic; the recording keeps them)."""
         self._last_fed_t_s: dict[Placement, float] = {}
@@ -280,6 +283,8 @@ class LiveDashboard:
                 self.pipeline.feed(samples)
             except Exception as exc:  # the sensors and a recording go on without angles
                 self._pipeline_failed(exc)
+            else:
+                self.samples_fed[placement] = self.samples_fed.get(placement, 0) + samples.t_s.size
 
     def _count_out_of_order(self, samples: LiveSamples) -> None:
         """Count samples at or before the sensor's previous one (``samples_out_of_order``, in
