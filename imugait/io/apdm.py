@@ -91,8 +91,9 @@ def read_apdm_h5(
         try:
             with f:
                 sensors, raw = _read_file(h5py, f, placement_map, label)
-        except (RuntimeError, KeyError, OSError) as exc:
-            # h5py reports a damaged object header, heap or B-tree with these when it is reached
+        except (RuntimeError, KeyError, OSError, UnicodeDecodeError) as exc:
+            # h5py reports a damaged object header, heap or B-tree with these when it is reached (and
+            # a member name whose bytes were damaged with a UnicodeDecodeError while listing a group)
             raise FormatError(f"{label}: damaged HDF5 file ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
                               "truncated or overwritten?") from None
         except MemoryError:
