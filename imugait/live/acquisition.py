@@ -224,7 +224,7 @@ class LiveAcquisition:
         or every link has closed; call ``on_tick(status)`` every ``tick_s`` real seconds.
 
         With a duration the run takes exactly what arrived within it: a chunk stamped at or after
-        its end is not decoded, and that sensor's reading stops (the loop only looks at the clock
+        its end is drained from its transport but not decoded (the loop only looks at the clock
         every ``tick_s``, and a loaded host may look late — neither lengthens the recording)."""
         t_end = None if duration_s is None else self.clock() + duration_s
         self._t_end_host_s = t_end
