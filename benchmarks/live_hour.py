@@ -74,8 +74,7 @@ class HourResult:
 def _harness_mb(wire: WireEmulation) -> float:
     """The emulated devices' own record of what they sent (per frame: numbers and indices), which
     the benchmark needs to account for every sample — not the host's memory."""
-    return sum(sys.getsizeof(a) + 8 for d in wire.devices.values()
-               for a in (*d._sent_seq, *d._sent_index, *d._lost)) / 2**20
+    return sum(d.record_bytes() for d in wire.devices.values()) / 2**20
 
 
 def _rss_mb() -> float:

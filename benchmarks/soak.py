@@ -134,10 +134,8 @@ def run_soak(cfg: SoakConfig, folder: Path) -> SoakResult:
     asyncio.run(acquire_over_wire(wire, rec, on_tick=sample_memory, tick_s=0.05))
     result.real_s = time.perf_counter() - started
     result.rss_mb.append((wire.clock(), _rss_mb()))
-    result.harness_mb = sum(sys.getsizeof(a) + 8 for d in devices.values()
-                            for a in (*d._sent_seq, *d._sent_index, *d._lost)) / 2**20
-    result.held_mb = sum(b.acc_mps2.nbytes + b.gyr_radps.nbytes + s.nbytes + t.nbytes
-                         for track in rec.assembler._tracks.values() for _pt, b, _k, s, t in track.chunks) / 2**20
+    result.harness_mb = sum(d.record_bytes() for d in devices.values()) / 2**20
+    result.held_mb = rec.assembler.held_sample_bytes() / 2**20
     session = read_session(rec.finalise())
     result.rss_end_mb = _rss_mb()
     result.events = {k.value: sum(1 for e in session.meta.events if e.kind is k) for k in EventKind}

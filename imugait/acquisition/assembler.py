@@ -224,6 +224,12 @@ class SessionAssembler:
     def placements(self) -> tuple[Placement, ...]:
         return tuple(p for p in Placement if p in self._tracks)
 
+    def held_sample_bytes(self) -> int:
+        """Bytes of sample data kept for :meth:`assemble` (0 with ``keep_samples=False``): what
+        grows with the length of an acquisition."""
+        return sum(block.acc_mps2.nbytes + block.gyr_radps.nbytes + seq.nbytes + t.nbytes
+                   for track in self._tracks.values() for _point, block, _keep, seq, t in track.chunks)
+
     def live_window(self, placement: Placement) -> LiveWindow | None:
         """The last ``live_window_s`` of ``placement`` (None before its first samples)."""
         track = self._tracks.get(placement)

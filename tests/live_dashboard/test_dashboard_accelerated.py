@@ -52,7 +52,7 @@ def played():
                 await dash.run()
                 await player
                 status = {s.placement: s for s in dash.live.status()}
-                held = sum(len(track.chunks) for track in dash.live.assembler._tracks.values())
+                held = dash.live.assembler.held_sample_bytes()
                 update = dash.pipeline.poll()
                 calibration = dash.pipeline.calibration_states()
                 fed = dict(dash.samples_fed)
