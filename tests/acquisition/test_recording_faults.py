@@ -281,3 +281,86 @@ def test_a_real_full_disk_while_recording_over_pseudo_terminals(tmp_path):
         # the recovered samples are the first ones the device sent, none lost on the way
         assert stream.n_lost_total == 0
         assert np.allclose(stream.acc_mps2, devices[p].stream.acc_mps2[sent.source_index[:n]], atol=0.01)
+
+
+@contextlib.contextmanager
+def _ext4_turning_read_only(path, size_mb: int = 16):
+    """A real ext4 file system at ``path`` mounted ``errors=remount-ro``; yields a function that
+    turns it read-only at once (the kernel's own "file system error" path, as after a failing
+    disk), whatever files are open for writing. Skips where loop mounts are not allowed."""
+    for tool in ("mkfs.ext4", "mount", "findmnt"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"no {tool} command")
+    image = path.with_name(path.name + ".img")
+    with open(image, "wb") as f:
+        f.truncate(size_mb << 20)
+    made = subprocess.run(["mkfs.ext4", "-q", "-F", str(image)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot make an ext4 image here: {made.stderr.decode().strip()}")
+    path.mkdir()
+    done = subprocess.run(["mount", "-o", "loop,errors=remount-ro", str(image), str(path)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot loop-mount an ext4 image here (needs root and loop devices): {done.stderr.decode().strip()}")
+    try:
+        source = subprocess.run(["findmnt", "-n", "-o", "SOURCE", str(path)], capture_output=True, text=True).stdout.strip()
+        trigger = f"/sys/fs/ext4/{os.path.basename(source)}/trigger_fs_error"
+        if not os.path.exists(trigger):
+            pytest.skip(f"this kernel has no {trigger}")
+
+        def turn_read_only() -> None:
+            with open(trigger, "w") as f:
+                f.write("imugait test: the disk turns read-only\n")
+
+        yield turn_read_only
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def test_a_file_system_turning_read_only_while_recording_over_pseudo_terminals(tmp_path):
+    """The folder's file system turns read-only while four sensors stream over real pyserial on
+    pseudo-terminals (ext4 remounting itself read-only, with the log open for writing): the
+    acquisition stops with one line naming EROFS and `imugait recover`, the ports close, and
+    everything written before is recovered — the first samples each device sent, in order."""
+    from imugait.acquisition.sources import SensorSource, SourceKind
+    from imugait.emulate.emulator import SerialEmulator
+    from imugait.live.acquisition import LiveAcquisition, LiveConfig
+
+    walk = walker_simulation(4, 40.0, sample_rate_hz=100.0, seed=14)
+    devices = emulated_devices(walk, DeviceSettings(samples_per_block=4))
+    turned_at_records: list[int] = []
+
+    async def record(emulator, folder, turn_read_only):
+        sources = [SensorSource(p, SourceKind.SERIAL, path) for p, path in emulator.paths.items()]
+        rec = Recorder(folder, t0_host_s=emulator.clock())
+
+        def until() -> bool:  # checked by the loop between reads: turn read-only once 400 records are in
+            if not turned_at_records and rec.records_written >= 400:
+                turned_at_records.append(rec.records_written)
+                turn_read_only()
+            return emulator.finished
+
+        try:
+            async with LiveAcquisition(sources, LiveConfig(host_clock=emulator.clock), recorder=rec) as live:
+                await live.run(until=until, tick_s=0.05)
+        finally:
+            rec.close()
+        return rec
+
+    with _ext4_turning_read_only(tmp_path / "disk") as turn_read_only, \
+            SerialEmulator(devices, speed=4.0) as emulator:
+        with pytest.raises(RecordingStopped) as info:
+            asyncio.run(asyncio.wait_for(record(emulator, tmp_path / "disk" / "r", turn_read_only), 300.0))
+        assert turned_at_records and not emulator.finished
+        message = str(info.value)
+        assert "Read-only file system [EROFS]" in message and "imugait recover" in message
+        assert "\n" not in message
+        # recover only reads: it works on the read-only disk itself
+        report = recover_with_report(tmp_path / "disk" / "r")
+    assert EventKind.LOG_UNFINISHED in [e.kind for e in report.session.meta.events]
+    assert report.records >= turned_at_records[0] - 1  # every record written before (less the header)
+    for p, stream in report.session.items():
+        sent = devices[p].sent()
+        n = stream.n_samples
+        assert 0 < n <= sent.seq.size
+        assert stream.n_lost_total == 0
+        assert np.allclose(stream.acc_mps2, devices[p].stream.acc_mps2[sent.source_index[:n]], atol=0.01)
