@@ -16,9 +16,12 @@ stand; four sensors at 200 Hz; random mountings, 0.2 % lost samples in bursts) a
 found, the online VQF filter, the knee axes fitted to the same first 10 s of walking). Strides are
 matched by initial contact; the table gives, over the strides both call used that start at least
 4 s into their bout, the largest and the median absolute difference of each metric, and the event
-timing differences. What remains is what is live about the live path: the thigh-shank heading
+timing differences — for each stride as first shown and in its final version (the walking direction
+of its straight run found again once the run has ended: :mod:`imugait.live.revision`) — and when
+the two versions came. What remains is what is live about the live path: the thigh-shank heading
 offset held at its latest window (offline: interpolated between windows), the walking direction
-from the run so far (offline: the whole bout), stride judgement before the bout has ended.
+from the run so far until the run has ended (offline: the whole bout), stride judgement before the
+bout has ended.
 
 **CPU.** process time of feeding a walking test (20-ms blocks, a poll every ``--poll-s`` of data:
 50 ms by default as a dashboard at 20 updates/s would, 25 ms as the web dashboard does at 40/s) divided by the data's duration, for four
@@ -265,7 +268,7 @@ def main() -> None:
         def feed(samples):
             original(samples)
             if memory.__len__() < marks.size and samples.t_s[-1] >= marks[len(memory)]:
-                n_strides[0] += sum(not s.final for s in live.poll().strides)
+                n_strides[0] = sum(live.poll().n_strides.values())
                 memory.append((float(samples.t_s[-1]), rss_mib(), n_strides[0]))
 
         live.feed = feed
