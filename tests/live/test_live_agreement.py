@@ -91,6 +91,15 @@ def test_after_warm_up_stride_metrics_agree_with_analyze(live_run):
     assert hip.max().max() <= FINAL_HIP_TOLERANCE_DEG
 
 
+def test_in_their_final_version_even_the_first_strides_of_a_bout_have_the_hip_rotation_of_analyze(live_run):
+    table = matched(live_run)
+    both = table[table["used"] & table["offline_used"]]
+    warm_up = both[both["into_bout_s"] < WARM_UP_S]
+    assert len(warm_up) >= 4
+    hip = both[list(HIP_METRICS)].abs()
+    assert hip.notna().all().all() and hip.max().max() <= FINAL_HIP_TOLERANCE_DEG
+
+
 def test_as_first_shown_stride_metrics_agree_with_analyze_but_hip_rotation_in_the_worst_strides(live_run):
     keys = ["side", "index"]
     table = matched(live_run)
