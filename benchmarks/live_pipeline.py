@@ -16,9 +16,12 @@ stand; four sensors at 200 Hz; random mountings, 0.2 % lost samples in bursts) a
 found, the online VQF filter, the knee axes fitted to the same first 10 s of walking). Strides are
 matched by initial contact; the table gives, over the strides both call used that start at least
 4 s into their bout, the largest and the median absolute difference of each metric, and the event
-timing differences. What remains is what is live about the live path: the thigh-shank heading
+timing differences — for each stride as first shown and in its final version (the walking direction
+of its straight run found again once the run has ended: :mod:`imugait.live.revision`) — and when
+the two versions came. What remains is what is live about the live path: the thigh-shank heading
 offset held at its latest window (offline: interpolated between windows), the walking direction
-from the run so far (offline: the whole bout), stride judgement before the bout has ended.
+from the run so far until the run has ended (offline: the whole bout), stride judgement before the
+bout has ended.
 
 **CPU.** process time of feeding a walking test (20-ms blocks, a poll every ``--poll-s`` of data:
 50 ms by default as a dashboard at 20 updates/s would, 25 ms as the web dashboard does at 40/s) divided by the data's duration, for four
@@ -87,16 +90,34 @@ def stream(session, config: LiveConfig, calibration=None, poll_s: float = POLL_S
     return live, updates
 
 
-def agreement(n_walkers: int, filter_kind: FilterKind = FilterKind.VQF_ONLINE) -> pd.DataFrame:
-    tables = []
+def agreement(n_walkers: int, filter_kind: FilterKind = FilterKind.VQF_ONLINE) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the latest version of each stride, its first version) against ``analyze``, one row per
+    stride (:func:`test_live_agreement.matched`); the latest table also has the data time from the
+    stride's closing initial contact to the poll that gave its first (``shown_s``) and its final
+    version (``final_s``) — NaN if the stride ended before its leg was calibrated (it came with the
+    calibration) or, for ``final_s``, if no version was final."""
+    tables, firsts = [], []
     for k in range(n_walkers):
         session = simulate(SIMULATION if k == 0 else replace(SIMULATION, seed=300 + k)).session
         live, updates = stream(session, LiveConfig(rate_hz=SIMULATION.sample_rate_hz))
         everything = LiveUpdate(t_s=updates[-1].t_s, strides=tuple(s for u in updates for s in u.strides))
-        table = matched(LiveRun(session, live, everything, offline_like_live(session, live, filter_kind)))
-        table["walker"] = k
+        run = LiveRun(session, live, everything, offline_like_live(session, live, filter_kind))
+        table, first = matched(run), matched(run, first=True)
+        shown, final = {}, {}
+        calibrated_at = {c.side: u.t_s for u in updates for c in u.calibration if c.phase is CalibrationPhase.CALIBRATED}
+        for u in updates:
+            for s in u.strides:
+                if s.t_next_initial_contact_s > calibrated_at[s.side]:  # (earlier ones come with the calibration)
+                    shown.setdefault((s.side, s.index), u.t_s - s.t_next_initial_contact_s)
+                    if s.final:
+                        final.setdefault((s.side, s.index), u.t_s - s.t_next_initial_contact_s)
+        keys = list(zip(table["side"], table["index"], strict=True))
+        table["shown_s"] = [shown.get(key, np.nan) for key in keys]
+        table["final_s"] = [final.get(key, np.nan) for key in keys]
+        table["walker"] = first["walker"] = k
         tables.append(table)
-    return pd.concat(tables, ignore_index=True)
+        firsts.append(first)
+    return pd.concat(tables, ignore_index=True), pd.concat(firsts, ignore_index=True)
 
 
 def stride_delays_s(session) -> np.ndarray:
@@ -184,19 +205,31 @@ def main() -> None:
         return
     print(f"# Live pipeline against analyze\n\n{machine()}\n")
 
-    table = agreement(args.walkers, FilterKind(args.analyze_filter))
+    table, first = agreement(args.walkers, FilterKind(args.analyze_filter))
     steady = table[table["used"] & table["offline_used"] & (table["into_bout_s"] >= WARM_UP_S)]
+    # The same strides as first shown (their first version may have been judged otherwise).
+    keys = ["walker", "side", "index"]
+    steady_first = first.merge(steady[keys], on=keys)
     rows = []
     for name in KNEE_METRICS + HIP_METRICS:
-        d = steady[name].abs()
-        rows.append([name, f"{d.max():.2f}", f"{d.median():.2f}", "1.0", f"{d.max() / 1.0:.2f}"])
+        d, d_first = steady[name].abs(), steady_first[name].abs()
+        rows.append([name, f"{d_first.max():.2f}", f"{d_first.median():.2f}", f"{d.max():.2f}", f"{d.median():.2f}",
+                     "1.0", f"{d.max() / 1.0:.2f}"])
     for name, column in (("initial contact (ms)", "ic_s"), ("toe-off (ms)", "to_s"), ("next initial contact (ms)", "next_ic_s")):
-        d = 1000 * table[column].abs()
-        rows.append([name, f"{d.max():.2f}", f"{d.median():.2f}", "10", f"{d.max() / 10:.2f}"])
-    print(f"{args.walkers} walkers; {len(table)} live strides, {len(steady)} steady strides used by both; "
-          f"used flags agree on {100 * (table['used'] == table['offline_used']).mean():.0f} % of strides\n")
-    print(markdown_table([f"metric (live − analyze with {args.analyze_filter})", "max abs", "median abs", "target",
-                          "max / target"], rows))
+        d, d_first = 1000 * table[column].abs(), 1000 * first[column].abs()
+        rows.append([name, f"{d_first.max():.2f}", f"{d_first.median():.2f}", f"{d.max():.2f}", f"{d.median():.2f}", "10",
+                     f"{d.max() / 10:.2f}"])
+    print(f"{args.walkers} walkers; {len(table)} live strides ({int(table['final'].sum())} final), {len(steady)} steady "
+          f"strides used by both; used flags agree on {100 * (table['used'] == table['offline_used']).mean():.0f} % of "
+          f"strides\n")
+    print(markdown_table([f"metric (live − analyze with {args.analyze_filter})", "first shown: max abs", "median abs",
+                          "final: max abs", "median abs", "target", "final max / target"], rows))
+    delays = steady[["shown_s", "final_s"]].dropna()
+    print(f"\nData time from the closing initial contact of a steady stride that ends after its leg was calibrated "
+          f"({len(delays)} strides) to its version shown first: median "
+          f"{1000 * delays['shown_s'].median():.0f} ms, max {1000 * delays['shown_s'].max():.0f} ms; to its final "
+          f"version: median {delays['final_s'].median():.1f} s, max {delays['final_s'].max():.1f} s "
+          f"(polled every {POLL_S * 1000:.0f} ms)")
     if args.agreement_only:
         return
     delays = stride_delays_s(simulate(SIMULATION).session)
@@ -235,7 +268,7 @@ def main() -> None:
         def feed(samples):
             original(samples)
             if memory.__len__() < marks.size and samples.t_s[-1] >= marks[len(memory)]:
-                n_strides[0] += sum(not s.final for s in live.poll().strides)
+                n_strides[0] = sum(live.poll().n_strides.values())
                 memory.append((float(samples.t_s[-1]), rss_mib(), n_strides[0]))
 
         live.feed = feed

@@ -16,7 +16,9 @@ causal variants, over the leg's bounded history:
   with an open end), its metrics (:func:`~imugait.gait.metrics.strides_metrics`) and plausibility
   (:func:`~imugait.gait.plausibility.implausible_reasons`, against the leg's recent strides) — given
   at once from the early initial contact, checked once it settles, and given final with its
-  thigh–shank timing (:func:`~imugait.gait.coordination.stride_lags_s`) half a second later.
+  thigh–shank timing (:func:`~imugait.gait.coordination.stride_lags_s`) half a second later —
+  or, if its hip rotation was measured against a straight run's walking direction, once that run
+  has ended and been fitted again over all of it (:mod:`imugait.live.revision`), as offline.
   Rows are known to be moving as soon as the part of their motion window that has come says so
   (:meth:`LiveLeg._moving_until`), so none of this waits for the window's second half.
 
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -52,18 +54,38 @@ from imugait.gait.plausibility import implausible_reasons, stride_columns
 from imugait.kinematics.angles import LegAngles, legs_angles, segment_orientations
 from imugait.kinematics.progression import CausalProgression, ProgressionConfig
 from imugait.live.history import History
+from imugait.live.revision import context_s, run_directions_rad, wait_s
 from imugait.live.updates import LiveStride
 from imugait.quaternion import quat_multiply
 
-LEG_COLUMNS = {"t_s": (), "knee_deg": (3,), "hip_rotation_deg": (), "motion": (), "run": (), "lost": (),
-               "heading_offset_rad": (), "direction_rad": ()}
-"""Per grid row: angles, motion, straight run, lost, and the held state the angles are computed with."""
+LEG_COLUMNS = {"t_s": (), "knee_deg": (3,), "hip_rotation_deg": (), "hip_rotation_run_deg": (), "motion": (), "run": (),
+               "lost": (), "heading_offset_rad": (), "direction_rad": ()}
+"""Per grid row: angles, motion, straight run, lost, and the held state the angles are computed with.
+``hip_rotation_run_deg``, which the strides' metrics read, is ``hip_rotation_deg`` (what the angles
+show) until the row's straight run has ended and been fitted again (:meth:`LiveLeg._refit_run`)."""
 RECENT_STRIDES = 50
 """Strides kept for the plausibility check against the leg's other strides."""
 EVENTS_KEPT = 12
 """Settled events kept to segment strides (a stride needs two; the bout's median a few more)."""
 WITHDRAWN = "withdrawn: given early, its events settled into no stride"
 """The exclusion of a stride given early whose events did not settle into one."""
+
+
+@dataclass(eq=False)
+class _Pending:
+    """A stride given, not yet final: its thigh–shank timing or its run's walking direction to come."""
+
+    stride: Stride
+    given: LiveStride
+    """The version given last (or to be given: see :meth:`LiveLeg._refit_run`)."""
+    row: dict
+    """Its row in the leg's recent strides."""
+    k_lag: int
+    """The grid row from which its thigh–shank timing can be computed."""
+    run: int
+    """The straight run whose walking direction its hip rotation awaits (-1: none)."""
+    timed: bool = field(default=False)
+    """Its thigh–shank timing is known."""
 
 
 @dataclass(frozen=True)
@@ -126,9 +148,17 @@ class LiveLeg:
         self.new_strides: list[LiveStride] = []
         self._early: tuple[float, LiveStride, dict, Stride] | None = None
         """The stride given early (its mid-swing, as given, its row in the recent strides, the stride)."""
-        self._unfinished: list[tuple[Stride, LiveStride, dict, int]] = []
-        """Strides given without their thigh–shank timing: (stride, as given, its row in the recent
-        strides, the grid row from which its timing can be computed)."""
+        self._untimed: deque[_Pending] = deque()
+        """Strides given without their thigh–shank timing, in order."""
+        self._awaiting_run: deque[_Pending] = deque()
+        """Strides with their timing whose run has not been fitted again yet (bounded by the
+        history: :meth:`_release_old`), in order."""
+        self._run_label = -1  # the straight run of the newest settled row (-1: none)
+        self._run_start = 0  # the first row of that run
+        self._ended_runs: deque[tuple[int, int, int]] = deque()  # (run, first row, row after) to be fitted again
+        self._runs_done = -1  # runs up to this number are fitted again (or were given up)
+        self._n_context = int(round(context_s(settings.progression) / dt))
+        self._n_wait = int(round(wait_s(settings.progression) / dt))
 
     # --- rows --------------------------------------------------------------------------------
 
@@ -147,6 +177,7 @@ class LiveLeg:
                                    self._rows(grid, f"{self.shank}/lost_s", k, stop)) > self.settings.max_bridge_s
             blank = self._blank
             self.history.append({"t_s": t, "knee_deg": blank["knee_deg"][:n], "hip_rotation_deg": blank["hip_rotation_deg"][:n],
+                                 "hip_rotation_run_deg": blank["hip_rotation_deg"][:n],
                                  "motion": blank["motion"][:n], "run": blank["run"][:n], "lost": lost,
                                  "heading_offset_rad": self._held_offsets(k, long_lost),
                                  "direction_rad": self._progression.direction_at(t)})
@@ -194,6 +225,12 @@ class LiveLeg:
         k0 = max(self._n_angled, grid.first_index, self.history.first_index)
         if k1 <= k0:
             return None
+        return (k0, k1, *self._angle_input(k0, k1))
+
+    def _angle_input(self, k0: int, k1: int) -> tuple[np.ndarray, tuple]:
+        """(rows voided by a long lost stretch, the input of :func:`~imugait.kinematics.angles.legs_angles`)
+        of the rows ``k0 .. k1 - 1``, with the state they were taken with."""
+        grid = self._grid
         state = {name: self.history.since(name, k0)[:k1 - k0] for name in ("heading_offset_rad", "direction_rad")}
         # NaN inside a long lost stretch of a sensor and until the heading offset is known again
         # after it (see _held_offsets).
@@ -202,7 +239,7 @@ class LiveLeg:
             self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1), self._rows(grid, f"{self.shank}/q_world_sensor", k0, k1),
             self.alignment.thigh.q_sensor_segment, self.alignment.shank.q_sensor_segment,
             np.where(lost, 0.0, state["heading_offset_rad"]))  # (those rows come out NaN below)
-        return k0, k1, lost, (self.side, q_thigh, q_shank, state["direction_rad"])
+        return lost, (self.side, q_thigh, q_shank, state["direction_rad"])
 
     def _store_angles(self, k0: int, k1: int, lost: np.ndarray, angles: LegAngles) -> None:
         knee_deg = np.rad2deg(angles.knee_rad)
@@ -212,6 +249,7 @@ class LiveLeg:
             hip_deg = np.rad2deg(angles.hip_rotation_progression_rad)
             hip_deg[lost] = np.nan
             self.history.since("hip_rotation_deg", k0)[:k1 - k0] = hip_deg
+            self.history.since("hip_rotation_run_deg", k0)[:k1 - k0] = hip_deg
         self._n_angled = k1
 
     # --- ticks -------------------------------------------------------------------------------
@@ -224,6 +262,9 @@ class LiveLeg:
         self._heading_windows(grid, settled)
         self._find_strides(grid, settled, k)
         self._finish_strides(grid, k)
+        while self._ended_runs and self._ended_runs[0][2] + self._n_wait <= settled:
+            self._refit_run(grid, *self._ended_runs.popleft(), settled)
+        self._release_old()
 
     def _moving_until(self, grid: History, k0: int, k: int) -> int:
         """The first row from ``k0`` on whose motion the rows before ``k`` do not decide yet.
@@ -262,6 +303,15 @@ class LiveLeg:
         n = self.history.n_appended
         self.history.tail("motion", n - k0)[:k1 - k0] = moving
         self.history.tail("run", n - k0)[:k1 - k0] = runs
+        if runs[0] == runs[-1] == self._run_label and (runs == self._run_label).all():
+            return  # (the common case: the same run, or none, goes on)
+        previous = np.concatenate([[self._run_label], runs[:-1]])
+        for i in np.flatnonzero(runs != previous):
+            if previous[i] >= 0:
+                self._ended_runs.append((int(previous[i]), self._run_start, k0 + int(i)))
+            if runs[i] >= 0:
+                self._run_start = k0 + int(i)
+        self._run_label = int(runs[-1])
 
     def _heading_windows(self, grid: History, settled: int) -> None:
         """The heading offset of every window of the offline track that has completed."""
@@ -384,8 +434,11 @@ class LiveLeg:
             if early is None or not _same_stride(given, early[1]):
                 self.new_strides.append(given)
         t_all = self.history.tail("t_s")
-        k_lag = self.history.first_index + int(np.searchsorted(t_all, stride.t_next_initial_contact_s)) + self._n_lag
-        self._unfinished.append((stride, given, row, k_lag))
+        i0, i1 = np.searchsorted(t_all, (stride.t_initial_contact_s, stride.t_next_initial_contact_s))
+        # The newest straight run its rows are in: its walking direction is fitted again once it has ended.
+        run = int(self.history.tail("run")[i0:i1].max(initial=-1)) if self.alignment.measures_femur_rotation else -1
+        self._untimed.append(_Pending(stride, given, row, self.history.first_index + int(i1) + self._n_lag,
+                                      run if run > self._runs_done else -1))
         self._finish_strides(grid, k)
 
     def _withdraw(self) -> None:
@@ -436,13 +489,20 @@ class LiveLeg:
         if not strides or strides[-1].t_next_initial_contact_s != t_ic_s:
             return None
         stride = strides[-1]
-        angles = {"knee_flexion_deg": self.history.tail("knee_deg")[lo:hi, 0],
-                  "knee_adduction_deg": self.history.tail("knee_deg")[lo:hi, 1],
-                  "knee_rotation_deg": self.history.tail("knee_deg")[lo:hi, 2],
-                  "hip_rotation_deg": self.history.tail("hip_rotation_deg")[lo:hi]}
-        metrics = {name: float(v[0]) for name, v in strides_metrics(t, angles, [stride]).items()}
+        metrics = {name: float(v[0]) for name, v in self._metrics([stride]).items()}
         metrics["thigh_shank_lag_s"] = np.nan
         return stride, metrics
+
+    def _metrics(self, strides: Sequence[Stride]) -> dict[str, np.ndarray]:
+        """:func:`~imugait.gait.metrics.strides_metrics` of ``strides`` (in time order, their rows
+        in the history) from the angles the history holds."""
+        t_all = self.history.tail("t_s")
+        lo = max(int(np.searchsorted(t_all, strides[0].t_initial_contact_s)) - 1, 0)
+        hi = int(np.searchsorted(t_all, strides[-1].t_next_initial_contact_s)) + 2
+        knee = self.history.tail("knee_deg")[lo:hi]
+        angles = {"knee_flexion_deg": knee[:, 0], "knee_adduction_deg": knee[:, 1], "knee_rotation_deg": knee[:, 2],
+                  "hip_rotation_deg": self.history.tail("hip_rotation_run_deg")[lo:hi]}
+        return strides_metrics(t_all[lo:hi], angles, strides)
 
     def _judged(self, stride: Stride, given: LiveStride, row: dict) -> LiveStride:
         """``given`` with its plausibility against the leg's strides until it (as offline)."""
@@ -455,12 +515,66 @@ class LiveLeg:
 
     def _finish_strides(self, grid: History, k: int) -> None:
         """Give again, with their thigh–shank timing, the strides whose rows for it have come
-        (at the tick of grid row ``k``)."""
-        while self._unfinished and self._unfinished[0][3] <= k:
-            stride, given, row, _ = self._unfinished.pop(0)
-            row["thigh_shank_lag_s"] = self._thigh_shank_lag_s(grid, stride, k)
-            metrics = {**given.metrics, "thigh_shank_lag_s": row["thigh_shank_lag_s"]}
-            self.new_strides.append(self._judged(stride, replace(given, metrics=metrics, final=True), row))
+        (at the tick of grid row ``k``): final, unless their run is still to be fitted again."""
+        while self._untimed and self._untimed[0].k_lag <= k:
+            p = self._untimed.popleft()
+            p.row["thigh_shank_lag_s"] = self._thigh_shank_lag_s(grid, p.stride, k)
+            p.timed = True
+            final = p.run <= self._runs_done
+            metrics = {**p.given.metrics, "thigh_shank_lag_s": p.row["thigh_shank_lag_s"]}
+            p.given = self._judged(p.stride, replace(p.given, metrics=metrics, final=final), p.row)
+            self.new_strides.append(p.given)
+            if not final:
+                self._awaiting_run.append(p)
+
+    def _refit_run(self, grid: History, run: int, k_start: int, k_stop: int, settled: int) -> None:
+        """Find the walking direction of the ended straight ``run`` (grid rows ``k_start ..
+        k_stop - 1``) again, over all of it as offline (:mod:`imugait.live.revision`), from the
+        rows before ``settled``; recompute the hip rotation of its rows and the metrics of its
+        strides, and give those with their timing again, final."""
+        self._runs_done = run
+        first = max(self.history.first_index, grid.first_index)
+        k_start = max(k_start, first)
+        strides = [p for p in (*self._awaiting_run, *self._untimed) if p.run == run]  # (in time order)
+        directions = None
+        if k_stop > k_start and self.alignment.measures_femur_rotation:
+            w0 = max(k_start - self._n_context, first)
+            in_run = np.zeros(settled - w0, dtype=bool)
+            in_run[k_start - w0:k_stop - w0] = True
+            q_thigh = quat_multiply(self._rows(grid, f"{self.thigh}/q_world_sensor", w0, settled),
+                                    self.alignment.thigh.q_sensor_segment)
+            directions = run_directions_rad(self.history.since("t_s", w0)[:settled - w0], q_thigh,
+                                            self.history.since("motion", w0)[:settled - w0], in_run,
+                                            self.settings.progression, self.side, self.settings.rate_hz)
+        if directions is not None:
+            # The rows' angles as shown stay as they were taken (whenever they are polled); the
+            # strides read the hip rotation against the direction found again.
+            self.angles_until(k_stop)
+            lost, (side, q_thigh, q_shank, _live) = self._angle_input(k_start, k_stop)
+            hip_deg = np.rad2deg(legs_angles([(side, q_thigh, q_shank, directions)])[0].hip_rotation_progression_rad)
+            hip_deg[lost] = np.nan
+            self.history.since("hip_rotation_run_deg", k_start)[:k_stop - k_start] = hip_deg
+            if strides:
+                metrics = self._metrics([p.stride for p in strides])
+                for i, p in enumerate(strides):
+                    p.row.update({name: float(values[i]) for name, values in metrics.items()})
+        for p in strides:
+            p.given = self._judged(p.stride, replace(p.given, metrics={name: p.row[name] for name in p.given.metrics},
+                                                     final=p.timed), p.row)
+            if p.timed:
+                self.new_strides.append(p.given)
+        self._awaiting_run = deque(p for p in self._awaiting_run if p.run != run)
+
+    def _release_old(self) -> None:
+        """Give final, as they are, the strides whose rows are about to leave the history before
+        their run has ended (a straight run longer than the history)."""
+        if not self._awaiting_run:
+            return
+        t_first = float(self.history.tail("t_s")[0])
+        while self._awaiting_run and self._awaiting_run[0].stride.t_initial_contact_s <= t_first + 2 * self.settings.tick_s:
+            p = self._awaiting_run.popleft()
+            p.given = replace(p.given, final=True)
+            self.new_strides.append(p.given)
 
 
 

@@ -81,10 +81,14 @@ class LiveStride:
     before (:func:`latest_strides`): first as soon as its closing initial contact is found (early,
     ``final`` False, ``thigh_shank_lag_s`` NaN — it may still change: :func:`imugait.gait.events.trailing_events`);
     again, still not final, if it changed once its events settled (beyond 0.1 ms in an event,
-    0.001 in a metric, or in its judgement); and ``final``, with the settled values, once its
-    ``thigh_shank_lag_s`` is known (the timing searches half a second past the stride's end; a
-    timing far from the leg's other strides may exclude it). A stride given early whose events
-    settled into none comes ``final``, not ``used``, with the exclusion ``withdrawn: …``."""
+    0.001 in a metric, or in its judgement); again once its ``thigh_shank_lag_s`` is known (the
+    timing searches half a second past the stride's end; a timing far from the leg's other strides
+    may exclude it) — ``final`` then, unless its hip rotation was measured in a straight run that
+    has not ended; and ``final`` once that run has ended and its walking direction has been found
+    again over all of it, as ``analyze`` does (:mod:`imugait.live.revision`: the hip rotation
+    metrics, and the judgement that reads them, may change; a run longer than the live history
+    gives its strides final as they are before their rows leave it). A stride given early whose
+    events settled into none comes ``final``, not ``used``, with the exclusion ``withdrawn: …``."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import feed_polled
 
 from imugait.live.kinematics import LiveConfig, LiveKinematics
 from imugait.live.updates import LiveUpdate, latest_strides
@@ -89,3 +90,23 @@ def test_a_short_history_keeps_memory_bounded_and_changes_no_stride(live_run):
     for sensor in live._sensors.values():
         assert len(sensor.samples) <= sensor.samples.capacity
     assert_same_strides(_strides(updates), _strides([live_run.update]))
+
+
+def test_a_straight_run_longer_than_the_history_gives_its_strides_final_before_their_rows_leave_it(live_run):
+    # The bouts are 14 s; an 8-s history cannot hold one (a reused calibration: no standing and
+    # calibration walk to keep).
+    config = LiveConfig(rate_hz=200.0, history_s=8.0)
+    live = LiveKinematics(list(live_run.session), config, live_run.live.calibration)
+    updates = feed_polled(live, live_run.session, 0.05)
+    final_after_s = {}
+    for u in updates:
+        for s in u.strides:
+            if s.final:
+                final_after_s[(s.side, s.index)] = u.t_s - s.t_next_initial_contact_s
+    strides = latest_strides(s for u in updates for s in u.strides)
+    assert len(strides) >= 40 and len(final_after_s) == len(strides)
+    # Final (as they are, or from the part of their run the history still holds) before their rows
+    # have left the history: what waits for a run's end stays bounded however long the run.
+    assert max(final_after_s.values()) <= config.history_s
+    hip = np.array([s.metrics["hip_rotation_mean_deg"] for s in strides if s.used])
+    assert np.isfinite(hip).mean() >= 0.9

@@ -1,6 +1,7 @@
 """Stride metrics come as soon as the stride's closing initial contact is found, not once its
 events have settled: each stride's first version (``final`` False) against its last, on the shared
-simulated walking test fed in 20-ms blocks and polled after every block (data time, not wall time)."""
+simulated walking test fed in 20-ms blocks and polled after every block (data time, not wall time).
+The final version of a stride in a straight bout comes once the bout has ended."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from conftest import feed_polled
 
 from imugait.live.kinematics import LiveConfig, LiveKinematics
 from imugait.live.leg import WITHDRAWN
+from imugait.live.revision import wait_s
 from imugait.live.updates import CalibrationPhase, latest_strides
 
 
@@ -51,3 +53,25 @@ def test_early_strides_are_the_settled_ones(polled):
     assert np.nanmax(np.abs(flexion)) <= 1.0
     # Every final version has its thigh–shank timing but the last strides of each leg.
     assert sum(s.final for s in last.values()) >= len(last) - 4
+
+
+def test_a_stride_in_a_straight_bout_is_final_once_the_bout_has_ended(polled, live_run):
+    final = {}
+    for u in polled:
+        for s in u.strides:
+            if s.final:
+                assert (s.side, s.index) not in final  # final once
+                final[(s.side, s.index)] = (u.t_s, s)
+    assert len(final) == len(latest_strides(s for u in polled for s in u.strides))  # every stride, by the end
+    t = live_run.offline.t_s
+    after_bout = []
+    for (side, _index), (t_final, s) in final.items():
+        bouts = [b for b in live_run.offline.legs[side].progression.bouts
+                 if t[b.start] <= s.t_initial_contact_s and s.t_next_initial_contact_s <= t[b.stop - 1]]
+        if bouts and s.used:
+            after_bout.append(t_final - t[bouts[0].stop - 1])
+    assert len(after_bout) >= 20
+    # Not before the bout has ended offline; the live run ends about a smoothing window later (its
+    # turns are found with a trailing window), then the rows that decide the bout's end offline.
+    config = live_run.live.config.progression
+    assert min(after_bout) > 0 and max(after_bout) <= config.smoothing_s + wait_s(config) + 0.5

@@ -177,6 +177,22 @@ def test_delta_drains_and_the_history_is_bounded():
     assert len(state.snapshot({})["strides"]) == 3
 
 
+def test_a_later_version_of_a_stride_replaces_it_in_the_table_and_one_older_than_the_table_is_only_sent():
+    """Strides come again (LiveStride.final): the final version of a straight run's strides once
+    the run has ended, when newer strides may have pushed them out of the table."""
+    state = DashboardState(strides_kept=3)
+    state.take(LiveUpdate(t_s=6.0, strides=tuple(_stride(Side.LEFT, i, 1.0, 2.0, 60.0) for i in range(5))))
+    state.delta()
+    # The final versions of strides 1 (no longer kept) and 3 (kept), with another hip rotation.
+    state.take(LiveUpdate(t_s=7.0, strides=(_stride(Side.LEFT, 1, 9.0, 2.0, 60.0), _stride(Side.LEFT, 3, 4.0, 2.0, 60.0))))
+    table = state.snapshot({})["strides"]
+    assert [(s["index"], s["metrics"]["hip_rotation_mean_deg"]) for s in table] == [(2, 1.0), (3, 4.0), (4, 1.0)]
+    assert [s["index"] for s in state.delta()["strides"]] == [1, 3]  # both sent on
+    # The summary is over the table: its mean hip rotation (1 + 4 + 1) / 3.
+    row = next(r for r in state.snapshot({})["summary"] if r["metric"] == "hip_rotation_mean_deg")
+    assert row["left"]["mean"] == pytest.approx(2.0)
+
+
 def test_latest_is_the_newest_finite_angle_in_the_window():
     """While hip rotation is withheld (NaN) the latest value is the newest finite one kept, until
     its chunk leaves the window."""

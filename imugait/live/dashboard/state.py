@@ -268,10 +268,12 @@ class DashboardState:
         for stride in update.strides:
             kept = self._strides[stride.side]
             again = next((i for i, s in enumerate(kept) if s.index == stride.index), None)
-            if again is None:
-                kept.append(stride)
-            else:  # the final version of a stride given before its thigh–shank timing
+            if again is not None:  # a later version of a stride kept (LiveStride.final)
                 kept[again] = stride
+            elif not kept or stride.index > kept[-1].index:
+                kept.append(stride)
+            # (else a later version of a stride older than those kept: its run fitted again once
+            # ended, when newer strides had come — sent on, not in the table any more)
             self._new_strides.append(stride)
         if update.strides:
             self._summary = stride_summary([s for side in SIDES for s in self._strides[side]], self.bands)

@@ -19,6 +19,7 @@
   const probe = {
     connected: false, snapshots: 0, updates: 0, finished: false,
     latency: { angleMs: [], strideMs: [], strideUpdate: [] }, lastStatus: null,
+    strideShown: {},  // per side, the highest stride index whose first version was timed
   };
   window.imugait = probe;
 
@@ -297,7 +298,9 @@
     if (msg.strides && msg.type === "update" && config.t0_epoch_ms !== null) {
       const now = nowEpochMs();
       for (const s of msg.strides) {
-        if (s.final) continue;  // the stride again with its thigh–shank timing: on screen already
+        // Only a stride's first version: later ones (settled, timed, final) are on screen already.
+        if (s.index <= (probe.strideShown[s.side] ?? -1)) continue;
+        probe.strideShown[s.side] = s.index;
         record(probe.latency.strideMs, now - (config.t0_epoch_ms + 1e3 * s.t_next_initial_contact_s));
         record(probe.latency.strideUpdate, probe.updates);
       }

@@ -1,0 +1,57 @@
+"""The walking direction of a straight run once it has ended, found as ``analyze`` finds it.
+
+Live, a row's walking direction comes from the straight run so far
+(:class:`~imugait.kinematics.progression.CausalProgression`: the swing direction and the drift line
+over the run up to that row); offline from the whole bout and the drift line through all of it
+(:func:`~imugait.kinematics.progression.find_progression`). The two part most in the middle of a
+bout (7–11 s into 14-s bouts on the simulator: up to 1.1° of hip rotation per stride). Once a run
+has ended, and the rows that decide where its bout ends offline have come (:func:`wait_s`), the
+leg (:class:`~imugait.live.leg.LiveLeg`) finds the walking direction of the run's rows again with
+``find_progression`` itself over the run and a few seconds before it (:func:`context_s`), writes it
+into its history and gives the run's strides again, final, with their hip rotation recomputed. The
+history bounds what is refitted: a run longer than the history is refitted over its part still kept.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from imugait.conventions import Side
+from imugait.kinematics.progression import ProgressionConfig, find_progression
+
+
+def context_s(config: ProgressionConfig) -> float:
+    """Rows before a run's first row that the refit takes too: a live run starts a margin after
+    the end of the trailing-smoothed turn, offline's bout a margin after the centred one (about
+    half a smoothing window earlier); the turn itself must be in the window to be found."""
+    return config.smoothing_s + 2.0 * config.turn_margin_s
+
+
+def wait_s(config: ProgressionConfig) -> float:
+    """Rows after a run's last row before it is refitted: offline, whether a row is in a turn
+    depends on the centred smoothing window and the margin after it."""
+    return 0.5 * config.smoothing_s + config.turn_margin_s
+
+
+def run_directions_rad(
+    t_s: np.ndarray, q_world_thigh: np.ndarray, walking: np.ndarray, in_run: np.ndarray,
+    config: ProgressionConfig, side: Side | None, rate_hz: float,
+) -> np.ndarray | None:
+    """The walking direction (rad, about world z of the thigh sensor's world) of the rows of one
+    ended straight run, as ``find_progression`` finds it over a window around the run.
+
+    Parameters
+    ----------
+    t_s : (M,) s, the window's rows. q_world_thigh : (M, 4) anatomical thigh frame in the thigh
+        sensor's world. walking : (M,) bool, the leg's motion. in_run : (M,) bool, the run's rows.
+    config, side, rate_hz : as for ``find_progression`` (the analysis's).
+
+    Returns
+    -------
+    (R,) rad for the R rows of ``in_run`` — the line of the bout each row is nearest to, as offline —
+    or None if the window holds no bout (the run's live directions stand).
+    """
+    progression = find_progression(t_s, q_world_thigh, walking, config, side=side, rate_hz=rate_hz)
+    if not progression.bouts:
+        return None
+    return progression.heading_rad[in_run]
