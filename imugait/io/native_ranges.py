@@ -21,9 +21,9 @@ from imugait.errors import FormatError, ValidationError
 from imugait.io._session_json import device_from_dict, gaps_from_list, meta_from_dict
 from imugait.io.native import (
     COLUMN_GROUPS,
-    FLOAT_COLUMNS,
     READ_BATCH_ROWS,
     check_nulls,
+    not_decoded_groups,
     open_native,
     stream_layout,
 )
@@ -63,7 +63,12 @@ class SessionFileRanges:
         labelled = [True] * n_streams
         index: list[list[np.ndarray]] = [[] for _ in range(n_streams)]
         last_t = [float("nan")] * n_streams
+        skipped = not_decoded_groups(self._pf, self._flags)
         for g, cols in enumerate(COLUMN_GROUPS):
+            if g in skipped:  # null throughout, as its statistics say: nothing to decode or hash
+                for i, n in enumerate(self._counts):
+                    check_nulls(cols, self._flags[i][g], n * len(cols), n, f"{self._name}: {self._placements[i].value}")
+                continue
             nulls = [0] * n_streams
             columns = (["placement"] if g == 0 else []) + list(cols)
             row = 0
@@ -144,22 +149,24 @@ class SessionFileRanges:
         a, b = self._offsets[i] + lo, self._offsets[i] + hi
         g0 = int(np.searchsorted(self._group_starts, a, side="right")) - 1
         g1 = int(np.searchsorted(self._group_starts, b, side="left"))
-        widths = [len(cols) for cols in COLUMN_GROUPS]
-        arrays = [np.empty((hi - lo, w)) if flag is True else None for w, flag in zip(widths, self._flags[i], strict=True)]
+        arrays = [np.empty((hi - lo, len(cols))) if flag is True else None
+                  for cols, flag in zip(COLUMN_GROUPS, self._flags[i], strict=True)]
+        # only the stream's own column groups (verified once when opened): no null column decoded
+        columns = [c for cols, arr in zip(COLUMN_GROUPS, arrays, strict=True) if arr is not None for c in cols]
         row = int(self._group_starts[g0])
         try:
             for batch in self._pf.iter_batches(batch_size=READ_BATCH_ROWS, row_groups=list(range(g0, g1)),
-                                               columns=list(FLOAT_COLUMNS), use_threads=False):
+                                               columns=columns, use_threads=False):
                 end = row + batch.num_rows
                 s, e = max(a, row), min(b, end)
                 if s < e:
                     part = batch.slice(s - row, e - s)
                     k = 0
-                    for arr, w in zip(arrays, widths, strict=True):
-                        for j in range(w):
-                            if arr is not None:
+                    for arr in arrays:
+                        if arr is not None:
+                            for j in range(arr.shape[1]):
                                 arr[s - a:e - a, j] = part.column(k + j).to_numpy()
-                        k += w
+                            k += arr.shape[1]
                 row = end
         except (pa.ArrowException, OSError, ValueError) as exc:
             raise FormatError(f"{self._name} is corrupt: {' '.join(str(exc).split())}") from None
