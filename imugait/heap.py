@@ -15,8 +15,9 @@ unmapped when freed, and shrinks the heap whenever its free top exceeds twice th
 such page is faulted in again, zero-filled, on its next first write — for the analysis of an hour,
 about 200 000 page faults and a quarter of its CPU time on the development machine (a virtual
 machine, where faults are dear; docs/benchmarks.md, "fourth round"). With the threshold fixed at
-glibc's largest (32 MiB) and the automatic trim off, freed arrays are reused in place; memory still
-goes back to the system at the stage boundaries, where :func:`release_free_heap` is called.
+512 MiB (above every array and filter buffer of an hour) and the automatic trim off, freed blocks
+are reused in place; memory still goes back to the system at the stage boundaries, where
+:func:`release_free_heap` is called.
 """
 
 from __future__ import annotations
@@ -41,8 +42,11 @@ def _malloc_trim():
 
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
-MMAP_THRESHOLD_BYTES = 32 * 2**20
-"""Blocks up to this size come from the heap (glibc's largest allowed threshold on 64-bit)."""
+MMAP_THRESHOLD_BYTES = 512 * 2**20
+"""Blocks up to this size come from the heap (an hour-long analysis's largest blocks are tens of
+MB). A glibc that refuses so large a threshold gets ``FALLBACK_MMAP_THRESHOLD_BYTES``."""
+FALLBACK_MMAP_THRESHOLD_BYTES = 32 * 2**20
+"""The largest threshold glibc's own sliding adjustment reaches on 64-bit."""
 TRIM_THRESHOLD_BYTES = 2**31 - 1
 """A free heap top up to 2 GiB is kept (mallopt's largest value), returned by
 :func:`release_free_heap`."""
@@ -58,7 +62,8 @@ def reuse_freed_blocks() -> bool:
     mallopt = libc.mallopt
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     # the threshold first: setting either one ends glibc's sliding adjustment of both
-    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES))
+    threshold = mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) or mallopt(_M_MMAP_THRESHOLD, FALLBACK_MMAP_THRESHOLD_BYTES)
+    return bool(threshold) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES))
 
 
 def release_free_heap() -> None:
