@@ -90,10 +90,7 @@ def write_session(session: Session, path: str | os.PathLike) -> Path:
     with atomic_path(target) as tmp:
         pq.write_table(
             table, tmp, compression="zstd", write_page_checksum=True,
-            use_dictionary=["placement"], row_group_size=ROW_GROUP_ROWS,
-            # the time's for reading by time window; the optional columns' null counts let a reader
-            # skip those no stream has (not_decoded_groups)
-            write_statistics=["placement", "t_s", *MAG_COLUMNS, *QUAT_COLUMNS],
+            use_dictionary=["placement"], write_statistics=["placement", "t_s"], row_group_size=ROW_GROUP_ROWS,
         )
     return target
 
@@ -283,43 +280,16 @@ def stream_layout(pf: pq.ParquetFile, header: dict[str, Any], name: str) -> tupl
     return counts, offsets, placements, flags
 
 
-def not_decoded_groups(pf: pq.ParquetFile, flags: list[list]) -> set[int]:
-    """Indices into ``COLUMN_GROUPS`` of the groups no stream has (every stream's flag False) whose
-    column chunks the file's statistics show all null in every row group: these need not be decoded
-    (the magnetometer and quaternion columns of a 6-axis session were ≈ 0.3 s of the ≈ 0.9 s it
-    took to read an hour). Without such statistics (files written before imugait wrote them, or
-    rewritten by another tool) a group is decoded and its nulls counted as before."""
-    md = pf.metadata
-    names = md.schema.names  # the file's leaf columns, in the order of the row groups' column chunks
-    out = set()
-    for g, cols in enumerate(COLUMN_GROUPS):
-        if g == 0 or not all(f[g] is False for f in flags):
-            continue
-        where = [names.index(c) for c in cols]
-        if all(_all_null(md.row_group(r), j) for r in range(md.num_row_groups) for j in where):
-            out.add(g)
-    return out
-
-
-def _all_null(row_group: pq.RowGroupMetaData, column: int) -> bool:
-    stats = row_group.column(column).statistics
-    return stats is not None and stats.has_null_count and stats.null_count == row_group.num_rows
-
-
 def _session_from_file(pf: pq.ParquetFile, header: dict[str, Any], name: str) -> Session:
     entries = header["streams"]
     counts, offsets, placements, flags = stream_layout(pf, header, name)
     arrays = [[np.empty((n, len(cols)) if len(cols) > 1 else n) if flag is True else None
                for cols, flag in zip(COLUMN_GROUPS, f, strict=True)] for n, f in zip(counts, flags, strict=True)]
-    skipped = not_decoded_groups(pf, flags)
-    groups = [g for g in range(len(COLUMN_GROUPS)) if g not in skipped]
-    # a skipped group is null throughout (its statistics say so): counted as such, not decoded
-    nulls = [[n * len(cols) if g in skipped else 0 for g, cols in enumerate(COLUMN_GROUPS)] for n in counts]
+    nulls = [[0] * len(COLUMN_GROUPS) for _ in entries]
     labelled = [True] * len(entries)
     row = 0
     try:
-        columns = ["placement", *(c for g in groups for c in COLUMN_GROUPS[g])]
-        for batch in pf.iter_batches(batch_size=READ_BATCH_ROWS, columns=columns, use_threads=False):
+        for batch in pf.iter_batches(batch_size=READ_BATCH_ROWS, columns=list(COLUMNS), use_threads=False):
             end = row + batch.num_rows
             for i, (placement, offset, n) in enumerate(zip(placements, offsets, counts, strict=True)):
                 lo, hi = max(offset, row), min(offset + n, end)
@@ -329,8 +299,7 @@ def _session_from_file(pf: pq.ParquetFile, header: dict[str, Any], name: str) ->
                 # Compared in Arrow (dictionary-encoded, no Python string per row); a null label is a mismatch.
                 labelled[i] &= bool(pc.all(pc.equal(part.column(0), placement.value), skip_nulls=False).as_py())
                 k = 1
-                for g in groups:
-                    cols = COLUMN_GROUPS[g]
+                for g, cols in enumerate(COLUMN_GROUPS):
                     for j in range(len(cols)):
                         column = part.column(k + j)
                         nulls[i][g] += column.null_count

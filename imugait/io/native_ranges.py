@@ -23,7 +23,6 @@ from imugait.io.native import (
     COLUMN_GROUPS,
     READ_BATCH_ROWS,
     check_nulls,
-    not_decoded_groups,
     open_native,
     stream_layout,
 )
@@ -63,12 +62,7 @@ class SessionFileRanges:
         labelled = [True] * n_streams
         index: list[list[np.ndarray]] = [[] for _ in range(n_streams)]
         last_t = [float("nan")] * n_streams
-        skipped = not_decoded_groups(self._pf, self._flags)
         for g, cols in enumerate(COLUMN_GROUPS):
-            if g in skipped:  # null throughout, as its statistics say: nothing to decode or hash
-                for i, n in enumerate(self._counts):
-                    check_nulls(cols, self._flags[i][g], n * len(cols), n, f"{self._name}: {self._placements[i].value}")
-                continue
             nulls = [0] * n_streams
             columns = (["placement"] if g == 0 else []) + list(cols)
             row = 0

@@ -13,13 +13,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from io_helpers import assert_same_session, make_stream
+from io_helpers import assert_same_session
 
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ImugaitError, ValidationError
 from imugait.io import native
 from imugait.io.native import read_session, write_session
-from imugait.model import Session, SessionMeta
 
 
 def test_round_trip_is_bit_exact(session, tmp_path):
@@ -52,59 +51,6 @@ def test_a_value_where_the_metadata_says_absent_is_found_in_any_batch(session, t
     pq.write_table(table, path)
     monkeypatch.setattr(native, "READ_BATCH_ROWS", 37)
     with pytest.raises(FormatError, match="right_thigh: mag columns hold values the metadata says are absent"):
-        read_session(path)
-
-
-def _six_axis_session() -> Session:
-    rng = np.random.default_rng(7)
-    return Session([make_stream(rng, Placement.LEFT_THIGH, 300, mag=False, quat=False),
-                    make_stream(rng, Placement.RIGHT_THIGH, 211, mag=False, quat=False)], SessionMeta())
-
-
-def _decoded_columns(monkeypatch) -> list[str]:
-    """Every column ``iter_batches`` is asked to decode from now on (the calls still run)."""
-    asked: list[str] = []
-    real = pq.ParquetFile.iter_batches
-
-    def spy(self, *args, columns=None, **kwargs):
-        asked.extend(columns or [])
-        return real(self, *args, columns=columns, **kwargs)
-
-    monkeypatch.setattr(pq.ParquetFile, "iter_batches", spy)
-    return asked
-
-
-def test_optional_columns_no_stream_has_are_not_decoded(tmp_path, monkeypatch):
-    """A 6-axis session: the magnetometer and quaternion columns are null throughout, which the
-    written null counts show — read without decoding them; without those statistics (a file
-    rewritten by another tool) they are decoded and checked, with the same session read."""
-    session = _six_axis_session()
-    monkeypatch.setattr(native, "ROW_GROUP_ROWS", 50)  # several row groups, one spanning both streams
-    monkeypatch.setattr(native, "READ_BATCH_ROWS", 37)
-    path = write_session(session, tmp_path / "s.parquet")
-    assert pq.ParquetFile(path).metadata.num_row_groups > 5
-    asked = _decoded_columns(monkeypatch)
-    assert_same_session(session, read_session(path))
-    optional = set(native.MAG_COLUMNS + native.QUAT_COLUMNS)
-    assert asked and not optional & set(asked)
-    pq.write_table(pq.read_table(path), path, write_statistics=False)
-    asked.clear()
-    assert_same_session(session, read_session(path))
-    assert optional <= set(asked)
-
-
-def test_a_value_in_a_column_no_stream_has_is_still_found(tmp_path, monkeypatch):
-    """Rewritten by another tool with a value where the metadata says there is none: that tool's
-    statistics count the column's nulls as they are, so it is decoded and the value refused."""
-    monkeypatch.setattr(native, "ROW_GROUP_ROWS", 50)
-    path = write_session(_six_axis_session(), tmp_path / "s.parquet")
-    table = pq.read_table(path)
-    q = np.full(table.num_rows, np.nan)
-    q[-1] = 1.0  # the last row: the right thigh's, in the last row group
-    table = table.set_column(table.schema.get_field_index("q_world_sensor_x"), "q_world_sensor_x",
-                             pa.array(q, mask=np.isnan(q)))
-    pq.write_table(table, path, row_group_size=50)
-    with pytest.raises(FormatError, match="right_thigh: q_w columns hold values the metadata says are absent"):
         read_session(path)
 
 
