@@ -7,19 +7,28 @@ writing holds it in memory, ≈ 5 GB, in this parent process only)::
 
     .venv/bin/python benchmarks/long_recording.py                      # 1, 2, 4, 8 h
     .venv/bin/python benchmarks/long_recording.py --hours 1 2 --whole  # + the whole-recording analysis
+    .venv/bin/python benchmarks/long_recording.py --hours 2 8 --command # + `imugait analyze FILE` itself
 
 The recordings are tiled like ``pipeline_speed.py`` (a simulated 5-min block at 200 Hz repeated
 end to end; each block starts and ends standing). Each run is a fresh process pinned to one
 CPU; its peak resident set (``VmHWM`` reset after the imports) minus the resident set before
 reading is its memory, given as a multiple of the raw samples *of the recording* — bounded
 memory shows as the same MiB at every length and a ratio that falls with the length.
+
+``--command`` also runs the command a user would, ``python -m imugait analyze FILE
+--no-calibration --out r.json`` (chunked by itself above 1 h), as a child process pinned to one
+CPU: its maximum resident set (the whole process, imports included, as ``/usr/bin/time -v``
+reports it), its CPU time (user + system) and the strides in its JSON result.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -52,6 +61,26 @@ def _run(path: Path, chunked: bool, chunk_s: float, overlap_s: float, cycles_out
         result.cycles.to_pickle(cycles_out)
     conn.send(out)
     conn.close()
+
+
+def run_command(path: Path, out: Path) -> dict:
+    """``imugait analyze path --no-calibration --out out`` in a child pinned to one CPU: its
+    maximum resident set (bytes), CPU time (user + system), strides found and used."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    cpu = min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    proc = subprocess.Popen([sys.executable, "-m", "imugait", "analyze", str(path), "--no-calibration", "--out", str(out)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu})))
+    _, status, usage = os.wait4(proc.pid, 0)
+    stderr = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"imugait analyze failed: {stderr.strip()[-500:]}")
+    result = json.loads(out.read_text())
+    out.unlink()
+    return {"peak_bytes": usage.ru_maxrss * 1024.0, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "strides": len(result["cycles"]), "used": sum(1 for c in result["cycles"] if c.get("used")),
+            "windows": len(result["chunked"]["windows"]) if result.get("chunked") else None}
 
 
 def differences(whole: pd.DataFrame, chunked: pd.DataFrame) -> tuple[str, list[list[str]]]:
@@ -88,9 +117,11 @@ def main() -> None:
     parser.add_argument("--chunk-minutes", type=float, default=30.0)
     parser.add_argument("--overlap-s", type=float, default=120.0)
     parser.add_argument("--whole", action="store_true", help="also the whole-recording analysis of each length")
+    parser.add_argument("--command", action="store_true",
+                        help="also `imugait analyze FILE --no-calibration` itself on each length (whole process)")
     args = parser.parse_args()
     block = block_session(5.0, rate_hz=RATE_HZ)
-    rows, compare = [], None
+    rows, compare, command_rows = [], None, []
     with tempfile.TemporaryDirectory() as tmp:
         for hours in args.hours:
             session = tile(block, hours * 3600.0)
@@ -106,6 +137,12 @@ def main() -> None:
                 rows.append([f"{hours:g} h, {name}", f"{raw / 2**20:.0f} MiB", f"{r['peak_bytes'] / 2**20:.0f} MiB",
                              f"{r['peak_bytes'] / raw:.2f}×", f"{r['cpu_s']:.1f} s", f"{r['wall_s']:.1f} s",
                              f"{r['strides']} ({r['used']} used)"])
+            if args.command:
+                r = run_command(path, Path(tmp) / "result.json")
+                command_rows.append([f"{hours:g} h", "chunked" if r["windows"] else "whole",
+                                     "—" if r["windows"] is None else str(r["windows"]),
+                                     f"{r['peak_bytes'] / 2**20:.0f} MiB", f"{r['cpu_s']:.1f} s",
+                                     f"{r['strides']} ({r['used']} used)"])
             if args.whole and compare is None:
                 compare = (hours, *differences(pd.read_pickle(Path(tmp) / f"{hours:g}h-whole.pkl"),
                                                pd.read_pickle(Path(tmp) / f"{hours:g}h-chunked.pkl")))
@@ -116,6 +153,10 @@ def main() -> None:
           f"4 sensors at {RATE_HZ:g} Hz\n")
     print(markdown_table(["recording, analysis", "raw samples", "peak resident set (above start)", "÷ raw samples",
                           "CPU time", "wall time", "strides"], rows))
+    if command_rows:
+        print("\n`imugait analyze FILE --no-calibration --out r.json` (a child process; the whole process's memory)\n")
+        print(markdown_table(["recording", "analysis", "windows", "maximum resident set", "CPU time (user + system)",
+                              "strides"], command_rows))
     if compare is not None:
         hours, summary, diff_rows = compare
         print(f"\nChunked vs whole on {hours:g} h: {summary}\n")

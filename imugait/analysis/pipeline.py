@@ -49,7 +49,7 @@ from imugait.gait.metrics import (
     strides_metrics,
 )
 from imugait.gait.plausibility import implausible_strides, plausibility_limits
-from imugait.heap import release_free_heap
+from imugait.heap import release_free_heap, reuse_freed_blocks
 from imugait.kinematics.angles import leg_angles
 from imugait.kinematics.pelvis import hip_angles_rad, pelvis_frame
 from imugait.kinematics.prepare import FusedSession
@@ -111,6 +111,7 @@ def analyze_session(
     report = progress or (lambda _stage: None)
     sides = require_leg(session)
     report("finding the standing reference and fusing sensor orientations")
+    reuse_freed_blocks()  # large freed arrays reused, not faulted in again (once per process; CPU)
     release_free_heap()  # e.g. what reading the session freed: each stage starts from what is held
     prepared = fuse_for_legs(session, config.filter_kind, config.rate_hz, (), config.periods)
     fused, standing = prepared.fused, prepared.standing

@@ -21,7 +21,6 @@ from imugait.errors import FormatError, ValidationError
 from imugait.io._session_json import device_from_dict, gaps_from_list, meta_from_dict
 from imugait.io.native import (
     COLUMN_GROUPS,
-    FLOAT_COLUMNS,
     READ_BATCH_ROWS,
     check_nulls,
     open_native,
@@ -144,22 +143,24 @@ class SessionFileRanges:
         a, b = self._offsets[i] + lo, self._offsets[i] + hi
         g0 = int(np.searchsorted(self._group_starts, a, side="right")) - 1
         g1 = int(np.searchsorted(self._group_starts, b, side="left"))
-        widths = [len(cols) for cols in COLUMN_GROUPS]
-        arrays = [np.empty((hi - lo, w)) if flag is True else None for w, flag in zip(widths, self._flags[i], strict=True)]
+        arrays = [np.empty((hi - lo, len(cols))) if flag is True else None
+                  for cols, flag in zip(COLUMN_GROUPS, self._flags[i], strict=True)]
+        # only the stream's own column groups (verified once when opened): no null column decoded
+        columns = [c for cols, arr in zip(COLUMN_GROUPS, arrays, strict=True) if arr is not None for c in cols]
         row = int(self._group_starts[g0])
         try:
             for batch in self._pf.iter_batches(batch_size=READ_BATCH_ROWS, row_groups=list(range(g0, g1)),
-                                               columns=list(FLOAT_COLUMNS), use_threads=False):
+                                               columns=columns, use_threads=False):
                 end = row + batch.num_rows
                 s, e = max(a, row), min(b, end)
                 if s < e:
                     part = batch.slice(s - row, e - s)
                     k = 0
-                    for arr, w in zip(arrays, widths, strict=True):
-                        for j in range(w):
-                            if arr is not None:
+                    for arr in arrays:
+                        if arr is not None:
+                            for j in range(arr.shape[1]):
                                 arr[s - a:e - a, j] = part.column(k + j).to_numpy()
-                        k += w
+                            k += arr.shape[1]
                 row = end
         except (pa.ArrowException, OSError, ValueError) as exc:
             raise FormatError(f"{self._name} is corrupt: {' '.join(str(exc).split())}") from None
@@ -167,23 +168,29 @@ class SessionFileRanges:
 
 
 def recording_span_s(path: str | os.PathLike) -> float:
-    """The recording's length (s) from the file's footer, without decoding samples: the last
-    minus the first time stamp from the row groups' statistics of ``t_s``, else the longest
-    stream's ``n_samples / sample_rate_hz`` from the header; NaN when neither is stored."""
+    """The recording's length (s) without decoding its samples: the last minus the first time stamp
+    over all streams, from the time column of only the row groups that hold each stream's first and
+    last sample; NaN when the session holds no samples. Raises :class:`FormatError` as
+    :func:`~imugait.io.native.read_session` does for a file it cannot decode.
+
+    Not from the row groups' statistics, which would need no decoding at all: pyarrow aborts the
+    interpreter (``std::terminate``) reading the statistics of some damaged footers — a one-bit
+    flip found by fuzzing — where decoding raises an error that is refused in one line."""
     pf, header, name = open_native(path)
-    column = pf.schema_arrow.get_field_index("t_s")
-    lows, highs = [], []
-    for g in range(pf.metadata.num_row_groups):
-        stats = pf.metadata.row_group(g).column(column).statistics
-        if stats is None or not stats.has_min_max:
-            lows = []
-            break
-        lows.append(stats.min)
-        highs.append(stats.max)
-    if lows:
-        return float(max(highs) - min(lows))
-    counts, _offsets, _placements, _flags = stream_layout(pf, header, name)
-    rates = [e.get("sample_rate_hz") for e in header["streams"]]
-    spans = [n / r for n, r in zip(counts, rates, strict=True) if isinstance(r, int | float) and r > 0]
-    finite = [s for s in spans if np.isfinite(s)]
-    return max(finite) if finite else float("nan")
+    counts, offsets, _placements, _flags = stream_layout(pf, header, name)
+    ends = [(o, o + n - 1) for n, o in zip(counts, offsets, strict=True) if n]
+    if not ends:
+        return float("nan")
+    starts = np.cumsum([0, *(pf.metadata.row_group(g).num_rows for g in range(pf.metadata.num_row_groups))])
+    wanted = sorted({r for pair in ends for r in pair})
+    groups = sorted({int(np.searchsorted(starts, r, side="right")) - 1 for r in wanted})
+    t_at: dict[int, float] = {}
+    try:
+        for g in groups:
+            t = pf.read_row_group(g, columns=["t_s"], use_threads=False).column(0).to_numpy()
+            t_at.update({r: float(t[r - starts[g]]) for r in wanted if starts[g] <= r < starts[g + 1]})
+    except (pa.ArrowException, OSError, ValueError, IndexError) as exc:
+        raise FormatError(f"{name} is corrupt: {' '.join(str(exc).split())}") from None
+    if len(t_at) != len(wanted):
+        raise FormatError(f"{name} is corrupt: its row groups do not hold the rows its streams list")
+    return max(t_at[last] for _first, last in ends) - min(t_at[first] for first, _last in ends)

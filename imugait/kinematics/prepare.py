@@ -15,7 +15,7 @@ from imugait.calibration.recording import LegRecording
 from imugait.conventions import Placement, Segment, Side
 from imugait.fusion.select import orient_stream
 from imugait.fusion.settings import FilterKind
-from imugait.heap import release_free_heap
+from imugait.heap import reuse_freed_blocks
 from imugait.model import Session
 from imugait.timebase import (
     common_grid,
@@ -91,10 +91,12 @@ def fuse_session(
         rate_hz = rate_hz or 1.0 / sample_period_s(t_s)
     biases = gyr_bias_radps or {}
     q_at_samples = {}
+    # One filter's freed buffers are the next one's (the same sizes): kept in the heap for it, not
+    # handed back and faulted in again (a third of the filters' system time; no higher peak).
+    reuse_freed_blocks()
     for placement, stream in session.items():
         q_at_samples[placement] = orient_stream(stream, kind=kind, use_magnetometer=use_magnetometer,
                                                 gyr_bias_radps=biases.get(placement)).q_world_sensor
-        release_free_heap()  # the filter's internal buffers, freed: the next sensor starts from less
     sensors = {}
     for placement, stream in session.items():
         position = grid_position(stream.t_s, t)
