@@ -33,6 +33,8 @@ from imugait.simulate import (
     walking_test,
 )
 
+DEFAULT_FLEXION_LIMIT = SegmentCalibrationConfig().flexion_axis_max_knee_flexion_deg
+"""The calibration's default limit of knee flexion for the flexion-axis fit, deg (None: all samples)."""
 EVENT_MATCH_S = 0.3
 """A true event is found when a detected event of the same kind lies within this, s."""
 STANDING_WEIGHT = 1e-3
@@ -64,6 +66,8 @@ class CohortVariant:
     corridor_s: float = 0.0
     pose_only: bool = False
     shank_axis_weight: float = 0.0
+    flexion_axis_limit_deg: float | None = DEFAULT_FLEXION_LIMIT
+    """``SegmentCalibrationConfig.flexion_axis_max_knee_flexion_deg`` of the analysis."""
 
     @property
     def label(self) -> str:
@@ -75,6 +79,9 @@ class CohortVariant:
             parts.append("pose-only calibration forced")
         if self.shank_axis_weight:
             parts.append(f"thigh axis {self.shank_axis_weight:g} from the shank's hinge axis")
+        if self.flexion_axis_limit_deg != DEFAULT_FLEXION_LIMIT:
+            parts.append("flexion axis fitted to every sample" if self.flexion_axis_limit_deg is None
+                         else f"flexion axis fitted up to {self.flexion_axis_limit_deg:g}° of knee flexion")
         return "; ".join(parts)
 
 
@@ -88,6 +95,8 @@ class WalkerSpec:
     """Analyse with the pose-only calibration forced."""
     shank_axis_weight: float = 0.0
     """``SegmentCalibrationConfig.shank_axis_weight`` of the analysis."""
+    flexion_axis_limit_deg: float | None = DEFAULT_FLEXION_LIMIT
+    """``SegmentCalibrationConfig.flexion_axis_max_knee_flexion_deg`` of the analysis."""
 
     @property
     def label(self) -> str:
@@ -142,7 +151,7 @@ def draw_walker(index: int, seed: int = 2026, variant: CohortVariant | None = No
     )
     variant = variant or CohortVariant()
     return WalkerSpec(index, apply_variant(config, variant), pose_only=variant.pose_only,
-                      shank_axis_weight=variant.shank_axis_weight)
+                      shank_axis_weight=variant.shank_axis_weight, flexion_axis_limit_deg=variant.flexion_axis_limit_deg)
 
 
 def apply_variant(config: SimulationConfig, variant: CohortVariant) -> SimulationConfig:
@@ -157,6 +166,11 @@ def apply_variant(config: SimulationConfig, variant: CohortVariant) -> Simulatio
         timeline = corridor_walk(config.walker.speed_mps, variant.corridor_s, standing=False)
         config = dataclasses.replace(config, timeline=timeline)
     return config
+
+
+def flexion_limit_from_text(value: str) -> float | None:
+    """``--flexion-axis-limit``: degrees, or ``none`` (every sample)."""
+    return None if value == "none" else float(value)
 
 
 def draw_cohort(n: int, seed: int = 2026, variant: CohortVariant | None = None) -> list[WalkerSpec]:
@@ -308,7 +322,8 @@ def evaluate_walker(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_O
         "legs": {},
     }
     try:
-        calibration = SegmentCalibrationConfig(pose_only=spec.pose_only, shank_axis_weight=spec.shank_axis_weight)
+        calibration = SegmentCalibrationConfig(pose_only=spec.pose_only, shank_axis_weight=spec.shank_axis_weight,
+                                               flexion_axis_max_knee_flexion_deg=spec.flexion_axis_limit_deg)
         result = analyze_session(sim.session, AnalysisConfig(filter_kind=filter_kind, calibration=calibration))
     except Exception as exc:  # a crash is a finding: recorded, not hidden
         out["analysis_s"] = time.perf_counter() - t1
