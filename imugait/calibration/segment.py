@@ -12,9 +12,9 @@ For each leg, in each sensor's own frame:
   recording (:mod:`imugait.calibration.heading`);
 * with that heading, the flexion axis — perpendicular to the thigh's Y — is fitted to the
   two-axis knee constraint with the shank's Y as the tibial rotation axis
-  (:func:`~imugait.calibration.knee_axes.fit_flexion_axis`) over the samples with the knee
-  near straight (``SegmentCalibrationConfig.flexion_axis_max_knee_flexion_deg``: a thigh sensor
-  turns on the soft tissue about the femur as the knee flexes), then turned back by the lean the
+  (:func:`~imugait.calibration.knee_axes.fit_flexion_axis`; optionally over the samples with the
+  knee near straight only, ``SegmentCalibrationConfig.flexion_axis_max_knee_flexion_deg``: a
+  thigh sensor turns on the soft tissue about the femur as the knee flexes), then turned back by the lean the
   knee's normative secondary motion gives that fit (:mod:`imugait.calibration.secondary_motion`);
   it is the thigh's Z (right).
 
@@ -103,15 +103,17 @@ class SegmentCalibrationConfig:
     """When walking's swing picks which of the knee centre's two fits to use, that fit's heading
     must lie this close to the heading of the gait-signed hinge axes (which soft tissue and the
     knee's secondary motion bias by some degrees), else the rates and the swing are used alone."""
-    flexion_axis_max_knee_flexion_deg: float | None = 20.0
-    """The flexion axis (its direction about the femur) is fitted to the samples with the knee
-    flexed at most this much from standing (at least the 30 % least flexed,
-    :data:`~imugait.calibration.knee_axes.MIN_LOW_FLEXION_SHARE`); None: all samples. A thigh
-    sensor turns on the soft tissue about the femur with knee flexion (Bonci et al. 2014, Barré
-    et al. 2017), and the more the knee is flexed the more of that turn the constraint reads as
-    the axis; near the standing pose the sensor sits where the standing reference saw it
-    (``docs/calibration.md``, *Soft tissue and the flexion-axis fit*). The secondary-motion
-    correction is evaluated with the same limit."""
+    flexion_axis_max_knee_flexion_deg: float | None = None
+    """When given, the flexion axis (its direction about the femur) is fitted only to the samples
+    with the knee flexed at most this much from standing (at least the 30 % least flexed,
+    :data:`~imugait.calibration.knee_axes.MIN_LOW_FLEXION_SHARE`); None (default): all samples.
+    A thigh sensor turns on the soft tissue about the femur with knee flexion (Bonci et al. 2014,
+    Barré et al. 2017), and the more the knee is flexed the more of that turn the constraint reads
+    as the axis. 20 halves that on the simulator with the literature artefact and makes the real
+    MPU-9250 hip rotation more repeatable, but weights the stance, where a dynamic valgus the
+    normative correction does not model leans the axis: without the artefact the simulator's
+    hip rotation gets worse (``docs/calibration.md``, *Soft tissue and the flexion-axis fit*).
+    The secondary-motion correction is evaluated with the same limit."""
     shank_axis_weight: float = 0.0
     """Weight (0–1) of the shank's hinge axis, carried into the thigh sensor at standing, in the
     thigh's flexion axis; the fitted axis has the rest. The shank's axis sees less soft tissue
