@@ -9,6 +9,7 @@ Reproduce (from the repository root; prints Markdown tables)::
     .venv/bin/python benchmarks/accuracy.py --sta literature --baseline --madgwick 0   # with soft-tissue artefact
     .venv/bin/python benchmarks/accuracy.py --ten-metre --baseline --madgwick 0        # 2-pass 10-m walk, no standing
     .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --compare vqf_online  # another filter, paired
+    .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --flexion-axis-limit 20  # axis fitted near standing
 
 The cohort (``benchmarks/_cohort.py``, seeded; walker *i* is the same whatever the cohort size):
 height 1.5–1.95 m, speed 0.9–1.6 m/s, cadence 95–125 steps/min, per side a hip rotation offset
