@@ -59,7 +59,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from _cohort import (
-    DEFAULT_FLEXION_LIMIT,
     CohortVariant,
     WalkerSpec,
     draw_cohort,
@@ -353,10 +352,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--shank-axis-weight", type=float, default=0.0, metavar="W",
                         help="calibrate with SegmentCalibrationConfig.shank_axis_weight=W (0-1: the thigh's flexion "
                              "axis partly from the shank's hinge axis); with --baseline also run W=0")
-    parser.add_argument("--flexion-axis-limit", type=flexion_limit_from_text, default=DEFAULT_FLEXION_LIMIT,
-                        metavar="DEG|none",
-                        help="SegmentCalibrationConfig.flexion_axis_max_knee_flexion_deg: fit the flexion axis to "
-                             "samples with the knee flexed at most DEG from standing; 'none': all samples")
+    parser.add_argument("--flexion-axis-limit", type=flexion_limit_from_text, default="", metavar="DEG|none",
+                        help="fit the flexion axis to the samples with the knee flexed at most DEG from the reference "
+                             "pose, with a standing and a mid-stance reference alike; 'none': all samples (default: "
+                             "the calibration's, SegmentCalibrationConfig)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=FilterKind.VQF_OFFLINE.value,
                         help="orientation filter of the main path (default vqf_offline)")
     parser.add_argument("--compare", choices=[k.value for k in FilterKind], metavar="FILTER",
@@ -370,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error("--ten-metre and --corridor are two different walks: give one")
     variant = CohortVariant(sta_scale=args.sta, ten_metre_passes=2 if args.ten_metre else 0, corridor_s=args.corridor,
                             pose_only=args.pose_only, shank_axis_weight=args.shank_axis_weight,
-                            flexion_axis_limit_deg=args.flexion_axis_limit)
+                            flexion_axis_limit=args.flexion_axis_limit)
 
     specs = draw_cohort(n, args.seed, variant)
     t0 = time.perf_counter()
