@@ -116,10 +116,10 @@ class SegmentCalibrationConfig:
     The secondary-motion correction is evaluated with the same limit."""
     midstance_flexion_axis_max_knee_flexion_deg: float | None = 20.0
     """``flexion_axis_max_knee_flexion_deg`` for a leg calibrated against its mid-stance (no standing
-    period, :meth:`for_midstance_reference`). There the limit helps with or without soft tissue:
-    simulated 10-m walks without standing, per-walk hip error 1.82 / 2.90° → … (median / 95th
-    pct; ``docs/calibration.md``), and the real MPU-9250 walks' hip rotation, SD across the walks
-    of one leg 2.7° → 1.5° (median of 20 legs)."""
+    period, :meth:`for_midstance_reference`). There the limit helps with or without soft tissue
+    on the simulator: 2-pass 10-m walks without standing, per-walk hip error 1.82 / 2.90 / 3.27°
+    → 0.52 / 1.75 / 2.25° (median / 95th pct / worst of 80 legs), with the literature artefact
+    3.04 / 7.77 / 9.20° → 2.82 / 5.76 / 8.42° (``docs/calibration.md``)."""
     shank_axis_weight: float = 0.0
     """Weight (0–1) of the shank's hinge axis, carried into the thigh sensor at standing, in the
     thigh's flexion axis; the fitted axis has the rest. The shank's axis sees less soft tissue
