@@ -64,6 +64,9 @@ class CohortVariant:
     corridor_s: float = 0.0
     pose_only: bool = False
     shank_axis_weight: float = 0.0
+    flexion_axis_limit: str = ""
+    """``--flexion-axis-limit``: '' (the calibration's defaults), 'none' or degrees
+    (:func:`calibration_config`)."""
 
     @property
     def label(self) -> str:
@@ -75,6 +78,9 @@ class CohortVariant:
             parts.append("pose-only calibration forced")
         if self.shank_axis_weight:
             parts.append(f"thigh axis {self.shank_axis_weight:g} from the shank's hinge axis")
+        if self.flexion_axis_limit:
+            parts.append("flexion axis fitted to every sample" if self.flexion_axis_limit == "none"
+                         else f"flexion axis fitted up to {float(self.flexion_axis_limit):g}° of knee flexion")
         return "; ".join(parts)
 
 
@@ -88,6 +94,9 @@ class WalkerSpec:
     """Analyse with the pose-only calibration forced."""
     shank_axis_weight: float = 0.0
     """``SegmentCalibrationConfig.shank_axis_weight`` of the analysis."""
+    flexion_axis_limit: str = ""
+    """``--flexion-axis-limit``: '' (the calibration's defaults), 'none' or degrees
+    (:func:`calibration_config`)."""
 
     @property
     def label(self) -> str:
@@ -142,7 +151,7 @@ def draw_walker(index: int, seed: int = 2026, variant: CohortVariant | None = No
     )
     variant = variant or CohortVariant()
     return WalkerSpec(index, apply_variant(config, variant), pose_only=variant.pose_only,
-                      shank_axis_weight=variant.shank_axis_weight)
+                      shank_axis_weight=variant.shank_axis_weight, flexion_axis_limit=variant.flexion_axis_limit)
 
 
 def apply_variant(config: SimulationConfig, variant: CohortVariant) -> SimulationConfig:
@@ -157,6 +166,26 @@ def apply_variant(config: SimulationConfig, variant: CohortVariant) -> Simulatio
         timeline = corridor_walk(config.walker.speed_mps, variant.corridor_s, standing=False)
         config = dataclasses.replace(config, timeline=timeline)
     return config
+
+
+def flexion_limit_from_text(value: str) -> str:
+    """``--flexion-axis-limit``: degrees, or ``none`` (every sample) — checked, kept as text."""
+    if value != "none":
+        float(value)
+    return value
+
+
+def calibration_config(pose_only: bool = False, shank_axis_weight: float = 0.0,
+                       flexion_axis_limit: str = "") -> SegmentCalibrationConfig:
+    """The analysis' calibration for the benchmark options; ``flexion_axis_limit`` ('' = the
+    defaults, 'none' = every sample, or degrees) sets the flexion-axis fit's limit with a
+    standing and with a mid-stance reference alike."""
+    config = SegmentCalibrationConfig(pose_only=pose_only, shank_axis_weight=shank_axis_weight)
+    if not flexion_axis_limit:
+        return config
+    limit = None if flexion_axis_limit == "none" else float(flexion_axis_limit)
+    return dataclasses.replace(config, flexion_axis_max_knee_flexion_deg=limit,
+                               midstance_flexion_axis_max_knee_flexion_deg=limit)
 
 
 def draw_cohort(n: int, seed: int = 2026, variant: CohortVariant | None = None) -> list[WalkerSpec]:
@@ -308,7 +337,7 @@ def evaluate_walker(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_O
         "legs": {},
     }
     try:
-        calibration = SegmentCalibrationConfig(pose_only=spec.pose_only, shank_axis_weight=spec.shank_axis_weight)
+        calibration = calibration_config(spec.pose_only, spec.shank_axis_weight, spec.flexion_axis_limit)
         result = analyze_session(sim.session, AnalysisConfig(filter_kind=filter_kind, calibration=calibration))
     except Exception as exc:  # a crash is a finding: recorded, not hidden
         out["analysis_s"] = time.perf_counter() - t1

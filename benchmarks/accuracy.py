@@ -9,6 +9,7 @@ Reproduce (from the repository root; prints Markdown tables)::
     .venv/bin/python benchmarks/accuracy.py --sta literature --baseline --madgwick 0   # with soft-tissue artefact
     .venv/bin/python benchmarks/accuracy.py --ten-metre --baseline --madgwick 0        # 2-pass 10-m walk, no standing
     .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --compare vqf_online  # another filter, paired
+    .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --flexion-axis-limit 20  # axis fitted near standing
 
 The cohort (``benchmarks/_cohort.py``, seeded; walker *i* is the same whatever the cohort size):
 height 1.5–1.95 m, speed 0.9–1.6 m/s, cadence 95–125 steps/min, per side a hip rotation offset
@@ -57,7 +58,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from _cohort import CohortVariant, WalkerSpec, draw_cohort, evaluate_walker
+from _cohort import (
+    CohortVariant,
+    WalkerSpec,
+    draw_cohort,
+    evaluate_walker,
+    flexion_limit_from_text,
+)
 from _common import machine, markdown_table
 
 from imugait.fusion import FilterKind
@@ -345,6 +352,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--shank-axis-weight", type=float, default=0.0, metavar="W",
                         help="calibrate with SegmentCalibrationConfig.shank_axis_weight=W (0-1: the thigh's flexion "
                              "axis partly from the shank's hinge axis); with --baseline also run W=0")
+    parser.add_argument("--flexion-axis-limit", type=flexion_limit_from_text, default="", metavar="DEG|none",
+                        help="fit the flexion axis to the samples with the knee flexed at most DEG from the reference "
+                             "pose, with a standing and a mid-stance reference alike; 'none': all samples (default: "
+                             "the calibration's, SegmentCalibrationConfig)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=FilterKind.VQF_OFFLINE.value,
                         help="orientation filter of the main path (default vqf_offline)")
     parser.add_argument("--compare", choices=[k.value for k in FilterKind], metavar="FILTER",
@@ -357,7 +368,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.ten_metre and args.corridor:
         parser.error("--ten-metre and --corridor are two different walks: give one")
     variant = CohortVariant(sta_scale=args.sta, ten_metre_passes=2 if args.ten_metre else 0, corridor_s=args.corridor,
-                            pose_only=args.pose_only, shank_axis_weight=args.shank_axis_weight)
+                            pose_only=args.pose_only, shank_axis_weight=args.shank_axis_weight,
+                            flexion_axis_limit=args.flexion_axis_limit)
 
     specs = draw_cohort(n, args.seed, variant)
     t0 = time.perf_counter()

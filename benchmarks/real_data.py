@@ -34,6 +34,7 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+from _cohort import calibration_config, flexion_limit_from_text
 from _common import machine, markdown_table
 from _real_loaders import (
     HingeTrial,
@@ -236,11 +237,15 @@ def main() -> None:
     parser.add_argument("--shank-axis-weight", type=float, default=0.0, metavar="W",
                         help="calibrate with SegmentCalibrationConfig.shank_axis_weight=W (the thigh's flexion axis "
                              "partly from the shank's hinge axis)")
+    parser.add_argument("--flexion-axis-limit", type=flexion_limit_from_text, default="", metavar="DEG|none",
+                        help="fit the flexion axis to the samples with the knee flexed at most DEG from the reference "
+                             "pose, with a standing and a mid-stance reference alike; 'none': all samples (default: "
+                             "the calibration's, SegmentCalibrationConfig)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=None,
                         help="orientation filter (default: the analysis' default)")
     args = parser.parse_args()
     kind = None if args.filter is None else FilterKind(args.filter)
-    calibration = SegmentCalibrationConfig(pose_only=args.pose_only, shank_axis_weight=args.shank_axis_weight)
+    calibration = calibration_config(args.pose_only, args.shank_axis_weight, args.flexion_axis_limit)
     print(f"Real data; {machine()}; {dt.date.today()}\n")
     trials = [] if args.pose_only else dfjimu_paths()
     if args.pose_only:

@@ -27,6 +27,9 @@ from scipy.spatial.transform import Rotation
 
 from imugait.errors import CalibrationError
 
+MIN_LOW_FLEXION_SHARE = 0.3
+"""With ``max_flexion_rad``, :func:`fit_flexion_axis` keeps at least this share of the samples
+(the least flexed), whatever the limit."""
 ADDUCTION_PENALTY_RADPS = 1.0
 """Weight of the ``j_thigh · j_shank`` penalty, in units of angular rate (same scale as the residual)."""
 
@@ -154,6 +157,7 @@ def fit_flexion_axis(
     rotation_axis_shank: np.ndarray,
     heading_offset_rad: np.ndarray,
     max_samples: int = 3000,
+    max_flexion_rad: float | None = None,
 ) -> tuple[np.ndarray, float]:
     """The flexion axis in the thigh sensor frame, with the heading offset and the tibial rotation
     axis already known: only its direction about the thigh's long axis is fitted.
@@ -167,6 +171,9 @@ def fit_flexion_axis(
     rotation_axis_shank : (3,) unit, the shank's long axis in its sensor frame, from standing.
     heading_offset_rad : (N,) heading offset of the shank sensor's world frame (e.g. from the
         joint centre, :mod:`imugait.calibration.joint_centre`).
+    max_flexion_rad : when given, only the samples whose knee flexion (from the standing pose,
+        :func:`knee_flexion_rad` about the guess) is at most this are fitted — at least the
+        :data:`MIN_LOW_FLEXION_SHARE` least flexed.
 
     Returns
     -------
@@ -182,15 +189,21 @@ def fit_flexion_axis(
     which :mod:`imugait.calibration.secondary_motion` evaluates with this function and the
     calibration removes.
     """
-    n = q_world_thigh_sensor.shape[0]
-    take = np.linspace(0, n - 1, min(n, max_samples)).astype(int)
-    r1 = Rotation.from_quat(q_world_thigh_sensor[take], scalar_first=True)
-    r2 = Rotation.from_quat(q_world_shank_sensor[take], scalar_first=True)
-    w1, w2, delta = gyr_thigh_radps[take], gyr_shank_radps[take], np.asarray(heading_offset_rad)[take]
     up = up_thigh / np.linalg.norm(up_thigh)
     z0 = flexion_axis_guess - np.dot(flexion_axis_guess, up) * up
     z0 /= np.linalg.norm(z0)
     x0 = np.cross(up, z0)
+    heading_offset_rad = np.asarray(heading_offset_rad)
+    rows = np.arange(q_world_thigh_sensor.shape[0])
+    if max_flexion_rad is not None:
+        flexion = np.abs(knee_flexion_rad(q_world_thigh_sensor, q_world_shank_sensor, heading_offset_rad, up,
+                                          rotation_axis_shank, z0))
+        limit = max(max_flexion_rad, float(np.quantile(flexion, MIN_LOW_FLEXION_SHARE)))
+        rows = rows[flexion <= limit]
+    take = rows[np.linspace(0, rows.size - 1, min(rows.size, max_samples)).astype(int)]
+    r1 = Rotation.from_quat(q_world_thigh_sensor[take], scalar_first=True)
+    r2 = Rotation.from_quat(q_world_shank_sensor[take], scalar_first=True)
+    w1, w2, delta = gyr_thigh_radps[take], gyr_shank_radps[take], heading_offset_rad[take]
 
     def axis(angle_rad: float) -> np.ndarray:
         return np.cos(angle_rad) * z0 + np.sin(angle_rad) * x0
@@ -217,3 +230,23 @@ def hinge_rate_mismatch_radps(
     rel = (turn * r_world_shank_sensor).apply(gyr_shank_radps) - r_world_thigh_sensor.apply(gyr_thigh_radps)
     axis = r_world_thigh_sensor.apply(hinge_axis_thigh)
     return float(np.sqrt(np.mean(np.sum(np.cross(rel, axis) ** 2, axis=1))))
+
+
+def knee_flexion_rad(
+    q_world_thigh_sensor: np.ndarray,
+    q_world_shank_sensor: np.ndarray,
+    heading_offset_rad: np.ndarray,
+    up_thigh: np.ndarray,
+    up_shank: np.ndarray,
+    flexion_axis_thigh: np.ndarray,
+) -> np.ndarray:
+    """Knee flexion (N,), rad, up to sign and a constant: the angle from the thigh's long axis to
+    the shank's about the flexion axis, in the thigh sensor's world frame with the shank's turned
+    by ``heading_offset_rad`` (N,). Orientations (N, 4) scalar first; axes (3,) in the sensor
+    frames. Enough for a range, or to tell flexed from straight with the long axes from standing."""
+    r1 = Rotation.from_quat(q_world_thigh_sensor, scalar_first=True)
+    r2 = Rotation.from_rotvec(np.outer(heading_offset_rad, [0.0, 0.0, 1.0])) * Rotation.from_quat(
+        q_world_shank_sensor, scalar_first=True
+    )
+    a, b, e = r1.apply(up_thigh), r2.apply(up_shank), r1.apply(flexion_axis_thigh)
+    return np.arctan2(np.sum(np.cross(a, b) * e, axis=1), np.sum(a * b, axis=1))

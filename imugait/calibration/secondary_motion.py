@@ -63,7 +63,7 @@ def normative_flexion_range_rad() -> float:
 
 @cache
 def _expected_offset_rad(
-    side: Side, flexion_scale: float, adduction_scale: float, rotation_scale: float
+    side: Side, flexion_scale: float, adduction_scale: float, rotation_scale: float, max_flexion_rad: float | None
 ) -> float:
     angles = _normative_cycle_rad() * np.array([flexion_scale, adduction_scale, rotation_scale])
     r_thigh_shank = relative_rotation_from_angles(angles, Joint.KNEE, side)
@@ -84,6 +84,7 @@ def _expected_offset_rad(
         rotation_axis_shank=np.array([0.0, 1.0, 0.0]),
         heading_offset_rad=np.zeros(n),
         max_samples=n,
+        max_flexion_rad=max_flexion_rad,
     )
     return float(np.arctan2(axis[0], axis[2]))
 
@@ -93,6 +94,7 @@ def expected_flexion_axis_offset_rad(
     flexion_scale: float = 1.0,
     adduction_scale: float = 1.0,
     rotation_scale: float = 1.0,
+    max_flexion_rad: float | None = None,
 ) -> float:
     """The angle (rad) about the thigh's long axis by which the one-angle flexion-axis fit finds
     the axis on noise-free normative gait of ``side``: positive turns the thigh's Z towards its X
@@ -101,30 +103,12 @@ def expected_flexion_axis_offset_rad(
     ``flexion_scale`` scales the normative flexion curve (e.g. measured over normative flexion
     range); ``adduction_scale`` and ``rotation_scale`` scale the secondary motion (1 = the
     bone-measured norm) — to ask what a person whose coupling differs from the norm would get.
+    ``max_flexion_rad``: the fit's own option (:func:`fit_flexion_axis`), as the calibration ran it.
     """
     return _expected_offset_rad(
-        side, round(float(flexion_scale), 3), float(adduction_scale), float(rotation_scale)
+        side, round(float(flexion_scale), 3), float(adduction_scale), float(rotation_scale),
+        None if max_flexion_rad is None else float(max_flexion_rad),
     )
-
-
-def knee_flexion_rad(
-    q_world_thigh_sensor: np.ndarray,
-    q_world_shank_sensor: np.ndarray,
-    heading_offset_rad: np.ndarray,
-    up_thigh: np.ndarray,
-    up_shank: np.ndarray,
-    flexion_axis_thigh: np.ndarray,
-) -> np.ndarray:
-    """Knee flexion (N,), rad, up to sign and a constant: the angle from the thigh's long axis to
-    the shank's about the flexion axis, in the thigh sensor's world frame with the shank's turned
-    by ``heading_offset_rad`` (N,). Orientations (N, 4) scalar first; axes (3,) in the sensor
-    frames. Enough for a range."""
-    r1 = Rotation.from_quat(q_world_thigh_sensor, scalar_first=True)
-    r2 = Rotation.from_rotvec(np.outer(heading_offset_rad, [0.0, 0.0, 1.0])) * Rotation.from_quat(
-        q_world_shank_sensor, scalar_first=True
-    )
-    a, b, e = r1.apply(up_thigh), r2.apply(up_shank), r1.apply(flexion_axis_thigh)
-    return np.arctan2(np.sum(np.cross(a, b) * e, axis=1), np.sum(a * b, axis=1))
 
 
 def remove_expected_offset(
@@ -132,6 +116,7 @@ def remove_expected_offset(
     up_thigh: np.ndarray,
     side: Side,
     flexion_range_measured_rad: float,
+    max_flexion_rad: float | None = None,
 ) -> tuple[np.ndarray, float]:
     """The fitted flexion axis (3,), thigh sensor frame, turned about the thigh's long axis
     ``up_thigh`` by minus the offset the normative secondary motion gives a knee with this flexion
@@ -139,6 +124,6 @@ def remove_expected_offset(
     scale = float(
         np.clip(flexion_range_measured_rad / normative_flexion_range_rad(), *FLEXION_SCALE_LIMITS)
     )
-    offset_rad = expected_flexion_axis_offset_rad(side, flexion_scale=scale)
+    offset_rad = expected_flexion_axis_offset_rad(side, flexion_scale=scale, max_flexion_rad=max_flexion_rad)
     up = up_thigh / np.linalg.norm(up_thigh)
     return Rotation.from_rotvec(-offset_rad * up).apply(flexion_axis_thigh), offset_rad

@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from imugait.analysis import analyze_session
+from imugait.analysis import AnalysisConfig, analyze_session
 from imugait.calibration.secondary_motion import (
     expected_flexion_axis_offset_rad,
     flexion_range_rad,
     normative_flexion_range_rad,
 )
+from imugait.calibration.segment import SegmentCalibrationConfig
 from imugait.conventions import Side
 from imugait.data import load_json
 from imugait.data.normative_knee import normative_knee_angles_deg
@@ -84,16 +85,19 @@ def _flexion_axis_about_femur_deg(sim, result) -> dict[Side, float]:
     return out
 
 
-@pytest.mark.parametrize("correct", [False, True])
-def test_correction_removes_the_bias_on_exact_signals(correct, monkeypatch):
+@pytest.mark.parametrize(("correct", "limit_deg"), [(False, None), (True, None), (True, 20.0)])
+def test_correction_removes_the_bias_on_exact_signals(correct, limit_deg, monkeypatch):
     """With exact sensor signals the one-angle fit leans by about ±1° about the femur (mirrored);
     the correction takes it to within 0.35° (what remains: the walker's heel-strike pulse and
-    stride-to-stride wobble, turns and starts, which the steady normative cycle does not model)."""
+    stride-to-stride wobble, turns and starts, which the steady normative cycle does not model) —
+    also when the fit is limited to the samples near standing
+    (``SegmentCalibrationConfig.flexion_axis_max_knee_flexion_deg``): the correction is evaluated
+    with the same limit."""
     if not correct:
         import imugait.calibration.segment as segment
 
         monkeypatch.setattr(
-            segment, "remove_expected_offset", lambda axis, up, side, r: (axis, 0.0)
+            segment, "remove_expected_offset", lambda axis, up, side, r, *limit: (axis, 0.0)
         )
     config = SimulationConfig(
         seed=302,
@@ -102,13 +106,15 @@ def test_correction_removes_the_bias_on_exact_signals(correct, monkeypatch):
         errors=SensorErrors.ideal(),
     )
     sim = simulate(config)
-    result = analyze_session(sim.session)
+    calibration = SegmentCalibrationConfig(flexion_axis_max_knee_flexion_deg=limit_deg)
+    result = analyze_session(sim.session, AnalysisConfig(calibration=calibration))
     about_femur = _flexion_axis_about_femur_deg(sim, result)
     if correct:
         assert max(abs(v) for v in about_femur.values()) < 0.35, about_femur
+        limit_rad = None if limit_deg is None else np.deg2rad(limit_deg)
         for side, leg in result.legs.items():
             assert leg.alignment.quality.secondary_motion_offset_deg == pytest.approx(
-                np.rad2deg(expected_flexion_axis_offset_rad(side)), abs=0.1
+                np.rad2deg(expected_flexion_axis_offset_rad(side, max_flexion_rad=limit_rad)), abs=0.1
             )
     else:
         assert about_femur[Side.LEFT] > 0.8 and about_femur[Side.RIGHT] < -0.8, about_femur
