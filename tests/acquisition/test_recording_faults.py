@@ -274,13 +274,7 @@ def test_a_real_full_disk_while_recording_over_pseudo_terminals(tmp_path):
         report = recover_with_report(disk / "r")
     assert EventKind.LOG_UNFINISHED in [e.kind for e in report.session.meta.events]
     assert sum(s.n_samples for s in report.session.streams) > 0
-    for p, stream in report.session.items():
-        sent = devices[p].sent()
-        n = stream.n_samples
-        assert 0 < n <= sent.seq.size
-        # the recovered samples are the first ones the device sent, none lost on the way
-        assert stream.n_lost_total == 0
-        assert np.allclose(stream.acc_mps2, devices[p].stream.acc_mps2[sent.source_index[:n]], atol=0.01)
+    _assert_the_first_samples_sent(report.session, devices)
 
 
 @contextlib.contextmanager
@@ -358,7 +352,13 @@ def test_a_file_system_turning_read_only_while_recording_over_pseudo_terminals(t
         report = recover_with_report(tmp_path / "disk" / "r")
     assert EventKind.LOG_UNFINISHED in [e.kind for e in report.session.meta.events]
     assert report.records >= turned_at_records[0] - 1  # every record written before (less the header)
-    for p, stream in report.session.items():
+    _assert_the_first_samples_sent(report.session, devices)
+
+
+def _assert_the_first_samples_sent(session, devices) -> None:
+    """Every sensor of the recovered ``session`` holds the first samples its device sent, in
+    order, none lost on the way."""
+    for p, stream in session.items():
         sent = devices[p].sent()
         n = stream.n_samples
         assert 0 < n <= sent.seq.size
