@@ -41,6 +41,7 @@ from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
 from imugait.io._address_space import address_space_budget
 from imugait.io._devices import ClockMode, pick_device, session_offsets, z_up_orientation
+from imugait.io._hdf5_free_lists import switch_off_hdf5_free_lists
 from imugait.io._text_table import gaps_from_times
 from imugait.model import DeviceInfo, ImuStream, Session, SessionMeta
 
@@ -75,6 +76,7 @@ def read_apdm_h5(
     whose label (:data:`APDM_LABELS`) is in the file.
     """
     h5py = require("h5py", "hdf5", "reading APDM .h5 files")
+    switch_off_hdf5_free_lists()  # damaged files must not slow every later read (see the module)
     p = Path(path)
     label = p.name
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 from vendor_fixtures import swing, write_apdm_h5
@@ -65,3 +67,18 @@ def test_broken_files(tmp_path, opal):
         del f["Sensors/1234/Gyroscope"]
     with pytest.raises(FormatError, match="/Sensors/1234 has no Gyroscope dataset"):
         read_apdm_h5(path)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="found through /proc/self/maps")
+def test_reading_switches_libhdf5_free_lists_off(opal):
+    """A damaged file (tests/fuzz/crashes/apdm-slow-damaged-local-heap.h5) made every later read in
+    the process slower through libhdf5's free lists; the importer switches them off on the libhdf5
+    h5py loaded (docs/reliability.md, "A slow-down inside libhdf5")."""
+    from imugait.io import _hdf5_free_lists
+
+    _hdf5_free_lists.switch_off_hdf5_free_lists.cache_clear()
+    read_apdm_h5(opal[0])
+    assert _hdf5_free_lists.switch_off_hdf5_free_lists.cache_info().currsize == 1  # the importer did it
+    path = _hdf5_free_lists._loaded_libhdf5()
+    assert path is not None and "libhdf5" in path and "_hl" not in path.rsplit("/", 1)[-1]
+    assert _hdf5_free_lists.switch_off_hdf5_free_lists() is True
