@@ -169,8 +169,9 @@ def apply_variant(config: SimulationConfig, variant: CohortVariant) -> Simulatio
 
 
 def flexion_limit_from_text(value: str) -> str:
-    """``--flexion-axis-limit``: degrees, or ``none`` (every sample) — checked, kept as text."""
-    if value != "none":
+    """``--flexion-axis-limit``: degrees, or ``none`` (every sample) — checked, kept as text; ''
+    (the option's default: argparse passes it through here too) keeps the calibration's defaults."""
+    if value not in ("", "none"):
         float(value)
     return value
 
