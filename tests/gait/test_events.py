@@ -116,6 +116,37 @@ def test_settled_events_of_trailing_windows_are_the_whole_recordings():
     np.testing.assert_allclose(found[:, 2], whole.initial_contact_s[last_settled], atol=1e-3)
 
 
+def test_no_trailing_events_is_said_only_where_the_detection_finds_none():
+    # The cheap look before the detection (the live leg skips the detection when it says so): over
+    # trailing windows of a simulated walk, looked at every 50 ms as live, wherever it says "none"
+    # the detection finds no event, settled or early — and it does say so between strides.
+    from imugait.calibration.periods import motion_mask
+    from imugait.conventions import Placement
+    from imugait.gait.events import no_trailing_events, trailing_events
+    from imugait.simulate import SimulationConfig, simulate
+    from imugait.simulate.timeline import walking_test
+
+    sim = simulate(SimulationConfig(seed=3, sample_rate_hz=200.0, random_mounting=False,
+                                    timeline=walking_test(n_bouts=2, bout_s=10.0)))
+    shank, thigh = sim.session[Placement.RIGHT_SHANK], sim.session[Placement.RIGHT_THIGH]
+    t = shank.t_s
+    rate, thigh_rate = shank.gyr_radps[:, 2], np.interp(t, thigh.t_s, thigh.gyr_radps[:, 2])
+    walking = motion_mask(t, shank.gyr_radps)
+    said_none = looked = found = 0
+    after, window = -np.inf, 1200
+    for end in range(window, t.size + 1, 10):
+        w = slice(end - window, end)
+        ev, early = trailing_events(t[w], rate[w], walking[w], after, thigh_ml_rate_radps=thigh_rate[w], rate_hz=200.0)
+        none = no_trailing_events(t[w], rate[w], walking[w], after, rate_hz=200.0)
+        any_event = bool(ev.mid_swing_s.size or early.mid_swing_s.size)
+        assert not (none and any_event), f"window ending at {t[end - 1]:.2f} s"
+        said_none += none
+        looked += 1
+        found += any_event
+        after = float(ev.mid_swing_s[-1]) + 0.3 if ev.mid_swing_s.size else after
+    assert found >= 20 and said_none >= 0.3 * looked
+
+
 def test_all_windows_at_once_equal_each_window_searched_alone():
     """The stride windows are searched together; each must give what a search of its own gives:
     the highest positive local maximum (toe-off), and the first dip at least half as deep as the
