@@ -58,6 +58,7 @@ from imugait.live.history import History
 from imugait.live.revision import context_s, run_directions_rad, wait_s
 from imugait.live.updates import LiveStride
 from imugait.quaternion import quat_multiply
+from imugait.timebase import lowpass_band, sample_period_s
 
 LEG_COLUMNS = {"t_s": (), "knee_deg": (3,), "hip_rotation_deg": (), "hip_rotation_run_deg": (), "motion": (), "run": (),
                "lost": (), "heading_offset_rad": (), "direction_rad": ()}
@@ -130,6 +131,11 @@ class LiveLeg:
         self._n_lag = int(np.ceil(MAX_LAG_S * settings.rate_hz)) + 2
         self._n_event_window = int(round(settings.event_window_s / dt))
         self._n_event_every = max(int(round(settings.event_every_s / settings.tick_s)), 1) * self._n_tick
+        # The low-pass band of the look before the detection (no_trailing_events) is made now, with
+        # the leg (a calibration or a fusion start is a long call already), not in the middle of the
+        # walk when the event window first fills (about 0.1 s of CPU once; the rate as that look
+        # has it, so that it is the same cached band).
+        lowpass_band(self._n_event_window, 1.0 / sample_period_s(None, settings.rate_hz), settings.events.lowpass_hz)
         from_centre = alignment.quality.heading_from_joint_centre or not alignment.measures_femur_rotation
         win_s, step_s = ((settings.heading.centre_window_s, settings.heading.centre_step_s) if from_centre
                          else (settings.heading.window_s, settings.heading.step_s))
