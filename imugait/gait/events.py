@@ -29,7 +29,7 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from imugait.calibration.swing import swing_correlation, swing_rates
-from imugait.timebase import lowpass, sample_period_s
+from imugait.timebase import lowpass, lowpass_rows, sample_period_s
 
 
 @dataclass(frozen=True)
@@ -243,6 +243,44 @@ def trailing_events(
         early = (later & ~settled & (events.mid_swing_s <= t_s[-1] - EARLY_MID_SWING_S)
                  & (events.initial_contact_s + config.contact_delay_s <= t_s[-1] - contact_s))
     return _subset(events, later & settled), _subset(events, early)
+
+
+def no_trailing_events(
+    t_s: np.ndarray,
+    ml_rate_radps: np.ndarray,
+    walking: np.ndarray,
+    after_s: float,
+    config: EventConfig | None = None,
+    rate_hz: float | None = None,
+) -> bool:
+    """True when :func:`trailing_events` with these arguments certainly finds no event, settled or
+    early — cheaply, without the detection: both need a new mid-swing, a walking sample later than
+    ``after_s`` (and the window's start transient), at least :data:`EARLY_MID_SWING_S` before the
+    window's end (the settled ones :func:`settle_time_s` before it, which is longer), where the
+    low-passed rate reaches ``min_swing_peak_radps``. The low-passed rate of just those samples
+    comes from a band of the low-pass as a matrix (:func:`~imugait.timebase.lowpass_rows`), less
+    the bound it gives on what the rest of the window adds and a margin for rounding — so "none"
+    is never said where the detection could find one. False means "look": the detection may still
+    find nothing (a peak below the window's relative floor, a dip not yet deep)."""
+    config = config or EventConfig()
+    if config.min_swing_peak_radps - PEAK_MARGIN_RADPS <= 0.0:
+        return False  # (a peak of the walking rate need not be above zero: not told apart here)
+    t_first = t_s[0] + config.toe_off_window_s + transient_s(config.lowpass_hz)
+    # The same expressions as trailing_events' bounds on a mid-swing's time.
+    lo = int(np.searchsorted(t_s, max(after_s, t_first), side="right"))
+    hi = max(int(np.searchsorted(t_s, t_s[-1] - EARLY_MID_SWING_S, side="right")),
+             int(np.searchsorted(t_s, t_s[-1] - settle_time_s(config), side="right")))
+    if hi <= lo:
+        return True
+    dt = sample_period_s(t_s, rate_hz)
+    rate, bound = lowpass_rows(np.asarray(ml_rate_radps, dtype=float), lo, hi, 1.0 / dt, config.lowpass_hz)
+    return not (rate[walking[lo:hi]] >= config.min_swing_peak_radps - bound - PEAK_MARGIN_RADPS).any()
+
+
+PEAK_MARGIN_RADPS = 1e-6
+"""How far below ``min_swing_peak_radps`` (less the bound on the rest of the window)
+:func:`no_trailing_events` still looks (rad/s): the matrix form of the low-pass rounds otherwise
+than the filter, by about 1e-14 of the rates here."""
 
 
 def _subset(events: LegEvents, keep: np.ndarray) -> LegEvents:

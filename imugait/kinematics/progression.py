@@ -230,15 +230,35 @@ class CausalProgression:
         self._x_tail = np.empty((0, 2))  # the thigh's forward axis, horizontal, the last n_smooth samples
         self._last_heading: float | None = None
         self._since_turn = self._n_margin + 1  # samples since the turn rate last exceeded the threshold
-        self._run_t = np.empty(0)
-        self._run_long = np.empty((0, 3))
-        self._run_axis = np.empty((0, 3))
+        # The current run's newest samples (at most n_max_run): times, long and flexion axes, in
+        # buffers of twice that, so that a block is written in place (no copy of the whole run
+        # per update) and the newest rows stay one contiguous slice ``[_r0, _r1)``.
+        self._buf_t = np.empty(2 * self._n_max_run)
+        self._buf_long = np.empty((2 * self._n_max_run, 3))
+        self._buf_axis = np.empty((2 * self._n_max_run, 3))
+        self._r0 = self._r1 = 0
         self._run_id = -1
         self.heading_rad = float("nan")
         """The walking direction of the current straight run at its middle ``t_mid_s`` (NaN outside
         a run or while it is short)."""
         self.drift_radps = 0.0
         self.t_mid_s = float("nan")
+
+    def _extend_run(self, t_s: np.ndarray, long_axis: np.ndarray, flexion_axis: np.ndarray) -> None:
+        """Add samples to the current run, keeping its newest ``n_max_run``."""
+        n_max, m = self._n_max_run, t_s.shape[0]
+        if m >= n_max:
+            self._r0, self._r1, t_s, long_axis, flexion_axis = 0, 0, t_s[-n_max:], long_axis[-n_max:], flexion_axis[-n_max:]
+            m = n_max
+        elif self._r1 + m > self._buf_t.shape[0]:
+            keep = min(self._r1 - self._r0, n_max - m)
+            for b in (self._buf_t, self._buf_long, self._buf_axis):
+                b[:keep] = b[self._r1 - keep:self._r1]
+            self._r0, self._r1 = 0, keep
+        for b, x in ((self._buf_t, t_s), (self._buf_long, long_axis), (self._buf_axis, flexion_axis)):
+            b[self._r1:self._r1 + m] = x
+        self._r1 += m
+        self._r0 = max(self._r0, self._r1 - n_max)
 
     def direction_at(self, t_s: np.ndarray) -> np.ndarray:
         """The current run's walking direction (rad) at the instants ``t_s`` (its drift line)."""
@@ -271,31 +291,30 @@ class CausalProgression:
         straight = np.asarray(walking, dtype=bool) & (since_turn > self._n_margin)
         runs = np.full(n, -1)
         # A run continues from the previous block while straight; each new start is a new run.
-        starts = np.flatnonzero(straight & ~np.concatenate([[self._run_long.shape[0] > 0], straight[:-1]]))
+        starts = np.flatnonzero(straight & ~np.concatenate([[self._r1 > self._r0], straight[:-1]]))
         is_start = np.zeros(n, dtype=bool)
         is_start[starts] = True  # (np.isin(idx, starts): the same mask, without its search)
         number = np.cumsum(is_start) + self._run_id
         runs[straight] = number[straight]
         self._run_id = int(number[-1])
         if not straight[-1]:
-            self._run_t, self._run_long, self._run_axis = np.empty(0), np.empty((0, 3)), np.empty((0, 3))
+            self._r0 = self._r1 = 0
         else:
             breaks = np.flatnonzero(~straight)
             first = int(breaks[-1]) + 1 if breaks.size else 0
-            old = (self._run_t, self._run_long, self._run_axis) if first == 0 else (np.empty(0), np.empty((0, 3)),
-                                                                                    np.empty((0, 3)))
-            self._run_t = np.concatenate([old[0], t_s[first:]])[-self._n_max_run:]
-            self._run_long = np.vstack([old[1], long_axis[first:]])[-self._n_max_run:]
-            self._run_axis = np.vstack([old[2], flexion_axis[first:]])[-self._n_max_run:]
-        if self._run_long.shape[0] and self._fitted[0] == self._run_id \
-                and self._run_t[-1] - self._fitted[1] < (self._n_refit - 0.5) * self.dt_s:
+            if first:
+                self._r0 = self._r1 = 0  # a new run
+            self._extend_run(t_s[first:], long_axis[first:], flexion_axis[first:])
+        run_t, run_long, run_axis = (b[self._r0:self._r1] for b in (self._buf_t, self._buf_long, self._buf_axis))
+        if run_long.shape[0] and self._fitted[0] == self._run_id \
+                and run_t[-1] - self._fitted[1] < (self._n_refit - 0.5) * self.dt_s:
             return runs  # the same run, grown by less than ``refit_s``: the direction is kept
         self.heading_rad, self.drift_radps, self.t_mid_s = float("nan"), 0.0, float("nan")
-        self._fitted = (self._run_id, float(self._run_t[-1]) if self._run_t.size else -1.0)
-        if self._run_long.shape[0] >= self._n_min_run:
-            self.heading_rad = _bout_heading(self._run_long, self._run_axis, self.side)
-            self.t_mid_s = 0.5 * float(self._run_t[0] + self._run_t[-1])
-            if self.config.follow_drift and self._run_long.shape[0] >= self._n_min_drift_run:
-                self.drift_radps = _heading_drift_radps(self._run_t, self.dt_s, self._run_long, self._run_axis, self.side,
+        self._fitted = (self._run_id, float(run_t[-1]) if run_t.size else -1.0)
+        if run_long.shape[0] >= self._n_min_run:
+            self.heading_rad = _bout_heading(run_long, run_axis, self.side)
+            self.t_mid_s = 0.5 * float(run_t[0] + run_t[-1])
+            if self.config.follow_drift and run_long.shape[0] >= self._n_min_drift_run:
+                self.drift_radps = _heading_drift_radps(run_t, self.dt_s, run_long, run_axis, self.side,
                                                         self.heading_rad, self.config)
         return runs

@@ -36,6 +36,8 @@ from imugait.timebase import grid_position, interp_vectors, sample_period_s, sle
 STRIDE_LOOKBACK_S = 5.0
 """How far before a gap the sensor's stride period is measured (s), for the re-seeding window."""
 SENSOR_COLUMNS = {"t_s": (), "acc_mps2": (3,), "gyr_radps": (3,), "q_world_sensor": (4,), "n_lost_before": ()}
+IMU = "acc_gyr"
+"""A sensor's accelerations and rates side by side (one gather interpolates both: :meth:`LiveGrid.rows`)."""
 
 
 class LiveSensor:
@@ -51,7 +53,8 @@ class LiveSensor:
                  reseed_after_s: float | None = None, reseed_window_s: float = 1.0) -> None:
         self.placement = placement
         self.kind = kind
-        self.samples = History(capacity, SENSOR_COLUMNS, {"n_lost_before": np.int64})
+        self.samples = History(capacity, SENSOR_COLUMNS, {"n_lost_before": np.int64},
+                               packed={IMU: ("acc_mps2", "gyr_radps")})
         self.gyr_bias_radps = np.zeros(3)
         self._filter: OrientationFilter | None = None
         self._n_fused = 0  # absolute index of the first sample not yet fused
@@ -250,6 +253,8 @@ class LiveGrid:
         self.rate_hz = float(rate_hz)
         self.stall_s = np.inf if stall_s is None else float(stall_s)
         self.t0_s: float | None = None
+        self._names = [tuple(f"{p.value}/{c}" for c in ("acc_mps2", "gyr_radps", "q_world_sensor", "lost", "lost_s"))
+                       for p in self.placements]  # (an enum's value is a slow lookup: once, not per row batch)
 
     def start(self, sensors: Mapping[Placement, LiveSensor]) -> bool:
         """Fix the grid's start once every sensor has sent a sample; True when it is fixed."""
@@ -265,9 +270,9 @@ class LiveGrid:
         """Grid instants ready so far (each live sensor has a sample at or after them)."""
         if self.t0_s is None:
             return 0
-        last = {p: sensors[p].ready_t_s for p in self.placements}
-        newest = max(last.values())
-        live = [t for t in last.values() if t >= newest - self.stall_s]
+        last = [sensors[p].ready_t_s for p in self.placements]
+        newest = max(last)
+        live = [t for t in last if t >= newest - self.stall_s]
         return max(int(np.floor((min(live) - self.t0_s) * self.rate_hz + 1e-9)) + 1, 0)
 
     def rows(self, sensors: Mapping[Placement, LiveSensor], k0: int, k1: int,
@@ -277,9 +282,10 @@ class LiveGrid:
         row lies in, s; 0 elsewhere) and, ``with_orientation``, ``/q_world_sensor``."""
         t = self.t_s(k0, k1)
         out: dict[str, np.ndarray] = {"t_s": t}
-        for p in self.placements:
-            s = sensors[p].samples
-            n_held = s.n_appended - sensors[p].n_ready  # samples after the ready ones (re-seeding)
+        for p, (acc_name, gyr_name, q_name, lost_name, lost_s_name) in zip(self.placements, self._names, strict=True):
+            sensor = sensors[p]
+            s = sensor.samples
+            n_held = s.n_appended - sensor.n_ready  # samples after the ready ones (re-seeding)
             t_all = s.tail("t_s")[:len(s) - n_held]
             # Only the samples from the one before the first instant on are needed.
             first = max(int(t_all.searchsorted(t[0], side="right")) - 1, 0) if t.size else 0
@@ -287,33 +293,37 @@ class LiveGrid:
             t_src = t_all[first:]
             if t_src.size < 2:  # one sample only: hold it
                 t_src = np.concatenate([t_src, t_src + 1.0 / self.rate_hz])
-                n_rows = {name: np.repeat(s.tail(name, 1 + n_held)[:1], 2, axis=0) for name in SENSOR_COLUMNS}
+                imu, q_src, n_lost = (np.repeat(s.tail(name, 1 + n_held)[:1], 2, axis=0)
+                                      for name in (IMU, "q_world_sensor", "n_lost_before"))
             else:
-                n_rows = {name: s.tail(name, n + n_held)[:n] for name in SENSOR_COLUMNS}
+                imu, q_src, n_lost = (s.tail(name, n + n_held)[:n] for name in (IMU, "q_world_sensor", "n_lost_before"))
             position = grid_position(t_src, t)
-            out[f"{p.value}/acc_mps2"] = interp_vectors(t_src, n_rows["acc_mps2"], t, position)
-            out[f"{p.value}/gyr_radps"] = interp_vectors(t_src, n_rows["gyr_radps"], t, position) - sensors[p].gyr_bias_radps
+            # Accelerations and rates in one gather: element by element the arithmetic of
+            # interp_vectors, so the same values.
+            acc_gyr = interp_vectors(t_src, imu, t, position)
+            out[acc_name] = acc_gyr[:, :3] if with_orientation else acc_gyr[:, :3].copy()  # (appended: copied then)
+            out[gyr_name] = acc_gyr[:, 3:] - sensor.gyr_bias_radps
             if with_orientation:
-                out[f"{p.value}/q_world_sensor"] = slerp_quats(t_src, n_rows["q_world_sensor"], t, position)
-            if not (t.size and t[-1] > t_src[-1]) and not n_rows["n_lost_before"][1:].any():
+                out[q_name] = slerp_quats(t_src, q_src, t, position)
+            if not (t.size and t[-1] > t_src[-1]) and not n_lost[1:].any():
                 # (the common case, and the same values: no gap among these samples, none stalled)
-                out[f"{p.value}/lost"] = np.zeros(t.size, dtype=bool)
-                out[f"{p.value}/lost_s"] = np.zeros(t.size)
+                out[lost_name] = np.zeros(t.size, dtype=bool)
+                out[lost_s_name] = np.zeros(t.size)
                 continue
             # Inside a gap: between a sample and the next one that had samples lost before it
             # (as timebase.gap_mask), or past the last sample of a stalled sensor.
             i, _frac = position
-            gap_after = np.append(n_rows["n_lost_before"][1:] > 0, False)
+            gap_after = np.append(n_lost[1:] > 0, False)
             t_after = t_src[np.minimum(i + 1, t_src.size - 1)]
             inside = (t > t_src[i]) & (t < t_after)
             stalled = t > t_src[-1]
             lost = (gap_after[i] & inside) | stalled
-            out[f"{p.value}/lost"] = lost
+            out[lost_name] = lost
             # How long the lost stretch around each lost row is (known once the sample after it has
             # come: that is when its rows are ready); past a sensor's newest sample (rows released
             # without it, ``stall_s``), how long it has been silent by then.
             span_s = t_after - t_src[i]
-            out[f"{p.value}/lost_s"] = np.where(stalled, t - t_src[-1], np.where(lost, span_s, 0.0))
+            out[lost_s_name] = np.where(stalled, t - t_src[-1], np.where(lost, span_s, 0.0))
         return out
 
 

@@ -23,16 +23,35 @@ class History:
     capacity : rows kept (at least 1).
     columns : name → trailing shape of one row (``()`` for a scalar, ``(3,)`` for a vector);
         float64 unless ``dtypes`` names another type.
+    packed : name → float64 vector columns of ``columns`` kept side by side in one array, which is
+        itself a column under that name (read only: appends name its members) — so that rows of
+        all of them are gathered at once (the live grid interpolates a sensor's accelerations and
+        rates with one gather). Its members are views of it (rows not contiguous).
     """
 
     def __init__(self, capacity: int, columns: Mapping[str, tuple[int, ...]],
-                 dtypes: Mapping[str, type] | None = None) -> None:
+                 dtypes: Mapping[str, type] | None = None, packed: Mapping[str, tuple[str, ...]] | None = None) -> None:
         if capacity < 1:
             raise ValidationError(f"a history needs a capacity of at least 1 row, got {capacity}")
         self.capacity = int(capacity)
         dtypes = dtypes or {}
-        self._data = {name: np.zeros((2 * self.capacity, *shape), dtype=dtypes.get(name, np.float64))
-                      for name, shape in columns.items()}
+        self._columns = tuple(columns)
+        self._data: dict[str, np.ndarray] = {}
+        self._storage: list[np.ndarray] = []  # each array once (members of a packed column are views)
+        for pack, members in (packed or {}).items():
+            if pack in columns or any(len(columns[m]) != 1 or m in dtypes for m in members):
+                raise ValidationError(f"a history packs float64 vector columns under a new name; got {pack!r}: {members}")
+            block = np.zeros((2 * self.capacity, sum(columns[m][0] for m in members)))
+            self._data[pack] = block
+            self._storage.append(block)
+            start = 0
+            for m in members:
+                self._data[m] = block[:, start:start + columns[m][0]]
+                start += columns[m][0]
+        for name, shape in columns.items():
+            if name not in self._data:
+                self._data[name] = np.zeros((2 * self.capacity, *shape), dtype=dtypes.get(name, np.float64))
+                self._storage.append(self._data[name])
         self._start = 0  # storage row of the oldest kept row
         self._stop = 0  # storage row after the newest
         self.n_appended = 0
@@ -50,9 +69,9 @@ class History:
         """Append the same number of rows to every column."""
         lengths = [len(values) for values in rows.values()]
         k = lengths[0] if lengths else 0
-        if rows.keys() != self._data.keys() or lengths.count(k) != len(lengths):
+        if rows.keys() != set(self._columns) or lengths.count(k) != len(lengths):
             n = {name: len(values) for name, values in rows.items()}
-            raise ValidationError(f"a history append needs equally many rows of every column {sorted(self._data)}, "
+            raise ValidationError(f"a history append needs equally many rows of every column {sorted(self._columns)}, "
                                   f"got {n}")
         if k > self.capacity:  # only the newest fit
             rows = {name: values[-self.capacity:] for name, values in rows.items()}
@@ -61,11 +80,12 @@ class History:
             self._start = self._stop = 0
         if self._stop + k > 2 * self.capacity:
             keep = min(len(self), self.capacity - k)
-            for column in self._data.values():
+            for column in self._storage:
                 column[:keep] = column[self._stop - keep:self._stop]
             self._start, self._stop = 0, keep
-        for name, column in self._data.items():
-            column[self._stop:self._stop + k] = rows[name]
+        data = self._data
+        for name in self._columns:
+            data[name][self._stop:self._stop + k] = rows[name]
         self._stop += k
         self.n_appended += k
         if len(self) > self.capacity:

@@ -46,6 +46,7 @@ from imugait.gait.events import (
     EARLY_MID_SWING_S,
     EventConfig,
     LegEvents,
+    no_trailing_events,
     settle_time_s,
     trailing_events,
 )
@@ -57,6 +58,7 @@ from imugait.live.history import History
 from imugait.live.revision import context_s, run_directions_rad, wait_s
 from imugait.live.updates import LiveStride
 from imugait.quaternion import quat_multiply
+from imugait.timebase import lowpass_band, sample_period_s
 
 LEG_COLUMNS = {"t_s": (), "knee_deg": (3,), "hip_rotation_deg": (), "hip_rotation_run_deg": (), "motion": (), "run": (),
                "lost": (), "heading_offset_rad": (), "direction_rad": ()}
@@ -67,6 +69,7 @@ RECENT_STRIDES = 50
 """Strides kept for the plausibility check against the leg's other strides."""
 EVENTS_KEPT = 12
 """Settled events kept to segment strides (a stride needs two; the bout's median a few more)."""
+NO_EVENTS = LegEvents(np.empty(0), np.empty(0), np.empty(0), np.empty(0))
 WITHDRAWN = "withdrawn: given early, its events settled into no stride"
 """The exclusion of a stride given early whose events did not settle into one."""
 
@@ -128,6 +131,11 @@ class LiveLeg:
         self._n_lag = int(np.ceil(MAX_LAG_S * settings.rate_hz)) + 2
         self._n_event_window = int(round(settings.event_window_s / dt))
         self._n_event_every = max(int(round(settings.event_every_s / settings.tick_s)), 1) * self._n_tick
+        # The low-pass band of the look before the detection (no_trailing_events) is made now, with
+        # the leg (a calibration or a fusion start is a long call already), not in the middle of the
+        # walk when the event window first fills (about 0.1 s of CPU once; the rate as that look
+        # has it, so that it is the same cached band).
+        lowpass_band(self._n_event_window, 1.0 / sample_period_s(None, settings.rate_hz), settings.events.lowpass_hz)
         from_centre = alignment.quality.heading_from_joint_centre or not alignment.measures_femur_rotation
         win_s, step_s = ((settings.heading.centre_window_s, settings.heading.centre_step_s) if from_centre
                          else (settings.heading.window_s, settings.heading.step_s))
@@ -350,17 +358,27 @@ class LiveLeg:
         after = self._events[-1][0] + 0.5 * self.settings.events.min_stride_s if self._events else -np.inf
         walking = self.history.since("motion", lo)[:settled - lo]
         settle_s = settle_time_s(self.settings.events)
-        shank_rate = self._rows(grid, f"{self.shank}/gyr_radps", lo, settled) @ self.alignment.hinge_axis_shank
         if self._early is not None:  # nothing before it can settle before it does (it was the first)
             look = t[-1] - settle_s >= self._early[0]
         else:  # every ``event_every_s``, and at every tick once a swing has ended in a dip (early)
-            look = t[-1] - EARLY_MID_SWING_S > after and (k % self._n_event_every == 0 or self._swing_ended(t, shank_rate, after))
+            look = t[-1] - EARLY_MID_SWING_S > after
         if not (look and (walking.any() or self._early is not None)):
             return
-        # The rates about the calibrated axes, as offline (detect_leg_events' inputs).
-        thigh_rate = self._rows(grid, f"{self.thigh}/gyr_radps", lo, settled) @ self.alignment.axes.flexion_axis_thigh
-        events, early = trailing_events(t, shank_rate, walking, after, self.settings.events, thigh_rate,
-                                        self.settings.rate_hz)
+        # (made only when looked at: the same rows, the same product)
+        shank_rate = self._rows(grid, f"{self.shank}/gyr_radps", lo, settled) @ self.alignment.hinge_axis_shank
+        if self._early is None and not (k % self._n_event_every == 0 or self._swing_ended(t, shank_rate, after)):
+            return
+        if settled - lo == self._n_event_window and no_trailing_events(t, shank_rate, walking, after, self.settings.events,
+                                                                       self.settings.rate_hz):
+            # No new mid-swing can be in the window yet (most looks between strides): the same
+            # outcome as the detection, at a fraction of its cost. (Only at the full window's
+            # size: the low-pass's matrix is made once for it.)
+            events = early = NO_EVENTS
+        else:
+            # The rates about the calibrated axes, as offline (detect_leg_events' inputs).
+            thigh_rate = self._rows(grid, f"{self.thigh}/gyr_radps", lo, settled) @ self.alignment.axes.flexion_axis_thigh
+            events, early = trailing_events(t, shank_rate, walking, after, self.settings.events, thigh_rate,
+                                            self.settings.rate_hz)
         for event in zip(events.mid_swing_s, events.toe_off_s, events.initial_contact_s, events.mid_swing_peak_radps,
                          strict=True):
             self._events.append(tuple(float(x) for x in event))

@@ -157,3 +157,24 @@ def test_fused_session_carries_the_rate_its_grid_was_made_at():
     np.testing.assert_array_equal(slower.t_s, common_grid(session.streams, 40.0))
     assert fuse_session(session, FilterKind.MADGWICK, t_s=slower.t_s).rate_hz == 1.0 / sample_period_s(slower.t_s)
     assert fused.leg(Side.LEFT).rate_hz == 100.0  # and every leg calibration step with it
+
+
+def test_the_low_pass_as_a_matrix_gives_what_filtering_gives():
+    from imugait.timebase import lowpass, lowpass_band, lowpass_rows
+
+    rng = np.random.default_rng(4)
+    x = np.cumsum(rng.normal(size=1200)) + 3.0 * np.sin(np.arange(1200) / 7.0)
+    band, _outside = lowpass_band(1200, 200.0, 6.0)
+    whole = lowpass(x, 200.0, 6.0)
+    width = band.shape[1] // 2
+    assert width == 100 and band[0, :width].max() == 0.0  # (off the matrix)
+    # Row 600's band is the matrix's row (the response of each sample) about its diagonal.
+    impulse = np.zeros(1200)
+    impulse[620] = 1.0
+    assert band[600, width + 20] == pytest.approx(lowpass(impulse, 200.0, 6.0)[600], abs=1e-15)
+    # A few rows from the band about them, within the bound it gives on the rest (small but not 0).
+    for lo, hi in ((0, 5), (500, 700), (1150, 1200)):
+        rows, bound = lowpass_rows(x, lo, hi, 200.0, 6.0)
+        assert 0 < bound < 1e-4
+        assert np.abs(rows - whole[lo:hi]).max() <= bound + 1e-10
+    assert lowpass_band(1200, 200.0, 6.0)[0] is band and not band.flags.writeable

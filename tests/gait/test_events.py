@@ -81,13 +81,11 @@ def test_no_events_outside_walking_and_nan_without_a_dip():
     assert np.isnan(detect_leg_events(t, no_dip, np.ones_like(walking)).initial_contact_s).all()
 
 
-def test_settled_events_of_trailing_windows_are_the_whole_recordings():
-    # The live variant: the same detection over trailing 6-s windows every 0.2 s, keeping what
-    # the window's edges no longer reach, finds every event of the whole recording at the same
-    # instant (the windows' low-pass transients are kept out by the settle margins).
+def _simulated_right_leg():
+    """(t_s, shank rate, thigh rate, walking) of the right leg of a simulated walk (two 10-s
+    bouts, 200 Hz, sensors mounted as the segments)."""
     from imugait.calibration.periods import motion_mask
     from imugait.conventions import Placement
-    from imugait.gait.events import settle_time_s, trailing_events
     from imugait.simulate import SimulationConfig, simulate
     from imugait.simulate.timeline import walking_test
 
@@ -95,8 +93,16 @@ def test_settled_events_of_trailing_windows_are_the_whole_recordings():
                                     timeline=walking_test(n_bouts=2, bout_s=10.0)))
     shank, thigh = sim.session[Placement.RIGHT_SHANK], sim.session[Placement.RIGHT_THIGH]
     t = shank.t_s
-    rate, thigh_rate = shank.gyr_radps[:, 2], np.interp(t, thigh.t_s, thigh.gyr_radps[:, 2])
-    walking = motion_mask(t, shank.gyr_radps)
+    return t, shank.gyr_radps[:, 2], np.interp(t, thigh.t_s, thigh.gyr_radps[:, 2]), motion_mask(t, shank.gyr_radps)
+
+
+def test_settled_events_of_trailing_windows_are_the_whole_recordings():
+    # The live variant: the same detection over trailing 6-s windows every 0.2 s, keeping what
+    # the window's edges no longer reach, finds every event of the whole recording at the same
+    # instant (the windows' low-pass transients are kept out by the settle margins).
+    from imugait.gait.events import settle_time_s, trailing_events
+
+    t, rate, thigh_rate, walking = _simulated_right_leg()
     whole = detect_leg_events(t, rate, walking, thigh_ml_rate_radps=thigh_rate)
     found, after = [], -np.inf
     window, step = 1200, 40
@@ -114,6 +120,28 @@ def test_settled_events_of_trailing_windows_are_the_whole_recordings():
     np.testing.assert_allclose(found[:, 0], whole.mid_swing_s[last_settled], atol=1e-9)
     np.testing.assert_allclose(found[:, 1], whole.toe_off_s[last_settled], atol=1e-3)
     np.testing.assert_allclose(found[:, 2], whole.initial_contact_s[last_settled], atol=1e-3)
+
+
+def test_no_trailing_events_is_said_only_where_the_detection_finds_none():
+    # The cheap look before the detection (the live leg skips the detection when it says so): over
+    # trailing windows of a simulated walk, looked at every 50 ms as live, wherever it says "none"
+    # the detection finds no event, settled or early — and it does say so between strides.
+    from imugait.gait.events import no_trailing_events, trailing_events
+
+    t, rate, thigh_rate, walking = _simulated_right_leg()
+    said_none = looked = found = 0
+    after, window = -np.inf, 1200
+    for end in range(window, t.size + 1, 10):
+        w = slice(end - window, end)
+        ev, early = trailing_events(t[w], rate[w], walking[w], after, thigh_ml_rate_radps=thigh_rate[w], rate_hz=200.0)
+        none = no_trailing_events(t[w], rate[w], walking[w], after, rate_hz=200.0)
+        any_event = bool(ev.mid_swing_s.size or early.mid_swing_s.size)
+        assert not (none and any_event), f"window ending at {t[end - 1]:.2f} s"
+        said_none += none
+        looked += 1
+        found += any_event
+        after = float(ev.mid_swing_s[-1]) + 0.3 if ev.mid_swing_s.size else after
+    assert found >= 20 and said_none >= 0.3 * looked
 
 
 def test_all_windows_at_once_equal_each_window_searched_alone():

@@ -33,6 +33,25 @@ def test_history_keeps_the_newest_rows_in_order_whatever_the_block_sizes():
         h.append({"x": np.zeros(2), "v": np.zeros((3, 2))})
 
 
+def test_a_packed_history_keeps_its_members_side_by_side_in_one_array():
+    # (the live grid gathers a sensor's accelerations and rates at once from the packed column)
+    h = History(4, {"t": (), "a": (3,), "g": (3,)}, packed={"ag": ("a", "g")})
+    rng = np.random.default_rng(2)
+    rows = rng.normal(size=(30, 7))
+    n = 0
+    for k in (3, 1, 4, 0, 2, 5, 3, 4, 8):
+        h.append({"t": rows[n:n + k, 0], "a": rows[n:n + k, 1:4], "g": rows[n:n + k, 4:7]})
+        n += k
+        np.testing.assert_array_equal(h.tail("ag"), rows[max(n - 4, 0):n, 1:7])
+        np.testing.assert_array_equal(h.tail("a"), rows[max(n - 4, 0):n, 1:4])
+        np.testing.assert_array_equal(h.since("g", n - 2), rows[n - 2:n, 4:7])
+        np.testing.assert_array_equal(h.tail("t"), rows[max(n - 4, 0):n, 0])
+    with pytest.raises(ValidationError, match="equally many rows"):
+        h.append({"t": np.zeros(1), "ag": np.zeros((1, 6))})  # (appends name the members)
+    with pytest.raises(ValidationError, match="packs float64 vector columns"):
+        History(4, {"a": (3,), "n": ()}, packed={"an": ("a", "n")})
+
+
 def test_refuses_sensors_without_a_leg_and_samples_of_another_sensor():
     with pytest.raises(ValidationError, match="thigh and a shank"):
         LiveKinematics([Placement.LEFT_THIGH, Placement.RIGHT_SHANK])
