@@ -18,9 +18,10 @@ from __future__ import annotations
 import numpy as np
 
 from imugait.conventions import Side
-from imugait.gait.cycles import Stride, spans_mask
+from imugait.gait.cycles import Stride
 from imugait.model import row_norms
 from imugait.quaternion import quat_rotate_each
+from imugait.timebase import spans_mask
 
 SWAP_MARGIN_DEG = 1.0
 """A leg whose stance-minus-swing lean is below minus this looks like the other side's."""

@@ -37,7 +37,6 @@ from imugait.gait.cycles import (
     Stride,
     StrideConfig,
     segment_strides,
-    spans_mask,
     time_normalise,
 )
 from imugait.gait.events import EventConfig, detect_leg_events
@@ -56,6 +55,7 @@ from imugait.kinematics.prepare import FusedSession
 from imugait.kinematics.progression import ProgressionConfig, find_progression
 from imugait.model import Session
 from imugait.quaternion import quat_multiply
+from imugait.timebase import spans_mask
 
 CLIP_FRACTION = 0.98
 """A sample within this fraction of a sensor's full-scale range counts as clipped.

@@ -118,7 +118,9 @@ def orient_stream(
 
 def _bridged_positions(stream: ImuStream) -> np.ndarray:
     """Index of each real sample in the stream with its lost samples put back (N,) int."""
-    shift = np.zeros(stream.n_samples, dtype=np.int64)
+    # The lost counts added at the sample after each gap and summed along (one pass, not one per
+    # gap: a lossy hour-long stream has thousands of gaps).
+    lost = np.zeros(stream.n_samples, dtype=np.int64)
     for gap in stream.gaps:
-        shift[gap.after_index + 1 :] += gap.n_lost
-    return np.arange(stream.n_samples) + shift
+        lost[gap.after_index + 1] += gap.n_lost
+    return np.arange(stream.n_samples) + np.cumsum(lost)

@@ -161,18 +161,6 @@ def _stride_bout(ids: np.ndarray, max_overhang: float) -> int:
     return int(inside[0])
 
 
-def spans_mask(n: int, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """(n,) bool: True inside any of the index spans ``[start, stop)`` ((K,) each, clipped to
-    ``[0, n]``; empty or reversed spans mark nothing) — as setting ``mask[start:stop] = True`` span
-    by span, at once."""
-    starts, stops = np.asarray(starts, dtype=np.intp), np.asarray(stops, dtype=np.intp)
-    keep = starts < stops
-    depth = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(depth, np.clip(starts[keep], 0, n), 1)
-    np.add.at(depth, np.clip(stops[keep], 0, n), -1)
-    return np.cumsum(depth[:n]) > 0
-
-
 def _longest_run(mask: np.ndarray) -> int:
     """The number of samples in the longest run of True in ``mask``."""
     if not mask.any():

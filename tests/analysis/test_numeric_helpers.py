@@ -11,10 +11,11 @@ from imugait.conventions import GRAVITY_MPS2, Placement, Side
 from imugait.errors import ValidationError
 from imugait.fusion.settings import FilterKind
 from imugait.kinematics.prepare import fuse_session
-from imugait.model import ImuStream, Session
+from imugait.model import Gap, ImuStream, Session
 from imugait.quaternion import quat_multiply, quat_rotate
 from imugait.timebase import (
     common_grid,
+    gap_mask,
     grid_position,
     interp_vectors,
     sample_period_s,
@@ -178,3 +179,30 @@ def test_the_low_pass_as_a_matrix_gives_what_filtering_gives():
         assert 0 < bound < 1e-4
         assert np.abs(rows - whole[lo:hi]).max() <= bound + 1e-10
     assert lowpass_band(1200, 200.0, 6.0)[0] is band and not band.flags.writeable
+
+
+def _lossy_stream(rng: np.random.Generator, n: int, n_gaps: int) -> ImuStream:
+    """A 200-Hz stream of ``n`` samples with ``n_gaps`` lost bursts of 1–5 samples."""
+    after = np.sort(rng.choice(np.arange(1, n - 2), n_gaps, replace=False))
+    lost = rng.integers(1, 6, n_gaps)
+    index = np.arange(n) + np.cumsum(np.bincount(after + 1, weights=lost, minlength=n)).astype(int)
+    return ImuStream(placement=Placement.LEFT_THIGH, t_s=100.0 + index / 200.0, acc_mps2=np.tile([0.0, 0.0, GRAVITY_MPS2], (n, 1)),
+                     gyr_radps=np.zeros((n, 3)), sample_rate_hz=200.0,
+                     gaps=tuple(Gap(int(a), int(k)) for a, k in zip(after, lost, strict=True)))
+
+
+@pytest.mark.parametrize("grid", ["the stream's rate", "another rate, beyond both ends", "the samples themselves"])
+def test_gap_mask_marks_the_grid_strictly_inside_each_gap(grid):
+    """By bisection of the grid (issue 12: one comparison with the whole grid per gap took seconds
+    for a lossy hour), the same mask as the gaps' definition, gap by gap."""
+    rng = np.random.default_rng(8)
+    stream = _lossy_stream(rng, 20_000, 600)
+    t = {"the stream's rate": common_grid([stream]), "another rate, beyond both ends": np.arange(90.0, 250.0, 1.0 / 333.0),
+         "the samples themselves": stream.t_s}[grid]
+    expected = np.zeros(t.size, dtype=bool)
+    for gap in stream.gaps:
+        expected |= (t > stream.t_s[gap.after_index]) & (t < stream.t_s[gap.after_index + 1])
+    mask = gap_mask(stream, t)
+    np.testing.assert_array_equal(mask, expected)
+    assert mask.any() == (grid != "the samples themselves")
+    assert not gap_mask(_lossy_stream(rng, 1000, 0), t).any()

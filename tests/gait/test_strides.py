@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from imugait.gait.cycles import Exclusion, segment_strides, spans_mask
+from imugait.gait.cycles import Exclusion, segment_strides
 from imugait.gait.events import LegEvents
+from imugait.timebase import spans_mask
 
 
 def test_lost_and_clipped_samples_exclude_exactly_their_strides():
