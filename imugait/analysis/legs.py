@@ -93,8 +93,10 @@ def fuse_for_legs(
     if steps is not None:
         try:
             # One sensor on the grid at a time (standing_mask takes the pairs in turn from the
-            # generator); the fusion puts them on the grid again after its filters (peak memory).
-            standing = standing_mask(t, (_acc_gyr_on_grid(s, t) for s in session.streams),
+            # generator), and only as far into the grid as the still test needs (a named standing
+            # step: up to its end); the fusion puts them on the grid again after its filters (peak
+            # memory, CPU).
+            standing = standing_mask(t, lambda n: (_acc_gyr_on_grid(s, t[:n]) for s in session.streams),
                                      list(steps) or session.meta.steps, periods, rate_hz)
             # The same values as the gyroscope on the whole grid, taken where standing.
             gyr_bias = {p: np.mean(interp_vectors(s.t_s, s.gyr_radps, t[standing]), axis=0) for p, s in session.items()}

@@ -7,7 +7,7 @@ Motion is where the shank turns fast enough (walking, knee bends).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +31,7 @@ class PeriodConfig:
 
 def standing_mask(
     t_s: np.ndarray,
-    sensors: Iterable[tuple[np.ndarray, np.ndarray]],
+    sensors: Iterable[tuple[np.ndarray, np.ndarray]] | Callable[[int], Iterable[tuple[np.ndarray, np.ndarray]]],
     steps: Sequence[ProtocolStep] = (),
     config: PeriodConfig | None = None,
     rate_hz: float | None = None,
@@ -39,20 +39,29 @@ def standing_mask(
     """(M,) bool over ``t_s``: samples of upright standing in which every sensor is still.
 
     ``sensors`` holds ``(acc_mps2, gyr_radps)`` pairs (M, 3) of the sensors that must be still,
-    taken one at a time (a generator keeps only one sensor's pair alive);
-    ``rate_hz`` the grid's rate if known (measured from ``t_s`` otherwise).
+    taken one at a time (a generator keeps only one sensor's pair alive) — or is a function
+    ``n ↦ pairs`` giving them over the first ``n`` samples of ``t_s`` only: then, when ``steps``
+    name a standing period, the still test runs only up to the end of the first one (it is
+    usually at the start; the test's windows and running sums there are the same as over the
+    whole grid, so is the result), and over the whole grid only when that step is not still
+    enough. ``rate_hz`` the grid's rate if known (measured from ``t_s`` otherwise).
     """
     config = config or PeriodConfig()
     period_s = sample_period_s(t_s, rate_hz)
-    still = np.ones(t_s.shape, dtype=bool)
-    for acc, gyr in sensors:
-        still &= still_mask(t_s, acc, gyr, StillConfig(), 1.0 / period_s)
-    for step in steps:
-        if step.name.lower().startswith("stand"):
-            inside = (t_s >= step.t_start_s + config.standing_trim_s) & (t_s <= step.t_end_s - config.standing_trim_s)
-            chosen = inside & still
-            if chosen.sum() * period_s >= config.min_standing_s:
-                return chosen
+    named = [step for step in steps if step.name.lower().startswith("stand")]
+    if callable(sensors) and named:
+        # Enough grid for the centred windows of every sample of the first named step.
+        window = StillConfig().window_samples(1.0 / period_s)
+        n = min(int(np.searchsorted(t_s, named[0].t_end_s - config.standing_trim_s, side="right")) + window + 1, t_s.size)
+        still = np.zeros(t_s.shape, dtype=bool)
+        still[:n] = _still(t_s[:n], sensors(n), period_s)
+        chosen = _named_standing(t_s, still, named[:1], config, period_s)
+        if chosen is not None:
+            return chosen
+    still = _still(t_s, sensors(t_s.size) if callable(sensors) else sensors, period_s)
+    chosen = _named_standing(t_s, still, named, config, period_s)
+    if chosen is not None:
+        return chosen
     best = _longest_run(still)
     if best.sum() * period_s < config.min_standing_s:
         raise CalibrationError(
@@ -60,6 +69,25 @@ def standing_mask(
             f"upright and still for a few seconds before walking"
         )
     return best
+
+
+def _still(t_s: np.ndarray, sensors: Iterable[tuple[np.ndarray, np.ndarray]], period_s: float) -> np.ndarray:
+    """(M,) bool: every sensor's ``(acc_mps2, gyr_radps)`` (M, 3) still over ``t_s`` (M,)."""
+    still = np.ones(t_s.shape, dtype=bool)
+    for acc, gyr in sensors:
+        still &= still_mask(t_s, acc, gyr, StillConfig(), 1.0 / period_s)
+    return still
+
+
+def _named_standing(t_s: np.ndarray, still: np.ndarray, named: Sequence[ProtocolStep], config: PeriodConfig,
+                    period_s: float) -> np.ndarray | None:
+    """The still samples of the first standing step ``named`` with enough of them, or None."""
+    for step in named:
+        inside = (t_s >= step.t_start_s + config.standing_trim_s) & (t_s <= step.t_end_s - config.standing_trim_s)
+        chosen = inside & still
+        if chosen.sum() * period_s >= config.min_standing_s:
+            return chosen
+    return None
 
 
 def motion_mask(
