@@ -11,7 +11,12 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from imugait.calibration.knee_axes import angles_from_unit, unit_from_angles
-from imugait.calibration.swing import Swing, forward_backward_ratio, swing_correlation, swing_rates
+from imugait.calibration.swing import (
+    Swing,
+    forward_backward_ratio,
+    swing_correlation,
+    swing_rates_at,
+)
 
 if TYPE_CHECKING:
     from imugait.calibration.segment import SegmentCalibrationConfig
@@ -66,8 +71,8 @@ def fit_hinge_axes(
 
         config = SegmentCalibrationConfig()
     mask = np.ones(gyr_thigh_radps.shape[0], dtype=bool) if mask is None else mask
-    gyr_thigh = swing_rates(gyr_thigh_radps, rate_hz)[mask]
-    gyr_shank = swing_rates(gyr_shank_radps, rate_hz)[mask]
+    gyr_thigh = swing_rates_at(gyr_thigh_radps, rate_hz, mask)
+    gyr_shank = swing_rates_at(gyr_shank_radps, rate_hz, mask)
     n = gyr_thigh.shape[0]
     take = np.linspace(0, n - 1, min(n, config.max_fit_samples)).astype(int)
     w1, w2 = gyr_thigh[take], gyr_shank[take]

@@ -27,7 +27,7 @@ from imugait.calibration.heading import HeadingConfig, HeadingTrack, track_headi
 from imugait.calibration.hinge import perpendicular_basis, sign_by_gait
 from imugait.calibration.knee_axes import KneeAxes, heading_offset_from_axes
 from imugait.calibration.recording import LegRecording
-from imugait.calibration.swing import Swing, forward_backward_ratio, swing_rates
+from imugait.calibration.swing import Swing, forward_backward_ratio, swing_rates_at
 
 
 def swing_axis(swing_rate_radps: np.ndarray, up_sensor: np.ndarray) -> np.ndarray:
@@ -64,8 +64,8 @@ def pose_axes(
     walking, and the heading offset tracked over ``motion`` (M,) bool by lining them up.
 
     ``axes.residual_rms_radps`` is nan: no knee constraint is fitted."""
-    w1 = swing_rates(rec.gyr_thigh_radps, rec.rate_hz)[fit_mask]
-    w2 = swing_rates(rec.gyr_shank_radps, rec.rate_hz)[fit_mask]
+    w1 = swing_rates_at(rec.gyr_thigh_radps, rec.rate_hz, fit_mask)
+    w2 = swing_rates_at(rec.gyr_shank_radps, rec.rate_hz, fit_mask)
     z1, z2, swing = sign_by_gait(swing_axis(w1, up_thigh), swing_axis(w2, up_shank), w1, w2, rec.rate_hz)
     r1 = Rotation.from_quat(rec.q_world_thigh_sensor[fit_mask], scalar_first=True)
     r2 = Rotation.from_quat(rec.q_world_shank_sensor[fit_mask], scalar_first=True)

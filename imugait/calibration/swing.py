@@ -30,6 +30,29 @@ def swing_rates(rate_radps: np.ndarray, rate_hz: float) -> np.ndarray:
     return lowpass(rate_radps, rate_hz, SWING_LOWPASS_HZ)
 
 
+SPAN_MARGIN_S = 300.0
+"""Margin (s) kept either side of the masked span by :func:`swing_rates_at`. The low-pass
+(2nd-order Butterworth at :data:`SWING_LOWPASS_HZ`, time constant √2 / (2π f_c) = 0.075 s)
+forgets where it started within a few seconds, but not to the last bit: started 7.5 s (100 time
+constants) away, the rates still differ from the whole recording's by rounding (≈ 1e-14 rad/s).
+With 5 minutes either side every recording that ends within 5 minutes of the fitted span is
+filtered whole, so its results stay bit-identical, and an hour-long one is filtered over about a
+tenth of its length."""
+
+
+def swing_rates_at(rate_radps: np.ndarray, rate_hz: float, mask: np.ndarray) -> np.ndarray:
+    """``swing_rates(rate_radps, rate_hz)[mask]`` for ``mask`` (N,) bool, low-passing only the
+    span from the first to the last masked sample with :data:`SPAN_MARGIN_S` either side (the
+    whole rate when that reaches both ends): the knee-axis fits take a minute of walking
+    (``SegmentCalibrationConfig.max_motion_s``) from recordings of any length, and low-passing
+    all of an hour-long one for them cost more than the fits."""
+    where = np.flatnonzero(mask)
+    margin = int(np.ceil(SPAN_MARGIN_S * rate_hz))
+    lo = max(int(where[0]) - margin, 0) if where.size else 0
+    hi = min(int(where[-1]) + 1 + margin, len(mask)) if where.size else len(mask)
+    return swing_rates(rate_radps[lo:hi], rate_hz)[mask[lo:hi]]
+
+
 @dataclass(frozen=True)
 class Swing:
     """Correlation of the low-passed thigh and shank flexion rates at the lag where it is largest

@@ -10,8 +10,15 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from imugait.calibration import swing
 from imugait.calibration.segment import fit_hinge_axes
-from imugait.calibration.swing import MAX_SWING_LAG_S, swing_correlation, swing_rates
+from imugait.calibration.swing import (
+    MAX_SWING_LAG_S,
+    SPAN_MARGIN_S,
+    swing_correlation,
+    swing_rates,
+    swing_rates_at,
+)
 
 RATE_HZ = 100.0
 
@@ -66,3 +73,34 @@ def test_hinge_axes_signed_by_the_lagged_swing():
     assert abs(along_thigh) > 0.99 and abs(along_shank) > 0.99
     assert along_thigh * along_shank > 0.98
     assert fit.swing.correlation > 0.8
+
+
+def _long_rates(duration_s: float, seed: int) -> np.ndarray:
+    """(N, 3) gait-like rates sampled at RATE_HZ with noise: something for the low-pass to chew."""
+    _, thigh, shank = _gait_like_rates(0.16, duration_s=duration_s, seed=seed)
+    rng = np.random.default_rng(seed)
+    return np.column_stack([thigh, shank, rng.standard_normal(thigh.size)])
+
+
+def test_swing_rates_at_is_the_whole_filter_bit_for_bit_when_the_margin_reaches_both_ends():
+    """A recording that ends within SPAN_MARGIN_S of the masked minute is low-passed whole: its
+    results stay bit-identical to filtering everything (the short recordings of the tests, the
+    cohort and the real walks)."""
+    rates = _long_rates(SPAN_MARGIN_S + 100.0, seed=5)
+    mask = np.zeros(rates.shape[0], dtype=bool)
+    mask[int(20 * RATE_HZ):int(80 * RATE_HZ):3] = True  # a minute of it, thinned
+    np.testing.assert_array_equal(swing_rates_at(rates, RATE_HZ, mask), swing_rates(rates, RATE_HZ)[mask])
+    assert swing_rates_at(rates, RATE_HZ, np.zeros_like(mask)).shape == (0, 3)
+
+
+def test_swing_rates_at_agrees_with_the_whole_filter_on_a_long_recording(monkeypatch):
+    """Where the margin cuts the recording (an hour: it is filtered over a tenth of its length),
+    the filter's start is forgotten to rounding (the margin is 4000 time constants)."""
+    rates = _long_rates(900.0, seed=6)
+    mask = np.zeros(rates.shape[0], dtype=bool)
+    mask[int(400 * RATE_HZ):int(460 * RATE_HZ)] = True
+    filtered = []
+    monkeypatch.setattr(swing, "swing_rates", lambda x, rate_hz: filtered.append(x.shape[0]) or swing_rates(x, rate_hz))
+    bounded = swing_rates_at(rates, RATE_HZ, mask)
+    assert filtered == [int((60.0 + 2 * SPAN_MARGIN_S) * RATE_HZ)]  # not the 15 minutes
+    np.testing.assert_allclose(bounded, swing_rates(rates, RATE_HZ)[mask], rtol=0.0, atol=1e-12)
