@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import find_peaks
 
-from imugait.calibration.swing import swing_correlation, swing_rates
+from imugait.calibration.swing import swing_correlation, swing_rates_at
 from imugait.timebase import lowpass, lowpass_rows, sample_period_s
 
 
@@ -54,6 +54,13 @@ class EventConfig:
     abstract: "a slight systematic delay (10 ms on average) existed between heelstrike obtained
     from gyroscopes and footswitch"). Physically, the impact starts a quick knee flexion and the
     shank's rate is lowest when that flexion is fastest, a few ms into the impact."""
+
+
+SIGN_CHECK_MAX_WALKING_S = 600.0
+"""The check that thigh and shank swing together (the thigh's rate signed by it) looks at the
+first this-many seconds of walking: its answer is one sign for a thigh axis that is one axis
+throughout, and ten minutes of strides fix it as well as an hour's (which cost as much again
+low-pass filtering and correlating). A recording with less walking is checked on all of it."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,7 +123,8 @@ def detect_leg_events(
         # best fit): a thigh axis that points the other way would turn the knee rate into a sum.
         # (Columns filtered together: the same arithmetic per column, fewer calls.)
         if walking.any():
-            swing = swing_rates(np.column_stack([thigh, ml_rate_radps]), 1.0 / dt)[walking]
+            checked = walking & (np.cumsum(walking) <= SIGN_CHECK_MAX_WALKING_S / dt)
+            swing = swing_rates_at(np.column_stack([thigh, ml_rate_radps]), 1.0 / dt, checked)
             if swing_correlation(swing[:, 0], swing[:, 1], 1.0 / dt).correlation < 0:
                 thigh = -thigh
         rate, knee_rate = lowpass(np.column_stack([ml_rate_radps, thigh - ml_rate_radps]), 1.0 / dt, config.lowpass_hz).T

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from imugait.calibration import swing
+from imugait.gait import events as events_module
 from imugait.gait.events import detect_leg_events
 
 STRIDE_S = 1.0
@@ -173,3 +175,30 @@ def test_all_windows_at_once_equal_each_window_searched_alone():
         np.testing.assert_allclose(_heel_strike(t, x, peaks, starts, stops, 0.01)[k], expected_dip, rtol=0, atol=1e-12)
     assert np.isnan(_window_max(t, x, peaks, starts, stops)[[1, 4, 7]]).all()
     assert np.isfinite(_window_max(t, x, peaks, starts, stops)[[2, 3]]).all()
+
+
+def test_the_thigh_sign_check_reads_the_first_ten_minutes_of_walking():
+    """Ten minutes of strides sign the thigh's rate; a longer recording is not read further for it
+    (issue 12). A thigh that swings with the shank for the first ten minutes keeps its sign even
+    though the quarter hour after that (the rate negated) would outweigh them in a whole-recording
+    check — and its toe-offs in those ten minutes come out right."""
+    rate_hz, minutes = 60.0, 25
+    t, shank, thigh, _, toe_offs = _leg(rate_hz, n_strides=int(minutes * 60 / STRIDE_S))
+    later = t >= events_module.SIGN_CHECK_MAX_WALKING_S + 1.0
+    thigh = np.where(later, -thigh, thigh)
+    events = detect_leg_events(t, shank, np.ones_like(t, dtype=bool), thigh_ml_rate_radps=thigh)
+    first = toe_offs < events_module.SIGN_CHECK_MAX_WALKING_S - 1.0
+    assert np.max(np.abs(_nearest_errors_s(events.toe_off_s, toe_offs[first]))) <= 0.006
+
+
+def test_a_recording_with_less_walking_is_sign_checked_as_a_whole(monkeypatch):
+    """Under ten minutes of walking (and within five of the recording's ends) nothing is cut: the
+    same events, bit for bit, as with the check over the whole recording."""
+    t, shank, thigh, _, _ = _leg(100.0, n_strides=300)
+    walking = np.ones_like(t, dtype=bool)
+    bounded = detect_leg_events(t, shank, walking, thigh_ml_rate_radps=thigh)
+    monkeypatch.setattr(events_module, "SIGN_CHECK_MAX_WALKING_S", np.inf)
+    monkeypatch.setattr(swing, "SPAN_MARGIN_S", 1e9)
+    whole = detect_leg_events(t, shank, walking, thigh_ml_rate_radps=thigh)
+    for name in ("mid_swing_s", "toe_off_s", "initial_contact_s", "mid_swing_peak_radps"):
+        np.testing.assert_array_equal(getattr(bounded, name), getattr(whole, name))
