@@ -39,15 +39,17 @@ def machine() -> str:
     return f"{platform.machine()}, Python {platform.python_version()}, {platform.system()}"
 
 
-def block_session(minutes: float, seed: int = 7, rate_hz: float = 200.0, subject_id: str = "sim-0000"):
+def block_session(minutes: float, seed: int = 7, rate_hz: float = 200.0, subject_id: str = "sim-0000",
+                  loss_probability: float = 0.0):
     """A simulated walking session of ``minutes``: stand, 9 straight bouts with 8 turns (an even
-    number: the walker ends facing the way it started), stand; default sensor errors."""
-    from imugait.simulate import SimulationConfig, simulate, walking_test
+    number: the walker ends facing the way it started), stand; default sensor errors, and lost
+    samples when ``loss_probability`` (per sample, of starting a lost burst) is given."""
+    from imugait.simulate import SensorErrors, SimulationConfig, simulate, walking_test
 
     stand_s, turn_s, n_bouts = 5.0, 2.5, 9
     bout_s = (minutes * 60.0 - 2 * stand_s - (n_bouts - 1) * turn_s) / n_bouts
     config = SimulationConfig(timeline=walking_test(n_bouts, bout_s, stand_s, turn_s), sample_rate_hz=rate_hz, seed=seed,
-                              subject_id=subject_id)
+                              subject_id=subject_id, errors=SensorErrors(loss_probability=loss_probability))
     return simulate(config).session
 
 

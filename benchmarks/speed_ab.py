@@ -5,11 +5,14 @@ per-stride tables and the per-sample angles (``angles_frame``) agree.
 Reproduce (from the repository root)::
 
     .venv/bin/python benchmarks/speed_ab.py --rev main --hours 1 --repeat 2
+    .venv/bin/python benchmarks/speed_ab.py --rev main --hours 1 --repeat 2 --loss-probability 0.005   # lossy sensors
 
 The other revision's ``imugait/`` is taken with ``git archive REV imugait`` into a temporary
 folder and put first on ``PYTHONPATH`` of its runs. The session is made as in
-``pipeline_speed.py`` (a simulated block tiled to ``--hours``). CPU time (user + system) is the
-figure to compare on a shared machine; the best of ``--repeat`` runs of each is reported.
+``pipeline_speed.py`` (a simulated block tiled to ``--hours``; with ``--loss-probability`` its
+sensors lose bursts of samples, mean 2, as a radio link does: ≈ 1 % of the samples at 0.005).
+CPU time (user + system) is the figure to compare on a shared machine; the best of ``--repeat``
+runs of each is reported.
 """
 
 from __future__ import annotations
@@ -77,6 +80,8 @@ def main() -> None:
     parser.add_argument("--rev", default="main", help="the revision to compare with (default main)")
     parser.add_argument("--hours", type=float, default=1.0, help="length of the tiled session, h (default 1)")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each, alternating (default 2)")
+    parser.add_argument("--loss-probability", type=float, default=0.0,
+                        help="per sample, of starting a lost burst (mean 2 samples) in the simulated block (default 0)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -84,7 +89,8 @@ def main() -> None:
         (tmp / "other.tar").write_bytes(archive.stdout)
         with tarfile.open(tmp / "other.tar") as tar:
             tar.extractall(tmp / "other", filter="data")
-        session = write_session(tile(block_session(5.0, rate_hz=RATE_HZ), args.hours * 3600.0), tmp / "s.parquet")
+        block = block_session(5.0, rate_hz=RATE_HZ, loss_probability=args.loss_probability)
+        session = write_session(tile(block, args.hours * 3600.0), tmp / "s.parquet")
         roots = {args.rev: tmp / "other", "this checkout": ROOT}
         runs: dict[str, list[dict]] = {name: [] for name in roots}
         for _ in range(args.repeat):
@@ -94,7 +100,9 @@ def main() -> None:
         agree_angles = largest_difference(pd.read_pickle(tmp / "angles_0.pkl"), pd.read_pickle(tmp / "angles_1.pkl"))
     best = {name: min(r["cpu_s"] for r in rs) for name, rs in runs.items()}
     median = {name: float(np.median([r["cpu_s"] for r in rs])) for name, rs in runs.items()}
-    print(f"Default pipeline, {args.hours:g} h × 4 sensors at {RATE_HZ:g} Hz, read + analyse, one CPU, {args.repeat} runs each\n")
+    lossy = f", lost bursts started with probability {args.loss_probability:g} a sample" if args.loss_probability else ""
+    print(f"Default pipeline, {args.hours:g} h × 4 sensors at {RATE_HZ:g} Hz{lossy}, read + analyse, one CPU, "
+          f"{args.repeat} runs each\n")
     print(markdown_table(["imugait", "CPU time (best)", "CPU time (median)", "CPU times (in order)", "wall time (best)",
                           "÷ " + args.rev + " (best)", "÷ " + args.rev + " (median)"],
                          [[name, f"{best[name]:.2f} s", f"{median[name]:.2f} s", ", ".join(f"{r['cpu_s']:.2f}" for r in rs),
