@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -77,12 +78,16 @@ def _file_seeds(tmp: Path) -> dict[str, list[bytes]]:
 
     from imugait.acquisition.recorder import Recorder
     from imugait.io.csv_generic import write_csv_session
-    from imugait.io.native import write_session
+    from imugait.io.native import ROW_GROUP_ROWS, write_session
     from imugait.protocol.messages import SampleBlock
 
     session = _session()
     out: dict[str, list[bytes]] = {}
-    out["import.native"] = [write_session(session, tmp / "s.parquet").read_bytes()]
+    native = write_session(session, tmp / "s.parquet")
+    # Files written before 2026-12-05 are zstd-compressed, newer ones LZ4: the reader takes both.
+    pq.write_table(pq.read_table(native), tmp / "z.parquet", compression="zstd", write_page_checksum=True,
+                   use_dictionary=["placement"], write_statistics=["placement", "t_s"], row_group_size=ROW_GROUP_ROWS)
+    out["import.native"] = [(tmp / "z.parquet").read_bytes(), native.read_bytes()]
     out["import.csv"] = [write_csv_session(session, tmp / "s.csv").read_bytes()]
     write_xsens(tmp / "x.txt", np.arange(100, 124), quat=True)
     out["import.xsens"] = [(tmp / "x.txt").read_bytes()]

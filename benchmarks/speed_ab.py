@@ -10,7 +10,9 @@ Reproduce (from the repository root)::
 The other revision's ``imugait/`` is taken with ``git archive REV imugait`` into a temporary
 folder and put first on ``PYTHONPATH`` of its runs. The session is made as in
 ``pipeline_speed.py`` (a simulated block tiled to ``--hours``; with ``--loss-probability`` its
-sensors lose bursts of samples, mean 2, as a radio link does: ≈ 1 % of the samples at 0.005).
+sensors lose bursts of samples, mean 2, as a radio link does: ≈ 1 % of the samples at 0.005) and
+written by each revision's own ``write_session`` (the file format's cost is part of reading: the
+codec changed on 2026-12-05); each revision reads its own file.
 CPU time (user + system) is the figure to compare on a shared machine; the best of ``--repeat``
 runs of each is reported.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import subprocess
 import sys
 import tarfile
@@ -30,8 +33,6 @@ import numpy as np
 import pandas as pd
 from _common import block_session, markdown_table
 from pipeline_speed import RATE_HZ, tile
-
-from imugait.io import write_session
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = r"""
@@ -46,10 +47,20 @@ print(json.dumps({"cpu_s": time.process_time() - c, "wall_s": time.perf_counter(
 result.cycles.to_pickle(sys.argv[2])
 result.angles_frame().to_pickle(sys.argv[3])
 """
+WRITER = r"""
+import pickle, sys
+from imugait.io import write_session
+with open(sys.argv[1], "rb") as f:
+    write_session(pickle.load(f), sys.argv[2])
+"""
+
+
+def child_env(root: Path) -> dict:
+    return dict(os.environ, PYTHONPATH=str(root), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
 
 def run(root: Path, session: Path, cycles: Path, angles: Path) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(root), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env = child_env(root)
     # Not from the checkout's folder: ``python -c`` puts the working directory first on sys.path,
     # ahead of PYTHONPATH, and every run would import the checkout's imugait.
     out = subprocess.run([sys.executable, "-c", CHILD, str(session), str(cycles), str(angles)], env=env, capture_output=True,
@@ -90,12 +101,18 @@ def main() -> None:
         with tarfile.open(tmp / "other.tar") as tar:
             tar.extractall(tmp / "other", filter="data")
         block = block_session(5.0, rate_hz=RATE_HZ, loss_probability=args.loss_probability)
-        session = write_session(tile(block, args.hours * 3600.0), tmp / "s.parquet")
+        with open(tmp / "session.pkl", "wb") as f:
+            pickle.dump(tile(block, args.hours * 3600.0), f)
         roots = {args.rev: tmp / "other", "this checkout": ROOT}
+        files = {name: tmp / f"s_{k}.parquet" for k, name in enumerate(roots)}
+        for name, root in roots.items():
+            subprocess.run([sys.executable, "-c", WRITER, str(tmp / "session.pkl"), str(files[name])], env=child_env(root),
+                           check=True, cwd=tmp)
+        sizes = {name: files[name].stat().st_size for name in roots}
         runs: dict[str, list[dict]] = {name: [] for name in roots}
         for _ in range(args.repeat):
             for k, (name, root) in enumerate(roots.items()):
-                runs[name].append(run(root, session, tmp / f"cycles_{k}.pkl", tmp / f"angles_{k}.pkl"))
+                runs[name].append(run(root, files[name], tmp / f"cycles_{k}.pkl", tmp / f"angles_{k}.pkl"))
         agree = largest_difference(pd.read_pickle(tmp / "cycles_0.pkl"), pd.read_pickle(tmp / "cycles_1.pkl"))
         agree_angles = largest_difference(pd.read_pickle(tmp / "angles_0.pkl"), pd.read_pickle(tmp / "angles_1.pkl"))
     best = {name: min(r["cpu_s"] for r in rs) for name, rs in runs.items()}
@@ -108,7 +125,8 @@ def main() -> None:
                          [[name, f"{best[name]:.2f} s", f"{median[name]:.2f} s", ", ".join(f"{r['cpu_s']:.2f}" for r in rs),
                            f"{min(r['wall_s'] for r in rs):.2f} s", f"{best[name] / best[args.rev]:.2f}",
                            f"{median[name] / median[args.rev]:.2f}"] for name, rs in runs.items()]))
-    print(f"\nper-stride tables: {agree}")
+    print("\nfile sizes (each revision's writer): " + ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in sizes.items()))
+    print(f"per-stride tables: {agree}")
     print(f"per-sample angles: {agree_angles.replace('strides', 'samples')}")
 
 

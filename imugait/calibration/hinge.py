@@ -77,9 +77,13 @@ def fit_hinge_axes(
     take = np.linspace(0, n - 1, min(n, config.max_fit_samples)).astype(int)
     w1, w2 = gyr_thigh[take], gyr_shank[take]
 
+    # |ω × j| for a unit j is sqrt(|ω|² − (ω·j)²): one matrix-vector product per evaluation
+    # instead of a cross product and a norm (the fit evaluates it ≈ 50 times per leg).
+    sq1, sq2 = np.einsum("ij,ij->i", w1, w1), np.einsum("ij,ij->i", w2, w2)
+
     def residual(x: np.ndarray) -> np.ndarray:
         j1, j2 = unit_from_angles(x[0], x[1]), unit_from_angles(x[2], x[3])
-        return np.linalg.norm(np.cross(w1, j1), axis=1) - np.linalg.norm(np.cross(w2, j2), axis=1)
+        return np.sqrt(np.maximum(sq1 - (w1 @ j1) ** 2, 0.0)) - np.sqrt(np.maximum(sq2 - (w2 @ j2) ** 2, 0.0))
 
     # The flexion axis dominates both gyroscopes in gait: their principal axes start the fit
     # close to the optimum, which avoids the local minima of the hinge cost.
@@ -130,13 +134,19 @@ def _axis_about_long_axis(gyr_thigh_radps: np.ndarray, shank_off_axis_radps: np.
     that best matches the shank's off-axis rate (N,), a coarse scan (the cost has local minima)
     refined with a robust loss (a few strides of strap slip must not pull it)."""
     e1, e2 = perpendicular_basis(up_thigh)
+    # |ω × (cos a e1 + sin a e2)|² = cos² a |ω×e1|² + 2 cos a sin a (ω×e1)·(ω×e2) + sin² a |ω×e2|²:
+    # three products once, then any angle costs a few operations per sample (the 72-angle scan
+    # took a cross product and a norm per angle).
+    c1, c2 = np.cross(gyr_thigh_radps, e1), np.cross(gyr_thigh_radps, e2)
+    p11, p12, p22 = np.einsum("ij,ij->i", c1, c1), np.einsum("ij,ij->i", c1, c2), np.einsum("ij,ij->i", c2, c2)
 
-    def residual(angle_rad: float) -> np.ndarray:
-        axis = np.cos(angle_rad) * e1 + np.sin(angle_rad) * e2
-        return np.linalg.norm(np.cross(gyr_thigh_radps, axis), axis=1) - shank_off_axis_radps
+    def residual(angle_rad: np.ndarray) -> np.ndarray:
+        """(K, N) residuals at the K angles (K,)."""
+        c, s = np.cos(angle_rad)[:, None], np.sin(angle_rad)[:, None]
+        return np.sqrt(np.maximum(c * c * p11 + 2.0 * c * s * p12 + s * s * p22, 0.0)) - shank_off_axis_radps
 
     scan = np.linspace(0.0, np.pi, 72, endpoint=False)  # an axis and its opposite fit alike
-    start = scan[int(np.argmin([np.mean(np.abs(residual(a))) for a in scan]))]
-    scale = max(float(np.median(np.abs(residual(start)))), 1e-3)
-    fit = least_squares(lambda x: residual(x[0]), [start], loss="soft_l1", f_scale=scale)
+    start = scan[int(np.argmin(np.mean(np.abs(residual(scan)), axis=1)))]
+    scale = max(float(np.median(np.abs(residual(np.array([start]))[0]))), 1e-3)
+    fit = least_squares(lambda x: residual(x)[0], [start], loss="soft_l1", f_scale=scale)
     return np.cos(fit.x[0]) * e1 + np.sin(fit.x[0]) * e2

@@ -207,8 +207,16 @@ def fit_joint_centre(
     dt = t_s[idx] - t_ref
     n = idx.size
 
+    last: list = [None, None]  # the solver asks for the residual and then the Jacobian at the same x
+
     def parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(thigh-side centre force, shank-side centre force turned by δ, e^{iδ}) — world frames."""
+        if last[0] is not None and np.array_equal(last[0], x):
+            return last[1]
+        last[0], last[1] = x.copy(), _parts(x)
+        return last[1]
+
+    def _parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         a = f1_world + np.einsum("nij,j->ni", a1, x[2:5])
         b = f2_world + np.einsum("nij,j->ni", a2, x[5:8])
         turn = np.exp(1j * (x[0] + x[1] * dt))

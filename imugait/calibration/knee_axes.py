@@ -81,13 +81,32 @@ def constraint_residual_radps(
     heading_offset_rad: float | np.ndarray,
 ) -> np.ndarray:
     """The two-axis constraint (N,), rad/s — relative angular rate along the floating axis."""
+    b, rel = _shank_terms(r_world_thigh_sensor, r_world_shank_sensor, gyr_thigh_radps, gyr_shank_radps,
+                          rotation_axis_shank, heading_offset_rad)
+    return _floating_rate(r_world_thigh_sensor.apply(flexion_axis_thigh), b, rel)
+
+
+def _shank_terms(
+    r_world_thigh_sensor: Rotation,
+    r_world_shank_sensor: Rotation,
+    gyr_thigh_radps: np.ndarray,
+    gyr_shank_radps: np.ndarray,
+    rotation_axis_shank: np.ndarray,
+    heading_offset_rad: float | np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The parts of :func:`constraint_residual_radps` that do not depend on the flexion axis: the
+    shank's rotation axis and the relative angular rate (N, 3), both in the thigh sensor's world."""
     r_offset = Rotation.from_rotvec(np.outer(np.atleast_1d(heading_offset_rad), [0.0, 0.0, 1.0]))
     if len(r_offset) == 1:
         r_offset = r_offset[0]
-    a = r_world_thigh_sensor.apply(flexion_axis_thigh)
     b = r_offset.apply(r_world_shank_sensor.apply(rotation_axis_shank))
     rel = r_offset.apply(r_world_shank_sensor.apply(gyr_shank_radps)) - r_world_thigh_sensor.apply(gyr_thigh_radps)
-    floating = np.cross(b, a)
+    return b, rel
+
+
+def _floating_rate(axis_world_thigh: np.ndarray, b: np.ndarray, rel: np.ndarray) -> np.ndarray:
+    """The relative rate ``rel`` (N, 3) along the floating axis ``b × a`` (a: ``axis_world_thigh``)."""
+    floating = np.cross(b, axis_world_thigh)
     floating /= np.maximum(np.linalg.norm(floating, axis=1, keepdims=True), 1e-9)
     return np.sum(rel * floating, axis=1)
 
@@ -208,8 +227,13 @@ def fit_flexion_axis(
     def axis(angle_rad: float) -> np.ndarray:
         return np.cos(angle_rad) * z0 + np.sin(angle_rad) * x0
 
+    # Only the thigh's axis moves with the angle, and it is linear in (cos, sin): the rest of the
+    # constraint once, not at every evaluation.
+    b, rel = _shank_terms(r1, r2, w1, w2, rotation_axis_shank, delta)
+    z0_world, x0_world = r1.apply(z0), r1.apply(x0)
+
     def residual(x: np.ndarray) -> np.ndarray:
-        return constraint_residual_radps(r1, r2, w1, w2, axis(x[0]), rotation_axis_shank, delta)
+        return _floating_rate(np.cos(x[0]) * z0_world + np.sin(x[0]) * x0_world, b, rel)
 
     fit = least_squares(residual, [0.0], method="lm")
     return axis(float(fit.x[0])), float(np.sqrt(np.mean(fit.fun**2)))

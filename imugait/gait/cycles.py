@@ -124,6 +124,7 @@ def segment_strides(
     at = np.searchsorted(t_s, ic)
     n_lost = np.r_[0, np.cumsum(lost, dtype=np.int64)]
     n_clipped = np.r_[0, np.cumsum(clipped, dtype=np.int64)]
+    stride_bouts = _stride_bouts(bout_id, at[:-1], at[1:], config.max_bout_overhang)
     for k in range(len(ic) - 1):
         t0, t1 = ic[k], ic[k + 1]
         if not (np.isfinite(t0) and np.isfinite(t1)):
@@ -133,7 +134,7 @@ def segment_strides(
             continue  # not a stride at all: the leg stopped or an event was missed
         i0, i1 = int(at[k]), int(at[k + 1])
         stride_lost = int(n_lost[i1] - n_lost[i0])
-        bout = _stride_bout(bout_id[i0:i1], config.max_bout_overhang)
+        bout = int(stride_bouts[k])
         if bout < 0:
             reason = Exclusion.NOT_IN_BOUT
         elif not np.isfinite(to[k + 1]):
@@ -152,13 +153,24 @@ def segment_strides(
     return strides
 
 
-def _stride_bout(ids: np.ndarray, max_overhang: float) -> int:
-    """The bout a stride's samples (their bout ids, -1 outside bouts) belong to, or -1: one bout
-    only, at most ``max_overhang`` of them outside it."""
-    inside = ids[ids >= 0]
-    if inside.size == 0 or inside.min() != inside.max() or 1.0 - inside.size / ids.size > max_overhang:
-        return -1
-    return int(inside[0])
+def _stride_bouts(bout_id: np.ndarray, i0: np.ndarray, i1: np.ndarray, max_overhang: float) -> np.ndarray:
+    """For the spans ``[i0, i1)`` (K,) of the grid: the bout their samples (``bout_id`` (M,), -1
+    outside bouts) belong to, or -1 — one bout only, at most ``max_overhang`` of them outside it.
+    All spans at once: counts from a running sum, the smallest and largest id by ``reduceat``."""
+    out = np.full(i0.size, -1, dtype=np.int64)
+    ok = i1 > i0
+    if not ok.any():
+        return out
+    a, b = i0[ok], i1[ok]
+    ids = np.r_[bout_id, -1]  # i1 may be the grid's length
+    n_inside = np.r_[0, np.cumsum(bout_id >= 0, dtype=np.int64)]
+    bounds = np.column_stack([a, b]).ravel()
+    largest = np.maximum.reduceat(ids, bounds)[::2]
+    smallest = np.minimum.reduceat(np.where(ids >= 0, ids, np.iinfo(np.int64).max), bounds)[::2]
+    inside = n_inside[b] - n_inside[a]
+    one = (inside > 0) & (smallest == largest) & ~(1.0 - inside / (b - a) > max_overhang)
+    out[np.flatnonzero(ok)[one]] = largest[one]
+    return out
 
 
 def _longest_run(mask: np.ndarray) -> int:

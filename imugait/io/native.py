@@ -61,6 +61,14 @@ _MIN_THRIFT_LIMIT = 1 << 16
 """Thrift decoding limits (list elements, string bytes) are the file's size, at least this."""
 
 
+COMPRESSION = "lz4_raw"
+"""Parquet codec of newly written files. LZ4 (Parquet's ``LZ4_RAW``) decodes about twice as fast
+as zstd, which the format used before 2026-12-05 (an hour of four sensors at 200 Hz: 0.20
+against 0.44 s of CPU to decode, of the ≈ 1.5 s ``read_session`` takes), for files ≈ 40 % larger
+(123 against 87 MB; the samples themselves are 230 MB). The codec is recorded in the file, so
+files written with zstd read exactly as before and older imugait versions read the new ones: the
+format version is unchanged."""
+
 ROW_GROUP_ROWS = 1 << 16
 """Rows per Parquet row group: a time window of a long recording
 (:mod:`imugait.io.native_ranges`) decodes only the groups it touches. (Parquet's default, 1 M
@@ -89,7 +97,7 @@ def write_session(session: Session, path: str | os.PathLike) -> Path:
     target = Path(path)
     with atomic_path(target) as tmp:
         pq.write_table(
-            table, tmp, compression="zstd", write_page_checksum=True,
+            table, tmp, compression=COMPRESSION, write_page_checksum=True,
             use_dictionary=["placement"], write_statistics=["placement", "t_s"], row_group_size=ROW_GROUP_ROWS,
         )
     return target

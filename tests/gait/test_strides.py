@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from imugait.gait.cycles import Exclusion, segment_strides
+from imugait.gait.cycles import Exclusion, _stride_bouts, segment_strides
 from imugait.gait.events import LegEvents
 from imugait.timebase import spans_mask
 
@@ -39,3 +39,27 @@ def test_spans_mark_what_setting_them_one_by_one_marks():
         expected[max(a, 0):max(b, 0)] = True
     assert np.array_equal(spans_mask(300, starts, stops), expected)
     assert not spans_mask(10, np.array([], dtype=int), np.array([], dtype=int)).any()
+
+
+def _stride_bout_by_definition(ids: np.ndarray, max_overhang: float) -> int:
+    inside = ids[ids >= 0]
+    if inside.size == 0 or inside.min() != inside.max() or 1.0 - inside.size / ids.size > max_overhang:
+        return -1
+    return int(inside[0])
+
+
+def test_the_strides_bouts_at_once_match_the_per_stride_definition():
+    rng = np.random.default_rng(12)
+    for _ in range(200):
+        m = int(rng.integers(1, 400))
+        bout_id, start, bout = np.full(m, -1), 0, 0
+        while start < m:  # bouts and gaps of random lengths
+            length = int(rng.integers(1, 60))
+            if rng.random() < 0.6:
+                bout_id[start:start + length] = bout
+                bout += 1
+            start += length
+        i0 = np.sort(rng.integers(0, m + 1, int(rng.integers(1, 50))))
+        i1 = i0.copy() if rng.random() < 0.2 else np.minimum(i0 + rng.integers(0, 80, i0.size), m)  # empty spans too
+        expected = [_stride_bout_by_definition(bout_id[a:b], 0.2) for a, b in zip(i0, i1, strict=True)]
+        assert _stride_bouts(bout_id, i0, i1, 0.2).tolist() == expected

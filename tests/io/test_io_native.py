@@ -93,6 +93,19 @@ def test_page_checksums_are_written(session, tmp_path):
         read_session(path)
 
 
+def test_new_files_are_lz4_and_files_written_with_zstd_still_read(session, tmp_path):
+    path = write_session(session, tmp_path / "s.parquet")
+    meta = pq.ParquetFile(path).metadata
+    codecs = {meta.row_group(g).column(c).compression for g in range(meta.num_row_groups) for c in range(meta.num_columns)}
+    assert codecs == {"LZ4"}
+    # A file as imugait wrote it before the codec changed: the same table and metadata, zstd.
+    old = tmp_path / "zstd.parquet"
+    pq.write_table(pq.read_table(path), old, compression="zstd", write_page_checksum=True, use_dictionary=["placement"])
+    assert pq.ParquetFile(old).metadata.row_group(0).column(1).compression == "ZSTD"
+    assert_same_session(session, read_session(old))
+    assert_same_session(session, read_session(path))
+
+
 @pytest.mark.parametrize("keep_fraction", [0.0, 0.1, 0.5, 0.999])
 def test_truncated_file(session, tmp_path, keep_fraction):
     path = write_session(session, tmp_path / "cut.parquet")
