@@ -241,11 +241,14 @@ def main() -> None:
                         help="fit the flexion axis to the samples with the knee flexed at most DEG from the reference "
                              "pose, with a standing and a mid-stance reference alike; 'none': all samples (default: "
                              "the calibration's, SegmentCalibrationConfig)")
+    parser.add_argument("--no-thigh-turn", dest="thigh_turn", action="store_false",
+                        help="calibrate without compensating the thigh sensor's turn with knee flexion "
+                             "(SegmentCalibrationConfig.compensate_thigh_turn=False)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=None,
                         help="orientation filter (default: the analysis' default)")
     args = parser.parse_args()
     kind = None if args.filter is None else FilterKind(args.filter)
-    calibration = calibration_config(args.pose_only, args.shank_axis_weight, args.flexion_axis_limit)
+    calibration = calibration_config(args.pose_only, args.shank_axis_weight, args.flexion_axis_limit, args.thigh_turn)
     print(f"Real data; {machine()}; {dt.date.today()}\n")
     trials = [] if args.pose_only else dfjimu_paths()
     if args.pose_only:
