@@ -223,6 +223,14 @@ def walking_tables(jobs: int, calibration: SegmentCalibrationConfig | None = Non
     parts = [f"{name} {_median_largest(values.abs().dropna())} (n = {values.notna().sum()})" for name, values in cross]
     print("\nThigh flexion axis, fitted vs the shank's hinge axis carried into the thigh at standing "
           "(|AlignmentQuality.thigh_axis_cross_check_deg|, calibrated legs with a knee model): " + "; ".join(parts) + ".")
+    turned = legs[(legs["outcome"] == "calibrated") & legs["thigh_turn_per_knee_flexion"].notna()]
+    parts = [f"{name} |k| median {group['thigh_turn_per_knee_flexion'].abs().median():.3f} (largest "
+             f"{group['thigh_turn_per_knee_flexion'].abs().max():.3f}), frame turned by "
+             f"{_median_largest(group['thigh_walking_turn_deg'].abs())} (n = {len(group)})"
+             for name, group in turned.groupby("dataset", sort=False)]
+    print("\nThigh sensor's turn about the femur per unit of knee flexion, measured and compensated "
+          "(AlignmentQuality.thigh_turn_per_knee_flexion, thigh_walking_turn_deg; legs calibrated against standing "
+          "on the knee-centre path): " + ("; ".join(parts) if parts else "none") + ".")
     n_plausible = int(ok[legs.index].sum())
     print(f"\n{len(legs)} legs: {n_plausible} ({100.0 * n_plausible / max(len(legs), 1):.0f} %) with plausible per-stride "
           f"results; {int((legs['outcome'] == 'refused').sum())} refused, {int((legs['outcome'] == 'CRASH').sum())} crashed; "

@@ -16,7 +16,9 @@ For each leg, in each sensor's own frame:
   knee near straight only, ``SegmentCalibrationConfig.flexion_axis_max_knee_flexion_deg``: a
   thigh sensor turns on the soft tissue about the femur as the knee flexes), then turned back by the lean the
   knee's normative secondary motion gives that fit (:mod:`imugait.calibration.secondary_motion`);
-  it is the thigh's Z (right).
+  it is the thigh's Z (right). That turn of the thigh sensor is measured from its own rate and
+  removed before the fit, and the frame set where the sensor sits on average over the walking
+  (:mod:`imugait.calibration.thigh_soft_tissue`, ``SegmentCalibrationConfig.compensate_thigh_turn``).
 
 The hinge fit (:mod:`imugait.calibration.hinge`) signs its axes by gait: the shank swings forward
 fastest in mid-swing, and thigh and shank swing together at the lag of best fit
