@@ -63,7 +63,11 @@ from imugait.calibration.pose import pose_axes
 from imugait.calibration.recording import LegRecording
 from imugait.calibration.secondary_motion import flexion_range_rad, remove_expected_offset
 from imugait.calibration.swing import MAX_SWING_LAG_S, Swing
-from imugait.calibration.thigh_soft_tissue import ThighTurn, remove_thigh_turn, thigh_turn_with_flexion
+from imugait.calibration.thigh_soft_tissue import (
+    ThighTurn,
+    remove_thigh_turn,
+    thigh_turn_with_flexion,
+)
 from imugait.conventions import Placement
 from imugait.errors import CalibrationError, ValidationError
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from exact_rates import midpoint_signals
 from scipy.interpolate import CubicSpline
 from scipy.spatial.transform import Rotation
 
 from imugait.calibration.knee_axes import fit_flexion_axis
 from imugait.calibration.secondary_motion import SAMPLES_PER_CYCLE, expected_flexion_axis_offset_rad
 from imugait.calibration.thigh_soft_tissue import remove_thigh_turn, thigh_turn_with_flexion
-from imugait.conventions import Joint, Side, quat, relative_rotation_from_angles
+from imugait.conventions import Joint, Side, relative_rotation_from_angles
 from imugait.data.normative_knee import normative_knee_angles_deg
 
 UP = np.array([0.0, 1.0, 0.0])
@@ -37,18 +38,12 @@ def _signals(turn_per_flexion: float, secondary_motion: bool = False):
     each step's rate at its midpoint) and the thigh sensor's true turn about the femur, rad."""
     angles = _gait(secondary_motion)
     r_thigh_shank = relative_rotation_from_angles(angles, Joint.KNEE, Side.RIGHT)
-    true_turn = turn_per_flexion * angles[:, 0]
-    r_bone_sensor = Rotation.from_rotvec(np.outer(true_turn, UP))
-    n = angles.shape[0]
-    dt_s = 1.0 / SAMPLES_PER_CYCLE
-    following = np.r_[1:n, 0]
-    rates, mids = [], []
-    for r in (r_bone_sensor, r_thigh_shank):
-        step = (r.inv() * r[following]).as_rotvec()
-        rates.append(step / dt_s)
-        mids.append(quat(r * Rotation.from_rotvec(0.5 * step)))
+    r_bone_sensor = Rotation.from_rotvec(np.outer(turn_per_flexion * angles[:, 0], UP))
+    (q_thigh, w_thigh), (q_shank, w_shank) = (midpoint_signals(r, 1.0 / SAMPLES_PER_CYCLE)
+                                              for r in (r_bone_sensor, r_thigh_shank))
+    following = np.r_[1:angles.shape[0], 0]
     mid_turn = turn_per_flexion * 0.5 * (angles[:, 0] + angles[following, 0])
-    return mids[0], mids[1], rates[0], rates[1], mid_turn
+    return q_thigh, q_shank, w_thigh, w_shank, mid_turn
 
 
 def _turn_deg(axis: np.ndarray) -> float:
