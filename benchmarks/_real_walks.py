@@ -151,6 +151,8 @@ def analyse(source: WalkSource, calibration: SegmentCalibrationConfig | None = N
             "hip_mean_deg": float(used["hip_rotation_mean_deg"].mean()) if len(used) else np.nan,
             "hip_sd_deg": float(used["hip_rotation_mean_deg"].std()) if len(used) > 1 else np.nan,
             "thigh_axis_cross_check_deg": q.thigh_axis_cross_check_deg,
+            "thigh_turn_per_knee_flexion": q.thigh_turn_per_knee_flexion,
+            "thigh_walking_turn_deg": q.thigh_walking_turn_deg,
             "unused": ", ".join(f"{n} {k}" for k, n in unused.items()),
             "reason": "; ".join(side_warnings),
             "no_standing": any(w.startswith("no standing-still period") for w in result.warnings),

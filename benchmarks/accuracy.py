@@ -10,6 +10,7 @@ Reproduce (from the repository root; prints Markdown tables)::
     .venv/bin/python benchmarks/accuracy.py --ten-metre --baseline --madgwick 0        # 2-pass 10-m walk, no standing
     .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --compare vqf_online  # another filter, paired
     .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --flexion-axis-limit 20  # axis fitted near standing
+    .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --no-thigh-turn  # thigh turn not compensated
 
 The cohort (``benchmarks/_cohort.py``, seeded; walker *i* is the same whatever the cohort size):
 height 1.5–1.95 m, speed 0.9–1.6 m/s, cadence 95–125 steps/min, per side a hip rotation offset
@@ -356,6 +357,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="fit the flexion axis to the samples with the knee flexed at most DEG from the reference "
                              "pose, with a standing and a mid-stance reference alike; 'none': all samples (default: "
                              "the calibration's, SegmentCalibrationConfig)")
+    parser.add_argument("--no-thigh-turn", dest="thigh_turn", action="store_false",
+                        help="calibrate without compensating the thigh sensor's turn with knee flexion "
+                             "(SegmentCalibrationConfig.compensate_thigh_turn=False; the default compensates)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=FilterKind.VQF_OFFLINE.value,
                         help="orientation filter of the main path (default vqf_offline)")
     parser.add_argument("--compare", choices=[k.value for k in FilterKind], metavar="FILTER",
@@ -369,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error("--ten-metre and --corridor are two different walks: give one")
     variant = CohortVariant(sta_scale=args.sta, ten_metre_passes=2 if args.ten_metre else 0, corridor_s=args.corridor,
                             pose_only=args.pose_only, shank_axis_weight=args.shank_axis_weight,
-                            flexion_axis_limit=args.flexion_axis_limit)
+                            flexion_axis_limit=args.flexion_axis_limit, thigh_turn=args.thigh_turn)
 
     specs = draw_cohort(n, args.seed, variant)
     t0 = time.perf_counter()

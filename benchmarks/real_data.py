@@ -223,6 +223,14 @@ def walking_tables(jobs: int, calibration: SegmentCalibrationConfig | None = Non
     parts = [f"{name} {_median_largest(values.abs().dropna())} (n = {values.notna().sum()})" for name, values in cross]
     print("\nThigh flexion axis, fitted vs the shank's hinge axis carried into the thigh at standing "
           "(|AlignmentQuality.thigh_axis_cross_check_deg|, calibrated legs with a knee model): " + "; ".join(parts) + ".")
+    turned = legs[(legs["outcome"] == "calibrated") & legs["thigh_turn_per_knee_flexion"].notna()]
+    parts = [f"{name} |k| median {group['thigh_turn_per_knee_flexion'].abs().median():.3f} (largest "
+             f"{group['thigh_turn_per_knee_flexion'].abs().max():.3f}), frame turned by "
+             f"{_median_largest(group['thigh_walking_turn_deg'].abs())} (n = {len(group)})"
+             for name, group in turned.groupby("dataset", sort=False)]
+    print("\nThigh sensor's turn about the femur per unit of knee flexion, measured and compensated "
+          "(AlignmentQuality.thigh_turn_per_knee_flexion, thigh_walking_turn_deg; legs calibrated against standing "
+          "on the knee-centre path): " + ("; ".join(parts) if parts else "none") + ".")
     n_plausible = int(ok[legs.index].sum())
     print(f"\n{len(legs)} legs: {n_plausible} ({100.0 * n_plausible / max(len(legs), 1):.0f} %) with plausible per-stride "
           f"results; {int((legs['outcome'] == 'refused').sum())} refused, {int((legs['outcome'] == 'CRASH').sum())} crashed; "
@@ -241,11 +249,14 @@ def main() -> None:
                         help="fit the flexion axis to the samples with the knee flexed at most DEG from the reference "
                              "pose, with a standing and a mid-stance reference alike; 'none': all samples (default: "
                              "the calibration's, SegmentCalibrationConfig)")
+    parser.add_argument("--no-thigh-turn", dest="thigh_turn", action="store_false",
+                        help="calibrate without compensating the thigh sensor's turn with knee flexion "
+                             "(SegmentCalibrationConfig.compensate_thigh_turn=False)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=None,
                         help="orientation filter (default: the analysis' default)")
     args = parser.parse_args()
     kind = None if args.filter is None else FilterKind(args.filter)
-    calibration = calibration_config(args.pose_only, args.shank_axis_weight, args.flexion_axis_limit)
+    calibration = calibration_config(args.pose_only, args.shank_axis_weight, args.flexion_axis_limit, args.thigh_turn)
     print(f"Real data; {machine()}; {dt.date.today()}\n")
     trials = [] if args.pose_only else dfjimu_paths()
     if args.pose_only:

@@ -206,6 +206,8 @@ def calibration_dict(alignment: LegAlignment, reference: str) -> dict[str, Any]:
         "pose_only_fallback": q.fallback_reason or None,
         "swing_correlation": _none_if_nan(q.swing_correlation),
         "thigh_axis_cross_check_deg": _none_if_nan(q.thigh_axis_cross_check_deg),
+        "thigh_turn_per_knee_flexion": _none_if_nan(q.thigh_turn_per_knee_flexion),
+        "thigh_walking_turn_deg": q.thigh_walking_turn_deg,
         "q_sensor_segment_thigh": alignment.thigh.q_sensor_segment.tolist(),
         "q_sensor_segment_shank": alignment.shank.q_sensor_segment.tolist(),
     }

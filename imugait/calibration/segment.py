@@ -16,7 +16,9 @@ For each leg, in each sensor's own frame:
   knee near straight only, ``SegmentCalibrationConfig.flexion_axis_max_knee_flexion_deg``: a
   thigh sensor turns on the soft tissue about the femur as the knee flexes), then turned back by the lean the
   knee's normative secondary motion gives that fit (:mod:`imugait.calibration.secondary_motion`);
-  it is the thigh's Z (right).
+  it is the thigh's Z (right). That turn of the thigh sensor is measured from its own rate and
+  removed before the fit, and the frame set where the sensor sits on average over the walking
+  (:mod:`imugait.calibration.thigh_soft_tissue`, ``SegmentCalibrationConfig.compensate_thigh_turn``).
 
 The hinge fit (:mod:`imugait.calibration.hinge`) signs its axes by gait: the shank swings forward
 fastest in mid-swing, and thigh and shank swing together at the lag of best fit
@@ -61,6 +63,11 @@ from imugait.calibration.pose import pose_axes
 from imugait.calibration.recording import LegRecording
 from imugait.calibration.secondary_motion import flexion_range_rad, remove_expected_offset
 from imugait.calibration.swing import MAX_SWING_LAG_S, Swing
+from imugait.calibration.thigh_soft_tissue import (
+    ThighTurn,
+    remove_thigh_turn,
+    thigh_turn_with_flexion,
+)
 from imugait.conventions import Placement
 from imugait.errors import CalibrationError, ValidationError
 
@@ -120,6 +127,20 @@ class SegmentCalibrationConfig:
     on the simulator: 2-pass 10-m walks without standing, per-walk hip error 1.82 / 2.90 / 3.27°
     → 0.52 / 1.75 / 2.25° (median / 95th pct / worst of 80 legs), with the literature artefact
     3.04 / 7.77 / 9.20° → 2.82 / 5.76 / 8.42° (``docs/calibration.md``)."""
+    compensate_thigh_turn: bool = True
+    """Measure the thigh sensor's turn on the soft tissue about the femur with knee flexion (the
+    slope of its rate about the thigh's long axis on the knee-flexion rate,
+    :mod:`imugait.calibration.thigh_soft_tissue`), remove it before the flexion-axis fit, and set
+    the thigh's frame where the sensor sits on average over the walking. Only on the joint-centre
+    path. Without such a turn the slope is near zero and little changes; with the simulator's
+    literature artefact the hip rotation's tail shrinks (``docs/calibration.md``, *Soft tissue
+    and the flexion-axis fit*). The slope and the mean turn are reported
+    (``AlignmentQuality.thigh_turn_per_knee_flexion``, ``thigh_walking_turn_deg``)."""
+    midstance_compensate_thigh_turn: bool = False
+    """``compensate_thigh_turn`` for a leg calibrated against its mid-stance (:meth:`for_midstance_reference`),
+    whose fit already looks near the reference pose (``midstance_flexion_axis_max_knee_flexion_deg``):
+    there the compensation was measured to change nothing that matters (2-pass 10-m walks with the
+    literature artefact, hip rotation RMSE over 4° in 26 → 27 of 80 legs), so it is off."""
     shank_axis_weight: float = 0.0
     """Weight (0–1) of the shank's hinge axis, carried into the thigh sensor at standing, in the
     thigh's flexion axis; the fitted axis has the rest. The shank's axis sees less soft tissue
@@ -143,7 +164,8 @@ class SegmentCalibrationConfig:
 
     def for_midstance_reference(self) -> SegmentCalibrationConfig:
         """This configuration for a leg calibrated against its mid-stance instead of standing."""
-        return replace(self, flexion_axis_max_knee_flexion_deg=self.midstance_flexion_axis_max_knee_flexion_deg)
+        return replace(self, flexion_axis_max_knee_flexion_deg=self.midstance_flexion_axis_max_knee_flexion_deg,
+                       compensate_thigh_turn=self.midstance_compensate_thigh_turn)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.shank_axis_weight <= 1.0:
@@ -201,6 +223,12 @@ class AlignmentQuality:
     """Turn about the thigh's long axis from the fitted flexion axis to the shank's hinge axis as
     the thigh sensor sees it while standing — two estimates of one axis (+ = towards the thigh's
     X); NaN for the pose-only fallback. Soft tissue on the thigh moves them apart by degrees."""
+    thigh_turn_per_knee_flexion: float = float("nan")
+    """The thigh sensor's measured turn about the thigh's long axis per unit of knee flexion (rad
+    per rad, :mod:`imugait.calibration.thigh_soft_tissue`); NaN when not measured."""
+    thigh_walking_turn_deg: float = 0.0
+    """The mean of that turn over the fitted walking, by which the thigh's frame was turned from
+    the standing pose (about the thigh's long axis, superior, right-handed); 0 when not compensated."""
 
     @property
     def heading_from_joint_centre(self) -> bool:
@@ -333,7 +361,7 @@ def calibrate_leg(
         )
     tilt = float(max(abs(90.0 - np.rad2deg(np.arccos(abs(np.dot(j, u))))) for j, u in ((h1, up1), (h2, up2))))
     no_hinge = _no_hinge_reason(leg, residual_rms, motion_rms, tilt, config)
-    offset_deg, centre = 0.0, None
+    offset_deg, centre, turn = 0.0, None, None
     if no_hinge or config.pose_only:
         pose = pose_axes(rec, fit_mask, motion, up1, up2, heading_config)
         if no_hinge and not (config.pose_fallback and _walks_like_one_leg(pose.swing, pose.thigh_forward_ratio, config)):
@@ -348,7 +376,8 @@ def calibrate_leg(
             centre, from_centre = _centre_by_swing(rec, fit_mask, hinge, centre, config)
             source = HeadingSource.KNEE_CENTRE_SWING
         if from_centre:
-            axes, track = _axes_from_joint_centre(rec, motion, fit_mask, h1, h2, up1, up2, centre, config, heading_config)
+            axes, track, turn = _axes_from_joint_centre(rec, motion, fit_mask, h1, h2, up1, up2, centre, config,
+                                                        heading_config)
             if config.correct_secondary_motion:
                 axes, offset_deg = _remove_secondary_motion_offset(axes, rec, fit_mask, track, up1, up2, thigh,
                                                                    _max_flexion_rad(config))
@@ -370,6 +399,8 @@ def calibrate_leg(
         centre.heading_contrast if centre else float("nan"), centre.residual_rms_mps2 if centre else float("nan"),
         source, swing_correlation, offset_deg, no_hinge or ("pose only (forced)" if config.pose_only else ""),
         cross_check_deg,
+        turn.turn_per_flexion if turn is not None else float("nan"),
+        float(np.rad2deg(turn.mean_turn_rad)) if turn is not None else 0.0,
     )
     return LegAlignment(
         thigh=SegmentAlignment(thigh, segment_frame(up1, axes.flexion_axis_thigh).as_quat(scalar_first=True)),
@@ -427,8 +458,9 @@ def _axes_from_joint_centre(
     centre: JointCentre,
     config: SegmentCalibrationConfig,
     heading_config: HeadingConfig | None,
-) -> tuple[KneeAxes, HeadingTrack]:
-    """Knee axes with the heading offset tracked from the joint centre's acceleration."""
+) -> tuple[KneeAxes, HeadingTrack, ThighTurn | None]:
+    """Knee axes with the heading offset tracked from the joint centre's acceleration; and the
+    thigh sensor's turn with knee flexion that was removed (``config.compensate_thigh_turn``)."""
     track = track_heading_offset_from_centre(rec, motion, centre, heading_config)
     # One physical axis points one way in the common frame — a rule that holds on any hinge (the
     # hinge fit signs its axes by gait, which a mechanical joint need not follow).
@@ -437,12 +469,20 @@ def _axes_from_joint_centre(
     r_offset = Rotation.from_rotvec(np.outer(track.heading_offset_rad[fit_mask], [0.0, 0.0, 1.0]))
     if np.mean(np.sum(r1.apply(h1) * (r_offset * r2).apply(h2), axis=1)) < 0:
         h1 = -h1
-    flexion_axis, constraint_rms = fit_flexion_axis(
-        rec.q_world_thigh_sensor[fit_mask], rec.q_world_shank_sensor[fit_mask], rec.gyr_thigh_radps[fit_mask],
-        rec.gyr_shank_radps[fit_mask], h1, up1, up2, track.heading_offset_rad[fit_mask], config.max_fit_samples,
-        _max_flexion_rad(config),
-    )
-    return KneeAxes(flexion_axis, up2, centre.heading_offset_rad, constraint_rms), track
+    q1, q2 = rec.q_world_thigh_sensor[fit_mask], rec.q_world_shank_sensor[fit_mask]
+    w1, w2, heading = rec.gyr_thigh_radps[fit_mask], rec.gyr_shank_radps[fit_mask], track.heading_offset_rad[fit_mask]
+    turn = None
+    if config.compensate_thigh_turn:
+        # The thigh sensor's turn on the soft tissue with knee flexion, measured from its own rate
+        # (thigh_soft_tissue): removed before the fit, which would read it as the axis.
+        turn = thigh_turn_with_flexion(q1, q2, w1, w2, heading, up1, up2, _unit(h1 - np.dot(h1, up1) * up1))
+        q1, w1 = remove_thigh_turn(q1, w1, up1, turn)
+    flexion_axis, constraint_rms = fit_flexion_axis(q1, q2, w1, w2, h1, up1, up2, heading, config.max_fit_samples,
+                                                    _max_flexion_rad(config))
+    if turn is not None:
+        # The frame where the sensor sits on average over the walking, not where it sat standing.
+        flexion_axis = Rotation.from_rotvec(-turn.mean_turn_rad * up1).apply(flexion_axis)
+    return KneeAxes(flexion_axis, up2, centre.heading_offset_rad, constraint_rms), track, turn
 
 
 def _with_shank_axis(

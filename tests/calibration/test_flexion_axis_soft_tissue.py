@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from exact_rates import midpoint_signals
 from scipy.interpolate import CubicSpline
 from scipy.spatial.transform import Rotation
 
 from imugait.calibration.knee_axes import MIN_LOW_FLEXION_SHARE, fit_flexion_axis
 from imugait.calibration.secondary_motion import SAMPLES_PER_CYCLE
-from imugait.conventions import Joint, Side, quat, relative_rotation_from_angles
+from imugait.conventions import Joint, Side, relative_rotation_from_angles
 from imugait.data.normative_knee import normative_knee_angles_deg
 
 UP = np.array([0.0, 1.0, 0.0])
@@ -35,14 +36,9 @@ def _axis_turn_deg(turn_per_flexion: float, max_flexion_rad: float | None) -> fl
     r_thigh_shank = relative_rotation_from_angles(angles, Joint.KNEE, Side.RIGHT)
     r_bone_sensor = Rotation.from_rotvec(np.outer(turn_per_flexion * flexion, UP))
     # The thigh bone is the world; each sensor's body rate over a step, at the step's midpoint.
-    dt_s = 1.0 / SAMPLES_PER_CYCLE
-    following = np.r_[1:SAMPLES_PER_CYCLE, 0]
-    rates, mids = [], []
-    for r in (r_bone_sensor, r_thigh_shank):
-        step = (r.inv() * r[following]).as_rotvec()
-        rates.append(step / dt_s)
-        mids.append(quat(r * Rotation.from_rotvec(0.5 * step)))
-    axis, _ = fit_flexion_axis(mids[0], mids[1], rates[0], rates[1], FLEXION_AXIS, UP, UP,
+    (q_thigh, w_thigh), (q_shank, w_shank) = (midpoint_signals(r, 1.0 / SAMPLES_PER_CYCLE)
+                                              for r in (r_bone_sensor, r_thigh_shank))
+    axis, _ = fit_flexion_axis(q_thigh, q_shank, w_thigh, w_shank, FLEXION_AXIS, UP, UP,
                                np.zeros(SAMPLES_PER_CYCLE), SAMPLES_PER_CYCLE, max_flexion_rad)
     assert abs(np.dot(axis, UP)) < 1e-9
     return float(np.rad2deg(np.arctan2(axis[0], axis[2])))
