@@ -89,3 +89,8 @@ def test_the_short_walk_is_analysed_with_strides_and_its_reference_stated(analys
     assert any("no standing-still period" in w for w in result.warnings)
     # 4 right strides found; the two whose steadiness the leg's other strides confirm are used.
     assert len(right.strides) == 4 and sum(s.used for s in right.strides) == 2
+    # The left leg's 3 strides are too few to judge its bout's edges: none used, and it says why.
+    left = result.legs[Side.LEFT]
+    assert len(left.strides) == 3 and not any(s.used for s in left.strides)
+    assert [w for w in result.warnings if w.startswith("left leg: none of its 3 strides used (2× first or last stride")]
+    assert not [w for w in result.warnings if w.startswith("right leg: none")]
