@@ -35,10 +35,8 @@ def _walk_mean_hip_errors_deg(sim, calibration: SegmentCalibrationConfig) -> dic
 
 
 def test_midstance_reference_fits_the_axis_near_that_pose(ten_metre_sim):
-    """Measured per-walk mean hip-rotation error: +0.02° / −0.31° (left / right) by default, +1.57° /
-    +1.52° with every sample fitted (the cohort: 1.82 → 0.52° median, docs/calibration.md). Before
-    the reference's sagittal up came from the orientation (``sagittal_up_from_orientation``):
-    +0.38° / +0.05° and +1.95° / +1.88°."""
+    """Measured per-walk mean hip-rotation error: +0.38° / +0.05° (left / right) by default, +1.95° /
+    +1.88° with every sample fitted (the cohort: 1.82 → 0.52° median, docs/calibration.md)."""
     default = _walk_mean_hip_errors_deg(ten_metre_sim, SegmentCalibrationConfig())
     every_sample = _walk_mean_hip_errors_deg(
         ten_metre_sim, SegmentCalibrationConfig(midstance_flexion_axis_max_knee_flexion_deg=None))

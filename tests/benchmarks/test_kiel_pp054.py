@@ -69,8 +69,8 @@ def test_the_reference_is_101_points_of_knee_and_hip_flexion_per_cycle(walk):
 def test_the_pipeline_knee_flexion_agrees_with_the_markers(analysed):
     """Measured 2026-12-05: RMSE 4.67° (shank sensors) and 4.96° (distal shank sensors) over both
     cycles, offset-free 2.01° / 1.72°, r 0.998; the pipeline's initial contacts 13–22 ms after the
-    cycle files' heel strikes. Before the mid-stance reference's sagittal up came from the
-    orientation the RMSE was 12.7° / 6.9° (offset-free unchanged): the bound below fails on that."""
+    cycle files' heel strikes. Before the knee's mid-stance reference inclination came from the
+    orientations the RMSE was 12.7° / 6.9° (offset-free unchanged): the bound below fails on that."""
     walk, result = analysed
     rows = optical.compare_with_reference(result, walk)
     both = [r for r in rows if r.cycle == 0]
