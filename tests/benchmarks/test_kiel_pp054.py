@@ -17,6 +17,7 @@ loaders = pytest.importorskip("_real_loaders")
 optical = pytest.importorskip("_optical")
 
 from imugait.analysis import analyze_session  # noqa: E402
+from imugait.analysis.reference import midstance_knee_flexion_deg  # noqa: E402
 from imugait.conventions import GRAVITY_MPS2, Placement, Segment, Side  # noqa: E402
 
 RATE_HZ = 200.0
@@ -80,6 +81,15 @@ def test_the_pipeline_knee_flexion_agrees_with_the_markers(analysed):
         if r.cycle:
             assert r.rmse_deg < 5.5 and r.offset_free_rmse_deg < 2.5
             assert all(0.0 < e < 35.0 for e in r.contact_errors_ms)
+
+
+def test_the_knee_reads_the_normative_flexion_over_the_mid_stance_it_is_referred_to(analysed):
+    """The intent of the mid-stance reference (``analysis/reference.py``): 10.2° there. It read
+    18.6° (shank sensors) while each segment's vertical was its accelerometer's mean in motion."""
+    walk, result = analysed
+    right = result.legs[Side.RIGHT]
+    knee_deg = right.angles_deg["knee_flexion_deg"][right.standing].mean()
+    assert knee_deg == pytest.approx(midstance_knee_flexion_deg(), abs=1.0)
 
 
 def test_the_short_walk_is_analysed_with_strides_and_its_reference_stated(analysed):
