@@ -170,6 +170,6 @@ def calibrate_fused_leg_upright(
         return calibrate_fused_leg(fused, side, standing, motion, config, heading_config=heading_config), standing, STANDING
     thigh, shank = (fused.sensors[Placement.of(seg, side)] for seg in (Segment.THIGH, Segment.SHANK))
     midstance = midstance_mask(fused.t_s, thigh.gyr_radps, shank.gyr_radps, motion, config, events, fused.rate_hz)
-    leg = calibrate_fused_leg(fused, side, midstance, motion, (config or SegmentCalibrationConfig()).for_midstance_reference(),
-                              heading_config=heading_config)
+    midstance_config = (config or SegmentCalibrationConfig()).for_midstance_reference(fused.filter_kind.causal)
+    leg = calibrate_fused_leg(fused, side, midstance, motion, midstance_config, heading_config=heading_config)
     return replace(leg, alignment=refer_to_upright(leg.alignment, side)), midstance, MID_STANCE

@@ -159,10 +159,17 @@ class SegmentCalibrationConfig:
     taking the whole up from the filters worsened the simulator's knee adduction tail
     (docs/validation.md)."""
 
-    def for_midstance_reference(self) -> SegmentCalibrationConfig:
-        """This configuration for a leg calibrated against its mid-stance instead of standing."""
+    def for_midstance_reference(self, causal_filter: bool = False) -> SegmentCalibrationConfig:
+        """This configuration for a leg calibrated against its mid-stance instead of standing, its
+        orientations from a ``causal_filter`` or not. The knee's inclination comes from the
+        orientations only when they are not causal: a causal filter started mid-walk (no
+        standing) is still settling its inclination over the first seconds (VQF's accelerometer
+        time constant 3 s), which a live calibration on the first 10 s of walking averages in —
+        on the simulator live and offline analysis with the same online filter then disagreed
+        by 1° of knee flexion (``tests/live/test_live_calibration.py``); the offline filter runs
+        backwards as well and is settled throughout."""
         return replace(self, flexion_axis_max_knee_flexion_deg=self.midstance_flexion_axis_max_knee_flexion_deg,
-                       knee_inclination_from_orientation=True)
+                       knee_inclination_from_orientation=not causal_filter)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.shank_axis_weight <= 1.0:
