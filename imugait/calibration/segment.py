@@ -152,7 +152,8 @@ class SegmentCalibrationConfig:
     acceleration, which differs between thigh and shank in the sagittal plane (each turns about
     its own pivot) and so becomes a knee-flexion offset: on the real Kiel pp054 walk the shank's
     mean mid-stance specific force leant 7.8° from the filter's gravity (the thigh's 2.4°) and the
-    knee read 18.6° at the mid-stance it is referred to at 10.2°. Only the knee's sagittal
+    knee read 18.6° at the mid-stance it is referred to at 10.2° (on with the offline filter only,
+    :meth:`for_midstance_reference`). Only the knee's sagittal
     reference is taken from the filters: turning the thigh's frame as well (each segment's up
     inclined as its filter has it) changed hip rotation — slightly worse on the simulator with
     soft tissue, and 40 of 126 strides of a real HuGaDB leg became femur-rotation outliers — and
