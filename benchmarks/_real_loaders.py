@@ -1,4 +1,5 @@
-"""Readers for the public datasets in ``../shared/datasets`` used by ``benchmarks/real_data.py``.
+"""Readers for the public datasets in ``../shared/datasets`` used by ``benchmarks/real_data.py``,
+and for the one walk with an optical reference committed in ``benchmarks/data/kiel_pp054``.
 
 Each returns imugait objects (a :class:`~imugait.model.Session`) or plain arrays. The walking
 recordings are read by the library's importers (``imugait.io``: HuGaDB, qmt, Xsens, MPU-9250);
@@ -13,11 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import scipy.io
 
-from imugait.conventions import Placement
+from imugait.conventions import Placement, Segment, Side
 from imugait.io import (
     iter_mpu9250_walks,
+    read_csv_session,
     read_hugadb,
     read_hugadb_file,
     read_qmt_mat,
@@ -27,6 +30,8 @@ from imugait.io.hugadb import hugadb_corrupted_gyros
 from imugait.model import ProtocolStep, Session
 
 DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+KIEL_PP054 = Path(__file__).resolve().parent / "data" / "kiel_pp054"
+"""One real walk with an optical right-knee reference (source, licence: its README.md)."""
 
 MPU9250_ZIP = DATASETS / "gait_rehab_mpu9250" / "Healthy_Adults-gait_activity.zip"
 HUGADB_LEG_SENSORS: dict[Placement, str] = {
@@ -125,3 +130,36 @@ def raw_clipped_fraction(raw_counts: np.ndarray) -> float:
     """Fraction of samples with any int16 channel at full scale."""
     return float(np.mean(np.any(np.abs(raw_counts) >= 32767, axis=1)))
 
+
+
+@dataclass(frozen=True, eq=False)
+class OpticalWalk:
+    """A walk with a marker-based reference of some angles over some gait cycles of one leg.
+
+    ``session``: the IMU recording. ``cycles``: one row per reference cycle — ``cycle`` (1, 2 …),
+    ``t_first_s``, ``t_last_s`` (s on the session clock: the heel strikes that open and close it),
+    ``first_index``, ``last_index`` (0-based samples). ``reference``: long table ``cycle``,
+    ``cycle_pct`` (0 … 100, 101 points per cycle, time-normalised from heel strike to heel strike)
+    and one column per angle (deg, the project's sign table), e.g. ``knee_flexion_deg``.
+    """
+
+    name: str
+    side: Side
+    session: Session
+    cycles: pd.DataFrame
+    reference: pd.DataFrame
+
+
+def load_kiel_pp054(distal_shanks: bool = False) -> OpticalWalk:
+    """The Kiel walk of pp054 (5.73 s, 200 Hz; right-knee and right-hip flexion of 2 strides from
+    markers). ``distal_shanks``: the shanks are the lower pair of shank sensors (the source's
+    ``left_ankle``/``right_ankle``, ``distal_shanks.csv``) instead of ``left_shank``/``right_shank``."""
+    session = read_csv_session(KIEL_PP054 / "walk.csv", subject_id="kiel-pp054")
+    name = "kiel pp054 WT_01, shank sensors"
+    if distal_shanks:
+        lower = read_csv_session(KIEL_PP054 / "distal_shanks.csv", subject_id="kiel-pp054")
+        session = Session([session[p] if p.segment is Segment.THIGH else lower[p] for p in session], session.meta)
+        name = "kiel pp054 WT_01, distal shank sensors"
+    cycles = pd.read_csv(KIEL_PP054 / "cycles.csv")
+    reference = pd.read_csv(KIEL_PP054 / "optical.csv").drop(columns="ankle_angle_deg")
+    return OpticalWalk(name, Side.RIGHT, session, cycles, reference)

@@ -23,6 +23,12 @@ Reproduce (from the repository root; reads ``../shared/datasets``, ≈ 1 min; pr
 (b) Walking recordings (no truth): sessions built with ``imugait.model`` and run through
     ``analyze_session``; strides found and used, cadence, left/right agreement, calibration
     quality, clipped data, and any crash (a crash is a finding: its summary is printed).
+(c) A walk with a marker-based reference (committed in ``benchmarks/data/kiel_pp054``: 5.7 s, no
+    standing period, the right knee's flexion from markers over 2 strides) through
+    ``analyze_session`` as it is; per reference cycle the pipeline's knee flexion between the same
+    two heel strikes, time-normalised the same way: RMSE, offset-free RMSE (the mean difference
+    removed), and the pipeline's nearest initial contacts against the cycle's heel strikes
+    (``benchmarks/_optical.py``). Runs without ``../shared/datasets``; ``--optical-only`` runs it alone.
 """
 
 from __future__ import annotations
@@ -36,16 +42,18 @@ import numpy as np
 import pandas as pd
 from _cohort import calibration_config, flexion_limit_from_text
 from _common import machine, markdown_table
+from _optical import compare_with_reference, midstance_offset_note
 from _real_loaders import (
     HingeTrial,
     dfjimu_paths,
     load_dfjimu,
+    load_kiel_pp054,
 )
 from _real_walks import HUGADB_SIDES_NOTE, MIN_USED_STRIDES, analyse_all, plausible
 from scipy.ndimage import binary_dilation
 from scipy.spatial.transform import Rotation
 
-from imugait.analysis import AnalysisConfig
+from imugait.analysis import AnalysisConfig, analyze_session
 from imugait.calibration.heading import track_heading_offset, track_heading_offset_from_centre
 from imugait.calibration.joint_centre import fit_joint_centre
 from imugait.calibration.knee_axes import KneeAxes, fit_knee_axes, heading_offset_from_axes
@@ -237,6 +245,39 @@ def walking_tables(jobs: int, calibration: SegmentCalibrationConfig | None = Non
           f"{time.perf_counter() - t0:.0f} s")
 
 
+def optical_table(calibration: SegmentCalibrationConfig | None = None, filter_kind: FilterKind | None = None) -> None:
+    """Part (c): the Kiel pp054 walk against its marker-based right-knee flexion, two sessions (its
+    shank sensors, and its distal shank sensors as the shanks)."""
+    config = AnalysisConfig(calibration=calibration or SegmentCalibrationConfig(),
+                            filter_kind=filter_kind or AnalysisConfig().filter_kind)
+    rows, notes = [], []
+    for distal in (False, True):
+        walk = load_kiel_pp054(distal_shanks=distal)
+        result = analyze_session(walk.session, config)
+        leg = result.legs[walk.side]
+        comparisons = compare_with_reference(result, walk)
+        for c in comparisons:
+            rows.append([walk.name if c is comparisons[0] else "", c.angle,
+                         str(c.cycle) if c.cycle else "both", f"{c.rmse_deg:.2f}", f"{c.offset_free_rmse_deg:.2f}",
+                         f"{c.bias_deg:+.2f}", f"{c.correlation:.4f}", f"{c.range_deg:.1f} / {c.reference_range_deg:.1f}",
+                         ", ".join(f"{e:+.0f}" for e in c.contact_errors_ms) or "—"])
+        strides = {side.value: f"{sum(s.used for s in other.strides)}/{len(other.strides)}"
+                   for side, other in result.legs.items()}
+        notes.append(f"{walk.name}: reference {leg.reference}, calibration {leg.calibration_quality}, heading "
+                     f"{leg.alignment.quality.heading_source.value}; strides used/found {strides}; knee flexion "
+                     f"over its own mid-stance samples {np.mean(leg.angles_deg['knee_flexion_deg'][leg.standing]):.1f}°")
+    print("(c) Marker-based reference: Kiel pp054 walk WT_01 (5.7 s, 200 Hz, no standing period; right knee flexion "
+          "of 2 strides from markers, time-normalised; benchmarks/data/kiel_pp054/README.md). Degrees; bias = mean of "
+          "pipeline − markers; offset-free = RMSE with the bias removed (per cycle its own, 'both' one for the walk); "
+          "heel strikes = the pipeline's nearest initial contact − the cycle's opening, closing heel strike (ms; those "
+          "are biomechZoo's IMU-detected, corrected events, not optical ones). Targets: knee flexion RMSE ≤ 5°, "
+          "offset-free ≤ 3°. Knee adduction/rotation and hip rotation have no marker reference here; the reference's "
+          "hip flexion (femur vs pelvis) needs a pelvis sensor and a standing period in the pipeline: not compared.\n")
+    print(markdown_table(["recording", "angle", "cycle", "RMSE", "offset-free RMSE", "bias", "r", "range (pipeline / markers)",
+                          "heel strikes (ms)"], rows, align="lllrrrrrl"))
+    print("\n" + "\n".join(f"- {n}" for n in notes) + f"\n- {midstance_offset_note(load_kiel_pp054())}\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=2, help="worker processes for the walking recordings")
@@ -254,10 +295,14 @@ def main() -> None:
                              "(SegmentCalibrationConfig.compensate_thigh_turn=False)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=None,
                         help="orientation filter (default: the analysis' default)")
+    parser.add_argument("--optical-only", action="store_true", help="part (c) only (the committed walk with markers)")
     args = parser.parse_args()
     kind = None if args.filter is None else FilterKind(args.filter)
     calibration = calibration_config(args.pose_only, args.shank_axis_weight, args.flexion_axis_limit, args.thigh_turn)
     print(f"Real data; {machine()}; {dt.date.today()}\n")
+    if args.optical_only:
+        optical_table(calibration, kind)
+        return
     trials = [] if args.pose_only else dfjimu_paths()
     if args.pose_only:
         print("(a) skipped: --pose-only (the walking recordings with the pose-only fallback forced)")
@@ -270,6 +315,8 @@ def main() -> None:
     else:
         print("(a) skipped: no ../shared/datasets/dfjimu/data_1D_*.mat")
     walking_tables(args.jobs, calibration, kind)
+    print()
+    optical_table(calibration, kind)
 
 
 if __name__ == "__main__":

@@ -340,7 +340,7 @@ def test_session_too_short_to_analyse(walk, tmp_path, capsys, rows):
     path = write_session(short, tmp_path / "short.parquet")
     assert main(["analyze", str(path)]) == 1
     line = _error_line(capsys)
-    assert f"too short to analyse: {rows} samples (" in line and "at least 6 s" in line
+    assert f"too short to analyse: {rows} samples (" in line and "at least 3 s of walking" in line
 
 
 def test_csv_time_in_milliseconds_is_refused_with_the_fix(tmp_path, capsys):

@@ -44,9 +44,14 @@ def leg_sides(session: Session) -> list[Side]:
     return [s for s in Side if {Placement.of(Segment.THIGH, s), Placement.of(Segment.SHANK, s)} <= set(session)]
 
 
-MIN_ANALYSIS_S = 6.0
-"""Shortest recording of a leg's sensors worth analysing (s): a standing moment and about three
-strides; anything shorter cannot determine the knee axes (the fits have fewer data than unknowns)."""
+MIN_ANALYSIS_S = SegmentCalibrationConfig().min_motion_s
+"""Shortest recording of a leg's sensors worth analysing (s): the knee motion the calibration needs
+(``SegmentCalibrationConfig.min_motion_s``), refused here before the fusion's work. Neither a
+standing moment (a walk without one is referred to mid-stance) nor a number of strides is asked
+for: a short clinical walk (5.7 s, 3–4 strides a leg, ``benchmarks/data/kiel_pp054``) calibrates,
+and what a longer recording lacks — motion, a straight bout, steady strides — the calibration, the
+bouts and the strides refuse or exclude with their own reasons. (It was 6 s, "a standing moment and
+a few strides", which refused that walk.)"""
 
 
 def require_leg(session: Session, what: str = "walking analysis") -> list[Side]:
@@ -61,7 +66,7 @@ def require_leg(session: Session, what: str = "walking analysis") -> list[Side]:
     if not shortest.duration_s >= MIN_ANALYSIS_S:
         raise ValidationError(
             f"too short to analyse: {shortest.n_samples} samples ({shortest.duration_s:.2f} s) of "
-            f"{shortest.placement.value}; at least {MIN_ANALYSIS_S:g} s (a standing moment and a few strides) needed"
+            f"{shortest.placement.value}; at least {MIN_ANALYSIS_S:g} s of walking (the knee motion the calibration needs) needed"
         )
     return sides
 
@@ -165,6 +170,6 @@ def calibrate_fused_leg_upright(
         return calibrate_fused_leg(fused, side, standing, motion, config, heading_config=heading_config), standing, STANDING
     thigh, shank = (fused.sensors[Placement.of(seg, side)] for seg in (Segment.THIGH, Segment.SHANK))
     midstance = midstance_mask(fused.t_s, thigh.gyr_radps, shank.gyr_radps, motion, config, events, fused.rate_hz)
-    leg = calibrate_fused_leg(fused, side, midstance, motion, (config or SegmentCalibrationConfig()).for_midstance_reference(),
-                              heading_config=heading_config)
+    midstance_config = (config or SegmentCalibrationConfig()).for_midstance_reference(fused.filter_kind.causal)
+    leg = calibrate_fused_leg(fused, side, midstance, motion, midstance_config, heading_config=heading_config)
     return replace(leg, alignment=refer_to_upright(leg.alignment, side)), midstance, MID_STANCE

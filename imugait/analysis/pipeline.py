@@ -164,7 +164,7 @@ def analyze_session(
     strides = {side: leg.strides for side, leg in legs.items()}
     cycles = _cycles_table(t, fused.rate_hz, legs, strides)
     legs, cycles, implausible_warnings = _exclude_implausible(legs, cycles)
-    warnings += implausible_warnings
+    warnings += implausible_warnings + _no_stride_used_warnings(legs)
     aggregates = aggregate(cycles, metric_columns(cycles))
     return AnalysisResult(
         session_meta=session.meta,
@@ -302,6 +302,19 @@ def _cycles_table(t: np.ndarray, rate_hz: float, legs: dict[Side, LegReport], st
                                          else np.full(len(leg.strides), np.nan))
         frames.append(pd.DataFrame(columns))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame([])
+
+
+def _no_stride_used_warnings(legs: dict[Side, LegReport]) -> list[str]:
+    """A leg whose strides were all excluded says why, counted by reason (a short walk's per-stride
+    results are otherwise an empty column with no cause given)."""
+    out = []
+    for side, leg in legs.items():
+        if leg.strides and not any(s.used for s in leg.strides):
+            counts = pd.Series([s.exclusion.value for s in leg.strides]).value_counts()
+            detail = "; ".join(f"{n}× {reason}" for reason, n in counts.items())
+            out.append(f"{side.value} leg: none of its {len(leg.strides)} strides used ({detail}): no per-stride "
+                       f"results for this leg — a longer straight walk gives more steady strides")
+    return out
 
 
 def _exclude_implausible(

@@ -70,6 +70,7 @@ from imugait.calibration.thigh_soft_tissue import (
 )
 from imugait.conventions import Placement
 from imugait.errors import CalibrationError, ValidationError
+from imugait.quaternion import quat_conj, quat_rotate
 
 
 @dataclass(frozen=True)
@@ -162,10 +163,36 @@ class SegmentCalibrationConfig:
     correlation of their flexion rates (:mod:`imugait.calibration.swing`; 0.7–0.9 on those walks)
     is at least this; below it the thigh does not swing with the shank and the calibration refuses."""
 
-    def for_midstance_reference(self) -> SegmentCalibrationConfig:
-        """This configuration for a leg calibrated against its mid-stance instead of standing."""
+    knee_inclination_from_orientation: bool = False
+    """Incline the shank's reference frame relative to the thigh's (about the knee's flexion axis)
+    as the fused orientations have them, not as the accelerometers' means over the reference
+    samples: the shank's frame turns by the difference between the two segments' inclinations
+    from the accelerometer to the filter's gravity direction; the thigh's frame is left as it is.
+    The accelerometer's mean is gravity only while still (standing). In a reference taken in
+    motion (mid-stance, :meth:`for_midstance_reference`) it also holds each segment's own
+    acceleration, which differs between thigh and shank in the sagittal plane (each turns about
+    its own pivot) and so becomes a knee-flexion offset: on the real Kiel pp054 walk the shank's
+    mean mid-stance specific force leant 7.8° from the filter's gravity (the thigh's 2.4°) and the
+    knee read 18.6° at the mid-stance it is referred to at 10.2° (on with the offline filter only,
+    :meth:`for_midstance_reference`). Only the knee's sagittal
+    reference is taken from the filters: turning the thigh's frame as well (each segment's up
+    inclined as its filter has it) changed hip rotation — slightly worse on the simulator with
+    soft tissue, and 40 of 126 strides of a real HuGaDB leg became femur-rotation outliers — and
+    taking the whole up from the filters worsened the simulator's knee adduction tail
+    (docs/validation.md)."""
+
+    def for_midstance_reference(self, causal_filter: bool = False) -> SegmentCalibrationConfig:
+        """This configuration for a leg calibrated against its mid-stance instead of standing, its
+        orientations from a ``causal_filter`` or not. The knee's inclination comes from the
+        orientations only when they are not causal: a causal filter started mid-walk (no
+        standing) is still settling its inclination over the first seconds (VQF's accelerometer
+        time constant 3 s), which a live calibration on the first 10 s of walking averages in —
+        on the simulator live and offline analysis with the same online filter then disagreed
+        by 1° of knee flexion (``tests/live/test_live_calibration.py``); the offline filter runs
+        backwards as well and is settled throughout."""
         return replace(self, flexion_axis_max_knee_flexion_deg=self.midstance_flexion_axis_max_knee_flexion_deg,
-                       compensate_thigh_turn=self.midstance_compensate_thigh_turn)
+                       compensate_thigh_turn=self.midstance_compensate_thigh_turn,
+                       knee_inclination_from_orientation=not causal_filter)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.shank_axis_weight <= 1.0:
@@ -402,6 +429,12 @@ def calibrate_leg(
         turn.turn_per_flexion if turn is not None else float("nan"),
         float(np.rad2deg(turn.mean_turn_rad)) if turn is not None else 0.0,
     )
+    if config.knee_inclination_from_orientation:
+        # The thigh's frame stays (hip rotation, progression); the shank's turns about the flexion
+        # axis by how much more the filter than the accelerometer inclines it, relative to the thigh.
+        shank_turn_rad = (_inclination_to_fused_rad(up2, rec.q_world_shank_sensor[standing], flexion_in_shank)
+                          - _inclination_to_fused_rad(up1, rec.q_world_thigh_sensor[standing], axes.flexion_axis_thigh))
+        up2 = Rotation.from_rotvec(shank_turn_rad * _unit(flexion_in_shank)).apply(up2)
     return LegAlignment(
         thigh=SegmentAlignment(thigh, segment_frame(up1, axes.flexion_axis_thigh).as_quat(scalar_first=True)),
         shank=SegmentAlignment(shank, segment_frame(up2, flexion_in_shank).as_quat(scalar_first=True)),
@@ -594,6 +627,15 @@ def _axes_from_rotation(
 def _max_flexion_rad(config: SegmentCalibrationConfig) -> float | None:
     limit = config.flexion_axis_max_knee_flexion_deg
     return None if limit is None else float(np.deg2rad(limit))
+
+
+def _inclination_to_fused_rad(up_sensor: np.ndarray, q_world_sensor: np.ndarray, axis_sensor: np.ndarray) -> float:
+    """Signed angle (rad) about ``axis_sensor`` (3,) from ``up_sensor`` (3,) to the filter's gravity
+    direction averaged over ``q_world_sensor`` (K, 4), both projected across the axis; sensor frame."""
+    axis = _unit(axis_sensor)
+    fused = np.mean(quat_rotate(quat_conj(q_world_sensor), np.array([0.0, 0.0, 1.0])), axis=0)
+    u, v = up_sensor - np.dot(up_sensor, axis) * axis, fused - np.dot(fused, axis) * axis
+    return float(np.arctan2(np.dot(axis, np.cross(u, v)), np.dot(u, v)))
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 A stride runs from one initial contact to the next of the same leg; its toe-off is the one before
 the mid-swing between them. A stride is used only when it lies inside a straight walking bout and
-is steady (the first and last of a bout only when their duration is the bout's), has a plausible duration, and its data are good (few lost
+is steady (the first and last of a bout only when their duration and swing are the bout's — in a
+bout too short for a median, the leg's), has a plausible duration, and its data are good (few lost
 samples, no clipping). Excluded strides keep their reason: they are reported, never averaged in.
 """
 
@@ -66,8 +67,11 @@ class StrideConfig:
     before a turn (``ProgressionConfig.turn_margin_s``) and a stride that only touches that margin
     counts to the bout, as an edge stride judged by its steadiness. Engineering limit."""
     min_bout_strides_for_edges: int = 4
-    """Edge strides are judged this way only in bouts of at least this many strides (a median of
-    fewer says little); in shorter bouts they are left out."""
+    """Edge strides are judged against their bout's medians in bouts of at least this many strides
+    (a median of fewer says little). In a shorter bout — a short clinical walk, whose one straight
+    bout may hold 2–3 strides a leg — they are judged against the medians of all the leg's strides
+    in the recording (those into turns and stops too) when there are at least this many, and left
+    out otherwise: a 5.7-s walk of 3–4 strides a leg (``benchmarks/data/kiel_pp054``) used none."""
     max_lost_fraction: float = 0.1
     """Short gaps are bridged well (fusion integrates across them, angles are interpolated) …"""
     max_gap_s: float = 0.06
@@ -191,15 +195,20 @@ def _mark_bout_edges_and_irregular(strides: list[Stride], bouts: list[int], conf
     for bout, members in by_bout.items():
         last_is_edge = bout != open_bout
         median = np.median([strides[i].stride_time_s for i in members])
-        median_peak = np.median([strides[i].swing_peak_radps for i in members])
+        # The steady stride an edge stride is judged against: its bout's, or in a short bout the leg's.
+        short = len(members) < config.min_bout_strides_for_edges
+        pool = strides if short else [strides[i] for i in members]
+        edge_median = np.median([p.stride_time_s for p in pool])
+        edge_median_peak = np.median([p.swing_peak_radps for p in pool])
         for rank, i in enumerate(members):
             s = strides[i]
             if not s.used:
                 continue
             deviation = abs(s.stride_time_s - median) / median
             if rank == 0 or (rank == len(members) - 1 and last_is_edge):
-                peak_deviation = abs(s.swing_peak_radps - median_peak) / median_peak
-                if (len(members) < config.min_bout_strides_for_edges or deviation > config.max_edge_deviation
+                edge_deviation = abs(s.stride_time_s - edge_median) / edge_median
+                peak_deviation = abs(s.swing_peak_radps - edge_median_peak) / edge_median_peak
+                if (len(pool) < config.min_bout_strides_for_edges or edge_deviation > config.max_edge_deviation
                         or not peak_deviation <= config.max_edge_deviation):
                     strides[i] = _excluded(s, Exclusion.BOUT_EDGE)
             elif deviation > config.max_relative_deviation:

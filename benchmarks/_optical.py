@@ -1,0 +1,88 @@
+"""The pipeline's angles against a marker-based reference of the same gait cycles.
+
+Used by ``benchmarks/real_data.py`` (part c) and ``tests/benchmarks/test_kiel_pp054.py``. The
+reference comes time-normalised (101 points per cycle, heel strike to heel strike); the
+pipeline's per-sample angle is cut between the same two heel strikes and time-normalised the same
+way (:func:`imugait.gait.cycles.time_normalise`), then compared point by point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from _real_loaders import OpticalWalk
+
+from imugait.analysis import AnalysisResult
+from imugait.analysis.reference import MIDSTANCE_END, MIDSTANCE_START, midstance_knee_flexion_deg
+from imugait.gait.cycles import N_NORMALISED, time_normalise
+
+COMPARABLE = {"knee_flexion_deg": "knee flexion"}
+"""Reference angles the pipeline reports as the same quantity. The reference's hip flexion is the
+femur against the pelvis: the pipeline gives it only with a pelvis sensor and a standing period
+(its hip rotation is against the line of progression, which no marker reference here holds)."""
+
+
+@dataclass(frozen=True)
+class CycleComparison:
+    """One angle over one reference cycle (or over all of them: ``cycle`` 0). Degrees; ``bias_deg``
+    the mean of pipeline − reference; ``offset_free_rmse_deg`` the RMSE with that mean removed;
+    ``contact_errors_ms`` the pipeline's nearest initial contact minus the cycle's opening and
+    closing heel strike (empty for the row over all cycles)."""
+
+    angle: str
+    cycle: int
+    rmse_deg: float
+    offset_free_rmse_deg: float
+    bias_deg: float
+    correlation: float
+    range_deg: float
+    reference_range_deg: float
+    contact_errors_ms: tuple[float, ...]
+
+
+def _errors(estimate: np.ndarray, reference: np.ndarray) -> tuple[float, float, float, float]:
+    d = estimate - reference
+    return (float(np.sqrt(np.mean(d**2))), float(np.sqrt(np.mean((d - d.mean()) ** 2))), float(d.mean()),
+            float(np.corrcoef(estimate, reference)[0, 1]))
+
+
+def compare_with_reference(result: AnalysisResult, walk: OpticalWalk) -> list[CycleComparison]:
+    """Per comparable angle: one row per reference cycle, then one over all cycles (one bias for
+    the whole walk removed for its offset-free RMSE: a calibration offset is one constant)."""
+    leg = result.legs[walk.side]
+    t = result.t_s
+    contacts = leg.events.initial_contact_s[np.isfinite(leg.events.initial_contact_s)]
+    rows = []
+    for name, label in COMPARABLE.items():
+        estimates, references = [], []
+        for c in walk.cycles.itertuples():
+            est = time_normalise(t, leg.angles_deg[name], c.t_first_s, c.t_last_s)
+            ref = walk.reference.loc[walk.reference["cycle"] == c.cycle, name].to_numpy()
+            if ref.size != N_NORMALISED:
+                raise ValueError(f"{walk.name}: cycle {c.cycle} has {ref.size} reference points, not {N_NORMALISED}")
+            nearest = [float(contacts[np.argmin(np.abs(contacts - tc))] - tc) * 1e3 for tc in (c.t_first_s, c.t_last_s)]
+            rows.append(CycleComparison(label, int(c.cycle), *_errors(est, ref), float(np.ptp(est)), float(np.ptp(ref)),
+                                        tuple(nearest)))
+            estimates.append(est)
+            references.append(ref)
+        est, ref = np.concatenate(estimates), np.concatenate(references)
+        rows.append(CycleComparison(label, 0, *_errors(est, ref), float(np.ptp(est)), float(np.ptp(ref)), ()))
+    return rows
+
+
+def reference_midstance_knee_deg(walk: OpticalWalk) -> float:
+    """The reference's mean knee flexion over mid-stance (the window the pipeline refers a walk
+    without standing to), all cycles: against :func:`midstance_knee_flexion_deg` (the norm the
+    pipeline assumes there) it predicts the knee flexion offset of that reference."""
+    ref = walk.reference
+    window = (ref["cycle_pct"] >= 100 * MIDSTANCE_START) & (ref["cycle_pct"] <= 100 * MIDSTANCE_END)
+    return float(ref.loc[window, "knee_flexion_deg"].mean())
+
+
+def midstance_offset_note(walk: OpticalWalk) -> str:
+    """One sentence: the reference's mid-stance knee flexion against the norm."""
+    measured, norm = reference_midstance_knee_deg(walk), midstance_knee_flexion_deg()
+    return (f"reference knee flexion at mid-stance ({100 * MIDSTANCE_START:.0f}–{100 * MIDSTANCE_END:.0f} % of the "
+            f"cycle) {measured:+.1f}°, the normative value a walk without standing is referred to {norm:+.1f}°: "
+            f"an expected offset of {norm - measured:+.1f}°")
