@@ -52,6 +52,7 @@ from imugait.transport.serial_ports import (  # noqa: F401 (re-exported: where c
     unregister_port,
 )
 
+
 class SerialTransport(ChannelTransport):
     """Byte stream from a serial port, as an async context manager and async iterator.
 
