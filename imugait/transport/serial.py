@@ -113,6 +113,8 @@ class SerialTransport(ChannelTransport):
         self._handover_due = False  # a hand-over is scheduled on the loop
         # Reading on the loop:
         self._on_loop = False  # chosen at open, kept across reconnections
+        # A port read on the loop is opened non-blocking (no reconfiguration after opening).
+        self._read_timeout_s = 0.0 if read_on_loop else poll_interval_s
         self._watched_fd: int | None = None  # the descriptor the loop watches now, if any
         self._closing: asyncio.Event | None = None
         self._recovery: asyncio.Task[None] | None = None
@@ -122,7 +124,7 @@ class SerialTransport(ChannelTransport):
 
     def _open_port(self) -> serial.Serial:
         return serial.serial_for_url(
-            self.port, baudrate=self.baud_rate, timeout=self.poll_interval_s, write_timeout=1.0
+            self.port, baudrate=self.baud_rate, timeout=self._read_timeout_s, write_timeout=1.0
         )
 
     async def open(self) -> SerialTransport:
@@ -149,6 +151,9 @@ class SerialTransport(ChannelTransport):
         if self.read_on_loop and self._watch(self._serial):
             self._on_loop = True
             return self
+        self._read_timeout_s = self.poll_interval_s  # a thread's reads wait, so that it notices close()
+        if getattr(self._serial, "timeout", None) == 0:
+            self._serial.timeout = self.poll_interval_s
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._run, name=f"imugait-serial-{self.port}", daemon=True
@@ -175,7 +180,8 @@ class SerialTransport(ChannelTransport):
         if not self._on_loop:
             self._room.release()
         elif self._watched_fd is None and self._serial is not None and self.state is LinkState.CONNECTED:
-            self._watch(self._serial)  # reading had paused on a full channel
+            if not self._watch(self._serial):  # reading had paused on a full channel
+                self._link_lost("the port can no longer be watched")
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -231,11 +237,11 @@ class SerialTransport(ChannelTransport):
         if not isinstance(fd, int) or fd < 0:
             return False
         try:
+            if getattr(ser, "timeout", 0) != 0:
+                ser.timeout = 0  # read what is waiting, never wait on the loop
             self._loop.add_reader(fd, self._on_readable)
-        except (NotImplementedError, OSError, ValueError):
+        except (NotImplementedError, OSError, ValueError, serial.SerialException):
             return False  # a loop that cannot watch descriptors (Windows' proactor)
-        if ser.timeout != 0:
-            ser.timeout = 0  # read what is waiting, never wait on the loop
         self._watched_fd = fd
         return True
 
@@ -252,7 +258,7 @@ class SerialTransport(ChannelTransport):
             return
         try:
             chunk = ser.read(self.read_chunk_bytes)
-        except (serial.SerialException, OSError, TypeError) as exc:
+        except Exception as exc:  # noqa: BLE001 (SerialException, OSError; anything else: the port is unusable)
             self._link_lost(str(exc) or type(exc).__name__)
             return
         if chunk:
@@ -282,7 +288,7 @@ class SerialTransport(ChannelTransport):
                 pass
             try:
                 opened = await asyncio.to_thread(self._open_port)
-            except (serial.SerialException, OSError, ValueError):
+            except Exception:  # noqa: BLE001 (any failure to open is a failed attempt: the task must not die)
                 failures += 1
                 if self.backoff.exhausted(failures):
                     reason = self._given_up(error)
@@ -298,8 +304,8 @@ class SerialTransport(ChannelTransport):
                 self._serial = opened
                 self.state = LinkState.CONNECTED
             self._channel.put_event(self._reconnected(t_down_s, failures))
-            if self._channel.has_room:
-                self._watch(opened)
+            if self._channel.has_room and not self._watch(opened):
+                self._link_lost("the reopened port cannot be watched")
             return
 
     async def _close_on_loop(self) -> None:
@@ -400,7 +406,7 @@ class SerialTransport(ChannelTransport):
                 return False
             try:
                 opened = self._open_port()
-            except (serial.SerialException, OSError, ValueError):
+            except Exception:  # noqa: BLE001 (any failure to open is a failed attempt)
                 failures += 1
                 if self.backoff.exhausted(failures):
                     return False

@@ -232,6 +232,40 @@ def test_closing_while_reconnecting_ends_the_stream_cleanly(device, read_on_loop
     assert link.state is LinkState.CLOSED and not _serial_threads()
 
 
+def test_an_unexpected_error_while_reopening_counts_as_a_failed_attempt(device, read_on_loop):
+    """A reopen that fails with anything (here a RuntimeError, as ``termios.error`` from a port
+    configured while it vanishes would be) is one failed attempt: the transport goes on trying and
+    the link comes back, instead of its recovery dying and the port never being read again."""
+    attempts = []
+
+    async def scenario():
+        link = SerialTransport(device.path, backoff=FAST, read_on_loop=read_on_loop)
+        opener = link._open_port
+
+        def flaky():
+            attempts.append(1)
+            if len(attempts) == 2:  # the first attempt after the unplug
+                raise RuntimeError("the port went away while it was configured")
+            return opener()
+
+        link._open_port = flaky
+        async with link:
+            rec = Recorder(link)
+            await asyncio.to_thread(device.write, b"before")
+            await rec.wait_for(lambda: rec.data == b"before")
+            device.unplug()
+            device.replug()
+            await rec.wait_for(lambda: rec.states().count(LinkState.CONNECTED) == 2)
+            await asyncio.to_thread(device.write, b"after")
+            await rec.wait_for(lambda: rec.data == b"beforeafter")
+        await rec.finished()
+        return rec
+
+    rec = run(scenario())
+    assert rec.states() == [LinkState.CONNECTED, LinkState.RECONNECTING, LinkState.CONNECTED, LinkState.CLOSED]
+    assert rec.events[2].attempt == 2 and len(attempts) == 3
+
+
 def test_commands_reach_the_device(device, read_on_loop):
     async def scenario():
         async with SerialTransport(device.path, read_on_loop=read_on_loop) as link:
