@@ -7,6 +7,8 @@ Reproduce (from the repository root)::
     .venv/bin/python benchmarks/acquisition_cpu.py --rev main            # 20 s of walking, 5 runs
     .venv/bin/python benchmarks/acquisition_cpu.py --rev main --seconds 60 --repeat 7
     .venv/bin/python benchmarks/acquisition_cpu.py --profile             # cProfile of this checkout
+    .venv/bin/python benchmarks/acquisition_cpu.py --real-time --rev main --seconds 30 --repeat 4
+    .venv/bin/python benchmarks/acquisition_cpu.py --real-time --with-pipeline --rev main --seconds 50 --repeat 2
 
 The byte stream is made once: 4 emulated imugait-v1 sensors (:func:`~imugait.emulate.emulator.walker_simulation`,
 :func:`~imugait.emulate.emulator.emulated_devices`, 4 samples per DATA frame as over USB serial)
@@ -57,6 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 N_SENSORS = 4
 RATE_HZ = 200.0
 SAMPLES_PER_FRAME = 4
+PUSH_INTERVAL_S = 0.025  # the dashboard's push_interval_s
 
 
 # ----------------------------------------------------------------------------- the byte stream
@@ -320,17 +323,73 @@ def compare(rev: str, seconds: float, repeat: int, inner: int) -> None:
                  "events, session)" if not diff else f"{len(diff)} differences, first: " + "; ".join(diff[:5])))
 
 
-def real_time(rev: str, seconds: float, repeat: int) -> None:
+async def _with_pipeline(emulator, duration_s: float) -> dict:
+    """Receiving, the live kinematics fed every block and polled every 25 ms with the dashboard's
+    state taking each update and its JSON made (``LiveDashboard``'s work without the web server and
+    the page), on the event loop in real time; CPU of the process over its wall time."""
+    from dashboard_latency import _cpu_s, _sample_cpu, _steady_pct
+
+    from imugait.acquisition.sources import SensorSource, SourceKind
+    from imugait.live.acquisition import LiveAcquisition, LiveConfig
+    from imugait.live.dashboard.state import DashboardState
+    from imugait.live.kinematics import LiveKinematics
+
+    pipeline, state, clock = LiveKinematics(list(emulator.paths)), DashboardState(), emulator.clock
+
+    def observe(placement, _message, samples) -> None:
+        if samples is not None and samples.t_s.size:
+            state.arrivals.add(placement, float(samples.t_s[-1]), clock())
+            pipeline.feed(samples)
+
+    async def push() -> None:
+        next_s = time.monotonic()
+        while True:
+            state.take(pipeline.poll())
+            json.dumps(state.delta(0.0), separators=(",", ":"), allow_nan=False)
+            next_s = max(next_s + PUSH_INTERVAL_S, time.monotonic())
+            await asyncio.sleep(max(next_s - time.monotonic(), 0.0))
+
+    sources = [SensorSource(p, SourceKind.SERIAL, path) for p, path in emulator.paths.items()]
+    live = LiveAcquisition(sources, LiveConfig(host_clock=clock), observer=observe)
+    async with live:
+        cpu0, wall0, marks = _cpu_s(), time.perf_counter(), []
+        tasks = [asyncio.create_task(_sample_cpu(marks)), asyncio.create_task(push())]
+        await live.run(duration_s=duration_s)
+        for task in tasks:
+            task.cancel()
+        out = {"cpu_s": _cpu_s() - cpu0, "wall_s": time.perf_counter() - wall0, "steady_pct": _steady_pct(marks)}
+    out["samples"] = sum(s.n_samples for s in live.status())
+    return out
+
+
+def _real_time_child(seconds: float, with_pipeline: bool) -> dict:
+    import dashboard_latency as d
+
+    if not with_pipeline:
+        return d.measure("acquisition", seconds)
+    from imugait.emulate.process import SerialEmulatorProcess
+
+    result = d.walker_simulation(d.N_SENSORS, seconds + 2 * d.STAND_S, sample_rate_hz=d.RATE_HZ, seed=1,
+                                 stand_s=d.STAND_S)
+    with SerialEmulatorProcess(d.emulated_devices(result, d.DeviceSettings(samples_per_block=4)), speed=1.0) as emulator:
+        out = asyncio.run(_with_pipeline(emulator, seconds))
+        emulator.stop()
+    return out
+
+
+def real_time(rev: str, seconds: float, repeat: int, with_pipeline: bool = False) -> None:
     """The acquisition-only row of ``dashboard_latency.py`` (real sensors' path: pseudo-terminals,
-    reader threads, the event loop), each revision in turn, ``repeat`` times."""
+    the serial transport, the event loop), or with the live kinematics and the dashboard's pushes
+    (``with_pipeline``), each revision in turn, ``repeat`` times."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         other = _checkout(rev, tmp)
         roots = {rev: other, "this checkout": ROOT}
         runs: dict[str, list[dict]] = {name: [] for name in roots}
+        child = ["--real-time-child", "--seconds", str(seconds)] + (["--with-pipeline"] if with_pipeline else [])
         for _ in range(repeat):
             for name, root in roots.items():
-                runs[name].append(_run(root, ["--real-time-child", "--seconds", str(seconds)], tmp))
+                runs[name].append(_run(root, child, tmp))
     rows = []
     for name, rs in runs.items():
         pct = [100 * r["cpu_s"] / r["wall_s"] for r in rs]
@@ -338,7 +397,9 @@ def real_time(rev: str, seconds: float, repeat: int) -> None:
                      ", ".join(f"{r['steady_pct']:.1f}" for r in rs), f"{np.median([r['samples'] for r in rs]):,.0f}"])
     ratio = np.median([100 * r["cpu_s"] / r["wall_s"] for r in runs["this checkout"]]) / np.median(
         [100 * r["cpu_s"] / r["wall_s"] for r in runs[rev]])
-    print(f"acquisition only, {N_SENSORS} sensors × {RATE_HZ:g} Hz over pseudo-terminals, real time, {seconds:g} s per "
+    what = ("receiving + live kinematics + the dashboard's pushes (no web server, no page)" if with_pipeline
+            else "acquisition only")
+    print(f"{what}, {N_SENSORS} sensors × {RATE_HZ:g} Hz over pseudo-terminals, real time, {seconds:g} s per "
           f"run, {repeat} runs each, alternating; CPU of the host process (getrusage, all its threads)\n")
     print(markdown_table(["imugait", "CPU, % of one core (in order)", "median", "second half (steady), %", "samples"], rows))
     print(f"\nthis checkout ÷ {rev} (medians): {ratio:.2f}")
@@ -361,6 +422,9 @@ def main() -> None:
     parser.add_argument("--real-time", action="store_true",
                         help="instead: the acquisition-only row of dashboard_latency.py, real time, alternating "
                              "(--seconds per run)")
+    parser.add_argument("--with-pipeline", action="store_true",
+                        help="with --real-time: also the live kinematics and the dashboard's pushes every 25 ms, as "
+                             "the dashboard runs them, without the web server")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--real-time-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--dump", type=Path, help=argparse.SUPPRESS)
@@ -370,13 +434,11 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.seconds, args.inner, args.dump)))
     elif args.real_time_child:
-        from dashboard_latency import measure
-
         import imugait
 
-        print(json.dumps({"imugait": imugait.__file__, **measure("acquisition", args.seconds)}))
+        print(json.dumps({"imugait": imugait.__file__, **_real_time_child(args.seconds, args.with_pipeline)}))
     elif args.real_time:
-        real_time(args.rev, args.seconds or 60.0, args.repeat)
+        real_time(args.rev, args.seconds or 60.0, args.repeat, args.with_pipeline)
     elif args.profile:
         profile(args.seconds)
     else:

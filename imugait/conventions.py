@@ -184,15 +184,15 @@ def joint_angles_each_rad(joints: Sequence[tuple[np.ndarray, np.ndarray, Joint, 
 
     The same values as one call each (a row's angles depend on its own quaternions only), with
     one rotation conversion for all rows: on short arrays (the live pipeline's few rows per
-    poll) that conversion's per-call cost is most of the work."""
-    if sum(np.shape(d)[0] if np.ndim(d) == 2 else 1 for _, d, _, _ in joints) > CHUNK_ROWS \
+    poll) that conversion's per-call cost is most of the work. Up to ``FEW_ROWS`` rows in all
+    (then every joint has as few: the same conversion either way), else one call each."""
+    if sum(np.shape(d)[0] if np.ndim(d) == 2 else 1 for _, d, _, _ in joints) > FEW_ROWS \
             or any(np.ndim(p) != 2 or np.ndim(d) != 2 or np.shape(p) != np.shape(d) for p, d, _, _ in joints):
         return [joint_angles_rad(*j) for j in joints]
     # All joints' rows in one product too (row by row the same arithmetic as joint by joint).
     proximal = np.concatenate([np.asarray(p, dtype=float) for p, _, _, _ in joints])
     distal = np.concatenate([np.asarray(d, dtype=float) for _, d, _, _ in joints])
-    raw = Rotation.from_quat(quat_multiply(quat_conj(proximal), distal), scalar_first=True).as_euler(JCS_SEQUENCE,
-                                                                                                      degrees=False)
+    raw = _jcs_raw(quat_multiply(quat_conj(proximal), distal))
     out, start = [], 0
     for p, _, joint, side in joints:
         out.append(raw[start:start + p.shape[0]] * sign_table(joint, side))
@@ -201,8 +201,51 @@ def joint_angles_each_rad(joints: Sequence[tuple[np.ndarray, np.ndarray, Joint, 
 
 
 def _jcs_angles(q_world_proximal: np.ndarray, q_world_distal: np.ndarray) -> np.ndarray:
-    q_rel = quat_multiply(quat_conj(q_world_proximal), q_world_distal)
+    return _jcs_raw(quat_multiply(quat_conj(q_world_proximal), q_world_distal))
+
+
+FEW_ROWS = 256
+"""Up to this many rows the JCS angles come from :func:`jcs_euler_rad` (plain numpy: the live
+pipeline's polls), above it from scipy's conversion (faster per row: recordings)."""
+
+
+def _jcs_raw(q_rel: np.ndarray) -> np.ndarray:
+    if q_rel.ndim == 1 or q_rel.shape[0] <= FEW_ROWS:
+        return jcs_euler_rad(q_rel)
     return Rotation.from_quat(q_rel, scalar_first=True).as_euler(JCS_SEQUENCE, degrees=False)
+
+
+def _jcs_terms() -> np.ndarray:
+    """(16, 6): from the products ``q_i q_j`` of a quaternion's components (row ``4 i + j``) to
+    ``-R01, R21, -R20, R11, R11, R22`` of its rotation matrix times ``|q|²``."""
+    terms = np.zeros((4, 4, 6))
+    w, x, y, z = range(4)
+    terms[x, y, 0], terms[w, z, 0] = -2.0, 2.0  # -R01 = -2 (xy - wz)
+    terms[y, z, 1], terms[w, x, 1] = 2.0, 2.0  # R21 = 2 (yz + wx)
+    terms[x, z, 2], terms[w, y, 2] = -2.0, 2.0  # -R20 = -2 (xz - wy)
+    for column, signs in ((3, (1.0, -1.0, 1.0, -1.0)), (4, (1.0, -1.0, 1.0, -1.0)), (5, (1.0, -1.0, -1.0, 1.0))):
+        terms[range(4), range(4), column] = signs  # R11 = w² - x² + y² - z², R22 = w² - x² - y² + z²
+    return terms.reshape(16, 6)
+
+
+_JCS_TERMS = _jcs_terms()
+
+
+def jcs_euler_rad(q_rel: np.ndarray) -> np.ndarray:
+    """Raw JCS angles ``(..., 3)``, rad, of relative rotations ``(..., 4)`` (scalar-first, any
+    norm): the intrinsic Z-X-Y Euler angles, scipy's ``as_euler("ZXY")`` to rounding (tested to
+    1e-12 rad), from the rotation matrix ``R = Rz(a) Rx(b) Ry(c)``: ``a = atan2(-R01, R11)``,
+    ``b = atan2(R21, hypot(R01, R11))``, ``c = atan2(-R20, R22)`` — in plain numpy, a few calls
+    whatever the rows (scipy's conversion has a per-call cost several times that, most of the
+    live pipeline's few-row polls). The matrix terms are an ``einsum`` of the component
+    products, not a BLAS product, whose result for a row depends on the rows around it: here a
+    row's angles are its own, whatever rows come with it. At ``b = ±90°`` (gimbal lock, never reached by a knee or a
+    hip) ``a`` and ``c`` are not unique: these are one valid pair, not scipy's."""
+    q = np.asarray(q_rel, dtype=float)
+    terms = np.einsum("...i,ij->...j", (q[..., :, None] * q[..., None, :]).reshape(*q.shape[:-1], 16), _JCS_TERMS)
+    denominators = terms[..., 3:]
+    denominators[..., 1] = np.hypot(terms[..., 0], terms[..., 4])
+    return np.arctan2(terms[..., :3], denominators)
 
 
 def relative_rotation_from_angles(angles_rad: np.ndarray, joint: Joint, side: Side) -> Rotation:

@@ -75,12 +75,31 @@ def quat_rotate_each(q: np.ndarray, vectors: Sequence[Sequence[float]]) -> list[
     quaternions' products computed once (a segment's axes in the world, say)."""
     q = np.asarray(q, dtype=np.float64)
     vs = [np.asarray(v, dtype=np.float64) for v in vectors]
+    axes = [_UNIT_AXES.get(tuple(v.tolist())) if v.shape == (3,) else None for v in vs]
     outs = [np.empty(q.shape[:-1] + (3,)) for _ in vs]
     for rows in row_chunks(q.shape[0]):
         products = _products(q[rows])
-        for v, out in zip(vs, outs, strict=True):
-            _apply(products, v, out[rows])
+        for v, axis, out in zip(vs, axes, outs, strict=True):
+            if axis is None:
+                _apply(products, v, out[rows])
+            else:
+                _apply_axis(products, axis, out[rows])
     return outs
+
+
+_UNIT_AXES = {(1.0, 0.0, 0.0): 0, (0.0, 1.0, 0.0): 1, (0.0, 0.0, 1.0): 2}
+
+
+def _apply_axis(products: tuple[np.ndarray, ...], axis: int, out: np.ndarray) -> None:
+    """:func:`_apply` of a unit axis (a column of the rotation matrix): its terms times zero
+    dropped, the same values (adding a zero product changes no bit of a non-zero sum)."""
+    xx, yy, zz, xy, xz, yz, wx, wy, wz = products
+    if axis == 0:
+        out[..., 0], out[..., 1], out[..., 2] = 1.0 - 2.0 * (yy + zz), 2.0 * (xy + wz), 2.0 * (xz - wy)
+    elif axis == 1:
+        out[..., 0], out[..., 1], out[..., 2] = 2.0 * (xy - wz), 1.0 - 2.0 * (xx + zz), 2.0 * (yz + wx)
+    else:
+        out[..., 0], out[..., 1], out[..., 2] = 2.0 * (xz + wy), 2.0 * (yz - wx), 1.0 - 2.0 * (xx + yy)
 
 
 def _rotate(q: np.ndarray, v: np.ndarray, out: np.ndarray) -> None:

@@ -106,7 +106,7 @@ def slerp_quats(
     i, frac = grid_position(t_src_s, t_dst_s) if position is None else position
     q0, q = q_src.take(i, axis=0), q_src.take(i + 1, axis=0)
     flip = np.einsum("ij,ij->i", q0, q) < 0.0  # the shorter way round
-    if flip.any():
+    if np.count_nonzero(flip):
         q[flip] *= -1.0
     q -= q0
     q *= frac[:, None]

@@ -1,12 +1,16 @@
+import warnings
+
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
 from imugait.conventions import (
+    JCS_SEQUENCE,
     Joint,
     Placement,
     Segment,
     Side,
+    jcs_euler_rad,
     joint_angles_each_rad,
     joint_angles_rad,
     quat,
@@ -39,6 +43,32 @@ def test_joint_angles_at_once_are_those_of_one_call_each_to_the_bit(sizes):
     for (p, d, joint, side), angles in zip(joints, joint_angles_each_rad(joints), strict=True):
         assert angles.shape == (p.shape[0], 3)
         np.testing.assert_array_equal(angles, joint_angles_rad(p, d, joint, side), strict=True)
+
+
+def test_jcs_angles_in_numpy_are_scipys_to_rounding_row_by_row():
+    """The few-row conversion (live polls) against scipy's ``as_euler("ZXY")``: random rotations,
+    quaternions of any norm, near the sequence's singularity (b = ±90°) and at rotations about
+    one axis; and each row's angles do not depend on the rows that come with it."""
+    rng = np.random.default_rng(5)
+    q = rng.normal(size=(600, 4)) * rng.uniform(0.3, 3.0, size=(600, 1))
+    b = rng.uniform(-1.0, 1.0, 100) * 1e-6 + np.where(rng.random(100) < 0.5, np.pi / 2, -np.pi / 2)
+    near_lock = Rotation.from_euler(JCS_SEQUENCE, np.c_[rng.uniform(-3, 3, 100), b, rng.uniform(-3, 3, 100)])
+    one_axis = Rotation.from_rotvec(np.repeat(np.eye(3), 20, axis=0) * rng.uniform(-3, 3, (60, 1)))
+    q = np.concatenate([q, near_lock.as_quat(scalar_first=True), one_axis.as_quat(scalar_first=True)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # scipy's "gimbal lock detected" for those rows
+        expected = Rotation.from_quat(q, scalar_first=True).as_euler(JCS_SEQUENCE)
+    got = jcs_euler_rad(q)
+    away = np.abs(np.abs(expected[:, 1]) - np.pi / 2) > 1e-3  # where a and c are unique
+    assert away.sum() == 660
+    np.testing.assert_allclose(np.angle(np.exp(1j * (got[away] - expected[away]))), 0.0, atol=1e-12)
+    # At the singularity only a + c (b = +90°) or a - c (b = -90°) is defined: the same rotation.
+    np.testing.assert_allclose(Rotation.from_euler(JCS_SEQUENCE, got).as_matrix(),
+                               Rotation.from_quat(q, scalar_first=True).as_matrix(), atol=1e-9)
+    np.testing.assert_array_equal(jcs_euler_rad(q[0]), got[0])
+    for start in range(0, 60, 7):
+        for stop in (start + 1, start + 5, start + 33):
+            np.testing.assert_array_equal(jcs_euler_rad(q[start:stop]), got[start:stop], strict=True)
 
 
 def test_hip_flexion_moves_knee_forward():

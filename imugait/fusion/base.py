@@ -221,10 +221,10 @@ def _series(value, name: str, n: int | None = None) -> np.ndarray:
         raise ValidationError(f"{name} must have shape (N, 3) with N >= 1 (time first), got {arr.shape}")
     if n is not None and arr.shape[0] != n:
         raise ValidationError(f"{name} has {arr.shape[0]} samples but gyr_radps has {n}; pass equally long arrays")
-    if np.isfinite(arr).all():  # the common case, without the mask of bad samples
+    if np.count_nonzero(np.isfinite(arr)) == arr.size:  # the common case, without the mask of bad samples
         return arr
     bad = ~np.isfinite(arr).all(axis=1)
-    if bad.any():
+    if np.count_nonzero(bad):
         raise ValidationError(f"{name} has NaN or infinite values (first at sample {int(np.flatnonzero(bad)[0])}); "
                               "fill or cut them before fusion")
     return arr

@@ -122,7 +122,7 @@ def detect_leg_events(
         # Thigh and shank swing forward together in gait (the thigh leads: compared at the lag of
         # best fit): a thigh axis that points the other way would turn the knee rate into a sum.
         # (Columns filtered together: the same arithmetic per column, fewer calls.)
-        if walking.any():
+        if np.count_nonzero(walking):
             checked = walking & (np.cumsum(walking) <= SIGN_CHECK_MAX_WALKING_S / dt)
             swing = swing_rates_at(np.column_stack([thigh, ml_rate_radps]), 1.0 / dt, checked)
             if swing_correlation(swing[:, 0], swing[:, 1], 1.0 / dt).correlation < 0:
@@ -282,7 +282,7 @@ def no_trailing_events(
         return True
     dt = sample_period_s(t_s, rate_hz)
     rate, bound = lowpass_rows(np.asarray(ml_rate_radps, dtype=float), lo, hi, 1.0 / dt, config.lowpass_hz)
-    return not (rate[walking[lo:hi]] >= config.min_swing_peak_radps - bound - PEAK_MARGIN_RADPS).any()
+    return not np.count_nonzero(rate[walking[lo:hi]] >= config.min_swing_peak_radps - bound - PEAK_MARGIN_RADPS)
 
 
 PEAK_MARGIN_RADPS = 1e-6

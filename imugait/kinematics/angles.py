@@ -66,14 +66,14 @@ def legs_angles(legs: Sequence[tuple[Side, np.ndarray, np.ndarray, np.ndarray]])
     for side, q_thigh, q_shank, heading in legs:
         joints.append((q_thigh, q_shank, Joint.KNEE, side))
         known.append(np.isfinite(heading))
-        if known[-1].any():
+        if np.count_nonzero(known[-1]):
             joints.append((progression_quat(heading[known[-1]]), q_thigh[known[-1]], Joint.HIP, side))
     angles = iter(joint_angles_each_rad(joints))
     out = []
     for (_side, q_thigh, q_shank, _heading), finite in zip(legs, known, strict=True):
         knee = next(angles)
         hip_rotation = np.full(q_thigh.shape[0], np.nan)
-        if finite.any():
+        if np.count_nonzero(finite):
             hip_rotation[finite] = next(angles)[:, 2]
         out.append(LegAngles(knee, hip_rotation, q_thigh, q_shank))
     return out

@@ -101,9 +101,9 @@ class LiveSensor:
         keep = t > self.last_t_s
         keep[1:] &= t[1:] > t[:-1]
         acc, gyr = block.acc_mps2, block.gyr_radps
-        if not (t.size and keep.all()):  # (all kept is the common case: no copies then)
+        if not (t.size and np.count_nonzero(keep) == keep.size):  # (all kept is the common case: no copies then)
             self.n_dropped += int(t.size - keep.sum())
-            if not keep.any():
+            if not np.count_nonzero(keep):
                 return
             t, acc, gyr = t[keep], np.asarray(acc)[keep], np.asarray(gyr)[keep]
         lost = np.zeros(t.size, dtype=np.int64)
@@ -163,11 +163,11 @@ class LiveSensor:
         if lo >= stop:
             return None
         n_lost = self.samples.since("n_lost_before", lo)[:stop - lo]
-        if not n_lost.any():
+        if not np.count_nonzero(n_lost):
             return None
         t = self.samples.since("t_s", lo - 1)[:stop - lo + 1]
         long = (n_lost > 0) & (np.diff(t) > self.reseed_after_s)
-        return lo + int(np.argmax(long)) if long.any() else None
+        return lo + int(np.argmax(long)) if np.count_nonzero(long) else None
 
     def _reseed(self, k: int) -> bool:
         """Re-seed the filter for the samples from absolute index ``k`` on (the first after a
@@ -227,7 +227,7 @@ class LiveSensor:
         acc = self.samples.since("acc_mps2", first_row)[:take]
         lost = self.samples.since("n_lost_before", first_row)[:take].copy()
         lost[0] = 0  # the first row is the previous (already fused) sample or the first kept one
-        if not lost.any():
+        if not np.count_nonzero(lost):
             q = self._filter.estimate(gyr[int(has_previous):], acc[int(has_previous):], check_units=check_units).q_world_sensor
         else:  # bridge lost samples for the filter (see orient_stream)
             real = np.arange(take) + np.cumsum(lost)
@@ -305,7 +305,7 @@ class LiveGrid:
             out[gyr_name] = acc_gyr[:, 3:] - sensor.gyr_bias_radps
             if with_orientation:
                 out[q_name] = slerp_quats(t_src, q_src, t, position)
-            if not (t.size and t[-1] > t_src[-1]) and not n_lost[1:].any():
+            if not (t.size and t[-1] > t_src[-1]) and not np.count_nonzero(n_lost[1:]):
                 # (the common case, and the same values: no gap among these samples, none stalled)
                 out[lost_name] = np.zeros(t.size, dtype=bool)
                 out[lost_s_name] = np.zeros(t.size)

@@ -203,7 +203,7 @@ class LiveLeg:
         heading window that starts after the stretch has been estimated, or, when the sensors'
         filters are re-seeded after it (``settings.reseeded``), only to its end."""
         offsets = np.full(long_lost.size, self.heading_offset_rad)
-        if not (self._in_long_lost or long_lost.any()):
+        if not (self._in_long_lost or np.count_nonzero(long_lost)):
             return offsets  # (the common case: nothing lost for long, nothing ends)
         offsets[long_lost] = np.nan
         ends = np.flatnonzero(np.diff(np.concatenate([[self._in_long_lost], long_lost]).astype(np.int8)) == -1)
@@ -293,7 +293,7 @@ class LiveLeg:
         sums = total[np.minimum(rows - half + n, k) - lo] - total[np.maximum(rows - half, lo) - lo]
         # A relative margin far above the sums' rounding: the final mask decides these rows alike.
         moving = sums / n > self.settings.periods.motion_rms_min_radps ** 2 * (1.0 + 1e-6)
-        return k0 + (int(np.argmin(moving)) if not moving.all() else moving.size)
+        return k0 + (int(np.argmin(moving)) if np.count_nonzero(moving) < moving.size else moving.size)
 
     def _settle(self, grid: History, k0: int, k1: int, k: int) -> None:
         """Motion and walking direction of rows ``k0 .. k1 - 1`` (their motion window is complete),
@@ -311,7 +311,7 @@ class LiveLeg:
         n = self.history.n_appended
         self.history.tail("motion", n - k0)[:k1 - k0] = moving
         self.history.tail("run", n - k0)[:k1 - k0] = runs
-        if runs[0] == runs[-1] == self._run_label and (runs == self._run_label).all():
+        if runs[0] == runs[-1] == self._run_label and np.count_nonzero(runs != self._run_label) == 0:
             return  # (the common case: the same run, or none, goes on)
         previous = np.concatenate([[self._run_label], runs[:-1]])
         for i in np.flatnonzero(runs != previous):
@@ -362,7 +362,7 @@ class LiveLeg:
             look = t[-1] - settle_s >= self._early[0]
         else:  # every ``event_every_s``, and at every tick once a swing has ended in a dip (early)
             look = t[-1] - EARLY_MID_SWING_S > after
-        if not (look and (walking.any() or self._early is not None)):
+        if not (look and (np.count_nonzero(walking) or self._early is not None)):
             return
         # (made only when looked at: the same rows, the same product)
         shank_rate = self._rows(grid, f"{self.shank}/gyr_radps", lo, settled) @ self.alignment.hinge_axis_shank
@@ -396,12 +396,12 @@ class LiveLeg:
         fell below zero (the heel-strike dip) early enough for an early initial contact: a cheap
         look before the event detection (which runs anyway every ``event_every_s``)."""
         since = t > after_s
-        if not since.any():
+        if not np.count_nonzero(since):
             return False
         rate = shank_rate[since]
         top = int(np.argmax(rate))
         n_contact = int(np.ceil(0.05 * self.settings.rate_hz))
-        return bool(rate[top] >= self.settings.events.min_swing_peak_radps and (rate[top:rate.size - n_contact] < 0).any())
+        return bool(rate[top] >= self.settings.events.min_swing_peak_radps and np.count_nonzero(rate[top:rate.size - n_contact] < 0))
 
     def _stride_early(self, event: tuple[float, float, float, float]) -> None:
         """Give at once the stride that ends at an early initial contact (see

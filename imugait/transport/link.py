@@ -134,6 +134,11 @@ class Channel:
         self._error: BaseException | None = None
         self._readable = asyncio.Event()
 
+    @property
+    def has_room(self) -> bool:
+        """Whether another chunk fits."""
+        return self._n_chunks < self.maxsize
+
     def put_nowait(self, chunk: bytes) -> bool:
         """Append a chunk; when full, drop it, count it and return False."""
         if self._closed:

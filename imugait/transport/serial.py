@@ -1,11 +1,19 @@
 """USB / UART serial transport (pyserial) with re-plug recovery.
 
-A reader thread owns the port; chunks reach the event loop through a bounded channel with
-back-pressure (the OS buffer holds bytes while the consumer is behind, nothing is dropped here):
-the thread reserves a place in the channel before it reads on (a semaphore the consumer releases
-as it takes each chunk) and hands chunks and link events over in order, waking the loop once per
-batch rather than waiting on the loop for each chunk.
-When a read fails because the device went away the link goes ``RECONNECTING`` and the thread
+Chunks reach the consumer through a bounded channel with back-pressure: when it is full nothing
+more is read (the OS buffer holds the bytes) and nothing is dropped here. Two ways to read:
+
+* **on the event loop** (a port with a file descriptor — every POSIX device and pty — on a loop
+  that can watch one): the loop watches the port's descriptor (``add_reader``) and reads what is
+  waiting with the pyserial port's non-blocking ``read`` when it becomes readable; when the
+  channel is full the loop stops watching until the consumer takes a chunk. No thread, no
+  cross-thread hand-over: one loop wake-up per burst the device writes.
+* **in a reader thread** (``loop://``, ports without a descriptor, loops that cannot watch one,
+  or ``read_on_loop=False``): the thread reserves a place in the channel before it reads on (a
+  semaphore the consumer releases as it takes each chunk) and hands chunks and link events over
+  in order, waking the loop once per batch.
+
+When a read fails because the device went away the link goes ``RECONNECTING`` and the transport
 retries opening the same path with exponential back-off until it reappears or the transport is
 closed. Chunks delivered before the error stay delivered.
 
@@ -23,10 +31,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from dataclasses import dataclass
 
 import serial
-import serial.tools.list_ports
 
 from imugait.transport.link import (
     Backoff,
@@ -39,65 +45,12 @@ from imugait.transport.link import (
     TransportItem,
     now_s,
 )
-
-_registered_ports: dict[str, str] = {}
-
-
-@dataclass(frozen=True)
-class SerialPortInfo:
-    """One serial port the host can open.
-
-    Attributes
-    ----------
-    path : str
-        What to pass to ``SerialTransport`` (``/dev/ttyACM0``, ``COM3``, a pty symlink).
-    description : str
-        Human-readable description from the OS (or from ``register_port``).
-    hwid : str
-        Hardware id string (USB VID:PID and serial number when known).
-    vid, pid : int or None
-        USB vendor and product id.
-    serial_number : str or None
-    """
-
-    path: str
-    description: str
-    hwid: str = ""
-    vid: int | None = None
-    pid: int | None = None
-    serial_number: str | None = None
-
-
-def register_port(path: str, description: str = "registered port") -> None:
-    """Make ``list_serial_ports`` report ``path`` too (pseudo-terminals, emulated sensors)."""
-    _registered_ports[str(path)] = description
-
-
-def unregister_port(path: str) -> None:
-    _registered_ports.pop(str(path), None)
-
-
-def list_serial_ports(include_registered: bool = True) -> list[SerialPortInfo]:
-    """Serial ports present now: the OS's (``serial.tools.list_ports``) plus registered ones."""
-    ports = [
-        SerialPortInfo(
-            path=p.device,
-            description=p.description or "",
-            hwid=p.hwid or "",
-            vid=p.vid,
-            pid=p.pid,
-            serial_number=p.serial_number,
-        )
-        for p in serial.tools.list_ports.comports()
-    ]
-    if include_registered:
-        known = {p.path for p in ports}
-        ports += [
-            SerialPortInfo(path=path, description=desc, hwid="registered")
-            for path, desc in _registered_ports.items()
-            if path not in known
-        ]
-    return ports
+from imugait.transport.serial_ports import (  # noqa: F401 (re-exported: where callers import them from)
+    SerialPortInfo,
+    list_serial_ports,
+    register_port,
+    unregister_port,
+)
 
 
 class SerialTransport(ChannelTransport):
@@ -116,11 +69,14 @@ class SerialTransport(ChannelTransport):
     backoff : Backoff, optional
         Waits between re-open attempts after the device disappeared.
     queue_size : int
-        Most chunks buffered for a slow consumer before the reader thread waits.
+        Most chunks buffered for a slow consumer before reading pauses.
     read_chunk_bytes : int
         Largest single read.
     poll_interval_s : float
-        Read timeout of the thread, seconds: how quickly ``close()`` is noticed.
+        Read timeout of the reader thread, seconds: how quickly ``close()`` is noticed.
+    read_on_loop : bool
+        Read on the event loop when the port has a file descriptor the loop can watch (the
+        default); False always reads in a thread.
     """
 
     def __init__(
@@ -132,12 +88,14 @@ class SerialTransport(ChannelTransport):
         queue_size: int = 1024,
         read_chunk_bytes: int = 4096,
         poll_interval_s: float = 0.05,
+        read_on_loop: bool = True,
     ) -> None:
         self.port = str(port)
         self.baud_rate = int(baud_rate)
         self.backoff = backoff if backoff is not None else Backoff()
         self.read_chunk_bytes = read_chunk_bytes
         self.poll_interval_s = poll_interval_s
+        self.read_on_loop = read_on_loop
         self.state = LinkState.CLOSED
         self.bytes_received = 0
         self.reconnects = 0
@@ -145,29 +103,38 @@ class SerialTransport(ChannelTransport):
         self._channel: Channel | None = None
         self._serial: serial.Serial | None = None
         self._write_lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # Reading in a thread:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._room = threading.Semaphore(queue_size)  # places left in the channel (reader side)
         self._handover: list[TransportItem] = []  # items the loop has not taken over yet, in order
         self._handover_lock = threading.Lock()
         self._handover_due = False  # a hand-over is scheduled on the loop
+        # Reading on the loop:
+        self._on_loop = False  # chosen at open, kept across reconnections
+        # A port read on the loop is opened non-blocking (no reconfiguration after opening).
+        self._read_timeout_s = 0.0 if read_on_loop else poll_interval_s
+        self._watched_fd: int | None = None  # the descriptor the loop watches now, if any
+        self._closing: asyncio.Event | None = None
+        self._recovery: asyncio.Task[None] | None = None
+        self._ended = False  # the CLOSED event was given (the transport gave up)
 
     # -- opening and closing -------------------------------------------------------------------
 
     def _open_port(self) -> serial.Serial:
         return serial.serial_for_url(
-            self.port, baudrate=self.baud_rate, timeout=self.poll_interval_s, write_timeout=1.0
+            self.port, baudrate=self.baud_rate, timeout=self._read_timeout_s, write_timeout=1.0
         )
 
     async def open(self) -> SerialTransport:
-        """Open the port (raising ``TransportError`` if it cannot) and start the reader thread."""
-        if self._thread is not None:
+        """Open the port (raising ``TransportError`` if it cannot) and start reading."""
+        if self._thread is not None or self._on_loop:
             return self
         self._loop = asyncio.get_running_loop()
         self._room = threading.Semaphore(self._queue_size)
         self._handover, self._handover_due = [], False
-        self._channel = Channel(self._queue_size, on_chunk_taken=self._room.release)
+        self._channel = Channel(self._queue_size, on_chunk_taken=self._chunk_taken)
         self.state = LinkState.CONNECTING
         try:
             self._serial = await asyncio.to_thread(self._open_port)
@@ -180,6 +147,13 @@ class SerialTransport(ChannelTransport):
             ) from exc
         self.state = LinkState.CONNECTED
         self._channel.put_event(LinkEvent(LinkState.CONNECTED, now_s(), reason="opened"))
+        self._closing, self._recovery, self._ended = asyncio.Event(), None, False
+        if self.read_on_loop and self._watch(self._serial):
+            self._on_loop = True
+            return self
+        self._read_timeout_s = self.poll_interval_s  # a thread's reads wait, so that it notices close()
+        if getattr(self._serial, "timeout", None) == 0:
+            self._serial.timeout = self.poll_interval_s
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._run, name=f"imugait-serial-{self.port}", daemon=True
@@ -189,6 +163,9 @@ class SerialTransport(ChannelTransport):
 
     async def close(self) -> None:
         """Stop reading and close the port; the iterator ends after the queued items."""
+        if self._on_loop:
+            await self._close_on_loop()
+            return
         self._stop.set()  # the thread notices within poll_interval_s, even when blocked on room
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join, 5.0)
@@ -198,6 +175,13 @@ class SerialTransport(ChannelTransport):
         if self._channel is not None:
             self._channel.close()
 
+    def _chunk_taken(self) -> None:
+        """The consumer took a chunk: a place in the channel is free again."""
+        if not self._on_loop:
+            self._room.release()
+        elif self._watched_fd is None and self._serial is not None and self.state is LinkState.CONNECTED:
+            if not self._watch(self._serial):  # reading had paused on a full channel
+                self._link_lost("the port can no longer be watched")
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -218,7 +202,127 @@ class SerialTransport(ChannelTransport):
             except (serial.SerialException, OSError) as exc:
                 raise DeviceDisconnected(f"writing to {self.port!r} failed: {exc}") from exc
 
-    # -- the reader thread --------------------------------------------------------------------
+    def _close_serial(self) -> None:
+        with self._write_lock:
+            if self._serial is not None:
+                try:
+                    self._serial.close()
+                except (serial.SerialException, OSError):
+                    pass
+                self._serial = None
+
+    def _reconnected(self, t_down_s: float, failures: int) -> LinkEvent:
+        """The ``CONNECTED`` event after the attempt that followed ``failures`` failed ones."""
+        self.reconnects += 1
+        t_up_s = now_s()
+        return LinkEvent(
+            LinkState.CONNECTED, t_up_s, down_s=t_up_s - t_down_s, attempt=failures + 1, reason="reopened"
+        )
+
+    def _given_up(self, failure: str) -> str:
+        return (
+            f"gave up reopening serial port {self.port!r} after {self.backoff.max_attempts} attempts "
+            f"(last error: {failure}); re-plug the device and open the transport again"
+        )
+
+    # -- reading on the event loop ------------------------------------------------------------
+
+    def _watch(self, ser: serial.Serial) -> bool:
+        """Have the loop read ``ser`` when it becomes readable; False if it cannot watch it."""
+        assert self._loop is not None
+        try:
+            fd = ser.fileno()
+        except (AttributeError, OSError, ValueError, serial.SerialException):
+            return False  # no descriptor (loop://, a port object without one)
+        if not isinstance(fd, int) or fd < 0:
+            return False
+        try:
+            if getattr(ser, "timeout", 0) != 0:
+                ser.timeout = 0  # read what is waiting, never wait on the loop
+            self._loop.add_reader(fd, self._on_readable)
+        except (NotImplementedError, OSError, ValueError, serial.SerialException):
+            return False  # a loop that cannot watch descriptors (Windows' proactor)
+        self._watched_fd = fd
+        return True
+
+    def _unwatch(self) -> None:
+        if self._watched_fd is not None and self._loop is not None:
+            self._loop.remove_reader(self._watched_fd)
+        self._watched_fd = None
+
+    def _on_readable(self) -> None:
+        """On the loop: the port has bytes (or has gone). Read what is waiting, up to a chunk."""
+        ser, channel = self._serial, self._channel
+        if ser is None or channel is None:
+            self._unwatch()
+            return
+        try:
+            chunk = ser.read(self.read_chunk_bytes)
+        except Exception as exc:  # noqa: BLE001 (SerialException, OSError; anything else: the port is unusable)
+            self._link_lost(str(exc) or type(exc).__name__)
+            return
+        if chunk:
+            self.bytes_received += len(chunk)
+            channel.put_nowait(chunk)  # never full here: reading pauses when the last place is taken
+            if not channel.has_room:
+                self._unwatch()  # the consumer's next take watches again
+
+    def _link_lost(self, error: str) -> None:
+        """The device went away: report it and reopen the port with back-off, in a task."""
+        assert self._loop is not None and self._channel is not None
+        self._unwatch()
+        t_down_s = now_s()
+        self.state = LinkState.RECONNECTING
+        self._close_serial()
+        self._channel.put_event(LinkEvent(LinkState.RECONNECTING, t_down_s, reason=error))
+        self._recovery = self._loop.create_task(self._reopen(t_down_s, error))
+
+    async def _reopen(self, t_down_s: float, error: str) -> None:
+        assert self._closing is not None and self._channel is not None
+        failures = 0
+        while not self._closing.is_set():
+            try:
+                await asyncio.wait_for(self._closing.wait(), self.backoff.delay_s(failures))
+                return  # closed while waiting
+            except TimeoutError:
+                pass
+            try:
+                opened = await asyncio.to_thread(self._open_port)
+            except Exception:  # noqa: BLE001 (any failure to open is a failed attempt: the task must not die)
+                failures += 1
+                if self.backoff.exhausted(failures):
+                    reason = self._given_up(error)
+                    self.state, self._ended = LinkState.CLOSED, True
+                    self._channel.put_event(LinkEvent(LinkState.CLOSED, now_s(), reason=reason))
+                    self._channel.close(DeviceDisconnected(reason))
+                    return
+                continue
+            if self._closing.is_set():
+                opened.close()
+                return
+            with self._write_lock:
+                self._serial = opened
+                self.state = LinkState.CONNECTED
+            self._channel.put_event(self._reconnected(t_down_s, failures))
+            if self._channel.has_room and not self._watch(opened):
+                self._link_lost("the reopened port cannot be watched")
+            return
+
+    async def _close_on_loop(self) -> None:
+        assert self._closing is not None and self._channel is not None
+        self._closing.set()
+        self._unwatch()
+        if self._recovery is not None:
+            await self._recovery
+        self._on_loop = False
+        if self._ended:
+            return
+        self.state = LinkState.CLOSED
+        self._close_serial()
+        self._channel.put_event(LinkEvent(LinkState.CLOSED, now_s(), reason="closed by the application"))
+        self._channel.close()
+
+    # -- reading in a thread ------------------------------------------------------------------
 
     def _emit(self, item: TransportItem) -> None:
         """Hand an item to the event loop, in order; a chunk first waits for a place in the channel
@@ -249,15 +353,6 @@ class SerialTransport(ChannelTransport):
             else:
                 channel.put_nowait(item)
 
-    def _close_serial(self) -> None:
-        with self._write_lock:
-            if self._serial is not None:
-                try:
-                    self._serial.close()
-                except (serial.SerialException, OSError):
-                    pass
-                self._serial = None
-
     def _run(self) -> None:
         reason = "closed by the application"
         error: DeviceDisconnected | None = None
@@ -268,11 +363,7 @@ class SerialTransport(ChannelTransport):
                     break
                 if not self._recover(failure):
                     if not self._stop.is_set():
-                        reason = (
-                            f"gave up reopening serial port {self.port!r} after "
-                            f"{self.backoff.max_attempts} attempts (last error: {failure}); "
-                            "re-plug the device and open the transport again"
-                        )
+                        reason = self._given_up(failure)
                         error = DeviceDisconnected(reason)
                     break
         finally:
@@ -315,7 +406,7 @@ class SerialTransport(ChannelTransport):
                 return False
             try:
                 opened = self._open_port()
-            except (serial.SerialException, OSError, ValueError):
+            except Exception:  # noqa: BLE001 (any failure to open is a failed attempt)
                 failures += 1
                 if self.backoff.exhausted(failures):
                     return False
@@ -323,16 +414,6 @@ class SerialTransport(ChannelTransport):
             with self._write_lock:
                 self._serial = opened
                 self.state = LinkState.CONNECTED
-            self.reconnects += 1
-            t_up_s = now_s()
-            self._emit(
-                LinkEvent(
-                    LinkState.CONNECTED,
-                    t_up_s,
-                    down_s=t_up_s - t_down_s,
-                    attempt=failures + 1,
-                    reason="reopened",
-                )
-            )
+            self._emit(self._reconnected(t_down_s, failures))
             return True
         return False

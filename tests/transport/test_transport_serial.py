@@ -2,6 +2,7 @@
 
 import asyncio
 import random
+import threading
 import time
 
 import pytest
@@ -25,16 +26,23 @@ def device():
         yield pty
 
 
+@pytest.fixture(params=[True, False], ids=["on-loop", "thread"])
+def read_on_loop(request):
+    """Each pty test runs both ways of reading: on the event loop (the default for a port with a
+    descriptor) and in a reader thread (ports without one)."""
+    return request.param
+
+
 def _random_bytes(rng: random.Random, n: int) -> bytes:
     return bytes(rng.getrandbits(8) for _ in range(n))
 
 
-def test_bytes_written_in_random_pieces_arrive_in_order_without_loss(device):
+def test_bytes_written_in_random_pieces_arrive_in_order_without_loss(device, read_on_loop):
     rng = random.Random(7)
     payload = _random_bytes(rng, 60_000)
 
     async def scenario():
-        async with SerialTransport(device.path, baud_rate=921_600) as link:
+        async with SerialTransport(device.path, baud_rate=921_600, read_on_loop=read_on_loop) as link:
             rec = Recorder(link)
             pieces, sent = [], 0
             while sent < len(payload):
@@ -79,8 +87,9 @@ class _BurstPort:
 
 @pytest.mark.parametrize(("read_chunk_bytes", "sizes"), [(4096, [90, 50]), (64, [64, 26, 50])])
 def test_a_burst_is_handed_over_whole_not_as_its_first_byte_then_the_rest(read_chunk_bytes, sizes):
-    """A frame written at once wakes the reader with its first byte; the rest is already waiting
-    and goes in the same chunk (up to ``read_chunk_bytes``): one hand-over per frame."""
+    """A frame written at once wakes the reader thread with its first byte; the rest is already
+    waiting and goes in the same chunk (up to ``read_chunk_bytes``): one hand-over per frame.
+    (A port without a descriptor, as this one, is read in a thread.)"""
     bursts = [bytes(range(1, 91)), bytes(range(100, 150))]
 
     async def scenario():
@@ -98,15 +107,16 @@ def test_a_burst_is_handed_over_whole_not_as_its_first_byte_then_the_rest(read_c
     assert [len(c) for c in chunks] == sizes
 
 
-def test_a_stalled_consumer_holds_the_reader_back_and_nothing_is_dropped(device):
-    """With room for 2 chunks and a consumer that takes nothing for a while, the reader thread
-    waits (the pty buffer fills) instead of dropping; then everything arrives in order."""
+def test_a_stalled_consumer_holds_the_reader_back_and_nothing_is_dropped(device, read_on_loop):
+    """With room for 2 chunks and a consumer that takes nothing for a while, reading pauses (the
+    pty buffer fills) instead of dropping; then everything arrives in order."""
     rng = random.Random(11)
     payload = _random_bytes(rng, 20_000)
     pieces = [payload[k:k + 100] for k in range(0, len(payload), 100)]
 
     async def scenario():
-        async with SerialTransport(device.path, baud_rate=921_600, queue_size=2, read_chunk_bytes=100) as link:
+        async with SerialTransport(device.path, baud_rate=921_600, queue_size=2, read_chunk_bytes=100,
+                                   read_on_loop=read_on_loop) as link:
             writer = asyncio.ensure_future(asyncio.to_thread(lambda: [device.write(p) for p in pieces]))
             async with asyncio.timeout(60.0):  # a hang guard: the channel fills, nobody takes from it
                 while link._channel._n_chunks < 2:
@@ -125,13 +135,13 @@ def test_a_stalled_consumer_holds_the_reader_back_and_nothing_is_dropped(device)
     assert rec.states() == [LinkState.CONNECTED, LinkState.CLOSED]
 
 
-def test_unplug_and_replug_reports_the_outage_and_loses_nothing(device):
+def test_unplug_and_replug_reports_the_outage_and_loses_nothing(device, read_on_loop):
     before, after = b"before-" * 500, b"after-" * 700
     unplugged_s = 0.25
     backoff = RecordingBackoff(initial_s=FAST.initial_s, factor=FAST.factor, max_s=FAST.max_s)
 
     async def scenario():
-        async with SerialTransport(device.path, backoff=backoff) as link:
+        async with SerialTransport(device.path, backoff=backoff, read_on_loop=read_on_loop) as link:
             rec = Recorder(link)
             await asyncio.to_thread(device.write, before)
             await rec.wait_for(lambda: len(rec.data) == len(before))
@@ -173,19 +183,102 @@ def test_unplug_and_replug_reports_the_outage_and_loses_nothing(device):
     assert link.reconnects == 1
 
 
-def test_commands_reach_the_device(device):
+def _serial_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("imugait-serial-")]
+
+
+@pytest.mark.parametrize(("port", "threads"), [("pty", 0), ("loop://", 1)])
+def test_a_port_with_a_descriptor_is_read_on_the_loop_others_in_a_thread(device, port, threads):
+    """A pty (as every POSIX serial device) has a descriptor the loop watches: no reader thread;
+    ``loop://`` has none and gets one."""
+
     async def scenario():
-        async with SerialTransport(device.path) as link:
+        async with SerialTransport(device.path if port == "pty" else port) as link:
+            rec = Recorder(link)
+            if port == "pty":
+                await asyncio.to_thread(device.write, b"frame")
+            else:
+                await link.write(b"frame")
+            await rec.wait_for(lambda: rec.data == b"frame")
+            running = _serial_threads()
+        await rec.finished()
+        return running
+
+    assert len(run(scenario())) == threads
+
+
+def test_closing_while_reconnecting_ends_the_stream_cleanly(device, read_on_loop):
+    """Closed during the back-off after an unplug: the stream ends with ``CLOSED``, no error, and
+    no attempt goes on after it."""
+    backoff = RecordingBackoff(initial_s=0.05, factor=1.0, max_s=0.05)
+
+    async def scenario():
+        async with SerialTransport(device.path, backoff=backoff, read_on_loop=read_on_loop) as link:
+            rec = Recorder(link)
+            await asyncio.to_thread(device.write, b"kept")
+            await rec.wait_for(lambda: rec.data == b"kept")
+            device.unplug()
+            await rec.wait_for(lambda: LinkState.RECONNECTING in rec.states())
+            await asyncio.sleep(0.12)  # an attempt or two fail while the cable is out
+        await rec.finished()
+        asked = len(backoff.asked_s)
+        await asyncio.sleep(0.2)
+        return rec, link, asked
+
+    rec, link, asked = run(scenario())
+    assert rec.data == b"kept" and rec.error is None
+    assert rec.states() == [LinkState.CONNECTED, LinkState.RECONNECTING, LinkState.CLOSED]
+    assert len(backoff.asked_s) == asked  # nothing retried after the close
+    assert link.state is LinkState.CLOSED and not _serial_threads()
+
+
+def test_an_unexpected_error_while_reopening_counts_as_a_failed_attempt(device, read_on_loop):
+    """A reopen that fails with anything (here a RuntimeError, as ``termios.error`` from a port
+    configured while it vanishes would be) is one failed attempt: the transport goes on trying and
+    the link comes back, instead of its recovery dying and the port never being read again."""
+    attempts = []
+
+    async def scenario():
+        link = SerialTransport(device.path, backoff=FAST, read_on_loop=read_on_loop)
+        opener = link._open_port
+
+        def flaky():
+            attempts.append(1)
+            if len(attempts) == 2:  # the first attempt after the unplug
+                raise RuntimeError("the port went away while it was configured")
+            return opener()
+
+        link._open_port = flaky
+        async with link:
+            rec = Recorder(link)
+            await asyncio.to_thread(device.write, b"before")
+            await rec.wait_for(lambda: rec.data == b"before")
+            device.unplug()
+            device.replug()
+            await rec.wait_for(lambda: rec.states().count(LinkState.CONNECTED) == 2)
+            await asyncio.to_thread(device.write, b"after")
+            await rec.wait_for(lambda: rec.data == b"beforeafter")
+        await rec.finished()
+        return rec
+
+    rec = run(scenario())
+    assert rec.states() == [LinkState.CONNECTED, LinkState.RECONNECTING, LinkState.CONNECTED, LinkState.CLOSED]
+    assert rec.events[2].attempt == 2 and len(attempts) == 3
+
+
+def test_commands_reach_the_device(device, read_on_loop):
+    async def scenario():
+        async with SerialTransport(device.path, read_on_loop=read_on_loop) as link:
             await link.write(b"\xff\xaa\x03\x0b\x00")
             return await asyncio.to_thread(device.read, 64, 2.0)
 
     assert run(scenario()) == b"\xff\xaa\x03\x0b\x00"
 
 
-def test_gives_up_after_max_attempts_and_says_so(device):
+def test_gives_up_after_max_attempts_and_says_so(device, read_on_loop):
     async def scenario():
         backoff = Backoff(initial_s=0.01, max_s=0.02, max_attempts=3)
-        async with SerialTransport(device.path, backoff=backoff) as link:
+        async with SerialTransport(device.path, backoff=backoff, read_on_loop=read_on_loop) as link:
             rec = Recorder(link)
             device.write(b"kept")
             await rec.wait_for(lambda: rec.data == b"kept")
