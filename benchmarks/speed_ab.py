@@ -12,7 +12,8 @@ folder and put first on ``PYTHONPATH`` of its runs. The session is made as in
 ``pipeline_speed.py`` (a simulated block tiled to ``--hours``; with ``--loss-probability`` its
 sensors lose bursts of samples, mean 2, as a radio link does: ≈ 1 % of the samples at 0.005) and
 written by each revision's own ``write_session`` (the file format's cost is part of reading: the
-codec changed on 2026-12-05); each revision reads its own file.
+codec changed on 2026-12-05); each revision reads its own file, as its ``imugait analyze`` does
+(with ``motion_only=True`` where its ``read_session`` has that option: no magnetometer).
 CPU time (user + system) is the figure to compare on a shared machine; the best of ``--repeat``
 runs of each is reported.
 """
@@ -36,13 +37,15 @@ from pipeline_speed import RATE_HZ, tile
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = r"""
-import json, os, sys, time
+import inspect, json, os, sys, time
 os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 import imugait
 from imugait.analysis import analyze_session
 from imugait.io import read_session
+# as `imugait analyze` reads the file: only what the 6-axis fusion uses, where the reader can
+motion = {"motion_only": True} if "motion_only" in inspect.signature(read_session).parameters else {}
 c, w = time.process_time(), time.perf_counter()
-result = analyze_session(read_session(sys.argv[1]))
+result = analyze_session(read_session(sys.argv[1], **motion))
 print(json.dumps({"cpu_s": time.process_time() - c, "wall_s": time.perf_counter() - w, "imugait": imugait.__file__}))
 result.cycles.to_pickle(sys.argv[2])
 result.angles_frame().to_pickle(sys.argv[3])

@@ -57,12 +57,13 @@ def open_session_windows(path: Path, args: argparse.Namespace):
     return source if args.no_calibration or not folder.is_dir() else CalibratedWindows(source, folder)
 
 
-def load_session(path: Path, args: argparse.Namespace, say=print):
-    """The session at ``path`` with the calibrations of ``args.calibration_dir`` applied."""
+def load_session(path: Path, args: argparse.Namespace, say=print, motion_only: bool = False):
+    """The session at ``path`` with the calibrations of ``args.calibration_dir`` applied;
+    ``motion_only``: without magnetometers and device orientations (``read_session``'s option)."""
     from imugait.calibration.store import CalibrationStore
     from imugait.io.native import read_session
 
-    session = read_session(path)
+    session = read_session(path, motion_only=motion_only)
     folder = args.calibration_dir
     if args.no_calibration or not folder.is_dir():
         return session

@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
     if _chunked(args):
         return _run_chunked(args, out, console)
     with console.status("reading the session") as status:
-        session = load_session(args.session, args, say=console.print)
+        # the analysis fuses 6-axis (no filter kind uses the magnetometer): the rest is not decoded
+        session = load_session(args.session, args, say=console.print, motion_only=True)
         result = analyze_session(
             session, AnalysisConfig(filter_kind=FilterKind(args.filter)), progress=lambda stage: status.update(stage)
         )

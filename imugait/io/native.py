@@ -8,8 +8,9 @@ Layout (``docs/formats.md`` is the reference):
   ``q_world_sensor_{w,x,y,z}``; all float64. The magnetometer and quaternion columns are null
   for the rows of a stream that has none (every column is always present).
 * Parquet key-value metadata: ``imugait.format_version`` (``"1"``), ``imugait.session`` (JSON:
-  session metadata and per stream its sample rate, device, gaps, row count and SHA-256 of its
-  samples) and ``imugait.session_sha256`` (SHA-256 of that JSON text).
+  session metadata and per stream its sample rate, device, gaps, row count, SHA-256 of its
+  samples and, since 2026-12-05, of each column group apart) and ``imugait.session_sha256``
+  (SHA-256 of that JSON text).
 
 Integrity: Parquet page checksums are written and verified; on top, the per-stream hashes and
 the metadata hash are verified on every read, so a flipped byte is an error, never silently
@@ -18,6 +19,7 @@ wrong data. Writes are atomic (temporary file, fsync, ``os.replace``).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -48,6 +50,11 @@ FORMAT_VERSION = 1
 KEY_VERSION = b"imugait.format_version"
 KEY_SESSION = b"imugait.session"
 KEY_SESSION_SHA256 = b"imugait.session_sha256"
+GROUP_HASHES = "sha256_groups"
+"""Key of a stream entry: the SHA-256 of each of its column groups apart (optional; files written
+before 2026-12-05 lack it, and readers of format version 1 ignore it)."""
+MOTION_GROUPS = (True, True, True, False, False)
+"""The column groups (``COLUMN_GROUPS``) a 6-axis analysis needs: time, accelerometer, gyroscope."""
 
 ACC_COLUMNS = ("acc_x_mps2", "acc_y_mps2", "acc_z_mps2")
 GYR_COLUMNS = ("gyr_x_radps", "gyr_y_radps", "gyr_z_radps")
@@ -103,8 +110,19 @@ def write_session(session: Session, path: str | os.PathLike) -> Path:
     return target
 
 
-def read_session(path: str | os.PathLike) -> Session:
+def read_session(path: str | os.PathLike, *, motion_only: bool = False) -> Session:
     """Read a session written by :func:`write_session`, verifying checksums and hashes.
+
+    Parameters
+    ----------
+    path : path-like
+        The native session file.
+    motion_only : bool
+        Leave out the magnetometer and the devices' own orientations (``mag_uT`` and
+        ``q_world_sensor`` are None in every stream): what a 6-axis analysis
+        (:func:`~imugait.analysis.analyze_session`) reads. Their columns are then not decoded,
+        hashed or checked — in files that hash each column group apart (written since
+        2026-12-05); an older file is read and verified whole and the two groups dropped after.
 
     Raises
     ------
@@ -113,7 +131,7 @@ def read_session(path: str | os.PathLike) -> Session:
         version, or lacks columns; the message names the file and the problem.
     """
     pf, header, name = open_native(path)
-    return _session_from_file(pf, header, name)
+    return _session_from_file(pf, header, name, MOTION_GROUPS if motion_only else (True,) * len(COLUMN_GROUPS))
 
 
 def open_native(path: str | os.PathLike) -> tuple[pq.ParquetFile, dict[str, Any], str]:
@@ -213,6 +231,7 @@ def _session_table(session: Session) -> pa.Table:
             "device": device_to_dict(s.device),
             "gaps": gaps_to_list(s.gaps),
             "sha256": _stream_sha256(s),
+            GROUP_HASHES: _group_sha256s(s),
         })
     try:
         text = json.dumps(
@@ -253,7 +272,19 @@ def _stacked_columns(session: Session) -> list[pa.Array]:
 
 
 def _stream_sha256(s: ImuStream) -> str:
-    return _arrays_sha256((s.t_s, s.acc_mps2, s.gyr_radps, s.mag_uT, s.q_world_sensor))
+    return _arrays_sha256(_stream_arrays(s))
+
+
+def _stream_arrays(s: ImuStream) -> tuple[np.ndarray | None, ...]:
+    """The stream's arrays in ``COLUMN_GROUPS`` order (None where absent)."""
+    return (s.t_s, s.acc_mps2, s.gyr_radps, s.mag_uT, s.q_world_sensor)
+
+
+def _group_sha256s(s: ImuStream) -> dict[str, str]:
+    """SHA-256 of each present column group alone, by ``GROUP_NAMES``: what lets a reader verify
+    the groups it decodes without decoding the others."""
+    return {key: _arrays_sha256((arr,)) for key, arr in zip(GROUP_NAMES, _stream_arrays(s), strict=True)
+            if arr is not None}
 
 
 def _arrays_sha256(arrays: tuple[np.ndarray | None, ...]) -> str:
@@ -266,6 +297,7 @@ def _arrays_sha256(arrays: tuple[np.ndarray | None, ...]) -> str:
 
 
 COLUMN_GROUPS = (("t_s",), ACC_COLUMNS, GYR_COLUMNS, MAG_COLUMNS, QUAT_COLUMNS)
+GROUP_NAMES = ("t_s", "acc", "gyr", "mag", "quat")
 READ_BATCH_ROWS = 1 << 16
 """The file is decoded in batches of this many rows, each copied straight into the streams'
 arrays: the peak while reading is the samples plus one batch. (Decoding the whole table first held
@@ -288,16 +320,24 @@ def stream_layout(pf: pq.ParquetFile, header: dict[str, Any], name: str) -> tupl
     return counts, offsets, placements, flags
 
 
-def _session_from_file(pf: pq.ParquetFile, header: dict[str, Any], name: str) -> Session:
+def _session_from_file(pf: pq.ParquetFile, header: dict[str, Any], name: str, wanted: tuple[bool, ...]) -> Session:
+    """The session of the file with the column groups ``wanted`` (per ``COLUMN_GROUPS``); the
+    others are None in every stream."""
     entries = header["streams"]
     counts, offsets, placements, flags = stream_layout(pf, header, name)
-    arrays = [[np.empty((n, len(cols)) if len(cols) > 1 else n) if flag is True else None
-               for cols, flag in zip(COLUMN_GROUPS, f, strict=True)] for n, f in zip(counts, flags, strict=True)]
+    # A subset is decoded only where every stream's groups can be verified apart.
+    if not all(wanted) and not all(isinstance(e.get(GROUP_HASHES), dict) for e in entries):
+        session = _session_from_file(pf, header, name, (True,) * len(COLUMN_GROUPS))
+        return Session([_without_groups(s, wanted) for s in session.streams], session.meta)
+    groups = [g for g, want in enumerate(wanted) if want]
+    arrays = [[np.empty((n, len(COLUMN_GROUPS[g])) if len(COLUMN_GROUPS[g]) > 1 else n) if f[g] is True and wanted[g]
+               else None for g in range(len(COLUMN_GROUPS))] for n, f in zip(counts, flags, strict=True)]
     nulls = [[0] * len(COLUMN_GROUPS) for _ in entries]
     labelled = [True] * len(entries)
+    columns = ["placement", *(c for g in groups for c in COLUMN_GROUPS[g])]
     row = 0
     try:
-        for batch in pf.iter_batches(batch_size=READ_BATCH_ROWS, columns=list(COLUMNS), use_threads=False):
+        for batch in pf.iter_batches(batch_size=READ_BATCH_ROWS, columns=columns, use_threads=False):
             end = row + batch.num_rows
             for i, (placement, offset, n) in enumerate(zip(placements, offsets, counts, strict=True)):
                 lo, hi = max(offset, row), min(offset + n, end)
@@ -307,7 +347,8 @@ def _session_from_file(pf: pq.ParquetFile, header: dict[str, Any], name: str) ->
                 # Compared in Arrow (dictionary-encoded, no Python string per row); a null label is a mismatch.
                 labelled[i] &= bool(pc.all(pc.equal(part.column(0), placement.value), skip_nulls=False).as_py())
                 k = 1
-                for g, cols in enumerate(COLUMN_GROUPS):
+                for g in groups:
+                    cols = COLUMN_GROUPS[g]
                     for j in range(len(cols)):
                         column = part.column(k + j)
                         nulls[i][g] += column.null_count
@@ -329,16 +370,38 @@ def _session_from_file(pf: pq.ParquetFile, header: dict[str, Any], name: str) ->
         if not labelled[i]:
             raise FormatError(f"{where}: rows {offset}..{offset + n - 1} do not all carry this placement")
         for g, cols in enumerate(COLUMN_GROUPS):
-            check_nulls(cols, flags[i][g], nulls[i][g], n, where)
+            if wanted[g]:
+                check_nulls(cols, flags[i][g], nulls[i][g], n, where)
+            elif not isinstance(flags[i][g], bool):
+                raise FormatError(f"{where}: metadata has no has_mag/has_quat flag")
         for arr in arrays[i]:
             if arr is not None:  # read-only arrays of their own: the stream takes them without a copy
                 arr.flags.writeable = False
+        _verify_hashes(arrays[i], entry, wanted, where)
         streams.append(_stream_from_blocks(arrays[i], entry, placement, name, i))
         arrays[i] = []
     try:
         return Session(streams, meta_from_dict(header.get("meta", {}), name))
     except ValidationError as exc:
         raise FormatError(f"{name}: {exc}") from None
+
+
+def _verify_hashes(blocks: list[np.ndarray | None], entry: dict, wanted: tuple[bool, ...], where: str) -> None:
+    """The stream's hash over all its groups when all were read; else each read group's own."""
+    if all(wanted):
+        ok = _arrays_sha256(tuple(blocks)) == entry.get("sha256")
+    else:
+        stored = entry[GROUP_HASHES]
+        ok = all(_arrays_sha256((arr,)) == stored.get(key)
+                 for key, arr, want in zip(GROUP_NAMES, blocks, wanted, strict=True) if want and arr is not None)
+    if not ok:
+        raise FormatError(f"{where}: samples do not match their checksum (the file is corrupt)")
+
+
+def _without_groups(s: ImuStream, wanted: tuple[bool, ...]) -> ImuStream:
+    """``s`` with the magnetometer and/or device orientation left out as ``wanted`` says."""
+    mag, q = (arr if want else None for arr, want in zip(_stream_arrays(s)[3:], wanted[3:], strict=True))
+    return dataclasses.replace(s, mag_uT=mag, q_world_sensor=q)
 
 
 def _stream_placement(entry: dict, name: str, i: int) -> Placement:
@@ -360,8 +423,6 @@ def check_nulls(cols: tuple[str, ...], present: Any, nulls: int, n: int, where: 
 
 def _stream_from_blocks(blocks: list[np.ndarray | None], entry: dict, placement: Placement, name: str, i: int) -> ImuStream:
     t, acc, gyr, mag, q = blocks
-    if _arrays_sha256((t, acc, gyr, mag, q)) != entry.get("sha256"):
-        raise FormatError(f"{name}: {placement.value}: samples do not match their checksum (the file is corrupt)")
     try:
         return ImuStream(
             placement=placement, t_s=t, acc_mps2=acc, gyr_radps=gyr,

@@ -1,0 +1,158 @@
+"""Reading only the motion columns of a native file (``read_session(..., motion_only=True)``):
+the magnetometer and device-orientation columns are neither decoded nor trusted blindly."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from io_helpers import assert_same_session
+
+from imugait.errors import FormatError
+from imugait.io import native
+from imugait.io.native import read_session, write_session
+from imugait.model import Session
+
+
+def _motion(session: Session) -> Session:
+    """``session`` as a motion-only read should give it: no magnetometer, no device orientation."""
+    return Session([replace(s, mag_uT=None, q_world_sensor=None) for s in session.streams], session.meta)
+
+
+def _alter(path, column: str, row: int) -> None:
+    """Change one stored value of ``column`` to its next float, the Parquet file otherwise
+    consistent (valid page checksums, the same metadata): only the imugait hashes can tell."""
+    table = pq.read_table(path)
+    values = table.column(column).to_numpy(zero_copy_only=False).copy()
+    assert np.isfinite(values[row])
+    values[row] = np.nextafter(values[row], np.inf)
+    table = table.set_column(table.schema.get_field_index(column), column, pa.array(values, mask=np.isnan(values)))
+    pq.write_table(table.replace_schema_metadata(pq.read_table(path).schema.metadata), path)
+
+
+def _rewrite_header(path, edit) -> None:
+    """Rewrite the session JSON through ``edit(header)``, with a matching metadata hash."""
+    table = pq.read_table(path)
+    kv = dict(table.schema.metadata)
+    header = json.loads(kv[native.KEY_SESSION])
+    edit(header)
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    kv[native.KEY_SESSION], kv[native.KEY_SESSION_SHA256] = text, hashlib.sha256(text).hexdigest().encode("ascii")
+    pq.write_table(table.replace_schema_metadata(kv), path)
+
+
+def test_new_files_hash_each_column_group(session, tmp_path):
+    path = write_session(session, tmp_path / "s.parquet")
+    header = json.loads(pq.ParquetFile(path).schema_arrow.metadata[native.KEY_SESSION])
+    for entry, stream in zip(header["streams"], session.streams, strict=True):
+        groups = entry[native.GROUP_HASHES]
+        expected = {"t_s", "acc", "gyr"} | ({"mag"} if stream.mag_uT is not None else set()) \
+            | ({"quat"} if stream.q_world_sensor is not None else set())
+        assert set(groups) == expected
+        assert groups["gyr"] == hashlib.sha256(np.ascontiguousarray(stream.gyr_radps, "<f8")).hexdigest()
+        assert entry["sha256"] == native._stream_sha256(stream)  # the whole-stream hash is still written
+
+
+def test_motion_only_read_is_the_session_without_mag_and_quat(session, tmp_path, monkeypatch):
+    path = write_session(session, tmp_path / "s.parquet")
+    assert any(s.mag_uT is not None for s in session.streams) and any(s.q_world_sensor is not None for s in session.streams)
+    back = read_session(path, motion_only=True)
+    assert all(s.mag_uT is None and s.q_world_sensor is None for s in back.streams)
+    assert_same_session(_motion(session), back)
+    monkeypatch.setattr(native, "READ_BATCH_ROWS", 37)  # batches that end inside streams
+    assert_same_session(_motion(session), read_session(path, motion_only=True))
+    assert_same_session(session, read_session(path))
+
+
+def test_motion_only_read_skips_the_magnetometer_columns(session, tmp_path):
+    """An altered magnetometer value fails the whole read and not the motion-only one (its columns
+    are not decoded); an altered gyroscope value fails both."""
+    path = write_session(session, tmp_path / "s.parquet")
+    _alter(path, "mag_y_uT", 3)
+    with pytest.raises(FormatError, match=r"s\.parquet: left_thigh: samples do not match their checksum"):
+        read_session(path)
+    assert_same_session(_motion(session), read_session(path, motion_only=True))
+    _alter(path, "gyr_z_radps", 3)
+    with pytest.raises(FormatError, match=r"s\.parquet: left_thigh: samples do not match their checksum"):
+        read_session(path, motion_only=True)
+
+
+@pytest.mark.parametrize("column", ["t_s", "acc_x_mps2", "gyr_y_radps"])
+def test_each_motion_group_is_verified(session, tmp_path, column):
+    path = write_session(session, tmp_path / "s.parquet")
+    first, second, third = session.streams[:3]  # in row order (placement order)
+    _alter(path, column, first.n_samples + second.n_samples + 5)  # the third stream's sixth sample
+    with pytest.raises(FormatError, match=rf"s\.parquet: {third.placement.value}: samples do not match their checksum"):
+        read_session(path, motion_only=True)
+
+
+@pytest.mark.parametrize("stored", ["absent", "not a dict"])
+def test_files_without_group_hashes_are_read_and_verified_whole(session, tmp_path, stored):
+    """Files written before the group hashes: the motion-only read decodes and verifies every
+    column (an altered magnetometer value is found) and then leaves the two groups out."""
+    path = write_session(session, tmp_path / "s.parquet")
+
+    def edit(header):
+        for entry in header["streams"]:
+            if stored == "absent":
+                del entry[native.GROUP_HASHES]
+            else:
+                entry[native.GROUP_HASHES] = "0" * 64
+
+    _rewrite_header(path, edit)
+    assert_same_session(_motion(session), read_session(path, motion_only=True))
+    assert_same_session(session, read_session(path))
+    _alter(path, "mag_x_uT", 3)
+    with pytest.raises(FormatError, match=r"s\.parquet: left_thigh: samples do not match their checksum"):
+        read_session(path, motion_only=True)
+
+
+def test_a_wrong_group_hash_is_an_error(session, tmp_path):
+    path = write_session(session, tmp_path / "s.parquet")
+
+    def edit(header):
+        header["streams"][2][native.GROUP_HASHES]["acc"] = "0" * 64
+
+    _rewrite_header(path, edit)
+    read_session(path)  # the whole read checks the whole-stream hash
+    name = session.streams[2].placement.value  # the header lists the streams in row order, as the session
+    with pytest.raises(FormatError, match=rf"s\.parquet: {name}: samples do not match their checksum"):
+        read_session(path, motion_only=True)
+
+
+def test_a_missing_presence_flag_is_an_error_in_a_motion_only_read(session, tmp_path):
+    path = write_session(session, tmp_path / "s.parquet")
+
+    def edit(header):
+        del header["streams"][1]["has_quat"]
+
+    _rewrite_header(path, edit)
+    with pytest.raises(FormatError, match=rf"{session.streams[1].placement.value}: metadata has no has_mag/has_quat flag"):
+        read_session(path, motion_only=True)
+
+
+def test_flipped_bytes_never_give_silently_wrong_motion_data(session, tmp_path):
+    path = write_session(session, tmp_path / "s.parquet")
+    good = path.read_bytes()
+    bad = tmp_path / "flipped.parquet"
+    expected = _motion(session)
+    outcomes = {"error": 0, "identical": 0}
+    for i in range(4, len(good) - 4, 37):
+        data = bytearray(good)
+        data[i] ^= 0x5A
+        bad.write_bytes(bytes(data))
+        try:
+            back = read_session(bad, motion_only=True)
+        except FormatError as exc:
+            assert "flipped.parquet" in str(exc)
+            outcomes["error"] += 1
+            continue
+        assert_same_session(expected, back)  # e.g. a flip in the magnetometer's pages, not read
+        outcomes["identical"] += 1
+    assert outcomes["error"] > 0.3 * sum(outcomes.values())
+    assert outcomes["identical"] > 0
