@@ -51,9 +51,9 @@ def _run(path: Path, chunked: bool, chunk_s: float, overlap_s: float, cycles_out
     rss0 = _rss_bytes("VmRSS")
     c0, t0 = time.process_time(), time.perf_counter()
     if chunked:
-        result = analyze_in_chunks(SessionFileRanges(path), chunk_s=chunk_s, overlap_s=overlap_s)
+        result = analyze_in_chunks(SessionFileRanges(path, motion_only=True), chunk_s=chunk_s, overlap_s=overlap_s)
     else:
-        result = analyze_session(read_session(path))
+        result = analyze_session(read_session(path, motion_only=True))  # as `imugait analyze` reads it
     out = {"cpu_s": time.process_time() - c0, "wall_s": time.perf_counter() - t0,
            "peak_bytes": _rss_bytes("VmHWM") - rss0, "strides": len(result.cycles),
            "used": int(result.cycles["used"].sum()), "warnings": len(result.warnings)}

@@ -49,10 +49,11 @@ class CalibratedWindows:
 
 def open_session_windows(path: Path, args: argparse.Namespace):
     """The native file at ``path`` read window by window (verified once now), with the
-    calibrations of ``args.calibration_dir`` applied to each window."""
+    calibrations of ``args.calibration_dir`` applied to each window; for the analysis, which fuses
+    6-axis, so without magnetometers and device orientations (``motion_only``)."""
     from imugait.io.native_ranges import SessionFileRanges
 
-    source = SessionFileRanges(path)
+    source = SessionFileRanges(path, motion_only=True)
     folder = args.calibration_dir
     return source if args.no_calibration or not folder.is_dir() else CalibratedWindows(source, folder)
 

@@ -372,8 +372,8 @@ def _session_from_file(pf: pq.ParquetFile, header: dict[str, Any], name: str, wa
         for g, cols in enumerate(COLUMN_GROUPS):
             if wanted[g]:
                 check_nulls(cols, flags[i][g], nulls[i][g], n, where)
-            elif not isinstance(flags[i][g], bool):
-                raise FormatError(f"{where}: metadata has no has_mag/has_quat flag")
+            else:
+                check_flag(flags[i][g], where)
         for arr in arrays[i]:
             if arr is not None:  # read-only arrays of their own: the stream takes them without a copy
                 arr.flags.writeable = False
@@ -411,10 +411,15 @@ def _stream_placement(entry: dict, name: str, i: int) -> Placement:
         raise FormatError(f"{name}: stream {i} has an unknown placement {entry.get('placement')!r}") from None
 
 
-def check_nulls(cols: tuple[str, ...], present: Any, nulls: int, n: int, where: str) -> None:
-    """Present columns have no nulls; absent ones (no magnetometer, no quaternions) only nulls."""
+def check_flag(present: Any, where: str) -> None:
+    """A column group's presence flag (``has_mag``, ``has_quat``; True for the others) is a bool."""
     if not isinstance(present, bool):
         raise FormatError(f"{where}: metadata has no has_mag/has_quat flag")
+
+
+def check_nulls(cols: tuple[str, ...], present: Any, nulls: int, n: int, where: str) -> None:
+    """Present columns have no nulls; absent ones (no magnetometer, no quaternions) only nulls."""
+    check_flag(present, where)
     if present and nulls:
         raise FormatError(f"{where}: {cols[0][:3]} columns have {nulls} missing values")
     if not present and nulls != n * len(cols):

@@ -21,7 +21,11 @@ from imugait.errors import FormatError, ValidationError
 from imugait.io._session_json import device_from_dict, gaps_from_list, meta_from_dict
 from imugait.io.native import (
     COLUMN_GROUPS,
+    GROUP_HASHES,
+    GROUP_NAMES,
+    MOTION_GROUPS,
     READ_BATCH_ROWS,
+    check_flag,
     check_nulls,
     open_native,
     stream_layout,
@@ -34,12 +38,18 @@ INDEX_EVERY = 4096
 
 
 class SessionFileRanges:
-    """A native session file, verified once, read by time window (see the module)."""
+    """A native session file, verified once, read by time window (see the module).
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    ``motion_only``: the windows' streams have no magnetometer and no device orientation, as
+    :func:`~imugait.io.native.read_session` with ``motion_only`` — in a file that hashes each column
+    group apart, those columns are neither decoded nor verified (an older file is verified whole).
+    """
+
+    def __init__(self, path: str | os.PathLike, *, motion_only: bool = False) -> None:
         self._pf, header, self._name = open_native(path)
         self._entries = header["streams"]
         self._counts, self._offsets, self._placements, self._flags = stream_layout(self._pf, header, self._name)
+        self._wanted = MOTION_GROUPS if motion_only else (True,) * len(COLUMN_GROUPS)
         self.meta = meta_from_dict(header.get("meta", {}), self._name)
         self._index: list[np.ndarray] = []
         self._last_t: list[float] = []
@@ -56,13 +66,21 @@ class SessionFileRanges:
         self.t_end_s = max(self._last_t[i] for i in present)
 
     def _verify(self) -> None:
-        """One streaming pass per column group (the hash covers each stream's groups in order)."""
+        """One streaming pass per column group verified: every group, against the stream's hash
+        over its groups in order; or, for a subset with each group hashed apart, those groups."""
         n_streams = len(self._counts)
+        by_group = not all(self._wanted) and all(isinstance(e.get(GROUP_HASHES), dict) for e in self._entries)
+        verified = self._wanted if by_group else (True,) * len(COLUMN_GROUPS)
         hashes = [hashlib.sha256() for _ in range(n_streams)]
+        group_hashes = [[hashlib.sha256() for _ in COLUMN_GROUPS] for _ in range(n_streams)]
         labelled = [True] * n_streams
         index: list[list[np.ndarray]] = [[] for _ in range(n_streams)]
         last_t = [float("nan")] * n_streams
         for g, cols in enumerate(COLUMN_GROUPS):
+            if not verified[g]:
+                for i in range(n_streams):
+                    check_flag(self._flags[i][g], f"{self._name}: {self._placements[i].value}")
+                continue
             nulls = [0] * n_streams
             columns = (["placement"] if g == 0 else []) + list(cols)
             row = 0
@@ -81,7 +99,7 @@ class SessionFileRanges:
                         nulls[i] += sum(c.null_count for c in values)
                         if self._flags[i][g] is True and not any(c.null_count for c in values):
                             block = np.column_stack([c.to_numpy() for c in values]) if len(values) > 1 else values[0].to_numpy()
-                            hashes[i].update(np.ascontiguousarray(block, dtype="<f8"))
+                            (group_hashes[i][g] if by_group else hashes[i]).update(np.ascontiguousarray(block, dtype="<f8"))
                             if g == 0:
                                 first = (-(lo - offset)) % INDEX_EVERY  # the next multiple of INDEX_EVERY in the stream
                                 index[i].append(block[first::INDEX_EVERY])
@@ -95,7 +113,12 @@ class SessionFileRanges:
                     raise FormatError(f"{where}: rows {self._offsets[i]}..{self._offsets[i] + n - 1} do not all carry this placement")
                 check_nulls(cols, self._flags[i][g], nulls[i], n, where)
         for i, entry in enumerate(self._entries):
-            if hashes[i].hexdigest() != entry.get("sha256"):
+            if by_group:
+                ok = all(group_hashes[i][g].hexdigest() == entry[GROUP_HASHES].get(key)
+                         for g, key in enumerate(GROUP_NAMES) if verified[g] and self._flags[i][g] is True)
+            else:
+                ok = hashes[i].hexdigest() == entry.get("sha256")
+            if not ok:
                 raise FormatError(f"{self._name}: {self._placements[i].value}: samples do not match their checksum "
                                   "(the file is corrupt)")
         self._index = [np.concatenate(parts) if parts else np.empty(0) for parts in index]
@@ -143,8 +166,8 @@ class SessionFileRanges:
         a, b = self._offsets[i] + lo, self._offsets[i] + hi
         g0 = int(np.searchsorted(self._group_starts, a, side="right")) - 1
         g1 = int(np.searchsorted(self._group_starts, b, side="left"))
-        arrays = [np.empty((hi - lo, len(cols))) if flag is True else None
-                  for cols, flag in zip(COLUMN_GROUPS, self._flags[i], strict=True)]
+        arrays = [np.empty((hi - lo, len(cols))) if flag is True and want else None
+                  for cols, flag, want in zip(COLUMN_GROUPS, self._flags[i], self._wanted, strict=True)]
         # only the stream's own column groups (verified once when opened): no null column decoded
         columns = [c for cols, arr in zip(COLUMN_GROUPS, arrays, strict=True) if arr is not None for c in cols]
         row = int(self._group_starts[g0])

@@ -1,5 +1,6 @@
-"""Reading only the motion columns of a native file (``read_session(..., motion_only=True)``):
-the magnetometer and device-orientation columns are neither decoded nor trusted blindly."""
+"""Reading only the motion columns of a native file (``read_session(..., motion_only=True)``,
+``SessionFileRanges(..., motion_only=True)``): the magnetometer and device-orientation columns
+are neither decoded nor trusted blindly."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ import pytest
 from io_helpers import assert_same_session
 
 from imugait.errors import FormatError
-from imugait.io import native
+from imugait.io import native, native_ranges
 from imugait.io.native import read_session, write_session
+from imugait.io.native_ranges import SessionFileRanges
 from imugait.model import Session
 
 
@@ -156,3 +158,30 @@ def test_flipped_bytes_never_give_silently_wrong_motion_data(session, tmp_path):
         outcomes["identical"] += 1
     assert outcomes["error"] > 0.3 * sum(outcomes.values())
     assert outcomes["identical"] > 0
+
+
+@pytest.mark.parametrize("group_hashes", [True, False])
+def test_file_windows_motion_only(session, tmp_path, monkeypatch, group_hashes):
+    """The window reader with ``motion_only``: windows are the motion-only session's slices; the
+    magnetometer is verified only in a file without group hashes; the motion groups always."""
+    monkeypatch.setattr(native, "ROW_GROUP_ROWS", 50)
+    monkeypatch.setattr(native_ranges, "READ_BATCH_ROWS", 37)
+    monkeypatch.setattr(native_ranges, "INDEX_EVERY", 16)
+    path = write_session(session, tmp_path / "s.parquet")
+    if not group_hashes:
+        _rewrite_header(path, lambda header: [entry.pop(native.GROUP_HASHES) for entry in header["streams"]])
+    source = SessionFileRanges(path, motion_only=True)
+    longest = max(session.streams, key=lambda s: s.n_samples).t_s
+    for t0, t1 in [(longest[0], longest[-1] + 1.0), (longest[11], longest[250])]:
+        assert_same_session(_motion(session).slice_time(t0, t1), source.read(t0, t1))
+    _alter(path, "mag_z_uT", 3)
+    if group_hashes:
+        SessionFileRanges(path, motion_only=True)  # not decoded, not verified
+    else:
+        with pytest.raises(FormatError, match="left_thigh: samples do not match their checksum"):
+            SessionFileRanges(path, motion_only=True)
+    with pytest.raises(FormatError, match="left_thigh: samples do not match their checksum"):
+        SessionFileRanges(path)
+    _alter(path, "acc_y_mps2", 3)
+    with pytest.raises(FormatError, match="left_thigh: samples do not match their checksum"):
+        SessionFileRanges(path, motion_only=True)
