@@ -15,7 +15,6 @@ import os
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from imugait.errors import FormatError, ValidationError
 from imugait.io._session_json import device_from_dict, gaps_from_list, meta_from_dict
@@ -25,6 +24,7 @@ from imugait.io.native import (
     GROUP_NAMES,
     MOTION_GROUPS,
     READ_BATCH_ROWS,
+    carries_label,
     check_flag,
     check_nulls,
     open_native,
@@ -93,8 +93,7 @@ class SessionFileRanges:
                             continue
                         part = batch.slice(lo - row, hi - lo)
                         if g == 0:
-                            labelled[i] &= bool(pc.all(pc.equal(part.column(0), self._placements[i].value),
-                                                       skip_nulls=False).as_py())
+                            labelled[i] &= carries_label(part.column(0), self._placements[i].value)
                         values = part.columns[1:] if g == 0 else part.columns
                         nulls[i] += sum(c.null_count for c in values)
                         if self._flags[i][g] is True and not any(c.null_count for c in values):

@@ -185,3 +185,39 @@ def test_file_windows_motion_only(session, tmp_path, monkeypatch, group_hashes):
     _alter(path, "acc_y_mps2", 3)
     with pytest.raises(FormatError, match="left_thigh: samples do not match their checksum"):
         SessionFileRanges(path, motion_only=True)
+
+
+def test_carries_label_on_dictionary_and_plain_columns():
+    strings = pa.array(["left_thigh", "left_thigh", "pelvis"])
+    dictionary = strings.dictionary_encode()
+    assert native.carries_label(dictionary.slice(0, 2), "left_thigh")
+    assert not native.carries_label(dictionary, "left_thigh")
+    assert not native.carries_label(dictionary.slice(0, 2), "pelvis")  # a value in the dictionary, not in the rows
+    assert not native.carries_label(dictionary.slice(0, 2), "right_shank")  # not in the dictionary at all
+    with_null = pa.DictionaryArray.from_arrays(pa.array([0, None], type=pa.int8()), pa.array(["left_thigh"]))
+    assert not native.carries_label(with_null, "left_thigh")
+    null_entry = pa.DictionaryArray.from_arrays(pa.array([0, 1], type=pa.int8()), pa.array(["left_thigh", None]))
+    assert not native.carries_label(null_entry, "left_thigh")
+    repeated = pa.DictionaryArray.from_arrays(pa.array([0, 1, 0], type=pa.int8()), pa.array(["left_thigh", "left_thigh"]))
+    assert native.carries_label(repeated, "left_thigh")
+    assert native.carries_label(strings.slice(0, 2), "left_thigh")
+    assert not native.carries_label(strings, "left_thigh")
+    assert not native.carries_label(pa.array(["left_thigh", None]), "left_thigh")
+
+
+@pytest.mark.parametrize("reader", ["whole", "motion_only", "windows"])
+def test_a_row_with_another_placement_is_refused(session, tmp_path, reader):
+    path = write_session(session, tmp_path / "s.parquet")
+    table = pq.read_table(path)
+    labels = table.column("placement").to_pylist()
+    row = session.streams[0].n_samples + 7  # the second stream's eighth row
+    labels[row] = session.streams[0].placement.value
+    column = pa.array(labels).dictionary_encode().cast(table.schema.field("placement").type)
+    table = table.set_column(0, "placement", column)
+    pq.write_table(table, path, use_dictionary=["placement"])
+    second = session.streams[1].placement.value
+    with pytest.raises(FormatError, match=rf"s\.parquet: {second}: rows .* do not all carry this placement"):
+        if reader == "windows":
+            SessionFileRanges(path)
+        else:
+            read_session(path, motion_only=reader == "motion_only")
