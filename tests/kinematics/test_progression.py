@@ -21,6 +21,32 @@ def test_normative_lean_is_lateral_and_grows_as_the_swing_shrinks():
     assert heading_correction_rad(Side.RIGHT, 0.7) > 0.0
 
 
+def test_lean_table_of_all_scales_equals_one_scale_at_a_time():
+    """The table is built for every swing scale at once; one scale alone (the model as the
+    module describes it) gives the same extent and lean, to the bit."""
+    from scipy.spatial.transform import Rotation
+
+    from imugait.conventions import Joint, pelvis_rotation_from_angles, relative_rotation_from_angles
+    from imugait.data import normative_gait_table
+    from imugait.kinematics.swing_tilt import SWING_SCALES, _lean_table, principal_horizontal_direction, swing_extent
+
+    table = normative_gait_table().iloc[:-1]
+    deg = lambda name: np.deg2rad(table[f"{name}_mean_deg"].to_numpy(dtype=float))  # noqa: E731
+    pelvis = pelvis_rotation_from_angles(np.column_stack([deg("pelvis_tilt"), deg("pelvis_obliquity"), deg("pelvis_rotation")]))
+    extents, leans = _lean_table()
+    assert extents.size == SWING_SCALES.size and np.all(np.diff(extents) > 0)
+    flexion = deg("hip_flexion")
+    for scale in SWING_SCALES[[0, 11, 34]]:
+        hip = np.column_stack([flexion.mean() + scale * (flexion - flexion.mean()), deg("hip_adduction"), deg("hip_rotation")])
+        rotation = pelvis * relative_rotation_from_angles(hip, Joint.HIP, Side.RIGHT)
+        assert isinstance(rotation, Rotation)
+        horizontal = rotation.apply([0.0, 1.0, 0.0])[:, [0, 2]]
+        direction = principal_horizontal_direction(horizontal)
+        direction = direction if direction[0] >= 0 else -direction
+        i = int(np.flatnonzero(extents == swing_extent(horizontal @ direction))[0])
+        assert leans[i] == np.arctan2(direction[1], direction[0])
+
+
 @pytest.fixture(scope="module")
 def walker():
     config = SimulationConfig(
