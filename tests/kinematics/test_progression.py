@@ -26,9 +26,18 @@ def test_lean_table_of_all_scales_equals_one_scale_at_a_time():
     module describes it) gives the same extent and lean, to the bit."""
     from scipy.spatial.transform import Rotation
 
-    from imugait.conventions import Joint, pelvis_rotation_from_angles, relative_rotation_from_angles
+    from imugait.conventions import (
+        Joint,
+        pelvis_rotation_from_angles,
+        relative_rotation_from_angles,
+    )
     from imugait.data import normative_gait_table
-    from imugait.kinematics.swing_tilt import SWING_SCALES, _lean_table, principal_horizontal_direction, swing_extent
+    from imugait.kinematics.swing_tilt import (
+        SWING_SCALES,
+        _lean_table,
+        principal_horizontal_direction,
+        swing_extent,
+    )
 
     table = normative_gait_table().iloc[:-1]
     deg = lambda name: np.deg2rad(table[f"{name}_mean_deg"].to_numpy(dtype=float))  # noqa: E731
