@@ -361,6 +361,12 @@ class Session(Mapping[Placement, ImuStream]):
     def with_meta(self, **changes) -> Session:
         return Session(self.streams, replace(self.meta, **changes))
 
+    def motion_only(self) -> Session:
+        """The session without magnetometers and device orientations (``mag_uT`` and
+        ``q_world_sensor`` None in every stream): what a 6-axis analysis uses. The remaining
+        arrays are shared, not copied."""
+        return Session([replace(s, mag_uT=None, q_world_sensor=None) for s in self.streams], self.meta)
+
     def slice_time(self, t_start_s: float, t_end_s: float) -> Session:
         """Every stream's samples with ``t_start_s <= t_s < t_end_s`` (views, not copies) and the
         protocol steps inside that window, cut to it. A stream with fewer than two samples there is

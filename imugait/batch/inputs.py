@@ -43,10 +43,12 @@ class BatchInput:
     recorded_at: str | None = None
     options: tuple[tuple[str, Any], ...] = field(default=())
 
-    def read(self) -> Session:
-        """The session, through the one format dispatch of :mod:`imugait.io.formats`."""
+    def read(self, motion_only: bool = False) -> Session:
+        """The session, through the one format dispatch of :mod:`imugait.io.formats`;
+        ``motion_only``: without magnetometers and device orientations (``read_recording``'s)."""
         return read_recording(self.path, self.format, placement_map=dict(self.placement_map) or None,
-                              subject_id=self.subject_id, recorded_at=self.recorded_at, options=dict(self.options))
+                              subject_id=self.subject_id, recorded_at=self.recorded_at, options=dict(self.options),
+                              motion_only=motion_only)
 
     def describe(self) -> dict[str, Any]:
         """The input as plain JSON values (stored with its results, part of its fingerprint)."""

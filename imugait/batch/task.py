@@ -74,7 +74,7 @@ def run_session(item: BatchInput, settings: TaskSettings, fingerprint_hex: str) 
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            session = item.read()
+            session = item.read(motion_only=True)  # the analysis fuses 6-axis: native files' other columns not decoded
             stage = "intrinsic calibration"
             session = apply_calibration_files(session, settings.calibration_dir)
 

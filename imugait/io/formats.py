@@ -48,6 +48,9 @@ class _Reader:
     read: Callable[[Path, PlacementMap | None, str | None, dict[str, Any]], Session]
     options: frozenset[str] = frozenset()
     needs_map: bool = False
+    read_motion_only: Callable[[Path], Session] | None = None
+    """A reader that leaves the magnetometer and device-orientation columns undecoded, where the
+    format can (native files); other formats read everything and drop them after."""
 
 
 def read_recording(
@@ -58,6 +61,7 @@ def read_recording(
     subject_id: str | None = None,
     recorded_at: str | None = None,
     options: Mapping[str, Any] | None = None,
+    motion_only: bool = False,
 ) -> Session:
     """Read the recording at ``path`` in format ``fmt`` as a session.
 
@@ -71,6 +75,9 @@ def read_recording(
     subject_id : pseudonym; default the reader's (the file's own for native sessions).
     recorded_at : ISO 8601 start of the recording; replaces what the reader found.
     options : the reader's settings by name (see the module docstring).
+    motion_only : the session without magnetometers and device orientations
+        (:meth:`~imugait.model.Session.motion_only`), what the 6-axis analysis uses; a native
+        file's other columns are then not decoded (``read_session(..., motion_only=True)``).
 
     Raises
     ------
@@ -94,7 +101,11 @@ def read_recording(
         raise ValidationError(f"format {kind.value} needs a placement map (PLACEMENT=SENSOR for every sensor)")
     if placement_map and not (reader.needs_map or kind in _MAP_OPTIONAL):
         raise ValidationError(f"format {kind.value} takes no placement map")
-    session = reader.read(Path(path), placement_map or None, subject_id, opts)
+    if motion_only and reader.read_motion_only is not None:
+        session = reader.read_motion_only(Path(path))
+    else:
+        session = reader.read(Path(path), placement_map or None, subject_id, opts)
+        session = session.motion_only() if motion_only else session
     overrides = {}
     if recorded_at:
         overrides["recorded_at"] = recorded_at
@@ -131,6 +142,12 @@ def _read_native(path, _map, _subject, _opts) -> Session:
     from imugait.io.native import read_session
 
     return read_session(path)
+
+
+def _read_native_motion(path) -> Session:
+    from imugait.io.native import read_session
+
+    return read_session(path, motion_only=True)
 
 
 def _read_csv(path, _map, subject, _opts) -> Session:
@@ -214,7 +231,7 @@ def _read_mvnx(path, mapping, subject, _opts) -> Session:
 
 
 _READERS: dict[SourceFormat, _Reader] = {
-    SourceFormat.NATIVE: _Reader(_read_native),
+    SourceFormat.NATIVE: _Reader(_read_native, read_motion_only=_read_native_motion),
     SourceFormat.CSV: _Reader(_read_csv),
     SourceFormat.XSENS: _Reader(_read_xsens, frozenset({"rate_hz"}), needs_map=True),
     SourceFormat.HUGADB: _Reader(_read_hugadb, frozenset({"rate_hz", "corrupted_gyro", "allow_truncated"})),

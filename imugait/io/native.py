@@ -19,7 +19,6 @@ wrong data. Writes are atomic (temporary file, fsync, ``os.replace``).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -131,7 +130,7 @@ def read_session(path: str | os.PathLike, *, motion_only: bool = False) -> Sessi
         version, or lacks columns; the message names the file and the problem.
     """
     pf, header, name = open_native(path)
-    return _session_from_file(pf, header, name, MOTION_GROUPS if motion_only else (True,) * len(COLUMN_GROUPS))
+    return _session_from_file(pf, header, name, motion_only)
 
 
 def open_native(path: str | os.PathLike) -> tuple[pq.ParquetFile, dict[str, Any], str]:
@@ -320,15 +319,15 @@ def stream_layout(pf: pq.ParquetFile, header: dict[str, Any], name: str) -> tupl
     return counts, offsets, placements, flags
 
 
-def _session_from_file(pf: pq.ParquetFile, header: dict[str, Any], name: str, wanted: tuple[bool, ...]) -> Session:
-    """The session of the file with the column groups ``wanted`` (per ``COLUMN_GROUPS``); the
-    others are None in every stream."""
+def _session_from_file(pf: pq.ParquetFile, header: dict[str, Any], name: str, motion_only: bool) -> Session:
+    """The session of the file; ``motion_only``: only the groups of ``MOTION_GROUPS``, the others
+    None in every stream."""
     entries = header["streams"]
     counts, offsets, placements, flags = stream_layout(pf, header, name)
     # A subset is decoded only where every stream's groups can be verified apart.
-    if not all(wanted) and not all(isinstance(e.get(GROUP_HASHES), dict) for e in entries):
-        session = _session_from_file(pf, header, name, (True,) * len(COLUMN_GROUPS))
-        return Session([_without_groups(s, wanted) for s in session.streams], session.meta)
+    if motion_only and not all(isinstance(e.get(GROUP_HASHES), dict) for e in entries):
+        return _session_from_file(pf, header, name, False).motion_only()
+    wanted = MOTION_GROUPS if motion_only else (True,) * len(COLUMN_GROUPS)
     groups = [g for g, want in enumerate(wanted) if want]
     arrays = [[np.empty((n, len(COLUMN_GROUPS[g])) if len(COLUMN_GROUPS[g]) > 1 else n) if f[g] is True and wanted[g]
                else None for g in range(len(COLUMN_GROUPS))] for n, f in zip(counts, flags, strict=True)]
@@ -395,12 +394,6 @@ def _verify_hashes(blocks: list[np.ndarray | None], entry: dict, wanted: tuple[b
                  for key, arr, want in zip(GROUP_NAMES, blocks, wanted, strict=True) if want and arr is not None)
     if not ok:
         raise FormatError(f"{where}: samples do not match their checksum (the file is corrupt)")
-
-
-def _without_groups(s: ImuStream, wanted: tuple[bool, ...]) -> ImuStream:
-    """``s`` with the magnetometer and/or device orientation left out as ``wanted`` says."""
-    mag, q = (arr if want else None for arr, want in zip(_stream_arrays(s)[3:], wanted[3:], strict=True))
-    return dataclasses.replace(s, mag_uT=mag, q_world_sensor=q)
 
 
 def carries_label(column: pa.Array, value: str) -> bool:

@@ -14,11 +14,12 @@ import pyarrow.parquet as pq
 import pytest
 from io_helpers import assert_same_session
 
+from imugait.conventions import Placement
 from imugait.errors import FormatError
 from imugait.io import native, native_ranges
 from imugait.io.native import read_session, write_session
 from imugait.io.native_ranges import SessionFileRanges
-from imugait.model import Session
+from imugait.model import ImuStream, Session
 
 
 def _motion(session: Session) -> Session:
@@ -221,3 +222,35 @@ def test_a_row_with_another_placement_is_refused(session, tmp_path, reader):
             SessionFileRanges(path)
         else:
             read_session(path, motion_only=reader == "motion_only")
+
+
+def test_session_motion_only_drops_mag_and_quat_and_shares_the_rest(session):
+    motion = session.motion_only()
+    assert motion.meta == session.meta and list(motion) == list(session)
+    for a, b in zip(session.streams, motion.streams, strict=True):
+        assert b.mag_uT is None and b.q_world_sensor is None
+        assert b.t_s is a.t_s and b.acc_mps2 is a.acc_mps2 and b.gyr_radps is a.gyr_radps  # not copied
+        assert (b.gaps, b.device, b.sample_rate_hz) == (a.gaps, a.device, a.sample_rate_hz)
+
+
+def test_read_recording_motion_only_for_native_and_other_formats(session, tmp_path):
+    """Through the one format dispatch (what ``imugait batch`` reads with): a native file by the
+    motion-only reader, another format read whole and then without the two groups."""
+    from imugait.io.csv_generic import write_csv_session
+    from imugait.io.formats import read_recording
+
+    native_path = write_session(session, tmp_path / "s.parquet")
+    assert_same_session(_motion(session), read_recording(native_path, "native", motion_only=True))
+    assert_same_session(session, read_recording(native_path, "native"))
+    _alter(native_path, "mag_x_uT", 3)  # not decoded by the motion-only read
+    assert_same_session(_motion(session), read_recording(native_path, "native", motion_only=True))
+    rng = np.random.default_rng(5)
+    t = np.arange(200) / 100.0
+    plain = Session([ImuStream(Placement.LEFT_THIGH, t, rng.normal(0, 2, (200, 3)) + [0, 0, 9.81], rng.normal(0, 3, (200, 3)),
+                               100.0, mag_uT=rng.normal(0, 40, (200, 3))),
+                     ImuStream(Placement.LEFT_SHANK, t, rng.normal(0, 2, (200, 3)) + [0, 0, 9.81], rng.normal(0, 3, (200, 3)),
+                               100.0)])
+    csv_path = write_csv_session(plain, tmp_path / "s.csv")
+    whole = read_recording(csv_path, "csv")
+    assert any(s.mag_uT is not None for s in whole.streams)
+    assert_same_session(whole.motion_only(), read_recording(csv_path, "csv", motion_only=True))
