@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from imugait.conventions import Placement
+from imugait.errors import FormatError
 from imugait.model import DeviceInfo, Gap, ImuStream, Session
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -154,3 +155,24 @@ def write_hugadb(path: Path, counts: np.ndarray, activity, *, spelling: str = "u
         lines.append("\t".join(str(int(v)) for v in [*row, *emg, act]))
     text = "\r\n".join(lines) + "\r\n"
     path.write_text(text[:len(text) - cut_last] if cut_last else text, newline="")
+
+
+def flipped_byte_outcomes(path: Path, bad: Path, read, expected: Session, step: int) -> dict[str, int]:
+    """Flip every ``step``-th byte of the file at ``path`` in turn (into ``bad``) and read it with
+    ``read``: each must raise :class:`FormatError` naming ``bad`` or give exactly ``expected``.
+    Returns how many did which ("error", "identical")."""
+    good = path.read_bytes()
+    outcomes = {"error": 0, "identical": 0}
+    for i in range(4, len(good) - 4, step):
+        data = bytearray(good)
+        data[i] ^= 0x5A
+        bad.write_bytes(bytes(data))
+        try:
+            back = read(bad)
+        except FormatError as exc:
+            assert bad.name in str(exc)
+            outcomes["error"] += 1
+            continue
+        assert_same_session(expected, back)
+        outcomes["identical"] += 1
+    return outcomes
