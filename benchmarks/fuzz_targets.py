@@ -156,8 +156,11 @@ def _lazy_decoder(factories: Callable[[], list]) -> Callable[[Path], Run]:
 
 # -- importers -------------------------------------------------------------------------------
 
-def file_target(file_name: str, fmt: str, placement_map: dict[Placement, str] | None = None) -> Callable[[Path], Run]:
-    """A target writing the input to ``scratch/file_name`` and reading it with ``read_recording``."""
+def file_target(file_name: str, fmt: str, placement_map: dict[Placement, str] | None = None,
+                motion_only_too: bool = False) -> Callable[[Path], Run]:
+    """A target writing the input to ``scratch/file_name`` and reading it with ``read_recording``
+    (``motion_only_too``: then once more with ``motion_only=True``, a reader of its own for native
+    files)."""
 
     def make(scratch: Path) -> Run:
         from imugait.io.formats import read_recording
@@ -168,7 +171,16 @@ def file_target(file_name: str, fmt: str, placement_map: dict[Placement, str] | 
 
         def run(data: bytes) -> None:
             path.write_bytes(data)
-            read_recording(where, fmt, placement_map=placement_map)
+            refused: list[ImugaitError] = []
+            # the motion-only read also when the whole read refused the file (it reads less of it);
+            # anything but a refusal propagates at once
+            for motion_only in (False, True) if motion_only_too else (False,):
+                try:
+                    read_recording(where, fmt, placement_map=placement_map, motion_only=motion_only)
+                except ImugaitError as exc:
+                    refused.append(exc)
+            if refused:
+                raise refused[0]
         return run
 
     return make
@@ -274,7 +286,7 @@ TARGETS: dict[str, Target] = {t.name: t for t in (
     Target("decoder.witmotion_serial", _lazy_decoder(_wit_serial), **_DECODER),
     Target("decoder.witmotion_ble", _lazy_decoder(_wit_ble), **_DECODER),
     Target("decoder.movella_dot", _lazy_decoder(_dot), **_DECODER),
-    Target("import.native", file_target("in.parquet", "native"), **_FILE),
+    Target("import.native", file_target("in.parquet", "native", motion_only_too=True), **_FILE),
     Target("import.csv", file_target("in.csv", "csv"), **_FILE),
     Target("import.xsens", file_target("MT_thigh.txt", "xsens", {Placement.LEFT_THIGH: "thigh"}), **_FILE),
     Target("import.dot", file_target("D1.csv", "dot", {Placement.LEFT_THIGH: "D1"}), **_FILE),
