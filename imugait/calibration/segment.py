@@ -343,7 +343,8 @@ def calibrate_leg(
         ``config.max_motion_s`` of it (:func:`fit_window`), the heading offset is tracked over all of it.
     inclination : the first K ≤ M rows of ``rec`` with other orientations, whose inclinations give
         the knee's reference inclination (``config.knee_inclination_from_orientation``) over the
-        reference samples among those rows; None: ``rec``'s own, over every reference sample.
+        reference samples among those rows; None (or no reference sample among them): ``rec``'s
+        own, over every reference sample.
 
     The thigh frame: Y from gravity while standing, Z from the functional flexion axis. The shank
     frame: Y from gravity while standing, Z from the thigh's flexion axis as the shank sees it
@@ -431,8 +432,9 @@ def calibrate_leg(
     if config.knee_inclination_from_orientation:
         # The thigh's frame stays (hip rotation, progression); the shank's turns about the flexion
         # axis by how much more the filter than the accelerometer inclines it, relative to the thigh.
-        up2 = _knee_inclined_up_shank(rec if inclination is None else inclination, standing, up1, up2,
-                                      axes.flexion_axis_thigh, flexion_in_shank)
+        # The other orientations only where they hold reference samples (else the recording's own).
+        source = inclination if inclination is not None and standing[:inclination.t_s.size].any() else rec
+        up2 = _knee_inclined_up_shank(source, standing, up1, up2, axes.flexion_axis_thigh, flexion_in_shank)
     return LegAlignment(
         thigh=SegmentAlignment(thigh, segment_frame(up1, axes.flexion_axis_thigh).as_quat(scalar_first=True)),
         shank=SegmentAlignment(shank, segment_frame(up2, flexion_in_shank).as_quat(scalar_first=True)),
@@ -453,15 +455,13 @@ def fit_window(motion: np.ndarray, rate_hz: float, config: SegmentCalibrationCon
 def _knee_inclined_up_shank(rec: LegRecording, standing: np.ndarray, up_thigh: np.ndarray, up_shank: np.ndarray,
                             flexion_thigh: np.ndarray, flexion_shank: np.ndarray) -> np.ndarray:
     """``up_shank`` (3,) turned about ``flexion_shank`` by the difference between the two segments'
-    inclinations from accelerometer to filter over the reference samples ``standing`` among
-    ``rec``'s rows (all of ``rec`` when none are among them); shank sensor frame."""
-    ref = standing[:rec.t_s.size]
-    if ref.any() and ref.size < standing.size:
-        # A shorter recording (its own orientations): the accelerometers' means over the same samples.
+    inclinations from accelerometer to filter over the reference samples ``standing`` (M,) among
+    ``rec``'s first K ≤ M rows; the accelerometers' up ``up_thigh``, ``up_shank`` (3,) are the means
+    over all of ``standing``, and over those among the K rows when K < M. Shank sensor frame."""
+    ref, up_shank_ref = standing[:rec.t_s.size], up_shank
+    if ref.size < standing.size:
         up_thigh = _unit(np.mean(rec.acc_thigh_mps2[ref], axis=0))
         up_shank_ref = _unit(np.mean(rec.acc_shank_mps2[ref], axis=0))
-    else:
-        ref, up_shank_ref = standing, up_shank
     turn_rad = (_inclination_to_fused_rad(up_shank_ref, rec.q_world_shank_sensor[ref], flexion_shank)
                 - _inclination_to_fused_rad(up_thigh, rec.q_world_thigh_sensor[ref], flexion_thigh))
     return Rotation.from_rotvec(turn_rad * _unit(flexion_shank)).apply(up_shank)
