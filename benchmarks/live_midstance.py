@@ -3,7 +3,7 @@ the simulator's truth: the mid-stance calibration with a causal filter.
 
 The simulator's corridor walk started on "go" (no standing at all; 40 s at 1.3 m/s, 200 Hz, lost
 samples 0.2 %, the simulator's default sensor errors — gyroscope bias 0.01 rad/s per axis), one
-walk per seed, fed to the live pipeline in 50-ms blocks with a poll after each, and analysed
+walk per seed, fed to the live pipeline in 50-ms blocks, and analysed
 offline with the online filter (the live calibration's settings) and with the default offline
 filter. Per leg, over the samples after 15 s: the median |live − analyze (online)| and each
 estimate's RMSE and bias (mean error) against the truth — the comparison of
@@ -33,17 +33,11 @@ FROM_S = 15.0
 
 
 def live_knee_flexion(live: LiveKinematics, session, chunk_s: float = 0.05) -> dict[Side, tuple[np.ndarray, np.ndarray]]:
-    """``(t_s, knee_flexion_deg)`` per leg as the live pipeline reports them, polled after every block."""
-    rows = []
-    original = live.feed
-
-    def feed(samples):
-        original(samples)
-        rows.extend(live.poll().angles)
-
-    live.feed = feed
+    """``(t_s, knee_flexion_deg)`` per leg as the live pipeline reports them: fed in blocks of
+    ``chunk_s``, polled once at the end (the results do not depend on when it is polled,
+    ``tests/live/test_live_calibration.py``; the walk fits the live history)."""
     live.feed_session(session, chunk_s=chunk_s)
-    rows.extend(live.poll().angles)
+    rows = live.poll().angles
     return {side: (np.concatenate([a.t_s for a in rows if a.side is side]),
                    np.concatenate([a.knee_flexion_deg for a in rows if a.side is side]))
             for side in {a.side for a in rows}}

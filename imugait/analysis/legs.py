@@ -19,7 +19,7 @@ does with the legs afterwards.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,7 +28,12 @@ from imugait.analysis.reference import midstance_mask, refer_to_upright
 from imugait.calibration.heading import HeadingConfig
 from imugait.calibration.periods import PeriodConfig, standing_mask
 from imugait.calibration.recording import LegRecording
-from imugait.calibration.segment import LegAlignment, SegmentCalibrationConfig, calibrate_leg, fit_window
+from imugait.calibration.segment import (
+    LegAlignment,
+    SegmentCalibrationConfig,
+    calibrate_leg,
+    fit_window,
+)
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import CalibrationError, ValidationError
 from imugait.fusion.select import make_filter
