@@ -169,8 +169,9 @@ def calibrate_fused_leg_upright(
     """:func:`calibrate_fused_leg` against ``standing`` (M,) bool — or, when it is None (no still
     standing period), against the leg's mid-stance (:func:`~imugait.analysis.reference.midstance_mask`
     over ``motion``), its alignment then referred to upright
-    (:func:`~imugait.analysis.reference.refer_to_upright`). The one fallback of offline analysis
-    and the live pipeline. Returns (the leg, the reference mask used, ``STANDING`` or
+    (:func:`~imugait.analysis.reference.refer_to_upright`) — with a causal filter the knee's
+    reference inclination from the calibration walk fused again offline
+    (:func:`_calibration_walk_offline`). The one fallback of offline analysis and the live pipeline. Returns (the leg, the reference mask used, ``STANDING`` or
     ``MID_STANCE``). Raises :class:`CalibrationError` with the reason."""
     if standing is not None:
         return calibrate_fused_leg(fused, side, standing, motion, config, heading_config=heading_config), standing, STANDING
