@@ -19,7 +19,7 @@ does with the legs afterwards.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,10 +28,16 @@ from imugait.analysis.reference import midstance_mask, refer_to_upright
 from imugait.calibration.heading import HeadingConfig
 from imugait.calibration.periods import PeriodConfig, standing_mask
 from imugait.calibration.recording import LegRecording
-from imugait.calibration.segment import LegAlignment, SegmentCalibrationConfig, calibrate_leg
+from imugait.calibration.segment import (
+    LegAlignment,
+    SegmentCalibrationConfig,
+    calibrate_leg,
+    fit_window,
+)
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import CalibrationError, ValidationError
-from imugait.fusion.settings import FilterKind
+from imugait.fusion.select import make_filter
+from imugait.fusion.settings import FilterKind, FusionSettings
 from imugait.gait.events import EventConfig
 from imugait.kinematics.angles import segment_orientations
 from imugait.kinematics.prepare import FusedSession, fuse_session
@@ -163,13 +169,35 @@ def calibrate_fused_leg_upright(
     """:func:`calibrate_fused_leg` against ``standing`` (M,) bool — or, when it is None (no still
     standing period), against the leg's mid-stance (:func:`~imugait.analysis.reference.midstance_mask`
     over ``motion``), its alignment then referred to upright
-    (:func:`~imugait.analysis.reference.refer_to_upright`). The one fallback of offline analysis
-    and the live pipeline. Returns (the leg, the reference mask used, ``STANDING`` or
+    (:func:`~imugait.analysis.reference.refer_to_upright`) — with a causal filter the knee's
+    reference inclination from the calibration walk fused again offline
+    (:func:`_calibration_walk_offline`). The one fallback of offline analysis and the live pipeline. Returns (the leg, the reference mask used, ``STANDING`` or
     ``MID_STANCE``). Raises :class:`CalibrationError` with the reason."""
     if standing is not None:
         return calibrate_fused_leg(fused, side, standing, motion, config, heading_config=heading_config), standing, STANDING
     thigh, shank = (fused.sensors[Placement.of(seg, side)] for seg in (Segment.THIGH, Segment.SHANK))
     midstance = midstance_mask(fused.t_s, thigh.gyr_radps, shank.gyr_radps, motion, config, events, fused.rate_hz)
-    midstance_config = (config or SegmentCalibrationConfig()).for_midstance_reference(fused.filter_kind.causal)
-    leg = calibrate_fused_leg(fused, side, midstance, motion, midstance_config, heading_config=heading_config)
-    return replace(leg, alignment=refer_to_upright(leg.alignment, side)), midstance, MID_STANCE
+    midstance_config = (config or SegmentCalibrationConfig()).for_midstance_reference()
+    rec = fused.leg(side)
+    inclination = _calibration_walk_offline(rec, motion, midstance_config) if fused.filter_kind.causal else None
+    alignment = calibrate_leg(Placement.of(Segment.THIGH, side), Placement.of(Segment.SHANK, side), rec, midstance,
+                              motion, midstance_config, heading_config, inclination)
+    return CalibratedLeg(side, rec, refer_to_upright(alignment, side)), midstance, MID_STANCE
+
+
+def _calibration_walk_offline(rec: LegRecording, motion: np.ndarray, config: SegmentCalibrationConfig) -> LegRecording:
+    """``rec``'s rows up to the end of the calibration walk (the knee axes' fit window), both sensors
+    fused again there with the offline filter: the knee's mid-stance reference inclination of a
+    causal filter. A causal filter started mid-walk (no standing) settles its inclination over the
+    first seconds to tens of seconds — its accelerometer time constant (VQF 3 s) times the gyroscope
+    bias it has not learnt yet — and that error, averaged over the reference samples, stayed in
+    the knee as an offset (live calibrates on the first seconds of walking). Fused again once over
+    the walk already buffered, the calibration is still causal for every sample after it."""
+    fit = np.flatnonzero(fit_window(motion, rec.rate_hz, config))
+    n = int(fit[-1]) + 1 if fit.size else rec.t_s.size
+    settings = FusionSettings(sample_period_s=1.0 / rec.rate_hz)
+    q_thigh, q_shank = (make_filter(FilterKind.VQF_OFFLINE, settings).estimate(gyr[:n], acc[:n]).q_world_sensor
+                        for gyr, acc in ((rec.gyr_thigh_radps, rec.acc_thigh_mps2),
+                                         (rec.gyr_shank_radps, rec.acc_shank_mps2)))
+    return LegRecording(rec.t_s[:n], q_thigh, q_shank, rec.gyr_thigh_radps[:n], rec.gyr_shank_radps[:n],
+                        rec.acc_thigh_mps2[:n], rec.acc_shank_mps2[:n], rec.rate_hz)

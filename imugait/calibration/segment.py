@@ -173,26 +173,21 @@ class SegmentCalibrationConfig:
     acceleration, which differs between thigh and shank in the sagittal plane (each turns about
     its own pivot) and so becomes a knee-flexion offset: on the real Kiel pp054 walk the shank's
     mean mid-stance specific force leant 7.8° from the filter's gravity (the thigh's 2.4°) and the
-    knee read 18.6° at the mid-stance it is referred to at 10.2° (on with the offline filter only,
-    :meth:`for_midstance_reference`). Only the knee's sagittal
+    knee read 18.6° at the mid-stance it is referred to at 10.2° (:meth:`for_midstance_reference`).
+    Only the knee's sagittal
     reference is taken from the filters: turning the thigh's frame as well (each segment's up
     inclined as its filter has it) changed hip rotation — slightly worse on the simulator with
     soft tissue, and 40 of 126 strides of a real HuGaDB leg became femur-rotation outliers — and
     taking the whole up from the filters worsened the simulator's knee adduction tail
     (docs/validation.md)."""
 
-    def for_midstance_reference(self, causal_filter: bool = False) -> SegmentCalibrationConfig:
-        """This configuration for a leg calibrated against its mid-stance instead of standing, its
-        orientations from a ``causal_filter`` or not. The knee's inclination comes from the
-        orientations only when they are not causal: a causal filter started mid-walk (no
-        standing) is still settling its inclination over the first seconds (VQF's accelerometer
-        time constant 3 s), which a live calibration on the first 10 s of walking averages in —
-        on the simulator live and offline analysis with the same online filter then disagreed
-        by 1° of knee flexion (``tests/live/test_live_calibration.py``); the offline filter runs
-        backwards as well and is settled throughout."""
+    def for_midstance_reference(self) -> SegmentCalibrationConfig:
+        """This configuration for a leg calibrated against its mid-stance instead of standing: the
+        knee's reference inclination from the orientations (with a causal filter, from the
+        calibration walk fused again offline: :func:`imugait.analysis.legs.calibrate_fused_leg_upright`)."""
         return replace(self, flexion_axis_max_knee_flexion_deg=self.midstance_flexion_axis_max_knee_flexion_deg,
                        compensate_thigh_turn=self.midstance_compensate_thigh_turn,
-                       knee_inclination_from_orientation=not causal_filter)
+                       knee_inclination_from_orientation=True)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.shank_axis_weight <= 1.0:
@@ -335,6 +330,7 @@ def calibrate_leg(
     motion: np.ndarray,
     config: SegmentCalibrationConfig | None = None,
     heading_config: HeadingConfig | None = None,
+    inclination: LegRecording | None = None,
 ) -> LegAlignment:
     """Calibrate one leg, and track the thigh-shank heading offset over the whole recording.
 
@@ -344,7 +340,11 @@ def calibrate_leg(
     rec : the leg's data on a grid.
     standing : (M,) bool, upright and still (the anatomical reference).
     motion : (M,) bool, knee motion (walking, knee bends); the knee axes are fitted to the first
-        ``config.max_motion_s`` of it, the heading offset is tracked over all of it.
+        ``config.max_motion_s`` of it (:func:`fit_window`), the heading offset is tracked over all of it.
+    inclination : the first K ≤ M rows of ``rec`` with other orientations, whose inclinations give
+        the knee's reference inclination (``config.knee_inclination_from_orientation``) over the
+        reference samples among those rows; None (or no reference sample among them): ``rec``'s
+        own, over every reference sample.
 
     The thigh frame: Y from gravity while standing, Z from the functional flexion axis. The shank
     frame: Y from gravity while standing, Z from the thigh's flexion axis as the shank sees it
@@ -359,7 +359,7 @@ def calibrate_leg(
     config = config or SegmentCalibrationConfig()
     leg = f"{thigh.value}/{shank.value}"
     dt = 1.0 / rec.rate_hz
-    fit_mask = motion & (np.cumsum(motion) * dt <= config.max_motion_s)
+    fit_mask = fit_window(motion, rec.rate_hz, config)
     if fit_mask.sum() * dt < config.min_motion_s:
         raise CalibrationError(
             f"{leg}: too little knee motion to find the knee axis ({fit_mask.sum() * dt:.1f} s of motion, need "
@@ -432,9 +432,9 @@ def calibrate_leg(
     if config.knee_inclination_from_orientation:
         # The thigh's frame stays (hip rotation, progression); the shank's turns about the flexion
         # axis by how much more the filter than the accelerometer inclines it, relative to the thigh.
-        shank_turn_rad = (_inclination_to_fused_rad(up2, rec.q_world_shank_sensor[standing], flexion_in_shank)
-                          - _inclination_to_fused_rad(up1, rec.q_world_thigh_sensor[standing], axes.flexion_axis_thigh))
-        up2 = Rotation.from_rotvec(shank_turn_rad * _unit(flexion_in_shank)).apply(up2)
+        # The other orientations only where they hold reference samples (else the recording's own).
+        source = inclination if inclination is not None and standing[:inclination.t_s.size].any() else rec
+        up2 = _knee_inclined_up_shank(source, standing, up1, up2, axes.flexion_axis_thigh, flexion_in_shank)
     return LegAlignment(
         thigh=SegmentAlignment(thigh, segment_frame(up1, axes.flexion_axis_thigh).as_quat(scalar_first=True)),
         shank=SegmentAlignment(shank, segment_frame(up2, flexion_in_shank).as_quat(scalar_first=True)),
@@ -444,6 +444,27 @@ def calibrate_leg(
         quality=quality,
         joint_centre=centre,
     )
+
+
+def fit_window(motion: np.ndarray, rate_hz: float, config: SegmentCalibrationConfig) -> np.ndarray:
+    """(M,) bool: the first ``config.max_motion_s`` of ``motion`` (M,) bool at ``rate_hz``, the
+    samples the knee axes are fitted to."""
+    return motion & (np.cumsum(motion) * (1.0 / rate_hz) <= config.max_motion_s)
+
+
+def _knee_inclined_up_shank(rec: LegRecording, standing: np.ndarray, up_thigh: np.ndarray, up_shank: np.ndarray,
+                            flexion_thigh: np.ndarray, flexion_shank: np.ndarray) -> np.ndarray:
+    """``up_shank`` (3,) turned about ``flexion_shank`` by the difference between the two segments'
+    inclinations from accelerometer to filter over the reference samples ``standing`` (M,) among
+    ``rec``'s first K ≤ M rows; the accelerometers' up ``up_thigh``, ``up_shank`` (3,) are the means
+    over all of ``standing``, and over those among the K rows when K < M. Shank sensor frame."""
+    ref, up_shank_ref = standing[:rec.t_s.size], up_shank
+    if ref.size < standing.size:
+        up_thigh = _unit(np.mean(rec.acc_thigh_mps2[ref], axis=0))
+        up_shank_ref = _unit(np.mean(rec.acc_shank_mps2[ref], axis=0))
+    turn_rad = (_inclination_to_fused_rad(up_shank_ref, rec.q_world_shank_sensor[ref], flexion_shank)
+                - _inclination_to_fused_rad(up_thigh, rec.q_world_thigh_sensor[ref], flexion_thigh))
+    return Rotation.from_rotvec(turn_rad * _unit(flexion_shank)).apply(up_shank)
 
 
 def _walks_like_one_leg(swing: Swing, thigh_forward_ratio: float, config: SegmentCalibrationConfig) -> bool:

@@ -13,12 +13,15 @@ Issue target: (a) within 2°, (b) within 3°, with random mountings, noise and g
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hinge_helpers import hinge_recording
 from scipy.spatial.transform import Rotation
 
 from imugait.analysis import analyze_session
+from imugait.calibration.recording import LegRecording
 from imugait.calibration.segment import SegmentCalibrationConfig, calibrate_leg, retrack_heading
 from imugait.conventions import Placement, Segment
 from imugait.errors import CalibrationError
@@ -184,3 +187,37 @@ def test_shank_axis_weight_outside_zero_to_one_is_refused(weight):
 
     with pytest.raises(ValidationError, match="shank_axis_weight"):
         SegmentCalibrationConfig(shank_axis_weight=weight)
+
+
+def _rows(rec: LegRecording, n: int, q_shank: np.ndarray | None = None) -> LegRecording:
+    """``rec``'s first ``n`` rows, the shank's orientations replaced by ``q_shank`` (n, 4) if given."""
+    return LegRecording(rec.t_s[:n], rec.q_world_thigh_sensor[:n],
+                        rec.q_world_shank_sensor[:n] if q_shank is None else q_shank, rec.gyr_thigh_radps[:n],
+                        rec.gyr_shank_radps[:n], rec.acc_thigh_mps2[:n], rec.acc_shank_mps2[:n], rec.rate_hz)
+
+
+def test_the_knee_inclination_comes_from_the_given_orientations_over_their_reference_samples():
+    """``calibrate_leg(…, inclination=…)`` (a causal filter's calibration walk fused again,
+    ``analysis/legs.py``): the recording's own orientations give what None gives; rows without a
+    reference sample fall back to them; other orientations turn the shank's frame about its flexion
+    axis only, and leave the thigh's frame as it was."""
+    hinge = hinge_recording(seed=3, duration_s=12.0)
+    config = replace(MECHANICAL, knee_inclination_from_orientation=True)
+    rec = hinge.rec
+
+    def calibrate(inclination=None):
+        return calibrate_leg(Placement.LEFT_THIGH, Placement.LEFT_SHANK, rec, hinge.still, hinge.moving, config,
+                             inclination=inclination)
+
+    own = calibrate()
+    before_reference = int(np.argmax(hinge.still))
+    for same in (calibrate(rec), calibrate(_rows(rec, before_reference))):
+        np.testing.assert_allclose(same.shank.q_sensor_segment, own.shank.q_sensor_segment, atol=1e-12)
+    n = int(np.flatnonzero(hinge.still)[-1]) + 1
+    tilt = Rotation.from_rotvec([np.deg2rad(4.0), 0.0, 0.0])
+    tilted = (tilt * Rotation.from_quat(rec.q_world_shank_sensor[:n], scalar_first=True)).as_quat(scalar_first=True)
+    other = calibrate(_rows(rec, n, tilted))
+    np.testing.assert_allclose(other.thigh.q_sensor_segment, own.thigh.q_sensor_segment, atol=1e-12)
+    turn = (own.shank.r_sensor_segment.inv() * other.shank.r_sensor_segment).as_rotvec()
+    assert 0.5 < np.rad2deg(np.linalg.norm(turn)) < 4.5
+    assert abs(turn[2]) / np.linalg.norm(turn) > 0.999  # about the segment's Z, the flexion axis
