@@ -58,6 +58,11 @@ from imugait.live.updates import CalibrationPhase, LegAngles, LegCalibrationStat
 from imugait.model import ProtocolStep, Session
 
 
+POLLED_GRID_STEP_S = 0.25
+"""``grid_step_s`` of :meth:`LiveKinematics.for_dashboard`: a feed advances the grid only once this
+much is ready (a view that stops polling still keeps the buffers bounded); the polls take the rest."""
+
+
 @dataclass(frozen=True)
 class LiveConfig:
     """Settings of the live pipeline (the stage configurations are those of offline analysis)."""
@@ -202,10 +207,15 @@ class LiveKinematics:
                                      reseeded=self.config.reseed_window_s is not None)
 
     @classmethod
-    def calibrating_in_thread(cls, placements: Collection[Placement], config: LiveConfig | None = None,
-                              calibration: LiveCalibration | None = None) -> LiveKinematics:
-        """The live pipeline with each leg's calibration run in a worker thread of its own (what
-        ``imugait live`` uses: its event loop keeps receiving and pushing while a leg calibrates)."""
+    def for_dashboard(cls, placements: Collection[Placement], calibration: LiveCalibration | None = None,
+                      config: LiveConfig | None = None) -> LiveKinematics:
+        """The live pipeline as a view that polls it often uses it (``imugait live``: a poll every
+        25 ms). Each leg's calibration runs in a worker thread of its own, so the view's event loop
+        keeps receiving and pushing while a leg calibrates; and ``grid_step_s`` is
+        :data:`POLLED_GRID_STEP_S`, so the grid advances at the polls (which take every ready
+        row) rather than at every sensor's block — fewer, larger batches for the same rows, and
+        the same results (to the last bits of an angle, as any chunking)."""
+        config = replace(config or LiveConfig(), grid_step_s=POLLED_GRID_STEP_S)
         worker = ThreadPoolExecutor(1, thread_name_prefix="imugait-live-calibration")
         return cls(placements, config, calibration, calibrate_with=worker)
 

@@ -15,7 +15,7 @@ from test_live_chunks import _angles, _strides, assert_same_strides
 from imugait.calibration.alignment_json import alignment_to_dict
 from imugait.conventions import Side
 from imugait.live import leg_start
-from imugait.live.kinematics import LiveConfig, LiveKinematics
+from imugait.live.kinematics import POLLED_GRID_STEP_S, LiveConfig, LiveKinematics
 from imugait.live.updates import CalibrationPhase
 
 RATE_HZ = 200.0
@@ -116,3 +116,24 @@ def test_the_job_runs_off_the_feeding_thread(live_run, monkeypatch):
         live, _ = _run(live_run.session, pool)
     assert threads and threading.get_ident() not in threads
     assert set(live.legs) == set(Side)
+
+
+def test_the_dashboards_pipeline_gives_the_default_pipelines_results(live_run, on_the_thread):
+    # A leg's calibration in a worker thread, and the grid advanced at the polls (every 25 ms of
+    # data here, as the dashboard's pushes) rather than at every block.
+    live = LiveKinematics.for_dashboard(list(live_run.session), config=LiveConfig(rate_hz=RATE_HZ))
+    assert live.config.grid_step_s == POLLED_GRID_STEP_S
+    updates, next_poll = [], 0.025
+    original = live.feed
+
+    def feed(samples):
+        nonlocal next_poll
+        original(samples)
+        if samples.t_s[-1] >= next_poll:
+            updates.append(live.poll())
+            next_poll += 0.025
+
+    live.feed = feed
+    live.feed_session(live_run.session, 0.02)
+    updates.append(live.poll())
+    _assert_same(live, updates, *on_the_thread)
