@@ -57,7 +57,6 @@ from imugait.live.standing import find_standing, walked_s
 from imugait.live.updates import CalibrationPhase, LegAngles, LegCalibrationState, LiveUpdate
 from imugait.model import ProtocolStep, Session
 
-
 POLLED_GRID_STEP_S = 0.25
 """``grid_step_s`` of :meth:`LiveKinematics.for_dashboard`: a feed advances the grid only once this
 much is ready (a view that stops polling still keeps the buffers bounded); the polls take the rest."""
