@@ -10,7 +10,8 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from test_live_chunks import _angles, _strides, assert_same_strides
+from conftest import feed_polled
+from test_live_chunks import _strides, assert_same_angles, assert_same_strides
 
 from imugait.calibration.alignment_json import alignment_to_dict
 from imugait.conventions import Side
@@ -46,17 +47,8 @@ def _run(session, calibrate_with=None, **kwargs):
     live = LiveKinematics(list(session), LiveConfig(rate_hz=RATE_HZ), calibrate_with=calibrate_with, **kwargs)
     if isinstance(calibrate_with, Deferred):
         calibrate_with.live = live
-    updates = []
-    original = live.feed
-
-    def feed(samples):
-        original(samples)
-        updates.append(live.poll())
-
-    live.feed = feed
-    live.feed_session(session, 0.05)
-    updates.append(live.poll())
-    return live, updates
+    updates = feed_polled(live, session, 0.05)
+    return live, updates + [live.poll()]
 
 
 def _assert_same(live, updates, expected_live, expected_updates) -> None:
@@ -64,10 +56,7 @@ def _assert_same(live, updates, expected_live, expected_updates) -> None:
         a, b = live.legs[side].alignment, expected_live.legs[side].alignment
         assert json.dumps(alignment_to_dict(a)) == json.dumps(alignment_to_dict(b))
         np.testing.assert_array_equal(a.heading.window_offset_rad, b.heading.window_offset_rad)
-    got, expected = _angles(updates), _angles(expected_updates)
-    assert got.keys() == expected.keys() and got
-    for key in expected:
-        np.testing.assert_allclose(got[key], expected[key], rtol=0, atol=1e-9, err_msg=str(key))
+    assert_same_angles(updates, expected_updates)
     assert_same_strides(_strides(updates), _strides(expected_updates))
     assert len(_strides(updates)) >= 40
 
@@ -123,17 +112,5 @@ def test_the_dashboards_pipeline_gives_the_default_pipelines_results(live_run, o
     # data here, as the dashboard's pushes) rather than at every block.
     live = LiveKinematics.for_dashboard(list(live_run.session), config=LiveConfig(rate_hz=RATE_HZ))
     assert live.config.grid_step_s == POLLED_GRID_STEP_S
-    updates, next_poll = [], 0.025
-    original = live.feed
-
-    def feed(samples):
-        nonlocal next_poll
-        original(samples)
-        if samples.t_s[-1] >= next_poll:
-            updates.append(live.poll())
-            next_poll += 0.025
-
-    live.feed = feed
-    live.feed_session(live_run.session, 0.02)
-    updates.append(live.poll())
+    updates = feed_polled(live, live_run.session, 0.02, poll_s=0.025)
     _assert_same(live, updates, *on_the_thread)
