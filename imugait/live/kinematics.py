@@ -57,6 +57,9 @@ from imugait.live.standing import find_standing, walked_s
 from imugait.live.updates import CalibrationPhase, LegAngles, LegCalibrationState, LiveUpdate
 from imugait.model import ProtocolStep, Session
 
+CATCH_UP_S = 0.25
+"""Grid rows (s) a leg whose calibration ran elsewhere takes per feed or poll until it has caught up
+with the grid (:meth:`LiveKinematics._take_rows`)."""
 POLLED_GRID_STEP_S = 0.25
 """``grid_step_s`` of :meth:`LiveKinematics.for_dashboard`: a feed advances the grid only once this
 much is ready (a view that stops polling still keeps the buffers bounded); the polls take the rest."""
@@ -190,6 +193,8 @@ class LiveKinematics:
         self.legs: dict[Side, LiveLeg] = {}
         self._calibrate_with = calibrate_with
         self._calibrating: dict[Side, tuple[int, Future]] = {}  # the legs being calibrated elsewhere: (grid row, job)
+        self._catching_up: set[Side] = set()  # legs started from an earlier grid row, still behind the grid
+        self._n_catch_up = max(int(CATCH_UP_S * rate), 1)
         # (a failed leg's next attempt must not be decided before its result, nor row k leave the grid)
         lag_s = min(max_calibration_lag_s, self.config.calibration.max_motion_s, self.config.history_s)
         self._n_calibration_lag = max(int(lag_s * rate), 1)
@@ -319,6 +324,7 @@ class LiveKinematics:
                 self._dropped_strides += leg.new_strides
             self.legs = {}
             self._calibrating = {}  # (what they return is dropped)
+            self._catching_up = set()
             self._reused = None
             self.standing_step, self._standing_k, self._midstance = None, None, False
             self._references = {}
@@ -333,6 +339,8 @@ class LiveKinematics:
         """Take in what the sensors sent: grid rows, and everything due at their grid instants;
         ``flush``: every ready row, even fewer than ``grid_step_s``."""
         self._collect(self.grid.n_appended)
+        if self._catching_up:
+            self._take_rows()
         if not self._grid.start(self._sensors):
             return
         n_ready = self._grid.n_ready(self._sensors)
@@ -348,8 +356,7 @@ class LiveKinematics:
             k1 = min(n_ready, k0 + self.grid.capacity, (k0 // self._n_check + 1) * self._n_check)
             self._collect(k1)
             self.grid.append(self._grid.rows(self._sensors, k0, k1))
-            for leg in self.legs.values():
-                leg.take(self.grid)
+            self._take_rows()
             if k1 % self._n_check == 0:
                 self._calibrate_legs(k1)
 
@@ -489,8 +496,23 @@ class LiveKinematics:
             self._set(start.side, CalibrationPhase.FAILED,
                       f"{start.error} (trying again with the next {walk_s:g} s of walking)")
             return
-        start.leg.take(self.grid)
         self._add_leg(start.side, start.leg, CalibrationPhase.CALIBRATED, start.reference)
+        self._catching_up.add(start.side)  # (the rows since its grid row: a few per call, _take_rows)
+        self._take_rows()
+
+    def _take_rows(self) -> None:
+        """Every leg takes the grid's new rows — a leg that started from an earlier grid row (its
+        calibration ran elsewhere) at most ``CATCH_UP_S`` of them per feed or poll, so that no
+        call takes long, unless its rows are about to leave the grid."""
+        for side, leg in self.legs.items():
+            if side not in self._catching_up:
+                leg.take(self.grid)
+                continue
+            k_stop = leg.history.n_appended + self._n_catch_up
+            if k_stop >= self.grid.n_appended or leg.history.n_appended < self.grid.first_index + 4 * self._n_catch_up:
+                self._catching_up.discard(side)
+                k_stop = None
+            leg.take(self.grid, k_stop)
 
     def _start_leg(self, side: Side, alignment: LegAlignment, phase: CalibrationPhase, reference: str) -> None:
         leg = LiveLeg(side, alignment, self._settings, self.grid.first_index, self.grid.capacity)
