@@ -100,9 +100,9 @@ async def _play(live: LiveKinematics, blocks: list, until_s: float) -> dict:
             t_data = float(block.t_s[-1]) - t0_data
             if t_data > until_s:
                 break
-            delay = start + t_data - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            # (always yielding: a real loop hands each chunk over in a callback of its own, so a
+            # feeder that has fallen behind does not run its blocks back to back)
+            await asyncio.sleep(max(start + t_data - time.perf_counter(), 0.0))
             timed(live.feed, block)
         done.set()
 
