@@ -334,7 +334,9 @@ async def _with_pipeline(emulator, duration_s: float) -> dict:
     from imugait.live.dashboard.state import DashboardState
     from imugait.live.kinematics import LiveKinematics
 
-    pipeline, state, clock = LiveKinematics(list(emulator.paths)), DashboardState(), emulator.clock
+    # As ``imugait live`` makes it (revisions before LiveKinematics.for_dashboard: the plain pipeline).
+    make = getattr(LiveKinematics, "for_dashboard", LiveKinematics)
+    pipeline, state, clock = make(list(emulator.paths)), DashboardState(), emulator.clock
 
     def observe(placement, _message, samples) -> None:
         if samples is not None and samples.t_s.size:

@@ -75,7 +75,7 @@ async def _dashboard(emulator, duration_s: float, with_page: bool, with_pipeline
     from playwright.async_api import async_playwright
 
     out: dict = {}
-    pipeline = LiveKinematics if with_pipeline else None
+    pipeline = LiveKinematics.for_dashboard if with_pipeline else None  # as `imugait live`
     async with LiveDashboard(_opener(emulator), pipeline, DashboardConfig()) as dash, async_playwright() as pw:
         browser = page = None
         if with_page:

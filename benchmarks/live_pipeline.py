@@ -26,7 +26,9 @@ bout has ended.
 **CPU.** process time of feeding a walking test (20-ms blocks, a poll every ``--poll-s`` of data:
 50 ms by default as a dashboard at 20 updates/s would, 25 ms as the web dashboard does at 40/s) divided by the data's duration, for four
 sensors at 200 Hz: with the live calibration (standing, walking, calibration and catch-up inside)
-and with a reused calibration (the steady state); with ``--cpu-only``, also the web dashboard's own work on
+and with a reused calibration (the steady state); with ``--cpu-only``, also the reused calibration with
+the pipeline as ``imugait live`` makes it (``LiveKinematics.for_dashboard``: the grid advanced at the
+polls; the plain pipeline in a revision without it), and the web dashboard's own work on
 the reused run's updates, a push per poll (state, arrival stamps, JSON; no transport, no server). The
 peer is ``analyze`` of the same recording (offline VQF, its default), per second of data. One core,
 BLAS pinned to one thread.
@@ -57,7 +59,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests" / "live"))
 
 from _common import machine, markdown_table  # noqa: E402
-from conftest import SIMULATION, LiveRun, offline_like_live  # noqa: E402
+from conftest import SIMULATION, LiveRun, feed_polled, offline_like_live  # noqa: E402
 from test_live_agreement import HIP_METRICS, KNEE_METRICS, WARM_UP_S, matched  # noqa: E402
 
 from imugait.analysis import analyze_session  # noqa: E402
@@ -71,23 +73,15 @@ BLOCK_S = 0.02
 POLL_S = 0.05
 
 
-def stream(session, config: LiveConfig, calibration=None, poll_s: float = POLL_S) -> tuple[LiveKinematics, list]:
-    """Feed ``session`` in BLOCK_S blocks, polling every ``poll_s`` of data; (pipeline, updates)."""
-    live = LiveKinematics(list(session), config, calibration)
-    updates, next_poll = [], poll_s
-    original = live.feed
-
-    def feed(samples):
-        nonlocal next_poll
-        original(samples)
-        if samples.t_s[-1] >= next_poll:
-            updates.append(live.poll())
-            next_poll += poll_s
-
-    live.feed = feed
-    live.feed_session(session, BLOCK_S)
-    updates.append(live.poll())
-    return live, updates
+def stream(session, config: LiveConfig, calibration=None, poll_s: float = POLL_S,
+           as_dashboard: bool = False) -> tuple[LiveKinematics, list]:
+    """Feed ``session`` in BLOCK_S blocks, polling every ``poll_s`` of data; (pipeline, updates).
+    ``as_dashboard``: the pipeline as ``imugait live`` makes it (``LiveKinematics.for_dashboard``;
+    a revision without it: the plain one)."""
+    make = getattr(LiveKinematics, "for_dashboard", None) if as_dashboard else None
+    live = LiveKinematics(list(session), config, calibration) if make is None else \
+        make(list(session), calibration, config)
+    return live, feed_polled(live, session, BLOCK_S, poll_s)
 
 
 def agreement(n_walkers: int, filter_kind: FilterKind = FilterKind.VQF_ONLINE) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -192,11 +186,14 @@ def main() -> None:
         full = min(cpu_per_data_s(lambda: stream(session, config, poll_s=args.poll_s), data_s) for _ in range(2))
         reused = min(cpu_per_data_s(lambda: stream(session, config, live.calibration, args.poll_s), data_s)
                      for _ in range(2))
+        as_dashboard = min(cpu_per_data_s(lambda: stream(session, config, live.calibration, args.poll_s, True), data_s)
+                           for _ in range(2))
         updates = stream(session, config, live.calibration, args.poll_s)[1]
         dashboard = min(dashboard_cpu_per_data_s(session, updates, data_s) for _ in range(3))
         print(f"{machine()}: CPU s per s of data ({BLOCK_S * 1000:.0f}-ms blocks, a poll per {args.poll_s * 1000:g} ms "
-              f"of data), live calibrating {full:.3f}, reused calibration {reused:.3f}; the dashboard's own work "
-              f"on the reused run's updates (a push per poll) {dashboard:.4f}")
+              f"of data), live calibrating {full:.3f}, reused calibration {reused:.3f}, reused calibration with the "
+              f"pipeline as the dashboard makes it {as_dashboard:.3f}; the dashboard's own work on the reused run's "
+              f"updates (a push per poll) {dashboard:.4f}")
         if args.profile is not None:
             import cProfile
 

@@ -135,7 +135,7 @@ def live_pipeline(placements, calibration=None):
     from imugait.live.kinematics import LiveKinematics
 
     try:
-        return LiveKinematics(placements, calibration=calibration)
+        return LiveKinematics.for_dashboard(placements, calibration)
     except ValidationError:
         return None
 

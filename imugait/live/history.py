@@ -8,7 +8,7 @@ happens once per ``capacity`` appended rows (amortised constant cost per row).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import numpy as np
 
@@ -108,6 +108,18 @@ class History:
         """Forget every row and continue at absolute index ``index`` (not before the current one)."""
         self.n_appended = max(self.n_appended, int(index))
         self._start = self._stop = 0
+
+    def copy(self, names: Collection[str] | None = None) -> History:
+        """A history of the kept rows of columns ``names`` (every column when None; a packed
+        column's members as columns of their own), at the same absolute indices: a snapshot that
+        later appends to this one do not change."""
+        names = [n for n in self._columns] if names is None else list(names)
+        data = self._data
+        copied = History(self.capacity, {n: data[n].shape[1:] for n in names},
+                         {n: data[n].dtype.type for n in names if data[n].dtype != np.float64})
+        copied.skip_to(self.first_index)
+        copied.append({n: self.tail(n) for n in names})
+        return copied
 
     def drop_before(self, index: int) -> None:
         """Forget the rows before absolute index ``index``."""

@@ -34,29 +34,35 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Collection, Iterator, Mapping
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from imugait.acquisition.assembler import LiveSamples
 from imugait.analysis.expected_error import STANDING
-from imugait.analysis.legs import calibrate_fused_leg_upright
 from imugait.analysis.result import calibration_rating
 from imugait.calibration.heading import HeadingConfig
 from imugait.calibration.periods import PeriodConfig, motion_mask
 from imugait.calibration.segment import LegAlignment, SegmentCalibrationConfig
 from imugait.conventions import Placement, Segment, Side
-from imugait.errors import CalibrationError, ValidationError
-from imugait.fusion.settings import FilterKind
+from imugait.errors import ValidationError
 from imugait.gait.cycles import StrideConfig
 from imugait.gait.events import EventConfig
-from imugait.kinematics.prepare import FusedSession, SensorOnGrid
 from imugait.kinematics.progression import ProgressionConfig
 from imugait.live.grid import LiveGrid, LiveSensor, grid_history
 from imugait.live.leg import LegSettings, LiveLeg, angles_of_legs
+from imugait.live.leg_start import LegJob, LegStart, grid_rows_of_leg, start_leg
 from imugait.live.standing import find_standing, walked_s
 from imugait.live.updates import CalibrationPhase, LegAngles, LegCalibrationState, LiveUpdate
 from imugait.model import ProtocolStep, Session
+
+CATCH_UP_S = 0.25
+"""Grid rows (s) a leg whose calibration ran elsewhere takes per feed or poll until it has caught up
+with the grid (:meth:`LiveKinematics._take_rows`)."""
+POLLED_GRID_STEP_S = 0.25
+"""``grid_step_s`` of :meth:`LiveKinematics.for_dashboard`: a feed advances the grid only once this
+much is ready (a view that stops polling still keeps the buffers bounded); the polls take the rest."""
 
 
 @dataclass(frozen=True)
@@ -141,10 +147,19 @@ class LiveKinematics:
     calibration : an earlier :class:`LiveCalibration` of the same sensors to reuse: fusion starts
         after the first second, each leg is calibrated at once (its thigh-shank heading offset is
         re-tracked from the first window of knee motion on).
+    calibrate_with : an executor (a one-thread ``ThreadPoolExecutor``, say) that runs each leg's
+        live calibration — the fit and the leg's catch-up over the history, about a second of CPU
+        — while ``feed`` and ``poll`` go on (a dashboard's event loop keeps serving). The leg then
+        starts from the grid row at which its calibration was decided, as without it, so the
+        results are the same (to the last bits of an angle: see :mod:`imugait.live.leg_start`);
+        a calibration that would fall more than ``max_calibration_lag_s`` of grid time behind is
+        waited for. None: each calibration runs inside the ``feed`` or ``poll`` that decides it.
+    max_calibration_lag_s : see ``calibrate_with`` (at most ``calibration.max_motion_s`` and the history).
     """
 
     def __init__(self, placements: Collection[Placement], config: LiveConfig | None = None,
-                 calibration: LiveCalibration | None = None) -> None:
+                 calibration: LiveCalibration | None = None, calibrate_with: Executor | None = None,
+                 max_calibration_lag_s: float = 5.0) -> None:
         self.config = config or LiveConfig()
         self.placements = tuple(placements)
         self.sides = [s for s in Side if {Placement.of(Segment.THIGH, s), Placement.of(Segment.SHANK, s)} <= set(self.placements)]
@@ -176,6 +191,13 @@ class LiveKinematics:
         self._dropped_strides: list = []  # strides of dropped legs not yet polled
         self.gyr_bias_radps: dict[Placement, np.ndarray] = {}
         self.legs: dict[Side, LiveLeg] = {}
+        self._calibrate_with = calibrate_with
+        self._calibrating: dict[Side, tuple[int, Future]] = {}  # the legs being calibrated elsewhere: (grid row, job)
+        self._catching_up: set[Side] = set()  # legs started from an earlier grid row, still behind the grid
+        self._n_catch_up = max(int(CATCH_UP_S * rate), 1)
+        # (a failed leg's next attempt must not be decided before its result, nor row k leave the grid)
+        lag_s = min(max_calibration_lag_s, self.config.calibration.max_motion_s, self.config.history_s)
+        self._n_calibration_lag = max(int(lag_s * rate), 1)
         self._states = {s: LegCalibrationState(s, CalibrationPhase.WAITING_FOR_STANDING,
                                                message="stand upright and still for a few seconds") for s in self.sides}
         self._states_changed = True
@@ -187,6 +209,19 @@ class LiveKinematics:
                                      self.config.heading, self.config.progression, self.config.events,
                                      self.config.strides, self.config.max_bridge_s,
                                      reseeded=self.config.reseed_window_s is not None)
+
+    @classmethod
+    def for_dashboard(cls, placements: Collection[Placement], calibration: LiveCalibration | None = None,
+                      config: LiveConfig | None = None) -> LiveKinematics:
+        """The live pipeline as a view that polls it often uses it (``imugait live``: a poll every
+        25 ms). Each leg's calibration runs in a worker thread of its own, so the view's event loop
+        keeps receiving and pushing while a leg calibrates; and ``grid_step_s`` is
+        :data:`POLLED_GRID_STEP_S`, so the grid advances at the polls (which take every ready
+        row) rather than at every sensor's block — fewer, larger batches for the same rows, and
+        the same results (to the last bits of an angle, as any chunking)."""
+        config = replace(config or LiveConfig(), grid_step_s=POLLED_GRID_STEP_S)
+        worker = ThreadPoolExecutor(1, thread_name_prefix="imugait-live-calibration")
+        return cls(placements, config, calibration, calibrate_with=worker)
 
     # --- input -------------------------------------------------------------------------------
 
@@ -288,6 +323,8 @@ class LiveKinematics:
                 self._strides_before[side] = leg.n_strides
                 self._dropped_strides += leg.new_strides
             self.legs = {}
+            self._calibrating = {}  # (what they return is dropped)
+            self._catching_up = set()
             self._reused = None
             self.standing_step, self._standing_k, self._midstance = None, None, False
             self._references = {}
@@ -301,6 +338,9 @@ class LiveKinematics:
     def _advance(self, flush: bool = False) -> None:
         """Take in what the sensors sent: grid rows, and everything due at their grid instants;
         ``flush``: every ready row, even fewer than ``grid_step_s``."""
+        self._collect(self.grid.n_appended)
+        if self._catching_up:
+            self._take_rows()
         if not self._grid.start(self._sensors):
             return
         n_ready = self._grid.n_ready(self._sensors)
@@ -314,9 +354,9 @@ class LiveKinematics:
         while self.grid.n_appended < n_ready:
             k0 = self.grid.n_appended
             k1 = min(n_ready, k0 + self.grid.capacity, (k0 // self._n_check + 1) * self._n_check)
+            self._collect(k1)
             self.grid.append(self._grid.rows(self._sensors, k0, k1))
-            for leg in self.legs.values():
-                leg.take(self.grid)
+            self._take_rows()
             if k1 % self._n_check == 0:
                 self._calibrate_legs(k1)
 
@@ -408,7 +448,7 @@ class LiveKinematics:
         reference has been found again)."""
         if self._reused is not None or (self._standing_k is None and not self._midstance and not self._search_again(k)):
             return
-        waiting = [s for s in self.sides if s not in self.legs]
+        waiting = [s for s in self.sides if s not in self.legs and s not in self._calibrating]
         if not waiting or (self._standing_k is not None and self._standing_k[1] > k):
             return
         k0 = self.grid.first_index
@@ -422,33 +462,68 @@ class LiveKinematics:
             standing = np.zeros(t.size, dtype=bool)
             standing[self._standing_k[0] - k0:self._standing_k[1] - k0] = self._standing_mask
         for side in waiting:
-            thigh, shank = (Placement.of(seg, side) for seg in (Segment.THIGH, Segment.SHANK))
+            shank = Placement.of(Segment.SHANK, side)
             moving = motion_mask(t, self.grid.tail(f"{shank.value}/gyr_radps"), self.config.periods,
                                  self._grid.rate_hz)
             moving[:max(self._calibrate_from.get(side, 0) - k0, 0)] = False
             if moving[:max(t.size - n_settle, 0)].sum() * dt < walk_s:
                 continue
-            fused = FusedSession(t, {p: SensorOnGrid(self.grid.tail(f"{p.value}/q_world_sensor"),
-                                                     self.grid.tail(f"{p.value}/gyr_radps"),
-                                                     self.grid.tail(f"{p.value}/acc_mps2"),
-                                                     self.grid.tail(f"{p.value}/lost")) for p in (thigh, shank)},
-                                 self._grid.rate_hz, FilterKind.VQF_ONLINE)
-            try:
-                leg, _reference_mask, reference = calibrate_fused_leg_upright(
-                    fused, side, standing, moving, self.config.calibration, self.config.events, self.config.heading)
-            except CalibrationError as exc:
-                self._calibrate_from[side] = k  # tried again on the walking after this
-                self._set(side, CalibrationPhase.FAILED, f"{exc} (trying again with the next {walk_s:g} s of walking)")
+            background = self._calibrate_with is not None
+            job = LegJob(side, k, grid_rows_of_leg(self.grid, side) if background else self.grid, standing, moving,
+                         self.config.calibration, self.config.events, self.config.heading, self._settings,
+                         self._strides_before.get(side, 0), backlog_angles=background)
+            if background:
+                self._calibrating[side] = (k, self._calibrate_with.submit(start_leg, job))
+            else:
+                self._begin_leg(start_leg(job))
+
+    def _collect(self, k_next: int) -> None:
+        """Start the legs whose calibration, run by ``calibrate_with``, has returned (in the order
+        they were decided) — waiting for one that would otherwise fall more than
+        ``max_calibration_lag_s`` behind: before the grid holds row ``k_next``."""
+        while self._calibrating:
+            side, (k, future) = next(iter(self._calibrating.items()))
+            if not future.done() and k_next - k <= self._n_calibration_lag:
+                return
+            del self._calibrating[side]
+            self._begin_leg(future.result())
+
+    def _begin_leg(self, start: LegStart) -> None:
+        """Go on with a leg's calibration job: its leg takes the rows since the job's grid row."""
+        walk_s = self.config.calibration.max_motion_s
+        if start.leg is None:
+            self._calibrate_from[start.side] = start.k  # tried again on the walking after this
+            self._set(start.side, CalibrationPhase.FAILED,
+                      f"{start.error} (trying again with the next {walk_s:g} s of walking)")
+            return
+        self._add_leg(start.side, start.leg, CalibrationPhase.CALIBRATED, start.reference)
+        self._catching_up.add(start.side)  # (the rows since its grid row: a few per call, _take_rows)
+        self._take_rows()
+
+    def _take_rows(self) -> None:
+        """Every leg takes the grid's new rows — a leg that started from an earlier grid row (its
+        calibration ran elsewhere) at most ``CATCH_UP_S`` of them per feed or poll, so that no
+        call takes long, unless its rows are about to leave the grid."""
+        for side, leg in self.legs.items():
+            if side not in self._catching_up:
+                leg.take(self.grid)
                 continue
-            self._start_leg(side, leg.alignment, CalibrationPhase.CALIBRATED, reference)
+            k_stop = leg.history.n_appended + self._n_catch_up
+            if k_stop >= self.grid.n_appended or leg.history.n_appended < self.grid.first_index + 4 * self._n_catch_up:
+                self._catching_up.discard(side)
+                k_stop = None
+            leg.take(self.grid, k_stop)
 
     def _start_leg(self, side: Side, alignment: LegAlignment, phase: CalibrationPhase, reference: str) -> None:
         leg = LiveLeg(side, alignment, self._settings, self.grid.first_index, self.grid.capacity)
         leg.n_strides = self._strides_before.get(side, 0)  # after a recalibration the numbers go on
         leg.take(self.grid)
+        self._add_leg(side, leg, phase, reference)
+
+    def _add_leg(self, side: Side, leg: LiveLeg, phase: CalibrationPhase, reference: str) -> None:
         self.legs[side] = leg
         self._references[side] = reference
-        self._set(side, phase, "", calibration_rating(alignment), reference)
+        self._set(side, phase, "", calibration_rating(leg.alignment), reference)
 
     def _set(self, side: Side, phase: CalibrationPhase, message: str, quality: str | None = None,
              reference: str | None = None) -> None:

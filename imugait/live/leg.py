@@ -170,14 +170,15 @@ class LiveLeg:
 
     # --- rows --------------------------------------------------------------------------------
 
-    def take(self, grid: History) -> None:
-        """Take the grid rows not yet seen, each with the held state of the latest tick boundary
-        (their angles are computed when needed: :meth:`angles_until`); at each tick boundary the
-        rest is updated."""
+    def take(self, grid: History, k_stop: int | None = None) -> None:
+        """Take the grid rows not yet seen (those before ``k_stop`` when given), each with the held
+        state of the latest tick boundary (their angles are computed when needed:
+        :meth:`angles_until`); at each tick boundary the rest is updated."""
         self._grid = grid
-        while self.history.n_appended < grid.n_appended:
+        k_stop = grid.n_appended if k_stop is None else min(k_stop, grid.n_appended)
+        while self.history.n_appended < k_stop:
             k = self.history.n_appended
-            stop = min(grid.n_appended, (k // self._n_tick + 1) * self._n_tick)
+            stop = min(k_stop, (k // self._n_tick + 1) * self._n_tick)
             n = stop - k
             t = self._rows(grid, "t_s", k, stop)
             lost = self._rows(grid, f"{self.thigh}/lost", k, stop) | self._rows(grid, f"{self.shank}/lost", k, stop)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable, Generator
 
 import serial
 
@@ -211,19 +212,42 @@ class SerialTransport(ChannelTransport):
                     pass
                 self._serial = None
 
-    def _reconnected(self, t_down_s: float, failures: int) -> LinkEvent:
-        """The ``CONNECTED`` event after the attempt that followed ``failures`` failed ones."""
-        self.reconnects += 1
-        t_up_s = now_s()
-        return LinkEvent(
-            LinkState.CONNECTED, t_up_s, down_s=t_up_s - t_down_s, attempt=failures + 1, reason="reopened"
-        )
+    # -- recovery: one piece of logic, driven on the loop (a task) or in the reader thread -------
 
-    def _given_up(self, failure: str) -> str:
-        return (
-            f"gave up reopening serial port {self.port!r} after {self.backoff.max_attempts} attempts "
-            f"(last error: {failure}); re-plug the device and open the transport again"
-        )
+    def _went_down(self, error: str, emit: Callable[[LinkEvent], None]) -> float:
+        """The device went away: the link is ``RECONNECTING`` (given to ``emit``); its time."""
+        t_down_s = now_s()
+        self.state = LinkState.RECONNECTING
+        self._close_serial()
+        emit(LinkEvent(LinkState.RECONNECTING, t_down_s, reason=error))
+        return t_down_s
+
+    def _reopening(self, t_down_s: float, error: str,
+                   emit: Callable[[LinkEvent], None]) -> Generator[float, serial.Serial | Exception, str]:
+        """The attempts to reopen the port after it went away at ``t_down_s`` with ``error``, apart
+        from how waiting and opening are done: yields the back-off's wait before each attempt and
+        is sent what the attempt opened (the port, or the exception it raised — any failure to
+        open is a failed attempt). Returns "" once the port is back (now the transport's port,
+        the ``CONNECTED`` event given to ``emit``), or, after ``backoff.max_attempts`` failures,
+        why it gave up (the link ``CLOSED``; the caller ends the stream with it)."""
+        failures = 0
+        while True:
+            opened = yield self.backoff.delay_s(failures)
+            if isinstance(opened, Exception):
+                failures += 1
+                if self.backoff.exhausted(failures):
+                    self.state = LinkState.CLOSED
+                    return (f"gave up reopening serial port {self.port!r} after {self.backoff.max_attempts} "
+                            f"attempts (last error: {error}); re-plug the device and open the transport again")
+                continue
+            with self._write_lock:
+                self._serial = opened
+                self.state = LinkState.CONNECTED
+            self.reconnects += 1
+            t_up_s = now_s()
+            emit(LinkEvent(LinkState.CONNECTED, t_up_s, down_s=t_up_s - t_down_s, attempt=failures + 1,
+                           reason="reopened"))
+            return ""
 
     # -- reading on the event loop ------------------------------------------------------------
 
@@ -271,42 +295,38 @@ class SerialTransport(ChannelTransport):
         """The device went away: report it and reopen the port with back-off, in a task."""
         assert self._loop is not None and self._channel is not None
         self._unwatch()
-        t_down_s = now_s()
-        self.state = LinkState.RECONNECTING
-        self._close_serial()
-        self._channel.put_event(LinkEvent(LinkState.RECONNECTING, t_down_s, reason=error))
-        self._recovery = self._loop.create_task(self._reopen(t_down_s, error))
+        t_down_s = self._went_down(error, self._channel.put_event)
+        self._recovery = self._loop.create_task(self._reopen(self._reopening(t_down_s, error, self._channel.put_event)))
 
-    async def _reopen(self, t_down_s: float, error: str) -> None:
+    async def _reopen(self, attempts: Generator[float, serial.Serial | Exception, str]) -> None:
+        """Drive ``attempts`` (:meth:`_reopening`) on the loop: waits that end early when the
+        transport is closed, each open in a thread."""
         assert self._closing is not None and self._channel is not None
-        failures = 0
-        while not self._closing.is_set():
+        delay_s = next(attempts)
+        while True:
             try:
-                await asyncio.wait_for(self._closing.wait(), self.backoff.delay_s(failures))
+                await asyncio.wait_for(self._closing.wait(), delay_s)
                 return  # closed while waiting
             except TimeoutError:
                 pass
             try:
-                opened = await asyncio.to_thread(self._open_port)
-            except Exception:  # noqa: BLE001 (any failure to open is a failed attempt: the task must not die)
-                failures += 1
-                if self.backoff.exhausted(failures):
-                    reason = self._given_up(error)
-                    self.state, self._ended = LinkState.CLOSED, True
-                    self._channel.put_event(LinkEvent(LinkState.CLOSED, now_s(), reason=reason))
-                    self._channel.close(DeviceDisconnected(reason))
-                    return
-                continue
+                opened: serial.Serial | Exception = await asyncio.to_thread(self._open_port)
+            except Exception as exc:  # noqa: BLE001 (a failed attempt: the task must not die)
+                opened = exc
             if self._closing.is_set():
-                opened.close()
+                if not isinstance(opened, Exception):
+                    opened.close()
                 return
-            with self._write_lock:
-                self._serial = opened
-                self.state = LinkState.CONNECTED
-            self._channel.put_event(self._reconnected(t_down_s, failures))
-            if self._channel.has_room and not self._watch(opened):
-                self._link_lost("the reopened port cannot be watched")
-            return
+            try:
+                delay_s = attempts.send(opened)
+            except StopIteration as done:
+                if done.value:  # gave up
+                    self._ended = True
+                    self._channel.put_event(LinkEvent(LinkState.CLOSED, now_s(), reason=done.value))
+                    self._channel.close(DeviceDisconnected(done.value))
+                elif self._channel.has_room and not self._watch(opened):
+                    self._link_lost("the reopened port cannot be watched")
+                return
 
     async def _close_on_loop(self) -> None:
         assert self._closing is not None and self._channel is not None
@@ -361,9 +381,10 @@ class SerialTransport(ChannelTransport):
                 failure = self._read_until_error()
                 if failure is None:
                     break
-                if not self._recover(failure):
-                    if not self._stop.is_set():
-                        reason = self._given_up(failure)
+                gave_up = self._recover(failure)
+                if gave_up is not None:
+                    if gave_up:
+                        reason = gave_up
                         error = DeviceDisconnected(reason)
                     break
         finally:
@@ -394,26 +415,19 @@ class SerialTransport(ChannelTransport):
                 self._emit(chunk)
         return None
 
-    def _recover(self, error: str) -> bool:
-        """Reopen the port with back-off; True when the link is back, False when giving up."""
-        t_down_s = now_s()
-        self.state = LinkState.RECONNECTING
-        self._close_serial()
-        self._emit(LinkEvent(LinkState.RECONNECTING, t_down_s, reason=error))
-        failures = 0
-        while not self._stop.is_set():
-            if self._stop.wait(self.backoff.delay_s(failures)):
-                return False
+    def _recover(self, error: str) -> str | None:
+        """In the reader thread: reopen the port with back-off (:meth:`_reopening`). None when the
+        link is back, why it gave up, or "" when the transport was closed meanwhile."""
+        attempts = self._reopening(self._went_down(error, self._emit), error, self._emit)
+        delay_s = next(attempts)
+        while True:
+            if self._stop.wait(delay_s):
+                return ""
             try:
-                opened = self._open_port()
-            except Exception:  # noqa: BLE001 (any failure to open is a failed attempt)
-                failures += 1
-                if self.backoff.exhausted(failures):
-                    return False
-                continue
-            with self._write_lock:
-                self._serial = opened
-                self.state = LinkState.CONNECTED
-            self._emit(self._reconnected(t_down_s, failures))
-            return True
-        return False
+                opened: serial.Serial | Exception = self._open_port()
+            except Exception as exc:  # noqa: BLE001 (a failed attempt)
+                opened = exc
+            try:
+                delay_s = attempts.send(opened)
+            except StopIteration as done:
+                return done.value or None

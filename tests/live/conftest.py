@@ -62,15 +62,25 @@ def live_run() -> LiveRun:
     return LiveRun(session, live, live.poll(), offline_like_live(session, live))
 
 
-def feed_polled(live: LiveKinematics, session: Session, chunk_s: float) -> list[LiveUpdate]:
-    """Feed ``session`` in blocks of ``chunk_s`` and poll after every block: the updates."""
+def feed_polled(live: LiveKinematics, session: Session, chunk_s: float, poll_s: float | None = None) -> list[LiveUpdate]:
+    """Feed ``session`` in blocks of ``chunk_s`` and poll after every block — or, with ``poll_s``,
+    after the block that reaches each ``poll_s`` of data time and once more at the end (as a view
+    polling on a schedule): the updates."""
     updates = []
     original = live.feed
+    next_poll = poll_s
 
     def feed(samples):
+        nonlocal next_poll
         original(samples)
-        updates.append(live.poll())
+        if next_poll is None:
+            updates.append(live.poll())
+        elif samples.t_s[-1] >= next_poll:
+            updates.append(live.poll())
+            next_poll += poll_s
 
     live.feed = feed
     live.feed_session(session, chunk_s=chunk_s)
+    if poll_s is not None:
+        updates.append(live.poll())
     return updates

@@ -14,7 +14,7 @@ from imugait.analysis.pipeline import AnalysisConfig
 from imugait.conventions import Side
 from imugait.errors import CalibrationError
 from imugait.fusion.settings import FilterKind
-from imugait.live import kinematics as live_kinematics
+from imugait.live import leg_start as live_leg_start
 from imugait.live.kinematics import LiveConfig, LiveKinematics
 from imugait.live.updates import CalibrationPhase, latest_strides
 from imugait.simulate import SensorErrors, SimulationConfig, corridor_walk, simulate
@@ -85,7 +85,7 @@ def test_without_the_fallback_the_legs_wait_for_standing(no_standing):
 
 
 def test_a_failed_leg_calibration_is_tried_again_on_the_next_walk(live_run, monkeypatch):
-    real = live_kinematics.calibrate_fused_leg_upright
+    real = live_leg_start.calibrate_fused_leg_upright
     calls: list[tuple[Side, float]] = []
 
     def failing_once(fused, side, standing, moving, *args):
@@ -94,7 +94,7 @@ def test_a_failed_leg_calibration_is_tried_again_on_the_next_walk(live_run, monk
             raise CalibrationError(f"{side.value}: made to fail by the test")
         return real(fused, side, standing, moving, *args)
 
-    monkeypatch.setattr(live_kinematics, "calibrate_fused_leg_upright", failing_once)
+    monkeypatch.setattr(live_leg_start, "calibrate_fused_leg_upright", failing_once)
     live = LiveKinematics(list(live_run.session), LiveConfig(rate_hz=RATE_HZ))
     states = []
     original = live.feed

@@ -40,6 +40,14 @@ def _angles(updates: list[LiveUpdate]) -> dict:
     return {key: np.concatenate(parts) for key, parts in out.items()}
 
 
+def assert_same_angles(got_updates: list[LiveUpdate], expected_updates: list[LiveUpdate]) -> None:
+    """Every angle of every row the same to 1e-9° (to the last bits: see assert_same_strides)."""
+    got, expected = _angles(got_updates), _angles(expected_updates)
+    assert got.keys() == expected.keys() and got
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=0, atol=1e-9, err_msg=str(key))
+
+
 def _strides(updates: list[LiveUpdate]) -> list:
     """The strides per leg in order."""
     return sorted(latest_strides(s for update in updates for s in update.strides), key=lambda s: (s.side.value, s.index))
@@ -69,10 +77,7 @@ def test_random_chunks_and_polls_give_what_the_whole_recording_gives(live_run, w
     updates, _live = _feed(live_run.session, chunks, LiveConfig(rate_hz=200.0), poll_every=40, seed=6)
     whole_updates, _ = whole
     assert len(updates) > 5
-    got, expected = _angles(updates), _angles(whole_updates)
-    assert got.keys() == expected.keys() and got
-    for key in expected:
-        np.testing.assert_allclose(got[key], expected[key], rtol=0, atol=1e-9, err_msg=str(key))
+    assert_same_angles(updates, whole_updates)
     assert_same_strides(_strides(updates), _strides(whole_updates))
     assert len(_strides(updates)) >= 40
     # …and the same as the 50 ms blocks of the shared run.
