@@ -31,6 +31,13 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from imugait.calibration.knee_axes import knee_flexion_rad
+from imugait.calibration.secondary_motion import (
+    FLEXION_SCALE_LIMITS,
+    flexion_range_rad,
+    normative_flexion_range_rad,
+)
+from imugait.calibration.thigh_tilt_norm import normative_thigh_tilt_per_flexion, tilt_slope
+from imugait.conventions import Side
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,46 @@ def thigh_turn_with_flexion(
     denominator = float(np.dot(x, x))
     k = float(np.dot(x, long_axis_rate - long_axis_rate.mean()) / denominator) if denominator > 0.0 else 0.0
     return ThighTurn(k, k * flexion, k * flexion_rate)
+
+
+def thigh_tilt_with_flexion(
+    q_world_thigh_sensor: np.ndarray,
+    q_world_shank_sensor: np.ndarray,
+    gyr_thigh_radps: np.ndarray,
+    gyr_shank_radps: np.ndarray,
+    heading_offset_rad: np.ndarray,
+    up_thigh: np.ndarray,
+    up_shank: np.ndarray,
+    flexion_axis_thigh: np.ndarray,
+    side: Side,
+) -> tuple[ThighTurn, np.ndarray]:
+    """The thigh sensor's frontal-plane tilt on the soft tissue with knee flexion: its turn about
+    the thigh's anterior axis ``up_thigh × flexion_axis_thigh`` as ``k · α`` (arguments as
+    :func:`thigh_turn_with_flexion`; ``side`` the leg's). Returns the tilt and that anterior axis
+    (3,), thigh sensor frame.
+
+    The slope is the coefficient of the knee-flexion rate in a least-squares fit of the thigh
+    gyroscope's rate about the anterior axis on the knee-flexion rate and the thigh's own rate
+    about ``flexion_axis_thigh`` (all centred): an axis a few degrees off mixes the thigh's
+    sagittal rate into its anterior rate, which the second regressor takes. Unlike the long axis,
+    the femur's own frontal-plane rate does follow the knee's (the hip ab/adducts and the pelvis
+    drops with the swing, about 0.05 rad/rad): ``k`` is that slope minus the femur's on normative
+    gait (:func:`~imugait.calibration.thigh_tilt_norm.normative_thigh_tilt_per_flexion`, its knee
+    flexion scaled to the measured range).
+    """
+    up = up_thigh / np.linalg.norm(up_thigh)
+    anterior = np.cross(up, flexion_axis_thigh)
+    anterior /= np.linalg.norm(anterior)
+    flexion = knee_flexion_rad(q_world_thigh_sensor, q_world_shank_sensor, heading_offset_rad, up, up_shank,
+                               flexion_axis_thigh)
+    flexion_rate = knee_flexion_rate_radps(q_world_thigh_sensor, q_world_shank_sensor, gyr_thigh_radps,
+                                           gyr_shank_radps, heading_offset_rad, flexion_axis_thigh)
+    slope = tilt_slope(gyr_thigh_radps @ anterior, flexion_rate, gyr_thigh_radps @ flexion_axis_thigh)
+    if not np.isfinite(slope):
+        return ThighTurn(0.0, np.zeros_like(flexion), np.zeros_like(flexion)), anterior
+    scale = float(np.clip(flexion_range_rad(flexion) / normative_flexion_range_rad(), *FLEXION_SCALE_LIMITS))
+    k = slope - normative_thigh_tilt_per_flexion(side, scale)
+    return ThighTurn(k, k * flexion, k * flexion_rate), anterior
 
 
 def remove_thigh_turn(
