@@ -92,7 +92,9 @@ def test_correction_removes_the_bias_on_exact_signals(correct, limit_deg, monkey
     stride-to-stride wobble, turns and starts, which the steady normative cycle does not model) —
     also when the fit is limited to the samples near standing
     (``SegmentCalibrationConfig.flexion_axis_max_knee_flexion_deg``): the correction is evaluated
-    with the same limit."""
+    with the same limit. The thigh sensor's tilt compensation is off here
+    (``compensate_thigh_tilt``): its femur part comes from the normative curves too, and this
+    walker's femur follows them less closely (the next test)."""
     if not correct:
         import imugait.calibration.segment as segment
 
@@ -106,7 +108,7 @@ def test_correction_removes_the_bias_on_exact_signals(correct, limit_deg, monkey
         errors=SensorErrors.ideal(),
     )
     sim = simulate(config)
-    calibration = SegmentCalibrationConfig(flexion_axis_max_knee_flexion_deg=limit_deg)
+    calibration = SegmentCalibrationConfig(flexion_axis_max_knee_flexion_deg=limit_deg, compensate_thigh_tilt=False)
     result = analyze_session(sim.session, AnalysisConfig(calibration=calibration))
     about_femur = _flexion_axis_about_femur_deg(sim, result)
     if correct:
@@ -118,3 +120,20 @@ def test_correction_removes_the_bias_on_exact_signals(correct, limit_deg, monkey
             )
     else:
         assert about_femur[Side.LEFT] > 0.8 and about_femur[Side.RIGHT] < -0.8, about_femur
+
+
+def test_default_path_on_exact_signals():
+    """The default calibration (secondary motion corrected, the thigh sensor's turn and frontal tilt
+    compensated) on exact signals of the walker above: the tilt's femur part, computed from the
+    normative curves, does not fit this walker's right femur exactly (about 0.01 rad/rad off; why
+    was not traced), which turns that axis by 0.55°; the left stays within 0.1° (measured;
+    docs/accuracy.md)."""
+    config = SimulationConfig(
+        seed=302,
+        walker=WalkerParams(height_m=1.84, speed_mps=1.45, cadence_spm=118.0),
+        timeline=walking_test(n_bouts=2, bout_s=12.0),
+        errors=SensorErrors.ideal(),
+    )
+    sim = simulate(config)
+    about_femur = _flexion_axis_about_femur_deg(sim, analyze_session(sim.session))
+    assert max(abs(v) for v in about_femur.values()) < 0.6, about_femur
