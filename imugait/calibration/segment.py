@@ -65,6 +65,7 @@ from imugait.calibration.secondary_motion import flexion_range_rad, remove_expec
 from imugait.calibration.swing import MAX_SWING_LAG_S, Swing
 from imugait.calibration.thigh_soft_tissue import (
     ThighTurn,
+    knee_flexion_and_rate,
     remove_thigh_turn,
     thigh_tilt_with_flexion,
     thigh_turn_with_flexion,
@@ -519,11 +520,13 @@ def _axes_from_joint_centre(
     if config.compensate_thigh_turn:
         # The thigh sensor's turn on the soft tissue with knee flexion, measured from its own rate
         # (thigh_soft_tissue): removed before the fit, which would read it as the axis.
-        turn = thigh_turn_with_flexion(q1, q2, w1, w2, heading, up1, up2, _unit(h1 - np.dot(h1, up1) * up1))
+        axis, up = _unit(h1 - np.dot(h1, up1) * up1), _unit(up1)
+        turn = thigh_turn_with_flexion(w1, up1, knee_flexion_and_rate(q1, q2, w1, w2, heading, up, up2, axis))
         q1, w1 = remove_thigh_turn(q1, w1, up1, turn)
         if config.compensate_thigh_tilt:
-            tilt, anterior = thigh_tilt_with_flexion(q1, q2, w1, w2, heading, up1, up2,
-                                                     _unit(h1 - np.dot(h1, up1) * up1), side)
+            # … and its frontal-plane tilt, which the fit reads as a turn of the axis about the femur.
+            flexion = knee_flexion_and_rate(q1, q2, w1, w2, heading, up, up2, axis)
+            tilt, anterior = thigh_tilt_with_flexion(w1, up1, axis, flexion, side)
             q1, w1 = remove_thigh_turn(q1, w1, anterior, tilt)
     flexion_axis, constraint_rms = fit_flexion_axis(q1, q2, w1, w2, h1, up1, up2, heading, config.max_fit_samples,
                                                     _max_flexion_rad(config))

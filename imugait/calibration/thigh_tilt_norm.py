@@ -20,7 +20,12 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.spatial.transform import Rotation
 
-from imugait.conventions import Joint, Side, pelvis_rotation_from_angles, relative_rotation_from_angles
+from imugait.conventions import (
+    Joint,
+    Side,
+    pelvis_rotation_from_angles,
+    relative_rotation_from_angles,
+)
 from imugait.data import normative_gait_table
 from imugait.data.normative_knee import closed_loop_deg, normative_knee_angles_deg
 

@@ -85,6 +85,16 @@ def _flexion_axis_about_femur_deg(sim, result) -> dict[Side, float]:
     return out
 
 
+def _exact_walker():
+    """A simulated walker with ideal sensors (exact signals)."""
+    return simulate(SimulationConfig(
+        seed=302,
+        walker=WalkerParams(height_m=1.84, speed_mps=1.45, cadence_spm=118.0),
+        timeline=walking_test(n_bouts=2, bout_s=12.0),
+        errors=SensorErrors.ideal(),
+    ))
+
+
 @pytest.mark.parametrize(("correct", "limit_deg"), [(False, None), (True, None), (True, 20.0)])
 def test_correction_removes_the_bias_on_exact_signals(correct, limit_deg, monkeypatch):
     """With exact sensor signals the one-angle fit leans by about ±1° about the femur (mirrored);
@@ -101,13 +111,7 @@ def test_correction_removes_the_bias_on_exact_signals(correct, limit_deg, monkey
         monkeypatch.setattr(
             segment, "remove_expected_offset", lambda axis, up, side, r, *limit: (axis, 0.0)
         )
-    config = SimulationConfig(
-        seed=302,
-        walker=WalkerParams(height_m=1.84, speed_mps=1.45, cadence_spm=118.0),
-        timeline=walking_test(n_bouts=2, bout_s=12.0),
-        errors=SensorErrors.ideal(),
-    )
-    sim = simulate(config)
+    sim = _exact_walker()
     calibration = SegmentCalibrationConfig(flexion_axis_max_knee_flexion_deg=limit_deg, compensate_thigh_tilt=False)
     result = analyze_session(sim.session, AnalysisConfig(calibration=calibration))
     about_femur = _flexion_axis_about_femur_deg(sim, result)
@@ -128,12 +132,6 @@ def test_default_path_on_exact_signals():
     normative curves, does not fit this walker's right femur exactly (about 0.01 rad/rad off; why
     was not traced), which turns that axis by 0.55°; the left stays within 0.1° (measured;
     docs/accuracy.md)."""
-    config = SimulationConfig(
-        seed=302,
-        walker=WalkerParams(height_m=1.84, speed_mps=1.45, cadence_spm=118.0),
-        timeline=walking_test(n_bouts=2, bout_s=12.0),
-        errors=SensorErrors.ideal(),
-    )
-    sim = simulate(config)
+    sim = _exact_walker()
     about_femur = _flexion_axis_about_femur_deg(sim, analyze_session(sim.session))
     assert max(abs(v) for v in about_femur.values()) < 0.6, about_femur

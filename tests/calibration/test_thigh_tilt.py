@@ -12,7 +12,11 @@ from exact_rates import midpoint_signals
 from scipy.spatial.transform import Rotation
 
 from imugait.calibration.knee_axes import fit_flexion_axis
-from imugait.calibration.thigh_soft_tissue import remove_thigh_turn, thigh_tilt_with_flexion
+from imugait.calibration.thigh_soft_tissue import (
+    knee_flexion_and_rate,
+    remove_thigh_turn,
+    thigh_tilt_with_flexion,
+)
 from imugait.calibration.thigh_tilt_norm import (
     SAMPLES_PER_CYCLE,
     normative_right_leg,
@@ -42,6 +46,12 @@ def _signals(tilt_per_flexion: float):
     return q1, q2, w1, w2, tilt_per_flexion * 0.5 * (flexion + flexion[following])
 
 
+def _tilt(q1, q2, w1, w2, axis):
+    """The measured tilt of the right thigh sensor about ``up × axis`` (no heading offset)."""
+    flexion = knee_flexion_and_rate(q1, q2, w1, w2, np.zeros(q1.shape[0]), UP, UP, axis)
+    return thigh_tilt_with_flexion(w1, UP, axis, flexion, Side.RIGHT)
+
+
 def _axis_turn_deg(axis: np.ndarray) -> float:
     """The axis's turn about the femur from the bone's flexion axis, deg."""
     return float(np.rad2deg(np.arctan2(axis[0], axis[2])))
@@ -50,7 +60,7 @@ def _axis_turn_deg(axis: np.ndarray) -> float:
 def _fitted_axis(q1, q2, w1, w2, compensate: bool) -> np.ndarray:
     heading = np.zeros(q1.shape[0])
     if compensate:
-        tilt, anterior = thigh_tilt_with_flexion(q1, q2, w1, w2, heading, UP, UP, FLEXION_AXIS, Side.RIGHT)
+        tilt, anterior = _tilt(q1, q2, w1, w2, FLEXION_AXIS)
         q1, w1 = remove_thigh_turn(q1, w1, anterior, tilt)
     axis, _ = fit_flexion_axis(q1, q2, w1, w2, FLEXION_AXIS, UP, UP, heading, q1.shape[0])
     return axis
@@ -68,7 +78,7 @@ def test_the_femur_own_frontal_rate_follows_the_knee_and_is_mirrored():
 
 def test_a_rigid_sensor_on_a_moving_femur_measures_no_tilt():
     q1, q2, w1, w2, _ = _signals(0.0)
-    tilt, _ = thigh_tilt_with_flexion(q1, q2, w1, w2, np.zeros(q1.shape[0]), UP, UP, FLEXION_AXIS, Side.RIGHT)
+    tilt, _ = _tilt(q1, q2, w1, w2, FLEXION_AXIS)
     assert abs(tilt.turn_per_flexion) < 0.003
 
 
@@ -80,7 +90,7 @@ def test_the_tilt_is_measured_from_the_rates(tilt_per_flexion, axis_error_deg):
     (the thigh's sagittal rate then leaks into its anterior rate; the second regressor takes it)."""
     q1, q2, w1, w2, true_tilt = _signals(tilt_per_flexion)
     axis = Rotation.from_rotvec(np.deg2rad(axis_error_deg) * UP).apply(FLEXION_AXIS)
-    tilt, anterior = thigh_tilt_with_flexion(q1, q2, w1, w2, np.zeros(q1.shape[0]), UP, UP, axis, Side.RIGHT)
+    tilt, anterior = _tilt(q1, q2, w1, w2, axis)
     sign = np.sign(np.dot(anterior, ANTERIOR))
     # k's sign follows the flexion angle's about the axis used; the tilt itself is compared signed.
     assert abs(tilt.turn_per_flexion) == pytest.approx(abs(tilt_per_flexion), abs=0.006)
