@@ -526,7 +526,7 @@ def _axes_from_joint_centre(
         if config.compensate_thigh_tilt:
             # … and its frontal-plane tilt, which the fit reads as a turn of the axis about the femur.
             flexion = knee_flexion_and_rate(q1, q2, w1, w2, heading, up, up2, axis)
-            tilt, anterior = thigh_tilt_with_flexion(w1, up1, axis, flexion, side)
+            tilt, anterior = thigh_tilt_with_flexion(q1, w1, up1, axis, flexion, side)
             q1, w1 = remove_thigh_turn(q1, w1, anterior, tilt)
     flexion_axis, constraint_rms = fit_flexion_axis(q1, q2, w1, w2, h1, up1, up2, heading, config.max_fit_samples,
                                                     _max_flexion_rad(config))

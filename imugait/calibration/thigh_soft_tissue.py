@@ -112,7 +112,7 @@ def thigh_turn_with_flexion(
 ) -> ThighTurn:
     """The thigh sensor's turn about ``up_thigh`` with knee flexion over N samples of walking.
 
-    ``gyr_thigh_radps`` (N, 3) rad/s, thigh sensor frame; ``up_thigh`` (3,) the thigh's long axis
+    ``q_world_thigh_sensor`` (N, 4) scalar first; ``gyr_thigh_radps`` (N, 3) rad/s, thigh sensor frame; ``up_thigh`` (3,) the thigh's long axis
     (superior) in its sensor frame, from standing; ``flexion``: the knee flexion α (N,) rad and its
     rate (N,) rad/s about a flexion axis perpendicular to ``up_thigh`` (e.g. a hinge fit), from
     :func:`knee_flexion_and_rate`.
@@ -127,6 +127,7 @@ def thigh_turn_with_flexion(
 
 
 def thigh_tilt_with_flexion(
+    q_world_thigh_sensor: np.ndarray,
     gyr_thigh_radps: np.ndarray,
     up_thigh: np.ndarray,
     flexion_axis_thigh: np.ndarray,
@@ -137,14 +138,16 @@ def thigh_tilt_with_flexion(
     the thigh's anterior axis ``up_thigh × flexion_axis_thigh`` as ``k · α``. Returns the tilt and
     that anterior axis (3,), thigh sensor frame.
 
-    ``gyr_thigh_radps`` (N, 3) rad/s, thigh sensor frame; ``up_thigh``, ``flexion_axis_thigh`` (3,)
+    ``q_world_thigh_sensor`` (N, 4) scalar first; ``gyr_thigh_radps`` (N, 3) rad/s, thigh sensor frame; ``up_thigh``, ``flexion_axis_thigh`` (3,)
     as for :func:`knee_flexion_and_rate`; ``flexion``: the knee flexion α (N,) rad and its rate
     (N,) rad/s about that axis (:func:`knee_flexion_and_rate`); ``side``: the leg's.
 
     The slope is the coefficient of the knee-flexion rate in a least-squares fit of the thigh
     gyroscope's rate about the anterior axis on the knee-flexion rate and the thigh's own rate
-    about ``flexion_axis_thigh`` (all centred): an axis a few degrees off mixes the thigh's
-    sagittal rate into its anterior rate, which the second regressor takes. Unlike the long axis,
+    about ``flexion_axis_thigh`` and the part of the anterior rate its rate about the vertical gives
+    (all centred): an axis a few degrees off mixes the thigh's sagittal rate into its anterior
+    rate, which the second regressor takes, and a turn of the walker (always one way round, a
+    flexed thigh's anterior axis not horizontal) its rate about the vertical, which the third takes. Unlike the long axis,
     the femur's own frontal-plane rate does follow the knee's (the hip ab/adducts and the pelvis
     drops with the swing, about 0.05 rad/rad): ``k`` is that slope minus the femur's on normative
     gait (:func:`~imugait.calibration.thigh_tilt_norm.normative_thigh_tilt_per_flexion`, its knee
@@ -154,7 +157,9 @@ def thigh_tilt_with_flexion(
     up = up_thigh / np.linalg.norm(up_thigh)
     anterior = np.cross(up, flexion_axis_thigh)
     anterior /= np.linalg.norm(anterior)
-    slope = tilt_slope(gyr_thigh_radps @ anterior, flexion_rate, gyr_thigh_radps @ flexion_axis_thigh)
+    vertical = Rotation.from_quat(q_world_thigh_sensor, scalar_first=True).inv().apply([0.0, 0.0, 1.0])
+    slope = tilt_slope(gyr_thigh_radps @ anterior, flexion_rate, gyr_thigh_radps @ flexion_axis_thigh,
+                       np.sum(gyr_thigh_radps * vertical, axis=1) * (vertical @ anterior))
     if not np.isfinite(slope):
         return ThighTurn(0.0, np.zeros_like(flexion_rad), np.zeros_like(flexion_rad)), anterior
     scale = float(np.clip(flexion_range_rad(flexion_rad) / normative_flexion_range_rad(), *FLEXION_SCALE_LIMITS))

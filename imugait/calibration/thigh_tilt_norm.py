@@ -65,18 +65,22 @@ def _normative_slope(flexion_scale: float) -> float:
     w_thigh = _body_rate(r_femur)
     w_shank_in_thigh = r_knee.apply(_body_rate(r_femur * r_knee))
     # ISB femur frame: X anterior, Y up, Z the flexion axis; the same regression as the measurement.
-    return tilt_slope(w_thigh[:, 0], w_shank_in_thigh[:, 2] - w_thigh[:, 2], w_thigh[:, 2])
+    vertical = r_femur.inv().apply([0.0, 1.0, 0.0])  # the progression frame's up, in the femur's
+    return tilt_slope(w_thigh[:, 0], w_shank_in_thigh[:, 2] - w_thigh[:, 2], w_thigh[:, 2],
+                      np.sum(w_thigh * vertical, axis=1) * vertical[:, 0])
 
 
-def tilt_slope(anterior_rate_radps: np.ndarray, flexion_rate_radps: np.ndarray, sagittal_rate_radps: np.ndarray) -> float:
+def tilt_slope(anterior_rate_radps: np.ndarray, flexion_rate_radps: np.ndarray, sagittal_rate_radps: np.ndarray,
+               vertical_rate_radps: np.ndarray) -> float:
     """Coefficient of the knee-flexion rate (N,) in the least-squares fit of the thigh's rate about
-    its anterior axis (N,) on it and the thigh's own rate about the flexion axis (N,), all centred
+    its anterior axis (N,) on it, the thigh's own rate about the flexion axis (N,) and the part of
+    the anterior rate that the thigh's rate about the vertical gives (N,; turning), all centred
     (nan when they do not determine it)."""
-    regressors = np.column_stack([flexion_rate_radps, sagittal_rate_radps])
+    regressors = np.column_stack([flexion_rate_radps, sagittal_rate_radps, vertical_rate_radps])
     regressors = regressors - regressors.mean(axis=0)
     target = anterior_rate_radps - anterior_rate_radps.mean()
     coefficients, _, rank, _ = np.linalg.lstsq(regressors, target, rcond=None)
-    return float(coefficients[0]) if rank == 2 and np.all(np.isfinite(coefficients)) else float("nan")
+    return float(coefficients[0]) if rank == 3 and np.all(np.isfinite(coefficients)) else float("nan")
 
 
 def normative_thigh_tilt_per_flexion(side: Side, flexion_scale: float = 1.0) -> float:

@@ -35,6 +35,8 @@ def _signals(tilt_per_flexion: float):
     shank sensor rigid on the tibia, the thigh sensor tilted about the femur's X by k × flexion),
     and the thigh sensor's true tilt at each step's midpoint, rad."""
     r_femur, r_knee = normative_right_leg()
+    # The progression frame (ISB: Y up) in a z-up world, as the sensors' 6-axis frames are.
+    r_femur = Rotation.from_rotvec([np.pi / 2, 0.0, 0.0]) * r_femur
     r_femur = Rotation.concatenate([r_femur] * CYCLES)
     r_knee = Rotation.concatenate([r_knee] * CYCLES)
     r_tibia = r_femur * r_knee
@@ -49,7 +51,7 @@ def _signals(tilt_per_flexion: float):
 def _tilt(q1, q2, w1, w2, axis):
     """The measured tilt of the right thigh sensor about ``up × axis`` (no heading offset)."""
     flexion = knee_flexion_and_rate(q1, q2, w1, w2, np.zeros(q1.shape[0]), UP, UP, axis)
-    return thigh_tilt_with_flexion(w1, UP, axis, flexion, Side.RIGHT)
+    return thigh_tilt_with_flexion(q1, w1, UP, axis, flexion, Side.RIGHT)
 
 
 def _axis_turn_deg(axis: np.ndarray) -> float:
