@@ -147,7 +147,7 @@ class SegmentCalibrationConfig:
     the flexion-axis fit, which reads a tilt of k rad per rad of flexion as a turn of the axis
     about the femur by about k rad (2.5 × the sensor's mean tilt over the walking). The frame's
     own tilt is left at standing (it does not enter hip rotation). On the simulator with the
-    literature artefact, hip rotation RMSE over 4° in 20 → 6 of 80 legs (``docs/accuracy.md``)."""
+    literature artefact, hip rotation RMSE over 4° in 20 → 8 of 80 legs (``docs/accuracy.md``)."""
     midstance_compensate_thigh_turn: bool = False
     """``compensate_thigh_turn`` for a leg calibrated against its mid-stance (:meth:`for_midstance_reference`),
     whose fit already looks near the reference pose (``midstance_flexion_axis_max_knee_flexion_deg``):

@@ -146,8 +146,8 @@ def thigh_tilt_with_flexion(
     gyroscope's rate about the anterior axis on the knee-flexion rate and the thigh's own rate
     about ``flexion_axis_thigh`` and the part of the anterior rate its rate about the vertical gives
     (all centred): an axis a few degrees off mixes the thigh's sagittal rate into its anterior
-    rate, which the second regressor takes, and a turn of the walker (always one way round, a
-    flexed thigh's anterior axis not horizontal) its rate about the vertical, which the third takes. Unlike the long axis,
+    rate, which the second regressor takes, and a flexed thigh's anterior axis (not horizontal)
+    picks up the walker's turns about the vertical, which the third takes. Unlike the long axis,
     the femur's own frontal-plane rate does follow the knee's (the hip ab/adducts and the pelvis
     drops with the swing, about 0.05 rad/rad): ``k`` is that slope minus the femur's on normative
     gait (:func:`~imugait.calibration.thigh_tilt_norm.normative_thigh_tilt_per_flexion`, its knee
