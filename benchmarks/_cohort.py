@@ -69,6 +69,8 @@ class CohortVariant:
     (:func:`calibration_config`)."""
     thigh_turn: bool = True
     """``SegmentCalibrationConfig.compensate_thigh_turn`` (``--no-thigh-turn``: False)."""
+    thigh_tilt: bool = True
+    """``SegmentCalibrationConfig.compensate_thigh_tilt`` (``--no-thigh-tilt``: False)."""
 
     @property
     def label(self) -> str:
@@ -85,6 +87,8 @@ class CohortVariant:
                          else f"flexion axis fitted up to {float(self.flexion_axis_limit):g}° of knee flexion")
         if not self.thigh_turn:
             parts.append("thigh sensor's turn with knee flexion not compensated")
+        if not self.thigh_tilt:
+            parts.append("thigh sensor's frontal tilt with knee flexion not compensated")
         return "; ".join(parts)
 
 
@@ -103,6 +107,8 @@ class WalkerSpec:
     (:func:`calibration_config`)."""
     thigh_turn: bool = True
     """``SegmentCalibrationConfig.compensate_thigh_turn`` of the analysis."""
+    thigh_tilt: bool = True
+    """``SegmentCalibrationConfig.compensate_thigh_tilt`` of the analysis."""
 
     @property
     def label(self) -> str:
@@ -158,7 +164,7 @@ def draw_walker(index: int, seed: int = 2026, variant: CohortVariant | None = No
     variant = variant or CohortVariant()
     return WalkerSpec(index, apply_variant(config, variant), pose_only=variant.pose_only,
                       shank_axis_weight=variant.shank_axis_weight, flexion_axis_limit=variant.flexion_axis_limit,
-                      thigh_turn=variant.thigh_turn)
+                      thigh_turn=variant.thigh_turn, thigh_tilt=variant.thigh_tilt)
 
 
 def apply_variant(config: SimulationConfig, variant: CohortVariant) -> SimulationConfig:
@@ -184,13 +190,14 @@ def flexion_limit_from_text(value: str) -> str:
 
 
 def calibration_config(pose_only: bool = False, shank_axis_weight: float = 0.0,
-                       flexion_axis_limit: str = "", thigh_turn: bool = True) -> SegmentCalibrationConfig:
+                       flexion_axis_limit: str = "", thigh_turn: bool = True,
+                       thigh_tilt: bool = True) -> SegmentCalibrationConfig:
     """The analysis' calibration for the benchmark options; ``flexion_axis_limit`` ('' = the
     defaults, 'none' = every sample, or degrees) sets the flexion-axis fit's limit with a
     standing and with a mid-stance reference alike; ``thigh_turn``:
-    ``SegmentCalibrationConfig.compensate_thigh_turn``."""
+    ``SegmentCalibrationConfig.compensate_thigh_turn``; ``thigh_tilt``: ``compensate_thigh_tilt``."""
     config = SegmentCalibrationConfig(pose_only=pose_only, shank_axis_weight=shank_axis_weight,
-                                      compensate_thigh_turn=thigh_turn)
+                                      compensate_thigh_turn=thigh_turn, compensate_thigh_tilt=thigh_tilt)
     if not flexion_axis_limit:
         return config
     limit = None if flexion_axis_limit == "none" else float(flexion_axis_limit)
@@ -348,7 +355,7 @@ def evaluate_walker(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_O
     }
     try:
         calibration = calibration_config(spec.pose_only, spec.shank_axis_weight, spec.flexion_axis_limit,
-                                         spec.thigh_turn)
+                                         spec.thigh_turn, spec.thigh_tilt)
         result = analyze_session(sim.session, AnalysisConfig(filter_kind=filter_kind, calibration=calibration))
     except Exception as exc:  # a crash is a finding: recorded, not hidden
         out["analysis_s"] = time.perf_counter() - t1

@@ -293,12 +293,16 @@ def main() -> None:
     parser.add_argument("--no-thigh-turn", dest="thigh_turn", action="store_false",
                         help="calibrate without compensating the thigh sensor's turn with knee flexion "
                              "(SegmentCalibrationConfig.compensate_thigh_turn=False)")
+    parser.add_argument("--no-thigh-tilt", dest="thigh_tilt", action="store_false",
+                        help="calibrate without compensating the thigh sensor's frontal-plane tilt with knee flexion "
+                             "(SegmentCalibrationConfig.compensate_thigh_tilt=False; the default compensates)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=None,
                         help="orientation filter (default: the analysis' default)")
     parser.add_argument("--optical-only", action="store_true", help="part (c) only (the committed walk with markers)")
     args = parser.parse_args()
     kind = None if args.filter is None else FilterKind(args.filter)
-    calibration = calibration_config(args.pose_only, args.shank_axis_weight, args.flexion_axis_limit, args.thigh_turn)
+    calibration = calibration_config(args.pose_only, args.shank_axis_weight, args.flexion_axis_limit, args.thigh_turn,
+                                     args.thigh_tilt)
     print(f"Real data; {machine()}; {dt.date.today()}\n")
     if args.optical_only:
         optical_table(calibration, kind)

@@ -70,11 +70,12 @@ def _worst(errors_deg, segment: Segment, axes: slice) -> tuple[float, tuple]:
 
 
 def test_flexion_axis_within_two_degrees(errors_deg):
-    """The thigh's Z, the JCS flexion axis: the issue's 2° target. Measured worst 1.39° (median
-    0.77°) with the normative secondary motion's expected lean removed
-    (``SegmentCalibrationConfig.correct_secondary_motion``) and the thigh sensor's turn with knee
-    flexion compensated (``compensate_thigh_turn``; without it 1.28°, median 0.82°), 1.85° without
-    the lean's removal; asserted at 1.5° so that losing the correction shows."""
+    """The thigh's Z, the JCS flexion axis: the issue's 2° target. Measured worst 1.48° (median
+    0.78°) with the normative secondary motion's expected lean removed
+    (``SegmentCalibrationConfig.correct_secondary_motion``), the thigh sensor's turn with knee
+    flexion compensated (``compensate_thigh_turn``; without it 1.28°, median 0.82°) and its
+    frontal tilt (``compensate_thigh_tilt``; without it 1.39°, median 0.78°); 1.85° without the
+    lean's removal (measured before the tilt compensation); asserted at 1.5°."""
     assert len(errors_deg) == 4 * len(WALKERS)
     worst, key = _worst(errors_deg, Segment.THIGH, slice(2, 3))
     assert worst < 1.5, f"flexion axis {worst:.2f}° off for {key}"
@@ -93,9 +94,10 @@ def test_other_axes_within_three_degrees(errors_deg):
 # --- a mechanical hinge moved by hand (not gait) -----------------------------------------------
 
 
-MECHANICAL = SegmentCalibrationConfig(correct_secondary_motion=False)
+MECHANICAL = SegmentCalibrationConfig(correct_secondary_motion=False, compensate_thigh_tilt=False)
 """A mechanical hinge has no knee secondary motion to correct for (``correct_secondary_motion``
-would turn its exact axis by the normative knee's ~1°)."""
+would turn its exact axis by the normative knee's ~1°), and its link does not ab/adduct like a
+femur in gait (``compensate_thigh_tilt`` subtracts that normative slope: 1.2° on this hinge)."""
 
 
 def _calibrate(hinge, config=MECHANICAL):
@@ -157,7 +159,8 @@ def test_on_a_hinge_the_shank_axis_carried_into_the_thigh_agrees_with_the_fitted
     hinge = hinge_recording(seed=3, duration_s=12.0)
     alignment = _calibrate(hinge)
     assert abs(alignment.quality.thigh_axis_cross_check_deg) < 1.0
-    half = _calibrate(hinge, SegmentCalibrationConfig(correct_secondary_motion=False, shank_axis_weight=0.5))
+    half = _calibrate(hinge, SegmentCalibrationConfig(correct_secondary_motion=False, compensate_thigh_tilt=False,
+                                                      shank_axis_weight=0.5))
     _check_hinge(hinge, half)
     assert half.quality.thigh_axis_cross_check_deg == pytest.approx(alignment.quality.thigh_axis_cross_check_deg)
 

@@ -13,7 +13,11 @@ from scipy.spatial.transform import Rotation
 
 from imugait.calibration.knee_axes import fit_flexion_axis
 from imugait.calibration.secondary_motion import SAMPLES_PER_CYCLE, expected_flexion_axis_offset_rad
-from imugait.calibration.thigh_soft_tissue import remove_thigh_turn, thigh_turn_with_flexion
+from imugait.calibration.thigh_soft_tissue import (
+    knee_flexion_and_rate,
+    remove_thigh_turn,
+    thigh_turn_with_flexion,
+)
 from imugait.conventions import Joint, Side, relative_rotation_from_angles
 from imugait.data.normative_knee import normative_knee_angles_deg
 
@@ -58,7 +62,7 @@ def _calibrated_axis(q1, q2, w1, w2, compensate: bool) -> tuple[np.ndarray, floa
     heading = np.zeros(q1.shape[0])
     k = float("nan")
     if compensate:
-        turn = thigh_turn_with_flexion(q1, q2, w1, w2, heading, UP, UP, FLEXION_AXIS)
+        turn = thigh_turn_with_flexion(w1, UP, knee_flexion_and_rate(q1, q2, w1, w2, heading, UP, UP, FLEXION_AXIS))
         k = turn.turn_per_flexion
         q1, w1 = remove_thigh_turn(q1, w1, UP, turn)
     axis, _ = fit_flexion_axis(q1, q2, w1, w2, FLEXION_AXIS, UP, UP, heading, q1.shape[0])
@@ -73,7 +77,8 @@ def test_the_turn_is_measured_from_the_rates(turn_per_flexion):
     flexion, and the modelled turn follows the true one sample by sample, whatever the sign
     convention of the flexion angle."""
     q1, q2, w1, w2, true_turn = _signals(turn_per_flexion)
-    turn = thigh_turn_with_flexion(q1, q2, w1, w2, np.zeros(q1.shape[0]), UP, UP, FLEXION_AXIS)
+    flexion = knee_flexion_and_rate(q1, q2, w1, w2, np.zeros(q1.shape[0]), UP, UP, FLEXION_AXIS)
+    turn = thigh_turn_with_flexion(w1, UP, flexion)
     assert abs(turn.turn_per_flexion) == pytest.approx(abs(turn_per_flexion), rel=0.02)
     assert np.max(np.abs(turn.turn_rad - true_turn)) < 0.02 * np.ptp(true_turn)
     assert turn.mean_turn_rad == pytest.approx(np.mean(true_turn), rel=0.02)

