@@ -18,8 +18,9 @@
 
   const probe = {
     connected: false, snapshots: 0, updates: 0, finished: false,
-    latency: { angleMs: [], strideMs: [], strideUpdate: [] }, lastStatus: null,
+    latency: { angleMs: [], strideMs: [], strideUpdate: [], strideEndS: [], strideSide: [] }, lastStatus: null,
     strideShown: {},  // per side, the highest stride index whose first version was timed
+    calibratedAtS: {},  // per side, the session time of the first update showing it calibrated or reused
   };
   window.imugait = probe;
 
@@ -290,6 +291,11 @@
     showRecording(msg.recording);
     showLatest(msg.latest);
     showCalibration(msg.calibration);
+    if (Number.isFinite(msg.t_s)) {
+      for (const c of msg.calibration || []) {
+        if ((c.phase === "calibrated" || c.phase === "reused") && !(c.side in probe.calibratedAtS)) probe.calibratedAtS[c.side] = msg.t_s;
+      }
+    }
     showCalibrationFile(msg.calibration_file);
     $("recalibrate-button").disabled = probe.finished || !!msg.pipeline_error;
     $("save-calibration-button").disabled = !!msg.pipeline_error || !msg.calibration.length
@@ -301,8 +307,12 @@
         // Only a stride's first version: later ones (settled, timed, final) are on screen already.
         if (s.index <= (probe.strideShown[s.side] ?? -1)) continue;
         probe.strideShown[s.side] = s.index;
-        record(probe.latency.strideMs, now - (config.t0_epoch_ms + 1e3 * s.t_next_initial_contact_s));
-        record(probe.latency.strideUpdate, probe.updates);
+        const endS = s.t_next_initial_contact_s;
+        if (!Number.isFinite(endS) || probe.latency.strideMs.length >= MAX_LATENCY_SAMPLES) continue;
+        probe.latency.strideMs.push(now - (config.t0_epoch_ms + 1e3 * endS));
+        probe.latency.strideUpdate.push(probe.updates);
+        probe.latency.strideEndS.push(endS);
+        probe.latency.strideSide.push(s.side);
       }
     }
     if (msg.type === "snapshot" || (msg.angles && Object.keys(msg.angles).length) || msg.sensors) redraw();
