@@ -24,28 +24,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import os
 import resource
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "tests" / "live"))
-
-from _common import markdown_table  # noqa: E402
-from conftest import SIMULATION  # noqa: E402
+# The data-time benchmark's set-up: one BLAS thread, the live tests' walking test, the same blocks.
+from live_pipeline import BLOCK_S, SIMULATION, markdown_table  # noqa: E402
 
 from imugait.live.kinematics import LiveConfig, LiveKinematics  # noqa: E402
 from imugait.live.updates import CalibrationPhase  # noqa: E402
 from imugait.simulate import simulate  # noqa: E402
 
-BLOCK_S = 0.02
 POLL_S = 0.025
 TICK_S = 0.001
 
