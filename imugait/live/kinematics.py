@@ -52,7 +52,7 @@ from imugait.gait.events import EventConfig
 from imugait.kinematics.progression import ProgressionConfig
 from imugait.live.grid import LiveGrid, LiveSensor, grid_history
 from imugait.live.leg import LegSettings, LiveLeg, angles_of_legs
-from imugait.live.leg_start import LegJob, LegStart, grid_rows_of_leg, start_leg
+from imugait.live.leg_start import LegJob, LegStart, grid_rows_of_leg, leg_on_grid, start_leg
 from imugait.live.standing import find_standing, walked_s
 from imugait.live.updates import CalibrationPhase, LegAngles, LegCalibrationState, LiveUpdate
 from imugait.model import ProtocolStep, Session
@@ -214,8 +214,9 @@ class LiveKinematics:
     def for_dashboard(cls, placements: Collection[Placement], calibration: LiveCalibration | None = None,
                       config: LiveConfig | None = None) -> LiveKinematics:
         """The live pipeline as a view that polls it often uses it (``imugait live``: a poll every
-        25 ms). Each leg's calibration runs in a worker thread of its own, so the view's event loop
-        keeps receiving and pushing while a leg calibrates; and ``grid_step_s`` is
+        25 ms). The legs' calibrations run in one worker thread (one after the other: the second
+        leg's waits for the first's), so the view's event loop keeps receiving and pushing while a
+        leg calibrates; and ``grid_step_s`` is
         :data:`POLLED_GRID_STEP_S`, so the grid advances at the polls (which take every ready
         row) rather than at every sensor's block — fewer, larger batches for the same rows, and
         the same results (to the last bits of an angle, as any chunking)."""
@@ -515,9 +516,7 @@ class LiveKinematics:
             leg.take(self.grid, k_stop)
 
     def _start_leg(self, side: Side, alignment: LegAlignment, phase: CalibrationPhase, reference: str) -> None:
-        leg = LiveLeg(side, alignment, self._settings, self.grid.first_index, self.grid.capacity)
-        leg.n_strides = self._strides_before.get(side, 0)  # after a recalibration the numbers go on
-        leg.take(self.grid)
+        leg = leg_on_grid(side, alignment, self._settings, self.grid, self._strides_before.get(side, 0))
         self._add_leg(side, leg, phase, reference)
 
     def _add_leg(self, side: Side, leg: LiveLeg, phase: CalibrationPhase, reference: str) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from imugait.analysis.legs import calibrate_fused_leg_upright
 from imugait.calibration.heading import HeadingConfig
-from imugait.calibration.segment import SegmentCalibrationConfig
+from imugait.calibration.segment import LegAlignment, SegmentCalibrationConfig
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import CalibrationError
 from imugait.fusion.settings import FilterKind
@@ -77,6 +77,16 @@ def grid_rows_of_leg(grid: History, side: Side) -> History:
     return grid.copy(names)
 
 
+def leg_on_grid(side: Side, alignment: LegAlignment, settings: LegSettings, grid: History,
+                strides_before: int) -> LiveLeg:
+    """A leg calibrated with ``alignment``, started at ``grid``'s oldest kept row and caught up with
+    it; its strides numbered on from ``strides_before`` (a recalibration goes on numbering)."""
+    leg = LiveLeg(side, alignment, settings, grid.first_index, grid.capacity)
+    leg.n_strides = strides_before
+    leg.take(grid)
+    return leg
+
+
 def start_leg(job: LegJob) -> LegStart:
     """Calibrate the leg of ``job`` over its grid's rows and start it there (see the module
     docstring). A :class:`CalibrationError` is returned as ``error``; anything else raises."""
@@ -92,9 +102,7 @@ def start_leg(job: LegJob) -> LegStart:
             fused, job.side, job.standing, job.moving, job.calibration, job.events, job.heading)
     except CalibrationError as exc:
         return LegStart(job.side, job.k, None, error=str(exc))
-    leg = LiveLeg(job.side, calibrated.alignment, job.settings, grid.first_index, grid.capacity)
-    leg.n_strides = job.strides_before
-    leg.take(grid)
+    leg = leg_on_grid(job.side, calibrated.alignment, job.settings, grid, job.strides_before)
     if job.backlog_angles:
         leg.angles_until()
     return LegStart(job.side, job.k, leg, reference)
