@@ -112,7 +112,7 @@ def thigh_turn_with_flexion(
 ) -> ThighTurn:
     """The thigh sensor's turn about ``up_thigh`` with knee flexion over N samples of walking.
 
-    ``q_world_thigh_sensor`` (N, 4) scalar first; ``gyr_thigh_radps`` (N, 3) rad/s, thigh sensor frame; ``up_thigh`` (3,) the thigh's long axis
+    ``gyr_thigh_radps`` (N, 3) rad/s, thigh sensor frame; ``up_thigh`` (3,) the thigh's long axis
     (superior) in its sensor frame, from standing; ``flexion``: the knee flexion α (N,) rad and its
     rate (N,) rad/s about a flexion axis perpendicular to ``up_thigh`` (e.g. a hinge fit), from
     :func:`knee_flexion_and_rate`.
