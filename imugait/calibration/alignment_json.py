@@ -36,7 +36,7 @@ from imugait.errors import FormatError, ValidationError
 
 _AXES_ARRAYS = ("flexion_axis_thigh", "rotation_axis_shank")
 _CENTRE_ARRAYS = ("centre_thigh_sensor_m", "centre_shank_sensor_m")
-_CENTRE_FLEXION_ARRAYS = ("centre_thigh_per_flexion_m", "centre_shank_per_flexion_m")
+_CENTRE_FLEXION_ARRAYS = ("centre_thigh_per_flexion_m",)
 _CENTRE_NUMBERS = tuple(f.name for f in fields(JointCentre)
                         if f.name not in (*_CENTRE_ARRAYS, *_CENTRE_FLEXION_ARRAYS, "flexion_axes"))
 _FLEXION_AXES_ARRAYS = tuple(f.name for f in fields(FlexionAxes))

@@ -25,11 +25,14 @@ correlate highly with knee flexion; ``imugait/data/soft_tissue_artefact.json``).
 then is not at a constant ``r`` from the sensor but, to first order in the artefact, at
 ``r + α(t) · b`` (α: knee flexion): the sensor's slide and the turn of the lever arm both move it
 along a fixed direction per radian of flexion. Its specific force gains
-``α (ω×(ω×b) + ω̇×b) + 2 α̇ ω×b + α̈ b`` — still linear in the unknowns, so ``b`` of each sensor is
-fitted with ``r`` (:class:`FlexionAxes`, ``flexion_axes`` of :func:`fit_joint_centre`). Left out,
-the sensors' slide (10–30 mm on the thigh over a stride, largest where the knee accelerates most)
-correlates with the knee's acceleration and biases the heading by degrees. α is read from the
-two sensors' inclinations about their hinge axes (gravity only, no heading: it is what is fitted).
+``α (ω×(ω×b) + ω̇×b) + 2 α̇ ω×b + α̈ b`` — still linear in the unknowns, so the thigh sensor's
+``b`` is fitted with ``r`` (:class:`FlexionAxes`, ``flexion_axes`` of :func:`fit_joint_centre`).
+Left out, the sensor's slide (10–30 mm on the thigh over a stride, largest where the knee
+accelerates most) correlates with the knee's acceleration and biases the heading by degrees. The
+shank's centre stays fixed: its artefact is several times smaller (Akbarshahi et al. 2010;
+Lahkar et al. 2021), and three more unknowns there cost more on a rigid sensor than they won. α
+is read from the two sensors' inclinations about their hinge axes (gravity only, no heading: it
+is what is fitted).
 """
 
 from __future__ import annotations
@@ -71,12 +74,12 @@ class JointCentre:
     residual_rms_mps2: float
     heading_contrast: float
     flexion_axes: FlexionAxes | None = None
-    """Where the knee flexion that moves the centre is read from; None: the centre fixed on each
-    sensor (the two fields below unused)."""
+    """Where the knee flexion that moves the centre is read from; None: the centre fixed on both
+    sensors."""
     centre_thigh_per_flexion_m: np.ndarray | None = None
-    centre_shank_per_flexion_m: np.ndarray | None = None
-    """(3,) each: how far the centre moves from each sensor (its frame) per rad of knee flexion, m
-    per rad — the soft tissue's slide and turn of the sensor on its bone."""
+    """(3,) how far the centre moves from the thigh sensor (its frame) per rad of knee flexion, m
+    per rad — the soft tissue's slide and turn of the sensor on its bone; None with no
+    ``flexion_axes``."""
 
     def forces_world_mps2(self, rec: LegRecording, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The centre's specific force (n, 3), m/s², seen from the thigh and from the shank sensor,
@@ -87,10 +90,8 @@ class JointCentre:
         f2 = centre_force_world_mps2(t_s, rec.q_world_shank_sensor, rec.gyr_shank_radps, rec.acc_shank_mps2,
                                      self.centre_shank_sensor_m, idx)
         if self.flexion_axes is not None:
-            flexion = self.flexion_axes.flexion_rad(rec, idx)
-            for f, q, gyr, b in ((f1, rec.q_world_thigh_sensor, rec.gyr_thigh_radps, self.centre_thigh_per_flexion_m),
-                                 (f2, rec.q_world_shank_sensor, rec.gyr_shank_radps, self.centre_shank_per_flexion_m)):
-                f += np.einsum("nij,nj->ni", _world_matrices(q, idx), _flexion_terms(t_s, gyr, idx, flexion) @ b)
+            moved = _flexion_terms(t_s, rec.gyr_thigh_radps, idx, self.flexion_axes.flexion_rad(rec, idx))
+            f1 += quat_rotate(rec.q_world_thigh_sensor[idx], moved @ self.centre_thigh_per_flexion_m)
         return f1, f2
 
     def heading_at(self, t_s: np.ndarray) -> np.ndarray:
@@ -284,8 +285,8 @@ def fit_joint_centre(
     heading_near_rad : when given, of the two fits 180° apart the one whose heading is nearer to
         this is returned (its ``heading_contrast`` may then be below 1): for walks whose mostly
         sagittal accelerations fit both ways about equally, where another estimate tells the way.
-    flexion_axes : when given, the centre moves on each sensor linearly with the knee flexion read
-        from these (soft tissue, the module docstring), and that motion is fitted too.
+    flexion_axes : when given, the centre moves on the thigh sensor linearly with the knee flexion
+        read from these (soft tissue, the module docstring), and that motion is fitted too.
     """
     idx = np.flatnonzero(mask)
     idx = idx[np.linspace(0, idx.size - 1, min(idx.size, max_samples)).astype(int)]
@@ -294,14 +295,12 @@ def fit_joint_centre(
     f1_world, a1 = _centre_terms(t_s, rec.q_world_thigh_sensor, rec.gyr_thigh_radps, rec.acc_thigh_mps2, idx)
     f2_world, a2 = _centre_terms(t_s, rec.q_world_shank_sensor, rec.gyr_shank_radps, rec.acc_shank_mps2, idx)
     if flexion_axes is not None:
-        # The centre at r + α b from each sensor: the unknowns (r, b) side by side, still linear.
-        flexion = flexion_axes.flexion_rad(rec, idx)
+        # The centre at r + α b from the thigh sensor: the unknowns (r, b) side by side, still linear.
         a1 = np.concatenate([a1, _world_matrices(rec.q_world_thigh_sensor, idx)
-                             @ _flexion_terms(t_s, rec.gyr_thigh_radps, idx, flexion)], axis=2)
-        a2 = np.concatenate([a2, _world_matrices(rec.q_world_shank_sensor, idx)
-                             @ _flexion_terms(t_s, rec.gyr_shank_radps, idx, flexion)], axis=2)
-    n1 = a1.shape[2]  # unknowns of each sensor's centre: 3, or 6 with its motion per flexion
-    n_par = 2 + 2 * n1
+                             @ _flexion_terms(t_s, rec.gyr_thigh_radps, idx, flexion_axes.flexion_rad(rec, idx))],
+                            axis=2)
+    n1 = a1.shape[2]  # unknowns of the thigh sensor's centre: 3, or 6 with its motion per flexion
+    n_par = 5 + n1
     t_ref = float(np.mean(t_s[idx]))
     dt = t_s[idx] - t_ref
     n = idx.size
@@ -360,7 +359,7 @@ def fit_joint_centre(
     raw = best.fun.reshape(-1, 3)
     return JointCentre(
         centre_thigh_sensor_m=best.x[2:5],
-        centre_shank_sensor_m=best.x[2 + n1:5 + n1],
+        centre_shank_sensor_m=best.x[2 + n1:],
         heading_offset_rad=float(np.angle(np.exp(1j * best.x[0]))),
         heading_drift_radps=float(best.x[1]),
         t_ref_s=t_ref,
@@ -368,5 +367,4 @@ def fit_joint_centre(
         heading_contrast=float(flipped.cost / max(best.cost, 1e-12)),
         flexion_axes=flexion_axes,
         centre_thigh_per_flexion_m=best.x[5:8] if flexion_axes is not None else None,
-        centre_shank_per_flexion_m=best.x[5 + n1:] if flexion_axes is not None else None,
     )

@@ -9,7 +9,7 @@ For each leg, in each sensor's own frame:
   sensors, axis tilt);
 * the heading offset between the two sensors' 6-axis world frames comes from the knee centre's
   acceleration seen from both sensors (:mod:`imugait.calibration.joint_centre`; the centre moving
-  on each sensor with knee flexion, as a sensor on soft tissue slides), tracked over the recording
+  on the thigh sensor with knee flexion, as a sensor on soft tissue slides), tracked over the recording
   (:mod:`imugait.calibration.heading`);
 * with that heading, the flexion axis — perpendicular to the thigh's Y — is fitted to the
   two-axis knee constraint with the shank's Y as the tibial rotation axis
@@ -155,12 +155,13 @@ class SegmentCalibrationConfig:
     there the compensation was measured to change nothing that matters (2-pass 10-m walks with the
     literature artefact, hip rotation RMSE over 4° in 26 → 27 of 80 legs), so it is off."""
     centre_moves_with_flexion: bool = True
-    """Fit the knee centre as moving on each sensor linearly with knee flexion (the soft tissue's
-    slide and turn of the sensor on its bone; :mod:`imugait.calibration.joint_centre`), not fixed:
-    the heading offset between thigh and shank it gives is then not biased by that motion. On the
-    simulator with the literature artefact the heading's error fell from 1.60 / 4.72 / 5.54° to
-    0.50 / 1.47 / 2.45° (median / 95th pct / worst of 80 legs) and hip rotation RMSE over 4° from
-    8 to 1 leg (``docs/accuracy.md``, *The knee-centre heading with the sensors' slide*)."""
+    """Fit the knee centre as moving on the thigh sensor linearly with knee flexion (the soft
+    tissue's slide and turn of the sensor on the femur; :mod:`imugait.calibration.joint_centre`),
+    not fixed: the heading offset between thigh and shank it gives is then not biased by that
+    motion. On the simulator with the literature artefact the heading's error fell from 1.60 /
+    4.72 / 5.54° to 0.52 / 1.32 / 1.58° (median / 95th pct / worst of 80 legs) and hip rotation
+    RMSE over 4° from 8 legs to 1 (``docs/accuracy.md``, *The knee-centre heading with the thigh
+    sensor's slide*)."""
     shank_axis_weight: float = 0.0
     """Weight (0–1) of the shank's hinge axis, carried into the thigh sensor at standing, in the
     thigh's flexion axis; the fitted axis has the rest. The shank's axis sees less soft tissue
