@@ -71,8 +71,8 @@ class CohortVariant:
     """``SegmentCalibrationConfig.compensate_thigh_turn`` (``--no-thigh-turn``: False)."""
     thigh_tilt: bool = True
     """``SegmentCalibrationConfig.compensate_thigh_tilt`` (``--no-thigh-tilt``: False)."""
-    centre_moves: bool = True
-    """``SegmentCalibrationConfig.centre_moves_with_flexion`` (``--rigid-knee-centre``: False)."""
+    centre_moves: bool = False
+    """``SegmentCalibrationConfig.centre_moves_with_flexion`` (``--moving-knee-centre``: True)."""
 
     @property
     def label(self) -> str:
@@ -91,8 +91,8 @@ class CohortVariant:
             parts.append("thigh sensor's turn with knee flexion not compensated")
         if not self.thigh_tilt:
             parts.append("thigh sensor's frontal tilt with knee flexion not compensated")
-        if not self.centre_moves:
-            parts.append("knee centre fixed on each sensor")
+        if self.centre_moves:
+            parts.append("knee centre moving on the thigh sensor with knee flexion")
         return "; ".join(parts)
 
 
@@ -113,7 +113,7 @@ class WalkerSpec:
     """``SegmentCalibrationConfig.compensate_thigh_turn`` of the analysis."""
     thigh_tilt: bool = True
     """``SegmentCalibrationConfig.compensate_thigh_tilt`` of the analysis."""
-    centre_moves: bool = True
+    centre_moves: bool = False
     """``SegmentCalibrationConfig.centre_moves_with_flexion`` of the analysis."""
 
     @property
@@ -197,7 +197,7 @@ def flexion_limit_from_text(value: str) -> str:
 
 def calibration_config(pose_only: bool = False, shank_axis_weight: float = 0.0,
                        flexion_axis_limit: str = "", thigh_turn: bool = True,
-                       thigh_tilt: bool = True, centre_moves: bool = True) -> SegmentCalibrationConfig:
+                       thigh_tilt: bool = True, centre_moves: bool = False) -> SegmentCalibrationConfig:
     """The analysis' calibration for the benchmark options; ``flexion_axis_limit`` ('' = the
     defaults, 'none' = every sample, or degrees) sets the flexion-axis fit's limit with a
     standing and with a mid-stance reference alike; ``thigh_turn``:

@@ -12,7 +12,7 @@ Reproduce (from the repository root; prints Markdown tables)::
     .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --flexion-axis-limit 20  # axis fitted near standing
     .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --no-thigh-turn  # thigh turn not compensated
     .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --no-thigh-tilt  # thigh tilt not compensated
-    .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --rigid-knee-centre  # centre fixed on the sensors
+    .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --moving-knee-centre  # centre moves with flexion
 
 The cohort (``benchmarks/_cohort.py``, seeded; walker *i* is the same whatever the cohort size):
 height 1.5–1.95 m, speed 0.9–1.6 m/s, cadence 95–125 steps/min, per side a hip rotation offset
@@ -365,9 +365,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--no-thigh-tilt", dest="thigh_tilt", action="store_false",
                         help="calibrate without compensating the thigh sensor's frontal-plane tilt with knee flexion "
                              "(SegmentCalibrationConfig.compensate_thigh_tilt=False; the default compensates)")
-    parser.add_argument("--rigid-knee-centre", dest="centre_moves", action="store_false",
-                        help="fit the knee centre fixed on each sensor, not moving with knee flexion as a sensor on "
-                             "soft tissue slides (SegmentCalibrationConfig.centre_moves_with_flexion=False)")
+    parser.add_argument("--moving-knee-centre", dest="centre_moves", action="store_true",
+                        help="fit the knee centre moving on the thigh sensor with knee flexion, as a sensor on soft "
+                             "tissue slides (SegmentCalibrationConfig.centre_moves_with_flexion=True; the default "
+                             "keeps it fixed)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=FilterKind.VQF_OFFLINE.value,
                         help="orientation filter of the main path (default vqf_offline)")
     parser.add_argument("--compare", choices=[k.value for k in FilterKind], metavar="FILTER",

@@ -8,8 +8,9 @@ For each leg, in each sensor's own frame:
   both sides of it; it also runs the plausibility checks (motion, hinge residual, swapped
   sensors, axis tilt);
 * the heading offset between the two sensors' 6-axis world frames comes from the knee centre's
-  acceleration seen from both sensors (:mod:`imugait.calibration.joint_centre`; the centre moving
-  on the thigh sensor with knee flexion, as a sensor on soft tissue slides), tracked over the recording
+  acceleration seen from both sensors (:mod:`imugait.calibration.joint_centre`; optionally the
+  centre moving on the thigh sensor with knee flexion, as a sensor on soft tissue slides,
+  ``SegmentCalibrationConfig.centre_moves_with_flexion``), tracked over the recording
   (:mod:`imugait.calibration.heading`);
 * with that heading, the flexion axis — perpendicular to the thigh's Y — is fitted to the
   two-axis knee constraint with the shank's Y as the tibial rotation axis
@@ -154,14 +155,16 @@ class SegmentCalibrationConfig:
     whose fit already looks near the reference pose (``midstance_flexion_axis_max_knee_flexion_deg``):
     there the compensation was measured to change nothing that matters (2-pass 10-m walks with the
     literature artefact, hip rotation RMSE over 4° in 26 → 27 of 80 legs), so it is off."""
-    centre_moves_with_flexion: bool = True
+    centre_moves_with_flexion: bool = False
     """Fit the knee centre as moving on the thigh sensor linearly with knee flexion (the soft
     tissue's slide and turn of the sensor on the femur; :mod:`imugait.calibration.joint_centre`),
     not fixed: the heading offset between thigh and shank it gives is then not biased by that
     motion. On the simulator with the literature artefact the heading's error fell from 1.60 /
     4.72 / 5.54° to 0.52 / 1.32 / 1.58° (median / 95th pct / worst of 80 legs) and hip rotation
-    RMSE over 4° from 8 legs to 1 (``docs/accuracy.md``, *The knee-centre heading with the thigh
-    sensor's slide*)."""
+    RMSE over 4° from 8 legs to 1; without the artefact nothing crossed a target. Not the default:
+    on the real MPU-9250 walks it moved the mean hip rotation by +3.1° (median, 65 of 66 legs) and
+    made it less repeatable across a leg's walks (2.4° → 2.8° median SD, 14 of 20 legs worse)
+    (``docs/accuracy.md``, *The knee-centre heading with the thigh sensor's slide*)."""
     shank_axis_weight: float = 0.0
     """Weight (0–1) of the shank's hinge axis, carried into the thigh sensor at standing, in the
     thigh's flexion axis; the fitted axis has the rest. The shank's axis sees less soft tissue
