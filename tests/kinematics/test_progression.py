@@ -173,7 +173,11 @@ def test_unwrap_is_numpys():
 
 
 def test_drifts_of_all_bouts_at_once_equal_each_bout_alone():
-    from imugait.kinematics.progression import ProgressionConfig, _bout_heading, _heading_drifts_radps
+    from imugait.kinematics.progression import (
+        ProgressionConfig,
+        _bout_heading,
+        _heading_drifts_radps,
+    )
 
     rng = np.random.default_rng(8)
     rate_hz, n = 100.0, 9000
