@@ -14,6 +14,7 @@ keeps the difference as a tilt of the sensor (``docs/accuracy.md``).
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 
 import numpy as np
@@ -48,7 +49,8 @@ def normative_right_leg(flexion_scale: float = 1.0) -> tuple[Rotation, Rotation]
     r_femur, _, _, knee = _normative_cycle()
     knee = knee.copy()
     knee[:, 0] = knee[:, 0].mean() + flexion_scale * (knee[:, 0] - knee[:, 0].mean())
-    return r_femur, relative_rotation_from_angles(knee, Joint.KNEE, Side.RIGHT)
+    # A copy of the cached femur: a caller may assign into a Rotation.
+    return copy.deepcopy(r_femur), relative_rotation_from_angles(knee, Joint.KNEE, Side.RIGHT)
 
 
 @cache
