@@ -155,3 +155,46 @@ def test_window_headings_at_once_equal_each_window_alone():
         assert abs(np.rad2deg(batch[k] - heading)) < 6.0  # the swing's direction, less the normative lean
     extents = swing_extent(np.stack([swing[:300], swing[300:]]))
     assert extents == pytest.approx([swing_extent(swing[:300]), swing_extent(swing[300:])], abs=1e-15)
+
+
+def test_unwrap_is_numpys():
+    from imugait.kinematics.progression import _unwrap
+
+    rng = np.random.default_rng(11)
+    walk = np.angle(np.exp(1j * np.cumsum(rng.normal(0.0, 0.4, 3000))))
+    with_nan = walk.copy()
+    with_nan[rng.uniform(size=walk.size) < 0.03] = np.nan
+    boundary = rng.choice([-np.pi, np.pi, 0.0, 3.0, -3.0, np.pi / 2], 500)  # steps of exactly ±π and 2π
+    for p in (walk, with_nan, boundary, rng.uniform(-np.pi, np.pi, 1000), rng.normal(0.0, 10.0, 200), walk[:1]):
+        expected = np.unwrap(p)
+        got = _unwrap(p)
+        assert np.array_equal(got, expected, equal_nan=True)
+        assert np.array_equal(np.signbit(got), np.signbit(expected))
+
+
+def test_drifts_of_all_bouts_at_once_equal_each_bout_alone():
+    from imugait.kinematics.progression import (
+        ProgressionConfig,
+        _bout_heading,
+        _heading_drifts_radps,
+    )
+
+    rng = np.random.default_rng(8)
+    rate_hz, n = 100.0, 9000
+    t = np.arange(n) / rate_hz
+    drift = 0.01 * t + 0.3 * np.sin(t / 40.0)
+    swing = 0.5 * np.sin(2 * np.pi * 0.9 * t)
+    forward = np.column_stack([np.cos(drift), np.sin(drift)])
+    right = np.column_stack([np.sin(drift), -np.cos(drift)])
+    long_axis = np.column_stack([swing[:, None] * forward + rng.normal(0, 0.02, (n, 2)), np.ones(n)])
+    flexion = np.column_stack([right + rng.normal(0, 0.05, (n, 2)), np.zeros(n)])
+    config = ProgressionConfig()
+    # Bouts of several lengths, one too short for three windows, thinned by two as on a 200-Hz grid.
+    spans = [slice(0, 1500, 2), slice(1700, 2100, 2), slice(2300, 8800, 2), slice(8850, 9000, 2)]
+    headings = [_bout_heading(long_axis[s], flexion[s], Side.RIGHT) for s in spans]
+    together = _heading_drifts_radps(t, 2 / rate_hz, long_axis, flexion, spans, Side.RIGHT, headings, config)
+    alone = [_heading_drifts_radps(t[s], 2 / rate_hz, long_axis[s], flexion[s], [slice(0, t[s].size)], Side.RIGHT,
+                                   [h], config)[0] for s, h in zip(spans, headings, strict=True)]
+    assert together == alone
+    assert together[3] == 0.0 and together[0] != 0.0
+    assert together[2] == pytest.approx(0.01, abs=0.005)  # the drift of the middle of the long bout
