@@ -16,13 +16,17 @@ from imugait.errors import CalibrationError
 from imugait.model import ProtocolStep
 
 LIVE_STANDING_STEP = "stand (found live)"
+"""The step of a still period long enough to be trimmed as a named standing step."""
+LIVE_STILL_STEP = "still (found live)"
+"""The step of a shorter still period (at least ``min_standing_s``), used untrimmed — as offline
+uses a still period it finds itself (no step named ``stand…``): not a named standing step."""
 
 
 @dataclass(frozen=True, eq=False)
 class LiveStanding:
     """The standing reference: its step (session clock), grid rows ``k`` = [k0, k1), ``mask``
-    (k1 - k0,) bool of the rows used (trimmed, :func:`~imugait.calibration.periods.standing_mask`),
-    and every sensor's mean gyroscope rate over them (rad/s, (3,))."""
+    (k1 - k0,) bool of the rows used (:func:`~imugait.calibration.periods.standing_mask`), and every
+    sensor's mean gyroscope rate over them (rad/s, (3,))."""
 
     step: ProtocolStep
     k: tuple[int, int]
@@ -34,21 +38,31 @@ def find_standing(rows: Mapping[str, np.ndarray], k0: int, placements: Sequence[
                   periods: PeriodConfig) -> LiveStanding | None:
     """The first still period of all sensors in ``rows`` (grid rows from ``k0``: ``t_s`` and every
     sensor's ``<placement>/acc_mps2``, ``<placement>/gyr_radps``) that has ended — the person moved
-    on, a motion window ago — handed to :func:`~imugait.calibration.periods.standing_mask` as a
-    named step, as offline; None when there is none yet."""
+    on, a motion window ago — as :func:`~imugait.calibration.periods.standing_mask` takes it offline:
+    handed to it as a named step (trimmed at both ends) when long enough for that, else — a still
+    moment of at least ``min_standing_s`` before a walk, as at the start line of a 10-m walk test —
+    as the still period it finds without a named step (untrimmed; step :data:`LIVE_STILL_STEP`).
+    None when there is none yet."""
     t = rows["t_s"]
     raw = [(rows[f"{p.value}/acc_mps2"], rows[f"{p.value}/gyr_radps"]) for p in placements]
     still = np.logical_and.reduce([still_mask(t, acc, gyr, StillConfig(), rate_hz) for acc, gyr in raw])
     dt = 1.0 / rate_hz
     n_need = int(np.ceil((periods.min_standing_s + 2 * periods.standing_trim_s) / dt))
+    n_min = int(np.ceil(periods.min_standing_s / dt))
     n_settle = int(np.ceil(periods.motion_window_s / dt))
     edges = np.diff(np.r_[0, still.astype(np.int8), 0])
     for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-        if stop - start < n_need or stop > t.size - n_settle:
+        if stop - start < n_min or stop > t.size - n_settle:
             continue
-        step = ProtocolStep(LIVE_STANDING_STEP, float(t[start]), float(t[stop - 1]))
         try:
-            standing = standing_mask(t, raw, [step], periods, rate_hz)
+            if stop - start >= n_need:
+                step = ProtocolStep(LIVE_STANDING_STEP, float(t[start]), float(t[stop - 1]))
+                standing = standing_mask(t, raw, [step], periods, rate_hz)
+            else:  # the rows up to a motion window after it: this is their longest still period
+                step = ProtocolStep(LIVE_STILL_STEP, float(t[start]), float(t[stop - 1]))
+                n = stop + n_settle
+                standing = np.zeros(t.size, dtype=bool)
+                standing[:n] = standing_mask(t[:n], [(acc[:n], gyr[:n]) for acc, gyr in raw], (), periods, rate_hz)
         except CalibrationError:
             continue
         rows_used = np.flatnonzero(standing)
