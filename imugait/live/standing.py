@@ -1,6 +1,7 @@
 """A live run's anatomical reference as the rows come: the first still standing period that has
 ended — or, when the person walks without standing, how long they have walked (the wait before
-the legs are calibrated against mid-stance instead)."""
+the legs are calibrated against mid-stance instead) and whether they have stopped after a short walk
+(the end of a pass)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from imugait.calibration.periods import PeriodConfig, motion_mask, standing_mask
 from imugait.calibration.still import StillConfig, still_mask
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import CalibrationError
+from imugait.live.reseed import stride_period_s
 from imugait.model import ProtocolStep
 
 LIVE_STANDING_STEP = "stand (found live)"
@@ -72,13 +74,52 @@ def find_standing(rows: Mapping[str, np.ndarray], k0: int, placements: Sequence[
     return None
 
 
+def final_rows(n: int, rate_hz: float, periods: PeriodConfig) -> int:
+    """Of ``n`` rows, how many have their whole centred motion window (the newest half window's do not)."""
+    return n - int(np.ceil(0.5 * periods.motion_window_s / (1.0 / rate_hz)))
+
+
+def final_motion(t_s: np.ndarray, gyr_shank_radps: np.ndarray, rate_hz: float, periods: PeriodConfig) -> np.ndarray:
+    """(n,) bool: a shank's motion mask (:func:`~imugait.calibration.periods.motion_mask`) over the
+    rows ``t_s`` (M,) whose motion window has come (the first ``n`` ≤ M)."""
+    n_final = final_rows(t_s.size, rate_hz, periods)
+    if n_final <= 0:
+        return np.zeros(0, dtype=bool)
+    return motion_mask(t_s, gyr_shank_radps, periods, rate_hz)[:n_final]
+
+
 def walked_s(rows: Mapping[str, np.ndarray], sides: Sequence[Side], rate_hz: float, periods: PeriodConfig) -> float:
     """The least knee motion (s) of the legs ``sides`` in ``rows`` (their shanks' motion mask, rows
     whose motion window has come only)."""
-    t = rows["t_s"]
+    return min(float(_final_motion_of(rows, side, rate_hz, periods).sum()) * (1.0 / rate_hz) for side in sides)
+
+
+def pass_ended(t_s: np.ndarray, gyr_shank_radps: np.ndarray, final: np.ndarray, rate_hz: float, min_walk_s: float,
+               still_s: float) -> bool:
+    """Whether a leg's walk has just ended: over the rows ``t_s`` (M,) with its shank's gyroscope
+    ``gyr_shank_radps`` (M, 3) and final motion ``final`` (n ≤ M,) bool (:func:`final_motion`),
+    the motion lasted at least ``min_walk_s``, was walking (periodic:
+    :func:`~imugait.live.reseed.stride_period_s` finds a stride in its rows — sitting down or
+    fidgeting is not) and has been followed by ``still_s`` without motion (the person stopped: the
+    end of a pass, e.g. of a 10-m walk test)."""
     dt = 1.0 / rate_hz
-    n_final = t.size - int(np.ceil(0.5 * periods.motion_window_s / dt))
-    if n_final <= 0:
-        return 0.0
-    return min(float(motion_mask(t, rows[f"{Placement.of(Segment.SHANK, side).value}/gyr_radps"], periods,
-                                 rate_hz)[:n_final].sum()) * dt for side in sides)
+    n_still = int(np.ceil(still_s / dt))
+    if final.size < n_still or final[final.size - n_still:].any() or np.count_nonzero(final) * dt < min_walk_s:
+        return False
+    return stride_period_s(t_s[:final.size][final], gyr_shank_radps[:final.size][final]) is not None
+
+
+def passes_ended(rows: Mapping[str, np.ndarray], sides: Sequence[Side], rate_hz: float, periods: PeriodConfig,
+                 min_walk_s: float, still_s: float) -> bool:
+    """:func:`pass_ended` for every leg of ``sides`` in ``rows`` (as :func:`walked_s`)."""
+    t = rows["t_s"]
+    return all(pass_ended(t, rows[_shank(side)], _final_motion_of(rows, side, rate_hz, periods), rate_hz, min_walk_s,
+                          still_s) for side in sides)
+
+
+def _shank(side: Side) -> str:
+    return f"{Placement.of(Segment.SHANK, side).value}/gyr_radps"
+
+
+def _final_motion_of(rows: Mapping[str, np.ndarray], side: Side, rate_hz: float, periods: PeriodConfig) -> np.ndarray:
+    return final_motion(rows["t_s"], rows[_shank(side)], rate_hz, periods)
