@@ -451,12 +451,16 @@ class LiveKinematics:
 
     def _waiting_for_walking(self) -> None:
         walk_s = self.config.calibration.max_motion_s
+        # A shorter walk (a 10-m walk test) calibrates when the person stops (end_of_pass_s).
+        shorter = "" if self.config.end_of_pass_s is None else \
+            f" (a shorter walk of at least {self.config.calibration.min_motion_s:g} s, once you stop)"
         if self._midstance:
             self._set_all(CalibrationPhase.WAITING_FOR_WALKING,
                           f"no still standing found: the knees are calibrated against mid-stance of {walk_s:g} s of "
-                          f"walking (stand upright and still for a few seconds before walking next time)")
+                          f"walking{shorter} (stand upright and still for a few seconds before walking next time)")
         else:
-            self._set_all(CalibrationPhase.WAITING_FOR_WALKING, f"walk: {walk_s:g} s of walking calibrate the knees")
+            self._set_all(CalibrationPhase.WAITING_FOR_WALKING,
+                          f"walk: {walk_s:g} s of walking calibrate the knees{shorter}")
 
     def _calibrate_legs(self, k: int) -> None:
         """At grid row ``k``: calibrate each leg whose calibration walk is complete and final — a
