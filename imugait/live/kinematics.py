@@ -280,6 +280,29 @@ class LiveKinematics:
                                   lost_after[p].get(i - 1, 0)))
             cursors[p] = j
 
+    def end(self) -> None:
+        """The stream has ended — the take was stopped, the sensors switched off — possibly before
+        the person stopped (a walk that ends turning, a recording stopped at the last step): every
+        ready row is taken, and a leg still waiting for its calibration is calibrated on the walk
+        buffered if that is a walk (:func:`~imugait.live.standing.pass_ended` without the stillness
+        after it; the motion windows cut at the end, as offline at a recording's end), as the end of
+        a pass would once the person had stopped. The legs' strides are those settled by then (the
+        last one or two of a walk that did not stop may be missing). Poll afterwards; nothing is fed
+        after it."""
+        with self._lock:
+            self._advance(flush=True)
+            if not self._grid.start(self._sensors):
+                return
+            n_ready = self._grid.n_ready(self._sensors)
+            if not next(iter(self._sensors.values())).fusing:
+                if not self._try_start_fusion(n_ready, ended=True):
+                    return
+                self._advance(flush=True)  # (the rows until then, decided as they would have been)
+            self._calibrate_legs(self.grid.n_appended, ended=True)
+            self._collect(self.grid.n_appended + self._n_calibration_lag + 1)  # (waits for every job)
+            while self._catching_up:
+                self._take_rows()
+
     # --- output ------------------------------------------------------------------------------
 
     def poll(self) -> LiveUpdate:
@@ -375,7 +398,7 @@ class LiveKinematics:
         t_first = max(s.first_t_s for s in self._sensors.values())
         return max(int(np.ceil((t_first - self._grid.t0_s) * self._grid.rate_hz - 1e-9)), 0)
 
-    def _try_start_fusion(self, k: int) -> bool:
+    def _try_start_fusion(self, k: int, ended: bool = False) -> bool:
         """At grid row ``k``: start fusion when standing was found (or a calibration is reused, or
         the person walked ``standing_wait_s`` without standing)."""
         if self._reused is not None:
@@ -391,7 +414,7 @@ class LiveKinematics:
         if bias is not None:
             self._start_fusion(bias, k)
             return True
-        if self._walked_without_standing(rows) or self._passes_ended(rows):
+        if self._walked_without_standing(rows) or self._passes_ended(rows, ended):
             self._midstance = True
             self._start_fusion({}, k)  # as offline without standing: the filters learn the biases
             return True
@@ -413,11 +436,12 @@ class LiveKinematics:
         wait = self.config.standing_wait_s
         return wait is not None and walked_s(rows, self.sides, self._grid.rate_hz, self.config.periods) >= wait
 
-    def _passes_ended(self, rows: Mapping[str, np.ndarray]) -> bool:
-        """Whether every leg has walked and stopped in ``rows`` (``end_of_pass_s``)."""
+    def _passes_ended(self, rows: Mapping[str, np.ndarray], ended: bool = False) -> bool:
+        """Whether every leg has walked and stopped in ``rows`` (``end_of_pass_s``) — or, the stream
+        having ``ended``, walked."""
         still = self.config.end_of_pass_s
         return still is not None and passes_ended(rows, self.sides, self._grid.rate_hz, self.config.periods,
-                                                  self.config.calibration.min_motion_s, still)
+                                                  self.config.calibration.min_motion_s, still, ended)
 
     def _search_again(self, k: int) -> bool:
         """After :meth:`recalibrate`, at grid row ``k``: whether the standing reference (or, after
@@ -462,7 +486,7 @@ class LiveKinematics:
             self._set_all(CalibrationPhase.WAITING_FOR_WALKING,
                           f"walk: {walk_s:g} s of walking calibrate the knees{shorter}")
 
-    def _calibrate_legs(self, k: int) -> None:
+    def _calibrate_legs(self, k: int, ended: bool = False) -> None:
         """At grid row ``k``: calibrate each leg whose calibration walk is complete and final — a
         leg whose calibration failed with the next one (after a recalibration: once the standing
         reference has been found again)."""
@@ -477,8 +501,8 @@ class LiveKinematics:
         walk_s = self.config.calibration.max_motion_s
         # Final motion and heading windows reach this far back from the newest row.
         n_settle = int(np.ceil((self.config.heading.centre_window_s + self.config.periods.motion_window_s) / dt))
-        n_final = max(final_rows(t.size, self._grid.rate_hz, self.config.periods), 0)
-        still = self.config.end_of_pass_s
+        n_final = t.size if ended else max(final_rows(t.size, self._grid.rate_hz, self.config.periods), 0)
+        still = self.config.end_of_pass_s if not ended or self.config.end_of_pass_s is None else 0.0
         standing = None  # mid-stance: no standing, or it has left the history
         if self._standing_k is not None and self._standing_k[0] >= k0:
             standing = np.zeros(t.size, dtype=bool)

@@ -79,10 +79,12 @@ def final_rows(n: int, rate_hz: float, periods: PeriodConfig) -> int:
     return n - int(np.ceil(0.5 * periods.motion_window_s / (1.0 / rate_hz)))
 
 
-def final_motion(t_s: np.ndarray, gyr_shank_radps: np.ndarray, rate_hz: float, periods: PeriodConfig) -> np.ndarray:
+def final_motion(t_s: np.ndarray, gyr_shank_radps: np.ndarray, rate_hz: float, periods: PeriodConfig,
+                 ended: bool = False) -> np.ndarray:
     """(n,) bool: a shank's motion mask (:func:`~imugait.calibration.periods.motion_mask`) over the
-    rows ``t_s`` (M,) whose motion window has come (the first ``n`` ≤ M)."""
-    n_final = final_rows(t_s.size, rate_hz, periods)
+    rows ``t_s`` (M,) whose motion window has come (the first ``n`` ≤ M) — all of them when the
+    stream has ``ended`` (the windows cut at its end, as offline at a recording's end)."""
+    n_final = t_s.size if ended else final_rows(t_s.size, rate_hz, periods)
     if n_final <= 0:
         return np.zeros(0, dtype=bool)
     return motion_mask(t_s, gyr_shank_radps, periods, rate_hz)[:n_final]
@@ -110,16 +112,18 @@ def pass_ended(t_s: np.ndarray, gyr_shank_radps: np.ndarray, final: np.ndarray, 
 
 
 def passes_ended(rows: Mapping[str, np.ndarray], sides: Sequence[Side], rate_hz: float, periods: PeriodConfig,
-                 min_walk_s: float, still_s: float) -> bool:
-    """:func:`pass_ended` for every leg of ``sides`` in ``rows`` (as :func:`walked_s`)."""
+                 min_walk_s: float, still_s: float, ended: bool = False) -> bool:
+    """:func:`pass_ended` for every leg of ``sides`` in ``rows`` (as :func:`walked_s`); when the
+    stream has ``ended``, every row is final and no stillness is waited for."""
     t = rows["t_s"]
-    return all(pass_ended(t, rows[_shank(side)], _final_motion_of(rows, side, rate_hz, periods), rate_hz, min_walk_s,
-                          still_s) for side in sides)
+    return all(pass_ended(t, rows[_shank(side)], _final_motion_of(rows, side, rate_hz, periods, ended), rate_hz,
+                          min_walk_s, 0.0 if ended else still_s) for side in sides)
 
 
 def _shank(side: Side) -> str:
     return f"{Placement.of(Segment.SHANK, side).value}/gyr_radps"
 
 
-def _final_motion_of(rows: Mapping[str, np.ndarray], side: Side, rate_hz: float, periods: PeriodConfig) -> np.ndarray:
-    return final_motion(rows["t_s"], rows[_shank(side)], rate_hz, periods)
+def _final_motion_of(rows: Mapping[str, np.ndarray], side: Side, rate_hz: float, periods: PeriodConfig,
+                     ended: bool = False) -> np.ndarray:
+    return final_motion(rows["t_s"], rows[_shank(side)], rate_hz, periods, ended)
