@@ -4,12 +4,13 @@ Reproduce (from the repository root; reads ``../shared/datasets``; ≈ 80 s CPU;
 
     .venv/bin/python benchmarks/live_real.py
     .venv/bin/python benchmarks/live_real.py --datasets gait_rehab_mpu9250 --limit 10   # quicker
+    .venv/bin/python benchmarks/live_real.py --end      # the stream ended (the take stopped) at the end
 
 Every walking recording ``benchmarks/real_data.py`` counts (its loaders: ``_real_walks.py``,
 ``_real_loaders.py``; HuGaDB with left and right exchanged, as counted there) and the Kiel pp054
 walk with markers (``benchmarks/data/kiel_pp054``, shank and distal shank sensors) is fed through
 :class:`~imugait.live.kinematics.LiveKinematics` as it would stream — 50-ms blocks per sensor in time
-order, a poll every 0.25 s of data (to see when each leg was calibrated), a last poll at the end —
+order, a poll every 0.25 s of data (to see when each leg was calibrated), a last poll at the end (with ``--end``, after :meth:`~imugait.live.kinematics.LiveKinematics.end`: the take stopped) —
 and analysed by ``analyze`` made comparable (``tests/live/conftest.offline_like_live``: the standing
 the live run found, if any; the online VQF filter, ``--filter vqf_online``; the live calibration's
 settings, the knee axes fitted to the first 10 s of walking). The grid's rate is the recording's
@@ -72,14 +73,18 @@ def load(source: WalkSource) -> Session:
     return load_kiel_pp054(source.arg == "distal").session if source.kind == "kiel" else _load(source)
 
 
-def live_vs_analyze(source: WalkSource) -> list[dict]:
-    """Rows (one per leg) for one recording; never raises (a crash is a finding)."""
+def live_vs_analyze(source: WalkSource, end: bool = False) -> list[dict]:
+    """Rows (one per leg) for one recording; never raises (a crash is a finding). ``end``: the
+    stream is ended (:meth:`LiveKinematics.end`, the take stopped) before the last poll."""
     base = {"dataset": source.dataset, "recording": source.name}
     try:
         session = load(source)
         t0 = time.process_time()
         live = LiveKinematics(list(session), LiveConfig(rate_hz=grid_rate_hz(session.streams, None)))
         updates = feed_polled(live, session, BLOCK_S, POLL_S)
+        if end:
+            live.end()
+            updates.append(live.poll())
         cpu_live_s = time.process_time() - t0
         update = LiveUpdate(t_s=updates[-1].t_s, strides=tuple(s for u in updates for s in u.strides))
         try:
@@ -179,13 +184,15 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="*", default=None, help="only these datasets (default: all)")
     parser.add_argument("--limit", type=int, default=0, help="at most this many recordings per dataset (0: all)")
     parser.add_argument("--csv", type=Path, help="also write the rows to this CSV file")
+    parser.add_argument("--end", action="store_true",
+                        help="end the stream (LiveKinematics.end: the take stopped) before the last poll")
     args = parser.parse_args()
     chosen = sources(args.datasets)
     if args.limit:
         seen: dict[str, int] = {}
         chosen = [s for s in chosen if (seen.__setitem__(s.dataset, seen.get(s.dataset, 0) + 1) or seen[s.dataset]) <= args.limit]
     t0 = time.process_time()
-    df = pd.DataFrame([row for source in chosen for row in live_vs_analyze(source)])
+    df = pd.DataFrame([row for source in chosen for row in live_vs_analyze(source, args.end)])
     cpu_s = time.process_time() - t0
     print(f"{machine()}; {len(chosen)} recordings, {cpu_s:.0f} s CPU (user+sys of this process)\n")
     print(leg_table(df))

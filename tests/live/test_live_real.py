@@ -104,3 +104,30 @@ def test_without_the_end_of_pass_a_real_10_m_walk_is_never_calibrated():
     live, updates = _streamed(session, LiveConfig(rate_hz=100.0, end_of_pass_s=None))
     assert live.calibration_states()[0].phase is not CalibrationPhase.CALIBRATED
     assert not any(u.strides for u in updates)
+
+
+KIEL_WALK = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "kiel_pp054" / "walk.csv"
+
+
+def test_the_end_of_the_stream_calibrates_a_short_walk_that_did_not_stop():
+    """The Kiel pp054 walk (5.7 s, 200 Hz, committed: ``benchmarks/data/kiel_pp054``) stands still
+    0.4 s and ends turning: as streamed, neither standing nor the end of a pass comes. ``end()`` (the
+    take stopped) calibrates both legs on the walk buffered; every stride ``analyze`` finds is
+    there, with its events and knee metrics (measured 2026-12-06: 7 of 7, events 0.0006 ms, knee
+    0.00°). Hip rotation is the walking direction of the run so far (up to 2.9° from ``analyze``),
+    and the strides into the final turn count as used (the turn is not seen yet)."""
+    from imugait.io import read_csv_session
+
+    session = read_csv_session(KIEL_WALK, subject_id="kiel-pp054")
+    live = LiveKinematics(list(session), LiveConfig(rate_hz=200.0))
+    live.feed_session(session, chunk_s=0.05)
+    streamed = live.poll()
+    assert not streamed.strides and not live.legs
+    live.end()
+    ended = live.poll()
+    assert [(s.phase, s.reference) for s in live.calibration_states()] == [
+        (CalibrationPhase.CALIBRATED, "mid-stance")] * 2
+    table = matched(LiveRun(session, live, ended, offline_like_live(session, live)))
+    assert len(table) == 7
+    assert table[["ic_s", "to_s", "next_ic_s"]].abs().max().max() <= 0.001
+    assert table[list(KNEE_METRICS)].abs().max().max() <= 0.1
