@@ -31,16 +31,20 @@ Then a summary per dataset: ours live against ours offline, and over the legs th
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
+# One BLAS thread: the calibration's least-squares fits otherwise spin threads on a shared machine
+# (the CPU this prints tripled under load).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # The live tests' comparison (the fair analyze, the stride matching) is reused, not copied.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "live"))
 
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from _common import machine, markdown_table  # noqa: E402
 from _real_loaders import load_kiel_pp054  # noqa: E402
 from _real_walks import MIN_USED_STRIDES, WalkSource, _load, walk_sources  # noqa: E402
