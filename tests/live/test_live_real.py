@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import LiveRun, feed_polled, offline_like_live
 from test_live_agreement import HIP_METRICS, KNEE_METRICS, matched
@@ -131,3 +132,21 @@ def test_the_end_of_the_stream_calibrates_a_short_walk_that_did_not_stop():
     assert len(table) == 7
     assert table[["ic_s", "to_s", "next_ic_s"]].abs().max().max() <= 0.001
     assert table[list(KNEE_METRICS)].abs().max().max() <= 0.1
+
+
+def test_the_end_of_a_pass_does_not_depend_on_how_the_samples_were_chunked():
+    """The end of a pass is decided at fixed instants of grid time, like every other decision: the
+    walk fed in random blocks and polled at random gives the same angles and strides."""
+    from test_live_chunks import _angles, _feed, _strides, assert_same_strides
+
+    session = _mpu9250_walk("NO.1/left/IMU_10")
+    config = LiveConfig(rate_hz=100.0)
+    blocks, _ = _feed(session, iter([0.05] * 100_000), config)
+    chunked, _ = _feed(session, iter(np.random.default_rng(3).uniform(0.001, 0.3, size=100_000)), config,
+                       poll_every=20, seed=4)
+    got, expected = _angles(chunked), _angles(blocks)
+    assert got.keys() == expected.keys() and got
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=0, atol=1e-9, err_msg=str(key))
+    assert len(_strides(blocks)) >= 6
+    assert_same_strides(_strides(chunked), _strides(blocks))
