@@ -49,8 +49,34 @@ def swing_extent(along: np.ndarray) -> float | np.ndarray:
     """Extent of the long axis's horizontal component along the walking direction (unitless: a
     difference of sines of the thigh's sagittal inclination); ``along`` (N,) → a float, or
     (K, N) → (K,) for K sets at once."""
-    low, high = np.percentile(along, SWING_PERCENTILES, axis=-1)
+    low, high = _percentiles(np.asarray(along, dtype=float))
     return float(high - low) if np.ndim(along) == 1 else high - low
+
+
+_QUANTILES = tuple(float(q) for q in np.true_divide(SWING_PERCENTILES, 100))
+
+
+def _percentiles(along: np.ndarray) -> tuple:
+    """``np.percentile(along, SWING_PERCENTILES, axis=-1)`` (its default, linear method) as a
+    pair, to the bit: the same order statistics (one partition) and the same interpolation
+    arithmetic — without its per-call work, most of its cost on the live walking direction's
+    refits (every 0.1 s of a run, over up to 10 s of it)."""
+    n = along.shape[-1]
+    if n < 2:
+        return tuple(np.percentile(along, SWING_PERCENTILES, axis=-1))
+    # numpy: virtual index (n - 1) q (below n - 1 here), its floor i and fraction g
+    virtual = [(n - 1) * q for q in _QUANTILES]
+    before = [float(np.floor(v)) for v in virtual]
+    index = [int(i) for i in before]
+    ordered = np.partition(along, (*index, *(i + 1 for i in index), n - 1), axis=-1)
+    if np.count_nonzero(np.isnan(ordered[..., -1])):  # (NaN sorts last: numpy's result is NaN then)
+        return tuple(np.percentile(along, SWING_PERCENTILES, axis=-1))
+    out = []
+    for v, i, g in zip(virtual, index, (v - b for v, b in zip(virtual, before, strict=True)), strict=True):
+        a, b = ordered[..., i], ordered[..., i + 1]
+        d = b - a
+        out.append(b - d * (1 - g) if g >= 0.5 else a + d * g)  # (numpy's _lerp)
+    return tuple(out)
 
 
 @cache
