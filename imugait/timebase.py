@@ -83,12 +83,17 @@ def interp_vectors(
     i, frac = grid_position(t_src_s, t_dst_s) if position is None else position
     # ``take`` gathers rows about twice as fast as fancy indexing (same values); the method, not
     # ``np.take``, spares a Python wrapper per call (the live grid interpolates a few rows at a time).
-    before = values.take(i, axis=0)
-    out = values.take(i + 1, axis=0)
-    out -= before
-    out *= frac[:, None]
-    out += before
-    return out
+    return lerp_rows(values.take(i, axis=0), values.take(i + 1, axis=0), frac)
+
+
+def lerp_rows(before: np.ndarray, after: np.ndarray, frac: np.ndarray) -> np.ndarray:
+    """Row by row ``before + frac (after - before)`` of (M, K) rows and fractions (M,), written
+    into ``after``: the arithmetic of :func:`interp_vectors` once the neighbouring samples are
+    gathered (rows of several streams may be stacked and interpolated at once)."""
+    after -= before
+    after *= frac[:, None]
+    after += before
+    return after
 
 
 def slerp_quats(
@@ -104,7 +109,13 @@ def slerp_quats(
     """
     q_src = np.asarray(q_src, dtype=float)
     i, frac = grid_position(t_src_s, t_dst_s) if position is None else position
-    q0, q = q_src.take(i, axis=0), q_src.take(i + 1, axis=0)
+    return nlerp_rows(q_src.take(i, axis=0), q_src.take(i + 1, axis=0), frac)
+
+
+def nlerp_rows(q0: np.ndarray, q: np.ndarray, frac: np.ndarray) -> np.ndarray:
+    """Row by row the normalised linear interpolation (sign-aligned) from ``q0`` to ``q`` (M, 4)
+    by ``frac`` (M,), written into ``q``: the arithmetic of :func:`slerp_quats` once the
+    neighbouring samples are gathered (rows of several streams may be stacked)."""
     flip = np.einsum("ij,ij->i", q0, q) < 0.0  # the shorter way round
     if np.count_nonzero(flip):
         q[flip] *= -1.0
