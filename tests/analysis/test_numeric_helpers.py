@@ -163,6 +163,23 @@ def test_fused_session_carries_the_rate_its_grid_was_made_at():
     assert fused.leg(Side.LEFT).rate_hz == 100.0  # and every leg calibration step with it
 
 
+def test_the_low_pass_equals_scipys_sosfiltfilt_to_the_bit():
+    """lowpass calls sosfilt's compiled core itself (without its per-call checks): the values of
+    scipy's sosfiltfilt (default padding, 2nd-order Butterworth) to the bit, for a series and for
+    columns filtered together."""
+    from scipy.signal import butter, sosfiltfilt
+
+    from imugait.timebase import lowpass
+
+    rng = np.random.default_rng(11)
+    for n, columns, cutoff_hz in ((1200, None, 6.0), (1200, 2, 6.0), (300, 3, 35.0), (11, None, 20.0), (5000, 1, 2.0)):
+        x = rng.normal(size=(n,) if columns is None else (n, columns)) * 10 ** rng.uniform(-2, 2)
+        expected = sosfiltfilt(butter(2, cutoff_hz / 100.0, output="sos"), x, axis=0)
+        got = lowpass(x, 200.0, cutoff_hz)
+        assert got.shape == x.shape
+        np.testing.assert_array_equal(got, expected)
+
+
 def test_the_low_pass_as_a_matrix_gives_what_filtering_gives():
     from imugait.timebase import lowpass, lowpass_band, lowpass_rows
 
