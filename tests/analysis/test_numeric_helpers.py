@@ -88,6 +88,15 @@ def test_quat_multiply_with_a_constant_matches_scipy():
     same(quat_multiply(qa[0], qb), a[0] * b)  # constant on the left
     same(quat_multiply(qa, qb[0]), a * b[0])  # … on the right
     same(quat_multiply(qa, qb), a * b)
+    # The constant's matrix is made once per constant (keyed by its bytes: a -0.0 is a constant of
+    # its own): to the bit the product with the matrix made anew at each call, as before.
+    for c in (qa[1], qb[2], np.array([0.5, -0.0, 0.5, 0.0]) * np.sqrt(2.0)):
+        for _ in range(2):  # (made, then taken from the cache)
+            w, x, y, z = c
+            np.testing.assert_array_equal(quat_multiply(c, qb), qb @ np.array(
+                [[w, -x, -y, -z], [x, w, -z, y], [y, z, w, -x], [z, -y, x, w]]).T)
+            np.testing.assert_array_equal(quat_multiply(qa, c), qa @ np.array(
+                [[w, -x, -y, -z], [x, w, z, -y], [y, -z, w, x], [z, y, -x, w]]).T)
 
 
 def test_long_arrays_in_blocks_give_what_one_block_gives():
