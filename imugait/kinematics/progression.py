@@ -34,6 +34,7 @@ from scipy.ndimage import uniform_filter1d
 from imugait.conventions import Side
 from imugait.kinematics.swing_tilt import (
     heading_correction_rad,
+    mean_of_rows,
     principal_horizontal_direction,
     swing_extent,
 )
@@ -148,7 +149,7 @@ def _bout_heading(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, s
 def _window_headings(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, side: Side | None) -> np.ndarray:
     """:func:`_bout_heading` of K windows at once: axes (K, N, 3) world → headings (K,) rad."""
     ap = principal_horizontal_direction(long_axis_world[..., :2])
-    right = flexion_axis_world[..., :2].mean(axis=-2)
+    right = mean_of_rows(flexion_axis_world[..., :2])
     # Forward is a quarter turn anticlockwise (seen from above) from the right.
     backwards = ap[:, 0] * -right[:, 1] + ap[:, 1] * right[:, 0] < 0
     ap[backwards] *= -1.0

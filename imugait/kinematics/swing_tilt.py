@@ -40,9 +40,24 @@ SWING_PERCENTILES = (5.0, 95.0)
 def principal_horizontal_direction(vectors: np.ndarray) -> np.ndarray:
     """Unit 2-vector (sign arbitrary) along which the horizontal parts of ``vectors`` (N, 2)
     spread most; for K sets at once, ``vectors`` (K, N, 2) → (K, 2)."""
-    centred = vectors - vectors.mean(axis=-2, keepdims=True)
+    along = np.swapaxes(vectors, -1, -2)  # (K, 2, N): each component's samples along the last axis
+    # (vectors - their mean) in the layout of before, so the product below is the same call.
+    centred = np.ascontiguousarray(np.swapaxes(along - mean_of_rows(vectors)[..., None], -1, -2))
     _, vecs = np.linalg.eigh(np.swapaxes(centred, -1, -2) @ centred)
     return vecs[..., -1]
+
+
+def mean_of_rows(vectors: np.ndarray) -> np.ndarray:
+    """``vectors.mean(axis=-2)`` of (…, N, C) rows, to the bit: when a row's columns lie closer
+    together in memory than the rows (rows of a C-ordered array and views of them) and there are
+    two or more, numpy adds the rows one after another (a running sum per column), which a
+    cumulative sum along each column does too — without numpy's per-row loop of C elements
+    (several times slower on the walking direction's thousands of rows of two columns, at every
+    refit). Otherwise (one column, rows closer together) numpy sums pairwise: its own mean then."""
+    strides = vectors.strides
+    if vectors.shape[-1] < 2 or vectors.shape[-2] == 0 or not 0 < strides[-1] < strides[-2]:
+        return vectors.mean(axis=-2)
+    return np.cumsum(np.swapaxes(vectors, -1, -2), axis=-1)[..., -1] / vectors.shape[-2]
 
 
 def swing_extent(along: np.ndarray) -> float | np.ndarray:
