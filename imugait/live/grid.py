@@ -224,14 +224,17 @@ class LiveSensor:
         has_previous = not fresh and start > self.samples.first_index and self._n_fused == start
         take = n_new + int(has_previous)
         first_row = start - int(has_previous)
-        t = self.samples.since("t_s", first_row)[:take]
-        gyr = self.samples.since("gyr_radps", first_row)[:take] - self.gyr_bias_radps
-        acc = self.samples.since("acc_mps2", first_row)[:take]
-        lost = self.samples.since("n_lost_before", first_row)[:take].copy()
-        lost[0] = 0  # the first row is the previous (already fused) sample or the first kept one
-        if not np.count_nonzero(lost):
-            q = self._filter.estimate(gyr[int(has_previous):], acc[int(has_previous):], check_units=check_units).q_world_sensor
+        # (the first row's count is not used: it is the previous, fused sample or the first kept one)
+        if not np.count_nonzero(self.samples.since("n_lost_before", first_row)[1:take]):
+            # (the common case: the new rows only, the same values as sliced from the rows below)
+            q = self._filter.estimate(self.samples.since("gyr_radps", start)[:n_new] - self.gyr_bias_radps,
+                                      self.samples.since("acc_mps2", start)[:n_new], check_units=check_units).q_world_sensor
         else:  # bridge lost samples for the filter (see orient_stream)
+            t = self.samples.since("t_s", first_row)[:take]
+            gyr = self.samples.since("gyr_radps", first_row)[:take] - self.gyr_bias_radps
+            acc = self.samples.since("acc_mps2", first_row)[:take]
+            lost = self.samples.since("n_lost_before", first_row)[:take].copy()
+            lost[0] = 0
             real = np.arange(take) + np.cumsum(lost)
             t_full = np.interp(np.arange(real[-1] + 1), real, t)
             bridged = [np.column_stack([np.interp(t_full, t, x[:, k]) for k in range(3)]) for x in (gyr, acc)]
