@@ -87,7 +87,7 @@ def _percentiles(along: np.ndarray) -> tuple:
     if np.count_nonzero(np.isnan(ordered[..., -1])):  # (NaN sorts last: numpy's result is NaN then)
         return tuple(np.percentile(along, SWING_PERCENTILES, axis=-1))
     out = []
-    for v, i, g in zip(virtual, index, (v - b for v, b in zip(virtual, before, strict=True)), strict=True):
+    for i, g in zip(index, [v - b for v, b in zip(virtual, before, strict=True)], strict=True):
         a, b = ordered[..., i], ordered[..., i + 1]
         d = b - a
         out.append(b - d * (1 - g) if g >= 0.5 else a + d * g)  # (numpy's _lerp)

@@ -302,8 +302,7 @@ class LiveGrid:
         # interpolated in one stack (element by element the arithmetic of interp_vectors and
         # slerp_quats: the same values, a quarter of the numpy calls).
         imu_before, imu_after, q_before, q_after, fractions = [], [], [], [], []
-        for sensor, (acc_name, gyr_name, q_name, lost_name, lost_s_name) in zip(self._in_order(sensors), self._names,
-                                                                                 strict=True):
+        for sensor, (*_values, lost_name, lost_s_name) in zip(self._in_order(sensors), self._names, strict=True):
             s = sensor.samples
             n_held = s.n_appended - sensor.n_ready  # samples after the ready ones (re-seeding)
             t_all = s.tail("t_s")[:len(s) - n_held]
