@@ -34,6 +34,7 @@ from scipy.ndimage import uniform_filter1d
 from imugait.conventions import Side
 from imugait.kinematics.swing_tilt import (
     heading_correction_rad,
+    mean_of_rows,
     principal_horizontal_direction,
     swing_extent,
 )
@@ -84,6 +85,9 @@ class Progression:
     """(M,) walking direction of the nearest bout at every instant (NaN if there is no bout)."""
     in_bout: np.ndarray
     """(M,) bool: inside a straight bout."""
+
+
+_ZERO_ROW = np.zeros((1, 2))
 
 
 def _smoothed_heading(x_world: np.ndarray, n: int) -> np.ndarray:
@@ -159,7 +163,7 @@ def _bout_heading(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, s
 def _window_headings(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, side: Side | None) -> np.ndarray:
     """:func:`_bout_heading` of K windows at once: axes (K, N, 3) world → headings (K,) rad."""
     ap = principal_horizontal_direction(long_axis_world[..., :2])
-    right = flexion_axis_world[..., :2].mean(axis=-2)
+    right = mean_of_rows(flexion_axis_world[..., :2])
     # Forward is a quarter turn anticlockwise (seen from above) from the right.
     backwards = ap[:, 0] * -right[:, 1] + ap[:, 1] * right[:, 0] < 0
     ap[backwards] *= -1.0
@@ -300,31 +304,40 @@ class CausalProgression:
         if n == 0:
             return np.empty(0, dtype=int)
         forward, long_axis, flexion_axis = quat_rotate_each(q_world_thigh, ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]))
-        x = np.concatenate([self._x_tail, forward[:, :2]])
-        # Trailing mean over n_smooth samples (fewer at the very start).
-        c = np.cumsum(np.vstack([np.zeros((1, 2)), x]), axis=0)
-        lo = np.maximum(np.arange(self._x_tail.shape[0] + 1, x.shape[0] + 1) - self._n_smooth, 0)
-        hi = np.arange(self._x_tail.shape[0] + 1, x.shape[0] + 1)
+        # Trailing mean over n_smooth samples (fewer at the very start), from the cumulative sum
+        # over the kept tail and the new samples (x: those rows).
+        m = self._x_tail.shape[0]
+        x = np.concatenate([_ZERO_ROW, self._x_tail, forward[:, :2]])  # (a zero row first)
+        c = np.cumsum(x, axis=0)
+        hi = np.arange(m + 1, m + n + 1)
+        lo = np.maximum(hi - self._n_smooth, 0)
         mean = (c[hi] - c[lo]) / (hi - lo)[:, None]
         heading = np.arctan2(mean[:, 1], mean[:, 0])
         previous = heading[0] if self._last_heading is None else self._last_heading
-        step = np.angle(np.exp(1j * np.diff(heading, prepend=previous)))
+        # (np.diff with prepend: this subtraction)
+        step = np.angle(np.exp(1j * (heading - np.concatenate([[previous], heading[:-1]]))))
         fast = np.abs(np.rad2deg(step / self.dt_s)) > self.config.turn_rate_min_degps
         self._last_heading = float(heading[-1])
-        self._x_tail = x[-self._n_smooth:]
-        idx = np.arange(n)
-        last_fast = np.maximum.accumulate(np.where(fast, idx, -1))
-        since_turn = np.where(last_fast >= 0, idx - last_fast, self._since_turn + idx + 1)
+        self._x_tail = x[max(x.shape[0] - self._n_smooth, 1):]
+        if np.count_nonzero(fast):
+            idx = np.arange(n)
+            last_fast = np.maximum.accumulate(np.where(fast, idx, -1))
+            since_turn = np.where(last_fast >= 0, idx - last_fast, self._since_turn + idx + 1)
+        else:  # (the common case: the same counts)
+            since_turn = np.arange(self._since_turn + 1, self._since_turn + n + 1)
         self._since_turn = int(since_turn[-1])
         straight = np.asarray(walking, dtype=bool) & (since_turn > self._n_margin)
-        runs = np.full(n, -1)
-        # A run continues from the previous block while straight; each new start is a new run.
-        starts = np.flatnonzero(straight & ~np.concatenate([[self._r1 > self._r0], straight[:-1]]))
-        is_start = np.zeros(n, dtype=bool)
-        is_start[starts] = True  # (np.isin(idx, starts): the same mask, without its search)
-        number = np.cumsum(is_start) + self._run_id
-        runs[straight] = number[straight]
-        self._run_id = int(number[-1])
+        if self._r1 > self._r0 and np.count_nonzero(straight) == n:
+            runs = np.full(n, self._run_id)  # (the common case: the run goes on, no new one starts)
+        else:
+            runs = np.full(n, -1)
+            # A run continues from the previous block while straight; each new start is a new run.
+            starts = np.flatnonzero(straight & ~np.concatenate([[self._r1 > self._r0], straight[:-1]]))
+            is_start = np.zeros(n, dtype=bool)
+            is_start[starts] = True  # (np.isin(idx, starts): the same mask, without its search)
+            number = np.cumsum(is_start) + self._run_id
+            runs[straight] = number[straight]
+            self._run_id = int(number[-1])
         if not straight[-1]:
             self._r0 = self._r1 = 0
         else:

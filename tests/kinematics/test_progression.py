@@ -21,6 +21,47 @@ def test_normative_lean_is_lateral_and_grows_as_the_swing_shrinks():
     assert heading_correction_rad(Side.RIGHT, 0.7) > 0.0
 
 
+def test_swing_extent_is_numpys_percentile_range_to_the_bit():
+    """swing_extent's own percentiles are np.percentile's (linear method) to the bit: one set or
+    K at once, any length, ties, and NaN (which numpy's result carries)."""
+    from imugait.kinematics.swing_tilt import SWING_PERCENTILES, swing_extent
+
+    rng = np.random.default_rng(7)
+    n_nan = 0
+    for _ in range(600):
+        n, k = int(rng.integers(1, 2500)), int(rng.integers(0, 4))
+        along = rng.normal(size=(n,) if k == 0 else (k, n)) * 10 ** rng.uniform(-3, 1)
+        if rng.random() < 0.3:
+            along = np.round(along, 1)  # ties
+        if rng.random() < 0.1:
+            along.flat[int(rng.integers(0, along.size))] = np.nan
+            n_nan += 1
+        low, high = np.percentile(along, SWING_PERCENTILES, axis=-1)
+        got = swing_extent(along)
+        assert np.array_equal(np.asarray(got), high - low, equal_nan=True)
+        assert isinstance(got, float) == (k == 0)
+    assert n_nan > 20
+
+
+def test_mean_of_rows_is_numpys_mean_to_the_bit():
+    """The walking direction's means of many rows of two columns by a running sum: numpy's
+    mean over the rows to the bit — columns of a wider array, sliding windows, thinned rows, one
+    column (numpy's pairwise sum), a long recording."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    from imugait.kinematics.swing_tilt import mean_of_rows
+
+    rng = np.random.default_rng(9)
+    for n in (1, 3, 499, 2000, 200_000):
+        x = rng.normal(size=(n, 3)) * 10 ** rng.uniform(-3, 2) + rng.uniform(-1, 1)
+        width = min(500, n)
+        windows = np.moveaxis(sliding_window_view(x, width, axis=0)[::max(width // 2, 1)], -1, 1)
+        columns_first = np.ascontiguousarray(x.T).T  # (rows closer together: numpy sums pairwise)
+        for v in (x[:, :2], x[::2, :2], x[None, :, :2], x, x[:, :1], windows[..., :2], np.ascontiguousarray(x[:, 1:]),
+                  columns_first, columns_first[None, :, :2], x[::-1, :2]):
+            np.testing.assert_array_equal(mean_of_rows(v), v.mean(axis=-2))
+
+
 def test_lean_table_of_all_scales_equals_one_scale_at_a_time():
     """The table is built for every swing scale at once; one scale alone (the model as the
     module describes it) gives the same extent and lean, to the bit."""
