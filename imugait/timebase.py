@@ -17,6 +17,11 @@ from scipy.signal import butter, sosfilt, sosfilt_zi, sosfiltfilt
 from imugait.errors import ValidationError
 from imugait.model import ImuStream
 
+try:  # sosfilt's compiled core (what it calls after its checks): see lowpass
+    from scipy.signal._sosfilt import _sosfilt
+except ImportError:  # (a scipy that moved it: the public path)
+    _sosfilt = None
+
 
 def grid_rate_hz(streams: Sequence[ImuStream], rate_hz: float | None = None) -> float:
     """The rate (Hz) of :func:`common_grid` over ``streams``: ``rate_hz``, or by default the
@@ -83,12 +88,17 @@ def interp_vectors(
     i, frac = grid_position(t_src_s, t_dst_s) if position is None else position
     # ``take`` gathers rows about twice as fast as fancy indexing (same values); the method, not
     # ``np.take``, spares a Python wrapper per call (the live grid interpolates a few rows at a time).
-    before = values.take(i, axis=0)
-    out = values.take(i + 1, axis=0)
-    out -= before
-    out *= frac[:, None]
-    out += before
-    return out
+    return lerp_rows(values.take(i, axis=0), values.take(i + 1, axis=0), frac)
+
+
+def lerp_rows(before: np.ndarray, after: np.ndarray, frac: np.ndarray) -> np.ndarray:
+    """Row by row ``before + frac (after - before)`` of (M, K) rows and fractions (M,), written
+    into ``after``: the arithmetic of :func:`interp_vectors` once the neighbouring samples are
+    gathered (rows of several streams may be stacked and interpolated at once)."""
+    after -= before
+    after *= frac[:, None]
+    after += before
+    return after
 
 
 def slerp_quats(
@@ -104,7 +114,13 @@ def slerp_quats(
     """
     q_src = np.asarray(q_src, dtype=float)
     i, frac = grid_position(t_src_s, t_dst_s) if position is None else position
-    q0, q = q_src.take(i, axis=0), q_src.take(i + 1, axis=0)
+    return nlerp_rows(q_src.take(i, axis=0), q_src.take(i + 1, axis=0), frac)
+
+
+def nlerp_rows(q0: np.ndarray, q: np.ndarray, frac: np.ndarray) -> np.ndarray:
+    """Row by row the normalised linear interpolation (sign-aligned) from ``q0`` to ``q`` (M, 4)
+    by ``frac`` (M,), written into ``q``: the arithmetic of :func:`slerp_quats` once the
+    neighbouring samples are gathered (rows of several streams may be stacked)."""
     flip = np.einsum("ij,ij->i", q0, q) < 0.0  # the shorter way round
     if np.count_nonzero(flip):
         q[flip] *= -1.0
@@ -152,6 +168,17 @@ def lowpass(x: np.ndarray, rate_hz: float, cutoff_hz: float) -> np.ndarray:
     if x.shape[0] <= _PADLEN:  # too short to extend: scipy's checks and message
         return sosfiltfilt(sos, x, axis=0)
     ext = np.concatenate([2 * x[:1] - x[_PADLEN:0:-1], x, 2 * x[-1:] - x[-2:-_PADLEN - 2:-1]])
+    if x.ndim <= 2 and _sosfilt is not None:
+        # scipy's sosfilt does this (each column a C-contiguous row, its state (1, 2)) around its
+        # compiled filter: the same filter on the same numbers, without its checks and moves
+        # per call (several of them a second per leg live, on a few seconds of rows).
+        rows = ext.reshape(ext.shape[0], -1).T.copy()
+        state = np.ascontiguousarray((zi[:, :, None] * rows[:, 0]).transpose(2, 0, 1))
+        _sosfilt(sos, rows, state)
+        state = np.ascontiguousarray((zi[:, :, None] * rows[:, -1]).transpose(2, 0, 1))
+        rows = rows[:, ::-1].copy()
+        _sosfilt(sos, rows, state)
+        return rows[:, ::-1].T.reshape(ext.shape)[_PADLEN:-_PADLEN]
     zi = zi.reshape(zi.shape + (1,) * (x.ndim - 1))
     y, _ = sosfilt(sos, ext, axis=0, zi=zi * ext[:1])
     y, _ = sosfilt(sos, y[::-1], axis=0, zi=zi * y[-1:])

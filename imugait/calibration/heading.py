@@ -94,7 +94,7 @@ def track_heading_offset_from_centre(
     from both sensors (``centre`` gives where it is); ``motion`` (M,) bool marks knee motion."""
     config = config or HeadingConfig()
     t_s = rec.t_s
-    windows = list(_windows(t_s, rec.rate_hz, motion, config.centre_window_s, config.centre_step_s, config))
+    windows = _windows(t_s, rec.rate_hz, motion, config.centre_window_s, config.centre_step_s, config)
     if not windows:
         track = _interpolated(t_s, [], [], centre.heading_offset_rad)
         return HeadingTrack(*track, window_residual_radps=np.array([]), window_residual_mps2=np.array([]))
@@ -108,7 +108,7 @@ def track_heading_offset_from_centre(
     valid = np.arange(n_max) < np.array([idx.size for idx in windows])[:, None]
     rows[valid] = (np.cumsum(sampled) - 1)[np.concatenate(windows)]  # where each sample is in `used`
     deltas, residuals = headings_between(f1[rows], f2[rows], valid)
-    centres = [float(np.mean(t_s[idx])) for idx in windows]
+    centres = _window_centres(t_s, windows)
     track = _interpolated(t_s, centres, list(deltas), centre.heading_offset_rad)
     return HeadingTrack(*track, window_residual_radps=np.array([]), window_residual_mps2=residuals)
 
@@ -137,16 +137,40 @@ def track_heading_offset_from_axes(
     return HeadingTrack(*track, window_residual_radps=np.array([]))
 
 
-def _windows(t_s: np.ndarray, rate_hz: float, motion: np.ndarray, window_s: float, step_s: float, config: HeadingConfig):
-    """Sample indices (evenly thinned) of each window with enough knee motion (``t_s`` sampled at ``rate_hz``)."""
+def _windows(
+    t_s: np.ndarray, rate_hz: float, motion: np.ndarray, window_s: float, step_s: float, config: HeadingConfig
+) -> list[np.ndarray]:
+    """Sample indices (evenly thinned) of each window with enough knee motion (``t_s`` sampled at
+    ``rate_hz``), in time order. All windows at once: each window's knee-motion samples are a run
+    of the motion samples (found by bisection), and windows with as many of them share one
+    thinning pattern (``np.linspace`` as before: the same indices)."""
     dt = 1.0 / rate_hz
     n_win, n_step = int(round(window_s / dt)), max(int(round(step_s / dt)), 1)
-    for start in range(0, max(t_s.size - n_win, 0) + 1, n_step):
-        idx = np.arange(start, min(start + n_win, t_s.size))
-        idx = idx[motion[idx]]
-        if idx.size < config.min_motion_fraction * n_win:
-            continue
-        yield idx[np.linspace(0, idx.size - 1, min(idx.size, config.max_samples_per_window)).astype(int)]
+    starts = np.arange(0, max(t_s.size - n_win, 0) + 1, n_step)
+    moving = np.flatnonzero(motion)
+    first = np.searchsorted(moving, starts)
+    sizes = np.searchsorted(moving, np.minimum(starts + n_win, t_s.size)) - first
+    keep = sizes >= config.min_motion_fraction * n_win
+    first, sizes = first[keep], sizes[keep]
+    windows: list[np.ndarray] = [np.empty(0, dtype=np.intp)] * sizes.size
+    for size in np.unique(sizes):
+        of_size = np.flatnonzero(sizes == size)
+        picks = np.linspace(0, size - 1, min(size, config.max_samples_per_window)).astype(int)
+        rows = moving[first[of_size, None] + picks]
+        for k, row in zip(of_size, rows, strict=True):
+            windows[k] = row
+    return windows
+
+
+def _window_centres(t_s: np.ndarray, windows: list[np.ndarray]) -> list[float]:
+    """Mean time (s) of each window's samples — windows with as many samples at once (a row's
+    mean is the same sum as the mean of the row alone)."""
+    sizes = np.array([idx.size for idx in windows])
+    centres = np.empty(sizes.size)
+    for size in np.unique(sizes):
+        of_size = np.flatnonzero(sizes == size)
+        centres[of_size] = t_s[np.stack([windows[k] for k in of_size])].mean(axis=1)
+    return centres.tolist()
 
 
 def _interpolated(

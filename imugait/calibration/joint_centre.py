@@ -44,7 +44,7 @@ from scipy.optimize import least_squares
 from scipy.spatial.transform import Rotation
 
 from imugait.calibration.recording import LegRecording
-from imugait.quaternion import quat_conj, quat_rotate
+from imugait.quaternion import CHUNK_ROWS, quat_conj, quat_rotate, row_chunks
 
 RESIDUAL_SCALE_MPS2 = 1.0
 """Scale of the robust loss: the size of residual a rigid joint still explains. A 1° inclination
@@ -186,6 +186,11 @@ def centre_force_world_mps2(
     With ``idx`` (n,): at those grid samples only, (n, 3) (the angular acceleration still comes
     from the neighbouring grid samples)."""
     idx = np.arange(t_s.size) if idx is None else idx
+    if idx.size > CHUNK_ROWS:  # in blocks: the temporaries stay in the CPU cache (the same values)
+        out = np.empty((idx.size, 3))
+        for rows in row_chunks(idx.size):
+            out[rows] = centre_force_world_mps2(t_s, q_world_sensor, gyr_radps, acc_mps2, centre_sensor_m, idx[rows])
+        return out
     w = gyr_radps.take(idx, axis=0)
     r = np.asarray(centre_sensor_m, dtype=float)
     # a + ω×(ω×r) + ω̇×r, the cross products component by component (np.cross's arithmetic,

@@ -26,6 +26,7 @@ from scipy.optimize import least_squares
 from scipy.spatial.transform import Rotation
 
 from imugait.errors import CalibrationError
+from imugait.quaternion import compose_rotations
 
 MIN_LOW_FLEXION_SHARE = 0.3
 """With ``max_flexion_rad``, :func:`fit_flexion_axis` keeps at least this share of the samples
@@ -251,7 +252,7 @@ def hinge_rate_mismatch_radps(
     world frame with the shank's turned by ``heading_offset_rad`` (N samples, sensor frames): near
     zero for the right heading, whatever the motion."""
     turn = Rotation.from_rotvec([0.0, 0.0, heading_offset_rad])
-    rel = (turn * r_world_shank_sensor).apply(gyr_shank_radps) - r_world_thigh_sensor.apply(gyr_thigh_radps)
+    rel = compose_rotations(turn, r_world_shank_sensor).apply(gyr_shank_radps) - r_world_thigh_sensor.apply(gyr_thigh_radps)
     axis = r_world_thigh_sensor.apply(hinge_axis_thigh)
     return float(np.sqrt(np.mean(np.sum(np.cross(rel, axis) ** 2, axis=1))))
 
@@ -269,8 +270,7 @@ def knee_flexion_rad(
     by ``heading_offset_rad`` (N,). Orientations (N, 4) scalar first; axes (3,) in the sensor
     frames. Enough for a range, or to tell flexed from straight with the long axes from standing."""
     r1 = Rotation.from_quat(q_world_thigh_sensor, scalar_first=True)
-    r2 = Rotation.from_rotvec(np.outer(heading_offset_rad, [0.0, 0.0, 1.0])) * Rotation.from_quat(
-        q_world_shank_sensor, scalar_first=True
-    )
+    r2 = compose_rotations(Rotation.from_rotvec(np.outer(heading_offset_rad, [0.0, 0.0, 1.0])),
+                           Rotation.from_quat(q_world_shank_sensor, scalar_first=True))
     a, b, e = r1.apply(up_thigh), r2.apply(up_shank), r1.apply(flexion_axis_thigh)
     return np.arctan2(np.sum(np.cross(a, b) * e, axis=1), np.sum(a * b, axis=1))

@@ -31,6 +31,7 @@ from scipy.spatial.transform import Rotation
 from imugait.calibration.knee_axes import fit_flexion_axis
 from imugait.conventions import Joint, Side, quat, relative_rotation_from_angles
 from imugait.data.normative_knee import normative_knee_angles_deg
+from imugait.quaternion import compose_rotations
 
 SAMPLES_PER_CYCLE = 1000
 """Samples of the modelled gait cycle (the prediction changes by < 0.001° beyond ~500)."""
@@ -71,8 +72,8 @@ def _expected_offset_rad(
     # rate over each step, at the step's midpoint. A 1-s stride: the objective does not depend on
     # the time scale.
     dt_s = 1.0 / SAMPLES_PER_CYCLE
-    step = (r_thigh_shank.inv() * r_thigh_shank[np.r_[1:SAMPLES_PER_CYCLE, 0]]).as_rotvec()
-    r_mid = r_thigh_shank * Rotation.from_rotvec(0.5 * step)
+    step = compose_rotations(r_thigh_shank.inv(), r_thigh_shank[np.r_[1:SAMPLES_PER_CYCLE, 0]]).as_rotvec()
+    r_mid = compose_rotations(r_thigh_shank, Rotation.from_rotvec(0.5 * step))
     n = SAMPLES_PER_CYCLE
     axis, _ = fit_flexion_axis(
         np.tile([1.0, 0.0, 0.0, 0.0], (n, 1)),

@@ -74,7 +74,7 @@ from imugait.calibration.thigh_soft_tissue import (
 )
 from imugait.conventions import Placement, Side
 from imugait.errors import CalibrationError, ValidationError
-from imugait.quaternion import quat_conj, quat_rotate
+from imugait.quaternion import compose_rotations, quat_conj, quat_rotate
 
 
 @dataclass(frozen=True)
@@ -439,7 +439,7 @@ def calibrate_leg(
     r1 = Rotation.from_quat(rec.q_world_thigh_sensor[standing], scalar_first=True)
     r2 = Rotation.from_quat(rec.q_world_shank_sensor[standing], scalar_first=True)
     r_offset = Rotation.from_rotvec(np.outer(track.heading_offset_rad[standing], [0.0, 0.0, 1.0]))
-    r2_common = r_offset * r2  # the shank sensor in the thigh's world while standing
+    r2_common = compose_rotations(r_offset, r2)  # the shank sensor in the thigh's world while standing
     cross_check_deg = float("nan")
     if source is not HeadingSource.POSE:
         axes, cross_check_deg = _with_shank_axis(axes, r1, r2_common, h2, up1, config.shank_axis_weight)
@@ -547,7 +547,7 @@ def _axes_from_joint_centre(
     r1 = Rotation.from_quat(rec.q_world_thigh_sensor[fit_mask], scalar_first=True)
     r2 = Rotation.from_quat(rec.q_world_shank_sensor[fit_mask], scalar_first=True)
     r_offset = Rotation.from_rotvec(np.outer(track.heading_offset_rad[fit_mask], [0.0, 0.0, 1.0]))
-    if np.mean(np.sum(r1.apply(h1) * (r_offset * r2).apply(h2), axis=1)) < 0:
+    if np.mean(np.sum(r1.apply(h1) * compose_rotations(r_offset, r2).apply(h2), axis=1)) < 0:
         h1 = -h1
     q1, q2 = rec.q_world_thigh_sensor[fit_mask], rec.q_world_shank_sensor[fit_mask]
     w1, w2, heading = rec.gyr_thigh_radps[fit_mask], rec.gyr_shank_radps[fit_mask], track.heading_offset_rad[fit_mask]

@@ -38,6 +38,7 @@ from imugait.calibration.secondary_motion import (
 )
 from imugait.calibration.thigh_tilt_norm import normative_thigh_tilt_per_flexion, tilt_slope
 from imugait.conventions import Side
+from imugait.quaternion import compose_rotations
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,8 @@ def knee_flexion_rate_radps(
     frame), the shank's world frame turned by ``heading_offset_rad`` (N,). Orientations (N, 4)
     scalar first, rates (N, 3) in the sensor frames."""
     r1 = Rotation.from_quat(q_world_thigh_sensor, scalar_first=True)
-    r2 = Rotation.from_rotvec(np.outer(heading_offset_rad, [0.0, 0.0, 1.0])) * Rotation.from_quat(
-        q_world_shank_sensor, scalar_first=True
-    )
+    r2 = compose_rotations(Rotation.from_rotvec(np.outer(heading_offset_rad, [0.0, 0.0, 1.0])),
+                           Rotation.from_quat(q_world_shank_sensor, scalar_first=True))
     relative_thigh = r1.inv().apply(r2.apply(gyr_shank_radps)) - gyr_thigh_radps
     return relative_thigh @ flexion_axis_thigh
 
@@ -174,6 +174,6 @@ def remove_thigh_turn(
     ``R_world_sensor · Rot(up, −θ)`` and ``Rot(up, θ) · (ω − θ̇ up)``."""
     up = up_thigh / np.linalg.norm(up_thigh)
     r_turn = Rotation.from_rotvec(np.outer(turn.turn_rad, up))
-    r_world_thigh = Rotation.from_quat(q_world_thigh_sensor, scalar_first=True) * r_turn.inv()
+    r_world_thigh = compose_rotations(Rotation.from_quat(q_world_thigh_sensor, scalar_first=True), r_turn.inv())
     gyr = r_turn.apply(gyr_thigh_radps - np.outer(turn.turn_rate_radps, up))
     return r_world_thigh.as_quat(scalar_first=True), gyr

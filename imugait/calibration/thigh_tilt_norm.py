@@ -14,6 +14,7 @@ keeps the difference as a tilt of the sensor (``docs/accuracy.md``).
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 
 import numpy as np
@@ -28,6 +29,7 @@ from imugait.conventions import (
 )
 from imugait.data import normative_gait_table
 from imugait.data.normative_knee import closed_loop_deg, normative_knee_angles_deg
+from imugait.quaternion import compose_rotations
 
 SAMPLES_PER_CYCLE = 1000
 """Samples of the modelled gait cycle."""
@@ -36,7 +38,7 @@ SAMPLES_PER_CYCLE = 1000
 def _body_rate(r: Rotation) -> np.ndarray:
     """Body-frame angular rate (N, 3) of a periodic rotation series over one cycle of 1 s."""
     n = len(r)
-    return (r.inv() * r[np.r_[1:n, 0]]).as_rotvec() * n
+    return compose_rotations(r.inv(), r[np.r_[1:n, 0]]).as_rotvec() * n
 
 
 def normative_right_leg(flexion_scale: float = 1.0) -> tuple[Rotation, Rotation]:
@@ -44,6 +46,18 @@ def normative_right_leg(flexion_scale: float = 1.0) -> tuple[Rotation, Rotation]
     SAMPLES_PER_CYCLE rotations uniformly over one normative cycle (0 = initial contact); the knee
     flexion scaled about its mean by ``flexion_scale``, the knee's secondary motion bone-scaled
     (:func:`imugait.data.normative_knee.normative_knee_angles_deg`)."""
+    r_femur, _, _, knee = _normative_cycle()
+    knee = knee.copy()
+    knee[:, 0] = knee[:, 0].mean() + flexion_scale * (knee[:, 0] - knee[:, 0].mean())
+    # A copy of the cached femur: a caller may assign into a Rotation.
+    return copy.deepcopy(r_femur), relative_rotation_from_angles(knee, Joint.KNEE, Side.RIGHT)
+
+
+@cache
+def _normative_cycle() -> tuple[Rotation, np.ndarray, np.ndarray, np.ndarray]:
+    """What of :func:`normative_right_leg` and :func:`_normative_slope` does not depend on the
+    flexion scale, once per process: the femur's rotations, its body rate (N, 3), the progression
+    frame's up in the femur's frame (N, 3), and the knee's angles (N, 3) rad, unscaled."""
     table = normative_gait_table()
     x = table["gait_cycle_pct"].to_numpy(dtype=float) / 100.0
     names = ("pelvis_tilt", "pelvis_obliquity", "pelvis_rotation", "hip_flexion", "hip_adduction", "hip_rotation")
@@ -52,20 +66,22 @@ def normative_right_leg(flexion_scale: float = 1.0) -> tuple[Rotation, Rotation]
     phase = np.arange(SAMPLES_PER_CYCLE) / SAMPLES_PER_CYCLE
     curves = CubicSpline(x, curves, axis=0, bc_type="periodic")(phase)
     knee = CubicSpline(xk, np.deg2rad(knee_deg), axis=0, bc_type="periodic")(phase)
-    knee[:, 0] = knee[:, 0].mean() + flexion_scale * (knee[:, 0] - knee[:, 0].mean())
-    r_femur = pelvis_rotation_from_angles(curves[:, :3]) * relative_rotation_from_angles(curves[:, 3:], Joint.HIP,
-                                                                                          Side.RIGHT)
-    return r_femur, relative_rotation_from_angles(knee, Joint.KNEE, Side.RIGHT)
+    r_femur = compose_rotations(pelvis_rotation_from_angles(curves[:, :3]),
+                                relative_rotation_from_angles(curves[:, 3:], Joint.HIP, Side.RIGHT))
+    w_thigh, vertical = _body_rate(r_femur), r_femur.inv().apply([0.0, 1.0, 0.0])
+    for shared in (w_thigh, vertical, knee):  # cached: read-only
+        shared.flags.writeable = False
+    return r_femur, w_thigh, vertical, knee
 
 
 @cache
 def _normative_slope(flexion_scale: float) -> float:
     """The slope for the right leg, knee flexion scaled about its mean by ``flexion_scale``."""
-    r_femur, r_knee = normative_right_leg(flexion_scale)
-    w_thigh = _body_rate(r_femur)
-    w_shank_in_thigh = r_knee.apply(_body_rate(r_femur * r_knee))
+    r_femur, w_thigh, vertical, _ = _normative_cycle()
+    _, r_knee = normative_right_leg(flexion_scale)
+    w_shank_in_thigh = r_knee.apply(_body_rate(compose_rotations(r_femur, r_knee)))
     # ISB femur frame: X anterior, Y up, Z the flexion axis; the same regression as the measurement.
-    vertical = r_femur.inv().apply([0.0, 1.0, 0.0])  # the progression frame's up, in the femur's
+    # ``vertical``: the progression frame's up, in the femur's.
     return tilt_slope(w_thigh[:, 0], w_shank_in_thigh[:, 2] - w_thigh[:, 2], w_thigh[:, 2],
                       np.sum(w_thigh * vertical, axis=1) * vertical[:, 0])
 

@@ -34,6 +34,7 @@ from scipy.ndimage import uniform_filter1d
 from imugait.conventions import Side
 from imugait.kinematics.swing_tilt import (
     heading_correction_rad,
+    mean_of_rows,
     principal_horizontal_direction,
     swing_extent,
 )
@@ -86,10 +87,30 @@ class Progression:
     """(M,) bool: inside a straight bout."""
 
 
+_ZERO_ROW = np.zeros((1, 2))
+
+
 def _smoothed_heading(x_world: np.ndarray, n: int) -> np.ndarray:
     hx = uniform_filter1d(x_world[:, 0], n, mode="nearest")
     hy = uniform_filter1d(x_world[:, 1], n, mode="nearest")
-    return np.unwrap(np.arctan2(hy, hx))
+    return _unwrap(np.arctan2(hy, hx))
+
+
+def _unwrap(p: np.ndarray) -> np.ndarray:
+    """``np.unwrap(p)`` of angles (N,), rad — the same values, with the 2π corrections worked out
+    only at the steps that are not below π (a smoothed heading wraps rarely; ``np.unwrap``'s
+    ``mod`` over every step was most of its cost)."""
+    dd = np.diff(p)
+    jumps = np.flatnonzero(~(np.abs(dd) < np.pi))  # NaN steps too, as np.unwrap treats them
+    correction = np.zeros(dd.shape)
+    if jumps.size:
+        d = dd[jumps]
+        dmod = np.mod(d - -np.pi, 2 * np.pi) + -np.pi
+        dmod[(dmod == -np.pi) & (d > 0)] = np.pi
+        correction[jumps] = dmod - d
+    up = np.array(p, dtype=float)
+    up[1:] = p[1:] + correction.cumsum()
+    return up
 
 
 def find_progression(
@@ -119,17 +140,14 @@ def find_progression(
     turning = _dilate(np.abs(rate_degps) > config.turn_rate_min_degps, int(round(config.turn_margin_s / dt)))
     straight = walking & ~turning
     edges = np.diff(np.r_[0, straight.astype(np.int8), 0])
-    bouts = []
     thin = max(int(1.0 / (dt * SWING_RATE_HZ) + 1e-6), 1)  # every thin-th sample: still ≥ SWING_RATE_HZ
-    for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-        if (stop - start) * dt < config.min_bout_s:
-            continue
-        bout_side = side if config.correct_swing_lean else None
-        span = slice(start, stop, thin)
-        heading = _bout_heading(long_axis_world[span], axis_world[span], bout_side)
-        drift = _heading_drift_radps(t_s[span], dt * thin, long_axis_world[span], axis_world[span], bout_side,
-                                     heading, config) if config.follow_drift else 0.0
-        bouts.append(Bout(int(start), int(stop), heading, drift))
+    bout_side = side if config.correct_swing_lean else None
+    spans = [slice(start, stop, thin) for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True)
+             if (stop - start) * dt >= config.min_bout_s]
+    headings = [_bout_heading(long_axis_world[span], axis_world[span], bout_side) for span in spans]
+    drifts = _heading_drifts_radps(t_s, dt * thin, long_axis_world, axis_world, spans, bout_side, headings, config) \
+        if config.follow_drift else [0.0] * len(spans)
+    bouts = [Bout(int(span.start), int(span.stop), heading, drift) for span, heading, drift in zip(spans, headings, drifts, strict=True)]
     in_bout = np.zeros(t_s.shape, dtype=bool)
     for b in bouts:
         in_bout[b.start : b.stop] = True
@@ -145,7 +163,7 @@ def _bout_heading(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, s
 def _window_headings(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, side: Side | None) -> np.ndarray:
     """:func:`_bout_heading` of K windows at once: axes (K, N, 3) world → headings (K,) rad."""
     ap = principal_horizontal_direction(long_axis_world[..., :2])
-    right = flexion_axis_world[..., :2].mean(axis=-2)
+    right = mean_of_rows(flexion_axis_world[..., :2])
     # Forward is a quarter turn anticlockwise (seen from above) from the right.
     backwards = ap[:, 0] * -right[:, 1] + ap[:, 1] * right[:, 0] < 0
     ap[backwards] *= -1.0
@@ -155,24 +173,30 @@ def _window_headings(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray
     return heading
 
 
-def _heading_drift_radps(
-    t_s: np.ndarray, period_s: float, long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, side: Side | None,
-    bout_heading_rad: float, config: ProgressionConfig,
-) -> float:
-    """Slope (rad/s) of a line through the swing direction of half-overlapping windows of a bout
-    sampled at ``t_s`` every ``period_s``; 0 with fewer than three windows."""
+def _heading_drifts_radps(
+    t_s: np.ndarray, period_s: float, long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, spans: list[slice],
+    side: Side | None, bout_headings_rad: list[float], config: ProgressionConfig,
+) -> list[float]:
+    """Slope (rad/s) of a line through the swing direction of half-overlapping windows of each bout
+    (``spans`` of ``t_s`` (M,) and the axes (M, 3) world, each sampled every ``period_s``); 0 for a
+    bout with fewer than three windows. The windows of all bouts are one batch (each window's
+    heading is its own, :func:`_window_headings`)."""
     n = max(int(round(config.drift_window_s / period_s)), 2)
     step = max(n // 2, 1)
-    n_windows = len(range(0, t_s.size - n + 1, step))
-    if n_windows < 3:
-        return 0.0
-    # (K, N, …) views of the windows, no copies.
+    # (K, N, …) views of each bout's windows (no copies), gathered into one batch.
     window = lambda a: sliding_window_view(a, n, axis=0)[::step]  # noqa: E731
-    centres = window(t_s).mean(axis=1)
-    headings = _window_headings(np.moveaxis(window(long_axis_world), -1, 1), np.moveaxis(window(flexion_axis_world), -1, 1),
-                                side)
-    deviations = np.angle(np.exp(1j * (headings - bout_heading_rad)))
-    return float(np.polyfit(centres - centres.mean(), deviations, 1)[0])
+    fitted = [k for k, span in enumerate(spans) if len(range(0, t_s[span].size - n + 1, step)) >= 3]
+    if not fitted:
+        return [0.0] * len(spans)
+    headings = _window_headings(*(np.concatenate([np.moveaxis(window(a[spans[k]]), -1, 1) for k in fitted])
+                                  for a in (long_axis_world, flexion_axis_world)), side)
+    drifts, first = [0.0] * len(spans), 0
+    for k in fitted:
+        centres = window(t_s[spans[k]]).mean(axis=1)
+        deviations = np.angle(np.exp(1j * (headings[first:first + centres.size] - bout_headings_rad[k])))
+        drifts[k] = float(np.polyfit(centres - centres.mean(), deviations, 1)[0])
+        first += centres.size
+    return drifts
 
 
 def _nearest_bout_heading(t_s: np.ndarray, bouts: list[Bout]) -> np.ndarray:
@@ -213,7 +237,7 @@ class CausalProgression:
     * a straight run is walking outside a turn; its walking direction is found as offline but over
       the run so far (at most ``max_run_s`` of the newest samples): the swing's direction
       (:func:`_bout_heading`) and, with ``follow_drift``, the line in time that follows the heading
-      drift (:func:`_heading_drift_radps`), extrapolated to the newest samples
+      drift (:func:`_heading_drifts_radps`), extrapolated to the newest samples
       (:meth:`direction_at`) — once the run is ``min_drift_run_s`` long (a slope from fewer
       windows is mostly noise: on the simulator, up to 3° off the offline line). Before the run is ``drift_window_s`` long there is no direction
       (hip rotation is withheld).
@@ -280,31 +304,40 @@ class CausalProgression:
         if n == 0:
             return np.empty(0, dtype=int)
         forward, long_axis, flexion_axis = quat_rotate_each(q_world_thigh, ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]))
-        x = np.concatenate([self._x_tail, forward[:, :2]])
-        # Trailing mean over n_smooth samples (fewer at the very start).
-        c = np.cumsum(np.vstack([np.zeros((1, 2)), x]), axis=0)
-        lo = np.maximum(np.arange(self._x_tail.shape[0] + 1, x.shape[0] + 1) - self._n_smooth, 0)
-        hi = np.arange(self._x_tail.shape[0] + 1, x.shape[0] + 1)
+        # Trailing mean over n_smooth samples (fewer at the very start), from the cumulative sum
+        # over the kept tail and the new samples (x: those rows).
+        m = self._x_tail.shape[0]
+        x = np.concatenate([_ZERO_ROW, self._x_tail, forward[:, :2]])  # (a zero row first)
+        c = np.cumsum(x, axis=0)
+        hi = np.arange(m + 1, m + n + 1)
+        lo = np.maximum(hi - self._n_smooth, 0)
         mean = (c[hi] - c[lo]) / (hi - lo)[:, None]
         heading = np.arctan2(mean[:, 1], mean[:, 0])
         previous = heading[0] if self._last_heading is None else self._last_heading
-        step = np.angle(np.exp(1j * np.diff(heading, prepend=previous)))
+        # (np.diff with prepend: this subtraction)
+        step = np.angle(np.exp(1j * (heading - np.concatenate([[previous], heading[:-1]]))))
         fast = np.abs(np.rad2deg(step / self.dt_s)) > self.config.turn_rate_min_degps
         self._last_heading = float(heading[-1])
-        self._x_tail = x[-self._n_smooth:]
-        idx = np.arange(n)
-        last_fast = np.maximum.accumulate(np.where(fast, idx, -1))
-        since_turn = np.where(last_fast >= 0, idx - last_fast, self._since_turn + idx + 1)
+        self._x_tail = x[max(x.shape[0] - self._n_smooth, 1):]
+        if np.count_nonzero(fast):
+            idx = np.arange(n)
+            last_fast = np.maximum.accumulate(np.where(fast, idx, -1))
+            since_turn = np.where(last_fast >= 0, idx - last_fast, self._since_turn + idx + 1)
+        else:  # (the common case: the same counts)
+            since_turn = np.arange(self._since_turn + 1, self._since_turn + n + 1)
         self._since_turn = int(since_turn[-1])
         straight = np.asarray(walking, dtype=bool) & (since_turn > self._n_margin)
-        runs = np.full(n, -1)
-        # A run continues from the previous block while straight; each new start is a new run.
-        starts = np.flatnonzero(straight & ~np.concatenate([[self._r1 > self._r0], straight[:-1]]))
-        is_start = np.zeros(n, dtype=bool)
-        is_start[starts] = True  # (np.isin(idx, starts): the same mask, without its search)
-        number = np.cumsum(is_start) + self._run_id
-        runs[straight] = number[straight]
-        self._run_id = int(number[-1])
+        if self._r1 > self._r0 and np.count_nonzero(straight) == n:
+            runs = np.full(n, self._run_id)  # (the common case: the run goes on, no new one starts)
+        else:
+            runs = np.full(n, -1)
+            # A run continues from the previous block while straight; each new start is a new run.
+            starts = np.flatnonzero(straight & ~np.concatenate([[self._r1 > self._r0], straight[:-1]]))
+            is_start = np.zeros(n, dtype=bool)
+            is_start[starts] = True  # (np.isin(idx, starts): the same mask, without its search)
+            number = np.cumsum(is_start) + self._run_id
+            runs[straight] = number[straight]
+            self._run_id = int(number[-1])
         if not straight[-1]:
             self._r0 = self._r1 = 0
         else:
@@ -323,6 +356,6 @@ class CausalProgression:
             self.heading_rad = _bout_heading(run_long, run_axis, self.side)
             self.t_mid_s = 0.5 * float(run_t[0] + run_t[-1])
             if self.config.follow_drift and run_long.shape[0] >= self._n_min_drift_run:
-                self.drift_radps = _heading_drift_radps(run_t, self.dt_s, run_long, run_axis, self.side,
-                                                        self.heading_rad, self.config)
+                self.drift_radps = _heading_drifts_radps(run_t, self.dt_s, run_long, run_axis, [slice(0, run_t.size)],
+                                                         self.side, [self.heading_rad], self.config)[0]
         return runs

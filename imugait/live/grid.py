@@ -31,7 +31,7 @@ from imugait.fusion.select import make_filter
 from imugait.fusion.settings import FilterKind, FusionSettings
 from imugait.live.history import History
 from imugait.live.reseed import mean_heading_rad, reseed_orientation, stride_period_s
-from imugait.timebase import grid_position, interp_vectors, sample_period_s, slerp_quats
+from imugait.timebase import grid_position, lerp_rows, nlerp_rows, sample_period_s
 
 STRIDE_LOOKBACK_S = 5.0
 """How far before a gap the sensor's stride period is measured (s), for the re-seeding window."""
@@ -66,6 +66,7 @@ class LiveSensor:
         """Samples after a long gap wait for the re-seeding window (``ready_t_s`` stops before them)."""
         self.reseeds: list[tuple[float, float]] = []
         """(time of the first sample after the gap, length of the gap) of every re-seeding (s)."""
+        self._last_t_s = -np.inf  # the newest sample's time (read at every feed: kept, not looked up)
 
     @property
     def fusing(self) -> bool:
@@ -73,7 +74,7 @@ class LiveSensor:
 
     @property
     def last_t_s(self) -> float:
-        return float(self.samples.tail("t_s", 1)[0]) if len(self.samples) else -np.inf
+        return self._last_t_s
 
     @property
     def n_ready(self) -> int:
@@ -85,7 +86,7 @@ class LiveSensor:
     def ready_t_s(self) -> float:
         """Time of the newest sample whose values are final."""
         if not self.held:
-            return self.last_t_s
+            return self._last_t_s
         return float(self.samples.since("t_s", self.n_ready - 1)[0]) if self.n_ready > self.samples.first_index \
             else -np.inf
 
@@ -110,6 +111,7 @@ class LiveSensor:
         lost[0] = max(int(block.n_lost), 0)
         self.samples.append({"t_s": t, "acc_mps2": acc, "gyr_radps": gyr,
                              "q_world_sensor": np.full((t.size, 4), np.nan), "n_lost_before": lost})
+        self._last_t_s = float(t[-1])
         if self._filter is not None:
             self._fuse()
 
@@ -222,14 +224,17 @@ class LiveSensor:
         has_previous = not fresh and start > self.samples.first_index and self._n_fused == start
         take = n_new + int(has_previous)
         first_row = start - int(has_previous)
-        t = self.samples.since("t_s", first_row)[:take]
-        gyr = self.samples.since("gyr_radps", first_row)[:take] - self.gyr_bias_radps
-        acc = self.samples.since("acc_mps2", first_row)[:take]
-        lost = self.samples.since("n_lost_before", first_row)[:take].copy()
-        lost[0] = 0  # the first row is the previous (already fused) sample or the first kept one
-        if not np.count_nonzero(lost):
-            q = self._filter.estimate(gyr[int(has_previous):], acc[int(has_previous):], check_units=check_units).q_world_sensor
+        # (the first row's count is not used: it is the previous, fused sample or the first kept one)
+        if not np.count_nonzero(self.samples.since("n_lost_before", first_row)[1:take]):
+            # (the common case: the new rows only, the same values as sliced from the rows below)
+            q = self._filter.estimate(self.samples.since("gyr_radps", start)[:n_new] - self.gyr_bias_radps,
+                                      self.samples.since("acc_mps2", start)[:n_new], check_units=check_units).q_world_sensor
         else:  # bridge lost samples for the filter (see orient_stream)
+            t = self.samples.since("t_s", first_row)[:take]
+            gyr = self.samples.since("gyr_radps", first_row)[:take] - self.gyr_bias_radps
+            acc = self.samples.since("acc_mps2", first_row)[:take]
+            lost = self.samples.since("n_lost_before", first_row)[:take].copy()
+            lost[0] = 0
             real = np.arange(take) + np.cumsum(lost)
             t_full = np.interp(np.arange(real[-1] + 1), real, t)
             bridged = [np.column_stack([np.interp(t_full, t, x[:, k]) for k in range(3)]) for x in (gyr, acc)]
@@ -255,6 +260,14 @@ class LiveGrid:
         self.t0_s: float | None = None
         self._names = [tuple(f"{p.value}/{c}" for c in ("acc_mps2", "gyr_radps", "q_world_sensor", "lost", "lost_s"))
                        for p in self.placements]  # (an enum's value is a slow lookup: once, not per row batch)
+        self._sensors_of: tuple[Mapping[Placement, LiveSensor], tuple[LiveSensor, ...]] | None = None
+
+    def _in_order(self, sensors: Mapping[Placement, LiveSensor]) -> tuple[LiveSensor, ...]:
+        """``sensors`` in the order of ``placements`` (looked up once per mapping: hashing an enum
+        member is a Python call, and ``n_ready`` runs at every feed)."""
+        if self._sensors_of is None or self._sensors_of[0] is not sensors:
+            self._sensors_of = (sensors, tuple(sensors[p] for p in self.placements))
+        return self._sensors_of[1]
 
     def start(self, sensors: Mapping[Placement, LiveSensor]) -> bool:
         """Fix the grid's start once every sensor has sent a sample; True when it is fixed."""
@@ -270,10 +283,13 @@ class LiveGrid:
         """Grid instants ready so far (each live sensor has a sample at or after them)."""
         if self.t0_s is None:
             return 0
-        last = [sensors[p].ready_t_s for p in self.placements]
-        newest = max(last)
-        live = [t for t in last if t >= newest - self.stall_s]
-        return max(int(np.floor((min(live) - self.t0_s) * self.rate_hz + 1e-9)) + 1, 0)
+        last = [sensor.ready_t_s for sensor in self._in_order(sensors)]
+        if self.stall_s == np.inf:
+            oldest = min(last)  # (every sensor holds the grid: the same as the filter below)
+        else:
+            newest = max(last)
+            oldest = min(t for t in last if t >= newest - self.stall_s)
+        return max(int(np.floor((oldest - self.t0_s) * self.rate_hz + 1e-9)) + 1, 0)
 
     def rows(self, sensors: Mapping[Placement, LiveSensor], k0: int, k1: int,
              with_orientation: bool = True) -> dict[str, np.ndarray]:
@@ -282,8 +298,11 @@ class LiveGrid:
         row lies in, s; 0 elsewhere) and, ``with_orientation``, ``/q_world_sensor``."""
         t = self.t_s(k0, k1)
         out: dict[str, np.ndarray] = {"t_s": t}
-        for p, (acc_name, gyr_name, q_name, lost_name, lost_s_name) in zip(self.placements, self._names, strict=True):
-            sensor = sensors[p]
+        # Each sensor's neighbouring samples are gathered, then the four sensors' rows are
+        # interpolated in one stack (element by element the arithmetic of interp_vectors and
+        # slerp_quats: the same values, a quarter of the numpy calls).
+        imu_before, imu_after, q_before, q_after, fractions = [], [], [], [], []
+        for sensor, (*_values, lost_name, lost_s_name) in zip(self._in_order(sensors), self._names, strict=True):
             s = sensor.samples
             n_held = s.n_appended - sensor.n_ready  # samples after the ready ones (re-seeding)
             t_all = s.tail("t_s")[:len(s) - n_held]
@@ -297,14 +316,14 @@ class LiveGrid:
                                       for name in (IMU, "q_world_sensor", "n_lost_before"))
             else:
                 imu, q_src, n_lost = (s.tail(name, n + n_held)[:n] for name in (IMU, "q_world_sensor", "n_lost_before"))
-            position = grid_position(t_src, t)
-            # Accelerations and rates in one gather: element by element the arithmetic of
-            # interp_vectors, so the same values.
-            acc_gyr = interp_vectors(t_src, imu, t, position)
-            out[acc_name] = acc_gyr[:, :3] if with_orientation else acc_gyr[:, :3].copy()  # (appended: copied then)
-            out[gyr_name] = acc_gyr[:, 3:] - sensor.gyr_bias_radps
+            i, frac = grid_position(t_src, t)
+            # Accelerations and rates in one gather (``take``: see interp_vectors).
+            imu_before.append(imu.take(i, axis=0))
+            imu_after.append(imu.take(i + 1, axis=0))
             if with_orientation:
-                out[q_name] = slerp_quats(t_src, q_src, t, position)
+                q_before.append(q_src.take(i, axis=0))
+                q_after.append(q_src.take(i + 1, axis=0))
+            fractions.append(frac)
             if not (t.size and t[-1] > t_src[-1]) and not np.count_nonzero(n_lost[1:]):
                 # (the common case, and the same values: no gap among these samples, none stalled)
                 out[lost_name] = np.zeros(t.size, dtype=bool)
@@ -312,7 +331,6 @@ class LiveGrid:
                 continue
             # Inside a gap: between a sample and the next one that had samples lost before it
             # (as timebase.gap_mask), or past the last sample of a stalled sensor.
-            i, _frac = position
             gap_after = np.append(n_lost[1:] > 0, False)
             t_after = t_src[np.minimum(i + 1, t_src.size - 1)]
             inside = (t > t_src[i]) & (t < t_after)
@@ -324,6 +342,17 @@ class LiveGrid:
             # without it, ``stall_s``), how long it has been silent by then.
             span_s = t_after - t_src[i]
             out[lost_s_name] = np.where(stalled, t - t_src[-1], np.where(lost, span_s, 0.0))
+        frac = np.concatenate(fractions)
+        acc_gyr = lerp_rows(np.concatenate(imu_before), np.concatenate(imu_after), frac)
+        q = nlerp_rows(np.concatenate(q_before), np.concatenate(q_after), frac) if with_orientation else None
+        m = t.size
+        for j, (sensor, (acc_name, gyr_name, q_name, _lost, _lost_s)) in enumerate(zip(self._in_order(sensors),
+                                                                                       self._names, strict=True)):
+            rows = acc_gyr[j * m:(j + 1) * m]
+            out[acc_name] = rows[:, :3] if with_orientation else rows[:, :3].copy()  # (appended: copied then)
+            out[gyr_name] = rows[:, 3:] - sensor.gyr_bias_radps
+            if with_orientation:
+                out[q_name] = q[j * m:(j + 1) * m]
         return out
 
 

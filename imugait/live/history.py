@@ -36,6 +36,7 @@ class History:
         self.capacity = int(capacity)
         dtypes = dtypes or {}
         self._columns = tuple(columns)
+        self._names = frozenset(columns)  # (an append compares its keys with it: made once)
         self._data: dict[str, np.ndarray] = {}
         self._storage: list[np.ndarray] = []  # each array once (members of a packed column are views)
         for pack, members in (packed or {}).items():
@@ -69,7 +70,7 @@ class History:
         """Append the same number of rows to every column."""
         lengths = [len(values) for values in rows.values()]
         k = lengths[0] if lengths else 0
-        if rows.keys() != set(self._columns) or lengths.count(k) != len(lengths):
+        if rows.keys() != self._names or lengths.count(k) != len(lengths):
             n = {name: len(values) for name, values in rows.items()}
             raise ValidationError(f"a history append needs equally many rows of every column {sorted(self._columns)}, "
                                   f"got {n}")

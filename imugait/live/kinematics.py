@@ -24,7 +24,9 @@ Memory is bounded: every buffer keeps at most ``history_s`` (see :class:`LiveCon
 
 Without a still standing period (the person starts walking at once), after ``standing_wait_s``
 of walking the legs are calibrated against mid-stance instead, as offline
-(:func:`~imugait.analysis.legs.calibrate_fused_leg_upright`). A leg whose calibration fails is
+(:func:`~imugait.analysis.legs.calibrate_fused_leg_upright`). A walk too short for that — a 10-m
+walk test — is calibrated when it ends: once the person has stopped (``end_of_pass_s``) after at
+least ``calibration.min_motion_s`` of walking, on the walk buffered. A leg whose calibration fails is
 tried again on the next ``calibration.max_motion_s`` of walking. :meth:`LiveKinematics.recalibrate`
 drops the calibration and calibrates again from the next standing and walking. A calibration is
 saved between runs by :mod:`imugait.live.calibration_file`. The magnetometer is not used.
@@ -53,7 +55,7 @@ from imugait.kinematics.progression import ProgressionConfig
 from imugait.live.grid import LiveGrid, LiveSensor, grid_history
 from imugait.live.leg import LegSettings, LiveLeg, angles_of_legs
 from imugait.live.leg_start import LegJob, LegStart, grid_rows_of_leg, leg_on_grid, start_leg
-from imugait.live.standing import find_standing, walked_s
+from imugait.live.standing import final_rows, find_standing, pass_ended, passes_ended, walked_s
 from imugait.live.updates import CalibrationPhase, LegAngles, LegCalibrationState, LiveUpdate
 from imugait.model import ProtocolStep, Session
 
@@ -100,6 +102,13 @@ class LiveConfig:
     """Seconds of walking (every leg's shank moving, motion mask) without a still standing period
     after which the legs are calibrated against mid-stance (as offline when there is none); None:
     they wait for standing."""
+    end_of_pass_s: float | None = 0.5
+    """A leg not yet calibrated that has walked at least ``calibration.min_motion_s`` and then not
+    moved for this long (s of its shank's final motion mask: the person stopped — the end of a pass,
+    as of a 10-m walk test) is calibrated at once on the walk buffered, against the standing found
+    before it or, without one, mid-stance (fusion starts then if it has not: the walk is fused from
+    its start, as ``analyze`` does); its strides follow from the rows kept. None: wait for
+    ``standing_wait_s`` and ``calibration.max_motion_s`` of walking."""
     reseed_window_s: float | None = 1.0
     """After a sensor's gap longer than ``max_bridge_s`` its filter is re-seeded from this much of
     the samples after it (inclination from gravity over the window, heading carried over:
@@ -116,9 +125,9 @@ class LiveConfig:
 
     def __post_init__(self) -> None:
         for name in ("rate_hz", "history_s", "tick_s", "check_s", "event_every_s", "event_window_s", "grid_step_s",
-                     "stall_s", "max_bridge_s", "reseed_window_s", "standing_wait_s"):
+                     "stall_s", "max_bridge_s", "reseed_window_s", "standing_wait_s", "end_of_pass_s"):
             value = getattr(self, name)
-            if value is None and name in ("stall_s", "reseed_window_s", "standing_wait_s"):
+            if value is None and name in ("stall_s", "reseed_window_s", "standing_wait_s", "end_of_pass_s"):
                 continue
             if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
                 raise ValidationError(f"live config: {name} must be a positive number, got {value!r}")
@@ -271,6 +280,29 @@ class LiveKinematics:
                                   lost_after[p].get(i - 1, 0)))
             cursors[p] = j
 
+    def end(self) -> None:
+        """The stream has ended — the take was stopped, the sensors switched off — possibly before
+        the person stopped (a walk that ends turning, a recording stopped at the last step): every
+        ready row is taken, and a leg still waiting for its calibration is calibrated on the walk
+        buffered if that is a walk (:func:`~imugait.live.standing.pass_ended` without the stillness
+        after it; the motion windows cut at the end, as offline at a recording's end), as the end of
+        a pass would once the person had stopped. The legs' strides are those settled by then (the
+        last one or two of a walk that did not stop may be missing). Poll afterwards; nothing is fed
+        after it."""
+        with self._lock:
+            self._advance(flush=True)
+            if not self._grid.start(self._sensors):
+                return
+            n_ready = self._grid.n_ready(self._sensors)
+            if not next(iter(self._sensors.values())).fusing:
+                if not self._try_start_fusion(n_ready, ended=True):
+                    return
+                self._advance(flush=True)  # (the rows until then, decided as they would have been)
+            self._calibrate_legs(self.grid.n_appended, ended=True)
+            self._collect(self.grid.n_appended + self._n_calibration_lag + 1)  # (waits for every job)
+            while self._catching_up:
+                self._take_rows()
+
     # --- output ------------------------------------------------------------------------------
 
     def poll(self) -> LiveUpdate:
@@ -366,7 +398,7 @@ class LiveKinematics:
         t_first = max(s.first_t_s for s in self._sensors.values())
         return max(int(np.ceil((t_first - self._grid.t0_s) * self._grid.rate_hz - 1e-9)), 0)
 
-    def _try_start_fusion(self, k: int) -> bool:
+    def _try_start_fusion(self, k: int, ended: bool = False) -> bool:
         """At grid row ``k``: start fusion when standing was found (or a calibration is reused, or
         the person walked ``standing_wait_s`` without standing)."""
         if self._reused is not None:
@@ -382,7 +414,7 @@ class LiveKinematics:
         if bias is not None:
             self._start_fusion(bias, k)
             return True
-        if self._walked_without_standing(rows):
+        if self._walked_without_standing(rows) or self._passes_ended(rows, ended):
             self._midstance = True
             self._start_fusion({}, k)  # as offline without standing: the filters learn the biases
             return True
@@ -404,6 +436,13 @@ class LiveKinematics:
         wait = self.config.standing_wait_s
         return wait is not None and walked_s(rows, self.sides, self._grid.rate_hz, self.config.periods) >= wait
 
+    def _passes_ended(self, rows: Mapping[str, np.ndarray], ended: bool = False) -> bool:
+        """Whether every leg has walked and stopped in ``rows`` (``end_of_pass_s``) — or, the stream
+        having ``ended``, walked."""
+        still = self.config.end_of_pass_s
+        return still is not None and passes_ended(rows, self.sides, self._grid.rate_hz, self.config.periods,
+                                                  self.config.calibration.min_motion_s, still, ended)
+
     def _search_again(self, k: int) -> bool:
         """After :meth:`recalibrate`, at grid row ``k``: whether the standing reference (or, after
         ``standing_wait_s`` of walking without it, mid-stance) has been found in the rows since."""
@@ -413,7 +452,7 @@ class LiveKinematics:
         names = ["t_s", *(f"{p.value}/{c}" for p in self.placements for c in ("acc_mps2", "gyr_radps"))]
         rows = {name: self.grid.since(name, k0)[:k - k0] for name in names}
         if self._find_standing(rows, k0) is None:  # (the filters go on with the biases they have)
-            if not self._walked_without_standing(rows):
+            if not (self._walked_without_standing(rows) or self._passes_ended(rows)):
                 return False
             self._midstance = True
         self._waiting_for_walking()
@@ -436,14 +475,18 @@ class LiveKinematics:
 
     def _waiting_for_walking(self) -> None:
         walk_s = self.config.calibration.max_motion_s
+        # A shorter walk (a 10-m walk test) calibrates when the person stops (end_of_pass_s).
+        shorter = "" if self.config.end_of_pass_s is None else \
+            f" (a shorter walk of at least {self.config.calibration.min_motion_s:g} s, once you stop)"
         if self._midstance:
             self._set_all(CalibrationPhase.WAITING_FOR_WALKING,
                           f"no still standing found: the knees are calibrated against mid-stance of {walk_s:g} s of "
-                          f"walking (stand upright and still for a few seconds before walking next time)")
+                          f"walking{shorter} (stand upright and still for a few seconds before walking next time)")
         else:
-            self._set_all(CalibrationPhase.WAITING_FOR_WALKING, f"walk: {walk_s:g} s of walking calibrate the knees")
+            self._set_all(CalibrationPhase.WAITING_FOR_WALKING,
+                          f"walk: {walk_s:g} s of walking calibrate the knees{shorter}")
 
-    def _calibrate_legs(self, k: int) -> None:
+    def _calibrate_legs(self, k: int, ended: bool = False) -> None:
         """At grid row ``k``: calibrate each leg whose calibration walk is complete and final — a
         leg whose calibration failed with the next one (after a recalibration: once the standing
         reference has been found again)."""
@@ -458,16 +501,21 @@ class LiveKinematics:
         walk_s = self.config.calibration.max_motion_s
         # Final motion and heading windows reach this far back from the newest row.
         n_settle = int(np.ceil((self.config.heading.centre_window_s + self.config.periods.motion_window_s) / dt))
+        n_final = t.size if ended else max(final_rows(t.size, self._grid.rate_hz, self.config.periods), 0)
+        still = self.config.end_of_pass_s if not ended or self.config.end_of_pass_s is None else 0.0
         standing = None  # mid-stance: no standing, or it has left the history
         if self._standing_k is not None and self._standing_k[0] >= k0:
             standing = np.zeros(t.size, dtype=bool)
             standing[self._standing_k[0] - k0:self._standing_k[1] - k0] = self._standing_mask
         for side in waiting:
             shank = Placement.of(Segment.SHANK, side)
-            moving = motion_mask(t, self.grid.tail(f"{shank.value}/gyr_radps"), self.config.periods,
-                                 self._grid.rate_hz)
+            gyr_shank = self.grid.tail(f"{shank.value}/gyr_radps")
+            moving = motion_mask(t, gyr_shank, self.config.periods, self._grid.rate_hz)
             moving[:max(self._calibrate_from.get(side, 0) - k0, 0)] = False
-            if moving[:max(t.size - n_settle, 0)].sum() * dt < walk_s:
+            # Enough walking final, or a short walk that has ended (the person stopped).
+            if moving[:max(t.size - n_settle, 0)].sum() * dt < walk_s and not (
+                    still is not None and pass_ended(t, gyr_shank, moving[:n_final], self._grid.rate_hz,
+                                                     self.config.calibration.min_motion_s, still)):
                 continue
             background = self._calibrate_with is not None
             job = LegJob(side, k, grid_rows_of_leg(self.grid, side) if background else self.grid, standing, moving,

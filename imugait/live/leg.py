@@ -113,10 +113,16 @@ class LegSettings:
 
 
 class LiveLeg:
-    """One leg from grid index ``start`` on (see the module docstring)."""
+    """One leg from grid index ``start`` on (see the module docstring). ``known_heading_rad``: the
+    thigh-shank heading offset (rad) of the rows from ``start`` on that are already known when the leg
+    starts — the calibration's own track over the rows it was fitted on (interpolated between its
+    windows, as offline) — used for those rows instead of the held latest window."""
 
-    def __init__(self, side: Side, alignment: LegAlignment, settings: LegSettings, start: int, capacity: int) -> None:
+    def __init__(self, side: Side, alignment: LegAlignment, settings: LegSettings, start: int, capacity: int,
+                 known_heading_rad: np.ndarray | None = None) -> None:
         self.side, self.alignment, self.settings = side, alignment, settings
+        self._known_heading = (start, known_heading_rad) if known_heading_rad is not None and known_heading_rad.size \
+            else None
         self.thigh, self.shank = (Placement.of(seg, side).value for seg in (Segment.THIGH, Segment.SHANK))
         dt = 1.0 / settings.rate_hz
         self.history = History(capacity, LEG_COLUMNS, {"motion": np.bool_, "run": np.int64, "lost": np.bool_})
@@ -202,8 +208,14 @@ class LiveLeg:
         accelerometer time constant) — so the offset held from before no longer applies: from the
         start of such a stretch it is NaN (the leg's angles are NaN, never invented) — until a
         heading window that starts after the stretch has been estimated, or, when the sensors'
-        filters are re-seeded after it (``settings.reseeded``), only to its end."""
+        filters are re-seeded after it (``settings.reseeded``), only to its end. Rows whose offset was
+        known when the leg started (``known_heading_rad``) take it instead of the held one."""
         offsets = np.full(long_lost.size, self.heading_offset_rad)
+        if self._known_heading is not None:
+            start, known = self._known_heading
+            offsets[:max(start + known.size - k, 0)] = known[k - start:k - start + offsets.size]
+            if k + offsets.size >= start + known.size:
+                self._known_heading = None
         if not (self._in_long_lost or np.count_nonzero(long_lost)):
             return offsets  # (the common case: nothing lost for long, nothing ends)
         offsets[long_lost] = np.nan

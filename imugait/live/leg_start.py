@@ -78,10 +78,15 @@ def grid_rows_of_leg(grid: History, side: Side) -> History:
 
 
 def leg_on_grid(side: Side, alignment: LegAlignment, settings: LegSettings, grid: History,
-                strides_before: int) -> LiveLeg:
+                strides_before: int, fitted_here: bool = False) -> LiveLeg:
     """A leg calibrated with ``alignment``, started at ``grid``'s oldest kept row and caught up with
-    it; its strides numbered on from ``strides_before`` (a recalibration goes on numbering)."""
-    leg = LiveLeg(side, alignment, settings, grid.first_index, grid.capacity)
+    it; its strides numbered on from ``strides_before`` (a recalibration goes on numbering).
+    ``fitted_here``: ``alignment`` was fitted to these rows of ``grid``, so its heading track (the
+    offset interpolated between its windows, as offline) is the one of the rows taken now — the rows
+    before the calibration are shown with it, not with the latest window held (a reused
+    alignment's track is of another run's grid)."""
+    known = alignment.heading.heading_offset_rad if fitted_here else None
+    leg = LiveLeg(side, alignment, settings, grid.first_index, grid.capacity, known)
     leg.n_strides = strides_before
     leg.take(grid)
     return leg
@@ -102,7 +107,7 @@ def start_leg(job: LegJob) -> LegStart:
             fused, job.side, job.standing, job.moving, job.calibration, job.events, job.heading)
     except CalibrationError as exc:
         return LegStart(job.side, job.k, None, error=str(exc))
-    leg = leg_on_grid(job.side, calibrated.alignment, job.settings, grid, job.strides_before)
+    leg = leg_on_grid(job.side, calibrated.alignment, job.settings, grid, job.strides_before, fitted_here=True)
     if job.backlog_angles:
         leg.angles_until()
     return LegStart(job.side, job.k, leg, reference)

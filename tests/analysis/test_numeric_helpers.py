@@ -88,6 +88,15 @@ def test_quat_multiply_with_a_constant_matches_scipy():
     same(quat_multiply(qa[0], qb), a[0] * b)  # constant on the left
     same(quat_multiply(qa, qb[0]), a * b[0])  # … on the right
     same(quat_multiply(qa, qb), a * b)
+    # The constant's matrix is made once per constant (keyed by its bytes: a -0.0 is a constant of
+    # its own): to the bit the product with the matrix made anew at each call, as before.
+    for c in (qa[1], qb[2], np.array([0.5, -0.0, 0.5, 0.0]) * np.sqrt(2.0)):
+        for _ in range(2):  # (made, then taken from the cache)
+            w, x, y, z = c
+            np.testing.assert_array_equal(quat_multiply(c, qb), qb @ np.array(
+                [[w, -x, -y, -z], [x, w, -z, y], [y, z, w, -x], [z, -y, x, w]]).T)
+            np.testing.assert_array_equal(quat_multiply(qa, c), qa @ np.array(
+                [[w, -x, -y, -z], [x, w, z, -y], [y, -z, w, x], [z, y, -x, w]]).T)
 
 
 def test_long_arrays_in_blocks_give_what_one_block_gives():
@@ -161,6 +170,23 @@ def test_fused_session_carries_the_rate_its_grid_was_made_at():
     np.testing.assert_array_equal(slower.t_s, common_grid(session.streams, 40.0))
     assert fuse_session(session, FilterKind.MADGWICK, t_s=slower.t_s).rate_hz == 1.0 / sample_period_s(slower.t_s)
     assert fused.leg(Side.LEFT).rate_hz == 100.0  # and every leg calibration step with it
+
+
+def test_the_low_pass_equals_scipys_sosfiltfilt_to_the_bit():
+    """lowpass calls sosfilt's compiled core itself (without its per-call checks): the values of
+    scipy's sosfiltfilt (default padding, 2nd-order Butterworth) to the bit, for a series and for
+    columns filtered together."""
+    from scipy.signal import butter, sosfiltfilt
+
+    from imugait.timebase import lowpass
+
+    rng = np.random.default_rng(11)
+    for n, columns, cutoff_hz in ((1200, None, 6.0), (1200, 2, 6.0), (300, 3, 35.0), (11, None, 20.0), (5000, 1, 2.0)):
+        x = rng.normal(size=(n,) if columns is None else (n, columns)) * 10 ** rng.uniform(-2, 2)
+        expected = sosfiltfilt(butter(2, cutoff_hz / 100.0, output="sos"), x, axis=0)
+        got = lowpass(x, 200.0, cutoff_hz)
+        assert got.shape == x.shape
+        np.testing.assert_array_equal(got, expected)
 
 
 def test_the_low_pass_as_a_matrix_gives_what_filtering_gives():

@@ -110,3 +110,15 @@ def test_removing_the_tilt_keeps_the_fit_on_the_bone(tilt_per_flexion):
     compensated = _axis_turn_deg(_fitted_axis(q1, q2, w1, w2, compensate=True))
     assert abs(plain - rigid) > 2.5
     assert compensated == pytest.approx(rigid, abs=0.5)
+
+
+def test_normative_leg_is_the_same_for_every_call_and_not_shared():
+    r_femur, r_knee = normative_right_leg(0.8)
+    again, knee_again = normative_right_leg(0.8)
+    assert np.array_equal(r_femur.as_quat(canonical=False), again.as_quat(canonical=False))
+    assert np.array_equal(r_knee.as_quat(canonical=False), knee_again.as_quat(canonical=False))
+    slope = normative_thigh_tilt_per_flexion(Side.RIGHT, 0.8)
+    r_femur[0] = Rotation.identity()  # a caller changing its copy changes nothing cached
+    assert np.array_equal(normative_right_leg(0.8)[0].as_quat(canonical=False), again.as_quat(canonical=False))
+    assert normative_thigh_tilt_per_flexion(Side.RIGHT, 0.8) == slope
+    assert normative_thigh_tilt_per_flexion(Side.LEFT, 0.8) == -slope

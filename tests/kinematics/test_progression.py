@@ -21,6 +21,47 @@ def test_normative_lean_is_lateral_and_grows_as_the_swing_shrinks():
     assert heading_correction_rad(Side.RIGHT, 0.7) > 0.0
 
 
+def test_swing_extent_is_numpys_percentile_range_to_the_bit():
+    """swing_extent's own percentiles are np.percentile's (linear method) to the bit: one set or
+    K at once, any length, ties, and NaN (which numpy's result carries)."""
+    from imugait.kinematics.swing_tilt import SWING_PERCENTILES, swing_extent
+
+    rng = np.random.default_rng(7)
+    n_nan = 0
+    for _ in range(600):
+        n, k = int(rng.integers(1, 2500)), int(rng.integers(0, 4))
+        along = rng.normal(size=(n,) if k == 0 else (k, n)) * 10 ** rng.uniform(-3, 1)
+        if rng.random() < 0.3:
+            along = np.round(along, 1)  # ties
+        if rng.random() < 0.1:
+            along.flat[int(rng.integers(0, along.size))] = np.nan
+            n_nan += 1
+        low, high = np.percentile(along, SWING_PERCENTILES, axis=-1)
+        got = swing_extent(along)
+        assert np.array_equal(np.asarray(got), high - low, equal_nan=True)
+        assert isinstance(got, float) == (k == 0)
+    assert n_nan > 20
+
+
+def test_mean_of_rows_is_numpys_mean_to_the_bit():
+    """The walking direction's means of many rows of two columns by a running sum: numpy's
+    mean over the rows to the bit — columns of a wider array, sliding windows, thinned rows, one
+    column (numpy's pairwise sum), a long recording."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    from imugait.kinematics.swing_tilt import mean_of_rows
+
+    rng = np.random.default_rng(9)
+    for n in (1, 3, 499, 2000, 200_000):
+        x = rng.normal(size=(n, 3)) * 10 ** rng.uniform(-3, 2) + rng.uniform(-1, 1)
+        width = min(500, n)
+        windows = np.moveaxis(sliding_window_view(x, width, axis=0)[::max(width // 2, 1)], -1, 1)
+        columns_first = np.ascontiguousarray(x.T).T  # (rows closer together: numpy sums pairwise)
+        for v in (x[:, :2], x[::2, :2], x[None, :, :2], x, x[:, :1], windows[..., :2], np.ascontiguousarray(x[:, 1:]),
+                  columns_first, columns_first[None, :, :2], x[::-1, :2]):
+            np.testing.assert_array_equal(mean_of_rows(v), v.mean(axis=-2))
+
+
 def test_lean_table_of_all_scales_equals_one_scale_at_a_time():
     """The table is built for every swing scale at once; one scale alone (the model as the
     module describes it) gives the same extent and lean, to the bit."""
@@ -155,3 +196,46 @@ def test_window_headings_at_once_equal_each_window_alone():
         assert abs(np.rad2deg(batch[k] - heading)) < 6.0  # the swing's direction, less the normative lean
     extents = swing_extent(np.stack([swing[:300], swing[300:]]))
     assert extents == pytest.approx([swing_extent(swing[:300]), swing_extent(swing[300:])], abs=1e-15)
+
+
+def test_unwrap_is_numpys():
+    from imugait.kinematics.progression import _unwrap
+
+    rng = np.random.default_rng(11)
+    walk = np.angle(np.exp(1j * np.cumsum(rng.normal(0.0, 0.4, 3000))))
+    with_nan = walk.copy()
+    with_nan[rng.uniform(size=walk.size) < 0.03] = np.nan
+    boundary = rng.choice([-np.pi, np.pi, 0.0, 3.0, -3.0, np.pi / 2], 500)  # steps of exactly ±π and 2π
+    for p in (walk, with_nan, boundary, rng.uniform(-np.pi, np.pi, 1000), rng.normal(0.0, 10.0, 200), walk[:1]):
+        expected = np.unwrap(p)
+        got = _unwrap(p)
+        assert np.array_equal(got, expected, equal_nan=True)
+        assert np.array_equal(np.signbit(got), np.signbit(expected))
+
+
+def test_drifts_of_all_bouts_at_once_equal_each_bout_alone():
+    from imugait.kinematics.progression import (
+        ProgressionConfig,
+        _bout_heading,
+        _heading_drifts_radps,
+    )
+
+    rng = np.random.default_rng(8)
+    rate_hz, n = 100.0, 9000
+    t = np.arange(n) / rate_hz
+    drift = 0.01 * t + 0.3 * np.sin(t / 40.0)
+    swing = 0.5 * np.sin(2 * np.pi * 0.9 * t)
+    forward = np.column_stack([np.cos(drift), np.sin(drift)])
+    right = np.column_stack([np.sin(drift), -np.cos(drift)])
+    long_axis = np.column_stack([swing[:, None] * forward + rng.normal(0, 0.02, (n, 2)), np.ones(n)])
+    flexion = np.column_stack([right + rng.normal(0, 0.05, (n, 2)), np.zeros(n)])
+    config = ProgressionConfig()
+    # Bouts of several lengths, one too short for three windows, thinned by two as on a 200-Hz grid.
+    spans = [slice(0, 1500, 2), slice(1700, 2100, 2), slice(2300, 8800, 2), slice(8850, 9000, 2)]
+    headings = [_bout_heading(long_axis[s], flexion[s], Side.RIGHT) for s in spans]
+    together = _heading_drifts_radps(t, 2 / rate_hz, long_axis, flexion, spans, Side.RIGHT, headings, config)
+    alone = [_heading_drifts_radps(t[s], 2 / rate_hz, long_axis[s], flexion[s], [slice(0, t[s].size)], Side.RIGHT,
+                                   [h], config)[0] for s, h in zip(spans, headings, strict=True)]
+    assert together == alone
+    assert together[3] == 0.0 and together[0] != 0.0
+    assert together[2] == pytest.approx(0.01, abs=0.005)  # the drift of the middle of the long bout

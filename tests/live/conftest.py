@@ -46,12 +46,17 @@ def offline_like_live(session: Session, live: LiveKinematics,
     same first seconds of walking (``max_motion_s``). The comparison then measures what is live
     about the live path: the held/extrapolated heading offset and walking direction, the events
     from trailing windows, the strides judged before their bout has ended. ``filter_kind``: another
-    filter for ``analyze`` (the filter's own share of the difference)."""
+    filter for ``analyze`` (the filter's own share of the difference). A live run that found no
+    standing (mid-stance) leaves the session's own steps: ``analyze`` then looks for one itself; a
+    short still moment the live run took untrimmed (``still (found live)``, not a step named
+    ``stand…``) has ``analyze`` take the longest still period itself, untrimmed as well (the same
+    one when it is the longest)."""
     config = AnalysisConfig(filter_kind=filter_kind, rate_hz=live.config.rate_hz,
                             calibration=live.config.calibration, periods=live.config.periods,
                             progression=live.config.progression, events=live.config.events,
                             strides=live.config.strides)
-    return analyze_session(session_with_standing(session, live.standing_step), config)
+    named = session if live.standing_step is None else session_with_standing(session, live.standing_step)
+    return analyze_session(named, config)
 
 
 @pytest.fixture(scope="session")
