@@ -71,6 +71,8 @@ class CohortVariant:
     """``SegmentCalibrationConfig.compensate_thigh_turn`` (``--no-thigh-turn``: False)."""
     thigh_tilt: bool = True
     """``SegmentCalibrationConfig.compensate_thigh_tilt`` (``--no-thigh-tilt``: False)."""
+    centre_moves: bool = False
+    """``SegmentCalibrationConfig.centre_moves_with_flexion`` (``--moving-knee-centre``: True)."""
 
     @property
     def label(self) -> str:
@@ -89,6 +91,8 @@ class CohortVariant:
             parts.append("thigh sensor's turn with knee flexion not compensated")
         if not self.thigh_tilt:
             parts.append("thigh sensor's frontal tilt with knee flexion not compensated")
+        if self.centre_moves:
+            parts.append("knee centre moving on the thigh sensor with knee flexion")
         return "; ".join(parts)
 
 
@@ -109,6 +113,8 @@ class WalkerSpec:
     """``SegmentCalibrationConfig.compensate_thigh_turn`` of the analysis."""
     thigh_tilt: bool = True
     """``SegmentCalibrationConfig.compensate_thigh_tilt`` of the analysis."""
+    centre_moves: bool = False
+    """``SegmentCalibrationConfig.centre_moves_with_flexion`` of the analysis."""
 
     @property
     def label(self) -> str:
@@ -164,7 +170,7 @@ def draw_walker(index: int, seed: int = 2026, variant: CohortVariant | None = No
     variant = variant or CohortVariant()
     return WalkerSpec(index, apply_variant(config, variant), pose_only=variant.pose_only,
                       shank_axis_weight=variant.shank_axis_weight, flexion_axis_limit=variant.flexion_axis_limit,
-                      thigh_turn=variant.thigh_turn, thigh_tilt=variant.thigh_tilt)
+                      thigh_turn=variant.thigh_turn, thigh_tilt=variant.thigh_tilt, centre_moves=variant.centre_moves)
 
 
 def apply_variant(config: SimulationConfig, variant: CohortVariant) -> SimulationConfig:
@@ -191,13 +197,15 @@ def flexion_limit_from_text(value: str) -> str:
 
 def calibration_config(pose_only: bool = False, shank_axis_weight: float = 0.0,
                        flexion_axis_limit: str = "", thigh_turn: bool = True,
-                       thigh_tilt: bool = True) -> SegmentCalibrationConfig:
+                       thigh_tilt: bool = True, centre_moves: bool = False) -> SegmentCalibrationConfig:
     """The analysis' calibration for the benchmark options; ``flexion_axis_limit`` ('' = the
     defaults, 'none' = every sample, or degrees) sets the flexion-axis fit's limit with a
     standing and with a mid-stance reference alike; ``thigh_turn``:
-    ``SegmentCalibrationConfig.compensate_thigh_turn``; ``thigh_tilt``: ``compensate_thigh_tilt``."""
+    ``SegmentCalibrationConfig.compensate_thigh_turn``; ``thigh_tilt``: ``compensate_thigh_tilt``;
+    ``centre_moves``: ``centre_moves_with_flexion``."""
     config = SegmentCalibrationConfig(pose_only=pose_only, shank_axis_weight=shank_axis_weight,
-                                      compensate_thigh_turn=thigh_turn, compensate_thigh_tilt=thigh_tilt)
+                                      compensate_thigh_turn=thigh_turn, compensate_thigh_tilt=thigh_tilt,
+                                      centre_moves_with_flexion=centre_moves)
     if not flexion_axis_limit:
         return config
     limit = None if flexion_axis_limit == "none" else float(flexion_axis_limit)
@@ -355,7 +363,7 @@ def evaluate_walker(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_O
     }
     try:
         calibration = calibration_config(spec.pose_only, spec.shank_axis_weight, spec.flexion_axis_limit,
-                                         spec.thigh_turn, spec.thigh_tilt)
+                                         spec.thigh_turn, spec.thigh_tilt, spec.centre_moves)
         result = analyze_session(sim.session, AnalysisConfig(filter_kind=filter_kind, calibration=calibration))
     except Exception as exc:  # a crash is a finding: recorded, not hidden
         out["analysis_s"] = time.perf_counter() - t1

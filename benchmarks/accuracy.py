@@ -12,6 +12,7 @@ Reproduce (from the repository root; prints Markdown tables)::
     .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --flexion-axis-limit 20  # axis fitted near standing
     .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --no-thigh-turn  # thigh turn not compensated
     .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --no-thigh-tilt  # thigh tilt not compensated
+    .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --moving-knee-centre  # centre moves with flexion
 
 The cohort (``benchmarks/_cohort.py``, seeded; walker *i* is the same whatever the cohort size):
 height 1.5–1.95 m, speed 0.9–1.6 m/s, cadence 95–125 steps/min, per side a hip rotation offset
@@ -364,6 +365,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--no-thigh-tilt", dest="thigh_tilt", action="store_false",
                         help="calibrate without compensating the thigh sensor's frontal-plane tilt with knee flexion "
                              "(SegmentCalibrationConfig.compensate_thigh_tilt=False; the default compensates)")
+    parser.add_argument("--moving-knee-centre", dest="centre_moves", action="store_true",
+                        help="fit the knee centre moving on the thigh sensor with knee flexion, as a sensor on soft "
+                             "tissue slides (SegmentCalibrationConfig.centre_moves_with_flexion=True; the default "
+                             "keeps it fixed)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=FilterKind.VQF_OFFLINE.value,
                         help="orientation filter of the main path (default vqf_offline)")
     parser.add_argument("--compare", choices=[k.value for k in FilterKind], metavar="FILTER",
@@ -378,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     variant = CohortVariant(sta_scale=args.sta, ten_metre_passes=2 if args.ten_metre else 0, corridor_s=args.corridor,
                             pose_only=args.pose_only, shank_axis_weight=args.shank_axis_weight,
                             flexion_axis_limit=args.flexion_axis_limit, thigh_turn=args.thigh_turn,
-                            thigh_tilt=args.thigh_tilt)
+                            thigh_tilt=args.thigh_tilt, centre_moves=args.centre_moves)
 
     specs = draw_cohort(n, args.seed, variant)
     t0 = time.perf_counter()

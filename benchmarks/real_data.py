@@ -296,13 +296,17 @@ def main() -> None:
     parser.add_argument("--no-thigh-tilt", dest="thigh_tilt", action="store_false",
                         help="calibrate without compensating the thigh sensor's frontal-plane tilt with knee flexion "
                              "(SegmentCalibrationConfig.compensate_thigh_tilt=False; the default compensates)")
+    parser.add_argument("--moving-knee-centre", dest="centre_moves", action="store_true",
+                        help="fit the knee centre moving on the thigh sensor with knee flexion, as a sensor on soft "
+                             "tissue slides (SegmentCalibrationConfig.centre_moves_with_flexion=True; the default "
+                             "keeps it fixed)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=None,
                         help="orientation filter (default: the analysis' default)")
     parser.add_argument("--optical-only", action="store_true", help="part (c) only (the committed walk with markers)")
     args = parser.parse_args()
     kind = None if args.filter is None else FilterKind(args.filter)
     calibration = calibration_config(args.pose_only, args.shank_axis_weight, args.flexion_axis_limit, args.thigh_turn,
-                                     args.thigh_tilt)
+                                     args.thigh_tilt, args.centre_moves)
     print(f"Real data; {machine()}; {dt.date.today()}\n")
     if args.optical_only:
         optical_table(calibration, kind)

@@ -16,7 +16,7 @@ from typing import Any, get_type_hints
 import numpy as np
 
 from imugait.calibration.heading import HeadingTrack
-from imugait.calibration.joint_centre import JointCentre
+from imugait.calibration.joint_centre import FlexionAxes, JointCentre
 from imugait.calibration.json_fields import (
     array_field,
     json_array,
@@ -36,6 +36,10 @@ from imugait.errors import FormatError, ValidationError
 
 _AXES_ARRAYS = ("flexion_axis_thigh", "rotation_axis_shank")
 _CENTRE_ARRAYS = ("centre_thigh_sensor_m", "centre_shank_sensor_m")
+_CENTRE_FLEXION_ARRAYS = ("centre_thigh_per_flexion_m",)
+_CENTRE_NUMBERS = tuple(f.name for f in fields(JointCentre)
+                        if f.name not in (*_CENTRE_ARRAYS, *_CENTRE_FLEXION_ARRAYS, "flexion_axes"))
+_FLEXION_AXES_ARRAYS = tuple(f.name for f in fields(FlexionAxes))
 _TRACK_ARRAYS = ("window_t_s", "window_offset_rad", "window_residual_radps", "window_residual_mps2")
 
 
@@ -50,9 +54,7 @@ def alignment_to_dict(alignment: LegAlignment) -> dict[str, Any]:
                  "heading_offset_rad": json_number(axes.heading_offset_rad),
                  "residual_rms_radps": json_number(axes.residual_rms_radps)},
         "heading_windows": {name: json_array(getattr(track, name)) for name in _TRACK_ARRAYS},
-        "joint_centre": None if centre is None else {
-            **{name: json_array(getattr(centre, name)) for name in _CENTRE_ARRAYS},
-            **{f.name: json_number(getattr(centre, f.name)) for f in fields(JointCentre) if f.name not in _CENTRE_ARRAYS}},
+        "joint_centre": None if centre is None else _centre_to_dict(centre),
         "quality": {f.name: _quality_value(getattr(alignment.quality, f.name)) for f in fields(AlignmentQuality)},
     }
 
@@ -69,12 +71,7 @@ def alignment_from_dict(d: Any, where: str) -> LegAlignment:
     if windows[0].size != windows[1].size or not np.all(np.isfinite(windows[1])):
         raise FormatError(f"{where}: heading_windows: 'window_offset_rad' must have one finite value per window")
     track = HeadingTrack(np.array([]), *windows)
-    centre = None
-    if d.get("joint_centre") is not None:
-        c = _object(d["joint_centre"], f"{where}: joint_centre")
-        centre = JointCentre(**{name: array_field(c, name, (3,), f"{where}: joint_centre") for name in _CENTRE_ARRAYS},
-                             **{f.name: number_or_nan(c, f.name, f"{where}: joint_centre")
-                                for f in fields(JointCentre) if f.name not in _CENTRE_ARRAYS})
+    centre = None if d.get("joint_centre") is None else _centre_from_dict(d["joint_centre"], f"{where}: joint_centre")
     try:
         return LegAlignment(_segment_from_dict(d.get("thigh"), f"{where}: thigh"),
                             _segment_from_dict(d.get("shank"), f"{where}: shank"),
@@ -82,6 +79,28 @@ def alignment_from_dict(d: Any, where: str) -> LegAlignment:
                             _quality_from_dict(d.get("quality"), f"{where}: quality"), centre)
     except (TypeError, ValidationError) as exc:
         raise FormatError(f"{where}: {exc}") from None
+
+
+def _centre_to_dict(centre: JointCentre) -> dict[str, Any]:
+    axes = centre.flexion_axes
+    return {**{name: json_array(getattr(centre, name)) for name in _CENTRE_ARRAYS},
+            **{name: json_number(getattr(centre, name)) for name in _CENTRE_NUMBERS},
+            "flexion_axes": None if axes is None else {name: json_array(getattr(axes, name)) for name in _FLEXION_AXES_ARRAYS},
+            **{name: None if axes is None else json_array(getattr(centre, name)) for name in _CENTRE_FLEXION_ARRAYS}}
+
+
+def _centre_from_dict(d: Any, where: str) -> JointCentre:
+    """A joint centre; one written before the centre could move with knee flexion (no
+    ``flexion_axes``) is read as fixed on each sensor."""
+    c = _object(d, where)
+    axes = None
+    if c.get("flexion_axes") is not None:
+        a = _object(c["flexion_axes"], f"{where}: flexion_axes")
+        axes = FlexionAxes(*(array_field(a, name, (3,), f"{where}: flexion_axes") for name in _FLEXION_AXES_ARRAYS))
+    return JointCentre(**{name: array_field(c, name, (3,), where) for name in _CENTRE_ARRAYS},
+                       **{name: number_or_nan(c, name, where) for name in _CENTRE_NUMBERS},
+                       flexion_axes=axes,
+                       **{name: None if axes is None else array_field(c, name, (3,), where) for name in _CENTRE_FLEXION_ARRAYS})
 
 
 def _object(d: Any, where: str) -> dict:

@@ -23,7 +23,7 @@ import numpy as np
 from scipy.optimize import least_squares
 from scipy.spatial.transform import Rotation
 
-from imugait.calibration.joint_centre import JointCentre, centre_force_world_mps2, headings_between
+from imugait.calibration.joint_centre import JointCentre, headings_between
 from imugait.calibration.knee_axes import (
     KneeAxes,
     constraint_residual_radps,
@@ -102,10 +102,7 @@ def track_heading_offset_from_centre(
     sampled = np.zeros(t_s.size, dtype=bool)
     sampled[np.concatenate(windows)] = True
     used = np.flatnonzero(sampled)
-    f1 = centre_force_world_mps2(t_s, rec.q_world_thigh_sensor, rec.gyr_thigh_radps, rec.acc_thigh_mps2,
-                                 centre.centre_thigh_sensor_m, used)
-    f2 = centre_force_world_mps2(t_s, rec.q_world_shank_sensor, rec.gyr_shank_radps, rec.acc_shank_mps2,
-                                 centre.centre_shank_sensor_m, used)
+    f1, f2 = centre.forces_world_mps2(rec, used)
     n_max = max(idx.size for idx in windows)
     rows = np.zeros((len(windows), n_max), dtype=np.intp)
     valid = np.arange(n_max) < np.array([idx.size for idx in windows])[:, None]

@@ -17,6 +17,22 @@ rotation, varus/valgus), which biases a heading found from angular rates by abou
 
 Heel-strike impacts and soft-tissue motion give residuals of several m/s² that no rigid model
 explains; a Cauchy loss with a scale of :data:`RESIDUAL_SCALE_MPS2` discounts them.
+
+**Soft tissue.** A sensor strapped on the skin slides and turns on its bone, by an amount close to
+linear in the knee's flexion (Bonci et al. 2014, J Biomech 47:2354: thigh artefact linear in hip
+and knee angles, mostly the knee's; Barré et al. 2017, J Biomech 62:21: the thigh's main modes
+correlate highly with knee flexion; ``imugait/data/soft_tissue_artefact.json``). The knee centre
+then is not at a constant ``r`` from the sensor but, to first order in the artefact, at
+``r + α(t) · b`` (α: knee flexion): the sensor's slide and the turn of the lever arm both move it
+along a fixed direction per radian of flexion. Its specific force gains
+``α (ω×(ω×b) + ω̇×b) + 2 α̇ ω×b + α̈ b`` — still linear in the unknowns, so the thigh sensor's
+``b`` is fitted with ``r`` (:class:`FlexionAxes`, ``flexion_axes`` of :func:`fit_joint_centre`).
+Left out, the sensor's slide (10–30 mm on the thigh over a stride, largest where the knee
+accelerates most) correlates with the knee's acceleration and biases the heading by degrees. The
+shank's centre stays fixed: its artefact is several times smaller (Akbarshahi et al. 2010;
+Lahkar et al. 2021), and three more unknowns there cost more on a rigid sensor than they won. α
+is read from the two sensors' inclinations about their hinge axes (gravity only, no heading: it
+is what is fitted).
 """
 
 from __future__ import annotations
@@ -28,7 +44,7 @@ from scipy.optimize import least_squares
 from scipy.spatial.transform import Rotation
 
 from imugait.calibration.recording import LegRecording
-from imugait.quaternion import CHUNK_ROWS, quat_rotate, row_chunks
+from imugait.quaternion import CHUNK_ROWS, quat_conj, quat_rotate, row_chunks
 
 RESIDUAL_SCALE_MPS2 = 1.0
 """Scale of the robust loss: the size of residual a rigid joint still explains. A 1° inclination
@@ -57,10 +73,82 @@ class JointCentre:
     t_ref_s: float
     residual_rms_mps2: float
     heading_contrast: float
+    flexion_axes: FlexionAxes | None = None
+    """Where the knee flexion that moves the centre is read from; None: the centre fixed on both
+    sensors."""
+    centre_thigh_per_flexion_m: np.ndarray | None = None
+    """(3,) how far the centre moves from the thigh sensor (its frame) per rad of knee flexion, m
+    per rad — the soft tissue's slide and turn of the sensor on its bone; None with no
+    ``flexion_axes``."""
+
+    def forces_world_mps2(self, rec: LegRecording, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The centre's specific force (n, 3), m/s², seen from the thigh and from the shank sensor,
+        each in its sensor's world frame, at the grid samples ``idx`` (n,) of ``rec``."""
+        t_s = rec.t_s
+        f1 = centre_force_world_mps2(t_s, rec.q_world_thigh_sensor, rec.gyr_thigh_radps, rec.acc_thigh_mps2,
+                                     self.centre_thigh_sensor_m, idx)
+        f2 = centre_force_world_mps2(t_s, rec.q_world_shank_sensor, rec.gyr_shank_radps, rec.acc_shank_mps2,
+                                     self.centre_shank_sensor_m, idx)
+        if self.flexion_axes is not None:
+            moved = _flexion_terms(t_s, rec.gyr_thigh_radps, idx, self.flexion_axes.flexion_rad(rec, idx))
+            f1 += quat_rotate(rec.q_world_thigh_sensor[idx], moved @ self.centre_thigh_per_flexion_m)
+        return f1, f2
 
     def heading_at(self, t_s: np.ndarray) -> np.ndarray:
         """Heading offset (rad) at ``t_s`` (N,) from the fitted offset and drift."""
         return self.heading_offset_rad + self.heading_drift_radps * (np.asarray(t_s) - self.t_ref_s)
+
+
+@dataclass(frozen=True, eq=False)
+class FlexionAxes:
+    """Where the knee's flexion is read from, without any heading: each segment's long axis
+    (superior, from standing) and hinge axis, (3,) each in its sensor's frame. The hinge axes of
+    thigh and shank must point one way (both right, or both left)."""
+
+    up_thigh_sensor: np.ndarray
+    flexion_axis_thigh_sensor: np.ndarray
+    up_shank_sensor: np.ndarray
+    flexion_axis_shank_sensor: np.ndarray
+
+    def flexion_rad(self, rec: LegRecording, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Knee flexion α (n,) rad, up to sign and a constant, and its first and second time
+        derivatives (n,) rad/s, rad/s², at the grid samples ``idx`` (n,) of ``rec`` (differences
+        over the neighbouring grid samples): the shank's inclination about its hinge axis minus the
+        thigh's, each from its long axis while standing to the vertical of its 6-axis fusion."""
+        last = rec.t_s.size - 1
+        around = (np.maximum(idx - 1, 0), idx, np.minimum(idx + 1, last))
+        alpha = [segment_inclination_rad(rec.q_world_shank_sensor.take(i, axis=0), self.up_shank_sensor,
+                                         self.flexion_axis_shank_sensor)
+                 - segment_inclination_rad(rec.q_world_thigh_sensor.take(i, axis=0), self.up_thigh_sensor,
+                                           self.flexion_axis_thigh_sensor) for i in around]
+        dt = 1.0 / rec.rate_hz
+        return alpha[1], (alpha[2] - alpha[0]) / (2.0 * dt), (alpha[2] - 2.0 * alpha[1] + alpha[0]) / dt**2
+
+
+def segment_inclination_rad(q_world_sensor: np.ndarray, up_sensor: np.ndarray, axis_sensor: np.ndarray) -> np.ndarray:
+    """Signed angle (n,) rad about ``axis_sensor`` (3,) from ``up_sensor`` (3,) to the vertical of
+    the orientations ``q_world_sensor`` (n, 4, scalar first), both seen across the axis; sensor
+    frame. Gravity alone: the same in any heading."""
+    axis = axis_sensor / np.linalg.norm(axis_sensor)
+    vertical = quat_rotate(quat_conj(q_world_sensor), np.array([0.0, 0.0, 1.0]))
+    up = up_sensor - np.dot(up_sensor, axis) * axis
+    return np.arctan2(vertical @ np.cross(axis, up), vertical @ up)
+
+
+def _world_matrices(q_world_sensor: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """(n, 3, 3) rotation matrices of ``q_world_sensor`` at ``idx``."""
+    return Rotation.from_quat(q_world_sensor[idx], scalar_first=True).as_matrix()
+
+
+def _flexion_terms(
+    t_s: np.ndarray, gyr_radps: np.ndarray, idx: np.ndarray, flexion: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """(n, 3, 3) sensor-frame matrices taking ``b`` (centre moved per rad of knee flexion) to its
+    part of the centre's specific force: ``α (ω×(ω×b) + ω̇×b) + 2 α̇ ω×b + α̈ b`` at ``idx``."""
+    alpha, alpha_dot, alpha_ddot = (a[:, None, None] for a in flexion)
+    w = _cross_matrix(gyr_radps[idx])
+    lever = w @ w + _cross_matrix(angular_acceleration_radps2(t_s, gyr_radps, idx))
+    return alpha * lever + 2.0 * alpha_dot * w + alpha_ddot * np.eye(3)
 
 
 def angular_acceleration_radps2(t_s: np.ndarray, gyr_radps: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
@@ -189,6 +277,7 @@ def fit_joint_centre(
     max_samples: int = 3000,
     scale_mps2: float = RESIDUAL_SCALE_MPS2,
     heading_near_rad: float | None = None,
+    flexion_axes: FlexionAxes | None = None,
 ) -> JointCentre:
     """Fit the joint centre's position from both sensors and their heading offset (with a linear
     drift) to the samples in ``mask``.
@@ -201,6 +290,8 @@ def fit_joint_centre(
     heading_near_rad : when given, of the two fits 180° apart the one whose heading is nearer to
         this is returned (its ``heading_contrast`` may then be below 1): for walks whose mostly
         sagittal accelerations fit both ways about equally, where another estimate tells the way.
+    flexion_axes : when given, the centre moves on the thigh sensor linearly with the knee flexion
+        read from these (soft tissue, the module docstring), and that motion is fitted too.
     """
     idx = np.flatnonzero(mask)
     idx = idx[np.linspace(0, idx.size - 1, min(idx.size, max_samples)).astype(int)]
@@ -208,6 +299,13 @@ def fit_joint_centre(
     t_s = rec.t_s
     f1_world, a1 = _centre_terms(t_s, rec.q_world_thigh_sensor, rec.gyr_thigh_radps, rec.acc_thigh_mps2, idx)
     f2_world, a2 = _centre_terms(t_s, rec.q_world_shank_sensor, rec.gyr_shank_radps, rec.acc_shank_mps2, idx)
+    if flexion_axes is not None:
+        # The centre at r + α b from the thigh sensor: the unknowns (r, b) side by side, still linear.
+        a1 = np.concatenate([a1, _world_matrices(rec.q_world_thigh_sensor, idx)
+                             @ _flexion_terms(t_s, rec.gyr_thigh_radps, idx, flexion_axes.flexion_rad(rec, idx))],
+                            axis=2)
+    n1 = a1.shape[2]  # unknowns of the thigh sensor's centre: 3, or 6 with its motion per flexion
+    n_par = 5 + n1
     t_ref = float(np.mean(t_s[idx]))
     dt = t_s[idx] - t_ref
     n = idx.size
@@ -222,8 +320,8 @@ def fit_joint_centre(
         return last[1]
 
     def _parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        a = f1_world + np.einsum("nij,j->ni", a1, x[2:5])
-        b = f2_world + np.einsum("nij,j->ni", a2, x[5:8])
+        a = f1_world + np.einsum("nij,j->ni", a1, x[2:2 + n1])
+        b = f2_world + np.einsum("nij,j->ni", a2, x[2 + n1:])
         turn = np.exp(1j * (x[0] + x[1] * dt))
         bc = turn * (b[:, 0] + 1j * b[:, 1])
         return a, np.column_stack([bc.real, bc.imag, b[:, 2]]), turn
@@ -234,21 +332,21 @@ def fit_joint_centre(
 
     def jacobian(x: np.ndarray) -> np.ndarray:
         _, b, turn = parts(x)
-        jac = np.zeros((n, 3, 8))
+        jac = np.zeros((n, 3, n_par))
         d_delta = np.column_stack([b[:, 1], -b[:, 0], np.zeros(n)])  # ∂(−turned b)/∂δ
         jac[:, :, 0] = d_delta
         jac[:, :, 1] = d_delta * dt[:, None]
-        jac[:, :, 2:5] = a1
+        jac[:, :, 2:2 + n1] = a1
         turned_a2 = a2.copy()
         rows = turn[:, None] * (a2[:, 0, :] + 1j * a2[:, 1, :])
         turned_a2[:, 0, :], turned_a2[:, 1, :] = rows.real, rows.imag
-        jac[:, :, 5:8] = -turned_a2
-        return jac.reshape(3 * n, 8)
+        jac[:, :, 2 + n1:] = -turned_a2
+        return jac.reshape(3 * n, n_par)
 
     def fit(x0: np.ndarray, fixed_heading: bool = False):
         if not fixed_heading:
             return least_squares(residual, x0, jac=jacobian, loss="cauchy", f_scale=scale_mps2, x_scale="jac")
-        # Heading offset held at x0[0]: the other seven parameters are fitted.
+        # Heading offset held at x0[0]: the other parameters are fitted.
         return least_squares(
             lambda y: residual(np.r_[x0[0], y]), x0[1:], jac=lambda y: jacobian(np.r_[x0[0], y])[:, 1:],
             loss="cauchy", f_scale=scale_mps2, x_scale="jac",
@@ -257,7 +355,7 @@ def fit_joint_centre(
     # Start from the heading that turns the sensors' own accelerations onto each other (the
     # body's accelerations dominate the lever-arm terms), then compare with the opposite heading.
     start, _ = heading_between(f1_world, f2_world, scale_mps2)
-    best = fit(np.r_[start, np.zeros(7)])
+    best = fit(np.r_[start, np.zeros(n_par - 1)])
     flipped = fit(np.r_[best.x[0] + np.pi, best.x[1:]], fixed_heading=True)
     if flipped.cost < best.cost:  # the start was on the wrong side: refit from the other one
         best, flipped = fit(np.r_[best.x[0] + np.pi, flipped.x]), best
@@ -266,10 +364,12 @@ def fit_joint_centre(
     raw = best.fun.reshape(-1, 3)
     return JointCentre(
         centre_thigh_sensor_m=best.x[2:5],
-        centre_shank_sensor_m=best.x[5:8],
+        centre_shank_sensor_m=best.x[2 + n1:],
         heading_offset_rad=float(np.angle(np.exp(1j * best.x[0]))),
         heading_drift_radps=float(best.x[1]),
         t_ref_s=t_ref,
         residual_rms_mps2=float(np.sqrt(np.mean(np.sum(raw**2, axis=1)))),
         heading_contrast=float(flipped.cost / max(best.cost, 1e-12)),
+        flexion_axes=flexion_axes,
+        centre_thigh_per_flexion_m=best.x[5:8] if flexion_axes is not None else None,
     )
