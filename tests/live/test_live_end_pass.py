@@ -74,12 +74,15 @@ def test_walk_done_mid_walk_calibrates_on_the_walk_so_far_and_the_person_walks_o
         # 2026-12-06: 0.1 ms, 0.05°, 0.23°; the knee axes fitted to 7 s of walking instead of 10 s).
         reference = _strides(left_alone, side)
         assert len(got) == len(reference) >= 14
-        for a, b in zip(got, reference, strict=True):
-            assert a.used == b.used
-            assert abs(a.t_initial_contact_s - b.t_initial_contact_s) < 1e-3
-            assert abs(a.t_next_initial_contact_s - b.t_next_initial_contact_s) < 1e-3
-            assert abs(a.metrics["knee_flexion_max_deg"] - b.metrics["knee_flexion_max_deg"]) < 0.1
-            assert abs(a.metrics["hip_rotation_mean_deg"] - b.metrics["hip_rotation_mean_deg"]) < 0.5
+        assert [a.used for a in got] == [b.used for b in reference]
+        pairs = list(zip(got, reference, strict=True))
+        events_s = max(max(abs(a.t_initial_contact_s - b.t_initial_contact_s),
+                           abs(a.t_next_initial_contact_s - b.t_next_initial_contact_s)) for a, b in pairs)
+        knee_deg, hip_deg = (max(abs(a.metrics[m] - b.metrics[m]) for a, b in pairs)
+                             for m in ("knee_flexion_max_deg", "hip_rotation_mean_deg"))
+        print(f"{side.value}: {len(got)} strides, max |d| events {1e3 * events_s:.2f} ms, knee flexion peak "
+              f"{knee_deg:.3f} deg, hip rotation mean {hip_deg:.3f} deg")
+        assert events_s < 1e-3 and knee_deg < 0.1 and hip_deg < 0.5
 
 
 def test_walk_done_after_a_recalibration_calibrates_against_mid_stance():
