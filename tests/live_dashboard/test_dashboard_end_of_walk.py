@@ -8,6 +8,7 @@ never of wall-clock speed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import urllib.error
 import urllib.request
@@ -118,14 +119,23 @@ async def _page_agrees_with_status(page, dash: LiveDashboard, tap: Tap) -> dict:
     return status
 
 
-async def _open_page(pw, chromium: str, url: str):
-    browser = await pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-    page = await browser.new_page()
-    page.set_default_timeout(HANG_GUARD_S * 1000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    assert (await page.goto(url)).status == 200
-    return browser, page, errors
+@contextlib.asynccontextmanager
+async def _page_of(dash: LiveDashboard, chromium: str, opened: list):
+    """The dashboard open with its page in Chromium; the walk (held at its start) released once the
+    page is loaded; no script error on the page by the end."""
+    from playwright.async_api import async_playwright
+
+    async with dash, async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = await browser.new_page()
+        page.set_default_timeout(HANG_GUARD_S * 1000)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        assert (await page.goto(dash.url)).status == 200
+        opened[0].clock.release(HELD)
+        yield page
+        assert errors == []
+        await browser.close()
 
 
 @pytest.mark.slow
@@ -134,15 +144,11 @@ def test_walk_done_mid_walk_calibrates_the_legs_and_the_person_walks_on(chromium
     standing before it) and the strides so far on the page — the ordinary rules would have waited
     for 10 s of walking. Released, the person walks on (turn, second walk): more strides. The
     button is off once every leg is calibrated."""
-    from playwright.async_api import async_playwright
-
     opened, taps = [], []
     dash = _dashboard(devices, opened, taps, held=True)
 
     async def scenario():
-        async with dash, async_playwright() as pw:
-            browser, page, errors = await _open_page(pw, chromium, dash.url)
-            opened[0].clock.release(HELD)
+        async with _page_of(dash, chromium, opened) as page:
             run = asyncio.ensure_future(dash.run())
             await wait_for(lambda: walked(opened, DONE_AT_S), "the stream stalled")
             async with PausedWalk(opened):
@@ -167,8 +173,6 @@ def test_walk_done_mid_walk_calibrates_the_legs_and_the_person_walks_on(chromium
             for side in Side:  # the walk after the click was followed too
                 assert status["legs"][side.value]["strides_completed"] >= at_click[side] + 4
             assert {c["reference"] for c in status["calibration"]} == {"standing"}
-            assert errors == []
-            await browser.close()
             return at_click
 
     asyncio.run(asyncio.wait_for(scenario(), HANG_GUARD_S))
@@ -184,15 +188,11 @@ def test_a_stream_that_ends_mid_walk_gets_its_strides_before_the_run_says_it_is_
     """The run's stream ends (``duration_s``) 6.5 s into a walk: at its end the legs were still
     waiting; the pipeline's ``end()`` calibrates them on the walk, and the page and ``/api/status``
     show them calibrated with their strides once the run is finished."""
-    from playwright.async_api import async_playwright
-
     opened, taps = [], []
     dash = _dashboard(devices, opened, taps, held=True)
 
     async def scenario():
-        async with dash, async_playwright() as pw:
-            browser, page, errors = await _open_page(pw, chromium, dash.url)
-            opened[0].clock.release(HELD)
+        async with _page_of(dash, chromium, opened) as page:
             await dash.run(duration_s=STREAM_FOR_S)
             walker_s = opened[0].emulator.true_time_s()
             assert STREAM_FOR_S - 0.5 < walker_s < STREAM_FOR_S + 1.0, (walker_s, dash.live.t0_host_s)
@@ -201,8 +201,6 @@ def test_a_stream_that_ends_mid_walk_gets_its_strides_before_the_run_says_it_is_
             assert status["finished"] is True and 8.0 < status["t_s"] < STREAM_FOR_S + 0.5
             assert all(leg["strides_completed"] >= 3 for leg in status["legs"].values())
             assert await page.evaluate("document.getElementById('walk-done-button').disabled")
-            assert errors == []
-            await browser.close()
 
     asyncio.run(asyncio.wait_for(scenario(), HANG_GUARD_S))
     tap = taps[0]
