@@ -26,7 +26,9 @@ Without a still standing period (the person starts walking at once), after ``sta
 of walking the legs are calibrated against mid-stance instead, as offline
 (:func:`~imugait.analysis.legs.calibrate_fused_leg_upright`). A walk too short for that — a 10-m
 walk test — is calibrated when it ends: once the person has stopped (``end_of_pass_s``) after at
-least ``calibration.min_motion_s`` of walking, on the walk buffered. A leg whose calibration fails is
+least ``calibration.min_motion_s`` of walking, on the walk buffered — or when told the walk has ended
+(:meth:`LiveKinematics.end_pass`: "walk done", a take stopped; :meth:`LiveKinematics.end`: the
+stream ended), on the walk buffered so far. A leg whose calibration fails is
 tried again on the next ``calibration.max_motion_s`` of walking. :meth:`LiveKinematics.recalibrate`
 drops the calibration and calibrates again from the next standing and walking. A calibration is
 saved between runs by :mod:`imugait.live.calibration_file`. The magnetometer is not used.
@@ -62,6 +64,8 @@ from imugait.model import ProtocolStep, Session
 CATCH_UP_S = 0.25
 """Grid rows (s) a leg whose calibration ran elsewhere takes per feed or poll until it has caught up
 with the grid (:meth:`LiveKinematics._take_rows`)."""
+WALK_ENDED = "the walk ended at "
+"""How the message of a leg that :meth:`LiveKinematics.end_pass` left waiting begins."""
 POLLED_GRID_STEP_S = 0.25
 """``grid_step_s`` of :meth:`LiveKinematics.for_dashboard`: a feed advances the grid only once this
 much is ready (a view that stops polling still keeps the buffers bounded); the polls take the rest."""
@@ -280,28 +284,58 @@ class LiveKinematics:
                                   lost_after[p].get(i - 1, 0)))
             cursors[p] = j
 
-    def end(self) -> None:
-        """The stream has ended — the take was stopped, the sensors switched off — possibly before
-        the person stopped (a walk that ends turning, a recording stopped at the last step): every
-        ready row is taken, and a leg still waiting for its calibration is calibrated on the walk
-        buffered if that is a walk (:func:`~imugait.live.standing.pass_ended` without the stillness
-        after it; the motion windows cut at the end, as offline at a recording's end), as the end of
-        a pass would once the person had stopped. The legs' strides are those settled by then (the
-        last one or two of a walk that did not stop may be missing). Poll afterwards; nothing is fed
-        after it."""
+    def end_pass(self) -> tuple[Side, ...]:
+        """The walk has ended now — a clinician's "walk done", a take stopped — possibly before the
+        person stopped (a walk that ends turning, a take stopped at the last step). Every ready row
+        is taken, and a leg still waiting for its calibration is calibrated on the walk buffered if
+        that is a walk (:func:`~imugait.live.standing.pass_ended` without the stillness after it;
+        the motion windows cut at the newest row, as offline at a recording's end), as the end of a
+        pass would once the person had stopped — against the standing found before it or, without
+        one, mid-stance (fusion starts then if it has not). Legs already calibrated, being
+        calibrated or reused are left as they are.
+
+        The stream may go on: the legs go on with the rows that come (the person can walk again),
+        and a calibration running in ``calibrate_with`` is taken up by a later ``feed`` or ``poll``
+        as usual. Unlike every other decision this one is made at the newest row, not at a fixed
+        instant of the grid, so what follows depends on when it was called.
+
+        Returns the legs whose calibration was decided now; a leg left waiting says why in its
+        calibration state (poll)."""
         with self._lock:
-            self._advance(flush=True)
-            if not self._grid.start(self._sensors):
-                return
-            n_ready = self._grid.n_ready(self._sensors)
-            if not next(iter(self._sensors.values())).fusing:
-                if not self._try_start_fusion(n_ready, ended=True):
-                    return
-                self._advance(flush=True)  # (the rows until then, decided as they would have been)
-            self._calibrate_legs(self.grid.n_appended, ended=True)
+            return self._end_pass()
+
+    def end(self) -> tuple[Side, ...]:
+        """The stream has ended — the sensors switched off, the run's duration reached, a replay
+        played out: :meth:`end_pass`, then every calibration job is waited for and every leg has
+        taken every row. The legs' strides are those settled by then (the last one or two of a walk
+        that did not stop may be missing). Poll afterwards. Returns :meth:`end_pass`'s legs."""
+        with self._lock:
+            started = self._end_pass()
             self._collect(self.grid.n_appended + self._n_calibration_lag + 1)  # (waits for every job)
             while self._catching_up:
                 self._take_rows()
+            return started
+
+    def _end_pass(self) -> tuple[Side, ...]:
+        self._advance(flush=True)
+        if not self._grid.start(self._sensors):
+            return ()
+        before = set(self.legs) | set(self._calibrating)
+        fusing = next(iter(self._sensors.values())).fusing
+        if not fusing and self._try_start_fusion(self._grid.n_ready(self._sensors), ended=True):
+            fusing = True
+            self._advance(flush=True)  # (the rows until then, decided as they would have been)
+        if fusing:
+            self._calibrate_legs(self.grid.n_appended, ended=True)
+        now = set(self.legs) | set(self._calibrating)
+        for side in self.sides:
+            if side not in now and self._states[side].phase is not CalibrationPhase.FAILED:
+                state = self._states[side]
+                told = state.message.split("; ", 1)[-1] if state.message.startswith(WALK_ENDED) else state.message
+                self._set(side, state.phase, f"{WALK_ENDED}{self._t_newest_s:.1f} s without "
+                                             f"{self.config.calibration.min_motion_s:g} s of walking to calibrate "
+                                             f"on; {told}")
+        return tuple(s for s in self.sides if s in now - before)
 
     # --- output ------------------------------------------------------------------------------
 
@@ -443,16 +477,17 @@ class LiveKinematics:
         return still is not None and passes_ended(rows, self.sides, self._grid.rate_hz, self.config.periods,
                                                   self.config.calibration.min_motion_s, still, ended)
 
-    def _search_again(self, k: int) -> bool:
+    def _search_again(self, k: int, ended: bool = False) -> bool:
         """After :meth:`recalibrate`, at grid row ``k``: whether the standing reference (or, after
-        ``standing_wait_s`` of walking without it, mid-stance) has been found in the rows since."""
+        ``standing_wait_s`` of walking without it or a walk that has ended, mid-stance) has been
+        found in the rows since (``ended``: the walk ended at row ``k``, :meth:`end_pass`)."""
         k0 = max(self._search_from, self.grid.first_index)
         if k - k0 < 2:
             return False
         names = ["t_s", *(f"{p.value}/{c}" for p in self.placements for c in ("acc_mps2", "gyr_radps"))]
         rows = {name: self.grid.since(name, k0)[:k - k0] for name in names}
         if self._find_standing(rows, k0) is None:  # (the filters go on with the biases they have)
-            if not (self._walked_without_standing(rows) or self._passes_ended(rows)):
+            if not (self._walked_without_standing(rows) or self._passes_ended(rows, ended)):
                 return False
             self._midstance = True
         self._waiting_for_walking()
@@ -490,7 +525,7 @@ class LiveKinematics:
         """At grid row ``k``: calibrate each leg whose calibration walk is complete and final — a
         leg whose calibration failed with the next one (after a recalibration: once the standing
         reference has been found again)."""
-        if self._reused is not None or (self._standing_k is None and not self._midstance and not self._search_again(k)):
+        if self._reused is not None or (self._standing_k is None and not self._midstance and not self._search_again(k, ended)):
             return
         waiting = [s for s in self.sides if s not in self.legs and s not in self._calibrating]
         if not waiting or (self._standing_k is not None and self._standing_k[1] > k):

@@ -1,10 +1,13 @@
 """Shared by the dashboard tests: a tap on the live pipeline, emulated openers with link drops,
-Chromium."""
+Chromium, and waiting on the page and the emulated walk."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -90,3 +93,53 @@ def emulated_opener(carrier: str, devices, playback: float, disconnects=()):
 def finite(values) -> np.ndarray:
     a = np.asarray(values, float)
     return a[np.isfinite(a)]
+
+
+HANG_GUARD_S = 900.0
+"""Seconds any one wait may take before a test fails as hung (a loaded machine is slow, not wrong)."""
+
+
+def get(url: str) -> tuple[int, str]:
+    """(HTTP status, body) of a GET."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+async def wait_for(predicate, what: str, timeout_s: float = 300.0, step_s: float = 0.1):
+    """Await ``predicate()`` until it is true (its value); an AssertionError saying ``what`` after
+    ``timeout_s`` (a hang guard)."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not (value := await predicate()):
+                await asyncio.sleep(step_s)
+            return value
+    except TimeoutError:
+        raise AssertionError(what) from None
+
+
+def shown(value: float | None) -> str:
+    """How the page shows a number (one decimal; a dash for none)."""
+    return "—" if value is None else f"{value:.1f}"
+
+
+async def walked(opened: list, t_s: float) -> bool:
+    """The emulated walk (the walker's own time, which link drops are scheduled in) has reached ``t_s``."""
+    return bool(opened) and opened[0].emulator.true_time_s() >= t_s
+
+
+class PausedWalk:
+    """Holds the emulated walk where it is while the page acts (a click, and what it should
+    show): how long a loaded browser takes to click then costs no walking, so the page acts at the
+    same instant of the walk on any machine."""
+
+    def __init__(self, opened: list) -> None:
+        self.clock = opened[0].clock  # the emulation's clock (the sensors are open by now)
+
+    async def __aenter__(self) -> None:
+        self.clock.hold("test-page", self.clock(), max_real_s=HANG_GUARD_S)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.clock.release("test-page")

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
-from dashboard_helpers import Tap, chromium_path, emulated_opener
+from dashboard_helpers import (
+    HANG_GUARD_S,
+    PausedWalk,
+    Tap,
+    chromium_path,
+    emulated_opener,
+    get,
+    shown,
+    wait_for,
+    walked,
+)
 
 from imugait.cli import main as cli_main
 from imugait.conventions import Placement, Side
@@ -43,7 +51,6 @@ reopened on the serial transport's backoff, in real time, while the walk plays a
 — on a loaded machine many walker-seconds after the re-plug. (Before, a take stopped at 33 s
 walker time held only 5–5.6 s of the dropped sensor, which was still reconnecting, and `analyze`
 refused it as too short: the failures of 2026-12-05 under `.ci/stress`.)"""
-HANG_GUARD_S = 900.0
 SENSORS = (Placement.LEFT_THIGH, Placement.LEFT_SHANK, Placement.RIGHT_THIGH, Placement.RIGHT_SHANK)
 
 
@@ -57,35 +64,6 @@ def walk():
     return walker_simulation(4, WALK_S, seed=7)
 
 
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
-async def _wait_for(predicate, what: str, timeout_s: float = 300.0, step_s: float = 0.1):
-    try:
-        async with asyncio.timeout(timeout_s):  # hang guard
-            while not (value := await predicate()):
-                await asyncio.sleep(step_s)
-            return value
-    except TimeoutError:
-        raise AssertionError(what) from None
-
-
-def _shown(value: float | None) -> str:
-    """How the page shows a number (one decimal; a dash for none)."""
-    return "—" if value is None else f"{value:.1f}"
-
-
-async def _walked(opened: list, t_s: float) -> bool:
-    """The emulated walk (the walker's own time, which the link drop is scheduled in) has reached
-    ``t_s``."""
-    return bool(opened) and opened[0].emulator.true_time_s() >= t_s
-
-
 async def _back_for(dash: LiveDashboard, opened: list, s: float) -> bool:
     """The dropped sensor reconnected at least ``s`` seconds of the walk ago (session time is the
     walk's plus the links' small common latency)."""
@@ -96,21 +74,6 @@ async def _back_for(dash: LiveDashboard, opened: list, s: float) -> bool:
     return opened[0].emulator.true_time_s() >= t_down_s + down_s + s
 
 
-class _PausedWalk:
-    """Holds the emulated walk where it is while the page acts (a click, and what it should
-    show): how long a loaded browser takes to click then costs no walking, so the take spans the
-    same stretch of the walk on any machine."""
-
-    def __init__(self, opened: list) -> None:
-        self.clock = opened[0].clock  # the emulation's clock (the sensors are open by now)
-
-    async def __aenter__(self) -> None:
-        self.clock.hold("test-page", self.clock(), max_real_s=HANG_GUARD_S)
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.clock.release("test-page")
-
-
 async def _scenario(chromium: str, dash: LiveDashboard, tap: Tap, opened: list) -> dict:
     from playwright.async_api import async_playwright
 
@@ -118,7 +81,7 @@ async def _scenario(chromium: str, dash: LiveDashboard, tap: Tap, opened: list) 
     assert dash.url.startswith("http://127.0.0.1:")
     # refused without the token (page, assets, API), served with it
     for path in ("", "assets/dashboard.js", "api/status", "api/status?token=wrong"):
-        assert (await asyncio.to_thread(_get, base + path))[0] == 401, path
+        assert (await asyncio.to_thread(get, base + path))[0] == 401, path
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         page = await browser.new_page()
@@ -138,35 +101,35 @@ async def _scenario(chromium: str, dash: LiveDashboard, tap: Tap, opened: list) 
 
         # the curves move: angles reach the page and their newest time advances
         latest = "window.imugait.lastStatus && window.imugait.lastStatus.latest"
-        await _wait_for(lambda: page.evaluate(f"{latest} && {latest}.left.knee_flexion_t_s"),
+        await wait_for(lambda: page.evaluate(f"{latest} && {latest}.left.knee_flexion_t_s"),
                         "no angles reached the page")
         t1 = await page.evaluate(f"{latest}.left.knee_flexion_t_s")
-        await _wait_for(lambda: page.evaluate(f"{latest}.left.knee_flexion_t_s > {t1} + 2"), "the curves did not move")
+        await wait_for(lambda: page.evaluate(f"{latest}.left.knee_flexion_t_s > {t1} + 2"), "the curves did not move")
         drawn = await page.evaluate("document.querySelectorAll('#charts canvas').length")
         assert drawn == 4
 
         # record a take from the page, with a step mark
-        await _wait_for(lambda: _walked(opened, RECORD_FROM_S), "the stream stalled")
-        async with _PausedWalk(opened):
+        await wait_for(lambda: walked(opened, RECORD_FROM_S), "the stream stalled")
+        async with PausedWalk(opened):
             await page.click("#record-button")
-            await _wait_for(lambda: page.evaluate(
+            await wait_for(lambda: page.evaluate(
                 "document.getElementById('record-button').textContent === 'Stop recording'"), "recording did not start")
             await page.click("#step-button")
-            await _wait_for(lambda: page.evaluate("document.getElementById('marks').children.length === 1"),
+            await wait_for(lambda: page.evaluate("document.getElementById('marks').children.length === 1"),
                             "the step mark is not shown")
-        await _wait_for(lambda: _walked(opened, RECORD_FROM_S + RECORD_FOR_S), "the stream stalled while recording")
-        await _wait_for(lambda: _back_for(dash, opened, BACK_FOR_S), "the dropped sensor did not come back")
-        async with _PausedWalk(opened):
+        await wait_for(lambda: walked(opened, RECORD_FROM_S + RECORD_FOR_S), "the stream stalled while recording")
+        await wait_for(lambda: _back_for(dash, opened, BACK_FOR_S), "the dropped sensor did not come back")
+        async with PausedWalk(opened):
             await page.click("#step-button")
             await page.click("#record-button")
-            await _wait_for(lambda: page.evaluate(
+            await wait_for(lambda: page.evaluate(
                 "document.getElementById('sessions').textContent.includes('session.parquet')"),
                 "the recorded session is not shown")
 
         await asyncio.wait_for(run, HANG_GUARD_S)
-        await _wait_for(lambda: page.evaluate("window.imugait.finished"), "the page did not see the end")
+        await wait_for(lambda: page.evaluate("window.imugait.finished"), "the page did not see the end")
         # the page's values equal /api/status and the pipeline's stream once the stream has ended
-        code, text = await asyncio.to_thread(_get, base + "api/status?token=" + dash.token)
+        code, text = await asyncio.to_thread(get, base + "api/status?token=" + dash.token)
         assert code == 200
         status = json.loads(text)
         for side in Side:
@@ -175,7 +138,7 @@ async def _scenario(chromium: str, dash: LiveDashboard, tap: Tap, opened: list) 
             assert leg["strides_completed"] == tap.strides(side)
             assert leg["knee_flexion_deg"] == pytest.approx(tap.newest_finite(side, "knee_flexion_deg"), abs=0.006)
             for name in ("knee_flexion_deg", "hip_rotation_deg"):
-                assert await page.text_content(f"#latest-{side.value}-{name}") == _shown(leg[name])
+                assert await page.text_content(f"#latest-{side.value}-{name}") == shown(leg[name])
             assert await page.text_content(f"#latest-{side.value}-strides_completed") == str(leg["strides_completed"])
             assert await page.get_attribute(f"#calibration-{side.value}", "data-phase") == "calibrated"
         # the page's Save calibration button downloads the calibration as a file that reads back

@@ -14,6 +14,13 @@ sensors' placements by ``make_pipeline`` (the live kinematics,
 :class:`imugait.live.kinematics.LiveKinematics`, or anything with the :class:`LivePipeline`
 methods); without one the page shows the sensors, recording and marks but no angles. After :meth:`LiveDashboard.run`
 returns the page stays served (marked finished) until the context ends.
+
+The end of a walk: the page's *Walk done* and a take stopped from the page tell the pipeline the
+walk has ended (``end_pass()``: a leg still waiting for its calibration is calibrated on the walk so
+far; the stream goes on, the person can walk again). When the stream ends (``duration_s``, the end
+of an emulation, every sensor's link closed, ``stop`` or Ctrl-C) the pipeline's ``end()`` runs (in a
+worker thread, the page still served) and what it gives is polled and pushed with the run's end, so
+``/api/status`` shows it once it says ``finished``.
 """
 
 from __future__ import annotations
@@ -56,8 +63,10 @@ DRAIN_AFTER_EMULATION_S = 2.0
 
 class LivePipeline(Protocol):
     """The live pipeline as the dashboard uses it (:class:`imugait.live.kinematics.LiveKinematics`).
-    Optional: ``recalibrate()`` (the page's button) and ``calibration`` (a
-    :class:`~imugait.live.kinematics.LiveCalibration` once every leg is calibrated, to save)."""
+    Optional: ``recalibrate()`` (the page's button), ``calibration`` (a
+    :class:`~imugait.live.kinematics.LiveCalibration` once every leg is calibrated, to save),
+    ``end_pass()`` (the walk has ended: *Walk done*, a take stopped) and ``end()`` (the stream has
+    ended: called before the run says it is finished)."""
 
     def feed(self, samples: LiveSamples) -> None: ...
     def poll(self) -> LiveUpdate: ...
@@ -215,9 +224,10 @@ class LiveDashboard:
             with contextlib.suppress(asyncio.CancelledError):
                 await pusher
         if self.takes is not None and self.takes.active:
-            self.stop_recording()
+            self._stop_take()
+        await self._end_stream()
         self.state.finished = True
-        self._push(with_status=True)
+        self._push(with_status=True)  # (polls first: what end() gave goes out with the end)
         self.interrupted = stop.is_set()
         return self.interrupted
 
@@ -339,6 +349,17 @@ class LiveDashboard:
         stem = safe_file_stem(f"imugait-calibration-{self.config.subject_id or 'subject'}-{saved.created_at[:10]}")
         return stem + ".json", calibration_text(saved)
 
+    async def _end_stream(self) -> None:
+        """The stream has ended: the pipeline's ``end()`` (it waits for the legs' calibrations:
+        run in a worker thread, so the page is served meanwhile; nothing feeds it any more)."""
+        end = getattr(self.pipeline, "end", None)
+        if end is None:
+            return
+        try:
+            await asyncio.to_thread(end)
+        except Exception as exc:  # as in feed
+            self._pipeline_failed(exc)
+
     def _pipeline_failed(self, exc: Exception) -> None:
         self.pipeline = None
         self.pipeline_error = f"{type(exc).__name__}: {exc}"
@@ -360,10 +381,40 @@ class LiveDashboard:
         self._recording_changed()
 
     def stop_recording(self) -> None:
+        """Stop the take (the page's button): the walk it recorded has ended, so a leg still
+        waiting for its calibration is calibrated on the walk so far (:meth:`walk_done`'s
+        ``end_pass``; nothing happens to calibrated legs, nor without a walk)."""
         if self.takes is None or not self.takes.active:
             raise ImugaitError("no recording is running")
+        self._stop_take()
+        self._end_pass()
+
+    def _stop_take(self) -> None:
         self.takes.stop()
         self._recording_changed()
+
+    def walk_done(self) -> None:
+        """The walk has ended (the page's *Walk done*: the person stopped, turned, or the walk is
+        over as far as the clinician is concerned): every leg still waiting for its calibration is
+        calibrated on the walk buffered, if it was a walk of at least ``min_motion_s``; the legs
+        say so (or why not) on the page, and their strides follow. The stream goes on."""
+        if getattr(self.pipeline, "end_pass", None) is None:
+            raise ImugaitError("there is no live calibration to finish (no leg with a thigh and a shank sensor, or "
+                               "the angles stopped)")
+        phases = {c.phase for c in self.state.calibration.values()}
+        if phases and phases <= {CalibrationPhase.CALIBRATED, CalibrationPhase.REUSED}:
+            raise ImugaitError("every leg is calibrated already: 'walk done' calibrates a leg still waiting (the "
+                               "strides of every walk are counted without it)")
+        self._end_pass()
+
+    def _end_pass(self) -> None:
+        end_pass = getattr(self.pipeline, "end_pass", None)
+        if end_pass is None:
+            return
+        try:
+            end_pass()
+        except Exception as exc:  # as in feed
+            self._pipeline_failed(exc)
 
     def recalibrate(self) -> None:
         """Drop the calibration and calibrate again from the next standing and walking (the page's button)."""

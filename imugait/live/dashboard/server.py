@@ -13,6 +13,8 @@ Routes (all with ``?token=``):
 ``POST /api/record``      ``{"action": "start" | "stop"}``: a take (:mod:`imugait.live.takes`)
 ``POST /api/step``        ``{"action": "begin" | "end", "name": "walk"}``: a step mark
 ``POST /api/calibration`` ``{"action": "recalibrate"}``: drop the calibration, calibrate again
+``POST /api/walk``        ``{"action": "done"}``: the walk has ended — a leg still waiting is
+                          calibrated on the walk so far (409 when every leg is calibrated)
 ``GET /api/calibration``  the run's calibration as a calibration file (a download; 409 until
                           every leg is calibrated), for ``imugait live --calibration FILE``
 ``WS /ws``                a snapshot, then an update every push (see :mod:`.state`)
@@ -59,6 +61,7 @@ class Controls(Protocol):
     def begin_step(self, name: str) -> None: ...
     def end_step(self, name: str) -> None: ...
     def recalibrate(self) -> None: ...
+    def walk_done(self) -> None: ...
     def calibration_download(self) -> tuple[str, str]: ...
 
 
@@ -185,6 +188,9 @@ def build_app(hub: Hub, token: str, controls: Controls | None):
             return _calibration_download()
         return await _command(request, {"recalibrate": lambda _b: controls.recalibrate()})
 
+    async def walk(request: Request):
+        return await _command(request, {"done": lambda _b: controls.walk_done()})
+
     def _calibration_download():
         if controls is None:
             return JSONResponse({"error": "this run has no controls"}, status_code=409, headers=SECURITY_HEADERS)
@@ -217,6 +223,7 @@ def build_app(hub: Hub, token: str, controls: Controls | None):
         Route("/api/record", record, methods=["POST"]),
         Route("/api/step", step, methods=["POST"]),
         Route("/api/calibration", calibration, methods=["GET", "POST"]),
+        Route("/api/walk", walk, methods=["POST"]),
         WebSocketRoute("/ws", updates),
         Mount("/assets", StaticFiles(directory=ASSETS), name="assets"),
     ])

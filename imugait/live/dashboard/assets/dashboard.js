@@ -298,6 +298,9 @@
     }
     showCalibrationFile(msg.calibration_file);
     $("recalibrate-button").disabled = probe.finished || !!msg.pipeline_error;
+    // Walk done: while a leg still waits for its calibration (it calibrates waiting legs only).
+    $("walk-done-button").disabled = probe.finished || !!msg.pipeline_error || !msg.calibration.length
+      || msg.calibration.every((c) => c.phase === "calibrated" || c.phase === "reused");
     $("save-calibration-button").disabled = !!msg.pipeline_error || !msg.calibration.length
       || !msg.calibration.every((c) => c.phase === "calibrated" || c.phase === "reused");
     if (msg.summary) showSummary(msg.summary);
@@ -351,6 +354,7 @@
   });
   $("step-name").addEventListener("input", () => showMarks(marks));
   $("recalibrate-button").addEventListener("click", () => post("api/calibration", { action: "recalibrate" }));
+  $("walk-done-button").addEventListener("click", () => post("api/walk", { action: "done" }));
   $("save-calibration-button").addEventListener("click", async () => {
     const response = await fetch(`api/calibration?token=${encodeURIComponent(TOKEN)}`);
     if (!response.ok) { alert((await response.json()).error); return; }

@@ -1,0 +1,248 @@
+"""A short walk that does not stop cleanly, in real headless Chromium against 4 emulated sensors
+over serial ptys with the real live pipeline: *Walk done* clicked mid-walk, a take stopped mid-walk,
+and a run whose stream ends mid-walk each get the legs calibrated and their strides on the page,
+with ``/api/status`` agreeing. The emulations run on a virtual clock, and the page acts while the
+walk is held (:class:`~dashboard_helpers.PausedWalk`): what is asserted is at instants of the walk,
+never of wall-clock speed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+from dashboard_helpers import (
+    HANG_GUARD_S,
+    PausedWalk,
+    Tap,
+    chromium_path,
+    emulated_opener,
+    get,
+    shown,
+    wait_for,
+    walked,
+)
+
+from imugait.conventions import Side
+from imugait.emulate.emulator import emulated_devices, walker_simulation
+from imugait.live.dashboard.run import DashboardConfig, LiveDashboard
+from imugait.live.kinematics import LiveKinematics
+from imugait.live.updates import CalibrationPhase
+
+PLAYBACK = 4.0
+WALK_S = 24.0
+"""Stand 2.5 s, walk 8.25 s, turn 2.5 s, walk 8.25 s, stand 2.5 s (``walker_simulation``)."""
+DONE_AT_S = 8.5
+"""Walker time of "walk done": 6 s into the first walk, still walking — the legs wait for 10 s of
+walking (or a stop) by the ordinary rules."""
+STREAM_FOR_S = 9.0
+"""Session seconds of the run whose stream ends mid-walk (``--duration``)."""
+HELD = "test-start"
+WAITING = {CalibrationPhase.WAITING_FOR_STANDING.name.lower(), CalibrationPhase.WAITING_FOR_WALKING.name.lower()}
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    return chromium_path()
+
+
+@pytest.fixture(scope="module")
+def walk():
+    return walker_simulation(4, WALK_S, seed=11)
+
+
+@pytest.fixture
+def devices(walk):
+    """Fresh emulated devices for each run (a device keeps its clock and counters)."""
+    return emulated_devices(walk)
+
+
+class EndTap(Tap):
+    """A tap that also notes the legs' calibration phases when the stream's ``end()`` was called."""
+
+    def __init__(self, pipeline) -> None:
+        super().__init__(pipeline)
+        self.phases_at_end: dict[Side, CalibrationPhase] | None = None
+
+    def end(self):
+        self.phases_at_end = {s.side: s.phase for s in self.pipeline.calibration_states()}
+        return self.pipeline.end()
+
+
+def _dashboard(devices, opened: list, taps: list, config: DashboardConfig | None = None,
+               held: bool = False) -> LiveDashboard:
+    """The dashboard of the emulated walk (``held``: the walk held where it starts until
+    ``opened[0].clock.release(HELD)``, so that the host, a browser starting, cannot miss its
+    standing on a loaded machine)."""
+    emulated = emulated_opener("serial", devices, PLAYBACK)
+
+    async def opener(stack):
+        opened.append(await emulated(stack))
+        if held:
+            opened[-1].clock.hold(HELD, opened[-1].clock(), max_real_s=HANG_GUARD_S)
+        return opened[-1]
+
+    def pipeline(placements):  # as `imugait live`: calibrations in a worker thread
+        taps.append(EndTap(LiveKinematics.for_dashboard(placements)))
+        return taps[-1]
+
+    return LiveDashboard(opener, pipeline, config)
+
+
+async def _phases(page) -> dict[str, str]:
+    return await page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('#calibration-table tr')]
+        .map(tr => [tr.id.replace('calibration-', ''), tr.dataset.phase]))""")
+
+
+async def _strides_on_page(page, side: Side) -> int:
+    return int(await page.text_content(f"#latest-{side.value}-strides_completed"))
+
+
+async def _page_agrees_with_status(page, dash: LiveDashboard, tap: Tap) -> dict:
+    """/api/status, after checking that the page shows its legs' numbers and that they are the
+    pipeline's stream."""
+    code, text = await asyncio.to_thread(get, dash.url.replace("/?token=", "/api/status?token="))
+    assert code == 200
+    status = json.loads(text)
+    for side in Side:
+        leg = status["legs"][side.value]
+        assert leg["strides_completed"] == tap.strides(side)
+        assert leg["knee_flexion_deg"] == pytest.approx(tap.newest_finite(side, "knee_flexion_deg"), abs=0.006)
+        for name in ("knee_flexion_deg", "hip_rotation_deg"):
+            assert await page.text_content(f"#latest-{side.value}-{name}") == shown(leg[name])
+        assert await _strides_on_page(page, side) == leg["strides_completed"]
+        assert await page.get_attribute(f"#calibration-{side.value}", "data-phase") == "calibrated"
+    assert [c["phase"] for c in status["calibration"]] == ["calibrated", "calibrated"]
+    return status
+
+
+@contextlib.asynccontextmanager
+async def _page_of(dash: LiveDashboard, chromium: str, opened: list):
+    """The dashboard open with its page in Chromium; the walk (held at its start) released once the
+    page is loaded; no script error on the page by the end."""
+    from playwright.async_api import async_playwright
+
+    async with dash, async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = await browser.new_page()
+        page.set_default_timeout(HANG_GUARD_S * 1000)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        assert (await page.goto(dash.url)).status == 200
+        opened[0].clock.release(HELD)
+        yield page
+        assert errors == []
+        await browser.close()
+
+
+@pytest.mark.slow
+def test_walk_done_mid_walk_calibrates_the_legs_and_the_person_walks_on(chromium, devices):
+    """*Walk done* clicked 6 s into a walk, the walk held there: both legs calibrated (against the
+    standing before it) and the strides so far on the page — the ordinary rules would have waited
+    for 10 s of walking. Released, the person walks on (turn, second walk): more strides. The
+    button is off once every leg is calibrated."""
+    opened, taps = [], []
+    dash = _dashboard(devices, opened, taps, held=True)
+
+    async def scenario():
+        async with _page_of(dash, chromium, opened) as page:
+            run = asyncio.ensure_future(dash.run())
+            await wait_for(lambda: walked(opened, DONE_AT_S), "the stream stalled")
+            async with PausedWalk(opened):
+                t_walk_s = opened[0].emulator.true_time_s()
+                await wait_for(lambda: page.evaluate("!document.getElementById('walk-done-button').disabled"),
+                               "Walk done is not offered while the legs wait")
+                assert set((await _phases(page)).values()) <= WAITING  # nothing calibrated yet
+                assert [await _strides_on_page(page, side) for side in Side] == [0, 0]
+                await page.click("#walk-done-button")
+                await wait_for(lambda: page.evaluate("""() => ['left', 'right'].every(s =>
+                    document.getElementById('calibration-' + s)?.dataset.phase === 'calibrated')"""),
+                               "the legs were not calibrated after Walk done")
+                await wait_for(lambda: page.evaluate("""() => ['left', 'right'].every(s =>
+                    Number(document.getElementById('latest-' + s + '-strides_completed').textContent) >= 3)"""),
+                               "the strides of the walk so far are not on the page")
+                at_click = {side: await _strides_on_page(page, side) for side in Side}
+                assert await page.evaluate("document.getElementById('walk-done-button').disabled")
+                assert opened[0].emulator.true_time_s() == t_walk_s  # (the walk was held all along)
+            await asyncio.wait_for(run, HANG_GUARD_S)
+            await wait_for(lambda: page.evaluate("window.imugait.finished"), "the page did not see the end")
+            status = await _page_agrees_with_status(page, dash, taps[0])
+            for side in Side:  # the walk after the click was followed too
+                assert status["legs"][side.value]["strides_completed"] >= at_click[side] + 4
+            assert {c["reference"] for c in status["calibration"]} == {"standing"}
+            return at_click
+
+    asyncio.run(asyncio.wait_for(scenario(), HANG_GUARD_S))
+    tap = taps[0]
+    states = [c for u in tap.updates for c in u.calibration]
+    assert {c.phase for c in states if c.side is Side.LEFT} >= {CalibrationPhase.WAITING_FOR_WALKING,
+                                                                CalibrationPhase.CALIBRATED}
+    assert tap.phases_at_end == dict.fromkeys(Side, CalibrationPhase.CALIBRATED)
+
+
+@pytest.mark.slow
+def test_a_stream_that_ends_mid_walk_gets_its_strides_before_the_run_says_it_is_over(chromium, devices):
+    """The run's stream ends (``duration_s``) 6.5 s into a walk: at its end the legs were still
+    waiting; the pipeline's ``end()`` calibrates them on the walk, and the page and ``/api/status``
+    show them calibrated with their strides once the run is finished."""
+    opened, taps = [], []
+    dash = _dashboard(devices, opened, taps, held=True)
+
+    async def scenario():
+        async with _page_of(dash, chromium, opened) as page:
+            await dash.run(duration_s=STREAM_FOR_S)
+            walker_s = opened[0].emulator.true_time_s()
+            assert STREAM_FOR_S - 0.5 < walker_s < STREAM_FOR_S + 1.0, (walker_s, dash.live.t0_host_s)
+            await wait_for(lambda: page.evaluate("window.imugait.finished"), "the page did not see the end")
+            status = await _page_agrees_with_status(page, dash, taps[0])
+            assert status["finished"] is True and 8.0 < status["t_s"] < STREAM_FOR_S + 0.5
+            assert all(leg["strides_completed"] >= 3 for leg in status["legs"].values())
+            assert await page.evaluate("document.getElementById('walk-done-button').disabled")
+
+    asyncio.run(asyncio.wait_for(scenario(), HANG_GUARD_S))
+    tap = taps[0]
+    assert tap.phases_at_end is not None and set(tap.phases_at_end.values()) <= {
+        CalibrationPhase.WAITING_FOR_STANDING, CalibrationPhase.WAITING_FOR_WALKING}
+
+
+def test_a_take_stopped_mid_walk_calibrates_the_waiting_legs(devices, tmp_path):
+    """A take recorded from the start and stopped from the page (``POST /api/record``) 6 s into the
+    walk, the walk held there: the walk it recorded has ended, so the waiting legs are calibrated
+    on it and give its strides; ``POST /api/walk`` is then refused (409: every leg is calibrated)."""
+    opened, taps = [], []
+    dash = _dashboard(devices, opened, taps, DashboardConfig(record_dir=tmp_path / "take", record_at_start=True),
+                      held=True)
+
+    def post(path: str, body: bytes) -> int:
+        request = urllib.request.Request(dash.url.replace("/?token=", f"/api/{path}?token="), data=body,
+                                         method="POST", headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    def calibrated() -> bool:
+        states = dash.state.calibration.values()
+        return len(states) == 2 and all(c.phase is CalibrationPhase.CALIBRATED for c in states)
+
+    async def scenario():
+        async with dash:
+            opened[0].clock.release(HELD)
+            run = asyncio.ensure_future(dash.run())
+            await wait_for(lambda: walked(opened, DONE_AT_S), "the stream stalled")
+            async with PausedWalk(opened):
+                assert not calibrated()
+                assert await asyncio.to_thread(post, "record", b'{"action": "stop"}') == 200
+                await wait_for(lambda: asyncio.sleep(0, calibrated()), "the take's stop calibrated nothing")
+                await wait_for(lambda: asyncio.sleep(0, all(n >= 3 for n in dash.state.n_strides.values())),
+                               "no strides of the walk recorded")
+                assert await asyncio.to_thread(post, "walk", b'{"action": "done"}') == 409
+            await asyncio.wait_for(run, HANG_GUARD_S)
+
+    asyncio.run(asyncio.wait_for(scenario(), HANG_GUARD_S))
+    assert len(dash.takes.sessions) == 1
+    assert {c.reference for c in dash.state.calibration.values()} == {"standing"}
