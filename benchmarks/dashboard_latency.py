@@ -39,17 +39,21 @@ import resource
 import shutil
 import time
 
-import numpy as np
-from _common import machine, markdown_table
+from imugait.cli import one_blas_thread  # imports no numpy
 
-from imugait.acquisition.sources import SensorSource, SourceKind
-from imugait.emulate.device import DeviceSettings
-from imugait.emulate.emulator import emulated_devices, walker_simulation
-from imugait.emulate.process import SerialEmulatorProcess
-from imugait.live.acquisition import LiveAcquisition, LiveConfig
-from imugait.live.dashboard.run import DashboardConfig, LiveDashboard
-from imugait.live.kinematics import LiveKinematics
-from imugait.live.run import OpenedSensors
+one_blas_thread()  # as `imugait live` runs: else the live calibration's fits spin a second BLAS thread
+
+import numpy as np  # noqa: E402
+from _common import machine, markdown_table  # noqa: E402
+
+from imugait.acquisition.sources import SensorSource, SourceKind  # noqa: E402
+from imugait.emulate.device import DeviceSettings  # noqa: E402
+from imugait.emulate.emulator import emulated_devices, walker_simulation  # noqa: E402
+from imugait.emulate.process import SerialEmulatorProcess  # noqa: E402
+from imugait.live.acquisition import LiveAcquisition, LiveConfig  # noqa: E402
+from imugait.live.dashboard.run import DashboardConfig, LiveDashboard  # noqa: E402
+from imugait.live.kinematics import LiveKinematics  # noqa: E402
+from imugait.live.run import OpenedSensors  # noqa: E402
 
 N_SENSORS = 4
 RATE_HZ = 200.0
