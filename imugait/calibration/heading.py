@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import least_squares
-from scipy.special import stdtrit
 from scipy.spatial.transform import Rotation
+from scipy.special import stdtrit
 
 from imugait.calibration.joint_centre import JointCentre, headings_between
 from imugait.calibration.knee_axes import (

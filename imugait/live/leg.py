@@ -254,7 +254,9 @@ class LiveLeg:
             end = int(ends[-1])
             self.heading_offset_rad = np.nan
             offsets[end:] = np.nan
-            self._next_window = max(self._next_window, -(-(k + end) // self._n_step))
+            # (The first window after it one of offline's, as with offline's steps: one that starts
+            # at once would take the orientations while they settle, tested in tests/live/test_live_gap.py.)
+            self._next_window = max(self._next_window, -(-(k + end) // (self._n_step * self._drift_every)) * self._drift_every)
         if long_lost.size:
             self._in_long_lost = bool(long_lost[-1])
         return offsets
