@@ -9,9 +9,9 @@ causal variants, over the leg's bounded history:
 * every ``tick_s`` of grid time (so that the results do not depend on how the samples were
   chunked): the motion mask of the rows its centred window no longer reaches, the walking
   direction (:class:`~imugait.kinematics.progression.CausalProgression`), the heading-offset window
-  of the offline track that has just completed (the same windows, estimated by
-  :func:`~imugait.calibration.segment.retrack_heading`; offline interpolates between them, live
-  holds the latest), the gait events (:func:`~imugait.gait.events.trailing_events`: settled, and
+  that has just completed (the offline track's windows and more between them, every
+  ``HeadingConfig.live_step_s``, estimated by :func:`~imugait.calibration.segment.retrack_heading`;
+  offline interpolates between its windows, live holds the latest), the gait events (:func:`~imugait.gait.events.trailing_events`: settled, and
   early ones) and, per new initial contact, the stride (:func:`~imugait.gait.cycles.segment_strides`
   with an open end), its metrics (:func:`~imugait.gait.metrics.strides_metrics`) and plausibility
   (:func:`~imugait.gait.plausibility.implausible_reasons`, against the leg's recent strides) — given
@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from imugait.assessment.measures import runs
-from imugait.calibration.heading import HeadingConfig
+from imugait.calibration.heading import HeadingConfig, drift_rate_radps
 from imugait.calibration.periods import PeriodConfig, motion_mask
 from imugait.calibration.recording import LegRecording
 from imugait.calibration.segment import LegAlignment, retrack_heading
@@ -145,11 +145,26 @@ class LiveLeg:
         from_centre = alignment.quality.heading_from_joint_centre or not alignment.measures_femur_rotation
         win_s, step_s = ((settings.heading.centre_window_s, settings.heading.centre_step_s) if from_centre
                          else (settings.heading.window_s, settings.heading.step_s))
-        self._n_win, self._n_step = int(round(win_s / dt)), max(int(round(step_s / dt)), 1)
+        self._n_win = int(round(win_s / dt))
+        # Live windows every live_step_s (offline's every step_s are among them: its multiple).
+        n_offline_step = max(int(round(step_s / dt)), 1)
+        every = max(int(round(step_s / settings.heading.live_step_s)), 1)
+        while n_offline_step % every:
+            every -= 1
+        self._drift_every = every  # live windows between the drift fit's points
+        self._n_step = n_offline_step // every
         track = alignment.heading
         self.heading_offset_rad = float(track.window_offset_rad[0] if track.window_offset_rad.size
                                         else alignment.axes.heading_offset_rad)
-        """The latest window's estimate of the thigh-shank heading offset (held until the next)."""
+        """The latest window's estimate of the thigh-shank heading offset (held until the next, or
+        extrapolated by its drift: :meth:`_held_offsets`)."""
+        self._estimates: deque[tuple[int, float, float]] = deque(
+            maxlen=max(settings.heading.drift_points - 1, 0) * self._drift_every + 1)
+        """The latest windows' (index, centre time s, estimate rad)."""
+        self._drift_radps = 0.0  # the drift extrapolated past the newest window (0: held)
+        self._drift_from_s = 0.0  # from the newest window's centre …
+        self._drift_until_s = 0.0  # … to where the next window is due (then held)
+        self._drift_horizon_s = 0.5 * win_s + step_s
         self._next_window = -(-start // self._n_step)  # first window starting in the history
         self._n_bridge = max(int(np.floor(settings.max_bridge_s / dt)), 1)
         self._in_long_lost = False  # the last row taken is inside a long lost stretch
@@ -194,13 +209,21 @@ class LiveLeg:
             self.history.append({"t_s": t, "knee_deg": blank["knee_deg"][:n], "hip_rotation_deg": blank["hip_rotation_deg"][:n],
                                  "hip_rotation_run_deg": blank["hip_rotation_deg"][:n],
                                  "motion": blank["motion"][:n], "run": blank["run"][:n], "lost": lost,
-                                 "heading_offset_rad": self._held_offsets(k, long_lost),
+                                 "heading_offset_rad": self._held_offsets(k, t, long_lost),
                                  "direction_rad": self._progression.direction_at(t)})
             if stop % self._n_tick == 0:
                 self._tick(grid, stop)
 
-    def _held_offsets(self, k: int, long_lost: np.ndarray) -> np.ndarray:
-        """The heading offset each of the rows ``k ..`` is computed with (NaN: no angles).
+    def _held_offsets(self, k: int, t: np.ndarray, long_lost: np.ndarray) -> np.ndarray:
+        """The heading offset each of the rows ``k ..`` (times ``t``) is computed with (NaN: no angles).
+
+        The newest window's estimate (windows every ``heading.live_step_s``: a held estimate lags
+        a steady drift by half a window and up to a step more) — with ``heading.drift_points`` set
+        (off by default), extrapolated by the drift fitted to the latest windows when it is
+        significant (:func:`~imugait.calibration.heading.drift_rate_radps`; offline
+        interpolates between windows, a held estimate lags a steady drift by half a window and
+        more) up to where the window after the newest is due (half a window and an offline step
+        past its centre: if it does not come — too little knee motion — the value there is held).
 
         A sensor's lost samples are bridged in fusion (as offline). Over a long stretch (more than
         ``max_bridge_s``) the bridged orientations are not data, and they come back far off — in
@@ -210,7 +233,10 @@ class LiveLeg:
         heading window that starts after the stretch has been estimated, or, when the sensors'
         filters are re-seeded after it (``settings.reseeded``), only to its end. Rows whose offset was
         known when the leg started (``known_heading_rad``) take it instead of the held one."""
-        offsets = np.full(long_lost.size, self.heading_offset_rad)
+        if self._drift_radps:
+            offsets = self.heading_offset_rad + self._drift_radps * (np.minimum(t, self._drift_until_s) - self._drift_from_s)
+        else:
+            offsets = np.full(long_lost.size, self.heading_offset_rad)
         if self._known_heading is not None:
             start, known = self._known_heading
             offsets[:max(start + known.size - k, 0)] = known[k - start:k - start + offsets.size]
@@ -220,11 +246,17 @@ class LiveLeg:
             return offsets  # (the common case: nothing lost for long, nothing ends)
         offsets[long_lost] = np.nan
         ends = np.flatnonzero(np.diff(np.concatenate([[self._in_long_lost], long_lost]).astype(np.int8)) == -1)
+        if ends.size:
+            # Windows before the stretch do not continue into it (nor past it: a carry-over).
+            self._drift_radps = 0.0
+            self._estimates.clear()
         if ends.size and not self.settings.reseeded:
             end = int(ends[-1])
             self.heading_offset_rad = np.nan
             offsets[end:] = np.nan
-            self._next_window = max(self._next_window, -(-(k + end) // self._n_step))
+            # (The first window after it one of offline's, as with offline's steps: one that starts
+            # at once would take the orientations while they settle, tested in tests/live/test_live_gap.py.)
+            self._next_window = max(self._next_window, -(-(k + end) // (self._n_step * self._drift_every)) * self._drift_every)
         if long_lost.size:
             self._in_long_lost = bool(long_lost[-1])
         return offsets
@@ -359,9 +391,24 @@ class LiveLeg:
                 if np.isfinite(self.heading_offset_rad):
                     estimate = self.heading_offset_rad + float(np.angle(np.exp(1j * (estimate - self.heading_offset_rad))))
                 # Offline interpolates between the windows' centres; live holds the latest window's
-                # estimate (extrapolating the line through the latest windows was measured worse
-                # on the simulator: up to 1.7-2.4° in the knee's rotation, against 0.6° held).
+                # estimate (or extrapolates a significant drift, off by default: _held_offsets,
+                # docs/live.md "The heading offset after the calibration").
                 self.heading_offset_rad = estimate
+                self._drift(self._next_window - 1, float(track.window_t_s[-1]), estimate)
+
+    def _drift(self, window: int, centre_s: float, estimate_rad: float) -> None:
+        """The drift to extrapolate past window ``window`` (centre ``centre_s``): fitted to it and
+        the windows ``drift_every``, ``2 drift_every``, … before it (offline's spacing), when all
+        of them were estimated; otherwise none (held)."""
+        self._drift_from_s, self._drift_until_s = centre_s, centre_s + self._drift_horizon_s
+        if self.settings.heading.drift_points < 3:
+            return  # held (the default)
+        self._estimates.append((window, centre_s, estimate_rad))
+        points = [e for e in self._estimates if (window - e[0]) % self._drift_every == 0][-self.settings.heading.drift_points:]
+        complete = (len(points) == self.settings.heading.drift_points
+                    and window - points[0][0] == (len(points) - 1) * self._drift_every)
+        self._drift_radps = drift_rate_radps(np.array([e[1] for e in points]), np.array([e[2] for e in points])) \
+            if complete else 0.0
 
     def _find_strides(self, grid: History, settled: int, k: int) -> None:
         lo = max(settled - self._n_event_window, self.history.first_index, grid.first_index)
