@@ -43,7 +43,11 @@ Scores, per walker and side (``score_leg`` in ``_cohort.py``):
   within 0.3 s; median absolute error and bias (mean signed error, + = detected late), ms;
 - strides found: fraction of true steady strides whose initial contact was matched; strides
   used: used strides over true steady strides (no target); events while standing: detected
-  initial contacts, toe-offs and mid-swings where the truth's walking weight is 0.
+  initial contacts, toe-offs and mid-swings where the truth's walking weight is 0;
+- with the artefact, the knee-flexion error split (``knee_flexion_split``): its mean and SD, and
+  the same angle with a perfect calibration of the fused orientations, with perfect orientations
+  and a standing zero, and with frames at the sensors' mean over the walking
+  (docs/accuracy.md, *The knee-flexion tail*).
 
 A target is *met* when every leg of the cohort meets it; the table also gives how many legs miss
 it and by how much. No parameter of imugait is tuned here.
@@ -276,7 +280,7 @@ def floor_table(rows: Sequence[dict]) -> str:
 FLEXION_SPLIT = (  # (RMSE key, mean-error key, label)
     ("knee_flexion_rmse_deg", "knee_flexion_error_mean_deg", "pipeline"),
     ("knee_flexion_oracle_rmse_deg", "knee_flexion_oracle_mean_deg",
-     "pipeline's fused orientations, true segment frames at the reference (perfect calibration)"),
+     "pipeline's fused orientations, true segment frames and zero at the reference (perfect calibration)"),
     ("knee_flexion_standing_floor_rmse_deg", "knee_flexion_standing_floor_mean_deg",
      "perfect orientations, true segment frames at the reference (the artefact with a standing zero)"),
     ("knee_flexion_walk_frame_rmse_deg", "knee_flexion_walk_frame_mean_deg",
