@@ -20,7 +20,7 @@ from scipy.spatial.transform import Rotation
 
 from imugait.analysis import AnalysisConfig, analyze_session
 from imugait.calibration.segment import SegmentCalibrationConfig
-from imugait.conventions import Joint, Placement, Segment, Side, joint_angles_rad, quat
+from imugait.conventions import Joint, Placement, Segment, Side, joint_angles_rad, quat, rotation
 from imugait.fusion import FilterKind
 from imugait.simulate import (
     SensorErrors,
@@ -319,8 +319,8 @@ def soft_tissue_floor(sim, side: Side) -> dict[str, float]:
     i_stand = int(np.argmax(standing))
     est = {}
     for placement in (thigh, shank):
-        r_sta, _ = sim.sensors[placement].soft_tissue.evaluate(sim.walker, pose.angles_rad, t)
-        est[placement] = quat(pose.r_world[(placement.segment, side)] * r_sta * r_sta[i_stand].inv())
+        r_bone_skin = _bone_skin(sim, placement, pose, t)
+        est[placement] = quat(pose.r_world[(placement.segment, side)] * r_bone_skin * r_bone_skin[i_stand].inv())
     knee = np.rad2deg(joint_angles_rad(est[thigh], est[shank], Joint.KNEE, side))
     hip = np.rad2deg(joint_angles_rad(quat(pose.r_world_progression), est[thigh], Joint.HIP, side))
     steady = sim.truth.cycles[(sim.truth.cycles["side"] == side.value) & sim.truth.cycles["steady"]]
@@ -334,6 +334,74 @@ def soft_tissue_floor(sim, side: Side) -> dict[str, float]:
         "sta_floor_hip_rotation_rmse_deg": _rmse(hip_error),
         "sta_floor_hip_rotation_walk_mean_error_deg": float(hip_error.mean()) if hip_error.size else np.nan,
     }
+
+
+def _bone_skin(sim, placement: Placement, pose, t_s: np.ndarray) -> Rotation:
+    """The soft-tissue artefact's turn of ``placement``'s sensor on its bone at ``t_s`` (N,)
+    (segment frame; ``pose`` = ``sim.walker.pose(t_s)``): the sensor's orientation is
+    ``r_world_segment · this · r_segment_sensor``."""
+    return sim.sensors[placement].soft_tissue.evaluate(sim.walker, pose.angles_rad, t_s)[0]
+
+
+def _mean_rotation(r: Rotation) -> Rotation:
+    """The mean of small rotations ``r`` (N,) (mean rotation vector: the artefact's turns are a few degrees)."""
+    return Rotation.from_rotvec(r.as_rotvec().mean(axis=0))
+
+
+def knee_flexion_split(sim, result, side: Side) -> dict[str, float]:
+    """Where the knee-flexion error of ``side`` comes from, over the samples it is scored on
+    (``leg.in_bout``, as :func:`score_leg`). Empty without the artefact.
+
+    ``knee_flexion_error_mean_deg`` and ``…_sd_deg``: the pipeline's error split into a constant
+    offset and the rest (RMSE² = mean² + SD²). Then the same angle from
+    ``…_oracle_…``: the pipeline's fused sensor orientations with the true segment frames where the
+    sensors sat on their bones over the analysis' own reference samples (``leg.standing``), the
+    flexion re-zeroed to the truth over those samples: a perfect calibration; ``…_standing_floor_…``: perfect orientations with those frames (the
+    artefact alone with a standing zero, as :func:`soft_tissue_floor` but on these samples);
+    ``…_walk_frame_…``: perfect orientations with frames where the sensors sat on average over
+    these samples (no IMU-only calibration knows it: the within-stride artefact alone).
+    ``sta_flexion_turn_walk_deg``: the thigh sensor's mean turn on its bone about the flexion axis
+    over these samples against the reference, less the shank sensor's (segment frames' Z).
+    """
+    thigh, shank = Placement.of(Segment.THIGH, side), Placement.of(Segment.SHANK, side)
+    if sim.sensors[thigh].soft_tissue is None:
+        return {}
+    leg = result.legs[side]
+    t, inside, reference = result.t_s, leg.in_bout, leg.standing
+    truth = sim.truth
+    true_deg = np.interp(t, truth.series["t_s"].to_numpy(), truth.angle(side, "knee_flexion_deg"))
+    pose = sim.walker.pose(t)
+    fused_world = {thigh: rotation(leg.q_world_thigh) * leg.alignment.thigh.r_sensor_segment.inv(),
+                   shank: rotation(leg.q_world_shank) * leg.alignment.shank.r_sensor_segment.inv()}
+    true_world, at_reference, on_average, turn_z_rad = {}, {}, {}, {}
+    for placement in (thigh, shank):
+        r_bone_skin = _bone_skin(sim, placement, pose, t)
+        r_segment_sensor = Rotation.from_quat(sim.sensors[placement].q_segment_sensor, scalar_first=True)
+        true_world[placement] = pose.r_world[(placement.segment, side)] * r_bone_skin * r_segment_sensor
+        skin_reference, skin_walk = _mean_rotation(r_bone_skin[reference]), _mean_rotation(r_bone_skin[inside])
+        at_reference[placement] = (skin_reference * r_segment_sensor).inv()
+        on_average[placement] = (skin_walk * r_segment_sensor).inv()
+        turn_z_rad[placement] = float((skin_reference.inv() * skin_walk).as_rotvec()[2])
+
+    def error_deg(r_world_sensor: dict, r_sensor_segment: dict) -> np.ndarray:
+        q_thigh = quat(r_world_sensor[thigh] * r_sensor_segment[thigh])
+        q_shank = quat(r_world_sensor[shank] * r_sensor_segment[shank])
+        return np.rad2deg(joint_angles_rad(q_thigh, q_shank, Joint.KNEE, side))[:, 0] - true_deg
+
+    pipeline = (leg.angles_deg["knee_flexion_deg"] - true_deg)[inside]
+    out = {"knee_flexion_error_mean_deg": float(pipeline.mean()), "knee_flexion_error_sd_deg": float(pipeline.std())}
+    # A calibration of the fused orientations is perfect when it also reads the true flexion at the
+    # reference: there the fused inclinations carry the accelerometers' biases, which a zero taken
+    # from the same accelerometers (the pipeline's) cancels and the bones' true frames do not.
+    oracle = error_deg(fused_world, at_reference)
+    oracle -= np.mean(oracle[reference])
+    for name, err in (("oracle", oracle[inside]),
+                      ("standing_floor", error_deg(true_world, at_reference)[inside]),
+                      ("walk_frame", error_deg(true_world, on_average)[inside])):
+        out[f"knee_flexion_{name}_rmse_deg"] = _rmse(err)
+        out[f"knee_flexion_{name}_mean_deg"] = float(err.mean())
+    out["sta_flexion_turn_walk_deg"] = float(np.rad2deg(turn_z_rad[thigh] - turn_z_rad[shank]))
+    return out
 
 
 def evaluate_walker(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_OFFLINE) -> dict:
@@ -372,7 +440,8 @@ def evaluate_walker(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_O
     out["analysis_s"] = time.perf_counter() - t1
     for side in Side:
         if side in result.legs:
-            out["legs"][side.value] = score_leg(sim, result, side) | soft_tissue_floor(sim, side)
+            out["legs"][side.value] = (score_leg(sim, result, side) | soft_tissue_floor(sim, side)
+                                          | knee_flexion_split(sim, result, side))
         else:
             out["error"] = f"{side.value} leg not analysed: {'; '.join(result.warnings)}"
     return out

@@ -82,3 +82,34 @@ def test_soft_tissue_floor_is_empty_without_the_artefact_and_finite_with_it():
                           "sta_floor_hip_rotation_rmse_deg", "sta_floor_hip_rotation_walk_mean_error_deg"}
     assert all(math.isfinite(v) for v in floor.values())
     assert 0.1 < floor["sta_floor_hip_rotation_rmse_deg"] < 10.0
+
+
+def test_knee_flexion_split_adds_up_and_renders():
+    import dataclasses
+
+    from _cohort import knee_flexion_split, score_leg
+
+    from imugait.analysis import analyze_session
+    from imugait.conventions import Side
+    from imugait.simulate import SensorErrors, SimulationConfig, simulate, walking_test
+
+    config = SimulationConfig(timeline=walking_test(n_bouts=1, bout_s=12.0, stand_s=3.0), seed=5)
+    assert knee_flexion_split(simulate(config), None, Side.LEFT) == {}
+    sim = simulate(dataclasses.replace(config, errors=dataclasses.replace(SensorErrors(), soft_tissue_scale=1.0,
+                                                                          wobble_deg=0.0)))
+    result = analyze_session(sim.session)
+    rows = []
+    for side in Side:
+        split, scores = knee_flexion_split(sim, result, side), score_leg(sim, result, side)
+        assert all(math.isfinite(v) for v in split.values()), split
+        # The pipeline's RMSE is its mean and its SD over the same samples.
+        assert math.hypot(split["knee_flexion_error_mean_deg"], split["knee_flexion_error_sd_deg"]) == pytest.approx(
+            scores["knee_flexion_rmse_deg"], rel=1e-9)
+        # Frames where the sensors sat on average leave (to first order) no mean error; a standing zero does.
+        assert abs(split["knee_flexion_walk_frame_mean_deg"]) < 0.1
+        assert split["knee_flexion_walk_frame_rmse_deg"] <= split["knee_flexion_standing_floor_rmse_deg"] + 1e-9
+        # The standing floor's mean error is the sensors' mean turn about the flexion axis.
+        assert split["knee_flexion_standing_floor_mean_deg"] == pytest.approx(split["sta_flexion_turn_walk_deg"], abs=0.3)
+        rows.append({"walker": "w", "side": side.value} | scores | split)
+    table = accuracy.flexion_split_table(rows)
+    assert "perfect calibration" in table and "legs over 3°" in table
