@@ -17,10 +17,13 @@ from imugait.analysis import AnalysisResult
 from imugait.analysis.reference import MIDSTANCE_END, MIDSTANCE_START, midstance_knee_flexion_deg
 from imugait.gait.cycles import N_NORMALISED, time_normalise
 
-COMPARABLE = {"knee_flexion_deg": "knee flexion"}
-"""Reference angles the pipeline reports as the same quantity. The reference's hip flexion is the
-femur against the pelvis: the pipeline gives it only with a pelvis sensor and a standing period
-(its hip rotation is against the line of progression, which no marker reference here holds)."""
+COMPARABLE = {"knee_flexion_deg": "knee flexion", "knee_adduction_deg": "knee adduction",
+              "knee_rotation_deg": "knee rotation", "hip_rotation_deg": "hip rotation (vs progression)"}
+"""Reference angles the pipeline reports as the same quantity, compared where the reference has
+them (Kiel pp054: knee flexion only; Geneva: all four, its ``hip_rotation_deg`` the femur against
+the line of progression like the pipeline's without a pelvis sensor). A reference's hip flexion
+or its femur-against-pelvis rotation is not compared: the pipeline gives those only with a pelvis
+sensor."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,12 @@ class CycleComparison:
 
 
 def _errors(estimate: np.ndarray, reference: np.ndarray) -> tuple[float, float, float, float]:
+    """Over the points where both are finite (the pipeline's hip rotation is NaN outside a straight
+    walking bout); NaN when there are none."""
+    ok = np.isfinite(estimate) & np.isfinite(reference)
+    if not ok.any():
+        return (np.nan,) * 4
+    estimate, reference = estimate[ok], reference[ok]
     d = estimate - reference
     return (float(np.sqrt(np.mean(d**2))), float(np.sqrt(np.mean((d - d.mean()) ** 2))), float(d.mean()),
             float(np.corrcoef(estimate, reference)[0, 1]))
@@ -55,19 +64,23 @@ def compare_with_reference(result: AnalysisResult, walk: OpticalWalk) -> list[Cy
     contacts = leg.events.initial_contact_s[np.isfinite(leg.events.initial_contact_s)]
     rows = []
     for name, label in COMPARABLE.items():
+        if name not in walk.reference or name not in leg.angles_deg:
+            continue
         estimates, references = [], []
         for c in walk.cycles.itertuples():
             est = time_normalise(t, leg.angles_deg[name], c.t_first_s, c.t_last_s)
             ref = walk.reference.loc[walk.reference["cycle"] == c.cycle, name].to_numpy()
             if ref.size != N_NORMALISED:
                 raise ValueError(f"{walk.name}: cycle {c.cycle} has {ref.size} reference points, not {N_NORMALISED}")
-            nearest = [float(contacts[np.argmin(np.abs(contacts - tc))] - tc) * 1e3 for tc in (c.t_first_s, c.t_last_s)]
-            rows.append(CycleComparison(label, int(c.cycle), *_errors(est, ref), float(np.ptp(est)), float(np.ptp(ref)),
-                                        tuple(nearest)))
+            nearest = [float(contacts[np.argmin(np.abs(contacts - tc))] - tc) * 1e3 if contacts.size else np.nan
+                       for tc in (c.t_first_s, c.t_last_s)]
+            rows.append(CycleComparison(label, int(c.cycle), *_errors(est, ref), float(np.nanmax(est) - np.nanmin(est))
+                                        if np.isfinite(est).any() else np.nan, float(np.ptp(ref)), tuple(nearest)))
             estimates.append(est)
             references.append(ref)
         est, ref = np.concatenate(estimates), np.concatenate(references)
-        rows.append(CycleComparison(label, 0, *_errors(est, ref), float(np.ptp(est)), float(np.ptp(ref)), ()))
+        rows.append(CycleComparison(label, 0, *_errors(est, ref), float(np.nanmax(est) - np.nanmin(est))
+                                    if np.isfinite(est).any() else np.nan, float(np.ptp(ref)), ()))
     return rows
 
 
