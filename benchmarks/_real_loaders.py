@@ -1,5 +1,6 @@
 """Readers for the public datasets in ``../shared/datasets`` used by ``benchmarks/real_data.py``,
-and for the one walk with an optical reference committed in ``benchmarks/data/kiel_pp054``.
+and for the walks with an optical reference committed in ``benchmarks/data/kiel_pp054`` and
+``benchmarks/data/grouvel_2023``.
 
 Each returns imugait objects (a :class:`~imugait.model.Session`) or plain arrays. The walking
 recordings are read by the library's importers (``imugait.io``: HuGaDB, qmt, Xsens, MPU-9250);

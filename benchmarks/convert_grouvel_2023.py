@@ -32,11 +32,16 @@ What it writes per trial (``P02_S01_Gait_01`` …), and checks before writing:
   progression, the pipeline's meaning without a pelvis sensor) and ``_hip_rotation_pelvis_deg``
   (femur against the pelvis), by imugait's JCS and sign table (:func:`imugait.conventions.joint_angles_rad`)
   on ISB segment frames built from the dataset's markers and joint centres (:func:`marker_frames`).
+- ``<trial>_sensors.csv``: each kept sensor's orientation in the lab (scalar-first quaternion)
+  at the marker frames, ``t_s`` as in the reference: its cluster's orientation (relative to the
+  cluster's first frame) times the fitted constant sensor-to-cluster rotation. With the pipeline's
+  own sensor-to-segment calibration it gives angles free of the IMU's orientation estimation
+  (``benchmarks/real_data.py``, part d's decomposition).
 - ``cycles.csv``: per trial and side the gait cycles inside the marker window, heel strike to
   heel strike, heel strikes by Zeni et al. 2008 (heel marker's largest lead on the pelvis centre
   along the walking direction).
 - ``sync.csv``: per trial the offset, the per-sensor relative residual of the gyroscope against the
-  cluster rate, and the IMU rate.
+  cluster rate, the IMU rate, and the walking direction in the lab (rad).
 """
 
 from __future__ import annotations
@@ -170,9 +175,12 @@ def _residual(rate: np.ndarray, gyr: np.ndarray, tau: np.ndarray, offset: float)
     return float(np.sqrt(np.mean(np.sum((x - y @ a.T) ** 2, axis=1)) / np.mean(np.sum(x**2, axis=1)))), a, inside
 
 
-def synchronise(d: pd.DataFrame, tau: np.ndarray, sensors: dict[str, str]) -> tuple[float, dict[str, float], dict[str, float]]:
-    """Offset (s) with marker time = IMU time + offset, the per-sensor relative residual there, and
-    per sensor the vertical component of its mean specific force in the lab (m/s²)."""
+def synchronise(d: pd.DataFrame, tau: np.ndarray, sensors: dict[str, str]
+                ) -> tuple[float, dict[str, float], dict[str, float], dict[str, Rotation]]:
+    """Offset (s) with marker time = IMU time + offset, the per-sensor relative residual there,
+    per sensor the vertical component of its mean specific force in the lab (m/s²), and per sensor
+    its orientation in the lab at every marker frame as its cluster measures it (cluster
+    orientation ⊗ the fitted sensor-to-cluster rotation)."""
     rates = {p: _cluster_rate(d, s) for p, s in sensors.items()}
     gyrs = {p: np.deg2rad(d[[f"P6_{s}_gyro_{a}" for a in "xyz"]].to_numpy(float)) for p, s in sensors.items()}
     marker_span = (len(d) - 1) / MARKER_RATE_HZ
@@ -184,22 +192,23 @@ def synchronise(d: pd.DataFrame, tau: np.ndarray, sensors: dict[str, str]) -> tu
     best = coarse[int(np.argmin([pooled(o) for o in coarse]))]
     fine = np.arange(best - 0.02, best + 0.02 + 1e-9, OFFSET_STEP_S)
     offset = float(fine[int(np.argmin([pooled(o) for o in fine]))])
-    residual, up = {}, {}
+    residual, up, orientation = {}, {}, {}
     for p, s in sensors.items():
         res, a, rows = _residual(rates[p][1], gyrs[p], tau, offset)
         residual[p] = res
+        orientation[p] = rates[p][0] * Rotation.from_matrix(a)
         acc = d[[f"P6_{s}_acc_{k}" for k in "xyz"]].to_numpy(float)[rows] * GRAVITY_MPS2
         t_marker = np.arange(len(d)) / MARKER_RATE_HZ
         frame = np.clip(np.searchsorted(t_marker, tau[rows] + offset), 0, len(d) - 1)
         up[p] = float(np.mean((rates[p][0][frame].apply(acc @ a.T))[:, 2]))
-    return offset, residual, up
+    return offset, residual, up, orientation
 
 
 def convert(trial: str, source: Path) -> tuple[dict, pd.DataFrame] | None:
     d = pd.read_csv(source / f"{trial}.csv")
     tau = d["x_Time"].to_numpy(float) - float(d["x_Time"].iloc[0])
     sensors = {p: s for p, s in SENSORS.items() if f"P6_{s}_gyro_x" in d}
-    offset, residual, up = synchronise(d, tau, sensors)
+    offset, residual, up, orientation = synchronise(d, tau, sensors)
     kept = {p: s for p, s in sensors.items() if residual[p] <= MAX_RESIDUAL}
     legs = [side for side in Side if f"{side.value}_thigh" in kept and f"{side.value}_shank" in kept]
     for p in kept:
@@ -219,6 +228,12 @@ def convert(trial: str, source: Path) -> tuple[dict, pd.DataFrame] | None:
     angles.insert(0, "t_s", np.arange(len(d)) / MARKER_RATE_HZ - offset)
     keep = ["t_s"] + [c for c in angles.columns if any(c.startswith(f"{s.value}_") for s in legs)]
     angles[keep].to_csv(OUT / f"{trial}_reference.csv", index=False, float_format="%.4f")
+    sensor_q = {"t_s": angles["t_s"].to_numpy()}
+    for side in legs:
+        for seg in ("thigh", "shank"):
+            q = orientation[f"{side.value}_{seg}"].as_quat(scalar_first=True)
+            sensor_q.update({f"{side.value}_{seg}_q_{k}": q[:, i] for i, k in enumerate("wxyz")})
+    pd.DataFrame(sensor_q).to_csv(OUT / f"{trial}_sensors.csv", index=False, float_format="%.6f")
     cycles = []
     for side, strikes in heel_strikes(d, heading).items():
         if side not in legs:
@@ -228,7 +243,7 @@ def convert(trial: str, source: Path) -> tuple[dict, pd.DataFrame] | None:
                            "t_first_s": round(a / MARKER_RATE_HZ - offset, 4), "t_last_s": round(b / MARKER_RATE_HZ - offset, 4)})
     sync = {"trial": trial, "offset_s": round(offset, 3), "imu_rate_hz": round(float(1.0 / np.median(np.diff(tau))), 2),
             "marker_window_s": round((len(d) - 1) / MARKER_RATE_HZ, 2), "imu_span_s": round(float(tau[-1]), 2),
-            "legs": " ".join(s.value for s in legs)}
+            "legs": " ".join(s.value for s in legs), "heading_rad": round(heading, 5)}
     sync.update({f"residual_{p}": round(residual[p], 3) for p in sensors})
     return sync, pd.DataFrame(cycles)
 

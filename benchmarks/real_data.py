@@ -29,6 +29,11 @@ Reproduce (from the repository root; reads ``../shared/datasets``, ≈ 1 min; pr
     two heel strikes, time-normalised the same way: RMSE, offset-free RMSE (the mean difference
     removed), and the pipeline's nearest initial contacts against the cycle's heel strikes
     (``benchmarks/_optical.py``). Runs without ``../shared/datasets``; ``--optical-only`` runs it alone.
+(d) 35 walks of 9 people with marker-based knee flexion, adduction, rotation and femur rotation
+    against the line of progression (committed in ``benchmarks/data/grouvel_2023``, Geneva
+    dataset, IMU 25–45 Hz re-synchronised to the markers by the converter): the same comparison per
+    leg and trial, summarised over all of them. Also without ``../shared/datasets``, and in
+    ``--optical-only``.
 """
 
 from __future__ import annotations
@@ -42,9 +47,11 @@ import numpy as np
 import pandas as pd
 from _cohort import calibration_config, flexion_limit_from_text
 from _common import machine, markdown_table
-from _optical import compare_with_reference, midstance_offset_note
+from _optical import compare_series, compare_with_reference, midstance_offset_note, sensor_frame_reference
 from _real_loaders import (
+    GROUVEL_2023,
     HingeTrial,
+    OpticalWalk,
     dfjimu_paths,
     grouvel_trials,
     load_dfjimu,
@@ -285,14 +292,24 @@ def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_ki
     angles and femur rotation; one row per angle over all walks (a walk = one leg of one trial)."""
     config = AnalysisConfig(calibration=calibration or SegmentCalibrationConfig(),
                             filter_kind=filter_kind or AnalysisConfig().filter_kind)
-    per_walk = []
+    per_walk, split = [], []
+    sync = pd.read_csv(GROUVEL_2023 / "sync.csv").set_index("trial")
     cpu0 = time.process_time()
     for trial in grouvel_trials():
         walks = load_grouvel(trial)
         result = analyze_session(walks[0].session, config)
+        sensors = pd.read_csv(GROUVEL_2023 / f"{trial}_sensors.csv")
         for walk in walks:
             leg = result.legs[walk.side]
             used = sum(s.used for s in leg.strides)
+            # The same calibration on the clusters' orientations: fusion vs calibration + reference.
+            cluster = sensor_frame_reference(walk, leg, sensors, float(sync.loc[trial, "heading_rad"]))
+            fusion = {c.angle: c for c in compare_with_reference(result, OpticalWalk(walk.name, walk.side, walk.session,
+                                                                                     walk.cycles, cluster)) if c.cycle == 0}
+            for angle, (_, free, bias, r) in compare_series(cluster, walk.reference).items():
+                split.append({"angle": angle, "fusion_free": fusion[angle].offset_free_rmse_deg,
+                              "fusion_r": fusion[angle].correlation, "frames_free": free, "frames_bias": bias,
+                              "frames_r": r})
             for c in compare_with_reference(result, walk):
                 if c.cycle == 0:
                     per_walk.append({"walk": walk.name, "participant": trial[:3], "angle": c.angle, "rmse": c.rmse_deg,
@@ -321,6 +338,18 @@ def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_ki
           f"bias, smallest … largest. {len(walks)} walks; CPU {cpu:.1f} s.\n")
     print(markdown_table(["angle", "walks", "cycles", "RMSE", "offset-free RMSE", "bias", "bias by person", "r (median)"],
                          rows, align="lrrrrrrr"))
+    parts = pd.DataFrame(split)
+    rows = [[angle, f"{g['fusion_free'].median():.2f} / {g['fusion_free'].quantile(0.9):.2f}", f"{g['fusion_r'].median():.3f}",
+             f"{g['frames_free'].median():.2f} / {g['frames_free'].quantile(0.9):.2f}",
+             f"{g['frames_bias'].mean():+.2f} ± {g['frames_bias'].std():.2f}", f"{g['frames_r'].median():.3f}"]
+            for angle, g in parts.groupby("angle", sort=False)]
+    print("\nThe same, split in two with each sensor's orientation measured by its marker cluster and the pipeline's "
+          "own sensor-to-segment calibration applied to it ('cluster frames'): pipeline vs cluster frames = the "
+          "IMU's orientation estimation (fusion at 25–45 Hz, the heading between the sensors); cluster frames vs "
+          "markers = the calibration's segment frames against the marker model (and the skin under the clusters). "
+          "Offset-free RMSE median / 90th percentile over walks, degrees.\n")
+    print(markdown_table(["angle", "pipeline vs cluster frames: offset-free", "r", "cluster frames vs markers: offset-free",
+                          "bias", "r"], rows, align="lrrrrr"))
     refs = walks["reference"].value_counts().to_dict()
     print(f"\n- calibration reference per walk: {refs}; strides used / found by the pipeline over these legs: "
           f"{int(walks['used'].sum())} / {int(walks['found'].sum())}\n")
@@ -350,7 +379,7 @@ def main() -> None:
                              "keeps it fixed)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=None,
                         help="orientation filter (default: the analysis' default)")
-    parser.add_argument("--optical-only", action="store_true", help="part (c) only (the committed walk with markers)")
+    parser.add_argument("--optical-only", action="store_true", help="parts (c) and (d) only (the committed walks with markers)")
     args = parser.parse_args()
     kind = None if args.filter is None else FilterKind(args.filter)
     calibration = calibration_config(args.pose_only, args.shank_axis_weight, args.flexion_axis_limit, args.thigh_turn,

@@ -83,3 +83,21 @@ def test_the_pipeline_knee_flexion_follows_the_markers(analysed):
         assert set(rows) == {"knee flexion", "knee adduction", "knee rotation", "hip rotation (vs progression)"}
         knee = rows["knee flexion"]
         assert knee.correlation > 0.97 and knee.offset_free_rmse_deg < 6.0 and knee.rmse_deg < 7.0
+
+
+def test_the_cluster_measured_sensor_orientations_turn_as_the_gyroscopes_do(walks):
+    """``<trial>_sensors.csv`` is each sensor's orientation from its marker cluster: its rate, in the
+    sensor frame, must be the gyroscope's (to within the residual the converter accepted)."""
+    from scipy.spatial.transform import Rotation
+
+    sensors = pd.read_csv(loaders.GROUVEL_2023 / f"{TRIAL}_sensors.csv")
+    t = sensors["t_s"].to_numpy()
+    for stream in walks[0].session.streams:
+        name = stream.placement.value
+        r = Rotation.from_quat(sensors[[f"{name}_q_{k}" for k in "wxyz"]].to_numpy(), scalar_first=True)
+        np.testing.assert_allclose(np.linalg.norm(r.as_quat(), axis=1), 1.0, atol=1e-9)
+        rate = (r[:-1].inv() * r[1:]).as_rotvec() / np.diff(t)[:, None]
+        mid = 0.5 * (t[1:] + t[:-1])
+        gyr = np.column_stack([np.interp(mid, stream.t_s, stream.gyr_radps[:, k]) for k in range(3)])
+        relative = np.sqrt(np.mean(np.sum((rate - gyr) ** 2, axis=1)) / np.mean(np.sum(rate**2, axis=1)))
+        assert relative < 0.4, name
