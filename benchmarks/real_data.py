@@ -47,7 +47,12 @@ import numpy as np
 import pandas as pd
 from _cohort import calibration_config, flexion_limit_from_text
 from _common import machine, markdown_table
-from _optical import compare_series, compare_with_reference, midstance_offset_note, sensor_frame_reference
+from _optical import (
+    compare_series,
+    compare_with_reference,
+    midstance_offset_note,
+    sensor_frame_reference,
+)
 from _real_loaders import (
     GROUVEL_2023,
     HingeTrial,
