@@ -12,8 +12,8 @@ Run once (see ``benchmarks/data/grouvel_2023/README.md``)::
 What a synchronised file holds, as found here (the article says all columns are at 100 Hz; for the
 IMU columns that is not so): marker trajectories (mm) at 100 Hz over the capture volume (3–4.5 s),
 and in the *same rows* the IMU signals (g, °/s) resampled to that many rows over the whole
-synchronised IMU crop (9–15 s, the 10-m walk from standing to standing), their instants in
-``x_Time`` (s, 22–35 ms apart). The two are therefore on different clocks; the article gives the
+synchronised IMU crop (8–15 s: the 10-m walk), their instants in
+``x_Time`` (s, 22–40 ms apart). The two are therefore on different clocks; the article gives the
 IMU-to-marker synchronisation a precision of 0.1 s and recommends users to redo it. Each IMU sits
 on a cluster of four markers (``LT1``–``LT4`` …), so it is redone here from the data: the offset
 between the clocks is the one at which each leg sensor's gyroscope best matches its cluster's
