@@ -11,16 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from _real_loaders import OpticalWalk
 
 from imugait.analysis import AnalysisResult
 from imugait.analysis.reference import MIDSTANCE_END, MIDSTANCE_START, midstance_knee_flexion_deg
+from imugait.conventions import Joint, joint_angles_rad, progression_quat
 from imugait.gait.cycles import N_NORMALISED, time_normalise
+from imugait.quaternion import quat_multiply
 
-COMPARABLE = {"knee_flexion_deg": "knee flexion"}
-"""Reference angles the pipeline reports as the same quantity. The reference's hip flexion is the
-femur against the pelvis: the pipeline gives it only with a pelvis sensor and a standing period
-(its hip rotation is against the line of progression, which no marker reference here holds)."""
+COMPARABLE = {"knee_flexion_deg": "knee flexion", "knee_adduction_deg": "knee adduction",
+              "knee_rotation_deg": "knee rotation", "hip_rotation_deg": "hip rotation (vs progression)"}
+"""Reference angles the pipeline reports as the same quantity, compared where the reference has
+them (Kiel pp054: knee flexion only; Geneva: all four, its ``hip_rotation_deg`` the femur against
+the line of progression like the pipeline's without a pelvis sensor). A reference's hip flexion
+or its femur-against-pelvis rotation is not compared: the pipeline gives those only with a pelvis
+sensor."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,12 @@ class CycleComparison:
 
 
 def _errors(estimate: np.ndarray, reference: np.ndarray) -> tuple[float, float, float, float]:
+    """Over the points where both are finite (the pipeline's hip rotation is NaN outside a straight
+    walking bout); NaN when there are none."""
+    ok = np.isfinite(estimate) & np.isfinite(reference)
+    if not ok.any():
+        return (np.nan,) * 4
+    estimate, reference = estimate[ok], reference[ok]
     d = estimate - reference
     return (float(np.sqrt(np.mean(d**2))), float(np.sqrt(np.mean((d - d.mean()) ** 2))), float(d.mean()),
             float(np.corrcoef(estimate, reference)[0, 1]))
@@ -55,19 +67,23 @@ def compare_with_reference(result: AnalysisResult, walk: OpticalWalk) -> list[Cy
     contacts = leg.events.initial_contact_s[np.isfinite(leg.events.initial_contact_s)]
     rows = []
     for name, label in COMPARABLE.items():
+        if name not in walk.reference or name not in leg.angles_deg:
+            continue
         estimates, references = [], []
         for c in walk.cycles.itertuples():
             est = time_normalise(t, leg.angles_deg[name], c.t_first_s, c.t_last_s)
             ref = walk.reference.loc[walk.reference["cycle"] == c.cycle, name].to_numpy()
             if ref.size != N_NORMALISED:
                 raise ValueError(f"{walk.name}: cycle {c.cycle} has {ref.size} reference points, not {N_NORMALISED}")
-            nearest = [float(contacts[np.argmin(np.abs(contacts - tc))] - tc) * 1e3 for tc in (c.t_first_s, c.t_last_s)]
-            rows.append(CycleComparison(label, int(c.cycle), *_errors(est, ref), float(np.ptp(est)), float(np.ptp(ref)),
-                                        tuple(nearest)))
+            nearest = [float(contacts[np.argmin(np.abs(contacts - tc))] - tc) * 1e3 if contacts.size else np.nan
+                       for tc in (c.t_first_s, c.t_last_s)]
+            rows.append(CycleComparison(label, int(c.cycle), *_errors(est, ref), float(np.nanmax(est) - np.nanmin(est))
+                                        if np.isfinite(est).any() else np.nan, float(np.ptp(ref)), tuple(nearest)))
             estimates.append(est)
             references.append(ref)
         est, ref = np.concatenate(estimates), np.concatenate(references)
-        rows.append(CycleComparison(label, 0, *_errors(est, ref), float(np.ptp(est)), float(np.ptp(ref)), ()))
+        rows.append(CycleComparison(label, 0, *_errors(est, ref), float(np.nanmax(est) - np.nanmin(est))
+                                    if np.isfinite(est).any() else np.nan, float(np.ptp(ref)), ()))
     return rows
 
 
@@ -86,3 +102,34 @@ def midstance_offset_note(walk: OpticalWalk) -> str:
     return (f"reference knee flexion at mid-stance ({100 * MIDSTANCE_START:.0f}–{100 * MIDSTANCE_END:.0f} % of the "
             f"cycle) {measured:+.1f}°, the normative value a walk without standing is referred to {norm:+.1f}°: "
             f"an expected offset of {norm - measured:+.1f}°")
+
+
+def sensor_frame_reference(walk: OpticalWalk, leg, sensors: pd.DataFrame, heading_rad: float) -> pd.DataFrame:
+    """The angles of the leg's segment frames as the pipeline calibrated them (its
+    ``q_sensor_segment``), but with each sensor's orientation measured by its marker cluster
+    (``sensors``: ``t_s`` and ``<side>_<thigh|shank>_q_{w,x,y,z}``; both in the lab, so no heading
+    between them is estimated) instead of the IMU's: time-normalised per cycle like ``walk.reference``.
+    Against the pipeline it isolates the orientation estimation; against the markers the
+    calibration's segment frames (and the skin under the cluster vs the marker model)."""
+    s = walk.side.value
+    t = sensors["t_s"].to_numpy()
+    q_world = {seg: quat_multiply(sensors[[f"{s}_{seg}_q_{k}" for k in "wxyz"]].to_numpy(),
+                                  getattr(leg.alignment, seg).q_sensor_segment) for seg in ("thigh", "shank")}
+    knee = np.rad2deg(joint_angles_rad(q_world["thigh"], q_world["shank"], Joint.KNEE, walk.side))
+    hip = np.rad2deg(joint_angles_rad(progression_quat(np.full(t.size, heading_rad)), q_world["thigh"], Joint.HIP,
+                                      walk.side))
+    series = np.column_stack([knee, hip[:, 2]])
+    names = ["knee_flexion_deg", "knee_adduction_deg", "knee_rotation_deg", "hip_rotation_deg"]
+    rows = []
+    for c in walk.cycles.itertuples():
+        one = pd.DataFrame(time_normalise(t, series, c.t_first_s, c.t_last_s), columns=names)
+        one.insert(0, "cycle_pct", np.arange(N_NORMALISED))
+        one.insert(0, "cycle", c.cycle)
+        rows.append(one)
+    return pd.concat(rows, ignore_index=True)
+
+
+def compare_series(estimate: pd.DataFrame, reference: pd.DataFrame) -> dict[str, tuple[float, float, float, float]]:
+    """Per comparable angle both hold, over all cycles: RMSE, offset-free RMSE, bias, r (deg)."""
+    return {label: _errors(estimate[name].to_numpy(), reference[name].to_numpy())
+            for name, label in COMPARABLE.items() if name in estimate and name in reference}

@@ -1,5 +1,6 @@
 """Readers for the public datasets in ``../shared/datasets`` used by ``benchmarks/real_data.py``,
-and for the one walk with an optical reference committed in ``benchmarks/data/kiel_pp054``.
+and for the walks with an optical reference committed in ``benchmarks/data/kiel_pp054`` and
+``benchmarks/data/grouvel_2023``.
 
 Each returns imugait objects (a :class:`~imugait.model.Session`) or plain arrays. The walking
 recordings are read by the library's importers (``imugait.io``: HuGaDB, qmt, Xsens, MPU-9250);
@@ -18,6 +19,7 @@ import pandas as pd
 import scipy.io
 
 from imugait.conventions import Placement, Segment, Side
+from imugait.gait.cycles import N_NORMALISED, time_normalise
 from imugait.io import (
     iter_mpu9250_walks,
     read_csv_session,
@@ -32,6 +34,9 @@ from imugait.model import ProtocolStep, Session
 DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 KIEL_PP054 = Path(__file__).resolve().parent / "data" / "kiel_pp054"
 """One real walk with an optical right-knee reference (source, licence: its README.md)."""
+GROUVEL_2023 = Path(__file__).resolve().parent / "data" / "grouvel_2023"
+"""Comfortable-speed walks of 9 people with marker-based knee and hip angles (source, licence,
+conversion: its README.md)."""
 
 MPU9250_ZIP = DATASETS / "gait_rehab_mpu9250" / "Healthy_Adults-gait_activity.zip"
 HUGADB_LEG_SENSORS: dict[Placement, str] = {
@@ -163,3 +168,36 @@ def load_kiel_pp054(distal_shanks: bool = False) -> OpticalWalk:
     cycles = pd.read_csv(KIEL_PP054 / "cycles.csv")
     reference = pd.read_csv(KIEL_PP054 / "optical.csv").drop(columns="ankle_angle_deg")
     return OpticalWalk(name, Side.RIGHT, session, cycles, reference)
+
+
+def grouvel_trials() -> list[str]:
+    """The converted walks of ``benchmarks/data/grouvel_2023`` (``sync.csv``), in order."""
+    return pd.read_csv(GROUVEL_2023 / "sync.csv")["trial"].tolist()
+
+
+def load_grouvel(trial: str) -> list[OpticalWalk]:
+    """One walk of the Geneva dataset: per leg with both sensors, an :class:`OpticalWalk` over the
+    gait cycles inside the marker window (the legs share one session). The reference is the
+    converter's marker-based knee flexion, adduction, rotation and hip rotation against the line of
+    progression (``hip_rotation_deg``) and against the pelvis (``hip_rotation_pelvis_deg``),
+    time-normalised here between the cycle's heel strikes (markers, Zeni)."""
+    session = read_csv_session(GROUVEL_2023 / f"{trial}_imu.csv", subject_id=trial.split("_")[0])
+    reference = pd.read_csv(GROUVEL_2023 / f"{trial}_reference.csv")
+    cycles = pd.read_csv(GROUVEL_2023 / "cycles.csv")
+    walks = []
+    t = reference["t_s"].to_numpy()
+    for side in Side:
+        mine = cycles[(cycles["trial"] == trial) & (cycles["side"] == side.value)].reset_index(drop=True)
+        if mine.empty or f"{side.value}_knee_flexion_deg" not in reference:
+            continue
+        columns = [c for c in reference.columns if c.startswith(f"{side.value}_")]
+        rows = []
+        for c in mine.itertuples():
+            normalised = time_normalise(t, reference[columns].to_numpy(), c.t_first_s, c.t_last_s)
+            one = pd.DataFrame(normalised, columns=[c_[len(side.value) + 1:] for c_ in columns])
+            one.insert(0, "cycle_pct", np.arange(N_NORMALISED))
+            one.insert(0, "cycle", c.cycle)
+            rows.append(one)
+        walks.append(OpticalWalk(f"{trial} {side.value}", side, session, mine[["cycle", "t_first_s", "t_last_s"]],
+                                 pd.concat(rows, ignore_index=True)))
+    return walks

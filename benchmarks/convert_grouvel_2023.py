@@ -1,0 +1,270 @@
+"""Convert comfortable-speed walks of the Geneva dataset (Grouvel et al. 2023) into ``benchmarks/data/grouvel_2023/``.
+
+Source: the dataset's synchronised CSV files (``SYNC_DATA/<trial>.csv``), as redistributed in GitHub
+``ThomasAston/movetru`` @ f65a0d81da797ece819671f18d3a536717203a94, ``data/synchronised/``. Dataset:
+Grouvel G, Carcreff L, Moissenet F, Armand S, *A dataset of asymptomatic human gait and movements
+obtained from markers, IMUs, insoles and force plates*, Sci Data 2023 10:180
+(doi:10.1038/s41597-023-02077-3); Yareta doi:10.26037/yareta:xkxgaw6ewjdhfntdhtj7upepxy (CC BY 4.0).
+Run once (see ``benchmarks/data/grouvel_2023/README.md``)::
+
+    .venv/bin/python benchmarks/convert_grouvel_2023.py /path/to/movetru/data/synchronised
+
+What a synchronised file holds, as found here (the article says all columns are at 100 Hz; for the
+IMU columns that is not so): marker trajectories (mm) at 100 Hz over the capture volume (3–4.5 s),
+and in the *same rows* the IMU signals (g, °/s) resampled to that many rows over the whole
+synchronised IMU crop (8–15 s: the 10-m walk), their instants in
+``x_Time`` (s, 22–40 ms apart). The two are therefore on different clocks; the article gives the
+IMU-to-marker synchronisation a precision of 0.1 s and recommends users to redo it. Each IMU sits
+on a cluster of four markers (``LT1``–``LT4`` …), so it is redone here from the data: the offset
+between the clocks is the one at which each leg sensor's gyroscope best matches its cluster's
+angular rate (a constant sensor-to-cluster rotation fitted per sensor; pooled relative residual).
+
+What it writes per trial (``P02_S01_Gait_01`` …), and checks before writing:
+
+- ``<trial>_imu.csv``: generic CSV (``docs/formats.md``), ``t_s = x_Time − x_Time[0]``, the leg
+  sensors ``left_thigh`` (``P6_LT``), ``left_shank`` (``LS``), ``right_thigh`` (``RT``),
+  ``right_shank`` (``RS``): acc g → m/s² (× 9.80665; the file's values are specific force, checked:
+  rotated into the lab by the fitted cluster orientation their mean over the walk points up at
+  ≈ 9.8 m/s²), gyro °/s → rad/s; 7 significant digits.
+- ``<trial>_reference.csv``: the marker-based angles at the 100-Hz marker frames, ``t_s`` on the IMU
+  clock above (frame / 100 − offset): per side ``<side>_knee_flexion_deg``, ``_knee_adduction_deg``,
+  ``_knee_rotation_deg`` (thigh → shank), ``_hip_rotation_deg`` (femur against the line of
+  progression, the pipeline's meaning without a pelvis sensor) and ``_hip_rotation_pelvis_deg``
+  (femur against the pelvis), by imugait's JCS and sign table (:func:`imugait.conventions.joint_angles_rad`)
+  on ISB segment frames built from the dataset's markers and joint centres (:func:`marker_frames`).
+- ``<trial>_sensors.csv``: each kept sensor's orientation in the lab (scalar-first quaternion)
+  at the marker frames, ``t_s`` as in the reference: its cluster's orientation (relative to the
+  cluster's first frame) times the fitted constant sensor-to-cluster rotation. With the pipeline's
+  own sensor-to-segment calibration it gives angles free of the IMU's orientation estimation
+  (``benchmarks/real_data.py``, part d's decomposition).
+- ``cycles.csv``: per trial and side the gait cycles inside the marker window, heel strike to
+  heel strike, heel strikes by Zeni et al. 2008 (heel marker's largest lead on the pelvis centre
+  along the walking direction).
+- ``sync.csv``: per trial the offset, the per-sensor relative residual of the gyroscope against the
+  cluster rate, the IMU rate, and the walking direction in the lab (rad).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.signal import find_peaks
+from scipy.spatial.transform import Rotation
+
+from imugait.conventions import GRAVITY_MPS2, Joint, Side, joint_angles_rad, progression_quat
+
+OUT = Path(__file__).resolve().parent / "data" / "grouvel_2023"
+MARKER_RATE_HZ = 100.0
+SENSORS = {"left_thigh": "LT", "left_shank": "LS", "right_thigh": "RT", "right_shank": "RS"}
+TRIALS = [f"P{p:02d}_S01_Gait_{k:02d}" for p in range(2, 11) for k in range(1, 5)]
+"""Comfortable-speed walks 1–4 of participants 2–10 (participant 1's file has no ``x_Time``: its
+IMU clock is unknown)."""
+MAX_RESIDUAL = 0.35
+"""A sensor whose gyroscope matches its cluster's rate worse than this (relative RMS residual at
+the best offset) is not used: the synchronisation or the sensor is not trusted."""
+OFFSET_STEP_S = 0.002
+
+
+def _marker(d: pd.DataFrame, name: str) -> np.ndarray:
+    return d[[f"{name}_x", f"{name}_y", f"{name}_z"]].to_numpy(float) / 1000.0
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def _frame(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> Rotation:
+    return Rotation.from_matrix(np.stack([x, y, z], axis=-1))
+
+
+def marker_frames(d: pd.DataFrame) -> dict[str, Rotation]:
+    """ISB frames (X anterior, Y up/proximal, Z right) in the lab (z up) from the CGM markers and the
+    dataset's joint centres: pelvis from the ASIS and PSIS; femur Y from knee to hip joint centre,
+    Z along the knee joint centre → lateral knee marker (to the right on both sides); tibia Y from
+    ankle to knee joint centre, Z along the ankle joint centre → lateral malleolus marker."""
+    frames = {}
+    lasi, rasi = _marker(d, "LASI"), _marker(d, "RASI")
+    z = _unit(rasi - lasi)
+    forward = (lasi + rasi) / 2 - (_marker(d, "LPSI") + _marker(d, "RPSI")) / 2
+    y = _unit(np.cross(z, forward))
+    frames["pelvis"] = _frame(np.cross(y, z), y, z)
+    for side, s in (("left", "L"), ("right", "R")):
+        right = 1.0 if side == "right" else -1.0
+        for seg, (prox, dist, lateral, origin) in {
+            "thigh": (f"{s}HJC", f"{s}KJC", f"{s}KNE", f"{s}KJC"),
+            "shank": (f"{s}KJC", f"{s}AJC", f"{s}ANK", f"{s}AJC"),
+        }.items():
+            y = _unit(_marker(d, prox) - _marker(d, dist))
+            z_raw = right * (_marker(d, lateral) - _marker(d, origin))
+            x = _unit(np.cross(y, z_raw))
+            frames[f"{side}_{seg}"] = _frame(x, y, np.cross(x, y))
+    return frames
+
+
+def _quat(r: Rotation) -> np.ndarray:
+    return r.as_quat(scalar_first=True)
+
+
+def reference_angles(d: pd.DataFrame) -> tuple[pd.DataFrame, float]:
+    """Marker-based angles (deg) per marker frame, and the walking direction (rad, lab)."""
+    f = marker_frames(d)
+    pelvis_centre = sum(_marker(d, m) for m in ("LASI", "RASI", "LPSI", "RPSI")) / 4
+    step = pelvis_centre[-1] - pelvis_centre[0]
+    heading = float(np.arctan2(step[1], step[0]))
+    prog = progression_quat(np.full(len(d), heading))
+    out = {}
+    for side in Side:
+        s = side.value
+        knee = np.rad2deg(joint_angles_rad(_quat(f[f"{s}_thigh"]), _quat(f[f"{s}_shank"]), Joint.KNEE, side))
+        hip_prog = np.rad2deg(joint_angles_rad(prog, _quat(f[f"{s}_thigh"]), Joint.HIP, side))
+        hip_pelvis = np.rad2deg(joint_angles_rad(_quat(f["pelvis"]), _quat(f[f"{s}_thigh"]), Joint.HIP, side))
+        out.update({f"{s}_knee_flexion_deg": knee[:, 0], f"{s}_knee_adduction_deg": knee[:, 1],
+                    f"{s}_knee_rotation_deg": knee[:, 2], f"{s}_hip_rotation_deg": hip_prog[:, 2],
+                    f"{s}_hip_rotation_pelvis_deg": hip_pelvis[:, 2]})
+    return pd.DataFrame(out), heading
+
+
+def heel_strikes(d: pd.DataFrame, heading: float) -> dict[Side, np.ndarray]:
+    """Marker frames of heel strike per side (Zeni 2008: the heel's largest lead on the pelvis
+    centre along the walking direction), strides at least 0.6 s apart."""
+    direction = np.array([np.cos(heading), np.sin(heading), 0.0])
+    centre = sum(_marker(d, m) for m in ("LASI", "RASI", "LPSI", "RPSI")) / 4
+    out = {}
+    for side, s in ((Side.LEFT, "L"), (Side.RIGHT, "R")):
+        lead = (_marker(d, f"{s}HEE") - centre) @ direction
+        peaks, _ = find_peaks(lead, distance=int(0.6 * MARKER_RATE_HZ), prominence=0.1)
+        out[side] = peaks
+    return out
+
+
+def _cluster_rate(d: pd.DataFrame, prefix: str) -> tuple[Rotation, np.ndarray]:
+    """Orientation of a four-marker cluster (relative to its first frame) and its angular rate
+    (rad/s, cluster frame), central differences at the marker rate."""
+    pts = np.stack([_marker(d, f"{prefix}{i}") for i in range(1, 5)], axis=1)
+    centred = pts - pts.mean(axis=1, keepdims=True)
+    h = np.einsum("ki,nkj->nij", centred[0], centred)
+    u, _, vt = np.linalg.svd(h)
+    v, ut = np.transpose(vt, (0, 2, 1)), np.transpose(u, (0, 2, 1))
+    fix = np.ones((len(d), 3))
+    fix[:, 2] = np.sign(np.linalg.det(v @ ut))
+    r = Rotation.from_matrix(v @ (fix[:, :, None] * ut))
+    w = (r[:-1].inv() * r[1:]).as_rotvec() * MARKER_RATE_HZ
+    return r, np.vstack([w[:1], 0.5 * (w[1:] + w[:-1]), w[-1:]])
+
+
+def _kabsch(target: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """Rotation A minimising |target − A source| (rows are vectors)."""
+    u, _, vt = np.linalg.svd(source.T @ target)
+    fix = np.diag([1.0, 1.0, np.sign(np.linalg.det(vt.T @ u.T))])
+    return vt.T @ fix @ u.T
+
+
+def _residual(rate: np.ndarray, gyr: np.ndarray, tau: np.ndarray, offset: float) -> tuple[float, np.ndarray, np.ndarray]:
+    """Relative RMS residual of the gyroscope (at IMU instants ``tau``) against the cluster rate at
+    marker time ``tau + offset``; the fitted rotation and the IMU rows used."""
+    t_marker = np.arange(len(rate)) / MARKER_RATE_HZ
+    inside = np.flatnonzero((tau + offset >= 0.0) & (tau + offset <= t_marker[-1]))
+    if inside.size < 30:
+        return np.inf, np.eye(3), inside
+    x = np.stack([np.interp(tau[inside] + offset, t_marker, rate[:, k]) for k in range(3)], axis=1)
+    y = gyr[inside]
+    a = _kabsch(x, y)
+    return float(np.sqrt(np.mean(np.sum((x - y @ a.T) ** 2, axis=1)) / np.mean(np.sum(x**2, axis=1)))), a, inside
+
+
+def synchronise(d: pd.DataFrame, tau: np.ndarray, sensors: dict[str, str]
+                ) -> tuple[float, dict[str, float], dict[str, float], dict[str, Rotation]]:
+    """Offset (s) with marker time = IMU time + offset, the per-sensor relative residual there,
+    per sensor the vertical component of its mean specific force in the lab (m/s²), and per sensor
+    its orientation in the lab at every marker frame as its cluster measures it (cluster
+    orientation ⊗ the fitted sensor-to-cluster rotation)."""
+    rates = {p: _cluster_rate(d, s) for p, s in sensors.items()}
+    gyrs = {p: np.deg2rad(d[[f"P6_{s}_gyro_{a}" for a in "xyz"]].to_numpy(float)) for p, s in sensors.items()}
+    marker_span = (len(d) - 1) / MARKER_RATE_HZ
+
+    def pooled(offset: float) -> float:
+        return float(np.mean([_residual(rates[p][1], gyrs[p], tau, offset)[0] for p in sensors]))
+
+    coarse = np.arange(-tau[-1], marker_span, 0.01)
+    best = coarse[int(np.argmin([pooled(o) for o in coarse]))]
+    fine = np.arange(best - 0.02, best + 0.02 + 1e-9, OFFSET_STEP_S)
+    offset = float(fine[int(np.argmin([pooled(o) for o in fine]))])
+    residual, up, orientation = {}, {}, {}
+    for p, s in sensors.items():
+        res, a, rows = _residual(rates[p][1], gyrs[p], tau, offset)
+        residual[p] = res
+        orientation[p] = rates[p][0] * Rotation.from_matrix(a)
+        acc = d[[f"P6_{s}_acc_{k}" for k in "xyz"]].to_numpy(float)[rows] * GRAVITY_MPS2
+        t_marker = np.arange(len(d)) / MARKER_RATE_HZ
+        frame = np.clip(np.searchsorted(t_marker, tau[rows] + offset), 0, len(d) - 1)
+        up[p] = float(np.mean((rates[p][0][frame].apply(acc @ a.T))[:, 2]))
+    return offset, residual, up, orientation
+
+
+def convert(trial: str, source: Path) -> tuple[dict, pd.DataFrame] | None:
+    d = pd.read_csv(source / f"{trial}.csv")
+    tau = d["x_Time"].to_numpy(float) - float(d["x_Time"].iloc[0])
+    sensors = {p: s for p, s in SENSORS.items() if f"P6_{s}_gyro_x" in d}
+    offset, residual, up, orientation = synchronise(d, tau, sensors)
+    kept = {p: s for p, s in sensors.items() if residual[p] <= MAX_RESIDUAL}
+    legs = [side for side in Side if f"{side.value}_thigh" in kept and f"{side.value}_shank" in kept]
+    for p in kept:
+        if not 8.5 < up[p] < 11.0:
+            raise ValueError(f"{trial}: {p}'s mean specific force in the lab has a vertical {up[p]:.2f} m/s², not ≈ +9.8")
+    imu = {"t_s": tau}
+    for side in legs:
+        for seg in ("thigh", "shank"):
+            s = SENSORS[f"{side.value}_{seg}"]
+            for k in "xyz":
+                imu[f"{side.value}_{seg}_acc_{k}"] = d[f"P6_{s}_acc_{k}"].to_numpy(float) * GRAVITY_MPS2
+                imu[f"{side.value}_{seg}_gyr_{k}"] = np.deg2rad(d[f"P6_{s}_gyro_{k}"].to_numpy(float))
+    if not legs:
+        return None
+    pd.DataFrame(imu).to_csv(OUT / f"{trial}_imu.csv", index=False, float_format="%.7g")
+    angles, heading = reference_angles(d)
+    angles.insert(0, "t_s", np.arange(len(d)) / MARKER_RATE_HZ - offset)
+    keep = ["t_s"] + [c for c in angles.columns if any(c.startswith(f"{s.value}_") for s in legs)]
+    angles[keep].to_csv(OUT / f"{trial}_reference.csv", index=False, float_format="%.4f")
+    sensor_q = {"t_s": angles["t_s"].to_numpy()}
+    for side in legs:
+        for seg in ("thigh", "shank"):
+            q = orientation[f"{side.value}_{seg}"].as_quat(scalar_first=True)
+            sensor_q.update({f"{side.value}_{seg}_q_{k}": q[:, i] for i, k in enumerate("wxyz")})
+    pd.DataFrame(sensor_q).to_csv(OUT / f"{trial}_sensors.csv", index=False, float_format="%.6f")
+    cycles = []
+    for side, strikes in heel_strikes(d, heading).items():
+        if side not in legs:
+            continue
+        for k, (a, b) in enumerate(zip(strikes[:-1], strikes[1:], strict=True), start=1):
+            cycles.append({"trial": trial, "side": side.value, "cycle": k,
+                           "t_first_s": round(a / MARKER_RATE_HZ - offset, 4), "t_last_s": round(b / MARKER_RATE_HZ - offset, 4)})
+    sync = {"trial": trial, "offset_s": round(offset, 3), "imu_rate_hz": round(float(1.0 / np.median(np.diff(tau))), 2),
+            "marker_window_s": round((len(d) - 1) / MARKER_RATE_HZ, 2), "imu_span_s": round(float(tau[-1]), 2),
+            "legs": " ".join(s.value for s in legs), "heading_rad": round(heading, 5)}
+    sync.update({f"residual_{p}": round(residual[p], 3) for p in sensors})
+    return sync, pd.DataFrame(cycles)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("source", type=Path, help="folder holding the synchronised CSV files (<trial>.csv)")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    syncs, cycles = [], []
+    for trial in TRIALS:
+        got = convert(trial, args.source)
+        if got is None:
+            print(f"{trial}: no leg with both sensors matching their clusters — skipped")
+            continue
+        syncs.append(got[0])
+        cycles.append(got[1])
+        print(got[0])
+    pd.DataFrame(syncs).to_csv(OUT / "sync.csv", index=False)
+    pd.concat(cycles).to_csv(OUT / "cycles.csv", index=False)
+
+
+if __name__ == "__main__":
+    main()
