@@ -140,13 +140,17 @@ same rotation is knee *extension*, so the knee's raw angle is negated.
 """
 
 
+@cache
 def sign_table(joint: Joint, side: Side) -> np.ndarray:
     """Multipliers ``(3,)`` from raw right-handed Z-X-Y angles to the shared sign table.
 
     Adduction and rotation are mirrored on the left so that + means adduction (varus) and
-    internal rotation on both legs.
+    internal rotation on both legs. Made once per joint and side (the live polls ask at every
+    poll), so read only.
     """
-    return np.array([FLEXION_SIGN[joint], side.mirror, side.mirror], dtype=float)
+    signs = np.array([FLEXION_SIGN[joint], side.mirror, side.mirror], dtype=float)
+    signs.flags.writeable = False
+    return signs
 
 
 def joint_angles_rad(

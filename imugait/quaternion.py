@@ -171,9 +171,12 @@ def compose_rotations(first: Rotation, second: Rotation) -> Rotation:
 
 def quat_conj(q: np.ndarray) -> np.ndarray:
     """Conjugate (= inverse of a unit quaternion), ``(4,)`` or ``(N, 4)``."""
-    out = np.array(q, dtype=np.float64, copy=True)
-    out[..., 1:] *= -1.0
-    return out
+    # (one product: the same values as negating the vector part of a copy, in one call less)
+    return np.multiply(q, _CONJUGATE, dtype=np.float64)
+
+
+_CONJUGATE = np.array([1.0, -1.0, -1.0, -1.0])
+_CONJUGATE.flags.writeable = False
 
 
 def quat_about_z(angle_rad: float | np.ndarray) -> np.ndarray:

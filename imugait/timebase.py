@@ -73,7 +73,8 @@ def grid_position(t_src_s: np.ndarray, t_dst_s: np.ndarray) -> tuple[np.ndarray,
     (clamped to the ends). Compute once per stream and grid, and pass to the resamplers."""
     # (np.minimum/np.maximum: the same as np.clip, without its per-call overhead on short arrays)
     t_dst = np.minimum(np.maximum(t_dst_s, t_src_s[0]), t_src_s[-1])
-    i = np.minimum(np.maximum(np.searchsorted(t_src_s, t_dst, side="right") - 1, 0), len(t_src_s) - 2)
+    # (the method, not np.searchsorted: no Python wrapper per call on the live grid's few rows)
+    i = np.minimum(np.maximum(t_src_s.searchsorted(t_dst, side="right") - 1, 0), len(t_src_s) - 2)
     t_before = t_src_s[i]
     return i, (t_dst - t_before) / (t_src_s[i + 1] - t_before)
 

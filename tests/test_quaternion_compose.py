@@ -1,4 +1,5 @@
-"""``compose_rotations`` is scipy's ``*`` of rotations, bit for bit."""
+"""``compose_rotations`` is scipy's ``*`` of rotations, bit for bit (and ``quat_conj`` the negated
+vector part, bit for bit)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from imugait.quaternion import compose_rotations
+from imugait.quaternion import compose_rotations, quat_conj
 
 
 def _same(a: Rotation, b: Rotation) -> bool:
@@ -33,3 +34,16 @@ def test_compose_of_near_identity_and_opposite_signs():
     a = Rotation.from_quat(q, scalar_first=True)
     b = Rotation.from_quat(-q[::-1], scalar_first=True)
     assert _same(compose_rotations(a, b), a * b)
+
+
+def test_conjugate_is_the_negated_vector_part_to_the_bit():
+    """``quat_conj`` as one product with (1, -1, -1, -1): the bits of negating a copy's vector
+    part, signed zeros and NaN included, for one quaternion and for rows."""
+    rng = np.random.default_rng(7)
+    for shape in [(4,), (1, 4), (5, 4), (300, 4)]:
+        q = rng.normal(size=shape)
+        q.flat[0], q.flat[1], q.flat[2] = np.nan, -0.0, 0.0
+        expected = np.array(q, copy=True)
+        expected[..., 1:] *= -1.0
+        assert quat_conj(q).tobytes() == expected.tobytes()
+    assert quat_conj([1, 2, 3, 4]).tolist() == [1.0, -2.0, -3.0, -4.0]

@@ -161,13 +161,24 @@ class OrientationFilter(ABC):
         -------
         FusionResult with ``q_world_sensor`` (N, 4) and per-sample diagnostics.
         """
+        q, diagnostics = self._run_batch(*self._batch_input(gyr_radps, acc_mps2, mag_uT, check_units))
+        return FusionResult(q_world_sensor=q, diagnostics=diagnostics, kind=self.kind, settings=self._settings)
+
+    def orientations(self, gyr_radps: np.ndarray, acc_mps2: np.ndarray, mag_uT: np.ndarray | None = None,
+                     check_units: bool = True) -> np.ndarray:
+        """:meth:`estimate`'s ``q_world_sensor`` (N, 4) alone — the same inputs, checks and values
+        — for a caller that does not read the diagnostics (the live pipeline, a few samples per
+        block: gathering them per call costs about as much as the filter's own update)."""
+        return self._run_orientations(*self._batch_input(gyr_radps, acc_mps2, mag_uT, check_units))
+
+    def _batch_input(self, gyr_radps, acc_mps2, mag_uT, check_units: bool) -> tuple:
+        """(gyr, acc, mag) of a batch, validated (see :meth:`estimate`)."""
         gyr = _series(gyr_radps, "gyr_radps")
         acc = _series(acc_mps2, "acc_mps2", n=gyr.shape[0])
         mag = self._mag_or_none(mag_uT, lambda m, name: _series(m, name, n=gyr.shape[0]))
         if check_units:
             _check_units(gyr, acc)
-        q, diagnostics = self._run_batch(gyr, acc, mag)
-        return FusionResult(q_world_sensor=q, diagnostics=diagnostics, kind=self.kind, settings=self._settings)
+        return gyr, acc, mag
 
     # --- for subclasses -------------------------------------------------------------------
 
@@ -191,6 +202,11 @@ class OrientationFilter(ABC):
             if bias is not None:
                 bias[i] = self._status().gyr_bias_radps
         return q, FusionDiagnostics(gyr_bias_radps=bias)
+
+    def _run_orientations(self, gyr: np.ndarray, acc: np.ndarray, mag: np.ndarray | None) -> np.ndarray:
+        """The orientations of :meth:`_run_batch`; filters whose diagnostics cost extra per call
+        may skip them here."""
+        return self._run_batch(gyr, acc, mag)[0]
 
     def _mag_or_none(self, mag_uT, check) -> np.ndarray | None:
         if not self._settings.use_magnetometer:

@@ -84,13 +84,19 @@ class VqfOnlineFilter(OrientationFilter):
         )
 
     def _run_batch(self, gyr, acc, mag):
+        q, out = self._update_batch(gyr, acc, mag)
+        return q, _diagnostics(out, self._use_mag)
+
+    def _run_orientations(self, gyr, acc, mag):
+        return self._update_batch(gyr, acc, mag)[0]  # (the diagnostics not gathered)
+
+    def _update_batch(self, gyr, acc, mag) -> tuple[np.ndarray, dict]:
+        """VQF's ``updateBatch`` on the state: (orientations (N, 4), its whole output)."""
         if self._use_mag:
             out = self._vqf.updateBatch(gyr, acc, mag)
-            q = out["quat9D"]
-        else:
-            out = self._vqf.updateBatch(gyr, acc)
-            q = out["quat6D"]
-        return np.asarray(q, dtype=np.float64), _diagnostics(out, self._use_mag)
+            return np.asarray(out["quat9D"], dtype=np.float64), out
+        out = self._vqf.updateBatch(gyr, acc)
+        return np.asarray(out["quat6D"], dtype=np.float64), out
 
 
 class VqfOfflineFilter(OrientationFilter):

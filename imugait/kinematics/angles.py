@@ -41,7 +41,10 @@ def segment_orientations(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Anatomical thigh and shank frames (M, 4), both in the thigh sensor's world frame."""
     q_thigh = quat_multiply(q_world_thigh_sensor, q_thigh_sensor_segment)
-    heading = np.broadcast_to(np.asarray(heading_offset_rad, dtype=float), q_world_shank_sensor.shape[:1])
+    heading = heading_offset_rad
+    if not (isinstance(heading, np.ndarray) and heading.shape == q_world_shank_sensor.shape[:1] and heading.dtype == float):
+        # (the live polls pass one offset per row already: broadcast_to's per-call cost spared)
+        heading = np.broadcast_to(np.asarray(heading_offset_rad, dtype=float), q_world_shank_sensor.shape[:1])
     if q_world_shank_sensor.shape[0] <= CHUNK_ROWS:  # (one block: the same products, less per-call work)
         return q_thigh, quat_multiply(quat_about_z(heading), quat_multiply(q_world_shank_sensor, q_shank_sensor_segment))
     q_shank = np.empty(q_world_shank_sensor.shape)

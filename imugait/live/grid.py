@@ -67,6 +67,7 @@ class LiveSensor:
         self.reseeds: list[tuple[float, float]] = []
         """(time of the first sample after the gap, length of the gap) of every re-seeding (s)."""
         self._last_t_s = -np.inf  # the newest sample's time (read at every feed: kept, not looked up)
+        self._unfused_q = np.full((64, 4), np.nan)  # (a block's orientations before fusion: made once, copied in)
 
     @property
     def fusing(self) -> bool:
@@ -109,8 +110,10 @@ class LiveSensor:
             t, acc, gyr = t[keep], np.asarray(acc)[keep], np.asarray(gyr)[keep]
         lost = np.zeros(t.size, dtype=np.int64)
         lost[0] = max(int(block.n_lost), 0)
+        if t.size > self._unfused_q.shape[0]:
+            self._unfused_q = np.full((t.size, 4), np.nan)
         self.samples.append({"t_s": t, "acc_mps2": acc, "gyr_radps": gyr,
-                             "q_world_sensor": np.full((t.size, 4), np.nan), "n_lost_before": lost})
+                             "q_world_sensor": self._unfused_q[:t.size], "n_lost_before": lost})
         self._last_t_s = float(t[-1])
         if self._filter is not None:
             self._fuse()
@@ -227,8 +230,8 @@ class LiveSensor:
         # (the first row's count is not used: it is the previous, fused sample or the first kept one)
         if not np.count_nonzero(self.samples.since("n_lost_before", first_row)[1:take]):
             # (the common case: the new rows only, the same values as sliced from the rows below)
-            q = self._filter.estimate(self.samples.since("gyr_radps", start)[:n_new] - self.gyr_bias_radps,
-                                      self.samples.since("acc_mps2", start)[:n_new], check_units=check_units).q_world_sensor
+            q = self._filter.orientations(self.samples.since("gyr_radps", start)[:n_new] - self.gyr_bias_radps,
+                                          self.samples.since("acc_mps2", start)[:n_new], check_units=check_units)
         else:  # bridge lost samples for the filter (see orient_stream)
             t = self.samples.since("t_s", first_row)[:take]
             gyr = self.samples.since("gyr_radps", first_row)[:take] - self.gyr_bias_radps
@@ -240,7 +243,7 @@ class LiveSensor:
             bridged = [np.column_stack([np.interp(t_full, t, x[:, k]) for k in range(3)]) for x in (gyr, acc)]
             # Fed from just after the previous sample: the lost instants before the first new one too.
             first = int(has_previous)
-            q_full = self._filter.estimate(bridged[0][first:], bridged[1][first:], check_units=check_units).q_world_sensor
+            q_full = self._filter.orientations(bridged[0][first:], bridged[1][first:], check_units=check_units)
             q = q_full[real[first:] - first]
         self.samples.since("q_world_sensor", start)[:n_new] = q
         self._n_fused = stop
@@ -315,7 +318,8 @@ class LiveGrid:
                 imu, q_src, n_lost = (np.repeat(s.tail(name, 1 + n_held)[:1], 2, axis=0)
                                       for name in (IMU, "q_world_sensor", "n_lost_before"))
             else:
-                imu, q_src, n_lost = (s.tail(name, n + n_held)[:n] for name in (IMU, "q_world_sensor", "n_lost_before"))
+                imu, q_src, n_lost = s.tail(IMU, n + n_held)[:n], s.tail("q_world_sensor", n + n_held)[:n], \
+                    s.tail("n_lost_before", n + n_held)[:n]
             i, frac = grid_position(t_src, t)
             # Accelerations and rates in one gather (``take``: see interp_vectors).
             imu_before.append(imu.take(i, axis=0))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from conftest import make_synthetic
 
+from imugait.errors import ValidationError
 from imugait.fusion import BatchOnlyError, FilterKind, FusionSettings, make_filter
 
 CAUSAL = [k for k in FilterKind if k.causal]
@@ -54,6 +55,37 @@ def test_batch_in_chunks_continues_the_state(kind, data):
     first = f.estimate(data.gyr_radps[:cut], data.acc_mps2[:cut]).q_world_sensor
     second = f.estimate(data.gyr_radps[cut:], data.acc_mps2[cut:]).q_world_sensor
     np.testing.assert_allclose(np.vstack([first, second]), whole, atol=TOLERANCE.get(kind, DEFAULT_TOLERANCE))
+
+
+@pytest.mark.parametrize("use_mag", [False, True], ids=["6d", "9d"])
+@pytest.mark.parametrize("kind", CAUSAL)
+def test_orientations_equal_estimate_to_the_bit(kind, use_mag, data):
+    """The lean entry the live pipeline uses (no diagnostics) gives ``estimate``'s orientations
+    exactly, block after block (4-sample blocks, as a sensor streams), and leaves the same state."""
+    settings = FusionSettings.from_rate(data.rate_hz, use_magnetometer=use_mag)
+    full, lean = make_filter(kind, settings), make_filter(kind, settings)
+    n = 400
+    for start in range(0, n, 4):
+        rows = slice(start, start + 4)
+        mag = data.mag_uT[rows] if use_mag else None
+        q_full = full.estimate(data.gyr_radps[rows], data.acc_mps2[rows], mag, check_units=False).q_world_sensor
+        q_lean = lean.orientations(data.gyr_radps[rows], data.acc_mps2[rows], mag, check_units=False)
+        assert q_lean.tobytes() == q_full.tobytes(), f"block at sample {start}"
+    a, b = full.status(), lean.status()
+    assert (a.rest_detected, a.mag_disturbed) == (b.rest_detected, b.mag_disturbed)
+    assert (a.gyr_bias_radps is None) == (b.gyr_bias_radps is None)
+    if a.gyr_bias_radps is not None:
+        assert a.gyr_bias_radps.tobytes() == b.gyr_bias_radps.tobytes()
+
+
+def test_orientations_check_their_input_as_estimate(data):
+    f = make_filter(FilterKind.VQF_ONLINE, FusionSettings.from_rate(data.rate_hz))
+    bad = data.gyr_radps[:4].copy()
+    bad[1, 0] = np.nan
+    with pytest.raises(ValidationError, match="NaN"):
+        f.orientations(bad, data.acc_mps2[:4])
+    with pytest.raises(ValidationError, match="deg/s"):
+        f.orientations(np.rad2deg(data.gyr_radps[:400]) * 10, data.acc_mps2[:400])
 
 
 @pytest.mark.parametrize("kind", list(FilterKind))
