@@ -162,6 +162,7 @@ class LiveLeg:
         self._offline_unestimated = -1
         """The middle row of the newest offline window looked at if it gave no estimate (too little
         knee motion: the leg stopped), else -1."""
+        self._stream_ended = False  # (end)
         self._stride_knee = History(capacity, {"knee_deg": (3,)})
         """The knee angles (deg) of the rows up to the newest stride given with its heading offset
         interpolated (:meth:`_head_strides`) — those of the strides recomputed, the others' as
@@ -695,6 +696,13 @@ class LiveLeg:
                 p.given = replace(p.given, final=True)
                 self.new_strides.append(p.given)
 
+    def end(self) -> None:
+        """The stream has ended: no heading window will come; the strides waiting for one are
+        given with the windows there are (the last held after its centre, as offline at a
+        recording's end; :meth:`_head_strides`)."""
+        self._stream_ended = True
+        self._head_strides()
+
     def _head_strides(self) -> None:
         """Give again the strides whose heading windows have come with their knee metrics
         computed as ``analyze`` computes them: the thigh–shank heading offset of their rows
@@ -714,7 +722,7 @@ class LiveLeg:
             first = self.history.first_index
             i0 = max(int(np.searchsorted(t_all, p.stride.t_initial_contact_s)) - 1, 0)  # (the rows _metrics reads)
             i1 = min(int(np.searchsorted(t_all, p.stride.t_next_initial_contact_s)) + 2, t_all.size)
-            if not (self._offline_windows and self._offline_windows[-1][0] >= t_all[i1 - 1]
+            if not (self._stream_ended or self._offline_windows and self._offline_windows[-1][0] >= t_all[i1 - 1]
                     or self._offline_unestimated >= first + i1 - 1):
                 return
             self._unheaded.popleft()
