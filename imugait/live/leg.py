@@ -718,6 +718,9 @@ class LiveLeg:
         were); final unless its timing or its run's walking direction is still to come."""
         while self._unheaded:
             p = self._unheaded[0]
+            if not (self._stream_ended or self._offline_unestimated >= 0 or self._offline_windows
+                    and self._offline_windows[-1][0] >= p.stride.t_next_initial_contact_s):
+                return  # (most ticks: nothing to look at)
             t_all = self.history.tail("t_s")
             first = self.history.first_index
             i0 = max(int(np.searchsorted(t_all, p.stride.t_initial_contact_s)) - 1, 0)  # (the rows _metrics reads)
