@@ -11,14 +11,17 @@ causal variants, over the leg's bounded history:
   direction (:class:`~imugait.kinematics.progression.CausalProgression`), the heading-offset window
   that has just completed (the offline track's windows and more between them, every
   ``HeadingConfig.live_step_s``, estimated by :func:`~imugait.calibration.segment.retrack_heading`;
-  offline interpolates between its windows, live holds the latest), the gait events (:func:`~imugait.gait.events.trailing_events`: settled, and
+  offline interpolates between its windows, the angles live hold the latest), the gait events (:func:`~imugait.gait.events.trailing_events`: settled, and
   early ones) and, per new initial contact, the stride (:func:`~imugait.gait.cycles.segment_strides`
   with an open end), its metrics (:func:`~imugait.gait.metrics.strides_metrics`) and plausibility
   (:func:`~imugait.gait.plausibility.implausible_reasons`, against the leg's recent strides) — given
-  at once from the early initial contact, checked once it settles, and given final with its
-  thigh–shank timing (:func:`~imugait.gait.coordination.stride_lags_s`) half a second later —
-  or, if its hip rotation was measured against a straight run's walking direction, once that run
-  has ended and been fitted again over all of it (:mod:`imugait.live.revision`), as offline.
+  at once from the early initial contact, checked once it settles, given again with its
+  thigh–shank timing (:func:`~imugait.gait.coordination.stride_lags_s`) half a second later,
+  and final once the offline track's heading window centred after it has come, its knee metrics
+  from the heading offset interpolated between the windows around it as offline
+  (:meth:`LiveLeg._head_strides`: its rows recomputed once) — and, if its hip rotation was
+  measured against a straight run's walking direction, once that run has ended and been fitted
+  again over all of it (:mod:`imugait.live.revision`), as offline.
   Rows are known to be moving as soon as the part of their motion window that has come says so
   (:meth:`LiveLeg._moving_until`), so none of this waits for the window's second half.
 
