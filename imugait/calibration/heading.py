@@ -46,10 +46,14 @@ class HeadingConfig:
     min_motion_fraction: float = 0.5
     """A window is used when at least this fraction of it is knee motion."""
     max_samples_per_window: int = 200
-    live_step_s: float = 0.5
+    live_step_s: float = 2.0
     """Live (:mod:`imugait.live.leg`): windows of the same length every this many seconds (the
-    offline windows among them), so the newest estimate is at most this much older than a window
-    can be; a fraction of a second of CPU per minute."""
+    offline windows among them), so the newest estimate the angles hold is at most this much
+    older than a window can be. A stride's final version interpolates between the offline
+    windows (every ``centre_step_s``) whatever this is; shorter steps (0.5 s) bring the angles
+    shown and the strides as first shown closer to ``analyze`` on drifting real sensors (HuGaDB
+    knee rotation, median row 4.05 → 3.42°) for about 2 ms of CPU per second of data a leg
+    (docs/live.md, "The heading offset after the calibration")."""
     drift_points: int = 0
     """Live: windows (one offline step apart, the newest last) a drift of the offset is fitted to
     before it is extrapolated past the newest (:func:`drift_rate_radps`); 0 (the default): held.
@@ -93,7 +97,7 @@ def track_heading_offset(
         centres.append(float(np.mean(t_s[idx])))
         offsets.append(previous)
         residuals.append(float(np.sqrt(np.mean(fit.fun**2))))
-    track = _interpolated(t_s, centres, offsets, axes.heading_offset_rad)
+    track = interpolated_track(t_s, centres, offsets, axes.heading_offset_rad)
     return HeadingTrack(*track, window_residual_radps=np.array(residuals))
 
 
@@ -107,7 +111,7 @@ def track_heading_offset_from_centre(
     t_s = rec.t_s
     windows = _windows(t_s, rec.rate_hz, motion, config.centre_window_s, config.centre_step_s, config)
     if not windows:
-        track = _interpolated(t_s, [], [], centre.heading_offset_rad)
+        track = interpolated_track(t_s, [], [], centre.heading_offset_rad)
         return HeadingTrack(*track, window_residual_radps=np.array([]), window_residual_mps2=np.array([]))
     # The centre's force only where a window samples it, all windows' estimates at once.
     sampled = np.zeros(t_s.size, dtype=bool)
@@ -120,7 +124,7 @@ def track_heading_offset_from_centre(
     rows[valid] = (np.cumsum(sampled) - 1)[np.concatenate(windows)]  # where each sample is in `used`
     deltas, residuals = headings_between(f1[rows], f2[rows], valid)
     centres = _window_centres(t_s, windows)
-    track = _interpolated(t_s, centres, list(deltas), centre.heading_offset_rad)
+    track = interpolated_track(t_s, centres, list(deltas), centre.heading_offset_rad)
     return HeadingTrack(*track, window_residual_radps=np.array([]), window_residual_mps2=residuals)
 
 
@@ -144,7 +148,7 @@ def track_heading_offset_from_axes(
         r2 = Rotation.from_quat(rec.q_world_shank_sensor[idx], scalar_first=True)
         centres.append(float(np.mean(t_s[idx])))
         offsets.append(heading_offset_from_axes(r1.apply(flexion_axis_thigh), r2.apply(flexion_axis_shank)))
-    track = _interpolated(t_s, centres, offsets, fallback_rad)
+    track = interpolated_track(t_s, centres, offsets, fallback_rad)
     return HeadingTrack(*track, window_residual_radps=np.array([]))
 
 
@@ -184,10 +188,13 @@ def _window_centres(t_s: np.ndarray, windows: list[np.ndarray]) -> list[float]:
     return centres.tolist()
 
 
-def _interpolated(
+def interpolated_track(
     t_s: np.ndarray, centres: list[float], offsets: list[float], fallback_rad: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(track over ``t_s``, window centres, unwrapped window offsets)."""
+    """(track over ``t_s``, window centres, unwrapped window offsets): the window estimates
+    ``offsets`` (rad) unwrapped and interpolated linearly between their ``centres`` (s), held
+    before the first and after the last — offline's track, and the final version of a live
+    stride (:mod:`imugait.live.leg`); ``fallback_rad`` everywhere when there is no window."""
     if not centres:
         # No window with enough motion: keep the calibration's offset.
         return np.full(t_s.shape, fallback_rad), np.array([]), np.array([])
@@ -205,7 +212,7 @@ def drift_rate_radps(centres_s: np.ndarray, offsets_rad: np.ndarray) -> float:
     scatter about the line (slope's t statistic below Student's two-sided
     ``DRIFT_SIGNIFICANCE`` quantile with K - 2 degrees of freedom) or K < 3.
 
-    The causal counterpart of the offline track's interpolation (:func:`_interpolated`) after
+    The causal counterpart of the offline track's interpolation (:func:`interpolated_track`) after
     the newest window: with 6-axis fusion each sensor's heading drifts with its residual gyroscope
     bias (on real sensors about 2°/s, steadily over tens of seconds), and a held estimate lags it
     by half a window and more; where the drift is within the windows' scatter (the simulator)

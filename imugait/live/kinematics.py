@@ -308,12 +308,15 @@ class LiveKinematics:
         """The stream has ended — the sensors switched off, the run's duration reached, a replay
         played out: :meth:`end_pass`, then every calibration job is waited for and every leg has
         taken every row. The legs' strides are those settled by then (the last one or two of a walk
-        that did not stop may be missing). Poll afterwards. Returns :meth:`end_pass`'s legs."""
+        that did not stop may be missing); those still waiting for the heading windows after them
+        are given with the windows there are (:meth:`~imugait.live.leg.LiveLeg.end`). Poll afterwards. Returns :meth:`end_pass`'s legs."""
         with self._lock:
             started = self._end_pass()
             self._collect(self.grid.n_appended + self._n_calibration_lag + 1)  # (waits for every job)
             while self._catching_up:
                 self._take_rows()
+            for leg in self.legs.values():
+                leg.end()
             return started
 
     def _end_pass(self) -> tuple[Side, ...]:

@@ -11,14 +11,17 @@ causal variants, over the leg's bounded history:
   direction (:class:`~imugait.kinematics.progression.CausalProgression`), the heading-offset window
   that has just completed (the offline track's windows and more between them, every
   ``HeadingConfig.live_step_s``, estimated by :func:`~imugait.calibration.segment.retrack_heading`;
-  offline interpolates between its windows, live holds the latest), the gait events (:func:`~imugait.gait.events.trailing_events`: settled, and
+  offline interpolates between its windows, the angles live hold the latest), the gait events (:func:`~imugait.gait.events.trailing_events`: settled, and
   early ones) and, per new initial contact, the stride (:func:`~imugait.gait.cycles.segment_strides`
   with an open end), its metrics (:func:`~imugait.gait.metrics.strides_metrics`) and plausibility
   (:func:`~imugait.gait.plausibility.implausible_reasons`, against the leg's recent strides) — given
-  at once from the early initial contact, checked once it settles, and given final with its
-  thigh–shank timing (:func:`~imugait.gait.coordination.stride_lags_s`) half a second later —
-  or, if its hip rotation was measured against a straight run's walking direction, once that run
-  has ended and been fitted again over all of it (:mod:`imugait.live.revision`), as offline.
+  at once from the early initial contact, checked once it settles, given again with its
+  thigh–shank timing (:func:`~imugait.gait.coordination.stride_lags_s`) half a second later,
+  and final once the offline track's heading window centred after it has come, its knee metrics
+  from the heading offset interpolated between the windows around it as offline
+  (:meth:`LiveLeg._head_strides`: its rows recomputed once) — and, if its hip rotation was
+  measured against a straight run's walking direction, once that run has ended and been fitted
+  again over all of it (:mod:`imugait.live.revision`), as offline.
   Rows are known to be moving as soon as the part of their motion window that has come says so
   (:meth:`LiveLeg._moving_until`), so none of this waits for the window's second half.
 
@@ -35,7 +38,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from imugait.assessment.measures import runs
-from imugait.calibration.heading import HeadingConfig, drift_rate_radps
+from imugait.calibration.heading import HeadingConfig, drift_rate_radps, interpolated_track
 from imugait.calibration.periods import PeriodConfig, motion_mask
 from imugait.calibration.recording import LegRecording
 from imugait.calibration.segment import LegAlignment, retrack_heading
@@ -89,6 +92,9 @@ class _Pending:
     """The straight run whose walking direction its hip rotation awaits (-1: none)."""
     timed: bool = field(default=False)
     """Its thigh–shank timing is known."""
+    headed: bool = field(default=False)
+    """Its knee metrics are computed with the heading offset interpolated between the offline
+    track's windows around it (:meth:`LiveLeg._head_strides`)."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +159,20 @@ class LiveLeg:
             every -= 1
         self._drift_every = every  # live windows between the drift fit's points
         self._n_step = n_offline_step // every
+        self._offline_windows: deque[tuple[float, float]] = deque(maxlen=capacity // n_offline_step + 2)
+        """The offline track's windows estimated so far (centre s, estimate rad), while their rows
+        can be in the history: a stride's final version interpolates between them (:meth:`_head_strides`)."""
+        self._offline_unestimated = -1
+        """The middle row of the newest offline window looked at if it gave no estimate (too little
+        knee motion: the leg stopped), else -1."""
+        self._stream_ended = False  # (end)
+        self._stride_knee = History(capacity, {"knee_deg": (3,)})
+        """The knee angles (deg) of the rows up to the newest stride given with its heading offset
+        interpolated (:meth:`_head_strides`) — those of the strides recomputed, the others' as
+        shown — which the strides' metrics read (:meth:`_metrics`) instead of those shown."""
+        self._stride_knee.skip_to(start)
+        self._known_until = start + (known_heading_rad.size if self._known_heading is not None else 0)
+        """Rows before this took the calibration's own track (interpolated already: not recomputed)."""
         track = alignment.heading
         self.heading_offset_rad = float(track.window_offset_rad[0] if track.window_offset_rad.size
                                         else alignment.axes.heading_offset_rad)
@@ -182,6 +202,8 @@ class LiveLeg:
         self._awaiting_run: deque[_Pending] = deque()
         """Strides with their timing whose run has not been fitted again yet (bounded by the
         history: :meth:`_release_old`), in order."""
+        self._unheaded: deque[_Pending] = deque()
+        """Strides whose heading windows around them have not all come yet (:meth:`_head_strides`), in order."""
         self._run_label = -1  # the straight run of the newest settled row (-1: none)
         self._run_start = 0  # the first row of that run
         self._ended_runs: deque[tuple[int, int, int]] = deque()  # (run, first row, row after) to be fitted again
@@ -280,11 +302,14 @@ class LiveLeg:
             return None
         return (k0, k1, *self._angle_input(k0, k1))
 
-    def _angle_input(self, k0: int, k1: int) -> tuple[np.ndarray, tuple]:
+    def _angle_input(self, k0: int, k1: int, heading_offset_rad: np.ndarray | None = None) -> tuple[np.ndarray, tuple]:
         """(rows voided by a long lost stretch, the input of :func:`~imugait.kinematics.angles.legs_angles`)
-        of the rows ``k0 .. k1 - 1``, with the state they were taken with."""
+        of the rows ``k0 .. k1 - 1``, with the state they were taken with (``heading_offset_rad``:
+        these heading offsets instead of the held ones, NaN where those are)."""
         grid = self._grid
         state = {name: self.history.since(name, k0)[:k1 - k0] for name in ("heading_offset_rad", "direction_rad")}
+        if heading_offset_rad is not None:
+            state["heading_offset_rad"] = np.where(np.isfinite(state["heading_offset_rad"]), heading_offset_rad, np.nan)
         # NaN inside a long lost stretch of a sensor and until the heading offset is known again
         # after it (see _held_offsets).
         lost = ~np.isfinite(state["heading_offset_rad"])
@@ -315,6 +340,7 @@ class LiveLeg:
         self._heading_windows(grid, settled)
         self._find_strides(grid, settled, k)
         self._finish_strides(grid, k)
+        self._head_strides()
         while self._ended_runs and self._ended_runs[0][2] + self._n_wait <= settled:
             self._refit_run(grid, *self._ended_runs.popleft(), settled)
         self._release_old()
@@ -371,6 +397,8 @@ class LiveLeg:
         while self._next_window * self._n_step + self._n_win <= settled:
             w0 = self._next_window * self._n_step
             self._next_window += 1
+            if (self._next_window - 1) % self._drift_every == 0:  # one of offline's windows
+                self._offline_unestimated = w0 + self._n_win // 2  # (until it gives an estimate)
             if w0 < grid.first_index:
                 continue
             w1 = w0 + self._n_win
@@ -395,6 +423,9 @@ class LiveLeg:
                 # docs/live.md "The heading offset after the calibration").
                 self.heading_offset_rad = estimate
                 self._drift(self._next_window - 1, float(track.window_t_s[-1]), estimate)
+                if (self._next_window - 1) % self._drift_every == 0:
+                    self._offline_windows.append((float(track.window_t_s[-1]), estimate))
+                    self._offline_unestimated = -1
 
     def _drift(self, window: int, centre_s: float, estimate_rad: float) -> None:
         """The drift to extrapolate past window ``window`` (centre ``centre_s``): fitted to it and
@@ -515,8 +546,10 @@ class LiveLeg:
         i0, i1 = np.searchsorted(t_all, (stride.t_initial_contact_s, stride.t_next_initial_contact_s))
         # The newest straight run its rows are in: its walking direction is fitted again once it has ended.
         run = int(self.history.tail("run")[i0:i1].max(initial=-1)) if self.alignment.measures_femur_rotation else -1
-        self._untimed.append(_Pending(stride, given, row, self.history.first_index + int(i1) + self._n_lag,
-                                      run if run > self._runs_done else -1))
+        pending = _Pending(stride, given, row, self.history.first_index + int(i1) + self._n_lag,
+                           run if run > self._runs_done else -1)
+        self._untimed.append(pending)
+        self._unheaded.append(pending)
         self._finish_strides(grid, k)
 
     def _withdraw(self) -> None:
@@ -578,6 +611,9 @@ class LiveLeg:
         lo = max(int(np.searchsorted(t_all, strides[0].t_initial_contact_s)) - 1, 0)
         hi = int(np.searchsorted(t_all, strides[-1].t_next_initial_contact_s)) + 2
         knee = self.history.tail("knee_deg")[lo:hi]
+        n_done = min(self._stride_knee.n_appended - (self.history.first_index + lo), knee.shape[0])
+        if n_done > 0:  # (rows of strides given with the heading interpolated: _head_strides)
+            knee = np.concatenate([self._stride_knee.since("knee_deg", self.history.first_index + lo)[:n_done], knee[n_done:]])
         angles = {"knee_flexion_deg": knee[:, 0], "knee_adduction_deg": knee[:, 1], "knee_rotation_deg": knee[:, 2],
                   "hip_rotation_deg": self.history.tail("hip_rotation_run_deg")[lo:hi]}
         return strides_metrics(t_all[lo:hi], angles, strides)
@@ -593,23 +629,24 @@ class LiveLeg:
 
     def _finish_strides(self, grid: History, k: int) -> None:
         """Give again, with their thigh–shank timing, the strides whose rows for it have come
-        (at the tick of grid row ``k``): final, unless their run is still to be fitted again."""
+        (at the tick of grid row ``k``): final if their heading windows have come too
+        (:meth:`_head_strides`) and their run is not still to be fitted again."""
         while self._untimed and self._untimed[0].k_lag <= k:
             p = self._untimed.popleft()
             p.row["thigh_shank_lag_s"] = self._thigh_shank_lag_s(grid, p.stride, k)
             p.timed = True
-            final = p.run <= self._runs_done
+            final = p.run <= self._runs_done and p.headed
             metrics = {**p.given.metrics, "thigh_shank_lag_s": p.row["thigh_shank_lag_s"]}
             p.given = self._judged(p.stride, replace(p.given, metrics=metrics, final=final), p.row)
             self.new_strides.append(p.given)
-            if not final:
+            if p.run > self._runs_done:
                 self._awaiting_run.append(p)
 
     def _refit_run(self, grid: History, run: int, k_start: int, k_stop: int, settled: int) -> None:
         """Find the walking direction of the ended straight ``run`` (grid rows ``k_start ..
         k_stop - 1``) again, over all of it as offline (:mod:`imugait.live.revision`), from the
         rows before ``settled``; recompute the hip rotation of its rows and the metrics of its
-        strides, and give those with their timing again, final."""
+        strides, and give those with their timing again — final if their heading windows have come."""
         self._runs_done = run
         first = max(self.history.first_index, grid.first_index)
         k_start = max(k_start, first)
@@ -638,21 +675,96 @@ class LiveLeg:
                     p.row.update({name: float(values[i]) for name, values in metrics.items()})
         for p in strides:
             p.given = self._judged(p.stride, replace(p.given, metrics={name: p.row[name] for name in p.given.metrics},
-                                                     final=p.timed), p.row)
+                                                     final=p.timed and p.headed), p.row)
             if p.timed:
                 self.new_strides.append(p.given)
         self._awaiting_run = deque(p for p in self._awaiting_run if p.run != run)
 
     def _release_old(self) -> None:
         """Give final, as they are, the strides whose rows are about to leave the history before
-        their run has ended (a straight run longer than the history)."""
-        if not self._awaiting_run:
+        their run has ended (a straight run longer than the history) or their heading windows
+        have come (a history shorter than those few seconds)."""
+        if not (self._awaiting_run or self._unheaded):
             return
-        t_first = float(self.history.tail("t_s")[0])
-        while self._awaiting_run and self._awaiting_run[0].stride.t_initial_contact_s <= t_first + 2 * self.settings.tick_s:
-            p = self._awaiting_run.popleft()
-            p.given = replace(p.given, final=True)
-            self.new_strides.append(p.given)
+        t_old = float(self.history.tail("t_s")[0]) + 2 * self.settings.tick_s
+        released = []
+        while self._awaiting_run and self._awaiting_run[0].stride.t_initial_contact_s <= t_old:
+            released.append(self._awaiting_run.popleft())
+            released[-1].run = -1  # (given up)
+        while self._unheaded and self._unheaded[0].stride.t_initial_contact_s <= t_old:
+            released.append(self._unheaded.popleft())
+            released[-1].headed = True  # (given up)
+        for p in dict.fromkeys(released):  # (once each, in order)
+            if p.timed and p.headed and p.run <= self._runs_done:
+                p.given = replace(p.given, final=True)
+                self.new_strides.append(p.given)
+
+    def end(self) -> None:
+        """The stream has ended: no heading window will come; the strides waiting for one are
+        given with the windows there are (the last held after its centre, as offline at a
+        recording's end; :meth:`_head_strides`)."""
+        self._stream_ended = True
+        self._head_strides()
+
+    def _head_strides(self) -> None:
+        """Give again the strides whose heading windows have come with their knee metrics
+        computed as ``analyze`` computes them: the thigh–shank heading offset of their rows
+        interpolated between the centres of the offline track's windows before and after them
+        (:func:`~imugait.calibration.heading.interpolated_track`, offline's own) instead of the
+        latest window held (:meth:`_held_offsets`; docs/live.md, "The heading offset after the
+        calibration"). A stride waits for the first offline window centred after its last row
+        (about 2–4.5 s of data after its end with 4-s windows every 2 s; each is complete half a
+        window after its centre), or until an offline window whose middle is after its last row
+        has given no estimate (too little knee motion: the leg stopped; the last window before is
+        held, as offline where no window follows). Only its rows are recomputed, once (rows shared
+        with the stride before are not again; rows of the calibration's own track stay as they
+        were); final unless its timing or its run's walking direction is still to come."""
+        while self._unheaded:
+            p = self._unheaded[0]
+            if not (self._stream_ended or self._offline_unestimated >= 0 or self._offline_windows
+                    and self._offline_windows[-1][0] >= p.stride.t_next_initial_contact_s):
+                return  # (most ticks: nothing to look at)
+            t_all = self.history.tail("t_s")
+            first = self.history.first_index
+            i0 = max(int(np.searchsorted(t_all, p.stride.t_initial_contact_s)) - 1, 0)  # (the rows _metrics reads)
+            i1 = min(int(np.searchsorted(t_all, p.stride.t_next_initial_contact_s)) + 2, t_all.size)
+            if not (self._stream_ended or self._offline_windows and self._offline_windows[-1][0] >= t_all[i1 - 1]
+                    or self._offline_unestimated >= first + i1 - 1):
+                return
+            self._unheaded.popleft()
+            self._reheaded_rows(first + i0, first + i1)
+            p.headed = True
+            metrics = self._metrics([p.stride])
+            p.row.update({name: float(values[0]) for name, values in metrics.items()})
+            final = p.timed and p.run <= self._runs_done
+            p.given = self._judged(p.stride, replace(p.given, metrics={name: p.row[name] for name in p.given.metrics},
+                                                     final=final), p.row)
+            if p.timed:
+                self.new_strides.append(p.given)
+
+    def _reheaded_rows(self, k0: int, k1: int) -> None:
+        """Extend the strides' knee angles (``_stride_knee``) to grid row ``k1``: the rows from
+        ``k0`` on recomputed with the heading offset interpolated between the offline windows
+        estimated so far, those before as shown (between strides, or the calibration's own track)."""
+        done = self._stride_knee
+        if done.n_appended < self.history.first_index:
+            done.skip_to(self.history.first_index)
+        k_new = min(max(k0, done.n_appended, self._known_until), k1)
+        self.angles_until(k1)
+        if k_new > done.n_appended:
+            done.append({"knee_deg": self.history.since("knee_deg", done.n_appended)[:k_new - done.n_appended]})
+        if k1 <= k_new:
+            return
+        if not self._offline_windows:
+            done.append({"knee_deg": self.history.since("knee_deg", k_new)[:k1 - k_new]})
+            return
+        centres, estimates = zip(*self._offline_windows, strict=True)
+        t = self.history.since("t_s", k_new)[:k1 - k_new]
+        offsets = interpolated_track(t, list(centres), list(estimates), self.heading_offset_rad)[0]
+        lost, rows = self._angle_input(k_new, k1, offsets)
+        knee_deg = np.rad2deg(legs_angles([rows])[0].knee_rad)
+        knee_deg[lost] = np.nan
+        done.append({"knee_deg": knee_deg})
 
 
 

@@ -83,11 +83,15 @@ class LiveStride:
     again, still not final, if it changed once its events settled (beyond 0.1 ms in an event,
     0.001 in a metric, or in its judgement); again once its ``thigh_shank_lag_s`` is known (the
     timing searches half a second past the stride's end; a timing far from the leg's other strides
-    may exclude it) — ``final`` then, unless its hip rotation was measured in a straight run that
-    has not ended; and ``final`` once that run has ended and its walking direction has been found
-    again over all of it, as ``analyze`` does (:mod:`imugait.live.revision`: the hip rotation
-    metrics, and the judgement that reads them, may change; a run longer than the live history
-    gives its strides final as they are before their rows leave it). A stride given early whose
+    may exclude it); again once the heading windows after it have come (about 2–4.5 s of data
+    after its end), with its knee metrics computed from the thigh–shank heading offset
+    interpolated between them as ``analyze`` does (:meth:`imugait.live.leg.LiveLeg._head_strides`;
+    the angles shown hold the latest window's); and again once its straight run has ended and its
+    walking direction has been found again over all of it, as ``analyze`` does
+    (:mod:`imugait.live.revision`: the hip rotation metrics, and the judgement that reads them,
+    may change; a run longer than the live history gives its strides final as they are before
+    their rows leave it) — ``final`` in the last of these versions (the last two may come
+    together). A stride given early whose
     events settled into none comes ``final``, not ``used``, with the exclusion ``withdrawn: …``."""
 
 

@@ -114,10 +114,13 @@ def test_as_first_shown_stride_metrics_agree_with_analyze_but_hip_rotation_in_th
     # medians 0.2-0.3° (benchmarks/live_pipeline.py, docs/live.md); the final version meets it.
     assert hip.max().max() <= HIP_TOLERANCE_DEG
     assert float(np.median(hip.to_numpy())) <= 0.5
-    # What the final version changed is the hip rotation (and what reads it): the knee as shown
-    # first (to within what its events settling may move, test_live_latency.py).
+    # What the final version changed is the hip rotation (and what reads it) and the knee's heading
+    # offset, interpolated between offline's windows (LiveLeg._head_strides): here, where the offset
+    # hardly drifts, the knee as first shown within a few tenths of a degree of its final version
+    # (test_live_heading_drift.py: where it drifts).
     final = table.merge(steady, on=keys)
-    np.testing.assert_allclose(first[list(KNEE_METRICS)], final[list(KNEE_METRICS)], rtol=0, atol=0.01)
+    np.testing.assert_allclose(first[list(KNEE_METRICS)], final[list(KNEE_METRICS)], rtol=0, atol=0.5)
+    assert final[list(KNEE_METRICS)].abs().max().max() <= first[list(KNEE_METRICS)].abs().max().max()
     assert (hip.to_numpy() > final[list(HIP_METRICS)].abs().to_numpy() + 0.1).any()
 
 
