@@ -30,6 +30,8 @@ Example
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import threading
 from collections.abc import Callable, Generator
 
@@ -52,6 +54,10 @@ from imugait.transport.serial_ports import (  # noqa: F401 (re-exported: where c
     register_port,
     unregister_port,
 )
+
+
+_RETRY_ERRNOS = frozenset((errno.EAGAIN, errno.EALREADY, errno.EWOULDBLOCK, errno.EINPROGRESS, errno.EINTR))
+"""A read failing with one of these read nothing (pyserial's list): not a lost link."""
 
 
 class SerialTransport(ChannelTransport):
@@ -117,6 +123,7 @@ class SerialTransport(ChannelTransport):
         # A port read on the loop is opened non-blocking (no reconfiguration after opening).
         self._read_timeout_s = 0.0 if read_on_loop else poll_interval_s
         self._watched_fd: int | None = None  # the descriptor the loop watches now, if any
+        self._read_fd: int | None = None  # the watched descriptor when it is read directly (non-blocking)
         self._closing: asyncio.Event | None = None
         self._recovery: asyncio.Task[None] | None = None
         self._ended = False  # the CLOSED event was given (the transport gave up)
@@ -264,6 +271,9 @@ class SerialTransport(ChannelTransport):
             if getattr(ser, "timeout", 0) != 0:
                 ser.timeout = 0  # read what is waiting, never wait on the loop
             self._loop.add_reader(fd, self._on_readable)
+            # pyserial opens POSIX ports non-blocking: then the loop's readiness is the select
+            # pyserial's read would make, and the descriptor is read directly (one system call).
+            self._read_fd = fd if not os.get_blocking(fd) else None
         except (NotImplementedError, OSError, ValueError, serial.SerialException):
             return False  # a loop that cannot watch descriptors (Windows' proactor)
         self._watched_fd = fd
@@ -281,7 +291,7 @@ class SerialTransport(ChannelTransport):
             self._unwatch()
             return
         try:
-            chunk = ser.read(self.read_chunk_bytes)
+            chunk = ser.read(self.read_chunk_bytes) if self._read_fd is None else self._read_waiting(self._read_fd)
         except Exception as exc:  # noqa: BLE001 (SerialException, OSError; anything else: the port is unusable)
             self._link_lost(str(exc) or type(exc).__name__)
             return
@@ -290,6 +300,21 @@ class SerialTransport(ChannelTransport):
             channel.put_nowait(chunk)  # never full here: reading pauses when the last place is taken
             if not channel.has_room:
                 self._unwatch()  # the consumer's next take watches again
+
+    def _read_waiting(self, fd: int) -> bytes:
+        """What pyserial's ``read`` at timeout 0 gives once the port is readable, without its
+        ``select``: the bytes waiting (up to a chunk), nothing on a spurious wake-up, and its
+        errors for a failed read and for a port that is readable but has nothing (it vanished)."""
+        try:
+            chunk = os.read(fd, self.read_chunk_bytes)
+        except OSError as exc:
+            if exc.errno in _RETRY_ERRNOS:
+                return b""
+            raise serial.SerialException(f"read failed: {exc}") from exc
+        if not chunk:
+            raise serial.SerialException("device reports readiness to read but returned no data "
+                                         "(device disconnected or multiple access on port?)")
+        return chunk
 
     def _link_lost(self, error: str) -> None:
         """The device went away: report it and reopen the port with back-off, in a task."""
