@@ -5,9 +5,10 @@ more is read (the OS buffer holds the bytes) and nothing is dropped here. Two wa
 
 * **on the event loop** (a port with a file descriptor — every POSIX device and pty — on a loop
   that can watch one): the loop watches the port's descriptor (``add_reader``) and reads what is
-  waiting with the pyserial port's non-blocking ``read`` when it becomes readable; when the
-  channel is full the loop stops watching until the consumer takes a chunk. No thread, no
-  cross-thread hand-over: one loop wake-up per burst the device writes.
+  waiting when it becomes readable — with one ``os.read`` of the descriptor when pyserial opened
+  it non-blocking (as it does on POSIX), keeping pyserial's read errors, else with the port's own
+  ``read``; when the channel is full the loop stops watching until the consumer takes a chunk. No
+  thread, no cross-thread hand-over: one loop wake-up per burst the device writes.
 * **in a reader thread** (``loop://``, ports without a descriptor, loops that cannot watch one,
   or ``read_on_loop=False``): the thread reserves a place in the channel before it reads on (a
   semaphore the consumer releases as it takes each chunk) and hands chunks and link events over
@@ -54,7 +55,6 @@ from imugait.transport.serial_ports import (  # noqa: F401 (re-exported: where c
     register_port,
     unregister_port,
 )
-
 
 _RETRY_ERRNOS = frozenset((errno.EAGAIN, errno.EALREADY, errno.EWOULDBLOCK, errno.EINPROGRESS, errno.EINTR))
 """A read failing with one of these read nothing (pyserial's list): not a lost link."""
