@@ -9,6 +9,7 @@ Reproduce (from the repository root)::
     .venv/bin/python benchmarks/acquisition_cpu.py --profile             # cProfile of this checkout
     .venv/bin/python benchmarks/acquisition_cpu.py --real-time --rev main --seconds 30 --repeat 4
     .venv/bin/python benchmarks/acquisition_cpu.py --real-time --with-pipeline --rev main --seconds 50 --repeat 2
+    .venv/bin/python benchmarks/acquisition_cpu.py --real-time --paired --rev main --seconds 30 --repeat 4
 
 The byte stream is made once: 4 emulated imugait-v1 sensors (:func:`~imugait.emulate.emulator.walker_simulation`,
 :func:`~imugait.emulate.emulator.emulated_devices`, 4 samples per DATA frame as over USB serial)
@@ -278,18 +279,26 @@ def _checkout(rev: str, tmp: Path) -> Path:
     return tmp / "other"
 
 
-def _run(root: Path, args: list[str], cwd: Path) -> dict:
+def _start(root: Path, args: list[str], cwd: Path) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=f"{root}{os.pathsep}{ROOT / 'benchmarks'}", OMP_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     # Not from the checkout's folder: the working directory would come first on sys.path.
-    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), *args], env=env, capture_output=True,
-                         text=True, cwd=cwd)
-    if out.returncode:
-        raise RuntimeError(f"the run with {root} failed:\n{out.stderr[-2000:]}")
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=cwd)
+
+
+def _result(root: Path, process: subprocess.Popen) -> dict:
+    stdout, stderr = process.communicate()
+    if process.returncode:
+        raise RuntimeError(f"the run with {root} failed:\n{stderr[-2000:]}")
+    result = json.loads(stdout.strip().splitlines()[-1])
     if not Path(result["imugait"]).resolve().is_relative_to(root.resolve()):
         raise RuntimeError(f"the run meant for {root} imported {result['imugait']}")
     return result
+
+
+def _run(root: Path, args: list[str], cwd: Path) -> dict:
+    return _result(root, _start(root, args, cwd))
 
 
 def compare(rev: str, seconds: float, repeat: int, inner: int) -> None:
@@ -379,17 +388,23 @@ def _real_time_child(seconds: float, with_pipeline: bool) -> dict:
     return out
 
 
-def real_time(rev: str, seconds: float, repeat: int, with_pipeline: bool = False) -> None:
+def real_time(rev: str, seconds: float, repeat: int, with_pipeline: bool = False, paired: bool = False) -> None:
     """The acquisition-only row of ``dashboard_latency.py`` (real sensors' path: pseudo-terminals,
     the serial transport, the event loop), or with the live kinematics and the dashboard's pushes
-    (``with_pipeline``), each revision in turn, ``repeat`` times."""
+    (``with_pipeline``), each revision in turn, ``repeat`` times (``paired``: both at once)."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         other = _checkout(rev, tmp)
         roots = {rev: other, "this checkout": ROOT}
         runs: dict[str, list[dict]] = {name: [] for name in roots}
         child = ["--real-time-child", "--seconds", str(seconds)] + (["--with-pipeline"] if with_pipeline else [])
-        for _ in range(repeat):
+        for r in range(repeat):
+            if paired:  # both at once, which one starts first alternating: the same machine load
+                order = list(roots) if r % 2 == 0 else list(roots)[::-1]
+                started = {name: _start(roots[name], child, tmp) for name in order}
+                for name, process in started.items():
+                    runs[name].append(_result(roots[name], process))
+                continue
             for name, root in roots.items():
                 runs[name].append(_run(root, child, tmp))
     rows = []
@@ -401,10 +416,15 @@ def real_time(rev: str, seconds: float, repeat: int, with_pipeline: bool = False
         [100 * r["cpu_s"] / r["wall_s"] for r in runs[rev]])
     what = ("receiving + live kinematics + the dashboard's pushes (no web server, no page)" if with_pipeline
             else "acquisition only")
+    how = "paired (both revisions at once, which one first alternating)" if paired else "alternating"
     print(f"{what}, {N_SENSORS} sensors × {RATE_HZ:g} Hz over pseudo-terminals, real time, {seconds:g} s per "
-          f"run, {repeat} runs each, alternating; CPU of the host process (getrusage, all its threads)\n")
+          f"run, {repeat} runs each, {how}; CPU of the host process (getrusage, all its threads)\n")
     print(markdown_table(["imugait", "CPU, % of one core (in order)", "median", "second half (steady), %", "samples"], rows))
     print(f"\nthis checkout ÷ {rev} (medians): {ratio:.2f}")
+    if paired:
+        pairs = [b["cpu_s"] / b["wall_s"] / (a["cpu_s"] / a["wall_s"]) for a, b in zip(runs[rev], runs["this checkout"],
+                                                                                         strict=True)]
+        print(f"pair by pair: {', '.join(f'{v:.2f}' for v in pairs)} (median {np.median(pairs):.2f})")
 
 
 def profile(seconds: float) -> None:
@@ -427,6 +447,9 @@ def main() -> None:
     parser.add_argument("--with-pipeline", action="store_true",
                         help="with --real-time: also the live kinematics and the dashboard's pushes every 25 ms, as "
                              "the dashboard runs them, without the web server")
+    parser.add_argument("--paired", action="store_true",
+                        help="with --real-time: start both revisions' runs at the same moment (which one first "
+                             "alternating), so both see the same machine load; ratios pair by pair")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--real-time-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--dump", type=Path, help=argparse.SUPPRESS)
@@ -440,7 +463,7 @@ def main() -> None:
 
         print(json.dumps({"imugait": imugait.__file__, **_real_time_child(args.seconds, args.with_pipeline)}))
     elif args.real_time:
-        real_time(args.rev, args.seconds or 60.0, args.repeat, args.with_pipeline)
+        real_time(args.rev, args.seconds or 60.0, args.repeat, args.with_pipeline, args.paired)
     elif args.profile:
         profile(args.seconds)
     else:

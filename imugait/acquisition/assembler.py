@@ -284,9 +284,10 @@ class SessionAssembler:
 
     # ----------------------------------------------------------------- internals
     def _track(self, placement: Placement) -> _Track:
-        if placement not in self._tracks:
-            self._tracks[placement] = _Track(placement, self.config, self._protocols.get(placement, ""))
-        return self._tracks[placement]
+        track = self._tracks.get(placement)
+        if track is None:
+            track = self._tracks[placement] = _Track(placement, self.config, self._protocols.get(placement, ""))
+        return track
 
     def _add_block(self, track: _Track, arrival_s: float, block: SampleBlock) -> LiveSamples | None:
         n = block.n_samples
@@ -330,8 +331,7 @@ class SessionAssembler:
             keep = got.keep.copy()
             keep[keep] = fresh
         rows = slice(None) if n_fresh == n else keep
-        t_s = track.live_times(t_device_us, track.mapper.to_host_s(t_device_us),
-                               1.0 / track.rate_hz if track.rate_hz else None) - self.t0_host_s
+        t_s = self._live_times(track, t_device_us)
         mag = None if block.mag_uT is None else _rows(block.mag_uT, rows)
         q = None if block.q_world_sensor is None else _rows(block.q_world_sensor, rows)
         live = LiveSamples(track.placement, t_s, _rows(block.acc_mps2, rows), _rows(block.gyr_radps, rows),
@@ -341,6 +341,20 @@ class SessionAssembler:
                 track.live = LiveBuffer(self.config.live_window_s, track.rate_hz or 1000.0)
             track.live.append(t_s, live.acc_mps2, live.gyr_radps, mag, q)
         return live
+
+    def _live_times(self, track: _Track, t_device_us: np.ndarray) -> np.ndarray:
+        """Session times (s) of a block's fresh samples: the causal fit's host times, kept from
+        stepping back (:class:`MonotonicLiveTimes`), less ``t0_host_s``."""
+        rate_hz = track.rate_hz
+        period_s = 1.0 / rate_hz if rate_hz else None
+        if t_device_us.size > _FEW_LIVE_SAMPLES:
+            return track.live_times(t_device_us, track.mapper.to_host_s(t_device_us), period_s) - self.t0_host_s
+        # A block of a few samples in plain floats: the same arithmetic as the arrays' (one
+        # rounding per operation), without an array per step.
+        t_list = t_device_us.tolist()
+        host = track.live_times.of_lists(t_list, track.mapper.to_host_list(t_list), period_s)
+        t0 = self.t0_host_s
+        return np.array([t - t0 for t in host], dtype=float)
 
     def _stream(self, track: _Track) -> tuple[ImuStream | None, str]:
         name = track.placement.value
@@ -401,8 +415,18 @@ def _rows(values: np.ndarray, rows: slice | np.ndarray) -> np.ndarray:
     return np.asarray(values)[rows]
 
 
+_FEW_LIVE_SAMPLES = 64
+"""Up to this many fresh samples a block's live times are worked out in plain floats."""
+
+
 def _check_block(placement: Placement, block: SampleBlock) -> None:
     n = block.n_samples
+    acc, gyr, seq, t = block.acc_mps2, block.gyr_radps, block.seq, block.t_device_us
+    # What the decoders make: arrays of the right shapes, no magnetometer or orientation.
+    if (block.mag_uT is None and block.q_world_sensor is None and type(acc) is np.ndarray and acc.shape == (n, 3)
+            and type(gyr) is np.ndarray and gyr.shape == (n, 3) and type(seq) is np.ndarray and seq.shape == (n,)
+            and type(t) is np.ndarray and t.shape == (n,)):
+        return
     for what, arr, shape in (("acc_mps2", block.acc_mps2, (n, 3)), ("gyr_radps", block.gyr_radps, (n, 3)),
                              ("mag_uT", block.mag_uT, (n, 3)), ("q_world_sensor", block.q_world_sensor, (n, 4)),
                              ("seq", block.seq, (n,)), ("t_device_us", block.t_device_us, (n,))):

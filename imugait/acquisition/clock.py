@@ -152,9 +152,18 @@ class OnlineClockMapper:
             raise ValidationError("the clock mapper has no data yet: call update() with a block first")
         t_us = np.asarray(t_device_us, dtype=np.int64)
         if t_us.ndim == 1 and t_us.size <= _FEW_SAMPLES:  # a block: plain floats, the same arithmetic
-            at, origin_us = self._fit.at, self._origin_us
-            return np.array([at((t - origin_us) * 1e-6) for t in t_us.tolist()], dtype=float)
+            return np.array(self.to_host_list(t_us.tolist()), dtype=float)
         return np.asarray(self._fit((t_us - self._origin_us) * 1e-6), dtype=float)
+
+    def to_host_list(self, t_device_us: list[int]) -> list[float]:
+        """:meth:`to_host_s` of a block's device times (µs) given as a list of ints, in plain
+        floats: the same values, without arrays (a block of a few samples)."""
+        if self._fit is None or self._origin_us is None:
+            raise ValidationError("the clock mapper has no data yet: call update() with a block first")
+        fit, origin_us = self._fit, self._origin_us
+        offset, slope, x_ref = fit.offset, fit.slope, fit.x_ref
+        # LineFit.at's arithmetic, written out: offset + slope * (x - x_ref).
+        return [offset + slope * ((t - origin_us) * 1e-6 - x_ref) for t in t_device_us]
 
     def _restart(self, keep_last: int, first_index: int) -> None:
         self._points.keep_last(keep_last)
@@ -246,8 +255,16 @@ class MonotonicLiveTimes:
             self._last_device_us = int(t_us[-1])
             self._last_host_s = float(out[-1])
             return out
+        return np.array(self.of_lists(t_us.tolist(), host.tolist(), period_s), dtype=float)
+
+    def of_lists(self, t_list: list[int], fit_list: list[float], period_s: float | None) -> list[float]:
+        """:meth:`__call__` with the block's device times (µs) and the fit's times (s) as plain
+        lists (not empty), the host times returned as a list: the same values, no arrays."""
+        if self._last_device_us is None:
+            self._last_device_us = t_list[-1]
+            self._last_host_s = fit_list[-1]
+            return list(fit_list)
         # Plain floats: a block holds a few samples, and numpy's cost per call would dominate.
-        t_list, fit_list = t_us.tolist(), host.tolist()
         since_us, since_s = self._last_device_us, 0.0
         if t_list[0] <= since_us:  # the device clock went back (a new clock segment)
             since_us, since_s = t_list[0], (period_s if period_s else 1e-6)
@@ -263,7 +280,7 @@ class MonotonicLiveTimes:
             times.append(fit_s if fit_s >= floor_s or fit_s != fit_s else floor_s)
         self._last_device_us = t_list[-1]
         self._last_host_s = times[-1]
-        return np.array(times, dtype=float)
+        return times
 
 
 @dataclass(frozen=True, eq=False)

@@ -6,7 +6,9 @@ copies the buffered samples out in time order, so a reader can never see a half-
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 
@@ -57,6 +59,8 @@ class LiveBuffer:
         self._q: np.ndarray | None = None
         self._head = 0  # next write position
         self._size = 0
+        self._latest = -np.inf
+        """The newest time written (the ring's last one), as a float."""
         self.n_rejected = 0
         """Samples not appended because their time did not advance (clock refit stepped back)."""
 
@@ -68,19 +72,24 @@ class LiveBuffer:
             raise ValidationError(f"live buffer times must be one-dimensional, got shape {t.shape}")
         # A sample is taken when it is later than every sample before it (NaN: nothing after it
         # is later). Plain Python: a block holds a few samples.
-        latest = float(self._t[(self._head - 1) % self.capacity]) if self._size else -np.inf
-        taken = []
-        for i, value in enumerate(t.tolist()):
-            if value > latest:
-                taken.append(i)
-                latest = value
-            elif value != value:
-                latest = value
-        self.n_rejected += t.size - len(taken)
+        latest = self._latest
+        values = t.tolist()
+        if values and values[0] > latest and all(map(operator.lt, values, islice(values, 1, None))):
+            taken = range(len(values))  # the common case: every sample later than the one before
+        else:
+            taken = []
+            for i, value in enumerate(values):
+                if value > latest:
+                    taken.append(i)
+                    latest = value
+                elif value != value:
+                    latest = value
+            self.n_rejected += t.size - len(taken)
         taken = taken[-self.capacity:]
         n = len(taken)
         if n == 0:
             return
+        self._latest = values[taken[-1]]
         if mag_uT is not None and self._mag is None:
             self._mag = np.full((self.capacity, 3), np.nan)
         if q_world_sensor is not None and self._q is None:

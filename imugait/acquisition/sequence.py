@@ -19,7 +19,9 @@ never interpolated: they become :class:`~imugait.model.Gap` entries.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 
@@ -53,10 +55,12 @@ class TrackedSamples:
     n_lost: int
     n_dropped: int
     late: np.ndarray
+    late_count: int | None = None
+    """How many of ``late`` are true, when the maker knows it (else counted on demand)."""
 
     @property
     def n_late(self) -> int:
-        return int(np.count_nonzero(self.late))
+        return int(np.count_nonzero(self.late)) if self.late_count is None else self.late_count
 
 
 class SequenceTracker:
@@ -96,6 +100,8 @@ class SequenceTracker:
             seq = self._effective_seq(block)
             t_us = self._effective_time(block, seq)
             seq_list, t_list = seq.tolist(), t_us.tolist()
+            if n and self._in_order(seq_list, t_list):
+                return self._take_in_order(seq, t_us, seq_list, t_list)
         # Plain Python: blocks are small (≤ ~50 samples), the rule is per sample, and a few numpy
         # calls on a 4-sample block cost more than the loop.
         keep = [False] * n
@@ -134,9 +140,34 @@ class SequenceTracker:
         if kept == n and not n_late and not from_time:
             # The common case, every sample taken in order: the block's own counters and shared
             # read-only masks, no new arrays.
-            return TrackedSamples(_mask(n, True), seq, t_us, lost, 0, _mask(n, False))
+            return TrackedSamples(_mask(n, True), seq, t_us, lost, 0, _mask(n, False), 0)
         return TrackedSamples(np.array(keep, dtype=bool), np.array(kept_seq, dtype=np.int64),
-                              np.array(kept_t, dtype=np.int64), lost, n - kept, np.array(kept_late, dtype=bool))
+                              np.array(kept_t, dtype=np.int64), lost, n - kept, np.array(kept_late, dtype=bool),
+                              n_late)
+
+    def _in_order(self, seq_list: list[int], t_list: list[int]) -> bool:
+        """Whether every sample of a block comes right after the one before it — consecutive
+        counters, rising times — and the first after the last accepted sample: the common case,
+        where the per-sample rule of :meth:`process` keeps every sample, none late."""
+        s0, n = seq_list[0], len(seq_list)
+        if self._last_seq is not None and not (s0 > self._last_seq and t_list[0] > self._last_t_us):
+            return False
+        return seq_list == list(range(s0, s0 + n)) and all(map(operator.lt, t_list, islice(t_list, 1, None)))
+
+    def _take_in_order(self, seq: np.ndarray, t_us: np.ndarray, seq_list: list[int],
+                       t_list: list[int]) -> TrackedSamples:
+        """:meth:`process` of a block that :meth:`_in_order` accepted: the same counts and gaps."""
+        n, s0, last_seq = len(seq_list), seq_list[0], self._last_seq
+        lost = 0
+        if last_seq is not None and s0 > last_seq + 1:
+            lost = s0 - last_seq - 1
+            self._open_gaps.append([last_seq + 1, s0 - 1])
+            del self._open_gaps[:-MAX_OPEN_GAPS]
+        self._last_seq, self._last_t_us = seq_list[-1], t_list[-1]
+        self.n_received += n
+        self.n_kept += n
+        self.n_lost += lost
+        return TrackedSamples(_mask(n, True), seq, t_us, lost, 0, _mask(n, False), 0)
 
     def _seq_from_time(self, t_us: int, last_seq: int | None, last_t_us: int | None) -> int:
         """Sequence number of a sample stamped ``t_us`` from the last accepted one: whole nominal

@@ -70,6 +70,7 @@ class SerialEmulatorProcess:
         self._process.join(5.0)
         if self._process.is_alive():
             self._process.kill()
+            self._process.join(5.0)  # reaped: __exit__ must not stop it again (its pipe is closed)
         if sent is None:
             raise TransportError("the emulator process ended without reporting what it sent")
         return sent

@@ -73,6 +73,29 @@ def cobs_decode(data: bytes) -> bytes | None:
     # A zero anywhere is invalid, whether it would be read as a code byte or inside a group.
     if n == 0 or DELIMITER in data:
         return None
+    # Every group but the last ends in a zero, written where the next group's code byte is: so
+    # the frame is the data without its first code byte, the later ones turned into zeros — one
+    # write per group instead of a copy per group. A 0xFF group (254 bytes, no zero after it)
+    # breaks that; such frames take the group-by-group way below.
+    out = bytearray(data)
+    i = 0
+    while True:
+        code = data[i]
+        if code == 0xFF:
+            return _cobs_decode_groups(data)
+        i += code
+        if i >= n:
+            break
+        out[i] = 0
+    if i > n:
+        return None
+    del out[0]
+    return bytes(out)
+
+
+def _cobs_decode_groups(data: bytes) -> bytes | None:
+    """:func:`cobs_decode` group by group (any valid COBS, 0xFF groups included)."""
+    n = len(data)
     out = bytearray()
     i = 0
     while True:

@@ -5,9 +5,10 @@ more is read (the OS buffer holds the bytes) and nothing is dropped here. Two wa
 
 * **on the event loop** (a port with a file descriptor — every POSIX device and pty — on a loop
   that can watch one): the loop watches the port's descriptor (``add_reader``) and reads what is
-  waiting with the pyserial port's non-blocking ``read`` when it becomes readable; when the
-  channel is full the loop stops watching until the consumer takes a chunk. No thread, no
-  cross-thread hand-over: one loop wake-up per burst the device writes.
+  waiting when it becomes readable — with one ``os.read`` of the descriptor when pyserial opened
+  it non-blocking (as it does on POSIX), keeping pyserial's read errors, else with the port's own
+  ``read``; when the channel is full the loop stops watching until the consumer takes a chunk. No
+  thread, no cross-thread hand-over: one loop wake-up per burst the device writes.
 * **in a reader thread** (``loop://``, ports without a descriptor, loops that cannot watch one,
   or ``read_on_loop=False``): the thread reserves a place in the channel before it reads on (a
   semaphore the consumer releases as it takes each chunk) and hands chunks and link events over
@@ -30,6 +31,8 @@ Example
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import threading
 from collections.abc import Callable, Generator
 
@@ -52,6 +55,9 @@ from imugait.transport.serial_ports import (  # noqa: F401 (re-exported: where c
     register_port,
     unregister_port,
 )
+
+_RETRY_ERRNOS = frozenset((errno.EAGAIN, errno.EALREADY, errno.EWOULDBLOCK, errno.EINPROGRESS, errno.EINTR))
+"""A read failing with one of these read nothing (pyserial's list): not a lost link."""
 
 
 class SerialTransport(ChannelTransport):
@@ -117,6 +123,7 @@ class SerialTransport(ChannelTransport):
         # A port read on the loop is opened non-blocking (no reconfiguration after opening).
         self._read_timeout_s = 0.0 if read_on_loop else poll_interval_s
         self._watched_fd: int | None = None  # the descriptor the loop watches now, if any
+        self._read_fd: int | None = None  # the watched descriptor when it is read directly (non-blocking)
         self._closing: asyncio.Event | None = None
         self._recovery: asyncio.Task[None] | None = None
         self._ended = False  # the CLOSED event was given (the transport gave up)
@@ -264,6 +271,9 @@ class SerialTransport(ChannelTransport):
             if getattr(ser, "timeout", 0) != 0:
                 ser.timeout = 0  # read what is waiting, never wait on the loop
             self._loop.add_reader(fd, self._on_readable)
+            # pyserial opens POSIX ports non-blocking: then the loop's readiness is the select
+            # pyserial's read would make, and the descriptor is read directly (one system call).
+            self._read_fd = fd if not os.get_blocking(fd) else None
         except (NotImplementedError, OSError, ValueError, serial.SerialException):
             return False  # a loop that cannot watch descriptors (Windows' proactor)
         self._watched_fd = fd
@@ -281,7 +291,7 @@ class SerialTransport(ChannelTransport):
             self._unwatch()
             return
         try:
-            chunk = ser.read(self.read_chunk_bytes)
+            chunk = ser.read(self.read_chunk_bytes) if self._read_fd is None else self._read_waiting(self._read_fd)
         except Exception as exc:  # noqa: BLE001 (SerialException, OSError; anything else: the port is unusable)
             self._link_lost(str(exc) or type(exc).__name__)
             return
@@ -290,6 +300,21 @@ class SerialTransport(ChannelTransport):
             channel.put_nowait(chunk)  # never full here: reading pauses when the last place is taken
             if not channel.has_room:
                 self._unwatch()  # the consumer's next take watches again
+
+    def _read_waiting(self, fd: int) -> bytes:
+        """What pyserial's ``read`` at timeout 0 gives once the port is readable, without its
+        ``select``: the bytes waiting (up to a chunk), nothing on a spurious wake-up, and its
+        errors for a failed read and for a port that is readable but has nothing (it vanished)."""
+        try:
+            chunk = os.read(fd, self.read_chunk_bytes)
+        except OSError as exc:
+            if exc.errno in _RETRY_ERRNOS:
+                return b""
+            raise serial.SerialException(f"read failed: {exc}") from exc
+        if not chunk:
+            raise serial.SerialException("device reports readiness to read but returned no data "
+                                         "(device disconnected or multiple access on port?)")
+        return chunk
 
     def _link_lost(self, error: str) -> None:
         """The device went away: report it and reopen the port with back-off, in a task."""

@@ -324,3 +324,51 @@ def test_loop_url_works_without_any_device():
         return rec
 
     assert run(scenario()).data == b"echo"
+
+
+def test_a_direct_read_of_a_readable_descriptor_keeps_pyserials_answers():
+    """On the loop a non-blocking port is read with one ``os.read`` instead of pyserial's ``read``
+    (its ``select`` is the loop's): what is waiting comes back up to a chunk, a wake-up with
+    nothing to read gives nothing, and a descriptor that is readable but has nothing (the device
+    went away) or fails to read raises pyserial's ``SerialException``, which the loop's reader
+    takes as a lost link."""
+    import os
+
+    import serial
+
+    transport = SerialTransport("/dev/null", read_chunk_bytes=4)
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+    try:
+        assert transport._read_waiting(r) == b""  # nothing waiting (EAGAIN): a spurious wake-up
+        os.write(w, b"abcdef")
+        assert transport._read_waiting(r) == b"abcd"  # at most a chunk
+        assert transport._read_waiting(r) == b"ef"
+        os.close(w)
+        w = -1
+        with pytest.raises(serial.SerialException, match="readiness to read but returned no data"):
+            transport._read_waiting(r)  # end of file: the device went away
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)
+    folder = os.open(".", os.O_RDONLY)
+    try:
+        with pytest.raises(serial.SerialException, match="read failed"):
+            transport._read_waiting(folder)  # a read that fails (EISDIR)
+    finally:
+        os.close(folder)
+
+
+def test_a_port_opened_non_blocking_is_read_directly_on_the_loop(device):
+    async def scenario():
+        async with SerialTransport(device.path, baud_rate=921_600) as link:
+            rec = Recorder(link)
+            device.write(b"hello")
+            await rec.wait_for(lambda: len(rec.data) >= 5)
+            direct = link._read_fd is not None and link._read_fd == link._watched_fd
+        await rec.finished()
+        return rec, direct
+
+    rec, direct = run(scenario())
+    assert rec.data == b"hello" and direct

@@ -53,6 +53,10 @@ _INT16_LE = np.dtype("<i2")
 _RESERVED_DATA_FLAGS = 0xFF & ~_MAG
 
 
+_OFFSETS_KEPT = 16
+"""Block shapes (samples, period) whose sample offsets a decoder keeps: a device sends one or two."""
+
+
 class _Malformed(Exception):
     """Internal: a CRC-valid frame whose content breaks the spec."""
 
@@ -97,7 +101,8 @@ class ImugaitV1Decoder:
         self._last_end_us = 0
         """Unwrapped device time one period after the last sample of the previous block."""
         self._scales_info: DeviceInfoV1 | None = None
-        self._scales_si = np.ones((3, 1, 1))
+        self._scales_si: dict[int, np.ndarray] = {}
+        self._offsets: dict[tuple[int, int], np.ndarray] = {}
 
     @property
     def pending_bytes(self) -> int:
@@ -259,24 +264,37 @@ class ImugaitV1Decoder:
         # One multiplication for all channels: (channel, sample, axis), each channel contiguous.
         n_channels = size // 6
         raw = np.frombuffer(frame, dtype=_INT16_LE, count=n * size // 2, offset=_DATA_START)
-        si = np.multiply(raw.reshape(n, n_channels, 3).transpose(1, 0, 2), self._scales(info)[:n_channels],
+        si = np.multiply(raw.reshape(n, n_channels, 3).transpose(1, 0, 2), self._scales(info, n_channels),
                          out=np.empty((n_channels, n, 3)))
         return SampleBlock(
             seq=np.arange(seq0, seq0 + n, dtype=np.int64),
-            t_device_us=np.array([t0 + (k * period_ns + 500) // 1000 for k in range(n)], dtype=np.int64),
+            t_device_us=self._offsets_us(n, period_ns) + t0,
             acc_mps2=si[0],
             gyr_radps=si[1],
             mag_uT=si[2] if with_mag else None,
             device_restarted=restarted,
         )
 
-    def _scales(self, info: DeviceInfoV1) -> np.ndarray:
-        """(3, 1, 3) SI units per count of acc, gyr and mag for ``info`` (kept until it changes)."""
+    def _scales(self, info: DeviceInfoV1, n_channels: int) -> np.ndarray:
+        """(n_channels, 1, 1) SI units per count of acc, gyr (and mag) for ``info`` (kept until it changes)."""
         if self._scales_info is not info:
             self._scales_info = info
             per_lsb = (info.acc_mps2_per_lsb, info.gyr_radps_per_lsb, info.mag_uT_per_lsb)
-            self._scales_si = np.array(per_lsb, dtype=float).reshape(3, 1, 1)
-        return self._scales_si
+            scales = np.array(per_lsb, dtype=float).reshape(3, 1, 1)
+            self._scales_si = {2: scales[:2], 3: scales}
+        return self._scales_si[n_channels]
+
+    def _offsets_us(self, n: int, period_ns: int) -> np.ndarray:
+        """(n,) int64 µs from a block's first sample to each of its samples, rounded to the nearest
+        µs as the device times are (``(k·period_ns + 500) // 1000``); kept per block shape (read-only)."""
+        key = (n, period_ns)
+        offsets = self._offsets.get(key)
+        if offsets is None:
+            offsets = np.array([(k * period_ns + 500) // 1000 for k in range(n)], dtype=np.int64)
+            offsets.flags.writeable = False
+            if len(self._offsets) < _OFFSETS_KEPT:
+                self._offsets[key] = offsets
+        return offsets
 
     def _advance(self, seq_raw: int, t_raw: int, n: int, period_ns: int) -> tuple[int, int, bool]:
         """Unwrap the block's counter and clock; count gaps and resets. Returns (first sequence
