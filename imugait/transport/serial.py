@@ -127,6 +127,7 @@ class SerialTransport(ChannelTransport):
         self._closing: asyncio.Event | None = None
         self._recovery: asyncio.Task[None] | None = None
         self._ended = False  # the CLOSED event was given (the transport gave up)
+        self._chunk_handler: Callable[[bytes], object] | None = None
 
     # -- opening and closing -------------------------------------------------------------------
 
@@ -143,6 +144,7 @@ class SerialTransport(ChannelTransport):
         self._room = threading.Semaphore(self._queue_size)
         self._handover, self._handover_due = [], False
         self._channel = Channel(self._queue_size, on_chunk_taken=self._chunk_taken)
+        self._channel.handle_chunks_with(self._chunk_handler)
         self.state = LinkState.CONNECTING
         try:
             self._serial = await asyncio.to_thread(self._open_port)
@@ -182,6 +184,15 @@ class SerialTransport(ChannelTransport):
         self._close_serial()
         if self._channel is not None:
             self._channel.close()
+
+    def handle_chunks_with(self, handler: Callable[[bytes], object] | None) -> None:
+        """A consumer that handles a chunk synchronously: a chunk read while the consumer waits
+        for the next item (nothing queued) goes to ``handler`` in the port's reader callback,
+        without waking the consumer (:meth:`Channel.handle_chunks_with`: the same order; what
+        the handler raises, the iterator raises). Link events still come through the iterator."""
+        self._chunk_handler = handler
+        if self._channel is not None:
+            self._channel.handle_chunks_with(handler)
 
     def _chunk_taken(self) -> None:
         """The consumer took a chunk: a place in the channel is free again."""
