@@ -2,7 +2,8 @@
 
 One asyncio task per sensor reads its transport, stamps each chunk with the host clock the moment
 it comes off the transport, decodes it with the sensor's protocol decoder and hands every message
-to the :class:`~imugait.acquisition.recorder.Recorder` (when recording) or to a
+(a serial transport hands a chunk that comes while the task waits straight to the same handling,
+in the port's reader callback, without waking the task: ``handle_chunks_with``) to the :class:`~imugait.acquisition.recorder.Recorder` (when recording) or to a
 :class:`~imugait.acquisition.assembler.SessionAssembler`. :meth:`LiveAcquisition.status` gives a
 per-sensor live view: rate over the last second, lost samples, battery, link state, clock drift
 and offset, decoder errors, outages.

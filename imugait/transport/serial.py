@@ -8,7 +8,9 @@ more is read (the OS buffer holds the bytes) and nothing is dropped here. Two wa
   waiting when it becomes readable — with one ``os.read`` of the descriptor when pyserial opened
   it non-blocking (as it does on POSIX), keeping pyserial's read errors, else with the port's own
   ``read``; when the channel is full the loop stops watching until the consumer takes a chunk. No
-  thread, no cross-thread hand-over: one loop wake-up per burst the device writes.
+  thread, no cross-thread hand-over: one loop wake-up per burst the device writes. A consumer
+  that registered a synchronous handler (:meth:`SerialTransport.handle_chunks_with`) gets a chunk
+  read while it waits on the empty channel in that callback, with no wake-up of its task.
 * **in a reader thread** (``loop://``, ports without a descriptor, loops that cannot watch one,
   or ``read_on_loop=False``): the thread reserves a place in the channel before it reads on (a
   semaphore the consumer releases as it takes each chunk) and hands chunks and link events over
