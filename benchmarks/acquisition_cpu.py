@@ -27,9 +27,11 @@ clean stream, per chunk:
 * **decode + assemble** — and ``SessionAssembler.handle`` for every message (live buffers on);
 * **live acquisition** — :class:`~imugait.live.acquisition.LiveAcquisition` with an in-memory
   transport per sensor (its :class:`~imugait.transport.link.Channel`), a feeder putting the chunks
-  in arrival order and yielding to the loop after each, so each chunk costs one wake of the
-  consumer task, as a serial reader's hand-over does (the self-pipe write and read of a real
-  hand-over are not in it).
+  in arrival order and yielding to the loop after each. A revision whose ``LiveAcquisition``
+  hands a chunk over synchronously (the transport's ``handle_chunks_with``, as the serial
+  transport's) takes it in the feeder's ``put_nowait``, as in the port's reader callback; one
+  that does not pays one wake of the consumer task per chunk, as a serial reader's hand-over did
+  (the self-pipe write and read of a real hand-over are not in it).
 
 Then it dumps everything acquisition produced on both streams (every decoded message, every
 :class:`~imugait.acquisition.assembler.LiveSamples`, the live windows, the sensors' status and
@@ -151,6 +153,9 @@ class _MemoryTransport:
 
     async def write(self, data: bytes) -> None:
         pass
+
+    def handle_chunks_with(self, handler) -> None:
+        self.channel.handle_chunks_with(handler)
 
     def __aiter__(self):
         return self

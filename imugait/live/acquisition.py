@@ -2,7 +2,8 @@
 
 One asyncio task per sensor reads its transport, stamps each chunk with the host clock the moment
 it comes off the transport, decodes it with the sensor's protocol decoder and hands every message
-to the :class:`~imugait.acquisition.recorder.Recorder` (when recording) or to a
+(a serial transport hands a chunk that comes while the task waits straight to the same handling,
+in the port's reader callback, without waking the task: ``handle_chunks_with``) to the :class:`~imugait.acquisition.recorder.Recorder` (when recording) or to a
 :class:`~imugait.acquisition.assembler.SessionAssembler`. :meth:`LiveAcquisition.status` gives a
 per-sensor live view: rate over the last second, lost samples, battery, link state, clock drift
 and offset, decoder errors, outages.
@@ -269,32 +270,45 @@ class LiveAcquisition:
     # ------------------------------------------------------------------ internals
     async def _consume(self, link: _SensorLink) -> None:
         placement = link.source.placement
+        # A transport that can hand a chunk over synchronously (the serial port's reader callback)
+        # gives the chunks that come while this task waits straight to _on_chunk: no wake-up of
+        # the task per chunk. Link events, and chunks queued behind them, still come through here.
+        handle_chunks_with = getattr(link.transport, "handle_chunks_with", None)
+        if handle_chunks_with is not None:
+            handle_chunks_with(lambda chunk: self._on_chunk(link, chunk))
         try:
             async for item in link.transport:
-                arrival_s = self.clock()
-                if self._t_end_host_s is not None and arrival_s >= self._t_end_host_s:
-                    continue  # past the run's duration (see run): drained, not taken
                 if isinstance(item, LinkEvent):
-                    await self._on_event(link, item, arrival_s)
-                    continue
-                for message in link.decoder.feed(item):
-                    live = self._sink.handle(placement, arrival_s, message)
-                    if self._observer is not None:
-                        self._observer(placement, message, live)
-                    if isinstance(message, DeviceAnnouncement):
-                        link.device_id = message.device_id
-                    elif live is not None and isinstance(message, SampleBlock):
-                        n_live = live.t_s.size
-                        link.arrivals.append((arrival_s, n_live))
-                        if n_live == message.n_samples and message.t_device_us is not None:
-                            link.newest_times = (live.t_s, message.t_device_us)
-                self._log_decoder(link, arrival_s)
-                if self._consumed is not None:
-                    self._consumed(placement, len(item))
+                    arrival_s = self.clock()
+                    if self._t_end_host_s is None or arrival_s < self._t_end_host_s:
+                        await self._on_event(link, item, arrival_s)
+                else:
+                    self._on_chunk(link, item)
         except TransportError as exc:  # the transport gave up: the link stays closed
             link.state = LinkState.CLOSED
             link.command_errors.append(str(exc))
             self._sink.add_event(EventKind.LINK_CLOSED, self.clock(), placement, detail=str(exc))
+
+    def _on_chunk(self, link: _SensorLink, chunk: bytes) -> None:
+        """A chunk off the link's transport: stamp, decode, hand every message on."""
+        arrival_s = self.clock()
+        if self._t_end_host_s is not None and arrival_s >= self._t_end_host_s:
+            return  # past the run's duration (see run): drained, not taken
+        placement = link.source.placement
+        for message in link.decoder.feed(chunk):
+            live = self._sink.handle(placement, arrival_s, message)
+            if self._observer is not None:
+                self._observer(placement, message, live)
+            if isinstance(message, DeviceAnnouncement):
+                link.device_id = message.device_id
+            elif live is not None and isinstance(message, SampleBlock):
+                n_live = live.t_s.size
+                link.arrivals.append((arrival_s, n_live))
+                if n_live == message.n_samples and message.t_device_us is not None:
+                    link.newest_times = (live.t_s, message.t_device_us)
+        self._log_decoder(link, arrival_s)
+        if self._consumed is not None:
+            self._consumed(placement, len(chunk))
 
     def _log_decoder(self, link: _SensorLink, arrival_s: float) -> None:
         """What the decoder dropped or saw restart since the last chunk, into the event log."""

@@ -119,6 +119,11 @@ class Channel:
     on_chunk_taken : callable, optional
         Called (in the consumer's thread) each time the consumer takes a byte chunk: a producer in
         another thread that reserves room before handing a chunk over gets it back here.
+
+    A consumer that can handle a chunk synchronously may also :meth:`handle_chunks_with` a
+    function: a chunk put while the consumer waits on the empty channel then goes straight to it
+    (in the producer's call, on the loop) instead of waking the consumer — the same order, since
+    nothing was queued before it and the consumer was idle; anything else queues as before.
     """
 
     def __init__(self, maxsize: int, on_chunk_taken: Callable[[], object] | None = None) -> None:
@@ -133,6 +138,15 @@ class Channel:
         self._closed = False
         self._error: BaseException | None = None
         self._readable = asyncio.Event()
+        self._chunk_handler: Callable[[bytes], object] | None = None
+        self._consumer_waiting = False  # the consumer waits in get() on an empty channel
+        self._handler_error: BaseException | None = None  # what the handler raised: get() raises it
+
+    def handle_chunks_with(self, handler: Callable[[bytes], object] | None) -> None:
+        """Chunks put while the consumer waits on the empty channel go to ``handler(chunk)`` at
+        once (it counts as taken); an exception it raises ends the stream: the consumer's next
+        :meth:`get` raises it, as if the consumer had raised it handling the chunk. None: off."""
+        self._chunk_handler = handler
 
     @property
     def has_room(self) -> bool:
@@ -147,6 +161,16 @@ class Channel:
             self.dropped_chunks += 1
             self.dropped_bytes += len(chunk)
             return False
+        if (self._consumer_waiting and not self._items and self._chunk_handler is not None
+                and self._handler_error is None):
+            try:
+                self._chunk_handler(bytes(chunk))
+            except Exception as exc:  # noqa: BLE001 (the consumer's: it gets it from get())
+                self._handler_error = exc
+                self._readable.set()
+            if self._on_chunk_taken is not None:
+                self._on_chunk_taken()
+            return True
         self._items.append(bytes(chunk))
         self._n_chunks += 1
         self._readable.set()
@@ -165,13 +189,19 @@ class Channel:
 
     async def get(self) -> TransportItem:
         """Next item in order; raises ``StopAsyncIteration`` (or the close error) at the end."""
-        while not self._items:
+        while self._handler_error is not None or not self._items:
+            if self._handler_error is not None:
+                raise self._handler_error  # before anything queued after the chunk that raised
             if self._closed:
                 if self._error is not None:
                     raise self._error
                 raise StopAsyncIteration
             self._readable.clear()
-            await self._readable.wait()
+            self._consumer_waiting = True
+            try:
+                await self._readable.wait()
+            finally:
+                self._consumer_waiting = False
         item = self._items.popleft()
         if isinstance(item, bytes):
             self._n_chunks -= 1

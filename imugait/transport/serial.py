@@ -8,7 +8,9 @@ more is read (the OS buffer holds the bytes) and nothing is dropped here. Two wa
   waiting when it becomes readable — with one ``os.read`` of the descriptor when pyserial opened
   it non-blocking (as it does on POSIX), keeping pyserial's read errors, else with the port's own
   ``read``; when the channel is full the loop stops watching until the consumer takes a chunk. No
-  thread, no cross-thread hand-over: one loop wake-up per burst the device writes.
+  thread, no cross-thread hand-over: one loop wake-up per burst the device writes. A consumer
+  that registered a synchronous handler (:meth:`SerialTransport.handle_chunks_with`) gets a chunk
+  read while it waits on the empty channel in that callback, with no wake-up of its task.
 * **in a reader thread** (``loop://``, ports without a descriptor, loops that cannot watch one,
   or ``read_on_loop=False``): the thread reserves a place in the channel before it reads on (a
   semaphore the consumer releases as it takes each chunk) and hands chunks and link events over
@@ -127,6 +129,7 @@ class SerialTransport(ChannelTransport):
         self._closing: asyncio.Event | None = None
         self._recovery: asyncio.Task[None] | None = None
         self._ended = False  # the CLOSED event was given (the transport gave up)
+        self._chunk_handler: Callable[[bytes], object] | None = None
 
     # -- opening and closing -------------------------------------------------------------------
 
@@ -143,6 +146,7 @@ class SerialTransport(ChannelTransport):
         self._room = threading.Semaphore(self._queue_size)
         self._handover, self._handover_due = [], False
         self._channel = Channel(self._queue_size, on_chunk_taken=self._chunk_taken)
+        self._channel.handle_chunks_with(self._chunk_handler)
         self.state = LinkState.CONNECTING
         try:
             self._serial = await asyncio.to_thread(self._open_port)
@@ -182,6 +186,15 @@ class SerialTransport(ChannelTransport):
         self._close_serial()
         if self._channel is not None:
             self._channel.close()
+
+    def handle_chunks_with(self, handler: Callable[[bytes], object] | None) -> None:
+        """A consumer that handles a chunk synchronously: a chunk read while the consumer waits
+        for the next item (nothing queued) goes to ``handler`` in the port's reader callback,
+        without waking the consumer (:meth:`Channel.handle_chunks_with`: the same order; what
+        the handler raises, the iterator raises). Link events still come through the iterator."""
+        self._chunk_handler = handler
+        if self._channel is not None:
+            self._channel.handle_chunks_with(handler)
 
     def _chunk_taken(self) -> None:
         """The consumer took a chunk: a place in the channel is free again."""

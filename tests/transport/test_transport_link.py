@@ -95,3 +95,73 @@ async def _drain(channel):
             yield await channel.get()
         except StopAsyncIteration:
             return
+
+
+def test_a_chunk_put_while_the_consumer_waits_goes_to_the_handler_in_order_with_events():
+    """With ``handle_chunks_with``, a chunk put while the consumer waits on the empty channel is
+    handled in the put (counted as taken); a chunk put behind a queued link event, or while the
+    consumer is busy with an item, queues behind it: one order, as without the handler."""
+    order: list[object] = []
+    taken: list[int] = []
+
+    async def scenario():
+        channel = Channel(maxsize=4, on_chunk_taken=lambda: taken.append(1))
+        channel.handle_chunks_with(lambda chunk: order.append(("handled", chunk)))
+        assert channel.put_nowait(b"early")  # no consumer waiting yet: queued
+        release = asyncio.Event()
+
+        async def consume() -> None:
+            async for item in _drain(channel):
+                order.append(("task", item if isinstance(item, bytes) else item.state))
+                if isinstance(item, LinkEvent):
+                    await release.wait()  # busy with the event (a command written, say)
+
+        task = asyncio.create_task(consume())
+        await asyncio.sleep(0)  # takes b"early", then waits on the empty channel
+        assert channel.put_nowait(b"a") and channel.put_nowait(b"b")  # handled at once
+        direct = list(order)
+        channel.put_event(LinkEvent(LinkState.CONNECTED, 1.0))
+        assert channel.put_nowait(b"behind the event")  # queued: the event comes first
+        await asyncio.sleep(0)  # the consumer takes the event and waits on `release`
+        assert channel.put_nowait(b"while busy")  # queued: the consumer is not waiting
+        release.set()
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert channel.put_nowait(b"c")  # waiting again: handled at once
+        channel.close()
+        await task
+        return direct
+
+    direct = run(scenario())
+    assert direct == [("task", b"early"), ("handled", b"a"), ("handled", b"b")]
+    assert order == [("task", b"early"), ("handled", b"a"), ("handled", b"b"), ("task", LinkState.CONNECTED),
+                     ("task", b"behind the event"), ("task", b"while busy"), ("handled", b"c")]
+    assert len(taken) == 6  # every chunk, whichever way it was taken
+
+
+def test_what_the_chunk_handler_raises_the_consumer_raises_and_later_chunks_queue():
+    async def scenario():
+        channel = Channel(maxsize=4)
+
+        def handler(chunk: bytes) -> None:
+            raise ValueError(f"cannot decode {chunk!r}")
+
+        channel.handle_chunks_with(handler)
+        got: list[bytes] = []
+
+        async def consume() -> None:
+            async for item in _drain(channel):
+                got.append(item)
+
+        task = asyncio.create_task(consume())
+        await asyncio.sleep(0)
+        assert channel.put_nowait(b"bad")
+        assert channel.put_nowait(b"next")  # the consumer is ending: queued, not handled
+        with pytest.raises(ValueError, match="cannot decode b'bad'"):
+            await task
+        return got, channel
+
+    got, channel = run(scenario())
+    assert got == []
+    # b"next" holds one of the four places: three more fit, the fourth is dropped
+    assert [channel.put_nowait(bytes([i])) for i in range(4)] == [True, True, True, False]

@@ -33,17 +33,24 @@ def read_on_loop(request):
     return request.param
 
 
+@pytest.fixture(params=[False, True], ids=["iterated", "handler"])
+def direct(request):
+    """Chunks taken through the iterator only, or handed to a handler while the consumer waits
+    (``handle_chunks_with``, as live acquisition does)."""
+    return request.param
+
+
 def _random_bytes(rng: random.Random, n: int) -> bytes:
     return bytes(rng.getrandbits(8) for _ in range(n))
 
 
-def test_bytes_written_in_random_pieces_arrive_in_order_without_loss(device, read_on_loop):
+def test_bytes_written_in_random_pieces_arrive_in_order_without_loss(device, read_on_loop, direct):
     rng = random.Random(7)
     payload = _random_bytes(rng, 60_000)
 
     async def scenario():
         async with SerialTransport(device.path, baud_rate=921_600, read_on_loop=read_on_loop) as link:
-            rec = Recorder(link)
+            rec = Recorder(link, direct=direct)
             pieces, sent = [], 0
             while sent < len(payload):
                 n = rng.randint(1, 700)
@@ -59,6 +66,7 @@ def test_bytes_written_in_random_pieces_arrive_in_order_without_loss(device, rea
     assert rec.data == payload
     assert rec.states() == [LinkState.CONNECTED, LinkState.CLOSED]
     assert link.bytes_received == len(payload)
+    assert (rec.n_direct > 0) == direct
 
 
 class _BurstPort:
@@ -135,14 +143,14 @@ def test_a_stalled_consumer_holds_the_reader_back_and_nothing_is_dropped(device,
     assert rec.states() == [LinkState.CONNECTED, LinkState.CLOSED]
 
 
-def test_unplug_and_replug_reports_the_outage_and_loses_nothing(device, read_on_loop):
+def test_unplug_and_replug_reports_the_outage_and_loses_nothing(device, read_on_loop, direct):
     before, after = b"before-" * 500, b"after-" * 700
     unplugged_s = 0.25
     backoff = RecordingBackoff(initial_s=FAST.initial_s, factor=FAST.factor, max_s=FAST.max_s)
 
     async def scenario():
         async with SerialTransport(device.path, backoff=backoff, read_on_loop=read_on_loop) as link:
-            rec = Recorder(link)
+            rec = Recorder(link, direct=direct)
             await asyncio.to_thread(device.write, before)
             await rec.wait_for(lambda: len(rec.data) == len(before))
             device.unplug()
@@ -181,6 +189,7 @@ def test_unplug_and_replug_reports_the_outage_and_loses_nothing(device, read_on_
     assert back.t_s - rec.events[1].t_s == pytest.approx(back.down_s)
     assert back.attempt > 1  # it had to retry while the cable was out
     assert link.reconnects == 1
+    assert (rec.n_direct > 0) == direct
 
 
 def _serial_threads() -> list[str]:

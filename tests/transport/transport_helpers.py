@@ -36,11 +36,19 @@ class RecordingBackoff(Backoff):
 class Recorder:
     """Consumes a transport in the background, keeping bytes and events in arrival order."""
 
-    def __init__(self, link: Any) -> None:
+    def __init__(self, link: Any, direct: bool = False) -> None:
         self.items: list[bytes | LinkEvent] = []
         self.error: BaseException | None = None
+        self.n_direct = 0
+        """Chunks the transport handed to the handler (``direct``) rather than through the iterator."""
         self._link = link
+        if direct:
+            link.handle_chunks_with(self._take_direct)
         self._task = asyncio.create_task(self._consume())
+
+    def _take_direct(self, chunk: bytes) -> None:
+        self.n_direct += 1
+        self.items.append(chunk)
 
     async def _consume(self) -> None:
         try:
