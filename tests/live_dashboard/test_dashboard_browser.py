@@ -18,7 +18,6 @@ from dashboard_helpers import (
     HANG_GUARD_S,
     PausedWalk,
     Tap,
-    chromium_path,
     emulated_opener,
     get,
     shown,
@@ -52,11 +51,6 @@ reopened on the serial transport's backoff, in real time, while the walk plays a
 walker time held only 5–5.6 s of the dropped sensor, which was still reconnecting, and `analyze`
 refused it as too short: the failures of 2026-12-05 under `.ci/stress`.)"""
 SENSORS = (Placement.LEFT_THIGH, Placement.LEFT_SHANK, Placement.RIGHT_THIGH, Placement.RIGHT_SHANK)
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    return chromium_path()
 
 
 @pytest.fixture(scope="module")

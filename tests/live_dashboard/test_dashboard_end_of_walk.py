@@ -18,7 +18,6 @@ from dashboard_helpers import (
     HANG_GUARD_S,
     PausedWalk,
     Tap,
-    chromium_path,
     emulated_opener,
     get,
     shown,
@@ -42,11 +41,6 @@ STREAM_FOR_S = 9.0
 """Session seconds of the run whose stream ends mid-walk (``--duration``)."""
 HELD = "test-start"
 WAITING = {CalibrationPhase.WAITING_FOR_STANDING.name.lower(), CalibrationPhase.WAITING_FOR_WALKING.name.lower()}
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    return chromium_path()
 
 
 @pytest.fixture(scope="module")
