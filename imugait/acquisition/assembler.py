@@ -137,7 +137,8 @@ class _Track:
         if a is None:
             return DeviceInfo(protocol=self.protocol)
         return DeviceInfo(device_id=a.device_id, model=a.model, firmware=a.firmware, protocol=self.protocol,
-                          acc_range_mps2=a.acc_range_mps2, gyr_range_radps=a.gyr_range_radps)
+                          acc_range_mps2=a.acc_range_mps2, gyr_range_radps=a.gyr_range_radps,
+                          gyr_sampling=a.gyr_sampling)
 
 
 class SessionAssembler:

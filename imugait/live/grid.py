@@ -31,6 +31,7 @@ from imugait.fusion.select import make_filter
 from imugait.fusion.settings import FilterKind, FusionSettings
 from imugait.live.history import History
 from imugait.live.reseed import mean_heading_rad, reseed_orientation, stride_period_s
+from imugait.model import GyroSampling
 from imugait.timebase import grid_position, lerp_rows, nlerp_rows, sample_period_s
 
 STRIDE_LOOKBACK_S = 5.0
@@ -50,9 +51,12 @@ class LiveSensor:
     (set by the caller). None: every gap is bridged, as offline."""
 
     def __init__(self, placement: Placement, capacity: int, kind: FilterKind = FilterKind.VQF_ONLINE,
-                 reseed_after_s: float | None = None, reseed_window_s: float = 1.0) -> None:
+                 reseed_after_s: float | None = None, reseed_window_s: float = 1.0,
+                 gyr_sampling: GyroSampling = GyroSampling.INSTANT) -> None:
         self.placement = placement
         self.kind = kind
+        self.gyr_sampling = gyr_sampling
+        """What a gyroscope sample of the device stands for in time (how the filter integrates it)."""
         self.samples = History(capacity, SENSOR_COLUMNS, {"n_lost_before": np.int64},
                                packed={IMU: ("acc_mps2", "gyr_radps")})
         self.gyr_bias_radps = np.zeros(3)
@@ -130,7 +134,7 @@ class LiveSensor:
             raise ValidationError(f"{self.placement.value}: fusion needs at least two samples to know the rate")
         self.gyr_bias_radps = np.zeros(3) if gyr_bias_radps is None else np.asarray(gyr_bias_radps, dtype=float)
         period_s = sample_period_s(t)
-        self._filter = make_filter(self.kind, FusionSettings(sample_period_s=period_s))
+        self._filter = make_filter(self.kind, FusionSettings(sample_period_s=period_s, gyr_sampling=self.gyr_sampling))
         self._n_fused = self.samples.first_index
         self._fuse(check_units=True)
 

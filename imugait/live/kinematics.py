@@ -59,7 +59,7 @@ from imugait.live.leg import LegSettings, LiveLeg, angles_of_legs
 from imugait.live.leg_start import LegJob, LegStart, grid_rows_of_leg, leg_on_grid, start_leg
 from imugait.live.standing import final_rows, find_standing, pass_ended, passes_ended, walked_s
 from imugait.live.updates import CalibrationPhase, LegAngles, LegCalibrationState, LiveUpdate
-from imugait.model import ProtocolStep, Session
+from imugait.model import GyroSampling, ProtocolStep, Session
 
 CATCH_UP_S = 0.25
 """Grid rows (s) a leg whose calibration ran elsewhere takes per feed or poll until it has caught up
@@ -119,6 +119,9 @@ class LiveConfig:
     :mod:`imugait.live.reseed`) and the leg's angles go on with the held heading offset from the
     end of the gap. None: the gap is bridged as offline and the angles are NaN until a heading
     window after it has been estimated (about 6 s)."""
+    gyr_sampling: GyroSampling = GyroSampling.INSTANT
+    """What a gyroscope sample of the sensors stands for in time (``DeviceInfo.gyr_sampling``; a
+    Movella DOT's rate quantities are interval means): how the online filters integrate it."""
     periods: PeriodConfig = field(default_factory=PeriodConfig)
     calibration: SegmentCalibrationConfig = field(default_factory=lambda: SegmentCalibrationConfig(max_motion_s=10.0))
     """``max_motion_s``: the knee motion (s) the calibration waits for and fits the axes to."""
@@ -135,6 +138,8 @@ class LiveConfig:
                 continue
             if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
                 raise ValidationError(f"live config: {name} must be a positive number, got {value!r}")
+        if not isinstance(self.gyr_sampling, GyroSampling):
+            raise ValidationError(f"live config: gyr_sampling must be a GyroSampling, got {self.gyr_sampling!r}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -183,7 +188,8 @@ class LiveKinematics:
         capacity = int(np.ceil(self.config.history_s * rate))
         reseed = self.config.reseed_window_s
         self._sensors = {p: LiveSensor(p, int(capacity * 1.25) + 64, reseed_after_s=None if reseed is None
-                                       else self.config.max_bridge_s, reseed_window_s=reseed or 1.0)
+                                       else self.config.max_bridge_s, reseed_window_s=reseed or 1.0,
+                                       gyr_sampling=self.config.gyr_sampling)
                          for p in self.placements}
         for side in self.sides:
             thigh, shank = (self._sensors[Placement.of(seg, side)] for seg in (Segment.THIGH, Segment.SHANK))
@@ -221,7 +227,8 @@ class LiveKinematics:
                                      self.config.periods,
                                      self.config.heading, self.config.progression, self.config.events,
                                      self.config.strides, self.config.max_bridge_s,
-                                     reseeded=self.config.reseed_window_s is not None)
+                                     reseeded=self.config.reseed_window_s is not None,
+                                     gyr_sampling=self.config.gyr_sampling)
 
     @classmethod
     def for_dashboard(cls, placements: Collection[Placement], calibration: LiveCalibration | None = None,

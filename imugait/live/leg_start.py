@@ -100,7 +100,8 @@ def start_leg(job: LegJob) -> LegStart:
     fused = FusedSession(grid.tail("t_s"), {p: SensorOnGrid(grid.tail(f"{p.value}/q_world_sensor"),
                                                              grid.tail(f"{p.value}/gyr_radps"),
                                                              grid.tail(f"{p.value}/acc_mps2"),
-                                                             grid.tail(f"{p.value}/lost")) for p in (thigh, shank)},
+                                                             grid.tail(f"{p.value}/lost"), job.settings.gyr_sampling)
+                                            for p in (thigh, shank)},
                          job.settings.rate_hz, FilterKind.VQF_ONLINE)
     try:
         calibrated, _reference_mask, reference = calibrate_fused_leg_upright(
