@@ -28,7 +28,13 @@ import numpy as np
 import pandas as pd
 from _common import machine, markdown_table
 from _optical import compare_with_reference
-from _real_loaders import GROUVEL_2023, grouvel_trials, load_grouvel, load_kiel_pp054, with_gyr_sampling
+from _real_loaders import (
+    GROUVEL_2023,
+    grouvel_trials,
+    load_grouvel,
+    load_kiel_pp054,
+    with_gyr_sampling,
+)
 from scipy.spatial.transform import Rotation
 
 from imugait.analysis import AnalysisConfig, analyze_session
@@ -37,6 +43,7 @@ from imugait.fusion.evaluation import WorldAlignment, orientation_rmse
 from imugait.fusion.select import orient_stream
 from imugait.model import GyroSampling, Session
 from imugait.simulate import SensorErrors, SimulationConfig, simulate
+from imugait.timebase import grid_position, interp_vectors
 
 RATES_HZ = (100.0, 50.0, 32.0)
 SHIFTS = (0.0, 0.25, 0.5, 0.75)
@@ -71,12 +78,11 @@ def resampled(session: Session, rate_hz: float) -> Session:
     streams = []
     for s in session.streams:
         t = np.arange(s.t_s[0], s.t_s[-1] + 1e-9, 1.0 / rate_hz)
-
-        def at(x: np.ndarray, s=s, t=t) -> np.ndarray:
-            return np.column_stack([np.interp(t, s.t_s, x[:, k]) for k in range(3)])
-
-        streams.append(replace(s, t_s=t, acc_mps2=at(s.acc_mps2), gyr_radps=at(s.gyr_radps),
-                               mag_uT=None if s.mag_uT is None else at(s.mag_uT), sample_rate_hz=rate_hz, gaps=()))
+        position = grid_position(s.t_s, t)
+        streams.append(replace(s, t_s=t, acc_mps2=interp_vectors(s.t_s, s.acc_mps2, t, position),
+                               gyr_radps=interp_vectors(s.t_s, s.gyr_radps, t, position),
+                               mag_uT=None if s.mag_uT is None else interp_vectors(s.t_s, s.mag_uT, t, position),
+                               sample_rate_hz=rate_hz, gaps=()))
     return Session(streams, session.meta)
 
 

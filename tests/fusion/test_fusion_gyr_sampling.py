@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from imugait.conventions import Placement
 from imugait.errors import ValidationError
 from imugait.fusion import FilterKind, FusionSettings, VqfTuning, make_filter, orient_stream
-from imugait.conventions import Placement
 from imugait.model import DeviceInfo, GyroSampling, ImuStream
 from imugait.quaternion import quat_about_z
 

@@ -17,10 +17,10 @@ from io_helpers import assert_same_session, flipped_byte_outcomes
 
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ImugaitError, ValidationError
-from imugait.model import DeviceInfo, GyroSampling
 from imugait.io import native
 from imugait.io._session_json import device_from_dict
 from imugait.io.native import read_session, write_session
+from imugait.model import DeviceInfo, GyroSampling
 
 
 def test_round_trip_is_bit_exact(session, tmp_path):
