@@ -51,12 +51,12 @@ class LiveSensor:
     (set by the caller). None: every gap is bridged, as offline."""
 
     def __init__(self, placement: Placement, capacity: int, kind: FilterKind = FilterKind.VQF_ONLINE,
-                 reseed_after_s: float | None = None, reseed_window_s: float = 1.0,
-                 gyr_sampling: GyroSampling = GyroSampling.INSTANT) -> None:
+                 reseed_after_s: float | None = None, reseed_window_s: float = 1.0) -> None:
         self.placement = placement
         self.kind = kind
-        self.gyr_sampling = gyr_sampling
-        """What a gyroscope sample of the device stands for in time (how the filter integrates it)."""
+        self.gyr_sampling = GyroSampling.INSTANT
+        """What the device's gyroscope samples stand for in time (the blocks' until fusion starts):
+        how the filter integrates them."""
         self.samples = History(capacity, SENSOR_COLUMNS, {"n_lost_before": np.int64},
                                packed={IMU: ("acc_mps2", "gyr_radps")})
         self.gyr_bias_radps = np.zeros(3)
@@ -121,6 +121,8 @@ class LiveSensor:
         self._last_t_s = float(t[-1])
         if self._filter is not None:
             self._fuse()
+        else:
+            self.gyr_sampling = block.gyr_sampling
 
     def start_fusion(self, gyr_bias_radps: np.ndarray | None, t_until_s: float) -> None:
         """Start the filter on every kept sample, ``gyr_bias_radps`` (3,) removed from the gyroscope

@@ -59,7 +59,7 @@ from imugait.live.leg import LegSettings, LiveLeg, angles_of_legs
 from imugait.live.leg_start import LegJob, LegStart, grid_rows_of_leg, leg_on_grid, start_leg
 from imugait.live.standing import final_rows, find_standing, pass_ended, passes_ended, walked_s
 from imugait.live.updates import CalibrationPhase, LegAngles, LegCalibrationState, LiveUpdate
-from imugait.model import GyroSampling, ProtocolStep, Session
+from imugait.model import ProtocolStep, Session
 
 CATCH_UP_S = 0.25
 """Grid rows (s) a leg whose calibration ran elsewhere takes per feed or poll until it has caught up
@@ -119,9 +119,6 @@ class LiveConfig:
     :mod:`imugait.live.reseed`) and the leg's angles go on with the held heading offset from the
     end of the gap. None: the gap is bridged as offline and the angles are NaN until a heading
     window after it has been estimated (about 6 s)."""
-    gyr_sampling: GyroSampling = GyroSampling.INSTANT
-    """What a gyroscope sample of the sensors stands for in time (``DeviceInfo.gyr_sampling``; a
-    Movella DOT's rate quantities are interval means): how the online filters integrate it."""
     periods: PeriodConfig = field(default_factory=PeriodConfig)
     calibration: SegmentCalibrationConfig = field(default_factory=lambda: SegmentCalibrationConfig(max_motion_s=10.0))
     """``max_motion_s``: the knee motion (s) the calibration waits for and fits the axes to."""
@@ -138,8 +135,6 @@ class LiveConfig:
                 continue
             if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
                 raise ValidationError(f"live config: {name} must be a positive number, got {value!r}")
-        if not isinstance(self.gyr_sampling, GyroSampling):
-            raise ValidationError(f"live config: gyr_sampling must be a GyroSampling, got {self.gyr_sampling!r}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -188,8 +183,7 @@ class LiveKinematics:
         capacity = int(np.ceil(self.config.history_s * rate))
         reseed = self.config.reseed_window_s
         self._sensors = {p: LiveSensor(p, int(capacity * 1.25) + 64, reseed_after_s=None if reseed is None
-                                       else self.config.max_bridge_s, reseed_window_s=reseed or 1.0,
-                                       gyr_sampling=self.config.gyr_sampling)
+                                       else self.config.max_bridge_s, reseed_window_s=reseed or 1.0)
                          for p in self.placements}
         for side in self.sides:
             thigh, shank = (self._sensors[Placement.of(seg, side)] for seg in (Segment.THIGH, Segment.SHANK))
@@ -227,8 +221,7 @@ class LiveKinematics:
                                      self.config.periods,
                                      self.config.heading, self.config.progression, self.config.events,
                                      self.config.strides, self.config.max_bridge_s,
-                                     reseeded=self.config.reseed_window_s is not None,
-                                     gyr_sampling=self.config.gyr_sampling)
+                                     reseeded=self.config.reseed_window_s is not None)
 
     @classmethod
     def for_dashboard(cls, placements: Collection[Placement], calibration: LiveCalibration | None = None,
@@ -288,7 +281,7 @@ class LiveKinematics:
             later_gaps = gap_ends[p][gap_ends[p] > i]
             j = min(j, int(later_gaps[0])) if later_gaps.size else j
             self.feed(LiveSamples(p, s.t_s[i:j], s.acc_mps2[i:j], s.gyr_radps[i:j], None, None,
-                                  lost_after[p].get(i - 1, 0)))
+                                  lost_after[p].get(i - 1, 0), s.device.gyr_sampling))
             cursors[p] = j
 
     def end_pass(self) -> tuple[Side, ...]:
@@ -565,7 +558,9 @@ class LiveKinematics:
             background = self._calibrate_with is not None
             job = LegJob(side, k, grid_rows_of_leg(self.grid, side) if background else self.grid, standing, moving,
                          self.config.calibration, self.config.events, self.config.heading, self._settings,
-                         self._strides_before.get(side, 0), backlog_angles=background)
+                         self._strides_before.get(side, 0), backlog_angles=background,
+                         gyr_sampling={p: self._sensors[p].gyr_sampling for p in (Placement.of(Segment.THIGH, side),
+                                                                                  Placement.of(Segment.SHANK, side))})
             if background:
                 self._calibrating[side] = (k, self._calibrate_with.submit(start_leg, job))
             else:

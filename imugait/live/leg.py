@@ -60,7 +60,6 @@ from imugait.kinematics.progression import CausalProgression, ProgressionConfig
 from imugait.live.history import History
 from imugait.live.revision import context_s, run_directions_rad, wait_s
 from imugait.live.updates import LiveStride
-from imugait.model import GyroSampling
 from imugait.quaternion import quat_multiply
 from imugait.timebase import lowpass_band, sample_period_s
 
@@ -117,8 +116,6 @@ class LegSettings:
     """The sensors' filters are re-seeded after such a stretch (:mod:`imugait.live.reseed`): the
     angles go on with the held heading offset from its end. False: it is void until a heading
     window after the stretch has been estimated."""
-    gyr_sampling: GyroSampling = GyroSampling.INSTANT
-    """What a gyroscope sample of the sensors stands for in time (``LiveConfig.gyr_sampling``)."""
 
 
 class LiveLeg:

@@ -160,10 +160,13 @@ def test_live_times_never_step_back_and_keep_their_accuracy(stall):
 
 def test_the_device_keeps_what_its_gyroscope_samples_stand_for():
     # A Movella DOT's rate quantities are interval means (vendor constant in its announcement);
-    # the assembled stream's device says so, and fusion integrates by it.
+    # the live samples and the assembled stream's device say so, and fusion integrates by it.
     block = SampleBlock(seq=np.arange(3), t_device_us=np.arange(3) * 16_667, acc_mps2=np.tile([0.0, 0.0, 9.81], (3, 1)),
                         gyr_radps=np.zeros((3, 3)))
     asm = SessionAssembler(AcquisitionConfig(nominal_rate_hz=60.0), t0_host_s=0.0)
+    assert asm.handle(Placement.RIGHT_THIGH, 0.0, block).gyr_sampling is GyroSampling.INSTANT  # announced nothing
     asm.handle(Placement.LEFT_THIGH, 0.0, dot_announcement("D1", 60.0))
-    asm.handle(Placement.LEFT_THIGH, 0.05, block)
-    assert asm.assemble().session[Placement.LEFT_THIGH].device.gyr_sampling is GyroSampling.INTERVAL_MEAN
+    assert asm.handle(Placement.LEFT_THIGH, 0.05, block).gyr_sampling is GyroSampling.INTERVAL_MEAN  # live fusion's
+    session = asm.assemble().session
+    assert session[Placement.LEFT_THIGH].device.gyr_sampling is GyroSampling.INTERVAL_MEAN
+    assert session[Placement.RIGHT_THIGH].device.gyr_sampling is GyroSampling.INSTANT
