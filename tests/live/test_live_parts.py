@@ -15,9 +15,9 @@ from imugait.fusion import FilterKind, FusionSettings, make_filter
 from imugait.live.grid import LiveSensor
 from imugait.live.history import History
 from imugait.live.kinematics import LiveConfig, LiveKinematics
+from imugait.live.updates import CalibrationPhase, latest_strides
 from imugait.model import GyroSampling
 from imugait.timebase import sample_period_s
-from imugait.live.updates import CalibrationPhase, latest_strides
 
 
 def test_history_keeps_the_newest_rows_in_order_whatever_the_block_sizes():
