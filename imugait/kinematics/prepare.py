@@ -33,7 +33,8 @@ class SensorOnGrid:
     """One sensor on the common grid: ``q_world_sensor`` (M, 4) scalar first (its own world:
     heading arbitrary in 6-axis mode), ``gyr_radps`` and ``acc_mps2`` (M, 3) sensor frame,
     ``lost`` (M,) bool — inside a lost-sample gap; ``gyr_sampling`` what a gyroscope sample of its
-    device stands for in time (interpolation onto the grid keeps it), for fusing its rows again."""
+    device stands for in time, for fusing its rows again (interpolated rates at instants are rates at
+    the grid's instants; interval means stay those of the device's interval)."""
 
     q_world_sensor: np.ndarray
     gyr_radps: np.ndarray

@@ -107,7 +107,8 @@ def start_leg(job: LegJob) -> LegStart:
     fused = FusedSession(grid.tail("t_s"), {p: SensorOnGrid(grid.tail(f"{p.value}/q_world_sensor"),
                                                              grid.tail(f"{p.value}/gyr_radps"),
                                                              grid.tail(f"{p.value}/acc_mps2"),
-                                                             grid.tail(f"{p.value}/lost"), job.gyr_sampling.get(p, GyroSampling.INSTANT))
+                                                             grid.tail(f"{p.value}/lost"),
+                                                             job.gyr_sampling.get(p, GyroSampling.INSTANT))
                                             for p in (thigh, shank)},
                          job.settings.rate_hz, FilterKind.VQF_ONLINE)
     try:
