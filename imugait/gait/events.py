@@ -227,6 +227,7 @@ def trailing_events(
     config: EventConfig | None = None,
     thigh_ml_rate_radps: np.ndarray | None = None,
     rate_hz: float | None = None,
+    ended: bool = False,
 ) -> tuple[LegEvents, LegEvents]:
     """The causal (live) variant of :func:`detect_leg_events`: the same detection over a trailing
     window of the newest samples (arguments as there, (M,) each). Returns the *settled* events: the
@@ -240,12 +241,16 @@ def trailing_events(
     after those that are not settled yet but at least :data:`EARLY_MID_SWING_S` before the
     window's end, whose initial contact (the dip's bottom) is as many time constants of the
     contact low-pass (4: 26 ms at 35 Hz) before it. Their initial contact may still change (a dip later in its search window twice as
-    deep would make it; rare): a live view shows them at once and corrects them once settled."""
+    deep would make it; rare): a live view shows them at once and corrects them once settled.
+
+    ``ended``: the window's end is the recording's (the stream has ended): no sample will come
+    after it, so every mid-swing later than ``after_s`` is settled — its events are those the
+    whole recording's detection finds at its end, the low-passes ending there alike (none early)."""
     config = config or EventConfig()
     events = detect_leg_events(t_s, ml_rate_radps, walking, config, thigh_ml_rate_radps, rate_hz)
     t_first = t_s[0] + config.toe_off_window_s + transient_s(config.lowpass_hz)
     later = events.mid_swing_s > max(after_s, t_first)
-    settled = events.mid_swing_s <= t_s[-1] - settle_time_s(config)
+    settled = events.mid_swing_s <= (np.inf if ended else t_s[-1] - settle_time_s(config))
     contact_s = EARLY_MID_SWING_S / transient_s(config.lowpass_hz) * transient_s(config.contact_lowpass_hz)
     with np.errstate(invalid="ignore"):
         early = (later & ~settled & (events.mid_swing_s <= t_s[-1] - EARLY_MID_SWING_S)
