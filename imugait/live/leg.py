@@ -473,8 +473,9 @@ class LiveLeg:
         shank_rate = self._rows(grid, f"{self.shank}/gyr_radps", lo, settled) @ self.alignment.hinge_axis_shank
         if self._early is None and not (ended or k % self._n_event_every == 0 or self._swing_ended(t, shank_rate, after)):
             return
+        started = lo == 0  # (the grid's first row is the recording's first: as offline at its start)
         if not ended and settled - lo == self._n_event_window and no_trailing_events(t, shank_rate, walking, after, self.settings.events,
-                                                                       self.settings.rate_hz):
+                                                                       self.settings.rate_hz, started):
             # No new mid-swing can be in the window yet (most looks between strides): the same
             # outcome as the detection, at a fraction of its cost. (Only at the full window's
             # size: the low-pass's matrix is made once for it.)
@@ -483,7 +484,7 @@ class LiveLeg:
             # The rates about the calibrated axes, as offline (detect_leg_events' inputs).
             thigh_rate = self._rows(grid, f"{self.thigh}/gyr_radps", lo, settled) @ self.alignment.axes.flexion_axis_thigh
             events, early = trailing_events(t, shank_rate, walking, after, self.settings.events, thigh_rate,
-                                            self.settings.rate_hz, ended)
+                                            self.settings.rate_hz, ended, started)
         for event in zip(events.mid_swing_s, events.toe_off_s, events.initial_contact_s, events.mid_swing_peak_radps,
                          strict=True):
             self._events.append(tuple(float(x) for x in event))
