@@ -58,7 +58,7 @@ from imugait.gait.plausibility import implausible_reasons, stride_columns
 from imugait.kinematics.angles import LegAngles, legs_angles, segment_orientations
 from imugait.kinematics.progression import CausalProgression, ProgressionConfig
 from imugait.live.history import History
-from imugait.live.revision import context_s, run_directions_rad, wait_s
+from imugait.live.revision import context_s, one_bout, run_directions_rad, wait_s
 from imugait.live.updates import LiveStride
 from imugait.quaternion import quat_multiply
 from imugait.timebase import lowpass_band, sample_period_s
@@ -213,6 +213,7 @@ class LiveLeg:
         self._run_start = 0  # the first row of that run
         self._ended_runs: deque[tuple[int, int, int]] = deque()  # (run, first row, row after) to be fitted again
         self._runs_done = -1  # runs up to this number are fitted again (or were given up)
+        self._merged: dict[int, int] = {}  # a run merged into the next (one bout offline): their labels
         self._n_context = int(round(context_s(settings.progression) / dt))
         self._n_wait = int(round(wait_s(settings.progression) / dt))
 
@@ -347,7 +348,9 @@ class LiveLeg:
         self._finish_strides(grid, k)
         self._head_strides()
         while self._ended_runs and self._ended_runs[0][2] + self._n_wait <= settled:
-            self._refit_run(grid, *self._ended_runs.popleft(), settled)
+            ended = self._ended_runs.popleft()
+            if not self._merge_with_next(grid, *ended, settled):
+                self._refit_run(grid, *ended, settled)
         self._release_old()
 
     def _moving_until(self, grid: History, k0: int, k: int) -> int:
@@ -562,7 +565,7 @@ class LiveLeg:
         # The newest straight run its rows are in: its walking direction is fitted again once it has ended.
         run = int(self.history.tail("run")[i0:i1].max(initial=-1)) if self.alignment.measures_femur_rotation else -1
         pending = _Pending(stride, given, row, self.history.first_index + int(i1) + self._n_lag,
-                           run if run > self._runs_done else -1)
+                           self._merged.get(run, run) if run > self._runs_done else -1)
         self._untimed.append(pending)
         self._unheaded.append(pending)
         self._finish_strides(grid, k)
@@ -660,6 +663,38 @@ class LiveLeg:
             if p.run > self._runs_done:
                 self._awaiting_run.append(p)
 
+    def _merge_with_next(self, grid: History, run: int, k_start: int, k_stop: int, settled: int) -> bool:
+        """Whether the ended straight ``run`` (grid rows ``k_start .. k_stop - 1``) and the run
+        after it, started before ``settled``, are one bout as ``analyze`` finds bouts
+        (:func:`~imugait.live.revision.one_bout`: the causal detection ended the run on a wobble the
+        centred one does not call a turn) — then they become one run, fitted again over both
+        once the later one has ended, as ``analyze`` fits its bout (its strides wait for that)."""
+        if self._ended_runs:
+            later, later_start = self._ended_runs[0][:2]
+        elif self._run_label >= 0:
+            later, later_start = self._run_label, self._run_start
+        else:
+            return False
+        first = max(self.history.first_index, grid.first_index)
+        w0 = max(k_start - self._n_context, first)
+        if not (self.alignment.measures_femur_rotation and w0 < k_stop <= later_start < settled):
+            return False
+        q_thigh = quat_multiply(self._rows(grid, f"{self.thigh}/q_world_sensor", w0, settled),
+                                self.alignment.thigh.q_sensor_segment)
+        if not one_bout(self.history.since("t_s", w0)[:settled - w0], q_thigh, self.history.since("motion", w0)[:settled - w0],
+                        k_stop - 1 - w0, later_start - w0, self.settings.progression, self.side, self.settings.rate_hz):
+            return False
+        for p in (*self._awaiting_run, *self._untimed):
+            if p.run == run:
+                p.run = later
+        self._merged = {old: (later if new == run else new) for old, new in self._merged.items() if new > self._runs_done}
+        self._merged[run] = later
+        if self._ended_runs:
+            self._ended_runs[0] = (later, k_start, self._ended_runs[0][2])
+        else:
+            self._run_start = k_start
+        return True
+
     def _refit_run(self, grid: History, run: int, k_start: int, k_stop: int, settled: int) -> None:
         """Find the walking direction of the ended straight ``run`` (grid rows ``k_start ..
         k_stop - 1``) again, over all of it as offline (:mod:`imugait.live.revision`), from the
@@ -741,7 +776,9 @@ class LiveLeg:
                 self._ended_runs.append((self._run_label, self._run_start, k))
                 self._run_label = -1
             while self._ended_runs:
-                self._refit_run(grid, *self._ended_runs.popleft(), k)
+                ended = self._ended_runs.popleft()
+                if not self._merge_with_next(grid, *ended, k):
+                    self._refit_run(grid, *ended, k)
         self._head_strides()
 
     def _head_strides(self) -> None:

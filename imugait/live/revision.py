@@ -33,6 +33,18 @@ def wait_s(config: ProgressionConfig) -> float:
     return 0.5 * config.smoothing_s + config.turn_margin_s
 
 
+def one_bout(
+    t_s: np.ndarray, q_world_thigh: np.ndarray, walking: np.ndarray, i: int, j: int,
+    config: ProgressionConfig, side: Side | None, rate_hz: float,
+) -> bool:
+    """Whether ``find_progression`` over a window (arguments as :func:`run_directions_rad`'s) puts
+    its rows ``i`` and ``j`` in one bout — no turn between them, as offline sees it: live, the
+    straight run that ended at ``i`` and the one that starts at ``j`` are one bout offline (the
+    causal turn detection saw a turn the centred one does not)."""
+    progression = find_progression(t_s, q_world_thigh, walking, config, side=side, rate_hz=rate_hz)
+    return any(b.start <= i and j < b.stop for b in progression.bouts)
+
+
 def run_directions_rad(
     t_s: np.ndarray, q_world_thigh: np.ndarray, walking: np.ndarray, in_run: np.ndarray,
     config: ProgressionConfig, side: Side | None, rate_hz: float,
