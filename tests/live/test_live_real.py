@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import LiveRun, feed_polled, offline_like_live
 from test_live_agreement import HIP_METRICS, KNEE_METRICS, matched
@@ -152,10 +153,28 @@ def test_the_end_of_a_pass_does_not_depend_on_how_the_samples_were_chunked():
     assert_same_strides(_strides(chunked), _strides(blocks))
 
 
-HUGADB_03_00 = DATASETS / "hugadb_walking" / "HuGaDB_v1_walking_03_00.txt"
 HUGADB_EXCHANGED = {Placement.RIGHT_THIGH: "LT", Placement.RIGHT_SHANK: "LS",
                     Placement.LEFT_THIGH: "RT", Placement.LEFT_SHANK: "RS"}
 """HuGaDB's left and right exchanged, as ``benchmarks/real_data.py`` counts them (its swap check)."""
+
+
+def _hugadb_streamed_to_its_end(walk: str, side: Side | None = None) -> tuple[LiveRun, pd.DataFrame]:
+    """A HuGaDB walking file streamed (50-ms blocks, a poll every 0.25 s) and ended at its end, and
+    its strides (of ``side``, or all) against ``analyze`` (``matched``)."""
+    path = DATASETS / "hugadb_walking" / f"HuGaDB_v1_walking_{walk}.txt"
+    if not path.exists():
+        pytest.skip(f"real dataset not available: {path} is absent (see ../shared/datasets/README.md)")
+    from imugait.io import read_hugadb
+    from imugait.timebase import grid_rate_hz
+
+    session = read_hugadb(path, HUGADB_EXCHANGED, subject_id=f"hugadb-{walk}", corrupted_gyro="drop_leg")
+    live = LiveKinematics(list(session), LiveConfig(rate_hz=grid_rate_hz(session.streams, None)))
+    updates = feed_polled(live, session, 0.05, 0.25)
+    live.end()
+    updates.append(live.poll())
+    strides = tuple(s for u in updates for s in u.strides if side is None or s.side is side)
+    run = LiveRun(session, live, LiveUpdate(t_s=updates[-1].t_s, strides=strides), offline_like_live(session, live))
+    return run, matched(run)
 
 
 def test_a_real_walk_streamed_to_its_end_gives_every_stride_of_analyze_final_with_its_knee_and_hip():
@@ -169,19 +188,7 @@ def test_a_real_walk_streamed_to_its_end_gives_every_stride_of_analyze_final_wit
     30 of 30 strides, 29 used by both, all final; knee rotation 0.64° at most (median 0.49°), other
     knee metrics ≤ 0.36°, hip rotation ≤ 0.10°, events 0.000 ms, thigh–shank timing ≤ 3 ms (before:
     29 of 30 strides, none final, hip rotation up to 7.0°, knee rotation 1.45°)."""
-    if not HUGADB_03_00.exists():
-        pytest.skip(f"real dataset not available: {HUGADB_03_00} is absent (see ../shared/datasets/README.md)")
-    from imugait.io import read_hugadb
-    from imugait.timebase import grid_rate_hz
-
-    session = read_hugadb(HUGADB_03_00, HUGADB_EXCHANGED, subject_id="hugadb-03_00", corrupted_gyro="drop_leg")
-    live = LiveKinematics(list(session), LiveConfig(rate_hz=grid_rate_hz(session.streams, None)))
-    updates = feed_polled(live, session, 0.05, 0.25)
-    live.end()
-    updates.append(live.poll())
-    run = LiveRun(session, live, LiveUpdate(t_s=updates[-1].t_s, strides=tuple(s for u in updates for s in u.strides)),
-                  offline_like_live(session, live))
-    table = matched(run)
+    run, table = _hugadb_streamed_to_its_end("03_00")
     assert len(table) == len(run.offline.cycles) >= 25
     assert table[["ic_s", "to_s", "next_ic_s"]].abs().max().max() <= 0.001
     assert table["thigh_shank_lag_s"].abs().max() <= 0.005
@@ -201,20 +208,7 @@ def test_a_bout_the_causal_run_detection_split_is_fitted_again_whole():
     merged with the next when ``analyze``'s detection finds no turn between them
     (:func:`imugait.live.revision.one_bout`), 2 of 86 (2.5° at most, the first strides of a 3.5-s
     bout), median 0.19° (measured 2026-12-06, the stream ended at the recording's end)."""
-    path = DATASETS / "hugadb_walking" / "HuGaDB_v1_walking_01_00.txt"
-    if not path.exists():
-        pytest.skip(f"real dataset not available: {path} is absent (see ../shared/datasets/README.md)")
-    from imugait.io import read_hugadb
-    from imugait.timebase import grid_rate_hz
-
-    session = read_hugadb(path, HUGADB_EXCHANGED, subject_id="hugadb-01_00", corrupted_gyro="drop_leg")
-    live = LiveKinematics(list(session), LiveConfig(rate_hz=grid_rate_hz(session.streams, None)))
-    updates = feed_polled(live, session, 0.05, 0.25)
-    live.end()
-    updates.append(live.poll())
-    right = tuple(s for u in updates for s in u.strides if s.side is Side.RIGHT)
-    table = matched(LiveRun(session, live, LiveUpdate(t_s=updates[-1].t_s, strides=right),
-                            offline_like_live(session, live)))
+    _run, table = _hugadb_streamed_to_its_end("01_00", Side.RIGHT)
     both = table[table["used"] & table["offline_used"] & (table["ic_s"].abs() <= 0.05)]
     assert len(both) >= 80 and both["final"].all()
     hip = both[list(HIP_METRICS)].abs().max(axis=1)
