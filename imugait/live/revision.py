@@ -10,6 +10,8 @@ leg (:class:`~imugait.live.leg.LiveLeg`) finds the walking direction of the run'
 ``find_progression`` itself over the run and a few seconds before it (:func:`context_s`), writes it
 into its history and gives the run's strides again, final, with their hip rotation recomputed. The
 history bounds what is refitted: a run longer than the history is refitted over its part still kept.
+A run that ended where ``find_progression`` sees no turn — the next run is in the same bout
+offline (:func:`one_bout`) — is merged with the next and refitted with it, as offline's one bout.
 """
 
 from __future__ import annotations
