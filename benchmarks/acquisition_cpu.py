@@ -388,7 +388,7 @@ def _real_time_child(seconds: float, with_pipeline: bool) -> dict:
     result = d.walker_simulation(d.N_SENSORS, seconds + 2 * d.STAND_S, sample_rate_hz=d.RATE_HZ, seed=1,
                                  stand_s=d.STAND_S)
     with SerialEmulatorProcess(d.emulated_devices(result, d.DeviceSettings(samples_per_block=4)), speed=1.0) as emulator:
-        out = asyncio.run(_with_pipeline(emulator, seconds))
+        out = d.run_loop(_with_pipeline(emulator, seconds))
         emulator.stop()
     return out
 
