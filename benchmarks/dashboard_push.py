@@ -105,7 +105,14 @@ def _force_deflate(on: bool) -> None:
 
 
 async def _serve(updates_path: Path, seconds: float, with_page: bool) -> dict:
-    from imugait.live.dashboard.server import DashboardServer, Hub, bind, build_app, new_token, url_of
+    from imugait.live.dashboard.server import (
+        DashboardServer,
+        Hub,
+        bind,
+        build_app,
+        new_token,
+        url_of,
+    )
     from imugait.live.dashboard.state import DashboardState
 
     placements, updates = pickle.loads(updates_path.read_bytes())
