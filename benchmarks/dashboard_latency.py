@@ -11,7 +11,8 @@ Reproduce (from the repository root; prints Markdown tables)::
 The emulated sensors (imugait v1 over pseudo-terminals, 4 samples per frame) run in a child
 process on real time (:class:`~imugait.emulate.process.SerialEmulatorProcess`), so only the host's
 work is counted. The host runs ``imugait live``'s loop (:class:`~imugait.live.dashboard.run.LiveDashboard`:
-live acquisition, the live kinematics, the push loop and uvicorn) in this process; the page is
+live acquisition, the live kinematics, the push loop and uvicorn) in this process, on the event loop
+the command runs on (:func:`run_loop`: uvloop's where installed); the page is
 real headless Chromium (Debian's ``chromium``, driven by Playwright) in its own processes.
 
 * **Angle latency** is measured in the page: for each push, the server stamps each leg's newest
