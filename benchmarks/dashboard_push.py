@@ -43,7 +43,6 @@ import pickle
 import resource
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -51,6 +50,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import _revisions  # noqa: E402
 import numpy as np  # noqa: E402
 from _common import machine, markdown_table  # noqa: E402
 
@@ -204,28 +204,8 @@ def page_client(url: str) -> dict:
 
 # ----------------------------------------------------------------------------- the comparison
 
-def _checkout(rev: str, tmp: Path) -> Path:
-    archive = subprocess.run(["git", "archive", rev, "imugait"], cwd=ROOT, capture_output=True, check=True)
-    (tmp / f"{rev}.tar").write_bytes(archive.stdout)
-    with tarfile.open(tmp / f"{rev}.tar") as tar:
-        tar.extractall(tmp / f"tree-{rev}", filter="data")
-    return tmp / f"tree-{rev}"
-
-
-def _start(root: Path, args: list[str], cwd: Path) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=f"{root}{os.pathsep}{ROOT / 'benchmarks'}")
-    return subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=cwd)
-
-
-def _result(root: Path, process: subprocess.Popen) -> dict:
-    stdout, stderr = process.communicate()
-    if process.returncode:
-        raise RuntimeError(f"the run with {root} failed:\n{stderr[-3000:]}")
-    result = json.loads(stdout.strip().splitlines()[-1])
-    if not Path(result["imugait"]).resolve().is_relative_to(root.resolve()):
-        raise RuntimeError(f"the run meant for {root} imported {result['imugait']}")
-    return result
+def _start(root: Path, args: list[str], cwd: Path):
+    return _revisions.start(Path(__file__), root, args, cwd)
 
 
 def compare(variants: dict[str, tuple[Path, list[str]]], seconds: float, repeat: int, with_page: bool,
@@ -241,10 +221,10 @@ def compare(variants: dict[str, tuple[Path, list[str]]], seconds: float, repeat:
         if paired:  # at the same moment, which one first alternating: the same machine load
             started = {name: _start(variants[name][0], base + variants[name][1], tmp) for name in order}
             for name, process in started.items():
-                runs[name].append(_result(variants[name][0], process))
+                runs[name].append(_revisions.result(variants[name][0], process))
         else:
             for name in order:
-                runs[name].append(_result(variants[name][0], _start(variants[name][0], base + variants[name][1], tmp)))
+                runs[name].append(_revisions.result(variants[name][0], _start(variants[name][0], base + variants[name][1], tmp)))
     print(f"{n_updates} updates made; {seconds:g} s per run ({min(n_updates, round(seconds / PUSH_INTERVAL_S))} pushes), "
           f"{repeat} runs each, {'paired (at the same moment)' if paired else 'alternating'}, "
           f"{'one page' if with_page else 'no page'}; {machine()}\n")
@@ -304,7 +284,7 @@ def main() -> None:
         elif args.deflate:
             variants = {f"deflate {v}": (ROOT, ["--child-deflate", v]) for v in args.deflate}
         else:
-            variants = {args.rev: (_checkout(args.rev, tmp), []), "this checkout": (ROOT, [])}
+            variants = {args.rev: (_revisions.checkout(args.rev, tmp), []), "this checkout": (ROOT, [])}
         runs = compare(variants, args.seconds, args.repeat, not args.no_page, not args.alternate, tmp, args.updates)
     report(runs, not args.no_page)
 
