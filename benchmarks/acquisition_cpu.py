@@ -48,13 +48,11 @@ import json
 import os
 import pickle
 import pstats
-import subprocess
-import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
+import _revisions
 import numpy as np
 from _common import markdown_table
 
@@ -275,41 +273,18 @@ def _differences(a, b, path: str = "") -> list[str]:
     return [] if a == b else [f"{path}: {str(a)[:80]} vs {str(b)[:80]}"]
 
 
-def _checkout(rev: str, tmp: Path) -> Path:
-    """``imugait/`` of ``rev`` in a temporary folder."""
-    archive = subprocess.run(["git", "archive", rev, "imugait"], cwd=ROOT, capture_output=True, check=True)
-    (tmp / "other.tar").write_bytes(archive.stdout)
-    with tarfile.open(tmp / "other.tar") as tar:
-        tar.extractall(tmp / "other", filter="data")
-    return tmp / "other"
-
-
-def _start(root: Path, args: list[str], cwd: Path) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=f"{root}{os.pathsep}{ROOT / 'benchmarks'}", OMP_NUM_THREADS="1",
-               OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    # Not from the checkout's folder: the working directory would come first on sys.path.
-    return subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=cwd)
-
-
-def _result(root: Path, process: subprocess.Popen) -> dict:
-    stdout, stderr = process.communicate()
-    if process.returncode:
-        raise RuntimeError(f"the run with {root} failed:\n{stderr[-2000:]}")
-    result = json.loads(stdout.strip().splitlines()[-1])
-    if not Path(result["imugait"]).resolve().is_relative_to(root.resolve()):
-        raise RuntimeError(f"the run meant for {root} imported {result['imugait']}")
-    return result
+def _start(root: Path, args: list[str], cwd: Path):
+    return _revisions.start(Path(__file__), root, args, cwd)
 
 
 def _run(root: Path, args: list[str], cwd: Path) -> dict:
-    return _result(root, _start(root, args, cwd))
+    return _revisions.result(root, _start(root, args, cwd))
 
 
 def compare(rev: str, seconds: float, repeat: int, inner: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        roots = {rev: _checkout(rev, tmp), "this checkout": ROOT}
+        roots = {rev: _revisions.checkout(rev, tmp), "this checkout": ROOT}
         runs: dict[str, list[dict]] = {name: [] for name in roots}
         for r in range(repeat):
             for k, (name, root) in enumerate(roots.items()):
@@ -388,7 +363,7 @@ def _real_time_child(seconds: float, with_pipeline: bool) -> dict:
     result = d.walker_simulation(d.N_SENSORS, seconds + 2 * d.STAND_S, sample_rate_hz=d.RATE_HZ, seed=1,
                                  stand_s=d.STAND_S)
     with SerialEmulatorProcess(d.emulated_devices(result, d.DeviceSettings(samples_per_block=4)), speed=1.0) as emulator:
-        out = asyncio.run(_with_pipeline(emulator, seconds))
+        out = d.run_loop(_with_pipeline(emulator, seconds))
         emulator.stop()
     return out
 
@@ -399,7 +374,7 @@ def real_time(rev: str, seconds: float, repeat: int, with_pipeline: bool = False
     (``with_pipeline``), each revision in turn, ``repeat`` times (``paired``: both at once)."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        other = _checkout(rev, tmp)
+        other = _revisions.checkout(rev, tmp)
         roots = {rev: other, "this checkout": ROOT}
         runs: dict[str, list[dict]] = {name: [] for name in roots}
         child = ["--real-time-child", "--seconds", str(seconds)] + (["--with-pipeline"] if with_pipeline else [])
@@ -408,7 +383,7 @@ def real_time(rev: str, seconds: float, repeat: int, with_pipeline: bool = False
                 order = list(roots) if r % 2 == 0 else list(roots)[::-1]
                 started = {name: _start(roots[name], child, tmp) for name in order}
                 for name, process in started.items():
-                    runs[name].append(_result(roots[name], process))
+                    runs[name].append(_revisions.result(roots[name], process))
                 continue
             for name, root in roots.items():
                 runs[name].append(_run(root, child, tmp))

@@ -11,7 +11,8 @@ Reproduce (from the repository root; prints Markdown tables)::
 The emulated sensors (imugait v1 over pseudo-terminals, 4 samples per frame) run in a child
 process on real time (:class:`~imugait.emulate.process.SerialEmulatorProcess`), so only the host's
 work is counted. The host runs ``imugait live``'s loop (:class:`~imugait.live.dashboard.run.LiveDashboard`:
-live acquisition, the live kinematics, the push loop and uvicorn) in this process; the page is
+live acquisition, the live kinematics, the push loop and uvicorn) in this process, on the event loop
+the command runs on (:func:`run_loop`: uvloop's where installed); the page is
 real headless Chromium (Debian's ``chromium``, driven by Playwright) in its own processes.
 
 * **Angle latency** is measured in the page: for each push, the server stamps each leg's newest
@@ -150,12 +151,20 @@ def measure(kind: str, duration_s: float) -> dict:
     devices = emulated_devices(result, DeviceSettings(samples_per_block=4))
     with SerialEmulatorProcess(devices, speed=1.0) as emulator:
         if kind == "acquisition":
-            out = asyncio.run(_acquisition_only(emulator, duration_s))
+            out = run_loop(_acquisition_only(emulator, duration_s))
         else:
-            out = asyncio.run(_dashboard(emulator, duration_s, with_page=kind in ("page", "page_no_pipeline"),
+            out = run_loop(_dashboard(emulator, duration_s, with_page=kind in ("page", "page_no_pipeline"),
                                          with_pipeline=kind != "page_no_pipeline"))
         emulator.stop()
     return out
+
+
+def run_loop(main):
+    """Run ``main`` on the event loop ``imugait live`` runs on (``imugait.live.run.run_event_loop``;
+    a revision without it: ``asyncio.run``)."""
+    import imugait.live.run as live_run
+
+    return getattr(live_run, "run_event_loop", asyncio.run)(main)
 
 
 def _pct(values: np.ndarray, q: float) -> float:

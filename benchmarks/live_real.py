@@ -5,6 +5,7 @@ Reproduce (from the repository root; reads ``../shared/datasets``; ≈ 80 s CPU;
     .venv/bin/python benchmarks/live_real.py
     .venv/bin/python benchmarks/live_real.py --datasets gait_rehab_mpu9250 --limit 10   # quicker
     .venv/bin/python benchmarks/live_real.py --end      # the stream ended (the take stopped) at the end
+    .venv/bin/python benchmarks/live_real.py --datasets hugadb_walking qmt_full_body --per-metric   # per metric
 
 Every walking recording ``benchmarks/real_data.py`` counts (its loaders: ``_real_walks.py``,
 ``_real_loaders.py``; HuGaDB with left and right exchanged, as counted there) and the Kiel pp054
@@ -77,9 +78,11 @@ def load(source: WalkSource) -> Session:
     return load_kiel_pp054(source.arg == "distal").session if source.kind == "kiel" else _load(source)
 
 
-def live_vs_analyze(source: WalkSource, end: bool = False) -> list[dict]:
+def live_vs_analyze(source: WalkSource, end: bool = False, both_used: list[pd.DataFrame] | None = None) -> list[dict]:
     """Rows (one per leg) for one recording; never raises (a crash is a finding). ``end``: the
-    stream is ended (:meth:`LiveKinematics.end`, the take stopped) before the last poll."""
+    stream is ended (:meth:`LiveKinematics.end`, the take stopped) before the last poll.
+    ``both_used``: the per-stride differences of the strides both used are appended to it (a
+    table per leg, :func:`per_metric_table`)."""
     base = {"dataset": source.dataset, "recording": source.name}
     try:
         session = load(source)
@@ -123,6 +126,8 @@ def live_vs_analyze(source: WalkSource, end: bool = False) -> list[dict]:
             both = table[table["used"] & table["offline_used"] & (table["ic_s"].abs() <= SAME_STRIDE_S)]
             row["both_used"] = len(both)
             row["both_final"] = int(both["final"].sum())
+            if both_used is not None:
+                both_used.append(both.assign(dataset=source.dataset, recording=source.name, leg=side.value))
             final = both[both["final"]]
             if len(final):
                 row["final_angle_max_deg"] = np.nanmax(final[list(ANGLES)].abs().to_numpy())
@@ -183,11 +188,31 @@ def summary_table(df: pd.DataFrame) -> str:
                            "final: angles max |Δ|"], rows)
 
 
+def per_metric_table(strides: pd.DataFrame) -> str:
+    """Per dataset and metric, max / 95th percentile / median of |live − analyze| over the strides
+    both used (each stride's latest version), and over those of them that were final."""
+    rows = []
+    for dataset, g in strides.groupby("dataset", sort=False):
+        final = g[g["final"]]
+        for name in (*ANGLES, "thigh_shank_lag_s", *EVENTS):
+            scale, unit = (1000.0, "ms") if name.endswith("_s") else (1.0, "°")
+            cells = []
+            for part in (g, final):
+                x = scale * part[name].abs().to_numpy(dtype=float)
+                x = x[np.isfinite(x)]
+                cells.append(f"{x.max():.2f} / {np.percentile(x, 95):.2f} / {np.median(x):.2f}" if x.size else "—")
+            rows.append([dataset, f"{name} ({unit})", len(g), cells[0], len(final), cells[1]])
+    return markdown_table(["dataset", "metric", "strides", "latest: max / 95th / median", "final", "final: max / 95th / median"],
+                          rows, "llrrrr")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="*", default=None, help="only these datasets (default: all)")
     parser.add_argument("--limit", type=int, default=0, help="at most this many recordings per dataset (0: all)")
     parser.add_argument("--csv", type=Path, help="also write the rows to this CSV file")
+    parser.add_argument("--per-metric", action="store_true",
+                        help="also print max / 95th / median |live − analyze| per metric over the strides both used")
     parser.add_argument("--end", action="store_true",
                         help="end the stream (LiveKinematics.end: the take stopped) before the last poll")
     args = parser.parse_args()
@@ -196,12 +221,16 @@ def main() -> None:
         seen: dict[str, int] = {}
         chosen = [s for s in chosen if (seen.__setitem__(s.dataset, seen.get(s.dataset, 0) + 1) or seen[s.dataset]) <= args.limit]
     t0 = time.process_time()
-    df = pd.DataFrame([row for source in chosen for row in live_vs_analyze(source, args.end)])
+    strides: list[pd.DataFrame] = []
+    df = pd.DataFrame([row for source in chosen for row in live_vs_analyze(source, args.end, strides)])
     cpu_s = time.process_time() - t0
     print(f"{machine()}; {len(chosen)} recordings, {cpu_s:.0f} s CPU (user+sys of this process)\n")
     print(leg_table(df))
     print()
     print(summary_table(df))
+    if args.per_metric and strides:
+        print()
+        print(per_metric_table(pd.concat(strides, ignore_index=True)))
     if args.csv:
         df.to_csv(args.csv, index=False)
 

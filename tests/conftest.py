@@ -9,6 +9,7 @@ takes effect before numpy is first imported, hence here (subprocesses the tests 
 
 from __future__ import annotations
 
+import os
 import sys
 
 from imugait.cli import one_blas_thread  # imports no numpy
@@ -16,3 +17,12 @@ from imugait.cli import one_blas_thread  # imports no numpy
 one_blas_thread()
 if "numpy" in sys.modules:  # pragma: no cover — a plugin imported numpy first: the setting is too late
     sys.stderr.write("tests/conftest.py: numpy was imported before the BLAS thread count was set\n")
+
+# IMUGAIT_TEST_EVENT_LOOP=uvloop runs every test's event loop (asyncio.run) on uvloop, the loop the
+# live commands run on where it is installed (imugait.live.run.run_event_loop); unset, asyncio's.
+if os.environ.get("IMUGAIT_TEST_EVENT_LOOP") == "uvloop":
+    import asyncio
+
+    import uvloop
+
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())

@@ -203,4 +203,4 @@ def _calibration_walk_offline(rec: LegRecording, motion: np.ndarray, config: Seg
                         for gyr, acc, sampling in ((rec.gyr_thigh_radps, rec.acc_thigh_mps2, thigh_sampling),
                                                    (rec.gyr_shank_radps, rec.acc_shank_mps2, shank_sampling)))
     return LegRecording(rec.t_s[:n], q_thigh, q_shank, rec.gyr_thigh_radps[:n], rec.gyr_shank_radps[:n],
-                        rec.acc_thigh_mps2[:n], rec.acc_shank_mps2[:n], rec.rate_hz)
+                        rec.acc_thigh_mps2[:n], rec.acc_shank_mps2[:n], rec.rate_hz, rec.first_row)

@@ -84,7 +84,7 @@ def track_heading_offset(
     t_s = rec.t_s
     centres, offsets, residuals = [], [], []
     previous = axes.heading_offset_rad
-    for idx in _windows(t_s, rec.rate_hz, motion, config.window_s, config.step_s, config):
+    for idx in _windows(t_s, rec.rate_hz, motion, config.window_s, config.step_s, config, rec.first_row):
         r1 = Rotation.from_quat(rec.q_world_thigh_sensor[idx], scalar_first=True)
         r2 = Rotation.from_quat(rec.q_world_shank_sensor[idx], scalar_first=True)
         w1, w2 = rec.gyr_thigh_radps[idx], rec.gyr_shank_radps[idx]
@@ -109,7 +109,7 @@ def track_heading_offset_from_centre(
     from both sensors (``centre`` gives where it is); ``motion`` (M,) bool marks knee motion."""
     config = config or HeadingConfig()
     t_s = rec.t_s
-    windows = _windows(t_s, rec.rate_hz, motion, config.centre_window_s, config.centre_step_s, config)
+    windows = _windows(t_s, rec.rate_hz, motion, config.centre_window_s, config.centre_step_s, config, rec.first_row)
     if not windows:
         track = interpolated_track(t_s, [], [], centre.heading_offset_rad)
         return HeadingTrack(*track, window_residual_radps=np.array([]), window_residual_mps2=np.array([]))
@@ -143,7 +143,8 @@ def track_heading_offset_from_axes(
     config = config or HeadingConfig()
     t_s = rec.t_s
     centres, offsets = [], []
-    for idx in _windows(t_s, rec.rate_hz, motion, config.centre_window_s, config.centre_step_s, config):
+    for idx in _windows(t_s, rec.rate_hz, motion, config.centre_window_s, config.centre_step_s, config,
+                        rec.first_row):
         r1 = Rotation.from_quat(rec.q_world_thigh_sensor[idx], scalar_first=True)
         r2 = Rotation.from_quat(rec.q_world_shank_sensor[idx], scalar_first=True)
         centres.append(float(np.mean(t_s[idx])))
@@ -153,15 +154,18 @@ def track_heading_offset_from_axes(
 
 
 def _windows(
-    t_s: np.ndarray, rate_hz: float, motion: np.ndarray, window_s: float, step_s: float, config: HeadingConfig
+    t_s: np.ndarray, rate_hz: float, motion: np.ndarray, window_s: float, step_s: float, config: HeadingConfig,
+    first_row: int = 0,
 ) -> list[np.ndarray]:
     """Sample indices (evenly thinned) of each window with enough knee motion (``t_s`` sampled at
     ``rate_hz``), in time order. All windows at once: each window's knee-motion samples are a run
     of the motion samples (found by bisection), and windows with as many of them share one
-    thinning pattern (``np.linspace`` as before: the same indices)."""
+    thinning pattern (``np.linspace`` as before: the same indices). Windows start at multiples of
+    the step from row ``-first_row`` (the first row of the grid ``t_s`` was cut from, whose
+    windows these are: :attr:`~imugait.calibration.recording.LegRecording.first_row`)."""
     dt = 1.0 / rate_hz
     n_win, n_step = int(round(window_s / dt)), max(int(round(step_s / dt)), 1)
-    starts = np.arange(0, max(t_s.size - n_win, 0) + 1, n_step)
+    starts = np.arange((-first_row) % n_step, max(t_s.size - n_win, 0) + 1, n_step)
     moving = np.flatnonzero(motion)
     first = np.searchsorted(moving, starts)
     sizes = np.searchsorted(moving, np.minimum(starts + n_win, t_s.size)) - first

@@ -15,7 +15,11 @@ class LegRecording:
     ``t_s``), with the grid's rate carried along instead of re-derived from ``t_s``.
 
     ``q_world_*_sensor`` (M, 4) scalar-first 6-axis orientations (each in its own world frame);
-    ``gyr_*_radps``, ``acc_*_mps2`` (M, 3) sensor frames; ``rate_hz`` the grid's sample rate.
+    ``gyr_*_radps``, ``acc_*_mps2`` (M, 3) sensor frames; ``rate_hz`` the grid's sample rate;
+    ``first_row`` the index of the first row in the grid it was cut from (0: the whole grid): the
+    heading windows (:mod:`imugait.calibration.heading`) start at multiples of their step from that
+    grid's first row, so a recording cut from a longer grid (the live history) has the windows the
+    whole grid has.
     """
 
     t_s: np.ndarray
@@ -26,6 +30,7 @@ class LegRecording:
     acc_thigh_mps2: np.ndarray
     acc_shank_mps2: np.ndarray
     rate_hz: float
+    first_row: int = 0
 
     @classmethod
     def on_grid(cls, t_s: np.ndarray, *arrays: np.ndarray) -> LegRecording:

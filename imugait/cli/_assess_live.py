@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as _dt
 from pathlib import Path
 
@@ -63,6 +62,7 @@ def _run(args: argparse.Namespace, console, opened: list):
     from imugait.cli._guided_view import render
     from imugait.cli._live import opener_from_args
     from imugait.live.guided import KeyboardPerson, run_guided
+    from imugait.live.run import run_event_loop
 
     steps = guided_steps([s for s in args.protocols.split(",") if s.strip()])
     run = GuidedRun(protocols=steps, countdown_s=args.countdown)
@@ -91,5 +91,5 @@ def _run(args: argparse.Namespace, console, opened: list):
 
     keyboard = not args.emulate
     with Live(render(run, 0.0, (), args, keyboard), console=console, refresh_per_second=8) as view:
-        return asyncio.run(run_guided(run, opener, make_recorder, make_person, on_tick=lambda t_s, status: view.update(
+        return run_event_loop(run_guided(run, opener, make_recorder, make_person, on_tick=lambda t_s, status: view.update(
             render(run, t_s, status, args, keyboard))))

@@ -72,12 +72,11 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def run_imu(args: argparse.Namespace) -> int:
-    import asyncio
-
     from rich.console import Console
 
     from imugait.calibration import ProcedureConfig
     from imugait.live.calibration_guide import LiveGuide
+    from imugait.live.run import run_event_loop
 
     chosen = [name for name, given in (("--emulate", args.emulate), ("--from", args.from_path),
                                        ("--port", args.port), ("--ble", args.ble)) if given]
@@ -102,7 +101,7 @@ def run_imu(args: argparse.Namespace) -> int:
         stream, truth = simulated_procedure(args.hold_s, args.rotation_s, args.edges, args.no_mag, args.seed)
         devices = {stream.placement: emulated_sensor(stream, args.seed)}
     guide = LiveGuide(config, args.device)
-    run = asyncio.run(guided_acquisition(args, guide, devices, console=console))
+    run = run_event_loop(guided_acquisition(args, guide, devices, console=console))
     if run.interrupted:
         state = guide.state
         where = f" during step {state.step_number} of {state.n_steps} ({state.title})" if state.title else ""

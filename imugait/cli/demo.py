@@ -37,14 +37,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
     from rich.console import Console
 
     from imugait.cli import build_parser
     from imugait.cli._live import opener_from_args
     from imugait.cli.live import serve
     from imugait.io import describe_session, read_session
+    from imugait.live.run import run_event_loop
     from imugait.output_guard import check_outputs
 
     if args.out.exists() and not args.out.is_dir():
@@ -71,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         ["live", "--emulate", "4", "--duration", f"{args.duration:g}", "--playback", f"{args.playback:g}",
          "--subject", "demo-walker", *DEMO_WALKER, *(["--no-browser"] if args.no_browser else [])])
     opener = opener_from_args(live_args, live_args.duration)  # outside the event loop (Ctrl-C)
-    dash = asyncio.run(
+    dash = run_event_loop(
         serve(live_args, opener, recording, notes=f"emulated walker, 4 sensors, playback x{args.playback:g}"))
     interrupted, sessions = dash.interrupted, list(dash.takes.sessions)
     if interrupted:

@@ -51,16 +51,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
     from imugait.cli._live import opener_from_args, print_stopped
     from imugait.errors import ImugaitError
+    from imugait.live.run import run_event_loop
 
     saved = _calibration_args(args)  # refused before anything opens
     opener = opener_from_args(args, args.duration)  # outside the event loop: Ctrl-C stops it at once
     if saved is not None:
         print(f"calibration: reusing {args.calibration} ({saved.describe()})", flush=True)
-    dash = asyncio.run(serve(args, opener, args.record, calibration=saved))
+    dash = run_event_loop(serve(args, opener, args.record, calibration=saved))
     if dash.refusal:
         raise ImugaitError(dash.refusal)
     print_stopped(dash.live.status(), dash.interrupted)

@@ -26,11 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
     from imugait.acquisition.recorder import Recorder, check_recording_folder
     from imugait.cli._live import acquire, opener_from_args
     from imugait.io import describe_session, read_session
+    from imugait.live.run import run_event_loop
 
     check_recording_folder(args.out)
     notes = f"emulated walker, {args.emulate} sensors, playback x{args.playback:g}" if args.emulate else ""
@@ -45,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         return opened[-1]
 
     try:
-        _status, interrupted, recorder = asyncio.run(acquire(args, args.duration, make_recorder, opener))
+        _status, interrupted, recorder = run_event_loop(acquire(args, args.duration, make_recorder, opener))
     except BaseException:
         for rec in opened:  # the log stays on disk: `imugait recover` rebuilds the session
             rec.close()

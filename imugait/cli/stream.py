@@ -22,11 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
     from imugait.cli._live import acquire, opener_from_args, print_stopped
+    from imugait.live.run import run_event_loop
 
     opener = opener_from_args(args, args.duration)  # outside the event loop: Ctrl-C stops it at once
-    status, interrupted, _ = asyncio.run(acquire(args, args.duration, opener=opener))
+    status, interrupted, _ = run_event_loop(acquire(args, args.duration, opener=opener))
     print_stopped(status, interrupted)
     return 0

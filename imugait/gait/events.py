@@ -227,6 +227,8 @@ def trailing_events(
     config: EventConfig | None = None,
     thigh_ml_rate_radps: np.ndarray | None = None,
     rate_hz: float | None = None,
+    ended: bool = False,
+    started: bool = False,
 ) -> tuple[LegEvents, LegEvents]:
     """The causal (live) variant of :func:`detect_leg_events`: the same detection over a trailing
     window of the newest samples (arguments as there, (M,) each). Returns the *settled* events: the
@@ -240,12 +242,19 @@ def trailing_events(
     after those that are not settled yet but at least :data:`EARLY_MID_SWING_S` before the
     window's end, whose initial contact (the dip's bottom) is as many time constants of the
     contact low-pass (4: 26 ms at 35 Hz) before it. Their initial contact may still change (a dip later in its search window twice as
-    deep would make it; rare): a live view shows them at once and corrects them once settled."""
+    deep would make it; rare): a live view shows them at once and corrects them once settled.
+
+    ``ended``: the window's end is the recording's (the stream has ended): no sample will come
+    after it, so every mid-swing later than ``after_s`` is settled — its events are those the
+    whole recording's detection finds at its end, the low-passes ending there alike (none early).
+    ``started``: the window's start is the recording's (no sample came before it): the mid-swings
+    from its start on count, as in the whole recording's detection, whose low-passes start there
+    alike."""
     config = config or EventConfig()
     events = detect_leg_events(t_s, ml_rate_radps, walking, config, thigh_ml_rate_radps, rate_hz)
-    t_first = t_s[0] + config.toe_off_window_s + transient_s(config.lowpass_hz)
+    t_first = -np.inf if started else t_s[0] + config.toe_off_window_s + transient_s(config.lowpass_hz)
     later = events.mid_swing_s > max(after_s, t_first)
-    settled = events.mid_swing_s <= t_s[-1] - settle_time_s(config)
+    settled = events.mid_swing_s <= (np.inf if ended else t_s[-1] - settle_time_s(config))
     contact_s = EARLY_MID_SWING_S / transient_s(config.lowpass_hz) * transient_s(config.contact_lowpass_hz)
     with np.errstate(invalid="ignore"):
         early = (later & ~settled & (events.mid_swing_s <= t_s[-1] - EARLY_MID_SWING_S)
@@ -260,6 +269,7 @@ def no_trailing_events(
     after_s: float,
     config: EventConfig | None = None,
     rate_hz: float | None = None,
+    started: bool = False,
 ) -> bool:
     """True when :func:`trailing_events` with these arguments certainly finds no event, settled or
     early — cheaply, without the detection: both need a new mid-swing, a walking sample later than
@@ -269,12 +279,13 @@ def no_trailing_events(
     comes from a band of the low-pass as a matrix (:func:`~imugait.timebase.lowpass_rows`), less
     the bound it gives on what the rest of the window adds and a margin for rounding — so "none"
     is never said where the detection could find one. False means "look": the detection may still
-    find nothing (a peak below the window's relative floor, a dip not yet deep)."""
+    find nothing (a peak below the window's relative floor, a dip not yet deep). ``started`` as
+    for :func:`trailing_events` (no start transient kept out)."""
     config = config or EventConfig()
     if config.min_swing_peak_radps - PEAK_MARGIN_RADPS <= 0.0:
         return False  # (a peak of the walking rate need not be above zero: not told apart here)
-    t_first = t_s[0] + config.toe_off_window_s + transient_s(config.lowpass_hz)
-    # The same expressions as trailing_events' bounds on a mid-swing's time.
+    t_first = -np.inf if started else t_s[0] + config.toe_off_window_s + transient_s(config.lowpass_hz)
+    # The same expressions as trailing_events' bounds on a mid-swing's time (``started`` as there).
     lo = int(np.searchsorted(t_s, max(after_s, t_first), side="right"))
     hi = max(int(np.searchsorted(t_s, t_s[-1] - EARLY_MID_SWING_S, side="right")),
              int(np.searchsorted(t_s, t_s[-1] - settle_time_s(config), side="right")))

@@ -45,19 +45,22 @@ class SensorOnGrid:
 
 @dataclass(frozen=True, eq=False)
 class FusedSession:
-    """All sensors of a session fused and resampled: ``t_s`` (M,), one :class:`SensorOnGrid` each."""
+    """All sensors of a session fused and resampled: ``t_s`` (M,), one :class:`SensorOnGrid` each;
+    ``first_row``: the index of ``t_s[0]`` in the grid these rows were cut from (0: the whole grid;
+    :attr:`~imugait.calibration.recording.LegRecording.first_row`)."""
 
     t_s: np.ndarray
     sensors: dict[Placement, SensorOnGrid]
     rate_hz: float
     filter_kind: FilterKind
+    first_row: int = 0
 
     def leg(self, side: Side) -> LegRecording:
         """The thigh and shank sensors of ``side`` as one :class:`LegRecording` on this grid."""
         a = self.sensors[Placement.of(Segment.THIGH, side)]
         b = self.sensors[Placement.of(Segment.SHANK, side)]
         return LegRecording(self.t_s, a.q_world_sensor, b.q_world_sensor, a.gyr_radps, b.gyr_radps, a.acc_mps2,
-                            b.acc_mps2, self.rate_hz)
+                            b.acc_mps2, self.rate_hz, self.first_row)
 
     def window(self, mask: np.ndarray, placement: Placement) -> SensorOnGrid:
         s = self.sensors[placement]

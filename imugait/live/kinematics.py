@@ -307,9 +307,11 @@ class LiveKinematics:
     def end(self) -> tuple[Side, ...]:
         """The stream has ended — the sensors switched off, the run's duration reached, a replay
         played out: :meth:`end_pass`, then every calibration job is waited for and every leg has
-        taken every row. The legs' strides are those settled by then (the last one or two of a walk
-        that did not stop may be missing); those still waiting for the heading windows after them
-        are given with the windows there are (:meth:`~imugait.live.leg.LiveLeg.end`). Poll afterwards. Returns :meth:`end_pass`'s legs."""
+        taken every row, and each leg decides what waited for rows after the newest as ``analyze``
+        decides it at a recording's end (:meth:`~imugait.live.leg.LiveLeg.end`): the last strides
+        of a walk that did not stop, their thigh–shank timing, the walking direction of the
+        straight run still going on, the strides waiting for the heading windows after them (with
+        the windows there are). Poll afterwards. Returns :meth:`end_pass`'s legs."""
         with self._lock:
             started = self._end_pass()
             self._collect(self.grid.n_appended + self._n_calibration_lag + 1)  # (waits for every job)

@@ -58,7 +58,7 @@ from imugait.gait.plausibility import implausible_reasons, stride_columns
 from imugait.kinematics.angles import LegAngles, legs_angles, segment_orientations
 from imugait.kinematics.progression import CausalProgression, ProgressionConfig
 from imugait.live.history import History
-from imugait.live.revision import context_s, run_directions_rad, wait_s
+from imugait.live.revision import context_s, one_bout, run_directions_rad, wait_s
 from imugait.live.updates import LiveStride
 from imugait.quaternion import quat_multiply
 from imugait.timebase import lowpass_band, sample_period_s
@@ -122,10 +122,13 @@ class LiveLeg:
     """One leg from grid index ``start`` on (see the module docstring). ``known_heading_rad``: the
     thigh-shank heading offset (rad) of the rows from ``start`` on that are already known when the leg
     starts — the calibration's own track over the rows it was fitted on (interpolated between its
-    windows, as offline) — used for those rows instead of the held latest window."""
+    windows, as offline) — used for those rows instead of the held latest window.
+    ``known_interpolated_rows``: how many of those rows lie up to the centre of the track's last
+    window (all when None): after it the track holds the last window's estimate, where a stride's
+    final version interpolates towards the windows after it, as offline (:meth:`_final_offsets`)."""
 
     def __init__(self, side: Side, alignment: LegAlignment, settings: LegSettings, start: int, capacity: int,
-                 known_heading_rad: np.ndarray | None = None) -> None:
+                 known_heading_rad: np.ndarray | None = None, known_interpolated_rows: int | None = None) -> None:
         self.side, self.alignment, self.settings = side, alignment, settings
         self._known_heading = (start, known_heading_rad) if known_heading_rad is not None and known_heading_rad.size \
             else None
@@ -171,8 +174,10 @@ class LiveLeg:
         interpolated (:meth:`_head_strides`) — those of the strides recomputed, the others' as
         shown — which the strides' metrics read (:meth:`_metrics`) instead of those shown."""
         self._stride_knee.skip_to(start)
-        self._known_until = start + (known_heading_rad.size if self._known_heading is not None else 0)
-        """Rows before this took the calibration's own track (interpolated already: not recomputed)."""
+        n_known = known_heading_rad.size if self._known_heading is not None else 0
+        self._known_until = start + (n_known if known_interpolated_rows is None else min(known_interpolated_rows, n_known))
+        """Rows before this took the calibration's own track interpolated between its windows
+        (as a stride's final version would: not recomputed)."""
         track = alignment.heading
         self.heading_offset_rad = float(track.window_offset_rad[0] if track.window_offset_rad.size
                                         else alignment.axes.heading_offset_rad)
@@ -208,6 +213,7 @@ class LiveLeg:
         self._run_start = 0  # the first row of that run
         self._ended_runs: deque[tuple[int, int, int]] = deque()  # (run, first row, row after) to be fitted again
         self._runs_done = -1  # runs up to this number are fitted again (or were given up)
+        self._merged: dict[int, int] = {}  # a run merged into the next (one bout offline): their labels
         self._n_context = int(round(context_s(settings.progression) / dt))
         self._n_wait = int(round(wait_s(settings.progression) / dt))
 
@@ -342,7 +348,9 @@ class LiveLeg:
         self._finish_strides(grid, k)
         self._head_strides()
         while self._ended_runs and self._ended_runs[0][2] + self._n_wait <= settled:
-            self._refit_run(grid, *self._ended_runs.popleft(), settled)
+            ended = self._ended_runs.popleft()
+            if not self._merge_with_next(grid, *ended, settled):
+                self._refit_run(grid, *ended, settled)
         self._release_old()
 
     def _moving_until(self, grid: History, k0: int, k: int) -> int:
@@ -366,16 +374,20 @@ class LiveLeg:
         moving = sums / n > self.settings.periods.motion_rms_min_radps ** 2 * (1.0 + 1e-6)
         return k0 + (int(np.argmin(moving)) if np.count_nonzero(moving) < moving.size else moving.size)
 
-    def _settle(self, grid: History, k0: int, k1: int, k: int) -> None:
+    def _settle(self, grid: History, k0: int, k1: int, k: int, ended: bool = False) -> None:
         """Motion and walking direction of rows ``k0 .. k1 - 1`` (their motion window is complete),
-        from the rows before ``k`` only (the grid may hold more: a tick never looks past itself)."""
+        from the rows before ``k`` only (the grid may hold more: a tick never looks past itself).
+        ``ended``: ``k`` is the stream's end, the motion windows cut there as offline at a
+        recording's end (else the rows whose window reaches past ``k`` are the moving ones found
+        early, :meth:`_moving_until`)."""
         n_w = 2 * self._n_motion_settle
         lo = max(k0 - n_w, grid.first_index)
         hi = min(k1 + n_w, k)
         moving = motion_mask(self._rows(grid, "t_s", lo, hi), self._rows(grid, f"{self.shank}/gyr_radps", lo, hi),
                              self.settings.periods, self.settings.rate_hz)[k0 - lo:k1 - lo]
-        # Rows whose window reaches past ``k`` were found moving from its first part (_moving_until).
-        moving[max(k - self._n_motion_settle - k0, 0):] = True
+        if not ended:
+            # Rows whose window reaches past ``k`` were found moving from its first part (_moving_until).
+            moving[max(k - self._n_motion_settle - k0, 0):] = True
         q_thigh = quat_multiply(self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1),
                                 self.alignment.thigh.q_sensor_segment)
         runs = self._progression.update(self._rows(grid, "t_s", k0, k1), q_thigh, moving)
@@ -441,7 +453,10 @@ class LiveLeg:
         self._drift_radps = drift_rate_radps(np.array([e[1] for e in points]), np.array([e[2] for e in points])) \
             if complete else 0.0
 
-    def _find_strides(self, grid: History, settled: int, k: int) -> None:
+    def _find_strides(self, grid: History, settled: int, k: int, ended: bool = False) -> None:
+        """The events of the trailing window before ``settled`` and the strides they close (at the
+        tick of grid row ``k``); ``ended``: ``settled`` is the stream's end (:meth:`end`) — every
+        event there is settled, as at a recording's end offline."""
         lo = max(settled - self._n_event_window, self.history.first_index, grid.first_index)
         if settled - lo < 2 * self._n_tick:
             return
@@ -449,7 +464,9 @@ class LiveLeg:
         after = self._events[-1][0] + 0.5 * self.settings.events.min_stride_s if self._events else -np.inf
         walking = self.history.since("motion", lo)[:settled - lo]
         settle_s = settle_time_s(self.settings.events)
-        if self._early is not None:  # nothing before it can settle before it does (it was the first)
+        if ended:
+            look = True
+        elif self._early is not None:  # nothing before it can settle before it does (it was the first)
             look = t[-1] - settle_s >= self._early[0]
         else:  # every ``event_every_s``, and at every tick once a swing has ended in a dip (early)
             look = t[-1] - EARLY_MID_SWING_S > after
@@ -457,10 +474,11 @@ class LiveLeg:
             return
         # (made only when looked at: the same rows, the same product)
         shank_rate = self._rows(grid, f"{self.shank}/gyr_radps", lo, settled) @ self.alignment.hinge_axis_shank
-        if self._early is None and not (k % self._n_event_every == 0 or self._swing_ended(t, shank_rate, after)):
+        if self._early is None and not (ended or k % self._n_event_every == 0 or self._swing_ended(t, shank_rate, after)):
             return
-        if settled - lo == self._n_event_window and no_trailing_events(t, shank_rate, walking, after, self.settings.events,
-                                                                       self.settings.rate_hz):
+        started = lo == 0  # (the grid's first row is the recording's first: as offline at its start)
+        if not ended and settled - lo == self._n_event_window and no_trailing_events(t, shank_rate, walking, after, self.settings.events,
+                                                                       self.settings.rate_hz, started):
             # No new mid-swing can be in the window yet (most looks between strides): the same
             # outcome as the detection, at a fraction of its cost. (Only at the full window's
             # size: the low-pass's matrix is made once for it.)
@@ -469,13 +487,13 @@ class LiveLeg:
             # The rates about the calibrated axes, as offline (detect_leg_events' inputs).
             thigh_rate = self._rows(grid, f"{self.thigh}/gyr_radps", lo, settled) @ self.alignment.axes.flexion_axis_thigh
             events, early = trailing_events(t, shank_rate, walking, after, self.settings.events, thigh_rate,
-                                            self.settings.rate_hz)
+                                            self.settings.rate_hz, ended, started)
         for event in zip(events.mid_swing_s, events.toe_off_s, events.initial_contact_s, events.mid_swing_peak_radps,
                          strict=True):
             self._events.append(tuple(float(x) for x in event))
             if len(self._events) >= 2:
                 self._stride_settled(grid, self._events[-1], k)
-        if self._early is not None and self._early[0] <= t[-1] - settle_s:
+        if self._early is not None and (ended or self._early[0] <= t[-1] - settle_s):
             self._withdraw()  # its mid-swing settled as none (or the leg stopped before it)
         for event in zip(early.mid_swing_s, early.toe_off_s, early.initial_contact_s, early.mid_swing_peak_radps,
                          strict=True):
@@ -547,7 +565,7 @@ class LiveLeg:
         # The newest straight run its rows are in: its walking direction is fitted again once it has ended.
         run = int(self.history.tail("run")[i0:i1].max(initial=-1)) if self.alignment.measures_femur_rotation else -1
         pending = _Pending(stride, given, row, self.history.first_index + int(i1) + self._n_lag,
-                           run if run > self._runs_done else -1)
+                           self._merged.get(run, run) if run > self._runs_done else -1)
         self._untimed.append(pending)
         self._unheaded.append(pending)
         self._finish_strides(grid, k)
@@ -564,9 +582,11 @@ class LiveLeg:
                           t_toe_off_s=stride.t_toe_off_s, t_next_initial_contact_s=stride.t_next_initial_contact_s,
                           metrics=metrics, used=stride.used, final=False)
 
-    def _thigh_shank_lag_s(self, grid: History, stride, k: int) -> float:
+    def _thigh_shank_lag_s(self, grid: History, stride, k: int, final: bool = False) -> float:
         """The stride's thigh–shank timing (:func:`~imugait.gait.coordination.stride_lags_s`, as
-        offline) from the anatomical frames of its rows and ``MAX_LAG_S`` around them."""
+        offline) from the anatomical frames of its rows and ``MAX_LAG_S`` around them (those before
+        grid row ``k``) — with the held heading offset, or (``final``) the offset of the stride's
+        final version (:meth:`_final_offsets`), as ``analyze`` turns the shank."""
         t_all = self.history.tail("t_s")
         n_lag = int(np.ceil(MAX_LAG_S * self.settings.rate_hz)) + 2
         first = self.history.first_index
@@ -575,7 +595,7 @@ class LiveLeg:
         q_thigh, q_shank = segment_orientations(
             self._rows(grid, f"{self.thigh}/q_world_sensor", g0, g1), self._rows(grid, f"{self.shank}/q_world_sensor", g0, g1),
             self.alignment.thigh.q_sensor_segment, self.alignment.shank.q_sensor_segment,
-            self.history.since("heading_offset_rad", g0)[:g1 - g0])
+            self._final_offsets(g0, g1) if final else self.history.since("heading_offset_rad", g0)[:g1 - g0])
         t = self._rows(grid, "t_s", g0, g1)
         return float(stride_lags_s(t, sagittal_rate_radps(t, q_thigh), sagittal_rate_radps(t, q_shank), [stride],
                                    rate_hz=self.settings.rate_hz)[0])
@@ -627,13 +647,14 @@ class LiveLeg:
         return replace(given, used=exclusion is Exclusion.NONE,
                        exclusion=None if exclusion is Exclusion.NONE else exclusion.value)
 
-    def _finish_strides(self, grid: History, k: int) -> None:
+    def _finish_strides(self, grid: History, k: int, ended: bool = False) -> None:
         """Give again, with their thigh–shank timing, the strides whose rows for it have come
-        (at the tick of grid row ``k``): final if their heading windows have come too
+        (at the tick of grid row ``k``; ``ended``: every stride, with the rows there are, as
+        offline at a recording's end): final if their heading windows have come too
         (:meth:`_head_strides`) and their run is not still to be fitted again."""
-        while self._untimed and self._untimed[0].k_lag <= k:
+        while self._untimed and (ended or self._untimed[0].k_lag <= k):
             p = self._untimed.popleft()
-            p.row["thigh_shank_lag_s"] = self._thigh_shank_lag_s(grid, p.stride, k)
+            p.row["thigh_shank_lag_s"] = self._thigh_shank_lag_s(grid, p.stride, k, final=p.headed)
             p.timed = True
             final = p.run <= self._runs_done and p.headed
             metrics = {**p.given.metrics, "thigh_shank_lag_s": p.row["thigh_shank_lag_s"]}
@@ -641,6 +662,38 @@ class LiveLeg:
             self.new_strides.append(p.given)
             if p.run > self._runs_done:
                 self._awaiting_run.append(p)
+
+    def _merge_with_next(self, grid: History, run: int, k_start: int, k_stop: int, settled: int) -> bool:
+        """Whether the ended straight ``run`` (grid rows ``k_start .. k_stop - 1``) and the run
+        after it, started before ``settled``, are one bout as ``analyze`` finds bouts
+        (:func:`~imugait.live.revision.one_bout`: the causal detection ended the run on a wobble the
+        centred one does not call a turn) — then they become one run, fitted again over both
+        once the later one has ended, as ``analyze`` fits its bout (its strides wait for that)."""
+        if self._ended_runs:
+            later, later_start = self._ended_runs[0][:2]
+        elif self._run_label >= 0:
+            later, later_start = self._run_label, self._run_start
+        else:
+            return False
+        first = max(self.history.first_index, grid.first_index)
+        w0 = max(k_start - self._n_context, first)
+        if not (self.alignment.measures_femur_rotation and w0 < k_stop <= later_start < settled):
+            return False
+        q_thigh = quat_multiply(self._rows(grid, f"{self.thigh}/q_world_sensor", w0, settled),
+                                self.alignment.thigh.q_sensor_segment)
+        if not one_bout(self.history.since("t_s", w0)[:settled - w0], q_thigh, self.history.since("motion", w0)[:settled - w0],
+                        k_stop - 1 - w0, later_start - w0, self.settings.progression, self.side, self.settings.rate_hz):
+            return False
+        for p in (*self._awaiting_run, *self._untimed):
+            if p.run == run:
+                p.run = later
+        self._merged = {old: (later if new == run else new) for old, new in self._merged.items() if new > self._runs_done}
+        self._merged[run] = later
+        if self._ended_runs:
+            self._ended_runs[0] = (later, k_start, self._ended_runs[0][2])
+        else:
+            self._run_start = k_start
+        return True
 
     def _refit_run(self, grid: History, run: int, k_start: int, k_stop: int, settled: int) -> None:
         """Find the walking direction of the ended straight ``run`` (grid rows ``k_start ..
@@ -700,10 +753,32 @@ class LiveLeg:
                 self.new_strides.append(p.given)
 
     def end(self) -> None:
-        """The stream has ended: no heading window will come; the strides waiting for one are
-        given with the windows there are (the last held after its centre, as offline at a
-        recording's end; :meth:`_head_strides`)."""
+        """The stream has ended: what waited for rows after the newest is decided with the rows
+        there are, as offline at a recording's end — the motion of the rows after the last tick
+        (its windows cut at the end), the events once more with the end as the recording's
+        (:func:`~imugait.gait.events.trailing_events` ``ended``: the last stride of a walk that
+        did not stop is given), the thigh–shank timing of the strides still without it, the
+        walking direction of a straight run still going on (it ends here: fitted again over all of
+        it, :meth:`_refit_run`) and of the runs ended less than the margin before; no heading
+        window will come, so the strides waiting for one are given with the windows there are (the
+        last held after its centre; :meth:`_head_strides`)."""
         self._stream_ended = True
+        k = self.history.n_appended
+        grid = getattr(self, "_grid", None)
+        if grid is not None and k > max(self.history.first_index, grid.first_index):
+            if k > self._settled:
+                self._settle(grid, self._settled, k, k, ended=True)
+                self._settled = k
+            self._heading_windows(grid, k)
+            self._find_strides(grid, k, k, ended=True)
+            self._finish_strides(grid, k, ended=True)
+            if self._run_label >= 0:
+                self._ended_runs.append((self._run_label, self._run_start, k))
+                self._run_label = -1
+            while self._ended_runs:
+                ended = self._ended_runs.popleft()
+                if not self._merge_with_next(grid, *ended, k):
+                    self._refit_run(grid, *ended, k)
         self._head_strides()
 
     def _head_strides(self) -> None:
@@ -736,6 +811,8 @@ class LiveLeg:
             p.headed = True
             metrics = self._metrics([p.stride])
             p.row.update({name: float(values[0]) for name, values in metrics.items()})
+            if p.timed:  # (its timing again with the offset of its final version, as offline)
+                p.row["thigh_shank_lag_s"] = self._thigh_shank_lag_s(self._grid, p.stride, self.history.n_appended, final=True)
             final = p.timed and p.run <= self._runs_done
             p.given = self._judged(p.stride, replace(p.given, metrics={name: p.row[name] for name in p.given.metrics},
                                                      final=final), p.row)
@@ -758,14 +835,26 @@ class LiveLeg:
         if not self._offline_windows:
             done.append({"knee_deg": self.history.since("knee_deg", k_new)[:k1 - k_new]})
             return
-        centres, estimates = zip(*self._offline_windows, strict=True)
-        t = self.history.since("t_s", k_new)[:k1 - k_new]
-        offsets = interpolated_track(t, list(centres), list(estimates), self.heading_offset_rad)[0]
-        lost, rows = self._angle_input(k_new, k1, offsets)
+        lost, rows = self._angle_input(k_new, k1, self._final_offsets(k_new, k1))
         knee_deg = np.rad2deg(legs_angles([rows])[0].knee_rad)
         knee_deg[lost] = np.nan
         done.append({"knee_deg": knee_deg})
 
+
+    def _final_offsets(self, k0: int, k1: int) -> np.ndarray:
+        """The thigh–shank heading offset (rad) of grid rows ``k0 .. k1 - 1`` as a stride's final
+        version takes it: interpolated between the centres of the offline track's windows
+        estimated so far (:func:`~imugait.calibration.heading.interpolated_track`, offline's own;
+        the latest held when there are none), the calibration's own track on the rows it was
+        fitted on (held already), NaN where the held one is (no angles)."""
+        held = self.history.since("heading_offset_rad", k0)[:k1 - k0]
+        k_new = min(max(k0, self._known_until), k1)
+        if k_new >= k1 or not self._offline_windows:
+            return held
+        centres, estimates = zip(*self._offline_windows, strict=True)
+        t = self.history.since("t_s", k_new)[:k1 - k_new]
+        interpolated = interpolated_track(t, list(centres), list(estimates), self.heading_offset_rad)[0]
+        return np.concatenate([held[:k_new - k0], np.where(np.isfinite(held[k_new - k0:]), interpolated, np.nan)])
 
 
 def angles_of_legs(legs: Sequence[LiveLeg], k1: int | None = None) -> None:

@@ -93,7 +93,11 @@ def leg_on_grid(side: Side, alignment: LegAlignment, settings: LegSettings, grid
     before the calibration are shown with it, not with the latest window held (a reused
     alignment's track is of another run's grid)."""
     known = alignment.heading.heading_offset_rad if fitted_here else None
-    leg = LiveLeg(side, alignment, settings, grid.first_index, grid.capacity, known)
+    # (Its rows after its last window's centre hold that window: a stride's final version
+    # interpolates them towards the windows after it.)
+    centres = alignment.heading.window_t_s
+    n_interpolated = int(np.searchsorted(grid.tail("t_s"), centres[-1], side="right")) if centres.size else 0
+    leg = LiveLeg(side, alignment, settings, grid.first_index, grid.capacity, known, n_interpolated)
     leg.n_strides = strides_before
     leg.take(grid)
     return leg
@@ -110,7 +114,7 @@ def start_leg(job: LegJob) -> LegStart:
                                                              grid.tail(f"{p.value}/lost"),
                                                              job.gyr_sampling.get(p, GyroSampling.INSTANT))
                                             for p in (thigh, shank)},
-                         job.settings.rate_hz, FilterKind.VQF_ONLINE)
+                         job.settings.rate_hz, FilterKind.VQF_ONLINE, grid.first_index)
     try:
         calibrated, _reference_mask, reference = calibrate_fused_leg_upright(
             fused, job.side, job.standing, job.moving, job.calibration, job.events, job.heading)

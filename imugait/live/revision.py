@@ -10,6 +10,8 @@ leg (:class:`~imugait.live.leg.LiveLeg`) finds the walking direction of the run'
 ``find_progression`` itself over the run and a few seconds before it (:func:`context_s`), writes it
 into its history and gives the run's strides again, final, with their hip rotation recomputed. The
 history bounds what is refitted: a run longer than the history is refitted over its part still kept.
+A run that ended where ``find_progression`` sees no turn — the next run is in the same bout
+offline (:func:`one_bout`) — is merged with the next and refitted with it, as offline's one bout.
 """
 
 from __future__ import annotations
@@ -31,6 +33,18 @@ def wait_s(config: ProgressionConfig) -> float:
     """Rows after a run's last row before it is refitted: offline, whether a row is in a turn
     depends on the centred smoothing window and the margin after it."""
     return 0.5 * config.smoothing_s + config.turn_margin_s
+
+
+def one_bout(
+    t_s: np.ndarray, q_world_thigh: np.ndarray, walking: np.ndarray, i: int, j: int,
+    config: ProgressionConfig, side: Side | None, rate_hz: float,
+) -> bool:
+    """Whether ``find_progression`` over a window (arguments as :func:`run_directions_rad`'s) puts
+    its rows ``i`` and ``j`` in one bout — no turn between them, as offline sees it: live, the
+    straight run that ended at ``i`` and the one that starts at ``j`` are one bout offline (the
+    causal turn detection saw a turn the centred one does not)."""
+    progression = find_progression(t_s, q_world_thigh, walking, config, side=side, rate_hz=rate_hz)
+    return any(b.start <= i and j < b.stop for b in progression.bouts)
 
 
 def run_directions_rad(

@@ -124,6 +124,38 @@ def test_settled_events_of_trailing_windows_are_the_whole_recordings():
     np.testing.assert_allclose(found[:, 2], whole.initial_contact_s[last_settled], atol=1e-3)
 
 
+def test_trailing_windows_at_a_recordings_start_and_end_find_every_event_of_the_whole():
+    # A recording that starts and ends mid-walk (a take started late, stopped while walking): the
+    # windows whose first row is the recording's (``started``) keep the mid-swings near its start,
+    # the last one (``ended``: the stream has ended) those near its end — each low-pass starts and
+    # ends there in the whole recording's detection too, so every event of it is found.
+    from imugait.gait.events import settle_time_s, trailing_events
+
+    t, rate, thigh_rate, walking = _simulated_right_leg()
+    mid_swings = detect_leg_events(t, rate, walking, thigh_ml_rate_radps=thigh_rate).mid_swing_s
+    # Mid-bout (the walk starts at 5 s): 0.3 s before a mid-swing, 0.3 s after one (its contact in).
+    start = int(np.searchsorted(t, mid_swings[mid_swings > t[0] + 9.0][0] - 0.3))
+    stop = int(np.searchsorted(t, mid_swings[mid_swings > t[0] + 13.0][0] + 0.3))
+    t, rate, thigh_rate, walking = t[start:stop], rate[start:stop], thigh_rate[start:stop], walking[start:stop]
+    assert walking.all()
+    whole = detect_leg_events(t, rate, walking, thigh_ml_rate_radps=thigh_rate)
+    found, after = [], -np.inf
+    window, step = 1200, 40
+    ends = list(range(window // 4, t.size, step)) + [t.size]
+    for end in ends:
+        lo = max(end - window, 0)
+        ev, _early = trailing_events(t[lo:end], rate[lo:end], walking[lo:end], after,
+                                     thigh_ml_rate_radps=thigh_rate[lo:end], ended=end == t.size, started=lo == 0)
+        found += list(zip(ev.mid_swing_s, ev.toe_off_s, ev.initial_contact_s, strict=True))
+        after = found[-1][0] + 0.3 if found else after
+    found = np.array(found)
+    assert len(found) == whole.mid_swing_s.size >= 4
+    assert whole.mid_swing_s[0] < t[0] + 0.75 and whole.mid_swing_s[-1] > t[-1] - settle_time_s()  # (what is at stake)
+    np.testing.assert_allclose(found[:, 0], whole.mid_swing_s, atol=1e-9)
+    np.testing.assert_allclose(found[:, 1], whole.toe_off_s, atol=1e-3, equal_nan=True)
+    np.testing.assert_allclose(found[:, 2], whole.initial_contact_s, atol=1e-3, equal_nan=True)
+
+
 def test_no_trailing_events_is_said_only_where_the_detection_finds_none():
     # The cheap look before the detection (the live leg skips the detection when it says so): over
     # trailing windows of a simulated walk, looked at every 50 ms as live, wherever it says "none"

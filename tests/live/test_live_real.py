@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import LiveRun, feed_polled, offline_like_live
 from test_live_agreement import HIP_METRICS, KNEE_METRICS, matched
@@ -150,3 +151,66 @@ def test_the_end_of_a_pass_does_not_depend_on_how_the_samples_were_chunked():
         np.testing.assert_allclose(got[key], expected[key], rtol=0, atol=1e-9, err_msg=str(key))
     assert len(_strides(blocks)) >= 6
     assert_same_strides(_strides(chunked), _strides(blocks))
+
+
+HUGADB_EXCHANGED = {Placement.RIGHT_THIGH: "LT", Placement.RIGHT_SHANK: "LS",
+                    Placement.LEFT_THIGH: "RT", Placement.LEFT_SHANK: "RS"}
+"""HuGaDB's left and right exchanged, as ``benchmarks/real_data.py`` counts them (its swap check)."""
+
+
+def _hugadb_streamed_to_its_end(walk: str, side: Side | None = None) -> tuple[LiveRun, pd.DataFrame]:
+    """A HuGaDB walking file streamed (50-ms blocks, a poll every 0.25 s) and ended at its end, and
+    its strides (of ``side``, or all) against ``analyze`` (``matched``)."""
+    path = DATASETS / "hugadb_walking" / f"HuGaDB_v1_walking_{walk}.txt"
+    if not path.exists():
+        pytest.skip(f"real dataset not available: {path} is absent (see ../shared/datasets/README.md)")
+    from imugait.io import read_hugadb
+    from imugait.timebase import grid_rate_hz
+
+    session = read_hugadb(path, HUGADB_EXCHANGED, subject_id=f"hugadb-{walk}", corrupted_gyro="drop_leg")
+    live = LiveKinematics(list(session), LiveConfig(rate_hz=grid_rate_hz(session.streams, None)))
+    updates = feed_polled(live, session, 0.05, 0.25)
+    live.end()
+    updates.append(live.poll())
+    strides = tuple(s for u in updates for s in u.strides if side is None or s.side is side)
+    run = LiveRun(session, live, LiveUpdate(t_s=updates[-1].t_s, strides=strides), offline_like_live(session, live))
+    return run, matched(run)
+
+
+def test_a_real_walk_streamed_to_its_end_gives_every_stride_of_analyze_final_with_its_knee_and_hip():
+    """HuGaDB walking_03_00 (28.6 s; one leg with sound gyroscopes; walking from the first sample to
+    the last: no standing, so referred to mid-stance) streamed and ended at the recording's end.
+    Every stride ``analyze`` finds is given (the first, 0.9 s into the recording, from windows that
+    start with it; the last from ``end()``), each final: events as offline, hip rotation with the
+    straight run fitted again at the end, the knee with the heading offset interpolated as offline.
+    What is left of the knee is the mid-stance reference (live: the strides of the first 15 s;
+    ``analyze``: all of them; benchmarks/live_real_stages.py, docs/live.md). Measured 2026-12-06:
+    30 of 30 strides, 29 used by both, all final; knee rotation 0.64° at most (median 0.49°), other
+    knee metrics ≤ 0.36°, hip rotation ≤ 0.10°, events 0.000 ms, thigh–shank timing ≤ 3 ms (before:
+    29 of 30 strides, none final, hip rotation up to 7.0°, knee rotation 1.45°)."""
+    run, table = _hugadb_streamed_to_its_end("03_00")
+    assert len(table) == len(run.offline.cycles) >= 25
+    assert table[["ic_s", "to_s", "next_ic_s"]].abs().max().max() <= 0.001
+    assert table["thigh_shank_lag_s"].abs().max() <= 0.005
+    both = table[table["used"] & table["offline_used"]]
+    assert len(both) >= 25 and both["final"].all()
+    assert both[list(HIP_METRICS)].abs().max().max() <= 0.2
+    knee = both[list(KNEE_METRICS)].abs()
+    assert knee.max().max() <= 0.8
+    assert knee.drop(columns="knee_rotation_stance_mean_deg").max().max() <= 0.5
+
+
+def test_a_bout_the_causal_run_detection_split_is_fitted_again_whole():
+    """HuGaDB walking_01_00 (102 s, both legs; the right leg counted): ``analyze`` finds a straight
+    bout at 69.6–94.4 s where the causal run detection ends a run at 85.4 s and starts the next at
+    86.1 s (likewise 38.6–50.2 s). Fitted again run by run, the right leg's hip rotation parted from
+    ``analyze``'s linearly along the bout, up to 10.4° (33 of 86 strides over 1°); once the run is
+    merged with the next when ``analyze``'s detection finds no turn between them
+    (:func:`imugait.live.revision.one_bout`), 2 of 86 (2.5° at most, the first strides of a 3.5-s
+    bout), median 0.19° (measured 2026-12-06, the stream ended at the recording's end)."""
+    _run, table = _hugadb_streamed_to_its_end("01_00", Side.RIGHT)
+    both = table[table["used"] & table["offline_used"] & (table["ic_s"].abs() <= 0.05)]
+    assert len(both) >= 80 and both["final"].all()
+    hip = both[list(HIP_METRICS)].abs().max(axis=1)
+    assert (hip <= 1.0).mean() >= 0.95
+    assert hip.max() <= 3.0

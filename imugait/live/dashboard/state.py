@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +30,8 @@ from imugait.live.updates import LegAngles, LegCalibrationState, LiveStride, Liv
 SIDES = (Side.LEFT, Side.RIGHT)
 ANGLE_NAMES = ("knee_flexion_deg", "knee_adduction_deg", "knee_rotation_deg", "hip_rotation_deg")
 """The per-sample angles a leg shows (the fields of :class:`~imugait.live.updates.LegAngles`)."""
+_LATEST_NAMES = tuple((name, name.removesuffix("_deg") + "_t_s") for name in ANGLE_NAMES)
+"""Each angle's name and the name of its time in :meth:`DashboardState.latest`."""
 DECIMALS = 2
 """Angles and times go to the page rounded to this many decimals (0.01° / 10 ms is below what
 anyone reads off a live curve and keeps the messages small)."""
@@ -38,8 +40,9 @@ anyone reads off a live curve and keeps the messages small)."""
 def finite_list(values: np.ndarray, decimals: int = DECIMALS) -> list[float | None] | list[list[float | None]]:
     """``values`` rounded, NaN and ±inf as None (JSON has no NaN); (N,) → a list, (K, N) → K lists
     (rounded in one call: the dashboard's columns at each push)."""
-    rounded = np.round(np.asarray(values, float), decimals).tolist()
-    if np.ndim(values) == 2:
+    values = np.asarray(values, float)
+    rounded = values.round(decimals).tolist()  # (what np.round calls)
+    if values.ndim == 2:
         return [[v if math.isfinite(v) else None for v in row] for row in rounded]
     return [v if math.isfinite(v) else None for v in rounded]
 
@@ -72,10 +75,15 @@ class ArrivalLog:
     def __init__(self, keep_s: float = 5.0) -> None:
         self.keep_s = keep_s
         self._blocks: dict[Placement, deque[tuple[float, float]]] = {}
+        self._of_side: dict[Side, list[deque[tuple[float, float]]]] = {}
+        """Each side's sensors' blocks (a stamp reads its own leg's sensors only)."""
 
     def add(self, placement: Placement, t_end_s: float, arrival_host_s: float) -> None:
         """A block of ``placement`` whose newest sample is at ``t_end_s`` arrived at ``arrival_host_s``."""
-        blocks = self._blocks.setdefault(placement, deque())
+        blocks = self._blocks.get(placement)
+        if blocks is None:
+            blocks = self._blocks[placement] = deque()
+            self._of_side.setdefault(placement.side, []).append(blocks)
         blocks.append((float(t_end_s), float(arrival_host_s)))
         while blocks and blocks[0][0] < t_end_s - self.keep_s:
             blocks.popleft()
@@ -84,14 +92,13 @@ class ArrivalLog:
         """Host time at which the last sample a ``side`` angle at ``t_s`` needs arrived (None if unknown):
         per sensor, the first block whose newest sample is at or after ``t_s``."""
         latest = None
-        for placement, blocks in self._blocks.items():
-            if placement.side is not side:
-                continue
+        t_min = t_s - 1e-9
+        for blocks in self._of_side.get(side, ()):
             # Searched from the newest block back (a sensor's blocks come in time order): the
             # angles stamped are the newest, so a few blocks are looked at, not the ``keep_s``.
             found = None
             for t_end, arrival in reversed(blocks):
-                if t_end < t_s - 1e-9:
+                if t_end < t_min:
                     break
                 found = arrival
             if found is None:
@@ -101,36 +108,42 @@ class ArrivalLog:
 
 
 class _AngleHistory:
-    """The last ``window_s`` of one leg's angles, as chunks (bounded)."""
+    """The last ``window_s`` of one leg's angles, as chunks (bounded): each chunk's times (N,) and
+    its :data:`ANGLE_NAMES` as rows (4, N), stacked once when it comes (the history and the next
+    push both read them)."""
 
     def __init__(self, window_s: float) -> None:
         self.window_s = window_s
-        self.chunks: deque[LegAngles] = deque()
+        self.chunks: deque[tuple[np.ndarray, np.ndarray]] = deque()
         # Per angle: the newest chunk with a finite value and that value's (time, value). Found
         # as chunks come, not per push: while hip rotation is withheld (standing, turning) a
         # search from the newest chunk went back through the whole window at every push.
-        self._finite: dict[str, tuple[LegAngles, tuple[float, float]]] = {}
+        self._finite: dict[str, tuple[tuple[np.ndarray, np.ndarray], tuple[float, float]]] = {}
 
-    def add(self, angles: LegAngles) -> None:
-        if angles.t_s.size == 0:
-            return
-        self.chunks.append(angles)
-        values = _angle_rows(angles)
+    def add(self, chunk: tuple[np.ndarray, np.ndarray]) -> None:
+        """Keep ``chunk`` (times (N,), rows (4, N), N > 0) and forget what left the window."""
+        t_s, values = chunk
+        self.chunks.append(chunk)
         finite = np.isfinite(values)
-        # Per angle the last finite sample (all four at once: a few numpy calls per chunk, not eight).
-        last = finite.shape[1] - 1 - np.argmax(finite[:, ::-1], axis=1)
-        for k in np.flatnonzero(finite.any(axis=1)).tolist():
-            i = int(last[k])
-            self._finite[ANGLE_NAMES[k]] = (angles, (float(angles.t_s[i]), float(values[k, i])))
-        newest = float(angles.t_s[-1])
-        while self.chunks and float(self.chunks[0].t_s[-1]) < newest - self.window_s:
+        if finite[:, -1].all():  # the usual chunk: every angle's last sample is its newest finite one
+            newest_t_s = float(t_s[-1])
+            for name, value in zip(ANGLE_NAMES, values[:, -1].tolist(), strict=True):
+                self._finite[name] = (chunk, (newest_t_s, value))
+        else:
+            # Per angle the last finite sample (all four at once: a few numpy calls per chunk, not eight).
+            last = finite.shape[1] - 1 - np.argmax(finite[:, ::-1], axis=1)
+            for k in np.flatnonzero(finite.any(axis=1)).tolist():
+                i = int(last[k])
+                self._finite[ANGLE_NAMES[k]] = (chunk, (float(t_s[i]), float(values[k, i])))
+        newest = float(t_s[-1])
+        while self.chunks and float(self.chunks[0][0][-1]) < newest - self.window_s:
             dropped = self.chunks.popleft()
             # The newest chunk with a finite value left the window: no kept chunk has one.
             for name in [n for n, (chunk, _) in self._finite.items() if chunk is dropped]:
                 del self._finite[name]
 
     def newest_t_s(self) -> float | None:
-        return float(self.chunks[-1].t_s[-1]) if self.chunks else None
+        return float(self.chunks[-1][0][-1]) if self.chunks else None
 
     def newest_finite(self, name: str) -> tuple[float, float] | None:
         """(time, value) of the newest finite sample of angle ``name`` kept (None if none is):
@@ -139,19 +152,23 @@ class _AngleHistory:
         return None if found is None else found[1]
 
 
-def angles_json(chunks: Iterable[LegAngles]) -> dict[str, list]:
-    """Chunks of one leg's angles as columns ``t_s`` and :data:`ANGLE_NAMES`."""
-    chunks = [c for c in chunks if c.t_s.size]
+def angles_json(chunks: Sequence[tuple[np.ndarray, np.ndarray]]) -> dict[str, list]:
+    """Chunks of one leg's angles (times (N,), rows (4, N): :func:`angle_chunk`) as columns ``t_s``
+    and :data:`ANGLE_NAMES`."""
     if not chunks:
         return {name: [] for name in ("t_s", *ANGLE_NAMES)}
-    out = {"t_s": finite_list(np.concatenate([c.t_s for c in chunks]), 3)}
-    out.update(zip(ANGLE_NAMES, finite_list(np.concatenate([_angle_rows(c) for c in chunks], axis=1)), strict=True))
+    if len(chunks) == 1:  # a push's usual share
+        t_s, rows = chunks[0]
+    else:
+        t_s, rows = np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks], axis=1)
+    out = {"t_s": finite_list(t_s, 3)}
+    out.update(zip(ANGLE_NAMES, finite_list(rows), strict=True))
     return out
 
 
-def _angle_rows(angles: LegAngles) -> np.ndarray:
-    """(4, N): the chunk's :data:`ANGLE_NAMES` as rows."""
-    return np.stack([getattr(angles, name) for name in ANGLE_NAMES])
+def angle_chunk(angles: LegAngles) -> tuple[np.ndarray, np.ndarray]:
+    """(times (N,), the chunk's :data:`ANGLE_NAMES` as rows (4, N)), as the dashboard keeps it."""
+    return angles.t_s, np.array([getattr(angles, name) for name in ANGLE_NAMES])
 
 
 def stride_json(stride: LiveStride) -> dict:
@@ -238,7 +255,7 @@ class DashboardState:
         self.arrivals = ArrivalLog()
         self.t_s = math.nan
         self._history = {side: _AngleHistory(window_s) for side in SIDES}
-        self._pending: dict[Side, list[LegAngles]] = {side: [] for side in SIDES}
+        self._pending: dict[Side, list[tuple[np.ndarray, np.ndarray]]] = {side: [] for side in SIDES}
         self._strides = {side: deque(maxlen=strides_kept) for side in SIDES}
         self._new_strides: list[LiveStride] = []
         self._summary: list[dict] = []
@@ -262,9 +279,10 @@ class DashboardState:
         if math.isfinite(update.t_s):
             self.t_s = update.t_s
         for angles in update.angles:
-            self._history[angles.side].add(angles)
             if angles.t_s.size:
-                self._pending[angles.side].append(angles)
+                chunk = angle_chunk(angles)
+                self._history[angles.side].add(chunk)
+                self._pending[angles.side].append(chunk)
         for stride in update.strides:
             kept = self._strides[stride.side]
             again = next((i for i, s in enumerate(kept) if s.index == stride.index), None)
@@ -295,10 +313,10 @@ class DashboardState:
             history = self._history[side]
             newest = history.newest_t_s()
             entry: dict = {"t_s": None if newest is None else finite_or_none(newest, 3)}
-            for name in ANGLE_NAMES:
+            for name, t_name in _LATEST_NAMES:
                 found = history.newest_finite(name)
                 entry[name] = None if found is None else finite_or_none(found[1])
-                entry[name.removesuffix("_deg") + "_t_s"] = None if found is None else finite_or_none(found[0], 3)
+                entry[t_name] = None if found is None else finite_or_none(found[0], 3)
             entry["strides_completed"] = self.n_strides.get(side, 0)
             out[side.value] = entry
         return out
@@ -320,7 +338,7 @@ class DashboardState:
             stamps = {}
             for side in SIDES:
                 if self._pending[side]:
-                    arrival = self.arrivals.arrival_host_s(side, float(self._pending[side][-1].t_s[-1]))
+                    arrival = self.arrivals.arrival_host_s(side, float(self._pending[side][-1][0][-1]))
                     if arrival is not None:
                         stamps[side.value] = (arrival + host_to_epoch_s) * 1e3
             message["arrival_epoch_ms"] = stamps
