@@ -11,7 +11,7 @@ periods). Formats: ``docs/formats.md`` and ``../shared/datasets/README.md``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ from imugait.io import (
     read_xsens_dir,
 )
 from imugait.io.hugadb import hugadb_corrupted_gyros
-from imugait.model import ProtocolStep, Session
+from imugait.model import GyroSampling, ProtocolStep, Session
 
 DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 KIEL_PP054 = Path(__file__).resolve().parent / "data" / "kiel_pp054"
@@ -168,6 +168,15 @@ def load_kiel_pp054(distal_shanks: bool = False) -> OpticalWalk:
     cycles = pd.read_csv(KIEL_PP054 / "cycles.csv")
     reference = pd.read_csv(KIEL_PP054 / "optical.csv").drop(columns="ankle_angle_deg")
     return OpticalWalk(name, Side.RIGHT, session, cycles, reference)
+
+
+def with_gyr_sampling(session: Session, sampling: GyroSampling | None) -> Session:
+    """``session`` with every device's gyroscope samples declared ``sampling`` (None: as read).
+    ``INTERVAL_MEAN`` on point-sampled data gives the integration used before 2026-12-06 (each
+    sample taken as the mean rate over the interval ending at it: docs/validation.md)."""
+    if sampling is None:
+        return session
+    return Session([replace(s, device=replace(s.device, gyr_sampling=sampling)) for s in session.streams], session.meta)
 
 
 def grouvel_trials() -> list[str]:

@@ -62,6 +62,7 @@ from _real_loaders import (
     load_dfjimu,
     load_grouvel,
     load_kiel_pp054,
+    with_gyr_sampling,
 )
 from _real_walks import HUGADB_SIDES_NOTE, MIN_USED_STRIDES, analyse_all, plausible
 from scipy.ndimage import binary_dilation
@@ -78,7 +79,7 @@ from imugait.conventions import Placement
 from imugait.errors import CalibrationError
 from imugait.fusion import FilterKind
 from imugait.fusion.select import orient_stream
-from imugait.model import ImuStream
+from imugait.model import GyroSampling, ImuStream
 
 GLITCH_RADPS = 1.0
 
@@ -259,15 +260,17 @@ def walking_tables(jobs: int, calibration: SegmentCalibrationConfig | None = Non
           f"{time.perf_counter() - t0:.0f} s")
 
 
-def optical_table(calibration: SegmentCalibrationConfig | None = None, filter_kind: FilterKind | None = None) -> None:
+def optical_table(calibration: SegmentCalibrationConfig | None = None, filter_kind: FilterKind | None = None,
+                  gyr_sampling: GyroSampling | None = None) -> None:
     """Part (c): the Kiel pp054 walk against its marker-based right-knee flexion, two sessions (its
-    shank sensors, and its distal shank sensors as the shanks)."""
+    shank sensors, and its distal shank sensors as the shanks). ``gyr_sampling``: declare the
+    gyroscope samples so (None: as read, the rate at each sample's instant)."""
     config = AnalysisConfig(calibration=calibration or SegmentCalibrationConfig(),
                             filter_kind=filter_kind or AnalysisConfig().filter_kind)
     rows, notes = [], []
     for distal in (False, True):
         walk = load_kiel_pp054(distal_shanks=distal)
-        result = analyze_session(walk.session, config)
+        result = analyze_session(with_gyr_sampling(walk.session, gyr_sampling), config)
         leg = result.legs[walk.side]
         comparisons = compare_with_reference(result, walk)
         for c in comparisons:
@@ -292,9 +295,11 @@ def optical_table(calibration: SegmentCalibrationConfig | None = None, filter_ki
     print("\n" + "\n".join(f"- {n}" for n in notes) + f"\n- {midstance_offset_note(load_kiel_pp054())}\n")
 
 
-def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_kind: FilterKind | None = None) -> None:
+def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_kind: FilterKind | None = None,
+                  gyr_sampling: GyroSampling | None = None) -> None:
     """Part (d): the Geneva walks (``benchmarks/data/grouvel_2023``) against their marker-based knee
-    angles and femur rotation; one row per angle over all walks (a walk = one leg of one trial)."""
+    angles and femur rotation; one row per angle over all walks (a walk = one leg of one trial).
+    ``gyr_sampling`` as in :func:`optical_table`."""
     config = AnalysisConfig(calibration=calibration or SegmentCalibrationConfig(),
                             filter_kind=filter_kind or AnalysisConfig().filter_kind)
     per_walk, split = [], []
@@ -302,7 +307,7 @@ def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_ki
     cpu0 = time.process_time()
     for trial in grouvel_trials():
         walks = load_grouvel(trial)
-        result = analyze_session(walks[0].session, config)
+        result = analyze_session(with_gyr_sampling(walks[0].session, gyr_sampling), config)
         sensors = pd.read_csv(GROUVEL_2023 / f"{trial}_sensors.csv")
         for walk in walks:
             leg = result.legs[walk.side]
@@ -385,14 +390,18 @@ def main() -> None:
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=None,
                         help="orientation filter (default: the analysis' default)")
     parser.add_argument("--optical-only", action="store_true", help="parts (c) and (d) only (the committed walks with markers)")
+    parser.add_argument("--gyr-sampling", choices=[g.value for g in GyroSampling], default=None,
+                        help="parts (c) and (d): declare the walks' gyroscope samples so (default: as read, the rate at "
+                             "each sample's instant; interval_mean reproduces the integration before 2026-12-06)")
     args = parser.parse_args()
     kind = None if args.filter is None else FilterKind(args.filter)
+    sampling = None if args.gyr_sampling is None else GyroSampling(args.gyr_sampling)
     calibration = calibration_config(args.pose_only, args.shank_axis_weight, args.flexion_axis_limit, args.thigh_turn,
                                      args.thigh_tilt, args.centre_moves)
     print(f"Real data; {machine()}; {dt.date.today()}\n")
     if args.optical_only:
-        optical_table(calibration, kind)
-        grouvel_table(calibration, kind)
+        optical_table(calibration, kind, sampling)
+        grouvel_table(calibration, kind, sampling)
         return
     trials = [] if args.pose_only else dfjimu_paths()
     if args.pose_only:
@@ -407,8 +416,8 @@ def main() -> None:
         print("(a) skipped: no ../shared/datasets/dfjimu/data_1D_*.mat")
     walking_tables(args.jobs, calibration, kind)
     print()
-    optical_table(calibration, kind)
-    grouvel_table(calibration, kind)
+    optical_table(calibration, kind, sampling)
+    grouvel_table(calibration, kind, sampling)
 
 
 if __name__ == "__main__":

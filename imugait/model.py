@@ -48,6 +48,25 @@ def device_text(text: object, max_chars: int = MAX_DEVICE_TEXT_CHARS) -> str:
 
 
 
+class GyroSampling(Enum):
+    """What one gyroscope sample stands for in time: how the fusion stage must integrate it.
+
+    An orientation filter turns the rates into the rotation over each sample interval
+    ``[t_{k-1}, t_k]``. Taking ``ω_k · Ts`` for it is exact only when ``ω_k`` is the mean rate over
+    that interval; when it is the rate *at* ``t_k``, the orientations lead the truth by half a sample
+    (5 ms at 100 Hz, 16 ms at 32 Hz: ``docs/validation.md``, "The gyroscope sample's instant").
+    """
+
+    INSTANT = "instant"
+    """The angular rate at the sample's instant ``t_k`` (a MEMS gyroscope's data register read at
+    its output rate, any resampling by interpolation, the simulator). The default."""
+    INTERVAL_MEAN = "interval_mean"
+    """The mean rate over the interval ending at ``t_k``: devices that output the rotation
+    increment of each interval (strapdown integration, "delta q") or a rate derived from it, such
+    as Xsens / Movella DOT rate quantities ("calibrated data has gone through strapdown
+    integration and inverse strapdown integration", Movella DOT user manual §4.2)."""
+
+
 @dataclass(frozen=True)
 class DeviceInfo:
     """What is known about the sensor that produced a stream.
@@ -64,8 +83,12 @@ class DeviceInfo:
     gyr_range_radps: float | None = None
     mag_normalised: bool = False
     """True when the vendor exported a unitless magnetometer (e.g. Xsens 'normalised')."""
+    gyr_sampling: GyroSampling = GyroSampling.INSTANT
+    """What a gyroscope sample stands for in time (:class:`GyroSampling`); fusion integrates by it."""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.gyr_sampling, GyroSampling):
+            raise ValidationError(f"device gyr_sampling must be a GyroSampling, got {self.gyr_sampling!r}")
         for name in ("device_id", "model", "firmware"):  # device-supplied: see device_text
             object.__setattr__(self, name, device_text(getattr(self, name)))
 

@@ -32,6 +32,7 @@ from imugait.errors import ImugaitError, ValidationError
 from imugait.model import (
     DeviceInfo,
     EventKind,
+    GyroSampling,
     ImuStream,
     ProtocolStep,
     Session,
@@ -74,6 +75,9 @@ class LiveSamples:
     q_world_sensor: np.ndarray | None
     n_lost: int
     """Samples lost just before / inside this block (from the sequence counter)."""
+    gyr_sampling: GyroSampling = GyroSampling.INSTANT
+    """What the device's gyroscope samples stand for in time (its announcement's; the default when it
+    announced nothing): how live fusion integrates them."""
 
 
 @dataclass(frozen=True)
@@ -132,12 +136,18 @@ class _Track:
     def rate_hz(self) -> float | None:
         return self.announcement.sample_rate_hz if self.announcement else self.tracker.sample_rate_hz
 
+    @property
+    def gyr_sampling(self) -> GyroSampling:
+        a = self.announcement
+        return GyroSampling.INSTANT if a is None else a.gyr_sampling
+
     def device(self) -> DeviceInfo:
         a = self.announcement
         if a is None:
             return DeviceInfo(protocol=self.protocol)
         return DeviceInfo(device_id=a.device_id, model=a.model, firmware=a.firmware, protocol=self.protocol,
-                          acc_range_mps2=a.acc_range_mps2, gyr_range_radps=a.gyr_range_radps)
+                          acc_range_mps2=a.acc_range_mps2, gyr_range_radps=a.gyr_range_radps,
+                          gyr_sampling=a.gyr_sampling)
 
 
 class SessionAssembler:
@@ -335,7 +345,7 @@ class SessionAssembler:
         mag = None if block.mag_uT is None else _rows(block.mag_uT, rows)
         q = None if block.q_world_sensor is None else _rows(block.q_world_sensor, rows)
         live = LiveSamples(track.placement, t_s, _rows(block.acc_mps2, rows), _rows(block.gyr_radps, rows),
-                           mag, q, got.n_lost)
+                           mag, q, got.n_lost, track.gyr_sampling)
         if self.config.live_window_s is not None:
             if track.live is None:
                 track.live = LiveBuffer(self.config.live_window_s, track.rate_hz or 1000.0)

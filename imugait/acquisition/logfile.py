@@ -32,7 +32,7 @@ import numpy as np
 
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
-from imugait.model import SessionEvent
+from imugait.model import GyroSampling, SessionEvent
 from imugait.protocol.messages import DeviceAnnouncement, DeviceStatus, SampleBlock
 
 MAGIC = b"IMUGAITLOG\x00\x01"
@@ -132,7 +132,7 @@ def message_record(entry: LoggedMessage) -> bytes:
     if isinstance(m, SampleBlock):
         return record_bytes(RecordKind.BLOCK, encode_block(entry.placement, entry.arrival_s, m))
     if isinstance(m, DeviceAnnouncement):
-        return json_record(RecordKind.ANNOUNCEMENT, {**base, **asdict(m)})
+        return json_record(RecordKind.ANNOUNCEMENT, {**base, **asdict(m), "gyr_sampling": m.gyr_sampling.value})
     if isinstance(m, DeviceStatus):
         d = asdict(m)
         d["flag_names"] = list(m.flag_names)
@@ -310,6 +310,8 @@ def _decode(kind: RecordKind, payload: bytes):
         return LoggedEvent(float(obj["host_s"]), SessionEvent.from_dict(obj))
     placement, arrival_s = Placement(obj.pop("placement")), float(obj.pop("arrival_s"))
     if kind is RecordKind.ANNOUNCEMENT:
+        if "gyr_sampling" in obj:  # (absent in logs written before it existed: the default)
+            obj["gyr_sampling"] = GyroSampling(obj["gyr_sampling"])
         return LoggedMessage(placement, arrival_s, DeviceAnnouncement(**obj))
     obj["flag_names"] = tuple(obj.get("flag_names", ()))
     return LoggedMessage(placement, arrival_s, DeviceStatus(**obj))

@@ -41,7 +41,7 @@ from imugait.fusion.settings import FilterKind, FusionSettings
 from imugait.gait.events import EventConfig
 from imugait.kinematics.angles import segment_orientations
 from imugait.kinematics.prepare import FusedSession, fuse_session
-from imugait.model import ProtocolStep, Session
+from imugait.model import GyroSampling, ProtocolStep, Session
 from imugait.timebase import common_grid, grid_position, grid_rate_hz, interp_vectors
 
 
@@ -179,13 +179,15 @@ def calibrate_fused_leg_upright(
     midstance = midstance_mask(fused.t_s, thigh.gyr_radps, shank.gyr_radps, motion, config, events, fused.rate_hz)
     midstance_config = (config or SegmentCalibrationConfig()).for_midstance_reference()
     rec = fused.leg(side)
-    inclination = _calibration_walk_offline(rec, motion, midstance_config) if fused.filter_kind.causal else None
+    inclination = (_calibration_walk_offline(rec, motion, midstance_config, thigh.gyr_sampling, shank.gyr_sampling)
+                   if fused.filter_kind.causal else None)
     alignment = calibrate_leg(Placement.of(Segment.THIGH, side), Placement.of(Segment.SHANK, side), rec, midstance,
                               motion, midstance_config, heading_config, inclination)
     return CalibratedLeg(side, rec, refer_to_upright(alignment, side)), midstance, MID_STANCE
 
 
-def _calibration_walk_offline(rec: LegRecording, motion: np.ndarray, config: SegmentCalibrationConfig) -> LegRecording:
+def _calibration_walk_offline(rec: LegRecording, motion: np.ndarray, config: SegmentCalibrationConfig,
+                              thigh_sampling: GyroSampling, shank_sampling: GyroSampling) -> LegRecording:
     """``rec``'s rows up to the end of the calibration walk (the knee axes' fit window), both sensors
     fused again there with the offline filter: the knee's mid-stance reference inclination of a
     causal filter. A causal filter started mid-walk (no standing) settles its inclination over the
@@ -195,9 +197,10 @@ def _calibration_walk_offline(rec: LegRecording, motion: np.ndarray, config: Seg
     the walk already buffered, the calibration is still causal for every sample after it."""
     fit = np.flatnonzero(fit_window(motion, rec.rate_hz, config))
     n = int(fit[-1]) + 1 if fit.size else rec.t_s.size
-    settings = FusionSettings(sample_period_s=1.0 / rec.rate_hz)
-    q_thigh, q_shank = (make_filter(FilterKind.VQF_OFFLINE, settings).estimate(gyr[:n], acc[:n]).q_world_sensor
-                        for gyr, acc in ((rec.gyr_thigh_radps, rec.acc_thigh_mps2),
-                                         (rec.gyr_shank_radps, rec.acc_shank_mps2)))
+    q_thigh, q_shank = (make_filter(FilterKind.VQF_OFFLINE, FusionSettings(sample_period_s=1.0 / rec.rate_hz,
+                                                                           gyr_sampling=sampling))
+                        .estimate(gyr[:n], acc[:n]).q_world_sensor
+                        for gyr, acc, sampling in ((rec.gyr_thigh_radps, rec.acc_thigh_mps2, thigh_sampling),
+                                                   (rec.gyr_shank_radps, rec.acc_shank_mps2, shank_sampling)))
     return LegRecording(rec.t_s[:n], q_thigh, q_shank, rec.gyr_thigh_radps[:n], rec.gyr_shank_radps[:n],
                         rec.acc_thigh_mps2[:n], rec.acc_shank_mps2[:n], rec.rate_hz, rec.first_row)

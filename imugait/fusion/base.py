@@ -5,6 +5,12 @@ A filter object keeps its settings (frozen), its state (inside, changed by ``upd
 use) and ``estimate`` (many samples, for recordings) advance the *same* state, so running
 ``estimate`` over a recording gives what ``update`` would give sample by sample.
 
+Every filter integrates the gyroscope as ``q_k = q_{k-1} ⊗ exp(ω·Ts)``, which needs the mean rate
+over the interval ``[t_{k-1}, t_k]``. A device whose samples are the rate *at* ``t_k``
+(``GyroSampling.INSTANT``, the default) is fed the trapezoid ``(ω_{k-1} + ω_k) / 2`` instead of
+``ω_k``, which would make the orientation lead by half a sample (``docs/fusion.md``). The previous
+sample is part of the state, so blocks fed one after another give what one call over all gives.
+
 Output is always ``q_world_sensor``: scalar-first Hamilton quaternion of the sensor frame in a
 z-up world frame (ENU when the magnetometer is used; otherwise heading starts arbitrary),
 whatever frame and quaternion order the wrapped library uses.
@@ -20,7 +26,7 @@ import numpy as np
 
 from imugait.errors import ImugaitError, ValidationError
 from imugait.fusion.settings import FilterKind, FilterTuning, FusionSettings
-from imugait.model import ACC_MEDIAN_MIN_MPS2, MAX_GYR_RADPS
+from imugait.model import ACC_MEDIAN_MIN_MPS2, MAX_GYR_RADPS, GyroSampling
 
 
 class BatchOnlyError(ImugaitError, TypeError):
@@ -98,6 +104,8 @@ class OrientationFilter(ABC):
             raise ValidationError(f"settings must be FusionSettings, got {type(settings).__name__}")
         self._settings = settings
         self._tuning = settings.tuning_for(self.kind)
+        self._instant = settings.gyr_sampling is GyroSampling.INSTANT
+        self._gyr_last: np.ndarray | None = None
         self._reset()
 
     @property
@@ -111,6 +119,7 @@ class OrientationFilter(ABC):
 
     def reset(self) -> None:
         """Forget all state: the next sample starts a new recording."""
+        self._gyr_last = None
         self._reset()
 
     def update(self, gyr_radps: np.ndarray, acc_mps2: np.ndarray, mag_uT: np.ndarray | None = None) -> np.ndarray:
@@ -130,7 +139,10 @@ class OrientationFilter(ABC):
         gyr = _vector(gyr_radps, "gyr_radps")
         acc = _vector(acc_mps2, "acc_mps2")
         mag = self._mag_or_none(mag_uT, _vector)
-        return self._step(gyr, acc, mag)
+        if not self._instant:
+            return self._step(gyr, acc, mag)
+        last, self._gyr_last = self._gyr_last, gyr.copy()
+        return self._step(gyr if last is None else 0.5 * (last + gyr), acc, mag)
 
     def status(self) -> FilterStatus:
         """Diagnostics after the latest sample (rest, gyro bias, magnetic disturbance)."""
@@ -139,8 +151,10 @@ class OrientationFilter(ABC):
     def reseed(self, q_world_sensor: np.ndarray) -> None:
         """Continue from the orientation ``q_world_sensor`` (4,) (a sensor back after its samples
         were lost), keeping what the filter learnt of the sensor (gyroscope bias). Filters that
-        cannot raise :class:`NotImplementedError`."""
-        raise NotImplementedError(f"the {self.kind.value} filter cannot be re-seeded")
+        cannot raise :class:`NotImplementedError`. The gyroscope sample before the gap is
+        forgotten: the first one after it starts the integration afresh, as a first sample does."""
+        self._reseed(q_world_sensor)
+        self._gyr_last = None
 
     def estimate(self, gyr_radps: np.ndarray, acc_mps2: np.ndarray, mag_uT: np.ndarray | None = None,
                  check_units: bool = True) -> FusionResult:
@@ -178,7 +192,22 @@ class OrientationFilter(ABC):
         mag = self._mag_or_none(mag_uT, lambda m, name: _series(m, name, n=gyr.shape[0]))
         if check_units:
             _check_units(gyr, acc)
-        return gyr, acc, mag
+        return self._interval_rates(gyr), acc, mag
+
+    def _interval_rates(self, gyr: np.ndarray) -> np.ndarray:
+        """(N, 3) the rate to integrate over each sample's interval: ``gyr`` itself for
+        ``INTERVAL_MEAN`` samples, else the trapezoid with the sample before (the previous call's
+        last one; none for the first sample of a recording, and none for a filter whose calls are
+        each a whole recording — offline VQF)."""
+        if not self._instant:
+            return gyr
+        last = self._gyr_last if self.kind.causal else None
+        self._gyr_last = gyr[-1].copy()
+        out = np.empty_like(gyr)
+        np.add(gyr[1:], gyr[:-1], out=out[1:])
+        out[1:] *= 0.5
+        out[0] = gyr[0] if last is None else 0.5 * (last + gyr[0])
+        return out
 
     # --- for subclasses -------------------------------------------------------------------
 
@@ -190,6 +219,9 @@ class OrientationFilter(ABC):
 
     @abstractmethod
     def _status(self) -> FilterStatus: ...
+
+    def _reseed(self, q_world_sensor: np.ndarray) -> None:
+        raise NotImplementedError(f"the {self.kind.value} filter cannot be re-seeded")
 
     def _run_batch(self, gyr: np.ndarray, acc: np.ndarray, mag: np.ndarray | None) -> tuple[np.ndarray, FusionDiagnostics]:
         """Default batch path: the per-sample step in a loop, collecting the status."""

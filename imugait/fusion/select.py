@@ -65,7 +65,8 @@ def orient_stream(
     ----------
     stream : ImuStream
         gyr rad/s, acc m/s², mag µT, sensor frame; the sample period comes from ``t_s``
-        (see :func:`stream_sample_period_s`).
+        (see :func:`stream_sample_period_s`), how a gyroscope sample is integrated from
+        ``stream.device.gyr_sampling``.
     kind : FilterKind
         Default offline VQF, the most accurate for recordings; use ``VQF_ONLINE`` to reproduce
         exactly what a live run gives.
@@ -94,7 +95,8 @@ def orient_stream(
             "(mag_uT is None); use 6-axis fusion"
         )
     settings = FusionSettings(
-        sample_period_s=stream_sample_period_s(stream), use_magnetometer=use_magnetometer, tuning=tuning
+        sample_period_s=stream_sample_period_s(stream), use_magnetometer=use_magnetometer, tuning=tuning,
+        gyr_sampling=stream.device.gyr_sampling,
     )
     gyr = stream.gyr_radps if gyr_bias_radps is None else stream.gyr_radps - np.asarray(gyr_bias_radps, dtype=float)
     if not stream.gaps:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from imugait.errors import ValidationError
+from imugait.model import GyroSampling
 
 
 def _require_positive(owner: object, *names: str) -> None:
@@ -140,11 +141,17 @@ class FusionSettings:
         (indoors, steel and electronics bend it; see ``docs/fusion.md``).
     tuning : FilterTuning or None
         Filter-specific tuning; None uses the filter's defaults. Must match the filter kind.
+    gyr_sampling : GyroSampling
+        What a gyroscope sample stands for in time (the device's, ``DeviceInfo.gyr_sampling``).
+        ``INSTANT`` (default): the rate at the sample's instant; every filter is then fed the
+        trapezoid ``(ω_{k-1} + ω_k) / 2`` as the mean rate over ``[t_{k-1}, t_k]``, so that its
+        orientation at ``t_k`` does not lead by half a sample. ``INTERVAL_MEAN``: fed as it comes.
     """
 
     sample_period_s: float
     use_magnetometer: bool = False
     tuning: FilterTuning | None = None
+    gyr_sampling: GyroSampling = GyroSampling.INSTANT
 
     def __post_init__(self) -> None:
         ts = self.sample_period_s
@@ -155,6 +162,8 @@ class FusionSettings:
             )
         if not isinstance(self.use_magnetometer, bool):
             raise ValidationError(f"use_magnetometer must be True or False, got {self.use_magnetometer!r}")
+        if not isinstance(self.gyr_sampling, GyroSampling):
+            raise ValidationError(f"gyr_sampling must be a GyroSampling, got {self.gyr_sampling!r}")
         if self.tuning is not None and not isinstance(self.tuning, tuple(TUNING_TYPE.values())):
             raise ValidationError(f"tuning must be one of VqfTuning, MadgwickTuning, MahonyTuning, EkfTuning or None, got {type(self.tuning).__name__}")
 

@@ -59,7 +59,7 @@ class VqfOnlineFilter(OrientationFilter):
         self._vqf.update(gyr, acc)
         return np.asarray(self._vqf.getQuat6D(), dtype=np.float64)
 
-    def reseed(self, q_world_sensor: np.ndarray) -> None:
+    def _reseed(self, q_world_sensor: np.ndarray) -> None:
         """Continue from ``q_world_sensor``: VQF's gyroscope strapdown quaternion set to it, its
         inclination correction to none, and its low-passed acceleration (in that frame) to the
         steady state of gravity along z — so the accelerometer goes on correcting with its time

@@ -11,7 +11,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from imugait.errors import FormatError, ValidationError
-from imugait.model import DeviceInfo, Gap, ProtocolStep, SessionEvent, SessionMeta
+from imugait.model import DeviceInfo, Gap, GyroSampling, ProtocolStep, SessionEvent, SessionMeta
 
 
 def meta_to_dict(meta: SessionMeta) -> dict[str, Any]:
@@ -34,7 +34,9 @@ def event_from_dict(d: Any, where: str, what: str) -> SessionEvent:
 
 
 def device_to_dict(device: DeviceInfo) -> dict[str, Any]:
-    return asdict(device)
+    d = asdict(device)
+    d["gyr_sampling"] = device.gyr_sampling.value
+    return d
 
 
 def gaps_to_list(gaps: tuple[Gap, ...]) -> list[list[int]]:
@@ -70,7 +72,15 @@ def meta_from_dict(d: Any, where: str) -> SessionMeta:
 
 def device_from_dict(d: Any, where: str, what: str) -> DeviceInfo:
     obj = _as_object(d, where, what)
-    return DeviceInfo(**_known_fields(DeviceInfo, obj, where, what))
+    kwargs = _known_fields(DeviceInfo, obj, where, what, exclude={"gyr_sampling"})
+    if "gyr_sampling" in obj:  # (absent in files written before it existed: the default)
+        try:
+            kwargs["gyr_sampling"] = GyroSampling(obj["gyr_sampling"])
+        except (TypeError, ValueError):
+            valid = ", ".join(repr(g.value) for g in GyroSampling)
+            raise FormatError(f"{where}: metadata '{what}.gyr_sampling' must be one of {valid}, "
+                              f"got {obj['gyr_sampling']!r}") from None
+    return DeviceInfo(**kwargs)
 
 
 def gaps_from_list(raw: Any, where: str, what: str) -> tuple[Gap, ...]:

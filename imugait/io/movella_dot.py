@@ -15,6 +15,10 @@ last magnetic calibration, ×50 µT nominal like Xsens MT, ``mag_normalised``) a
 (sensor in the DOT's ENU local earth frame, scalar first). Ignored: ``PacketCounter``, ``Euler_*``,
 ``FreeAcc_*``, ``Cal_FreeAcc_*``, ``Status``, ``Flag``, clip counts. Orientation-only modes
 (Euler/quaternion + free acceleration) carry no angular rate and are refused.
+
+Either way a gyroscope sample is the mean rate over its output period (the rate quantities come
+from the strapdown-integrated increments: Movella DOT user manual §4.2), so the streams carry
+``GyroSampling.INTERVAL_MEAN``.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from imugait.io._text_table import (
     read_text_table,
 )
 from imugait.io.xsens import XSENS_MAG_NOMINAL_UT
-from imugait.model import DeviceInfo, ImuStream, Session, SessionMeta
+from imugait.model import DeviceInfo, GyroSampling, ImuStream, Session, SessionMeta
 
 SAMPLE_TIME_MODULUS = 2**32
 """SampleTimeFine is a 32-bit µs counter (wraps every 71.6 min)."""
@@ -163,7 +167,8 @@ def read_dot_dir(
                 mag_uT=None if f.mag_normalised is None else f.mag_normalised * mag_field_uT,
                 q_world_sensor=f.q_world_sensor,
                 device=DeviceInfo(device_id=f.tag, model="Movella DOT", firmware=f.meta.get("firmwareversion", ""),
-                                  protocol="movella-dot-csv", mag_normalised=f.mag_normalised is not None),
+                                  protocol="movella-dot-csv", mag_normalised=f.mag_normalised is not None,
+                                  gyr_sampling=GyroSampling.INTERVAL_MEAN),
                 gaps=gaps_from_times(f.t_device_s, 1.0 / f.sample_rate_hz),
             ))
         except ValidationError as exc:

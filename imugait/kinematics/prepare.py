@@ -16,7 +16,7 @@ from imugait.conventions import Placement, Segment, Side
 from imugait.fusion.select import orient_stream
 from imugait.fusion.settings import FilterKind
 from imugait.heap import reuse_freed_blocks
-from imugait.model import Session
+from imugait.model import GyroSampling, Session
 from imugait.timebase import (
     common_grid,
     gap_mask,
@@ -32,12 +32,15 @@ from imugait.timebase import (
 class SensorOnGrid:
     """One sensor on the common grid: ``q_world_sensor`` (M, 4) scalar first (its own world:
     heading arbitrary in 6-axis mode), ``gyr_radps`` and ``acc_mps2`` (M, 3) sensor frame,
-    ``lost`` (M,) bool — inside a lost-sample gap."""
+    ``lost`` (M,) bool — inside a lost-sample gap; ``gyr_sampling`` what a gyroscope sample of its
+    device stands for in time, for fusing its rows again (interpolated rates at instants are rates at
+    the grid's instants; interval means stay those of the device's interval)."""
 
     q_world_sensor: np.ndarray
     gyr_radps: np.ndarray
     acc_mps2: np.ndarray
     lost: np.ndarray
+    gyr_sampling: GyroSampling = GyroSampling.INSTANT
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,7 +64,7 @@ class FusedSession:
 
     def window(self, mask: np.ndarray, placement: Placement) -> SensorOnGrid:
         s = self.sensors[placement]
-        return SensorOnGrid(s.q_world_sensor[mask], s.gyr_radps[mask], s.acc_mps2[mask], s.lost[mask])
+        return SensorOnGrid(s.q_world_sensor[mask], s.gyr_radps[mask], s.acc_mps2[mask], s.lost[mask], s.gyr_sampling)
 
 
 def fuse_session(
@@ -110,5 +113,6 @@ def fuse_session(
         sensors[placement] = SensorOnGrid(
             q_world_sensor=slerp_quats(stream.t_s, q_at_samples.pop(placement), t, position), gyr_radps=gyr,
             acc_mps2=interp_vectors(stream.t_s, stream.acc_mps2, t, position), lost=gap_mask(stream, t),
+            gyr_sampling=stream.device.gyr_sampling,
         )
     return FusedSession(t_s=t, sensors=sensors, rate_hz=float(rate_hz), filter_kind=kind)

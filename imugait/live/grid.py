@@ -31,6 +31,7 @@ from imugait.fusion.select import make_filter
 from imugait.fusion.settings import FilterKind, FusionSettings
 from imugait.live.history import History
 from imugait.live.reseed import mean_heading_rad, reseed_orientation, stride_period_s
+from imugait.model import GyroSampling
 from imugait.timebase import grid_position, lerp_rows, nlerp_rows, sample_period_s
 
 STRIDE_LOOKBACK_S = 5.0
@@ -53,6 +54,9 @@ class LiveSensor:
                  reseed_after_s: float | None = None, reseed_window_s: float = 1.0) -> None:
         self.placement = placement
         self.kind = kind
+        self.gyr_sampling = GyroSampling.INSTANT
+        """What the device's gyroscope samples stand for in time (the blocks' until fusion starts):
+        how the filter integrates them."""
         self.samples = History(capacity, SENSOR_COLUMNS, {"n_lost_before": np.int64},
                                packed={IMU: ("acc_mps2", "gyr_radps")})
         self.gyr_bias_radps = np.zeros(3)
@@ -117,6 +121,8 @@ class LiveSensor:
         self._last_t_s = float(t[-1])
         if self._filter is not None:
             self._fuse()
+        else:
+            self.gyr_sampling = block.gyr_sampling
 
     def start_fusion(self, gyr_bias_radps: np.ndarray | None, t_until_s: float) -> None:
         """Start the filter on every kept sample, ``gyr_bias_radps`` (3,) removed from the gyroscope
@@ -130,7 +136,7 @@ class LiveSensor:
             raise ValidationError(f"{self.placement.value}: fusion needs at least two samples to know the rate")
         self.gyr_bias_radps = np.zeros(3) if gyr_bias_radps is None else np.asarray(gyr_bias_radps, dtype=float)
         period_s = sample_period_s(t)
-        self._filter = make_filter(self.kind, FusionSettings(sample_period_s=period_s))
+        self._filter = make_filter(self.kind, FusionSettings(sample_period_s=period_s, gyr_sampling=self.gyr_sampling))
         self._n_fused = self.samples.first_index
         self._fuse(check_units=True)
 

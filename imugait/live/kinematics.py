@@ -281,7 +281,7 @@ class LiveKinematics:
             later_gaps = gap_ends[p][gap_ends[p] > i]
             j = min(j, int(later_gaps[0])) if later_gaps.size else j
             self.feed(LiveSamples(p, s.t_s[i:j], s.acc_mps2[i:j], s.gyr_radps[i:j], None, None,
-                                  lost_after[p].get(i - 1, 0)))
+                                  lost_after[p].get(i - 1, 0), s.device.gyr_sampling))
             cursors[p] = j
 
     def end_pass(self) -> tuple[Side, ...]:
@@ -560,7 +560,9 @@ class LiveKinematics:
             background = self._calibrate_with is not None
             job = LegJob(side, k, grid_rows_of_leg(self.grid, side) if background else self.grid, standing, moving,
                          self.config.calibration, self.config.events, self.config.heading, self._settings,
-                         self._strides_before.get(side, 0), backlog_angles=background)
+                         self._strides_before.get(side, 0), backlog_angles=background,
+                         gyr_sampling={p: self._sensors[p].gyr_sampling for p in (Placement.of(Segment.THIGH, side),
+                                                                                  Placement.of(Segment.SHANK, side))})
             if background:
                 self._calibrating[side] = (k, self._calibrate_with.submit(start_leg, job))
             else:

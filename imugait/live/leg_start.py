@@ -9,7 +9,8 @@ leg from that row on, so the leg computes what it would have computed had the fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from imugait.gait.events import EventConfig
 from imugait.kinematics.prepare import FusedSession, SensorOnGrid
 from imugait.live.history import History
 from imugait.live.leg import LegSettings, LiveLeg
+from imugait.model import GyroSampling
 
 SENSOR_COLUMNS = ("acc_mps2", "gyr_radps", "q_world_sensor", "lost", "lost_s")
 """The grid columns of a sensor (:func:`~imugait.live.grid.grid_history`)."""
@@ -43,6 +45,7 @@ class LegJob:
     strides_before : the leg's strides numbered before (a recalibration goes on numbering).
     backlog_angles : compute the angles of every row taken (when the grid is a copy: later
         polls may no longer have the oldest rows); else they are computed when polled.
+    gyr_sampling : per sensor of the leg, see the attribute.
     """
 
     side: Side
@@ -56,6 +59,10 @@ class LegJob:
     settings: LegSettings
     strides_before: int = 0
     backlog_angles: bool = False
+    gyr_sampling: Mapping[Placement, GyroSampling] = field(default_factory=dict)
+    """What the thigh's and the shank's gyroscope samples stand for in time (as their filters
+    integrate them; a causal calibration fuses the calibration walk again with them); a sensor not
+    in it: ``INSTANT``."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,7 +111,9 @@ def start_leg(job: LegJob) -> LegStart:
     fused = FusedSession(grid.tail("t_s"), {p: SensorOnGrid(grid.tail(f"{p.value}/q_world_sensor"),
                                                              grid.tail(f"{p.value}/gyr_radps"),
                                                              grid.tail(f"{p.value}/acc_mps2"),
-                                                             grid.tail(f"{p.value}/lost")) for p in (thigh, shank)},
+                                                             grid.tail(f"{p.value}/lost"),
+                                                             job.gyr_sampling.get(p, GyroSampling.INSTANT))
+                                            for p in (thigh, shank)},
                          job.settings.rate_hz, FilterKind.VQF_ONLINE, grid.first_index)
     try:
         calibrated, _reference_mask, reference = calibrate_fused_leg_upright(

@@ -11,6 +11,8 @@ from enum import IntEnum
 
 import numpy as np
 
+from imugait.model import GyroSampling
+
 
 @dataclass(frozen=True, eq=False)
 class SampleBlock:
@@ -54,6 +56,8 @@ class DeviceAnnouncement:
     acc_range_mps2: float
     gyr_range_radps: float
     mag_range_uT: float | None = None
+    gyr_sampling: GyroSampling = GyroSampling.INSTANT
+    """What a gyroscope sample stands for in time (a vendor constant; ``DeviceInfo.gyr_sampling``)."""
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ import numpy as np
 
 from imugait.conventions import GRAVITY_MPS2
 from imugait.errors import ValidationError
+from imugait.model import GyroSampling
 from imugait.protocol.counters import Unwrapper
 from imugait.protocol.messages import DecoderStats, DeviceAnnouncement, Message, SampleBlock
 
@@ -69,7 +70,9 @@ def control_command(start: bool, mode: PayloadMode) -> bytes:
 
 
 def announcement(device_id: str, sample_rate_hz: float, firmware: str = "") -> DeviceAnnouncement:
-    """Vendor constants as a :class:`DeviceAnnouncement` (±16 g, ±2000 °/s)."""
+    """Vendor constants as a :class:`DeviceAnnouncement` (±16 g, ±2000 °/s; the rate quantities
+    are derived from the sensor's strapdown-integrated increments, so a gyroscope sample is the mean
+    rate over its interval: ``GyroSampling.INTERVAL_MEAN``, Movella DOT user manual §4.2)."""
     return DeviceAnnouncement(
         device_id=device_id,
         model="Movella DOT",
@@ -78,6 +81,7 @@ def announcement(device_id: str, sample_rate_hz: float, firmware: str = "") -> D
         acc_range_mps2=ACC_RANGE_G * GRAVITY_MPS2,
         gyr_range_radps=math.radians(GYR_RANGE_DPS),
         mag_range_uT=None,
+        gyr_sampling=GyroSampling.INTERVAL_MEAN,
     )
 
 

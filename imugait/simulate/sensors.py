@@ -17,7 +17,7 @@ from scipy.spatial.transform import Rotation
 
 from imugait.conventions import GRAVITY_MPS2, GRAVITY_WORLD_MPS2, Placement, Segment
 from imugait.errors import ValidationError
-from imugait.model import DeviceInfo, Gap, ImuStream
+from imugait.model import DeviceInfo, Gap, GyroSampling, ImuStream
 from imugait.simulate.soft_tissue import SoftTissueArtefact, draw_soft_tissue
 from imugait.simulate.walker import Walker
 
@@ -190,6 +190,7 @@ def simulate_sensor(
         protocol="simulated",
         acc_range_mps2=errors.acc_range_mps2,
         gyr_range_radps=errors.gyr_range_radps,
+        gyr_sampling=GyroSampling.INSTANT,  # ideal_signals: the rate at each sample's instant
     )
     stream = ImuStream(
         placement=placement, t_s=t[keep], acc_mps2=acc[keep], gyr_radps=gyr[keep], mag_uT=mag[keep],

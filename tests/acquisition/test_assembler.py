@@ -8,8 +8,9 @@ import pytest
 from imugait.acquisition import AcquisitionConfig, SequenceTracker, SessionAssembler, gaps_from_seq
 from imugait.conventions import Placement
 from imugait.errors import ImugaitError, ValidationError
-from imugait.model import Gap
+from imugait.model import Gap, GyroSampling
 from imugait.protocol.messages import SampleBlock
+from imugait.protocol.movella_dot import announcement as dot_announcement
 from imugait.simulate import SensorErrors, SimulationConfig, simulate
 
 from .blockgen import LIMBS, RATE_HZ, message_stream
@@ -155,3 +156,17 @@ def test_live_times_never_step_back_and_keep_their_accuracy(stall):
         late_part = tr.true_s >= 60.0
         err_s = t_s[late_part[: t_s.size]] - tr.true_s[: t_s.size][late_part[: t_s.size]] - tr.base_latency_s
         assert np.abs(err_s).max() < 2e-3, f"{p.value}: {np.abs(err_s).max() * 1e3:.2f} ms off after 60 s"
+
+
+def test_the_device_keeps_what_its_gyroscope_samples_stand_for():
+    # A Movella DOT's rate quantities are interval means (vendor constant in its announcement);
+    # the live samples and the assembled stream's device say so, and fusion integrates by it.
+    block = SampleBlock(seq=np.arange(3), t_device_us=np.arange(3) * 16_667, acc_mps2=np.tile([0.0, 0.0, 9.81], (3, 1)),
+                        gyr_radps=np.zeros((3, 3)))
+    asm = SessionAssembler(AcquisitionConfig(nominal_rate_hz=60.0), t0_host_s=0.0)
+    assert asm.handle(Placement.RIGHT_THIGH, 0.0, block).gyr_sampling is GyroSampling.INSTANT  # announced nothing
+    asm.handle(Placement.LEFT_THIGH, 0.0, dot_announcement("D1", 60.0))
+    assert asm.handle(Placement.LEFT_THIGH, 0.05, block).gyr_sampling is GyroSampling.INTERVAL_MEAN  # live fusion's
+    session = asm.assemble().session
+    assert session[Placement.LEFT_THIGH].device.gyr_sampling is GyroSampling.INTERVAL_MEAN
+    assert session[Placement.RIGHT_THIGH].device.gyr_sampling is GyroSampling.INSTANT

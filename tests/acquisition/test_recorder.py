@@ -150,3 +150,19 @@ def test_cli_recover_prints_what_was_recovered(tmp_path, capsys):
     assert "torn" in text and "bytes ignored" in text
     assert sum(s.n_samples for s in session.streams) <= sum(int(t.received.sum()) for t in truth.values())
     assert cli_main(["recover", str(tmp_path / "s"), "--out", str(out)]) == 1  # never overwrite
+
+
+def test_what_an_announced_gyroscope_sample_stands_for_is_logged_and_recovered(tmp_path):
+    # (A Movella DOT announces interval-mean rates; an enum in the JSON record once stopped every
+    # recording with an announcement.)
+    from imugait.conventions import Placement
+    from imugait.model import GyroSampling
+    from imugait.protocol.movella_dot import announcement
+
+    block = SampleBlock(seq=np.arange(3), t_device_us=np.arange(3) * 16_667,
+                        acc_mps2=np.tile([0.0, 0.0, 9.81], (3, 1)), gyr_radps=np.zeros((3, 3)))
+    messages = [(Placement.LEFT_THIGH, 0.0, announcement("D1", 60.0)), (Placement.LEFT_THIGH, 0.05, block)]
+    _record(tmp_path / "dot", messages, finalise=False)
+    logged = [e.message for e in read_log(tmp_path / "dot" / LOG_NAME).entries if isinstance(e, LoggedMessage)]
+    assert logged[0] == announcement("D1", 60.0) and logged[0].gyr_sampling is GyroSampling.INTERVAL_MEAN
+    assert recover(tmp_path / "dot")[Placement.LEFT_THIGH].device.gyr_sampling is GyroSampling.INTERVAL_MEAN

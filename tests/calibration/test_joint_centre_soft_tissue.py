@@ -81,9 +81,12 @@ def heading_errors_deg(calibrated) -> dict[bool, list[float]]:
 def test_a_centre_that_moves_with_knee_flexion_takes_the_artefacts_bias_out_of_the_heading(heading_errors_deg):
     """Measured when written (deg, eight legs): fixed centre −0.06, +0.08, +0.44, +2.72, +0.58,
     −1.26, −1.31, +0.01 (RMS 1.19); moving +0.65, −0.54, −0.47, −0.34, −0.76, +0.50, +0.46, +0.31
-    (RMS 0.52)."""
+    (RMS 0.52). Since fusion integrates the gyroscope at its samples' instants (2026-12-06, no
+    half-sample lead): fixed +0.12, −0.01, +0.57, +2.55, +0.75, −1.42, −1.20, −0.01 (RMS 1.16);
+    moving +0.68, −0.46, −0.27, −0.74, −0.59, +0.22, +1.04, +0.11 (RMS 0.59) — the worst moving leg
+    went from 0.76 to 1.04°, so its bound went from 1.0 to 1.2°."""
     moving, fixed = np.asarray(heading_errors_deg[True]), np.asarray(heading_errors_deg[False])
-    assert np.abs(moving).max() < 1.0
+    assert np.abs(moving).max() < 1.2
     assert np.abs(fixed).max() > 2.0
     assert np.sqrt(np.mean(moving**2)) < 0.6 * np.sqrt(np.mean(fixed**2))
 

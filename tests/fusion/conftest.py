@@ -3,9 +3,10 @@
 A smooth random 3D rotation is drawn as sums of sinusoids in Z-Y-X Euler angles (heading over
 the full circle, tilt up to ±60°), sampled at ``rate_hz``. The gyroscope is derived *exactly*
 from consecutive truth orientations (``q_k = q_{k-1} ⊗ exp(ω_k·Ts)``, the update every filter
-here uses); the accelerometer is ``Rᵀ·((0, 0, 9.81) + a_lin)``, the magnetometer
-``Rᵀ·(field with 65° dip, north = +y)``, all in the sensor frame, plus white noise and an
-optional constant gyro bias.
+here uses: each sample is the mean rate over the interval ending at it,
+``GyroSampling.INTERVAL_MEAN``, which the ``fused`` fixture tells the filters); the accelerometer
+is ``Rᵀ·((0, 0, 9.81) + a_lin)``, the magnetometer ``Rᵀ·(field with 65° dip, north = +y)``, all in
+the sensor frame, plus white noise and an optional constant gyro bias.
 """
 
 from __future__ import annotations
@@ -108,13 +109,15 @@ def synthetic_gait() -> Synthetic:
 def fused():
     """Cached batch runs: ``fused(data, kind, use_magnetometer) -> FusionResult``."""
     from imugait.fusion import FusionSettings, make_filter
+    from imugait.model import GyroSampling
 
     cache: dict = {}
 
     def run(data: Synthetic, kind, use_magnetometer: bool = False):
         key = (id(data), kind, use_magnetometer)
         if key not in cache:
-            settings = FusionSettings.from_rate(data.rate_hz, use_magnetometer=use_magnetometer)
+            settings = FusionSettings.from_rate(data.rate_hz, use_magnetometer=use_magnetometer,
+                                                gyr_sampling=GyroSampling.INTERVAL_MEAN)
             cache[key] = make_filter(kind, settings).estimate(data.gyr_radps, data.acc_mps2, data.mag_uT)
         return cache[key]
 

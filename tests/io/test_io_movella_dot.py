@@ -11,6 +11,7 @@ from vendor_fixtures import swing, write_dot_csv
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
 from imugait.io.movella_dot import read_dot_dir, read_dot_file
+from imugait.model import GyroSampling
 
 
 @pytest.fixture
@@ -30,6 +31,7 @@ def test_units_and_frames(dot_dir):
     np.testing.assert_allclose(thigh.mag_uT, m1.mag_uT, atol=1e-5)  # normalised x 50 µT
     np.testing.assert_allclose(thigh.q_world_sensor, m1.q, atol=1e-8)
     assert thigh.device.mag_normalised and thigh.device.model == "Movella DOT" and thigh.device.device_id == "1"
+    assert thigh.device.gyr_sampling is GyroSampling.INTERVAL_MEAN  # rate quantities from strapdown increments
     assert thigh.sample_rate_hz == 60.0 and thigh.gaps == ()
     assert thigh.t_s[0] == 0.0 and shank.t_s[0] == pytest.approx(0.008)  # synced: one clock
     assert s.meta.source == "import:movella-dot" and s.meta.recorded_at.startswith("2025-07-11T20:06:00.087+01:00")

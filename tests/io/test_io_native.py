@@ -18,7 +18,9 @@ from io_helpers import assert_same_session, flipped_byte_outcomes
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ImugaitError, ValidationError
 from imugait.io import native
+from imugait.io._session_json import device_from_dict
 from imugait.io.native import read_session, write_session
+from imugait.model import DeviceInfo, GyroSampling
 
 
 def test_round_trip_is_bit_exact(session, tmp_path):
@@ -271,3 +273,21 @@ def test_a_footer_declaring_a_huge_list_is_refused_without_taking_memory_for_it(
                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}).stdout.splitlines()
     assert "cannot read the Parquet footer" in out[0]
     assert int(out[1]) < 32  # MB more than before the read (was 177)
+
+
+def test_what_a_gyroscope_sample_stands_for_round_trips(session, tmp_path):
+    from dataclasses import replace
+
+    interval = replace(session[Placement.LEFT_THIGH], device=DeviceInfo(model="dot", gyr_sampling=GyroSampling.INTERVAL_MEAN))
+    changed = type(session)([interval if s.placement is Placement.LEFT_THIGH else s for s in session.streams],
+                            session.meta)
+    back = read_session(write_session(changed, tmp_path / "s.parquet"))
+    assert back[Placement.LEFT_THIGH].device.gyr_sampling is GyroSampling.INTERVAL_MEAN
+    assert back[Placement.RIGHT_THIGH].device.gyr_sampling is GyroSampling.INSTANT
+
+
+def test_a_device_without_gyr_sampling_is_instant_and_a_wrong_one_is_refused():
+    # Files written before the field existed carry none: the documented default.
+    assert device_from_dict({"model": "m"}, "f.parquet", "streams[0].device").gyr_sampling is GyroSampling.INSTANT
+    with pytest.raises(FormatError, match=r"f\.parquet: metadata 'streams\[0\]\.device\.gyr_sampling' must be one of"):
+        device_from_dict({"gyr_sampling": "average"}, "f.parquet", "streams[0].device")

@@ -11,9 +11,13 @@ import pytest
 from imugait.acquisition.assembler import LiveSamples
 from imugait.conventions import Placement, Side
 from imugait.errors import ValidationError
+from imugait.fusion import FilterKind, FusionSettings, make_filter
+from imugait.live.grid import LiveSensor
 from imugait.live.history import History
 from imugait.live.kinematics import LiveConfig, LiveKinematics
 from imugait.live.updates import CalibrationPhase, latest_strides
+from imugait.model import GyroSampling
+from imugait.timebase import sample_period_s
 
 
 def test_history_keeps_the_newest_rows_in_order_whatever_the_block_sizes():
@@ -124,3 +128,23 @@ def test_the_acquisition_observer_feeds_it_and_samples_out_of_order_are_dropped(
     sensor = live._sensors[Placement.LEFT_THIGH]
     assert len(sensor.samples) == 15 and sensor.n_dropped == 5
     np.testing.assert_array_equal(sensor.samples.tail("t_s"), s.t_s[:15])
+
+
+@pytest.mark.parametrize("sampling", list(GyroSampling))
+def test_a_sensor_fuses_as_its_device_samples_the_gyroscope(sampling):
+    # The blocks say what the device's gyroscope samples stand for (its announcement); the live
+    # filter integrates them so, exactly as offline fusion with that setting does.
+    rng = np.random.default_rng(4)
+    n, rate_hz = 300, 100.0
+    t = np.arange(n) / rate_hz
+    gyr = np.column_stack([np.sin(2 * np.pi * 1.5 * t), 0.5 * np.cos(2 * np.pi * t), rng.normal(0, 0.1, n)])
+    acc = np.tile([0.0, 0.0, 9.81], (n, 1)) + rng.normal(0, 0.05, (n, 3))
+    sensor = LiveSensor(Placement.LEFT_THIGH, 1000)
+    for i in range(0, n, 7):
+        sensor.add(LiveSamples(Placement.LEFT_THIGH, t[i:i + 7], acc[i:i + 7], gyr[i:i + 7], None, None, 0, sampling))
+        if i == 0:
+            sensor.start_fusion(None, t[6])
+    assert sensor.gyr_sampling is sampling
+    settings = FusionSettings(sample_period_s=sample_period_s(t[:7]), gyr_sampling=sampling)
+    offline = make_filter(FilterKind.VQF_ONLINE, settings).orientations(gyr, acc)
+    np.testing.assert_allclose(sensor.samples.tail("q_world_sensor"), offline, atol=1e-9)
