@@ -169,6 +169,7 @@ class LiveLeg:
         """The middle row of the newest offline window looked at if it gave no estimate (too little
         knee motion: the leg stopped), else -1."""
         self._stream_ended = False  # (end)
+        self._grid: History | None = None  # the grid of the latest take (end reads it)
         self._stride_knee = History(capacity, {"knee_deg": (3,)})
         """The knee angles (deg) of the rows up to the newest stride given with its heading offset
         interpolated (:meth:`_head_strides`) — those of the strides recomputed, the others' as
@@ -764,7 +765,7 @@ class LiveLeg:
         last held after its centre; :meth:`_head_strides`)."""
         self._stream_ended = True
         k = self.history.n_appended
-        grid = getattr(self, "_grid", None)
+        grid = self._grid
         if grid is not None and k > max(self.history.first_index, grid.first_index):
             if k > self._settled:
                 self._settle(grid, self._settled, k, k, ended=True)
