@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from dataclasses import replace
 from pathlib import Path
 
 from imugait.cli._import_formats import register_formats
@@ -20,9 +19,10 @@ from imugait.io import (
     read_recording,
     write_session,
 )
+from imugait.io.formats import declare_gyr_sampling
 from imugait.io.hugadb import HUGADB_RATE_HZ
 from imugait.io.qmt import qmt_segments
-from imugait.model import GyroSampling, Session
+from imugait.model import GyroSampling
 from imugait.output_guard import check_outputs, safe_file_stem
 
 
@@ -229,9 +229,7 @@ def _write(session, out: Path, gyr_sampling: GyroSampling | None = None) -> int:
     """Write ``session`` to ``out``; ``gyr_sampling`` (the user's ``--gyr-sampling``) replaces every
     sensor's declaration, and the session's notes say so."""
     if gyr_sampling is not None:
-        note = f"gyroscope samples declared {gyr_sampling.value} at import (--gyr-sampling)"
-        session = session.with_gyr_sampling(gyr_sampling)
-        session = Session(session.streams, replace(session.meta, notes="; ".join(n for n in (session.meta.notes, note) if n)))
+        session = declare_gyr_sampling(session, gyr_sampling, "--gyr-sampling")
     write_session(session, out)
     streams = ", ".join(f"{p.value} ({s.n_samples} samples)" for p, s in session.items())
     kinds = sorted({s.device.gyr_sampling.value for s in session.values()})

@@ -180,3 +180,19 @@ def test_an_unknown_declaration_is_refused(tmp_path, capsys):
     assert exc.value.code == 2
     assert "'averaged' is not a gyroscope sampling; allowed: instant, interval_mean" in capsys.readouterr().err
     assert not (tmp_path / "s.parquet").exists()
+
+
+def test_read_recording_takes_a_declaration_for_every_format(tmp_path):
+    """``gyr_sampling`` is an option of every format (batch manifests pass it so)."""
+    from imugait.errors import ValidationError
+    from imugait.io import read_recording
+
+    csv = _write_csv(tmp_path)
+    s = read_recording(csv, "csv", options={"gyr_sampling": "interval_mean"})
+    assert _kinds(s) == {MEAN} and "declared interval_mean at import (option gyr_sampling)" in s.meta.notes
+    write_session(s, tmp_path / "s.parquet")
+    native = read_recording(tmp_path / "s.parquet", "native", options={"gyr_sampling": " Instant "}, motion_only=True)
+    assert _kinds(native) == {INSTANT}
+    assert _kinds(read_recording(tmp_path / "s.parquet", "native")) == {MEAN}  # as stored
+    with pytest.raises(ValidationError, match="option gyr_sampling: expected one of instant, interval_mean, got 'mean'"):
+        read_recording(csv, "csv", options={"gyr_sampling": "mean"})
