@@ -156,6 +156,8 @@ def test_import_stores_the_users_declaration(tmp_path, capsys):
     s = read_session(out)
     assert _kinds(s) == {MEAN}
     assert "declared interval_mean at import (--gyr-sampling)" in s.meta.notes
+    assert main(["info", str(out)]) == 0
+    assert "device unknown (unknown), gyroscope samples interval_mean" in capsys.readouterr().out
 
 
 def test_import_declaration_overrides_the_formats(tmp_path):
