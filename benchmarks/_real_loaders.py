@@ -11,7 +11,7 @@ periods). Formats: ``docs/formats.md`` and ``../shared/datasets/README.md``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -171,12 +171,11 @@ def load_kiel_pp054(distal_shanks: bool = False) -> OpticalWalk:
 
 
 def with_gyr_sampling(session: Session, sampling: GyroSampling | None) -> Session:
-    """``session`` with every device's gyroscope samples declared ``sampling`` (None: as read).
-    ``INTERVAL_MEAN`` on point-sampled data gives the integration used before 2026-12-06 (each
-    sample taken as the mean rate over the interval ending at it: docs/validation.md)."""
-    if sampling is None:
-        return session
-    return Session([replace(s, device=replace(s.device, gyr_sampling=sampling)) for s in session.streams], session.meta)
+    """``session`` with every device's gyroscope samples declared ``sampling`` (None: as read,
+    the importer's declaration). ``INTERVAL_MEAN`` on point-sampled data gives the integration used
+    before 2026-12-06 (each sample taken as the mean rate over the interval ending at it:
+    docs/validation.md)."""
+    return session if sampling is None else session.with_gyr_sampling(sampling)
 
 
 def grouvel_trials() -> list[str]:

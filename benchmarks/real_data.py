@@ -41,7 +41,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -76,10 +76,12 @@ from imugait.calibration.periods import motion_mask, standing_mask
 from imugait.calibration.recording import LegRecording
 from imugait.calibration.segment import SegmentCalibrationConfig, fit_hinge_axes
 from imugait.conventions import Placement
+from imugait.data.gyr_sampling import source_gyr_sampling
 from imugait.errors import CalibrationError
 from imugait.fusion import FilterKind
 from imugait.fusion.select import orient_stream
-from imugait.model import GyroSampling, ImuStream
+from imugait.model import DeviceInfo, GyroSampling, ImuStream
+from imugait.timebase import interp_vectors
 
 GLITCH_RADPS = 1.0
 
@@ -88,6 +90,22 @@ def _body_rate(r: Rotation, rate_hz: float) -> np.ndarray:
     """Angular rate (N, 3) in the body frame from orientations, central differences."""
     w = (r[:-1].inv() * r[1:]).as_rotvec() * rate_hz
     return np.vstack([w[:1], 0.5 * (w[1:] + w[:-1]), w[-1:]])
+
+
+CLOCK_LAGS_S = np.arange(-0.060, 0.0601, 0.0005)
+"""Lags searched between a gyroscope and its marker body's rate (s)."""
+
+
+def gyro_marker_lag_s(q_ref: np.ndarray, gyr: np.ndarray, rate_hz: float, a: Rotation, ok: np.ndarray) -> float:
+    """The lag (s) at which the gyroscope, ``A·ω(t + lag)``, best matches its marker body's angular
+    rate (central differences of the optical orientations, the rate at each frame's instant) over
+    the samples ``ok``: the two clocks' offset plus where in its interval a gyroscope sample sits,
+    found without any orientation filter."""
+    t = np.arange(gyr.shape[0]) / rate_hz
+    w_marker = _body_rate(Rotation.from_quat(q_ref, scalar_first=True), rate_hz)
+    rms = [float(np.mean(np.sum((a.apply(interp_vectors(t, gyr, t + lag)) - w_marker)[ok] ** 2, axis=1)))
+           for lag in CLOCK_LAGS_S]
+    return float(CLOCK_LAGS_S[int(np.argmin(rms))])
 
 
 def _sensor_to_marker(q_ref: np.ndarray, gyr: np.ndarray, rate_hz: float) -> tuple[Rotation, np.ndarray]:
@@ -106,11 +124,33 @@ def _hinge_angle_deg(r_rel: Rotation, axis: np.ndarray) -> np.ndarray:
     return np.rad2deg((r_rel[0].inv() * r_rel).as_rotvec() @ axis)
 
 
-def hinge_trial(trial: HingeTrial, kind: FilterKind = FilterKind.VQF_OFFLINE) -> list[list[str]]:
+@dataclass(frozen=True, eq=False)
+class HingeOutcome:
+    """One dfjimu trial through imugait's pieces: the table rows, and the default heading
+    alignment's hinge angle (deg, sign matched to the reference's) with the reference's, at
+    ``t_s`` (s), ``valid`` where both marker bodies are tracked."""
+
+    rows: list[list[str]]
+    t_s: np.ndarray
+    valid: np.ndarray
+    hinge_ref_deg: np.ndarray
+    hinge_est_deg: np.ndarray
+
+
+def hinge_trial(trial: HingeTrial, kind: FilterKind = FilterKind.VQF_OFFLINE,
+                gyr_sampling: GyroSampling | None = None) -> list[list[str]]:
+    """Part (a)'s rows of one trial; ``gyr_sampling``: what its gyroscope samples are declared
+    (default the dataset's entry in ``imugait/data/gyr_sampling.json``)."""
+    return hinge_outcome(trial, kind, gyr_sampling).rows
+
+
+def hinge_outcome(trial: HingeTrial, kind: FilterKind = FilterKind.VQF_OFFLINE,
+                  gyr_sampling: GyroSampling | None = None) -> HingeOutcome:
     n = trial.gyr1_radps.shape[0]
     t = np.arange(n) / trial.rate_hz
-    s1 = ImuStream(Placement.LEFT_THIGH, t, trial.acc1_mps2, trial.gyr1_radps, trial.rate_hz)
-    s2 = ImuStream(Placement.LEFT_SHANK, t, trial.acc2_mps2, trial.gyr2_radps, trial.rate_hz)
+    device = DeviceInfo(gyr_sampling=gyr_sampling or source_gyr_sampling("dfjimu"))
+    s1 = ImuStream(Placement.LEFT_THIGH, t, trial.acc1_mps2, trial.gyr1_radps, trial.rate_hz, device=device)
+    s2 = ImuStream(Placement.LEFT_SHANK, t, trial.acc2_mps2, trial.gyr2_radps, trial.rate_hz, device=device)
     # As analyze_session: the gyroscope bias measured while still is removed before fusion.
     try:
         still = standing_mask(t, [(trial.acc1_mps2, trial.gyr1_radps), (trial.acc2_mps2, trial.gyr2_radps)],
@@ -151,8 +191,15 @@ def hinge_trial(trial: HingeTrial, kind: FilterKind = FilterKind.VQF_OFFLINE) ->
     _, vecs = np.linalg.eigh(ref_rotvec[valid].T @ ref_rotvec[valid])
     ref_axis = vecs[:, -1]
     hinge_ref = _hinge_angle_deg(r_ref, ref_axis)
+    # The optical clock against the IMU's, from each gyroscope against its marker body's rate. With
+    # the samples integrated as instants the orientations carry that same lag whatever the samples
+    # are; taken as interval means they come half a sample earlier (docs/validation.md).
+    clock_s = 0.5 * (gyro_marker_lag_s(trial.q_ref1, trial.gyr1_radps, trial.rate_hz, a1, ok1)
+                     + gyro_marker_lag_s(trial.q_ref2, trial.gyr2_radps, trial.rate_hz, a2, ok2))
+    lag_s = clock_s - (0.5 / trial.rate_hz if device.gyr_sampling is GyroSampling.INTERVAL_MEAN else 0.0)
+    ref_unwrapped = np.unwrap(hinge_ref, period=360.0)
     r1, r2 = Rotation.from_quat(q1, scalar_first=True), Rotation.from_quat(q2, scalar_first=True)
-    rows = []
+    rows, hinge_default = [], None
     for label, delta in (("none (δ = 0)", np.zeros(n)), ("previous: constant δ from the knee-axis fit" if refined
                           else "previous: constant δ from the hinge axes (fallback, gait sign rule)",
                           np.full(n, axes.heading_offset_rad)),
@@ -164,18 +211,22 @@ def hinge_trial(trial: HingeTrial, kind: FilterKind = FilterKind.VQF_OFFLINE) ->
         if np.corrcoef(hinge_est[valid], hinge_ref[valid])[0, 1] < 0:
             hinge_est = -hinge_est
         diff = (hinge_est - hinge_ref)[valid]
+        hinge_default = hinge_est  # the last row: the default alignment
+        aligned = (np.interp(t + lag_s, t, np.unwrap(hinge_est, period=360.0)) - ref_unwrapped)[valid]
         rows.append([
             trial.name if not rows else "", label, f"{np.sqrt(np.mean(rel_err[valid] ** 2)):.2f}",
             f"{np.max(rel_err[valid]):.1f}", f"{np.sqrt(np.mean((diff - diff.mean()) ** 2)):.2f}",
+            f"{np.sqrt(np.mean((aligned - aligned.mean()) ** 2)):.2f}",
         ])
     rows[0].append(f"{n / trial.rate_hz:.0f} s, ROM {np.ptp(hinge_ref[valid]):.0f}°, {int((~valid).sum())} glitch samples; "
                    f"A1 {np.rad2deg(a1.magnitude()):.1f}°, A2 {np.rad2deg(a2.magnitude()):.1f}°; "
                    f"{bias_note}; two-axis flexion axis {flex_axis_angle:.0f}° from the hinge fit "
                    f"({'refinement kept' if refined else 'strayed: hinge axis kept'}); "
-                   f"δ track range {np.rad2deg(np.ptp(track.heading_offset_rad)):.1f}°")
+                   f"δ track range {np.rad2deg(np.ptp(track.heading_offset_rad)):.1f}°; "
+                   f"gyroscopes lag the markers by {1e3 * clock_s:+.1f} ms")
     for r in rows[1:]:
         r.append("")
-    return rows
+    return HingeOutcome(rows, t, valid, hinge_ref, hinge_default)
 
 
 def _median_largest(values: pd.Series) -> str:
@@ -390,9 +441,11 @@ def main() -> None:
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=None,
                         help="orientation filter (default: the analysis' default)")
     parser.add_argument("--optical-only", action="store_true", help="parts (c) and (d) only (the committed walks with markers)")
+    parser.add_argument("--hinge-only", action="store_true", help="part (a) only (the dfjimu mechanical hinge)")
     parser.add_argument("--gyr-sampling", choices=[g.value for g in GyroSampling], default=None,
-                        help="parts (c) and (d): declare the walks' gyroscope samples so (default: as read, the rate at "
-                             "each sample's instant; interval_mean reproduces the integration before 2026-12-06)")
+                        help="parts (a), (c) and (d): declare the recordings' gyroscope samples so (default: as read, "
+                             "what imugait/data/gyr_sampling.json says for each; interval_mean on point samples "
+                             "reproduces the integration before 2026-12-06)")
     args = parser.parse_args()
     kind = None if args.filter is None else FilterKind(args.filter)
     sampling = None if args.gyr_sampling is None else GyroSampling(args.gyr_sampling)
@@ -409,11 +462,15 @@ def main() -> None:
     elif trials:
         hinge_kind = kind or AnalysisConfig().filter_kind
         print(f"(a) dfjimu 1-DoF hinge vs optical reference ({hinge_kind.value} 6-axis), deg\n")
-        rows = [r for p in trials for r in hinge_trial(load_dfjimu(p), hinge_kind)]
+        print(f"gyroscope samples: {(sampling or source_gyr_sampling('dfjimu')).value}"
+              f"{' (--gyr-sampling)' if sampling else ' (imugait/data/gyr_sampling.json, dfjimu)'}\n")
+        rows = [r for p in trials for r in hinge_trial(load_dfjimu(p), hinge_kind, sampling)]
         print(markdown_table(["trial", "heading alignment", "relative rotation RMSE", "max", "hinge angle RMSE (offset removed)",
-                              "notes"], rows, align="llrrrl"))
+                              "the same, optical clock aligned", "notes"], rows, align="llrrrrl"))
     else:
         print("(a) skipped: no ../shared/datasets/dfjimu/data_1D_*.mat")
+    if args.hinge_only:
+        return
     walking_tables(args.jobs, calibration, kind)
     print()
     optical_table(calibration, kind, sampling)

@@ -390,6 +390,14 @@ class Session(Mapping[Placement, ImuStream]):
         arrays are shared, not copied."""
         return Session([replace(s, mag_uT=None, q_world_sensor=None) for s in self.streams], self.meta)
 
+    def with_gyr_sampling(self, sampling: GyroSampling) -> Session:
+        """The session with every device's gyroscope samples declared ``sampling``
+        (``DeviceInfo.gyr_sampling``): what a user states about data whose format cannot say.
+        The arrays are shared, not copied."""
+        if not isinstance(sampling, GyroSampling):
+            raise ValidationError(f"gyr_sampling must be a GyroSampling, got {sampling!r}")
+        return Session([replace(s, device=replace(s.device, gyr_sampling=sampling)) for s in self.streams], self.meta)
+
     def slice_time(self, t_start_s: float, t_end_s: float) -> Session:
         """Every stream's samples with ``t_start_s <= t_s < t_end_s`` (views, not copies) and the
         protocol steps inside that window, cut to it. A stream with fewer than two samples there is

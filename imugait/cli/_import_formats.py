@@ -21,7 +21,7 @@ def register_formats(sources, common: Callable[[argparse.ArgumentParser], None],
         def handler(args: argparse.Namespace) -> int:
             source = getattr(args, "folder", None) or args.file
             check_outputs([args.out], inputs=list(source.rglob("*.csv")) if source.is_dir() else [source], force=args.force)
-            return write(reader(args), args.out)
+            return write(reader(args), args.out, args.gyr_sampling)
         return handler
 
     p = sources.add_parser("dot", help="Movella DOT app/SDK CSV exports, one file per sensor",

@@ -87,3 +87,26 @@ def add_force_arg(parser: argparse.ArgumentParser) -> None:
     """``--force``: replace existing output files (never the command's own input)."""
     parser.add_argument("--force", action="store_true",
                         help="replace output files that exist (an input is never replaced)")
+
+
+GYR_SAMPLING_HELP = (
+    "what one gyroscope sample stands for in time: 'instant' = the rate at the sample's instant (a MEMS "
+    "chip's data register, interpolated or resampled data); 'interval_mean' = the mean rate over the interval "
+    "ending at the sample (strapdown-integrated output: Xsens MTi 1/10/100/600-series and MTw, Movella DOT; "
+    "samples averaged down to the output rate). Integrating one kind as the other moves the orientations "
+    "by half a sample (docs/formats.md lists what each format declares)")
+
+
+def add_gyr_sampling_arg(parser: argparse.ArgumentParser, default_text: str) -> None:
+    """``--gyr-sampling instant|interval_mean`` (``args.gyr_sampling``: a ``GyroSampling`` or None)."""
+    from imugait.model import GyroSampling
+
+    def parse(text: str) -> GyroSampling:
+        try:
+            return GyroSampling(text.strip().lower())
+        except ValueError:
+            allowed = ", ".join(g.value for g in GyroSampling)
+            raise argparse.ArgumentTypeError(f"{text!r} is not a gyroscope sampling; allowed: {allowed}") from None
+
+    parser.add_argument("--gyr-sampling", type=parse, default=None, metavar="{" + ",".join(g.value for g in GyroSampling) + "}",
+                        help=f"{GYR_SAMPLING_HELP}; {default_text}")

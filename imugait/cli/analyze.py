@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from imugait.chunk_plan import CHUNK_S, CHUNKED_ABOVE_S, OVERLAP_S
-from imugait.cli._options import add_force_arg, finite_range
+from imugait.cli._options import add_force_arg, add_gyr_sampling_arg, finite_range
 from imugait.cli._session import (
     add_calibration_arg,
     add_filter_arg,
@@ -56,6 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overlap-s", type=finite_range(0.0, 3600.0, "s"), default=OVERLAP_S, metavar="S",
                    help=f"with chunked analysis: the margin on either side of a core, s (default {OVERLAP_S:g})")
     add_filter_arg(p)
+    add_gyr_sampling_arg(p, "given here it overrides what the session file declares for every sensor, and the "
+                            "result's warnings say so (default: the session's own declaration)")
     add_calibration_arg(p)
     add_force_arg(p)
     p.set_defaults(func=run)
@@ -76,9 +78,12 @@ def run(args: argparse.Namespace) -> int:
     with console.status("reading the session") as status:
         # the analysis fuses 6-axis (no filter kind uses the magnetometer): the rest is not decoded
         session = load_session(args.session, args, say=console.print, motion_only=True)
+        declared = DeclaredGyrSampling(args.gyr_sampling)
         result = analyze_session(
-            session, AnalysisConfig(filter_kind=FilterKind(args.filter)), progress=lambda stage: status.update(stage)
+            declared.apply(session), AnalysisConfig(filter_kind=FilterKind(args.filter)),
+            progress=lambda stage: status.update(stage)
         )
+        result = declared.noted(result)
     curves = {side: normalised_cycles(result.t_s, leg) for side, leg in result.legs.items()}
     result.write_json(out, curves)
     _print_summary(console, result)
@@ -117,7 +122,7 @@ def _run_chunked(args: argparse.Namespace, out: Path, console) -> int:
 
     chunk_s, overlap_s = 60.0 * args.chunk_minutes, args.overlap_s
     with console.status("verifying the session file"):
-        source = open_session_windows(args.session, args)
+        source = DeclaredWindows(open_session_windows(args.session, args), DeclaredGyrSampling(args.gyr_sampling))
     n = len(windows(source.t_start_s, source.t_end_s, chunk_s, overlap_s))
     console.print(f"{(source.t_end_s - source.t_start_s) / 3600:.2f} h recording: analysed in {n} window(s) of "
                   f"{args.chunk_minutes:g} min (± {overlap_s:g} s) in bounded memory; per-stride results only")
@@ -133,13 +138,52 @@ def _run_chunked(args: argparse.Namespace, out: Path, console) -> int:
         result = analyze_in_chunks(source, AnalysisConfig(filter_kind=FilterKind(args.filter)), chunk_s, overlap_s,
                                    progress=progress)
         bar.update(task, completed=n)
-    for placement, file in getattr(source, "corrected", {}).items():
+    result = source.declared.noted(result)
+    for placement, file in getattr(source.source, "corrected", {}).items():
         console.print(f"{placement.value}: corrected with {file}")
     result.write_json(out)
     _print_table(console, result.session_meta.subject_id, result.aggregates, result.cycles,
                  {side: calibration_rating(c.alignment) for side, c in result.calibrations.items()}, result.warnings)
     console.print(f"result written to [bold]{out}[/bold]")
     return 0
+
+
+class DeclaredGyrSampling:
+    """The user's ``--gyr-sampling`` (None: the session's own declarations stand): applied to each
+    session read, remembering what the session declared, for the note in the result's warnings."""
+
+    def __init__(self, sampling) -> None:
+        self.sampling = sampling
+        self.session_said: dict[str, set[str]] = {}
+
+    def apply(self, session):
+        if self.sampling is None:
+            return session
+        for placement, stream in session.items():
+            self.session_said.setdefault(stream.device.gyr_sampling.value, set()).add(placement.value)
+        return session.with_gyr_sampling(self.sampling)
+
+    def noted(self, result):
+        """``result`` with the note appended to its warnings (unchanged without ``--gyr-sampling``)."""
+        from dataclasses import replace
+
+        if self.sampling is None:
+            return result
+        said = "; ".join(f"{kind}: {', '.join(sorted(placements))}" for kind, placements in sorted(self.session_said.items()))
+        note = (f"gyroscope samples integrated as {self.sampling.value} for every sensor (--gyr-sampling), "
+                f"overriding the session file's declaration ({said or 'no sensor read'})")
+        return replace(result, warnings=(*result.warnings, note))
+
+
+class DeclaredWindows:
+    """A session source whose windows get the user's ``--gyr-sampling`` (:class:`DeclaredGyrSampling`)."""
+
+    def __init__(self, source, declared: DeclaredGyrSampling) -> None:
+        self.source, self.declared = source, declared
+        self.meta, self.t_start_s, self.t_end_s = source.meta, source.t_start_s, source.t_end_s
+
+    def read(self, t_start_s: float, t_end_s: float):
+        return self.declared.apply(self.source.read(t_start_s, t_end_s))
 
 
 def _print_summary(console, result) -> None:

@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 
 from imugait.cli._import_formats import register_formats
-from imugait.cli._options import add_force_arg, file_rate_hz
+from imugait.cli._options import add_force_arg, add_gyr_sampling_arg, file_rate_hz
 from imugait.errors import ValidationError
 from imugait.io import (
     SourceFormat,
@@ -19,8 +19,10 @@ from imugait.io import (
     read_recording,
     write_session,
 )
+from imugait.io.formats import declare_gyr_sampling
 from imugait.io.hugadb import HUGADB_RATE_HZ
 from imugait.io.qmt import qmt_segments
+from imugait.model import GyroSampling
 from imugait.output_guard import check_outputs, safe_file_stem
 
 
@@ -79,6 +81,7 @@ def _register_mpu9250(sources) -> None:
                    help="keep the complete records of a file cut in the middle of a record")
     p.add_argument("--pair-by-name", action="store_true",
                    help="pair thigh and shank files strictly by name (without the dataset's known correction)")
+    _gyr_sampling(p)
     add_force_arg(p)
     p.set_defaults(func=_run_mpu9250)
 
@@ -118,6 +121,7 @@ def _register_qmt(sources) -> None:
                    help="a protocol step in s on the file's clock (e.g. stand=40:44); repeat for each")
     p.add_argument("--out", type=Path, metavar="SESSION.parquet", help="session file to write")
     p.add_argument("--subject", default="qmt-example", metavar="ID", help="subject pseudonym")
+    _gyr_sampling(p)
     add_force_arg(p)
     p.set_defaults(func=_run_qmt)
 
@@ -125,20 +129,26 @@ def _register_qmt(sources) -> None:
 def _common(p: argparse.ArgumentParser, subject_default: str | None = "anonymous") -> None:
     p.add_argument("--out", type=Path, required=True, metavar="SESSION.parquet", help="session file to write")
     p.add_argument("--subject", default=subject_default, metavar="ID", help="subject pseudonym (never a real name)")
+    _gyr_sampling(p)
     add_force_arg(p)
+
+
+def _gyr_sampling(p: argparse.ArgumentParser) -> None:
+    add_gyr_sampling_arg(p, "given here it is stored in the session file for every sensor (default: what the "
+                            "format declares, else instant)")
 
 
 def _run_csv(args: argparse.Namespace) -> int:
     check_outputs([args.out], inputs=[args.file], force=args.force)
     session = _with_warnings(lambda: read_recording(args.file, SourceFormat.CSV, subject_id=args.subject))
-    return _write(session, args.out)
+    return _write(session, args.out, args.gyr_sampling)
 
 
 def _run_xsens(args: argparse.Namespace) -> int:
     check_outputs([args.out], inputs=list(args.folder.glob("*")) if args.folder.is_dir() else [], force=args.force)
     session = read_recording(args.folder, SourceFormat.XSENS, placement_map=parse_placement_map(args.map),
                              subject_id=args.subject, options={"rate_hz": args.rate_hz})
-    return _write(session, args.out)
+    return _write(session, args.out, args.gyr_sampling)
 
 
 def _run_mpu9250(args: argparse.Namespace) -> int:
@@ -167,7 +177,7 @@ def _run_mpu9250(args: argparse.Namespace) -> int:
     n = 0
     for w, session in iter_mpu9250_walks(args.source, walks, subject_id=args.subject,
                                          allow_truncated=args.allow_truncated, fix_known_pairs=fix):
-        _write(session, outs[w.walk_id] if args.all else args.out)
+        _write(session, outs[w.walk_id] if args.all else args.out, args.gyr_sampling)
         n += 1
     if args.all:
         print(f"{n} walks written to {args.out_dir}")
@@ -189,7 +199,7 @@ def _run_hugadb(args: argparse.Namespace) -> int:
     session = _with_warnings(lambda: read_recording(
         args.file, SourceFormat.HUGADB, placement_map=mapping, subject_id=args.subject,
         options={"rate_hz": args.rate_hz, "corrupted_gyro": args.corrupted_gyro, "allow_truncated": args.allow_truncated}))
-    return _write(session, args.out)
+    return _write(session, args.out, args.gyr_sampling)
 
 
 def _with_warnings(read):
@@ -212,11 +222,16 @@ def _run_qmt(args: argparse.Namespace) -> int:
     mapping = parse_placement_map(args.map, example="left_thigh=upper_leg_left") if args.map else None
     session = read_recording(args.file, SourceFormat.QMT, placement_map=mapping, subject_id=args.subject,
                              options={"steps": args.step})
-    return _write(session, args.out)
+    return _write(session, args.out, args.gyr_sampling)
 
 
-def _write(session, out: Path) -> int:
+def _write(session, out: Path, gyr_sampling: GyroSampling | None = None) -> int:
+    """Write ``session`` to ``out``; ``gyr_sampling`` (the user's ``--gyr-sampling``) replaces every
+    sensor's declaration, and the session's notes say so."""
+    if gyr_sampling is not None:
+        session = declare_gyr_sampling(session, gyr_sampling, "--gyr-sampling")
     write_session(session, out)
     streams = ", ".join(f"{p.value} ({s.n_samples} samples)" for p, s in session.items())
-    print(f"wrote {out}: {streams}")
+    kinds = sorted({s.device.gyr_sampling.value for s in session.values()})
+    print(f"wrote {out}: {streams}; gyroscope samples: {', '.join(kinds)}")
     return 0

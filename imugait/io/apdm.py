@@ -38,6 +38,7 @@ import numpy as np
 
 from imugait._optional import require
 from imugait.conventions import Placement
+from imugait.data.gyr_sampling import source_gyr_sampling
 from imugait.errors import FormatError, ValidationError
 from imugait.io._address_space import address_space_budget
 from imugait.io._devices import ClockMode, pick_device, session_offsets, z_up_orientation
@@ -109,7 +110,8 @@ def read_apdm_h5(
             streams.append(ImuStream(
                 placement=pl, t_s=t_dev - offsets[pl], acc_mps2=r["acc"], gyr_radps=r["gyr"], mag_uT=r["mag"],
                 sample_rate_hz=r["rate"], q_world_sensor=r["q"],
-                device=DeviceInfo(device_id=r["id"], model="APDM Opal", protocol="apdm-h5"),
+                device=DeviceInfo(device_id=r["id"], model="APDM Opal", protocol="apdm-h5",
+                                  gyr_sampling=source_gyr_sampling("apdm_h5")),  # interpolated to the time stamps
                 gaps=gaps_from_times(t_dev, 1.0 / r["rate"]),
             ))
         except ValidationError as exc:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from imugait.atomic import atomic_path
 from imugait.conventions import Placement
+from imugait.data.gyr_sampling import source_gyr_sampling
 from imugait.errors import FormatError, ValidationError
 from imugait.io._text_table import (
     TextTable,
@@ -27,7 +28,7 @@ from imugait.io._text_table import (
     rate_from_times,
     read_text_table,
 )
-from imugait.model import ImuStream, Session, SessionMeta
+from imugait.model import DeviceInfo, ImuStream, Session, SessionMeta
 
 TIME_COLUMN = "t_s"
 MIN_PLAUSIBLE_RATE_HZ = 5.0
@@ -172,6 +173,7 @@ def _stream(table: TextTable, t: np.ndarray, placement: Placement, kinds: dict[s
             mag_uT=blocks["mag"][keep] if "mag" in blocks else None,
             q_world_sensor=blocks["q"][keep] if "q" in blocks else None,
             gaps=gaps_from_times(t_kept, period_s),
+            device=DeviceInfo(gyr_sampling=source_gyr_sampling("csv_generic")),  # the user declares it
         )
     except ValidationError as exc:
         raise ValidationError(f"{table.label}: {exc}") from None

@@ -8,7 +8,9 @@ cell) and are converted here: ``rate_hz`` (float), ``allow_truncated`` / ``pair_
 (``true``/``false``), ``corrupted_gyro`` (``warn``, ``drop_leg``, ``keep``), ``clock``
 (``shared`` or ``start``: DOT, x-IMU3), ``steps``
 (``NAME=START:END``, several separated by ``;``) and ``walk`` (an MPU-9250 walk id such as
-``NO.1/left/IMU_10``).
+``NO.1/left/IMU_10``). Every format takes ``gyr_sampling`` (``instant`` or ``interval_mean``): what
+every sensor's gyroscope samples stand for, replacing the format's declaration
+(``imugait/data/gyr_sampling.json``; docs/formats.md).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from imugait.conventions import Placement
 from imugait.errors import ValidationError
-from imugait.model import Session
+from imugait.model import GyroSampling, Session
 
 
 class SourceFormat(StrEnum):
@@ -93,10 +95,12 @@ def read_recording(
         raise ValidationError(f"unknown format {fmt!r}; known formats: {known}") from None
     reader = _READERS[kind]
     opts = {k: v for k, v in (options or {}).items() if v is not None and v != ""}
+    declared = _gyr_sampling(opts.pop("gyr_sampling", None))
     unknown = sorted(set(opts) - reader.options)
     if unknown:
         takes = ", ".join(sorted(reader.options)) or "none"
-        raise ValidationError(f"format {kind.value} takes no option {', '.join(unknown)} (it takes: {takes})")
+        raise ValidationError(f"format {kind.value} takes no option {', '.join(unknown)} "
+                              f"(it takes: {takes}; every format takes gyr_sampling)")
     if reader.needs_map and not placement_map:
         raise ValidationError(f"format {kind.value} needs a placement map (PLACEMENT=SENSOR for every sensor)")
     if placement_map and not (reader.needs_map or kind in _MAP_OPTIONAL):
@@ -106,6 +110,8 @@ def read_recording(
     else:
         session = reader.read(Path(path), placement_map or None, subject_id, opts)
         session = session.motion_only() if motion_only else session
+    if declared is not None:
+        session = declare_gyr_sampling(session, declared, "option gyr_sampling")
     overrides = {}
     if recorded_at:
         overrides["recorded_at"] = recorded_at
@@ -114,6 +120,24 @@ def read_recording(
     if not overrides:
         return session
     return Session(session.streams, replace(session.meta, **overrides))
+
+
+def declare_gyr_sampling(session: Session, sampling: GyroSampling, how: str) -> Session:
+    """``session`` with every sensor's gyroscope samples declared ``sampling``, and a note saying
+    so and ``how`` (``--gyr-sampling``, a manifest's option) appended to its notes."""
+    note = f"gyroscope samples declared {sampling.value} at import ({how})"
+    session = session.with_gyr_sampling(sampling)
+    return Session(session.streams, replace(session.meta, notes="; ".join(n for n in (session.meta.notes, note) if n)))
+
+
+def _gyr_sampling(value: Any) -> GyroSampling | None:
+    if value is None or isinstance(value, GyroSampling):
+        return value
+    try:
+        return GyroSampling(str(value).strip().lower())
+    except ValueError:
+        allowed = ", ".join(g.value for g in GyroSampling)
+        raise ValidationError(f"option gyr_sampling: expected one of {allowed}, got {value!r}") from None
 
 
 def _float(opts: dict[str, Any], name: str) -> float | None:

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from imugait.conventions import GRAVITY_MPS2, Placement, Segment
+from imugait.data.gyr_sampling import source_gyr_sampling
 from imugait.errors import FormatError, ValidationError
 from imugait.io._text_table import TextTable, float_column, modified_time_iso, read_text_table
 from imugait.model import DeviceInfo, ImuStream, ProtocolStep, Session, SessionMeta
@@ -223,7 +224,8 @@ def read_hugadb(
                 placement=pl, t_s=t, acc_mps2=f.acc_mps2(code), gyr_radps=f.gyr_radps(code),
                 sample_rate_hz=sample_rate_hz,
                 device=DeviceInfo(device_id=f"hugadb-{code}", model="HuGaDB MPU-6050", protocol="hugadb-txt",
-                                  acc_range_mps2=HUGADB_ACC_RANGE_MPS2, gyr_range_radps=HUGADB_GYR_RANGE_RADPS),
+                                  acc_range_mps2=HUGADB_ACC_RANGE_MPS2, gyr_range_radps=HUGADB_GYR_RANGE_RADPS,
+                                  gyr_sampling=source_gyr_sampling("hugadb_txt")),
             ))
         except ValidationError as exc:
             raise ValidationError(f"{f.path.name}: {code}: {exc}") from None

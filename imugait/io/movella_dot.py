@@ -35,6 +35,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from imugait.conventions import Placement
+from imugait.data.gyr_sampling import source_gyr_sampling
 from imugait.errors import FormatError, ValidationError
 from imugait.io._devices import ClockMode, pick_device, session_offsets, z_up_orientation
 from imugait.io._text_table import (
@@ -47,7 +48,7 @@ from imugait.io._text_table import (
     read_text_table,
 )
 from imugait.io.xsens import XSENS_MAG_NOMINAL_UT
-from imugait.model import DeviceInfo, GyroSampling, ImuStream, Session, SessionMeta
+from imugait.model import DeviceInfo, ImuStream, Session, SessionMeta
 
 SAMPLE_TIME_MODULUS = 2**32
 """SampleTimeFine is a 32-bit µs counter (wraps every 71.6 min)."""
@@ -168,7 +169,7 @@ def read_dot_dir(
                 q_world_sensor=f.q_world_sensor,
                 device=DeviceInfo(device_id=f.tag, model="Movella DOT", firmware=f.meta.get("firmwareversion", ""),
                                   protocol="movella-dot-csv", mag_normalised=f.mag_normalised is not None,
-                                  gyr_sampling=GyroSampling.INTERVAL_MEAN),
+                                  gyr_sampling=source_gyr_sampling("movella_dot")),
                 gaps=gaps_from_times(f.t_device_s, 1.0 / f.sample_rate_hz),
             ))
         except ValidationError as exc:

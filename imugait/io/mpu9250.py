@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from imugait.conventions import GRAVITY_MPS2, Placement
+from imugait.data.gyr_sampling import source_gyr_sampling
 from imugait.errors import FormatError, ValidationError
 from imugait.io._text_table import gaps_from_steps
 from imugait.model import DeviceInfo, Gap, ImuStream
@@ -85,7 +86,8 @@ class BsnStream:
     def to_stream(self, placement: Placement, device_id: str = "unknown") -> ImuStream:
         """This file as the :class:`ImuStream` of ``placement`` (device info included)."""
         device = DeviceInfo(device_id=device_id, model="MPU-9250", protocol="mpu9250-1bsn",
-                            acc_range_mps2=MPU9250_ACC_RANGE_MPS2, gyr_range_radps=MPU9250_GYR_RANGE_RADPS)
+                            acc_range_mps2=MPU9250_ACC_RANGE_MPS2, gyr_range_radps=MPU9250_GYR_RANGE_RADPS,
+                            gyr_sampling=source_gyr_sampling("mpu9250_1bsn"))
         try:
             return ImuStream(placement=placement, t_s=self.t_s, acc_mps2=self.acc_mps2, gyr_radps=self.gyr_radps,
                              sample_rate_hz=MPU9250_RATE_HZ, device=device, gaps=self.gaps)

@@ -45,6 +45,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from imugait.conventions import GRAVITY_MPS2, Placement
+from imugait.data.gyr_sampling import source_gyr_sampling
 from imugait.errors import FormatError, ValidationError
 from imugait.io._devices import pick_device
 from imugait.io._text_table import gaps_from_steps, modified_time_iso
@@ -137,7 +138,8 @@ def read_mvnx(
                 placement=pl, t_s=t, acc_mps2=acc, gyr_radps=body_rate_radps(q, t, steps), sample_rate_hz=rate,
                 mag_uT=mag, q_world_sensor=q,
                 device=DeviceInfo(device_id=name, model="Xsens MVN", firmware=subject.get("version", ""),
-                                  protocol="mvnx", mag_normalised=mag is not None),
+                                  protocol="mvnx", mag_normalised=mag is not None,
+                                  gyr_sampling=source_gyr_sampling("mvnx")),  # central differences: instants
                 gaps=gaps_from_steps(steps),
             ))
         except ValidationError as exc:

@@ -23,6 +23,7 @@ import numpy as np
 import scipy.io
 
 from imugait.conventions import Placement
+from imugait.data.gyr_sampling import source_gyr_sampling
 from imugait.errors import FormatError, ValidationError
 from imugait.io._mat_check import MatStructureError, check_mat5
 from imugait.io._text_table import gaps_from_times, modified_time_iso, rate_from_times
@@ -83,7 +84,8 @@ def read_qmt_mat(
         try:
             streams.append(ImuStream(placement=pl, t_s=t, acc_mps2=acc, gyr_radps=gyr, sample_rate_hz=rate,
                                      device=DeviceInfo(device_id=f"qmt-{name}", model="qmt example",
-                                                       protocol="qmt-mat"),
+                                                       protocol="qmt-mat",
+                                                       gyr_sampling=source_gyr_sampling("qmt_mat")),
                                      gaps=gaps))
         except ValidationError as exc:
             raise ValidationError(f"{p.name}: {name}: {exc}") from None

@@ -7,7 +7,7 @@ from imugait.model import Session
 
 def describe_session(session: Session, title: str = "") -> str:
     """Multi-line text: metadata, one line per stream (samples, rate, duration, lost samples,
-    magnetometer/orientation presence, device), the protocol steps and the event log (counts per
+    magnetometer/orientation presence, device and what its gyroscope samples stand for), the protocol steps and the event log (counts per
     kind and the first entries)."""
     m = session.meta
     lines = [title] if title else []
@@ -31,7 +31,7 @@ def describe_session(session: Session, title: str = "") -> str:
             f"  {p.value:<12} {s.n_samples:>8} samples @ {s.sample_rate_hz:g} Hz, {s.duration_s:.3f} s, "
             f"lost {s.n_lost_total} ({lost_pct:.2f} %) in {len(s.gaps)} gap(s)"
             + (f", {' + '.join(extras)}" if extras else "")
-            + f", device {s.device.device_id} ({s.device.model})"
+            + f", device {s.device.device_id} ({s.device.model}), gyroscope samples {s.device.gyr_sampling.value}"
         )
     if m.steps:
         lines.append(f"steps        {len(m.steps)}")

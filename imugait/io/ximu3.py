@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from imugait.conventions import GRAVITY_MPS2, Placement
+from imugait.data.gyr_sampling import ximu3_gyr_sampling
 from imugait.errors import FormatError, ValidationError
 from imugait.io._devices import ClockMode, pick_device, session_offsets, z_up_orientation
 from imugait.io._text_table import (
@@ -136,7 +137,8 @@ def read_ximu3(
             streams.append(ImuStream(
                 placement=pl, t_s=d.t_device_s - offsets[pl], acc_mps2=d.acc_mps2, gyr_radps=d.gyr_radps,
                 sample_rate_hz=rate, q_world_sensor=d.q_world_sensor,
-                device=DeviceInfo(device_id=d.serial, model=d.device_name, protocol="x-imu3-csv"),
+                device=DeviceInfo(device_id=d.serial, model=d.device_name, protocol="x-imu3-csv",
+                                  gyr_sampling=ximu3_gyr_sampling(rate)),  # averaged when decimated
                 gaps=gaps_from_times(d.t_device_s, period),
             ))
         except ValidationError as exc:

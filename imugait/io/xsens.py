@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from imugait.conventions import Placement
+from imugait.data.gyr_sampling import source_gyr_sampling
 from imugait.errors import FormatError, ValidationError
 from imugait.io._text_table import (
     TextTable,
@@ -169,7 +170,8 @@ def read_xsens_dir(
                 mag_uT=None if f.mag_normalised is None else f.mag_normalised * mag_field_uT,
                 q_world_sensor=f.q_world_sensor,
                 device=DeviceInfo(device_id=f.device_id, model="Xsens", firmware=f.firmware,
-                                  protocol="xsens-mtmanager-text", mag_normalised=f.mag_normalised is not None),
+                                  protocol="xsens-mtmanager-text", mag_normalised=f.mag_normalised is not None,
+                                  gyr_sampling=source_gyr_sampling("xsens_mt_text")),  # device dependent: the default
                 gaps=gaps_from_steps(np.diff(f.counter)),
             ))
         except ValidationError as exc:

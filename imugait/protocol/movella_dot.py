@@ -30,8 +30,8 @@ from enum import IntEnum
 import numpy as np
 
 from imugait.conventions import GRAVITY_MPS2
+from imugait.data.gyr_sampling import source_gyr_sampling
 from imugait.errors import ValidationError
-from imugait.model import GyroSampling
 from imugait.protocol.counters import Unwrapper
 from imugait.protocol.messages import DecoderStats, DeviceAnnouncement, Message, SampleBlock
 
@@ -81,7 +81,7 @@ def announcement(device_id: str, sample_rate_hz: float, firmware: str = "") -> D
         acc_range_mps2=ACC_RANGE_G * GRAVITY_MPS2,
         gyr_range_radps=math.radians(GYR_RANGE_DPS),
         mag_range_uT=None,
-        gyr_sampling=GyroSampling.INTERVAL_MEAN,
+        gyr_sampling=source_gyr_sampling("movella_dot"),
     )
 
 

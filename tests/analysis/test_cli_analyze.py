@@ -45,3 +45,27 @@ def test_analyze_command(tmp_path, capsys):
 def test_analyze_missing_file_is_a_clear_error(tmp_path, capsys):
     assert main(["analyze", str(tmp_path / "nope.parquet")]) == 1
     assert "nope.parquet" in capsys.readouterr().err
+
+
+def test_analyze_gyr_sampling_overrides_the_session_with_a_note(tmp_path):
+    """``--gyr-sampling`` replaces what the session file declares (the simulator's: instants) for
+    the whole and the chunked analysis, and the result's warnings say what the file said."""
+    out = tmp_path / "sim"
+    assert main(["simulate", "--out", str(out), "--seed", "5", "--bouts", "1", "--bout-s", "12"]) == 0
+    session = out / "session.parquet"
+    docs = {}
+    for name, extra in (("file", []), ("mean", ["--gyr-sampling", "interval_mean"]),
+                        ("chunked", ["--chunked", "--gyr-sampling", "interval_mean"])):
+        assert main(["analyze", str(session), "--out", str(tmp_path / f"{name}.json"), *extra]) == 0
+        docs[name] = json.loads((tmp_path / f"{name}.json").read_text())
+    assert not any("--gyr-sampling" in w for w in docs["file"]["warnings"])
+    for name in ("mean", "chunked"):
+        note = [w for w in docs[name]["warnings"] if "--gyr-sampling" in w]
+        assert len(note) == 1, name
+        assert note[0].startswith("gyroscope samples integrated as interval_mean for every sensor")
+        assert "overriding the session file's declaration (instant: left_shank, left_thigh, right_shank, right_thigh)" in note[0]
+
+    def knee_peak(doc):
+        return {(a["side"], a["metric"]): a["mean"] for a in doc["aggregates"]}[("left", "knee_flexion_swing_peak_deg")]
+
+    assert knee_peak(docs["mean"]) != knee_peak(docs["file"])  # the orientations did move

@@ -179,6 +179,17 @@ def test_manifest_errors_name_the_entry(tmp_path):
         collect_inputs([tmp_path])
 
 
+def test_manifest_declares_the_gyroscope_samples(tmp_path):
+    from imugait.model import GyroSampling
+
+    header = "t_s," + ",".join(f"left_thigh_{k}_{a}" for k in ("acc", "gyr") for a in "xyz")
+    (tmp_path / "w.csv").write_text(header + "\n" + "".join(f"{i / 100!r},0,0,9.8,0,0,0\n" for i in range(50)))
+    (tmp_path / "m.csv").write_text("session,path,format,gyr_sampling\nplain,w.csv,csv,\nmean,w.csv,csv,interval_mean\n")
+    plain, mean = read_manifest(tmp_path / "m.csv")
+    assert {s.device.gyr_sampling for s in plain.read().values()} == {GyroSampling.INSTANT}
+    assert {s.device.gyr_sampling for s in mean.read().values()} == {GyroSampling.INTERVAL_MEAN}
+
+
 def test_read_recording_overrides_subject_and_date_and_checks_the_map(recordings):
     path = recordings / "site_a" / "walk11.parquet"
     session = read_recording(path, "native", subject_id="Q7", recorded_at="2026-05-06T07:08:09+00:00")

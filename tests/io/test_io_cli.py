@@ -92,7 +92,7 @@ def test_import_mpu9250_list_walk_all(main, tmp_path, capsys):
     assert lines[-1] == "3 walks; files without a partner: Shank-left/IMU_7.1bsn"
     out = tmp_path / "w.parquet"
     assert main(["import", "mpu9250", str(z), "--walk", "NO.2/right/IMU_3", "--out", str(out), "--subject", "P-2"]) == 0
-    assert capsys.readouterr().out == f"wrote {out}: right_thigh (150 samples), right_shank (150 samples)\n"
+    assert capsys.readouterr().out == f"wrote {out}: right_thigh (150 samples), right_shank (150 samples); gyroscope samples: instant\n"
     s = read_session(out)
     assert s.meta.subject_id == "P-2" and s[Placement.RIGHT_SHANK].device.model == "MPU-9250"
     assert main(["import", "mpu9250", str(z), "--all", "--out-dir", str(tmp_path / "all")]) == 0
