@@ -134,10 +134,17 @@ def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_ki
     print("- knee flexion range per cycle, median over the 119 cycles: pipeline "
           f"{rng.loc[rng['model'] == 'anatomical', 'pipeline'].median():.1f}°; markers: "
           + ", ".join(f"{model} model {g['markers'].median():.1f}°" for model, g in rng.groupby("model", sort=False)))
+    knee = table[table["angle"] == "knee flexion"]
+    print("- knee flexion bias (pipeline − markers) by the leg's calibration reference, mean ± SD over walks: "
+          + "; ".join(f"{model} model " + ", ".join(f"{ref} ({len(g)}) {g['bias'].mean():+.2f} ± {g['bias'].std():.2f}°"
+                                                    for ref, g in knee[knee["model"] == model].groupby("reference"))
+                      for model in MARKER_MODELS))
     ms = pd.DataFrame(midstance)
     norm = midstance_knee_flexion_deg()
+    on_midstance = ms["reference"] == MID_STANCE
     parts_ms = [f"{model} model median {ms[model].median():+.1f}° (10th–90th pct {ms[model].quantile(0.1):+.1f} … "
-                f"{ms[model].quantile(0.9):+.1f}°; walks calibrated on mid-stance: median {ms.loc[ms['reference'] == MID_STANCE, model].median():+.1f}°)"
+                f"{ms[model].quantile(0.9):+.1f}°; walks calibrated on mid-stance: median "
+                f"{ms.loc[on_midstance, model].median():+.1f}°, mean {ms.loc[on_midstance, model].mean():+.1f}°)"
                 for model in GROUVEL_MODELS]
     print(f"- markers' own knee flexion at mid-stance ({100 * MIDSTANCE_START:.0f}–{100 * MIDSTANCE_END:.0f} % of the "
           f"cycle, mean over a walk's cycles), per walk: " + "; ".join(parts_ms) +

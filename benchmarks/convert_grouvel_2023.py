@@ -31,7 +31,14 @@ What it writes per trial (``P02_S01_Gait_01`` …), and checks before writing:
   ``_knee_rotation_deg`` (thigh → shank), ``_hip_rotation_deg`` (femur against the line of
   progression, the pipeline's meaning without a pelvis sensor) and ``_hip_rotation_pelvis_deg``
   (femur against the pelvis), by imugait's JCS and sign table (:func:`imugait.conventions.joint_angles_rad`)
-  on ISB segment frames built from the dataset's markers and joint centres (:func:`marker_frames`).
+  on ISB segment frames built from the dataset's markers and joint centres (:func:`marker_frames`);
+  then the same five per side by three further marker models, their infix before the unit
+  (``<side>_knee_flexion_functional_deg`` …): ``_functional`` (the knee's axis from the thigh and
+  shank clusters' relative motion by SARA over the participant's walks, its centre on it nearest
+  ``KJC``, the segments tracked by the clusters: :func:`functional_frames`), ``_functional_axis``
+  (the anatomical frames with only that axis exchanged: :func:`functional_axis_frames`) and
+  ``_cluster_tracked`` (the anatomical frames carried by the clusters: :func:`cluster_tracked_frames`).
+- ``functional_knee.csv``: per participant and side the functional knee fit (:func:`functional_knees`).
 - ``<trial>_sensors.csv``: each kept sensor's orientation in the lab (scalar-first quaternion)
   at the marker frames, ``t_s`` as in the reference: its cluster's orientation (relative to the
   cluster's first frame) times the fitted constant sensor-to-cluster rotation. With the pipeline's
