@@ -7,9 +7,9 @@ Stacked over all frames that is linear in ``(c₁, c₂)``; its least-squares so
 point — the direction along which the system is (nearly) singular is the axis, in each segment's
 own coordinates (``R₁ a₁ = R₂ a₂``). Both segments move; neither is taken as fixed (hence
 *symmetrical*: the soft-tissue artefact of either is not magnified by transforming into the other).
-Written here from that description; the knee joint centre is then put on the axis (Schwartz &
-Rozumalski 2005, J Biomech 38:107, place it on the functional axis too) at the point nearest a
-given centre.
+Written here from that description (the survey also compares it with earlier ones, among them
+Schwartz & Rozumalski's, J Biomech 2005 38:107); the knee joint centre is then put on the axis at
+the point nearest a given centre (a choice of the converter).
 
 Frames: a cluster's *pose* maps its local coordinates (its template, centred, m) into the lab:
 ``p_lab = R(t) p_local + o(t)``. Arrays: first axis is time.

@@ -32,8 +32,9 @@ Reproduce (from the repository root; reads ``../shared/datasets``, ≈ 1 min; pr
 (d) 35 walks of 9 people with marker-based knee flexion, adduction, rotation and femur rotation
     against the line of progression (committed in ``benchmarks/data/grouvel_2023``, Geneva
     dataset, IMU 25–45 Hz re-synchronised to the markers by the converter): the same comparison per
-    leg and trial, summarised over all of them. Also without ``../shared/datasets``, and in
-    ``--optical-only``.
+    leg and trial, summarised over all of them; then the same against the converter's functional,
+    functional-axis and cluster-tracked marker models (``benchmarks/_geneva.py``). Also without
+    ``../shared/datasets``, and in ``--optical-only``.
 """
 
 from __future__ import annotations
