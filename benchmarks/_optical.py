@@ -8,7 +8,7 @@ way (:func:`imugait.gait.cycles.time_normalise`), then compared point by point.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -127,6 +127,30 @@ def sensor_frame_reference(walk: OpticalWalk, leg, sensors: pd.DataFrame, headin
         one.insert(0, "cycle", c.cycle)
         rows.append(one)
     return pd.concat(rows, ignore_index=True)
+
+
+MARKER_MODELS = {"anatomical": "", "functional axis": "_functional_axis", "cluster-tracked": "_cluster_tracked",
+                 "functional": "_functional"}
+"""The Geneva reference's marker models and the infix of their columns (``knee_flexion_deg``,
+``knee_flexion_functional_axis_deg``, ``knee_flexion_cluster_tracked_deg``,
+``knee_flexion_functional_deg`` …; ``benchmarks/convert_grouvel_2023.py``: ``marker_frames``,
+``functional_axis_frames``, ``cluster_tracked_frames``, ``functional_frames``)."""
+
+
+def _model_of(column: str) -> str:
+    return next((infix for infix in sorted(MARKER_MODELS.values(), key=len, reverse=True)
+                 if infix and column.endswith(f"{infix}_deg")), "")
+
+
+def marker_model_walk(walk: OpticalWalk, model: str) -> OpticalWalk:
+    """The same walk with its reference by one marker model of :data:`MARKER_MODELS`: that model's
+    columns under the anatomical model's names (``<angle>_deg``), the other models' dropped."""
+    infix = MARKER_MODELS[model]
+    columns = [c for c in walk.reference.columns if c.endswith("_deg") and _model_of(c) == infix]
+    if not columns:
+        raise ValueError(f"{walk.name}: the reference has no columns of the {model} marker model (*{infix}_deg)")
+    names = {c: c.removesuffix(f"{infix}_deg") + "_deg" for c in columns}
+    return replace(walk, reference=walk.reference[["cycle", "cycle_pct", *columns]].rename(columns=names))
 
 
 def compare_series(estimate: pd.DataFrame, reference: pd.DataFrame) -> dict[str, tuple[float, float, float, float]]:

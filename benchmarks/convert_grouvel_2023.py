@@ -31,7 +31,14 @@ What it writes per trial (``P02_S01_Gait_01`` …), and checks before writing:
   ``_knee_rotation_deg`` (thigh → shank), ``_hip_rotation_deg`` (femur against the line of
   progression, the pipeline's meaning without a pelvis sensor) and ``_hip_rotation_pelvis_deg``
   (femur against the pelvis), by imugait's JCS and sign table (:func:`imugait.conventions.joint_angles_rad`)
-  on ISB segment frames built from the dataset's markers and joint centres (:func:`marker_frames`).
+  on ISB segment frames built from the dataset's markers and joint centres (:func:`marker_frames`);
+  then the same five per side by three further marker models, their infix before the unit
+  (``<side>_knee_flexion_functional_deg`` …): ``_functional`` (the knee's axis from the thigh and
+  shank clusters' relative motion by SARA over the participant's walks, its centre on it nearest
+  ``KJC``, the segments tracked by the clusters: :func:`functional_frames`), ``_functional_axis``
+  (the anatomical frames with only that axis exchanged: :func:`functional_axis_frames`) and
+  ``_cluster_tracked`` (the anatomical frames carried by the clusters: :func:`cluster_tracked_frames`).
+- ``functional_knee.csv``: per participant and side the functional knee fit (:func:`functional_knees`).
 - ``<trial>_sensors.csv``: each kept sensor's orientation in the lab (scalar-first quaternion)
   at the marker frames, ``t_s`` as in the reference: its cluster's orientation (relative to the
   cluster's first frame) times the fitted constant sensor-to-cluster rotation. With the pipeline's
@@ -47,10 +54,19 @@ What it writes per trial (``P02_S01_Gait_01`` …), and checks before writing:
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _functional_knee import (
+    ClusterPose,
+    FunctionalAxis,
+    cluster_pose,
+    cluster_template,
+    pointing,
+    sara_axis,
+)
 from scipy.signal import find_peaks
 from scipy.spatial.transform import Rotation
 
@@ -97,10 +113,143 @@ def marker_frames(d: pd.DataFrame) -> dict[str, Rotation]:
             "thigh": (f"{s}HJC", f"{s}KJC", f"{s}KNE", f"{s}KJC"),
             "shank": (f"{s}KJC", f"{s}AJC", f"{s}ANK", f"{s}AJC"),
         }.items():
-            y = _unit(_marker(d, prox) - _marker(d, dist))
-            z_raw = right * (_marker(d, lateral) - _marker(d, origin))
-            x = _unit(np.cross(y, z_raw))
-            frames[f"{side}_{seg}"] = _frame(x, y, np.cross(x, y))
+            frames[f"{side}_{seg}"] = _axis_first_frames(_marker(d, prox) - _marker(d, dist),
+                                                         right * (_marker(d, lateral) - _marker(d, origin)), y_first=True)
+    return frames
+
+
+@dataclass(frozen=True)
+class FunctionalKnee:
+    """One participant's knee by its clusters' relative motion: the thigh (``<S>T1``–``4``) and
+    shank (``<S>S1``–``4``) clusters' templates (local shapes, m), the SARA axis between them
+    (:func:`_functional_knee.sara_axis`, pointing to the right), and the knee joint centre on
+    that axis nearest the dataset's ``KJC`` (its mean in the thigh cluster), in both clusters'
+    local coordinates (m). ``axis_femur``, ``axis_tibia``: the same axis, unit, in the anatomical
+    model's femur and tibia frames (:func:`marker_frames`; the mean over the walks' frames): the
+    functional axis carried by the anatomical markers (:func:`functional_axis_frames`).
+    ``thigh_to_femur``, ``shank_to_tibia``: the anatomical model's femur and tibia frames in the
+    thigh and shank clusters (the mean rotation over the walks' frames): the anatomical frames
+    carried by the clusters (:func:`cluster_tracked_frames`)."""
+
+    thigh_template_m: np.ndarray
+    shank_template_m: np.ndarray
+    axis: FunctionalAxis
+    centre_thigh_m: np.ndarray
+    centre_shank_m: np.ndarray
+    axis_femur: np.ndarray
+    axis_tibia: np.ndarray
+    thigh_to_femur: Rotation
+    shank_to_tibia: Rotation
+
+
+def _poses(d: pd.DataFrame, s: str, thigh_template_m: np.ndarray, shank_template_m: np.ndarray
+           ) -> tuple[ClusterPose, ClusterPose]:
+    return (cluster_pose(_cluster_points(d, f"{s}T"), thigh_template_m),
+            cluster_pose(_cluster_points(d, f"{s}S"), shank_template_m))
+
+
+def _concatenate(poses: list[ClusterPose]) -> ClusterPose:
+    return ClusterPose(Rotation.concatenate([p.rotation for p in poses]), np.concatenate([p.origin_m for p in poses]),
+                       np.concatenate([p.rms_m for p in poses]))
+
+
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.rad2deg(np.arccos(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1.0, 1.0))))
+
+
+def functional_knees(walks: list[pd.DataFrame]) -> tuple[dict[Side, FunctionalKnee], list[dict]]:
+    """Per side, the functional knee over all frames of one participant's walks (marker data of
+    each walk, the same clusters: templates from the first walk's first frame); and per side a
+    record of the fit: SARA residual (mm) and conditioning, frames, each walk's own axis's angle
+    to it, and its angle to the anatomical model's femur Z (``KJC`` → ``KNE``, mean in the
+    thigh cluster)."""
+    out, notes = {}, []
+    for side, s in ((Side.LEFT, "L"), (Side.RIGHT, "R")):
+        templates = (cluster_template(_cluster_points(walks[0], f"{s}T")[0]),
+                     cluster_template(_cluster_points(walks[0], f"{s}S")[0]))
+        poses = [_poses(d, s, *templates) for d in walks]
+        thigh, shank = _concatenate([p[0] for p in poses]), _concatenate([p[1] for p in poses])
+        right = np.concatenate([_unit(_marker(d, "RASI") - _marker(d, "LASI")) for d in walks])
+        axis = pointing(sara_axis(thigh, shank), thigh, right)
+        kjc = np.concatenate([_marker(d, f"{s}KJC") for d in walks])
+        centre_thigh, centre_shank = axis.nearest_points(thigh.to_local(kjc).mean(axis=0))
+        anatomical = [marker_frames(d) for d in walks]
+        in_femur = np.concatenate([f[f"{side.value}_thigh"].inv().apply(p[0].rotation.apply(axis.axis_1))
+                                   for f, p in zip(anatomical, poses, strict=True)]).mean(axis=0)
+        in_tibia = np.concatenate([f[f"{side.value}_shank"].inv().apply(p[1].rotation.apply(axis.axis_2))
+                                   for f, p in zip(anatomical, poses, strict=True)]).mean(axis=0)
+        thigh_to_femur = Rotation.concatenate([p[0].rotation.inv() * f[f"{side.value}_thigh"]
+                                               for f, p in zip(anatomical, poses, strict=True)]).mean()
+        shank_to_tibia = Rotation.concatenate([p[1].rotation.inv() * f[f"{side.value}_shank"]
+                                               for f, p in zip(anatomical, poses, strict=True)]).mean()
+        out[side] = FunctionalKnee(*templates, axis, centre_thigh, centre_shank, _unit(in_femur), _unit(in_tibia),
+                                   thigh_to_femur, shank_to_tibia)
+        kne = thigh.to_local(np.concatenate([_marker(d, f"{s}KNE") for d in walks]))
+        lateral = (1.0 if side is Side.RIGHT else -1.0) * (kne - thigh.to_local(kjc)).mean(axis=0)
+        each = [pointing(sara_axis(*p), p[0], _unit(_marker(d, "RASI") - _marker(d, "LASI"))).axis_1
+                for p, d in zip(poses, walks, strict=True)]
+        notes.append({"side": side.value, "frames": len(thigh.origin_m), "residual_mm": round(1e3 * axis.residual_rms_m, 1),
+                      "conditioning": round(axis.conditioning, 3),
+                      "walk_axes_deg": " ".join(f"{_angle_deg(a, axis.axis_1):.1f}" for a in each),
+                      "vs_anatomical_deg": round(_angle_deg(axis.axis_1, lateral), 1)})
+    return out, notes
+
+
+def functional_frames(d: pd.DataFrame, knees: dict[Side, FunctionalKnee]) -> dict[str, Rotation]:
+    """ISB frames in the lab like :func:`marker_frames` (the same pelvis), but each knee's axis and
+    centre functional: femur Z along the knee's functional axis (to the right; the primary axis,
+    so flexion is about it), Y from the functional knee centre towards ``HJC`` made normal to it;
+    tibia Y from ``AJC`` to the functional knee centre (primary, as ISB's tibia), Z along the
+    axis as the shank cluster carries it, made normal to Y."""
+    frames = {"pelvis": marker_frames(d)["pelvis"]}
+    for side, s in ((Side.LEFT, "L"), (Side.RIGHT, "R")):
+        knee = knees[side]
+        thigh, shank = _poses(d, s, knee.thigh_template_m, knee.shank_template_m)
+        y_raw = _marker(d, f"{s}HJC") - thigh.to_lab(knee.centre_thigh_m)
+        frames[f"{side.value}_thigh"] = _axis_first_frames(y_raw, thigh.rotation.apply(knee.axis.axis_1), y_first=False)
+        y_raw = shank.to_lab(knee.centre_shank_m) - _marker(d, f"{s}AJC")
+        frames[f"{side.value}_shank"] = _axis_first_frames(y_raw, shank.rotation.apply(knee.axis.axis_2), y_first=True)
+    return frames
+
+
+def _axis_first_frames(y_raw: np.ndarray, z: np.ndarray, y_first: bool) -> Rotation:
+    """ISB frame from a long axis ``y_raw`` and a flexion axis ``z`` (N, 3, lab): with ``y_first`` Y
+    along ``y_raw`` and Z made normal to it, else Z along ``z`` and Y made normal to it."""
+    x = _unit(np.cross(y_raw, z))
+    if y_first:
+        y = _unit(y_raw)
+        return _frame(x, y, np.cross(x, y))
+    z = _unit(z)
+    return _frame(x, np.cross(z, x), z)
+
+
+def functional_axis_frames(d: pd.DataFrame, knees: dict[Side, FunctionalKnee]) -> dict[str, Rotation]:
+    """The anatomical model's frames (:func:`marker_frames`) with only the knee's axis exchanged:
+    femur Z along the functional axis as the anatomical femur frame carries it (primary), Y its
+    long axis made normal; tibia Y its long axis (primary), Z the functional axis as the anatomical
+    tibia frame carries it. The segments are tracked by the CGM markers, as in the anatomical
+    model; what differs from it is the axis alone (from :func:`functional_frames`, the markers
+    that track the segments and the knee centre)."""
+    frames = marker_frames(d)
+    for side in Side:
+        knee, thigh, shank = knees[side], frames[f"{side.value}_thigh"], frames[f"{side.value}_shank"]
+        frames[f"{side.value}_thigh"] = _axis_first_frames(thigh.apply([0.0, 1.0, 0.0]),
+                                                           thigh.apply(knee.axis_femur), y_first=False)
+        frames[f"{side.value}_shank"] = _axis_first_frames(shank.apply([0.0, 1.0, 0.0]),
+                                                           shank.apply(knee.axis_tibia), y_first=True)
+    return frames
+
+
+def cluster_tracked_frames(d: pd.DataFrame, knees: dict[Side, FunctionalKnee]) -> dict[str, Rotation]:
+    """The anatomical model's femur and tibia frames (:func:`marker_frames`) as constant rotations
+    of the thigh and shank clusters (their mean over the participant's walks), so carried by the
+    clusters: the anatomical axes, the clusters' tracking (pelvis as in the anatomical model)."""
+    frames = {"pelvis": marker_frames(d)["pelvis"]}
+    for side, s in ((Side.LEFT, "L"), (Side.RIGHT, "R")):
+        knee = knees[side]
+        thigh, shank = _poses(d, s, knee.thigh_template_m, knee.shank_template_m)
+        frames[f"{side.value}_thigh"] = thigh.rotation * knee.thigh_to_femur
+        frames[f"{side.value}_shank"] = shank.rotation * knee.shank_to_tibia
     return frames
 
 
@@ -108,22 +257,34 @@ def _quat(r: Rotation) -> np.ndarray:
     return r.as_quat(scalar_first=True)
 
 
-def reference_angles(d: pd.DataFrame) -> tuple[pd.DataFrame, float]:
-    """Marker-based angles (deg) per marker frame, and the walking direction (rad, lab)."""
-    f = marker_frames(d)
-    pelvis_centre = sum(_marker(d, m) for m in ("LASI", "RASI", "LPSI", "RPSI")) / 4
-    step = pelvis_centre[-1] - pelvis_centre[0]
-    heading = float(np.arctan2(step[1], step[0]))
-    prog = progression_quat(np.full(len(d), heading))
+def _angles(f: dict[str, Rotation], prog: np.ndarray, suffix: str) -> dict[str, np.ndarray]:
+    """Per side knee flexion, adduction, rotation, femur rotation against the line of progression
+    and against the pelvis (deg), the names ``<side>_<angle><suffix>_deg``."""
     out = {}
     for side in Side:
         s = side.value
         knee = np.rad2deg(joint_angles_rad(_quat(f[f"{s}_thigh"]), _quat(f[f"{s}_shank"]), Joint.KNEE, side))
         hip_prog = np.rad2deg(joint_angles_rad(prog, _quat(f[f"{s}_thigh"]), Joint.HIP, side))
         hip_pelvis = np.rad2deg(joint_angles_rad(_quat(f["pelvis"]), _quat(f[f"{s}_thigh"]), Joint.HIP, side))
-        out.update({f"{s}_knee_flexion_deg": knee[:, 0], f"{s}_knee_adduction_deg": knee[:, 1],
-                    f"{s}_knee_rotation_deg": knee[:, 2], f"{s}_hip_rotation_deg": hip_prog[:, 2],
-                    f"{s}_hip_rotation_pelvis_deg": hip_pelvis[:, 2]})
+        out.update({f"{s}_knee_flexion{suffix}_deg": knee[:, 0], f"{s}_knee_adduction{suffix}_deg": knee[:, 1],
+                    f"{s}_knee_rotation{suffix}_deg": knee[:, 2], f"{s}_hip_rotation{suffix}_deg": hip_prog[:, 2],
+                    f"{s}_hip_rotation_pelvis{suffix}_deg": hip_pelvis[:, 2]})
+    return out
+
+
+def reference_angles(d: pd.DataFrame, knees: dict[Side, FunctionalKnee] | None = None) -> tuple[pd.DataFrame, float]:
+    """Marker-based angles (deg) per marker frame, and the walking direction (rad, lab). With
+    ``knees`` also the functional model's (:func:`functional_frames`), ``_functional`` before the
+    unit in their names; the anatomical model's columns first, as before."""
+    pelvis_centre = sum(_marker(d, m) for m in ("LASI", "RASI", "LPSI", "RPSI")) / 4
+    step = pelvis_centre[-1] - pelvis_centre[0]
+    heading = float(np.arctan2(step[1], step[0]))
+    prog = progression_quat(np.full(len(d), heading))
+    out = _angles(marker_frames(d), prog, "")
+    if knees is not None:
+        out.update(_angles(functional_frames(d, knees), prog, "_functional"))
+        out.update(_angles(functional_axis_frames(d, knees), prog, "_functional_axis"))
+        out.update(_angles(cluster_tracked_frames(d, knees), prog, "_cluster_tracked"))
     return pd.DataFrame(out), heading
 
 
@@ -140,17 +301,16 @@ def heel_strikes(d: pd.DataFrame, heading: float) -> dict[Side, np.ndarray]:
     return out
 
 
+def _cluster_points(d: pd.DataFrame, prefix: str) -> np.ndarray:
+    """A four-marker cluster's markers (N, 4, 3), m."""
+    return np.stack([_marker(d, f"{prefix}{i}") for i in range(1, 5)], axis=1)
+
+
 def _cluster_rate(d: pd.DataFrame, prefix: str) -> tuple[Rotation, np.ndarray]:
     """Orientation of a four-marker cluster (relative to its first frame) and its angular rate
     (rad/s, cluster frame), central differences at the marker rate."""
-    pts = np.stack([_marker(d, f"{prefix}{i}") for i in range(1, 5)], axis=1)
-    centred = pts - pts.mean(axis=1, keepdims=True)
-    h = np.einsum("ki,nkj->nij", centred[0], centred)
-    u, _, vt = np.linalg.svd(h)
-    v, ut = np.transpose(vt, (0, 2, 1)), np.transpose(u, (0, 2, 1))
-    fix = np.ones((len(d), 3))
-    fix[:, 2] = np.sign(np.linalg.det(v @ ut))
-    r = Rotation.from_matrix(v @ (fix[:, :, None] * ut))
+    pts = _cluster_points(d, prefix)
+    r = cluster_pose(pts, cluster_template(pts[0])).rotation
     w = (r[:-1].inv() * r[1:]).as_rotvec() * MARKER_RATE_HZ
     return r, np.vstack([w[:1], 0.5 * (w[1:] + w[:-1]), w[-1:]])
 
@@ -204,8 +364,8 @@ def synchronise(d: pd.DataFrame, tau: np.ndarray, sensors: dict[str, str]
     return offset, residual, up, orientation
 
 
-def convert(trial: str, source: Path) -> tuple[dict, pd.DataFrame] | None:
-    d = pd.read_csv(source / f"{trial}.csv")
+def convert(trial: str, d: pd.DataFrame, knees: dict[Side, FunctionalKnee]) -> tuple[dict, pd.DataFrame] | None:
+    """One walk's files (``d``: its synchronised CSV; ``knees``: its participant's functional knees)."""
     tau = d["x_Time"].to_numpy(float) - float(d["x_Time"].iloc[0])
     sensors = {p: s for p, s in SENSORS.items() if f"P6_{s}_gyro_x" in d}
     offset, residual, up, orientation = synchronise(d, tau, sensors)
@@ -224,7 +384,7 @@ def convert(trial: str, source: Path) -> tuple[dict, pd.DataFrame] | None:
     if not legs:
         return None
     pd.DataFrame(imu).to_csv(OUT / f"{trial}_imu.csv", index=False, float_format="%.7g")
-    angles, heading = reference_angles(d)
+    angles, heading = reference_angles(d, knees)
     angles.insert(0, "t_s", np.arange(len(d)) / MARKER_RATE_HZ - offset)
     keep = ["t_s"] + [c for c in angles.columns if any(c.startswith(f"{s.value}_") for s in legs)]
     angles[keep].to_csv(OUT / f"{trial}_reference.csv", index=False, float_format="%.4f")
@@ -253,17 +413,23 @@ def main() -> None:
     parser.add_argument("source", type=Path, help="folder holding the synchronised CSV files (<trial>.csv)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    syncs, cycles = [], []
-    for trial in TRIALS:
-        got = convert(trial, args.source)
-        if got is None:
-            print(f"{trial}: no leg with both sensors matching their clusters — skipped")
-            continue
-        syncs.append(got[0])
-        cycles.append(got[1])
-        print(got[0])
+    syncs, cycles, axes = [], [], []
+    for participant in sorted({t[:3] for t in TRIALS}):
+        walks = {t: pd.read_csv(args.source / f"{t}.csv") for t in TRIALS if t.startswith(participant)}
+        knees, notes = functional_knees(list(walks.values()))
+        axes += [{"participant": participant, **n} for n in notes]
+        for trial, d in walks.items():
+            got = convert(trial, d, knees)
+            if got is None:
+                print(f"{trial}: no leg with both sensors matching their clusters — skipped")
+                continue
+            syncs.append(got[0])
+            cycles.append(got[1])
+            print(got[0])
     pd.DataFrame(syncs).to_csv(OUT / "sync.csv", index=False)
     pd.concat(cycles).to_csv(OUT / "cycles.csv", index=False)
+    pd.DataFrame(axes).to_csv(OUT / "functional_knee.csv", index=False)
+    print(pd.DataFrame(axes).to_string(index=False))
 
 
 if __name__ == "__main__":

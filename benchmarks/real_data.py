@@ -32,8 +32,9 @@ Reproduce (from the repository root; reads ``../shared/datasets``, ≈ 1 min; pr
 (d) 35 walks of 9 people with marker-based knee flexion, adduction, rotation and femur rotation
     against the line of progression (committed in ``benchmarks/data/grouvel_2023``, Geneva
     dataset, IMU 25–45 Hz re-synchronised to the markers by the converter): the same comparison per
-    leg and trial, summarised over all of them. Also without ``../shared/datasets``, and in
-    ``--optical-only``.
+    leg and trial, summarised over all of them; then the same against the converter's functional,
+    functional-axis and cluster-tracked marker models (``benchmarks/_geneva.py``). Also without
+    ``../shared/datasets``, and in ``--optical-only``.
 """
 
 from __future__ import annotations
@@ -47,20 +48,12 @@ import numpy as np
 import pandas as pd
 from _cohort import calibration_config, flexion_limit_from_text
 from _common import machine, markdown_table
-from _optical import (
-    compare_series,
-    compare_with_reference,
-    midstance_offset_note,
-    sensor_frame_reference,
-)
+from _geneva import grouvel_table
+from _optical import compare_with_reference, midstance_offset_note
 from _real_loaders import (
-    GROUVEL_2023,
     HingeTrial,
-    OpticalWalk,
     dfjimu_paths,
-    grouvel_trials,
     load_dfjimu,
-    load_grouvel,
     load_kiel_pp054,
     with_gyr_sampling,
 )
@@ -344,76 +337,6 @@ def optical_table(calibration: SegmentCalibrationConfig | None = None, filter_ki
     print(markdown_table(["recording", "angle", "cycle", "RMSE", "offset-free RMSE", "bias", "r", "range (pipeline / markers)",
                           "heel strikes (ms)"], rows, align="lllrrrrrl"))
     print("\n" + "\n".join(f"- {n}" for n in notes) + f"\n- {midstance_offset_note(load_kiel_pp054())}\n")
-
-
-def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_kind: FilterKind | None = None,
-                  gyr_sampling: GyroSampling | None = None) -> None:
-    """Part (d): the Geneva walks (``benchmarks/data/grouvel_2023``) against their marker-based knee
-    angles and femur rotation; one row per angle over all walks (a walk = one leg of one trial).
-    ``gyr_sampling`` as in :func:`optical_table`."""
-    config = AnalysisConfig(calibration=calibration or SegmentCalibrationConfig(),
-                            filter_kind=filter_kind or AnalysisConfig().filter_kind)
-    per_walk, split = [], []
-    sync = pd.read_csv(GROUVEL_2023 / "sync.csv").set_index("trial")
-    cpu0 = time.process_time()
-    for trial in grouvel_trials():
-        walks = load_grouvel(trial)
-        result = analyze_session(with_gyr_sampling(walks[0].session, gyr_sampling), config)
-        sensors = pd.read_csv(GROUVEL_2023 / f"{trial}_sensors.csv")
-        for walk in walks:
-            leg = result.legs[walk.side]
-            used = sum(s.used for s in leg.strides)
-            # The same calibration on the clusters' orientations: fusion vs calibration + reference.
-            cluster = sensor_frame_reference(walk, leg, sensors, float(sync.loc[trial, "heading_rad"]))
-            fusion = {c.angle: c for c in compare_with_reference(result, OpticalWalk(walk.name, walk.side, walk.session,
-                                                                                     walk.cycles, cluster)) if c.cycle == 0}
-            for angle, (_, free, bias, r) in compare_series(cluster, walk.reference).items():
-                split.append({"angle": angle, "fusion_free": fusion[angle].offset_free_rmse_deg,
-                              "fusion_r": fusion[angle].correlation, "frames_free": free, "frames_bias": bias,
-                              "frames_r": r})
-            for c in compare_with_reference(result, walk):
-                if c.cycle == 0:
-                    per_walk.append({"walk": walk.name, "participant": trial[:3], "angle": c.angle, "rmse": c.rmse_deg,
-                                     "free": c.offset_free_rmse_deg, "bias": c.bias_deg, "r": c.correlation,
-                                     "cycles": len(walk.cycles), "reference": leg.reference, "used": used,
-                                     "found": len(leg.strides)})
-    cpu = time.process_time() - cpu0
-    table = pd.DataFrame(per_walk)
-    rows = []
-    for angle, g in table.groupby("angle", sort=False):
-        g = g.dropna(subset=["rmse"])
-        by_person = g.groupby("participant")["bias"].mean()
-        rows.append([angle, str(len(g)), str(int(g["cycles"].sum())),
-                     f"{g['rmse'].median():.2f} / {g['rmse'].quantile(0.9):.2f} / {g['rmse'].max():.2f}",
-                     f"{g['free'].median():.2f} / {g['free'].quantile(0.9):.2f} / {g['free'].max():.2f}",
-                     f"{g['bias'].mean():+.2f} ± {g['bias'].std():.2f}",
-                     f"{by_person.min():+.1f} … {by_person.max():+.1f}", f"{g['r'].median():.3f}"])
-    walks = table.drop_duplicates("walk")
-    print("(d) Marker-based reference: Geneva dataset (Grouvel et al. 2023), comfortable-speed 10-m walks, 9 people "
-          "(benchmarks/data/grouvel_2023/README.md): IMU clock re-synchronised to the markers from the sensors' "
-          "own marker clusters; IMU rows 25–45 Hz (as the dataset's synchronised files hold them); the reference "
-          "is this project's marker model (ISB frames from the CGM markers and the dataset's joint centres, the "
-          "library's JCS and sign table) over the 2–4.5 s the cameras see, cycles heel strike to heel strike "
-          "(markers, Zeni). A walk = one leg of one trial; its offset-free RMSE removes its own bias. "
-          "Degrees: median / 90th percentile / largest over walks; bias mean ± SD over walks; per-person mean "
-          f"bias, smallest … largest. {len(walks)} walks; CPU {cpu:.1f} s.\n")
-    print(markdown_table(["angle", "walks", "cycles", "RMSE", "offset-free RMSE", "bias", "bias by person", "r (median)"],
-                         rows, align="lrrrrrrr"))
-    parts = pd.DataFrame(split)
-    rows = [[angle, f"{g['fusion_free'].median():.2f} / {g['fusion_free'].quantile(0.9):.2f}", f"{g['fusion_r'].median():.3f}",
-             f"{g['frames_free'].median():.2f} / {g['frames_free'].quantile(0.9):.2f}",
-             f"{g['frames_bias'].mean():+.2f} ± {g['frames_bias'].std():.2f}", f"{g['frames_r'].median():.3f}"]
-            for angle, g in parts.groupby("angle", sort=False)]
-    print("\nThe same, split in two with each sensor's orientation measured by its marker cluster and the pipeline's "
-          "own sensor-to-segment calibration applied to it ('cluster frames'): pipeline vs cluster frames = the "
-          "IMU's orientation estimation (fusion at 25–45 Hz, the heading between the sensors); cluster frames vs "
-          "markers = the calibration's segment frames against the marker model (and the skin under the clusters). "
-          "Offset-free RMSE median / 90th percentile over walks, degrees.\n")
-    print(markdown_table(["angle", "pipeline vs cluster frames: offset-free", "r", "cluster frames vs markers: offset-free",
-                          "bias", "r"], rows, align="lrrrrr"))
-    refs = walks["reference"].value_counts().to_dict()
-    print(f"\n- calibration reference per walk: {refs}; strides used / found by the pipeline over these legs: "
-          f"{int(walks['used'].sum())} / {int(walks['found'].sum())}\n")
 
 
 def main() -> None:
