@@ -73,12 +73,40 @@ def main(argv: list[str] | None = None) -> int:
     except ImugaitError as exc:
         print(f"imugait {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError as exc:
+        if not stdout_reader_gone():
+            print(f"imugait {args.command}: error: {os_error_line(exc)}", file=sys.stderr)
+            return 1
+        # `imugait … | head`: the reader has what it wanted; stop quietly, as a shell tool does
+        # (files written so far were closed by the command's own clean-up on the way out).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return SIGPIPE_EXIT
     except OSError as exc:  # disk full, read-only folder, permission, missing file …
         print(f"imugait {args.command}: error: {os_error_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"imugait {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+SIGPIPE_EXIT = 141
+"""Exit status when stdout's reader went away: what a shell reports for a tool ended by SIGPIPE."""
+
+
+def stdout_reader_gone() -> bool:
+    """Whether standard output is a pipe whose reading end is closed (``imugait … | head``).
+
+    A pipe's writing end polls as an error once no reader is left; a broken pipe elsewhere (a
+    socket, a child process) leaves stdout writable and is reported as an error instead."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows), stdout closed or replaced
+        return False
 
 
 def os_error_line(exc: OSError) -> str:
