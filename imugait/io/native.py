@@ -177,7 +177,13 @@ def _check_container(p: Path) -> int:
     except OSError as exc:
         raise FormatError(f"{p}: cannot read ({exc.strerror})") from None
     if head != _PARQUET_MAGIC:
-        raise FormatError(f"{name} is not a Parquet file (an imugait session starts with 'PAR1')")
+        hint = ""
+        if head.lstrip()[:1] in (b"{", b"["):
+            hint = (
+                "; it looks like JSON (an analysis or report result?): give the session's .parquet file "
+                "it was made from"
+            )
+        raise FormatError(f"{name} is not a Parquet file (an imugait session starts with 'PAR1'){hint}")
     if size < 12 or tail != _PARQUET_MAGIC:
         raise FormatError(f"{name} is truncated: no Parquet footer (interrupted write or incomplete copy)")
     return size

@@ -192,8 +192,13 @@ def test_wrong_format_version(session, tmp_path, version, hint):
 def test_not_parquet_and_missing_file(tmp_path):
     text = tmp_path / "notes.parquet"
     text.write_text("t_s,acc\n0,1\n")
-    with pytest.raises(FormatError, match=r"notes\.parquet is not a Parquet file"):
+    with pytest.raises(FormatError, match=r"notes\.parquet is not a Parquet file") as not_json:
         read_session(text)
+    assert "JSON" not in str(not_json.value)
+    result = tmp_path / "walk.analysis.json"
+    result.write_text('{"schema": "imugait.analysis"}')
+    with pytest.raises(FormatError, match=r"looks like JSON .*give the session's \.parquet file"):
+        read_session(result)
     with pytest.raises(FormatError, match=r"nowhere\.parquet: no such file"):
         read_session(tmp_path / "nowhere.parquet")
 
