@@ -122,7 +122,7 @@ def frozen_heap():
     """Within it, the objects that exist on entry (the modules imported — numpy, scipy, uvicorn, … —,
     about 120,000 objects in a live run) are left out of the garbage collector's passes
     (:func:`gc.freeze`), after one collection of what is garbage already; on exit they are
-    collected as usual again. A full pass over them took 55–70 ms of the loop's thread, the
+    collected as usual again. A full pass over them took 55–80 ms of the loop's thread, the
     interpreter lock held — every thread stopped, every push waiting —, and came about once in a
     40-s live run (in data time, as the calibration's objects came and went); over the objects
     made since, it takes about 2 ms (docs/live.md, "Tenth round"). Objects alive on entry
