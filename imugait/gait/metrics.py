@@ -148,11 +148,21 @@ def aggregate(cycles: pd.DataFrame, metric_columns: list[str]) -> pd.DataFrame:
 
 def mean_sd_n(values: np.ndarray) -> tuple[float, float, int]:
     """Mean, SD (ddof 1) and count of one metric's values (N,) — of one side's used strides in
-    :func:`aggregate` — leaving NaN out: the mean NaN without values, the SD with fewer than two.
-    (Plain numpy: the live dashboard's stride table calls it at every new stride.)"""
+    :func:`aggregate` — leaving NaN out: the mean NaN without values, the SD with fewer than two."""
     values = values[~np.isnan(values)]
-    n = int(values.size)
-    return float(values.mean()) if n else np.nan, float(values.std(ddof=1)) if n > 1 else np.nan, n
+    mean, n = _mean_n(values)
+    return mean, float(values.std(ddof=1)) if n > 1 else np.nan, n
+
+
+def mean_n(values: np.ndarray) -> tuple[float, int]:
+    """:func:`mean_sd_n` without the SD (the same mean): the live dashboard's stride table shows
+    means and counts only, and computes them at every new stride."""
+    return _mean_n(values[~np.isnan(values)])
+
+
+def _mean_n(finite: np.ndarray) -> tuple[float, int]:
+    n = int(finite.size)
+    return float(finite.mean()) if n else np.nan, n
 
 
 def asymmetry(aggregates: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -102,13 +103,40 @@ def real_sensors(sources: Sequence[SensorSource]) -> SensorOpener:
 def run_event_loop(main: Coroutine[Any, Any, T]) -> T:
     """Run ``main`` to the end on a new event loop, as :func:`asyncio.run` does: uvloop's where it is
     installed (Linux, macOS), else asyncio's. A live run wakes the loop for every sensor's chunk
-    (4 × 50/s) and every push to the page (40/s); uvloop spends less CPU per wake-up."""
+    (4 × 50/s) and every push to the page (40/s); uvloop spends less CPU per wake-up. The objects
+    that exist when it starts are kept out of the garbage collector's full passes
+    (:func:`frozen_heap`)."""
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(main)
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(main)
+        uvloop = None
+    with frozen_heap():
+        if uvloop is None:
+            return asyncio.run(main)
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(main)
+
+
+@contextlib.contextmanager
+def frozen_heap():
+    """Within it, the objects that exist on entry (the modules imported — numpy, scipy, uvicorn, … —,
+    about 120,000 objects in a live run) are left out of the garbage collector's passes
+    (:func:`gc.freeze`), after one collection of what is garbage already; on exit they are
+    collected as usual again. A full pass over them took 55–80 ms of the loop's thread, the
+    interpreter lock held — every thread stopped, every push waiting —, and came about once in a
+    40-s live run (in data time, as the calibration's objects came and went); over the objects
+    made since, it takes about 2 ms (docs/live.md, "Tenth round"). Objects alive on entry
+    that become cyclic garbage during the run are collected after it. A heap frozen by the
+    caller, or a collector switched off, is left as it is."""
+    if not gc.isenabled() or gc.get_freeze_count():
+        yield
+        return
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from imugait.gait.cycles import N_NORMALISED, Exclusion, Stride, time_normalise
-from imugait.gait.metrics import asymmetry, double_support_pcts, stride_metrics
+from imugait.gait.metrics import asymmetry, double_support_pcts, mean_n, mean_sd_n, stride_metrics
 
 
 def test_time_normalise_maps_the_stride_to_101_points():
@@ -122,3 +122,14 @@ def test_an_open_end_judges_the_last_stride_of_the_last_bout_as_an_inner_one():
     events_slow = LegEvents(ic_slow - 0.3, ic_slow - 0.45, ic_slow, np.full(ic.size, 4.0))
     assert segment_strides(t, events_slow, bout, none, none)[-1].exclusion is Exclusion.BOUT_EDGE
     assert segment_strides(t, events_slow, bout, none, none, open_end=True)[-1].exclusion is Exclusion.NONE
+
+
+def test_mean_n_is_mean_sd_n_without_the_sd():
+    rng = np.random.default_rng(5)
+    for values in (rng.normal(40.0, 7.0, 37), np.array([1.5, np.nan, 2.25, np.nan]), np.array([np.nan, 3.0]),
+                   np.array([np.nan, np.nan]), np.array([]), rng.normal(0.0, 1e-3, 1000)):
+        mean, sd, n = mean_sd_n(values.copy())
+        got_mean, got_n = mean_n(values.copy())
+        assert got_n == n == np.count_nonzero(~np.isnan(values))
+        assert (np.isnan(got_mean) and np.isnan(mean)) or got_mean == mean  # the same bits, NaN when empty
+        assert np.isnan(sd) == (n < 2)

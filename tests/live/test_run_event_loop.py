@@ -1,6 +1,7 @@
 """The live commands' event loop (:func:`imugait.live.run.run_event_loop`): uvloop's where installed, else asyncio's."""
 
 import asyncio
+import gc
 import sys
 
 import pytest
@@ -40,3 +41,40 @@ def test_an_exception_comes_out_as_from_asyncio_run():
 
     with pytest.raises(KeyError, match="boom"):
         run_event_loop(fails())
+
+
+async def _freeze_count():
+    await asyncio.sleep(0)
+    return gc.get_freeze_count()
+
+
+def test_the_heap_is_frozen_during_the_run_and_thawed_after():
+    assert gc.get_freeze_count() == 0
+    kept = [[] for _ in range(100)]  # objects alive when the loop starts
+    frozen = run_event_loop(_freeze_count())
+    assert frozen >= len(kept)  # left out of the collector's passes during the run
+    assert gc.get_freeze_count() == 0  # collected as usual again after it
+
+
+def test_a_heap_frozen_by_the_caller_is_left_frozen():
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        assert run_event_loop(_freeze_count()) == before
+        assert gc.get_freeze_count() == before
+    finally:
+        gc.unfreeze()
+
+
+def test_a_full_collection_during_the_run_skips_what_existed_before():
+    alive = [{"n": k} for k in range(20_000)]  # tracked containers made before the run
+
+    async def collected_and_tracked():
+        await asyncio.sleep(0)
+        gc.collect()
+        return len(gc.get_objects())
+
+    tracked_during = run_event_loop(collected_and_tracked())
+    # (CPython's gc.get_objects lists the collected generations, not the frozen ones)
+    assert tracked_during < len(alive)  # the pass did not look at them
+    assert len(gc.get_objects()) >= len(alive)  # back in the collector's generations after it

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from imugait.conventions import Placement, Side
-from imugait.gait.metrics import mean_sd_n, right_minus_left
+from imugait.gait.metrics import mean_n, right_minus_left
 from imugait.live.acquisition import SensorStatus, lost_fraction
 from imugait.live.dashboard.bands import MetricBand, stride_metric_bands
 from imugait.live.updates import LegAngles, LegCalibrationState, LiveStride, LiveUpdate
@@ -198,7 +198,7 @@ def stride_summary(strides: Sequence[LiveStride], bands: Sequence[MetricBand]) -
     """One row per band whose metric the strides carry: each side's mean over the used strides
     kept and its last stride's value, or the symmetry index of the two means, with the band and
     whether the value is outside it. Means and the symmetry index come from
-    :func:`imugait.gait.metrics.mean_sd_n` and :func:`~imugait.gait.metrics.right_minus_left`
+    :func:`imugait.gait.metrics.mean_n` and :func:`~imugait.gait.metrics.right_minus_left`
     (what :func:`~imugait.gait.metrics.aggregate` and :func:`~imugait.gait.metrics.asymmetry`
     compute, over plain arrays: this runs at every new stride)."""
     if not strides:
@@ -209,7 +209,7 @@ def stride_summary(strides: Sequence[LiveStride], bands: Sequence[MetricBand]) -
         return []
     metrics = [b.metric for b in shown]
     used = {side: [s for s in strides if s.side is side and s.used] for side in SIDES}
-    means = {side: [mean_sd_n(np.array([s.metrics.get(m, np.nan) for s in used[side]], dtype=float))[::2]
+    means = {side: [mean_n(np.array([s.metrics.get(m, np.nan) for s in used[side]], dtype=float))
                     for m in metrics] for side in SIDES if used[side]}
     # The symmetry index of sides that both have used strides (NaN where a mean is).
     si = (right_minus_left(np.array(metrics, dtype=str), *(np.array([mean for mean, _n in means[side]], dtype=float)
