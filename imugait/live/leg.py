@@ -58,6 +58,7 @@ from imugait.gait.plausibility import implausible_reasons, stride_columns
 from imugait.kinematics.angles import LegAngles, legs_angles, segment_orientations
 from imugait.kinematics.progression import CausalProgression, ProgressionConfig
 from imugait.live.history import History
+from imugait.live.midstance import MidstanceReference
 from imugait.live.revision import context_s, one_bout, run_directions_rad, wait_s
 from imugait.live.updates import LiveStride
 from imugait.quaternion import quat_multiply
@@ -125,11 +126,17 @@ class LiveLeg:
     windows, as offline) — used for those rows instead of the held latest window.
     ``known_interpolated_rows``: how many of those rows lie up to the centre of the track's last
     window (all when None): after it the track holds the last window's estimate, where a stride's
-    final version interpolates towards the windows after it, as offline (:meth:`_final_offsets`)."""
+    final version interpolates towards the windows after it, as offline (:meth:`_final_offsets`).
+    ``midstance``: the leg is referred to mid-stance and its calibration was fitted here — each
+    stride's final version takes the segment frames from the mid-stances of the walk so far, at
+    the stream's end from the whole walk's (:mod:`imugait.live.midstance`)."""
 
     def __init__(self, side: Side, alignment: LegAlignment, settings: LegSettings, start: int, capacity: int,
-                 known_heading_rad: np.ndarray | None = None, known_interpolated_rows: int | None = None) -> None:
+                 known_heading_rad: np.ndarray | None = None, known_interpolated_rows: int | None = None,
+                 midstance: bool = False) -> None:
         self.side, self.alignment, self.settings = side, alignment, settings
+        self._midstance = MidstanceReference(side, alignment) if midstance and alignment.reference is not None else None
+        """The mid-stance reference over the walk so far (None: the calibration's frames throughout)."""
         self._known_heading = (start, known_heading_rad) if known_heading_rad is not None and known_heading_rad.size \
             else None
         self.thigh, self.shank = (Placement.of(seg, side).value for seg in (Segment.THIGH, Segment.SHANK))
@@ -210,6 +217,9 @@ class LiveLeg:
         history: :meth:`_release_old`), in order."""
         self._unheaded: deque[_Pending] = deque()
         """Strides whose heading windows around them have not all come yet (:meth:`_head_strides`), in order."""
+        self._headed: deque[_Pending] = deque()
+        """Strides given with their heading interpolated whose rows are still in the history, in
+        order (with a mid-stance reference: revised at the stream's end, :meth:`_revise_reference`)."""
         self._run_label = -1  # the straight run of the newest settled row (-1: none)
         self._run_start = 0  # the first row of that run
         self._ended_runs: deque[tuple[int, int, int]] = deque()  # (run, first row, row after) to be fitted again
@@ -309,10 +319,13 @@ class LiveLeg:
             return None
         return (k0, k1, *self._angle_input(k0, k1))
 
-    def _angle_input(self, k0: int, k1: int, heading_offset_rad: np.ndarray | None = None) -> tuple[np.ndarray, tuple]:
+    def _angle_input(self, k0: int, k1: int, heading_offset_rad: np.ndarray | None = None,
+                     alignment: LegAlignment | None = None) -> tuple[np.ndarray, tuple]:
         """(rows voided by a long lost stretch, the input of :func:`~imugait.kinematics.angles.legs_angles`)
         of the rows ``k0 .. k1 - 1``, with the state they were taken with (``heading_offset_rad``:
-        these heading offsets instead of the held ones, NaN where those are)."""
+        these heading offsets instead of the held ones, NaN where those are; ``alignment``: these
+        segment frames instead of the calibration's)."""
+        alignment = alignment or self.alignment
         grid = self._grid
         state = {name: self.history.since(name, k0)[:k1 - k0] for name in ("heading_offset_rad", "direction_rad")}
         if heading_offset_rad is not None:
@@ -322,7 +335,7 @@ class LiveLeg:
         lost = ~np.isfinite(state["heading_offset_rad"])
         q_thigh, q_shank = segment_orientations(
             self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1), self._rows(grid, f"{self.shank}/q_world_sensor", k0, k1),
-            self.alignment.thigh.q_sensor_segment, self.alignment.shank.q_sensor_segment,
+            alignment.thigh.q_sensor_segment, alignment.shank.q_sensor_segment,
             np.where(lost, 0.0, state["heading_offset_rad"]))  # (those rows come out NaN below)
         return lost, (self.side, q_thigh, q_shank, state["direction_rad"])
 
@@ -738,9 +751,11 @@ class LiveLeg:
         """Give final, as they are, the strides whose rows are about to leave the history before
         their run has ended (a straight run longer than the history) or their heading windows
         have come (a history shorter than those few seconds)."""
+        t_old = float(self.history.tail("t_s")[0]) + 2 * self.settings.tick_s
+        while self._headed and self._headed[0].stride.t_initial_contact_s <= t_old:
+            self._headed.popleft()
         if not (self._awaiting_run or self._unheaded):
             return
-        t_old = float(self.history.tail("t_s")[0]) + 2 * self.settings.tick_s
         released = []
         while self._awaiting_run and self._awaiting_run[0].stride.t_initial_contact_s <= t_old:
             released.append(self._awaiting_run.popleft())
@@ -781,6 +796,7 @@ class LiveLeg:
                 if not self._merge_with_next(grid, *ended, k):
                     self._refit_run(grid, *ended, k)
         self._head_strides()
+        self._revise_reference()
 
     def _head_strides(self) -> None:
         """Give again the strides whose heading windows have come with their knee metrics
@@ -808,8 +824,12 @@ class LiveLeg:
                     or self._offline_unestimated >= first + i1 - 1):
                 return
             self._unheaded.popleft()
+            if self._midstance is not None:
+                self._midstance.add_stride(t_all, p.stride.t_initial_contact_s, p.stride.t_next_initial_contact_s,
+                                           lambda j0, j1: self._reference_rows(first + j0, first + j1))
             self._reheaded_rows(first + i0, first + i1)
             p.headed = True
+            self._headed.append(p)
             metrics = self._metrics([p.stride])
             p.row.update({name: float(values[0]) for name, values in metrics.items()})
             if p.timed:  # (its timing again with the offset of its final version, as offline)
@@ -827,20 +847,56 @@ class LiveLeg:
         done = self._stride_knee
         if done.n_appended < self.history.first_index:
             done.skip_to(self.history.first_index)
-        k_new = min(max(k0, done.n_appended, self._known_until), k1)
+        revised = self._midstance.alignment if self._midstance is not None and self._midstance.n_strides else None
+        # (Rows of the calibration's own track are as shown — unless the frames were revised.)
+        k_new = min(max(k0, done.n_appended, self._known_until if revised is None else k0), k1)
         self.angles_until(k1)
         if k_new > done.n_appended:
             done.append({"knee_deg": self.history.since("knee_deg", done.n_appended)[:k_new - done.n_appended]})
         if k1 <= k_new:
             return
-        if not self._offline_windows:
+        if not self._offline_windows and revised is None:
             done.append({"knee_deg": self.history.since("knee_deg", k_new)[:k1 - k_new]})
             return
-        lost, rows = self._angle_input(k_new, k1, self._final_offsets(k_new, k1))
+        lost, rows = self._angle_input(k_new, k1, self._final_offsets(k_new, k1), revised)
         knee_deg = np.rad2deg(legs_angles([rows])[0].knee_rad)
         knee_deg[lost] = np.nan
         done.append({"knee_deg": knee_deg})
 
+
+    def _reference_rows(self, k0: int, k1: int) -> tuple[np.ndarray, ...]:
+        """The thigh's and shank's orientations (K, 4) and accelerations (K, 3) of grid rows
+        ``k0 .. k1 - 1`` and their final heading offset (K,; NaN: lost)."""
+        grid = self._grid
+        lost = self._rows(grid, f"{self.thigh}/lost", k0, k1) | self._rows(grid, f"{self.shank}/lost", k0, k1)
+        return (self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1), self._rows(grid, f"{self.shank}/q_world_sensor", k0, k1),
+                self._rows(grid, f"{self.thigh}/acc_mps2", k0, k1), self._rows(grid, f"{self.shank}/acc_mps2", k0, k1),
+                np.where(lost, np.nan, self._final_offsets(k0, k1)))
+
+    def _revise_reference(self) -> None:
+        """At the stream's end, with the mid-stance reference over the whole walk (as ``analyze``
+        has it): the knee angles of the strides still in the history computed again with its
+        frames, and those whose metrics changed given again (their final flag as it was)."""
+        if self._midstance is None or not self._midstance.n_strides or not self._headed:
+            return
+        done = self._stride_knee
+        k0 = max(self.history.first_index, self._grid.first_index, done.first_index)
+        k1 = done.n_appended
+        if k1 <= k0:
+            return
+        lost, rows = self._angle_input(k0, k1, self._final_offsets(k0, k1), self._midstance.alignment)
+        knee_deg = np.rad2deg(legs_angles([rows])[0].knee_rad)
+        knee_deg[lost] = np.nan
+        done.since("knee_deg", k0)[:k1 - k0] = knee_deg
+        for p in self._headed:
+            metrics = self._metrics([p.stride])
+            p.row.update({name: float(values[0]) for name, values in metrics.items()})
+            given = self._judged(p.stride, replace(p.given, metrics={name: p.row[name] for name in p.given.metrics}),
+                                 p.row)
+            if not _same_stride(given, p.given):
+                p.given = given
+                if p.timed:
+                    self.new_strides.append(given)
 
     def _final_offsets(self, k0: int, k1: int) -> np.ndarray:
         """The thigh–shank heading offset (rad) of grid rows ``k0 .. k1 - 1`` as a stride's final
