@@ -57,11 +57,12 @@ from imugait.gait.metrics import strides_metrics
 from imugait.gait.plausibility import implausible_reasons, stride_columns
 from imugait.kinematics.angles import LegAngles, legs_angles, segment_orientations
 from imugait.kinematics.progression import CausalProgression, ProgressionConfig
+from imugait.kinematics.run_direction import RunLine, WholeRunFit
 from imugait.live.history import History
 from imugait.live.midstance import MidstanceReference
 from imugait.live.revision import context_s, one_bout, run_directions_rad, wait_s
 from imugait.live.updates import LiveStride
-from imugait.quaternion import quat_multiply
+from imugait.quaternion import quat_multiply, quat_rotate_each
 from imugait.timebase import lowpass_band, sample_period_s
 
 LEG_COLUMNS = {"t_s": (), "knee_deg": (3,), "hip_rotation_deg": (), "hip_rotation_run_deg": (), "motion": (), "run": (),
@@ -225,6 +226,10 @@ class LiveLeg:
         self._ended_runs: deque[tuple[int, int, int]] = deque()  # (run, first row, row after) to be fitted again
         self._runs_done = -1  # runs up to this number are fitted again (or were given up)
         self._merged: dict[int, int] = {}  # a run merged into the next (one bout offline): their labels
+        self._run_fit = WholeRunFit(dt, settings.progression, side)
+        """The current straight run's direction over all of it, from sums (a run longer than the history)."""
+        self._run_fit_label = -1  # the run it is fed
+        self._run_lines: dict[int, RunLine] = {}  # ended runs' whole-run directions, until fitted again
         self._n_context = int(round(context_s(settings.progression) / dt))
         self._n_wait = int(round(wait_s(settings.progression) / dt))
 
@@ -405,6 +410,8 @@ class LiveLeg:
         q_thigh = quat_multiply(self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1),
                                 self.alignment.thigh.q_sensor_segment)
         runs = self._progression.update(self._rows(grid, "t_s", k0, k1), q_thigh, moving)
+        if self.alignment.measures_femur_rotation:
+            self._feed_run_fit(self._rows(grid, "t_s", k0, k1), q_thigh, runs)
         n = self.history.n_appended
         self.history.tail("motion", n - k0)[:k1 - k0] = moving
         self.history.tail("run", n - k0)[:k1 - k0] = runs
@@ -417,6 +424,30 @@ class LiveLeg:
             if runs[i] >= 0:
                 self._run_start = k0 + int(i)
         self._run_label = int(runs[-1])
+
+    def _feed_run_fit(self, t: np.ndarray, q_thigh: np.ndarray, runs: np.ndarray) -> None:
+        """Feed the whole-run fit the rows of the current straight run (``runs`` (n,) their runs);
+        a run that ends leaves its line for its refit (:meth:`_refit_run`)."""
+        if runs[0] == runs[-1] == self._run_fit_label == -1 and not np.count_nonzero(runs + 1):
+            return  # (no run)
+        long_axis, flexion_axis = quat_rotate_each(q_thigh, ([0.0, 1.0, 0.0], [0.0, 0.0, 1.0]))
+        edges = np.concatenate([[0], np.flatnonzero(np.diff(runs)) + 1, [runs.size]])
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
+            label = int(runs[a])
+            if label != self._run_fit_label:
+                self._end_run_fit()
+                self._run_fit_label = label
+            if label >= 0:
+                self._run_fit.extend(t[a:b], long_axis[a:b], flexion_axis[a:b])
+
+    def _end_run_fit(self) -> None:
+        """Keep the line of the run the whole-run fit was fed (if any) and start afresh."""
+        if self._run_fit_label >= 0:
+            line = self._run_fit.line()
+            if line is not None:
+                self._run_lines[self._run_fit_label] = line
+            self._run_fit.reset()
+        self._run_fit_label = -1
 
     def _heading_windows(self, grid: History, settled: int) -> None:
         """The heading offset of every window of the offline track that has completed."""
@@ -716,10 +747,16 @@ class LiveLeg:
         strides, and give those with their timing again — final if their heading windows have come."""
         self._runs_done = run
         first = max(self.history.first_index, grid.first_index)
+        # A run longer than the history kept (not merged: its line is of this run alone) takes the
+        # line of all of it (:class:`~imugait.kinematics.run_direction.WholeRunFit`), as offline.
+        line = self._run_lines.get(run) if k_start < first and run not in self._merged.values() else None
+        self._run_lines = {r: x for r, x in self._run_lines.items() if r > run}
         k_start = max(k_start, first)
         strides = [p for p in (*self._awaiting_run, *self._untimed) if p.run == run]  # (in time order)
         directions = None
-        if k_stop > k_start and self.alignment.measures_femur_rotation:
+        if k_stop > k_start and line is not None:
+            directions = line.at(self.history.since("t_s", k_start)[:k_stop - k_start])
+        elif k_stop > k_start and self.alignment.measures_femur_rotation:
             w0 = max(k_start - self._n_context, first)
             in_run = np.zeros(settled - w0, dtype=bool)
             in_run[k_start - w0:k_stop - w0] = True
@@ -729,23 +766,27 @@ class LiveLeg:
                                             self.history.since("motion", w0)[:settled - w0], in_run,
                                             self.settings.progression, self.side, self.settings.rate_hz)
         if directions is not None:
-            # The rows' angles as shown stay as they were taken (whenever they are polled); the
-            # strides read the hip rotation against the direction found again.
-            self.angles_until(k_stop)
-            lost, (side, q_thigh, q_shank, _live) = self._angle_input(k_start, k_stop)
-            hip_deg = np.rad2deg(legs_angles([(side, q_thigh, q_shank, directions)])[0].hip_rotation_progression_rad)
-            hip_deg[lost] = np.nan
-            self.history.since("hip_rotation_run_deg", k_start)[:k_stop - k_start] = hip_deg
-            if strides:
-                metrics = self._metrics([p.stride for p in strides])
-                for i, p in enumerate(strides):
-                    p.row.update({name: float(values[i]) for name, values in metrics.items()})
+            self._redirect(k_start, k_stop, directions, strides)
         for p in strides:
             p.given = self._judged(p.stride, replace(p.given, metrics={name: p.row[name] for name in p.given.metrics},
                                                      final=p.timed and p.headed), p.row)
             if p.timed:
                 self.new_strides.append(p.given)
         self._awaiting_run = deque(p for p in self._awaiting_run if p.run != run)
+
+    def _redirect(self, k0: int, k1: int, directions: np.ndarray, strides: Sequence[_Pending]) -> None:
+        """The hip rotation the strides read of grid rows ``k0 .. k1 - 1`` against the walking
+        directions (rad) found again, and the metrics of ``strides`` (theirs, in time order) from
+        it. The rows' angles as shown stay as they were taken (whenever they are polled)."""
+        self.angles_until(k1)
+        lost, (side, q_thigh, q_shank, _live) = self._angle_input(k0, k1)
+        hip_deg = np.rad2deg(legs_angles([(side, q_thigh, q_shank, directions)])[0].hip_rotation_progression_rad)
+        hip_deg[lost] = np.nan
+        self.history.since("hip_rotation_run_deg", k0)[:k1 - k0] = hip_deg
+        if strides:
+            metrics = self._metrics([p.stride for p in strides])
+            for i, p in enumerate(strides):
+                p.row.update({name: float(values[i]) for name, values in metrics.items()})
 
     def _release_old(self) -> None:
         """Give final, as they are, the strides whose rows are about to leave the history before
@@ -759,7 +800,9 @@ class LiveLeg:
         released = []
         while self._awaiting_run and self._awaiting_run[0].stride.t_initial_contact_s <= t_old:
             released.append(self._awaiting_run.popleft())
-            released[-1].run = -1  # (given up)
+        self._redirect_released([p for p in released if p.run == self._run_fit_label >= 0])
+        for p in released:
+            p.run = -1  # (given up)
         while self._unheaded and self._unheaded[0].stride.t_initial_contact_s <= t_old:
             released.append(self._unheaded.popleft())
             released[-1].headed = True  # (given up)
@@ -767,6 +810,24 @@ class LiveLeg:
             if p.timed and p.headed and p.run <= self._runs_done:
                 p.given = replace(p.given, final=True)
                 self.new_strides.append(p.given)
+
+    def _redirect_released(self, strides: list[_Pending]) -> None:
+        """Strides of the straight run still going on whose rows are about to leave the history:
+        their hip rotation against the run's line over all of it so far (:class:`WholeRunFit`,
+        closer to the whole bout's of ``analyze`` than the newest seconds' direction the rows were
+        shown with) — unless the run continues an earlier one it was merged with (its line is of
+        this run alone)."""
+        line = self._run_fit.line() if strides and self._run_fit_label not in self._merged.values() else None
+        if line is None:
+            return
+        t_all = self.history.tail("t_s")
+        first = self.history.first_index
+        k0 = first + max(int(np.searchsorted(t_all, strides[0].stride.t_initial_contact_s)) - 1, 0)
+        k1 = first + min(int(np.searchsorted(t_all, strides[-1].stride.t_next_initial_contact_s)) + 2, t_all.size)
+        self._redirect(k0, k1, line.at(self.history.since("t_s", k0)[:k1 - k0]), strides)
+        for p in strides:
+            p.given = self._judged(p.stride, replace(p.given, metrics={name: p.row[name] for name in p.given.metrics}),
+                                   p.row)
 
     def end(self) -> None:
         """The stream has ended: what waited for rows after the newest is decided with the rows
@@ -791,6 +852,7 @@ class LiveLeg:
             if self._run_label >= 0:
                 self._ended_runs.append((self._run_label, self._run_start, k))
                 self._run_label = -1
+            self._end_run_fit()
             while self._ended_runs:
                 ended = self._ended_runs.popleft()
                 if not self._merge_with_next(grid, *ended, k):
