@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from imugait.quaternion import compose_rotations, quat_conj, quat_rotate
+from imugait.quaternion import quat_conj, quat_rotate
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,10 +50,13 @@ def reference_sums(t_s: np.ndarray, q_world_thigh_sensor: np.ndarray, q_world_sh
     if not t_s.size:
         zero = np.zeros(3)
         return ReferenceSums(zero, zero, zero, 0, -np.inf)
-    r1 = Rotation.from_quat(q_world_thigh_sensor, scalar_first=True)
-    r2 = Rotation.from_quat(q_world_shank_sensor, scalar_first=True)
-    r_offset = Rotation.from_rotvec(np.outer(heading_offset_rad, [0.0, 0.0, 1.0]))
-    seen = compose_rotations(r_offset, r2).inv().apply(r1.apply(flexion_axis_thigh))
+    # The axis in the thigh's world, turned back by the offset into the shank's, then into the shank
+    # sensor: (offset * shank)⁻¹ applied to thigh · axis (numpy quaternions: the per-stride cost live).
+    in_world = quat_rotate(q_world_thigh_sensor, flexion_axis_thigh)
+    c, s = np.cos(heading_offset_rad), np.sin(heading_offset_rad)
+    in_shank_world = np.column_stack([c * in_world[:, 0] + s * in_world[:, 1], -s * in_world[:, 0] + c * in_world[:, 1],
+                                      in_world[:, 2]])
+    seen = quat_rotate(quat_conj(q_world_shank_sensor), in_shank_world)
     return ReferenceSums(np.sum(acc_thigh_mps2, axis=0), np.sum(acc_shank_mps2, axis=0), np.sum(seen, axis=0),
                          int(t_s.size), float(t_s[-1]))
 

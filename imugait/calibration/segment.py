@@ -67,7 +67,6 @@ from imugait.calibration.reference_pose import (
     ReferencePose,
     knee_inclination,
     reference_sums,
-    segment_frame,
     segment_quaternions,
 )
 from imugait.calibration.secondary_motion import flexion_range_rad, remove_expected_offset
@@ -81,7 +80,7 @@ from imugait.calibration.thigh_soft_tissue import (
 )
 from imugait.conventions import Placement, Side
 from imugait.errors import CalibrationError, ValidationError
-from imugait.quaternion import compose_rotations, quat_conj, quat_rotate
+from imugait.quaternion import compose_rotations
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from imugait.conventions import Side
-from imugait.kinematics.progression import SWING_RATE_HZ, ProgressionConfig, _window_headings, forward_heading_rad
+from imugait.kinematics.progression import (
+    SWING_RATE_HZ,
+    ProgressionConfig,
+    _window_headings,
+    forward_heading_rad,
+)
 from imugait.kinematics.swing_tilt import heading_correction_rad, swing_extent
 
 
@@ -68,7 +73,7 @@ class WholeRunFit:
         """Add the run's next rows: ``t_s`` (n,), the thigh's long and flexion axes (n, 3) world."""
         if not t_s.size:
             return
-        take = (np.arange(self._n_rows, self._n_rows + t_s.size) % self.thin) == 0
+        take = slice(None) if self.thin == 1 else (np.arange(self._n_rows, self._n_rows + t_s.size) % self.thin) == 0
         self._n_rows += t_s.size
         t, xy, right = t_s[take], long_axis[take, :2], flexion_axis[take, :2]
         if not t.size:

@@ -229,6 +229,8 @@ class LiveLeg:
         self._run_fit = WholeRunFit(dt, settings.progression, side)
         """The current straight run's direction over all of it, from sums (a run longer than the history)."""
         self._run_fit_label = -1  # the run it is fed
+        self._run_fed = start  # rows up to this are fed to it (in batches: its per-call cost)
+        self._n_run_feed = max(int(round(1.0 / dt)), 1)
         self._run_lines: dict[int, RunLine] = {}  # ended runs' whole-run directions, until fitted again
         self._n_context = int(round(context_s(settings.progression) / dt))
         self._n_wait = int(round(wait_s(settings.progression) / dt))
@@ -410,13 +412,14 @@ class LiveLeg:
         q_thigh = quat_multiply(self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1),
                                 self.alignment.thigh.q_sensor_segment)
         runs = self._progression.update(self._rows(grid, "t_s", k0, k1), q_thigh, moving)
-        if self.alignment.measures_femur_rotation:
-            self._feed_run_fit(self._rows(grid, "t_s", k0, k1), q_thigh, runs)
         n = self.history.n_appended
         self.history.tail("motion", n - k0)[:k1 - k0] = moving
         self.history.tail("run", n - k0)[:k1 - k0] = runs
         if runs[0] == runs[-1] == self._run_label and np.count_nonzero(runs != self._run_label) == 0:
+            if k1 - self._run_fed >= self._n_run_feed:
+                self._feed_run_fit(grid, k1)
             return  # (the common case: the same run, or none, goes on)
+        self._feed_run_fit(grid, k1)
         previous = np.concatenate([[self._run_label], runs[:-1]])
         for i in np.flatnonzero(runs != previous):
             if previous[i] >= 0:
@@ -425,11 +428,18 @@ class LiveLeg:
                 self._run_start = k0 + int(i)
         self._run_label = int(runs[-1])
 
-    def _feed_run_fit(self, t: np.ndarray, q_thigh: np.ndarray, runs: np.ndarray) -> None:
-        """Feed the whole-run fit the rows of the current straight run (``runs`` (n,) their runs);
-        a run that ends leaves its line for its refit (:meth:`_refit_run`)."""
-        if runs[0] == runs[-1] == self._run_fit_label == -1 and not np.count_nonzero(runs + 1):
+    def _feed_run_fit(self, grid: History, k1: int) -> None:
+        """Feed the whole-run fit the settled rows before grid row ``k1`` not fed yet that are in
+        the current straight run; a run that ends leaves its line for its refit (:meth:`_refit_run`)."""
+        k0 = max(self._run_fed, self.history.first_index, grid.first_index)
+        self._run_fed = max(self._run_fed, k1)
+        if k1 <= k0 or not self.alignment.measures_femur_rotation:
+            return
+        runs = self.history.since("run", k0)[:k1 - k0]
+        if self._run_fit_label < 0 and not np.count_nonzero(runs >= 0):
             return  # (no run)
+        t = self.history.since("t_s", k0)[:k1 - k0]
+        q_thigh = quat_multiply(self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1), self.alignment.thigh.q_sensor_segment)
         long_axis, flexion_axis = quat_rotate_each(q_thigh, ([0.0, 1.0, 0.0], [0.0, 0.0, 1.0]))
         edges = np.concatenate([[0], np.flatnonzero(np.diff(runs)) + 1, [runs.size]])
         for a, b in zip(edges[:-1], edges[1:], strict=True):
@@ -852,6 +862,7 @@ class LiveLeg:
             if self._run_label >= 0:
                 self._ended_runs.append((self._run_label, self._run_start, k))
                 self._run_label = -1
+            self._feed_run_fit(grid, k)
             self._end_run_fit()
             while self._ended_runs:
                 ended = self._ended_runs.popleft()
@@ -888,7 +899,7 @@ class LiveLeg:
             self._unheaded.popleft()
             if self._midstance is not None:
                 self._midstance.add_stride(t_all, p.stride.t_initial_contact_s, p.stride.t_next_initial_contact_s,
-                                           lambda j0, j1: self._reference_rows(first + j0, first + j1))
+                                           lambda j0, j1, k=first: self._reference_rows(k + j0, k + j1))
             self._reheaded_rows(first + i0, first + i1)
             p.headed = True
             self._headed.append(p)
