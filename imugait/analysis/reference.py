@@ -71,11 +71,20 @@ def midstance_mask(
     contacts = leg_events.initial_contact_s[np.isfinite(leg_events.initial_contact_s)]
     mask = np.zeros(t_s.shape, dtype=bool)
     for t0, t1 in zip(contacts[:-1], contacts[1:], strict=True):
-        if 0.6 <= t1 - t0 <= 2.5:
-            start, stop = t0 + MIDSTANCE_START * (t1 - t0), t0 + MIDSTANCE_END * (t1 - t0)
-            i0, i1 = np.searchsorted(t_s, [start, stop])
-            mask[i0:i1] = True
+        rows = midstance_rows(t_s, t0, t1)
+        if rows is not None:
+            mask[rows[0]:rows[1]] = True
     return mask
+
+
+def midstance_rows(t_s: np.ndarray, t_contact_s: float, t_next_contact_s: float) -> tuple[int, int] | None:
+    """The rows ``i0 .. i1 - 1`` of ``t_s`` (M,) in the mid-stance of the stride between two initial
+    contacts (s) — None when the two are not a stride apart (0.6–2.5 s)."""
+    duration_s = t_next_contact_s - t_contact_s
+    if not 0.6 <= duration_s <= 2.5:
+        return None
+    i0, i1 = np.searchsorted(t_s, [t_contact_s + MIDSTANCE_START * duration_s, t_contact_s + MIDSTANCE_END * duration_s])
+    return int(i0), int(i1)
 
 
 def refer_to_upright(alignment: LegAlignment, side: Side) -> LegAlignment:

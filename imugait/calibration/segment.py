@@ -63,6 +63,12 @@ from imugait.calibration.knee_axes import (
 )
 from imugait.calibration.pose import pose_axes
 from imugait.calibration.recording import LegRecording
+from imugait.calibration.reference_pose import (
+    ReferencePose,
+    knee_inclination,
+    reference_sums,
+    segment_quaternions,
+)
 from imugait.calibration.secondary_motion import flexion_range_rad, remove_expected_offset
 from imugait.calibration.swing import MAX_SWING_LAG_S, Swing
 from imugait.calibration.thigh_soft_tissue import (
@@ -74,7 +80,7 @@ from imugait.calibration.thigh_soft_tissue import (
 )
 from imugait.conventions import Placement, Side
 from imugait.errors import CalibrationError, ValidationError
-from imugait.quaternion import compose_rotations, quat_conj, quat_rotate
+from imugait.quaternion import compose_rotations
 
 
 @dataclass(frozen=True)
@@ -313,6 +319,10 @@ class LegAlignment:
     quality: AlignmentQuality
     joint_centre: JointCentre | None = None
     """Where the knee centre is from each sensor (and the heading offset it gave)."""
+    reference: ReferencePose | None = None
+    """What the segment frames took from the reference samples, as sums (None: not known, e.g. a
+    calibration read from a file): a live leg referred to mid-stance adds its later mid-stances
+    (:mod:`imugait.calibration.reference_pose`)."""
 
     @property
     def measures_femur_rotation(self) -> bool:
@@ -334,15 +344,6 @@ def retrack_heading(
         return track_heading_offset_from_axes(rec, motion, alignment.axes.flexion_axis_thigh, alignment.hinge_axis_shank,
                                               alignment.axes.heading_offset_rad, heading_config)
     return track_heading_offset(rec, motion, alignment.axes, heading_config)
-
-
-def segment_frame(up_sensor: np.ndarray, axis_sensor: np.ndarray) -> Rotation:
-    """``r_sensor_segment`` from the upward direction (→ Y) and the flexion axis (→ Z), sensor frame."""
-    y = up_sensor / np.linalg.norm(up_sensor)
-    z = axis_sensor - np.dot(axis_sensor, y) * y
-    z /= np.linalg.norm(z)
-    x = np.cross(y, z)
-    return Rotation.from_matrix(np.column_stack([x, y, z]))
 
 
 def calibrate_leg(
@@ -443,8 +444,11 @@ def calibrate_leg(
     cross_check_deg = float("nan")
     if source is not HeadingSource.POSE:
         axes, cross_check_deg = _with_shank_axis(axes, r1, r2_common, h2, up1, config.shank_axis_weight)
-    # The thigh's flexion axis seen from the shank sensor while standing (heading offset of then).
-    flexion_in_shank = _unit(np.mean(r2_common.inv().apply(r1.apply(axes.flexion_axis_thigh)), axis=0))
+    # The thigh's flexion axis seen from the shank sensor while standing (heading offset of then),
+    # and the upward directions: sums over the reference (a live leg adds later mid-stances to them).
+    sums = reference_sums(rec.t_s[standing], rec.q_world_thigh_sensor[standing], rec.q_world_shank_sensor[standing],
+                          rec.acc_thigh_mps2[standing], rec.acc_shank_mps2[standing],
+                          track.heading_offset_rad[standing], axes.flexion_axis_thigh)
     quality = AlignmentQuality(
         residual_rms, motion_rms, tilt, int(min(fit_mask.sum(), config.max_fit_samples)), refined,
         centre.heading_contrast if centre else float("nan"), centre.residual_rms_mps2 if centre else float("nan"),
@@ -453,20 +457,26 @@ def calibrate_leg(
         turn.turn_per_flexion if turn is not None else float("nan"),
         float(np.rad2deg(turn.mean_turn_rad)) if turn is not None else 0.0,
     )
+    inclined = None
     if config.knee_inclination_from_orientation:
         # The thigh's frame stays (hip rotation, progression); the shank's turns about the flexion
         # axis by how much more the filter than the accelerometer inclines it, relative to the thigh.
         # The other orientations only where they hold reference samples (else the recording's own).
         source = inclination if inclination is not None and standing[:inclination.t_s.size].any() else rec
-        up2 = _knee_inclined_up_shank(source, standing, up1, up2, axes.flexion_axis_thigh, flexion_in_shank)
+        ref = standing[:source.t_s.size]
+        inclined = knee_inclination(source.acc_thigh_mps2[ref], source.acc_shank_mps2[ref],
+                                    source.q_world_thigh_sensor[ref], source.q_world_shank_sensor[ref])
+    reference = ReferencePose(sums, inclined)
+    q_thigh, q_shank = segment_quaternions(reference, axes.flexion_axis_thigh)
     return LegAlignment(
-        thigh=SegmentAlignment(thigh, segment_frame(up1, axes.flexion_axis_thigh).as_quat(scalar_first=True)),
-        shank=SegmentAlignment(shank, segment_frame(up2, flexion_in_shank).as_quat(scalar_first=True)),
+        thigh=SegmentAlignment(thigh, q_thigh),
+        shank=SegmentAlignment(shank, q_shank),
         axes=axes,
         hinge_axis_shank=h2,
         heading=track,
         quality=quality,
         joint_centre=centre,
+        reference=reference,
     )
 
 
@@ -474,21 +484,6 @@ def fit_window(motion: np.ndarray, rate_hz: float, config: SegmentCalibrationCon
     """(M,) bool: the first ``config.max_motion_s`` of ``motion`` (M,) bool at ``rate_hz``, the
     samples the knee axes are fitted to."""
     return motion & (np.cumsum(motion) * (1.0 / rate_hz) <= config.max_motion_s)
-
-
-def _knee_inclined_up_shank(rec: LegRecording, standing: np.ndarray, up_thigh: np.ndarray, up_shank: np.ndarray,
-                            flexion_thigh: np.ndarray, flexion_shank: np.ndarray) -> np.ndarray:
-    """``up_shank`` (3,) turned about ``flexion_shank`` by the difference between the two segments'
-    inclinations from accelerometer to filter over the reference samples ``standing`` (M,) among
-    ``rec``'s first K ≤ M rows; the accelerometers' up ``up_thigh``, ``up_shank`` (3,) are the means
-    over all of ``standing``, and over those among the K rows when K < M. Shank sensor frame."""
-    ref, up_shank_ref = standing[:rec.t_s.size], up_shank
-    if ref.size < standing.size:
-        up_thigh = _unit(np.mean(rec.acc_thigh_mps2[ref], axis=0))
-        up_shank_ref = _unit(np.mean(rec.acc_shank_mps2[ref], axis=0))
-    turn_rad = (_inclination_to_fused_rad(up_shank_ref, rec.q_world_shank_sensor[ref], flexion_shank)
-                - _inclination_to_fused_rad(up_thigh, rec.q_world_thigh_sensor[ref], flexion_thigh))
-    return Rotation.from_rotvec(turn_rad * _unit(flexion_shank)).apply(up_shank)
 
 
 def _walks_like_one_leg(swing: Swing, thigh_forward_ratio: float, config: SegmentCalibrationConfig) -> bool:
@@ -680,15 +675,6 @@ def _axes_from_rotation(
 def _max_flexion_rad(config: SegmentCalibrationConfig) -> float | None:
     limit = config.flexion_axis_max_knee_flexion_deg
     return None if limit is None else float(np.deg2rad(limit))
-
-
-def _inclination_to_fused_rad(up_sensor: np.ndarray, q_world_sensor: np.ndarray, axis_sensor: np.ndarray) -> float:
-    """Signed angle (rad) about ``axis_sensor`` (3,) from ``up_sensor`` (3,) to the filter's gravity
-    direction averaged over ``q_world_sensor`` (K, 4), both projected across the axis; sensor frame."""
-    axis = _unit(axis_sensor)
-    fused = np.mean(quat_rotate(quat_conj(q_world_sensor), np.array([0.0, 0.0, 1.0])), axis=0)
-    u, v = up_sensor - np.dot(up_sensor, axis) * axis, fused - np.dot(fused, axis) * axis
-    return float(np.arctan2(np.dot(axis, np.cross(u, v)), np.dot(u, v)))
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

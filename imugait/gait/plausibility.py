@@ -3,8 +3,8 @@
 A stride that passed the timing and data checks of :mod:`imugait.gait.cycles` is still excluded
 when its angles are beyond what walking produces (limits with their sources in
 ``imugait/data/plausibility.json``): knee hyperextension or flexion far beyond walking, knee
-ab/adduction that swings like flexion (a wrong knee axis), a mean femur rotation beyond the hip's
-passive range, a femur rotation far from the leg's other strides, or a thigh–shank timing far from
+ab/adduction that swings like flexion (a wrong knee axis), a mean femur rotation — over the stride,
+its stance or its swing — beyond the hip's passive range, a femur rotation far from the leg's other strides, or a thigh–shank timing far from
 the leg's other strides (:mod:`imugait.gait.coordination`). Such values come from a sensor that
 moved under its strap, a wrong calibration, a wrong label or sensor clocks that slipped apart.
 """
@@ -44,8 +44,13 @@ def plausibility_limits() -> PlausibilityLimits:
     return PlausibilityLimits(**values, max_implausible_fraction=float(data["leg"]["max_implausible_fraction"]))
 
 
+HIP_ROTATION_MEAN_COLUMNS = ("hip_rotation_mean_deg", "hip_rotation_stance_mean_deg", "hip_rotation_swing_mean_deg")
+"""The femur rotation's means held to the hip's passive range: over the stride, and over each phase
+(an angle that wraps through ±180° within a stride — a walking direction turned round — can
+average near zero over the stride while each phase's mean is far out: HuGaDB 06_00, stance
+−100°, swing +169°, stride +3.5°)."""
 PLAUSIBILITY_COLUMNS = ("used", "knee_flexion_min_deg", "knee_flexion_max_deg", "knee_adduction_range_deg",
-                        "hip_rotation_mean_deg")
+                        *HIP_ROTATION_MEAN_COLUMNS)
 """The columns :func:`implausible_reasons` needs."""
 OUTLIER_COLUMNS = ("thigh_shank_lag_s",)
 """The columns it uses when they are there."""
@@ -54,9 +59,8 @@ OUTLIER_COLUMNS = ("thigh_shank_lag_s",)
 def implausible_strides(strides: pd.DataFrame, limits: PlausibilityLimits | None = None) -> pd.Series:
     """Why each stride is implausible (:class:`Exclusion`; ``NONE`` when plausible or not used).
 
-    ``strides``: one leg's rows of the cycles table, with ``used``, ``knee_flexion_min_deg``,
-    ``knee_flexion_max_deg``, ``knee_adduction_range_deg`` and ``hip_rotation_mean_deg`` (and
-    ``thigh_shank_lag_s`` when known).
+    ``strides``: one leg's rows of the cycles table, with the columns of :data:`PLAUSIBILITY_COLUMNS`
+    (and ``thigh_shank_lag_s`` when known).
     """
     columns = {name: strides[name].to_numpy() for name in (*PLAUSIBILITY_COLUMNS, *OUTLIER_COLUMNS)
                if name in strides or name in PLAUSIBILITY_COLUMNS}
@@ -75,8 +79,9 @@ def implausible_reasons(strides: Mapping[str, np.ndarray], limits: PlausibilityL
     reasons[used & knee] = Exclusion.IMPLAUSIBLE_KNEE_FLEXION
     adduction = np.asarray(strides["knee_adduction_range_deg"], dtype=float) > limits.knee_adduction_range_deg
     reasons[used & (reasons == Exclusion.NONE) & adduction] = Exclusion.IMPLAUSIBLE_KNEE_ADDUCTION
-    hip = np.asarray(strides["hip_rotation_mean_deg"], dtype=float)
-    beyond_range = np.abs(hip) > limits.hip_rotation_mean_abs_deg
+    beyond_range = np.zeros(used.shape, dtype=bool)
+    for name in HIP_ROTATION_MEAN_COLUMNS:
+        beyond_range |= np.abs(np.asarray(strides[name], dtype=float)) > limits.hip_rotation_mean_abs_deg
     reasons[used & (reasons == Exclusion.NONE) & beyond_range] = Exclusion.IMPLAUSIBLE_HIP_ROTATION
     _exclude_outliers(reasons, used, strides, "hip_rotation_mean_deg", limits.hip_rotation_stride_deviation_deg,
                       Exclusion.HIP_ROTATION_OUTLIER)

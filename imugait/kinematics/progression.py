@@ -163,14 +163,19 @@ def _bout_heading(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, s
 def _window_headings(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, side: Side | None) -> np.ndarray:
     """:func:`_bout_heading` of K windows at once: axes (K, N, 3) world → headings (K,) rad."""
     ap = principal_horizontal_direction(long_axis_world[..., :2])
-    right = mean_of_rows(flexion_axis_world[..., :2])
-    # Forward is a quarter turn anticlockwise (seen from above) from the right.
-    backwards = ap[:, 0] * -right[:, 1] + ap[:, 1] * right[:, 0] < 0
-    ap[backwards] *= -1.0
-    heading = np.arctan2(ap[:, 1], ap[:, 0])
+    heading = forward_heading_rad(ap, mean_of_rows(flexion_axis_world[..., :2]))
     if side is not None:
         heading += heading_correction_rad(side, swing_extent(np.einsum("knj,kj->kn", long_axis_world[..., :2], ap)))
     return heading
+
+
+def forward_heading_rad(ap: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """The heading (rad, about world z) of the principal directions ``ap`` (K, 2) (sign arbitrary;
+    turned in place to point forward), forward being a quarter turn anticlockwise (seen from
+    above) from ``right`` (K, 2), the flexion axis's horizontal part (any length)."""
+    backwards = ap[:, 0] * -right[:, 1] + ap[:, 1] * right[:, 0] < 0
+    ap[backwards] *= -1.0
+    return np.arctan2(ap[:, 1], ap[:, 0])
 
 
 def _heading_drifts_radps(

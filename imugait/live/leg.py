@@ -57,10 +57,12 @@ from imugait.gait.metrics import strides_metrics
 from imugait.gait.plausibility import implausible_reasons, stride_columns
 from imugait.kinematics.angles import LegAngles, legs_angles, segment_orientations
 from imugait.kinematics.progression import CausalProgression, ProgressionConfig
+from imugait.kinematics.run_direction import RunLine, WholeRunFit
 from imugait.live.history import History
+from imugait.live.midstance import MidstanceReference
 from imugait.live.revision import context_s, one_bout, run_directions_rad, wait_s
 from imugait.live.updates import LiveStride
-from imugait.quaternion import quat_multiply
+from imugait.quaternion import quat_multiply, quat_rotate_each
 from imugait.timebase import lowpass_band, sample_period_s
 
 LEG_COLUMNS = {"t_s": (), "knee_deg": (3,), "hip_rotation_deg": (), "hip_rotation_run_deg": (), "motion": (), "run": (),
@@ -125,11 +127,17 @@ class LiveLeg:
     windows, as offline) — used for those rows instead of the held latest window.
     ``known_interpolated_rows``: how many of those rows lie up to the centre of the track's last
     window (all when None): after it the track holds the last window's estimate, where a stride's
-    final version interpolates towards the windows after it, as offline (:meth:`_final_offsets`)."""
+    final version interpolates towards the windows after it, as offline (:meth:`_final_offsets`).
+    ``midstance``: the leg is referred to mid-stance and its calibration was fitted here — each
+    stride's final version takes the segment frames from the mid-stances of the walk so far, at
+    the stream's end from the whole walk's (:mod:`imugait.live.midstance`)."""
 
     def __init__(self, side: Side, alignment: LegAlignment, settings: LegSettings, start: int, capacity: int,
-                 known_heading_rad: np.ndarray | None = None, known_interpolated_rows: int | None = None) -> None:
+                 known_heading_rad: np.ndarray | None = None, known_interpolated_rows: int | None = None,
+                 midstance: bool = False) -> None:
         self.side, self.alignment, self.settings = side, alignment, settings
+        self._midstance = MidstanceReference(side, alignment) if midstance and alignment.reference is not None else None
+        """The mid-stance reference over the walk so far (None: the calibration's frames throughout)."""
         self._known_heading = (start, known_heading_rad) if known_heading_rad is not None and known_heading_rad.size \
             else None
         self.thigh, self.shank = (Placement.of(seg, side).value for seg in (Segment.THIGH, Segment.SHANK))
@@ -210,11 +218,20 @@ class LiveLeg:
         history: :meth:`_release_old`), in order."""
         self._unheaded: deque[_Pending] = deque()
         """Strides whose heading windows around them have not all come yet (:meth:`_head_strides`), in order."""
+        self._headed: deque[_Pending] = deque()
+        """Strides given with their heading interpolated whose rows are still in the history, in
+        order (with a mid-stance reference: revised at the stream's end, :meth:`_revise_reference`)."""
         self._run_label = -1  # the straight run of the newest settled row (-1: none)
         self._run_start = 0  # the first row of that run
         self._ended_runs: deque[tuple[int, int, int]] = deque()  # (run, first row, row after) to be fitted again
         self._runs_done = -1  # runs up to this number are fitted again (or were given up)
         self._merged: dict[int, int] = {}  # a run merged into the next (one bout offline): their labels
+        self._run_fit = WholeRunFit(dt, settings.progression, side)
+        """The current straight run's direction over all of it, from sums (a run longer than the history)."""
+        self._run_fit_label = -1  # the run it is fed
+        self._run_fed = start  # rows up to this are fed to it (in batches: its per-call cost)
+        self._n_run_feed = max(int(round(1.0 / dt)), 1)
+        self._run_lines: dict[int, RunLine] = {}  # ended runs' whole-run directions, until fitted again
         self._n_context = int(round(context_s(settings.progression) / dt))
         self._n_wait = int(round(wait_s(settings.progression) / dt))
 
@@ -309,10 +326,13 @@ class LiveLeg:
             return None
         return (k0, k1, *self._angle_input(k0, k1))
 
-    def _angle_input(self, k0: int, k1: int, heading_offset_rad: np.ndarray | None = None) -> tuple[np.ndarray, tuple]:
+    def _angle_input(self, k0: int, k1: int, heading_offset_rad: np.ndarray | None = None,
+                     alignment: LegAlignment | None = None) -> tuple[np.ndarray, tuple]:
         """(rows voided by a long lost stretch, the input of :func:`~imugait.kinematics.angles.legs_angles`)
         of the rows ``k0 .. k1 - 1``, with the state they were taken with (``heading_offset_rad``:
-        these heading offsets instead of the held ones, NaN where those are)."""
+        these heading offsets instead of the held ones, NaN where those are; ``alignment``: these
+        segment frames instead of the calibration's)."""
+        alignment = alignment or self.alignment
         grid = self._grid
         state = {name: self.history.since(name, k0)[:k1 - k0] for name in ("heading_offset_rad", "direction_rad")}
         if heading_offset_rad is not None:
@@ -322,7 +342,7 @@ class LiveLeg:
         lost = ~np.isfinite(state["heading_offset_rad"])
         q_thigh, q_shank = segment_orientations(
             self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1), self._rows(grid, f"{self.shank}/q_world_sensor", k0, k1),
-            self.alignment.thigh.q_sensor_segment, self.alignment.shank.q_sensor_segment,
+            alignment.thigh.q_sensor_segment, alignment.shank.q_sensor_segment,
             np.where(lost, 0.0, state["heading_offset_rad"]))  # (those rows come out NaN below)
         return lost, (self.side, q_thigh, q_shank, state["direction_rad"])
 
@@ -396,7 +416,10 @@ class LiveLeg:
         self.history.tail("motion", n - k0)[:k1 - k0] = moving
         self.history.tail("run", n - k0)[:k1 - k0] = runs
         if runs[0] == runs[-1] == self._run_label and np.count_nonzero(runs != self._run_label) == 0:
+            if k1 - self._run_fed >= self._n_run_feed:
+                self._feed_run_fit(grid, k1)
             return  # (the common case: the same run, or none, goes on)
+        self._feed_run_fit(grid, k1)
         previous = np.concatenate([[self._run_label], runs[:-1]])
         for i in np.flatnonzero(runs != previous):
             if previous[i] >= 0:
@@ -404,6 +427,37 @@ class LiveLeg:
             if runs[i] >= 0:
                 self._run_start = k0 + int(i)
         self._run_label = int(runs[-1])
+
+    def _feed_run_fit(self, grid: History, k1: int) -> None:
+        """Feed the whole-run fit the settled rows before grid row ``k1`` not fed yet that are in
+        the current straight run; a run that ends leaves its line for its refit (:meth:`_refit_run`)."""
+        k0 = max(self._run_fed, self.history.first_index, grid.first_index)
+        self._run_fed = max(self._run_fed, k1)
+        if k1 <= k0 or not self.alignment.measures_femur_rotation:
+            return
+        runs = self.history.since("run", k0)[:k1 - k0]
+        if self._run_fit_label < 0 and not np.count_nonzero(runs >= 0):
+            return  # (no run)
+        t = self.history.since("t_s", k0)[:k1 - k0]
+        q_thigh = quat_multiply(self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1), self.alignment.thigh.q_sensor_segment)
+        long_axis, flexion_axis = quat_rotate_each(q_thigh, ([0.0, 1.0, 0.0], [0.0, 0.0, 1.0]))
+        edges = np.concatenate([[0], np.flatnonzero(np.diff(runs)) + 1, [runs.size]])
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
+            label = int(runs[a])
+            if label != self._run_fit_label:
+                self._end_run_fit()
+                self._run_fit_label = label
+            if label >= 0:
+                self._run_fit.extend(t[a:b], long_axis[a:b], flexion_axis[a:b])
+
+    def _end_run_fit(self) -> None:
+        """Keep the line of the run the whole-run fit was fed (if any) and start afresh."""
+        if self._run_fit_label >= 0:
+            line = self._run_fit.line()
+            if line is not None:
+                self._run_lines[self._run_fit_label] = line
+            self._run_fit.reset()
+        self._run_fit_label = -1
 
     def _heading_windows(self, grid: History, settled: int) -> None:
         """The heading offset of every window of the offline track that has completed."""
@@ -703,10 +757,16 @@ class LiveLeg:
         strides, and give those with their timing again — final if their heading windows have come."""
         self._runs_done = run
         first = max(self.history.first_index, grid.first_index)
+        # A run longer than the history kept (not merged: its line is of this run alone) takes the
+        # line of all of it (:class:`~imugait.kinematics.run_direction.WholeRunFit`), as offline.
+        line = self._run_lines.get(run) if k_start < first and run not in self._merged.values() else None
+        self._run_lines = {r: x for r, x in self._run_lines.items() if r > run}
         k_start = max(k_start, first)
         strides = [p for p in (*self._awaiting_run, *self._untimed) if p.run == run]  # (in time order)
         directions = None
-        if k_stop > k_start and self.alignment.measures_femur_rotation:
+        if k_stop > k_start and line is not None:
+            directions = line.at(self.history.since("t_s", k_start)[:k_stop - k_start])
+        elif k_stop > k_start and self.alignment.measures_femur_rotation:
             w0 = max(k_start - self._n_context, first)
             in_run = np.zeros(settled - w0, dtype=bool)
             in_run[k_start - w0:k_stop - w0] = True
@@ -716,17 +776,7 @@ class LiveLeg:
                                             self.history.since("motion", w0)[:settled - w0], in_run,
                                             self.settings.progression, self.side, self.settings.rate_hz)
         if directions is not None:
-            # The rows' angles as shown stay as they were taken (whenever they are polled); the
-            # strides read the hip rotation against the direction found again.
-            self.angles_until(k_stop)
-            lost, (side, q_thigh, q_shank, _live) = self._angle_input(k_start, k_stop)
-            hip_deg = np.rad2deg(legs_angles([(side, q_thigh, q_shank, directions)])[0].hip_rotation_progression_rad)
-            hip_deg[lost] = np.nan
-            self.history.since("hip_rotation_run_deg", k_start)[:k_stop - k_start] = hip_deg
-            if strides:
-                metrics = self._metrics([p.stride for p in strides])
-                for i, p in enumerate(strides):
-                    p.row.update({name: float(values[i]) for name, values in metrics.items()})
+            self._redirect(k_start, k_stop, directions, strides)
         for p in strides:
             p.given = self._judged(p.stride, replace(p.given, metrics={name: p.row[name] for name in p.given.metrics},
                                                      final=p.timed and p.headed), p.row)
@@ -734,17 +784,35 @@ class LiveLeg:
                 self.new_strides.append(p.given)
         self._awaiting_run = deque(p for p in self._awaiting_run if p.run != run)
 
+    def _redirect(self, k0: int, k1: int, directions: np.ndarray, strides: Sequence[_Pending]) -> None:
+        """The hip rotation the strides read of grid rows ``k0 .. k1 - 1`` against the walking
+        directions (rad) found again, and the metrics of ``strides`` (theirs, in time order) from
+        it. The rows' angles as shown stay as they were taken (whenever they are polled)."""
+        self.angles_until(k1)
+        lost, (side, q_thigh, q_shank, _live) = self._angle_input(k0, k1)
+        hip_deg = np.rad2deg(legs_angles([(side, q_thigh, q_shank, directions)])[0].hip_rotation_progression_rad)
+        hip_deg[lost] = np.nan
+        self.history.since("hip_rotation_run_deg", k0)[:k1 - k0] = hip_deg
+        if strides:
+            metrics = self._metrics([p.stride for p in strides])
+            for i, p in enumerate(strides):
+                p.row.update({name: float(values[i]) for name, values in metrics.items()})
+
     def _release_old(self) -> None:
         """Give final, as they are, the strides whose rows are about to leave the history before
         their run has ended (a straight run longer than the history) or their heading windows
         have come (a history shorter than those few seconds)."""
+        t_old = float(self.history.tail("t_s")[0]) + 2 * self.settings.tick_s
+        while self._headed and self._headed[0].stride.t_initial_contact_s <= t_old:
+            self._headed.popleft()
         if not (self._awaiting_run or self._unheaded):
             return
-        t_old = float(self.history.tail("t_s")[0]) + 2 * self.settings.tick_s
         released = []
         while self._awaiting_run and self._awaiting_run[0].stride.t_initial_contact_s <= t_old:
             released.append(self._awaiting_run.popleft())
-            released[-1].run = -1  # (given up)
+        self._redirect_released([p for p in released if p.run == self._run_fit_label >= 0])
+        for p in released:
+            p.run = -1  # (given up)
         while self._unheaded and self._unheaded[0].stride.t_initial_contact_s <= t_old:
             released.append(self._unheaded.popleft())
             released[-1].headed = True  # (given up)
@@ -752,6 +820,24 @@ class LiveLeg:
             if p.timed and p.headed and p.run <= self._runs_done:
                 p.given = replace(p.given, final=True)
                 self.new_strides.append(p.given)
+
+    def _redirect_released(self, strides: list[_Pending]) -> None:
+        """Strides of the straight run still going on whose rows are about to leave the history:
+        their hip rotation against the run's line over all of it so far (:class:`WholeRunFit`,
+        closer to the whole bout's of ``analyze`` than the newest seconds' direction the rows were
+        shown with) — unless the run continues an earlier one it was merged with (its line is of
+        this run alone)."""
+        line = self._run_fit.line() if strides and self._run_fit_label not in self._merged.values() else None
+        if line is None:
+            return
+        t_all = self.history.tail("t_s")
+        first = self.history.first_index
+        k0 = first + max(int(np.searchsorted(t_all, strides[0].stride.t_initial_contact_s)) - 1, 0)
+        k1 = first + min(int(np.searchsorted(t_all, strides[-1].stride.t_next_initial_contact_s)) + 2, t_all.size)
+        self._redirect(k0, k1, line.at(self.history.since("t_s", k0)[:k1 - k0]), strides)
+        for p in strides:
+            p.given = self._judged(p.stride, replace(p.given, metrics={name: p.row[name] for name in p.given.metrics}),
+                                   p.row)
 
     def end(self) -> None:
         """The stream has ended: what waited for rows after the newest is decided with the rows
@@ -776,11 +862,14 @@ class LiveLeg:
             if self._run_label >= 0:
                 self._ended_runs.append((self._run_label, self._run_start, k))
                 self._run_label = -1
+            self._feed_run_fit(grid, k)
+            self._end_run_fit()
             while self._ended_runs:
                 ended = self._ended_runs.popleft()
                 if not self._merge_with_next(grid, *ended, k):
                     self._refit_run(grid, *ended, k)
         self._head_strides()
+        self._revise_reference()
 
     def _head_strides(self) -> None:
         """Give again the strides whose heading windows have come with their knee metrics
@@ -808,8 +897,12 @@ class LiveLeg:
                     or self._offline_unestimated >= first + i1 - 1):
                 return
             self._unheaded.popleft()
+            if self._midstance is not None:
+                self._midstance.add_stride(t_all, p.stride.t_initial_contact_s, p.stride.t_next_initial_contact_s,
+                                           lambda j0, j1, k=first: self._reference_rows(k + j0, k + j1))
             self._reheaded_rows(first + i0, first + i1)
             p.headed = True
+            self._headed.append(p)
             metrics = self._metrics([p.stride])
             p.row.update({name: float(values[0]) for name, values in metrics.items()})
             if p.timed:  # (its timing again with the offset of its final version, as offline)
@@ -827,20 +920,56 @@ class LiveLeg:
         done = self._stride_knee
         if done.n_appended < self.history.first_index:
             done.skip_to(self.history.first_index)
-        k_new = min(max(k0, done.n_appended, self._known_until), k1)
+        revised = self._midstance.alignment if self._midstance is not None and self._midstance.n_strides else None
+        # (Rows of the calibration's own track are as shown — unless the frames were revised.)
+        k_new = min(max(k0, done.n_appended, self._known_until if revised is None else k0), k1)
         self.angles_until(k1)
         if k_new > done.n_appended:
             done.append({"knee_deg": self.history.since("knee_deg", done.n_appended)[:k_new - done.n_appended]})
         if k1 <= k_new:
             return
-        if not self._offline_windows:
+        if not self._offline_windows and revised is None:
             done.append({"knee_deg": self.history.since("knee_deg", k_new)[:k1 - k_new]})
             return
-        lost, rows = self._angle_input(k_new, k1, self._final_offsets(k_new, k1))
+        lost, rows = self._angle_input(k_new, k1, self._final_offsets(k_new, k1), revised)
         knee_deg = np.rad2deg(legs_angles([rows])[0].knee_rad)
         knee_deg[lost] = np.nan
         done.append({"knee_deg": knee_deg})
 
+
+    def _reference_rows(self, k0: int, k1: int) -> tuple[np.ndarray, ...]:
+        """The thigh's and shank's orientations (K, 4) and accelerations (K, 3) of grid rows
+        ``k0 .. k1 - 1`` and their final heading offset (K,; NaN: lost)."""
+        grid = self._grid
+        lost = self._rows(grid, f"{self.thigh}/lost", k0, k1) | self._rows(grid, f"{self.shank}/lost", k0, k1)
+        return (self._rows(grid, f"{self.thigh}/q_world_sensor", k0, k1), self._rows(grid, f"{self.shank}/q_world_sensor", k0, k1),
+                self._rows(grid, f"{self.thigh}/acc_mps2", k0, k1), self._rows(grid, f"{self.shank}/acc_mps2", k0, k1),
+                np.where(lost, np.nan, self._final_offsets(k0, k1)))
+
+    def _revise_reference(self) -> None:
+        """At the stream's end, with the mid-stance reference over the whole walk (as ``analyze``
+        has it): the knee angles of the strides still in the history computed again with its
+        frames, and those whose metrics changed given again (their final flag as it was)."""
+        if self._midstance is None or not self._midstance.n_strides or not self._headed:
+            return
+        done = self._stride_knee
+        k0 = max(self.history.first_index, self._grid.first_index, done.first_index)
+        k1 = done.n_appended
+        if k1 <= k0:
+            return
+        lost, rows = self._angle_input(k0, k1, self._final_offsets(k0, k1), self._midstance.alignment)
+        knee_deg = np.rad2deg(legs_angles([rows])[0].knee_rad)
+        knee_deg[lost] = np.nan
+        done.since("knee_deg", k0)[:k1 - k0] = knee_deg
+        for p in self._headed:
+            metrics = self._metrics([p.stride])
+            p.row.update({name: float(values[0]) for name, values in metrics.items()})
+            given = self._judged(p.stride, replace(p.given, metrics={name: p.row[name] for name in p.given.metrics}),
+                                 p.row)
+            if not _same_stride(given, p.given):
+                p.given = given
+                if p.timed:
+                    self.new_strides.append(given)
 
     def _final_offsets(self, k0: int, k1: int) -> np.ndarray:
         """The thigh–shank heading offset (rad) of grid rows ``k0 .. k1 - 1`` as a stride's final

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from imugait.analysis.expected_error import MID_STANCE
 from imugait.analysis.legs import calibrate_fused_leg_upright
 from imugait.calibration.heading import HeadingConfig
 from imugait.calibration.segment import LegAlignment, SegmentCalibrationConfig
@@ -85,19 +86,21 @@ def grid_rows_of_leg(grid: History, side: Side) -> History:
 
 
 def leg_on_grid(side: Side, alignment: LegAlignment, settings: LegSettings, grid: History,
-                strides_before: int, fitted_here: bool = False) -> LiveLeg:
+                strides_before: int, fitted_here: bool = False, midstance: bool = False) -> LiveLeg:
     """A leg calibrated with ``alignment``, started at ``grid``'s oldest kept row and caught up with
     it; its strides numbered on from ``strides_before`` (a recalibration goes on numbering).
     ``fitted_here``: ``alignment`` was fitted to these rows of ``grid``, so its heading track (the
     offset interpolated between its windows, as offline) is the one of the rows taken now — the rows
     before the calibration are shown with it, not with the latest window held (a reused
-    alignment's track is of another run's grid)."""
+    alignment's track is of another run's grid). ``midstance``: it was fitted here against
+    mid-stance, which the strides' final versions take over the walk so far (:class:`LiveLeg`)."""
     known = alignment.heading.heading_offset_rad if fitted_here else None
     # (Its rows after its last window's centre hold that window: a stride's final version
     # interpolates them towards the windows after it.)
     centres = alignment.heading.window_t_s
     n_interpolated = int(np.searchsorted(grid.tail("t_s"), centres[-1], side="right")) if centres.size else 0
-    leg = LiveLeg(side, alignment, settings, grid.first_index, grid.capacity, known, n_interpolated)
+    leg = LiveLeg(side, alignment, settings, grid.first_index, grid.capacity, known, n_interpolated,
+                  midstance=fitted_here and midstance)
     leg.n_strides = strides_before
     leg.take(grid)
     return leg
@@ -120,7 +123,8 @@ def start_leg(job: LegJob) -> LegStart:
             fused, job.side, job.standing, job.moving, job.calibration, job.events, job.heading)
     except CalibrationError as exc:
         return LegStart(job.side, job.k, None, error=str(exc))
-    leg = leg_on_grid(job.side, calibrated.alignment, job.settings, grid, job.strides_before, fitted_here=True)
+    leg = leg_on_grid(job.side, calibrated.alignment, job.settings, grid, job.strides_before, fitted_here=True,
+                      midstance=reference == MID_STANCE)
     if job.backlog_angles:
         leg.angles_until()
     return LegStart(job.side, job.k, leg, reference)

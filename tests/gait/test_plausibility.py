@@ -25,6 +25,8 @@ def _strides(n: int, seed: int) -> pd.DataFrame:
         "knee_flexion_max_deg": rng.normal(limits.knee_flexion_max_deg - 5.0, 5.0, n),
         "knee_adduction_range_deg": rng.normal(limits.knee_adduction_range_deg - 3.0, 3.0, n),
         "hip_rotation_mean_deg": rng.normal(0.0, 0.6 * limits.hip_rotation_mean_abs_deg, n),
+        "hip_rotation_stance_mean_deg": rng.normal(0.0, 0.6 * limits.hip_rotation_mean_abs_deg, n),
+        "hip_rotation_swing_mean_deg": rng.normal(0.0, 0.6 * limits.hip_rotation_mean_abs_deg, n),
         "thigh_shank_lag_s": rng.normal(0.1, limits.thigh_shank_lag_deviation_s, n),
     }, index=np.arange(10, 10 + n))
     for column in table.columns[1:]:
@@ -48,3 +50,23 @@ def test_strides_as_rows_are_judged_as_the_table_of_them():
     assert reasons_seen == {Exclusion.NONE, Exclusion.IMPLAUSIBLE_KNEE_FLEXION, Exclusion.IMPLAUSIBLE_KNEE_ADDUCTION,
                             Exclusion.IMPLAUSIBLE_HIP_ROTATION, Exclusion.HIP_ROTATION_OUTLIER,
                             Exclusion.KNEE_TIMING_OUTLIER}
+
+
+def test_a_femur_rotation_that_wraps_round_within_a_stride_is_beyond_the_hip_s_range():
+    # HuGaDB 06_00 (right, left/right exchanged), the stride at 34.9 s as analyze --filter
+    # vqf_online gave it before: mean over the stride +3.5 deg (within the range), stance mean
+    # -100.2 deg and swing mean +169.4 deg (the angle wrapped through +/-180 deg).
+    limits = plausibility_limits()
+    table = pd.DataFrame({"used": [True] * 4, "knee_flexion_min_deg": [2.0] * 4, "knee_flexion_max_deg": [60.0] * 4,
+                          "knee_adduction_range_deg": [6.0] * 4, "hip_rotation_mean_deg": [3.5, 7.0, 6.0, 5.0],
+                          "hip_rotation_stance_mean_deg": [-100.2, 9.0, 8.0, 7.0],
+                          "hip_rotation_swing_mean_deg": [169.4, 4.0, 3.0, 2.0]})
+    assert list(implausible_strides(table)) == [Exclusion.IMPLAUSIBLE_HIP_ROTATION] + [Exclusion.NONE] * 3
+    # Each phase on its own, just past the limit and just inside it.
+    for name in ("hip_rotation_stance_mean_deg", "hip_rotation_swing_mean_deg"):
+        for value, expected in ((limits.hip_rotation_mean_abs_deg + 0.1, Exclusion.IMPLAUSIBLE_HIP_ROTATION),
+                                (-limits.hip_rotation_mean_abs_deg - 0.1, Exclusion.IMPLAUSIBLE_HIP_ROTATION),
+                                (limits.hip_rotation_mean_abs_deg - 0.1, Exclusion.NONE)):
+            one = table.iloc[1:].copy()
+            one.loc[one.index[0], name] = value
+            assert implausible_strides(one).iloc[0] == expected
