@@ -19,10 +19,11 @@ def _report(folder):
 
 
 EMULATED_RATE = ["--rate", "50"]
-"""The guided runs below emulate 50-Hz sensors, not the default 100 Hz: what they check (the steps
-recorded, annotated, checked, redone and reported) does not depend on the rate, and the emulated
-byte stream, the host's share of a run's CPU time, halves with it (about 44 → 24 CPU-s for the
-whole battery). test_assess_interrupt.py runs the guided battery at the default rate."""
+"""The runs below emulate (or simulate) 50-Hz sensors, not the default 100 Hz: what they check (the
+steps recorded, annotated, checked, redone and reported) does not depend on the rate, and most of a
+run's CPU time (the emulated byte stream, the simulation, the analysis) scales with it: about
+44 → 25 CPU-s for the guided battery (measured, docs/testing.md). test_assess_interrupt.py runs the
+guided battery and test_cli_assess.py a simulated one at the default rate."""
 
 
 def test_guided_emulated_battery_records_annotated_steps_and_reports(tmp_path, capsys):
@@ -68,8 +69,9 @@ def test_failed_step_is_redone_once_and_the_good_attempt_kept(tmp_path, capsys):
 
 def test_assess_from_a_simulated_battery_reports_every_protocol(tmp_path, capsys):
     out = tmp_path / "battery"
+    # 50 Hz for the reason of EMULATED_RATE; test_cli_assess.py assesses a battery at the default rate.
     assert main(["simulate", "--protocol", "battery", "--out", str(out), "--seed", "2", "--bouts", "2",
-                 "--bout-s", "8"]) == 0
+                 "--bout-s", "8", *EMULATED_RATE]) == 0
     html, report_json = tmp_path / "r.html", tmp_path / "r.json"
     assert main(["assess", "--from", str(out / "session.parquet"), "--no-calibration", "--html", str(html),
                  "--json", str(report_json)]) == 0
