@@ -18,9 +18,18 @@ def _report(folder):
     return json.loads((folder / "report.json").read_text())
 
 
+EMULATED_RATE = ["--rate", "50"]
+"""The runs below emulate (or simulate) 50-Hz sensors, not the default 100 Hz: what they check (the
+steps recorded, annotated, checked, redone and reported) does not depend on the rate, and most of a
+run's CPU time (the emulated byte stream, the simulation, the analysis) scales with it: about
+44 → 25 CPU-s for the guided battery (measured, docs/testing.md). test_assess_interrupt.py runs the
+guided battery and test_cli_assess.py a simulated one at the default rate."""
+
+
 def test_guided_emulated_battery_records_annotated_steps_and_reports(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["assess", "--emulate", "--short", "--playback", "100", "--out", str(out), "--no-calibration"]) == 0
+    assert main(["assess", "--emulate", "--short", "--playback", "100", *EMULATED_RATE, "--out", str(out),
+                 "--no-calibration"]) == 0
     session = read_session(out / "session.parquet")
     names = [s.name for s in session.meta.steps]
     assert names == ["posture", "walking:stand_start", "walking:walk", "walking:stand_end", "supine", "supine:left",
@@ -46,7 +55,7 @@ def test_guided_emulated_battery_records_annotated_steps_and_reports(tmp_path, c
 def test_failed_step_is_redone_once_and_the_good_attempt_kept(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["assess", "--emulate", "--short", "--playback", "100", "--protocols", "prone", "--fail-step", "prone:left",
-                 "--out", str(out), "--no-calibration"]) == 0
+                 *EMULATED_RATE, "--out", str(out), "--no-calibration"]) == 0
     assert "attempts repeated: prone:left #1" in _printed(capsys)
     steps = read_session(out / "session.parquet").meta.steps
     assert [s.name for s in steps] == ["prone:rest", "failed:prone:left:1", "prone:left", "prone:right"]
@@ -60,8 +69,9 @@ def test_failed_step_is_redone_once_and_the_good_attempt_kept(tmp_path, capsys):
 
 def test_assess_from_a_simulated_battery_reports_every_protocol(tmp_path, capsys):
     out = tmp_path / "battery"
+    # 50 Hz for the reason of EMULATED_RATE; test_cli_assess.py assesses a battery at the default rate.
     assert main(["simulate", "--protocol", "battery", "--out", str(out), "--seed", "2", "--bouts", "2",
-                 "--bout-s", "8"]) == 0
+                 "--bout-s", "8", *EMULATED_RATE]) == 0
     html, report_json = tmp_path / "r.html", tmp_path / "r.json"
     assert main(["assess", "--from", str(out / "session.parquet"), "--no-calibration", "--html", str(html),
                  "--json", str(report_json)]) == 0
