@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from imugait.conventions import Side
-from imugait.kinematics.progression import ProgressionConfig, find_progression
+from imugait.kinematics.progression import Progression, ProgressionConfig, find_progression
 
 
 def context_s(config: ProgressionConfig) -> float:
@@ -47,25 +47,26 @@ def one_bout(
     return any(b.start <= i and j < b.stop for b in progression.bouts)
 
 
-def run_directions_rad(
-    t_s: np.ndarray, q_world_thigh: np.ndarray, walking: np.ndarray, in_run: np.ndarray,
+def run_progression(
+    t_s: np.ndarray, q_world_thigh: np.ndarray, walking: np.ndarray,
     config: ProgressionConfig, side: Side | None, rate_hz: float,
-) -> np.ndarray | None:
-    """The walking direction (rad, about world z of the thigh sensor's world) of the rows of one
-    ended straight run, as ``find_progression`` finds it over a window around the run.
+) -> Progression:
+    """``find_progression`` over a window around an ended straight run (its bouts, as offline).
 
     Parameters
     ----------
     t_s : (M,) s, the window's rows. q_world_thigh : (M, 4) anatomical thigh frame in the thigh
-        sensor's world. walking : (M,) bool, the leg's motion. in_run : (M,) bool, the run's rows.
+        sensor's world. walking : (M,) bool, the leg's motion.
     config, side, rate_hz : as for ``find_progression`` (the analysis's).
-
-    Returns
-    -------
-    (R,) rad for the R rows of ``in_run`` — the line of the bout each row is nearest to, as offline —
-    or None if the window holds no bout (the run's live directions stand).
     """
-    progression = find_progression(t_s, q_world_thigh, walking, config, side=side, rate_hz=rate_hz)
+    return find_progression(t_s, q_world_thigh, walking, config, side=side, rate_hz=rate_hz)
+
+
+def run_directions_rad(progression: Progression, in_run: np.ndarray) -> np.ndarray | None:
+    """The walking direction (rad, about world z of the thigh sensor's world) of the rows of one
+    ended straight run (``in_run``, (M,) bool over the window of ``progression``,
+    :func:`run_progression`): (R,) rad for its R rows — the line of the bout each row is nearest
+    to, as offline — or None if the window holds no bout (the run's live directions stand)."""
     if not progression.bouts:
         return None
     return progression.heading_rad[in_run]
