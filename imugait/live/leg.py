@@ -60,7 +60,7 @@ from imugait.kinematics.progression import CausalProgression, Progression, Progr
 from imugait.kinematics.run_direction import RunLine, WholeRunFit
 from imugait.live.history import History
 from imugait.live.midstance import MidstanceReference
-from imugait.live.revision import context_s, one_bout, run_directions_rad, run_progression, wait_s
+from imugait.live.revision import bout_reach, context_s, one_bout, run_directions_rad, run_progression, wait_s
 from imugait.live.updates import LiveStride
 from imugait.quaternion import quat_multiply, quat_rotate_each
 from imugait.timebase import lowpass_band, sample_period_s
@@ -775,9 +775,11 @@ class LiveLeg:
             progression = run_progression(self.history.since("t_s", w0)[:settled - w0], q_thigh,
                                           self.history.since("motion", w0)[:settled - w0],
                                           self.settings.progression, self.side, self.settings.rate_hz)
-            directions = run_directions_rad(progression, in_run)
-            if self._stream_ended:
+            if self._stream_ended:  # (the bout's rows before the run too, as offline: its first strides may be used)
+                k_start = w0 + bout_reach(progression, k_start - w0, self.history.since("run", w0)[:settled - w0] < 0)
+                in_run[k_start - w0:k_stop - w0] = True
                 self._bound_as_offline(progression, w0, settled, strides)
+            directions = run_directions_rad(progression, in_run)
         if directions is not None:
             self._redirect(k_start, k_stop, directions, strides)
         for p in strides:

@@ -70,3 +70,15 @@ def run_directions_rad(progression: Progression, in_run: np.ndarray) -> np.ndarr
     if not progression.bouts:
         return None
     return progression.heading_rad[in_run]
+
+
+def bout_reach(progression: Progression, i: int, free: np.ndarray) -> int:
+    """The first row of ``progression``'s window (:func:`run_progression`) back to which the bout
+    holding row ``i`` (a run's first row) reaches over rows ``free`` ((M,) bool: in no live run) —
+    a live run starts a margin after the causal turn's end, offline's bout can start earlier: its
+    rows before the run are walked in that bout's direction offline. ``i`` if row ``i`` is in no bout."""
+    ids = progression.bout_id()
+    if ids[i] < 0:
+        return i
+    blocked = np.flatnonzero(~((ids[:i] == ids[i]) & free[:i]))
+    return int(blocked[-1]) + 1 if blocked.size else 0
