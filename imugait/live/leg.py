@@ -60,7 +60,15 @@ from imugait.kinematics.progression import CausalProgression, Progression, Progr
 from imugait.kinematics.run_direction import RunLine, WholeRunFit
 from imugait.live.history import History
 from imugait.live.midstance import MidstanceReference
-from imugait.live.revision import bout_reach, context_s, one_bout, run_directions_rad, run_progression, wait_s
+from imugait.live.revision import (
+    bout_reach,
+    context_s,
+    one_bout,
+    run_directions_rad,
+    run_progression,
+    strides_in_bouts,
+    wait_s,
+)
 from imugait.live.updates import LiveStride
 from imugait.quaternion import quat_multiply, quat_rotate_each
 from imugait.timebase import lowpass_band, sample_period_s
@@ -801,22 +809,10 @@ class LiveLeg:
         if not strides:
             return
         t = self.history.since("t_s", k0)[:k1 - k0]
-        pool = sorted({id(p): p for p in (*self._headed, *self._unheaded, *strides)
-                       if p.stride.t_initial_contact_s >= t[0]}.values(), key=lambda p: p.stride.t_initial_contact_s)
-        ic, to, peak = [np.nan], [np.nan], [np.nan]
-        for p in pool:  # (each stride's own contacts; NaN between strides that do not touch)
-            s = p.stride
-            if ic[-1] != s.t_initial_contact_s:
-                ic += [np.nan, s.t_initial_contact_s]
-                to += [np.nan, np.nan]
-                peak += [np.nan, np.nan]
-            ic.append(s.t_next_initial_contact_s)
-            to.append(s.t_toe_off_s)
-            peak.append(s.swing_peak_radps)
-        events = LegEvents(np.full(len(ic), np.nan), np.array(to), np.array(ic), np.array(peak))
+        pool = {id(p): p.stride for p in (*self._headed, *self._unheaded, *strides) if p.stride.t_initial_contact_s >= t[0]}
         lost = self.history.since("lost", k0)[:k1 - k0] | ~np.isfinite(self.history.since("heading_offset_rad", k0)[:k1 - k0])
-        found = {s.t_initial_contact_s: s for s in segment_strides(t, events, progression.bout_id(), lost, np.zeros_like(lost),
-                                                                   self.settings.strides, rate_hz=self.settings.rate_hz)}
+        found = {s.t_initial_contact_s: s for s in strides_in_bouts(t, list(pool.values()), progression, lost,
+                                                                    self.settings.strides, self.settings.rate_hz)}
         for p in strides:
             s = found.get(p.stride.t_initial_contact_s)
             if s is not None and s.exclusion is not p.stride.exclusion:

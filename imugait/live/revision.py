@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from imugait.conventions import Side
+from imugait.gait.cycles import Stride, StrideConfig, segment_strides
+from imugait.gait.events import LegEvents
 from imugait.kinematics.progression import Progression, ProgressionConfig, find_progression
 
 
@@ -82,3 +84,30 @@ def bout_reach(progression: Progression, i: int, free: np.ndarray) -> int:
         return i
     blocked = np.flatnonzero(~((ids[:i] == ids[i]) & free[:i]))
     return int(blocked[-1]) + 1 if blocked.size else 0
+
+
+def strides_in_bouts(
+    t_s: np.ndarray, strides: list[Stride], progression: Progression, lost: np.ndarray,
+    config: StrideConfig, rate_hz: float,
+) -> list[Stride]:
+    """``strides`` (found live, any order) judged again as ``analyze`` judges them at a
+    recording's end: :func:`~imugait.gait.cycles.segment_strides` over ``progression``'s bouts
+    (:func:`run_progression`: the turn margins, the overhang rule) with the last bout ended (its last
+    stride an edge), not over the causal runs with the open end they were judged with.
+
+    Parameters
+    ----------
+    t_s : (M,) s, the window's rows (``progression``'s). strides : the strides whose rows are in it.
+    lost : (M,) bool, rows without angles. config, rate_hz : the strides' configuration and the grid's rate.
+    """
+    ic, to, peak = [np.nan], [np.nan], [np.nan]
+    for s in sorted(strides, key=lambda s: s.t_initial_contact_s):  # (NaN between strides that do not touch)
+        if ic[-1] != s.t_initial_contact_s:
+            ic += [np.nan, s.t_initial_contact_s]
+            to += [np.nan, np.nan]
+            peak += [np.nan, np.nan]
+        ic.append(s.t_next_initial_contact_s)
+        to.append(s.t_toe_off_s)
+        peak.append(s.swing_peak_radps)
+    events = LegEvents(np.full(len(ic), np.nan), np.array(to), np.array(ic), np.array(peak))
+    return segment_strides(t_s, events, progression.bout_id(), lost, np.zeros_like(lost), config, rate_hz=rate_hz)
