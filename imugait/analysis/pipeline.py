@@ -216,9 +216,7 @@ def _analyse_leg(
     del angles  # the knee angles in radians (M, 3), not needed again: freed before the events (peak memory)
     events = detect_leg_events(t, b.gyr_radps @ alignment.hinge_axis_shank, moving, config.events,
                                thigh_ml_rate_radps=a.gyr_radps @ alignment.axes.flexion_axis_thigh, rate_hz=fused.rate_hz)
-    bout_id = np.full(t.size, -1)
-    for i, bout in enumerate(progression.bouts):
-        bout_id[bout.start : bout.stop] = i
+    bout_id = progression.bout_id()
     lost = a.lost | b.lost
     clipped = _clipped_gyr(session, p_thigh, fused) | _clipped_gyr(session, p_shank, fused)
     acc_clipped = _clipped_acc(session, p_thigh, fused) | _clipped_acc(session, p_shank, fused)

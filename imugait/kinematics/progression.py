@@ -86,6 +86,14 @@ class Progression:
     in_bout: np.ndarray
     """(M,) bool: inside a straight bout."""
 
+    def bout_id(self) -> np.ndarray:
+        """(M,) int: the index of the bout each instant is in, -1 outside bouts (what
+        :func:`~imugait.gait.cycles.segment_strides` takes)."""
+        out = np.full(self.in_bout.shape, -1)
+        for i, bout in enumerate(self.bouts):
+            out[bout.start : bout.stop] = i
+        return out
+
 
 _ZERO_ROW = np.zeros((1, 2))
 

@@ -56,11 +56,19 @@ from imugait.gait.events import (
 from imugait.gait.metrics import strides_metrics
 from imugait.gait.plausibility import implausible_reasons, stride_columns
 from imugait.kinematics.angles import LegAngles, legs_angles, segment_orientations
-from imugait.kinematics.progression import CausalProgression, ProgressionConfig
+from imugait.kinematics.progression import CausalProgression, Progression, ProgressionConfig
 from imugait.kinematics.run_direction import RunLine, WholeRunFit
 from imugait.live.history import History
 from imugait.live.midstance import MidstanceReference
-from imugait.live.revision import context_s, one_bout, run_directions_rad, wait_s
+from imugait.live.revision import (
+    bout_reach,
+    context_s,
+    one_bout,
+    run_directions_rad,
+    run_progression,
+    strides_in_bouts,
+    wait_s,
+)
 from imugait.live.updates import LiveStride
 from imugait.quaternion import quat_multiply, quat_rotate_each
 from imugait.timebase import lowpass_band, sample_period_s
@@ -772,9 +780,14 @@ class LiveLeg:
             in_run[k_start - w0:k_stop - w0] = True
             q_thigh = quat_multiply(self._rows(grid, f"{self.thigh}/q_world_sensor", w0, settled),
                                     self.alignment.thigh.q_sensor_segment)
-            directions = run_directions_rad(self.history.since("t_s", w0)[:settled - w0], q_thigh,
-                                            self.history.since("motion", w0)[:settled - w0], in_run,
-                                            self.settings.progression, self.side, self.settings.rate_hz)
+            progression = run_progression(self.history.since("t_s", w0)[:settled - w0], q_thigh,
+                                          self.history.since("motion", w0)[:settled - w0],
+                                          self.settings.progression, self.side, self.settings.rate_hz)
+            if self._stream_ended:  # (the bout's rows before the run too, as offline: its first strides may be used)
+                k_start = w0 + bout_reach(progression, k_start - w0, self.history.since("run", w0)[:settled - w0] < 0)
+                in_run[k_start - w0:k_stop - w0] = True
+                self._bound_as_offline(progression, w0, settled, strides)
+            directions = run_directions_rad(progression, in_run)
         if directions is not None:
             self._redirect(k_start, k_stop, directions, strides)
         for p in strides:
@@ -783,6 +796,28 @@ class LiveLeg:
             if p.timed:
                 self.new_strides.append(p.given)
         self._awaiting_run = deque(p for p in self._awaiting_run if p.run != run)
+
+    def _bound_as_offline(self, progression: Progression, k0: int, k1: int, strides: Sequence[_Pending]) -> None:
+        """At the stream's end: which of ``strides`` (a run's, in time order) are used, decided as
+        ``analyze`` decides it at a recording's end — :func:`~imugait.gait.cycles.segment_strides`
+        over grid rows ``k0 .. k1 - 1`` with the bouts ``find_progression`` found there
+        (``progression``: the turn margins, the overhang rule) and the last bout ended (its last
+        stride an edge), instead of the causal runs and the open end the strides were judged with
+        (a stride into a final turn is in the run live, outside the bout offline). The edge
+        strides of a short bout are judged against the strides of the window, as offline against
+        the leg's."""
+        if not strides:
+            return
+        t = self.history.since("t_s", k0)[:k1 - k0]
+        pool = {id(p): p.stride for p in (*self._headed, *self._unheaded, *strides) if p.stride.t_initial_contact_s >= t[0]}
+        lost = self.history.since("lost", k0)[:k1 - k0] | ~np.isfinite(self.history.since("heading_offset_rad", k0)[:k1 - k0])
+        found = {s.t_initial_contact_s: s for s in strides_in_bouts(t, list(pool.values()), progression, lost,
+                                                                    self.settings.strides, self.settings.rate_hz)}
+        for p in strides:
+            s = found.get(p.stride.t_initial_contact_s)
+            if s is not None and s.exclusion is not p.stride.exclusion:
+                p.stride = s
+                p.row["used"] = s.used
 
     def _redirect(self, k0: int, k1: int, directions: np.ndarray, strides: Sequence[_Pending]) -> None:
         """The hip rotation the strides read of grid rows ``k0 .. k1 - 1`` against the walking

@@ -19,7 +19,9 @@ from __future__ import annotations
 import numpy as np
 
 from imugait.conventions import Side
-from imugait.kinematics.progression import ProgressionConfig, find_progression
+from imugait.gait.cycles import Stride, StrideConfig, segment_strides
+from imugait.gait.events import LegEvents
+from imugait.kinematics.progression import Progression, ProgressionConfig, find_progression
 
 
 def context_s(config: ProgressionConfig) -> float:
@@ -47,25 +49,65 @@ def one_bout(
     return any(b.start <= i and j < b.stop for b in progression.bouts)
 
 
-def run_directions_rad(
-    t_s: np.ndarray, q_world_thigh: np.ndarray, walking: np.ndarray, in_run: np.ndarray,
+def run_progression(
+    t_s: np.ndarray, q_world_thigh: np.ndarray, walking: np.ndarray,
     config: ProgressionConfig, side: Side | None, rate_hz: float,
-) -> np.ndarray | None:
-    """The walking direction (rad, about world z of the thigh sensor's world) of the rows of one
-    ended straight run, as ``find_progression`` finds it over a window around the run.
+) -> Progression:
+    """``find_progression`` over a window around an ended straight run (its bouts, as offline).
 
     Parameters
     ----------
     t_s : (M,) s, the window's rows. q_world_thigh : (M, 4) anatomical thigh frame in the thigh
-        sensor's world. walking : (M,) bool, the leg's motion. in_run : (M,) bool, the run's rows.
+        sensor's world. walking : (M,) bool, the leg's motion.
     config, side, rate_hz : as for ``find_progression`` (the analysis's).
-
-    Returns
-    -------
-    (R,) rad for the R rows of ``in_run`` — the line of the bout each row is nearest to, as offline —
-    or None if the window holds no bout (the run's live directions stand).
     """
-    progression = find_progression(t_s, q_world_thigh, walking, config, side=side, rate_hz=rate_hz)
+    return find_progression(t_s, q_world_thigh, walking, config, side=side, rate_hz=rate_hz)
+
+
+def run_directions_rad(progression: Progression, in_run: np.ndarray) -> np.ndarray | None:
+    """The walking direction (rad, about world z of the thigh sensor's world) of the rows of one
+    ended straight run (``in_run``, (M,) bool over the window of ``progression``,
+    :func:`run_progression`): (R,) rad for its R rows — the line of the bout each row is nearest
+    to, as offline — or None if the window holds no bout (the run's live directions stand)."""
     if not progression.bouts:
         return None
     return progression.heading_rad[in_run]
+
+
+def bout_reach(progression: Progression, i: int, free: np.ndarray) -> int:
+    """The first row of ``progression``'s window (:func:`run_progression`) back to which the bout
+    holding row ``i`` (a run's first row) reaches over rows ``free`` ((M,) bool: in no live run) —
+    a live run starts a margin after the causal turn's end, offline's bout can start earlier: its
+    rows before the run are walked in that bout's direction offline. ``i`` if row ``i`` is in no bout."""
+    ids = progression.bout_id()
+    if ids[i] < 0:
+        return i
+    blocked = np.flatnonzero(~((ids[:i] == ids[i]) & free[:i]))
+    return int(blocked[-1]) + 1 if blocked.size else 0
+
+
+def strides_in_bouts(
+    t_s: np.ndarray, strides: list[Stride], progression: Progression, lost: np.ndarray,
+    config: StrideConfig, rate_hz: float,
+) -> list[Stride]:
+    """``strides`` (found live, any order) judged again as ``analyze`` judges them at a
+    recording's end: :func:`~imugait.gait.cycles.segment_strides` over ``progression``'s bouts
+    (:func:`run_progression`: the turn margins, the overhang rule) with the last bout ended (its last
+    stride an edge), not over the causal runs with the open end they were judged with.
+
+    Parameters
+    ----------
+    t_s : (M,) s, the window's rows (``progression``'s). strides : the strides whose rows are in it.
+    lost : (M,) bool, rows without angles. config, rate_hz : the strides' configuration and the grid's rate.
+    """
+    ic, to, peak = [np.nan], [np.nan], [np.nan]
+    for s in sorted(strides, key=lambda s: s.t_initial_contact_s):  # (NaN between strides that do not touch)
+        if ic[-1] != s.t_initial_contact_s:
+            ic += [np.nan, s.t_initial_contact_s]
+            to += [np.nan, np.nan]
+            peak += [np.nan, np.nan]
+        ic.append(s.t_next_initial_contact_s)
+        to.append(s.t_toe_off_s)
+        peak.append(s.swing_peak_radps)
+    events = LegEvents(np.full(len(ic), np.nan), np.array(to), np.array(ic), np.array(peak))
+    return segment_strides(t_s, events, progression.bout_id(), lost, np.zeros_like(lost), config, rate_hz=rate_hz)

@@ -116,8 +116,9 @@ def test_the_end_of_the_stream_calibrates_a_short_walk_that_did_not_stop():
     0.4 s and ends turning: as streamed, neither standing nor the end of a pass comes. ``end()`` (the
     take stopped) calibrates both legs on the walk buffered; every stride ``analyze`` finds is
     there, with its events and knee metrics (measured 2026-12-06: 7 of 7, events 0.0006 ms, knee
-    0.00°). Hip rotation is the walking direction of the run so far (up to 2.9° from ``analyze``),
-    and the strides into the final turn count as used (the turn is not seen yet)."""
+    0.00°), and used or not as ``analyze`` decides at the recording's end — the strides into the
+    final turn are outside its bout (``main`` e9970cc: 5 used live, 2 by ``analyze``) — with
+    ``analyze``'s hip rotation where both use them (measured: 0.00°)."""
     from imugait.io import read_csv_session
 
     session = read_csv_session(KIEL_WALK, subject_id="kiel-pp054")
@@ -133,6 +134,8 @@ def test_the_end_of_the_stream_calibrates_a_short_walk_that_did_not_stop():
     assert len(table) == 7
     assert table[["ic_s", "to_s", "next_ic_s"]].abs().max().max() <= 0.001
     assert table[list(KNEE_METRICS)].abs().max().max() <= 0.1
+    assert table["used"].tolist() == table["offline_used"].tolist() and table["used"].sum() == 2
+    assert table.loc[table["used"], list(HIP_METRICS)].abs().max().max() <= 0.1
 
 
 def test_the_end_of_a_pass_does_not_depend_on_how_the_samples_were_chunked():
