@@ -66,9 +66,27 @@ def on_the_thread(live_run):
     return _run(live_run.session)
 
 
-def test_a_calibration_in_a_worker_thread_gives_the_same_results(live_run, on_the_thread):
-    with ThreadPoolExecutor(1) as pool:
+@pytest.fixture(scope="module")
+def in_a_worker_thread(live_run):
+    """One run with the legs' calibration in a one-thread pool (``calibrate_with``), for two tests:
+    (pipeline, updates, the feeding thread, the threads the legs' calibration ran on). The spy on
+    the calibration only notes its thread and returns what the real one returns. (One run rather
+    than one per test: 3.8 CPU-s less, docs/testing.md "Suite time".)"""
+    threads: set[int] = set()
+    real = leg_start.calibrate_fused_leg_upright
+
+    def spy(*args):
+        threads.add(threading.get_ident())
+        return real(*args)
+
+    with pytest.MonkeyPatch.context() as patch, ThreadPoolExecutor(1) as pool:
+        patch.setattr(leg_start, "calibrate_fused_leg_upright", spy)
         live, updates = _run(live_run.session, pool)
+    return live, updates, threading.get_ident(), threads
+
+
+def test_a_calibration_in_a_worker_thread_gives_the_same_results(in_a_worker_thread, on_the_thread):
+    live, updates, _feeding, _threads = in_a_worker_thread
     _assert_same(live, updates, *on_the_thread)
 
 
@@ -92,18 +110,9 @@ def test_feed_and_poll_go_on_while_a_leg_calibrates_and_wait_only_beyond_the_lag
         assert 1.9 < calibrated_at[side] - expected_at[side] < 2.2
 
 
-def test_the_job_runs_off_the_feeding_thread(live_run, monkeypatch):
-    threads = set()
-    real = leg_start.calibrate_fused_leg_upright
-
-    def spy(*args):
-        threads.add(threading.get_ident())
-        return real(*args)
-
-    monkeypatch.setattr(leg_start, "calibrate_fused_leg_upright", spy)
-    with ThreadPoolExecutor(1) as pool:
-        live, _ = _run(live_run.session, pool)
-    assert threads and threading.get_ident() not in threads
+def test_the_job_runs_off_the_feeding_thread(in_a_worker_thread):
+    live, _updates, feeding, threads = in_a_worker_thread
+    assert threads and feeding not in threads
     assert set(live.legs) == set(Side)
 
 

@@ -78,7 +78,9 @@ def test_the_saved_file_is_never_replaced_without_force_nor_reused_for_other_sen
     other = json.loads(path.read_text())
     other["sensors"]["left_thigh"]["device_id"] = "00000000000000ff"
     (tmp_path / "other.json").write_text(json.dumps(other))
-    assert main(["live", "--emulate", "4", "--duration", "8", "--playback", f"{PLAYBACK:g}", "--no-browser",
+    # Refused when the sensors are open, before any sample: 3 s at real time is enough (8 s at ×5
+    # was a 58-s walk simulated up front; docs/testing.md "Suite time").
+    assert main(["live", "--emulate", "4", "--duration", "3", "--playback", "1", "--no-browser",
                  "--calibration", str(tmp_path / "other.json")]) == 1
     out, err = capsys.readouterr()
     assert "calibration: reusing" in out and "subject p01" in out
