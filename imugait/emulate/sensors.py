@@ -24,10 +24,10 @@ from imugait.errors import ValidationError
 from imugait.live.run import OpenedSensors, SensorOpener
 
 EMULATION_MARGIN_S = 10.0
-MAX_EMULATED_WALK_S = 3600.0
-"""Longest walk an emulation simulates up front (the duration plus the margin at the playback factor)."""
 """Extra walk simulated beyond the run's duration (s of real time at the playback factor):
 connecting and starting take some walker time."""
+MAX_EMULATED_WALK_S = 3600.0
+"""Longest walk an emulation simulates up front (the duration plus the margin at the playback factor)."""
 EMULATED_DEVICE_ID = 0x1A6A_CA1B_0000_0000
 """The u64 id an emulated calibration sensor announces (plus the seed): ``1a6aca1b0000000N``."""
 
