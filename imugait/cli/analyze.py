@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from imugait.analysis import AnalysisConfig, analyze_session, normalised_cycles
+    from imugait.analysis.declared_sampling import DeclaredGyrSampling
     from imugait.fusion.settings import FilterKind
     from imugait.output_guard import check_outputs
 
@@ -116,6 +117,7 @@ def _run_chunked(args: argparse.Namespace, out: Path, console) -> int:
 
     from imugait.analysis import AnalysisConfig
     from imugait.analysis.chunked import analyze_in_chunks
+    from imugait.analysis.declared_sampling import DeclaredGyrSampling, DeclaredWindows
     from imugait.analysis.result import calibration_rating
     from imugait.chunk_plan import windows
     from imugait.fusion.settings import FilterKind
@@ -146,44 +148,6 @@ def _run_chunked(args: argparse.Namespace, out: Path, console) -> int:
                  {side: calibration_rating(c.alignment) for side, c in result.calibrations.items()}, result.warnings)
     console.print(f"result written to [bold]{out}[/bold]")
     return 0
-
-
-class DeclaredGyrSampling:
-    """The user's ``--gyr-sampling`` (None: the session's own declarations stand): applied to each
-    session read, remembering what the session declared, for the note in the result's warnings."""
-
-    def __init__(self, sampling) -> None:
-        self.sampling = sampling
-        self.session_said: dict[str, set[str]] = {}
-
-    def apply(self, session):
-        if self.sampling is None:
-            return session
-        for placement, stream in session.items():
-            self.session_said.setdefault(stream.device.gyr_sampling.value, set()).add(placement.value)
-        return session.with_gyr_sampling(self.sampling)
-
-    def noted(self, result):
-        """``result`` with the note appended to its warnings (unchanged without ``--gyr-sampling``)."""
-        from dataclasses import replace
-
-        if self.sampling is None:
-            return result
-        said = "; ".join(f"{kind}: {', '.join(sorted(placements))}" for kind, placements in sorted(self.session_said.items()))
-        note = (f"gyroscope samples integrated as {self.sampling.value} for every sensor (--gyr-sampling), "
-                f"overriding the session file's declaration ({said or 'no sensor read'})")
-        return replace(result, warnings=(*result.warnings, note))
-
-
-class DeclaredWindows:
-    """A session source whose windows get the user's ``--gyr-sampling`` (:class:`DeclaredGyrSampling`)."""
-
-    def __init__(self, source, declared: DeclaredGyrSampling) -> None:
-        self.source, self.declared = source, declared
-        self.meta, self.t_start_s, self.t_end_s = source.meta, source.t_start_s, source.t_end_s
-
-    def read(self, t_start_s: float, t_end_s: float):
-        return self.declared.apply(self.source.read(t_start_s, t_end_s))
 
 
 def _print_summary(console, result) -> None:
