@@ -56,7 +56,12 @@ from imugait.gait.events import (
 from imugait.gait.metrics import strides_metrics
 from imugait.gait.plausibility import implausible_reasons, stride_columns
 from imugait.kinematics.angles import LegAngles, legs_angles, segment_orientations
-from imugait.kinematics.progression import CausalProgression, Progression, ProgressionConfig
+from imugait.kinematics.progression import (
+    CausalProgression,
+    Progression,
+    ProgressionConfig,
+    find_progression,
+)
 from imugait.kinematics.run_direction import RunLine, WholeRunFit
 from imugait.live.history import History
 from imugait.live.midstance import MidstanceReference
@@ -65,7 +70,6 @@ from imugait.live.revision import (
     context_s,
     one_bout,
     run_directions_rad,
-    run_progression,
     strides_in_bouts,
     wait_s,
 )
@@ -780,9 +784,10 @@ class LiveLeg:
             in_run[k_start - w0:k_stop - w0] = True
             q_thigh = quat_multiply(self._rows(grid, f"{self.thigh}/q_world_sensor", w0, settled),
                                     self.alignment.thigh.q_sensor_segment)
-            progression = run_progression(self.history.since("t_s", w0)[:settled - w0], q_thigh,
-                                          self.history.since("motion", w0)[:settled - w0],
-                                          self.settings.progression, self.side, self.settings.rate_hz)
+            # find_progression over a window around the ended run: its bouts, as offline
+            progression = find_progression(self.history.since("t_s", w0)[:settled - w0], q_thigh,
+                                           self.history.since("motion", w0)[:settled - w0],
+                                           self.settings.progression, side=self.side, rate_hz=self.settings.rate_hz)
             if self._stream_ended:  # (the bout's rows before the run too, as offline: its first strides may be used)
                 k_start = w0 + bout_reach(progression, k_start - w0, self.history.since("run", w0)[:settled - w0] < 0)
                 in_run[k_start - w0:k_stop - w0] = True

@@ -41,7 +41,7 @@ def one_bout(
     t_s: np.ndarray, q_world_thigh: np.ndarray, walking: np.ndarray, i: int, j: int,
     config: ProgressionConfig, side: Side | None, rate_hz: float,
 ) -> bool:
-    """Whether ``find_progression`` over a window (arguments as :func:`run_directions_rad`'s) puts
+    """Whether ``find_progression`` over a window (arguments as ``find_progression``'s) puts
     its rows ``i`` and ``j`` in one bout — no turn between them, as offline sees it: live, the
     straight run that ended at ``i`` and the one that starts at ``j`` are one bout offline (the
     causal turn detection saw a turn the centred one does not)."""
@@ -49,25 +49,11 @@ def one_bout(
     return any(b.start <= i and j < b.stop for b in progression.bouts)
 
 
-def run_progression(
-    t_s: np.ndarray, q_world_thigh: np.ndarray, walking: np.ndarray,
-    config: ProgressionConfig, side: Side | None, rate_hz: float,
-) -> Progression:
-    """``find_progression`` over a window around an ended straight run (its bouts, as offline).
-
-    Parameters
-    ----------
-    t_s : (M,) s, the window's rows. q_world_thigh : (M, 4) anatomical thigh frame in the thigh
-        sensor's world. walking : (M,) bool, the leg's motion.
-    config, side, rate_hz : as for ``find_progression`` (the analysis's).
-    """
-    return find_progression(t_s, q_world_thigh, walking, config, side=side, rate_hz=rate_hz)
-
-
 def run_directions_rad(progression: Progression, in_run: np.ndarray) -> np.ndarray | None:
     """The walking direction (rad, about world z of the thigh sensor's world) of the rows of one
     ended straight run (``in_run``, (M,) bool over the window of ``progression``,
-    :func:`run_progression`): (R,) rad for its R rows — the line of the bout each row is nearest
+    ``find_progression`` over a window around it): (R,) rad for its R rows — the line of the bout
+    each row is nearest
     to, as offline — or None if the window holds no bout (the run's live directions stand)."""
     if not progression.bouts:
         return None
@@ -75,7 +61,8 @@ def run_directions_rad(progression: Progression, in_run: np.ndarray) -> np.ndarr
 
 
 def bout_reach(progression: Progression, i: int, free: np.ndarray) -> int:
-    """The first row of ``progression``'s window (:func:`run_progression`) back to which the bout
+    """The first row of ``progression``'s window (``find_progression`` over a window around an
+    ended straight run) back to which the bout
     holding row ``i`` (a run's first row) reaches over rows ``free`` ((M,) bool: in no live run) —
     a live run starts a margin after the causal turn's end, offline's bout can start earlier: its
     rows before the run are walked in that bout's direction offline. ``i`` if row ``i`` is in no bout."""
@@ -92,7 +79,7 @@ def strides_in_bouts(
 ) -> list[Stride]:
     """``strides`` (found live, any order) judged again as ``analyze`` judges them at a
     recording's end: :func:`~imugait.gait.cycles.segment_strides` over ``progression``'s bouts
-    (:func:`run_progression`: the turn margins, the overhang rule) with the last bout ended (its last
+    (``find_progression``'s: the turn margins, the overhang rule) with the last bout ended (its last
     stride an edge), not over the causal runs with the open end they were judged with.
 
     Parameters
