@@ -96,6 +96,27 @@ def reference_midstance_knee_deg(walk: OpticalWalk) -> float:
     return float(ref.loc[window, "knee_flexion_deg"].mean())
 
 
+def reference_at_rows(walk: OpticalWalk, t_s: np.ndarray, rows: np.ndarray, name: str = "knee_flexion_deg"
+                      ) -> tuple[float, float, int]:
+    """The reference's ``name`` at the rows ``rows`` (M,) bool of the pipeline's grid ``t_s`` (M,)
+    that lie inside its cycles (each row's place in its cycle, 0–100 %, read off the
+    time-normalised reference): (mean angle, mean place in the cycle %, rows). For the pipeline's
+    own mid-stance samples (``leg.standing`` of a leg referred to mid-stance) it says what the
+    markers measure where the pipeline assumes the normative mid-stance flexion, and where in the
+    markers' cycle those samples are (NaN, NaN, 0 when none is inside a cycle)."""
+    angles, places = [], []
+    for c in walk.cycles.itertuples():
+        inside = rows & (t_s >= c.t_first_s) & (t_s < c.t_last_s)
+        pct = 100.0 * (t_s[inside] - c.t_first_s) / (c.t_last_s - c.t_first_s)
+        one = walk.reference[walk.reference["cycle"] == c.cycle]
+        angles.append(np.interp(pct, one["cycle_pct"].to_numpy(dtype=float), one[name].to_numpy(dtype=float)))
+        places.append(pct)
+    angle, place = np.concatenate(angles), np.concatenate(places)
+    if not angle.size:
+        return np.nan, np.nan, 0
+    return float(angle.mean()), float(place.mean()), int(angle.size)
+
+
 def midstance_offset_note(walk: OpticalWalk) -> str:
     """One sentence: the reference's mid-stance knee flexion against the norm."""
     measured, norm = reference_midstance_knee_deg(walk), midstance_knee_flexion_deg()
