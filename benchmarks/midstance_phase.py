@@ -10,6 +10,9 @@ standing periods, median over legs: the detected initial contact's error against
 mid-stance samples' place in the true cycle, the true knee flexion there, the knee-flexion
 bias (pipeline − truth, inside the bouts; mean ± SD over legs), and how well each leg's bias
 follows what its reference predicts (the norm less its true flexion at its mid-stance samples).
+For comparison, not the pipeline's: the bias the same walks without standing would have with a
+landmark reference — the knee turned so that the stance minimum (10–50 %) of its mean cycle reads
+the norm's (6.2° at 41 %), a reference that does not depend on when the contacts are.
 
 Reproduce (from the repository root; docs/validation.md, "The mid-stance reference's samples")::
 
@@ -27,6 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 from _cohort import CohortVariant, _event_errors_ms, calibration_config, draw_walker
 from _common import machine, markdown_table
+from _optical import norm_stance_minimum_deg, stance_minimum_deg
 
 from imugait.analysis import AnalysisConfig, analyze_session
 from imugait.analysis.expected_error import MID_STANCE
@@ -46,10 +50,17 @@ def leg_scores(sim, result, side: Side) -> dict[str, float]:
                                     leg.events.initial_contact_s)
     midstance = leg.reference == MID_STANCE
     place = 100.0 * np.mod(sim.walker.leg_phase(t[leg.standing], side), 1.0)
+    bias_deg = float(np.mean((leg.angles_deg["knee_flexion_deg"] - true_deg)[leg.in_bout]))
+    # A landmark reference instead (not the pipeline's): the same frames, the knee turned so that
+    # the stance minimum of its mean cycle (true contacts) reads the norm's — a constant shift.
+    cycles = sim.truth.cycles[(sim.truth.cycles["side"] == side.value) & sim.truth.cycles["steady"]]
+    minimum_deg = stance_minimum_deg(t, leg.angles_deg["knee_flexion_deg"], cycles["t_initial_contact_s"].to_numpy(),
+                                     cycles["t_next_initial_contact_s"].to_numpy())
+    landmark_deg = bias_deg - (minimum_deg - norm_stance_minimum_deg())
     return {"ic_ms": float(np.mean(errors_ms)) if errors_ms.size else np.nan,
             "place_pct": float(place.mean()) if midstance else np.nan,
             "true_deg": float(true_deg[leg.standing].mean()) if midstance else np.nan,
-            "bias_deg": float(np.mean((leg.angles_deg["knee_flexion_deg"] - true_deg)[leg.in_bout]))}
+            "bias_deg": bias_deg, "landmark_deg": landmark_deg if midstance else np.nan}
 
 
 def run(walkers: int, rates: Sequence[float]) -> list[list[str]]:
@@ -69,7 +80,9 @@ def run(walkers: int, rates: Sequence[float]) -> list[list[str]]:
         body.append([f"{rate:g}", f"{np.median(without['ic_ms']):+.1f}", f"{np.median(without['place_pct']):.1f}",
                      f"{np.median(without['true_deg']):.2f}",
                      f"{without['bias_deg'].mean():+.2f} ± {without['bias_deg'].std():.2f}",
-                     f"{with_['bias_deg'].mean():+.2f} ± {with_['bias_deg'].std():.2f}", fit, str(without["bias_deg"].size)])
+                     f"{with_['bias_deg'].mean():+.2f} ± {with_['bias_deg'].std():.2f}", fit,
+                     f"{without['landmark_deg'].mean():+.2f} ± {without['landmark_deg'].std():.2f}",
+                     str(without["bias_deg"].size)])
     return body
 
 
@@ -87,8 +100,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(markdown_table(["Hz", "initial contact error (ms, + late)", "mid-stance samples in the true cycle (%)",
                           "true knee flexion there (°)", "knee flexion bias, no standing (°)",
                           "knee flexion bias, with standing (°)",
-                          "bias without standing against norm − true flexion there, per leg: slope, r", "legs"],
-                         body, align="rrrrrrrr"))
+                          "bias without standing against norm − true flexion there, per leg: slope, r",
+                          "the same walks with a stance-minimum reference instead (not the pipeline's): bias (°)", "legs"],
+                         body, align="rrrrrrrrr"))
 
 
 if __name__ == "__main__":

@@ -124,6 +124,27 @@ def test_the_reference_at_rows_reads_each_rows_place_in_its_cycle(walk):
     assert optical.reference_at_rows(linear, t_s, np.array([True, False, False, True]))[2] == 0
 
 
+def test_the_stance_minimum_is_the_norms_and_does_not_move_with_the_cycles_timing():
+    """The landmark a reference could use instead of 25–35 % (docs/validation.md, *The mid-stance
+    reference's samples*): the normative curve's stance minimum is 6.2° at 41 %; read off a
+    walk of that curve, it is the same with the contacts 40 ms late, where the mean over
+    25–35 % of the cycle is not."""
+    from imugait.data import normative_gait_table
+
+    table = normative_gait_table()
+    assert optical.norm_stance_minimum_deg() == pytest.approx(6.2, abs=0.05)
+    stride_s, rate_hz = 1.1, 32.0
+    t_s = np.arange(0.0, 6 * stride_s, 1.0 / rate_hz)
+    knee_deg = np.interp(np.mod(t_s / stride_s, 1.0) * 100.0, table["gait_cycle_pct"].to_numpy(dtype=float),
+                         table["knee_flexion_mean_deg"].to_numpy(dtype=float))
+    starts = np.arange(1, 5) * stride_s
+    for late_s in (0.0, 0.04):
+        found = optical.stance_minimum_deg(t_s, knee_deg, starts + late_s, starts + stride_s + late_s)
+        assert found == pytest.approx(optical.norm_stance_minimum_deg(), abs=0.1)
+    window = (t_s >= starts[0] + 0.25 * stride_s + 0.04) & (t_s < starts[0] + 0.35 * stride_s + 0.04)
+    assert knee_deg[window].mean() < midstance_knee_flexion_deg() - 1.0
+
+
 def test_the_short_walk_is_analysed_with_strides_and_its_reference_stated(analysed):
     walk, result = analysed
     right = result.legs[Side.RIGHT]
