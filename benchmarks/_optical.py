@@ -17,6 +17,7 @@ from _real_loaders import OpticalWalk
 from imugait.analysis import AnalysisResult
 from imugait.analysis.reference import MIDSTANCE_END, MIDSTANCE_START, midstance_knee_flexion_deg
 from imugait.conventions import Joint, joint_angles_rad, progression_quat
+from imugait.data import normative_gait_table
 from imugait.gait.cycles import N_NORMALISED, time_normalise
 from imugait.quaternion import quat_multiply
 
@@ -94,6 +95,47 @@ def reference_midstance_knee_deg(walk: OpticalWalk) -> float:
     ref = walk.reference
     window = (ref["cycle_pct"] >= 100 * MIDSTANCE_START) & (ref["cycle_pct"] <= 100 * MIDSTANCE_END)
     return float(ref.loc[window, "knee_flexion_deg"].mean())
+
+
+def reference_at_rows(walk: OpticalWalk, t_s: np.ndarray, rows: np.ndarray, name: str = "knee_flexion_deg"
+                      ) -> tuple[float, float, int]:
+    """The reference's ``name`` at the rows ``rows`` (M,) bool of the pipeline's grid ``t_s`` (M,)
+    that lie inside its cycles (each row's place in its cycle, 0–100 %, read off the
+    time-normalised reference): (mean angle, mean place in the cycle %, rows). For the pipeline's
+    own mid-stance samples (``leg.standing`` of a leg referred to mid-stance) it says what the
+    markers measure where the pipeline assumes the normative mid-stance flexion, and where in the
+    markers' cycle those samples are (NaN, NaN, 0 when none is inside a cycle)."""
+    angles, places = [], []
+    for c in walk.cycles.itertuples():
+        inside = rows & (t_s >= c.t_first_s) & (t_s < c.t_last_s)
+        pct = 100.0 * (t_s[inside] - c.t_first_s) / (c.t_last_s - c.t_first_s)
+        one = walk.reference[walk.reference["cycle"] == c.cycle]
+        angles.append(np.interp(pct, one["cycle_pct"].to_numpy(dtype=float), one[name].to_numpy(dtype=float)))
+        places.append(pct)
+    angle, place = np.concatenate(angles), np.concatenate(places)
+    if not angle.size:
+        return np.nan, np.nan, 0
+    return float(angle.mean()), float(place.mean()), int(angle.size)
+
+
+STANCE_MINIMUM_PCT = (10, 50)
+"""Where a knee's stance minimum is looked for, % of the cycle (the norm's is at 41 %)."""
+
+
+def stance_minimum_deg(t_s: np.ndarray, knee_deg: np.ndarray, starts_s: np.ndarray, ends_s: np.ndarray) -> float:
+    """The minimum over :data:`STANCE_MINIMUM_PCT` of the mean of the cycles ``starts_s`` …
+    ``ends_s`` (K,) of ``knee_deg`` (M,) at ``t_s`` (M,), time-normalised: a landmark of the knee
+    angle itself, which a few % of the cycle's timing do not move (its minimum is flat)."""
+    mean = np.nanmean([time_normalise(t_s, knee_deg, a, b) for a, b in zip(starts_s, ends_s, strict=True)], axis=0)
+    return float(np.min(mean[STANCE_MINIMUM_PCT[0]:STANCE_MINIMUM_PCT[1] + 1]))
+
+
+def norm_stance_minimum_deg() -> float:
+    """The packaged normative knee flexion's minimum over :data:`STANCE_MINIMUM_PCT` (deg; 6.2° at 41 %)."""
+    table = normative_gait_table()
+    pct = table["gait_cycle_pct"].to_numpy(dtype=float)
+    window = (pct >= STANCE_MINIMUM_PCT[0]) & (pct <= STANCE_MINIMUM_PCT[1])
+    return float(table.loc[window, "knee_flexion_mean_deg"].min())
 
 
 def midstance_offset_note(walk: OpticalWalk) -> str:

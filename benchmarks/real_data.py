@@ -49,7 +49,13 @@ import pandas as pd
 from _cohort import calibration_config, flexion_limit_from_text
 from _common import machine, markdown_table
 from _geneva import grouvel_table
-from _optical import compare_with_reference, midstance_offset_note
+from _optical import (
+    compare_with_reference,
+    midstance_offset_note,
+    norm_stance_minimum_deg,
+    reference_at_rows,
+    stance_minimum_deg,
+)
 from _real_loaders import (
     HingeTrial,
     dfjimu_paths,
@@ -324,9 +330,19 @@ def optical_table(calibration: SegmentCalibrationConfig | None = None, filter_ki
                          ", ".join(f"{e:+.0f}" for e in c.contact_errors_ms) or "—"])
         strides = {side.value: f"{sum(s.used for s in other.strides)}/{len(other.strides)}"
                    for side, other in result.legs.items()}
+        marked, place, n = reference_at_rows(walk, result.t_s, leg.standing)
+        both = next(c for c in comparisons if c.cycle == 0)
+        minimum_deg = stance_minimum_deg(result.t_s, leg.angles_deg["knee_flexion_deg"], walk.cycles["t_first_s"].to_numpy(),
+                                         walk.cycles["t_last_s"].to_numpy())
+        landmark_deg = both.bias_deg - (minimum_deg - norm_stance_minimum_deg())
         notes.append(f"{walk.name}: reference {leg.reference}, calibration {leg.calibration_quality}, heading "
                      f"{leg.alignment.quality.heading_source.value}; strides used/found {strides}; knee flexion "
-                     f"over its own mid-stance samples {np.mean(leg.angles_deg['knee_flexion_deg'][leg.standing]):.1f}°")
+                     f"over its own mid-stance samples {np.mean(leg.angles_deg['knee_flexion_deg'][leg.standing]):.1f}°; "
+                     f"the markers' there {marked:+.1f}° ({n} of those samples in the markers' cycles, on average at "
+                     f"{place:.1f} % of the cycle); with a stance-minimum reference instead (not the pipeline's: "
+                     f"the knee turned so that its mean cycle's minimum over 10–50 % reads the norm's "
+                     f"{norm_stance_minimum_deg():.1f}°) the bias would be {landmark_deg:+.2f}° and the RMSE "
+                     f"{np.hypot(both.offset_free_rmse_deg, landmark_deg):.2f}°")
     print("(c) Marker-based reference: Kiel pp054 walk WT_01 (5.7 s, 200 Hz, no standing period; right knee flexion "
           "of 2 strides from markers, time-normalised; benchmarks/data/kiel_pp054/README.md). Degrees; bias = mean of "
           "pipeline − markers; offset-free = RMSE with the bias removed (per cycle its own, 'both' one for the walk); "

@@ -94,6 +94,57 @@ def test_the_knee_reads_the_normative_flexion_over_the_mid_stance_it_is_referred
     assert knee_deg == pytest.approx(midstance_knee_flexion_deg(), abs=1.0)
 
 
+def test_the_knee_flexion_bias_is_the_norm_less_the_markers_at_the_pipelines_own_mid_stance(analysed):
+    """Measured 2026-12-06 (docs/validation.md, *The mid-stance reference's samples*): the markers
+    read 6.1° at the pipeline's own mid-stance samples (31.6–31.7 % of the cycle files' cycles),
+    the norm is 10.2°, the bias +4.0° / +4.5°: the bias is where the reference is taken, not the
+    orientations or the frames (which read the norm there to 0.1°)."""
+    walk, result = analysed
+    right = result.legs[Side.RIGHT]
+    marked_deg, place_pct, n = optical.reference_at_rows(walk, result.t_s, right.standing)
+    both = next(r for r in optical.compare_with_reference(result, walk) if r.cycle == 0)
+    assert n > 20 and 25.0 < place_pct < 35.0
+    assert both.bias_deg == pytest.approx(midstance_knee_flexion_deg() - marked_deg, abs=0.5)
+
+
+def test_the_reference_at_rows_reads_each_rows_place_in_its_cycle(walk):
+    """A reference equal to its own cycle percentage reads back each row's place: rows a third
+    into the first cycle and the middle of the second give their mean; rows outside every cycle
+    count for nothing."""
+    import dataclasses
+
+    reference = walk.reference.copy()
+    reference["knee_flexion_deg"] = reference["cycle_pct"].astype(float)
+    linear = dataclasses.replace(walk, reference=reference)
+    (a0, a1), (b0, b1) = walk.cycles[["t_first_s", "t_last_s"]].to_numpy()
+    t_s = np.array([a0 - 0.5, a0 + (a1 - a0) / 3.0, b0 + (b1 - b0) / 2.0, b1 + 0.5])
+    angle, place, n = optical.reference_at_rows(linear, t_s, np.ones(4, dtype=bool))
+    assert n == 2 and place == pytest.approx((100.0 / 3.0 + 50.0) / 2.0)
+    assert angle == pytest.approx(place, abs=1e-9)
+    assert optical.reference_at_rows(linear, t_s, np.array([True, False, False, True]))[2] == 0
+
+
+def test_the_stance_minimum_is_the_norms_and_does_not_move_with_the_cycles_timing():
+    """The landmark a reference could use instead of 25–35 % (docs/validation.md, *The mid-stance
+    reference's samples*): the normative curve's stance minimum is 6.2° at 41 %; read off a
+    walk of that curve, it is the same with the contacts 40 ms late, where the mean over
+    25–35 % of the cycle is not."""
+    from imugait.data import normative_gait_table
+
+    table = normative_gait_table()
+    assert optical.norm_stance_minimum_deg() == pytest.approx(6.2, abs=0.05)
+    stride_s, rate_hz = 1.1, 32.0
+    t_s = np.arange(0.0, 6 * stride_s, 1.0 / rate_hz)
+    knee_deg = np.interp(np.mod(t_s / stride_s, 1.0) * 100.0, table["gait_cycle_pct"].to_numpy(dtype=float),
+                         table["knee_flexion_mean_deg"].to_numpy(dtype=float))
+    starts = np.arange(1, 5) * stride_s
+    for late_s in (0.0, 0.04):
+        found = optical.stance_minimum_deg(t_s, knee_deg, starts + late_s, starts + stride_s + late_s)
+        assert found == pytest.approx(optical.norm_stance_minimum_deg(), abs=0.1)
+    window = (t_s >= starts[0] + 0.25 * stride_s + 0.04) & (t_s < starts[0] + 0.35 * stride_s + 0.04)
+    assert knee_deg[window].mean() < midstance_knee_flexion_deg() - 1.0
+
+
 def test_the_short_walk_is_analysed_with_strides_and_its_reference_stated(analysed):
     walk, result = analysed
     right = result.legs[Side.RIGHT]
