@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_live_calibration_elsewhere import Deferred
 
 from imugait.conventions import Placement
 from imugait.io import read_qmt_mat
@@ -24,10 +25,16 @@ BLOCK_S = 0.02  # the sensors' blocks
 POLL_S = 0.025  # the dashboard's pushes, in data time
 
 
-def polled(session, config: LiveConfig, deferred: bool, calibration=None, poll_s: float = POLL_S) -> list[LiveUpdate]:
+def polled(session, config: LiveConfig, deferred: bool, calibration=None, elsewhere: bool = False,
+           poll_s: float = POLL_S) -> list[LiveUpdate]:
     """``session`` fed in ``BLOCK_S`` blocks with a poll at every ``poll_s`` of data (and one after
-    ``end``); ``deferred``: as the dashboard polls — the tails left pending, run after each poll."""
-    live = LiveKinematics(list(session), config, calibration, deferred_tails=deferred)
+    ``end``); ``deferred``: as the dashboard polls — the tails left pending, run after each poll;
+    ``elsewhere``: the legs calibrated by ``calibrate_with`` (run when the pipeline must wait for
+    it: the legs then catch up over several polls, deterministically)."""
+    executor = Deferred() if elsewhere else None
+    live = LiveKinematics(list(session), config, calibration, calibrate_with=executor, deferred_tails=deferred)
+    if executor is not None:
+        executor.live = live
     updates = []
     original = live.feed
     next_poll = poll_s
@@ -113,11 +120,12 @@ def reused_at_once(live_run, dashboard_config) -> list[LiveUpdate]:
     return polled(live_run.session, dashboard_config, False, live_run.live.calibration)
 
 
-@pytest.mark.parametrize("reused", [False, True], ids=["calibrated-live", "reused-calibration"])
-def test_deferred_tails_compute_what_tails_at_once_compute(live_run, dashboard_config, reused_at_once, reused):
-    calibration = live_run.live.calibration if reused else None
-    at_once = reused_at_once if reused else polled(live_run.session, dashboard_config, False, calibration)
-    deferred = polled(live_run.session, dashboard_config, True, calibration)
+@pytest.mark.parametrize("how", ["calibrated-live", "calibrated-elsewhere", "reused-calibration"])
+def test_deferred_tails_compute_what_tails_at_once_compute(live_run, dashboard_config, reused_at_once, how):
+    calibration = live_run.live.calibration if how == "reused-calibration" else None
+    elsewhere = how == "calibrated-elsewhere"
+    at_once = reused_at_once if calibration else polled(live_run.session, dashboard_config, False, None, elsewhere)
+    deferred = polled(live_run.session, dashboard_config, True, calibration, elsewhere)
     later = assert_same_computed(deferred, at_once)
     finals = sum(s.final for u in deferred for s in u.strides)
     assert finals >= 40
