@@ -35,17 +35,11 @@ from collections import defaultdict
 from contextlib import nullcontext
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from live_pipeline import BLOCK_S, SIMULATION, machine, markdown_table  # noqa: E402  (first: its one BLAS thread)
 
+# isort: split
 import numpy as np  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "tests" / "live"))
-
-from _common import machine, markdown_table  # noqa: E402
-from conftest import SIMULATION  # noqa: E402
 
 from imugait.live import kinematics as kinematics_module  # noqa: E402
 from imugait.live.dashboard.state import DashboardState  # noqa: E402
@@ -53,7 +47,6 @@ from imugait.live.kinematics import LiveConfig, LiveKinematics  # noqa: E402
 from imugait.live.leg import LiveLeg  # noqa: E402
 from imugait.simulate import simulate  # noqa: E402
 
-BLOCK_S = 0.02
 POLL_S = 0.025
 PARTS = {"heading windows": "_heading_windows", "events and strides": "_find_strides",
          "strides' timing": "_finish_strides", "motion and direction": "_settle", "moving rows": "_moving_until",

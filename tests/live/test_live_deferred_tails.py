@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pytest
+from conftest import feed_polled
 from test_live_calibration_elsewhere import Deferred
+from test_live_chunks import _angles
 
 from imugait.conventions import Placement
 from imugait.io import read_qmt_mat
@@ -25,34 +26,18 @@ BLOCK_S = 0.02  # the sensors' blocks
 POLL_S = 0.025  # the dashboard's pushes, in data time
 
 
-def polled(session, config: LiveConfig, deferred: bool, calibration=None, elsewhere: bool = False,
-           poll_s: float = POLL_S) -> list[LiveUpdate]:
-    """``session`` fed in ``BLOCK_S`` blocks with a poll at every ``poll_s`` of data (and one after
-    ``end``); ``deferred``: as the dashboard polls — the tails left pending, run after each poll;
-    ``elsewhere``: the legs calibrated by ``calibrate_with`` (run when the pipeline must wait for
-    it: the legs then catch up over several polls, deterministically)."""
+def polled(session, config: LiveConfig, deferred: bool, calibration=None, elsewhere: bool = False) -> list[LiveUpdate]:
+    """``session`` fed in ``BLOCK_S`` blocks with a poll at every ``POLL_S`` of data, then ``end``
+    and a last poll; ``deferred``: as the dashboard polls — the tails left pending, run after each
+    poll (``feed_polled``); ``elsewhere``: the legs calibrated by ``calibrate_with`` (run when the
+    pipeline must wait for it: the legs then catch up over several polls, deterministically)."""
     executor = Deferred() if elsewhere else None
     live = LiveKinematics(list(session), config, calibration, calibrate_with=executor, deferred_tails=deferred)
     if executor is not None:
         executor.live = live
-    updates = []
-    original = live.feed
-    next_poll = poll_s
-
-    def feed(samples):
-        nonlocal next_poll
-        original(samples)
-        while samples.t_s[-1] >= next_poll:
-            updates.append(live.poll())
-            if deferred:
-                live.finish_ticks()
-            next_poll += poll_s
-
-    live.feed = feed
-    live.feed_session(session, chunk_s=BLOCK_S)
+    updates = feed_polled(live, session, BLOCK_S, POLL_S)
     live.end()
-    updates.append(live.poll())
-    return updates
+    return [*updates, live.poll()]
 
 
 def _bits(x: float) -> str:
@@ -74,15 +59,6 @@ def versions_by_leg(updates: list[LiveUpdate]) -> dict:
     return out
 
 
-def angle_rows(updates: list[LiveUpdate]) -> dict:
-    out: dict = {}
-    for update in updates:
-        for a in update.angles:
-            for name in ("t_s", "knee_flexion_deg", "knee_adduction_deg", "knee_rotation_deg", "hip_rotation_deg"):
-                out.setdefault((a.side, name), []).append(getattr(a, name))
-    return {key: np.concatenate(parts) for key, parts in out.items()}
-
-
 def assert_same_computed(deferred: list[LiveUpdate], at_once: list[LiveUpdate]) -> int:
     """The same angle rows to the bit at the same polls, the same stride versions to the bit in the
     same order per leg, each given at the same poll or (from a tail) the next; returns how many
@@ -91,7 +67,7 @@ def assert_same_computed(deferred: list[LiveUpdate], at_once: list[LiveUpdate]) 
     for a, b in zip(deferred, at_once, strict=True):  # the angles of every poll: the same rows
         assert [(x.side, x.t_s.size) for x in a.angles] == [(x.side, x.t_s.size) for x in b.angles]
         assert a.n_strides == b.n_strides
-    got, expected = angle_rows(deferred), angle_rows(at_once)
+    got, expected = _angles(deferred), _angles(at_once)
     assert got.keys() == expected.keys() and got
     for key in expected:
         assert got[key].tobytes() == expected[key].tobytes(), key
