@@ -305,6 +305,14 @@ class CausalProgression:
         self._r1 += m
         self._r0 = max(self._r0, self._r1 - n_max)
 
+    def end_run(self) -> None:
+        """End the current straight run now (a walk declared ended while the person may still be
+        walking): the next straight sample starts a new run; no direction until it is
+        ``drift_window_s`` long. The turn detection's trailing heading goes on."""
+        self._r0 = self._r1 = 0
+        self._fitted = (-1, -1.0)
+        self.heading_rad, self.drift_radps, self.t_mid_s = float("nan"), 0.0, float("nan")
+
     def direction_at(self, t_s: np.ndarray) -> np.ndarray:
         """The current run's walking direction (rad) at the instants ``t_s`` (its drift line)."""
         return self.heading_rad + self.drift_radps * (np.asarray(t_s, dtype=float) - self.t_mid_s)

@@ -217,6 +217,7 @@ class LiveKinematics:
         self._calibrate_with = calibrate_with
         self._calibrating: dict[Side, tuple[int, Future]] = {}  # the legs being calibrated elsewhere: (grid row, job)
         self._catching_up: set[Side] = set()  # legs started from an earlier grid row, still behind the grid
+        self._walk_ends: dict[Side, list[int]] = {}  # per leg, the grid rows its walks end at once it has taken them (end_pass)
         self._n_catch_up = max(int(CATCH_UP_S * rate), 1)
         # (a failed leg's next attempt must not be decided before its result, nor row k leave the grid)
         lag_s = min(max_calibration_lag_s, self.config.calibration.max_motion_s, self.config.history_s)
@@ -304,12 +305,17 @@ class LiveKinematics:
         the motion windows cut at the newest row, as offline at a recording's end), as the end of a
         pass would once the person had stopped — against the standing found before it or, without
         one, mid-stance (fusion starts then if it has not). Legs already calibrated, being
-        calibrated or reused are left as they are.
+        calibrated or reused keep their calibration.
 
-        The stream may go on: the legs go on with the rows that come (the person can walk again),
-        and a calibration running in ``calibrate_with`` is taken up by a later ``feed`` or ``poll``
-        as usual. Unlike every other decision this one is made at the newest row, not at a fixed
-        instant of the grid, so what follows depends on when it was called.
+        Then every calibrated leg's walk ends at the newest row
+        (:meth:`~imugait.live.leg.LiveLeg.end_walk`, as at the stream's end, :meth:`end`): its last
+        strides are given, and every stride of the walk final, as ``analyze`` of the recording cut
+        here would have them. A leg whose calibration runs in ``calibrate_with`` (or that is still
+        catching up with the grid) ends its walk at the same row once it has taken it, at a later
+        ``feed`` or ``poll``. The stream goes on: the rows that come are a new walk (the person can
+        walk again; no stride spans the end). Unlike every other decision this one is made at the
+        newest row, not at a fixed instant of the grid, so what follows depends on when it was
+        called.
 
         Returns the legs whose calibration was decided now; a leg left waiting says why in its
         calibration state (poll)."""
@@ -318,19 +324,13 @@ class LiveKinematics:
 
     def end(self) -> tuple[Side, ...]:
         """The stream has ended — the sensors switched off, the run's duration reached, a replay
-        played out: :meth:`end_pass`, then every calibration job is waited for and every leg has
-        taken every row, and each leg decides what waited for rows after the newest as ``analyze``
-        decides it at a recording's end (:meth:`~imugait.live.leg.LiveLeg.end`): the last strides
-        of a walk that did not stop, their thigh–shank timing, the walking direction of the
-        straight run still going on, the strides waiting for the heading windows after them (with
-        the windows there are). Poll afterwards. Returns :meth:`end_pass`'s legs."""
+        played out: :meth:`end_pass`, and every calibration job is waited for and every leg has
+        taken every row and ended its walk there. Poll afterwards. Returns :meth:`end_pass`'s legs."""
         with self._lock:
             started = self._end_pass()
             self._collect(self.grid.n_appended + self._n_calibration_lag + 1)  # (waits for every job)
-            while self._catching_up:
+            while self._catching_up or self._walk_ends.keys() & self.legs.keys():
                 self._take_rows()
-            for leg in self.legs.values():
-                leg.end()
             return started
 
     def _end_pass(self) -> tuple[Side, ...]:
@@ -352,6 +352,9 @@ class LiveKinematics:
                 self._set(side, state.phase, f"{WALK_ENDED}{self._t_newest_s:.1f} s without "
                                              f"{self.config.calibration.min_motion_s:g} s of walking to calibrate "
                                              f"on; {told}")
+        for side in now:
+            self._walk_ends.setdefault(side, []).append(self.grid.n_appended)
+        self._take_rows()  # (the legs that have taken every row end their walk now)
         return tuple(s for s in self.sides if s in now - before)
 
     # --- output ------------------------------------------------------------------------------
@@ -417,6 +420,7 @@ class LiveKinematics:
             self.legs = {}
             self._calibrating = {}  # (what they return is dropped)
             self._catching_up = set()
+            self._walk_ends = {}
             self._reused = None
             self.standing_step, self._standing_k, self._midstance = None, None, False
             self._references = {}
@@ -608,6 +612,7 @@ class LiveKinematics:
         walk_s = self.config.calibration.max_motion_s
         if start.leg is None:
             self._calibrate_from[start.side] = start.k  # tried again on the walking after this
+            self._walk_ends.pop(start.side, None)
             self._set(start.side, CalibrationPhase.FAILED,
                       f"{start.error} (trying again with the next {walk_s:g} s of walking)")
             return
@@ -621,13 +626,18 @@ class LiveKinematics:
         call takes long, unless its rows are about to leave the grid. ``defer_tails``: see
         :meth:`_advance`."""
         for side, leg in self.legs.items():
-            if side not in self._catching_up:
-                leg.take(self.grid, defer_tail=defer_tails)
-                continue
-            k_stop = leg.history.n_appended + self._n_catch_up
-            if k_stop >= self.grid.n_appended or leg.history.n_appended < self.grid.first_index + 4 * self._n_catch_up:
-                self._catching_up.discard(side)
-                k_stop = None
+            k_stop = None
+            if side in self._catching_up:
+                k_stop = leg.history.n_appended + self._n_catch_up
+                if k_stop >= self.grid.n_appended or leg.history.n_appended < self.grid.first_index + 4 * self._n_catch_up:
+                    self._catching_up.discard(side)
+                    k_stop = None
+            ends = self._walk_ends.get(side, [])
+            while ends and (k_stop is None or ends[0] <= k_stop):
+                leg.take(self.grid, ends.pop(0))  # (a walk ended by end_pass ends at its row: the rows after it are the next)
+                leg.end_walk()
+            if not ends:
+                self._walk_ends.pop(side, None)
             leg.take(self.grid, k_stop, defer_tails)
 
     def _finish_ticks(self) -> None:

@@ -25,6 +25,11 @@ causal variants, over the leg's bounded history:
   Rows are known to be moving as soon as the part of their motion window that has come says so
   (:meth:`LiveLeg._moving_until`), so none of this waits for the window's second half.
 
+A walk ends at :meth:`LiveLeg.end_walk` — the stream's end, or "walk done" while it goes on —
+where everything that waited for later rows is decided as offline at a recording's end; the rows
+after it are a new walk (its own events and straight runs; the calibration and the heading
+tracking go on).
+
 Not done live: the clipping check (the live samples carry no device range), double support (needs
 the other leg's events as they settle) and the pelvis-relative hip angles.
 """
@@ -188,7 +193,11 @@ class LiveLeg:
         self._offline_unestimated = -1
         """The middle row of the newest offline window looked at if it gave no estimate (too little
         knee motion: the leg stopped), else -1."""
-        self._stream_ended = False  # (end)
+        self._walk_ending = False  # (end_walk: what waited for later rows is decided with the rows there are)
+        self._walk_ended_at = -1  # the grid row at which the latest walk was ended (end_walk)
+        self._walk_start = start  # the grid row from which the walk going on counts
+        self._runs_refitted: list[int] = []  # first rows of the walk's runs fitted again before its end
+        self._walk_from_s = -np.inf  # the events of the walk going on have their mid-swing after this (s)
         self._grid: History | None = None  # the grid of the latest take (end reads it)
         self._stride_knee = History(capacity, {"knee_deg": (3,)})
         """The knee angles (deg) of the rows up to the newest stride given with its heading offset
@@ -257,7 +266,7 @@ class LiveLeg:
         state of the latest tick boundary (their angles are computed when needed:
         :meth:`angles_until`); at each tick boundary the rest is updated. ``defer_tail``: each
         tick's tail (:meth:`finish_tick`) is left pending until the next tick, the end of the
-        stream or a take that does not defer — the rows after the tick, fewer than a tick's, are
+        walk or a take that does not defer — the rows after the tick, fewer than a tick's, are
         taken before it (see :meth:`finish_tick`)."""
         if not defer_tail:
             self.finish_tick()
@@ -402,7 +411,7 @@ class LiveLeg:
         (:meth:`_refit_run`) and the strides about to leave the history (:meth:`_release_old`).
         No row is taken with anything it changes, so a view may run it after pushing the rows'
         angles (the versions it gives come with the next poll). It runs before the next tick and
-        before :meth:`end`, so the leg's steps come in the same order as without the wait. What
+        before :meth:`end_walk`, so the leg's steps come in the same order as without the wait. What
         can differ: up to a tick's rows more have been taken, so the history's oldest row may have
         moved on by as many. The tail reads rows near it only for the strides it releases, two
         ticks before they would leave (the time taken at the tick); and the grid's batches
@@ -561,7 +570,7 @@ class LiveLeg:
         if settled - lo < 2 * self._n_tick:
             return
         t = self.history.since("t_s", lo)[:settled - lo]
-        after = self._events[-1][0] + 0.5 * self.settings.events.min_stride_s if self._events else -np.inf
+        after = self._events[-1][0] + 0.5 * self.settings.events.min_stride_s if self._events else self._walk_from_s
         walking = self.history.since("motion", lo)[:settled - lo]
         settle_s = settle_time_s(self.settings.events)
         if ended:
@@ -801,6 +810,8 @@ class LiveLeg:
         rows before ``settled``; recompute the hip rotation of its rows and the metrics of its
         strides, and give those with their timing again — final if their heading windows have come."""
         self._runs_done = run
+        if not self._walk_ending:
+            self._runs_refitted.append(k_start)  # (its bout's rows before it: at the walk's end, _judge_walk)
         first = max(self.history.first_index, grid.first_index)
         # A run longer than the history kept (not merged: its line is of this run alone) takes the
         # line of all of it (:class:`~imugait.kinematics.run_direction.WholeRunFit`), as offline.
@@ -821,10 +832,9 @@ class LiveLeg:
             progression = find_progression(self.history.since("t_s", w0)[:settled - w0], q_thigh,
                                            self.history.since("motion", w0)[:settled - w0],
                                            self.settings.progression, side=self.side, rate_hz=self.settings.rate_hz)
-            if self._stream_ended:  # (the bout's rows before the run too, as offline: its first strides may be used)
+            if self._walk_ending:  # (the bout's rows before the run too, as offline: its first strides may be used)
                 k_start = w0 + bout_reach(progression, k_start - w0, self.history.since("run", w0)[:settled - w0] < 0)
                 in_run[k_start - w0:k_stop - w0] = True
-                self._bound_as_offline(progression, w0, settled, strides)
             directions = run_directions_rad(progression, in_run)
         if directions is not None:
             self._redirect(k_start, k_stop, directions, strides)
@@ -835,27 +845,68 @@ class LiveLeg:
                 self.new_strides.append(p.given)
         self._awaiting_run = deque(p for p in self._awaiting_run if p.run != run)
 
-    def _bound_as_offline(self, progression: Progression, k0: int, k1: int, strides: Sequence[_Pending]) -> None:
-        """At the stream's end: which of ``strides`` (a run's, in time order) are used, decided as
+    def _judge_walk(self, grid: History, k: int) -> None:
+        """At the end of the walk (grid row ``k``): which of its strides still in the history are
+        used, decided as ``analyze`` decides it at a recording's end (:meth:`_bound_as_offline`)
+        over the walk's rows and a turn's worth before them (``find_progression`` once over them:
+        every bout of the walk, not only the run going on at its end — a run that ended at a stop
+        was fitted again before the end, its strides judged over the causal runs); and the rows of
+        such a run's bout before the run (:func:`~imugait.live.revision.bout_reach`) take the bout's
+        direction, as :meth:`_refit_run` gives them to the run going on at the end (a first stride
+        now used has ``analyze``'s hip rotation). Those already given final that changed are
+        given again."""
+        first = max(self.history.first_index, grid.first_index)
+        w0 = max(self._walk_start - self._n_context, first)
+        if k - w0 < 2:
+            return
+        t = self.history.since("t_s", w0)[:k - w0]
+        t_walk_s = float(self.history.since("t_s", max(self._walk_start, first))[0])
+        strides = [p for p in (*self._headed, *self._unheaded) if p.stride.t_initial_contact_s >= t_walk_s]
+        if not strides:
+            return
+        q_thigh = quat_multiply(self._rows(grid, f"{self.thigh}/q_world_sensor", w0, k), self.alignment.thigh.q_sensor_segment)
+        progression = find_progression(t, q_thigh, self.history.since("motion", w0)[:k - w0], self.settings.progression,
+                                       side=self.side, rate_hz=self.settings.rate_hz)
+        changed = self._bound_as_offline(progression, w0, k, strides)
+        free = self.history.since("run", w0)[:k - w0] < 0
+        for k_run in self._runs_refitted if self.alignment.measures_femur_rotation else ():
+            i = k_run - w0
+            j = bout_reach(progression, i, free) if 0 < i < free.size else i
+            if j < i:
+                reached = [p for p in strides if p.stride.t_initial_contact_s < t[i] and p.stride.t_next_initial_contact_s > t[j]]
+                self._redirect(w0 + j, k_run, progression.heading_rad[j:i], reached)
+                changed += reached
+        for p in dict.fromkeys(changed):  # (once each, in order of change)
+            if p.headed:  # (the others are given with their heading: _head_strides)
+                p.given = self._judged(p.stride, replace(p.given, metrics={name: p.row[name] for name in p.given.metrics}),
+                                       p.row)
+                self.new_strides.append(p.given)
+
+    def _bound_as_offline(self, progression: Progression, k0: int, k1: int, strides: Sequence[_Pending]
+                          ) -> list[_Pending]:
+        """At the end of a walk: which of ``strides`` (in time order) are used, decided as
         ``analyze`` decides it at a recording's end — :func:`~imugait.gait.cycles.segment_strides`
         over grid rows ``k0 .. k1 - 1`` with the bouts ``find_progression`` found there
         (``progression``: the turn margins, the overhang rule) and the last bout ended (its last
         stride an edge), instead of the causal runs and the open end the strides were judged with
         (a stride into a final turn is in the run live, outside the bout offline). The edge
         strides of a short bout are judged against the strides of the window, as offline against
-        the leg's."""
+        the leg's. Returns those whose decision changed."""
         if not strides:
-            return
+            return []
         t = self.history.since("t_s", k0)[:k1 - k0]
         pool = {id(p): p.stride for p in (*self._headed, *self._unheaded, *strides) if p.stride.t_initial_contact_s >= t[0]}
         lost = self.history.since("lost", k0)[:k1 - k0] | ~np.isfinite(self.history.since("heading_offset_rad", k0)[:k1 - k0])
         found = {s.t_initial_contact_s: s for s in strides_in_bouts(t, list(pool.values()), progression, lost,
                                                                     self.settings.strides, self.settings.rate_hz)}
+        changed = []
         for p in strides:
             s = found.get(p.stride.t_initial_contact_s)
             if s is not None and s.exclusion is not p.stride.exclusion:
                 p.stride = s
                 p.row["used"] = s.used
+                changed.append(p)
+        return changed
 
     def _redirect(self, k0: int, k1: int, directions: np.ndarray, strides: Sequence[_Pending]) -> None:
         """The hip rotation the strides read of grid rows ``k0 .. k1 - 1`` against the walking
@@ -912,19 +963,28 @@ class LiveLeg:
             p.given = self._judged(p.stride, replace(p.given, metrics={name: p.row[name] for name in p.given.metrics}),
                                    p.row)
 
-    def end(self) -> None:
-        """The stream has ended: what waited for rows after the newest is decided with the rows
-        there are, as offline at a recording's end — the motion of the rows after the last tick
-        (its windows cut at the end), the events once more with the end as the recording's
+    def end_walk(self) -> None:
+        """The walk has ended at the newest row taken — the stream ended, or a clinician's "walk
+        done" while it goes on (:meth:`~imugait.live.kinematics.LiveKinematics.end_pass`): what
+        waited for rows after the newest is decided with the rows there are, as offline at a
+        recording's end — the motion of the rows after the last tick (its windows cut at the end),
+        the events once more with the end as the recording's
         (:func:`~imugait.gait.events.trailing_events` ``ended``: the last stride of a walk that
         did not stop is given), the thigh–shank timing of the strides still without it, the
         walking direction of a straight run still going on (it ends here: fitted again over all of
-        it, :meth:`_refit_run`) and of the runs ended less than the margin before; no heading
-        window will come, so the strides waiting for one are given with the windows there are (the
-        last held after its centre; :meth:`_head_strides`)."""
+        it, :meth:`_refit_run`) and of the runs ended less than the margin before; the strides
+        waiting for a heading window are given with the windows there are (the last held after
+        its centre; :meth:`_head_strides`); with a mid-stance reference, the strides still in the
+        history with the reference over every walk so far (:meth:`_revise_reference`). Every
+        stride of the walk is then final.
+
+        The rows that come after are a new walk (:meth:`_new_walk`). Called again with no row
+        taken since, it does nothing."""
         self.finish_tick()
-        self._stream_ended = True
         k = self.history.n_appended
+        if k == self._walk_ended_at:
+            return
+        self._walk_ending = True
         grid = self._grid
         if grid is not None and k > max(self.history.first_index, grid.first_index):
             if k > self._settled:
@@ -942,8 +1002,35 @@ class LiveLeg:
                 ended = self._ended_runs.popleft()
                 if not self._merge_with_next(grid, *ended, k):
                     self._refit_run(grid, *ended, k)
+            self._judge_walk(grid, k)
         self._head_strides()
         self._revise_reference()
+        self._new_walk(k)
+
+    def _new_walk(self, k: int) -> None:
+        """After :meth:`end_walk` at grid row ``k``: the rows from ``k`` on are a new walk. Its
+        events start afresh — a stride needs two initial contacts of the new walk (none spans the
+        end: offline a pause is longer than any stride, ``StrideConfig.max_stride_s``; a walk
+        declared ended while the person walked on splits there), and no mid-swing at or before the
+        end is found again — and its straight runs too: the causal direction ends its run
+        (:meth:`~imugait.kinematics.progression.CausalProgression.end_run`), so the next straight
+        walking is a new run, fitted again over itself once it has ended.
+
+        What goes on: the calibration; the heading-offset windows (the thigh–shank offset belongs
+        to the sensors on the leg, not to a walk: ``analyze`` keeps one track through a pause, its
+        windows without knee motion giving no estimate, and the first strides of the next walk
+        interpolate between the windows around them as there); the mid-stance sums (``analyze``
+        averages every stride of the recording); the recent strides the plausibility check judges
+        against (``analyze``: all the leg's strides); the strides' numbering; the history."""
+        self._walk_ending = False
+        self._walk_ended_at = self._walk_start = k
+        self._runs_refitted = []
+        self._events.clear()
+        if self._early is not None:
+            self._withdraw()  # (the end's detection settles every mid-swing: left only if it looked at none)
+        if k > self.history.first_index:
+            self._walk_from_s = float(self.history.tail("t_s")[-1])
+        self._progression.end_run()
 
     def _head_strides(self) -> None:
         """Give again the strides whose heading windows have come with their knee metrics
@@ -960,14 +1047,14 @@ class LiveLeg:
         were); final unless its timing or its run's walking direction is still to come."""
         while self._unheaded:
             p = self._unheaded[0]
-            if not (self._stream_ended or self._offline_unestimated >= 0 or self._offline_windows
+            if not (self._walk_ending or self._offline_unestimated >= 0 or self._offline_windows
                     and self._offline_windows[-1][0] >= p.stride.t_next_initial_contact_s):
                 return  # (most ticks: nothing to look at)
             t_all = self.history.tail("t_s")
             first = self.history.first_index
             i0 = max(int(np.searchsorted(t_all, p.stride.t_initial_contact_s)) - 1, 0)  # (the rows _metrics reads)
             i1 = min(int(np.searchsorted(t_all, p.stride.t_next_initial_contact_s)) + 2, t_all.size)
-            if not (self._stream_ended or self._offline_windows and self._offline_windows[-1][0] >= t_all[i1 - 1]
+            if not (self._walk_ending or self._offline_windows and self._offline_windows[-1][0] >= t_all[i1 - 1]
                     or self._offline_unestimated >= first + i1 - 1):
                 return
             self._unheaded.popleft()

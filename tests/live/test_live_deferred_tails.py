@@ -26,15 +26,27 @@ BLOCK_S = 0.02  # the sensors' blocks
 POLL_S = 0.025  # the dashboard's pushes, in data time
 
 
-def polled(session, config: LiveConfig, deferred: bool, calibration=None, elsewhere: bool = False) -> list[LiveUpdate]:
+def polled(session, config: LiveConfig, deferred: bool, calibration=None, elsewhere: bool = False,
+           walk_done_s: tuple[float, ...] = ()) -> list[LiveUpdate]:
     """``session`` fed in ``BLOCK_S`` blocks with a poll at every ``POLL_S`` of data, then ``end``
     and a last poll; ``deferred``: as the dashboard polls — the tails left pending, run after each
     poll (``feed_polled``); ``elsewhere``: the legs calibrated by ``calibrate_with`` (run when the
-    pipeline must wait for it: the legs then catch up over several polls, deterministically)."""
+    pipeline must wait for it: the legs then catch up over several polls, deterministically);
+    ``walk_done_s``: a "walk done" (``end_pass``) after the block that reaches each of these data times."""
     executor = Deferred() if elsewhere else None
     live = LiveKinematics(list(session), config, calibration, calibrate_with=executor, deferred_tails=deferred)
     if executor is not None:
         executor.live = live
+    done = list(walk_done_s)
+    original = live.feed
+
+    def feed(samples):
+        original(samples)
+        if done and samples.t_s[-1] >= done[0]:
+            done.pop(0)
+            live.end_pass()
+
+    live.feed = feed
     updates = feed_polled(live, session, BLOCK_S, POLL_S)
     live.end()
     return [*updates, live.poll()]
@@ -108,6 +120,15 @@ def test_deferred_tails_compute_what_tails_at_once_compute(live_run, dashboard_c
     assert later >= 0.5 * finals  # (most final versions wait for the next poll: the deferral happened)
 
 
+def test_walks_ended_while_the_stream_goes_on_the_same(live_run, dashboard_config):
+    # "Walk done" in the middle of the first bout, in the turn and after the second (end_pass: each
+    # leg's walk ends at the newest row, its tails first).
+    calibration = live_run.live.calibration
+    at_once = polled(live_run.session, dashboard_config, False, calibration, walk_done_s=(12.0, 21.5, 36.0))
+    deferred = polled(live_run.session, dashboard_config, True, calibration, walk_done_s=(12.0, 21.5, 36.0))
+    assert assert_same_computed(deferred, at_once) > 0
+
+
 def test_a_history_shorter_than_a_run_the_same(live_run, dashboard_config):
     # The bouts are 14 s: strides are released as their rows leave an 8-s history, runs refitted
     # over what is kept — the tails that read the history's oldest rows.
@@ -121,7 +142,7 @@ def test_a_history_shorter_than_a_run_the_same(live_run, dashboard_config):
 def hold_tails(monkeypatch, n_ticks: int) -> None:
     """Make every leg run each tick's tail only after the next ``n_ticks`` ticks (the rows between
     taken first): out of order."""
-    tick, end = LiveLeg._tick, LiveLeg.end
+    tick, end_walk = LiveLeg._tick, LiveLeg.end_walk
 
     def tick_then_an_older_tail(self, grid, k):
         held = self.__dict__.setdefault("_held", [])
@@ -136,10 +157,10 @@ def hold_tails(monkeypatch, n_ticks: int) -> None:
         for tail in self.__dict__.pop("_held", []):
             self._tail_due = tail
             self.finish_tick()
-        end(self)
+        end_walk(self)
 
     monkeypatch.setattr(LiveLeg, "_tick", tick_then_an_older_tail)
-    monkeypatch.setattr(LiveLeg, "end", end_after_the_held_tails)
+    monkeypatch.setattr(LiveLeg, "end_walk", end_after_the_held_tails)
 
 
 @pytest.mark.parametrize("n_ticks", [1, 5])

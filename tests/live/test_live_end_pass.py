@@ -47,8 +47,9 @@ def _phases(live: LiveKinematics) -> set[CalibrationPhase]:
 
 def test_walk_done_mid_walk_calibrates_on_the_walk_so_far_and_the_person_walks_on():
     """Stand 4 s, walk 20 s: "walk done" 7 s into the walk (the normal rule waits for 10 s of it)
-    calibrates both legs against the standing at once with the strides so far; the person walks on
-    and the legs follow, with the same strides as a run left alone from its calibration on."""
+    calibrates both legs against the standing at once and ends their walk there: the strides so
+    far, every one final; the person walks on and the legs follow it as a new walk — the stride
+    across the press is not one of either walk, the others are those of a run left alone."""
     session = _session((STAND, 4.0), (WALK, 20.0), (STAND, 4.0))
     done_at_s = 11.0
     live = LiveKinematics(list(session), LiveConfig(rate_hz=RATE_HZ))
@@ -59,30 +60,40 @@ def test_walk_done_mid_walk_calibrates_on_the_walk_so_far_and_the_person_walks_o
     assert {s.reference for s in live.calibration_states()} == {"standing"}
     at_once = [live.poll()]
     after = _feed(live, session, done_at_s, 30.0)
-    assert live.end_pass() == ()  # nothing waits any more: nothing to do
+    assert live.end_pass() == ()  # nothing waits any more: nothing to calibrate
     alone = LiveKinematics(list(session), LiveConfig(rate_hz=RATE_HZ))
     left_alone = _feed(alone, session, 0.0, 30.0)
     for side in Side:
         shown_at_once = _strides(at_once, side)
-        assert len(shown_at_once) >= 4  # the walk so far (the last stride or two settle later)
+        assert len(shown_at_once) >= 4 and all(s.final for s in shown_at_once)  # the walk so far, ended
         assert all(s.t_next_initial_contact_s < done_at_s for s in shown_at_once)
         got = _strides(before + at_once + after, side)
         assert [s.index for s in got] == list(range(len(got)))
         assert got[-1].t_next_initial_contact_s > 20.0  # the walk after "walk done" goes on being followed
-        # The run left alone calibrates 3 s later (10 s of walking), on a longer walk: the same
-        # strides, events within a millisecond, knee within 0.1° and hip rotation within 0.5° (measured
-        # 2026-12-06: 0.1 ms, 0.05°, 0.23°; the knee axes fitted to 7 s of walking instead of 10 s).
+        assert not any(s.t_initial_contact_s < done_at_s < s.t_next_initial_contact_s for s in got)
+        # The run left alone calibrates 3 s later (10 s of walking), on a longer walk, and has the
+        # stride across the press: the others are the same strides, events within a millisecond,
+        # knee within 0.1° (the knee axes fitted to 7 s of walking instead of 10 s); the hip rotation
+        # of the walk after the press within 0.5° (the run left alone has the direction of the whole
+        # 20-s bout; the walk before it has its own, as ``analyze`` of the recording cut there:
+        # tests/live/test_live_walks.py). Used differently at most at the walks' edges (judged as
+        # ``analyze`` judges a recording's first and last strides). Measured 2026-12-06: events
+        # 0.02 / 0.00 ms, knee 0.003° / 0.008°, hip after the press 0.28° / 0.36°; before it up to 1.14°.
         reference = _strides(left_alone, side)
-        assert len(got) == len(reference) >= 14
-        assert [a.used for a in got] == [b.used for b in reference]
+        across = [s for s in reference if s.t_initial_contact_s < done_at_s < s.t_next_initial_contact_s]
+        assert len(across) == 1 and len(got) == len(reference) - 1 >= 14
+        reference = [s for s in reference if s is not across[0]]
         pairs = list(zip(got, reference, strict=True))
         events_s = max(max(abs(a.t_initial_contact_s - b.t_initial_contact_s),
                            abs(a.t_next_initial_contact_s - b.t_next_initial_contact_s)) for a, b in pairs)
-        knee_deg, hip_deg = (max(abs(a.metrics[m] - b.metrics[m]) for a, b in pairs)
-                             for m in ("knee_flexion_max_deg", "hip_rotation_mean_deg"))
+        knee_deg = max(abs(a.metrics["knee_flexion_max_deg"] - b.metrics["knee_flexion_max_deg"]) for a, b in pairs)
+        hip_deg = max(abs(a.metrics["hip_rotation_mean_deg"] - b.metrics["hip_rotation_mean_deg"]) for a, b in pairs
+                      if a.used and b.used and a.t_initial_contact_s > done_at_s)
+        edges = {got[0].index, len(shown_at_once) - 1 + got[0].index, len(shown_at_once) + got[0].index}
+        differ = {a.index for a, b in pairs if a.used != b.used}
         print(f"{side.value}: {len(got)} strides, max |d| events {1e3 * events_s:.2f} ms, knee flexion peak "
-              f"{knee_deg:.3f} deg, hip rotation mean {hip_deg:.3f} deg")
-        assert events_s < 1e-3 and knee_deg < 0.1 and hip_deg < 0.5
+              f"{knee_deg:.3f} deg, hip rotation mean after the press {hip_deg:.3f} deg; used differently: {differ}")
+        assert events_s < 1e-3 and knee_deg < 0.1 and hip_deg < 0.5 and differ <= edges
 
 
 def test_walk_done_after_a_recalibration_calibrates_against_mid_stance():

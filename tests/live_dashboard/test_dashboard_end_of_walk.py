@@ -29,7 +29,7 @@ from imugait.conventions import Side
 from imugait.emulate.emulator import emulated_devices, walker_simulation
 from imugait.live.dashboard.run import DashboardConfig, LiveDashboard
 from imugait.live.kinematics import LiveKinematics
-from imugait.live.updates import CalibrationPhase
+from imugait.live.updates import CalibrationPhase, latest_strides
 
 PLAYBACK = 4.0
 WALK_S = 24.0
@@ -64,6 +64,35 @@ class EndTap(Tap):
     def end(self):
         self.phases_at_end = {s.side: s.phase for s in self.pipeline.calibration_states()}
         return self.pipeline.end()
+
+
+def _given(tap: Tap) -> list:
+    """The latest version of every stride the pipeline gave."""
+    return latest_strides(s for u in tap.updates for s in u.strides)
+
+
+def _post(dash: LiveDashboard, path: str, body: bytes) -> int:
+    request = urllib.request.Request(dash.url.replace("/?token=", f"/api/{path}?token="), data=body,
+                                     method="POST", headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _calibrated(dash: LiveDashboard) -> bool:
+    states = dash.state.calibration.values()
+    return len(states) == 2 and all(c.phase is CalibrationPhase.CALIBRATED for c in states)
+
+
+async def _released_until(dash: LiveDashboard, opened: list, t_s: float) -> asyncio.Future:
+    """Release the walk held at its start and run the dashboard until the walk reaches ``t_s``
+    (walker time): the run's future."""
+    opened[0].clock.release(HELD)
+    run = asyncio.ensure_future(dash.run())
+    await wait_for(lambda: walked(opened, t_s), "the stream stalled")
+    return run
 
 
 def _dashboard(devices, opened: list, taps: list, config: DashboardConfig | None = None,
@@ -137,7 +166,7 @@ def test_walk_done_mid_walk_calibrates_the_legs_and_the_person_walks_on(chromium
     """*Walk done* clicked 6 s into a walk, the walk held there: both legs calibrated (against the
     standing before it) and the strides so far on the page — the ordinary rules would have waited
     for 10 s of walking. Released, the person walks on (turn, second walk): more strides. The
-    button is off once every leg is calibrated."""
+    button stays on once every leg is calibrated (it ends their walk)."""
     opened, taps = [], []
     dash = _dashboard(devices, opened, taps, held=True)
 
@@ -159,7 +188,7 @@ def test_walk_done_mid_walk_calibrates_the_legs_and_the_person_walks_on(chromium
                     Number(document.getElementById('latest-' + s + '-strides_completed').textContent) >= 3)"""),
                                "the strides of the walk so far are not on the page")
                 at_click = {side: await _strides_on_page(page, side) for side in Side}
-                assert await page.evaluate("document.getElementById('walk-done-button').disabled")
+                assert not await page.evaluate("document.getElementById('walk-done-button').disabled")
                 assert opened[0].emulator.true_time_s() == t_walk_s  # (the walk was held all along)
             await asyncio.wait_for(run, HANG_GUARD_S)
             await wait_for(lambda: page.evaluate("window.imugait.finished"), "the page did not see the end")
@@ -205,38 +234,67 @@ def test_a_stream_that_ends_mid_walk_gets_its_strides_before_the_run_says_it_is_
 def test_a_take_stopped_mid_walk_calibrates_the_waiting_legs(devices, tmp_path):
     """A take recorded from the start and stopped from the page (``POST /api/record``) 6 s into the
     walk, the walk held there: the walk it recorded has ended, so the waiting legs are calibrated
-    on it and give its strides; ``POST /api/walk`` is then refused (409: every leg is calibrated)."""
+    on it and give its strides, every one final (the take's walk has ended)."""
     opened, taps = [], []
     dash = _dashboard(devices, opened, taps, DashboardConfig(record_dir=tmp_path / "take", record_at_start=True),
                       held=True)
 
-    def post(path: str, body: bytes) -> int:
-        request = urllib.request.Request(dash.url.replace("/?token=", f"/api/{path}?token="), data=body,
-                                         method="POST", headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status
-        except urllib.error.HTTPError as exc:
-            return exc.code
-
-    def calibrated() -> bool:
-        states = dash.state.calibration.values()
-        return len(states) == 2 and all(c.phase is CalibrationPhase.CALIBRATED for c in states)
-
     async def scenario():
         async with dash:
-            opened[0].clock.release(HELD)
-            run = asyncio.ensure_future(dash.run())
-            await wait_for(lambda: walked(opened, DONE_AT_S), "the stream stalled")
+            run = await _released_until(dash, opened, DONE_AT_S)
             async with PausedWalk(opened):
-                assert not calibrated()
-                assert await asyncio.to_thread(post, "record", b'{"action": "stop"}') == 200
-                await wait_for(lambda: asyncio.sleep(0, calibrated()), "the take's stop calibrated nothing")
+                assert not _calibrated(dash)
+                assert await asyncio.to_thread(_post, dash, "record", b'{"action": "stop"}') == 200
+                await wait_for(lambda: asyncio.sleep(0, _calibrated(dash)), "the take's stop calibrated nothing")
                 await wait_for(lambda: asyncio.sleep(0, all(n >= 3 for n in dash.state.n_strides.values())),
                                "no strides of the walk recorded")
-                assert await asyncio.to_thread(post, "walk", b'{"action": "done"}') == 409
+                await wait_for(lambda: asyncio.sleep(0, all(s.final for s in _given(taps[0]))),
+                               "the take's walk has strides not final")
             await asyncio.wait_for(run, HANG_GUARD_S)
 
     asyncio.run(asyncio.wait_for(scenario(), HANG_GUARD_S))
     assert len(dash.takes.sessions) == 1
     assert {c.reference for c in dash.state.calibration.values()} == {"standing"}
+
+
+SECOND_DONE_AT_S = 17.0
+"""Walker time of the second "walk done": 3.75 s into the second walk (after the turn), still walking."""
+
+
+def test_walk_done_with_the_legs_calibrated_gives_the_walks_last_strides_at_once(devices):
+    """*Walk done* (``POST /api/walk``) calibrates the legs 6 s into the first walk; pressed again
+    3.75 s into the second walk, the walk held there, it ends the calibrated legs' walk: the strides
+    that waited for more walking (their timing, heading windows, the run's direction) come at once,
+    every one final, on the page's state (``main``: 409, every leg calibrated already). Released,
+    the walking after it is followed as a new walk: no stride spans the press."""
+    opened, taps = [], []
+    dash = _dashboard(devices, opened, taps, held=True)
+
+    async def scenario():
+        async with dash:
+            run = await _released_until(dash, opened, DONE_AT_S)
+            async with PausedWalk(opened):
+                assert await asyncio.to_thread(_post, dash, "walk", b'{"action": "done"}') == 200
+                await wait_for(lambda: asyncio.sleep(0, _calibrated(dash)), "walk done calibrated nothing")
+            await wait_for(lambda: walked(opened, SECOND_DONE_AT_S), "the stream stalled")
+            async with PausedWalk(opened):
+                await asyncio.sleep(0.5)  # (what the pipeline had by the hold is pushed)
+                waiting = [s for s in _given(taps[0]) if not s.final]
+                assert waiting  # the newest strides of the second walk wait for more walking
+                n_before = dict(dash.state.n_strides)
+                assert await asyncio.to_thread(_post, dash, "walk", b'{"action": "done"}') == 200
+                await wait_for(lambda: asyncio.sleep(0, all(s.final for s in _given(taps[0]))),
+                               "walk done left strides of the walk not final")
+                t_done = taps[0].updates[-1].t_s
+                await wait_for(lambda: asyncio.sleep(0, dash.state.n_strides == {
+                    side: sum(s.side is side for s in _given(taps[0])) for side in Side}), "the page's state lags")
+                held = {side: max(s.t_next_initial_contact_s for s in _given(taps[0]) if s.side is side) for side in Side}
+                assert all(dash.state.n_strides[side] >= n_before[side] for side in Side)
+            await asyncio.wait_for(run, HANG_GUARD_S)
+            return t_done, held
+
+    t_done, held = asyncio.run(asyncio.wait_for(scenario(), HANG_GUARD_S))
+    given = _given(taps[0])
+    for side in Side:
+        assert not any(s.t_initial_contact_s < t_done < s.t_next_initial_contact_s for s in given if s.side is side)
+        assert max(s.t_next_initial_contact_s for s in given if s.side is side) > held[side]  # walked on after it

@@ -17,7 +17,8 @@ returns the page stays served (marked finished) until the context ends.
 
 The end of a walk: the page's *Walk done* and a take stopped from the page tell the pipeline the
 walk has ended (``end_pass()``: a leg still waiting for its calibration is calibrated on the walk so
-far; the stream goes on, the person can walk again). When the stream ends (``duration_s``, the end
+far, and every calibrated leg's walk ends — its last strides given, every one final; the stream goes
+on, the next walking is a new walk). When the stream ends (``duration_s``, the end
 of an emulation, every sensor's link closed, ``stop`` or Ctrl-C) the pipeline's ``end()`` runs (in a
 worker thread, the page still served) and what it gives is polled and pushed with the run's end, so
 ``/api/status`` shows it once it says ``finished``.
@@ -391,9 +392,8 @@ class LiveDashboard:
         self._recording_changed()
 
     def stop_recording(self) -> None:
-        """Stop the take (the page's button): the walk it recorded has ended, so a leg still
-        waiting for its calibration is calibrated on the walk so far (:meth:`walk_done`'s
-        ``end_pass``; nothing happens to calibrated legs, nor without a walk)."""
+        """Stop the take (the page's button): the walk it recorded has ended (:meth:`walk_done`'s
+        ``end_pass``)."""
         if self.takes is None or not self.takes.active:
             raise ImugaitError("no recording is running")
         self._stop_take()
@@ -406,15 +406,12 @@ class LiveDashboard:
     def walk_done(self) -> None:
         """The walk has ended (the page's *Walk done*: the person stopped, turned, or the walk is
         over as far as the clinician is concerned): every leg still waiting for its calibration is
-        calibrated on the walk buffered, if it was a walk of at least ``min_motion_s``; the legs
-        say so (or why not) on the page, and their strides follow. The stream goes on."""
+        calibrated on the walk buffered, if it was a walk of at least ``min_motion_s`` (the legs
+        say so, or why not, on the page), and every calibrated leg's walk ends — its last strides
+        come at once, every stride of it final. The stream goes on: the next walking is a new walk."""
         if getattr(self.pipeline, "end_pass", None) is None:
-            raise ImugaitError("there is no live calibration to finish (no leg with a thigh and a shank sensor, or "
-                               "the angles stopped)")
-        phases = {c.phase for c in self.state.calibration.values()}
-        if phases and phases <= {CalibrationPhase.CALIBRATED, CalibrationPhase.REUSED}:
-            raise ImugaitError("every leg is calibrated already: 'walk done' calibrates a leg still waiting (the "
-                               "strides of every walk are counted without it)")
+            raise ImugaitError("there is no live walk to end (no leg with a thigh and a shank sensor, or the angles "
+                               "stopped)")
         self._end_pass()
 
     def _end_pass(self) -> None:

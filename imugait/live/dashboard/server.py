@@ -14,7 +14,8 @@ Routes (all with ``?token=``):
 ``POST /api/step``        ``{"action": "begin" | "end", "name": "walk"}``: a step mark
 ``POST /api/calibration`` ``{"action": "recalibrate"}``: drop the calibration, calibrate again
 ``POST /api/walk``        ``{"action": "done"}``: the walk has ended — a leg still waiting is
-                          calibrated on the walk so far (409 when every leg is calibrated)
+                          calibrated on the walk so far, every calibrated leg's walk ends (its
+                          last strides, all final); the next walking is a new walk
 ``GET /api/calibration``  the run's calibration as a calibration file (a download; 409 until
                           every leg is calibrated), for ``imugait live --calibration FILE``
 ``WS /ws``                a snapshot, then an update every push (see :mod:`.state`)

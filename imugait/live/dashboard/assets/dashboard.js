@@ -298,9 +298,8 @@
     }
     showCalibrationFile(msg.calibration_file);
     $("recalibrate-button").disabled = probe.finished || !!msg.pipeline_error;
-    // Walk done: while a leg still waits for its calibration (it calibrates waiting legs only).
-    $("walk-done-button").disabled = probe.finished || !!msg.pipeline_error || !msg.calibration.length
-      || msg.calibration.every((c) => c.phase === "calibrated" || c.phase === "reused");
+    // Walk done: calibrates the legs still waiting, ends the calibrated legs' walk (its last strides).
+    $("walk-done-button").disabled = probe.finished || !!msg.pipeline_error || !msg.calibration.length;
     $("save-calibration-button").disabled = !!msg.pipeline_error || !msg.calibration.length
       || !msg.calibration.every((c) => c.phase === "calibrated" || c.phase === "reused");
     if (msg.summary) showSummary(msg.summary);
