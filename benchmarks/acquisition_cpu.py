@@ -314,8 +314,9 @@ def compare(rev: str, seconds: float, repeat: int, inner: int) -> None:
 
 async def _with_pipeline(emulator, duration_s: float) -> dict:
     """Receiving, the live kinematics fed every block and polled every 25 ms with the dashboard's
-    state taking each update and its JSON made (``LiveDashboard``'s work without the web server and
-    the page), on the event loop in real time; CPU of the process over its wall time."""
+    state taking each update and its JSON made, then the pipeline's work left for after the push
+    (``finish_ticks``) — ``LiveDashboard``'s work without the web server and the page —, on the
+    event loop in real time; CPU of the process over its wall time."""
     from dashboard_latency import _cpu_s, _sample_cpu, _steady_pct
 
     from imugait.acquisition.sources import SensorSource, SourceKind
@@ -326,6 +327,7 @@ async def _with_pipeline(emulator, duration_s: float) -> dict:
     # As ``imugait live`` makes it (revisions before LiveKinematics.for_dashboard: the plain pipeline).
     make = getattr(LiveKinematics, "for_dashboard", LiveKinematics)
     pipeline, state, clock = make(list(emulator.paths)), DashboardState(), emulator.clock
+    finish = getattr(pipeline, "finish_ticks", None)  # (after the push, as the dashboard; revisions without it: none)
 
     def observe(placement, _message, samples) -> None:
         if samples is not None and samples.t_s.size:
@@ -337,6 +339,8 @@ async def _with_pipeline(emulator, duration_s: float) -> dict:
         while True:
             state.take(pipeline.poll())
             json.dumps(state.delta(0.0), separators=(",", ":"), allow_nan=False)
+            if finish is not None:
+                finish()
             next_s = max(next_s + PUSH_INTERVAL_S, time.monotonic())
             await asyncio.sleep(max(next_s - time.monotonic(), 0.0))
 

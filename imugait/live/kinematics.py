@@ -168,12 +168,21 @@ class LiveKinematics:
         a calibration that would fall more than ``max_calibration_lag_s`` of grid time behind is
         waited for. None: each calibration runs inside the ``feed`` or ``poll`` that decides it.
     max_calibration_lag_s : see ``calibrate_with`` (at most ``calibration.max_motion_s`` and the history).
+    deferred_tails : a poll leaves the tail of each leg's last tick — the strides' final versions,
+        the ended runs' refits (:meth:`~imugait.live.leg.LiveLeg.finish_tick`) — for
+        :meth:`finish_ticks`, which a view calls once it has pushed what the poll gave (they come
+        with the next poll); any other call runs them first. Every step of every leg comes in the
+        same order as without, on the same state but for the rows the poll took after the tick
+        (fewer than a tick's; see :meth:`~imugait.live.leg.LiveLeg.finish_tick`): the same results
+        (tests/live/test_live_deferred_tails.py); only the poll that gives a stride's final
+        version can be the next one.
     """
 
     def __init__(self, placements: Collection[Placement], config: LiveConfig | None = None,
                  calibration: LiveCalibration | None = None, calibrate_with: Executor | None = None,
-                 max_calibration_lag_s: float = 5.0) -> None:
+                 max_calibration_lag_s: float = 5.0, deferred_tails: bool = False) -> None:
         self.config = config or LiveConfig()
+        self._deferred_tails = deferred_tails
         self.placements = tuple(placements)
         self.sides = [s for s in Side if {Placement.of(Segment.THIGH, s), Placement.of(Segment.SHANK, s)} <= set(self.placements)]
         if not self.sides:
@@ -192,6 +201,7 @@ class LiveKinematics:
         self.grid = grid_history(self.placements, capacity)
         self._n_check = max(int(round(self.config.check_s * rate)), 1)
         self._n_grid_step = max(int(round(self.config.grid_step_s * rate)), 1)
+        self._n_tick = max(int(round(self.config.tick_s * rate)), 1)  # (as LiveLeg's)
         self._next_check = self._n_check
         self._reused = calibration
         self.standing_step: ProtocolStep | None = None
@@ -233,10 +243,12 @@ class LiveKinematics:
         leg calibrates; and ``grid_step_s`` is
         :data:`POLLED_GRID_STEP_S`, so the grid advances at the polls (which take every ready
         row) rather than at every sensor's block — fewer, larger batches for the same rows, and
-        the same results (to the last bits of an angle, as any chunking)."""
+        the same results (to the last bits of an angle, as any chunking); and a poll leaves the
+        legs' ticks' tails for :meth:`finish_ticks`, which the view calls after its push
+        (``deferred_tails``), so that the strides' final versions do not hold up the angles."""
         config = replace(config or LiveConfig(), grid_step_s=POLLED_GRID_STEP_S)
         worker = ThreadPoolExecutor(1, thread_name_prefix="imugait-live-calibration")
-        return cls(placements, config, calibration, calibrate_with=worker)
+        return cls(placements, config, calibration, calibrate_with=worker, deferred_tails=True)
 
     # --- input -------------------------------------------------------------------------------
 
@@ -354,8 +366,15 @@ class LiveKinematics:
         with self._lock:
             return self._poll()
 
+    def finish_ticks(self) -> None:
+        """Run the legs' ticks' tails a poll left pending (``deferred_tails``): the strides' final
+        versions they give come with the next poll. A view calls it once it has pushed the poll's
+        update; if it does not, the next call of the pipeline runs them first."""
+        with self._lock:
+            self._finish_ticks()
+
     def _poll(self) -> LiveUpdate:
-        self._advance(flush=True)
+        self._advance(flush=True, defer_tails=self._deferred_tails)
         angles = []
         strides = []
         angles_of_legs(list(self.legs.values()))  # (both legs' joints in one conversion)
@@ -394,6 +413,7 @@ class LiveKinematics:
         without standing). The sensors' filters go on; the legs' angles stop until then; the
         strides go on being numbered where they were."""
         with self._lock:
+            self._finish_ticks()
             for side, leg in self.legs.items():
                 self._strides_before[side] = leg.n_strides
                 self._dropped_strides += leg.new_strides
@@ -411,12 +431,14 @@ class LiveKinematics:
 
     # --- the flow ----------------------------------------------------------------------------
 
-    def _advance(self, flush: bool = False) -> None:
+    def _advance(self, flush: bool = False, defer_tails: bool = False) -> None:
         """Take in what the sensors sent: grid rows, and everything due at their grid instants;
-        ``flush``: every ready row, even fewer than ``grid_step_s``."""
+        ``flush``: every ready row, even fewer than ``grid_step_s``; ``defer_tails``: the legs'
+        last ticks' tails are left pending (:meth:`finish_ticks`)."""
+        self._finish_ticks()
         self._collect(self.grid.n_appended)
         if self._catching_up:
-            self._take_rows()
+            self._take_rows(defer_tails)
         if not self._grid.start(self._sensors):
             return
         n_ready = self._grid.n_ready(self._sensors)
@@ -430,9 +452,11 @@ class LiveKinematics:
         while self.grid.n_appended < n_ready:
             k0 = self.grid.n_appended
             k1 = min(n_ready, k0 + self.grid.capacity, (k0 // self._n_check + 1) * self._n_check)
+            if not defer_tails or k1 - k0 >= self._n_tick:
+                self._finish_ticks()  # (a tail left pending sees at most a tick's rows more: LiveLeg.finish_tick)
             self._collect(k1)
             self.grid.append(self._grid.rows(self._sensors, k0, k1))
-            self._take_rows()
+            self._take_rows(defer_tails)
             if k1 % self._n_check == 0:
                 self._calibrate_legs(k1)
 
@@ -596,10 +620,11 @@ class LiveKinematics:
         self._catching_up.add(start.side)  # (the rows since its grid row: a few per call, _take_rows)
         self._take_rows()
 
-    def _take_rows(self) -> None:
+    def _take_rows(self, defer_tails: bool = False) -> None:
         """Every leg takes the grid's new rows — a leg that started from an earlier grid row (its
         calibration ran elsewhere) at most ``CATCH_UP_S`` of them per feed or poll, so that no
-        call takes long, unless its rows are about to leave the grid."""
+        call takes long, unless its rows are about to leave the grid. ``defer_tails``: see
+        :meth:`_advance`."""
         for side, leg in self.legs.items():
             k_stop = None
             if side in self._catching_up:
@@ -613,7 +638,11 @@ class LiveKinematics:
                 leg.end_walk()
             if not ends:
                 self._walk_ends.pop(side, None)
-            leg.take(self.grid, k_stop)
+            leg.take(self.grid, k_stop, defer_tails)
+
+    def _finish_ticks(self) -> None:
+        for leg in self.legs.values():
+            leg.finish_tick()
 
     def _start_leg(self, side: Side, alignment: LegAlignment, phase: CalibrationPhase, reference: str) -> None:
         leg = leg_on_grid(side, alignment, self._settings, self.grid, self._strides_before.get(side, 0))

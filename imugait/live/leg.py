@@ -255,13 +255,21 @@ class LiveLeg:
         self._run_lines: dict[int, RunLine] = {}  # ended runs' whole-run directions, until fitted again
         self._n_context = int(round(context_s(settings.progression) / dt))
         self._n_wait = int(round(wait_s(settings.progression) / dt))
+        self._tail_due: tuple[History, int, float] | None = None
+        """The latest tick's tail still to run (:meth:`finish_tick`): the grid, its settled row,
+        the time before which strides are released (:meth:`_release_old`)."""
 
     # --- rows --------------------------------------------------------------------------------
 
-    def take(self, grid: History, k_stop: int | None = None) -> None:
+    def take(self, grid: History, k_stop: int | None = None, defer_tail: bool = False) -> None:
         """Take the grid rows not yet seen (those before ``k_stop`` when given), each with the held
         state of the latest tick boundary (their angles are computed when needed:
-        :meth:`angles_until`); at each tick boundary the rest is updated."""
+        :meth:`angles_until`); at each tick boundary the rest is updated. ``defer_tail``: each
+        tick's tail (:meth:`finish_tick`) is left pending until the next tick, the end of the
+        walk or a take that does not defer — the rows after the tick, fewer than a tick's, are
+        taken before it (see :meth:`finish_tick`)."""
+        if not defer_tail:
+            self.finish_tick()
         self._grid = grid
         k_stop = grid.n_appended if k_stop is None else min(k_stop, grid.n_appended)
         while self.history.n_appended < k_stop:
@@ -279,7 +287,10 @@ class LiveLeg:
                                  "heading_offset_rad": self._held_offsets(k, t, long_lost),
                                  "direction_rad": self._progression.direction_at(t)})
             if stop % self._n_tick == 0:
+                self.finish_tick()  # (the tick before's, if it was left pending)
                 self._tick(grid, stop)
+                if not defer_tail:
+                    self.finish_tick()
 
     def _held_offsets(self, k: int, t: np.ndarray, long_lost: np.ndarray) -> np.ndarray:
         """The heading offset each of the rows ``k ..`` (times ``t``) is computed with (NaN: no angles).
@@ -381,6 +392,9 @@ class LiveLeg:
     # --- ticks -------------------------------------------------------------------------------
 
     def _tick(self, grid: History, k: int) -> None:
+        """The tick at grid row ``k``: what the rows after it are taken with (motion, walking
+        direction, heading windows) and the strides' first versions and timing; the rest of it, the
+        tail (:meth:`finish_tick`), is left pending."""
         settled = self._moving_until(grid, max(k - self._n_motion_settle, self._settled), k)
         if settled > self._settled:
             self._settle(grid, self._settled, settled, k)
@@ -388,12 +402,31 @@ class LiveLeg:
         self._heading_windows(grid, settled)
         self._find_strides(grid, settled, k)
         self._finish_strides(grid, k)
+        # (The history's oldest row now: rows taken before the tail runs may move it.)
+        self._tail_due = (grid, settled, float(self.history.tail("t_s")[0]) + 2 * self.settings.tick_s)
+
+    def finish_tick(self) -> None:
+        """The tail of the latest tick, if still pending (:meth:`take` ``defer_tail``): the
+        strides' final versions (:meth:`_head_strides`), the ended straight runs' refits
+        (:meth:`_refit_run`) and the strides about to leave the history (:meth:`_release_old`).
+        No row is taken with anything it changes, so a view may run it after pushing the rows'
+        angles (the versions it gives come with the next poll). It runs before the next tick and
+        before :meth:`end_walk`, so the leg's steps come in the same order as without the wait. What
+        can differ: up to a tick's rows more have been taken, so the history's oldest row may have
+        moved on by as many. The tail reads rows near it only for the strides it releases, two
+        ticks before they would leave (the time taken at the tick); and the grid's batches
+        already move its oldest row on by more than that before a tick. The same results to the
+        bit: tests/live/test_live_deferred_tails.py (a history shorter than a run too)."""
+        if self._tail_due is None:
+            return
+        grid, settled, t_old = self._tail_due
+        self._tail_due = None
         self._head_strides()
         while self._ended_runs and self._ended_runs[0][2] + self._n_wait <= settled:
             ended = self._ended_runs.popleft()
             if not self._merge_with_next(grid, *ended, settled):
                 self._refit_run(grid, *ended, settled)
-        self._release_old()
+        self._release_old(t_old)
 
     def _moving_until(self, grid: History, k0: int, k: int) -> int:
         """The first row from ``k0`` on whose motion the rows before ``k`` do not decide yet.
@@ -889,11 +922,11 @@ class LiveLeg:
             for i, p in enumerate(strides):
                 p.row.update({name: float(values[i]) for name, values in metrics.items()})
 
-    def _release_old(self) -> None:
+    def _release_old(self, t_old: float) -> None:
         """Give final, as they are, the strides whose rows are about to leave the history before
         their run has ended (a straight run longer than the history) or their heading windows
-        have come (a history shorter than those few seconds)."""
-        t_old = float(self.history.tail("t_s")[0]) + 2 * self.settings.tick_s
+        have come (a history shorter than those few seconds): those that begin by ``t_old`` (s;
+        two ticks after the history's oldest row at the tick)."""
         while self._headed and self._headed[0].stride.t_initial_contact_s <= t_old:
             self._headed.popleft()
         if not (self._awaiting_run or self._unheaded):
@@ -947,6 +980,7 @@ class LiveLeg:
 
         The rows that come after are a new walk (:meth:`_new_walk`). Called again with no row
         taken since, it does nothing."""
+        self.finish_tick()
         k = self.history.n_appended
         if k == self._walk_ended_at:
             return

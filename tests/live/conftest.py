@@ -70,7 +70,8 @@ def live_run() -> LiveRun:
 def feed_polled(live: LiveKinematics, session: Session, chunk_s: float, poll_s: float | None = None) -> list[LiveUpdate]:
     """Feed ``session`` in blocks of ``chunk_s`` and poll after every block — or, with ``poll_s``,
     after the block that reaches each ``poll_s`` of data time and once more at the end (as a view
-    polling on a schedule): the updates."""
+    polling on a schedule; after each poll what it left for after the push, ``finish_ticks``, as
+    the dashboard): the updates."""
     updates = []
     original = live.feed
     next_poll = poll_s
@@ -83,6 +84,9 @@ def feed_polled(live: LiveKinematics, session: Session, chunk_s: float, poll_s: 
         elif samples.t_s[-1] >= next_poll:
             updates.append(live.poll())
             next_poll += poll_s
+        else:
+            return
+        live.finish_ticks()
 
     live.feed = feed
     live.feed_session(session, chunk_s=chunk_s)

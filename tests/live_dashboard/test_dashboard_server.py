@@ -340,3 +340,39 @@ def test_every_sample_reaches_the_pipeline_and_any_out_of_order_is_counted_in_st
     assert [t.size for t in pipeline.fed] == [4, 4, 4]
     assert dash.samples_out_of_order == 2
     assert dash.state.status()["samples_out_of_order"] == 2
+
+
+def test_a_push_sends_what_the_poll_gave_before_the_work_the_poll_left():
+    """``_push`` polls, sends, then runs what the pipeline left for after the push
+    (``finish_ticks``: the strides' final versions, LiveKinematics ``deferred_tails``); a pipeline
+    without it is polled as before."""
+    from types import SimpleNamespace
+
+    from imugait.live.dashboard.run import LiveDashboard
+
+    calls = []
+
+    class Pipeline:
+        def feed(self, samples) -> None:
+            pass
+
+        def poll(self) -> LiveUpdate:
+            calls.append("poll")
+            return LiveUpdate(t_s=1.0)
+
+        def finish_ticks(self) -> None:
+            calls.append("finish_ticks")
+
+    async def no_sensors(_stack):
+        raise AssertionError("not opened in this test")
+
+    dash = LiveDashboard(no_sensors)
+    dash.pipeline = Pipeline()
+    dash.hub = SimpleNamespace(broadcast=lambda message: calls.append("broadcast"))
+    dash._push(with_status=False)
+    dash._push(with_status=False)
+    assert calls == ["poll", "broadcast", "finish_ticks"] * 2
+    del Pipeline.finish_ticks
+    calls.clear()
+    dash._push(with_status=False)
+    assert calls == ["poll", "broadcast"]

@@ -68,8 +68,9 @@ class LivePipeline(Protocol):
     """The live pipeline as the dashboard uses it (:class:`imugait.live.kinematics.LiveKinematics`).
     Optional: ``recalibrate()`` (the page's button), ``calibration`` (a
     :class:`~imugait.live.kinematics.LiveCalibration` once every leg is calibrated, to save),
-    ``end_pass()`` (the walk has ended: *Walk done*, a take stopped) and ``end()`` (the stream has
-    ended: called before the run says it is finished)."""
+    ``end_pass()`` (the walk has ended: *Walk done*, a take stopped), ``end()`` (the stream has
+    ended: called before the run says it is finished) and ``finish_ticks()`` (work a poll left
+    for after its push: called once the push is sent)."""
 
     def feed(self, samples: LiveSamples) -> None: ...
     def poll(self) -> LiveUpdate: ...
@@ -278,6 +279,13 @@ class LiveDashboard:
         if self.takes is not None:  # a take can also stop on its own (disk full)
             self._recording_changed()
         self.hub.broadcast(self.state.delta(self._host_to_epoch_s()))
+        # What the poll left for after the push (the strides' final versions: the next push has them).
+        finish = getattr(self.pipeline, "finish_ticks", None)
+        if finish is not None:
+            try:
+                finish()
+            except Exception as exc:  # as in poll
+                self._pipeline_failed(exc)
 
     def _observe(self, placement: Placement, message: Any, samples: LiveSamples | None) -> None:
         if placement in self._unchecked:  # the announcement comes first; a sensor without one is known by its address
