@@ -6,7 +6,9 @@ Reproduce (from the repository root; each run a fresh process; ≈ 1 min per pac
     .venv/bin/python benchmarks/live_paced.py                          # reused calibration, 3 rounds
     .venv/bin/python benchmarks/live_paced.py --calibration live       # the live calibration in its worker
     .venv/bin/python benchmarks/live_paced.py --walk emulator          # the real-time benchmarks' walker
-    .venv/bin/python benchmarks/live_paced.py --modes data,paced,spin --repeat 4
+    .venv/bin/python benchmarks/live_paced.py --modes data,paced,tick,yield --repeat 3
+    .venv/bin/python benchmarks/live_paced.py --modes data,paced,spin --speed 4  # gaps a quarter as long
+    .venv/bin/python benchmarks/live_paced.py --modes data --pollute-mib 4       # 4 MiB written between calls
 
 The work is ``benchmarks/live_pipeline.py --cpu-only --poll-s 0.025``'s: the pipeline as
 ``imugait live`` makes it (``LiveKinematics.for_dashboard``), each sensor's 20-ms blocks fed in
@@ -24,16 +26,18 @@ only *when* each call runs differs:
   push tick: one wake-up per poll instead of one per block and poll);
 * ``yield`` — no pacing, but a sleep of ``--yield-ms`` before every call (a wake-up per call
   without the idle time between calls);
-* ``spin`` — paced the same way, but busy-waiting instead of sleeping (the CPU never idles: what
-  the pacing costs through the CPU's idle states and frequency, not through the caches).
+* ``spin`` — paced the same way, but busy-waiting instead of sleeping (the CPU never idles, no
+  wake-ups: the idle states apart from the time between calls).
 
 Counted: ``getrusage`` of the whole process over the run, each thread's CPU
 (``/proc/self/task/*/schedstat``: the event loop's thread, the calibration worker, others), and
 the calls' own CPU (``time.thread_time`` around each call, so not the sleeping or spinning) —
 each per second of data. One core (``sched_setaffinity``), BLAS on one thread, the heap frozen
 before the stream as ``imugait live``'s loop does. The parent alternates the modes, a fresh
-process per run, and prints each run and the medians; everything computed (every update's angles
-and strides) is hashed in every run and must agree between modes.
+process per run, and prints each run, the medians and each call's CPU by the time since the
+previous call ended. Everything computed (every update's JSON, the strides' final versions) is
+hashed in every run: with a reused calibration it must agree between all runs; a live calibration
+is taken up when its job in the worker is done, which depends on time, so its runs may differ.
 """
 
 from __future__ import annotations
@@ -113,7 +117,7 @@ def _process_cpu_s() -> float:
 
 
 def child(mode: str, walk: str, calibration: str, stagger_ms: float, poll_lag_ms: float, speed: float = 1.0,
-          pollute_mib: float = 0.0, feeds_at_polls: bool = False, yield_s: float = 1e-4) -> dict:
+          pollute_mib: float = 0.0, yield_s: float = 1e-4) -> dict:
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     from imugait.live.dashboard.state import DashboardState
     from imugait.live.kinematics import LiveConfig, LiveKinematics
@@ -126,7 +130,7 @@ def child(mode: str, walk: str, calibration: str, stagger_ms: float, poll_lag_ms
         first.feed_session(session, BLOCK_S)
         first.end()
         reused = first.calibration
-    calls = _calls(session, stagger_ms / 1000, poll_lag_ms / 1000, feeds_at_polls or mode == "tick")
+    calls = _calls(session, stagger_ms / 1000, poll_lag_ms / 1000, mode == "tick")
     data_s = float(min(s.t_s[-1] for s in session.streams) - max(s.t_s[0] for s in session.streams))
     live = LiveKinematics.for_dashboard(list(session), reused, config)
     state = DashboardState()
@@ -202,21 +206,18 @@ def main() -> None:
     parser.add_argument("--speed", type=float, default=1.0, help="paced at this many times real time (default 1)")
     parser.add_argument("--pollute-mib", type=float, default=0.0,
                         help="between two calls, add 1 to an array this large (MiB; default 0: none)")
-    parser.add_argument("--feeds-at-polls", action="store_true",
-                        help="every block due with the poll after it: one wake-up per poll (as ports read at the "
-                             "push tick)")
     parser.add_argument("--yield-ms", type=float, default=0.1, help="mode yield: sleep this long before each call")
     parser.add_argument("--child", metavar="MODE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.walk, args.calibration, args.stagger_ms, args.poll_lag_ms, args.speed,
-                               args.pollute_mib, args.feeds_at_polls, args.yield_ms / 1000)))
+                               args.pollute_mib, args.yield_ms / 1000)))
         return
     modes = args.modes.split(",")
     runs: dict[str, list[dict]] = {m: [] for m in modes}
     common = ["--walk", args.walk, "--calibration", args.calibration, "--stagger-ms", str(args.stagger_ms),
               "--poll-lag-ms", str(args.poll_lag_ms), "--speed", str(args.speed), "--pollute-mib", str(args.pollute_mib),
-              "--yield-ms", str(args.yield_ms)] + (["--feeds-at-polls"] if args.feeds_at_polls else [])
+              "--yield-ms", str(args.yield_ms)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     for r in range(args.repeat):
         for mode in (modes if r % 2 == 0 else modes[::-1]):
@@ -227,8 +228,8 @@ def main() -> None:
             print(f"{time.strftime('%H:%M:%S')} {os.getloadavg()[0]:.1f} " + json.dumps(run), flush=True)
     keys = ("cpu_per_s", "main_per_s", "worker_per_s", "other_per_s", "calls_per_s", "feeds_per_s", "polls_per_s")
     print(f"\n{args.walk} walk, {args.calibration} calibration, stagger {args.stagger_ms:g} ms, poll lag "
-          f"{args.poll_lag_ms:g} ms, speed {args.speed:g}, pollute {args.pollute_mib:g} MiB, feeds at polls "
-          f"{args.feeds_at_polls}, yield {args.yield_ms:g} ms; CPU s per s of data, "
+          f"{args.poll_lag_ms:g} ms, speed {args.speed:g}, pollute {args.pollute_mib:g} MiB, "
+          f"yield {args.yield_ms:g} ms; CPU s per s of data, "
           f"medians over {args.repeat} runs")
     print("| mode | " + " | ".join(keys) + " | waits | digests |")
     print("|---|" + "---:|" * (len(keys) + 2))
