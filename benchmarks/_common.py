@@ -9,6 +9,7 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -37,6 +38,38 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]], alig
 def machine() -> str:
     """One line describing where a benchmark ran."""
     return f"{platform.machine()}, Python {platform.python_version()}, {platform.system()}"
+
+
+def threads_cpu_s() -> dict[str, float]:
+    """CPU s of each thread of this process so far (Linux: ``/proc/self/task/*/schedstat``,
+    nanoseconds on a CPU; empty elsewhere), by name: ``"main"`` for the main thread, a Python
+    thread's name (``threading``), else the system's name of the thread and its id (a native
+    library's thread)."""
+    import threading
+
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    names[threading.main_thread().native_id] = "main"
+    out: dict[str, float] = {}
+    tasks = Path("/proc/self/task")
+    for task in tasks.iterdir() if tasks.is_dir() else ():
+        try:
+            name = names.get(int(task.name)) or f"{(task / 'comm').read_text().strip()}-{task.name}"
+            out[name] = int((task / "schedstat").read_text().split()[0]) / 1e9
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue  # (a thread that ended meanwhile)
+    return out
+
+
+def voluntary_switches() -> int:
+    """How many times the calling thread gave up its CPU to wait (slept, waited on a descriptor or
+    a lock) so far: its wake-ups (Linux; 0 elsewhere)."""
+    import threading
+
+    try:
+        text = Path(f"/proc/self/task/{threading.get_native_id()}/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in text.splitlines() if line.startswith("voluntary_ctxt_switches")), 0)
 
 
 def block_session(minutes: float, seed: int = 7, rate_hz: float = 200.0, subject_id: str = "sim-0000",

@@ -54,7 +54,7 @@ from pathlib import Path
 
 import _revisions
 import numpy as np
-from _common import markdown_table
+from _common import markdown_table, threads_cpu_s, voluntary_switches
 
 ROOT = Path(__file__).resolve().parents[1]
 N_SENSORS = 4
@@ -316,7 +316,9 @@ async def _with_pipeline(emulator, duration_s: float) -> dict:
     """Receiving, the live kinematics fed every block and polled every 25 ms with the dashboard's
     state taking each update and its JSON made, then the pipeline's work left for after the push
     (``finish_ticks``) — ``LiveDashboard``'s work without the web server and the page —, on the
-    event loop in real time; CPU of the process over its wall time."""
+    event loop in real time; CPU of the process over its wall time, and each thread's
+    (``_common.threads_cpu_s``: the loop's, the live calibration's worker, others), the loop
+    thread's CPU in the blocks fed and in the pushes (``time.thread_time``) and its wake-ups."""
     from dashboard_latency import _cpu_s, _sample_cpu, _steady_pct
 
     from imugait.acquisition.sources import SensorSource, SourceKind
@@ -329,18 +331,26 @@ async def _with_pipeline(emulator, duration_s: float) -> dict:
     pipeline, state, clock = make(list(emulator.paths)), DashboardState(), emulator.clock
     finish = getattr(pipeline, "finish_ticks", None)  # (after the push, as the dashboard; revisions without it: none)
 
+    parts = {"feeds_s": 0.0, "pushes_s": 0.0, "n_feeds": 0, "n_pushes": 0}  # the loop thread's CPU in each
+
     def observe(placement, _message, samples) -> None:
         if samples is not None and samples.t_s.size:
+            c = time.thread_time()
             state.arrivals.add(placement, float(samples.t_s[-1]), clock())
             pipeline.feed(samples)
+            parts["feeds_s"] += time.thread_time() - c
+            parts["n_feeds"] += 1
 
     async def push() -> None:
         next_s = time.monotonic()
         while True:
+            c = time.thread_time()
             state.take(pipeline.poll())
             json.dumps(state.delta(0.0), separators=(",", ":"), allow_nan=False)
             if finish is not None:
                 finish()
+            parts["pushes_s"] += time.thread_time() - c
+            parts["n_pushes"] += 1
             next_s = max(next_s + PUSH_INTERVAL_S, time.monotonic())
             await asyncio.sleep(max(next_s - time.monotonic(), 0.0))
 
@@ -348,13 +358,16 @@ async def _with_pipeline(emulator, duration_s: float) -> dict:
     live = LiveAcquisition(sources, LiveConfig(host_clock=clock), observer=observe)
     async with live:
         cpu0, wall0, marks = _cpu_s(), time.perf_counter(), []
+        threads0, switches0 = threads_cpu_s(), voluntary_switches()
         tasks = [asyncio.create_task(_sample_cpu(marks)), asyncio.create_task(push())]
         await live.run(duration_s=duration_s)
         for task in tasks:
             task.cancel()
         out = {"cpu_s": _cpu_s() - cpu0, "wall_s": time.perf_counter() - wall0, "steady_pct": _steady_pct(marks)}
+        threads1, out["wakeups"] = threads_cpu_s(), voluntary_switches() - switches0
     out["samples"] = sum(s.n_samples for s in live.status())
-    return out
+    out["threads_cpu_s"] = {name: cpu - threads0.get(name, 0.0) for name, cpu in threads1.items()}
+    return out | parts
 
 
 def _real_time_child(seconds: float, with_pipeline: bool) -> dict:
@@ -404,6 +417,19 @@ def real_time(rev: str, seconds: float, repeat: int, with_pipeline: bool = False
     print(f"{what}, {N_SENSORS} sensors × {RATE_HZ:g} Hz over pseudo-terminals, real time, {seconds:g} s per "
           f"run, {repeat} runs each, {how}; CPU of the host process (getrusage, all its threads)\n")
     print(markdown_table(["imugait", "CPU, % of one core (in order)", "median", "second half (steady), %", "samples"], rows))
+    if with_pipeline:
+        print("\nPer run, CPU per s of wall time: the loop's thread (in it: the blocks fed with their arrival "
+              "stamps; the pushes' poll, state and JSON), the live calibration's worker, other threads; the loop "
+              "thread's wake-ups per s")
+        for name, rs in runs.items():
+            for r in rs:
+                threads, wall_s = r.get("threads_cpu_s", {}), r["wall_s"]
+                worker = sum(v for k, v in threads.items() if k.startswith("imugait-live"))
+                main = threads.get("main", float("nan"))
+                print(f"{name}: loop thread {main / wall_s:.4f} (feeds {r.get('feeds_s', float('nan')) / wall_s:.4f}, "
+                      f"pushes {r.get('pushes_s', float('nan')) / wall_s:.4f}), worker {worker / wall_s:.4f}, other "
+                      f"{(sum(threads.values()) - main - worker) / wall_s:.4f}; wake-ups "
+                      f"{r.get('wakeups', 0) / wall_s:.0f}/s, feeds {r.get('n_feeds', 0)}, pushes {r.get('n_pushes', 0)}")
     print(f"\nthis checkout ÷ {rev} (medians): {ratio:.2f}")
     if paired:
         pairs = [b["cpu_s"] / b["wall_s"] / (a["cpu_s"] / a["wall_s"]) for a, b in zip(runs[rev], runs["this checkout"],
