@@ -10,8 +10,9 @@ upsampled series), at each of the ways the new instants can fall on the old ones
 old samples dropped). The event detection runs on the rates about the same calibrated axes at both
 rates; each low-rate stride is matched to the full-rate stride whose mid-swing is nearest (within
 0.2 s), and what is printed is the low rate's initial contact and toe-off less the full rate's (ms,
-+ later): median and quartiles over strides, per dataset and rate. The full-rate detection is the
-one checked against markers on Kiel pp054 (docs/validation.md).
++ later), and its stance % less the full rate's (% of the stride; where the next strides match
+too): median, quartiles and the share beyond :data:`LIMITS` over strides, per dataset and rate.
+The full-rate detection is the one checked against markers on Kiel pp054 (docs/validation.md).
 
 ``--detector`` chooses the detection at the low rates: ``pipeline`` (``detect_leg_events`` as it
 is: the heel-strike dip searched on the shank's rate interpolated band-limited to at least
@@ -46,6 +47,8 @@ from imugait.simulate import simulate, ten_metre_walk
 from imugait.timebase import interp_vectors
 
 RATES_HZ = (60.0, 50.0, 40.0, 32.0, 25.0)
+LIMITS = {"initial contact (ms)": 10.0, "toe-off (ms)": 10.0, "stance (% of the stride)": 1.0}
+"""The share of strides shifted beyond these is printed (the issue's 10 ms; 1 % of the stride)."""
 MATCH_S = 0.2
 """A low-rate stride is the full-rate one whose mid-swing is this close (s)."""
 
@@ -101,17 +104,29 @@ def detect(t_s, rates, walking, rate_hz, detector: str):
                              rate_hz=rate_hz)
 
 
-def match_ms(full, low) -> tuple[np.ndarray, np.ndarray]:
-    """Initial contact and toe-off shifts (ms, low − full) of the low-rate strides matched to
-    full-rate ones by mid-swing."""
+def stance_pct(events) -> np.ndarray:
+    """Per mid-swing (K,): stance as % of the stride that starts at its initial contact (to the
+    next mid-swing's toe-off and initial contact), NaN for the last."""
+    ic, to = events.initial_contact_s, events.toe_off_s
+    out = np.full(ic.size, np.nan)
+    out[:-1] = 100.0 * (to[1:] - ic[:-1]) / (ic[1:] - ic[:-1])
+    return out
+
+
+def match(full, low) -> dict[str, np.ndarray]:
+    """The shifts (low − full) of the low-rate strides matched to full-rate ones by mid-swing:
+    initial contact and toe-off (ms), and stance (% of the stride; only where the next strides
+    match too)."""
     if not (full.mid_swing_s.size and low.mid_swing_s.size):
-        return np.empty(0), np.empty(0)
+        return {}
     apart_s = np.abs(low.mid_swing_s[:, None] - full.mid_swing_s[None, :])
     j = apart_s.argmin(axis=1)
     ok = apart_s[np.arange(j.size), j] <= MATCH_S
-    ic = 1e3 * (low.initial_contact_s[ok] - full.initial_contact_s[j[ok]])
-    to = 1e3 * (low.toe_off_s[ok] - full.toe_off_s[j[ok]])
-    return ic[np.isfinite(ic)], to[np.isfinite(to)]
+    next_ok = np.r_[ok[1:] & (j[1:] == j[:-1] + 1), False]
+    shifts = {"initial contact (ms)": 1e3 * (low.initial_contact_s[ok] - full.initial_contact_s[j[ok]]),
+              "toe-off (ms)": 1e3 * (low.toe_off_s[ok] - full.toe_off_s[j[ok]]),
+              "stance (% of the stride)": stance_pct(low)[ok & next_ok] - stance_pct(full)[j[ok & next_ok]]}
+    return {event: v[np.isfinite(v)] for event, v in shifts.items()}
 
 
 def run(rates_hz, detector: str, limit: int | None, walkers: int = 0):
@@ -127,20 +142,19 @@ def run(rates_hz, detector: str, limit: int | None, walkers: int = 0):
                     t_low, x_low = deliver(t, np.column_stack([rates, walking]), rate_hz, new_rate, skip)
                     # (the walking samples delivered alike, then taken where more than half on)
                     low = detect(t_low, x_low[:, :2], x_low[:, 2] > 0.5, new_rate, detector)
-                    ic, to = match_ms(full, low)
                     rows += [{"dataset": dataset, "walk": name, "side": side.value, "rate_hz": new_rate,
-                              "skip": skip, "event": "initial contact", "shift_ms": v} for v in ic]
-                    rows += [{"dataset": dataset, "walk": name, "side": side.value, "rate_hz": new_rate,
-                              "skip": skip, "event": "toe-off", "shift_ms": v} for v in to]
+                              "skip": skip, "event": event, "shift": v}
+                             for event, values in match(full, low).items() for v in values]
     return pd.DataFrame(rows)
 
 
 def summary(shifts: pd.DataFrame) -> pd.DataFrame:
     def one(g):
-        q = np.percentile(g["shift_ms"], [25, 50, 75])
-        return pd.Series({"strides": len(g), "median ms": q[1], "IQR ms": f"{q[0]:+.1f} … {q[2]:+.1f}",
-                          "> 10 ms late": f"{100 * np.mean(g['shift_ms'] > 10):.0f} %",
-                          "> 10 ms early": f"{100 * np.mean(g['shift_ms'] < -10):.0f} %"})
+        q = np.percentile(g["shift"], [25, 50, 75])
+        limit = LIMITS[g.name[0]]
+        return pd.Series({"strides": len(g), "median": q[1], "IQR": f"{q[0]:+.1f} … {q[2]:+.1f}", "limit": limit,
+                          "above +limit": f"{100 * np.mean(g['shift'] > limit):.0f} %",
+                          "below −limit": f"{100 * np.mean(g['shift'] < -limit):.0f} %"})
     return shifts.groupby(["event", "dataset", "rate_hz"], sort=False).apply(one).reset_index()
 
 
@@ -162,7 +176,7 @@ def main() -> None:
 
 def print_summary(shifts: pd.DataFrame, cpu0: float = 0.0) -> None:
     table = summary(shifts)
-    table["median ms"] = table["median ms"].map(lambda v: f"{v:+.1f}")
+    table["median"] = table["median"].map(lambda v: f"{v:+.1f}")
     print(markdown_table(list(table.columns), table.to_numpy().tolist()))
     print(f"\n{time.process_time() - cpu0:.0f} s CPU; {machine()}")
 
