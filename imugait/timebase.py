@@ -12,7 +12,7 @@ from functools import cache, lru_cache
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.signal import butter, sosfilt, sosfilt_zi, sosfiltfilt
+from scipy.signal import butter, firwin, resample_poly, sosfilt, sosfilt_zi, sosfiltfilt
 
 from imugait.errors import ValidationError
 from imugait.model import ImuStream
@@ -184,6 +184,26 @@ def lowpass(x: np.ndarray, rate_hz: float, cutoff_hz: float) -> np.ndarray:
     y, _ = sosfilt(sos, ext, axis=0, zi=zi * ext[:1])
     y, _ = sosfilt(sos, y[::-1], axis=0, zi=zi * y[-1:])
     return y[::-1][_PADLEN:-_PADLEN]
+
+
+def upsample(x: np.ndarray, factor: int, reach_samples: int) -> np.ndarray:
+    """The series ``x`` (n,) sampled ``factor`` times as often, (n · factor,): the band-limited
+    interpolation between its samples (what the samples of a signal below their Nyquist frequency
+    say it did between them), sample ``i · factor`` at sample ``i``. A Kaiser-windowed sinc
+    (β 5) over ``reach_samples`` samples either side — each output depends on those only — through
+    scipy's ``resample_poly`` (symmetric: no delay; the ends extended along a line fitted to
+    the series)."""
+    if factor == 1:
+        return np.asarray(x, dtype=np.float64)
+    return resample_poly(np.asarray(x, dtype=np.float64), factor, 1, window=_interpolator(factor, reach_samples),
+                         padtype="line")
+
+
+@cache
+def _interpolator(factor: int, reach_samples: int) -> np.ndarray:
+    taps = firwin(2 * reach_samples * factor + 1, 1.0 / factor, window=("kaiser", 5.0))  # (resample_poly scales by factor)
+    taps.flags.writeable = False
+    return taps
 
 
 def lowpass_rows(x: np.ndarray, lo: int, hi: int, rate_hz: float, cutoff_hz: float) -> tuple[np.ndarray, float]:

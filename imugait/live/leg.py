@@ -572,7 +572,7 @@ class LiveLeg:
         t = self.history.since("t_s", lo)[:settled - lo]
         after = self._events[-1][0] + 0.5 * self.settings.events.min_stride_s if self._events else self._walk_from_s
         walking = self.history.since("motion", lo)[:settled - lo]
-        settle_s = settle_time_s(self.settings.events)
+        settle_s = settle_time_s(self.settings.events, self.settings.rate_hz)
         if ended:
             look = True
         elif self._early is not None:  # nothing before it can settle before it does (it was the first)

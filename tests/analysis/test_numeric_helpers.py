@@ -210,6 +210,26 @@ def test_the_low_pass_as_a_matrix_gives_what_filtering_gives():
     assert lowpass_band(1200, 200.0, 6.0)[0] is band and not band.flags.writeable
 
 
+def test_upsampling_gives_a_band_limited_signal_between_its_samples_from_nearby_samples_only():
+    # A 3-Hz and a 9-Hz sine sampled at 32 Hz (below its Nyquist frequency, 16 Hz): upsampled by 4,
+    # the series is the sines at 128 Hz (away from the ends, where the line the ends are extended
+    # along is not a sine), and each output depends on the 4 input samples either side only.
+    from imugait.timebase import upsample
+
+    t = np.arange(320) / 32.0
+    tone = lambda t_s: np.sin(2 * np.pi * 3.0 * t_s) + 0.5 * np.cos(2 * np.pi * 9.0 * t_s)  # noqa: E731
+    fine = upsample(tone(t), 4, 4)
+    assert fine.shape == (1280,)
+    inner = slice(40, -40)
+    assert np.abs(fine[inner] - tone(np.arange(1280) / 128.0)[inner]).max() < 0.01
+    np.testing.assert_allclose(fine[::4][10:-10], tone(t)[10:-10], atol=0.005)  # through the samples
+    changed = tone(t)
+    changed[160] += 1.0
+    moved = np.flatnonzero(np.abs(upsample(changed, 4, 4) - fine) > 1e-12)
+    assert moved.min() > 4 * (160 - 4) and moved.max() < 4 * (160 + 4)
+    np.testing.assert_array_equal(upsample(tone(t), 1, 4), tone(t))  # (factor 1: the series itself)
+
+
 def _lossy_stream(rng: np.random.Generator, n: int, n_gaps: int) -> ImuStream:
     """A 200-Hz stream of ``n`` samples with ``n_gaps`` lost bursts of 1–5 samples."""
     after = np.sort(rng.choice(np.arange(1, n - 2), n_gaps, replace=False))

@@ -234,3 +234,55 @@ def test_a_recording_with_less_walking_is_sign_checked_as_a_whole(monkeypatch):
     whole = detect_leg_events(t, shank, walking, thigh_ml_rate_radps=thigh)
     for name in ("mid_swing_s", "toe_off_s", "initial_contact_s", "mid_swing_peak_radps"):
         np.testing.assert_array_equal(getattr(bounded, name), getattr(whole, name))
+
+
+@pytest.mark.parametrize("rate_hz", [25.0, 32.0, 40.0])
+def test_initial_contact_at_a_low_rate_is_searched_between_the_samples(rate_hz):
+    # The leg band-limited to the low rate's Nyquist frequency and sampled as a device at that rate
+    # would deliver it, at four offsets of its samples against the contacts. On the samples alone
+    # the dip's bottom may be the bounce's sample (80 ms late at 25 Hz); interpolated between the
+    # samples (EventConfig.contact_min_rate_hz) it is never farther from the contact, and near it.
+    from scipy.signal import resample_poly
+
+    from imugait.gait.events import EventConfig
+
+    t, shank, thigh, contacts, _ = _leg(1000.0)
+    for skip in (0, 7, 15, 23):
+        delivered = resample_poly(np.column_stack([shank, thigh])[skip:], int(rate_hz), 1000, axis=0)
+        t_low = t[skip] + np.arange(delivered.shape[0]) / rate_hz
+        worst_ms = []
+        for config in (EventConfig(), EventConfig(contact_min_rate_hz=0.0)):
+            events = detect_leg_events(t_low, delivered[:, 0], np.ones(t_low.size, dtype=bool), config,
+                                       thigh_ml_rate_radps=delivered[:, 1], rate_hz=rate_hz)
+            worst_ms.append(1e3 * np.max(np.abs(_nearest_errors_s(events.initial_contact_s, contacts[1:-1]))))
+        assert worst_ms[0] <= worst_ms[1] + 0.5 and worst_ms[0] <= 30.0, (skip, worst_ms)
+
+
+def test_trailing_windows_at_a_low_rate_settle_to_the_whole_recordings_events():
+    # At 40 Hz the contact is searched on the interpolated rate, which reaches
+    # CONTACT_REACH_SAMPLES samples either side (the settle margin adds them): the live windows'
+    # settled events are still the whole recording's. (On this walk they are without the added
+    # margin too: its contacts lie well inside their search windows.)
+    from scipy.signal import resample_poly
+
+    from imugait.gait.events import CONTACT_REACH_SAMPLES, settle_time_s, trailing_events
+
+    t, rate, thigh_rate, walking = _simulated_right_leg()
+    rate_hz = 40.0
+    rates = resample_poly(np.column_stack([rate, thigh_rate, walking]), 1, 5, axis=0)
+    t, rate, thigh_rate, walking = t[0] + np.arange(rates.shape[0]) / rate_hz, rates[:, 0], rates[:, 1], rates[:, 2] > 0.5
+    whole = detect_leg_events(t, rate, walking, thigh_ml_rate_radps=thigh_rate, rate_hz=rate_hz)
+    assert settle_time_s(rate_hz=rate_hz) == pytest.approx(settle_time_s() + CONTACT_REACH_SAMPLES / rate_hz)
+    found, after = [], -np.inf
+    window, step = 240, 8
+    for end in range(window // 2, t.size + 1, step):
+        lo = max(end - window, 0)
+        ev, _early = trailing_events(t[lo:end], rate[lo:end], walking[lo:end], after,
+                                     thigh_ml_rate_radps=thigh_rate[lo:end], rate_hz=rate_hz)
+        found += list(zip(ev.mid_swing_s, ev.toe_off_s, ev.initial_contact_s, strict=True))
+        after = found[-1][0] + 0.3 if found else after
+    found = np.array(found)
+    last_settled = whole.mid_swing_s <= t[-1] - settle_time_s(rate_hz=rate_hz)
+    assert len(found) == int(last_settled.sum()) >= 15
+    np.testing.assert_allclose(found[:, 0], whole.mid_swing_s[last_settled], atol=1e-9)
+    np.testing.assert_allclose(found[:, 2], whole.initial_contact_s[last_settled], atol=1e-3)
