@@ -201,7 +201,6 @@ class LiveKinematics:
         self.grid = grid_history(self.placements, capacity)
         self._n_check = max(int(round(self.config.check_s * rate)), 1)
         self._n_grid_step = max(int(round(self.config.grid_step_s * rate)), 1)
-        self._n_tick = max(int(round(self.config.tick_s * rate)), 1)  # (as LiveLeg's)
         self._next_check = self._n_check
         self._reused = calibration
         self.standing_step: ProtocolStep | None = None
@@ -233,6 +232,7 @@ class LiveKinematics:
                                      self.config.heading, self.config.progression, self.config.events,
                                      self.config.strides, self.config.max_bridge_s,
                                      reseeded=self.config.reseed_window_s is not None)
+        self._n_tick = self._settings.rows_per_tick  # (the legs' ticks)
 
     @classmethod
     def for_dashboard(cls, placements: Collection[Placement], calibration: LiveCalibration | None = None,

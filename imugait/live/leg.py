@@ -136,6 +136,11 @@ class LegSettings:
     angles go on with the held heading offset from its end. False: it is void until a heading
     window after the stretch has been estimated."""
 
+    @property
+    def rows_per_tick(self) -> int:
+        """Grid rows between two ticks (at least one)."""
+        return max(int(round(self.tick_s * self.rate_hz)), 1)
+
 
 class LiveLeg:
     """One leg from grid index ``start`` on (see the module docstring). ``known_heading_rad``: the
@@ -161,7 +166,7 @@ class LiveLeg:
         dt = 1.0 / settings.rate_hz
         self.history = History(capacity, LEG_COLUMNS, {"motion": np.bool_, "run": np.int64, "lost": np.bool_})
         self.history.skip_to(start)
-        self._n_tick = max(int(round(settings.tick_s / dt)), 1)
+        self._n_tick = settings.rows_per_tick
         # What a taken row holds until its tick and its angles fill it in (a tick's rows at most;
         # copied by the append, so one set serves every take).
         self._blank = {"knee_deg": np.full((self._n_tick, 3), np.nan), "hip_rotation_deg": np.full(self._n_tick, np.nan),
