@@ -7,9 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from imugait.cli import SIGPIPE_EXIT
 
 ZIP = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "gait_rehab_mpu9250" / "Healthy_Adults-gait_activity.zip"
+
+pytestmark = [pytest.mark.realdata,
+              pytest.mark.skipif(not ZIP.is_file(), reason=f"MPU-9250 walks not available: {ZIP} is absent (see "
+                                                           "../shared/datasets/README.md)")]
 
 
 def run_with_stdout(args: list[str], reader_closed: bool) -> subprocess.CompletedProcess[bytes]:
