@@ -39,7 +39,7 @@ from imugait.gait.cycles import (
     segment_strides,
     time_normalise,
 )
-from imugait.gait.events import EventConfig, detect_leg_events
+from imugait.gait.events import EventConfig, detect_leg_events, low_rate_warning
 from imugait.gait.metrics import (
     ANGLE_COLUMNS,
     aggregate,
@@ -120,6 +120,7 @@ def analyze_session(
     # A leg whose carried calibration stands on an earlier standing period is not referred to mid-stance.
     referred_to_standing = all(c.reference == STANDING for c in (carried or {}).values()) and set(carried or {}) >= set(sides)
     warnings: list[str] = [] if standing is not None or referred_to_standing else [NO_STANDING_WARNING]
+    warnings += [w for w in [low_rate_warning(fused.rate_hz)] if w is not None]
     legs: dict[Side, LegReport] = {}
     refusals: list[str] = []
     for side in sides:

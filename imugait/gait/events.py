@@ -214,6 +214,24 @@ windowed sinc of 8 samples (the contacts moved by 1 ms median from a 20-sample o
 walks at 32 Hz), so that a trailing window's contacts settle this many samples sooner."""
 
 
+EVENTS_FULL_ACCURACY_MIN_RATE_HZ = 30.0
+"""Below this sample rate (Hz) an analysis warns that its gait events are less accurate. Measured,
+not assumed (``benchmarks/ic_rate.py``, docs/validation.md, "Initial contacts at 25–60 Hz"): real
+walks recorded at ≥ 100 Hz and delivered again band-limited at 32 Hz keep their initial contacts
+within −1.1 … +1.8 ms (median) of the full rate; at 25 Hz they come +2.3 … +5.5 ms late in the
+median, a quarter of the MPU-9250 strides more than 12 ms, and the simulator's +29 ms."""
+
+
+def low_rate_warning(rate_hz: float) -> str | None:
+    """The warning an analysis of a recording sampled at ``rate_hz`` (Hz) carries, or ``None`` at
+    and above :data:`EVENTS_FULL_ACCURACY_MIN_RATE_HZ`."""
+    if rate_hz >= EVENTS_FULL_ACCURACY_MIN_RATE_HZ:
+        return None
+    return (f"sensors sampled at {rate_hz:.3g} Hz, below {EVENTS_FULL_ACCURACY_MIN_RATE_HZ:.0f} Hz: initial "
+            f"contacts can come tens of milliseconds late, so stance %, the knee at initial contact and the "
+            f"mid-stance reference are less accurate; record at 50 Hz or more if the sensors allow it")
+
+
 def contact_upsampling(rate_hz: float, config: EventConfig | None = None) -> int:
     """By how many times the shank's rate sampled at ``rate_hz`` (Hz) is interpolated before the
     initial-contact search: the least whole factor that reaches ``contact_min_rate_hz`` (1 at and
