@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from conftest import feed_polled
 
+from imugait.live.given_strides import WITHDRAWN
 from imugait.live.kinematics import LiveConfig, LiveKinematics
-from imugait.live.leg import WITHDRAWN
 from imugait.live.revision import wait_s
 from imugait.live.updates import CalibrationPhase, latest_strides
 
