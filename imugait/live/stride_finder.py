@@ -121,15 +121,16 @@ class StrideFinder:
 
     def _stride_early(self, event: tuple[float, float, float, float], settled: int) -> None:
         """Give at once the stride that ends at an early initial contact (see
-        :func:`~imugait.gait.events.trailing_events`); it is checked once its events settle."""
+        :func:`~imugait.gait.events.trailing_events`; rows before ``settled`` settled); it is
+        checked once its events settle."""
         found = self.measures.stride_at([*self.events, event][-EVENTS_KEPT:], event[2], settled)
         if found is not None:
             self.given.give_early(event[0], *found)
 
     def _stride_settled(self, grid: History, event: tuple[float, float, float, float], settled: int, k: int) -> None:
         """The stride that ends at the settled initial contact just found, if it is one (at the
-        tick of grid row ``k``: no row from ``k`` on is read) — given, or, if it was given early,
-        given again only where it changed."""
+        tick of grid row ``k``, rows before ``settled`` settled: no row from ``k`` on is read) —
+        given, or, if it was given early, given again only where it changed."""
         given = self.given
         early = None
         if given.early is not None:
