@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import inspect
 import json
 import os
@@ -44,15 +45,16 @@ import numpy as np  # noqa: E402
 from imugait.live import kinematics as kinematics_module  # noqa: E402
 from imugait.live.dashboard.state import DashboardState  # noqa: E402
 from imugait.live.kinematics import LiveConfig, LiveKinematics  # noqa: E402
-from imugait.live.leg import LiveLeg  # noqa: E402
 from imugait.simulate import simulate  # noqa: E402
 
 POLL_S = 0.025
-PARTS = {"heading windows": "_heading_windows", "events and strides": "_find_strides",
-         "strides' timing": "_finish_strides", "motion and direction": "_settle", "moving rows": "_moving_until",
-         "final versions": "_head_strides", "run refits": "_refit_run", "run merges": "_merge_with_next",
-         "releases": "_release_old"}
-"""The legs' steps counted by ``--parts`` (their names as shown → LiveLeg's methods)."""
+PARTS = {"heading windows": ("heading_track.HeadingTrack", "estimate_windows"),
+         "events and strides": ("stride_finder.StrideFinder", "find"),
+         "strides' timing": ("given_strides.GivenStrides", "give_timed"),
+         "motion and direction": ("leg.LiveLeg", "_settle"), "moving rows": ("leg_motion.LegMotion", "moving_until"),
+         "final versions": ("reheading.Reheading", "head_strides"), "run refits": ("straight_runs.StraightRuns", "refit"),
+         "run merges": ("straight_runs.StraightRuns", "merge_with_next"), "releases": ("leg.LiveLeg", "_release_old")}
+"""The legs' steps counted by ``--parts``: their names as shown → (module of ``imugait.live``.class, method)."""
 CAN_DEFER = "deferred_tails" in inspect.signature(LiveKinematics.__init__).parameters
 
 
@@ -134,8 +136,10 @@ def run(session, calibration, deferred: bool, parts: Parts | None = None) -> dic
 
 
 def instrument(parts: Parts) -> None:
-    for name, method in PARTS.items():
-        setattr(LiveLeg, method, parts.wrap(name, getattr(LiveLeg, method)))
+    for name, (where, method) in PARTS.items():
+        module, cls = where.rsplit(".", 1)
+        owner = getattr(importlib.import_module(f"imugait.live.{module}"), cls)
+        setattr(owner, method, parts.wrap(name, getattr(owner, method)))
     kinematics_module.angles_of_legs = parts.wrap("angles", kinematics_module.angles_of_legs)
     grid = kinematics_module.LiveGrid
     grid.rows = parts.wrap("grid rows", grid.rows)

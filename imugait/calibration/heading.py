@@ -47,7 +47,7 @@ class HeadingConfig:
     """A window is used when at least this fraction of it is knee motion."""
     max_samples_per_window: int = 200
     live_step_s: float = 2.0
-    """Live (:mod:`imugait.live.leg`): windows of the same length every this many seconds (the
+    """Live (:mod:`imugait.live.heading_track`): windows of the same length every this many seconds (the
     offline windows among them), so the newest estimate the angles hold is at most this much
     older than a window can be. A stride's final version interpolates between the offline
     windows (every ``centre_step_s``) whatever this is; shorter steps (0.5 s) bring the angles
@@ -198,7 +198,7 @@ def interpolated_track(
     """(track over ``t_s``, window centres, unwrapped window offsets): the window estimates
     ``offsets`` (rad) unwrapped and interpolated linearly between their ``centres`` (s), held
     before the first and after the last — offline's track, and the final version of a live
-    stride (:mod:`imugait.live.leg`); ``fallback_rad`` everywhere when there is no window."""
+    stride (:mod:`imugait.live.heading_track`); ``fallback_rad`` everywhere when there is no window."""
     if not centres:
         # No window with enough motion: keep the calibration's offset.
         return np.full(t_s.shape, fallback_rad), np.array([]), np.array([])

@@ -55,7 +55,9 @@ from imugait.gait.cycles import StrideConfig
 from imugait.gait.events import EventConfig
 from imugait.kinematics.progression import ProgressionConfig
 from imugait.live.grid import LiveGrid, LiveSensor, grid_history
-from imugait.live.leg import LegSettings, LiveLeg, angles_of_legs
+from imugait.live.leg import LiveLeg
+from imugait.live.leg_rows import angles_of_legs
+from imugait.live.leg_settings import LegSettings
 from imugait.live.leg_start import LegJob, LegStart, grid_rows_of_leg, leg_on_grid, start_leg
 from imugait.live.standing import final_rows, find_standing, pass_ended, passes_ended, walked_s
 from imugait.live.updates import CalibrationPhase, LegAngles, LegCalibrationState, LiveUpdate
@@ -377,7 +379,7 @@ class LiveKinematics:
         self._advance(flush=True, defer_tails=self._deferred_tails)
         angles = []
         strides = []
-        angles_of_legs(list(self.legs.values()))  # (both legs' joints in one conversion)
+        angles_of_legs([leg.rows for leg in self.legs.values()])  # (both legs' joints in one conversion)
         for side, leg in self.legs.items():
             h = leg.history
             start = max(self._polled.get(side, h.first_index), h.first_index)

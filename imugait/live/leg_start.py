@@ -24,7 +24,8 @@ from imugait.fusion.settings import FilterKind
 from imugait.gait.events import EventConfig
 from imugait.kinematics.prepare import FusedSession, SensorOnGrid
 from imugait.live.history import History
-from imugait.live.leg import LegSettings, LiveLeg
+from imugait.live.leg import LiveLeg
+from imugait.live.leg_settings import LegSettings
 from imugait.model import GyroSampling
 
 SENSOR_COLUMNS = ("acc_mps2", "gyr_radps", "q_world_sensor", "lost", "lost_s")

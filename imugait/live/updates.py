@@ -85,7 +85,7 @@ class LiveStride:
     timing searches half a second past the stride's end; a timing far from the leg's other strides
     may exclude it); again once the heading windows after it have come (about 2–4.5 s of data
     after its end), with its knee metrics computed from the thigh–shank heading offset
-    interpolated between them as ``analyze`` does (:meth:`imugait.live.leg.LiveLeg._head_strides`;
+    interpolated between them as ``analyze`` does (:meth:`imugait.live.reheading.Reheading.head_strides`;
     the angles shown hold the latest window's); and again once its straight run has ended and its
     walking direction has been found again over all of it, as ``analyze`` does
     (:mod:`imugait.live.revision`: the hip rotation metrics, and the judgement that reads them,

@@ -115,7 +115,7 @@ def test_as_first_shown_stride_metrics_agree_with_analyze_but_hip_rotation_in_th
     assert hip.max().max() <= HIP_TOLERANCE_DEG
     assert float(np.median(hip.to_numpy())) <= 0.5
     # What the final version changed is the hip rotation (and what reads it) and the knee's heading
-    # offset, interpolated between offline's windows (LiveLeg._head_strides): here, where the offset
+    # offset, interpolated between offline's windows (Reheading.head_strides): here, where the offset
     # hardly drifts, the knee as first shown within a few tenths of a degree of its final version
     # (test_live_heading_drift.py: where it drifts).
     final = table.merge(steady, on=keys)

@@ -2,7 +2,7 @@
 sensors: about 1.5–2°/s on one leg here, HuGaDB's order): the live angles hold the latest heading
 window's estimate, so a stride as first shown may be degrees off ``analyze``; its final version
 has the offset interpolated between offline's windows around it, as ``analyze`` has
-(:meth:`imugait.live.leg.LiveLeg._head_strides`), and its knee metrics agree."""
+(:meth:`imugait.live.reheading.Reheading.head_strides`), and its knee metrics agree."""
 
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from conftest import feed_polled
 
+from imugait.live.given_strides import WITHDRAWN
 from imugait.live.kinematics import LiveConfig, LiveKinematics
-from imugait.live.leg import WITHDRAWN
 from imugait.live.revision import wait_s
 from imugait.live.updates import CalibrationPhase, latest_strides
 
@@ -75,7 +75,7 @@ def test_a_stride_in_a_straight_bout_is_final_once_the_bout_has_ended(polled, li
     # Not before the bout has ended offline; the live run ends about a smoothing window later (its
     # turns are found with a trailing window), then the rows that decide the bout's end offline —
     # or, for the bout's last strides, once the offline heading window centred after the stride is
-    # complete (its knee metrics with the heading offset interpolated, LiveLeg._head_strides; a
+    # complete (its knee metrics with the heading offset interpolated, Reheading.head_strides; a
     # window's centre is the mean time of its knee motion: one that ends in standing comes later).
     config, heading = live_run.live.config.progression, live_run.live.config.heading
     bout_s, heading_s = np.array(after_bout).T
