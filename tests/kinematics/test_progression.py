@@ -239,3 +239,46 @@ def test_drifts_of_all_bouts_at_once_equal_each_bout_alone():
     assert together == alone
     assert together[3] == 0.0 and together[0] != 0.0
     assert together[2] == pytest.approx(0.01, abs=0.005)  # the drift of the middle of the long bout
+
+
+def _leaning_leg(lean_deg: float, heading_deg: float = 25.0, rate_hz: float = 100.0, duration_s: float = 20.0):
+    """A leg walking along ``heading_deg`` whose thigh swings along a line ``lean_deg`` anticlockwise
+    of it and whose shank swings along it: anatomical frames (N, 4) in one world, and the times."""
+    from imugait.conventions import progression_quat
+    from imugait.quaternion import quat_about_z, quat_multiply
+
+    t = np.arange(int(duration_s * rate_hz)) / rate_hz
+    phase = 2 * np.pi * 0.9 * t
+    thigh_flexion = np.deg2rad(10.0 + 22.0 * np.sin(phase))  # about each segment's own Z (its flexion axis)
+    shank_flexion = np.deg2rad(-5.0 + 35.0 * np.sin(phase - 0.8))
+    heading = np.deg2rad(heading_deg)
+    q_thigh = quat_multiply(np.broadcast_to(progression_quat(heading + np.deg2rad(lean_deg)), (t.size, 4)),
+                            quat_about_z(thigh_flexion))
+    q_shank = quat_multiply(np.broadcast_to(progression_quat(heading), (t.size, 4)), quat_about_z(shank_flexion))
+    return t, q_thigh, q_shank
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.5, 1.0])
+def test_the_shanks_swing_turns_the_walking_direction_by_its_weight(weight):
+    # A thigh swinging 8° off the walking direction, a shank swinging along it: the bout's direction
+    # is the thigh's turned by the weight towards the shank's (no lean removed, to see the geometry).
+    t, q_thigh, q_shank = _leaning_leg(lean_deg=8.0)
+    config = ProgressionConfig(correct_swing_lean=False, shank_weight=weight)
+    progression = find_progression(t, q_thigh, np.ones(t.size, dtype=bool), config, side=Side.LEFT, rate_hz=100.0,
+                                   q_world_shank=q_shank)
+    assert len(progression.bouts) == 1
+    error_deg = np.rad2deg(progression.bouts[0].heading_rad) - 25.0
+    assert error_deg == pytest.approx(8.0 * (1.0 - weight), abs=0.05)
+    assert np.rad2deg(progression.bouts[0].drift_radps) == pytest.approx(0.0, abs=0.01)  # the drift: the thigh's
+
+
+def test_without_the_shank_the_walking_direction_is_the_thighs_alone():
+    t, q_thigh, q_shank = _leaning_leg(lean_deg=8.0)
+    walking = np.ones(t.size, dtype=bool)
+    alone = find_progression(t, q_thigh, walking, side=Side.RIGHT, rate_hz=100.0)
+    unweighted = find_progression(t, q_thigh, walking, ProgressionConfig(shank_weight=0.0), side=Side.RIGHT,
+                                  rate_hz=100.0, q_world_shank=q_shank)
+    assert ProgressionConfig().shank_weight > 0.0
+    assert alone.bouts == unweighted.bouts
+    assert np.array_equal(alone.heading_rad, unweighted.heading_rad)
+
