@@ -205,8 +205,7 @@ def _analyse_leg(
                                                                config.events)
     alignment = leg.alignment
     q_thigh, q_shank = leg.orientations()
-    progression = find_progression(t, q_thigh, moving, config.progression, side=side, rate_hz=fused.rate_hz,
-                                   q_world_shank=q_shank)
+    progression = find_progression(t, q_thigh, moving, config.progression, side=side, rate_hz=fused.rate_hz)
     angles = leg_angles(side, q_thigh, q_shank, progression.heading_rad)
     angles_deg = {
         "knee_flexion_deg": np.rad2deg(angles.knee_rad[:, 0]),

@@ -62,14 +62,6 @@ class ProgressionConfig:
     two strides, so that each window holds whole swings."""
     follow_drift: bool = True
     """Fit the walking direction as a line in time within each bout (heading drift, see above)."""
-    shank_weight: float = 0.5
-    """Weight of the shank's swing direction in the walking direction, when the shank's frame is
-    given (0: the thigh's alone). The shank's long axis swings along the line of progression with
-    no lean to speak of (Geneva walks, measured by the shank marker clusters in the lab: −0.2 ±
-    1.8° over 65 walks), where a person's thigh may lean far more than the normative model removes
-    (+5.5 ± 3.7°, up to 13.5°, against the model's 2.5°); but in the thigh's world the shank carries
-    the knee's heading-offset error. Half of each: docs/validation.md, *The Geneva walks'
-    hip-rotation tail*."""
 
 
 @dataclass(frozen=True)
@@ -136,9 +128,8 @@ def find_progression(
     config: ProgressionConfig | None = None,
     side: Side | None = None,
     rate_hz: float | None = None,
-    q_world_shank: np.ndarray | None = None,
 ) -> Progression:
-    """Bouts, turns and walking direction from one thigh (and its shank).
+    """Bouts, turns and walking direction from one thigh.
 
     Parameters
     ----------
@@ -146,14 +137,11 @@ def find_progression(
     walking : (M,) bool, the leg is in motion.
     side : the thigh's side; without it the swing direction is used uncorrected.
     rate_hz : the grid's sample rate if known (measured from ``t_s`` otherwise).
-    q_world_shank : (M, 4) anatomical shank frame in the same world, or None: its swing direction
-        weighs ``config.shank_weight`` in the walking direction (turns come from the thigh alone).
     """
     config = config or ProgressionConfig()
     dt = sample_period_s(t_s, rate_hz)
     forward_world, axis_world, long_axis_world = quat_rotate_each(q_world_thigh, ([1.0, 0.0, 0.0], [0.0, 0.0, 1.0],
                                                                                  [0.0, 1.0, 0.0]))
-    shank = _ShankSwing.of(q_world_shank, config)
     heading = _smoothed_heading(forward_world, max(int(round(config.smoothing_s / dt)), 1))
     del forward_world
     rate_degps = np.rad2deg(np.gradient(heading, dt))
@@ -164,7 +152,7 @@ def find_progression(
     bout_side = side if config.correct_swing_lean else None
     spans = [slice(start, stop, thin) for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True)
              if (stop - start) * dt >= config.min_bout_s]
-    headings = [_bout_heading(long_axis_world[span], axis_world[span], bout_side, shank.rows(span)) for span in spans]
+    headings = [_bout_heading(long_axis_world[span], axis_world[span], bout_side) for span in spans]
     drifts = _heading_drifts_radps(t_s, dt * thin, long_axis_world, axis_world, spans, bout_side, headings, config) \
         if config.follow_drift else [0.0] * len(spans)
     bouts = [Bout(int(span.start), int(span.stop), heading, drift) for span, heading, drift in zip(spans, headings, drifts, strict=True)]
@@ -174,46 +162,18 @@ def find_progression(
     return Progression(tuple(bouts), turning, _nearest_bout_heading(t_s, bouts), in_bout)
 
 
-@dataclass(frozen=True, eq=False)
-class _ShankSwing:
-    """The shank's long axis (M, 3) in the thigh's world and its weight in the walking direction
-    (:attr:`ProgressionConfig.shank_weight`); ``long_axis_world`` None: the thigh's alone."""
-
-    long_axis_world: np.ndarray | None = None
-    weight: float = 0.0
-
-    @classmethod
-    def of(cls, q_world_shank: np.ndarray | None, config: ProgressionConfig) -> _ShankSwing:
-        if q_world_shank is None or config.shank_weight <= 0.0:
-            return cls()
-        return cls(quat_rotate_each(q_world_shank, ([0.0, 1.0, 0.0],))[0], float(config.shank_weight))
-
-    def rows(self, rows: slice) -> _ShankSwing:
-        return self if self.long_axis_world is None else _ShankSwing(self.long_axis_world[rows], self.weight)
-
-
-def _bout_heading(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, side: Side | None,
-                  shank: _ShankSwing | None = None) -> float:
+def _bout_heading(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, side: Side | None) -> float:
     """Walking direction of a bout: the principal horizontal direction of the long-axis swing,
-    less its normative lateral lean when ``side`` is given, turned by ``shank.weight`` towards the
-    shank's (:class:`_ShankSwing`, the same rows); axes (N, 3) world."""
-    shank_axis = None if shank is None or shank.long_axis_world is None else shank.long_axis_world[None]
-    return float(_window_headings(long_axis_world[None], flexion_axis_world[None], side, shank_axis,
-                                  0.0 if shank is None else shank.weight)[0])
+    less its normative lateral lean when ``side`` is given; axes (N, 3) world."""
+    return float(_window_headings(long_axis_world[None], flexion_axis_world[None], side)[0])
 
 
-def _window_headings(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, side: Side | None,
-                     shank_long_axis_world: np.ndarray | None = None, shank_weight: float = 0.0) -> np.ndarray:
+def _window_headings(long_axis_world: np.ndarray, flexion_axis_world: np.ndarray, side: Side | None) -> np.ndarray:
     """:func:`_bout_heading` of K windows at once: axes (K, N, 3) world → headings (K,) rad."""
     ap = principal_horizontal_direction(long_axis_world[..., :2])
-    right = mean_of_rows(flexion_axis_world[..., :2])
-    heading = forward_heading_rad(ap, right)
+    heading = forward_heading_rad(ap, mean_of_rows(flexion_axis_world[..., :2]))
     if side is not None:
         heading += heading_correction_rad(side, swing_extent(np.einsum("knj,kj->kn", long_axis_world[..., :2], ap)))
-    if shank_long_axis_world is not None and shank_weight > 0.0:
-        # The shank's swing, signed forward by the thigh's flexion axis like the thigh's (no lean removed).
-        shank = forward_heading_rad(principal_horizontal_direction(shank_long_axis_world[..., :2]), right)
-        heading = heading + shank_weight * np.angle(np.exp(1j * (shank - heading)))
     return heading
 
 
