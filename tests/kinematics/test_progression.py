@@ -239,3 +239,37 @@ def test_drifts_of_all_bouts_at_once_equal_each_bout_alone():
     assert together == alone
     assert together[3] == 0.0 and together[0] != 0.0
     assert together[2] == pytest.approx(0.01, abs=0.005)  # the drift of the middle of the long bout
+
+
+def test_the_shanks_swing_turns_with_the_femur_the_thighs_does_not():
+    # Why the walking direction comes from the thigh's swing and not the shank's (docs/validation.md,
+    # *The Geneva walks' hip-rotation tail*): the shank swings in the knee's flexion plane, which turns
+    # with the femur, so its swing direction follows the hip's rotation (measured 2026-12-06 on this
+    # walker: 0.53° per degree of the right hip's offset); the thigh's swing direction does not move.
+    from imugait.kinematics.swing_tilt import principal_horizontal_direction
+
+    leans = {}
+    for offset_deg in (-10.0, 10.0):
+        sim = simulate(SimulationConfig(
+            seed=7, walker=WalkerParams(right=SideParams(hip_rotation_offset_deg=offset_deg)),
+            timeline=walking_test(n_bouts=2, bout_s=12.0), initial_heading_deg=33.0))
+        series = sim.truth.series
+        t = series["t_s"].to_numpy()
+        walking = series["walking_weight"].to_numpy() > 0.5
+        true_heading = series["heading_rad"].to_numpy()
+        q_thigh, q_shank = (sim.truth.q_world(Placement.of(seg, Side.RIGHT)) for seg in (Segment.THIGH, Segment.SHANK))
+        progression = find_progression(t, q_thigh, walking, side=Side.RIGHT)
+        assert len(progression.bouts) == 2
+        shank_long = np.column_stack([2 * (q_shank[:, 1] * q_shank[:, 2] - q_shank[:, 0] * q_shank[:, 3]),
+                                      1 - 2 * (q_shank[:, 1] ** 2 + q_shank[:, 3] ** 2)])  # the shank's Y, x and y
+        for k, bout in enumerate(progression.bouts):
+            truth = np.angle(np.mean(np.exp(1j * true_heading[bout.start:bout.stop])))
+            d = principal_horizontal_direction(shank_long[bout.start:bout.stop])
+            shank = np.angle(np.exp(1j * (np.arctan2(d[1], d[0]) - truth)))
+            shank = np.angle(np.exp(1j * (shank + np.pi))) if abs(shank) > np.pi / 2 else shank
+            leans[offset_deg, k] = (np.rad2deg(np.angle(np.exp(1j * (bout.heading_rad - truth)))), np.rad2deg(shank))
+    for k in range(2):
+        thigh_per_deg = (leans[10.0, k][0] - leans[-10.0, k][0]) / 20.0
+        shank_per_deg = (leans[10.0, k][1] - leans[-10.0, k][1]) / 20.0
+        assert abs(thigh_per_deg) < 0.02
+        assert 0.3 < shank_per_deg < 0.8  # internal rotation of the right femur: anticlockwise, +
