@@ -364,7 +364,14 @@ class LiveKinematics:
     def poll(self) -> LiveUpdate:
         """Everything new since the previous poll (angles of rows computed since, strides
         completed since, the calibration states when they changed). Safe to call from another
-        thread than ``feed``."""
+        thread than ``feed``.
+
+        A leg whose calibration ran elsewhere (``calibrate_with``) takes the rows since its job's
+        grid row a few at a time (``CATCH_UP_S`` per feed or poll); its angles are given once it
+        has caught up with the grid — all of them, the newest as new as the other leg's. (Given as
+        it went, the first polls after the fit had the leg's newest angle up to the fit's
+        duration old: a view measuring the latency of the newest angle saw a single late one,
+        docs/live.md "Single late angles".)"""
         with self._lock:
             return self._poll()
 
@@ -383,6 +390,10 @@ class LiveKinematics:
         for side, leg in self.legs.items():
             h = leg.history
             start = max(self._polled.get(side, h.first_index), h.first_index)
+            if side in self._catching_up:  # (given once it has caught up: see poll)
+                strides += leg.new_strides
+                leg.new_strides = []
+                continue
             if h.n_appended > start:
                 knee = h.since("knee_deg", start)
                 angles.append(LegAngles(side, h.since("t_s", start).copy(), knee[:, 0].copy(), knee[:, 1].copy(),

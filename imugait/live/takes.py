@@ -90,25 +90,45 @@ class Takes:
     def stop(self) -> Path | None:
         """End the take: close open steps, finalise; returns the session written (None when the
         take had stopped on an error: its log in the take's folder stays recoverable)."""
+        return self.finish(self.detach())
+
+    def detach(self) -> Recorder | None:
+        """End the take now — its open steps closed at this instant, the messages from now on in
+        no take — and return its recorder for :meth:`finish` (None if no take ran or it failed).
+        :meth:`finish` can run in another thread: finalising replays the whole log (about a
+        CPU-second per 2 minutes of take), which must not hold a live run's event loop."""
         recorder, self.recorder = self.recorder, None
         if recorder is None:
             return None
-        now = self.clock()
         try:
+            now = self.clock()
             for name in self._open_steps:
                 recorder.end_step(name, now)
-            path = recorder.finalise()
-        except RecordingStopped as exc:
-            self.error = str(exc)
-            recorder.close()
+        except ImugaitError as exc:
+            self._failed(recorder, exc)
             return None
-        except ImugaitError as exc:  # the log is complete and closed, but holds no samples to make a session of
-            self.error = (f"the take in {recorder.folder} ended before it held samples ({exc}); no session was "
-                          "written — start the take once the sensors stream")
-            recorder.close()
+        return recorder
+
+    def finish(self, recorder: Recorder | None) -> Path | None:
+        """Finalise a take :meth:`detach` returned: its session written (appended to
+        :attr:`sessions`), or None with :attr:`error` saying why."""
+        if recorder is None:
+            return None
+        try:
+            path = recorder.finalise()
+        except ImugaitError as exc:
+            self._failed(recorder, exc)
             return None
         self.sessions.append(path)
         return path
+
+    def _failed(self, recorder: Recorder, exc: ImugaitError) -> None:
+        if isinstance(exc, RecordingStopped):
+            self.error = str(exc)
+        else:  # the log is complete and closed, but holds no samples to make a session of
+            self.error = (f"the take in {recorder.folder} ended before it held samples ({exc}); no session was "
+                          "written — start the take once the sensors stream")
+        recorder.close()
 
     def begin_step(self, name: str) -> None:
         """A step starts now (in the running take, if any)."""

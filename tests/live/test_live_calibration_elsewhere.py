@@ -108,6 +108,11 @@ def test_feed_and_poll_go_on_while_a_leg_calibrates_and_wait_only_beyond_the_lag
                 expected_at.setdefault(state.side, update.t_s)
     for side in Side:
         assert 1.9 < calibrated_at[side] - expected_at[side] < 2.2
+    # Each leg then caught up with the grid 2 s after it (a few rows per call); the polls give its
+    # angles once it has, every one of them (above): no poll's newest angle of a leg is a backlog
+    # row (given as it went, the first polls' newest were 0.6–1.3 s older than the poll's data).
+    behind_s = [update.t_s - angles.t_s[-1] for update in updates for angles in update.angles]
+    assert max(behind_s) < 0.1  # a block (50 ms) and the grid's wait for every sensor
 
 
 def test_the_job_runs_off_the_feeding_thread(in_a_worker_thread):

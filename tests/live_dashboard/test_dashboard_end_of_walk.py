@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
+import time
 import urllib.error
 import urllib.request
 
@@ -25,6 +27,7 @@ from dashboard_helpers import (
     walked,
 )
 
+from imugait.acquisition.recorder import Recorder
 from imugait.conventions import Side
 from imugait.emulate.emulator import emulated_devices, walker_simulation
 from imugait.live.dashboard.run import DashboardConfig, LiveDashboard
@@ -231,20 +234,38 @@ def test_a_stream_that_ends_mid_walk_gets_its_strides_before_the_run_says_it_is_
         CalibrationPhase.WAITING_FOR_STANDING, CalibrationPhase.WAITING_FOR_WALKING}
 
 
-def test_a_take_stopped_mid_walk_calibrates_the_waiting_legs(devices, tmp_path):
+def test_a_take_stopped_mid_walk_calibrates_the_waiting_legs(devices, tmp_path, monkeypatch):
     """A take recorded from the start and stopped from the page (``POST /api/record``) 6 s into the
     walk, the walk held there: the walk it recorded has ended, so the waiting legs are calibrated
-    on it and give its strides, every one final (the take's walk has ended)."""
+    on it and give its strides, every one final (the take's walk has ended). The take is finalised
+    off the event loop: slowed to a second (a long take's replay of its log), the pushes go on
+    meanwhile — on the loop (``main``) none went out in that second — and its session is written
+    when the POST returns."""
+    finalise = Recorder.finalise
+
+    def slow_finalise(self):
+        time.sleep(1.0)  # (holds its thread: on the loop, every push and sensor read would wait)
+        return finalise(self)
+
+    monkeypatch.setattr(Recorder, "finalise", slow_finalise)
     opened, taps = [], []
     dash = _dashboard(devices, opened, taps, DashboardConfig(record_dir=tmp_path / "take", record_at_start=True),
                       held=True)
+    pushed_at: list[float] = []
 
     async def scenario():
         async with dash:
+            broadcast = dash.hub.broadcast
+            dash.hub.broadcast = lambda message: (pushed_at.append(time.monotonic()), broadcast(message))[1]
             run = await _released_until(dash, opened, DONE_AT_S)
             async with PausedWalk(opened):
                 assert not _calibrated(dash)
+                t0 = time.monotonic()
                 assert await asyncio.to_thread(_post, dash, "record", b'{"action": "stop"}') == 200
+                t1 = time.monotonic()
+                assert len(dash.takes.sessions) == 1  # (written by the time the page got its answer)
+                during = [t0, *(t for t in pushed_at if t0 <= t <= t1), t1]
+                assert t1 - t0 >= 1.0 and max(b - a for a, b in itertools.pairwise(during)) < 0.6
                 await wait_for(lambda: asyncio.sleep(0, _calibrated(dash)), "the take's stop calibrated nothing")
                 await wait_for(lambda: asyncio.sleep(0, all(n >= 3 for n in dash.state.n_strides.values())),
                                "no strides of the walk recorded")

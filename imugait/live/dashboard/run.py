@@ -30,7 +30,7 @@ import asyncio
 import contextlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -228,7 +228,7 @@ class LiveDashboard:
             with contextlib.suppress(asyncio.CancelledError):
                 await pusher
         if self.takes is not None and self.takes.active:
-            self._stop_take()
+            await self._stop_take()
         await self._end_stream()
         self.state.finished = True
         self._push(with_status=True)  # (polls first: what end() gave goes out with the end)
@@ -391,16 +391,24 @@ class LiveDashboard:
         self.takes.start()
         self._recording_changed()
 
-    def stop_recording(self) -> None:
+    def stop_recording(self) -> Awaitable[None]:
         """Stop the take (the page's button): the walk it recorded has ended (:meth:`walk_done`'s
-        ``end_pass``)."""
+        ``end_pass``). The take ends now; it is finalised in a worker thread, so the pushes and
+        the sensors go on meanwhile (about a CPU-second per 2 minutes of take, docs/live.md
+        "Single late angles"): await the result for its session."""
         if self.takes is None or not self.takes.active:
             raise ImugaitError("no recording is running")
-        self._stop_take()
+        finishing = self._stop_take()
         self._end_pass()
+        return finishing
 
-    def _stop_take(self) -> None:
-        self.takes.stop()
+    def _stop_take(self) -> Awaitable[None]:
+        recorder = self.takes.detach()
+        self._recording_changed()
+        return self._finish_take(recorder)
+
+    async def _finish_take(self, recorder) -> None:
+        await asyncio.to_thread(self.takes.finish, recorder)
         self._recording_changed()
 
     def walk_done(self) -> None:

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -58,7 +59,7 @@ class Controls(Protocol):
     """What the page's buttons do (the run implements it)."""
 
     def start_recording(self) -> None: ...
-    def stop_recording(self) -> None: ...
+    def stop_recording(self) -> Awaitable[None] | None: ...
     def begin_step(self, name: str) -> None: ...
     def end_step(self, name: str) -> None: ...
     def recalibrate(self) -> None: ...
@@ -164,7 +165,9 @@ def build_app(hub: Hub, token: str, controls: Controls | None):
         if controls is None:
             return JSONResponse({"error": "this run has no controls"}, status_code=409, headers=SECURITY_HEADERS)
         try:
-            action(body)
+            done = action(body)
+            if inspect.isawaitable(done):  # (work kept off the loop, as a take's finalising)
+                await done
         except ImugaitError as exc:
             return JSONResponse({"error": str(exc)}, status_code=409, headers=SECURITY_HEADERS)
         return JSONResponse({"recording": hub.state.recording, "marks": [m.as_json() for m in hub.state.marks],
