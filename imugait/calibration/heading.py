@@ -24,14 +24,8 @@ from scipy.optimize import least_squares
 from scipy.spatial.transform import Rotation
 from scipy.special import stdtrit
 
-from imugait.calibration.joint_centre import (
-    RESIDUAL_SCALE_MPS2,
-    FlexionAxes,
-    JointCentre,
-    headings_between,
-)
+from imugait.calibration.joint_centre import RESIDUAL_SCALE_MPS2, JointCentre, headings_between
 from imugait.calibration.knee_axes import (
-    MIN_LOW_FLEXION_SHARE,
     KneeAxes,
     constraint_residual_radps,
     heading_offset_from_axes,
@@ -52,7 +46,9 @@ class HeadingConfig:
     centre_residual_scale_mps2: float = RESIDUAL_SCALE_MPS2
     """Scale (m/s²) of the Cauchy loss of each knee-centre window's heading
     (:func:`~imugait.calibration.joint_centre.headings_between`): residuals well above it are
-    discounted. Measured in ``docs/validation.md``, *The knee-centre heading: other weightings*."""
+    discounted. Wider (3) is measured to lower the Geneva walks' knee heading error and leave
+    the simulator's about as it was, slightly worse with soft tissue (``docs/validation.md``,
+    *The knee-centre heading: other weightings*); not the default."""
     min_motion_fraction: float = 0.5
     """A window is used when at least this fraction of it is knee motion."""
     max_samples_per_window: int = 200
@@ -111,26 +107,12 @@ def track_heading_offset(
     return HeadingTrack(*track, window_residual_radps=np.array(residuals))
 
 
-@dataclass(frozen=True, eq=False)
-class LowFlexion:
-    """Which samples of a knee-centre window are used: knee flexion (read from ``axes``, gravity
-    only) at most ``max_flexion_rad`` — at least the
-    :data:`~imugait.calibration.knee_axes.MIN_LOW_FLEXION_SHARE` least flexed of the window."""
-
-    axes: FlexionAxes
-    max_flexion_rad: float
-
-
 def track_heading_offset_from_centre(
-    rec: LegRecording, motion: np.ndarray, centre: JointCentre, config: HeadingConfig | None = None,
-    low_flexion: LowFlexion | None = None,
+    rec: LegRecording, motion: np.ndarray, centre: JointCentre, config: HeadingConfig | None = None
 ) -> HeadingTrack:
     """Heading offset (rad, about world z) of the shank sensor's world frame relative to the
     thigh sensor's at every instant of ``rec.t_s`` (M,), from the joint centre's acceleration seen
-    from both sensors (``centre`` gives where it is); ``motion`` (M,) bool marks knee motion.
-    With ``low_flexion``, each window's estimate uses only its samples with the knee near straight
-    (a skin-mounted thigh sensor slides and turns on the femur roughly in proportion to knee
-    flexion, and its acceleration most where the knee accelerates most, in swing)."""
+    from both sensors (``centre`` gives where it is); ``motion`` (M,) bool marks knee motion."""
     config = config or HeadingConfig()
     t_s = rec.t_s
     windows = _windows(t_s, rec.rate_hz, motion, config.centre_window_s, config.centre_step_s, config, rec.first_row)
@@ -146,44 +128,10 @@ def track_heading_offset_from_centre(
     rows = np.zeros((len(windows), n_max), dtype=np.intp)
     valid = np.arange(n_max) < np.array([idx.size for idx in windows])[:, None]
     rows[valid] = (np.cumsum(sampled) - 1)[np.concatenate(windows)]  # where each sample is in `used`
-    if low_flexion is not None:
-        valid &= _low_flexion_samples(rec, used, rows, valid, low_flexion)
     deltas, residuals = headings_between(f1[rows], f2[rows], valid, config.centre_residual_scale_mps2)
     centres = _window_centres(t_s, windows)
     track = interpolated_track(t_s, centres, list(deltas), centre.heading_offset_rad)
     return HeadingTrack(*track, window_residual_radps=np.array([]), window_residual_mps2=residuals)
-
-
-def blended_track(
-    t_s: np.ndarray, centre: HeadingTrack, axes: HeadingTrack, axes_weight: float, max_disagreement_rad: float
-) -> HeadingTrack:
-    """The knee-centre track ``centre`` turned window by window ``axes_weight`` (0–1) of the way
-    to ``axes`` (the flexion axes lined up, :func:`track_heading_offset_from_axes`, over the same
-    windows), interpolated over ``t_s`` (M,); a window whose two estimates differ by more than
-    ``max_disagreement_rad`` keeps the knee centre's (the hinge axes' sign, or a window whose
-    axes soft tissue or secondary motion turned far)."""
-    if centre.window_t_s.size == 0 or centre.window_t_s.size != axes.window_t_s.size:
-        return centre
-    difference = np.angle(np.exp(1j * (axes.window_offset_rad - centre.window_offset_rad)))
-    turned = centre.window_offset_rad + np.where(np.abs(difference) <= max_disagreement_rad, axes_weight * difference, 0.0)
-    track = interpolated_track(t_s, list(centre.window_t_s), list(turned), float(turned[0]))
-    return HeadingTrack(*track, window_residual_radps=centre.window_residual_radps,
-                        window_residual_mps2=centre.window_residual_mps2)
-
-
-def _low_flexion_samples(
-    rec: LegRecording, used: np.ndarray, rows: np.ndarray, valid: np.ndarray, low_flexion: LowFlexion
-) -> np.ndarray:
-    """(K, n) bool: which of the windows' samples (``rows`` into the grid samples ``used``,
-    ``valid`` the window's own) have the knee flexed at most ``low_flexion.max_flexion_rad`` —
-    or are among the :data:`MIN_LOW_FLEXION_SHARE` least flexed of their window. The flexion is
-    signed by its mean over the samples (a knee flexes far more than it hyperextends), its zero
-    is the standing pose."""
-    flexion = low_flexion.axes.flexion_rad(rec, used)[0]
-    flexion = flexion * np.sign(np.mean(flexion))
-    per_window = np.where(valid, flexion[rows], np.nan)
-    limit = np.maximum(low_flexion.max_flexion_rad, np.nanquantile(per_window, MIN_LOW_FLEXION_SHARE, axis=1))
-    return per_window <= limit[:, None]
 
 
 def track_heading_offset_from_axes(

@@ -47,8 +47,6 @@ from scipy.spatial.transform import Rotation
 from imugait.calibration.heading import (
     HeadingConfig,
     HeadingTrack,
-    LowFlexion,
-    blended_track,
     track_heading_offset,
     track_heading_offset_from_axes,
     track_heading_offset_from_centre,
@@ -173,23 +171,6 @@ class SegmentCalibrationConfig:
     on the real MPU-9250 walks it moved the mean hip rotation by +3.1° (median, 65 of 66 legs) and
     made it less repeatable across a leg's walks (2.4° → 2.8° median SD, 14 of 20 legs worse)
     (``docs/accuracy.md``, *The knee-centre heading with the thigh sensor's slide*)."""
-    knee_heading_max_knee_flexion_deg: float | None = None
-    """When given, the knee centre's heading offset between thigh and shank is tracked from the
-    samples of each window with the knee flexed at most this much from standing (at least the
-    :data:`~imugait.calibration.knee_axes.MIN_LOW_FLEXION_SHARE` least flexed; the flexion read
-    from gravity about the hinge axes, no heading needed) — the gait phases where a skin-mounted
-    thigh sensor slides and turns least on the femur. None (default): every sample. Only on the
-    knee-centre path, and only the calibration's own track (:func:`retrack_heading` uses every
-    sample). Measured in ``docs/validation.md``, *The knee-centre heading from the knee's
-    straighter phases*."""
-    knee_heading_axes_weight: float = 0.0
-    """Weight (0–1) of the heading that lines the hinge axes of thigh and shank up in the horizontal
-    plane (gyroscopes only, independent of the accelerations) in the knee-centre path's heading
-    offset, window by window; a window where the two differ by more than
-    ``max_knee_heading_disagreement_deg`` keeps the knee centre's. 0 (default): the knee centre
-    alone. Measured in ``docs/validation.md``, *The knee-centre heading from the knee's
-    straighter phases*."""
-    max_knee_heading_disagreement_deg: float = 10.0
     shank_axis_weight: float = 0.0
     """Weight (0–1) of the shank's hinge axis, carried into the thigh sensor at standing, in the
     thigh's flexion axis; the fitted axis has the rest. The shank's axis sees less soft tissue
@@ -555,14 +536,7 @@ def _axes_from_joint_centre(
 ) -> tuple[KneeAxes, HeadingTrack, ThighTurn | None]:
     """Knee axes with the heading offset tracked from the joint centre's acceleration; and the
     thigh sensor's turn with knee flexion that was removed (``config.compensate_thigh_turn``)."""
-    low_flexion = None
-    if config.knee_heading_max_knee_flexion_deg is not None:
-        low_flexion = LowFlexion(FlexionAxes(up1, h1, up2, h2), np.deg2rad(config.knee_heading_max_knee_flexion_deg))
-    track = track_heading_offset_from_centre(rec, motion, centre, heading_config, low_flexion)
-    if config.knee_heading_axes_weight > 0.0:
-        from_axes = track_heading_offset_from_axes(rec, motion, h1, h2, centre.heading_offset_rad, heading_config)
-        track = blended_track(rec.t_s, track, from_axes, config.knee_heading_axes_weight,
-                              np.deg2rad(config.max_knee_heading_disagreement_deg))
+    track = track_heading_offset_from_centre(rec, motion, centre, heading_config)
     # One physical axis points one way in the common frame — a rule that holds on any hinge (the
     # hinge fit signs its axes by gait, which a mechanical joint need not follow).
     r1 = Rotation.from_quat(rec.q_world_thigh_sensor[fit_mask], scalar_first=True)
