@@ -24,7 +24,7 @@ from scipy.optimize import least_squares
 from scipy.spatial.transform import Rotation
 from scipy.special import stdtrit
 
-from imugait.calibration.joint_centre import JointCentre, headings_between
+from imugait.calibration.joint_centre import RESIDUAL_SCALE_MPS2, JointCentre, headings_between
 from imugait.calibration.knee_axes import (
     KneeAxes,
     constraint_residual_radps,
@@ -43,6 +43,17 @@ class HeadingConfig:
     """Windows of the joint-centre estimate: a few strides fix the heading to a fraction of a
     degree, and short windows follow the gyroscopes' heading drift closely and put the first
     estimate next to the standing reference (where the shank frame is defined)."""
+    centre_residual_scale_mps2: float = RESIDUAL_SCALE_MPS2
+    """Scale (m/s²) of the Cauchy loss of each knee-centre window's heading
+    (:func:`~imugait.calibration.joint_centre.headings_between`): residuals well above it are
+    discounted. Wider (3) is measured to lower the Geneva walks' knee heading error and leave
+    the simulator's about as it was, slightly worse with soft tissue (``docs/validation.md``,
+    *The knee-centre heading: other weightings*); not the default."""
+    centre_window_offset: bool = False
+    """Fit a constant horizontal vector per knee-centre window with the heading
+    (:func:`~imugait.calibration.joint_centre.headings_between` ``with_offset``): the gravity that a
+    slowly varying inclination error of either fusion leaks into the horizontal. Measured in
+    ``docs/validation.md``, *The knee-centre heading: other weightings*; not the default."""
     min_motion_fraction: float = 0.5
     """A window is used when at least this fraction of it is knee motion."""
     max_samples_per_window: int = 200
@@ -122,7 +133,8 @@ def track_heading_offset_from_centre(
     rows = np.zeros((len(windows), n_max), dtype=np.intp)
     valid = np.arange(n_max) < np.array([idx.size for idx in windows])[:, None]
     rows[valid] = (np.cumsum(sampled) - 1)[np.concatenate(windows)]  # where each sample is in `used`
-    deltas, residuals = headings_between(f1[rows], f2[rows], valid)
+    deltas, residuals = headings_between(f1[rows], f2[rows], valid, config.centre_residual_scale_mps2,
+                                         with_offset=config.centre_window_offset)
     centres = _window_centres(t_s, windows)
     track = interpolated_track(t_s, centres, list(deltas), centre.heading_offset_rad)
     return HeadingTrack(*track, window_residual_radps=np.array([]), window_residual_mps2=residuals)

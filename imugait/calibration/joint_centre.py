@@ -226,7 +226,7 @@ def heading_between(
 
 def headings_between(
     f_thigh_world_mps2: np.ndarray, f_shank_world_mps2: np.ndarray, valid: np.ndarray,
-    scale_mps2: float = RESIDUAL_SCALE_MPS2, iterations: int = 6,
+    scale_mps2: float = RESIDUAL_SCALE_MPS2, iterations: int = 6, with_offset: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`heading_between` for K windows at once: vectors (K, n, 3), of which ``valid`` (K, n)
     bool are the window's (the rest is padding and carries no weight); returns ``δ`` (K,) rad and
@@ -234,18 +234,27 @@ def headings_between(
 
     Closed form per iteration: with horizontal parts as complex numbers ``u`` (thigh) and ``v``
     (shank), ``Σ w|u − e^{iδ} v|²`` is smallest at ``δ = arg Σ w u v̄``; the weights ``w`` are the
-    Cauchy weights of the residuals (iteratively reweighted least squares).
+    Cauchy weights of the residuals (iteratively reweighted least squares). ``with_offset``: a
+    constant horizontal vector per window is fitted too (``Σ w|u − e^{iδ} v − c|²``, smallest with
+    ``u`` and ``v`` taken about their weighted means) — what a slowly varying inclination error of
+    either fusion (gravity leaking into the horizontal, 0.17 m/s² per degree) or an accelerometer
+    bias adds; walking's horizontal knee acceleration averages to nearly zero over a window.
     """
     u = f_thigh_world_mps2[..., 0] + 1j * f_thigh_world_mps2[..., 1]
     v = f_shank_world_mps2[..., 0] + 1j * f_shank_world_mps2[..., 1]
     dz2 = (f_thigh_world_mps2[..., 2] - f_shank_world_mps2[..., 2]) ** 2
     w = valid.astype(float)
+    du, dv = u, v
     uv = u * np.conj(v)
     delta = np.zeros(u.shape[0])
     r2 = dz2
     for _ in range(iterations):
+        if with_offset:  # about the weighted means: the offset's optimum for these weights
+            total = np.sum(w, axis=1, keepdims=True)
+            du, dv = u - np.sum(w * u, axis=1, keepdims=True) / total, v - np.sum(w * v, axis=1, keepdims=True) / total
+            uv = du * np.conj(dv)
         delta = np.angle(np.sum(w * uv, axis=1))
-        r2 = np.abs(u - np.exp(1j * delta)[:, None] * v) ** 2 + dz2
+        r2 = np.abs(du - np.exp(1j * delta)[:, None] * dv) ** 2 + dz2
         w = valid / (1.0 + r2 / scale_mps2**2)
     return delta, np.sqrt(np.sum(w * r2, axis=1) / np.sum(w, axis=1))
 
