@@ -10,6 +10,8 @@ Reproduce (from the repository root)::
     .venv/bin/python benchmarks/acquisition_cpu.py --real-time --rev main --seconds 30 --repeat 4
     .venv/bin/python benchmarks/acquisition_cpu.py --real-time --with-pipeline --rev main --seconds 50 --repeat 2
     .venv/bin/python benchmarks/acquisition_cpu.py --real-time --paired --rev main --seconds 30 --repeat 4
+    .venv/bin/python benchmarks/acquisition_cpu.py --real-time --paired --with-pipeline --serial-reads tick \
+        --rev main --seconds 60 --repeat 4   # also the sample times against the truth, the write → push latency
 
 The byte stream is made once: 4 emulated imugait-v1 sensors (:func:`~imugait.emulate.emulator.walker_simulation`,
 :func:`~imugait.emulate.emulator.emulated_devices`, 4 samples per DATA frame as over USB serial)
@@ -61,6 +63,9 @@ N_SENSORS = 4
 RATE_HZ = 200.0
 SAMPLES_PER_FRAME = 4
 PUSH_INTERVAL_S = 0.025  # the dashboard's push_interval_s
+TRUTH_SKIP_S = 10.0
+"""The sample times against the truth are also summarised from this far into a run (the clock
+mapping's first seconds, on few points, are worse whichever way the ports are read)."""
 
 
 # ----------------------------------------------------------------------------- the byte stream
@@ -312,13 +317,31 @@ def compare(rev: str, seconds: float, repeat: int, inner: int) -> None:
                  "events, session)" if not diff else f"{len(diff)} differences, first: " + "; ".join(diff[:5])))
 
 
-async def _with_pipeline(emulator, duration_s: float) -> dict:
+def _serial_reads(name: str | None):
+    """The revision's ``SerialReads`` member called ``name`` (None: what ``imugait live`` uses by
+    default); None for a revision that reads only at readiness."""
+    try:
+        from imugait.live.dashboard.run import DashboardConfig
+        from imugait.live.ticks import SerialReads
+    except ImportError:
+        return None
+    return DashboardConfig().serial_reads if name is None else SerialReads(name)
+
+
+async def _with_pipeline(emulator, duration_s: float, serial_reads: str | None = None) -> dict:
     """Receiving, the live kinematics fed every block and polled every 25 ms with the dashboard's
     state taking each update and its JSON made, then the pipeline's work left for after the push
     (``finish_ticks``) — ``LiveDashboard``'s work without the web server and the page —, on the
     event loop in real time; CPU of the process over its wall time, and each thread's
     (``_common.threads_cpu_s``: the loop's, the live calibration's worker, others), the loop
-    thread's CPU in the blocks fed and in the pushes (``time.thread_time``) and its wake-ups."""
+    thread's CPU in the blocks fed and in the pushes (``time.thread_time``) and its wake-ups.
+
+    The serial ports are read as ``imugait live`` reads them in the revision (``serial_reads``
+    None), or as ``serial_reads`` says (``tick``, ``readiness``): at the push tick, the pushes
+    on the revision's spread ticks (``LiveDashboard._push_loop``'s schedule), else at readiness,
+    the pushes every 25 ms. Also kept: each sample's host time (live, and in the assembled session),
+    each chunk's bytes and time handled, each push's poll start and end (for the sample times
+    against the truth and the latency from the emulator's write: ``_emulator_truth``)."""
     from dashboard_latency import _cpu_s, _sample_cpu, _steady_pct
 
     from imugait.acquisition.sources import SensorSource, SourceKind
@@ -332,6 +355,8 @@ async def _with_pipeline(emulator, duration_s: float) -> dict:
     finish = getattr(pipeline, "finish_ticks", None)  # (after the push, as the dashboard; revisions without it: none)
 
     parts = {"feeds_s": 0.0, "pushes_s": 0.0, "n_feeds": 0, "n_pushes": 0}  # the loop thread's CPU in each
+    live_times: dict = {p: [] for p in emulator.paths}
+    chunks, pushes, handled = [], [], dict.fromkeys(emulator.paths, 0)
 
     def observe(placement, _message, samples) -> None:
         if samples is not None and samples.t_s.size:
@@ -340,22 +365,47 @@ async def _with_pipeline(emulator, duration_s: float) -> dict:
             pipeline.feed(samples)
             parts["feeds_s"] += time.thread_time() - c
             parts["n_feeds"] += 1
+            live_times[placement].extend(samples.t_s.tolist())
+
+    reads = _serial_reads(serial_reads)
+    at_tick = reads is not None and reads.value == "tick"
 
     async def push() -> None:
+        if at_tick:
+            from imugait.live.ticks import TICK_SPREAD_FRACTION, PushTicks
+
+            ticks = PushTicks(clock, PUSH_INTERVAL_S, TICK_SPREAD_FRACTION)
         next_s = time.monotonic()
         while True:
+            if at_tick:
+                await ticks.tick(live.read_ports)
             c = time.thread_time()
+            t_poll = time.monotonic()
             state.take(pipeline.poll())
             json.dumps(state.delta(0.0), separators=(",", ":"), allow_nan=False)
             if finish is not None:
                 finish()
+            pushes.append((t_poll, time.monotonic()))
             parts["pushes_s"] += time.thread_time() - c
             parts["n_pushes"] += 1
+            if at_tick:
+                ticks.advance()
+                continue
             next_s = max(next_s + PUSH_INTERVAL_S, time.monotonic())
             await asyncio.sleep(max(next_s - time.monotonic(), 0.0))
 
     sources = [SensorSource(p, SourceKind.SERIAL, path) for p, path in emulator.paths.items()]
-    live = LiveAcquisition(sources, LiveConfig(host_clock=clock), observer=observe)
+    config = LiveConfig(host_clock=clock) if reads is None else LiveConfig(host_clock=clock, serial_reads=reads)
+    live = LiveAcquisition(sources, config, observer=observe)
+    on_chunk = live._on_chunk
+
+    def logged(link, chunk: bytes) -> None:  # every chunk as it is handled, read at readiness or at the tick
+        p = link.source.placement
+        handled[p] += len(chunk)
+        on_chunk(link, chunk)
+        chunks.append((p.value, handled[p], time.monotonic()))
+
+    live._on_chunk = logged
     async with live:
         cpu0, wall0, marks = _cpu_s(), time.perf_counter(), []
         threads0, switches0 = threads_cpu_s(), voluntary_switches()
@@ -365,27 +415,70 @@ async def _with_pipeline(emulator, duration_s: float) -> dict:
             task.cancel()
         out = {"cpu_s": _cpu_s() - cpu0, "wall_s": time.perf_counter() - wall0, "steady_pct": _steady_pct(marks)}
         threads1, out["wakeups"] = threads_cpu_s(), voluntary_switches() - switches0
-    out["samples"] = sum(s.n_samples for s in live.status())
+    status = live.status()
+    out["samples"] = sum(s.n_samples for s in status)
+    out["lost"] = sum(s.n_lost for s in status)
     out["threads_cpu_s"] = {name: cpu - threads0.get(name, 0.0) for name, cpu in threads1.items()}
+    session = live.assembler.assemble(recorded_at="2026-01-01T00:00:00+00:00").session
+    t0 = live.t0_host_s
+    out["times_s"] = {"live": {p: np.asarray(v) + t0 for p, v in live_times.items()},
+                      "session": {s.placement: s.t_s + t0 for s in session.streams}}
+    out["serial_reads"] = "readiness" if reads is None else reads.value
+    out["chunks"], out["pushes"] = chunks, pushes
     return out | parts
 
 
-def _real_time_child(seconds: float, with_pipeline: bool) -> dict:
+def _real_time_child(seconds: float, with_pipeline: bool, serial_reads: str | None = None) -> dict:
     import dashboard_latency as d
 
     if not with_pipeline:
         return d.measure("acquisition", seconds)
-    from imugait.emulate.process import SerialEmulatorProcess
+    from _emulator_truth import (
+        TruthEmulatorProcess,
+        error_summary,
+        time_errors_ms,
+        write_to_push_ms,
+    )
 
     result = d.walker_simulation(d.N_SENSORS, seconds + 2 * d.STAND_S, sample_rate_hz=d.RATE_HZ, seed=1,
                                  stand_s=d.STAND_S)
-    with SerialEmulatorProcess(d.emulated_devices(result, d.DeviceSettings(samples_per_block=4)), speed=1.0) as emulator:
-        out = d.run_loop(_with_pipeline(emulator, seconds))
-        emulator.stop()
+    with tempfile.TemporaryDirectory() as tmp:
+        devices = d.emulated_devices(result, d.DeviceSettings(samples_per_block=4))
+        with TruthEmulatorProcess(devices, Path(tmp) / "log.json") as emulator:
+            out = d.run_loop(_with_pipeline(emulator, seconds, serial_reads))
+            sent = emulator.stop()
+    ms = write_to_push_ms(out.pop("chunks"), out.pop("pushes"), emulator.writes)
+    out["write_to_push_ms"] = [float(np.percentile(ms, q)) for q in (50, 90, 99, 100)] + [int(ms.size)]
+    times = out.pop("times_s")
+    out["time_error_ms"] = {}
+    for kind, t in times.items():
+        errors = time_errors_ms(t, result.session, sent, emulator.world_t0_s)
+        out["time_error_ms"][kind] = error_summary(errors)
+        out["time_error_ms"][f"{kind}, from {TRUTH_SKIP_S:g} s"] = error_summary(errors, TRUTH_SKIP_S)
     return out
 
 
-def real_time(rev: str, seconds: float, repeat: int, with_pipeline: bool = False, paired: bool = False) -> None:
+def _print_truth(runs: dict) -> None:
+    """Each run's sample times against the truth (ms, per sensor: median, 95th percentile, max
+    and min of host time − true time; a leg's thigh − shank: median, 95th percentile and max of
+    |.|, min) and its latency from the emulator's write to the push."""
+    print("\nSample times against the truth (host time − the time the emulator took the sample), ms: per sensor "
+          "median / p95 / max / min; thigh − shank: median / p95 |.| / max |.| / min")
+    for name, rs in runs.items():
+        for k, r in enumerate(rs):
+            if "time_error_ms" not in r:
+                continue
+            print(f"{name} run {k + 1} ({r.get('serial_reads', '?')}; samples lost {r.get('lost', '?')}):")
+            for kind, summary in r["time_error_ms"].items():
+                cells = "; ".join(f"{p} {' / '.join(f'{v:.3f}' for v in vals)}" for p, vals in summary.items())
+                print(f"  {kind}: {cells}")
+            w = r["write_to_push_ms"]
+            print(f"  emulator's write → push, ms p50 / p90 / p99 / max: {w[0]:.1f} / {w[1]:.1f} / {w[2]:.1f} / "
+                  f"{w[3]:.1f} ({w[4]} writes)")
+
+
+def real_time(rev: str, seconds: float, repeat: int, with_pipeline: bool = False, paired: bool = False,
+              serial_reads: str | None = None) -> None:
     """The acquisition-only row of ``dashboard_latency.py`` (real sensors' path: pseudo-terminals,
     the serial transport, the event loop), or with the live kinematics and the dashboard's pushes
     (``with_pipeline``), each revision in turn, ``repeat`` times (``paired``: both at once)."""
@@ -395,15 +488,16 @@ def real_time(rev: str, seconds: float, repeat: int, with_pipeline: bool = False
         roots = {rev: other, "this checkout": ROOT}
         runs: dict[str, list[dict]] = {name: [] for name in roots}
         child = ["--real-time-child", "--seconds", str(seconds)] + (["--with-pipeline"] if with_pipeline else [])
+        own = {rev: [], "this checkout": ["--serial-reads", serial_reads] if serial_reads else []}
         for r in range(repeat):
             if paired:  # both at once, which one starts first alternating: the same machine load
                 order = list(roots) if r % 2 == 0 else list(roots)[::-1]
-                started = {name: _start(roots[name], child, tmp) for name in order}
+                started = {name: _start(roots[name], child + own[name], tmp) for name in order}
                 for name, process in started.items():
                     runs[name].append(_revisions.result(roots[name], process))
                 continue
             for name, root in roots.items():
-                runs[name].append(_run(root, child, tmp))
+                runs[name].append(_run(root, child + own[name], tmp))
     rows = []
     for name, rs in runs.items():
         pct = [100 * r["cpu_s"] / r["wall_s"] for r in rs]
@@ -430,11 +524,15 @@ def real_time(rev: str, seconds: float, repeat: int, with_pipeline: bool = False
                       f"pushes {r.get('pushes_s', float('nan')) / wall_s:.4f}), worker {worker / wall_s:.4f}, other "
                       f"{(sum(threads.values()) - main - worker) / wall_s:.4f}; wake-ups "
                       f"{r.get('wakeups', 0) / wall_s:.0f}/s, feeds {r.get('n_feeds', 0)}, pushes {r.get('n_pushes', 0)}")
+        _print_truth(runs)
     print(f"\nthis checkout ÷ {rev} (medians): {ratio:.2f}")
     if paired:
         pairs = [b["cpu_s"] / b["wall_s"] / (a["cpu_s"] / a["wall_s"]) for a, b in zip(runs[rev], runs["this checkout"],
                                                                                          strict=True)]
-        print(f"pair by pair: {', '.join(f'{v:.2f}' for v in pairs)} (median {np.median(pairs):.2f})")
+        saved = [100 * (a["cpu_s"] / a["wall_s"] - b["cpu_s"] / b["wall_s"])
+                 for a, b in zip(runs[rev], runs["this checkout"], strict=True)]
+        print(f"pair by pair: {', '.join(f'{v:.2f}' for v in pairs)} (median {np.median(pairs):.2f}); points of one "
+              f"core saved: {', '.join(f'{v:.2f}' for v in saved)} (median {np.median(saved):.2f})")
 
 
 def profile(seconds: float) -> None:
@@ -460,6 +558,9 @@ def main() -> None:
     parser.add_argument("--paired", action="store_true",
                         help="with --real-time: start both revisions' runs at the same moment (which one first "
                              "alternating), so both see the same machine load; ratios pair by pair")
+    parser.add_argument("--serial-reads", choices=("tick", "readiness"),
+                        help="with --real-time --with-pipeline: how this checkout's runs read the serial ports "
+                             "(default: as `imugait live` does); the other revision's read as it does")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--real-time-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--dump", type=Path, help=argparse.SUPPRESS)
@@ -471,9 +572,10 @@ def main() -> None:
     elif args.real_time_child:
         import imugait
 
-        print(json.dumps({"imugait": imugait.__file__, **_real_time_child(args.seconds, args.with_pipeline)}))
+        print(json.dumps({"imugait": imugait.__file__, **_real_time_child(args.seconds, args.with_pipeline,
+                                                                           args.serial_reads)}))
     elif args.real_time:
-        real_time(args.rev, args.seconds or 60.0, args.repeat, args.with_pipeline, args.paired)
+        real_time(args.rev, args.seconds or 60.0, args.repeat, args.with_pipeline, args.paired, args.serial_reads)
     elif args.profile:
         profile(args.seconds)
     else:

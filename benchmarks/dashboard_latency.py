@@ -1,4 +1,4 @@
-"""Live dashboard: latency from a sample's arrival to its angle drawn in the browser, stride
+"""Live dashboard: latency from a sample's time to its angle drawn in the browser, stride
 metrics on screen after the stride's end, and the server's CPU, for 4 sensors at 200 Hz.
 
 Reproduce (from the repository root; prints Markdown tables)::
@@ -17,10 +17,15 @@ real headless Chromium (Debian's ``chromium``, driven by Playwright) in its own 
 
 * **Angle latency** is measured in the page: for each push, the server stamps each leg's newest
   angle with the wall-clock time at which the last sample it needs (the leg's thigh and shank)
-  came off the transport (the live acquisition's arrival stamp, on the emulator's clock mapped
-  to wall-clock time); the page subtracts it from the wall-clock time at which uPlot has drawn
-  the update into its canvases (its ``draw`` hook). Compositing to the screen (the next frame) is
-  not included.
+  was taken — its time on the session clock (the clock mapping's, which is the host time of
+  the sample plus the link's smallest delay), mapped to wall-clock time; the page subtracts it from
+  the wall-clock time at which uPlot has drawn the update into its canvases (its ``draw`` hook).
+  Compositing to the screen (the next frame) is not included. Until the serial ports were read
+  at the push tick the stamp was the samples' arrival stamp (when the chunk came off the
+  transport); read at the tick, that is when the tick read them — up to a push interval after
+  the bytes came — and would hide the wait, so both ways of reading are measured from the
+  sample's time (``--from-arrival``: the arrival stamp, as before). ``--serial-reads`` picks how
+  the dashboard reads the ports (default: as ``imugait live``).
 * **Stride latency**: when a stride arrives, the page subtracts the wall-clock time of the
   stride's end (its next initial contact on the session clock, mapped the same way) from the time
   the stride table was updated.
@@ -62,6 +67,10 @@ TARGET_ANGLE_P50_MS, TARGET_ANGLE_P99_MS = 20.0, 50.0
 TARGET_STRIDE_MS = 150.0
 TARGET_CPU_PCT = 20.0
 STAND_S = 10.0
+SERIAL_READS = None
+"""How the dashboard reads the serial ports (``--serial-reads``; None: as ``imugait live``)."""
+FROM_ARRIVAL = False
+"""The angle latency from the samples' arrival stamps (``--from-arrival``), not their times."""
 
 
 def _cpu_s() -> float:
@@ -76,12 +85,26 @@ def _opener(emulator):
     return open_
 
 
+def _dashboard_config() -> DashboardConfig:
+    return DashboardConfig() if SERIAL_READS is None else DashboardConfig(serial_reads=SERIAL_READS)
+
+
+def _stamp_sample_times(dash: LiveDashboard) -> None:
+    """The angles' stamps from the samples' times instead of their arrival (see the module's
+    docstring): the arrival log is given each block's newest sample's session time as host time."""
+    log, t0_host_s = dash.state.arrivals, dash.live.t0_host_s
+    add = log.add
+    log.add = lambda placement, t_end_s, _arrival_host_s: add(placement, t_end_s, t0_host_s + t_end_s)
+
+
 async def _dashboard(emulator, duration_s: float, with_page: bool, with_pipeline: bool = True) -> dict:
     from playwright.async_api import async_playwright
 
     out: dict = {}
     pipeline = LiveKinematics.for_dashboard if with_pipeline else None  # as `imugait live`
-    async with LiveDashboard(_opener(emulator), pipeline, DashboardConfig()) as dash, async_playwright() as pw:
+    async with LiveDashboard(_opener(emulator), pipeline, _dashboard_config()) as dash, async_playwright() as pw:
+        if not FROM_ARRIVAL:
+            _stamp_sample_times(dash)
         browser = page = None
         if with_page:
             chromium = shutil.which("chromium")
@@ -176,7 +199,18 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, metavar="S", help="seconds per row (default 60)")
     parser.add_argument("--order-only", action="store_true",
                         help="one run without a page: only count samples whose live time stepped back")
+    parser.add_argument("--serial-reads", choices=("tick", "readiness"),
+                        help="how the dashboard reads the serial ports (default: as `imugait live`)")
+    parser.add_argument("--from-arrival", action="store_true",
+                        help="the angle latency from the samples' arrival stamps (as before the ports were read at "
+                             "the push tick), not from their times")
     args = parser.parse_args()
+    global SERIAL_READS, FROM_ARRIVAL
+    if args.serial_reads is not None:
+        from imugait.live.ticks import SerialReads
+
+        SERIAL_READS = SerialReads(args.serial_reads)
+    FROM_ARRIVAL = args.from_arrival
     if args.order_only:
         run = measure("no_page", args.duration)
         print(f"{N_SENSORS} sensors × {RATE_HZ:g} Hz over pseudo-terminals, real time, {run['wall_s']:.1f} s; "
@@ -195,12 +229,13 @@ def main() -> None:
     backlog = page["stride_end_s"] < page["stride_calibrated_at_s"]
     live_stride = stride[~backlog]
     print(f"{N_SENSORS} sensors × {RATE_HZ:g} Hz over pseudo-terminals, real time, {args.duration:g} s per run; "
+          f"serial ports read {_dashboard_config().serial_reads.value if hasattr(DashboardConfig, 'serial_reads') else 'readiness'}; "
           f"{machine()}")
     print(f"page: {page['updates']} updates in {page['wall_s']:.1f} s ({page['updates'] / page['wall_s']:.0f}/s), "
           f"{angle.size} angle stamps, {stride.size} strides; samples out of time order (all fed to the "
           f"pipeline): {page['out_of_order']} (page run), {no_page['out_of_order']} (no page)\n")
     print(markdown_table(["latency (ms)", "n", "p50", "p99", "max", "target", "p50 / target", "p99 / target"], [
-        ["sample arrival → angle drawn", angle.size, f"{_pct(angle, 50):.1f}", f"{_pct(angle, 99):.1f}",
+        ["sample " + ("arrival" if FROM_ARRIVAL else "taken") + " → angle drawn", angle.size, f"{_pct(angle, 50):.1f}", f"{_pct(angle, 99):.1f}",
          f"{np.max(angle) if angle.size else float('nan'):.1f}", f"p50 ≤ {TARGET_ANGLE_P50_MS:g}, p99 ≤ {TARGET_ANGLE_P99_MS:g}",
          f"{_pct(angle, 50) / TARGET_ANGLE_P50_MS:.2f}", f"{_pct(angle, 99) / TARGET_ANGLE_P99_MS:.2f}"],
         ["stride end → metrics on screen (live strides)", live_stride.size, f"{_pct(live_stride, 50):.0f}",

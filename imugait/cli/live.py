@@ -46,6 +46,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "local network, with a warning")
     g.add_argument("--http-port", type=int_range(0, 65535), default=0, metavar="N",
                    help="TCP port of the dashboard (default 0: a free port)")
+    g.add_argument("--serial-reads", choices=("readiness", "tick"), default="readiness",
+                   help="when the serial ports are read: each as its bytes arrive (default), or all at each push "
+                        "to the page, just before the angles are computed (about 2 points of a core less; the "
+                        "samples' times noisier by up to about a millisecond). BLE sensors are read as their "
+                        "notifications come either way")
     add_source_args(p)
     p.set_defaults(func=run)
 
@@ -103,12 +108,14 @@ async def serve(args: argparse.Namespace, opener, record: Path | None, notes: st
     from imugait.acquisition.recorder import check_recording_folder
     from imugait.cli._live import render
     from imugait.live.dashboard.run import DashboardConfig, LiveDashboard
+    from imugait.live.ticks import SerialReads
 
     if record is not None:
         check_recording_folder(record)
     config = DashboardConfig(host=args.host, port=args.http_port, record_dir=record,
                              record_at_start=record is not None, subject_id=args.subject or "anonymous", notes=notes,
-                             calibration=calibration, save_calibration=args.save_calibration)
+                             calibration=calibration, save_calibration=args.save_calibration,
+                             serial_reads=SerialReads(args.serial_reads))
     if not config.loopback_only:
         print(LAN_WARNING.format(host=args.host), file=sys.stderr)
     reused = None if calibration is None else calibration.calibration

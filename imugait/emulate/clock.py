@@ -13,7 +13,11 @@ emulated devices put on the wire have not yet been handled by the host:
 * the emulator holds it at the start until every device has been told to stream;
 * the host reports the bytes it handled (``consumed``; live acquisition does so for any clock that
   has the method) and the devices the bytes they wrote (``produced``): while the difference is
-  positive the clock stands still, so the host stamps each chunk at the time it was sent.
+  positive the clock stands still, so the host stamps each chunk at the time it was sent;
+* a host that reads at ticks of its own (:meth:`VirtualClock.read_at_ticks`: the serial ports read
+  at the push tick) holds the clock at each tick instead, until every device has written what was
+  due by then (:meth:`VirtualClock.others_past`) and it has handled every byte written
+  (:meth:`VirtualClock.all_handled`): it stamps each chunk at the tick that read it.
 
 So a loaded machine makes an emulated run slower in real time, never different. Holds with a
 ``max_real_s`` expire after that many real seconds: a hang guard, not a timing the result
@@ -70,6 +74,7 @@ class VirtualClock:
         """key → (held at s, real time the hold expires)."""
         self._backlog: dict[Hashable, int] = {}
         self._consumer = False
+        self._at_ticks = False
 
     # ------------------------------------------------------------------ time
     def __call__(self) -> float:
@@ -120,6 +125,14 @@ class VirtualClock:
             if old is not None and until_s > old[0]:  # only a hold moved on can let a waiter go on
                 self._changed.notify_all()
 
+    def others_past(self, key: Hashable, t_s: float) -> bool:
+        """Every hold but ``key``'s stands past ``t_s``: whoever holds the clock (an emulated
+        device: at its next frame) has done what was due by ``t_s`` (a host reading at ``t_s``
+        while ``key`` holds the clock there sees every frame due by then written)."""
+        with self._lock:
+            self._advance()
+            return all(t > t_s for k, (t, _e) in self._holds.items() if k != key)
+
     def release(self, key: Hashable) -> None:
         with self._lock:
             self._advance()
@@ -155,4 +168,20 @@ class VirtualClock:
             return self.busy_locked()
 
     def busy_locked(self) -> bool:
-        return self._consumer and any(n > 0 for n in self._backlog.values())
+        return self._consumer and not self._at_ticks and any(n > 0 for n in self._backlog.values())
+
+    def read_at_ticks(self, on: bool = True) -> None:
+        """The host reads at ticks of its own, holding the clock at each (a live run reading its
+        serial ports at the push tick, :class:`imugait.live.ticks.PushTicks`): bytes sent and not
+        yet handled no longer stop the clock — they wait for the next tick, as a real port's bytes
+        wait in the kernel —, and the tick reads until :meth:`all_handled`. ``on=False`` when the
+        ticks end: unhandled bytes stop the clock again."""
+        with self._lock:
+            self._advance()
+            self._at_ticks = on
+            self._changed.notify_all()
+
+    def all_handled(self) -> bool:
+        """Every byte the devices sent has been handled by the host (as far as it reports)."""
+        with self._lock:
+            return not any(n > 0 for n in self._backlog.values())

@@ -165,8 +165,10 @@ class _Playback:
         # A reboot takes the link down while the device restarts.
         disconnects = (*disconnects, *(Disconnect(f.placement, f.at_s, f.down_s) for f in faults if isinstance(f, Reboot)))
         self.clock = clock if clock is not None else VirtualClock(speed)
-        self.world_t0_s = self.clock()
         self._hold = getattr(self.clock, "hold", None)
+        if self._hold is not None:  # held first: while held, the clock reads exactly world_t0_s
+            self._hold("start", -math.inf, START_HOLD_MAX_REAL_S)
+        self.world_t0_s = self.clock()
         if self._hold is not None:  # the walker starts when every sensor streams, however long connecting takes
             self._hold("start", self.world_t0_s, START_HOLD_MAX_REAL_S)
         self.disconnects = tuple(disconnects)

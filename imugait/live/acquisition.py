@@ -1,7 +1,8 @@
 """Live acquisition: N transports → decoders → the assembler (or the crash-safe recorder).
 
 One asyncio task per sensor reads its transport, stamps each chunk with the host clock the moment
-it comes off the transport, decodes it with the sensor's protocol decoder and hands every message
+it comes off the transport (serial ports read at the push tick, :attr:`SerialReads.PUSH_TICK`:
+the moment :meth:`LiveAcquisition.read_ports` reads it), decodes it with the sensor's protocol decoder and hands every message
 (a serial transport hands a chunk that comes while the task waits straight to the same handling,
 in the port's reader callback, without waking the task: ``handle_chunks_with``) to the :class:`~imugait.acquisition.recorder.Recorder` (when recording) or to a
 :class:`~imugait.acquisition.assembler.SessionAssembler`. :meth:`LiveAcquisition.status` gives a
@@ -34,6 +35,7 @@ from imugait.acquisition.recorder import Recorder
 from imugait.acquisition.sources import PROTOCOLS, SensorSource, SourceKind
 from imugait.conventions import Placement
 from imugait.errors import ValidationError
+from imugait.live.ticks import SerialReads
 from imugait.model import EventKind
 from imugait.protocol.base import Decoder
 from imugait.protocol.messages import DeviceAnnouncement, SampleBlock
@@ -63,6 +65,11 @@ class LiveConfig:
     send_start: bool = True
     """Write the protocol's start commands whenever a link (re)connects."""
     ble_connect_timeout_s: float = 10.0
+    serial_reads: SerialReads = SerialReads.READINESS
+    """When the serial ports are read: at each readiness event, or only when
+    :meth:`LiveAcquisition.read_ports` is called (a push loop's tick, which must then call it).
+    BLE links are unaffected (bleak hands each notification to a callback as it comes). On an
+    emulation's virtual clock the push loop's ticks hold the clock (:mod:`imugait.live.ticks`)."""
     transport_factory: Callable[[SensorSource], Any] | None = None
     """Builds each sensor's transport (an async context manager and async iterator of
     ``bytes | LinkEvent`` with ``open``, ``close`` and ``write``) instead of the serial or BLE
@@ -114,7 +121,8 @@ class _SensorLink:
         if config.transport_factory is not None:
             self.transport: Any = config.transport_factory(source)
         elif serial:
-            self.transport = SerialTransport(source.address, source.baud_rate)
+            self.transport = SerialTransport(source.address, source.baud_rate,
+                                             watch=config.serial_reads is SerialReads.READINESS)
         else:
             profile = next(p for p in KNOWN_PROFILES if p.name == source.protocol)
             self.transport = BleTransport(source.ble_device or source.address, profile, adapter=source.adapter,
@@ -169,6 +177,11 @@ class LiveAcquisition:
         self._links = {s.placement: _SensorLink(s, self.config) for s in sources}
         self._observer = observer
         self._consumed: Callable[[Placement, int], None] | None = getattr(self.clock, "consumed", None)
+        self.reads_at_tick = self.config.serial_reads is SerialReads.PUSH_TICK
+        """The serial ports are read only by :meth:`read_ports` (the push loop's tick)."""
+        self._read_at_tick = [link for link in self._links.values()
+                              if self.reads_at_tick and hasattr(link.transport, "read_waiting")]
+        self.reads_at_tick = bool(self._read_at_tick)  # (no serial port: nothing to read at the tick)
         self._flushed: Callable[[Placement], None] | None = getattr(self.clock, "lost", None)
         self._tasks: list[asyncio.Task[None]] = []
         self._t_end_host_s: float | None = None
@@ -196,8 +209,17 @@ class LiveAcquisition:
                        for p, link in self._links.items()]
         return self
 
+    def read_ports(self) -> int:
+        """Read every serial port's waiting bytes now (non-blocking) and handle each chunk as it
+        is read (stamped now, decoded, handed on: recorded, fed); the bytes read. Only with
+        ``serial_reads=PUSH_TICK``, where nothing else reads the serial ports: the push loop
+        calls it at each tick, before its poll. Without it, 0."""
+        return sum(link.transport.read_waiting() for link in self._read_at_tick)
+
     async def close(self) -> None:
-        """Close the transports; messages already queued are still handled."""
+        """Close the transports; messages already queued are still handled (ports read at the
+        tick are read once more first: what came since the last tick is not left unread)."""
+        self.read_ports()
         for link in self._links.values():
             with contextlib.suppress(Exception):
                 await link.transport.close()

@@ -23,6 +23,7 @@ from imugait.acquisition.sources import SensorSource, SourceKind
 from imugait.conventions import Placement
 from imugait.errors import ValidationError
 from imugait.live.acquisition import LiveAcquisition, LiveConfig, SensorStatus
+from imugait.live.ticks import SerialReads
 from imugait.model import EventKind
 
 T = TypeVar("T")
@@ -51,13 +52,14 @@ class OpenedSensors:
     emulator: Any = None
     transport_factory: Callable[[SensorSource], Any] | None = None
 
-    def live_config(self, keep_samples: bool = True) -> LiveConfig:
+    def live_config(self, keep_samples: bool = True, serial_reads: SerialReads = SerialReads.READINESS) -> LiveConfig:
         """The live acquisition's settings for these sensors: their clock and transports.
         ``keep_samples=False`` for an acquisition without a recorder whose session nobody
         assembles (a watch, the dashboard): it then keeps counters, the clock fit, the event log
-        and the live buffers only — memory flat however long it runs."""
+        and the live buffers only — memory flat however long it runs. ``serial_reads``: when the
+        serial ports are read (``PUSH_TICK`` only for a run whose push loop reads them)."""
         return LiveConfig(acquisition=AcquisitionConfig(keep_samples=keep_samples), host_clock=self.clock,
-                          transport_factory=self.transport_factory)
+                          transport_factory=self.transport_factory, serial_reads=serial_reads)
 
     @property
     def finished(self) -> bool:

@@ -11,6 +11,12 @@ more is read (the OS buffer holds the bytes) and nothing is dropped here. Two wa
   thread, no cross-thread hand-over: one loop wake-up per burst the device writes. A consumer
   that registered a synchronous handler (:meth:`SerialTransport.handle_chunks_with`) gets a chunk
   read while it waits on the empty channel in that callback, with no wake-up of its task.
+* **on the event loop when asked** (``watch=False``, a port with a descriptor): the loop does not
+  watch the port; the bytes wait in the kernel's buffer until :meth:`SerialTransport.read_waiting`
+  reads all of them (non-blocking) and hands each chunk on as a readiness read would. Live
+  acquisition calls it for every port at the push tick, so a tick costs one wake-up for all the
+  ports and the pipeline's poll instead of one per burst and port (docs/live.md, "Ports read at the
+  push tick"). A port without a descriptor is read in a thread whatever ``watch`` says.
 * **in a reader thread** (``loop://``, ports without a descriptor, loops that cannot watch one,
   or ``read_on_loop=False``): the thread reserves a place in the channel before it reads on (a
   semaphore the consumer releases as it takes each chunk) and hands chunks and link events over
@@ -35,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import select
 import threading
 from collections.abc import Callable, Generator
 
@@ -86,6 +93,9 @@ class SerialTransport(ChannelTransport):
     read_on_loop : bool
         Read on the event loop when the port has a file descriptor the loop can watch (the
         default); False always reads in a thread.
+    watch : bool
+        On the loop, read at each readiness event (the default); False: only when
+        :meth:`read_waiting` is called (the caller's tick).
     """
 
     def __init__(
@@ -98,6 +108,7 @@ class SerialTransport(ChannelTransport):
         read_chunk_bytes: int = 4096,
         poll_interval_s: float = 0.05,
         read_on_loop: bool = True,
+        watch: bool = True,
     ) -> None:
         self.port = str(port)
         self.baud_rate = int(baud_rate)
@@ -105,6 +116,7 @@ class SerialTransport(ChannelTransport):
         self.read_chunk_bytes = read_chunk_bytes
         self.poll_interval_s = poll_interval_s
         self.read_on_loop = read_on_loop
+        self.watch = watch
         self.state = LinkState.CLOSED
         self.bytes_received = 0
         self.reconnects = 0
@@ -200,7 +212,7 @@ class SerialTransport(ChannelTransport):
         """The consumer took a chunk: a place in the channel is free again."""
         if not self._on_loop:
             self._room.release()
-        elif self._watched_fd is None and self._serial is not None and self.state is LinkState.CONNECTED:
+        elif self.watch and self._watched_fd is None and self._serial is not None and self.state is LinkState.CONNECTED:
             if not self._watch(self._serial):  # reading had paused on a full channel
                 self._link_lost("the port can no longer be watched")
 
@@ -283,13 +295,14 @@ class SerialTransport(ChannelTransport):
         try:
             if getattr(ser, "timeout", 0) != 0:
                 ser.timeout = 0  # read what is waiting, never wait on the loop
-            self._loop.add_reader(fd, self._on_readable)
+            if self.watch:
+                self._loop.add_reader(fd, self._on_readable)
             # pyserial opens POSIX ports non-blocking: then the loop's readiness is the select
             # pyserial's read would make, and the descriptor is read directly (one system call).
             self._read_fd = fd if not os.get_blocking(fd) else None
         except (NotImplementedError, OSError, ValueError, serial.SerialException):
             return False  # a loop that cannot watch descriptors (Windows' proactor)
-        self._watched_fd = fd
+        self._watched_fd = fd if self.watch else None
         return True
 
     def _unwatch(self) -> None:
@@ -303,23 +316,58 @@ class SerialTransport(ChannelTransport):
         if ser is None or channel is None:
             self._unwatch()
             return
+        if self._read_chunk(ser, channel) and not channel.has_room:
+            self._unwatch()  # the consumer's next take watches again
+
+    def read_waiting(self) -> int:
+        """Without readiness watching (``watch=False``): read every byte waiting in the port now,
+        non-blocking, and hand each chunk on (to the channel, or the consumer's handler) as a
+        readiness read does; returns the bytes read. Stops early when the channel is full (the
+        rest waits in the kernel for the next call); a failed read reports the link lost and
+        reopens the port, as on the loop. Nothing to do while the link is down, or when the port
+        is read by readiness or in a thread."""
+        ser, channel = self._serial, self._channel
+        if self.watch or not self._on_loop or ser is None or channel is None or self.state is not LinkState.CONNECTED:
+            return 0
+        n_read = 0
+        while channel.has_room:
+            n = self._read_chunk(ser, channel, at_tick=True)
+            n_read += n
+            if n < self.read_chunk_bytes:  # a short read took everything that was waiting
+                break
+        return n_read
+
+    def _read_chunk(self, ser: serial.Serial, channel: Channel, at_tick: bool = False) -> int:
+        """On the loop: read what is waiting, up to a chunk, into the channel; the bytes read (0
+        also when the read failed: the link is reported lost). ``at_tick``: read without a
+        readiness event — nothing waiting is then no sign that the device went away."""
         try:
-            chunk = ser.read(self.read_chunk_bytes) if self._read_fd is None else self._read_waiting(self._read_fd)
+            if self._read_fd is None:
+                chunk = ser.read(self.read_chunk_bytes)
+            else:
+                chunk = self._read_waiting(self._read_fd, at_tick)
         except Exception as exc:  # noqa: BLE001 (SerialException, OSError; anything else: the port is unusable)
             self._link_lost(str(exc) or type(exc).__name__)
-            return
+            return 0
         if chunk:
             self.bytes_received += len(chunk)
             channel.put_nowait(chunk)  # never full here: reading pauses when the last place is taken
-            if not channel.has_room:
-                self._unwatch()  # the consumer's next take watches again
+        return len(chunk)
 
-    def _read_waiting(self, fd: int) -> bytes:
+    def _read_waiting(self, fd: int, at_tick: bool = False) -> bytes:
         """What pyserial's ``read`` at timeout 0 gives once the port is readable, without its
         ``select``: the bytes waiting (up to a chunk), nothing on a spurious wake-up, and its
-        errors for a failed read and for a port that is readable but has nothing (it vanished)."""
+        errors for a failed read and for a port that is readable but has nothing (it vanished).
+        ``at_tick`` (read without a readiness event): a read of nothing is a port with nothing
+        waiting (pyserial sets VMIN = 0: an empty port reads 0 bytes, as a vanished one does)
+        unless the port is readable all the same and a second read still gives nothing — then it
+        vanished, as on a readiness event (bytes that came between the read and the look are read)."""
         try:
             chunk = os.read(fd, self.read_chunk_bytes)
+            if not chunk and at_tick:
+                if not select.select([fd], [], [], 0)[0]:
+                    return b""
+                chunk = os.read(fd, self.read_chunk_bytes)
         except OSError as exc:
             if exc.errno in _RETRY_ERRNOS:
                 return b""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Coroutine
 from typing import Any
 
@@ -12,6 +13,7 @@ from imugait.acquisition.recorder import Recorder
 from imugait.acquisition.sources import SensorSource, SourceKind
 from imugait.emulate.device import SentRecord
 from imugait.live.acquisition import LiveAcquisition, LiveConfig
+from imugait.live.ticks import TICK_SPREAD_FRACTION, PushTicks, SerialReads
 from imugait.model import ImuStream
 
 
@@ -34,20 +36,41 @@ def everything_arrived(live: LiveAcquisition, emulator) -> bool:
     return all(got[p] >= n for p, n in emulator.finished_counts.items())
 
 
-async def record_serial(emulator, folder, timeout_s: float = 300.0, during=None, until=None):
+async def read_at_ticks(live: LiveAcquisition, clock, spread_fraction: float = TICK_SPREAD_FRACTION) -> None:
+    """The dashboard's push loop without the pushes: the serial ports read at each tick (spread
+    by ``spread_fraction``), on ``clock``, until cancelled."""
+    ticks = PushTicks(clock, 0.025, spread_fraction)
+    try:
+        while True:
+            await ticks.tick(live.read_ports)
+            ticks.advance()
+    finally:
+        ticks.release()
+
+
+async def record_serial(emulator, folder, timeout_s: float = 300.0, during=None, until=None,
+                        serial_reads: SerialReads = SerialReads.READINESS,
+                        spread_fraction: float = TICK_SPREAD_FRACTION):
     """Record every sensor of a running SerialEmulator until all it sent has arrived.
 
     ``during(live)`` (async), if given, runs alongside; ``until(live)`` replaces the stop
-    condition. Returns (session path, final status,
-    decoders by placement).
+    condition. ``serial_reads=PUSH_TICK``: the ports read at ticks spread by ``spread_fraction``
+    (:func:`read_at_ticks`). Returns (session path, final status, decoders by placement).
     """
     sources = [SensorSource(p, SourceKind.SERIAL, path) for p, path in emulator.paths.items()]
+    config = LiveConfig(host_clock=emulator.clock, serial_reads=serial_reads)
     with Recorder(folder, subject_id="emulated", t0_host_s=emulator.clock()) as rec:
-        async with LiveAcquisition(sources, LiveConfig(host_clock=emulator.clock), recorder=rec) as live:
+        async with LiveAcquisition(sources, config, recorder=rec) as live:
             side = asyncio.ensure_future(during(live)) if during is not None else None
+            reader = (asyncio.ensure_future(read_at_ticks(live, emulator.clock, spread_fraction))
+                      if serial_reads is SerialReads.PUSH_TICK else None)
             async with asyncio.timeout(timeout_s):
                 done = until or (lambda live: everything_arrived(live, emulator))
                 await live.run(until=lambda: done(live), tick_s=0.05)
+            if reader is not None:
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader
             if side is not None:
                 await side
             status = {s.placement: s for s in live.status()}

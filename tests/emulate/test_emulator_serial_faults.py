@@ -1,4 +1,4 @@
-"""Serial faults mid-stream over real pseudo-terminals and pyserial: a sensor unplugged and\nre-plugged, garbage bytes on another line, a device that reboots, whose clock jumps, or that\nsends frames twice or out of order (the same faults as the in-process wire of\n``tests/acquisition/test_fault_matrix.py``, here through the carrier users have)."""
+"""Serial faults mid-stream over real pseudo-terminals and pyserial: a sensor unplugged and\nre-plugged (the ports read at readiness and at the push tick), garbage bytes on another line, a device that reboots, whose clock jumps, or that\nsends frames twice or out of order (the same faults as the in-process wire of\n``tests/acquisition/test_fault_matrix.py``, here through the carrier users have)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 from collections import Counter
 
 import numpy as np
+import pytest
 from emulator_helpers import alignment_errors_s, common_offset_s, record_serial, run
 
 from imugait.conventions import Placement
@@ -18,6 +19,7 @@ from imugait.emulate.emulator import (
 )
 from imugait.emulate.faults import ClockJump, Duplicate, Reboot, Reorder
 from imugait.io.native import read_session
+from imugait.live.ticks import SerialReads
 from imugait.model import EventKind
 
 UNPLUGGED = Placement.LEFT_THIGH
@@ -32,7 +34,8 @@ def _garbage() -> bytes:
     return bytes(rng.integers(1, 256, 300, dtype=np.uint8)) + b"\x00" + bytes(rng.integers(1, 256, 200, dtype=np.uint8))
 
 
-def test_unplug_replug_and_garbage(tmp_path):
+@pytest.mark.parametrize("serial_reads", list(SerialReads), ids=lambda r: r.value)
+def test_unplug_replug_and_garbage(tmp_path, serial_reads):
     result = walker_simulation(2, 10.0, sample_rate_hz=RATE_HZ, seed=3)
     devices = emulated_devices(result, DeviceSettings(samples_per_block=4))
     garbage = _garbage()
@@ -49,8 +52,8 @@ def test_unplug_replug_and_garbage(tmp_path):
             got = {s.placement: s.n_samples for s in live.status()}
             return emulator.finished and got[GARBLED] >= devices[GARBLED].sent().n_sent
 
-        path, status, decoders = run(record_serial(emulator, tmp_path / "s", during=inject_garbage, until=done),
-                                     timeout_s=300.0)
+        path, status, decoders = run(record_serial(emulator, tmp_path / "s", during=inject_garbage, until=done,
+                                                   serial_reads=serial_reads), timeout_s=300.0)
     session = read_session(path)
 
     # The unplugged sensor: one outage reported, one gap of about the outage, data after it.

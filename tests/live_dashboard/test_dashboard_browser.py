@@ -34,6 +34,7 @@ from imugait.io.native import read_session
 from imugait.live.calibration_file import calibration_from_dict
 from imugait.live.dashboard.run import DashboardConfig, LiveDashboard
 from imugait.live.kinematics import LiveKinematics
+from imugait.live.ticks import SerialReads
 from imugait.protocol.messages import SampleBlock
 
 WALK_S = 46.0
@@ -158,10 +159,12 @@ async def _scenario(chromium: str, dash: LiveDashboard, tap: Tap, opened: list) 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("carrier", ["serial", "ble"])
+@pytest.mark.parametrize("carrier", ["serial", "serial-read-at-tick", "ble"])
 def test_dashboard_in_chromium(carrier, chromium, walk, tmp_path):
     if carrier == "ble" and (reason := emulation_unavailable_reason()) is not None:
         pytest.skip(f"EMULATED BLUEZ UNAVAILABLE: {reason}")
+    reads = SerialReads.PUSH_TICK if carrier.endswith("tick") else SerialReads.READINESS
+    carrier = carrier.split("-")[0]
     devices = emulated_devices(walk, DeviceSettings(samples_per_block=4 if carrier == "serial" else None, seed=3))
     emulated = emulated_opener(carrier, devices, PLAYBACK, disconnects=(DROP,))
     opened = []
@@ -178,7 +181,7 @@ def test_dashboard_in_chromium(carrier, chromium, walk, tmp_path):
 
     async def guarded():
         async with asyncio.timeout(HANG_GUARD_S):
-            config = DashboardConfig(record_dir=tmp_path / "take", window_s=8.0)
+            config = DashboardConfig(record_dir=tmp_path / "take", window_s=8.0, serial_reads=reads)
             async with LiveDashboard(opener, pipeline, config) as dash:
                 _count_take_samples(dash, handed)
                 return await _scenario(chromium, dash, taps[0], opened)

@@ -1,6 +1,7 @@
 """Serial transport over pseudo-terminal pairs: order, no loss, unplug/replug, discovery."""
 
 import asyncio
+import contextlib
 import random
 import threading
 import time
@@ -143,13 +144,35 @@ def test_a_stalled_consumer_holds_the_reader_back_and_nothing_is_dropped(device,
     assert rec.states() == [LinkState.CONNECTED, LinkState.CLOSED]
 
 
-def test_unplug_and_replug_reports_the_outage_and_loses_nothing(device, read_on_loop, direct):
+@contextlib.asynccontextmanager
+async def ticking(link: SerialTransport, period_s: float = 0.005):
+    """Call ``link.read_waiting()`` every ``period_s`` while inside (the push loop's part); a
+    port read at readiness or in a thread reads nothing there."""
+    read: list[int] = []
+
+    async def tick() -> None:
+        while True:
+            read.append(link.read_waiting())
+            await asyncio.sleep(period_s)
+
+    task = asyncio.ensure_future(tick())
+    try:
+        yield read
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@pytest.mark.parametrize("at_tick", [False, True], ids=["watched", "at-tick"])
+def test_unplug_and_replug_reports_the_outage_and_loses_nothing(device, read_on_loop, direct, at_tick):
     before, after = b"before-" * 500, b"after-" * 700
     unplugged_s = 0.25
     backoff = RecordingBackoff(initial_s=FAST.initial_s, factor=FAST.factor, max_s=FAST.max_s)
 
     async def scenario():
-        async with SerialTransport(device.path, backoff=backoff, read_on_loop=read_on_loop) as link:
+        async with (SerialTransport(device.path, backoff=backoff, read_on_loop=read_on_loop, watch=not at_tick) as link,
+                    ticking(link)):
             rec = Recorder(link, direct=direct)
             await asyncio.to_thread(device.write, before)
             await rec.wait_for(lambda: len(rec.data) == len(before))
@@ -164,6 +187,7 @@ def test_unplug_and_replug_reports_the_outage_and_loses_nothing(device, read_on_
             await rec.wait_for(lambda: len(backoff.asked_s) >= 2)
             device.replug()
             await rec.wait_for(lambda: rec.states().count(LinkState.CONNECTED) == 2)
+            assert (link._watched_fd is None) == at_tick or not read_on_loop  # reopened, watched as before
             await asyncio.to_thread(device.write, after)
             await rec.wait_for(lambda: len(rec.data) == len(before) + len(after))
         await rec.finished()
@@ -381,3 +405,69 @@ def test_a_port_opened_non_blocking_is_read_directly_on_the_loop(device):
 
     rec, direct = run(scenario())
     assert rec.data == b"hello" and direct
+
+
+# -- read at the caller's tick (watch=False), as live acquisition reads at the push tick -------------
+
+
+def test_read_at_the_tick_bytes_arrive_in_order_without_loss_and_only_when_read(device, direct):
+    rng = random.Random(17)
+    payload = _random_bytes(rng, 60_000)
+    pieces, sent = [], 0
+    while sent < len(payload):
+        n = rng.randint(1, 700)
+        pieces.append(payload[sent:sent + n])
+        sent += n
+
+    async def scenario():
+        async with SerialTransport(device.path, baud_rate=921_600, watch=False) as link:
+            rec = Recorder(link, direct=direct)
+            await asyncio.to_thread(device.write, b"waiting")
+            await asyncio.sleep(0.1)
+            unread = list(rec.items)  # not watched: nothing is read until the tick
+            assert link.read_waiting() == len(b"waiting")
+            await rec.wait_for(lambda: len(rec.data) == len(b"waiting"))
+            async with ticking(link) as reads:
+                await asyncio.to_thread(lambda: [device.write(p) for p in pieces])
+                await rec.wait_for(lambda: len(rec.data) == len(b"waiting") + len(payload))
+            assert link.read_waiting() == 0  # nothing left, and an empty port is no lost link
+        await rec.finished()
+        return rec, link, unread, reads
+
+    rec, link, unread, reads = run(scenario())
+    assert [i for i in unread if isinstance(i, bytes)] == []
+    assert rec.data == b"waiting" + payload
+    assert sum(reads) == len(payload) and link._channel.dropped_chunks == 0
+    assert rec.states() == [LinkState.CONNECTED, LinkState.CLOSED]
+    assert (rec.n_direct > 0) == direct
+    assert link.bytes_received == len(b"waiting") + len(payload)
+
+
+def test_read_at_the_tick_stops_at_a_full_channel_and_drops_nothing(device):
+    payload = bytes(range(256)) * 40
+
+    async def scenario():
+        async with SerialTransport(device.path, queue_size=2, read_chunk_bytes=100, watch=False) as link:
+            await asyncio.to_thread(device.write, payload)
+            await asyncio.sleep(0.1)
+            first = link.read_waiting()  # two chunks fit; the rest waits in the kernel
+            rec = Recorder(link)
+            async with ticking(link):
+                await rec.wait_for(lambda: len(rec.data) == len(payload))
+        await rec.finished()
+        return rec, link, first
+
+    rec, link, first = run(scenario())
+    assert first == 200
+    assert rec.data == payload and link._channel.dropped_chunks == 0
+
+
+def test_a_watched_port_is_not_read_by_read_waiting(device):
+    async def scenario():
+        async with SerialTransport(device.path) as link:
+            rec = Recorder(link)
+            await asyncio.to_thread(device.write, b"abc")
+            await rec.wait_for(lambda: rec.data == b"abc")
+            return link.read_waiting()
+
+    assert run(scenario()) == 0

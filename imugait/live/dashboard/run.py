@@ -8,8 +8,13 @@
     # the sessions recorded from the page: dash.takes.sessions
 
 Each decoded message goes, on the event loop, to the takes (recording from the page) and its
-samples to the pipeline (``feed``); every ``push_interval_s`` the pipeline is polled and what is new
-goes to every page (at least 20 updates/s, by default 40). The pipeline is made for the opened
+samples to the pipeline (``feed``); every ``push_interval_s`` the pipeline is polled and what is
+new goes to every page (at least 20 updates/s, by default 40). The serial ports are read as their
+bytes come (``serial_reads=READINESS``, the default), or all at once at each push just before the
+poll (``PUSH_TICK``: one wake-up for the reads, the poll and the push — about 2 points of a core
+less — with the ticks' intervals spread around ``push_interval_s`` so that the read times lock to
+no sensor's frames, :mod:`imugait.live.ticks`; the samples' times are noisier by up to about a
+millisecond, docs/live.md, "Thirteenth round"). The pipeline is made for the opened
 sensors' placements by ``make_pipeline`` (the live kinematics,
 :class:`imugait.live.kinematics.LiveKinematics`, or anything with the :class:`LivePipeline`
 methods); without one the page shows the sensors, recording and marks but no angles. After :meth:`LiveDashboard.run`
@@ -54,6 +59,7 @@ from imugait.live.dashboard.server import DashboardServer, Hub, bind, build_app,
 from imugait.live.dashboard.state import DashboardState, StepMark
 from imugait.live.run import OpenedSensors, SensorOpener, stop_on_sigint
 from imugait.live.takes import Takes
+from imugait.live.ticks import TICK_SPREAD_FRACTION, PushTicks, SerialReads
 from imugait.live.updates import CalibrationPhase, LiveUpdate
 from imugait.output_guard import safe_file_stem
 from imugait.protocol.messages import DeviceAnnouncement
@@ -102,11 +108,17 @@ class DashboardConfig:
     notes: str = ""
     calibration: SavedCalibration | None = None
     save_calibration: Path | None = None
+    serial_reads: SerialReads = SerialReads.READINESS
+    """When the serial ports are read: at each readiness event (the default; the push at a fixed
+    interval), or at the push tick, just before the poll (spread ticks)."""
 
     def __post_init__(self) -> None:
-        if not (0 < self.push_interval_s <= 1.0 / MIN_UPDATES_PER_S):
-            raise ValidationError(f"push_interval_s must be in (0, {1 / MIN_UPDATES_PER_S:g}] (at least "
-                                  f"{MIN_UPDATES_PER_S:g} updates/s), got {self.push_interval_s!r}")
+        spread = TICK_SPREAD_FRACTION if self.serial_reads is SerialReads.PUSH_TICK else 0.0
+        if not (0 < self.push_interval_s and self.push_interval_s * (1 + spread) <= 1.0 / MIN_UPDATES_PER_S):
+            raise ValidationError(f"push_interval_s must be in (0, {1 / MIN_UPDATES_PER_S / (1 + spread):g}] (at least "
+                                  f"{MIN_UPDATES_PER_S:g} updates/s"
+                                  + (f", with the ticks' spread of ±{spread:.0%}" if spread else "")
+                                  + f"), got {self.push_interval_s!r}")
         if not (0 < self.window_s <= 600 and 0 < self.status_interval_s <= 5 and self.strides_kept >= 1):
             raise ValidationError("window_s must be in (0, 600], status_interval_s in (0, 5], strides_kept >= 1")
         if not 0 <= self.port <= 65535:
@@ -186,7 +198,8 @@ class LiveDashboard:
             self._stack.callback(self.takes.close)
         # The takes record (each its own recorder); the acquisition itself keeps no samples, so
         # memory stays flat however long the dashboard runs.
-        self.live = LiveAcquisition(self.opened.sources, self.opened.live_config(keep_samples=False),
+        self.live = LiveAcquisition(self.opened.sources, self.opened.live_config(keep_samples=False,
+                                                                                 serial_reads=config.serial_reads),
                                     observer=self._observe)
         self.hub = Hub(self.state, {"window_s": config.window_s, "recording_enabled": self.takes is not None,
                                     "push_interval_s": config.push_interval_s})
@@ -227,6 +240,7 @@ class LiveDashboard:
             pusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pusher
+        live.read_ports()  # what came since the last tick (ports read at the tick), before the end
         if self.takes is not None and self.takes.active:
             await self._stop_take()
         await self._end_stream()
@@ -249,18 +263,25 @@ class LiveDashboard:
         return arrived or now - self._finished_at >= DRAIN_AFTER_EMULATION_S * getattr(self._clock, "speed", 1.0)
 
     async def _push_loop(self) -> None:
-        """Push every ``push_interval_s`` of real time (on a schedule, so the work of a push does
-        not lower the rate; a push that ran late is not made up twice)."""
-        interval = self.config.push_interval_s
-        next_push = next_status = time.monotonic()
-        while True:
-            now = time.monotonic()
-            with_status = now >= next_status
-            if with_status:
-                next_status = now + self.config.status_interval_s
-            self._push(with_status)
-            next_push = max(next_push + interval, time.monotonic())
-            await asyncio.sleep(max(next_push - time.monotonic(), 0.0))
+        """Push every ``push_interval_s`` (on a schedule, so the work of a push does not lower the
+        rate; a push that ran late is not made up twice). Reading at the push tick: the ports are
+        read first, the ticks' intervals spread on the host clock (:class:`PushTicks`); else every
+        ``push_interval_s`` of real time."""
+        at_tick = self.live.reads_at_tick
+        ticks = PushTicks(self._clock, self.config.push_interval_s, TICK_SPREAD_FRACTION if at_tick else 0.0,
+                          on_clock=at_tick)
+        next_status = time.monotonic()
+        try:
+            while True:
+                await ticks.tick(self.live.read_ports if at_tick else None)
+                now = time.monotonic()
+                with_status = now >= next_status
+                if with_status:
+                    next_status = now + self.config.status_interval_s
+                self._push(with_status)
+                ticks.advance()
+        finally:
+            ticks.release()
 
     def _push(self, with_status: bool) -> None:
         if self.pipeline is not None:
