@@ -8,6 +8,7 @@ import contextlib
 import sys
 import urllib.error
 import urllib.request
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
@@ -121,8 +122,12 @@ async def wait_for(predicate, what: str, timeout_s: float = 300.0, step_s: float
 
 
 def shown(value: float | None) -> str:
-    """How the page shows a number (one decimal; a dash for none)."""
-    return "—" if value is None else f"{value:.1f}"
+    """How the page shows a number: one decimal as JavaScript's ``toFixed(1)`` writes it (a tie of
+    the binary value rounded away from zero: 0.25 → "0.3", where Python's format rounds it to even,
+    "0.2"); a dash for none."""
+    if value is None:
+        return "—"
+    return str(Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 async def walked(opened: list, t_s: float) -> bool:
