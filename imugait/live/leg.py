@@ -21,7 +21,9 @@ when — and its parts each do one job:
   (:func:`~imugait.gait.plausibility.implausible_reasons`, against the leg's recent strides);
 * :mod:`~imugait.live.reheading` — a stride's final version: its knee angles with the heading
   offset interpolated between the offline windows around it and, referred to mid-stance, the
-  frames of the walk so far (:mod:`imugait.live.midstance`);
+  frames of the walk so far (:mod:`imugait.live.midstance`), and at a walk's end of the whole
+  walk — for the final strides older than the history too, whose knee inputs it keeps
+  (:mod:`imugait.live.reference_backlog`, bounded);
 * :mod:`~imugait.live.straight_runs` — the straight runs fitted again once they have ended
   (:mod:`imugait.live.revision`) and the hip rotation against them;
 * :mod:`~imugait.live.walk_end` — the walk's strides used or not, judged at its end as offline.
@@ -100,7 +102,7 @@ class LiveLeg:
         self.finder = StrideFinder(self.rows, self.measures, self.given, self.runs, settings)
         self.reheading = Reheading(self.rows, self.heading, self.measures, self.given,
                                    MidstanceReference(side, alignment) if midstance and alignment.reference is not None
-                                   else None)
+                                   else None, int(round(settings.reference_backlog_s * settings.rate_hz)))
         self._walk_ended_at = -1  # the grid row at which the latest walk was ended (end_walk)
         self._walk_start = start  # the grid row from which the walk going on counts
         self._settled = start  # rows whose motion, walking direction are final
@@ -211,10 +213,14 @@ class LiveLeg:
         """Give final, as they are, the strides whose rows are about to leave the history before
         their run has ended (a straight run longer than the history) or their heading windows
         have come (a history shorter than those few seconds): those that begin by ``t_old`` (s;
-        two ticks after the history's oldest row at the tick)."""
+        two ticks after the history's oldest row at the tick). Those given final with their
+        heading leave for the reference backlog, if the leg keeps one."""
         given, runs = self.given, self.runs
+        backlog = self.reheading.backlog
         while given.headed and given.headed[0].stride.t_initial_contact_s <= t_old:
-            given.headed.popleft()
+            p = given.headed.popleft()
+            if backlog is not None:
+                backlog.keep(p)
         if not (given.awaiting_run or given.unheaded):
             return
         released = []
@@ -247,7 +253,8 @@ class LiveLeg:
         used (:func:`~imugait.live.walk_end.judge_walk`); the strides waiting for a heading window
         are given with the windows there are (the last held after its centre;
         :meth:`~imugait.live.reheading.Reheading.head_strides`); with a mid-stance reference, the
-        strides still in the history with the reference over every walk so far
+        strides still in the history — and the final strides older than it that the backlog
+        keeps — with the reference over every walk so far
         (:meth:`~imugait.live.reheading.Reheading.revise_reference`). Every stride of the walk is
         then final.
 
