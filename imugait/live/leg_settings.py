@@ -28,10 +28,7 @@ class LegSettings:
     """Lost stretches of a sensor longer than this leave the leg without angles (see
     :class:`~imugait.live.leg.LiveLeg`)."""
     reference_backlog_s: float = 360.0
-    """A leg referred to mid-stance keeps the knee inputs of this much of its final strides' rows
-    (s), so that a walk's end refers those older than the history to the whole walk's mid-stance
-    too (:mod:`imugait.live.reference_backlog`); older strides keep the frames they were given
-    final with. 0: none kept."""
+    """:attr:`~imugait.live.kinematics.LiveConfig.reference_backlog_s` (s)."""
     reseeded: bool = False
     """The sensors' filters are re-seeded after such a stretch (:mod:`imugait.live.reseed`): the
     angles go on with the held heading offset from its end. False: it is void until a heading

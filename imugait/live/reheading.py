@@ -13,8 +13,6 @@ mid-stance, the segment frames from the mid-stances of the walk so far
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from imugait.live.given_strides import GivenStrides, same_stride
@@ -27,16 +25,15 @@ from imugait.live.stride_measures import StrideMeasures
 
 class Reheading:
     """The final versions of the strides ``given`` of a leg (its ``rows``, ``heading``;
-    ``midstance``: its mid-stance reference, None: the calibration's frames throughout; with it,
-    ``backlog_rows``: rows of final strides kept for the revision after they leave the history,
-    :mod:`imugait.live.reference_backlog`)."""
+    ``midstance``: its mid-stance reference, None: the calibration's frames throughout;
+    ``backlog``: where the final strides' knee inputs are kept for the revision after they leave
+    the history, :mod:`imugait.live.reference_backlog`; None: not kept)."""
 
     def __init__(self, rows: LegRows, heading: HeadingTrack, measures: StrideMeasures, given: GivenStrides,
-                 midstance: MidstanceReference | None, backlog_rows: int = 0) -> None:
+                 midstance: MidstanceReference | None, backlog: ReferenceBacklog | None = None) -> None:
         self.rows, self.heading, self.measures, self.given = rows, heading, measures, given
         self.midstance = midstance
-        self.backlog = ReferenceBacklog(rows, backlog_rows) if midstance is not None and backlog_rows > 0 else None
-        """The final strides older than the history and their knee inputs (None: not kept)."""
+        self.backlog = backlog
 
     def head_strides(self, runs_done: int, ending: bool = False) -> None:
         """Give again the strides whose heading windows have come with their knee metrics
@@ -108,9 +105,9 @@ class Reheading:
     def _keep_inputs(self, k0: int, k1: int, heading_offset_rad: np.ndarray | None) -> None:
         """Rows ``k0 .. k1 - 1`` into the backlog (if kept) with the heading offsets their final
         knee angles take (None: those held, as shown)."""
-        if self.backlog is not None and k1 > k0:
-            self.backlog.append(k0, k1, self.rows.history.since("heading_offset_rad", k0)[:k1 - k0]
-                                if heading_offset_rad is None else heading_offset_rad)
+        if self.backlog is not None and self.backlog.knee is not None and k1 > k0:
+            self.backlog.append_knee(k0, k1, self.rows.history.since("heading_offset_rad", k0)[:k1 - k0]
+                                     if heading_offset_rad is None else heading_offset_rad)
 
     def _reference_rows(self, k0: int, k1: int) -> tuple[np.ndarray, ...]:
         """The thigh's and shank's orientations (K, 4) and accelerations (K, 3) of grid rows
@@ -130,10 +127,7 @@ class Reheading:
         if self.midstance is None or not self.midstance.n_strides:
             return
         if self.backlog is not None:
-            for p in self.backlog.measure_again(self.midstance.alignment):
-                p.given = replace(p.given, metrics={name: p.row[name] for name in p.given.metrics})
-                if p.timed:
-                    self.given.new.append(p.given)
+            self.given.give_measured_again(self.backlog.measure_knee_again(self.midstance.alignment))
         if not self.given.headed:
             return
         history = self.rows.history
