@@ -99,6 +99,15 @@ class GivenStrides:
         return self.judged(p.stride, replace(p.given, metrics={name: p.row[name] for name in p.given.metrics}, **changes),
                            p.row)
 
+    def give_measured_again(self, strides: list[PendingStride]) -> None:
+        """Give again ``strides`` — final strides older than the history whose row's metrics were
+        measured again (:mod:`imugait.live.reference_backlog`) — with those metrics, their
+        judgement as it was (the strides they were judged against are gone)."""
+        for p in strides:
+            p.given = replace(p.given, metrics={name: p.row[name] for name in p.given.metrics})
+            if p.timed:
+                self.new.append(p.given)
+
     def _live_stride(self, stride: Stride, metrics: dict[str, float], index: int) -> LiveStride:
         return LiveStride(side=self.side, index=index, t_initial_contact_s=stride.t_initial_contact_s,
                           t_toe_off_s=stride.t_toe_off_s, t_next_initial_contact_s=stride.t_next_initial_contact_s,

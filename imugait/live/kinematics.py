@@ -81,6 +81,11 @@ class LiveConfig:
     """The common grid's rate (offline: the highest nominal sensor rate)."""
     history_s: float = 60.0
     """Longest history kept (per sensor and on the grid); standing and the calibration walk must fit."""
+    reference_backlog_s: float = 360.0
+    """A leg referred to mid-stance keeps what the knee metrics of this much of its final strides
+    need (s; more than ``history_s`` to matter), so that a walk's end refers the strides older than
+    the history to the whole walk's mid-stance too (:mod:`imugait.live.reference_backlog`: 24 bytes
+    a row, stored twice). 0: none kept; older strides keep the reference of their final version."""
     tick_s: float = 0.05
     """Grid time between updates of the walking direction, events and strides."""
     check_s: float = 0.5
@@ -137,6 +142,9 @@ class LiveConfig:
                 continue
             if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
                 raise ValidationError(f"live config: {name} must be a positive number, got {value!r}")
+        if not (isinstance(self.reference_backlog_s, int | float) and 0 <= self.reference_backlog_s < np.inf):
+            raise ValidationError(f"live config: reference_backlog_s must be 0 or a positive number (s), "
+                                  f"got {self.reference_backlog_s!r}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -233,6 +241,7 @@ class LiveKinematics:
                                      self.config.periods,
                                      self.config.heading, self.config.progression, self.config.events,
                                      self.config.strides, self.config.max_bridge_s,
+                                     reference_backlog_s=self.config.reference_backlog_s,
                                      reseeded=self.config.reseed_window_s is not None)
         self._n_tick = self._settings.rows_per_tick  # (the legs' ticks)
 

@@ -21,7 +21,10 @@ when — and its parts each do one job:
   (:func:`~imugait.gait.plausibility.implausible_reasons`, against the leg's recent strides);
 * :mod:`~imugait.live.reheading` — a stride's final version: its knee angles with the heading
   offset interpolated between the offline windows around it and, referred to mid-stance, the
-  frames of the walk so far (:mod:`imugait.live.midstance`);
+  frames of the walk so far (:mod:`imugait.live.midstance`), and at a walk's end of the whole
+  walk — for the final strides older than the history too, whose knee inputs are kept
+  (:mod:`imugait.live.reference_backlog`, bounded; there too the thigh's rows of the strides
+  released before their run ended, which take the run's whole line at the walk's end);
 * :mod:`~imugait.live.straight_runs` — the straight runs fitted again once they have ended
   (:mod:`imugait.live.revision`) and the hip rotation against them;
 * :mod:`~imugait.live.walk_end` — the walk's strides used or not, judged at its end as offline.
@@ -58,6 +61,7 @@ from imugait.live.leg_motion import LegMotion
 from imugait.live.leg_rows import LegRows, grid_rows
 from imugait.live.leg_settings import LegSettings
 from imugait.live.midstance import MidstanceReference
+from imugait.live.reference_backlog import ReferenceBacklog
 from imugait.live.reheading import Reheading
 from imugait.live.straight_runs import StraightRuns
 from imugait.live.stride_finder import StrideFinder
@@ -96,11 +100,14 @@ class LiveLeg:
         self.heading = HeadingTrack(alignment, settings, start, capacity, known_heading_rad, known_interpolated_rows)
         self.measures = StrideMeasures(self.rows, self.heading, settings, start, capacity)
         self.given = GivenStrides(side, self.measures)
-        self.runs = StraightRuns(side, self.rows, self.measures, self.given, settings, start)
+        referred = MidstanceReference(side, alignment) if midstance and alignment.reference is not None else None
+        n_backlog = int(round(settings.reference_backlog_s * settings.rate_hz))
+        self.backlog = ReferenceBacklog(self.rows, n_backlog, referred is not None, alignment.measures_femur_rotation) \
+            if n_backlog > 0 and (referred is not None or alignment.measures_femur_rotation) else None
+        """The final strides older than the history kept for the walk's end (:mod:`imugait.live.reference_backlog`)."""
+        self.runs = StraightRuns(side, self.rows, self.measures, self.given, settings, start, self.backlog)
         self.finder = StrideFinder(self.rows, self.measures, self.given, self.runs, settings)
-        self.reheading = Reheading(self.rows, self.heading, self.measures, self.given,
-                                   MidstanceReference(side, alignment) if midstance and alignment.reference is not None
-                                   else None)
+        self.reheading = Reheading(self.rows, self.heading, self.measures, self.given, referred, self.backlog)
         self._walk_ended_at = -1  # the grid row at which the latest walk was ended (end_walk)
         self._walk_start = start  # the grid row from which the walk going on counts
         self._settled = start  # rows whose motion, walking direction are final
@@ -211,10 +218,13 @@ class LiveLeg:
         """Give final, as they are, the strides whose rows are about to leave the history before
         their run has ended (a straight run longer than the history) or their heading windows
         have come (a history shorter than those few seconds): those that begin by ``t_old`` (s;
-        two ticks after the history's oldest row at the tick)."""
+        two ticks after the history's oldest row at the tick). Those given final with their
+        heading leave for the reference backlog, if the leg keeps one."""
         given, runs = self.given, self.runs
         while given.headed and given.headed[0].stride.t_initial_contact_s <= t_old:
-            given.headed.popleft()
+            p = given.headed.popleft()
+            if self.backlog is not None:
+                self.backlog.keep_knee(p)
         if not (given.awaiting_run or given.unheaded):
             return
         released = []
@@ -247,7 +257,8 @@ class LiveLeg:
         used (:func:`~imugait.live.walk_end.judge_walk`); the strides waiting for a heading window
         are given with the windows there are (the last held after its centre;
         :meth:`~imugait.live.reheading.Reheading.head_strides`); with a mid-stance reference, the
-        strides still in the history with the reference over every walk so far
+        strides still in the history — and the final strides older than it that the backlog
+        keeps — with the reference over every walk so far
         (:meth:`~imugait.live.reheading.Reheading.revise_reference`). Every stride of the walk is
         then final.
 

@@ -19,7 +19,7 @@ from imugait.calibration.segment import LegAlignment
 from imugait.conventions import Placement, Segment, Side
 from imugait.kinematics.angles import LegAngles, legs_angles, segment_orientations
 from imugait.live.history import History
-from imugait.quaternion import quat_multiply
+from imugait.quaternion import quat_about_z, quat_conj, quat_multiply
 
 LEG_COLUMNS = {"t_s": (), "knee_deg": (3,), "hip_rotation_deg": (), "hip_rotation_run_deg": (), "motion": (), "run": (),
                "lost": (), "heading_offset_rad": (), "direction_rad": ()}
@@ -106,6 +106,33 @@ class LegRows:
         offsets and segment frames (see :meth:`angle_input`), NaN where the rows have none."""
         lost, rows = self.angle_input(k0, k1, heading_offset_rad, alignment)
         knee_deg = np.rad2deg(legs_angles([rows])[0].knee_rad)
+        knee_deg[lost] = np.nan
+        return knee_deg
+
+    def knee_inputs(self, k0: int, k1: int, heading_offset_rad: np.ndarray) -> np.ndarray:
+        """(K, 4) the shank sensor's orientation in the thigh sensor's frame of grid rows
+        ``k0 .. k1 - 1``, turned by these heading offsets (rad; NaN where the rows have no angles,
+        the rule of :meth:`angle_input`): what their knee angles are with any segment frames
+        (:meth:`knee_deg_of_inputs`) — the thigh–shank rotation the segment frames do not change."""
+        grid = self.grid
+        held = self.history.since("heading_offset_rad", k0)[:k1 - k0]
+        offset = np.where(np.isfinite(held), heading_offset_rad, np.nan)
+        q = quat_multiply(quat_conj(grid_rows(grid, f"{self.thigh}/q_world_sensor", k0, k1)),
+                          quat_multiply(quat_about_z(np.where(np.isfinite(offset), offset, 0.0)),
+                                        grid_rows(grid, f"{self.shank}/q_world_sensor", k0, k1)))
+        q[~np.isfinite(offset)] = np.nan
+        return q
+
+    def knee_deg_of_inputs(self, q_thigh_sensor_shank_sensor: np.ndarray, alignment: LegAlignment) -> np.ndarray:
+        """(K, 3) deg: the knee angles of rows whose :meth:`knee_inputs` are these, with the segment
+        frames of ``alignment`` (the same angles as :meth:`knee_deg`'s, to rounding: the knee
+        depends on the thigh–shank rotation only); NaN rows stay NaN."""
+        q = np.asarray(q_thigh_sensor_shank_sensor, dtype=float)
+        lost = ~np.isfinite(q[:, 0])
+        q_thigh, q_shank = segment_orientations(np.tile([1.0, 0.0, 0.0, 0.0], (q.shape[0], 1)),
+                                                np.where(lost[:, None], [1.0, 0.0, 0.0, 0.0], q),
+                                                alignment.thigh.q_sensor_segment, alignment.shank.q_sensor_segment, 0.0)
+        knee_deg = np.rad2deg(legs_angles([(self.side, q_thigh, q_shank, np.full(q.shape[0], np.nan))])[0].knee_rad)
         knee_deg[lost] = np.nan
         return knee_deg
 

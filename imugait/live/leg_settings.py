@@ -27,6 +27,8 @@ class LegSettings:
     max_bridge_s: float = 0.1
     """Lost stretches of a sensor longer than this leave the leg without angles (see
     :class:`~imugait.live.leg.LiveLeg`)."""
+    reference_backlog_s: float = 360.0
+    """:attr:`~imugait.live.kinematics.LiveConfig.reference_backlog_s` (s)."""
     reseeded: bool = False
     """The sensors' filters are re-seeded after such a stretch (:mod:`imugait.live.reseed`): the
     angles go on with the held heading offset from its end. False: it is void until a heading

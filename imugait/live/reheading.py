@@ -19,17 +19,21 @@ from imugait.live.given_strides import GivenStrides, same_stride
 from imugait.live.heading_track import HeadingTrack
 from imugait.live.leg_rows import LegRows, grid_rows, stride_span
 from imugait.live.midstance import MidstanceReference
+from imugait.live.reference_backlog import ReferenceBacklog
 from imugait.live.stride_measures import StrideMeasures
 
 
 class Reheading:
     """The final versions of the strides ``given`` of a leg (its ``rows``, ``heading``;
-    ``midstance``: its mid-stance reference, None: the calibration's frames throughout)."""
+    ``midstance``: its mid-stance reference, None: the calibration's frames throughout;
+    ``backlog``: where the final strides' knee inputs are kept for the revision after they leave
+    the history, :mod:`imugait.live.reference_backlog`; None: not kept)."""
 
     def __init__(self, rows: LegRows, heading: HeadingTrack, measures: StrideMeasures, given: GivenStrides,
-                 midstance: MidstanceReference | None) -> None:
+                 midstance: MidstanceReference | None, backlog: ReferenceBacklog | None = None) -> None:
         self.rows, self.heading, self.measures, self.given = rows, heading, measures, given
         self.midstance = midstance
+        self.backlog = backlog
 
     def head_strides(self, runs_done: int, ending: bool = False) -> None:
         """Give again the strides whose heading windows have come with their knee metrics
@@ -86,13 +90,24 @@ class Reheading:
         k_new = min(max(k0, done.n_appended, self.heading.known_until if revised is None else k0), k1)
         self.rows.angles_until(k1)
         if k_new > done.n_appended:
+            self._keep_inputs(done.n_appended, k_new, None)
             done.append({"knee_deg": history.since("knee_deg", done.n_appended)[:k_new - done.n_appended]})
         if k1 <= k_new:
             return
         if not self.heading.offline_windows and revised is None:
+            self._keep_inputs(k_new, k1, None)
             done.append({"knee_deg": history.since("knee_deg", k_new)[:k1 - k_new]})
             return
-        done.append({"knee_deg": self.rows.knee_deg(k_new, k1, self.heading.final_offsets(history, k_new, k1), revised)})
+        offsets = self.heading.final_offsets(history, k_new, k1)
+        self._keep_inputs(k_new, k1, offsets)
+        done.append({"knee_deg": self.rows.knee_deg(k_new, k1, offsets, revised)})
+
+    def _keep_inputs(self, k0: int, k1: int, heading_offset_rad: np.ndarray | None) -> None:
+        """Rows ``k0 .. k1 - 1`` into the backlog (if kept) with the heading offsets their final
+        knee angles take (None: those held, as shown)."""
+        if self.backlog is not None and self.backlog.knee is not None and k1 > k0:
+            self.backlog.append_knee(k0, k1, self.rows.history.since("heading_offset_rad", k0)[:k1 - k0]
+                                     if heading_offset_rad is None else heading_offset_rad)
 
     def _reference_rows(self, k0: int, k1: int) -> tuple[np.ndarray, ...]:
         """The thigh's and shank's orientations (K, 4) and accelerations (K, 3) of grid rows
@@ -104,10 +119,16 @@ class Reheading:
                 np.where(lost, np.nan, self.heading.final_offsets(rows.history, k0, k1)))
 
     def revise_reference(self) -> None:
-        """At the stream's end, with the mid-stance reference over the whole walk (as ``analyze``
+        """At a walk's end, with the mid-stance reference over every walk so far (as ``analyze``
         has it): the knee angles of the strides still in the history computed again with its
-        frames, and those whose metrics changed given again (their final flag as it was)."""
-        if self.midstance is None or not self.midstance.n_strides or not self.given.headed:
+        frames — and those of the final strides older than the history whose rows the backlog
+        keeps (:meth:`~imugait.live.reference_backlog.ReferenceBacklog.measure_again`; their used
+        decision as it was) —, and those whose metrics changed given again (their final flag as it was)."""
+        if self.midstance is None or not self.midstance.n_strides:
+            return
+        if self.backlog is not None:
+            self.given.give_measured_again(self.backlog.measure_knee_again(self.midstance.alignment))
+        if not self.given.headed:
             return
         history = self.rows.history
         done = self.measures.stride_knee

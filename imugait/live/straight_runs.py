@@ -25,6 +25,7 @@ from imugait.live.given_strides import GivenStrides, PendingStride
 from imugait.live.history import History
 from imugait.live.leg_rows import LegRows, stride_span
 from imugait.live.leg_settings import LegSettings
+from imugait.live.reference_backlog import ReferenceBacklog
 from imugait.live.revision import bout_reach, context_s, one_bout, run_directions_rad, wait_s
 from imugait.live.stride_measures import StrideMeasures
 from imugait.quaternion import quat_rotate_each
@@ -35,8 +36,11 @@ class StraightRuns:
     strides are ``given``'s."""
 
     def __init__(self, side: Side, rows: LegRows, measures: StrideMeasures, given: GivenStrides,
-                 settings: LegSettings, start: int) -> None:
+                 settings: LegSettings, start: int, backlog: ReferenceBacklog | None = None) -> None:
         self.side, self.rows, self.measures, self.given, self.settings = side, rows, measures, given, settings
+        self.backlog = backlog
+        """Where the strides released before their run ended are kept with their thigh's rows
+        (:mod:`imugait.live.reference_backlog`; None: not kept)."""
         dt = 1.0 / settings.rate_hz
         self.label = -1
         """The straight run of the newest settled row (-1: none)."""
@@ -122,13 +126,17 @@ class StraightRuns:
 
     def end_walk(self, grid: History, k: int) -> None:
         """The walk has ended at grid row ``k``: the run going on ends there, and every ended run
-        is fitted again with the rows there are (as offline at a recording's end)."""
+        is fitted again with the rows there are (as offline at a recording's end); the strides of
+        the walk's runs longer than the history given final as their rows left it take the line
+        of all of their run (:meth:`~imugait.live.reference_backlog.ReferenceBacklog.redirect_walk`)."""
         if self.label >= 0:
             self.ended.append((self.label, self.start, k))
             self.label = -1
         self.feed(grid, k)
         self.end_fit()
         self.refit_ended(grid, k, ending=True)
+        if self.backlog is not None:  # (the strides of its runs longer than the history, given final before)
+            self.given.give_measured_again(self.backlog.redirect_walk())
 
     def merge_with_next(self, grid: History, run: int, k_start: int, k_stop: int, settled: int) -> bool:
         """Whether the ended straight ``run`` (grid rows ``k_start .. k_stop - 1``) and the run
@@ -197,6 +205,8 @@ class StraightRuns:
             directions = run_directions_rad(progression, in_run)
         if directions is not None:
             self.redirect(k_start, k_stop, directions, strides)
+        if line is not None and self.backlog is not None:  # (its strides older than the history: at the walk's end)
+            self.backlog.note_line(line)
         for p in strides:
             p.given = given.judged_again(p, final=p.timed and p.headed)
             if p.timed:
@@ -234,3 +244,5 @@ class StraightRuns:
         self.redirect(k0, k1, line.at(history.since("t_s", k0)[:k1 - k0]), strides)
         for p in strides:
             p.given = self.given.judged_again(p)
+        if self.backlog is not None:
+            self.backlog.keep_released(k0, k1, strides)

@@ -91,7 +91,9 @@ class LiveStride:
     (:mod:`imugait.live.revision`: the hip rotation metrics, and the judgement that reads them,
     may change; a run longer than the live history gives its strides final as they are before
     their rows leave it) — ``final`` in the last of these versions (the last two may come
-    together). A stride given early whose
+    together). At a walk's end (*Walk done*, the stream's end) a final stride may come once more,
+    final, with what only the whole walk decides (:meth:`imugait.live.leg.LiveLeg.end_walk`: the
+    mid-stance reference, a long run's line, used or not). A stride given early whose
     events settled into none comes ``final``, not ``used``, with the exclusion ``withdrawn: …``."""
 
 
