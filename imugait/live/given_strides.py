@@ -22,8 +22,11 @@ from imugait.live.history import History
 from imugait.live.stride_measures import StrideMeasures
 from imugait.live.updates import LiveStride
 
-RECENT_STRIDES = 50
-"""Strides kept for the plausibility check against the leg's other strides."""
+RECENT_STRIDES = 100
+"""Strides kept for the plausibility check against the leg's other strides: more than the history
+holds (60 s, about 55 strides), so that a stride judged again at a walk's end is judged against
+the strides before it, as when it was given (50 left the history's oldest strides of a long walk
+with the newest stride's verdict: HuGaDB 06_00 right 60 strides used live, 26 by ``analyze``)."""
 WITHDRAWN = "withdrawn: given early, its events settled into no stride"
 """The exclusion of a stride given early whose events did not settle into one."""
 
@@ -86,9 +89,13 @@ class GivenStrides:
         :meth:`~imugait.live.reheading.Reheading.revise_reference`)."""
 
     def judged(self, stride: Stride, given: LiveStride, row: dict) -> LiveStride:
-        """``given`` with its plausibility against the leg's strides until it (as offline)."""
+        """``given`` with its plausibility against the leg's strides until it (as offline); a
+        stride whose row has left the recent strides keeps the judgement it was given (the strides
+        it was judged against are gone)."""
         recent = list(self.recent)
-        until = next((i for i, r in enumerate(recent) if r is row), len(recent) - 1)
+        until = next((i for i, r in enumerate(recent) if r is row), None)
+        if until is None:
+            return given
         reason = implausible_reasons(stride_columns(recent[:until + 1]))[-1]
         exclusion = stride.exclusion if reason is Exclusion.NONE else reason
         return replace(given, used=exclusion is Exclusion.NONE,
