@@ -47,10 +47,12 @@ def test_a_busy_thread_is_counted_under_its_name_and_the_main_thread_as_main():
 
 def test_a_sleep_is_a_wake_up_and_busy_work_is_none():
     n0 = common.voluntary_switches()
-    for _ in range(5):
+    for _ in range(20):
         time.sleep(0.002)
     n1 = common.voluntary_switches()
     _burn(0.02)
     n2 = common.voluntary_switches()
-    assert n1 - n0 >= 5
-    assert n2 - n1 <= 1  # (no wait; at most a page fault's)
+    assert n1 - n0 >= 20
+    # no wait of its own: at most a page fault's, or the interpreter lock handed to another thread of
+    # the process that asked for it (pytest's worker has some; once in a fresh clone it was 2)
+    assert n2 - n1 <= 3
