@@ -82,10 +82,12 @@ class LiveConfig:
     history_s: float = 60.0
     """Longest history kept (per sensor and on the grid); standing and the calibration walk must fit."""
     reference_backlog_s: float = 360.0
-    """A leg referred to mid-stance keeps what the knee metrics of this much of its final strides
-    need (s; more than ``history_s`` to matter), so that a walk's end refers the strides older than
-    the history to the whole walk's mid-stance too (:mod:`imugait.live.reference_backlog`: 24 bytes
-    a row, stored twice). 0: none kept; older strides keep the reference of their final version."""
+    """A leg keeps what this much of its final strides need (s; more than ``history_s`` to
+    matter) so that a walk's end gives the strides older than the history the walk's final
+    reference too: their knee metrics on a leg referred to mid-stance (the whole walk's mid-stance),
+    their hip rotation on a leg that measures it (a long straight run's whole line)
+    (:mod:`imugait.live.reference_backlog`: 24 bytes a row and store, stored twice). 0: none kept;
+    older strides keep what their final version had."""
     tick_s: float = 0.05
     """Grid time between updates of the walking direction, events and strides."""
     check_s: float = 0.5

@@ -164,7 +164,10 @@ class ReferenceBacklog:
     def note_line(self, line: RunLine) -> None:
         """A straight run longer than the history has ended with ``line`` over all of it."""
         if self.thigh is not None:
-            self.lines.append(line)
+            # the earlier runs whose rows the backlog no longer holds have nothing left to redirect
+            # (the list stays bounded in a walk that does not end)
+            t_first = self.thigh.rows.tail("t_s")[:1]
+            self.lines = [kept for kept in self.lines if t_first.size and kept.t_last_s > t_first[0]] + [line]
 
     def redirect_walk(self) -> list[PendingStride]:
         """At a walk's end: the kept released strides of each run noted (:meth:`note_line`) take
