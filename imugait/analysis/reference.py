@@ -27,6 +27,7 @@ from imugait.calibration.segment import (
     SegmentAlignment,
     SegmentCalibrationConfig,
     fit_hinge_axes,
+    fit_window,
 )
 from imugait.conventions import Joint, Side, quat, relative_rotation_from_angles
 from imugait.data import normative_gait_table
@@ -64,9 +65,17 @@ def midstance_mask(
     rate_hz: float | None = None,
 ) -> np.ndarray:
     """(M,) bool: the mid-stance samples of every plausible stride of one leg (``rate_hz``: the
-    grid's rate if known, measured from ``t_s`` otherwise)."""
+    grid's rate if known, measured from ``t_s`` otherwise).
+
+    The initial contacts are found with a hinge axis fitted to the calibration walk — the first
+    ``calibration.max_motion_s`` of ``moving`` (:func:`~imugait.calibration.segment.fit_window`),
+    the rows the knee axes are fitted to — not to all of ``moving``: a live leg calibrates on the
+    same rows of its first seconds of walking, so its calibration walk's mid-stance rows, which
+    give the knee's reference inclination with a causal filter, are those of ``analyze``
+    (docs/live.md, "The calibration walk's mid-stance rows")."""
     rate_hz = 1.0 / sample_period_s(t_s, rate_hz)
-    hinge = fit_hinge_axes(gyr_thigh_radps, gyr_shank_radps, rate_hz, moving, calibration)
+    calibration = calibration or SegmentCalibrationConfig()
+    hinge = fit_hinge_axes(gyr_thigh_radps, gyr_shank_radps, rate_hz, fit_window(moving, rate_hz, calibration), calibration)
     leg_events = detect_leg_events(t_s, gyr_shank_radps @ hinge.axis_shank, moving, events, rate_hz=rate_hz)
     contacts = leg_events.initial_contact_s[np.isfinite(leg_events.initial_contact_s)]
     mask = np.zeros(t_s.shape, dtype=bool)
