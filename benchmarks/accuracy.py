@@ -145,7 +145,7 @@ def summary_row(t: Target, rows: Sequence[dict]) -> list[str]:
     finite = np.isfinite(shown)
     if not finite.any():  # an angle the calibration does not measure (the pose-only fallback's hip rotation)
         return [t.label, "—" if t.limit is None else f"{'≤' if t.kind == 'max' else '≥'} {_fmt(t.limit, t.unit)}",
-                "not measured", "—", "—", "(not measured by this path)"]
+                "not measured", "—", "—", "—", "(not measured by this path)"]
     if t.kind == "max":
         worst_i = int(np.nanargmax(np.where(finite, np.abs(shown), -np.inf)))
         p95 = np.nanpercentile(np.abs(shown) if t.limit is not None or t.absolute else shown, 95)
@@ -174,13 +174,27 @@ def summary_row(t: Target, rows: Sequence[dict]) -> list[str]:
                 verdict = f"**missed** (median by {_fmt(abs(median - t.limit), t.unit)}; {n_bad}/{len(rows)} legs)"
     label_p = "5th pct" if t.kind == "min" else "95th pct"
     return [t.label, target, _fmt(median, t.unit), f"{_fmt(p95, t.unit)} ({label_p})", f"{_fmt(worst, t.unit)} ({where})",
-            verdict]
+            _cohort_rmse(t, values), verdict]
+
+
+def _cohort_rmse(t: Target, values: np.ndarray) -> str:
+    """An RMSE row's value over the whole cohort — the root of the legs' mean squared error, every
+    leg weighted alike — with its verdict against the target; "—" for other rows. A leg whose
+    RMSE is missing (not measured) leaves the cohort's unmeasured too."""
+    if not t.key.endswith("_rmse_deg"):
+        return "—"
+    if not np.isfinite(values).all():
+        return "n/a"
+    pooled = float(np.sqrt(np.mean(values ** 2)))
+    if t.limit is None:
+        return _fmt(pooled, t.unit)
+    return f"{_fmt(pooled, t.unit)} ({'met' if pooled <= t.limit else 'missed'})"
 
 
 def summary_table(rows: Sequence[dict]) -> str:
     body = [summary_row(t, rows) for t in TARGETS]
-    return markdown_table(["quantity (per leg)", "target", "median", "95th / 5th pct", "worst leg", "verdict"], body,
-                          align="lrrrrl")
+    return markdown_table(["quantity (per leg)", "target", "median", "95th / 5th pct", "worst leg",
+                           "whole cohort (RMSE rows: legs pooled)", "verdict (every leg)"], body, align="lrrrrrl")
 
 
 def comparison_table(base: Sequence[dict], other: Sequence[dict], name: str,
