@@ -21,6 +21,7 @@ from _optical import (
     stance_minimum_deg,
 )
 from _real_loaders import GROUVEL_2023, OpticalWalk, grouvel_trials, load_grouvel, with_gyr_sampling
+from geneva_contacts import plate_contact_errors_ms, plate_lead_ms
 
 from imugait.analysis import AnalysisConfig, analyze_session
 from imugait.analysis.expected_error import MID_STANCE
@@ -75,7 +76,7 @@ def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_ki
     angle over all walks (a walk = one leg of one trial). ``gyr_sampling``: declare the walks' gyroscope samples so (None: as read)."""
     config = AnalysisConfig(calibration=calibration or SegmentCalibrationConfig(),
                             filter_kind=filter_kind or AnalysisConfig().filter_kind)
-    per_walk, split, midstance, ranges = [], [], [], []
+    per_walk, split, midstance, ranges, plates = [], [], [], [], []
     sync = pd.read_csv(GROUVEL_2023 / "sync.csv").set_index("trial")
     cpu0 = time.process_time()
     for trial in grouvel_trials():
@@ -85,6 +86,7 @@ def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_ki
         for walk in walks:
             leg = result.legs[walk.side]
             used = sum(s.used for s in leg.strides)
+            plates += plate_contact_errors_ms(trial, walk.side, leg.events.initial_contact_s)
             # The same calibration on the clusters' orientations: fusion vs calibration + reference.
             cluster = sensor_frame_reference(walk, leg, sensors, float(sync.loc[trial, "heading_rad"]))
             fusion = {c.angle: c for c in compare_with_reference(result, OpticalWalk(walk.name, walk.side, walk.session,
@@ -162,11 +164,15 @@ def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_ki
           "docs/analysis.md)")
     own = ms[on_midstance]
     contacts = rng.loc[rng["model"] == "anatomical", "contact_ms"]
+    plate_ms = pd.DataFrame(plates)
     print("- where the pipeline takes mid-stance, walks calibrated on mid-stance: its own mid-stance samples inside the "
           f"markers' cycles lie on average at {own['place_pct'].median():.1f} % of the cycle (median over walks; "
           f"10th–90th pct {own['place_pct'].quantile(0.1):.1f} … {own['place_pct'].quantile(0.9):.1f} %), its initial "
-          f"contacts {contacts.median():+.0f} ms from the markers' heel strikes (median over cycles, + = later); the "
-          "markers' knee flexion at those samples, mean over walks: "
+          f"contacts {contacts.median():+.0f} ms from the markers' heel strikes (median over cycles, + = later) and "
+          f"{plate_ms['own_clock_ms'].median():+.0f} ms from the force plates' contacts (median over {len(plate_ms)} "
+          f"clean heel strikes on the plates, on the shank sensor's own clock; {plate_ms['pooled_ms'].median():+.0f} ms "
+          f"on the converter's pooled one; the markers' heel strikes are {plate_lead_ms():+.0f} ms from the plates': "
+          "benchmarks/geneva_contacts.py); the markers' knee flexion at those samples, mean over walks: "
           + "; ".join(f"{model} model {own[f'{model} own'].mean():+.1f}° (at {100 * MIDSTANCE_START:.0f}–"
                       f"{100 * MIDSTANCE_END:.0f} %: {own[model].mean():+.1f}°)" for model in GROUVEL_MODELS)
           + f"; the pipeline's there {norm:+.1f}° by construction")
