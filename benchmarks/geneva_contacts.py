@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from _common import machine, markdown_table
-from _real_loaders import GROUVEL_2023, grouvel_trials, load_grouvel
+from _real_loaders import GROUVEL_2023, grouvel_sensor_clocks_ms, grouvel_trials, load_grouvel
 
 from imugait.analysis import AnalysisConfig, analyze_session
 from imugait.conventions import Side
@@ -195,30 +195,24 @@ def write_from_source(source: Path) -> None:
     pd.DataFrame(clocks).to_csv(GROUVEL_2023 / "sensor_clocks.csv", index=False)
 
 
-def shank_clock_ms(trial: str, side: Side) -> float:
-    """The shank sensor's own clock offset less the pooled one (ms): add it to a time read on the
-    pooled clock to have it on the shank's (``sensor_clocks.csv``)."""
-    clocks = pd.read_csv(GROUVEL_2023 / "sensor_clocks.csv")
-    row = clocks[(clocks["trial"] == trial) & (clocks["sensor"] == f"{side.value}_shank") & (clocks["residual"] <= 0.35)
-                 & ~clocks["at_grid_edge"]]
-    return float(row["minus_pooled_ms"].iloc[0]) if len(row) else np.nan
-
-
-def plate_contact_errors_ms(trial: str, side: Side, contacts_s: np.ndarray) -> list[dict]:
+def plate_contact_errors_ms(trial: str, side: Side, contacts_s: np.ndarray, own_clocks: bool = False) -> list[dict]:
     """The pipeline's initial contacts (``contacts_s``: IMU clock of the converted walk, s) against
     that leg's force-plate contacts (``contacts.csv``): per strike, the nearest contact less the
-    plate's (ms, + later) on the pooled clock and on the shank's own."""
+    plate's (ms, + later) on the converter's pooled clock and on the shank's own.
+    ``own_clocks``: the contacts were found on a walk loaded with each sensor on its own clock
+    (``load_grouvel(trial, own_clocks=True)``), so they are on the shank's already."""
     plates = pd.read_csv(GROUVEL_2023 / "contacts.csv")
     plates = plates[(plates["trial"] == trial) & (plates["side"] == side.value)]
     contacts_s = contacts_s[np.isfinite(contacts_s)]
-    shift_ms = shank_clock_ms(trial, side)
+    shift_ms = grouvel_sensor_clocks_ms(trial).get(f"{side.value}_shank", np.nan)
     out = []
     for plate_s in plates["force_plate_s"]:
         if not contacts_s.size:
             continue
         nearest_ms = float(contacts_s[np.argmin(np.abs(contacts_s - plate_s))] - plate_s) * 1e3
         if abs(nearest_ms) <= 1e3 * MATCH_S:
-            out.append({"pooled_ms": nearest_ms, "own_clock_ms": nearest_ms + shift_ms})
+            out.append({"pooled_ms": nearest_ms - shift_ms, "own_clock_ms": nearest_ms} if own_clocks
+                       else {"pooled_ms": nearest_ms, "own_clock_ms": nearest_ms + shift_ms})
     return out
 
 

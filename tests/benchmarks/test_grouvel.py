@@ -338,3 +338,19 @@ def test_each_shank_has_its_own_clock_and_with_it_both_sides_contacts_agree_with
     assert abs(by_side.loc["left", "own_clock_ms"] - by_side.loc["right", "own_clock_ms"]) < 3
     assert by_side.loc["left", "pooled_ms"] - by_side.loc["right", "pooled_ms"] > 4
     assert -25 < errors["own_clock_ms"].median() < 0
+
+
+def test_own_clocks_move_each_sensor_by_its_measured_offset_and_leave_the_default_as_it_was():
+    """``load_grouvel(trial, own_clocks=True)`` (``real_data.py --own-clocks``): every stream's
+    instants moved by its sensor's own clock offset less the pooled one (``sensor_clocks.csv``);
+    without it the converted instants as they are."""
+    pooled = loaders.load_grouvel(TRIAL)[0].session
+    own = loaders.load_grouvel(TRIAL, own_clocks=True)[0].session
+    shift_ms = loaders.grouvel_sensor_clocks_ms(TRIAL)
+    assert {p.value for p in pooled} <= set(shift_ms)
+    assert shift_ms["left_shank"] < -5.0
+    for placement in pooled:
+        np.testing.assert_allclose(own[placement].t_s - pooled[placement].t_s, shift_ms[placement.value] / 1e3, atol=1e-9)
+        np.testing.assert_array_equal(own[placement].gyr_radps, pooled[placement].gyr_radps)
+    raw = pd.read_csv(loaders.GROUVEL_2023 / f"{TRIAL}_imu.csv")["t_s"].to_numpy()
+    np.testing.assert_allclose(pooled[next(iter(pooled))].t_s, raw)
