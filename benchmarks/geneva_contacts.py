@@ -63,7 +63,8 @@ MARKER_RULES = {
 
 
 def _onset_s(fz_n: np.ndarray, i0: int, threshold_n: float, rate_hz: float) -> float:
-    """First crossing of ``threshold_n`` at or before sample ``i0`` going back (s, linear between samples)."""
+    """The rising crossing of ``threshold_n`` of the loading that is above 20 N from sample ``i0``:
+    back from ``i0`` while above it, forward while not (s, linear between the samples)."""
     i = i0
     while i > 0 and fz_n[i - 1] > threshold_n:
         i -= 1
