@@ -72,7 +72,7 @@ def midstance_mask(
     the rows the knee axes are fitted to — not to all of ``moving``: a live leg calibrates on the
     same rows of its first seconds of walking, so its calibration walk's mid-stance rows, which
     give the knee's reference inclination with a causal filter, are those of ``analyze``
-    (docs/live.md, "The calibration walk's mid-stance rows")."""
+    (docs/live-history.md, "The calibration walk's mid-stance rows")."""
     rate_hz = 1.0 / sample_period_s(t_s, rate_hz)
     calibration = calibration or SegmentCalibrationConfig()
     hinge = fit_hinge_axes(gyr_thigh_radps, gyr_shank_radps, rate_hz, fit_window(moving, rate_hz, calibration), calibration)

@@ -32,7 +32,7 @@ def test_the_calibration_walks_midstance_rows_are_those_of_the_whole_recording(t
     the whole recording (``analyze``). Before the mask's hinge axis was fitted to the calibration
     walk it was fitted to all the motion given (the whole recording's hinge axis 14° / 1.7° from the
     buffer's): 11 / 5 of the 587 rows differed (measured 2026-12-06), and the knee's reference
-    inclination with them — live's knee flexion 0.9–1.0° from ``analyze``'s (docs/live.md, "The
+    inclination with them — live's knee flexion 0.9–1.1° from ``analyze``'s (docs/live-history.md, "The
     calibration walk's mid-stance rows")."""
     if not HUGADB_01.exists():
         pytest.skip(f"real dataset not available: {HUGADB_01} is absent (see ../shared/datasets/README.md)")

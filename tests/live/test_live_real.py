@@ -218,7 +218,7 @@ def test_a_walk_without_standing_gives_analyzes_knee_flexion():
     their initial contacts came from a hinge axis fitted to all the motion given, so a few rows
     differed and knee flexion was 1.13 / 1.23 / 1.13° off (initial contact, loading peak, swing
     peak; 184 strides); with the mask's hinge axis fitted to the calibration walk itself the rows
-    are the same: 0.13 / 0.15 / 0.10° (measured 2026-12-06; docs/live.md, "The calibration walk's
+    are the same: 0.13 / 0.15 / 0.10° (measured 2026-12-06; docs/live-history.md, "The calibration walk's
     mid-stance rows")."""
     _run, table = _hugadb_streamed_to_its_end("01_00")
     both = table[table["used"] & table["offline_used"] & (table["ic_s"].abs() <= 0.05)]
