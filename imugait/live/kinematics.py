@@ -362,13 +362,28 @@ class LiveKinematics:
             if side not in now and self._states[side].phase is not CalibrationPhase.FAILED:
                 state = self._states[side]
                 told = state.message.split("; ", 1)[-1] if state.message.startswith(WALK_ENDED) else state.message
-                self._set(side, state.phase, f"{WALK_ENDED}{self._t_newest_s:.1f} s without "
-                                             f"{self.config.calibration.min_motion_s:g} s of walking to calibrate "
-                                             f"on; {told}")
+                self._set(side, state.phase, f"{WALK_ENDED}{self._t_newest_s:.1f} s {self._not_a_walk(side, fusing)}; "
+                                             f"{told}")
         for side in now:
             self._walk_ends.setdefault(side, []).append(self.grid.n_appended)
         self._take_rows()  # (the legs that have taken every row end their walk now)
         return tuple(s for s in self.sides if s in now - before)
+
+    def _not_a_walk(self, side: Side, fusing: bool) -> str:
+        """Why the walk that ended leaves ``side`` waiting: too little knee motion, or motion without
+        a stride rhythm (:func:`~imugait.live.standing.pass_ended`: sitting down, fidgeting)."""
+        walk_s = self.config.calibration.min_motion_s
+        if fusing:
+            k0 = max(self._calibrate_from.get(side, 0), self.grid.first_index)
+            rows = {name: self.grid.since(name, k0) for name in ("t_s", f"{Placement.of(Segment.SHANK, side).value}/gyr_radps")}
+        else:
+            rows = self._grid.rows(self._sensors, self._covered_from(), self._grid.n_ready(self._sensors),
+                                   with_orientation=False)
+        moved_s = walked_s(rows, (side,), self._grid.rate_hz, self.config.periods, ended=True) if rows["t_s"].size > 1 else 0.0
+        if moved_s < walk_s:
+            return f"without {walk_s:g} s of walking to calibrate on"
+        return (f"after {moved_s:.1f} s of knee motion with no stride repeating in it (sitting down, moving about: "
+                f"not a walk to calibrate on)")
 
     # --- output ------------------------------------------------------------------------------
 
