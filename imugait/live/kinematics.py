@@ -397,7 +397,7 @@ class LiveKinematics:
         has caught up with the grid — all of them, the newest as new as the other leg's. (Given as
         it went, the first polls after the fit had the leg's newest angle up to the fit's
         duration old: a view measuring the latency of the newest angle saw a single late one,
-        docs/live.md "Single late angles".)"""
+        docs/live-history.md "Single late angles".)"""
         with self._lock:
             return self._poll()
 

@@ -281,8 +281,9 @@ def test_a_long_walk_without_standing_takes_the_reference_and_the_direction_of_a
     (``analyze``'s), not the first 15 s's; the bout's walking direction comes from sums over all of
     it, also for the strides given as their rows left the history. Measured 2026-12-06 (125 strides
     used by both): knee adduction stance mean / valgus peak median 0.09° / 0.05° (before, the
-    first 15 s's reference: 1.64° / 1.56°), hip rotation 0.56° at most (before 4.91°); docs/live.md
-    "The mid-stance reference over the walk, and runs longer than the history"."""
+    first 15 s's reference: 1.64° / 1.56°), hip rotation 0.56° at most (before 4.91°);
+    docs/live-history.md, "The mid-stance reference over the walk, and runs longer than the
+    history"."""
     _run, table = _hugadb_streamed_to_its_end("06_00", Side.LEFT)
     both = table[table["used"] & table["offline_used"] & (table["ic_s"].abs() <= 0.05)]
     assert len(both) >= 110 and both["final"].all()
@@ -300,7 +301,7 @@ def test_strides_older_than_the_history_take_the_whole_walks_reference_at_its_en
     :mod:`imugait.live.reference_backlog`, and referred to the whole walk's mid-stance at the end).
     Measured 2026-12-06: 125 strides used by both with either history, knee 0.36° at most; ``main``
     fails both: 2.22°: the strides older than the history kept the mid-stance reference of the walk
-    up to their final version. docs/live.md, "Strides older than the history
+    up to their final version. docs/live-history.md, "Strides older than the history
     at a walk's end"."""
     _run, table = _hugadb_streamed_to_its_end("06_00", Side.LEFT, history_s)
     both = table[table["used"] & table["offline_used"] & (table["ic_s"].abs() <= 0.05)]
