@@ -29,7 +29,8 @@ stride rhythm in it (:func:`pass_ended`). Raw, the impact spikes of the MPU-9250
 clear 10-m walks (NO.6/left/IMU_0, NO.6/right/IMU_0) at an autocorrelation of 0.48–0.50, under the
 0.5 a walk needs, and they were never calibrated live (``analyze``: 6 of 8 and 6 of 7 strides
 used); averaged, every leg of the real walks (76) is at 0.65 or more and the qmt recording's moves
-to a chair (not a walk) at 0.29–0.39 (raw 0.24–0.38). docs/live.md, 2026-12-06 (issue 11)."""
+to a chair (not a walk) at 0.29–0.39 (raw 0.24–0.38): ``benchmarks/walk_rhythm.py``; docs/live-history.md,
+"Foot-impact spikes and the end of a pass"."""
 
 
 @dataclass(frozen=True, eq=False)
