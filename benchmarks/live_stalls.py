@@ -192,7 +192,7 @@ class Probe:
 
         def counted_collect(k_next: int):
             first = next(iter(pipeline._calibrating.values()), None)
-            forced = first is not None and not first[1].done() and k_next - first[0] > pipeline._n_calibration_lag
+            forced = first is not None and not first[1].done() and (k_next is None or pipeline._must_wait(first[0], k_next))
             t0 = time.monotonic()
             collect(k_next)
             if forced:  # a fit not done, too far behind: waited for on the loop

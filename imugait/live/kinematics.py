@@ -68,6 +68,13 @@ CATCH_UP_S = 0.25
 with the grid (:meth:`LiveKinematics._take_rows`)."""
 WALK_ENDED = "the walk ended at "
 """How the message of a leg that :meth:`LiveKinematics.end_pass` left waiting begins."""
+MAX_LAG_SHARE = 0.5
+"""A leg's calibration run elsewhere is waited for once it is this share of ``history_s`` behind
+(30 s at 60 s): the leg, started at the grid row its calibration was decided at, then catches up
+with the grid, and every row it reads back from the row it takes (event and heading windows, the
+strides awaiting their final version) must still be on the grid — a leg that far behind the grid
+reads rows the grid no longer holds (found with a 20-s history and 19 s behind: a heading window
+missed, the leg's final rows overran its own history)."""
 POLLED_GRID_STEP_S = 0.25
 """``grid_step_s`` of :meth:`LiveKinematics.for_dashboard`: a feed advances the grid only once this
 much is ready (a view that stops polling still keeps the buffers bounded); the polls take the rest."""
@@ -176,10 +183,14 @@ class LiveKinematics:
         live calibration — the fit and the leg's catch-up over the history, about a second of CPU
         — while ``feed`` and ``poll`` go on (a dashboard's event loop keeps serving). The leg then
         starts from the grid row at which its calibration was decided, as without it, so the
-        results are the same (to the last bits of an angle: see :mod:`imugait.live.leg_start`);
-        a calibration that would fall more than ``max_calibration_lag_s`` of grid time behind is
-        waited for. None: each calibration runs inside the ``feed`` or ``poll`` that decides it.
-    max_calibration_lag_s : see ``calibrate_with`` (at most ``calibration.max_motion_s`` and the history).
+        results are the same (to the last bits of an angle: see :mod:`imugait.live.leg_start`).
+        The leg waits without holding ``feed`` or ``poll`` up: its job is waited for only once it
+        is :data:`MAX_LAG_SHARE` of the history behind (or ``max_calibration_lag_s``); a retry
+        that its failure would decide meanwhile is prepared at its own grid row and run if it
+        fails (:meth:`_calibrate_legs`). None: each calibration runs inside the ``feed`` or
+        ``poll`` that decides it.
+    max_calibration_lag_s : None: :data:`MAX_LAG_SHARE` of the history (see ``calibrate_with``); a
+        number: this much grid time (at most that).
     deferred_tails : a poll leaves the tail of each leg's last tick — the strides' final versions,
         the ended runs' refits (:meth:`~imugait.live.leg.LiveLeg.finish_tick`) — for
         :meth:`finish_ticks`, which a view calls once it has pushed what the poll gave (they come
@@ -192,7 +203,7 @@ class LiveKinematics:
 
     def __init__(self, placements: Collection[Placement], config: LiveConfig | None = None,
                  calibration: LiveCalibration | None = None, calibrate_with: Executor | None = None,
-                 max_calibration_lag_s: float = 5.0, deferred_tails: bool = False) -> None:
+                 max_calibration_lag_s: float | None = None, deferred_tails: bool = False) -> None:
         self.config = config or LiveConfig()
         self._deferred_tails = deferred_tails
         self.placements = tuple(placements)
@@ -227,12 +238,14 @@ class LiveKinematics:
         self.legs: dict[Side, LiveLeg] = {}
         self._calibrate_with = calibrate_with
         self._calibrating: dict[Side, tuple[int, Future]] = {}  # the legs being calibrated elsewhere: (grid row, job)
+        self._retries: dict[Side, list[LegJob]] = {}  # per leg being calibrated, the jobs its failure would have run
         self._catching_up: set[Side] = set()  # legs started from an earlier grid row, still behind the grid
         self._walk_ends: dict[Side, list[int]] = {}  # per leg, the grid rows its walks end at once it has taken them (end_pass)
         self._n_catch_up = max(int(CATCH_UP_S * rate), 1)
-        # (a failed leg's next attempt must not be decided before its result, nor row k leave the grid)
-        lag_s = min(max_calibration_lag_s, self.config.calibration.max_motion_s, self.config.history_s)
-        self._n_calibration_lag = max(int(lag_s * rate), 1)
+        # (a failed leg's next attempt is decided while its job runs, _calibrate_legs; the leg catching
+        # up reads the grid back from its newest row, MAX_LAG_SHARE)
+        lag_s = self.config.history_s * MAX_LAG_SHARE
+        self._n_calibration_lag = max(int(min(lag_s, max_calibration_lag_s or lag_s) * rate), 1)
         self._states = {s: LegCalibrationState(s, CalibrationPhase.WAITING_FOR_STANDING,
                                                message="stand upright and still for a few seconds") for s in self.sides}
         self._states_changed = True
@@ -341,7 +354,7 @@ class LiveKinematics:
         taken every row and ended its walk there. Poll afterwards. Returns :meth:`end_pass`'s legs."""
         with self._lock:
             started = self._end_pass()
-            self._collect(self.grid.n_appended + self._n_calibration_lag + 1)  # (waits for every job)
+            self._collect(None)  # (waits for every job)
             while self._catching_up or self._walk_ends.keys() & self.legs.keys():
                 self._take_rows()
             return started
@@ -351,6 +364,7 @@ class LiveKinematics:
         if not self._grid.start(self._sensors):
             return ()
         before = set(self.legs) | set(self._calibrating)
+        retries_before = {side: len(jobs) for side, jobs in self._retries.items()}
         fusing = next(iter(self._sensors.values())).fusing
         if not fusing and self._try_start_fusion(self._grid.n_ready(self._sensors), ended=True):
             fusing = True
@@ -368,7 +382,8 @@ class LiveKinematics:
         for side in now:
             self._walk_ends.setdefault(side, []).append(self.grid.n_appended)
         self._take_rows()  # (the legs that have taken every row end their walk now)
-        return tuple(s for s in self.sides if s in now - before)
+        retried = {side for side, jobs in self._retries.items() if len(jobs) > retries_before.get(side, 0)}
+        return tuple(s for s in self.sides if s in (now - before) | retried)
 
     # --- output ------------------------------------------------------------------------------
 
@@ -442,7 +457,7 @@ class LiveKinematics:
                 self._strides_before[side] = leg.n_strides
                 self._dropped_strides += leg.new_strides
             self.legs = {}
-            self._calibrating = {}  # (what they return is dropped)
+            self._calibrating, self._retries = {}, {}  # (what they return is dropped)
             self._catching_up = set()
             self._walk_ends = {}
             self._reused = None
@@ -581,10 +596,12 @@ class LiveKinematics:
     def _calibrate_legs(self, k: int, ended: bool = False) -> None:
         """At grid row ``k``: calibrate each leg whose calibration walk is complete and final — a
         leg whose calibration failed with the next one (after a recalibration: once the standing
-        reference has been found again)."""
+        reference has been found again). A leg being calibrated elsewhere is looked at as if its
+        calibration failed: the job it would then get here is kept, and run if it fails, so the
+        outcome never waits for it (:meth:`_counts_from`)."""
         if self._reused is not None or (self._standing_k is None and not self._midstance and not self._search_again(k, ended)):
             return
-        waiting = [s for s in self.sides if s not in self.legs and s not in self._calibrating]
+        waiting = [s for s in self.sides if s not in self.legs]  # (with the legs being calibrated: see below)
         if not waiting or (self._standing_k is not None and self._standing_k[1] > k):
             return
         k0 = self.grid.first_index
@@ -603,7 +620,7 @@ class LiveKinematics:
             shank = Placement.of(Segment.SHANK, side)
             gyr_shank = self.grid.tail(f"{shank.value}/gyr_radps")
             moving = motion_mask(t, gyr_shank, self.config.periods, self._grid.rate_hz)
-            moving[:max(self._calibrate_from.get(side, 0) - k0, 0)] = False
+            moving[:max(self._counts_from(side) - k0, 0)] = False
             # Enough walking final, or a short walk that has ended (the person stopped).
             if moving[:max(t.size - n_settle, 0)].sum() * dt < walk_s and not (
                     still is not None and pass_ended(t, gyr_shank, moving[:n_final], self._grid.rate_hz,
@@ -615,21 +632,55 @@ class LiveKinematics:
                          self._strides_before.get(side, 0), backlog_angles=background,
                          gyr_sampling={p: self._sensors[p].gyr_sampling for p in (Placement.of(Segment.THIGH, side),
                                                                                   Placement.of(Segment.SHANK, side))})
-            if background:
+            if side in self._calibrating:  # (run if the jobs before it fail: what would be decided here then)
+                self._retries.setdefault(side, []).append(job)
+            elif background:
                 self._calibrating[side] = (k, self._calibrate_with.submit(start_leg, job))
             else:
                 self._begin_leg(start_leg(job))
 
-    def _collect(self, k_next: int) -> None:
+    def _counts_from(self, side: Side) -> int:
+        """The grid row from which a leg's calibration walk counts: after its failed calibration —
+        for a leg being calibrated elsewhere, as if it and the retries prepared for it failed (their
+        outcome is not waited for: a retry is prepared at the grid row it would be decided at, and
+        run only if they fail, :meth:`_collect`)."""
+        if side in self._retries:
+            return self._retries[side][-1].k
+        if side in self._calibrating:
+            return self._calibrating[side][0]
+        return self._calibrate_from.get(side, 0)
+
+    def _collect(self, k_next: int | None) -> None:
         """Start the legs whose calibration, run by ``calibrate_with``, has returned (in the order
-        they were decided) — waiting for one that would otherwise fall more than
-        ``max_calibration_lag_s`` behind: before the grid holds row ``k_next``."""
+        they were decided) — waiting for one that would otherwise fall too far behind before the
+        grid holds row ``k_next`` (:meth:`_must_wait`; None: for every one). A failed leg's
+        prepared retry is run then (the walks ended since its grid row are its)."""
         while self._calibrating:
             side, (k, future) = next(iter(self._calibrating.items()))
-            if not future.done() and k_next - k <= self._n_calibration_lag:
+            if not future.done() and k_next is not None and not self._must_wait(k, k_next):
                 return
             del self._calibrating[side]
-            self._begin_leg(future.result())
+            start = future.result()
+            retries = self._retries.pop(side, [])
+            if start.leg is not None or not retries:
+                self._begin_leg(start)
+                continue
+            retry, *later = retries
+            ends = [row for row in self._walk_ends.get(side, []) if row >= retry.k]
+            self._begin_leg(start)
+            if ends:
+                self._walk_ends[side] = ends
+            if later:
+                self._retries[side] = later
+            self._calibrating[side] = (retry.k, self._calibrate_with.submit(start_leg, retry))
+            order = {s: i for i, s in enumerate(self.sides)}  # (in the order they were decided)
+            self._calibrating = dict(sorted(self._calibrating.items(), key=lambda item: (item[1][0], order[item[0]])))
+
+    def _must_wait(self, k: int, k_next: int) -> bool:
+        """Whether a leg's job decided at grid row ``k`` is waited for before the grid holds row
+        ``k_next``: once it is ``max_calibration_lag_s`` behind (at most :data:`MAX_LAG_SHARE` of
+        the history)."""
+        return k_next - k > self._n_calibration_lag
 
     def _begin_leg(self, start: LegStart) -> None:
         """Go on with a leg's calibration job: its leg takes the rows since the job's grid row."""
