@@ -16,7 +16,7 @@ from test_live_chunks import _angles, _strides, assert_same_angles, assert_same_
 from imugait.calibration.alignment_json import alignment_to_dict
 from imugait.conventions import Side
 from imugait.errors import CalibrationError
-from imugait.live import kinematics, leg_start
+from imugait.live import calibration_jobs, flow, leg_start
 from imugait.live.kinematics import POLLED_GRID_STEP_S, LiveConfig, LiveKinematics
 from imugait.live.updates import CalibrationPhase
 from imugait.simulate import SimulationConfig, simulate
@@ -85,8 +85,8 @@ def polls_until_calibrated(live: LiveKinematics) -> list:
     pipeline waits only before their rows would leave the history), then polled until each leg has
     caught up with the grid (a few rows per poll)."""
     updates = []
-    while live._calibrating or live._catching_up:
-        for _k, job in list(live._calibrating.values()):
+    while live._jobs.running or live._legs.catching_up:
+        for _k, job in list(live._jobs.running.values()):
             job.result()
         updates.append(live.poll())
         live.finish_ticks()
@@ -201,7 +201,7 @@ def test_a_failed_fits_retry_is_decided_at_its_row_and_a_fit_is_waited_for_only_
               (PhaseKind.STAND, 6.0), (PhaseKind.WALK, 8.0))
     timeline = tuple(TimelinePhase(kind, s, f"{kind.value}_{i}") for i, (kind, s) in enumerate(phases))
     session = simulate(SimulationConfig(seed=5, sample_rate_hz=RATE_HZ, timeline=timeline)).session
-    real_fit, real_start = leg_start.calibrate_fused_leg_upright, kinematics.start_leg
+    real_fit, real_start = leg_start.calibrate_fused_leg_upright, flow.start_leg
     failed: set[Side] = set()
     decided: list[tuple[float, Side]] = []
 
@@ -216,7 +216,8 @@ def test_a_failed_fits_retry_is_decided_at_its_row_and_a_fit_is_waited_for_only_
         return real_start(job)
 
     monkeypatch.setattr(leg_start, "calibrate_fused_leg_upright", fail_first)
-    monkeypatch.setattr(kinematics, "start_leg", noted)
+    monkeypatch.setattr(flow, "start_leg", noted)  # (a job run here)
+    monkeypatch.setattr(calibration_jobs, "start_leg", noted)  # (run by the executor)
 
     def run(executor):
         failed.clear()
