@@ -190,7 +190,7 @@ class Probe:
             feed(samples)
             self.feeds.add(t0, time.monotonic(), sensor[samples.placement], float(samples.t_s[-1]))
 
-        def counted_collect(k_next: int):
+        def counted_collect(k_next: int | None):
             first = next(iter(pipeline._jobs.running.values()), None)
             forced = first is not None and not first[1].done() and (k_next is None or pipeline._jobs.must_wait(first[0], k_next))
             t0 = time.monotonic()

@@ -32,6 +32,11 @@ stream ended), on the walk buffered so far. A leg whose calibration fails is
 tried again on the next ``calibration.max_motion_s`` of walking. :meth:`LiveKinematics.recalibrate`
 drops the calibration and calibrates again from the next standing and walking. A calibration is
 saved between runs by :mod:`imugait.live.calibration_file`. The magnetometer is not used.
+
+This module holds the calls (:class:`LiveKinematics`) and their lock; the flow behind them is
+:class:`~imugait.live.flow.LiveFlow` with its parts (:mod:`imugait.live.reference_search`,
+:mod:`imugait.live.calibration_jobs`, :mod:`imugait.live.calibration_states`,
+:mod:`imugait.live.grid_legs`), the settings :mod:`imugait.live.config`.
 """
 
 from __future__ import annotations
