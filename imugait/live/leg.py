@@ -263,7 +263,10 @@ class LiveLeg:
         :meth:`~imugait.live.reheading.Reheading.head_strides`); with a mid-stance reference, the
         strides still in the history — and the final strides older than it that the backlog
         keeps — with the reference over every walk so far
-        (:meth:`~imugait.live.reheading.Reheading.revise_reference`). Every stride of the walk is
+        (:meth:`~imugait.live.reheading.Reheading.revise_reference`); last, every stride of the walk
+        the leg holds — the final strides older than the history too — judged used or not against
+        all its strides kept, with the values they have then, as ``analyze`` judges them
+        (:meth:`~imugait.live.given_strides.GivenStrides.judge_walk`). Every stride of the walk is
         then final.
 
         The rows that come after are a new walk (:meth:`_new_walk`). Called again with no row
@@ -301,7 +304,8 @@ class LiveLeg:
         windows without knee motion giving no estimate, and the first strides of the next walk
         interpolate between the windows around them as there); the mid-stance sums (``analyze``
         averages every stride of the recording); the recent strides the plausibility check judges
-        against (``analyze``: all the leg's strides); the strides' numbering; the history."""
+        against, and the older ones kept for the walk's end (``analyze``: all the leg's strides);
+        the strides' numbering; the history."""
         self._walk_ended_at = self._walk_start = k
         self.given.new_walk()
         self.runs.refitted = []
