@@ -21,6 +21,7 @@ from _optical import (
     stance_minimum_deg,
 )
 from _real_loaders import GROUVEL_2023, OpticalWalk, grouvel_trials, load_grouvel, with_gyr_sampling
+from geneva_contacts import plate_contact_errors_ms, plate_lead_ms
 
 from imugait.analysis import AnalysisConfig, analyze_session
 from imugait.analysis.expected_error import MID_STANCE
@@ -69,22 +70,24 @@ GROUVEL_MODELS = {"anatomical": "this project's anatomical marker model (ISB fra
 
 
 def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_kind: FilterKind | None = None,
-                  gyr_sampling: GyroSampling | None = None) -> None:
+                  gyr_sampling: GyroSampling | None = None, own_clocks: bool = False) -> None:
     """Part (d): the Geneva walks (``benchmarks/data/grouvel_2023``) against their marker-based knee
     angles and femur rotation, by the anatomical and by the functional marker model; one row per
-    angle over all walks (a walk = one leg of one trial). ``gyr_sampling``: declare the walks' gyroscope samples so (None: as read)."""
+    angle over all walks (a walk = one leg of one trial). ``gyr_sampling``: declare the walks' gyroscope samples so (None: as read).
+    ``own_clocks``: each sensor on its own clock (``load_grouvel``), not the converter's pooled one."""
     config = AnalysisConfig(calibration=calibration or SegmentCalibrationConfig(),
                             filter_kind=filter_kind or AnalysisConfig().filter_kind)
-    per_walk, split, midstance, ranges = [], [], [], []
+    per_walk, split, midstance, ranges, plates = [], [], [], [], []
     sync = pd.read_csv(GROUVEL_2023 / "sync.csv").set_index("trial")
     cpu0 = time.process_time()
     for trial in grouvel_trials():
-        walks = load_grouvel(trial)
+        walks = load_grouvel(trial, own_clocks)
         result = analyze_session(with_gyr_sampling(walks[0].session, gyr_sampling), config)
         sensors = pd.read_csv(GROUVEL_2023 / f"{trial}_sensors.csv")
         for walk in walks:
             leg = result.legs[walk.side]
             used = sum(s.used for s in leg.strides)
+            plates += plate_contact_errors_ms(trial, walk.side, leg.events.initial_contact_s, own_clocks)
             # The same calibration on the clusters' orientations: fusion vs calibration + reference.
             cluster = sensor_frame_reference(walk, leg, sensors, float(sync.loc[trial, "heading_rad"]))
             fusion = {c.angle: c for c in compare_with_reference(result, OpticalWalk(walk.name, walk.side, walk.session,
@@ -116,7 +119,7 @@ def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_ki
     walks = table.drop_duplicates("walk")
     print("(d) Marker-based reference: Geneva dataset (Grouvel et al. 2023), comfortable-speed 10-m walks, 9 people "
           "(benchmarks/data/grouvel_2023/README.md): IMU clock re-synchronised to the markers from the sensors' "
-          "own marker clusters; IMU rows 25–45 Hz (as the dataset's synchronised files hold them); the reference "
+          f"own marker clusters ({'each sensor on its own clock, --own-clocks' if own_clocks else 'one offset for all'}); IMU rows 25–45 Hz (as the dataset's synchronised files hold them); the reference "
           f"is {GROUVEL_MODELS['anatomical']} over the 2–4.5 s the cameras see, cycles heel strike to heel strike "
           "(markers, Zeni). A walk = one leg of one trial; its offset-free RMSE removes its own bias. "
           "Degrees: median / 90th percentile / largest over walks; bias mean ± SD over walks; per-person mean "
@@ -162,11 +165,15 @@ def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_ki
           "docs/analysis.md)")
     own = ms[on_midstance]
     contacts = rng.loc[rng["model"] == "anatomical", "contact_ms"]
+    plate_ms = pd.DataFrame(plates)
     print("- where the pipeline takes mid-stance, walks calibrated on mid-stance: its own mid-stance samples inside the "
           f"markers' cycles lie on average at {own['place_pct'].median():.1f} % of the cycle (median over walks; "
           f"10th–90th pct {own['place_pct'].quantile(0.1):.1f} … {own['place_pct'].quantile(0.9):.1f} %), its initial "
-          f"contacts {contacts.median():+.0f} ms from the markers' heel strikes (median over cycles, + = later); the "
-          "markers' knee flexion at those samples, mean over walks: "
+          f"contacts {contacts.median():+.0f} ms from the markers' heel strikes (median over cycles, + = later) and "
+          f"{plate_ms['own_clock_ms'].median():+.0f} ms from the force plates' contacts (median over {len(plate_ms)} "
+          f"clean heel strikes on the plates, on the shank sensor's own clock; {plate_ms['pooled_ms'].median():+.0f} ms "
+          f"on the converter's pooled one; the markers' heel strikes are {plate_lead_ms():+.0f} ms from the plates': "
+          "benchmarks/geneva_contacts.py); the markers' knee flexion at those samples, mean over walks: "
           + "; ".join(f"{model} model {own[f'{model} own'].mean():+.1f}° (at {100 * MIDSTANCE_START:.0f}–"
                       f"{100 * MIDSTANCE_END:.0f} %: {own[model].mean():+.1f}°)" for model in GROUVEL_MODELS)
           + f"; the pipeline's there {norm:+.1f}° by construction")

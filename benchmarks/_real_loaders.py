@@ -11,7 +11,7 @@ periods). Formats: ``docs/formats.md`` and ``../shared/datasets/README.md``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -183,13 +183,30 @@ def grouvel_trials() -> list[str]:
     return pd.read_csv(GROUVEL_2023 / "sync.csv")["trial"].tolist()
 
 
-def load_grouvel(trial: str) -> list[OpticalWalk]:
+def grouvel_sensor_clocks_ms(trial: str) -> dict[str, float]:
+    """Each sensor's own clock offset less the converter's pooled one (ms) in one Geneva walk, by
+    placement name (``left_shank`` …; the feet too), where its gyroscope matched its cluster
+    (residual ≤ 0.35, not at the search's edge): ``sensor_clocks.csv`` of
+    ``benchmarks/geneva_contacts.py``. Add it to a time read on the pooled clock to have it on the
+    sensor's own."""
+    clocks = pd.read_csv(GROUVEL_2023 / "sensor_clocks.csv")
+    ok = clocks[(clocks["trial"] == trial) & (clocks["residual"] <= 0.35) & ~clocks["at_grid_edge"]]
+    return dict(zip(ok["sensor"], ok["minus_pooled_ms"].astype(float), strict=True))
+
+
+def load_grouvel(trial: str, own_clocks: bool = False) -> list[OpticalWalk]:
     """One walk of the Geneva dataset: per leg with both sensors, an :class:`OpticalWalk` over the
     gait cycles inside the marker window (the legs share one session). The reference is the
     converter's marker-based knee flexion, adduction, rotation and hip rotation against the line of
     progression (``hip_rotation_deg``) and against the pelvis (``hip_rotation_pelvis_deg``),
-    time-normalised here between the cycle's heel strikes (markers, Zeni)."""
+    time-normalised here between the cycle's heel strikes (markers, Zeni). ``own_clocks``: each
+    sensor's samples moved onto its own clock (:func:`grouvel_sensor_clocks_ms`) instead of the
+    converter's one offset for all of them."""
     session = read_csv_session(GROUVEL_2023 / f"{trial}_imu.csv", subject_id=trial.split("_")[0])
+    if own_clocks:
+        shift_ms = grouvel_sensor_clocks_ms(trial)
+        session = Session([replace(s, t_s=s.t_s + shift_ms.get(s.placement.value, 0.0) / 1e3) for s in session.streams],
+                          session.meta)
     reference = pd.read_csv(GROUVEL_2023 / f"{trial}_reference.csv")
     cycles = pd.read_csv(GROUVEL_2023 / "cycles.csv")
     walks = []

@@ -179,7 +179,7 @@ class Probe:
             update = poll()
             self._marks["poll"] = time.monotonic()
             # Legs still catching up with the grid after their fit: their newest angle is a backlog row.
-            self._marks["catching"] = sum(1 << i for i, side in enumerate(SIDES) if side in pipeline._catching_up)
+            self._marks["catching"] = sum(1 << i for i, side in enumerate(SIDES) if side in pipeline._legs.catching_up)
             for state in update.calibration:
                 if state.phase is CalibrationPhase.CALIBRATED:
                     self.calibrated_s.setdefault(state.side.value, time.monotonic())
@@ -190,9 +190,9 @@ class Probe:
             feed(samples)
             self.feeds.add(t0, time.monotonic(), sensor[samples.placement], float(samples.t_s[-1]))
 
-        def counted_collect(k_next: int):
-            first = next(iter(pipeline._calibrating.values()), None)
-            forced = first is not None and not first[1].done() and k_next - first[0] > pipeline._n_calibration_lag
+        def counted_collect(k_next: int | None):
+            first = next(iter(pipeline._jobs.running.values()), None)
+            forced = first is not None and not first[1].done() and (k_next is None or pipeline._jobs.must_wait(first[0], k_next))
             t0 = time.monotonic()
             collect(k_next)
             if forced:  # a fit not done, too far behind: waited for on the loop

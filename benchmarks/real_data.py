@@ -379,6 +379,8 @@ def main() -> None:
                              "keeps it fixed)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=None,
                         help="orientation filter (default: the analysis' default)")
+    parser.add_argument("--own-clocks", action="store_true",
+                        help="part (d): each Geneva sensor on its own clock (sensor_clocks.csv), not the converter's one offset")
     parser.add_argument("--optical-only", action="store_true", help="parts (c) and (d) only (the committed walks with markers)")
     parser.add_argument("--hinge-only", action="store_true", help="part (a) only (the dfjimu mechanical hinge)")
     parser.add_argument("--gyr-sampling", choices=[g.value for g in GyroSampling], default=None,
@@ -393,7 +395,7 @@ def main() -> None:
     print(f"Real data; {machine()}; {dt.date.today()}\n")
     if args.optical_only:
         optical_table(calibration, kind, sampling)
-        grouvel_table(calibration, kind, sampling)
+        grouvel_table(calibration, kind, sampling, args.own_clocks)
         return
     trials = [] if args.pose_only else dfjimu_paths()
     if args.pose_only:
@@ -413,7 +415,7 @@ def main() -> None:
     walking_tables(args.jobs, calibration, kind)
     print()
     optical_table(calibration, kind, sampling)
-    grouvel_table(calibration, kind, sampling)
+    grouvel_table(calibration, kind, sampling, args.own_clocks)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "accuracy": (["--jobs", "2"], ["--quick"]),
     "real_data": ([], []),
     "geneva_hip": ([], []),
+    "geneva_contacts": ([], []),
     "report_cohort": (["--jobs", "2"], ["--walkers", "10", "--edge-walkers", "0"]),
     # the 10⁶-input runs of docs/reliability.md take hours on 2 shared cores: run them by hand
     "fuzz": (["--inputs", "20000", "--max-seconds", "60"], ["--inputs", "1000"]),

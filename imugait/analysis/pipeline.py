@@ -25,6 +25,7 @@ from imugait.analysis.legs import (
 )
 from imugait.analysis.reference import NO_STANDING_WARNING, midstance_mask
 from imugait.analysis.result import AnalysisResult, LegReport
+from imugait.calibration.heading import HeadingConfig
 from imugait.calibration.periods import PeriodConfig, motion_mask
 from imugait.calibration.segment import LegAlignment, SegmentCalibrationConfig, retrack_heading
 from imugait.conventions import Placement, Segment, Side
@@ -78,6 +79,8 @@ class AnalysisConfig:
     progression: ProgressionConfig = field(default_factory=ProgressionConfig)
     events: EventConfig = field(default_factory=EventConfig)
     strides: StrideConfig = field(default_factory=StrideConfig)
+    heading: HeadingConfig = field(default_factory=HeadingConfig)
+    """How the thigh–shank heading offset is tracked (the knee centre's windows and weights)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -198,12 +201,13 @@ def _analyse_leg(
             standing = midstance_mask(t, a.gyr_radps, b.gyr_radps, moving, config.calibration, config.events,
                                       fused.rate_hz)
         rec = fused.leg(side)
-        leg = calibrate_fused_leg(fused, side, standing, moving, config.calibration, alignment=replace(
-            carried.alignment, heading=retrack_heading(carried.alignment, rec, moving)))
+        leg = calibrate_fused_leg(fused, side, standing, moving, config.calibration, heading_config=config.heading,
+                                  alignment=replace(carried.alignment, heading=retrack_heading(
+                                      carried.alignment, rec, moving, config.heading)))
         reference = carried.reference
     else:
         leg, standing, reference = calibrate_fused_leg_upright(fused, side, standing, moving, config.calibration,
-                                                               config.events)
+                                                               config.events, config.heading)
     alignment = leg.alignment
     q_thigh, q_shank = leg.orientations()
     progression = find_progression(t, q_thigh, moving, config.progression, side=side, rate_hz=fused.rate_hz)

@@ -64,13 +64,13 @@ class HeadingConfig:
     windows (every ``centre_step_s``) whatever this is; shorter steps (0.5 s) bring the angles
     shown and the strides as first shown closer to ``analyze`` on drifting real sensors (HuGaDB
     knee rotation, median row 4.05 → 3.42°) for about 2 ms of CPU per second of data a leg
-    (docs/live.md, "The heading offset after the calibration")."""
+    (docs/live-history.md, "The heading offset after the calibration")."""
     drift_points: int = 0
     """Live: windows (one offline step apart, the newest last) a drift of the offset is fitted to
     before it is extrapolated past the newest (:func:`drift_rate_radps`); 0 (the default): held.
-    Measured (docs/live.md, "The heading offset after the calibration"): 4 points lower the median
-    and 95th-percentile differences on the real recordings but raise the largest ones, and take
-    the simulator's knee rotation and valgus peak over the 1° contract."""
+    Measured (docs/live-history.md, "The heading offset after the calibration"): 4 points lower
+    the median and 95th-percentile differences on the real recordings but raise the largest ones,
+    and take the simulator's knee rotation and valgus peak over the 1° contract."""
 
 
 @dataclass(frozen=True, eq=False)

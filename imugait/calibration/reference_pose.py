@@ -6,7 +6,7 @@ directions (the accelerometers' mean direction) and the thigh's flexion axis as 
 sees it (the knee's pose there); the knee axes come from the walking. Those are means, so they can
 be kept as sums and added to as more reference samples come: the live pipeline, calibrated on
 the mid-stances of its first seconds of walking, adds the mid-stances of every later stride in
-bounded memory, where ``analyze`` averages over the whole recording's (docs/live.md, "The
+bounded memory, where ``analyze`` averages over the whole recording's (docs/live-history.md, "The
 mid-stance reference over the walk").
 """
 

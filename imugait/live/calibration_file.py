@@ -33,7 +33,7 @@ from imugait.calibration.alignment_json import alignment_from_dict, alignment_to
 from imugait.calibration.json_fields import array_field, json_array, read_json_file, typed_field
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import FormatError, ImugaitError, ValidationError
-from imugait.live.kinematics import LiveCalibration
+from imugait.live.config import LiveCalibration
 from imugait.model import ProtocolStep
 
 FORMAT_NAME = "imugait.leg_calibration"

@@ -9,7 +9,7 @@ length are estimated every ``HeadingConfig.live_step_s`` as soon as they are com
 rows are taken with the latest estimate held (:meth:`HeadingTrack.held_offsets`; or extrapolated
 by a significant drift, off by default). A stride's final version takes the offset interpolated
 between offline's windows around it (:meth:`HeadingTrack.final_offsets`), as ``analyze``
-(docs/live.md, "The heading offset after the calibration").
+(docs/live-history.md, "The heading offset after the calibration").
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ class HeadingTrack:
                     estimate = self.heading_offset_rad + float(np.angle(np.exp(1j * (estimate - self.heading_offset_rad))))
                 # Offline interpolates between the windows' centres; live holds the latest window's
                 # estimate (or extrapolates a significant drift, off by default: held_offsets,
-                # docs/live.md "The heading offset after the calibration").
+                # docs/live-history.md "The heading offset after the calibration").
                 self.heading_offset_rad = estimate
                 self._drift(self._next_window - 1, float(track.window_t_s[-1]), estimate)
                 if (self._next_window - 1) % self._drift_every == 0:

@@ -41,9 +41,9 @@ class Reheading:
         interpolated between the centres of the offline track's windows before and after them
         (:func:`~imugait.calibration.heading.interpolated_track`, offline's own) instead of the
         latest window held (:meth:`~imugait.live.heading_track.HeadingTrack.held_offsets`;
-        docs/live.md, "The heading offset after the calibration"). A stride waits for the first
-        offline window centred after its last row (about 2–4.5 s of data after its end with 4-s
-        windows every 2 s; each is complete half a window after its centre), or until an offline
+        docs/live-history.md, "The heading offset after the calibration"). A stride waits for the
+        first offline window centred after its last row (about 2–4.5 s of data after its end with
+        4-s windows every 2 s; each is complete half a window after its centre), or until an offline
         window whose middle is after its last row has given no estimate (too little knee motion:
         the leg stopped; the last window before is held, as offline where no window follows), or
         (``ending``) the walk's end. Only its rows are recomputed, once (rows shared with the

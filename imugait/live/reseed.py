@@ -22,6 +22,7 @@ the first ``window`` of samples after it:
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import uniform_filter1d
 
 from imugait.quaternion import quat_about_z, quat_multiply, quat_rotate
 from imugait.timebase import sample_period_s
@@ -55,15 +56,19 @@ def mean_heading_rad(q_world_sensor: np.ndarray) -> float:
     return float(np.angle(np.mean(np.exp(1j * psi)))) if psi.size else float("nan")
 
 
-def stride_period_s(t_s: np.ndarray, gyr_radps: np.ndarray, min_s: float = 0.6, max_s: float = 2.5,
-                    min_correlation: float = 0.5) -> float | None:
-    """The period (s) of the gyroscope's magnitude over ``t_s`` (N,), ``gyr_radps`` (N, 3): the lag
-    in ``[min_s, max_s]`` of its highest autocorrelation, if at least ``min_correlation`` (walking);
-    None otherwise (standing, turning, too short)."""
+def stride_rhythm(t_s: np.ndarray, gyr_radps: np.ndarray, min_s: float = 0.6, max_s: float = 2.5,
+                  smooth_s: float = 0.0) -> tuple[float, float] | None:
+    """``(lag_s, correlation)``: the lag (s) in ``[min_s, max_s]`` of the highest autocorrelation of
+    the gyroscope's magnitude over ``t_s`` (N,), ``gyr_radps`` (N, 3), and that autocorrelation;
+    None when the rows are too few for a lag. ``smooth_s``: the magnitude is first averaged over a
+    moving window this long (s; 0: not), which keeps a stride's swing and evens out the short spikes
+    of each foot's impact that differ from stride to stride."""
     if t_s.size < 4:
         return None
     dt = sample_period_s(t_s)
     x = np.linalg.norm(gyr_radps, axis=1)
+    if smooth_s > 0.0:
+        x = uniform_filter1d(x, max(int(round(smooth_s / dt)), 1), mode="nearest")
     x = x - x.mean()
     lags = np.arange(max(int(round(min_s / dt)), 1), min(int(round(max_s / dt)), x.size // 2) + 1)
     if lags.size == 0:
@@ -71,7 +76,16 @@ def stride_period_s(t_s: np.ndarray, gyr_radps: np.ndarray, min_s: float = 0.6, 
     r = np.array([np.dot(x[:-lag], x[lag:]) / (np.linalg.norm(x[:-lag]) * np.linalg.norm(x[lag:]) + 1e-12)
                   for lag in lags])
     best = int(np.argmax(r))
-    return float(lags[best] * dt) if r[best] >= min_correlation else None
+    return float(lags[best] * dt), float(r[best])
+
+
+def stride_period_s(t_s: np.ndarray, gyr_radps: np.ndarray, min_s: float = 0.6, max_s: float = 2.5,
+                    min_correlation: float = 0.5, smooth_s: float = 0.0) -> float | None:
+    """The period (s) of the gyroscope's magnitude over ``t_s`` (N,), ``gyr_radps`` (N, 3): the lag
+    of :func:`stride_rhythm`, if its autocorrelation is at least ``min_correlation`` (walking); None
+    otherwise (standing, turning, too short)."""
+    found = stride_rhythm(t_s, gyr_radps, min_s, max_s, smooth_s)
+    return found[0] if found is not None and found[1] >= min_correlation else None
 
 
 def reseed_orientation(gyr_radps: np.ndarray, acc_mps2: np.ndarray, dt_s: np.ndarray,

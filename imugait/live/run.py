@@ -127,7 +127,7 @@ def frozen_heap():
     collected as usual again. A full pass over them took 55–80 ms of the loop's thread, the
     interpreter lock held — every thread stopped, every push waiting —, and came about once in a
     40-s live run (in data time, as the calibration's objects came and went); over the objects
-    made since, it takes about 2 ms (docs/live.md, "Tenth round"). Objects alive on entry
+    made since, it takes about 2 ms (docs/live-history.md, "Tenth round"). Objects alive on entry
     that become cyclic garbage during the run are collected after it. A heap frozen by the
     caller, or a collector switched off, is left as it is."""
     if not gc.isenabled() or gc.get_freeze_count():

@@ -23,6 +23,15 @@ LIVE_STILL_STEP = "still (found live)"
 """The step of a shorter still period (at least ``min_standing_s``), used untrimmed — as offline
 uses a still period it finds itself (no step named ``stand…``): not a named standing step."""
 
+WALK_RHYTHM_SMOOTH_S = 0.2
+"""The shank rate's magnitude is averaged over this long (s) before the end of a pass looks for a
+stride rhythm in it (:func:`pass_ended`). Raw, the impact spikes of the MPU-9250 shanks left two
+clear 10-m walks (NO.6/left/IMU_0, NO.6/right/IMU_0) at an autocorrelation of 0.48–0.50, under the
+0.5 a walk needs, and they were never calibrated live (``analyze``: 6 of 8 and 6 of 7 strides
+used); averaged, every leg of the real walks (76) is at 0.65 or more and the qmt recording's moves
+to a chair (not a walk) at 0.29–0.39 (raw 0.24–0.38): ``benchmarks/walk_rhythm.py``; docs/live-history.md,
+"Foot-impact spikes and the end of a pass"."""
+
 
 @dataclass(frozen=True, eq=False)
 class LiveStanding:
@@ -90,10 +99,11 @@ def final_motion(t_s: np.ndarray, gyr_shank_radps: np.ndarray, rate_hz: float, p
     return motion_mask(t_s, gyr_shank_radps, periods, rate_hz)[:n_final]
 
 
-def walked_s(rows: Mapping[str, np.ndarray], sides: Sequence[Side], rate_hz: float, periods: PeriodConfig) -> float:
+def walked_s(rows: Mapping[str, np.ndarray], sides: Sequence[Side], rate_hz: float, periods: PeriodConfig,
+             ended: bool = False) -> float:
     """The least knee motion (s) of the legs ``sides`` in ``rows`` (their shanks' motion mask, rows
-    whose motion window has come only)."""
-    return min(float(_final_motion_of(rows, side, rate_hz, periods).sum()) * (1.0 / rate_hz) for side in sides)
+    whose motion window has come only — every row when the stream has ``ended``)."""
+    return min(float(_final_motion_of(rows, side, rate_hz, periods, ended).sum()) * (1.0 / rate_hz) for side in sides)
 
 
 def pass_ended(t_s: np.ndarray, gyr_shank_radps: np.ndarray, final: np.ndarray, rate_hz: float, min_walk_s: float,
@@ -101,14 +111,15 @@ def pass_ended(t_s: np.ndarray, gyr_shank_radps: np.ndarray, final: np.ndarray, 
     """Whether a leg's walk has just ended: over the rows ``t_s`` (M,) with its shank's gyroscope
     ``gyr_shank_radps`` (M, 3) and final motion ``final`` (n ≤ M,) bool (:func:`final_motion`),
     the motion lasted at least ``min_walk_s``, was walking (periodic:
-    :func:`~imugait.live.reseed.stride_period_s` finds a stride in its rows — sitting down or
-    fidgeting is not) and has been followed by ``still_s`` without motion (the person stopped: the
+    :func:`~imugait.live.reseed.stride_period_s` finds a stride in its rows, their magnitude averaged
+    over :data:`WALK_RHYTHM_SMOOTH_S` — sitting down or fidgeting is not) and has been followed by ``still_s`` without motion (the person stopped: the
     end of a pass, e.g. of a 10-m walk test)."""
     dt = 1.0 / rate_hz
     n_still = int(np.ceil(still_s / dt))
     if final.size < n_still or final[final.size - n_still:].any() or np.count_nonzero(final) * dt < min_walk_s:
         return False
-    return stride_period_s(t_s[:final.size][final], gyr_shank_radps[:final.size][final]) is not None
+    return stride_period_s(t_s[:final.size][final], gyr_shank_radps[:final.size][final],
+                           smooth_s=WALK_RHYTHM_SMOOTH_S) is not None
 
 
 def passes_ended(rows: Mapping[str, np.ndarray], sides: Sequence[Side], rate_hz: float, periods: PeriodConfig,

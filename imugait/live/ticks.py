@@ -12,8 +12,8 @@ sensor's phase to the ticks (0–5 ms, different per sensor), not by its link. T
 are spread pseudo-randomly around the mean (deterministic: a seeded generator), so the ticks
 lock to no period — a device's frames, a USB adapter's latency timer, a BLE connection interval
 alike: over the mapping's window every sensor has reads that come right after one of its
-frames, and the envelope finds the link's own delay again (docs/live.md, "Thirteenth round", for
-the argument and the measurements: the times are those read at readiness in the median, noisier
+frames, and the envelope finds the link's own delay again (docs/live-history.md, "Thirteenth round",
+for the argument and the measurements: the times are those read at readiness in the median, noisier
 in the tails).
 
 On an emulation's virtual clock (:class:`~imugait.emulate.clock.VirtualClock`) the ticks are on

@@ -15,8 +15,8 @@ more is read (the OS buffer holds the bytes) and nothing is dropped here. Two wa
   watch the port; the bytes wait in the kernel's buffer until :meth:`SerialTransport.read_waiting`
   reads all of them (non-blocking) and hands each chunk on as a readiness read would. Live
   acquisition calls it for every port at the push tick, so a tick costs one wake-up for all the
-  ports and the pipeline's poll instead of one per burst and port (docs/live.md, "Ports read at the
-  push tick"). A port without a descriptor is read in a thread whatever ``watch`` says.
+  ports and the pipeline's poll instead of one per burst and port (docs/live-history.md,
+  "Thirteenth round"). A port without a descriptor is read in a thread whatever ``watch`` says.
 * **in a reader thread** (``loop://``, ports without a descriptor, loops that cannot watch one,
   or ``read_on_loop=False``): the thread reserves a place in the channel before it reads on (a
   semaphore the consumer releases as it takes each chunk) and hands chunks and link events over

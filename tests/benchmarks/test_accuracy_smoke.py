@@ -52,6 +52,18 @@ def test_summary_tables_render(results):
     assert "knee flexion RMSE" in table and "verdict" in table
 
 
+def test_cohort_rmse_pools_the_legs_squared_errors():
+    rows = [{"walker": "w0", "side": "left", "knee_flexion_rmse_deg": 1.0},
+            {"walker": "w0", "side": "right", "knee_flexion_rmse_deg": 2.0},
+            {"walker": "w1", "side": "left", "knee_flexion_rmse_deg": 5.0}]
+    target = accuracy.Target("knee flexion RMSE", "knee_flexion_rmse_deg", 3.0)
+    cells = accuracy.summary_row(target, rows)
+    assert cells[5] == "3.16° (missed)"  # √((1 + 4 + 25) / 3)
+    assert cells[6].startswith("**missed** in 1/3 legs")
+    rows[2]["knee_flexion_rmse_deg"] = 2.5
+    assert accuracy.summary_row(target, rows)[5] == "1.94° (met)"  # √((1 + 4 + 6.25) / 3)
+
+
 def test_cohort_variants_change_the_recording_not_the_people():
     import dataclasses
 

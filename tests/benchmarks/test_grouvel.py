@@ -300,3 +300,57 @@ def test_the_hip_rotation_bias_splits_into_parts_that_add_up():
         assert row["b_swing_deg"] == pytest.approx(row["thigh_swing_lean_deg"] - row["normative_lean_deg"], abs=1.0)
     right = rows["right"]
     assert right["bias_deg"] > 15.0 and right["b_direction_deg"] > 15.0 and right["thigh_swing_lean_deg"] > 7.0
+
+
+def test_the_force_plates_contacts_follow_the_markers_heel_strikes_and_each_plate_onset_is_ordered():
+    """``contacts.csv`` (``benchmarks/geneva_contacts.py --source``): per clean heel strike on a
+    plate, the 10-, 20- and 50-N onsets in that order within a few ms, and the converter's Zeni
+    heel strike before the plate's contact, as measured (docs/validation.md: 41 ms median)."""
+    plates = pd.read_csv(loaders.GROUVEL_2023 / "contacts.csv")
+    assert len(plates) >= 50 and plates["trial"].isin(loaders.grouvel_trials()).all()
+    assert (plates["force_plate_10n_s"] <= plates["force_plate_s"]).all()
+    assert (plates["force_plate_s"] <= plates["force_plate_50n_s"]).all()
+    assert (plates["force_plate_50n_s"] - plates["force_plate_10n_s"]).max() < 0.02
+    lead_ms = (plates["zeni_s"] - plates["force_plate_s"]) * 1e3
+    assert (lead_ms < 0).mean() > 0.95 and -55 < lead_ms.median() < -30
+
+
+def test_each_shank_has_its_own_clock_and_with_it_both_sides_contacts_agree_with_the_plates():
+    """The shank sensors' own clock offsets (``sensor_clocks.csv``) differ from the converter's
+    pooled one by a few ms, the left one more; with each shank's own clock the pipeline's contacts
+    lie as far from the force plates' contacts on both sides (on the pooled clock they differ by
+    about the two clocks' difference), a little early (docs/validation.md)."""
+    geneva_contacts = pytest.importorskip("geneva_contacts")
+    clocks = pd.read_csv(loaders.GROUVEL_2023 / "sensor_clocks.csv")
+    shank = clocks[clocks["sensor"].str.endswith("shank") & (clocks["residual"] <= 0.35)]
+    by_side = shank.groupby("sensor")["minus_pooled_ms"].median()
+    assert by_side["left_shank"] < by_side["right_shank"] < 0
+    errors = []
+    for trial in loaders.grouvel_trials():
+        walks = loaders.load_grouvel(trial)
+        result = analyze_session(walks[0].session)
+        for walk in walks:
+            for e in geneva_contacts.plate_contact_errors_ms(trial, walk.side, result.legs[walk.side].events.initial_contact_s):
+                errors.append({"side": walk.side.value, **e})
+    errors = pd.DataFrame(errors)
+    assert len(errors) >= 50
+    by_side = errors.groupby("side").median()
+    assert abs(by_side.loc["left", "own_clock_ms"] - by_side.loc["right", "own_clock_ms"]) < 3
+    assert by_side.loc["left", "pooled_ms"] - by_side.loc["right", "pooled_ms"] > 4
+    assert -25 < errors["own_clock_ms"].median() < 0
+
+
+def test_own_clocks_move_each_sensor_by_its_measured_offset_and_leave_the_default_as_it_was():
+    """``load_grouvel(trial, own_clocks=True)`` (``real_data.py --own-clocks``): every stream's
+    instants moved by its sensor's own clock offset less the pooled one (``sensor_clocks.csv``);
+    without it the converted instants as they are."""
+    pooled = loaders.load_grouvel(TRIAL)[0].session
+    own = loaders.load_grouvel(TRIAL, own_clocks=True)[0].session
+    shift_ms = loaders.grouvel_sensor_clocks_ms(TRIAL)
+    assert {p.value for p in pooled} <= set(shift_ms)
+    assert shift_ms["left_shank"] < -5.0
+    for placement in pooled:
+        np.testing.assert_allclose(own[placement].t_s - pooled[placement].t_s, shift_ms[placement.value] / 1e3, atol=1e-9)
+        np.testing.assert_array_equal(own[placement].gyr_radps, pooled[placement].gyr_radps)
+    raw = pd.read_csv(loaders.GROUVEL_2023 / f"{TRIAL}_imu.csv")["t_s"].to_numpy()
+    np.testing.assert_allclose(pooled[next(iter(pooled))].t_s, raw)

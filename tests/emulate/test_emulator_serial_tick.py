@@ -1,7 +1,7 @@
 """The serial ports read at the push tick (``SerialReads.PUSH_TICK``) over real pseudo-terminals and
 pyserial, on the emulator's virtual clock: every sample arrives once, and the samples' times are
 those of reads at readiness within what was measured — because the ticks are spread; at a fixed
-25 ms they are not (docs/live.md, "Ports read at the push tick").
+25 ms they are not (docs/live-history.md, "Thirteenth round").
 
 On the virtual clock a read at readiness is stamped at the frame's send time exactly and a read at
 the tick at the tick's time exactly, so the comparison depends on the ticks only, not on the

@@ -34,7 +34,9 @@ def polled(session, config: LiveConfig, deferred: bool, calibration=None, elsewh
     pipeline must wait for it: the legs then catch up over several polls, deterministically);
     ``walk_done_s``: a "walk done" (``end_pass``) after the block that reaches each of these data times."""
     executor = Deferred() if elsewhere else None
-    live = LiveKinematics(list(session), config, calibration, calibrate_with=executor, deferred_tails=deferred)
+    # (run 5 s of data after they were decided: without a cap the Deferred jobs would run at ``end``)
+    live = LiveKinematics(list(session), config, calibration, calibrate_with=executor, deferred_tails=deferred,
+                          max_calibration_lag_s=5.0)
     if executor is not None:
         executor.live = live
     done = list(walk_done_s)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from imugait.conventions import Side
-from imugait.live.kinematics import WALK_ENDED, LiveConfig, LiveKinematics
+from imugait.live.calibration_states import WALK_ENDED
+from imugait.live.kinematics import LiveConfig, LiveKinematics
 from imugait.live.updates import CalibrationPhase, latest_strides
 from imugait.simulate import SimulationConfig, simulate
 from imugait.simulate.timeline import PhaseKind, TimelinePhase

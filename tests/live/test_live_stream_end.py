@@ -1,7 +1,8 @@
 """The stream ended mid-walk (a take stopped while the person walked on): ``LiveKinematics.end``
 decides what waited for rows after the newest with the rows there are, as ``analyze`` decides it at
 a recording's end — the last stride, its thigh–shank timing, the walking direction of the straight
-run still going on (issue 11; docs/live.md, "The stream's end, as a recording's end")."""
+run still going on (issue 11; docs/live-history.md, "Stage by stage, and the stream's end as a
+recording's end")."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Walks ended while the stream goes on (``LiveKinematics.end_pass``: *Walk done*, a take stopped):
 each walk's last strides are given at once and every stride of it is final, as ``analyze`` of the
 recording cut there has them; the next walking is a new walk — no stride spans the end (issue 11;
-docs/live.md, "The end of a walk, with the stream going on").
+docs/live-history.md, "The end of a walk, with the stream going on").
 
 The scenario — a 10-m walk test done twice with a stop between, *Walk done* pressed at each stop —
 is shared with ``benchmarks/live_end_pass.py``, which prints its numbers."""

@@ -14,7 +14,7 @@ bytes come (``serial_reads=READINESS``, the default), or all at once at each pus
 poll (``PUSH_TICK``: one wake-up for the reads, the poll and the push — about 2 points of a core
 less — with the ticks' intervals spread around ``push_interval_s`` so that the read times lock to
 no sensor's frames, :mod:`imugait.live.ticks`; the samples' times are noisier by up to about a
-millisecond, docs/live.md, "Thirteenth round"). The pipeline is made for the opened
+millisecond, docs/live-history.md, "Thirteenth round"). The pipeline is made for the opened
 sensors' placements by ``make_pipeline`` (the live kinematics,
 :class:`imugait.live.kinematics.LiveKinematics`, or anything with the :class:`LivePipeline`
 methods); without one the page shows the sensors, recording and marks but no angles. After :meth:`LiveDashboard.run`
@@ -415,7 +415,7 @@ class LiveDashboard:
     def stop_recording(self) -> Awaitable[None]:
         """Stop the take (the page's button): the walk it recorded has ended (:meth:`walk_done`'s
         ``end_pass``). The take ends now; it is finalised in a worker thread, so the pushes and
-        the sensors go on meanwhile (about a CPU-second per 2 minutes of take, docs/live.md
+        the sensors go on meanwhile (about a CPU-second per 2 minutes of take, docs/live-history.md
         "Single late angles"): await the result for its session."""
         if self.takes is None or not self.takes.active:
             raise ImugaitError("no recording is running")

@@ -273,8 +273,8 @@ class DashboardServer:
                 return contextlib.nullcontext()
 
         # No permessage-deflate (uvicorn's default is on): compressing each push cost CPU on every
-        # one (docs/live.md, "Ninth round") to save bytes nobody is short of — about 70 kB/s
-        # uncompressed to one page, on the loopback or a local network.
+        # one (docs/live-history.md, "Ninth round") to save bytes nobody is short of — about
+        # 70 kB/s uncompressed to one page, on the loopback or a local network.
         config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="websockets-sansio",
                                 access_log=False, ws_ping_interval=None, ws_per_message_deflate=False)
         self._server = _Server(config)
