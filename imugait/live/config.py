@@ -32,8 +32,10 @@ class LiveConfig:
     matter) so that a walk's end gives the strides older than the history the walk's final
     reference too: their knee metrics on a leg referred to mid-stance (the whole walk's mid-stance),
     their hip rotation on a leg that measures it (a long straight run's whole line)
-    (:mod:`imugait.live.reference_backlog`: 24 bytes a row and store, stored twice). 0: none kept;
-    older strides keep what their final version had."""
+    (:mod:`imugait.live.reference_backlog`: 24 bytes a row and store, stored twice); and their
+    used/unused decision, judged again against the leg's strides with those values
+    (:meth:`~imugait.live.given_strides.GivenStrides.judge_walk`: each stride's metrics row). 0:
+    none kept; older strides keep what their final version had."""
     tick_s: float = 0.05
     """Grid time between updates of the walking direction, events and strides."""
     check_s: float = 0.5

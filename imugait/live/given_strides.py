@@ -5,7 +5,10 @@ again with its thigh–shank timing (:meth:`GivenStrides.give_timed`), and final
 windows have come (:mod:`imugait.live.reheading`) and, if its hip rotation was measured against a
 straight run's walking direction, once that run has been fitted again (:mod:`imugait.live.straight_runs`).
 Each version is judged (:func:`~imugait.gait.plausibility.implausible_reasons`) against the leg's
-recent strides up to it, as offline against the leg's strides.
+recent strides up to it, as offline against the leg's strides; at a walk's end every stride of the
+walk the leg still holds — those in the history and those older kept by their rows — is judged
+once more as ``analyze`` judges a recording's strides: against all the leg's strides kept, with
+the values they have then (:meth:`GivenStrides.judge_walk`).
 """
 
 from __future__ import annotations
@@ -66,8 +69,16 @@ class EarlyStride:
 class GivenStrides:
     """The strides one leg (``side``) has given, measured by ``measures``."""
 
-    def __init__(self, side: Side, measures: StrideMeasures) -> None:
+    def __init__(self, side: Side, measures: StrideMeasures, older_s: float = 0.0) -> None:
         self.side, self.measures = side, measures
+        self.older_s = older_s
+        """How long the final strides that left the history are kept for the judgement at a walk's
+        end (s, from the newest kept back; :attr:`~imugait.live.kinematics.LiveConfig.reference_backlog_s`)."""
+        self.older: deque[PendingStride] = deque()
+        """The final strides that left the history, kept for the judgement at a walk's end — each
+        its row (used, metrics) and version, not its samples —, in order."""
+        self.walk_first = 0
+        """The number of the walk going on's first stride."""
         self.recent: deque[dict] = deque(maxlen=RECENT_STRIDES)
         """The rows (used, metrics) of the leg's recent strides, the plausibility check's."""
         self.n_strides = 0
@@ -96,10 +107,7 @@ class GivenStrides:
         until = next((i for i, r in enumerate(recent) if r is row), None)
         if until is None:
             return given
-        reason = implausible_reasons(stride_columns(recent[:until + 1]))[-1]
-        exclusion = stride.exclusion if reason is Exclusion.NONE else reason
-        return replace(given, used=exclusion is Exclusion.NONE,
-                       exclusion=None if exclusion is Exclusion.NONE else exclusion.value)
+        return _verdict(stride, given, implausible_reasons(stride_columns(recent[:until + 1]))[-1])
 
     def judged_again(self, p: PendingStride, **changes) -> LiveStride:
         """``p``'s version with the metrics of its row now (and ``changes``: ``final``), judged again."""
@@ -109,11 +117,43 @@ class GivenStrides:
     def give_measured_again(self, strides: list[PendingStride]) -> None:
         """Give again ``strides`` — final strides older than the history whose row's metrics were
         measured again (:mod:`imugait.live.reference_backlog`) — with those metrics, their
-        judgement as it was (the strides they were judged against are gone)."""
+        judgement as it was (judged again after, with the walk's strides: :meth:`judge_walk`)."""
         for p in strides:
             p.given = replace(p.given, metrics={name: p.row[name] for name in p.given.metrics})
             if p.timed:
                 self.new.append(p.given)
+
+    def keep_older(self, strides: list[PendingStride]) -> None:
+        """Keep ``strides`` (final, in order), which leave the history, for the judgement at the
+        walk's end; forget those more than :attr:`older_s` before the newest."""
+        if self.older_s <= 0 or not strides:
+            return
+        self.older.extend(strides)
+        t_newest = self.older[-1].stride.t_initial_contact_s
+        while self.older and self.older[0].stride.t_initial_contact_s < t_newest - self.older_s:
+            self.older.popleft()
+
+    def judge_walk(self) -> None:
+        """At a walk's end: every stride of the walk still held — in the history and older
+        (:attr:`older`) — judged as ``analyze`` judges a recording's strides, against all the
+        leg's strides kept (the older ones, the recent ones: those after it too, not only those
+        before), with the values they have at the end; those whose judgement changed are given
+        again (the versions given during the walk were judged against the strides before them)."""
+        walk = [p for p in dict.fromkeys((*self.older, *self.headed, *self.unheaded))
+                if p.given.index >= self.walk_first and p.timed]
+        if not walk:
+            return
+        rows = list({id(r): r for r in (*(p.row for p in self.older), *self.recent, *(p.row for p in walk))}.values())
+        reasons = dict(zip(map(id, rows), implausible_reasons(stride_columns(rows)), strict=True))
+        for p in walk:
+            version = _verdict(p.stride, p.given, reasons[id(p.row)])
+            if (version.used, version.exclusion) != (p.given.used, p.given.exclusion):
+                p.given = version
+                self.new.append(version)
+
+    def new_walk(self) -> None:
+        """The strides numbered from now on are a new walk's."""
+        self.walk_first = self.n_strides
 
     def _live_stride(self, stride: Stride, metrics: dict[str, float], index: int) -> LiveStride:
         return LiveStride(side=self.side, index=index, t_initial_contact_s=stride.t_initial_contact_s,
@@ -173,6 +213,14 @@ class GivenStrides:
             self.new.append(p.given)
             if p.run > runs_done:
                 self.awaiting_run.append(p)
+
+
+def _verdict(stride: Stride, given: LiveStride, reason: Exclusion) -> LiveStride:
+    """``given`` used or not: excluded for ``reason`` if the plausibility check found one,
+    otherwise as ``stride`` (its bout and data checks)."""
+    exclusion = stride.exclusion if reason is Exclusion.NONE else reason
+    return replace(given, used=exclusion is Exclusion.NONE,
+                   exclusion=None if exclusion is Exclusion.NONE else exclusion.value)
 
 
 def same_stride(a: LiveStride, b: LiveStride) -> bool:

@@ -99,7 +99,7 @@ class LiveLeg:
         self.motion = LegMotion(side, self.rows, settings)
         self.heading = HeadingTrack(alignment, settings, start, capacity, known_heading_rad, known_interpolated_rows)
         self.measures = StrideMeasures(self.rows, self.heading, settings, start, capacity)
-        self.given = GivenStrides(side, self.measures)
+        self.given = GivenStrides(side, self.measures, settings.reference_backlog_s)
         referred = MidstanceReference(side, alignment) if midstance and alignment.reference is not None else None
         n_backlog = int(round(settings.reference_backlog_s * settings.rate_hz))
         self.backlog = ReferenceBacklog(self.rows, n_backlog, referred is not None, alignment.measures_femur_rotation) \
@@ -219,13 +219,16 @@ class LiveLeg:
         their run has ended (a straight run longer than the history) or their heading windows
         have come (a history shorter than those few seconds): those that begin by ``t_old`` (s;
         two ticks after the history's oldest row at the tick). Those given final with their
-        heading leave for the reference backlog, if the leg keeps one."""
+        heading leave for the reference backlog, if the leg keeps one; all of them are kept for the
+        judgement at the walk's end (:meth:`~imugait.live.given_strides.GivenStrides.keep_older`)."""
         given, runs = self.given, self.runs
+        leaving = []
         while given.headed and given.headed[0].stride.t_initial_contact_s <= t_old:
-            p = given.headed.popleft()
+            leaving.append(given.headed.popleft())
             if self.backlog is not None:
-                self.backlog.keep_knee(p)
+                self.backlog.keep_knee(leaving[-1])
         if not (given.awaiting_run or given.unheaded):
+            given.keep_older(leaving)
             return
         released = []
         while given.awaiting_run and given.awaiting_run[0].stride.t_initial_contact_s <= t_old:
@@ -240,6 +243,7 @@ class LiveLeg:
             if p.timed and p.headed and p.run <= runs.done:
                 p.given = replace(p.given, final=True)
                 given.new.append(p.given)
+        given.keep_older(sorted(dict.fromkeys((*leaving, *released)), key=lambda p: p.stride.t_initial_contact_s))
 
     # --- the walk's end ------------------------------------------------------------------------
 
@@ -259,7 +263,10 @@ class LiveLeg:
         :meth:`~imugait.live.reheading.Reheading.head_strides`); with a mid-stance reference, the
         strides still in the history — and the final strides older than it that the backlog
         keeps — with the reference over every walk so far
-        (:meth:`~imugait.live.reheading.Reheading.revise_reference`). Every stride of the walk is
+        (:meth:`~imugait.live.reheading.Reheading.revise_reference`); last, every stride of the walk
+        the leg holds — the final strides older than the history too — judged used or not against
+        all its strides kept, with the values they have then, as ``analyze`` judges them
+        (:meth:`~imugait.live.given_strides.GivenStrides.judge_walk`). Every stride of the walk is
         then final.
 
         The rows that come after are a new walk (:meth:`_new_walk`). Called again with no row
@@ -280,6 +287,7 @@ class LiveLeg:
             judge_walk(grid, k, self._walk_start, self.rows, self.runs, self.given, self.settings)
         self.reheading.head_strides(self.runs.done, ending=True)
         self.reheading.revise_reference()
+        self.given.judge_walk()
         self._new_walk(k)
 
     def _new_walk(self, k: int) -> None:
@@ -296,8 +304,10 @@ class LiveLeg:
         windows without knee motion giving no estimate, and the first strides of the next walk
         interpolate between the windows around them as there); the mid-stance sums (``analyze``
         averages every stride of the recording); the recent strides the plausibility check judges
-        against (``analyze``: all the leg's strides); the strides' numbering; the history."""
+        against, and the older ones kept for the walk's end (``analyze``: all the leg's strides);
+        the strides' numbering; the history."""
         self._walk_ended_at = self._walk_start = k
+        self.given.new_walk()
         self.runs.refitted = []
         self.finder.new_walk(float(self.history.tail("t_s")[-1]) if k > self.history.first_index else None)
         self.motion.progression.end_run()

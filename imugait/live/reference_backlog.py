@@ -23,9 +23,11 @@ Each is 4 float32 and the row's time (24 bytes a row, stored twice over as every
 :class:`~imugait.live.history.History`), ``capacity`` rows of each
 (:attr:`~imugait.live.kinematics.LiveConfig.reference_backlog_s`, 6 min by default: 1.0 MB per
 leg and store at 58.8 Hz, 3.5 MB at 200 Hz), and the strides whose rows they are. Older strides
-keep what they were given final with. Their thigh–shank timing does not depend on either and stays;
-their used/unused decision stays as it was given final (the strides around them that the
-plausibility check and the bouts compare with are gone).
+keep what they were given final with. Their thigh–shank timing does not depend on either and stays.
+Their used/unused decision is taken again at the walk's end with the values they have then, against
+the leg's strides (:meth:`~imugait.live.given_strides.GivenStrides.judge_walk`, which keeps every
+final stride's row for ``capacity``'s time); the bouts they are in stay as they were decided (the
+rows ``find_progression`` would look at are gone).
 """
 
 from __future__ import annotations

@@ -91,9 +91,10 @@ class LiveStride:
     (:mod:`imugait.live.revision`: the hip rotation metrics, and the judgement that reads them,
     may change; a run longer than the live history gives its strides final as they are before
     their rows leave it) — ``final`` in the last of these versions (the last two may come
-    together). At a walk's end (*Walk done*, the stream's end) a final stride may come once more,
+    together). At a walk's end (*Walk done*, the stream's end) a final stride may come again,
     final, with what only the whole walk decides (:meth:`imugait.live.leg.LiveLeg.end_walk`: the
-    mid-stance reference, a long run's line, used or not). A stride given early whose
+    mid-stance reference, a long run's line, used or not — its metrics and its judgement may come
+    in two versions). A stride given early whose
     events settled into none comes ``final``, not ``used``, with the exclusion ``withdrawn: …``."""
 
 
