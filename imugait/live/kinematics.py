@@ -54,6 +54,7 @@ from imugait.errors import ValidationError
 from imugait.gait.cycles import StrideConfig
 from imugait.gait.events import EventConfig
 from imugait.kinematics.progression import ProgressionConfig
+from imugait.live.double_support import give_double_support
 from imugait.live.grid import LiveGrid, LiveSensor, grid_history
 from imugait.live.leg import LiveLeg
 from imugait.live.leg_rows import angles_of_legs
@@ -307,7 +308,7 @@ class LiveKinematics:
             later_gaps = gap_ends[p][gap_ends[p] > i]
             j = min(j, int(later_gaps[0])) if later_gaps.size else j
             self.feed(LiveSamples(p, s.t_s[i:j], s.acc_mps2[i:j], s.gyr_radps[i:j], None, None,
-                                  lost_after[p].get(i - 1, 0), s.device.gyr_sampling))
+                                  lost_after[p].get(i - 1, 0), s.device.gyr_sampling, s.device.gyr_range_radps))
             cursors[p] = j
 
     def end_pass(self) -> tuple[Side, ...]:
@@ -438,6 +439,7 @@ class LiveKinematics:
         strides go on being numbered where they were."""
         with self._lock:
             self._finish_ticks()
+            self._give_double_support(np.inf)  # (with the strides there are: the legs are dropped)
             for side, leg in self.legs.items():
                 self._strides_before[side] = leg.n_strides
                 self._dropped_strides += leg.new_strides
@@ -649,6 +651,7 @@ class LiveKinematics:
         calibration ran elsewhere) at most ``CATCH_UP_S`` of them per feed or poll, so that no
         call takes long, unless its rows are about to leave the grid. ``defer_tails``: see
         :meth:`_advance`."""
+        ended_s = -np.inf
         for side, leg in self.legs.items():
             k_stop = None
             if side in self._catching_up:
@@ -660,9 +663,26 @@ class LiveKinematics:
             while ends and (k_stop is None or ends[0] <= k_stop):
                 leg.take(self.grid, ends.pop(0))  # (a walk ended by end_pass ends at its row: the rows after it are the next)
                 leg.end_walk()
+                if leg.history.n_appended > leg.history.first_index:
+                    ended_s = max(ended_s, float(leg.history.tail("t_s")[-1]))
             if not ends:
                 self._walk_ends.pop(side, None)
             leg.take(self.grid, k_stop, defer_tails)
+        if self._walk_ends.keys() & self.legs.keys():
+            ended_s = -np.inf  # (a walk's end that not every leg has reached)
+        self._give_double_support(ended_s)
+
+    def _give_double_support(self, ended_s: float = -np.inf) -> None:
+        """Double support once the other leg's strides around a stride have settled; at a walk's
+        end (``ended_s``) that every leg has reached, once the other leg has stopped long enough
+        (:attr:`~imugait.live.leg.LiveLeg.strides_given_until_s`) and before a stride's rows leave
+        the history (when its leg's strides there are released: :meth:`~imugait.live.leg.LiveLeg.finish_tick`),
+        with the strides there are (:func:`~imugait.live.double_support.give_double_support`)."""
+        expected = [side for side in self.sides if self._states[side].phase is not CalibrationPhase.FAILED]
+        old_s = {side: float(leg.history.tail("t_s")[0]) + 2 * self.config.tick_s
+                 for side, leg in self.legs.items() if len(leg.history)}
+        quiet_s = {side: leg.strides_given_until_s - self.config.strides.max_stride_s for side, leg in self.legs.items()}
+        give_double_support({side: leg.given for side, leg in self.legs.items()}, expected, ended_s, old_s, quiet_s)
 
     def _finish_ticks(self) -> None:
         for leg in self.legs.values():

@@ -42,8 +42,9 @@ where everything that waited for later rows is decided as offline at a recording
 after it are a new walk (its own events and straight runs; the calibration and the heading
 tracking go on).
 
-Not done live: the clipping check (the live samples carry no device range), double support (needs
-the other leg's events as they settle) and the pelvis-relative hip angles.
+The clipping check reads the rows the grid flagged (the gyroscope at the range its device declared,
+:mod:`imugait.analysis.clipping`); double support needs the other leg and is added across the legs
+(:mod:`imugait.live.double_support`). Not done live: the pelvis-relative hip angles.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ import numpy as np
 
 from imugait.calibration.segment import LegAlignment
 from imugait.conventions import Side
+from imugait.gait.events import settle_time_s
 from imugait.live.given_strides import GivenStrides
 from imugait.live.heading_track import HeadingTrack
 from imugait.live.history import History
@@ -133,6 +135,17 @@ class LiveLeg:
     def n_strides(self, n: int) -> None:
         self.given.n_strides = n
 
+    @property
+    def strides_given_until_s(self) -> float:
+        """Time (s) after which every stride the leg gives from now on ends: its settled rows' newest
+        time less the time its events take to settle and between its looks for them
+        (:meth:`~imugait.live.stride_finder.StrideFinder.find`); -inf before its first settled row."""
+        k = self._settled - 1
+        if k < self.history.first_index:
+            return -np.inf
+        s = self.settings
+        return float(self.history.since("t_s", k)[0]) - settle_time_s(s.events, s.rate_hz) - s.event_every_s - s.tick_s
+
     # --- rows --------------------------------------------------------------------------------
 
     def take(self, grid: History, k_stop: int | None = None, defer_tail: bool = False) -> None:
@@ -159,6 +172,7 @@ class LiveLeg:
             self.history.append({"t_s": t, "knee_deg": blank["knee_deg"][:n], "hip_rotation_deg": blank["hip_rotation_deg"][:n],
                                  "hip_rotation_run_deg": blank["hip_rotation_deg"][:n],
                                  "motion": blank["motion"][:n], "run": blank["run"][:n], "lost": lost,
+                                 "clipped": rows.clipped(grid, k, stop),
                                  "heading_offset_rad": self.heading.held_offsets(k, t, long_lost),
                                  "direction_rad": self.motion.progression.direction_at(t)})
             if stop % self._n_tick == 0:
@@ -239,7 +253,7 @@ class LiveLeg:
         for p in dict.fromkeys(released):  # (once each, in order)
             if p.timed and p.headed and p.run <= runs.done:
                 p.given = replace(p.given, final=True)
-                given.new.append(p.given)
+                given.give(p)
 
     # --- the walk's end ------------------------------------------------------------------------
 
