@@ -27,7 +27,7 @@ or at the walk's end.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 import numpy as np
 
@@ -37,15 +37,17 @@ from imugait.live.given_strides import GivenStrides
 
 
 def give_double_support(legs: Mapping[Side, GivenStrides], expected: Collection[Side], ended_s: float = -np.inf,
-                        old_s: Mapping[Side, float] | None = None, quiet_s: Mapping[Side, float] | None = None) -> None:
+                        old_s: Callable[[Side], float] | None = None, quiet_s: Callable[[Side], float] | None = None
+                        ) -> None:
     """Decide the double support of the settled strides of ``legs`` (the calibrated legs' given
     strides) whose other leg's bounding strides have settled, or whose toe-off is before its
-    ``quiet_s`` (s: every stride the other leg gives from now on begins after it — a leg that
-    stopped) — and, with the other leg's strides there are, of those that end by ``ended_s`` (s: a
-    walk ended there for all of ``legs``) or begin by ``old_s`` of their leg (s: their rows are
-    about to leave the history). ``expected``: the legs with sensors whose calibration has not
-    failed; a stride of a leg without the other one is NaN at once (as offline)."""
-    old_s, quiet_s = old_s or {}, quiet_s or {}
+    ``quiet_s`` of the other leg (s: every stride that leg gives from now on begins after it — a
+    leg that stopped) — and, with the other leg's strides there are, of those that end by
+    ``ended_s`` (s: a walk ended there for all of ``legs``) or begin by ``old_s`` of their leg (s:
+    their rows are about to leave the history). ``old_s`` and ``quiet_s`` are asked only when the
+    other leg's strides have not decided the oldest stride waiting (this runs at every take of
+    rows). ``expected``: the legs with sensors whose calibration has not failed; a stride of a leg
+    without the other one is NaN at once (as offline)."""
     for side, given in legs.items():
         if not given.unsupported:
             continue
@@ -56,8 +58,12 @@ def give_double_support(legs: Mapping[Side, GivenStrides], expected: Collection[
         other = legs.get(side.other)
         # (the other leg not calibrated yet: its strides to come)
         bound_s = other.settled_events[-1][2] if other is not None and other.settled_events else -np.inf
-        bound_s = max(bound_s, quiet_s.get(side.other, -np.inf))
-        t_old = old_s.get(side, -np.inf)
+        first = given.unsupported[0].stride
+        if bound_s < first.t_toe_off_s and first.t_next_initial_contact_s > ended_s:
+            bound_s = max(bound_s, quiet_s(side.other) if quiet_s is not None and other is not None else -np.inf)
+            t_old = old_s(side) if old_s is not None else -np.inf
+        else:
+            t_old = -np.inf
         decided = []
         while given.unsupported:
             s = given.unsupported[0].stride

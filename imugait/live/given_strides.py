@@ -182,6 +182,8 @@ class GivenStrides:
         version (every stride not final has one to come), or now, final, if its final version was
         held for it (:meth:`give`)."""
         p.supported = True
+        if np.isnan(value):
+            value = np.nan  # (the one NaN object: versions with none compare equal, as those of another run)
         p.row["double_support_pct"] = value
         if not np.isnan(value):
             p.given = replace(p.given, metrics={**p.given.metrics, "double_support_pct": value})

@@ -678,11 +678,13 @@ class LiveKinematics:
         (:attr:`~imugait.live.leg.LiveLeg.strides_given_until_s`) and before a stride's rows leave
         the history (when its leg's strides there are released: :meth:`~imugait.live.leg.LiveLeg.finish_tick`),
         with the strides there are (:func:`~imugait.live.double_support.give_double_support`)."""
+        legs = self.legs
+        if not any(leg.given.unsupported for leg in legs.values()):
+            return
         expected = [side for side in self.sides if self._states[side].phase is not CalibrationPhase.FAILED]
-        old_s = {side: float(leg.history.tail("t_s")[0]) + 2 * self.config.tick_s
-                 for side, leg in self.legs.items() if len(leg.history)}
-        quiet_s = {side: leg.strides_given_until_s - self.config.strides.max_stride_s for side, leg in self.legs.items()}
-        give_double_support({side: leg.given for side, leg in self.legs.items()}, expected, ended_s, old_s, quiet_s)
+        give_double_support({side: leg.given for side, leg in legs.items()}, expected, ended_s,
+                            lambda side: legs[side].oldest_t_s + 2 * self.config.tick_s,
+                            lambda side: legs[side].strides_given_until_s - self.config.strides.max_stride_s)
 
     def _finish_ticks(self) -> None:
         for leg in self.legs.values():

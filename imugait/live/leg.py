@@ -113,6 +113,8 @@ class LiveLeg:
         self._walk_ended_at = -1  # the grid row at which the latest walk was ended (end_walk)
         self._walk_start = start  # the grid row from which the walk going on counts
         self._settled = start  # rows whose motion, walking direction are final
+        self._events_lag_s = settle_time_s(settings.events, settings.rate_hz) + settings.event_every_s + settings.tick_s
+        """How long after a row an event before it may still be found (:attr:`strides_given_until_s`)."""
         self._tail_due: tuple[History, int, float] | None = None
         """The latest tick's tail still to run (:meth:`finish_tick`): the grid, its settled row,
         the time before which strides are released (:meth:`_release_old`)."""
@@ -143,8 +145,12 @@ class LiveLeg:
         k = self._settled - 1
         if k < self.history.first_index:
             return -np.inf
-        s = self.settings
-        return float(self.history.since("t_s", k)[0]) - settle_time_s(s.events, s.rate_hz) - s.event_every_s - s.tick_s
+        return float(self.history.since("t_s", k)[0]) - self._events_lag_s
+
+    @property
+    def oldest_t_s(self) -> float:
+        """Time (s) of the oldest row the history holds (-inf when it holds none)."""
+        return float(self.history.tail("t_s")[0]) if len(self.history) else -np.inf
 
     # --- rows --------------------------------------------------------------------------------
 

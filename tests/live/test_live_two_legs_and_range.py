@@ -188,7 +188,7 @@ def test_double_support_waits_for_the_other_legs_stride_that_ends_after_the_toe_
     # A stride about to leave the history is decided with what there is too (here: none after it).
     r = _pending(Side.LEFT, 2.0, 2.6, 3.0)
     left.note_settled(r)
-    give_double_support(legs, [Side.LEFT, Side.RIGHT], old_s={Side.LEFT: 2.0})
+    give_double_support(legs, [Side.LEFT, Side.RIGHT], old_s={Side.LEFT: 2.0}.__getitem__)
     assert r.supported and not left.unsupported and np.isnan(r.row["double_support_pct"])
 
 
