@@ -24,7 +24,7 @@ from collections.abc import Collection, Mapping
 import numpy as np
 
 from imugait.acquisition.assembler import LiveSamples
-from imugait.analysis.clipping import at_range
+from imugait.analysis.clipping import CLIP_FRACTION, at_range
 from imugait.conventions import Placement
 from imugait.errors import ValidationError
 from imugait.fusion.base import OrientationFilter
@@ -364,12 +364,19 @@ class LiveGrid:
         acc_gyr = lerp_rows(np.concatenate(imu_before), np.concatenate(imu_after), frac)
         q = nlerp_rows(np.concatenate(q_before), np.concatenate(q_after), frac) if with_orientation else None
         m = t.size
+        in_order = self._in_order(sensors)
+        # A batch far from every declared range (the common case) has no clipped row: one look at
+        # all sensors' rates, not each sensor's (a batch is a few rows: the calls are the cost).
+        declared = [sensor.gyr_range_radps for sensor in in_order if sensor.gyr_range_radps]
+        none_clipped = not declared or not m or (
+            float(np.abs(acc_gyr[:, 3:]).max()) + max(max(map(abs, sensor.gyr_bias_radps.tolist())) for sensor in in_order)
+            < CLIP_FRACTION * min(declared))
         for j, (sensor, (acc_name, gyr_name, q_name, _lost, _lost_s, clipped_name)) in enumerate(
-                zip(self._in_order(sensors), self._names, strict=True)):
+                zip(in_order, self._names, strict=True)):
             rows = acc_gyr[j * m:(j + 1) * m]
             out[acc_name] = rows[:, :3] if with_orientation else rows[:, :3].copy()  # (appended: copied then)
             out[gyr_name] = rows[:, 3:] - sensor.gyr_bias_radps
-            out[clipped_name] = at_range(out[gyr_name], sensor.gyr_range_radps)
+            out[clipped_name] = np.zeros(m, dtype=bool) if none_clipped else at_range(out[gyr_name], sensor.gyr_range_radps)
             if with_orientation:
                 out[q_name] = q[j * m:(j + 1) * m]
         return out

@@ -247,6 +247,7 @@ class LiveKinematics:
                                      reference_backlog_s=self.config.reference_backlog_s,
                                      reseeded=self.config.reseed_window_s is not None)
         self._n_tick = self._settings.rows_per_tick  # (the legs' ticks)
+        self._ticks_looked: list[int] = []  # the legs' ticks when double support was last looked for
 
     @classmethod
     def for_dashboard(cls, placements: Collection[Placement], calibration: LiveCalibration | None = None,
@@ -679,6 +680,11 @@ class LiveKinematics:
         the history (when its leg's strides there are released: :meth:`~imugait.live.leg.LiveLeg.finish_tick`),
         with the strides there are (:func:`~imugait.live.double_support.give_double_support`)."""
         legs = self.legs
+        # (What decides it changes at the legs' ticks and walk ends only: looked at then, not at every take.)
+        ticks = [leg.history.n_appended // self._n_tick for leg in legs.values()]
+        if ended_s == -np.inf and ticks == self._ticks_looked:
+            return
+        self._ticks_looked = ticks
         if not any(leg.given.unsupported for leg in legs.values()):
             return
         expected = [side for side in self.sides if self._states[side].phase is not CalibrationPhase.FAILED]
