@@ -45,8 +45,8 @@ def give_double_support(legs: Mapping[Side, GivenStrides], expected: Collection[
     leg that stopped) — and, with the other leg's strides there are, of those that end by
     ``ended_s`` (s: a walk ended there for all of ``legs``) or begin by ``old_s`` of their leg (s:
     their rows are about to leave the history). ``old_s`` and ``quiet_s`` are asked only when the
-    other leg's strides have not decided the oldest stride waiting (this runs at every take of
-    rows). ``expected``: the legs with sensors whose calibration has not failed; a stride of a leg
+    other leg's strides have not decided the oldest stride waiting (this runs at every tick of
+    either leg). ``expected``: the legs with sensors whose calibration has not failed; a stride of a leg
     without the other one is NaN at once (as offline)."""
     for side, given in legs.items():
         if not given.unsupported:
