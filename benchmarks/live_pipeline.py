@@ -64,9 +64,10 @@ from test_live_agreement import HIP_METRICS, KNEE_METRICS, WARM_UP_S, matched  #
 
 from imugait.analysis import analyze_session  # noqa: E402
 from imugait.fusion import FilterKind  # noqa: E402
+from imugait.gait.cycles import Exclusion  # noqa: E402
 from imugait.live.dashboard.state import DashboardState  # noqa: E402
 from imugait.live.kinematics import LiveConfig, LiveKinematics  # noqa: E402
-from imugait.live.updates import CalibrationPhase, LiveUpdate  # noqa: E402
+from imugait.live.updates import CalibrationPhase, LiveUpdate, latest_strides  # noqa: E402
 from imugait.simulate import simulate  # noqa: E402
 
 BLOCK_S = 0.02
@@ -97,7 +98,7 @@ def agreement(n_walkers: int, filter_kind: FilterKind = FilterKind.VQF_ONLINE) -
         everything = LiveUpdate(t_s=updates[-1].t_s, strides=tuple(s for u in updates for s in u.strides))
         run = LiveRun(session, live, everything, offline_like_live(session, live, filter_kind))
         table, first = matched(run), matched(run, first=True)
-        shown, final = {}, {}
+        shown, final, supported = {}, {}, {}
         calibrated_at = {c.side: u.t_s for u in updates for c in u.calibration if c.phase is CalibrationPhase.CALIBRATED}
         for u in updates:
             for s in u.strides:
@@ -105,9 +106,14 @@ def agreement(n_walkers: int, filter_kind: FilterKind = FilterKind.VQF_ONLINE) -
                     shown.setdefault((s.side, s.index), u.t_s - s.t_next_initial_contact_s)
                     if s.final:
                         final.setdefault((s.side, s.index), u.t_s - s.t_next_initial_contact_s)
+                    if np.isfinite(s.metrics["double_support_pct"]):
+                        supported.setdefault((s.side, s.index), u.t_s - s.t_next_initial_contact_s)
         keys = list(zip(table["side"], table["index"], strict=True))
         table["shown_s"] = [shown.get(key, np.nan) for key in keys]
         table["final_s"] = [final.get(key, np.nan) for key in keys]
+        table["supported_s"] = [supported.get(key, np.nan) for key in keys]
+        table["clipped"] = [s.exclusion == Exclusion.CLIPPED.value for s in latest_strides(everything.strides)]
+        table["offline_clipped"] = int((run.offline.cycles["exclusion"] == Exclusion.CLIPPED.value).sum())
         table["walker"] = first["walker"] = k
         tables.append(table)
         firsts.append(first)
@@ -216,12 +222,23 @@ def main() -> None:
         d, d_first = 1000 * table[column].abs(), 1000 * first[column].abs()
         rows.append([name, f"{d_first.max():.2f}", f"{d_first.median():.2f}", f"{d.max():.2f}", f"{d.median():.2f}", "10",
                      f"{d.max() / 10:.2f}"])
+    # Double support: never in a stride's first version (the other leg's stride around it settles later).
+    d = steady["double_support_pct"].abs()
+    rows.append(["double_support_pct (%-points)", f"{first['double_support_pct'].notna().sum()} of {len(first)} have it",
+                 "", f"{d.max():.2e}", f"{d.median():.2e}", "1.0", f"{d.max() / 1.0:.2e}"])
     print(f"{args.walkers} walkers; {len(table)} live strides ({int(table['final'].sum())} final), {len(steady)} steady "
           f"strides used by both; used flags agree on {100 * (table['used'] == table['offline_used']).mean():.0f} % of "
           f"strides\n")
     print(markdown_table([f"metric (live − analyze with {args.analyze_filter})", "first shown: max abs", "median abs",
                           "final: max abs", "median abs", "target", "final max / target"], rows))
     delays = steady[["shown_s", "final_s"]].dropna()
+    supported = steady["supported_s"].dropna()
+    print(f"\nDouble support: {int(steady['double_support_pct'].notna().sum())} of {len(steady)} steady strides have "
+          f"it in their latest version, {len(supported)} of them after their leg was calibrated — data time from the "
+          f"closing initial contact to the first version with it: median {supported.median():.2f} s, max "
+          f"{supported.max():.2f} s. Strides excluded as clipped: live {int(table['clipped'].sum())}, analyze "
+          f"{int(table.groupby('walker')['offline_clipped'].first().sum())} (the simulated gyroscopes' ±2000 °/s is "
+          f"never reached: tests/live/test_live_two_legs_and_range.py clips one)")
     print(f"\nData time from the closing initial contact of a steady stride that ends after its leg was calibrated "
           f"({len(delays)} strides) to its version shown first: median "
           f"{1000 * delays['shown_s'].median():.0f} ms, max {1000 * delays['shown_s'].max():.0f} ms; to its final "

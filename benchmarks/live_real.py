@@ -22,7 +22,8 @@ in: why), against what (standing / mid-stance) and after how much data; the stri
 ``analyze`` found and used; the strides both used (live strides matched to ``analyze``'s by the
 nearest initial contact, within 50 ms); the largest and the median |live − analyze| over those
 strides of the per-stride angle metrics (knee flexion, adduction, rotation; hip rotation — each
-stride's latest version, ``latest_strides``) and of the event times (initial contact, toe-off, next
+stride's latest version, ``latest_strides``; with ``--per-metric`` also the thigh–shank timing and
+the double support) and of the event times (initial contact, toe-off, next
 initial contact); how many of those strides were final (their straight run ended and fitted again
 before the recording ended: :mod:`imugait.live.revision`) and the largest difference over those.
 Then a summary per dataset: ours live against ours offline, and over the legs that live and
@@ -53,6 +54,7 @@ from conftest import LiveRun, feed_polled, offline_like_live  # noqa: E402
 from test_live_agreement import HIP_METRICS, KNEE_METRICS, matched  # noqa: E402
 
 from imugait.errors import ImugaitError  # noqa: E402
+from imugait.gait.cycles import Exclusion  # noqa: E402
 from imugait.live.kinematics import LiveConfig, LiveKinematics  # noqa: E402
 from imugait.live.updates import CalibrationPhase, LiveUpdate, latest_strides  # noqa: E402
 from imugait.model import Session  # noqa: E402
@@ -113,14 +115,16 @@ def live_vs_analyze(source: WalkSource, end: bool = False, both_used: list[pd.Da
         row = {**base, "leg": side.value, "duration_s": session.t_end_s - t_start, "cpu_live_s": cpu_live_s,
                "live": state.phase.value, "live_reference": state.reference or "", "why": state.message,
                "calibrated_at_s": calibrated_at.get(side, np.nan),
-               "live_found": len(mine), "live_used": sum(s.used for s in mine)}
+               "live_found": len(mine), "live_used": sum(s.used for s in mine),
+               "live_clipped": sum(s.exclusion == Exclusion.CLIPPED.value for s in mine)}
         leg = None if offline is None else offline.legs.get(side)
         if leg is None:
             reason = refusal or next((w for w in offline.warnings if w.startswith(f"{side.value}_")), "refused")
             rows.append({**row, "analyze": f"refused: {reason}"})
             continue
         cycles = offline.cycles[offline.cycles["side"] == side.value]
-        row.update({"analyze": "calibrated", "analyze_reference": leg.reference, "analyze_found": len(cycles), "analyze_used": int(cycles["used"].sum())})
+        row.update({"analyze": "calibrated", "analyze_reference": leg.reference, "analyze_found": len(cycles), "analyze_used": int(cycles["used"].sum()),
+                    "analyze_clipped": int((cycles["exclusion"] == Exclusion.CLIPPED.value).sum())})
         if mine and len(cycles):
             table = matched(LiveRun(session, live, LiveUpdate(t_s=update.t_s, strides=tuple(mine)), offline))
             both = table[table["used"] & table["offline_used"] & (table["ic_s"].abs() <= SAME_STRIDE_S)]
@@ -194,8 +198,8 @@ def per_metric_table(strides: pd.DataFrame) -> str:
     rows = []
     for dataset, g in strides.groupby("dataset", sort=False):
         final = g[g["final"]]
-        for name in (*ANGLES, "thigh_shank_lag_s", *EVENTS):
-            scale, unit = (1000.0, "ms") if name.endswith("_s") else (1.0, "°")
+        for name in (*ANGLES, "thigh_shank_lag_s", "double_support_pct", *EVENTS):
+            scale, unit = (1000.0, "ms") if name.endswith("_s") else (1.0, "%-points") if name.endswith("_pct") else (1.0, "°")
             cells = []
             for part in (g, final):
                 x = scale * part[name].abs().to_numpy(dtype=float)
@@ -228,6 +232,9 @@ def main() -> None:
     print(leg_table(df))
     print()
     print(summary_table(df))
+    print(f"\nStrides excluded as clipped (a gyroscope at its declared range): live {int(df['live_clipped'].fillna(0).sum())}, "
+          f"analyze {int(df.get('analyze_clipped', pd.Series(dtype=float)).fillna(0).sum())}; live runs' CPU "
+          f"{df.groupby('recording')['cpu_live_s'].first().sum():.1f} s (feed, polls and end)")
     if args.per_metric and strides:
         print()
         print(per_metric_table(pd.concat(strides, ignore_index=True)))

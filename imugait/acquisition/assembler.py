@@ -78,6 +78,9 @@ class LiveSamples:
     gyr_sampling: GyroSampling = GyroSampling.INSTANT
     """What the device's gyroscope samples stand for in time (its announcement's; the default when it
     announced nothing): how live fusion integrates them."""
+    gyr_range_radps: float | None = None
+    """The gyroscope's full-scale range (rad/s) as the device announced it (None: it announced
+    none): live, rows at it are clipped (:mod:`imugait.analysis.clipping`), as offline."""
 
 
 @dataclass(frozen=True)
@@ -345,7 +348,8 @@ class SessionAssembler:
         mag = None if block.mag_uT is None else _rows(block.mag_uT, rows)
         q = None if block.q_world_sensor is None else _rows(block.q_world_sensor, rows)
         live = LiveSamples(track.placement, t_s, _rows(block.acc_mps2, rows), _rows(block.gyr_radps, rows),
-                           mag, q, got.n_lost, track.gyr_sampling)
+                           mag, q, got.n_lost, track.gyr_sampling,
+                           None if track.announcement is None else track.announcement.gyr_range_radps)
         if self.config.live_window_s is not None:
             if track.live is None:
                 track.live = LiveBuffer(self.config.live_window_s, track.rate_hz or 1000.0)

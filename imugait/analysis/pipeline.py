@@ -16,6 +16,7 @@ from imugait.analysis.checks import (
     SWAP_MARGIN_DEG,
     frontal_lean_contrast_deg,
 )
+from imugait.analysis.clipping import at_range
 from imugait.analysis.expected_error import STANDING
 from imugait.analysis.legs import (
     calibrate_fused_leg,
@@ -57,16 +58,6 @@ from imugait.kinematics.progression import ProgressionConfig, find_progression
 from imugait.model import Session
 from imugait.quaternion import quat_multiply
 from imugait.timebase import spans_mask
-
-CLIP_FRACTION = 0.98
-"""A sample within this fraction of a sensor's full-scale range counts as clipped.
-
-Only a clipped **gyroscope** excludes a stride: the orientation integrates the rate, so a lost
-peak is a lasting error. A clipped **accelerometer** (heel-strike impacts on a ±2 g sensor) is
-reported but excludes nothing: the fusion uses the accelerometer only through a correction slow
-against an impact (VQF's accelerometer low-pass, seconds), and during an impact it measures the
-impact, not gravity, anyway. On the simulator, clipping 5–17 % of the shank accelerometer samples
-at ±1.5 / ±1.2 g changed knee-flexion and hip-rotation RMSE by under 0.3° (docs/analysis.md)."""
 
 
 @dataclass(frozen=True)
@@ -260,23 +251,12 @@ def _add_pelvis_hip_angles(fused: FusedSession, legs: dict[Side, LegReport], sta
 
 def _clipped_gyr(session: Session, placement: Placement, fused: FusedSession) -> np.ndarray:
     """(M,) bool: the gyroscope reads at its full-scale range (known from the device)."""
-    return _at_range(fused.sensors[placement].gyr_radps, session[placement].device.gyr_range_radps)
+    return at_range(fused.sensors[placement].gyr_radps, session[placement].device.gyr_range_radps)
 
 
 def _clipped_acc(session: Session, placement: Placement, fused: FusedSession) -> np.ndarray:
     """(M,) bool: the accelerometer reads at its full-scale range (known from the device)."""
-    return _at_range(fused.sensors[placement].acc_mps2, session[placement].device.acc_range_mps2)
-
-
-def _at_range(values: np.ndarray, full_scale: float | None) -> np.ndarray:
-    if not full_scale:
-        return np.zeros(values.shape[0], dtype=bool)
-    limit = CLIP_FRACTION * full_scale
-    # Column by column: a row-wise max over three values is several times slower than this.
-    out = np.abs(values[:, 0]) >= limit
-    for k in range(1, values.shape[1]):
-        out |= np.abs(values[:, k]) >= limit
-    return out
+    return at_range(fused.sensors[placement].acc_mps2, session[placement].device.acc_range_mps2)
 
 
 def _cycles_table(t: np.ndarray, rate_hz: float, legs: dict[Side, LegReport], strides: dict[Side, list[Stride]]) -> pd.DataFrame:

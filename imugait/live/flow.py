@@ -89,7 +89,8 @@ class LiveFlow:
                                      reference_backlog_s=self.config.reference_backlog_s,
                                      reseeded=self.config.reseed_window_s is not None)
         self._n_tick = self._settings.rows_per_tick  # (the legs' ticks)
-        self._legs = GridLegs(self.grid, self._settings, max(int(CATCH_UP_S * rate), 1))
+        self._legs = GridLegs(self.grid, self._settings, max(int(CATCH_UP_S * rate), 1), lambda: [
+            side for side in self.sides if self._states.states[side].phase is not CalibrationPhase.FAILED])
 
     def _poll(self) -> LiveUpdate:
         self._advance(flush=True, defer_tails=self._deferred_tails)

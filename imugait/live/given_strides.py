@@ -52,6 +52,10 @@ class PendingStride:
     headed: bool = field(default=False)
     """Its knee metrics are computed with the heading offset interpolated between the offline
     track's windows around it (:meth:`~imugait.live.reheading.Reheading.head_strides`)."""
+    supported: bool = field(default=False)
+    """Its double support is decided (:func:`~imugait.live.double_support.give_double_support`)."""
+    held_final: bool = field(default=False)
+    """A final version was due before its double support was decided: given not final (:meth:`GivenStrides.give`)."""
 
 
 @dataclass(eq=False)
@@ -94,6 +98,12 @@ class GivenStrides:
         self.unheaded: deque[PendingStride] = deque()
         """Strides whose heading windows around them have not all come yet
         (:meth:`~imugait.live.reheading.Reheading.head_strides`), in order."""
+        self.settled_events: deque[tuple[float, float, float]] = deque(maxlen=RECENT_STRIDES)
+        """The events (initial contact, toe-off, next initial contact s) of the leg's settled
+        strides, in order: the other leg's double support reads them (:mod:`imugait.live.double_support`)."""
+        self.unsupported: deque[PendingStride] = deque()
+        """Settled strides whose double support is not decided yet, in order
+        (:func:`~imugait.live.double_support.give_double_support`)."""
         self.headed: deque[PendingStride] = deque()
         """Strides given with their heading interpolated whose rows are still in the history, in
         order (with a mid-stance reference: revised at the stream's end,
@@ -121,7 +131,7 @@ class GivenStrides:
         for p in strides:
             p.given = replace(p.given, metrics={name: p.row[name] for name in p.given.metrics})
             if p.timed:
-                self.new.append(p.given)
+                self.give(p)
 
     def keep_older(self, strides: list[PendingStride]) -> None:
         """Keep ``strides`` (final, in order), which leave the history, for the judgement at the
@@ -149,7 +159,7 @@ class GivenStrides:
             version = _verdict(p.stride, p.given, reasons[id(p.row)])
             if (version.used, version.exclusion) != (p.given.used, p.given.exclusion):
                 p.given = version
-                self.new.append(version)
+                self.give(p)
 
     def new_walk(self) -> None:
         """The strides numbered from now on are a new walk's."""
@@ -190,6 +200,37 @@ class GivenStrides:
             self.new.append(given)
         return given, row
 
+    def give(self, p: PendingStride) -> None:
+        """Give ``p``'s version now — not final while its double support is undecided (final with
+        it, :meth:`give_double_support`): a stride is final once, with every metric."""
+        version = p.given
+        if version.final and not p.supported:
+            version = replace(version, final=False)
+            p.held_final = True
+        self.new.append(version)
+
+    def note_settled(self, p: PendingStride) -> None:
+        """``p``, given settled: its events for the other leg's double support, its own to come."""
+        s = p.stride
+        self.settled_events.append((s.t_initial_contact_s, s.t_toe_off_s, s.t_next_initial_contact_s))
+        self.unsupported.append(p)
+        if len(self.unsupported) > RECENT_STRIDES:  # (the other leg gives none: NaN)
+            self.give_double_support(self.unsupported.popleft(), np.nan)
+
+    def give_double_support(self, p: PendingStride, value: float) -> None:
+        """``p``'s double support (%, NaN: none) into its row and its version: given with its next
+        version (every stride not final has one to come), or now, final, if its final version was
+        held for it (:meth:`give`)."""
+        p.supported = True
+        if np.isnan(value):
+            value = np.nan  # (the one NaN object: versions with none compare equal, as those of another run)
+        p.row["double_support_pct"] = value
+        if not np.isnan(value):
+            p.given = replace(p.given, metrics={**p.given.metrics, "double_support_pct": value})
+        if p.held_final:
+            p.held_final = False
+            self.new.append(p.given)
+
     def withdraw(self) -> None:
         """The stride given early whose events did not settle into one: given again as withdrawn."""
         early = self.early
@@ -210,7 +251,7 @@ class GivenStrides:
             final = p.run <= runs_done and p.headed
             metrics = {**p.given.metrics, "thigh_shank_lag_s": p.row["thigh_shank_lag_s"]}
             p.given = self.judged(p.stride, replace(p.given, metrics=metrics, final=final), p.row)
-            self.new.append(p.given)
+            self.give(p)
             if p.run > runs_done:
                 self.awaiting_run.append(p)
 

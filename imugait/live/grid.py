@@ -24,6 +24,7 @@ from collections.abc import Collection, Mapping
 import numpy as np
 
 from imugait.acquisition.assembler import LiveSamples
+from imugait.analysis.clipping import CLIP_FRACTION, at_range
 from imugait.conventions import Placement
 from imugait.errors import ValidationError
 from imugait.fusion.base import OrientationFilter
@@ -57,6 +58,9 @@ class LiveSensor:
         self.gyr_sampling = GyroSampling.INSTANT
         """What the device's gyroscope samples stand for in time (the blocks' until fusion starts):
         how the filter integrates them."""
+        self.gyr_range_radps: float | None = None
+        """The gyroscope's full-scale range (rad/s) the blocks carry (the newest declared; None
+        while none is): the grid's rows at it are clipped (:meth:`LiveGrid.rows`)."""
         self.samples = History(capacity, SENSOR_COLUMNS, {"n_lost_before": np.int64},
                                packed={IMU: ("acc_mps2", "gyr_radps")})
         self.gyr_bias_radps = np.zeros(3)
@@ -107,6 +111,8 @@ class LiveSensor:
         keep = t > self.last_t_s
         keep[1:] &= t[1:] > t[:-1]
         acc, gyr = block.acc_mps2, block.gyr_radps
+        if block.gyr_range_radps is not None:
+            self.gyr_range_radps = block.gyr_range_radps
         if not (t.size and np.count_nonzero(keep) == keep.size):  # (all kept is the common case: no copies then)
             self.n_dropped += int(t.size - keep.sum())
             if not np.count_nonzero(keep):
@@ -267,7 +273,8 @@ class LiveGrid:
         self.rate_hz = float(rate_hz)
         self.stall_s = np.inf if stall_s is None else float(stall_s)
         self.t0_s: float | None = None
-        self._names = [tuple(f"{p.value}/{c}" for c in ("acc_mps2", "gyr_radps", "q_world_sensor", "lost", "lost_s"))
+        self._names = [tuple(f"{p.value}/{c}" for c in ("acc_mps2", "gyr_radps", "q_world_sensor", "lost", "lost_s",
+                                                       "clipped"))
                        for p in self.placements]  # (an enum's value is a slow lookup: once, not per row batch)
         self._sensors_of: tuple[Mapping[Placement, LiveSensor], tuple[LiveSensor, ...]] | None = None
 
@@ -304,14 +311,15 @@ class LiveGrid:
              with_orientation: bool = True) -> dict[str, np.ndarray]:
         """Grid rows ``k0 .. k1 - 1``: ``t_s`` and per placement ``<placement>/acc_mps2``,
         ``/gyr_radps`` (bias removed), ``/lost``, ``/lost_s`` (the length of the lost stretch a lost
-        row lies in, s; 0 elsewhere) and, ``with_orientation``, ``/q_world_sensor``."""
+        row lies in, s; 0 elsewhere), ``/clipped`` (the gyroscope at its declared range, as offline:
+        :func:`~imugait.analysis.clipping.at_range`) and, ``with_orientation``, ``/q_world_sensor``."""
         t = self.t_s(k0, k1)
         out: dict[str, np.ndarray] = {"t_s": t}
         # Each sensor's neighbouring samples are gathered, then the four sensors' rows are
         # interpolated in one stack (element by element the arithmetic of interp_vectors and
         # slerp_quats: the same values, a quarter of the numpy calls).
         imu_before, imu_after, q_before, q_after, fractions = [], [], [], [], []
-        for sensor, (*_values, lost_name, lost_s_name) in zip(self._in_order(sensors), self._names, strict=True):
+        for sensor, (*_values, lost_name, lost_s_name, _clipped) in zip(self._in_order(sensors), self._names, strict=True):
             s = sensor.samples
             n_held = s.n_appended - sensor.n_ready  # samples after the ready ones (re-seeding)
             t_all = s.tail("t_s")[:len(s) - n_held]
@@ -356,11 +364,19 @@ class LiveGrid:
         acc_gyr = lerp_rows(np.concatenate(imu_before), np.concatenate(imu_after), frac)
         q = nlerp_rows(np.concatenate(q_before), np.concatenate(q_after), frac) if with_orientation else None
         m = t.size
-        for j, (sensor, (acc_name, gyr_name, q_name, _lost, _lost_s)) in enumerate(zip(self._in_order(sensors),
-                                                                                       self._names, strict=True)):
+        in_order = self._in_order(sensors)
+        # A batch far from every declared range (the common case) has no clipped row: one look at
+        # all sensors' rates, not each sensor's (a batch is a few rows: the calls are the cost).
+        declared = [sensor.gyr_range_radps for sensor in in_order if sensor.gyr_range_radps]
+        none_clipped = not declared or not m or (
+            float(np.abs(acc_gyr[:, 3:]).max()) + max(max(map(abs, sensor.gyr_bias_radps.tolist())) for sensor in in_order)
+            < CLIP_FRACTION * min(declared))
+        for j, (sensor, (acc_name, gyr_name, q_name, _lost, _lost_s, clipped_name)) in enumerate(
+                zip(in_order, self._names, strict=True)):
             rows = acc_gyr[j * m:(j + 1) * m]
             out[acc_name] = rows[:, :3] if with_orientation else rows[:, :3].copy()  # (appended: copied then)
             out[gyr_name] = rows[:, 3:] - sensor.gyr_bias_radps
+            out[clipped_name] = np.zeros(m, dtype=bool) if none_clipped else at_range(out[gyr_name], sensor.gyr_range_radps)
             if with_orientation:
                 out[q_name] = q[j * m:(j + 1) * m]
         return out
@@ -371,5 +387,5 @@ def grid_history(placements: Collection[Placement], capacity: int) -> History:
     columns: dict[str, tuple[int, ...]] = {"t_s": ()}
     for p in placements:
         columns.update({f"{p.value}/acc_mps2": (3,), f"{p.value}/gyr_radps": (3,), f"{p.value}/q_world_sensor": (4,),
-                        f"{p.value}/lost": (), f"{p.value}/lost_s": ()})
-    return History(capacity, columns, {f"{p.value}/lost": np.bool_ for p in placements})
+                        f"{p.value}/lost": (), f"{p.value}/lost_s": (), f"{p.value}/clipped": ()})
+    return History(capacity, columns, {f"{p.value}/{c}": np.bool_ for p in placements for c in ("lost", "clipped")})

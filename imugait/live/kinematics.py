@@ -147,7 +147,7 @@ class LiveKinematics(LiveFlow):
             later_gaps = gap_ends[p][gap_ends[p] > i]
             j = min(j, int(later_gaps[0])) if later_gaps.size else j
             self.feed(LiveSamples(p, s.t_s[i:j], s.acc_mps2[i:j], s.gyr_radps[i:j], None, None,
-                                  lost_after[p].get(i - 1, 0), s.device.gyr_sampling))
+                                  lost_after[p].get(i - 1, 0), s.device.gyr_sampling, s.device.gyr_range_radps))
             cursors[p] = j
 
     def end_pass(self) -> tuple[Side, ...]:

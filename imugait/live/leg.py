@@ -42,8 +42,9 @@ where everything that waited for later rows is decided as offline at a recording
 after it are a new walk (its own events and straight runs; the calibration and the heading
 tracking go on).
 
-Not done live: the clipping check (the live samples carry no device range), double support (needs
-the other leg's events as they settle) and the pelvis-relative hip angles.
+The clipping check reads the rows the grid flagged (the gyroscope at the range its device declared,
+:mod:`imugait.analysis.clipping`); double support needs the other leg and is added across the legs
+(:mod:`imugait.live.double_support`). Not done live: the pelvis-relative hip angles.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ import numpy as np
 
 from imugait.calibration.segment import LegAlignment
 from imugait.conventions import Side
+from imugait.gait.events import settle_time_s
 from imugait.live.given_strides import GivenStrides
 from imugait.live.heading_track import HeadingTrack
 from imugait.live.history import History
@@ -111,6 +113,8 @@ class LiveLeg:
         self._walk_ended_at = -1  # the grid row at which the latest walk was ended (end_walk)
         self._walk_start = start  # the grid row from which the walk going on counts
         self._settled = start  # rows whose motion, walking direction are final
+        self._events_lag_s = settle_time_s(settings.events, settings.rate_hz) + settings.event_every_s + settings.tick_s
+        """How long after a row an event before it may still be found (:attr:`strides_given_until_s`)."""
         self._tail_due: tuple[History, int, float] | None = None
         """The latest tick's tail still to run (:meth:`finish_tick`): the grid, its settled row,
         the time before which strides are released (:meth:`_release_old`)."""
@@ -132,6 +136,21 @@ class LiveLeg:
     @n_strides.setter
     def n_strides(self, n: int) -> None:
         self.given.n_strides = n
+
+    @property
+    def strides_given_until_s(self) -> float:
+        """Time (s) after which every stride the leg gives from now on ends: its settled rows' newest
+        time less the time its events take to settle and between its looks for them
+        (:meth:`~imugait.live.stride_finder.StrideFinder.find`); -inf before its first settled row."""
+        k = self._settled - 1
+        if k < self.history.first_index:
+            return -np.inf
+        return float(self.history.since("t_s", k)[0]) - self._events_lag_s
+
+    @property
+    def oldest_t_s(self) -> float:
+        """Time (s) of the oldest row the history holds (-inf when it holds none)."""
+        return float(self.history.tail("t_s")[0]) if len(self.history) else -np.inf
 
     # --- rows --------------------------------------------------------------------------------
 
@@ -159,6 +178,7 @@ class LiveLeg:
             self.history.append({"t_s": t, "knee_deg": blank["knee_deg"][:n], "hip_rotation_deg": blank["hip_rotation_deg"][:n],
                                  "hip_rotation_run_deg": blank["hip_rotation_deg"][:n],
                                  "motion": blank["motion"][:n], "run": blank["run"][:n], "lost": lost,
+                                 "clipped": rows.clipped(grid, k, stop),
                                  "heading_offset_rad": self.heading.held_offsets(k, t, long_lost),
                                  "direction_rad": self.motion.progression.direction_at(t)})
             if stop % self._n_tick == 0:
@@ -242,7 +262,7 @@ class LiveLeg:
         for p in dict.fromkeys(released):  # (once each, in order)
             if p.timed and p.headed and p.run <= runs.done:
                 p.given = replace(p.given, final=True)
-                given.new.append(p.given)
+                given.give(p)
         given.keep_older(sorted(dict.fromkeys((*leaving, *released)), key=lambda p: p.stride.t_initial_contact_s))
 
     # --- the walk's end ------------------------------------------------------------------------

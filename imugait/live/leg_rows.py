@@ -22,8 +22,8 @@ from imugait.live.history import History
 from imugait.quaternion import quat_about_z, quat_conj, quat_multiply
 
 LEG_COLUMNS = {"t_s": (), "knee_deg": (3,), "hip_rotation_deg": (), "hip_rotation_run_deg": (), "motion": (), "run": (),
-               "lost": (), "heading_offset_rad": (), "direction_rad": ()}
-"""Per grid row: angles, motion, straight run, lost, and the held state the angles are computed with.
+               "lost": (), "clipped": (), "heading_offset_rad": (), "direction_rad": ()}
+"""Per grid row: angles, motion, straight run, lost, clipped, and the held state the angles are computed with.
 ``hip_rotation_run_deg``, which the strides' metrics read, is ``hip_rotation_deg`` (what the angles
 show) until the row's straight run has ended and been fitted again
 (:meth:`~imugait.live.straight_runs.StraightRuns.refit`)."""
@@ -50,7 +50,8 @@ class LegRows:
     def __init__(self, side: Side, alignment: LegAlignment, start: int, capacity: int) -> None:
         self.side, self.alignment = side, alignment
         self.thigh, self.shank = (Placement.of(seg, side).value for seg in (Segment.THIGH, Segment.SHANK))
-        self.history = History(capacity, LEG_COLUMNS, {"motion": np.bool_, "run": np.int64, "lost": np.bool_})
+        self.history = History(capacity, LEG_COLUMNS, {"motion": np.bool_, "run": np.int64, "lost": np.bool_,
+                                                                  "clipped": np.bool_})
         self.history.skip_to(start)
         self.grid: History | None = None
         """The grid of the latest take (the angles read it)."""
@@ -60,6 +61,11 @@ class LegRows:
     def lost(self, grid: History, k0: int, k1: int) -> np.ndarray:
         """(K,) bool: grid rows ``k0 .. k1 - 1`` where the thigh's or the shank's sample is lost."""
         return grid_rows(grid, f"{self.thigh}/lost", k0, k1) | grid_rows(grid, f"{self.shank}/lost", k0, k1)
+
+    def clipped(self, grid: History, k0: int, k1: int) -> np.ndarray:
+        """(K,) bool: grid rows ``k0 .. k1 - 1`` where the thigh's or the shank's gyroscope is at its
+        declared range (:meth:`~imugait.live.grid.LiveGrid.rows`)."""
+        return grid_rows(grid, f"{self.thigh}/clipped", k0, k1) | grid_rows(grid, f"{self.shank}/clipped", k0, k1)
 
     def q_world_thigh(self, grid: History, k0: int, k1: int) -> np.ndarray:
         """(K, 4) the thigh segment's orientation in the world of grid rows ``k0 .. k1 - 1``."""

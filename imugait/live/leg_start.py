@@ -28,7 +28,7 @@ from imugait.live.leg import LiveLeg
 from imugait.live.leg_settings import LegSettings
 from imugait.model import GyroSampling
 
-SENSOR_COLUMNS = ("acc_mps2", "gyr_radps", "q_world_sensor", "lost", "lost_s")
+SENSOR_COLUMNS = ("acc_mps2", "gyr_radps", "q_world_sensor", "lost", "lost_s", "clipped")
 """The grid columns of a sensor (:func:`~imugait.live.grid.grid_history`)."""
 
 

@@ -75,7 +75,7 @@ class Reheading:
                                                                              history.n_appended, final=True)
             p.given = given.judged_again(p, final=p.timed and p.run <= runs_done)
             if p.timed:
-                given.new.append(p.given)
+                given.give(p)
 
     def _reheaded_rows(self, k0: int, k1: int) -> None:
         """Extend the strides' knee angles (``stride_knee``) to grid row ``k1``: the rows from
@@ -144,4 +144,4 @@ class Reheading:
             if not same_stride(version, p.given):
                 p.given = version
                 if p.timed:
-                    self.given.new.append(version)
+                    self.given.give(p)

@@ -210,7 +210,7 @@ class StraightRuns:
         for p in strides:
             p.given = given.judged_again(p, final=p.timed and p.headed)
             if p.timed:
-                given.new.append(p.given)
+                given.give(p)
         given.awaiting_run = deque(p for p in given.awaiting_run if p.run != run)
 
     def redirect(self, k0: int, k1: int, directions: np.ndarray, strides: Sequence[PendingStride]) -> None:

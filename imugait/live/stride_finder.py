@@ -154,6 +154,7 @@ class StrideFinder:
         pending = PendingStride(stride, version, row, history.first_index + int(i1) + self._n_lag, self.runs.awaited(run))
         given.untimed.append(pending)
         given.unheaded.append(pending)
+        given.note_settled(pending)
         given.give_timed(grid, k, self.runs.done)
 
     def new_walk(self, t_from_s: float | None) -> None:

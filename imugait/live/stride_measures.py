@@ -55,13 +55,14 @@ class StrideMeasures:
         t = t_all[lo:hi]
         # Rows without angles (a long lost stretch and after it) exclude their strides as lost ones do.
         lost = history.tail("lost")[lo:hi] | ~np.isfinite(history.tail("heading_offset_rad")[lo:hi])
-        strides = segment_strides(t, events, history.tail("run")[lo:hi], lost, np.zeros_like(lost),
+        strides = segment_strides(t, events, history.tail("run")[lo:hi], lost, history.tail("clipped")[lo:hi],
                                   self.settings.strides, open_end=True, rate_hz=self.settings.rate_hz)
         if not strides or strides[-1].t_next_initial_contact_s != t_ic_s:
             return None
         stride = strides[-1]
         metrics = {name: float(v[0]) for name, v in self.metrics([stride]).items()}
         metrics["thigh_shank_lag_s"] = np.nan
+        metrics["double_support_pct"] = np.nan  # (once the other leg's strides around it settle: double_support)
         return stride, metrics
 
     def metrics(self, strides: Sequence[Stride]) -> dict[str, np.ndarray]:

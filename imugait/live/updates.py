@@ -70,9 +70,11 @@ class LiveStride:
     t_toe_off_s: float
     t_next_initial_contact_s: float
     metrics: Mapping[str, float]
-    """Per-stride metrics, names as :func:`imugait.gait.metrics.strides_metrics` gives them, and
-    ``thigh_shank_lag_s`` (:func:`imugait.gait.coordination.stride_lags_s`), as the offline cycles
-    table has them."""
+    """Per-stride metrics, names as :func:`imugait.gait.metrics.strides_metrics` gives them,
+    ``thigh_shank_lag_s`` (:func:`imugait.gait.coordination.stride_lags_s`) and
+    ``double_support_pct`` (:func:`imugait.gait.metrics.double_support_pcts`: NaN until the other
+    leg's strides around it have settled, :mod:`imugait.live.double_support`), as the offline
+    cycles table has them."""
     used: bool
     exclusion: str | None = None
     """Why the stride is not used (None when used)."""
@@ -95,7 +97,11 @@ class LiveStride:
     final, with what only the whole walk decides (:meth:`imugait.live.leg.LiveLeg.end_walk`: the
     mid-stance reference, a long run's line, used or not — its metrics and its judgement may come
     in two versions). A stride given early whose
-    events settled into none comes ``final``, not ``used``, with the exclusion ``withdrawn: …``."""
+    events settled into none comes ``final``, not ``used``, with the exclusion ``withdrawn: …``.
+    Its ``double_support_pct`` comes with the first version after the other leg's stride that ends
+    after its toe-off has settled; a stride final before that (the strides of the calibration walk,
+    which one leg takes all at once before the other starts; a leg's last stride before a walk's
+    end) comes once more, final, with it."""
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def judge_walk(grid: History, k: int, walk_start: int, rows: LegRows, runs: Stra
     for p in dict.fromkeys(changed):  # (once each, in order of change)
         if p.headed:  # (the others are given with their heading: Reheading.head_strides)
             p.given = given.judged_again(p)
-            given.new.append(p.given)
+            given.give(p)
 
 
 def _bound_as_offline(progression: Progression, k0: int, k1: int, strides: Sequence[PendingStride], history: History,
@@ -79,6 +79,7 @@ def _bound_as_offline(progression: Progression, k0: int, k1: int, strides: Seque
     pool = {id(p): p.stride for p in (*given.headed, *given.unheaded, *strides) if p.stride.t_initial_contact_s >= t[0]}
     lost = history.since("lost", k0)[:k1 - k0] | ~np.isfinite(history.since("heading_offset_rad", k0)[:k1 - k0])
     found = {s.t_initial_contact_s: s for s in strides_in_bouts(t, list(pool.values()), progression, lost,
+                                                                history.since("clipped", k0)[:k1 - k0],
                                                                 settings.strides, settings.rate_hz)}
     changed = []
     for p in strides:

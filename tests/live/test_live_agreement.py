@@ -51,7 +51,7 @@ def matched(live_run, first: bool = False) -> pd.DataFrame:
                "to_s": stride.t_toe_off_s - o["t_toe_off_s"],
                "next_ic_s": stride.t_next_initial_contact_s - o["t_next_initial_contact_s"]}
         row.update({name: stride.metrics[name] - o[name]
-                    for name in KNEE_METRICS + HIP_METRICS + ("thigh_shank_lag_s",)})
+                    for name in KNEE_METRICS + HIP_METRICS + ("thigh_shank_lag_s", "double_support_pct")})
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -14,8 +14,12 @@ from dataclasses import dataclass
 from imugait.report.thresholds import ComparisonKind, Population, SideHandling, load_report_data
 
 WALKING_PROTOCOL = "walking"
-DESCRIPTIVE_METRICS = ("stride_time_s", "knee_flexion_range_deg")
-"""Shown for each side without any comparison (no threshold uses them)."""
+DESCRIPTIVE_METRICS = ("stride_time_s", "knee_flexion_range_deg", "double_support_pct")
+"""Shown for each side without any comparison (no threshold uses them). A stride's double support
+comes with a later version than its first (:mod:`imugait.live.double_support`): the last stride's
+cell is empty until then."""
+UNITS = {"pct": "%"}
+"""A descriptive metric's unit as shown, where its name's suffix is not it."""
 
 
 @dataclass(frozen=True)
@@ -64,5 +68,6 @@ def stride_metric_bands(population: Population = Population.UNKNOWN) -> tuple[Me
             continue
         rows.append(MetricBand(t.metric, t.title, t.unit, t.side_handling.value, _finite_or_none(band[0]),
                                _finite_or_none(band[1]), data.citation(t.source)))
-    rows += [MetricBand(m, m.replace("_", " "), m.rsplit("_", 1)[-1], "none", None, None, "") for m in DESCRIPTIVE_METRICS]
+    rows += [MetricBand(m, m.replace("_", " "), UNITS.get(unit, unit), "none", None, None, "")
+             for m, unit in ((m, m.rsplit("_", 1)[-1]) for m in DESCRIPTIVE_METRICS)]
     return tuple(rows)
