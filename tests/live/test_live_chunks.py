@@ -115,3 +115,30 @@ def test_a_straight_run_longer_than_the_history_gives_its_strides_final_before_t
     assert max(final_after_s.values()) <= config.history_s
     hip = np.array([s.metrics["hip_rotation_mean_deg"] for s in strides if s.used])
     assert np.isfinite(hip).mean() >= 0.9
+
+
+def test_a_link_backlog_in_blocks_of_seconds_with_a_history_shorter_than_a_run(live_run):
+    """A link that stalls and then delivers seconds of samples at once (a BLE backlog) while a
+    straight run is longer than the history: the grid then moves on by up to half a second of rows
+    per batch, which once passed the rows of the strides a leg was about to release (a ValueError
+    in ``StraightRuns.redirect_released``). Blocks of 1 ms to 3 s, polled after each (as a view
+    that was held up), give what 50-ms blocks give: every angle and every stride, the walk's end
+    included. (Blocks up to 3 s: each block's rows are polled before they leave the 8-s history, so
+    every angle can be compared.)"""
+    config = LiveConfig(rate_hz=200.0, history_s=8.0)  # the bouts are 14 s
+
+    def ended(chunks) -> list[LiveUpdate]:
+        live = LiveKinematics(list(live_run.session), config, live_run.live.calibration)
+        updates = feed_polled(live, live_run.session, chunks)
+        live.end()
+        return [*updates, live.poll()]
+
+    rng = np.random.default_rng(19)
+    blocks_s = rng.uniform(0.001, 3.0, size=100_000)
+    bursts = ended(iter(blocks_s))
+    steady = ended(0.05)
+    assert np.count_nonzero(blocks_s[:len(bursts)] > 1.0) >= 5  # (blocks longer than a stride did come)
+    assert_same_angles(bursts, steady)
+    strides = _strides(steady)
+    assert len(strides) >= 40 and all(s.final for s in strides)
+    assert_same_strides(_strides(bursts), strides)
