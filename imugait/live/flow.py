@@ -23,7 +23,7 @@ from imugait.live.calibration_states import CalibrationStates
 from imugait.live.config import LiveCalibration, LiveConfig
 from imugait.live.grid import LiveGrid, LiveSensor, grid_history
 from imugait.live.grid_legs import GridLegs
-from imugait.live.leg import LiveLeg
+from imugait.live.leg import RELEASE_TICKS, LiveLeg
 from imugait.live.leg_settings import LegSettings
 from imugait.live.leg_start import LegJob, LegStart, grid_rows_of_leg, start_leg
 from imugait.live.reference_search import ReferenceSearch
@@ -194,13 +194,31 @@ class LiveFlow:
         while self.grid.n_appended < n_ready:
             k0 = self.grid.n_appended
             k1 = min(n_ready, k0 + self.grid.capacity, (k0 // self._n_check + 1) * self._n_check)
-            if not defer_tails or k1 - k0 >= self._n_tick:
-                self._legs.finish_ticks()  # (a tail left pending sees at most a tick's rows more: LiveLeg.finish_tick)
-            self._collect(k1)
-            self.grid.append(self._grid.rows(self._sensors, k0, k1))
-            self._legs.take_rows(defer_tails)
+            pieces = self._pieces(k0, k1)
+            rows = None
+            for a, b in pieces:
+                if not defer_tails or b - a >= self._n_tick:
+                    self._legs.finish_ticks()  # (a tail left pending sees at most a tick's rows more: LiveLeg.finish_tick)
+                if rows is None:  # (the batch's rows interpolated at once: one call)
+                    self._collect(k1)
+                    rows = self._grid.rows(self._sensors, k0, k1)
+                self.grid.append(rows if len(pieces) == 1 else {name: values[a - k0:b - k0] for name, values in rows.items()})
+                self._legs.take_rows(defer_tails)
             if k1 % self._n_check == 0:
                 self._calibrate_legs(k1)
+
+    def _pieces(self, k0: int, k1: int) -> list[tuple[int, int]]:
+        """The grid rows ``k0 .. k1 - 1`` (interpolated at once) in the pieces the legs take them in:
+        all at once, or — more than ``RELEASE_TICKS - 1`` ticks of rows (a link's backlog of
+        seconds, a view that stopped polling) — up to each tick boundary. Appended at once, such a
+        batch would move the grid's oldest row past the rows of the strides a leg releases at its
+        first tick in it (:data:`~imugait.live.leg.RELEASE_TICKS`); a tick at a time, the grid is
+        less than a tick past a leg's tick when its tail runs."""
+        n = self._n_tick
+        if k1 - k0 <= (RELEASE_TICKS - 1) * n:
+            return [(k0, k1)]
+        edges = [k0, *range((k0 // n + 1) * n, k1, n), k1]
+        return list(zip(edges[:-1], edges[1:], strict=True))
 
     def _covered_from(self) -> int:
         """First grid row that every sensor's kept samples still cover."""

@@ -71,7 +71,15 @@ from imugait.live.stride_measures import StrideMeasures
 from imugait.live.updates import LiveStride
 from imugait.live.walk_end import judge_walk
 
-__all__ = ["LegSettings", "LiveLeg"]
+__all__ = ["RELEASE_TICKS", "LegSettings", "LiveLeg"]
+
+RELEASE_TICKS = 2
+"""A tick's tail releases the strides that begin by this many ticks after the oldest row of the
+leg's history at the tick (:meth:`LiveLeg._release_old`). Not released at the tick before, their
+rows begin no earlier than a row before ``RELEASE_TICKS - 1`` ticks past that row (the row before
+an initial contact, and the rounding of times), so they are still on the grid if, when the tail
+runs, the grid has taken fewer rows than that past the leg's tick: what
+:meth:`~imugait.live.flow.LiveFlow._advance` keeps to (a larger batch is taken a tick at a time)."""
 
 
 class LiveLeg:
@@ -206,7 +214,7 @@ class LiveLeg:
         self.finder.find(grid, settled, k)
         self.given.give_timed(grid, k, self.runs.done)
         # (The history's oldest row now: rows taken before the tail runs may move it.)
-        self._tail_due = (grid, settled, float(self.history.tail("t_s")[0]) + 2 * self.settings.tick_s)
+        self._tail_due = (grid, settled, float(self.history.tail("t_s")[0]) + RELEASE_TICKS * self.settings.tick_s)
 
     def finish_tick(self) -> None:
         """The tail of the latest tick, if still pending (:meth:`take` ``defer_tail``): the
@@ -217,10 +225,12 @@ class LiveLeg:
         angles (the versions it gives come with the next poll). It runs before the next tick and
         before :meth:`end_walk`, so the leg's steps come in the same order as without the wait. What
         can differ: up to a tick's rows more have been taken, so the history's oldest row may have
-        moved on by as many. The tail reads rows near it only for the strides it releases, two
-        ticks before they would leave (the time taken at the tick); and the grid's batches
-        already move its oldest row on by more than that before a tick. The same results to the
-        bit: tests/live/test_live_deferred_tails.py (a history shorter than a run too)."""
+        moved on by as many. The tail reads rows near it only for the strides it releases,
+        :data:`RELEASE_TICKS` before they would leave (the time taken at the tick), and the grid
+        is then less than a tick past the tick, deferred or not (:meth:`~imugait.live.flow.LiveFlow._advance`
+        takes a larger batch a tick at a time, and runs the tails before each such tick's rows).
+        The same results to the bit: tests/live/test_live_deferred_tails.py (a history shorter
+        than a run too)."""
         if self._tail_due is None:
             return
         grid, settled, t_old = self._tail_due

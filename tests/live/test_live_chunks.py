@@ -5,11 +5,13 @@ stride."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from conftest import feed_polled
 
-from imugait.live.kinematics import LiveConfig, LiveKinematics
+from imugait.live.kinematics import POLLED_GRID_STEP_S, LiveConfig, LiveKinematics
 from imugait.live.updates import LiveUpdate, latest_strides
 
 
@@ -115,3 +117,33 @@ def test_a_straight_run_longer_than_the_history_gives_its_strides_final_before_t
     assert max(final_after_s.values()) <= config.history_s
     hip = np.array([s.metrics["hip_rotation_mean_deg"] for s in strides if s.used])
     assert np.isfinite(hip).mean() >= 0.9
+
+
+@pytest.mark.parametrize("dashboard", [False, True], ids=["plain", "dashboard"])
+def test_a_link_backlog_in_blocks_of_seconds_with_a_history_shorter_than_a_run(live_run, dashboard):
+    """A link that stalls and then delivers seconds of samples at once (a BLE backlog) while a
+    straight run is longer than the history: the grid then moves on by up to half a second of rows
+    per batch, which once passed the rows of the strides a leg was about to release (a ValueError
+    in ``StraightRuns.redirect_released``). Blocks of 1 ms to 3 s, polled after each (as a view
+    that was held up), give what 50-ms blocks give: every angle and every stride, the walk's end
+    included. (Blocks up to 3 s: each block's rows are polled before they leave the 8-s history, so
+    every angle can be compared.) ``dashboard``: the bursts fed to the pipeline as the dashboard
+    runs it (the grid advanced 0.25 s at a time at the feeds, the ticks' tails after each poll)."""
+    config = LiveConfig(rate_hz=200.0, history_s=8.0)  # the bouts are 14 s
+
+    def ended(chunks, as_dashboard: bool) -> list[LiveUpdate]:
+        live = LiveKinematics(list(live_run.session), replace(config, grid_step_s=POLLED_GRID_STEP_S) if as_dashboard
+                              else config, live_run.live.calibration, deferred_tails=as_dashboard)
+        updates = feed_polled(live, live_run.session, chunks)
+        live.end()
+        return [*updates, live.poll()]
+
+    rng = np.random.default_rng(19)
+    blocks_s = rng.uniform(0.001, 3.0, size=100_000)
+    bursts = ended(iter(blocks_s), dashboard)
+    steady = ended(0.05, False)
+    assert np.count_nonzero(blocks_s[:len(bursts)] > 1.0) >= 5  # (blocks longer than a stride did come)
+    assert_same_angles(bursts, steady)
+    strides = _strides(steady)
+    assert len(strides) >= 40 and all(s.final for s in strides)
+    assert_same_strides(_strides(bursts), strides)
