@@ -54,10 +54,8 @@ class CalibrationStates:
 
     def walk_ended(self, side: Side, t_s: float, why: str) -> None:
         """``side`` was left waiting by a walk that ended at ``t_s`` (s); ``why`` says what the walk
-        lacked (a leg whose calibration failed says that)."""
+        lacked (not for a leg whose calibration failed: its message says that)."""
         state = self.states[side]
-        if state.phase is CalibrationPhase.FAILED:
-            return
         told = state.message.split("; ", 1)[-1] if state.message.startswith(WALK_ENDED) else state.message
         self.set(side, state.phase, f"{WALK_ENDED}{t_s:.1f} s {why}; {told}")
 
