@@ -136,7 +136,8 @@ def analyze_session(
         detail = ", ".join(f"{leg.side.value} {leg.frontal_lean_contrast_deg:+.1f}°" for leg in swapped)
         raise CalibrationError(
             f"left and right look swapped: the thighs lean the way the other side's would in stance and "
-            f"swing ({detail}; expected positive) — check which sensor is on which leg"
+            f"swing ({detail}; expected positive) — check which sensor is on which leg (for an imported "
+            f"recording, exchange left and right in the import's --map)"
         )
     warnings += [
         f"{leg.side.value} leg calibrated from the pose alone — {leg.alignment.quality.fallback_reason}; its knee "

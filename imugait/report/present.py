@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from imugait.conventions import Side
-from imugait.report.findings import Comparison, Status
+from imugait.report.findings import Comparison, Finding, Status
 from imugait.report.measurements import Measurement, with_unit
 
 KEY_METRICS = (
@@ -66,6 +66,11 @@ def comparison_value_text(c: Comparison) -> str:
     if c.metric == "pain_reported":
         return "yes" if c.value else "no"
     return value_text(c.value, c.unit)
+
+
+def confidence_text(entry: Comparison | Finding) -> str:
+    """``low (only 7 strides used …)``: the confidence and, when it is not high, why."""
+    return entry.confidence.value + (f" ({entry.confidence_reason})" if entry.confidence_reason else "")
 
 
 def metric_label(name: str) -> str:

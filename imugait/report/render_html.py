@@ -16,6 +16,7 @@ from imugait.report.present import (
     SIDE_ORDER,
     STATUS_TEXT,
     comparison_value_text,
+    confidence_text,
     measurement_text,
     side_text,
     value_text,
@@ -102,7 +103,7 @@ def _comparisons(report: Report) -> str:
     for c in report.comparisons:
         result = STATUS_TEXT[c.status] + (f" — {SEVERITY_TEXT[c.severity.value]}" if c.severity else "")
         rows.append([_td(c.title), _td(side_text(c.side, c.quantity)), _td(comparison_value_text(c), "num"),
-                     _td(c.reference_text), _td(result, f"status-{c.status.value}"), _td(c.confidence.value),
+                     _td(c.reference_text), _td(result, f"status-{c.status.value}"), _td(confidence_text(c)),
                      _td(c.source), _td(c.population)])
     return _table(["measurement", "side", "value", "reference", "result", "confidence", "source", "population"],
                   rows, "comparisons-table")
@@ -113,7 +114,7 @@ def _findings(report: Report) -> str:
         return '<div class="box ok">No finding: every compared measurement is within its reference.</div>'
     rows = []
     for f in report.findings:
-        conf = f.confidence.value + (f" ({f.confidence_reason})" if f.confidence_reason else "")
+        conf = confidence_text(f)
         caveats = " ".join(f.caveats)
         rows.append([_td(f.message), _td(f.side.value if f.side else "—"), _td(value_text(f.value, f.unit), "num"),
                      _td(f.reference_text), _td(SEVERITY_TEXT[f.severity.value], f"sev-{f.severity.value}"), _td(conf),

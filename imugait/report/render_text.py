@@ -14,6 +14,7 @@ from imugait.report.present import (
     SIDE_ORDER,
     STATUS_TEXT,
     comparison_value_text,
+    confidence_text,
     measurement_text,
     side_text,
     value_text,
@@ -75,16 +76,21 @@ def _comparison_table(report: Report) -> Table:
     for col in ("measurement", "side", "value", "reference", "result", "confidence", "source"):
         table.add_column(col, overflow="fold")
     notes: list[str] = []
+
+    def note(text: str) -> str:  # long texts go under the table as numbered notes
+        if text not in notes:
+            notes.append(text)
+        return f"[{notes.index(text) + 1}]"
+
     for c in report.comparisons:
         result = STATUS_TEXT[c.status] + (f" ({SEVERITY_TEXT[c.severity.value]})" if c.severity else "")
         style = STATUS_STYLE[c.status]
         reference = c.reference_text
         if c.status is Status.NOT_AVAILABLE:
-            if c.reference_text not in notes:
-                notes.append(c.reference_text)
-            reference = f"no verified norm [{notes.index(c.reference_text) + 1}]"
+            reference = f"no verified norm {note(c.reference_text)}"
+        confidence = c.confidence.value + (f" {note(c.confidence_reason)}" if c.confidence_reason else "")
         table.add_row(escape(c.title), side_text(c.side, c.quantity), comparison_value_text(c), escape(reference),
-                      f"[{style}]{result}[/{style}]", c.confidence.value, c.source)
+                      f"[{style}]{result}[/{style}]", escape(confidence), c.source)
     if notes:
         table.caption = " ".join(f"[{i + 1}] {escape(n)}" for i, n in enumerate(notes))
     return table
@@ -95,8 +101,8 @@ def _findings_table(report: Report) -> Table:
     for col in ("finding", "severity", "confidence", "reference"):
         table.add_column(col, overflow="fold")
     for f in report.findings:
-        conf = f.confidence.value + (f" ({escape(f.confidence_reason)})" if f.confidence_reason else "")
-        table.add_row(escape(f.message), SEVERITY_TEXT[f.severity.value], conf, escape(f.reference_text))
+        table.add_row(escape(f.message), SEVERITY_TEXT[f.severity.value], escape(confidence_text(f)),
+                      escape(f.reference_text))
     return table
 
 

@@ -41,7 +41,9 @@ def test_standing_only_has_no_knee_motion():
 def test_thigh_and_shank_swapped(walk):
     swapped = relabel(walk, {Placement.LEFT_THIGH: Placement.LEFT_SHANK, Placement.LEFT_SHANK: Placement.LEFT_THIGH,
                              Placement.RIGHT_THIGH: Placement.RIGHT_SHANK, Placement.RIGHT_SHANK: Placement.RIGHT_THIGH})
-    with pytest.raises(CalibrationError, match="thigh and shank look swapped"):
+    # … and says what to redo: exchange the sensors, or thigh and shank in an import's placement map
+    with pytest.raises(CalibrationError, match="thigh and shank look swapped: exchange the two sensors .*"
+                                               "exchange thigh and shank in the import's --map"):
         analyze_session(swapped)
 
 
@@ -54,7 +56,8 @@ def test_sensors_of_different_legs_are_not_a_knee(walk):
 def test_left_and_right_swapped(walk):
     swapped = relabel(walk, {Placement.LEFT_THIGH: Placement.RIGHT_THIGH, Placement.RIGHT_THIGH: Placement.LEFT_THIGH,
                              Placement.LEFT_SHANK: Placement.RIGHT_SHANK, Placement.RIGHT_SHANK: Placement.LEFT_SHANK})
-    with pytest.raises(CalibrationError, match="left and right look swapped"):
+    with pytest.raises(CalibrationError, match="left and right look swapped.*"
+                                               "exchange left and right in the import's --map"):
         analyze_session(swapped)
 
 
