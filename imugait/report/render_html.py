@@ -18,6 +18,7 @@ from imugait.report.present import (
     comparison_value_text,
     confidence_text,
     measurement_text,
+    metric_label,
     side_text,
     value_text,
 )
@@ -178,7 +179,7 @@ def _finding_label(title: str, side) -> str:
 def _trends(report: Report) -> str:
     if not report.trends:
         return ""
-    rows = [[_td(t.metric), _td(side_text(t.side)), _td(" → ".join(value_text(p.value, t.unit) for p in t.points))]
+    rows = [[_td(metric_label(t.metric)), _td(side_text(t.side)), _td(" → ".join(value_text(p.value, t.unit) for p in t.points))]
             for t in report.trends]
     figure = f"<figure>{trend_chart(report)}</figure>" if any(t.side for t in report.trends) else ""
     return _section("Trend over sessions", figure + _table(["measurement", "side", "oldest → this session"], rows,

@@ -16,6 +16,7 @@ from imugait.report.present import (
     comparison_value_text,
     confidence_text,
     measurement_text,
+    metric_label,
     side_text,
     value_text,
 )
@@ -132,5 +133,5 @@ def _trend_table(report: Report) -> Table:
     table.add_column("values (oldest → this session)")
     for t in report.trends:
         values = " → ".join(value_text(p.value, t.unit) for p in t.points)
-        table.add_row(t.metric, side_text(t.side), values)
+        table.add_row(escape(metric_label(t.metric)), side_text(t.side), values)
     return table
