@@ -99,3 +99,27 @@ def test_all_legs_refused_puts_the_fatal_reason_first(walk):
     assert "no standing-still period" in message  # the warning is still said …
     first_leg = min(message.find(f"{p.value}/") for p in (Placement.LEFT_THIGH, Placement.RIGHT_THIGH) if f"{p.value}/" in message)
     assert first_leg < message.index("no standing-still period")  # … after a leg's own reason
+
+
+def test_a_leg_without_used_strides_is_told_what_to_redo_for_its_commonest_reason():
+    """HuGaDB 05_00's right leg (a gyroscope the maintainers list as corrupted): 65 of 70 strides
+    clipped, and the warning advised 'a longer straight walk' — which cannot help. The advice now
+    follows the commonest reason."""
+    from types import SimpleNamespace
+
+    from imugait.analysis.pipeline import _no_stride_used_warnings
+    from imugait.gait.cycles import Exclusion
+
+    def leg(*reasons: Exclusion) -> SimpleNamespace:
+        return SimpleNamespace(strides=[SimpleNamespace(used=False, exclusion=r) for r in reasons])
+
+    clipped = leg(*[Exclusion.CLIPPED] * 3, Exclusion.NOT_IN_BOUT)
+    (warning,) = _no_stride_used_warnings({Side.RIGHT: clipped})
+    assert warning.startswith("right leg: none of its 4 strides used (3× sensor range exceeded")
+    assert "reached the end of its range: set a wider range" in warning and "longer straight walk" not in warning
+    (warning,) = _no_stride_used_warnings({Side.LEFT: leg(Exclusion.BOUT_EDGE, Exclusion.BOUT_EDGE, Exclusion.CLIPPED)})
+    assert warning.endswith("a longer straight walk gives more steady strides")
+    (warning,) = _no_stride_used_warnings({Side.LEFT: leg(Exclusion.IMPLAUSIBLE_HIP_ROTATION)})
+    assert warning.endswith("check that both sensors are strapped firmly on this leg and record the walk again")
+    (warning,) = _no_stride_used_warnings({Side.LEFT: leg(Exclusion.LOST_SAMPLES)})
+    assert "keep the sensors within reach of the receiver" in warning
