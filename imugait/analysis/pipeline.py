@@ -128,8 +128,8 @@ def analyze_session(
         for segment in (Segment.THIGH, Segment.SHANK):
             fused.sensors.pop(Placement.of(segment, side))
         release_free_heap()
-    if not legs:  # the fatal reasons first, then what was only a warning
-        raise CalibrationError("; ".join(refusals + warnings))
+    if not legs:  # the fatal reasons first, then what was only a warning, marked as such
+        raise CalibrationError("; ".join(refusals) + (f" — also noted: {'; '.join(warnings)}" if warnings else ""))
     warnings += refusals
     swapped = [leg for leg in legs.values() if leg.frontal_lean_contrast_deg < -SWAP_MARGIN_DEG]
     if len(swapped) >= MIN_LEGS_TO_REFUSE_SWAP and len(swapped) == len(legs):

@@ -99,6 +99,7 @@ def test_all_legs_refused_puts_the_fatal_reason_first(walk):
     assert "no standing-still period" in message  # the warning is still said …
     first_leg = min(message.find(f"{p.value}/") for p in (Placement.LEFT_THIGH, Placement.RIGHT_THIGH) if f"{p.value}/" in message)
     assert first_leg < message.index("no standing-still period")  # … after a leg's own reason
+    assert " — also noted: no standing-still period" in message  # … and not as one more reason
 
 
 def test_a_leg_without_used_strides_is_told_what_to_redo_for_its_commonest_reason():
