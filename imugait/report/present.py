@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from imugait.conventions import Side
 from imugait.report.findings import Comparison, Finding, Status
@@ -71,6 +72,14 @@ def comparison_value_text(c: Comparison) -> str:
 def confidence_text(entry: Comparison | Finding) -> str:
     """``low (only 7 strides used …)``: the confidence and, when it is not high, why."""
     return entry.confidence.value + (f" ({entry.confidence_reason})" if entry.confidence_reason else "")
+
+
+def drill_purpose_text(drill_findings: Iterable[str], findings: Iterable[Finding]) -> str:
+    """What a drill is for, in words: ``hip rotation while walking (right)`` for each of this
+    report's findings it was chosen for."""
+    labels = (f.title.split(" (")[0].lower() + (f" ({f.side.value})" if f.side else "")
+              for f in findings if f.code in drill_findings)
+    return ", ".join(dict.fromkeys(labels))
 
 
 def metric_label(name: str) -> str:

@@ -17,6 +17,7 @@ from imugait.report.present import (
     STATUS_TEXT,
     comparison_value_text,
     confidence_text,
+    drill_purpose_text,
     measurement_text,
     metric_label,
     side_text,
@@ -160,7 +161,7 @@ def _programme(report: Report) -> str:
         steps = "".join(f"<li>{_e(s)}</li>" for s in dr.steps)
         cues = "".join(f"<li>{_e(s)}</li>" for s in dr.cues)
         contra = "".join(f"<li>{_e(s)}</li>" for s in dr.contraindications)
-        why = ", ".join(dict.fromkeys(_finding_label(f.title, f.side) for f in report.findings if f.code in d.findings))
+        why = drill_purpose_text(d.findings, report.findings)
         cards.append(
             f'<div class="drill"><div class="cat">{_e(dr.category.replace("_", " "))}</div><h3>{_e(dr.name)}</h3>'
             f"<div>{_e(dr.purpose)}</div><div class='dose'>{_e(d.dose_text)}</div>"
@@ -170,10 +171,6 @@ def _programme(report: Report) -> str:
             + f"<div class='small'>For: {_e(why)}</div></div>")
     return ("".join(intro) + f"<ul>{notes}</ul>" + _table(["day", "drills, in this order"], sched, "schedule-table")
             + f'<div class="drills" style="margin-top:12px">{"".join(cards)}</div>')
-
-
-def _finding_label(title: str, side) -> str:
-    return f"{title.split(' (')[0].lower()} ({side.value})" if side else title.split(" (")[0].lower()
 
 
 def _trends(report: Report) -> str:

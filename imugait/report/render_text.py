@@ -15,6 +15,7 @@ from imugait.report.present import (
     STATUS_TEXT,
     comparison_value_text,
     confidence_text,
+    drill_purpose_text,
     measurement_text,
     metric_label,
     side_text,
@@ -119,7 +120,8 @@ def _programme(report: Report) -> Panel:
     for col in ("drill", "type", "dose", "for"):
         table.add_column(col, overflow="fold")
     for d in p.drills:
-        table.add_row(escape(d.drill.name), d.drill.category.replace("_", " "), escape(d.dose_text), ", ".join(d.findings))
+        table.add_row(escape(d.drill.name), d.drill.category.replace("_", " "), escape(d.dose_text),
+                      escape(drill_purpose_text(d.findings, report.findings)))
     parts.append(table)
     parts.extend(f"• {escape(n)}" for n in p.notes + p.progression)
     parts.append("Instructions for every drill are in the HTML report (--html).")

@@ -96,3 +96,13 @@ def test_every_comparison_says_why_its_confidence_is_low():
     assert "a 10-m walk two or more times" in table[:table.index("</table>")]
     text = " ".join(_text(report).split())
     assert "low [1]" in text and "[1] left: only 7 strides used" in text
+
+
+def test_terminal_programme_says_what_each_drill_is_for_in_words(rotated_report):
+    """The terminal's programme named a drill's purpose by the finding's code
+    ('hip_internal_rotation_gait'); it says it in words now, as the HTML's drill cards do."""
+    text = " ".join(_text(rotated_report).split())
+    programme = text[text.index("Practice programme"):]
+    assert "hip_internal_rotation_gait" not in programme
+    assert "hip rotation while walking (right)" in programme
+    assert "For: hip rotation while walking (right)" in render_html(rotated_report)
