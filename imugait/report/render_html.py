@@ -20,6 +20,8 @@ from imugait.report.present import (
     drill_purpose_text,
     measurement_text,
     metric_label,
+    no_finding_text,
+    side_heading,
     side_text,
     value_text,
 )
@@ -96,7 +98,8 @@ def _summary(report: Report) -> str:
     quality = "".join(f"<li>{_e(q.side.value)} leg: sensor calibration {_e(q.calibration_quality)}, "
                       f"{q.strides_used} of {q.strides_found} strides used"
                       f"{'' if q.trusted else ' — not trusted (most strides implausible)'}; {_e(q.calibration_method)}</li>" for q in report.quality)
-    return (_table(["measurement (mean ± SD over strides)"] + [s.value for s in sides], rows, "summary-table")
+    return (_table(["measurement (mean ± SD over strides)"] + [side_heading(s, report) for s in sides], rows,
+                   "summary-table")
             + f'<p class="small">{_e(report.hip_rotation_note)}</p><ul class="small">{quality}</ul>')
 
 
@@ -113,7 +116,7 @@ def _comparisons(report: Report) -> str:
 
 def _findings(report: Report) -> str:
     if not report.findings:
-        return '<div class="box ok">No finding: every compared measurement is within its reference.</div>'
+        return f'<div class="box ok">{_e(no_finding_text(report))}</div>'
     rows = []
     for f in report.findings:
         conf = confidence_text(f)

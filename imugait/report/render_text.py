@@ -18,6 +18,8 @@ from imugait.report.present import (
     drill_purpose_text,
     measurement_text,
     metric_label,
+    no_finding_text,
+    side_heading,
     side_text,
     value_text,
 )
@@ -44,7 +46,7 @@ def render_text(report: Report, console: Console | None = None) -> None:
     if report.findings:
         console.print(_findings_table(report))
     else:
-        console.print("[green]No finding: every compared measurement is within its reference.[/green]")
+        console.print(f"[green]{escape(no_finding_text(report))}[/green]")
     if p.drills:
         console.print(_programme(report))
     console.print("[bold]See a health professional when[/bold]")
@@ -65,7 +67,7 @@ def _summary_table(report: Report) -> Table:
     table = Table(title="Walking: summary (mean ± SD over strides)")
     table.add_column("metric")
     for side in sides:
-        table.add_column(side.value, justify="right")
+        table.add_column(side_heading(side, report), justify="right")
     for name, label in KEY_METRICS:
         cells = [measurement_text(report.measurement(name, side)) for side in sides]
         if any(c != "—" for c in cells):

@@ -106,3 +106,26 @@ def test_terminal_programme_says_what_each_drill_is_for_in_words(rotated_report)
     assert "hip_internal_rotation_gait" not in programme
     assert "hip rotation while walking (right)" in programme
     assert "For: hip rotation while walking (right)" in render_html(rotated_report)
+
+
+def test_a_leg_not_trusted_is_marked_in_the_summary_and_by_no_finding(normal_report):
+    """HuGaDB 06_00's right leg (101 of 127 strides implausible) stood in the summary like the
+    other, under 'No finding: every compared measurement is within its reference'. Its column is
+    marked and the no-finding line says its values do not count."""
+    import dataclasses
+    from html import unescape
+
+    from imugait.conventions import Side
+
+    assert "No finding: every compared measurement is within its reference." in _text(normal_report)
+    assert "not trusted" not in _text(normal_report) and "not trusted" not in render_html(normal_report)
+    quality = tuple(dataclasses.replace(q, trusted=q.side is not Side.RIGHT) for q in normal_report.quality)
+    report = dataclasses.replace(normal_report, quality=quality)
+    assert not report.findings
+    html = render_html(report)
+    summary = html[html.index('id="summary-table"'):]
+    assert "<th>right (not trusted)</th>" in summary[:summary.index("</tr>")]
+    text = " ".join(_text(report).split())
+    assert "right (not trusted)" in text
+    for shown in (text, unescape(html)):
+        assert "The right leg's results are not trusted (see the warning): re-strap its sensors" in shown
