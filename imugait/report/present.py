@@ -151,7 +151,7 @@ def trend_change_text(t: Trend) -> str:
 
 
 TREND_NOTE = (
-    "Change: this session's value minus the one before. The walk-to-walk spread is the change that two walks of "
+    "Change: the latest value minus the one before it. The walk-to-walk spread is the change that two walks of "
     "one leg minutes apart exceed only 1 time in 20 (1.96 · √2 · the SD across walks, measured on real repeated "
     "walks: see Sources, walk_repeatability). Between sessions on "
     "different days, with the sensors strapped on again, the spread is larger, so a change beyond it can still be "

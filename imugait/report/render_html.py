@@ -187,7 +187,8 @@ def _trends(report: Report) -> str:
     rows = [[_td(metric_label(t.metric)), _td(side_text(t.side)),
              _td(" → ".join(value_text(p.value, t.unit) for p in t.points)), _td(trend_change_text(t))]
             for t in report.trends]
-    figure = f"<figure>{trend_chart(report)}</figure>" if any(t.side for t in report.trends) else ""
+    caption = "<figcaption>Grey: the walk-to-walk spread around the session before the latest.</figcaption>"
+    figure = f"<figure>{trend_chart(report)}{caption}</figure>" if any(t.side for t in report.trends) else ""
     table = _table(["measurement", "side", "oldest → this session", "change"], rows, "trends-table")
     return _section("Trend over sessions", figure + table + f'<p class="small">{_e(TREND_NOTE)}</p>', "trends")
 
