@@ -345,8 +345,13 @@ def test_strides_older_than_the_history_take_the_whole_walks_reference_at_its_en
     # Hip rotation: a straight run longer than the history takes, at its end, the line of all of it
     # from sums (its lateral-lean correction approximated) — its strides older than the history too
     # (their thigh's rows kept). 20-s history: 1.03° (``main``: 1.44°, those strides against the line
-    # of the run as it was when they left the history).
-    assert hip <= (1.0 if history_s >= 60.0 else 1.2)
+    # of the run as it was when they left the history). Since the knee axes take the calibration
+    # walk's upward directions in ``analyze`` too (twentieth session), the constant part is gone:
+    # signed median −0.36 / −0.43° → −0.10 / −0.17° (60 / 20 s), largest 0.69 → 0.44° with 60 s; with
+    # 20 s one stride's +1.24° (it was +0.98°, the offset then cancelling part of it; the other tail
+    # −1.02 → −0.77°).
+    assert np.abs(both[list(HIP_METRICS)].median()).max() <= 0.25
+    assert hip <= (0.6 if history_s >= 60.0 else 1.3)
 
 
 def test_the_reference_backlog_is_bounded_and_older_strides_keep_their_reference():
