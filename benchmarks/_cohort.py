@@ -57,6 +57,8 @@ class CohortVariant:
     ends) of this many seconds without a standing period (0 = not).
     ``pose_only``: the recording unchanged, every leg calibrated by the pose-only fallback
     (:mod:`imugait.calibration.pose`) — that path's own errors.
+    ``sample_rate_hz``: every walker recorded at this rate (0 = each walker's own draw from
+    {100, 200} Hz).
     """
 
     sta_scale: float = 0.0
@@ -73,6 +75,7 @@ class CohortVariant:
     """``SegmentCalibrationConfig.compensate_thigh_tilt`` (``--no-thigh-tilt``: False)."""
     centre_moves: bool = False
     """``SegmentCalibrationConfig.centre_moves_with_flexion`` (``--moving-knee-centre``: True)."""
+    sample_rate_hz: float = 0.0
 
     @property
     def label(self) -> str:
@@ -93,6 +96,8 @@ class CohortVariant:
             parts.append("thigh sensor's frontal tilt with knee flexion not compensated")
         if self.centre_moves:
             parts.append("knee centre moving on the thigh sensor with knee flexion")
+        if self.sample_rate_hz:
+            parts.append(f"every walker at {self.sample_rate_hz:g} Hz")
         return "; ".join(parts)
 
 
@@ -175,6 +180,8 @@ def draw_walker(index: int, seed: int = 2026, variant: CohortVariant | None = No
 
 def apply_variant(config: SimulationConfig, variant: CohortVariant) -> SimulationConfig:
     """``config`` recorded as ``variant`` says."""
+    if variant.sample_rate_hz:
+        config = dataclasses.replace(config, sample_rate_hz=variant.sample_rate_hz)
     if variant.sta_scale:
         errors = dataclasses.replace(config.errors, soft_tissue_scale=variant.sta_scale, wobble_deg=0.0)
         config = dataclasses.replace(config, errors=errors)

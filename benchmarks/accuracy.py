@@ -437,6 +437,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="fit the knee centre moving on the thigh sensor with knee flexion, as a sensor on soft "
                              "tissue slides (SegmentCalibrationConfig.centre_moves_with_flexion=True; the default "
                              "keeps it fixed)")
+    parser.add_argument("--sample-rate", type=float, default=0.0, metavar="HZ",
+                        help="record every walker at HZ (default: each walker's own draw from 100 and 200 Hz)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=FilterKind.VQF_OFFLINE.value,
                         help="orientation filter of the main path (default vqf_offline)")
     parser.add_argument("--compare", choices=[k.value for k in FilterKind], metavar="FILTER",
@@ -451,7 +453,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     variant = CohortVariant(sta_scale=args.sta, ten_metre_passes=2 if args.ten_metre else 0, corridor_s=args.corridor,
                             pose_only=args.pose_only, shank_axis_weight=args.shank_axis_weight,
                             flexion_axis_limit=args.flexion_axis_limit, thigh_turn=args.thigh_turn,
-                            thigh_tilt=args.thigh_tilt, centre_moves=args.centre_moves)
+                            thigh_tilt=args.thigh_tilt, centre_moves=args.centre_moves,
+                            sample_rate_hz=args.sample_rate)
 
     specs = draw_cohort(n, args.seed, variant)
     t0 = time.perf_counter()
