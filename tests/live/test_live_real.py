@@ -332,8 +332,10 @@ def test_strides_older_than_the_history_take_the_whole_walks_reference_at_its_en
     # Hip rotation: a straight run longer than the history takes, at its end, the line of all of it
     # from sums (its lateral-lean correction approximated) — its strides older than the history too
     # (their thigh's rows kept). 20-s history: 1.03° (``main``: 1.44°, those strides against the line
-    # of the run as it was when they left the history).
-    assert hip <= (1.0 if history_s >= 60.0 else 1.2)
+    # of the run as it was when they left the history); 1.41° in one stride of 125 (median 0.16°,
+    # was 0.44°) since the thigh sensor's turn is compensated on the mid-stance path too (2026-12-06,
+    # docs/accuracy.md, *The hip-rotation error of the 10-m walk, split*).
+    assert hip <= (1.0 if history_s >= 60.0 else 1.5)
 
 
 def test_the_reference_backlog_is_bounded_and_older_strides_keep_their_reference():
