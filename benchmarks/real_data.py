@@ -31,7 +31,9 @@ Reproduce (from the repository root; reads ``../shared/datasets``, ≈ 1 min; pr
     (``benchmarks/_optical.py``). Runs without ``../shared/datasets``; ``--optical-only`` runs it alone.
 (d) 35 walks of 9 people with marker-based knee flexion, adduction, rotation and femur rotation
     against the line of progression (committed in ``benchmarks/data/grouvel_2023``, Geneva
-    dataset, IMU 25–45 Hz re-synchronised to the markers by the converter): the same comparison per
+    dataset, IMU 25–45 Hz re-synchronised to the markers by the converter, each sensor read on its
+    own clock offset unless ``--clock pooled``; cycles from the markers' heel strikes unless
+    ``--geneva-cycles plates``): the same comparison per
     leg and trial, summarised over all of them; then the same against the converter's functional,
     functional-axis and cluster-tracked marker models (``benchmarks/_geneva.py``). Also without
     ``../shared/datasets``, and in ``--optical-only``.
@@ -57,7 +59,9 @@ from _optical import (
     stance_minimum_deg,
 )
 from _real_loaders import (
+    GenevaCycles,
     HingeTrial,
+    SensorClock,
     dfjimu_paths,
     load_dfjimu,
     load_kiel_pp054,
@@ -382,8 +386,16 @@ def main() -> None:
                              "(SegmentCalibrationConfig.midstance_compensate_thigh_turn=False; the default compensates)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=None,
                         help="orientation filter (default: the analysis' default)")
-    parser.add_argument("--own-clocks", action="store_true",
-                        help="part (d): each Geneva sensor on its own clock (sensor_clocks.csv), not the converter's one offset")
+    parser.add_argument("--clock", choices=[c.value for c in SensorClock], default=SensorClock.OWN.value,
+                        help="part (d): the clock each Geneva sensor is read on — own: its own offset in the walk "
+                             "(sensor_clocks.csv; the default since 2026-12-06), pooled: the converter's one offset "
+                             "for all (the tables before), placement: its placement's median offset over the other walks")
+    parser.add_argument("--own-clocks", dest="clock", action="store_const", const=SensorClock.OWN.value,
+                        help="the same as --clock own (the default)")
+    parser.add_argument("--geneva-cycles", choices=[c.value for c in GenevaCycles], default=GenevaCycles.ZENI.value,
+                        help="part (d): the reference's cycles from the markers' Zeni heel strikes (default) or from "
+                             "the force plates' contacts (a plate's where one was hit, else Zeni moved by the plates' "
+                             "median lead): a reference correction")
     parser.add_argument("--optical-only", action="store_true", help="parts (c) and (d) only (the committed walks with markers)")
     parser.add_argument("--hinge-only", action="store_true", help="part (a) only (the dfjimu mechanical hinge)")
     parser.add_argument("--gyr-sampling", choices=[g.value for g in GyroSampling], default=None,
@@ -398,7 +410,7 @@ def main() -> None:
     print(f"Real data; {machine()}; {dt.date.today()}\n")
     if args.optical_only:
         optical_table(calibration, kind, sampling)
-        grouvel_table(calibration, kind, sampling, args.own_clocks)
+        grouvel_table(calibration, kind, sampling, SensorClock(args.clock), GenevaCycles(args.geneva_cycles))
         return
     trials = [] if args.pose_only else dfjimu_paths()
     if args.pose_only:
@@ -418,7 +430,7 @@ def main() -> None:
     walking_tables(args.jobs, calibration, kind)
     print()
     optical_table(calibration, kind, sampling)
-    grouvel_table(calibration, kind, sampling, args.own_clocks)
+    grouvel_table(calibration, kind, sampling, SensorClock(args.clock), GenevaCycles(args.geneva_cycles))
 
 
 if __name__ == "__main__":

@@ -412,7 +412,8 @@ def calibrate_leg(
     if swing_thigh > 1.1 * swing_shank:
         raise CalibrationError(
             f"{leg}: the sensor given as the thigh swings faster ({swing_thigh:.1f} rad/s) than the "
-            f"one given as the shank ({swing_shank:.1f} rad/s) — thigh and shank look swapped"
+            f"one given as the shank ({swing_shank:.1f} rad/s) — thigh and shank look swapped: exchange the two "
+            f"sensors (for an imported recording, exchange thigh and shank in the import's --map)"
         )
     tilt = float(max(abs(90.0 - np.rad2deg(np.arccos(abs(np.dot(j, u))))) for j, u in ((h1, up1), (h2, up2))))
     no_hinge = _no_hinge_reason(leg, residual_rms, motion_rms, tilt, config)

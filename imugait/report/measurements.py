@@ -61,7 +61,8 @@ def leg_confidence(
         reasons.append("most strides had values no walking produces (sensors moved or mislabelled)")
     if n_used < rules.min_strides_for_high_confidence:
         confidence = Confidence.LOW
-        reasons.append(f"only {n_used} strides used (fewer than {rules.min_strides_for_high_confidence})")
+        reasons.append(f"only {n_used} strides used, fewer than {rules.min_strides_for_high_confidence}: "
+                       f"record more walking — a 10-m walk two or more times")
     return confidence, "; ".join(reasons)
 
 

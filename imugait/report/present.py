@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from imugait.conventions import Side
-from imugait.report.findings import Comparison, Status
+from imugait.report.findings import Comparison, Finding, Status
 from imugait.report.measurements import Measurement, with_unit
+
+if TYPE_CHECKING:
+    from imugait.report.report import Report
 
 KEY_METRICS = (
     ("hip_rotation_mean_deg", "Hip rotation, mean over the cycle (+ = internal)"),
@@ -66,6 +71,38 @@ def comparison_value_text(c: Comparison) -> str:
     if c.metric == "pain_reported":
         return "yes" if c.value else "no"
     return value_text(c.value, c.unit)
+
+
+def confidence_text(entry: Comparison | Finding) -> str:
+    """``low (only 7 strides used …)``: the confidence and, when it is not high, why."""
+    return entry.confidence.value + (f" ({entry.confidence_reason})" if entry.confidence_reason else "")
+
+
+def drill_purpose_text(drill_findings: Iterable[str], findings: Iterable[Finding]) -> str:
+    """What a drill is for, in words: ``hip rotation while walking (right)`` for each of this
+    report's findings it was chosen for."""
+    labels = (f.title.split(" (")[0].lower() + (f" ({f.side.value})" if f.side else "")
+              for f in findings if f.code in drill_findings)
+    return ", ".join(dict.fromkeys(labels))
+
+
+def _untrusted_sides(report: Report) -> list[Side]:
+    return [q.side for q in report.quality if not q.trusted]
+
+
+def side_heading(side: Side, report: Report) -> str:
+    """A summary column's heading: the side, marked when its leg's results are not trusted."""
+    return side.value + (" (not trusted)" if side in _untrusted_sides(report) else "")
+
+
+def no_finding_text(report: Report) -> str:
+    """'No finding', and — when a leg's results are not trusted — that its values do not count."""
+    text = "No finding: every compared measurement is within its reference."
+    untrusted = " and ".join(s.value for s in _untrusted_sides(report))
+    if untrusted:
+        text += (f" The {untrusted} leg's results are not trusted (see the warning): re-strap its sensors and "
+                 f"record again before relying on them.")
+    return text
 
 
 def metric_label(name: str) -> str:

@@ -16,7 +16,12 @@ from imugait.report.present import (
     SIDE_ORDER,
     STATUS_TEXT,
     comparison_value_text,
+    confidence_text,
+    drill_purpose_text,
     measurement_text,
+    metric_label,
+    no_finding_text,
+    side_heading,
     side_text,
     value_text,
 )
@@ -93,7 +98,8 @@ def _summary(report: Report) -> str:
     quality = "".join(f"<li>{_e(q.side.value)} leg: sensor calibration {_e(q.calibration_quality)}, "
                       f"{q.strides_used} of {q.strides_found} strides used"
                       f"{'' if q.trusted else ' — not trusted (most strides implausible)'}; {_e(q.calibration_method)}</li>" for q in report.quality)
-    return (_table(["measurement (mean ± SD over strides)"] + [s.value for s in sides], rows, "summary-table")
+    return (_table(["measurement (mean ± SD over strides)"] + [side_heading(s, report) for s in sides], rows,
+                   "summary-table")
             + f'<p class="small">{_e(report.hip_rotation_note)}</p><ul class="small">{quality}</ul>')
 
 
@@ -102,7 +108,7 @@ def _comparisons(report: Report) -> str:
     for c in report.comparisons:
         result = STATUS_TEXT[c.status] + (f" — {SEVERITY_TEXT[c.severity.value]}" if c.severity else "")
         rows.append([_td(c.title), _td(side_text(c.side, c.quantity)), _td(comparison_value_text(c), "num"),
-                     _td(c.reference_text), _td(result, f"status-{c.status.value}"), _td(c.confidence.value),
+                     _td(c.reference_text), _td(result, f"status-{c.status.value}"), _td(confidence_text(c)),
                      _td(c.source), _td(c.population)])
     return _table(["measurement", "side", "value", "reference", "result", "confidence", "source", "population"],
                   rows, "comparisons-table")
@@ -110,10 +116,10 @@ def _comparisons(report: Report) -> str:
 
 def _findings(report: Report) -> str:
     if not report.findings:
-        return '<div class="box ok">No finding: every compared measurement is within its reference.</div>'
+        return f'<div class="box ok">{_e(no_finding_text(report))}</div>'
     rows = []
     for f in report.findings:
-        conf = f.confidence.value + (f" ({f.confidence_reason})" if f.confidence_reason else "")
+        conf = confidence_text(f)
         caveats = " ".join(f.caveats)
         rows.append([_td(f.message), _td(f.side.value if f.side else "—"), _td(value_text(f.value, f.unit), "num"),
                      _td(f.reference_text), _td(SEVERITY_TEXT[f.severity.value], f"sev-{f.severity.value}"), _td(conf),
@@ -158,7 +164,7 @@ def _programme(report: Report) -> str:
         steps = "".join(f"<li>{_e(s)}</li>" for s in dr.steps)
         cues = "".join(f"<li>{_e(s)}</li>" for s in dr.cues)
         contra = "".join(f"<li>{_e(s)}</li>" for s in dr.contraindications)
-        why = ", ".join(dict.fromkeys(_finding_label(f.title, f.side) for f in report.findings if f.code in d.findings))
+        why = drill_purpose_text(d.findings, report.findings)
         cards.append(
             f'<div class="drill"><div class="cat">{_e(dr.category.replace("_", " "))}</div><h3>{_e(dr.name)}</h3>'
             f"<div>{_e(dr.purpose)}</div><div class='dose'>{_e(d.dose_text)}</div>"
@@ -170,14 +176,10 @@ def _programme(report: Report) -> str:
             + f'<div class="drills" style="margin-top:12px">{"".join(cards)}</div>')
 
 
-def _finding_label(title: str, side) -> str:
-    return f"{title.split(' (')[0].lower()} ({side.value})" if side else title.split(" (")[0].lower()
-
-
 def _trends(report: Report) -> str:
     if not report.trends:
         return ""
-    rows = [[_td(t.metric), _td(side_text(t.side)), _td(" → ".join(value_text(p.value, t.unit) for p in t.points))]
+    rows = [[_td(metric_label(t.metric)), _td(side_text(t.side)), _td(" → ".join(value_text(p.value, t.unit) for p in t.points))]
             for t in report.trends]
     figure = f"<figure>{trend_chart(report)}</figure>" if any(t.side for t in report.trends) else ""
     return _section("Trend over sessions", figure + _table(["measurement", "side", "oldest → this session"], rows,

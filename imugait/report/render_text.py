@@ -14,7 +14,12 @@ from imugait.report.present import (
     SIDE_ORDER,
     STATUS_TEXT,
     comparison_value_text,
+    confidence_text,
+    drill_purpose_text,
     measurement_text,
+    metric_label,
+    no_finding_text,
+    side_heading,
     side_text,
     value_text,
 )
@@ -41,7 +46,7 @@ def render_text(report: Report, console: Console | None = None) -> None:
     if report.findings:
         console.print(_findings_table(report))
     else:
-        console.print("[green]No finding: every compared measurement is within its reference.[/green]")
+        console.print(f"[green]{escape(no_finding_text(report))}[/green]")
     if p.drills:
         console.print(_programme(report))
     console.print("[bold]See a health professional when[/bold]")
@@ -62,7 +67,7 @@ def _summary_table(report: Report) -> Table:
     table = Table(title="Walking: summary (mean ± SD over strides)")
     table.add_column("metric")
     for side in sides:
-        table.add_column(side.value, justify="right")
+        table.add_column(side_heading(side, report), justify="right")
     for name, label in KEY_METRICS:
         cells = [measurement_text(report.measurement(name, side)) for side in sides]
         if any(c != "—" for c in cells):
@@ -75,16 +80,21 @@ def _comparison_table(report: Report) -> Table:
     for col in ("measurement", "side", "value", "reference", "result", "confidence", "source"):
         table.add_column(col, overflow="fold")
     notes: list[str] = []
+
+    def note(text: str) -> str:  # long texts go under the table as numbered notes
+        if text not in notes:
+            notes.append(text)
+        return f"[{notes.index(text) + 1}]"
+
     for c in report.comparisons:
         result = STATUS_TEXT[c.status] + (f" ({SEVERITY_TEXT[c.severity.value]})" if c.severity else "")
         style = STATUS_STYLE[c.status]
         reference = c.reference_text
         if c.status is Status.NOT_AVAILABLE:
-            if c.reference_text not in notes:
-                notes.append(c.reference_text)
-            reference = f"no verified norm [{notes.index(c.reference_text) + 1}]"
+            reference = f"no verified norm {note(c.reference_text)}"
+        confidence = c.confidence.value + (f" {note(c.confidence_reason)}" if c.confidence_reason else "")
         table.add_row(escape(c.title), side_text(c.side, c.quantity), comparison_value_text(c), escape(reference),
-                      f"[{style}]{result}[/{style}]", c.confidence.value, c.source)
+                      f"[{style}]{result}[/{style}]", escape(confidence), c.source)
     if notes:
         table.caption = " ".join(f"[{i + 1}] {escape(n)}" for i, n in enumerate(notes))
     return table
@@ -95,8 +105,8 @@ def _findings_table(report: Report) -> Table:
     for col in ("finding", "severity", "confidence", "reference"):
         table.add_column(col, overflow="fold")
     for f in report.findings:
-        conf = f.confidence.value + (f" ({escape(f.confidence_reason)})" if f.confidence_reason else "")
-        table.add_row(escape(f.message), SEVERITY_TEXT[f.severity.value], conf, escape(f.reference_text))
+        table.add_row(escape(f.message), SEVERITY_TEXT[f.severity.value], escape(confidence_text(f)),
+                      escape(f.reference_text))
     return table
 
 
@@ -112,7 +122,8 @@ def _programme(report: Report) -> Panel:
     for col in ("drill", "type", "dose", "for"):
         table.add_column(col, overflow="fold")
     for d in p.drills:
-        table.add_row(escape(d.drill.name), d.drill.category.replace("_", " "), escape(d.dose_text), ", ".join(d.findings))
+        table.add_row(escape(d.drill.name), d.drill.category.replace("_", " "), escape(d.dose_text),
+                      escape(drill_purpose_text(d.findings, report.findings)))
     parts.append(table)
     parts.extend(f"• {escape(n)}" for n in p.notes + p.progression)
     parts.append("Instructions for every drill are in the HTML report (--html).")
@@ -126,5 +137,5 @@ def _trend_table(report: Report) -> Table:
     table.add_column("values (oldest → this session)")
     for t in report.trends:
         values = " → ".join(value_text(p.value, t.unit) for p in t.points)
-        table.add_row(t.metric, side_text(t.side), values)
+        table.add_row(escape(metric_label(t.metric)), side_text(t.side), values)
     return table

@@ -26,6 +26,11 @@ HIP_ROTATION_NOTES = {
     ),
     HipRotationReference.PELVIS: "Hip rotation here is the thigh relative to the pelvis (pelvis sensor worn).",
 }
+HIP_ROTATION_NOTE_PELVIS_WORN = (
+    "Hip rotation here is the thigh's rotation relative to the line of progression; over a whole gait cycle it "
+    "averages to the hip rotation. A pelvis sensor was worn: the thigh's rotation relative to the pelvis is "
+    "measured as well (hip_rotation_pelvis_mean_deg in the JSON report's measurements)."
+)
 PAIN_METRIC = "pain_reported"
 
 
@@ -92,9 +97,13 @@ class Report:
     curves: dict[Side, dict[str, CurveSummary]] = field(default_factory=dict)
     trends: tuple[Trend, ...] = ()
     software_version: str = __version__
+    pelvis_worn: bool = False
+    """A pelvis sensor was analysed (the hip angles against the pelvis are among the measurements)."""
 
     @property
     def hip_rotation_note(self) -> str:
+        if self.pelvis_worn and self.hip_rotation_reference is HipRotationReference.PROGRESSION:
+            return HIP_ROTATION_NOTE_PELVIS_WORN
         return HIP_ROTATION_NOTES[self.hip_rotation_reference]
 
     def measurement(self, name: str, side: Side | None) -> Measurement | None:
@@ -181,7 +190,7 @@ def build_report(
         all_measurements.append(Measurement(PAIN_METRIC, None, float(pain_reported), "", protocol="self_report"))
     all_measurements = with_derived(all_measurements, data.thresholds.derived_metrics)
     comparisons = compare_all(all_measurements, data.thresholds, population)
-    findings = findings_from(comparisons, data.thresholds, all_measurements)
+    findings = findings_from(comparisons, data.thresholds)
     programme = plan_programme(findings, data.drills, data.rules)
     quality = ()
     if analysis is not None:
@@ -196,6 +205,7 @@ def build_report(
         quality=quality, warnings=tuple(analysis.warnings) if analysis else (),
         curves=_curves(analysis) if analysis is not None else {},
         trends=_trends(all_measurements, comparisons, recorded_at, previous),
+        pelvis_worn=analysis is not None and analysis.pelvis_worn,
     )
 
 

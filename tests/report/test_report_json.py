@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import jsonschema
 import pytest
+from rich.console import Console
 
 from imugait.errors import FormatError, ValidationError
+from imugait.report.render_html import render_html
 from imugait.report.render_json import (
     previous_from_dict,
     read_previous,
@@ -15,6 +18,7 @@ from imugait.report.render_json import (
     schema_document,
     write_report_json,
 )
+from imugait.report.render_text import render_text
 from imugait.report.report import build_report
 
 
@@ -54,6 +58,16 @@ def test_trends_over_previous_reports(rotated_analysis, rotated_report, tmp_path
     assert [p.value for p in trend.points][0] == 20.0 and len(trend.points) == 2
     assert trend.points[0].recorded_at < trend.points[1].recorded_at
     _validate(report_to_dict(report))
+    # The trend tables name a measurement in words, as the summary does, not by its JSON name.
+    html = render_html(report)
+    table = html[html.index('id="trends-table"'):]
+    table = table[:table.index("</table>")]
+    buf = io.StringIO()
+    render_text(report, Console(file=buf, width=200, force_terminal=False))
+    text = buf.getvalue()
+    text = text[text.index("Trend over sessions"):]
+    for shown in (table, text):
+        assert "Hip rotation, mean over the cycle" in shown and "hip_rotation_mean_deg" not in shown
 
 
 def test_previous_report_of_another_subject_is_refused(rotated_analysis, normal_report):
