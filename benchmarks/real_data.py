@@ -67,7 +67,13 @@ from _real_loaders import (
     load_kiel_pp054,
     with_gyr_sampling,
 )
-from _real_walks import HUGADB_SIDES_NOTE, MIN_USED_STRIDES, analyse_all, plausible
+from _real_walks import (
+    HUGADB_SIDES_NOTE,
+    MIN_USED_STRIDES,
+    analyse_all,
+    plausible,
+    walks_of_one_leg,
+)
 from scipy.ndimage import binary_dilation
 from scipy.spatial.transform import Rotation
 
@@ -286,10 +292,9 @@ def walking_tables(jobs: int, calibration: SegmentCalibrationConfig | None = Non
                           "used strides"], summary))
     mpu = df[(df["dataset"] == "gait_rehab_mpu9250") & ok]
     if len(mpu):
-        mpu = mpu.assign(subject_leg=mpu["recording"].str.rsplit("/", n=1).str[0])
-        rep = mpu.groupby("subject_leg").agg(walks=("hip_mean_deg", "size"), hip_sd=("hip_mean_deg", "std"),
-                                             knee_sd=("knee_range_deg", "std"), cadence_sd=("cadence", "std"))
-        rep = rep[rep["walks"] >= 2]
+        rep = walks_of_one_leg(df).groupby("subject_leg").agg(
+            walks=("hip_mean_deg", "size"), hip_sd=("hip_mean_deg", "std"), knee_sd=("knee_range_deg", "std"),
+            cadence_sd=("cadence", "std"))
         print(f"\nRepeatability across the walks of one leg (MPU-9250: {len(rep)} legs with 2–4 walks each, sensors "
               "left on between walks): SD across walks of the walk's mean — hip rotation "
               f"{_median_largest(rep['hip_sd'])}, knee flexion range median "

@@ -17,6 +17,7 @@ from imugait.analysis.checks import (
     frontal_lean_contrast_deg,
 )
 from imugait.analysis.clipping import at_range
+from imugait.analysis.confidence import RESTRAP_ADVICE
 from imugait.analysis.expected_error import STANDING
 from imugait.analysis.legs import (
     calibrate_fused_leg,
@@ -308,7 +309,7 @@ def _redo_for(exclusion: Exclusion) -> str:
     if exclusion is Exclusion.LOST_SAMPLES:
         return "samples were lost: keep the sensors within reach of the receiver and record again"
     if exclusion.implausible:
-        return "check that both sensors are strapped firmly on this leg and record the walk again"
+        return RESTRAP_ADVICE
     return "a longer straight walk gives more steady strides"
 
 
@@ -339,8 +340,7 @@ def _exclude_implausible(
             detail = "; ".join(f"{n}× {reason}" for reason, n in counts.items())
             message = f"{side.value} leg: {n_implausible} of {usable} strides excluded as implausible ({detail})"
             if untrusted:
-                message += (" — the leg's results are not trusted: check that both sensors are strapped firmly on this "
-                            "leg and record the walk again")
+                message += f" — the leg's results are not trusted: {RESTRAP_ADVICE}"
             warnings.append(message)
         out[side] = replace(leg, strides=strides, implausible_strides=n_implausible, trusted=not untrusted)
     return out, cycles, warnings

@@ -111,7 +111,8 @@ def test_terminal_programme_says_what_each_drill_is_for_in_words(rotated_report)
 def test_a_leg_not_trusted_is_marked_in_the_summary_and_by_no_finding(normal_report):
     """HuGaDB 06_00's right leg (101 of 127 strides implausible) stood in the summary like the
     other, under 'No finding: every compared measurement is within its reference'. Its column is
-    marked and the no-finding line says its values do not count."""
+    marked and a line says its values do not count (tests/report/test_untrusted_leg.py: nor do
+    they raise findings)."""
     import dataclasses
     from html import unescape
 
@@ -128,4 +129,25 @@ def test_a_leg_not_trusted_is_marked_in_the_summary_and_by_no_finding(normal_rep
     text = " ".join(_text(report).split())
     assert "right (not trusted)" in text
     for shown in (text, unescape(html)):
-        assert "The right leg's results are not trusted (see the warning): re-strap its sensors" in shown
+        assert "Not counted: the right leg's results are not trusted" in shown and "record the walk again" in shown
+
+
+def test_the_terminal_comparisons_table_cuts_no_word_at_80_columns(rotated_report):
+    """At 80 columns the table folded words mid-word ('measureme nt', 'herringto n_munro20 10'): it
+    wraps at spaces now, the source ids going under the table as notes when they do not fit beside
+    the other columns; at 160 columns the source column stays."""
+    def table(width: int) -> str:
+        buf = io.StringIO()
+        render_text(rotated_report, Console(file=buf, width=width, force_terminal=False))
+        text = buf.getvalue()
+        return text[text.index("Measurements against thresholds"):text.index("Findings")]
+
+    narrow = table(80)
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    words = set(narrow.replace("│", " ").replace("┃", " ").split())
+    cells = ["measurement", "confidence"] + [w for c in rotated_report.comparisons
+                                             for w in (c.title + " " + c.reference_text).split()]
+    assert [w for w in cells if w not in words] == []
+    for c in rotated_report.comparisons:
+        assert f"source: {c.source}" in " ".join(narrow.split())
+    assert "┃ source" in table(160)
