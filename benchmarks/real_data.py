@@ -258,7 +258,7 @@ def walking_tables(jobs: int, calibration: SegmentCalibrationConfig | None = Non
         value = row.get(key)
         return "—" if value is None or (isinstance(value, float) and not np.isfinite(value)) else format(value, fmt)
 
-    rows = []
+    rows, label_check = [], []
     for i, row in df.iterrows():
         if row["outcome"] == "calibrated":
             outcome = f"{row['quality']}, heading: {row['heading']}" + ("" if row["trusted"] else ", **not trusted**")
@@ -267,16 +267,24 @@ def walking_tables(jobs: int, calibration: SegmentCalibrationConfig | None = Non
             outcome, strides = row["outcome"], "—"
         notes = "; ".join(filter(None, [row.get("note") or "", row.get("reason") or "",
                                         f"unused: {row['unused']}" if isinstance(row.get("unused"), str) and row["unused"] else ""]))
-        rows.append([row["dataset"], row["recording"], row["leg"], cell(row, "duration_s", ".0f"), outcome, strides,
-                     cell(row, "cadence", ".0f"), cell(row, "stance_pct", ".0f"), cell(row, "knee_range_deg", ".0f"),
-                     (cell(row, "hip_mean_deg", "+.1f") + (f" ± {row['hip_sd_deg']:.1f}" if np.isfinite(row.get("hip_sd_deg", np.nan)) else "")),
-                     "yes" if ok[i] else "**no**", notes.replace("|", "/")])
+        # A HuGaDB leg as documented is the same physical leg as the other side's exchanged row (the
+        # swap check, not counted): in a table of its own, so no recording and leg is listed twice.
+        (rows if row["counted"] else label_check).append([
+            row["dataset"], row["recording"], row["leg"], cell(row, "duration_s", ".0f"), outcome, strides,
+            cell(row, "cadence", ".0f"), cell(row, "stance_pct", ".0f"), cell(row, "knee_range_deg", ".0f"),
+            (cell(row, "hip_mean_deg", "+.1f") + (f" ± {row['hip_sd_deg']:.1f}" if np.isfinite(row.get("hip_sd_deg", np.nan)) else "")),
+            "yes" if ok[i] else "**no**", notes.replace("|", "/")])
     print("(b) Walking recordings of real people through analyze_session (no reference). One row per recording and "
           "leg; strides used/found; cadence (steps/min), stance (%) and knee flexion range (deg) are medians over used "
           "strides; hip rotation (vs the line of progression) mean ± SD over used strides; plausible = calibrated, "
           f"trusted and ≥ {MIN_USED_STRIDES} used strides\n")
-    print(markdown_table(["dataset", "recording", "leg", "s", "calibration", "strides", "cadence", "stance %", "knee range",
-                          "hip rotation", "plausible", "notes"], rows, align="lllrlrrrrrll"))
+    columns = ["dataset", "recording", "leg", "s", "calibration", "strides", "cadence", "stance %", "knee range",
+               "hip rotation", "plausible", "notes"]
+    print(markdown_table(columns, rows, align="lllrlrrrrrll"))
+    if label_check:
+        print("\nThe swap check (not counted): HuGaDB analysed with the documented column order, whose left is the "
+              "physical leg of the table's right row of the same recording and the other way round\n")
+        print(markdown_table(columns, label_check, align="lllrlrrrrrll"))
     summary = []
     for name, group in legs.groupby("dataset", sort=False):
         good = ok[group.index]

@@ -83,3 +83,20 @@ def test_not_a_report_is_a_clear_error(tmp_path):
         read_previous(path)
     with pytest.raises(FormatError, match="no such file"):
         read_previous(tmp_path / "missing.json")
+
+
+def test_a_report_written_before_the_trust_and_spread_fields_still_validates(rotated_report):
+    """Version-1 reports from before `trusted`, `not_counted` and the trend's spread fields stay valid."""
+    doc = report_to_dict(rotated_report)
+    for m in doc["measurements"]:
+        m.pop("trusted")
+    for c in doc["comparisons"]:
+        c.pop("trusted")
+    doc["data_quality"].pop("not_counted")
+    for t in doc["trends"]:
+        for key in ("change", "smallest_real_change", "beyond_spread"):
+            t.pop(key)
+    _validate(doc)
+    doc["measurements"][0]["trusted"] = "yes"
+    with pytest.raises(jsonschema.ValidationError):
+        _validate(doc)
