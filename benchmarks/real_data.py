@@ -319,8 +319,8 @@ def walking_tables(jobs: int, calibration: SegmentCalibrationConfig | None = Non
              f"{_median_largest(group['thigh_walking_turn_deg'].abs())} (n = {len(group)})"
              for name, group in turned.groupby("dataset", sort=False)]
     print("\nThigh sensor's turn about the femur per unit of knee flexion, measured and compensated "
-          "(AlignmentQuality.thigh_turn_per_knee_flexion, thigh_walking_turn_deg; legs calibrated against standing "
-          "on the knee-centre path): " + ("; ".join(parts) if parts else "none") + ".")
+          "(AlignmentQuality.thigh_turn_per_knee_flexion, thigh_walking_turn_deg; legs on the knee-centre path, "
+          "against standing or mid-stance): " + ("; ".join(parts) if parts else "none") + ".")
     n_plausible = int(ok[legs.index].sum())
     print(f"\n{len(legs)} legs: {n_plausible} ({100.0 * n_plausible / max(len(legs), 1):.0f} %) with plausible per-stride "
           f"results; {int((legs['outcome'] == 'refused').sum())} refused, {int((legs['outcome'] == 'CRASH').sum())} crashed; "
@@ -394,6 +394,9 @@ def main() -> None:
                         help="fit the knee centre moving on the thigh sensor with knee flexion, as a sensor on soft "
                              "tissue slides (SegmentCalibrationConfig.centre_moves_with_flexion=True; the default "
                              "keeps it fixed)")
+    parser.add_argument("--no-midstance-thigh-turn", dest="midstance_thigh_turn", action="store_false",
+                        help="calibrate a leg referred to mid-stance without compensating the thigh sensor's turn "
+                             "(SegmentCalibrationConfig.midstance_compensate_thigh_turn=False; the default compensates)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=None,
                         help="orientation filter (default: the analysis' default)")
     parser.add_argument("--clock", choices=[c.value for c in SensorClock], default=SensorClock.OWN.value,
@@ -416,7 +419,7 @@ def main() -> None:
     kind = None if args.filter is None else FilterKind(args.filter)
     sampling = None if args.gyr_sampling is None else GyroSampling(args.gyr_sampling)
     calibration = calibration_config(args.pose_only, args.shank_axis_weight, args.flexion_axis_limit, args.thigh_turn,
-                                     args.thigh_tilt, args.centre_moves)
+                                     args.thigh_tilt, args.centre_moves, args.midstance_thigh_turn)
     print(f"Real data; {machine()}; {dt.date.today()}\n")
     if args.optical_only:
         optical_table(calibration, kind, sampling)
