@@ -27,7 +27,7 @@ from imugait.analysis import AnalysisConfig, analyze_session
 from imugait.analysis.expected_error import MID_STANCE
 from imugait.analysis.reference import MIDSTANCE_END, MIDSTANCE_START, midstance_knee_flexion_deg
 from imugait.calibration.segment import SegmentCalibrationConfig
-from imugait.fusion import FilterKind
+from imugait.fusion import FilterKind, FilterTuning
 from imugait.model import GyroSampling
 
 
@@ -70,13 +70,15 @@ GROUVEL_MODELS = {"anatomical": "this project's anatomical marker model (ISB fra
 
 
 def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_kind: FilterKind | None = None,
-                  gyr_sampling: GyroSampling | None = None, own_clocks: bool = False) -> None:
+                  gyr_sampling: GyroSampling | None = None, own_clocks: bool = False,
+                  tuning: FilterTuning | None = None) -> None:
     """Part (d): the Geneva walks (``benchmarks/data/grouvel_2023``) against their marker-based knee
     angles and femur rotation, by the anatomical and by the functional marker model; one row per
     angle over all walks (a walk = one leg of one trial). ``gyr_sampling``: declare the walks' gyroscope samples so (None: as read).
-    ``own_clocks``: each sensor on its own clock (``load_grouvel``), not the converter's pooled one."""
+    ``own_clocks``: each sensor on its own clock (``load_grouvel``), not the converter's pooled one.
+    ``tuning``: the filter's (``AnalysisConfig.fusion_tuning``; None: its defaults)."""
     config = AnalysisConfig(calibration=calibration or SegmentCalibrationConfig(),
-                            filter_kind=filter_kind or AnalysisConfig().filter_kind)
+                            filter_kind=filter_kind or AnalysisConfig().filter_kind, fusion_tuning=tuning)
     per_walk, split, midstance, ranges, plates = [], [], [], [], []
     sync = pd.read_csv(GROUVEL_2023 / "sync.csv").set_index("trial")
     cpu0 = time.process_time()
