@@ -20,8 +20,17 @@ from _optical import (
     sensor_frame_reference,
     stance_minimum_deg,
 )
-from _real_loaders import GROUVEL_2023, OpticalWalk, grouvel_trials, load_grouvel, with_gyr_sampling
-from geneva_contacts import plate_contact_errors_ms, plate_lead_ms
+from _real_loaders import (
+    GROUVEL_2023,
+    GenevaCycles,
+    OpticalWalk,
+    SensorClock,
+    grouvel_plate_lead_ms,
+    grouvel_trials,
+    load_grouvel,
+    with_gyr_sampling,
+)
+from geneva_contacts import plate_contact_errors_ms
 
 from imugait.analysis import AnalysisConfig, analyze_session
 from imugait.analysis.expected_error import MID_STANCE
@@ -69,27 +78,36 @@ GROUVEL_MODELS = {"anatomical": "this project's anatomical marker model (ISB fra
 """The Geneva walks' marker models (``benchmarks/convert_grouvel_2023.py``; keys of ``MARKER_MODELS``)."""
 
 
+CLOCKS = {SensorClock.POOLED: "one offset for all, --clock pooled",
+          SensorClock.OWN: "each sensor on its own clock offset in the walk",
+          SensorClock.PLACEMENT: "each sensor on its placement's median clock offset over the other walks, --clock placement"}
+CYCLES = {GenevaCycles.ZENI: "cycles heel strike to heel strike (markers, Zeni)",
+          GenevaCycles.PLATES: "cycles from contact to contact: a force plate's where the foot landed on one, else the "
+                               "markers' Zeni heel strike moved by the plates' median lead (--geneva-cycles plates)"}
+
+
 def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_kind: FilterKind | None = None,
-                  gyr_sampling: GyroSampling | None = None, own_clocks: bool = False,
-                  tuning: FilterTuning | None = None) -> None:
+                  gyr_sampling: GyroSampling | None = None, clock: SensorClock = SensorClock.OWN,
+                  cycles: GenevaCycles = GenevaCycles.ZENI, tuning: FilterTuning | None = None) -> None:
     """Part (d): the Geneva walks (``benchmarks/data/grouvel_2023``) against their marker-based knee
     angles and femur rotation, by the anatomical and by the functional marker model; one row per
     angle over all walks (a walk = one leg of one trial). ``gyr_sampling``: declare the walks' gyroscope samples so (None: as read).
-    ``own_clocks``: each sensor on its own clock (``load_grouvel``), not the converter's pooled one.
-    ``tuning``: the filter's (``AnalysisConfig.fusion_tuning``; None: its defaults)."""
+    ``clock``: which clock each sensor is read on, ``cycles`` where the reference's cycles begin and
+    end (``load_grouvel``: :class:`SensorClock`, :class:`GenevaCycles`). ``tuning``: the filter's
+    (``AnalysisConfig.fusion_tuning``; None: its defaults)."""
     config = AnalysisConfig(calibration=calibration or SegmentCalibrationConfig(),
                             filter_kind=filter_kind or AnalysisConfig().filter_kind, fusion_tuning=tuning)
     per_walk, split, midstance, ranges, plates = [], [], [], [], []
     sync = pd.read_csv(GROUVEL_2023 / "sync.csv").set_index("trial")
     cpu0 = time.process_time()
     for trial in grouvel_trials():
-        walks = load_grouvel(trial, own_clocks)
+        walks = load_grouvel(trial, clock, cycles)
         result = analyze_session(with_gyr_sampling(walks[0].session, gyr_sampling), config)
         sensors = pd.read_csv(GROUVEL_2023 / f"{trial}_sensors.csv")
         for walk in walks:
             leg = result.legs[walk.side]
             used = sum(s.used for s in leg.strides)
-            plates += plate_contact_errors_ms(trial, walk.side, leg.events.initial_contact_s, own_clocks)
+            plates += plate_contact_errors_ms(trial, walk.side, leg.events.initial_contact_s, clock)
             # The same calibration on the clusters' orientations: fusion vs calibration + reference.
             cluster = sensor_frame_reference(walk, leg, sensors, float(sync.loc[trial, "heading_rad"]))
             fusion = {c.angle: c for c in compare_with_reference(result, OpticalWalk(walk.name, walk.side, walk.session,
@@ -110,7 +128,8 @@ def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_ki
                 for c in compare_with_reference(result, marked):
                     if c.cycle and c.angle == "knee flexion":
                         ranges.append({"model": model, "pipeline": c.range_deg, "markers": c.reference_range_deg,
-                                       "contact_ms": c.contact_errors_ms[0]})
+                                       "contact_ms": c.contact_errors_ms[0], "rmse": c.rmse_deg,
+                                       "free": c.offset_free_rmse_deg})
                     if c.cycle == 0:
                         per_walk.append({"model": model, "walk": walk.name, "participant": trial[:3], "angle": c.angle,
                                          "rmse": c.rmse_deg, "free": c.offset_free_rmse_deg, "bias": c.bias_deg,
@@ -121,9 +140,8 @@ def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_ki
     walks = table.drop_duplicates("walk")
     print("(d) Marker-based reference: Geneva dataset (Grouvel et al. 2023), comfortable-speed 10-m walks, 9 people "
           "(benchmarks/data/grouvel_2023/README.md): IMU clock re-synchronised to the markers from the sensors' "
-          f"own marker clusters ({'each sensor on its own clock, --own-clocks' if own_clocks else 'one offset for all'}); IMU rows 25–45 Hz (as the dataset's synchronised files hold them); the reference "
-          f"is {GROUVEL_MODELS['anatomical']} over the 2–4.5 s the cameras see, cycles heel strike to heel strike "
-          "(markers, Zeni). A walk = one leg of one trial; its offset-free RMSE removes its own bias. "
+          f"own marker clusters ({CLOCKS[clock]}); IMU rows 25–45 Hz (as the dataset's synchronised files hold them); the "
+          f"reference is {GROUVEL_MODELS['anatomical']} over the 2–4.5 s the cameras see, {CYCLES[cycles]}. A walk = one leg of one trial; its offset-free RMSE removes its own bias. "
           "Degrees: median / 90th percentile / largest over walks; bias mean ± SD over walks; per-person mean "
           f"bias, smallest … largest. {len(walks)} walks; CPU {cpu:.1f} s.\n")
     headers = ["angle", "walks", "cycles", "RMSE", "offset-free RMSE", "bias", "bias by person", "r (median)"]
@@ -146,7 +164,10 @@ def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_ki
     print(f"\n- calibration reference per walk: {refs}; strides used / found by the pipeline over these legs: "
           f"{int(walks['used'].sum())} / {int(walks['found'].sum())}")
     rng = pd.DataFrame(ranges)
-    print("- knee flexion range per cycle, median over the 119 cycles: pipeline "
+    print(f"- knee flexion per cycle, median over the {len(rng) // len(MARKER_MODELS)} cycles: RMSE / offset-free RMSE "
+          + ", ".join(f"{model} model {g['rmse'].median():.2f} / {g['free'].median():.2f}°"
+                      for model, g in rng.groupby("model", sort=False)))
+    print(f"- knee flexion range per cycle, median over the {len(rng) // len(MARKER_MODELS)} cycles: pipeline "
           f"{rng.loc[rng['model'] == 'anatomical', 'pipeline'].median():.1f}°; markers: "
           + ", ".join(f"{model} model {g['markers'].median():.1f}°" for model, g in rng.groupby("model", sort=False)))
     knee = table[table["angle"] == "knee flexion"]
@@ -171,10 +192,11 @@ def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_ki
     print("- where the pipeline takes mid-stance, walks calibrated on mid-stance: its own mid-stance samples inside the "
           f"markers' cycles lie on average at {own['place_pct'].median():.1f} % of the cycle (median over walks; "
           f"10th–90th pct {own['place_pct'].quantile(0.1):.1f} … {own['place_pct'].quantile(0.9):.1f} %), its initial "
-          f"contacts {contacts.median():+.0f} ms from the markers' heel strikes (median over cycles, + = later) and "
+          f"contacts {contacts.median():+.0f} ms from the cycles' first contacts (median over cycles, + = later) and "
           f"{plate_ms['own_clock_ms'].median():+.0f} ms from the force plates' contacts (median over {len(plate_ms)} "
           f"clean heel strikes on the plates, on the shank sensor's own clock; {plate_ms['pooled_ms'].median():+.0f} ms "
-          f"on the converter's pooled one; the markers' heel strikes are {plate_lead_ms():+.0f} ms from the plates': "
+          f"on the converter's pooled one; the markers' Zeni heel strikes are {grouvel_plate_lead_ms():+.0f} ms from the "
+          "plates': "
           "benchmarks/geneva_contacts.py); the markers' knee flexion at those samples, mean over walks: "
           + "; ".join(f"{model} model {own[f'{model} own'].mean():+.1f}° (at {100 * MIDSTANCE_START:.0f}–"
                       f"{100 * MIDSTANCE_END:.0f} %: {own[model].mean():+.1f}°)" for model in GROUVEL_MODELS)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -183,36 +184,100 @@ def grouvel_trials() -> list[str]:
     return pd.read_csv(GROUVEL_2023 / "sync.csv")["trial"].tolist()
 
 
-def grouvel_sensor_clocks_ms(trial: str) -> dict[str, float]:
-    """Each sensor's own clock offset less the converter's pooled one (ms) in one Geneva walk, by
-    placement name (``left_shank`` …; the feet too), where its gyroscope matched its cluster
-    (residual ≤ 0.35, not at the search's edge): ``sensor_clocks.csv`` of
-    ``benchmarks/geneva_contacts.py``. Add it to a time read on the pooled clock to have it on the
-    sensor's own."""
+class SensorClock(Enum):
+    """Which clock a Geneva walk's sensors are read on (:func:`load_grouvel`). The converter puts
+    all of a walk's sensors on one offset (``POOLED``: the one at which the leg sensors' gyroscopes
+    together best match their marker clusters' rates); each sensor's gyroscope alone matches its
+    own cluster best at an offset of its own, the same in every walk (``sensor_clocks.csv``:
+    docs/validation.md, the Geneva walks' +34 ms, split). ``OWN``: each sensor on that offset in
+    the walk; ``PLACEMENT``: each sensor on the median offset of its placement over the *other*
+    walks (a device constant: nothing of the walk itself is fitted)."""
+
+    POOLED = "pooled"
+    OWN = "own"
+    PLACEMENT = "placement"
+
+
+class GenevaCycles(Enum):
+    """Where a Geneva walk's reference gait cycles begin and end (:func:`load_grouvel`). ``ZENI``:
+    the converter's heel strikes (``cycles.csv``: Zeni et al. 2008 from the markers), which lead
+    the force plates' contacts by about 41 ms; ``PLATES``: a reference correction, each of those
+    heel strikes replaced by the force plate's contact where its foot landed on one
+    (``contacts.csv``), else moved by the plates' median lead (:func:`grouvel_plate_lead_ms`)."""
+
+    ZENI = "zeni"
+    PLATES = "plates"
+
+
+def grouvel_sensor_clocks_ms(trial: str, clock: SensorClock = SensorClock.OWN) -> dict[str, float]:
+    """Each sensor's clock offset less the converter's pooled one (ms) in one Geneva walk, by
+    placement name (``left_shank`` …; the feet too), by ``clock`` (:class:`SensorClock`; empty for
+    ``POOLED``): ``OWN`` where its gyroscope matched its cluster (residual ≤ 0.35, not at the
+    search's edge), ``sensor_clocks.csv`` of ``benchmarks/geneva_contacts.py``; ``PLACEMENT`` the
+    median of such offsets of the same placement in every other walk. Add it to a time read on the
+    pooled clock to have it on that clock."""
+    if clock is SensorClock.POOLED:
+        return {}
     clocks = pd.read_csv(GROUVEL_2023 / "sensor_clocks.csv")
-    ok = clocks[(clocks["trial"] == trial) & (clocks["residual"] <= 0.35) & ~clocks["at_grid_edge"]]
-    return dict(zip(ok["sensor"], ok["minus_pooled_ms"].astype(float), strict=True))
+    ok = clocks[(clocks["residual"] <= 0.35) & ~clocks["at_grid_edge"]]
+    if clock is SensorClock.OWN:
+        ok = ok[ok["trial"] == trial]
+        return dict(zip(ok["sensor"], ok["minus_pooled_ms"].astype(float), strict=True))
+    others = ok[ok["trial"] != trial].groupby("sensor")["minus_pooled_ms"].median()
+    return {sensor: float(others[sensor]) for sensor in clocks.loc[clocks["trial"] == trial, "sensor"] if sensor in others}
 
 
-def load_grouvel(trial: str, own_clocks: bool = False) -> list[OpticalWalk]:
+def grouvel_plate_lead_ms() -> float:
+    """How far the converter's Zeni heel strikes (``cycles.csv``) lie from the force plates'
+    contacts: median over ``contacts.csv``'s strikes (ms, + later; about −41)."""
+    plates = pd.read_csv(GROUVEL_2023 / "contacts.csv")
+    return float(((plates["zeni_s"] - plates["force_plate_s"]) * 1e3).median())
+
+
+PLATE_MATCH_S = 0.005
+"""A plate's contact replaces the Zeni heel strike it was measured against (``contacts.csv``'s
+``zeni_s``, rounded as ``cycles.csv``'s) when the two are written this close."""
+
+
+def plate_cycles(trial: str, side: Side, cycles: pd.DataFrame, t_end_s: float) -> pd.DataFrame:
+    """``cycles`` (``cycle``, ``t_first_s``, ``t_last_s``: the converter's Zeni heel strikes, s)
+    with each heel strike replaced by the force plate's contact where ``contacts.csv`` has one
+    for it, else moved by :func:`grouvel_plate_lead_ms`; cycles that would end after ``t_end_s``
+    (the marker window's last frame) are dropped. :attr:`GenevaCycles.PLATES`."""
+    plates = pd.read_csv(GROUVEL_2023 / "contacts.csv")
+    plates = plates[(plates["trial"] == trial) & (plates["side"] == side.value)]
+    lead_s = grouvel_plate_lead_ms() / 1e3
+
+    def moved(t_s: float) -> float:
+        near = plates.loc[(plates["zeni_s"] - t_s).abs() <= PLATE_MATCH_S, "force_plate_s"]
+        return float(near.iloc[0]) if len(near) else t_s - lead_s
+
+    out = cycles.assign(t_first_s=cycles["t_first_s"].map(moved), t_last_s=cycles["t_last_s"].map(moved))
+    return out[out["t_last_s"] <= t_end_s].reset_index(drop=True)
+
+
+def load_grouvel(trial: str, clock: SensorClock = SensorClock.POOLED,
+                 cycles: GenevaCycles = GenevaCycles.ZENI) -> list[OpticalWalk]:
     """One walk of the Geneva dataset: per leg with both sensors, an :class:`OpticalWalk` over the
     gait cycles inside the marker window (the legs share one session). The reference is the
     converter's marker-based knee flexion, adduction, rotation and hip rotation against the line of
     progression (``hip_rotation_deg``) and against the pelvis (``hip_rotation_pelvis_deg``),
-    time-normalised here between the cycle's heel strikes (markers, Zeni). ``own_clocks``: each
-    sensor's samples moved onto its own clock (:func:`grouvel_sensor_clocks_ms`) instead of the
-    converter's one offset for all of them."""
+    time-normalised here between the cycle's heel strikes (``cycles``, :class:`GenevaCycles`).
+    ``clock``: which clock each sensor's samples are read on (:class:`SensorClock`; ``POOLED``, the
+    converted instants as they are, unless told)."""
     session = read_csv_session(GROUVEL_2023 / f"{trial}_imu.csv", subject_id=trial.split("_")[0])
-    if own_clocks:
-        shift_ms = grouvel_sensor_clocks_ms(trial)
+    if clock is not SensorClock.POOLED:
+        shift_ms = grouvel_sensor_clocks_ms(trial, clock)
         session = Session([replace(s, t_s=s.t_s + shift_ms.get(s.placement.value, 0.0) / 1e3) for s in session.streams],
                           session.meta)
     reference = pd.read_csv(GROUVEL_2023 / f"{trial}_reference.csv")
-    cycles = pd.read_csv(GROUVEL_2023 / "cycles.csv")
+    zeni = pd.read_csv(GROUVEL_2023 / "cycles.csv")
     walks = []
     t = reference["t_s"].to_numpy()
     for side in Side:
-        mine = cycles[(cycles["trial"] == trial) & (cycles["side"] == side.value)].reset_index(drop=True)
+        mine = zeni[(zeni["trial"] == trial) & (zeni["side"] == side.value)].reset_index(drop=True)
+        if cycles is GenevaCycles.PLATES:
+            mine = plate_cycles(trial, side, mine, float(t[-1]))
         if mine.empty or f"{side.value}_knee_flexion_deg" not in reference:
             continue
         columns = [c for c in reference.columns if c.startswith(f"{side.value}_")]

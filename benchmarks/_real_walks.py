@@ -156,13 +156,18 @@ def analyse(source: WalkSource, calibration: SegmentCalibrationConfig | None = N
             "unused": ", ".join(f"{n} {k}" for k, n in unused.items()),
             "reason": "; ".join(side_warnings),
             "no_standing": any(w.startswith("no standing-still period") for w in result.warnings),
+            "means": dict(zip(*result.aggregates.loc[result.aggregates["side"] == side.value, ["metric", "mean"]]
+                              .to_numpy().T, strict=True)),
         })
     return rows
 
 
 def analyse_all(jobs: int = 2, calibration: SegmentCalibrationConfig | None = None,
-                filter_kind: FilterKind | None = None, tuning: FilterTuning | None = None) -> pd.DataFrame:
-    sources = walk_sources()
+                filter_kind: FilterKind | None = None, dataset: str | None = None,
+                tuning: FilterTuning | None = None) -> pd.DataFrame:
+    """Every recording's rows (:func:`analyse`); ``dataset``: only that dataset's recordings;
+    ``tuning``: the filter's (``AnalysisConfig.fusion_tuning``)."""
+    sources = [s for s in walk_sources() if dataset is None or s.dataset == dataset]
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
             results = list(pool.map(analyse, sources, [calibration] * len(sources), [filter_kind] * len(sources),
@@ -170,6 +175,14 @@ def analyse_all(jobs: int = 2, calibration: SegmentCalibrationConfig | None = No
     else:
         results = [analyse(s, calibration, filter_kind, tuning) for s in sources]
     return pd.DataFrame([row for rows in results for row in rows])
+
+
+def walks_of_one_leg(rows: pd.DataFrame) -> pd.DataFrame:
+    """The MPU-9250 rows with plausible results of the legs walked two or more times, with their
+    ``subject_leg`` (``NO.1/left``): the repeatability's walks (real_data.py, walk_repeatability.py)."""
+    mpu = rows[(rows["dataset"] == "gait_rehab_mpu9250") & plausible(rows)]
+    mpu = mpu.assign(subject_leg=mpu["recording"].str.rsplit("/", n=1).str[0])
+    return mpu[mpu.groupby("subject_leg")["recording"].transform("size") >= 2]
 
 
 def plausible(rows: pd.DataFrame) -> pd.Series:

@@ -41,7 +41,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from _common import machine, markdown_table
-from _real_loaders import GROUVEL_2023, grouvel_sensor_clocks_ms, grouvel_trials, load_grouvel
+from _real_loaders import (
+    GROUVEL_2023,
+    SensorClock,
+    grouvel_sensor_clocks_ms,
+    grouvel_trials,
+    load_grouvel,
+)
 
 from imugait.analysis import AnalysisConfig, analyze_session
 from imugait.conventions import Side
@@ -196,24 +202,25 @@ def write_from_source(source: Path) -> None:
     pd.DataFrame(clocks).to_csv(GROUVEL_2023 / "sensor_clocks.csv", index=False)
 
 
-def plate_contact_errors_ms(trial: str, side: Side, contacts_s: np.ndarray, own_clocks: bool = False) -> list[dict]:
-    """The pipeline's initial contacts (``contacts_s``: IMU clock of the converted walk, s) against
-    that leg's force-plate contacts (``contacts.csv``): per strike, the nearest contact less the
-    plate's (ms, + later) on the converter's pooled clock and on the shank's own.
-    ``own_clocks``: the contacts were found on a walk loaded with each sensor on its own clock
-    (``load_grouvel(trial, own_clocks=True)``), so they are on the shank's already."""
+def plate_contact_errors_ms(trial: str, side: Side, contacts_s: np.ndarray,
+                            clock: SensorClock = SensorClock.POOLED) -> list[dict]:
+    """The pipeline's initial contacts (``contacts_s``: s, found on the walk loaded with its sensors
+    on ``clock``, ``load_grouvel(trial, clock)``) against that leg's force-plate contacts
+    (``contacts.csv``): per strike, the nearest contact less the plate's (ms, + later) on the
+    converter's pooled clock and on the shank's own."""
     plates = pd.read_csv(GROUVEL_2023 / "contacts.csv")
     plates = plates[(plates["trial"] == trial) & (plates["side"] == side.value)]
     contacts_s = contacts_s[np.isfinite(contacts_s)]
-    shift_ms = grouvel_sensor_clocks_ms(trial).get(f"{side.value}_shank", np.nan)
+    shank = f"{side.value}_shank"
+    own_ms = grouvel_sensor_clocks_ms(trial).get(shank, np.nan)
+    read_ms = grouvel_sensor_clocks_ms(trial, clock).get(shank, 0.0 if clock is SensorClock.POOLED else np.nan)
     out = []
     for plate_s in plates["force_plate_s"]:
         if not contacts_s.size:
             continue
         nearest_ms = float(contacts_s[np.argmin(np.abs(contacts_s - plate_s))] - plate_s) * 1e3
         if abs(nearest_ms) <= 1e3 * MATCH_S:
-            out.append({"pooled_ms": nearest_ms - shift_ms, "own_clock_ms": nearest_ms} if own_clocks
-                       else {"pooled_ms": nearest_ms, "own_clock_ms": nearest_ms + shift_ms})
+            out.append({"pooled_ms": nearest_ms - read_ms, "own_clock_ms": nearest_ms - read_ms + own_ms})
     return out
 
 
@@ -227,13 +234,6 @@ def plate_toe_off_errors_ms(trial: str, side: Side, toe_offs_s: np.ndarray) -> l
     toe_offs_s = toe_offs_s[np.isfinite(toe_offs_s)]
     errors = [float(toe_offs_s[np.argmin(np.abs(toe_offs_s - t))] - t) * 1e3 for t in offs] if toe_offs_s.size else []
     return [e for e in errors if abs(e) <= 1e3 * MATCH_S]
-
-
-def plate_lead_ms() -> float:
-    """How far the converter's Zeni heel strikes (``cycles.csv``) lie from the force plates'
-    contacts: median over ``contacts.csv``'s strikes (ms, + later)."""
-    plates = pd.read_csv(GROUVEL_2023 / "contacts.csv")
-    return float(((plates["zeni_s"] - plates["force_plate_s"]) * 1e3).median())
 
 
 def _row(name: str, d: pd.Series) -> list[str]:

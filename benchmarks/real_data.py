@@ -31,7 +31,9 @@ Reproduce (from the repository root; reads ``../shared/datasets``, ≈ 1 min; pr
     (``benchmarks/_optical.py``). Runs without ``../shared/datasets``; ``--optical-only`` runs it alone.
 (d) 35 walks of 9 people with marker-based knee flexion, adduction, rotation and femur rotation
     against the line of progression (committed in ``benchmarks/data/grouvel_2023``, Geneva
-    dataset, IMU 25–45 Hz re-synchronised to the markers by the converter): the same comparison per
+    dataset, IMU 25–45 Hz re-synchronised to the markers by the converter, each sensor read on its
+    own clock offset unless ``--clock pooled``; cycles from the markers' heel strikes unless
+    ``--geneva-cycles plates``): the same comparison per
     leg and trial, summarised over all of them; then the same against the converter's functional,
     functional-axis and cluster-tracked marker models (``benchmarks/_geneva.py``). Also without
     ``../shared/datasets``, and in ``--optical-only``.
@@ -67,13 +69,21 @@ from _optical import (
     stance_minimum_deg,
 )
 from _real_loaders import (
+    GenevaCycles,
     HingeTrial,
+    SensorClock,
     dfjimu_paths,
     load_dfjimu,
     load_kiel_pp054,
     with_gyr_sampling,
 )
-from _real_walks import HUGADB_SIDES_NOTE, MIN_USED_STRIDES, analyse_all, plausible
+from _real_walks import (
+    HUGADB_SIDES_NOTE,
+    MIN_USED_STRIDES,
+    analyse_all,
+    plausible,
+    walks_of_one_leg,
+)
 from scipy.ndimage import binary_dilation
 from scipy.spatial.transform import Rotation
 
@@ -251,7 +261,7 @@ def walking_tables(jobs: int, calibration: SegmentCalibrationConfig | None = Non
     """Part (b): one row per recording and leg, a summary per dataset, and the repeatability of
     the MPU-9250 legs across their walks."""
     t0 = time.perf_counter()
-    df = analyse_all(jobs, calibration, filter_kind, tuning)
+    df = analyse_all(jobs, calibration, filter_kind, tuning=tuning)
     ok = plausible(df)
     legs = df[(df["leg"] != "—") & df["counted"]]
 
@@ -259,7 +269,7 @@ def walking_tables(jobs: int, calibration: SegmentCalibrationConfig | None = Non
         value = row.get(key)
         return "—" if value is None or (isinstance(value, float) and not np.isfinite(value)) else format(value, fmt)
 
-    rows = []
+    rows, label_check = [], []
     for i, row in df.iterrows():
         if row["outcome"] == "calibrated":
             outcome = f"{row['quality']}, heading: {row['heading']}" + ("" if row["trusted"] else ", **not trusted**")
@@ -268,16 +278,24 @@ def walking_tables(jobs: int, calibration: SegmentCalibrationConfig | None = Non
             outcome, strides = row["outcome"], "—"
         notes = "; ".join(filter(None, [row.get("note") or "", row.get("reason") or "",
                                         f"unused: {row['unused']}" if isinstance(row.get("unused"), str) and row["unused"] else ""]))
-        rows.append([row["dataset"], row["recording"], row["leg"], cell(row, "duration_s", ".0f"), outcome, strides,
-                     cell(row, "cadence", ".0f"), cell(row, "stance_pct", ".0f"), cell(row, "knee_range_deg", ".0f"),
-                     (cell(row, "hip_mean_deg", "+.1f") + (f" ± {row['hip_sd_deg']:.1f}" if np.isfinite(row.get("hip_sd_deg", np.nan)) else "")),
-                     "yes" if ok[i] else "**no**", notes.replace("|", "/")])
+        # A HuGaDB leg as documented is the same physical leg as the other side's exchanged row (the
+        # swap check, not counted): in a table of its own, so no recording and leg is listed twice.
+        (rows if row["counted"] else label_check).append([
+            row["dataset"], row["recording"], row["leg"], cell(row, "duration_s", ".0f"), outcome, strides,
+            cell(row, "cadence", ".0f"), cell(row, "stance_pct", ".0f"), cell(row, "knee_range_deg", ".0f"),
+            (cell(row, "hip_mean_deg", "+.1f") + (f" ± {row['hip_sd_deg']:.1f}" if np.isfinite(row.get("hip_sd_deg", np.nan)) else "")),
+            "yes" if ok[i] else "**no**", notes.replace("|", "/")])
     print("(b) Walking recordings of real people through analyze_session (no reference). One row per recording and "
           "leg; strides used/found; cadence (steps/min), stance (%) and knee flexion range (deg) are medians over used "
           "strides; hip rotation (vs the line of progression) mean ± SD over used strides; plausible = calibrated, "
           f"trusted and ≥ {MIN_USED_STRIDES} used strides\n")
-    print(markdown_table(["dataset", "recording", "leg", "s", "calibration", "strides", "cadence", "stance %", "knee range",
-                          "hip rotation", "plausible", "notes"], rows, align="lllrlrrrrrll"))
+    columns = ["dataset", "recording", "leg", "s", "calibration", "strides", "cadence", "stance %", "knee range",
+               "hip rotation", "plausible", "notes"]
+    print(markdown_table(columns, rows, align="lllrlrrrrrll"))
+    if label_check:
+        print("\nThe swap check (not counted): HuGaDB analysed with the documented column order, whose left is the "
+              "physical leg of the table's right row of the same recording and the other way round\n")
+        print(markdown_table(columns, label_check, align="lllrlrrrrrll"))
     summary = []
     for name, group in legs.groupby("dataset", sort=False):
         good = ok[group.index]
@@ -293,10 +311,9 @@ def walking_tables(jobs: int, calibration: SegmentCalibrationConfig | None = Non
                           "used strides"], summary))
     mpu = df[(df["dataset"] == "gait_rehab_mpu9250") & ok]
     if len(mpu):
-        mpu = mpu.assign(subject_leg=mpu["recording"].str.rsplit("/", n=1).str[0])
-        rep = mpu.groupby("subject_leg").agg(walks=("hip_mean_deg", "size"), hip_sd=("hip_mean_deg", "std"),
-                                             knee_sd=("knee_range_deg", "std"), cadence_sd=("cadence", "std"))
-        rep = rep[rep["walks"] >= 2]
+        rep = walks_of_one_leg(df).groupby("subject_leg").agg(
+            walks=("hip_mean_deg", "size"), hip_sd=("hip_mean_deg", "std"), knee_sd=("knee_range_deg", "std"),
+            cadence_sd=("cadence", "std"))
         print(f"\nRepeatability across the walks of one leg (MPU-9250: {len(rep)} legs with 2–4 walks each, sensors "
               "left on between walks): SD across walks of the walk's mean — hip rotation "
               f"{_median_largest(rep['hip_sd'])}, knee flexion range median "
@@ -391,8 +408,16 @@ def main() -> None:
                              "keeps it fixed)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=None,
                         help="orientation filter (default: the analysis' default)")
-    parser.add_argument("--own-clocks", action="store_true",
-                        help="part (d): each Geneva sensor on its own clock (sensor_clocks.csv), not the converter's one offset")
+    parser.add_argument("--clock", choices=[c.value for c in SensorClock], default=SensorClock.OWN.value,
+                        help="part (d): the clock each Geneva sensor is read on — own: its own offset in the walk "
+                             "(sensor_clocks.csv; the default since 2026-12-06), pooled: the converter's one offset "
+                             "for all (the tables before), placement: its placement's median offset over the other walks")
+    parser.add_argument("--own-clocks", dest="clock", action="store_const", const=SensorClock.OWN.value,
+                        help="the same as --clock own (the default)")
+    parser.add_argument("--geneva-cycles", choices=[c.value for c in GenevaCycles], default=GenevaCycles.ZENI.value,
+                        help="part (d): the reference's cycles from the markers' Zeni heel strikes (default) or from "
+                             "the force plates' contacts (a plate's where one was hit, else Zeni moved by the plates' "
+                             "median lead): a reference correction")
     parser.add_argument("--optical-only", action="store_true", help="parts (c) and (d) only (the committed walks with markers)")
     parser.add_argument("--hinge-only", action="store_true", help="part (a) only (the dfjimu mechanical hinge)")
     parser.add_argument("--gyr-sampling", choices=[g.value for g in GyroSampling], default=None,
@@ -409,7 +434,7 @@ def main() -> None:
     print(f"Real data; {machine()}; {dt.date.today()}" + (f"; {vqf_tuning_label(tuning)}" if tuning else "") + "\n")
     if args.optical_only:
         optical_table(calibration, kind, sampling, tuning)
-        grouvel_table(calibration, kind, sampling, args.own_clocks, tuning)
+        grouvel_table(calibration, kind, sampling, SensorClock(args.clock), GenevaCycles(args.geneva_cycles), tuning=tuning)
         return
     trials = [] if args.pose_only else dfjimu_paths()
     if args.pose_only:
@@ -429,7 +454,7 @@ def main() -> None:
     walking_tables(args.jobs, calibration, kind, tuning)
     print()
     optical_table(calibration, kind, sampling, tuning)
-    grouvel_table(calibration, kind, sampling, args.own_clocks, tuning)
+    grouvel_table(calibration, kind, sampling, SensorClock(args.clock), GenevaCycles(args.geneva_cycles), tuning=tuning)
 
 
 if __name__ == "__main__":

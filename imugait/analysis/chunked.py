@@ -89,12 +89,16 @@ class ChunkedResult:
     calibrations: Mapping[Side, CarriedCalibration] = field(default_factory=dict)
     """Each leg's calibration as carried at the end (the best found; see the module)."""
 
+    @property
+    def pelvis_worn(self) -> bool:
+        """A pelvis sensor was analysed: the strides carry the hip angles against the pelvis."""
+        return "hip_rotation_pelvis_mean_deg" in self.cycles.columns
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``imugait analyze`` (docs/analysis.md), with what the chunked
         analysis has: the stride table and summaries, each leg's carried calibration and stride
         counts, and the windows; no per-sample series or normalised cycle curves."""
-        pelvis_worn = "hip_rotation_pelvis_mean_deg" in self.cycles.columns
-        doc = document(self.session_meta, self.filter_kind, pelvis_worn, self.cycles, self.aggregates,
+        doc = document(self.session_meta, self.filter_kind, self.pelvis_worn, self.cycles, self.aggregates,
                        self.asymmetry, self.warnings)
         for side, carried in self.calibrations.items():
             mine = self.cycles[self.cycles["side"] == side.value] if len(self.cycles) else self.cycles

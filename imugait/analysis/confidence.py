@@ -15,6 +15,11 @@ from enum import StrEnum
 
 from imugait.data import load_json
 
+UNTRUSTED_REASON = "most strides had values no walking produces (sensors moved or mislabelled)"
+"""Why a leg's results are not trusted (``LegReport.trusted`` False), in the report's words."""
+RESTRAP_ADVICE = "check that both sensors are strapped firmly on this leg and record the walk again"
+"""What to redo when a leg's strides had values no walking produces (the analysis' warning, the report)."""
+
 
 class Confidence(StrEnum):
     """How much a measured value can be trusted (rules in docs/assessment.md)."""

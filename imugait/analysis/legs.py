@@ -32,7 +32,7 @@ from imugait.calibration.segment import (
     LegAlignment,
     SegmentCalibrationConfig,
     calibrate_leg,
-    fit_window,
+    calibration_walk_rows,
 )
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import CalibrationError, ValidationError
@@ -171,7 +171,8 @@ def calibrate_fused_leg_upright(
     """:func:`calibrate_fused_leg` against ``standing`` (M,) bool — or, when it is None (no still
     standing period), against the leg's mid-stance (:func:`~imugait.analysis.reference.midstance_mask`
     over ``motion``), its alignment then referred to upright
-    (:func:`~imugait.analysis.reference.refer_to_upright`) — with a causal filter the knee's
+    (:func:`~imugait.analysis.reference.refer_to_upright`), the knee axes fitted with the upward
+    directions of the calibration walk's mid-stances — with a causal filter the knee's
     reference inclination from the calibration walk fused again offline
     (:func:`_calibration_walk_offline`). The one fallback of offline analysis and the live pipeline. Returns (the leg, the reference mask used, ``STANDING`` or
     ``MID_STANCE``). Raises :class:`CalibrationError` with the reason."""
@@ -183,8 +184,13 @@ def calibrate_fused_leg_upright(
     rec = fused.leg(side)
     inclination = (_calibration_walk_offline(rec, motion, midstance_config, thigh.gyr_sampling, shank.gyr_sampling)
                    if fused.filter_kind.causal else None)
+    # The knee axes take the thigh's and shank's upward directions from the mid-stances of the
+    # walk they are fitted to (the calibration walk), not of the whole recording: what a live leg
+    # has when it calibrates, so live and offline fit the same axes (docs/validation.md).
+    axes_reference = midstance.copy()
+    axes_reference[calibration_walk_rows(motion, rec.rate_hz, midstance_config):] = False
     alignment = calibrate_leg(Placement.of(Segment.THIGH, side), Placement.of(Segment.SHANK, side), rec, midstance,
-                              motion, midstance_config, heading_config, inclination)
+                              motion, midstance_config, heading_config, inclination, axes_reference)
     return CalibratedLeg(side, rec, refer_to_upright(alignment, side)), midstance, MID_STANCE
 
 
@@ -197,8 +203,7 @@ def _calibration_walk_offline(rec: LegRecording, motion: np.ndarray, config: Seg
     bias it has not learnt yet — and that error, averaged over the reference samples, stayed in
     the knee as an offset (live calibrates on the first seconds of walking). Fused again once over
     the walk already buffered, the calibration is still causal for every sample after it."""
-    fit = np.flatnonzero(fit_window(motion, rec.rate_hz, config))
-    n = int(fit[-1]) + 1 if fit.size else rec.t_s.size
+    n = calibration_walk_rows(motion, rec.rate_hz, config)
     q_thigh, q_shank = (make_filter(FilterKind.VQF_OFFLINE, FusionSettings(sample_period_s=1.0 / rec.rate_hz,
                                                                            gyr_sampling=sampling))
                         .estimate(gyr[:n], acc[:n]).q_world_sensor

@@ -17,6 +17,7 @@ from imugait.analysis.checks import (
     frontal_lean_contrast_deg,
 )
 from imugait.analysis.clipping import at_range
+from imugait.analysis.confidence import RESTRAP_ADVICE
 from imugait.analysis.expected_error import STANDING
 from imugait.analysis.legs import (
     calibrate_fused_leg,
@@ -132,15 +133,16 @@ def analyze_session(
         for segment in (Segment.THIGH, Segment.SHANK):
             fused.sensors.pop(Placement.of(segment, side))
         release_free_heap()
-    if not legs:  # the fatal reasons first, then what was only a warning
-        raise CalibrationError("; ".join(refusals + warnings))
+    if not legs:  # the fatal reasons first, then what was only a warning, marked as such
+        raise CalibrationError("; ".join(refusals) + (f" — also noted: {'; '.join(warnings)}" if warnings else ""))
     warnings += refusals
     swapped = [leg for leg in legs.values() if leg.frontal_lean_contrast_deg < -SWAP_MARGIN_DEG]
     if len(swapped) >= MIN_LEGS_TO_REFUSE_SWAP and len(swapped) == len(legs):
         detail = ", ".join(f"{leg.side.value} {leg.frontal_lean_contrast_deg:+.1f}°" for leg in swapped)
         raise CalibrationError(
             f"left and right look swapped: the thighs lean the way the other side's would in stance and "
-            f"swing ({detail}; expected positive) — check which sensor is on which leg"
+            f"swing ({detail}; expected positive) — check which sensor is on which leg (for an imported "
+            f"recording, exchange left and right in the import's --map)"
         )
     warnings += [
         f"{leg.side.value} leg calibrated from the pose alone — {leg.alignment.quality.fallback_reason}; its knee "
@@ -293,15 +295,26 @@ def _cycles_table(t: np.ndarray, rate_hz: float, legs: dict[Side, LegReport], st
 
 def _no_stride_used_warnings(legs: dict[Side, LegReport]) -> list[str]:
     """A leg whose strides were all excluded says why, counted by reason (a short walk's per-stride
-    results are otherwise an empty column with no cause given)."""
+    results are otherwise an empty column with no cause given), and what to redo for the commonest."""
     out = []
     for side, leg in legs.items():
         if leg.strides and not any(s.used for s in leg.strides):
             counts = pd.Series([s.exclusion.value for s in leg.strides]).value_counts()
             detail = "; ".join(f"{n}× {reason}" for reason, n in counts.items())
             out.append(f"{side.value} leg: none of its {len(leg.strides)} strides used ({detail}): no per-stride "
-                       f"results for this leg — a longer straight walk gives more steady strides")
+                       f"results for this leg — {_redo_for(Exclusion(counts.index[0]))}")
     return out
+
+
+def _redo_for(exclusion: Exclusion) -> str:
+    """What to do next time about the commonest reason a leg's strides were not used."""
+    if exclusion is Exclusion.CLIPPED:
+        return "its gyroscope reached the end of its range: set a wider range (±2000 °/s) or check the sensor"
+    if exclusion is Exclusion.LOST_SAMPLES:
+        return "samples were lost: keep the sensors within reach of the receiver and record again"
+    if exclusion.implausible:
+        return RESTRAP_ADVICE
+    return "a longer straight walk gives more steady strides"
 
 
 def _exclude_implausible(
@@ -331,8 +344,7 @@ def _exclude_implausible(
             detail = "; ".join(f"{n}× {reason}" for reason, n in counts.items())
             message = f"{side.value} leg: {n_implausible} of {usable} strides excluded as implausible ({detail})"
             if untrusted:
-                message += (" — the leg's results are not trusted: check that both sensors are strapped firmly on this "
-                            "leg and record the walk again")
+                message += f" — the leg's results are not trusted: {RESTRAP_ADVICE}"
             warnings.append(message)
         out[side] = replace(leg, strides=strides, implausible_strides=n_implausible, trusted=not untrusted)
     return out, cycles, warnings

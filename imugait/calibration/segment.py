@@ -355,6 +355,7 @@ def calibrate_leg(
     config: SegmentCalibrationConfig | None = None,
     heading_config: HeadingConfig | None = None,
     inclination: LegRecording | None = None,
+    axes_reference: np.ndarray | None = None,
 ) -> LegAlignment:
     """Calibrate one leg, and track the thigh-shank heading offset over the whole recording.
 
@@ -369,6 +370,9 @@ def calibrate_leg(
         the knee's reference inclination (``config.knee_inclination_from_orientation``) over the
         reference samples among those rows; None (or no reference sample among them): ``rec``'s
         own, over every reference sample.
+    axes_reference : (M,) bool, the reference samples whose upward directions (gravity in each
+        sensor) the knee axes are fitted with; None: every sample of ``standing``. The segment frames
+        take every sample of ``standing`` either way.
 
     The thigh frame: Y from gravity while standing, Z from the functional flexion axis. The shank
     frame: Y from gravity while standing, Z from the thigh's flexion axis as the shank sees it
@@ -391,8 +395,9 @@ def calibrate_leg(
         )
     if not standing.any():
         raise CalibrationError(f"{leg}: no standing period to calibrate against; stand still for a few seconds")
-    up1 = _unit(np.mean(rec.acc_thigh_mps2[standing], axis=0))
-    up2 = _unit(np.mean(rec.acc_shank_mps2[standing], axis=0))
+    up_rows = standing if axes_reference is None or not axes_reference.any() else axes_reference
+    up1 = _unit(np.mean(rec.acc_thigh_mps2[up_rows], axis=0))
+    up2 = _unit(np.mean(rec.acc_shank_mps2[up_rows], axis=0))
     hinge = fit_hinge_axes(rec.gyr_thigh_radps, rec.gyr_shank_radps, rec.rate_hz, fit_mask, config, up_thigh=up1)
     h1, h2, residual_rms, motion_rms = hinge.axis_thigh, hinge.axis_shank, hinge.residual_rms_radps, hinge.motion_rms_radps
     swing_correlation = hinge.swing.correlation
@@ -408,7 +413,8 @@ def calibrate_leg(
     if swing_thigh > 1.1 * swing_shank:
         raise CalibrationError(
             f"{leg}: the sensor given as the thigh swings faster ({swing_thigh:.1f} rad/s) than the "
-            f"one given as the shank ({swing_shank:.1f} rad/s) — thigh and shank look swapped"
+            f"one given as the shank ({swing_shank:.1f} rad/s) — thigh and shank look swapped: exchange the two "
+            f"sensors (for an imported recording, exchange thigh and shank in the import's --map)"
         )
     tilt = float(max(abs(90.0 - np.rad2deg(np.arccos(abs(np.dot(j, u))))) for j, u in ((h1, up1), (h2, up2))))
     no_hinge = _no_hinge_reason(leg, residual_rms, motion_rms, tilt, config)
@@ -484,6 +490,14 @@ def fit_window(motion: np.ndarray, rate_hz: float, config: SegmentCalibrationCon
     """(M,) bool: the first ``config.max_motion_s`` of ``motion`` (M,) bool at ``rate_hz``, the
     samples the knee axes are fitted to."""
     return motion & (np.cumsum(motion) * (1.0 / rate_hz) <= config.max_motion_s)
+
+
+def calibration_walk_rows(motion: np.ndarray, rate_hz: float, config: SegmentCalibrationConfig) -> int:
+    """The number of rows of ``motion`` (M,) bool up to the end of the calibration walk: up to the
+    last row of :func:`fit_window` (M without one). A live leg calibrates on these rows (and the
+    few after them it waits for to be final)."""
+    fit = np.flatnonzero(fit_window(motion, rate_hz, config))
+    return int(fit[-1]) + 1 if fit.size else motion.size
 
 
 def _walks_like_one_leg(swing: Swing, thigh_forward_ratio: float, config: SegmentCalibrationConfig) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from imugait.chunk_plan import CHUNK_S, CHUNKED_ABOVE_S, OVERLAP_S
@@ -27,6 +28,12 @@ SUMMARY_METRICS = (
     ("knee_flexion_loading_peak_deg", "knee flexion, loading peak", "°", 1),
     ("knee_valgus_stance_peak_deg", "knee valgus, stance peak (+ = caves in)", "°", 1),
     ("knee_rotation_stance_mean_deg", "knee rotation, stance mean", "°", 1),
+)
+
+HIP_ROTATION_NOTE = "hip rotation is the femur's rotation relative to the line of progression (no pelvis sensor)."
+HIP_ROTATION_NOTE_PELVIS = (
+    "hip rotation is the femur's rotation relative to the line of progression; the pelvis sensor's hip angles "
+    "(hip_rotation_pelvis_mean_deg: the femur against the pelvis) are in the JSON result."
 )
 
 
@@ -145,17 +152,19 @@ def _run_chunked(args: argparse.Namespace, out: Path, console) -> int:
         console.print(f"{placement.value}: corrected with {file}")
     result.write_json(out)
     _print_table(console, result.session_meta.subject_id, result.aggregates, result.cycles,
-                 {side: calibration_rating(c.alignment) for side, c in result.calibrations.items()}, result.warnings)
+                 {side: calibration_rating(c.alignment) for side, c in result.calibrations.items()}, result.warnings,
+                 result.pelvis_worn)
     console.print(f"result written to [bold]{out}[/bold]")
     return 0
 
 
 def _print_summary(console, result) -> None:
     _print_table(console, result.session_meta.subject_id, result.aggregates, result.cycles,
-                 {side: leg.calibration_quality for side, leg in result.legs.items()}, result.warnings)
+                 {side: leg.calibration_quality for side, leg in result.legs.items()}, result.warnings,
+                 result.pelvis_worn)
 
 
-def _print_table(console, subject_id: str, aggregates, cycles, quality: dict, warnings) -> None:
+def _print_table(console, subject_id: str, aggregates, cycles, quality: dict, warnings, pelvis_worn: bool) -> None:
     from rich.table import Table
 
     from imugait.conventions import Side
@@ -174,13 +183,14 @@ def _print_table(console, subject_id: str, aggregates, cycles, quality: dict, wa
                 cells.append("—")
             else:
                 mean, sd = row["mean"].iloc[0], row["sd"].iloc[0]
-                cells.append(f"{mean:.{digits}f} ± {sd:.{digits}f} {unit}")
+                spread = f" ± {sd:.{digits}f}" if math.isfinite(sd) else ""  # no SD of one stride
+                cells.append(f"{mean:.{digits}f}{spread} {unit}")
         table.add_row(label, *cells)
     mine = {side: cycles[cycles["side"] == side.value] if len(cycles) else cycles for side in sides}
     table.add_row("strides used / found", *[f"{int(mine[side]['used'].sum()) if len(mine[side]) else 0} / {len(mine[side])}"
                                              for side in sides])
     table.add_row("sensor calibration", *[quality[side] for side in sides])
     console.print(table)
-    console.print("hip rotation is the femur's rotation relative to the line of progression (no pelvis sensor).")
+    console.print(HIP_ROTATION_NOTE_PELVIS if pelvis_worn else HIP_ROTATION_NOTE)
     for warning in warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")

@@ -104,12 +104,14 @@ def summary_chart(report: Report) -> str:
         for c in rows:
             if c.threshold_id == tid:
                 ax_cmp.plot(c.value, i + (0.12 if c.side is Side.RIGHT else -0.12), "o", color=SIDE_COLOUR[c.side],
-                            ms=7, mec="black" if c.status is Status.OUTSIDE else "none")
+                            ms=7, mec="black" if c.status is Status.OUTSIDE else SIDE_COLOUR[c.side],
+                            mfc=SIDE_COLOUR[c.side] if c.trusted else "none")
     xs = [c.value for c in rows] + [v for lo_hi in bands.values() for v in lo_hi if np.isfinite(v)] + [0.0]
     pad = 0.08 * (max(xs) - min(xs) or 1.0)
     ax_cmp.set_xlim(min(xs) - pad, max(xs) + pad)
     ax_cmp.set_yticks(range(len(metrics)), [_short_title(report, tid) for tid in metrics], fontsize=8)
-    ax_cmp.set_xlabel("degrees (grey: reference range; ringed dot: outside)", fontsize=8)
+    hollow = "; hollow: not counted, leg not trusted" if any(not c.trusted for c in rows) else ""
+    ax_cmp.set_xlabel(f"degrees (grey: reference range; ringed dot: outside{hollow})", fontsize=8)
     ax_cmp.set_title("Compared measurements (blue left, red right)", fontsize=10)
     ax_cmp.axvline(0, color="black", lw=0.5)
     ax_cmp.tick_params(labelsize=8)
@@ -138,7 +140,8 @@ def _reference_bands(report: Report, threshold_ids: list[str]) -> dict[str, tupl
 
 
 def trend_chart(report: Report) -> str:
-    """Compared measurements over sessions, one small panel per metric and side."""
+    """Compared measurements over sessions, one small panel per metric and side; grey: the
+    walk-to-walk spread around the session before the latest (a latest point inside it is no change)."""
     trends = [t for t in report.trends if t.side is not None]
     n = len(trends)
     cols = min(n, 3)
@@ -146,6 +149,9 @@ def trend_chart(report: Report) -> str:
     fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.5 * rows), dpi=100, squeeze=False)
     for ax, t in zip(axes.flat, trends, strict=False):
         x = np.arange(len(t.points))
+        if t.smallest_real_change is not None:
+            before = t.points[-2].value
+            ax.axhspan(before - t.smallest_real_change, before + t.smallest_real_change, color=BAND_COLOUR, alpha=0.4)
         ax.plot(x, [p.value for p in t.points], "o-", color=SIDE_COLOUR[t.side])
         ax.set_xticks(x, [p.recorded_at[:10] for p in t.points], fontsize=7, rotation=30)
         ax.set_title(f"{metric_label(t.metric).split(' (')[0]} — {t.side.value}", fontsize=9)

@@ -3,7 +3,8 @@
 A *comparison* is one measurement (or a left/right pair) held against one threshold entry, whatever
 the outcome — within the reference, outside it, shown with a reference value only, or shown
 without a normative comparison because none is verified. A *finding* is a comparison that is
-outside the reference: it carries a finding code (what drills.py maps to drills or a referral), a
+outside the reference and whose measurements are trusted (a leg whose results are not trusted is
+compared and shown, marked, but never becomes a finding, a drill or a referral): it carries a finding code (what drills.py maps to drills or a referral), a
 severity and a confidence. Wording describes measurements; it never names a diagnosis.
 """
 
@@ -59,6 +60,11 @@ class Comparison:
     n: int | None = None
     quantity: str = "value"
     """``value``, ``symmetry_index_pct`` or ``right_minus_left``."""
+    confidence_reason: str = ""
+    """Why the confidence is not high (the measurement's reason; per side for a left/right quantity)."""
+    trusted: bool = True
+    """False when a measurement it holds comes from a leg whose results are not trusted: shown, marked,
+    never a finding."""
 
 
 @dataclass(frozen=True)
@@ -128,9 +134,11 @@ def _fires(kind: ComparisonKind, level: Level, value: float) -> str:
 
 
 def _compare(t: Threshold, side: Side | None, value: float, unit: str, confidence: Confidence, n: int | None,
-             population: Population, quantity: str = "value") -> Comparison:
+             population: Population, quantity: str = "value", confidence_reason: str = "",
+             trusted: bool = True) -> Comparison:
     base = dict(threshold_id=t.id, metric=t.metric, title=t.title, side=side, value=value, unit=unit,
-                confidence=confidence, source=t.source, population=t.population, n=n, quantity=quantity)
+                confidence=confidence, source=t.source, population=t.population, n=n, quantity=quantity,
+                confidence_reason=confidence_reason, trusted=trusted)
     if t.comparison is ComparisonKind.NOT_AVAILABLE:
         return Comparison(status=Status.NOT_AVAILABLE, reference_text=t.reason, **base)
     if t.comparison is ComparisonKind.REFERENCE_ONLY:
@@ -161,19 +169,22 @@ def compare_all(measurements: Iterable[Measurement], thresholds: ThresholdSet,
             for side in sides:
                 m = by_key.get((t.metric, side))
                 if m is not None:
-                    out.append(_compare(t, side, m.value, m.unit, m.confidence, m.n, population))
+                    out.append(_compare(t, side, m.value, m.unit, m.confidence, m.n, population,
+                                        confidence_reason=m.confidence_reason, trusted=m.trusted))
             continue
         left, right = by_key.get((t.metric, Side.LEFT)), by_key.get((t.metric, Side.RIGHT))
         if left is None or right is None:
             continue
         confidence = Confidence.lowest(left.confidence, right.confidence)
         n = min(left.n or 0, right.n or 0) or None
+        reason = "; ".join(f"{m.side.value}: {m.confidence_reason}" for m in (left, right) if m.confidence_reason)
+        trusted = left.trusted and right.trusted
         if t.side_handling is SideHandling.SYMMETRY_INDEX:
             si = _symmetry_index(left.value, right.value, t.metric)
-            out.append(_compare(t, None, si, "%", confidence, n, population, "symmetry_index_pct"))
+            out.append(_compare(t, None, si, "%", confidence, n, population, "symmetry_index_pct", reason, trusted))
         else:
             out.append(_compare(t, None, right.value - left.value, left.unit, confidence, n, population,
-                                "right_minus_left"))
+                                "right_minus_left", reason, trusted))
     return out
 
 
@@ -185,14 +196,14 @@ def _message(t: Threshold, c: Comparison) -> str:
     return text[:1].upper() + text[1:]
 
 
-def findings_from(comparisons: Iterable[Comparison], thresholds: ThresholdSet,
-                  measurements: Iterable[Measurement] = ()) -> list[Finding]:
-    """The comparisons that are outside their reference, most severe first."""
+def findings_from(comparisons: Iterable[Comparison], thresholds: ThresholdSet) -> list[Finding]:
+    """The comparisons that are outside their reference, most severe first; a comparison of a
+    measurement that is not trusted is never a finding (issue 10: values that are not valid never
+    become findings)."""
     by_id = {t.id: t for t in thresholds.thresholds}
-    reasons = {(m.name, m.side): m.confidence_reason for m in measurements}
     out = []
     for c in comparisons:
-        if c.status is not Status.OUTSIDE:
+        if c.status is not Status.OUTSIDE or not c.trusted:
             continue
         t = by_id[c.threshold_id]
         out.append(Finding(
@@ -200,6 +211,6 @@ def findings_from(comparisons: Iterable[Comparison], thresholds: ThresholdSet,
             unit=c.unit, severity=c.severity, confidence=c.confidence, direction=c.direction,
             reference_text=c.reference_text, message=_message(t, c), source=t.source,
             citation=thresholds.citation(t.source), population=t.population, caveats=t.caveats,
-            confidence_reason=reasons.get((t.metric, c.side), ""),
+            confidence_reason=c.confidence_reason,
         ))
     return sorted(out, key=lambda f: (-f.severity.rank, f.code, f.side.value if f.side else ""))

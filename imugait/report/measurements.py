@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from imugait.analysis import AnalysisResult
-from imugait.analysis.confidence import calibration_confidence
+from imugait.analysis.confidence import UNTRUSTED_REASON, calibration_confidence
 from imugait.conventions import Side
 from imugait.report.thresholds import Confidence, ConfidenceRules, DerivedMetric
 
@@ -35,6 +35,8 @@ class Measurement:
     sd: float | None = None
     protocol: str = "walking"
     confidence_reason: str = ""
+    trusted: bool = True
+    """False: from a leg whose results are not trusted (``LegReport.trusted``): shown, never a finding."""
 
 
 def unit_of(name: str) -> str:
@@ -58,10 +60,11 @@ def leg_confidence(
     reasons = [] if confidence is Confidence.HIGH else [f"sensor calibration {calibration_quality}"]
     if not trusted:
         confidence = Confidence.LOW
-        reasons.append("most strides had values no walking produces (sensors moved or mislabelled)")
+        reasons.append(UNTRUSTED_REASON)
     if n_used < rules.min_strides_for_high_confidence:
         confidence = Confidence.LOW
-        reasons.append(f"only {n_used} strides used (fewer than {rules.min_strides_for_high_confidence})")
+        reasons.append(f"only {n_used} strides used, fewer than {rules.min_strides_for_high_confidence}: "
+                       f"record more walking — a 10-m walk two or more times")
     return confidence, "; ".join(reasons)
 
 
@@ -79,7 +82,7 @@ def measurements_from_analysis(result: AnalysisResult, rules: ConfidenceRules) -
             out.append(Measurement(
                 name=row.metric, side=side, value=float(row.mean), unit=unit_of(row.metric), n=int(row.n),
                 confidence=confidence, sd=float(row.sd) if math.isfinite(row.sd) else None, protocol="walking",
-                confidence_reason=reason,
+                confidence_reason=reason, trusted=leg.trusted,
             ))
     return out
 
@@ -96,7 +99,8 @@ def with_derived(measurements: Iterable[Measurement], derived: Iterable[DerivedM
             b = index[(d.subtrahend, side)]
             m = Measurement(d.name, side, a.value - b.value, d.unit, n=min(a.n or 0, b.n or 0) or None,
                             confidence=Confidence.lowest(a.confidence, b.confidence), protocol=a.protocol,
-                            confidence_reason="; ".join(r for r in (a.confidence_reason, b.confidence_reason) if r))
+                            confidence_reason="; ".join(r for r in (a.confidence_reason, b.confidence_reason) if r),
+                            trusted=a.trusted and b.trusted)
             out.append(m)
             index[(d.name, side)] = m
     return out

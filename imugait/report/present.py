@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
+from imugait.analysis.confidence import RESTRAP_ADVICE, UNTRUSTED_REASON
 from imugait.conventions import Side
-from imugait.report.findings import Comparison, Status
+from imugait.report.findings import Comparison, Finding, Status
 from imugait.report.measurements import Measurement, with_unit
+
+if TYPE_CHECKING:
+    from imugait.report.report import Report, Trend
 
 KEY_METRICS = (
     ("hip_rotation_mean_deg", "Hip rotation, mean over the cycle (+ = internal)"),
@@ -68,5 +74,87 @@ def comparison_value_text(c: Comparison) -> str:
     return value_text(c.value, c.unit)
 
 
+def confidence_text(entry: Comparison | Finding) -> str:
+    """``low (only 7 strides used …)``: the confidence and, when it is not high, why."""
+    return entry.confidence.value + (f" ({entry.confidence_reason})" if entry.confidence_reason else "")
+
+
+def drill_purpose_text(drill_findings: Iterable[str], findings: Iterable[Finding]) -> str:
+    """What a drill is for, in words: ``hip rotation while walking (right)`` for each of this
+    report's findings it was chosen for."""
+    labels = (f.title.split(" (")[0].lower() + (f" ({f.side.value})" if f.side else "")
+              for f in findings if f.code in drill_findings)
+    return ", ".join(dict.fromkeys(labels))
+
+
+NOT_COUNTED = "not counted: leg not trusted"
+"""Beside a comparison of a leg whose results are not trusted (it raises no finding)."""
+
+
+def result_text(c: Comparison) -> str:
+    """``outside the reference (mild)``, marked when the comparison does not count."""
+    severity = f" ({SEVERITY_TEXT[c.severity.value]})" if c.severity else ""
+    return STATUS_TEXT[c.status] + severity + ("" if c.trusted else f"; {NOT_COUNTED}")
+
+
+def _untrusted_sides(report: Report) -> list[Side]:
+    untrusted = {q.side for q in report.quality if not q.trusted} | {
+        m.side for m in report.measurements if not m.trusted and m.side is not None}
+    return [s for s in SIDE_ORDER if s in untrusted]
+
+
+def side_heading(side: Side, report: Report) -> str:
+    """A summary column's heading: the side, marked when its leg's results are not trusted."""
+    return side.value + (" (not trusted)" if side in _untrusted_sides(report) else "")
+
+
+def no_finding_text(report: Report) -> str:
+    """'No finding', saying whether every comparison counted (:func:`not_counted_text` says why not)."""
+    counted = sum(c.trusted for c in report.comparisons)
+    if counted == len(report.comparisons):
+        return "No finding: every compared measurement is within its reference."
+    if counted:
+        return "No finding: every measurement that counts is within its reference."
+    return "No finding: no measurement of this report counts."
+
+
+def not_counted_text(report: Report) -> str:
+    """Why a leg's comparisons raise no finding and what to redo ('' when every leg is trusted)."""
+    sides = _untrusted_sides(report)
+    if not sides:
+        return ""
+    one = len(sides) == 1
+    whose = f"the {sides[0].value} leg's results are" if one else "both legs' results are"
+    redo = RESTRAP_ADVICE if one else RESTRAP_ADVICE.replace("this leg", "each leg")
+    return (f"Not counted: {whose} not trusted — {UNTRUSTED_REASON}. {'Its' if one else 'Their'} comparisons are "
+            f"shown, marked '{NOT_COUNTED}', but raise no finding, no drill and no referral. To count them, {redo}.")
+
+
 def metric_label(name: str) -> str:
     return dict(KEY_METRICS).get(name, name.replace("_", " "))
+
+
+def _signed(value: float, unit: str) -> str:
+    return ("+" if value > 0 else "") + with_unit(value, unit, 2 if unit == "s" else 1)
+
+
+def trend_change_text(t: Trend) -> str:
+    """The latest change of a trend against its measurement's walk-to-walk spread, in words: a
+    change smaller than the spread is not a change."""
+    change = _signed(t.change, t.unit)
+    if t.smallest_real_change is None:
+        return f"{change}: not judged — no walk-to-walk spread was measured for this measurement"
+    spread = with_unit(t.smallest_real_change, t.unit, 2 if t.unit == "s" else 1)
+    if t.beyond_spread:
+        return f"{change}: larger than the walk-to-walk spread (±{spread})"
+    return f"{change}: within the walk-to-walk spread (±{spread}), not a change"
+
+
+TREND_NOTE = (
+    "Change: the latest value minus the one before it. The walk-to-walk spread is the change that two walks of "
+    "one leg minutes apart exceed only 1 time in 20 (1.96 · √2 · the SD across walks, measured on real repeated "
+    "walks: see Sources, walk_repeatability). Between sessions on "
+    "different days, with the sensors strapped on again, the spread is larger, so a change beyond it can still be "
+    "the strapping."
+)
+"""Under the trend table: what the change column is judged against."""

@@ -14,10 +14,18 @@ from imugait.report.present import (
     KEY_METRICS,
     SEVERITY_TEXT,
     SIDE_ORDER,
-    STATUS_TEXT,
+    TREND_NOTE,
     comparison_value_text,
+    confidence_text,
+    drill_purpose_text,
     measurement_text,
+    metric_label,
+    no_finding_text,
+    not_counted_text,
+    result_text,
+    side_heading,
     side_text,
+    trend_change_text,
     value_text,
 )
 from imugait.report.report import Report
@@ -38,7 +46,7 @@ th,td{border:1px solid #dfe3e8;padding:6px 8px;text-align:left;vertical-align:to
 th{background:#eef1f4}
 td.num{text-align:right;white-space:nowrap}
 .status-outside{color:#8a4b00;font-weight:600} .status-within{color:#2e7d32}
-.status-not_available,.status-reference_only{color:#5b6570}
+.status-not_available,.status-reference_only,.not-counted{color:#5b6570} .not-counted{font-style:italic}
 .sev-refer{color:#c62828;font-weight:700} .sev-marked{color:#b34700;font-weight:600} .sev-mild{color:#8a6d00}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:12px}
 figure{background:#fff;margin:0;padding:8px;border:1px solid #dfe3e8;border-radius:6px}
@@ -93,33 +101,36 @@ def _summary(report: Report) -> str:
     quality = "".join(f"<li>{_e(q.side.value)} leg: sensor calibration {_e(q.calibration_quality)}, "
                       f"{q.strides_used} of {q.strides_found} strides used"
                       f"{'' if q.trusted else ' — not trusted (most strides implausible)'}; {_e(q.calibration_method)}</li>" for q in report.quality)
-    return (_table(["measurement (mean ± SD over strides)"] + [s.value for s in sides], rows, "summary-table")
+    return (_table(["measurement (mean ± SD over strides)"] + [side_heading(s, report) for s in sides], rows,
+                   "summary-table")
             + f'<p class="small">{_e(report.hip_rotation_note)}</p><ul class="small">{quality}</ul>')
 
 
 def _comparisons(report: Report) -> str:
     rows = []
     for c in report.comparisons:
-        result = STATUS_TEXT[c.status] + (f" — {SEVERITY_TEXT[c.severity.value]}" if c.severity else "")
+        status = f"status-{c.status.value}" if c.trusted else "not-counted"
         rows.append([_td(c.title), _td(side_text(c.side, c.quantity)), _td(comparison_value_text(c), "num"),
-                     _td(c.reference_text), _td(result, f"status-{c.status.value}"), _td(c.confidence.value),
+                     _td(c.reference_text), _td(result_text(c), status), _td(confidence_text(c)),
                      _td(c.source), _td(c.population)])
     return _table(["measurement", "side", "value", "reference", "result", "confidence", "source", "population"],
                   rows, "comparisons-table")
 
 
 def _findings(report: Report) -> str:
+    not_counted = not_counted_text(report)
+    not_counted = f'<div class="box consider" id="not-counted">{_e(not_counted)}</div>' if not_counted else ""
     if not report.findings:
-        return '<div class="box ok">No finding: every compared measurement is within its reference.</div>'
+        return f'<div class="box ok">{_e(no_finding_text(report))}</div>' + not_counted
     rows = []
     for f in report.findings:
-        conf = f.confidence.value + (f" ({f.confidence_reason})" if f.confidence_reason else "")
+        conf = confidence_text(f)
         caveats = " ".join(f.caveats)
         rows.append([_td(f.message), _td(f.side.value if f.side else "—"), _td(value_text(f.value, f.unit), "num"),
                      _td(f.reference_text), _td(SEVERITY_TEXT[f.severity.value], f"sev-{f.severity.value}"), _td(conf),
                      f"<td>{_e(f.citation)}<div class='small'>{_e(caveats)}</div></td>"])
     return _table(["finding", "side", "value", "threshold", "severity", "confidence", "source and caveats"],
-                  rows, "findings-table")
+                  rows, "findings-table") + not_counted
 
 
 def _charts(report: Report) -> str:
@@ -158,7 +169,7 @@ def _programme(report: Report) -> str:
         steps = "".join(f"<li>{_e(s)}</li>" for s in dr.steps)
         cues = "".join(f"<li>{_e(s)}</li>" for s in dr.cues)
         contra = "".join(f"<li>{_e(s)}</li>" for s in dr.contraindications)
-        why = ", ".join(dict.fromkeys(_finding_label(f.title, f.side) for f in report.findings if f.code in d.findings))
+        why = drill_purpose_text(d.findings, report.findings)
         cards.append(
             f'<div class="drill"><div class="cat">{_e(dr.category.replace("_", " "))}</div><h3>{_e(dr.name)}</h3>'
             f"<div>{_e(dr.purpose)}</div><div class='dose'>{_e(d.dose_text)}</div>"
@@ -170,18 +181,16 @@ def _programme(report: Report) -> str:
             + f'<div class="drills" style="margin-top:12px">{"".join(cards)}</div>')
 
 
-def _finding_label(title: str, side) -> str:
-    return f"{title.split(' (')[0].lower()} ({side.value})" if side else title.split(" (")[0].lower()
-
-
 def _trends(report: Report) -> str:
     if not report.trends:
         return ""
-    rows = [[_td(t.metric), _td(side_text(t.side)), _td(" → ".join(value_text(p.value, t.unit) for p in t.points))]
+    rows = [[_td(metric_label(t.metric)), _td(side_text(t.side)),
+             _td(" → ".join(value_text(p.value, t.unit) for p in t.points)), _td(trend_change_text(t))]
             for t in report.trends]
-    figure = f"<figure>{trend_chart(report)}</figure>" if any(t.side for t in report.trends) else ""
-    return _section("Trend over sessions", figure + _table(["measurement", "side", "oldest → this session"], rows,
-                                                            "trends-table"), "trends")
+    caption = "<figcaption>Grey: the walk-to-walk spread around the session before the latest.</figcaption>"
+    figure = f"<figure>{trend_chart(report)}{caption}</figure>" if any(t.side for t in report.trends) else ""
+    table = _table(["measurement", "side", "oldest → this session", "change"], rows, "trends-table")
+    return _section("Trend over sessions", figure + table + f'<p class="small">{_e(TREND_NOTE)}</p>', "trends")
 
 
 def render_html(report: Report) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from imugait.atomic import write_text_atomic
 from imugait.conventions import Side
 from imugait.errors import FormatError
+from imugait.report.present import not_counted_text
 from imugait.report.report import PreviousReport, Report
 
 SCHEMA = "imugait.report"
@@ -53,7 +54,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "disclaimer": report.disclaimer,
         "measurements": [
             {"name": m.name, "side": _side(m.side), "value": _num(m.value), "unit": m.unit, "n": m.n, "sd": _num(m.sd),
-             "confidence": m.confidence.value, "confidence_reason": m.confidence_reason, "protocol": m.protocol}
+             "confidence": m.confidence.value, "confidence_reason": m.confidence_reason, "protocol": m.protocol,
+             "trusted": m.trusted}
             for m in report.measurements
         ],
         "comparisons": [
@@ -61,7 +63,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
              "quantity": c.quantity, "value": _num(c.value), "unit": c.unit, "status": c.status.value,
              "reference_text": c.reference_text, "severity": c.severity.value if c.severity else None,
              "direction": c.direction or None, "finding_code": c.finding_code or None, "confidence": c.confidence.value,
-             "n": c.n, "source": c.source, "population": c.population}
+             "n": c.n, "source": c.source, "population": c.population, "trusted": c.trusted}
             for c in report.comparisons
         ],
         "findings": [
@@ -99,6 +101,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                       "strides_used": q.strides_used, "strides_found": q.strides_found,
                       "calibration_method": q.calibration_method, "trusted": q.trusted} for q in report.quality],
             "warnings": list(report.warnings),
+            "not_counted": not_counted_text(report),
         },
         "curves": {
             side.value: {name: {"mean": _list(c.mean_deg), "sd": _list(c.sd_deg), "n": c.n} for name, c in curves.items()}
@@ -106,7 +109,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         },
         "trends": [
             {"metric": t.metric, "side": _side(t.side), "unit": t.unit,
-             "points": [{"recorded_at": pt.recorded_at, "value": _num(pt.value)} for pt in t.points]}
+             "points": [{"recorded_at": pt.recorded_at, "value": _num(pt.value)} for pt in t.points],
+             "change": _num(t.change), "smallest_real_change": _num(t.smallest_real_change),
+             "beyond_spread": t.beyond_spread}
             for t in report.trends
         ],
         "sources": dict(report.sources),
@@ -120,15 +125,18 @@ def write_report_json(report: Report, path: str | Path) -> Path:
 
 
 def previous_from_dict(doc: dict[str, Any], where: str = "report") -> PreviousReport:
-    """The parts of an earlier report document that trends need."""
+    """The parts of an earlier report document that trends need; a measurement that was not trusted
+    (its leg marked not trusted) is left out, as it starts no trend in the report itself."""
     if doc.get("schema") != SCHEMA:
         raise FormatError(f"{where}: not an imugait report (schema {doc.get('schema')!r}, expected {SCHEMA!r})")
     if doc.get("schema_version") != SCHEMA_VERSION:
         raise FormatError(f"{where}: report schema_version {doc.get('schema_version')!r} is not supported "
                           f"(this imugait reads {SCHEMA_VERSION})")
     try:
+        untrusted = {leg["side"] for leg in doc.get("data_quality", {}).get("legs", []) if not leg["trusted"]}
         values = {(m["name"], Side(m["side"]) if m["side"] else None): m["value"]
-                  for m in doc["measurements"] if m["value"] is not None}
+                  for m in doc["measurements"]
+                  if m["value"] is not None and m.get("trusted", True) and m["side"] not in untrusted}
         return PreviousReport(doc["subject"]["subject_id"], doc["subject"]["recorded_at"], values)
     except (KeyError, TypeError, ValueError) as exc:
         raise FormatError(f"{where}: malformed report ({exc})") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console, Group
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.panel import Panel
 from rich.table import Table
 
@@ -12,10 +13,18 @@ from imugait.report.present import (
     KEY_METRICS,
     SEVERITY_TEXT,
     SIDE_ORDER,
-    STATUS_TEXT,
+    TREND_NOTE,
     comparison_value_text,
+    confidence_text,
+    drill_purpose_text,
     measurement_text,
+    metric_label,
+    no_finding_text,
+    not_counted_text,
+    result_text,
+    side_heading,
     side_text,
+    trend_change_text,
     value_text,
 )
 from imugait.report.report import Report
@@ -37,11 +46,13 @@ def render_text(report: Report, console: Console | None = None) -> None:
         console.print(Panel(f"{escape(r.text)}", title=msg, border_style=style))
     console.print(_summary_table(report))
     console.print(f"[dim]{escape(report.hip_rotation_note)}[/dim]")
-    console.print(_comparison_table(report))
+    console.print(_comparison_table(report, console))
     if report.findings:
         console.print(_findings_table(report))
     else:
-        console.print("[green]No finding: every compared measurement is within its reference.[/green]")
+        console.print(f"[green]{escape(no_finding_text(report))}[/green]")
+    if not_counted := not_counted_text(report):
+        console.print(f"[bold yellow]{escape(not_counted)}[/bold yellow]")
     if p.drills:
         console.print(_programme(report))
     console.print("[bold]See a health professional when[/bold]")
@@ -62,7 +73,7 @@ def _summary_table(report: Report) -> Table:
     table = Table(title="Walking: summary (mean ± SD over strides)")
     table.add_column("metric")
     for side in sides:
-        table.add_column(side.value, justify="right")
+        table.add_column(side_heading(side, report), justify="right")
     for name, label in KEY_METRICS:
         cells = [measurement_text(report.measurement(name, side)) for side in sides]
         if any(c != "—" for c in cells):
@@ -70,21 +81,40 @@ def _summary_table(report: Report) -> Table:
     return table
 
 
-def _comparison_table(report: Report) -> Table:
+def _comparison_table(report: Report, console: Console) -> Table:
+    """The comparisons; on a console too narrow for a source id beside the other columns without
+    cutting a word (80 columns), the sources go under the table as numbered notes."""
+    table = _comparisons(report, sources_in_notes=False)
+    unlimited = console.options.update_width(10_000)  # the narrowest the table gets without cutting a word
+    if Measurement.get(console, unlimited, table).minimum > console.width:
+        table = _comparisons(report, sources_in_notes=True)
+    return table
+
+
+def _comparisons(report: Report, sources_in_notes: bool) -> Table:
     table = Table(title="Measurements against thresholds")
-    for col in ("measurement", "side", "value", "reference", "result", "confidence", "source"):
-        table.add_column(col, overflow="fold")
+    columns = ("measurement", "side", "value", "reference", "result", "confidence", "source")
+    for col in columns[:-1] if sources_in_notes else columns:
+        table.add_column(col, overflow="fold")  # wraps at spaces; folds a word only if nothing else fits
     notes: list[str] = []
+
+    def note(text: str) -> str:  # long texts go under the table as numbered notes
+        if text not in notes:
+            notes.append(text)
+        return f"[{notes.index(text) + 1}]"
+
     for c in report.comparisons:
-        result = STATUS_TEXT[c.status] + (f" ({SEVERITY_TEXT[c.severity.value]})" if c.severity else "")
-        style = STATUS_STYLE[c.status]
+        result = result_text(c)
+        style = STATUS_STYLE[c.status] if c.trusted else "dim"
         reference = c.reference_text
         if c.status is Status.NOT_AVAILABLE:
-            if c.reference_text not in notes:
-                notes.append(c.reference_text)
-            reference = f"no verified norm [{notes.index(c.reference_text) + 1}]"
-        table.add_row(escape(c.title), side_text(c.side, c.quantity), comparison_value_text(c), escape(reference),
-                      f"[{style}]{result}[/{style}]", c.confidence.value, c.source)
+            reference = f"no verified norm {note(c.reference_text)}"
+        if sources_in_notes:
+            reference += f" {note(f'source: {c.source}')}"
+        confidence = c.confidence.value + (f" {note(c.confidence_reason)}" if c.confidence_reason else "")
+        cells = [escape(c.title), side_text(c.side, c.quantity), comparison_value_text(c), escape(reference),
+                 f"[{style}]{result}[/{style}]", escape(confidence)]
+        table.add_row(*cells, *([] if sources_in_notes else [c.source]))
     if notes:
         table.caption = " ".join(f"[{i + 1}] {escape(n)}" for i, n in enumerate(notes))
     return table
@@ -95,8 +125,8 @@ def _findings_table(report: Report) -> Table:
     for col in ("finding", "severity", "confidence", "reference"):
         table.add_column(col, overflow="fold")
     for f in report.findings:
-        conf = f.confidence.value + (f" ({escape(f.confidence_reason)})" if f.confidence_reason else "")
-        table.add_row(escape(f.message), SEVERITY_TEXT[f.severity.value], conf, escape(f.reference_text))
+        table.add_row(escape(f.message), SEVERITY_TEXT[f.severity.value], escape(confidence_text(f)),
+                      escape(f.reference_text))
     return table
 
 
@@ -112,7 +142,8 @@ def _programme(report: Report) -> Panel:
     for col in ("drill", "type", "dose", "for"):
         table.add_column(col, overflow="fold")
     for d in p.drills:
-        table.add_row(escape(d.drill.name), d.drill.category.replace("_", " "), escape(d.dose_text), ", ".join(d.findings))
+        table.add_row(escape(d.drill.name), d.drill.category.replace("_", " "), escape(d.dose_text),
+                      escape(drill_purpose_text(d.findings, report.findings)))
     parts.append(table)
     parts.extend(f"• {escape(n)}" for n in p.notes + p.progression)
     parts.append("Instructions for every drill are in the HTML report (--html).")
@@ -120,11 +151,12 @@ def _programme(report: Report) -> Panel:
 
 
 def _trend_table(report: Report) -> Table:
-    table = Table(title="Trend over sessions")
+    table = Table(title="Trend over sessions", caption=escape(TREND_NOTE))
     table.add_column("measurement")
     table.add_column("side")
     table.add_column("values (oldest → this session)")
+    table.add_column("change")
     for t in report.trends:
         values = " → ".join(value_text(p.value, t.unit) for p in t.points)
-        table.add_row(t.metric, side_text(t.side), values)
+        table.add_row(escape(metric_label(t.metric)), side_text(t.side), values, escape(trend_change_text(t)))
     return table

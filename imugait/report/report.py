@@ -17,6 +17,7 @@ from imugait.errors import ValidationError
 from imugait.report.drills import Programme, plan_programme
 from imugait.report.findings import Comparison, Finding, compare_all, findings_from
 from imugait.report.measurements import Measurement, measurements_from_analysis, with_derived
+from imugait.report.spread import SPREAD_SOURCE_ID, SpreadTable, walk_to_walk_spreads
 from imugait.report.thresholds import Population, ReportData, load_report_data
 
 HIP_ROTATION_NOTES = {
@@ -26,6 +27,11 @@ HIP_ROTATION_NOTES = {
     ),
     HipRotationReference.PELVIS: "Hip rotation here is the thigh relative to the pelvis (pelvis sensor worn).",
 }
+HIP_ROTATION_NOTE_PELVIS_WORN = (
+    "Hip rotation here is the thigh's rotation relative to the line of progression; over a whole gait cycle it "
+    "averages to the hip rotation. A pelvis sensor was worn: the thigh's rotation relative to the pelvis is "
+    "measured as well (hip_rotation_pelvis_mean_deg in the JSON report's measurements)."
+)
 PAIN_METRIC = "pain_reported"
 
 
@@ -71,6 +77,20 @@ class Trend:
     unit: str
     points: tuple[TrendPoint, ...]
     """Oldest first; the last point is this report."""
+    smallest_real_change: float | None = None
+    """The measurement's walk-to-walk spread (:mod:`imugait.report.spread`); None: not measured."""
+
+    @property
+    def change(self) -> float:
+        """The latest point minus the one before it (the measurement's unit)."""
+        return self.points[-1].value - self.points[-2].value
+
+    @property
+    def beyond_spread(self) -> bool | None:
+        """The latest change is at least the smallest real change (None: no measured spread)."""
+        if self.smallest_real_change is None:
+            return None
+        return abs(self.change) >= self.smallest_real_change
 
 
 @dataclass(frozen=True)
@@ -92,9 +112,13 @@ class Report:
     curves: dict[Side, dict[str, CurveSummary]] = field(default_factory=dict)
     trends: tuple[Trend, ...] = ()
     software_version: str = __version__
+    pelvis_worn: bool = False
+    """A pelvis sensor was analysed (the hip angles against the pelvis are among the measurements)."""
 
     @property
     def hip_rotation_note(self) -> str:
+        if self.pelvis_worn and self.hip_rotation_reference is HipRotationReference.PROGRESSION:
+            return HIP_ROTATION_NOTE_PELVIS_WORN
         return HIP_ROTATION_NOTES[self.hip_rotation_reference]
 
     def measurement(self, name: str, side: Side | None) -> Measurement | None:
@@ -114,22 +138,28 @@ def _curves(result: AnalysisResult) -> dict[Side, dict[str, CurveSummary]]:
 
 
 def _trends(measurements: Sequence[Measurement], comparisons: Sequence[Comparison], recorded_at: str,
-            previous: Sequence[PreviousReport]) -> tuple[Trend, ...]:
+            previous: Sequence[PreviousReport], spreads: SpreadTable) -> tuple[Trend, ...]:
+    """Trends of the compared measurements over ``previous``; a measurement that is not trusted
+    starts none (its values do not count)."""
     compared = {(c.metric, c.side) for c in comparisons if c.quantity == "value"}
     out = []
     for m in measurements:
-        if (m.name, m.side) not in compared:
+        if (m.name, m.side) not in compared or not m.trusted:
             continue
         points = [TrendPoint(p.recorded_at, p.values[(m.name, m.side)]) for p in previous
                   if math.isfinite(p.values.get((m.name, m.side), math.nan))]
         if points:
             points.append(TrendPoint(recorded_at, m.value))
-            out.append(Trend(m.name, m.side, m.unit, tuple(sorted(points, key=lambda p: p.recorded_at))))
+            out.append(Trend(m.name, m.side, m.unit, tuple(sorted(points, key=lambda p: p.recorded_at)),
+                             spreads.smallest_real_change(m.name)))
     return tuple(out)
 
 
-def _used_sources(data: ReportData, comparisons: Iterable[Comparison], programme: Programme) -> dict[str, str]:
+def _used_sources(data: ReportData, comparisons: Iterable[Comparison], programme: Programme,
+                  trends: Sequence[Trend], spreads: SpreadTable) -> dict[str, str]:
     used = {c.source: data.thresholds.citation(c.source) for c in comparisons}
+    if any(t.smallest_real_change is not None for t in trends):
+        used[SPREAD_SOURCE_ID] = spreads.citation
     for d in programme.drills:
         for source in filter(None, (d.drill.source, d.drill.safety_source)):
             used[source] = data.drills.sources[source]["citation"]
@@ -148,6 +178,7 @@ def build_report(
     recorded_at: str | None = None,
     data: ReportData | None = None,
     generated_at: str | None = None,
+    spreads: SpreadTable | None = None,
 ) -> Report:
     """Measurements → comparisons → findings → programme, with trends over ``previous``.
 
@@ -163,8 +194,12 @@ def build_report(
         report is refused.
     pain_reported
         What the person said about pain during the tests (None: not asked).
+    spreads
+        The walk-to-walk spreads a trend's change is judged against (default: the packaged
+        ``walk_repeatability.json``).
     """
     data = data or load_report_data()
+    spreads = spreads or walk_to_walk_spreads()
     if analysis is None and subject_id is None:
         raise ValidationError("a report needs a walking analysis or a subject id")
     meta = analysis.session_meta if analysis is not None else None
@@ -181,8 +216,9 @@ def build_report(
         all_measurements.append(Measurement(PAIN_METRIC, None, float(pain_reported), "", protocol="self_report"))
     all_measurements = with_derived(all_measurements, data.thresholds.derived_metrics)
     comparisons = compare_all(all_measurements, data.thresholds, population)
-    findings = findings_from(comparisons, data.thresholds, all_measurements)
+    findings = findings_from(comparisons, data.thresholds)
     programme = plan_programme(findings, data.drills, data.rules)
+    trends = _trends(all_measurements, comparisons, recorded_at, previous, spreads)
     quality = ()
     if analysis is not None:
         quality = tuple(LegQuality(side, leg.calibration_quality, sum(s.used for s in leg.strides), len(leg.strides),
@@ -192,10 +228,11 @@ def build_report(
         subject_id=subject_id, recorded_at=recorded_at, generated_at=generated_at or _now(), population=population,
         hip_rotation_reference=analysis.hip_rotation_reference if analysis else HipRotationReference.PROGRESSION,
         measurements=tuple(all_measurements), comparisons=tuple(comparisons), findings=tuple(findings),
-        programme=programme, disclaimer=data.rules.disclaimer, sources=_used_sources(data, comparisons, programme),
+        programme=programme, disclaimer=data.rules.disclaimer, sources=_used_sources(data, comparisons, programme, trends, spreads),
         quality=quality, warnings=tuple(analysis.warnings) if analysis else (),
         curves=_curves(analysis) if analysis is not None else {},
-        trends=_trends(all_measurements, comparisons, recorded_at, previous),
+        trends=trends,
+        pelvis_worn=analysis is not None and analysis.pelvis_worn,
     )
 
 

@@ -69,3 +69,31 @@ def test_analyze_gyr_sampling_overrides_the_session_with_a_note(tmp_path):
         return {(a["side"], a["metric"]): a["mean"] for a in doc["aggregates"]}[("left", "knee_flexion_swing_peak_deg")]
 
     assert knee_peak(docs["mean"]) != knee_peak(docs["file"])  # the orientations did move
+
+
+def _printed_table(aggregates: pd.DataFrame, cycles: pd.DataFrame, pelvis_worn: bool) -> str:
+    import io
+
+    from rich.console import Console
+
+    from imugait.cli.analyze import _print_table
+    from imugait.conventions import Side
+
+    buf = io.StringIO()
+    _print_table(Console(file=buf, width=200), "P-1", aggregates, cycles, {Side.LEFT: "good"}, (), pelvis_worn)
+    return buf.getvalue()
+
+
+def test_summary_of_one_stride_shows_no_nan_and_the_pelvis_note_follows_the_sensors():
+    """A walk cut short to one used stride has no SD: the table shows the mean alone, not '± nan'.
+    The note under the table says 'no pelvis sensor' only when none was analysed."""
+    aggregates = pd.DataFrame({"side": ["left", "left"], "metric": ["stride_time_s", "hip_rotation_mean_deg"],
+                               "mean": [1.09, -4.2], "sd": [float("nan"), float("nan")], "n": [1, 1]})
+    cycles = pd.DataFrame({"side": ["left"] * 3, "used": [True, False, False]})
+    printed = _printed_table(aggregates, cycles, pelvis_worn=False)
+    assert "nan" not in printed
+    assert "1.09 s" in printed and "-4.2 °" in printed and "1 / 3" in printed
+    assert "(no pelvis sensor)" in printed
+    with_pelvis = _printed_table(aggregates, cycles, pelvis_worn=True)
+    assert "no pelvis sensor" not in with_pelvis
+    assert "hip_rotation_pelvis_mean_deg" in with_pelvis

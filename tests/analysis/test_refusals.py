@@ -41,7 +41,9 @@ def test_standing_only_has_no_knee_motion():
 def test_thigh_and_shank_swapped(walk):
     swapped = relabel(walk, {Placement.LEFT_THIGH: Placement.LEFT_SHANK, Placement.LEFT_SHANK: Placement.LEFT_THIGH,
                              Placement.RIGHT_THIGH: Placement.RIGHT_SHANK, Placement.RIGHT_SHANK: Placement.RIGHT_THIGH})
-    with pytest.raises(CalibrationError, match="thigh and shank look swapped"):
+    # … and says what to redo: exchange the sensors, or thigh and shank in an import's placement map
+    with pytest.raises(CalibrationError, match="thigh and shank look swapped: exchange the two sensors .*"
+                                               "exchange thigh and shank in the import's --map"):
         analyze_session(swapped)
 
 
@@ -54,7 +56,8 @@ def test_sensors_of_different_legs_are_not_a_knee(walk):
 def test_left_and_right_swapped(walk):
     swapped = relabel(walk, {Placement.LEFT_THIGH: Placement.RIGHT_THIGH, Placement.RIGHT_THIGH: Placement.LEFT_THIGH,
                              Placement.LEFT_SHANK: Placement.RIGHT_SHANK, Placement.RIGHT_SHANK: Placement.LEFT_SHANK})
-    with pytest.raises(CalibrationError, match="left and right look swapped"):
+    with pytest.raises(CalibrationError, match="left and right look swapped.*"
+                                               "exchange left and right in the import's --map"):
         analyze_session(swapped)
 
 
@@ -96,3 +99,28 @@ def test_all_legs_refused_puts_the_fatal_reason_first(walk):
     assert "no standing-still period" in message  # the warning is still said …
     first_leg = min(message.find(f"{p.value}/") for p in (Placement.LEFT_THIGH, Placement.RIGHT_THIGH) if f"{p.value}/" in message)
     assert first_leg < message.index("no standing-still period")  # … after a leg's own reason
+    assert " — also noted: no standing-still period" in message  # … and not as one more reason
+
+
+def test_a_leg_without_used_strides_is_told_what_to_redo_for_its_commonest_reason():
+    """HuGaDB 05_00's right leg (a gyroscope the maintainers list as corrupted): 65 of 70 strides
+    clipped, and the warning advised 'a longer straight walk' — which cannot help. The advice now
+    follows the commonest reason."""
+    from types import SimpleNamespace
+
+    from imugait.analysis.pipeline import _no_stride_used_warnings
+    from imugait.gait.cycles import Exclusion
+
+    def leg(*reasons: Exclusion) -> SimpleNamespace:
+        return SimpleNamespace(strides=[SimpleNamespace(used=False, exclusion=r) for r in reasons])
+
+    clipped = leg(*[Exclusion.CLIPPED] * 3, Exclusion.NOT_IN_BOUT)
+    (warning,) = _no_stride_used_warnings({Side.RIGHT: clipped})
+    assert warning.startswith("right leg: none of its 4 strides used (3× sensor range exceeded")
+    assert "reached the end of its range: set a wider range" in warning and "longer straight walk" not in warning
+    (warning,) = _no_stride_used_warnings({Side.LEFT: leg(Exclusion.BOUT_EDGE, Exclusion.BOUT_EDGE, Exclusion.CLIPPED)})
+    assert warning.endswith("a longer straight walk gives more steady strides")
+    (warning,) = _no_stride_used_warnings({Side.LEFT: leg(Exclusion.IMPLAUSIBLE_HIP_ROTATION)})
+    assert warning.endswith("check that both sensors are strapped firmly on this leg and record the walk again")
+    (warning,) = _no_stride_used_warnings({Side.LEFT: leg(Exclusion.LOST_SAMPLES)})
+    assert "keep the sensors within reach of the receiver" in warning

@@ -341,11 +341,11 @@ def test_each_shank_has_its_own_clock_and_with_it_both_sides_contacts_agree_with
 
 
 def test_own_clocks_move_each_sensor_by_its_measured_offset_and_leave_the_default_as_it_was():
-    """``load_grouvel(trial, own_clocks=True)`` (``real_data.py --own-clocks``): every stream's
-    instants moved by its sensor's own clock offset less the pooled one (``sensor_clocks.csv``);
-    without it the converted instants as they are."""
+    """``load_grouvel(trial, SensorClock.OWN)`` (``real_data.py``'s default for part d since
+    2026-12-06): every stream's instants moved by its sensor's own clock offset less the pooled one
+    (``sensor_clocks.csv``); the loader's default the converted instants as they are."""
     pooled = loaders.load_grouvel(TRIAL)[0].session
-    own = loaders.load_grouvel(TRIAL, own_clocks=True)[0].session
+    own = loaders.load_grouvel(TRIAL, loaders.SensorClock.OWN)[0].session
     shift_ms = loaders.grouvel_sensor_clocks_ms(TRIAL)
     assert {p.value for p in pooled} <= set(shift_ms)
     assert shift_ms["left_shank"] < -5.0
@@ -354,3 +354,57 @@ def test_own_clocks_move_each_sensor_by_its_measured_offset_and_leave_the_defaul
         np.testing.assert_array_equal(own[placement].gyr_radps, pooled[placement].gyr_radps)
     raw = pd.read_csv(loaders.GROUVEL_2023 / f"{TRIAL}_imu.csv")["t_s"].to_numpy()
     np.testing.assert_allclose(pooled[next(iter(pooled))].t_s, raw)
+
+
+def test_a_placements_clock_from_the_other_walks_is_within_a_few_ms_of_the_walks_own():
+    """``SensorClock.PLACEMENT``: each sensor's offset the median of its placement's in the other
+    walks — a device constant, nothing fitted to the walk itself — lies within a few ms of the
+    walk's own for every leg sensor of every walk (the offsets are the same in every walk:
+    docs/validation.md), and the pooled clock moves nothing."""
+    assert loaders.grouvel_sensor_clocks_ms(TRIAL, loaders.SensorClock.POOLED) == {}
+    gaps = []
+    for trial in loaders.grouvel_trials():
+        own = loaders.grouvel_sensor_clocks_ms(trial, loaders.SensorClock.OWN)
+        placement = loaders.grouvel_sensor_clocks_ms(trial, loaders.SensorClock.PLACEMENT)
+        gaps += [placement[s] - own[s] for s in own if s.endswith(("thigh", "shank"))]
+    gaps = np.abs(gaps)
+    assert len(gaps) > 120
+    assert np.median(gaps) < 2.5 and np.quantile(gaps, 0.9) < 5.0
+
+
+def test_plate_cycles_begin_and_end_at_the_plates_contacts_or_at_the_moved_heel_strikes():
+    """``GenevaCycles.PLATES``: every Zeni heel strike of ``cycles.csv`` is replaced by the force
+    plate's contact measured for it (``contacts.csv``) or moved by the plates' median lead (about
+    41 ms later); no cycle is lost on these walks, and the reference is cut anew between them."""
+    lead_ms = loaders.grouvel_plate_lead_ms()
+    assert -45 < lead_ms < -35
+    plates = pd.read_csv(loaders.GROUVEL_2023 / "contacts.csv")
+    on_plates = cycles = 0
+    for trial in loaders.grouvel_trials():
+        for zeni, moved in zip(loaders.load_grouvel(trial), loaders.load_grouvel(trial, cycles=loaders.GenevaCycles.PLATES),
+                               strict=True):
+            assert len(moved.cycles) == len(zeni.cycles)
+            cycles += len(moved.cycles)
+            mine = plates[(plates["trial"] == trial) & (plates["side"] == zeni.side.value)]
+            for before, after in zip(zeni.cycles[["t_first_s", "t_last_s"]].to_numpy().ravel(),
+                                     moved.cycles[["t_first_s", "t_last_s"]].to_numpy().ravel(), strict=True):
+                plate = mine.loc[(mine["zeni_s"] - before).abs() < 0.005, "force_plate_s"]
+                if len(plate):
+                    on_plates += 1
+                    assert after == pytest.approx(float(plate.iloc[0]))
+                else:
+                    assert after - before == pytest.approx(-lead_ms / 1e3)
+            assert not moved.reference.equals(zeni.reference)
+    assert cycles == 119 and on_plates >= 50
+
+
+def test_the_axis_angles_mean_the_same_on_both_sides():
+    """``geneva_knee_axes.axis_angles_deg``: a flexion axis (Z to the right on both sides) whose
+    lateral end is turned anterior about the femur's long axis, or distal about its anterior axis,
+    reads + on both legs."""
+    axes = pytest.importorskip("geneva_knee_axes")
+    a = np.deg2rad(10.0)
+    assert axes.axis_angles_deg(np.array([np.sin(a), 0.0, np.cos(a)]), Side.RIGHT) == pytest.approx((10.0, 0.0))
+    assert axes.axis_angles_deg(np.array([-np.sin(a), 0.0, np.cos(a)]), Side.LEFT) == pytest.approx((10.0, 0.0))
+    assert axes.axis_angles_deg(np.array([0.0, -np.sin(a), np.cos(a)]), Side.RIGHT) == pytest.approx((0.0, 10.0))
+    assert axes.axis_angles_deg(np.array([0.0, np.sin(a), np.cos(a)]), Side.LEFT) == pytest.approx((0.0, 10.0))

@@ -56,3 +56,98 @@ def test_curve_without_normative_data_says_so(rotated_report):
     assert has_band and svg.startswith("<svg")
     _, has_band = curve_chart(rotated_report.curves, "ankle_inversion_deg")
     assert not has_band
+
+
+def test_hip_rotation_note_says_whether_a_pelvis_sensor_was_worn(normal_analysis):
+    """The note under the summary said 'no pelvis sensor was worn' even when one was (the qmt
+    recording's pelvis sensor): it follows the analysis now, in the text, the HTML and the JSON."""
+    import dataclasses
+
+    from imugait.report.render_json import report_to_dict
+
+    without = build_report(normal_analysis)
+    assert "no pelvis sensor was worn" in without.hip_rotation_note
+    worn = build_report(dataclasses.replace(normal_analysis, pelvis_worn=True))
+    for text in (worn.hip_rotation_note, _text(worn), render_html(worn), report_to_dict(worn)["hip_rotation"]["note"]):
+        text = " ".join(text.split())  # the terminal wraps lines
+        assert "no pelvis sensor" not in text
+        assert "pelvis sensor was worn" in text
+    assert report_to_dict(worn)["hip_rotation"]["reference"] == "progression"  # the compared value is unchanged
+
+
+def test_every_comparison_says_why_its_confidence_is_low():
+    """A 10-m walk gives about 7 strides a leg: every comparison reads 'low'. The reason, with what
+    to record next time, is beside it in the comparisons table (HTML) or in a note under it (text),
+    not only in the findings; a left/right comparison names each side's reason."""
+    from imugait.conventions import Side
+    from imugait.report.measurements import Measurement, leg_confidence
+    from imugait.report.thresholds import Confidence, load_report_data
+
+    confidence, reason = leg_confidence("good", 7, load_report_data().thresholds.confidence)
+    assert confidence is Confidence.LOW
+    assert reason.startswith("only 7 strides used, fewer than 10: record more walking") and "a 10-m walk two or more times" in reason
+    measurements = [Measurement("stance_pct", side, 60.0, "%", n=7, confidence=confidence, confidence_reason=reason)
+                    for side in (Side.LEFT, Side.RIGHT)]
+    report = build_report(subject_id="P-1", measurements=measurements)
+    symmetry = next(c for c in report.comparisons if c.quantity == "symmetry_index_pct")
+    assert symmetry.confidence_reason == f"left: {reason}; right: {reason}"
+    html = render_html(report)
+    table = html[html.index('id="comparisons-table"'):]
+    assert "a 10-m walk two or more times" in table[:table.index("</table>")]
+    text = " ".join(_text(report).split())
+    assert "low [1]" in text and "[1] left: only 7 strides used" in text
+
+
+def test_terminal_programme_says_what_each_drill_is_for_in_words(rotated_report):
+    """The terminal's programme named a drill's purpose by the finding's code
+    ('hip_internal_rotation_gait'); it says it in words now, as the HTML's drill cards do."""
+    text = " ".join(_text(rotated_report).split())
+    programme = text[text.index("Practice programme"):]
+    assert "hip_internal_rotation_gait" not in programme
+    assert "hip rotation while walking (right)" in programme
+    assert "For: hip rotation while walking (right)" in render_html(rotated_report)
+
+
+def test_a_leg_not_trusted_is_marked_in_the_summary_and_by_no_finding(normal_report):
+    """HuGaDB 06_00's right leg (101 of 127 strides implausible) stood in the summary like the
+    other, under 'No finding: every compared measurement is within its reference'. Its column is
+    marked and a line says its values do not count (tests/report/test_untrusted_leg.py: nor do
+    they raise findings)."""
+    import dataclasses
+    from html import unescape
+
+    from imugait.conventions import Side
+
+    assert "No finding: every compared measurement is within its reference." in _text(normal_report)
+    assert "not trusted" not in _text(normal_report) and "not trusted" not in render_html(normal_report)
+    quality = tuple(dataclasses.replace(q, trusted=q.side is not Side.RIGHT) for q in normal_report.quality)
+    report = dataclasses.replace(normal_report, quality=quality)
+    assert not report.findings
+    html = render_html(report)
+    summary = html[html.index('id="summary-table"'):]
+    assert "<th>right (not trusted)</th>" in summary[:summary.index("</tr>")]
+    text = " ".join(_text(report).split())
+    assert "right (not trusted)" in text
+    for shown in (text, unescape(html)):
+        assert "Not counted: the right leg's results are not trusted" in shown and "record the walk again" in shown
+
+
+def test_the_terminal_comparisons_table_cuts_no_word_at_80_columns(rotated_report):
+    """At 80 columns the table folded words mid-word ('measureme nt', 'herringto n_munro20 10'): it
+    wraps at spaces now, the source ids going under the table as notes when they do not fit beside
+    the other columns; at 160 columns the source column stays."""
+    def table(width: int) -> str:
+        buf = io.StringIO()
+        render_text(rotated_report, Console(file=buf, width=width, force_terminal=False))
+        text = buf.getvalue()
+        return text[text.index("Measurements against thresholds"):text.index("Findings")]
+
+    narrow = table(80)
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    words = set(narrow.replace("│", " ").replace("┃", " ").split())
+    cells = ["measurement", "confidence"] + [w for c in rotated_report.comparisons
+                                             for w in (c.title + " " + c.reference_text).split()]
+    assert [w for w in cells if w not in words] == []
+    for c in rotated_report.comparisons:
+        assert f"source: {c.source}" in " ".join(narrow.split())
+    assert "┃ source" in table(160)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import jsonschema
 import pytest
+from rich.console import Console
 
 from imugait.errors import FormatError, ValidationError
+from imugait.report.render_html import render_html
 from imugait.report.render_json import (
     previous_from_dict,
     read_previous,
@@ -15,6 +18,7 @@ from imugait.report.render_json import (
     schema_document,
     write_report_json,
 )
+from imugait.report.render_text import render_text
 from imugait.report.report import build_report
 
 
@@ -54,6 +58,16 @@ def test_trends_over_previous_reports(rotated_analysis, rotated_report, tmp_path
     assert [p.value for p in trend.points][0] == 20.0 and len(trend.points) == 2
     assert trend.points[0].recorded_at < trend.points[1].recorded_at
     _validate(report_to_dict(report))
+    # The trend tables name a measurement in words, as the summary does, not by its JSON name.
+    html = render_html(report)
+    table = html[html.index('id="trends-table"'):]
+    table = table[:table.index("</table>")]
+    buf = io.StringIO()
+    render_text(report, Console(file=buf, width=200, force_terminal=False))
+    text = buf.getvalue()
+    text = text[text.index("Trend over sessions"):]
+    for shown in (table, text):
+        assert "Hip rotation, mean over the cycle" in shown and "hip_rotation_mean_deg" not in shown
 
 
 def test_previous_report_of_another_subject_is_refused(rotated_analysis, normal_report):
@@ -69,3 +83,20 @@ def test_not_a_report_is_a_clear_error(tmp_path):
         read_previous(path)
     with pytest.raises(FormatError, match="no such file"):
         read_previous(tmp_path / "missing.json")
+
+
+def test_a_report_written_before_the_trust_and_spread_fields_still_validates(rotated_report):
+    """Version-1 reports from before `trusted`, `not_counted` and the trend's spread fields stay valid."""
+    doc = report_to_dict(rotated_report)
+    for m in doc["measurements"]:
+        m.pop("trusted")
+    for c in doc["comparisons"]:
+        c.pop("trusted")
+    doc["data_quality"].pop("not_counted")
+    for t in doc["trends"]:
+        for key in ("change", "smallest_real_change", "beyond_spread"):
+            t.pop(key)
+    _validate(doc)
+    doc["measurements"][0]["trusted"] = "yes"
+    with pytest.raises(jsonschema.ValidationError):
+        _validate(doc)
