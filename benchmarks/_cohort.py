@@ -22,7 +22,8 @@ from scipy.spatial.transform import Rotation
 from imugait.analysis import AnalysisConfig, analyze_session
 from imugait.calibration.segment import SegmentCalibrationConfig
 from imugait.conventions import Joint, Placement, Segment, Side, joint_angles_rad, quat, rotation
-from imugait.fusion import FilterKind
+from imugait.fusion import FilterKind, VqfTuning
+from imugait.fusion.settings import TUNING_TYPE
 from imugait.simulate import (
     SensorErrors,
     SideParams,
@@ -79,6 +80,8 @@ class CohortVariant:
     """``SegmentCalibrationConfig.centre_moves_with_flexion`` (``--moving-knee-centre``: True)."""
     midstance_thigh_turn: bool = True
     """``SegmentCalibrationConfig.midstance_compensate_thigh_turn`` (``--no-midstance-thigh-turn``: False)."""
+    vqf_tuning: VqfTuning | None = None
+    """``AnalysisConfig.fusion_tuning`` of a VQF path (``--tau-acc``, ``--no-motion-bias``; None: VQF's defaults)."""
 
     @property
     def label(self) -> str:
@@ -102,6 +105,8 @@ class CohortVariant:
             parts.append("knee centre moving on the thigh sensor with knee flexion")
         if not self.midstance_thigh_turn:
             parts.append("thigh sensor's turn not compensated with a mid-stance reference")
+        if self.vqf_tuning is not None:
+            parts.append(vqf_tuning_label(self.vqf_tuning))
         return "; ".join(parts)
 
 
@@ -126,6 +131,8 @@ class WalkerSpec:
     """``SegmentCalibrationConfig.centre_moves_with_flexion`` of the analysis."""
     midstance_thigh_turn: bool = True
     """``SegmentCalibrationConfig.midstance_compensate_thigh_turn`` of the analysis."""
+    vqf_tuning: VqfTuning | None = None
+    """The analysis' ``fusion_tuning`` when its filter is VQF (None: VQF's defaults)."""
 
     @property
     def label(self) -> str:
@@ -182,7 +189,8 @@ def draw_walker(index: int, seed: int = 2026, variant: CohortVariant | None = No
     return WalkerSpec(index, apply_variant(config, variant), pose_only=variant.pose_only,
                       shank_axis_weight=variant.shank_axis_weight, flexion_axis_limit=variant.flexion_axis_limit,
                       thigh_turn=variant.thigh_turn, thigh_tilt=variant.thigh_tilt, centre_moves=variant.centre_moves,
-                      midstance_thigh_turn=variant.midstance_thigh_turn)
+                      midstance_thigh_turn=variant.midstance_thigh_turn,
+                      vqf_tuning=variant.vqf_tuning)
 
 
 def apply_variant(config: SimulationConfig, variant: CohortVariant) -> SimulationConfig:
@@ -227,6 +235,37 @@ def calibration_config(pose_only: bool = False, shank_axis_weight: float = 0.0,
     limit = None if flexion_axis_limit == "none" else float(flexion_axis_limit)
     return dataclasses.replace(config, flexion_axis_max_knee_flexion_deg=limit,
                                midstance_flexion_axis_max_knee_flexion_deg=limit)
+
+
+def add_vqf_tuning_arguments(parser) -> None:
+    """``--tau-acc`` and ``--no-motion-bias`` on ``parser`` (an ``argparse.ArgumentParser``): the
+    analysis' VQF tuning (:func:`vqf_tuning_from_args`)."""
+    parser.add_argument("--tau-acc", type=float, default=None, metavar="S",
+                        help="fuse with VQF's accelerometer time constant S seconds "
+                             f"(VqfTuning.tau_acc_s; default VQF's {VqfTuning().tau_acc_s:g} s)")
+    parser.add_argument("--no-motion-bias", dest="motion_bias", action="store_false",
+                        help="fuse with VQF's gyroscope-bias estimation during motion off "
+                             "(VqfTuning.motion_bias_estimation=False; the default estimates it)")
+
+
+def vqf_tuning_from_args(args) -> VqfTuning | None:
+    """The :class:`VqfTuning` the options of :func:`add_vqf_tuning_arguments` ask for; None when
+    they are left at VQF's defaults."""
+    if args.tau_acc is None and args.motion_bias:
+        return None
+    tau = VqfTuning().tau_acc_s if args.tau_acc is None else args.tau_acc
+    return VqfTuning(tau_acc_s=tau, motion_bias_estimation=args.motion_bias)
+
+
+def vqf_tuning_label(tuning: VqfTuning) -> str:
+    """``tuning``'s accelerometer time constant and motion bias estimation, in words."""
+    return (f"VQF tau_acc {tuning.tau_acc_s:g} s, motion bias estimation "
+            f"{'on' if tuning.motion_bias_estimation else 'off'}")
+
+
+def fusion_tuning_for(kind: FilterKind, tuning: VqfTuning | None) -> VqfTuning | None:
+    """``tuning`` when ``kind`` is a VQF filter, else None (the other filters keep their defaults)."""
+    return tuning if tuning is not None and TUNING_TYPE[kind] is VqfTuning else None
 
 
 def draw_cohort(n: int, seed: int = 2026, variant: CohortVariant | None = None) -> list[WalkerSpec]:
@@ -432,7 +471,8 @@ def evaluate_walker(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_O
         calibration = calibration_config(spec.pose_only, spec.shank_axis_weight, spec.flexion_axis_limit,
                                          spec.thigh_turn, spec.thigh_tilt, spec.centre_moves,
                                          spec.midstance_thigh_turn)
-        result = analyze_session(sim.session, AnalysisConfig(filter_kind=filter_kind, calibration=calibration))
+        result = analyze_session(sim.session, AnalysisConfig(filter_kind=filter_kind, calibration=calibration,
+                                                             fusion_tuning=fusion_tuning_for(filter_kind, spec.vqf_tuning)))
     except Exception as exc:  # a crash is a finding: recorded, not hidden
         out["analysis_s"] = time.perf_counter() - t1
         out["error"] = f"{type(exc).__name__}: {exc}"

@@ -15,6 +15,7 @@ Reproduce (from the repository root; prints Markdown tables)::
     .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --moving-knee-centre  # centre moves with flexion
     .venv/bin/python benchmarks/accuracy.py --ten-metre --sta literature --madgwick 0 --no-midstance-thigh-turn
     .venv/bin/python benchmarks/accuracy.py --ten-metre --ten-metre-standing --sta literature --madgwick 0  # with standing
+    .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --tau-acc 6 --no-motion-bias  # VQF's tuning
 
 The cohort (``benchmarks/_cohort.py``, seeded; walker *i* is the same whatever the cohort size):
 height 1.5–1.95 m, speed 0.9–1.6 m/s, cadence 95–125 steps/min, per side a hip rotation offset
@@ -30,6 +31,8 @@ the sourced ranges, a number scales them) in place of the small heel-strike wobb
 ``--ten-metre`` records a 2-pass 10-m walk with a 180° turn and no standing period instead.
 ``--baseline`` also runs the same walkers without the artefact (with ``--sta``) or with the default
 walk (``--ten-metre`` alone) and prints the ratios.
+``--tau-acc S`` and ``--no-motion-bias`` fuse with that VQF tuning (``AnalysisConfig.fusion_tuning``;
+the other filters keep their defaults).
 
 Scores, per walker and side (``score_leg`` in ``_cohort.py``):
 
@@ -72,9 +75,11 @@ import numpy as np
 from _cohort import (
     CohortVariant,
     WalkerSpec,
+    add_vqf_tuning_arguments,
     draw_cohort,
     evaluate_walker,
     flexion_limit_from_text,
+    vqf_tuning_from_args,
 )
 from _common import machine, markdown_table, spread_cells
 from _hip_split import hip_split_table
@@ -455,6 +460,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--compare", choices=[k.value for k in FilterKind], metavar="FILTER",
                         help="also run the same walkers with this filter; print its report and the paired "
                              "per-leg differences")
+    add_vqf_tuning_arguments(parser)
     args = parser.parse_args(argv)
     kind = FilterKind(args.filter)
     n = 8 if args.quick else args.walkers
@@ -468,7 +474,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                             pose_only=args.pose_only, shank_axis_weight=args.shank_axis_weight,
                             flexion_axis_limit=args.flexion_axis_limit, thigh_turn=args.thigh_turn,
                             thigh_tilt=args.thigh_tilt, centre_moves=args.centre_moves,
-                            midstance_thigh_turn=args.midstance_thigh_turn)
+                            midstance_thigh_turn=args.midstance_thigh_turn,
+                            vqf_tuning=vqf_tuning_from_args(args))
 
     specs = draw_cohort(n, args.seed, variant)
     t0 = time.perf_counter()
