@@ -158,6 +158,7 @@ def analyse(source: WalkSource, calibration: SegmentCalibrationConfig | None = N
             "no_standing": any(w.startswith("no standing-still period") for w in result.warnings),
             "means": dict(zip(*result.aggregates.loc[result.aggregates["side"] == side.value, ["metric", "mean"]]
                               .to_numpy().T, strict=True)),
+            "strides": {m: used[m].to_numpy(float) for m in result.aggregates["metric"].unique() if m in used},
         })
     return rows
 
