@@ -3,6 +3,7 @@
 Reproduce (from the repository root; reads ``../shared/datasets``; ≈ 2–4 min CPU; prints Markdown)::
 
     .venv/bin/python benchmarks/stride_count.py --jobs 1
+    .venv/bin/python benchmarks/stride_count.py --jobs 1 --write imugait/data/thresholds.json  # and store the rule
 
 Every walk of the MPU-9250 healthy adults (gait_rehab_mpu9250, 10-m walks) and every HuGaDB leg
 (left and right exchanged, as ``benchmarks/real_data.py`` counts them; long walks of many strides)
@@ -27,8 +28,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import math
 import pickle
+import re
 import time
 from pathlib import Path
 
@@ -101,6 +104,18 @@ def stride_rule(values: pd.DataFrame, repeat: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def write_rule(path: Path, rules: pd.DataFrame, when: str) -> None:
+    """Store the rule in a thresholds file: ``confidence_rules.min_strides`` (per measurement, and the
+    largest as the default) and the date in its source's citation; everything else is kept as it is."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    by_metric = {r.metric: {"medium": int(r.medium), "high": int(r.high)} for r in rules.itertuples(index=False)}
+    doc["confidence_rules"]["min_strides"] = {
+        "default": {"medium": int(rules["medium"].max()), "high": int(rules["high"].max())}, "by_metric": by_metric}
+    source = doc["sources"][doc["confidence_rules"]["min_strides_source"]]
+    source["citation"] = re.sub(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2} UTC)?", when, source["citation"], count=1)
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def references() -> dict[str, str]:
     """What the report compares each measurement with, in words and numbers."""
     doc = load_json("thresholds.json")
@@ -130,6 +145,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--rows", type=Path, help="pickle of the analysed rows: read when it exists, else written")
+    ap.add_argument("--write", type=Path, metavar="THRESHOLDS_JSON",
+                    help="store the rule in this thresholds file (confidence_rules.min_strides)")
     args = ap.parse_args()
     rows = analysed_rows(args.jobs, args.rows)
     values = stride_values(rows)
@@ -175,6 +192,9 @@ def main() -> None:
                          [[r.metric, f"{r.sd_within:.3g}", f"{r.sd_walks:.3g}", r.medium, r.high]
                           for r in rules.itertuples(index=False)], align="lrrrr"))
     print(f"\nlargest: medium from {rules['medium'].max()}, high from {rules['high'].max()} strides")
+    if args.write:
+        write_rule(args.write, rules, when)
+        print(f"\nwritten to {args.write}")
     print(f"\n{time.perf_counter() - t0:.0f} s wall, {time.process_time() - c0:.0f} s CPU in this process")
 
 
