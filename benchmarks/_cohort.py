@@ -16,12 +16,14 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from _hip_split import bone_skin, hip_rotation_split, mean_rotation, rmse
 from scipy.spatial.transform import Rotation
 
 from imugait.analysis import AnalysisConfig, analyze_session
 from imugait.calibration.segment import SegmentCalibrationConfig
 from imugait.conventions import Joint, Placement, Segment, Side, joint_angles_rad, quat, rotation
-from imugait.fusion import FilterKind
+from imugait.fusion import FilterKind, VqfTuning
+from imugait.fusion.settings import TUNING_TYPE
 from imugait.simulate import (
     SensorErrors,
     SideParams,
@@ -63,6 +65,9 @@ class CohortVariant:
 
     sta_scale: float = 0.0
     ten_metre_passes: int = 0
+    ten_metre_standing: bool = False
+    """With ``ten_metre_passes``: stand before and after the passes (``--ten-metre-standing``): the
+    same short walk with a standing reference."""
     corridor_s: float = 0.0
     pose_only: bool = False
     shank_axis_weight: float = 0.0
@@ -75,12 +80,17 @@ class CohortVariant:
     """``SegmentCalibrationConfig.compensate_thigh_tilt`` (``--no-thigh-tilt``: False)."""
     centre_moves: bool = False
     """``SegmentCalibrationConfig.centre_moves_with_flexion`` (``--moving-knee-centre``: True)."""
+    midstance_thigh_turn: bool = True
+    """``SegmentCalibrationConfig.midstance_compensate_thigh_turn`` (``--no-midstance-thigh-turn``: False)."""
+    vqf_tuning: VqfTuning | None = None
+    """``AnalysisConfig.fusion_tuning`` of a VQF path (``--tau-acc``, ``--no-motion-bias``; None: VQF's defaults)."""
     sample_rate_hz: float = 0.0
 
     @property
     def label(self) -> str:
         parts = [f"soft-tissue artefact ×{self.sta_scale:g}" if self.sta_scale else "no soft-tissue artefact"]
-        parts.append(f"{self.ten_metre_passes}-pass 10-m walk, no standing" if self.ten_metre_passes
+        standing = "standing before and after" if self.ten_metre_standing else "no standing"
+        parts.append(f"{self.ten_metre_passes}-pass 10-m walk, {standing}" if self.ten_metre_passes
                      else f"{self.corridor_s:g}-s corridor walk, no standing" if self.corridor_s
                      else "stand, 2–3 bouts, stand")
         if self.pose_only:
@@ -96,6 +106,10 @@ class CohortVariant:
             parts.append("thigh sensor's frontal tilt with knee flexion not compensated")
         if self.centre_moves:
             parts.append("knee centre moving on the thigh sensor with knee flexion")
+        if not self.midstance_thigh_turn:
+            parts.append("thigh sensor's turn not compensated with a mid-stance reference")
+        if self.vqf_tuning is not None:
+            parts.append(vqf_tuning_label(self.vqf_tuning))
         if self.sample_rate_hz:
             parts.append(f"every walker at {self.sample_rate_hz:g} Hz")
         return "; ".join(parts)
@@ -120,6 +134,10 @@ class WalkerSpec:
     """``SegmentCalibrationConfig.compensate_thigh_tilt`` of the analysis."""
     centre_moves: bool = False
     """``SegmentCalibrationConfig.centre_moves_with_flexion`` of the analysis."""
+    midstance_thigh_turn: bool = True
+    """``SegmentCalibrationConfig.midstance_compensate_thigh_turn`` of the analysis."""
+    vqf_tuning: VqfTuning | None = None
+    """The analysis' ``fusion_tuning`` when its filter is VQF (None: VQF's defaults)."""
 
     @property
     def label(self) -> str:
@@ -175,7 +193,9 @@ def draw_walker(index: int, seed: int = 2026, variant: CohortVariant | None = No
     variant = variant or CohortVariant()
     return WalkerSpec(index, apply_variant(config, variant), pose_only=variant.pose_only,
                       shank_axis_weight=variant.shank_axis_weight, flexion_axis_limit=variant.flexion_axis_limit,
-                      thigh_turn=variant.thigh_turn, thigh_tilt=variant.thigh_tilt, centre_moves=variant.centre_moves)
+                      thigh_turn=variant.thigh_turn, thigh_tilt=variant.thigh_tilt, centre_moves=variant.centre_moves,
+                      midstance_thigh_turn=variant.midstance_thigh_turn,
+                      vqf_tuning=variant.vqf_tuning)
 
 
 def apply_variant(config: SimulationConfig, variant: CohortVariant) -> SimulationConfig:
@@ -186,7 +206,8 @@ def apply_variant(config: SimulationConfig, variant: CohortVariant) -> Simulatio
         errors = dataclasses.replace(config.errors, soft_tissue_scale=variant.sta_scale, wobble_deg=0.0)
         config = dataclasses.replace(config, errors=errors)
     if variant.ten_metre_passes:
-        timeline = ten_metre_walk(config.walker.speed_mps, passes=variant.ten_metre_passes, standing=False)
+        timeline = ten_metre_walk(config.walker.speed_mps, passes=variant.ten_metre_passes,
+                                  standing=variant.ten_metre_standing)
         config = dataclasses.replace(config, timeline=timeline)
     elif variant.corridor_s:
         timeline = corridor_walk(config.walker.speed_mps, variant.corridor_s, standing=False)
@@ -204,15 +225,18 @@ def flexion_limit_from_text(value: str) -> str:
 
 def calibration_config(pose_only: bool = False, shank_axis_weight: float = 0.0,
                        flexion_axis_limit: str = "", thigh_turn: bool = True,
-                       thigh_tilt: bool = True, centre_moves: bool = False) -> SegmentCalibrationConfig:
+                       thigh_tilt: bool = True, centre_moves: bool = False,
+                       midstance_thigh_turn: bool = True) -> SegmentCalibrationConfig:
     """The analysis' calibration for the benchmark options; ``flexion_axis_limit`` ('' = the
     defaults, 'none' = every sample, or degrees) sets the flexion-axis fit's limit with a
     standing and with a mid-stance reference alike; ``thigh_turn``:
     ``SegmentCalibrationConfig.compensate_thigh_turn``; ``thigh_tilt``: ``compensate_thigh_tilt``;
-    ``centre_moves``: ``centre_moves_with_flexion``."""
+    ``centre_moves``: ``centre_moves_with_flexion``; ``midstance_thigh_turn``:
+    ``midstance_compensate_thigh_turn``."""
     config = SegmentCalibrationConfig(pose_only=pose_only, shank_axis_weight=shank_axis_weight,
                                       compensate_thigh_turn=thigh_turn, compensate_thigh_tilt=thigh_tilt,
-                                      centre_moves_with_flexion=centre_moves)
+                                      centre_moves_with_flexion=centre_moves,
+                                      midstance_compensate_thigh_turn=midstance_thigh_turn)
     if not flexion_axis_limit:
         return config
     limit = None if flexion_axis_limit == "none" else float(flexion_axis_limit)
@@ -220,13 +244,39 @@ def calibration_config(pose_only: bool = False, shank_axis_weight: float = 0.0,
                                midstance_flexion_axis_max_knee_flexion_deg=limit)
 
 
+def add_vqf_tuning_arguments(parser) -> None:
+    """``--tau-acc`` and ``--no-motion-bias`` on ``parser`` (an ``argparse.ArgumentParser``): the
+    analysis' VQF tuning (:func:`vqf_tuning_from_args`)."""
+    parser.add_argument("--tau-acc", type=float, default=None, metavar="S",
+                        help="fuse with VQF's accelerometer time constant S seconds "
+                             f"(VqfTuning.tau_acc_s; default VQF's {VqfTuning().tau_acc_s:g} s)")
+    parser.add_argument("--no-motion-bias", dest="motion_bias", action="store_false",
+                        help="fuse with VQF's gyroscope-bias estimation during motion off "
+                             "(VqfTuning.motion_bias_estimation=False; the default estimates it)")
+
+
+def vqf_tuning_from_args(args) -> VqfTuning | None:
+    """The :class:`VqfTuning` the options of :func:`add_vqf_tuning_arguments` ask for; None when
+    they are left at VQF's defaults."""
+    if args.tau_acc is None and args.motion_bias:
+        return None
+    tau = VqfTuning().tau_acc_s if args.tau_acc is None else args.tau_acc
+    return VqfTuning(tau_acc_s=tau, motion_bias_estimation=args.motion_bias)
+
+
+def vqf_tuning_label(tuning: VqfTuning) -> str:
+    """``tuning``'s accelerometer time constant and motion bias estimation, in words."""
+    return (f"VQF tau_acc {tuning.tau_acc_s:g} s, motion bias estimation "
+            f"{'on' if tuning.motion_bias_estimation else 'off'}")
+
+
+def fusion_tuning_for(kind: FilterKind, tuning: VqfTuning | None) -> VqfTuning | None:
+    """``tuning`` when ``kind`` is a VQF filter, else None (the other filters keep their defaults)."""
+    return tuning if tuning is not None and TUNING_TYPE[kind] is VqfTuning else None
+
+
 def draw_cohort(n: int, seed: int = 2026, variant: CohortVariant | None = None) -> list[WalkerSpec]:
     return [draw_walker(i, seed, variant) for i in range(n)]
-
-
-def _rmse(x: np.ndarray) -> float:
-    x = x[np.isfinite(x)]
-    return float(np.sqrt(np.mean(x**2))) if x.size else np.nan
 
 
 def _event_errors_ms(true_s: np.ndarray, found_s: np.ndarray) -> tuple[np.ndarray, int]:
@@ -264,12 +314,12 @@ def score_leg(sim, result, side: Side) -> dict[str, float]:
         true_series = truth.angle(side, truth_name)
         true_on_grid = np.interp(t, t_truth, true_series)
         err = leg.angles_deg[est_name] - true_on_grid
-        out[f"{short}_rmse_deg"] = _rmse(err[leg.in_bout])
+        out[f"{short}_rmse_deg"] = rmse(err[leg.in_bout])
         if short.startswith("knee"):
             # The calibration defines the standing pose as zero knee adduction and rotation, so a
             # static valgus is absorbed by design: also score against truth re-zeroed at standing.
             zero = float(np.mean(true_series[standing_truth & (t_truth < t_truth[np.argmax(~standing_truth)])]))
-            out[f"{short}_rezeroed_rmse_deg"] = _rmse((err + zero)[leg.in_bout])
+            out[f"{short}_rezeroed_rmse_deg"] = rmse((err + zero)[leg.in_bout])
     used = result.cycles[(result.cycles["side"] == side.value) & result.cycles["used"]]
     steady = truth.cycles[(truth.cycles["side"] == side.value) & truth.cycles["steady"]]
     out["hip_rotation_walk_mean_error_deg"] = float(
@@ -326,7 +376,7 @@ def soft_tissue_floor(sim, side: Side) -> dict[str, float]:
     i_stand = int(np.argmax(standing))
     est = {}
     for placement in (thigh, shank):
-        r_bone_skin = _bone_skin(sim, placement, pose, t)
+        r_bone_skin = bone_skin(sim, placement, pose, t)
         est[placement] = quat(pose.r_world[(placement.segment, side)] * r_bone_skin * r_bone_skin[i_stand].inv())
     knee = np.rad2deg(joint_angles_rad(est[thigh], est[shank], Joint.KNEE, side))
     hip = np.rad2deg(joint_angles_rad(quat(pose.r_world_progression), est[thigh], Joint.HIP, side))
@@ -336,23 +386,11 @@ def soft_tissue_floor(sim, side: Side) -> dict[str, float]:
         inside |= (t >= a) & (t < b)
     hip_error = (hip[:, 2] - sim.truth.angle(side, "hip_rotation_progression_deg"))[inside]
     return {
-        "sta_floor_knee_flexion_rmse_deg": _rmse((knee[:, 0] - sim.truth.angle(side, "knee_flexion_deg"))[inside]),
-        "sta_floor_knee_rotation_rmse_deg": _rmse((knee[:, 2] - sim.truth.angle(side, "knee_rotation_deg"))[inside]),
-        "sta_floor_hip_rotation_rmse_deg": _rmse(hip_error),
+        "sta_floor_knee_flexion_rmse_deg": rmse((knee[:, 0] - sim.truth.angle(side, "knee_flexion_deg"))[inside]),
+        "sta_floor_knee_rotation_rmse_deg": rmse((knee[:, 2] - sim.truth.angle(side, "knee_rotation_deg"))[inside]),
+        "sta_floor_hip_rotation_rmse_deg": rmse(hip_error),
         "sta_floor_hip_rotation_walk_mean_error_deg": float(hip_error.mean()) if hip_error.size else np.nan,
     }
-
-
-def _bone_skin(sim, placement: Placement, pose, t_s: np.ndarray) -> Rotation:
-    """The soft-tissue artefact's turn of ``placement``'s sensor on its bone at ``t_s`` (N,)
-    (segment frame; ``pose`` = ``sim.walker.pose(t_s)``): the sensor's orientation is
-    ``r_world_segment · this · r_segment_sensor``."""
-    return sim.sensors[placement].soft_tissue.evaluate(sim.walker, pose.angles_rad, t_s)[0]
-
-
-def _mean_rotation(r: Rotation) -> Rotation:
-    """The mean of small rotations ``r`` (N,) (mean rotation vector: the artefact's turns are a few degrees)."""
-    return Rotation.from_rotvec(r.as_rotvec().mean(axis=0))
 
 
 def knee_flexion_split(sim, result, side: Side) -> dict[str, float]:
@@ -382,10 +420,10 @@ def knee_flexion_split(sim, result, side: Side) -> dict[str, float]:
                    shank: rotation(leg.q_world_shank) * leg.alignment.shank.r_sensor_segment.inv()}
     true_world, at_reference, on_average, turn_z_rad = {}, {}, {}, {}
     for placement in (thigh, shank):
-        r_bone_skin = _bone_skin(sim, placement, pose, t)
+        r_bone_skin = bone_skin(sim, placement, pose, t)
         r_segment_sensor = Rotation.from_quat(sim.sensors[placement].q_segment_sensor, scalar_first=True)
         true_world[placement] = pose.r_world[(placement.segment, side)] * r_bone_skin * r_segment_sensor
-        skin_reference, skin_walk = _mean_rotation(r_bone_skin[reference]), _mean_rotation(r_bone_skin[inside])
+        skin_reference, skin_walk = mean_rotation(r_bone_skin[reference]), mean_rotation(r_bone_skin[inside])
         at_reference[placement] = (skin_reference * r_segment_sensor).inv()
         on_average[placement] = (skin_walk * r_segment_sensor).inv()
         turn_z_rad[placement] = float((skin_reference.inv() * skin_walk).as_rotvec()[2])
@@ -405,7 +443,7 @@ def knee_flexion_split(sim, result, side: Side) -> dict[str, float]:
     for name, err in (("oracle", oracle[inside]),
                       ("standing_floor", error_deg(true_world, at_reference)[inside]),
                       ("walk_frame", error_deg(true_world, on_average)[inside])):
-        out[f"knee_flexion_{name}_rmse_deg"] = _rmse(err)
+        out[f"knee_flexion_{name}_rmse_deg"] = rmse(err)
         out[f"knee_flexion_{name}_mean_deg"] = float(err.mean())
     out["sta_flexion_turn_walk_deg"] = float(np.rad2deg(turn_z_rad[thigh] - turn_z_rad[shank]))
     return out
@@ -438,8 +476,10 @@ def evaluate_walker(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_O
     }
     try:
         calibration = calibration_config(spec.pose_only, spec.shank_axis_weight, spec.flexion_axis_limit,
-                                         spec.thigh_turn, spec.thigh_tilt, spec.centre_moves)
-        result = analyze_session(sim.session, AnalysisConfig(filter_kind=filter_kind, calibration=calibration))
+                                         spec.thigh_turn, spec.thigh_tilt, spec.centre_moves,
+                                         spec.midstance_thigh_turn)
+        result = analyze_session(sim.session, AnalysisConfig(filter_kind=filter_kind, calibration=calibration,
+                                                             fusion_tuning=fusion_tuning_for(filter_kind, spec.vqf_tuning)))
     except Exception as exc:  # a crash is a finding: recorded, not hidden
         out["analysis_s"] = time.perf_counter() - t1
         out["error"] = f"{type(exc).__name__}: {exc}"
@@ -448,7 +488,7 @@ def evaluate_walker(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_O
     for side in Side:
         if side in result.legs:
             out["legs"][side.value] = (score_leg(sim, result, side) | soft_tissue_floor(sim, side)
-                                          | knee_flexion_split(sim, result, side))
+                                          | knee_flexion_split(sim, result, side) | hip_rotation_split(sim, result, side))
         else:
             out["error"] = f"{side.value} leg not analysed: {'; '.join(result.warnings)}"
     return out

@@ -35,6 +35,14 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]], alig
     return "\n".join(lines)
 
 
+def spread_cells(values: np.ndarray, rows: Sequence[dict], limit: float) -> list[str]:
+    """Two table cells of a per-leg RMSE ``values`` (one per row of ``rows``, which name ``walker``
+    and ``side``): "median / 95th pct / worst° (its leg)" and how many legs exceed ``limit``."""
+    worst = rows[int(np.nanargmax(values))]
+    return [f"{np.median(values):.2f} / {np.percentile(values, 95):.2f} / {np.max(values):.2f}° "
+            f"({worst['walker']} {worst['side']})", str(int(np.sum(values > limit)))]
+
+
 def machine() -> str:
     """One line describing where a benchmark ran."""
     return f"{platform.machine()}, Python {platform.python_version()}, {platform.system()}"

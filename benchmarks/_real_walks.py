@@ -34,7 +34,7 @@ from imugait.analysis import AnalysisConfig, analyze_session
 from imugait.calibration.segment import SegmentCalibrationConfig
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import ImugaitError
-from imugait.fusion import FilterKind
+from imugait.fusion import FilterKind, FilterTuning
 from imugait.io import list_mpu9250_walks, read_mpu9250_walk
 from imugait.model import Session
 
@@ -103,10 +103,10 @@ def _load(source: WalkSource) -> Session:
 
 
 def analyse(source: WalkSource, calibration: SegmentCalibrationConfig | None = None,
-            filter_kind: FilterKind | None = None) -> list[dict]:
+            filter_kind: FilterKind | None = None, tuning: FilterTuning | None = None) -> list[dict]:
     """Rows (one per leg with a thigh and a shank) for one recording; never raises. ``calibration``:
     the settings of the calibration (default: the defaults); ``filter_kind``: the orientation
-    filter (default: the analysis' default)."""
+    filter (default: the analysis' default); ``tuning``: its tuning (``AnalysisConfig.fusion_tuning``)."""
     base = {"dataset": source.dataset, "recording": source.name, "note": source.note, "counted": source.counted}
     if source.kind == "skip":
         return [{**base, "leg": "—", "outcome": "not analysable (data)", "reason": source.note}]
@@ -118,7 +118,7 @@ def analyse(source: WalkSource, calibration: SegmentCalibrationConfig | None = N
     base["duration_s"] = session.t_end_s - session.t_start_s
     t0 = time.perf_counter()
     try:
-        config = AnalysisConfig(calibration=calibration or SegmentCalibrationConfig())
+        config = AnalysisConfig(calibration=calibration or SegmentCalibrationConfig(), fusion_tuning=tuning)
         result = analyze_session(session, config if filter_kind is None else replace(config, filter_kind=filter_kind))
     except ImugaitError as exc:
         reasons = str(exc).split("; ")
@@ -158,19 +158,23 @@ def analyse(source: WalkSource, calibration: SegmentCalibrationConfig | None = N
             "no_standing": any(w.startswith("no standing-still period") for w in result.warnings),
             "means": dict(zip(*result.aggregates.loc[result.aggregates["side"] == side.value, ["metric", "mean"]]
                               .to_numpy().T, strict=True)),
+            "strides": {m: used[m].to_numpy(float) for m in result.aggregates["metric"].unique() if m in used},
         })
     return rows
 
 
 def analyse_all(jobs: int = 2, calibration: SegmentCalibrationConfig | None = None,
-                filter_kind: FilterKind | None = None, dataset: str | None = None) -> pd.DataFrame:
-    """Every recording's rows (:func:`analyse`); ``dataset``: only that dataset's recordings."""
+                filter_kind: FilterKind | None = None, dataset: str | None = None,
+                tuning: FilterTuning | None = None) -> pd.DataFrame:
+    """Every recording's rows (:func:`analyse`); ``dataset``: only that dataset's recordings;
+    ``tuning``: the filter's (``AnalysisConfig.fusion_tuning``)."""
     sources = [s for s in walk_sources() if dataset is None or s.dataset == dataset]
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
-            results = list(pool.map(analyse, sources, [calibration] * len(sources), [filter_kind] * len(sources)))
+            results = list(pool.map(analyse, sources, [calibration] * len(sources), [filter_kind] * len(sources),
+                                    [tuning] * len(sources)))
     else:
-        results = [analyse(s, calibration, filter_kind) for s in sources]
+        results = [analyse(s, calibration, filter_kind, tuning) for s in sources]
     return pd.DataFrame([row for rows in results for row in rows])
 
 

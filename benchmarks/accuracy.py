@@ -13,6 +13,9 @@ Reproduce (from the repository root; prints Markdown tables)::
     .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --no-thigh-turn  # thigh turn not compensated
     .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --no-thigh-tilt  # thigh tilt not compensated
     .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --moving-knee-centre  # centre moves with flexion
+    .venv/bin/python benchmarks/accuracy.py --ten-metre --sta literature --madgwick 0 --no-midstance-thigh-turn
+    .venv/bin/python benchmarks/accuracy.py --ten-metre --ten-metre-standing --sta literature --madgwick 0  # with standing
+    .venv/bin/python benchmarks/accuracy.py --sta literature --madgwick 0 --tau-acc 6 --no-motion-bias  # VQF's tuning
 
 The cohort (``benchmarks/_cohort.py``, seeded; walker *i* is the same whatever the cohort size):
 height 1.5–1.95 m, speed 0.9–1.6 m/s, cadence 95–125 steps/min, per side a hip rotation offset
@@ -28,6 +31,8 @@ the sourced ranges, a number scales them) in place of the small heel-strike wobb
 ``--ten-metre`` records a 2-pass 10-m walk with a 180° turn and no standing period instead.
 ``--baseline`` also runs the same walkers without the artefact (with ``--sta``) or with the default
 walk (``--ten-metre`` alone) and prints the ratios.
+``--tau-acc S`` and ``--no-motion-bias`` fuse with that VQF tuning (``AnalysisConfig.fusion_tuning``;
+the other filters keep their defaults).
 
 Scores, per walker and side (``score_leg`` in ``_cohort.py``):
 
@@ -47,7 +52,9 @@ Scores, per walker and side (``score_leg`` in ``_cohort.py``):
 - with the artefact, the knee-flexion error split (``knee_flexion_split``): its mean and SD, and
   the same angle with a perfect calibration of the fused orientations, with perfect orientations
   and a standing zero, and with frames at the sensors' mean over the walking
-  (docs/accuracy.md, *The knee-flexion tail*).
+  (docs/accuracy.md, *The knee-flexion tail*); the hip-rotation error split into the line of
+  progression, the calibration's thigh frame, the artefact and the fusion (``hip_rotation_split``
+  in ``_hip_split.py``), and its RMSE with each made perfect.
 
 A target is *met* when every leg of the cohort meets it; the table also gives how many legs miss
 it and by how much. No parameter of imugait is tuned here.
@@ -68,11 +75,14 @@ import numpy as np
 from _cohort import (
     CohortVariant,
     WalkerSpec,
+    add_vqf_tuning_arguments,
     draw_cohort,
     evaluate_walker,
     flexion_limit_from_text,
+    vqf_tuning_from_args,
 )
-from _common import machine, markdown_table
+from _common import machine, markdown_table, spread_cells
+from _hip_split import hip_split_table
 
 from imugait.fusion import FilterKind
 from imugait.simulate.soft_tissue import scale_from_text
@@ -318,9 +328,7 @@ def flexion_split_table(rows: Sequence[dict]) -> str:
     body = []
     for key, mean_key, label in FLEXION_SPLIT:
         rmse, mean = (np.array([r[k] for r in rows], dtype=float) for k in (key, mean_key))
-        worst = rows[int(np.nanargmax(rmse))]
-        body.append([label, f"{np.median(rmse):.2f} / {np.percentile(rmse, 95):.2f} / {rmse.max():.2f}° "
-                     f"({worst['walker']} {worst['side']})", str(int(np.sum(rmse > FLEXION_LIMIT_DEG))),
+        body.append([label, *spread_cells(rmse, rows, FLEXION_LIMIT_DEG),
                      f"{np.median(np.abs(mean)):.2f} / {np.percentile(np.abs(mean), 95):.2f}°"])
     sd = np.array([r["knee_flexion_error_sd_deg"] for r in rows])
     turn = np.array([r["sta_flexion_turn_walk_deg"] for r in rows])
@@ -392,6 +400,10 @@ def report(results: Sequence[dict], title: str, out: Callable[[str], None] = pri
         out("\nKnee flexion with the artefact, split: the same samples as the RMSE above (inside the bouts), the "
             "reference = the analysis' own standing samples:\n")
         out(flexion_split_table(rows))
+    if all("hip_split_error_mean_deg" in r for r in rows):
+        out("\nHip rotation with the artefact, split (the same samples as its RMSE; parts that add up, "
+            "docs/accuracy.md, *The hip-rotation error of the 10-m walk, split*):\n")
+        out(hip_split_table(rows))
     if failed:
         out("\nAnalysis failures (a crash is a finding):")
         for r in failed:
@@ -411,6 +423,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                              "or a scale of them (default: none)")
     parser.add_argument("--ten-metre", action="store_true",
                         help="record a 2-pass 10-m walk with a 180-degree turn and no standing period instead")
+    parser.add_argument("--ten-metre-standing", action="store_true",
+                        help="with --ten-metre: stand still before and after the passes (the same short walk with a "
+                             "standing reference)")
     parser.add_argument("--baseline", action="store_true",
                         help="with --pose-only: also run the regular calibration; with --shank-axis-weight: also "
                              "run weight 0; with --sta: also run the same recording without the artefact; with --ten-metre alone: also run the default walk; "
@@ -437,6 +452,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="fit the knee centre moving on the thigh sensor with knee flexion, as a sensor on soft "
                              "tissue slides (SegmentCalibrationConfig.centre_moves_with_flexion=True; the default "
                              "keeps it fixed)")
+    parser.add_argument("--no-midstance-thigh-turn", dest="midstance_thigh_turn", action="store_false",
+                        help="calibrate a leg referred to mid-stance without compensating the thigh sensor's turn "
+                             "(SegmentCalibrationConfig.midstance_compensate_thigh_turn=False; the default compensates)")
     parser.add_argument("--sample-rate", type=float, default=0.0, metavar="HZ",
                         help="record every walker at HZ (default: each walker's own draw from 100 and 200 Hz)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=FilterKind.VQF_OFFLINE.value,
@@ -444,17 +462,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--compare", choices=[k.value for k in FilterKind], metavar="FILTER",
                         help="also run the same walkers with this filter; print its report and the paired "
                              "per-leg differences")
+    add_vqf_tuning_arguments(parser)
     args = parser.parse_args(argv)
     kind = FilterKind(args.filter)
     n = 8 if args.quick else args.walkers
     n_madgwick = min(args.madgwick, 3 if args.quick else args.madgwick, n)
     if args.ten_metre and args.corridor:
         parser.error("--ten-metre and --corridor are two different walks: give one")
-    variant = CohortVariant(sta_scale=args.sta, ten_metre_passes=2 if args.ten_metre else 0, corridor_s=args.corridor,
+    if args.ten_metre_standing and not args.ten_metre:
+        parser.error("--ten-metre-standing needs --ten-metre")
+    variant = CohortVariant(sta_scale=args.sta, ten_metre_passes=2 if args.ten_metre else 0,
+                            ten_metre_standing=args.ten_metre_standing, corridor_s=args.corridor,
                             pose_only=args.pose_only, shank_axis_weight=args.shank_axis_weight,
                             flexion_axis_limit=args.flexion_axis_limit, thigh_turn=args.thigh_turn,
                             thigh_tilt=args.thigh_tilt, centre_moves=args.centre_moves,
-                            sample_rate_hz=args.sample_rate)
+                            midstance_thigh_turn=args.midstance_thigh_turn,
+                            vqf_tuning=vqf_tuning_from_args(args), sample_rate_hz=args.sample_rate)
 
     specs = draw_cohort(n, args.seed, variant)
     t0 = time.perf_counter()

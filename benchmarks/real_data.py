@@ -37,6 +37,9 @@ Reproduce (from the repository root; reads ``../shared/datasets``, ≈ 1 min; pr
     leg and trial, summarised over all of them; then the same against the converter's functional,
     functional-axis and cluster-tracked marker models (``benchmarks/_geneva.py``). Also without
     ``../shared/datasets``, and in ``--optical-only``.
+
+``--tau-acc S`` and ``--no-motion-bias``: every part fused with that VQF tuning
+(``AnalysisConfig.fusion_tuning``; ignored with a non-VQF ``--filter``).
 """
 
 from __future__ import annotations
@@ -48,7 +51,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from _cohort import calibration_config, flexion_limit_from_text
+from _cohort import (
+    add_vqf_tuning_arguments,
+    calibration_config,
+    flexion_limit_from_text,
+    fusion_tuning_for,
+    vqf_tuning_from_args,
+    vqf_tuning_label,
+)
 from _common import machine, markdown_table
 from _geneva import grouvel_table
 from _optical import (
@@ -87,7 +97,7 @@ from imugait.calibration.segment import SegmentCalibrationConfig, fit_hinge_axes
 from imugait.conventions import Placement
 from imugait.data.gyr_sampling import source_gyr_sampling
 from imugait.errors import CalibrationError
-from imugait.fusion import FilterKind
+from imugait.fusion import FilterKind, FilterTuning
 from imugait.fusion.select import orient_stream
 from imugait.model import DeviceInfo, GyroSampling, ImuStream
 from imugait.timebase import interp_vectors
@@ -147,14 +157,15 @@ class HingeOutcome:
 
 
 def hinge_trial(trial: HingeTrial, kind: FilterKind = FilterKind.VQF_OFFLINE,
-                gyr_sampling: GyroSampling | None = None) -> list[list[str]]:
+                gyr_sampling: GyroSampling | None = None, tuning: FilterTuning | None = None) -> list[list[str]]:
     """Part (a)'s rows of one trial; ``gyr_sampling``: what its gyroscope samples are declared
-    (default the dataset's entry in ``imugait/data/gyr_sampling.json``)."""
-    return hinge_outcome(trial, kind, gyr_sampling).rows
+    (default the dataset's entry in ``imugait/data/gyr_sampling.json``); ``tuning``: the filter's
+    (None: its defaults)."""
+    return hinge_outcome(trial, kind, gyr_sampling, tuning).rows
 
 
 def hinge_outcome(trial: HingeTrial, kind: FilterKind = FilterKind.VQF_OFFLINE,
-                  gyr_sampling: GyroSampling | None = None) -> HingeOutcome:
+                  gyr_sampling: GyroSampling | None = None, tuning: FilterTuning | None = None) -> HingeOutcome:
     n = trial.gyr1_radps.shape[0]
     t = np.arange(n) / trial.rate_hz
     device = DeviceInfo(gyr_sampling=gyr_sampling or source_gyr_sampling("dfjimu"))
@@ -171,7 +182,7 @@ def hinge_outcome(trial: HingeTrial, kind: FilterKind = FilterKind.VQF_OFFLINE,
         bias_note = "no still period: gyro bias not removed"
     s1 = replace(s1, gyr_radps=s1.gyr_radps - bias1)
     s2 = replace(s2, gyr_radps=s2.gyr_radps - bias2)
-    q1, q2 = orient_stream(s1, kind).q_world_sensor, orient_stream(s2, kind).q_world_sensor
+    q1, q2 = (orient_stream(s, kind, tuning=tuning).q_world_sensor for s in (s1, s2))
     g1, g2 = s1.gyr_radps, s2.gyr_radps
     moving = motion_mask(t, g2, rate_hz=trial.rate_hz)
     hinge = fit_hinge_axes(g1, g2, trial.rate_hz, moving)
@@ -246,11 +257,11 @@ def _median_largest(values: pd.Series) -> str:
 
 
 def walking_tables(jobs: int, calibration: SegmentCalibrationConfig | None = None,
-                   filter_kind: FilterKind | None = None) -> None:
+                   filter_kind: FilterKind | None = None, tuning: FilterTuning | None = None) -> None:
     """Part (b): one row per recording and leg, a summary per dataset, and the repeatability of
     the MPU-9250 legs across their walks."""
     t0 = time.perf_counter()
-    df = analyse_all(jobs, calibration, filter_kind)
+    df = analyse_all(jobs, calibration, filter_kind, tuning=tuning)
     ok = plausible(df)
     legs = df[(df["leg"] != "—") & df["counted"]]
 
@@ -319,8 +330,8 @@ def walking_tables(jobs: int, calibration: SegmentCalibrationConfig | None = Non
              f"{_median_largest(group['thigh_walking_turn_deg'].abs())} (n = {len(group)})"
              for name, group in turned.groupby("dataset", sort=False)]
     print("\nThigh sensor's turn about the femur per unit of knee flexion, measured and compensated "
-          "(AlignmentQuality.thigh_turn_per_knee_flexion, thigh_walking_turn_deg; legs calibrated against standing "
-          "on the knee-centre path): " + ("; ".join(parts) if parts else "none") + ".")
+          "(AlignmentQuality.thigh_turn_per_knee_flexion, thigh_walking_turn_deg; legs on the knee-centre path, "
+          "against standing or mid-stance): " + ("; ".join(parts) if parts else "none") + ".")
     n_plausible = int(ok[legs.index].sum())
     print(f"\n{len(legs)} legs: {n_plausible} ({100.0 * n_plausible / max(len(legs), 1):.0f} %) with plausible per-stride "
           f"results; {int((legs['outcome'] == 'refused').sum())} refused, {int((legs['outcome'] == 'CRASH').sum())} crashed; "
@@ -328,12 +339,13 @@ def walking_tables(jobs: int, calibration: SegmentCalibrationConfig | None = Non
 
 
 def optical_table(calibration: SegmentCalibrationConfig | None = None, filter_kind: FilterKind | None = None,
-                  gyr_sampling: GyroSampling | None = None) -> None:
+                  gyr_sampling: GyroSampling | None = None, tuning: FilterTuning | None = None) -> None:
     """Part (c): the Kiel pp054 walk against its marker-based right-knee flexion, two sessions (its
     shank sensors, and its distal shank sensors as the shanks). ``gyr_sampling``: declare the
-    gyroscope samples so (None: as read, the rate at each sample's instant)."""
+    gyroscope samples so (None: as read, the rate at each sample's instant); ``tuning``: the
+    filter's (``AnalysisConfig.fusion_tuning``)."""
     config = AnalysisConfig(calibration=calibration or SegmentCalibrationConfig(),
-                            filter_kind=filter_kind or AnalysisConfig().filter_kind)
+                            filter_kind=filter_kind or AnalysisConfig().filter_kind, fusion_tuning=tuning)
     rows, notes = [], []
     for distal in (False, True):
         walk = load_kiel_pp054(distal_shanks=distal)
@@ -394,6 +406,9 @@ def main() -> None:
                         help="fit the knee centre moving on the thigh sensor with knee flexion, as a sensor on soft "
                              "tissue slides (SegmentCalibrationConfig.centre_moves_with_flexion=True; the default "
                              "keeps it fixed)")
+    parser.add_argument("--no-midstance-thigh-turn", dest="midstance_thigh_turn", action="store_false",
+                        help="calibrate a leg referred to mid-stance without compensating the thigh sensor's turn "
+                             "(SegmentCalibrationConfig.midstance_compensate_thigh_turn=False; the default compensates)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=None,
                         help="orientation filter (default: the analysis' default)")
     parser.add_argument("--clock", choices=[c.value for c in SensorClock], default=SensorClock.OWN.value,
@@ -412,15 +427,17 @@ def main() -> None:
                         help="parts (a), (c) and (d): declare the recordings' gyroscope samples so (default: as read, "
                              "what imugait/data/gyr_sampling.json says for each; interval_mean on point samples "
                              "reproduces the integration before 2026-12-06)")
+    add_vqf_tuning_arguments(parser)
     args = parser.parse_args()
     kind = None if args.filter is None else FilterKind(args.filter)
     sampling = None if args.gyr_sampling is None else GyroSampling(args.gyr_sampling)
     calibration = calibration_config(args.pose_only, args.shank_axis_weight, args.flexion_axis_limit, args.thigh_turn,
-                                     args.thigh_tilt, args.centre_moves)
-    print(f"Real data; {machine()}; {dt.date.today()}\n")
+                                     args.thigh_tilt, args.centre_moves, args.midstance_thigh_turn)
+    tuning = fusion_tuning_for(kind or AnalysisConfig().filter_kind, vqf_tuning_from_args(args))
+    print(f"Real data; {machine()}; {dt.date.today()}" + (f"; {vqf_tuning_label(tuning)}" if tuning else "") + "\n")
     if args.optical_only:
-        optical_table(calibration, kind, sampling)
-        grouvel_table(calibration, kind, sampling, SensorClock(args.clock), GenevaCycles(args.geneva_cycles))
+        optical_table(calibration, kind, sampling, tuning)
+        grouvel_table(calibration, kind, sampling, SensorClock(args.clock), GenevaCycles(args.geneva_cycles), tuning=tuning)
         return
     trials = [] if args.pose_only else dfjimu_paths()
     if args.pose_only:
@@ -430,17 +447,17 @@ def main() -> None:
         print(f"(a) dfjimu 1-DoF hinge vs optical reference ({hinge_kind.value} 6-axis), deg\n")
         print(f"gyroscope samples: {(sampling or source_gyr_sampling('dfjimu')).value}"
               f"{' (--gyr-sampling)' if sampling else ' (imugait/data/gyr_sampling.json, dfjimu)'}\n")
-        rows = [r for p in trials for r in hinge_trial(load_dfjimu(p), hinge_kind, sampling)]
+        rows = [r for p in trials for r in hinge_trial(load_dfjimu(p), hinge_kind, sampling, tuning)]
         print(markdown_table(["trial", "heading alignment", "relative rotation RMSE", "max", "hinge angle RMSE (offset removed)",
                               "the same, optical clock aligned", "notes"], rows, align="llrrrrl"))
     else:
         print("(a) skipped: no ../shared/datasets/dfjimu/data_1D_*.mat")
     if args.hinge_only:
         return
-    walking_tables(args.jobs, calibration, kind)
+    walking_tables(args.jobs, calibration, kind, tuning)
     print()
-    optical_table(calibration, kind, sampling)
-    grouvel_table(calibration, kind, sampling, SensorClock(args.clock), GenevaCycles(args.geneva_cycles))
+    optical_table(calibration, kind, sampling, tuning)
+    grouvel_table(calibration, kind, sampling, SensorClock(args.clock), GenevaCycles(args.geneva_cycles), tuning=tuning)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from imugait.calibration.segment import (
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import CalibrationError, ValidationError
 from imugait.fusion.select import make_filter
-from imugait.fusion.settings import FilterKind, FusionSettings
+from imugait.fusion.settings import FilterKind, FilterTuning, FusionSettings
 from imugait.gait.events import EventConfig
 from imugait.kinematics.angles import segment_orientations
 from imugait.kinematics.prepare import FusedSession, fuse_session
@@ -92,11 +92,13 @@ def fuse_for_legs(
     rate_hz: float | None = None,
     steps: Sequence[ProtocolStep] | None = (),
     periods: PeriodConfig | None = None,
+    tuning: FilterTuning | None = None,
 ) -> FusedForLegs:
     """Grid, standing period, gyroscope biases, fusion.
 
     ``steps``: the protocol steps that may name the standing period (``()``: found automatically
     with the session's own steps; None: no standing is looked for, the filter learns its biases).
+    ``tuning``: of ``filter_kind`` (None: the filter's defaults).
     """
     rate_hz = grid_rate_hz(session.streams, rate_hz)
     t = common_grid(session.streams, rate_hz)
@@ -113,7 +115,7 @@ def fuse_for_legs(
             gyr_bias = {p: np.mean(interp_vectors(s.t_s, s.gyr_radps, t[standing]), axis=0) for p, s in session.items()}
         except CalibrationError:
             standing = None
-    return FusedForLegs(fuse_session(session, filter_kind, t, gyr_bias, rate_hz=rate_hz), standing)
+    return FusedForLegs(fuse_session(session, filter_kind, t, gyr_bias, rate_hz=rate_hz, tuning=tuning), standing)
 
 
 def _acc_gyr_on_grid(stream, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -32,7 +32,7 @@ from imugait.calibration.periods import PeriodConfig, motion_mask
 from imugait.calibration.segment import LegAlignment, SegmentCalibrationConfig, retrack_heading
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import CalibrationError
-from imugait.fusion.settings import FilterKind
+from imugait.fusion.settings import FilterKind, FilterTuning
 from imugait.gait.coordination import sagittal_rate_radps, stride_lags_s
 from imugait.gait.cycles import (
     N_NORMALISED,
@@ -73,6 +73,10 @@ class AnalysisConfig:
     strides: StrideConfig = field(default_factory=StrideConfig)
     heading: HeadingConfig = field(default_factory=HeadingConfig)
     """How the thigh–shank heading offset is tracked (the knee centre's windows and weights)."""
+    fusion_tuning: FilterTuning | None = None
+    """Tuning of ``filter_kind`` (e.g. :class:`~imugait.fusion.settings.VqfTuning`); None: the
+    filter's defaults (VQF's own; the sweep of its accelerometer time constant and motion bias
+    estimation under the soft-tissue artefact, docs/accuracy.md, left them so)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,7 +114,7 @@ def analyze_session(
     report("finding the standing reference and fusing sensor orientations")
     reuse_freed_blocks()  # large freed arrays reused, not faulted in again (once per process; CPU)
     release_free_heap()  # e.g. what reading the session freed: each stage starts from what is held
-    prepared = fuse_for_legs(session, config.filter_kind, config.rate_hz, (), config.periods)
+    prepared = fuse_for_legs(session, config.filter_kind, config.rate_hz, (), config.periods, config.fusion_tuning)
     fused, standing = prepared.fused, prepared.standing
     release_free_heap()  # between stages, freed temporaries go back to the system (peak memory)
     t = fused.t_s

@@ -156,11 +156,15 @@ class SegmentCalibrationConfig:
     about the femur by about k rad (2.5 × the sensor's mean tilt over the walking). The frame's
     own tilt is left at standing (it does not enter hip rotation). On the simulator with the
     literature artefact, hip rotation RMSE over 4° in 20 → 8 of 80 legs (``docs/accuracy.md``)."""
-    midstance_compensate_thigh_turn: bool = False
-    """``compensate_thigh_turn`` for a leg calibrated against its mid-stance (:meth:`for_midstance_reference`),
-    whose fit already looks near the reference pose (``midstance_flexion_axis_max_knee_flexion_deg``):
-    there the compensation was measured to change nothing that matters (2-pass 10-m walks with the
-    literature artefact, hip rotation RMSE over 4° in 26 → 27 of 80 legs), so it is off."""
+    midstance_compensate_thigh_turn: bool = True
+    """``compensate_thigh_turn`` (and with it ``compensate_thigh_tilt``) for a leg calibrated against
+    its mid-stance (:meth:`for_midstance_reference`), within that path's flexion limit
+    (``midstance_flexion_axis_max_knee_flexion_deg``). On the simulator's 2-pass 10-m walks without
+    standing, with the literature artefact, the calibration's thigh frame was most of the hip-rotation
+    error without it: hip rotation RMSE over 4° in 27 → 7 of 80 legs (seed 7: 31 → 10), about what
+    the same short walk gives with a standing reference; without the artefact 0 legs over 3° either
+    way (``docs/accuracy.md``, *The hip-rotation error of the 10-m walk, split*). It was off until
+    2026-12-06, when a screening before the tilt compensation had found nothing gained."""
     centre_moves_with_flexion: bool = False
     """Fit the knee centre as moving on the thigh sensor linearly with knee flexion (the soft
     tissue's slide and turn of the sensor on the femur; :mod:`imugait.calibration.joint_centre`),

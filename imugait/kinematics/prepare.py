@@ -14,7 +14,7 @@ import numpy as np
 from imugait.calibration.recording import LegRecording
 from imugait.conventions import Placement, Segment, Side
 from imugait.fusion.select import orient_stream
-from imugait.fusion.settings import FilterKind
+from imugait.fusion.settings import FilterKind, FilterTuning
 from imugait.heap import reuse_freed_blocks
 from imugait.model import GyroSampling, Session
 from imugait.timebase import (
@@ -74,6 +74,7 @@ def fuse_session(
     gyr_bias_radps: dict[Placement, np.ndarray] | None = None,
     use_magnetometer: bool = False,
     rate_hz: float | None = None,
+    tuning: FilterTuning | None = None,
 ) -> FusedSession:
     """Fuse each stream of ``session`` with ``kind`` (6-axis unless ``use_magnetometer``) and
     resample all onto ``t_s``
@@ -84,6 +85,7 @@ def fuse_session(
     learn a large bias itself, and its heading then drifts. ``rate_hz``: the grid's rate — of
     ``t_s`` when given (measured from it when not), else the common grid's (default: the highest
     nominal rate); the result carries it (:attr:`FusedSession.rate_hz`).
+    ``tuning``: of ``kind`` (None: the filter's defaults).
 
     Every filter runs before any sensor is put on the grid: a filter's own buffers (the offline
     VQF's are ≈ 160 MB for an hour at 200 Hz) are then the largest thing alive, not added to every
@@ -102,7 +104,7 @@ def fuse_session(
     reuse_freed_blocks()
     for placement, stream in session.items():
         q_at_samples[placement] = orient_stream(stream, kind=kind, use_magnetometer=use_magnetometer,
-                                                gyr_bias_radps=biases.get(placement)).q_world_sensor
+                                                gyr_bias_radps=biases.get(placement), tuning=tuning).q_world_sensor
     sensors = {}
     for placement, stream in session.items():
         position = grid_position(stream.t_s, t)

@@ -52,20 +52,33 @@ def with_unit(value: float, unit: str, digits: int = 1) -> str:
 
 
 def leg_confidence(
-    calibration_quality: str, n_used: int, rules: ConfidenceRules, trusted: bool = True
+    calibration_quality: str, n_used: int, rules: ConfidenceRules, trusted: bool = True, metric: str | None = None
 ) -> tuple[Confidence, str]:
-    """Confidence of a leg's walking metrics: lowered by a poor calibration, few used strides, or
-    too many strides whose values were not walking (``trusted`` False)."""
+    """Confidence of a leg's walking metric: lowered by a poor calibration, too many strides whose
+    values were not walking (``trusted`` False), or fewer used strides than the metric's rule
+    (``confidence_rules.min_strides`` in thresholds.json, measured on real walks: docs/report.md)."""
     confidence = calibration_confidence(calibration_quality, rules.calibration_quality_to_confidence)
     reasons = [] if confidence is Confidence.HIGH else [f"sensor calibration {calibration_quality}"]
     if not trusted:
         confidence = Confidence.LOW
         reasons.append(UNTRUSTED_REASON)
-    if n_used < rules.min_strides_for_high_confidence:
-        confidence = Confidence.LOW
-        reasons.append(f"only {n_used} strides used, fewer than {rules.min_strides_for_high_confidence}: "
-                       f"record more walking — a 10-m walk two or more times")
+    rule = rules.stride_rule(metric)
+    by_strides = rule.level(n_used)
+    if by_strides is not Confidence.HIGH:
+        confidence = Confidence.lowest(confidence, by_strides)
+        reasons.append(stride_reason(n_used, rule.medium if by_strides is Confidence.LOW else rule.high,
+                                     by_strides, rules.strides_per_10m_pass))
     return confidence, "; ".join(reasons)
+
+
+def stride_reason(n_used: int, needed: int, level: Confidence, strides_per_pass: int) -> str:
+    """Why a mean of ``n_used`` strides is only ``level``, and how much more walking lifts it."""
+    passes = math.ceil((needed - n_used) / strides_per_pass)
+    more = f"record about {passes} more 10-m pass{'es' if passes > 1 else ''} (≈ {strides_per_pass} strides a leg each)"
+    if level is Confidence.LOW:
+        return (f"only {n_used} stride{'s' if n_used != 1 else ''} used, fewer than {needed}: a mean of so few is less certain than walking "
+                f"again — {more}")
+    return f"{n_used} strides used, {needed} give high confidence: {more}"
 
 
 def measurements_from_analysis(result: AnalysisResult, rules: ConfidenceRules) -> list[Measurement]:
@@ -78,7 +91,7 @@ def measurements_from_analysis(result: AnalysisResult, rules: ConfidenceRules) -
         for row in rows.itertuples(index=False):
             if not math.isfinite(row.mean):
                 continue
-            confidence, reason = leg_confidence(leg.calibration_quality, int(row.n), rules, leg.trusted)
+            confidence, reason = leg_confidence(leg.calibration_quality, int(row.n), rules, leg.trusted, row.metric)
             out.append(Measurement(
                 name=row.metric, side=side, value=float(row.mean), unit=unit_of(row.metric), n=int(row.n),
                 confidence=confidence, sd=float(row.sd) if math.isfinite(row.sd) else None, protocol="walking",

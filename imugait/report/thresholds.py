@@ -139,10 +139,30 @@ class DerivedMetric:
 
 
 @dataclass(frozen=True)
+class StrideRule:
+    """How many used strides a measurement's mean needs for each confidence level."""
+
+    medium: int
+    high: int
+
+    def level(self, n_strides: int) -> Confidence:
+        if n_strides >= self.high:
+            return Confidence.HIGH
+        return Confidence.MEDIUM if n_strides >= self.medium else Confidence.LOW
+
+
+@dataclass(frozen=True)
 class ConfidenceRules:
-    min_strides_for_high_confidence: int
+    min_strides_default: StrideRule
+    min_strides_by_metric: dict[str, StrideRule]
     calibration_quality_to_confidence: dict[str, Confidence]
     source: str
+    min_strides_source: str
+    strides_per_10m_pass: int
+
+    def stride_rule(self, metric: str | None) -> StrideRule:
+        """The measurement's rule (``min_strides.by_metric``), else the default."""
+        return self.min_strides_by_metric.get(metric or "", self.min_strides_default)
 
 
 @dataclass(frozen=True)
@@ -253,6 +273,13 @@ def _check_source(entry: dict, sources: dict, where: str, key: str = "source") -
     return source
 
 
+def _stride_rule(raw: dict, where: str) -> StrideRule:
+    medium, high = int(_require(raw, "medium", where)), int(_require(raw, "high", where))
+    if not 1 <= medium <= high:
+        raise ValidationError(f"{where}: needs 1 <= medium <= high strides, got medium {medium}, high {high}")
+    return StrideRule(medium, high)
+
+
 def _level(raw: dict, where: str) -> Level:
     try:
         severity = Severity(_require(raw, "severity", where))
@@ -307,10 +334,16 @@ def parse_thresholds(doc: dict[str, Any]) -> ThresholdSet:
     if len(ids) != len(set(ids)):
         raise ValidationError(f"{THRESHOLDS_FILE}: duplicate threshold ids")
     rules = _require(doc, "confidence_rules", THRESHOLDS_FILE)
+    where = f"{THRESHOLDS_FILE}: confidence_rules"
+    min_strides = _require(rules, "min_strides", where)
     confidence = ConfidenceRules(
-        min_strides_for_high_confidence=int(rules["min_strides_for_high_confidence"]),
+        min_strides_default=_stride_rule(_require(min_strides, "default", f"{where}.min_strides"), f"{where}.min_strides.default"),
+        min_strides_by_metric={metric: _stride_rule(raw, f"{where}.min_strides.by_metric.{metric}")
+                               for metric, raw in min_strides.get("by_metric", {}).items()},
         calibration_quality_to_confidence=parse_calibration_confidence(rules["calibration_quality_to_confidence"]),
-        source=_check_source(rules, sources, f"{THRESHOLDS_FILE}: confidence_rules"),
+        source=_check_source(rules, sources, where),
+        min_strides_source=_check_source(rules, sources, where, key="min_strides_source"),
+        strides_per_10m_pass=int(_require(rules, "strides_per_10m_pass", where)),
     )
     derived = tuple(
         DerivedMetric(d["name"], d["minuend"], d["subtrahend"], d["unit"],

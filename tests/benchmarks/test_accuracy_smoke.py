@@ -96,35 +96,75 @@ def test_soft_tissue_floor_is_empty_without_the_artefact_and_finite_with_it():
     assert 0.1 < floor["sta_floor_hip_rotation_rmse_deg"] < 10.0
 
 
-def test_knee_flexion_split_adds_up_and_renders():
+def _without_and_with_the_artefact(timeline):
+    """A walker on ``timeline`` simulated without the soft-tissue artefact, and with it (literature
+    ranges) together with its analysis."""
     import dataclasses
 
-    from _cohort import knee_flexion_split, score_leg
-
     from imugait.analysis import analyze_session
-    from imugait.conventions import Side
-    from imugait.simulate import SensorErrors, SimulationConfig, simulate, walking_test
+    from imugait.simulate import SensorErrors, SimulationConfig, simulate
 
-    config = SimulationConfig(timeline=walking_test(n_bouts=1, bout_s=12.0, stand_s=3.0), seed=5)
-    assert knee_flexion_split(simulate(config), None, Side.LEFT) == {}
+    config = SimulationConfig(timeline=timeline, seed=5)
     sim = simulate(dataclasses.replace(config, errors=dataclasses.replace(SensorErrors(), soft_tissue_scale=1.0,
                                                                           wobble_deg=0.0)))
-    result = analyze_session(sim.session)
+    return simulate(config), sim, analyze_session(sim.session)
+
+
+def _checked_split_rows(split_leg, sim, result, prefix: str, rmse_key: str) -> list[dict]:
+    """Each leg's ``split_leg(sim, result, side)`` with its scores, one row per leg, checked: every
+    value finite, and the split's ``<prefix>_error_mean_deg`` and ``…_sd_deg`` make the scored
+    ``rmse_key`` (the same samples)."""
+    from _cohort import score_leg
+
+    from imugait.conventions import Side
+
     rows = []
     for side in Side:
-        split, scores = knee_flexion_split(sim, result, side), score_leg(sim, result, side)
+        split, scores = split_leg(sim, result, side), score_leg(sim, result, side)
         assert all(math.isfinite(v) for v in split.values()), split
-        # The pipeline's RMSE is its mean and its SD over the same samples.
-        assert math.hypot(split["knee_flexion_error_mean_deg"], split["knee_flexion_error_sd_deg"]) == pytest.approx(
-            scores["knee_flexion_rmse_deg"], rel=1e-9)
+        mean, sd = (split[k] for k in (f"{prefix}_error_mean_deg", f"{prefix}_error_sd_deg"))
+        assert math.hypot(mean, sd) == pytest.approx(scores[rmse_key], rel=1e-9)
+        rows.append({"walker": "w", "side": side.value} | scores | split)
+    return rows
+
+
+def test_knee_flexion_split_adds_up_and_renders():
+    from _cohort import knee_flexion_split
+
+    from imugait.conventions import Side
+    from imugait.simulate import walking_test
+
+    plain, sim, result = _without_and_with_the_artefact(walking_test(n_bouts=1, bout_s=12.0, stand_s=3.0))
+    assert knee_flexion_split(plain, None, Side.LEFT) == {}
+    rows = _checked_split_rows(knee_flexion_split, sim, result, "knee_flexion", "knee_flexion_rmse_deg")
+    for split in rows:
         # Frames where the sensors sat on average leave (to first order) no mean error; a standing zero does.
         assert abs(split["knee_flexion_walk_frame_mean_deg"]) < 0.1
         assert split["knee_flexion_walk_frame_rmse_deg"] <= split["knee_flexion_standing_floor_rmse_deg"] + 1e-9
         # The standing floor's mean error is the sensors' mean turn about the flexion axis.
         assert split["knee_flexion_standing_floor_mean_deg"] == pytest.approx(split["sta_flexion_turn_walk_deg"], abs=0.3)
-        rows.append({"walker": "w", "side": side.value} | scores | split)
     table = accuracy.flexion_split_table(rows)
     assert "perfect calibration" in table and "legs over 3°" in table
+
+
+def test_hip_rotation_split_adds_up_and_renders():
+    from _hip_split import hip_rotation_split, hip_split_table
+
+    from imugait.conventions import Side
+    from imugait.simulate import ten_metre_walk
+
+    plain, sim, result = _without_and_with_the_artefact(ten_metre_walk(1.2, passes=2, standing=False))
+    assert hip_rotation_split(plain, None, Side.LEFT) == {}
+    rows = _checked_split_rows(hip_rotation_split, sim, result, "hip_split", "hip_rotation_rmse_deg")
+    for split in rows:
+        # The parts make the mean error.
+        parts = sum(split[f"hip_split_{p}_mean_deg"] for p in ("progression", "frame", "sta", "rest"))
+        assert parts == pytest.approx(split["hip_split_error_mean_deg"], abs=1e-9)
+        # The fused world's heading is followed from the thigh sensor: what is left beside the
+        # line of progression, the frame and the artefact is the fusion's inclination, small.
+        assert abs(split["hip_split_rest_mean_deg"]) < 1.0
+    table = hip_split_table(rows)
+    assert "line of progression" in table and "legs over 4°" in table
 
 
 def test_a_sample_rate_variant_records_every_walker_at_it_and_changes_nothing_else():

@@ -20,7 +20,10 @@ def test_internally_rotated_right_hip_gets_a_right_side_finding_and_drills(rotat
     assert [f.side for f in hip] == [Side.RIGHT]
     finding = hip[0]
     assert finding.code == HIP and finding.direction == "above"
-    assert finding.value > 10.0 and finding.confidence is Confidence.HIGH
+    # the stride-count rule of the measurement (thresholds.json), the calibration being good
+    rule = load_report_data().thresholds.confidence.stride_rule("hip_rotation_mean_deg")
+    n = rotated_report.measurement("hip_rotation_mean_deg", Side.RIGHT).n
+    assert finding.value > 10.0 and finding.confidence is rule.level(n)
     assert "schwartz" in finding.source and finding.citation.startswith("Schwartz")
     catalogue = load_report_data().drills.drills
     drills = rotated_report.programme.drills
@@ -57,10 +60,10 @@ def test_side_difference_is_shown_without_a_normative_comparison(rotated_report)
 
 def test_confidence_is_lowered_by_poor_calibration_or_few_strides():
     rules = load_report_data().thresholds.confidence
-    assert leg_confidence("good", 14, rules)[0] is Confidence.HIGH
-    assert leg_confidence("fair", 14, rules)[0] is Confidence.MEDIUM
-    assert leg_confidence("poor", 14, rules)[0] is Confidence.LOW
-    confidence, reason = leg_confidence("good", 6, rules)
+    assert leg_confidence("good", 30, rules)[0] is Confidence.HIGH
+    assert leg_confidence("fair", 30, rules)[0] is Confidence.MEDIUM
+    assert leg_confidence("poor", 30, rules)[0] is Confidence.LOW
+    confidence, reason = leg_confidence("good", 6, rules)  # the default rule: medium from 10 strides
     assert confidence is Confidence.LOW and "6 strides" in reason
 
 

@@ -76,26 +76,26 @@ def test_hip_rotation_note_says_whether_a_pelvis_sensor_was_worn(normal_analysis
 
 
 def test_every_comparison_says_why_its_confidence_is_low():
-    """A 10-m walk gives about 7 strides a leg: every comparison reads 'low'. The reason, with what
-    to record next time, is beside it in the comparisons table (HTML) or in a note under it (text),
-    not only in the findings; a left/right comparison names each side's reason."""
+    """A 10-m walk gives about 6 strides a leg: stance % (medium from 7 strides) reads 'low'. The
+    reason, with what to record next time, is beside it in the comparisons table (HTML) or in a note
+    under it (text), not only in the findings; a left/right comparison names each side's reason."""
     from imugait.conventions import Side
     from imugait.report.measurements import Measurement, leg_confidence
     from imugait.report.thresholds import Confidence, load_report_data
 
-    confidence, reason = leg_confidence("good", 7, load_report_data().thresholds.confidence)
+    confidence, reason = leg_confidence("good", 6, load_report_data().thresholds.confidence, metric="stance_pct")
     assert confidence is Confidence.LOW
-    assert reason.startswith("only 7 strides used, fewer than 10: record more walking") and "a 10-m walk two or more times" in reason
-    measurements = [Measurement("stance_pct", side, 60.0, "%", n=7, confidence=confidence, confidence_reason=reason)
+    assert reason.startswith("only 6 strides used, fewer than 7: ") and "record about 1 more 10-m pass" in reason
+    measurements = [Measurement("stance_pct", side, 60.0, "%", n=6, confidence=confidence, confidence_reason=reason)
                     for side in (Side.LEFT, Side.RIGHT)]
     report = build_report(subject_id="P-1", measurements=measurements)
     symmetry = next(c for c in report.comparisons if c.quantity == "symmetry_index_pct")
     assert symmetry.confidence_reason == f"left: {reason}; right: {reason}"
     html = render_html(report)
     table = html[html.index('id="comparisons-table"'):]
-    assert "a 10-m walk two or more times" in table[:table.index("</table>")]
+    assert "record about 1 more 10-m pass" in table[:table.index("</table>")]
     text = " ".join(_text(report).split())
-    assert "low [1]" in text and "[1] left: only 7 strides used" in text
+    assert "low [1]" in text and "[1] left: only 6 strides used" in text
 
 
 def test_terminal_programme_says_what_each_drill_is_for_in_words(rotated_report):
