@@ -59,6 +59,8 @@ class CohortVariant:
     ends) of this many seconds without a standing period (0 = not).
     ``pose_only``: the recording unchanged, every leg calibrated by the pose-only fallback
     (:mod:`imugait.calibration.pose`) — that path's own errors.
+    ``sample_rate_hz``: every walker recorded at this rate (0 = each walker's own draw from
+    {100, 200} Hz).
     """
 
     sta_scale: float = 0.0
@@ -82,6 +84,7 @@ class CohortVariant:
     """``SegmentCalibrationConfig.midstance_compensate_thigh_turn`` (``--no-midstance-thigh-turn``: False)."""
     vqf_tuning: VqfTuning | None = None
     """``AnalysisConfig.fusion_tuning`` of a VQF path (``--tau-acc``, ``--no-motion-bias``; None: VQF's defaults)."""
+    sample_rate_hz: float = 0.0
 
     @property
     def label(self) -> str:
@@ -107,6 +110,8 @@ class CohortVariant:
             parts.append("thigh sensor's turn not compensated with a mid-stance reference")
         if self.vqf_tuning is not None:
             parts.append(vqf_tuning_label(self.vqf_tuning))
+        if self.sample_rate_hz:
+            parts.append(f"every walker at {self.sample_rate_hz:g} Hz")
         return "; ".join(parts)
 
 
@@ -195,6 +200,8 @@ def draw_walker(index: int, seed: int = 2026, variant: CohortVariant | None = No
 
 def apply_variant(config: SimulationConfig, variant: CohortVariant) -> SimulationConfig:
     """``config`` recorded as ``variant`` says."""
+    if variant.sample_rate_hz:
+        config = dataclasses.replace(config, sample_rate_hz=variant.sample_rate_hz)
     if variant.sta_scale:
         errors = dataclasses.replace(config.errors, soft_tissue_scale=variant.sta_scale, wobble_deg=0.0)
         config = dataclasses.replace(config, errors=errors)

@@ -455,6 +455,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--no-midstance-thigh-turn", dest="midstance_thigh_turn", action="store_false",
                         help="calibrate a leg referred to mid-stance without compensating the thigh sensor's turn "
                              "(SegmentCalibrationConfig.midstance_compensate_thigh_turn=False; the default compensates)")
+    parser.add_argument("--sample-rate", type=float, default=0.0, metavar="HZ",
+                        help="record every walker at HZ (default: each walker's own draw from 100 and 200 Hz)")
     parser.add_argument("--filter", choices=[k.value for k in FilterKind], default=FilterKind.VQF_OFFLINE.value,
                         help="orientation filter of the main path (default vqf_offline)")
     parser.add_argument("--compare", choices=[k.value for k in FilterKind], metavar="FILTER",
@@ -475,7 +477,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                             flexion_axis_limit=args.flexion_axis_limit, thigh_turn=args.thigh_turn,
                             thigh_tilt=args.thigh_tilt, centre_moves=args.centre_moves,
                             midstance_thigh_turn=args.midstance_thigh_turn,
-                            vqf_tuning=vqf_tuning_from_args(args))
+                            vqf_tuning=vqf_tuning_from_args(args), sample_rate_hz=args.sample_rate)
 
     specs = draw_cohort(n, args.seed, variant)
     t0 = time.perf_counter()

@@ -102,7 +102,7 @@ class ChunkedResult:
                        self.asymmetry, self.warnings)
         for side, carried in self.calibrations.items():
             mine = self.cycles[self.cycles["side"] == side.value] if len(self.cycles) else self.cycles
-            doc["legs"][side.value] = {"calibration": calibration_dict(carried.alignment, carried.reference),
+            doc["legs"][side.value] = {"calibration": calibration_dict(carried.alignment, carried.reference, carried.sample_rate_hz),
                                        "n_strides": len(mine),
                                        "n_strides_used": int(mine["used"].sum()) if len(mine) else 0}
         doc["chunked"] = {"windows": [{"start_s": w.start_s, "core_start_s": w.core_start_s,
@@ -144,7 +144,7 @@ def analyze_in_chunks(
             continue
         for side, leg in result.legs.items():
             if side not in carried or _rank(leg.reference, leg.alignment) > _rank(carried[side].reference, carried[side].alignment):
-                carried[side] = CarriedCalibration(leg.alignment, leg.reference)
+                carried[side] = CarriedCalibration(leg.alignment, leg.reference, leg.sample_rate_hz)
         warnings += [f"{where}: {text}" for text in result.warnings]
         cycles = result.cycles
         if len(cycles):

@@ -1,38 +1,91 @@
-"""How far a leg's angles can be off, by how it was calibrated — stated with every result.
+"""How far a leg's angles can be off, by how it was calibrated and the rate it was sampled at —
+stated with every result.
 
 The numbers are measured, not assumed: the simulated cohort of ``benchmarks/accuracy.py`` with
 the literature soft-tissue artefact on thigh and shank (``imugait/data/soft_tissue_artefact.json``),
 95th percentile over the cohort's legs, per anatomical reference (a standing period, or
-mid-stance when the recording starts walking at once). The data file names the run.
+mid-stance when the recording starts walking at once) and per sample rate (``--sample-rate``:
+cheap sensors run at 25–60 Hz, and knee flexion's error grows at lower rates). A leg gets the
+figures measured at the nearest rate at or below its own (conservative); below the lowest rate
+measured, the lowest rate's, and the sentence says so. The data file names each run.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from imugait.data import load_json
 
 EXPECTED_ERROR_FILE = "calibration_expected_error.json"
 STANDING, MID_STANCE = "standing", "mid-stance"
 
+RATE_TOLERANCE = 0.01
+"""A leg's rate within 1 % below a measured rate counts as that rate (a device's nominal rate is
+often quoted as, e.g., 99.9 Hz; the error does not change over such a step)."""
+
+
+@dataclass(frozen=True)
+class ExpectedError:
+    """The errors to expect for one leg (``errors_deg``: angle name → 95th percentile, deg, None
+    for an angle the calibration does not measure) and where they were measured."""
+
+    errors_deg: dict[str, float | None]
+    measured_at: str
+    """The sample rate(s) of the simulated recordings, in words (``50 Hz``)."""
+    measured_rate_hz: float
+    """The (lowest) sample rate of those recordings, Hz."""
+    leg_rate_hz: float | None
+    below_measured: bool
+    """The leg's rate is below every rate measured: the figures are the lowest rate's."""
+
+    @property
+    def where(self) -> str:
+        """``recorded at 50 Hz`` (and, below it, that the leg's rate was not measured)."""
+        text = f"recorded at {self.measured_at}"
+        if self.below_measured and self.leg_rate_hz is not None:
+            text += f"; this leg's {self.leg_rate_hz:g} Hz is below the rates measured"
+        elif self.leg_rate_hz is None:
+            text += "; this leg's sample rate is unknown"
+        return text
+
+
+def _by_rate(pose_only: bool) -> list[dict[str, Any]]:
+    doc = load_json(EXPECTED_ERROR_FILE)
+    return sorted(doc["pose_only_by_sample_rate" if pose_only else "by_sample_rate"], key=lambda e: e["sample_rate_hz"])
+
 
 @cache
-def expected_error_deg(reference: str, pose_only: bool = False) -> dict[str, float | None]:
-    """Angle name → 95th-percentile error (deg) on the simulated cohort for ``reference``
-    (:data:`STANDING` or :data:`MID_STANCE`), of the regular calibration or of the pose-only
-    fallback (None for an angle that calibration does not measure)."""
-    entry = load_json(EXPECTED_ERROR_FILE)["pose_only" if pose_only else "references"][reference]
-    return {name: None if value is None else float(value) for name, value in entry.items()}
+def expected_error(reference: str, sample_rate_hz: float | None, pose_only: bool = False) -> ExpectedError:
+    """The errors to expect on a leg sampled at ``sample_rate_hz`` (Hz; None: unknown, the lowest
+    rate's figures) referred to ``reference`` (:data:`STANDING` or :data:`MID_STANCE`), of the
+    regular calibration or of the pose-only fallback: the figures measured at the nearest rate at
+    or below the leg's (within :data:`RATE_TOLERANCE`), or the lowest rate's."""
+    entries = _by_rate(pose_only)
+    fitting = [e for e in entries
+               if sample_rate_hz is not None and sample_rate_hz >= e["sample_rate_hz"] * (1.0 - RATE_TOLERANCE)]
+    entry = fitting[-1] if fitting else entries[0]
+    errors = {name: None if value is None else float(value) for name, value in entry["references"][reference].items()}
+    return ExpectedError(errors, entry["measured_at"], float(entry["sample_rate_hz"]), sample_rate_hz,
+                         below_measured=sample_rate_hz is not None and not fitting)
 
 
-def describe(reference: str, heading_source: str, pose_only: bool = False) -> str:
-    """One line for people: the reference, what fixed the heading, the expected errors."""
-    err = expected_error_deg(reference, pose_only)
+def expected_error_deg(reference: str, sample_rate_hz: float | None, pose_only: bool = False) -> dict[str, float | None]:
+    """Angle name → 95th-percentile error (deg) of :func:`expected_error`."""
+    return expected_error(reference, sample_rate_hz, pose_only).errors_deg
+
+
+def describe(reference: str, heading_source: str, sample_rate_hz: float | None, pose_only: bool = False) -> str:
+    """One line for people: the reference, what fixed the heading, the expected errors and the
+    sample rate they were measured at."""
+    expected = expected_error(reference, sample_rate_hz, pose_only)
+    err = expected.errors_deg
+    walkers = f"on simulated walkers with soft-tissue artefact {expected.where}, 95 % of legs were within"
     if pose_only:
-        return (f"referred to {reference}, calibrated from the {heading_source} (no knee model); on simulated "
-                f"walkers with soft-tissue artefact 95 % of legs were within {err['knee_flexion_rmse_deg']:.1f}° knee "
-                f"flexion and {err['knee_rotation_rmse_deg']:.1f}° knee rotation (RMSE); hip rotation not measured")
-    return (f"referred to {reference}, heading from the {heading_source}; on simulated walkers with soft-tissue "
-            f"artefact 95 % of legs were within {err['knee_flexion_rmse_deg']:.1f}° knee flexion, "
-            f"{err['hip_rotation_rmse_deg']:.1f}° hip rotation (RMSE) and "
-            f"{err['hip_rotation_walk_mean_error_deg']:.1f}° on the walk's mean hip rotation")
+        return (f"referred to {reference}, calibrated from the {heading_source} (no knee model); {walkers} "
+                f"{err['knee_flexion_rmse_deg']:.1f}° knee flexion and {err['knee_rotation_rmse_deg']:.1f}° knee "
+                "rotation (RMSE); hip rotation not measured")
+    return (f"referred to {reference}, heading from the {heading_source}; {walkers} "
+            f"{err['knee_flexion_rmse_deg']:.1f}° knee flexion, {err['hip_rotation_rmse_deg']:.1f}° hip rotation "
+            f"(RMSE) and {err['hip_rotation_walk_mean_error_deg']:.1f}° on the walk's mean hip rotation")

@@ -88,6 +88,8 @@ class CarriedCalibration:
 
     alignment: LegAlignment
     reference: str
+    sample_rate_hz: float | None = None
+    """The rate of the grid it was made on (Hz): which expected errors its results state."""
 
 
 def analyze_session(
@@ -238,7 +240,7 @@ def _analyse_leg(
         frontal_lean_contrast_deg=frontal_lean_contrast_deg(t, q_thigh, strides, side),
         side=side, alignment=alignment, angles_deg=angles_deg, events=events, strides=strides,
         standing=standing, moving=moving, turning=progression.turning, in_bout=progression.in_bout,
-        reference=reference,
+        reference=reference, sample_rate_hz=fused.rate_hz,
         n_bouts=len(progression.bouts), lost=lost, clipped=clipped, acc_clipped=acc_clipped,
     )
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from imugait import __version__
-from imugait.analysis.expected_error import STANDING, describe, expected_error_deg
+from imugait.analysis.expected_error import STANDING, describe, expected_error
 from imugait.atomic import atomic_path, write_text_atomic
 from imugait.calibration.segment import LegAlignment
 from imugait.conventions import HipRotationReference, Side
@@ -64,11 +64,14 @@ class LegReport:
     """False when too many strides were implausible: the leg's results are not to be relied on."""
     reference: str = STANDING
     """The anatomical reference pose: ``standing`` still, or ``mid-stance`` when there was none."""
+    sample_rate_hz: float | None = None
+    """The rate of the grid the leg was analysed on (Hz): which measured expected errors apply
+    (:mod:`imugait.analysis.expected_error`; None: unknown, the lowest rate's)."""
 
     @property
     def calibration_method(self) -> str:
-        """The reference, what fixed the heading, and the errors to expect (one line)."""
-        return describe(self.reference, self.alignment.quality.heading_source.value, self.pose_only)
+        """The reference, what fixed the heading, and the errors to expect at the leg's sample rate (one line)."""
+        return calibration_method(self.alignment, self.reference, self.sample_rate_hz)
 
     @property
     def pose_only(self) -> bool:
@@ -79,6 +82,13 @@ class LegReport:
     def calibration_quality(self) -> str:
         """good / fair / poor (:func:`calibration_rating`)."""
         return calibration_rating(self.alignment)
+
+
+def calibration_method(alignment: LegAlignment, reference: str, sample_rate_hz: float | None) -> str:
+    """The line stated with a leg's results (:func:`imugait.analysis.expected_error.describe`):
+    its reference, what fixed the heading, the errors to expect at ``sample_rate_hz`` (Hz)."""
+    return describe(reference, alignment.quality.heading_source.value, sample_rate_hz,
+                    not alignment.measures_femur_rotation)
 
 
 def calibration_rating(alignment: LegAlignment) -> str:
@@ -139,7 +149,7 @@ class AnalysisResult:
                        self.asymmetry, self.warnings, self.hip_rotation_reference)
         for side, leg in self.legs.items():
             doc["legs"][side.value] = {
-                "calibration": calibration_dict(leg.alignment, leg.reference),
+                "calibration": calibration_dict(leg.alignment, leg.reference, leg.sample_rate_hz),
                 "frontal_lean_contrast_deg": _none_if_nan(leg.frontal_lean_contrast_deg),
                 "n_strides": len(leg.strides),
                 "n_strides_used": sum(s.used for s in leg.strides),
@@ -191,10 +201,11 @@ def document(meta: SessionMeta, filter_kind: FilterKind, pelvis_worn: bool, cycl
     }
 
 
-def calibration_dict(alignment: LegAlignment, reference: str) -> dict[str, Any]:
-    """A leg's ``calibration`` entry of the JSON document."""
+def calibration_dict(alignment: LegAlignment, reference: str, sample_rate_hz: float | None) -> dict[str, Any]:
+    """A leg's ``calibration`` entry of the JSON document (``sample_rate_hz``: the leg's grid's, Hz)."""
     q = alignment.quality
     pose_only = not alignment.measures_femur_rotation
+    expected = expected_error(reference, sample_rate_hz, pose_only)
     return {
         "quality": calibration_rating(alignment),
         "axis_fit_residual_radps": q.axis_fit_residual_radps,
@@ -202,7 +213,8 @@ def calibration_dict(alignment: LegAlignment, reference: str) -> dict[str, Any]:
         "axis_tilt_deg": q.axis_tilt_deg,
         "heading_source": q.heading_source.value,
         "reference": reference,
-        "expected_error_deg": expected_error_deg(reference, pose_only),
+        "expected_error_deg": expected.errors_deg,
+        "expected_error_measured_at": expected.measured_at,
         "pose_only_fallback": q.fallback_reason or None,
         "swing_correlation": _none_if_nan(q.swing_correlation),
         "thigh_axis_cross_check_deg": _none_if_nan(q.thigh_axis_cross_check_deg),

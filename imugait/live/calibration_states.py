@@ -26,8 +26,8 @@ class CalibrationStates:
         """Whether a state changed since :meth:`polled`."""
 
     def set(self, side: Side, phase: CalibrationPhase, message: str, quality: str | None = None,
-            reference: str | None = None) -> None:
-        self.states[side] = LegCalibrationState(side, phase, quality, message, reference)
+            reference: str | None = None, calibration_method: str = "") -> None:
+        self.states[side] = LegCalibrationState(side, phase, quality, message, reference, calibration_method)
         self.changed = True
 
     def set_all(self, phase: CalibrationPhase, message: str, calibrated: Collection[Side]) -> None:

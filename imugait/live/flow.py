@@ -14,7 +14,7 @@ import numpy as np
 
 from imugait.acquisition.assembler import LiveSamples
 from imugait.analysis.expected_error import STANDING
-from imugait.analysis.result import calibration_rating
+from imugait.analysis.result import calibration_method, calibration_rating
 from imugait.calibration.periods import motion_mask
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import ValidationError
@@ -266,7 +266,8 @@ class LiveFlow:
                 if side in self._reused.alignments:
                     reference = self._reused.references.get(side, STANDING)
                     leg = self._legs.start(side, self._reused.alignments[side], reference)
-                    self._states.set(side, CalibrationPhase.REUSED, "", calibration_rating(leg.alignment), reference)
+                    self._states.set(side, CalibrationPhase.REUSED, "", calibration_rating(leg.alignment), reference,
+                                     calibration_method(leg.alignment, reference, self._grid.rate_hz))
         else:
             self._states.waiting_for_walking(self._search.midstance, self.legs)
 
@@ -333,5 +334,5 @@ class LiveFlow:
                              f"{start.error} (trying again with the next {walk_s:g} s of walking)")
             return
         self._states.set(start.side, CalibrationPhase.CALIBRATED, "", calibration_rating(start.leg.alignment),
-                         start.reference)
+                         start.reference, calibration_method(start.leg.alignment, start.reference, self._grid.rate_hz))
         self._legs.add(start.side, start.leg, start.reference, catching_up=True)

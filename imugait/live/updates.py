@@ -44,6 +44,9 @@ class LegCalibrationState:
     reference: str | None = None
     """What the angles are referred to once calibrated: ``standing`` (still, upright) or
     ``mid-stance`` (no standing period: as offline, :mod:`imugait.analysis.reference`); else None."""
+    calibration_method: str = ""
+    """Once calibrated: the reference, what fixed the heading and the errors to expect at the live
+    grid's sample rate, the line a report states (:func:`imugait.analysis.result.calibration_method`)."""
 
 
 @dataclass(frozen=True)

@@ -165,3 +165,24 @@ def test_hip_rotation_split_adds_up_and_renders():
         assert abs(split["hip_split_rest_mean_deg"]) < 1.0
     table = hip_split_table(rows)
     assert "line of progression" in table and "legs over 4°" in table
+
+
+def test_a_sample_rate_variant_records_every_walker_at_it_and_changes_nothing_else():
+    import dataclasses
+
+    from _cohort import CohortVariant
+
+    base = accuracy.draw_cohort(4)
+    varied = accuracy.draw_cohort(4, variant=CohortVariant(sample_rate_hz=50.0))
+    assert {s.config.sample_rate_hz for s in base} == {100.0, 200.0}  # each walker's own draw by default
+    for a, b in zip(base, varied, strict=True):
+        assert b.config == dataclasses.replace(a.config, sample_rate_hz=50.0)
+    assert "every walker at 50 Hz" in CohortVariant(sample_rate_hz=50.0).label
+
+
+def test_the_sample_rate_option_runs_the_cohort_at_that_rate(tmp_path, capsys):
+    csv_path = tmp_path / "legs.csv"
+    accuracy.main(["--walkers", "1", "--madgwick", "0", "--ten-metre", "--sample-rate", "40", "--csv", str(csv_path)])
+    out = capsys.readouterr().out
+    assert "every walker at 40 Hz" in out and "sample rates [40] Hz" in out
+    assert csv_path.read_text().count("\n") == 3  # header and both legs

@@ -10,6 +10,7 @@ from test_live_chunks import _angles as angles_by_leg
 from test_live_chunks import _feed, _strides, assert_same_strides
 
 from imugait.analysis import analyze_session
+from imugait.analysis.expected_error import expected_error
 from imugait.analysis.pipeline import AnalysisConfig
 from imugait.conventions import Side
 from imugait.errors import CalibrationError
@@ -43,6 +44,10 @@ def test_without_standing_the_legs_calibrate_against_mid_stance_as_offline(no_st
     final = {s.side: s for s in live.calibration_states()}
     assert {s.phase for s in final.values()} == {CalibrationPhase.CALIBRATED}
     assert {s.reference for s in final.values()} == {"mid-stance"}
+    # Each states the errors to expect at the live grid's rate, as a report of the leg would.
+    expected = expected_error("mid-stance", RATE_HZ, pose_only=False)
+    assert all(f"within {expected.errors_deg['knee_flexion_rmse_deg']:.1f}° knee flexion" in s.calibration_method
+               and expected.where in s.calibration_method for s in final.values())
     # On the way it said why it was not waiting for standing any more.
     assert any(s.phase is CalibrationPhase.WAITING_FOR_WALKING and "mid-stance" in s.message for s in states)
     assert live.calibration is not None and dict(live.calibration.references) == {s: "mid-stance" for s in Side}

@@ -282,7 +282,7 @@ def test_calibration_state_is_passed_on():
                                                                     message="walk a few steps"),)))
     [cal] = state.delta()["calibration"]
     assert cal == {"side": "left", "phase": "waiting_for_walking", "phase_text": "waiting for walking",
-                   "quality": None, "reference": None, "message": "walk a few steps"}
+                   "quality": None, "reference": None, "message": "walk a few steps", "calibration_method": ""}
 
 
 def test_config_refuses_fewer_than_20_updates_per_second_and_knows_the_loopback():

@@ -191,7 +191,8 @@ def sensor_json(s: SensorStatus) -> dict:
 
 def calibration_json(c: LegCalibrationState) -> dict:
     return {"side": c.side.value, "phase": c.phase.name.lower(), "phase_text": c.phase.value,
-            "quality": c.quality, "reference": c.reference, "message": c.message}
+            "quality": c.quality, "reference": c.reference, "message": c.message,
+            "calibration_method": c.calibration_method}
 
 
 def stride_summary(strides: Sequence[LiveStride], bands: Sequence[MetricBand]) -> list[dict]:

@@ -157,7 +157,8 @@
       tr.dataset.phase = c.phase;
       tr.className = c.phase;
       const rating = [c.quality, c.reference === "mid-stance" ? "against mid-stance" : null].filter(Boolean).join(", ");
-      for (const text of [c.side, c.phase_text + (rating ? ` (${rating})` : ""), c.message]) {
+      // Once calibrated there is nothing to do: the cell states the errors to expect instead.
+      for (const text of [c.side, c.phase_text + (rating ? ` (${rating})` : ""), c.message || c.calibration_method || ""]) {
         const td = document.createElement("td"); td.textContent = text; tr.appendChild(td);
       }
       return tr;

@@ -1,0 +1,94 @@
+"""The expected error stated with a leg is the one measured at the leg's own sample rate: the
+nearest rate measured at or below it, or the lowest with a sentence saying the leg's rate is below."""
+
+from __future__ import annotations
+
+import pytest
+
+from imugait.analysis import analyze_session
+from imugait.analysis.expected_error import (
+    EXPECTED_ERROR_FILE,
+    MID_STANCE,
+    STANDING,
+    describe,
+    expected_error,
+    expected_error_deg,
+)
+from imugait.data import load_json
+from imugait.simulate import SimulationConfig, simulate, walking_test
+
+ANGLES = {"knee_flexion_rmse_deg", "knee_adduction_rmse_deg", "knee_rotation_rmse_deg", "hip_rotation_rmse_deg",
+          "hip_rotation_walk_mean_error_deg"}
+
+
+def _entry(rate_hz: float, pose_only: bool = False) -> dict:
+    doc = load_json(EXPECTED_ERROR_FILE)
+    [entry] = [e for e in doc["pose_only_by_sample_rate" if pose_only else "by_sample_rate"] if e["sample_rate_hz"] == rate_hz]
+    return entry
+
+
+def _rates(pose_only: bool = False) -> list[float]:
+    doc = load_json(EXPECTED_ERROR_FILE)
+    return sorted(e["sample_rate_hz"] for e in doc["pose_only_by_sample_rate" if pose_only else "by_sample_rate"])
+
+
+def test_the_data_file_has_every_angle_of_both_references_at_every_rate_with_its_run():
+    doc = load_json(EXPECTED_ERROR_FILE)
+    assert doc["format_version"] == 2
+    for key in ("by_sample_rate", "pose_only_by_sample_rate"):
+        rates = [e["sample_rate_hz"] for e in doc[key]]
+        assert len(set(rates)) == len(rates) and {50, 60, 100} <= set(rates)
+        for entry in doc[key]:
+            assert "benchmarks/accuracy.py" in entry["source"] and "Hz" in entry["measured_at"]
+            assert set(entry["references"]) == {STANDING, MID_STANCE}
+            assert all(set(errors) == ANGLES for errors in entry["references"].values())
+
+
+@pytest.mark.parametrize("pose_only", [False, True])
+def test_a_50_hz_leg_gets_the_50_hz_figures_and_a_200_hz_leg_the_100_hz_ones(pose_only):
+    for reference in (STANDING, MID_STANCE):
+        assert expected_error_deg(reference, 50.0, pose_only) == _entry(50, pose_only)["references"][reference]
+        assert expected_error_deg(reference, 200.0, pose_only) == _entry(100, pose_only)["references"][reference]
+    assert expected_error(STANDING, 200.0, pose_only).measured_rate_hz == 100.0
+    assert not expected_error(STANDING, 200.0, pose_only).below_measured
+
+
+def test_a_leg_gets_the_nearest_rate_measured_at_or_below_its_own():
+    # HuGaDB runs at about 56-60 Hz: 56 Hz takes the 50-Hz figures, not the 60-Hz ones.
+    assert expected_error(STANDING, 56.0).measured_rate_hz == 50.0
+    assert expected_error(STANDING, 60.0).measured_rate_hz == 60.0
+    assert expected_error(STANDING, 95.0).measured_rate_hz == 60.0
+    # A nominal rate a hair under a measured one counts as it.
+    assert expected_error(STANDING, 99.9).measured_rate_hz == 100.0
+
+
+def test_below_the_lowest_rate_measured_the_lowest_rates_figures_and_the_sentence_says_so():
+    lowest = _rates()[0]
+    below = expected_error(STANDING, lowest / 2)
+    assert below.below_measured and below.measured_rate_hz == lowest
+    assert below.errors_deg == _entry(lowest)["references"][STANDING]
+    text = describe(STANDING, "knee model", lowest / 2)
+    assert f"this leg's {lowest / 2:g} Hz is below the rates measured" in text
+    assert "below" not in describe(STANDING, "knee model", lowest)
+
+
+def test_the_sentence_names_the_rate_the_figures_were_measured_at():
+    assert "recorded at 50 Hz, 95 % of legs" in describe(STANDING, "knee model", 50.0)
+    assert f"recorded at {_entry(100)['measured_at']}, 95 % of legs" in describe(MID_STANCE, "knee model", 200.0)
+    pose = describe(STANDING, "thigh's swing", 50.0, pose_only=True)
+    assert "recorded at 50 Hz" in pose and "hip rotation not measured" in pose
+    knee_50 = _entry(50)["references"][STANDING]["knee_flexion_rmse_deg"]
+    assert f"within {knee_50:.1f}° knee flexion" in describe(STANDING, "knee model", 50.0)
+
+
+def test_an_analysed_leg_states_the_figures_of_its_grids_rate():
+    sim = simulate(SimulationConfig(seed=7, sample_rate_hz=50.0, timeline=walking_test(n_bouts=1, bout_s=12.0)))
+    result = analyze_session(sim.session)
+    assert result.legs
+    doc = result.to_dict()
+    for side, leg in result.legs.items():
+        assert leg.sample_rate_hz == 50.0
+        assert "recorded at 50 Hz" in leg.calibration_method
+        calibration = doc["legs"][side.value]["calibration"]
+        assert calibration["expected_error_measured_at"] == "50 Hz"
+        assert calibration["expected_error_deg"] == _entry(50)["references"][leg.reference]
