@@ -54,8 +54,9 @@ from _common import machine, markdown_table
 
 from imugait.analysis import analyze_session
 from imugait.conventions import Side
+from imugait.report.drill_data import load_report_data
 from imugait.report.report import build_report
-from imugait.report.thresholds import Population, load_report_data
+from imugait.report.thresholds import Population
 from imugait.simulate import SideParams, SimulationConfig, WalkerParams, simulate, walking_test
 
 BINS: tuple[tuple[float, float], ...] = ((10.0, 12.0), (12.0, 15.0), (15.0, 20.0))

@@ -17,10 +17,11 @@ import numpy as np  # noqa: E402
 
 from imugait.conventions import Side  # noqa: E402
 from imugait.data import normative_gait_table  # noqa: E402
+from imugait.report.drill_data import load_report_data  # noqa: E402
 from imugait.report.findings import Status  # noqa: E402
 from imugait.report.present import CURVE_LABELS, SIDE_ORDER, metric_label  # noqa: E402
 from imugait.report.report import CurveSummary, Report  # noqa: E402
-from imugait.report.thresholds import ComparisonKind, load_report_data  # noqa: E402
+from imugait.report.thresholds import ComparisonKind  # noqa: E402
 
 SIDE_COLOUR = {Side.LEFT: "#1f77b4", Side.RIGHT: "#d62728"}
 BAND_COLOUR = "#9e9e9e"

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from imugait.conventions import Side
+from imugait.report.drill_data import Drill, DrillCatalogue, DrillRules
 from imugait.report.findings import Finding
-from imugait.report.thresholds import Drill, DrillCatalogue, DrillRules, Severity
+from imugait.report.thresholds import Severity
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,12 @@ from imugait import __version__
 from imugait.analysis import AnalysisResult, normalised_cycles
 from imugait.conventions import HipRotationReference, Side
 from imugait.errors import ValidationError
+from imugait.report.drill_data import ReportData, load_report_data
 from imugait.report.drills import Programme, plan_programme
 from imugait.report.findings import Comparison, Finding, compare_all, findings_from
 from imugait.report.measurements import Measurement, measurements_from_analysis, with_derived
 from imugait.report.spread import SPREAD_SOURCE_ID, SpreadTable, walk_to_walk_spreads
-from imugait.report.thresholds import Population, ReportData, load_report_data
+from imugait.report.thresholds import Population
 
 HIP_ROTATION_NOTES = {
     HipRotationReference.PROGRESSION: (

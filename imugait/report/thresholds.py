@@ -1,4 +1,4 @@
-"""Load and validate the report's data files: thresholds, the drill catalogue and the drill rules.
+"""Load and validate the report's thresholds file (and the checks every report data file shares).
 
 The clinical numbers live in ``imugait/data/{thresholds,drills,drill_rules}.json`` (versioned, each
 entry with its source and population); this module turns them into frozen dataclasses and refuses
@@ -11,16 +11,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
 from typing import Any
 
 from imugait.analysis.confidence import Confidence, parse_calibration_confidence
-from imugait.data import load_json
 from imugait.errors import ValidationError
 
 THRESHOLDS_FILE = "thresholds.json"
-DRILLS_FILE = "drills.json"
-DRILL_RULES_FILE = "drill_rules.json"
 SUPPORTED_FORMAT_VERSION = 1
 
 
@@ -184,97 +180,32 @@ class ThresholdSet:
         return set().union(*(t.finding_codes for t in self.thresholds))
 
 
-@dataclass(frozen=True)
-class Drill:
-    id: str
-    name: str
-    category: str
-    purpose: str
-    steps: tuple[str, ...]
-    dose: dict[str, Any]
-    cues: tuple[str, ...]
-    addresses: tuple[str, ...]
-    contraindications: tuple[str, ...]
-    source: str
-    progression: str = ""
-    safety_source: str = ""
-
-    @property
-    def per_side(self) -> bool:
-        return bool(self.dose.get("per_side"))
-
-
-@dataclass(frozen=True)
-class DrillCatalogue:
-    format_version: int
-    sources: dict[str, dict[str, Any]]
-    drills: dict[str, Drill]
-    general_contraindications: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class DrillRule:
-    finding: str
-    drills: tuple[str, ...]
-    rationale: str
-    source: str
-
-
-@dataclass(frozen=True)
-class ReferralTrigger:
-    id: str
-    text: str
-    findings: tuple[str, ...]
-    min_severity: Severity | None
-    kind: str
-    """``refer`` (see a professional first), ``consider``, or ``always_listed``."""
-    holds_drills: bool = False
-    """The drills wait until a professional has seen the person (e.g. pain)."""
-
-
-@dataclass(frozen=True)
-class DrillRules:
-    format_version: int
-    sources: dict[str, dict[str, Any]]
-    rules: dict[str, DrillRule]
-    programme: dict[str, Any]
-    triggers: tuple[ReferralTrigger, ...]
-    refer_message: str
-    consider_message: str
-    disclaimer: str
-    disclaimer_source: str
-
-
-REFERRAL_KINDS = ("refer", "consider", "always_listed")
-CATEGORIES = ("mobility", "strength", "motor_control", "posture")
-
-
-def _require(doc: dict, key: str, where: str) -> Any:
+def require(doc: dict, key: str, where: str) -> Any:
     if key not in doc or doc[key] in (None, ""):
         raise ValidationError(f"{where}: missing '{key}'")
     return doc[key]
 
 
-def _check_header(doc: dict, schema: str, name: str) -> None:
+def check_header(doc: dict, schema: str, name: str) -> None:
     if doc.get("schema") != schema:
         raise ValidationError(f"{name}: schema is {doc.get('schema')!r}, expected {schema!r}")
     if doc.get("format_version") != SUPPORTED_FORMAT_VERSION:
         raise ValidationError(f"{name}: format_version {doc.get('format_version')!r} is not supported "
                               f"(this imugait reads {SUPPORTED_FORMAT_VERSION})")
-    for key, source in _require(doc, "sources", name).items():
-        _require(source, "citation", f"{name}: source {key}")
-        _require(source, "population", f"{name}: source {key}")
+    for key, source in require(doc, "sources", name).items():
+        require(source, "citation", f"{name}: source {key}")
+        require(source, "population", f"{name}: source {key}")
 
 
-def _check_source(entry: dict, sources: dict, where: str, key: str = "source") -> str:
-    source = _require(entry, key, where)
+def check_source(entry: dict, sources: dict, where: str, key: str = "source") -> str:
+    source = require(entry, key, where)
     if source not in sources:
         raise ValidationError(f"{where}: {key} {source!r} is not one of the file's sources ({', '.join(sources)})")
     return source
 
 
 def _stride_rule(raw: dict, where: str) -> StrideRule:
-    medium, high = int(_require(raw, "medium", where)), int(_require(raw, "high", where))
+    medium, high = int(require(raw, "medium", where)), int(require(raw, "high", where))
     if not 1 <= medium <= high:
         raise ValidationError(f"{where}: needs 1 <= medium <= high strides, got medium {medium}, high {high}")
     return StrideRule(medium, high)
@@ -282,18 +213,18 @@ def _stride_rule(raw: dict, where: str) -> StrideRule:
 
 def _level(raw: dict, where: str) -> Level:
     try:
-        severity = Severity(_require(raw, "severity", where))
+        severity = Severity(require(raw, "severity", where))
     except ValueError:
         raise ValidationError(f"{where}: unknown severity {raw['severity']!r}") from None
-    return Level(severity, _require(raw, "label", where), raw.get("low"), raw.get("high"), raw.get("limit"))
+    return Level(severity, require(raw, "label", where), raw.get("low"), raw.get("high"), raw.get("limit"))
 
 
 def _threshold(raw: dict, sources: dict) -> Threshold:
-    tid = _require(raw, "id", "thresholds.json threshold")
+    tid = require(raw, "id", "thresholds.json threshold")
     where = f"thresholds.json: threshold {tid}"
     try:
-        comparison = ComparisonKind(_require(raw, "comparison", where))
-        side_handling = SideHandling(_require(raw, "side_handling", where))
+        comparison = ComparisonKind(require(raw, "comparison", where))
+        side_handling = SideHandling(require(raw, "side_handling", where))
     except ValueError as exc:
         raise ValidationError(f"{where}: {exc}") from None
     levels: dict[str, tuple[Level, ...]] = {}
@@ -311,13 +242,13 @@ def _threshold(raw: dict, sources: dict) -> Threshold:
     if comparing and (not levels or not raw.get("findings")):
         raise ValidationError(f"{where}: a '{comparison.value}' threshold needs levels and findings")
     if comparison is ComparisonKind.NOT_AVAILABLE:
-        _require(raw, "reason", where)
+        require(raw, "reason", where)
     if comparison is ComparisonKind.REFERENCE_ONLY:
-        _require(raw, "reference", where)
+        require(raw, "reference", where)
     return Threshold(
-        id=tid, metric=_require(raw, "metric", where), title=_require(raw, "title", where), unit=raw.get("unit", ""),
-        protocol=_require(raw, "protocol", where), comparison=comparison, side_handling=side_handling,
-        population=_require(raw, "population", where), source=_check_source(raw, sources, where),
+        id=tid, metric=require(raw, "metric", where), title=require(raw, "title", where), unit=raw.get("unit", ""),
+        protocol=require(raw, "protocol", where), comparison=comparison, side_handling=side_handling,
+        population=require(raw, "population", where), source=check_source(raw, sources, where),
         levels_by_population=levels, findings=dict(raw.get("findings", {})),
         findings_by_severity=dict(raw.get("findings_by_severity", {})), direction_text=dict(raw.get("direction_text", {})),
         caveats=tuple(raw.get("caveats", ())), reason=raw.get("reason", ""), reference=raw.get("reference"),
@@ -327,107 +258,27 @@ def _threshold(raw: dict, sources: dict) -> Threshold:
 
 def parse_thresholds(doc: dict[str, Any]) -> ThresholdSet:
     """Validate a thresholds document (the content of thresholds.json) and build the set."""
-    _check_header(doc, "imugait.thresholds", THRESHOLDS_FILE)
+    check_header(doc, "imugait.thresholds", THRESHOLDS_FILE)
     sources = doc["sources"]
-    thresholds = tuple(_threshold(raw, sources) for raw in _require(doc, "thresholds", THRESHOLDS_FILE))
+    thresholds = tuple(_threshold(raw, sources) for raw in require(doc, "thresholds", THRESHOLDS_FILE))
     ids = [t.id for t in thresholds]
     if len(ids) != len(set(ids)):
         raise ValidationError(f"{THRESHOLDS_FILE}: duplicate threshold ids")
-    rules = _require(doc, "confidence_rules", THRESHOLDS_FILE)
+    rules = require(doc, "confidence_rules", THRESHOLDS_FILE)
     where = f"{THRESHOLDS_FILE}: confidence_rules"
-    min_strides = _require(rules, "min_strides", where)
+    min_strides = require(rules, "min_strides", where)
     confidence = ConfidenceRules(
-        min_strides_default=_stride_rule(_require(min_strides, "default", f"{where}.min_strides"), f"{where}.min_strides.default"),
+        min_strides_default=_stride_rule(require(min_strides, "default", f"{where}.min_strides"), f"{where}.min_strides.default"),
         min_strides_by_metric={metric: _stride_rule(raw, f"{where}.min_strides.by_metric.{metric}")
                                for metric, raw in min_strides.get("by_metric", {}).items()},
         calibration_quality_to_confidence=parse_calibration_confidence(rules["calibration_quality_to_confidence"]),
-        source=_check_source(rules, sources, where),
-        min_strides_source=_check_source(rules, sources, where, key="min_strides_source"),
-        strides_per_10m_pass=int(_require(rules, "strides_per_10m_pass", where)),
+        source=check_source(rules, sources, where),
+        min_strides_source=check_source(rules, sources, where, key="min_strides_source"),
+        strides_per_10m_pass=int(require(rules, "strides_per_10m_pass", where)),
     )
     derived = tuple(
         DerivedMetric(d["name"], d["minuend"], d["subtrahend"], d["unit"],
-                      _check_source(d, sources, f"{THRESHOLDS_FILE}: derived metric {d.get('name')}"))
+                      check_source(d, sources, f"{THRESHOLDS_FILE}: derived metric {d.get('name')}"))
         for d in doc.get("derived_metrics", ())
     )
     return ThresholdSet(doc["format_version"], sources, thresholds, confidence, derived)
-
-
-def parse_drills(doc: dict[str, Any]) -> DrillCatalogue:
-    _check_header(doc, "imugait.drills", DRILLS_FILE)
-    sources = doc["sources"]
-    drills: dict[str, Drill] = {}
-    for raw in _require(doc, "drills", DRILLS_FILE):
-        did = _require(raw, "id", f"{DRILLS_FILE} drill")
-        where = f"{DRILLS_FILE}: drill {did}"
-        if did in drills:
-            raise ValidationError(f"{where}: duplicate id")
-        if raw.get("category") not in CATEGORIES:
-            raise ValidationError(f"{where}: category {raw.get('category')!r} is not one of {CATEGORIES}")
-        dose = _require(raw, "dose", where)
-        _require(dose, "text", f"{where}: dose")
-        drills[did] = Drill(
-            id=did, name=_require(raw, "name", where), category=raw["category"], purpose=_require(raw, "purpose", where),
-            steps=tuple(_require(raw, "steps", where)), dose=dose, cues=tuple(raw.get("cues", ())),
-            addresses=tuple(_require(raw, "addresses", where)), contraindications=tuple(raw.get("contraindications", ())),
-            source=_check_source(raw, sources, where), progression=raw.get("progression", ""),
-            safety_source=_check_source(raw, sources, where, "safety_source") if "safety_source" in raw else "",
-        )
-    return DrillCatalogue(doc["format_version"], sources, drills, tuple(doc.get("general_contraindications", ())))
-
-
-def parse_drill_rules(doc: dict[str, Any], catalogue: DrillCatalogue, thresholds: ThresholdSet) -> DrillRules:
-    """Validate the rules against the catalogue (drill ids) and the thresholds (finding codes)."""
-    _check_header(doc, "imugait.drill_rules", DRILL_RULES_FILE)
-    sources = doc["sources"]
-    known_findings = thresholds.finding_codes
-    rules: dict[str, DrillRule] = {}
-    for raw in _require(doc, "rules", DRILL_RULES_FILE):
-        code = _require(raw, "finding", f"{DRILL_RULES_FILE} rule")
-        where = f"{DRILL_RULES_FILE}: rule for {code}"
-        if code not in known_findings:
-            raise ValidationError(f"{where}: no threshold produces the finding {code!r}")
-        unknown = [d for d in raw["drills"] if d not in catalogue.drills]
-        if unknown:
-            raise ValidationError(f"{where}: unknown drills {unknown}")
-        rules[code] = DrillRule(code, tuple(raw["drills"]), _require(raw, "rationale", where), _check_source(raw, sources, where))
-    programme = _require(doc, "programme", DRILL_RULES_FILE)
-    _check_source(programme, sources, f"{DRILL_RULES_FILE}: programme")
-    _require(programme, "population", f"{DRILL_RULES_FILE}: programme")
-    referral = _require(doc, "referral", DRILL_RULES_FILE)
-    _check_source(referral, sources, f"{DRILL_RULES_FILE}: referral")
-    triggers = []
-    for raw in referral["triggers"]:
-        where = f"{DRILL_RULES_FILE}: referral trigger {raw.get('id')}"
-        if raw.get("kind") not in REFERRAL_KINDS:
-            raise ValidationError(f"{where}: kind must be one of {REFERRAL_KINDS}")
-        unknown = [f for f in raw.get("findings", ()) if f not in known_findings]
-        if unknown:
-            raise ValidationError(f"{where}: unknown findings {unknown}")
-        severity = Severity(raw["min_severity"]) if raw.get("min_severity") else None
-        triggers.append(ReferralTrigger(raw["id"], raw["text"], tuple(raw.get("findings", ())), severity, raw["kind"],
-                                        bool(raw.get("holds_drills", False))))
-    disclaimer = _require(doc, "disclaimer", DRILL_RULES_FILE)
-    return DrillRules(
-        format_version=doc["format_version"], sources=sources, rules=rules, programme=programme,
-        triggers=tuple(triggers), refer_message=referral["refer_message"], consider_message=referral["consider_message"],
-        disclaimer=_require(disclaimer, "text", f"{DRILL_RULES_FILE}: disclaimer"),
-        disclaimer_source=_check_source(disclaimer, sources, f"{DRILL_RULES_FILE}: disclaimer"),
-    )
-
-
-@dataclass(frozen=True)
-class ReportData:
-    """The three data files, validated against each other."""
-
-    thresholds: ThresholdSet
-    drills: DrillCatalogue
-    rules: DrillRules
-
-
-@cache
-def load_report_data() -> ReportData:
-    """The packaged data files (cached)."""
-    thresholds = parse_thresholds(load_json(THRESHOLDS_FILE))
-    drills = parse_drills(load_json(DRILLS_FILE))
-    return ReportData(thresholds, drills, parse_drill_rules(load_json(DRILL_RULES_FILE), drills, thresholds))

@@ -2,8 +2,8 @@
 
 from imugait.analysis.confidence import Confidence, calibration_confidence
 from imugait.assessment.result import Confidence as AssessmentConfidence
+from imugait.report.drill_data import load_report_data
 from imugait.report.thresholds import Confidence as ReportConfidence
-from imugait.report.thresholds import load_report_data
 
 
 def test_one_enum_everywhere():

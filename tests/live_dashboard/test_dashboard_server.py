@@ -23,7 +23,7 @@ from imugait.live.updates import (
     LiveStride,
     LiveUpdate,
 )
-from imugait.report.thresholds import load_report_data
+from imugait.report.drill_data import load_report_data
 
 with warnings.catch_warnings():  # starlette 1.x prefers `httpx2` for its test client; httpx works
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")

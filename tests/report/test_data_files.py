@@ -9,13 +9,8 @@ import pytest
 
 from imugait.data import load_csv, load_json
 from imugait.errors import ValidationError
-from imugait.report.thresholds import (
-    ComparisonKind,
-    load_report_data,
-    parse_drill_rules,
-    parse_drills,
-    parse_thresholds,
-)
+from imugait.report.drill_data import load_report_data, parse_drill_rules, parse_drills
+from imugait.report.thresholds import ComparisonKind, parse_thresholds
 
 
 def test_every_threshold_has_a_known_source_and_population():

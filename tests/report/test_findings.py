@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from imugait.conventions import Side
+from imugait.report.drill_data import load_report_data
 from imugait.report.findings import Status
 from imugait.report.measurements import Measurement, leg_confidence
 from imugait.report.report import build_report
-from imugait.report.thresholds import Confidence, Population, Severity, load_report_data
+from imugait.report.thresholds import Confidence, Population, Severity
 
 HIP = "hip_internal_rotation_gait"
 

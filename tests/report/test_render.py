@@ -80,8 +80,9 @@ def test_every_comparison_says_why_its_confidence_is_low():
     reason, with what to record next time, is beside it in the comparisons table (HTML) or in a note
     under it (text), not only in the findings; a left/right comparison names each side's reason."""
     from imugait.conventions import Side
+    from imugait.report.drill_data import load_report_data
     from imugait.report.measurements import Measurement, leg_confidence
-    from imugait.report.thresholds import Confidence, load_report_data
+    from imugait.report.thresholds import Confidence
 
     confidence, reason = leg_confidence("good", 6, load_report_data().thresholds.confidence, metric="stance_pct")
     assert confidence is Confidence.LOW

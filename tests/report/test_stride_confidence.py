@@ -10,9 +10,10 @@ import pytest
 
 from imugait.data import load_json
 from imugait.errors import ValidationError
+from imugait.report.drill_data import load_report_data
 from imugait.report.measurements import leg_confidence, measurements_from_analysis
 from imugait.report.report import build_report
-from imugait.report.thresholds import Confidence, StrideRule, load_report_data, parse_thresholds
+from imugait.report.thresholds import Confidence, StrideRule, parse_thresholds
 
 HIP = "hip_rotation_mean_deg"
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from imugait.report.thresholds import ComparisonKind, Population, SideHandling, load_report_data
+from imugait.report.drill_data import load_report_data
+from imugait.report.thresholds import ComparisonKind, Population, SideHandling
 
 WALKING_PROTOCOL = "walking"
 DESCRIPTIVE_METRICS = ("stride_time_s", "knee_flexion_range_deg", "double_support_pct")
