@@ -85,6 +85,8 @@ class CohortVariant:
     vqf_tuning: VqfTuning | None = None
     """``AnalysisConfig.fusion_tuning`` of a VQF path (``--tau-acc``, ``--no-motion-bias``; None: VQF's defaults)."""
     sample_rate_hz: float = 0.0
+    upsample_hz: float | None = None
+    """``AnalysisConfig.fusion_upsample_hz`` (``--upsample-hz``; None: off)."""
 
     @property
     def label(self) -> str:
@@ -112,6 +114,8 @@ class CohortVariant:
             parts.append(vqf_tuning_label(self.vqf_tuning))
         if self.sample_rate_hz:
             parts.append(f"every walker at {self.sample_rate_hz:g} Hz")
+        if self.upsample_hz:
+            parts.append(f"fused on samples interpolated up to ≥ {self.upsample_hz:g} Hz")
         return "; ".join(parts)
 
 
@@ -138,6 +142,8 @@ class WalkerSpec:
     """``SegmentCalibrationConfig.midstance_compensate_thigh_turn`` of the analysis."""
     vqf_tuning: VqfTuning | None = None
     """The analysis' ``fusion_tuning`` when its filter is VQF (None: VQF's defaults)."""
+    upsample_hz: float | None = None
+    """The analysis' ``fusion_upsample_hz``."""
 
     @property
     def label(self) -> str:
@@ -195,7 +201,7 @@ def draw_walker(index: int, seed: int = 2026, variant: CohortVariant | None = No
                       shank_axis_weight=variant.shank_axis_weight, flexion_axis_limit=variant.flexion_axis_limit,
                       thigh_turn=variant.thigh_turn, thigh_tilt=variant.thigh_tilt, centre_moves=variant.centre_moves,
                       midstance_thigh_turn=variant.midstance_thigh_turn,
-                      vqf_tuning=variant.vqf_tuning)
+                      vqf_tuning=variant.vqf_tuning, upsample_hz=variant.upsample_hz)
 
 
 def apply_variant(config: SimulationConfig, variant: CohortVariant) -> SimulationConfig:
@@ -479,7 +485,8 @@ def evaluate_walker(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_O
                                          spec.thigh_turn, spec.thigh_tilt, spec.centre_moves,
                                          spec.midstance_thigh_turn)
         result = analyze_session(sim.session, AnalysisConfig(filter_kind=filter_kind, calibration=calibration,
-                                                             fusion_tuning=fusion_tuning_for(filter_kind, spec.vqf_tuning)))
+                                                             fusion_tuning=fusion_tuning_for(filter_kind, spec.vqf_tuning),
+                                                             fusion_upsample_hz=spec.upsample_hz))
     except Exception as exc:  # a crash is a finding: recorded, not hidden
         out["analysis_s"] = time.perf_counter() - t1
         out["error"] = f"{type(exc).__name__}: {exc}"

@@ -88,15 +88,17 @@ CYCLES = {GenevaCycles.ZENI: "cycles heel strike to heel strike (markers, Zeni)"
 
 def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_kind: FilterKind | None = None,
                   gyr_sampling: GyroSampling | None = None, clock: SensorClock = SensorClock.OWN,
-                  cycles: GenevaCycles = GenevaCycles.ZENI, tuning: FilterTuning | None = None) -> None:
+                  cycles: GenevaCycles = GenevaCycles.ZENI, tuning: FilterTuning | None = None,
+                  upsample_hz: float | None = None) -> None:
     """Part (d): the Geneva walks (``benchmarks/data/grouvel_2023``) against their marker-based knee
     angles and femur rotation, by the anatomical and by the functional marker model; one row per
     angle over all walks (a walk = one leg of one trial). ``gyr_sampling``: declare the walks' gyroscope samples so (None: as read).
     ``clock``: which clock each sensor is read on, ``cycles`` where the reference's cycles begin and
     end (``load_grouvel``: :class:`SensorClock`, :class:`GenevaCycles`). ``tuning``: the filter's
-    (``AnalysisConfig.fusion_tuning``; None: its defaults)."""
+    (``AnalysisConfig.fusion_tuning``; None: its defaults); ``upsample_hz``: ``AnalysisConfig.fusion_upsample_hz``."""
     config = AnalysisConfig(calibration=calibration or SegmentCalibrationConfig(),
-                            filter_kind=filter_kind or AnalysisConfig().filter_kind, fusion_tuning=tuning)
+                            filter_kind=filter_kind or AnalysisConfig().filter_kind, fusion_tuning=tuning,
+                            fusion_upsample_hz=upsample_hz)
     per_walk, split, midstance, ranges, plates = [], [], [], [], []
     sync = pd.read_csv(GROUVEL_2023 / "sync.csv").set_index("trial")
     cpu0 = time.process_time()

@@ -463,6 +463,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="also run the same walkers with this filter; print its report and the paired "
                              "per-leg differences")
     add_vqf_tuning_arguments(parser)
+    parser.add_argument("--upsample-hz", type=float, default=None, metavar="HZ",
+                        help="fuse sensors slower than HZ on samples interpolated up to about HZ "
+                             "(AnalysisConfig.fusion_upsample_hz; default off)")
     args = parser.parse_args(argv)
     kind = FilterKind(args.filter)
     n = 8 if args.quick else args.walkers
@@ -477,7 +480,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                             flexion_axis_limit=args.flexion_axis_limit, thigh_turn=args.thigh_turn,
                             thigh_tilt=args.thigh_tilt, centre_moves=args.centre_moves,
                             midstance_thigh_turn=args.midstance_thigh_turn,
-                            vqf_tuning=vqf_tuning_from_args(args), sample_rate_hz=args.sample_rate)
+                            vqf_tuning=vqf_tuning_from_args(args), sample_rate_hz=args.sample_rate,
+                            upsample_hz=args.upsample_hz)
 
     specs = draw_cohort(n, args.seed, variant)
     t0 = time.perf_counter()

@@ -339,13 +339,15 @@ def walking_tables(jobs: int, calibration: SegmentCalibrationConfig | None = Non
 
 
 def optical_table(calibration: SegmentCalibrationConfig | None = None, filter_kind: FilterKind | None = None,
-                  gyr_sampling: GyroSampling | None = None, tuning: FilterTuning | None = None) -> None:
+                  gyr_sampling: GyroSampling | None = None, tuning: FilterTuning | None = None,
+                  upsample_hz: float | None = None) -> None:
     """Part (c): the Kiel pp054 walk against its marker-based right-knee flexion, two sessions (its
     shank sensors, and its distal shank sensors as the shanks). ``gyr_sampling``: declare the
     gyroscope samples so (None: as read, the rate at each sample's instant); ``tuning``: the
-    filter's (``AnalysisConfig.fusion_tuning``)."""
+    filter's (``AnalysisConfig.fusion_tuning``); ``upsample_hz``: ``AnalysisConfig.fusion_upsample_hz``."""
     config = AnalysisConfig(calibration=calibration or SegmentCalibrationConfig(),
-                            filter_kind=filter_kind or AnalysisConfig().filter_kind, fusion_tuning=tuning)
+                            filter_kind=filter_kind or AnalysisConfig().filter_kind, fusion_tuning=tuning,
+                            fusion_upsample_hz=upsample_hz)
     rows, notes = [], []
     for distal in (False, True):
         walk = load_kiel_pp054(distal_shanks=distal)
@@ -428,6 +430,9 @@ def main() -> None:
                              "what imugait/data/gyr_sampling.json says for each; interval_mean on point samples "
                              "reproduces the integration before 2026-12-06)")
     add_vqf_tuning_arguments(parser)
+    parser.add_argument("--upsample-hz", type=float, default=None, metavar="HZ",
+                        help="parts (c) and (d): fuse sensors slower than HZ on samples interpolated up to about HZ "
+                             "(AnalysisConfig.fusion_upsample_hz; default off)")
     args = parser.parse_args()
     kind = None if args.filter is None else FilterKind(args.filter)
     sampling = None if args.gyr_sampling is None else GyroSampling(args.gyr_sampling)
@@ -435,9 +440,12 @@ def main() -> None:
                                      args.thigh_tilt, args.centre_moves, args.midstance_thigh_turn)
     tuning = fusion_tuning_for(kind or AnalysisConfig().filter_kind, vqf_tuning_from_args(args))
     print(f"Real data; {machine()}; {dt.date.today()}" + (f"; {vqf_tuning_label(tuning)}" if tuning else "") + "\n")
+    if args.upsample_hz:
+        print(f"parts (c) and (d) fused on samples interpolated up to ≥ {args.upsample_hz:g} Hz\n")
     if args.optical_only:
-        optical_table(calibration, kind, sampling, tuning)
-        grouvel_table(calibration, kind, sampling, SensorClock(args.clock), GenevaCycles(args.geneva_cycles), tuning=tuning)
+        optical_table(calibration, kind, sampling, tuning, args.upsample_hz)
+        grouvel_table(calibration, kind, sampling, SensorClock(args.clock), GenevaCycles(args.geneva_cycles), tuning=tuning,
+                      upsample_hz=args.upsample_hz)
         return
     trials = [] if args.pose_only else dfjimu_paths()
     if args.pose_only:
@@ -456,8 +464,9 @@ def main() -> None:
         return
     walking_tables(args.jobs, calibration, kind, tuning)
     print()
-    optical_table(calibration, kind, sampling, tuning)
-    grouvel_table(calibration, kind, sampling, SensorClock(args.clock), GenevaCycles(args.geneva_cycles), tuning=tuning)
+    optical_table(calibration, kind, sampling, tuning, args.upsample_hz)
+    grouvel_table(calibration, kind, sampling, SensorClock(args.clock), GenevaCycles(args.geneva_cycles), tuning=tuning,
+                  upsample_hz=args.upsample_hz)
 
 
 if __name__ == "__main__":

@@ -93,12 +93,14 @@ def fuse_for_legs(
     steps: Sequence[ProtocolStep] | None = (),
     periods: PeriodConfig | None = None,
     tuning: FilterTuning | None = None,
+    upsample_hz: float | None = None,
 ) -> FusedForLegs:
     """Grid, standing period, gyroscope biases, fusion.
 
     ``steps``: the protocol steps that may name the standing period (``()``: found automatically
     with the session's own steps; None: no standing is looked for, the filter learns its biases).
-    ``tuning``: of ``filter_kind`` (None: the filter's defaults).
+    ``tuning``: of ``filter_kind`` (None: the filter's defaults); ``upsample_hz``: see
+    :func:`~imugait.kinematics.prepare.fuse_session`.
     """
     rate_hz = grid_rate_hz(session.streams, rate_hz)
     t = common_grid(session.streams, rate_hz)
@@ -115,7 +117,8 @@ def fuse_for_legs(
             gyr_bias = {p: np.mean(interp_vectors(s.t_s, s.gyr_radps, t[standing]), axis=0) for p, s in session.items()}
         except CalibrationError:
             standing = None
-    return FusedForLegs(fuse_session(session, filter_kind, t, gyr_bias, rate_hz=rate_hz, tuning=tuning), standing)
+    return FusedForLegs(fuse_session(session, filter_kind, t, gyr_bias, rate_hz=rate_hz, tuning=tuning,
+                                     upsample_hz=upsample_hz), standing)
 
 
 def _acc_gyr_on_grid(stream, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

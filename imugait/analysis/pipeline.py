@@ -77,6 +77,9 @@ class AnalysisConfig:
     """Tuning of ``filter_kind`` (e.g. :class:`~imugait.fusion.settings.VqfTuning`); None: the
     filter's defaults (VQF's own; the sweep of its accelerometer time constant and motion bias
     estimation under the soft-tissue artefact, docs/accuracy.md, left them so)."""
+    fusion_upsample_hz: float | None = None
+    """Streams slower than this (Hz) are fused on samples interpolated up to about this rate
+    (:mod:`imugait.fusion.upsample`); None (default): off."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,7 +117,8 @@ def analyze_session(
     report("finding the standing reference and fusing sensor orientations")
     reuse_freed_blocks()  # large freed arrays reused, not faulted in again (once per process; CPU)
     release_free_heap()  # e.g. what reading the session freed: each stage starts from what is held
-    prepared = fuse_for_legs(session, config.filter_kind, config.rate_hz, (), config.periods, config.fusion_tuning)
+    prepared = fuse_for_legs(session, config.filter_kind, config.rate_hz, (), config.periods, config.fusion_tuning,
+                            config.fusion_upsample_hz)
     fused, standing = prepared.fused, prepared.standing
     release_free_heap()  # between stages, freed temporaries go back to the system (peak memory)
     t = fused.t_s

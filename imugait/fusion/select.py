@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 
@@ -10,8 +11,9 @@ from imugait.errors import ValidationError
 from imugait.fusion.ahrs_filters import EkfFilter, MadgwickFilter, MahonyFilter
 from imugait.fusion.base import FusionDiagnostics, FusionResult, OrientationFilter
 from imugait.fusion.settings import FilterKind, FilterTuning, FusionSettings
+from imugait.fusion.upsample import upsample_factor, upsampled_inputs
 from imugait.fusion.vqf_filters import VqfOfflineFilter, VqfOnlineFilter
-from imugait.model import ImuStream
+from imugait.model import GyroSampling, ImuStream
 from imugait.timebase import sample_period_s
 
 FILTERS: dict[FilterKind, type[OrientationFilter]] = {
@@ -58,6 +60,7 @@ def orient_stream(
     use_magnetometer: bool = False,
     tuning: FilterTuning | None = None,
     gyr_bias_radps: np.ndarray | None = None,
+    upsample_hz: float | None = None,
 ) -> FusionResult:
     """Orientation of one sensor over a whole recording.
 
@@ -76,6 +79,10 @@ def orient_stream(
     gyr_bias_radps : (3,) rad/s, sensor frame, or None
         Subtracted from the gyroscope before fusion (e.g. measured while standing still), without
         building and re-validating a second stream.
+    upsample_hz : float or None
+        Off (None, default): the filter steps once per sample. Else, below this rate (Hz), the
+        filter is fed samples interpolated between the recorded ones up to at least this rate
+        (:mod:`imugait.fusion.upsample`); the result still has one orientation per sample.
 
     Returns
     -------
@@ -99,8 +106,9 @@ def orient_stream(
         gyr_sampling=stream.device.gyr_sampling,
     )
     gyr = stream.gyr_radps if gyr_bias_radps is None else stream.gyr_radps - np.asarray(gyr_bias_radps, dtype=float)
+    factor = upsample_factor(settings.sample_period_s, upsample_hz)
     if not stream.gaps:
-        return make_filter(kind, settings).estimate(gyr, stream.acc_mps2, stream.mag_uT)
+        return _estimate(kind, settings, factor, gyr, stream.acc_mps2, stream.mag_uT)
     # Bridge lost-sample gaps for the filter only: it integrates rotation sample by sample, so a
     # missing sample would make it miss that rotation. It is fed samples interpolated at the lost
     # instants; only the real samples' orientations are returned.
@@ -111,11 +119,25 @@ def orient_stream(
     def bridge(x: np.ndarray | None) -> np.ndarray | None:
         return None if x is None else np.column_stack([np.interp(t_full, stream.t_s, x[:, k]) for k in range(3)])
 
-    full = make_filter(kind, settings).estimate(bridge(gyr), bridge(stream.acc_mps2), bridge(stream.mag_uT))
-    d = full.diagnostics
-    pick = {f: (None if getattr(d, f) is None else getattr(d, f)[real]) for f in
+    return _rows(_estimate(kind, settings, factor, bridge(gyr), bridge(stream.acc_mps2), bridge(stream.mag_uT)), real)
+
+
+def _estimate(kind: FilterKind, settings: FusionSettings, factor: int, gyr, acc, mag) -> FusionResult:
+    """The filter over (N, 3) samples, stepping ``factor`` times per sample (interpolated
+    between them); one row per sample."""
+    if factor == 1:
+        return make_filter(kind, settings).estimate(gyr, acc, mag)
+    fine = replace(settings, sample_period_s=settings.sample_period_s / factor, gyr_sampling=GyroSampling.INSTANT)
+    full = make_filter(kind, fine).estimate(*upsampled_inputs(gyr, acc, mag, factor, settings.gyr_sampling))
+    return replace(_rows(full, slice(None, None, factor)), settings=settings)
+
+
+def _rows(result: FusionResult, rows) -> FusionResult:
+    """``result`` at ``rows`` (an index array or a slice) only: orientations and diagnostics."""
+    d = result.diagnostics
+    pick = {f: (None if getattr(d, f) is None else getattr(d, f)[rows]) for f in
             ("rest_detected", "gyr_bias_radps", "gyr_bias_sigma_radps", "mag_disturbed")}
-    return FusionResult(full.q_world_sensor[real], FusionDiagnostics(**pick), full.kind, full.settings)
+    return FusionResult(result.q_world_sensor[rows], FusionDiagnostics(**pick), result.kind, result.settings)
 
 
 def _bridged_positions(stream: ImuStream) -> np.ndarray:

@@ -75,6 +75,7 @@ def fuse_session(
     use_magnetometer: bool = False,
     rate_hz: float | None = None,
     tuning: FilterTuning | None = None,
+    upsample_hz: float | None = None,
 ) -> FusedSession:
     """Fuse each stream of ``session`` with ``kind`` (6-axis unless ``use_magnetometer``) and
     resample all onto ``t_s``
@@ -85,7 +86,9 @@ def fuse_session(
     learn a large bias itself, and its heading then drifts. ``rate_hz``: the grid's rate — of
     ``t_s`` when given (measured from it when not), else the common grid's (default: the highest
     nominal rate); the result carries it (:attr:`FusedSession.rate_hz`).
-    ``tuning``: of ``kind`` (None: the filter's defaults).
+    ``tuning``: of ``kind`` (None: the filter's defaults). ``upsample_hz``: the filters of streams
+    slower than this step at about this rate on interpolated samples
+    (:func:`~imugait.fusion.select.orient_stream`; None: off).
 
     Every filter runs before any sensor is put on the grid: a filter's own buffers (the offline
     VQF's are ≈ 160 MB for an hour at 200 Hz) are then the largest thing alive, not added to every
@@ -104,7 +107,8 @@ def fuse_session(
     reuse_freed_blocks()
     for placement, stream in session.items():
         q_at_samples[placement] = orient_stream(stream, kind=kind, use_magnetometer=use_magnetometer,
-                                                gyr_bias_radps=biases.get(placement), tuning=tuning).q_world_sensor
+                                                gyr_bias_radps=biases.get(placement), tuning=tuning,
+                                                upsample_hz=upsample_hz).q_world_sensor
     sensors = {}
     for placement, stream in session.items():
         position = grid_position(stream.t_s, t)
