@@ -5,6 +5,7 @@ difference with each sensor's orientation measured by its own marker cluster."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ from _real_loaders import (
     load_grouvel,
     with_gyr_sampling,
 )
+from _reference_uncertainty import model_pair_rows, print_reference_spread
 from geneva_contacts import plate_contact_errors_ms
 
 from imugait.analysis import AnalysisConfig, analyze_session
@@ -89,17 +91,18 @@ CYCLES = {GenevaCycles.ZENI: "cycles heel strike to heel strike (markers, Zeni)"
 def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_kind: FilterKind | None = None,
                   gyr_sampling: GyroSampling | None = None, clock: SensorClock = SensorClock.OWN,
                   cycles: GenevaCycles = GenevaCycles.ZENI, tuning: FilterTuning | None = None,
-                  upsample_hz: float | None = None) -> None:
+                  upsample_hz: float | None = None, spread_csv: Path | None = None) -> None:
     """Part (d): the Geneva walks (``benchmarks/data/grouvel_2023``) against their marker-based knee
     angles and femur rotation, by the anatomical and by the functional marker model; one row per
     angle over all walks (a walk = one leg of one trial). ``gyr_sampling``: declare the walks' gyroscope samples so (None: as read).
     ``clock``: which clock each sensor is read on, ``cycles`` where the reference's cycles begin and
     end (``load_grouvel``: :class:`SensorClock`, :class:`GenevaCycles`). ``tuning``: the filter's
-    (``AnalysisConfig.fusion_tuning``; None: its defaults); ``upsample_hz``: ``AnalysisConfig.fusion_upsample_hz``."""
+    (``AnalysisConfig.fusion_tuning``; None: its defaults); ``upsample_hz``: ``AnalysisConfig.fusion_upsample_hz``;
+    ``spread_csv``: write the per-walk table of the reference spread there (None: not written)."""
     config = AnalysisConfig(calibration=calibration or SegmentCalibrationConfig(),
                             filter_kind=filter_kind or AnalysisConfig().filter_kind, fusion_tuning=tuning,
                             fusion_upsample_hz=upsample_hz)
-    per_walk, split, midstance, ranges, plates = [], [], [], [], []
+    per_walk, split, midstance, ranges, plates, pairs = [], [], [], [], [], []
     sync = pd.read_csv(GROUVEL_2023 / "sync.csv").set_index("trial")
     cpu0 = time.process_time()
     for trial in grouvel_trials():
@@ -115,6 +118,7 @@ def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_ki
             fusion = {c.angle: c for c in compare_with_reference(result, OpticalWalk(walk.name, walk.side, walk.session,
                                                                                      walk.cycles, cluster)) if c.cycle == 0}
             references = {model: marker_model_walk(walk, model) for model in MARKER_MODELS}
+            pairs += model_pair_rows(walk.name, trial[:3], references)
             own = {model: reference_at_rows(w, result.t_s, leg.standing) for model, w in references.items()}
             minimum_deg = stance_minimum_deg(result.t_s, leg.angles_deg["knee_flexion_deg"], walk.cycles["t_first_s"].to_numpy(),
                                              walk.cycles["t_last_s"].to_numpy())
@@ -216,3 +220,4 @@ def grouvel_table(calibration: SegmentCalibrationConfig | None = None, filter_ki
           f"anatomical model: RMSE {rmse.median():.2f} / {rmse.quantile(0.9):.2f} / {rmse.max():.2f}°, bias "
           f"{bias.mean():+.2f} ± {bias.std():.2f}° (mid-stance legs {bias[mid].mean():+.2f} ± {bias[mid].std():.2f}°; "
           "offset-free unchanged)\n")
+    print_reference_spread(table, pd.DataFrame(pairs), spread_csv)

@@ -35,8 +35,11 @@ Reproduce (from the repository root; reads ``../shared/datasets``, ≈ 1 min; pr
     own clock offset unless ``--clock pooled``; cycles from the markers' heel strikes unless
     ``--geneva-cycles plates``): the same comparison per
     leg and trial, summarised over all of them; then the same against the converter's functional,
-    functional-axis and cluster-tracked marker models (``benchmarks/_geneva.py``). Also without
-    ``../shared/datasets``, and in ``--optical-only``.
+    functional-axis and cluster-tracked marker models (``benchmarks/_geneva.py``), and the reference's
+    own spread: the marker models against each other walk by walk, paired with the pipeline against
+    the anatomical model, and the published figures on a marker reference's error
+    (``benchmarks/_reference_uncertainty.py``, ``benchmarks/data/reference_uncertainty.json``). Also
+    without ``../shared/datasets``, and in ``--optical-only``.
 
 ``--tau-acc S`` and ``--no-motion-bias``: every part fused with that VQF tuning
 (``AnalysisConfig.fusion_tuning``; ignored with a non-VQF ``--filter``).
@@ -48,6 +51,7 @@ import argparse
 import datetime as dt
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -433,6 +437,9 @@ def main() -> None:
     parser.add_argument("--upsample-hz", type=float, default=None, metavar="HZ",
                         help="parts (c) and (d): fuse sensors slower than HZ on samples interpolated up to about HZ "
                              "(AnalysisConfig.fusion_upsample_hz; default off)")
+    parser.add_argument("--reference-spread-csv", type=Path, default=None, metavar="CSV",
+                        help="part (d): write the per-walk table of the reference spread (knee flexion, pipeline and "
+                             "marker models against each other) here")
     args = parser.parse_args()
     kind = None if args.filter is None else FilterKind(args.filter)
     sampling = None if args.gyr_sampling is None else GyroSampling(args.gyr_sampling)
@@ -445,7 +452,7 @@ def main() -> None:
     if args.optical_only:
         optical_table(calibration, kind, sampling, tuning, args.upsample_hz)
         grouvel_table(calibration, kind, sampling, SensorClock(args.clock), GenevaCycles(args.geneva_cycles), tuning=tuning,
-                      upsample_hz=args.upsample_hz)
+                      upsample_hz=args.upsample_hz, spread_csv=args.reference_spread_csv)
         return
     trials = [] if args.pose_only else dfjimu_paths()
     if args.pose_only:
@@ -466,7 +473,7 @@ def main() -> None:
     print()
     optical_table(calibration, kind, sampling, tuning, args.upsample_hz)
     grouvel_table(calibration, kind, sampling, SensorClock(args.clock), GenevaCycles(args.geneva_cycles), tuning=tuning,
-                  upsample_hz=args.upsample_hz)
+                  upsample_hz=args.upsample_hz, spread_csv=args.reference_spread_csv)
 
 
 if __name__ == "__main__":
