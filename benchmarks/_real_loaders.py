@@ -184,6 +184,13 @@ def grouvel_trials() -> list[str]:
     return pd.read_csv(GROUVEL_2023 / "sync.csv")["trial"].tolist()
 
 
+def grouvel_markers(trial: str) -> pd.DataFrame:
+    """One Geneva walk's markers as the marker models read them (``<trial>_markers.csv``: mm, the
+    dataset's column names, one row per 100-Hz marker frame; every walk of the converter's
+    ``TRIALS``, also the one without IMU files, ``P10_S01_Gait_02``)."""
+    return pd.read_csv(GROUVEL_2023 / f"{trial}_markers.csv")
+
+
 class SensorClock(Enum):
     """Which clock a Geneva walk's sensors are read on (:func:`load_grouvel`). The converter puts
     all of a walk's sensors on one offset (``POOLED``: the one at which the leg sensors' gyroscopes

@@ -49,6 +49,11 @@ What it writes per trial (``P02_S01_Gait_01`` …), and checks before writing:
   along the walking direction).
 - ``sync.csv``: per trial the offset, the per-sensor relative residual of the gyroscope against the
   cluster rate, the IMU rate, and the walking direction in the lab (rad).
+- ``<trial>_markers.csv``, for every walk of ``TRIALS`` (also ``P10_S01_Gait_02``, which has no
+  IMU files: its markers are in its participant's functional knee fit): the markers the marker models
+  read (:data:`MARKERS`), mm to 0.01 mm, the dataset's column names (``LASI_x`` …), one row per
+  100-Hz marker frame, as in the source (the rows of ``<trial>_reference.csv``). With them the
+  marker models are rebuilt without the source (``benchmarks/geneva_knee_axes.py``).
 """
 
 from __future__ import annotations
@@ -82,10 +87,29 @@ MAX_RESIDUAL = 0.35
 """A sensor whose gyroscope matches its cluster's rate worse than this (relative RMS residual at
 the best offset) is not used: the synchronisation or the sensor is not trusted."""
 OFFSET_STEP_S = 0.002
+MARKERS = ("LASI", "RASI", "LPSI", "RPSI",
+           *(f"{s}{m}" for s in "LR" for m in ("HJC", "KJC", "KNE", "AJC", "ANK")),
+           *(f"{s}{c}{i}" for s in "LR" for c in "TS" for i in range(1, 5)))
+"""The markers (and the dataset's virtual joint centres) the marker models read: the pelvis
+(:func:`marker_frames`, :func:`reference_angles`), the femur and tibia (:func:`marker_frames`) and
+the thigh and shank clusters (:func:`functional_knees`, :func:`functional_frames`,
+:func:`cluster_tracked_frames`); not the heels (``cycles.csv`` is committed) nor the feet."""
+MARKER_DECIMALS = 2
+"""Decimals (mm) of the committed markers: 0.01 mm, far below the markers' own noise, but what
+makes ``benchmarks/geneva_knee_axes.py`` print the same table from them as from the source (at
+0.1 mm its per-walk values moved by up to 0.03° and one printed digit: docs/validation.md)."""
 
 
 def _marker(d: pd.DataFrame, name: str) -> np.ndarray:
     return d[[f"{name}_x", f"{name}_y", f"{name}_z"]].to_numpy(float) / 1000.0
+
+
+def write_markers(trial: str, d: pd.DataFrame) -> Path:
+    """One walk's :data:`MARKERS` from its synchronised file ``d`` to ``<trial>_markers.csv`` (mm,
+    :data:`MARKER_DECIMALS`); the path."""
+    path = OUT / f"{trial}_markers.csv"
+    d[[f"{m}_{k}" for m in MARKERS for k in "xyz"]].to_csv(path, index=False, float_format=f"%.{MARKER_DECIMALS}f")
+    return path
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -419,6 +443,7 @@ def main() -> None:
         knees, notes = functional_knees(list(walks.values()))
         axes += [{"participant": participant, **n} for n in notes]
         for trial, d in walks.items():
+            write_markers(trial, d)
             got = convert(trial, d, knees)
             if got is None:
                 print(f"{trial}: no leg with both sensors matching their clusters — skipped")

@@ -3,8 +3,9 @@
 Part (d) of ``benchmarks/real_data.py`` compares the pipeline's knee flexion with two marker models
 (``benchmarks/data/grouvel_2023/README.md``) that differ from each other by about 4° offset-free.
 This script says, per walk (one leg of one trial), how far apart their knee flexion axes are and
-what that does to knee flexion: it needs the markers, which are not committed, so it reads the
-dataset's synchronised files (the converter's source) and runs ``analyze_session`` as part (d) does.
+what that does to knee flexion. It reads the markers the converter committed
+(``<trial>_markers.csv``), or, given a folder, the dataset's synchronised files (the converter's
+source; the same table), and runs ``analyze_session`` as part (d) does.
 
 - The axes, each expressed in the anatomical femur frame (``convert_grouvel_2023.marker_frames``:
   X anterior, Y proximal along ``KJC`` → ``HJC``, Z to the right along ``KJC`` → ``KNE``) and
@@ -21,10 +22,12 @@ dataset's synchronised files (the converter's source) and runs ``analyze_session
   what is left with the same axes, of which a gain (the pipeline's flexion ≈ a + g × the model's,
   least squares per walk) is the part that scales with flexion.
 
-Reproduce (from the repository root; the source as in the data README)::
+Reproduce (from the repository root)::
 
+    .venv/bin/python benchmarks/geneva_knee_axes.py [--csv per_walk.csv]
+    # or from the source (as in the data README):
     git clone https://github.com/ThomasAston/movetru && git -C movetru checkout f65a0d8
-    .venv/bin/python benchmarks/geneva_knee_axes.py movetru/data/synchronised [--csv per_walk.csv]
+    .venv/bin/python benchmarks/geneva_knee_axes.py movetru/data/synchronised
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import numpy as np
 import pandas as pd
 from _common import machine, markdown_table
 from _optical import compare_series
-from _real_loaders import GROUVEL_2023, SensorClock, grouvel_trials, load_grouvel
+from _real_loaders import GROUVEL_2023, SensorClock, grouvel_markers, grouvel_trials, load_grouvel
 from convert_grouvel_2023 import (
     TRIALS,
     _poses,
@@ -158,6 +161,13 @@ def walk_axes(trial: str, d: pd.DataFrame, knees: dict, config: AnalysisConfig) 
     return rows
 
 
+def participant_axes(walks: dict[str, pd.DataFrame], kept: set[str], config: AnalysisConfig) -> list[dict]:
+    """:func:`walk_axes` for one participant's converted walks among ``walks`` (all four walks'
+    markers, by trial: the functional knees are fitted over all of them)."""
+    knees, _ = functional_knees(list(walks.values()))
+    return [row for trial, d in walks.items() if trial in kept for row in walk_axes(trial, d, knees, config)]
+
+
 def _summary(table: pd.DataFrame, column: str, fmt: str = ".2f") -> str:
     v = table[column]
     return f"{v.median():{fmt}} ({v.quantile(0.1):{fmt}} … {v.quantile(0.9):{fmt}})"
@@ -165,7 +175,9 @@ def _summary(table: pd.DataFrame, column: str, fmt: str = ".2f") -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("source", type=Path, help="folder holding the dataset's synchronised CSV files (<trial>.csv)")
+    parser.add_argument("source", type=Path, nargs="?", default=None,
+                        help="read the markers from the dataset's synchronised CSV files (<trial>.csv) in this folder "
+                             "(default: the committed <trial>_markers.csv)")
     parser.add_argument("--csv", type=Path, default=None, help="write the per-walk table here")
     args = parser.parse_args()
     cpu0 = time.process_time()
@@ -173,11 +185,9 @@ def main() -> None:
     kept = set(grouvel_trials())
     rows = []
     for participant in sorted({t[:3] for t in TRIALS}):
-        walks = {t: pd.read_csv(args.source / f"{t}.csv") for t in TRIALS if t.startswith(participant)}
-        knees, _ = functional_knees(list(walks.values()))
-        for trial, d in walks.items():
-            if trial in kept:
-                rows += walk_axes(trial, d, knees, config)
+        walks = {t: grouvel_markers(t) if args.source is None else pd.read_csv(args.source / f"{t}.csv")
+                 for t in TRIALS if t.startswith(participant)}
+        rows += participant_axes(walks, kept, config)
     curves = {name: np.median([r["curves"][name] for r in rows], axis=0) for name in rows[0]["curves"]}
     table = pd.DataFrame([{k: v for k, v in r.items() if k != "curves"} for r in rows])
     if args.csv is not None:
