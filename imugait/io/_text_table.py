@@ -203,6 +203,11 @@ def gaps_from_times(t_s: np.ndarray, period_s: float) -> tuple[Gap, ...]:
     return gaps_from_steps(steps)
 
 
+FILE_TIME_NOTE = "recording time taken from the file's modification time (the export states no date)"
+"""For the session's notes where ``recorded_at`` is :func:`modified_time_iso`: a copied or
+downloaded file's time is when it was copied, not when it was recorded."""
+
+
 def modified_time_iso(path: str | os.PathLike) -> str:
     """The file's modification time as ISO 8601 UTC: the best available guess at when an
     exported recording was made, for formats that do not say."""

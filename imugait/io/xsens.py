@@ -26,6 +26,7 @@ from imugait.conventions import Placement
 from imugait.data.gyr_sampling import source_gyr_sampling
 from imugait.errors import FormatError, ValidationError
 from imugait.io._text_table import (
+    FILE_TIME_NOTE,
     TextTable,
     block,
     drop_truncated_last_line,
@@ -179,7 +180,7 @@ def read_xsens_dir(
         notes.append(f"{pl.value}={f.path.name}" + (f" (dropped truncated last line {f.dropped_line})" if f.dropped_line else ""))
     meta = SessionMeta(
         subject_id=subject_id, recorded_at=min(modified_time_iso(f.path) for f in files.values()),
-        source="import:xsens", notes="imported from " + ", ".join(notes),
+        source="import:xsens", notes="imported from " + ", ".join(notes) + f"; {FILE_TIME_NOTE}",
     )
     return Session(streams, meta)
 

@@ -109,7 +109,13 @@ def side_heading(side: Side, report: Report) -> str:
 
 
 def no_finding_text(report: Report) -> str:
-    """'No finding', saying whether every comparison counted (:func:`not_counted_text` says why not)."""
+    """'No finding', saying whether every comparison counted (:func:`not_counted_text` says why not),
+    or that nothing was compared (a recording without one usable stride is not 'within the reference')."""
+    if not report.comparisons:
+        if report.quality and not any(q.strides_used for q in report.quality):
+            return ("No finding, and nothing was compared: no leg had a stride that could be used "
+                    "(the warnings say why and what to record next time).")
+        return "No finding, and nothing was compared: no measurement of this report has a reference."
     counted = sum(c.trusted for c in report.comparisons)
     if counted == len(report.comparisons):
         return "No finding: every compared measurement is within its reference."
