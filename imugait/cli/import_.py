@@ -208,8 +208,9 @@ def _run_hugadb(args: argparse.Namespace) -> int:
     code = _write(session, args.out, args.gyr_sampling)
     if mapping is None and Placement.LEFT_THIGH in session and Placement.RIGHT_THIGH in session:
         print(f"imugait import: note: {args.file.name}: the sensors went to the sides the dataset documents; in "
-              "every HuGaDB walking file tried, each thigh leans like the other side's, and `imugait analyze` "
-              "refuses a file with both legs as left and right swapped. To analyse it, import it with the sides "
+              "every HuGaDB walking file tried, each thigh leans like the other side's: `imugait analyze` refuses "
+              "such a file as left and right swapped, or warns that a thigh leans like the other side's. To "
+              "analyse it, import it with the sides "
               f"exchanged: {HUGADB_EXCHANGED_MAP} (docs/formats.md)", file=sys.stderr)
     return code
 

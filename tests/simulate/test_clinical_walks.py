@@ -135,3 +135,16 @@ def test_cli_ten_metre_older_walker_with_soft_tissue(tmp_path, capsys):
     assert len(sensors["left_thigh"]["soft_tissue"]["rotation_per_rad"]) == 3
     assert main(["simulate", "--out", str(tmp_path / "x"), "--no-standing"]) == 1
     assert "--no-standing applies to" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("option", "protocol"), [("--minutes", None), ("--passes", "corridor"),
+                                                  ("--bouts", "ten-metre"), ("--bout-s", "corridor")])
+def test_cli_refuses_an_option_of_another_protocol(tmp_path, capsys, option, protocol):
+    """`imugait simulate --out x --minutes 3` (no --protocol corridor) wrote a 36-s walking test,
+    the option silently ignored (newcomer pass, twenty-first session)."""
+    out = tmp_path / "x"
+    args = ["simulate", "--out", str(out), option, "3"] + (["--protocol", protocol] if protocol else [])
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert f"{option} applies to --protocol" in err and f"not {protocol or 'walking'}: add --protocol" in err
+    assert not out.exists()
