@@ -12,7 +12,7 @@ from imugait.report.findings import Comparison, Finding, Status
 from imugait.report.measurements import Measurement, with_unit
 
 if TYPE_CHECKING:
-    from imugait.report.report import Report, Trend
+    from imugait.report.report import LegQuality, Report, Trend
 
 KEY_METRICS = (
     ("hip_rotation_mean_deg", "Hip rotation, mean over the cycle (+ = internal)"),
@@ -106,6 +106,16 @@ def _untrusted_sides(report: Report) -> list[Side]:
 def side_heading(side: Side, report: Report) -> str:
     """A summary column's heading: the side, marked when its leg's results are not trusted."""
     return side.value + (" (not trusted)" if side in _untrusted_sides(report) else "")
+
+
+def leg_quality_text(q: LegQuality) -> str:
+    """A leg's line under the summary (without its calibration method): the rating, the strides
+    used of found and why the others were not (a newcomer read "25 of 47 strides used" of the qmt
+    walk with turns and found no reason anywhere), and the not-trusted mark."""
+    unused = "; ".join(f"{n} {reason}" for reason, n in q.strides_unused)
+    return (f"{q.side.value} leg: sensor calibration {q.calibration_quality}, {q.strides_used} of {q.strides_found} "
+            f"strides used" + (f" (unused: {unused})" if unused else "")
+            + ("" if q.trusted else " — NOT TRUSTED (most strides implausible)"))
 
 
 def no_finding_text(report: Report) -> str:

@@ -17,6 +17,7 @@ from imugait.report.present import (
     comparison_value_text,
     confidence_text,
     drill_purpose_text,
+    leg_quality_text,
     measurement_text,
     metric_label,
     no_finding_text,
@@ -61,9 +62,7 @@ def render_text(report: Report, console: Console | None = None) -> None:
     if report.trends:
         console.print(_trend_table(report))
     for q in report.quality:
-        console.print(f"[dim]{q.side.value} leg: sensor calibration {q.calibration_quality}, "
-                      f"{q.strides_used} of {q.strides_found} strides used"
-                      f"{'' if q.trusted else ' — NOT TRUSTED (most strides implausible)'}; {escape(q.calibration_method)}[/dim]")
+        console.print(f"[dim]{escape(leg_quality_text(q))}; {escape(q.calibration_method)}[/dim]")
     for w in report.warnings:
         console.print(f"[yellow]warning:[/yellow] {escape(w)}")
 

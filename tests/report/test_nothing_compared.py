@@ -35,3 +35,23 @@ def test_a_report_without_measurements_says_nothing_was_compared():
     text = _text(build_report(subject_id="P-1", measurements=[]))
     assert "No finding, and nothing was compared: no measurement of this report has a reference." in text
     assert "within its reference" not in text
+
+
+def test_the_leg_line_says_why_strides_were_not_used():
+    """qmt's left leg read '25 of 47 strides used' with no reason anywhere in the report (22 were in
+    its turns); the line now counts the reasons, in the text, the HTML and the JSON."""
+    from imugait.report.render_json import report_to_dict
+
+    turn = "not inside a straight walking bout (turn, standing or start/stop)"
+    q = LegQuality(Side.LEFT, "good", 25, 47, "referred to standing", strides_unused=((turn, 22),))
+    report = dataclasses.replace(build_report(subject_id="P-1", measurements=[]), quality=(q,))
+    line = f"left leg: sensor calibration good, 25 of 47 strides used (unused: 22 {turn}); referred to standing"
+    assert line in _text(report)
+    assert line in unescape(render_html(report))
+    assert report_to_dict(report)["data_quality"]["legs"][0]["strides_unused"] == {turn: 22}
+
+
+def test_an_analysed_leg_counts_its_unused_strides(normal_analysis):
+    report = build_report(normal_analysis)
+    for q in report.quality:
+        assert sum(n for _, n in q.strides_unused) == q.strides_found - q.strides_used
