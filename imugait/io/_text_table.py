@@ -208,6 +208,12 @@ FILE_TIME_NOTE = "recording time taken from the file's modification time (the ex
 downloaded file's time is when it was copied, not when it was recorded."""
 
 
+def stated_or_file_time(stated: str | None, path: str | os.PathLike) -> tuple[str, list[str]]:
+    """``(recorded_at, notes)``: the time the file states, else its modification time with
+    :data:`FILE_TIME_NOTE` to add to the session's notes."""
+    return (stated, []) if stated else (modified_time_iso(path), [FILE_TIME_NOTE])
+
+
 def modified_time_iso(path: str | os.PathLike) -> str:
     """The file's modification time as ISO 8601 UTC: the best available guess at when an
     exported recording was made, for formats that do not say."""

@@ -26,7 +26,7 @@ from imugait.conventions import Placement
 from imugait.data.gyr_sampling import source_gyr_sampling
 from imugait.errors import FormatError, ValidationError
 from imugait.io._mat_check import MatStructureError, check_mat5
-from imugait.io._text_table import gaps_from_times, modified_time_iso, rate_from_times
+from imugait.io._text_table import gaps_from_times, rate_from_times, stated_or_file_time
 from imugait.model import DeviceInfo, ImuStream, ProtocolStep, Session, SessionMeta
 
 QMT_DEFAULT_MAP: dict[Placement, str] = {
@@ -91,10 +91,12 @@ def read_qmt_mat(
             raise ValidationError(f"{p.name}: {name}: {exc}") from None
     steps = tuple(steps)
     _check_steps(steps, t, 1.0 / rate, p.name)
+    recorded_at, time_notes = stated_or_file_time(_created(m), p)
     meta = SessionMeta(
-        subject_id=subject_id, recorded_at=_created(m) or modified_time_iso(p), steps=steps,
+        subject_id=subject_id, recorded_at=recorded_at, steps=steps,
         source="import:qmt-mat",
-        notes=f"imported from {p.name}: " + "; ".join(f"{pl.value}={name}" for pl, name in mapping.items()),
+        notes=f"imported from {p.name}: " + "; ".join([*(f"{pl.value}={name}" for pl, name in mapping.items()),
+                                                       *time_notes]),
     )
     try:
         return Session(streams, meta)

@@ -132,6 +132,7 @@ def test_import_qmt_list_map_steps(main, tmp_path, capsys):
                  "--map", "left_shank=lower_leg_left", "--step", "stand=40:41.5"]) == 0
     s = read_session(out)
     assert list(s) == [Placement.LEFT_THIGH, Placement.LEFT_SHANK] and s.step("stand").t_end_s == 41.5
+    assert "modification time" not in s.meta.notes  # the MAT header states when it was made
 
 
 @pytest.mark.realdata
