@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from imugait.errors import FormatError
-from imugait.model import Gap
+from imugait.model import FILE_TIME_NOTE, Gap
 
 _DELIMITERS = ("\t", ",", ";")
 
@@ -201,11 +201,6 @@ def gaps_from_times(t_s: np.ndarray, period_s: float) -> tuple[Gap, ...]:
     steps_s = np.diff(np.asarray(t_s, dtype=np.float64))
     steps = np.where(steps_s >= GAP_STEP_FACTOR * period_s, np.rint(steps_s / period_s), 1).astype(np.int64)
     return gaps_from_steps(steps)
-
-
-FILE_TIME_NOTE = "recording time taken from the file's modification time (the export states no date)"
-"""For the session's notes where ``recorded_at`` is :func:`modified_time_iso`: a copied or
-downloaded file's time is when it was copied, not when it was recorded."""
 
 
 def stated_or_file_time(stated: str | None, path: str | os.PathLike) -> tuple[str, list[str]]:

@@ -26,7 +26,6 @@ from imugait.conventions import Placement
 from imugait.data.gyr_sampling import source_gyr_sampling
 from imugait.errors import FormatError, ValidationError
 from imugait.io._text_table import (
-    FILE_TIME_NOTE,
     TextTable,
     block,
     drop_truncated_last_line,
@@ -36,7 +35,7 @@ from imugait.io._text_table import (
     optional_group,
     read_text_table,
 )
-from imugait.model import DeviceInfo, ImuStream, Session, SessionMeta
+from imugait.model import FILE_TIME_NOTE, DeviceInfo, ImuStream, Session, SessionMeta
 
 COUNTER_MODULUS = 65536
 """The packet counter is 16 bit."""

@@ -118,6 +118,13 @@ def leg_quality_text(q: LegQuality) -> str:
             + ("" if q.trusted else " — NOT TRUSTED (most strides implausible)"))
 
 
+def recorded_text(report: Report) -> str:
+    """``recorded 2016-08-22T18:24:00``, saying when the time is only the imported file's (an
+    Xsens text export copied today read as recorded today)."""
+    return f"recorded {report.recorded_at}" + (" (the file's time: it states no date)"
+                                               if report.recorded_at_is_file_time else "")
+
+
 def no_finding_text(report: Report) -> str:
     """'No finding', saying whether every comparison counted (:func:`not_counted_text` says why not),
     or that nothing was compared (a recording without one usable stride is not 'within the reference')."""

@@ -23,6 +23,7 @@ from imugait.report.present import (
     metric_label,
     no_finding_text,
     not_counted_text,
+    recorded_text,
     result_text,
     side_heading,
     side_text,
@@ -199,7 +200,7 @@ def render_html(report: Report) -> str:
     warnings = "".join(f'<div class="box consider">{_e(w)}</div>' for w in report.warnings)
     body = (
         f"<h1>Movement report — {_e(report.subject_id)}</h1>"
-        f'<div class="meta">recorded {_e(report.recorded_at)} · made {_e(report.generated_at)} · imugait '
+        f'<div class="meta">{_e(recorded_text(report))} · made {_e(report.generated_at)} · imugait '
         f"{_e(report.software_version)} · reference population: {_e(report.population.value)}</div>"
         f'<div class="box disclaimer" id="disclaimer"><strong>Please read.</strong> {_e(report.disclaimer)}</div>'
         + _referrals(report) + warnings

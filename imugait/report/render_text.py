@@ -22,6 +22,7 @@ from imugait.report.present import (
     metric_label,
     no_finding_text,
     not_counted_text,
+    recorded_text,
     result_text,
     side_heading,
     side_text,
@@ -38,7 +39,7 @@ def render_text(report: Report, console: Console | None = None) -> None:
     """Print the report. All user-provided text (subject id) is escaped for rich markup."""
     console = console or Console()
     console.rule(f"Movement report — {escape(report.subject_id)}")
-    console.print(f"recorded {escape(report.recorded_at)}   reference population: {report.population.value}")
+    console.print(f"{escape(recorded_text(report))}   reference population: {report.population.value}")
     console.print(Panel(escape(report.disclaimer), title="Please read", border_style="blue"))
     p = report.programme
     for r in p.referrals:

@@ -118,6 +118,8 @@ class Report:
     software_version: str = __version__
     pelvis_worn: bool = False
     """A pelvis sensor was analysed (the hip angles against the pelvis are among the measurements)."""
+    recorded_at_is_file_time: bool = False
+    """``recorded_at`` is an imported file's modification time (the file states no date)."""
 
     @property
     def hip_rotation_note(self) -> str:
@@ -237,6 +239,7 @@ def build_report(
         curves=_curves(analysis) if analysis is not None else {},
         trends=trends,
         pelvis_worn=analysis is not None and analysis.pelvis_worn,
+        recorded_at_is_file_time=meta is not None and recorded_at == meta.recorded_at and meta.recorded_at_is_file_time,
     )
 
 
