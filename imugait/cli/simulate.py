@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--passes", type=int_range(1, 10), default=None, help="ten-metre: passes of 10 m, 180-degree turns "
                    "between (1-10, default 2)")
     g.add_argument("--minutes", type=finite_range(0.5, 30.0, "min"), default=None,
-                   help="corridor: minutes of walking (clinical tests use 2-6; default 6)")
+                   help="corridor: minutes of walking, turns included, at most: the walk ends with the last "
+                        "whole length that fits (3 gives 178 s; clinical tests use 2-6; default 6)")
     g.add_argument("--stand-s", type=finite_range(0.5, 120.0, "s"), default=5.0,
                    help="standing before and after (0.5-120 s, default 5)")
     g.add_argument("--no-standing", action="store_true", help="ten-metre, corridor: no standing before or after "

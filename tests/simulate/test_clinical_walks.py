@@ -148,3 +148,12 @@ def test_cli_refuses_an_option_of_another_protocol(tmp_path, capsys, option, pro
     err = capsys.readouterr().err
     assert f"{option} applies to --protocol" in err and f"not {protocol or 'walking'}: add --protocol" in err
     assert not out.exists()
+
+
+def test_cli_help_says_the_corridor_walk_ends_with_a_whole_length(capsys):
+    """`--minutes 3` walks 178 s (the walk stops after the last whole 30-m length that fits); the
+    help said "minutes of walking" (newcomer pass, twenty-first session)."""
+    with pytest.raises(SystemExit):
+        main(["simulate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "corridor: minutes of walking, turns included, at most: the walk ends with the last whole length" in text
