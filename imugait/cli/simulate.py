@@ -91,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     # Imported here so that `imugait --help` stays fast.
     import dataclasses
 
+    from rich.console import Console
+
     from imugait.errors import ValidationError
     from imugait.output_guard import check_session_folder
     from imugait.simulate import LOWER_LIMBS, SensorErrors, SimulationConfig, simulate
@@ -124,8 +126,11 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         subject_id=args.subject,
     )
-    result = simulate(config)
-    path = write_simulation(result, args.out)
+    duration_s = sum(phase.duration_s for phase in timeline)
+    # a 6-minute corridor walk takes about 10 s of CPU: say what is happening meanwhile (a terminal only)
+    with Console(stderr=True).status(f"simulating {duration_s:.0f} s of the {args.protocol} protocol"):
+        result = simulate(config)
+        path = write_simulation(result, args.out)
     steady = result.truth.cycles.query("steady")
     print(f"wrote {path} ({result.session!r})")
     print(f"ground truth in {path.parent / 'truth'}: {len(steady)} steady strides of "

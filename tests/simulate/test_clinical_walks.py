@@ -157,3 +157,23 @@ def test_cli_help_says_the_corridor_walk_ends_with_a_whole_length(capsys):
         main(["simulate", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "corridor: minutes of walking, turns included, at most: the walk ends with the last whole length" in text
+
+
+def test_cli_says_what_it_simulates_while_it_runs(tmp_path, monkeypatch):
+    """A 6-minute corridor walk ran 35 s (wall, a loaded machine) without a word until done;
+    `analyze` and `report` show a status line meanwhile, and so does `simulate` now (newcomer
+    pass, twenty-first session)."""
+    import contextlib
+
+    from rich.console import Console
+
+    said = []
+
+    @contextlib.contextmanager
+    def status(self, text, *args, **kwargs):
+        said.append(str(text))
+        yield None
+
+    monkeypatch.setattr(Console, "status", status)
+    assert main(["simulate", "--out", str(tmp_path / "x"), "--bout-s", "4", "--bouts", "1", "--ideal"]) == 0
+    assert said and said[0].startswith("simulating ") and said[0].endswith(" s of the walking protocol")
