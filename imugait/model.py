@@ -298,6 +298,11 @@ class SessionEvent:
         return f"{self.t_s:.3f} s{where} {self.kind.value}{count}{value}{detail}"
 
 
+FILE_TIME_NOTE = "recording time taken from the file's modification time (the export states no date)"
+"""In a session's ``notes`` when an importer's ``recorded_at`` is the file's modification time: a
+copied or downloaded file's time is when it was copied, not when it was recorded."""
+
+
 @dataclass(frozen=True)
 class SessionMeta:
     """Who, when and what. ``subject_id`` is a pseudonym, never a real name."""
@@ -312,6 +317,11 @@ class SessionMeta:
     notes: str = ""
     events: tuple[SessionEvent, ...] = ()
     """The acquisition's event log (link drops, resets, clock steps, discarded bytes …), in time order."""
+
+    @property
+    def recorded_at_is_file_time(self) -> bool:
+        """``recorded_at`` is an imported file's modification time (:data:`FILE_TIME_NOTE`)."""
+        return FILE_TIME_NOTE in self.notes
 
     def cut_to(self, t_start_s: float, t_end_s: float) -> SessionMeta:
         """This metadata with only the protocol steps that overlap ``[t_start_s, t_end_s)``, cut to it."""

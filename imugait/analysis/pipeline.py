@@ -171,7 +171,7 @@ def analyze_session(
     strides = {side: leg.strides for side, leg in legs.items()}
     cycles = _cycles_table(t, fused.rate_hz, legs, strides)
     legs, cycles, implausible_warnings = _exclude_implausible(legs, cycles)
-    warnings += implausible_warnings + _no_stride_used_warnings(legs)
+    warnings += implausible_warnings + _no_stride_used_warnings(legs, {side: _leg_gyr_range(session, side) for side in legs})
     aggregates = aggregate(cycles, metric_columns(cycles))
     return AnalysisResult(
         session_meta=session.meta,
@@ -266,6 +266,13 @@ def _clipped_gyr(session: Session, placement: Placement, fused: FusedSession) ->
     return at_range(fused.sensors[placement].gyr_radps, session[placement].device.gyr_range_radps)
 
 
+def _leg_gyr_range(session: Session, side: Side) -> float | None:
+    """The wider of the leg's two gyroscope ranges the devices declare (rad/s; None: not declared)."""
+    ranges = [session[p].device.gyr_range_radps for p in (Placement.of(Segment.THIGH, side), Placement.of(Segment.SHANK, side))
+              if p in session and session[p].device.gyr_range_radps]
+    return max(ranges) if ranges else None
+
+
 def _clipped_acc(session: Session, placement: Placement, fused: FusedSession) -> np.ndarray:
     """(M,) bool: the accelerometer reads at its full-scale range (known from the device)."""
     return at_range(fused.sensors[placement].acc_mps2, session[placement].device.acc_range_mps2)
@@ -299,23 +306,56 @@ def _cycles_table(t: np.ndarray, rate_hz: float, legs: dict[Side, LegReport], st
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame([])
 
 
-def _no_stride_used_warnings(legs: dict[Side, LegReport]) -> list[str]:
+CLIPPING_HIDES_WALKING = 0.05
+"""A leg whose gyroscope reads at its range in this fraction of the grid rows or more is told about
+the clipping, whatever the strides' commonest reason: rates cut off at the range also hide the
+walking from the bout detection (HuGaDB 04_00, four gyroscopes the maintainers list as corrupted:
+18 % of the rows clipped, every stride "not inside a straight walking bout"). Sound legs clip in
+none; the threshold only chooses the advice, it excludes nothing."""
+
+
+def _no_stride_used_warnings(legs: dict[Side, LegReport],
+                             gyr_range_radps: Mapping[Side, float | None] | None = None) -> list[str]:
     """A leg whose strides were all excluded says why, counted by reason (a short walk's per-stride
-    results are otherwise an empty column with no cause given), and what to redo for the commonest."""
+    results are otherwise an empty column with no cause given), and what to redo for the commonest
+    (or for the clipping, when much of the leg's gyroscope data is clipped). ``gyr_range_radps``:
+    each leg's declared gyroscope range, for the advice on clipping."""
     out = []
     for side, leg in legs.items():
         if leg.strides and not any(s.used for s in leg.strides):
             counts = pd.Series([s.exclusion.value for s in leg.strides]).value_counts()
             detail = "; ".join(f"{n}× {reason}" for reason, n in counts.items())
+            clipped = float(np.mean(leg.clipped)) if np.size(leg.clipped) else 0.0
+            if Exclusion(counts.index[0]) is Exclusion.CLIPPED or clipped >= CLIPPING_HIDES_WALKING:
+                redo = _clipping_advice(clipped, (gyr_range_radps or {}).get(side))
+            else:
+                redo = _redo_for(Exclusion(counts.index[0]))
             out.append(f"{side.value} leg: none of its {len(leg.strides)} strides used ({detail}): no per-stride "
-                       f"results for this leg — {_redo_for(Exclusion(counts.index[0]))}")
+                       f"results for this leg — {redo}")
     return out
+
+
+WIDEST_COMMON_GYR_RANGE_DPS = 2000.0
+"""The widest gyroscope range of common MEMS IMUs (MPU-6050/9250, BMI160, LSM6DS3), °/s."""
+
+
+def _clipping_advice(clipped_fraction: float, gyr_range_radps: float | None) -> str:
+    """What to do about a gyroscope that reached the end of its range: a wider range, unless it is
+    already the widest (then the sensor or its data is at fault: walking stays far below it)."""
+    span = f" in {100 * clipped_fraction:.0f} % of the samples" if clipped_fraction >= 0.005 else ""
+    if gyr_range_radps is None:
+        return f"its gyroscope reached the end of its range{span}: set a wider range (±2000 °/s) or check the sensor"
+    range_dps = float(np.rad2deg(gyr_range_radps))
+    if range_dps < 0.99 * WIDEST_COMMON_GYR_RANGE_DPS:
+        return (f"its gyroscope reached the end of its ±{range_dps:.0f} °/s range{span}: set a wider range "
+                f"(±2000 °/s) or check the sensor")
+    return (f"its gyroscope reached the end of its ±{range_dps:.0f} °/s range{span}, far beyond what walking "
+            "turns a leg: the sensor or its data is faulty (for a dataset, see whether its maintainers list it "
+            "as corrupted)")
 
 
 def _redo_for(exclusion: Exclusion) -> str:
     """What to do next time about the commonest reason a leg's strides were not used."""
-    if exclusion is Exclusion.CLIPPED:
-        return "its gyroscope reached the end of its range: set a wider range (±2000 °/s) or check the sensor"
     if exclusion is Exclusion.LOST_SAMPLES:
         return "samples were lost: keep the sensors within reach of the receiver and record again"
     if exclusion.implausible:
@@ -348,7 +388,8 @@ def _exclude_implausible(
         if n_implausible:
             counts = reasons[hit].map(lambda r: r.value).value_counts()
             detail = "; ".join(f"{n}× {reason}" for reason, n in counts.items())
-            message = f"{side.value} leg: {n_implausible} of {usable} strides excluded as implausible ({detail})"
+            message = (f"{side.value} leg: {n_implausible} of {usable} otherwise usable strides excluded as implausible "
+                       f"({detail})")
             if untrusted:
                 message += f" — the leg's results are not trusted: {RESTRAP_ADVICE}"
             warnings.append(message)

@@ -87,7 +87,7 @@ class LegReport:
 def calibration_method(alignment: LegAlignment, reference: str, sample_rate_hz: float | None) -> str:
     """The line stated with a leg's results (:func:`imugait.analysis.expected_error.describe`):
     its reference, what fixed the heading, the errors to expect at ``sample_rate_hz`` (Hz)."""
-    return describe(reference, alignment.quality.heading_source.value, sample_rate_hz,
+    return describe(reference, alignment.quality.heading_source.words, sample_rate_hz,
                     not alignment.measures_femur_rotation)
 
 

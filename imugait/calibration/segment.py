@@ -244,6 +244,13 @@ class HeadingSource(Enum):
     """No knee model: each segment's swing axis, lined up (:mod:`imugait.calibration.pose`) — the
     fallback when the sensors do not move as one hinge."""
 
+    @property
+    def words(self) -> str:
+        """What fixed the heading, in a sentence for people (the value stays the JSON's term)."""
+        if self is HeadingSource.KNEE_CENTRE_SWING:
+            return "knee centre (of its two fits 180° apart, the one the walking swing points to)"
+        return self.value
+
 
 @dataclass(frozen=True)
 class AlignmentQuality:

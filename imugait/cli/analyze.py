@@ -161,10 +161,13 @@ def _run_chunked(args: argparse.Namespace, out: Path, console) -> int:
 def _print_summary(console, result) -> None:
     _print_table(console, result.session_meta.subject_id, result.aggregates, result.cycles,
                  {side: leg.calibration_quality for side, leg in result.legs.items()}, result.warnings,
-                 result.pelvis_worn)
+                 result.pelvis_worn, untrusted={side for side, leg in result.legs.items() if not leg.trusted})
 
 
-def _print_table(console, subject_id: str, aggregates, cycles, quality: dict, warnings, pelvis_worn: bool) -> None:
+def _print_table(console, subject_id: str, aggregates, cycles, quality: dict, warnings, pelvis_worn: bool,
+                 untrusted=frozenset()) -> None:
+    """The summary table; a leg in ``untrusted`` (most strides implausible) is marked in its column's
+    heading, as in the report."""
     from rich.table import Table
 
     from imugait.conventions import Side
@@ -173,7 +176,7 @@ def _print_table(console, subject_id: str, aggregates, cycles, quality: dict, wa
     table = Table(title=f"Walking analysis — {subject_id}")
     table.add_column("metric")
     for side in sides:
-        table.add_column(f"{side.value} (mean ± SD)", justify="right")
+        table.add_column(f"{side.value} ({'not trusted; ' if side in untrusted else ''}mean ± SD)", justify="right")
     for name, label, unit, digits in SUMMARY_METRICS:
         cells = []
         for side in sides:

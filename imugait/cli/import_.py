@@ -10,6 +10,7 @@ from pathlib import Path
 
 from imugait.cli._import_formats import register_formats
 from imugait.cli._options import add_force_arg, add_gyr_sampling_arg, file_rate_hz
+from imugait.conventions import Placement
 from imugait.errors import ValidationError
 from imugait.io import (
     SourceFormat,
@@ -24,6 +25,9 @@ from imugait.io.hugadb import HUGADB_RATE_HZ
 from imugait.io.qmt import qmt_segments
 from imugait.model import GyroSampling
 from imugait.output_guard import check_outputs, safe_file_stem
+
+HUGADB_EXCHANGED_MAP = "--map left_thigh=RT --map left_shank=RS --map right_thigh=LT --map right_shank=LS"
+"""HuGaDB's sensors with left and right exchanged: how its walking files can be analysed (docs/formats.md)."""
 
 
 def register(subparsers) -> None:
@@ -89,7 +93,9 @@ def _register_mpu9250(sources) -> None:
 def _register_hugadb(sources) -> None:
     p = sources.add_parser(
         "hugadb", help="HuGaDB text file: six IMUs (feet, shanks, thighs), raw int16",
-        epilog="example: imugait import hugadb HuGaDB_v1_walking_06_00.txt --out h06.parquet",
+        epilog="examples: imugait import hugadb HuGaDB_v1_walking_06_00.txt --out h06.parquet (the documented "
+               f"sides); … {HUGADB_EXCHANGED_MAP} --out h06x.parquet (the sides exchanged: in the walking files "
+               "tried, the documented sides are refused by the analysis as left and right swapped)",
     )
     p.add_argument("file", type=Path, help="the HuGaDB .txt file")
     p.add_argument("--map", action="append", default=None, metavar="PLACEMENT=SENSOR",
@@ -199,7 +205,15 @@ def _run_hugadb(args: argparse.Namespace) -> int:
     session = _with_warnings(lambda: read_recording(
         args.file, SourceFormat.HUGADB, placement_map=mapping, subject_id=args.subject,
         options={"rate_hz": args.rate_hz, "corrupted_gyro": args.corrupted_gyro, "allow_truncated": args.allow_truncated}))
-    return _write(session, args.out, args.gyr_sampling)
+    code = _write(session, args.out, args.gyr_sampling)
+    if mapping is None and Placement.LEFT_THIGH in session and Placement.RIGHT_THIGH in session:
+        print(f"imugait import: note: {args.file.name}: the sensors went to the sides the dataset documents; in "
+              "every HuGaDB walking file tried, each thigh leans like the other side's: `imugait analyze` refuses "
+              "such a file as left and right swapped, or warns that a thigh leans like the other side's. To "
+              "analyse it, import it with the sides "
+              f"exchanged: {HUGADB_EXCHANGED_MAP} (docs/formats.md)", file=sys.stderr)
+    return code
+
 
 
 def _with_warnings(read):

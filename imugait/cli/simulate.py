@@ -37,13 +37,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="walking: the assessment's walking test (default; --bouts, --bout-s); ten-metre: a "
                         "10-m walk test (--passes); corridor: up and down a 30-m corridor (--minutes); battery: "
                         "the whole assessment battery with every step annotated (for `imugait assess --from`)")
-    g.add_argument("--bouts", type=int_range(1, 20), default=2, help="walking: straight walking bouts (1-20, default 2)")
-    g.add_argument("--bout-s", type=finite_range(2.0, 600.0, "s"), default=12.0,
+    g.add_argument("--bouts", type=int_range(1, 20), default=None, help="walking: straight walking bouts (1-20, default 2)")
+    g.add_argument("--bout-s", type=finite_range(2.0, 600.0, "s"), default=None,
                    help="walking: seconds per bout (2-600, default 12)")
-    g.add_argument("--passes", type=int_range(1, 10), default=2, help="ten-metre: passes of 10 m, 180-degree turns "
+    g.add_argument("--passes", type=int_range(1, 10), default=None, help="ten-metre: passes of 10 m, 180-degree turns "
                    "between (1-10, default 2)")
-    g.add_argument("--minutes", type=finite_range(0.5, 30.0, "min"), default=6.0,
-                   help="corridor: minutes of walking (clinical tests use 2-6; default 6)")
+    g.add_argument("--minutes", type=finite_range(0.5, 30.0, "min"), default=None,
+                   help="corridor: minutes of walking, turns included, at most: the walk ends with the last "
+                        "whole length that fits (3 gives 178 s; clinical tests use 2-6; default 6)")
     g.add_argument("--stand-s", type=finite_range(0.5, 120.0, "s"), default=5.0,
                    help="standing before and after (0.5-120 s, default 5)")
     g.add_argument("--no-standing", action="store_true", help="ten-metre, corridor: no standing before or after "
@@ -90,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     # Imported here so that `imugait --help` stays fast.
     import dataclasses
 
+    from rich.console import Console
+
     from imugait.errors import ValidationError
     from imugait.output_guard import check_session_folder
     from imugait.simulate import LOWER_LIMBS, SensorErrors, SimulationConfig, simulate
@@ -108,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
     walker = walker_params(args)
     if args.no_standing and args.protocol not in ("ten-metre", "corridor"):
         raise ValidationError("--no-standing applies to --protocol ten-metre and corridor")
+    _protocol_options(args)
     if args.protocol == "battery":
         return _run_battery(args, walker, errors)
     timeline = _timeline(args, walker.speed_mps)
@@ -122,13 +126,36 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         subject_id=args.subject,
     )
-    result = simulate(config)
-    path = write_simulation(result, args.out)
+    duration_s = sum(phase.duration_s for phase in timeline)
+    # a 6-minute corridor walk takes about 10 s of CPU: say what is happening meanwhile (a terminal only)
+    with Console(stderr=True).status(f"simulating {duration_s:.0f} s of the {args.protocol} protocol"):
+        result = simulate(config)
+        path = write_simulation(result, args.out)
     steady = result.truth.cycles.query("steady")
     print(f"wrote {path} ({result.session!r})")
     print(f"ground truth in {path.parent / 'truth'}: {len(steady)} steady strides of "
           f"{len(result.truth.cycles)}, duration {result.session.t_end_s:.1f} s")
     return 0
+
+
+PROTOCOL_OPTIONS = {
+    "bouts": (("walking", "battery"), 2), "bout_s": (("walking", "battery"), 12.0),
+    "passes": (("ten-metre",), 2), "minutes": (("corridor",), 6.0),
+}
+"""Each protocol option: the protocols it shapes and its default. Given with another protocol it is
+refused (``--minutes 3`` without ``--protocol corridor`` gave a 36-s walking test, silently)."""
+
+
+def _protocol_options(args: argparse.Namespace) -> None:
+    """Refuse a protocol option given with a protocol it does not shape; fill in the defaults."""
+    from imugait.errors import ValidationError
+
+    for name, (protocols, default) in PROTOCOL_OPTIONS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+        elif args.protocol not in protocols:
+            raise ValidationError(f"--{name.replace('_', '-')} applies to --protocol {' and '.join(protocols)}, not "
+                                  f"{args.protocol}: add --protocol {protocols[0]}, or leave --{name.replace('_', '-')} out")
 
 
 def _timeline(args: argparse.Namespace, speed_mps: float):

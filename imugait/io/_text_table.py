@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from imugait.errors import FormatError
-from imugait.model import Gap
+from imugait.model import FILE_TIME_NOTE, Gap
 
 _DELIMITERS = ("\t", ",", ";")
 
@@ -201,6 +201,12 @@ def gaps_from_times(t_s: np.ndarray, period_s: float) -> tuple[Gap, ...]:
     steps_s = np.diff(np.asarray(t_s, dtype=np.float64))
     steps = np.where(steps_s >= GAP_STEP_FACTOR * period_s, np.rint(steps_s / period_s), 1).astype(np.int64)
     return gaps_from_steps(steps)
+
+
+def stated_or_file_time(stated: str | None, path: str | os.PathLike) -> tuple[str, list[str]]:
+    """``(recorded_at, notes)``: the time the file states, else its modification time with
+    :data:`FILE_TIME_NOTE` to add to the session's notes."""
+    return (stated, []) if stated else (modified_time_iso(path), [FILE_TIME_NOTE])
 
 
 def modified_time_iso(path: str | os.PathLike) -> str:

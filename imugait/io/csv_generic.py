@@ -24,9 +24,9 @@ from imugait.io._text_table import (
     TextTable,
     float_column,
     gaps_from_times,
-    modified_time_iso,
     rate_from_times,
     read_text_table,
+    stated_or_file_time,
 )
 from imugait.model import DeviceInfo, ImuStream, Session, SessionMeta
 
@@ -81,9 +81,10 @@ def read_csv_session(
     streams = []
     for placement, kinds in layout.items():
         streams.append(_stream(table, t, placement, kinds))
-    when = recorded_at or modified_time_iso(p)
+    when, time_notes = stated_or_file_time(recorded_at, p)
     try:
-        meta = SessionMeta(subject_id=subject_id, recorded_at=when, source="import:csv", notes=f"imported from {p.name}")
+        meta = SessionMeta(subject_id=subject_id, recorded_at=when, source="import:csv",
+                           notes="; ".join([f"imported from {p.name}", *time_notes]))
         return Session(streams, meta)
     except ValidationError as exc:
         raise ValidationError(f"{p.name}: {exc}") from None

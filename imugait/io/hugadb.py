@@ -26,7 +26,7 @@ import numpy as np
 from imugait.conventions import GRAVITY_MPS2, Placement, Segment
 from imugait.data.gyr_sampling import source_gyr_sampling
 from imugait.errors import FormatError, ValidationError
-from imugait.io._text_table import TextTable, float_column, modified_time_iso, read_text_table
+from imugait.io._text_table import TextTable, float_column, read_text_table, stated_or_file_time
 from imugait.model import DeviceInfo, ImuStream, ProtocolStep, Session, SessionMeta
 
 HUGADB_SENSORS = ("RF", "RS", "RT", "LF", "LS", "LT")
@@ -230,12 +230,13 @@ def read_hugadb(
         except ValidationError as exc:
             raise ValidationError(f"{f.path.name}: {code}: {exc}") from None
     m = _PARTICIPANT.match(f.path.stem)
+    recorded_at, time_notes = stated_or_file_time(f.recorded_at, f.path)
     meta = SessionMeta(
         subject_id=subject_id or (f"HuGaDB-{m[1]}" if m else f.path.stem),
-        recorded_at=f.recorded_at or modified_time_iso(f.path),
+        recorded_at=recorded_at,
         steps=_activity_steps(f.activity, sample_rate_hz),
         source="import:hugadb",
-        notes=f"imported from {f.path.name}: " + "; ".join([*notes, *f.notes]),
+        notes=f"imported from {f.path.name}: " + "; ".join([*notes, *f.notes, *time_notes]),
     )
     return Session(streams, meta)
 

@@ -26,7 +26,7 @@ from imugait.conventions import Placement
 from imugait.data.gyr_sampling import source_gyr_sampling
 from imugait.errors import FormatError, ValidationError
 from imugait.io._mat_check import MatStructureError, check_mat5
-from imugait.io._text_table import gaps_from_times, modified_time_iso, rate_from_times
+from imugait.io._text_table import gaps_from_times, rate_from_times, stated_or_file_time
 from imugait.model import DeviceInfo, ImuStream, ProtocolStep, Session, SessionMeta
 
 QMT_DEFAULT_MAP: dict[Placement, str] = {
@@ -89,10 +89,14 @@ def read_qmt_mat(
                                      gaps=gaps))
         except ValidationError as exc:
             raise ValidationError(f"{p.name}: {name}: {exc}") from None
+    steps = tuple(steps)
+    _check_steps(steps, t, 1.0 / rate, p.name)
+    recorded_at, time_notes = stated_or_file_time(_created(m), p)
     meta = SessionMeta(
-        subject_id=subject_id, recorded_at=_created(m) or modified_time_iso(p), steps=tuple(steps),
+        subject_id=subject_id, recorded_at=recorded_at, steps=steps,
         source="import:qmt-mat",
-        notes=f"imported from {p.name}: " + "; ".join(f"{pl.value}={name}" for pl, name in mapping.items()),
+        notes=f"imported from {p.name}: " + "; ".join([*(f"{pl.value}={name}" for pl, name in mapping.items()),
+                                                       *time_notes]),
     )
     try:
         return Session(streams, meta)
@@ -114,6 +118,17 @@ def parse_steps(items: Iterable[str]) -> tuple[ProtocolStep, ...]:
             raise ValidationError(f"--step {item!r}: expected NAME=START:END in seconds, e.g. walk=95:115") from None
         out.append(ProtocolStep(name.strip(), t_start_s, t_end_s))
     return tuple(out)
+
+
+def _check_steps(steps: Iterable[ProtocolStep], t: np.ndarray, period_s: float, label: str) -> None:
+    """Each step must lie within the file's time (to a sample period): a step on another clock (the
+    example file starts at 40 s, not 0) would otherwise be stored and cover nothing, or part of it."""
+    first, last = float(t[0]), float(t[-1])
+    for step in steps:
+        if step.t_start_s < first - period_s or step.t_end_s > last + period_s:
+            raise ValidationError(
+                f"{label}: --step {step.name}={step.t_start_s:g}:{step.t_end_s:g} is not within the file's time, "
+                f"{first:g} to {last:g} s (steps are in s on the file's own clock)")
 
 
 def _load(p: Path) -> dict:

@@ -35,7 +35,7 @@ from imugait.io._text_table import (
     optional_group,
     read_text_table,
 )
-from imugait.model import DeviceInfo, ImuStream, Session, SessionMeta
+from imugait.model import FILE_TIME_NOTE, DeviceInfo, ImuStream, Session, SessionMeta
 
 COUNTER_MODULUS = 65536
 """The packet counter is 16 bit."""
@@ -179,7 +179,7 @@ def read_xsens_dir(
         notes.append(f"{pl.value}={f.path.name}" + (f" (dropped truncated last line {f.dropped_line})" if f.dropped_line else ""))
     meta = SessionMeta(
         subject_id=subject_id, recorded_at=min(modified_time_iso(f.path) for f in files.values()),
-        source="import:xsens", notes="imported from " + ", ".join(notes),
+        source="import:xsens", notes="imported from " + ", ".join(notes) + f"; {FILE_TIME_NOTE}",
     )
     return Session(streams, meta)
 

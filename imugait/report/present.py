@@ -12,7 +12,7 @@ from imugait.report.findings import Comparison, Finding, Status
 from imugait.report.measurements import Measurement, with_unit
 
 if TYPE_CHECKING:
-    from imugait.report.report import Report, Trend
+    from imugait.report.report import LegQuality, Report, Trend
 
 KEY_METRICS = (
     ("hip_rotation_mean_deg", "Hip rotation, mean over the cycle (+ = internal)"),
@@ -108,8 +108,31 @@ def side_heading(side: Side, report: Report) -> str:
     return side.value + (" (not trusted)" if side in _untrusted_sides(report) else "")
 
 
+def leg_quality_text(q: LegQuality) -> str:
+    """A leg's line under the summary (without its calibration method): the rating, the strides
+    used of found and why the others were not (a newcomer read "25 of 47 strides used" of the qmt
+    walk with turns and found no reason anywhere), and the not-trusted mark."""
+    unused = "; ".join(f"{n} {reason}" for reason, n in q.strides_unused)
+    return (f"{q.side.value} leg: sensor calibration {q.calibration_quality}, {q.strides_used} of {q.strides_found} "
+            f"strides used" + (f" (unused: {unused})" if unused else "")
+            + ("" if q.trusted else " — NOT TRUSTED (most strides implausible)"))
+
+
+def recorded_text(report: Report) -> str:
+    """``recorded 2016-08-22T18:24:00``, saying when the time is only the imported file's (an
+    Xsens text export copied today read as recorded today)."""
+    return f"recorded {report.recorded_at}" + (" (the file's time: it states no date)"
+                                               if report.recorded_at_is_file_time else "")
+
+
 def no_finding_text(report: Report) -> str:
-    """'No finding', saying whether every comparison counted (:func:`not_counted_text` says why not)."""
+    """'No finding', saying whether every comparison counted (:func:`not_counted_text` says why not),
+    or that nothing was compared (a recording without one usable stride is not 'within the reference')."""
+    if not report.comparisons:
+        if report.quality and not any(q.strides_used for q in report.quality):
+            return ("No finding, and nothing was compared: no leg had a stride that could be used "
+                    "(the warnings say why and what to record next time).")
+        return "No finding, and nothing was compared: no measurement of this report has a reference."
     counted = sum(c.trusted for c in report.comparisons)
     if counted == len(report.comparisons):
         return "No finding: every compared measurement is within its reference."

@@ -18,10 +18,12 @@ from imugait.report.present import (
     comparison_value_text,
     confidence_text,
     drill_purpose_text,
+    leg_quality_text,
     measurement_text,
     metric_label,
     no_finding_text,
     not_counted_text,
+    recorded_text,
     result_text,
     side_heading,
     side_text,
@@ -98,9 +100,7 @@ def _summary(report: Report) -> str:
         cells = [measurement_text(report.measurement(name, s)) for s in sides]
         if any(c != "—" for c in cells):
             rows.append([_td(label)] + [_td(c, "num") for c in cells])
-    quality = "".join(f"<li>{_e(q.side.value)} leg: sensor calibration {_e(q.calibration_quality)}, "
-                      f"{q.strides_used} of {q.strides_found} strides used"
-                      f"{'' if q.trusted else ' — not trusted (most strides implausible)'}; {_e(q.calibration_method)}</li>" for q in report.quality)
+    quality = "".join(f"<li>{_e(leg_quality_text(q))}; {_e(q.calibration_method)}</li>" for q in report.quality)
     return (_table(["measurement (mean ± SD over strides)"] + [side_heading(s, report) for s in sides], rows,
                    "summary-table")
             + f'<p class="small">{_e(report.hip_rotation_note)}</p><ul class="small">{quality}</ul>')
@@ -200,7 +200,7 @@ def render_html(report: Report) -> str:
     warnings = "".join(f'<div class="box consider">{_e(w)}</div>' for w in report.warnings)
     body = (
         f"<h1>Movement report — {_e(report.subject_id)}</h1>"
-        f'<div class="meta">recorded {_e(report.recorded_at)} · made {_e(report.generated_at)} · imugait '
+        f'<div class="meta">{_e(recorded_text(report))} · made {_e(report.generated_at)} · imugait '
         f"{_e(report.software_version)} · reference population: {_e(report.population.value)}</div>"
         f'<div class="box disclaimer" id="disclaimer"><strong>Please read.</strong> {_e(report.disclaimer)}</div>'
         + _referrals(report) + warnings

@@ -99,6 +99,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "data_quality": {
             "legs": [{"side": q.side.value, "calibration_quality": q.calibration_quality,
                       "strides_used": q.strides_used, "strides_found": q.strides_found,
+                      "strides_unused": dict(q.strides_unused),
                       "calibration_method": q.calibration_method, "trusted": q.trusted} for q in report.quality],
             "warnings": list(report.warnings),
             "not_counted": not_counted_text(report),

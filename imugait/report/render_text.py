@@ -17,10 +17,12 @@ from imugait.report.present import (
     comparison_value_text,
     confidence_text,
     drill_purpose_text,
+    leg_quality_text,
     measurement_text,
     metric_label,
     no_finding_text,
     not_counted_text,
+    recorded_text,
     result_text,
     side_heading,
     side_text,
@@ -37,7 +39,7 @@ def render_text(report: Report, console: Console | None = None) -> None:
     """Print the report. All user-provided text (subject id) is escaped for rich markup."""
     console = console or Console()
     console.rule(f"Movement report — {escape(report.subject_id)}")
-    console.print(f"recorded {escape(report.recorded_at)}   reference population: {report.population.value}")
+    console.print(f"{escape(recorded_text(report))}   reference population: {report.population.value}")
     console.print(Panel(escape(report.disclaimer), title="Please read", border_style="blue"))
     p = report.programme
     for r in p.referrals:
@@ -61,9 +63,7 @@ def render_text(report: Report, console: Console | None = None) -> None:
     if report.trends:
         console.print(_trend_table(report))
     for q in report.quality:
-        console.print(f"[dim]{q.side.value} leg: sensor calibration {q.calibration_quality}, "
-                      f"{q.strides_used} of {q.strides_found} strides used"
-                      f"{'' if q.trusted else ' — NOT TRUSTED (most strides implausible)'}; {escape(q.calibration_method)}[/dim]")
+        console.print(f"[dim]{escape(leg_quality_text(q))}; {escape(q.calibration_method)}[/dim]")
     for w in report.warnings:
         console.print(f"[yellow]warning:[/yellow] {escape(w)}")
 

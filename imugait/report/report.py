@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -54,6 +55,8 @@ class LegQuality:
     calibration_method: str = ""
     """Reference pose, heading source and expected errors (``LegReport.calibration_method``)."""
     trusted: bool = True
+    strides_unused: tuple[tuple[str, int], ...] = ()
+    """Why the other strides were not used: (reason, count), commonest first."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,8 @@ class Report:
     software_version: str = __version__
     pelvis_worn: bool = False
     """A pelvis sensor was analysed (the hip angles against the pelvis are among the measurements)."""
+    recorded_at_is_file_time: bool = False
+    """``recorded_at`` is an imported file's modification time (the file states no date)."""
 
     @property
     def hip_rotation_note(self) -> str:
@@ -223,7 +228,7 @@ def build_report(
     quality = ()
     if analysis is not None:
         quality = tuple(LegQuality(side, leg.calibration_quality, sum(s.used for s in leg.strides), len(leg.strides),
-                                   leg.calibration_method, leg.trusted)
+                                   leg.calibration_method, leg.trusted, _unused(leg.strides))
                         for side, leg in sorted(analysis.legs.items(), key=lambda kv: kv[0].value))
     return Report(
         subject_id=subject_id, recorded_at=recorded_at, generated_at=generated_at or _now(), population=population,
@@ -234,7 +239,14 @@ def build_report(
         curves=_curves(analysis) if analysis is not None else {},
         trends=trends,
         pelvis_worn=analysis is not None and analysis.pelvis_worn,
+        recorded_at_is_file_time=meta is not None and recorded_at == meta.recorded_at and meta.recorded_at_is_file_time,
     )
+
+
+def _unused(strides) -> tuple[tuple[str, int], ...]:
+    """(reason, count) of the strides not used, commonest first (ties in the order met)."""
+    counts = Counter(s.exclusion.value for s in strides if not s.used)
+    return tuple(counts.most_common())
 
 
 def _now() -> str:

@@ -71,7 +71,7 @@ def test_analyze_gyr_sampling_overrides_the_session_with_a_note(tmp_path):
     assert knee_peak(docs["mean"]) != knee_peak(docs["file"])  # the orientations did move
 
 
-def _printed_table(aggregates: pd.DataFrame, cycles: pd.DataFrame, pelvis_worn: bool) -> str:
+def _printed_table(aggregates: pd.DataFrame, cycles: pd.DataFrame, pelvis_worn: bool, untrusted=frozenset()) -> str:
     import io
 
     from rich.console import Console
@@ -80,7 +80,8 @@ def _printed_table(aggregates: pd.DataFrame, cycles: pd.DataFrame, pelvis_worn: 
     from imugait.conventions import Side
 
     buf = io.StringIO()
-    _print_table(Console(file=buf, width=200), "P-1", aggregates, cycles, {Side.LEFT: "good"}, (), pelvis_worn)
+    _print_table(Console(file=buf, width=200), "P-1", aggregates, cycles, {Side.LEFT: "good"}, (), pelvis_worn,
+                 untrusted=untrusted)
     return buf.getvalue()
 
 
@@ -97,3 +98,15 @@ def test_summary_of_one_stride_shows_no_nan_and_the_pelvis_note_follows_the_sens
     with_pelvis = _printed_table(aggregates, cycles, pelvis_worn=True)
     assert "no pelvis sensor" not in with_pelvis
     assert "hip_rotation_pelvis_mean_deg" in with_pelvis
+
+
+def test_a_leg_not_trusted_is_marked_in_its_column_as_in_the_report():
+    """HuGaDB 06_00 (sides exchanged): `imugait report` heads the right column "right (not
+    trusted)", `imugait analyze` showed a plain "right (mean ± SD)" column with "good" calibration
+    (newcomer pass, twenty-first session)."""
+    from imugait.conventions import Side
+
+    aggregates = pd.DataFrame({"side": ["left"], "metric": ["stride_time_s"], "mean": [1.09], "sd": [0.02], "n": [5]})
+    cycles = pd.DataFrame({"side": ["left"] * 5, "used": [True] * 5})
+    assert "left (not trusted; mean ± SD)" in _printed_table(aggregates, cycles, False, untrusted={Side.LEFT})
+    assert "left (mean ± SD)" in _printed_table(aggregates, cycles, False)

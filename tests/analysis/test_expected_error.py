@@ -92,3 +92,23 @@ def test_an_analysed_leg_states_the_figures_of_its_grids_rate():
         calibration = doc["legs"][side.value]["calibration"]
         assert calibration["expected_error_measured_at"] == "50 Hz"
         assert calibration["expected_error_deg"] == _entry(50)["references"][leg.reference]
+
+
+def test_the_sentence_says_in_words_which_knee_centre_fit_fixed_the_heading():
+    """'heading from the knee centre, way from gait swing' (the JSON's term, read as a typo of
+    'away') stood in the report's line of every qmt and most MPU-9250 legs; newcomer pass, twenty-first
+    session. The JSON keeps its term in calibration.heading_source."""
+    from types import SimpleNamespace
+
+    from imugait.analysis.result import calibration_method
+    from imugait.calibration.segment import HeadingSource
+
+    alignment = SimpleNamespace(quality=SimpleNamespace(heading_source=HeadingSource.KNEE_CENTRE_SWING),
+                                measures_femur_rotation=True)
+    line = calibration_method(alignment, "standing", 100.0)
+    assert line.startswith("referred to standing, heading from the knee centre (of its two fits 180° apart, the one "
+                           "the walking swing points to); on simulated walkers")
+    assert "way from" not in line
+    assert HeadingSource.KNEE_CENTRE_SWING.value == "knee centre, way from gait swing"
+    plain = SimpleNamespace(quality=SimpleNamespace(heading_source=HeadingSource.KNEE_CENTRE), measures_femur_rotation=True)
+    assert calibration_method(plain, "standing", 100.0).startswith("referred to standing, heading from the knee centre; ")

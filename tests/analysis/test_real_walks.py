@@ -115,6 +115,15 @@ def test_hugadb_documented_sides_are_refused_as_swapped_and_exchanged_sides_pass
     result = analyze_session(_exchanged(session))
     assert all(leg.frontal_lean_contrast_deg > 0 for leg in result.legs.values())
     _assert_plausible_leg(result, Side.LEFT, min_used=20)
+    # Its right leg is not trusted. The warning's count is of the strides otherwise usable, not of
+    # all strides found ("102 of 127 strides excluded" beside "25 / 129 strides used" read as a
+    # contradiction to a newcomer, twenty-first session).
+    right = result.legs[Side.RIGHT]
+    used = sum(s.used for s in right.strides)
+    (warning,) = [w for w in result.warnings if w.startswith("right leg: ")]
+    assert not right.trusted and used < len(right.strides) - right.implausible_strides
+    assert warning.startswith(f"right leg: {right.implausible_strides} of {used + right.implausible_strides} "
+                              "otherwise usable strides excluded as implausible (")
 
 
 def test_gait_swing_picks_the_knee_centre_fit_when_the_accelerations_cannot(mpu_analysis):

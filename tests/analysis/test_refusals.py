@@ -112,7 +112,8 @@ def test_a_leg_without_used_strides_is_told_what_to_redo_for_its_commonest_reaso
     from imugait.gait.cycles import Exclusion
 
     def leg(*reasons: Exclusion) -> SimpleNamespace:
-        return SimpleNamespace(strides=[SimpleNamespace(used=False, exclusion=r) for r in reasons])
+        return SimpleNamespace(strides=[SimpleNamespace(used=False, exclusion=r) for r in reasons],
+                               clipped=np.zeros(100, dtype=bool))
 
     clipped = leg(*[Exclusion.CLIPPED] * 3, Exclusion.NOT_IN_BOUT)
     (warning,) = _no_stride_used_warnings({Side.RIGHT: clipped})
@@ -124,3 +125,29 @@ def test_a_leg_without_used_strides_is_told_what_to_redo_for_its_commonest_reaso
     assert warning.endswith("check that both sensors are strapped firmly on this leg and record the walk again")
     (warning,) = _no_stride_used_warnings({Side.LEFT: leg(Exclusion.LOST_SAMPLES)})
     assert "keep the sensors within reach of the receiver" in warning
+
+
+def test_a_clipped_gyroscope_is_named_even_when_no_bout_was_found_and_a_full_range_is_not_widened():
+    """HuGaDB 04_00 (every leg gyroscope listed as corrupted, 18 % of the rows clipped): every
+    stride 'not inside a straight walking bout', and the advice was 'a longer straight walk'; its
+    05_00 right leg (clipped at ±2000 °/s) was told to 'set a wider range (±2000 °/s)'. Newcomer
+    pass, twenty-first session."""
+    from types import SimpleNamespace
+
+    from imugait.analysis.pipeline import _no_stride_used_warnings
+    from imugait.gait.cycles import Exclusion
+
+    clipped = np.zeros(100, dtype=bool)
+    clipped[:18] = True
+    no_bout = SimpleNamespace(strides=[SimpleNamespace(used=False, exclusion=Exclusion.NOT_IN_BOUT)] * 5,
+                              clipped=clipped)
+    full = np.deg2rad(2000.0)
+    (warning,) = _no_stride_used_warnings({Side.LEFT: no_bout}, {Side.LEFT: full})
+    assert "longer straight walk" not in warning
+    assert "reached the end of its ±2000 °/s range in 18 % of the samples" in warning
+    assert "the sensor or its data is faulty" in warning and "set a wider range" not in warning
+    (warning,) = _no_stride_used_warnings({Side.LEFT: no_bout}, {Side.LEFT: np.deg2rad(500.0)})
+    assert "end of its ±500 °/s range in 18 % of the samples: set a wider range (±2000 °/s)" in warning
+    no_bout.clipped = np.zeros(100, dtype=bool)  # a sound gyroscope: the bouts' advice
+    (warning,) = _no_stride_used_warnings({Side.LEFT: no_bout}, {Side.LEFT: full})
+    assert warning.endswith("a longer straight walk gives more steady strides")

@@ -132,6 +132,7 @@ def test_import_qmt_list_map_steps(main, tmp_path, capsys):
                  "--map", "left_shank=lower_leg_left", "--step", "stand=40:41.5"]) == 0
     s = read_session(out)
     assert list(s) == [Placement.LEFT_THIGH, Placement.LEFT_SHANK] and s.step("stand").t_end_s == 41.5
+    assert "modification time" not in s.meta.notes  # the MAT header states when it was made
 
 
 @pytest.mark.realdata
@@ -199,3 +200,39 @@ def test_import_mpu9250_all_checks_every_output_first(main, tmp_path, capsys):
     assert (folder / "NO.2_right_IMU_3.parquet").read_bytes() == b"an earlier import"
     assert main(["import", "mpu9250", str(z), "--all", "--out-dir", str(folder), "--force"]) == 0
     assert len(list(folder.iterdir())) == 3
+
+
+def test_import_hugadb_with_the_documented_sides_says_how_to_make_it_analysable(main, tmp_path, capsys):
+    """Newcomer pass (twenty-first session): the documented import of HuGaDB 06_00 (the help's own
+    example) gave a file that `imugait analyze` refuses as left and right swapped, with no word at
+    import time. The import now says so and gives the exchanged --map; not with a --map of one's own."""
+    path = tmp_path / "HuGaDB_v1_walking_06_00.txt"
+    counts = np.zeros((100, 36), dtype=int)
+    counts[:, 2::6] = 16384
+    write_hugadb(path, counts, 1)
+    out = tmp_path / "h.parquet"
+    assert main(["import", "hugadb", str(path), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "imugait import: note: HuGaDB_v1_walking_06_00.txt: the sensors went to the sides the dataset documents" in err
+    assert "--map left_thigh=RT --map left_shank=RS --map right_thigh=LT --map right_shank=LS" in err
+    exchanged = ["--map", "left_thigh=RT", "--map", "left_shank=RS", "--map", "right_thigh=LT", "--map", "right_shank=LS"]
+    assert main(["import", "hugadb", str(path), "--out", str(out), "--force", *exchanged]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_import_qmt_refuses_a_step_outside_the_file_s_time(main, tmp_path, capsys):
+    """`--step walk=5:15` (the example file runs from 40 s) and `walk=95:215` (past its end) were
+    stored silently (newcomer pass, twenty-first session)."""
+    path = tmp_path / "q.mat"
+    n = 300
+    imu = {"acc": np.tile([0.0, 0.0, 9.81], (n, 1)), "gyr": np.zeros((n, 3))}
+    scipy.io.savemat(path, {"t": 40 + np.arange(n) / 100, "upper_leg_left": imu, "lower_leg_left": imu})
+    out = tmp_path / "q.parquet"
+    base = ["import", "qmt", str(path), "--out", str(out), "--map", "left_thigh=upper_leg_left",
+            "--map", "left_shank=lower_leg_left"]
+    for step in ("walk=5:15", "walk=41:50"):
+        assert main([*base, "--step", step]) == 1
+        assert (f"imugait import: error: q.mat: --step {step} is not within the file's time, 40 to 42.99 s "
+                "(steps are in s on the file's own clock)") in capsys.readouterr().err
+        assert not out.exists()
+    assert main([*base, "--step", "walk=40:43"]) == 0  # the last sample's period is within

@@ -149,3 +149,13 @@ def test_recorded_at_defaults_to_file_time(tmp_path):
     p = _write(tmp_path, HEADER + "\n0,0,0,9.8,0,0,0\n0.01,0,0,9.8,0,0,0\n")
     os.utime(p, (1_700_000_000, 1_700_000_000))
     assert read_csv_session(p).meta.recorded_at == "2023-11-14T22:13:20+00:00"
+
+
+def test_the_notes_say_when_the_recording_time_is_the_file_s_time(tmp_path):
+    """A CSV states no date: without ``recorded_at`` the file's time stands in, and the notes say so
+    (newcomer pass, twenty-first session: a copied file's time read as the recording's)."""
+    s = _two_leg_session()
+    path = write_csv_session(s, tmp_path / "out.csv")
+    note = "recording time taken from the file's modification time (the export states no date)"
+    assert read_csv_session(path).meta.notes == f"imported from out.csv; {note}"
+    assert note not in read_csv_session(path, recorded_at="2025-01-01T00:00:00+00:00").meta.notes

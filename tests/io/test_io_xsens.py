@@ -219,3 +219,12 @@ def test_real_skinematics_leg_recording(xsens_leg_dir, tmp_path):
     assert np.abs(shank.gyr_radps).max() > np.abs(thigh.gyr_radps).max() > 2.0
     back = read_session(write_session(s, tmp_path / "skin.parquet"))
     assert_same_session(s, back)
+
+
+def test_the_notes_say_the_recording_time_is_the_file_s_time(tmp_path):
+    """An MT Manager text export states no date: the scikit-kinematics leg, copied today, was
+    reported as recorded today (newcomer pass, twenty-first session). The notes (shown by `imugait
+    info`) now say where the time comes from."""
+    write_xsens(tmp_path / "00B40C45.txt", np.arange(50))
+    s = read_xsens_dir(tmp_path, LEFT)
+    assert "recording time taken from the file's modification time (the export states no date)" in s.meta.notes

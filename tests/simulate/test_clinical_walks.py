@@ -135,3 +135,45 @@ def test_cli_ten_metre_older_walker_with_soft_tissue(tmp_path, capsys):
     assert len(sensors["left_thigh"]["soft_tissue"]["rotation_per_rad"]) == 3
     assert main(["simulate", "--out", str(tmp_path / "x"), "--no-standing"]) == 1
     assert "--no-standing applies to" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("option", "protocol"), [("--minutes", None), ("--passes", "corridor"),
+                                                  ("--bouts", "ten-metre"), ("--bout-s", "corridor")])
+def test_cli_refuses_an_option_of_another_protocol(tmp_path, capsys, option, protocol):
+    """`imugait simulate --out x --minutes 3` (no --protocol corridor) wrote a 36-s walking test,
+    the option silently ignored (newcomer pass, twenty-first session)."""
+    out = tmp_path / "x"
+    args = ["simulate", "--out", str(out), option, "3"] + (["--protocol", protocol] if protocol else [])
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert f"{option} applies to --protocol" in err and f"not {protocol or 'walking'}: add --protocol" in err
+    assert not out.exists()
+
+
+def test_cli_help_says_the_corridor_walk_ends_with_a_whole_length(capsys):
+    """`--minutes 3` walks 178 s (the walk stops after the last whole 30-m length that fits); the
+    help said "minutes of walking" (newcomer pass, twenty-first session)."""
+    with pytest.raises(SystemExit):
+        main(["simulate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "corridor: minutes of walking, turns included, at most: the walk ends with the last whole length" in text
+
+
+def test_cli_says_what_it_simulates_while_it_runs(tmp_path, monkeypatch):
+    """A 6-minute corridor walk ran 35 s (wall, a loaded machine) without a word until done;
+    `analyze` and `report` show a status line meanwhile, and so does `simulate` now (newcomer
+    pass, twenty-first session)."""
+    import contextlib
+
+    from rich.console import Console
+
+    said = []
+
+    @contextlib.contextmanager
+    def status(self, text, *args, **kwargs):
+        said.append(str(text))
+        yield None
+
+    monkeypatch.setattr(Console, "status", status)
+    assert main(["simulate", "--out", str(tmp_path / "x"), "--bout-s", "4", "--bouts", "1", "--ideal"]) == 0
+    assert said and said[0].startswith("simulating ") and said[0].endswith(" s of the walking protocol")
