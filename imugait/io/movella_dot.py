@@ -48,7 +48,7 @@ from imugait.io._text_table import (
     read_text_table,
 )
 from imugait.io.xsens import XSENS_MAG_NOMINAL_UT
-from imugait.model import DeviceInfo, ImuStream, Session, SessionMeta
+from imugait.model import FILE_TIME_NOTE, DeviceInfo, ImuStream, Session, SessionMeta
 
 SAMPLE_TIME_MODULUS = 2**32
 """SampleTimeFine is a 32-bit µs counter (wraps every 71.6 min)."""
@@ -175,9 +175,10 @@ def read_dot_dir(
         except ValidationError as exc:
             raise ValidationError(f"DOT file {f.path.name}: {exc}") from None
         notes.append(f"{pl.value}={f.path.name}" + "".join(f" ({n})" for n in f.notes))
+    recorded_at, time_notes = _recorded_at(list(chosen.values()))
     meta = SessionMeta(
-        subject_id=subject_id, recorded_at=min(_start_time(f) for f in chosen.values()), source="import:movella-dot",
-        notes=f"imported from {', '.join(notes)}; clock: {clock.value}",
+        subject_id=subject_id, recorded_at=recorded_at, source="import:movella-dot",
+        notes="; ".join([f"imported from {', '.join(notes)}", f"clock: {clock.value}", *time_notes]),
     )
     return Session(streams, meta)
 
@@ -221,11 +222,21 @@ def _unwrap_us(raw: np.ndarray, lines: np.ndarray, label: str) -> np.ndarray:
     return raw[0] + np.concatenate([[0.0], np.cumsum(steps)]).astype(np.float64)
 
 
-def _start_time(f: DotFile) -> str:
+def _start_time(f: DotFile) -> str | None:
+    """The ``StartTime`` the file states, or None."""
     text = f.meta.get("starttime", "")
     for fmt in ("%Y-%m-%d %H:%M:%S.%f %z", "%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
         try:
             return dt.datetime.strptime(text, fmt).isoformat(timespec="milliseconds")
         except ValueError:
             continue
-    return modified_time_iso(f.path)
+    return None
+
+
+def _recorded_at(files: list[DotFile]) -> tuple[str, list[str]]:
+    """The earliest start the files state; when one states none, the earliest modification time,
+    with the note that says so."""
+    stated = [_start_time(f) for f in files]
+    if all(stated):
+        return min(stated), []
+    return min(modified_time_iso(f.path) for f in files), [FILE_TIME_NOTE]

@@ -20,7 +20,7 @@ from pathlib import Path
 from imugait.conventions import Placement, Segment, Side
 from imugait.errors import FormatError, ValidationError
 from imugait.io.mpu9250 import decode_1bsn
-from imugait.model import Session, SessionMeta
+from imugait.model import FILE_TIME_NOTE, Session, SessionMeta
 
 MPU9250_SHANK_FILE_FIXES: dict[tuple[str, str, str], tuple[str, int]] = {
     ("NO.8", "left", "IMU_2"): ("IMU_3", 1427 * 28),
@@ -249,6 +249,6 @@ def _walk_session(src: _Source, walk: Mpu9250Walk, subject_id: str | None, allow
         subject_id=subject_id or walk.subject,
         recorded_at=min(src.modified_iso(m) for m in (walk.thigh_file, walk.shank_file)),
         source="import:mpu9250",
-        notes=f"walk {walk.walk_id} from {src.path.name}: " + "; ".join(notes),
+        notes=f"walk {walk.walk_id} from {src.path.name}: " + "; ".join([*notes, FILE_TIME_NOTE]),
     )
     return Session(streams, meta)

@@ -48,7 +48,7 @@ from imugait.conventions import GRAVITY_MPS2, Placement
 from imugait.data.gyr_sampling import source_gyr_sampling
 from imugait.errors import FormatError, ValidationError
 from imugait.io._devices import pick_device
-from imugait.io._text_table import gaps_from_steps, modified_time_iso
+from imugait.io._text_table import gaps_from_steps, stated_or_file_time
 from imugait.io.xsens import XSENS_MAG_NOMINAL_UT
 from imugait.model import DeviceInfo, ImuStream, Session, SessionMeta
 
@@ -145,9 +145,10 @@ def read_mvnx(
         except ValidationError as exc:
             raise ValidationError(f"{label}: sensor {name}: {exc}") from None
         notes.append(f"{pl.value}={name}")
-    meta = SessionMeta(subject_id=subject_id, recorded_at=_recorded_at(first_ms, p), source="import:mvnx",
-                       notes=f"imported from {label}: {', '.join(notes)}; gyr and acc reconstructed from MVN's sensor "
-                             f"orientation and free acceleration")
+    recorded_at, time_notes = stated_or_file_time(_stated_time(first_ms), p)
+    meta = SessionMeta(subject_id=subject_id, recorded_at=recorded_at, source="import:mvnx",
+                       notes="; ".join([f"imported from {label}: {', '.join(notes)}", "gyr and acc reconstructed from "
+                                        "MVN's sensor orientation and free acceleration", *time_notes]))
     return Session(streams, meta)
 
 
@@ -194,8 +195,9 @@ def _frame(el, label: str, n_sensors: int, index: list, data: dict) -> None:
             raise FormatError(f"{label}: frame {index[-1]} has no {tag}")
 
 
-def _recorded_at(first_ms: str | None, p: Path) -> str:
+def _stated_time(first_ms: str | None) -> str | None:
+    """The first frame's Unix time (ms) as ISO 8601 UTC, or None."""
     try:
         return dt.datetime.fromtimestamp(int(first_ms) / 1000.0, dt.UTC).isoformat(timespec="milliseconds")
     except (TypeError, ValueError, OverflowError):
-        return modified_time_iso(p)
+        return None

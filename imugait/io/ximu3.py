@@ -48,7 +48,7 @@ from imugait.io._text_table import (
     read_text_table,
     require_columns,
 )
-from imugait.model import DeviceInfo, ImuStream, Session, SessionMeta
+from imugait.model import FILE_TIME_NOTE, DeviceInfo, ImuStream, Session, SessionMeta
 
 TIMESTAMP = "Timestamp (us)"
 GYR_COLUMNS = [f"Gyroscope {a} (deg/s)" for a in "XYZ"]
@@ -144,8 +144,14 @@ def read_ximu3(
         except ValidationError as exc:
             raise ValidationError(f"x-IMU3 {d.folder.name}: {exc}") from None
         notes.append(f"{pl.value}={d.folder.name}" + "".join(f" ({n})" for n in d.notes))
-    meta = SessionMeta(subject_id=subject_id, recorded_at=min(_recorded_at(d) for d in chosen.values()),
-                       source="import:x-imu3", notes=f"imported from {', '.join(notes)}; clock: {clock.value}")
+    stated = [_stated_time(d) for d in chosen.values()]
+    if all(stated):
+        recorded_at, time_notes = min(stated), []
+    else:
+        recorded_at = min(modified_time_iso(d.folder / "Inertial.csv") for d in chosen.values())
+        time_notes = [FILE_TIME_NOTE]
+    meta = SessionMeta(subject_id=subject_id, recorded_at=recorded_at, source="import:x-imu3",
+                       notes="; ".join([f"imported from {', '.join(notes)}", f"clock: {clock.value}", *time_notes]))
     return Session(streams, meta)
 
 
@@ -191,10 +197,11 @@ def _quaternion(d: Path, t_us: np.ndarray, acc: np.ndarray, notes: list[str]) ->
     return q
 
 
-def _recorded_at(d: Ximu3Device) -> str:
+def _stated_time(d: Ximu3Device) -> str | None:
+    """The time the device folder states, or None."""
     if d.time:
         try:
             return dt.datetime.strptime(d.time, "%Y-%m-%d %H:%M:%S").isoformat()
         except ValueError:
             pass
-    return modified_time_iso(d.folder / "Inertial.csv")
+    return None

@@ -11,7 +11,7 @@ from vendor_fixtures import swing, write_dot_csv
 from imugait.conventions import Placement
 from imugait.errors import FormatError, ValidationError
 from imugait.io.movella_dot import read_dot_dir, read_dot_file
-from imugait.model import GyroSampling
+from imugait.model import FILE_TIME_NOTE, GyroSampling
 
 
 @pytest.fixture
@@ -103,3 +103,17 @@ def test_an_output_rate_that_is_not_a_positive_number_is_refused(tmp_path, rate)
     f.write_text(text.replace(line, f"OutputRate:,{rate}Hz"))
     with pytest.raises(FormatError, match=f"OutputRate '{re.escape(rate)}' Hz is not a positive number"):
         read_dot_dir(tmp_path, {Placement.LEFT_THIGH: "D1"})
+
+
+def test_file_time_stands_in_and_is_noted_when_no_start_time(dot_dir):
+    """A stated StartTime is the recording time; without one the file's time stands in and the
+    notes say so (the report then marks the time as the file's)."""
+    folder, _, _ = dot_dir
+    pmap = {Placement.LEFT_THIGH: "1", Placement.LEFT_SHANK: "2"}
+    stated = read_dot_dir(folder, pmap)
+    assert not stated.meta.recorded_at_is_file_time
+    f = folder / "2_20250711_200600_088.csv"
+    f.write_text("\n".join(line for line in f.read_text().splitlines() if not line.startswith("StartTime")) + "\n")
+    copied = read_dot_dir(folder, pmap)
+    assert copied.meta.recorded_at_is_file_time and FILE_TIME_NOTE in copied.meta.notes
+    assert not copied.meta.recorded_at.startswith("2025-07-11T20:06")

@@ -18,7 +18,7 @@ from imugait.io import (
     read_session,
     write_session,
 )
-from imugait.model import Gap
+from imugait.model import FILE_TIME_NOTE, Gap
 
 ZIP = DATASETS / "gait_rehab_mpu9250" / "Healthy_Adults-gait_activity.zip"
 
@@ -119,7 +119,8 @@ def test_walk_from_zip_and_folder_are_the_same_session(tmp_path):
     m = from_zip.meta
     assert m.subject_id == "NO.1" and m.source == "import:mpu9250"
     assert m.notes == ("walk NO.1/left/IMU_10 from d.zip: left_thigh=NO.1/Thigh-left/IMU_10.1bsn; "
-                       "left_shank=NO.1/Shank-left/IMU_10.1bsn")
+                       f"left_shank=NO.1/Shank-left/IMU_10.1bsn; {FILE_TIME_NOTE}")
+    assert m.recorded_at_is_file_time  # the records carry no date: the files' time stands in, and says so
     assert from_dir.meta.notes.startswith("walk NO.1/left/IMU_10 from unzipped:")
     # the native format keeps it bit-exact
     assert_same_session(from_zip, read_session(write_session(from_zip, tmp_path / "w.parquet")))

@@ -58,3 +58,17 @@ def test_map_and_errors(mvnx, tmp_path):
     (tmp_path / "short.mvnx").write_text(text.replace("</sensorOrientation>", " 0</sensorOrientation>", 1))
     with pytest.raises(FormatError, match="frame 0: sensorOrientation has 17 values, expected 4 x 4 sensors"):
         read_mvnx(tmp_path / "short.mvnx")
+
+
+def test_file_time_stands_in_and_is_noted_when_frames_carry_no_time(mvnx):
+    """The first frame's ``ms`` (Unix time) is the recording time; without it the file's time
+    stands in and the notes say so."""
+    import re
+
+    from imugait.model import FILE_TIME_NOTE
+
+    path, _, _ = mvnx
+    assert not read_mvnx(path).meta.recorded_at_is_file_time
+    path.write_text(re.sub(r' ms="\d+"', ' ms=""', path.read_text()))
+    copied = read_mvnx(path)
+    assert copied.meta.recorded_at_is_file_time and FILE_TIME_NOTE in copied.meta.notes

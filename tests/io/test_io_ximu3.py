@@ -78,3 +78,20 @@ def test_other_files_in_the_folder_do_not_matter(tmp_path):
     broken = write_ximu3_device(tmp_path, "BBBB-0002", swing())
     (broken / "Inertial.csv").write_text("garbage\n")
     assert read_ximu3(tmp_path, {Placement.LEFT_THIGH: "AAAA-0001"})[Placement.LEFT_THIGH].n_samples == 300
+
+
+def test_file_time_stands_in_and_is_noted_when_no_time(tmp_path):
+    """The time Command.json states is the recording time; without it the file's time stands in
+    and the notes say so."""
+    import json
+
+    from imugait.model import FILE_TIME_NOTE
+
+    d = write_ximu3_device(tmp_path, "AAAA-0001", swing(rate_hz=100.0))
+    pmap = {Placement.LEFT_THIGH: "AAAA-0001"}
+    stated = read_ximu3(tmp_path, pmap)
+    assert stated.meta.recorded_at == "2024-05-06T10:11:12" and not stated.meta.recorded_at_is_file_time
+    (d / "Command.json").write_text(json.dumps([json.loads((d / "Command.json").read_text())[0]]))
+    copied = read_ximu3(tmp_path, pmap)
+    assert copied.meta.recorded_at_is_file_time and FILE_TIME_NOTE in copied.meta.notes
+    assert copied.meta.recorded_at != "2024-05-06T10:11:12"
