@@ -49,6 +49,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "software_version": report.software_version,
         "generated_at": report.generated_at,
         "subject": {"subject_id": report.subject_id, "recorded_at": report.recorded_at,
+                    "recorded_at_is_file_time": report.recorded_at_is_file_time,
                     "population": report.population.value},
         "hip_rotation": {"reference": report.hip_rotation_reference.value, "note": report.hip_rotation_note},
         "disclaimer": report.disclaimer,

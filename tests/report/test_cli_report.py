@@ -23,7 +23,8 @@ def test_report_command(tmp_path, capsys):
     assert f"HTML report written to {html}" in printed.replace("\n", "")
     assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     doc = json.loads(second.read_text(encoding="utf-8"))
-    assert doc["subject"] == {"subject_id": "cli-01", "recorded_at": doc["subject"]["recorded_at"], "population": "female"}
+    assert doc["subject"] == {"subject_id": "cli-01", "recorded_at": doc["subject"]["recorded_at"],
+                              "recorded_at_is_file_time": False, "population": "female"}
     assert any(t["metric"] == "hip_rotation_mean_deg" for t in doc["trends"])
 
 
