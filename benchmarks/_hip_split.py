@@ -118,7 +118,7 @@ def hip_rotation_split(sim, result, side: Side) -> dict[str, float]:
         _hip_rotation_deg(pose.r_world_progression, r_world_bone * r_reference, side) - true_deg))
     out["hip_split_frame_vs_walk_mean_deg"] = float(np.mean(error["true_progression"] - error["walk_frame"]))
     out["hip_sta_hip_driven_mean_deg"] = _hip_driven_turn_deg(sim, thigh, pose, r_world_bone, true_deg)
-    out["hip_heading_error_deg"] = _heading_error_deg(sim, result, side, inside)
+    out["hip_heading_error_deg"] = _heading_error_deg(sim, leg, side, pose, t_in, inside)
     return out
 
 
@@ -133,22 +133,21 @@ def _hip_driven_turn_deg(sim, thigh: Placement, pose, r_world_bone: Rotation, tr
     return float(np.mean(turned - true_deg))
 
 
-def _heading_error_deg(sim, result, side: Side, inside: np.ndarray) -> float:
-    """The mean over ``inside`` of the calibration's heading offset between the thigh's and the
-    shank's fused worlds (the knee-centre heading) against the true one (each fused sensor against
-    the simulator's orientation of that sensor), deg."""
-    leg, t = result.legs[side], result.t_s
-    pose = sim.walker.pose(t)
+def _heading_error_deg(sim, leg, side: Side, pose, t_s: np.ndarray, inside: np.ndarray) -> float:
+    """The mean over the grid's samples ``inside`` (at ``t_s``, ``pose`` = ``sim.walker.pose(t_s)``)
+    of the calibration's heading offset between the thigh's and the shank's fused worlds (the
+    knee-centre heading) against the true one (each fused sensor against the simulator's
+    orientation of that sensor), deg."""
     drift = []
     for segment, q_world_segment, frame in ((Segment.THIGH, leg.q_world_thigh, leg.alignment.thigh),
                                             (Segment.SHANK, leg.q_world_shank, leg.alignment.shank)):
         placement = Placement.of(segment, side)
         r_segment_sensor = Rotation.from_quat(sim.sensors[placement].q_segment_sensor, scalar_first=True)
-        r_true = pose.r_world[(segment, side)] * bone_skin(sim, placement, pose, t) * r_segment_sensor
-        r_fused = rotation(q_world_segment) * frame.r_sensor_segment.inv()  # both in the thigh sensor's world
+        r_true = pose.r_world[(segment, side)] * bone_skin(sim, placement, pose, t_s) * r_segment_sensor
+        # Both fused frames are in the thigh sensor's world (the shank's with the calibration's heading).
+        r_fused = rotation(q_world_segment[inside]) * frame.r_sensor_segment.inv()
         drift.append((r_fused * r_true.inv()).as_euler("ZYX")[:, 0])
-    error = np.angle(np.exp(1j * (drift[1] - drift[0])))
-    return float(np.rad2deg(np.mean(error[inside])))
+    return float(np.rad2deg(np.mean(np.angle(np.exp(1j * (drift[1] - drift[0]))))))
 
 
 def _reference_skin(sim, placement: Placement, t_s: np.ndarray) -> Rotation:
