@@ -54,7 +54,9 @@ Scores, per walker and side (``score_leg`` in ``_cohort.py``):
   and a standing zero, and with frames at the sensors' mean over the walking
   (docs/accuracy.md, *The knee-flexion tail*); the hip-rotation error split into the line of
   progression, the calibration's thigh frame, the artefact and the fusion (``hip_rotation_split``
-  in ``_hip_split.py``), and its RMSE with each made perfect.
+  in ``_hip_split.py``), and its RMSE with each made perfect; the legs over 4° one by one, with
+  the knee-centre heading's error and the artefact's hip-driven turn (docs/accuracy.md, *The
+  artefact's tails leg by leg*).
 
 A target is *met* when every leg of the cohort meets it; the table also gives how many legs miss
 it and by how much. No parameter of imugait is tuned here.

@@ -148,7 +148,7 @@ def test_knee_flexion_split_adds_up_and_renders():
 
 
 def test_hip_rotation_split_adds_up_and_renders():
-    from _hip_split import hip_rotation_split, hip_split_table
+    from _hip_split import hip_rotation_split, hip_split_table, tail_table
 
     from imugait.conventions import Side
     from imugait.simulate import ten_metre_walk
@@ -163,8 +163,18 @@ def test_hip_rotation_split_adds_up_and_renders():
         # The fused world's heading is followed from the thigh sensor: what is left beside the
         # line of progression, the frame and the artefact is the fusion's inclination, small.
         assert abs(split["hip_split_rest_mean_deg"]) < 1.0
+        # The frame against the walking's mean is, to first order, the frame's part and the
+        # artefact's mean together (the artefact about the walking's mean frame averages out).
+        frame_and_sta = split["hip_split_frame_mean_deg"] + split["hip_split_sta_mean_deg"]
+        assert split["hip_split_frame_vs_walk_mean_deg"] == pytest.approx(frame_and_sta, abs=0.3)
+        # The hip-driven share is part of the artefact's turn; the heading error a few degrees at most.
+        assert abs(split["hip_sta_hip_driven_mean_deg"]) < 3.0
+        assert abs(split["hip_heading_error_deg"]) < 8.0
     table = hip_split_table(rows)
     assert "line of progression" in table and "legs over 4°" in table
+    tail = tail_table([r | {"hip_rotation_rmse_deg": 5.0} for r in rows])  # every leg in the tail
+    assert tail.count("\n| w ") == len(rows) and "knee-centre heading error" in tail
+    assert tail_table([r | {"hip_rotation_rmse_deg": 1.0} for r in rows]) == "No leg over 4°."
 
 
 def test_a_sample_rate_variant_records_every_walker_at_it_and_changes_nothing_else():
