@@ -455,6 +455,15 @@ def knee_flexion_split(sim, result, side: Side) -> dict[str, float]:
     return out
 
 
+def analysis_config(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_OFFLINE) -> AnalysisConfig:
+    """The analysis settings of ``spec``'s recording."""
+    calibration = calibration_config(spec.pose_only, spec.shank_axis_weight, spec.flexion_axis_limit,
+                                     spec.thigh_turn, spec.thigh_tilt, spec.centre_moves, spec.midstance_thigh_turn)
+    return AnalysisConfig(filter_kind=filter_kind, calibration=calibration,
+                          fusion_tuning=fusion_tuning_for(filter_kind, spec.vqf_tuning),
+                          fusion_upsample_hz=spec.upsample_hz)
+
+
 def evaluate_walker(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_OFFLINE) -> dict:
     """Simulate, analyse and score one walker.
 
@@ -481,12 +490,7 @@ def evaluate_walker(spec: WalkerSpec, filter_kind: FilterKind = FilterKind.VQF_O
         "legs": {},
     }
     try:
-        calibration = calibration_config(spec.pose_only, spec.shank_axis_weight, spec.flexion_axis_limit,
-                                         spec.thigh_turn, spec.thigh_tilt, spec.centre_moves,
-                                         spec.midstance_thigh_turn)
-        result = analyze_session(sim.session, AnalysisConfig(filter_kind=filter_kind, calibration=calibration,
-                                                             fusion_tuning=fusion_tuning_for(filter_kind, spec.vqf_tuning),
-                                                             fusion_upsample_hz=spec.upsample_hz))
+        result = analyze_session(sim.session, analysis_config(spec, filter_kind))
     except Exception as exc:  # a crash is a finding: recorded, not hidden
         out["analysis_s"] = time.perf_counter() - t1
         out["error"] = f"{type(exc).__name__}: {exc}"

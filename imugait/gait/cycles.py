@@ -34,6 +34,8 @@ class Exclusion(Enum):
     IMPLAUSIBLE_KNEE_FLEXION = "knee flexion beyond what walking produces (a sensor moved or a wrong calibration)"
     IMPLAUSIBLE_KNEE_ADDUCTION = "knee ab/adduction swings like flexion (a wrong knee axis)"
     IMPLAUSIBLE_HIP_ROTATION = "femur rotation beyond the hip's range of motion"
+    IMPLAUSIBLE_KNEE_ROTATION = ("knee rotation in stance beyond the knee's range of motion (a thigh or shank frame "
+                                 "turned about its long axis: a wrong calibration or a sensor turned on its strap)")
     HIP_ROTATION_OUTLIER = "femur rotation far from the leg's other strides"
     KNEE_TIMING_OUTLIER = ("thigh and shank out of step with the leg's other strides (the two sensors' clocks "
                            "slipped apart: knee angles unreliable)")
@@ -45,7 +47,8 @@ class Exclusion(Enum):
 
 
 _IMPLAUSIBLE = frozenset({Exclusion.IMPLAUSIBLE_KNEE_FLEXION, Exclusion.IMPLAUSIBLE_KNEE_ADDUCTION,
-                          Exclusion.IMPLAUSIBLE_HIP_ROTATION, Exclusion.HIP_ROTATION_OUTLIER,
+                          Exclusion.IMPLAUSIBLE_HIP_ROTATION, Exclusion.IMPLAUSIBLE_KNEE_ROTATION,
+                          Exclusion.HIP_ROTATION_OUTLIER,
                           Exclusion.KNEE_TIMING_OUTLIER})
 
 

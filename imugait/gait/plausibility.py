@@ -4,9 +4,10 @@ A stride that passed the timing and data checks of :mod:`imugait.gait.cycles` is
 when its angles are beyond what walking produces (limits with their sources in
 ``imugait/data/plausibility.json``): knee hyperextension or flexion far beyond walking, knee
 ab/adduction that swings like flexion (a wrong knee axis), a mean femur rotation — over the stride,
-its stance or its swing — beyond the hip's passive range, a femur rotation far from the leg's other strides, or a thigh–shank timing far from
-the leg's other strides (:mod:`imugait.gait.coordination`). Such values come from a sensor that
-moved under its strap, a wrong calibration, a wrong label or sensor clocks that slipped apart.
+its stance or its swing — beyond the hip's passive range, a mean knee rotation in stance beyond the
+knee's passive range, a femur rotation far from the leg's other strides, or a thigh–shank timing
+far from the leg's other strides (:mod:`imugait.gait.coordination`). Such values come from a sensor
+that moved under its strap, a wrong calibration, a wrong label or sensor clocks that slipped apart.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class PlausibilityLimits:
     knee_flexion_min_deg: float
     knee_flexion_max_deg: float
     knee_adduction_range_deg: float
+    knee_rotation_stance_mean_internal_deg: float
+    knee_rotation_stance_mean_external_deg: float
     hip_rotation_mean_abs_deg: float
     hip_rotation_stride_deviation_deg: float
     thigh_shank_lag_deviation_s: float
@@ -50,7 +53,7 @@ HIP_ROTATION_MEAN_COLUMNS = ("hip_rotation_mean_deg", "hip_rotation_stance_mean_
 average near zero over the stride while each phase's mean is far out: HuGaDB 06_00, stance
 −100°, swing +169°, stride +3.5°)."""
 PLAUSIBILITY_COLUMNS = ("used", "knee_flexion_min_deg", "knee_flexion_max_deg", "knee_adduction_range_deg",
-                        *HIP_ROTATION_MEAN_COLUMNS)
+                        *HIP_ROTATION_MEAN_COLUMNS, "knee_rotation_stance_mean_deg")
 """The columns :func:`implausible_reasons` needs."""
 OUTLIER_COLUMNS = ("thigh_shank_lag_s",)
 """The columns it uses when they are there."""
@@ -83,6 +86,10 @@ def implausible_reasons(strides: Mapping[str, np.ndarray], limits: PlausibilityL
     for name in HIP_ROTATION_MEAN_COLUMNS:
         beyond_range |= np.abs(np.asarray(strides[name], dtype=float)) > limits.hip_rotation_mean_abs_deg
     reasons[used & (reasons == Exclusion.NONE) & beyond_range] = Exclusion.IMPLAUSIBLE_HIP_ROTATION
+    knee_rotation = np.asarray(strides["knee_rotation_stance_mean_deg"], dtype=float)  # + internal
+    beyond_knee = (knee_rotation > limits.knee_rotation_stance_mean_internal_deg) | (
+        knee_rotation < -limits.knee_rotation_stance_mean_external_deg)
+    reasons[used & (reasons == Exclusion.NONE) & beyond_knee] = Exclusion.IMPLAUSIBLE_KNEE_ROTATION
     _exclude_outliers(reasons, used, strides, "hip_rotation_mean_deg", limits.hip_rotation_stride_deviation_deg,
                       Exclusion.HIP_ROTATION_OUTLIER)
     _exclude_outliers(reasons, used, strides, "thigh_shank_lag_s", limits.thigh_shank_lag_deviation_s,

@@ -51,6 +51,8 @@ def _assert_plausible_leg(result, side: Side, min_used: int = 3) -> None:
     assert (used["knee_flexion_max_deg"] <= limits.knee_flexion_max_deg).all()
     assert (used["knee_adduction_range_deg"] <= limits.knee_adduction_range_deg).all()
     assert (used["hip_rotation_mean_deg"].abs() <= limits.hip_rotation_mean_abs_deg).all()
+    assert used["knee_rotation_stance_mean_deg"].between(-limits.knee_rotation_stance_mean_external_deg,
+                                                         limits.knee_rotation_stance_mean_internal_deg).all()
 
 
 def _one_walk_per_leg():
@@ -85,7 +87,10 @@ def test_every_mpu9250_leg_gives_plausible_strides(walk, mpu_analysis):
 def test_shaking_thigh_sensors_of_qmt_are_calibrated():
     """The qmt thighs shake on their straps (rates up to 27 rad/s): the hinge fit on low-passed
     rates with the thigh's axis about its long axis calibrates both legs (it used to refuse them:
-    'the knee axis is 76° (83°) from horizontal')."""
+    'the knee axis is 76° (83°) from horizontal'). The left knee then reads +20.7 … +31.6° of
+    internal rotation through stance (the right −7.9°), beyond the knee's passive range: its
+    thigh's fitted flexion axis is 26° from the shank's hinge axis carried into it at standing
+    (the right's 2.5°), and its strides are excluded — the leg is not trusted (2026-12-07)."""
     _need(QMT)
     from imugait.model import ProtocolStep
 
@@ -93,11 +98,18 @@ def test_shaking_thigh_sensors_of_qmt_are_calibrated():
                                              ProtocolStep("walk_2", 116.0, 138.5)])
     result = analyze_session(session)
     for side in Side:
-        _assert_plausible_leg(result, side)
         # One logger clocks both sensors: no stride is out of step with its leg's others.
         assert KNEE_TIMING.value not in set(result.cycles["exclusion"])
         thigh_axis_tilt = result.legs[side].alignment.quality.axis_tilt_deg
         assert thigh_axis_tilt < 30.0
+    _assert_plausible_leg(result, Side.RIGHT)
+    left = result.cycles[result.cycles["side"] == "left"]
+    rotated = left["exclusion"] == Exclusion.IMPLAUSIBLE_KNEE_ROTATION.value
+    assert not result.legs[Side.LEFT].trusted
+    assert rotated.sum() > 0.5 * (rotated.sum() + left["used"].sum())
+    assert (left.loc[rotated, "knee_rotation_stance_mean_deg"] > 25.0).all()
+    assert abs(result.legs[Side.LEFT].alignment.quality.thigh_axis_cross_check_deg) > 20.0
+    assert abs(result.legs[Side.RIGHT].alignment.quality.thigh_axis_cross_check_deg) < 10.0
 
 
 def _exchanged(session: Session) -> Session:

@@ -69,7 +69,7 @@ def _leg(lags_s) -> pd.DataFrame:
     return pd.DataFrame({"used": [True] * n, "knee_flexion_min_deg": [2.0] * n, "knee_flexion_max_deg": [60.0] * n,
                          "knee_adduction_range_deg": [6.0] * n, "hip_rotation_mean_deg": [3.0] * n,
                          "hip_rotation_stance_mean_deg": [3.0] * n, "hip_rotation_swing_mean_deg": [3.0] * n,
-                         "thigh_shank_lag_s": lags_s})
+                         "knee_rotation_stance_mean_deg": [4.0] * n, "thigh_shank_lag_s": lags_s})
 
 
 def test_strides_out_of_step_with_the_leg_are_excluded_as_implausible():

@@ -27,6 +27,7 @@ def _strides(n: int, seed: int) -> pd.DataFrame:
         "hip_rotation_mean_deg": rng.normal(0.0, 0.6 * limits.hip_rotation_mean_abs_deg, n),
         "hip_rotation_stance_mean_deg": rng.normal(0.0, 0.6 * limits.hip_rotation_mean_abs_deg, n),
         "hip_rotation_swing_mean_deg": rng.normal(0.0, 0.6 * limits.hip_rotation_mean_abs_deg, n),
+        "knee_rotation_stance_mean_deg": rng.normal(0.0, 0.6 * limits.knee_rotation_stance_mean_external_deg, n),
         "thigh_shank_lag_s": rng.normal(0.1, limits.thigh_shank_lag_deviation_s, n),
     }, index=np.arange(10, 10 + n))
     for column in table.columns[1:]:
@@ -48,8 +49,8 @@ def test_strides_as_rows_are_judged_as_the_table_of_them():
         # The table's own index is kept.
         assert list(implausible_strides(table).index) == list(table.index)
     assert reasons_seen == {Exclusion.NONE, Exclusion.IMPLAUSIBLE_KNEE_FLEXION, Exclusion.IMPLAUSIBLE_KNEE_ADDUCTION,
-                            Exclusion.IMPLAUSIBLE_HIP_ROTATION, Exclusion.HIP_ROTATION_OUTLIER,
-                            Exclusion.KNEE_TIMING_OUTLIER}
+                            Exclusion.IMPLAUSIBLE_HIP_ROTATION, Exclusion.IMPLAUSIBLE_KNEE_ROTATION,
+                            Exclusion.HIP_ROTATION_OUTLIER, Exclusion.KNEE_TIMING_OUTLIER}
 
 
 def test_a_femur_rotation_that_wraps_round_within_a_stride_is_beyond_the_hip_s_range():
@@ -60,7 +61,8 @@ def test_a_femur_rotation_that_wraps_round_within_a_stride_is_beyond_the_hip_s_r
     table = pd.DataFrame({"used": [True] * 4, "knee_flexion_min_deg": [2.0] * 4, "knee_flexion_max_deg": [60.0] * 4,
                           "knee_adduction_range_deg": [6.0] * 4, "hip_rotation_mean_deg": [3.5, 7.0, 6.0, 5.0],
                           "hip_rotation_stance_mean_deg": [-100.2, 9.0, 8.0, 7.0],
-                          "hip_rotation_swing_mean_deg": [169.4, 4.0, 3.0, 2.0]})
+                          "hip_rotation_swing_mean_deg": [169.4, 4.0, 3.0, 2.0],
+                          "knee_rotation_stance_mean_deg": [3.0] * 4})
     assert list(implausible_strides(table)) == [Exclusion.IMPLAUSIBLE_HIP_ROTATION] + [Exclusion.NONE] * 3
     # Each phase on its own, just past the limit and just inside it.
     for name in ("hip_rotation_stance_mean_deg", "hip_rotation_swing_mean_deg"):
@@ -70,3 +72,27 @@ def test_a_femur_rotation_that_wraps_round_within_a_stride_is_beyond_the_hip_s_r
             one = table.iloc[1:].copy()
             one.loc[one.index[0], name] = value
             assert implausible_strides(one).iloc[0] == expected
+
+
+def test_a_knee_rotation_in_stance_beyond_the_knee_s_passive_range_is_excluded():
+    # qmt full body, left knee (2026-12-07): +20.7 ... +31.6 deg internal in stance on every stride,
+    # the right -7.9 deg; the knee's passive internal rotation ends near 25 deg even at 30-90 deg of
+    # flexion (data/plausibility.json). External rotation goes about twice as far.
+    limits = plausibility_limits()
+    inside_internal = limits.knee_rotation_stance_mean_internal_deg - 0.1
+    inside_external = -limits.knee_rotation_stance_mean_external_deg + 0.1
+    table = pd.DataFrame({"used": [True] * 6, "knee_flexion_min_deg": [2.0] * 6, "knee_flexion_max_deg": [60.0] * 6,
+                          "knee_adduction_range_deg": [6.0] * 6, "hip_rotation_mean_deg": [5.0] * 6,
+                          "hip_rotation_stance_mean_deg": [5.0] * 6, "hip_rotation_swing_mean_deg": [5.0] * 6,
+                          "knee_rotation_stance_mean_deg": [28.5, limits.knee_rotation_stance_mean_internal_deg + 0.1,
+                                                            -limits.knee_rotation_stance_mean_external_deg - 0.1,
+                                                            inside_internal, inside_external, -7.9]})
+    assert list(implausible_strides(table)) == [Exclusion.IMPLAUSIBLE_KNEE_ROTATION] * 3 + [Exclusion.NONE] * 3
+    # An asymmetric limit: as far external as the internal limit is within the range.
+    assert limits.knee_rotation_stance_mean_external_deg > limits.knee_rotation_stance_mean_internal_deg
+    one = table.iloc[3:].copy()
+    one.loc[one.index[0], "knee_rotation_stance_mean_deg"] = -limits.knee_rotation_stance_mean_internal_deg - 0.1
+    assert implausible_strides(one).iloc[0] == Exclusion.NONE
+    # A stride not used keeps no plausibility verdict.
+    table.loc[table.index[0], "used"] = False
+    assert implausible_strides(table).iloc[0] == Exclusion.NONE

@@ -11,7 +11,8 @@ from imugait.live.given_strides import RECENT_STRIDES, GivenStrides
 from imugait.live.updates import LiveStride
 
 PLAUSIBLE = {"knee_flexion_min_deg": 2.0, "knee_flexion_max_deg": 62.0, "knee_adduction_range_deg": 6.0,
-             "hip_rotation_mean_deg": 3.0, "hip_rotation_stance_mean_deg": 2.0, "hip_rotation_swing_mean_deg": 4.0}
+             "hip_rotation_mean_deg": 3.0, "hip_rotation_stance_mean_deg": 2.0, "hip_rotation_swing_mean_deg": 4.0,
+             "knee_rotation_stance_mean_deg": 4.0}
 
 
 def _stride(k: int) -> Stride:
