@@ -24,6 +24,11 @@ from imugait.live.history import History
 from imugait.live.leg_rows import LegRows, grid_rows, stride_span
 from imugait.live.leg_settings import LegSettings
 
+GAP_LOOKBACK_S = 40.0
+"""Rows before a stride's span that its first version looks at for a long lost-sample gap whose
+margin reaches it (``StrideConfig.gap_margin_factor``: a 1-s gap's margin at the default 40). The
+walk's end judges its strides again over all its rows kept (:mod:`imugait.live.walk_end`)."""
+
 
 class StrideMeasures:
     """Strides and their measures from a leg's ``rows`` (``heading``: its heading offset), its
@@ -52,11 +57,13 @@ class StrideMeasures:
         first_t = ev[0, 2] if np.isfinite(ev[0, 2]) else ev[0, 0]
         t_all = history.tail("t_s")
         lo, hi = stride_span(t_all, first_t, t_ic_s)
+        lo = int(np.searchsorted(t_all, t_all[lo] - GAP_LOOKBACK_S))  # (a long gap before it: its margin)
         t = t_all[lo:hi]
         # Rows without angles (a long lost stretch and after it) exclude their strides as lost ones do.
-        lost = history.tail("lost")[lo:hi] | ~np.isfinite(history.tail("heading_offset_rad")[lo:hi])
+        gap_lost = history.tail("lost")[lo:hi]
+        lost = gap_lost | ~np.isfinite(history.tail("heading_offset_rad")[lo:hi])
         strides = segment_strides(t, events, history.tail("run")[lo:hi], lost, history.tail("clipped")[lo:hi],
-                                  self.settings.strides, open_end=True, rate_hz=self.settings.rate_hz)
+                                  self.settings.strides, open_end=True, rate_hz=self.settings.rate_hz, gap_lost=gap_lost)
         if not strides or strides[-1].t_next_initial_contact_s != t_ic_s:
             return None
         stride = strides[-1]

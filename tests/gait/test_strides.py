@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from imugait.gait.cycles import Exclusion, _stride_bouts, segment_strides
+from imugait.gait.cycles import Exclusion, StrideConfig, _stride_bouts, segment_strides
 from imugait.gait.events import LegEvents
 from imugait.timebase import spans_mask
 
@@ -22,12 +22,36 @@ def test_lost_and_clipped_samples_exclude_exactly_their_strides():
     lost[at(7.5):at(7.5) + 3] = True   # stride 6: 30 ms lost, 3 % → kept
     lost[at(8.1)] = lost[at(8.6)] = True
     clipped[at(10.4)] = True           # stride 9: one clipped sample → CLIPPED
-    strides = segment_strides(t, events, bout_id, lost, clipped)
+    # (Stride 2's 120-ms gap also excludes the strides near it: the next test; here only its own.)
+    strides = segment_strides(t, events, bout_id, lost, clipped, StrideConfig(gap_margin_factor=0.0))
     reasons = {k: s.exclusion for k, s in enumerate(strides)}
     assert reasons[2] is Exclusion.LOST_SAMPLES and reasons[4] is Exclusion.LOST_SAMPLES
     assert reasons[9] is Exclusion.CLIPPED
     assert reasons[6] is Exclusion.NONE and reasons[7] is Exclusion.NONE
     assert [k for k, r in reasons.items() if r in (Exclusion.LOST_SAMPLES, Exclusion.CLIPPED)] == [2, 4, 9]
+
+
+def test_strides_near_a_long_gap_are_excluded_within_the_margin():
+    t = np.arange(0.0, 30.0, 0.01)
+    ic = np.arange(1.0, 29.0, 1.0)  # 27 strides of 1 s in one bout
+    events = LegEvents(mid_swing_s=ic - 0.3, toe_off_s=ic - 0.4, initial_contact_s=ic, mid_swing_peak_radps=np.full(ic.size, 4.0))
+    bout_id = np.zeros(t.size, dtype=int)
+    lost, clipped = np.zeros(t.size, bool), np.zeros(t.size, bool)
+    lost[1450:1460] = True  # 14.50–14.59 s: a 100-ms gap in stride 13 (stride k: k + 1 … k + 2 s); margin 40 × 0.1 s = 4 s
+    lost[2300:2309] = True  # 90 ms: not longer than long_gap_s, no margin (its own stride 22 excluded: > 60 ms)
+    strides = segment_strides(t, events, bout_id, lost, clipped)
+    reasons = [s.exclusion for s in strides]
+    assert reasons[13] is Exclusion.LOST_SAMPLES
+    # Strides reaching into 10.5–18.59 s: 9 (10–11 s) to 17 (18–19 s); 8 (9–10 s) and 18 (19–20 s) not.
+    near = [k for k, r in enumerate(reasons) if r is Exclusion.NEAR_LONG_GAP]
+    assert near == [9, 10, 11, 12, 14, 15, 16, 17]
+    assert reasons[22] is Exclusion.LOST_SAMPLES
+    assert all(r is Exclusion.NONE for k, r in enumerate(reasons) if k not in near + [13, 22, 0, len(reasons) - 1])
+    # The margin's longest: a 2-s gap excludes the strides within 12 s, not 80 s.
+    lost[:] = False
+    lost[1000:1200] = True  # 10.00–11.99 s
+    reasons = [s.exclusion for s in segment_strides(t, events, bout_id, lost, clipped)]
+    assert reasons[22] is Exclusion.NEAR_LONG_GAP and reasons[23] is Exclusion.NONE  # 23–24 s and 24–25 s
 
 
 def test_spans_mark_what_setting_them_one_by_one_marks():
