@@ -218,14 +218,17 @@ def _stride_bouts(bout_id: np.ndarray, i0: np.ndarray, i1: np.ndarray, max_overh
 def near_long_gaps(t_s: np.ndarray, lost: np.ndarray, config: StrideConfig, rate_hz: float | None = None) -> np.ndarray:
     """(M,) bool: the samples of the grid ``t_s`` (M,) s near a run of ``lost`` (M,) bool longer
     than ``config.long_gap_s`` — within ``config.gap_margin_factor`` × its duration of it, at most
-    ``config.gap_margin_max_s`` — and the run's own samples (a run of *k* samples lasts *k* sample
-    periods, as :func:`segment_strides` counts a stride's gaps)."""
+    ``config.gap_margin_max_s`` — and the run's own samples. A run of *m* grid rows is a gap of
+    *m* − 1 rows' duration: the lost samples' own duration, as :data:`LONG_GAP_S` was measured."""
     out = np.zeros(t_s.size, dtype=bool)
     if not lost.any():
         return out
     edges = np.diff(np.r_[0, lost.astype(np.int8), 0])
     start, stop = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    duration_s = (stop - start) * sample_period_s(t_s, rate_hz)
+    # A sensor's n lost samples leave a hole of n + 1 of its periods between the samples received;
+    # the grid rows strictly inside it (``gap_mask``) span n of its periods less one grid row:
+    # a run of m rows is a gap of (m - 1) rows' duration (n samples at the grid's rate).
+    duration_s = (stop - start - 1) * sample_period_s(t_s, rate_hz)
     long = duration_s > config.long_gap_s
     if not long.any():
         return out

@@ -37,12 +37,12 @@ def test_strides_near_a_long_gap_are_excluded_within_the_margin():
     events = LegEvents(mid_swing_s=ic - 0.3, toe_off_s=ic - 0.4, initial_contact_s=ic, mid_swing_peak_radps=np.full(ic.size, 4.0))
     bout_id = np.zeros(t.size, dtype=int)
     lost, clipped = np.zeros(t.size, bool), np.zeros(t.size, bool)
-    lost[1450:1460] = True  # 14.50–14.59 s: a 100-ms gap in stride 13 (stride k: k + 1 … k + 2 s); margin 40 × 0.1 s = 4 s
-    lost[2300:2309] = True  # 90 ms: not longer than long_gap_s, no margin (its own stride 22 excluded: > 60 ms)
+    lost[1450:1461] = True  # 14.50–14.60 s: a 100-ms gap (11 rows) in stride 13 (stride k: k + 1 … k + 2 s); margin 4 s
+    lost[2300:2310] = True  # 90 ms: not longer than long_gap_s, no margin (its own stride 22 excluded: > 60 ms)
     strides = segment_strides(t, events, bout_id, lost, clipped)
     reasons = [s.exclusion for s in strides]
     assert reasons[13] is Exclusion.LOST_SAMPLES
-    # Strides reaching into 10.5–18.59 s: 9 (10–11 s) to 17 (18–19 s); 8 (9–10 s) and 18 (19–20 s) not.
+    # Strides reaching into 10.5–18.6 s: 9 (10–11 s) to 17 (18–19 s); 8 (9–10 s) and 18 (19–20 s) not.
     near = [k for k, r in enumerate(reasons) if r is Exclusion.NEAR_LONG_GAP]
     assert near == [9, 10, 11, 12, 14, 15, 16, 17]
     assert reasons[22] is Exclusion.LOST_SAMPLES
