@@ -9,12 +9,17 @@ from imugait.gait.events import LegEvents
 from imugait.timebase import spans_mask
 
 
-def test_lost_and_clipped_samples_exclude_exactly_their_strides():
-    t = np.arange(0.0, 20.0, 0.01)
-    ic = np.arange(1.0, 19.0, 1.0)  # 17 strides of 1 s in one bout
+def _one_bout(duration_s: float):
+    """A 100-Hz grid of ``duration_s`` in one bout, strides of 1 s from 1 s to 1 s before its end
+    (stride k: k + 1 … k + 2 s), nothing lost or clipped: t, events, bout_id, lost, clipped."""
+    t = np.arange(0.0, duration_s, 0.01)
+    ic = np.arange(1.0, duration_s - 1.0, 1.0)
     events = LegEvents(mid_swing_s=ic - 0.3, toe_off_s=ic - 0.4, initial_contact_s=ic, mid_swing_peak_radps=np.full(ic.size, 4.0))
-    bout_id = np.zeros(t.size, dtype=int)
-    lost, clipped = np.zeros(t.size, bool), np.zeros(t.size, bool)
+    return t, events, np.zeros(t.size, dtype=int), np.zeros(t.size, bool), np.zeros(t.size, bool)
+
+
+def test_lost_and_clipped_samples_exclude_exactly_their_strides():
+    t, events, bout_id, lost, clipped = _one_bout(20.0)  # 17 strides
     def at(s):
         return int(np.searchsorted(t, s))
     lost[at(3.2):at(3.2) + 12] = True  # stride 2: 12 % of it lost → LOST_SAMPLES (fraction)
@@ -32,11 +37,7 @@ def test_lost_and_clipped_samples_exclude_exactly_their_strides():
 
 
 def test_strides_near_a_long_gap_are_excluded_within_the_margin():
-    t = np.arange(0.0, 30.0, 0.01)
-    ic = np.arange(1.0, 29.0, 1.0)  # 27 strides of 1 s in one bout
-    events = LegEvents(mid_swing_s=ic - 0.3, toe_off_s=ic - 0.4, initial_contact_s=ic, mid_swing_peak_radps=np.full(ic.size, 4.0))
-    bout_id = np.zeros(t.size, dtype=int)
-    lost, clipped = np.zeros(t.size, bool), np.zeros(t.size, bool)
+    t, events, bout_id, lost, clipped = _one_bout(30.0)  # 27 strides
     lost[1450:1461] = True  # 14.50–14.60 s: a 100-ms gap (11 rows) in stride 13 (stride k: k + 1 … k + 2 s); margin 4 s
     lost[2300:2310] = True  # 90 ms: not longer than long_gap_s, no margin (its own stride 22 excluded: > 60 ms)
     strides = segment_strides(t, events, bout_id, lost, clipped)
