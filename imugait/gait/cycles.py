@@ -41,7 +41,7 @@ w020–w039: 98.1 %)."""
 
 GAP_MARGIN_MAX_S = 12.0
 """The margin's longest (s): after gaps of 0.5–1.5 s the inclination was back within 1° after
-10.4–11.6 s (95th percentile; VQF's accelerometer correction, not the gap, sets the pace then)."""
+9.4–11.6 s (95th percentile; VQF's accelerometer correction, not the gap, sets the pace then)."""
 
 
 class Exclusion(Enum):

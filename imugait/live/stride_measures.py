@@ -24,11 +24,6 @@ from imugait.live.history import History
 from imugait.live.leg_rows import LegRows, grid_rows, stride_span
 from imugait.live.leg_settings import LegSettings
 
-GAP_LOOKBACK_S = 40.0
-"""Rows before a stride's span that its first version looks at for a long lost-sample gap whose
-margin reaches it (``StrideConfig.gap_margin_factor``: a 1-s gap's margin at the default 40). The
-walk's end judges its strides again over all its rows kept (:mod:`imugait.live.walk_end`)."""
-
 
 class StrideMeasures:
     """Strides and their measures from a leg's ``rows`` (``heading``: its heading offset), its
@@ -57,7 +52,11 @@ class StrideMeasures:
         first_t = ev[0, 2] if np.isfinite(ev[0, 2]) else ev[0, 0]
         t_all = history.tail("t_s")
         lo, hi = stride_span(t_all, first_t, t_ic_s)
-        lo = int(np.searchsorted(t_all, t_all[lo] - GAP_LOOKBACK_S))  # (a long gap before it: its margin)
+        # A long lost-sample gap before the stride excludes it when its margin (at most
+        # gap_margin_max_s) reaches it: the rows that far back, and the gap's own rows — any gap
+        # cut at twice that still spans more than the margin's longest. (A gap after it: the walk's
+        # end judges its strides again over all the walk's rows, imugait.live.walk_end.)
+        lo = int(np.searchsorted(t_all, t_all[lo] - 2.0 * self.settings.strides.gap_margin_max_s))
         t = t_all[lo:hi]
         # Rows without angles (a long lost stretch and after it) exclude their strides as lost ones do.
         gap_lost = history.tail("lost")[lo:hi]
