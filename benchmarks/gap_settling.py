@@ -24,6 +24,9 @@ Reproduce (from the repository root; docs/accuracy.md, *Long lost-sample gaps*):
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/gap_settling.py --walkers 0:20 --rate 60
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/gap_settling.py --walkers 20:40 --rate 60 --gaps-ms 67,100,167,233,333
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/gap_settling.py --walkers 0:20 --seed 7 --rate 60 --gaps-ms 67,100,167,233,333
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/gap_settling.py --walkers 20:30 --rate 100 --gaps-ms 70,100,170,230,330
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/gap_settling.py --walkers 0:10 --rate 60 --gaps-ms 500,1000,1500
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/gap_settling.py --walkers 0:10 --rate 25 --gaps-ms 40,80,120,160,240
 """
 
 from __future__ import annotations
