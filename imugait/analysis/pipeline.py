@@ -25,6 +25,7 @@ from imugait.analysis.legs import (
     fuse_for_legs,
     require_leg,
 )
+from imugait.analysis.lost_gaps import long_gap_warnings
 from imugait.analysis.reference import NO_STANDING_WARNING, midstance_mask
 from imugait.analysis.result import AnalysisResult, LegReport
 from imugait.calibration.heading import HeadingConfig
@@ -172,6 +173,8 @@ def analyze_session(
     cycles = _cycles_table(t, fused.rate_hz, legs, strides)
     legs, cycles, implausible_warnings = _exclude_implausible(legs, cycles)
     warnings += implausible_warnings + _no_stride_used_warnings(legs, {side: _leg_gyr_range(session, side) for side in legs})
+    warnings += long_gap_warnings(session, [Placement.of(seg, side) for side in legs for seg in (Segment.THIGH, Segment.SHANK)],
+                                  config.strides)
     aggregates = aggregate(cycles, metric_columns(cycles))
     return AnalysisResult(
         session_meta=session.meta,
@@ -356,7 +359,7 @@ def _clipping_advice(clipped_fraction: float, gyr_range_radps: float | None) -> 
 
 def _redo_for(exclusion: Exclusion) -> str:
     """What to do next time about the commonest reason a leg's strides were not used."""
-    if exclusion is Exclusion.LOST_SAMPLES:
+    if exclusion in (Exclusion.LOST_SAMPLES, Exclusion.NEAR_LONG_GAP):
         return "samples were lost: keep the sensors within reach of the receiver and record again"
     if exclusion.implausible:
         return RESTRAP_ADVICE

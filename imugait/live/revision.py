@@ -75,7 +75,7 @@ def bout_reach(progression: Progression, i: int, free: np.ndarray) -> int:
 
 def strides_in_bouts(
     t_s: np.ndarray, strides: list[Stride], progression: Progression, lost: np.ndarray, clipped: np.ndarray,
-    config: StrideConfig, rate_hz: float,
+    config: StrideConfig, rate_hz: float, gap_lost: np.ndarray | None = None,
 ) -> list[Stride]:
     """``strides`` (found live, any order) judged again as ``analyze`` judges them at a
     recording's end: :func:`~imugait.gait.cycles.segment_strides` over ``progression``'s bouts
@@ -86,6 +86,8 @@ def strides_in_bouts(
     ----------
     t_s : (M,) s, the window's rows (``progression``'s). strides : the strides whose rows are in it.
     lost : (M,) bool, rows without angles. clipped : (M,) bool, rows clipped. config, rate_hz : the strides' configuration and the grid's rate.
+    gap_lost : (M,) bool, rows lost (their long runs exclude the strides near them:
+        :func:`~imugait.gait.cycles.near_long_gaps`); None: ``lost``.
     """
     ic, to, peak = [np.nan], [np.nan], [np.nan]
     for s in sorted(strides, key=lambda s: s.t_initial_contact_s):  # (NaN between strides that do not touch)
@@ -97,4 +99,4 @@ def strides_in_bouts(
         to.append(s.t_toe_off_s)
         peak.append(s.swing_peak_radps)
     events = LegEvents(np.full(len(ic), np.nan), np.array(to), np.array(ic), np.array(peak))
-    return segment_strides(t_s, events, progression.bout_id(), lost, clipped, config, rate_hz=rate_hz)
+    return segment_strides(t_s, events, progression.bout_id(), lost, clipped, config, rate_hz=rate_hz, gap_lost=gap_lost)

@@ -52,11 +52,17 @@ class StrideMeasures:
         first_t = ev[0, 2] if np.isfinite(ev[0, 2]) else ev[0, 0]
         t_all = history.tail("t_s")
         lo, hi = stride_span(t_all, first_t, t_ic_s)
+        # A long lost-sample gap before the stride excludes it when its margin (at most
+        # gap_margin_max_s) reaches it: the rows that far back, and the gap's own rows — any gap
+        # cut at twice that still spans more than the margin's longest. (A gap after it: the walk's
+        # end judges its strides again over all the walk's rows, imugait.live.walk_end.)
+        lo = int(np.searchsorted(t_all, t_all[lo] - 2.0 * self.settings.strides.gap_margin_max_s))
         t = t_all[lo:hi]
         # Rows without angles (a long lost stretch and after it) exclude their strides as lost ones do.
-        lost = history.tail("lost")[lo:hi] | ~np.isfinite(history.tail("heading_offset_rad")[lo:hi])
+        gap_lost = history.tail("lost")[lo:hi]
+        lost = gap_lost | ~np.isfinite(history.tail("heading_offset_rad")[lo:hi])
         strides = segment_strides(t, events, history.tail("run")[lo:hi], lost, history.tail("clipped")[lo:hi],
-                                  self.settings.strides, open_end=True, rate_hz=self.settings.rate_hz)
+                                  self.settings.strides, open_end=True, rate_hz=self.settings.rate_hz, gap_lost=gap_lost)
         if not strides or strides[-1].t_next_initial_contact_s != t_ic_s:
             return None
         stride = strides[-1]

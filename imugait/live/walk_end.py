@@ -77,10 +77,11 @@ def _bound_as_offline(progression: Progression, k0: int, k1: int, strides: Seque
         return []
     t = history.since("t_s", k0)[:k1 - k0]
     pool = {id(p): p.stride for p in (*given.headed, *given.unheaded, *strides) if p.stride.t_initial_contact_s >= t[0]}
-    lost = history.since("lost", k0)[:k1 - k0] | ~np.isfinite(history.since("heading_offset_rad", k0)[:k1 - k0])
+    gap_lost = history.since("lost", k0)[:k1 - k0]
+    lost = gap_lost | ~np.isfinite(history.since("heading_offset_rad", k0)[:k1 - k0])
     found = {s.t_initial_contact_s: s for s in strides_in_bouts(t, list(pool.values()), progression, lost,
                                                                 history.since("clipped", k0)[:k1 - k0],
-                                                                settings.strides, settings.rate_hz)}
+                                                                settings.strides, settings.rate_hz, gap_lost)}
     changed = []
     for p in strides:
         s = found.get(p.stride.t_initial_contact_s)
