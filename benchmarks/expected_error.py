@@ -20,9 +20,9 @@ processes on a quiet machine)::
 
 A file ``s<rate>.csv`` is the standing cohort at that rate, ``m<rate>.csv`` the 10-m walk,
 ``ps`` / ``pm`` the same with ``--pose-only``. ``lps`` / ``lpm`` are the standing and 10-m cohorts
-recorded by sensors that low-pass at their rate (``--anti-alias odr``; measured at 25 and 50 Hz)::
+recorded by sensors that low-pass at their rate (``--anti-alias odr``)::
 
-    for r in 25 50; do
+    for r in 25 50 60 100; do
       OMP_NUM_THREADS=1 .venv/bin/python benchmarks/accuracy.py --madgwick 0 --jobs 2 --sta literature \
           --anti-alias odr --sample-rate $r --csv /tmp/ee/lps$r.csv
       OMP_NUM_THREADS=1 .venv/bin/python benchmarks/accuracy.py --madgwick 0 --jobs 2 --sta literature \

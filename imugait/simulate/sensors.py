@@ -6,7 +6,8 @@ the earth's field plus optional disturbance); then mounting, soft-tissue artefac
 noise, int16 quantisation with range saturation, a clock that runs off by some ppm, and lost
 samples. Each sample is the signal at its instant (point sampling, the default) or, with
 ``SensorErrors.anti_alias = AntiAlias.ODR``, its mean over the sample interval (a low-pass tied to
-the output rate, as MEMS chips filter before they sample: docs/simulate.md, *Anti-aliasing*).
+the output rate, as many MEMS chips filter before they sample: docs/simulate.md, *Low-pass before
+sampling*).
 """
 
 from __future__ import annotations
