@@ -29,7 +29,7 @@ recorded by sensors that low-pass at their rate (``--anti-alias odr``)::
           --anti-alias odr --ten-metre --sample-rate $r --csv /tmp/ee/lpm$r.csv
     done
 
-they are an entry's ``low_pass`` figures (the regular calibration only). Only the numbers are
+they are an entry's ``low_pass`` figures; ``lpps`` / ``lppm`` likewise with ``--pose-only``. Only the numbers are
 written; each entry's source text (when, which commit) is kept as it is and is the writer's to
 update.
 """
@@ -95,13 +95,11 @@ def compare(doc: dict, runs: Path, write: bool) -> list[str]:
     for key, pose_only in (("by_sample_rate", False), ("pose_only_by_sample_rate", True)):
         for entry in doc[key]:
             differences += _compare_entry(entry, runs, pose_only, write, f"{key} {entry['sample_rate_hz']:g} Hz")
-            if pose_only:
-                continue
             low_pass = entry.get("low_pass")
-            if low_pass is None and write and measured(runs, entry["sample_rate_hz"], False, low_pass=True):
+            if low_pass is None and write and measured(runs, entry["sample_rate_hz"], pose_only, low_pass=True):
                 low_pass = entry["low_pass"] = {"source": "", "references": {}}
             if low_pass is not None:
-                differences += _compare_entry(low_pass, runs, False, write,
+                differences += _compare_entry(low_pass, runs, pose_only, write,
                                               f"{key} {entry['sample_rate_hz']:g} Hz low_pass", entry["sample_rate_hz"])
     return differences
 

@@ -96,14 +96,16 @@ def describe(reference: str, heading_source: str, sample_rate_hz: float | None, 
     expected = expected_error(reference, sample_rate_hz, pose_only)
     err = expected.errors_deg
     walkers = f"on simulated walkers with soft-tissue artefact {expected.where}, 95 % of legs were within"
+    low = expected.low_pass_errors_deg
     if pose_only:
+        also = ("" if low is None else f" (with sensors that low-pass at their rate, {low['knee_flexion_rmse_deg']:.1f}° "
+                f"and {low['knee_rotation_rmse_deg']:.1f}°)")
         return (f"referred to {reference}, calibrated from the {heading_source} (no knee model); {walkers} "
                 f"{err['knee_flexion_rmse_deg']:.1f}° knee flexion and {err['knee_rotation_rmse_deg']:.1f}° knee "
-                "rotation (RMSE); hip rotation not measured")
+                f"rotation (RMSE){also}; hip rotation not measured")
     text = (f"referred to {reference}, heading from the {heading_source}; {walkers} "
             f"{err['knee_flexion_rmse_deg']:.1f}° knee flexion, {err['hip_rotation_rmse_deg']:.1f}° hip rotation "
             f"(RMSE) and {err['hip_rotation_walk_mean_error_deg']:.1f}° on the walk's mean hip rotation")
-    low = expected.low_pass_errors_deg
     if low is not None:
         text += (f" (with sensors that low-pass at their rate, {low['knee_flexion_rmse_deg']:.1f}°, "
                  f"{low['hip_rotation_rmse_deg']:.1f}° and {low['hip_rotation_walk_mean_error_deg']:.1f}°)")
