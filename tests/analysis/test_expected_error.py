@@ -101,7 +101,8 @@ def test_an_analysed_leg_states_the_figures_of_its_grids_rate():
 @pytest.mark.parametrize("rate_hz", [25.0, 50.0, 60.0, 100.0])
 def test_where_sensors_that_low_pass_were_measured_the_sentence_adds_their_figures(rate_hz):
     """The stated figures are the point-sampled ones (the sentence says so); an entry measured also
-    with sensors that low-pass at their rate adds those, for the regular calibration."""
+    with sensors that low-pass at their rate adds those, for the regular calibration and the
+    pose-only fallback."""
     low = _entry(rate_hz)["low_pass"]["references"]
     assert "--anti-alias odr" in _entry(rate_hz)["low_pass"]["source"]
     for reference in (STANDING, MID_STANCE):
@@ -114,5 +115,9 @@ def test_where_sensors_that_low_pass_were_measured_the_sentence_adds_their_figur
                 f"{low[reference]['hip_rotation_rmse_deg']:.1f}° and "
                 f"{low[reference]['hip_rotation_walk_mean_error_deg']:.1f}°)") in text
     assert expected_error(STANDING, 200.0).low_pass_errors_deg == _entry(100)["low_pass"]["references"][STANDING]
-    assert expected_error(STANDING, rate_hz, pose_only=True).low_pass_errors_deg is None
-    assert "low-pass at their rate" not in describe(STANDING, "thigh's swing", rate_hz, pose_only=True)
+    pose_low = _entry(rate_hz, pose_only=True)["low_pass"]["references"][STANDING]
+    assert expected_error(STANDING, rate_hz, pose_only=True).low_pass_errors_deg == pose_low
+    pose = describe(STANDING, "thigh's swing", rate_hz, pose_only=True)
+    assert POINT in pose and pose.endswith("; hip rotation not measured")
+    assert (f"(with sensors that low-pass at their rate, {pose_low['knee_flexion_rmse_deg']:.1f}° and "
+            f"{pose_low['knee_rotation_rmse_deg']:.1f}°)") in pose
