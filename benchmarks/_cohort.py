@@ -25,6 +25,7 @@ from imugait.conventions import Joint, Placement, Segment, Side, joint_angles_ra
 from imugait.fusion import FilterKind, VqfTuning
 from imugait.fusion.settings import TUNING_TYPE
 from imugait.simulate import (
+    AntiAlias,
     SensorErrors,
     SideParams,
     SimulationConfig,
@@ -87,6 +88,8 @@ class CohortVariant:
     sample_rate_hz: float = 0.0
     upsample_hz: float | None = None
     """``AnalysisConfig.fusion_upsample_hz`` (``--upsample-hz``; None: off)."""
+    anti_alias: AntiAlias = AntiAlias.NONE
+    """``SensorErrors.anti_alias`` of every sensor (``--anti-alias``; NONE: point samples)."""
 
     @property
     def label(self) -> str:
@@ -116,6 +119,8 @@ class CohortVariant:
             parts.append(f"every walker at {self.sample_rate_hz:g} Hz")
         if self.upsample_hz:
             parts.append(f"fused on samples interpolated up to ≥ {self.upsample_hz:g} Hz")
+        if self.anti_alias is not AntiAlias.NONE:
+            parts.append("sensors that low-pass at their rate (means over each sample interval)")
         return "; ".join(parts)
 
 
@@ -211,6 +216,8 @@ def apply_variant(config: SimulationConfig, variant: CohortVariant) -> Simulatio
     if variant.sta_scale:
         errors = dataclasses.replace(config.errors, soft_tissue_scale=variant.sta_scale, wobble_deg=0.0)
         config = dataclasses.replace(config, errors=errors)
+    if variant.anti_alias is not AntiAlias.NONE:
+        config = dataclasses.replace(config, errors=dataclasses.replace(config.errors, anti_alias=variant.anti_alias))
     if variant.ten_metre_passes:
         timeline = ten_metre_walk(config.walker.speed_mps, passes=variant.ten_metre_passes,
                                   standing=variant.ten_metre_standing)

@@ -31,6 +31,8 @@ the sourced ranges, a number scales them) in place of the small heel-strike wobb
 ``--ten-metre`` records a 2-pass 10-m walk with a 180° turn and no standing period instead.
 ``--baseline`` also runs the same walkers without the artefact (with ``--sta``) or with the default
 walk (``--ten-metre`` alone) and prints the ratios.
+``--anti-alias odr`` makes every sensor low-pass at its rate before it samples (each sample the mean
+over its interval, ``SensorErrors.anti_alias``; default ``none``: point samples, docs/simulate.md).
 ``--tau-acc S`` and ``--no-motion-bias`` fuse with that VQF tuning (``AnalysisConfig.fusion_tuning``;
 the other filters keep their defaults).
 
@@ -87,6 +89,7 @@ from _common import machine, markdown_table, spread_cells
 from _hip_split import hip_split_table
 
 from imugait.fusion import FilterKind
+from imugait.simulate import AntiAlias
 from imugait.simulate.soft_tissue import scale_from_text
 
 __all__ = ["evaluate_walker", "draw_cohort", "main"]
@@ -468,6 +471,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--upsample-hz", type=float, default=None, metavar="HZ",
                         help="fuse sensors slower than HZ on samples interpolated up to about HZ "
                              "(AnalysisConfig.fusion_upsample_hz; default off)")
+    parser.add_argument("--anti-alias", choices=[a.value for a in AntiAlias], default=AntiAlias.NONE.value,
+                        help="what the simulated sensors do before they sample: none = point samples (default), "
+                             "odr = the mean over each sample interval (SensorErrors.anti_alias)")
     args = parser.parse_args(argv)
     kind = FilterKind(args.filter)
     n = 8 if args.quick else args.walkers
@@ -483,7 +489,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                             thigh_tilt=args.thigh_tilt, centre_moves=args.centre_moves,
                             midstance_thigh_turn=args.midstance_thigh_turn,
                             vqf_tuning=vqf_tuning_from_args(args), sample_rate_hz=args.sample_rate,
-                            upsample_hz=args.upsample_hz)
+                            upsample_hz=args.upsample_hz, anti_alias=AntiAlias(args.anti_alias))
 
     specs = draw_cohort(n, args.seed, variant)
     t0 = time.perf_counter()

@@ -19,8 +19,19 @@ processes on a quiet machine)::
     .venv/bin/python benchmarks/expected_error.py /tmp/ee --check   # or --write to store them
 
 A file ``s<rate>.csv`` is the standing cohort at that rate, ``m<rate>.csv`` the 10-m walk,
-``ps`` / ``pm`` the same with ``--pose-only``. Only the numbers are written; each entry's source
-text (when, which commit) is kept as it is and is the writer's to update.
+``ps`` / ``pm`` the same with ``--pose-only``. ``lps`` / ``lpm`` are the standing and 10-m cohorts
+recorded by sensors that low-pass at their rate (``--anti-alias odr``)::
+
+    for r in 25 50 60 100; do
+      OMP_NUM_THREADS=1 .venv/bin/python benchmarks/accuracy.py --madgwick 0 --jobs 2 --sta literature \
+          --anti-alias odr --sample-rate $r --csv /tmp/ee/lps$r.csv
+      OMP_NUM_THREADS=1 .venv/bin/python benchmarks/accuracy.py --madgwick 0 --jobs 2 --sta literature \
+          --anti-alias odr --ten-metre --sample-rate $r --csv /tmp/ee/lpm$r.csv
+    done
+
+they are an entry's ``low_pass`` figures; ``lpps`` / ``lppm`` likewise with ``--pose-only``. Only the numbers are
+written; each entry's source text (when, which commit) is kept as it is and is the writer's to
+update.
 """
 
 from __future__ import annotations
@@ -59,9 +70,13 @@ def percentile_95(csv_path: Path, keys: tuple[str, ...] = tuple(COLUMNS)) -> dic
             for key, col in COLUMNS.items() if key in keys}
 
 
-def measured(runs: Path, rate_hz: float, pose_only: bool) -> dict[str, dict[str, float | None]] | None:
+LOW_PASS_PREFIX = "lp"
+"""File-name prefix of the runs with sensors that low-pass at their rate (``--anti-alias odr``)."""
+
+
+def measured(runs: Path, rate_hz: float, pose_only: bool, low_pass: bool = False) -> dict[str, dict[str, float | None]] | None:
     """The references' errors at one rate from ``runs``, or None when a CSV is missing."""
-    prefix = "p" if pose_only else ""
+    prefix = (LOW_PASS_PREFIX if low_pass else "") + ("p" if pose_only else "")
     paths = {ref: runs / f"{prefix}{letter}{rate_hz:g}.csv" for ref, letter in REFERENCES.items()}
     if not all(p.is_file() for p in paths.values()):
         return None
@@ -79,18 +94,30 @@ def compare(doc: dict, runs: Path, write: bool) -> list[str]:
     differences = []
     for key, pose_only in (("by_sample_rate", False), ("pose_only_by_sample_rate", True)):
         for entry in doc[key]:
-            found = measured(runs, entry["sample_rate_hz"], pose_only)
-            if found is None:
-                print(f"{key} {entry['sample_rate_hz']:g} Hz: no CSVs in {runs}, left as it is")
-                continue
-            print(f"{key} {entry['sample_rate_hz']:g} Hz: {json.dumps(found)}")
-            for ref, errors in found.items():
-                for name, value in errors.items():
-                    stored = entry["references"][ref][name]
-                    if stored != value:
-                        differences.append(f"{key} {entry['sample_rate_hz']:g} Hz {ref} {name}: file {stored}, CSV {value}")
-            if write:
-                entry["references"] = found
+            differences += _compare_entry(entry, runs, pose_only, write, f"{key} {entry['sample_rate_hz']:g} Hz")
+            low_pass = entry.get("low_pass")
+            if low_pass is None and write and measured(runs, entry["sample_rate_hz"], pose_only, low_pass=True):
+                low_pass = entry["low_pass"] = {"source": "", "references": {}}
+            if low_pass is not None:
+                differences += _compare_entry(low_pass, runs, pose_only, write,
+                                              f"{key} {entry['sample_rate_hz']:g} Hz low_pass", entry["sample_rate_hz"])
+    return differences
+
+
+def _compare_entry(entry: dict, runs: Path, pose_only: bool, write: bool, name: str,
+                   low_pass_rate_hz: float | None = None) -> list[str]:
+    """One entry's (or its ``low_pass`` part's, with ``low_pass_rate_hz``) numbers against the CSVs."""
+    rate_hz = entry["sample_rate_hz"] if low_pass_rate_hz is None else low_pass_rate_hz
+    found = measured(runs, rate_hz, pose_only, low_pass=low_pass_rate_hz is not None)
+    if found is None:
+        print(f"{name}: no CSVs in {runs}, left as it is")
+        return []
+    print(f"{name}: {json.dumps(found)}")
+    differences = [f"{name} {ref} {angle}: file {entry['references'].get(ref, {}).get(angle)}, CSV {value}"
+                   for ref, errors in found.items() for angle, value in errors.items()
+                   if entry["references"].get(ref, {}).get(angle) != value]
+    if write:
+        entry["references"] = found
     return differences
 
 

@@ -215,6 +215,7 @@ def calibration_dict(alignment: LegAlignment, reference: str, sample_rate_hz: fl
         "reference": reference,
         "expected_error_deg": expected.errors_deg,
         "expected_error_measured_at": expected.measured_at,
+        "expected_error_low_pass_deg": expected.low_pass_errors_deg,
         "pose_only_fallback": q.fallback_reason or None,
         "swing_correlation": _none_if_nan(q.swing_correlation),
         "thigh_axis_cross_check_deg": _none_if_nan(q.thigh_axis_cross_check_deg),

@@ -18,6 +18,7 @@ from imugait.conventions import Placement
 from imugait.errors import ValidationError
 from imugait.model import ProtocolStep, Session, SessionMeta
 from imugait.simulate.sensors import (
+    AntiAlias,
     Mounting,
     SensorErrors,
     SensorTruth,
@@ -35,6 +36,7 @@ from imugait.simulate.truth import GroundTruth, build_truth
 from imugait.simulate.walker import SideParams, Walker, WalkerParams
 
 __all__ = [
+    "AntiAlias",
     "GroundTruth",
     "Mounting",
     "PhaseKind",

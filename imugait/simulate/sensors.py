@@ -4,13 +4,17 @@ Ideal signals come from the walker's pose (specific force and angular rate in th
 the earth's field plus optional disturbance); then mounting, soft-tissue artefact (optional,
 :mod:`imugait.simulate.soft_tissue`) and wobble, scale and axis misalignment, bias and bias drift,
 noise, int16 quantisation with range saturation, a clock that runs off by some ppm, and lost
-samples.
+samples. Each sample is the signal at its instant (point sampling, the default) or, with
+``SensorErrors.anti_alias = AntiAlias.ODR``, its mean over the sample interval (a low-pass tied to
+the output rate, as many MEMS chips filter before they sample: docs/simulate.md, *Low-pass before
+sampling*).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
+from enum import Enum
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -31,6 +35,24 @@ EARTH_FIELD_WORLD_UT = EARTH_FIELD_UT * np.array([0.0, np.cos(EARTH_DIP_RAD), -n
 
 SOFT_TISSUE_SPAWN_KEY = 0x57A
 """Extra spawn-key element of the generator the soft-tissue artefact is drawn from."""
+
+ANTI_ALIAS_SUBSAMPLE_HZ = 400.0
+"""Rate of the instants averaged into one sample with :attr:`AntiAlias.ODR` (at least this, a whole
+number per sample interval): far above the body's and the artefact's content (≤ 20 Hz vibration)."""
+
+
+class AntiAlias(Enum):
+    """What the sensor does before it samples at its output data rate (ODR)."""
+
+    NONE = "none"
+    """Point samples: the signal at each sample's instant, nothing filtered (the default; a chip
+    whose low-pass is set far wider than the output rate, e.g. an MPU-6050/9250 whose DLPF is
+    set apart from its sample-rate divider)."""
+    ODR = "odr"
+    """A low-pass tied to the output rate: each accelerometer and gyroscope sample is the mean of
+    the signal over the sample interval centred on the sample's instant (a box-car of one
+    interval, −3 dB at 0.44 × ODR, near the Bosch BMI160/BMI270 "normal" filter's 0.40–0.44 × ODR;
+    the filter's group delay taken out of the time stamps). The magnetometer's samples likewise."""
 
 
 @dataclass(frozen=True)
@@ -67,11 +89,16 @@ class SensorErrors:
     ``imugait/data/soft_tissue_artefact.json``, other values scale those amplitudes."""
     magnetic_disturbance_uT: float = 0.0
     """Peak of a local disturbance (e.g. steel) placed along the walking path."""
+    anti_alias: AntiAlias = AntiAlias.NONE
+    """Low-pass before sampling (:class:`AntiAlias`); draws nothing, so a sensor's other errors
+    are the same either way."""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.anti_alias, AntiAlias):
+            raise ValidationError(f"sensor errors: anti_alias must be an AntiAlias, got {self.anti_alias!r}")
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, bool):
+            if isinstance(value, bool | AntiAlias):
                 continue
             if not (math.isfinite(value) and value >= 0.0):
                 raise ValidationError(f"sensor errors: {f.name} must be a finite number >= 0, got {value!r}")
@@ -162,8 +189,13 @@ def simulate_sensor(
     n = int(np.floor((walker.timeline.duration_s - offset_s - 2 * h) / period_s))
     t = offset_s + period_s * np.arange(n)
 
+    # The instants each sample is made of: its own, or (ODR-tied low-pass) k instants spread evenly
+    # over the interval centred on it, averaged below.
+    k = _subsamples(errors.anti_alias, sample_rate_hz)
+    t_sub = (t[:, None] + period_s * ((np.arange(k) + 0.5) / k - 0.5)).ravel() if k > 1 else t
+    m = t_sub.size
     # Sensor orientation and position at t-h, t, t+h, one batch.
-    t3 = np.concatenate([t - h, t, t + h])
+    t3 = np.concatenate([t_sub - h, t_sub, t_sub + h])
     pose = walker.pose(t3)
     r_seg = pose.r_world[key]
     r_skin = _wobble(walker, placement, t3, errors.wobble_deg, rng)
@@ -174,9 +206,11 @@ def simulate_sensor(
         position_segment_m = position_segment_m + shift_m
     r_sensor = r_seg * r_skin * mounting.r_segment_sensor
     p_sensor = pose.origin_m[key] + r_seg.apply(position_segment_m)
-    acc_world = (p_sensor[2 * n :] - 2 * p_sensor[n : 2 * n] + p_sensor[:n]) / h**2
-    field_world = EARTH_FIELD_WORLD_UT + _disturbance_uT(p_sensor[n : 2 * n], errors.magnetic_disturbance_uT)
+    acc_world = (p_sensor[2 * m :] - 2 * p_sensor[m : 2 * m] + p_sensor[:m]) / h**2
+    field_world = EARTH_FIELD_WORLD_UT + _disturbance_uT(p_sensor[m : 2 * m], errors.magnetic_disturbance_uT)
     acc, gyr, mag = ideal_signals(r_sensor, acc_world, field_world, h)
+    if k > 1:
+        acc, gyr, mag = (x.reshape(n, k, 3).mean(axis=1) for x in (acc, gyr, mag))
     measured = apply_sensor_errors(acc, gyr, mag, errors, period_s, rng)
     acc, gyr, mag = measured.acc_mps2, measured.gyr_radps, measured.mag_uT
     acc_gain, acc_bias = measured.acc_gain, measured.acc_bias_mps2
@@ -190,7 +224,8 @@ def simulate_sensor(
         protocol="simulated",
         acc_range_mps2=errors.acc_range_mps2,
         gyr_range_radps=errors.gyr_range_radps,
-        gyr_sampling=GyroSampling.INSTANT,  # ideal_signals: the rate at each sample's instant
+        # ideal_signals: the rate at each sample's instant, or its mean over the interval centred on it
+        gyr_sampling=GyroSampling.INSTANT,
     )
     stream = ImuStream(
         placement=placement, t_s=t[keep], acc_mps2=acc[keep], gyr_radps=gyr[keep], mag_uT=mag[keep],
@@ -233,6 +268,12 @@ def simulate_worn_sensors(
         streams.append(stream)
         sensors[placement] = truth
     return streams, sensors
+
+
+def _subsamples(anti_alias: AntiAlias, sample_rate_hz: float) -> int:
+    """How many instants one sample averages: 1 for point samples, else at least
+    :data:`ANTI_ALIAS_SUBSAMPLE_HZ` / ``sample_rate_hz``."""
+    return 1 if anti_alias is AntiAlias.NONE else max(1, math.ceil(ANTI_ALIAS_SUBSAMPLE_HZ / sample_rate_hz))
 
 
 def _child(seed: np.random.SeedSequence) -> np.random.SeedSequence:

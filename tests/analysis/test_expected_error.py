@@ -72,9 +72,12 @@ def test_below_the_lowest_rate_measured_the_lowest_rates_figures_and_the_sentenc
     assert "below" not in describe(STANDING, "knee model", lowest)
 
 
+POINT = "by sensors that point-sample (no low-pass before sampling)"
+
+
 def test_the_sentence_names_the_rate_the_figures_were_measured_at():
-    assert "recorded at 50 Hz, 95 % of legs" in describe(STANDING, "knee model", 50.0)
-    assert f"recorded at {_entry(100)['measured_at']}, 95 % of legs" in describe(MID_STANCE, "knee model", 200.0)
+    assert f"recorded at 50 Hz {POINT}, 95 % of legs" in describe(STANDING, "knee model", 50.0)
+    assert f"recorded at {_entry(100)['measured_at']} {POINT}, 95 % of legs" in describe(MID_STANCE, "knee model", 200.0)
     pose = describe(STANDING, "thigh's swing", 50.0, pose_only=True)
     assert "recorded at 50 Hz" in pose and "hip rotation not measured" in pose
     knee_50 = _entry(50)["references"][STANDING]["knee_flexion_rmse_deg"]
@@ -91,6 +94,7 @@ def test_an_analysed_leg_states_the_figures_of_its_grids_rate():
         assert "recorded at 50 Hz" in leg.calibration_method
         calibration = doc["legs"][side.value]["calibration"]
         assert calibration["expected_error_measured_at"] == "50 Hz"
+        assert calibration["expected_error_low_pass_deg"] == _entry(50)["low_pass"]["references"][leg.reference]
         assert calibration["expected_error_deg"] == _entry(50)["references"][leg.reference]
 
 
@@ -112,3 +116,28 @@ def test_the_sentence_says_in_words_which_knee_centre_fit_fixed_the_heading():
     assert HeadingSource.KNEE_CENTRE_SWING.value == "knee centre, way from gait swing"
     plain = SimpleNamespace(quality=SimpleNamespace(heading_source=HeadingSource.KNEE_CENTRE), measures_femur_rotation=True)
     assert calibration_method(plain, "standing", 100.0).startswith("referred to standing, heading from the knee centre; ")
+
+
+@pytest.mark.parametrize("rate_hz", [25.0, 50.0, 60.0, 100.0])
+def test_where_sensors_that_low_pass_were_measured_the_sentence_adds_their_figures(rate_hz):
+    """The stated figures are the point-sampled ones (the sentence says so); an entry measured also
+    with sensors that low-pass at their rate adds those, for the regular calibration and the
+    pose-only fallback."""
+    low = _entry(rate_hz)["low_pass"]["references"]
+    assert "--anti-alias odr" in _entry(rate_hz)["low_pass"]["source"]
+    for reference in (STANDING, MID_STANCE):
+        expected = expected_error(reference, rate_hz)
+        assert expected.errors_deg == _entry(rate_hz)["references"][reference]
+        assert expected.low_pass_errors_deg == low[reference]
+        text = describe(reference, "knee model", rate_hz)
+        assert POINT in text
+        assert (f"(with sensors that low-pass at their rate, {low[reference]['knee_flexion_rmse_deg']:.1f}°, "
+                f"{low[reference]['hip_rotation_rmse_deg']:.1f}° and "
+                f"{low[reference]['hip_rotation_walk_mean_error_deg']:.1f}°)") in text
+    assert expected_error(STANDING, 200.0).low_pass_errors_deg == _entry(100)["low_pass"]["references"][STANDING]
+    pose_low = _entry(rate_hz, pose_only=True)["low_pass"]["references"][STANDING]
+    assert expected_error(STANDING, rate_hz, pose_only=True).low_pass_errors_deg == pose_low
+    pose = describe(STANDING, "thigh's swing", rate_hz, pose_only=True)
+    assert POINT in pose and pose.endswith("; hip rotation not measured")
+    assert (f"(with sensors that low-pass at their rate, {pose_low['knee_flexion_rmse_deg']:.1f}° and "
+            f"{pose_low['knee_rotation_rmse_deg']:.1f}°)") in pose

@@ -196,3 +196,19 @@ def test_the_sample_rate_option_runs_the_cohort_at_that_rate(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "every walker at 40 Hz" in out and "sample rates [40] Hz" in out
     assert csv_path.read_text().count("\n") == 3  # header and both legs
+
+
+def test_the_anti_alias_variant_changes_only_the_sensors_low_pass():
+    import dataclasses
+
+    from _cohort import CohortVariant
+
+    from imugait.simulate import AntiAlias
+
+    base = accuracy.draw_cohort(3, variant=CohortVariant(sample_rate_hz=25.0))
+    varied = accuracy.draw_cohort(3, variant=CohortVariant(sample_rate_hz=25.0, anti_alias=AntiAlias.ODR))
+    for a, b in zip(base, varied, strict=True):
+        assert b.config == dataclasses.replace(
+            a.config, errors=dataclasses.replace(a.config.errors, anti_alias=AntiAlias.ODR))
+    assert "low-pass at their rate" in CohortVariant(anti_alias=AntiAlias.ODR).label
+    assert "low-pass" not in CohortVariant().label

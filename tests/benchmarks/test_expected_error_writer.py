@@ -58,3 +58,27 @@ def test_a_csv_without_the_columns_is_named(tmp_path):
     pd.DataFrame({"walker": ["w000"]}).to_csv(path, index=False)
     with pytest.raises(SystemExit, match="s50.csv: not a per-leg CSV"):
         writer.percentile_95(path)
+
+
+def test_the_low_pass_runs_are_written_beside_the_point_sampled_ones(tmp_path):
+    """``lps`` / ``lpm`` CSVs (``--anti-alias odr``; ``lpps`` / ``lppm`` with ``--pose-only``) become
+    the entry's ``low_pass`` figures; a rate without them gets none, and the check then compares
+    them too."""
+    runs, data = tmp_path / "runs", tmp_path / "expected.json"
+    runs.mkdir()
+    for name, scale in (("s50", 0.01), ("m50", 0.02), ("lps50", 0.005), ("lpm50", 0.006), ("lpps50", 0.007),
+                        ("lppm50", 0.008)):
+        _csv(runs / f"{name}.csv", scale)
+    _data_file(data)
+    assert writer.main([str(runs), "--write", "--data-file", str(data)]) == 0
+    doc = json.loads(data.read_text(encoding="utf-8"))
+    at_50, at_100 = doc["by_sample_rate"]
+    assert at_50["references"]["standing"]["knee_flexion_rmse_deg"] == pytest.approx(0.76, abs=0.005)
+    assert at_50["low_pass"]["references"]["standing"]["knee_flexion_rmse_deg"] == pytest.approx(0.38, abs=0.005)
+    assert at_50["low_pass"]["references"]["mid-stance"]["hip_rotation_rmse_deg"] == pytest.approx(0.46, abs=0.005)
+    assert "low_pass" not in at_100
+    pose_low = doc["pose_only_by_sample_rate"][0]["low_pass"]["references"]["mid-stance"]
+    assert pose_low["knee_flexion_rmse_deg"] == pytest.approx(0.61, abs=0.005) and pose_low["hip_rotation_rmse_deg"] is None
+    assert writer.main([str(runs), "--check", "--data-file", str(data)]) == 0
+    _csv(runs / "lpm50.csv", 0.007)
+    assert writer.main([str(runs), "--check", "--data-file", str(data)]) == 1
