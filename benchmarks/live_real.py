@@ -140,10 +140,16 @@ def live_vs_analyze(source: WalkSource, end: bool = False, both_used: list[pd.Da
                 events_ms = 1000.0 * both[list(EVENTS)].abs().to_numpy()
                 row.update({"angle_max_deg": np.nanmax(angles), "angle_median_deg": np.nanmedian(angles),
                             "event_max_ms": np.nanmax(events_ms), "event_median_ms": np.nanmedian(events_ms),
-                            "knee_max_deg": np.nanmax(both[list(KNEE_METRICS)].abs().to_numpy()),
-                            "hip_max_deg": np.nanmax(both[list(HIP_METRICS)].abs().to_numpy())})
+                            "knee_max_deg": _finite_max(both[list(KNEE_METRICS)].abs().to_numpy()),
+                            "hip_max_deg": _finite_max(both[list(HIP_METRICS)].abs().to_numpy())})
         rows.append(row)
     return rows
+
+
+def _finite_max(values: np.ndarray) -> float:
+    """The largest finite value, NaN when there is none (a leg whose hip rotation is not measured)."""
+    finite = values[np.isfinite(values)]
+    return float(finite.max()) if finite.size else float("nan")
 
 
 def _cell(value, fmt: str) -> str:
