@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,7 +206,17 @@ def gaps_from_times(t_s: np.ndarray, period_s: float) -> tuple[Gap, ...]:
 def stated_or_file_time(stated: str | None, path: str | os.PathLike) -> tuple[str, list[str]]:
     """``(recorded_at, notes)``: the time the file states, else its modification time with
     :data:`FILE_TIME_NOTE` to add to the session's notes."""
-    return (stated, []) if stated else (modified_time_iso(path), [FILE_TIME_NOTE])
+    return earliest_stated_or_file_time([stated], [path])
+
+
+def earliest_stated_or_file_time(stated: Sequence[str | None],
+                                 paths: Sequence[str | os.PathLike]) -> tuple[str, list[str]]:
+    """``(recorded_at, notes)`` of a recording made of several files: the earliest time they state;
+    when one of them states none, the earliest modification time of ``paths``, with
+    :data:`FILE_TIME_NOTE` to add to the session's notes."""
+    if stated and all(stated):
+        return min(stated), []
+    return min(modified_time_iso(p) for p in paths), [FILE_TIME_NOTE]
 
 
 def modified_time_iso(path: str | os.PathLike) -> str:

@@ -41,14 +41,14 @@ from imugait.io._devices import ClockMode, pick_device, session_offsets, z_up_or
 from imugait.io._text_table import (
     block,
     drop_truncated_last_line,
+    earliest_stated_or_file_time,
     float_column,
     gaps_from_times,
-    modified_time_iso,
     optional_group,
     read_text_table,
 )
 from imugait.io.xsens import XSENS_MAG_NOMINAL_UT
-from imugait.model import FILE_TIME_NOTE, DeviceInfo, ImuStream, Session, SessionMeta
+from imugait.model import DeviceInfo, ImuStream, Session, SessionMeta
 
 SAMPLE_TIME_MODULUS = 2**32
 """SampleTimeFine is a 32-bit µs counter (wraps every 71.6 min)."""
@@ -175,7 +175,8 @@ def read_dot_dir(
         except ValidationError as exc:
             raise ValidationError(f"DOT file {f.path.name}: {exc}") from None
         notes.append(f"{pl.value}={f.path.name}" + "".join(f" ({n})" for n in f.notes))
-    recorded_at, time_notes = _recorded_at(list(chosen.values()))
+    recorded_at, time_notes = earliest_stated_or_file_time([_start_time(f) for f in chosen.values()],
+                                                           [f.path for f in chosen.values()])
     meta = SessionMeta(
         subject_id=subject_id, recorded_at=recorded_at, source="import:movella-dot",
         notes="; ".join([f"imported from {', '.join(notes)}", f"clock: {clock.value}", *time_notes]),
@@ -232,11 +233,3 @@ def _start_time(f: DotFile) -> str | None:
             continue
     return None
 
-
-def _recorded_at(files: list[DotFile]) -> tuple[str, list[str]]:
-    """The earliest start the files state; when one states none, the earliest modification time,
-    with the note that says so."""
-    stated = [_start_time(f) for f in files]
-    if all(stated):
-        return min(stated), []
-    return min(modified_time_iso(f.path) for f in files), [FILE_TIME_NOTE]

@@ -42,13 +42,13 @@ from imugait.io._devices import ClockMode, pick_device, session_offsets, z_up_or
 from imugait.io._text_table import (
     block,
     drop_truncated_last_line,
+    earliest_stated_or_file_time,
     gaps_from_times,
-    modified_time_iso,
     rate_from_times,
     read_text_table,
     require_columns,
 )
-from imugait.model import FILE_TIME_NOTE, DeviceInfo, ImuStream, Session, SessionMeta
+from imugait.model import DeviceInfo, ImuStream, Session, SessionMeta
 
 TIMESTAMP = "Timestamp (us)"
 GYR_COLUMNS = [f"Gyroscope {a} (deg/s)" for a in "XYZ"]
@@ -144,12 +144,8 @@ def read_ximu3(
         except ValidationError as exc:
             raise ValidationError(f"x-IMU3 {d.folder.name}: {exc}") from None
         notes.append(f"{pl.value}={d.folder.name}" + "".join(f" ({n})" for n in d.notes))
-    stated = [_stated_time(d) for d in chosen.values()]
-    if all(stated):
-        recorded_at, time_notes = min(stated), []
-    else:
-        recorded_at = min(modified_time_iso(d.folder / "Inertial.csv") for d in chosen.values())
-        time_notes = [FILE_TIME_NOTE]
+    recorded_at, time_notes = earliest_stated_or_file_time([_stated_time(d) for d in chosen.values()],
+                                                           [d.folder / "Inertial.csv" for d in chosen.values()])
     meta = SessionMeta(subject_id=subject_id, recorded_at=recorded_at, source="import:x-imu3",
                        notes="; ".join([f"imported from {', '.join(notes)}", f"clock: {clock.value}", *time_notes]))
     return Session(streams, meta)

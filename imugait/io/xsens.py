@@ -29,13 +29,13 @@ from imugait.io._text_table import (
     TextTable,
     block,
     drop_truncated_last_line,
+    earliest_stated_or_file_time,
     float_column,
     gaps_from_steps,
-    modified_time_iso,
     optional_group,
     read_text_table,
 )
-from imugait.model import FILE_TIME_NOTE, DeviceInfo, ImuStream, Session, SessionMeta
+from imugait.model import DeviceInfo, ImuStream, Session, SessionMeta
 
 COUNTER_MODULUS = 65536
 """The packet counter is 16 bit."""
@@ -177,9 +177,11 @@ def read_xsens_dir(
         except ValidationError as exc:
             raise ValidationError(f"xsens file {f.path.name}: {exc}") from None
         notes.append(f"{pl.value}={f.path.name}" + (f" (dropped truncated last line {f.dropped_line})" if f.dropped_line else ""))
+    # The text export states no date: the files' times stand in, and the notes say so.
+    recorded_at, time_notes = earliest_stated_or_file_time([None], [f.path for f in files.values()])
     meta = SessionMeta(
-        subject_id=subject_id, recorded_at=min(modified_time_iso(f.path) for f in files.values()),
-        source="import:xsens", notes="imported from " + ", ".join(notes) + f"; {FILE_TIME_NOTE}",
+        subject_id=subject_id, recorded_at=recorded_at, source="import:xsens",
+        notes="; ".join([f"imported from {', '.join(notes)}", *time_notes]),
     )
     return Session(streams, meta)
 
