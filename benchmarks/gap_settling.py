@@ -39,6 +39,7 @@ import pandas as pd
 from _cohort import CohortVariant, draw_walker
 
 from imugait.conventions import Placement, Segment, Side
+from imugait.fusion.evaluation import orientation_errors_rad
 from imugait.fusion.select import orient_stream
 from imugait.gait.cycles import GAP_MARGIN_FACTOR, GAP_MARGIN_MAX_S, LONG_GAP_S
 from imugait.model import Gap, ImuStream
@@ -46,23 +47,6 @@ from imugait.simulate import simulate
 
 SWING_RATE_RADPS = {Segment.SHANK: 3.0, Segment.THIGH: 1.5}
 """A swing peak: the largest rate within ±0.3 s, above this (rad/s)."""
-
-
-def vertical_in_sensor(q_world_sensor: np.ndarray) -> np.ndarray:
-    """(N, 3) world z in the sensor frame of each orientation (N, 4) (scalar first)."""
-    w, x, y, z = q_world_sensor.T
-    return np.column_stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)])
-
-
-def angle_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N,) angle between the rows of two (N, 3) arrays, deg."""
-    c = np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
-    return np.rad2deg(np.arccos(np.clip(c, -1.0, 1.0)))
-
-
-def rotation_deg(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
-    """(N,) angle of the rotation between two (N, 4) unit quaternions, deg."""
-    return np.rad2deg(2 * np.arccos(np.clip(np.abs(np.sum(q1 * q2, axis=1)), 0.0, 1.0)))
 
 
 def with_gap(stream: ImuStream, start: int, n_lost: int) -> tuple[ImuStream, np.ndarray]:
@@ -90,7 +74,6 @@ def gap_rows(walker: int, seed: int, rate_hz: float, gaps_ms: list[float], per_k
         for segment in (Segment.SHANK, Segment.THIGH):
             stream = sim.session[Placement.of(segment, side)]
             q_clean = orient_stream(stream).q_world_sensor
-            vertical = vertical_in_sensor(q_clean)
             fs, n = stream.sample_rate_hz, stream.n_samples
             rate = np.linalg.norm(stream.gyr_radps, axis=1)
             half = int(0.3 * fs)
@@ -106,11 +89,13 @@ def gap_rows(walker: int, seed: int, rate_hz: float, gaps_ms: list[float], per_k
                     start = centre - k // 2
                     cut, keep = with_gap(stream, start, k)
                     q = orient_stream(cut).q_world_sensor
-                    err = angle_deg(vertical_in_sensor(q), vertical[keep])
+                    # total and inclination error against the gapless fusion (the world frames are the same)
+                    total_rad, _, inclination_rad = orientation_errors_rad(q, q_clean[keep])
+                    err = np.rad2deg(inclination_rad)
                     after, before = err[start:], err[:start]
                     t_after = stream.t_s[keep][start:] - stream.t_s[start + k]
                     t_before = stream.t_s[start] - stream.t_s[keep][:start]
-                    whole = rotation_deg(q, q_clean[keep])[start:]
+                    whole = np.rad2deg(total_rad)[start:]
                     rows.append({
                         "walker": walker, "side": side.value, "segment": segment.value, "kind": kind,
                         "gap_ms": 1000 * k / fs, "n_lost": k,
